@@ -1,0 +1,118 @@
+/**
+ * The emulator's runtime API: everything the CLI, the debug adapter, the conformance runner and reverse
+ * debugging use. Nothing here knows about DAP or VS Code. 64-bit guest values are `bigint` on this
+ * (inspection) side; the hot loop never allocates them.
+ */
+
+export type ExceptionPhase =
+  /** The CPU detected the exception; nothing has been pushed yet (state is what the CPU saw). */
+  | 'raised'
+  /** Delivery succeeded: the frame is pushed and RIP is the handler's first instruction. */
+  | 'delivered'
+  /** A fault during delivery combined with the one being delivered into #DF (SDM §6.15 Table 6-5). */
+  | 'escalated'
+  /** A fault while delivering #DF: the CPU shuts down. */
+  | 'tripleFault';
+
+export interface ExceptionEvent {
+  /** Increases by one for every exception event since power-on. */
+  seq: number;
+  /** Retired-instruction count when it happened (virtual time; the handle for reverse debugging). */
+  instructionCount: number;
+  phase: ExceptionPhase;
+  vector: number;
+  /** Mnemonic as in the SDM: '#PF', '#DF', 'INT 0x80', 'IRQ 0' (vector 0x20) … */
+  name: string;
+  /** Error code pushed (or to be pushed); undefined for vectors without one. */
+  errorCode?: number;
+  /** CR2 (for #PF: the faulting linear address). */
+  cr2: bigint;
+  /** For 'raised': the faulting/trapping instruction; for 'delivered': the handler entry. */
+  rip: bigint;
+  cs: number;
+  rsp: bigint;
+  ss: number;
+  /** Hardware interrupt (IRQ) rather than an exception or INT n. */
+  external: boolean;
+  /** INT n / INT3 / INTO (software-generated). */
+  software: boolean;
+  /** Vector whose delivery was in progress when this one was raised (a fault during delivery). */
+  duringDeliveryOf?: number;
+  /** Plain-English reason, derived at the check that failed: "IDT gate 14 is not present". */
+  reason: string;
+  /** For 'escalated': the two exceptions that combined. */
+  escalatedFrom?: { first: number; second: number };
+  /** For #PF: what access faulted. */
+  access?: { address: bigint; write: boolean; user: boolean; fetch: boolean; cause: string };
+}
+
+export type StopReason =
+  | 'budget' //        the instruction budget of this run() call is used up
+  | 'step' //          step() finished
+  | 'breakpoint' //    RIP reached an instruction breakpoint (before executing it)
+  | 'watchpoint' //    a write touched a watched linear range (stops after the writing instruction)
+  | 'exception' //     shouldStopOnException returned true (state is before delivery)
+  | 'halt' //          HLT with interrupts disabled or nothing left that could wake it
+  | 'shutdown' //      triple fault with onTripleFault = 'stop'
+  | 'exit' //          the guest wrote to isa-debug-exit
+  | 'pause'; //        pause() was called
+
+export interface StopInfo {
+  reason: StopReason;
+  /** The exception event that caused an 'exception' or 'shutdown' stop. */
+  event?: ExceptionEvent;
+  /** QEMU-style process exit status for 'exit': (value << 1) | 1. */
+  exitCode?: number;
+  /** The watched write for 'watchpoint'. */
+  watch?: { address: bigint; size: number; rip: bigint };
+}
+
+export interface MachineOptions {
+  /** Guest RAM in MiB (default 128). */
+  memoryMB?: number;
+  /** What a triple fault does: 'stop' (like qemu -no-reboot) or 'reset' (QEMU's default boot loop). */
+  onTripleFault?: 'stop' | 'reset';
+  /** CPU model name for CPUID (see emulator/cpu/cpuid.ts; default 'faultline'). */
+  cpu?: string;
+}
+
+export interface BootOptions {
+  cmdline?: string;
+  modules?: { name: string; data: Uint8Array; cmdline?: string }[];
+}
+
+/** Register names accepted by getRegister/setRegister. */
+export type RegisterName =
+  | 'rax' | 'rbx' | 'rcx' | 'rdx' | 'rsi' | 'rdi' | 'rbp' | 'rsp'
+  | 'r8' | 'r9' | 'r10' | 'r11' | 'r12' | 'r13' | 'r14' | 'r15'
+  | 'rip' | 'rflags' | 'cr0' | 'cr2' | 'cr3' | 'cr4' | 'cr8' | 'efer'
+  | 'dr0' | 'dr1' | 'dr2' | 'dr3' | 'dr6' | 'dr7'
+  | 'fs_base' | 'gs_base' | 'kernel_gs_base';
+
+export interface SegmentState {
+  selector: number;
+  base: bigint;
+  limit: number;
+  /** Descriptor attribute bits 8..15 and 20..23 of the high dword, as in a descriptor (type, S, DPL, P, AVL, L, D/B, G). */
+  attributes: number;
+}
+
+export interface CpuStateView {
+  regs: Record<RegisterName, bigint>;
+  cs: SegmentState; ds: SegmentState; es: SegmentState; fs: SegmentState; gs: SegmentState; ss: SegmentState;
+  tr: SegmentState; ldtr: SegmentState;
+  gdtr: { base: bigint; limit: number };
+  idtr: { base: bigint; limit: number };
+  /** 'real' | 'protected' | 'compatibility' | 'long' */
+  mode: string;
+  cpl: number;
+  halted: boolean;
+  instructionCount: number;
+}
+
+/** Result of reading guest-virtual memory: bytes up to the first unmapped one. */
+export interface LinearRead {
+  data: Uint8Array;
+  /** Number of leading bytes that are readable; data[readable..] are absent. */
+  readable: number;
+}

@@ -1,0 +1,32 @@
+/**
+ * What every device on the machine's bus implements. Devices never import the CPU: they see the I/O bus,
+ * physical memory (for MMIO-backed or DMA-like state), the interrupt lines and virtual time.
+ *
+ * Determinism (issue 7, reverse debugging): a device's whole state must round-trip through
+ * saveState()/loadState() as plain JSON-compatible data, and all of its timing must come from the
+ * virtual clock (retired-instruction count), never from wall-clock time.
+ */
+export interface Device {
+  readonly name: string;
+  /** Back to power-on state (machine reset, e.g. after a triple fault in reset mode). */
+  reset(): void;
+  saveState(): unknown;
+  loadState(state: unknown): void;
+}
+
+/** An I/O port handler. `size` is 1, 2 or 4 bytes. Reads of unclaimed ports return all ones. */
+export interface PortHandler {
+  read(port: number, size: number): number;
+  write(port: number, size: number, value: number): void;
+}
+
+/** A memory-mapped device range. `offset` is relative to the range's base; `size` is 1, 2, 4 or 8. */
+export interface MmioHandler {
+  read(offset: number, size: number): number;
+  write(offset: number, size: number, value: number): void;
+}
+
+/** Interrupt lines as the CPU sees them: a device raises or lowers an ISA IRQ line. */
+export interface IrqLines {
+  setIrq(line: number, level: boolean): void;
+}

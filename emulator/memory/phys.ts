@@ -1,0 +1,131 @@
+import { IoBus } from '../devices/bus';
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 4096;
+
+/**
+ * Guest physical memory: RAM in one ArrayBuffer with typed-array views, plus MMIO dispatch through the bus.
+ * Physical addresses are plain numbers (< 2^52, exact in a double).
+ *
+ * Per 4 KiB page of RAM it keeps two byte maps:
+ * - `codePages[p]` is non-zero while the CPU's decode cache holds instructions from page p. Any write to
+ *   such a page goes through `notifyCodeWrite`, which the CPU uses to drop stale decoded instructions.
+ * - `dirtyPages[p]` is set on every write; the snapshot layer (reverse debugging) clears it.
+ * The CPU's write TLB only maps a page for direct writes when it is neither code nor clean, so these checks
+ * cost nothing on the fast path.
+ */
+export class PhysicalMemory {
+  readonly size: number;
+  readonly buffer: ArrayBuffer;
+  readonly u8: Uint8Array;
+  readonly u16: Uint16Array;
+  readonly u32: Uint32Array;
+  readonly i32: Int32Array;
+  readonly view: DataView;
+  readonly codePages: Uint8Array;
+  readonly dirtyPages: Uint8Array;
+  /** Called with the page number when a write lands on a page holding decoded code. */
+  notifyCodeWrite: (page: number) => void = () => {};
+
+  constructor(sizeBytes: number, readonly bus: IoBus) {
+    this.size = sizeBytes;
+    this.buffer = new ArrayBuffer(sizeBytes);
+    this.u8 = new Uint8Array(this.buffer);
+    this.u16 = new Uint16Array(this.buffer);
+    this.u32 = new Uint32Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
+    this.view = new DataView(this.buffer);
+    this.codePages = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
+    this.dirtyPages = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
+  }
+
+  /** True if [addr, addr+len) is plain RAM (no MMIO overlaps, inside the RAM size). */
+  isRam(addr: number, len = 1): boolean {
+    if (addr < 0 || addr + len > this.size) return false;
+    return !this.bus.findMmio(addr) && !this.bus.findMmio(addr + len - 1);
+  }
+
+  read8(addr: number): number {
+    if (addr < this.size) {
+      const m = this.bus.findMmio(addr);
+      if (!m) return this.u8[addr];
+      return m.handler.read(addr - m.base, 1) & 0xff;
+    }
+    const m = this.bus.findMmio(addr);
+    return m ? m.handler.read(addr - m.base, 1) & 0xff : 0xff;
+  }
+
+  /** Little-endian read of 1, 2 or 4 bytes, as an unsigned 32-bit number. */
+  read(addr: number, size: number): number {
+    const m = this.bus.findMmio(addr);
+    if (m && addr + size <= m.base + m.size) return m.handler.read(addr - m.base, size) >>> 0;
+    if (addr + size <= this.size && !m) {
+      if (size === 1) return this.u8[addr];
+      if (size === 2) return this.view.getUint16(addr, true);
+      return this.view.getUint32(addr, true);
+    }
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) v = v * 256 + this.read8(addr + i);
+    return v >>> 0;
+  }
+
+  write8(addr: number, value: number): void {
+    const m = this.bus.findMmio(addr);
+    if (m) {
+      m.handler.write(addr - m.base, 1, value & 0xff);
+      return;
+    }
+    if (addr >= this.size || addr < 0) return;
+    const page = addr >>> PAGE_SHIFT;
+    this.dirtyPages[page] = 1;
+    if (this.codePages[page]) this.notifyCodeWrite(page);
+    this.u8[addr] = value;
+  }
+
+  /** Little-endian write of 1, 2 or 4 bytes. */
+  write(addr: number, size: number, value: number): void {
+    const m = this.bus.findMmio(addr);
+    if (m && addr + size <= m.base + m.size) {
+      m.handler.write(addr - m.base, size, value);
+      return;
+    }
+    if (!m && addr >= 0 && addr + size <= this.size) {
+      const p0 = addr >>> PAGE_SHIFT;
+      const p1 = (addr + size - 1) >>> PAGE_SHIFT;
+      this.dirtyPages[p0] = 1;
+      this.dirtyPages[p1] = 1;
+      if (this.codePages[p0]) this.notifyCodeWrite(p0);
+      if (p1 !== p0 && this.codePages[p1]) this.notifyCodeWrite(p1);
+      if (size === 1) this.u8[addr] = value;
+      else if (size === 2) this.view.setUint16(addr, value, true);
+      else this.view.setUint32(addr, value >>> 0, true);
+      return;
+    }
+    for (let i = 0; i < size; i++) this.write8(addr + i, (value >>> (8 * i)) & 0xff);
+  }
+
+  /** Copy bytes into RAM (boot loaders, tests). Marks pages dirty and drops decoded code. */
+  load(addr: number, bytes: Uint8Array): void {
+    if (addr < 0 || addr + bytes.length > this.size) {
+      throw new RangeError(
+        `cannot place ${bytes.length} bytes at physical 0x${addr.toString(16)}: the machine has ${this.size >>> 20} MiB of RAM`,
+      );
+    }
+    this.u8.set(bytes, addr);
+    for (let p = addr >>> PAGE_SHIFT; p <= (addr + Math.max(bytes.length, 1) - 1) >>> PAGE_SHIFT; p++) {
+      this.dirtyPages[p] = 1;
+      if (this.codePages[p]) this.notifyCodeWrite(p);
+    }
+  }
+
+  /** Copy `len` bytes out of physical memory (RAM or MMIO); bytes past RAM read as 0xff. */
+  slice(addr: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    if (addr >= 0 && addr + len <= this.size && !this.bus.findMmio(addr) && !this.bus.findMmio(addr + len - 1)) {
+      out.set(this.u8.subarray(addr, addr + len));
+      return out;
+    }
+    for (let i = 0; i < len; i++) out[i] = this.read8(addr + i);
+    return out;
+  }
+}

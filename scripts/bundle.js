@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Bundles the CLI, the debug adapter and the extension with esbuild into dist/.
+'use strict';
+const esbuild = require('esbuild');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const entries = [
+  { in: 'emulator/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  { in: 'debug-adapter/main.ts', out: 'dist/debug-adapter.js' },
+  { in: 'extension/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
+];
+for (const e of entries) {
+  if (!fs.existsSync(path.join(root, e.in))) continue;
+  esbuild.buildSync({
+    entryPoints: [path.join(root, e.in)],
+    outfile: path.join(root, e.out),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: true,
+    external: e.external ?? [],
+    banner: e.banner ? { js: e.banner } : undefined,
+    logLevel: 'warning',
+  });
+}
+// iced-x86 loads its wasm from beside its JS file; the bundles need it next to them.
+const wasm = path.join(root, 'node_modules', 'iced-x86', 'iced_x86_bg.wasm');
+if (fs.existsSync(wasm)) fs.copyFileSync(wasm, path.join(root, 'dist', 'iced_x86_bg.wasm'));
