@@ -116,3 +116,44 @@ export interface LinearRead {
   /** Number of leading bytes that are readable; data[readable..] are absent. */
   readable: number;
 }
+
+/**
+ * The machine as its consumers drive it (implemented by `Machine` in machine.ts). Synchronous: run() executes
+ * up to a budget and returns why it stopped; an async host (the debug adapter) calls it in slices.
+ */
+export interface Runtime {
+  /** Load and boot an ELF with a multiboot1/2 header. Throws BootError with a user-facing sentence. */
+  boot(kernel: Uint8Array, opts?: BootOptions): void;
+  /** Run at most `maxInstructions` guest instructions. */
+  run(maxInstructions: number): StopInfo;
+  /** Execute one instruction; at an 'exception' stop, perform the delivery instead (stop at the handler). */
+  step(): StopInfo;
+  /** Request a stop from another async context (takes effect at the next instruction boundary). */
+  pause(): void;
+  /** Power-cycle: reset CPU and devices and boot the same kernel again. */
+  reset(): void;
+
+  addBreakpoint(rip: bigint): void;
+  removeBreakpoint(rip: bigint): void;
+  clearBreakpoints(): void;
+  /** Stop after any instruction that writes to [start, start+length) (linear addresses). */
+  setWatchpoints(ranges: { start: bigint; length: number }[]): void;
+  /** Decide per 'raised' exception whether to stop before delivery. */
+  shouldStopOnException: ((ev: ExceptionEvent) => boolean) | null;
+
+  on(event: 'exception', cb: (ev: ExceptionEvent) => void): void;
+  on(event: 'serial', cb: (byte: number) => void): void;
+  on(event: 'debugcon', cb: (byte: number) => void): void;
+  on(event: 'reset', cb: () => void): void;
+  on(event: 'screen', cb: () => void): void;
+
+  /** The chain of events of the most recent exception sequence (first raise .. delivered / triple fault). */
+  faultChain(): ExceptionEvent[];
+  state(): CpuStateView;
+  setRegister(name: RegisterName, value: bigint): void;
+  readLinear(addr: bigint, len: number): LinearRead;
+  writeLinear(addr: bigint, data: Uint8Array): number;
+  readPhysical(addr: bigint, len: number): Uint8Array;
+  writePhysical(addr: bigint, data: Uint8Array): void;
+  readonly instructionCount: number;
+}
