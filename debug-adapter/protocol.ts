@@ -1,0 +1,191 @@
+/**
+ * The Faultline debug adapter's protocol surface beyond standard DAP: the launch arguments and the custom
+ * requests the extension's side panels use. Every result carries decoded fields with the raw hex next to them
+ * (the shapes come from emulator/inspect/types.ts). 64-bit values are hex strings ("0x...").
+ *
+ * A client sends e.g. `session.customRequest('faultline/pageWalk', { address: '0xdeadbeaf' })` and gets a
+ * `PageWalkResponseBody` back. Every custom request fails with a sentence when no machine is launched.
+ */
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type {
+  DescriptorInfo, GateInfo, PageTableEntryInfo, PageWalkResult, TssInfo,
+} from '../emulator/inspect/types';
+
+// ---------------------------------------------------------------------------------------------------------
+// launch
+// ---------------------------------------------------------------------------------------------------------
+
+/** The `launch` request's arguments (launch.json attributes of the `faultline` debugger type). */
+export interface FaultlineLaunchArguments extends DebugProtocol.LaunchRequestArguments {
+  /** Path of the kernel ELF (multiboot1 or multiboot2), absolute or relative to `cwd`. */
+  kernel: string;
+  /** Optional separate ELF with symbols and DWARF (defaults to the kernel itself). */
+  symbols?: string;
+  /** Guest RAM in MiB (default 128). */
+  memoryMB?: number;
+  /** Kernel command line passed through multiboot. */
+  cmdline?: string;
+  /** Stop at the kernel's entry point before executing anything (default false). */
+  stopOnEntry?: boolean;
+  /** 'stop' (default): a triple fault stops the session; 'reset': the machine reboots like real hardware. */
+  onTripleFault?: 'stop' | 'reset';
+  /** Directory relative paths are resolved against (default: the adapter's working directory). */
+  cwd?: string;
+  /** Log DAP traffic to the debug console. */
+  trace?: boolean;
+  /** Reverse-debugging history budget in MiB (issue 7; accepted and ignored until history exists). */
+  historyMB?: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// custom requests: names
+// ---------------------------------------------------------------------------------------------------------
+
+export const CustomRequest = {
+  gdt: 'faultline/gdt',
+  idt: 'faultline/idt',
+  tss: 'faultline/tss',
+  pageWalk: 'faultline/pageWalk',
+  pageTable: 'faultline/pageTable',
+  faultChain: 'faultline/faultChain',
+  screen: 'faultline/screen',
+} as const;
+export type CustomRequestName = (typeof CustomRequest)[keyof typeof CustomRequest];
+
+/** Custom events the adapter sends (besides standard `invalidated`). */
+export const CustomEvent = {
+  /** The VGA text buffer changed (throttled while running); body: `ScreenChangedEventBody`. */
+  screenChanged: 'faultline/screenChanged',
+} as const;
+
+// ---------------------------------------------------------------------------------------------------------
+// custom requests: arguments and response bodies
+// ---------------------------------------------------------------------------------------------------------
+
+/** faultline/gdt: no arguments. The table GDTR points at, decoded entry by entry. */
+export interface GdtResponseBody {
+  /** GDTR.base, hex. */
+  base: string;
+  /** GDTR.limit (bytes - 1). */
+  limit: number;
+  entries: DescriptorInfo[];
+  /** Selectors currently loaded, so the tree can mark the rows (selector values, RPL included). */
+  loaded: { cs: number; ds: number; es: number; fs: number; gs: number; ss: number; tr: number; ldtr: number };
+  /** Set when the table could not be read (e.g. base unmapped); entries is then empty. */
+  error?: string;
+}
+
+/** faultline/idt: no arguments. All gates within IDTR.limit (up to 256). */
+export interface IdtResponseBody {
+  base: string;
+  limit: number;
+  gates: (GateInfo & {
+    /** Symbol of the handler offset, "isr_page_fault" or "isr_page_fault+0x4", when known. */
+    symbol?: string;
+    /** Source location of the handler entry, when DWARF lines exist. */
+    source?: { path: string; line: number };
+  })[];
+  error?: string;
+}
+
+/** faultline/tss: no arguments. The TSS that TR designates. */
+export interface TssResponseBody {
+  /** The decoded TSS; undefined when TR is not loaded (selector 0) or its base is unreadable. */
+  tss?: TssInfo;
+  /** TR selector. */
+  selector: number;
+  /** For each of RSP0..2 and IST1..7: whether the pointer's page (the byte below it) is mapped and writable. */
+  pointers: { name: string; value: string; mapped: boolean; writable: boolean; symbol?: string }[];
+  error?: string;
+}
+
+/** faultline/pageWalk arguments. */
+export interface PageWalkArguments {
+  /** Linear address: hex string "0xdeadbeaf", decimal string, number, or a symbol name. */
+  address: string | number;
+  /** CR3 to walk with (hex); default the current CR3. */
+  cr3?: string;
+}
+export type PageWalkResponseBody = PageWalkResult;
+
+/** faultline/pageTable arguments: one table level at a time, for a lazy tree. */
+export interface PageTableArguments {
+  /** Physical address of the table (hex). Omit for the root (CR3's table). */
+  physAddr?: string;
+  /** 'PML4' | 'PDPT' | 'PD' | 'PT'. Omit for the root. */
+  level?: string;
+  /** Linear address the table's first entry maps (hex), so `covers` is right; default 0 / from the root. */
+  baseVirtual?: string;
+  /** Include non-present entries (default false: only present ones, to keep the tree small). */
+  includeNotPresent?: boolean;
+}
+export interface PageTableResponseBody {
+  physAddr: string;
+  level: string;
+  mode: PageWalkResult['mode'];
+  entries: PageTableEntryInfo[];
+  error?: string;
+}
+
+/** One link of the fault chain, as the Fault Chain view shows it. */
+export interface FaultChainLink {
+  seq: number;
+  instructionCount: number;
+  phase: 'raised' | 'delivered' | 'escalated' | 'tripleFault';
+  vector: number;
+  /** '#PF', '#DF', 'IRQ 0' … */
+  name: string;
+  errorCode?: number;
+  /** Error code decoded: "write, not-present, supervisor" (#PF) or "selector 0x40 (IDT)" (selector codes). */
+  errorCodeText?: string;
+  cr2: string;
+  rip: string;
+  /** Symbol of rip ("stack_overflow+0x4"). */
+  symbol?: string;
+  source?: { path: string; line: number };
+  rsp: string;
+  cs: number;
+  ss: number;
+  /** The emulator's reason at the failing check ("IDT gate 14 is not present"). */
+  reason: string;
+  duringDeliveryOf?: number;
+}
+/** faultline/faultChain: no arguments. */
+export interface FaultChainResponseBody {
+  links: FaultChainLink[];
+  /** Plain-English diagnosis of the whole chain (emulator/diagnose.ts); empty when there is nothing to say. */
+  diagnosis: string[];
+  /** One-line summary: "#PF → #PF → #DF → triple fault". */
+  summary: string;
+}
+
+/** faultline/screen: no arguments. The VGA text buffer. */
+export interface ScreenResponseBody {
+  mode: 'text' | 'graphics' | 'off';
+  columns: number;
+  rows: number;
+  /** One string per row (CP437 mapped to Unicode). */
+  lines: string[];
+  /** Attribute byte per cell, row-major, hex-encoded ("07" per cell: 2 chars * columns * rows). */
+  attributes: string;
+  cursor?: { row: number; column: number; visible: boolean };
+}
+
+export interface ScreenChangedEventBody {
+  /** Instruction count at which the change was noticed. */
+  instructionCount: number;
+}
+
+/** Map from custom request name to its argument and body types (for typed clients). */
+export interface CustomRequests {
+  'faultline/gdt': { args: Record<string, never>; body: GdtResponseBody };
+  'faultline/idt': { args: Record<string, never>; body: IdtResponseBody };
+  'faultline/tss': { args: Record<string, never>; body: TssResponseBody };
+  'faultline/pageWalk': { args: PageWalkArguments; body: PageWalkResponseBody };
+  'faultline/pageTable': { args: PageTableArguments; body: PageTableResponseBody };
+  'faultline/faultChain': { args: Record<string, never>; body: FaultChainResponseBody };
+  'faultline/screen': { args: Record<string, never>; body: ScreenResponseBody };
+}
+
+/** memoryReference prefix for guest-physical addresses ("phys:0x1000"); plain hex is linear. */
+export const PHYS_PREFIX = 'phys:';
