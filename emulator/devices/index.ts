@@ -1,0 +1,57 @@
+import { VirtualClock } from '../clock';
+import { PhysicalMemory } from '../memory/phys';
+import { IoBus } from './bus';
+import { DebugExit } from './debug-exit';
+import { Debugcon } from './debugcon';
+import { Device } from './device';
+import { InterruptRouter } from './interrupts';
+import { Pic8259 } from './pic8259';
+import { Pit8254 } from './pit8254';
+import { Uart16550 } from './uart16550';
+import { Vga } from './vga';
+
+/**
+ * Builds the PC's devices, registers them on the bus and wires their interrupt lines: the machine makes this
+ * one call. `all` lists every device in the order snapshots should save and load them (interrupt
+ * controllers before the router, which recomputes `pending` from them).
+ */
+export interface PcDeviceOptions {
+  bus: IoBus;
+  phys: PhysicalMemory;
+  clock: VirtualClock;
+  memoryBytes: number;
+  cpuCount?: number;
+  onSerial?: (byte: number) => void;
+  onDebugcon?: (byte: number) => void;
+  /** isa-debug-exit: called with QEMU's exit status (value << 1) | 1. */
+  onExit?: (status: number) => void;
+  /** The guest asked for a system reset (8042 pulse, port 0x92 bit 0). */
+  onResetRequest?: () => void;
+}
+
+export interface PcDevices {
+  uart: Uart16550;
+  vga: Vga;
+  pic: Pic8259;
+  pit: Pit8254;
+  debugExit: DebugExit;
+  debugcon: Debugcon;
+  router: InterruptRouter;
+  all: Device[];
+}
+
+export function createPcDevices(o: PcDeviceOptions): PcDevices {
+  const none = () => {};
+  const pic = new Pic8259();
+  const router = new InterruptRouter(pic);
+  const uart = new Uart16550(router, o.onSerial ?? none);
+  const vga = new Vga(o.phys, o.clock);
+  const pit = new Pit8254(o.clock, router);
+  const debugExit = new DebugExit(o.onExit ?? none);
+  const debugcon = new Debugcon(o.onDebugcon ?? none);
+  for (const d of [pic, uart, vga, pit, debugExit, debugcon]) d.attach(o.bus);
+  const all: Device[] = [pic, pit, uart, vga, debugExit, debugcon, router];
+  return { uart, vga, pic, pit, debugExit, debugcon, router, all };
+}
+
+export { DebugExit, Debugcon, InterruptRouter, Pic8259, Pit8254, Uart16550, Vga };

@@ -1,0 +1,100 @@
+import { Device, IrqLines } from './device';
+import { Pic8259 } from './pic8259';
+
+/**
+ * What the CPU polls for external interrupts. ISA IRQ lines go to both the 8259 pair and the I/O APIC (ISA
+ * IRQ0 on I/O APIC pin 2, the interrupt source override every PC's MADT declares); the local APIC takes
+ * priority and the PIC's INTR reaches the CPU as ExtINT through LINT0 when the local APIC is globally disabled
+ * or LINT0 is unmasked ExtINT (QEMU's cpu_get_pic_interrupt / apic_accept_pic_intr).
+ *
+ * `pending` is a plain field, recomputed whenever a line, mask, IRR/ISR, TPR or enable bit changes, so the CPU
+ * can test it between instruction blocks for the price of a load. It does not look at RFLAGS.IF: that is
+ * the CPU's business.
+ *
+ * Public API: pending, nmiPending, setIrq(line, level), acknowledge(), raiseNmi(), takeNmi(), update().
+ */
+
+/** The local APIC as the router sees it (implemented by LocalApic in lapic.ts). */
+export interface LocalApicSide {
+  hasInterrupt(): boolean;
+  acknowledge(): number;
+  /** True if the PIC's INTR may reach the CPU (APIC globally disabled, or LINT0 unmasked ExtINT). */
+  acceptsPicInterrupts(): boolean;
+  onChange: () => void;
+  onNmi: () => void;
+}
+
+/** The I/O APIC as the router sees it (implemented by IoApic in ioapic.ts). */
+export interface IoApicSide {
+  setIrq(pin: number, level: boolean): void;
+}
+
+export class InterruptRouter implements IrqLines, Device {
+  readonly name = 'interrupt-router';
+  /** True while acknowledge() would return a real (maskable) interrupt. */
+  pending = false;
+  /** An NMI is waiting; the CPU clears it with takeNmi() when it delivers vector 2. */
+  nmiPending = false;
+  private lapic: LocalApicSide | undefined;
+  private ioapic: IoApicSide | undefined;
+
+  constructor(private readonly pic: Pic8259) {
+    pic.onOutputChange = () => this.update();
+  }
+
+  /** Connect the APICs (machines without them route everything through the PIC). */
+  attachApics(lapic: LocalApicSide, ioapic: IoApicSide): void {
+    this.lapic = lapic;
+    this.ioapic = ioapic;
+    lapic.onChange = () => this.update();
+    lapic.onNmi = () => this.raiseNmi();
+    this.update();
+  }
+
+  /** An ISA device raises or lowers IRQ `line` (0-15). */
+  setIrq(line: number, level: boolean): void {
+    this.pic.setIrq(line, level);
+    if (this.ioapic) this.ioapic.setIrq(line === 0 ? 2 : line, level);
+  }
+
+  /** The CPU takes the interrupt (INTA): returns the vector, or -1 if the request vanished. */
+  acknowledge(): number {
+    let v = -1;
+    if (this.lapic && this.lapic.hasInterrupt()) v = this.lapic.acknowledge();
+    else if (this.picRoutable() && this.pic.hasInterrupt()) v = this.pic.acknowledge();
+    this.update();
+    return v;
+  }
+
+  raiseNmi(): void {
+    this.nmiPending = true;
+  }
+
+  takeNmi(): void {
+    this.nmiPending = false;
+  }
+
+  /** Recompute `pending`; devices call it through their change hooks. */
+  update(): void {
+    this.pending = (this.lapic !== undefined && this.lapic.hasInterrupt()) || (this.picRoutable() && this.pic.hasInterrupt());
+  }
+
+  reset(): void {
+    this.nmiPending = false;
+    this.update();
+  }
+
+  saveState(): unknown {
+    return { nmiPending: this.nmiPending };
+  }
+
+  /** Load after the PIC and APICs so `pending` is recomputed from their restored state. */
+  loadState(state: unknown): void {
+    this.nmiPending = !!(state as { nmiPending?: boolean } | null)?.nmiPending;
+    this.update();
+  }
+
+  private picRoutable(): boolean {
+    return this.lapic === undefined || this.lapic.acceptsPicInterrupts();
+  }
+}

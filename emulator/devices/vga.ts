@@ -1,0 +1,301 @@
+import { VirtualClock } from '../clock';
+import { PhysicalMemory } from '../memory/phys';
+import { IoBus } from './bus';
+import { Device } from './device';
+import { bytePorts, num } from './ports';
+
+/**
+ * VGA in 80x25 colour text mode. The text buffer at physical 0xB8000 is ordinary guest RAM (no MMIO, so the
+ * CPU's fast path writes it directly); this device reads it when asked. Registers: CRTC index/data at
+ * 0x3D4/0x3D5 (cursor shape 0x0A/0x0B, start address 0x0C/0x0D, cursor location 0x0E/0x0F, the rest stored),
+ * attribute controller 0x3C0/0x3C1 with its index/data flip-flop, misc output (write 0x3C2, read 0x3CC),
+ * sequencer 0x3C4/0x3C5, DAC 0x3C6-0x3C9, graphics controller 0x3CE/0x3CF, input status 1 at 0x3DA (vertical
+ * retrace from virtual time at 60 Hz; reading it resets the attribute flip-flop).
+ *
+ * Public API: attach(bus), screen(), text(), pollChanged(), version, Device methods; cp437ToUnicode.
+ */
+
+export const TEXT_BASE = 0xb8000;
+export const COLS = 80;
+export const ROWS = 25;
+const FRAME_NS = 16_683_333; // 59.94 Hz
+const VRETRACE_NS = 1_000_000; // last ~1 ms of each frame
+
+/** Code page 437 as Unicode: the glyphs the VGA ROM font draws (0x00 shown as a space). */
+const CP437 =
+  ' ☺☻♥♦♣♠•◘○◙♂♀♪♫☼►◄↕‼¶§▬↨↑↓→←∟↔▲▼' +
+  ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~⌂' +
+  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»' +
+  '░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀' +
+  'αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
+
+export function cp437ToUnicode(byte: number): string {
+  return CP437[byte & 0xff];
+}
+
+export interface ScreenCell {
+  ch: string;
+  /** Foreground colour 0-15 (VGA palette index). */
+  fg: number;
+  /** Background colour 0-7 when blink is enabled (attribute mode bit 3), else 0-15. */
+  bg: number;
+  blink: boolean;
+}
+
+export interface Screen {
+  cols: number;
+  rows: number;
+  cells: ScreenCell[][];
+  cursor: { row: number; col: number; visible: boolean };
+}
+
+interface VgaState {
+  crtcIndex: number;
+  crtc: number[];
+  attrIndex: number;
+  attrFlipFlop: boolean; // false: next 0x3C0 write is the index
+  attr: number[];
+  misc: number;
+  seqIndex: number;
+  seq: number[];
+  gcIndex: number;
+  gc: number[];
+  dacWriteIndex: number;
+  dacReadIndex: number;
+  dacComponent: number;
+  dacMask: number;
+  dac: number[];
+}
+
+function powerOn(): VgaState {
+  const crtc = new Array(0x19).fill(0);
+  crtc[0x09] = 0x0f; // maximum scan line: 16-line characters
+  crtc[0x0a] = 0x0d; // cursor start (BIOS mode 3 underline cursor)
+  crtc[0x0b] = 0x0e; // cursor end
+  const attr = new Array(0x15).fill(0);
+  for (let i = 0; i < 16; i++) attr[i] = i < 8 ? i : i + 0x30; // mode 3 palette
+  attr[0x10] = 0x0c; // mode control: text, line graphics, blink enabled
+  attr[0x12] = 0x0f;
+  return {
+    crtcIndex: 0, crtc, attrIndex: 0x20, attrFlipFlop: false, attr, misc: 0x67, seqIndex: 0,
+    seq: [0x03, 0x00, 0x03, 0x00, 0x02], gcIndex: 0, gc: [0, 0, 0, 0, 0, 0x10, 0x0e, 0, 0xff],
+    dacWriteIndex: 0, dacReadIndex: 0, dacComponent: 0, dacMask: 0xff, dac: new Array(768).fill(0),
+  };
+}
+
+export class Vga implements Device {
+  readonly name = 'vga';
+  /** Increases each time pollChanged() finds the text or the cursor changed. */
+  version = 0;
+  private s = powerOn();
+  private lastHash = -1;
+
+  constructor(
+    private readonly phys: PhysicalMemory,
+    private readonly clock: VirtualClock,
+  ) {}
+
+  attach(bus: IoBus): void {
+    const h = bytePorts(bus, (p) => this.read8(p), (p, v) => this.write8(p, v));
+    bus.registerPorts(0x3c0, 16, h);
+    bus.registerPorts(0x3d4, 2, h);
+    bus.registerPorts(0x3da, 1, h);
+  }
+
+  /** Word offset of the first displayed character (CRTC start address). */
+  get startAddress(): number {
+    return (this.s.crtc[0x0c] << 8) | this.s.crtc[0x0d];
+  }
+
+  /** Word offset of the cursor in video memory (CRTC cursor location). */
+  get cursorLocation(): number {
+    return (this.s.crtc[0x0e] << 8) | this.s.crtc[0x0f];
+  }
+
+  screen(): Screen {
+    const blinkMode = (this.s.attr[0x10] & 0x08) !== 0;
+    const base = TEXT_BASE + this.startAddress * 2;
+    const cells: ScreenCell[][] = [];
+    for (let r = 0; r < ROWS; r++) {
+      const row: ScreenCell[] = [];
+      for (let c = 0; c < COLS; c++) {
+        const a = base + (r * COLS + c) * 2;
+        const ch = this.byte(a);
+        const attr = this.byte(a + 1);
+        row.push({
+          ch: cp437ToUnicode(ch),
+          fg: attr & 0x0f,
+          bg: blinkMode ? (attr >> 4) & 7 : attr >> 4,
+          blink: blinkMode && (attr & 0x80) !== 0,
+        });
+      }
+      cells.push(row);
+    }
+    return { cols: COLS, rows: ROWS, cells, cursor: this.cursor() };
+  }
+
+  /** The 25 lines as plain text, trailing spaces trimmed. */
+  text(): string {
+    const base = TEXT_BASE + this.startAddress * 2;
+    const lines: string[] = [];
+    for (let r = 0; r < ROWS; r++) {
+      let line = '';
+      for (let c = 0; c < COLS; c++) line += cp437ToUnicode(this.byte(base + (r * COLS + c) * 2));
+      lines.push(line.replace(/ +$/, ''));
+    }
+    return lines.join('\n');
+  }
+
+  cursor(): { row: number; col: number; visible: boolean } {
+    const rel = this.cursorLocation - this.startAddress;
+    const row = Math.floor(rel / COLS);
+    const col = rel - row * COLS;
+    // Cursor start register bit 5 disables the cursor; off-screen positions show nothing.
+    const visible = (this.s.crtc[0x0a] & 0x20) === 0 && rel >= 0 && rel < COLS * ROWS;
+    return { row, col, visible };
+  }
+
+  /**
+   * True if the displayed text, attributes or cursor changed since the previous call (bumps `version`). A
+   * cheap FNV-1a hash over the 4000 displayed bytes and the cursor registers; call it when the debugger is
+   * about to refresh, not per instruction.
+   */
+  pollChanged(): boolean {
+    let h = 0x811c9dc5;
+    const base = TEXT_BASE + this.startAddress * 2;
+    for (let i = 0; i < COLS * ROWS * 2; i++) h = Math.imul(h ^ this.byte(base + i), 0x01000193);
+    for (const r of [0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f]) h = Math.imul(h ^ this.s.crtc[r], 0x01000193);
+    h >>>= 0;
+    if (h === this.lastHash) return false;
+    this.lastHash = h;
+    this.version++;
+    return true;
+  }
+
+  reset(): void {
+    this.s = powerOn();
+  }
+
+  saveState(): unknown {
+    const s = this.s;
+    return { ...s, crtc: s.crtc.slice(), attr: s.attr.slice(), seq: s.seq.slice(), gc: s.gc.slice(), dac: s.dac.slice() };
+  }
+
+  loadState(state: unknown): void {
+    const o = (state ?? {}) as Partial<VgaState>;
+    const d = powerOn();
+    const arr = (v: unknown, def: number[]) =>
+      Array.isArray(v) && v.length === def.length ? v.map((x) => num(x) & 0xff) : def;
+    this.s = {
+      crtcIndex: num(o.crtcIndex), crtc: arr(o.crtc, d.crtc), attrIndex: num(o.attrIndex, d.attrIndex),
+      attrFlipFlop: !!o.attrFlipFlop, attr: arr(o.attr, d.attr), misc: num(o.misc, d.misc),
+      seqIndex: num(o.seqIndex), seq: arr(o.seq, d.seq), gcIndex: num(o.gcIndex), gc: arr(o.gc, d.gc),
+      dacWriteIndex: num(o.dacWriteIndex), dacReadIndex: num(o.dacReadIndex),
+      dacComponent: num(o.dacComponent), dacMask: num(o.dacMask, 0xff), dac: arr(o.dac, d.dac),
+    };
+    this.lastHash = -1;
+  }
+
+  private byte(addr: number): number {
+    return addr < this.phys.size ? this.phys.u8[addr] : 0;
+  }
+
+  private read8(port: number): number {
+    const s = this.s;
+    switch (port) {
+      case 0x3c0:
+        return s.attrIndex;
+      case 0x3c1:
+        return s.attr[s.attrIndex & 0x1f] ?? 0;
+      case 0x3c2:
+        return 0x10; // input status 0: switch sense
+      case 0x3c4:
+        return s.seqIndex;
+      case 0x3c5:
+        return s.seq[s.seqIndex] ?? 0xff;
+      case 0x3c6:
+        return s.dacMask;
+      case 0x3c7:
+        return 0; // DAC state: write mode
+      case 0x3c8:
+        return s.dacWriteIndex;
+      case 0x3c9: {
+        const v = s.dac[s.dacReadIndex * 3 + s.dacComponent];
+        if (++s.dacComponent === 3) {
+          s.dacComponent = 0;
+          s.dacReadIndex = (s.dacReadIndex + 1) & 0xff;
+        }
+        return v;
+      }
+      case 0x3cc:
+        return s.misc;
+      case 0x3ce:
+        return s.gcIndex;
+      case 0x3cf:
+        return s.gc[s.gcIndex] ?? 0xff;
+      case 0x3d4:
+        return s.crtcIndex;
+      case 0x3d5:
+        return s.crtc[s.crtcIndex] ?? 0xff;
+      case 0x3da: {
+        s.attrFlipFlop = false;
+        // Bit 3 vertical retrace, bit 0 display disabled (retrace implies blanking).
+        const inRetrace = this.clock.instructions % FRAME_NS >= FRAME_NS - VRETRACE_NS;
+        return inRetrace ? 0x09 : 0x00;
+      }
+      default:
+        return 0xff;
+    }
+  }
+
+  private write8(port: number, v: number): void {
+    const s = this.s;
+    switch (port) {
+      case 0x3c0:
+        if (!s.attrFlipFlop) s.attrIndex = v & 0x3f;
+        else if ((s.attrIndex & 0x1f) < s.attr.length) s.attr[s.attrIndex & 0x1f] = v;
+        s.attrFlipFlop = !s.attrFlipFlop;
+        return;
+      case 0x3c2:
+        s.misc = v;
+        return;
+      case 0x3c4:
+        s.seqIndex = v & 0x07;
+        return;
+      case 0x3c5:
+        if (s.seqIndex < s.seq.length) s.seq[s.seqIndex] = v;
+        return;
+      case 0x3c6:
+        s.dacMask = v;
+        return;
+      case 0x3c7:
+        s.dacReadIndex = v;
+        s.dacComponent = 0;
+        return;
+      case 0x3c8:
+        s.dacWriteIndex = v;
+        s.dacComponent = 0;
+        return;
+      case 0x3c9:
+        s.dac[s.dacWriteIndex * 3 + s.dacComponent] = v & 0x3f;
+        if (++s.dacComponent === 3) {
+          s.dacComponent = 0;
+          s.dacWriteIndex = (s.dacWriteIndex + 1) & 0xff;
+        }
+        return;
+      case 0x3ce:
+        s.gcIndex = v & 0x0f;
+        return;
+      case 0x3cf:
+        if (s.gcIndex < s.gc.length) s.gc[s.gcIndex] = v;
+        return;
+      case 0x3d4:
+        s.crtcIndex = v & 0x1f;
+        return;
+      case 0x3d5:
+        if (s.crtcIndex < s.crtc.length) s.crtc[s.crtcIndex] = v;
+        return;
+      default:
+    }
+  }
+}
