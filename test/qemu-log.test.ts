@@ -100,3 +100,16 @@ test('the #DF and #BP handlers print the blog_os frame', () => {
   assert.match(read('fixtures/golden/ist-double-fault.serial.txt'), /EXCEPTION: DOUBLE FAULT/);
   assert.match(read('fixtures/golden/breakpoint.serial.txt'), /EXCEPTION: BREAKPOINT[\s\S]*It did not crash!/);
 });
+
+test('QEMU 7.2 pushes vector*16+2 for a bad or missing 64-bit IDT gate (SDM: vector*8+2)', () => {
+  assert.match(read('fixtures/golden/fault-table-bp-np-serial.serial.txt'), /SEGMENT NOT PRESENT[\s\S]*error code: 0x32\n/);
+  assert.match(read('fixtures/golden/fault-table-bp-gp-serial.serial.txt'), /GENERAL PROTECTION FAULT[\s\S]*error code: 0x32\n/);
+});
+
+test('a #DE whose IST stack is unmapped is followed by a #PF, not a #DF (SDM Table 6-5)', () => {
+  const [de, pf] = exceptions('fault-table-de-pf-serial');
+  assert.equal(de.vector, 0);
+  assert.equal(pf.vector, 14);
+  assert.equal(pf.errorCode, 2);
+  assert.equal(BigInt(pf.cr2 ?? '0') % 4096n, 4096n - 8n, 'the first push (SS) goes to the top slot of the unmapped page');
+});
