@@ -1,0 +1,50 @@
+/**
+ * TSS view model: RSP0–2 and IST1–7 from faultline/tss, each with whether its stack page is mapped, empty IST
+ * slots flagged, the IOPB offset and the decoder's problems (SDM Vol. 3A §7.7 Figure 7-11, §6.14.5 IST).
+ */
+import type { TssResponseBody } from '../../../debug-adapter/protocol';
+import { ViewNode, hex, isZeroHex, messageNode, shortHex } from './node';
+
+export function tssNodes(body: TssResponseBody | undefined): ViewNode[] {
+  if (!body) return [];
+  if (body.error) return [messageNode('tss/error', body.error, 'error')];
+  if (!body.tss) {
+    return [messageNode('tss/none', body.selector === 0
+      ? 'TR is not loaded (selector 0x0): no TSS, so every IST slot is empty and there is no RSP0. Load one with LTR.'
+      : `TR ${hex(body.selector, 2)} has no readable TSS.`, 'warning')];
+  }
+  const t = body.tss;
+  const out: ViewNode[] = [{
+    id: 'tss/tr', label: 'TR', description: `${hex(body.selector, 2)} base ${shortHex(t.base)} limit 0x${t.limit.toString(16)}`,
+    tooltip: `raw ${t.raw}`, pointer: t.base, contextValue: 'pointer', icon: 'server-process',
+  }];
+  for (const p of body.pointers) out.push(pointerNode(p));
+  out.push({ id: 'tss/iopb', label: 'IOPB offset', description: `0x${t.iopbOffset.toString(16)}` + (t.iopbOffset > t.limit ? ' (beyond limit: no I/O permission bitmap)' : '') });
+  t.problems.forEach((p, i) => out.push(messageNode(`tss/problem/${i}`, p, 'warning')));
+  return out;
+}
+
+type TssPointer = TssResponseBody['pointers'][number];
+
+export function pointerNode(p: TssPointer): ViewNode {
+  const empty = isZeroHex(p.value);
+  const isIst = /^IST/i.test(p.name);
+  let state: string;
+  if (empty) state = isIst ? 'empty' : 'zero';
+  else if (!p.mapped) state = 'unmapped';
+  else if (!p.writable) state = 'read-only';
+  else state = 'mapped';
+  const bad = empty || !p.mapped || !p.writable;
+  const description = `${shortHex(p.value)}  ${state}` + (p.symbol ? `  ${p.symbol}` : '');
+  const tooltip = empty
+    ? `${p.name} is 0${isIst ? ': a gate that names this IST slot switches to RSP 0 and faults while pushing the frame' : ''}`
+    : `${p.name} = ${p.value}: the page below it is ${p.mapped ? 'mapped' : 'NOT mapped'}${p.mapped ? (p.writable ? ' and writable' : ' but not writable') : ''}`;
+  return {
+    id: `tss/${p.name}`, label: p.name, description, tooltip,
+    icon: empty ? 'circle-large-outline' : bad ? 'warning' : 'pass',
+    iconColor: empty ? 'disabledForeground' : bad ? 'editorWarning.foreground' : undefined,
+    dimmed: empty && isIst,
+    contextValue: empty ? 'slot empty' : 'slot pointer',
+    pointer: empty ? undefined : p.value,
+  };
+}
