@@ -4,6 +4,9 @@ import { IoBus } from './bus';
 import { DebugExit } from './debug-exit';
 import { Debugcon } from './debugcon';
 import { Device } from './device';
+import { FwCfg } from './fwcfg';
+import { IoApic } from './ioapic';
+import { LocalApic } from './lapic';
 import { InterruptRouter } from './interrupts';
 import { Pic8259 } from './pic8259';
 import { Pit8254 } from './pit8254';
@@ -36,6 +39,9 @@ export interface PcDevices {
   pit: Pit8254;
   debugExit: DebugExit;
   debugcon: Debugcon;
+  fwcfg: FwCfg;
+  lapic: LocalApic;
+  ioapic: IoApic;
   router: InterruptRouter;
   all: Device[];
 }
@@ -44,14 +50,20 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const none = () => {};
   const pic = new Pic8259();
   const router = new InterruptRouter(pic);
+  const lapic = new LocalApic(o.clock);
+  const ioapic = new IoApic(lapic);
+  lapic.onEoi = (vector) => ioapic.eoi(vector);
+  ioapic.onNmi = () => router.raiseNmi();
+  router.attachApics(lapic, ioapic);
   const uart = new Uart16550(router, o.onSerial ?? none);
   const vga = new Vga(o.phys, o.clock);
   const pit = new Pit8254(o.clock, router);
   const debugExit = new DebugExit(o.onExit ?? none);
   const debugcon = new Debugcon(o.onDebugcon ?? none);
-  for (const d of [pic, uart, vga, pit, debugExit, debugcon]) d.attach(o.bus);
-  const all: Device[] = [pic, pit, uart, vga, debugExit, debugcon, router];
-  return { uart, vga, pic, pit, debugExit, debugcon, router, all };
+  const fwcfg = new FwCfg(o.memoryBytes, o.cpuCount ?? 1);
+  for (const d of [pic, uart, vga, pit, debugExit, debugcon, fwcfg, lapic, ioapic]) d.attach(o.bus);
+  const all: Device[] = [pic, lapic, ioapic, pit, uart, vga, debugExit, debugcon, fwcfg, router];
+  return { uart, vga, pic, pit, debugExit, debugcon, fwcfg, lapic, ioapic, router, all };
 }
 
-export { DebugExit, Debugcon, InterruptRouter, Pic8259, Pit8254, Uart16550, Vga };
+export { DebugExit, Debugcon, FwCfg, InterruptRouter, IoApic, LocalApic, Pic8259, Pit8254, Uart16550, Vga };

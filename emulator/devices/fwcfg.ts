@@ -1,0 +1,173 @@
+import { IoBus } from './bus';
+import { Device } from './device';
+import { num } from './ports';
+
+/**
+ * QEMU's fw_cfg, I/O-port interface only (docs/specs/fw_cfg.rst): a 16-bit write to 0x510 selects an item,
+ * byte reads from 0x510/0x511 stream it (past the end: 0). No DMA interface (FW_CFG_ID = 1). Items: the
+ * "QEMU" signature, ID, UUID, RAM size, CPU counts, NUMA (no nodes), command line, and the file directory
+ * (key 0x19: big-endian count, then 64-byte entries) with "etc/e820" and any file added with addFile().
+ * kvm-unit-tests' lib/x86/fwcfg.c reads FW_CFG_RAM_SIZE and FW_CFG_NB_CPUS this way.
+ *
+ * Public API: attach(bus), addFile(name, data), setCmdline(text), item(key), Device methods; FW_CFG keys.
+ */
+export const FW_CFG = {
+  SIGNATURE: 0x00,
+  ID: 0x01,
+  UUID: 0x02,
+  RAM_SIZE: 0x03,
+  NOGRAPHIC: 0x04,
+  NB_CPUS: 0x05,
+  MACHINE_ID: 0x06,
+  KERNEL_ADDR: 0x07,
+  KERNEL_SIZE: 0x08,
+  KERNEL_CMDLINE: 0x09,
+  INITRD_ADDR: 0x0a,
+  INITRD_SIZE: 0x0b,
+  BOOT_DEVICE: 0x0c,
+  NUMA: 0x0d,
+  BOOT_MENU: 0x0e,
+  MAX_CPUS: 0x0f,
+  CMDLINE_ADDR: 0x13,
+  CMDLINE_SIZE: 0x14,
+  CMDLINE_DATA: 0x15,
+  FILE_DIR: 0x19,
+  FILE_FIRST: 0x20,
+  IRQ0_OVERRIDE: 0x8002,
+} as const;
+
+/** QEMU's x86 e820 type for usable RAM. */
+const E820_RAM = 1;
+
+function le(value: number, bytes: number): Uint8Array {
+  const out = new Uint8Array(bytes);
+  let v = value;
+  for (let i = 0; i < bytes; i++) {
+    out[i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+  return out;
+}
+
+export class FwCfg implements Device {
+  readonly name = 'fw_cfg';
+  private readonly items = new Map<number, Uint8Array>();
+  private readonly files: { name: string; key: number }[] = [];
+  private selector = 0;
+  private offset = 0;
+
+  constructor(
+    readonly memoryBytes: number,
+    readonly cpuCount = 1,
+  ) {
+    this.items.set(FW_CFG.SIGNATURE, new TextEncoder().encode('QEMU'));
+    this.items.set(FW_CFG.ID, le(1, 4)); // traditional interface only, no DMA
+    this.items.set(FW_CFG.UUID, new Uint8Array(16));
+    this.items.set(FW_CFG.RAM_SIZE, le(memoryBytes, 8));
+    this.items.set(FW_CFG.NOGRAPHIC, le(0, 2));
+    this.items.set(FW_CFG.NB_CPUS, le(cpuCount, 2));
+    this.items.set(FW_CFG.MAX_CPUS, le(cpuCount, 2));
+    this.items.set(FW_CFG.BOOT_MENU, le(0, 2));
+    // NUMA: node count 0, then one node number per APIC ID (all 0).
+    this.items.set(FW_CFG.NUMA, new Uint8Array(8 * (1 + cpuCount)));
+    this.items.set(FW_CFG.IRQ0_OVERRIDE, le(1, 4));
+    this.setCmdline('');
+    this.addFile('etc/e820', this.e820());
+  }
+
+  attach(bus: IoBus): void {
+    // One 2-byte region, as QEMU's "fwcfg" comb port: 16-bit writes select, byte reads return data.
+    bus.registerPorts(0x510, 2, {
+      read: (_port, size) => {
+        if (size !== 1) return size === 2 ? 0xffff : 0xffffffff;
+        return this.nextByte();
+      },
+      write: (_port, size, value) => {
+        if (size === 2) this.select(value & 0xffff);
+        // Byte writes are the (removed) data write channel: ignored, as QEMU >= 2.4.
+      },
+    });
+  }
+
+  /** Add a named file to the directory (after the built-in ones); returns its key. */
+  addFile(name: string, data: Uint8Array): number {
+    const existing = this.files.find((f) => f.name === name);
+    const key = existing ? existing.key : FW_CFG.FILE_FIRST + this.files.length;
+    if (!existing) this.files.push({ name, key });
+    this.items.set(key, data);
+    this.items.set(FW_CFG.FILE_DIR, this.directory());
+    return key;
+  }
+
+  /** The kernel command line as `-append` gives it to QEMU's fw_cfg (NUL-terminated). */
+  setCmdline(text: string): void {
+    const bytes = new TextEncoder().encode(text + '\0');
+    this.items.set(FW_CFG.CMDLINE_SIZE, le(bytes.length, 4));
+    this.items.set(FW_CFG.CMDLINE_DATA, bytes);
+  }
+
+  /** The bytes of item `key` (undefined if absent). */
+  item(key: number): Uint8Array | undefined {
+    return this.items.get(key);
+  }
+
+  reset(): void {
+    this.selector = 0;
+    this.offset = 0;
+  }
+
+  saveState(): unknown {
+    return { selector: this.selector, offset: this.offset };
+  }
+
+  loadState(state: unknown): void {
+    const o = (state ?? {}) as { selector?: number; offset?: number };
+    this.selector = num(o.selector);
+    this.offset = num(o.offset);
+  }
+
+  private select(key: number): void {
+    this.selector = key;
+    this.offset = 0;
+  }
+
+  private nextByte(): number {
+    // Bit 14 (write channel) is not part of the key; bit 15 (arch-local) is.
+    const data = this.items.get(this.selector & 0xbfff);
+    if (!data || this.offset >= data.length) return 0;
+    return data[this.offset++];
+  }
+
+  private directory(): Uint8Array {
+    const out = new Uint8Array(4 + 64 * this.files.length);
+    const dv = new DataView(out.buffer);
+    dv.setUint32(0, this.files.length, false);
+    this.files.forEach((f, i) => {
+      const at = 4 + i * 64;
+      dv.setUint32(at, this.items.get(f.key)?.length ?? 0, false);
+      dv.setUint16(at + 4, f.key, false);
+      out.set(new TextEncoder().encode(f.name).subarray(0, 55), at + 8);
+    });
+    return out;
+  }
+
+  /** QEMU pc's table: RAM below 4 GiB from 0 (lowmem split as i440fx), and the rest above 4 GiB. */
+  private e820(): Uint8Array {
+    const { below4g, above4g } = splitLowHighMemory(this.memoryBytes);
+    const entries: [number, number][] = [[0, below4g]];
+    if (above4g > 0) entries.push([0x1_0000_0000, above4g]);
+    const out = new Uint8Array(20 * entries.length);
+    entries.forEach(([addr, len], i) => {
+      out.set(le(addr, 8), i * 20);
+      out.set(le(len, 8), i * 20 + 8);
+      out.set(le(E820_RAM, 4), i * 20 + 16);
+    });
+    return out;
+  }
+}
+
+/** How QEMU's i440fx machine splits RAM around the PCI hole (below 4 GiB at most 3 GiB once RAM >= 3.5 GiB). */
+export function splitLowHighMemory(bytes: number): { below4g: number; above4g: number } {
+  const lowmem = bytes >= 0xe000_0000 ? 0xc000_0000 : bytes;
+  return { below4g: Math.min(bytes, lowmem), above4g: Math.max(0, bytes - lowmem) };
+}
