@@ -60,6 +60,8 @@ export interface GateInfo {
   summary: string;
   /** Why the CPU would refuse this gate when delivering the vector, if it would; e.g. "not present". */
   problems: string[];
+  /** The first exception delivery through this gate raises, in the CPU's order of checks (e.g. #NP(0x72)). */
+  fault?: { vector: number; mnemonic: '#GP' | '#NP'; errorCode: number };
 }
 
 export interface TssInfo {
@@ -74,7 +76,7 @@ export interface TssInfo {
 }
 
 export interface PageWalkLevel {
-  /** 'PML4' | 'PDPT' | 'PD' | 'PT' (or 'PDPTE' register for PAE, 'PDE'/'PTE' for 32-bit paging). */
+  /** 'PML5' | 'PML4' | 'PDPT' | 'PD' | 'PT' (or 'PDPTE' register for PAE, 'PDE'/'PTE' for 32-bit paging). */
   level: string;
   /** Index into this table. */
   index: number;
@@ -103,7 +105,7 @@ export interface PageWalkLevel {
 
 export interface PageWalkResult {
   address: string;
-  mode: 'none' | '32-bit' | 'pae' | '4-level';
+  mode: 'none' | '32-bit' | 'pae' | '4-level' | '5-level';
   levels: PageWalkLevel[];
   /** True if the walk reached a page frame. */
   mapped: boolean;
@@ -121,4 +123,27 @@ export interface PageWalkResult {
 export interface PageTableEntryInfo extends PageWalkLevel {
   /** Level of the table this entry points to, if it points to a table. */
   next?: { physAddr: string; level: string };
+}
+
+/** A 32-bit TSS (SDM Vol. 3A §7.2.1 Figure 7-2), for protected-mode kernels. Selectors are numbers. */
+export interface Tss32Info {
+  base: string;
+  limit: number;
+  /** Previous task link (selector). */
+  link: number;
+  esp0: string; ss0: number;
+  esp1: string; ss1: number;
+  esp2: string; ss2: number;
+  cr3: string;
+  eip: string;
+  eflags: string;
+  /** EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI in TSS order, hex. */
+  gprs: Record<'eax' | 'ecx' | 'edx' | 'ebx' | 'esp' | 'ebp' | 'esi' | 'edi', string>;
+  es: number; cs: number; ss: number; ds: number; fs: number; gs: number;
+  ldt: number;
+  /** T flag: raise #DB on a task switch to this task. */
+  trap: boolean;
+  iopbOffset: number;
+  raw: string;
+  problems: string[];
 }
