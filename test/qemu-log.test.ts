@@ -113,3 +113,19 @@ test('a #DE whose IST stack is unmapped is followed by a #PF, not a #DF (SDM Tab
   assert.equal(pf.errorCode, 2);
   assert.equal(BigInt(pf.cr2 ?? '0') % 4096n, 4096n - 8n, 'the first push (SS) goes to the top slot of the unmapped page');
 });
+
+test('GRUB hands the multiboot2-only kernel its command line, name, memory map and ELF sections', () => {
+  const serial = read('fixtures/golden/mb2-info.serial.txt');
+  assert.match(serial, /magic 0x36d76289/);
+  assert.match(serial, /cmdline: "mb2 test=1"/);
+  assert.match(serial, /boot loader name: "GRUB /);
+  assert.match(serial, /mmap base 0x100000 length 0x[0-9a-f]+ type 1/);
+  assert.match(serial, /elf sections tag present: yes/);
+});
+
+test('the Rust port prints the frames with {:#?} like blog_os', () => {
+  assert.match(
+    read('fixtures/golden/rust-ist.serial.txt'),
+    /EXCEPTION: BREAKPOINT\nExceptionStackFrame \{\n    instruction_pointer: \d+,[\s\S]*EXCEPTION: DOUBLE FAULT\n/,
+  );
+});
