@@ -106,7 +106,7 @@ function systemDescriptor(info: DescriptorInfo, bytes: Uint8Array, longMode: boo
   const { type, dpl, present } = info;
   const presence = present ? 'present' : 'not present';
   const limitNum = parseInt(info.limit, 16);
-  const wideOk = !longMode || bytes.length >= 16;
+  const wideOk = info.size === 8 || bytes.length >= 16;
   if (longMode && info.size === 16 && bytes.length >= 16) {
     const upperType = (le32(bytes, 12) >>> 8) & 0x1f;
     if (upperType !== 0) info.problems.push(`bits 12:8 of the upper half must be 0 but are ${hx(upperType)} (SDM Figure 7-4)`);

@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeDescriptor, decodeGdt } from '../../emulator/inspect/gdt';
+import { Buffer64 } from './buffer';
+
+function longModeGdt(tssLimit = 0x67): Buffer64 {
+  const m = new Buffer64(0x100);
+  m.q(0x00, 0n);
+  m.q(0x08, 0x00af9a000000ffffn); // 64-bit code, DPL 0
+  m.q(0x10, 0x00cf92000000ffffn); // data, read/write
+  m.q(0x18, 0x00affa000000ffffn); // 64-bit code, DPL 3
+  // 64-bit TSS at 0xffffffff80123450, limit tssLimit, available (type 9), present.
+  m.q(0x20, 0x80008912_3450_0000n | BigInt(tssLimit));
+  m.q(0x28, 0x00000000ffffffffn);
+  return m;
+}
+
+test('a long-mode GDT decodes null, 64-bit code, data, a 16-byte TSS and its upper half', () => {
+  const m = longModeGdt();
+  const d = decodeGdt(m.read, 0n, 0x2f, true);
+  assert.deepEqual(d.map((x) => x.kind), ['null', 'code', 'data', 'code', 'tss-available', 'upper-half']);
+  assert.equal(d[1].summary, '64-bit code, readable, DPL 0, present');
+  assert.equal(d[1].selector, 0x08);
+  assert.equal(d[1].long, true);
+  assert.deepEqual(d[1].raw, ['0x00af9a000000ffff']);
+  assert.equal(d[2].summary, 'data, read/write, DPL 0, present');
+  assert.equal(d[3].dpl, 3);
+  assert.equal(d[4].size, 16);
+  assert.equal(d[4].base, '0xffffffff80123450');
+  assert.equal(d[4].limit, '0x67');
+  assert.equal(d[4].summary, '64-bit TSS (available), base 0xffffffff80123450, limit 0x67, DPL 0, present');
+  assert.deepEqual(d[4].problems, []);
+  assert.equal(d[4].raw.length, 2);
+  assert.equal(d[5].selector, 0x28);
+  assert.match(d[5].summary, /upper half of the 16-byte tss-available descriptor at index 4 \(selector 0x20\)/);
+});
+
+test('a TSS limit below 0x67 is reported', () => {
+  const d = decodeGdt(longModeGdt(0x20).read, 0n, 0x2f, true);
+  assert.deepEqual(d[4].problems, ['limit 0x20 is smaller than a 64-bit TSS needs (0x67 is the minimum)']);
+});
+
+test('a 16-byte descriptor cut by the GDT limit is reported', () => {
+  const d = decodeGdt(longModeGdt().read, 0n, 0x27, true);
+  assert.equal(d.length, 5);
+  assert.match(d[4].problems[0], /runs past the GDT limit 0x27/);
+});
+
+test('protected-mode descriptors show bitness, base and scaled limit', () => {
+  const m = new Buffer64(0x40);
+  m.q(0x08, 0x00cf9a000000ffffn);
+  m.q(0x10, 0x0040920b8000ffffn); // 32-bit data, base 0xb8000, byte granular limit 0xffff
+  m.q(0x18, 0x00008900_2000_0067n); // 32-bit TSS at 0x2000
+  const d = decodeGdt(m.read, 0n, 0x1f, false);
+  assert.equal(d[1].summary, '32-bit code, readable, base 0x0, limit 0xffffffff, DPL 0, present');
+  assert.equal(d[2].base, '0xb8000');
+  assert.equal(d[2].limit, '0xffff');
+  assert.equal(d[2].summary, '32-bit data, read/write, base 0xb8000, limit 0xffff, DPL 0, present');
+  assert.equal(d[3].kind, 'tss-available');
+  assert.equal(d[3].size, 8);
+  assert.match(d[3].summary, /^32-bit TSS \(available\), base 0x2000, limit 0x67/);
+});
+
+test('descriptor oddities: L and D both set, not present, a gate type in a long-mode GDT', () => {
+  const ld = new Uint8Array(8);
+  new DataView(ld.buffer).setBigUint64(0, 0x00ef9a000000ffffn, true);
+  assert.match(decodeDescriptor(ld, 1, true).problems[0], /L and D are both set/);
+  const np = new Uint8Array(8);
+  new DataView(np.buffer).setBigUint64(0, 0x00af1a000000ffffn, true);
+  assert.equal(decodeDescriptor(np, 1, true).summary, '64-bit code, readable, DPL 0, not present');
+  const gate = new Uint8Array(8);
+  new DataView(gate.buffer).setBigUint64(0, 0x00008e0000000000n, true);
+  assert.match(decodeDescriptor(gate, 2, true).problems[0], /type 0xe is not a valid system descriptor in IA-32e mode/);
+});
+
+test('an unreadable GDT entry is reported, not thrown', () => {
+  const d = decodeGdt(new Buffer64(8).read, 0n, 0xf, true);
+  assert.equal(d[1].summary, 'unreadable');
+  assert.match(d[1].problems[0], /not readable/);
+});
