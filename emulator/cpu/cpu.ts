@@ -1,0 +1,721 @@
+import { VirtualClock } from '../clock';
+import { IoBus } from '../devices/bus';
+import { PhysicalMemory } from '../memory/phys';
+import { decode } from './decoder';
+import { FAULT, gp, raise, ss } from './fault';
+import { Insn, OpcodeSpec } from './insn';
+import { Access, walk, walkOut } from './paging';
+import { Attr, Cr0, CpuState, Flag, Seg, TWO32, TWO47, TWO48 } from './state';
+
+/** Why Cpu.run() returned. */
+export const enum Exit {
+  BUDGET = 0,
+  /** A GuestFault was raised; FAULT holds it and RIP is at the faulting instruction (traps: after it). */
+  FAULT = 1,
+  /** An external interrupt is deliverable (IF=1, no shadow). */
+  IRQ = 2,
+  /** HLT executed, or still halted. */
+  HALT = 3,
+  /** stopRequested was set (pause, breakpoint, watchpoint, device exit/reset). */
+  STOP = 4,
+}
+
+const TLB_SIZE = 4096;
+const TLB_MASK = TLB_SIZE - 1;
+const MAX_BLOCK = 64;
+
+/** A run of decoded instructions from one physical start address, ending at a branch or page end. */
+export class Block {
+  insns: Insn[] = [];
+  /** Linear RIP the breakpoint check was computed for, and its result. */
+  bpRip = -1;
+  bpGen = -1;
+  hasBp = false;
+  valid = true;
+  constructor(readonly key: number) {}
+}
+
+/** Interface the machine provides for things the CPU core does not own. */
+export interface CpuHost {
+  /** Read/write an MSR the CPU does not store itself (APIC, …); return undefined if unknown (→ #GP). */
+  readMsr(index: number): [number, number] | undefined;
+  writeMsr(index: number, lo: number, hi: number): boolean;
+  /** Called when paging structures or modes change in ways the machine tracks (optional). */
+  onModeChange?(): void;
+}
+
+/**
+ * The CPU: architectural state (CpuState) plus the memory pipeline (segmentation → software TLB → page walk
+ * → physical memory), the decode cache of blocks, and the run loop. Instruction semantics live in the family
+ * files (alu.ts, control.ts, …) as handlers listed in opcodes.ts.
+ */
+export class Cpu extends CpuState {
+  /** High half of the last 64-bit read (rd64/readE with size 8) and of some results. */
+  hi = 0;
+  /** Set to make run() return Exit.STOP after the current instruction. */
+  stopRequested = false;
+  /** A write hit a watched range (details in watchHit*). */
+  watchHitAddr = -1;
+  watchHitSize = 0;
+  /** Interrupt request line from the interrupt router (level, polled at block boundaries). */
+  irqPending: () => boolean = () => false;
+  host: CpuHost = { readMsr: () => undefined, writeMsr: () => false };
+
+  private readonly tlbTag = [new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE)];
+  private readonly tlbPhys = [new Int32Array(TLB_SIZE), new Int32Array(TLB_SIZE), new Int32Array(TLB_SIZE)];
+  private readonly rTag: Float64Array;
+  private readonly rPhys: Int32Array;
+  private readonly wTag: Float64Array;
+  private readonly wPhys: Int32Array;
+  /** 1 while CPL = 3 (part of every TLB tag, so user and supervisor translations never mix). */
+  private ub = 0;
+  private readonly dv: DataView;
+  private readonly u8: Uint8Array;
+
+  private readonly blocks = new Map<number, Block>();
+  private readonly pageBlocks = new Map<number, Block[]>();
+  /** A write hit a page with decoded code: the running block must stop after this instruction. */
+  private codeDirty = false;
+
+  readonly breakpoints = new Set<number>();
+  bpGen = 0;
+  /** Watched linear ranges [start, end) for write watchpoints. */
+  watch: { start: number; end: number }[] = [];
+
+  private readonly scratch = new Insn();
+
+  constructor(readonly mem: PhysicalMemory, readonly bus: IoBus, readonly clock: VirtualClock, readonly table: (OpcodeSpec | undefined)[], private readonly undefinedOp: OpcodeSpec) {
+    super();
+    this.rTag = this.tlbTag[Access.READ];
+    this.rPhys = this.tlbPhys[Access.READ];
+    this.wTag = this.tlbTag[Access.WRITE];
+    this.wPhys = this.tlbPhys[Access.WRITE];
+    this.dv = mem.view;
+    this.u8 = mem.u8;
+    mem.notifyCodeWrite = (page) => this.invalidateCodePage(page);
+    this.flushTlb();
+  }
+
+  // ------------------------------------------------------------------------------------------ TLB
+  /** Drop every cached translation (CR3 write, CR0/CR4 paging changes, CPL change, watchpoints). */
+  flushTlb(): void {
+    for (let k = 0; k < 3; k++) this.tlbTag[k].fill(-1);
+    this.ub = this.cpl === 3 ? 1 : 0;
+  }
+
+  /** INVLPG: drop the translations of one linear page. */
+  invalidatePage(la: number): void {
+    const vpn = Math.floor(la / 4096);
+    const i = vpn & TLB_MASK;
+    for (let k = 0; k < 3; k++) this.tlbTag[k][i] = -1;
+  }
+
+  /** Call after CPL changes. */
+  setCpl(cpl: number): void {
+    this.cpl = cpl;
+    this.ub = cpl === 3 ? 1 : 0;
+  }
+
+  /**
+   * Linear → physical for one access, through the page tables when CR0.PG=1. Fills the TLB for RAM pages
+   * (never for MMIO, code pages on the write side, or watched pages). `user` is false for implicit
+   * supervisor accesses (descriptor tables, TSS, delivery pushes at CPL 0).
+   */
+  translate(la: number, access: Access, user: boolean, implicitSupervisor = false): number {
+    let phys: number;
+    let pageSize = 4096;
+    if (this.cr0 & Cr0.PG) {
+      walk(this.mem, this, la, access, user, implicitSupervisor);
+      phys = walkOut.phys;
+      pageSize = walkOut.pageSize;
+    } else {
+      phys = la % TWO32;
+    }
+    const pageBase = phys - (phys % 4096);
+    if (pageBase + 4096 <= this.mem.size && !this.bus.pageHasMmio(pageBase) && user === (this.ub === 1) && !implicitSupervisor) {
+      const page = pageBase / 4096;
+      if (access !== Access.WRITE || (!this.mem.codePages[page] && !this.isWatched(la))) {
+        const vpn = Math.floor(la / 4096);
+        const i = vpn & TLB_MASK;
+        this.tlbTag[access][i] = vpn * 2 + this.ub;
+        this.tlbPhys[access][i] = pageBase;
+        if (access === Access.WRITE) this.mem.dirtyPages[page] = 1;
+      }
+    }
+    void pageSize;
+    return phys;
+  }
+
+  private isWatched(la: number): boolean {
+    if (this.watch.length === 0) return false;
+    const p = la - (la % 4096);
+    for (const w of this.watch) if (w.start < p + 4096 && w.end > p) return true;
+    return false;
+  }
+
+  // ------------------------------------------------------------------------------ linear access
+  /** Read `size` (1, 2, 4) bytes at linear `la` as an int32 (zero-extended for 1 and 2). */
+  rd(la: number, size: number): number {
+    const vpn = Math.floor(la / 4096);
+    const i = vpn & TLB_MASK;
+    const off = la & 0xfff;
+    if (this.rTag[i] === vpn * 2 + this.ub && off <= 4096 - size) {
+      const pa = this.rPhys[i] + off;
+      return size === 4 ? this.dv.getInt32(pa, true) : size === 1 ? this.u8[pa] : this.dv.getUint16(pa, true);
+    }
+    return this.rdSlow(la, size, this.ub === 1);
+  }
+
+  rd8(la: number): number { return this.rd(la, 1); }
+  rd16(la: number): number { return this.rd(la, 2); }
+  rd32(la: number): number { return this.rd(la, 4); }
+
+  /** 64-bit read: returns the low half, the high half in this.hi. */
+  rd64(la: number): number {
+    const vpn = Math.floor(la / 4096);
+    const i = vpn & TLB_MASK;
+    const off = la & 0xfff;
+    if (this.rTag[i] === vpn * 2 + this.ub && off <= 4088) {
+      const pa = this.rPhys[i] + off;
+      this.hi = this.dv.getInt32(pa + 4, true);
+      return this.dv.getInt32(pa, true);
+    }
+    const lo = this.rdSlow(la, 4, this.ub === 1);
+    this.hi = this.rdSlow(this.addLinear(la, 4), 4, this.ub === 1);
+    return lo;
+  }
+
+  /** Write `size` (1, 2, 4) bytes of `v` at linear `la`. */
+  wr(la: number, size: number, v: number): void {
+    const vpn = Math.floor(la / 4096);
+    const i = vpn & TLB_MASK;
+    const off = la & 0xfff;
+    if (this.wTag[i] === vpn * 2 + this.ub && off <= 4096 - size) {
+      const pa = this.wPhys[i] + off;
+      if (size === 4) this.dv.setInt32(pa, v, true);
+      else if (size === 1) this.u8[pa] = v;
+      else this.dv.setUint16(pa, v, true);
+      return;
+    }
+    this.wrSlow(la, size, v, this.ub === 1, false);
+  }
+
+  wr8(la: number, v: number): void { this.wr(la, 1, v); }
+  wr16(la: number, v: number): void { this.wr(la, 2, v); }
+  wr32(la: number, v: number): void { this.wr(la, 4, v); }
+
+  wr64(la: number, lo: number, hi: number): void {
+    const vpn = Math.floor(la / 4096);
+    const i = vpn & TLB_MASK;
+    const off = la & 0xfff;
+    if (this.wTag[i] === vpn * 2 + this.ub && off <= 4088) {
+      const pa = this.wPhys[i] + off;
+      this.dv.setInt32(pa, lo, true);
+      this.dv.setInt32(pa + 4, hi, true);
+      return;
+    }
+    // Check both halves' translations before writing either (a faulting write changes nothing).
+    const user = this.ub === 1;
+    const la2 = this.addLinear(la, 4);
+    this.translate(la, Access.WRITE, user);
+    this.translate(this.addLinear(la, 7), Access.WRITE, user);
+    this.wrSlow(la, 4, lo, user, false);
+    this.wrSlow(la2, 4, hi, user, false);
+  }
+
+  /** Supervisor (implicit) accesses: descriptor tables, TSS, IDT, delivery stack pushes. */
+  sysRd(la: number, size: number): number {
+    return this.rdSlow(la, size, false, true);
+  }
+
+  sysWr(la: number, size: number, v: number): void {
+    this.wrSlow(la, size, v, false, true);
+  }
+
+  /** la + n in the current linear space (wraps at 2^48 in long mode, 2^32 otherwise). */
+  addLinear(la: number, n: number): number {
+    const r = la + n;
+    return this.lma ? r % TWO48 : r % TWO32;
+  }
+
+  rdSlow(la: number, size: number, user: boolean, implicit = false): number {
+    const off = la & 0xfff;
+    if (off + size <= 4096) {
+      const pa = this.translate(la, Access.READ, user, implicit);
+      return this.mem.read(pa, size) | 0;
+    }
+    let v = 0;
+    // Translate both pages first so a fault reports the right page before any device read happens.
+    this.translate(la, Access.READ, user, implicit);
+    this.translate(this.addLinear(la, size - 1), Access.READ, user, implicit);
+    for (let k = size - 1; k >= 0; k--) {
+      const b = this.mem.read8(this.translate(this.addLinear(la, k), Access.READ, user, implicit));
+      v = (v << 8) | b;
+    }
+    return size === 4 ? v | 0 : v;
+  }
+
+  wrSlow(la: number, size: number, v: number, user: boolean, implicit: boolean): void {
+    const off = la & 0xfff;
+    if (off + size <= 4096) {
+      const pa = this.translate(la, Access.WRITE, user, implicit);
+      this.noteWatch(la, size);
+      this.mem.write(pa, size, size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff));
+      return;
+    }
+    const pa0 = this.translate(la, Access.WRITE, user, implicit);
+    this.translate(this.addLinear(la, size - 1), Access.WRITE, user, implicit);
+    this.noteWatch(la, size);
+    void pa0;
+    for (let k = 0; k < size; k++) {
+      this.mem.write8(this.translate(this.addLinear(la, k), Access.WRITE, user, implicit), (v >>> (8 * k)) & 0xff);
+    }
+  }
+
+  private noteWatch(la: number, size: number): void {
+    if (this.watch.length === 0) return;
+    for (const w of this.watch) {
+      if (la < w.end && la + size > w.start) {
+        this.watchHitAddr = la;
+        this.watchHitSize = size;
+        this.stopRequested = true;
+        return;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------- segmentation
+  /**
+   * Effective address (offset within the segment) of the memory operand. In 64-bit address size it is the
+   * signed 64-bit value as a number (exact for |value| < 2^52, the slow path handles the rest); in 32/16-bit
+   * address size it is the zero-extended offset.
+   */
+  ea(i: Insn): number {
+    if (i.asz === 8) {
+      let a = i.disp;
+      if (i.ripRel) {
+        a += this.rip >= TWO47 ? this.rip - TWO48 : this.rip;
+      } else if (i.base >= 0) {
+        const hi = this.r[2 * i.base + 1];
+        if (hi > 0xfffff || hi < -0x100000) return this.ea64Slow(i);
+        a += hi * TWO32 + (this.r[2 * i.base] >>> 0);
+      }
+      if (i.index >= 0) {
+        const hi = this.r[2 * i.index + 1];
+        if (hi > 0xfffff || hi < -0x100000) return this.ea64Slow(i);
+        a += (hi * TWO32 + (this.r[2 * i.index] >>> 0)) * (1 << i.scale);
+      }
+      return a;
+    }
+    if (i.asz === 4) {
+      let a = i.disp;
+      if (i.base >= 0) a += this.r[2 * i.base];
+      if (i.index >= 0) a += this.r[2 * i.index] << i.scale;
+      return a >>> 0;
+    }
+    let a = i.disp;
+    if (i.base >= 0) a += this.r[2 * i.base] & 0xffff;
+    if (i.index >= 0) a += this.r[2 * i.index] & 0xffff;
+    return a & 0xffff;
+  }
+
+  /** Exact 64-bit effective address for huge register values, wrapped to a signed number when canonical-ish. */
+  private ea64Slow(i: Insn): number {
+    let v = BigInt(i.disp);
+    if (i.base >= 0) v += (BigInt(this.r[2 * i.base + 1]) << 32n) | BigInt(this.r[2 * i.base] >>> 0);
+    if (i.index >= 0) v += ((BigInt(this.r[2 * i.index + 1]) << 32n) | BigInt(this.r[2 * i.index] >>> 0)) << BigInt(i.scale);
+    const s = BigInt.asIntN(64, v);
+    // Any non-canonical value maps to a number outside ±2^47, which lin() rejects with #GP/#SS.
+    if (s >= 1n << 47n) return TWO47 * 4;
+    if (s < -(1n << 47n)) return -TWO47 * 4;
+    return Number(s);
+  }
+
+  /** Segment of the memory operand. */
+  segOf(i: Insn): number {
+    return i.seg >= 0 ? i.seg : i.defaultSS ? Seg.SS : Seg.DS;
+  }
+
+  /**
+   * Segment + offset → linear address, with the checks of the current mode: canonical form in 64-bit mode
+   * (#SS(0) for stack references, #GP(0) otherwise: SDM §3.3.7.1), present/limit/type checks otherwise.
+   */
+  lin(seg: number, off: number, size: number, write: boolean): number {
+    if (this.long) {
+      let a = off;
+      if (seg >= Seg.FS) {
+        const b = this.segBase[seg];
+        a += b >= TWO47 ? b - TWO48 : b;
+      }
+      if (a < -TWO47 || a + size > TWO47) {
+        if (seg === Seg.SS) ss(0, 'non-canonical stack address');
+        gp(0, 'non-canonical address');
+      }
+      return a < 0 ? a + TWO48 : a;
+    }
+    const attr = this.segAttr[seg];
+    if (this.cr0 & Cr0.PE) {
+      if (!(attr & Attr.P)) {
+        if (seg === Seg.SS) ss(0, 'stack segment not usable');
+        gp(0, `${['ES', 'CS', 'SS', 'DS', 'FS', 'GS'][seg]} holds a null selector`);
+      }
+      if (write && ((attr & Attr.CODE) || !(attr & Attr.RW))) gp(0, 'write to a read-only or code segment');
+      if (!write && (attr & Attr.CODE) && !(attr & Attr.RW) && seg !== Seg.CS) gp(0, 'read from an execute-only segment');
+    }
+    const limit = this.segLimit[seg];
+    if ((attr & (Attr.CODE | Attr.DC)) === Attr.DC) {
+      // Expand-down data segment: valid offsets are (limit, max].
+      const max = attr & Attr.DB ? 0xffffffff : 0xffff;
+      if (off <= limit || off + size - 1 > max) {
+        if (seg === Seg.SS) ss(0, 'stack offset outside an expand-down segment');
+        gp(0, 'offset outside an expand-down segment');
+      }
+    } else if (off + size - 1 > limit) {
+      if (seg === Seg.SS) ss(0, `stack offset 0x${off.toString(16)} beyond the segment limit`);
+      gp(0, `offset 0x${off.toString(16)} beyond the segment limit 0x${limit.toString(16)}`);
+    }
+    return (this.segBase[seg] + off) % TWO32;
+  }
+
+  // ------------------------------------------------------------------------ operand helpers
+  /** Linear address of the memory operand for an access of `size` bytes. */
+  memAddr(i: Insn, size: number, write: boolean): number {
+    return this.lin(this.segOf(i), this.ea(i), size, write);
+  }
+
+  /** Read the r/m operand (register or memory) of `size` bytes; 64-bit: hi half in this.hi. */
+  readE(i: Insn, size: number): number {
+    if (i.mod === 3) {
+      const r = i.rm;
+      switch (size) {
+        case 1: return this.getReg8(r, i.rex);
+        case 2: return this.r[2 * r] & 0xffff;
+        case 4: return this.r[2 * r];
+        default: this.hi = this.r[2 * r + 1]; return this.r[2 * r];
+      }
+    }
+    const la = this.memAddr(i, size, false);
+    return size === 8 ? this.rd64(la) : this.rd(la, size);
+  }
+
+  /** Write the r/m operand. For size 4 on a register the upper half is zeroed (SDM §3.4.1.1). */
+  writeE(i: Insn, size: number, lo: number, hi: number): void {
+    if (i.mod === 3) {
+      this.writeReg(i.rm, i.rex, size, lo, hi);
+      return;
+    }
+    const la = this.memAddr(i, size, true);
+    if (size === 8) this.wr64(la, lo, hi);
+    else this.wr(la, size, lo);
+  }
+
+  /** Read a register operand of `size` bytes (hi in this.hi for 8). */
+  readReg(r: number, rex: number, size: number): number {
+    switch (size) {
+      case 1: return this.getReg8(r, rex);
+      case 2: return this.r[2 * r] & 0xffff;
+      case 4: return this.r[2 * r];
+      default: this.hi = this.r[2 * r + 1]; return this.r[2 * r];
+    }
+  }
+
+  writeReg(r: number, rex: number, size: number, lo: number, hi: number): void {
+    switch (size) {
+      case 1: this.setReg8(r, rex, lo); break;
+      case 2: this.r[2 * r] = (this.r[2 * r] & 0xffff0000) | (lo & 0xffff); break;
+      case 4: this.r[2 * r] = lo; this.r[2 * r + 1] = 0; break;
+      default: this.r[2 * r] = lo; this.r[2 * r + 1] = hi; break;
+    }
+  }
+
+  // -------------------------------------------------------------------------------- stack
+  /** Current stack pointer as an offset in SS (signed number in 64-bit mode). */
+  private spOffset(): number {
+    if (this.stackSize === 8) return this.r[9] * TWO32 + (this.r[8] >>> 0);
+    if (this.stackSize === 4) return this.r[8] >>> 0;
+    return this.r[8] & 0xffff;
+  }
+
+  private setSp(v: number): void {
+    if (this.stackSize === 8) {
+      this.r[8] = v | 0;
+      this.r[9] = Math.floor(v / TWO32) | 0;
+    } else if (this.stackSize === 4) {
+      this.r[8] = v | 0;
+      this.r[9] = 0;
+    } else {
+      this.r[8] = (this.r[8] & 0xffff0000) | (v & 0xffff);
+    }
+  }
+
+  private wrapSp(v: number): number {
+    if (this.stackSize === 8) return v;
+    if (this.stackSize === 4) return v >>> 0;
+    return v & 0xffff;
+  }
+
+  /** PUSH of `size` bytes (2, 4, 8); the write happens before RSP changes, so a fault leaves RSP intact. */
+  push(size: number, lo: number, hi: number): void {
+    const sp = this.wrapSp(this.spOffset() - size);
+    const la = this.lin(Seg.SS, sp, size, true);
+    if (size === 8) this.wr64(la, lo, hi);
+    else this.wr(la, size, lo);
+    this.setSp(sp);
+  }
+
+  /** POP of `size` bytes: returns lo (hi in this.hi for 8). RSP changes only after the read succeeds. */
+  pop(size: number): number {
+    const sp = this.spOffset();
+    const la = this.lin(Seg.SS, sp, size, false);
+    const v = size === 8 ? this.rd64(la) : this.rd(la, size);
+    this.setSp(this.wrapSp(sp + size));
+    return v;
+  }
+
+  /** Read at RSP+offset without popping (RET imm, IRET, LEAVE helpers). */
+  peek(offset: number, size: number): number {
+    const sp = this.wrapSp(this.spOffset() + offset);
+    const la = this.lin(Seg.SS, sp, size, false);
+    return size === 8 ? this.rd64(la) : this.rd(la, size);
+  }
+
+  adjustSp(delta: number): void {
+    this.setSp(this.wrapSp(this.spOffset() + delta));
+  }
+
+  // ------------------------------------------------------------------------------- control
+  /** Set RIP to a 64-bit target given as halves; #GP(0) if not canonical (SDM: the fault is on the branch). */
+  jumpTo64(lo: number, hi: number): void {
+    if ((hi << 16) >> 16 !== hi) gp(0, 'branch to a non-canonical address');
+    this.rip = (hi & 0xffff) * TWO32 + (lo >>> 0);
+  }
+
+  /** Set RIP for a near branch target of the given operand size (truncated outside 64-bit mode). */
+  jumpNear(lo: number, hi: number, size: number): void {
+    if (size === 8) this.jumpTo64(lo, hi);
+    else {
+      const t = size === 4 ? lo >>> 0 : lo & 0xffff;
+      if (t > this.segLimit[Seg.CS] && (this.cr0 & Cr0.PE)) gp(0, 'branch target beyond the CS limit');
+      this.rip = t;
+    }
+  }
+
+  /** RIP as lo/hi halves (the canonical 64-bit value); hi in this.hi. */
+  ripHalves(): number {
+    const r = this.rip;
+    if (!this.long) { this.hi = 0; return r | 0; }
+    this.hi = r >= TWO47 ? (Math.floor(r / TWO32) | 0xffff0000) : Math.floor(r / TWO32);
+    return r | 0;
+  }
+
+  /** RIP relative by a signed displacement (Jcc/JMP/CALL rel). */
+  relTarget(disp: number, size: number): void {
+    if (this.long) {
+      let t = this.rip + disp;
+      if (t < 0) t += TWO48;
+      else if (t >= TWO48) t -= TWO48;
+      // Crossing out of the canonical range (e.g. 0x7fff… → 0x8000…) is a #GP on the branch.
+      if ((this.rip < TWO47) !== (t < TWO47) && Math.abs(disp) < TWO47) {
+        if ((this.rip < TWO47 && disp > 0) || (this.rip >= TWO47 && disp < 0)) gp(0, 'branch to a non-canonical address');
+      }
+      this.rip = t;
+    } else {
+      const t = size === 2 ? (this.rip + disp) & 0xffff : (this.rip + disp) >>> 0;
+      if (t > this.segLimit[Seg.CS] && (this.cr0 & Cr0.PE)) gp(0, 'branch target beyond the CS limit');
+      this.rip = t;
+    }
+  }
+
+  // ----------------------------------------------------------------------------- decode cache
+  /** Linear address of RIP (CS base added outside 64-bit mode). */
+  codeLinear(): number {
+    return this.long ? this.rip : (this.segBase[Seg.CS] + this.rip) % TWO32;
+  }
+
+  private invalidateCodePage(page: number): void {
+    const list = this.pageBlocks.get(page);
+    if (list) {
+      for (const b of list) {
+        b.valid = false;
+        this.blocks.delete(b.key);
+      }
+      this.pageBlocks.delete(page);
+    }
+    this.mem.codePages[page] = 0;
+    this.codeDirty = true;
+  }
+
+  /** Drop every decoded block (mode change, reset, snapshot restore). */
+  flushCode(): void {
+    for (const [page] of this.pageBlocks) this.mem.codePages[page] = 0;
+    this.blocks.clear();
+    this.pageBlocks.clear();
+  }
+
+  private markCodePage(page: number, b: Block): void {
+    let list = this.pageBlocks.get(page);
+    if (!list) {
+      list = [];
+      this.pageBlocks.set(page, list);
+      if (!this.mem.codePages[page]) {
+        this.mem.codePages[page] = 1;
+        // Writes to this page must now take the slow path: drop write-TLB entries that map it.
+        const base = page * 4096;
+        for (let i = 0; i < TLB_SIZE; i++) if (this.wPhys[i] === base) this.wTag[i] = -1;
+      }
+    }
+    list.push(b);
+  }
+
+  private fetchLa = 0;
+  private readonly fetchByte = (k: number): number => {
+    const la = this.addLinear(this.fetchLa, k);
+    if (!this.long && !(la - this.segBase[Seg.CS] <= this.segLimit[Seg.CS] || this.segLimit[Seg.CS] === 0xffffffff)) {
+      gp(0, 'instruction fetch beyond the CS limit');
+    }
+    const pa = this.translate(la, Access.EXEC, this.ub === 1);
+    return pa < this.mem.size ? this.mem.u8[pa] : this.mem.read8(pa);
+  };
+
+  /** Decode a block starting at the current RIP (whose physical address is `phys`). */
+  private buildBlock(key: number, phys: number): Block {
+    const b = new Block(key);
+    const startLa = this.codeLinear();
+    const startPage = Math.floor(phys / 4096);
+    let offset = 0;
+    let lastPage = startPage;
+    for (let n = 0; n < MAX_BLOCK; n++) {
+      const insn = new Insn();
+      this.fetchLa = this.addLinear(startLa, offset);
+      try {
+        decode(this.table, this.fetchByte, this.long, this.codeSize, insn, this.undefinedOp);
+      } catch (e) {
+        if (e !== FAULT || n === 0) throw e;
+        break; // the fault belongs to a later instruction: end the block before it
+      }
+      b.insns.push(insn);
+      // Which physical pages does this instruction touch? (An instruction may cross a page.)
+      const endLa = this.addLinear(this.fetchLa, insn.len - 1);
+      const endPhys = this.translate(endLa, Access.EXEC, this.ub === 1);
+      const endPage = Math.floor(endPhys / 4096);
+      if (endPage !== lastPage) this.markCodePage(endPage, b);
+      offset += insn.len;
+      if (insn.endsBlock) break;
+      if (endPage !== startPage || (((startLa + offset) % 4096) === 0)) break;
+      lastPage = endPage;
+    }
+    this.markCodePage(startPage, b);
+    this.blocks.set(key, b);
+    return b;
+  }
+
+  private blockHasBreakpoint(b: Block, rip: number): boolean {
+    if (b.bpRip === rip && b.bpGen === this.bpGen) return b.hasBp;
+    let r = rip;
+    let has = false;
+    for (const insn of b.insns) {
+      if (this.breakpoints.has(r)) { has = true; break; }
+      r += insn.len;
+    }
+    b.bpRip = rip;
+    b.bpGen = this.bpGen;
+    b.hasBp = has;
+    return has;
+  }
+
+  // -------------------------------------------------------------------------------- run loop
+  /**
+   * Execute until `budget` instructions have retired or something needs the machine's attention.
+   * `skipBreakpointAt`: a breakpoint at this RIP is not reported before the first instruction (resuming
+   * from a breakpoint stop).
+   */
+  run(budget: number, skipBreakpointAt = -1): Exit {
+    const clock = this.clock;
+    const end = clock.instructions + budget;
+    let skipBp = skipBreakpointAt;
+    for (;;) {
+      if (clock.instructions >= clock.nextDeadline) clock.fire();
+      if (this.stopRequested) return Exit.STOP;
+      if ((this.flags & Flag.IF) && clock.instructions >= this.shadowUntil && this.irqPending()) {
+        this.halted = false;
+        return Exit.IRQ;
+      }
+      if (this.halted) return Exit.HALT;
+      if (clock.instructions >= end) return Exit.BUDGET;
+      try {
+        const la = this.codeLinear();
+        const vpn = Math.floor(la / 4096);
+        const ti = vpn & TLB_MASK;
+        const xTag = this.tlbTag[Access.EXEC];
+        let phys: number;
+        if (xTag[ti] === vpn * 2 + this.ub) phys = this.tlbPhys[Access.EXEC][ti] + (la & 0xfff);
+        else phys = this.translate(la, Access.EXEC, this.ub === 1);
+        const key = phys * 4 + (this.long ? 2 : this.codeSize === 4 ? 1 : 0);
+        let b = this.blocks.get(key);
+        if (b === undefined) b = this.buildBlock(key, phys);
+        const insns = b.insns;
+        const n = insns.length;
+        if (this.breakpoints.size !== 0 && this.blockHasBreakpoint(b, this.rip)) {
+          // Slow path: one instruction at a time, checking breakpoints before each.
+          for (let k = 0; k < n; k++) {
+            if (this.breakpoints.has(this.rip) && this.rip !== skipBp) {
+              this.stopRequested = true;
+              this.breakpointHit = true;
+              return Exit.STOP;
+            }
+            skipBp = -1;
+            const insn = insns[k];
+            this.insnStart = this.rip;
+            this.rip += insn.len;
+            insn.exec(this, insn);
+            clock.instructions++;
+            if (this.codeDirty || this.stopRequested || clock.instructions >= end) break;
+          }
+          this.codeDirty = false;
+          continue;
+        }
+        skipBp = -1;
+        this.codeDirty = false;
+        for (let k = 0; k < n; k++) {
+          const insn = insns[k];
+          this.insnStart = this.rip;
+          this.rip += insn.len;
+          insn.exec(this, insn);
+          clock.instructions++;
+          if (this.codeDirty || this.stopRequested || clock.instructions >= end) break;
+        }
+        this.codeDirty = false;
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        if (!this.faultIsTrap) this.rip = this.insnStart;
+        this.faultIsTrap = false;
+        return Exit.FAULT;
+      }
+    }
+  }
+
+  /** Set by handlers raising a trap-class event (INT n, INT3, INTO): RIP stays after the instruction. */
+  faultIsTrap = false;
+  /** Set when run() stopped at a breakpoint. */
+  breakpointHit = false;
+
+  /** Decode (without caching) the instruction at a linear address, for tracing; undefined if unreadable. */
+  decodeAt(la: number): Insn | undefined {
+    this.fetchLa = la;
+    try {
+      decode(this.table, this.fetchByte, this.long, this.codeSize, this.scratch, this.undefinedOp);
+      return this.scratch;
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      return undefined;
+    }
+  }
+
+  /** Raise a trap-class software interrupt from a handler (RIP already after the instruction). */
+  softwareInterrupt(vector: number): never {
+    this.faultIsTrap = true;
+    this.softIntPending = true;
+    return raise(vector, -1, `INT 0x${vector.toString(16)}`);
+  }
+  softIntPending = false;
+}

@@ -1,0 +1,112 @@
+import type { Cpu } from './cpu';
+import { Cr4 } from './state';
+
+/**
+ * The CPU model CPUID reports (a coherent model: only features the emulator implements are advertised).
+ * 'faultline' (default): a GenuineIntel long-mode CPU with x87/SSE/SSE2 state, FXSR, XSAVE (x87+SSE),
+ * NX, 1 GiB pages, SYSCALL, RDTSCP, x2APIC, TSC-deadline, invariant TSC, SMEP/SMAP/UMIP, FSGSBASE off.
+ * 'qemu64': QEMU's default model's feature set (AuthenticAMD-like flags, vendor GenuineIntel as TCG reports).
+ */
+export interface CpuModel {
+  name: string;
+  vendor: string;
+  /** Leaf 1 EAX (family/model/stepping). */
+  signature: number;
+  leaf1Ecx: number;
+  leaf1Edx: number;
+  leaf7Ebx: number;
+  leaf7Ecx: number;
+  ext1Ecx: number;
+  ext1Edx: number;
+  brand: string;
+  /** XCR0 bits XSAVE supports (0 = no XSAVE). */
+  xcr0Mask: number;
+  invariantTsc: boolean;
+}
+
+const EDX_BASE = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9) | (1 << 11) |
+  (1 << 12) | (1 << 13) | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 19) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
+// fpu de pse tsc msr pae cx8 apic sep mtrr pge cmov pat pse36 clflush mmx fxsr sse sse2 (+mce mca)
+
+export const CPU_MODELS: Record<string, CpuModel> = {
+  faultline: {
+    name: 'faultline',
+    vendor: 'GenuineIntel',
+    signature: 0x000506e3,
+    // sse3 (0), cx16 (13), x2apic (21), tsc-deadline (24), xsave (26), hypervisor (31)
+    leaf1Ecx: (1 << 0) | (1 << 13) | (1 << 21) | (1 << 24) | (1 << 26) | (1 << 31),
+    leaf1Edx: EDX_BASE | (1 << 7) | (1 << 14),
+    // smep (7), smap (20)
+    leaf7Ebx: (1 << 7) | (1 << 20),
+    // umip (2)
+    leaf7Ecx: 1 << 2,
+    // lahf_lm (0)
+    ext1Ecx: 1 << 0,
+    // syscall (11), nx (20), pdpe1gb (26), rdtscp (27), lm (29)
+    ext1Edx: (1 << 11) | (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29),
+    brand: 'Faultline virtual x86-64 CPU',
+    xcr0Mask: 3,
+    invariantTsc: true,
+  },
+  qemu64: {
+    name: 'qemu64',
+    vendor: 'GenuineIntel',
+    signature: 0x000663,
+    leaf1Ecx: (1 << 0) | (1 << 13) | (1 << 31),
+    leaf1Edx: EDX_BASE | (1 << 7) | (1 << 14),
+    leaf7Ebx: 0,
+    leaf7Ecx: 0,
+    ext1Ecx: 1 << 0,
+    ext1Edx: (1 << 11) | (1 << 20) | (1 << 29),
+    brand: 'QEMU Virtual CPU version 2.5+',
+    xcr0Mask: 0,
+    invariantTsc: false,
+  },
+};
+
+function str4(s: string, k: number): number {
+  let v = 0;
+  for (let j = 3; j >= 0; j--) v = (v << 8) | (s.charCodeAt(k + j) || 0);
+  return v | 0;
+}
+
+/** Fill EAX, EBX, ECX, EDX for leaf EAX / subleaf ECX. */
+export function cpuid(c: Cpu, m: CpuModel): void {
+  const leaf = c.r[0] >>> 0;
+  const sub = c.r[4] >>> 0;
+  let a = 0, b = 0, cx = 0, d = 0;
+  const vendor = m.vendor;
+  switch (leaf) {
+    case 0: a = 0xd; b = str4(vendor, 0); d = str4(vendor, 4); cx = str4(vendor, 8); break;
+    case 1:
+      a = m.signature;
+      b = (0 << 24) | (1 << 16) | (8 << 8); // APIC ID 0, 1 logical CPU, CLFLUSH line 64 bytes
+      cx = m.leaf1Ecx | ((c.cr4 & Cr4.OSXSAVE) && m.xcr0Mask ? 1 << 27 : 0);
+      if (!m.xcr0Mask) cx &= ~(1 << 26);
+      d = m.leaf1Edx;
+      break;
+    case 7:
+      if (sub === 0) { b = m.leaf7Ebx; cx = m.leaf7Ecx; }
+      break;
+    case 0xd:
+      if (!m.xcr0Mask) break;
+      if (sub === 0) { a = m.xcr0Mask; b = 512 + 64; cx = 512 + 64; d = 0; }
+      else if (sub === 1) { a = 1; } // XSAVEOPT
+      break;
+    case 0x80000000: a = 0x80000008; b = str4(vendor, 0); d = str4(vendor, 4); cx = str4(vendor, 8); break;
+    case 0x80000001: cx = m.ext1Ecx; d = m.ext1Edx; break;
+    case 0x80000002: case 0x80000003: case 0x80000004: {
+      const s = m.brand.padEnd(48, '\0');
+      const k = (leaf - 0x80000002) * 16;
+      a = str4(s, k); b = str4(s, k + 4); cx = str4(s, k + 8); d = str4(s, k + 12);
+      break;
+    }
+    case 0x80000007: d = m.invariantTsc ? 1 << 8 : 0; break;
+    case 0x80000008: a = 40 | (48 << 8); break;
+    default: break;
+  }
+  c.setReg32(0, a);
+  c.setReg32(3, b);
+  c.setReg32(1, cx);
+  c.setReg32(2, d);
+}

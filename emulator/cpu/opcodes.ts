@@ -1,0 +1,10 @@
+/**
+ * Loads every instruction family so its rows are in TABLE. Import this (not table.ts) to get a complete table.
+ * One file per family; each registers its opcodes with def() from table.ts.
+ */
+import './alu';
+import './mov';
+import './stack';
+import './control';
+import './system';
+export { TABLE, UNDEFINED } from './table';

@@ -1,0 +1,211 @@
+/**
+ * Architectural CPU state, laid out for the hot loop: general-purpose registers as 32-bit lo/hi halves in
+ * one Int32Array (register i: lo at 2*i, hi at 2*i+1), segment caches in typed arrays, no BigInt.
+ *
+ * Representation of addresses: RIP, segment bases, CR2 and DR0-3 hold *linear* values as plain numbers. In
+ * 64-bit mode a canonical address is kept as its low 48 bits (0 .. 2^48-1), which is a bijection with the
+ * canonical addresses; `toCanonical64` gives the sign-extended 64-bit value back for pushes and display.
+ */
+
+export const enum Reg {
+  RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7,
+  R8 = 8, R9 = 9, R10 = 10, R11 = 11, R12 = 12, R13 = 13, R14 = 14, R15 = 15,
+}
+
+/** Segment register indices in the x86 encoding order, plus TR and LDTR. */
+export const enum Seg {
+  ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5, TR = 6, LDTR = 7,
+}
+
+export const SEG_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs', 'tr', 'ldtr'] as const;
+
+/** Segment attribute bits, packed like VMX access rights: type 0-3, S 4, DPL 5-6, P 7, AVL 12, L 13, D/B 14, G 15. */
+export const enum Attr {
+  TYPE = 0xf, ACCESSED = 0x1, RW = 0x2, DC = 0x4, CODE = 0x8, S = 0x10, DPL_SHIFT = 5, P = 0x80,
+  AVL = 0x1000, L = 0x2000, DB = 0x4000, G = 0x8000,
+}
+
+export const enum Flag {
+  CF = 1 << 0, FIXED1 = 1 << 1, PF = 1 << 2, AF = 1 << 4, ZF = 1 << 6, SF = 1 << 7, TF = 1 << 8, IF = 1 << 9,
+  DF = 1 << 10, OF = 1 << 11, IOPL = 3 << 12, NT = 1 << 14, RF = 1 << 16, VM = 1 << 17, AC = 1 << 18,
+  VIF = 1 << 19, VIP = 1 << 20, ID = 1 << 21,
+}
+export const ARITH_FLAGS = Flag.CF | Flag.PF | Flag.AF | Flag.ZF | Flag.SF | Flag.OF;
+
+export const enum Cr0 {
+  PE = 1 << 0, MP = 1 << 1, EM = 1 << 2, TS = 1 << 3, ET = 1 << 4, NE = 1 << 5, WP = 1 << 16, AM = 1 << 18,
+  NW = 1 << 29, CD = 1 << 30, PG = 1 << 31,
+}
+export const enum Cr4 {
+  VME = 1 << 0, PVI = 1 << 1, TSD = 1 << 2, DE = 1 << 3, PSE = 1 << 4, PAE = 1 << 5, MCE = 1 << 6, PGE = 1 << 7,
+  PCE = 1 << 8, OSFXSR = 1 << 9, OSXMMEXCPT = 1 << 10, UMIP = 1 << 11, LA57 = 1 << 12, FSGSBASE = 1 << 16,
+  PCIDE = 1 << 17, OSXSAVE = 1 << 18, SMEP = 1 << 20, SMAP = 1 << 21, PKE = 1 << 22,
+}
+export const enum Efer {
+  SCE = 1 << 0, LME = 1 << 8, LMA = 1 << 10, NXE = 1 << 11, SVME = 1 << 12, FFXSR = 1 << 14,
+}
+
+export const TWO32 = 4294967296;
+export const TWO48 = 281474976710656;
+export const TWO47 = 140737488355328;
+
+/** Sign-extend a 48-bit linear value (0..2^48-1) to the canonical 64-bit value as a signed number. */
+export function canonicalSigned(la: number): number {
+  return la >= TWO47 ? la - TWO48 : la;
+}
+
+/** The canonical 64-bit value of a 48-bit linear value, as a bigint (inspection only). */
+export function toCanonical64(la: number): bigint {
+  return BigInt.asUintN(64, BigInt(canonicalSigned(la)));
+}
+
+/** 48-bit linear form of a 64-bit value given as bigint; undefined if not canonical. */
+export function fromCanonical64(v: bigint): number | undefined {
+  const s = BigInt.asIntN(64, v);
+  if (s < -(1n << 47n) || s >= 1n << 47n) return undefined;
+  const n = Number(s);
+  return n < 0 ? n + TWO48 : n;
+}
+
+export class CpuState {
+  /** GPRs as lo/hi halves. */
+  readonly r = new Int32Array(32);
+  /** RIP (linear form, see above; equals EIP outside 64-bit mode). */
+  rip = 0;
+  /** Start of the instruction being executed (for faults: RIP is rolled back here). */
+  insnStart = 0;
+  /** RFLAGS bits; the six arithmetic flags are stale while a lazy-flags op is recorded (see flags.ts). */
+  flags = Flag.FIXED1;
+  /** Lazy flags: the last flag-setting operation (LF.* in flags.ts), its size in bytes and operands. */
+  lfOp = 0;
+  lfSize = 4;
+  lfRes = 0;
+  lfResHi = 0;
+  lfA = 0;
+  lfAHi = 0;
+  lfB = 0;
+  lfBHi = 0;
+  /** Carry-in for ADC/SBB, or the preserved CF for INC/DEC. */
+  lfAux = 0;
+
+  readonly segSel = new Int32Array(8);
+  readonly segBase = new Float64Array(8);
+  readonly segLimit = new Float64Array(8);
+  readonly segAttr = new Int32Array(8);
+
+  gdtrBase = 0;
+  gdtrLimit = 0;
+  idtrBase = 0;
+  idtrLimit = 0x3ff;
+
+  cr0 = Cr0.ET | Cr0.NW | Cr0.CD;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  cr8 = 0;
+  efer = 0;
+  xcr0 = 1;
+  readonly dr = new Float64Array(8);
+
+  cpl = 0;
+  /** Derived mode bits, recomputed by updateMode(). */
+  long = false; // EFER.LMA && CS.L: 64-bit mode
+  lma = false;
+  /** Default operand size of CS: 2 or 4 (8 never: 64-bit mode defaults to 4). */
+  codeSize = 4;
+  /** Default address size: 2, 4 or 8. */
+  addrSize = 4;
+  /** Default stack-pointer width from SS.B (2 or 4), or 8 in 64-bit mode. */
+  stackSize = 4;
+
+  /** MSRs that are plain storage. */
+  star = 0; starHi = 0;
+  lstarLo = 0; lstarHi = 0;
+  cstarLo = 0; cstarHi = 0;
+  fmask = 0;
+  kernelGsBase = 0;
+  sysenterCs = 0; sysenterEsp = 0; sysenterEip = 0;
+  pat = [0x00070406, 0x00070406];
+  tscOffset = 0;
+  tscAux = 0;
+  apicBase = 0xfee00900;
+  miscEnable = 1;
+  mtrr = new Map<number, [number, number]>();
+
+  /** Interrupt shadow after STI / MOV SS / POP SS: instruction count at which it ends. */
+  shadowUntil = -1;
+  halted = false;
+  /** NMI blocking (after NMI delivery until IRET). */
+  nmiBlocked = false;
+
+  /** x87/SSE state: 8 x87 registers (80-bit as 16 bytes), 16 XMM registers (16 bytes each), control words. */
+  readonly xmm = new Int32Array(16 * 4);
+  mxcsr = 0x1f80;
+  readonly fpuRegs = new Uint8Array(8 * 16);
+  fcw = 0x37f;
+  fsw = 0;
+  ftw = 0; // abridged tag word (FXSAVE format)
+  fop = 0;
+  fip = 0; fdp = 0;
+
+  // ------------------------------------------------------------------ GPR helpers (hot path)
+  /** Register value as a signed number; exact while |value| < 2^53 (callers check). */
+  regNum(i: number): number {
+    return this.r[2 * i + 1] * TWO32 + (this.r[2 * i] >>> 0);
+  }
+
+  setReg64(i: number, lo: number, hi: number): void {
+    this.r[2 * i] = lo;
+    this.r[2 * i + 1] = hi;
+  }
+
+  /** 32-bit write: zero-extends into the upper half (SDM §3.4.1.1). */
+  setReg32(i: number, v: number): void {
+    this.r[2 * i] = v;
+    this.r[2 * i + 1] = 0;
+  }
+
+  setReg16(i: number, v: number): void {
+    this.r[2 * i] = (this.r[2 * i] & 0xffff0000) | (v & 0xffff);
+  }
+
+  /** 8-bit register by encoding: without REX, 4..7 are AH, CH, DH, BH. */
+  getReg8(i: number, rex: number): number {
+    if (rex === 0 && i >= 4 && i < 8) return (this.r[2 * (i - 4)] >>> 8) & 0xff;
+    return this.r[2 * i] & 0xff;
+  }
+
+  setReg8(i: number, rex: number, v: number): void {
+    if (rex === 0 && i >= 4 && i < 8) {
+      const j = 2 * (i - 4);
+      this.r[j] = (this.r[j] & 0xffff00ff) | ((v & 0xff) << 8);
+    } else {
+      this.r[2 * i] = (this.r[2 * i] & 0xffffff00) | (v & 0xff);
+    }
+  }
+
+  /** Recompute the derived mode fields from CR0, EFER and the CS/SS caches. */
+  updateMode(): void {
+    this.lma = (this.efer & Efer.LMA) !== 0;
+    const csAttr = this.segAttr[Seg.CS];
+    this.long = this.lma && (csAttr & Attr.L) !== 0;
+    if (this.long) {
+      this.codeSize = 4;
+      this.addrSize = 8;
+      this.stackSize = 8;
+    } else {
+      const big = (csAttr & Attr.DB) !== 0 && (this.cr0 & Cr0.PE) !== 0;
+      this.codeSize = big ? 4 : 2;
+      this.addrSize = big ? 4 : 2;
+      this.stackSize = (this.segAttr[Seg.SS] & Attr.DB) !== 0 ? 4 : 2;
+    }
+  }
+
+  /** Architectural mode name. */
+  modeName(): string {
+    if (!(this.cr0 & Cr0.PE)) return 'real';
+    if (this.long) return 'long';
+    if (this.lma) return 'compatibility';
+    return 'protected';
+  }
+}

@@ -1,0 +1,489 @@
+import type { Cpu } from './cpu';
+import { cpuid, CPU_MODELS, CpuModel } from './cpuid';
+import { gp, raise, ud } from './fault';
+import { getFlags } from './flags';
+import { Imm, Insn } from './insn';
+import { desc, readDescriptor, setSegment } from './segments';
+import { Attr, Cr0, Cr4, Efer, Flag, Seg, TWO32, TWO48 } from './state';
+import { def } from './table';
+
+/**
+ * System instructions: MOV to/from CR0/2/3/4/8 and DR0-7, LGDT/LIDT/SGDT/SIDT/LTR/LLDT/STR/SLDT/SMSW/LMSW,
+ * INVLPG, RDMSR/WRMSR, RDTSC/RDTSCP, CPUID, HLT, CLI/STI (with the STI shadow), flag-bit instructions,
+ * IN/OUT (with the IOPL / I/O-bitmap check), SYSCALL/SYSRET, SWAPGS, CLTS, WBINVD/INVD, UD2.
+ */
+
+/** The CPU model CPUID reports; set by the machine. */
+export const cpuModel: { current: CpuModel } = { current: CPU_MODELS.faultline };
+
+function requireCpl0(c: Cpu, what: string): void {
+  if (c.cpl !== 0) gp(0, `${what} at CPL ${c.cpl} (needs CPL 0)`);
+}
+
+// -------------------------------------------------------------------------------- control registers
+const CR0_RESERVED_HI = -1; // bits 63:32 must be 0
+
+export function writeCr0(c: Cpu, lo: number, hi: number): void {
+  if (hi !== 0 && c.long) gp(0, 'CR0 bits 63:32 are reserved');
+  const v = lo | Cr0.ET;
+  if ((v & Cr0.PG) && !(v & Cr0.PE)) gp(0, 'CR0.PG=1 requires CR0.PE=1');
+  if (!(v & Cr0.CD) && (v & Cr0.NW)) gp(0, 'CR0.NW=1 with CD=0');
+  const old = c.cr0;
+  if ((v & Cr0.PG) && !(old & Cr0.PG) && (c.efer & Efer.LME)) {
+    if (!(c.cr4 & Cr4.PAE)) gp(0, 'enabling long mode paging requires CR4.PAE=1');
+    c.efer |= Efer.LMA;
+  }
+  if (!(v & Cr0.PG) && (old & Cr0.PG) && c.lma) {
+    if (c.long) gp(0, 'clearing CR0.PG in 64-bit mode');
+    c.efer &= ~Efer.LMA;
+  }
+  c.cr0 = v;
+  if ((old ^ v) & (Cr0.PG | Cr0.WP | Cr0.PE)) c.flushTlb();
+  c.updateMode();
+}
+
+export function writeCr4(c: Cpu, lo: number, hi: number): void {
+  const allowed = Cr4.VME | Cr4.PVI | Cr4.TSD | Cr4.DE | Cr4.PSE | Cr4.PAE | Cr4.MCE | Cr4.PGE | Cr4.PCE |
+    Cr4.OSFXSR | Cr4.OSXMMEXCPT | Cr4.UMIP | Cr4.SMEP | Cr4.SMAP | (cpuModel.current.xcr0Mask ? Cr4.OSXSAVE : 0);
+  if (hi !== 0 || (lo & ~allowed)) gp(0, `CR4 value 0x${(lo >>> 0).toString(16)} sets reserved or unsupported bits`);
+  if (c.lma && !(lo & Cr4.PAE)) gp(0, 'clearing CR4.PAE in long mode');
+  const m = cpuModel.current;
+  if ((lo & Cr4.SMEP) && !(m.leaf7Ebx & (1 << 7))) gp(0, 'SMEP not supported by this CPU model');
+  if ((lo & Cr4.SMAP) && !(m.leaf7Ebx & (1 << 20))) gp(0, 'SMAP not supported by this CPU model');
+  if ((lo & Cr4.UMIP) && !(m.leaf7Ecx & (1 << 2))) gp(0, 'UMIP not supported by this CPU model');
+  const old = c.cr4;
+  c.cr4 = lo;
+  if ((old ^ lo) & (Cr4.PGE | Cr4.PAE | Cr4.PSE | Cr4.SMEP | Cr4.SMAP)) c.flushTlb();
+}
+
+export function writeCr3(c: Cpu, lo: number, hi: number): void {
+  if (c.lma && (hi >>> 0) >= 1 << (40 - 32)) gp(0, 'CR3 sets bits beyond MAXPHYADDR');
+  c.cr3 = (hi >>> 0) * TWO32 + (lo >>> 0);
+  c.flushTlb();
+}
+
+def(0x120, 'mov from cr', true, Imm.NONE, (c, i) => {
+  requireCpl0(c, 'MOV from CR');
+  let lo = 0, hi = 0;
+  switch (i.reg) {
+    case 0: lo = c.cr0; break;
+    case 2: { const v = c.cr2; lo = v | 0; hi = Math.floor(v / TWO32) | 0; if (c.lma && v >= TWO48 / 2) hi |= 0xffff0000; break; }
+    case 3: lo = c.cr3 | 0; hi = Math.floor(c.cr3 / TWO32) | 0; break;
+    case 4: lo = c.cr4; break;
+    case 8: lo = c.cr8; break;
+    default: ud(`MOV from CR${i.reg}`);
+  }
+  c.writeReg(i.rm, 0, c.long ? 8 : 4, lo, hi);
+}, { regOnly: true });
+
+def(0x122, 'mov to cr', true, Imm.NONE, (c, i) => {
+  requireCpl0(c, 'MOV to CR');
+  const lo = c.r[2 * i.rm];
+  const hi = c.long ? c.r[2 * i.rm + 1] : 0;
+  switch (i.reg) {
+    case 0: writeCr0(c, lo, hi); break;
+    case 2: {
+      // CR2 holds a linear address; keep the 48-bit linear form like the fault path.
+      c.cr2 = (hi & 0xffff) * TWO32 + (lo >>> 0);
+      break;
+    }
+    case 3: writeCr3(c, lo, hi); break;
+    case 4: writeCr4(c, lo, hi); break;
+    case 8: if (hi !== 0 || (lo & ~0xf)) gp(0, 'CR8 reserved bits'); c.cr8 = lo & 0xf; break;
+    default: ud(`MOV to CR${i.reg}`);
+  }
+}, { regOnly: true, endsBlock: true });
+
+def(0x121, 'mov from dr', true, Imm.NONE, (c, i) => {
+  requireCpl0(c, 'MOV from DR');
+  let r = i.reg;
+  if (r === 4 || r === 5) { if (c.cr4 & Cr4.DE) ud('DR4/DR5 with CR4.DE=1'); r += 2; }
+  if (r > 7) ud();
+  const v = c.dr[r];
+  c.writeReg(i.rm, 0, c.long ? 8 : 4, v | 0, Math.floor(v / TWO32) | 0);
+}, { regOnly: true });
+def(0x123, 'mov to dr', true, Imm.NONE, (c, i) => {
+  requireCpl0(c, 'MOV to DR');
+  let r = i.reg;
+  if (r === 4 || r === 5) { if (c.cr4 & Cr4.DE) ud('DR4/DR5 with CR4.DE=1'); r += 2; }
+  if (r > 7) ud();
+  const lo = c.r[2 * i.rm] >>> 0, hi = c.long ? c.r[2 * i.rm + 1] >>> 0 : 0;
+  if ((r === 6 || r === 7) && hi !== 0) gp(0, `DR${r} bits 63:32 must be 0`);
+  c.dr[r] = r === 6 ? (lo | 0xffff0ff0) >>> 0 : r === 7 ? ((lo | 0x400) & ~0x2000) >>> 0 : hi * TWO32 + lo;
+}, { regOnly: true });
+
+// ---------------------------------------------------------------------------- descriptor tables
+function tableOperand(c: Cpu, i: Insn): number {
+  if (i.mod === 3) ud('descriptor-table instruction with a register operand');
+  return c.memAddr(i, c.long ? 10 : 6, false);
+}
+
+function group7(c: Cpu, i: Insn): void {
+  const op = i.reg & 7;
+  if (i.mod === 3) return group7Reg(c, i);
+  switch (op) {
+    case 0: case 1: { // SGDT / SIDT
+      if ((c.cr4 & Cr4.UMIP) && c.cpl > 0) gp(0, 'SGDT/SIDT at CPL > 0 with CR4.UMIP=1');
+      const la = c.memAddr(i, c.long ? 10 : 6, true);
+      const base = op === 0 ? c.gdtrBase : c.idtrBase;
+      const limit = op === 0 ? c.gdtrLimit : c.idtrLimit;
+      c.wr(la, 2, limit);
+      if (c.long) {
+        const s = base >= TWO48 / 2 ? base - TWO48 : base;
+        c.wr64(c.addLinear(la, 2), s | 0, Math.floor(s / TWO32) | 0);
+      } else c.wr(c.addLinear(la, 2), 4, i.osz === 2 ? base & 0xffffff : base | 0);
+      return;
+    }
+    case 2: case 3: { // LGDT / LIDT
+      requireCpl0(c, op === 2 ? 'LGDT' : 'LIDT');
+      const la = tableOperand(c, i);
+      const limit = c.rd(la, 2);
+      let base: number;
+      if (c.long) {
+        const lo = c.rd64(c.addLinear(la, 2));
+        const hi = c.hi;
+        if ((hi << 16) >> 16 !== hi) gp(0, `${op === 2 ? 'LGDT' : 'LIDT'} with a non-canonical base`);
+        base = (hi & 0xffff) * TWO32 + (lo >>> 0);
+      } else {
+        base = c.rd(c.addLinear(la, 2), 4) >>> 0;
+        if (i.osz === 2) base &= 0xffffff;
+      }
+      if (op === 2) { c.gdtrBase = base; c.gdtrLimit = limit; } else { c.idtrBase = base; c.idtrLimit = limit; }
+      return;
+    }
+    case 4: // SMSW
+      if ((c.cr4 & Cr4.UMIP) && c.cpl > 0) gp(0, 'SMSW at CPL > 0 with CR4.UMIP=1');
+      c.writeE(i, 2, c.cr0, 0);
+      return;
+    case 6: { // LMSW: only PE (can't be cleared), MP, EM, TS
+      requireCpl0(c, 'LMSW');
+      const v = c.readE(i, 2);
+      writeCr0(c, (c.cr0 & ~0xe) | (v & 0xf) | (c.cr0 & Cr0.PE), 0);
+      return;
+    }
+    case 7: // INVLPG
+      requireCpl0(c, 'INVLPG');
+      c.invalidatePage(c.memAddr(i, 1, false));
+      return;
+    default: ud();
+  }
+}
+
+function group7Reg(c: Cpu, i: Insn): void {
+  const modrm = 0xc0 | ((i.reg & 7) << 3) | (i.rm & 7);
+  switch (modrm) {
+    case 0xf8: { // SWAPGS
+      if (!c.long) ud('SWAPGS outside 64-bit mode');
+      requireCpl0(c, 'SWAPGS');
+      const t = c.segBase[Seg.GS];
+      c.segBase[Seg.GS] = c.kernelGsBase;
+      c.kernelGsBase = t;
+      return;
+    }
+    case 0xf9: // RDTSCP
+      readTsc(c);
+      c.setReg32(1, c.tscAux);
+      return;
+    case 0xd0: { // XGETBV
+      if (!(c.cr4 & Cr4.OSXSAVE)) ud('XGETBV with CR4.OSXSAVE=0');
+      if (c.r[2] !== 0) gp(0, 'XGETBV of an unknown XCR');
+      c.setReg32(0, c.xcr0);
+      c.setReg32(2, 0);
+      return;
+    }
+    case 0xd1: { // XSETBV
+      if (!(c.cr4 & Cr4.OSXSAVE)) ud('XSETBV with CR4.OSXSAVE=0');
+      requireCpl0(c, 'XSETBV');
+      const v = c.r[0] >>> 0;
+      if (c.r[2] !== 0 || c.r[4] !== 0 || !(v & 1) || (v & ~cpuModel.current.xcr0Mask) || ((v & 4) && !(v & 2))) gp(0, 'XSETBV with an invalid XCR0 value');
+      c.xcr0 = v;
+      return;
+    }
+    case 0xca: case 0xcb: // CLAC / STAC
+      if (!(cpuModel.current.leaf7Ebx & (1 << 20))) ud('CLAC/STAC without SMAP');
+      requireCpl0(c, 'CLAC/STAC');
+      getFlags(c);
+      if (modrm === 0xca) c.flags &= ~Flag.AC; else c.flags |= Flag.AC;
+      return;
+    default: ud(`0F 01 ${modrm.toString(16)}`);
+  }
+}
+def(0x101, 'grp7', true, Imm.NONE, group7, { endsBlock: true });
+
+function group6(c: Cpu, i: Insn): void {
+  const op = i.reg & 7;
+  if (!(c.cr0 & Cr0.PE) || (c.flags & Flag.VM)) ud('system segment instruction in real mode');
+  switch (op) {
+    case 0: case 1: { // SLDT / STR
+      if ((c.cr4 & Cr4.UMIP) && c.cpl > 0) gp(0, 'SLDT/STR at CPL > 0 with CR4.UMIP=1');
+      const v = c.segSel[op === 0 ? Seg.LDTR : Seg.TR];
+      if (i.mod === 3) c.writeReg(i.rm, i.rex, i.osz, v, 0); else c.writeE(i, 2, v, 0);
+      return;
+    }
+    case 2: { // LLDT
+      requireCpl0(c, 'LLDT');
+      const sel = c.readE(i, 2);
+      if ((sel & 0xfffc) === 0) { c.segSel[Seg.LDTR] = sel; c.segAttr[Seg.LDTR] = 0; return; }
+      if (sel & 4) gp(sel & 0xfffc, 'LLDT selector points into the LDT');
+      if (!readDescriptor(c, sel, c.long)) gp(sel & 0xfffc, 'LLDT selector beyond the GDT limit');
+      if ((desc.attr & (Attr.S | 0xf)) !== 0x2) gp(sel & 0xfffc, `LLDT selector 0x${sel.toString(16)} is not an LDT descriptor`);
+      if (!(desc.attr & Attr.P)) raise(11, sel & 0xfffc, 'LDT descriptor not present');
+      setSegment(c, Seg.LDTR, sel, desc.base, desc.limit, desc.attr);
+      return;
+    }
+    case 3: { // LTR
+      requireCpl0(c, 'LTR');
+      const sel = c.readE(i, 2);
+      if ((sel & 0xfffc) === 0) gp(0, 'LTR with a null selector');
+      if (sel & 4) gp(sel & 0xfffc, 'LTR selector points into the LDT');
+      if (!readDescriptor(c, sel, c.long)) gp(sel & 0xfffc, `LTR selector 0x${sel.toString(16)} is beyond the GDT limit`);
+      const type = desc.attr & (Attr.S | 0xf);
+      if (type !== 0x9 && type !== 0x1) gp(sel & 0xfffc, `LTR selector 0x${sel.toString(16)} is not an available TSS descriptor (type 0x${(desc.attr & 0xf).toString(16)})`);
+      if (c.long && type !== 0x9) gp(sel & 0xfffc, 'LTR of a 16-bit TSS in long mode');
+      if (c.long && (desc.hi2 >>> 8) & 0x1f) gp(sel & 0xfffc, 'upper half of the 16-byte TSS descriptor has a nonzero type');
+      if (!(desc.attr & Attr.P)) raise(11, sel & 0xfffc, 'TSS descriptor not present');
+      // Mark it busy in the GDT.
+      const la = c.addLinear(c.gdtrBase, (sel & 0xfff8) + 4);
+      c.sysWr(la, 4, desc.hi | 0x200);
+      setSegment(c, Seg.TR, sel, desc.base, desc.limit, desc.attr | 0x2);
+      return;
+    }
+    case 4: case 5: { // VERR / VERW
+      const sel = c.readE(i, 2);
+      let ok = false;
+      if ((sel & 0xfffc) !== 0 && readDescriptor(c, sel)) {
+        const a = desc.attr;
+        const dpl = (a >> Attr.DPL_SHIFT) & 3;
+        const conformingCode = (a & (Attr.CODE | Attr.DC)) === (Attr.CODE | Attr.DC);
+        if ((a & Attr.S) && (conformingCode || (dpl >= c.cpl && dpl >= (sel & 3)))) {
+          ok = op === 4 ? (!(a & Attr.CODE) || (a & Attr.RW) !== 0) : (!(a & Attr.CODE) && (a & Attr.RW) !== 0);
+        }
+      }
+      getFlags(c);
+      if (ok) c.flags |= Flag.ZF; else c.flags &= ~Flag.ZF;
+      return;
+    }
+    default: ud();
+  }
+}
+def(0x100, 'grp6', true, Imm.NONE, group6);
+
+// -------------------------------------------------------------------------------------- MSRs, TSC
+export const MSR = {
+  TSC: 0x10, APIC_BASE: 0x1b, SYSENTER_CS: 0x174, SYSENTER_ESP: 0x175, SYSENTER_EIP: 0x176, MISC_ENABLE: 0x1a0,
+  PAT: 0x277, EFER: 0xc0000080, STAR: 0xc0000081, LSTAR: 0xc0000082, CSTAR: 0xc0000083, FMASK: 0xc0000084,
+  FS_BASE: 0xc0000100, GS_BASE: 0xc0000101, KERNEL_GS_BASE: 0xc0000102, TSC_AUX: 0xc0000103,
+};
+
+function readTsc(c: Cpu): void {
+  if ((c.cr4 & Cr4.TSD) && c.cpl > 0) gp(0, 'RDTSC at CPL > 0 with CR4.TSD=1');
+  const t = c.clock.instructions + c.tscOffset;
+  c.setReg32(0, t | 0);
+  c.setReg32(2, Math.floor(t / TWO32) | 0);
+}
+
+function linearMsr(v: number): [number, number] {
+  const s = v >= TWO48 / 2 ? v - TWO48 : v;
+  return [s | 0, Math.floor(s / TWO32) | 0];
+}
+
+function canonicalOrGp(lo: number, hi: number, what: string): number {
+  if ((hi << 16) >> 16 !== hi) gp(0, `${what} must be canonical`);
+  return (hi & 0xffff) * TWO32 + (lo >>> 0);
+}
+
+export function readMsr(c: Cpu, index: number): [number, number] {
+  switch (index) {
+    case MSR.TSC: { const t = c.clock.instructions + c.tscOffset; return [t | 0, Math.floor(t / TWO32) | 0]; }
+    case MSR.EFER: return [c.efer, 0];
+    case MSR.STAR: return [c.star, c.starHi];
+    case MSR.LSTAR: return [c.lstarLo, c.lstarHi];
+    case MSR.CSTAR: return [c.cstarLo, c.cstarHi];
+    case MSR.FMASK: return [c.fmask, 0];
+    case MSR.FS_BASE: return linearMsr(c.segBase[Seg.FS]);
+    case MSR.GS_BASE: return linearMsr(c.segBase[Seg.GS]);
+    case MSR.KERNEL_GS_BASE: return linearMsr(c.kernelGsBase);
+    case MSR.TSC_AUX: return [c.tscAux, 0];
+    case MSR.SYSENTER_CS: return [c.sysenterCs, 0];
+    case MSR.SYSENTER_ESP: return linearMsr(c.sysenterEsp);
+    case MSR.SYSENTER_EIP: return linearMsr(c.sysenterEip);
+    case MSR.PAT: return [c.pat[0], c.pat[1]];
+    case MSR.MISC_ENABLE: return [c.miscEnable, 0];
+    case 0xfe: return [0x508, 0]; // MTRRcap: 8 variable ranges, fixed ranges, WC
+    case 0x179: return [0, 0]; // MCG_CAP
+    case 0x17a: return [0, 0]; // MCG_STATUS
+    case 0x8b: return [0, 0]; // microcode revision
+  }
+  if ((index >= 0x200 && index <= 0x20f) || index === 0x250 || index === 0x258 || index === 0x259 ||
+      (index >= 0x268 && index <= 0x26f) || index === 0x2ff) {
+    return c.mtrr.get(index) ?? [0, 0];
+  }
+  const h = c.host.readMsr(index);
+  if (h) return h;
+  return gp(0, `RDMSR of unknown MSR 0x${index.toString(16)}`);
+}
+
+export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
+  switch (index) {
+    case MSR.TSC: c.tscOffset = (hi >>> 0) * TWO32 + (lo >>> 0) - c.clock.instructions; return;
+    case MSR.EFER: {
+      const m = cpuModel.current;
+      let allowed = Efer.SCE | Efer.LME | Efer.LMA;
+      if (m.ext1Edx & (1 << 20)) allowed |= Efer.NXE;
+      if (hi !== 0 || (lo & ~allowed)) gp(0, `EFER value 0x${(lo >>> 0).toString(16)} sets reserved bits`);
+      if (((lo ^ c.efer) & Efer.LME) && (c.cr0 & Cr0.PG)) gp(0, 'changing EFER.LME while paging is enabled');
+      const old = c.efer;
+      c.efer = (lo & ~Efer.LMA) | (old & Efer.LMA);
+      if ((old ^ c.efer) & Efer.NXE) c.flushTlb();
+      c.updateMode();
+      return;
+    }
+    case MSR.STAR: c.star = lo; c.starHi = hi; return;
+    case MSR.LSTAR: canonicalOrGp(lo, hi, 'LSTAR'); c.lstarLo = lo; c.lstarHi = hi; return;
+    case MSR.CSTAR: canonicalOrGp(lo, hi, 'CSTAR'); c.cstarLo = lo; c.cstarHi = hi; return;
+    case MSR.FMASK: c.fmask = lo; return;
+    case MSR.FS_BASE: c.segBase[Seg.FS] = canonicalOrGp(lo, hi, 'FS.base'); return;
+    case MSR.GS_BASE: c.segBase[Seg.GS] = canonicalOrGp(lo, hi, 'GS.base'); return;
+    case MSR.KERNEL_GS_BASE: c.kernelGsBase = canonicalOrGp(lo, hi, 'KERNEL_GS_BASE'); return;
+    case MSR.TSC_AUX: if (hi !== 0) gp(0, 'TSC_AUX bits 63:32 are reserved'); c.tscAux = lo; return;
+    case MSR.SYSENTER_CS: c.sysenterCs = lo & 0xffff; return;
+    case MSR.SYSENTER_ESP: c.sysenterEsp = canonicalOrGp(lo, hi, 'SYSENTER_ESP'); return;
+    case MSR.SYSENTER_EIP: c.sysenterEip = canonicalOrGp(lo, hi, 'SYSENTER_EIP'); return;
+    case MSR.PAT: {
+      for (let k = 0; k < 8; k++) {
+        const t = ((k < 4 ? lo : hi) >>> ((k & 3) * 8)) & 0xff;
+        if (t === 2 || t === 3 || t > 7) gp(0, 'PAT entry with a reserved memory type');
+      }
+      c.pat = [lo, hi];
+      return;
+    }
+    case MSR.MISC_ENABLE: c.miscEnable = lo; return;
+    case 0x179: case 0xfe: gp(0, `WRMSR to read-only MSR 0x${index.toString(16)}`); return;
+    case 0x17a: return;
+  }
+  if ((index >= 0x200 && index <= 0x20f) || index === 0x250 || index === 0x258 || index === 0x259 ||
+      (index >= 0x268 && index <= 0x26f) || index === 0x2ff) {
+    c.mtrr.set(index, [lo, hi]);
+    return;
+  }
+  if (c.host.writeMsr(index, lo, hi)) return;
+  gp(0, `WRMSR to unknown MSR 0x${index.toString(16)}`);
+}
+
+def(0x132, 'rdmsr', false, Imm.NONE, (c) => {
+  requireCpl0(c, 'RDMSR');
+  const [lo, hi] = readMsr(c, c.r[2] >>> 0);
+  c.setReg32(0, lo);
+  c.setReg32(2, hi);
+});
+def(0x130, 'wrmsr', false, Imm.NONE, (c) => {
+  requireCpl0(c, 'WRMSR');
+  writeMsr(c, c.r[2] >>> 0, c.r[0], c.r[4]);
+}, { endsBlock: true });
+def(0x131, 'rdtsc', false, Imm.NONE, (c) => readTsc(c));
+def(0x1a2, 'cpuid', false, Imm.NONE, (c) => cpuid(c, cpuModel.current));
+
+// ------------------------------------------------------------------------------ HLT, flags, misc
+def(0xf4, 'hlt', false, Imm.NONE, (c) => {
+  requireCpl0(c, 'HLT');
+  c.halted = true;
+}, { endsBlock: true });
+
+function iopl(c: Cpu): number {
+  return (c.flags >>> 12) & 3;
+}
+def(0xfa, 'cli', false, Imm.NONE, (c) => {
+  if ((c.cr0 & Cr0.PE) && c.cpl > iopl(c)) gp(0, `CLI at CPL ${c.cpl} > IOPL ${iopl(c)}`);
+  c.flags &= ~Flag.IF;
+});
+def(0xfb, 'sti', false, Imm.NONE, (c) => {
+  if ((c.cr0 & Cr0.PE) && c.cpl > iopl(c)) gp(0, `STI at CPL ${c.cpl} > IOPL ${iopl(c)}`);
+  // STI shadow: interrupts are recognized only after the next instruction (SDM STI).
+  if (!(c.flags & Flag.IF)) c.shadowUntil = c.clock.instructions + 2;
+  c.flags |= Flag.IF;
+}, { endsBlock: true });
+def(0xf5, 'cmc', false, Imm.NONE, (c) => { getFlags(c); c.flags ^= Flag.CF; });
+def(0xf8, 'clc', false, Imm.NONE, (c) => { getFlags(c); c.flags &= ~Flag.CF; });
+def(0xf9, 'stc', false, Imm.NONE, (c) => { getFlags(c); c.flags |= Flag.CF; });
+def(0xfc, 'cld', false, Imm.NONE, (c) => { c.flags &= ~Flag.DF; });
+def(0xfd, 'std', false, Imm.NONE, (c) => { c.flags |= Flag.DF; });
+def(0x106, 'clts', false, Imm.NONE, (c) => { requireCpl0(c, 'CLTS'); c.cr0 &= ~Cr0.TS; });
+def(0x108, 'invd', false, Imm.NONE, (c) => requireCpl0(c, 'INVD'));
+def(0x109, 'wbinvd', false, Imm.NONE, (c) => requireCpl0(c, 'WBINVD'));
+def(0x10b, 'ud2', false, Imm.NONE, () => ud('UD2'), { endsBlock: true });
+def(0x1b9, 'ud1', true, Imm.NONE, () => ud('UD1'), { endsBlock: true });
+def(0x1ff, 'ud0', true, Imm.NONE, () => ud('UD0'), { endsBlock: true });
+
+// ------------------------------------------------------------------------------------------ I/O
+/** IOPL and TSS I/O-permission-bitmap check (SDM Vol. 1 §19.5). */
+export function checkIo(c: Cpu, port: number, size: number): void {
+  if (!(c.cr0 & Cr0.PE) || (c.cpl <= iopl(c) && !(c.flags & Flag.VM))) return;
+  const tr = Seg.TR;
+  const limit = c.segLimit[tr];
+  if (!(c.segAttr[tr] & Attr.P) || limit < 0x67) gp(0, `I/O port 0x${port.toString(16)} at CPL ${c.cpl} > IOPL without a TSS I/O bitmap`);
+  const base = c.segBase[tr];
+  const iomap = c.sysRd(c.addLinear(base, 0x66), 2);
+  const byte = iomap + (port >>> 3);
+  if (byte + 1 > limit) gp(0, `I/O port 0x${port.toString(16)} beyond the TSS I/O bitmap`);
+  const bits = c.sysRd(c.addLinear(base, byte), 2);
+  const mask = ((1 << size) - 1) << (port & 7);
+  if (bits & mask) gp(0, `I/O port 0x${port.toString(16)} denied by the TSS I/O bitmap`);
+}
+
+function portIn(c: Cpu, port: number, size: number): number {
+  checkIo(c, port, size);
+  return c.bus.inPort(port, size);
+}
+function portOut(c: Cpu, port: number, size: number, v: number): void {
+  checkIo(c, port, size);
+  c.bus.outPort(port, size, size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff));
+}
+const ioSize = (i: Insn, byteForm: boolean): number => (byteForm ? 1 : i.osz === 2 ? 2 : 4);
+def(0xe4, 'in', false, Imm.IB, (c, i) => c.writeReg(0, 0, 1, portIn(c, i.imm & 0xff, 1), 0));
+def(0xe5, 'in', false, Imm.IB, (c, i) => { const s = ioSize(i, false); c.writeReg(0, 0, s, portIn(c, i.imm & 0xff, s), 0); });
+def(0xec, 'in', false, Imm.NONE, (c) => c.writeReg(0, 0, 1, portIn(c, c.r[4] & 0xffff, 1), 0));
+def(0xed, 'in', false, Imm.NONE, (c, i) => { const s = ioSize(i, false); c.writeReg(0, 0, s, portIn(c, c.r[4] & 0xffff, s), 0); });
+def(0xe6, 'out', false, Imm.IB, (c, i) => portOut(c, i.imm & 0xff, 1, c.r[0]), { endsBlock: true });
+def(0xe7, 'out', false, Imm.IB, (c, i) => portOut(c, i.imm & 0xff, ioSize(i, false), c.r[0]), { endsBlock: true });
+def(0xee, 'out', false, Imm.NONE, (c) => portOut(c, c.r[4] & 0xffff, 1, c.r[0]), { endsBlock: true });
+def(0xef, 'out', false, Imm.NONE, (c, i) => portOut(c, c.r[4] & 0xffff, ioSize(i, false), c.r[0]), { endsBlock: true });
+export { portIn, portOut };
+
+// -------------------------------------------------------------------------------- SYSCALL/SYSRET
+def(0x105, 'syscall', false, Imm.NONE, (c) => {
+  if (!(c.efer & Efer.SCE) || !c.lma) ud('SYSCALL with EFER.SCE=0 or outside long mode');
+  if (!c.long) ud('SYSCALL from compatibility mode is not emulated');
+  const next = c.ripHalves();
+  c.setReg64(1, next, c.hi);
+  const fl = getFlags(c);
+  c.setReg64(11, fl & ~Flag.RF, 0);
+  const csSel = (c.starHi & 0xfffc);
+  setSegment(c, Seg.CS, csSel, 0, 0xffffffff, 0xb | Attr.S | Attr.P | Attr.L | Attr.G);
+  setSegment(c, Seg.SS, csSel + 8, 0, 0xffffffff, 0x3 | Attr.S | Attr.P | Attr.DB | Attr.G);
+  c.setCpl(0);
+  c.flushTlb();
+  c.updateMode();
+  c.flags = (fl & ~c.fmask & ~Flag.RF) | Flag.FIXED1;
+  c.jumpTo64(c.lstarLo, c.lstarHi);
+}, { endsBlock: true });
+
+def(0x107, 'sysret', false, Imm.NONE, (c, i) => {
+  if (!(c.efer & Efer.SCE) || !c.lma) ud('SYSRET with EFER.SCE=0 or outside long mode');
+  requireCpl0(c, 'SYSRET');
+  const base = (c.starHi >>> 16) & 0xfffc;
+  const to64 = i.osz === 8;
+  if (to64 && (c.r[3] << 16) >> 16 !== c.r[3]) gp(0, 'SYSRET to a non-canonical RCX');
+  const csSel = (to64 ? base + 16 : base) | 3;
+  setSegment(c, Seg.CS, csSel, 0, 0xffffffff, 0xb | Attr.S | Attr.P | (3 << Attr.DPL_SHIFT) | Attr.G | (to64 ? Attr.L : Attr.DB));
+  c.segSel[Seg.SS] = (base + 8) | 3;
+  c.segAttr[Seg.SS] = 0x3 | Attr.S | Attr.P | (3 << Attr.DPL_SHIFT) | Attr.DB | Attr.G;
+  c.segBase[Seg.SS] = 0;
+  c.segLimit[Seg.SS] = 0xffffffff;
+  c.setCpl(3);
+  c.flushTlb();
+  c.updateMode();
+  c.lfOp = 0;
+  c.flags = ((c.r[22] & 0x3c7fd7) | Flag.FIXED1) & ~Flag.RF;
+  if (to64) c.jumpTo64(c.r[2], c.r[3]); else c.rip = c.r[2] >>> 0;
+}, { endsBlock: true });
+void CR0_RESERVED_HI;
