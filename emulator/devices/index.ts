@@ -3,6 +3,7 @@ import { PhysicalMemory } from '../memory/phys';
 import { IoBus } from './bus';
 import { DebugExit } from './debug-exit';
 import { Debugcon } from './debugcon';
+import { Cmos } from './cmos';
 import { Device } from './device';
 import { FwCfg } from './fwcfg';
 import { IoApic } from './ioapic';
@@ -10,6 +11,7 @@ import { LocalApic } from './lapic';
 import { InterruptRouter } from './interrupts';
 import { Pic8259 } from './pic8259';
 import { Pit8254 } from './pit8254';
+import { Ps2Controller } from './ps2';
 import { Uart16550 } from './uart16550';
 import { Vga } from './vga';
 
@@ -37,6 +39,8 @@ export interface PcDevices {
   vga: Vga;
   pic: Pic8259;
   pit: Pit8254;
+  ps2: Ps2Controller;
+  cmos: Cmos;
   debugExit: DebugExit;
   debugcon: Debugcon;
   fwcfg: FwCfg;
@@ -61,9 +65,11 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const debugExit = new DebugExit(o.onExit ?? none);
   const debugcon = new Debugcon(o.onDebugcon ?? none);
   const fwcfg = new FwCfg(o.memoryBytes, o.cpuCount ?? 1);
-  for (const d of [pic, uart, vga, pit, debugExit, debugcon, fwcfg, lapic, ioapic]) d.attach(o.bus);
-  const all: Device[] = [pic, lapic, ioapic, pit, uart, vga, debugExit, debugcon, fwcfg, router];
-  return { uart, vga, pic, pit, debugExit, debugcon, fwcfg, lapic, ioapic, router, all };
+  const ps2 = new Ps2Controller(router, o.onResetRequest ?? none);
+  const cmos = new Cmos(o.clock, router, o.memoryBytes, o.cpuCount ?? 1);
+  for (const d of [pic, uart, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic]) d.attach(o.bus);
+  const all: Device[] = [pic, lapic, ioapic, pit, uart, vga, ps2, cmos, debugExit, debugcon, fwcfg, router];
+  return { uart, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, router, all };
 }
 
-export { DebugExit, Debugcon, FwCfg, InterruptRouter, IoApic, LocalApic, Pic8259, Pit8254, Uart16550, Vga };
+export { Cmos, DebugExit, Debugcon, FwCfg, InterruptRouter, IoApic, LocalApic, Pic8259, Pit8254, Ps2Controller, Uart16550, Vga };

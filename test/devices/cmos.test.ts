@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makePc, runTo } from './harness';
+
+const SEC = 1_000_000_000;
+
+function reg(pc: ReturnType<typeof makePc>, i: number): number {
+  pc.outb(0x70, i);
+  return pc.inb(0x71);
+}
+
+test('the RTC starts at 2026-01-01 00:00:00 and reads BCD by default', () => {
+  const pc = makePc();
+  assert.deepEqual([0, 2, 4, 6, 7, 8, 9, 0x32].map((i) => reg(pc, i)), [0, 0, 0, 0x05, 0x01, 0x01, 0x26, 0x20]);
+});
+
+test('virtual time advances it: BCD after 3725 virtual seconds, binary and 12 h per register B', () => {
+  const pc = makePc();
+  pc.clock.instructions = 3725 * SEC + 5;
+  assert.equal(reg(pc, 0), 0x05);
+  assert.equal(reg(pc, 2), 0x02);
+  assert.equal(reg(pc, 4), 0x01);
+  pc.outb(0x70, 0x0b);
+  pc.outb(0x71, 0x04); // binary, 12 h
+  assert.equal(reg(pc, 0), 5);
+  assert.equal(reg(pc, 4), 1);
+  pc.clock.instructions = 13 * 3600 * SEC;
+  assert.equal(reg(pc, 4), 0x81, '1 PM');
+});
+
+test('setting the time with SET, then it runs on from there', () => {
+  const pc = makePc();
+  pc.outb(0x70, 0x0b);
+  pc.outb(0x71, 0x82); // SET, BCD, 24 h
+  pc.outb(0x70, 0x04);
+  pc.outb(0x71, 0x23);
+  pc.outb(0x70, 0x02);
+  pc.outb(0x71, 0x59);
+  pc.outb(0x70, 0x00);
+  pc.outb(0x71, 0x58);
+  pc.clock.instructions = 10 * SEC;
+  assert.equal(reg(pc, 0), 0x58, 'frozen while SET');
+  pc.outb(0x70, 0x0b);
+  pc.outb(0x71, 0x02);
+  pc.clock.instructions = 13 * SEC;
+  assert.deepEqual([reg(pc, 4), reg(pc, 2), reg(pc, 0), reg(pc, 7)], [0x00, 0x00, 0x01, 0x02]);
+});
+
+test('update-in-progress is set only in the last 244 us of each virtual second', () => {
+  const pc = makePc();
+  pc.clock.instructions = SEC - 300_000;
+  assert.equal(reg(pc, 0x0a) & 0x80, 0);
+  pc.clock.instructions = SEC - 200_000;
+  assert.equal(reg(pc, 0x0a) & 0x80, 0x80);
+  pc.clock.instructions = SEC + 1;
+  assert.equal(reg(pc, 0x0a), 0x26);
+});
+
+test('register C: update-ended flag and IRQ8 with UIE; reading C clears it', () => {
+  const pc = makePc();
+  const { pic } = pc.devices;
+  pc.outb(0x70, 0x0b);
+  pc.outb(0x71, 0x12); // UIE
+  pc.outb(0x20, 0x11); pc.outb(0x21, 0x20); pc.outb(0x21, 0x04); pc.outb(0x21, 0x01);
+  pc.outb(0xa0, 0x11); pc.outb(0xa1, 0x28); pc.outb(0xa1, 0x02); pc.outb(0xa1, 0x01);
+  pc.outb(0x21, 0xfb);
+  pc.outb(0xa1, 0xfe);
+  runTo(pc.clock, SEC - 1);
+  assert.equal(pic.hasInterrupt(), false);
+  runTo(pc.clock, SEC);
+  assert.equal(pic.acknowledge(), 0x28);
+  assert.equal(reg(pc, 0x0c) & 0x90, 0x90, 'IRQF and UF (PF runs too, at the default 1024 Hz)');
+  assert.equal(reg(pc, 0x0c), 0x00);
+});
+
+test('periodic interrupt flag at the programmed rate', () => {
+  const pc = makePc();
+  pc.outb(0x70, 0x0c);
+  pc.inb(0x71);
+  pc.clock.instructions = 900_000; // < 1/1024 s
+  assert.equal(reg(pc, 0x0c) & 0x40, 0);
+  pc.clock.instructions = 1_000_000;
+  assert.equal(reg(pc, 0x0c) & 0x40, 0x40);
+});
+
+test('memory size bytes follow QEMU (8 MiB and 256 MiB) and NMI mask comes from port 0x70 bit 7', () => {
+  const small = makePc({ memoryBytes: 8 << 20 });
+  assert.equal(reg(small, 0x17) | (reg(small, 0x18) << 8), 7 * 1024);
+  assert.equal(reg(small, 0x34) | (reg(small, 0x35) << 8), 0);
+  const pc = makePc({ memoryBytes: 256 << 20 });
+  assert.equal(reg(pc, 0x15) | (reg(pc, 0x16) << 8), 640);
+  assert.equal(reg(pc, 0x17) | (reg(pc, 0x18) << 8), 0xffff, 'extended KiB capped at 65535');
+  assert.equal(reg(pc, 0x30) | (reg(pc, 0x31) << 8), 0xffff);
+  assert.equal(reg(pc, 0x34) | (reg(pc, 0x35) << 8), (240 << 20) / 65536);
+  assert.equal(reg(pc, 0x5b) | reg(pc, 0x5c) | reg(pc, 0x5d), 0);
+  assert.equal(reg(pc, 0x0d), 0x80);
+  pc.outb(0x70, 0x8f);
+  assert.equal(pc.devices.cmos.nmiMasked, true);
+  pc.outb(0x71, 0x0a);
+  pc.outb(0x70, 0x0f);
+  assert.equal(pc.inb(0x71), 0x0a, 'plain CMOS RAM');
+  assert.equal(pc.devices.cmos.nmiMasked, false);
+});
+
+test('state round-trips through JSON', () => {
+  const a = makePc();
+  a.clock.instructions = 42 * SEC;
+  a.outb(0x70, 0x20);
+  a.outb(0x71, 0x77);
+  const b = makePc();
+  b.clock.instructions = 50 * SEC;
+  b.devices.cmos.loadState(JSON.parse(JSON.stringify(a.devices.cmos.saveState())));
+  assert.equal(reg(b, 0), 0x50);
+  assert.equal(reg(b, 0x20), 0x77);
+});
