@@ -1,0 +1,158 @@
+/**
+ * The faultline/* custom requests: decoded tables for the extension's side panels. Decoding is done by
+ * emulator/inspect (through runtime-bridge); this file only reads guest memory for them and shapes results.
+ */
+import type { ExceptionEvent, Runtime } from '../emulator/api';
+import { diagnose } from '../emulator/diagnose';
+import { hasErrorCode } from '../emulator/cpu/vectors';
+import type { MemoryReader } from '../emulator/inspect/types';
+import type { SymbolIndex } from '../emulator/symbols/symbols';
+import type {
+  FaultChainLink, FaultChainResponseBody, GdtResponseBody, IdtResponseBody, PageTableArguments, PageTableResponseBody,
+  PageWalkResponseBody, ScreenResponseBody, TssResponseBody,
+} from './protocol';
+import { inspectDecoders } from './runtime-bridge';
+import { hex } from './variables';
+
+export class RequestError extends Error {}
+
+export function linearReader(rt: Runtime): MemoryReader {
+  return (addr, len) => {
+    const r = rt.readLinear(addr, len);
+    return r.readable >= len ? r.data.subarray(0, len) : undefined;
+  };
+}
+export function physicalReader(rt: Runtime): MemoryReader {
+  return (addr, len) => {
+    try { return rt.readPhysical(addr, len); } catch { return undefined; }
+  };
+}
+
+function missing(what: string): never {
+  throw new RequestError(`the ${what} decoder (emulator/inspect) is not in this build yet`);
+}
+
+export function gdtRequest(rt: Runtime): GdtResponseBody {
+  const s = rt.state();
+  const d = inspectDecoders().gdt ?? missing('GDT');
+  const loaded = { cs: s.cs.selector, ds: s.ds.selector, es: s.es.selector, fs: s.fs.selector, gs: s.gs.selector, ss: s.ss.selector, tr: s.tr.selector, ldtr: s.ldtr.selector };
+  try {
+    return { base: hex(s.gdtr.base), limit: s.gdtr.limit, entries: d(linearReader(rt), s.gdtr.base, s.gdtr.limit), loaded };
+  } catch (e) {
+    return { base: hex(s.gdtr.base), limit: s.gdtr.limit, entries: [], loaded, error: (e as Error).message };
+  }
+}
+
+export function idtRequest(rt: Runtime, symbols: SymbolIndex | undefined, source: (a: bigint) => { path: string; line: number } | undefined): IdtResponseBody {
+  const s = rt.state();
+  const d = inspectDecoders().idt ?? missing('IDT');
+  try {
+    const gates = d(linearReader(rt), s.idtr.base, s.idtr.limit).map((g) => {
+      const off = BigInt(g.offset);
+      return g.present ? { ...g, symbol: symbols?.describe(off), source: source(off) } : g;
+    });
+    return { base: hex(s.idtr.base), limit: s.idtr.limit, gates };
+  } catch (e) {
+    return { base: hex(s.idtr.base), limit: s.idtr.limit, gates: [], error: (e as Error).message };
+  }
+}
+
+export function tssRequest(rt: Runtime, symbols: SymbolIndex | undefined): TssResponseBody {
+  const s = rt.state();
+  const d = inspectDecoders().tss ?? missing('TSS');
+  if (s.tr.selector === 0) return { selector: 0, pointers: [], error: 'TR not loaded (selector 0): the kernel has not executed LTR' };
+  try {
+    const tss = d(linearReader(rt), s.tr.base, s.tr.limit);
+    const pointers = [...tss.rsp.map((v, i) => [`RSP${i}`, v]), ...tss.ist.map((v, i) => [`IST${i + 1}`, v])].map(([name, value]) => {
+      const v = BigInt(value);
+      const r = v === 0n ? { readable: 0 } : rt.readLinear(v - 1n, 1);
+      return { name, value, mapped: r.readable === 1, writable: r.readable === 1, symbol: v ? symbols?.describe(v) : undefined };
+    });
+    return { tss, selector: s.tr.selector, pointers };
+  } catch (e) {
+    return { selector: s.tr.selector, pointers: [], error: (e as Error).message };
+  }
+}
+
+function regsForWalk(rt: Runtime) {
+  const r = rt.state().regs;
+  return { cr0: r.cr0, cr3: r.cr3, cr4: r.cr4, efer: r.efer };
+}
+
+export function pageWalkRequest(rt: Runtime, address: bigint): PageWalkResponseBody {
+  const d = inspectDecoders().pageWalk ?? missing('page walk');
+  return d(physicalReader(rt), address, regsForWalk(rt));
+}
+
+export function pageTableRequest(rt: Runtime, args: PageTableArguments): PageTableResponseBody {
+  const d = inspectDecoders().pageTable ?? missing('page table');
+  const regs = regsForWalk(rt);
+  const mode = (regs.cr0 >> 31n) & 1n ? ((regs.efer >> 10n) & 1n ? '4-level' : (regs.cr4 >> 5n) & 1n ? 'pae' : '32-bit') : 'none';
+  const physAddr = args.physAddr !== undefined ? BigInt(args.physAddr) : regs.cr3 & ~0xfffn & 0xffffffffff000n;
+  const level = args.level ?? (mode === '4-level' ? 'PML4' : mode === 'pae' ? 'PDPT' : 'PD');
+  const entries = d(physicalReader(rt), physAddr, level, args.baseVirtual !== undefined ? BigInt(args.baseVirtual) : 0n, mode)
+    .filter((e) => args.includeNotPresent || e.present);
+  return { physAddr: hex(physAddr), level, mode: mode as PageTableResponseBody['mode'], entries };
+}
+
+/** "#PF → #PF → #DF → triple fault" */
+export function chainSummary(chain: ExceptionEvent[]): string {
+  const names: string[] = [];
+  chain.forEach((e, i) => {
+    if (e.phase === 'raised' && !(e.vector === 8 && chain[i - 1]?.phase === 'escalated')) names.push(e.name);
+    else if (e.phase === 'escalated') names.push('#DF');
+    else if (e.phase === 'tripleFault') names.push('triple fault');
+  });
+  return names.join(' → ');
+}
+
+/** Error code decoded (SDM §6.13 selector error codes, §4.7 page-fault error code). */
+export function errorCodeText(vector: number, code: number | undefined): string | undefined {
+  if (code === undefined) return undefined;
+  if (vector === 14) {
+    const parts = [code & 1 ? 'protection violation' : 'not-present', code & 2 ? 'write' : 'read', code & 4 ? 'user' : 'supervisor'];
+    if (code & 8) parts.push('reserved bit set');
+    if (code & 16) parts.push('instruction fetch');
+    return parts.join(', ');
+  }
+  if (hasErrorCode(vector) && vector !== 8 && vector !== 17) {
+    const table = code & 2 ? 'IDT' : code & 4 ? 'LDT' : 'GDT';
+    const idx = code & 2 ? `vector ${code >> 3}` : `selector 0x${(code & ~7).toString(16)}`;
+    return `${idx} (${table})${code & 1 ? ', external' : ''}`;
+  }
+  return undefined;
+}
+
+export function faultChainRequest(rt: Runtime, symbols: SymbolIndex | undefined,
+  source: (a: bigint) => { path: string; line: number } | undefined): FaultChainResponseBody {
+  const chain = rt.faultChain();
+  const links: FaultChainLink[] = chain.map((e) => ({
+    seq: e.seq, instructionCount: e.instructionCount, phase: e.phase, vector: e.vector, name: e.name,
+    errorCode: e.errorCode, errorCodeText: errorCodeText(e.vector, e.errorCode), cr2: hex(e.cr2), rip: hex(e.rip),
+    symbol: symbols?.describe(e.rip), source: source(e.rip), rsp: hex(e.rsp), cs: e.cs, ss: e.ss, reason: e.reason,
+    duringDeliveryOf: e.duringDeliveryOf,
+  }));
+  return { links, diagnosis: diagnose(rt, chain), summary: chainSummary(chain) };
+}
+
+/** CP437 → Unicode for the VGA text buffer (printable ASCII kept, box drawing approximated). */
+const CP437_HIGH = 'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■ ';
+
+/** The VGA text buffer at physical 0xb8000 (80×25, character + attribute per cell). */
+export function screenRequest(rt: Runtime): ScreenResponseBody {
+  const columns = 80, rows = 25;
+  let cells: Uint8Array;
+  try { cells = rt.readPhysical(0xb8000n, columns * rows * 2); } catch { return { mode: 'off', columns, rows, lines: [], attributes: '' }; }
+  const lines: string[] = [];
+  let attributes = '';
+  for (let r = 0; r < rows; r++) {
+    let line = '';
+    for (let c = 0; c < columns; c++) {
+      const ch = cells[(r * columns + c) * 2], at = cells[(r * columns + c) * 2 + 1];
+      line += ch >= 0x80 ? CP437_HIGH[ch - 0x80] : ch >= 0x20 && ch < 0x7f ? String.fromCharCode(ch) : ch === 0 ? ' ' : '·';
+      attributes += at.toString(16).padStart(2, '0');
+    }
+    lines.push(line);
+  }
+  return { mode: 'text', columns, rows, lines, attributes };
+}

@@ -1,0 +1,920 @@
+/**
+ * The Faultline debug session: DAP requests → the emulator's Runtime API, the symbol reader and the
+ * inspection decoders. Holds no x86 semantics. Every request goes through one dispatcher that turns any
+ * thrown error into an error response, so malformed or out-of-order requests never take the adapter down.
+ * The guest runs in slices (run(SLICE) then setImmediate), so pause and other requests are served while a
+ * guest loops forever.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DebugSession, Event, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, ExitedEvent, InvalidatedEvent } from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { ExceptionEvent, RegisterName, Runtime, StopInfo } from '../emulator/api';
+import { hasErrorCode, vectorName } from '../emulator/cpu/vectors';
+import { diagnose } from '../emulator/diagnose';
+import { SymbolIndex } from '../emulator/symbols/symbols';
+import {
+  chainSummary, faultChainRequest, gdtRequest, idtRequest, pageTableRequest, pageWalkRequest, RequestError, screenRequest, tssRequest,
+} from './custom-requests';
+import { decodeInstructions } from './disassemble';
+import { ExceptionFilterSet, exceptionBreakpointFilters } from './exception-filters';
+import { compileExpression } from './expression';
+import { CustomEvent, CustomRequest, PHYS_PREFIX, type FaultlineLaunchArguments, type PageTableArguments } from './protocol';
+import { defaultRuntimeFactory, type RuntimeFactory } from './runtime-bridge';
+import { unwind, type UnwoundFrame } from './stack';
+import { CONTROL_REGISTERS, GENERAL_REGISTERS, hex, parseRegisterValue, VariableStore } from './variables';
+
+const THREAD_ID = 1;
+const SLICE = 200_000;
+const SLICE_MS = 25;
+const MAX_READ = 1 << 20;
+const LINE_STEP_LIMIT = 5_000_000;
+const SCREEN_EVENT_MS = 200;
+
+/** Requests that need a launched machine. */
+const NEEDS_MACHINE = new Set([
+  'continue', 'next', 'stepIn', 'stepOut', 'pause', 'restart', 'stackTrace', 'scopes', 'variables', 'setVariable',
+  'evaluate', 'exceptionInfo', 'readMemory', 'writeMemory', 'disassemble', 'dataBreakpointInfo', ...Object.values(CustomRequest),
+]);
+/** Requests that need the machine to be stopped (state inspection). */
+const NEEDS_STOP = new Set(['stackTrace', 'scopes', 'variables', 'setVariable', 'exceptionInfo', 'next', 'stepIn', 'stepOut']);
+
+type Goal =
+  | { kind: 'continue' }
+  | { kind: 'instruction' }
+  | { kind: 'deliver' }
+  | { kind: 'until'; target: bigint; rsp: bigint } // run until rip == target with rsp >= the given one
+  | { kind: 'line'; over: boolean; file: string; line: number; count: number; sub?: { target: bigint; rsp: bigint } };
+
+interface SourceBp { line: number; address?: bigint; id: number }
+
+class UserError extends Error {}
+
+export class FaultlineSession extends DebugSession {
+  private rt?: Runtime;
+  private symbols?: SymbolIndex;
+  private launchArgs?: FaultlineLaunchArguments;
+  private cwd = process.cwd();
+  private readonly filters = new ExceptionFilterSet();
+  private running = false;
+  private pauseRequested = false;
+  private goal: Goal = { kind: 'continue' };
+  private tempBreakpoints = new Set<bigint>();
+  private lastStop?: StopInfo;
+  private lastException?: ExceptionEvent;
+  private stopCache?: { frames?: UnwoundFrame[]; vars?: VariableStore };
+  private configurationDone?: () => void;
+  private readonly configured: Promise<void>;
+  private serial: number[] = [];
+  private screenDirty = false;
+  private lastScreenEvent = 0;
+  private terminated = false;
+  private firstSlice = false;
+  private nextBpId = 1;
+  private readonly sourceBps = new Map<string, SourceBp[]>();
+  private functionBps: { name: string; address?: bigint; id: number }[] = [];
+  private instructionBps: { address: bigint; id: number }[] = [];
+  private readonly sourcePaths = new Map<string, string>();
+
+  constructor(private readonly createRuntime: RuntimeFactory = defaultRuntimeFactory) {
+    super();
+    this.configured = new Promise((resolve) => { this.configurationDone = resolve; });
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // dispatch: one place for validation and errors
+  // ---------------------------------------------------------------------------------------------------
+
+  protected dispatchRequest(request: DebugProtocol.Request): void {
+    const response: DebugProtocol.Response = {
+      seq: 0, type: 'response', request_seq: request.seq, command: request.command, success: true,
+    };
+    const fail = (e: unknown) => {
+      const message = e instanceof Error ? e.message : String(e);
+      if (!(e instanceof UserError) && !(e instanceof RequestError)) this.log(`internal error in ${request.command}: ${(e as Error)?.stack ?? message}`);
+      response.success = false;
+      response.message = message;
+      response.body = { error: { id: 1, format: message.replace(/[{}]/g, ''), showUser: request.command === 'launch' } };
+      this.sendResponse(response);
+    };
+    try {
+      if (typeof request.command !== 'string') throw new UserError('the request has no command');
+      const args = request.arguments === undefined || request.arguments === null ? {} : request.arguments;
+      if (typeof args !== 'object' || Array.isArray(args)) throw new UserError(`the arguments of '${request.command}' must be an object`);
+      if (NEEDS_MACHINE.has(request.command) && !this.rt) throw new UserError(`'${request.command}' needs a running machine: send 'launch' first`);
+      if (NEEDS_STOP.has(request.command) && this.running) throw new UserError(`'${request.command}' needs the machine to be stopped: pause it first`);
+      const handler = this.handlers[request.command];
+      if (!handler) throw new UserError(`unknown request '${request.command}'`);
+      const result = handler.call(this, args, response);
+      if (result instanceof Promise) {
+        result.then((body) => { if (body !== undefined) response.body = body; this.sendResponse(response); }, fail);
+      } else {
+        if (result !== undefined) response.body = result;
+        this.sendResponse(response);
+      }
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  private readonly handlers: Record<string, (args: any, response: DebugProtocol.Response) => unknown> = {
+    initialize: this.initialize,
+    launch: this.launch,
+    attach: () => { throw new UserError('Faultline cannot attach; use a "launch" configuration with your kernel ELF'); },
+    configurationDone: () => { this.configurationDone?.(); },
+    disconnect: this.disconnect,
+    terminate: this.terminate,
+    restart: this.restart,
+    threads: () => ({ threads: [{ id: THREAD_ID, name: 'CPU 0' }] }),
+    setBreakpoints: this.setBreakpoints,
+    setFunctionBreakpoints: this.setFunctionBreakpoints,
+    setInstructionBreakpoints: this.setInstructionBreakpoints,
+    setExceptionBreakpoints: this.setExceptionBreakpoints,
+    dataBreakpointInfo: this.dataBreakpointInfo,
+    setDataBreakpoints: this.setDataBreakpoints,
+    continue: () => { this.resume({ kind: 'continue' }); return { allThreadsContinued: true }; },
+    next: (a) => { this.step(a, 'next'); },
+    stepIn: (a) => { this.step(a, 'in'); },
+    stepOut: (a) => { this.step(a, 'out'); },
+    pause: this.pause,
+    stackTrace: this.stackTrace,
+    scopes: () => ({ scopes: this.variableStore().scopes() }),
+    variables: this.variables,
+    setVariable: this.setVariable,
+    evaluate: this.evaluate,
+    exceptionInfo: this.exceptionInfo,
+    readMemory: this.readMemory,
+    writeMemory: this.writeMemory,
+    disassemble: this.disassemble,
+    source: () => { throw new UserError('source text is only available from files on disk'); },
+    loadedSources: () => ({ sources: (this.symbols?.sourceFiles() ?? []).map((f) => this.sourceFor(f)).filter(Boolean) }),
+    [CustomRequest.gdt]: () => gdtRequest(this.rt!),
+    [CustomRequest.idt]: () => idtRequest(this.rt!, this.symbols, (a) => this.sourceLine(a)),
+    [CustomRequest.tss]: () => tssRequest(this.rt!, this.symbols),
+    [CustomRequest.pageWalk]: (a: { address?: unknown; cr3?: unknown }) => pageWalkRequest(this.rt!, this.address(a.address, 'address')),
+    [CustomRequest.pageTable]: (a: PageTableArguments) => {
+      for (const k of ['physAddr', 'level', 'baseVirtual'] as const) {
+        if (a[k] !== undefined && typeof a[k] !== 'string') throw new UserError(`faultline/pageTable: '${k}' must be a string`);
+      }
+      if (a.physAddr !== undefined) this.address(a.physAddr, 'physAddr');
+      return pageTableRequest(this.rt!, a);
+    },
+    [CustomRequest.faultChain]: () => faultChainRequest(this.rt!, this.symbols, (a) => this.sourceLine(a)),
+    [CustomRequest.screen]: () => screenRequest(this.rt!),
+  };
+
+  // ---------------------------------------------------------------------------------------------------
+  // lifecycle
+  // ---------------------------------------------------------------------------------------------------
+
+  private initialize(): DebugProtocol.Capabilities {
+    return {
+      supportsConfigurationDoneRequest: true,
+      supportsFunctionBreakpoints: true,
+      supportsInstructionBreakpoints: true,
+      supportsDataBreakpoints: true,
+      supportsExceptionInfoRequest: true,
+      supportsExceptionFilterOptions: true,
+      exceptionBreakpointFilters: exceptionBreakpointFilters(),
+      supportsSteppingGranularity: true,
+      supportsReadMemoryRequest: true,
+      supportsWriteMemoryRequest: true,
+      supportsDisassembleRequest: true,
+      supportsSetVariable: true,
+      supportsRestartRequest: true,
+      supportsTerminateRequest: true,
+      supportsEvaluateForHovers: true,
+      supportsLoadedSourcesRequest: true,
+      supportsDelayedStackTraceLoading: true,
+    };
+  }
+
+  private async launch(raw: Partial<FaultlineLaunchArguments>): Promise<void> {
+    if (this.rt) throw new UserError('this session already has a machine; start a new debug session');
+    const args = validateLaunch(raw);
+    this.launchArgs = args;
+    this.cwd = args.cwd ? path.resolve(args.cwd) : process.cwd();
+    const kernelPath = path.resolve(this.cwd, args.kernel);
+    if (!fs.existsSync(kernelPath)) throw new UserError(`kernel ${kernelPath} does not exist; set "kernel" in launch.json to your kernel ELF (relative paths start at "cwd")`);
+    const kernel = new Uint8Array(fs.readFileSync(kernelPath));
+    const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop' });
+    rt.boot(kernel, { cmdline: args.cmdline }); // BootError: its message is the sentence for the user
+    this.rt = rt;
+    const symbolsPath = args.symbols ? path.resolve(this.cwd, args.symbols) : kernelPath;
+    try {
+      this.symbols = SymbolIndex.fromElf(new Uint8Array(fs.readFileSync(symbolsPath)), path.basename(symbolsPath));
+      for (const w of this.symbols.warnings) this.log(`symbols: ${w}`);
+    } catch (e) {
+      this.log(`no symbols from ${symbolsPath}: ${(e as Error).message}`);
+    }
+    rt.shouldStopOnException = (ev) => this.filters.shouldStop(ev);
+    rt.on('serial', (b) => { this.serial.push(b); if (b === 10) this.flushSerial(); });
+    rt.on('debugcon', (b) => { this.serial.push(b); if (b === 10) this.flushSerial(); });
+    rt.on('screen', () => { this.screenDirty = true; });
+    rt.on('reset', () => this.log('the machine reset (triple fault with onTripleFault = "reset")'));
+    this.syncBreakpoints();
+    this.sendEvent(new InitializedEvent());
+    await Promise.race([this.configured, new Promise((r) => setTimeout(r, 2000))]);
+    setImmediate(() => {
+      if (args.stopOnEntry) this.reportStop({ reason: 'step' }, 'entry');
+      else this.resume({ kind: 'continue' });
+    });
+  }
+
+  private disconnect(): void {
+    this.running = false;
+    this.flushSerial();
+    setImmediate(() => this.shutdown());
+  }
+
+  private terminate(): void {
+    this.running = false;
+    this.flushSerial();
+    this.sendTerminated();
+  }
+
+  private restart(): void {
+    this.running = false;
+    this.rt!.reset();
+    this.lastException = undefined;
+    this.invalidate();
+    this.syncBreakpoints();
+    setImmediate(() => {
+      if (this.launchArgs?.stopOnEntry) this.reportStop({ reason: 'step' }, 'entry');
+      else this.resume({ kind: 'continue' });
+    });
+  }
+
+  private sendTerminated(): void {
+    if (this.terminated) return;
+    this.terminated = true;
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // breakpoints
+  // ---------------------------------------------------------------------------------------------------
+
+  private setBreakpoints(a: DebugProtocol.SetBreakpointsArguments): DebugProtocol.SetBreakpointsResponse['body'] {
+    const file = a.source?.path;
+    if (typeof file !== 'string') throw new UserError("setBreakpoints needs 'source.path'");
+    const lines = Array.isArray(a.breakpoints) ? a.breakpoints.map((b) => b?.line) : Array.isArray(a.lines) ? a.lines : [];
+    const list: SourceBp[] = lines.map((line) => ({ line: Number(line), id: this.nextBpId++ }));
+    this.sourceBps.set(path.resolve(file), list);
+    this.syncBreakpoints();
+    return { breakpoints: list.map((b) => this.sourceBpResult(file, b)) };
+  }
+
+  private sourceBpResult(file: string, b: SourceBp): DebugProtocol.Breakpoint {
+    if (!Number.isInteger(b.line) || b.line < 1) return { id: b.id, verified: false, message: `line ${b.line} is not a line number` };
+    if (b.address === undefined) {
+      return { id: b.id, verified: false, message: this.symbols ? `no code for ${path.basename(file)}:${b.line} in the DWARF line table` : 'resolved when the kernel is launched' };
+    }
+    const loc = this.symbols?.lineAt(b.address);
+    return { id: b.id, verified: true, line: loc?.line ?? b.line, source: { path: file }, instructionReference: hex(b.address) };
+  }
+
+  private setFunctionBreakpoints(a: DebugProtocol.SetFunctionBreakpointsArguments): DebugProtocol.SetFunctionBreakpointsResponse['body'] {
+    const bps = Array.isArray(a.breakpoints) ? a.breakpoints : [];
+    this.functionBps = bps.map((b) => ({ name: String(b?.name ?? ''), id: this.nextBpId++ }));
+    this.syncBreakpoints();
+    return {
+      breakpoints: this.functionBps.map((b) => b.address !== undefined
+        ? { id: b.id, verified: true, instructionReference: hex(b.address), ...this.sourceAndLine(b.address) }
+        : { id: b.id, verified: false, message: this.symbols ? `no function '${b.name}' in the symbol table` : 'resolved when the kernel is launched' }),
+    };
+  }
+
+  private setInstructionBreakpoints(a: DebugProtocol.SetInstructionBreakpointsArguments): DebugProtocol.SetInstructionBreakpointsResponse['body'] {
+    const bps = Array.isArray(a.breakpoints) ? a.breakpoints : [];
+    this.instructionBps = bps.map((b) => ({ address: this.address(b?.instructionReference, 'instructionReference') + BigInt(b?.offset ?? 0), id: this.nextBpId++ }));
+    this.syncBreakpoints();
+    return { breakpoints: this.instructionBps.map((b) => ({ id: b.id, verified: true, instructionReference: hex(b.address) })) };
+  }
+
+  /** Resolve every user breakpoint to addresses and give the runtime the union (plus temporary ones). */
+  private syncBreakpoints(): void {
+    for (const [file, list] of this.sourceBps) {
+      for (const b of list) {
+        b.address = this.symbols && Number.isInteger(b.line) ? this.symbols.addressForLine((p) => this.sameSource(p, file), b.line)?.address : undefined;
+      }
+    }
+    for (const b of this.functionBps) b.address = this.resolveFunction(b.name);
+    if (!this.rt) return;
+    this.rt.clearBreakpoints();
+    for (const a of this.breakpointAddresses()) this.rt.addBreakpoint(a);
+    for (const a of this.tempBreakpoints) this.rt.addBreakpoint(a);
+  }
+
+  private resolveFunction(name: string): bigint | undefined {
+    if (/^0x[0-9a-f]+$/i.test(name)) return BigInt(name);
+    return this.symbols?.lookup(name)?.address;
+  }
+
+  private breakpointAddresses(): Set<bigint> {
+    const s = new Set<bigint>();
+    for (const list of this.sourceBps.values()) for (const b of list) if (b.address !== undefined) s.add(b.address);
+    for (const b of this.functionBps) if (b.address !== undefined) s.add(b.address);
+    for (const b of this.instructionBps) s.add(b.address);
+    return s;
+  }
+
+  private setExceptionBreakpoints(a: DebugProtocol.SetExceptionBreakpointsArguments): DebugProtocol.SetExceptionBreakpointsResponse['body'] {
+    const filters = Array.isArray(a.filters) ? a.filters : [];
+    const options = Array.isArray(a.filterOptions) ? a.filterOptions : [];
+    return { breakpoints: this.filters.set(filters, options) };
+  }
+
+  private dataBreakpointInfo(a: DebugProtocol.DataBreakpointInfoArguments & { asAddress?: boolean; bytes?: number }): DebugProtocol.DataBreakpointInfoResponse['body'] {
+    if (typeof a.name !== 'string') throw new UserError("dataBreakpointInfo needs 'name' (an address expression such as 0x1000 or tss+0x24)");
+    let address: bigint;
+    try {
+      address = this.evalExpression(a.name);
+    } catch (e) {
+      return { dataId: null, description: `cannot watch '${a.name}': ${(e as Error).message}` };
+    }
+    const size = typeof a.bytes === 'number' && a.bytes > 0 ? Math.min(a.bytes, 1 << 20) : 8;
+    return { dataId: `${hex(address)}:${size}`, description: `write to ${hex(address)}..${hex(address + BigInt(size - 1))}`, accessTypes: ['write'], canPersist: true };
+  }
+
+  private setDataBreakpoints(a: DebugProtocol.SetDataBreakpointsArguments): DebugProtocol.SetDataBreakpointsResponse['body'] {
+    const bps = Array.isArray(a.breakpoints) ? a.breakpoints : [];
+    const ranges: { start: bigint; length: number }[] = [];
+    const result: DebugProtocol.Breakpoint[] = bps.map((b) => {
+      const m = /^(0x[0-9a-f]+):(\d+)$/i.exec(String(b?.dataId ?? ''));
+      if (!m) return { verified: false, message: `unknown data breakpoint id '${String(b?.dataId)}'` };
+      if (b.accessType && b.accessType !== 'write') return { verified: false, message: 'only writes can be watched (accessType "write")' };
+      ranges.push({ start: BigInt(m[1]), length: Number(m[2]) });
+      return { verified: true, id: this.nextBpId++ };
+    });
+    this.rt?.setWatchpoints(ranges);
+    if (!this.rt && ranges.length) throw new UserError("setDataBreakpoints needs a running machine: send 'launch' first");
+    return { breakpoints: result };
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // execution
+  // ---------------------------------------------------------------------------------------------------
+
+  private pause(): void {
+    if (this.running) this.pauseRequested = true;
+    else this.reportStop({ reason: 'pause' });
+  }
+
+  private step(a: DebugProtocol.StepInArguments, kind: 'next' | 'in' | 'out'): void {
+    const rt = this.rt!;
+    const instruction = a.granularity === 'instruction';
+    if (this.lastStop?.reason === 'exception' && kind !== 'out') return this.resume({ kind: 'deliver' });
+    if (this.lastStop?.reason === 'shutdown' || this.lastStop?.reason === 'exit') throw new UserError('the CPU has shut down; restart the session to run again');
+    const st = rt.state();
+    const rip = st.regs.rip;
+    if (kind === 'out') {
+      const frames = this.frames();
+      const caller = frames[1]?.kind === 'exception' ? frames[2] : frames[1];
+      if (!caller) return this.resume({ kind: 'continue' });
+      return this.resume({ kind: 'until', target: caller.pc, rsp: caller.rsp });
+    }
+    const loc = this.symbols?.lineAt(rip);
+    if (instruction || !loc) {
+      if (kind === 'next') {
+        const insn = this.decodeAt(rip);
+        if (insn?.isCall) return this.resume({ kind: 'until', target: rip + BigInt(insn.length), rsp: st.regs.rsp });
+      }
+      return this.resume({ kind: 'instruction' });
+    }
+    this.resume({ kind: 'line', over: kind === 'next', file: loc.file, line: loc.line, count: 0 });
+  }
+
+  private resume(goal: Goal): void {
+    if (!this.rt || this.terminated) return;
+    this.goal = goal;
+    if (goal.kind === 'until') this.addTemp(goal.target);
+    this.invalidate();
+    this.lastStop = undefined;
+    this.running = true;
+    this.pauseRequested = false;
+    this.firstSlice = true;
+    setImmediate(() => this.pump());
+  }
+
+  private addTemp(a: bigint): void {
+    if (this.tempBreakpoints.has(a)) return;
+    this.tempBreakpoints.add(a);
+    this.rt!.addBreakpoint(a);
+  }
+
+  private clearTemps(): void {
+    const user = this.breakpointAddresses();
+    for (const a of this.tempBreakpoints) if (!user.has(a)) this.rt!.removeBreakpoint(a);
+    this.tempBreakpoints.clear();
+  }
+
+  /** Run one slice of the current goal; reschedule or report the stop. */
+  private pump(): void {
+    if (!this.running || !this.rt) return;
+    const deadline = Date.now() + SLICE_MS;
+    try {
+      while (Date.now() < deadline) {
+        if (this.pauseRequested) return this.reportStop({ reason: 'pause' });
+        const info = this.advance();
+        if (info) return this.reportStop(info);
+      }
+    } catch (e) {
+      this.log(`the emulator failed: ${(e as Error).stack ?? e}`);
+      return this.reportStop({ reason: 'pause' });
+    }
+    this.flushScreen(false);
+    if (this.serial.length) this.flushSerial();
+    setImmediate(() => this.pump());
+  }
+
+  /** Run from the current RIP, first stepping off a breakpoint we are standing on. */
+  private runFromHere(budget: number): StopInfo {
+    const rt = this.rt!;
+    const rip = rt.state().regs.rip;
+    if (this.tempBreakpoints.has(rip) || this.breakpointAddresses().has(rip)) {
+      const s = rt.step();
+      if (s.reason !== 'step') return s;
+    }
+    return rt.run(budget);
+  }
+
+  /** One piece of the goal: a StopInfo when it is reached (or something else stopped the machine). */
+  private advance(): StopInfo | undefined {
+    const rt = this.rt!;
+    const g = this.goal;
+    switch (g.kind) {
+      case 'instruction':
+      case 'deliver': {
+        const s = rt.step();
+        return s;
+      }
+      case 'continue': {
+        const s = this.firstSlice ? this.runFromHere(SLICE) : rt.run(SLICE);
+        this.firstSlice = false;
+        return s.reason === 'budget' ? undefined : s;
+      }
+      case 'until': {
+        const s = this.runFromHere(SLICE);
+        if (s.reason === 'budget') return undefined;
+        if (s.reason === 'breakpoint' && rt.state().regs.rip === g.target && !this.breakpointAddresses().has(g.target)) {
+          return rt.state().regs.rsp >= g.rsp ? { reason: 'step' } : undefined; // a deeper recursion level: keep going
+        }
+        return s;
+      }
+      case 'line': return this.advanceLine(g);
+    }
+  }
+
+  private advanceLine(g: Extract<Goal, { kind: 'line' }>): StopInfo | undefined {
+    const rt = this.rt!;
+    for (let i = 0; i < 20_000; i++) {
+      if (g.sub) {
+        const s = this.runFromHere(SLICE);
+        if (s.reason === 'budget') return undefined;
+        const st = rt.state().regs;
+        if (s.reason === 'breakpoint' && st.rip === g.sub.target && !this.breakpointAddresses().has(st.rip)) {
+          if (st.rsp < g.sub.rsp) continue;
+          this.tempBreakpoints.delete(g.sub.target);
+          if (!this.breakpointAddresses().has(g.sub.target)) rt.removeBreakpoint(g.sub.target);
+          g.sub = undefined;
+        } else {
+          return s;
+        }
+      }
+      const st = rt.state().regs;
+      const pc = st.rip;
+      if (g.count > 0) {
+        const loc = this.symbols?.lineAt(pc);
+        if (loc && loc.isStmt && pc === loc.address && (loc.line !== g.line || loc.file !== g.file)) return { reason: 'step' };
+      }
+      if (g.count >= LINE_STEP_LIMIT) return { reason: 'step' };
+      if (g.over) {
+        const insn = this.decodeAt(pc);
+        if (insn?.isCall) {
+          g.sub = { target: pc + BigInt(insn.length), rsp: st.rsp };
+          this.addTemp(g.sub.target);
+          g.count++;
+          continue;
+        }
+      }
+      const s = rt.step();
+      g.count++;
+      if (s.reason !== 'step') return s;
+    }
+    return undefined;
+  }
+
+  private reportStop(info: StopInfo, reasonOverride?: string): void {
+    this.running = false;
+    this.pauseRequested = false;
+    if (this.rt) this.clearTemps();
+    this.invalidate();
+    this.flushSerial();
+    this.flushScreen(true);
+    if (info.reason === 'exit') {
+      this.lastStop = info;
+      const code = info.exitCode ?? 0;
+      this.log(`the guest exited through isa-debug-exit with status ${code}`);
+      this.sendEvent(new ExitedEvent(code));
+      this.sendTerminated();
+      return;
+    }
+    this.lastStop = info;
+    let reason = reasonOverride ?? 'step';
+    let text: string | undefined;
+    let description: string | undefined;
+    let hit: number[] | undefined;
+    const rip = this.rt!.state().regs.rip;
+    switch (info.reason) {
+      case 'exception':
+        this.lastException = info.event;
+        reason = 'exception';
+        text = info.event ? `${info.event.name} ${vectorName(info.event.vector)}` : 'Exception';
+        description = info.event ? `Paused on ${info.event.name} (${vectorName(info.event.vector)}) before delivery` : undefined;
+        break;
+      case 'shutdown':
+        this.lastException = info.event;
+        reason = 'exception';
+        text = 'Triple fault';
+        description = `Triple fault: ${chainSummary(this.rt!.faultChain())}. The CPU has shut down.`;
+        break;
+      case 'breakpoint': {
+        const ib = this.instructionBps.filter((b) => b.address === rip);
+        const fb = this.functionBps.filter((b) => b.address === rip);
+        const sb = [...this.sourceBps.values()].flat().filter((b) => b.address === rip);
+        reason = ib.length && !sb.length ? 'instruction breakpoint' : fb.length && !sb.length ? 'function breakpoint' : 'breakpoint';
+        hit = [...sb, ...fb, ...ib].map((b) => b.id);
+        break;
+      }
+      case 'watchpoint':
+        reason = 'data breakpoint';
+        description = info.watch ? `write of ${info.watch.size} bytes to ${hex(info.watch.address)} at ${hex(info.watch.rip)}` : undefined;
+        break;
+      case 'halt':
+        reason = 'pause';
+        description = 'The CPU halted (HLT) and nothing can wake it';
+        break;
+      case 'pause': reason = reasonOverride ?? 'pause'; break;
+      default: break;
+    }
+    const ev = new StoppedEvent(reason, THREAD_ID, text) as DebugProtocol.StoppedEvent;
+    ev.body.allThreadsStopped = true;
+    if (description) ev.body.description = description;
+    if (hit?.length) ev.body.hitBreakpointIds = hit;
+    this.sendEvent(ev);
+  }
+
+  private invalidate(): void {
+    this.stopCache = undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // inspection
+  // ---------------------------------------------------------------------------------------------------
+
+  private frames(): UnwoundFrame[] {
+    this.stopCache ??= {};
+    if (!this.stopCache.frames) {
+      const st = this.rt!.state();
+      const long = st.mode === 'long' && ((st.cs.attributes >> 21) & 1) === 1;
+      this.stopCache.frames = unwind(this.rt!, this.symbols, { rip: st.regs.rip, rsp: st.regs.rsp, rbp: st.regs.rbp, long },
+        this.rt!.faultChain(), hasErrorCode, 2000);
+    }
+    return this.stopCache.frames;
+  }
+
+  private stackTrace(a: DebugProtocol.StackTraceArguments): DebugProtocol.StackTraceResponse['body'] {
+    const frames = this.frames();
+    const start = Math.max(0, Number(a.startFrame) || 0);
+    const levels = Number(a.levels) > 0 ? Number(a.levels) : frames.length;
+    const out: DebugProtocol.StackFrame[] = frames.slice(start, start + levels).map((f, i) => {
+      const id = start + i + 1;
+      if (f.kind === 'exception') {
+        return { id, name: f.label ?? '⚡ exception', line: 0, column: 0, presentationHint: 'label', instructionPointerReference: hex(f.pc) };
+      }
+      const lookup = start + i === 0 || frames[start + i - 1]?.kind === 'exception' ? f.pc : f.pc - 1n;
+      const name = this.symbols?.describe(f.pc) ?? hex(f.pc);
+      const loc = this.symbols?.lineAt(lookup);
+      const frame: DebugProtocol.StackFrame = { id, name, line: loc?.line ?? 0, column: loc ? Math.max(1, loc.column) : 0, instructionPointerReference: hex(f.pc) };
+      if (loc) frame.source = this.sourceFor(loc.file);
+      else frame.presentationHint = 'subtle';
+      return frame;
+    });
+    return { stackFrames: out, totalFrames: frames.length };
+  }
+
+  private variableStore(): VariableStore {
+    this.stopCache ??= {};
+    if (!this.stopCache.vars) {
+      const rt = this.rt!;
+      const lastException = this.lastException;
+      this.stopCache.vars = new VariableStore({
+        state: rt.state(), lastException,
+        diagnosis: lastException ? diagnose(rt, rt.faultChain()) : [],
+        describe: (a) => this.symbols?.describe(a),
+      });
+    }
+    return this.stopCache.vars;
+  }
+
+  private variables(a: DebugProtocol.VariablesArguments): DebugProtocol.VariablesResponse['body'] {
+    const vars = this.variableStore().variables(Number(a.variablesReference));
+    if (!vars) throw new UserError(`variablesReference ${a.variablesReference} is not valid (it expires when the machine runs)`);
+    return { variables: vars };
+  }
+
+  private setVariable(a: DebugProtocol.SetVariableArguments): DebugProtocol.SetVariableResponse['body'] {
+    const name = String(a.name ?? '').toLowerCase() as RegisterName;
+    if (![...GENERAL_REGISTERS, ...CONTROL_REGISTERS].includes(name)) throw new UserError(`only registers can be set (RAX…R15, RIP, RFLAGS, CR0…EFER); '${a.name}' is not one`);
+    const v = parseRegisterValue(String(a.value ?? ''));
+    if (v === undefined) throw new UserError(`'${a.value}' is not a number; write hex (0x…) or decimal`);
+    this.rt!.setRegister(name, v);
+    this.invalidate();
+    this.sendEvent(new InvalidatedEvent(['variables', 'stacks']));
+    return { value: '0x' + this.rt!.state().regs[name].toString(16).padStart(16, '0') };
+  }
+
+  private exceptionInfo(): DebugProtocol.ExceptionInfoResponse['body'] {
+    const ev = this.lastException;
+    if (!ev) throw new UserError('the machine did not stop on an exception');
+    const rt = this.rt!;
+    const chain = rt.faultChain();
+    const diagnosis = diagnose(rt, chain);
+    const triple = this.lastStop?.reason === 'shutdown';
+    const describe = (e: ExceptionEvent): string => {
+      if (e.phase === 'tripleFault') return `Triple fault: ${e.reason}`;
+      if (e.vector === 14 && e.access) {
+        return `Page fault ${e.access.fetch ? 'fetching' : e.access.write ? 'writing' : 'reading'} ${hex(e.access.address)}: ${e.access.cause}`;
+      }
+      return `${vectorName(e.vector)}${e.errorCode !== undefined ? ` (error 0x${e.errorCode.toString(16)})` : ''}: ${e.reason}`;
+    };
+    const links = chain.filter((e) => e.phase !== 'delivered');
+    const detail = (i: number): DebugProtocol.ExceptionDetails | undefined => {
+      const e = links[i];
+      if (!e) return undefined;
+      const inner = detail(i + 1);
+      return {
+        message: describe(e), typeName: e.phase === 'tripleFault' ? 'Triple fault' : e.name,
+        fullTypeName: `${e.name} ${vectorName(e.vector)} (${e.phase}) at ${hex(e.rip)}${this.symbols?.describe(e.rip) ? ` <${this.symbols.describe(e.rip)}>` : ''}`,
+        evaluateName: `$cr2`, innerException: inner ? [inner] : undefined,
+      };
+    };
+    const summary = chainSummary(chain);
+    const head = triple ? `Triple fault (${summary})` : describe(ev);
+    return {
+      exceptionId: triple ? 'Triple fault' : ev.name,
+      description: [head, ...diagnosis].join('\n'),
+      breakMode: this.filters.lastMatch || (triple && this.filters.tripleFault) ? 'always' : 'unhandled',
+      details: { ...(detail(0) ?? { message: head }), stackTrace: diagnosis.join('\n') || undefined },
+    };
+  }
+
+  private evaluate(a: DebugProtocol.EvaluateArguments): DebugProtocol.EvaluateResponse['body'] {
+    const expr = String(a.expression ?? '').trim();
+    if (!expr) throw new UserError('nothing to evaluate');
+    const rt = this.rt!;
+    const json = (v: unknown) => ({ result: JSON.stringify(v, null, 1), variablesReference: 0 });
+    let m: RegExpExecArray | null;
+    if ((m = /^gdt\[(\d+)\]$/i.exec(expr))) {
+      const e = gdtRequest(rt).entries.find((x) => x.index === Number(m![1]));
+      if (!e) throw new UserError(`GDT entry ${m[1]} is beyond GDTR.limit`);
+      return { result: `${e.summary}  raw ${e.raw.join(' ')}${e.problems.length ? '  ⚠ ' + e.problems.join('; ') : ''}`, variablesReference: 0 };
+    }
+    if ((m = /^idt\[(\w+)\]$/i.exec(expr))) {
+      const v = Number(m[1]);
+      const g = idtRequest(rt, this.symbols, () => undefined).gates.find((x) => x.vector === v);
+      if (!g) throw new UserError(`IDT gate ${m[1]} is beyond IDTR.limit`);
+      return { result: `${g.summary}${g.symbol ? ` → ${g.symbol}` : ''}  raw ${g.raw.join(' ')}${g.problems.length ? '  ⚠ ' + g.problems.join('; ') : ''}`, variablesReference: 0 };
+    }
+    if (/^tss$/i.test(expr)) return json(tssRequest(rt, this.symbols));
+    if ((m = /^walk\s+(.+)$/i.exec(expr))) {
+      const w = pageWalkRequest(rt, this.evalExpression(m[1]));
+      return { result: w.mapped ? `${w.address} → ${w.physical} (${w.levels.map((l) => `${l.level}[${l.index}]`).join(' → ')})` : `${w.address}: ${w.stopReason}`, variablesReference: 0 };
+    }
+    const v = this.evalExpression(expr);
+    const sym = this.symbols?.describe(v);
+    return { result: `0x${v.toString(16)} (${v})${sym ? ` <${sym}>` : ''}`, variablesReference: 0, memoryReference: hex(v), type: 'u64' };
+  }
+
+  /** Evaluate an address/value expression: registers ($rax or rax), symbols, *(u64*)ADDR. */
+  private evalExpression(text: string): bigint {
+    const rt = this.rt;
+    const regs = rt?.state().regs as Record<string, bigint> | undefined;
+    const lookup = (name: string): bigint | undefined => {
+      const n = name.startsWith('$') ? name.slice(1) : name;
+      if (regs && n.toLowerCase() in regs) return regs[n.toLowerCase()];
+      return this.symbols?.lookup(name)?.address;
+    };
+    const read = (addr: bigint, size: number): bigint | undefined => {
+      const r = rt?.readLinear(addr, size);
+      if (!r || r.readable < size) return undefined;
+      let v = 0n;
+      for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(r.data[i]);
+      return v;
+    };
+    try {
+      return compileExpression(text).evaluate({ lookup, read });
+    } catch (e) {
+      throw new UserError(`${text}: ${(e as Error).message}`);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // memory and disassembly
+  // ---------------------------------------------------------------------------------------------------
+
+  /** Parse a memoryReference: "0x1000", "phys:0x1000", a symbol, or an expression. */
+  private reference(ref: unknown, offset: unknown): { phys: boolean; address: bigint } {
+    if (typeof ref !== 'string' || !ref) throw new UserError("'memoryReference' must be a non-empty string such as 0x1000 or phys:0x1000");
+    const phys = ref.startsWith(PHYS_PREFIX);
+    const base = this.evalExpression(phys ? ref.slice(PHYS_PREFIX.length) : ref);
+    const off = offset === undefined ? 0n : BigInt(Math.trunc(Number(offset)) || 0);
+    return { phys, address: BigInt.asUintN(64, base + off) };
+  }
+
+  private address(v: unknown, what: string): bigint {
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+    if (typeof v !== 'string' || !v.trim()) throw new UserError(`'${what}' must be an address: a hex string like 0xdeadbeaf, a number or a symbol`);
+    return this.evalExpression(v);
+  }
+
+  private readMemory(a: DebugProtocol.ReadMemoryArguments): DebugProtocol.ReadMemoryResponse['body'] {
+    const { phys, address } = this.reference(a.memoryReference, a.offset);
+    const count = Number(a.count);
+    if (!Number.isInteger(count) || count < 0) throw new UserError(`'count' must be a non-negative integer, not ${a.count}`);
+    if (count > MAX_READ) throw new UserError(`readMemory of ${count} bytes is more than the ${MAX_READ}-byte limit; read in smaller pieces`);
+    const rt = this.rt!;
+    if (phys) {
+      let data: Uint8Array;
+      try { data = rt.readPhysical(address, count); } catch (e) { throw new UserError(`cannot read physical ${hex(address)}: ${(e as Error).message}`); }
+      return { address: hex(address), data: Buffer.from(data).toString('base64') };
+    }
+    const r = rt.readLinear(address, count);
+    return { address: hex(address), data: Buffer.from(r.data.subarray(0, r.readable)).toString('base64'), unreadableBytes: count - r.readable };
+  }
+
+  private writeMemory(a: DebugProtocol.WriteMemoryArguments): DebugProtocol.WriteMemoryResponse['body'] {
+    const { phys, address } = this.reference(a.memoryReference, a.offset);
+    if (typeof a.data !== 'string') throw new UserError("'data' must be base64");
+    const bytes = new Uint8Array(Buffer.from(a.data, 'base64'));
+    if (bytes.length > MAX_READ) throw new UserError(`writeMemory of ${bytes.length} bytes is more than the ${MAX_READ}-byte limit`);
+    let written = bytes.length;
+    if (phys) this.rt!.writePhysical(address, bytes);
+    else written = this.rt!.writeLinear(address, bytes);
+    this.invalidate();
+    this.sendEvent(new InvalidatedEvent(['variables', 'stacks']));
+    if (written < bytes.length && !a.allowPartial) throw new UserError(`only ${written} of ${bytes.length} bytes were written: ${hex(address + BigInt(written))} is not mapped`);
+    return { offset: 0, bytesWritten: written };
+  }
+
+  private bitness(): 16 | 32 | 64 {
+    const st = this.rt!.state();
+    if (st.mode === 'long' && ((st.cs.attributes >> 21) & 1) === 1) return 64;
+    if (st.mode === 'real') return 16;
+    return ((st.cs.attributes >> 22) & 1) === 1 ? 32 : 16;
+  }
+
+  private decodeAt(address: bigint) {
+    const r = this.rt!.readLinear(address, 16);
+    if (r.readable === 0) return undefined;
+    return decodeInstructions(r.data.subarray(0, r.readable), address, this.bitness(), 1)[0];
+  }
+
+  private disassemble(a: DebugProtocol.DisassembleArguments): DebugProtocol.DisassembleResponse['body'] {
+    const { address } = this.reference(a.memoryReference, a.offset);
+    const count = Number(a.instructionCount);
+    if (!Number.isInteger(count) || count < 0 || count > 10_000) throw new UserError(`'instructionCount' must be an integer from 0 to 10000, not ${a.instructionCount}`);
+    const insnOffset = Math.trunc(Number(a.instructionOffset ?? 0)) || 0;
+    const bits = this.bitness();
+    const before = Math.max(0, -insnOffset);
+    const after = Math.max(0, count - before);
+    const decodeFrom = (start: bigint, n: number) => {
+      const r = this.rt!.readLinear(start, n * 15 + 15);
+      return decodeInstructions(r.data.subarray(0, r.readable), start, bits, n, (x) => this.symbols?.describe(x));
+    };
+    // Instructions before `address`: decode from a point that resynchronizes exactly on it.
+    let prior: ReturnType<typeof decodeFrom> = [];
+    if (before > 0) {
+      const fn = this.symbols?.functionAt(address);
+      const starts = fn && address - fn.address <= BigInt(before * 15) ? [fn.address] : [];
+      for (let back = BigInt(before * 8); back >= 0n && starts.length < 24; back -= 1n) starts.push(address - back);
+      for (const s of starts) {
+        if (s > address || s < 0n) continue;
+        const list = decodeFrom(s, before * 15 + 1).filter((x) => x.address < address);
+        const last = list[list.length - 1];
+        if (list.length && last.address + BigInt(last.length) === address) { prior = list.slice(-before); break; }
+      }
+    }
+    const forwardStart = insnOffset > 0 ? address : address;
+    let forward = decodeFrom(forwardStart, after + Math.max(0, insnOffset));
+    forward = forward.slice(Math.max(0, insnOffset));
+    const list = [...prior, ...forward];
+    const out: DebugProtocol.DisassembledInstruction[] = [];
+    for (let i = prior.length; i < before; i++) {
+      out.push({ address: hex(address - BigInt(before - i)), instruction: '??', presentationHint: 'invalid' });
+    }
+    let lastFile: string | undefined;
+    for (const x of list) {
+      const loc = this.symbols?.lineAt(x.address);
+      const sym = this.symbols?.symbolize(x.address);
+      const d: DebugProtocol.DisassembledInstruction = { address: hex(x.address), instructionBytes: x.bytes, instruction: x.text };
+      if (sym && sym.offset === 0n) d.symbol = sym.symbol.name;
+      else if (sym && out.length === 0) d.symbol = this.symbols!.describe(x.address);
+      if (loc) {
+        d.line = loc.line;
+        if (loc.file !== lastFile) d.location = this.sourceFor(loc.file);
+        lastFile = loc.file;
+      }
+      if (!x.valid) d.presentationHint = 'invalid';
+      out.push(d);
+    }
+    let next = list.length ? list[list.length - 1].address + BigInt(list[list.length - 1].length) : address;
+    while (out.length < count) {
+      out.push({ address: hex(next), instruction: '??', presentationHint: 'invalid' });
+      next += 1n;
+    }
+    return { instructions: out.slice(0, count) };
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // sources, output
+  // ---------------------------------------------------------------------------------------------------
+
+  /** Absolute path of a DWARF file name: as is, or relative to cwd, the kernel's directory or its parents. */
+  private resolveSource(dwarfPath: string): string {
+    const cached = this.sourcePaths.get(dwarfPath);
+    if (cached) return cached;
+    let found = path.isAbsolute(dwarfPath) ? dwarfPath : undefined;
+    if (!found) {
+      const roots = [this.cwd];
+      if (this.launchArgs) {
+        let d = path.dirname(path.resolve(this.cwd, this.launchArgs.symbols ?? this.launchArgs.kernel));
+        for (let i = 0; i < 6; i++) { roots.push(d); d = path.dirname(d); }
+      }
+      found = roots.map((r) => path.resolve(r, dwarfPath)).find((p) => fs.existsSync(p)) ?? path.resolve(this.cwd, dwarfPath);
+    }
+    this.sourcePaths.set(dwarfPath, found);
+    return found;
+  }
+
+  private sameSource(dwarfPath: string, clientPath: string): boolean {
+    const c = path.resolve(clientPath);
+    if (this.resolveSource(dwarfPath) === c) return true;
+    const norm = dwarfPath.replace(/^\.\//, '');
+    return c.endsWith(path.sep + norm);
+  }
+
+  private sourceFor(dwarfPath: string): DebugProtocol.Source {
+    const p = this.resolveSource(dwarfPath);
+    return { name: path.basename(p), path: p };
+  }
+
+  private sourceLine(address: bigint): { path: string; line: number } | undefined {
+    const loc = this.symbols?.lineAt(address);
+    return loc ? { path: this.resolveSource(loc.file), line: loc.line } : undefined;
+  }
+
+  private sourceAndLine(address: bigint): { source?: DebugProtocol.Source; line?: number } {
+    const loc = this.symbols?.lineAt(address);
+    return loc ? { source: this.sourceFor(loc.file), line: loc.line } : {};
+  }
+
+  private flushSerial(): void {
+    if (!this.serial.length) return;
+    const text = Buffer.from(this.serial).toString('latin1');
+    this.serial = [];
+    this.sendEvent(new OutputEvent(text, 'stdout'));
+  }
+
+  private flushScreen(force: boolean): void {
+    if (!this.screenDirty || !this.rt) return;
+    const now = Date.now();
+    if (!force && now - this.lastScreenEvent < SCREEN_EVENT_MS) return;
+    this.screenDirty = false;
+    this.lastScreenEvent = now;
+    this.sendEvent(new Event(CustomEvent.screenChanged, { instructionCount: this.rt.instructionCount }));
+  }
+
+  private log(text: string): void {
+    this.sendEvent(new OutputEvent(text + '\n', 'console'));
+  }
+}
+
+function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineLaunchArguments {
+  if (typeof a.kernel !== 'string' || !a.kernel.trim()) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF');
+  if (a.symbols !== undefined && typeof a.symbols !== 'string') throw new UserError('"symbols" must be the path of an ELF file with debug information');
+  if (a.memoryMB !== undefined && (typeof a.memoryMB !== 'number' || !Number.isInteger(a.memoryMB) || a.memoryMB < 1 || a.memoryMB > 4096)) {
+    throw new UserError('"memoryMB" must be a whole number of MiB from 1 to 4096');
+  }
+  if (a.cmdline !== undefined && typeof a.cmdline !== 'string') throw new UserError('"cmdline" must be a string');
+  if (a.onTripleFault !== undefined && a.onTripleFault !== 'stop' && a.onTripleFault !== 'reset') throw new UserError('"onTripleFault" must be "stop" or "reset"');
+  if (a.cwd !== undefined && typeof a.cwd !== 'string') throw new UserError('"cwd" must be a directory path');
+  return a as FaultlineLaunchArguments;
+}
+
+/** For the extension's DebugAdapterInlineImplementation (a FaultlineSession is a vscode.DebugAdapter). */
+export function createFaultlineSession(factory?: RuntimeFactory): FaultlineSession {
+  return new FaultlineSession(factory);
+}
+
