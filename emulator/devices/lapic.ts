@@ -13,7 +13,7 @@ import { num } from './ports';
  * instruction count). Self-IPIs (fixed, lowest priority, NMI) are delivered; INIT/SIPI/SMI are ignored with
  * one CPU. The APIC base cannot be relocated.
  *
- * The CPU calls: readMsr(index) → {lo, hi} or undefined for #GP; writeMsr(index, lo, hi) → false for #GP;
+ * The CPU calls (matching CpuHost in cpu/cpu.ts): readMsr(index) → [lo, hi] or undefined for #GP; writeMsr(index, lo, hi) → false for #GP;
  * readCr8()/writeCr8(v) for CR8 (= TPR[7:4]).
  * The router calls: hasInterrupt(), acknowledge(), acceptsPicInterrupts().
  * The I/O APIC calls: accept(vector, level), matchesDestination(dest, logical); onEoi(vector) is its hook.
@@ -200,16 +200,16 @@ export class LocalApic implements Device, LocalApicSide {
   // ---- MSRs -------------------------------------------------------------------------------------------------
 
   /** RDMSR for 0x1B, 0x6E0 and 0x800-0x8FF; undefined means #GP(0). */
-  readMsr(index: number): { lo: number; hi: number } | undefined {
-    if (index === MSR_APIC_BASE) return { lo: this.s.apicBase >>> 0, hi: 0 };
+  readMsr(index: number): [number, number] | undefined {
+    if (index === MSR_APIC_BASE) return [this.s.apicBase >>> 0, 0];
     if (index === MSR_TSC_DEADLINE) return split64(this.s.tscDeadline);
     if (index < 0x800 || index > 0x8ff || !this.x2apic || !this.enabled) return undefined;
     const reg = (index - 0x800) << 4;
-    if (reg === 0x300) return { lo: this.s.icrLo >>> 0, hi: this.s.icrHi >>> 0 };
+    if (reg === 0x300) return [this.s.icrLo >>> 0, this.s.icrHi >>> 0];
     // Registers that do not exist or are write-only in x2APIC mode (§11.12.1.2 Table 11-6).
     if (reg === 0x090 || reg === 0x0b0 || reg === 0x0c0 || reg === 0x0e0 || reg === 0x310 || reg === 0x3f0) return undefined;
     const v = this.read32(reg);
-    return v === undefined ? undefined : { lo: v >>> 0, hi: 0 };
+    return v === undefined ? undefined : [v >>> 0, 0];
   }
 
   /** WRMSR for 0x1B, 0x6E0 and 0x800-0x8FF; false means #GP(0). */
@@ -537,6 +537,6 @@ export class LocalApic implements Device, LocalApicSide {
   }
 }
 
-function split64(v: number): { lo: number; hi: number } {
-  return { lo: v % 0x1_0000_0000 >>> 0, hi: Math.floor(v / 0x1_0000_0000) >>> 0 };
+function split64(v: number): [number, number] {
+  return [v % 0x1_0000_0000 >>> 0, Math.floor(v / 0x1_0000_0000) >>> 0];
 }

@@ -108,17 +108,17 @@ test('TSC-deadline mode: MSR 0x6E0 arms, fires at the deadline and reads 0 after
   assert.equal(lapic.hasInterrupt(), false);
   runTo(clock, 5000);
   assert.equal(lapic.acknowledge(), 0x32);
-  assert.deepEqual(lapic.readMsr(0x6e0), { lo: 0, hi: 0 });
+  assert.deepEqual(lapic.readMsr(0x6e0), [0, 0]);
 });
 
 test('x2APIC: enabled through IA32_APIC_BASE, registers as MSRs, MMIO off, invalid transitions #GP', () => {
   const { lapic, rd } = pc();
   assert.equal(lapic.readMsr(0x802), undefined, 'x2APIC MSRs #GP in xAPIC mode');
-  const base = lapic.readMsr(0x1b)!;
-  assert.equal(base.lo, 0xfee00900);
-  assert.equal(lapic.writeMsr(0x1b, base.lo | 0x400, 0), true);
-  assert.deepEqual(lapic.readMsr(0x803), { lo: 0x50014, hi: 0 });
-  assert.deepEqual(lapic.readMsr(0x80d), { lo: 1, hi: 0 }, 'LDR derived from the ID');
+  const [base] = lapic.readMsr(0x1b)!;
+  assert.equal(base, 0xfee00900);
+  assert.equal(lapic.writeMsr(0x1b, base | 0x400, 0), true);
+  assert.deepEqual(lapic.readMsr(0x803), [0x50014, 0]);
+  assert.deepEqual(lapic.readMsr(0x80d), [1, 0], 'LDR derived from the ID');
   assert.equal(lapic.readMsr(0x80b), undefined, 'EOI is write-only');
   assert.equal(lapic.writeMsr(0x80f, 0x1ff, 0), true);
   assert.equal(lapic.writeMsr(0x83f, 0x45, 0), true); // SELF IPI
