@@ -1,0 +1,35 @@
+/** Shared paths and a DebugClient factory for the adapter tests (real adapter over stdio, real fixtures). */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+
+export const ROOT = path.resolve(__dirname, '..', '..', '..');
+export const ADAPTER = path.join(ROOT, 'dist', 'debug-adapter.js');
+export const FIXTURES = path.join(ROOT, 'fixtures', 'bin');
+
+export function fixture(name: string): string {
+  return path.join(FIXTURES, `${name}.elf`);
+}
+
+export function hasFixture(name: string): boolean {
+  return fs.existsSync(fixture(name));
+}
+
+export async function startClient(): Promise<DebugClient> {
+  if (!fs.existsSync(ADAPTER)) throw new Error(`${ADAPTER} is missing: run npx tsc -p . && node scripts/bundle.js`);
+  const dc = new DebugClient('node', ADAPTER, 'faultline');
+  dc.defaultTimeout = 20_000;
+  await dc.start();
+  await dc.initializeRequest({ adapterID: 'faultline', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+  return dc;
+}
+
+/** Expect a request to fail; returns the error message. */
+export async function expectError(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('the request succeeded but an error response was expected');
+}
