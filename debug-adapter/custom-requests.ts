@@ -11,7 +11,10 @@ import type {
   FaultChainLink, FaultChainResponseBody, GdtResponseBody, IdtResponseBody, PageTableArguments, PageTableResponseBody,
   PageWalkResponseBody, ScreenResponseBody, TssResponseBody,
 } from './protocol';
-import { inspectDecoders } from './runtime-bridge';
+import { decodeGdt } from '../emulator/inspect/gdt';
+import { decodeIdt } from '../emulator/inspect/idt';
+import { decodeTss64 } from '../emulator/inspect/tss';
+import { readTable, walkPage } from '../emulator/inspect/pagewalk';
 import { hex } from './variables';
 
 export class RequestError extends Error {}
@@ -28,16 +31,15 @@ export function physicalReader(rt: Runtime): MemoryReader {
   };
 }
 
-function missing(what: string): never {
-  throw new RequestError(`the ${what} decoder (emulator/inspect) is not in this build yet`);
+function longMode(rt: Runtime): boolean {
+  return rt.state().mode === 'long';
 }
 
 export function gdtRequest(rt: Runtime): GdtResponseBody {
   const s = rt.state();
-  const d = inspectDecoders().gdt ?? missing('GDT');
   const loaded = { cs: s.cs.selector, ds: s.ds.selector, es: s.es.selector, fs: s.fs.selector, gs: s.gs.selector, ss: s.ss.selector, tr: s.tr.selector, ldtr: s.ldtr.selector };
   try {
-    return { base: hex(s.gdtr.base), limit: s.gdtr.limit, entries: d(linearReader(rt), s.gdtr.base, s.gdtr.limit), loaded };
+    return { base: hex(s.gdtr.base), limit: s.gdtr.limit, entries: decodeGdt(linearReader(rt), s.gdtr.base, s.gdtr.limit, longMode(rt)), loaded };
   } catch (e) {
     return { base: hex(s.gdtr.base), limit: s.gdtr.limit, entries: [], loaded, error: (e as Error).message };
   }
@@ -45,9 +47,8 @@ export function gdtRequest(rt: Runtime): GdtResponseBody {
 
 export function idtRequest(rt: Runtime, symbols: SymbolIndex | undefined, source: (a: bigint) => { path: string; line: number } | undefined): IdtResponseBody {
   const s = rt.state();
-  const d = inspectDecoders().idt ?? missing('IDT');
   try {
-    const gates = d(linearReader(rt), s.idtr.base, s.idtr.limit).map((g) => {
+    const gates = decodeIdt(linearReader(rt), s.idtr.base, s.idtr.limit, longMode(rt)).map((g) => {
       const off = BigInt(g.offset);
       return g.present ? { ...g, symbol: symbols?.describe(off), source: source(off) } : g;
     });
@@ -59,10 +60,10 @@ export function idtRequest(rt: Runtime, symbols: SymbolIndex | undefined, source
 
 export function tssRequest(rt: Runtime, symbols: SymbolIndex | undefined): TssResponseBody {
   const s = rt.state();
-  const d = inspectDecoders().tss ?? missing('TSS');
   if (s.tr.selector === 0) return { selector: 0, pointers: [], error: 'TR not loaded (selector 0): the kernel has not executed LTR' };
   try {
-    const tss = d(linearReader(rt), s.tr.base, s.tr.limit);
+    if (!longMode(rt)) return { selector: s.tr.selector, pointers: [], error: 'the TSS view shows the 64-bit TSS; the CPU is not in long mode' };
+    const tss = decodeTss64(linearReader(rt), s.tr.base, s.tr.limit);
     const pointers = [...tss.rsp.map((v, i) => [`RSP${i}`, v]), ...tss.ist.map((v, i) => [`IST${i + 1}`, v])].map(([name, value]) => {
       const v = BigInt(value);
       const r = v === 0n ? { readable: 0 } : rt.readLinear(v - 1n, 1);
@@ -80,18 +81,16 @@ function regsForWalk(rt: Runtime) {
 }
 
 export function pageWalkRequest(rt: Runtime, address: bigint): PageWalkResponseBody {
-  const d = inspectDecoders().pageWalk ?? missing('page walk');
-  return d(physicalReader(rt), address, regsForWalk(rt));
+  return walkPage(physicalReader(rt), regsForWalk(rt), address);
 }
 
 export function pageTableRequest(rt: Runtime, args: PageTableArguments): PageTableResponseBody {
-  const d = inspectDecoders().pageTable ?? missing('page table');
   const regs = regsForWalk(rt);
   const mode = (regs.cr0 >> 31n) & 1n ? ((regs.efer >> 10n) & 1n ? '4-level' : (regs.cr4 >> 5n) & 1n ? 'pae' : '32-bit') : 'none';
   const physAddr = args.physAddr !== undefined ? BigInt(args.physAddr) : regs.cr3 & ~0xfffn & 0xffffffffff000n;
   const level = args.level ?? (mode === '4-level' ? 'PML4' : mode === 'pae' ? 'PDPT' : 'PD');
-  const entries = d(physicalReader(rt), physAddr, level, args.baseVirtual !== undefined ? BigInt(args.baseVirtual) : 0n, mode)
-    .filter((e) => args.includeNotPresent || e.present);
+  const entries = readTable(physicalReader(rt), physAddr, level, args.baseVirtual !== undefined ? BigInt(args.baseVirtual) : 0n,
+    { presentOnly: !args.includeNotPresent, nxe: ((regs.efer >> 11n) & 1n) === 1n, la57: ((regs.cr4 >> 12n) & 1n) === 1n });
   return { physAddr: hex(physAddr), level, mode: mode as PageTableResponseBody['mode'], entries };
 }
 
