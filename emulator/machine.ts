@@ -1,0 +1,544 @@
+import {
+  BootOptions, CpuStateView, ExceptionEvent, LinearRead, MachineOptions, RegisterName, Runtime, SegmentState, StopInfo,
+} from './api';
+import { bootKernel, EntryState } from './boot';
+import { VirtualClock } from './clock';
+import { Cpu, Exit } from './cpu/cpu';
+import { CPU_MODELS } from './cpu/cpuid';
+import { EventKind, deliver, escalate, lastFrame } from './cpu/exceptions';
+import { FAULT } from './cpu/fault';
+import { getFlags } from './cpu/flags';
+import { TABLE, UNDEFINED } from './cpu/opcodes';
+import { setSegment } from './cpu/segments';
+import { Attr, CpuState, Flag, Seg, SEG_NAMES, TWO32, TWO48, canonicalSigned, fromCanonical64, toCanonical64 } from './cpu/state';
+import { cpuModel } from './cpu/system';
+import { hasErrorCode, vectorMnemonic } from './cpu/vectors';
+import { IoBus } from './devices/bus';
+import { createPcDevices, PcDevices } from './devices';
+import { walkPage } from './inspect/pagewalk';
+import { PhysicalMemory } from './memory/phys';
+
+/** An exception that was raised and not yet delivered (the machine may stop here, before delivery). */
+interface Pending {
+  vector: number;
+  errorCode: number;
+  kind: EventKind;
+}
+
+type Listener = (...args: never[]) => void;
+
+/**
+ * The machine: CPU, RAM, devices and virtual clock, driven through the Runtime API. It owns the exception
+ * delivery loop: a raised exception becomes an event; the debugger may stop before delivery; delivery
+ * faults are combined by escalate() (the one Table 6-5 decision) into #DF or a triple fault.
+ */
+export class Machine implements Runtime {
+  readonly clock = new VirtualClock();
+  readonly bus = new IoBus();
+  readonly mem: PhysicalMemory;
+  readonly cpu: Cpu;
+  readonly devices: PcDevices;
+  readonly options: Required<MachineOptions>;
+  entry?: EntryState;
+  shouldStopOnException: ((ev: ExceptionEvent) => boolean) | null = null;
+
+  private kernel?: Uint8Array;
+  private bootOptions: BootOptions = {};
+  private listeners = new Map<string, Listener[]>();
+  private pending: Pending | null = null;
+  private chain: ExceptionEvent[] = [];
+  private seq = 0;
+  private exitCode: number | undefined;
+  private shutdown = false;
+  private resetRequested = false;
+  private pauseRequested = false;
+  /** RIP of a breakpoint we stopped at: resuming must execute it instead of stopping again. */
+  private resumeAt = -1;
+  /** Set by step(): every raise and escalation stops (stepping into delivery). */
+  private stepping = false;
+
+  static create(opts: MachineOptions = {}): Machine {
+    return new Machine(opts);
+  }
+
+  constructor(opts: MachineOptions = {}) {
+    this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', cpu: opts.cpu ?? 'faultline' };
+    const model = CPU_MODELS[this.options.cpu];
+    if (!model) throw new Error(`unknown CPU model '${this.options.cpu}'; choose one of: ${Object.keys(CPU_MODELS).join(', ')}`);
+    cpuModel.current = model;
+    if (!(this.options.memoryMB >= 2 && this.options.memoryMB <= 4096)) throw new Error(`memoryMB must be between 2 and 4096, not ${this.options.memoryMB}`);
+    this.mem = new PhysicalMemory(this.options.memoryMB * 1024 * 1024, this.bus);
+    this.cpu = new Cpu(this.mem, this.bus, this.clock, TABLE, UNDEFINED);
+    this.devices = createPcDevices({
+      bus: this.bus, phys: this.mem, clock: this.clock, memoryBytes: this.mem.size,
+      onSerial: (b) => this.emit('serial', b),
+      onDebugcon: (b) => this.emit('debugcon', b),
+      onExit: (status) => { this.exitCode = status; this.cpu.stopRequested = true; },
+      onResetRequest: () => { this.resetRequested = true; this.cpu.stopRequested = true; },
+    });
+    const router = this.devices.router;
+    this.cpu.irqPending = () => router.pending;
+    const lapic = this.devices.lapic;
+    this.cpu.host = {
+      readMsr: (index) => lapic.readMsr(index),
+      writeMsr: (index, lo, hi) => lapic.writeMsr(index, lo, hi),
+    };
+  }
+
+  // ----------------------------------------------------------------------------------- events
+  on(event: 'exception', cb: (ev: ExceptionEvent) => void): void;
+  on(event: 'serial' | 'debugcon', cb: (byte: number) => void): void;
+  on(event: 'reset' | 'screen', cb: () => void): void;
+  on(event: string, cb: Listener): void {
+    const l = this.listeners.get(event) ?? [];
+    l.push(cb);
+    this.listeners.set(event, l);
+  }
+
+  private emit(event: string, ...args: unknown[]): void {
+    const l = this.listeners.get(event);
+    if (l) for (const cb of l) (cb as (...a: unknown[]) => void)(...args);
+  }
+
+  // ------------------------------------------------------------------------------------- boot
+  boot(kernel: Uint8Array, opts: BootOptions = {}): void {
+    this.kernel = kernel;
+    this.bootOptions = opts;
+    this.powerOn();
+  }
+
+  private powerOn(): void {
+    const c = this.cpu;
+    this.mem.u8.fill(0);
+    this.clock.reset();
+    for (const d of this.devices.all) d.reset();
+    c.flushCode();
+    resetCpuState(c);
+    this.pending = null;
+    this.shutdown = false;
+    this.exitCode = undefined;
+    this.resetRequested = false;
+    if (!this.kernel) return;
+    const e = bootKernel(this.kernel, this.mem, { cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules });
+    this.entry = e;
+    // Multiboot entry state (spec §3.2): flat 32-bit protected mode, paging off, IF = 0.
+    c.cr0 = e.cr0;
+    c.gdtrBase = e.gdtBase;
+    c.gdtrLimit = e.gdtLimit;
+    const code = 0xb | Attr.S | Attr.P | Attr.DB | Attr.G;
+    const data = 0x3 | Attr.S | Attr.P | Attr.DB | Attr.G;
+    for (const s of [Seg.ES, Seg.SS, Seg.DS, Seg.FS, Seg.GS]) setSegment(c, s, e.ds, 0, 0xffffffff, data);
+    setSegment(c, Seg.CS, e.cs, 0, 0xffffffff, code);
+    c.flags = e.eflags;
+    c.setReg32(0, e.eax);
+    c.setReg32(3, e.ebx);
+    c.rip = e.entry;
+    c.setCpl(0);
+    c.flushTlb();
+    c.updateMode();
+  }
+
+  reset(): void {
+    this.powerOn();
+    this.emit('reset');
+  }
+
+  // -------------------------------------------------------------------------------------- run
+  get instructionCount(): number {
+    return this.clock.instructions;
+  }
+
+  pause(): void {
+    this.pauseRequested = true;
+    this.cpu.stopRequested = true;
+  }
+
+  run(maxInstructions: number): StopInfo {
+    const start = this.clock.instructions;
+    if (this.shutdown) {
+      if (this.options.onTripleFault !== 'reset') return { reason: 'shutdown', event: this.chain[this.chain.length - 1] };
+      this.reset();
+    }
+    if (this.pending) {
+      const s = this.continueDelivery();
+      if (s) return s;
+    }
+    let skip = this.resumeAt;
+    this.resumeAt = -1;
+    for (;;) {
+      const left = maxInstructions - (this.clock.instructions - start);
+      if (left <= 0) return { reason: 'budget' };
+      const exit = this.cpu.run(left, skip);
+      skip = -1;
+      const s = this.handleExit(exit);
+      if (s) return s;
+    }
+  }
+
+  step(): StopInfo {
+    this.stepping = true;
+    try {
+      if (this.shutdown) return { reason: 'shutdown', event: this.chain[this.chain.length - 1] };
+      if (this.pending) return this.continueDelivery() ?? { reason: 'step' };
+      const skip = this.resumeAt;
+      this.resumeAt = -1;
+      const before = this.clock.instructions;
+      for (let guard = 0; guard < 4; guard++) {
+        const exit = this.cpu.run(1, skip);
+        const s = this.handleExit(exit);
+        if (s && s.reason !== 'budget') return s;
+        if (this.clock.instructions !== before || exit === Exit.FAULT) return { reason: 'step' };
+      }
+      return { reason: 'step' };
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  /** Turn a CPU exit into a stop, or undefined to keep running. */
+  private handleExit(exit: Exit): StopInfo | undefined {
+    const c = this.cpu;
+    switch (exit) {
+      case Exit.BUDGET:
+        return { reason: 'budget' };
+      case Exit.FAULT: {
+        const kind = c.softIntPending ? EventKind.SOFTWARE : EventKind.EXCEPTION;
+        c.softIntPending = false;
+        if (FAULT.vector === 14) c.cr2 = FAULT.pfAddress;
+        const code = kind === EventKind.EXCEPTION && hasErrorCode(FAULT.vector) ? FAULT.errorCode : -1;
+        return this.raiseEvent(FAULT.vector, code, kind, -1, FAULT.reason);
+      }
+      case Exit.IRQ: {
+        const vector = this.devices.router.acknowledge();
+        if (vector < 0) return undefined;
+        this.pending = { vector, errorCode: -1, kind: EventKind.EXTERNAL };
+        this.emitEvent('raised', vector, -1, EventKind.EXTERNAL, -1, `IRQ delivered as vector 0x${vector.toString(16)}`);
+        return this.continueDelivery();
+      }
+      case Exit.HALT: {
+        // Halted with interrupts enabled: let virtual time jump to the next timer event.
+        if ((c.flags & Flag.IF) && this.clock.nextDeadline !== Infinity) {
+          this.clock.instructions = Math.max(this.clock.instructions, this.clock.nextDeadline);
+          this.clock.fire();
+          if (this.devices.router.pending) return undefined;
+          return undefined;
+        }
+        return { reason: 'halt' };
+      }
+      case Exit.STOP: {
+        c.stopRequested = false;
+        if (this.exitCode !== undefined) return { reason: 'exit', exitCode: this.exitCode };
+        if (this.resetRequested) { this.reset(); return undefined; }
+        if (c.breakpointHit) {
+          c.breakpointHit = false;
+          this.resumeAt = c.rip;
+          return { reason: 'breakpoint' };
+        }
+        if (c.watchHitAddr >= 0) {
+          const w = { address: toCanonical64(c.watchHitAddr), size: c.watchHitSize, rip: this.ripBig(c.insnStart) };
+          c.watchHitAddr = -1;
+          return { reason: 'watchpoint', watch: w };
+        }
+        if (this.pauseRequested) { this.pauseRequested = false; return { reason: 'pause' }; }
+        return undefined;
+      }
+    }
+  }
+
+  private ripBig(rip: number): bigint {
+    return this.cpu.lma ? toCanonical64(rip) : BigInt(rip);
+  }
+
+  /** Build, record and publish an exception event. */
+  private emitEvent(phase: ExceptionEvent['phase'], vector: number, errorCode: number, kind: EventKind, during: number, reason: string,
+    escalatedFrom?: { first: number; second: number }): ExceptionEvent {
+    const c = this.cpu;
+    const ev: ExceptionEvent = {
+      seq: this.seq++,
+      instructionCount: this.clock.instructions,
+      phase,
+      vector,
+      name: kind === EventKind.SOFTWARE && vector !== 3 && vector !== 4 ? `INT 0x${vector.toString(16)}` : kind === EventKind.EXTERNAL ? `IRQ (vector 0x${vector.toString(16)})` : vectorMnemonic(vector),
+      errorCode: errorCode >= 0 ? errorCode : undefined,
+      cr2: c.lma ? toCanonical64(c.cr2) : BigInt(c.cr2),
+      rip: this.ripBig(c.rip),
+      cs: c.segSel[Seg.CS],
+      rsp: regBig(c, 4),
+      ss: c.segSel[Seg.SS],
+      external: kind === EventKind.EXTERNAL,
+      software: kind === EventKind.SOFTWARE,
+      duringDeliveryOf: during >= 0 ? during : undefined,
+      reason,
+      escalatedFrom,
+    };
+    if (vector === 14 && phase === 'raised' && kind === EventKind.EXCEPTION) {
+      ev.access = {
+        address: ev.cr2, write: (errorCode & 2) !== 0, user: (errorCode & 4) !== 0, fetch: (errorCode & 16) !== 0 || FAULT.pfFetch,
+        cause: reason,
+      };
+    }
+    if (kind !== EventKind.EXTERNAL) {
+      if (phase === 'raised' && during < 0) this.chain = [];
+      this.chain.push(ev);
+    }
+    this.emit('exception', ev);
+    return ev;
+  }
+
+  private wantsStop(ev: ExceptionEvent): boolean {
+    if (this.stepping && ev.phase !== 'delivered' && (ev.duringDeliveryOf !== undefined || ev.phase !== 'raised')) return true;
+    return this.shouldStopOnException ? this.shouldStopOnException(ev) : false;
+  }
+
+  /** A new exception was detected by an instruction (not during delivery). */
+  private raiseEvent(vector: number, errorCode: number, kind: EventKind, during: number, reason: string): StopInfo | undefined {
+    const ev = this.emitEvent('raised', vector, errorCode, kind, during, reason);
+    this.pending = { vector, errorCode, kind };
+    if (this.wantsStop(ev)) return { reason: 'exception', event: ev };
+    return this.continueDelivery();
+  }
+
+  /**
+   * Deliver the pending exception; faults during delivery are combined with escalate() (SDM Table 6-5)
+   * into serial delivery, #DF, or shutdown. Returns a stop when the debugger wants one.
+   */
+  private continueDelivery(): StopInfo | undefined {
+    const c = this.cpu;
+    for (;;) {
+      const p = this.pending!;
+      try {
+        deliver(c, p.vector, p.kind === EventKind.EXCEPTION && hasErrorCode(p.vector) ? p.errorCode : -1, p.kind);
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        const second = FAULT.vector;
+        if (second === 14) c.cr2 = FAULT.pfAddress;
+        const code2 = hasErrorCode(second) ? FAULT.errorCode : -1;
+        const raised = this.emitEvent('raised', second, code2, EventKind.EXCEPTION, p.vector, FAULT.reason);
+        // Only exceptions take part in Table 6-5; a fault while delivering INT n or an IRQ is handled serially.
+        const outcome = p.kind === EventKind.EXCEPTION ? escalate(p.vector, second) : 'serial';
+        if (outcome === 'triple-fault') {
+          const ev = this.emitEvent('tripleFault', second, code2, EventKind.EXCEPTION, p.vector,
+            `${vectorMnemonic(second)} while delivering #DF: the CPU shuts down (triple fault)`);
+          this.pending = null;
+          this.shutdown = true;
+          c.halted = true;
+          if (this.options.onTripleFault === 'reset' && !this.wantsStop(ev)) {
+            this.reset();
+            return undefined;
+          }
+          return { reason: 'shutdown', event: ev };
+        }
+        if (outcome === 'double-fault') {
+          if (this.wantsStop(raised) && !this.stepping) {
+            this.pending = { vector: 8, errorCode: 0, kind: EventKind.EXCEPTION };
+            this.emitEvent('escalated', 8, 0, EventKind.EXCEPTION, p.vector, `${vectorMnemonic(p.vector)} then ${vectorMnemonic(second)} → #DF (SDM Table 6-5)`, { first: p.vector, second });
+            return { reason: 'exception', event: raised };
+          }
+          const ev = this.emitEvent('escalated', 8, 0, EventKind.EXCEPTION, p.vector,
+            `${vectorMnemonic(p.vector)} then ${vectorMnemonic(second)} → #DF (SDM Table 6-5)`, { first: p.vector, second });
+          this.pending = { vector: 8, errorCode: 0, kind: EventKind.EXCEPTION };
+          if (this.wantsStop(ev)) return { reason: 'exception', event: ev };
+          continue;
+        }
+        this.pending = { vector: second, errorCode: code2, kind: EventKind.EXCEPTION };
+        if (this.wantsStop(raised)) return { reason: 'exception', event: raised };
+        continue;
+      }
+      this.pending = null;
+      const ev = this.emitEvent('delivered', p.vector, p.kind === EventKind.EXCEPTION && hasErrorCode(p.vector) ? p.errorCode : -1, p.kind, -1, `delivered to ${this.ripBig(c.rip).toString(16)}`);
+      if (this.stepping) return { reason: 'step', event: ev };
+      return undefined;
+    }
+  }
+
+  /** The exception currently raised but not yet delivered (at an 'exception' stop). */
+  pendingException(): { vector: number; errorCode?: number } | undefined {
+    return this.pending ? { vector: this.pending.vector, errorCode: this.pending.errorCode >= 0 ? this.pending.errorCode : undefined } : undefined;
+  }
+
+  get isShutdown(): boolean {
+    return this.shutdown;
+  }
+
+  /** Where the last delivery pushed its frame (linear RSP after the pushes) and whether it switched stacks. */
+  lastDeliveryFrame(): { rsp: bigint; ist: number; stackSwitched: boolean } {
+    return { rsp: this.cpu.lma ? toCanonical64(lastFrame.rsp) : BigInt(lastFrame.rsp), ist: lastFrame.ist, stackSwitched: lastFrame.stackSwitched };
+  }
+
+  faultChain(): ExceptionEvent[] {
+    return this.chain.slice();
+  }
+
+  // ------------------------------------------------------------------------------- breakpoints
+  addBreakpoint(rip: bigint): void {
+    const la = this.toLinear(rip);
+    if (la !== undefined) { this.cpu.breakpoints.add(la); this.cpu.bpGen++; }
+  }
+
+  removeBreakpoint(rip: bigint): void {
+    const la = this.toLinear(rip);
+    if (la !== undefined) { this.cpu.breakpoints.delete(la); this.cpu.bpGen++; }
+  }
+
+  clearBreakpoints(): void {
+    this.cpu.breakpoints.clear();
+    this.cpu.bpGen++;
+  }
+
+  setWatchpoints(ranges: { start: bigint; length: number }[]): void {
+    this.cpu.watch = [];
+    for (const r of ranges) {
+      const la = this.toLinear(r.start);
+      if (la !== undefined && r.length > 0) this.cpu.watch.push({ start: la, end: la + r.length });
+    }
+    this.cpu.flushTlb();
+  }
+
+  /** 64-bit guest address → the CPU's linear form (undefined if non-canonical). */
+  private toLinear(a: bigint): number | undefined {
+    return fromCanonical64(a);
+  }
+
+  // -------------------------------------------------------------------------------- inspection
+  state(): CpuStateView {
+    const c = this.cpu;
+    const regs = {} as Record<RegisterName, bigint>;
+    const names: RegisterName[] = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+    names.forEach((n, i) => { regs[n] = regBig(c, i); });
+    regs.rip = this.ripBig(c.rip);
+    regs.rflags = BigInt(getFlags(c) >>> 0);
+    regs.cr0 = BigInt(c.cr0 >>> 0);
+    regs.cr2 = c.lma ? toCanonical64(c.cr2) : BigInt(c.cr2);
+    regs.cr3 = BigInt(c.cr3);
+    regs.cr4 = BigInt(c.cr4 >>> 0);
+    regs.cr8 = BigInt(c.cr8);
+    regs.efer = BigInt(c.efer >>> 0);
+    for (const k of [0, 1, 2, 3, 6, 7]) regs[`dr${k}` as RegisterName] = BigInt(c.dr[k]);
+    regs.fs_base = toCanonical64(c.segBase[Seg.FS]);
+    regs.gs_base = toCanonical64(c.segBase[Seg.GS]);
+    regs.kernel_gs_base = toCanonical64(c.kernelGsBase);
+    const seg = (s: number): SegmentState => ({
+      selector: c.segSel[s], base: c.lma ? toCanonical64(c.segBase[s]) : BigInt(c.segBase[s]), limit: c.segLimit[s], attributes: c.segAttr[s],
+    });
+    return {
+      regs,
+      cs: seg(Seg.CS), ds: seg(Seg.DS), es: seg(Seg.ES), fs: seg(Seg.FS), gs: seg(Seg.GS), ss: seg(Seg.SS),
+      tr: seg(Seg.TR), ldtr: seg(Seg.LDTR),
+      gdtr: { base: c.lma ? toCanonical64(c.gdtrBase) : BigInt(c.gdtrBase), limit: c.gdtrLimit },
+      idtr: { base: c.lma ? toCanonical64(c.idtrBase) : BigInt(c.idtrBase), limit: c.idtrLimit },
+      mode: c.modeName(),
+      cpl: c.cpl,
+      halted: c.halted,
+      instructionCount: this.clock.instructions,
+    };
+  }
+
+  setRegister(name: RegisterName, value: bigint): void {
+    const c = this.cpu;
+    const lo = Number(value & 0xffffffffn) | 0;
+    const hi = Number((value >> 32n) & 0xffffffffn) | 0;
+    const gprs = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+    const gi = gprs.indexOf(name);
+    if (gi >= 0) { c.setReg64(gi, lo, hi); return; }
+    switch (name) {
+      case 'rip': {
+        const la = c.lma ? fromCanonical64(value) : Number(value & 0xffffffffn);
+        if (la === undefined) throw new Error(`0x${value.toString(16)} is not a canonical address`);
+        c.rip = la;
+        return;
+      }
+      case 'rflags': getFlags(c); c.flags = (lo & 0x3f7fd5) | Flag.FIXED1; return;
+      case 'cr2': c.cr2 = fromCanonical64(value) ?? 0; return;
+      case 'cr3': c.cr3 = Number(value & 0xfffffffffffffn); c.flushTlb(); return;
+      case 'cr8': c.cr8 = lo & 0xf; return;
+      default: throw new Error(`register ${name} cannot be set from the debugger`);
+    }
+  }
+
+  /** Translate a guest-virtual address without side effects (no A/D bits, no TLB); undefined if unmapped. */
+  translateLinear(addr: bigint): number | undefined {
+    const c = this.cpu;
+    const readPhys = (a: bigint, len: number): Uint8Array | undefined => {
+      const n = Number(a);
+      return n + len <= this.mem.size ? this.mem.slice(n, len) : undefined;
+    };
+    let linear = addr;
+    if (!c.lma) linear = addr & 0xffffffffn;
+    const w = walkPage(readPhys, { cr0: BigInt(c.cr0 >>> 0), cr3: BigInt(c.cr3), cr4: BigInt(c.cr4 >>> 0), efer: BigInt(c.efer >>> 0) } as never, linear);
+    if (!w.mapped || w.physical === undefined) return undefined;
+    return Number(BigInt(w.physical));
+  }
+
+  readLinear(addr: bigint, len: number): LinearRead {
+    const data = new Uint8Array(len);
+    let readable = 0;
+    let a = addr;
+    while (readable < len) {
+      const pa = this.translateLinear(a);
+      if (pa === undefined || pa >= this.mem.size && !this.bus.findMmio(pa)) break;
+      const chunk = Math.min(len - readable, 4096 - Number(a & 0xfffn));
+      data.set(this.mem.slice(pa, chunk), readable);
+      readable += chunk;
+      a = BigInt.asUintN(64, a + BigInt(chunk));
+    }
+    return { data, readable };
+  }
+
+  writeLinear(addr: bigint, data: Uint8Array): number {
+    let done = 0;
+    let a = addr;
+    while (done < data.length) {
+      const pa = this.translateLinear(a);
+      if (pa === undefined) break;
+      const chunk = Math.min(data.length - done, 4096 - Number(a & 0xfffn));
+      for (let k = 0; k < chunk; k++) this.mem.write8(pa + k, data[done + k]);
+      done += chunk;
+      a = BigInt.asUintN(64, a + BigInt(chunk));
+    }
+    return done;
+  }
+
+  readPhysical(addr: bigint, len: number): Uint8Array {
+    return this.mem.slice(Number(addr), len);
+  }
+
+  writePhysical(addr: bigint, data: Uint8Array): void {
+    for (let k = 0; k < data.length; k++) this.mem.write8(Number(addr) + k, data[k]);
+  }
+
+  /** VGA text screen as plain text (25 lines). */
+  screenText(): string {
+    return this.devices.vga.text();
+  }
+}
+
+function regBig(c: Cpu, i: number): bigint {
+  return (BigInt(c.r[2 * i + 1] >>> 0) << 32n) | BigInt(c.r[2 * i] >>> 0);
+}
+
+/** Power-on register state (SDM §9.1.1), before the boot loader's entry state is applied. */
+function resetCpuState(c: Cpu): void {
+  const fresh = new CpuState();
+  c.r.fill(0);
+  c.rip = 0xfff0;
+  c.flags = Flag.FIXED1;
+  c.lfOp = 0;
+  for (let s = 0; s < 8; s++) { c.segSel[s] = 0; c.segBase[s] = 0; c.segLimit[s] = 0xffff; c.segAttr[s] = Attr.P | Attr.S | 0x3; }
+  c.segAttr[Seg.CS] = Attr.P | Attr.S | 0xb;
+  c.segAttr[Seg.TR] = 0; c.segAttr[Seg.LDTR] = 0;
+  c.gdtrBase = 0; c.gdtrLimit = 0xffff; c.idtrBase = 0; c.idtrLimit = 0x3ff;
+  c.cr0 = fresh.cr0; c.cr2 = 0; c.cr3 = 0; c.cr4 = 0; c.cr8 = 0; c.efer = 0; c.xcr0 = 1;
+  c.dr.fill(0); c.dr[6] = 0xffff0ff0; c.dr[7] = 0x400;
+  c.star = c.starHi = c.lstarLo = c.lstarHi = c.cstarLo = c.cstarHi = c.fmask = c.kernelGsBase = 0;
+  c.tscOffset = 0; c.tscAux = 0;
+  c.shadowUntil = -1; c.halted = false; c.nmiBlocked = false;
+  c.xmm.fill(0); c.mxcsr = 0x1f80; c.fcw = 0x37f; c.fsw = 0; c.ftw = 0;
+  c.setCpl(0);
+  c.stopRequested = false;
+  c.softIntPending = false;
+  c.faultIsTrap = false;
+  c.updateMode();
+  c.flushTlb();
+}
+
+export { canonicalSigned, SEG_NAMES, TWO32, TWO48 };
