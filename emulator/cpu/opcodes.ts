@@ -7,4 +7,7 @@ import './mov';
 import './stack';
 import './control';
 import './system';
+import './string-ops';
+import './sse';
+import './fpu-state';
 export { TABLE, UNDEFINED } from './table';

@@ -1,0 +1,255 @@
+import type { Cpu } from './cpu';
+import { aluOp, AluOp } from './alu';
+import { getZF } from './flags';
+import { Insn, Imm } from './insn';
+import { Access } from './paging';
+import { Flag, Seg, TWO32 } from './state';
+import { portIn, portOut } from './system';
+import { def } from './table';
+
+/**
+ * String instructions (SDM Vol. 2 MOVS/CMPS/STOS/LODS/SCAS/INS/OUTS, Vol. 1 §7.3.9): A4-AF and 6C-6F with
+ * REP/REPE/REPNE, address size 16/32/64 (the 67 prefix picks CX/ECX/RCX, SI/ESI/RSI, DI/EDI/RDI), DF, and a
+ * segment override on the source (the destination is always ES).
+ *
+ * Precise state: each iteration updates RCX/RSI/RDI right after its own memory accesses, so a fault in the
+ * middle of a REP leaves them at the faulting iteration and the run loop puts RIP back on the instruction
+ * (SDM §7.3.9.2: a REP string instruction is restartable). A long REP yields after CHUNK iterations by
+ * re-executing itself (RIP = instruction start), so interrupts and the instruction budget stay responsive.
+ *
+ * Fast path: REP MOVS/STOS with DF=0 in 64-bit address size copy or fill whole runs within one source and
+ * one destination page with typed-array operations, when both pages are plain RAM and not watched.
+ */
+
+const CHUNK = 1 << 16;
+
+/** Index register (RSI/RDI) as an offset: signed 64-bit number, or zero-extended 32/16-bit. */
+function getIdx(c: Cpu, r: number, asz: number): number {
+  if (asz === 8) return c.r[2 * r + 1] * TWO32 + (c.r[2 * r] >>> 0);
+  if (asz === 4) return c.r[2 * r] >>> 0;
+  return c.r[2 * r] & 0xffff;
+}
+
+function setIdx(c: Cpu, r: number, asz: number, v: number): void {
+  if (asz === 8) { c.r[2 * r] = v | 0; c.r[2 * r + 1] = Math.floor(v / TWO32) | 0; }
+  else if (asz === 4) { c.r[2 * r] = v | 0; c.r[2 * r + 1] = 0; }
+  else c.r[2 * r] = (c.r[2 * r] & 0xffff0000) | (v & 0xffff);
+}
+
+/** Step RSI or RDI by delta (wrapping at the address size). */
+function stepIdx(c: Cpu, r: number, asz: number, delta: number): void {
+  if (asz === 8) {
+    const lo = (c.r[2 * r] >>> 0) + delta;
+    c.r[2 * r] = lo | 0;
+    if (lo > 0xffffffff) c.r[2 * r + 1] = (c.r[2 * r + 1] + 1) | 0;
+    else if (lo < 0) c.r[2 * r + 1] = (c.r[2 * r + 1] - 1) | 0;
+  } else if (asz === 4) {
+    c.r[2 * r] = (c.r[2 * r] + delta) | 0;
+    c.r[2 * r + 1] = 0;
+  } else {
+    c.r[2 * r] = (c.r[2 * r] & 0xffff0000) | ((c.r[2 * r] + delta) & 0xffff);
+  }
+}
+
+/** The count register as an unsigned number (RCX beyond 2^53 is inexact, but such a REP never ends anyway). */
+function getCount(c: Cpu, asz: number): number {
+  if (asz === 8) return (c.r[3] >>> 0) * TWO32 + (c.r[2] >>> 0);
+  if (asz === 4) return c.r[2] >>> 0;
+  return c.r[2] & 0xffff;
+}
+
+function decCount(c: Cpu, asz: number, n: number): void {
+  if (asz === 8) {
+    const lo = (c.r[2] >>> 0) - n;
+    c.r[2] = lo | 0;
+    if (lo < 0) c.r[3] = (c.r[3] - Math.ceil(-lo / TWO32)) | 0;
+  } else if (asz === 4) {
+    c.r[2] = (c.r[2] - n) | 0;
+    c.r[3] = 0;
+  } else {
+    c.r[2] = (c.r[2] & 0xffff0000) | ((c.r[2] - n) & 0xffff);
+  }
+}
+
+function srcSeg(i: Insn): number {
+  return i.seg >= 0 ? i.seg : Seg.DS;
+}
+
+function elemSize(i: Insn, byteForm: boolean): number {
+  return byteForm ? 1 : i.osz;
+}
+
+function rdMem(c: Cpu, la: number, size: number): number {
+  return size === 8 ? c.rd64(la) : c.rd(la, size);
+}
+function wrMem(c: Cpu, la: number, size: number, lo: number, hi: number): void {
+  if (size === 8) c.wr64(la, lo, hi); else c.wr(la, size, lo);
+}
+
+/**
+ * Try to do up to `count` iterations of REP MOVS/STOS at once within single pages. Returns the number of
+ * elements done (0: take the slow path). Only DF=0, 64-bit mode, and RAM pages without code or watchpoints.
+ */
+function fastRun(c: Cpu, i: Insn, size: number, count: number, isMovs: boolean): number {
+  if (!c.long || i.asz !== 8 || c.watch.length !== 0 || (c.flags & Flag.DF)) return 0;
+  const di = getIdx(c, 7, 8);
+  const dla = c.lin(Seg.ES, di, size, true);
+  let n = Math.min(count, Math.floor((4096 - (dla & 0xfff)) / size));
+  let sla = 0;
+  if (isMovs) {
+    const si = getIdx(c, 6, 8);
+    sla = c.lin(srcSeg(i), si, size, false);
+    n = Math.min(n, Math.floor((4096 - (sla & 0xfff)) / size));
+  }
+  if (n < 2) return 0;
+  const user = c.cpl === 3;
+  const mem = c.mem;
+  let spa = 0;
+  if (isMovs) {
+    spa = c.translate(sla, Access.READ, user);
+    if (spa + n * size > mem.size || c.bus.pageHasMmio(spa - (spa % 4096))) return 0;
+  }
+  const dpa = c.translate(dla, Access.WRITE, user);
+  if (dpa + n * size > mem.size || c.bus.pageHasMmio(dpa - (dpa % 4096))) return 0;
+  const bytes = n * size;
+  // Overlapping forward copies with the destination above the source replicate elements; leave them to the slow path.
+  if (isMovs && dpa > spa && dpa < spa + bytes) return 0;
+  const page = Math.floor(dpa / 4096);
+  mem.dirtyPages[page] = 1;
+  const u8 = mem.u8;
+  if (isMovs) {
+    u8.copyWithin(dpa, spa, spa + bytes);
+  } else if (size === 1) {
+    u8.fill(c.r[0] & 0xff, dpa, dpa + bytes);
+  } else {
+    const dv = mem.view;
+    const lo = c.r[0], hi = c.r[1];
+    for (let k = 0; k < bytes; k += size) {
+      if (size === 8) { dv.setInt32(dpa + k, lo, true); dv.setInt32(dpa + k + 4, hi, true); }
+      else if (size === 4) dv.setInt32(dpa + k, lo, true);
+      else dv.setUint16(dpa + k, lo & 0xffff, true);
+    }
+  }
+  if (mem.codePages[page]) mem.notifyCodeWrite(page);
+  setIdx(c, 7, 8, di + bytes);
+  if (isMovs) stepIdx(c, 6, 8, bytes);
+  decCount(c, 8, n);
+  return n;
+}
+
+const enum Kind { MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS }
+
+/** One iteration of a string op (registers advance only after its accesses succeed). */
+function once(c: Cpu, i: Insn, kind: Kind, size: number, delta: number): void {
+  const asz = i.asz;
+  switch (kind) {
+    case Kind.MOVS: {
+      const v = rdMem(c, c.lin(srcSeg(i), getIdx(c, 6, asz), size, false), size);
+      const vHi = c.hi;
+      wrMem(c, c.lin(Seg.ES, getIdx(c, 7, asz), size, true), size, v, vHi);
+      stepIdx(c, 6, asz, delta);
+      stepIdx(c, 7, asz, delta);
+      return;
+    }
+    case Kind.CMPS: {
+      const a = rdMem(c, c.lin(srcSeg(i), getIdx(c, 6, asz), size, false), size);
+      const aHi = c.hi;
+      const b = rdMem(c, c.lin(Seg.ES, getIdx(c, 7, asz), size, false), size);
+      aluOp(c, AluOp.CMP, size, a, aHi, b, c.hi);
+      stepIdx(c, 6, asz, delta);
+      stepIdx(c, 7, asz, delta);
+      return;
+    }
+    case Kind.STOS:
+      wrMem(c, c.lin(Seg.ES, getIdx(c, 7, asz), size, true), size, c.r[0], c.r[1]);
+      stepIdx(c, 7, asz, delta);
+      return;
+    case Kind.LODS: {
+      const v = rdMem(c, c.lin(srcSeg(i), getIdx(c, 6, asz), size, false), size);
+      c.writeReg(0, 0, size, v, c.hi);
+      stepIdx(c, 6, asz, delta);
+      return;
+    }
+    case Kind.SCAS: {
+      const a = c.readReg(0, 0, size);
+      const aHi = c.hi;
+      const b = rdMem(c, c.lin(Seg.ES, getIdx(c, 7, asz), size, false), size);
+      aluOp(c, AluOp.CMP, size, a, aHi, b, c.hi);
+      stepIdx(c, 7, asz, delta);
+      return;
+    }
+    case Kind.INS: {
+      // The destination is checked before the port is read, so a faulting INS does not consume input.
+      const la = c.lin(Seg.ES, getIdx(c, 7, asz), size, true);
+      c.translate(la, Access.WRITE, c.cpl === 3);
+      const v = portIn(c, c.r[4] & 0xffff, size);
+      c.wr(la, size, v);
+      stepIdx(c, 7, asz, delta);
+      return;
+    }
+    default: {
+      const v = c.rd(c.lin(srcSeg(i), getIdx(c, 6, asz), size, false), size);
+      portOut(c, c.r[4] & 0xffff, size, v);
+      stepIdx(c, 6, asz, delta);
+    }
+  }
+}
+
+function stringOp(kind: Kind, byteForm: boolean) {
+  const io = kind === Kind.INS || kind === Kind.OUTS;
+  const cond = kind === Kind.CMPS || kind === Kind.SCAS;
+  return (c: Cpu, i: Insn): void => {
+    const size = io ? (byteForm ? 1 : i.osz === 2 ? 2 : 4) : elemSize(i, byteForm);
+    const delta = c.flags & Flag.DF ? -size : size;
+    if (i.rep === 0) { once(c, i, kind, size, delta); return; }
+    const asz = i.asz;
+    let count = getCount(c, asz);
+    if (count === 0) return;
+    if ((kind === Kind.MOVS || kind === Kind.STOS) && (size === 1 || size === 8 || count >= 16)) {
+      let budget = CHUNK;
+      while (count > 0 && budget > 0) {
+        const n = fastRun(c, i, size, Math.min(count, budget), kind === Kind.MOVS);
+        if (n === 0) break;
+        count -= n;
+        budget -= n;
+      }
+      if (count === 0) return;
+      if (budget <= 0) { c.rip = c.insnStart; return; }
+    }
+    // REPE (F3) continues while ZF=1, REPNE (F2) while ZF=0; only CMPS/SCAS look at ZF (SDM REP/REPE/REPNE).
+    const wantZ = i.rep === 1;
+    for (let k = 0; k < CHUNK; k++) {
+      once(c, i, kind, size, delta);
+      decCount(c, asz, 1);
+      count--;
+      if (count === 0) return;
+      if (cond) {
+        if (getZF(c) !== wantZ) return;
+      }
+    }
+    c.rip = c.insnStart; // yield: re-execute the rest
+  };
+}
+
+def(0xa4, 'movsb', false, Imm.NONE, stringOp(Kind.MOVS, true));
+def(0xa5, 'movs', false, Imm.NONE, stringOp(Kind.MOVS, false));
+def(0xa6, 'cmpsb', false, Imm.NONE, stringOp(Kind.CMPS, true));
+def(0xa7, 'cmps', false, Imm.NONE, stringOp(Kind.CMPS, false));
+def(0xaa, 'stosb', false, Imm.NONE, stringOp(Kind.STOS, true));
+def(0xab, 'stos', false, Imm.NONE, stringOp(Kind.STOS, false));
+def(0xac, 'lodsb', false, Imm.NONE, stringOp(Kind.LODS, true));
+def(0xad, 'lods', false, Imm.NONE, stringOp(Kind.LODS, false));
+def(0xae, 'scasb', false, Imm.NONE, stringOp(Kind.SCAS, true));
+def(0xaf, 'scas', false, Imm.NONE, stringOp(Kind.SCAS, false));
+def(0x6c, 'insb', false, Imm.NONE, stringOp(Kind.INS, true), { endsBlock: true });
+def(0x6d, 'ins', false, Imm.NONE, stringOp(Kind.INS, false), { endsBlock: true });
+def(0x6e, 'outsb', false, Imm.NONE, stringOp(Kind.OUTS, true), { endsBlock: true });
+def(0x6f, 'outs', false, Imm.NONE, stringOp(Kind.OUTS, false), { endsBlock: true });
+
+/** XLAT (D7): AL = [seg:rBX + zero-extended AL]. */
+def(0xd7, 'xlat', false, Imm.NONE, (c, i) => {
+  const asz = i.asz;
+  let off = getIdx(c, 3, asz) + (c.r[0] & 0xff);
+  if (asz === 4) off = off >>> 0; else if (asz === 2) off &= 0xffff;
+  c.setReg8(0, 0, c.rd(c.lin(srcSeg(i), off, 1, false), 1));
+});

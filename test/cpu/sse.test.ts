@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Cr0, Cr4 } from '../../emulator/cpu/state';
+import { Exit, makeCpu, peek, poke, reg, rflags, runCode, setReg } from '../support/cpu-harness';
+
+const RSI = 6, RDI = 7, RAX = 0;
+
+function xmm(cpu: ReturnType<typeof makeCpu>, r: number): number[] {
+  return Array.from(cpu.xmm.subarray(r * 4, r * 4 + 4), (v) => v >>> 0);
+}
+
+test('movdqu load and movaps store copy 16 bytes (struct copy idiom)', () => {
+  const cpu = makeCpu();
+  const bytes = Array.from({ length: 16 }, (_, k) => k * 3);
+  poke(cpu, 0x2003, bytes);
+  setReg(cpu, RSI, 0x2003n); setReg(cpu, RDI, 0x3000n);
+  // movdqu xmm1, [rsi]; movaps [rdi], xmm1
+  const r = runCode(cpu, [0xf3, 0x0f, 0x6f, 0x0e, 0x0f, 0x29, 0x0f], 2);
+  assert.equal(r.exit, Exit.BUDGET);
+  assert.deepEqual(peek(cpu, 0x3000, 16), bytes);
+});
+
+test('movaps from a misaligned address raises #GP(0)', () => {
+  const cpu = makeCpu();
+  setReg(cpu, RSI, 0x2008n);
+  const r = runCode(cpu, [0x0f, 0x28, 0x06]);
+  assert.equal(r.exit, Exit.FAULT);
+  assert.equal(r.vector, 13);
+  assert.equal(r.errorCode, 0);
+});
+
+test('SSE raises #UD with CR4.OSFXSR=0 or CR0.EM=1, and #NM with CR0.TS=1', () => {
+  const cpu = makeCpu();
+  cpu.cr4 &= ~Cr4.OSFXSR;
+  assert.equal(runCode(cpu, [0x66, 0x0f, 0xef, 0xc0]).vector, 6);
+  cpu.cr4 |= Cr4.OSFXSR;
+  cpu.cr0 |= Cr0.EM;
+  assert.equal(runCode(cpu, [0x66, 0x0f, 0xef, 0xc0]).vector, 6);
+  cpu.cr0 &= ~Cr0.EM;
+  cpu.cr0 |= Cr0.TS;
+  assert.equal(runCode(cpu, [0x66, 0x0f, 0xef, 0xc0]).vector, 7);
+});
+
+test('movq/movd between GPRs and XMM, pxor zeroes, paddq carries', () => {
+  const cpu = makeCpu();
+  setReg(cpu, RAX, 0x00000001ffffffffn);
+  // movq xmm0, rax; movq xmm1, rax; paddq xmm0, xmm1; movq rdx, xmm0
+  runCode(cpu, [0x66, 0x48, 0x0f, 0x6e, 0xc0, 0x66, 0x48, 0x0f, 0x6e, 0xc8, 0x66, 0x0f, 0xd4, 0xc1, 0x66, 0x48, 0x0f, 0x7e, 0xc2], 4);
+  assert.equal(reg(cpu, 2), 0x00000003fffffffen);
+  runCode(cpu, [0x66, 0x0f, 0xef, 0xc0]);
+  assert.deepEqual(xmm(cpu, 0), [0, 0, 0, 0]);
+});
+
+test('pshufd broadcasts, punpcklbw interleaves, pcmpeqb + pmovmskb finds a zero byte', () => {
+  const cpu = makeCpu();
+  cpu.xmm.set([0x11111111, 0x22222222, 0x33333333, 0x44444444], 16);
+  runCode(cpu, [0x66, 0x0f, 0x70, 0xcc, 0x00]); // pshufd xmm1, xmm4, 0
+  assert.deepEqual(xmm(cpu, 1), [0x11111111, 0x11111111, 0x11111111, 0x11111111]);
+  cpu.xmm.set([0x04030201, 0, 0, 0], 8);
+  cpu.xmm.set([0x0d0c0b0a, 0, 0, 0], 12);
+  runCode(cpu, [0x66, 0x0f, 0x60, 0xd3]); // punpcklbw xmm2, xmm3
+  assert.deepEqual(xmm(cpu, 2), [0x0b020a01, 0x0d040c03, 0, 0]);
+  poke(cpu, 0x2000, [...Buffer.from('abcdefg'), 0, ...Buffer.from('12345678')]);
+  setReg(cpu, RSI, 0x2000n);
+  // pxor xmm0,xmm0; pcmpeqb xmm0,[rsi]; pmovmskb eax,xmm0
+  runCode(cpu, [0x66, 0x0f, 0xef, 0xc0, 0x66, 0x0f, 0x74, 0x06, 0x66, 0x0f, 0xd7, 0xc0], 3);
+  assert.equal(reg(cpu, RAX), 0x80n);
+});
+
+test('psrldq/pslldq shift bytes; psrlq by immediate shifts qwords', () => {
+  const cpu = makeCpu();
+  cpu.xmm.set([0x04030201, 0x08070605, 0x0c0b0a09, 0x100f0e0d], 0);
+  runCode(cpu, [0x66, 0x0f, 0x73, 0xd8, 0x04]); // psrldq xmm0, 4
+  assert.deepEqual(xmm(cpu, 0), [0x08070605, 0x0c0b0a09, 0x100f0e0d, 0]);
+  runCode(cpu, [0x66, 0x0f, 0x73, 0xf8, 0x08]); // pslldq xmm0, 8
+  assert.deepEqual(xmm(cpu, 0), [0, 0, 0x08070605, 0x0c0b0a09]);
+  runCode(cpu, [0x66, 0x0f, 0x73, 0xd0, 0x24]); // psrlq xmm0, 36
+  assert.deepEqual(xmm(cpu, 0), [0, 0, 0x00c0b0a0, 0]);
+});
+
+test('movss load zeroes the upper lanes, register form merges; addss/ucomiss compute in single precision', () => {
+  const cpu = makeCpu();
+  const f = new Float32Array([1.5, 2.25]);
+  poke(cpu, 0x2000, new Uint8Array(f.buffer));
+  cpu.xmm.set([1, 2, 3, 4], 0);
+  setReg(cpu, RSI, 0x2000n);
+  runCode(cpu, [0xf3, 0x0f, 0x10, 0x06]); // movss xmm0, [rsi]
+  assert.deepEqual(xmm(cpu, 0).slice(1), [0, 0, 0]);
+  runCode(cpu, [0xf3, 0x0f, 0x58, 0x46, 0x04]); // addss xmm0, [rsi+4]
+  assert.equal(new Float32Array(cpu.xmm.buffer, 0, 1)[0], 3.75);
+  runCode(cpu, [0x0f, 0x2e, 0x06]); // ucomiss xmm0, [rsi]
+  assert.equal(rflags(cpu) & 0x45, 0, 'greater: ZF=PF=CF=0');
+});
+
+test('stmxcsr stores the reset MXCSR and ldmxcsr with reserved bits raises #GP', () => {
+  const cpu = makeCpu();
+  setReg(cpu, RSI, 0x2000n);
+  runCode(cpu, [0x0f, 0xae, 0x1e]);
+  assert.deepEqual(peek(cpu, 0x2000, 4), [0x80, 0x1f, 0, 0]);
+  poke(cpu, 0x2000, [0, 0, 1, 0]);
+  assert.equal(runCode(cpu, [0x0f, 0xae, 0x16]).vector, 13);
+});
