@@ -33,15 +33,15 @@ export const CPU_MODELS: Record<string, CpuModel> = {
     name: 'faultline',
     vendor: 'GenuineIntel',
     signature: 0x000506e3,
-    // sse3 (0), cx16 (13), x2apic (21), tsc-deadline (24), xsave (26), hypervisor (31)
-    leaf1Ecx: (1 << 0) | (1 << 13) | (1 << 21) | (1 << 24) | (1 << 26) | (1 << 31),
+    // sse3 (0), cx16 (13), x2apic (21), popcnt (23), tsc-deadline (24), xsave (26), hypervisor (31)
+    leaf1Ecx: (1 << 0) | (1 << 13) | (1 << 21) | (1 << 23) | (1 << 24) | (1 << 26) | (1 << 31),
     leaf1Edx: EDX_BASE | (1 << 7) | (1 << 14),
     // smep (7), smap (20)
     leaf7Ebx: (1 << 7) | (1 << 20),
     // umip (2)
     leaf7Ecx: 1 << 2,
-    // lahf_lm (0)
-    ext1Ecx: 1 << 0,
+    // lahf_lm (0), abm/lzcnt (5)
+    ext1Ecx: (1 << 0) | (1 << 5),
     // syscall (11), nx (20), pdpe1gb (26), rdtscp (27), lm (29)
     ext1Edx: (1 << 11) | (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29),
     brand: 'Faultline virtual x86-64 CPU',

@@ -10,4 +10,7 @@ import './system';
 import './string-ops';
 import './sse';
 import './fpu-state';
+import './shift';
+import './bitops';
+import './atomic';
 export { TABLE, UNDEFINED } from './table';
