@@ -1,7 +1,8 @@
 import type { Cpu } from './cpu';
 import { raise } from './fault';
 import { resultFlags, setArithFlags } from './flags';
-import { Insn } from './insn';
+import { Imm, Insn } from './insn';
+import { def } from './table';
 import { Flag, TWO32 } from './state';
 
 /**
@@ -174,3 +175,12 @@ export function imul2(c: Cpu, i: Insn, aLo: number, aHi: number, bLo: number, bH
   c.writeReg(i.reg, i.rex, size, lo, hi);
   mulFlags(c, size, ovf, lo, hi);
 }
+
+// Two- and three-operand IMUL (0F AF, 69, 6B): registered here so the family is complete.
+def(0x1af, 'imul', true, Imm.NONE, (c, i) => {
+  const b = c.readE(i, i.osz), bHi = c.hi;
+  const a = c.readReg(i.reg, i.rex, i.osz);
+  imul2(c, i, a, c.hi, b, bHi);
+});
+def(0x69, 'imul', true, Imm.IZ, (c, i) => { const b = c.readE(i, i.osz); imul2(c, i, b, c.hi, i.imm, i.immHi); });
+def(0x6b, 'imul', true, Imm.IB, (c, i) => { const b = c.readE(i, i.osz); imul2(c, i, b, c.hi, i.imm, i.immHi); });
