@@ -1,11 +1,14 @@
 /**
  * How VS Code starts the Faultline debug adapter: by default the bundled script dist/debug-adapter.js under the
- * extension host's own Node (`faultline.debugAdapter: "executable"`); or in-process
- * (`"inline"`), when that bundle exports a session factory.
+ * extension host's own Node (`faultline.debugAdapter: "executable"`); or in-process (`"inline"`) from
+ * dist/debug-adapter-inline.js, a bundle of debug-adapter/index.ts that exports the session factory without
+ * starting a stdio server (dist/debug-adapter.js cannot be loaded in-process: it takes over stdin/stdout).
  */
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 
 interface AdapterModule {
+  createFaultlineSession?: () => vscode.DebugAdapter;
   createDebugSession?: () => vscode.DebugAdapter;
   FaultlineDebugSession?: new () => vscode.DebugAdapter;
 }
@@ -17,9 +20,9 @@ export class FaultlineAdapterFactory implements vscode.DebugAdapterDescriptorFac
     const script = this.context.asAbsolutePath('dist/debug-adapter.js');
     const mode = vscode.workspace.getConfiguration('faultline').get<string>('debugAdapter', 'executable');
     if (mode === 'inline') {
-      const inline = loadInline(script);
+      const inline = loadInline(this.context.asAbsolutePath('dist/debug-adapter-inline.js'));
       if (inline) return new vscode.DebugAdapterInlineImplementation(inline);
-      void vscode.window.showWarningMessage('Faultline: this build of the debug adapter exports no in-process session; running it as a separate process instead.');
+      void vscode.window.showWarningMessage('Faultline: this build has no in-process debug adapter (dist/debug-adapter-inline.js); running it as a separate process instead.');
     }
     // In desktop VS Code the extension host's execPath is Electron: make it behave as plain Node.
     return new vscode.DebugAdapterExecutable(process.execPath, [script], { env: { ELECTRON_RUN_AS_NODE: '1' } });
@@ -27,9 +30,10 @@ export class FaultlineAdapterFactory implements vscode.DebugAdapterDescriptorFac
 }
 
 function loadInline(script: string): vscode.DebugAdapter | undefined {
-  // A plain require of a runtime path: esbuild leaves it alone, so the adapter stays a separate bundle.
-  const req = eval('require') as NodeJS.Require;
-  const mod = req(script) as AdapterModule;
+  if (!fs.existsSync(script)) return undefined;
+  // module.require of a runtime path: esbuild leaves it alone, so the adapter stays a separate bundle.
+  const mod = module.require(script) as AdapterModule;
+  if (mod.createFaultlineSession) return mod.createFaultlineSession();
   if (mod.createDebugSession) return mod.createDebugSession();
   if (mod.FaultlineDebugSession) return new mod.FaultlineDebugSession();
   return undefined;

@@ -4,7 +4,7 @@ import type { ScreenResponseBody } from '../../debug-adapter/protocol';
 import { attributeAt, renderScreenHtml, screenText } from '../../extension/screen/render';
 import { recorded } from './recorded';
 
-const screen = recorded<ScreenResponseBody>('screen-ist-double-fault');
+const screen = recorded<ScreenResponseBody>('screen-hand');
 
 test('the screen text keeps the rows and drops trailing blanks', () => {
   assert.equal(screenText(screen), 'ist-double-fault: #DF on IST1, recursing\nEXCEPTION: DOUBLE FAULT');

@@ -16,14 +16,13 @@ test('the IST fix: IST1 mapped with its symbol, IST2–7 flagged empty, RSP0–2
   const row = (label: string) => nodes.find((n) => n.label === label)!;
   assert.equal(nodes[0].description, '0x10 base 0x110040 limit 0x67');
   assert.equal(row('IST1').description, '0x10d000  mapped  ist1_top');
-  assert.equal(row('IST1').pointer, '0x000000000010d000');
+  assert.equal(row('IST1').pointer, '0x10d000');
   assert.equal(row('IST1').icon, 'pass');
   assert.equal(row('IST2').description, '0x0  empty');
   assert.equal(row('IST2').dimmed, true);
   assert.match(row('IST7').tooltip!, /switches to RSP 0/);
   assert.equal(row('RSP0').description, '0x0  zero');
   assert.equal(row('IOPB offset').description, '0x68 (beyond limit: no I/O permission bitmap)');
-  assert.match(nodes.at(-1)!.label, /RSP0 is 0/);
 });
 
 test('a pointer into an unmapped page is flagged', () => {

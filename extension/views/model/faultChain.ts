@@ -1,6 +1,8 @@
 /**
  * Fault Chain view model: one node per link of faultline/faultChain (vector, name, phase, error code decoded,
  * CR2, RIP → symbol, RSP, the reason at the failing check), the one-line summary first and the diagnosis last.
+ * The fault raised while delivering #DF is shown as the triple fault itself (its details under that link), so
+ * the chain reads as in the SDM and the seed post: #PF → #PF → #DF → triple fault.
  */
 import type { FaultChainLink, FaultChainResponseBody } from '../../../debug-adapter/protocol';
 import { decodeErrorCode } from './errorCode';
@@ -11,13 +13,14 @@ export function faultChainNodes(body: FaultChainResponseBody | undefined): ViewN
     return [messageNode('chain/none', 'No exception since the last run started.')];
   }
   const out: ViewNode[] = [];
-  const summary = body.summary || body.links.map(linkShortName).join(' → ');
+  const shown = foldTripleFault(body.links);
+  const summary = shown.map(({ link, cause }) => (cause ? 'triple fault' : linkShortName(link))).join(' → ');
   const fatal = body.links.some((l) => l.phase === 'tripleFault' || l.phase === 'escalated');
   out.push({
-    id: 'chain/summary', label: summary, tooltip: summary, icon: fatal ? 'error' : 'debug-stackframe',
-    iconColor: fatal ? 'errorForeground' : undefined, contextValue: 'summary',
+    id: 'chain/summary', label: summary, tooltip: body.summary && body.summary !== summary ? `${summary}\n(adapter: ${body.summary})` : summary,
+    icon: fatal ? 'error' : 'debug-stackframe', iconColor: fatal ? 'errorForeground' : undefined, contextValue: 'summary',
   });
-  body.links.forEach((l, i) => out.push(linkNode(l, i, i === body.links.length - 1)));
+  shown.forEach(({ link, cause }, i) => out.push(cause ? tripleFaultNode(link, cause, i) : linkNode(link, i, i === shown.length - 1)));
   if (body.diagnosis.length) {
     out.push({
       id: 'chain/diagnosis', label: 'Diagnosis', icon: 'lightbulb', expanded: true,
@@ -26,6 +29,33 @@ export function faultChainNodes(body: FaultChainResponseBody | undefined): ViewN
     });
   }
   return out;
+}
+
+/**
+ * The links as shown: a fault raised while delivering #DF, followed by the triple fault, becomes one row
+ * (`cause` is that fault). SDM §6.15 Interrupt 8: any further fault during #DF delivery shuts the CPU down.
+ */
+export function foldTripleFault(links: readonly FaultChainLink[]): { link: FaultChainLink; cause?: FaultChainLink }[] {
+  const out: { link: FaultChainLink; cause?: FaultChainLink }[] = [];
+  for (let i = 0; i < links.length; i++) {
+    const l = links[i], next = links[i + 1];
+    if (l.phase === 'raised' && next?.phase === 'tripleFault') {
+      out.push({ link: next, cause: l });
+      i++;
+    } else {
+      out.push({ link: l });
+    }
+  }
+  return out;
+}
+
+/** The triple fault row: the shutdown reason, with the fault that caused it underneath. */
+function tripleFaultNode(tf: FaultChainLink, cause: FaultChainLink, i: number): ViewNode {
+  const n = linkNode(cause, i, true);
+  return {
+    ...n, id: `chain/${tf.seq}`, label: `${i + 1}. triple fault`, description: tf.reason || `${cause.name} while delivering #DF`,
+    tooltip: `triple fault: ${tf.reason}\n\ncaused by:\n${n.tooltip}`, icon: PHASE_ICON.tripleFault, iconColor: 'errorForeground',
+  };
 }
 
 /** "#PF", "#DF", "triple fault" — the words the summary line uses. */

@@ -47,7 +47,8 @@ export function gateNode(g: IdtGate): ViewNode {
     `handler ${handler}` + (g.source ? ` (${g.source.path}:${g.source.line})` : ''),
     `raw ${g.raw.join(' ')}`,
     ...g.problems.map((p) => `⚠ ${p}`),
-  ].join('\n');
+    g.fault ? `delivering vector ${g.vector} through this gate raises ${g.fault.mnemonic}(0x${g.fault.errorCode.toString(16)})` : undefined,
+  ].filter(Boolean).join('\n');
   const f = (name: string, value: string): ViewNode => ({ id: `${id}/${name}`, label: name, description: value });
   const children: ViewNode[] = [
     f('type', `${g.type} ${gateTypeText(g)}`), f('DPL', String(g.dpl)), f('P', g.present ? '1 present' : '0 not present'),

@@ -7,12 +7,13 @@ import { ViewNode, hex, isZeroHex, messageNode, shortHex } from './node';
 
 export function tssNodes(body: TssResponseBody | undefined): ViewNode[] {
   if (!body) return [];
-  if (body.error) return [messageNode('tss/error', body.error, 'error')];
-  if (!body.tss) {
-    return [messageNode('tss/none', body.selector === 0
-      ? 'TR is not loaded (selector 0x0): no TSS, so every IST slot is empty and there is no RSP0. Load one with LTR.'
-      : `TR ${hex(body.selector, 2)} has no readable TSS.`, 'warning')];
+  if (body.selector === 0 && !body.tss) {
+    const n = messageNode('tss/none', 'TR is not loaded (selector 0x0): no TSS, so every IST slot is empty and there is no RSP0. Load one with LTR.', 'warning');
+    if (body.error) n.tooltip += `\n${body.error}`;
+    return [n];
   }
+  if (body.error) return [messageNode('tss/error', body.error, 'error')];
+  if (!body.tss) return [messageNode('tss/none', `TR ${hex(body.selector, 2)} has no readable TSS.`, 'warning')];
   const t = body.tss;
   const out: ViewNode[] = [{
     id: 'tss/tr', label: 'TR', description: `${hex(body.selector, 2)} base ${shortHex(t.base)} limit 0x${t.limit.toString(16)}`,

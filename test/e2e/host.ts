@@ -1,0 +1,227 @@
+/**
+ * A real VS Code for the end-to-end test: code-server (VS Code 1.100 server, installed by
+ * scripts/setup-e2e.sh into a cache folder) on 127.0.0.1, driven through Debian's chromium by playwright-core.
+ * Pieces used by vscode.e2e.ts; no test logic here.
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+
+export const ROOT = path.join(__dirname, '..', '..', '..');
+export const RESULTS = path.join(ROOT, 'test-results');
+
+/** Runs scripts/setup-e2e.sh (idempotent) and returns code-server's entry.js. */
+export function setupHost(): string {
+  if (process.env.FAULTLINE_CODE_SERVER) return process.env.FAULTLINE_CODE_SERVER;
+  const r = spawnSync('bash', [path.join(ROOT, 'scripts', 'setup-e2e.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error(`scripts/setup-e2e.sh failed (exit ${r.status}); run it by hand to see why.`);
+  return r.stdout.trim().split('\n').at(-1)!;
+}
+
+/** `npm run package`; if the full build fails on someone's in-progress type errors, bundle and package directly. */
+export function packageVsix(): string {
+  const vsix = path.join(ROOT, 'faultline.vsix');
+  const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  let r = run('npm', ['run', 'package', '--silent']);
+  if (r.status !== 0) {
+    console.error(`npm run package failed (exit ${r.status}); bundling and packaging without the type check.\n${(r.stdout + r.stderr).slice(-2000)}`);
+    r = run('node', ['scripts/bundle.js']);
+    if (r.status !== 0) throw new Error(`node scripts/bundle.js failed:\n${r.stderr}`);
+    r = run('npx', ['vsce', 'package', '--no-dependencies', '--skip-license', '-o', 'faultline.vsix']);
+    if (r.status !== 0) throw new Error(`vsce package failed:\n${r.stdout}${r.stderr}`);
+  }
+  if (!fs.existsSync(vsix)) throw new Error('packaging produced no faultline.vsix');
+  return vsix;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Host {
+  url: string;
+  server: ChildProcess;
+  dataDir: string;
+  extDir: string;
+  stop(): Promise<void>;
+}
+
+/** A fresh user-data-dir with workspace trust off and no startup editor, the .vsix installed, code-server up. */
+export async function startHost(entry: string, vsix: string, workspace: string): Promise<Host> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-e2e-'));
+  const dataDir = path.join(base, 'data');
+  const extDir = path.join(base, 'extensions');
+  fs.mkdirSync(path.join(dataDir, 'User'), { recursive: true });
+  fs.mkdirSync(extDir, { recursive: true });
+  fs.writeFileSync(path.join(dataDir, 'User', 'settings.json'), JSON.stringify({
+    'security.workspace.trust.enabled': false,
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.welcomePage.walkthroughs.openOnInstall': false,
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'telemetry.telemetryLevel': 'off',
+    'debug.openDebug': 'openOnDebugBreak',
+    'window.dialogStyle': 'custom',
+  }, null, 2));
+  const common = ['--auth', 'none', '--disable-telemetry', '--extensions-dir', extDir, '--user-data-dir', dataDir];
+  const inst = spawnSync(process.execPath, [entry, ...common, '--install-extension', vsix, '--force'], { encoding: 'utf8' });
+  if (inst.status !== 0) throw new Error(`code-server --install-extension failed:\n${inst.stdout}${inst.stderr}`);
+  const installed = fs.readdirSync(extDir).filter((d) => d.startsWith('faultline.'));
+  if (installed.length === 0) throw new Error(`the .vsix did not install into ${extDir}:\n${inst.stdout}${inst.stderr}`);
+
+  const port = await freePort();
+  fs.mkdirSync(RESULTS, { recursive: true });
+  const log = fs.openSync(path.join(RESULTS, 'code-server.log'), 'w');
+  const server = spawn(process.execPath, [entry, ...common, '--bind-addr', `127.0.0.1:${port}`, '--disable-workspace-trust', workspace], {
+    stdio: ['ignore', log, log], env: { ...process.env, CS_DISABLE_GETTING_STARTED_OVERRIDE: '1' },
+  });
+  const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`;
+  await waitForHttp(`http://127.0.0.1:${port}/healthz`, 30_000, server);
+  return {
+    url, server, dataDir, extDir,
+    stop: async () => {
+      if (server.exitCode === null) {
+        server.kill('SIGTERM');
+        await new Promise((r) => { server.once('exit', r); setTimeout(r, 5000); });
+      }
+      fs.closeSync(log);
+    },
+  };
+}
+
+async function waitForHttp(url: string, ms: number, proc: ChildProcess): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`code-server exited with ${proc.exitCode}; see test-results/code-server.log`);
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`code-server did not answer ${url} within ${ms} ms; see test-results/code-server.log`);
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: process.env.FAULTLINE_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+  });
+}
+
+export async function openWorkbench(browser: Browser, url: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  await page.goto(url);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  // Let extensions activate and the first layout settle.
+  await page.locator('.statusbar').waitFor({ timeout: 30_000 });
+  await page.waitForTimeout(3000);
+  return page;
+}
+
+export async function shot(page: Page, name: string): Promise<string> {
+  const file = path.join(RESULTS, name + '.png');
+  await page.screenshot({ path: file });
+  return file;
+}
+
+/** F1, type the command's title, Enter; then optional input text + Enter. */
+export async function runCommand(page: Page, title: string, input?: string, pick?: string): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const box = page.locator('.quick-input-widget input');
+  await box.waitFor({ state: 'visible', timeout: 10_000 });
+  await box.fill('>' + title);
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 10_000 });
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+  if (input !== undefined) {
+    await page.waitForTimeout(500);
+    await box.fill(input);
+    // A picker (not an input box) filters its rows: wait for the one we mean before Enter.
+    if (pick) await page.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor({ timeout: 20_000 });
+    await page.keyboard.press('Enter');
+  }
+}
+
+/** Drags the side bar's edge so tree rows are readable in screenshots. */
+export async function widenSideBar(page: Page, width: number): Promise<void> {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (!box || box.width >= width) return;
+  const x = box.x + box.width + 1, y = box.y + box.height / 2;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, y, { steps: 8 });
+  await page.mouse.up();
+}
+
+/** Stops the debug session if one is running (the toolbar is visible). */
+export async function stopDebugging(page: Page): Promise<void> {
+  if (await page.locator('.debug-toolbar').isVisible().catch(() => false)) {
+    await page.keyboard.press('Shift+F5');
+    await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 30_000 }).catch(() => undefined);
+  }
+}
+
+/** Opens or closes side-bar panes so the ones a test reads have room. */
+export async function arrangePanes(page: Page, open: string[], closed: string[]): Promise<void> {
+  for (const t of closed) {
+    const h = pane(page, t).locator('.pane-header');
+    if (await h.count() && (await h.getAttribute('aria-expanded')) === 'true') await h.click();
+  }
+  for (const t of open) await expandPane(page, t);
+}
+
+/** The view pane in the side bar whose header says `title`. */
+export function pane(page: Page, title: string): Locator {
+  // Match the title element only: headers also carry badges such as "Paused on step".
+  return page.locator('.split-view-view .pane').filter({ has: page.locator('.pane-header .title', { hasText: new RegExp(`^\\s*${title}\\s*$`, 'i') }) });
+}
+
+/** Expands a collapsed pane by clicking its header. */
+export async function expandPane(page: Page, title: string): Promise<void> {
+  const header = pane(page, title).locator('.pane-header');
+  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+}
+
+/** Visible rows of a tree pane: each row's label and description as the screen reader would read them. */
+export async function rows(page: Page, title: string): Promise<string[]> {
+  const list = pane(page, title).locator('.monaco-list-row');
+  const n = await list.count();
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    // Label and description are separate spans with no space between them in innerText.
+    const text = await list.nth(i).evaluate((el) => {
+      const parts = [...el.querySelectorAll('.label-name, .label-description')].map((e) => e.textContent ?? '');
+      return parts.length ? parts.join(' ') : (el as unknown as { innerText: string }).innerText;
+    }).catch(() => '');
+    out.push(text.replace(/\s+/g, ' ').trim());
+  }
+  return out;
+}
+
+/** Polls `probe` until it returns a value that passes `ok`, or throws with the last value. */
+export async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
+}

@@ -1,0 +1,39 @@
+/**
+ * The tree models against the live adapter (dist/debug-adapter.js over stdio) on the seed kernels. Skipped,
+ * with the reason, when the adapter is not bundled or a fixture is missing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { faultChainNodes } from '../../extension/views/model/faultChain';
+import { gdtNodes } from '../../extension/views/model/gdt';
+import { idtNodes } from '../../extension/views/model/idt';
+import { pageTableNodes, pageWalkNodes, rootNode } from '../../extension/views/model/pageTables';
+import { tssNodes } from '../../extension/views/model/tss';
+import { renderScreenHtml } from '../../extension/screen/render';
+import { endsInTripleFault, liveSkipReason, reachedDoubleFault, runLive } from './live-adapter';
+
+test('live: the stack overflow without IST fills every view', { timeout: 120_000 }, async (t) => {
+  const skip = liveSkipReason('stack-overflow-no-ist.elf');
+  if (skip) return t.skip(skip);
+  const r = await runLive('stack-overflow-no-ist.elf', endsInTripleFault);
+  assert.equal(faultChainNodes(r.faultChain)[0].label, '#PF → #PF → #DF → triple fault');
+  assert.match(tssNodes(r.tss)[0].label, /every IST slot is empty/);
+  const idt = idtNodes(r.idt);
+  assert.match(idt.find((n) => n.id === 'idt/8')!.description!, /^interrupt gate, DPL 0, 0x08:0x[0-9a-f]+ double_fault_handler$/);
+  assert.ok(gdtNodes(r.gdt).some((n) => /◀ CS/.test(n.label)));
+  assert.equal(rootNode(r.pageTableRoot).label, 'CR3 → PML4');
+  for (const table of r.pageTableChildren) assert.ok(pageTableNodes(table).length > 0, `${table.level} has rows`);
+  assert.match(pageWalkNodes(r.pageWalk).description!, /^stops: .*not present/);
+  assert.match(renderScreenHtml(r.screen), /class="row"/);
+});
+
+test('live: the IST fix stops on #DF with IST1 set in the TSS and the #DF gate', { timeout: 120_000 }, async (t) => {
+  const skip = liveSkipReason('ist-double-fault.elf');
+  if (skip) return t.skip(skip);
+  const r = await runLive('ist-double-fault.elf', reachedDoubleFault);
+  assert.match(faultChainNodes(r.faultChain)[0].label, /#DF/);
+  const ist1 = tssNodes(r.tss).find((n) => n.label === 'IST1')!;
+  assert.match(ist1.description!, /mapped {2}ist1_top$/);
+  assert.match(idtNodes(r.idt).find((n) => n.id === 'idt/8')!.description!, /IST1/);
+  assert.ok(gdtNodes(r.gdt).some((n) => /TSS \(busy\) {2}◀ TR/.test(n.label)));
+});
