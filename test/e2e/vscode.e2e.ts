@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import {
-  Host, ROOT, arrangePanes, expandPane, stopDebugging, widenSideBar, launchBrowser, openWorkbench, packageVsix, pane, rows, runCommand, setupHost, shot, startHost, until,
+  Host, RESULTS, ROOT, arrangePanes, expandPane, stopDebugging, widenSideBar, launchBrowser, openWorkbench, packageVsix, pane, rows, runCommand, setupHost, shot, startHost, until,
 } from './host';
 
 const OVERFLOW = 'stack-overflow-no-ist.elf';
@@ -107,6 +107,16 @@ test('stack overflow without IST: Fault Chain #PF → #PF → #DF → triple fau
   const idt = await until('the IDT row for vector 8', () => rows(page, 'IDT'), (r) => r.some((x) => /^8 #DF/.test(x)), 20_000);
   assert.ok(idt.some((x) => /^8 #DF .*interrupt gate/.test(x)), idt.join('\n'));
   await shot(page, 'e2e-3-stack-overflow');
+  await pane(page, 'IDT').screenshot({ path: path.join(RESULTS, 'e2e-3a-idt-pane.png') });
+
+  // Walk the faulting address: the walk stops at the guard page's PT entry.
+  await arrangePanes(page, ['Page Tables'], ['Fault Chain', 'Call Stack', 'IDT']);
+  await runCommand(page, 'Faultline: Walk Address...', '0x105ff8');
+  const walk = await until('the walk of 0x105ff8 down to PT[261]', () => rows(page, 'Page Tables'),
+    (r) => r.some((x) => /^Walk 0x105ff8 stops: .*not present/.test(x)) && r.some((x) => /^PT\[261\]/.test(x)), 20_000);
+  assert.ok(walk.some((x) => /^PML4\[0\]/.test(x)), walk.join('\n'));
+  await shot(page, 'e2e-3b-page-walk');
+  await arrangePanes(page, ['Fault Chain', 'Call Stack'], ['Page Tables']);
   await stopDebugging(page);
 }));
 
@@ -114,6 +124,7 @@ test('IST fix: stops on #DF, Step Into reaches double_fault_handler', { timeout:
   const skip = debuggingSkipReason();
   if (skip) return t.skip(skip);
   await stopDebugging(page);
+  await arrangePanes(page, ['Fault Chain', 'TSS', 'Call Stack'], ['Variables', 'Watch', 'Breakpoints', 'GDT', 'IDT', 'Page Tables']);
   // "Select and Start Debugging" opens quick access with the "debug " prefix.
   await runCommand(page, 'Debug: Select and Start Debugging', 'debug IST fix', 'IST fix');
   await until('a stop on #DF', () => rows(page, 'Fault Chain'), (r) => r.some((x) => x.includes('#DF')), 150_000);
@@ -123,6 +134,10 @@ test('IST fix: stops on #DF, Step Into reaches double_fault_handler', { timeout:
     (s) => s.includes('double_fault_handler'), 60_000);
   assert.match(stack, /double_fault_handler/);
   await shot(page, 'e2e-5-ist-handler');
+  await runCommand(page, 'Faultline: Show Guest Screen');
+  await page.locator('.tab', { hasText: 'Guest Screen' }).waitFor({ timeout: 20_000 });
+  await page.waitForTimeout(1000);
+  await shot(page, 'e2e-6-guest-screen');
   await stopDebugging(page);
 }));
 

@@ -89,3 +89,13 @@ test('error codes: #PF bits, selector codes, #GP(0), vectors without one', () =>
   assert.equal(decodeErrorCode(8, 0).kind, 'zero');
   assert.equal(decodeErrorCode(3, undefined).kind, 'none');
 });
+
+test('a delivered #DF ends the summary with its handler instead of repeating #DF; escalation without shutdown warns', () => {
+  const delivered = {
+    ...ist.links[2], seq: 99, phase: 'delivered' as const, rip: '0x100914', symbol: 'double_fault_handler', reason: 'delivered',
+  };
+  const nodes = faultChainNodes({ ...ist, links: [...ist.links, delivered] });
+  assert.equal(nodes[0].label, '#PF → #NP → #DF, delivered to double_fault_handler');
+  assert.equal(nodes[0].icon, 'warning');
+  assert.equal(nodes[4].label, '4. #DF delivered');
+});

@@ -14,11 +14,13 @@ export function faultChainNodes(body: FaultChainResponseBody | undefined): ViewN
   }
   const out: ViewNode[] = [];
   const shown = foldTripleFault(body.links);
-  const summary = shown.map(({ link, cause }) => (cause ? 'triple fault' : linkShortName(link))).join(' → ');
-  const fatal = body.links.some((l) => l.phase === 'tripleFault' || l.phase === 'escalated');
+  const summary = chainSummary(shown);
+  const last = body.links[body.links.length - 1];
+  const severity = last.phase === 'tripleFault' ? 'error' : body.links.some((l) => l.phase === 'escalated') ? 'warning' : undefined;
   out.push({
     id: 'chain/summary', label: summary, tooltip: body.summary && body.summary !== summary ? `${summary}\n(adapter: ${body.summary})` : summary,
-    icon: fatal ? 'error' : 'debug-stackframe', iconColor: fatal ? 'errorForeground' : undefined, contextValue: 'summary',
+    icon: severity ?? 'debug-stackframe', contextValue: 'summary',
+    iconColor: severity === 'error' ? 'errorForeground' : severity === 'warning' ? 'editorWarning.foreground' : undefined,
   });
   shown.forEach(({ link, cause }, i) => out.push(cause ? tripleFaultNode(link, cause, i) : linkNode(link, i, i === shown.length - 1)));
   if (body.diagnosis.length) {
@@ -56,6 +58,21 @@ function tripleFaultNode(tf: FaultChainLink, cause: FaultChainLink, i: number): 
     ...n, id: `chain/${tf.seq}`, label: `${i + 1}. triple fault`, description: tf.reason || `${cause.name} while delivering #DF`,
     tooltip: `triple fault: ${tf.reason}\n\ncaused by:\n${n.tooltip}`, icon: PHASE_ICON.tripleFault, iconColor: 'errorForeground',
   };
+}
+
+/**
+ * "#PF → #PF → #DF → triple fault", or "#PF → #NP → #DF, delivered to double_fault_handler": each exception
+ * once, in the order raised; a delivery ends the line instead of repeating the vector.
+ */
+export function chainSummary(shown: readonly { link: FaultChainLink; cause?: FaultChainLink }[]): string {
+  const parts: string[] = [];
+  let tail = '';
+  for (const { link, cause } of shown) {
+    if (cause) parts.push('triple fault');
+    else if (link.phase === 'delivered') tail = `, delivered to ${link.symbol ?? shortHex(link.rip)}`;
+    else parts.push(linkShortName(link));
+  }
+  return parts.join(' → ') + tail;
 }
 
 /** "#PF", "#DF", "triple fault" — the words the summary line uses. */
