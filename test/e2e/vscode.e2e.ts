@@ -11,41 +11,19 @@
 import { TestContext, after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { IST_FIX, OVERFLOW, makeWorkspace } from './workspace';
 import {
   Host, RESULTS, ROOT, arrangePanes, expandPane, stopDebugging, widenSideBar, launchBrowser, openWorkbench, packageVsix, pane, rows, runCommand, setupHost, shot, startHost, until,
 } from './host';
 
-const OVERFLOW = 'stack-overflow-no-ist.elf';
-const IST_FIX = 'ist-double-fault.elf';
 const FAULTLINE_VIEWS = ['Fault Chain', 'GDT', 'IDT', 'TSS', 'Page Tables'];
 
 let host: Host | undefined;
 let browser: Browser | undefined;
 let page: Page;
 let workspace: string;
-
-/** A workspace with the two seed kernels and a launch.json naming them. */
-function makeWorkspace(): string {
-  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-ws-'));
-  fs.mkdirSync(path.join(ws, 'build'));
-  fs.mkdirSync(path.join(ws, '.vscode'));
-  for (const k of [OVERFLOW, IST_FIX]) {
-    const src = path.join(ROOT, 'fixtures', 'bin', k);
-    if (fs.existsSync(src)) fs.copyFileSync(src, path.join(ws, 'build', k));
-  }
-  fs.writeFileSync(path.join(ws, 'sample.fltrace'),
-    '#PF at 0x100139 writing 0xdeadbeaf (page not present) → #NP delivering #PF: IDT gate 14 not present → #DF → triple fault\n');
-  const cfg = (name: string, kernel: string) => ({
-    type: 'faultline', request: 'launch', name, kernel: '${workspaceFolder}/build/' + kernel, memoryMB: 32, onTripleFault: 'stop',
-  });
-  fs.writeFileSync(path.join(ws, '.vscode', 'launch.json'), JSON.stringify({
-    version: '0.2.0', configurations: [cfg('Stack overflow (no IST)', OVERFLOW), cfg('IST fix', IST_FIX)],
-  }, null, 2));
-  return ws;
-}
 
 function debuggingSkipReason(): string | undefined {
   if (!fs.existsSync(path.join(ROOT, 'debug-adapter', 'main.ts'))) return 'debug-adapter/main.ts does not exist yet (no adapter to bundle)';

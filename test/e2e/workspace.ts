@@ -1,0 +1,29 @@
+/** The fixture workspace both e2e runners open: the two seed kernels under build/ and a launch.json naming them. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const ROOT = path.join(__dirname, '..', '..', '..');
+export const OVERFLOW = 'stack-overflow-no-ist.elf';
+export const IST_FIX = 'ist-double-fault.elf';
+export const OVERFLOW_CONFIG = 'Stack overflow (no IST)';
+export const IST_FIX_CONFIG = 'IST fix';
+
+export function makeWorkspace(): string {
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-ws-'));
+  fs.mkdirSync(path.join(ws, 'build'));
+  fs.mkdirSync(path.join(ws, '.vscode'));
+  for (const k of [OVERFLOW, IST_FIX]) {
+    const src = path.join(ROOT, 'fixtures', 'bin', k);
+    if (fs.existsSync(src)) fs.copyFileSync(src, path.join(ws, 'build', k));
+  }
+  fs.writeFileSync(path.join(ws, 'sample.fltrace'),
+    '#PF at 0x100139 writing 0xdeadbeaf (page not present) → #NP delivering #PF: IDT gate 14 not present → #DF → triple fault\n');
+  const cfg = (name: string, kernel: string) => ({
+    type: 'faultline', request: 'launch', name, kernel: '${workspaceFolder}/build/' + kernel, memoryMB: 32, onTripleFault: 'stop',
+  });
+  fs.writeFileSync(path.join(ws, '.vscode', 'launch.json'), JSON.stringify({
+    version: '0.2.0', configurations: [cfg(OVERFLOW_CONFIG, OVERFLOW), cfg(IST_FIX_CONFIG, IST_FIX)],
+  }, null, 2));
+  return ws;
+}
