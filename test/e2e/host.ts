@@ -96,6 +96,10 @@ export async function startHost(entry: string, vsix: string, workspace: string):
         await new Promise((r) => { server.once('exit', r); setTimeout(r, 5000); });
       }
       fs.closeSync(log);
+      // Keep VS Code's logs with the screenshots, drop the rest of the temporary profile.
+      const logs = path.join(dataDir, 'logs');
+      if (fs.existsSync(logs)) fs.cpSync(logs, path.join(RESULTS, 'vscode-logs'), { recursive: true });
+      fs.rmSync(base, { recursive: true, force: true });
     },
   };
 }

@@ -43,6 +43,7 @@ before(async () => {
 after(async () => {
   await browser?.close().catch(() => undefined);
   await host?.stop();
+  if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
 });
 
 test('the .vsix installs and its views appear in Run and Debug', { timeout: 120_000 }, withShot('views', async () => {
@@ -84,6 +85,12 @@ test('stack overflow without IST: Fault Chain #PF → #PF → #DF → triple fau
   await runCommand(page, 'Faultline: Show IDT Entry...', '8');
   const idt = await until('the IDT row for vector 8', () => rows(page, 'IDT'), (r) => r.some((x) => /^8 #DF/.test(x)), 20_000);
   assert.ok(idt.some((x) => /^8 #DF .*interrupt gate/.test(x)), idt.join('\n'));
+  // Opening the gate (Enter on the row Show IDT Entry selected; same as a click) reveals its handler's source.
+  await runCommand(page, 'Faultline: Show IDT Entry...', '8');
+  await page.waitForTimeout(500);
+  await page.keyboard.press('Enter');
+  await until('the editor at double_fault_handler (handlers.c:7)',
+    () => page.locator('[id="status.editor.selection"]').innerText().catch(() => ''), (t) => /Ln 7\b/.test(t), 20_000);
   await shot(page, 'e2e-3-stack-overflow');
   await pane(page, 'IDT').screenshot({ path: path.join(RESULTS, 'e2e-3a-idt-pane.png') });
 
