@@ -119,6 +119,25 @@ test('IST fix: stops on #DF, Step Into reaches double_fault_handler', { timeout:
     (s) => s.includes('double_fault_handler'), 60_000);
   assert.match(stack, /double_fault_handler/);
   await shot(page, 'e2e-5-ist-handler');
+  // Open Memory at Pointer on IST1: a hex dump of the IST stack's top.
+  const ist1 = pane(page, 'TSS').locator('.monaco-list-row', { hasText: 'IST1' }).first();
+  await ist1.click({ button: 'right' });
+  await page.locator('.monaco-menu .action-label', { hasText: 'Open Memory at Pointer' }).waitFor({ timeout: 10_000 });
+  // The menu is the only item's: pick it with the keyboard (a mouse click right after opening is sometimes lost).
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  // Monaco renders spaces as U+00A0.
+  await until('the hex dump of IST1', async () => (await page.locator('.monaco-editor .view-lines').allInnerTexts()).join('\n').replace(/\u00a0/g, ' '),
+    (t) => t.includes('IST1: 0x10d000'), 20_000);
+  await shot(page, 'e2e-5a-open-memory');
+
+  // Copy Table as Text puts the TSS on the clipboard.
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await runCommand(page, 'Faultline: Copy Table as Text', 'TSS', 'TSS');
+  const copied = await until('the TSS on the clipboard', () => page.evaluate('navigator.clipboard.readText()') as Promise<string>,
+    (t) => t.startsWith('TSS\n'), 10_000);
+  assert.match(copied, /\nIST1 {2}0x10d000 {2}mapped {2}ist1_top\n/);
+
   await runCommand(page, 'Faultline: Show Guest Screen');
   await page.locator('.tab', { hasText: 'Guest Screen' }).waitFor({ timeout: 20_000 });
   await page.waitForTimeout(1000);
