@@ -26,6 +26,7 @@ export const VIEW_KEYS = ['faultChain', 'gdt', 'idt', 'tss', 'pageTables'] as co
 
 export function registerCommands(context: vscode.ExtensionContext, views: Views, sessions: SessionViews, screen: GuestScreen): void {
   const reg = (id: string, fn: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
+  context.subscriptions.push(vscode.workspace.registerTextDocumentContentProvider(ReadOnlyDocs.scheme, readOnly));
 
   reg('faultline.walkAddress', async (address?: string) => {
     const session = requireSession();
@@ -87,6 +88,22 @@ export function registerCommands(context: vscode.ExtensionContext, views: Views,
   });
 }
 
+/** Read-only documents for hex dumps and disassembly (no "save?" prompt when closed). */
+class ReadOnlyDocs implements vscode.TextDocumentContentProvider {
+  static readonly scheme = 'faultline';
+  private readonly texts = new Map<string, string>();
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.texts.get(uri.toString()) ?? '';
+  }
+  async show(name: string, content: string, language: string): Promise<void> {
+    const uri = vscode.Uri.from({ scheme: ReadOnlyDocs.scheme, path: '/' + name.replace(/[^\w.:+-]+/g, '-') });
+    this.texts.set(uri.toString(), content);
+    const doc = await vscode.languages.setTextDocumentLanguage(await vscode.workspace.openTextDocument(uri), language);
+    await vscode.window.showTextDocument(doc, { preview: true });
+  }
+}
+const readOnly = new ReadOnlyDocs();
+
 export function activeFaultlineSession(): vscode.DebugSession | undefined {
   const s = vscode.debug.activeDebugSession;
   return s?.type === 'faultline' ? s : undefined;
@@ -132,8 +149,7 @@ export async function revealAddress(session: vscode.DebugSession | undefined, ad
     const first = insns[0];
     if (first?.location?.path && first.line) return revealAddress(undefined, address, { path: first.location.path, line: first.line });
     const text = insns.map((i) => `${i.symbol ? `; <${i.symbol}>\n` : ''}${i.address}  ${(i.instructionBytes ?? '').padEnd(24)} ${i.instruction}`).join('\n');
-    const doc = await vscode.workspace.openTextDocument({ language: 'nasm', content: `; disassembly at ${address}\n${text}\n` });
-    await vscode.window.showTextDocument(doc, { preview: true });
+    await readOnly.show(`disassembly ${address}.asm`, `; disassembly at ${address}\n${text}\n`, 'nasm');
   } catch (e) {
     void vscode.window.showErrorMessage(`Faultline: cannot disassemble ${address}: ${errorText(e)}`);
   }
@@ -150,8 +166,7 @@ async function openMemory(session: vscode.DebugSession, pointer: string, what: s
     const r = (await session.customRequest('readMemory', { memoryReference: ref, offset: 0, count } satisfies DebugProtocol.ReadMemoryArguments)) as DebugProtocol.ReadMemoryResponse['body'];
     const data = r?.data ? Uint8Array.from(Buffer.from(r.data, 'base64')) : new Uint8Array(0);
     const header = `; ${what}: ${pointer} (${parsed.physical ? 'physical' : 'linear'}), ${count} bytes from ${ref}; ?? = unreadable\n`;
-    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: header + hexDump(start, data, count) + '\n' });
-    await vscode.window.showTextDocument(doc, { preview: true });
+    await readOnly.show(`memory ${what} ${pointer}.hex`, header + hexDump(start, data, count) + '\n', 'plaintext');
   } catch (e) {
     void vscode.window.showErrorMessage(`Faultline: cannot read memory at ${pointer}: ${errorText(e)}`);
   }
