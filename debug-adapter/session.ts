@@ -577,7 +577,7 @@ export class FaultlineSession extends DebugSession {
     this.stopCache ??= {};
     if (!this.stopCache.frames) {
       const st = this.rt!.state();
-      const long = st.mode === 'long' && ((st.cs.attributes >> 21) & 1) === 1;
+      const long = st.codeBits === 64;
       this.stopCache.frames = unwind(this.rt!, this.symbols, { rip: st.regs.rip, rsp: st.regs.rsp, rbp: st.regs.rbp, long },
         this.rt!.faultChain(), hasErrorCode, 2000);
     }
@@ -769,10 +769,7 @@ export class FaultlineSession extends DebugSession {
   }
 
   private bitness(): 16 | 32 | 64 {
-    const st = this.rt!.state();
-    if (st.mode === 'long' && ((st.cs.attributes >> 21) & 1) === 1) return 64;
-    if (st.mode === 'real') return 16;
-    return ((st.cs.attributes >> 22) & 1) === 1 ? 32 : 16;
+    return this.rt!.state().codeBits;
   }
 
   private decodeAt(address: bigint) {

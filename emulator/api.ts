@@ -105,6 +105,8 @@ export interface CpuStateView {
   idtr: { base: bigint; limit: number };
   /** 'real' | 'protected' | 'compatibility' | 'long' */
   mode: string;
+  /** Width of the code at RIP: 64 (64-bit mode), 32 or 16 (CS.D and CR0.PE). */
+  codeBits: 16 | 32 | 64;
   cpl: number;
   halted: boolean;
   instructionCount: number;

@@ -23,6 +23,11 @@ interface Pending {
   vector: number;
   errorCode: number;
   kind: EventKind;
+  /** Vector whose delivery this exception interrupted (-1: none), and that event's kind. */
+  during: number;
+  duringKind: EventKind;
+  /** For a fault during delivery: whether escalate() has decided its fate yet. */
+  resolved: boolean;
 }
 
 type Listener = (...args: never[]) => void;
@@ -211,7 +216,7 @@ export class Machine implements Runtime {
       case Exit.IRQ: {
         const vector = this.devices.router.acknowledge();
         if (vector < 0) return undefined;
-        this.pending = { vector, errorCode: -1, kind: EventKind.EXTERNAL };
+        this.pending = { vector, errorCode: -1, kind: EventKind.EXTERNAL, during: -1, duringKind: EventKind.EXTERNAL, resolved: true };
         this.emitEvent('raised', vector, -1, EventKind.EXTERNAL, -1, `IRQ delivered as vector 0x${vector.toString(16)}`);
         return this.continueDelivery();
       }
@@ -293,32 +298,27 @@ export class Machine implements Runtime {
   /** A new exception was detected by an instruction (not during delivery). */
   private raiseEvent(vector: number, errorCode: number, kind: EventKind, during: number, reason: string): StopInfo | undefined {
     const ev = this.emitEvent('raised', vector, errorCode, kind, during, reason);
-    this.pending = { vector, errorCode, kind };
+    this.pending = { vector, errorCode, kind, during: -1, duringKind: kind, resolved: true };
     if (this.wantsStop(ev)) return { reason: 'exception', event: ev };
     return this.continueDelivery();
   }
 
   /**
-   * Deliver the pending exception; faults during delivery are combined with escalate() (SDM Table 6-5)
-   * into serial delivery, #DF, or shutdown. Returns a stop when the debugger wants one.
+   * Deliver the pending exception. A fault during delivery is first reported as a 'raised' event (the
+   * debugger may stop there, before anything is decided); then escalate() (SDM Table 6-5, the one place)
+   * decides serial delivery, #DF ('escalated' event, another possible stop) or shutdown ('tripleFault').
    */
   private continueDelivery(): StopInfo | undefined {
     const c = this.cpu;
     for (;;) {
       const p = this.pending!;
-      try {
-        deliver(c, p.vector, p.kind === EventKind.EXCEPTION && hasErrorCode(p.vector) ? p.errorCode : -1, p.kind);
-      } catch (e) {
-        if (e !== FAULT) throw e;
-        const second = FAULT.vector;
-        if (second === 14) c.cr2 = FAULT.pfAddress;
-        const code2 = hasErrorCode(second) ? FAULT.errorCode : -1;
-        const raised = this.emitEvent('raised', second, code2, EventKind.EXCEPTION, p.vector, FAULT.reason);
+      if (p.during >= 0 && !p.resolved) {
+        p.resolved = true;
         // Only exceptions take part in Table 6-5; a fault while delivering INT n or an IRQ is handled serially.
-        const outcome = p.kind === EventKind.EXCEPTION ? escalate(p.vector, second) : 'serial';
+        const outcome = p.duringKind === EventKind.EXCEPTION ? escalate(p.during, p.vector) : 'serial';
         if (outcome === 'triple-fault') {
-          const ev = this.emitEvent('tripleFault', second, code2, EventKind.EXCEPTION, p.vector,
-            `${vectorMnemonic(second)} while delivering #DF: the CPU shuts down (triple fault)`);
+          const ev = this.emitEvent('tripleFault', p.vector, p.errorCode, EventKind.EXCEPTION, p.during,
+            `${vectorMnemonic(p.vector)} while delivering #DF: the CPU shuts down (triple fault)`);
           this.pending = null;
           this.shutdown = true;
           c.halted = true;
@@ -329,18 +329,25 @@ export class Machine implements Runtime {
           return { reason: 'shutdown', event: ev };
         }
         if (outcome === 'double-fault') {
-          if (this.wantsStop(raised) && !this.stepping) {
-            this.pending = { vector: 8, errorCode: 0, kind: EventKind.EXCEPTION };
-            this.emitEvent('escalated', 8, 0, EventKind.EXCEPTION, p.vector, `${vectorMnemonic(p.vector)} then ${vectorMnemonic(second)} → #DF (SDM Table 6-5)`, { first: p.vector, second });
-            return { reason: 'exception', event: raised };
-          }
-          const ev = this.emitEvent('escalated', 8, 0, EventKind.EXCEPTION, p.vector,
-            `${vectorMnemonic(p.vector)} then ${vectorMnemonic(second)} → #DF (SDM Table 6-5)`, { first: p.vector, second });
-          this.pending = { vector: 8, errorCode: 0, kind: EventKind.EXCEPTION };
+          const ev = this.emitEvent('escalated', 8, 0, EventKind.EXCEPTION, p.during,
+            `${vectorMnemonic(p.during)} then ${vectorMnemonic(p.vector)} → #DF (SDM Table 6-5)`, { first: p.during, second: p.vector });
+          this.pending = { vector: 8, errorCode: 0, kind: EventKind.EXCEPTION, during: -1, duringKind: EventKind.EXCEPTION, resolved: true };
           if (this.wantsStop(ev)) return { reason: 'exception', event: ev };
           continue;
         }
-        this.pending = { vector: second, errorCode: code2, kind: EventKind.EXCEPTION };
+      }
+      try {
+        deliver(c, p.vector, p.kind === EventKind.EXCEPTION && hasErrorCode(p.vector) ? p.errorCode : -1, p.kind);
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        // A fault while delivering INT n / INT3 / INTO is reported at the INT instruction, which did not
+        // complete (the trap's return address is not used): QEMU and the SDM agree.
+        if (p.kind === EventKind.SOFTWARE) c.rip = c.insnStart;
+        const second = FAULT.vector;
+        if (second === 14) c.cr2 = FAULT.pfAddress;
+        const code2 = hasErrorCode(second) ? FAULT.errorCode : -1;
+        const raised = this.emitEvent('raised', second, code2, EventKind.EXCEPTION, p.vector, FAULT.reason);
+        this.pending = { vector: second, errorCode: code2, kind: EventKind.EXCEPTION, during: p.vector, duringKind: p.kind, resolved: false };
         if (this.wantsStop(raised)) return { reason: 'exception', event: raised };
         continue;
       }
@@ -418,7 +425,9 @@ export class Machine implements Runtime {
     regs.gs_base = toCanonical64(c.segBase[Seg.GS]);
     regs.kernel_gs_base = toCanonical64(c.kernelGsBase);
     const seg = (s: number): SegmentState => ({
-      selector: c.segSel[s], base: c.lma ? toCanonical64(c.segBase[s]) : BigInt(c.segBase[s]), limit: c.segLimit[s], attributes: c.segAttr[s],
+      selector: c.segSel[s], base: c.lma ? toCanonical64(c.segBase[s]) : BigInt(c.segBase[s]), limit: c.segLimit[s],
+      // As in the descriptor's high dword: type/S/DPL/P at bits 8-15, AVL/L/D/G at 20-23.
+      attributes: ((c.segAttr[s] & 0xff) << 8) | ((c.segAttr[s] & 0xf000) << 8),
     });
     return {
       regs,
@@ -427,6 +436,7 @@ export class Machine implements Runtime {
       gdtr: { base: c.lma ? toCanonical64(c.gdtrBase) : BigInt(c.gdtrBase), limit: c.gdtrLimit },
       idtr: { base: c.lma ? toCanonical64(c.idtrBase) : BigInt(c.idtrBase), limit: c.idtrLimit },
       mode: c.modeName(),
+      codeBits: c.long ? 64 : c.codeSize === 4 ? 32 : 16,
       cpl: c.cpl,
       halted: c.halted,
       instructionCount: this.clock.instructions,

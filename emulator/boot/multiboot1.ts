@@ -116,7 +116,9 @@ export function bootMultiboot1(bytes: Uint8Array, phys: PhysicalMemory, header: 
   const mods = placeModules(phys, kernel.end, opts.modules ?? []);
   let end = mods.end;
   let sections: { table: Uint8Array; end: number } | undefined;
-  if (elf && elf.shnum > 0) {
+  // With the a.out kludge the image is loaded raw, so (like QEMU and GRUB) no ELF section table is passed:
+  // flags bit 5 stays clear. The parsed ELF is still returned for the debugger's symbols.
+  if (elf && elf.shnum > 0 && !(header.flags & MB1_FLAG_AOUT_KLUDGE)) {
     sections = copySectionTable(elf, phys, end);
     end = sections.end;
   }

@@ -6,7 +6,6 @@ import * as path from 'node:path';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { ROOT, fixture, hasFixture, startClient } from './helpers';
-import { CPU_FAMILIES_IN_PROGRESS } from '../support/known-gaps';
 
 async function launchAndStop(dc: DebugClient, kernel: string, filters: string[]): Promise<DebugProtocol.StoppedEvent> {
   const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
@@ -29,7 +28,7 @@ async function continueTo(dc: DebugClient, until: (e: DebugProtocol.StoppedEvent
 }
 
 test('stack overflow: #PF filter stops at the call into the guard page; the chain ends in a diagnosed triple fault',
-  { skip: !hasFixture('stack-overflow-no-ist') && 'fixture missing', todo: CPU_FAMILIES_IN_PROGRESS }, async () => {
+  { skip: !hasFixture('stack-overflow-no-ist') && 'fixture missing' }, async () => {
     const dc = await startClient();
     try {
       const first = await launchAndStop(dc, 'stack-overflow-no-ist', ['vector-14', 'double-fault', 'triple-fault']);
@@ -62,7 +61,7 @@ test('stack overflow: #PF filter stops at the call into the guard page; the chai
   });
 
 test('IST fix: the #DF filter stops, stepIn lands in the handler on the IST stack, continue prints its output',
-  { skip: !hasFixture('ist-double-fault') && 'fixture missing', todo: CPU_FAMILIES_IN_PROGRESS }, async () => {
+  { skip: !hasFixture('ist-double-fault') && 'fixture missing' }, async () => {
     const dc = await startClient();
     try {
       let out = '';
@@ -89,7 +88,7 @@ test('IST fix: the #DF filter stops, stepIn lands in the handler on the IST stac
   });
 
 test('a source-line breakpoint in the C fixture stops at the address DWARF gives for that line',
-  { skip: !hasFixture('breakpoint') && 'fixture missing', todo: CPU_FAMILIES_IN_PROGRESS }, async () => {
+  { skip: !hasFixture('breakpoint') && 'fixture missing' }, async () => {
     const dc = await startClient();
     try {
       const src = path.join(ROOT, 'fixtures', 'src', 'breakpoint', 'main.c');
