@@ -9,6 +9,8 @@ const root = path.join(__dirname, '..');
 const entries = [
   { in: 'emulator/cli.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
   { in: 'debug-adapter/main.ts', out: 'dist/debug-adapter.js' },
+  // The same adapter as a library (no stdio side effects) for the extension's in-process mode.
+  { in: 'debug-adapter/index.ts', out: 'dist/debug-adapter-inline.js' },
   { in: 'extension/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
 ];
 for (const e of entries) {
