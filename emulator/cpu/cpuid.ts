@@ -73,7 +73,7 @@ function str4(s: string, k: number): number {
 /** Fill EAX, EBX, ECX, EDX for leaf EAX / subleaf ECX. */
 export function cpuid(c: Cpu, m: CpuModel): void {
   const leaf = c.r[0] >>> 0;
-  const sub = c.r[4] >>> 0;
+  const sub = c.r[2] >>> 0; // ECX (r[2 * 1])
   let a = 0, b = 0, cx = 0, d = 0;
   const vendor = m.vendor;
   switch (leaf) {

@@ -120,7 +120,7 @@ function tableOperand(c: Cpu, i: Insn): number {
 
 function group7(c: Cpu, i: Insn): void {
   const op = i.reg & 7;
-  if (i.mod === 3) return group7Reg(c, i);
+  if (i.mod === 3 && op !== 4 && op !== 6) return group7Reg(c, i);
   switch (op) {
     case 0: case 1: { // SGDT / SIDT
       if ((c.cr4 & Cr4.UMIP) && c.cpl > 0) gp(0, 'SGDT/SIDT at CPL > 0 with CR4.UMIP=1');
@@ -151,9 +151,10 @@ function group7(c: Cpu, i: Insn): void {
       if (op === 2) { c.gdtrBase = base; c.gdtrLimit = limit; } else { c.idtrBase = base; c.idtrLimit = limit; }
       return;
     }
-    case 4: // SMSW
+    case 4: // SMSW: a memory operand is always 16 bits; a register gets CR0 at the operand size (SDM SMSW)
       if ((c.cr4 & Cr4.UMIP) && c.cpl > 0) gp(0, 'SMSW at CPL > 0 with CR4.UMIP=1');
-      c.writeE(i, 2, c.cr0, 0);
+      if (i.mod === 3) c.writeReg(i.rm, i.rex, i.osz, c.cr0, 0);
+      else c.writeE(i, 2, c.cr0, 0);
       return;
     case 6: { // LMSW: only PE (can't be cleared), MP, EM, TS
       requireCpl0(c, 'LMSW');

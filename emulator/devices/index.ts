@@ -11,6 +11,7 @@ import { LocalApic } from './lapic';
 import { InterruptRouter } from './interrupts';
 import { Pic8259 } from './pic8259';
 import { Pit8254 } from './pit8254';
+import { PcTestdev } from './pc-testdev';
 import { Ps2Controller } from './ps2';
 import { Uart16550 } from './uart16550';
 import { Vga } from './vga';
@@ -46,6 +47,7 @@ export interface PcDevices {
   fwcfg: FwCfg;
   lapic: LocalApic;
   ioapic: IoApic;
+  testdev: PcTestdev;
   router: InterruptRouter;
   all: Device[];
 }
@@ -67,9 +69,11 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const fwcfg = new FwCfg(o.memoryBytes, o.cpuCount ?? 1);
   const ps2 = new Ps2Controller(router, o.onResetRequest ?? none);
   const cmos = new Cmos(o.clock, router, o.memoryBytes, o.cpuCount ?? 1);
-  for (const d of [pic, uart, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic]) d.attach(o.bus);
-  const all: Device[] = [pic, lapic, ioapic, pit, uart, vga, ps2, cmos, debugExit, debugcon, fwcfg, router];
-  return { uart, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, router, all };
+  const testdev = new PcTestdev();
+  for (const d of [pic, uart, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev]) d.attach(o.bus);
+  const all: Device[] = [pic, lapic, ioapic, pit, uart, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, router];
+  return { uart, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, router, all };
 }
 
+export { PcTestdev };
 export { Cmos, DebugExit, Debugcon, FwCfg, InterruptRouter, IoApic, LocalApic, Pic8259, Pit8254, Ps2Controller, Uart16550, Vga };

@@ -1,0 +1,174 @@
+// kvm-unit-tests conformance: run the prebuilt x86_64 binaries from ../shared/kvm-unit-tests in the emulator
+// and compare their PASS/FAIL/SKIP lines and exit status with QEMU TCG's recorded log. Shared by the
+// `npm run conformance` table (run.ts) and the `npm test` gate (kvm-unit-tests.test.ts).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadKernelFile } from '../../emulator/boot';
+import { Machine } from '../../emulator/machine';
+
+/** The directory the tests live in: <repo>/../shared/kvm-unit-tests (the repo is two levels above out/test). */
+export const KUT_DIR = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'kvm-unit-tests');
+
+/** CPU- and paging-heavy: a benchmark (bench/), not a unit test. */
+export const BENCHMARK_ONLY = new Set(['sieve']);
+
+export type Verdict = 'PASS' | 'FAIL' | 'SKIP';
+
+export interface ResultLine {
+  verdict: Verdict;
+  text: string;
+}
+
+export interface TestLog {
+  lines: ResultLine[];
+  /** QEMU's exit status ((value << 1) | 1 for isa-debug-exit; 0 for a triple fault with -no-reboot). */
+  exitStatus: number;
+  /** The serial output ended in the library's "Unhandled exception" dump. */
+  unhandledException: boolean;
+}
+
+const RESULT_RE = /^(PASS|FAIL|SKIP)(?:: (.*))?$/;
+
+/** PASS/FAIL/SKIP lines of a serial transcript, in order. */
+export function resultLines(serial: string): ResultLine[] {
+  const out: ResultLine[] = [];
+  for (const raw of serial.split('\n')) {
+    const m = RESULT_RE.exec(raw.replace(/\r$/, ''));
+    if (m) out.push({ verdict: m[1] as Verdict, text: m[2] ?? '' });
+  }
+  return out;
+}
+
+/** Parse `NAME.qemu-tcg.log`: serial output, last line `qemu-exit-status: N`. */
+export function parseQemuLog(text: string): TestLog {
+  const m = /qemu-exit-status: (\d+)\s*$/.exec(text);
+  if (!m) throw new Error('QEMU log has no final "qemu-exit-status: N" line; was it recorded by the script in README.md?');
+  return { lines: resultLines(text), exitStatus: Number(m[1]), unhandledException: /^Unhandled exception/m.test(text) };
+}
+
+/** The fast tests present in the directory (every NAME.flat with a QEMU log, minus the benchmark). */
+export function listTests(dir = KUT_DIR): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.flat') && fs.existsSync(path.join(dir, f.replace(/\.flat$/, '.qemu-tcg.log'))))
+    .map((f) => f.replace(/\.flat$/, ''))
+    .filter((n) => !BENCHMARK_ONLY.has(n))
+    .sort();
+}
+
+export interface RunLimits {
+  /** Guest instruction budget. */
+  maxInstructions: number;
+  /** Wall-clock limit in milliseconds (checked between slices of the run). */
+  wallMs: number;
+}
+
+export const DEFAULT_LIMITS: RunLimits = { maxInstructions: 400_000_000, wallMs: 60_000 };
+
+export interface OurRun extends TestLog {
+  serial: string;
+  /** Why the run ended: the guest's exit, a triple fault, HLT, or one of our limits. */
+  ended: 'exit' | 'shutdown' | 'halt' | 'instruction budget' | 'wall-clock limit' | string;
+  instructions: number;
+  ms: number;
+}
+
+/**
+ * Boot NAME.flat the way `qemu -kernel` does (multiboot1), with the default CPU model and 256 MiB, and run
+ * it to its isa-debug-exit write or a limit. Exit status as the CLI (and QEMU) report it.
+ */
+export function runTest(name: string, limits: RunLimits = DEFAULT_LIMITS, dir = KUT_DIR): OurRun {
+  const t0 = Date.now();
+  const m = Machine.create({ memoryMB: 256, onTripleFault: 'stop' });
+  const bytes: number[] = [];
+  m.on('serial', (b: number) => bytes.push(b));
+  m.boot(loadKernelFile(path.join(dir, `${name}.flat`)), {});
+  let ended = 'instruction budget';
+  let exitStatus = 0;
+  while (m.instructionCount < limits.maxInstructions) {
+    if (Date.now() - t0 > limits.wallMs) { ended = 'wall-clock limit'; break; }
+    const stop = m.run(Math.min(5_000_000, limits.maxInstructions - m.instructionCount));
+    if (stop.reason === 'budget') continue;
+    ended = stop.reason;
+    if (stop.reason === 'exit') exitStatus = stop.exitCode ?? 1;
+    break;
+  }
+  const serial = Buffer.from(bytes).toString('latin1');
+  return {
+    serial,
+    lines: resultLines(serial),
+    exitStatus,
+    unhandledException: /^Unhandled exception/m.test(serial),
+    ended,
+    instructions: m.instructionCount,
+    ms: Date.now() - t0,
+  };
+}
+
+/** A line's identity without its measured outcome ("..., should #SS(0), got #GP(0)" → "..., should #SS(0),"). */
+export function lineKey(text: string): string {
+  const k = text.search(/\bgot\b/);
+  return k >= 0 ? text.slice(0, k).trimEnd() : text;
+}
+
+export interface Comparison {
+  name: string;
+  qemuPass: number;
+  oursPass: number;
+  /** PASS lines in QEMU's log with no matching PASS line here (counted with multiplicity). */
+  missing: string[];
+  /** Lines QEMU FAILs (hardware passes them, README): QEMU's text and our verdict + text for the same check. */
+  qemuFails: { qemu: string; ours?: ResultLine }[];
+  qemuExit: number;
+  oursExit: number;
+  /**
+   * Exit statuses that agree with the reference: QEMU's, or 1 (every line passed, as on hardware) when
+   * QEMU's run FAILed lines or died in an unhandled exception that hardware does not raise.
+   */
+  acceptedExits: number[];
+  exitOk: boolean;
+  ended: string;
+  ms: number;
+}
+
+export function compare(name: string, qemu: TestLog, ours: OurRun): Comparison {
+  const have = new Map<string, number>();
+  for (const l of ours.lines) if (l.verdict === 'PASS') have.set(l.text, (have.get(l.text) ?? 0) + 1);
+  const missing: string[] = [];
+  for (const l of qemu.lines) {
+    if (l.verdict !== 'PASS') continue;
+    const n = have.get(l.text) ?? 0;
+    if (n > 0) have.set(l.text, n - 1);
+    else missing.push(l.text);
+  }
+  // For each QEMU FAIL, our line for the same check: the k-th line with the same key.
+  const used = new Set<number>();
+  const qemuFails = qemu.lines
+    .filter((l) => l.verdict === 'FAIL')
+    .map((l) => {
+      const key = lineKey(l.text);
+      const k = ours.lines.findIndex((o, i) => !used.has(i) && lineKey(o.text) === key);
+      if (k >= 0) used.add(k);
+      return { qemu: l.text, ours: k >= 0 ? ours.lines[k] : undefined };
+    });
+  const qemuBroken = qemuFails.length > 0 || qemu.unhandledException;
+  const acceptedExits = qemuBroken && qemu.exitStatus !== 1 ? [qemu.exitStatus, 1] : [qemu.exitStatus];
+  return {
+    name,
+    qemuPass: qemu.lines.filter((l) => l.verdict === 'PASS').length,
+    oursPass: ours.lines.filter((l) => l.verdict === 'PASS').length,
+    missing,
+    qemuFails,
+    qemuExit: qemu.exitStatus,
+    oursExit: ours.exitStatus,
+    acceptedExits,
+    exitOk: acceptedExits.includes(ours.exitStatus),
+    ended: ours.ended,
+    ms: ours.ms,
+  };
+}
+
+export function loadQemuLog(name: string, dir = KUT_DIR): TestLog {
+  return parseQemuLog(fs.readFileSync(path.join(dir, `${name}.qemu-tcg.log`), 'latin1'));
+}

@@ -1,0 +1,39 @@
+// The kvm-unit-tests gate in `npm test`: every fast test binary present must pass every line QEMU TCG passes,
+// and end with the same exit status (or 1 where QEMU's own FAILs changed its status; see kut.ts).
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { test } from 'node:test';
+import { compare, KUT_DIR, listTests, loadQemuLog, runTest } from './kut';
+
+const present = fs.existsSync(KUT_DIR);
+const names = present ? listTests() : [];
+
+if (!present) {
+  test('kvm-unit-tests', { skip: `${KUT_DIR} is absent: the kvm-unit-tests binaries and QEMU logs are not on this machine` }, () => {});
+}
+
+/**
+ * Tests with lines still missing, and why: reported as TODO (they run and show their failures, but do not
+ * fail the suite). Remove an entry when the test passes; an entry for a passing test fails the suite.
+ */
+const KNOWN_GAPS: Record<string, string> = {
+  emulator: 'MMX moves, DR0-3 instruction breakpoints, null SS loads, iret to CPL 3 with a nullified GS, non-canonical checks',
+  eventinj: 'two pending self-IPIs in priority order; NMI to self and nested NMI',
+  memory: 'CLFLUSHOPT, CLWB, PCOMMIT not advertised',
+  msr: 'IA32_MISC_ENABLE reset value',
+  syscall: 'SYSCALL/SYSRET in compatibility mode',
+  xsave: 'AVX (VEX encoding, YMM state, XCR0.YMM)',
+};
+
+for (const name of names) {
+  test(`kvm-unit-tests ${name}: every line QEMU TCG passes passes here, same exit status`, (t) => {
+    const c = compare(name, loadQemuLog(name), runTest(name, { maxInstructions: 100_000_000, wallMs: 45_000 }));
+    const gap = KNOWN_GAPS[name];
+    if (gap) {
+      assert.ok(c.missing.length > 0 || !c.exitOk, `${name} passes now: remove it from KNOWN_GAPS`);
+      t.todo(gap);
+    }
+    assert.deepEqual(c.missing, [], `${name}: ${c.missing.length} of ${c.qemuPass} QEMU PASS lines do not pass here (run ended: ${c.ended})`);
+    assert.ok(c.exitOk, `${name}: exit status ${c.oursExit}, QEMU's ${c.qemuExit} (accepted: ${c.acceptedExits.join(' or ')}; run ended: ${c.ended})`);
+  });
+}
