@@ -85,7 +85,23 @@ export class FaultlineSession extends DebugSession {
   // dispatch: one place for validation and errors
   // ---------------------------------------------------------------------------------------------------
 
+  /** launch.json `trace`: log the DAP traffic (requests in, responses out) to the Debug Console. */
+  private get tracing(): boolean {
+    return this.launchArgs?.trace === true;
+  }
+
+  private traceMessage(arrow: string, m: DebugProtocol.ProtocolMessage): void {
+    const text = JSON.stringify(m);
+    this.log(`${arrow} ${text.length > 600 ? `${text.slice(0, 600)}… (${text.length} characters)` : text}`);
+  }
+
+  sendResponse(response: DebugProtocol.Response): void {
+    if (this.tracing) this.traceMessage('⇠', response);
+    super.sendResponse(response);
+  }
+
   protected dispatchRequest(request: DebugProtocol.Request): void {
+    if (this.tracing) this.traceMessage('⇢', request);
     const response: DebugProtocol.Response = {
       seq: 0, type: 'response', request_seq: request.seq, command: request.command, success: true,
     };
