@@ -4,7 +4,8 @@ import { Cr4 } from './state';
 /**
  * The CPU model CPUID reports (a coherent model: only features the emulator implements are advertised).
  * 'faultline' (default): a GenuineIntel long-mode CPU with x87/SSE/SSE2 state, FXSR, XSAVE (x87+SSE),
- * NX, 1 GiB pages, SYSCALL, RDTSCP, x2APIC, TSC-deadline, invariant TSC, SMEP/SMAP/UMIP, FSGSBASE off.
+ * NX, 1 GiB pages, SYSCALL, RDTSCP, x2APIC, TSC-deadline, invariant TSC, SMEP/SMAP/UMIP, CLFLUSHOPT/CLWB/PCOMMIT,
+ * FSGSBASE off.
  * 'qemu64': QEMU's default model's feature set (AuthenticAMD-like flags, vendor GenuineIntel as TCG reports).
  */
 export interface CpuModel {
@@ -36,8 +37,9 @@ export const CPU_MODELS: Record<string, CpuModel> = {
     // sse3 (0), cx16 (13), x2apic (21), popcnt (23), tsc-deadline (24), xsave (26), hypervisor (31)
     leaf1Ecx: (1 << 0) | (1 << 13) | (1 << 21) | (1 << 23) | (1 << 24) | (1 << 26) | (1 << 31),
     leaf1Edx: EDX_BASE | (1 << 7) | (1 << 14),
-    // smep (7), smap (20)
-    leaf7Ebx: (1 << 7) | (1 << 20),
+    // smep (7), smap (20), pcommit (22), clflushopt (23), clwb (24): the cache-line and persistent-memory
+    // hints are accepted and only check their operand (kvm-unit-tests' memory test runs them)
+    leaf7Ebx: (1 << 7) | (1 << 20) | (1 << 22) | (1 << 23) | (1 << 24),
     // umip (2)
     leaf7Ecx: 1 << 2,
     // lahf_lm (0), abm/lzcnt (5)

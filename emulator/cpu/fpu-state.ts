@@ -165,12 +165,15 @@ function xrstor(c: Cpu, i: Insn): void {
 def(0x1ae, 'grp15', true, Imm.NONE, (c, i) => {
   const op = i.reg & 7;
   if (i.mod === 3) {
-    // LFENCE /5, MFENCE /6, SFENCE /7 (NP): nothing to order on one in-order CPU. F3 /0-/3 would be
-    // RDFSBASE…WRGSBASE, not advertised.
-    if (op < 5 || i.rep !== 0) ud();
+    // LFENCE /5, MFENCE /6, SFENCE /7 (NP), PCOMMIT (66 /7, F8): nothing to order or commit on one in-order
+    // CPU without persistent memory. F3 /0-/3 would be RDFSBASE…WRGSBASE, not advertised.
+    if (i.p66 && op === 7 && i.rm === 0 && i.rep === 0) return;
+    if (op < 5 || i.rep !== 0 || i.p66) ud();
     return;
   }
   if (i.rep !== 0) ud();
+  // 66 0F AE /7 CLFLUSHOPT, /6 CLWB: the same checks as CLFLUSH (a byte read of the line); no cache here.
+  if (i.p66 && (op === 6 || op === 7)) { clflush(c, i); return; }
   switch (op) {
     case 0: fxsave(c, i); break;
     case 1: fxrstor(c, i); break;

@@ -309,7 +309,7 @@ export function readMsr(c: Cpu, index: number): [number, number] {
     case MSR.SYSENTER_ESP: return linearMsr(c.sysenterEsp);
     case MSR.SYSENTER_EIP: return linearMsr(c.sysenterEip);
     case MSR.PAT: return [c.pat[0], c.pat[1]];
-    case MSR.MISC_ENABLE: return [c.miscEnable, 0];
+    case MSR.MISC_ENABLE: return [c.miscEnable | 0, Math.floor(c.miscEnable / TWO32) | 0];
     case 0xfe: return [0x508, 0]; // MTRRcap: 8 variable ranges, fixed ranges, WC
     case 0x179: return [0, 0]; // MCG_CAP
     case 0x17a: return [0, 0]; // MCG_STATUS
@@ -358,7 +358,7 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
       c.pat = [lo, hi];
       return;
     }
-    case MSR.MISC_ENABLE: c.miscEnable = lo; return;
+    case MSR.MISC_ENABLE: c.miscEnable = (hi >>> 0) * TWO32 + (lo >>> 0); return; // all 64 bits (bit 34: XD disable)
     case 0x179: case 0xfe: gp(0, `WRMSR to read-only MSR 0x${index.toString(16)}`); return;
     case 0x17a: return;
   }

@@ -91,6 +91,29 @@ function highestBit(words: number[]): number {
   return -1;
 }
 
+/**
+ * x2APIC MSR access (SDM Vol. 3 §11.12.1.2 Table 11-6): which registers (as xAPIC offsets) RDMSR may read and
+ * WRMSR may write; everything else in 0x800-0x8FF #GPs. ICR (0x300) is handled apart. CMCI (0x2F0) is absent:
+ * the version register reports LVT entries up to LVT Error only.
+ */
+function x2apicReadable(reg: number): boolean {
+  switch (reg) {
+    case 0x020: case 0x030: case 0x080: case 0x0a0: case 0x0d0: case 0x0f0: case 0x280:
+    case 0x320: case 0x330: case 0x340: case 0x350: case 0x360: case 0x370: case 0x380: case 0x390: case 0x3e0:
+      return true;
+  }
+  return reg >= 0x100 && reg < 0x280; // ISR, TMR, IRR
+}
+
+function x2apicWritable(reg: number): boolean {
+  switch (reg) {
+    case 0x080: case 0x0b0: case 0x0f0: case 0x280:
+    case 0x320: case 0x330: case 0x340: case 0x350: case 0x360: case 0x370: case 0x380: case 0x3e0: case 0x3f0:
+      return true;
+  }
+  return false;
+}
+
 export class LocalApic implements Device, LocalApicSide {
   readonly name = 'lapic';
   onChange: () => void = () => {};
@@ -206,8 +229,7 @@ export class LocalApic implements Device, LocalApicSide {
     if (index < 0x800 || index > 0x8ff || !this.x2apic || !this.enabled) return undefined;
     const reg = (index - 0x800) << 4;
     if (reg === 0x300) return [this.s.icrLo >>> 0, this.s.icrHi >>> 0];
-    // Registers that do not exist or are write-only in x2APIC mode (§11.12.1.2 Table 11-6).
-    if (reg === 0x090 || reg === 0x0b0 || reg === 0x0c0 || reg === 0x0e0 || reg === 0x310 || reg === 0x3f0) return undefined;
+    if (!x2apicReadable(reg)) return undefined;
     const v = this.read32(reg);
     return v === undefined ? undefined : [v >>> 0, 0];
   }
@@ -221,25 +243,24 @@ export class LocalApic implements Device, LocalApicSide {
     }
     if (index < 0x800 || index > 0x8ff || !this.x2apic || !this.enabled) return false;
     const reg = (index - 0x800) << 4;
+    if (reg === 0x300) {
+      this.s.icrHi = hi >>> 0;
+      this.s.icrLo = lo & ~(1 << 12);
+      this.sendIpi();
+      return true;
+    }
+    // Only ICR is 64 bits wide; every other register #GPs on bits 63:32 (§11.12.1.3).
+    if (!x2apicWritable(reg) || hi !== 0) return false;
     switch (reg) {
-      case 0x300:
-        this.s.icrHi = hi >>> 0;
-        this.s.icrLo = lo & ~(1 << 12);
-        this.sendIpi();
-        return true;
-      case 0x3f0: // SELF IPI
+      case 0x3f0: // SELF IPI: bits 31:8 are reserved
+        if (lo & ~0xff) return false;
         this.accept(lo & 0xff);
         return true;
       case 0x0b0: // EOI: a non-zero value #GPs in x2APIC mode
       case 0x280: // ESR likewise
         if (lo !== 0) return false;
         break;
-      case 0x020: case 0x030: case 0x0a0: case 0x0d0: case 0x390: case 0x090: case 0x0c0: case 0x0e0: case 0x310:
-        return false; // read-only or absent in x2APIC mode
-      default:
-        if (reg >= 0x100 && reg < 0x280) return false; // ISR, TMR, IRR
     }
-    if (hi !== 0 && reg !== 0x300) return false;
     return this.write32(reg, lo >>> 0);
   }
 

@@ -19,8 +19,6 @@ if (!present) {
 const KNOWN_GAPS: Record<string, string> = {
   emulator: 'MMX moves, DR0-3 instruction breakpoints, null SS loads, iret to CPL 3 with a nullified GS, non-canonical checks',
   eventinj: 'two pending self-IPIs in priority order; NMI to self and nested NMI',
-  memory: 'CLFLUSHOPT, CLWB, PCOMMIT not advertised',
-  msr: 'IA32_MISC_ENABLE reset value',
   syscall: 'SYSCALL/SYSRET in compatibility mode',
   xsave: 'AVX (VEX encoding, YMM state, XCR0.YMM)',
 };
