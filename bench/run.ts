@@ -2,39 +2,82 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Machine } from '../emulator/machine';
+import { benchAdapter } from './adapter';
 
 /**
  * `npm run bench`: guest MIPS for each workload kernel, beside QEMU TCG's wall time for the same kernel
  * measured in the same run when qemu-system-x86_64 is installed. Never a timed unit test.
+ *
+ *   npm run bench                  workload kernels + adapter latency
+ *   npm run bench -- --sieve       also kvm-unit-tests sieve (~34 s in QEMU, run last)
+ *   npm run bench -- --no-jit      interpreter only (block translation off)
+ *   npm run bench -- --only NAME   one workload (substring of its name)
  */
 const root = path.resolve(__dirname, '..', '..');
+const args = process.argv.slice(2);
+const jit = !args.includes('--no-jit');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 
-interface Workload { name: string; file: string; cmdline?: string; max: number }
+interface Workload { name: string; file: string; max: number; memoryMB?: number; qemuArgs?: string[] }
 
+const KUT = path.resolve(root, '..', 'shared', 'kvm-unit-tests');
 const workloads: Workload[] = [
+  { name: '(a) bench-loop: add/dec/jnz register loop, 1.5e9 instructions', file: 'fixtures/bin/bench-loop.elf', max: 4_000_000_000 },
+  { name: '(b) bench-paging: 64 MiB in 4 KiB pages, fills/sums/copies, PTE edits + INVLPG', file: 'fixtures/bin/bench-paging.elf', max: 2_000_000_000 },
   { name: 'c-workload (C kernel: formatting, struct copies, loops)', file: 'fixtures/bin/c-workload.elf', max: 2_000_000_000 },
-  { name: 'stack-overflow-no-ist (paging-heavy recursion into a guard page)', file: 'fixtures/bin/stack-overflow-no-ist.elf', max: 2_000_000_000 },
 ];
+if (args.includes('--sieve')) {
+  workloads.push({ name: 'kvm-unit-tests sieve (paging- and memory-heavy)', file: path.join(KUT, 'sieve.flat'), max: 400_000_000_000, memoryMB: 256,
+    qemuArgs: ['-device', 'pc-testdev', '-device', 'pci-testdev', '-smp', '1'] });
+}
 
-function qemuSeconds(file: string): number | undefined {
-  try { execFileSync('which', ['qemu-system-x86_64'], { stdio: 'ignore' }); } catch { return undefined; }
+function haveQemu(): boolean {
+  try { execFileSync('which', ['qemu-system-x86_64'], { stdio: 'ignore' }); return true; } catch { return false; }
+}
+
+/** QEMU TCG wall time for the whole run (start-up included), or undefined when QEMU is missing or fails. */
+function qemuSeconds(w: Workload, file: string): { s: number; status: number | null } | undefined {
+  if (!haveQemu()) return undefined;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('qemu-system-x86_64', ['-nodefaults', '-display', 'none', '-no-reboot', '-machine', 'accel=tcg', '-m', '128',
-    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-serial', 'null', '-kernel', file], { timeout: 120_000 });
+  const r = spawnSync('qemu-system-x86_64', ['-nodefaults', '-display', 'none', '-no-reboot', '-machine', 'accel=tcg', '-m', String(w.memoryMB ?? 128),
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04', '-serial', 'null', ...(w.qemuArgs ?? []), '-kernel', file], { timeout: 300_000 });
   if (r.error) return undefined;
-  return Number(process.hrtime.bigint() - t0) / 1e9;
+  return { s: Number(process.hrtime.bigint() - t0) / 1e9, status: r.status };
 }
 
-for (const w of workloads) {
-  const file = path.join(root, w.file);
-  if (!fs.existsSync(file)) continue;
-  const m = Machine.create({ onTripleFault: 'stop' });
-  m.boot(fs.readFileSync(file));
-  const t0 = process.hrtime.bigint();
-  const stop = m.run(w.max);
-  const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  const n = m.instructionCount;
-  const q = qemuSeconds(file);
-  console.log(`${w.name}\n  ${n} instructions in ${s.toFixed(3)} s = ${(n / s / 1e6).toFixed(1)} MIPS (stopped: ${stop.reason})` +
-    (q !== undefined ? `; QEMU TCG whole run ${q.toFixed(3)} s (ratio ${(s / q).toFixed(2)}×)` : '; QEMU not installed'));
+function fmt(n: number): string { return n.toLocaleString('en-US'); }
+
+async function main(): Promise<void> {
+  console.log(`Faultline ${jit ? 'with block translation (jit.ts)' : 'interpreter only (--no-jit)'}; node ${process.version}`);
+  for (const w of workloads) {
+    if (only && !w.name.includes(only)) continue;
+    const file = path.isAbsolute(w.file) ? w.file : path.join(root, w.file);
+    if (!fs.existsSync(file)) { console.log(`${w.name}\n  skipped: ${file} is missing`); continue; }
+    const t0 = process.hrtime.bigint();
+    const m = Machine.create({ onTripleFault: 'stop', memoryMB: w.memoryMB ?? 128 });
+    m.cpu.jit = jit;
+    m.boot(fs.readFileSync(file));
+    const t1 = process.hrtime.bigint();
+    const stop = m.run(w.max);
+    const t2 = process.hrtime.bigint();
+    const run = Number(t2 - t1) / 1e9;
+    const whole = Number(t2 - t0) / 1e9;
+    const n = m.instructionCount;
+    const q = qemuSeconds(w, file);
+    console.log(`${w.name}\n  ours: ${fmt(n)} instructions in ${run.toFixed(3)} s = ${(n / run / 1e6).toFixed(1)} MIPS ` +
+      `(whole run incl. machine creation ${whole.toFixed(3)} s; stopped: ${stop.reason}${stop.reason === 'exit' ? ` status ${stop.exitCode}` : ''})`);
+    console.log(q !== undefined
+      ? `  QEMU TCG: whole run ${q.s.toFixed(3)} s (exit status ${q.status}); ours/QEMU = ${(whole / q.s).toFixed(2)}×`
+      : '  QEMU: not installed');
+  }
+  if (!only) {
+    const dist = path.join(root, 'dist', 'debug-adapter.js');
+    if (!fs.existsSync(dist)) { console.log('adapter latency: skipped (dist/debug-adapter.js missing: npm run build)'); return; }
+    console.log('adapter latency after a stop: stackTrace + scopes + variables (goal < 20 ms)');
+    for (const r of await benchAdapter()) {
+      console.log(`  ${r.kernel} (stopped: ${r.stopReason}): median ${r.medianMs.toFixed(1)} ms, max ${r.maxMs.toFixed(1)} ms over ${r.samples}`);
+    }
+  }
 }
+
+main().catch((e) => { console.error(e); process.exit(1); });

@@ -542,7 +542,7 @@ function resetCpuState(c: Cpu): void {
   c.star = c.starHi = c.lstarLo = c.lstarHi = c.cstarLo = c.cstarHi = c.fmask = c.kernelGsBase = 0;
   c.tscOffset = 0; c.tscAux = 0;
   c.shadowUntil = -1; c.halted = false; c.nmiBlocked = false;
-  c.xmm.fill(0); c.mxcsr = 0x1f80; c.fcw = 0x37f; c.fsw = 0; c.ftw = 0;
+  c.xmm.fill(0); c.ymmHi.fill(0); c.mxcsr = 0x1f80; c.fcw = 0x37f; c.fsw = 0; c.ftw = 0;
   c.setCpl(0);
   c.stopRequested = false;
   c.softIntPending = false;

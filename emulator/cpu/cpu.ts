@@ -4,6 +4,7 @@ import { PhysicalMemory } from '../memory/phys';
 import { decode } from './decoder';
 import { FAULT, gp, raise, ss } from './fault';
 import { Insn, OpcodeSpec } from './insn';
+import { BlockFn, translateBlock } from './jit';
 import { Access, walk, walkOut } from './paging';
 import { Attr, Cr0, CpuState, Flag, Seg, TWO32, TWO47, TWO48 } from './state';
 
@@ -23,6 +24,8 @@ export const enum Exit {
 const TLB_SIZE = 4096;
 const TLB_MASK = TLB_SIZE - 1;
 const MAX_BLOCK = 64;
+/** Executions of a block before it is translated to JS (jit.ts); translation costs ~0.1 ms. */
+const JIT_THRESHOLD = 64;
 
 /** A run of decoded instructions from one physical start address, ending at a branch or page end. */
 export class Block {
@@ -32,6 +35,9 @@ export class Block {
   bpGen = -1;
   hasBp = false;
   valid = true;
+  /** The translated block (jit.ts), once it is hot; null while interpreted. */
+  fn: BlockFn | null = null;
+  hits = 0;
   constructor(readonly key: number) {}
 }
 
@@ -54,6 +60,8 @@ export class Cpu extends CpuState {
   hi = 0;
   /** Set to make run() return Exit.STOP after the current instruction. */
   stopRequested = false;
+  /** Translate hot blocks to JS (jit.ts). Off: every instruction runs through the interpreter. */
+  jit = true;
   /** A write hit a watched range (details in watchHit*). */
   watchHitAddr = -1;
   watchHitSize = 0;
@@ -74,8 +82,8 @@ export class Cpu extends CpuState {
 
   private readonly blocks = new Map<number, Block>();
   private readonly pageBlocks = new Map<number, Block[]>();
-  /** A write hit a page with decoded code: the running block must stop after this instruction. */
-  private codeDirty = false;
+  /** A write hit a page with decoded code: the running block must stop after this instruction (translated blocks test it too). */
+  codeDirty = false;
 
   readonly breakpoints = new Set<number>();
   bpGen = 0;
@@ -676,6 +684,12 @@ export class Cpu extends CpuState {
         }
         skipBp = -1;
         this.codeDirty = false;
+        if (b.fn === null && this.jit && ++b.hits >= JIT_THRESHOLD) b.fn = translateBlock(insns, this.long);
+        if (b.fn !== null && clock.instructions + n <= end && clock.instructions + n <= clock.nextDeadline && this.jit) {
+          b.fn(this, clock, end);
+          this.codeDirty = false;
+          continue;
+        }
         for (let k = 0; k < n; k++) {
           const insn = insns[k];
           this.insnStart = this.rip;

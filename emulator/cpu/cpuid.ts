@@ -3,7 +3,8 @@ import { Cr4 } from './state';
 
 /**
  * The CPU model CPUID reports (a coherent model: only features the emulator implements are advertised).
- * 'faultline' (default): a GenuineIntel long-mode CPU with x87/SSE/SSE2 state, FXSR, XSAVE (x87+SSE),
+ * 'faultline' (default): a GenuineIntel long-mode CPU with x87/SSE/SSE2 state, FXSR, XSAVE (x87+SSE+AVX state),
+ * AVX data moves (VMOVDQA/U, VMOVNTDQ[A], VZEROUPPER/ALL),
  * NX, 1 GiB pages, SYSCALL, RDTSCP, x2APIC, TSC-deadline, invariant TSC, SMEP/SMAP/UMIP, CLFLUSHOPT/CLWB/PCOMMIT,
  * FSGSBASE off.
  * 'qemu64': QEMU's default model's feature set (AuthenticAMD-like flags, vendor GenuineIntel as TCG reports).
@@ -34,8 +35,9 @@ export const CPU_MODELS: Record<string, CpuModel> = {
     name: 'faultline',
     vendor: 'GenuineIntel',
     signature: 0x000506e3,
-    // sse3 (0), cx16 (13), x2apic (21), popcnt (23), tsc-deadline (24), xsave (26), hypervisor (31)
-    leaf1Ecx: (1 << 0) | (1 << 13) | (1 << 21) | (1 << 23) | (1 << 24) | (1 << 26) | (1 << 31),
+    // sse3 (0), cx16 (13), x2apic (21), popcnt (23), tsc-deadline (24), xsave (26), avx (28: YMM state and
+    // the VEX data moves of avx.ts; AVX arithmetic raises #UD), hypervisor (31)
+    leaf1Ecx: (1 << 0) | (1 << 13) | (1 << 21) | (1 << 23) | (1 << 24) | (1 << 26) | (1 << 28) | (1 << 31),
     leaf1Edx: EDX_BASE | (1 << 7) | (1 << 14),
     // smep (7), smap (20), pcommit (22), clflushopt (23), clwb (24): the cache-line and persistent-memory
     // hints are accepted and only check their operand (kvm-unit-tests' memory test runs them)
@@ -47,7 +49,7 @@ export const CPU_MODELS: Record<string, CpuModel> = {
     // syscall (11), nx (20), pdpe1gb (26), rdtscp (27), lm (29)
     ext1Edx: (1 << 11) | (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29),
     brand: 'Faultline virtual x86-64 CPU',
-    xcr0Mask: 3,
+    xcr0Mask: 7,
     invariantTsc: true,
   },
   qemu64: {
@@ -92,8 +94,10 @@ export function cpuid(c: Cpu, m: CpuModel): void {
       break;
     case 0xd:
       if (!m.xcr0Mask) break;
-      if (sub === 0) { a = m.xcr0Mask; b = 512 + 64; cx = 512 + 64; d = 0; }
+      // Sub-leaf 0: supported XCR0 bits; EBX = area size for the current XCR0, ECX = for every bit.
+      if (sub === 0) { a = m.xcr0Mask; b = c.xcr0 & 4 ? 832 : 576; cx = m.xcr0Mask & 4 ? 832 : 576; d = 0; }
       else if (sub === 1) { a = 1; } // XSAVEOPT
+      else if (sub === 2 && (m.xcr0Mask & 4)) { a = 256; b = 576; } // AVX component: size, offset
       break;
     case 0x80000000: a = 0x80000008; b = str4(vendor, 0); d = str4(vendor, 4); cx = str4(vendor, 8); break;
     case 0x80000001: cx = m.ext1Ecx; d = m.ext1Edx; break;

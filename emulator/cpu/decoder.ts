@@ -36,7 +36,34 @@ export function decode(table: (OpcodeSpec | undefined)[], fetch: FetchByte, long
     break;
   }
   let op = b;
-  if (b === 0x0f) {
+  let vex = false, vexL = 0, vvvv = 0, vexBad = false;
+  if ((b === 0xc4 || b === 0xc5) && (long || (fetch(k) & 0xc0) === 0xc0)) {
+    // VEX (SDM Vol. 2 §2.3): C5 = 2-byte form (map 0F, W=0), C4 = 3-byte form. R/X/B and vvvv are stored
+    // inverted; pp stands for 66/F3/F2. A 66/F2/F3/LOCK or REX prefix before VEX is #UD (§2.3.2).
+    vex = true;
+    vexBad = p66 || rep !== 0 || lock || rex !== 0;
+    const v1 = fetch(k++);
+    let map = 1, w = 0, v2 = v1;
+    let rxb = ((~v1 >>> 5) & 4); // R
+    if (b === 0xc4) {
+      if (k >= 15) raise(13, 0, 'instruction longer than 15 bytes');
+      rxb |= (~v1 >>> 5) & 3; // X, B
+      map = v1 & 0x1f;
+      v2 = fetch(k++);
+      w = v2 >>> 7;
+    }
+    // R/X/B (and W's operand-size meaning) only exist in 64-bit mode.
+    rex = long ? 0x40 | (w << 3) | rxb : 0;
+    vvvv = (~v2 >>> 3) & (long ? 15 : 7);
+    vexL = (v2 >>> 2) & 1;
+    const pp = v2 & 3;
+    p66 = pp === 1;
+    rep = pp === 2 ? 1 : pp === 3 ? 2 : 0;
+    if (k >= 15) raise(13, 0, 'instruction longer than 15 bytes');
+    const ob = fetch(k++);
+    if (map < 1 || map > 3) vexBad = true;
+    op = 0x300 + 0x100 * map + ob;
+  } else if (b === 0x0f) {
     if (k >= 15) raise(13, 0, 'instruction longer than 15 bytes');
     const b2 = fetch(k++);
     if (b2 === 0x38 || b2 === 0x3a) {
@@ -46,7 +73,7 @@ export function decode(table: (OpcodeSpec | undefined)[], fetch: FetchByte, long
       op = 0x100 | b2;
     }
   }
-  let spec = table[op];
+  let spec = vexBad ? undefined : table[op];
   if (!spec || (spec.i64 && long)) spec = undefinedHandler;
 
   const rexW = (rex & 8) !== 0;
@@ -78,6 +105,9 @@ export function decode(table: (OpcodeSpec | undefined)[], fetch: FetchByte, long
   out.imm = 0;
   out.immHi = 0;
   out.imm2 = 0;
+  out.vex = vex;
+  out.vexL = vexL;
+  out.vvvv = vvvv;
   out.exec = spec.exec;
   out.endsBlock = spec.endsBlock === true;
   out.name = spec.name;
@@ -170,6 +200,10 @@ export function decode(table: (OpcodeSpec | undefined)[], fetch: FetchByte, long
   }
   if (k > 15) raise(13, 0, 'instruction longer than 15 bytes');
   out.len = k;
+  // Group 5's INC/DEC/PUSH do not branch: they need not end a block (CALL/JMP near/far do).
+  if (op === 0xff && ((out.reg & 7) < 2 || (out.reg & 7) === 6)) out.endsBlock = false;
+  // A REP string instruction may yield by re-executing itself (RIP back at its start): it ends the block.
+  if (rep !== 0 && op >= 0xa4 && op <= 0xaf) out.endsBlock = true;
 }
 
 export { ud };

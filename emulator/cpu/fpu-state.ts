@@ -7,7 +7,7 @@ import { Cr0, Cr4 } from './state';
 import { def } from './table';
 
 /**
- * x87/SSE state management: FXSAVE/FXRSTOR, XSAVE/XRSTOR/XSAVEOPT (components x87 = bit 0 and SSE = bit 1,
+ * x87/SSE state management: FXSAVE/FXRSTOR, XSAVE/XRSTOR/XSAVEOPT (components x87 = bit 0, SSE = bit 1, AVX = bit 2,
  * standard format only), the 0F AE group (which also holds LDMXCSR/STMXCSR, the fences and CLFLUSH from
  * sse.ts), and the x87 control instructions kernels use to initialise the FPU: FNINIT, FNCLEX, FNSTCW,
  * FLDCW, FNSTSW, FWAIT. x87 arithmetic is not emulated: every other D8-DF encoding raises #UD (the guest sees
@@ -118,16 +118,33 @@ function xsaveArea(c: Cpu, i: Insn, write: boolean, what: string): number {
   if (!(c.cr4 & Cr4.OSXSAVE)) ud(`${what} with CR4.OSXSAVE=0`);
   if (i.lock || i.p66 || i.rep) ud(`${what} with a 66/F2/F3/LOCK prefix`);
   if (c.cr0 & Cr0.TS) raise(7, -1, `${what} with CR0.TS=1 (device not available)`);
-  const la = c.memAddr(i, 576, write);
+  // Legacy region + header (576 bytes), plus the AVX component (256 bytes at 576) when it is requested.
+  const size = rfbm(c) & 4 ? YMM_OFFSET + 256 : 576;
+  const la = c.memAddr(i, size, write);
   if (la & 63) gp(0, `${what} to a save area that is not 64-byte aligned`);
-  probe(c, la, 576, write);
+  probe(c, la, size, write);
   return la;
 }
 
-/** Requested-feature bitmap: XCR0 AND EDX:EAX (only bits 0 and 1 exist here). */
+/** Requested-feature bitmap: XCR0 AND EDX:EAX (components x87 = 0, SSE = 1, AVX = 2 exist here). */
 function rfbm(c: Cpu): number {
-  return c.xcr0 & c.r[0] & 3;
+  return c.xcr0 & c.r[0] & 7;
 }
+
+/** Offset of the AVX component (YMM_Hi128, 16 bytes per register) in the standard format: CPUID.(0DH,2).EBX. */
+export const YMM_OFFSET = 576;
+
+function saveYmmHi(c: Cpu, la: number): void {
+  for (let r = 0; r < 16; r++) wr128(c, c.addLinear(la, YMM_OFFSET + 16 * r), c.ymmHi, r * 4);
+}
+
+function loadYmmHi(c: Cpu, la: number): void {
+  for (let r = 0; r < 16; r++) {
+    rd128(c, c.addLinear(la, YMM_OFFSET + 16 * r), YMM_TMP);
+    c.ymmHi.set(YMM_TMP, r * 4);
+  }
+}
+const YMM_TMP = new Int32Array(4);
 
 /** XSAVE / XSAVEOPT (0F AE /4, /6): standard format; XSTATE_BV[i] = 1 for every saved component. */
 function xsave(c: Cpu, i: Insn, what: string): void {
@@ -135,6 +152,7 @@ function xsave(c: Cpu, i: Insn, what: string): void {
   const rf = rfbm(c);
   if (rf & 1) saveX87(c, la);
   if (rf & 2) { saveMxcsr(c, la); saveXmm(c, la); }
+  if (rf & 4) saveYmmHi(c, la);
   const hdr = c.addLinear(la, 512);
   const bv = c.rd(hdr, 4);
   c.wr(hdr, 4, (bv & ~rf) | rf);
@@ -159,6 +177,7 @@ function xrstor(c: Cpu, i: Insn): void {
   }
   if (rf & 1) { if (bvLo & 1) loadX87(c, la); else initX87(c); }
   if (rf & 2) { if (bvLo & 2) loadXmm(c, la); else c.xmm.fill(0, 0, xmmCount(c) * 4); }
+  if (rf & 4) { if (bvLo & 4) loadYmmHi(c, la); else c.ymmHi.fill(0); }
 }
 
 /** 0F AE: the memory forms by ModRM.reg, the register forms are the fences (SDM Table A-6, group 15). */

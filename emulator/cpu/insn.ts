@@ -24,7 +24,7 @@ export const enum Imm {
 
 /** A decoded instruction. Objects live in the decode cache and are reused; handlers must not keep them. */
 export class Insn {
-  /** Opcode key: 0x000-0x0ff one-byte map, 0x100-0x1ff 0F map, 0x200 0F38, 0x300 0F3A. */
+  /** Opcode key: 0x000-0x0ff one-byte map, 0x100-0x1ff 0F map, 0x200 0F38, 0x300 0F3A; VEX: 0x400 0F, 0x500 0F38, 0x600 0F3A. */
   op = 0;
   len = 0;
   /** Operand size in bytes (2, 4 or 8), after prefixes and the table's 64-bit default. */
@@ -59,6 +59,11 @@ export class Insn {
   exec: Handler = () => {};
   /** Ends a block (branch, mode change, interrupt-flag change, HLT …). */
   endsBlock = false;
+  /** VEX-encoded (C4/C5): opcode keys 0x400-0x6ff (maps 0F, 0F38, 0F3A); vexL = VEX.L, vvvv = the extra
+   *  register operand (0..15, already un-inverted). The VEX.pp prefix is in p66/rep, VEX.RXBW in rex. */
+  vex = false;
+  vexL = 0;
+  vvvv = 0;
   /** Mnemonic from the opcode table (for traces and errors). */
   name = '';
 }

@@ -13,4 +13,5 @@ import './fpu-state';
 import './shift';
 import './bitops';
 import './atomic';
+import './avx';
 export { TABLE, UNDEFINED } from './table';

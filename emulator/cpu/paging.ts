@@ -53,7 +53,8 @@ export function walk(mem: PhysicalMemory, regs: PagingRegs, la: number, access: 
     let table = (cr3 - (cr3 % 4096)) % (2 ** MAXPHYADDR);
     let shift = 39;
     for (let level = 4; ; level--) {
-      const idx = Math.floor(la / 2 ** shift) % 512;
+      // Bits 12-29 lie in the low 32 bits (>>> is exact there); bits 30-47 need a division.
+      const idx = shift < 30 ? (la >>> shift) & 511 : (la / (shift === 30 ? 1073741824 : 549755813888)) & 511;
       const ea = table + idx * 8;
       const lo = mem.read(ea, 4) | 0;
       const hi = mem.read(ea + 4, 4) | 0;

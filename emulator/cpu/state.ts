@@ -140,6 +140,8 @@ export class CpuState {
 
   /** x87/SSE state: 8 x87 registers (80-bit as 16 bytes), 16 XMM registers (16 bytes each), control words. */
   readonly xmm = new Int32Array(16 * 4);
+  /** Bits 255:128 of YMM0-15 (AVX; the low halves are `xmm`). */
+  readonly ymmHi = new Int32Array(16 * 4);
   mxcsr = 0x1f80;
   readonly fpuRegs = new Uint8Array(8 * 16);
   fcw = 0x37f;

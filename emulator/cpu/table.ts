@@ -3,10 +3,10 @@ import { Handler, Imm, OpcodeSpec } from './insn';
 
 /**
  * The opcode table: one row per opcode key (0x000-0x0ff one-byte map, 0x100-0x1ff 0F map, 0x200-0x2ff
- * 0F38 map, 0x300-0x3ff 0F3A map). Each instruction-family file registers its rows with def(); the
+ * 0F38 map, 0x300-0x3ff 0F3A map; VEX-encoded: 0x400-0x4ff VEX.0F, 0x500-0x5ff VEX.0F38, 0x600-0x6ff VEX.0F3A). Each instruction-family file registers its rows with def(); the
  * decoder, the disassembly cross-check and the tests read the same table.
  */
-export const TABLE: (OpcodeSpec | undefined)[] = new Array(0x400);
+export const TABLE: (OpcodeSpec | undefined)[] = new Array(0x700);
 
 export function def(op: number, name: string, modrm: boolean, imm: Imm, exec: Handler, extra: Partial<OpcodeSpec> = {}): void {
   if (TABLE[op]) throw new Error(`opcode 0x${op.toString(16)} defined twice (${TABLE[op]!.name} and ${name})`);

@@ -7,6 +7,8 @@ import { MmioHandler, PortHandler } from './device';
 export class IoBus {
   private readonly ports: (PortHandler | undefined)[] = new Array(0x10000);
   private readonly mmio: { base: number; size: number; handler: MmioHandler; name: string }[] = [];
+  /** 1 for each 4 KiB page below 4 GiB that an MMIO range overlaps: RAM accesses skip the range search. */
+  private readonly mmioPages = new Uint8Array(1 << 20);
 
   registerPorts(first: number, count: number, handler: PortHandler): void {
     for (let p = first; p < first + count; p++) {
@@ -18,6 +20,8 @@ export class IoBus {
   /** Register an MMIO range at a physical address (page-aligned ranges keep the TLB logic simple). */
   registerMmio(name: string, base: number, size: number, handler: MmioHandler): void {
     this.mmio.push({ base, size, handler, name });
+    const last = Math.min(Math.floor((base + size - 1) / 4096), (1 << 20) - 1);
+    for (let p = Math.floor(base / 4096); p <= last; p++) this.mmioPages[p] = 1;
   }
 
   inPort(port: number, size: number): number {
@@ -33,12 +37,14 @@ export class IoBus {
 
   /** The MMIO range containing physical address `addr`, or undefined for RAM / nothing. */
   findMmio(addr: number): { base: number; size: number; handler: MmioHandler } | undefined {
+    if (addr >= 0 && addr < 4294967296 && this.mmioPages[addr >>> 12] === 0) return undefined;
     for (const r of this.mmio) if (addr >= r.base && addr < r.base + r.size) return r;
     return undefined;
   }
 
   /** True if any MMIO range overlaps the 4 KiB page at `pageBase`. */
   pageHasMmio(pageBase: number): boolean {
+    if (pageBase >= 0 && pageBase < 4294967296 && pageBase % 4096 === 0) return this.mmioPages[pageBase >>> 12] !== 0;
     for (const r of this.mmio) if (pageBase < r.base + r.size && pageBase + 4096 > r.base) return true;
     return false;
   }

@@ -20,7 +20,6 @@ const KNOWN_GAPS: Record<string, string> = {
   emulator: 'MMX moves, DR0-3 instruction breakpoints, null SS loads, iret to CPL 3 with a nullified GS, non-canonical checks',
   eventinj: 'two pending self-IPIs in priority order; NMI to self and nested NMI',
   syscall: 'SYSCALL/SYSRET in compatibility mode',
-  xsave: 'AVX (VEX encoding, YMM state, XCR0.YMM)',
 };
 
 for (const name of names) {

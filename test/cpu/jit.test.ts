@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { ExceptionEvent } from '../../emulator/api';
+import { Exit } from '../../emulator/cpu/cpu';
+import { getFlags } from '../../emulator/cpu/flags';
+import { Machine } from '../../emulator/machine';
+import { CODE, makeCpu, poke } from '../support/cpu-harness';
+
+/**
+ * Block translation (emulator/cpu/jit.ts) must be invisible: every fixture kernel, and targeted programs
+ * for flags across block boundaries, self-modifying code and faults inside translated blocks, give the
+ * same events, serial output, instruction counts and final state with translation on and off.
+ */
+const root = path.resolve(__dirname, '..', '..', '..');
+const manifest = JSON.parse(fs.readFileSync(path.join(root, 'fixtures/manifest.json'), 'utf8')) as { kernels: { name: string; file: string; cmdline: string | null }[] };
+
+function runKernel(file: string, cmdline: string | null, jit: boolean, budget: number) {
+  const m = Machine.create({ memoryMB: 128, onTripleFault: 'stop' });
+  m.cpu.jit = jit;
+  const events: ExceptionEvent[] = [];
+  let serial = '';
+  m.on('exception', (e) => events.push({ ...e }));
+  m.on('serial', (b) => { serial += String.fromCharCode(b); });
+  m.boot(fs.readFileSync(path.join(root, file)), { cmdline: cmdline ?? undefined });
+  const stop = m.run(budget);
+  const state = m.state();
+  return { stop, events, serial, state, instructions: m.instructionCount, translated: countTranslated(m) };
+}
+
+function countTranslated(m: Machine): number {
+  const blocks = (m.cpu as unknown as { blocks: Map<number, { fn: unknown }> }).blocks;
+  let n = 0;
+  for (const b of blocks.values()) if (b.fn) n++;
+  return n;
+}
+
+describe('block translation gives the interpreter\'s results', () => {
+  const kernels = [...manifest.kernels.map((k) => ({ name: k.name, file: k.file, cmdline: k.cmdline, budget: 300_000_000 })),
+    // the paging benchmark: TLB misses, PTE edits + INVLPG, REP MOVSQ yielding mid-block, memory RMW
+    { name: 'bench-paging', file: 'fixtures/bin/bench-paging.elf', cmdline: null, budget: 100_000_000 }];
+  for (const k of kernels) {
+    it(`${k.name}${k.cmdline ? ` (${k.cmdline})` : ''}: same exception events, serial output, instruction count and final registers`, () => {
+      const off = runKernel(k.file, k.cmdline, false, k.budget);
+      const on = runKernel(k.file, k.cmdline, true, k.budget);
+      assert.deepEqual(on.stop, off.stop, 'stop');
+      assert.deepEqual(on.events, off.events, 'exception events');
+      assert.equal(on.serial, off.serial, 'serial output');
+      assert.equal(on.instructions, off.instructions, 'retired instructions');
+      assert.deepEqual(on.state, off.state, 'final state');
+      assert.equal(off.translated, 0);
+      if (k.name === 'c-workload' || k.name === 'bench-paging') assert.ok(on.translated > 0, 'hot blocks were translated');
+    });
+  }
+
+  it('the register loop benchmark runs translated and ends with the sum n(n+1)/2 in RBX', () => {
+    // Stopped early (a budget that ends mid-loop) both ways: same RIP, RAX, RCX, flags, count.
+    const off = runKernel('fixtures/bin/bench-loop.elf', null, false, 3_000_001);
+    const on = runKernel('fixtures/bin/bench-loop.elf', null, true, 3_000_001);
+    assert.deepEqual(on.state, off.state);
+    assert.equal(on.instructions, 3_000_001);
+    assert.ok(on.translated > 0, 'the loop block was translated');
+    const full = runKernel('fixtures/bin/bench-loop.elf', null, true, 2_000_000_000);
+    assert.equal(full.stop.reason, 'exit');
+    const n = 500_000_000n;
+    assert.equal(BigInt(full.state.regs.rbx), n * (n + 1n) / 2n);
+  });
+});
+
+/** Run a code snippet on a bare CPU for `budget` instructions, with or without translation. */
+function runSnippet(code: number[], jit: boolean, budget: number, setup?: (c: ReturnType<typeof makeCpu>) => void) {
+  const c = makeCpu();
+  c.jit = jit;
+  poke(c, CODE, code);
+  setup?.(c);
+  const exits: Exit[] = [];
+  let left = budget;
+  while (left > 0) {
+    const before = c.clock.instructions;
+    const e = c.run(left);
+    exits.push(e);
+    left -= c.clock.instructions - before;
+    if (e !== Exit.BUDGET) break;
+  }
+  return { c, exits, regs: Array.from(c.r), rip: c.rip, flags: getFlags(c), n: c.clock.instructions };
+}
+
+function sameBothWays(code: number[], budget: number, setup?: (c: ReturnType<typeof makeCpu>) => void) {
+  const off = runSnippet(code, false, budget, setup);
+  const on = runSnippet(code, true, budget, setup);
+  assert.deepEqual({ regs: on.regs, rip: on.rip, flags: on.flags, n: on.n, exits: on.exits }, { regs: off.regs, rip: off.rip, flags: off.flags, n: off.n, exits: off.exits });
+  return on;
+}
+
+describe('block translation: targeted cases', () => {
+  it('flags set in one block are read by Jcc/ADC/SETcc in the next (CF from ADD, OF/SF from SUB, INC keeping CF)', () => {
+    // loop: mov eax, 0xffffffff; add eax, ecx (CF=1 when ecx>0) ; jmp next ; next: adc rdx, 0 ; inc ebx (keeps CF)
+    //       ; jmp n2 ; n2: setc sil ; add rdi, rsi ; cmp ebx, 0x7ffffff0 ; jl ... (signed, crosses OF) ; dec rcx ; jnz loop
+    const code = [
+      0xb8, 0xff, 0xff, 0xff, 0xff, //        mov eax, 0xffffffff
+      0x01, 0xc8, //                           add eax, ecx
+      0xeb, 0x00, //                           jmp +0 (new block)
+      0x48, 0x83, 0xd2, 0x00, //               adc rdx, 0
+      0xff, 0xc3, //                           inc ebx
+      0xeb, 0x00, //                           jmp +0
+      0x40, 0x0f, 0x92, 0xc6, //               setc sil
+      0x48, 0x01, 0xf7, //                     add rdi, rsi
+      0x81, 0xfb, 0xf0, 0xff, 0xff, 0x7f, //   cmp ebx, 0x7ffffff0
+      0x7c, 0x03, //                           jl +3
+      0x48, 0xff, 0xc5, //                     inc rbp
+      0x48, 0xff, 0xc9, //                     dec rcx
+      0x75, 0xd7, //                           jnz loop (back to mov eax)
+      0xf4, //                                 hlt
+    ];
+    const disp = -(code.length - 1);
+    code[code.length - 2] = disp & 0xff;
+    const r = sameBothWays(code, 100_000, (c) => { c.r[2] = 3000; c.r[6] = 0x7fffff00; });
+    assert.equal(r.c.r[2], 0, 'loop finished');
+    assert.ok(r.c.r[4] > 0 && r.c.r[10] > 0, 'rdx and rbp counted');
+  });
+
+  it('a 64-bit carry between halves and Jcc on every condition after CMP give the same state', () => {
+    // For each of the 16 Jcc conditions after cmp rax, rbx: count taken branches in r8..; operands walk across signs.
+    const code: number[] = [];
+    code.push(0x48, 0x81, 0xc0, 0x01, 0x00, 0x00, 0x80); //   add rax, 0x80000001 (sign-extended)
+    code.push(0x48, 0x81, 0xeb, 0xff, 0xff, 0xff, 0x7f); //   sub rbx, 0x7fffffff
+    for (let cc = 0; cc < 16; cc++) {
+      code.push(0x48, 0x39, 0xd8); //                          cmp rax, rbx
+      code.push(0x70 + cc, 0x03); //                           jcc +3
+      code.push(0x49, 0xff, 0xc0); //                          inc r8
+      code.push(0x49, 0x01, 0xc1); //                          add r9, rax
+    }
+    code.push(0x48, 0xff, 0xc9); //                            dec rcx
+    const back = -(code.length + 6);
+    code.push(0x0f, 0x85, back & 0xff, (back >> 8) & 0xff, 0xff, 0xff); // jnz loop
+    code.push(0xf4);
+    sameBothWays(code, 200_000, (c) => { c.r[2] = 2000; c.r[0] = -5; c.r[1] = 0x7fffffff; c.r[6] = 7; });
+  });
+
+  it('self-modifying code: a store from another block rewrites a translated block, which is decoded again', () => {
+    // loop: add eax, imm32 (imm at CODE+1) ; cmp ecx, 50 ; jne skip ; mov dword [CODE+1], 1000 ; skip: dec ecx ; jnz loop
+    const imm = CODE + 1;
+    const code = [
+      0x05, 0x01, 0x00, 0x00, 0x00, //                                add eax, 1
+      0x83, 0xf9, 0x32, //                                            cmp ecx, 50
+      0x75, 0x0b, //                                                  jne skip
+      0xc7, 0x04, 0x25, imm & 0xff, imm >> 8, 0, 0, 0xe8, 0x03, 0, 0, // mov dword [CODE+1], 1000
+      0xff, 0xc9, //                                                  skip: dec ecx
+      0x75, 0xe7, //                                                  jnz loop
+      0xf4,
+    ];
+    const r = sameBothWays(code, 10_000, (c) => { c.r[2] = 200; });
+    // 151 iterations (ecx 200..50) add 1, the last 49 add 1000: the first block ran translated before the store.
+    assert.equal(r.c.r[0], 151 + 49 * 1000);
+  });
+
+  it('self-modifying code: a translated block that stores into itself stops after the store and goes on decoded afresh', () => {
+    // loop: add eax, imm32 ; mov [rdi], ebx ; add rdi, rsi ; dec ecx ; jnz loop. RDI reaches the immediate on
+    // the 101st iteration (the block is translated long before), after that iteration's ADD.
+    const code = [0x05, 0x01, 0x00, 0x00, 0x00, 0x89, 0x1f, 0x48, 0x01, 0xf7, 0xff, 0xc9, 0x75, 0xf2, 0xf4];
+    const r = sameBothWays(code, 10_000, (c) => { c.r[2] = 101; c.r[14] = CODE + 1 - 8 * 100; c.r[12] = 8; c.r[6] = 1000; });
+    assert.equal(r.c.r[0], 101);
+    assert.equal(r.c.mem.view.getInt32(CODE + 1, true), 1000);
+    assert.equal(r.rip, CODE + code.length, 'after HLT');
+  });
+
+  it('a REP MOVSB that yields after 64 Ki iterations resumes itself before the next instruction of its block runs', () => {
+    // rep movsb (128 KiB) ; inc ebx ; hlt
+    const r = sameBothWays([0xf3, 0xa4, 0xff, 0xc3, 0xf4], 1_000, (c) => { c.r[2] = 0x20000; c.r[12] = 0x100000; c.r[14] = 0x200000; });
+    assert.equal(r.c.r[2], 0, 'RCX');
+    assert.equal(r.c.r[6], 1, 'INC EBX ran once, after the copy');
+    assert.equal(r.c.r[14], 0x220000, 'RDI');
+  });
+
+  it('a page fault inside a translated block stops at the faulting instruction with the count of retired ones', () => {
+    // loop: mov [rdi], eax ; add rdi, rsi ; dec ecx ; jnz loop. RDI walks up to 2^47 in 4 KiB steps, so after
+    // 200 iterations (the block is translated by then) the store's address is non-canonical: #GP(0).
+    const code = [0x89, 0x07, 0x48, 0x01, 0xf7, 0xff, 0xc9, 0x75, 0xf7, 0xf4];
+    const r = sameBothWays(code, 100_000, (c) => { c.r[2] = 100_000; c.r[14] = -200 * 4096; c.r[15] = 0x7fff; c.r[12] = 4096; });
+    assert.equal(r.exits[r.exits.length - 1], Exit.FAULT);
+    assert.equal(r.rip, CODE, 'RIP at the faulting store');
+  });
+});
