@@ -74,7 +74,12 @@ export function runKernel(o: RunOptions, out: (s: string) => void = (s) => proce
   const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu });
   m.on('serial', (b: number) => out(String.fromCharCode(b)));
   let resets = 0;
-  m.on('reset', () => { resets++; if (o.trace) out('\n[faultline] triple fault → system reset\n'); });
+  m.on('reset', () => {
+    resets++;
+    if (o.trace) out('\n[faultline] triple fault → system reset\n');
+    // QEMU would boot-loop forever; after a few rounds the loop is evident, so stop and report it.
+    if (resets > 3) m.pause();
+  });
   if (o.trace) {
     m.on('exception', (e) => {
       if (!e.external) out(`[faultline] ${e.phase} ${e.name}${e.errorCode !== undefined ? ` error 0x${e.errorCode.toString(16)}` : ''} rip=0x${e.rip.toString(16)} rsp=0x${e.rsp.toString(16)} cr2=0x${e.cr2.toString(16)}: ${e.reason}\n`);
@@ -88,13 +93,13 @@ export function runKernel(o: RunOptions, out: (s: string) => void = (s) => proce
     stop = m.run(Math.min(left, 50_000_000));
     left -= m.instructionCount - before;
     if (stop.reason !== 'budget') break;
-    if (resets > 3 && !o.noReboot) break; // a boot loop: QEMU would loop forever; we report it
   }
   const chain = m.faultChain();
   out('\n');
   if (chain.length) out(`[faultline] fault chain: ${describeChain(chain, m.entry?.elf)}\n`);
   if (resets) out(`[faultline] the machine reset ${resets} time(s) after triple faults (a boot loop; use --no-reboot to stop at the first)\n`);
   if (o.screen) out(`[faultline] screen:\n${m.screenText()}\n`);
+  if (stop.reason === 'pause' && resets > 3) return 0; // the boot loop reported above
   switch (stop.reason) {
     case 'exit': out(`[faultline] guest exit via isa-debug-exit: status ${stop.exitCode} after ${m.instructionCount} instructions\n`); return stop.exitCode ?? 1;
     case 'shutdown': out(`[faultline] triple fault: CPU shut down after ${m.instructionCount} instructions\n`); return 0;
