@@ -33,7 +33,7 @@ export interface FaultlineLaunchArguments extends DebugProtocol.LaunchRequestArg
   cwd?: string;
   /** Log DAP traffic to the debug console. */
   trace?: boolean;
-  /** Reverse-debugging history budget in MiB (issue 7; accepted and ignored until history exists). */
+  /** Reverse-debugging history (snapshot ring) budget in MiB; 0 turns reverse debugging off (default 512). */
   historyMB?: number;
 }
 
@@ -49,6 +49,10 @@ export const CustomRequest = {
   pageTable: 'faultline/pageTable',
   faultChain: 'faultline/faultChain',
   screen: 'faultline/screen',
+  /** Travel to `{ count, seq? }`: a retired-instruction count (and event count there, as a Fault Chain link's seq + 1). */
+  gotoInstruction: 'faultline/gotoInstruction',
+  /** Travel back to the last write into `{ address, length }`; body `{ found, instructionCount?, rip?, message? }`. */
+  lastWrite: 'faultline/lastWrite',
 } as const;
 export type CustomRequestName = (typeof CustomRequest)[keyof typeof CustomRequest];
 

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DebugSession, Event, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, ExitedEvent, InvalidatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ExceptionEvent, RegisterName, Runtime, StopInfo } from '../emulator/api';
+import type { ExceptionEvent, RegisterName, ReverseStop, Runtime, StopInfo, TimelinePosition } from '../emulator/api';
 import { hasErrorCode, vectorName } from '../emulator/cpu/vectors';
 import { diagnose } from '../emulator/diagnose';
 import { SymbolIndex } from '../emulator/symbols/symbols';
@@ -34,10 +34,25 @@ const SCREEN_EVENT_MS = 200;
 /** Requests that need a launched machine. */
 const NEEDS_MACHINE = new Set([
   'continue', 'next', 'stepIn', 'stepOut', 'pause', 'restart', 'stackTrace', 'scopes', 'variables', 'setVariable',
-  'evaluate', 'exceptionInfo', 'readMemory', 'writeMemory', 'disassemble', 'dataBreakpointInfo', ...Object.values(CustomRequest),
+  'evaluate', 'exceptionInfo', 'readMemory', 'writeMemory', 'disassemble', 'dataBreakpointInfo', 'stepBack', 'reverseContinue',
+  ...Object.values(CustomRequest),
 ]);
-/** Requests that need the machine to be stopped (state inspection). */
-const NEEDS_STOP = new Set(['stackTrace', 'scopes', 'variables', 'setVariable', 'exceptionInfo', 'next', 'stepIn', 'stepOut']);
+/** Requests that need the machine to be stopped (state inspection, travelling). */
+const NEEDS_STOP = new Set(['stackTrace', 'scopes', 'variables', 'setVariable', 'exceptionInfo', 'next', 'stepIn', 'stepOut', 'stepBack',
+  'reverseContinue', 'faultline/gotoInstruction', 'faultline/lastWrite']);
+const DEFAULT_HISTORY_MB = 512;
+/** Reverse line steps go back at most this many instructions. */
+const LINE_BACK_LIMIT = 2000;
+
+/** The reverse-debugging side of the machine (emulator/machine.ts: Machine). */
+interface Reversible {
+  enableHistory(o: { limitMB?: number }): void;
+  goto(instructions: number, seq?: number): StopInfo;
+  stepBack(): ReverseStop;
+  reverseContinue(stop?: (ev: ExceptionEvent) => boolean): ReverseStop;
+  lastWriteTo(address: bigint, length: number): { position: TimelinePosition; rip: bigint } | undefined;
+  readonly position: TimelinePosition;
+}
 
 type Goal =
   | { kind: 'continue' }
@@ -177,6 +192,26 @@ export class FaultlineSession extends DebugSession {
     },
     [CustomRequest.faultChain]: () => faultChainRequest(this.rt!, this.symbols, (a) => this.sourceLine(a)),
     [CustomRequest.screen]: () => screenRequest(this.rt!),
+    stepBack: (a: DebugProtocol.StepBackArguments) => { this.stepBack(a); },
+    reverseContinue: () => { this.travel(() => this.reversible().reverseContinue()); },
+    [CustomRequest.gotoInstruction]: (a: { count?: unknown; seq?: unknown }) => {
+      const count = Number(a.count), seq = a.seq === undefined ? 0 : Number(a.seq);
+      if (!Number.isInteger(count) || count < 0 || !Number.isInteger(seq) || seq < 0) throw new UserError("faultline/gotoInstruction needs 'count' (a retired-instruction count, a whole number)");
+      const r = this.reversible();
+      this.travel(() => ({ ...r.goto(count, seq), position: r.position, reachedStart: false }));
+      return { position: r.position };
+    },
+    [CustomRequest.lastWrite]: (a: { address?: unknown; length?: unknown }) => {
+      const address = this.address(a.address, 'address');
+      const length = a.length === undefined ? 8 : Number(a.length);
+      if (!Number.isInteger(length) || length < 1 || length > MAX_READ) throw new UserError("faultline/lastWrite: 'length' must be a byte count from 1 to 1048576");
+      const r = this.reversible();
+      const w = r.lastWriteTo(address, length);
+      if (!w) return { found: false, message: `no write to ${hex(address)} in the recorded history` };
+      this.travel(() => ({ ...r.goto(w.position.instructions, w.position.seq), position: r.position, reachedStart: false }), 'data breakpoint',
+        `last write to ${hex(address)} (instruction ${w.position.instructions}, at ${hex(w.rip)})`);
+      return { found: true, instructionCount: w.position.instructions, rip: hex(w.rip) };
+    },
   };
 
   // ---------------------------------------------------------------------------------------------------
@@ -202,6 +237,7 @@ export class FaultlineSession extends DebugSession {
       supportsEvaluateForHovers: true,
       supportsLoadedSourcesRequest: true,
       supportsDelayedStackTraceLoading: true,
+      supportsStepBack: true,
     };
   }
 
@@ -216,6 +252,8 @@ export class FaultlineSession extends DebugSession {
     const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop' });
     rt.boot(kernel, { cmdline: args.cmdline }); // BootError: its message is the sentence for the user
     this.rt = rt;
+    const historyMB = args.historyMB ?? DEFAULT_HISTORY_MB;
+    if (historyMB > 0 && 'enableHistory' in rt) (rt as Runtime & Reversible).enableHistory({ limitMB: historyMB });
     const symbolsPath = args.symbols ? path.resolve(this.cwd, args.symbols) : kernelPath;
     try {
       this.symbols = SymbolIndex.fromElf(new Uint8Array(fs.readFileSync(symbolsPath)), path.basename(symbolsPath));
@@ -401,6 +439,48 @@ export class FaultlineSession extends DebugSession {
     this.resume({ kind: 'line', over: kind === 'next', file: loc.file, line: loc.line, count: 0 });
   }
 
+  private reversible(): Reversible {
+    const rt = this.rt as (Runtime & Partial<Reversible>) | undefined;
+    if (!rt || typeof rt.stepBack !== 'function' || this.launchArgs?.historyMB === 0) {
+      throw new UserError('reverse debugging is off: set "historyMB" above 0 in launch.json');
+    }
+    return rt as Runtime & Reversible;
+  }
+
+  /** stepBack: one instruction (granularity 'instruction' or no line info), else to the start of the previous line. */
+  private stepBack(a: DebugProtocol.StepBackArguments): void {
+    const r = this.reversible();
+    const rt = this.rt!;
+    const loc = this.symbols?.lineAt(rt.state().regs.rip);
+    if (a.granularity === 'instruction' || !loc) return this.travel(() => r.stepBack());
+    this.travel(() => {
+      let s = r.stepBack();
+      for (let i = 0; i < LINE_BACK_LIMIT && !s.reachedStart; i++) {
+        const pc = rt.state().regs.rip;
+        const l = this.symbols?.lineAt(pc);
+        if (s.reason !== 'step' || (l && l.isStmt && pc === l.address && (l.line !== loc.line || l.file !== loc.file))) break;
+        s = r.stepBack();
+      }
+      return s;
+    });
+  }
+
+  /** Run a reverse operation (synchronous) and report where it stopped, like any other stop. */
+  private travel(f: () => ReverseStop, reason?: string, description?: string): void {
+    this.clearTemps();
+    const s = f();
+    this.lastException = undefined;
+    setImmediate(() => {
+      if (s.reachedStart) {
+        this.reportStop({ reason: 'step' }, 'step');
+        this.log(`reached the start of the recorded history (instruction ${s.position.instructions}); raise "historyMB" to keep more`);
+        return;
+      }
+      const info: StopInfo = { reason: s.reason === 'budget' ? 'step' : s.reason, event: s.event, watch: s.watch };
+      this.reportStop(info, reason, description);
+    });
+  }
+
   private resume(goal: Goal): void {
     if (!this.rt || this.terminated) return;
     this.goal = goal;
@@ -521,7 +601,7 @@ export class FaultlineSession extends DebugSession {
     return undefined;
   }
 
-  private reportStop(info: StopInfo, reasonOverride?: string): void {
+  private reportStop(info: StopInfo, reasonOverride?: string, descriptionOverride?: string): void {
     this.running = false;
     this.pauseRequested = false;
     if (this.rt) this.clearTemps();
@@ -576,6 +656,7 @@ export class FaultlineSession extends DebugSession {
     }
     const ev = new StoppedEvent(reason, THREAD_ID, text) as DebugProtocol.StoppedEvent;
     ev.body.allThreadsStopped = true;
+    description = descriptionOverride ?? description;
     if (description) ev.body.description = description;
     if (hit?.length) ev.body.hitBreakpointIds = hit;
     this.sendEvent(ev);
@@ -923,6 +1004,9 @@ function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineLaunchAr
   if (a.cmdline !== undefined && typeof a.cmdline !== 'string') throw new UserError('"cmdline" must be a string');
   if (a.onTripleFault !== undefined && a.onTripleFault !== 'stop' && a.onTripleFault !== 'reset') throw new UserError('"onTripleFault" must be "stop" or "reset"');
   if (a.cwd !== undefined && typeof a.cwd !== 'string') throw new UserError('"cwd" must be a directory path');
+  if (a.historyMB !== undefined && (typeof a.historyMB !== 'number' || !Number.isInteger(a.historyMB) || a.historyMB < 0 || (a.historyMB > 0 && a.historyMB < 1))) {
+    throw new UserError('"historyMB" must be a whole number of MiB (0 turns reverse debugging off)');
+  }
   return a as FaultlineLaunchArguments;
 }
 

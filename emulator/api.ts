@@ -159,3 +159,48 @@ export interface Runtime {
   writePhysical(addr: bigint, data: Uint8Array): void;
   readonly instructionCount: number;
 }
+
+// ------------------------------------------------------------------------------ reverse debugging (issue 7)
+
+/**
+ * A moment on the timeline: the retired-instruction count and how many exception events had been emitted
+ * (raise, escalation and delivery of one fault all happen at the same count). seq 0 means the earliest
+ * moment at that count.
+ */
+export interface TimelinePosition {
+  instructions: number;
+  seq: number;
+}
+
+export interface HistoryOptions {
+  /** Memory budget of the snapshot ring in MiB (launch.json `historyMB`; default 512). */
+  limitMB?: number;
+  /** Instructions between snapshots (default 500 000). */
+  snapshotInterval?: number;
+}
+
+export interface HistoryStats {
+  enabled: boolean;
+  snapshots: number;
+  /** Bytes held by snapshots (RAM pages + a fixed estimate per snapshot for CPU and device state). */
+  bytes: number;
+  limitBytes: number;
+  /** The oldest position one can travel back to. */
+  oldest: TimelinePosition;
+  /** The furthest position ever executed. */
+  frontier: TimelinePosition;
+  snapshotInterval: number;
+}
+
+/** A device input, logged with the instruction count at which it arrived (replayed at the same count). */
+export interface InputEvent {
+  instructions: number;
+  kind: 'serial' | 'keyboard';
+  bytes: number[];
+}
+
+/** Where a reverse operation stopped; `reachedStart` when it ran into the beginning of the recorded history. */
+export interface ReverseStop extends StopInfo {
+  position: TimelinePosition;
+  reachedStart: boolean;
+}

@@ -1,5 +1,6 @@
 import {
-  BootOptions, CpuStateView, ExceptionEvent, LinearRead, MachineOptions, RegisterName, Runtime, SegmentState, StopInfo,
+  BootOptions, CpuStateView, ExceptionEvent, HistoryOptions, InputEvent, LinearRead, MachineOptions, RegisterName, ReverseStop, Runtime,
+  SegmentState, StopInfo, TimelinePosition,
 } from './api';
 import { bootKernel, EntryState } from './boot';
 import { VirtualClock } from './clock';
@@ -15,8 +16,10 @@ import { cpuModel } from './cpu/system';
 import { hasErrorCode, vectorMnemonic } from './cpu/vectors';
 import { IoBus } from './devices/bus';
 import { createPcDevices, PcDevices } from './devices';
+import { History, ReplayControl } from './history';
 import { walkPage } from './inspect/pagewalk';
 import { PhysicalMemory } from './memory/phys';
+import { stateHash } from './snapshot';
 
 /** An exception that was raised and not yet delivered (the machine may stop here, before delivery). */
 interface Pending {
@@ -61,6 +64,10 @@ export class Machine implements Runtime {
   private resumeAt = -1;
   /** Set by step(): every raise and escalation stops (stepping into delivery). */
   private stepping = false;
+  /** Reverse debugging: snapshots + re-execution (history.ts). Off until enableHistory(). */
+  readonly history: History;
+  /** Set while the history re-executes: exception stops follow it instead of shouldStopOnException. */
+  private replay: ReplayControl | null = null;
 
   static create(opts: MachineOptions = {}): Machine {
     return new Machine(opts);
@@ -88,6 +95,8 @@ export class Machine implements Runtime {
       readMsr: (index) => lapic.readMsr(index),
       writeMsr: (index, lo, hi) => lapic.writeMsr(index, lo, hi),
     };
+    this.cpu.irqLine = router;
+    this.history = new History(this.historyHost());
   }
 
   // ----------------------------------------------------------------------------------- events
@@ -101,6 +110,7 @@ export class Machine implements Runtime {
   }
 
   private emit(event: string, ...args: unknown[]): void {
+    if (this.history.enabled && this.history.silent(event === 'exception' ? (args[0] as ExceptionEvent).seq : -1)) return;
     const l = this.listeners.get(event);
     if (l) for (const cb of l) (cb as (...a: unknown[]) => void)(...args);
   }
@@ -141,6 +151,7 @@ export class Machine implements Runtime {
     c.setCpl(0);
     c.flushTlb();
     c.updateMode();
+    this.history.restart();
   }
 
   reset(): void {
@@ -173,9 +184,12 @@ export class Machine implements Runtime {
     for (;;) {
       const left = maxInstructions - (this.clock.instructions - start);
       if (left <= 0) return { reason: 'budget' };
-      const exit = this.cpu.run(left, skip);
+      if (this.history.enabled) this.history.tick();
+      const slice = this.history.enabled ? Math.min(left, this.history.untilNext()) : left;
+      const exit = this.cpu.run(slice, skip);
       skip = -1;
-      const s = this.handleExit(exit);
+      // A budget exit of a slice cut short for the history's next snapshot: keep going.
+      const s = exit === Exit.BUDGET && slice < left ? undefined : this.handleExit(exit);
       if (s) return s;
     }
   }
@@ -286,11 +300,13 @@ export class Machine implements Runtime {
       if (phase === 'raised' && during < 0) this.chain = [];
       this.chain.push(ev);
     }
+    if (this.history.enabled) this.history.noteEvent(ev);
     this.emit('exception', ev);
     return ev;
   }
 
   private wantsStop(ev: ExceptionEvent): boolean {
+    if (this.replay) return this.replay.stopAtSeq >= 0 && ev.seq + 1 >= this.replay.stopAtSeq;
     if (this.stepping && ev.phase !== 'delivered' && (ev.duringDeliveryOf !== undefined || ev.phase !== 'raised')) return true;
     return this.shouldStopOnException ? this.shouldStopOnException(ev) : false;
   }
@@ -353,7 +369,7 @@ export class Machine implements Runtime {
       }
       this.pending = null;
       const ev = this.emitEvent('delivered', p.vector, p.kind === EventKind.EXCEPTION && hasErrorCode(p.vector) ? p.errorCode : -1, p.kind, -1, `delivered to ${this.ripBig(c.rip).toString(16)}`);
-      if (this.stepping) return { reason: 'step', event: ev };
+      if (this.stepping || (this.replay && this.replay.stopAtSeq >= 0 && ev.seq + 1 >= this.replay.stopAtSeq)) return { reason: 'step', event: ev };
       return undefined;
     }
   }
@@ -444,6 +460,11 @@ export class Machine implements Runtime {
   }
 
   setRegister(name: RegisterName, value: bigint): void {
+    this.setRegisterValue(name, value);
+    this.history.edited();
+  }
+
+  private setRegisterValue(name: RegisterName, value: bigint): void {
     const c = this.cpu;
     const lo = Number(value & 0xffffffffn) | 0;
     const hi = Number((value >> 32n) & 0xffffffffn) | 0;
@@ -505,6 +526,7 @@ export class Machine implements Runtime {
       done += chunk;
       a = BigInt.asUintN(64, a + BigInt(chunk));
     }
+    if (done) this.history.edited();
     return done;
   }
 
@@ -514,6 +536,80 @@ export class Machine implements Runtime {
 
   writePhysical(addr: bigint, data: Uint8Array): void {
     for (let k = 0; k < data.length; k++) this.mem.write8(Number(addr) + k, data[k]);
+    this.history.edited();
+  }
+
+  // ------------------------------------------------------------------------- reverse debugging
+  /** Start recording history (snapshots every `snapshotInterval` instructions, ring of `limitMB`). */
+  enableHistory(opts: HistoryOptions = {}): void {
+    this.history.enable(opts);
+  }
+
+  /** Travel to an instruction count (and optionally an exception event there) within the recorded history. */
+  goto(instructions: number, seq = 0): StopInfo {
+    return this.history.goto({ instructions, seq });
+  }
+
+  stepBack(): ReverseStop {
+    return this.history.stepBack();
+  }
+
+  reverseContinue(stopOnException?: (ev: ExceptionEvent) => boolean): ReverseStop {
+    return this.history.reverseContinue(stopOnException);
+  }
+
+  /** The last write into a linear range before now (the machine stays where it is). */
+  lastWriteTo(address: bigint, length: number): { position: TimelinePosition; rip: bigint } | undefined {
+    return this.history.lastWriteTo(address, length);
+  }
+
+  get position(): TimelinePosition {
+    return this.history.now();
+  }
+
+  /** Bytes arriving on COM1 / keys pressed now (logged for replay when history or a recording is on). */
+  sendSerial(bytes: number[]): void {
+    this.history.input('serial', bytes);
+  }
+
+  sendKeys(bytes: number[]): void {
+    this.history.input('keyboard', bytes);
+  }
+
+  /** Hash of all CPU state and RAM (tests, recordings). */
+  stateHash(): string {
+    return stateHash(this.cpu, this.mem);
+  }
+
+  private historyHost() {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const m = this;
+    return {
+      cpu: m.cpu, mem: m.mem, clock: m.clock, deviceList: m.devices.all,
+      get eventSeq() { return m.seq; },
+      get shouldStopOnException() { return m.shouldStopOnException; },
+      saveRunState: () => ({
+        pending: m.pending && { ...m.pending }, chain: m.chain.slice(), seq: m.seq, exitCode: m.exitCode, shutdown: m.shutdown,
+        resetRequested: m.resetRequested,
+      }),
+      loadRunState: (x: unknown) => {
+        const r = x as { pending: Pending | null; chain: ExceptionEvent[]; seq: number; exitCode: number | undefined; shutdown: boolean; resetRequested: boolean };
+        m.pending = r.pending && { ...r.pending };
+        m.chain = r.chain.slice();
+        m.seq = r.seq;
+        m.exitCode = r.exitCode;
+        m.shutdown = r.shutdown;
+        m.resetRequested = r.resetRequested;
+        m.resumeAt = -1;
+        m.pauseRequested = false;
+      },
+      setReplay: (r: ReplayControl | null) => { m.replay = r; },
+      run: (n: number) => m.run(n),
+      applyInput: (ev: InputEvent) => {
+        if (ev.kind === 'serial') m.devices.uart.receive(ev.bytes);
+        else m.devices.ps2.pressKey(ev.bytes);
+      },
+    };
   }
 
   /** VGA text screen as plain text (25 lines). */

@@ -69,6 +69,35 @@ export function registerCommands(context: vscode.ExtensionContext, views: Views,
   });
   for (const k of VIEW_KEYS) reg(`faultline.copyTable.${k}`, () => copy(views[k]));
 
+  reg('faultline.goToMoment', async (n?: ViewNode) => {
+    const session = requireSession();
+    if (!session || !n?.moment) return;
+    await travel(session, 'faultline/gotoInstruction', { count: n.moment.instructionCount, seq: n.moment.seq });
+  });
+
+  reg('faultline.gotoInstruction', async () => {
+    const session = requireSession();
+    if (!session) return;
+    const count = await askNumber('Go to instruction count (retired instructions since power-on)', (t) => Number(t));
+    if (count !== undefined) await travel(session, 'faultline/gotoInstruction', { count });
+  });
+
+  reg('faultline.lastWrite', async (n?: ViewNode) => {
+    const session = requireSession();
+    if (!session) return;
+    const text = n?.pointer ?? await vscode.window.showInputBox({
+      title: 'Faultline: back to the last write of an address', prompt: 'Guest address (hex) and optional length, e.g. 0x10f024 8',
+    });
+    if (!text) return;
+    const [address, length] = text.trim().split(/\s+/);
+    try {
+      const r = await session.customRequest('faultline/lastWrite', { address, length: length ? Number(length) : 8 });
+      if (!r?.found) void vscode.window.showInformationMessage(`Faultline: ${r?.message ?? 'no write found'}`);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Faultline: ${errorText(e)}`);
+    }
+  });
+
   reg('faultline.openMemory', async (n?: ViewNode) => {
     const session = requireSession();
     if (!session || !n?.pointer) return;
@@ -169,5 +198,14 @@ async function openMemory(session: vscode.DebugSession, pointer: string, what: s
     await readOnly.show(`memory ${what} ${pointer}.hex`, header + hexDump(start, data, count) + '\n', 'plaintext');
   } catch (e) {
     void vscode.window.showErrorMessage(`Faultline: cannot read memory at ${pointer}: ${errorText(e)}`);
+  }
+}
+
+/** A reverse-debugging custom request; the adapter reports the stop, so the views refresh by themselves. */
+async function travel(session: vscode.DebugSession, command: string, args: object): Promise<void> {
+  try {
+    await session.customRequest(command, args);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Faultline: ${errorText(e)}`);
   }
 }

@@ -67,6 +67,8 @@ export class Cpu extends CpuState {
   watchHitSize = 0;
   /** Interrupt request line from the interrupt router (level, polled at block boundaries). */
   irqPending: () => boolean = () => false;
+  /** The same request as a field, tested after every instruction so interrupts are taken at an exact count. */
+  irqLine: { pending: boolean } = { pending: false };
   host: CpuHost = { readMsr: () => undefined, writeMsr: () => false };
 
   private readonly tlbTag = [new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE)];
@@ -638,6 +640,9 @@ export class Cpu extends CpuState {
    * from a breakpoint stop).
    */
   run(budget: number, skipBreakpointAt = -1): Exit {
+    // Determinism (reverse debugging, replay): a block also ends when a timer is due or an interrupt became
+    // deliverable, so timers fire and interrupts are taken at the same instruction count however the run is
+    // sliced and wherever decoded blocks happen to start.
     const clock = this.clock;
     const end = clock.instructions + budget;
     let skipBp = skipBreakpointAt;
@@ -677,7 +682,7 @@ export class Cpu extends CpuState {
             this.rip += insn.len;
             insn.exec(this, insn);
             clock.instructions++;
-            if (this.codeDirty || this.stopRequested || clock.instructions >= end) break;
+            if (this.codeDirty || this.stopRequested || clock.instructions >= end || clock.instructions >= clock.nextDeadline || (this.irqLine.pending && (this.flags & Flag.IF) !== 0)) break;
           }
           this.codeDirty = false;
           continue;
@@ -696,7 +701,7 @@ export class Cpu extends CpuState {
           this.rip += insn.len;
           insn.exec(this, insn);
           clock.instructions++;
-          if (this.codeDirty || this.stopRequested || clock.instructions >= end) break;
+          if (this.codeDirty || this.stopRequested || clock.instructions >= end || clock.instructions >= clock.nextDeadline || (this.irqLine.pending && (this.flags & Flag.IF) !== 0)) break;
         }
         this.codeDirty = false;
       } catch (e) {

@@ -131,7 +131,9 @@ function linkNode(l: FaultChainLink, i: number, last: boolean): ViewNode {
   return {
     id, label: `${i + 1}. ${label}`, description, tooltip, icon: PHASE_ICON[l.phase],
     iconColor: l.phase === 'tripleFault' || l.phase === 'escalated' ? 'errorForeground' : undefined,
-    marked: last, children, expanded: false, contextValue: 'link code', reveal: { address: l.rip, source: l.source },
+    marked: last, children, expanded: false, contextValue: 'link code moment', reveal: { address: l.rip, source: l.source },
+    // The state right after this event: seq + 1 events had been emitted at that instruction count.
+    moment: { instructionCount: l.instructionCount, seq: l.seq + 1 },
   };
 }
 

@@ -29,6 +29,8 @@ export interface ViewNode {
   reveal?: { address: string; source?: { path: string; line: number } };
   /** Guest address (hex, or 'phys:0x…') that Open Memory at Pointer opens. */
   pointer?: string;
+  /** A moment on the timeline (a Fault Chain link): Go Back to This Moment travels there (contextValue 'moment'). */
+  moment?: { instructionCount: number; seq: number };
 }
 
 export function node(id: string, label: string, rest: Omit<ViewNode, 'id' | 'label'> = {}): ViewNode {

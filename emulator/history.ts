@@ -1,0 +1,506 @@
+/**
+ * Reverse debugging (issue 7): a bounded ring of snapshots plus deterministic re-execution.
+ *
+ * A position on the timeline is (instructions, seq): the retired-instruction count and the number of
+ * exception events emitted so far (several events — raise, escalation, delivery — happen at one count).
+ * Snapshots hold the CPU, devices, clock and the machine's exception bookkeeping, and the RAM pages written
+ * since the previous snapshot (PhysicalMemory.dirtyPages; the first snapshot holds every non-zero page).
+ * Going back = restore the latest snapshot at or before the target, then re-execute forward to it with
+ * breakpoints, watchpoints and exception stops suppressed.
+ *
+ * Replayed execution is silent: listeners get no 'exception', 'serial', 'debugcon' or 'screen' events for
+ * anything before the frontier (the furthest position ever reached), so a debugger that travels back and runs
+ * forward again does not print the same serial output twice. The history's own event log (every exception
+ * event once, by seq) is what reverse searches and the Fault Chain consult.
+ *
+ * Device inputs (serial, keyboard) are logged with their instruction count and re-injected at the same count
+ * on replay. Editing state in the past (registers, memory, input) forks the timeline: everything after now is
+ * dropped and a snapshot of the edited state is taken. A machine reset starts a new history.
+ *
+ * Public API: History (enable, disable, goto, stepBack, reverseContinue, lastWriteTo, input, stats).
+ */
+import type { ExceptionEvent, HistoryOptions, HistoryStats, InputEvent, ReverseStop, StopInfo, TimelinePosition } from './api';
+import { Cpu } from './cpu/cpu';
+import { lastFrame } from './cpu/exceptions';
+import { fromCanonical64 } from './cpu/state';
+import { VirtualClock } from './clock';
+import { Device } from './devices/device';
+import { PAGE_SIZE, PhysicalMemory } from './memory/phys';
+import { captureCpu, captureDevices, CpuSnapshot, restoreCpu, restoreDevices } from './snapshot';
+
+/** What the history needs from the machine (implemented by Machine; its private state stays private). */
+export interface HistoryHost {
+  readonly cpu: Cpu;
+  readonly mem: PhysicalMemory;
+  readonly clock: VirtualClock;
+  readonly deviceList: Device[];
+  readonly eventSeq: number;
+  saveRunState(): unknown;
+  loadRunState(s: unknown): void;
+  /** Replay control: null = normal; otherwise exception stops follow it (see Machine.wantsStop). */
+  setReplay(r: ReplayControl | null): void;
+  run(max: number): StopInfo;
+  applyInput(ev: InputEvent): void;
+  shouldStopOnException: ((ev: ExceptionEvent) => boolean) | null;
+}
+
+export interface ReplayControl {
+  /** Stop as soon as the event count reaches this (-1: never stop on events). */
+  stopAtSeq: number;
+}
+
+interface Snapshot {
+  pos: TimelinePosition;
+  cpu: CpuSnapshot;
+  devices: unknown[];
+  run: unknown;
+  frame: { rsp: number; ist: number; stackSwitched: boolean };
+  /** RAM pages written since the previous snapshot (for the oldest: every non-zero page), by page number. */
+  pages: Map<number, Uint8Array>;
+  /** Input log entries already applied when it was taken. */
+  inputs: number;
+  bytes: number;
+}
+
+/** A place a forward run would have stopped; for a completed write, `pos` is just before the writing
+ *  instruction and `after` where the forward watchpoint stopped (used when the write came from delivery). */
+interface Candidate { pos: TimelinePosition; stop: StopInfo; rip?: number; after?: TimelinePosition }
+
+export const DEFAULT_HISTORY_MB = 512;
+/** Instructions between snapshots: re-executing this many takes a few tens of ms (bench/reverse.ts). */
+export const DEFAULT_SNAPSHOT_INTERVAL = 500_000;
+const FIXED_SNAPSHOT_BYTES = 16 * 1024;
+const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
+
+export function comparePos(a: TimelinePosition, b: TimelinePosition): number {
+  return a.instructions !== b.instructions ? a.instructions - b.instructions : a.seq - b.seq;
+}
+
+export class History {
+  private snaps: Snapshot[] = [];
+  /** Exception events by emission order (each seq once). */
+  private events: ExceptionEvent[] = [];
+  private inputs: InputEvent[] = [];
+  private inputsApplied = 0;
+  /** Index of the latest snapshot at or before the current position (dirty pages are relative to it or later). */
+  private cur = -1;
+  private frontierPos: TimelinePosition = { instructions: 0, seq: 0 };
+  private interval = DEFAULT_SNAPSHOT_INTERVAL;
+  private limitBytes = DEFAULT_HISTORY_MB * 1024 * 1024;
+  private bytes = 0;
+  private replaying = false;
+  enabled = false;
+
+  constructor(private readonly m: HistoryHost) {}
+
+  /** Start recording history from the current moment (takes the first snapshot). */
+  enable(opts: HistoryOptions = {}): void {
+    this.interval = opts.snapshotInterval ?? DEFAULT_SNAPSHOT_INTERVAL;
+    this.limitBytes = (opts.limitMB ?? DEFAULT_HISTORY_MB) * 1024 * 1024;
+    if (!(this.interval >= 1000)) throw new Error('snapshotInterval must be at least 1000 instructions');
+    if (!(this.limitBytes >= 1024 * 1024)) throw new Error('historyMB must be at least 1');
+    this.enabled = true;
+    this.restart();
+  }
+
+  disable(): void {
+    this.enabled = false;
+    this.snaps = [];
+    this.events = [];
+    this.bytes = 0;
+    this.cur = -1;
+  }
+
+  /** Forget everything and take a full snapshot now (enable, machine reset). */
+  restart(): void {
+    if (!this.enabled) return;
+    this.snaps = [];
+    this.events = [];
+    this.inputs = [];
+    this.inputsApplied = 0;
+    this.bytes = 0;
+    this.cur = -1;
+    this.frontierPos = this.now();
+    this.take(true);
+  }
+
+  get frontier(): TimelinePosition {
+    return { ...this.frontierPos };
+  }
+
+  /** Listeners hear nothing while replaying or anywhere before the frontier. */
+  silent(exceptionSeq = -1): boolean {
+    if (!this.enabled) return false;
+    if (this.replaying) return true;
+    const n = this.m.clock.instructions;
+    if (exceptionSeq >= 0) return comparePos({ instructions: n, seq: exceptionSeq }, this.frontierPos) < 0;
+    return n < this.frontierPos.instructions;
+  }
+
+  // ------------------------------------------------------------------------------------ recording
+  /** Machine.run calls this before each CPU slice: takes a snapshot when one is due. */
+  tick(): void {
+    const now = this.now();
+    if (comparePos(now, this.frontierPos) > 0) this.frontierPos = now;
+    const last = this.snaps[this.snaps.length - 1];
+    if (last && now.instructions >= last.pos.instructions + this.interval) this.take(false);
+  }
+
+  /** Instructions the CPU may run before the next snapshot is due. */
+  untilNext(): number {
+    const last = this.snaps[this.snaps.length - 1];
+    if (!last) return Infinity;
+    return Math.max(1, last.pos.instructions + this.interval - this.m.clock.instructions);
+  }
+
+  /** Every exception event passes here once (replayed ones are already logged). */
+  noteEvent(ev: ExceptionEvent): void {
+    const last = this.events[this.events.length - 1];
+    if (!last || ev.seq > last.seq) this.events.push(ev);
+  }
+
+  /** Log and apply a device input at the current position (forking the timeline when in the past). */
+  input(kind: InputEvent['kind'], bytes: number[]): void {
+    const ev: InputEvent = { instructions: this.m.clock.instructions, kind, bytes: bytes.slice() };
+    if (this.enabled) {
+      this.forkIfInPast(false);
+      this.inputs.push(ev);
+      this.inputsApplied = this.inputs.length;
+    }
+    this.m.applyInput(ev);
+  }
+
+  inputLog(): InputEvent[] {
+    return this.inputs.map((e) => ({ ...e, bytes: e.bytes.slice() }));
+  }
+
+  /** The user changed registers or memory: the future we recorded no longer follows from this state. */
+  edited(): void {
+    if (!this.enabled || this.replaying) return;
+    this.forkIfInPast(true);
+  }
+
+  private forkIfInPast(alwaysSnapshot: boolean): void {
+    const now = this.now();
+    const past = comparePos(now, this.frontierPos) < 0;
+    if (!past && !alwaysSnapshot) return;
+    while (this.snaps.length > 1 && comparePos(this.snaps[this.snaps.length - 1].pos, now) > 0) {
+      this.bytes -= this.snaps.pop()!.bytes;
+    }
+    this.cur = Math.min(this.cur, this.snaps.length - 1);
+    this.events = this.events.filter((e) => e.seq < now.seq);
+    this.inputs = this.inputs.slice(0, this.inputsApplied);
+    this.frontierPos = now;
+    this.take(false);
+  }
+
+  private take(full: boolean): void {
+    const { mem, cpu } = this.m;
+    const pages = new Map<number, Uint8Array>();
+    const dirty = mem.dirtyPages;
+    const u8 = mem.u8;
+    let bytes = FIXED_SNAPSHOT_BYTES;
+    for (let p = 0; p < dirty.length; p++) {
+      if (!dirty[p] && !(full && !pageIsZero(mem, p))) continue;
+      pages.set(p, u8.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+      bytes += PAGE_SIZE;
+    }
+    dirty.fill(0);
+    cpu.flushTlb(); // the write TLB maps only pages already marked dirty: clean pages must fault in again
+    const snap: Snapshot = {
+      pos: this.now(), cpu: captureCpu(cpu), devices: captureDevices(this.m.deviceList), run: this.m.saveRunState(),
+      frame: { ...lastFrame }, pages, inputs: this.inputsApplied, bytes,
+    };
+    this.snaps.push(snap);
+    this.cur = this.snaps.length - 1;
+    this.bytes += bytes;
+    this.evict();
+  }
+
+  /** Merge the oldest snapshot into the next until the ring fits its budget (two are always kept). */
+  private evict(): void {
+    while (this.bytes > this.limitBytes && this.snaps.length > 2) {
+      const [old, next] = this.snaps;
+      for (const [p, d] of old.pages) {
+        if (next.pages.has(p)) { this.bytes -= PAGE_SIZE; continue; }
+        next.pages.set(p, d);
+        next.bytes += PAGE_SIZE;
+      }
+      this.bytes -= old.bytes - old.pages.size * PAGE_SIZE;
+      this.snaps.shift();
+      this.cur--;
+      const first = this.snaps[0].pos;
+      let drop = 0;
+      while (drop < this.events.length && this.events[drop].instructionCount < first.instructions) drop++;
+      if (drop) this.events.splice(0, drop);
+    }
+  }
+
+  stats(): HistoryStats {
+    const first = this.snaps[0]?.pos ?? this.now();
+    return {
+      enabled: this.enabled, snapshots: this.snaps.length, bytes: this.bytes, limitBytes: this.limitBytes,
+      oldest: { ...first }, frontier: { ...this.frontierPos }, snapshotInterval: this.interval,
+    };
+  }
+
+  /** Logged exception events with instructionCount in [from, to]. */
+  eventsBetween(from: number, to: number): ExceptionEvent[] {
+    return this.events.filter((e) => e.instructionCount >= from && e.instructionCount <= to);
+  }
+
+  // ------------------------------------------------------------------------------------ travelling
+  now(): TimelinePosition {
+    return { instructions: this.m.clock.instructions, seq: this.m.eventSeq };
+  }
+
+  private requireEnabled(): void {
+    if (!this.enabled) throw new Error('reverse debugging is off: enable history first (launch.json "historyMB" > 0)');
+  }
+
+  /**
+   * Travel to a position in [oldest snapshot, frontier]: the state right after `seq` events had been emitted
+   * at that instruction count (seq 0: the earliest moment at that count). Returns why the replay stopped there.
+   */
+  goto(target: TimelinePosition): StopInfo {
+    this.requireEnabled();
+    this.tick();
+    if (comparePos(target, this.frontierPos) > 0) {
+      throw new Error(`instruction ${target.instructions} has not been executed yet (the recorded history ends at ${this.frontierPos.instructions}); continue forward instead`);
+    }
+    const idx = this.latestAtOrBefore(target);
+    if (idx < 0) {
+      throw new Error(`instruction ${target.instructions} is older than the recorded history (it starts at ${this.snaps[0].pos.instructions}); raise "historyMB" to keep more`);
+    }
+    this.restore(idx);
+    return this.replayTo(target);
+  }
+
+  /** Back one instruction or one exception event: the previous position a forward step would stop at. */
+  stepBack(): ReverseStop {
+    this.requireEnabled();
+    this.tick();
+    const p = this.now();
+    const n = p.instructions;
+    const filter = this.m.shouldStopOnException;
+    const here = this.eventsBetween(n, n).filter((e) => e.seq < p.seq && !e.external);
+    let best: TimelinePosition = here.length ? { instructions: n, seq: 0 } : { instructions: n - 1, seq: 0 };
+    for (const e of this.eventsBetween(n - 1, n)) {
+      const pos = { instructions: e.instructionCount, seq: e.seq + 1 };
+      if (comparePos(pos, p) >= 0 || comparePos(pos, best) <= 0) continue;
+      if (e.phase !== 'raised' || e.duringDeliveryOf !== undefined || (filter && filter(e))) best = pos;
+    }
+    const oldest = this.snaps[0].pos;
+    if (comparePos(best, oldest) < 0) return { ...this.atStart(), reachedStart: true };
+    const stop = this.goto(best);
+    return { ...this.describe(stop), reachedStart: false };
+  }
+
+  /**
+   * Run backwards to the latest earlier position where a forward run would have stopped: an instruction
+   * breakpoint, a write to a watched range (the position just before the writing instruction; a write that
+   * faults counts at its first faulting access), or an exception the filter stops on (default: the
+   * machine's shouldStopOnException). At the start of history it stops there with reachedStart.
+   */
+  reverseContinue(exceptionStop?: (ev: ExceptionEvent) => boolean): ReverseStop {
+    this.requireEnabled();
+    const filter = exceptionStop ?? this.m.shouldStopOnException ?? (() => false);
+    const found = this.search({ breakpoints: true, watch: this.m.cpu.watch.slice(), faultingWrites: true, exceptions: filter });
+    if (!found) return { ...this.atStart(), reachedStart: true };
+    this.goto(found.pos);
+    if (found.rip !== undefined && found.after && this.m.cpu.rip !== found.rip) this.goto(found.after);
+    return { ...found.stop, position: this.now(), reachedStart: false };
+  }
+
+  /**
+   * The last write into [address, address+length) (linear, as mapped now) before the current position:
+   * its position (just before the writing instruction) and RIP. The machine is left where it was.
+   */
+  lastWriteTo(address: bigint, length: number): { position: TimelinePosition; rip: bigint } | undefined {
+    this.requireEnabled();
+    const la = fromCanonical64(address);
+    if (la === undefined || !(length > 0)) throw new Error(`0x${address.toString(16)} is not a canonical address`);
+    const here = this.now();
+    const found = this.search({ breakpoints: false, watch: [{ start: la, end: la + length }], faultingWrites: false, exceptions: null });
+    this.goto(here);
+    if (!found || found.stop.watch === undefined) return undefined;
+    return { position: found.pos, rip: found.stop.watch.rip };
+  }
+
+  private atStart(): StopInfo & { position: TimelinePosition } {
+    this.goto(this.snaps[0].pos);
+    return { reason: 'step', position: this.now() };
+  }
+
+  private describe(stop: StopInfo): StopInfo & { position: TimelinePosition } {
+    return { ...stop, position: this.now() };
+  }
+
+  private latestAtOrBefore(target: TimelinePosition): number {
+    for (let i = this.snaps.length - 1; i >= 0; i--) if (comparePos(this.snaps[i].pos, target) <= 0) return i;
+    return -1;
+  }
+
+  /** Put snapshot `idx` back: RAM pages that may differ, CPU, devices, clock, machine bookkeeping, inputs. */
+  private restore(idx: number): void {
+    const { mem, cpu, clock } = this.m;
+    const s = this.snaps[idx];
+    const pages = new Set<number>();
+    const dirty = mem.dirtyPages;
+    for (let p = 0; p < dirty.length; p++) if (dirty[p]) pages.add(p);
+    const lo = Math.min(idx, this.cur), hi = Math.max(idx, this.cur);
+    for (let j = lo + 1; j <= hi; j++) for (const p of this.snaps[j].pages.keys()) pages.add(p);
+    for (const p of pages) mem.u8.set(this.pageAt(idx, p), p * PAGE_SIZE);
+    dirty.fill(0);
+    restoreCpu(cpu, s.cpu); // flushes the TLB (dirty bits cleared) and the decode cache (RAM changed under it)
+    restoreDevices(clock, s.pos.instructions, this.m.deviceList, s.devices);
+    this.m.loadRunState(s.run);
+    Object.assign(lastFrame, s.frame);
+    this.cur = idx;
+    this.inputsApplied = s.inputs;
+    for (let i = s.inputs; i < this.inputs.length; i++) {
+      const ev = this.inputs[i];
+      clock.schedule(ev.instructions, () => { this.m.applyInput(ev); this.inputsApplied = i + 1; });
+    }
+  }
+
+  /** Content of page p at snapshot idx: the latest stored version at or before it (zeros if none). */
+  private pageAt(idx: number, p: number): Uint8Array {
+    for (let j = idx; j >= 0; j--) {
+      const d = this.snaps[j].pages.get(p);
+      if (d) return d;
+    }
+    return ZERO_PAGE;
+  }
+
+  /** Re-execute from the restored snapshot to `target`, silently, with breakpoints and stops suppressed. */
+  private replayTo(target: TimelinePosition): StopInfo {
+    return this.quietly(false, () => {
+      const { clock } = this.m;
+      let stop: StopInfo = { reason: 'step' };
+      while (clock.instructions < target.instructions) {
+        stop = this.m.run(target.instructions - clock.instructions);
+        if (stop.reason !== 'budget' && stop.reason !== 'breakpoint' && stop.reason !== 'watchpoint' && stop.reason !== 'pause') break;
+      }
+      if (stop.reason === 'budget') stop = { reason: 'step' };
+      if (this.m.eventSeq < target.seq && clock.instructions === target.instructions) {
+        this.m.setReplay({ stopAtSeq: target.seq });
+        for (let guard = 0; guard < 64 && this.m.eventSeq < target.seq && clock.instructions === target.instructions; guard++) {
+          stop = this.m.run(1);
+          if (stop.reason === 'shutdown' || stop.reason === 'exit' || stop.reason === 'halt') break;
+        }
+        if (stop.reason === 'budget') stop = { reason: 'step' };
+      }
+      return stop;
+    });
+  }
+
+  /** Run `f` in replay mode; `keepStops`: leave breakpoints and watchpoints armed (reverse searches). */
+  private quietly<T>(keepStops: boolean, f: () => T): T {
+    const { cpu } = this.m;
+    const bps = [...cpu.breakpoints];
+    const watch = cpu.watch;
+    const wasReplaying = this.replaying;
+    this.replaying = true;
+    this.m.setReplay({ stopAtSeq: -1 });
+    if (!keepStops) {
+      cpu.breakpoints.clear();
+      cpu.bpGen++;
+      cpu.watch = [];
+    }
+    try {
+      return f();
+    } finally {
+      this.m.setReplay(null);
+      this.replaying = wasReplaying;
+      if (!keepStops) {
+        for (const b of bps) cpu.breakpoints.add(b);
+        cpu.bpGen++;
+        cpu.watch = watch;
+      }
+      cpu.watchHitAddr = -1;
+      cpu.flushTlb();
+    }
+  }
+
+  /**
+   * Find the latest position before now where a forward run would have stopped, scanning the snapshot
+   * intervals from the newest back: re-execute each with breakpoints/watchpoints armed, and take exception
+   * stops (and faulting writes into watched ranges) from the event log.
+   */
+  private search(o: {
+    breakpoints: boolean; watch: { start: number; end: number }[]; faultingWrites: boolean;
+    exceptions: ((ev: ExceptionEvent) => boolean) | null;
+  }): Candidate | undefined {
+    this.tick();
+    const p = this.now();
+    const { cpu, clock } = this.m;
+    const savedBps = [...cpu.breakpoints];
+    const savedWatch = cpu.watch;
+    let end = p;
+    try {
+      for (let idx = this.latestAtOrBefore(p); idx >= 0; idx--) {
+        const start = this.snaps[idx].pos;
+        const cands: Candidate[] = [];
+        // Exception stops and faulting writes, from the log.
+        for (const e of this.eventsBetween(start.instructions, end.instructions)) {
+          const at = { instructions: e.instructionCount, seq: e.seq + 1 };
+          if (comparePos(at, start) < 0 || comparePos(at, end) >= 0) continue;
+          if (e.phase !== 'delivered' && !e.external && o.exceptions && o.exceptions(e)) {
+            cands.push({ pos: at, stop: { reason: e.phase === 'tripleFault' ? 'shutdown' : 'exception', event: e } });
+          }
+          if (o.faultingWrites && e.phase === 'raised' && e.access?.write) {
+            const la = fromCanonical64(e.access.address);
+            if (la !== undefined && o.watch.some((w) => la >= w.start && la < w.end)) {
+              const before = { instructions: e.instructionCount, seq: e.seq };
+              // Only the first faulting access of an instruction: the one "whose push first touched it".
+              if (!cands.some((c) => c.stop.reason === 'watchpoint' && c.pos.instructions === e.instructionCount)) {
+                cands.push({ pos: before, stop: { reason: 'watchpoint', event: e, watch: { address: e.access.address, size: 1, rip: e.rip } } });
+              }
+            }
+          }
+        }
+        // Breakpoints and completed writes, by re-execution.
+        this.restore(idx);
+        cpu.breakpoints.clear();
+        if (o.breakpoints) for (const b of savedBps) cpu.breakpoints.add(b);
+        cpu.bpGen++;
+        cpu.watch = o.watch;
+        cpu.flushTlb();
+        this.quietly(true, () => {
+          this.m.setReplay({ stopAtSeq: -1 });
+          while (clock.instructions < end.instructions) {
+            const s = this.m.run(end.instructions - clock.instructions);
+            if (s.reason === 'breakpoint') {
+              cands.push({ pos: this.now(), stop: s });
+            } else if (s.reason === 'watchpoint' && s.watch) {
+              const la = fromCanonical64(s.watch.rip);
+              cands.push({ pos: { instructions: clock.instructions - 1, seq: this.m.eventSeq }, stop: s, rip: la, after: this.now() });
+            } else if (s.reason !== 'budget' && s.reason !== 'pause') break;
+          }
+          // A breakpoint exactly at `end`'s count, before events happened there.
+          if (o.breakpoints && clock.instructions === end.instructions && this.m.eventSeq < end.seq && cpu.breakpoints.has(cpu.codeLinear())) {
+            cands.push({ pos: this.now(), stop: { reason: 'breakpoint' } });
+          }
+        });
+        const best = cands.filter((c) => comparePos(c.pos, start) >= 0 && comparePos(c.pos, end) < 0)
+          .sort((a, b) => comparePos(a.pos, b.pos)).pop();
+        if (best) return best;
+        end = start;
+      }
+      return undefined;
+    } finally {
+      cpu.breakpoints.clear();
+      for (const b of savedBps) cpu.breakpoints.add(b);
+      cpu.bpGen++;
+      cpu.watch = savedWatch;
+      cpu.flushTlb();
+    }
+  }
+}
+
+function pageIsZero(mem: PhysicalMemory, p: number): boolean {
+  const w = mem.i32;
+  for (let i = p * (PAGE_SIZE / 4), e = i + PAGE_SIZE / 4; i < e; i++) if (w[i] !== 0) return false;
+  return true;
+}

@@ -1,0 +1,87 @@
+/**
+ * Snapshots of the parts of a machine that are not guest RAM: the CPU's architectural state (every field of
+ * CpuState, lazy flags included), device states (Device.saveState) and the virtual clock; plus a fast hash
+ * of registers and RAM for tests and recordings. RAM is handled page-wise by history.ts.
+ *
+ * Public API: captureCpu, restoreCpu, captureDevices, restoreDevices, stateHash.
+ */
+import { VirtualClock } from './clock';
+import { Cpu } from './cpu/cpu';
+import { CpuState } from './cpu/state';
+import { Device } from './devices/device';
+import { PhysicalMemory } from './memory/phys';
+
+/** Field name → copied value (typed arrays and arrays copied, the MTRR map as entries). */
+export type CpuSnapshot = Record<string, unknown>;
+
+/** The state fields are exactly the own fields of a fresh CpuState, so a field added there is snapshotted too. */
+const CPU_FIELDS = Object.keys(new CpuState());
+
+function copy(v: unknown): unknown {
+  if (ArrayBuffer.isView(v)) return (v as unknown as { slice(): unknown }).slice();
+  if (Array.isArray(v)) return v.map(copy);
+  if (v instanceof Map) return new Map([...v].map(([k, x]) => [k, copy(x)]));
+  return v;
+}
+
+export function captureCpu(c: Cpu): CpuSnapshot {
+  const o: CpuSnapshot = {};
+  const src = c as unknown as Record<string, unknown>;
+  for (const k of CPU_FIELDS) o[k] = copy(src[k]);
+  return o;
+}
+
+/**
+ * Put a captured state back. Cached translations and decoded blocks describe another moment, so the TLB and
+ * the decode cache are flushed; mode fields are part of the state but recomputed anyway.
+ */
+export function restoreCpu(c: Cpu, s: CpuSnapshot): void {
+  const dst = c as unknown as Record<string, unknown>;
+  for (const k of CPU_FIELDS) {
+    const v = s[k];
+    const cur = dst[k];
+    if (ArrayBuffer.isView(cur)) (cur as unknown as { set(a: unknown): void }).set(v);
+    else dst[k] = copy(v);
+  }
+  c.stopRequested = false;
+  c.softIntPending = false;
+  c.faultIsTrap = false;
+  c.breakpointHit = false;
+  c.watchHitAddr = -1;
+  c.setCpl(c.cpl);
+  c.updateMode();
+  c.flushTlb();
+  c.flushCode();
+}
+
+/** Device states in `all` order (interrupt controllers before the router, as createPcDevices lists them). */
+export function captureDevices(devices: Device[]): unknown[] {
+  return devices.map((d) => d.saveState());
+}
+
+/**
+ * Restore the clock and the devices. The clock's count comes first and its timer list is emptied: devices
+ * re-arm their timers from their own state in loadState, relative to the restored count.
+ */
+export function restoreDevices(clock: VirtualClock, instructions: number, devices: Device[], states: unknown[]): void {
+  clock.reset();
+  clock.instructions = instructions;
+  devices.forEach((d, i) => d.loadState(states[i]));
+}
+
+/**
+ * 32-bit FNV-style hash over the CPU state fields and all of RAM, as 8 hex digits (two independent lanes
+ * to make accidental equality unlikely). Not cryptographic; for comparing runs.
+ */
+export function stateHash(c: Cpu, mem: PhysicalMemory): string {
+  let h1 = 0x811c9dc5 | 0, h2 = 0x01000193 | 0;
+  const words = mem.i32;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    h1 = Math.imul(h1 ^ w, 0x01000193);
+    h2 = Math.imul(h2 + w, 0x5bd1e995) ^ (h2 >>> 15);
+  }
+  const regs = JSON.stringify(captureCpu(c), (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v instanceof Map ? [...v] : v));
+  for (let i = 0; i < regs.length; i++) h1 = Math.imul(h1 ^ regs.charCodeAt(i), 0x01000193);
+  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+}
