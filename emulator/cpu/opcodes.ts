@@ -9,6 +9,7 @@ import './control';
 import './system';
 import './string-ops';
 import './sse';
+import './mmx';
 import './fpu-state';
 import './shift';
 import './bitops';

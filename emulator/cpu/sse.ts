@@ -4,6 +4,7 @@ import { setArithFlags } from './flags';
 import { Imm, Insn } from './insn';
 import { Access } from './paging';
 import { Cr0, Cr4, Flag } from './state';
+import { mmxCheck, mmxDone, mmxRead, mmxWrite } from './mmx';
 import { def } from './table';
 
 /**
@@ -14,7 +15,8 @@ import { def } from './table';
  * the unaligned moves (MOVUPS/MOVUPD/MOVDQU) and 64/32-bit scalar accesses (SDM Vol. 1 §10.4, Vol. 2 §2.4).
  *
  * Not emulated: MXCSR exception flags and rounding control (arithmetic rounds to nearest), SSE3+ beyond
- * what is listed, MMX (NP forms of the integer ops raise #UD: no MMX state is kept).
+ * what is listed, the MMX forms of the shifts, shuffles and conversions (#UD). The MMX forms (NP) of the moves
+ * and of the integer operations listed here run on the MMX register file of mmx.ts.
  */
 
 const bufA = new ArrayBuffer(16), bufB = new ArrayBuffer(16);
@@ -131,8 +133,36 @@ def(0x111, 'movups', true, Imm.NONE, (c, i) => {
 });
 def(0x128, 'movaps', true, Imm.NONE, (c, i) => { sseCheck(c); if (pfx(i) >= 2) ud(); move128(c, i, false, true); });
 def(0x129, 'movaps', true, Imm.NONE, (c, i) => { sseCheck(c); if (pfx(i) >= 2) ud(); move128(c, i, true, true); });
-def(0x16f, 'movdqa', true, Imm.NONE, (c, i) => { sseCheck(c); const p = pfx(i); if (p === 0 || p === 3) ud('MMX is not emulated'); move128(c, i, false, p === 1); });
-def(0x17f, 'movdqa', true, Imm.NONE, (c, i) => { sseCheck(c); const p = pfx(i); if (p === 0 || p === 3) ud('MMX is not emulated'); move128(c, i, true, p === 1); });
+def(0x16f, 'movdqa', true, Imm.NONE, (c, i) => {
+  const p = pfx(i);
+  if (p === 0) { movqMmx(c, i, false); return; }
+  sseCheck(c);
+  if (p === 3) ud();
+  move128(c, i, false, p === 1);
+});
+def(0x17f, 'movdqa', true, Imm.NONE, (c, i) => {
+  const p = pfx(i);
+  if (p === 0) { movqMmx(c, i, true); return; }
+  sseCheck(c);
+  if (p === 3) ud();
+  move128(c, i, true, p === 1);
+});
+
+/** MOVQ mm, mm/m64 (NP 0F 6F) and MOVQ mm/m64, mm (NP 0F 7F). MMX registers ignore REX.R/REX.B. */
+function movqMmx(c: Cpu, i: Insn, store: boolean): void {
+  mmxCheck(c);
+  if (store) {
+    const lo = mmxRead(c, i.reg & 7), hi = c.hi;
+    if (i.mod === 3) mmxWrite(c, i.rm & 7, lo, hi); else c.wr64(c.memAddr(i, 8, true), lo, hi);
+  } else if (i.mod === 3) {
+    const lo = mmxRead(c, i.rm & 7);
+    mmxWrite(c, i.reg & 7, lo, c.hi);
+  } else {
+    const lo = c.rd64(c.memAddr(i, 8, false));
+    mmxWrite(c, i.reg & 7, lo, c.hi);
+  }
+  mmxDone(c);
+}
 // Non-temporal stores: memory only, aligned (MOVNTPS/PD 0F 2B, MOVNTDQ 66 0F E7).
 def(0x12b, 'movntps', true, Imm.NONE, (c, i) => { sseCheck(c); if (i.mod === 3 || pfx(i) >= 2) ud(); move128(c, i, true, true); });
 def(0x1e7, 'movntdq', true, Imm.NONE, (c, i) => { sseCheck(c); if (i.mod === 3 || pfx(i) !== 1) ud(); move128(c, i, true, true); });
@@ -185,23 +215,38 @@ def(0x117, 'movhps', true, Imm.NONE, movHalf(true, true));
 
 // MOVD/MOVQ between GPRs/memory and XMM (66 0F 6E / 66 0F 7E, REX.W selects 64 bits).
 def(0x16e, 'movd', true, Imm.NONE, (c, i) => {
-  sseCheck(c);
-  if (pfx(i) !== 1) ud('MMX is not emulated');
+  const p = pfx(i);
   const size = i.rex & 8 ? 8 : 4;
+  if (p === 0) { // MOVD/MOVQ mm, r/m32/64
+    mmxCheck(c);
+    const v = c.readE(i, size);
+    mmxWrite(c, i.reg & 7, v, size === 8 ? c.hi : 0);
+    mmxDone(c);
+    return;
+  }
+  sseCheck(c);
+  if (p !== 1) ud();
   const lo = c.readE(i, size);
   const d = i.reg * 4;
   c.xmm[d] = lo; c.xmm[d + 1] = size === 8 ? c.hi : 0; c.xmm[d + 2] = 0; c.xmm[d + 3] = 0;
 });
 def(0x17e, 'movd', true, Imm.NONE, (c, i) => {
-  sseCheck(c);
   const p = pfx(i);
+  if (p === 0) { // MOVD/MOVQ r/m32/64, mm
+    mmxCheck(c);
+    const lo = mmxRead(c, i.reg & 7);
+    c.writeE(i, i.rex & 8 ? 8 : 4, lo, c.hi);
+    mmxDone(c);
+    return;
+  }
+  sseCheck(c);
   if (p === 2) { // MOVQ xmm, xmm/m64
     loadBScalar(c, i, 8);
     const d = i.reg * 4;
     c.xmm[d] = B[0]; c.xmm[d + 1] = B[1]; c.xmm[d + 2] = 0; c.xmm[d + 3] = 0;
     return;
   }
-  if (p !== 1) ud('MMX is not emulated');
+  if (p !== 1) ud();
   const size = i.rex & 8 ? 8 : 4;
   c.writeE(i, size, c.xmm[i.reg * 4], c.xmm[i.reg * 4 + 1]);
 });
@@ -218,17 +263,38 @@ def(0x1d6, 'movq', true, Imm.NONE, (c, i) => {
 });
 
 // ---------------------------------------------------------------------------------- integer ops
-/** A packed operation on A (destination) and B (source); `np` allows the no-prefix (PS) form. */
+/**
+ * A packed operation on A (destination) and B (source); `np` means the no-prefix form is the PS form. Otherwise
+ * the no-prefix form is the MMX form (except PUNPCKLQDQ/PUNPCKHQDQ, which have none): see packedMmx.
+ */
 function packed(name: string, op: number, f: (imm: number, p: number) => void, np = false, imm = false): void {
+  const mmxForm = !np && op !== 0x16c && op !== 0x16d;
+  const highHalf = op === 0x168 || op === 0x169 || op === 0x16a;
   def(op, name, true, imm ? Imm.IB : Imm.NONE, (c, i) => {
-    sseCheck(c);
     const p = pfx(i);
-    if (p >= 2 || (p === 0 && !np)) ud(p === 0 ? 'MMX is not emulated' : undefined);
+    if (p === 0 && mmxForm) { packedMmx(c, i, f, highHalf); return; }
+    sseCheck(c);
+    if (p >= 2 || (p === 0 && !np)) ud();
     loadB(c, i, true);
     loadA(c, i.reg);
     f(i.imm & 0xff, p);
     storeA(c, i.reg);
   });
+}
+
+/**
+ * The MMX form of a packed operation: both 64-bit operands are copied into both halves of A and B and the
+ * 128-bit operation runs; lane-wise operations and the low unpacks give the MMX result in the low half, the
+ * high unpacks (PUNPCKH*, which interleave the operands' high halves) in the high half.
+ */
+function packedMmx(c: Cpu, i: Insn, f: (imm: number, p: number) => void, highHalf: boolean): void {
+  mmxCheck(c);
+  if (i.mod === 3) { B[0] = B[2] = mmxRead(c, i.rm & 7); B[1] = B[3] = c.hi; }
+  else { B[0] = B[2] = c.rd64(c.memAddr(i, 8, false)); B[1] = B[3] = c.hi; }
+  A[0] = A[2] = mmxRead(c, i.reg & 7); A[1] = A[3] = c.hi;
+  f(i.imm & 0xff, 0);
+  if (highHalf) mmxWrite(c, i.reg & 7, A[2], A[3]); else mmxWrite(c, i.reg & 7, A[0], A[1]);
+  mmxDone(c);
 }
 
 // Logic: PS (NP), PD (66) and P* (66) forms are the same bitwise operation.
