@@ -48,7 +48,10 @@ function parseRun(args: string[]): RunOptions {
       case '--trace': o.trace = true; break;
       case '--screen': o.screen = true; break;
       case '--max-instructions': o.maxInstructions = positive(a, value()); break;
-      case '--memory': o.memoryMB = positive(a, value()); break;
+      case '--memory':
+        o.memoryMB = positive(a, value());
+        if (o.memoryMB < 2 || o.memoryMB > 4096) throw new UsageError(`--memory takes a size in MiB from 2 to 4096, not ${o.memoryMB}`);
+        break;
       case '--cmdline': o.cmdline = value(); break;
       case '--cpu': o.cpu = value(); break;
       default:

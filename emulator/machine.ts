@@ -154,7 +154,11 @@ export class Machine implements Runtime {
     this.history.restart();
   }
 
+  /** Resets since construction (run() uses it to keep its budget across a clock restart). */
+  private resetCount = 0;
+
   reset(): void {
+    this.resetCount++;
     this.powerOn();
     this.emit('reset');
   }
@@ -170,7 +174,6 @@ export class Machine implements Runtime {
   }
 
   run(maxInstructions: number): StopInfo {
-    const start = this.clock.instructions;
     if (this.shutdown) {
       if (this.options.onTripleFault !== 'reset') return { reason: 'shutdown', event: this.chain[this.chain.length - 1] };
       this.reset();
@@ -181,16 +184,26 @@ export class Machine implements Runtime {
     }
     let skip = this.resumeAt;
     this.resumeAt = -1;
+    // `used` counts what this call retired. A reset (triple fault with onTripleFault 'reset', or the guest's
+    // reset request) restarts the clock at 0, so a slice that reset counts what ran before it; a slice that
+    // retired nothing (a handler that faults on its first instruction, forever) counts 1. So run() always
+    // returns within its budget, even in a boot loop.
+    let used = 0;
     for (;;) {
-      const left = maxInstructions - (this.clock.instructions - start);
+      const left = maxInstructions - used;
       if (left <= 0) return { reason: 'budget' };
+      const before = this.clock.instructions;
+      const resetsBefore = this.resetCount;
       if (this.history.enabled) this.history.tick();
       const slice = this.history.enabled ? Math.min(left, this.history.untilNext()) : left;
       const exit = this.cpu.run(slice, skip);
+      const ran = this.clock.instructions - before;
       skip = -1;
       // A budget exit of a slice cut short for the history's next snapshot: keep going.
       const s = exit === Exit.BUDGET && slice < left ? undefined : this.handleExit(exit);
       if (s) return s;
+      const d = this.resetCount === resetsBefore ? this.clock.instructions - before : ran;
+      used += d > 0 ? d : 1;
     }
   }
 

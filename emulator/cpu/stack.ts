@@ -112,7 +112,10 @@ def(0xc8, 'enter', false, Imm.IW_IB, (c, i) => {
   const frameLo = c.r[8], frameHi = c.r[9];
   for (let k = 1; k < level; k++) {
     // Copy the enclosing frames' pointers from [RBP - k*size].
-    const la = c.lin(Seg.SS, (c.stackSize === 8 ? c.regNum(5) : c.r[10] >>> 0) - k * size, size, false);
+    // The frame pointer wraps at the stack width (EBP/BP), like any stack address outside 64-bit mode.
+    const off = c.stackSize === 8 ? c.regNum(5) - k * size
+      : c.stackSize === 4 ? ((c.r[10] - k * size) >>> 0) : ((c.r[10] - k * size) & 0xffff);
+    const la = c.lin(Seg.SS, off, size, false);
     const v = size === 8 ? c.rd64(la) : c.rd(la, size);
     c.push(size, v, c.hi);
   }
