@@ -240,6 +240,14 @@ export class Machine implements Runtime {
         const code = kind === EventKind.EXCEPTION && hasErrorCode(FAULT.vector) ? FAULT.errorCode : -1;
         return this.raiseEvent(FAULT.vector, code, kind, -1, FAULT.reason);
       }
+      case Exit.NMI: {
+        // NMI delivery blocks further NMIs until the next IRET (SDM Vol. 3 §6.7.1).
+        this.devices.router.takeNmi();
+        c.nmiBlocked = true;
+        this.pending = { vector: 2, errorCode: -1, kind: EventKind.EXTERNAL, during: -1, duringKind: EventKind.EXTERNAL, resolved: true };
+        this.emitEvent('raised', 2, -1, EventKind.EXTERNAL, -1, 'NMI delivered');
+        return this.continueDelivery();
+      }
       case Exit.IRQ: {
         const vector = this.devices.router.acknowledge();
         if (vector < 0) return undefined;

@@ -19,6 +19,8 @@ export const enum Exit {
   HALT = 3,
   /** stopRequested was set (pause, breakpoint, watchpoint, device exit/reset). */
   STOP = 4,
+  /** An NMI is deliverable (not blocked by a previous NMI or the MOV SS/STI shadow; IF does not matter). */
+  NMI = 5,
 }
 
 const TLB_SIZE = 4096;
@@ -68,7 +70,7 @@ export class Cpu extends CpuState {
   /** Interrupt request line from the interrupt router (level, polled at block boundaries). */
   irqPending: () => boolean = () => false;
   /** The same request as a field, tested after every instruction so interrupts are taken at an exact count. */
-  irqLine: { pending: boolean } = { pending: false };
+  irqLine: { pending: boolean; nmiPending: boolean } = { pending: false, nmiPending: false };
   host: CpuHost = { readMsr: () => undefined, writeMsr: () => false };
 
   private readonly tlbTag = [new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE)];
@@ -649,6 +651,12 @@ export class Cpu extends CpuState {
     for (;;) {
       if (clock.instructions >= clock.nextDeadline) clock.fire();
       if (this.stopRequested) return Exit.STOP;
+      // NMIs are recognized whatever IF is, until delivery blocks them up to the next IRET (SDM Vol. 3 §6.7.1),
+      // and not in the shadow of MOV SS/POP SS/STI (§6.8.3). They win over INTR (§6.9, Table 6-2).
+      if (this.irqLine.nmiPending && !this.nmiBlocked && clock.instructions >= this.shadowUntil) {
+        this.halted = false;
+        return Exit.NMI;
+      }
       if ((this.flags & Flag.IF) && clock.instructions >= this.shadowUntil && this.irqPending()) {
         this.halted = false;
         return Exit.IRQ;

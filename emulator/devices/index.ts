@@ -55,7 +55,7 @@ export interface PcDevices {
 export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const none = () => {};
   const pic = new Pic8259();
-  const router = new InterruptRouter(pic);
+  const router = new InterruptRouter(pic, o.clock);
   const lapic = new LocalApic(o.clock);
   const ioapic = new IoApic(lapic);
   lapic.onEoi = (vector) => ioapic.eoi(vector);

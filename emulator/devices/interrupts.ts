@@ -1,3 +1,4 @@
+import type { VirtualClock } from '../clock';
 import { Device, IrqLines } from './device';
 import { Pic8259 } from './pic8259';
 
@@ -38,7 +39,8 @@ export class InterruptRouter implements IrqLines, Device {
   private lapic: LocalApicSide | undefined;
   private ioapic: IoApicSide | undefined;
 
-  constructor(private readonly pic: Pic8259) {
+  /** `clock`: raising an NMI ends the CPU's current block, so the NMI is taken at the next instruction boundary. */
+  constructor(private readonly pic: Pic8259, private readonly clock?: VirtualClock) {
     pic.onOutputChange = () => this.update();
   }
 
@@ -68,6 +70,8 @@ export class InterruptRouter implements IrqLines, Device {
 
   raiseNmi(): void {
     this.nmiPending = true;
+    // The CPU loop ends a block when the clock's deadline is reached; fire() recomputes the real deadline.
+    if (this.clock) this.clock.nextDeadline = this.clock.instructions;
   }
 
   takeNmi(): void {

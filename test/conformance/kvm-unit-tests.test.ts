@@ -18,7 +18,6 @@ if (!present) {
  */
 const KNOWN_GAPS: Record<string, string> = {
   emulator: 'DR0-3 instruction breakpoints (#DB after MOV SS, as on AMD: see cpuid.ts)',
-  eventinj: 'two pending self-IPIs in priority order; NMI to self and nested NMI',
   syscall: 'SYSCALL/SYSRET in compatibility mode',
 };
 

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { buildElf, concatBytes, multiboot1Header } from '../support/elf-builder';
+
+/**
+ * The bundled CLI (dist/cli.js, built by `node scripts/bundle.js`) on bad input: every mistake gives one
+ * sentence on stderr and exit status 2, never a stack trace; and on the seed fixtures, the --trace, --screen
+ * and fault-chain text.
+ */
+const root = path.resolve(__dirname, '..', '..', '..');
+const cli = path.join(root, 'dist', 'cli.js');
+const fixture = (name: string) => path.join(root, 'fixtures', 'bin', name);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-cli-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function file(name: string, bytes: Uint8Array | string): string {
+  const p = path.join(tmp, name);
+  fs.writeFileSync(p, bytes);
+  return p;
+}
+
+function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: tmp, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Status 2, nothing on stdout, and a first stderr line that is one sentence matching `re` (usage may follow). */
+function refuses(r: ReturnType<typeof run>, re: RegExp): void {
+  assert.equal(r.status, 2, `exit status (stderr: ${r.stderr})`);
+  assert.equal(r.stdout, '');
+  const first = r.stderr.split('\n')[0];
+  assert.match(first, /^faultline: /);
+  assert.match(first, re);
+  assert.doesNotMatch(r.stderr, /^\s+at .*\(.*:\d+:\d+\)$/m, 'no stack trace');
+  assert.doesNotMatch(r.stderr, /Error:|TypeError|RangeError/, 'no JS error names');
+}
+
+/** A multiboot1 ELF32 whose code is `code`, loaded at 1 MiB. */
+function kernel(code: number[]): Uint8Array {
+  const text = concatBytes(multiboot1Header(0), Uint8Array.from(code));
+  return buildElf({ class: 32, entry: 0x100000 + 12, segments: [{ paddr: 0x100000, data: text }] }).bytes;
+}
+
+describe('faultline run: bad kernels', { skip: !fs.existsSync(cli) && 'dist/cli.js is missing (run node scripts/bundle.js)' }, () => {
+  it('a missing file', () => refuses(run('run', 'nope.elf'), /nope\.elf does not exist/));
+  it('a directory', () => refuses(run('run', tmp), /is a directory/));
+  it('a text file', () => refuses(run('run', file('notes.txt', 'hello, kernel\n')), /not an ELF file/));
+  it('an ELF without a multiboot header', () => {
+    const bytes = buildElf({ class: 64, entry: 0x100000, segments: [{ paddr: 0x100000, data: Uint8Array.from([0xf4]) }] }).bytes;
+    refuses(run('run', file('nomb.elf', bytes)), /has no multiboot header in its first 32 KiB/);
+  });
+  it('a truncated ELF', () => {
+    const whole = fs.readFileSync(fixture('pf-missing-idt.elf'));
+    refuses(run('run', file('trunc.elf', whole.subarray(0, 200))), /truncated/);
+  });
+  it('an empty file', () => refuses(run('run', file('empty.elf', new Uint8Array(0))), /empty|not an ELF/));
+  it('random bytes', () => {
+    let s = 12345;
+    const bytes = new Uint8Array(4096).map(() => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s >>> 24; });
+    refuses(run('run', file('random.bin', bytes)), /not an ELF file/);
+  });
+  it('an ELF whose segment does not fit in guest RAM', () => {
+    const text = concatBytes(multiboot1Header(0), Uint8Array.from([0xf4]));
+    const bytes = buildElf({ class: 32, entry: 0x100000, segments: [{ paddr: 0x100000, data: text, memsz: 64 << 20 }] }).bytes;
+    refuses(run('run', file('big.elf', bytes), '--memory', '16'), /MiB|RAM|memory/);
+  });
+});
+
+describe('faultline run: bad options', { skip: !fs.existsSync(cli) && 'dist/cli.js is missing' }, () => {
+  const k = fixture('pf-missing-idt.elf');
+  it('no command prints usage with status 2', () => {
+    const r = run();
+    assert.equal(r.status, 2);
+    assert.match(r.stdout, /^faultline — boot an x86_64 multiboot kernel/);
+  });
+  it('an unknown command', () => refuses(run('frobnicate'), /unknown command 'frobnicate'/));
+  it('no kernel', () => refuses(run('run'), /no kernel given/));
+  it('two kernels', () => refuses(run('run', k, k), /more than one kernel/));
+  it('an unknown option', () => refuses(run('run', k, '--turbo'), /unknown option --turbo/));
+  it('an option without its value', () => refuses(run('run', k, '--max-instructions'), /--max-instructions needs a value/));
+  for (const v of ['abc', '-5', '0', '1.5', '1e400']) {
+    it(`--max-instructions ${v}`, () => refuses(run('run', k, '--max-instructions', v), /--max-instructions takes a positive whole number/));
+  }
+  for (const v of ['abc', '0', '1', '5000']) {
+    it(`--memory ${v}`, () => refuses(run('run', k, '--memory', v), /--memory/));
+  }
+  it('an unknown CPU model', () => refuses(run('run', k, '--cpu', 'pentium'), /unknown CPU model 'pentium'; choose one of: faultline, qemu64/));
+});
+
+describe('faultline run: output on fixture kernels', { skip: !fs.existsSync(cli) && 'dist/cli.js is missing' }, () => {
+  it('an endless loop stops at --max-instructions with status 0', () => {
+    const r = run('run', file('loop.elf', kernel([0xeb, 0xfe])), '--max-instructions', '100000');
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /\[faultline\] stopped after 100000 instructions \(budget\)/);
+  });
+
+  it('--trace prints each exception event of pf-missing-idt as it happens, then the chain in words', () => {
+    const r = run('run', fixture('pf-missing-idt.elf'), '--no-reboot', '--trace');
+    assert.equal(r.status, 0, r.stderr);
+    const trace = r.stdout.split('\n').filter((l) => /^\[faultline\] (raised|delivered|escalated|tripleFault) /.test(l));
+    assert.deepEqual(trace.map((l) => l.split(' ').slice(1, 5).join(' ')), [
+      'raised #PF error 0x2', 'raised #NP error 0x73', 'escalated #DF error 0x0', 'raised #NP error 0x43', 'tripleFault #NP error 0x43',
+    ]);
+    assert.match(trace[0], /cr2=0xdeadbeaf: PDPT entry 3 is not present$/);
+    assert.match(r.stdout, /\[faultline\] fault chain: #PF\(0x2\) at 0x[0-9a-f]+ <kmain\+0x[0-9a-f]+> writing 0xdeadbeaf \(PDPT entry 3 is not present\) → #NP\(0x73\) delivering #PF: IDT gate 14 \(#PF\) is not present → #DF \(#PF then #NP\) → #NP\(0x43\) delivering #DF: IDT gate 8 \(#DF\) is not present → triple fault\n/);
+    assert.match(r.stdout, /\[faultline\] triple fault: CPU shut down after \d+ instructions/);
+  });
+
+  it('without --no-reboot a triple-faulting kernel is reported as a boot loop', () => {
+    const r = run('run', fixture('pf-missing-idt.elf'), '--max-instructions', '1000000');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /the machine reset \d+ time\(s\) after triple faults \(a boot loop; use --no-reboot to stop at the first\)/);
+  });
+
+  it('the #DF handler kernel exits through isa-debug-exit with its status and the chain ends at the handler', () => {
+    const r = run('run', fixture('df-handler.elf'), '--no-reboot');
+    assert.equal(r.status, 33);
+    assert.match(r.stdout, /EXCEPTION: DOUBLE FAULT/);
+    assert.match(r.stdout, /→ #DF \(#PF then #NP\) → #DF handler at 0x[0-9a-f]+ <double_fault_handler>/);
+  });
+
+  it('--screen prints the VGA text the kernel wrote', () => {
+    // mov dword [0xb8000], 0x2f4b2f4f ("OK", white on green); cli; hlt
+    const r = run('run', file('vga.elf', kernel([0xc7, 0x05, 0x00, 0x80, 0x0b, 0x00, 0x4f, 0x2f, 0x4b, 0x2f, 0xfa, 0xf4])), '--screen');
+    assert.equal(r.status, 0, r.stderr);
+    const screen = r.stdout.split('[faultline] screen:\n')[1];
+    assert.ok(screen, r.stdout);
+    assert.equal(screen.split('\n')[0].trimEnd(), 'OK');
+    assert.match(r.stdout, /halted \(HLT with interrupts off\)/);
+  });
+});
