@@ -664,6 +664,9 @@ export class Cpu extends CpuState {
       if (this.halted) return Exit.HALT;
       if (clock.instructions >= end) return Exit.BUDGET;
       try {
+        // A fault fetching this block's first instruction is reported at it (SDM §6.5: faults point at the
+        // faulting instruction), not at the instruction that branched here.
+        this.insnStart = this.rip;
         const la = this.codeLinear();
         const vpn = Math.floor(la / 4096);
         const ti = vpn & TLB_MASK;

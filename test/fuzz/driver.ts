@@ -81,7 +81,7 @@ function merge(into: Record<string, number>, from: Record<string, number>): void
 export function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const workers = Math.max(1, o.workers ?? 2);
   const start = o.start ?? 0;
-  const hangMs = o.hangMs ?? 10_000;
+  const hangMs = o.hangMs ?? 60_000;
   const progress = new SharedArrayBuffer(8 * workers);
   const prog = new Int32Array(progress);
   const sum: FuzzSummary = { count: 0, ms: 0, outcomes: {}, firstExceptions: {}, modes: {}, exceptions: 0, failures: [] };

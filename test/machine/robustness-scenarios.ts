@@ -54,3 +54,18 @@ export function bootLoop(kernelPath: string, budget: number): { stop: StopInfo; 
   const stop = m.run(budget);
   return { stop: { reason: stop.reason }, resets, instructions: m.instructionCount };
 }
+
+/** `mov eax, 0x20000; jmp eax` with 32-bit paging where page 0x20000 is not present: #PF on the fetch. */
+export function fetchFault(): { raised: { rip: string; cr2: string; errorCode?: number }[]; pushedEip: number } {
+  const m = flat32([0xb8, 0x00, 0x00, 0x02, 0x00, 0xff, 0xe0]);
+  const c = m.cpu, dv = m.mem.view;
+  dv.setUint32(0x1000, 0x2000 | 3, true);
+  for (let p = 0; p < 512; p++) if (p !== 0x20) dv.setUint32(0x2000 + 4 * p, (p * 4096) | 3, true);
+  c.cr3 = 0x1000;
+  c.cr0 |= Cr0.PG;
+  c.flushTlb();
+  const raised: { rip: string; cr2: string; errorCode?: number }[] = [];
+  m.on('exception', (e) => { if (e.phase === 'raised') raised.push({ rip: e.rip.toString(16), cr2: e.cr2.toString(16), errorCode: e.errorCode }); });
+  m.run(3); // mov, jmp; then the fetch at 0x20000 faults and #PF is delivered (frame: error code, EIP, CS, EFLAGS)
+  return { raised, pushedEip: dv.getUint32((c.r[8] >>> 0) + 4, true) };
+}

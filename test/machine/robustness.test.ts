@@ -33,4 +33,10 @@ describe('machine robustness (regressions found by the fuzzer)', () => {
     assert.equal(r.resets, Math.floor(1_000_000 / 14_339));
     assert.equal(r.instructions, 1_000_000 % 14_339);
   });
+
+  it('a #PF on an instruction fetch after a jump is reported at the target, not at the jump', async () => {
+    const r = await inWorker<{ raised: { rip: string; cr2: string; errorCode?: number }[]; pushedEip: number }>('fetchFault', []);
+    assert.deepEqual(r.raised[0], { rip: '20000', cr2: '20000', errorCode: 0 });
+    assert.equal(r.pushedEip, 0x20000);
+  });
 });
