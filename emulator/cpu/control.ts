@@ -201,6 +201,7 @@ function iret(c: Cpu, i: Insn): void {
     const ip = c.pop(size); const cs = c.pop(size) & 0xffff; const fl = c.pop(size);
     c.segSel[Seg.CS] = cs; c.segBase[Seg.CS] = cs * 16; c.rip = size === 2 ? ip & 0xffff : ip >>> 0;
     writeFlags(c, fl, size, 0);
+    iretRf(c, fl, size);
     return;
   }
   if (c.flags & Flag.NT && !c.lma) gp(0, 'IRET with NT=1 (task return) is not emulated');
@@ -236,7 +237,13 @@ function iret(c: Cpu, i: Insn): void {
   if (toLong) c.jumpTo64(ripLo, size === 8 ? ripHi : 0);
   else c.rip = size === 2 ? ripLo & 0xffff : ripLo >>> 0;
   writeFlags(c, fl, size, oldCpl);
+  iretRf(c, fl, size);
   c.nmiBlocked = false;
+}
+
+/** Unlike POPF, IRETD/IRETQ load RF from the stack (SDM Vol. 2 IRET): a #DB handler sets it to resume past an instruction breakpoint. */
+function iretRf(c: Cpu, fl: number, size: number): void {
+  if (size >= 4) c.flags = (c.flags & ~Flag.RF) | (fl & Flag.RF);
 }
 def(0xcf, 'iret', false, Imm.NONE, iret, { endsBlock: true });
 

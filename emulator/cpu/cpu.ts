@@ -7,6 +7,7 @@ import { Insn, OpcodeSpec } from './insn';
 import { BlockFn, translateBlock } from './jit';
 import { Access, walk, walkOut } from './paging';
 import { Attr, Cr0, CpuState, Flag, Seg, TWO32, TWO47, TWO48 } from './state';
+import { cpuModel } from './system';
 
 /** Why Cpu.run() returned. */
 export const enum Exit {
@@ -679,6 +680,12 @@ export class Cpu extends CpuState {
         if (b === undefined) b = this.buildBlock(key, phys);
         const insns = b.insns;
         const n = insns.length;
+        if (((this.flags & Flag.TF) !== 0 || (this.dr[7] & 0xff) !== 0) && !(this.breakpoints.size !== 0 && this.breakpoints.has(this.rip) && this.rip !== skipBp)) {
+          skipBp = -1;
+          this.codeDirty = false;
+          if (this.debugStep(insns[0])) return Exit.FAULT;
+          continue;
+        }
         if (this.breakpoints.size !== 0 && this.blockHasBreakpoint(b, this.rip)) {
           // Slow path: one instruction at a time, checking breakpoints before each.
           for (let k = 0; k < n; k++) {
@@ -739,6 +746,54 @@ export class Cpu extends CpuState {
       if (e !== FAULT) throw e;
       return undefined;
     }
+  }
+
+  /**
+   * One instruction alone while RFLAGS.TF = 1 or DR7 enables a breakpoint; true if a #DB is in FAULT.
+   * Before it: DR0-3 instruction breakpoints (R/W = 00) matching its linear address raise the #DB fault with
+   * DR6.B0-3, unless RF = 1 (SDM Vol. 3 §18.3.1.1, §18.3.1.5). In the shadow of MOV SS/POP SS they are
+   * suppressed on Intel and delivered on AMD (see cpuid.ts). Completing the instruction clears RF (IRET sets it
+   * from the stack). Data breakpoints are not emulated.
+   * After it, if TF was 1: the single-step trap (#DB with DR6.BS, §18.3.1.4). SYSCALL traps only if TF is still
+   * set after it (FMASK normally clears it); a SYSRET that sets TF raises the trap itself (singleStepTrap). A
+   * fault in the instruction propagates to run()'s catch, and its delivery clears TF.
+   */
+  private debugStep(insn: Insn): boolean {
+    const dr7 = this.dr[7];
+    if ((dr7 & 0xff) !== 0 && (this.flags & Flag.RF) === 0 &&
+        (this.clock.instructions >= this.shadowUntil || cpuModel.current.vendor === 'AuthenticAMD')) {
+      const la = this.codeLinear();
+      let hit = 0;
+      for (let n = 0; n < 4; n++) {
+        if (((dr7 >>> (2 * n)) & 3) !== 0 && ((dr7 >>> (16 + 4 * n)) & 3) === 0 && this.dr[n] === la) hit |= 1 << n;
+      }
+      if (hit !== 0) {
+        this.dr[6] = ((this.dr[6] & ~0xf) | hit) >>> 0;
+        FAULT.vector = 1;
+        FAULT.errorCode = -1;
+        FAULT.reason = `instruction breakpoint (DR6.B${31 - Math.clz32(hit & -hit)})`;
+        return true;
+      }
+    }
+    const tf = this.flags & Flag.TF;
+    this.insnStart = this.rip;
+    this.rip += insn.len;
+    insn.exec(this, insn);
+    this.clock.instructions++;
+    if (insn.op !== 0xcf) this.flags &= ~Flag.RF;
+    if (tf === 0 || (insn.op === 0x105 && (this.flags & Flag.TF) === 0)) return false;
+    this.dr[6] = (this.dr[6] | 0x4000) >>> 0;
+    FAULT.vector = 1;
+    FAULT.errorCode = -1;
+    FAULT.reason = 'single-step trap (RFLAGS.TF=1)';
+    return true;
+  }
+
+  /** Raise the single-step trap from a handler (RIP already after the instruction). */
+  singleStepTrap(): never {
+    this.dr[6] = (this.dr[6] | 0x4000) >>> 0;
+    this.faultIsTrap = true;
+    return raise(1, -1, 'single-step trap (RFLAGS.TF=1)');
   }
 
   /** Raise a trap-class software interrupt from a handler (RIP already after the instruction). */

@@ -3,11 +3,23 @@ import { Cr4 } from './state';
 
 /**
  * The CPU model CPUID reports (a coherent model: only features the emulator implements are advertised).
- * 'faultline' (default): a GenuineIntel long-mode CPU with x87/SSE/SSE2 state, FXSR, XSAVE (x87+SSE+AVX state),
+ *
+ * Vendor: both models are AuthenticAMD, as QEMU's default qemu64 model is (family 15, model 107). Where Intel
+ * and AMD differ architecturally, the emulator follows the model's vendor, and the default must be one vendor
+ * coherently: kvm-unit-tests (like other guests) adapts to CPUID, and the lines QEMU TCG passes were recorded
+ * against AuthenticAMD except msr (vendor=GenuineIntel, which checks nothing vendor-specific and passes
+ * either way). The differences that matter here:
+ *  - SYSCALL in compatibility mode enters 64-bit mode at CSTAR on AMD (APM Vol. 3 SYSCALL); Intel raises #UD
+ *    (SDM Vol. 2 SYSCALL). kvm-unit-tests syscall ("syscall TF handling") needs the AMD behaviour.
+ *  - An instruction breakpoint on the instruction after MOV SS: Intel suppresses it while MOV SS blocking is
+ *    active (SDM Vol. 3 §6.8.3); AMD delivers it. kvm-unit-tests emulator expects whichever CPUID names.
+ *  - SYSENTER/SYSEXIT are #UD in long mode on AMD (APM Vol. 3); the emulator implements neither.
+ *
+ * 'faultline' (default): an AuthenticAMD long-mode CPU with x87/SSE/SSE2 state, FXSR, XSAVE (x87+SSE+AVX state),
  * AVX data moves (VMOVDQA/U, VMOVNTDQ[A], VZEROUPPER/ALL),
  * NX, 1 GiB pages, SYSCALL, RDTSCP, x2APIC, TSC-deadline, invariant TSC, SMEP/SMAP/UMIP, CLFLUSHOPT/CLWB/PCOMMIT,
  * FSGSBASE off.
- * 'qemu64': QEMU's default model's feature set (AuthenticAMD-like flags, vendor GenuineIntel as TCG reports).
+ * 'qemu64': QEMU's default model's vendor and feature set.
  */
 export interface CpuModel {
   name: string;
@@ -33,8 +45,9 @@ const EDX_BASE = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8)
 export const CPU_MODELS: Record<string, CpuModel> = {
   faultline: {
     name: 'faultline',
-    vendor: 'GenuineIntel',
-    signature: 0x000506e3,
+    vendor: 'AuthenticAMD',
+    // family 15, model 107, stepping 1: qemu64's, so guests take the code paths they take under QEMU
+    signature: 0x00060fb1,
     // sse3 (0), cx16 (13), x2apic (21), popcnt (23), tsc-deadline (24), xsave (26), avx (28: YMM state and
     // the VEX data moves of avx.ts; AVX arithmetic raises #UD), hypervisor (31)
     leaf1Ecx: (1 << 0) | (1 << 13) | (1 << 21) | (1 << 23) | (1 << 24) | (1 << 26) | (1 << 28) | (1 << 31),
@@ -54,8 +67,8 @@ export const CPU_MODELS: Record<string, CpuModel> = {
   },
   qemu64: {
     name: 'qemu64',
-    vendor: 'GenuineIntel',
-    signature: 0x000663,
+    vendor: 'AuthenticAMD',
+    signature: 0x00060fb1,
     leaf1Ecx: (1 << 0) | (1 << 13) | (1 << 31),
     leaf1Edx: EDX_BASE | (1 << 7) | (1 << 14),
     leaf7Ebx: 0,

@@ -131,6 +131,8 @@ export class CpuState {
   apicBase = 0xfee00900;
   miscEnable = 1;
   mtrr = new Map<number, [number, number]>();
+  /** AMD legacy performance MSRs PerfEvtSel0-3 (C001_0000-3) and PerfCtr0-3 (C001_0004-7) as lo/hi pairs: storage, no event counts. */
+  readonly amdPerf = new Int32Array(16);
 
   /** Interrupt shadow after STI / MOV SS / POP SS: instruction count at which it ends. */
   shadowUntil = -1;

@@ -293,6 +293,9 @@ function canonicalOrGp(lo: number, hi: number, what: string): number {
   return (hi & 0xffff) * TWO32 + (lo >>> 0);
 }
 
+/** PerfEvtSel0 (C001_0000); PerfEvtSel0-3 then PerfCtr0-3 follow, the legacy PMU every AMD64 CPU has. */
+const AMD_PERF = 0xc0010000;
+
 export function readMsr(c: Cpu, index: number): [number, number] {
   switch (index) {
     case MSR.TSC: { const t = c.clock.instructions + c.tscOffset; return [t | 0, Math.floor(t / TWO32) | 0]; }
@@ -318,6 +321,10 @@ export function readMsr(c: Cpu, index: number): [number, number] {
   if ((index >= 0x200 && index <= 0x20f) || index === 0x250 || index === 0x258 || index === 0x259 ||
       (index >= 0x268 && index <= 0x26f) || index === 0x2ff) {
     return c.mtrr.get(index) ?? [0, 0];
+  }
+  if (index >= AMD_PERF && index <= AMD_PERF + 7 && cpuModel.current.vendor === 'AuthenticAMD') {
+    const k = (index - AMD_PERF) * 2;
+    return [c.amdPerf[k], c.amdPerf[k + 1]];
   }
   const h = c.host.readMsr(index);
   if (h) return h;
@@ -365,6 +372,13 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
   if ((index >= 0x200 && index <= 0x20f) || index === 0x250 || index === 0x258 || index === 0x259 ||
       (index >= 0x268 && index <= 0x26f) || index === 0x2ff) {
     c.mtrr.set(index, [lo, hi]);
+    return;
+  }
+  if (index >= AMD_PERF && index <= AMD_PERF + 7 && cpuModel.current.vendor === 'AuthenticAMD') {
+    // The counters are 48 bits wide (APM Vol. 2 §13.2.1); no events are emulated, so they only hold what is written.
+    const k = (index - AMD_PERF) * 2;
+    c.amdPerf[k] = lo;
+    c.amdPerf[k + 1] = index >= AMD_PERF + 4 ? hi & 0xffff : hi;
     return;
   }
   if (c.host.writeMsr(index, lo, hi)) return;
@@ -451,11 +465,14 @@ def(0xef, 'out', false, Imm.NONE, (c, i) => portOut(c, c.r[4] & 0xffff, ioSize(i
 export { portIn, portOut };
 
 // -------------------------------------------------------------------------------- SYSCALL/SYSRET
+// SYSCALL in compatibility mode is vendor-specific: AMD64 enters 64-bit mode at CSTAR (APM Vol. 3 SYSCALL),
+// Intel raises #UD (SDM Vol. 2 SYSCALL: CS.L = 0 → #UD). RCX gets the zero-extended return EIP there.
 def(0x105, 'syscall', false, Imm.NONE, (c) => {
   if (!(c.efer & Efer.SCE) || !c.lma) ud('SYSCALL with EFER.SCE=0 or outside long mode');
-  if (!c.long) ud('SYSCALL from compatibility mode is not emulated');
+  const fromLong = c.long;
+  if (!fromLong && cpuModel.current.vendor !== 'AuthenticAMD') ud('SYSCALL in compatibility mode on an Intel CPU model');
   const next = c.ripHalves();
-  c.setReg64(1, next, c.hi);
+  c.setReg64(1, next, fromLong ? c.hi : 0);
   const fl = getFlags(c);
   c.setReg64(11, fl & ~Flag.RF, 0);
   const csSel = (c.starHi & 0xfffc);
@@ -465,7 +482,7 @@ def(0x105, 'syscall', false, Imm.NONE, (c) => {
   c.flushTlb();
   c.updateMode();
   c.flags = (fl & ~c.fmask & ~Flag.RF) | Flag.FIXED1;
-  c.jumpTo64(c.lstarLo, c.lstarHi);
+  if (fromLong) c.jumpTo64(c.lstarLo, c.lstarHi); else c.jumpTo64(c.cstarLo, c.cstarHi);
 }, { endsBlock: true });
 
 def(0x107, 'sysret', false, Imm.NONE, (c, i) => {
@@ -486,5 +503,8 @@ def(0x107, 'sysret', false, Imm.NONE, (c, i) => {
   c.lfOp = 0;
   c.flags = ((c.r[22] & 0x3c7fd7) | Flag.FIXED1) & ~Flag.RF;
   if (to64) c.jumpTo64(c.r[2], c.r[3]); else c.rip = c.r[2] >>> 0;
+  // The single-step check of SYSCALL/SYSRET looks at TF after the instruction (cpu.ts debugStep): a SYSRET
+  // that sets TF traps right away, at the user-mode return address.
+  if (c.flags & Flag.TF) c.singleStepTrap();
 }, { endsBlock: true });
 void CR0_RESERVED_HI;

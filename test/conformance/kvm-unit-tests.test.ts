@@ -16,10 +16,7 @@ if (!present) {
  * Tests with lines still missing, and why: reported as TODO (they run and show their failures, but do not
  * fail the suite). Remove an entry when the test passes; an entry for a passing test fails the suite.
  */
-const KNOWN_GAPS: Record<string, string> = {
-  emulator: 'DR0-3 instruction breakpoints (#DB after MOV SS, as on AMD: see cpuid.ts)',
-  syscall: 'SYSCALL/SYSRET in compatibility mode',
-};
+const KNOWN_GAPS: Record<string, string> = {};
 
 for (const name of names) {
   test(`kvm-unit-tests ${name}: every line QEMU TCG passes passes here, same exit status`, (t) => {
