@@ -4,11 +4,18 @@
  * nanoseconds: 1 instruction = 1 ns, i.e. a 1 GHz guest. Timers register deadlines; the CPU loop calls
  * `fire()` only when `instructions >= nextDeadline`, so the hot path costs one comparison.
  */
+/**
+ * Who a timer belongs to. Timers due at the same instruction count fire in this order (then by input index),
+ * never in the order they were scheduled: a snapshot restore re-arms timers in device-list order, a live run
+ * in the order the guest programmed them, and both must fire alike for a replay to be exact.
+ */
+export const TimerKey = { LAPIC: 1, PIT: 2, CMOS: 3, /** + the input's index in the log */ INPUT: 16 } as const;
+
 export class VirtualClock {
   instructions = 0;
   /** Smallest pending deadline (instruction count), Infinity when none. */
   nextDeadline = Infinity;
-  private readonly timers: { at: number; cb: () => void; id: number }[] = [];
+  private readonly timers: { at: number; key: number; cb: () => void; id: number }[] = [];
   private nextId = 1;
 
   /** Nanoseconds of guest time since power-on. */
@@ -16,10 +23,10 @@ export class VirtualClock {
     return this.instructions;
   }
 
-  /** Call `cb` once the instruction count reaches `at`. Returns an id for cancel(). */
-  schedule(at: number, cb: () => void): number {
+  /** Call `cb` once the instruction count reaches `at`; `key` (TimerKey) orders timers due together. Returns an id for cancel(). */
+  schedule(at: number, cb: () => void, key: number): number {
     const id = this.nextId++;
-    this.timers.push({ at, cb, id });
+    this.timers.push({ at, key, cb, id });
     if (at < this.nextDeadline) this.nextDeadline = at;
     return id;
   }
@@ -30,15 +37,18 @@ export class VirtualClock {
     this.recompute();
   }
 
-  /** Run every timer whose deadline has passed. */
+  /** Run every timer whose deadline has passed, earliest first; ties by key. */
   fire(): void {
+    const ts = this.timers;
     for (;;) {
       let idx = -1;
-      for (let i = 0; i < this.timers.length; i++) {
-        if (this.timers[i].at <= this.instructions && (idx < 0 || this.timers[i].at < this.timers[idx].at)) idx = i;
+      for (let i = 0; i < ts.length; i++) {
+        const t = ts[i];
+        if (t.at > this.instructions) continue;
+        if (idx < 0 || t.at < ts[idx].at || (t.at === ts[idx].at && t.key < ts[idx].key)) idx = i;
       }
       if (idx < 0) break;
-      const t = this.timers.splice(idx, 1)[0];
+      const t = ts.splice(idx, 1)[0];
       t.cb();
     }
     this.recompute();

@@ -23,7 +23,7 @@ import type { ExceptionEvent, HistoryOptions, HistoryStats, InputEvent, ReverseS
 import { Cpu } from './cpu/cpu';
 import { lastFrame } from './cpu/exceptions';
 import { fromCanonical64 } from './cpu/state';
-import { VirtualClock } from './clock';
+import { TimerKey, VirtualClock } from './clock';
 import { Device } from './devices/device';
 import { PAGE_SIZE, PhysicalMemory } from './memory/phys';
 import { captureCpu, captureDevices, CpuSnapshot, restoreCpu, restoreDevices } from './snapshot';
@@ -360,7 +360,7 @@ export class History {
     this.inputsApplied = s.inputs;
     for (let i = s.inputs; i < this.inputs.length; i++) {
       const ev = this.inputs[i];
-      clock.schedule(ev.instructions, () => { this.m.applyInput(ev); this.inputsApplied = i + 1; });
+      clock.schedule(ev.instructions, () => { this.m.applyInput(ev); this.inputsApplied = i + 1; }, TimerKey.INPUT + i);
     }
   }
 

@@ -1,4 +1,4 @@
-import { VirtualClock } from '../clock';
+import { TimerKey, VirtualClock } from '../clock';
 import { IoBus } from './bus';
 import { Device, IrqLines } from './device';
 import { splitLowHighMemory } from './fwcfg';
@@ -324,7 +324,7 @@ export class Cmos implements Device {
         this.timer = 0;
         this.evaluate();
         this.arm();
-      });
+      }, TimerKey.CMOS);
     }
   }
 

@@ -1,4 +1,4 @@
-import { VirtualClock } from '../clock';
+import { TimerKey, VirtualClock } from '../clock';
 import { IoBus } from './bus';
 import { Device } from './device';
 import { LocalApicSide } from './interrupts';
@@ -534,7 +534,7 @@ export class LocalApic implements Device, LocalApicSide {
 
   private arm(): void {
     this.disarm();
-    if (this.s.timerNext >= 0) this.timer = this.clock.schedule(this.s.timerNext, () => this.expire());
+    if (this.s.timerNext >= 0) this.timer = this.clock.schedule(this.s.timerNext, () => this.expire(), TimerKey.LAPIC);
   }
 
   private disarm(): void {

@@ -1,4 +1,4 @@
-import { VirtualClock } from '../clock';
+import { TimerKey, VirtualClock } from '../clock';
 import { IoBus } from './bus';
 import { Device, IrqLines } from './device';
 import { bytePorts, num, nsToTicks, ticksToNs } from './ports';
@@ -154,7 +154,7 @@ export class Pit8254 implements Device {
   private arm(): void {
     const c = this.ch[0];
     if (c.nextIrqTick < 0 || !c.gate) return;
-    this.timer = this.clock.schedule(c.loadTime + ticksToNs(c.nextIrqTick, PIT_HZ), () => this.irq0Edge());
+    this.timer = this.clock.schedule(c.loadTime + ticksToNs(c.nextIrqTick, PIT_HZ), () => this.irq0Edge(), TimerKey.PIT);
   }
 
   private disarm(): void {
