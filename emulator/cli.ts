@@ -1,14 +1,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { StopInfo } from './api';
 import { BootError, loadKernelFile } from './boot';
 import { Machine } from './machine';
+import {
+  compareWithRecording, makeRecording, MAX_RESETS, parseRecording, PlannedInput, Recording, runSession, SessionResult, sha256Hex,
+} from './recording';
 import { describeChain } from './report';
 
 const USAGE = `faultline — boot an x86_64 multiboot kernel in the Faultline emulator
 
 Usage:
   faultline run KERNEL [options]   boot KERNEL (ELF with a multiboot1/2 header); serial goes to stdout
+  faultline replay FILE [--kernel PATH]
+                                   run a recording made with --record again and check that serial output,
+                                   fault chain and final state are identical (exit 0) or say what differs (exit 1)
   faultline demo                   run the blog_os double-fault demos from fixtures/ and explain each
   faultline --help
 
@@ -20,9 +25,18 @@ Options for run:
   --memory MB            guest RAM in MiB (default 128)
   --cmdline STRING       multiboot command line
   --cpu MODEL            CPU model for CPUID: faultline (default) or qemu64
+  --input N:TEXT         send TEXT to COM1 when the instruction count reaches N (\\n, \\r, \\t, \\\\, \\xHH escapes);
+                         may be repeated
+  --record FILE          write a replayable recording (JSON: kernel path and SHA-256, options, inputs with
+                         their instruction counts, final instruction count, serial output hash, fault chain,
+                         final state hashes) for faultline replay
+
+Options for replay:
+  --kernel PATH          the recorded kernel is now at PATH (its SHA-256 must still match)
 
 Exit status follows QEMU: isa-debug-exit value v → (v << 1) | 1; triple fault with --no-reboot → 0;
-instruction limit reached or HLT with interrupts off → 0; bad arguments or kernel → 2.`;
+instruction limit reached or HLT with interrupts off → 0; bad arguments or kernel → 2.
+replay: 0 when the replay is identical, 1 when it differs, 2 for a bad recording or kernel.`;
 
 interface RunOptions {
   kernel: string;
@@ -33,6 +47,10 @@ interface RunOptions {
   memoryMB: number;
   cmdline?: string;
   cpu: string;
+  /** --input: serial input at instruction counts (sorted). */
+  inputs?: PlannedInput[];
+  /** --record FILE */
+  record?: string;
 }
 
 function parseRun(args: string[]): RunOptions {
@@ -54,6 +72,8 @@ function parseRun(args: string[]): RunOptions {
         break;
       case '--cmdline': o.cmdline = value(); break;
       case '--cpu': o.cpu = value(); break;
+      case '--input': (o.inputs ??= []).push(parseInput(value())); break;
+      case '--record': o.record = value(); break;
       default:
         if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
         if (o.kernel) throw new UsageError(`more than one kernel given (${o.kernel}, ${a})`);
@@ -61,10 +81,33 @@ function parseRun(args: string[]): RunOptions {
     }
   }
   if (!o.kernel) throw new UsageError('no kernel given');
+  o.inputs?.sort((a, b) => a.instructions - b.instructions);
   return o;
 }
 
+/** `N:TEXT` → serial bytes at instruction N. */
+function parseInput(spec: string): PlannedInput {
+  const m = /^(\d+):(.*)$/s.exec(spec);
+  if (!m) throw new UsageError(`--input takes N:TEXT (an instruction count, a colon, the text), not '${spec}'`);
+  const bytes: number[] = [];
+  const t = m[2];
+  for (let i = 0; i < t.length; i++) {
+    const ch = t[i];
+    if (ch !== '\\') { bytes.push(...Buffer.from(ch, 'utf8')); continue; }
+    const e = t[++i];
+    if (e === 'n') bytes.push(10);
+    else if (e === 'r') bytes.push(13);
+    else if (e === 't') bytes.push(9);
+    else if (e === '\\') bytes.push(92);
+    else if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(t.slice(i + 1, i + 3))) { bytes.push(parseInt(t.slice(i + 1, i + 3), 16)); i += 2; }
+    else throw new UsageError(`--input '${spec}' has an unknown escape \\${e ?? ''}; use \\n, \\r, \\t, \\\\ or \\xHH`);
+  }
+  return { instructions: Number(m[1]), kind: 'serial', bytes };
+}
+
 class UsageError extends Error {}
+/** A recording that cannot be written, or replayed as asked (missing, damaged, another kernel): status 2, no usage text. */
+class RecordingError extends Error {}
 
 function positive(flag: string, v: string): number {
   const n = Number(v);
@@ -74,41 +117,111 @@ function positive(flag: string, v: string): number {
 
 /** Boot and run one kernel; returns the process exit status. */
 export function runKernel(o: RunOptions, out: (s: string) => void = (s) => process.stdout.write(s)): number {
+  const bytes = loadKernelFile(o.kernel);
+  const m = startMachine(o, bytes, out);
+  const session = runSession(m, o.maxInstructions, o.inputs ?? []);
+  const status = report(m, o, session, out);
+  if (o.record) {
+    const rec = makeRecording(m, { path: path.resolve(o.kernel), bytes }, o.cmdline, o.maxInstructions, session);
+    try {
+      fs.writeFileSync(o.record, JSON.stringify(rec, null, 2) + '\n');
+    } catch (e) {
+      throw new RecordingError(`cannot write the recording to ${o.record} (${(e as NodeJS.ErrnoException).code ?? String(e)}); check that its folder exists and is writable`);
+    }
+    out(`[faultline] recording written to ${o.record}: ${rec.inputs.length} input(s), ${rec.end.instructions} instructions, state ${rec.stateHash}\n`);
+  }
+  return status;
+}
+
+function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => void): Machine {
   const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu });
   m.on('serial', (b: number) => out(String.fromCharCode(b)));
-  let resets = 0;
-  m.on('reset', () => {
-    resets++;
-    if (o.trace) out('\n[faultline] triple fault → system reset\n');
-    // QEMU would boot-loop forever; after a few rounds the loop is evident, so stop and report it.
-    if (resets > 3) m.pause();
-  });
   if (o.trace) {
+    m.on('reset', () => out('\n[faultline] triple fault → system reset\n'));
     m.on('exception', (e) => {
       if (!e.external) out(`[faultline] ${e.phase} ${e.name}${e.errorCode !== undefined ? ` error 0x${e.errorCode.toString(16)}` : ''} rip=0x${e.rip.toString(16)} rsp=0x${e.rsp.toString(16)} cr2=0x${e.cr2.toString(16)}: ${e.reason}\n`);
     });
   }
-  m.boot(loadKernelFile(o.kernel), { cmdline: o.cmdline });
-  let stop: StopInfo = { reason: 'budget' };
-  let left = o.maxInstructions;
-  while (left > 0) {
-    const before = m.instructionCount;
-    stop = m.run(Math.min(left, 50_000_000));
-    left -= m.instructionCount - before;
-    if (stop.reason !== 'budget') break;
-  }
+  m.boot(kernel, { cmdline: o.cmdline });
+  return m;
+}
+
+/** Print the fault chain, resets, screen and why the run stopped; returns the run's exit status. */
+function report(m: Machine, o: RunOptions, session: SessionResult, out: (s: string) => void): number {
+  const { stop, resets } = session;
   const chain = m.faultChain();
   out('\n');
   if (chain.length) out(`[faultline] fault chain: ${describeChain(chain, m.entry?.elf)}\n`);
   if (resets) out(`[faultline] the machine reset ${resets} time(s) after triple faults (a boot loop; use --no-reboot to stop at the first)\n`);
   if (o.screen) out(`[faultline] screen:\n${m.screenText()}\n`);
-  if (stop.reason === 'pause' && resets > 3) return 0; // the boot loop reported above
+  if (stop.reason === 'pause' && resets > MAX_RESETS) return 0; // the boot loop reported above
   switch (stop.reason) {
     case 'exit': out(`[faultline] guest exit via isa-debug-exit: status ${stop.exitCode} after ${m.instructionCount} instructions\n`); return stop.exitCode ?? 1;
     case 'shutdown': out(`[faultline] triple fault: CPU shut down after ${m.instructionCount} instructions\n`); return 0;
     case 'halt': out(`[faultline] halted (HLT with interrupts off) after ${m.instructionCount} instructions\n`); return 0;
     default: out(`[faultline] stopped after ${m.instructionCount} instructions (${stop.reason})\n`); return 0;
   }
+}
+
+function parseReplay(args: string[]): { file: string; kernel?: string } {
+  let file = '';
+  let kernel: string | undefined;
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k];
+    if (a === '--kernel') {
+      if (k + 1 >= args.length) throw new UsageError('--kernel needs a value');
+      kernel = args[++k];
+    } else if (a.startsWith('-')) {
+      throw new UsageError(`unknown option ${a}`);
+    } else {
+      if (file) throw new UsageError(`more than one recording given (${file}, ${a})`);
+      file = a;
+    }
+  }
+  if (!file) throw new UsageError('no recording given');
+  return { file, kernel };
+}
+
+/** Replay a recording: same kernel, options and inputs; 0 when everything recorded is reproduced, 1 if not. */
+export function replay(args: { file: string; kernel?: string }, out: (s: string) => void = (s) => process.stdout.write(s)): number {
+  let text: string;
+  try {
+    text = fs.readFileSync(args.file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RecordingError(code === 'ENOENT' ? `recording ${args.file} does not exist; check the path` : `cannot read recording ${args.file} (${code}); check the path`);
+  }
+  let rec: Recording;
+  try {
+    rec = parseRecording(text, args.file);
+  } catch (e) {
+    throw new RecordingError((e as Error).message);
+  }
+  const kernelPath = args.kernel ?? rec.kernel.path;
+  if (!args.kernel && !fs.existsSync(kernelPath)) {
+    throw new RecordingError(`the recorded kernel ${kernelPath} does not exist any more; pass --kernel PATH with the kernel it was recorded with`);
+  }
+  const bytes = loadKernelFile(kernelPath);
+  const hash = sha256Hex(bytes);
+  if (hash !== rec.kernel.sha256) {
+    throw new RecordingError(`${kernelPath} is not the recorded kernel (its SHA-256 is ${hash}, the recording's is ${rec.kernel.sha256}); rebuild the recorded version or pass --kernel PATH to it`);
+  }
+  const o: RunOptions = {
+    kernel: kernelPath, noReboot: rec.machine.onTripleFault === 'stop', maxInstructions: rec.maxInstructions, trace: false, screen: false,
+    memoryMB: rec.machine.memoryMB, cmdline: rec.cmdline ?? undefined, cpu: rec.machine.cpu,
+  };
+  const m = startMachine(o, bytes, out);
+  const session = runSession(m, rec.maxInstructions, rec.inputs);
+  report(m, o, session, out);
+  const again = makeRecording(m, { path: kernelPath, bytes }, o.cmdline, rec.maxInstructions, session);
+  const diffs = compareWithRecording(rec, again);
+  if (diffs.length) {
+    out(`[faultline] replay differs from ${args.file}:\n${diffs.map((d) => `  ${d}\n`).join('')}`);
+    return 1;
+  }
+  out(`[faultline] replay identical to ${args.file}: ${rec.inputs.length} input(s), serial output (${rec.serial.bytes} bytes), fault chain (${rec.faultChain.length} links), ` +
+    `${rec.end.instructions} instructions, state ${rec.stateHash}\n`);
+  return 0;
 }
 
 interface ManifestKernel { name: string; file: string; description: string; cmdline: string | null }
@@ -132,11 +245,12 @@ export function main(argv: string[]): number {
   try {
     if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(USAGE + '\n'); return cmd ? 0 : 2; }
     if (cmd === 'run') return runKernel(parseRun(rest));
+    if (cmd === 'replay') return replay(parseReplay(rest));
     if (cmd === 'demo') return demo();
     throw new UsageError(`unknown command '${cmd}'`);
   } catch (e) {
     if (e instanceof UsageError) { process.stderr.write(`faultline: ${e.message}\n\n${USAGE}\n`); return 2; }
-    if (e instanceof BootError || (e instanceof Error && /memoryMB|CPU model/.test(e.message))) { process.stderr.write(`faultline: ${e.message}\n`); return 2; }
+    if (e instanceof BootError || e instanceof RecordingError || (e instanceof Error && /memoryMB|CPU model/.test(e.message))) { process.stderr.write(`faultline: ${e.message}\n`); return 2; }
     throw e;
   }
 }

@@ -1,0 +1,195 @@
+/**
+ * Recordings (issue 7): `faultline run --record FILE` writes what a run needs to be reproduced and what it
+ * produced; `faultline replay FILE` runs it again and compares. A run is a function of the kernel bytes, the
+ * machine options, the command line, the instruction budget and the device inputs with the instruction
+ * counts they arrived at (every device's time is the retired-instruction count, clock.ts), so a recording
+ * stores exactly those, plus the results to check: serial output hash, fault chain, final position,
+ * stateHash() (CPU + RAM) and a hash of every device's saved state.
+ *
+ * runSession() is the one run loop both sides use: the same budget slices, inputs applied when the count
+ * reaches their planned instruction (so a recording's inputs land where they landed), a boot loop stopped
+ * after four resets.
+ *
+ * Public API: RECORDING_FORMAT, Recording, PlannedInput, AppliedInput, SessionResult, runSession,
+ * makeRecording, parseRecording, compareWithRecording, sha256Hex.
+ */
+import { createHash } from 'node:crypto';
+import { ExceptionEvent, InputEvent, MachineOptions, StopInfo } from './api';
+import { Machine } from './machine';
+import { captureDevices } from './snapshot';
+
+export const RECORDING_FORMAT = 1;
+
+/** An input to send when the instruction count (since the last reset) first reaches `instructions`. */
+export interface PlannedInput {
+  instructions: number;
+  kind: InputEvent['kind'];
+  bytes: number[];
+}
+
+/** An input as it was sent: at which count, after how many machine resets. */
+export interface AppliedInput extends PlannedInput {
+  resets: number;
+}
+
+/** One fault chain link in JSON (addresses as hex strings). */
+export interface ChainLink {
+  seq: number;
+  instructionCount: number;
+  phase: ExceptionEvent['phase'];
+  name: string;
+  errorCode: number | null;
+  rip: string;
+  rsp: string;
+  cr2: string;
+}
+
+export interface Recording {
+  format: number;
+  kernel: { path: string; sha256: string };
+  machine: Required<MachineOptions>;
+  cmdline: string | null;
+  maxInstructions: number;
+  inputs: AppliedInput[];
+  end: { instructions: number; resets: number; stop: StopInfo['reason'] };
+  serial: { bytes: number; sha256: string };
+  faultChain: ChainLink[];
+  stateHash: string;
+  devicesHash: string;
+}
+
+export interface SessionResult {
+  stop: StopInfo;
+  resets: number;
+  inputs: AppliedInput[];
+  serial: number[];
+}
+
+/** Guest instructions per run() call: keeps the loop responsive without costing speed. */
+const SLICE = 50_000_000;
+/** A triple-fault boot loop is evident after this many resets; the run stops with reason 'pause'. */
+export const MAX_RESETS = 3;
+
+/** Run a booted machine for up to `maxInstructions`, sending `inputs` (sorted by instructions) on the way. */
+export function runSession(m: Machine, maxInstructions: number, inputs: PlannedInput[]): SessionResult {
+  const r: SessionResult = { stop: { reason: 'budget' }, resets: 0, inputs: [], serial: [] };
+  m.on('serial', (b: number) => { r.serial.push(b); });
+  m.on('reset', () => {
+    r.resets++;
+    if (r.resets > MAX_RESETS) m.pause();
+  });
+  let left = maxInstructions;
+  let next = 0;
+  while (left > 0) {
+    const input = inputs[next];
+    if (input && m.instructionCount >= input.instructions) {
+      if (input.kind === 'serial') m.sendSerial(input.bytes);
+      else m.sendKeys(input.bytes);
+      r.inputs.push({ instructions: m.instructionCount, resets: r.resets, kind: input.kind, bytes: input.bytes.slice() });
+      next++;
+      continue;
+    }
+    const before = m.instructionCount;
+    r.stop = m.run(Math.min(left, SLICE, input ? input.instructions - before : Infinity));
+    left -= m.instructionCount - before;
+    if (r.stop.reason !== 'budget') break;
+  }
+  return r;
+}
+
+export function sha256Hex(bytes: Uint8Array | number[]): string {
+  return createHash('sha256').update(bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes)).digest('hex');
+}
+
+export function chainLinks(chain: ExceptionEvent[]): ChainLink[] {
+  return chain.map((e) => ({
+    seq: e.seq, instructionCount: e.instructionCount, phase: e.phase, name: e.name, errorCode: e.errorCode ?? null,
+    rip: `0x${e.rip.toString(16)}`, rsp: `0x${e.rsp.toString(16)}`, cr2: `0x${e.cr2.toString(16)}`,
+  }));
+}
+
+function devicesHash(m: Machine): string {
+  return sha256Hex(Buffer.from(JSON.stringify(captureDevices(m.devices.all), (_k, v) => (typeof v === 'bigint' ? v.toString() : v))));
+}
+
+/** The recording of a finished session on `m`. */
+export function makeRecording(m: Machine, kernel: { path: string; bytes: Uint8Array }, cmdline: string | undefined,
+  maxInstructions: number, s: SessionResult): Recording {
+  return {
+    format: RECORDING_FORMAT,
+    kernel: { path: kernel.path, sha256: sha256Hex(kernel.bytes) },
+    machine: { ...m.options },
+    cmdline: cmdline ?? null,
+    maxInstructions,
+    inputs: s.inputs,
+    end: { instructions: m.instructionCount, resets: s.resets, stop: s.stop.reason },
+    serial: { bytes: s.serial.length, sha256: sha256Hex(s.serial) },
+    faultChain: chainLinks(m.faultChain()),
+    stateHash: m.stateHash(),
+    devicesHash: devicesHash(m),
+  };
+}
+
+/** Parse and check a recording file's text; throws a sentence saying what is wrong. */
+export function parseRecording(text: string, file: string): Recording {
+  let r: Recording;
+  try {
+    r = JSON.parse(text) as Recording;
+  } catch {
+    throw new Error(`${file} is not a faultline recording (not JSON); make one with faultline run KERNEL --record ${file}`);
+  }
+  if (!r || typeof r !== 'object' || r.format === undefined) {
+    throw new Error(`${file} is not a faultline recording (no "format" field); make one with faultline run KERNEL --record ${file}`);
+  }
+  if (r.format !== RECORDING_FORMAT) {
+    throw new Error(`${file} is a format ${r.format} recording; this faultline reads format ${RECORDING_FORMAT}: record it again`);
+  }
+  const ok = typeof r.kernel?.path === 'string' && typeof r.kernel.sha256 === 'string' && typeof r.machine === 'object'
+    && Number.isInteger(r.maxInstructions) && r.maxInstructions > 0 && Array.isArray(r.inputs) && typeof r.end === 'object'
+    && typeof r.serial === 'object' && Array.isArray(r.faultChain) && typeof r.stateHash === 'string' && typeof r.devicesHash === 'string'
+    && r.inputs.every((i) => Number.isInteger(i.instructions) && i.instructions >= 0 && Number.isInteger(i.resets)
+      && (i.kind === 'serial' || i.kind === 'keyboard') && Array.isArray(i.bytes) && i.bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255));
+  if (!ok) throw new Error(`${file} is a damaged recording (a field is missing or has the wrong type); record it again`);
+  return r;
+}
+
+/**
+ * What differs between a recording and a replay of it (empty: identical). `again` is the replay's own
+ * recording (makeRecording on the replayed machine).
+ */
+export function compareWithRecording(rec: Recording, again: Recording): string[] {
+  const d: string[] = [];
+  const n = Math.max(rec.inputs.length, again.inputs.length);
+  for (let i = 0; i < n; i++) {
+    const a = rec.inputs[i], b = again.inputs[i];
+    if (!b || !a || a.instructions !== b.instructions || a.resets !== b.resets) {
+      d.push(`input ${i}: recorded ${a ? `at instruction ${a.instructions} (after ${a.resets} resets)` : 'none'}, replayed ${b ? `at instruction ${b.instructions} (after ${b.resets} resets)` : 'never sent'}`);
+      break;
+    }
+  }
+  if (rec.serial.sha256 !== again.serial.sha256) {
+    d.push(`serial output: recorded ${rec.serial.bytes} bytes (sha256 ${rec.serial.sha256.slice(0, 16)}…), replayed ${again.serial.bytes} bytes (sha256 ${again.serial.sha256.slice(0, 16)}…)`);
+  }
+  const links = Math.max(rec.faultChain.length, again.faultChain.length);
+  for (let i = 0; i < links; i++) {
+    const a = rec.faultChain[i], b = again.faultChain[i];
+    if (JSON.stringify(a) !== JSON.stringify(b)) {
+      d.push(`fault chain link ${i}: recorded ${a ? linkText(a) : 'none'}, replayed ${b ? linkText(b) : 'none'}`);
+      break;
+    }
+  }
+  if (rec.end.instructions !== again.end.instructions || rec.end.resets !== again.end.resets || rec.end.stop !== again.end.stop) {
+    d.push(`end: recorded ${endText(rec.end)}, replayed ${endText(again.end)}`);
+  }
+  if (rec.stateHash !== again.stateHash) d.push(`final state (CPU + RAM) hash: recorded ${rec.stateHash}, replayed ${again.stateHash}`);
+  if (rec.devicesHash !== again.devicesHash) d.push(`final device state hash: recorded ${rec.devicesHash.slice(0, 16)}…, replayed ${again.devicesHash.slice(0, 16)}…`);
+  return d;
+}
+
+function linkText(l: ChainLink): string {
+  return `${l.phase} ${l.name}${l.errorCode !== null ? `(${l.errorCode})` : ''} at instruction ${l.instructionCount} rip=${l.rip} rsp=${l.rsp} cr2=${l.cr2}`;
+}
+
+function endText(e: Recording['end']): string {
+  return `${e.stop} after ${e.instructions} instructions${e.resets ? ` and ${e.resets} resets` : ''}`;
+}

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Machine } from '../../emulator/machine';
+import { makeRecording, Recording, runSession } from '../../emulator/recording';
+import { buildElf, concatBytes, multiboot1Header } from '../support/elf-builder';
+
+/**
+ * `faultline run --record` / `faultline replay` through the bundled CLI (dist/cli.js): the stack-overflow and
+ * IST-fix fixtures and a kernel that reads COM1 replay to the same serial output, fault chain and final state;
+ * a recording whose input or state hash was changed is caught. Plus the same input log replayed in-process
+ * through the history (Machine.sendSerial, goto).
+ */
+const root = path.resolve(__dirname, '..', '..', '..');
+const cli = path.join(root, 'dist', 'cli.js');
+const fixture = (name: string) => path.join(root, 'fixtures', 'bin', name);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-replay-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: tmp, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * A 32-bit multiboot kernel that reads COM1: polls LSR.DR, echoes each byte with bit 5 flipped (case), and on
+ * 'q' writes it to isa-debug-exit (status (0x71 << 1) | 1 = 227).
+ */
+function echoKernel(): Uint8Array {
+  const code = [
+    0x66, 0xba, 0xfd, 0x03, //       start: mov dx, 0x3fd (LSR)
+    0xec, 0xa8, 0x01, 0x74, 0xfb, // poll:  in al, dx; test al, 1; jz poll
+    0x66, 0xba, 0xf8, 0x03, 0xec, //        mov dx, 0x3f8; in al, dx (RBR)
+    0x3c, 0x71, 0x74, 0x05, //              cmp al, 'q'; je quit
+    0x34, 0x20, 0xee, 0xeb, 0xe9, //        xor al, 0x20; out dx, al (THR); jmp start
+    0x66, 0xba, 0xf4, 0x00, 0xee, 0xf4, // quit: mov dx, 0xf4; out dx, al; hlt
+  ];
+  const text = concatBytes(multiboot1Header(0), Uint8Array.from(code));
+  return buildElf({ class: 32, entry: 0x100000 + 12, segments: [{ paddr: 0x100000, data: text }] }).bytes;
+}
+
+const echoPath = path.join(tmp, 'echo.elf');
+fs.writeFileSync(echoPath, echoKernel());
+
+function readRec(file: string): Recording {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as Recording;
+}
+
+function writeRec(name: string, rec: Recording): string {
+  const p = path.join(tmp, name);
+  fs.writeFileSync(p, JSON.stringify(rec));
+  return p;
+}
+
+/** Serial output as the CLI prints it: everything before the first [faultline] report line. */
+function serialPart(stdout: string): string {
+  return stdout.slice(0, stdout.indexOf('\n[faultline]'));
+}
+
+describe('faultline run --record / replay', { skip: !fs.existsSync(cli) && 'dist/cli.js is missing (run node scripts/bundle.js)' }, () => {
+  const cases = [
+    { name: 'stack-overflow-no-ist', args: ['--no-reboot'], last: 'tripleFault', status: 0 },
+    { name: 'stack-overflow-seed', args: ['--no-reboot'], last: 'tripleFault', status: 0 },
+    // The IST fix survives the overflow: its #DF handler reports and exits through isa-debug-exit (16 → 33).
+    { name: 'ist-double-fault', args: ['--no-reboot'], last: 'delivered', status: 33 },
+  ];
+  // After serial_init (which clears the FIFOs) and before the overflow in all three kernels; they never read it.
+  const input = '15000:boot\\n';
+  for (const c of cases) {
+    it(`${c.name}: the replay reproduces serial output, fault chain and final state`, () => {
+      const file = path.join(tmp, `${c.name}.json`);
+      const rec = run('run', fixture(`${c.name}.elf`), ...c.args, '--input', input, '--record', file);
+      assert.equal(rec.status, c.status, rec.stderr);
+      const r = readRec(file);
+      assert.equal(r.format, 1);
+      assert.equal(r.kernel.path, fixture(`${c.name}.elf`));
+      assert.match(r.kernel.sha256, /^[0-9a-f]{64}$/);
+      assert.deepEqual(r.inputs, [{ instructions: 15000, resets: 0, kind: 'serial', bytes: [98, 111, 111, 116, 10] }]);
+      assert.ok(r.faultChain.length >= 3, 'a fault chain was recorded');
+      assert.equal(r.faultChain[r.faultChain.length - 1].phase, c.last);
+      assert.match(r.stateHash, /^[0-9a-f]{16}$/);
+
+      const again = run('replay', file);
+      assert.equal(again.status, 0, again.stdout + again.stderr);
+      assert.match(again.stdout, /replay identical to/);
+      assert.equal(serialPart(again.stdout), serialPart(rec.stdout));
+      const chainLine = (s: string) => s.split('\n').find((l) => l.startsWith('[faultline] fault chain:'));
+      assert.ok(chainLine(rec.stdout));
+      assert.equal(chainLine(again.stdout), chainLine(rec.stdout));
+
+      // Recording twice gives the same file: nothing in a run depends on the host.
+      const file2 = path.join(tmp, `${c.name}-2.json`);
+      assert.equal(run('run', fixture(`${c.name}.elf`), ...c.args, '--input', input, '--record', file2).status, c.status);
+      assert.equal(fs.readFileSync(file2, 'utf8'), fs.readFileSync(file, 'utf8'));
+    });
+  }
+
+  it('a kernel that reads COM1: inputs land at their instruction counts and the echo is replayed', () => {
+    const file = path.join(tmp, 'echo.json');
+    const rec = run('run', echoPath, '--no-reboot', '--input', '20000:Hello', '--input', '60000:World', '--input', '90000:q', '--record', file);
+    assert.equal(rec.status, 227, rec.stderr);
+    assert.equal(serialPart(rec.stdout), 'hELLOwORLD');
+    const r = readRec(file);
+    assert.deepEqual(r.inputs.map((i) => i.instructions), [20000, 60000, 90000]);
+    assert.equal(r.end.stop, 'exit');
+    const again = run('replay', file);
+    assert.equal(again.status, 0, again.stdout);
+    assert.equal(serialPart(again.stdout), 'hELLOwORLD');
+  });
+
+  it('a recording whose input text was changed is caught: the echo differs, status 1', () => {
+    const r = readRec(path.join(tmp, 'echo.json'));
+    r.inputs[1].bytes = [...Buffer.from('Wirld')];
+    const out = run('replay', writeRec('echo-text.json', r));
+    assert.equal(out.status, 1, out.stdout);
+    assert.equal(serialPart(out.stdout), 'hELLOwIRLD');
+    assert.match(out.stdout, /replay differs from .*\n {2}serial output: recorded 10 bytes/);
+  });
+
+  it('a recording whose input was moved to a later instruction is caught: the run ends elsewhere', () => {
+    const r = readRec(path.join(tmp, 'echo.json'));
+    r.inputs[2].instructions = 120000;
+    const out = run('replay', writeRec('echo-moved.json', r));
+    assert.equal(out.status, 1, out.stdout);
+    assert.match(out.stdout, /end: recorded exit after \d+ instructions, replayed exit after \d+ instructions/);
+  });
+
+  it('unread input changed on a fixture is caught by the device state hash', () => {
+    const r = readRec(path.join(tmp, 'stack-overflow-no-ist.json'));
+    r.inputs[0].bytes = [...Buffer.from('bOot\n')];
+    const out = run('replay', writeRec('so-input.json', r));
+    assert.equal(out.status, 1, out.stdout);
+    assert.match(out.stdout, /final device state hash: recorded/);
+    assert.doesNotMatch(out.stdout, /serial output:|fault chain link/);
+  });
+
+  it('a recording whose state hash was changed is caught', () => {
+    const r = readRec(path.join(tmp, 'ist-double-fault.json'));
+    const real = r.stateHash;
+    r.stateHash = real.replace(/^./, (ch) => (ch === '0' ? '1' : '0'));
+    const out = run('replay', writeRec('ist-hash.json', r));
+    assert.equal(out.status, 1, out.stdout);
+    assert.match(out.stdout, new RegExp(`final state \\(CPU \\+ RAM\\) hash: recorded ${r.stateHash}, replayed ${real}`));
+  });
+
+  it('the kernel must be the recorded one: moved (--kernel finds it), missing, or different', () => {
+    const file = path.join(tmp, 'echo.json');
+    const copy = path.join(tmp, 'moved-echo.elf');
+    fs.copyFileSync(echoPath, copy);
+    assert.equal(run('replay', file, '--kernel', copy).status, 0);
+    const r = readRec(file);
+    r.kernel.path = path.join(tmp, 'gone.elf');
+    const missing = run('replay', writeRec('gone.json', r));
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /^faultline: the recorded kernel .*gone\.elf does not exist any more; pass --kernel PATH/);
+    const other = run('replay', file, '--kernel', fixture('breakpoint.elf'));
+    assert.equal(other.status, 2);
+    assert.match(other.stderr, /^faultline: .*breakpoint\.elf is not the recorded kernel \(its SHA-256 is [0-9a-f]{64}, the recording's is [0-9a-f]{64}\)/);
+  });
+
+  it('a file that is not a recording is refused with status 2', () => {
+    const p = path.join(tmp, 'notes.json');
+    fs.writeFileSync(p, '{"hello": 1}');
+    const out = run('replay', p);
+    assert.equal(out.status, 2);
+    assert.match(out.stderr, /^faultline: .*notes\.json is not a faultline recording/);
+    assert.equal(run('replay', path.join(tmp, 'nope.json')).status, 2);
+  });
+});
+
+describe('recorded input in-process', () => {
+  it('Machine.sendSerial input replays through the history: going back and forward again ends in the same state', () => {
+    const boot = (): Machine => {
+      const m = Machine.create({ onTripleFault: 'stop' });
+      m.boot(echoKernel());
+      return m;
+    };
+    const inputs = [
+      { instructions: 3000, kind: 'serial' as const, bytes: [...Buffer.from('ab')] },
+      { instructions: 3000, kind: 'serial' as const, bytes: [...Buffer.from('cd')] },
+      { instructions: 9000, kind: 'serial' as const, bytes: [...Buffer.from('q')] },
+    ];
+    const plain = boot();
+    const s1 = runSession(plain, 1_000_000, inputs);
+    assert.equal(Buffer.from(s1.serial).toString(), 'ABCD');
+    assert.equal(s1.stop.reason, 'exit');
+    const first = makeRecording(plain, { path: 'echo.elf', bytes: echoKernel() }, undefined, 1_000_000, s1);
+
+    const m = boot();
+    m.enableHistory({ snapshotInterval: 1000 });
+    const s2 = runSession(m, 1_000_000, inputs);
+    assert.equal(makeRecording(m, { path: 'echo.elf', bytes: echoKernel() }, undefined, 1_000_000, s2).stateHash, first.stateHash);
+    const end = m.instructionCount;
+    m.goto(2500); // before both inputs: they come back from the input log
+    m.goto(end);
+    assert.equal(m.stateHash(), first.stateHash);
+    assert.equal(m.instructionCount, first.end.instructions);
+  });
+});
