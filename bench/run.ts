@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Machine } from '../emulator/machine';
 import { benchAdapter } from './adapter';
+import { benchReverse } from './reverse';
 
 /**
  * `npm run bench`: guest MIPS for each workload kernel, beside QEMU TCG's wall time for the same kernel
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
       ? `  QEMU TCG: whole run ${q.s.toFixed(3)} s (exit status ${q.status}); ours/QEMU = ${(whole / q.s).toFixed(2)}×`
       : '  QEMU: not installed');
   }
+  if (!only) benchReverse(root, jit);
   if (!only) {
     const dist = path.join(root, 'dist', 'debug-adapter.js');
     if (!fs.existsSync(dist)) { console.log('adapter latency: skipped (dist/debug-adapter.js missing: npm run build)'); return; }

@@ -1,0 +1,59 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Machine } from '../emulator/machine';
+
+/**
+ * Reverse debugging costs (issue 7), printed by `npm run bench`:
+ *   - recording overhead: guest MIPS with history off and on (default ring: 512 MiB, a snapshot every 500 000);
+ *   - memory the history holds per million instructions recorded;
+ *   - stepBack latency at the end of 10 M and 50 M instructions of history (goal < 100 ms).
+ */
+const KERNELS = [
+  // bench-loop runs 1.5e9 instructions; the first 300 M are the same loop, enough for a stable rate.
+  { name: 'bench-loop', file: 'fixtures/bin/bench-loop.elf', max: 300_000_000 },
+  { name: 'bench-paging', file: 'fixtures/bin/bench-paging.elf', max: 2_000_000_000 },
+];
+const STEPS = 5;
+
+function boot(file: string, jit: boolean, history: boolean): Machine {
+  const m = Machine.create({ onTripleFault: 'stop' });
+  m.cpu.jit = jit;
+  m.boot(fs.readFileSync(file));
+  if (history) m.enableHistory();
+  return m;
+}
+
+function seconds(f: () => void): number {
+  const t0 = process.hrtime.bigint();
+  f();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+export function benchReverse(root: string, jit: boolean): void {
+  console.log('reverse debugging (history ring 512 MiB, snapshot every 500,000 instructions)');
+  for (const k of KERNELS) {
+    const file = path.join(root, k.file);
+    if (!fs.existsSync(file)) { console.log(`  ${k.name}: skipped, ${file} is missing`); continue; }
+    const off = boot(file, jit, false);
+    const tOff = seconds(() => off.run(k.max));
+    const on = boot(file, jit, true);
+    const tOn = seconds(() => on.run(k.max));
+    const n = on.instructionCount;
+    const st = on.history.stats();
+    const mipsOff = off.instructionCount / tOff / 1e6, mipsOn = n / tOn / 1e6;
+    console.log(`  ${k.name}: recording off ${mipsOff.toFixed(1)} MIPS, on ${mipsOn.toFixed(1)} MIPS (${((1 - mipsOn / mipsOff) * 100).toFixed(1)}% slower) over ${(n / 1e6).toFixed(1)} M instructions; ` +
+      `history holds ${(st.bytes / 2 ** 20).toFixed(1)} MiB in ${st.snapshots} snapshots = ${(st.bytes / 2 ** 20 / (n / 1e6)).toFixed(3)} MiB per million instructions`);
+  }
+  for (const [name, history] of [['bench-loop', 10_000_000], ['bench-loop', 50_000_000], ['bench-paging', 10_000_000]] as const) {
+    const file = path.join(root, 'fixtures', 'bin', `${name}.elf`);
+    if (!fs.existsSync(file)) continue;
+    const m = boot(file, jit, true);
+    m.run(history);
+    const times: number[] = [];
+    for (let i = 0; i < STEPS; i++) times.push(seconds(() => m.stepBack()) * 1000);
+    times.sort((a, b) => a - b);
+    const ok = m.instructionCount === history - STEPS;
+    console.log(`  stepBack after ${history / 1e6} M instructions of ${name}: median ${times[STEPS >> 1].toFixed(1)} ms, max ${times[STEPS - 1].toFixed(1)} ms over ${STEPS} ` +
+      `(goal < 100 ms)${ok ? '' : ` — landed at ${m.instructionCount}, expected ${history - STEPS}`}`);
+  }
+}
