@@ -21,6 +21,8 @@ export async function benchAdapter(kernels = ['stack-overflow-no-ist', 'ist-doub
       await dc.initializeRequest({ adapterID: 'faultline', pathFormat: 'path' });
       const stopped = dc.waitForEvent('stopped', 60_000);
       await dc.launchRequest({ kernel: file } as never);
+      // The default filters plus #BP, so the breakpoint kernel stops at its int3 too.
+      await dc.setExceptionBreakpointsRequest({ filters: ['double-fault', 'triple-fault', 'escalation', 'vector-3'] });
       await dc.configurationDoneRequest();
       const ev = await stopped;
       const times: number[] = [];
