@@ -4,7 +4,7 @@ import { PhysicalMemory } from '../memory/phys';
 import { decode } from './decoder';
 import { FAULT, gp, raise, ss } from './fault';
 import { Insn, OpcodeSpec } from './insn';
-import { BlockFn, translateBlock } from './jit';
+import { BlockFn, isCondBranch, translateBlock } from './jit';
 import { Access, walk, walkOut } from './paging';
 import { Attr, Cr0, CpuState, Flag, Seg, TWO32, TWO47, TWO48 } from './state';
 import { cpuModel } from './system';
@@ -24,9 +24,16 @@ export const enum Exit {
   NMI = 5,
 }
 
-const TLB_SIZE = 4096;
-const TLB_MASK = TLB_SIZE - 1;
+/**
+ * Software TLB entries per access kind (direct-mapped by the low bits of the virtual page number). 2^16
+ * pages = 256 MiB of linear space, so working sets like kvm-unit-tests sieve's 100 MB array stay resident.
+ */
+export const TLB_SIZE = 1 << 16;
+export const TLB_MASK = TLB_SIZE - 1;
+/** Filled TLB slots remembered for a cheap flush; more than this and a flush clears every slot. */
+const TLB_LOG = 1024;
 const MAX_BLOCK = 64;
+const BLOCK_CACHE = 1 << 14;
 /** Executions of a block before it is translated to JS (jit.ts); translation costs ~0.1 ms. */
 const JIT_THRESHOLD = 64;
 
@@ -74,18 +81,29 @@ export class Cpu extends CpuState {
   irqLine: { pending: boolean; nmiPending: boolean } = { pending: false, nmiPending: false };
   host: CpuHost = { readMsr: () => undefined, writeMsr: () => false };
 
-  private readonly tlbTag = [new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE), new Float64Array(TLB_SIZE)];
-  private readonly tlbPhys = [new Int32Array(TLB_SIZE), new Int32Array(TLB_SIZE), new Int32Array(TLB_SIZE)];
-  private readonly rTag: Float64Array;
-  private readonly rPhys: Int32Array;
-  private readonly wTag: Float64Array;
-  private readonly wPhys: Int32Array;
+  /**
+   * Software TLB, one array per access kind (paging.ts Access). Slot s = (la >>> 12) & TLB_MASK holds at
+   * [2s] tag = linear page base + ub (never -1, the empty value) and at [2s+1] the physical page base, side
+   * by side so a lookup touches one cache line (strided guests miss the host cache on every access). The
+   * tag needs no division: `la & 0xfff` and `la >>> 12` are exact on the 48-bit linear address. Translated
+   * blocks (jit.ts) read rTlb/wTlb directly.
+   */
+  private readonly tlb = [new Float64Array(2 * TLB_SIZE), new Float64Array(2 * TLB_SIZE), new Float64Array(2 * TLB_SIZE)];
+  readonly rTlb: Float64Array;
+  readonly wTlb: Float64Array;
+  /** Slots filled since the last flush (up to TLB_LOG; tlbLogN > TLB_LOG means "clear everything"). */
+  private readonly tlbLog = new Int32Array(TLB_LOG);
+  /** Physical pages that may have a write-TLB entry (so marking a code page scans the TLB only when needed). */
+  private readonly wMapped: Uint8Array;
+  private tlbLogN = TLB_LOG + 1;
   /** 1 while CPL = 3 (part of every TLB tag, so user and supervisor translations never mix). */
-  private ub = 0;
-  private readonly dv: DataView;
-  private readonly u8: Uint8Array;
+  ub = 0;
+  readonly dv: DataView;
+  readonly u8: Uint8Array;
 
   private readonly blocks = new Map<number, Block>();
+  /** Direct-mapped front of `blocks` by physical address (a Map lookup per block costs more than the block). */
+  private readonly blockCache: (Block | undefined)[] = new Array<Block | undefined>(BLOCK_CACHE).fill(undefined);
   private readonly pageBlocks = new Map<number, Block[]>();
   /** A write hit a page with decoded code: the running block must stop after this instruction (translated blocks test it too). */
   codeDirty = false;
@@ -99,12 +117,11 @@ export class Cpu extends CpuState {
 
   constructor(readonly mem: PhysicalMemory, readonly bus: IoBus, readonly clock: VirtualClock, readonly table: (OpcodeSpec | undefined)[], private readonly undefinedOp: OpcodeSpec) {
     super();
-    this.rTag = this.tlbTag[Access.READ];
-    this.rPhys = this.tlbPhys[Access.READ];
-    this.wTag = this.tlbTag[Access.WRITE];
-    this.wPhys = this.tlbPhys[Access.WRITE];
+    this.rTlb = this.tlb[Access.READ];
+    this.wTlb = this.tlb[Access.WRITE];
     this.dv = mem.view;
     this.u8 = mem.u8;
+    this.wMapped = new Uint8Array(mem.codePages.length);
     mem.notifyCodeWrite = (page) => this.invalidateCodePage(page);
     this.flushTlb();
   }
@@ -112,15 +129,22 @@ export class Cpu extends CpuState {
   // ------------------------------------------------------------------------------------------ TLB
   /** Drop every cached translation (CR3 write, CR0/CR4 paging changes, CPL change, watchpoints). */
   flushTlb(): void {
-    for (let k = 0; k < 3; k++) this.tlbTag[k].fill(-1);
+    const n = this.tlbLogN;
+    if (n > TLB_LOG) {
+      for (let k = 0; k < 3; k++) this.tlb[k].fill(-1);
+    } else {
+      const log = this.tlbLog;
+      const [t0, t1, t2] = this.tlb;
+      for (let j = 0; j < n; j++) { const i = 2 * log[j]; t0[i] = -1; t1[i] = -1; t2[i] = -1; }
+    }
+    this.tlbLogN = 0;
     this.ub = this.cpl === 3 ? 1 : 0;
   }
 
   /** INVLPG: drop the translations of one linear page. */
   invalidatePage(la: number): void {
-    const vpn = Math.floor(la / 4096);
-    const i = vpn & TLB_MASK;
-    for (let k = 0; k < 3; k++) this.tlbTag[k][i] = -1;
+    const i = (la >>> 12) & TLB_MASK;
+    for (let k = 0; k < 3; k++) this.tlb[k][2 * i] = -1;
   }
 
   /** Call after CPL changes. */
@@ -148,11 +172,12 @@ export class Cpu extends CpuState {
     if (pageBase + 4096 <= this.mem.size && !this.bus.pageHasMmio(pageBase) && user === (this.ub === 1) && !implicitSupervisor) {
       const page = pageBase / 4096;
       if (access !== Access.WRITE || (!this.mem.codePages[page] && !this.isWatched(la))) {
-        const vpn = Math.floor(la / 4096);
-        const i = vpn & TLB_MASK;
-        this.tlbTag[access][i] = vpn * 2 + this.ub;
-        this.tlbPhys[access][i] = pageBase;
-        if (access === Access.WRITE) this.mem.dirtyPages[page] = 1;
+        const i = (la >>> 12) & TLB_MASK;
+        this.tlb[access][2 * i] = la - (la & 0xfff) + this.ub;
+        this.tlb[access][2 * i + 1] = pageBase;
+        if (this.tlbLogN < TLB_LOG) this.tlbLog[this.tlbLogN] = i;
+        if (this.tlbLogN <= TLB_LOG) this.tlbLogN++;
+        if (access === Access.WRITE) { this.mem.dirtyPages[page] = 1; this.wMapped[page] = 1; }
       }
     }
     void pageSize;
@@ -169,11 +194,11 @@ export class Cpu extends CpuState {
   // ------------------------------------------------------------------------------ linear access
   /** Read `size` (1, 2, 4) bytes at linear `la` as an int32 (zero-extended for 1 and 2). */
   rd(la: number, size: number): number {
-    const vpn = Math.floor(la / 4096);
-    const i = vpn & TLB_MASK;
+    const i = (la >>> 12) & TLB_MASK;
     const off = la & 0xfff;
-    if (this.rTag[i] === vpn * 2 + this.ub && off <= 4096 - size) {
-      const pa = this.rPhys[i] + off;
+    const t = this.rTlb;
+    if (t[2 * i] === la - off + this.ub && off <= 4096 - size) {
+      const pa = t[2 * i + 1] + off;
       return size === 4 ? this.dv.getInt32(pa, true) : size === 1 ? this.u8[pa] : this.dv.getUint16(pa, true);
     }
     return this.rdSlow(la, size, this.ub === 1);
@@ -185,11 +210,11 @@ export class Cpu extends CpuState {
 
   /** 64-bit read: returns the low half, the high half in this.hi. */
   rd64(la: number): number {
-    const vpn = Math.floor(la / 4096);
-    const i = vpn & TLB_MASK;
+    const i = (la >>> 12) & TLB_MASK;
     const off = la & 0xfff;
-    if (this.rTag[i] === vpn * 2 + this.ub && off <= 4088) {
-      const pa = this.rPhys[i] + off;
+    const t = this.rTlb;
+    if (t[2 * i] === la - off + this.ub && off <= 4088) {
+      const pa = t[2 * i + 1] + off;
       this.hi = this.dv.getInt32(pa + 4, true);
       return this.dv.getInt32(pa, true);
     }
@@ -200,11 +225,11 @@ export class Cpu extends CpuState {
 
   /** Write `size` (1, 2, 4) bytes of `v` at linear `la`. */
   wr(la: number, size: number, v: number): void {
-    const vpn = Math.floor(la / 4096);
-    const i = vpn & TLB_MASK;
+    const i = (la >>> 12) & TLB_MASK;
     const off = la & 0xfff;
-    if (this.wTag[i] === vpn * 2 + this.ub && off <= 4096 - size) {
-      const pa = this.wPhys[i] + off;
+    const t = this.wTlb;
+    if (t[2 * i] === la - off + this.ub && off <= 4096 - size) {
+      const pa = t[2 * i + 1] + off;
       if (size === 4) this.dv.setInt32(pa, v, true);
       else if (size === 1) this.u8[pa] = v;
       else this.dv.setUint16(pa, v, true);
@@ -218,11 +243,11 @@ export class Cpu extends CpuState {
   wr32(la: number, v: number): void { this.wr(la, 4, v); }
 
   wr64(la: number, lo: number, hi: number): void {
-    const vpn = Math.floor(la / 4096);
-    const i = vpn & TLB_MASK;
+    const i = (la >>> 12) & TLB_MASK;
     const off = la & 0xfff;
-    if (this.wTag[i] === vpn * 2 + this.ub && off <= 4088) {
-      const pa = this.wPhys[i] + off;
+    const t = this.wTlb;
+    if (t[2 * i] === la - off + this.ub && off <= 4088) {
+      const pa = t[2 * i + 1] + off;
       this.dv.setInt32(pa, lo, true);
       this.dv.setInt32(pa + 4, hi, true);
       return;
@@ -563,6 +588,7 @@ export class Cpu extends CpuState {
     for (const [page] of this.pageBlocks) this.mem.codePages[page] = 0;
     this.blocks.clear();
     this.pageBlocks.clear();
+    this.blockCache.fill(undefined);
   }
 
   private markCodePage(page: number, b: Block): void {
@@ -573,8 +599,12 @@ export class Cpu extends CpuState {
       if (!this.mem.codePages[page]) {
         this.mem.codePages[page] = 1;
         // Writes to this page must now take the slow path: drop write-TLB entries that map it.
-        const base = page * 4096;
-        for (let i = 0; i < TLB_SIZE; i++) if (this.wPhys[i] === base) this.wTag[i] = -1;
+        if (this.wMapped[page]) {
+          const base = page * 4096;
+          const t = this.wTlb;
+          for (let i = 0; i < 2 * TLB_SIZE; i += 2) if (t[i + 1] === base) t[i] = -1;
+          this.wMapped[page] = 0;
+        }
       }
     }
     list.push(b);
@@ -613,7 +643,9 @@ export class Cpu extends CpuState {
       const endPage = Math.floor(endPhys / 4096);
       if (endPage !== lastPage) this.markCodePage(endPage, b);
       offset += insn.len;
-      if (insn.endsBlock) break;
+      // A conditional branch ends the block only when taken (run() and jit.ts leave on a RIP change), so
+      // loops whose body holds a Jcc still become one block that translated code can iterate in place.
+      if (insn.endsBlock && (!isCondBranch(insn) || ((startLa + offset) & 0xfff) > 4096 - 15)) break;
       if (endPage !== startPage || (((startLa + offset) % 4096) === 0)) break;
       lastPage = endPage;
     }
@@ -669,15 +701,19 @@ export class Cpu extends CpuState {
         // faulting instruction), not at the instruction that branched here.
         this.insnStart = this.rip;
         const la = this.codeLinear();
-        const vpn = Math.floor(la / 4096);
-        const ti = vpn & TLB_MASK;
-        const xTag = this.tlbTag[Access.EXEC];
+        const ti = (la >>> 12) & TLB_MASK;
+        const xTlb = this.tlb[Access.EXEC];
         let phys: number;
-        if (xTag[ti] === vpn * 2 + this.ub) phys = this.tlbPhys[Access.EXEC][ti] + (la & 0xfff);
+        if (xTlb[2 * ti] === la - (la & 0xfff) + this.ub) phys = xTlb[2 * ti + 1] + (la & 0xfff);
         else phys = this.translate(la, Access.EXEC, this.ub === 1);
         const key = phys * 4 + (this.long ? 2 : this.codeSize === 4 ? 1 : 0);
-        let b = this.blocks.get(key);
-        if (b === undefined) b = this.buildBlock(key, phys);
+        const slot = phys & (BLOCK_CACHE - 1);
+        let b = this.blockCache[slot];
+        if (b === undefined || b.key !== key || !b.valid) {
+          b = this.blocks.get(key);
+          if (b === undefined) b = this.buildBlock(key, phys);
+          this.blockCache[slot] = b;
+        }
         const insns = b.insns;
         const n = insns.length;
         if (((this.flags & Flag.TF) !== 0 || (this.dr[7] & 0xff) !== 0) && !(this.breakpoints.size !== 0 && this.breakpoints.has(this.rip) && this.rip !== skipBp)) {
@@ -696,18 +732,19 @@ export class Cpu extends CpuState {
             }
             skipBp = -1;
             const insn = insns[k];
+            const next = this.rip + insn.len;
             this.insnStart = this.rip;
-            this.rip += insn.len;
+            this.rip = next;
             insn.exec(this, insn);
             clock.instructions++;
-            if (this.codeDirty || this.stopRequested || clock.instructions >= end || clock.instructions >= clock.nextDeadline || (this.irqLine.pending && (this.flags & Flag.IF) !== 0)) break;
+            if (this.rip !== next || this.codeDirty || this.stopRequested || clock.instructions >= end || clock.instructions >= clock.nextDeadline || (this.irqLine.pending && (this.flags & Flag.IF) !== 0)) break;
           }
           this.codeDirty = false;
           continue;
         }
         skipBp = -1;
         this.codeDirty = false;
-        if (b.fn === null && this.jit && ++b.hits >= JIT_THRESHOLD) b.fn = translateBlock(insns, this.long);
+        if (b.fn === null && this.jit && ++b.hits >= JIT_THRESHOLD) b.fn = translateBlock(insns, this.long, TLB_MASK);
         if (b.fn !== null && clock.instructions + n <= end && clock.instructions + n <= clock.nextDeadline && this.jit) {
           b.fn(this, clock, end);
           this.codeDirty = false;
@@ -715,11 +752,12 @@ export class Cpu extends CpuState {
         }
         for (let k = 0; k < n; k++) {
           const insn = insns[k];
+          const next = this.rip + insn.len;
           this.insnStart = this.rip;
-          this.rip += insn.len;
+          this.rip = next;
           insn.exec(this, insn);
           clock.instructions++;
-          if (this.codeDirty || this.stopRequested || clock.instructions >= end || clock.instructions >= clock.nextDeadline || (this.irqLine.pending && (this.flags & Flag.IF) !== 0)) break;
+          if (this.rip !== next || this.codeDirty || this.stopRequested || clock.instructions >= end || clock.instructions >= clock.nextDeadline || (this.irqLine.pending && (this.flags & Flag.IF) !== 0)) break;
         }
         this.codeDirty = false;
       } catch (e) {

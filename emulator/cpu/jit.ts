@@ -5,24 +5,31 @@ import type { Insn } from './insn';
 
 /**
  * Block translation (PERFORMANCE.md "Translation"): a hot decoded block becomes one JS function built with
- * `new Function`, which V8 then optimizes. The common 32/64-bit integer instructions (MOV, LEA, ADD/SUB/
- * AND/OR/XOR/CMP/TEST, INC/DEC, Jcc/JMP rel) are emitted inline with the handlers' semantics; every other
- * instruction calls its interpreter handler, so the interpreter stays the reference for everything.
+ * `new Function`, which V8 then optimizes. The common integer instructions (MOV/MOVZX/MOVSX/MOVSXD, LEA,
+ * ADD/SUB/AND/OR/XOR/CMP/TEST at 8/32/64 bits, INC/DEC, Jcc/JMP rel) are emitted inline with the handlers'
+ * semantics; every other instruction calls its interpreter handler, so the interpreter stays the reference.
+ *
+ * Memory operands (64-bit mode, 64-bit addressing, no FS/GS override) are computed and looked up in the
+ * software TLB inline: a hit reads or writes the RAM views directly. The write TLB never maps code pages,
+ * watched pages or MMIO (Cpu.translate), so a hit needs none of the after-write checks. A miss, an address
+ * that is not exactly representable, or a non-canonical one, takes the interpreter's path (Cpu.memAddr,
+ * Cpu.rd/wr), which walks the page tables and raises faults.
  *
  * Contract with Cpu.run (identical observable behaviour to interpreting the block):
  * - entered only when the whole block fits in the instruction budget and before the next timer deadline
  *   (the interpreter ends a block at a deadline); on return clock.instructions and RIP are exactly what the
  *   interpreter would leave;
- * - before anything that may fault (memory operand, handler call, branch target check) the function stores
+ * - before anything that may fault (a TLB miss, a handler call, a branch target check) the function stores
  *   insnStart and the retired count, and materializes the lazy flags, so the run loop's fault path sees the
  *   interpreter's state;
- * - after every memory write or handler call it leaves early, like the interpreter, when the write hit
- *   decoded code (codeDirty), a stop was requested, an interrupt became deliverable, or the handler
+ * - after every slow-path memory write or handler call it leaves early, like the interpreter, when the write
+ *   hit decoded code (codeDirty), a stop was requested, an interrupt became deliverable, or the handler
  *   redirected RIP;
  * - flags are tracked symbolically inside the block: a flag-setting instruction's record is written to
  *   the CPU (cpu.lf*) only when something may observe it, and Jcc after a known operation tests the
  *   condition inline;
- * - a block whose last instruction branches back to its own start loops inside the function, checking
+ * - a block may hold conditional branches before its end (Cpu.buildBlock continues past a Jcc): a taken
+ *   one leaves the block; one that branches back to the block's start loops inside the function, checking
  *   exactly what the run loop checks between blocks (timer deadline, budget, stop request, interrupts).
  */
 export type BlockFn = (c: Cpu, clock: VirtualClock, end: number) => void;
@@ -35,37 +42,54 @@ const IRQ = '((c.flags & 512) !== 0 && c.irqLine?.pending === true)';
 
 const ALU_LF = [LF.ADD, LF.LOGIC, -1, -1, LF.LOGIC, LF.SUB, LF.LOGIC, LF.SUB];
 const ALU_JS = ['+', '|', '', '', '&', '-', '^', '-'];
+const TWO47 = 2 ** 47;
+const TWO48 = 2 ** 48;
 
 /** Translate a decoded block starting at linear RIP `c.rip` (position independent: RIP is read at entry). */
-export function translateBlock(insns: readonly Insn[], long: boolean): BlockFn {
-  const g = new Gen(insns, long);
+export function translateBlock(insns: readonly Insn[], long: boolean, tlbMask: number): BlockFn {
+  const g = new Gen(insns, long, tlbMask);
   const src = g.emit();
   const factory = new Function('I', 'testCC', 'getCF', src) as (I: readonly Insn[], t: typeof testCC, cf: typeof getCF) => BlockFn;
   return factory(insns, testCC, getCF);
 }
 
+const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5 }
+
+/** Conditional branch (Jcc rel8/rel32): Cpu.buildBlock lets a block continue past one. */
+export function isCondBranch(i: Insn): boolean {
+  return (i.op >= 0x70 && i.op <= 0x7f) || (i.op >= 0x180 && i.op <= 0x18f);
+}
+
 /** Can this instruction be emitted inline (otherwise its handler is called)? */
 function inlineKind(i: Insn): number {
-  if (i.lock || i.rep !== 0) return 0;
+  if (i.lock || i.rep !== 0 || i.vex) return 0;
   const op = i.op;
-  const sz = i.osz === 4 || i.osz === 8;
-  if ((op >= 0x70 && op <= 0x7f) || (op >= 0x180 && op <= 0x18f) || op === 0xeb || op === 0xe9) return K.JCC;
-  if (!sz) return 0;
-  if (op < 0x40 && (op & 7) <= 5 && (op & 7) !== 0 && (op & 7) !== 2 && (op & 7) !== 4) {
+  if (isCondBranch(i) || op === 0xeb || op === 0xe9) return K.JCC;
+  if (i.osz === 2) return 0;
+  if (op < 0x40 && (op & 7) <= 5) {
     const alu = op >> 3;
     if (alu === 2 || alu === 3) return 0; // ADC/SBB
     return K.ALU;
   }
-  if (op === 0x81 || op === 0x83) { const alu = i.reg & 7; return alu === 2 || alu === 3 ? 0 : K.ALU; }
-  if (op === 0x85 || op === 0xa9) return K.ALU;
-  if (op === 0xff && (i.reg & 7) < 2) return K.INCDEC;
-  if (op === 0x89 || op === 0x8b || (op >= 0xb8 && op <= 0xbf)) return K.MOV;
-  if (op === 0xc7 && (i.reg & 7) === 0) return K.MOV;
+  if (op >= 0x80 && op <= 0x83 && op !== 0x82) { const alu = i.reg & 7; return alu === 2 || alu === 3 ? 0 : K.ALU; }
+  if (op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return K.ALU;
+  if ((op === 0xff || op === 0xfe) && (i.reg & 7) < 2) return K.INCDEC;
+  if ((op >= 0x88 && op <= 0x8b) || (op >= 0xb0 && op <= 0xbf)) return K.MOV;
+  if ((op === 0xc6 || op === 0xc7) && (i.reg & 7) === 0) return K.MOV;
   if (op === 0x8d && i.mod !== 3) return K.MOV;
+  if (op === 0x1b6 || op === 0x1b7 || op === 0x1be || op === 0x1bf) return K.MOVX;
+  if (op === 0x63 && i.osz === 8) return K.MOVX;
   return 0;
 }
 
-const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4 }
+/** Operand size of an inline ALU/MOV instruction: byte forms are the even opcodes of each group. */
+function opSize(i: Insn): number {
+  const op = i.op;
+  if (op < 0x40) return (op & 1) === 0 && (op & 7) !== 6 ? 1 : i.osz;
+  if (op === 0x80 || op === 0x84 || op === 0xa8 || op === 0xfe || op === 0x88 || op === 0x8a || op === 0xc6) return 1;
+  if (op >= 0xb0 && op <= 0xb7) return 1;
+  return i.osz;
+}
 
 class Gen {
   private out: string[] = [];
@@ -76,22 +100,25 @@ class Gen {
   private readonly loops: boolean;
   private readonly total: number;
 
-  constructor(private readonly insns: readonly Insn[], private readonly long: boolean) {
+  constructor(private readonly insns: readonly Insn[], private readonly long: boolean, private readonly tlbMask: number) {
     this.n = insns.length;
     let total = 0;
-    for (const i of insns) total += i.len;
+    let loops = false;
+    for (const i of insns) {
+      total += i.len;
+      if (inlineKind(i) === K.JCC && total + i.imm === 0) loops = true;
+    }
     this.total = total;
-    const last = insns[insns.length - 1];
-    this.loops = inlineKind(last) === K.JCC && total + last.imm === 0;
+    this.loops = loops;
   }
 
   emit(): string {
     const head: string[] = [];
     for (let k = 0; k < this.n; k++) head.push(`const i${k} = I[${k}], h${k} = i${k}.exec;`);
-    this.line('const r = c.r;');
+    this.line('const r = c.r, rT = c.rTlb, wT = c.wTlb, m8 = c.u8, dv = c.dv;');
     this.line('const base = c.rip;');
     this.line('let ic = clock.instructions;');
-    this.line('let la = 0;');
+    this.line('let la = 0, ti = 0, off = 0;');
     if (this.loops) this.line('for (;;) {');
     for (let k = 0; k < this.n; k++) {
       this.k = k;
@@ -118,33 +145,26 @@ class Gen {
     this.p = null;
   }
 
-  /** Precise state before something that may fault. */
-  private faultPoint(i: Insn): void {
-    this.materialize();
-    this.line(`c.insnStart = base + ${this.off}; clock.instructions = ic + ${this.k};${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''}`);
-  }
-
-  /** After a memory write: leave like the interpreter does when the write hit code or asked to stop. */
-  private afterWrite(i: Insn, last: boolean): void {
-    if (last) return;
-    this.line(`if (c.codeDirty || c.stopRequested || ${IRQ}) {`);
-    this.materializeCopy();
-    this.line(`c.rip = base + ${this.off + i.len}; clock.instructions = ic + ${this.k + 1}; return; }`);
-  }
-
-  /** Materialize inside an early-exit branch without forgetting the pending record on the main path. */
+  /** Materialize inside a branch without forgetting the pending record on the main path. */
   private materializeCopy(): void {
     const p = this.p;
     this.materialize();
     this.p = p;
   }
 
+  /** Precise state before something that may fault, inside a slow-path branch (the record stays pending). */
+  private faultPoint(i: Insn): void {
+    this.materializeCopy();
+    this.line(`c.insnStart = base + ${this.off}; clock.instructions = ic + ${this.k};${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''}`);
+  }
+
   private insn(i: Insn, last: boolean): void {
     switch (inlineKind(i)) {
-      case K.JCC: this.jcc(i); return;
+      case K.JCC: this.jcc(i, last); return;
       case K.ALU: this.alu(i, last); return;
       case K.INCDEC: this.incDec(i, last); return;
       case K.MOV: this.mov(i, last); return;
+      case K.MOVX: this.movx(i); return;
       default: this.generic(i, last);
     }
   }
@@ -160,86 +180,186 @@ class Gen {
   }
 
   // ---------------------------------------------------------------------------------- operands
-  /** Emit a read of the r/m operand into locals `${v}` / `${v}h`; returns true if it was memory. */
-  private readRm(i: Insn, v: string, write: boolean): void {
-    const size = i.osz;
-    if (i.mod === 3) {
-      this.line(`const ${v} = r[${2 * i.rm}], ${v}h = ${size === 8 ? `r[${2 * i.rm + 1}]` : '0'};`);
-      return;
-    }
-    this.faultPoint(i);
-    this.line(`la = c.memAddr(i${this.k}, ${size}, ${write});`);
-    if (size === 8) this.line(`const ${v} = c.rd64(la), ${v}h = c.hi;`);
-    else this.line(`const ${v} = c.rd(la, 4), ${v}h = 0;`);
+  /** 8-bit register `reg` as a JS expression (AH..BH without REX). */
+  private reg8(reg: number, rex: number): string {
+    if (rex === 0 && reg >= 4 && reg < 8) return `((r[${2 * (reg - 4)}] >>> 8) & 255)`;
+    return `(r[${2 * reg}] & 255)`;
   }
 
-  private writeReg(reg: number, size: number, lo: string, hi: string): void {
+  /** Register operand of `size` bytes into locals v / vh. */
+  private regVal(reg: number, rex: number, size: number, v: string): void {
+    if (size === 1) this.line(`const ${v} = ${this.reg8(reg, rex)}, ${v}h = 0;`);
+    else this.line(`const ${v} = r[${2 * reg}], ${v}h = ${size === 8 ? `r[${2 * reg + 1}]` : '0'};`);
+  }
+
+  private writeReg(reg: number, rex: number, size: number, lo: string, hi: string): void {
+    if (size === 1) {
+      if (rex === 0 && reg >= 4 && reg < 8) {
+        const j = 2 * (reg - 4);
+        this.line(`r[${j}] = (r[${j}] & -65281) | ((${lo} & 255) << 8);`);
+      } else {
+        this.line(`r[${2 * reg}] = (r[${2 * reg}] & -256) | (${lo} & 255);`);
+      }
+      return;
+    }
     this.line(`r[${2 * reg}] = ${lo}; r[${2 * reg + 1}] = ${size === 8 ? hi : '0'};`);
   }
 
-  /** Write the r/m operand; for memory `la` already holds the address (read-modify-write) unless `fresh`. */
-  private writeRm(i: Insn, lo: string, hi: string, last: boolean, fresh: boolean): void {
-    if (i.mod === 3) { this.writeReg(i.rm, i.osz, lo, hi); return; }
-    if (fresh) {
+  /**
+   * Emit `la = linear address of the memory operand`. Inline for 64-bit addressing without FS/GS (segment
+   * base 0): exact while every register's high half is within ±2^20 (like Cpu.ea), and canonical; anything
+   * else goes through c.memAddr, which computes exactly and faults.
+   */
+  private address(i: Insn, size: number, write: boolean): void {
+    const k = this.k;
+    if (!(this.long && i.asz === 8 && i.seg < 4)) {
+      this.line('{');
       this.faultPoint(i);
-      this.line(`la = c.memAddr(i${this.k}, ${i.osz}, true);`);
+      this.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
+      return;
     }
-    if (i.osz === 8) this.line(`c.wr64(la, ${lo}, ${hi});`);
-    else this.line(`c.wr(la, 4, ${lo});`);
-    this.afterWrite(i, last);
+    const terms: string[] = [];
+    const his: string[] = [];
+    if (i.ripRel) {
+      terms.push(`(base + ${this.off + i.len} >= ${TWO47} ? base + ${this.off + i.len - TWO48} : base + ${this.off + i.len})`);
+    }
+    if (i.base >= 0) {
+      his.push(`r[${2 * i.base + 1}]`);
+      terms.push(`r[${2 * i.base + 1}] * 4294967296 + (r[${2 * i.base}] >>> 0)`);
+    }
+    if (i.index >= 0) {
+      his.push(`r[${2 * i.index + 1}]`);
+      const sc = 1 << i.scale;
+      terms.push(`(r[${2 * i.index + 1}] * 4294967296 + (r[${2 * i.index}] >>> 0))${sc === 1 ? '' : ` * ${sc}`}`);
+    }
+    if (i.disp !== 0 || terms.length === 0) terms.push(String(i.disp));
+    const exact = his.length === 0 ? 'true' : `((${his.map((h) => `(${h} + 1048576)`).join(' | ')}) >>> 21) === 0`;
+    this.line(`la = -1;`);
+    this.line(`if (${exact}) { const a = ${terms.join(' + ')}; if (a >= ${-TWO47} && a <= ${TWO47 - size}) la = a < 0 ? a + ${TWO48} : a; }`);
+    this.line('if (la < 0) {');
+    this.faultPoint(i);
+    this.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
+  }
+
+  /** Emit a read of `size` bytes at `la` into locals v / vh (zero-extended for 1 and 2). */
+  private load(i: Insn, size: number, v: string): void {
+    this.line(`let ${v} = 0, ${v}h = 0;`);
+    this.line(`ti = ((la >>> 12) & ${this.tlbMask}) << 1; off = la & 4095;`);
+    this.line(`if (rT[ti] === la - off + c.ub && off <= ${4096 - size}) {`);
+    switch (size) {
+      case 1: this.line(`${v} = m8[rT[ti + 1] + off];`); break;
+      case 2: this.line(`${v} = dv.getUint16(rT[ti + 1] + off, true);`); break;
+      case 4: this.line(`${v} = dv.getInt32(rT[ti + 1] + off, true);`); break;
+      default: this.line(`const pa = rT[ti + 1] + off; ${v} = dv.getInt32(pa, true); ${v}h = dv.getInt32(pa + 4, true);`);
+    }
+    this.line('} else {');
+    this.faultPoint(i);
+    if (size === 8) this.line(`${v} = c.rd64(la); ${v}h = c.hi;`);
+    else this.line(`${v} = c.rd(la, ${size});`);
+    this.line('}');
+  }
+
+  /** Emit a write of `size` bytes of lo/hi at `la`; the slow path leaves like the interpreter would. */
+  private store(i: Insn, size: number, lo: string, hi: string, last: boolean): void {
+    this.line(`ti = ((la >>> 12) & ${this.tlbMask}) << 1; off = la & 4095;`);
+    this.line(`if (wT[ti] === la - off + c.ub && off <= ${4096 - size}) {`);
+    switch (size) {
+      case 1: this.line(`m8[wT[ti + 1] + off] = ${lo};`); break;
+      case 2: this.line(`dv.setUint16(wT[ti + 1] + off, ${lo}, true);`); break;
+      case 4: this.line(`dv.setInt32(wT[ti + 1] + off, ${lo}, true);`); break;
+      default: this.line(`const pa = wT[ti + 1] + off; dv.setInt32(pa, ${lo}, true); dv.setInt32(pa + 4, ${hi}, true);`);
+    }
+    this.line('} else {');
+    this.faultPoint(i);
+    if (size === 8) this.line(`c.wr64(la, ${lo}, ${hi});`);
+    else this.line(`c.wr(la, ${size}, ${lo});`);
+    if (!last) {
+      this.line(`if (c.codeDirty || c.stopRequested || ${IRQ}) {`);
+      this.materializeCopy();
+      this.line(`c.rip = base + ${this.off + i.len}; clock.instructions = ic + ${this.k + 1}; return; }`);
+    }
+    this.line('}');
+  }
+
+  /** Emit a read of the r/m operand into locals `${v}` / `${v}h`. */
+  private readRm(i: Insn, v: string, write: boolean, size: number): void {
+    if (i.mod === 3) { this.regVal(i.rm, i.rex, size, v); return; }
+    this.address(i, size, write);
+    this.load(i, size, v);
+  }
+
+  /** Write the r/m operand; for memory `la` already holds the address (read-modify-write) unless `fresh`. */
+  private writeRm(i: Insn, size: number, lo: string, hi: string, last: boolean, fresh: boolean): void {
+    if (i.mod === 3) { this.writeReg(i.rm, i.rex, size, lo, hi); return; }
+    if (fresh) this.address(i, size, true);
+    this.store(i, size, lo, hi, last);
   }
 
   // -------------------------------------------------------------------------------- instructions
   private mov(i: Insn, last: boolean): void {
     const k = this.k;
     const op = i.op;
-    if (op >= 0xb8 && op <= 0xbf) {
-      this.writeReg((op - 0xb8) | ((i.rex & 1) << 3), i.osz, String(i.imm), String(i.immHi));
-    } else if (op === 0x8b) {
-      this.readRm(i, `v${k}`, false);
-      this.writeReg(i.reg, i.osz, `v${k}`, `v${k}h`);
+    const size = opSize(i);
+    if (op >= 0xb0 && op <= 0xbf) {
+      this.writeReg((op & 7) | ((i.rex & 1) << 3), i.rex, size, String(i.imm), String(i.immHi));
+    } else if (op === 0x8b || op === 0x8a) {
+      this.readRm(i, `v${k}`, false, size);
+      this.writeReg(i.reg, i.rex, size, `v${k}`, `v${k}h`);
     } else if (op === 0x89) {
-      this.writeRm(i, `r[${2 * i.reg}]`, `r[${2 * i.reg + 1}]`, last, true);
-    } else if (op === 0xc7) {
-      this.writeRm(i, String(i.imm), String(i.immHi), last, true);
+      this.writeRm(i, size, `r[${2 * i.reg}]`, `r[${2 * i.reg + 1}]`, last, true);
+    } else if (op === 0x88) {
+      this.line(`const s${k} = ${this.reg8(i.reg, i.rex)};`);
+      this.writeRm(i, size, `s${k}`, '0', last, true);
+    } else if (op === 0xc6 || op === 0xc7) {
+      this.writeRm(i, size, String(size === 1 ? i.imm & 0xff : i.imm), String(i.immHi), last, true);
     } else {
       // LEA: the effective address, no memory access, no fault.
       if (i.ripRel) this.line(`c.rip = base + ${this.off + i.len};`);
       this.line(`const e${k} = c.ea(i${k});`);
-      this.writeReg(i.reg, i.osz, `(e${k} | 0)`, i.asz === 8 ? `(Math.floor(e${k} / 4294967296) | 0)` : '0');
+      this.writeReg(i.reg, i.rex, i.osz, `(e${k} | 0)`, i.asz === 8 ? `(Math.floor(e${k} / 4294967296) | 0)` : '0');
     }
+  }
+
+  /** MOVZX/MOVSX r, r/m8|16 and MOVSXD r64, r/m32. */
+  private movx(i: Insn): void {
+    const k = this.k;
+    const op = i.op;
+    const src = op === 0x63 ? 4 : op === 0x1b6 || op === 0x1be ? 1 : 2;
+    const v = `v${k}`;
+    this.readRm(i, v, false, src);
+    let lo: string;
+    if (op === 0x1b6 || op === 0x1b7) lo = src === 2 ? `(${v} & 65535)` : v;
+    else lo = src === 1 ? `((${v} << 24) >> 24)` : src === 2 ? `((${v} << 16) >> 16)` : `(${v} | 0)`;
+    this.line(`const x${k} = ${lo};`);
+    const signed = op !== 0x1b6 && op !== 0x1b7;
+    this.writeReg(i.reg, i.rex, i.osz, `x${k}`, signed ? `(x${k} >> 31)` : '0');
   }
 
   private alu(i: Insn, last: boolean): void {
     const k = this.k;
     const op = i.op;
+    const size = opSize(i);
     let alu: number;
     let bSrc: 'reg' | 'imm';
     let dstIsRm = true;
-    if (op === 0x85) { alu = 8; bSrc = 'reg'; }
-    else if (op === 0xa9) { alu = 8; bSrc = 'imm'; }
-    else if (op === 0x81 || op === 0x83) { alu = i.reg & 7; bSrc = 'imm'; }
+    if (op === 0x84 || op === 0x85) { alu = 8; bSrc = 'reg'; }
+    else if (op === 0xa8 || op === 0xa9) { alu = 8; bSrc = 'imm'; }
+    else if (op >= 0x80 && op <= 0x83) { alu = i.reg & 7; bSrc = 'imm'; }
     else {
       alu = op >> 3;
       const form = op & 7;
-      bSrc = form === 5 ? 'imm' : 'reg';
-      dstIsRm = form === 1;
-      if (form === 3) dstIsRm = false;
+      bSrc = form >= 4 ? 'imm' : 'reg';
+      dstIsRm = form <= 1;
     }
-    const size = i.osz;
     const writes = alu !== 7 && alu !== 8;
-    const accForm = op === 0xa9 || (op < 0x40 && (op & 7) === 5);
+    const accForm = op === 0xa8 || op === 0xa9 || (op < 0x40 && (op & 7) >= 4);
     // a = destination operand, b = source operand
-    if (accForm) {
-      this.line(`const a${k} = r[0], a${k}h = ${size === 8 ? 'r[1]' : '0'};`);
-    } else if (dstIsRm) {
-      this.readRm(i, `a${k}`, writes);
-    } else {
-      this.line(`const a${k} = r[${2 * i.reg}], a${k}h = ${size === 8 ? `r[${2 * i.reg + 1}]` : '0'};`);
-    }
-    if (bSrc === 'imm') this.line(`const b${k} = ${i.imm}, b${k}h = ${size === 8 ? i.immHi : 0};`);
-    else if (dstIsRm || op === 0x85) this.line(`const b${k} = r[${2 * i.reg}], b${k}h = ${size === 8 ? `r[${2 * i.reg + 1}]` : '0'};`);
-    else this.readRm(i, `b${k}`, false);
+    if (accForm) this.regVal(0, 1, size, `a${k}`);
+    else if (dstIsRm) this.readRm(i, `a${k}`, writes, size);
+    else this.regVal(i.reg, i.rex, size, `a${k}`);
+    if (bSrc === 'imm') this.line(`const b${k} = ${size === 1 ? i.imm & 0xff : i.imm}, b${k}h = ${size === 8 ? i.immHi : 0};`);
+    else if (dstIsRm) this.regVal(i.reg, i.rex, size, `b${k}`);
+    else this.readRm(i, `b${k}`, false, size);
     const a = `a${k}`, ah = `a${k}h`, b = `b${k}`, bh = `b${k}h`, lo = `r${k}`, hi = `r${k}h`;
     if (alu === 0 || alu === 5 || alu === 7) {
       const sign = ALU_JS[alu];
@@ -258,36 +378,36 @@ class Gen {
       this.p = { op: LF.LOGIC, size, res: lo, resHi: hi, a: '0', aHi: '0', b: '0', bHi: '0', aux: '0' };
     }
     if (!writes) return;
-    if (accForm) this.writeReg(0, size, lo, hi);
-    else if (dstIsRm) this.writeRm(i, lo, hi, last, false);
-    else this.writeReg(i.reg, size, lo, hi);
+    if (accForm) this.writeReg(0, 1, size, lo, hi);
+    else if (dstIsRm) this.writeRm(i, size, lo, hi, last, false);
+    else this.writeReg(i.reg, i.rex, size, lo, hi);
   }
 
   private incDec(i: Insn, last: boolean): void {
     const k = this.k;
-    const size = i.osz;
+    const size = i.op === 0xfe ? 1 : i.osz;
     const dec = (i.reg & 7) === 1;
     const cf = this.cfExpr();
     this.line(`const cf${k} = ${cf} ? 1 : 0;`);
-    this.readRm(i, `a${k}`, true);
+    this.readRm(i, `a${k}`, true, size);
     const a = `a${k}`, ah = `a${k}h`, lo = `r${k}`, hi = `r${k}h`;
     if (dec) this.line(`const ${lo} = (${a} - 1) | 0, ${hi} = ${size === 8 ? `(${ah} - (${a} === 0 ? 1 : 0)) | 0` : '0'};`);
     else this.line(`const ${lo} = (${a} + 1) | 0, ${hi} = ${size === 8 ? `(${ah} + (${a} === -1 ? 1 : 0)) | 0` : '0'};`);
     this.p = { op: dec ? LF.DEC : LF.INC, size, res: lo, resHi: hi, a, aHi: ah, b: '1', bHi: '0', aux: `cf${k}` };
-    this.writeRm(i, lo, hi, last, false);
+    this.writeRm(i, size, lo, hi, last, false);
   }
 
-  private jcc(i: Insn): void {
+  private jcc(i: Insn, last: boolean): void {
     const k = this.k;
     const next = this.off + i.len;
     const uncond = i.op === 0xeb || i.op === 0xe9;
     const cond = uncond ? 'true' : this.ccExpr(i.op & 0xf);
-    const toSelf = this.loops && k === this.n - 1;
+    const toStart = next + i.imm === 0;
     this.line(`if (${cond}) {`);
     this.materializeCopy();
-    if (toSelf) {
+    if (toStart) {
       // Back edge: continue only while the run loop would enter this block again right away.
-      this.line(`ic += ${this.n};`);
+      this.line(`ic += ${k + 1};`);
       this.line(`if (ic + ${this.n} <= clock.nextDeadline && ic + ${this.n} <= end && !c.stopRequested && ((c.flags & 512) === 0 || ic < c.shadowUntil || !c.irqPending())) continue;`);
       this.line(`c.rip = base; clock.instructions = ic; return;`);
     } else {
@@ -295,8 +415,10 @@ class Gen {
       this.line(`c.relTarget(${i.imm}, ${i.osz}); clock.instructions = ic + ${k + 1}; return;`);
     }
     this.line('}');
-    this.materialize();
-    this.line(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1}; return;`);
+    if (last) {
+      this.materialize();
+      this.line(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1}; return;`);
+    }
   }
 
   // ------------------------------------------------------------------------------------- flags
@@ -319,15 +441,17 @@ class Gen {
       this.materialize();
       return `testCC(c, ${cc})`;
     }
-    const zf = p.size === 8 ? `((${p.res} | ${p.resHi}) === 0)` : p.size === 4 ? `(${p.res} === 0)` : '';
-    const sf = p.size === 8 ? `(${p.resHi} < 0)` : `(${p.res} < 0)`;
+    const s = p.size;
+    const neg = (e: string): string => (s === 8 || s === 4 ? `(${e} < 0)` : `((${e} & ${s === 1 ? 0x80 : 0x8000}) !== 0)`);
+    const zf = s === 8 ? `((${p.res} | ${p.resHi}) === 0)` : s === 4 ? `(${p.res} === 0)` : `((${p.res} & ${s === 1 ? 255 : 65535}) === 0)`;
+    const sf = s === 8 ? `(${p.resHi} < 0)` : neg(p.res);
     let of: string;
     switch (p.op) {
       case LF.ADD: case LF.INC:
-        of = p.size === 8 ? `(((${p.aHi} ^ ${p.resHi}) & (${p.bHi} ^ ${p.resHi})) < 0)` : `(((${p.a} ^ ${p.res}) & (${p.b} ^ ${p.res})) < 0)`;
+        of = s === 8 ? `(((${p.aHi} ^ ${p.resHi}) & (${p.bHi} ^ ${p.resHi})) < 0)` : neg(`((${p.a} ^ ${p.res}) & (${p.b} ^ ${p.res}))`);
         break;
       case LF.SUB: case LF.DEC:
-        of = p.size === 8 ? `(((${p.aHi} ^ ${p.bHi}) & (${p.aHi} ^ ${p.resHi})) < 0)` : `(((${p.a} ^ ${p.b}) & (${p.a} ^ ${p.res})) < 0)`;
+        of = s === 8 ? `(((${p.aHi} ^ ${p.bHi}) & (${p.aHi} ^ ${p.resHi})) < 0)` : neg(`((${p.a} ^ ${p.b}) & (${p.a} ^ ${p.res}))`);
         break;
       default: of = 'false';
     }
@@ -345,8 +469,10 @@ class Gen {
   }
 }
 
-/** Unsigned x < y at `size` (4 or 8) over locals. */
+/** Unsigned x < y at `size` over locals. */
 function below(size: number, x: string, xh: string, y: string, yh: string): string {
   if (size === 8) return `(${xh} !== ${yh} ? (${xh} >>> 0) < (${yh} >>> 0) : (${x} >>> 0) < (${y} >>> 0))`;
-  return `((${x} >>> 0) < (${y} >>> 0))`;
+  if (size === 4) return `((${x} >>> 0) < (${y} >>> 0))`;
+  const m = size === 1 ? 255 : 65535;
+  return `((${x} & ${m}) < (${y} & ${m}))`;
 }

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Exit } from '../../emulator/cpu/cpu';
+import { getFlags } from '../../emulator/cpu/flags';
+import { Cr0 } from '../../emulator/cpu/state';
+import { CODE, makeCpu, poke } from '../support/cpu-harness';
+
+/**
+ * Translated blocks access memory through the software TLB inline (jit.ts load/store) and keep looping
+ * when a Jcc in the middle of a block branches back to its start. Each case runs with translation on and
+ * off and must leave the same registers, flags, memory and instruction count, plus the values the program
+ * computes by construction.
+ */
+type Cpu = ReturnType<typeof makeCpu>;
+
+function run(code: number[], jit: boolean, budget: number, setup?: (c: Cpu) => void, midway?: (c: Cpu) => void) {
+  const c = makeCpu();
+  c.jit = jit;
+  poke(c, CODE, code);
+  setup?.(c);
+  const exits: Exit[] = [];
+  let left = budget;
+  let first = true;
+  while (left > 0) {
+    const before = c.clock.instructions;
+    const e = c.run(first && midway ? Math.min(left, 5_000) : left);
+    if (first && midway) { midway(c); first = false; }
+    exits.push(e);
+    left -= c.clock.instructions - before;
+    if (e !== Exit.BUDGET) break;
+  }
+  return { c, exits, regs: Array.from(c.r), rip: c.rip, flags: getFlags(c), n: c.clock.instructions };
+}
+
+function bothWays(code: number[], budget: number, setup?: (c: Cpu) => void, midway?: (c: Cpu) => void) {
+  const off = run(code, false, budget, setup, midway);
+  const on = run(code, true, budget, setup, midway);
+  assert.deepEqual({ regs: on.regs, rip: on.rip, flags: on.flags, n: on.n, exits: on.exits }, { regs: off.regs, rip: off.rip, flags: off.flags, n: off.n, exits: off.exits });
+  assert.deepEqual(on.c.mem.u8.subarray(0, 0x80000), off.c.mem.u8.subarray(0, 0x80000), 'memory');
+  const blocks = (on.c as unknown as { blocks: Map<number, { fn: unknown }> }).blocks;
+  assert.ok([...blocks.values()].some((b) => b.fn !== null), 'a block was translated');
+  return on;
+}
+
+const DATA = 0x20000;
+
+describe('translated memory operands and mid-block branches', () => {
+  it('byte loads, stores and read-modify-writes (C6, 88, 8A with DH, 80, FE, 30, 2A, 84), MOVZX/MOVSX/MOVSXD give the interpreter\'s results', () => {
+    // loop: mov byte [rbx+rax],1 ; mov dl,[rbx+rax] ; add dl,0x7f ; mov [rbx+rax+0x100],dl ;
+    //       cmp byte [rbx+rax+0x100],0x80 ; jb skip ; inc byte [rbx+rax+0x200] ; skip: mov dh,[rbx+rax+0x100] ;
+    //       xor [rbx+rax+0x300],dh ; movzx esi,byte [..+0x100] ; movsx rdi,byte [..+0x100] ; add r8,rdi ; add r9,rsi ;
+    //       movsxd r10,[rbx+rax*4+0x1000] ; add r11,r10 ; sub cl,[rbx+rax] ; test byte [..+0x300],0x40 ;
+    //       test [..+0x300],cl ; setnz r12b ; add r13,r12 ; inc eax ; cmp eax,0x180 ; jne loop ; hlt
+    const code = [0xc6, 0x04, 0x03, 0x01, 0x8a, 0x14, 0x03, 0x80, 0xc2, 0x7f, 0x88, 0x94, 0x03, 0x00, 0x01, 0x00, 0x00, 0x80, 0xbc, 0x03, 0x00, 0x01, 0x00, 0x00,
+      0x80, 0x72, 0x07, 0xfe, 0x84, 0x03, 0x00, 0x02, 0x00, 0x00, 0x8a, 0xb4, 0x03, 0x00, 0x01, 0x00, 0x00, 0x30, 0xb4, 0x03, 0x00, 0x03, 0x00, 0x00,
+      0x0f, 0xb6, 0xb4, 0x03, 0x00, 0x01, 0x00, 0x00, 0x48, 0x0f, 0xbe, 0xbc, 0x03, 0x00, 0x01, 0x00, 0x00, 0x49, 0x01, 0xf8, 0x49, 0x01, 0xf1, 0x4c,
+      0x63, 0x94, 0x83, 0x00, 0x10, 0x00, 0x00, 0x4d, 0x01, 0xd3, 0x2a, 0x0c, 0x03, 0xf6, 0x84, 0x03, 0x00, 0x03, 0x00, 0x00, 0x40, 0x84, 0x8c, 0x03,
+      0x00, 0x03, 0x00, 0x00, 0x41, 0x0f, 0x95, 0xc4, 0x4d, 0x01, 0xe5, 0xff, 0xc0, 0x3d, 0x80, 0x01, 0x00, 0x00, 0x75, 0x8c, 0xf4];
+    const r = bothWays(code, 100_000, (c) => {
+      c.r[6] = DATA;
+      for (let k = 0; k < 0x180 * 4; k++) c.mem.u8[DATA + 0x1000 + k] = (k * 37) & 0xff;
+      for (let k = 0; k < 0x180; k++) c.mem.u8[DATA + 0x300 + k] = (k * 11) & 0xff;
+    });
+    assert.equal(r.c.r[0], 0x180, 'loop counter');
+    // 1 + 0x7f = 0x80 stored at +0x100 for every k: MOVZX sums 0x80, MOVSX sums -0x80, INC ran every time.
+    assert.equal(r.c.r[18], 0x180 * 0x80, 'r9: movzx sum');
+    assert.equal(r.c.r[16] | 0, -0x180 * 0x80, 'r8: movsx sum');
+    assert.equal(r.rip, CODE + code.length);
+  });
+
+  it('a write watchpoint set on a page a translated block is writing stops after the store that hits it', () => {
+    // loop: mov [rbx+rax*8], rax ; inc eax ; cmp eax, 4000 ; jne loop ; hlt
+    const code = [0x48, 0x89, 0x04, 0xc3, 0xff, 0xc0, 0x3d, 0xa0, 0x0f, 0x00, 0x00, 0x75, 0xf3, 0xf4];
+    const r = bothWays(code, 100_000, (c) => { c.r[6] = DATA; }, (c) => {
+      // After 5,000 instructions RAX is 1250: the store of RAX=1500 is 250 translated iterations away.
+      c.watch.push({ start: DATA + 8 * 1500, end: DATA + 8 * 1500 + 8 });
+      c.flushTlb();
+    });
+    assert.equal(r.exits[r.exits.length - 1], Exit.STOP);
+    assert.ok(r.c.watchHitAddr >= DATA + 8 * 1500 && r.c.watchHitAddr < DATA + 8 * 1501, 'the hit is in the watched qword');
+    assert.equal(r.c.r[0], 1500, 'stopped right after the watched store, before INC');
+  });
+
+  it('with paging: translated loads see a PTE change after INVLPG and after a CR3 reload, also once the TLB log overflowed', () => {
+    // touch: mov rax,[rsi+0xff8] ; mov [rsi+0xff8],rax ; add rsi,4096 ; cmp rsi,0x200000 ; jne touch (512 pages, read
+    // + write entries: more fills than the flush log holds) ; mov r15, PTE(0x40000) ;
+    // remap: add r8,[0x40000] ; mov qword [r15],0x41003 ; invlpg [0x40000] ; add r9,[0x40000] ; mov qword [r15],0x40003 ;
+    //        mov rax,cr3 ; mov cr3,rax ; add r10,[0x40000] ; dec ecx ; jnz remap ; hlt
+    const code = [0x31, 0xf6, 0x48, 0x8b, 0x86, 0xf8, 0x0f, 0x00, 0x00, 0x48, 0x89, 0x86, 0xf8, 0x0f, 0x00, 0x00, 0x48, 0x81, 0xc6, 0x00, 0x10, 0x00,
+      0x00, 0x48, 0x81, 0xfe, 0x00, 0x00, 0x20, 0x00, 0x75, 0xe2, 0x41, 0xbf, 0x00, 0x32, 0x10, 0x00, 0x4c, 0x03, 0x04, 0x25, 0x00, 0x00, 0x04, 0x00,
+      0x49, 0xc7, 0x07, 0x03, 0x10, 0x04, 0x00, 0x0f, 0x01, 0x3c, 0x25, 0x00, 0x00, 0x04, 0x00, 0x4c, 0x03, 0x0c, 0x25, 0x00, 0x00, 0x04, 0x00, 0x49,
+      0xc7, 0x07, 0x03, 0x00, 0x04, 0x00, 0x0f, 0x20, 0xd8, 0x0f, 0x22, 0xd8, 0x4c, 0x03, 0x14, 0x25, 0x00, 0x00, 0x04, 0x00, 0xff, 0xc9, 0x75, 0xc8, 0xf4];
+    const r = bothWays(code, 1_000_000, (c) => {
+      // Identity map of the first 2 MiB in 4 KiB pages: PML4 0x100000 → PDPT 0x101000 → PD 0x102000 → PT 0x103000.
+      const v = c.mem.view;
+      v.setUint32(0x100000, 0x101003, true);
+      v.setUint32(0x101000, 0x102003, true);
+      v.setUint32(0x102000, 0x103003, true);
+      for (let p = 0; p < 512; p++) v.setUint32(0x103000 + 8 * p, p * 4096 + 3, true);
+      v.setUint32(0x40000, 1, true);
+      v.setUint32(0x41000, 100, true);
+      c.cr3 = 0x100000;
+      c.cr0 |= Cr0.PG;
+      c.flushTlb();
+      c.r[2] = 300;
+    });
+    assert.equal(r.c.r[2], 0, 'remap loop finished');
+    assert.deepEqual([r.c.r[16], r.c.r[18], r.c.r[20]], [300, 30000, 300], 'r8 (old frame), r9 (after INVLPG), r10 (after CR3 reload)');
+  });
+
+  it('a 4-byte store that crosses from canonical into non-canonical space faults with #GP inside a translated loop', () => {
+    // loop: mov [rdi], eax ; inc rdi ; dec ecx ; jnz loop ; hlt — RDI walks up to 2^47 one byte at a time.
+    const code = [0x89, 0x07, 0x48, 0xff, 0xc7, 0xff, 0xc9, 0x75, 0xf7, 0xf4];
+    const r = bothWays(code, 100_000, (c) => { c.r[2] = 100_000; c.r[14] = -300; c.r[15] = 0x7fff; });
+    assert.equal(r.exits[r.exits.length - 1], Exit.FAULT);
+    assert.equal(r.rip, CODE, 'RIP at the faulting store');
+    assert.equal(r.c.r[14], -3, 'RDI = 2^47 - 3: the first store whose last byte is non-canonical');
+  });
+});
