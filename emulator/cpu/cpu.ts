@@ -722,35 +722,27 @@ export class Cpu extends CpuState {
           if (this.debugStep(insns[0])) return Exit.FAULT;
           continue;
         }
-        if (this.breakpoints.size !== 0 && this.blockHasBreakpoint(b, this.rip)) {
-          // Slow path: one instruction at a time, checking breakpoints before each.
-          for (let k = 0; k < n; k++) {
+        // With a breakpoint inside this block, run it one checked instruction at a time (never translated).
+        const checkBp = this.breakpoints.size !== 0 && this.blockHasBreakpoint(b, this.rip);
+        if (!checkBp) {
+          skipBp = -1;
+          this.codeDirty = false;
+          if (b.fn === null && this.jit && ++b.hits >= JIT_THRESHOLD) b.fn = translateBlock(insns, this.long, TLB_MASK);
+          if (b.fn !== null && clock.instructions + n <= end && clock.instructions + n <= clock.nextDeadline && this.jit) {
+            b.fn(this, clock, end);
+            this.codeDirty = false;
+            continue;
+          }
+        }
+        for (let k = 0; k < n; k++) {
+          if (checkBp) {
             if (this.breakpoints.has(this.rip) && this.rip !== skipBp) {
               this.stopRequested = true;
               this.breakpointHit = true;
               return Exit.STOP;
             }
             skipBp = -1;
-            const insn = insns[k];
-            const next = this.rip + insn.len;
-            this.insnStart = this.rip;
-            this.rip = next;
-            insn.exec(this, insn);
-            clock.instructions++;
-            if (this.rip !== next || this.codeDirty || this.stopRequested || clock.instructions >= end || clock.instructions >= clock.nextDeadline || (this.irqLine.pending && (this.flags & Flag.IF) !== 0)) break;
           }
-          this.codeDirty = false;
-          continue;
-        }
-        skipBp = -1;
-        this.codeDirty = false;
-        if (b.fn === null && this.jit && ++b.hits >= JIT_THRESHOLD) b.fn = translateBlock(insns, this.long, TLB_MASK);
-        if (b.fn !== null && clock.instructions + n <= end && clock.instructions + n <= clock.nextDeadline && this.jit) {
-          b.fn(this, clock, end);
-          this.codeDirty = false;
-          continue;
-        }
-        for (let k = 0; k < n; k++) {
           const insn = insns[k];
           const next = this.rip + insn.len;
           this.insnStart = this.rip;
