@@ -9,8 +9,9 @@ import { benchReverse } from './reverse';
  * `npm run bench`: guest MIPS for each workload kernel, beside QEMU TCG's wall time for the same kernel
  * measured in the same run when qemu-system-x86_64 is installed. Never a timed unit test.
  *
- *   npm run bench                  workload kernels + adapter latency
- *   npm run bench -- --sieve       also kvm-unit-tests sieve (~34 s in QEMU, run last)
+ *   npm run bench                  workload kernels, kvm-unit-tests sieve (when ../shared has it; about a minute
+ *                                  each for us and QEMU, run last), reverse debugging, adapter latency
+ *   npm run bench -- --no-sieve    skip sieve
  *   npm run bench -- --no-jit      interpreter only (block translation off)
  *   npm run bench -- --only NAME   one workload (substring of its name)
  */
@@ -27,7 +28,7 @@ const workloads: Workload[] = [
   { name: '(b) bench-paging: 64 MiB in 4 KiB pages, fills/sums/copies, PTE edits + INVLPG', file: 'fixtures/bin/bench-paging.elf', max: 2_000_000_000 },
   { name: 'c-workload (C kernel: formatting, struct copies, loops)', file: 'fixtures/bin/c-workload.elf', max: 2_000_000_000 },
 ];
-if (args.includes('--sieve')) {
+if (!args.includes('--no-sieve') && fs.existsSync(path.join(KUT, 'sieve.flat'))) {
   workloads.push({ name: 'kvm-unit-tests sieve (paging- and memory-heavy)', file: path.join(KUT, 'sieve.flat'), max: 400_000_000_000, memoryMB: 256,
     qemuArgs: ['-device', 'pc-testdev', '-device', 'pci-testdev', '-smp', '1'] });
 }
