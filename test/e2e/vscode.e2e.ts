@@ -122,7 +122,8 @@ test('IST fix: stops on #DF, Step Into reaches double_fault_handler', { timeout:
   await until('a stop on #DF', () => rows(page, 'Fault Chain'), (r) => r.some((x) => x.includes('#DF')), 60_000);
   await shot(page, 'e2e-4-ist-stop');
   await page.keyboard.press('F11');
-  const stack = await until('the handler in the call stack', async () => (await rows(page, 'Call Stack')).join('\n'),
+  // The pane's whole text: per-row label spans can lag behind a re-rendered top frame.
+  const stack = await until('the handler in the call stack', async () => `${(await rows(page, 'Call Stack')).join('\n')}\n${await pane(page, 'Call Stack').locator('.pane-body').innerText().catch(() => '')}`,
     (s) => s.includes('double_fault_handler'), 60_000);
   assert.match(stack, /double_fault_handler/);
   await shot(page, 'e2e-5-ist-handler');
