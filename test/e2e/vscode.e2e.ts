@@ -131,8 +131,12 @@ test('IST fix: stops on #DF, Step Into reaches double_fault_handler', { timeout:
   const ist1 = pane(page, 'TSS').locator('.monaco-list-row', { hasText: 'IST1' }).first();
   await ist1.click({ button: 'right' });
   await page.locator('.monaco-menu .action-label', { hasText: 'Open Memory at Pointer' }).waitFor({ timeout: 10_000 });
-  // The menu is the only item's: pick it with the keyboard (a mouse click right after opening is sometimes lost).
-  await page.keyboard.press('ArrowDown');
+  // Pick it with the keyboard (a mouse click right after opening is sometimes lost): move down until it has focus.
+  for (let k = 0; k < 10; k++) {
+    await page.keyboard.press('ArrowDown');
+    const focused = await page.locator('.monaco-menu .action-item.focused').innerText().catch(() => '');
+    if (focused.includes('Open Memory at Pointer')) break;
+  }
   await page.keyboard.press('Enter');
   // Monaco renders spaces as U+00A0.
   await until('the hex dump of IST1', async () => (await page.locator('.monaco-editor .view-lines').allInnerTexts()).join('\n').replace(/\u00a0/g, ' '),
