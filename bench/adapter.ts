@@ -20,10 +20,13 @@ export async function benchAdapter(kernels = ['stack-overflow-no-ist', 'ist-doub
     try {
       await dc.initializeRequest({ adapterID: 'faultline', pathFormat: 'path' });
       const stopped = dc.waitForEvent('stopped', 60_000);
-      await dc.launchRequest({ kernel: file } as never);
-      // The default filters plus #BP, so the breakpoint kernel stops at its int3 too.
-      await dc.setExceptionBreakpointsRequest({ filters: ['double-fault', 'triple-fault', 'escalation', 'vector-3'] });
-      await dc.configurationDoneRequest();
+      // Configure when the adapter asks (initialized): the default filters plus #BP, so the breakpoint kernel
+      // stops at its int3 too. The launch response comes only after configurationDone.
+      const configured = dc.waitForEvent('initialized').then(async () => {
+        await dc.setExceptionBreakpointsRequest({ filters: ['double-fault', 'triple-fault', 'escalation', 'vector-3'] });
+        await dc.configurationDoneRequest();
+      });
+      await Promise.all([dc.launchRequest({ kernel: file } as never), configured]);
       const ev = await stopped;
       const times: number[] = [];
       for (let i = 0; i < samples; i++) {

@@ -510,16 +510,31 @@ export class Machine implements Runtime {
   /** Translate a guest-virtual address without side effects (no A/D bits, no TLB); undefined if unmapped. */
   translateLinear(addr: bigint): number | undefined {
     const c = this.cpu;
-    const readPhys = (a: bigint, len: number): Uint8Array | undefined => {
-      const n = Number(a);
-      return n + len <= this.mem.size ? this.mem.slice(n, len) : undefined;
-    };
     let linear = addr;
     if (!c.lma) linear = addr & 0xffffffffn;
-    const w = walkPage(readPhys, { cr0: BigInt(c.cr0 >>> 0), cr3: BigInt(c.cr3), cr4: BigInt(c.cr4 >>> 0), efer: BigInt(c.efer >>> 0) } as never, linear);
-    if (!w.mapped || w.physical === undefined) return undefined;
-    return Number(BigInt(w.physical));
+    // A debugger stop reads many addresses in few pages (stack unwinding, memory views): remember each page's
+    // translation until the machine moves on, the paging registers change, or the debugger writes memory.
+    const key = `${this.clock.instructions}:${c.cr0}:${c.cr3}:${c.cr4}:${c.efer}`;
+    if (key !== this.translationKey) {
+      this.translationKey = key;
+      this.translations.clear();
+    }
+    const page = linear >> 12n;
+    let base = this.translations.get(page);
+    if (base === undefined && !this.translations.has(page)) {
+      const readPhys = (a: bigint, len: number): Uint8Array | undefined => {
+        const n = Number(a);
+        return n + len <= this.mem.size ? this.mem.slice(n, len) : undefined;
+      };
+      const w = walkPage(readPhys, { cr0: BigInt(c.cr0 >>> 0), cr3: BigInt(c.cr3), cr4: BigInt(c.cr4 >>> 0), efer: BigInt(c.efer >>> 0) } as never, page << 12n);
+      base = w.mapped && w.physical !== undefined ? Number(BigInt(w.physical)) : undefined;
+      this.translations.set(page, base);
+    }
+    return base === undefined ? undefined : base + Number(linear & 0xfffn);
   }
+
+  private translations = new Map<bigint, number | undefined>();
+  private translationKey = '';
 
   readLinear(addr: bigint, len: number): LinearRead {
     const data = new Uint8Array(len);
@@ -537,6 +552,7 @@ export class Machine implements Runtime {
   }
 
   writeLinear(addr: bigint, data: Uint8Array): number {
+    this.translationKey = '';
     let done = 0;
     let a = addr;
     while (done < data.length) {
@@ -556,6 +572,7 @@ export class Machine implements Runtime {
   }
 
   writePhysical(addr: bigint, data: Uint8Array): void {
+    this.translationKey = '';
     for (let k = 0; k < data.length; k++) this.mem.write8(Number(addr) + k, data[k]);
     this.history.edited();
   }
