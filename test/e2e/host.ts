@@ -202,29 +202,60 @@ export async function expandPane(page: Page, title: string): Promise<void> {
   if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
 }
 
-/** Visible rows of a tree pane: each row's label and description as the screen reader would read them. */
+/**
+ * Visible rows of a tree pane: each row's label and description as the screen reader would read them.
+ * One evaluateAll, so the rows are read in a single snapshot of the DOM: counting rows and then reading row i
+ * separately waits (playwright's default 30 s) for every row that a re-render removed in between.
+ */
 export async function rows(page: Page, title: string): Promise<string[]> {
-  const list = pane(page, title).locator('.monaco-list-row');
-  const n = await list.count();
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
+  const texts = await pane(page, title).locator('.monaco-list-row').evaluateAll((els) => els.map((el) => {
     // Label and description are separate spans with no space between them in innerText.
-    const text = await list.nth(i).evaluate((el) => {
-      const parts = [...el.querySelectorAll('.label-name, .label-description')].map((e) => e.textContent ?? '');
-      return parts.length ? parts.join(' ') : (el as unknown as { innerText: string }).innerText;
-    }).catch(() => '');
-    out.push(text.replace(/\s+/g, ' ').trim());
+    const parts = [...el.querySelectorAll('.label-name, .label-description')].map((e) => e.textContent ?? '');
+    return parts.length ? parts.join(' ') : (el as unknown as { innerText: string }).innerText;
+  })).catch(() => [] as string[]);
+  return texts.map((t) => t.replace(/\s+/g, ' ').trim());
+}
+
+const started = Date.now();
+/** A timestamped progress line, so a slow or stuck step is visible in the test output. */
+export function log(step: string): void {
+  console.log(`[e2e +${((Date.now() - started) / 1000).toFixed(1)}s] ${step}`);
+}
+
+/** Rejects with a clear message when `p` takes longer than `ms` (a browser call that never settles). */
+export async function within<T>(what: string, p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms); });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
-  return out;
+}
+
+/**
+ * Waits until VS Code itself considers the session paused: the toolbar's Step Into is enabled. The Faultline
+ * views refresh from the adapter's stopped event and can show the stop before VS Code has fetched the call
+ * stack and set its "stopped" state, when F10/F11 are still ignored.
+ */
+export async function waitPaused(page: Page, ms = 60_000): Promise<void> {
+  const stepInto = page.locator('.debug-toolbar .action-label.codicon-debug-step-into');
+  await until('the session to be paused (Step Into enabled)', async () => {
+    if (!(await stepInto.isVisible().catch(() => false))) return false;
+    return (await stepInto.getAttribute('aria-disabled').catch(() => 'true')) !== 'true';
+  }, (v) => v, ms);
 }
 
 /** Polls `probe` until it returns a value that passes `ok`, or throws with the last value. */
 export async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
+  const t0 = Date.now(), deadline = t0 + ms;
   let last: T | undefined;
   while (Date.now() < deadline) {
     last = await probe();
-    if (ok(last)) return last;
+    if (ok(last)) {
+      if (Date.now() - t0 > 10_000) log(`slow: ${what} took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      return last;
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);

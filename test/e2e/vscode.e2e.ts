@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { IST_FIX, OVERFLOW, makeWorkspace } from './workspace';
 import {
-  Host, RESULTS, ROOT, arrangePanes, expandPane, stopDebugging, widenSideBar, launchBrowser, openWorkbench, packageVsix, pane, rows, runCommand, setupHost, shot, startHost, until,
+  Host, RESULTS, ROOT, arrangePanes, log, waitPaused, within, expandPane, stopDebugging, widenSideBar, launchBrowser, openWorkbench, packageVsix, pane, rows, runCommand, setupHost, shot, startHost, until,
 } from './host';
 
 const FAULTLINE_VIEWS = ['Fault Chain', 'GDT', 'IDT', 'TSS', 'Page Tables'];
@@ -35,9 +35,11 @@ before(async () => {
   const entry = setupHost();
   const vsix = packageVsix();
   workspace = makeWorkspace();
+  log('packaged; starting code-server');
   host = await startHost(entry, vsix, workspace);
   browser = await launchBrowser();
   page = await openWorkbench(browser, host.url);
+  log('workbench open');
 }, { timeout: 15 * 60_000 });
 
 after(async () => {
@@ -70,6 +72,7 @@ test('stack overflow without IST: Fault Chain #PF → #PF → #DF → triple fau
   await page.keyboard.press('Control+Shift+D');
   await arrangePanes(page, ['Fault Chain', 'TSS', 'Call Stack'], ['Variables', 'Watch', 'Breakpoints', 'GDT', 'Page Tables']);
   await page.locator('.monaco-workbench .part.editor').click({ position: { x: 400, y: 300 } });
+  log('stack overflow: F5');
   await page.keyboard.press('F5');
   // The escalation filter may stop at #DF first; continue until the chain ends in the triple fault.
   const chain = await until('the Fault Chain to reach the triple fault', async () => {
@@ -78,6 +81,7 @@ test('stack overflow without IST: Fault Chain #PF → #PF → #DF → triple fau
     return r;
   }, (r) => r.some((x) => x.includes('#PF → #PF → #DF → triple fault')), 150_000);
   assert.ok(chain.some((x) => /#PF raised/.test(x)));
+  log('stack overflow: Fault Chain ends in the triple fault');
   const tss = (await rows(page, 'TSS')).join('\n');
   assert.match(tss, /IST/);
   assert.match(tss, /empty|not loaded/);
@@ -91,6 +95,7 @@ test('stack overflow without IST: Fault Chain #PF → #PF → #DF → triple fau
   await page.keyboard.press('Enter');
   await until('the editor at double_fault_handler (handlers.c:7)',
     () => page.locator('[id="status.editor.selection"]').innerText().catch(() => ''), (t) => /Ln 7\b/.test(t), 20_000);
+  log('stack overflow: IDT gate 8 opened its handler');
   await shot(page, 'e2e-3-stack-overflow');
   await pane(page, 'IDT').screenshot({ path: path.join(RESULTS, 'e2e-3a-idt-pane.png') });
 
@@ -100,61 +105,69 @@ test('stack overflow without IST: Fault Chain #PF → #PF → #DF → triple fau
   const walk = await until('the walk of 0x105ff8 down to PT[261]', () => rows(page, 'Page Tables'),
     (r) => r.some((x) => /^Walk 0x105ff8 stops: .*not present/.test(x)) && r.some((x) => /^PT\[261\]/.test(x)), 20_000);
   assert.ok(walk.some((x) => /^PML4\[0\]/.test(x)), walk.join('\n'));
+  log('stack overflow: address walk shown');
   await shot(page, 'e2e-3b-page-walk');
   await arrangePanes(page, ['Fault Chain', 'Call Stack'], ['Page Tables']);
   await stopDebugging(page);
 }));
 
-test('IST fix: stops on #DF, Step Into reaches double_fault_handler', { timeout: 240_000 }, withShot('ist-fix', async (t) => {
+test('IST fix: stops on #DF, Step Into reaches double_fault_handler', { timeout: 300_000 }, withShot('ist-fix', async (t) => {
   const skip = debuggingSkipReason();
   if (skip) return t.skip(skip);
   await stopDebugging(page);
   await arrangePanes(page, ['Fault Chain', 'TSS', 'Call Stack'], ['Variables', 'Watch', 'Breakpoints', 'GDT', 'IDT', 'Page Tables']);
+  log('IST fix: start debugging');
   // "Select and Start Debugging" opens quick access with the "debug " prefix.
   await runCommand(page, 'Debug: Select and Start Debugging', 'debug IST fix', 'IST fix');
   // With the default filters the first stop is the escalation itself (#NP raised while delivering #PF, before
   // Table 6-5 is applied); Step Into then performs the decision and stops on #DF, before its delivery.
-  await until('a stop in the #PF delivery', () => rows(page, 'Fault Chain'), (r) => r.some((x) => /#NP|#DF/.test(x)), 150_000);
+  await until('a stop in the #PF delivery', () => rows(page, 'Fault Chain'), (r) => r.some((x) => /#NP|#DF/.test(x)), 120_000);
+  await waitPaused(page);
+  log('IST fix: first stop');
   if (!(await rows(page, 'Fault Chain')).some((x) => x.includes('#DF'))) {
     await shot(page, 'e2e-4a-ist-escalation');
     await page.keyboard.press('F11');
+    await until('a stop on #DF', () => rows(page, 'Fault Chain'), (r) => r.some((x) => x.includes('#DF')), 60_000);
+    await waitPaused(page);
   }
-  await until('a stop on #DF', () => rows(page, 'Fault Chain'), (r) => r.some((x) => x.includes('#DF')), 60_000);
+  log('IST fix: stopped on #DF');
   await shot(page, 'e2e-4-ist-stop');
+  log('IST fix: F11');
   await page.keyboard.press('F11');
   // The pane's whole text: per-row label spans can lag behind a re-rendered top frame.
-  const stack = await until('the handler in the call stack', async () => `${(await rows(page, 'Call Stack')).join('\n')}\n${await pane(page, 'Call Stack').locator('.pane-body').innerText().catch(() => '')}`,
+  const stack = await until('the handler in the call stack', async () => `${(await rows(page, 'Call Stack')).join('\n')}\n${await pane(page, 'Call Stack').locator('.pane-body').innerText({ timeout: 2_000 }).catch(() => '')}`,
     (s) => s.includes('double_fault_handler'), 60_000);
   assert.match(stack, /double_fault_handler/);
+  log('IST fix: double_fault_handler in the Call Stack');
+  await waitPaused(page);
+  log('IST fix: Step Into reached double_fault_handler');
   await shot(page, 'e2e-5-ist-handler');
-  // Open Memory at Pointer on IST1: a hex dump of the IST stack's top.
+
+  // Open Memory at Pointer on IST1 (the row's inline action): a hex dump of the IST stack's top.
   const ist1 = pane(page, 'TSS').locator('.monaco-list-row', { hasText: 'IST1' }).first();
-  await ist1.click({ button: 'right' });
-  await page.locator('.monaco-menu .action-label', { hasText: 'Open Memory at Pointer' }).waitFor({ timeout: 10_000 });
-  // Pick it with the keyboard (a mouse click right after opening is sometimes lost): move down until it has focus.
-  for (let k = 0; k < 10; k++) {
-    await page.keyboard.press('ArrowDown');
-    const focused = await page.locator('.monaco-menu .action-item.focused').innerText().catch(() => '');
-    if (focused.includes('Open Memory at Pointer')) break;
-  }
-  await page.keyboard.press('Enter');
+  await ist1.scrollIntoViewIfNeeded();
+  await ist1.hover();
+  await ist1.locator('.action-label[aria-label="Open Memory at Pointer"]').click({ timeout: 10_000 });
   // Monaco renders spaces as U+00A0.
   await until('the hex dump of IST1', async () => (await page.locator('.monaco-editor .view-lines').allInnerTexts()).join('\n').replace(/\u00a0/g, ' '),
     (t) => t.includes('IST1: 0x10d000'), 20_000);
+  log('IST fix: hex dump of IST1 open');
   await shot(page, 'e2e-5a-open-memory');
 
   // Copy Table as Text puts the TSS on the clipboard.
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
   await runCommand(page, 'Faultline: Copy Table as Text', 'TSS', 'TSS');
-  const copied = await until('the TSS on the clipboard', () => page.evaluate('navigator.clipboard.readText()') as Promise<string>,
-    (t) => t.startsWith('TSS\n'), 10_000);
+  const copied = await until('the TSS on the clipboard', () => within('navigator.clipboard.readText()', page.evaluate('navigator.clipboard.readText()') as Promise<string>, 5_000).catch(() => ''),
+    (t) => t.startsWith('TSS\n'), 15_000);
   assert.match(copied, /\nIST1 {2}0x10d000 {2}mapped {2}ist1_top\n/);
+  log('IST fix: TSS copied as text');
 
   await runCommand(page, 'Faultline: Show Guest Screen');
   await page.locator('.tab', { hasText: 'Guest Screen' }).waitFor({ timeout: 20_000 });
   await page.waitForTimeout(1000);
   await shot(page, 'e2e-6-guest-screen');
   await stopDebugging(page);
+  log('IST fix: done');
 }));
 
 /** Wraps a test body so a failure leaves a screenshot of what VS Code showed. */
