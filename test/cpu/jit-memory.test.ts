@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Exit } from '../../emulator/cpu/cpu';
-import { getFlags } from '../../emulator/cpu/flags';
 import { Cr0 } from '../../emulator/cpu/state';
-import { CODE, makeCpu, poke } from '../support/cpu-harness';
+import { CODE, makeCpu, sameWithAndWithoutTranslation } from '../support/cpu-harness';
 
 /**
  * Translated blocks access memory through the software TLB inline (jit.ts load/store) and keep looping
@@ -13,29 +12,8 @@ import { CODE, makeCpu, poke } from '../support/cpu-harness';
  */
 type Cpu = ReturnType<typeof makeCpu>;
 
-function run(code: number[], jit: boolean, budget: number, setup?: (c: Cpu) => void, midway?: (c: Cpu) => void) {
-  const c = makeCpu();
-  c.jit = jit;
-  poke(c, CODE, code);
-  setup?.(c);
-  const exits: Exit[] = [];
-  let left = budget;
-  let first = true;
-  while (left > 0) {
-    const before = c.clock.instructions;
-    const e = c.run(first && midway ? Math.min(left, 5_000) : left);
-    if (first && midway) { midway(c); first = false; }
-    exits.push(e);
-    left -= c.clock.instructions - before;
-    if (e !== Exit.BUDGET) break;
-  }
-  return { c, exits, regs: Array.from(c.r), rip: c.rip, flags: getFlags(c), n: c.clock.instructions };
-}
-
 function bothWays(code: number[], budget: number, setup?: (c: Cpu) => void, midway?: (c: Cpu) => void) {
-  const off = run(code, false, budget, setup, midway);
-  const on = run(code, true, budget, setup, midway);
-  assert.deepEqual({ regs: on.regs, rip: on.rip, flags: on.flags, n: on.n, exits: on.exits }, { regs: off.regs, rip: off.rip, flags: off.flags, n: off.n, exits: off.exits });
+  const { on, off } = sameWithAndWithoutTranslation(code, budget, setup, midway);
   assert.deepEqual(on.c.mem.u8.subarray(0, 0x80000), off.c.mem.u8.subarray(0, 0x80000), 'memory');
   const blocks = (on.c as unknown as { blocks: Map<number, { fn: unknown }> }).blocks;
   assert.ok([...blocks.values()].some((b) => b.fn !== null), 'a block was translated');

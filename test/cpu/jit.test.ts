@@ -4,9 +4,8 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ExceptionEvent } from '../../emulator/api';
 import { Exit } from '../../emulator/cpu/cpu';
-import { getFlags } from '../../emulator/cpu/flags';
 import { Machine } from '../../emulator/machine';
-import { CODE, makeCpu, poke } from '../support/cpu-harness';
+import { CODE, makeCpu, sameWithAndWithoutTranslation } from '../support/cpu-harness';
 
 /**
  * Block translation (emulator/cpu/jit.ts) must be invisible: every fixture kernel, and targeted programs
@@ -68,29 +67,8 @@ describe('block translation gives the interpreter\'s results', () => {
   });
 });
 
-/** Run a code snippet on a bare CPU for `budget` instructions, with or without translation. */
-function runSnippet(code: number[], jit: boolean, budget: number, setup?: (c: ReturnType<typeof makeCpu>) => void) {
-  const c = makeCpu();
-  c.jit = jit;
-  poke(c, CODE, code);
-  setup?.(c);
-  const exits: Exit[] = [];
-  let left = budget;
-  while (left > 0) {
-    const before = c.clock.instructions;
-    const e = c.run(left);
-    exits.push(e);
-    left -= c.clock.instructions - before;
-    if (e !== Exit.BUDGET) break;
-  }
-  return { c, exits, regs: Array.from(c.r), rip: c.rip, flags: getFlags(c), n: c.clock.instructions };
-}
-
 function sameBothWays(code: number[], budget: number, setup?: (c: ReturnType<typeof makeCpu>) => void) {
-  const off = runSnippet(code, false, budget, setup);
-  const on = runSnippet(code, true, budget, setup);
-  assert.deepEqual({ regs: on.regs, rip: on.rip, flags: on.flags, n: on.n, exits: on.exits }, { regs: off.regs, rip: off.rip, flags: off.flags, n: off.n, exits: off.exits });
-  return on;
+  return sameWithAndWithoutTranslation(code, budget, setup).on;
 }
 
 describe('block translation: targeted cases', () => {

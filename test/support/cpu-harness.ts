@@ -5,6 +5,7 @@
  * state real hardware can reach, but every instruction family below paging sees exactly long mode.
  * CR4.OSFXSR and OSXSAVE are set so SSE/XSAVE work; tests that want the #UD/#NM rules clear them.
  */
+import assert from 'node:assert/strict';
 import { VirtualClock } from '../../emulator/clock';
 import { IoBus } from '../../emulator/devices/bus';
 import { PhysicalMemory } from '../../emulator/memory/phys';
@@ -85,3 +86,35 @@ export function setFlags(cpu: Cpu, f: number): void {
 }
 
 export { Exit };
+
+/**
+ * Runs a snippet at CODE on a fresh CPU for `budget` instructions with block translation on or off, resuming
+ * after each budget exit; `midway` runs once after the first 5,000 instructions (e.g. to patch code or data
+ * under a translated block). What the translation-vs-interpreter tests compare.
+ */
+export function runSnippet(code: number[], jit: boolean, budget: number, setup?: (c: Cpu) => void, midway?: (c: Cpu) => void) {
+  const c = makeCpu();
+  c.jit = jit;
+  poke(c, CODE, code);
+  setup?.(c);
+  const exits: Exit[] = [];
+  let left = budget;
+  let first = true;
+  while (left > 0) {
+    const before = c.clock.instructions;
+    const e = c.run(first && midway ? Math.min(left, 5_000) : left);
+    if (first && midway) { midway(c); first = false; }
+    exits.push(e);
+    left -= c.clock.instructions - before;
+    if (e !== Exit.BUDGET) break;
+  }
+  return { c, exits, regs: Array.from(c.r), rip: c.rip, flags: getFlags(c), n: c.clock.instructions };
+}
+
+/** runSnippet with translation off and on; asserts the same registers, RIP, flags, count and exits. */
+export function sameWithAndWithoutTranslation(code: number[], budget: number, setup?: (c: Cpu) => void, midway?: (c: Cpu) => void) {
+  const off = runSnippet(code, false, budget, setup, midway);
+  const on = runSnippet(code, true, budget, setup, midway);
+  assert.deepEqual({ regs: on.regs, rip: on.rip, flags: on.flags, n: on.n, exits: on.exits }, { regs: off.regs, rip: off.rip, flags: off.flags, n: off.n, exits: off.exits });
+  return { on, off };
+}
