@@ -53,6 +53,8 @@ export const CustomRequest = {
   gotoInstruction: 'faultline/gotoInstruction',
   /** Travel back to the last write into `{ address, length }`; body `{ found, instructionCount?, rip?, message? }`. */
   lastWrite: 'faultline/lastWrite',
+  /** `{ instructionCount, hash }`: a fingerprint of all CPU state and RAM, to compare two moments or two runs. */
+  stateHash: 'faultline/stateHash',
 } as const;
 export type CustomRequestName = (typeof CustomRequest)[keyof typeof CustomRequest];
 
@@ -180,6 +182,13 @@ export interface ScreenChangedEventBody {
   instructionCount: number;
 }
 
+/** faultline/stateHash: no arguments. */
+export interface StateHashResponseBody {
+  instructionCount: number;
+  /** 16 hex digits over every CPU register (lazy flags resolved the same way) and all of guest RAM. */
+  hash: string;
+}
+
 /** Map from custom request name to its argument and body types (for typed clients). */
 export interface CustomRequests {
   'faultline/gdt': { args: Record<string, never>; body: GdtResponseBody };
@@ -189,6 +198,7 @@ export interface CustomRequests {
   'faultline/pageTable': { args: PageTableArguments; body: PageTableResponseBody };
   'faultline/faultChain': { args: Record<string, never>; body: FaultChainResponseBody };
   'faultline/screen': { args: Record<string, never>; body: ScreenResponseBody };
+  'faultline/stateHash': { args: Record<string, never>; body: StateHashResponseBody };
 }
 
 /** memoryReference prefix for guest-physical addresses ("phys:0x1000"); plain hex is linear. */

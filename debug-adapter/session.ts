@@ -192,6 +192,7 @@ export class FaultlineSession extends DebugSession {
     },
     [CustomRequest.faultChain]: () => faultChainRequest(this.rt!, this.symbols, (a) => this.sourceLine(a)),
     [CustomRequest.screen]: () => screenRequest(this.rt!),
+    [CustomRequest.stateHash]: () => ({ instructionCount: this.rt!.instructionCount, hash: this.rt!.stateHash() }),
     stepBack: (a: DebugProtocol.StepBackArguments) => { this.stepBack(a); },
     reverseContinue: () => { this.travel(() => this.reversible().reverseContinue()); },
     [CustomRequest.gotoInstruction]: (a: { count?: unknown; seq?: unknown }) => {

@@ -158,6 +158,8 @@ export interface Runtime {
   readPhysical(addr: bigint, len: number): Uint8Array;
   writePhysical(addr: bigint, data: Uint8Array): void;
   readonly instructionCount: number;
+  /** A fingerprint of all CPU state and all of RAM (16 hex digits; not cryptographic): equal machines, equal hashes. */
+  stateHash(): string;
 }
 
 // ------------------------------------------------------------------------------ reverse debugging (issue 7)

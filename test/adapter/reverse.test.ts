@@ -31,7 +31,9 @@ async function snapshot(dc: DebugClient): Promise<string> {
   const rsp = BigInt((await dc.evaluateRequest({ expression: 'rsp' })).body.result.split(' ')[0]);
   const stack = await dc.customRequest('readMemory', { memoryReference: `0x${(rsp - 256n).toString(16)}`, count: 512 });
   const pml4 = await dc.customRequest('readMemory', { memoryReference: 'phys:0x101000', count: 64 });
-  return JSON.stringify({ vals, chain: chain.body.summary, stack: stack.body.data, pml4: pml4.body.data });
+  // And the fingerprint of every CPU register and all of RAM.
+  const { hash, instructionCount } = (await dc.customRequest('faultline/stateHash')).body as { hash: string; instructionCount: number };
+  return JSON.stringify({ vals, chain: chain.body.summary, stack: stack.body.data, pml4: pml4.body.data, hash, instructionCount });
 }
 
 test('stack overflow: at the triple fault, reverseContinue with a data breakpoint on the guard page stops at the call that pushed into it',
@@ -58,8 +60,36 @@ test('stack overflow: at the triple fault, reverseContinue with a data breakpoin
     }
   });
 
-// Forward steps are stepIn by instruction: `next` over the recursive call would step over a call that never returns.
-test('stack overflow: stepBack ×N then stepIn ×N (by instruction) returns to the identical state (registers and memory)',
+test('stack overflow: stepBack ×N then next ×N returns to the identical state (registers and a hash of RAM)',
+  { skip: !hasFixture('stack-overflow-no-ist') && 'fixture missing' }, async () => {
+    const dc = await startClient();
+    try {
+      await launchAndStop(dc, 'stack-overflow-no-ist', ['triple-fault']);
+      // From the triple fault back into the boot code's page-table loop (about 3,500 instructions that each
+      // iteration store a PD entry, no calls), so every step changes RAM and `next` is a single instruction.
+      await stopAfter(dc, () => dc.customRequest('faultline/gotoInstruction', { count: 2_000 }));
+      const at = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
+      assert.match(at.name, /map_2m/, 'inside the boot loop');
+      const states: string[] = [await snapshot(dc)];
+      const N = 16;
+      for (let i = 0; i < N; i++) {
+        await stopAfter(dc, () => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
+        states.push(await snapshot(dc));
+      }
+      const hashes = new Set(states.map((x) => JSON.parse(x).hash));
+      assert.ok(hashes.size >= N / 2, `stepping back changed RAM and registers (${hashes.size} distinct hashes)`);
+      for (let i = N - 1; i >= 0; i--) {
+        await stopAfter(dc, () => dc.nextRequest({ threadId: 1, granularity: 'instruction' }));
+        assert.equal(await snapshot(dc), states[i], `after ${N - i} next`);
+      }
+    } finally {
+      await dc.stop();
+    }
+  });
+
+// In the recursion every other instruction is a call that never returns, so `next` would run on to the fault:
+// forward steps there are stepIn by instruction.
+test('stack overflow: in the recursion, stepBack ×N then stepIn ×N (by instruction) returns to the identical state',
   { skip: !hasFixture('stack-overflow-no-ist') && 'fixture missing' }, async () => {
     const dc = await startClient();
     try {
