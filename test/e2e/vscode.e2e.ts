@@ -81,6 +81,10 @@ test('stack overflow without IST: Fault Chain #PF → #PF → #DF → triple fau
     return r;
   }, (r) => r.some((x) => x.includes('#PF → #PF → #DF → triple fault')), 150_000);
   assert.ok(chain.some((x) => /#PF raised/.test(x)));
+  // VS Code itself shows the stop as the exception (the Call Stack header's pause badge).
+  await waitPaused(page);
+  const badge = await until('the Call Stack pause badge', () => pane(page, 'Call Stack').locator('.pane-header').innerText({ timeout: 2_000 }).catch(() => ''), (t) => /triple fault/i.test(t), 20_000);
+  assert.match(badge, /Triple fault: #PF → #PF → #DF/);
   log('stack overflow: Fault Chain ends in the triple fault');
   const tss = (await rows(page, 'TSS')).join('\n');
   assert.match(tss, /IST/);
@@ -131,6 +135,8 @@ test('IST fix: stops on #DF, Step Into reaches double_fault_handler', { timeout:
     await waitPaused(page);
   }
   log('IST fix: stopped on #DF');
+  const badge = await until('the Call Stack pause badge', () => pane(page, 'Call Stack').locator('.pane-header').innerText({ timeout: 2_000 }).catch(() => ''), (t) => /#DF/.test(t), 20_000);
+  assert.match(badge, /Paused on #DF \(Double fault\) before delivery/);
   await shot(page, 'e2e-4-ist-stop');
   log('IST fix: F11');
   await page.keyboard.press('F11');
