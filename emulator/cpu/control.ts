@@ -4,7 +4,8 @@ import { getFlags, testCC } from './flags';
 import { gp, raise, ud } from './fault';
 import { Imm, Insn } from './insn';
 import { mulDiv } from './muldiv';
-import { checkCodeDescriptor, commitCs, desc, loadDataSegment, readDescriptor, setSegment } from './segments';
+import { checkCodeDescriptor, commitCs, desc, describeSystemType, loadDataSegment, readDescriptor, setSegment } from './segments';
+import { TaskSource, taskReturn, taskSwitch } from './tasks';
 import { pushRm, writeFlags } from './stack';
 import { Attr, Cr0, Flag, Seg, TWO32 } from './state';
 import { def } from './table';
@@ -78,7 +79,19 @@ function farTransfer(c: Cpu, selector: number, offLo: number, offHi: number, siz
   let attr = desc.attr;
   if (!(attr & Attr.S)) {
     const type = attr & 0xf;
-    if (type !== 0xc) gp(sel, `far transfer to a system descriptor of type 0x${type.toString(16)} (task switches are not emulated)`);
+    if (!c.lma && (type === 0x1 || type === 0x3 || type === 0x9 || type === 0xb || type === 0x5)) {
+      // To a TSS or through a task gate: a task switch (SDM §7.3; JMP/CALL far, Vol. 2).
+      const dpl = (attr >> Attr.DPL_SHIFT) & 3;
+      if (dpl < c.cpl || dpl < (selector & 3)) gp(sel, `far ${isCall ? 'call' : 'jump'} to ${type === 0x5 ? 'task gate' : 'TSS'} 0x${selector.toString(16)}: DPL ${dpl} below CPL ${c.cpl} or RPL ${selector & 3}`);
+      let tss = selector;
+      if (type === 0x5) {
+        if (!(attr & Attr.P)) raise(11, sel, `task gate 0x${selector.toString(16)} is not present`);
+        tss = desc.lo >>> 16;
+      }
+      taskSwitch(c, tss, isCall ? TaskSource.CALL : TaskSource.JMP, c.rip >>> 0, 0);
+      return;
+    }
+    if (type !== 0xc) gp(sel, `far transfer to ${describeSystemType(type)}${c.lma ? ' in IA-32e mode' : ''}`);
     // Call gate: the target selector and offset come from the gate.
     const gateDpl = (attr >> Attr.DPL_SHIFT) & 3;
     if (gateDpl < c.cpl || gateDpl < (selector & 3)) gp(sel, 'call gate DPL below CPL/RPL');
@@ -204,7 +217,14 @@ function iret(c: Cpu, i: Insn): void {
     iretRf(c, fl, size);
     return;
   }
-  if (c.flags & Flag.NT && !c.lma) gp(0, 'IRET with NT=1 (task return) is not emulated');
+  if (c.flags & Flag.NT) {
+    if (c.lma) gp(0, 'IRET with EFLAGS.NT=1 in IA-32e mode (no task return there)');
+    if (!(c.flags & Flag.VM)) {
+      taskReturn(c);
+      c.nmiBlocked = false;
+      return;
+    }
+  }
   const ripLo = c.peek(0, size); const ripHi = c.hi;
   const selector = c.peek(size, size) & 0xffff;
   const fl = c.peek(2 * size, size);

@@ -3,6 +3,7 @@ import { getFlags } from './flags';
 import { raise } from './fault';
 import { checkCodeDescriptor, commitCs, desc, readDescriptor, setSegment } from './segments';
 import { Attr, Cr0, Flag, Seg, TWO32, TWO48 } from './state';
+import { TaskSource, pushTaskErrorCode, taskSwitch } from './tasks';
 import { hasErrorCode, vectorMnemonic } from './vectors';
 
 // =====================================================================================================
@@ -185,11 +186,21 @@ function deliverProtected(c: Cpu, vector: number, errorCode: number, kind: Event
   const type = (w1 >>> 8) & 0x1f;
   const gate32 = type === 0xe || type === 0xf;
   const gate16 = type === 0x6 || type === 0x7;
-  if (type === 0x5) raise(13, idtError(vector, ext), `IDT gate ${vector} is a task gate; hardware task switching is not emulated`);
-  if (!gate32 && !gate16) raise(13, idtError(vector, ext), `IDT gate ${vector} (${name}) has type 0x${(type & 0xf).toString(16)}, not an interrupt or trap gate`);
+  const taskGate = type === 0x5;
+  if (!gate32 && !gate16 && !taskGate) raise(13, idtError(vector, ext), `IDT gate ${vector} (${name}) has type 0x${(type & 0xf).toString(16)}, not an interrupt or trap gate`);
   const gateDpl = (w1 >>> 13) & 3;
   if (kind === EventKind.SOFTWARE && gateDpl < c.cpl) raise(13, idtError(vector, 0), `IDT gate ${vector} has DPL ${gateDpl} < CPL ${c.cpl}`);
   if (!(w1 & 0x8000)) raise(11, idtError(vector, ext), `IDT gate ${vector} (${name}) is not present`);
+  if (taskGate) {
+    // A task gate: the handler is a whole task (SDM §6.12.2); the error code goes on the new task's stack.
+    taskSwitch(c, w0 >>> 16, TaskSource.GATE, c.rip >>> 0, ext);
+    if (errorCode >= 0) pushTaskErrorCode(c, errorCode);
+    c.halted = false;
+    lastFrame.rsp = (c.segBase[Seg.SS] + (c.segAttr[Seg.SS] & Attr.DB ? c.r[8] >>> 0 : c.r[8] & 0xffff)) % TWO32;
+    lastFrame.ist = 0;
+    lastFrame.stackSwitched = true;
+    return;
+  }
   const selector = w0 >>> 16;
   const offset = gate32 ? ((w0 & 0xffff) | (w1 & 0xffff0000)) >>> 0 : w0 & 0xffff;
   checkCodeDescriptor(c, selector, ext, `IDT gate ${vector} (${name})`);
