@@ -13,7 +13,7 @@ import type {
 } from './protocol';
 import { decodeGdt } from '../emulator/inspect/gdt';
 import { decodeIdt } from '../emulator/inspect/idt';
-import { decodeTss64 } from '../emulator/inspect/tss';
+import { decodeTss32, decodeTss64 } from '../emulator/inspect/tss';
 import { readTable, walkPage } from '../emulator/inspect/pagewalk';
 import { hex } from './variables';
 
@@ -50,7 +50,8 @@ export function idtRequest(rt: Runtime, symbols: SymbolIndex | undefined, source
   try {
     const gates = decodeIdt(linearReader(rt), s.idtr.base, s.idtr.limit, longMode(rt)).map((g) => {
       const off = BigInt(g.offset);
-      return g.present ? { ...g, symbol: symbols?.describe(off), source: source(off) } : g;
+      // A task gate's handler is a TSS selector, not an address.
+      return g.present && g.kind !== 'task-gate' ? { ...g, symbol: symbols?.describe(off), source: source(off) } : g;
     });
     return { base: hex(s.idtr.base), limit: s.idtr.limit, gates };
   } catch (e) {
@@ -62,17 +63,32 @@ export function tssRequest(rt: Runtime, symbols: SymbolIndex | undefined): TssRe
   const s = rt.state();
   if (s.tr.selector === 0) return { selector: 0, pointers: [], error: 'TR not loaded (selector 0): the kernel has not executed LTR' };
   try {
-    if (!longMode(rt)) return { selector: s.tr.selector, pointers: [], error: 'the TSS view shows the 64-bit TSS; the CPU is not in long mode' };
-    const tss = decodeTss64(linearReader(rt), s.tr.base, s.tr.limit);
-    const pointers = [...tss.rsp.map((v, i) => [`RSP${i}`, v]), ...tss.ist.map((v, i) => [`IST${i + 1}`, v])].map(([name, value]) => {
+    const pointer = ([name, value]: string[]) => {
       const v = BigInt(value);
       const r = v === 0n ? { readable: 0 } : rt.readLinear(v - 1n, 1);
       return { name, value, mapped: r.readable === 1, writable: r.readable === 1, symbol: v ? symbols?.describe(v) : undefined };
-    });
+    };
+    if (!longMode(rt)) {
+      // Protected mode: the 32-bit TSS (SDM Figure 7-2), with the state a task switch saved in it.
+      const tss32 = decodeTss32(linearReader(rt), s.tr.base, s.tr.limit);
+      const pointers = [['ESP0', tss32.esp0], ['ESP1', tss32.esp1], ['ESP2', tss32.esp2]].map(pointer);
+      const link = tss32.link ? { selector: tss32.link, ...savedTask(rt, symbols, s.gdtr.base, s.gdtr.limit, tss32.link) } : undefined;
+      return { tss32, selector: s.tr.selector, pointers, eipSymbol: symbols?.describe(BigInt(tss32.eip)), link };
+    }
+    const tss = decodeTss64(linearReader(rt), s.tr.base, s.tr.limit);
+    const pointers = [...tss.rsp.map((v, i) => [`RSP${i}`, v]), ...tss.ist.map((v, i) => [`IST${i + 1}`, v])].map(pointer);
     return { tss, selector: s.tr.selector, pointers };
   } catch (e) {
     return { selector: s.tr.selector, pointers: [], error: (e as Error).message };
   }
+}
+
+/** The task a back link names: its saved EIP/ESP from its TSS (found through its GDT descriptor). */
+function savedTask(rt: Runtime, symbols: SymbolIndex | undefined, gdtBase: bigint, gdtLimit: number, selector: number) {
+  const d = decodeGdt(linearReader(rt), gdtBase, gdtLimit, false).find((e) => e.selector === (selector & 0xfff8));
+  if (!d || (d.kind !== 'tss-busy' && d.kind !== 'tss-available')) return { error: `selector ${hex(selector)} is not a TSS descriptor` };
+  const t = decodeTss32(linearReader(rt), BigInt(d.base), Number(d.limit));
+  return { eip: t.eip, esp: t.gprs.esp, eipSymbol: symbols?.describe(BigInt(t.eip)), busy: d.kind === 'tss-busy' };
 }
 
 function regsForWalk(rt: Runtime) {

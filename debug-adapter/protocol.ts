@@ -8,7 +8,7 @@
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type {
-  DescriptorInfo, GateInfo, PageTableEntryInfo, PageWalkResult, TssInfo,
+  DescriptorInfo, GateInfo, PageTableEntryInfo, PageWalkResult, Tss32Info, TssInfo,
 } from '../emulator/inspect/types';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -96,11 +96,17 @@ export interface IdtResponseBody {
 
 /** faultline/tss: no arguments. The TSS that TR designates. */
 export interface TssResponseBody {
-  /** The decoded TSS; undefined when TR is not loaded (selector 0) or its base is unreadable. */
+  /** The decoded 64-bit TSS (long mode); undefined when TR is not loaded (selector 0) or its base is unreadable. */
   tss?: TssInfo;
+  /** The decoded 32-bit TSS (protected mode), with the state the last task switch away from it saved. */
+  tss32?: Tss32Info;
+  /** 32-bit TSS: the symbol at its saved EIP. */
+  eipSymbol?: string;
+  /** 32-bit TSS with a back link (a nested task: CALL or a task gate): where the previous task stopped. */
+  link?: { selector: number; eip?: string; esp?: string; eipSymbol?: string; busy?: boolean; error?: string };
   /** TR selector. */
   selector: number;
-  /** For each of RSP0..2 and IST1..7: whether the pointer's page (the byte below it) is mapped and writable. */
+  /** For each of RSP0..2 and IST1..7 (ESP0..2 for a 32-bit TSS): whether the pointer's page (the byte below it) is mapped and writable. */
   pointers: { name: string; value: string; mapped: boolean; writable: boolean; symbol?: string }[];
   error?: string;
 }

@@ -48,9 +48,11 @@ export function taskSwitch(c: Cpu, tssSelector: number, source: TaskSource, retu
   const type = desc.attr & (Attr.S | 0xf);
   const busy = (type & 2) !== 0;
   if ((type & 0x15) !== 0x1 || busy !== (source === TaskSource.IRET)) {
-    const want = source === TaskSource.IRET ? 'a busy TSS (the task IRET returns to)' : 'an available TSS';
-    if (source === TaskSource.IRET) raise(10, sel + ext, `${what}: the back link is not ${want}`);
-    gp(sel + ext, `${what}: the descriptor is not ${want} (type 0x${(desc.attr & 0xf).toString(16)}${desc.attr & Attr.S ? ', a code/data segment' : ''})`);
+    if (source === TaskSource.IRET) raise(10, sel + ext, `${what}: the back link does not name a busy TSS (the task IRET returns to)`);
+    if ((type & 0x15) === 0x1) {
+      gp(sel + ext, `${what}: that TSS is busy (the running task or one it is nested in; a task cannot be re-entered)`);
+    }
+    gp(sel + ext, `${what}: the descriptor is not an available TSS (type 0x${(desc.attr & 0xf).toString(16)}${desc.attr & Attr.S ? ', a code/data segment' : ''})`);
   }
   if (!(desc.attr & Attr.P)) raise(11, sel + ext, `${what}: the TSS descriptor is not present`);
   const layout = type & 8 ? TSS32 : TSS16;

@@ -60,7 +60,9 @@ export class SymbolIndex {
       if (s.name.startsWith('.L')) continue; // assembler-local labels
       const kind = s.type === 'FUNC' ? 'function' : s.type === 'OBJECT' ? 'object' : 'label';
       const info: SymbolInfo = { name: s.name, address: s.value, size: s.size, kind };
-      syms.push(info);
+      // Absolute symbols (SHN_ABS: NASM `equ`, linker constants) are values, not places: findable by name,
+      // never the name of an address.
+      if (s.sectionIndex !== 0xfff1) syms.push(info);
       const prev = this.byName.get(s.name);
       if (!prev || (prev.kind !== 'function' && kind === 'function')) this.byName.set(s.name, info);
     }

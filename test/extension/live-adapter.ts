@@ -39,7 +39,8 @@ async function custom<T>(dc: DebugClient, command: string, args: object = {}): P
 }
 
 /** Launches `kernel`, continues from stop to stop (at most 8) until `done(chain)`, then queries every view. */
-export async function runLive(kernel: string, done: (c: FaultChainResponseBody) => boolean): Promise<LiveResponses> {
+/** Run `kernel` with the default filters, continuing until `done(chain)`; then `stepIns` Step Into requests. */
+export async function runLive(kernel: string, done: (c: FaultChainResponseBody) => boolean, stepIns = 0): Promise<LiveResponses> {
   const dc = new DebugClient(process.execPath, ADAPTER, 'faultline');
   dc.defaultTimeout = 30_000;
   await dc.start();
@@ -56,6 +57,12 @@ export async function runLive(kernel: string, done: (c: FaultChainResponseBody) 
       await dc.continueRequest({ threadId: 1 });
       await next;
       stops++;
+      chain = await custom<FaultChainResponseBody>(dc, 'faultline/faultChain');
+    }
+    for (let i = 0; i < stepIns; i++) {
+      const next = dc.waitForEvent('stopped', 60_000);
+      await dc.stepInRequest({ threadId: 1 });
+      await next;
       chain = await custom<FaultChainResponseBody>(dc, 'faultline/faultChain');
     }
     const pageTableRoot = await custom<PageTableResponseBody>(dc, 'faultline/pageTable');

@@ -37,3 +37,21 @@ test('live: the IST fix stops on #DF with IST1 set in the TSS and the #DF gate',
   assert.match(idtNodes(r.idt).find((n) => n.id === 'idt/8')!.description!, /IST1/);
   assert.ok(gdtNodes(r.gdt).some((n) => /TSS \(busy\) {2}◀ TR/.test(n.label)));
 });
+
+test('live: a 32-bit kernel whose #DF is a task gate: the TSS view shows the double-fault task and where the overflowing task stopped', { timeout: 120_000 }, async (t) => {
+  const skip = liveSkipReason('task-gate-df.elf');
+  if (skip) return t.skip(skip);
+  // Stop at the #DF escalation, then Step Into: the CPU switches tasks.
+  const r = await runLive('task-gate-df.elf', reachedDoubleFault, 1);
+  assert.match(faultChainNodes(r.faultChain)[0].label, /^#PF → #PF → #DF, delivered to df_entry/);
+  const tss = tssNodes(r.tss);
+  const row = (label: string) => tss.find((n) => n.label === label)!;
+  assert.match(tss[0].description!, /^0x20 base 0x[0-9a-f]+ limit 0x67 {2}32-bit TSS$/);
+  assert.match(row('Back link').description!, /^0x18 {2}stopped at EIP 0x[0-9a-f]+ stack_overflow(\+0x[0-9a-f]+)?, ESP 0x104000$/);
+  assert.ok(row('Back link').reveal, 'the back link reveals where the interrupted task stopped');
+  assert.match(row('ESP0').description!, /zero {2}SS0 0x00/);
+  const gate = idtNodes(r.idt).find((n) => n.id === 'idt/8')!;
+  assert.match(gate.description!, /task gate/);
+  assert.doesNotMatch(gate.description!, /MB1_FLAGS/, 'no symbol for a task gate (its offset is not an address)');
+  assert.ok(gdtNodes(r.gdt).some((n) => /TSS \(busy\) {2}◀ TR/.test(n.label)));
+});

@@ -34,3 +34,28 @@ test('a pointer into an unmapped page is flagged', () => {
   assert.equal(nodes[1].icon, 'warning');
   assert.match(nodes[1].tooltip!, /NOT mapped/);
 });
+
+test('a 32-bit TSS: ESP0–2 with SS0–2, the back link and where that task stopped, saved state, CR3 = 0 flagged', () => {
+  const gprs = { eax: '0x0', ecx: '0x0', edx: '0x0', ebx: '0x0', esp: '0x7000', ebp: '0x0', esi: '0x0', edi: '0x0' };
+  const nodes = tssNodes({
+    selector: 0x20,
+    tss32: {
+      base: '0x100360', limit: 0x67, link: 0x18, esp0: '0x9000', ss0: 0x10, esp1: '0x0', ss1: 0, esp2: '0x0', ss2: 0,
+      cr3: '0x0', eip: '0x100189', eflags: '0x4002', gprs, es: 0x10, cs: 0x08, ss: 0x10, ds: 0x10, fs: 0x10, gs: 0x10, ldt: 0,
+      trap: false, iopbOffset: 0x68, raw: '', problems: [],
+    },
+    eipSymbol: 'df_entry',
+    link: { selector: 0x18, eip: '0x10014f', esp: '0x104000', eipSymbol: 'stack_overflow', busy: false },
+    pointers: [{ name: 'ESP0', value: '0x9000', mapped: true, writable: true }, { name: 'ESP1', value: '0x0', mapped: false, writable: false },
+      { name: 'ESP2', value: '0x0', mapped: false, writable: false }],
+  });
+  const row = (label: string) => nodes.find((n) => n.label === label)!;
+  assert.equal(nodes[0].description, '0x20 base 0x100360 limit 0x67  32-bit TSS');
+  assert.equal(row('ESP0').description, '0x9000  mapped  SS0 0x10');
+  assert.equal(row('ESP1').description, '0x0  zero  SS1 0x00');
+  assert.equal(row('Back link').description, '0x18  stopped at EIP 0x10014f stack_overflow, ESP 0x104000');
+  assert.deepEqual(row('Back link').reveal, { address: '0x10014f' });
+  assert.match(row('Back link').tooltip!, /not busy: the IRET would raise #TS/);
+  assert.equal(row('Saved state').description, 'EIP 0x100189 df_entry, ESP 0x7000, EFLAGS 0x4002');
+  assert.match(row('CR3').description!, /loads CR3 = 0/);
+});
