@@ -57,12 +57,22 @@ export function diagnose(rt: Runtime, chain: ExceptionEvent[]): string[] {
     }
   }
 
+  if (df && st.mode === 'protected') {
+    const gate = readGate32(rt, st.idtr.base, st.idtr.limit, 8);
+    if (gate && !gate.present) add('IDT gate 8 (#DF) is not present: install a double-fault handler');
+    else if (gate && gate.type === 5) {
+      add(`the #DF gate is a task gate: the CPU switches to the task in TSS ${hex(gate.selector)}, with that TSS's own stack and EIP; the interrupted task's state is saved in its own TSS (the new task's back link names it)`);
+    } else if (gate && stackPf) {
+      add('the #DF gate is an interrupt or trap gate, so the CPU pushes the #DF frame onto the same overflowed stack; in 32-bit mode make IDT entry 8 a task gate to a double-fault task with its own TSS and stack');
+    }
+  }
+
   // 4. Not-present gates named by selector error codes (bit 1 = IDT, SDM §6.13).
   for (const ev of chain) {
     if (ev.phase !== 'raised' || ev.errorCode === undefined || ![10, 11, 12, 13].includes(ev.vector)) continue;
     if ((ev.errorCode & 2) !== 0) {
       const v = ev.errorCode >> 3;
-      const gate = readGate64(rt, st.idtr.base, st.idtr.limit, v);
+      const gate = st.mode === 'long' ? readGate64(rt, st.idtr.base, st.idtr.limit, v) : readGate32(rt, st.idtr.base, st.idtr.limit, v);
       if (gate && !gate.present) add(`IDT gate ${v} is not present`);
       else if (!gate) add(`IDT gate ${v} is beyond IDTR.limit ${hex(st.idtr.limit)} or unreadable`);
     }
@@ -94,6 +104,14 @@ function readGate64(rt: Runtime, base: bigint, limit: number, vector: number): {
   const lo = readU64(rt, base + BigInt(vector * 16));
   if (lo === undefined) return undefined;
   return { present: ((lo >> 47n) & 1n) === 1n, ist: Number((lo >> 32n) & 7n) };
+}
+
+/** 32-bit IDT gate fields (SDM Figure 6-2): selector bits 16..31, type bits 40..43, present bit 47. */
+function readGate32(rt: Runtime, base: bigint, limit: number, vector: number): { present: boolean; type: number; selector: number } | undefined {
+  if (vector * 8 + 7 > limit) return undefined;
+  const d = readU64(rt, base + BigInt(vector * 8));
+  if (d === undefined) return undefined;
+  return { present: ((d >> 47n) & 1n) === 1n, type: Number((d >> 40n) & 0xfn), selector: Number((d >> 16n) & 0xffffn) };
 }
 
 /** Segment descriptor type and S bit (SDM §3.4.5). */

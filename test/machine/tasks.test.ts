@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { Exit } from '../../emulator/cpu/cpu';
 import { FAULT } from '../../emulator/cpu/fault';
 import { Flag } from '../../emulator/cpu/state';
+import { diagnose } from '../../emulator/diagnose';
 import { Machine } from '../../emulator/machine';
 import { makeCpu, runCode } from '../support/cpu-harness';
 
@@ -45,6 +46,24 @@ describe('task switches', { skip: !fs.existsSync(kernel) && 'fixtures/bin/task-g
     const tssEsp = m.readLinear(tssDf + 0x38n, 4).data;
     assert.equal(esp, BigInt(new DataView(tssEsp.buffer, tssEsp.byteOffset, 4).getUint32(0, true)) - 4n);
     assert.deepEqual([...m.readLinear(esp, 4).data], [0, 0, 0, 0]);
+  });
+});
+
+describe('diagnosis of 32-bit double faults', { skip: !fs.existsSync(kernel) && 'fixtures/bin/task-gate-df.elf missing' }, () => {
+  it('names the task gate and its TSS, and the overflowed stack', () => {
+    const m = Machine.create({ memoryMB: 128, onTripleFault: 'stop' });
+    m.on('exception', (e) => { if (e.phase === 'delivered' && e.vector === 8) m.pause(); });
+    m.boot(fs.readFileSync(kernel));
+    m.run(1_000_000);
+    const d = diagnose(m, m.faultChain()).join('\n');
+    assert.match(d, /RSP 0x104000 is in an unmapped page/);
+    assert.match(d, /the #DF gate is a task gate: the CPU switches to the task in TSS 0x20/);
+  });
+  it('a busy TSS in the #DF task gate: the reason says the task cannot be re-entered', () => {
+    const m = Machine.create({ memoryMB: 128, onTripleFault: 'stop' });
+    m.boot(fs.readFileSync(path.join(root, 'fixtures/bin/task-gate-df-busy.elf')));
+    assert.equal(m.run(1_000_000).reason, 'shutdown');
+    assert.match(diagnose(m, m.faultChain()).join('\n'), /#GP while delivering #DF: task switch to TSS 0x18: that TSS is busy/);
   });
 });
 
