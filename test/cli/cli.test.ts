@@ -134,3 +134,21 @@ describe('faultline run: output on fixture kernels', { skip: !fs.existsSync(cli)
     assert.match(r.stdout, /halted \(HLT with interrupts off\)/);
   });
 });
+
+describe('faultline demo (npm start)', () => {
+  it('boots each demo kernel, prints its fault chain, and the exit status QEMU gives it', () => {
+    const r = run('demo');
+    assert.equal(r.status, 0, r.stderr);
+    const manifest = JSON.parse(fs.readFileSync(path.join(root, 'fixtures', 'manifest.json'), 'utf8')) as { kernels: { name: string; expectedExit: number }[] };
+    const sections = r.stdout.split('\n=== ').slice(1);
+    assert.ok(sections.length >= 8, `${sections.length} demo kernels`);
+    for (const s of sections) {
+      const name = s.slice(0, s.indexOf(':'));
+      const k = manifest.kernels.find((x) => x.name === name);
+      assert.ok(k, `${name} is a manifest kernel`);
+      assert.match(s, new RegExp(`\\[faultline\\] exit status ${k.expectedExit}\\n`), `${name} exits with ${k.expectedExit}`);
+    }
+    assert.match(r.stdout, /=== stack-overflow-no-ist:[^]*fault chain: #PF\(0x2\)[^]*→ triple fault/);
+    assert.match(r.stdout, /=== task-gate-df:[^]*DOUBLE FAULT in its own task[^]*#DF handler at 0x[0-9a-f]+ <df_entry>/);
+  });
+});
