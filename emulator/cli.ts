@@ -115,22 +115,54 @@ function positive(flag: string, v: string): number {
   return n;
 }
 
+/**
+ * Collects output (serial bytes arrive one at a time) and passes it on in chunks: at 16 KiB, or when 100 ms
+ * have passed since the last chunk (output stays live), and at flush(). One write per byte would make a
+ * chatty guest spend most of its time in write(2).
+ */
+function chunked(out: (s: string) => void): { write: (s: string) => void; flush: () => void } {
+  let pending = '';
+  let last = Date.now();
+  const flush = () => {
+    if (pending) out(pending);
+    pending = '';
+    last = Date.now();
+  };
+  return {
+    write: (s) => {
+      pending += s;
+      if (pending.length >= 16384 || Date.now() - last > 100) flush();
+    },
+    flush,
+  };
+}
+
 /** Boot and run one kernel; returns the process exit status. */
-export function runKernel(o: RunOptions, out: (s: string) => void = (s) => process.stdout.write(s)): number {
+export function runKernel(o: RunOptions, direct: (s: string) => void = (s) => process.stdout.write(s)): number {
   const bytes = loadKernelFile(o.kernel);
-  const m = startMachine(o, bytes, out);
-  const session = runSession(m, o.maxInstructions, o.inputs ?? []);
-  const status = report(m, o, session, out);
-  if (o.record) {
-    const rec = makeRecording(m, { path: path.resolve(o.kernel), bytes }, o.cmdline, o.maxInstructions, session);
-    try {
-      fs.writeFileSync(o.record, JSON.stringify(rec, null, 2) + '\n');
-    } catch (e) {
-      throw new RecordingError(`cannot write the recording to ${o.record} (${(e as NodeJS.ErrnoException).code ?? String(e)}); check that its folder exists and is writable`);
-    }
-    out(`[faultline] recording written to ${o.record}: ${rec.inputs.length} input(s), ${rec.end.instructions} instructions, state ${rec.stateHash}\n`);
+  const sink = chunked(direct);
+  const out = sink.write;
+  let status: number;
+  try {
+    const m = startMachine(o, bytes, out);
+    const session = runSession(m, o.maxInstructions, o.inputs ?? []);
+    status = report(m, o, session, out);
+    if (o.record) record(m, o, o.record, bytes, session, out);
+  } finally {
+    sink.flush();
   }
   return status;
+}
+
+/** --record FILE: write the finished session as a recording. */
+function record(m: Machine, o: RunOptions, file: string, bytes: Uint8Array, session: SessionResult, out: (s: string) => void): void {
+  const rec = makeRecording(m, { path: path.resolve(o.kernel), bytes }, o.cmdline, o.maxInstructions, session);
+  try {
+    fs.writeFileSync(file, JSON.stringify(rec, null, 2) + '\n');
+  } catch (e) {
+    throw new RecordingError(`cannot write the recording to ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}); check that its folder exists and is writable`);
+  }
+  out(`[faultline] recording written to ${file}: ${rec.inputs.length} input(s), ${rec.end.instructions} instructions, state ${rec.stateHash}\n`);
 }
 
 function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => void): Machine {

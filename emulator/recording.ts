@@ -62,7 +62,31 @@ export interface SessionResult {
   stop: StopInfo;
   resets: number;
   inputs: AppliedInput[];
-  serial: number[];
+  /** Serial output as its byte count and SHA-256, digested as it arrives (a guest may print without end). */
+  serial: SerialDigest;
+}
+
+/** Running SHA-256 of a byte stream, fed a byte at a time through a 64 KiB buffer. */
+export class SerialDigest {
+  bytes = 0;
+  private readonly hash = createHash('sha256');
+  private readonly buf = new Uint8Array(65536);
+  private n = 0;
+  private done: string | undefined;
+
+  push(b: number): void {
+    this.buf[this.n++] = b;
+    this.bytes++;
+    if (this.n === this.buf.length) { this.hash.update(this.buf); this.n = 0; }
+  }
+
+  sha256(): string {
+    if (this.done === undefined) {
+      this.hash.update(this.buf.subarray(0, this.n));
+      this.done = this.hash.digest('hex');
+    }
+    return this.done;
+  }
 }
 
 /** Guest instructions per run() call: keeps the loop responsive without costing speed. */
@@ -72,7 +96,7 @@ export const MAX_RESETS = 3;
 
 /** Run a booted machine for up to `maxInstructions`, sending `inputs` (sorted by instructions) on the way. */
 export function runSession(m: Machine, maxInstructions: number, inputs: PlannedInput[]): SessionResult {
-  const r: SessionResult = { stop: { reason: 'budget' }, resets: 0, inputs: [], serial: [] };
+  const r: SessionResult = { stop: { reason: 'budget' }, resets: 0, inputs: [], serial: new SerialDigest() };
   m.on('serial', (b: number) => { r.serial.push(b); });
   m.on('reset', () => {
     r.resets++;
@@ -123,7 +147,7 @@ export function makeRecording(m: Machine, kernel: { path: string; bytes: Uint8Ar
     maxInstructions,
     inputs: s.inputs,
     end: { instructions: m.instructionCount, resets: s.resets, stop: s.stop.reason },
-    serial: { bytes: s.serial.length, sha256: sha256Hex(s.serial) },
+    serial: { bytes: s.serial.bytes, sha256: s.serial.sha256() },
     faultChain: chainLinks(m.faultChain()),
     stateHash: m.stateHash(),
     devicesHash: devicesHash(m),

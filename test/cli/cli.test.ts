@@ -70,6 +70,20 @@ describe('faultline run: bad kernels', { skip: !fs.existsSync(cli) && 'dist/cli.
   });
 });
 
+describe('faultline run: guests that never stop', { skip: !fs.existsSync(cli) && 'dist/cli.js is missing' }, () => {
+  it('a kernel printing without end stops at --max-instructions with all its output, and the run ends normally', () => {
+    // loop: mov dx, 0x3f8 ; mov al, 'x' ; out dx, al ; jmp loop  (4 instructions a byte)
+    const k = file('chatty.elf', kernel([0x66, 0xba, 0xf8, 0x03, 0xb0, 0x78, 0xee, 0xeb, 0xf7]));
+    const r = spawnSync(process.execPath, [cli, 'run', k, '--max-instructions', '20000000'], { encoding: 'utf8', cwd: tmp, timeout: 120_000, maxBuffer: 64 << 20 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    const serial = r.stdout.slice(0, r.stdout.indexOf('\n'));
+    assert.equal(serial.length, 5_000_000, 'every byte the guest wrote, once');
+    assert.match(serial, /^x+$/);
+    assert.match(r.stdout, /\[faultline\] stopped after 20000000 instructions \(budget\)\n$/);
+  });
+});
+
 describe('faultline run: bad options', { skip: !fs.existsSync(cli) && 'dist/cli.js is missing' }, () => {
   const k = fixture('pf-missing-idt.elf');
   it('no command prints usage with status 2', () => {
