@@ -22,7 +22,7 @@ import { compileExpression } from './expression';
 import { CustomEvent, CustomRequest, PHYS_PREFIX, type FaultlineLaunchArguments, type PageTableArguments } from './protocol';
 import { defaultRuntimeFactory, type RuntimeFactory } from './runtime-bridge';
 import { unwind, type UnwoundFrame } from './stack';
-import { CONTROL_REGISTERS, GENERAL_REGISTERS, hex, parseRegisterValue, VariableStore } from './variables';
+import { CONTROL_REGISTERS, GENERAL_REGISTERS, REGISTERS_32, hex, parseRegisterValue, VariableStore } from './variables';
 
 const THREAD_ID = 1;
 const SLICE = 200_000;
@@ -723,14 +723,18 @@ export class FaultlineSession extends DebugSession {
   }
 
   private setVariable(a: DebugProtocol.SetVariableArguments): DebugProtocol.SetVariableResponse['body'] {
-    const name = String(a.name ?? '').toLowerCase() as RegisterName;
-    if (![...GENERAL_REGISTERS, ...CONTROL_REGISTERS].includes(name)) throw new UserError(`only registers can be set (RAX…R15, RIP, RFLAGS, CR0…EFER); '${a.name}' is not one`);
+    const given = String(a.name ?? '').toLowerCase();
+    const name = (REGISTERS_32[given] ?? given) as RegisterName;
+    if (![...GENERAL_REGISTERS, ...CONTROL_REGISTERS].includes(name)) throw new UserError(`only registers can be set (RAX…R15 or EAX…EDI, RIP/EIP, RFLAGS/EFLAGS, CR0…EFER); '${a.name}' is not one`);
     const v = parseRegisterValue(String(a.value ?? ''));
     if (v === undefined) throw new UserError(`'${a.value}' is not a number; write hex (0x…) or decimal`);
+    const narrow = name !== given;
+    if (narrow && v > 0xffffffffn) throw new UserError(`${given.toUpperCase()} is 32 bits wide; ${a.value} does not fit`);
     this.rt!.setRegister(name, v);
     this.invalidate();
     this.sendEvent(new InvalidatedEvent(['variables', 'stacks']));
-    return { value: '0x' + this.rt!.state().regs[name].toString(16).padStart(16, '0') };
+    const now = this.rt!.state().regs[name];
+    return { value: narrow ? '0x' + (now & 0xffffffffn).toString(16).padStart(8, '0') : '0x' + now.toString(16).padStart(16, '0') };
   }
 
   private exceptionInfo(): DebugProtocol.ExceptionInfoResponse['body'] {
@@ -802,6 +806,7 @@ export class FaultlineSession extends DebugSession {
     const lookup = (name: string): bigint | undefined => {
       const n = name.startsWith('$') ? name.slice(1) : name;
       if (regs && n.toLowerCase() in regs) return regs[n.toLowerCase()];
+      if (regs && n.toLowerCase() in REGISTERS_32) return regs[REGISTERS_32[n.toLowerCase()]] & 0xffffffffn;
       return this.symbols?.lookup(name)?.address;
     };
     const read = (addr: bigint, size: number): bigint | undefined => {

@@ -5,7 +5,7 @@
  * the CPU pushed (SDM §6.14.2, Figure 6-9: [error code], RIP, CS, RFLAGS, RSP, SS) names where to go on.
  */
 import type { ExceptionEvent, Runtime } from '../emulator/api';
-import { DW_REG_RA, DW_REG_RBP, DW_REG_RSP } from '../emulator/symbols/cfi';
+import { DW_REG_RBP, DW_REG_RSP } from '../emulator/symbols/cfi';
 import type { SymbolIndex } from '../emulator/symbols/symbols';
 
 export interface UnwoundFrame {
@@ -30,42 +30,64 @@ export interface UnwindInput {
   long: boolean;
 }
 
+/** DWARF register numbers of the stack pointer and frame pointer, and the stack slot size (psABIs). */
+const X64 = { sp: DW_REG_RSP, bp: DW_REG_RBP, word: 8 };
+const I386 = { sp: 4, bp: 5, word: 4 };
+type Arch = typeof X64;
+
 /** Unwind up to `limit` frames. */
 export function unwind(rt: Runtime, symbols: SymbolIndex | undefined, start: UnwindInput, chain: ExceptionEvent[],
   hasErrorCode: (vector: number) => boolean, limit = MAX_FRAMES): UnwoundFrame[] {
   const frames: UnwoundFrame[] = [];
+  const arch = start.long ? X64 : I386;
   const delivered = [...chain].reverse().find((e) => e.phase === 'delivered');
   let usedDelivery = false;
-  const read64 = (a: bigint): bigint | undefined => {
-    const r = rt.readLinear(a, 8);
-    if (r.readable < 8) return undefined;
-    return new DataView(r.data.buffer, r.data.byteOffset, 8).getBigUint64(0, true);
+  const readWord = (a: bigint): bigint | undefined => {
+    const r = rt.readLinear(a, arch.word);
+    if (r.readable < arch.word) return undefined;
+    const v = new DataView(r.data.buffer, r.data.byteOffset, arch.word);
+    return arch.word === 8 ? v.getBigUint64(0, true) : BigInt(v.getUint32(0, true));
   };
   let { rip: pc, rsp, rbp } = start;
   for (let depth = 0; depth < Math.min(limit, MAX_FRAMES); depth++) {
     frames.push({ kind: 'code', pc, rsp });
-    if (!start.long) break; // 32-bit unwinding is not supported: show the current frame only
     // Inside the handler of the last delivered exception: the next frame is the exception boundary.
     if (delivered && !usedDelivery && inHandler(symbols, pc, delivered.rip) && rsp <= delivered.rsp) {
       usedDelivery = true;
       const code = hasErrorCode(delivered.vector) && !delivered.external && !delivered.software;
-      const base = delivered.rsp + (code ? 8n : 0n);
-      const ripSaved = read64(base), rspSaved = read64(base + 24n);
-      const err = code ? read64(delivered.rsp) : undefined;
-      const label = `⚡ ${delivered.name} delivered${err !== undefined ? `, error 0x${err.toString(16)}` : ''}`;
-      frames.push({ kind: 'exception', pc: ripSaved ?? 0n, rsp: delivered.rsp, label, event: delivered });
-      if (ripSaved === undefined || rspSaved === undefined || frames.length >= limit) break;
-      pc = ripSaved;
-      rsp = rspSaved;
+      const from = interruptedAt(delivered, code, arch, readWord);
+      const err = code && !delivered.interrupted?.taskSwitch ? readWord(delivered.rsp) : delivered.errorCode !== undefined ? BigInt(delivered.errorCode) : undefined;
+      const how = delivered.interrupted?.taskSwitch ? ' through a task gate' : '';
+      const label = `⚡ ${delivered.name} delivered${how}${err !== undefined ? `, error 0x${err.toString(16)}` : ''}`;
+      frames.push({ kind: 'exception', pc: from.pc ?? 0n, rsp: delivered.rsp, label, event: delivered });
+      if (from.pc === undefined || from.rsp === undefined || frames.length >= limit) break;
+      pc = from.pc;
+      rsp = from.rsp;
       continue; // RBP: the handler preserves it (callee-saved); keep the current value
     }
-    const next = step(symbols, pc, rsp, rbp, depth === 0, read64);
+    const next = step(symbols, arch, pc, rsp, rbp, depth === 0, readWord);
     if (!next || next.pc === 0n) break;
     if (next.rsp <= rsp && !(next.rsp === rsp && next.pc !== pc)) break; // the stack must unwind upwards
     if (symbols && !symbols.symbolize(next.pc)) break; // a return address outside any code is garbage
     ({ pc, rsp, rbp } = next);
   }
   return frames;
+}
+
+/**
+ * Where the delivered exception interrupted the code: from the frame the CPU pushed (64-bit: [error code],
+ * RIP, CS, RFLAGS, RSP, SS, SDM Figure 6-9; 32-bit: [error code], EIP, CS, EFLAGS, and ESP/SS only on a
+ * privilege change, Figure 6-4), or, after a task switch, from the event (that state is in the old TSS).
+ */
+function interruptedAt(ev: ExceptionEvent, code: boolean, arch: Arch, readWord: (a: bigint) => bigint | undefined): { pc?: bigint; rsp?: bigint } {
+  if (ev.interrupted?.taskSwitch) return { pc: ev.interrupted.rip, rsp: ev.interrupted.rsp };
+  const w = BigInt(arch.word);
+  const base = ev.rsp + (code ? w : 0n);
+  const pc = readWord(base);
+  if (arch === X64) return { pc, rsp: readWord(base + 3n * w) };
+  const cs = readWord(base + w);
+  const samePrivilege = cs !== undefined && Number(cs & 3n) === (ev.cs & 3);
+  return { pc, rsp: samePrivilege ? base + 3n * w : readWord(base + 3n * w) };
 }
 
 function inHandler(symbols: SymbolIndex | undefined, pc: bigint, handler: bigint): boolean {
@@ -76,23 +98,24 @@ function inHandler(symbols: SymbolIndex | undefined, pc: bigint, handler: bigint
   return pc >= f.address && pc < end;
 }
 
-function step(symbols: SymbolIndex | undefined, pc: bigint, rsp: bigint, rbp: bigint, top: boolean,
-  read64: (a: bigint) => bigint | undefined): { pc: bigint; rsp: bigint; rbp: bigint } | undefined {
+function step(symbols: SymbolIndex | undefined, arch: Arch, pc: bigint, rsp: bigint, rbp: bigint, top: boolean,
+  readWord: (a: bigint) => bigint | undefined): { pc: bigint; rsp: bigint; rbp: bigint } | undefined {
+  const w = BigInt(arch.word);
   // Callers' PCs are return addresses: look up the row of the call instruction (pc - 1).
   const row = symbols?.unwindRow(top ? pc : pc - 1n);
-  if (row && !row.cfaExpression && (row.cfaReg === DW_REG_RSP || row.cfaReg === DW_REG_RBP)) {
-    const cfa = (row.cfaReg === DW_REG_RSP ? rsp : rbp) + BigInt(row.cfaOffset);
-    const raRule = row.rules.get(DW_REG_RA);
-    const raAt = raRule?.kind === 'offset' ? cfa + BigInt(raRule.offset) : cfa - 8n;
-    const ra = read64(raAt);
+  if (row && !row.cfaExpression && (row.cfaReg === arch.sp || row.cfaReg === arch.bp)) {
+    const cfa = (row.cfaReg === arch.sp ? rsp : rbp) + BigInt(row.cfaOffset);
+    const raRule = row.rules.get(row.returnAddressRegister);
+    const raAt = raRule?.kind === 'offset' ? cfa + BigInt(raRule.offset) : cfa - w;
+    const ra = readWord(raAt);
     if (ra === undefined) return undefined;
-    const rbpRule = row.rules.get(DW_REG_RBP);
-    const savedRbp = rbpRule?.kind === 'offset' ? read64(cfa + BigInt(rbpRule.offset)) : rbp;
-    return { pc: ra, rsp: cfa, rbp: savedRbp ?? rbp };
+    const bpRule = row.rules.get(arch.bp);
+    const savedBp = bpRule?.kind === 'offset' ? readWord(cfa + BigInt(bpRule.offset)) : rbp;
+    return { pc: ra, rsp: cfa, rbp: savedBp ?? rbp };
   }
-  // No CFI: the classic frame-pointer chain [rbp] = caller's rbp, [rbp+8] = return address.
-  if (rbp < rsp || (rbp & 7n) !== 0n || rbp - rsp > 0x100000n) return undefined;
-  const savedRbp = read64(rbp), ra = read64(rbp + 8n);
-  if (savedRbp === undefined || ra === undefined) return undefined;
-  return { pc: ra, rsp: rbp + 16n, rbp: savedRbp };
+  // No CFI: the classic frame-pointer chain [bp] = caller's bp, [bp + word] = return address.
+  if (rbp < rsp || (rbp & (w - 1n)) !== 0n || rbp - rsp > 0x100000n) return undefined;
+  const savedBp = readWord(rbp), ra = readWord(rbp + w);
+  if (savedBp === undefined || ra === undefined) return undefined;
+  return { pc: ra, rsp: rbp + 2n * w, rbp: savedBp };
 }

@@ -12,6 +12,10 @@ export const GENERAL_REGISTERS: RegisterName[] = [
   'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'rflags',
 ];
 export const CONTROL_REGISTERS: RegisterName[] = ['cr0', 'cr2', 'cr3', 'cr4', 'cr8', 'efer'];
+/** Outside 64-bit mode the General scope shows the 32-bit names (low halves); expressions and setVariable take them too. */
+export const REGISTERS_32: Record<string, RegisterName> = {
+  eax: 'rax', ebx: 'rbx', ecx: 'rcx', edx: 'rdx', esi: 'rsi', edi: 'rdi', ebp: 'rbp', esp: 'rsp', eip: 'rip', eflags: 'rflags',
+};
 const POINTERS = new Set<string>(['rsp', 'rbp', 'rip', 'cr2', 'cr3']);
 const BITS: Partial<Record<RegisterName, BitField[]>> = { rflags: RFLAGS_BITS, cr0: CR0_BITS, cr3: CR3_BITS, cr4: CR4_BITS, efer: EFER_BITS };
 
@@ -60,20 +64,23 @@ export class VariableStore {
     return p ? p() : undefined;
   }
 
-  private register(name: RegisterName): DebugProtocol.Variable {
-    const v = this.ctx.state.regs[name];
+  /** `shown`: the 32-bit name to present instead (value = the low half). */
+  private register(name: RegisterName, shown?: string): DebugProtocol.Variable {
+    const v = shown ? this.ctx.state.regs[name] & 0xffffffffn : this.ctx.state.regs[name];
     const bits = BITS[name];
     const sym = name === 'rip' ? this.ctx.describe(v) : undefined;
-    const value = hex64(v) + (bits ? `  [${summarizeBits(v, bits)}]` : '') + (sym ? `  <${sym}>` : '');
+    const digits = shown ? '0x' + v.toString(16).padStart(8, '0') : hex64(v);
+    const value = digits + (bits ? `  [${summarizeBits(v, bits)}]` : '') + (sym ? `  <${sym}>` : '');
     return {
-      name: name.toUpperCase(), value, evaluateName: `$${name}`,
+      name: (shown ?? name).toUpperCase(), value, evaluateName: `$${shown ?? name}`,
       variablesReference: bits ? this.ref(() => bitVariables(v, bits)) : 0,
       memoryReference: POINTERS.has(name) ? hex(v) : undefined,
-      type: 'u64',
+      type: shown ? 'u32' : 'u64',
     };
   }
 
   private general(): DebugProtocol.Variable[] {
+    if (this.ctx.state.mode !== 'long') return Object.entries(REGISTERS_32).map(([shown, r]) => this.register(r, shown));
     return GENERAL_REGISTERS.map((r) => this.register(r));
   }
 

@@ -44,6 +44,11 @@ export interface ExceptionEvent {
   escalatedFrom?: { first: number; second: number };
   /** For #PF: what access faulted. */
   access?: { address: bigint; write: boolean; user: boolean; fetch: boolean; cause: string };
+  /**
+   * For 'delivered': where the CPU was when the event interrupted it (the RIP the handler returns to, and RSP
+   * before the frame was pushed), and whether delivery went through a task gate (state saved in the old TSS).
+   */
+  interrupted?: { rip: bigint; rsp: bigint; taskSwitch: boolean };
 }
 
 export type StopReason =

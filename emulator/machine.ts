@@ -291,7 +291,7 @@ export class Machine implements Runtime {
 
   /** Build, record and publish an exception event. */
   private emitEvent(phase: ExceptionEvent['phase'], vector: number, errorCode: number, kind: EventKind, during: number, reason: string,
-    escalatedFrom?: { first: number; second: number }): ExceptionEvent {
+    escalatedFrom?: { first: number; second: number }, interrupted?: ExceptionEvent['interrupted']): ExceptionEvent {
     const c = this.cpu;
     const ev: ExceptionEvent = {
       seq: this.seq++,
@@ -311,6 +311,7 @@ export class Machine implements Runtime {
       reason,
       escalatedFrom,
     };
+    if (interrupted) ev.interrupted = interrupted;
     if (vector === 14 && phase === 'raised' && kind === EventKind.EXCEPTION) {
       ev.access = {
         address: ev.cr2, write: (errorCode & 2) !== 0, user: (errorCode & 4) !== 0, fetch: (errorCode & 16) !== 0 || FAULT.pfFetch,
@@ -373,6 +374,7 @@ export class Machine implements Runtime {
           continue;
         }
       }
+      const fromRip = this.ripBig(c.rip), fromRsp = regBig(c, 4), fromTr = c.segSel[Seg.TR];
       try {
         deliver(c, p.vector, p.kind === EventKind.EXCEPTION && hasErrorCode(p.vector) ? p.errorCode : -1, p.kind);
       } catch (e) {
@@ -389,7 +391,8 @@ export class Machine implements Runtime {
         continue;
       }
       this.pending = null;
-      const ev = this.emitEvent('delivered', p.vector, p.kind === EventKind.EXCEPTION && hasErrorCode(p.vector) ? p.errorCode : -1, p.kind, -1, `delivered to ${this.ripBig(c.rip).toString(16)}`);
+      const ev = this.emitEvent('delivered', p.vector, p.kind === EventKind.EXCEPTION && hasErrorCode(p.vector) ? p.errorCode : -1, p.kind, -1, `delivered to ${this.ripBig(c.rip).toString(16)}`,
+        undefined, { rip: fromRip, rsp: fromRsp, taskSwitch: c.segSel[Seg.TR] !== fromTr });
       if (this.stepping || (this.replay && this.replay.stopAtSeq >= 0 && ev.seq + 1 >= this.replay.stopAtSeq)) return { reason: 'step', event: ev };
       return undefined;
     }

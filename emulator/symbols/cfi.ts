@@ -52,7 +52,7 @@ interface Cie {
  * Parse the FDEs of a .debug_frame (`eh = false`) or .eh_frame (`eh = true`) section. `sectionAddr` is the
  * section's load address (needed for pc-relative .eh_frame pointers).
  */
-export function parseFrames(bytes: Uint8Array, eh: boolean, sectionAddr = 0n, errors: string[] = []): Fde[] {
+export function parseFrames(bytes: Uint8Array, eh: boolean, sectionAddr = 0n, errors: string[] = [], addressSize = 8): Fde[] {
   const r = new DwarfReader(bytes);
   const cies = new Map<number, Cie>();
   const fdes: Fde[] = [];
@@ -67,7 +67,7 @@ export function parseFrames(bytes: Uint8Array, eh: boolean, sectionAddr = 0n, er
       const idPos = r.pos;
       const id = r.offset(unit.dwarf64);
       const isCie = eh ? id === 0 : id >= 0xffffffff; // CIE_id: 0 in .eh_frame, all ones in .debug_frame
-      if (isCie) cies.set(at, parseCie(r, end, eh));
+      if (isCie) cies.set(at, parseCie(r, end, eh, addressSize));
       else pending.push({ at, cieOffset: eh ? idPos - id : id, end });
     } catch (e) {
       errors.push(`${eh ? '.eh_frame' : '.debug_frame'} entry at 0x${at.toString(16)}: ${(e as Error).message}`);
@@ -84,8 +84,8 @@ export function parseFrames(bytes: Uint8Array, eh: boolean, sectionAddr = 0n, er
       fr.offset(unit.dwarf64);
       let start: bigint, range: bigint;
       if (eh) {
-        start = readEncoded(fr, cie.fdeEncoding, sectionAddr);
-        range = readEncoded(fr, cie.fdeEncoding & 0x0f, 0n);
+        start = readEncoded(fr, cie.fdeEncoding, sectionAddr, cie.addressSize);
+        range = readEncoded(fr, cie.fdeEncoding & 0x0f, 0n, cie.addressSize);
         // augmentation data length ('z' augmentations always present in practice)
         const augLen = fr.uleb();
         fr.skip(augLen);
@@ -102,10 +102,11 @@ export function parseFrames(bytes: Uint8Array, eh: boolean, sectionAddr = 0n, er
   return fdes;
 }
 
-function parseCie(r: DwarfReader, end: number, eh: boolean): Cie {
+/** `addressSize`: the ELF class's (CIEs before DWARF 4 do not say; ELF32 .debug_frame uses 4-byte addresses). */
+function parseCie(r: DwarfReader, end: number, eh: boolean, defaultAddressSize: number): Cie {
   const version = r.u8();
   const augmentation = r.cstr();
-  let addressSize = 8;
+  let addressSize = defaultAddressSize;
   if (!eh && version >= 4) {
     addressSize = r.u8();
     r.u8(); // segment selector size
@@ -120,7 +121,7 @@ function parseCie(r: DwarfReader, end: number, eh: boolean): Cie {
     for (const c of augmentation.slice(1)) {
       if (c === 'R') fdeEncoding = r.u8();
       else if (c === 'L') r.u8();
-      else if (c === 'P') { const enc = r.u8(); readEncoded(r, enc, 0n); }
+      else if (c === 'P') { const enc = r.u8(); readEncoded(r, enc, 0n, addressSize); }
       else if (c === 'S' || c === 'B') continue;
       else break;
     }
@@ -132,12 +133,12 @@ function parseCie(r: DwarfReader, end: number, eh: boolean): Cie {
 }
 
 /** Read a DW_EH_PE-encoded pointer (absptr/udata/sdata sizes, pcrel). */
-function readEncoded(r: DwarfReader, enc: number, sectionAddr: bigint): bigint {
+function readEncoded(r: DwarfReader, enc: number, sectionAddr: bigint, addressSize: number): bigint {
   if (enc === 0xff) return 0n; // DW_EH_PE_omit
   const pos = BigInt(r.pos);
   let v: bigint;
   switch (enc & 0x0f) {
-    case 0x00: v = r.u64(); break;
+    case 0x00: v = addressSize === 4 ? BigInt(r.u32()) : r.u64(); break; // absptr: the target's address size
     case 0x01: v = BigInt(r.uleb()); break;
     case 0x02: v = BigInt(r.u16()); break;
     case 0x03: v = BigInt(r.u32()); break;

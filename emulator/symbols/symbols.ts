@@ -80,10 +80,11 @@ export class SymbolIndex {
 
     const fdes: Fde[] = [];
     const debugFrame = sectionBytes(elf, '.debug_frame');
-    if (debugFrame) fdes.push(...parseFrames(debugFrame, false, 0n, this.warnings));
+    const addressSize = elf.class === 32 ? 4 : 8;
+    if (debugFrame) fdes.push(...parseFrames(debugFrame, false, 0n, this.warnings, addressSize));
     const ehSec = elf.sections.find((s) => s.name === '.eh_frame');
     const eh = sectionBytes(elf, '.eh_frame');
-    if (eh && ehSec) fdes.push(...parseFrames(eh, true, ehSec.addr, this.warnings));
+    if (eh && ehSec) fdes.push(...parseFrames(eh, true, ehSec.addr, this.warnings, addressSize));
     fdes.sort((a, b) => cmp(a.start, b.start));
     this.fdes = fdes;
     this.hasCfi = fdes.length > 0;

@@ -116,3 +116,46 @@ test('a source-line breakpoint in the C fixture stops at the address DWARF gives
       await dc.stop();
     }
   });
+
+test('32-bit C kernel: a source breakpoint, then #DE three calls deep; the handler\'s call stack crosses the exception frame; 32-bit registers',
+  { skip: !hasFixture('c32-bare-bones') && 'fixture missing' }, async () => {
+    const dc = await startClient();
+    try {
+      const src = path.join(ROOT, 'fixtures/src/c32-bare-bones/kernel.c');
+      const line = fs.readFileSync(src, 'utf8').split('\n').findIndex((l) => l.includes('int middle(int a)')) + 1;
+      const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+      let bp: DebugProtocol.SetBreakpointsResponse | undefined;
+      const configured = dc.waitForEvent('initialized').then(async () => {
+        bp = await dc.setBreakpointsRequest({ source: { path: src }, breakpoints: [{ line }] });
+        await dc.setExceptionBreakpointsRequest({ filters: ['vector-0'] });
+        await dc.configurationDoneRequest();
+      });
+      await Promise.all([dc.launchRequest({ kernel: fixture('c32-bare-bones') } as DebugProtocol.LaunchRequestArguments), configured]);
+      assert.equal(bp!.body.breakpoints[0].verified, true, 'the ELF32 line table resolves the line');
+      assert.equal((await stopped).body.reason, 'breakpoint');
+      let names = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames.map((f) => f.name);
+      assert.deepEqual(names.map((n) => n.replace(/\+0x[0-9a-f]+$/, '')), ['middle', 'outer', 'kmain', '_start'], '32-bit CFI unwinding');
+
+      const de = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+      await dc.continueRequest({ threadId: 1 });
+      assert.equal((await de).body.text, '#DE Divide error');
+      const into = dc.waitForEvent('stopped');
+      await dc.stepInRequest({ threadId: 1 });
+      await into;
+      const frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+      names = frames.map((f) => f.name.replace(/\+0x[0-9a-f]+$/, ''));
+      assert.deepEqual(names, ['divide_error', '⚡ #DE delivered', 'divide', 'middle', 'outer', 'kmain', '_start']);
+      assert.equal(frames[2].source?.name, 'kernel.c');
+
+      const scopes = (await dc.scopesRequest({ frameId: frames[0].id })).body.scopes;
+      const general = (await dc.variablesRequest({ variablesReference: scopes[0].variablesReference })).body.variables;
+      assert.deepEqual(general.map((v) => v.name), ['EAX', 'EBX', 'ECX', 'EDX', 'ESI', 'EDI', 'EBP', 'ESP', 'EIP', 'EFLAGS']);
+      assert.match(general.find((v) => v.name === 'EIP')!.value, /^0x[0-9a-f]{8} {2}<divide_error>$/);
+      assert.equal((await dc.evaluateRequest({ expression: 'eax' })).body.result.split(' ')[0], general[0].value.split(' ')[0].replace(/^0x0+(?=.)/, '0x'));
+      const set = await dc.setVariableRequest({ variablesReference: scopes[0].variablesReference, name: 'EBX', value: '0x1234' });
+      assert.equal(set.body.value, '0x00001234');
+      await assert.rejects(dc.setVariableRequest({ variablesReference: scopes[0].variablesReference, name: 'EBX', value: '0x100000000' }), /32 bits wide/);
+    } finally {
+      await dc.stop();
+    }
+  });
