@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const ADAPTER = path.join(ROOT, 'dist', 'debug-adapter.js');
@@ -32,4 +33,15 @@ export async function expectError(p: Promise<unknown>): Promise<string> {
     return (e as Error).message;
   }
   throw new Error('the request succeeded but an error response was expected');
+}
+
+/** Launch `kernel` with these exception filters (plus `launch` attributes) and wait for the first stop. */
+export async function launchAndStop(dc: DebugClient, kernel: string, filters: string[], launch: object = {}): Promise<DebugProtocol.StoppedEvent> {
+  const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+  const configured = dc.waitForEvent('initialized').then(async () => {
+    await dc.setExceptionBreakpointsRequest({ filters });
+    await dc.configurationDoneRequest();
+  });
+  await Promise.all([dc.launchRequest({ kernel: fixture(kernel), ...launch } as DebugProtocol.LaunchRequestArguments), configured]);
+  return stopped;
 }

@@ -2,17 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { fixture, hasFixture, startClient } from './helpers';
+import { hasFixture, launchAndStop, startClient } from './helpers';
 
-async function launchAndStop(dc: DebugClient, kernel: string, filters: string[]): Promise<DebugProtocol.StoppedEvent> {
-  const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-  const configured = dc.waitForEvent('initialized').then(async () => {
-    await dc.setExceptionBreakpointsRequest({ filters });
-    await dc.configurationDoneRequest();
-  });
-  await Promise.all([dc.launchRequest({ kernel: fixture(kernel), historyMB: 64 } as DebugProtocol.LaunchRequestArguments), configured]);
-  return stopped;
-}
+const HISTORY = { historyMB: 64 };
 
 /** Send a request that ends in a stop, and wait for that stop. */
 async function stopAfter(dc: DebugClient, send: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
@@ -40,7 +32,7 @@ test('stack overflow: at the triple fault, reverseContinue with a data breakpoin
   { skip: !hasFixture('stack-overflow-no-ist') && 'fixture missing' }, async () => {
     const dc = await startClient();
     try {
-      const last = await launchAndStop(dc, 'stack-overflow-no-ist', ['triple-fault']);
+      const last = await launchAndStop(dc, 'stack-overflow-no-ist', ['triple-fault'], HISTORY);
       assert.equal(last.body.text, 'Triple fault');
       const chain = (await dc.customRequest('faultline/faultChain')).body as { links: { name: string; cr2: string; rip: string; instructionCount: number }[] };
       const pf = chain.links[0];
@@ -64,7 +56,7 @@ test('stack overflow: stepBack ×N then next ×N returns to the identical state 
   { skip: !hasFixture('stack-overflow-no-ist') && 'fixture missing' }, async () => {
     const dc = await startClient();
     try {
-      await launchAndStop(dc, 'stack-overflow-no-ist', ['triple-fault']);
+      await launchAndStop(dc, 'stack-overflow-no-ist', ['triple-fault'], HISTORY);
       // From the triple fault back into the boot code's page-table loop (about 3,500 instructions that each
       // iteration store a PD entry, no calls), so every step changes RAM and `next` is a single instruction.
       await stopAfter(dc, () => dc.customRequest('faultline/gotoInstruction', { count: 2_000 }));
@@ -93,7 +85,7 @@ test('stack overflow: in the recursion, stepBack ×N then stepIn ×N (by instruc
   { skip: !hasFixture('stack-overflow-no-ist') && 'fixture missing' }, async () => {
     const dc = await startClient();
     try {
-      await launchAndStop(dc, 'stack-overflow-no-ist', ['triple-fault']);
+      await launchAndStop(dc, 'stack-overflow-no-ist', ['triple-fault'], HISTORY);
       // Back out of the fault into ordinary execution first.
       for (let i = 0; i < 10; i++) await stopAfter(dc, () => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
       const states: string[] = [await snapshot(dc)];
@@ -116,7 +108,7 @@ test('IST fix: a data breakpoint on TSS.IST1 with reverseContinue stops at the k
   { skip: !hasFixture('ist-double-fault') && 'fixture missing' }, async () => {
     const dc = await startClient();
     try {
-      let stop = await launchAndStop(dc, 'ist-double-fault', ['double-fault']);
+      let stop = await launchAndStop(dc, 'ist-double-fault', ['double-fault'], HISTORY);
       assert.match(stop.body.text ?? '', /#DF/);
       const tss = (await dc.customRequest('faultline/tss')).body as { tss: { base: string } };
       const ist1 = BigInt(tss.tss.base) + 0x24n;

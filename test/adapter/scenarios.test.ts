@@ -5,17 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { ROOT, fixture, hasFixture, startClient } from './helpers';
-
-async function launchAndStop(dc: DebugClient, kernel: string, filters: string[]): Promise<DebugProtocol.StoppedEvent> {
-  const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-  const configured = dc.waitForEvent('initialized').then(async () => {
-    await dc.setExceptionBreakpointsRequest({ filters });
-    await dc.configurationDoneRequest();
-  });
-  await Promise.all([dc.launchRequest({ kernel: fixture(kernel) } as DebugProtocol.LaunchRequestArguments), configured]);
-  return stopped;
-}
+import { ROOT, fixture, hasFixture, launchAndStop, startClient } from './helpers';
 
 async function continueTo(dc: DebugClient, until: (e: DebugProtocol.StoppedEvent) => boolean, max = 10): Promise<DebugProtocol.StoppedEvent> {
   for (let i = 0; i < max; i++) {
