@@ -82,6 +82,13 @@ function inlineKind(i: Insn): number {
   return 0;
 }
 
+/** An ALU instruction with no memory operand (register ModRM form, or the AL/eAX-immediate and TEST forms). */
+function registerOnly(i: Insn): boolean {
+  if (i.op < 0x40 && (i.op & 7) >= 4) return true;
+  if (i.op === 0xa8 || i.op === 0xa9) return true;
+  return i.mod === 3;
+}
+
 /** Operand size of an inline ALU/MOV instruction: byte forms are the even opcodes of each group. */
 function opSize(i: Insn): number {
   const op = i.op;
@@ -98,6 +105,12 @@ class Gen {
   private k = 0;
   private readonly n: number;
   private readonly loops: boolean;
+  /**
+   * The loop body starts with a register-only ALU instruction, which sets every arithmetic flag without
+   * reading any and cannot fault: nothing in the next iteration observes the flag record the back edge
+   * leaves, so it is written to the CPU only when the loop exits.
+   */
+  private readonly deferLoopFlags: boolean;
   private readonly total: number;
 
   constructor(private readonly insns: readonly Insn[], private readonly long: boolean, private readonly tlbMask: number) {
@@ -110,6 +123,8 @@ class Gen {
     }
     this.total = total;
     this.loops = loops;
+    const first = insns[0];
+    this.deferLoopFlags = loops && inlineKind(first) === K.ALU && registerOnly(first);
   }
 
   emit(): string {
@@ -404,6 +419,18 @@ class Gen {
     const cond = uncond ? 'true' : this.ccExpr(i.op & 0xf);
     const toStart = next + i.imm === 0;
     this.line(`if (${cond}) {`);
+    if (toStart && this.deferLoopFlags) {
+      this.line(`ic += ${k + 1};`);
+      this.line(`if (ic + ${this.n} <= clock.nextDeadline && ic + ${this.n} <= end && !c.stopRequested && ((c.flags & 512) === 0 || ic < c.shadowUntil || !c.irqPending())) continue;`);
+      this.materializeCopy();
+      this.line(`c.rip = base; clock.instructions = ic; return;`);
+      this.line('}');
+      if (last) {
+        this.materialize();
+        this.line(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1}; return;`);
+      }
+      return;
+    }
     this.materializeCopy();
     if (toStart) {
       // Back edge: continue only while the run loop would enter this block again right away.

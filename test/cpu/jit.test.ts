@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ExceptionEvent } from '../../emulator/api';
 import { Exit } from '../../emulator/cpu/cpu';
+import { Flag } from '../../emulator/cpu/state';
 import { Machine } from '../../emulator/machine';
 import { CODE, makeCpu, sameWithAndWithoutTranslation } from '../support/cpu-harness';
 
@@ -66,6 +67,10 @@ describe('block translation gives the interpreter\'s results', () => {
     assert.equal(BigInt(full.state.regs.rbx), n * (n + 1n) / 2n);
   });
 });
+
+function le32(v: number): number[] {
+  return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+}
 
 function sameBothWays(code: number[], budget: number, setup?: (c: ReturnType<typeof makeCpu>) => void) {
   return sameWithAndWithoutTranslation(code, budget, setup).on;
@@ -158,5 +163,36 @@ describe('block translation: targeted cases', () => {
     const r = sameBothWays(code, 100_000, (c) => { c.r[2] = 100_000; c.r[14] = -200 * 4096; c.r[15] = 0x7fff; c.r[12] = 4096; });
     assert.equal(r.exits[r.exits.length - 1], Exit.FAULT);
     assert.equal(r.rip, CODE, 'RIP at the faulting store');
+  });
+
+  it('a loop whose body starts with a register ALU op leaves the last iteration\'s flags when it stops at any count', () => {
+    // loop: sub eax, ecx ; inc edx (keeps CF) ; dec ecx ; jnz loop ; pushfq ; hlt. The back edge writes the
+    // flag record only on the way out: stopping on the budget mid-loop, at the end, or by the timer must
+    // leave exactly the interpreter's RFLAGS.
+    const code = [0x29, 0xc8, 0xff, 0xc2, 0xff, 0xc9, 0x75, 0xf8, 0x9c, 0xf4];
+    for (const budget of [1_001, 1_002, 1_003, 1_004, 4_000, 40_000, 400_003]) {
+      const r = sameBothWays(code, budget, (c) => { c.r[0] = 0x1234; c.r[2] = 100_000; });
+      assert.ok(r.n <= budget);
+    }
+    // A timer interrupt becoming deliverable mid-loop (as the PIT does through the machine): the run stops
+    // for it at an iteration boundary, where the RFLAGS an interrupt frame would hold are the last iteration's.
+    for (const at of [2_000, 2_001, 2_002, 2_003, 30_000]) {
+      const r = sameBothWays(code, 100_000, (c) => {
+        c.r[0] = 0x1234; c.r[2] = 100_000; c.flags |= Flag.IF;
+        let raised = false;
+        c.clock.schedule(at, () => { raised = true; c.irqLine.pending = true; }, 0);
+        c.irqPending = () => raised;
+      });
+      assert.equal(r.exits[r.exits.length - 1], Exit.IRQ, `stopped for the interrupt at ${at}`);
+    }
+    const done = sameBothWays(code, 1_000_000, (c) => { c.r[0] = 7; c.r[2] = 1_000; });
+    assert.equal(done.exits[done.exits.length - 1], Exit.HALT);
+    // The same loop ending exactly at a page boundary, so its block is just the four loop instructions and
+    // a budget can run out right at the back edge (nothing interpreted after it rewrites the flags).
+    const paged = new Array<number>(0x1002).fill(0x90);
+    paged.splice(0, 5, 0xe9, ...le32(0xff8 - 5)); //   jmp loop
+    paged.splice(0xff8, 8, ...code.slice(0, 8)); //   loop: sub eax, ecx ; inc edx ; dec ecx ; jnz loop (ends at CODE + 0x1000)
+    paged.splice(0x1000, 2, 0x9c, 0xf4); //             pushfq ; hlt
+    for (const budget of [1_001, 1_002, 1_003, 1_004, 4_001]) sameBothWays(paged, budget, (c) => { c.r[0] = 0x1234; c.r[2] = 100_000; });
   });
 });
