@@ -6,14 +6,15 @@
  *
  * Scenarios (shared/seed/double-faults.md): the stack overflow without IST stops with the Fault Chain
  * #PF → #PF → #DF → triple fault, the TSS view shows the empty IST and the IDT row for vector 8; the IST fix
- * stops on #DF and Step Into reaches double_fault_handler.
+ * stops on #DF and Step Into reaches double_fault_handler. Then the 32-bit way (fixtures/src/task-gate-df):
+ * #DF through a task gate, Step Into switches tasks, the TSS view shows the back link.
  */
 import { TestContext, after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { IST_FIX, OVERFLOW, makeWorkspace } from './workspace';
+import { IST_FIX, OVERFLOW, TASK_GATE, makeWorkspace } from './workspace';
 import {
   Host, RESULTS, ROOT, arrangePanes, log, waitPaused, within, expandPane, stopDebugging, widenSideBar, launchBrowser, openWorkbench, packageVsix, pane, rows, runCommand, setupHost, shot, startHost, until,
 } from './host';
@@ -27,7 +28,7 @@ let workspace: string;
 
 function debuggingSkipReason(): string | undefined {
   if (!fs.existsSync(path.join(ROOT, 'debug-adapter', 'main.ts'))) return 'debug-adapter/main.ts does not exist yet (no adapter to bundle)';
-  for (const k of [OVERFLOW, IST_FIX]) if (!fs.existsSync(path.join(ROOT, 'fixtures', 'bin', k))) return `fixtures/bin/${k} is missing`;
+  for (const k of [OVERFLOW, IST_FIX, TASK_GATE]) if (!fs.existsSync(path.join(ROOT, 'fixtures', 'bin', k))) return `fixtures/bin/${k} is missing`;
   return undefined;
 }
 
@@ -174,6 +175,35 @@ test('IST fix: stops on #DF, Step Into reaches double_fault_handler', { timeout:
   await shot(page, 'e2e-6-guest-screen');
   await stopDebugging(page);
   log('IST fix: done');
+}));
+
+test('32-bit kernel: #DF through a task gate; Step Into switches to the double-fault task, the TSS view shows the back link', { timeout: 240_000 }, withShot('task-gate', async (t) => {
+  const skip = debuggingSkipReason();
+  if (skip) return t.skip(skip);
+  await stopDebugging(page);
+  await arrangePanes(page, ['Fault Chain', 'TSS', 'Call Stack'], ['Variables', 'Watch', 'Breakpoints', 'GDT', 'IDT', 'Page Tables']);
+  log('task gate: start debugging');
+  await runCommand(page, 'Debug: Select and Start Debugging', 'debug 32-bit task gate', '32-bit task gate');
+  // First stop: #PF raised while delivering #PF (escalation filter); Step Into applies Table 6-5: #DF.
+  await until('a stop in the #PF delivery', () => rows(page, 'Fault Chain'), (r) => r.some((x) => /#PF raised/.test(x)), 120_000);
+  await waitPaused(page);
+  if (!(await rows(page, 'Fault Chain')).some((x) => x.includes('#DF'))) {
+    await page.keyboard.press('F11');
+    await until('a stop on #DF', () => rows(page, 'Fault Chain'), (r) => r.some((x) => x.includes('#DF')), 60_000);
+    await waitPaused(page);
+  }
+  log('task gate: stopped on #DF');
+  await page.keyboard.press('F11');
+  await until('df_entry in the call stack', async () => (await rows(page, 'Call Stack')).join('\n'), (s) => s.includes('df_entry'), 60_000);
+  await waitPaused(page);
+  const stack = await rows(page, 'Call Stack');
+  assert.ok(stack.some((x) => /#DF delivered through a task gate/.test(x)), stack.join('\n'));
+  const tss = await until('the TSS view on the double-fault task', () => rows(page, 'TSS'), (r) => r.some((x) => /^Back link 0x18 /.test(x)), 20_000);
+  assert.ok(tss.some((x) => /^TR 0x20 .*32-bit TSS$/.test(x)), tss.join('\n'));
+  assert.ok(tss.some((x) => /^Back link 0x18 stopped at EIP 0x[0-9a-f]+ stack_overflow, ESP 0x104000$/.test(x)), tss.join('\n'));
+  log('task gate: double-fault task running, TSS view shows the back link');
+  await shot(page, 'e2e-7-task-gate');
+  await stopDebugging(page);
 }));
 
 /** Wraps a test body so a failure leaves a screenshot of what VS Code showed. */
