@@ -84,8 +84,7 @@ test('stack overflow without IST: Fault Chain #PF → #PF → #DF → triple fau
   assert.ok(chain.some((x) => /#PF raised/.test(x)));
   // VS Code itself shows the stop as the exception (the Call Stack header's pause badge).
   await waitPaused(page);
-  const badge = await until('the Call Stack pause badge', () => pane(page, 'Call Stack').locator('.pane-header').innerText({ timeout: 2_000 }).catch(() => ''), (t) => /triple fault/i.test(t), 20_000);
-  assert.match(badge, /Triple fault: #PF → #PF → #DF/);
+  assert.match(await pauseBadge(page, /triple fault/i), /Triple fault: #PF → #PF → #DF/);
   log('stack overflow: Fault Chain ends in the triple fault');
   const tss = (await rows(page, 'TSS')).join('\n');
   assert.match(tss, /IST/);
@@ -119,25 +118,9 @@ test('stack overflow without IST: Fault Chain #PF → #PF → #DF → triple fau
 test('IST fix: stops on #DF, Step Into reaches double_fault_handler', { timeout: 300_000 }, withShot('ist-fix', async (t) => {
   const skip = debuggingSkipReason();
   if (skip) return t.skip(skip);
-  await stopDebugging(page);
-  await arrangePanes(page, ['Fault Chain', 'TSS', 'Call Stack'], ['Variables', 'Watch', 'Breakpoints', 'GDT', 'IDT', 'Page Tables']);
-  log('IST fix: start debugging');
-  // "Select and Start Debugging" opens quick access with the "debug " prefix.
-  await runCommand(page, 'Debug: Select and Start Debugging', 'debug IST fix', 'IST fix');
-  // With the default filters the first stop is the escalation itself (#NP raised while delivering #PF, before
-  // Table 6-5 is applied); Step Into then performs the decision and stops on #DF, before its delivery.
-  await until('a stop in the #PF delivery', () => rows(page, 'Fault Chain'), (r) => r.some((x) => /#NP|#DF/.test(x)), 120_000);
-  await waitPaused(page);
-  log('IST fix: first stop');
-  if (!(await rows(page, 'Fault Chain')).some((x) => x.includes('#DF'))) {
-    await shot(page, 'e2e-4a-ist-escalation');
-    await page.keyboard.press('F11');
-    await until('a stop on #DF', () => rows(page, 'Fault Chain'), (r) => r.some((x) => x.includes('#DF')), 60_000);
-    await waitPaused(page);
-  }
-  log('IST fix: stopped on #DF');
-  const badge = await until('the Call Stack pause badge', () => pane(page, 'Call Stack').locator('.pane-header').innerText({ timeout: 2_000 }).catch(() => ''), (t) => /#DF/.test(t), 20_000);
-  assert.match(badge, /Paused on #DF \(Double fault\) before delivery/);
+  // The first stop is the escalation itself (#NP raised while delivering #PF, before Table 6-5 is applied).
+  await startAndStopOnDoubleFault('IST fix', /#NP|#DF/, 'e2e-4a-ist-escalation');
+  assert.match(await pauseBadge(page, /#DF/), /Paused on #DF \(Double fault\) before delivery/);
   await shot(page, 'e2e-4-ist-stop');
   log('IST fix: F11');
   await page.keyboard.press('F11');
@@ -180,19 +163,8 @@ test('IST fix: stops on #DF, Step Into reaches double_fault_handler', { timeout:
 test('32-bit kernel: #DF through a task gate; Step Into switches to the double-fault task, the TSS view shows the back link', { timeout: 240_000 }, withShot('task-gate', async (t) => {
   const skip = debuggingSkipReason();
   if (skip) return t.skip(skip);
-  await stopDebugging(page);
-  await arrangePanes(page, ['Fault Chain', 'TSS', 'Call Stack'], ['Variables', 'Watch', 'Breakpoints', 'GDT', 'IDT', 'Page Tables']);
-  log('task gate: start debugging');
-  await runCommand(page, 'Debug: Select and Start Debugging', 'debug 32-bit task gate', '32-bit task gate');
-  // First stop: #PF raised while delivering #PF (escalation filter); Step Into applies Table 6-5: #DF.
-  await until('a stop in the #PF delivery', () => rows(page, 'Fault Chain'), (r) => r.some((x) => /#PF raised/.test(x)), 120_000);
-  await waitPaused(page);
-  if (!(await rows(page, 'Fault Chain')).some((x) => x.includes('#DF'))) {
-    await page.keyboard.press('F11');
-    await until('a stop on #DF', () => rows(page, 'Fault Chain'), (r) => r.some((x) => x.includes('#DF')), 60_000);
-    await waitPaused(page);
-  }
-  log('task gate: stopped on #DF');
+  // The first stop is #PF raised while delivering #PF (the escalation filter).
+  await startAndStopOnDoubleFault('32-bit task gate', /#PF raised/);
   await page.keyboard.press('F11');
   // VS Code shows the top frame first and loads the rest after it ("Load More Stack Frames" in between).
   const stack = await until('df_entry above the task-gate boundary in the call stack', () => rows(page, 'Call Stack'),
@@ -206,6 +178,34 @@ test('32-bit kernel: #DF through a task gate; Step Into switches to the double-f
   await shot(page, 'e2e-7-task-gate');
   await stopDebugging(page);
 }));
+
+/**
+ * Starts launch configuration `config` ("Select and Start Debugging" opens quick access with the "debug "
+ * prefix) and waits for its first stop, which the default filters make a stop in the #PF delivery (its Fault
+ * Chain matches `firstStop`). Unless that stop is already #DF, Step Into applies Table 6-5 and stops on #DF,
+ * before its delivery. `escalationShot` names a screenshot of the first stop.
+ */
+async function startAndStopOnDoubleFault(config: string, firstStop: RegExp, escalationShot?: string): Promise<void> {
+  await stopDebugging(page);
+  await arrangePanes(page, ['Fault Chain', 'TSS', 'Call Stack'], ['Variables', 'Watch', 'Breakpoints', 'GDT', 'IDT', 'Page Tables']);
+  log(`${config}: start debugging`);
+  await runCommand(page, 'Debug: Select and Start Debugging', `debug ${config}`, config);
+  await until('a stop in the #PF delivery', () => rows(page, 'Fault Chain'), (r) => r.some((x) => firstStop.test(x)), 120_000);
+  await waitPaused(page);
+  log(`${config}: first stop`);
+  if (!(await rows(page, 'Fault Chain')).some((x) => x.includes('#DF'))) {
+    if (escalationShot) await shot(page, escalationShot);
+    await page.keyboard.press('F11');
+    await until('a stop on #DF', () => rows(page, 'Fault Chain'), (r) => r.some((x) => x.includes('#DF')), 60_000);
+    await waitPaused(page);
+  }
+  log(`${config}: stopped on #DF`);
+}
+
+/** The Call Stack header's pause badge (VS Code's own words for the stop), once it matches `want`. */
+function pauseBadge(p: Page, want: RegExp): Promise<string> {
+  return until('the Call Stack pause badge', () => pane(p, 'Call Stack').locator('.pane-header').innerText({ timeout: 2_000 }).catch(() => ''), (t) => want.test(t), 20_000);
+}
 
 /** Wraps a test body so a failure leaves a screenshot of what VS Code showed. */
 function withShot(name: string, body: (t: TestContext) => Promise<void>): (t: TestContext) => Promise<void> {
