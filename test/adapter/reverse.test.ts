@@ -28,6 +28,23 @@ async function snapshot(dc: DebugClient): Promise<string> {
   return JSON.stringify({ vals, chain: chain.body.summary, stack: stack.body.data, pml4: pml4.body.data, hash, instructionCount });
 }
 
+/**
+ * stepBack (by instruction) `n` times, snapshotting each state, then `forward` `n` times: every forward step
+ * must land on the state recorded for it. Returns the states, from where it started back.
+ */
+async function roundTrip(dc: DebugClient, n: number, forward: () => Promise<unknown>): Promise<string[]> {
+  const states: string[] = [await snapshot(dc)];
+  for (let i = 0; i < n; i++) {
+    await stopAfter(dc, () => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
+    states.push(await snapshot(dc));
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    await stopAfter(dc, forward);
+    assert.equal(await snapshot(dc), states[i], `after ${n - i} steps forward`);
+  }
+  return states;
+}
+
 test('stack overflow: at the triple fault, reverseContinue with a data breakpoint on the guard page stops at the call that pushed into it',
   { skip: !hasFixture('stack-overflow-no-ist') && 'fixture missing' }, async () => {
     const dc = await startClient();
@@ -62,18 +79,10 @@ test('stack overflow: stepBack ×N then next ×N returns to the identical state 
       await stopAfter(dc, () => dc.customRequest('faultline/gotoInstruction', { count: 2_000 }));
       const at = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
       assert.match(at.name, /map_2m/, 'inside the boot loop');
-      const states: string[] = [await snapshot(dc)];
       const N = 16;
-      for (let i = 0; i < N; i++) {
-        await stopAfter(dc, () => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
-        states.push(await snapshot(dc));
-      }
+      const states = await roundTrip(dc, N, () => dc.nextRequest({ threadId: 1, granularity: 'instruction' }));
       const hashes = new Set(states.map((x) => JSON.parse(x).hash));
       assert.ok(hashes.size >= N / 2, `stepping back changed RAM and registers (${hashes.size} distinct hashes)`);
-      for (let i = N - 1; i >= 0; i--) {
-        await stopAfter(dc, () => dc.nextRequest({ threadId: 1, granularity: 'instruction' }));
-        assert.equal(await snapshot(dc), states[i], `after ${N - i} next`);
-      }
     } finally {
       await dc.stop();
     }
@@ -88,17 +97,9 @@ test('stack overflow: in the recursion, stepBack ×N then stepIn ×N (by instruc
       await launchAndStop(dc, 'stack-overflow-no-ist', ['triple-fault'], HISTORY);
       // Back out of the fault into ordinary execution first.
       for (let i = 0; i < 10; i++) await stopAfter(dc, () => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
-      const states: string[] = [await snapshot(dc)];
       const N = 8;
-      for (let i = 0; i < N; i++) {
-        await stopAfter(dc, () => dc.stepBackRequest({ threadId: 1, granularity: 'instruction' }));
-        states.push(await snapshot(dc));
-      }
+      const states = await roundTrip(dc, N, () => dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
       assert.notEqual(states[0], states[N], 'stepping back changed the state');
-      for (let i = N - 1; i >= 0; i--) {
-        await stopAfter(dc, () => dc.stepInRequest({ threadId: 1, granularity: 'instruction' }));
-        assert.equal(await snapshot(dc), states[i], `after ${N - i} steps forward`);
-      }
     } finally {
       await dc.stop();
     }
