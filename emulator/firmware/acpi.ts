@@ -1,7 +1,7 @@
 import * as aml from './aml';
 import { putAscii } from './checksum';
 import { Platform } from './platform';
-import { LoaderCommand, TableBlobs } from './table-loader';
+import { LoaderCommand, TableBlobs, serializeTableLoader } from './table-loader';
 
 /**
  * ACPI tables for QEMU's `pc` machine, built the way QEMU 7.2's hw/i386/acpi-build.c builds them (ACPI 1.0
@@ -182,4 +182,13 @@ export function buildAcpi(p: Platform): AcpiBuild {
   }
   commands.push({ kind: 'addChecksum', file: ACPI_RSDP_FILE, offset: 8, start: 0, length: 20 });
   return { files: new Map([[ACPI_TABLES_FILE, tables], [ACPI_RSDP_FILE, rsdp]]), commands, offsets };
+}
+
+/**
+ * The fw_cfg files QEMU gives SeaBIOS for these tables: "etc/acpi/tables", "etc/acpi/rsdp" and
+ * "etc/table-loader" (the commands SeaBIOS's romfile_loader executes). For the SeaBIOS boot path.
+ */
+export function acpiFwCfgFiles(p: Platform): Map<string, Uint8Array> {
+  const build = buildAcpi(p);
+  return new Map([...build.files, ['etc/table-loader', serializeTableLoader(build.commands)]]);
 }
