@@ -43,7 +43,7 @@ const INFO_TAG_NAMES: Record<number, string> = {
  * Information tags this loader writes (15 when the RSDP has revision 2 or later, as GRUB); anything else
  * requested without the optional flag is an error.
  */
-const PROVIDED = new Set([1, 2, 3, 4, 5, 6, 8, 9, 14, 15, 21]);
+const PROVIDED = new Set([1, 2, 3, 4, 5, 6, 8, 9, 10, 14, 15, 21]);
 
 export interface Multiboot2HeaderTag {
   type: number;
@@ -205,9 +205,9 @@ interface InfoContent {
 /**
  * Build the boot information: total_size, reserved, then 8-byte-aligned tags and the end tag (§3.6), in the
  * order GRUB 2.06 writes them under QEMU (fixtures/golden/lowmem-probe-mb2.serial.txt): load base address,
- * command line, boot loader name, modules, memory map, ELF sections, basic memory, boot device, framebuffer
- * (VGA text mode, as GRUB reports it), ACPI RSDP (tag 14 for a revision-0 RSDP; tag 15 for revision 2+).
- * GRUB also gives an APM tag (10) from the BIOS's APM services; with no BIOS there are none, so neither is it.
+ * command line, boot loader name, modules, APM (Faultline's 32-bit APM interface, firmware/apm32.asm), memory
+ * map, ELF sections, basic memory, boot device, framebuffer (VGA text mode, as GRUB reports it), ACPI RSDP
+ * (tag 14 for a revision-0 RSDP; tag 15 for revision 2+).
  */
 function writeInfo(arena: InfoArena, phys: PhysicalMemory, c: InfoContent): number {
   const tags: Uint8Array[] = [];
@@ -226,6 +226,13 @@ function writeInfo(arena: InfoArena, phys: PhysicalMemory, c: InfoContent): numb
   tagOf(MB2_INFO_TAG.cmdline, enc(c.cmdline));
   tagOf(MB2_INFO_TAG.bootLoaderName, enc('Faultline'));
   for (const m of c.mods) tagOf(MB2_INFO_TAG.module, concat(u32s(m.start, m.end), enc(m.cmdline)));
+  const apm = c.low.apm;
+  const apmTag = new Uint8Array(20);
+  const av = new DataView(apmTag.buffer);
+  [apm.version, apm.cseg].forEach((x, i) => av.setUint16(2 * i, x, true));
+  av.setUint32(4, apm.offset, true);
+  [apm.cseg16, apm.dseg, apm.flags, apm.csegLen, apm.cseg16Len, apm.dsegLen].forEach((x, i) => av.setUint16(8 + 2 * i, x, true));
+  tagOf(MB2_INFO_TAG.apm, apmTag);
   const map = c.low.e820;
   const mmap = new Uint8Array(8 + map.length * 24);
   const mv = new DataView(mmap.buffer);

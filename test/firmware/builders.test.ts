@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { CPU_MODELS } from '../../emulator/cpu/cpuid';
 import { ACPI_RSDP_FILE, ACPI_TABLES_FILE, acpiFwCfgFiles, buildAcpi, buildDsdt, buildMadt } from '../../emulator/firmware/acpi';
 import * as aml from '../../emulator/firmware/aml';
+import { APM32_CODE } from '../../emulator/firmware/apm32';
 import { buildBda, buildEbda, ticksSinceMidnight } from '../../emulator/firmware/bda';
 import { byteSum } from '../../emulator/firmware/checksum';
 import { basicMemory, e820Map } from '../../emulator/firmware/e820';
@@ -241,5 +246,20 @@ describe('BIOS data area', () => {
     assert.equal(ticksSinceMidnight(3600), 65543);
     assert.equal(u32(buildBda(platform(), { secondsOfDay: 3600 }), 0x6c), 65543);
     assert.ok(ticksSinceMidnight(86399) < 0x1800b0);
+  });
+});
+
+describe('APM 32-bit interface code', () => {
+  it('apm32.ts holds exactly what nasm assembles from apm32.asm', (t) => {
+    const asm = path.resolve(__dirname, '..', '..', '..', 'emulator/firmware/apm32.asm');
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'apm32-')), 'apm32.bin');
+    try {
+      execFileSync('nasm', ['-f', 'bin', asm, '-o', out], { stdio: 'pipe' });
+    } catch {
+      t.skip('nasm is not installed');
+      return;
+    }
+    assert.deepEqual([...fs.readFileSync(out)], [...APM32_CODE]);
+    fs.rmSync(path.dirname(out), { recursive: true });
   });
 });
