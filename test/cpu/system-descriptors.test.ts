@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Cpu } from '../../emulator/cpu/cpu';
 import { EventKind, deliver } from '../../emulator/cpu/exceptions';
 import { FAULT } from '../../emulator/cpu/fault';
-import { Seg } from '../../emulator/cpu/state';
+import { Attr, Seg } from '../../emulator/cpu/state';
 import { CODE, enablePaging, makeCpu, peek, poke, reg, runCode } from '../support/cpu-harness';
 
 /**
@@ -164,6 +164,16 @@ describe('LTR of a 16-byte TSS descriptor in IA-32e mode', () => {
     const r = runCode(c, [...MOV_AX(SEL.tss), ...LTR_AX], 2);
     assert.equal(r.vector, 11);
     assert.equal(r.errorCode, SEL.tss);
+  });
+
+  it('in compatibility mode the descriptor is 16 bytes too (IA-32e mode, not only 64-bit mode)', () => {
+    const c = machine(BASES[3], PHYS[3]);
+    systemDescriptor(c, SEL.tss, 0x89, BASES[3], 0x67);
+    c.segAttr[Seg.CS] = (c.segAttr[Seg.CS] & ~Attr.L) | Attr.DB; // 32-bit code segment under EFER.LMA
+    c.updateMode();
+    const r = runCode(c, [...MOV_AX(SEL.tss), ...LTR_AX], 2);
+    assert.equal(r.vector, -1, FAULT.reason);
+    assert.equal(BigInt(c.segBase[Seg.TR]), BASES[3] & MASK48, 'bits 63:32 of the base come from +8');
   });
 
   it('a descriptor whose 16 bytes pass the GDT limit is #GP(selector)', () => {
