@@ -106,8 +106,19 @@ test('higher-half TSS and LDT descriptors decode their full 64-bit base; only bi
     assert.deepEqual(d[2].problems, [], `${hexBase}: reserved bits outside 12:8 are no problem`);
     assert.equal(d[4].base, '0x' + (base + 0x1000n).toString(16));
     assert.deepEqual(d[4].problems, []);
-    assert.deepEqual(d[6].problems, ['bits 12:8 of the upper half must be 0 but are 0x10 (SDM Figure 7-4)']);
+    assert.deepEqual(d[6].problems, ['bits 12:8 of the upper half must be 0 but are 0x10 (SDM Figure 7-4): LTR, LLDT or a far JMP/CALL through it raises #GP(0x30)']);
   }
+});
+
+test('a non-canonical 64-bit TSS or LDT base is reported with the #GP that LTR/LLDT raise', () => {
+  const m = new Buffer64(0x30);
+  const [tLo, tHi] = wide(0x89, 0x0000_8000_0010_0000n, 0x67);
+  m.q(0x10, tLo); m.q(0x18, tHi);
+  const [lLo, lHi] = wide(0x82, 0x1234_0000_0000_0000n, 0xfff);
+  m.q(0x20, lLo); m.q(0x28, lHi);
+  const d = decodeGdt(m.read, 0n, 0x2f, true);
+  assert.deepEqual(d[2].problems, ['base 0x800000100000 is not canonical: LTR raises #GP(0x10)']);
+  assert.deepEqual(d[4].problems, ['base 0x1234000000000000 is not canonical: LLDT raises #GP(0x20)']);
 });
 
 test('a 64-bit call gate shows its full 64-bit target offset', () => {
