@@ -261,7 +261,7 @@ interface ManifestKernel { name: string; file: string; description: string; cmdl
 function demo(): number {
   const root = path.resolve(__dirname, '..');
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'fixtures', 'manifest.json'), 'utf8')) as { kernels: ManifestKernel[] };
-  const seed = ['pf-missing-idt', 'df-handler', 'stack-overflow-no-ist', 'stack-overflow-seed', 'ist-double-fault', 'breakpoint', 'rust-ist', 'task-gate-df', 'c-workload'];
+  const seed = ['pf-missing-idt', 'df-handler', 'stack-overflow-no-ist', 'stack-overflow-seed', 'ist-double-fault', 'higher-half', 'breakpoint', 'rust-ist', 'task-gate-df', 'c-workload'];
   for (const name of seed) {
     const k = manifest.kernels.find((x) => x.name === name);
     if (!k) continue;
