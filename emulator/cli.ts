@@ -5,6 +5,7 @@ import { Machine } from './machine';
 import {
   compareWithRecording, makeRecording, MAX_RESETS, parseRecording, PlannedInput, Recording, runSession, SessionResult, sha256Hex,
 } from './recording';
+import { GdbServer } from './gdb/server';
 import { describeChain } from './report';
 
 const USAGE = `faultline — boot an x86_64 multiboot kernel in the Faultline emulator
@@ -30,6 +31,10 @@ Options for run:
   --record FILE          write a replayable recording (JSON: kernel path and SHA-256, options, inputs with
                          their instruction counts, final instruction count, serial output hash, fault chain,
                          final state hashes) for faultline replay
+  --gdb PORT             serve the GDB remote protocol on 127.0.0.1:PORT (gdb: target remote :PORT); the
+                         machine runs until gdb connects, and --max-instructions does not apply
+  --gdb-wait             with --gdb: hold the machine at its first instruction until gdb continues it
+                         (like qemu -s -S)
 
 Options for replay:
   --kernel PATH          the recorded kernel is now at PATH (its SHA-256 must still match)
@@ -51,6 +56,9 @@ interface RunOptions {
   inputs?: PlannedInput[];
   /** --record FILE */
   record?: string;
+  /** --gdb PORT, --gdb-wait */
+  gdbPort?: number;
+  gdbWait?: boolean;
 }
 
 function parseRun(args: string[]): RunOptions {
@@ -74,6 +82,13 @@ function parseRun(args: string[]): RunOptions {
       case '--cpu': o.cpu = value(); break;
       case '--input': (o.inputs ??= []).push(parseInput(value())); break;
       case '--record': o.record = value(); break;
+      case '--gdb': {
+        const v = value();
+        o.gdbPort = Number(v);
+        if (!Number.isInteger(o.gdbPort) || o.gdbPort < 1 || o.gdbPort > 65535) throw new UsageError(`--gdb takes a TCP port from 1 to 65535, not '${v}'`);
+        break;
+      }
+      case '--gdb-wait': o.gdbWait = true; break;
       default:
         if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
         if (o.kernel) throw new UsageError(`more than one kernel given (${o.kernel}, ${a})`);
@@ -81,6 +96,8 @@ function parseRun(args: string[]): RunOptions {
     }
   }
   if (!o.kernel) throw new UsageError('no kernel given');
+  if (o.gdbWait && o.gdbPort === undefined) throw new UsageError('--gdb-wait needs --gdb PORT');
+  if (o.gdbPort !== undefined && (o.record || o.inputs)) throw new UsageError('--gdb cannot be combined with --record or --input (the debugger drives the run)');
   o.inputs?.sort((a, b) => a.instructions - b.instructions);
   return o;
 }
@@ -179,7 +196,7 @@ function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => voi
 }
 
 /** Print the fault chain, resets, screen and why the run stopped; returns the run's exit status. */
-function report(m: Machine, o: RunOptions, session: SessionResult, out: (s: string) => void): number {
+function report(m: Machine, o: RunOptions, session: Pick<SessionResult, 'stop' | 'resets'>, out: (s: string) => void): number {
   const { stop, resets } = session;
   const chain = m.faultChain();
   out('\n');
@@ -272,11 +289,41 @@ function demo(): number {
   return 0;
 }
 
-export function main(argv: string[]): number {
+/** run --gdb PORT: the machine under the gdb server; resolves with the exit status when the guest or gdb ends it. */
+async function serveGdb(o: RunOptions, port: number): Promise<number> {
+  const bytes = loadKernelFile(o.kernel);
+  const sink = chunked((s) => process.stdout.write(s));
+  const m = startMachine(o, bytes, sink.write);
+  m.enableHistory();
+  const log = (line: string) => process.stderr.write(`[faultline] ${line}\n`);
+  return new Promise<number>((resolve, reject) => {
+    const server = new GdbServer(m, {
+      port, wait: !!o.gdbWait, elf: m.entry?.elf, log,
+      onEnd: (stop) => {
+        sink.flush();
+        if (stop === 'killed') { log('killed by gdb'); resolve(0); return; }
+        resolve(report(m, o, { stop, resets: 0 }, (s) => process.stdout.write(s)));
+      },
+    });
+    server.listen().then((p) => {
+      log(`gdb server on 127.0.0.1:${p}${o.gdbWait ? ', holding at the first instruction' : ''}: in gdb, target remote :${p}`);
+    }, reject);
+  });
+}
+
+function failed(e: unknown): number {
+  process.stderr.write(`faultline: ${(e as Error).message}\n`);
+  return 2;
+}
+
+export function main(argv: string[]): number | Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(USAGE + '\n'); return cmd ? 0 : 2; }
-    if (cmd === 'run') return runKernel(parseRun(rest));
+    if (cmd === 'run') {
+      const o = parseRun(rest);
+      return o.gdbPort !== undefined ? serveGdb(o, o.gdbPort).catch(failed) : runKernel(o);
+    }
     if (cmd === 'replay') return replay(parseReplay(rest));
     if (cmd === 'demo') return demo();
     throw new UsageError(`unknown command '${cmd}'`);
@@ -287,4 +334,8 @@ export function main(argv: string[]): number {
   }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  const status = main(process.argv.slice(2));
+  if (typeof status === 'number') process.exitCode = status;
+  else void status.then((s) => { process.exitCode = s; });
+}
