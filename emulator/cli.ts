@@ -31,8 +31,9 @@ Options for run:
   --record FILE          write a replayable recording (JSON: kernel path and SHA-256, options, inputs with
                          their instruction counts, final instruction count, serial output hash, fault chain,
                          final state hashes) for faultline replay
-  --gdb PORT             serve the GDB remote protocol on 127.0.0.1:PORT (gdb: target remote :PORT); the
-                         machine runs until gdb connects, and --max-instructions does not apply
+  --gdb PORT             serve the GDB remote protocol on 127.0.0.1:PORT (in gdb: target remote :PORT; 0 picks
+                         a free port and prints it); the machine runs until gdb connects, stops for it, runs on
+                         when gdb detaches; --max-instructions does not apply
   --gdb-wait             with --gdb: hold the machine at its first instruction until gdb continues it
                          (like qemu -s -S)
 
@@ -85,7 +86,7 @@ function parseRun(args: string[]): RunOptions {
       case '--gdb': {
         const v = value();
         o.gdbPort = Number(v);
-        if (!Number.isInteger(o.gdbPort) || o.gdbPort < 1 || o.gdbPort > 65535) throw new UsageError(`--gdb takes a TCP port from 1 to 65535, not '${v}'`);
+        if (!/^\d+$/.test(v) || o.gdbPort > 65535) throw new UsageError(`--gdb takes a TCP port from 0 to 65535 (0 picks a free one), not '${v}'`);
         break;
       }
       case '--gdb-wait': o.gdbWait = true; break;

@@ -6,7 +6,8 @@
  * x86-64: org.gnu.gdb.i386.core (RAX..R15 in gdb's order, RIP, EFLAGS, selectors, ST0-7, x87 control),
  * .sse (XMM0-15, MXCSR), .segments (fs_base, gs_base), .avx (YMM0h-15h) and org.gnu.gdb.i386.sys (k_gs_base,
  * CR0/2/3/4/8, EFER: gdb shows registers of a feature it does not know under their names, `info registers
- * cr3`, `p $cr0`). i386 (ELF32 kernels): the same features with 32-bit registers and XMM0-7.
+ * cr3`, `p $cr0`). i386 (ELF32 kernels): the same features with 32-bit registers and XMM0-7 (fs_base and
+ * gs_base in the sys feature, see build()).
  * QEMU also sends the 64-bit description for a machine still in 32-bit mode (a multiboot kernel's entry):
  * the registers are then the zero-extended 32-bit ones.
  */
@@ -62,9 +63,15 @@ function build(arch: GdbArch): RegisterDef[] {
   const nx = wide ? 16 : 8;
   for (let k = 0; k < nx; k++) add(`xmm${k}`, 128, 'vec128', SSE, { kind: 'xmm', index: k }, 'vector');
   add('mxcsr', 32, 'i386_mxcsr', SSE, { kind: 'mxcsr' }, 'vector');
-  add('fs_base', w, 'int', SEGMENTS, { kind: 'reg', name: 'fs_base' }, 'system');
-  add('gs_base', w, 'int', SEGMENTS, { kind: 'reg', name: 'gs_base' }, 'system');
+  // gdb 13's i386 (32-bit) architecture numbers org.gnu.gdb.i386.segments past its register count and
+  // asserts; there the bases go into the sys feature, where gdb still shows them by name.
+  const addBases = (feature: string) => {
+    add('fs_base', w, 'int', feature, { kind: 'reg', name: 'fs_base' }, 'system');
+    add('gs_base', w, 'int', feature, { kind: 'reg', name: 'gs_base' }, 'system');
+  };
+  if (wide) addBases(SEGMENTS);
   for (let k = 0; k < nx; k++) add(`ymm${k}h`, 128, 'uint128', AVX, { kind: 'ymmh', index: k }, 'vector');
+  if (!wide) addBases(SYS);
   if (wide) add('k_gs_base', 64, 'int', SYS, { kind: 'reg', name: 'kernel_gs_base' }, 'system');
   for (const cr of ['cr0', 'cr2', 'cr3', 'cr4']) add(cr, w, 'int', SYS, { kind: 'reg', name: cr }, 'system');
   if (wide) add('cr8', 64, 'int', SYS, { kind: 'reg', name: 'cr8' }, 'system');
@@ -106,6 +113,7 @@ export function targetXml(arch: GdbArch): string {
   const features: string[] = [];
   for (const f of [CORE, SSE, SEGMENTS, AVX, SYS]) {
     const mine = regs.map((r, i) => ({ r, i })).filter(({ r }) => r.feature === f);
+    if (mine.length === 0) continue;
     const types = f === CORE ? EFLAGS_TYPE + '\n' : f === SSE ? SSE_TYPES + '\n' : '';
     const lines = mine.map(({ r, i }) =>
       `  <reg name="${r.name}" bitsize="${r.bits}" type="${r.type}" regnum="${i}"${r.group ? ` group="${r.group}"` : ''}/>`);
