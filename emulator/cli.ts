@@ -16,6 +16,8 @@ Usage:
                                    run a recording made with --record again and check that serial output,
                                    fault chain and final state are identical (exit 0) or say what differs (exit 1)
   faultline demo                   run the blog_os double-fault demos from fixtures/ and explain each
+  faultline dap [--port N]         the debug adapter for DAP editors (Neovim, Emacs, Helix): DAP on stdio, or
+                                   with --port on 127.0.0.1:N (0 picks a free port, printed on stderr)
   faultline --help
 
 Options for run:
@@ -290,6 +292,20 @@ function demo(): number {
   return 0;
 }
 
+/**
+ * faultline dap: the debug adapter, loaded from beside this file at run time (dist/debug-adapter.js, or
+ * out/debug-adapter/main.js under tsc) so the emulator layer does not import the adapter.
+ */
+function dap(args: string[]): number | Promise<number> {
+  const candidates = [path.join(__dirname, 'debug-adapter.js'), path.join(__dirname, '..', 'debug-adapter', 'main.js')];
+  const file = candidates.find((f) => fs.existsSync(f));
+  if (!file) throw new UsageError('the debug adapter (dist/debug-adapter.js) is missing; run npm run build');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const adapter = require(file) as { serveDap(a: string[]): number | undefined };
+  const status = adapter.serveDap(args);
+  return status ?? new Promise<number>(() => undefined); // the adapter runs until its client or stdin ends
+}
+
 /** run --gdb PORT: the machine under the gdb server; resolves with the exit status when the guest or gdb ends it. */
 async function serveGdb(o: RunOptions, port: number): Promise<number> {
   const bytes = loadKernelFile(o.kernel);
@@ -327,6 +343,7 @@ export function main(argv: string[]): number | Promise<number> {
     }
     if (cmd === 'replay') return replay(parseReplay(rest));
     if (cmd === 'demo') return demo();
+    if (cmd === 'dap') return dap(rest);
     throw new UsageError(`unknown command '${cmd}'`);
   } catch (e) {
     if (e instanceof UsageError) { process.stderr.write(`faultline: ${e.message}\n\n${USAGE}\n`); return 2; }
