@@ -13,7 +13,7 @@ import type { StopInfo } from '../api';
 import type { ElfFile } from '../boot';
 import type { Machine } from '../machine';
 import { framePacket, PacketReader } from './packets';
-import { GdbSession } from './session';
+import { GdbSession, SharedControl } from './session';
 import type { GdbArch } from './target';
 
 export interface GdbServerOptions {
@@ -26,6 +26,11 @@ export interface GdbServerOptions {
   log?: (line: string) => void;
   /** The guest ended with no debugger attached, or the debugger killed it. */
   onEnd?: (stop: StopInfo | 'killed') => void;
+  /**
+   * Another debugger shares the machine (the DAP session's gdbPort): the server never runs the machine on its
+   * own, a connecting gdb does not stop it, and gdb runs it only while the other is stopped (SharedControl).
+   */
+  shared?: SharedControl;
 }
 
 /** The target description that fits the kernel: ELF64 → x86-64, ELF32 → i386. */
@@ -57,10 +62,20 @@ export class GdbServer {
       server.listen(this.opts.port, '127.0.0.1', () => {
         this.server = server;
         server.on('error', (e) => this.log(`gdb server: ${e.message}`));
-        if (!this.opts.wait) this.runFreely();
+        if (!this.opts.wait && !this.opts.shared) this.runFreely();
         resolve((server.address() as net.AddressInfo).port);
       });
     });
+  }
+
+  /** gdb is running the machine (continue in progress). */
+  get running(): boolean {
+    return this.client?.session.isRunning ?? false;
+  }
+
+  /** Stop a run gdb started, as Ctrl-C in gdb would (gdb then sees SIGINT). */
+  interrupt(): void {
+    this.client?.session.interrupt();
   }
 
   close(): void {
@@ -85,14 +100,14 @@ export class GdbServer {
     const write = (payload: string) => {
       lastSent = framePacket(payload);
       if (!socket.destroyed) socket.write(lastSent);
-      if (payload[0] === 'W') this.end(session, { reason: 'exit', exitCode: parseInt(payload.slice(1), 16) });
+      if (payload[0] === 'W' && !this.opts.shared) this.end(session, { reason: 'exit', exitCode: parseInt(payload.slice(1), 16) });
     };
     const session: GdbSession = new GdbSession(this.m, gdbArchFor(this.opts.elf), this.opts.elf, {
       send: write,
-      kill: () => this.end(session, 'killed'),
+      kill: () => (this.opts.shared ? this.drop(session) : this.end(session, 'killed')),
       detach: () => { this.drop(session); socket.end(); },
       log: (l) => this.log(l),
-    });
+    }, this.opts.shared);
     this.client = { socket, session };
     this.log(`gdb connected from ${socket.remoteAddress}:${socket.remotePort}`);
     socket.on('data', (data) => {
@@ -126,7 +141,7 @@ export class GdbServer {
     if (this.client?.session !== session) return;
     session.dispose();
     this.client = undefined;
-    if (!this.ended) this.runFreely();
+    if (!this.ended && !this.opts.shared) this.runFreely();
   }
 
   private end(session: GdbSession, stop: StopInfo | 'killed'): void {

@@ -30,6 +30,22 @@ export interface SessionHost {
   log(line: string): void;
 }
 
+/**
+ * When another debugger (the DAP session, launch option gdbPort) shares the machine: it runs the machine
+ * too, so gdb may look at any time but run it only while the other is stopped; its breakpoints and
+ * exception filters stay in force, gdb's breakpoints act on the runs gdb starts, and it hears of those runs.
+ */
+export interface SharedControl {
+  /** The other debugger is running the machine now. */
+  busy(): boolean;
+  /** Addresses the other debugger has breakpoints at (gdb never removes those). */
+  keep(): Set<bigint>;
+  /** gdb is about to run the machine. */
+  resumed(): void;
+  /** gdb's run (continue, step, reverse) stopped here. */
+  stopped(stop: StopInfo): void;
+}
+
 export class GdbSession {
   readonly policy = new CatchPolicy();
   /** Breakpoints gdb inserted: address → kinds (a Z0 and a Z1 may share an address). */
@@ -41,10 +57,10 @@ export class GdbSession {
   private readonly xml: string;
 
   constructor(private readonly m: Machine, private readonly arch: GdbArch, private readonly elf: ElfFile | undefined,
-    private readonly host: SessionHost) {
+    private readonly host: SessionHost, private readonly shared?: SharedControl) {
     this.xml = targetXml(arch);
     this.lastStop = stopReply('attached', this.stopContext());
-    m.shouldStopOnException = (ev) => this.policy.shouldStop(ev);
+    if (!shared) m.shouldStopOnException = (ev) => this.policy.shouldStop(ev);
   }
 
   get isRunning(): boolean {
@@ -59,6 +75,7 @@ export class GdbSession {
   /** The connection ended: drop what gdb inserted and stop deciding exception stops. */
   dispose(): void {
     this.interruptRequested = true;
+    if (this.shared) { this.disarm(); return; }
     this.m.clearBreakpoints();
     this.m.setWatchpoints([]);
     this.m.shouldStopOnException = null;
@@ -229,14 +246,14 @@ export class GdbSession {
       if (insert) {
         kinds.add(kind);
         this.breakpoints.set(addr, kinds);
-        this.m.addBreakpoint(addr);
+        if (!this.shared) this.m.addBreakpoint(addr); // shared: armed for gdb's own runs only
       } else {
         kinds.delete(kind);
-        if (kinds.size === 0) { this.breakpoints.delete(addr); this.m.removeBreakpoint(addr); }
+        if (kinds.size === 0) { this.breakpoints.delete(addr); if (!this.shared) this.m.removeBreakpoint(addr); }
       }
       return 'OK';
     }
-    if (type === 2) {
+    if (type === 2 && !this.shared) {
       // Write watchpoints: the machine stops after the writing instruction, as x86 debug registers do.
       if (len < 1 || len > 4096) return 'E01';
       if (insert) this.watches.push({ start: addr, length: len });
@@ -262,7 +279,22 @@ export class GdbSession {
   }
 
   // ------------------------------------------------------------------------------- run control
+  /** Shared machine: gdb's breakpoints go in for its own runs and out after them. */
+  private arm(): void {
+    for (const a of this.breakpoints.keys()) this.m.addBreakpoint(a);
+    this.shared?.resumed();
+  }
+
+  private disarm(): void {
+    const keep = this.shared?.keep() ?? new Set<bigint>();
+    for (const a of this.breakpoints.keys()) if (!keep.has(a)) this.m.removeBreakpoint(a);
+  }
+
   private resume(how: 'continue' | 'step'): string | undefined {
+    if (this.shared) {
+      if (this.shared.busy()) { this.host.log('gdb cannot run the machine while the other debugger runs it; pause it there first'); return 'E01'; }
+      this.arm();
+    }
     if (how === 'step') return this.stopped(this.m.step());
     this.running = true;
     this.interruptRequested = false;
@@ -270,6 +302,7 @@ export class GdbSession {
       if (!this.running) return;
       if (this.interruptRequested) {
         this.running = false;
+        if (this.shared) { this.disarm(); this.shared.stopped({ reason: 'pause' }); }
         this.host.send(this.lastStop = stopReply('interrupted', this.stopContext()));
         return;
       }
@@ -293,6 +326,7 @@ export class GdbSession {
 
   /** Record a stop and return its reply; exception stops first print a line on gdb's console. */
   private stopped(stop: StopInfo, reachedStart = false): string {
+    if (this.shared) { this.disarm(); this.shared.stopped(stop); }
     if ((stop.reason === 'exception' || stop.reason === 'shutdown') && stop.event) {
       this.host.send('O' + toHex(Buffer.from(exceptionLine(stop.event) + '\n', 'utf8')));
     }
@@ -302,6 +336,10 @@ export class GdbSession {
 
   private reverse(how: 'step' | 'continue'): string {
     if (!this.m.history.enabled) return 'E01';
+    if (this.shared) {
+      if (this.shared.busy()) return 'E01';
+      this.arm();
+    }
     const r = how === 'step' ? this.m.stepBack() : this.m.reverseContinue((ev) => this.policy.shouldStop(ev));
     return this.stopped(r.reason === 'budget' ? { reason: 'step' } : r, r.reachedStart);
   }
