@@ -4,16 +4,17 @@
  * report.ts (describeChain) and diagnose.ts; nothing is decoded here.
  */
 import type { ExceptionEvent } from '../api';
-import { ElfFile, symbolAt } from '../boot';
+import type { ElfFile } from '../boot';
 import { ARCH_VECTORS } from '../cpu/vectors';
 import { diagnose } from '../diagnose';
 import { decodeGdt } from '../inspect/gdt';
 import { decodeIdt } from '../inspect/idt';
+import { hx as hex } from '../inspect/hex';
 import { walkPage } from '../inspect/pagewalk';
 import { decodeTss32, decodeTss64 } from '../inspect/tss';
 import type { MemoryReader } from '../inspect/types';
 import type { Machine } from '../machine';
-import { describeChain } from '../report';
+import { describeChain, sym } from '../report';
 
 /** Which raised exceptions stop the machine (shared with the server's stop policy). */
 export class CatchPolicy {
@@ -101,7 +102,7 @@ function idt(m: Machine, elf: ElfFile | undefined, which?: string): string {
   const only = which !== undefined ? parseNumber(which, 'a vector number') : undefined;
   for (const g of gates) {
     if (only !== undefined ? g.vector !== Number(only) : !g.present && g.vector >= 32) continue;
-    const handler = g.present && g.kind !== 'task-gate' ? symbolText(elf, BigInt(g.offset)) : '';
+    const handler = g.present && g.kind !== 'task-gate' ? sym(BigInt(g.offset), elf) : '';
     out += `  ${String(g.vector).padStart(3)} ${g.vectorName.padEnd(5)} ${g.summary}${handler}\n`;
     for (const p of g.problems) out += `        ! ${p}\n`;
   }
@@ -214,19 +215,9 @@ function vectorName(v: number): string {
   return ARCH_VECTORS.find((x) => x.vector === v)?.mnemonic ?? `vector ${v}`;
 }
 
-function symbolText(elf: ElfFile | undefined, a: bigint): string {
-  if (!elf) return '';
-  const s = symbolAt(elf, a);
-  if (!s) return '';
-  return ` <${s.name}${a !== s.value ? `+0x${(a - s.value).toString(16)}` : ''}>`;
-}
-
 function parseNumber(text: string, what: string): bigint {
   const t = text.replace(/_/g, '');
   if (!/^(0x[0-9a-f]+|\d+)$/i.test(t)) throw new Error(`'${text}' is not ${what} (decimal or 0x-hex)`);
   return BigInt(t);
 }
 
-function hex(v: bigint | number): string {
-  return '0x' + v.toString(16);
-}
