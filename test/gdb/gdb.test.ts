@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import * as net from 'node:net';
 import { describe, it } from 'node:test';
-import { fixture, haveGdb, printed, session } from './helpers';
+import { cli, fixture, haveGdb, printed, session } from './helpers';
 
 /**
  * Debian's gdb (apt package gdb) against `faultline run KERNEL --gdb 0 --gdb-wait`, in batch mode, as a kernel
@@ -113,5 +114,47 @@ describe('gdb against the gdb server', { skip }, () => {
     assert.match(gdb, /the #DF gate is a task gate/);
     assert.equal(printed(gdb, 1), symbol(elf, 'df_entry'));
     assert.match(gdb, /back link 0x[1-9a-f][0-9a-f]*/);
+  });
+});
+
+describe('faultline run --gdb on bad input', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'run', ...args], { encoding: 'utf8', timeout: 30_000 });
+
+  it('refuses a bad port, --gdb-wait alone, and --gdb with --record, each in one sentence', () => {
+    const k = fixture('c32-bare-bones.elf');
+    for (const [args, re] of [
+      [[k, '--gdb', '70000'], /--gdb takes a TCP port from 0 to 65535/],
+      [[k, '--gdb', 'x'], /--gdb takes a TCP port/],
+      [[k, '--gdb-wait'], /--gdb-wait needs --gdb PORT/],
+      [[k, '--gdb', '0', '--record', 'r.json'], /--gdb cannot be combined with --record or --input/],
+    ] as [string[], RegExp][]) {
+      const r = run(...args);
+      assert.equal(r.status, 2, args.join(' '));
+      assert.match(r.stderr.split('\n')[0], re);
+    }
+  });
+
+  it('a port already in use is one sentence, exit status 2', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    try {
+      const port = (busy.address() as net.AddressInfo).port;
+      const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        execFile(process.execPath, [cli, 'run', fixture('c32-bare-bones.elf'), '--gdb', String(port)], { timeout: 30_000 }, (e, _o, stderr) => {
+          resolve({ status: e ? (e as { code?: number }).code ?? null : 0, stderr });
+        });
+      });
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, new RegExp(`^faultline: port ${port} on 127\\.0\\.0\\.1 is in use; choose another with --gdb PORT\\n$`));
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('without --gdb-wait the kernel runs to its end when no gdb connects, and reports as without --gdb', () => {
+    const r = run(fixture('c32-bare-bones.elf'), '--gdb', '0');
+    assert.equal(r.status, 33);
+    assert.match(r.stdout, /EXCEPTION: DIVIDE ERROR/);
+    assert.match(r.stdout, /guest exit via isa-debug-exit: status 33/);
   });
 });
