@@ -19,7 +19,7 @@ function symbol(elf: string, name: string): bigint {
 }
 
 describe('gdb against the gdb server', { skip }, () => {
-  it('64-bit stack overflow: break at kmain, registers, memory, stepi, the stop on the #DF, reverse-stepi, monitor commands', async () => {
+  it('64-bit stack overflow: break at kmain, registers, memory, stepi, the stop on the #DF, reverse-stepi, reverse-continue, monitor commands', async () => {
     const elf = fixture('stack-overflow-no-ist.elf');
     const { gdb } = await session(elf, [
       'p/x $pc', //                                     $1: the multiboot entry, before the first instruction
@@ -33,6 +33,7 @@ describe('gdb against the gdb server', { skip }, () => {
       'monitor faultchain',
       'reverse-stepi', 'p/x $pc', //                    $8
       'monitor gdt', 'monitor idt 8', 'monitor walk 0x100000', 'monitor tss',
+      'reverse-continue', 'p/x $pc', //                 $9: back to the breakpoint at kmain
     ]);
     assert.equal(printed(gdb, 1), symbol(elf, '_start'));
     assert.match(gdb, /Breakpoint 1, kmain \(/);
@@ -52,6 +53,7 @@ describe('gdb against the gdb server', { skip }, () => {
     assert.match(gdb, / 8 #DF\s+interrupt gate → 0x8:0x[0-9a-f]+, DPL 0, present <double_fault_handler>/);
     assert.match(gdb, /PT\[256\]\s+at 0x[0-9a-f]+ = 0x100063 {2}P W S A D -> 0x100000\n {2}=> physical 0x100000 \(4 KiB page/);
     assert.match(gdb, /TR not loaded \(selector 0\)/);
+    assert.equal(printed(gdb, 9), symbol(elf, 'kmain'), 'reverse-continue runs back to the breakpoint');
     assert.doesNotMatch(gdb, /internal-error|Remote connection closed|Ignoring packet error/);
   });
 
