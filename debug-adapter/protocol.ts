@@ -35,6 +35,8 @@ export interface FaultlineLaunchArguments extends DebugProtocol.LaunchRequestArg
   trace?: boolean;
   /** Reverse-debugging history (snapshot ring) budget in MiB; 0 turns reverse debugging off (default 512). */
   historyMB?: number;
+  /** Also serve the GDB remote protocol on 127.0.0.1:gdbPort for this machine (0 picks a free port). */
+  gdbPort?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------
