@@ -49,6 +49,12 @@ export interface ExceptionEvent {
    * before the frame was pushed), and whether delivery went through a task gate (state saved in the old TSS).
    */
   interrupted?: { rip: bigint; rsp: bigint; taskSwitch: boolean };
+  /**
+   * True when the CPU was in real-address mode (CR0.PE = 0): delivery goes through the IVT (4-byte IP:CS
+   * vectors at IDTR.base), pushes FLAGS/CS/IP as words and never an error code; `rip` is then the IP offset
+   * in the code segment `cs` (linear address cs × 16 + rip).
+   */
+  realMode?: boolean;
 }
 
 export type StopReason =

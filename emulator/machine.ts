@@ -314,6 +314,7 @@ export class Machine implements Runtime {
       escalatedFrom,
     };
     if (interrupted) ev.interrupted = interrupted;
+    if (!(c.cr0 & 1)) ev.realMode = true;
     if (vector === 14 && phase === 'raised' && kind === EventKind.EXCEPTION) {
       ev.access = {
         address: ev.cr2, write: (errorCode & 2) !== 0, user: (errorCode & 4) !== 0, fetch: (errorCode & 16) !== 0 || FAULT.pfFetch,
