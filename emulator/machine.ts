@@ -480,6 +480,7 @@ export class Machine implements Runtime {
       idtr: { base: c.lma ? toCanonical64(c.idtrBase) : BigInt(c.idtrBase), limit: c.idtrLimit },
       mode: c.modeName(),
       codeBits: c.long ? 64 : c.codeSize === 4 ? 32 : 16,
+      pc: c.long ? toCanonical64(c.codeLinear()) : BigInt(c.codeLinear()),
       cpl: c.cpl,
       halted: c.halted,
       instructionCount: this.clock.instructions,

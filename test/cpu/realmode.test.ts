@@ -200,3 +200,15 @@ test('LES/LDS load a far pointer; LSS too; BOUND raises #BR outside the bounds',
   setReg(c, AX, 0xffffn); // -1 < 2
   assert.equal(runCode(c, [0x62, 0x06, 0x00, 0x06]).vector, 5);
 });
+
+test('breakpoints are linear addresses: one at 7100h stops 0700:0100, before the instruction runs', () => {
+  const c = makeRealModeCpu();
+  poke(c, 0x7100, [0x40, 0x40]); // inc ax; inc ax
+  c.segSel[Seg.CS] = 0x700; c.segBase[Seg.CS] = 0x7000; c.rip = 0x100;
+  c.breakpoints.add(0x7101);
+  c.bpGen++;
+  assert.equal(c.run(10), Exit.STOP);
+  assert.equal(c.breakpointHit, true);
+  assert.equal(c.rip, 0x101, 'stopped at IP 0101h = linear 7101h, after the first INC');
+  assert.equal(reg(c, AX), 1n);
+});
