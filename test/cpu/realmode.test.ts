@@ -4,11 +4,12 @@
 // behaviours end to end against QEMU's serial output.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Cpu } from '../../emulator/cpu/cpu';
 import { EventKind, deliver } from '../../emulator/cpu/exceptions';
 import { resetCpu } from '../../emulator/cpu/reset';
 import { Seg } from '../../emulator/cpu/state';
 import { cpuModel } from '../../emulator/cpu/system';
-import { CODE, Exit, makeCpu, makeRealModeCpu, peek, poke, reg, rflags, runCode, setFlags, setReg } from '../support/cpu-harness';
+import { CODE, Exit, makeCpu, makeRealModeCpu, peek, poke, reg, rflags, runCode, sameWithAndWithoutTranslation, setFlags, setReg } from '../support/cpu-harness';
 
 const AX = 0, CX = 1, DX = 2, BX = 3, SP = 4, BP = 5, SI = 6;
 
@@ -211,4 +212,33 @@ test('breakpoints are linear addresses: one at 7100h stops 0700:0100, before the
   assert.equal(c.breakpointHit, true);
   assert.equal(c.rip, 0x101, 'stopped at IP 0101h = linear 7101h, after the first INC');
   assert.equal(reg(c, AX), 1n);
+});
+
+test('16-bit code runs the same translated and interpreted: a real-mode loop with LOOP, 16-bit ALU, [bx+si] and REP STOSW', () => {
+  const toReal = (c: Cpu): void => {
+    resetCpu(c);
+    c.segSel[Seg.CS] = 0; c.segBase[Seg.CS] = 0; c.rip = CODE;
+    c.setReg32(SP, 0x8000);
+    c.updateMode();
+  };
+  const code = [
+    0xb9, 0x00, 0x40,             // mov cx, 4000h
+    0xbb, 0x00, 0x30,             // mov bx, 3000h
+    0x31, 0xf6,                   // xor si, si
+    0x01, 0xc8,                   // l: add ax, cx
+    0x83, 0xd2, 0x00,             // adc dx, 0
+    0x00, 0x00,                   // add [bx+si], al
+    0x46,                         // inc si
+    0x81, 0xe6, 0xff, 0x00,       // and si, 00FFh
+    0x66, 0x43,                   // inc ebx (66h: 32-bit in 16-bit code)
+    0x66, 0x4b,                   // dec ebx
+    0xe2, 0xf0,                   // loop l
+    0xbf, 0x00, 0x40,             // mov di, 4000h
+    0xb9, 0x10, 0x00,             // mov cx, 10h
+    0xf3, 0xab,                   // rep stosw
+    0xf4,                         // hlt
+  ];
+  const { on } = sameWithAndWithoutTranslation(code, 200_000, toReal);
+  assert.equal(on.exits[on.exits.length - 1], Exit.HALT);
+  assert.equal(on.regs[2 * CX] & 0xffff, 0);
 });
