@@ -301,7 +301,8 @@ export class Machine implements Runtime {
       phase,
       vector,
       name: kind === EventKind.SOFTWARE && vector !== 3 && vector !== 4 ? `INT 0x${vector.toString(16)}` : kind === EventKind.EXTERNAL ? `IRQ (vector 0x${vector.toString(16)})` : vectorMnemonic(vector),
-      errorCode: errorCode >= 0 ? errorCode : undefined,
+      // Real-mode delivery pushes no error code (SDM §20.1.4), whatever the vector.
+      errorCode: errorCode >= 0 && (c.cr0 & 1) !== 0 ? errorCode : undefined,
       cr2: c.lma ? toCanonical64(c.cr2) : BigInt(c.cr2),
       rip: this.ripBig(c.rip),
       cs: c.segSel[Seg.CS],
