@@ -30,10 +30,11 @@ export function resetCpu(c: Cpu): void {
   c.segSel[Seg.CS] = 0xf000;
   c.segBase[Seg.CS] = 0xffff0000;
   c.segAttr[Seg.CS] = Attr.P | Attr.S | 0xb;
-  // LDTR: present, R/W (Table 9-1); TR: a present busy 16-bit TSS type as QEMU resets it. Neither is usable
-  // until loaded in protected mode.
-  c.segAttr[Seg.LDTR] = Attr.P | 0x2;
-  c.segAttr[Seg.TR] = Attr.P | 0x3;
+  // LDTR and TR hold selector 0 with base 0 and limit FFFFh; their caches are left unusable (not present) until
+  // LLDT/LTR load them, so an I/O-bitmap check at CPL > IOPL before LTR faults, as under QEMU (its check_io
+  // refuses the reset TR's busy type).
+  c.segAttr[Seg.LDTR] = 0;
+  c.segAttr[Seg.TR] = 0;
   c.gdtrBase = 0; c.gdtrLimit = 0xffff;
   c.idtrBase = 0; c.idtrLimit = 0xffff;
   c.cr0 = fresh.cr0; c.cr2 = 0; c.cr3 = 0; c.cr4 = 0; c.cr8 = 0; c.efer = 0; c.xcr0 = 1;
