@@ -13,6 +13,7 @@ import type {
 } from './protocol';
 import { decodeGdt } from '../emulator/inspect/gdt';
 import { decodeIdt } from '../emulator/inspect/idt';
+import { decodeIvt } from '../emulator/inspect/ivt';
 import { decodeTss32, decodeTss64 } from '../emulator/inspect/tss';
 import { readTable, walkPage } from '../emulator/inspect/pagewalk';
 import { hex } from './variables';
@@ -47,6 +48,14 @@ export function gdtRequest(rt: Runtime): GdtResponseBody {
 
 export function idtRequest(rt: Runtime, symbols: SymbolIndex | undefined, source: (a: bigint) => { path: string; line: number } | undefined): IdtResponseBody {
   const s = rt.state();
+  if (s.mode === 'real') {
+    try {
+      const ivt = decodeIvt(linearReader(rt), s.idtr.base, s.idtr.limit).map((e) => ({ ...e, symbol: symbols?.describe(BigInt(e.linear)) }));
+      return { base: hex(s.idtr.base), limit: s.idtr.limit, gates: [], ivt };
+    } catch (e) {
+      return { base: hex(s.idtr.base), limit: s.idtr.limit, gates: [], ivt: [], error: (e as Error).message };
+    }
+  }
   try {
     const gates = decodeIdt(linearReader(rt), s.idtr.base, s.idtr.limit, longMode(rt)).map((g) => {
       const off = BigInt(g.offset);

@@ -21,19 +21,21 @@ export interface DecodedInstruction {
 let formatter: Formatter | undefined;
 
 /**
- * Decode up to `count` instructions from `bytes` (which start at `address`). `symbolize` names branch targets
- * ("call 0x10097e <stack_overflow>").
+ * Decode up to `count` instructions from `bytes` (which start at linear `address`). `symbolize` names branch
+ * targets ("call 0x10097e <stack_overflow>"). `segBase`: the code segment's base for 16-bit code, whose IP and
+ * near branch targets wrap at 64 KiB within the segment: decoding runs on offsets and the results are
+ * linear again (real mode: F000:E05B is shown at 0xfe05b, a jump to IP 0x0100 lands at base + 0x100).
  */
 export function decodeInstructions(bytes: Uint8Array, address: bigint, bitness: 16 | 32 | 64, count: number,
-  symbolize?: (a: bigint) => string | undefined): DecodedInstruction[] {
+  symbolize?: (a: bigint) => string | undefined, segBase = 0n): DecodedInstruction[] {
   formatter ??= makeFormatter();
   const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
-  decoder.ip = address;
+  decoder.ip = address - segBase;
   const insn = new Instruction();
   const out: DecodedInstruction[] = [];
   try {
     while (out.length < count && decoder.canDecode) {
-      const offset = Number(decoder.ip - address);
+      const offset = Number(decoder.ip + segBase - address);
       decoder.decodeOut(insn);
       const len = insn.length;
       const raw = bytes.subarray(offset, offset + len);
@@ -42,12 +44,12 @@ export function decodeInstructions(bytes: Uint8Array, address: bigint, bitness: 
       const fc = insn.flowControl;
       let branchTarget: bigint | undefined;
       if (valid && (fc === FlowControl.Call || fc === FlowControl.UnconditionalBranch || fc === FlowControl.ConditionalBranch)) {
-        branchTarget = insn.nearBranchTarget;
+        branchTarget = insn.nearBranchTarget + segBase;
         const name = symbolize?.(branchTarget);
         if (name) text += ` <${name}>`;
       }
       out.push({
-        address: insn.ip, length: len, bytes: hexBytes(raw), text, valid,
+        address: insn.ip + segBase, length: len, bytes: hexBytes(raw), text, valid,
         isCall: valid && (fc === FlowControl.Call || fc === FlowControl.IndirectCall),
         flow: flowName(fc), branchTarget,
       });

@@ -15,7 +15,7 @@ export const FILTER_ESCALATION = 'escalation';
 export const FILTER_INTERRUPTS = 'interrupts';
 
 /** Names a condition may use. */
-export const CONDITION_FIELDS = ['vector', 'errorCode', 'cr2', 'rip', 'rsp', 'cs', 'ss', 'write', 'user', 'fetch', 'external', 'software'];
+export const CONDITION_FIELDS = ['vector', 'errorCode', 'cr2', 'rip', 'rsp', 'cs', 'ss', 'write', 'user', 'fetch', 'external', 'software', 'realMode'];
 
 const CONDITION_HELP = 'Stop only when this is true, e.g. "cr2 == 0xdeadbeaf" or "errorCode & 2" (fields: ' +
   CONDITION_FIELDS.join(', ') + ')';
@@ -41,7 +41,7 @@ export function exceptionBreakpointFilters(): DebugProtocol.ExceptionBreakpoints
       supportsCondition: true, conditionDescription: CONDITION_HELP,
     });
   }
-  filters.push({ filter: FILTER_INTERRUPTS, label: 'Interrupts and INT n (vector 32 and up)', default: false,
+  filters.push({ filter: FILTER_INTERRUPTS, label: 'Interrupts and INT n (IRQs, and INT n with any vector)', default: false,
     supportsCondition: true, conditionDescription: CONDITION_HELP });
   return filters;
 }
@@ -100,7 +100,9 @@ export class ExceptionFilterSet {
     const candidates: string[] = [];
     if (ev.vector === 8) candidates.push(FILTER_DOUBLE_FAULT);
     if (ev.duringDeliveryOf !== undefined) candidates.push(FILTER_ESCALATION);
-    if (ev.vector >= 32 || ev.external) candidates.push(FILTER_INTERRUPTS);
+    // INT n is an interrupt whatever its vector (real-mode BIOS calls use 10h-1Fh, which are exception vectors
+    // in protected mode); INT3 and INTO stay with #BP and #OF.
+    if (ev.vector >= 32 || ev.external || (ev.software && ev.vector !== 3 && ev.vector !== 4)) candidates.push(FILTER_INTERRUPTS);
     else if (ev.vector !== 8) candidates.push(exceptionFilterId(ev.vector));
     for (const id of candidates) {
       const f = this.active.get(id);
@@ -134,6 +136,7 @@ function conditionField(ev: ExceptionEvent, name: string): bigint | undefined {
     case 'fetch': return b(ev.access?.fetch);
     case 'external': return b(ev.external);
     case 'software': return b(ev.software);
+    case 'realMode': return b(ev.realMode);
   }
   return undefined;
 }

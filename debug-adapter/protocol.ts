@@ -7,6 +7,7 @@
  * `PageWalkResponseBody` back. Every custom request fails with a sentence when no machine is launched.
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { IvtEntry } from '../emulator/inspect/ivt';
 import type {
   DescriptorInfo, GateInfo, PageTableEntryInfo, PageWalkResult, Tss32Info, TssInfo,
 } from '../emulator/inspect/types';
@@ -87,6 +88,11 @@ export interface GdtResponseBody {
 export interface IdtResponseBody {
   base: string;
   limit: number;
+  /**
+   * Real-address mode (CR0.PE = 0): the CPU delivers through the interrupt vector table at IDTR.base, so the
+   * IVT's entries come here (with the handler's symbol) and `gates` is empty.
+   */
+  ivt?: (IvtEntry & { symbol?: string })[];
   gates: (GateInfo & {
     /** Symbol of the handler offset, "isr_page_fault" or "isr_page_fault+0x4", when known. */
     symbol?: string;

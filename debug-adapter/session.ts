@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DebugSession, Event, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, ExitedEvent, InvalidatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ExceptionEvent, RegisterName, ReverseStop, Runtime, StopInfo, TimelinePosition } from '../emulator/api';
+import type { CpuStateView, ExceptionEvent, RegisterName, ReverseStop, Runtime, StopInfo, TimelinePosition } from '../emulator/api';
 import { hasErrorCode, vectorName } from '../emulator/cpu/vectors';
 import { diagnose } from '../emulator/diagnose';
 import { SymbolIndex } from '../emulator/symbols/symbols';
@@ -446,7 +446,7 @@ export class FaultlineSession extends DebugSession {
     if (this.lastStop?.reason === 'exception' && kind !== 'out') return this.resume({ kind: 'deliver' });
     if (this.lastStop?.reason === 'shutdown' || this.lastStop?.reason === 'exit') throw new UserError('the CPU has shut down; restart the session to run again');
     const st = rt.state();
-    const rip = st.regs.rip;
+    const rip = st.pc;
     if (kind === 'out') {
       const frames = this.frames();
       const caller = frames[1]?.kind === 'exception' ? frames[2] : frames[1];
@@ -457,7 +457,7 @@ export class FaultlineSession extends DebugSession {
     if (instruction || !loc) {
       if (kind === 'next') {
         const insn = this.decodeAt(rip);
-        if (insn?.isCall) return this.resume({ kind: 'until', target: rip + BigInt(insn.length), rsp: st.regs.rsp });
+        if (insn?.isCall) return this.resume({ kind: 'until', target: rip + BigInt(insn.length), rsp: stackLinear(st) });
       }
       return this.resume({ kind: 'instruction' });
     }
@@ -476,12 +476,12 @@ export class FaultlineSession extends DebugSession {
   private stepBack(a: DebugProtocol.StepBackArguments): void {
     const r = this.reversible();
     const rt = this.rt!;
-    const loc = this.symbols?.lineAt(rt.state().regs.rip);
+    const loc = this.symbols?.lineAt(rt.state().pc);
     if (a.granularity === 'instruction' || !loc) return this.travel(() => r.stepBack());
     this.travel(() => {
       let s = r.stepBack();
       for (let i = 0; i < LINE_BACK_LIMIT && !s.reachedStart; i++) {
-        const pc = rt.state().regs.rip;
+        const pc = rt.state().pc;
         const l = this.symbols?.lineAt(pc);
         if (s.reason !== 'step' || (l && l.isStmt && pc === l.address && (l.line !== loc.line || l.file !== loc.file))) break;
         s = r.stepBack();
@@ -553,7 +553,7 @@ export class FaultlineSession extends DebugSession {
   /** Run from the current RIP, first stepping off a breakpoint we are standing on. */
   private runFromHere(budget: number): StopInfo {
     const rt = this.rt!;
-    const rip = rt.state().regs.rip;
+    const rip = rt.state().pc;
     if (this.tempBreakpoints.has(rip) || this.breakpointAddresses().has(rip)) {
       const s = rt.step();
       if (s.reason !== 'step') return s;
@@ -579,8 +579,8 @@ export class FaultlineSession extends DebugSession {
       case 'until': {
         const s = this.runFromHere(SLICE);
         if (s.reason === 'budget') return undefined;
-        if (s.reason === 'breakpoint' && rt.state().regs.rip === g.target && !this.breakpointAddresses().has(g.target)) {
-          return rt.state().regs.rsp >= g.rsp ? { reason: 'step' } : undefined; // a deeper recursion level: keep going
+        if (s.reason === 'breakpoint' && rt.state().pc === g.target && !this.breakpointAddresses().has(g.target)) {
+          return stackLinear(rt.state()) >= g.rsp ? { reason: 'step' } : undefined; // a deeper recursion level: keep going
         }
         return s;
       }
@@ -595,8 +595,9 @@ export class FaultlineSession extends DebugSession {
         const s = this.runFromHere(SLICE);
         if (s.reason === 'budget') return undefined;
         const st = rt.state().regs;
-        if (s.reason === 'breakpoint' && st.rip === g.sub.target && !this.breakpointAddresses().has(st.rip)) {
-          if (st.rsp < g.sub.rsp) continue;
+        const at = rt.state().pc;
+        if (s.reason === 'breakpoint' && at === g.sub.target && !this.breakpointAddresses().has(at)) {
+          if (stackLinear(rt.state()) < g.sub.rsp) continue;
           this.tempBreakpoints.delete(g.sub.target);
           if (!this.breakpointAddresses().has(g.sub.target)) rt.removeBreakpoint(g.sub.target);
           g.sub = undefined;
@@ -605,7 +606,7 @@ export class FaultlineSession extends DebugSession {
         }
       }
       const st = rt.state().regs;
-      const pc = st.rip;
+      const pc = rt.state().pc;
       if (g.count > 0) {
         const loc = this.symbols?.lineAt(pc);
         if (loc && loc.isStmt && pc === loc.address && (loc.line !== g.line || loc.file !== g.file)) return { reason: 'step' };
@@ -614,7 +615,7 @@ export class FaultlineSession extends DebugSession {
       if (g.over) {
         const insn = this.decodeAt(pc);
         if (insn?.isCall) {
-          g.sub = { target: pc + BigInt(insn.length), rsp: st.rsp };
+          g.sub = { target: pc + BigInt(insn.length), rsp: stackLinear(rt.state()) };
           this.addTemp(g.sub.target);
           g.count++;
           continue;
@@ -647,7 +648,7 @@ export class FaultlineSession extends DebugSession {
     let text: string | undefined;
     let description: string | undefined;
     let hit: number[] | undefined;
-    const rip = this.rt!.state().regs.rip;
+    const rip = this.rt!.state().pc;
     switch (info.reason) {
       case 'exception':
         this.lastException = info.event;
@@ -701,7 +702,11 @@ export class FaultlineSession extends DebugSession {
     if (!this.stopCache.frames) {
       const st = this.rt!.state();
       const long = st.codeBits === 64;
-      this.stopCache.frames = unwind(this.rt!, this.symbols, { rip: st.regs.rip, rsp: st.regs.rsp, rbp: st.regs.rbp, long },
+      // Real mode: the unwinder works on linear addresses (segment × 16 + offset) and 16-bit stack words.
+      const real = st.mode === 'real' ? { csBase: st.cs.base, ssBase: st.ss.base } : undefined;
+      const sp = stackLinear(st);
+      const bp = real ? real.ssBase + (st.regs.rbp & 0xffffn) : st.regs.rbp;
+      this.stopCache.frames = unwind(this.rt!, this.symbols, { rip: st.pc, rsp: sp, rbp: bp, long, real },
         this.rt!.faultChain(), hasErrorCode, 2000);
     }
     return this.stopCache.frames;
@@ -900,10 +905,21 @@ export class FaultlineSession extends DebugSession {
     return this.rt!.state().codeBits;
   }
 
+  /**
+   * Base of the segment 16-bit code at `address` runs in: the current CS when the address lies in its 64 KiB,
+   * else the 64 KiB-aligned base below it (real mode has no other way to tell). 0 for 32/64-bit code.
+   */
+  private segBase(address: bigint): bigint {
+    const st = this.rt!.state();
+    if (st.codeBits !== 16) return 0n;
+    if (address >= st.cs.base && address - st.cs.base <= 0xffffn) return st.cs.base;
+    return address & ~0xffffn;
+  }
+
   private decodeAt(address: bigint) {
     const r = this.rt!.readLinear(address, 16);
     if (r.readable === 0) return undefined;
-    return decodeInstructions(r.data.subarray(0, r.readable), address, this.bitness(), 1)[0];
+    return decodeInstructions(r.data.subarray(0, r.readable), address, this.bitness(), 1, undefined, this.segBase(address))[0];
   }
 
   private disassemble(a: DebugProtocol.DisassembleArguments): DebugProtocol.DisassembleResponse['body'] {
@@ -916,7 +932,7 @@ export class FaultlineSession extends DebugSession {
     const after = Math.max(0, count - before);
     const decodeFrom = (start: bigint, n: number) => {
       const r = this.rt!.readLinear(start, n * 15 + 15);
-      return decodeInstructions(r.data.subarray(0, r.readable), start, bits, n, (x) => this.symbols?.describe(x));
+      return decodeInstructions(r.data.subarray(0, r.readable), start, bits, n, (x) => this.symbols?.describe(x), this.segBase(start));
     };
     // Instructions before `address`: decode from a point that resynchronizes exactly on it.
     let prior: ReturnType<typeof decodeFrom> = [];
@@ -1049,3 +1065,11 @@ export function createFaultlineSession(factory?: RuntimeFactory): FaultlineSessi
   return new FaultlineSession(factory);
 }
 
+/**
+ * The stack pointer as a linear address, comparable with the unwinder's frame addresses: SS × 16 + SP in
+ * real mode (the stack is a 64 KiB segment anywhere below 1 MiB), RSP itself with the flat stacks of
+ * protected and long mode.
+ */
+function stackLinear(st: CpuStateView): bigint {
+  return st.mode === 'real' ? st.ss.base + (st.regs.rsp & 0xffffn) : st.regs.rsp;
+}

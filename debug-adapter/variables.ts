@@ -80,8 +80,32 @@ export class VariableStore {
   }
 
   private general(): DebugProtocol.Variable[] {
-    if (this.ctx.state.mode !== 'long') return Object.entries(REGISTERS_32).map(([shown, r]) => this.register(r, shown));
+    const s = this.ctx.state;
+    if (s.mode === 'real') return [...this.realModePointers(), ...Object.entries(REGISTERS_32).map(([shown, r]) => this.register(r, shown))];
+    if (s.mode !== 'long') return Object.entries(REGISTERS_32).map(([shown, r]) => this.register(r, shown));
     return GENERAL_REGISTERS.map((r) => this.register(r));
+  }
+
+  /**
+   * Real mode: the addresses the CPU forms, as segment:offset with their linear address (segment × 16 +
+   * offset): CS:IP (symbol and disassembly), SS:SP, SS:BP, DS:SI, ES:DI.
+   */
+  private realModePointers(): DebugProtocol.Variable[] {
+    const s = this.ctx.state;
+    const w4 = (v: bigint | number) => BigInt(v).toString(16).padStart(4, '0').toUpperCase();
+    const pair = (name: string, seg: SegmentState, off: bigint, code = false): DebugProtocol.Variable => {
+      const o = off & 0xffffn;
+      const linear = seg.base + o;
+      const sym = code ? this.ctx.describe(linear) : undefined;
+      return {
+        name, value: `${w4(seg.selector)}:${w4(o)}  (${hex(linear)})${sym ? `  <${sym}>` : ''}`, variablesReference: 0,
+        memoryReference: hex(linear), presentationHint: { attributes: ['readOnly'] },
+      };
+    };
+    return [
+      pair('CS:IP', s.cs, s.regs.rip, true), pair('SS:SP', s.ss, s.regs.rsp), pair('SS:BP', s.ss, s.regs.rbp),
+      pair('DS:SI', s.ds, s.regs.rsi), pair('ES:DI', s.es, s.regs.rdi),
+    ];
   }
 
   private control(): DebugProtocol.Variable[] {
@@ -138,6 +162,10 @@ export class VariableStore {
       v('rsp', hex64(e.rsp), hex(e.rsp)),
       v('reason', e.reason),
     ];
+    if (e.realMode) {
+      const linear = BigInt(e.cs) * 16n + (e.rip & 0xffffn);
+      out.splice(5, 0, v('cs:ip', `${e.cs.toString(16).padStart(4, '0').toUpperCase()}:${(e.rip & 0xffffn).toString(16).padStart(4, '0').toUpperCase()}  (${hex(linear)}, real mode: delivered through the IVT, no error code)`, hex(linear)));
+    }
     if (e.access) out.push(v('access', `${e.access.fetch ? 'fetch' : e.access.write ? 'write' : 'read'} ${hex(e.access.address)} (${e.access.cause})`));
     this.ctx.diagnosis.forEach((d, i) => out.push(v(`diagnosis[${i}]`, d)));
     return out;

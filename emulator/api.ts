@@ -49,6 +49,12 @@ export interface ExceptionEvent {
    * before the frame was pushed), and whether delivery went through a task gate (state saved in the old TSS).
    */
   interrupted?: { rip: bigint; rsp: bigint; taskSwitch: boolean };
+  /**
+   * True when the CPU was in real-address mode (CR0.PE = 0): delivery goes through the IVT (4-byte IP:CS
+   * vectors at IDTR.base), pushes FLAGS/CS/IP as words and never an error code; `rip` is then the IP offset
+   * in the code segment `cs` (linear address cs × 16 + rip).
+   */
+  realMode?: boolean;
 }
 
 export type StopReason =
@@ -110,8 +116,13 @@ export interface CpuStateView {
   idtr: { base: bigint; limit: number };
   /** 'real' | 'protected' | 'compatibility' | 'long' */
   mode: string;
-  /** Width of the code at RIP: 64 (64-bit mode), 32 or 16 (CS.D and CR0.PE). */
+  /** Width of the code at RIP: 64 (64-bit mode), 32 or 16 (the CS cache's D bit, in real mode too). */
   codeBits: 16 | 32 | 64;
+  /**
+   * Linear address of the next instruction: CS.base + RIP outside 64-bit mode (real mode: CS × 16 + IP), RIP
+   * in 64-bit mode. Breakpoints, disassembly and symbols work on it; `regs.rip` stays the offset in CS.
+   */
+  pc: bigint;
   cpl: number;
   halted: boolean;
   instructionCount: number;

@@ -33,6 +33,16 @@ export function diagnose(rt: Runtime, chain: ExceptionEvent[]): string[] {
     add(`RSP ${hex(stackPf.rsp)} is in an unmapped page (likely a stack overflow into a guard page): the push to ${hex(stackPf.cr2)} faulted`);
   }
 
+  // Real mode: delivery reads the IVT, not IDT gates, descriptors or a TSS (SDM §20.1.4).
+  if (st.mode === 'real') {
+    for (const ev of chain) {
+      if (ev.phase === 'delivered' && ev.realMode && ev.cs === 0 && ev.rip === 0n) {
+        add(`IVT entry ${ev.vector} (${ev.name}) is 0000:0000: the CPU jumped to linear address 0, into the IVT itself; install a handler at ${hex(ev.vector * 4)}`);
+      }
+    }
+    return out;
+  }
+
   // 3. #DF: which stack would it use?
   const df = chain.find((e) => e.vector === 8);
   if (df && st.mode === 'long') {

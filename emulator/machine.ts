@@ -10,6 +10,7 @@ import { EventKind, deliver, escalate, lastFrame } from './cpu/exceptions';
 import { FAULT } from './cpu/fault';
 import { getFlags } from './cpu/flags';
 import { TABLE, UNDEFINED } from './cpu/opcodes';
+import { resetCpu } from './cpu/reset';
 import { setSegment } from './cpu/segments';
 import { Attr, CpuState, Flag, Seg, SEG_NAMES, TWO32, TWO48, canonicalSigned, fromCanonical64, toCanonical64 } from './cpu/state';
 import { cpuModel } from './cpu/system';
@@ -61,7 +62,7 @@ export class Machine implements Runtime {
   private shutdown = false;
   private resetRequested = false;
   private pauseRequested = false;
-  /** RIP of a breakpoint we stopped at: resuming must execute it instead of stopping again. */
+  /** Linear address of a breakpoint we stopped at: resuming must execute it instead of stopping again. */
   private resumeAt = -1;
   /** Set by step(): every raise and escalation stops (stepping into delivery). */
   private stepping = false;
@@ -88,6 +89,7 @@ export class Machine implements Runtime {
       onDebugcon: (b) => this.emit('debugcon', b),
       onExit: (status) => { this.exitCode = status; this.cpu.stopRequested = true; },
       onResetRequest: () => { this.resetRequested = true; this.cpu.stopRequested = true; },
+      onA20: (enabled) => this.cpu.setA20(enabled),
     });
     const router = this.devices.router;
     this.cpu.irqPending = () => router.pending;
@@ -282,7 +284,7 @@ export class Machine implements Runtime {
         if (this.resetRequested) { this.reset(); return undefined; }
         if (c.breakpointHit) {
           c.breakpointHit = false;
-          this.resumeAt = c.rip;
+          this.resumeAt = c.codeLinear();
           return { reason: 'breakpoint' };
         }
         if (c.watchHitAddr >= 0) {
@@ -310,7 +312,8 @@ export class Machine implements Runtime {
       phase,
       vector,
       name: kind === EventKind.SOFTWARE && vector !== 3 && vector !== 4 ? `INT 0x${vector.toString(16)}` : kind === EventKind.EXTERNAL ? `IRQ (vector 0x${vector.toString(16)})` : vectorMnemonic(vector),
-      errorCode: errorCode >= 0 ? errorCode : undefined,
+      // Real-mode delivery pushes no error code (SDM §20.1.4), whatever the vector.
+      errorCode: errorCode >= 0 && (c.cr0 & 1) !== 0 ? errorCode : undefined,
       cr2: c.lma ? toCanonical64(c.cr2) : BigInt(c.cr2),
       rip: this.ripBig(c.rip),
       cs: c.segSel[Seg.CS],
@@ -323,6 +326,7 @@ export class Machine implements Runtime {
       escalatedFrom,
     };
     if (interrupted) ev.interrupted = interrupted;
+    if (!(c.cr0 & 1)) ev.realMode = true;
     if (vector === 14 && phase === 'raised' && kind === EventKind.EXCEPTION) {
       ev.access = {
         address: ev.cr2, write: (errorCode & 2) !== 0, user: (errorCode & 4) !== 0, fetch: (errorCode & 16) !== 0 || FAULT.pfFetch,
@@ -488,6 +492,7 @@ export class Machine implements Runtime {
       idtr: { base: c.lma ? toCanonical64(c.idtrBase) : BigInt(c.idtrBase), limit: c.idtrLimit },
       mode: c.modeName(),
       codeBits: c.long ? 64 : c.codeSize === 4 ? 32 : 16,
+      pc: c.long ? toCanonical64(c.codeLinear()) : BigInt(c.codeLinear()),
       cpl: c.cpl,
       halted: c.halted,
       instructionCount: this.clock.instructions,
@@ -674,29 +679,9 @@ function regBig(c: Cpu, i: number): bigint {
   return (BigInt(c.r[2 * i + 1] >>> 0) << 32n) | BigInt(c.r[2 * i] >>> 0);
 }
 
-/** Power-on register state (SDM §9.1.1), before the boot loader's entry state is applied. */
+/** Power-on register state (SDM §9.1.1): the CPU's own reset (cpu/reset.ts), before a boot loader's entry state. */
 function resetCpuState(c: Cpu): void {
-  const fresh = new CpuState();
-  c.r.fill(0);
-  c.rip = 0xfff0;
-  c.flags = Flag.FIXED1;
-  c.lfOp = 0;
-  for (let s = 0; s < 8; s++) { c.segSel[s] = 0; c.segBase[s] = 0; c.segLimit[s] = 0xffff; c.segAttr[s] = Attr.P | Attr.S | 0x3; }
-  c.segAttr[Seg.CS] = Attr.P | Attr.S | 0xb;
-  c.segAttr[Seg.TR] = 0; c.segAttr[Seg.LDTR] = 0;
-  c.gdtrBase = 0; c.gdtrLimit = 0xffff; c.idtrBase = 0; c.idtrLimit = 0x3ff;
-  c.cr0 = fresh.cr0; c.cr2 = 0; c.cr3 = 0; c.cr4 = 0; c.cr8 = 0; c.efer = 0; c.xcr0 = 1;
-  c.dr.fill(0); c.dr[6] = 0xffff0ff0; c.dr[7] = 0x400;
-  c.star = c.starHi = c.lstarLo = c.lstarHi = c.cstarLo = c.cstarHi = c.fmask = c.kernelGsBase = 0;
-  c.tscOffset = 0; c.tscAux = 0;
-  c.shadowUntil = -1; c.halted = false; c.nmiBlocked = false;
-  c.xmm.fill(0); c.ymmHi.fill(0); c.mxcsr = 0x1f80; c.fcw = 0x37f; c.fsw = 0; c.ftw = 0;
-  c.setCpl(0);
-  c.stopRequested = false;
-  c.softIntPending = false;
-  c.faultIsTrap = false;
-  c.updateMode();
-  c.flushTlb();
+  resetCpu(c);
 }
 
 export { canonicalSigned, SEG_NAMES, TWO32, TWO48 };

@@ -91,7 +91,8 @@ function farTransfer(c: Cpu, selector: number, offLo: number, offHi: number, siz
       taskSwitch(c, tss, isCall ? TaskSource.CALL : TaskSource.JMP, c.rip >>> 0, 0);
       return;
     }
-    if (type !== 0xc) gp(sel, `far transfer to ${describeSystemType(type)}${c.lma ? ' in IA-32e mode' : ''}`);
+    // Call gates: 386 (type C) and, outside IA-32e mode, 286 16-bit gates (type 4: IP and CS pushed as words).
+    if (type !== 0xc && (type !== 0x4 || c.lma)) gp(sel, `far transfer to ${describeSystemType(type)}${c.lma ? ' in IA-32e mode' : ''}`);
     // Call gate: the target selector and offset come from the gate.
     const gateDpl = (attr >> Attr.DPL_SHIFT) & 3;
     if (gateDpl < c.cpl || gateDpl < (selector & 3)) gp(sel, 'call gate DPL below CPL/RPL');
@@ -106,7 +107,7 @@ function farTransfer(c: Cpu, selector: number, offLo: number, offHi: number, siz
       if (upper !== 0) gp(sel, `far transfer: the upper half of the 16-byte call gate 0x${selector.toString(16)} has bits 12:8 = 0x${upper.toString(16)} at +12; they must be 0 (SDM Figure 5-9)`);
       target = (gLo & 0xffff) | (gHi & 0xffff0000);
       tHi = desc.hi2;
-    } else target = ((gLo & 0xffff) | (gHi & 0xffff0000)) >>> 0;
+    } else target = type === 0x4 ? gLo & 0xffff : ((gLo & 0xffff) | (gHi & 0xffff0000)) >>> 0;
     const tsel = gLo >>> 16;
     checkCodeDescriptor(c, tsel, 0, 'call gate target');
     attr = desc.attr;
@@ -218,10 +219,19 @@ def(0xca, 'retf', false, Imm.IW, (c, i) => retFar(c, i, i.imm), { endsBlock: tru
 function iret(c: Cpu, i: Insn): void {
   const size = i.osz;
   if (!(c.cr0 & Cr0.PE)) {
-    const ip = c.pop(size); const cs = c.pop(size) & 0xffff; const fl = c.pop(size);
-    c.segSel[Seg.CS] = cs; c.segBase[Seg.CS] = cs * 16; c.rip = size === 2 ? ip & 0xffff : ip >>> 0;
+    // Real-address mode (SDM IRET): IP, CS, FLAGS popped at the operand size; a 32-bit IRET keeps VM, VIF and
+    // VIP (EFLAGS ← tempEFLAGS AND 257FD5H OR EFLAGS AND 1A0000H) and must not return beyond CS's limit. The
+    // pops use SP, 16 bits wide like the real-mode delivery that pushed the frame (exceptions.ts deliverReal).
+    const sp = c.r[8] & 0xffff;
+    const at = (k: number): number => c.lin(Seg.SS, (sp + k * size) & 0xffff, size, false);
+    const ip = c.rd(at(0), size); const cs = c.rd(at(1), size) & 0xffff; const fl = c.rd(at(2), size);
+    const target = size === 2 ? ip & 0xffff : ip >>> 0;
+    if (target > c.segLimit[Seg.CS]) gp(0, `IRET to IP 0x${target.toString(16)} beyond the CS limit`);
+    c.r[8] = (c.r[8] & 0xffff0000) | ((sp + 3 * size) & 0xffff);
+    c.segSel[Seg.CS] = cs; c.segBase[Seg.CS] = cs * 16; c.rip = target;
     writeFlags(c, fl, size, 0);
     iretRf(c, fl, size);
+    c.nmiBlocked = false;
     return;
   }
   if (c.flags & Flag.NT) {
@@ -278,6 +288,21 @@ def(0xcf, 'iret', false, Imm.NONE, iret, { endsBlock: true });
 def(0xcc, 'int3', false, Imm.NONE, (c) => c.softwareInterrupt(3), { endsBlock: true });
 def(0xcd, 'int', false, Imm.IB, (c, i) => c.softwareInterrupt(i.imm & 0xff), { endsBlock: true });
 def(0xce, 'into', false, Imm.NONE, (c) => { if (getFlags(c) & Flag.OF) c.softwareInterrupt(4); }, { i64: true, endsBlock: true });
+/**
+ * BOUND r16/32, m16&16/m32&32 (62, not in 64-bit mode where 62 is EVEX): #BR (vector 5, a fault) when the
+ * signed index lies outside [lower, upper] read from memory (SDM BOUND). A register operand is #UD.
+ */
+def(0x62, 'bound', true, Imm.NONE, (c, i) => {
+  if (i.mod === 3) ud('BOUND with a register operand');
+  const size = i.osz === 2 ? 2 : 4;
+  const la = c.memAddr(i, 2 * size, false);
+  const shift = 32 - 8 * size;
+  const lower = (c.rd(la, size) << shift) >> shift;
+  const upper = (c.rd(c.addLinear(la, size), size) << shift) >> shift;
+  const index = (c.r[2 * i.reg] << shift) >> shift;
+  if (index < lower || index > upper) raise(5, -1, `BOUND: index ${index} outside [${lower}, ${upper}]`);
+}, { i64: true });
+
 def(0xf1, 'int1', false, Imm.NONE, (c) => { c.faultIsTrap = true; raise(1, -1, 'INT1 (ICEBP)'); }, { endsBlock: true });
 
 // FE group: INC/DEC r/m8.

@@ -108,6 +108,7 @@ export class Cpu extends CpuState {
   /** A write hit a page with decoded code: the running block must stop after this instruction (translated blocks test it too). */
   codeDirty = false;
 
+  /** Breakpoints by linear address of the instruction (CS base + IP outside 64-bit mode: seg*16+off in real mode). */
   readonly breakpoints = new Set<number>();
   bpGen = 0;
   /** Watched linear ranges [start, end) for write watchpoints. */
@@ -141,6 +142,16 @@ export class Cpu extends CpuState {
     this.ub = this.cpl === 3 ? 1 : 0;
   }
 
+  /**
+   * The board drives the A20 gate (8042 output port, port 0x92). Translations made under the other setting
+   * are dropped; decoded blocks are keyed by physical address, so they stay valid.
+   */
+  setA20(enabled: boolean): void {
+    if (this.a20 === enabled) return;
+    this.a20 = enabled;
+    this.flushTlb();
+  }
+
   /** INVLPG: drop the translations of one linear page. */
   invalidatePage(la: number): void {
     const i = (la >>> 12) & TLB_MASK;
@@ -168,6 +179,9 @@ export class Cpu extends CpuState {
     } else {
       phys = la % TWO32;
     }
+    // A20 masked: bit 20 of the physical address reads as 0 (the 8086 wrap at 1 MiB). Cached translations
+    // carry the masked address, so only this miss path pays for it (setA20 flushes the TLB).
+    if (!this.a20 && (phys & 0x100000) !== 0) phys -= 0x100000;
     const pageBase = phys - (phys % 4096);
     if (pageBase + 4096 <= this.mem.size && !this.bus.pageHasMmio(pageBase) && user === (this.ub === 1) && !implicitSupervisor) {
       const page = pageBase / 4096;
@@ -659,7 +673,7 @@ export class Cpu extends CpuState {
     let r = rip;
     let has = false;
     for (const insn of b.insns) {
-      if (this.breakpoints.has(r)) { has = true; break; }
+      if (this.breakpoints.has(this.long ? r : (this.segBase[Seg.CS] + r) % TWO32)) { has = true; break; }
       r += insn.len;
     }
     b.bpRip = rip;
@@ -671,7 +685,7 @@ export class Cpu extends CpuState {
   // -------------------------------------------------------------------------------- run loop
   /**
    * Execute until `budget` instructions have retired or something needs the machine's attention.
-   * `skipBreakpointAt`: a breakpoint at this RIP is not reported before the first instruction (resuming
+   * `skipBreakpointAt`: a breakpoint at this linear address is not reported before the first instruction (resuming
    * from a breakpoint stop).
    */
   run(budget: number, skipBreakpointAt = -1): Exit {
@@ -716,7 +730,7 @@ export class Cpu extends CpuState {
         }
         const insns = b.insns;
         const n = insns.length;
-        if (((this.flags & Flag.TF) !== 0 || (this.dr[7] & 0xff) !== 0) && !(this.breakpoints.size !== 0 && this.breakpoints.has(this.rip) && this.rip !== skipBp)) {
+        if (((this.flags & Flag.TF) !== 0 || (this.dr[7] & 0xff) !== 0) && !(this.breakpoints.size !== 0 && this.breakpoints.has(la) && la !== skipBp)) {
           skipBp = -1;
           this.codeDirty = false;
           if (this.debugStep(insns[0])) return Exit.FAULT;
@@ -736,7 +750,8 @@ export class Cpu extends CpuState {
         }
         for (let k = 0; k < n; k++) {
           if (checkBp) {
-            if (this.breakpoints.has(this.rip) && this.rip !== skipBp) {
+            const bla = this.codeLinear();
+            if (this.breakpoints.has(bla) && bla !== skipBp) {
               this.stopRequested = true;
               this.breakpointHit = true;
               return Exit.STOP;

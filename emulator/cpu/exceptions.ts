@@ -273,19 +273,36 @@ function checkStackDescriptor(c: Cpu, selector: number, cpl: number, ext: number
   if (!(a & Attr.P)) raise(12, sel + ext, `inner stack segment 0x${selector.toString(16)} is not present`);
 }
 
+/**
+ * Real-address mode (SDM Vol. 3A §20.1.4, INT n "REAL-ADDRESS-MODE"): the IVT at IDTR.base holds 4-byte
+ * IP:CS vectors; FLAGS, CS and IP are pushed as 16-bit words, no error code (exceptions that push one in
+ * protected mode push none here), then IF, TF and AC are cleared. The IVT entry must lie within IDTR.limit
+ * (else #GP). The pushes use SP, 16 bits wide whatever SS's cached B bit says (QEMU's do_interrupt_real:
+ * big real mode's 32-bit SS does not widen them); a push beyond the SS limit raises #SS. Nothing changes
+ * before every access has succeeded, so a failing delivery can be escalated like any other.
+ */
 function deliverReal(c: Cpu, vector: number): void {
-  if (vector * 4 + 3 > c.idtrLimit) raise(13, 0, `IVT limit does not cover vector ${vector}`);
-  const ip = c.sysRd(c.addLinear(c.idtrBase, vector * 4), 2);
-  const cs = c.sysRd(c.addLinear(c.idtrBase, vector * 4 + 2), 2);
-  const flags = getFlags(c);
-  c.push(2, flags, 0);
-  c.push(2, c.segSel[Seg.CS], 0);
-  c.push(2, c.rip, 0);
+  if (vector * 4 + 3 > c.idtrLimit) raise(13, vector * 8 + 2, `IVT limit 0x${c.idtrLimit.toString(16)} does not cover vector ${vector} (${vectorMnemonic(vector)})`);
+  const entry = c.addLinear(c.idtrBase, vector * 4);
+  const ip = c.sysRd(entry, 2);
+  const cs = c.sysRd(c.addLinear(entry, 2), 2);
+  const flags = getFlags(c) & 0xffff;
+  const ssBase = c.segBase[Seg.SS], ssLimit = c.segLimit[Seg.SS];
+  let sp = c.r[8] & 0xffff;
+  for (const v of [flags, c.segSel[Seg.CS], c.rip & 0xffff]) {
+    sp = (sp - 2) & 0xffff;
+    if (sp + 1 > ssLimit) raise(12, 0, `stack offset 0x${sp.toString(16)} beyond the SS limit while delivering vector ${vector}`);
+    c.sysWr((ssBase + sp) % TWO32, 2, v);
+  }
+  c.r[8] = (c.r[8] & 0xffff0000) | sp;
   c.segSel[Seg.CS] = cs;
   c.segBase[Seg.CS] = cs * 16;
   c.rip = ip;
-  c.flags &= ~(Flag.IF | Flag.TF | Flag.AC);
+  c.flags &= ~(Flag.IF | Flag.TF | Flag.AC | Flag.RF);
   c.halted = false;
+  lastFrame.rsp = (ssBase + sp) % TWO32;
+  lastFrame.ist = 0;
+  lastFrame.stackSwitched = false;
 }
 
 /** Whether an exception pushes an error code (INT n never does). */

@@ -3,7 +3,7 @@ import { ud } from './fault';
 import { getFlags, testCC } from './flags';
 import { Imm, Insn } from './insn';
 import { loadDataSegment } from './segments';
-import { ARITH_FLAGS, Flag, Seg, TWO32 } from './state';
+import { ARITH_FLAGS, Cr0, Flag, Seg, TWO32 } from './state';
 import { def, defRange } from './table';
 
 /**
@@ -73,10 +73,27 @@ def(0x1b7, 'movzx', true, Imm.NONE, (c, i) => c.writeReg(i.reg, i.rex, i.osz, c.
 def(0x1be, 'movsx', true, Imm.NONE, (c, i) => { const v = (c.readE(i, 1) << 24) >> 24; c.writeReg(i.reg, i.rex, i.osz, v, v >> 31); });
 def(0x1bf, 'movsx', true, Imm.NONE, (c, i) => { const v = (c.readE(i, 2) << 16) >> 16; c.writeReg(i.reg, i.rex, i.osz, v, v >> 31); });
 def(0x63, 'movsxd', true, Imm.NONE, (c, i) => {
-  if (!c.long) ud('ARPL is not emulated');
+  if (!c.long) { arpl(c, i); return; }
   const v = c.readE(i, i.osz === 8 ? 4 : i.osz);
   c.writeReg(i.reg, i.rex, i.osz, v, v >> 31);
 });
+
+/**
+ * ARPL r/m16, r16 (63 outside 64-bit mode): raise the destination selector's RPL to the source's, ZF = 1 if
+ * it changed. Not recognized in real-address and virtual-8086 mode (#UD, SDM ARPL).
+ */
+function arpl(c: Cpu, i: Insn): void {
+  if (!(c.cr0 & Cr0.PE) || (c.flags & Flag.VM)) ud('ARPL in real-address or virtual-8086 mode');
+  const dest = c.readE(i, 2);
+  const src = c.r[2 * i.reg] & 0xffff;
+  getFlags(c);
+  if ((dest & 3) < (src & 3)) {
+    c.writeE(i, 2, (dest & ~3) | (src & 3), 0);
+    c.flags |= Flag.ZF;
+  } else {
+    c.flags &= ~Flag.ZF;
+  }
+}
 
 // XCHG (86/87 with memory is implicitly locked; one CPU, so plain RMW), 90+r.
 def(0x86, 'xchg', true, Imm.NONE, (c, i) => {

@@ -15,4 +15,6 @@ import './shift';
 import './bitops';
 import './atomic';
 import './avx';
+import './bcd';
+import './far-pointer';
 export { TABLE, UNDEFINED } from './table';

@@ -147,7 +147,13 @@ export function checkCodeDescriptor(c: Cpu, selector: number, ext: number, why: 
 
 export function describeSystemType(type: number): string {
   switch (type) {
+    case 0x1: return 'an available 16-bit TSS descriptor';
     case 0x2: return 'an LDT descriptor';
+    case 0x3: return 'a busy 16-bit TSS descriptor';
+    case 0x4: return 'a 16-bit call gate';
+    case 0x5: return 'a task gate';
+    case 0x6: return 'a 16-bit interrupt gate';
+    case 0x7: return 'a 16-bit trap gate';
     case 0x9: return 'an available TSS descriptor';
     case 0xb: return 'a busy TSS descriptor';
     case 0xc: return 'a call gate';

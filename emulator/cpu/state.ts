@@ -134,6 +134,11 @@ export class CpuState {
   /** AMD legacy performance MSRs PerfEvtSel0-3 (C001_0000-3) and PerfCtr0-3 (C001_0004-7) as lo/hi pairs: storage, no event counts. */
   readonly amdPerf = new Int32Array(16);
 
+  /**
+   * The A20 gate (8042 output port bit 1 / port 0x92 bit 1, driven by the board): when false, physical
+   * address bit 20 of every CPU access reads as 0, so addresses wrap at 1 MiB like an 8086 (Cpu.setA20).
+   */
+  a20 = true;
   /** Interrupt shadow after STI / MOV SS / POP SS: instruction count at which it ends. */
   shadowUntil = -1;
   halted = false;
@@ -198,7 +203,10 @@ export class CpuState {
       this.addrSize = 8;
       this.stackSize = 8;
     } else {
-      const big = (csAttr & Attr.DB) !== 0 && (this.cr0 & Cr0.PE) !== 0;
+      // The default operand/address size comes from the CS cache's D bit in real mode too: real-mode far
+      // transfers load only the selector and base (SDM §9.9.2), so a CS left with D=1 by protected mode keeps
+      // running 32-bit code after CR0.PE=0, as on hardware and in QEMU. The reset state has D=0 (§9.1.4).
+      const big = (csAttr & Attr.DB) !== 0;
       this.codeSize = big ? 4 : 2;
       this.addrSize = big ? 4 : 2;
       this.stackSize = (this.segAttr[Seg.SS] & Attr.DB) !== 0 ? 4 : 2;

@@ -38,6 +38,8 @@ export function writeCr0(c: Cpu, lo: number, hi: number): void {
     c.efer &= ~Efer.LMA;
   }
   c.cr0 = v;
+  // Real-address mode runs at privilege 0 (SDM §20.1); the CS cache keeps its RPL for a later PE=1.
+  if (!(v & Cr0.PE) && c.cpl !== 0) c.setCpl(0);
   if ((old ^ v) & (Cr0.PG | Cr0.WP | Cr0.PE)) c.flushTlb();
   c.updateMode();
 }

@@ -33,6 +33,8 @@ export interface PcDeviceOptions {
   onExit?: (status: number) => void;
   /** The guest asked for a system reset (8042 pulse, port 0x92 bit 0). */
   onResetRequest?: () => void;
+  /** The A20 gate changed (8042 output port, port 0x92): the machine passes it to the CPU. */
+  onA20?: (enabled: boolean) => void;
 }
 
 export interface PcDevices {
@@ -67,9 +69,9 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const debugExit = new DebugExit(o.onExit ?? none);
   const debugcon = new Debugcon(o.onDebugcon ?? none);
   const fwcfg = new FwCfg(o.memoryBytes, o.cpuCount ?? 1);
-  const ps2 = new Ps2Controller(router, o.onResetRequest ?? none);
+  const ps2 = new Ps2Controller(router, o.onResetRequest ?? none, o.onA20);
   const cmos = new Cmos(o.clock, router, o.memoryBytes, o.cpuCount ?? 1);
-  const testdev = new PcTestdev();
+  const testdev = new PcTestdev(router);
   for (const d of [pic, uart, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev]) d.attach(o.bus);
   const all: Device[] = [pic, lapic, ioapic, pit, uart, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, router];
   return { uart, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, router, all };

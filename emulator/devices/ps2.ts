@@ -53,6 +53,11 @@ interface Ps2State {
   leds: number;
   ram: number[];
   port92: number;
+  /**
+   * The A20 line as last driven. The 8042 output port and port 0x92 both drive the one gate, the later write
+   * winning (QEMU's pc board wires both to the CPU's A20 input).
+   */
+  a20: boolean;
   irq1: boolean;
   irq12: boolean;
 }
@@ -63,7 +68,7 @@ function powerOn(): Ps2State {
   ram[0] = mode;
   return {
     status: STAT_CMD | STAT_UNLOCKED | STAT_SYS, mode, outport: OUT_RESET | OUT_A20, pendingCmd: 0, kbdCmd: 0,
-    ctrlQueue: [], kbdQueue: [], obData: 0, scanning: true, scancodeSet: 2, leds: 0, ram, port92: OUT_A20,
+    ctrlQueue: [], kbdQueue: [], obData: 0, scanning: true, scancodeSet: 2, leds: 0, ram, port92: OUT_A20, a20: true,
     irq1: false, irq12: false,
   };
 }
@@ -75,6 +80,8 @@ export class Ps2Controller implements Device {
   constructor(
     private readonly irq: IrqLines,
     private readonly onResetRequest: () => void,
+    /** The A20 gate changed (the board passes it to the CPU: Cpu.setA20). */
+    private readonly onA20: (enabled: boolean) => void = () => {},
   ) {}
 
   attach(bus: IoBus): void {
@@ -91,9 +98,9 @@ export class Ps2Controller implements Device {
     this.pump();
   }
 
-  /** The A20 gate as the guest last set it (8042 output port bit 1 or port 0x92 bit 1). */
+  /** The A20 gate as the guest last set it (8042 output port bit 1 or port 0x92 bit 1, whichever was written last). */
   get a20(): boolean {
-    return ((this.s.outport | this.s.port92) & OUT_A20) !== 0;
+    return this.s.a20;
   }
 
   get leds(): number {
@@ -102,6 +109,7 @@ export class Ps2Controller implements Device {
 
   reset(): void {
     this.s = powerOn();
+    this.onA20(true);
     this.irq.setIrq(1, false);
     this.irq.setIrq(12, false);
   }
@@ -121,7 +129,7 @@ export class Ps2Controller implements Device {
       kbdQueue: Array.isArray(o.kbdQueue) ? o.kbdQueue.map((b) => num(b) & 0xff) : [],
       obData: num(o.obData), scanning: o.scanning !== false, scancodeSet: num(o.scancodeSet, 2), leds: num(o.leds),
       ram: Array.isArray(o.ram) && o.ram.length === 32 ? o.ram.map((b) => num(b) & 0xff) : d.ram,
-      port92: num(o.port92, d.port92), irq1: !!o.irq1, irq12: !!o.irq12,
+      port92: num(o.port92, d.port92), a20: typeof o.a20 === 'boolean' ? o.a20 : true, irq1: !!o.irq1, irq12: !!o.irq12,
     };
   }
 
@@ -180,6 +188,7 @@ export class Ps2Controller implements Device {
     const s = this.s;
     if (port === 0x92) {
       s.port92 = v & ~1;
+      this.driveA20((v & OUT_A20) !== 0); // fast A20
       if (v & 1) this.onResetRequest(); // fast reset
       return;
     }
@@ -219,8 +228,14 @@ export class Ps2Controller implements Device {
     this.pump();
   }
 
+  private driveA20(level: boolean): void {
+    this.s.a20 = level;
+    this.onA20(level);
+  }
+
   private writeOutport(v: number): void {
     this.s.outport = v;
+    this.driveA20((v & OUT_A20) !== 0);
     if (!(v & OUT_RESET)) this.onResetRequest();
   }
 
@@ -268,9 +283,11 @@ export class Ps2Controller implements Device {
         break;
       case 0xdd: // A20 off
         this.s.outport &= ~OUT_A20;
+        this.driveA20(false);
         break;
       case 0xdf: // A20 on
         this.s.outport |= OUT_A20;
+        this.driveA20(true);
         break;
       case 0xe0: // read test inputs
         this.reply(0x00);

@@ -9,6 +9,29 @@ import { Machine } from '../../emulator/machine';
 /** The directory the tests live in: <repo>/../shared/kvm-unit-tests (the repo is two levels above out/test). */
 export const KUT_DIR = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'kvm-unit-tests');
 
+/**
+ * A second directory of binaries + QEMU logs, for tests built locally (e.g. x86/realmode.flat from upstream,
+ * which the shared set does not hold yet): FAULTLINE_KUT_DIR=/path/to/dir. Its tests join the shared ones; a
+ * name present in both runs from the shared directory.
+ */
+export const EXTRA_KUT_DIR = process.env.FAULTLINE_KUT_DIR ? path.resolve(process.env.FAULTLINE_KUT_DIR) : undefined;
+
+/** Every test to run: name and the directory it lives in (the shared directory, then FAULTLINE_KUT_DIR). */
+export function findTests(): { name: string; dir: string }[] {
+  const out: { name: string; dir: string }[] = [];
+  const seen = new Set<string>();
+  for (const dir of [KUT_DIR, EXTRA_KUT_DIR]) {
+    if (!dir) continue;
+    for (const name of listTests(dir)) if (!seen.has(name)) { seen.add(name); out.push({ name, dir }); }
+  }
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** Tests that are not in the shared set yet, with what a user needs to know to run them (printed when absent). */
+export const OPTIONAL_TESTS: Record<string, string> = {
+  realmode: 'x86/realmode.flat is not among the binaries: build it from upstream kvm-unit-tests (./configure --arch=x86_64 && make x86/realmode.flat), record QEMU\'s log as README.md describes, and put both in ../shared/kvm-unit-tests or in the directory FAULTLINE_KUT_DIR names',
+};
+
 /** CPU- and paging-heavy: a benchmark (bench/), not a unit test. */
 export const BENCHMARK_ONLY = new Set(['sieve']);
 

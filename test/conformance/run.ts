@@ -3,7 +3,7 @@
 // Exit status 1 if any line QEMU passes does not pass here or an exit status differs; 0 otherwise, and 0 with a
 // note when ../shared/kvm-unit-tests is absent.
 import * as fs from 'node:fs';
-import { compare, Comparison, DEFAULT_LIMITS, KUT_DIR, listTests, loadQemuLog, runTest } from './kut';
+import { compare, Comparison, DEFAULT_LIMITS, EXTRA_KUT_DIR, findTests, KUT_DIR, loadQemuLog, OPTIONAL_TESTS, runTest } from './kut';
 
 function pad(s: string | number, n: number): string {
   const t = String(s);
@@ -11,15 +11,18 @@ function pad(s: string | number, n: number): string {
 }
 
 function main(): number {
-  if (!fs.existsSync(KUT_DIR)) {
+  if (!fs.existsSync(KUT_DIR) && !(EXTRA_KUT_DIR && fs.existsSync(EXTRA_KUT_DIR))) {
     process.stdout.write(`kvm-unit-tests not found at ${KUT_DIR}: nothing to compare (see issue 4 for how it is built).\n`);
     return 0;
   }
   const only = process.argv.slice(2);
-  const names = listTests().filter((n) => only.length === 0 || only.includes(n));
+  const all = findTests();
+  for (const [name, how] of Object.entries(OPTIONAL_TESTS)) {
+    if (!all.some((t) => t.name === name)) process.stderr.write(`${name}: skipped: ${how}\n`);
+  }
   const rows: Comparison[] = [];
-  for (const name of names) {
-    const c = compare(name, loadQemuLog(name), runTest(name, DEFAULT_LIMITS));
+  for (const { name, dir } of all.filter((t) => only.length === 0 || only.includes(t.name))) {
+    const c = compare(name, loadQemuLog(name, dir), runTest(name, DEFAULT_LIMITS, dir));
     rows.push(c);
     process.stderr.write(`${name}: ${c.oursPass}/${c.qemuPass} in ${c.ms} ms (${c.ended})\n`);
   }

@@ -13,6 +13,7 @@ import { Cpu, Exit } from '../../emulator/cpu/cpu';
 import { FAULT } from '../../emulator/cpu/fault';
 import { getFlags } from '../../emulator/cpu/flags';
 import { TABLE, UNDEFINED } from '../../emulator/cpu/opcodes';
+import { resetCpu } from '../../emulator/cpu/reset';
 import { Attr, Cr0, Cr4, Efer, Seg } from '../../emulator/cpu/state';
 
 export const CODE = 0x1000;
@@ -44,6 +45,21 @@ export function makeCpu(): Cpu {
   cpu.flushTlb();
   cpu.rip = CODE;
   cpu.setReg64(4, 0x80000, 0); // RSP
+  return cpu;
+}
+
+/**
+ * A bare Cpu in real-address mode, as after RESET (cpu/reset.ts) but with CS = 0 (base 0) and IP = CODE, SS:SP
+ * = 0:8000h: segment caches 16-bit with FFFFh limits, CR0.PE = 0, A20 on.
+ */
+export function makeRealModeCpu(): Cpu {
+  const cpu = makeCpu();
+  resetCpu(cpu);
+  cpu.segSel[Seg.CS] = 0;
+  cpu.segBase[Seg.CS] = 0;
+  cpu.rip = CODE;
+  cpu.setReg32(4, 0x8000);
+  cpu.updateMode();
   return cpu;
 }
 

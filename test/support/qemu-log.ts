@@ -114,7 +114,9 @@ export function exceptionChain(events: readonly QemuLogEvent[]): string[] {
       chain.push(vectorMnemonic(ev.new));
       checked = ev.new;
     } else if (ev.kind === 'exception') {
-      if (checked === undefined || checked !== ev.vector) chain.push(vectorMnemonic(ev.vector));
+      // INT n (i=1) is named like our events name it; INT3/INTO keep their mnemonics.
+      const name = ev.softwareInt && ev.vector !== 3 && ev.vector !== 4 ? `INT 0x${ev.vector.toString(16)}` : vectorMnemonic(ev.vector);
+      if (checked === undefined || checked !== ev.vector) chain.push(name);
       checked = undefined;
     } else if (ev.kind === 'triple-fault') {
       chain.push('triple fault');

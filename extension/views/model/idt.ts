@@ -11,6 +11,7 @@ export type IdtGate = IdtResponseBody['gates'][number];
 export function idtNodes(body: IdtResponseBody | undefined): ViewNode[] {
   if (!body) return [];
   if (body.error) return [messageNode('idt/error', body.error, 'error')];
+  if (body.ivt) return ivtNodes(body, body.ivt);
   const out: ViewNode[] = [{
     id: 'idt/idtr', label: 'IDTR', description: `base ${shortHex(body.base)} limit 0x${body.limit.toString(16)} (${Math.floor((body.limit + 1) / 16)} gates)`,
     pointer: body.base, contextValue: 'pointer', icon: 'symbol-array',
@@ -67,4 +68,36 @@ export function gateNode(g: IdtGate): ViewNode {
     reveal: g.present ? { address: g.offset, source: g.source } : undefined,
     pointer: g.present ? g.offset : undefined,
   };
+}
+
+export type IvtRow = NonNullable<IdtResponseBody['ivt']>[number];
+
+/**
+ * Real mode (CR0.PE = 0): the interrupt vector table in place of the IDT: IDTR as the CPU uses it (base of
+ * the 4-byte IP:CS entries), then one row per vector, "8 #DF  F000:FEA5 (0xffea5) <symbol>"; empty entries
+ * dimmed; a click reveals the handler.
+ */
+export function ivtNodes(body: IdtResponseBody, entries: readonly IvtRow[]): ViewNode[] {
+  const out: ViewNode[] = [{
+    id: 'idt/ivt', label: 'IVT (real mode)',
+    description: `base ${shortHex(body.base)} limit 0x${body.limit.toString(16)} (${entries.length} vectors of 4 bytes, IP:CS)`,
+    tooltip: 'CR0.PE = 0: interrupts and exceptions are delivered through the interrupt vector table at IDTR.base: ' +
+      'FLAGS, CS and IP are pushed as words (no error code) and CS:IP is loaded from the entry (SDM Vol. 3A §20.1.4).',
+    pointer: body.base, contextValue: 'pointer', icon: 'symbol-array',
+  }];
+  for (const e of entries) {
+    const empty = e.segment === 0 && e.offset === 0;
+    const description = e.summary + (e.symbol ? ` ${e.symbol}` : '');
+    out.push({
+      id: `idt/ivt/${e.vector}`, label: `${e.vector} ${e.vectorName}`, description,
+      tooltip: [`vector ${e.vector} (${hex(e.vector, 2)}) ${e.vectorName}: ${e.summary}`, `raw ${e.raw}`, ...e.problems.map((p) => `⚠ ${p}`)].join('\n'),
+      icon: empty ? 'circle-slash' : 'symbol-event', iconColor: empty ? 'disabledForeground' : undefined, dimmed: empty,
+      contextValue: empty ? 'gate' : 'gate code pointer',
+      reveal: empty ? undefined : { address: e.linear }, pointer: empty ? undefined : e.linear,
+    });
+  }
+  if (entries.length < 256) {
+    out.push(messageNode('idt/ivt/beyond', `vectors ${entries.length}–255 lie beyond IDTR.limit: delivering one raises #GP`, 'warning'));
+  }
+  return out;
 }
