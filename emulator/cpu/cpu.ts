@@ -617,7 +617,7 @@ export class Cpu extends CpuState {
       gp(0, 'instruction fetch beyond the CS limit');
     }
     const pa = this.translate(la, Access.EXEC, this.ub === 1);
-    return pa < this.mem.size ? this.mem.u8[pa] : this.mem.read8(pa);
+    return this.mem.read8(pa); // MMIO too: code runs from ROM and from PAM-routed BIOS shadow areas
   };
 
   /** Decode a block starting at the current RIP (whose physical address is `phys`). */
