@@ -672,6 +672,7 @@ function resetCpuState(c: Cpu): void {
   c.lfOp = 0;
   for (let s = 0; s < 8; s++) { c.segSel[s] = 0; c.segBase[s] = 0; c.segLimit[s] = 0xffff; c.segAttr[s] = Attr.P | Attr.S | 0x3; }
   c.segAttr[Seg.CS] = Attr.P | Attr.S | 0xb;
+  c.segSel[Seg.CS] = 0xf000; c.segBase[Seg.CS] = 0xffff0000; // the reset vector is 0xFFFFFFF0 (SDM §9.1.4)
   c.segAttr[Seg.TR] = 0; c.segAttr[Seg.LDTR] = 0;
   c.gdtrBase = 0; c.gdtrLimit = 0xffff; c.idtrBase = 0; c.idtrLimit = 0x3ff;
   c.cr0 = fresh.cr0; c.cr2 = 0; c.cr3 = 0; c.cr4 = 0; c.cr8 = 0; c.efer = 0; c.xcr0 = 1;
