@@ -1,3 +1,4 @@
+import type { PcBoardOptions } from './board/pc';
 /**
  * The emulator's runtime API: everything the CLI, the debug adapter, the conformance runner and reverse
  * debugging use. Nothing here knows about DAP or VS Code. 64-bit guest values are `bigint` on this
@@ -79,6 +80,8 @@ export interface MachineOptions {
   onTripleFault?: 'stop' | 'reset';
   /** CPU model name for CPUID (see emulator/cpu/cpuid.ts; default 'faultline'). */
   cpu?: string;
+  /** The PC board's firmware, disks and boot order (emulator/board/pc.ts); default: no firmware, no disks. */
+  board?: PcBoardOptions;
 }
 
 export interface BootOptions {

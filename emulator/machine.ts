@@ -74,7 +74,7 @@ export class Machine implements Runtime {
   }
 
   constructor(opts: MachineOptions = {}) {
-    this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', cpu: opts.cpu ?? 'faultline' };
+    this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', cpu: opts.cpu ?? 'faultline', board: opts.board ?? {} };
     const model = CPU_MODELS[this.options.cpu];
     if (!model) throw new Error(`unknown CPU model '${this.options.cpu}'; choose one of: ${Object.keys(CPU_MODELS).join(', ')}`);
     cpuModel.current = model;
@@ -87,6 +87,13 @@ export class Machine implements Runtime {
       onDebugcon: (b) => this.emit('debugcon', b),
       onExit: (status) => { this.exitCode = status; this.cpu.stopRequested = true; },
       onResetRequest: () => { this.resetRequested = true; this.cpu.stopRequested = true; },
+      board: {
+        ...this.options.board,
+        onFirmwareLog: (b) => this.emit('firmwareLog', b),
+        // ACPI soft-off (S5): QEMU exits with status 0.
+        onPowerOff: () => { this.exitCode = 0; this.cpu.stopRequested = true; },
+      },
+      onMemoryMapChange: () => { this.cpu.flushTlb(); this.cpu.flushCode(); this.cpu.codeDirty = true; },
     });
     const router = this.devices.router;
     this.cpu.irqPending = () => router.pending;
@@ -101,7 +108,7 @@ export class Machine implements Runtime {
 
   // ----------------------------------------------------------------------------------- events
   on(event: 'exception', cb: (ev: ExceptionEvent) => void): void;
-  on(event: 'serial' | 'debugcon', cb: (byte: number) => void): void;
+  on(event: 'serial' | 'debugcon' | 'firmwareLog', cb: (byte: number) => void): void;
   on(event: 'reset' | 'screen', cb: () => void): void;
   on(event: string, cb: Listener): void {
     const l = this.listeners.get(event) ?? [];
@@ -122,6 +129,18 @@ export class Machine implements Runtime {
     this.powerOn();
   }
 
+  /**
+   * Power on with the board's firmware (MachineOptions.board.bios): the CPU starts at the reset vector and the
+   * BIOS finds the disks, as `qemu-system-x86_64 -hda/-cdrom` without -kernel.
+   */
+  bootFirmware(): void {
+    if (!this.options.board.bios) throw new Error('bootFirmware needs MachineOptions.board.bios (the SeaBIOS image)');
+    this.kernel = undefined;
+    this.bootOptions = {};
+    this.entry = undefined;
+    this.powerOn();
+  }
+
   private powerOn(): void {
     const c = this.cpu;
     this.mem.u8.fill(0);
@@ -133,7 +152,10 @@ export class Machine implements Runtime {
     this.shutdown = false;
     this.exitCode = undefined;
     this.resetRequested = false;
-    if (!this.kernel) return;
+    if (!this.kernel) {
+      if (this.options.board.bios) this.history.restart(); // firmware boot: the reset vector is the start
+      return;
+    }
     const e = bootKernel(this.kernel, this.mem, { cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules });
     this.entry = e;
     // Multiboot entry state (spec §3.2): flat 32-bit protected mode, paging off, IF = 0.

@@ -104,6 +104,27 @@ export class PhysicalMemory {
     for (let i = 0; i < size; i++) this.write8(addr + i, (value >>> (8 * i)) & 0xff);
   }
 
+  /**
+   * Write RAM underneath any MMIO mapping (a device that decides an MMIO page is backed by RAM, e.g. i440FX
+   * shadow RAM): dirty and code-page tracking as for any RAM write.
+   */
+  writeRam(addr: number, size: number, value: number): void {
+    if (addr < 0 || addr + size > this.size) return;
+    for (let i = 0; i < size; i++) {
+      const page = (addr + i) >>> PAGE_SHIFT;
+      this.dirtyPages[page] = 1;
+      if (this.codePages[page]) this.notifyCodeWrite(page);
+      this.u8[addr + i] = (value >>> (8 * i)) & 0xff;
+    }
+  }
+
+  /** Read RAM underneath any MMIO mapping (see writeRam); 0xff past the end of RAM. */
+  readRam(addr: number, size: number): number {
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) v = v * 256 + (addr + i < this.size ? this.u8[addr + i] : 0xff);
+    return v;
+  }
+
   /** Copy bytes into RAM (boot loaders, tests). Marks pages dirty and drops decoded code. */
   load(addr: number, bytes: Uint8Array): void {
     if (addr < 0 || addr + bytes.length > this.size) {
