@@ -46,7 +46,9 @@ export class Machine implements Runtime {
   readonly mem: PhysicalMemory;
   readonly cpu: Cpu;
   readonly devices: PcDevices;
-  readonly options: Required<MachineOptions>;
+  readonly options: Required<Omit<MachineOptions, 'board'>>;
+  /** Firmware, disks and boot order of the PC board (MachineOptions.board). */
+  readonly boardOptions: NonNullable<MachineOptions['board']>;
   entry?: EntryState;
   shouldStopOnException: ((ev: ExceptionEvent) => boolean) | null = null;
 
@@ -74,7 +76,8 @@ export class Machine implements Runtime {
   }
 
   constructor(opts: MachineOptions = {}) {
-    this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', cpu: opts.cpu ?? 'faultline', board: opts.board ?? {} };
+    this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', cpu: opts.cpu ?? 'faultline' };
+    this.boardOptions = opts.board ?? {};
     const model = CPU_MODELS[this.options.cpu];
     if (!model) throw new Error(`unknown CPU model '${this.options.cpu}'; choose one of: ${Object.keys(CPU_MODELS).join(', ')}`);
     cpuModel.current = model;
@@ -88,7 +91,7 @@ export class Machine implements Runtime {
       onExit: (status) => { this.exitCode = status; this.cpu.stopRequested = true; },
       onResetRequest: () => { this.resetRequested = true; this.cpu.stopRequested = true; },
       board: {
-        ...this.options.board,
+        ...this.boardOptions,
         onFirmwareLog: (b) => this.emit('firmwareLog', b),
         // ACPI soft-off (S5): QEMU exits with status 0.
         onPowerOff: () => { this.exitCode = 0; this.cpu.stopRequested = true; },
@@ -134,7 +137,7 @@ export class Machine implements Runtime {
    * BIOS finds the disks, as `qemu-system-x86_64 -hda/-cdrom` without -kernel.
    */
   bootFirmware(): void {
-    if (!this.options.board.bios) throw new Error('bootFirmware needs MachineOptions.board.bios (the SeaBIOS image)');
+    if (!this.boardOptions.bios) throw new Error('bootFirmware needs MachineOptions.board.bios (the SeaBIOS image)');
     this.kernel = undefined;
     this.bootOptions = {};
     this.entry = undefined;
@@ -153,7 +156,7 @@ export class Machine implements Runtime {
     this.exitCode = undefined;
     this.resetRequested = false;
     if (!this.kernel) {
-      if (this.options.board.bios) this.history.restart(); // firmware boot: the reset vector is the start
+      if (this.boardOptions.bios) this.history.restart(); // firmware boot: the reset vector is the start
       return;
     }
     const e = bootKernel(this.kernel, this.mem, { cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules });
