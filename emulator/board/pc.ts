@@ -20,7 +20,8 @@ import { VgaPci } from '../devices/vga-pci';
  * PCI bus with the i440FX host bridge (00:00.0, PAM shadow RAM over 0xC0000-0xFFFFF), the PIIX3 ISA bridge
  * (00:01.0, PIRQ routing, reset control at 0xCF9), PIIX3 IDE (00:01.1: primary hda/hdb, secondary master the
  * CD-ROM drive, empty unless a medium is given, as QEMU's default ide1-cd0), PIIX4 ACPI power management
- * (00:01.3, SCI on IRQ 9, soft-off), the standard VGA's PCI function (00:02.0, VGA BIOS as its ROM), the
+ * (00:01.3, SCI on IRQ 9, soft-off), the standard VGA's PCI function (00:02.0, VGA BIOS as its ROM; none with
+ * `nodefaults`, as QEMU -nodefaults, which also drops the empty CD-ROM drive), the
  * system BIOS flash below 4 GiB (pc_sysfw.c) and the debug console at 0x402 where SeaBIOS logs. CMOS bytes
  * for the disks and the boot order are set as pc_cmos_init does.
  *
@@ -37,6 +38,11 @@ export interface PcBoardOptions {
   cdrom?: DiskImage;
   /** QEMU -boot order: drive letters, 'c' hard disk, 'd' CD-ROM, 'a' floppy ('cad' by default, as QEMU). */
   bootOrder?: string;
+  /**
+   * QEMU -nodefaults: no VGA device (so no VGA BIOS) and no empty CD-ROM drive; only the drives given. The
+   * fixture recordings were made this way.
+   */
+  nodefaults?: boolean;
   /** Bytes written to the SeaBIOS debug port 0x402. */
   onFirmwareLog?: (byte: number) => void;
   onPowerOff?: () => void;
@@ -48,7 +54,8 @@ export interface PcBoard {
   piix3: Piix3;
   ide: PiixIde;
   pm: Piix4Pm;
-  vga: VgaPci;
+  /** The VGA's PCI function (absent with nodefaults). */
+  vga?: VgaPci;
   rom?: BiosRom;
   /** Devices whose state snapshots keep, in order. */
   all: Device[];
@@ -63,14 +70,14 @@ export function createPcBoard(o: PcBoardOptions & {
   const piix3 = new Piix3(o.onReset);
   const ide = new PiixIde(o.irq);
   const pm = new Piix4Pm(o.clock, o.irq, o.onPowerOff ?? (() => {}));
-  const vga = new VgaPci(o.bios ? o.vgaBios : undefined);
+  const vga = o.nodefaults ? undefined : new VgaPci(o.bios ? o.vgaBios : undefined);
   if (!o.bios) {
     // No firmware to shadow the BIOS area: leave it RAM (read/write) from power-on.
     i440fx.config[I440FX_PAM0] = 0x30;
     i440fx.config.fill(0x33, I440FX_PAM0 + 1, I440FX_PAM0 + 7);
   }
   const pci = new PciBus((v) => piix3.writeResetControl(v), () => piix3.readResetControl());
-  for (const f of [i440fx, piix3, ide, pm, vga] as PciFunction[]) pci.add(f);
+  for (const f of [i440fx, piix3, ide, pm, vga]) if (f) pci.add(f as PciFunction);
   pci.attach(o.bus); // also maps expansion ROM BARs where the firmware places them
   i440fx.onMapChange = o.onMapChange;
   i440fx.attach(o.bus);
@@ -80,7 +87,7 @@ export function createPcBoard(o: PcBoardOptions & {
 
   if (o.hda) ide.channels[0].setDrive(0, new AtaDisk(o.hda, 'QM00001'));
   if (o.hdb) ide.channels[0].setDrive(1, new AtaDisk(o.hdb, 'QM00002'));
-  ide.channels[1].setDrive(0, new AtapiCdrom(o.cdrom, 'QM00003'));
+  if (o.cdrom || !o.nodefaults) ide.channels[1].setDrive(0, new AtapiCdrom(o.cdrom, 'QM00003'));
   setCmosDisks(o.cmos, ide, o.bootOrder ?? 'cad');
 
   const all: Device[] = [pci, ide, pm];

@@ -7,7 +7,7 @@ import { num } from './ports';
  * READ/WRITE SECTORS, READ/WRITE MULTIPLE and their LBA48 EXT forms, READ VERIFY, SET MULTIPLE MODE,
  * INITIALIZE DEVICE PARAMETERS, SET FEATURES, FLUSH CACHE, READ NATIVE MAX ADDRESS, power-mode commands.
  * CHS addressing uses the geometry QEMU guesses for an unpartitioned image (16 heads, 63 sectors per track,
- * at most 16383 cylinders). No DMA: DMA commands abort, and IDENTIFY advertises none.
+ * 2 to 16383 cylinders). No DMA: DMA commands abort, and IDENTIFY advertises none.
  *
  * Public API: new AtaDisk(image, serial), geometry, Device-like state via IdeDrive.
  */
@@ -44,7 +44,8 @@ export class AtaDisk extends IdeDrive {
 
   constructor(readonly image: DiskImage, readonly serial = 'QM00001') {
     super();
-    this.cylinders = Math.max(1, Math.min(16383, Math.floor(image.sectors / (16 * 63))));
+    // QEMU hd-geometry.c guess_chs_for_size: 16 heads, 63 sectors, 2 to 16383 cylinders.
+    this.cylinders = Math.max(2, Math.min(16383, Math.floor(image.sectors / (16 * 63))));
   }
 
   get totalSectors(): number {
