@@ -105,9 +105,9 @@ export class AtapiCdrom extends IdeDrive {
   private packet(p: Uint8Array): void {
     const tf = this.channel.tf;
     const limit = (tf.lbaMid | (tf.lbaHigh << 8)) & 0xfffe || 0xfffe;
-    const needsMedium = (op: number) => [0x25, 0x28, 0xa8, 0x43].includes(op);
     const op = p[0];
-    if (op !== 0x03 && op !== 0x12 && op !== 0x46 && op !== 0x4a && op !== 0xbd && (op === 0x00 || needsMedium(op)) && !this.medium) {
+    // TEST UNIT READY and the commands that read the medium need one.
+    if (!this.medium && [0x00, 0x25, 0x28, 0xa8, 0x43].includes(op)) {
       return this.checkCondition(SENSE.NOT_READY, ASC.MEDIUM_NOT_PRESENT);
     }
     switch (op) {
