@@ -134,6 +134,8 @@ export interface LinearRead {
 export interface Runtime {
   /** Load and boot an ELF with a multiboot1/2 header. Throws BootError with a user-facing sentence. */
   boot(kernel: Uint8Array, opts?: BootOptions): void;
+  /** Power on with the board's firmware (MachineOptions.board.bios), which boots the disks or CD. */
+  bootFirmware?(): void;
   /** Run at most `maxInstructions` guest instructions. */
   run(maxInstructions: number): StopInfo;
   /** Execute one instruction; at an 'exception' stop, perform the delivery instead (stop at the handler). */

@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BootError, loadKernelFile } from './boot';
-import { DiskImage } from './devices/disk-image';
-import { checkBootable, openDisk } from './firmware/boot-media';
-import { loadFirmware } from './firmware/seabios';
+import type { PcBoardOptions } from './board/pc';
+import { boardFor } from './firmware/boot-media';
 import { Machine } from './machine';
 import {
   compareWithRecording, makeRecording, MAX_RESETS, parseRecording, PlannedInput, Recording, runSession, SessionResult, sha256Hex,
@@ -219,32 +218,20 @@ function record(m: Machine, o: RunOptions, file: string, bytes: Uint8Array, sess
 }
 
 function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => void): Machine {
-  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: disks(o) });
+  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o) });
   watch(m, o, out);
   m.boot(kernel, { cmdline: o.cmdline });
   return m;
 }
 
-/** The disk images named on the command line (data disks for a direct boot, boot media for firmware). */
-function disks(o: RunOptions): { hda?: DiskImage; hdb?: DiskImage; cdrom?: DiskImage; bootOrder?: string } {
-  const w = !!o.noSnapshot;
-  return {
-    hda: o.hda ? openDisk(o.hda, w) : undefined,
-    hdb: o.hdb ? openDisk(o.hdb, w) : undefined,
-    cdrom: o.cdrom ? openDisk(o.cdrom) : undefined,
-    bootOrder: o.boot,
-  };
+/** The board for the command line's media: data disks for a direct boot; with firmware, the BIOS too. */
+function board(o: RunOptions): PcBoardOptions {
+  return boardFor({ hda: o.hda, hdb: o.hdb, cdrom: o.cdrom, boot: o.boot, writeThrough: o.noSnapshot, firmware: o.firmware === 'seabios', bios: o.bios });
 }
 
-/** Power on with SeaBIOS: check the boot device first, so a wrong file is one sentence. */
+/** Power on with SeaBIOS (the boot device was checked by boardFor). */
 function startFirmwareMachine(o: RunOptions, out: (s: string) => void): Machine {
-  const fw = loadFirmware({ bios: o.bios });
-  const media = disks(o);
-  checkBootable(o.boot ?? 'cd', media);
-  const m = Machine.create({
-    memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu,
-    board: { ...media, bios: fw.bios, vgaBios: fw.vgaBios },
-  });
+  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o) });
   watch(m, o, out);
   if (o.firmwareLog) m.on('firmwareLog', (b: number) => process.stderr.write(String.fromCharCode(b)));
   m.bootFirmware();

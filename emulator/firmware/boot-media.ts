@@ -1,5 +1,7 @@
 import { BootError } from '../boot/errors';
+import type { PcBoardOptions } from '../board/pc';
 import { DiskImage, DiskImageError } from '../devices/disk-image';
+import { loadFirmware } from './seabios';
 
 /**
  * Checks, before the machine starts, that the device the BIOS will boot from can be booted, so a wrong file
@@ -7,7 +9,8 @@ import { DiskImage, DiskImageError } from '../devices/disk-image';
  * - a hard disk's first sector must end with the boot signature 0x55 0xAA (what SeaBIOS checks, boot.c);
  * - a CD must be ISO 9660 with an El Torito boot record volume descriptor in sector 17 (El Torito 1.0 §2.0).
  *
- * Public API: openDisk(path, writeThrough), checkBootable(order, {hda, cdrom}), isBootableDisk, hasElTorito.
+ * Public API: boardFor(request), openDisk(path, writeThrough), checkBootable(order, {hda, cdrom}), isBootableDisk,
+ * cdKind, MediaRequest.
  */
 export function openDisk(path: string, writeThrough = false): DiskImage {
   try {
@@ -54,4 +57,34 @@ export function checkBootable(order: string, media: { hda?: DiskImage; cdrom?: D
     }
   }
   throw new BootError(`nothing to boot: the boot order '${order}' names no disk or CD that was given (--hda IMG for 'c', --cdrom ISO for 'd')`);
+}
+
+/** What a user asks for: QEMU's -hda/-hdb/-cdrom/-boot/-bios/-snapshot, from the CLI or launch.json. */
+export interface MediaRequest {
+  hda?: string;
+  hdb?: string;
+  cdrom?: string;
+  /** QEMU -boot letters (default: 'cad', hard disk first). */
+  boot?: string;
+  /** Write guest disk writes to the image files (default false: snapshot, as qemu -snapshot). */
+  writeThrough?: boolean;
+  /** Boot through SeaBIOS (true) or only attach the disks for a direct kernel load (false). */
+  firmware: boolean;
+  /** System BIOS file instead of the installed SeaBIOS. */
+  bios?: string;
+}
+
+/**
+ * The PC board options for a request: disks opened (CDs read-only), and with firmware the BIOS files loaded
+ * and the boot device checked. Every problem is a BootError sentence.
+ */
+export function boardFor(r: MediaRequest): PcBoardOptions {
+  const hda = r.hda ? openDisk(r.hda, r.writeThrough) : undefined;
+  const hdb = r.hdb ? openDisk(r.hdb, r.writeThrough) : undefined;
+  const cdrom = r.cdrom ? openDisk(r.cdrom) : undefined;
+  const board: PcBoardOptions = { hda, hdb, cdrom, bootOrder: r.boot };
+  if (!r.firmware) return board;
+  checkBootable(r.boot ?? 'cad', { hda, cdrom });
+  const fw = loadFirmware({ bios: r.bios });
+  return { ...board, bios: fw.bios, vgaBios: fw.vgaBios };
 }
