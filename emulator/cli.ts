@@ -127,7 +127,7 @@ function parseRun(args: string[]): RunOptions {
   }
   const media = o.hda || o.hdb || o.cdrom;
   o.firmware ??= o.kernel ? 'none' : 'seabios';
-  if (!o.kernel && !media) throw new UsageError('nothing to boot: give a kernel ELF, or --hda IMG / --cdrom ISO');
+  if (!o.kernel && !media) throw new UsageError('no kernel given: give a kernel ELF, or boot a disk or CD with --hda IMG / --cdrom ISO');
   if (o.firmware === 'none' && !o.kernel) throw new UsageError('--firmware none boots a kernel directly; give the kernel ELF, or boot the disk/CD with --firmware seabios');
   if (o.firmware === 'seabios' && o.kernel) {
     throw new UsageError('--kernel with --firmware seabios is not supported yet (QEMU runs a multiboot option ROM after SeaBIOS for that); load the kernel directly (--firmware none), or put it in a GRUB ISO (grub-mkrescue) and boot it with --cdrom');
