@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Machine } from '../emulator/machine';
 import { benchAdapter } from './adapter';
+import { benchBoot } from './boot';
 import { benchReverse } from './reverse';
 
 /**
@@ -13,7 +14,10 @@ import { benchReverse } from './reverse';
  *                                  each for us and QEMU, run last), reverse debugging, adapter latency
  *   npm run bench -- --no-sieve    skip sieve
  *   npm run bench -- --no-jit      interpreter only (block translation off)
- *   npm run bench -- --only NAME   one workload (substring of its name)
+ *   npm run bench -- --only NAME   one workload (substring of its name); --only boot: the boot times alone
+ *
+ * Boot times (bench/boot.ts): reset -> first kernel instruction through SeaBIOS (disk, GRUB ISO) and with
+ * --firmware none, each beside QEMU's.
  */
 const root = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);
@@ -72,6 +76,7 @@ async function main(): Promise<void> {
       ? `  QEMU TCG: whole run ${q.s.toFixed(3)} s (exit status ${q.status}); ours/QEMU = ${(whole / q.s).toFixed(2)}×`
       : '  QEMU: not installed');
   }
+  if (!only || 'boot'.includes(only)) await benchBoot(root);
   if (!only) benchReverse(root, jit);
   if (!only) {
     const dist = path.join(root, 'dist', 'debug-adapter.js');

@@ -12,6 +12,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { CpuStateView, ExceptionEvent, RegisterName, ReverseStop, Runtime, StopInfo, TimelinePosition } from '../emulator/api';
 import { hasErrorCode, vectorName } from '../emulator/cpu/vectors';
 import { diagnose } from '../emulator/diagnose';
+import { boardFor } from '../emulator/firmware/boot-media';
 import { SymbolIndex } from '../emulator/symbols/symbols';
 import {
   chainSummary, faultChainRequest, gdtRequest, idtRequest, pageTableRequest, pageWalkRequest, RequestError, screenRequest, tssRequest,
@@ -248,20 +249,34 @@ export class FaultlineSession extends DebugSession {
     const args = validateLaunch(raw);
     this.launchArgs = args;
     this.cwd = args.cwd ? path.resolve(args.cwd) : process.cwd();
-    const kernelPath = path.resolve(this.cwd, args.kernel);
-    if (!fs.existsSync(kernelPath)) throw new UserError(`kernel ${kernelPath} does not exist; set "kernel" in launch.json to your kernel ELF (relative paths start at "cwd")`);
-    const kernel = new Uint8Array(fs.readFileSync(kernelPath));
-    const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop' });
-    rt.boot(kernel, { cmdline: args.cmdline }); // BootError: its message is the sentence for the user
+    const kernelPath = args.kernel ? path.resolve(this.cwd, args.kernel) : undefined;
+    const firmware = (args.firmware ?? (kernelPath ? 'none' : 'seabios')) === 'seabios';
+    // Disks, CD and (with firmware) the BIOS: emulator/firmware/boot-media.ts, BootError sentences.
+    const board = boardFor({
+      hda: args.disks?.[0] && path.resolve(this.cwd, args.disks[0]), hdb: args.disks?.[1] && path.resolve(this.cwd, args.disks[1]),
+      cdrom: args.cdrom && path.resolve(this.cwd, args.cdrom), boot: args.boot, writeThrough: args.snapshot === false, firmware,
+    });
+    const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board });
+    if (firmware) {
+      if (kernelPath) throw new UserError('"kernel" with "firmware": "seabios" is not supported yet; use "firmware": "none" to load the kernel directly, or boot it from a GRUB ISO with "cdrom"');
+      if (!rt.bootFirmware) throw new UserError('this runtime cannot boot firmware; use "kernel" with "firmware": "none"');
+      rt.bootFirmware();
+    } else {
+      if (!kernelPath) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF, or boot "disks"/"cdrom" through "firmware": "seabios"');
+      if (!fs.existsSync(kernelPath)) throw new UserError(`kernel ${kernelPath} does not exist; set "kernel" in launch.json to your kernel ELF (relative paths start at "cwd")`);
+      rt.boot(new Uint8Array(fs.readFileSync(kernelPath)), { cmdline: args.cmdline }); // BootError: its message is the sentence for the user
+    }
     this.rt = rt;
     const historyMB = args.historyMB ?? DEFAULT_HISTORY_MB;
     if (historyMB > 0 && 'enableHistory' in rt) (rt as Runtime & Reversible).enableHistory({ limitMB: historyMB });
     const symbolsPath = args.symbols ? path.resolve(this.cwd, args.symbols) : kernelPath;
-    try {
-      this.symbols = SymbolIndex.fromElf(new Uint8Array(fs.readFileSync(symbolsPath)), path.basename(symbolsPath));
-      for (const w of this.symbols.warnings) this.log(`symbols: ${w}`);
-    } catch (e) {
-      this.log(`no symbols from ${symbolsPath}: ${(e as Error).message}`);
+    if (symbolsPath) {
+      try {
+        this.symbols = SymbolIndex.fromElf(new Uint8Array(fs.readFileSync(symbolsPath)), path.basename(symbolsPath));
+        for (const w of this.symbols.warnings) this.log(`symbols: ${w}`);
+      } catch (e) {
+        this.log(`no symbols from ${symbolsPath}: ${(e as Error).message}`);
+      }
     }
     rt.shouldStopOnException = (ev) => this.filters.shouldStop(ev);
     rt.on('serial', (b) => { this.serial.push(b); if (b === 10) this.flushSerial(); });
@@ -990,7 +1005,7 @@ export class FaultlineSession extends DebugSession {
     if (!found) {
       const roots = [this.cwd];
       if (this.launchArgs) {
-        let d = path.dirname(path.resolve(this.cwd, this.launchArgs.symbols ?? this.launchArgs.kernel));
+        let d = path.dirname(path.resolve(this.cwd, this.launchArgs.symbols ?? this.launchArgs.kernel ?? '.'));
         for (let i = 0; i < 6; i++) { roots.push(d); d = path.dirname(d); }
       }
       found = roots.map((r) => path.resolve(r, dwarfPath)).find((p) => fs.existsSync(p)) ?? path.resolve(this.cwd, dwarfPath);
@@ -1043,7 +1058,13 @@ export class FaultlineSession extends DebugSession {
 }
 
 function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineLaunchArguments {
-  if (typeof a.kernel !== 'string' || !a.kernel.trim()) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF');
+  if (a.kernel !== undefined && (typeof a.kernel !== 'string' || !a.kernel.trim())) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF');
+  if (a.kernel === undefined && a.cdrom === undefined && a.disks === undefined) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF (or "disks"/"cdrom" to boot through the firmware)');
+  if (a.cdrom !== undefined && typeof a.cdrom !== 'string') throw new UserError('"cdrom" must be the path of an ISO image');
+  if (a.disks !== undefined && (!Array.isArray(a.disks) || a.disks.length > 2 || a.disks.some((d) => typeof d !== 'string'))) throw new UserError('"disks" must be a list of one or two disk image paths (hda, hdb)');
+  if (a.firmware !== undefined && a.firmware !== 'seabios' && a.firmware !== 'none') throw new UserError('"firmware" must be "seabios" or "none"');
+  if (a.boot !== undefined && (typeof a.boot !== 'string' || !/^[acdn]+$/.test(a.boot))) throw new UserError('"boot" takes drive letters as qemu -boot: "c" hard disk, "d" CD-ROM');
+  if (a.snapshot !== undefined && typeof a.snapshot !== 'boolean') throw new UserError('"snapshot" must be true (guest disk writes stay in memory) or false (they go to the image files)');
   if (a.symbols !== undefined && typeof a.symbols !== 'string') throw new UserError('"symbols" must be the path of an ELF file with debug information');
   if (a.memoryMB !== undefined && (typeof a.memoryMB !== 'number' || !Number.isInteger(a.memoryMB) || a.memoryMB < 1 || a.memoryMB > 4096)) {
     throw new UserError('"memoryMB" must be a whole number of MiB from 1 to 4096');

@@ -1,3 +1,4 @@
+import type { PcBoardOptions } from './board/pc';
 /**
  * The emulator's runtime API: everything the CLI, the debug adapter, the conformance runner and reverse
  * debugging use. Nothing here knows about DAP or VS Code. 64-bit guest values are `bigint` on this
@@ -85,6 +86,8 @@ export interface MachineOptions {
   onTripleFault?: 'stop' | 'reset';
   /** CPU model name for CPUID (see emulator/cpu/cpuid.ts; default 'faultline'). */
   cpu?: string;
+  /** The PC board's firmware, disks and boot order (emulator/board/pc.ts); default: no firmware, no disks. */
+  board?: PcBoardOptions;
 }
 
 export interface BootOptions {
@@ -142,6 +145,8 @@ export interface LinearRead {
 export interface Runtime {
   /** Load and boot an ELF with a multiboot1/2 header. Throws BootError with a user-facing sentence. */
   boot(kernel: Uint8Array, opts?: BootOptions): void;
+  /** Power on with the board's firmware (MachineOptions.board.bios), which boots the disks or CD. */
+  bootFirmware?(): void;
   /** Run at most `maxInstructions` guest instructions. */
   run(maxInstructions: number): StopInfo;
   /** Execute one instruction; at an 'exception' stop, perform the delivery instead (stop at the handler). */

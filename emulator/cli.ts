@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BootError, loadKernelFile } from './boot';
+import type { PcBoardOptions } from './board/pc';
+import { boardFor } from './firmware/boot-media';
 import { Machine } from './machine';
 import {
   compareWithRecording, makeRecording, MAX_RESETS, parseRecording, PlannedInput, Recording, runSession, SessionResult, sha256Hex,
@@ -12,6 +14,8 @@ const USAGE = `faultline — boot an x86_64 multiboot kernel in the Faultline em
 
 Usage:
   faultline run KERNEL [options]   boot KERNEL (ELF with a multiboot1/2 header); serial goes to stdout
+  faultline run --hda IMG | --cdrom ISO [options]
+                                   power on with SeaBIOS and boot the disk or CD, as qemu-system-x86_64 does
   faultline replay FILE [--kernel PATH]
                                    run a recording made with --record again and check that serial output,
                                    fault chain and final state are identical (exit 0) or say what differs (exit 1)
@@ -21,6 +25,16 @@ Usage:
   faultline --help
 
 Options for run:
+  --kernel ELF           the kernel to load directly (same as the KERNEL argument)
+  --hda IMG, --hdb IMG   raw disk images on the primary IDE channel (master, slave)
+  --cdrom ISO            a CD image in the IDE CD-ROM drive (secondary master)
+  --boot ORDER           boot order as QEMU's -boot: c = hard disk, d = CD-ROM (default: c, then d)
+  --firmware NAME        seabios (default with --hda/--cdrom and no kernel) or none (direct kernel load,
+                         the default with a kernel)
+  --bios FILE            system BIOS image (default: SeaBIOS bios-256k.bin from the extension or /usr/share/seabios)
+  --no-snapshot          write the guest's disk writes to the image files (default: they go to memory only,
+                         as qemu -snapshot)
+  --firmware-log         print the firmware's debug log (SeaBIOS writes it to port 0x402) to stderr
   --no-reboot            stop on a triple fault (like qemu -no-reboot) instead of resetting
   --max-instructions N   stop after N guest instructions (default 2000000000)
   --trace                print every exception event as it happens (the -d int view, in words)
@@ -47,7 +61,16 @@ instruction limit reached or HLT with interrupts off → 0; bad arguments or ker
 replay: 0 when the replay is identical, 1 when it differs, 2 for a bad recording or kernel.`;
 
 interface RunOptions {
+  /** Direct-load kernel ('' when booting through firmware). */
   kernel: string;
+  firmware?: 'seabios' | 'none';
+  hda?: string;
+  hdb?: string;
+  cdrom?: string;
+  boot?: string;
+  bios?: string;
+  noSnapshot?: boolean;
+  firmwareLog?: boolean;
   noReboot: boolean;
   maxInstructions: number;
   trace: boolean;
@@ -92,15 +115,44 @@ function parseRun(args: string[]): RunOptions {
         break;
       }
       case '--gdb-wait': o.gdbWait = true; break;
+      case '--kernel':
+        if (o.kernel) throw new UsageError(`more than one kernel given (${o.kernel}, ${args[k + 1] ?? ''})`);
+        o.kernel = value();
+        break;
+      case '--hda': o.hda = value(); break;
+      case '--hdb': o.hdb = value(); break;
+      case '--cdrom': o.cdrom = value(); break;
+      case '--boot': {
+        const b = value().replace(/^order=/, '');
+        if (!/^[acdn]+$/.test(b)) throw new UsageError(`--boot takes drive letters as QEMU's -boot (c = hard disk, d = CD-ROM), not '${b}'`);
+        o.boot = b;
+        break;
+      }
+      case '--firmware': {
+        const f = value();
+        if (f !== 'seabios' && f !== 'none') throw new UsageError(`--firmware takes seabios or none, not '${f}'`);
+        o.firmware = f;
+        break;
+      }
+      case '--bios': o.bios = value(); break;
+      case '--no-snapshot': o.noSnapshot = true; break;
+      case '--firmware-log': o.firmwareLog = true; break;
       default:
         if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
         if (o.kernel) throw new UsageError(`more than one kernel given (${o.kernel}, ${a})`);
         o.kernel = a;
     }
   }
-  if (!o.kernel) throw new UsageError('no kernel given');
+  const media = o.hda || o.hdb || o.cdrom;
+  o.firmware ??= o.kernel ? 'none' : 'seabios';
+  if (!o.kernel && !media) throw new UsageError('no kernel given: give a kernel ELF, or boot a disk or CD with --hda IMG / --cdrom ISO');
+  if (o.firmware === 'none' && !o.kernel) throw new UsageError('--firmware none boots a kernel directly; give the kernel ELF, or boot the disk/CD with --firmware seabios');
+  if (o.firmware === 'seabios' && o.kernel) {
+    throw new UsageError('--kernel with --firmware seabios is not supported yet (QEMU runs a multiboot option ROM after SeaBIOS for that); load the kernel directly (--firmware none), or put it in a GRUB ISO (grub-mkrescue) and boot it with --cdrom');
+  }
   if (o.gdbWait && o.gdbPort === undefined) throw new UsageError('--gdb-wait needs --gdb PORT');
   if (o.gdbPort !== undefined && (o.record || o.inputs)) throw new UsageError('--gdb cannot be combined with --record or --input (the debugger drives the run)');
+  if (o.record && o.firmware === 'seabios') throw new UsageError('--record works for direct kernel boots only for now; drop --record to boot a disk or CD');
   o.inputs?.sort((a, b) => a.instructions - b.instructions);
   return o;
 }
@@ -157,14 +209,14 @@ function chunked(out: (s: string) => void): { write: (s: string) => void; flush:
   };
 }
 
-/** Boot and run one kernel; returns the process exit status. */
+/** Boot and run one kernel (or the firmware and its boot device); returns the process exit status. */
 export function runKernel(o: RunOptions, direct: (s: string) => void = (s) => process.stdout.write(s)): number {
-  const bytes = loadKernelFile(o.kernel);
+  const bytes = o.firmware === 'seabios' ? new Uint8Array(0) : loadKernelFile(o.kernel);
   const sink = chunked(direct);
   const out = sink.write;
   let status: number;
   try {
-    const m = startMachine(o, bytes, out);
+    const m = o.firmware === 'seabios' ? startFirmwareMachine(o, out) : startMachine(o, bytes, out);
     const session = runSession(m, o.maxInstructions, o.inputs ?? []);
     status = report(m, o, session, out);
     if (o.record) record(m, o, o.record, bytes, session, out);
@@ -186,7 +238,27 @@ function record(m: Machine, o: RunOptions, file: string, bytes: Uint8Array, sess
 }
 
 function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => void): Machine {
-  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu });
+  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o) });
+  watch(m, o, out);
+  m.boot(kernel, { cmdline: o.cmdline });
+  return m;
+}
+
+/** The board for the command line's media: data disks for a direct boot; with firmware, the BIOS too. */
+function board(o: RunOptions): PcBoardOptions {
+  return boardFor({ hda: o.hda, hdb: o.hdb, cdrom: o.cdrom, boot: o.boot, writeThrough: o.noSnapshot, firmware: o.firmware === 'seabios', bios: o.bios });
+}
+
+/** Power on with SeaBIOS (the boot device was checked by boardFor). */
+function startFirmwareMachine(o: RunOptions, out: (s: string) => void): Machine {
+  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o) });
+  watch(m, o, out);
+  if (o.firmwareLog) m.on('firmwareLog', (b: number) => process.stderr.write(String.fromCharCode(b)));
+  m.bootFirmware();
+  return m;
+}
+
+function watch(m: Machine, o: RunOptions, out: (s: string) => void): void {
   m.on('serial', (b: number) => out(String.fromCharCode(b)));
   if (o.trace) {
     m.on('reset', () => out('\n[faultline] triple fault → system reset\n'));
@@ -194,8 +266,6 @@ function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => voi
       if (!e.external) out(`[faultline] ${e.phase} ${e.name}${e.errorCode !== undefined ? ` error 0x${e.errorCode.toString(16)}` : ''} rip=0x${e.rip.toString(16)} rsp=0x${e.rsp.toString(16)} cr2=0x${e.cr2.toString(16)}: ${e.reason}\n`);
     });
   }
-  m.boot(kernel, { cmdline: o.cmdline });
-  return m;
 }
 
 /** Print the fault chain, resets, screen and why the run stopped; returns the run's exit status. */

@@ -48,7 +48,9 @@ export class Machine implements Runtime {
   readonly mem: PhysicalMemory;
   readonly cpu: Cpu;
   readonly devices: PcDevices;
-  readonly options: Required<MachineOptions>;
+  readonly options: Required<Omit<MachineOptions, 'board'>>;
+  /** Firmware, disks and boot order of the PC board (MachineOptions.board). */
+  readonly boardOptions: NonNullable<MachineOptions['board']>;
   entry?: EntryState;
   shouldStopOnException: ((ev: ExceptionEvent) => boolean) | null = null;
 
@@ -77,6 +79,7 @@ export class Machine implements Runtime {
 
   constructor(opts: MachineOptions = {}) {
     this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', cpu: opts.cpu ?? 'faultline' };
+    this.boardOptions = opts.board ?? {};
     const model = CPU_MODELS[this.options.cpu];
     if (!model) throw new Error(`unknown CPU model '${this.options.cpu}'; choose one of: ${Object.keys(CPU_MODELS).join(', ')}`);
     cpuModel.current = model;
@@ -90,6 +93,13 @@ export class Machine implements Runtime {
       onExit: (status) => { this.exitCode = status; this.cpu.stopRequested = true; },
       onResetRequest: () => { this.resetRequested = true; this.cpu.stopRequested = true; },
       onA20: (enabled) => this.cpu.setA20(enabled),
+      board: {
+        ...this.boardOptions,
+        onFirmwareLog: (b) => this.emit('firmwareLog', b),
+        // ACPI soft-off (S5): QEMU exits with status 0.
+        onPowerOff: () => { this.exitCode = 0; this.cpu.stopRequested = true; },
+      },
+      onMemoryMapChange: () => { this.cpu.flushTlb(); this.cpu.flushCode(); this.cpu.codeDirty = true; },
     });
     const router = this.devices.router;
     this.cpu.irqPending = () => router.pending;
@@ -104,7 +114,7 @@ export class Machine implements Runtime {
 
   // ----------------------------------------------------------------------------------- events
   on(event: 'exception', cb: (ev: ExceptionEvent) => void): void;
-  on(event: 'serial' | 'debugcon', cb: (byte: number) => void): void;
+  on(event: 'serial' | 'debugcon' | 'firmwareLog', cb: (byte: number) => void): void;
   on(event: 'reset' | 'screen', cb: () => void): void;
   on(event: string, cb: Listener): void {
     const l = this.listeners.get(event) ?? [];
@@ -125,6 +135,18 @@ export class Machine implements Runtime {
     this.powerOn();
   }
 
+  /**
+   * Power on with the board's firmware (MachineOptions.board.bios): the CPU starts at the reset vector and the
+   * BIOS finds the disks, as `qemu-system-x86_64 -hda/-cdrom` without -kernel.
+   */
+  bootFirmware(): void {
+    if (!this.boardOptions.bios) throw new Error('bootFirmware needs MachineOptions.board.bios (the SeaBIOS image)');
+    this.kernel = undefined;
+    this.bootOptions = {};
+    this.entry = undefined;
+    this.powerOn();
+  }
+
   private powerOn(): void {
     const c = this.cpu;
     this.mem.u8.fill(0);
@@ -136,7 +158,10 @@ export class Machine implements Runtime {
     this.shutdown = false;
     this.exitCode = undefined;
     this.resetRequested = false;
-    if (!this.kernel) return;
+    if (!this.kernel) {
+      if (this.boardOptions.bios) this.history.restart(); // firmware boot: the reset vector is the start
+      return;
+    }
     const e = bootKernel(this.kernel, this.mem, {
       cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules,
       platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu]),

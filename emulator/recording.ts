@@ -47,7 +47,7 @@ export interface ChainLink {
 export interface Recording {
   format: number;
   kernel: { path: string; sha256: string };
-  machine: Required<MachineOptions>;
+  machine: Required<Omit<MachineOptions, 'board'>>;
   cmdline: string | null;
   maxInstructions: number;
   inputs: AppliedInput[];

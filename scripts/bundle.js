@@ -31,3 +31,6 @@ for (const e of entries) {
 // iced-x86 loads its wasm from beside its JS file; the bundles need it next to them.
 const wasm = path.join(root, 'node_modules', 'iced-x86', 'iced_x86_bg.wasm');
 if (fs.existsSync(wasm)) fs.copyFileSync(wasm, path.join(root, 'dist', 'iced_x86_bg.wasm'));
+// SeaBIOS beside the bundles (firmware/seabios/, shipped in the .vsix): warn only here; npm run package insists.
+const seabiosError = require('./copy-seabios').copySeabios();
+if (seabiosError) process.stderr.write(`warning: ${seabiosError}; firmware boots will look in /usr/share/seabios\n`);

@@ -18,6 +18,8 @@ interface ManifestKernel {
 
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'manifest.json'), 'utf8')) as {
   kernels: ManifestKernel[];
+  /** Disk and CD images booted by the firmware. */
+  images?: ManifestKernel[];
 };
 
 function read(rel: string): string {
@@ -67,7 +69,7 @@ test('INT3 is a software interrupt without an error code and without check_excep
   assert.deepEqual(exceptionChain(events), ['#BP']);
 });
 
-for (const k of manifest.kernels) {
+for (const k of [...manifest.kernels, ...(manifest.images ?? [])]) {
   test(`${k.name}: QEMU's recorded exception chain is ${k.chain.join(' -> ') || '(none)'}`, () => {
     assert.ok(fs.existsSync(path.join(ROOT, k.file)), `${k.file} exists (run bash fixtures/build.sh)`);
     assert.deepEqual(exceptionChain(parseQemuIntLog(read(k.golden.log))), k.chain);

@@ -594,15 +594,33 @@ export class Cpu extends CpuState {
       this.pageBlocks.delete(page);
     }
     this.mem.codePages[page] = 0;
+    if (page < this.mem.codePages.length) this.mem.codeChunks.fill(0, page << 6, (page + 1) << 6);
     this.codeDirty = true;
   }
 
   /** Drop every decoded block (mode change, reset, snapshot restore). */
   flushCode(): void {
-    for (const [page] of this.pageBlocks) this.mem.codePages[page] = 0;
+    for (const [page] of this.pageBlocks) {
+      this.mem.codePages[page] = 0;
+      if (page < this.mem.codePages.length) this.mem.codeChunks.fill(0, page << 6, (page + 1) << 6);
+    }
     this.blocks.clear();
     this.pageBlocks.clear();
     this.blockCache.fill(undefined);
+  }
+
+  /** Mark the 64-byte chunks an instruction's bytes occupy (from `start`; `end` is its last byte's address). */
+  private markCodeBytes(start: number, end: number, crossesPage: boolean): void {
+    const chunks = this.mem.codeChunks;
+    if (crossesPage) {
+      // The instruction continues on another physical page: mark to the end of the first and from the
+      // start of the second.
+      const firstEnd = (start | 0xfff) >>> 6;
+      for (let c = start >>> 6; c <= firstEnd && c < chunks.length; c++) chunks[c] = 1;
+      for (let c = (end & ~0xfff) >>> 6; c <= end >>> 6 && c < chunks.length; c++) chunks[c] = 1;
+      return;
+    }
+    for (let c = start >>> 6; c <= end >>> 6 && c < chunks.length; c++) chunks[c] = 1;
   }
 
   private markCodePage(page: number, b: Block): void {
@@ -631,7 +649,7 @@ export class Cpu extends CpuState {
       gp(0, 'instruction fetch beyond the CS limit');
     }
     const pa = this.translate(la, Access.EXEC, this.ub === 1);
-    return pa < this.mem.size ? this.mem.u8[pa] : this.mem.read8(pa);
+    return this.mem.read8(pa); // MMIO too: code runs from ROM and from PAM-routed BIOS shadow areas
   };
 
   /** Decode a block starting at the current RIP (whose physical address is `phys`). */
@@ -656,6 +674,7 @@ export class Cpu extends CpuState {
       const endPhys = this.translate(endLa, Access.EXEC, this.ub === 1);
       const endPage = Math.floor(endPhys / 4096);
       if (endPage !== lastPage) this.markCodePage(endPage, b);
+      this.markCodeBytes(phys + offset, endPhys, endPage !== startPage);
       offset += insn.len;
       // A conditional branch ends the block only when taken (run() and jit.ts leave on a RIP change), so
       // loops whose body holds a Jcc still become one block that translated code can iterate in place.

@@ -130,7 +130,7 @@ function fastRun(c: Cpu, i: Insn, size: number, count: number, isMovs: boolean):
       else dv.setUint16(dpa + k, lo & 0xffff, true);
     }
   }
-  if (mem.codePages[page]) mem.notifyCodeWrite(page);
+  if (mem.codePages[page]) mem.codeWrite(dpa, bytes);
   setIdx(c, 7, 8, di + bytes);
   if (isMovs) stepIdx(c, 6, 8, bytes);
   decCount(c, 8, n);

@@ -24,6 +24,15 @@ export class IoBus {
     for (let p = Math.floor(base / 4096); p <= last; p++) this.mmioPages[p] = 1;
   }
 
+  /**
+   * Turn the MMIO dispatch of the pages in [base, base+size) on or off (they must lie in a registered range).
+   * Off, those pages are plain RAM again and the CPU may cache them in its TLB; the caller flushes the TLB and
+   * the decoded code (i440FX PAM: shadow RAM over the BIOS area switches between RAM and ROM).
+   */
+  setMmioPages(base: number, size: number, on: boolean): void {
+    for (let p = Math.floor(base / 4096); p < Math.ceil((base + size) / 4096); p++) this.mmioPages[p] = on ? 1 : 0;
+  }
+
   inPort(port: number, size: number): number {
     const h = this.ports[port & 0xffff];
     if (!h) return size === 1 ? 0xff : size === 2 ? 0xffff : -1;

@@ -55,6 +55,8 @@ export class Cmos implements Device {
   readonly name = 'cmos';
   private s: CmosState;
   private timer = 0;
+  /** Bytes the board sets at power-on (disk geometry, boot order, equipment), as QEMU's pc_cmos_init. */
+  private readonly boardBytes = new Map<number, number>();
 
   constructor(
     private readonly clock: VirtualClock,
@@ -67,6 +69,12 @@ export class Cmos implements Device {
 
   attach(bus: IoBus): void {
     bus.registerPorts(0x70, 2, bytePorts(bus, (p) => this.read8(p), (p, v) => this.write8(p, v)));
+  }
+
+  /** Set CMOS byte `index` now and at every power-on (the board's configuration bytes). */
+  setPowerOnByte(index: number, value: number): void {
+    this.boardBytes.set(index, value & 0xff);
+    this.s.ram[index] = value & 0xff;
   }
 
   /** Port 0x70 bit 7 as last written: NMIs are masked while set. */
@@ -126,6 +134,7 @@ export class Cmos implements Device {
     ram[0x5c] = (high >> 8) & 0xff;
     ram[0x5d] = Math.floor(high / 65536) & 0xff;
     ram[0x5f] = this.cpuCount - 1;
+    if (this.boardBytes) for (const [i, v] of this.boardBytes) ram[i] = v;
     return {
       index: 0, nmiMasked: false, ram, baseSeconds: RTC_START_SECONDS, anchor: 0, frozenSeconds: RTC_START_SECONDS,
       flags: 0, lastEval: 0, irqLevel: false,

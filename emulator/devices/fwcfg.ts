@@ -38,6 +38,9 @@ export const FW_CFG = {
 
 /** QEMU's x86 e820 type for usable RAM. */
 const E820_RAM = 1;
+const E820_RESERVED = 2;
+const AMD_HT_START = 0xfd_0000_0000;
+const AMD_HT_SIZE = 0x3_0000_0000;
 
 function le(value: number, bytes: number): Uint8Array {
   const out = new Uint8Array(bytes);
@@ -151,16 +154,19 @@ export class FwCfg implements Device {
     return out;
   }
 
-  /** QEMU pc's table: RAM below 4 GiB from 0 (lowmem split as i440fx), and the rest above 4 GiB. */
+  /** QEMU pc's table: RAM below 4 GiB from 0 (lowmem split as i440fx), the rest above 4 GiB, the AMD HT hole. */
   private e820(): Uint8Array {
     const { below4g, above4g } = splitLowHighMemory(this.memoryBytes);
-    const entries: [number, number][] = [[0, below4g]];
-    if (above4g > 0) entries.push([0x1_0000_0000, above4g]);
+    const entries: [number, number, number][] = [[0, below4g, E820_RAM]];
+    if (above4g > 0) entries.push([0x1_0000_0000, above4g, E820_RAM]);
+    // QEMU >= 7.1 pc_memory_init: an AMD vCPU with >= 40 physical address bits (both our CPU models, like
+    // qemu64) gets the HyperTransport hole below 1 TiB reserved.
+    entries.push([AMD_HT_START, AMD_HT_SIZE, E820_RESERVED]);
     const out = new Uint8Array(20 * entries.length);
-    entries.forEach(([addr, len], i) => {
+    entries.forEach(([addr, len, type], i) => {
       out.set(le(addr, 8), i * 20);
       out.set(le(len, 8), i * 20 + 8);
-      out.set(le(E820_RAM, 4), i * 20 + 16);
+      out.set(le(type, 4), i * 20 + 16);
     });
     return out;
   }

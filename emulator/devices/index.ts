@@ -1,3 +1,4 @@
+import { createPcBoard, PcBoard, PcBoardOptions } from '../board/pc';
 import { VirtualClock } from '../clock';
 import { PhysicalMemory } from '../memory/phys';
 import { IoBus } from './bus';
@@ -31,10 +32,14 @@ export interface PcDeviceOptions {
   onDebugcon?: (byte: number) => void;
   /** isa-debug-exit: called with QEMU's exit status (value << 1) | 1. */
   onExit?: (status: number) => void;
-  /** The guest asked for a system reset (8042 pulse, port 0x92 bit 0). */
+  /** The guest asked for a system reset (8042 pulse, port 0x92 bit 0, PIIX3 reset control 0xCF9). */
   onResetRequest?: () => void;
   /** The A20 gate changed (8042 output port, port 0x92): the machine passes it to the CPU. */
   onA20?: (enabled: boolean) => void;
+  /** The PCI board (board/pc.ts): firmware, disks, boot order. */
+  board?: PcBoardOptions;
+  /** The memory map under 0xC0000-0xFFFFF changed (i440FX PAM): drop TLB entries and decoded code. */
+  onMemoryMapChange?: () => void;
 }
 
 export interface PcDevices {
@@ -51,6 +56,7 @@ export interface PcDevices {
   ioapic: IoApic;
   testdev: PcTestdev;
   router: InterruptRouter;
+  board: PcBoard;
   all: Device[];
 }
 
@@ -73,8 +79,12 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const cmos = new Cmos(o.clock, router, o.memoryBytes, o.cpuCount ?? 1);
   const testdev = new PcTestdev(router);
   for (const d of [pic, uart, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev]) d.attach(o.bus);
-  const all: Device[] = [pic, lapic, ioapic, pit, uart, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, router];
-  return { uart, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, router, all };
+  const board = createPcBoard({
+    ...o.board, bus: o.bus, phys: o.phys, clock: o.clock, irq: router, cmos, memoryBytes: o.memoryBytes,
+    onReset: o.onResetRequest ?? none, onMapChange: o.onMemoryMapChange ?? none,
+  });
+  const all: Device[] = [pic, lapic, ioapic, pit, uart, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, ...board.all, router];
+  return { uart, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, router, board, all };
 }
 
 export { PcTestdev };

@@ -1,6 +1,8 @@
 import { IoBus } from '../devices/bus';
 
 export const PAGE_SHIFT = 12;
+/** Decoded code is tracked per 64-byte chunk inside a code page (see codeChunks). */
+export const CODE_CHUNK_SHIFT = 6;
 export const PAGE_SIZE = 4096;
 
 /**
@@ -23,6 +25,12 @@ export class PhysicalMemory {
   readonly i32: Int32Array;
   readonly view: DataView;
   readonly codePages: Uint8Array;
+  /**
+   * Per 64-byte chunk: non-zero while decoded instructions cover it. A write to a code page drops the page's
+   * decoded code only when it touches such a chunk, so data next to code (a BIOS's variables and stack in
+   * the pages of its 16-bit code) does not force re-decoding on every store.
+   */
+  readonly codeChunks: Uint8Array;
   readonly dirtyPages: Uint8Array;
   /** Called with the page number when a write lands on a page holding decoded code. */
   notifyCodeWrite: (page: number) => void = () => {};
@@ -36,7 +44,20 @@ export class PhysicalMemory {
     this.i32 = new Int32Array(this.buffer);
     this.view = new DataView(this.buffer);
     this.codePages = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
+    this.codeChunks = new Uint8Array(sizeBytes >>> CODE_CHUNK_SHIFT);
     this.dirtyPages = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
+  }
+
+  /** A write of `len` bytes at `addr` landed on a code page: drop the page's code if it touched decoded bytes. */
+  codeWrite(addr: number, len: number): void {
+    const last = (addr + len - 1) >>> CODE_CHUNK_SHIFT;
+    for (let c = addr >>> CODE_CHUNK_SHIFT; c <= last; c++) {
+      if (this.codeChunks[c]) {
+        this.notifyCodeWrite(addr >>> PAGE_SHIFT);
+        if ((addr + len - 1) >>> PAGE_SHIFT !== addr >>> PAGE_SHIFT && this.codePages[(addr + len - 1) >>> PAGE_SHIFT]) this.notifyCodeWrite((addr + len - 1) >>> PAGE_SHIFT);
+        return;
+      }
+    }
   }
 
   /** True if [addr, addr+len) is plain RAM (no MMIO overlaps, inside the RAM size). */
@@ -78,7 +99,7 @@ export class PhysicalMemory {
     if (addr >= this.size || addr < 0) return;
     const page = addr >>> PAGE_SHIFT;
     this.dirtyPages[page] = 1;
-    if (this.codePages[page]) this.notifyCodeWrite(page);
+    if (this.codePages[page]) this.codeWrite(addr, 1);
     this.u8[addr] = value;
   }
 
@@ -94,14 +115,34 @@ export class PhysicalMemory {
       const p1 = (addr + size - 1) >>> PAGE_SHIFT;
       this.dirtyPages[p0] = 1;
       this.dirtyPages[p1] = 1;
-      if (this.codePages[p0]) this.notifyCodeWrite(p0);
-      if (p1 !== p0 && this.codePages[p1]) this.notifyCodeWrite(p1);
+      if (this.codePages[p0] || this.codePages[p1]) this.codeWrite(addr, size);
       if (size === 1) this.u8[addr] = value;
       else if (size === 2) this.view.setUint16(addr, value, true);
       else this.view.setUint32(addr, value >>> 0, true);
       return;
     }
     for (let i = 0; i < size; i++) this.write8(addr + i, (value >>> (8 * i)) & 0xff);
+  }
+
+  /**
+   * Write RAM underneath any MMIO mapping (a device that decides an MMIO page is backed by RAM, e.g. i440FX
+   * shadow RAM): dirty and code-page tracking as for any RAM write.
+   */
+  writeRam(addr: number, size: number, value: number): void {
+    if (addr < 0 || addr + size > this.size) return;
+    for (let i = 0; i < size; i++) {
+      const page = (addr + i) >>> PAGE_SHIFT;
+      this.dirtyPages[page] = 1;
+      if (this.codePages[page]) this.codeWrite(addr + i, 1);
+      this.u8[addr + i] = (value >>> (8 * i)) & 0xff;
+    }
+  }
+
+  /** Read RAM underneath any MMIO mapping (see writeRam); 0xff past the end of RAM. */
+  readRam(addr: number, size: number): number {
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) v = v * 256 + (addr + i < this.size ? this.u8[addr + i] : 0xff);
+    return v;
   }
 
   /** Copy bytes into RAM (boot loaders, tests). Marks pages dirty and drops decoded code. */

@@ -148,6 +148,24 @@ describe('block translation: targeted cases', () => {
     assert.equal(r.rip, CODE + code.length, 'after HLT');
   });
 
+  it('a store into a code page outside the 64-byte chunks holding instructions keeps the decoded blocks; one inside a chunk drops them', () => {
+    // loop: mov [rdi], eax ; dec ecx ; jnz loop ; hlt (8 bytes at CODE). RDI: the same page 2 KiB on (data beside
+    // code, as SeaBIOS keeps its stack and variables), then the first chunk's unused bytes.
+    const code = [0x89, 0x07, 0xff, 0xc9, 0x75, 0xfa, 0xf4];
+    for (const [target, dropped] of [[CODE + 0x800, false], [CODE + 0x30, true]] as const) {
+      let invalidations = 0;
+      const r = sameBothWays(code, 10_000, (c) => {
+        c.r[2] = 1000; c.r[14] = target;
+        const notify = c.mem.notifyCodeWrite;
+        c.mem.notifyCodeWrite = (page) => { invalidations++; notify(page); };
+      });
+      assert.equal(r.c.r[2], 0, 'RCX');
+      assert.equal(r.rip, CODE + code.length, 'after HLT');
+      if (dropped) assert.ok(invalidations > 0, 'a store into a code chunk drops the page\'s blocks');
+      else assert.equal(invalidations, 0, 'stores beside the code do not drop it');
+    }
+  });
+
   it('a REP MOVSB that yields after 64 Ki iterations resumes itself before the next instruction of its block runs', () => {
     // rep movsb (128 KiB) ; inc ebx ; hlt
     const r = sameBothWays([0xf3, 0xa4, 0xff, 0xc3, 0xf4], 1_000, (c) => { c.r[2] = 0x20000; c.r[12] = 0x100000; c.r[14] = 0x200000; });

@@ -29,18 +29,22 @@ test('reads past the end of an item and of unknown keys return 0', () => {
   assert.deepEqual(item(pc, 0x1234, 2), [0, 0]);
 });
 
-test('the file directory lists etc/e820 with a RAM entry covering all memory', () => {
+test('the file directory lists etc/e820: a RAM entry covering all memory, then QEMU\'s reserved AMD HyperTransport hole', () => {
   const pc = makePc({ memoryBytes: 64 << 20 });
   const dir = item(pc, 0x19, 4 + 64);
   assert.equal((dir[0] << 24) | (dir[1] << 16) | (dir[2] << 8) | dir[3], 1);
   const size = (dir[4] << 24) | (dir[5] << 16) | (dir[6] << 8) | dir[7];
   const key = (dir[8] << 8) | dir[9];
   assert.equal(String.fromCharCode(...dir.slice(12, 20)), 'etc/e820');
-  assert.equal(size, 20);
-  const e = item(pc, key, 20);
+  assert.equal(size, 40);
+  const e = item(pc, key, 40);
   assert.equal(leNum(e.slice(0, 8)), 0);
   assert.equal(leNum(e.slice(8, 16)), 64 << 20);
   assert.equal(leNum(e.slice(16, 20)), 1);
+  // QEMU 7.2 with an AMD vCPU of 40 physical address bits (qemu64): 0xfd00000000-0xffffffffff reserved
+  assert.equal(leNum(e.slice(20, 28)), 0xfd_0000_0000);
+  assert.equal(leNum(e.slice(28, 36)), 0x3_0000_0000);
+  assert.equal(leNum(e.slice(36, 40)), 2);
 });
 
 test('command line item', () => {

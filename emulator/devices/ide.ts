@@ -1,0 +1,317 @@
+import { IoBus } from './bus';
+import { Device, IrqLines } from './device';
+import { PciFunction } from './pci';
+import { num } from './ports';
+
+/**
+ * PIIX3 IDE (PCI 00:01.1, 8086:7010) with its two legacy channels: primary at 0x1F0-0x1F7 + 0x3F6, IRQ 14;
+ * secondary at 0x170-0x177 + 0x376, IRQ 15 (ATA/ATAPI-6 §7 register block; QEMU hw/ide/core.c). PIO only:
+ * there is no bus-master DMA BAR, so the function reports programming interface 0x00 and the drives report
+ * no DMA modes; SeaBIOS, GRUB's BIOS disk access and xv6 all use PIO.
+ *
+ * A channel holds the task file (written to both drives, as on the cable) with the previous value of each
+ * register for LBA48 (the "HOB" read back when Device Control bit 7 is set), Device Control (nIEN, SRST), and
+ * the data port's PIO engine: a drive hands it a buffer to be read by the host (`transferIn`) or a length to
+ * be filled by the host (`transferOut`) and a continuation called when the host has moved the last word. The
+ * drives' command sets are ata-disk.ts and atapi-cdrom.ts. Commands complete at once (virtual time does not
+ * advance during a transfer), and INTRQ goes to the PIC through the channel's IRQ line while nIEN is clear.
+ *
+ * Public API: PiixIde (the PCI function: attach(bus), channels), IdeChannel, IdeDrive (base class), STATUS/ERR.
+ */
+export const STATUS = { ERR: 0x01, DRQ: 0x08, DSC: 0x10, DF: 0x20, DRDY: 0x40, BSY: 0x80 } as const;
+export const ERR = { ABRT: 0x04 } as const;
+
+/** What a drive sees of its channel while it executes a command. */
+export interface TaskFile {
+  feature: number;
+  count: number;
+  lbaLow: number;
+  lbaMid: number;
+  lbaHigh: number;
+  device: number;
+  hobFeature: number;
+  hobCount: number;
+  hobLbaLow: number;
+  hobLbaMid: number;
+  hobLbaHigh: number;
+}
+
+/** One drive on a channel. Subclasses implement the command set and IDENTIFY. */
+export abstract class IdeDrive {
+  status = STATUS.DRDY | STATUS.DSC;
+  error = 0;
+  channel!: IdeChannel;
+  abstract readonly kind: 'disk' | 'cdrom';
+  /** Execute an ATA command written to the command register. */
+  abstract execute(cmd: number, tf: TaskFile): void;
+  /** Signature after reset / EXECUTE DEVICE DIAGNOSTIC (ATA/ATAPI-6 §9.12). */
+  abstract signature(tf: TaskFile): void;
+  /** State a snapshot keeps beyond status/error (medium overlay, sense data, multiple count). */
+  abstract saveDrive(): unknown;
+  abstract loadDrive(state: unknown): void;
+  abstract resetDrive(): void;
+  /** After a snapshot restore in the middle of a transfer: the continuation for the restored buffer. */
+  abstract resumeTransfer(buf: Uint8Array, out: boolean): (() => void) | undefined;
+
+  /** End a command with ERR + ABRT (unsupported command or parameter). */
+  abort(): void {
+    this.error = ERR.ABRT;
+    this.status = STATUS.DRDY | STATUS.DSC | STATUS.ERR;
+    this.channel.raiseIrq();
+  }
+}
+
+export class IdeChannel {
+  readonly drives: (IdeDrive | undefined)[] = [undefined, undefined];
+  readonly tf: TaskFile = { feature: 0, count: 0, lbaLow: 0, lbaMid: 0, lbaHigh: 0, device: 0, hobFeature: 0, hobCount: 0, hobLbaLow: 0, hobLbaMid: 0, hobLbaHigh: 0 };
+  control = 0;
+  private irqLevel = false;
+  private irqPending = false;
+  // PIO engine (one per channel: only the selected drive transfers).
+  private buf: Uint8Array = new Uint8Array(0);
+  private pos = 0;
+  private end = 0;
+  private out = false;
+  private onDone: (() => void) | undefined;
+
+  constructor(readonly index: number, private readonly irq: IrqLines, readonly irqLine: number) {}
+
+  setDrive(unit: number, d: IdeDrive | undefined): void {
+    this.drives[unit] = d;
+    if (d) d.channel = this;
+  }
+
+  /** The drive the Device register selects (bit 4). */
+  get selected(): IdeDrive | undefined {
+    return this.drives[(this.tf.device >>> 4) & 1];
+  }
+
+  /** The host will read `data` through the data port; `done` runs after its last byte. Sets DRQ. */
+  transferIn(data: Uint8Array, done?: () => void): void {
+    this.buf = data;
+    this.pos = 0;
+    this.end = data.length;
+    this.out = false;
+    this.onDone = done;
+    const d = this.selected!;
+    d.status = STATUS.DRDY | STATUS.DSC | STATUS.DRQ;
+  }
+
+  /** The host will write `length` bytes through the data port; `done(bytes)` runs after the last one. */
+  transferOut(length: number, done: (data: Uint8Array) => void): void {
+    this.buf = new Uint8Array(length);
+    this.pos = 0;
+    this.end = length;
+    this.out = true;
+    const data = this.buf;
+    this.onDone = () => done(data);
+    this.selected!.status = STATUS.DRDY | STATUS.DSC | STATUS.DRQ;
+  }
+
+  /** No transfer in progress. */
+  endTransfer(): void {
+    this.pos = this.end = 0;
+    this.onDone = undefined;
+  }
+
+  raiseIrq(): void {
+    this.irqPending = true;
+    this.updateIrq();
+  }
+
+  private updateIrq(): void {
+    const level = this.irqPending && !(this.control & 0x02);
+    if (level !== this.irqLevel) {
+      this.irqLevel = level;
+      this.irq.setIrq(this.irqLine, level);
+    }
+  }
+
+  /** Data port (offset 0), 1, 2 or 4 bytes. */
+  readData(size: number): number {
+    if (this.out || this.pos >= this.end) return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+    let v = 0;
+    for (let i = 0; i < size && this.pos < this.end; i++) v |= this.buf[this.pos++] << (8 * i);
+    if (this.pos >= this.end) this.finishBlock();
+    return v >>> 0;
+  }
+
+  writeData(size: number, value: number): void {
+    if (!this.out || this.pos >= this.end) return;
+    for (let i = 0; i < size && this.pos < this.end; i++) this.buf[this.pos++] = (value >>> (8 * i)) & 0xff;
+    if (this.pos >= this.end) this.finishBlock();
+  }
+
+  private finishBlock(): void {
+    const d = this.selected;
+    const done = this.onDone;
+    this.onDone = undefined;
+    this.pos = this.end = 0;
+    if (d) d.status &= ~STATUS.DRQ;
+    if (done) done();
+  }
+
+  readRegister(reg: number): number {
+    const d = this.selected;
+    const none = !this.drives[0] && !this.drives[1];
+    const absent = none || (!d && ((this.tf.device >>> 4) & 1) === 1);
+    const hob = (this.control & 0x80) !== 0;
+    const t = this.tf;
+    switch (reg) {
+      case 1: return absent ? 0 : hob ? t.hobFeature : d ? d.error : 0;
+      case 2: return hob ? t.hobCount : t.count;
+      case 3: return hob ? t.hobLbaLow : t.lbaLow;
+      case 4: return hob ? t.hobLbaMid : t.lbaMid;
+      case 5: return hob ? t.hobLbaHigh : t.lbaHigh;
+      case 6: return t.device;
+      case 7:
+        this.irqPending = false;
+        this.updateIrq();
+        return absent || !d ? 0 : d.status;
+      default: return 0xff;
+    }
+  }
+
+  /** Alternate status (0x3F6/0x376): the status without acknowledging the interrupt. */
+  readAltStatus(): number {
+    const d = this.selected;
+    return d ? d.status : 0;
+  }
+
+  writeRegister(reg: number, v: number): void {
+    const t = this.tf;
+    // Writing any task-file register clears HOB (Device Control bit 7), ATA/ATAPI-6 §7.9.
+    if (reg >= 1 && reg <= 6) this.control &= 0x7f;
+    switch (reg) {
+      case 1: t.hobFeature = t.feature; t.feature = v; break;
+      case 2: t.hobCount = t.count; t.count = v; break;
+      case 3: t.hobLbaLow = t.lbaLow; t.lbaLow = v; break;
+      case 4: t.hobLbaMid = t.lbaMid; t.lbaMid = v; break;
+      case 5: t.hobLbaHigh = t.lbaHigh; t.lbaHigh = v; break;
+      case 6: t.device = v | 0xa0; break;
+      case 7: {
+        const d = this.selected;
+        if (!d) return;
+        // A new command ends any transfer in progress, except DEVICE RESET which any drive accepts.
+        if ((d.status & STATUS.BSY) && v !== 0x08) return;
+        this.endTransfer();
+        this.irqPending = false;
+        this.updateIrq();
+        d.error = 0;
+        d.execute(v, t);
+        break;
+      }
+    }
+  }
+
+  writeControl(v: number): void {
+    const wasReset = (this.control & 0x04) !== 0;
+    this.control = v;
+    if (!wasReset && (v & 0x04)) {
+      // SRST asserted: every drive is busy until it is released.
+      this.endTransfer();
+      for (const d of this.drives) if (d) { d.status = STATUS.BSY; d.error = 0x01; }
+    } else if (wasReset && !(v & 0x04)) {
+      for (const d of this.drives) {
+        if (!d) continue;
+        d.resetDrive();
+        d.status = d.kind === 'cdrom' ? 0 : STATUS.DRDY | STATUS.DSC;
+        d.error = 0x01;
+        d.signature(this.tf);
+      }
+      this.tf.device = 0xa0;
+    }
+    this.updateIrq();
+  }
+
+  reset(): void {
+    this.control = 0;
+    this.irqPending = false;
+    this.updateIrq();
+    this.endTransfer();
+    for (const t of Object.keys(this.tf) as (keyof TaskFile)[]) this.tf[t] = 0;
+    this.tf.device = 0xa0;
+    for (const d of this.drives) {
+      if (!d) continue;
+      d.resetDrive();
+      d.status = STATUS.DRDY | STATUS.DSC;
+      d.error = 0x01;
+      d.signature(this.tf);
+    }
+    this.tf.device = 0xa0;
+  }
+
+  saveState(): unknown {
+    return {
+      tf: { ...this.tf }, control: this.control, irqPending: this.irqPending,
+      drives: this.drives.map((d) => (d ? { status: d.status, error: d.error, drive: d.saveDrive() } : null)),
+      // A transfer in progress at a snapshot: its bytes and position (the continuation is rebuilt by the drive).
+      pio: this.end > 0 ? { buf: Buffer.from(this.buf).toString('base64'), pos: this.pos, end: this.end, out: this.out } : null,
+    };
+  }
+
+  loadState(state: unknown): void {
+    const o = (state ?? {}) as { tf?: Partial<TaskFile>; control?: number; irqPending?: boolean; drives?: ({ status?: number; error?: number; drive?: unknown } | null)[]; pio?: { buf: string; pos: number; end: number; out: boolean } | null };
+    for (const k of Object.keys(this.tf) as (keyof TaskFile)[]) this.tf[k] = num(o.tf?.[k]);
+    this.control = num(o.control);
+    this.irqPending = !!o.irqPending;
+    this.drives.forEach((d, i) => {
+      const s = o.drives?.[i];
+      if (d && s) { d.status = num(s.status); d.error = num(s.error); d.loadDrive(s.drive); }
+    });
+    this.endTransfer();
+    if (o.pio) {
+      this.buf = new Uint8Array(Buffer.from(o.pio.buf, 'base64'));
+      this.pos = num(o.pio.pos); this.end = num(o.pio.end); this.out = !!o.pio.out;
+      this.onDone = this.selected?.resumeTransfer(this.buf, this.out);
+    }
+    this.irqLevel = !this.irqLevel; // force the line to be driven again
+    this.updateIrq();
+  }
+}
+
+/** The PCI function and the legacy ports of both channels. */
+export class PiixIde extends PciFunction implements Device {
+  readonly channels: IdeChannel[];
+
+  constructor(irq: IrqLines) {
+    super('piix3-ide', 1, 1, { vendor: 0x8086, device: 0x7010, classCode: 0x010100 });
+    this.channels = [new IdeChannel(0, irq, 14), new IdeChannel(1, irq, 15)];
+  }
+
+  attach(bus: IoBus): void {
+    const bases: [number, number][] = [[0x1f0, 0x3f6], [0x170, 0x376]];
+    this.channels.forEach((ch, i) => {
+      const [cmd, ctl] = bases[i];
+      bus.registerPorts(cmd, 8, {
+        read: (port, size) => {
+          if (port === cmd) return ch.readData(size);
+          let v = ch.readRegister(port - cmd);
+          // Wider accesses to the byte registers: following bytes come from the following registers.
+          for (let k = 1; k < size; k++) v |= (port - cmd + k <= 7 ? ch.readRegister(port - cmd + k) : 0xff) << (8 * k);
+          return v >>> 0;
+        },
+        write: (port, size, value) => {
+          if (port === cmd) { ch.writeData(size, value); return; }
+          for (let k = 0; k < size && port - cmd + k <= 7; k++) ch.writeRegister(port - cmd + k, (value >>> (8 * k)) & 0xff);
+        },
+      });
+      bus.registerPorts(ctl, 1, {
+        read: () => ch.readAltStatus(),
+        write: (_p, _s, value) => ch.writeControl(value & 0xff),
+      });
+    });
+  }
+
+  reset(): void {
+    for (const c of this.channels) c.reset();
+  }
+
+  saveState(): unknown {
+    return this.channels.map((c) => c.saveState());
+  }
+
+  loadState(state: unknown): void {
+    if (Array.isArray(state)) this.channels.forEach((c, i) => c.loadState(state[i]));
+  }
+}

@@ -1,0 +1,90 @@
+import { BootError } from '../boot/errors';
+import type { PcBoardOptions } from '../board/pc';
+import { DiskImage, DiskImageError } from '../devices/disk-image';
+import { loadFirmware } from './seabios';
+
+/**
+ * Checks, before the machine starts, that the device the BIOS will boot from can be booted, so a wrong file
+ * gets one sentence instead of SeaBIOS's "No bootable device" loop:
+ * - a hard disk's first sector must end with the boot signature 0x55 0xAA (what SeaBIOS checks, boot.c);
+ * - a CD must be ISO 9660 with an El Torito boot record volume descriptor in sector 17 (El Torito 1.0 §2.0).
+ *
+ * Public API: boardFor(request), openDisk(path, writeThrough), checkBootable(order, {hda, cdrom}), isBootableDisk,
+ * cdKind, MediaRequest.
+ */
+export function openDisk(path: string, writeThrough = false): DiskImage {
+  try {
+    return DiskImage.open(path, { writeThrough });
+  } catch (e) {
+    if (e instanceof DiskImageError) throw new BootError(e.message);
+    throw e;
+  }
+}
+
+export function isBootableDisk(d: DiskImage): boolean {
+  const s = d.read(0, 512);
+  return s[510] === 0x55 && s[511] === 0xaa;
+}
+
+/** 'el-torito', 'no-el-torito' (ISO 9660 without a boot record) or 'not-iso'. */
+export function cdKind(d: DiskImage): 'el-torito' | 'no-el-torito' | 'not-iso' {
+  if (d.size < 18 * 2048) return 'not-iso';
+  const pvd = d.read(16 * 2048, 2048);
+  if (String.fromCharCode(...pvd.subarray(1, 6)) !== 'CD001') return 'not-iso';
+  const brvd = d.read(17 * 2048, 2048);
+  const ok = brvd[0] === 0 && String.fromCharCode(...brvd.subarray(1, 6)) === 'CD001' && String.fromCharCode(...brvd.subarray(7, 30)) === 'EL TORITO SPECIFICATION';
+  return ok ? 'el-torito' : 'no-el-torito';
+}
+
+/**
+ * The first device in the boot order that is present must be bootable (QEMU -boot letters: c = first hard
+ * disk, d = CD-ROM; a = floppy is absent on this machine). Throws a BootError sentence, or returns which one
+ * boots.
+ */
+export function checkBootable(order: string, media: { hda?: DiskImage; cdrom?: DiskImage }): 'c' | 'd' {
+  for (const letter of order) {
+    if (letter === 'c' && media.hda) {
+      if (!isBootableDisk(media.hda)) {
+        throw new BootError(`${media.hda.path} is not bootable: its first sector does not end with the boot signature 0x55 0xAA, so the BIOS would refuse it; write a boot sector (or a disk image made by a boot loader) to it, or boot a kernel with --kernel`);
+      }
+      return 'c';
+    }
+    if (letter === 'd' && media.cdrom) {
+      const k = cdKind(media.cdrom);
+      if (k === 'not-iso') throw new BootError(`${media.cdrom.path} is not an ISO 9660 CD image (no CD001 volume descriptor in sector 16); pass a .iso file, e.g. one made by grub-mkrescue`);
+      if (k === 'no-el-torito') throw new BootError(`${media.cdrom.path} is an ISO 9660 image without an El Torito boot record, so the BIOS cannot boot it; make it bootable (grub-mkrescue, or xorriso -as mkisofs -b <boot image> -no-emul-boot)`);
+      return 'd';
+    }
+  }
+  throw new BootError(`nothing to boot: the boot order '${order}' names no disk or CD that was given (--hda IMG for 'c', --cdrom ISO for 'd')`);
+}
+
+/** What a user asks for: QEMU's -hda/-hdb/-cdrom/-boot/-bios/-snapshot, from the CLI or launch.json. */
+export interface MediaRequest {
+  hda?: string;
+  hdb?: string;
+  cdrom?: string;
+  /** QEMU -boot letters (default: 'cad', hard disk first). */
+  boot?: string;
+  /** Write guest disk writes to the image files (default false: snapshot, as qemu -snapshot). */
+  writeThrough?: boolean;
+  /** Boot through SeaBIOS (true) or only attach the disks for a direct kernel load (false). */
+  firmware: boolean;
+  /** System BIOS file instead of the installed SeaBIOS. */
+  bios?: string;
+}
+
+/**
+ * The PC board options for a request: disks opened (CDs read-only), and with firmware the BIOS files loaded
+ * and the boot device checked. Every problem is a BootError sentence.
+ */
+export function boardFor(r: MediaRequest): PcBoardOptions {
+  const hda = r.hda ? openDisk(r.hda, r.writeThrough) : undefined;
+  const hdb = r.hdb ? openDisk(r.hdb, r.writeThrough) : undefined;
+  const cdrom = r.cdrom ? openDisk(r.cdrom) : undefined;
+  const board: PcBoardOptions = { hda, hdb, cdrom, bootOrder: r.boot };
+  if (!r.firmware) return board;
+  checkBootable(r.boot ?? 'cad', { hda, cdrom });
+  const fw = loadFirmware({ bios: r.bios });
+  return { ...board, bios: fw.bios, vgaBios: fw.vgaBios };
+}

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { firmwareMissing } from '../support/firmware';
+import { expectError, FIXTURES, startClient } from './helpers';
+
+/**
+ * launch.json boot paths through the firmware: "disks" and "cdrom" without a kernel boot with SeaBIOS, the
+ * fault chain stops the session as for a direct boot, and bad media are one sentence.
+ */
+describe('launch.json: disks and cdrom through SeaBIOS', { skip: firmwareMissing() }, () => {
+  it('"disks": [bootsector.img] boots through SeaBIOS and stops at the escalation #PF -> #NP', async () => {
+    const dc = await startClient();
+    try {
+      const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+      const configured = dc.waitForEvent('initialized').then(async () => {
+        await dc.setExceptionBreakpointsRequest({ filters: ['escalation'] });
+        await dc.configurationDoneRequest();
+      });
+      await Promise.all([dc.launchRequest({ disks: [path.join(FIXTURES, 'bootsector.img')], historyMB: 0 } as DebugProtocol.LaunchRequestArguments), configured]);
+      const ev = await stopped;
+      assert.equal(ev.body.reason, 'exception');
+      const info = await dc.exceptionInfoRequest({ threadId: ev.body.threadId! });
+      assert.match(info.body.exceptionId + ' ' + (info.body.description ?? ''), /#NP/);
+    } finally {
+      await dc.stop();
+    }
+  });
+
+  it('a non-bootable disk, an ISO without El Torito and a bad "firmware" are one sentence each', async () => {
+    const dc = await startClient();
+    try {
+      const launch = (a: object) => expectError(dc.launchRequest(a as DebugProtocol.LaunchRequestArguments));
+      assert.match(await launch({ disks: [path.join(FIXTURES, 'pf-zero-idt.elf')] }), /is not bootable: its first sector does not end with the boot signature 0x55 0xAA/);
+      assert.match(await launch({ cdrom: path.join(FIXTURES, 'bootsector.img') }), /is not an ISO 9660 CD image/);
+      assert.match(await launch({ disks: [path.join(FIXTURES, 'bootsector.img')], firmware: 'coreboot' }), /"firmware" must be "seabios" or "none"/);
+    } finally {
+      await dc.stop();
+    }
+  });
+});

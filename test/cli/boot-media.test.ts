@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { firmwareMissing } from '../support/firmware';
+
+/**
+ * `faultline run --hda/--cdrom/--firmware`: a disk boots through SeaBIOS with QEMU's exit status and serial
+ * output, the image is not written, and every bad medium or option is one sentence with status 2.
+ */
+const root = path.resolve(__dirname, '..', '..', '..');
+const cli = path.join(root, 'dist', 'cli.js');
+const img = path.join(root, 'fixtures', 'bin', 'bootsector.img');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-media-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: tmp, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function refuses(r: ReturnType<typeof run>, re: RegExp): void {
+  assert.equal(r.status, 2, `exit status (stderr: ${r.stderr})`);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr.split('\n')[0], re);
+  assert.doesNotMatch(r.stderr, /^\s+at .*:\d+:\d+\)?$/m, 'no stack trace');
+}
+
+describe('faultline run: disks and CDs', { skip: firmwareMissing() }, () => {
+  it('--hda bootsector.img boots through SeaBIOS: QEMU\'s serial output and exit status, the image unchanged', () => {
+    const before = fs.readFileSync(img);
+    const r = run('run', '--hda', img, '--no-reboot', '--firmware-log');
+    assert.equal(r.status, Number(fs.readFileSync(path.join(root, 'fixtures/golden/bootsector.exit'), 'utf8').trim()));
+    assert.ok(r.stdout.startsWith(fs.readFileSync(path.join(root, 'fixtures/golden/bootsector.serial.txt'), 'utf8')), r.stdout);
+    assert.match(r.stdout, /fault chain: #PF\(0x2\) .*→ triple fault/);
+    assert.match(r.stderr, /^SeaBIOS \(version/, 'the firmware log on stderr');
+    assert.deepEqual(fs.readFileSync(img), before);
+  });
+
+  it('bad media and options are one sentence each', () => {
+    const elf = path.join(root, 'fixtures', 'bin', 'pf-zero-idt.elf');
+    refuses(run('run', '--hda', elf), /pf-zero-idt\.elf is not bootable: its first sector does not end with the boot signature 0x55 0xAA/);
+    refuses(run('run', '--cdrom', img), /is not an ISO 9660 CD image/);
+    // ISO 9660 (a primary volume descriptor) without the El Torito boot record
+    const iso = new Uint8Array(20 * 2048);
+    iso.set([1, ...Buffer.from('CD001'), 1], 16 * 2048);
+    iso.set([255, ...Buffer.from('CD001'), 1], 17 * 2048);
+    fs.writeFileSync(path.join(tmp, 'plain.iso'), iso);
+    refuses(run('run', '--cdrom', 'plain.iso'), /plain\.iso is an ISO 9660 image without an El Torito boot record/);
+    refuses(run('run', '--hda', 'missing.img'), /disk image missing\.img does not exist/);
+    refuses(run('run', '--hda', img, '--bios', 'nope.bin'), /BIOS file nope\.bin does not exist/);
+    refuses(run('run', '--hda', img, '--firmware', 'uefi'), /--firmware takes seabios or none/);
+    refuses(run('run', '--firmware', 'none', '--hda', img), /--firmware none boots a kernel directly/);
+    refuses(run('run', '--boot', 'd', '--hda', img), /nothing to boot: the boot order 'd'/);
+  });
+});
