@@ -172,6 +172,10 @@ export class Machine implements Runtime {
     c.cr0 = e.cr0;
     c.gdtrBase = e.gdtBase;
     c.gdtrLimit = e.gdtLimit;
+    // The firmware that ran before the loader (SeaBIOS under qemu -kernel) left the real-mode IVT's IDTR, base 0
+    // limit 0x3ff, not the reset value's limit 0xffff (fixtures/golden/lowmem-probe*.serial.txt).
+    c.idtrBase = 0;
+    c.idtrLimit = 0x3ff;
     const code = 0xb | Attr.S | Attr.P | Attr.DB | Attr.G;
     const data = 0x3 | Attr.S | Attr.P | Attr.DB | Attr.G;
     for (const s of [Seg.ES, Seg.SS, Seg.DS, Seg.FS, Seg.GS]) setSegment(c, s, e.ds, 0, 0xffffffff, data);
