@@ -11,6 +11,7 @@ import './string-ops';
 import './sse';
 import './mmx';
 import './fpu-state';
+import './x87';
 import './shift';
 import './bitops';
 import './atomic';
