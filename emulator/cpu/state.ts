@@ -154,8 +154,6 @@ export class CpuState {
   fip = 0; fdp = 0;
   /** FPU CS and DS selectors of the last non-control x87 instruction (FSTENV/FSAVE protected-mode images). */
   fcs = 0; fds = 0;
-  /** FERR# output (CR0.NE=0 error reporting): the board routes it to IRQ 13; null on a bare CPU. */
-  ferr: (() => void) | null = null;
 
   // ------------------------------------------------------------------ GPR helpers (hot path)
   /** Register value as a signed number; exact while |value| < 2^53 (callers check). */

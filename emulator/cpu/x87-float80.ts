@@ -504,7 +504,12 @@ export function prem(d: F80, a: F80, b: F80, nearest: boolean): void {
   if (ka === Cls.INF || kb === Cls.ZERO) { st.exc |= IE; setIndefinite(d); return; }
   PREM.special = false;
   if (denormStop(ka, kb)) return;
-  if (kb === Cls.INF || ka === Cls.ZERO) { copy(d, a); if (ka === Cls.DENORMAL) roundSingle(d, a, a.s); return; }
+  if (kb === Cls.INF || ka === Cls.ZERO) {
+    // ST(0) unchanged; a pseudo-denormal comes back with its exponent field 1 (hardware)
+    copy(d, a);
+    if (d.e === 0 && (d.hi & 0x80000000)) d.e = 1;
+    return;
+  }
   norm(a); const ah = NA.hi, al = NA.lo, Ea = NA.E;
   norm(b); const bh = NA.hi, bl = NA.lo, Eb = NA.E;
   let D = Ea - Eb;

@@ -145,7 +145,7 @@ export function fpuCheck(c: Cpu): void {
 export function pendingCheck(c: Cpu): void {
   if (!(c.fsw & FSW_ES)) return;
   if (c.cr0 & Cr0.NE) raise(16, -1, 'x87 instruction with an unmasked x87 exception pending (FSW.ES=1, CR0.NE=1)');
-  c.ferr?.();
+  c.ferr?.(true);
 }
 
 /** Copy helpers re-exported for the instruction file. */

@@ -142,7 +142,7 @@ function fyl2x(c: Cpu, plus1: boolean): void {
     else {
       fromNumber(R2, l);
       mul(R, B, R2);
-      if (!Number.isInteger(l) || plus1) st.exc |= PE;
+      if (Number.isFinite(l) && (!Number.isInteger(l) || plus1)) st.exc |= PE;
     }
   }
   if (blocked()) return;

@@ -361,7 +361,7 @@ function x87(c: Cpu, i: Insn): void {
   fpuCheck(c);
   const op = i.op, reg = i.reg & 7, m = i.mod === 3 ? 0xc0 | (reg << 3) | (i.rm & 7) : -1;
   // the non-waiting forms first
-  if (op === 0xdb && (m === 0xe2 || m === 0xe3)) { if (m === 0xe3) initX87(c); else c.fsw &= 0x7f00; return; }
+  if (op === 0xdb && (m === 0xe2 || m === 0xe3)) { if (m === 0xe3) initX87(c); else c.fsw &= 0x7f00; c.ferr?.(false); return; }
   if (op === 0xdb && (m === 0xe0 || m === 0xe1 || m === 0xe4)) return; // FENI/FDISI/FSETPM: no-ops since the 387
   if (op === 0xdf && m === 0xe0) { c.writeReg(0, 0, 2, c.fsw, 0); return; } // FNSTSW AX
   if (m < 0) {
@@ -490,9 +490,9 @@ function fcomAlias(c: Cpu, i: Insn, pops: number): void {
 function loadPush(c: Cpu, i: Insn, size: number): void {
   if (!isEmpty(c, 7)) { pushChecked(c, R); return; }
   loadReal(c, i, size, R);
-  if (st.srcDenormal) st.exc |= 2;
+  if (st.srcDenormal) st.exc |= 2; // flagged, but the load still happens (hardware)
   if (size !== 10 && classify(R) === Cls.SNAN) { st.exc |= IE; R.hi = (R.hi | 0x40000000) >>> 0; }
-  if (!blocked()) pushChecked(c, R);
+  if (!(st.exc & ~st.masks & IE)) pushChecked(c, R);
 }
 
 /** FST/FSTP m32/m64 (rounded under RC to the memory format), FSTP m80. */
