@@ -9,7 +9,7 @@ import { def } from './table';
  * R0-R7 (SDM Vol. 1 §9.5). c.fpuRegs holds the physical x87 registers (Ri at i * 16, see x87-stack.ts), so
  * MMi is Ri whatever TOP is. Every MMX instruction except EMMS sets TOP to 0 and tags all
  * eight registers valid; a write to MMi also sets bits 79:64 of Ri to all ones (SDM Vol. 1 §9.5.1, Table 9-2).
- * EMMS tags all registers empty. The MMX forms of the moves and integer operations are in sse.ts, which
+ * EMMS tags all registers empty and also sets TOP to 0. The MMX forms of the moves and integer operations are in sse.ts, which
  * dispatches the no-prefix (NP) encodings here.
  */
 
@@ -45,9 +45,10 @@ export function mmxDone(c: Cpu): void {
   c.ftw = 0xff;
 }
 
-// EMMS (NP 0F 77): all x87 tags empty (abridged tag word 0); TOP is unchanged.
+// EMMS (NP 0F 77): all x87 tags empty (abridged tag word 0) and TOP = 0 (SDM Vol. 1 Table 9-1; the host agrees).
 def(0x177, 'emms', false, Imm.NONE, (c, i) => {
   if (i.p66 || i.rep) ud();
   mmxCheck(c);
   c.ftw = 0;
+  c.fsw &= ~0x3800;
 });

@@ -9,6 +9,7 @@ import './control';
 import './system';
 import './string-ops';
 import './sse';
+import './sse-int';
 import './mmx';
 import './fpu-state';
 import './x87';

@@ -15,16 +15,18 @@ import { def } from './table';
  * the unaligned moves (MOVUPS/MOVUPD/MOVDQU) and 64/32-bit scalar accesses (SDM Vol. 1 §10.4, Vol. 2 §2.4).
  *
  * Not emulated: MXCSR exception flags and rounding control (arithmetic rounds to nearest), SSE3+ beyond
- * what is listed, the MMX forms of the shifts, shuffles and conversions (#UD). The MMX forms (NP) of the moves
- * and of the integer operations listed here run on the MMX register file of mmx.ts.
+ * what is listed, the MMX conversions (#UD). The MMX forms (NP) of the moves and of the integer operations
+ * listed here run on the MMX register file of mmx.ts; the saturating, averaging, multiply-high, pack and
+ * sum-of-differences operations are sse-int.ts.
  */
 
 const bufA = new ArrayBuffer(16), bufB = new ArrayBuffer(16);
-const A = new Int32Array(bufA), B = new Int32Array(bufB);
-const A8 = new Uint8Array(bufA), B8 = new Uint8Array(bufB);
-const A16 = new Uint16Array(bufA), B16 = new Uint16Array(bufB);
-const AF = new Float32Array(bufA), BF = new Float32Array(bufB);
-const AD = new Float64Array(bufA), BD = new Float64Array(bufB);
+/** Scratch operands shared with the other SSE family files (sse-int.ts): A = destination, B = source. */
+export const A = new Int32Array(bufA), B = new Int32Array(bufB);
+export const A8 = new Uint8Array(bufA), B8 = new Uint8Array(bufB);
+export const A16 = new Uint16Array(bufA), B16 = new Uint16Array(bufB);
+export const AF = new Float32Array(bufA), BF = new Float32Array(bufB);
+export const AD = new Float64Array(bufA), BD = new Float64Array(bufB);
 const T = new Int32Array(4);
 
 /** #UD/#NM rules for SSE instructions (SDM Vol. 3 §13.1.3, Table 2-18 / 22-x): EM or !OSFXSR → #UD, TS → #NM. */
@@ -34,7 +36,7 @@ export function sseCheck(c: Cpu): void {
 }
 
 /** Mandatory prefix: 0 none, 1 = 66, 2 = F3, 3 = F2 (F2/F3 win over 66). */
-function pfx(i: Insn): number {
+export function pfx(i: Insn): number {
   return i.rep === 1 ? 2 : i.rep === 2 ? 3 : i.p66 ? 1 : 0;
 }
 
@@ -59,7 +61,7 @@ export function wr128(c: Cpu, la: number, v: Int32Array, off: number): void {
 }
 
 /** Source operand (xmm/m128) into B. */
-function loadB(c: Cpu, i: Insn, aligned: boolean): void {
+export function loadB(c: Cpu, i: Insn, aligned: boolean): void {
   if (i.mod === 3) {
     const s = i.rm * 4, x = c.xmm;
     B[0] = x[s]; B[1] = x[s + 1]; B[2] = x[s + 2]; B[3] = x[s + 3];
@@ -69,7 +71,7 @@ function loadB(c: Cpu, i: Insn, aligned: boolean): void {
 }
 
 /** Low 32 or 64 bits of the source (xmm or m32/m64) into B (rest of B undefined). */
-function loadBScalar(c: Cpu, i: Insn, size: number): void {
+export function loadBScalar(c: Cpu, i: Insn, size: number): void {
   if (i.mod === 3) {
     const s = i.rm * 4;
     B[0] = c.xmm[s]; B[1] = c.xmm[s + 1];
@@ -79,11 +81,11 @@ function loadBScalar(c: Cpu, i: Insn, size: number): void {
   }
 }
 
-function loadA(c: Cpu, r: number): void {
+export function loadA(c: Cpu, r: number): void {
   const s = r * 4, x = c.xmm;
   A[0] = x[s]; A[1] = x[s + 1]; A[2] = x[s + 2]; A[3] = x[s + 3];
 }
-function storeA(c: Cpu, r: number): void {
+export function storeA(c: Cpu, r: number): void {
   const s = r * 4, x = c.xmm;
   x[s] = A[0]; x[s + 1] = A[1]; x[s + 2] = A[2]; x[s + 3] = A[3];
 }
@@ -165,7 +167,12 @@ function movqMmx(c: Cpu, i: Insn, store: boolean): void {
 }
 // Non-temporal stores: memory only, aligned (MOVNTPS/PD 0F 2B, MOVNTDQ 66 0F E7).
 def(0x12b, 'movntps', true, Imm.NONE, (c, i) => { sseCheck(c); if (i.mod === 3 || pfx(i) >= 2) ud(); move128(c, i, true, true); });
-def(0x1e7, 'movntdq', true, Imm.NONE, (c, i) => { sseCheck(c); if (i.mod === 3 || pfx(i) !== 1) ud(); move128(c, i, true, true); });
+def(0x1e7, 'movntdq', true, Imm.NONE, (c, i) => {
+  if (i.mod === 3 || pfx(i) >= 2) ud();
+  if (pfx(i) === 0) { mmxCheck(c); const la = c.memAddr(i, 8, true); const lo = mmxRead(c, i.reg & 7); c.wr64(la, lo, c.hi); mmxDone(c); return; } // MOVNTQ
+  sseCheck(c);
+  move128(c, i, true, true);
+});
 // MOVNTI m32/m64, r (NP 0F C3): an ordinary store here.
 def(0x1c3, 'movnti', true, Imm.NONE, (c, i) => {
   if (i.mod === 3 || pfx(i) !== 0) ud();
@@ -252,7 +259,16 @@ def(0x17e, 'movd', true, Imm.NONE, (c, i) => {
 });
 def(0x1d6, 'movq', true, Imm.NONE, (c, i) => {
   sseCheck(c);
-  if (pfx(i) !== 1) ud();
+  const p = pfx(i);
+  if (p >= 2) { // MOVQ2DQ xmm, mm (F3) / MOVDQ2Q mm, xmm (F2): register forms
+    if (i.mod !== 3) ud();
+    mmxCheck(c);
+    if (p === 2) { const lo = mmxRead(c, i.rm & 7), d = i.reg * 4; c.xmm[d] = lo; c.xmm[d + 1] = c.hi; c.xmm[d + 2] = 0; c.xmm[d + 3] = 0; }
+    else mmxWrite(c, i.reg & 7, c.xmm[i.rm * 4], c.xmm[i.rm * 4 + 1]);
+    mmxDone(c);
+    return;
+  }
+  if (p !== 1) ud();
   const s = i.reg * 4;
   if (i.mod === 3) {
     const d = i.rm * 4;
@@ -267,7 +283,7 @@ def(0x1d6, 'movq', true, Imm.NONE, (c, i) => {
  * A packed operation on A (destination) and B (source); `np` means the no-prefix form is the PS form. Otherwise
  * the no-prefix form is the MMX form (except PUNPCKLQDQ/PUNPCKHQDQ, which have none): see packedMmx.
  */
-function packed(name: string, op: number, f: (imm: number, p: number) => void, np = false, imm = false): void {
+export function packed(name: string, op: number, f: (imm: number, p: number) => void, np = false, imm = false): void {
   const mmxForm = !np && op !== 0x16c && op !== 0x16d;
   const highHalf = op === 0x168 || op === 0x169 || op === 0x16a;
   def(op, name, true, imm ? Imm.IB : Imm.NONE, (c, i) => {
@@ -367,11 +383,18 @@ packed('unpckhps', 0x115, (_n, p) => { (p === 1 ? unpckHi8 : unpckHi4)(); }, tru
 
 // PSHUFD (66), PSHUFHW (F3), PSHUFLW (F2): 66/F3/F2 0F 70 /r ib.
 def(0x170, 'pshufd', true, Imm.IB, (c, i) => {
-  sseCheck(c);
+  if (pfx(i) !== 0) sseCheck(c);
   const p = pfx(i);
-  if (p === 0) ud('MMX is not emulated');
-  loadB(c, i, true);
   const n = i.imm & 0xff;
+  if (p === 0) { // PSHUFW mm, mm/m64, imm8
+    mmxCheck(c);
+    if (i.mod === 3) { B[0] = mmxRead(c, i.rm & 7); B[1] = c.hi; } else { B[0] = c.rd64(c.memAddr(i, 8, false)); B[1] = c.hi; }
+    for (let k = 0; k < 4; k++) A16[k] = B16[(n >>> (2 * k)) & 3];
+    mmxWrite(c, i.reg & 7, A[0], A[1]);
+    mmxDone(c);
+    return;
+  }
+  loadB(c, i, true);
   if (p === 1) for (let k = 0; k < 4; k++) A[k] = B[(n >>> (2 * k)) & 3];
   else if (p === 2) { A[0] = B[0]; A[1] = B[1]; for (let k = 0; k < 4; k++) A16[4 + k] = B16[4 + ((n >>> (2 * k)) & 3)]; }
   else { A[2] = B[2]; A[3] = B[3]; for (let k = 0; k < 4; k++) A16[k] = B16[(n >>> (2 * k)) & 3]; }
@@ -398,6 +421,15 @@ def(0x1c6, 'shufps', true, Imm.IB, (c, i) => {
 
 // PMOVMSKB r32, xmm (66 0F D7, register source only).
 def(0x1d7, 'pmovmskb', true, Imm.NONE, (c, i) => {
+  if (pfx(i) === 0 && i.mod === 3) { // PMOVMSKB r32, mm
+    mmxCheck(c);
+    B[0] = mmxRead(c, i.rm & 7); B[1] = c.hi;
+    let m = 0;
+    for (let k = 0; k < 8; k++) m |= (B8[k] >>> 7) << k;
+    c.writeReg(i.reg, i.rex, 4, m, 0);
+    mmxDone(c);
+    return;
+  }
   sseCheck(c);
   if (pfx(i) !== 1 || i.mod !== 3) ud();
   loadB(c, i, false);
@@ -417,14 +449,30 @@ def(0x150, 'movmskps', true, Imm.NONE, (c, i) => {
 
 // PINSRW xmm, r32/m16, imm8 (66 0F C4) and PEXTRW r32, xmm, imm8 (66 0F C5).
 def(0x1c4, 'pinsrw', true, Imm.IB, (c, i) => {
+  if (pfx(i) === 0) { // PINSRW mm, r32/m16, imm8
+    mmxCheck(c);
+    const v = c.readE(i, 2);
+    A[0] = mmxRead(c, i.reg & 7); A[1] = c.hi;
+    A16[i.imm & 3] = v;
+    mmxWrite(c, i.reg & 7, A[0], A[1]);
+    mmxDone(c);
+    return;
+  }
   sseCheck(c);
-  if (pfx(i) !== 1) ud('MMX is not emulated');
+  if (pfx(i) !== 1) ud();
   const v = c.readE(i, 2);
   loadA(c, i.reg);
   A16[i.imm & 7] = v;
   storeA(c, i.reg);
 });
 def(0x1c5, 'pextrw', true, Imm.IB, (c, i) => {
+  if (pfx(i) === 0 && i.mod === 3) { // PEXTRW r32, mm, imm8
+    mmxCheck(c);
+    B[0] = mmxRead(c, i.rm & 7); B[1] = c.hi;
+    c.writeReg(i.reg, i.rex, 4, B16[i.imm & 3], 0);
+    mmxDone(c);
+    return;
+  }
   sseCheck(c);
   if (pfx(i) !== 1 || i.mod !== 3) ud();
   loadB(c, i, false);
@@ -471,9 +519,18 @@ function shiftBytes(left: boolean, n: number): void {
 
 function shiftImmGroup(elem: number) {
   return (c: Cpu, i: Insn): void => {
-    sseCheck(c);
-    if (pfx(i) !== 1) ud('MMX is not emulated');
     const kind = i.reg & 7;
+    if (pfx(i) === 0) { // the MMX form: PSRLW/PSRAW/PSLLW mm, imm8 …; no byte shifts
+      if (i.mod !== 3 || kind === 3 || kind === 7 || !(kind === 2 || kind === 6 || (kind === 4 && elem !== 8))) ud();
+      mmxCheck(c);
+      A[0] = mmxRead(c, i.rm & 7); A[1] = c.hi;
+      shiftLanes(kind, elem, i.imm & 0xff);
+      mmxWrite(c, i.rm & 7, A[0], A[1]);
+      mmxDone(c);
+      return;
+    }
+    sseCheck(c);
+    if (pfx(i) !== 1) ud();
     if (i.mod !== 3) ud();
     const n = i.imm & 0xff;
     loadA(c, i.rm);

@@ -1,0 +1,171 @@
+/**
+ * Differential testing of MMX/SSE instructions against the host CPU: both sides run
+ * `fxrstor [r12]; <insn>; fxsave [r12]` from the same FXSAVE image (MM0-7 with TOP/tags, MXCSR, XMM0-15) and
+ * compare the resulting image (except the FIP/FDP pointer bytes 8-23), the 64-byte memory operand at [rdi],
+ * RFLAGS and RAX.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeCpu, poke, CODE } from '../cpu-harness';
+import { getFlags } from '../../../emulator/cpu/flags';
+import { Exit } from '../../../emulator/cpu/cpu';
+
+export interface SseCase { name: string; bytes: number[]; img: Uint8Array; mem: Uint8Array; flags: number; rax: bigint }
+interface Result { img: Uint8Array; mem: Uint8Array; flags: number; rax: bigint }
+
+export function buildSseNative(): { path?: string; reason?: string } {
+  if (process.arch !== 'x64' || process.platform !== 'linux') return { reason: 'native differential tests need an x86-64 Linux host' };
+  const gcc = spawnSync('gcc', ['--version']);
+  if (gcc.error || gcc.status !== 0) return { reason: 'gcc is not installed; install gcc to run the native differential tests' };
+  const src = join(__dirname, '..', '..', '..', '..', 'test', 'support', 'native', 'sse-exec.c');
+  if (!existsSync(src)) return { reason: `cannot find ${src}` };
+  const out = join(mkdtempSync(join(tmpdir(), 'faultline-sse-')), 'sse-exec');
+  execFileSync('gcc', ['-O1', '-o', out, src]);
+  return { path: out };
+}
+
+const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+export function runSseNative(path: string, cases: SseCase[]): Result[] {
+  const input = cases.map((c) => `${Buffer.from(c.bytes).toString('hex')} ${hexOf(c.img)} ${hexOf(c.mem)} ${c.flags.toString(16)} ${BigInt.asUintN(64, c.rax).toString(16)}`).join('\n') + '\n';
+  const out = execFileSync(path, { input, maxBuffer: 1 << 28 }).toString().trim().split('\n');
+  return out.map((l) => {
+    const [img, mem, f, rax] = l.split(' ');
+    return { img: Uint8Array.from(Buffer.from(img, 'hex')), mem: Uint8Array.from(Buffer.from(mem, 'hex')), flags: parseInt(f, 16), rax: BigInt('0x' + rax) };
+  });
+}
+
+const MEM = 0x3000, IMG = 0x4000;
+let cpu: ReturnType<typeof makeCpu> | undefined;
+
+export function runSseEmu(k: SseCase): Result | string {
+  cpu ??= makeCpu();
+  const c = cpu;
+  poke(c, IMG, k.img);
+  poke(c, MEM, k.mem);
+  c.setReg64(7, MEM, 0);
+  c.setReg64(12, IMG, 0);
+  c.setReg64(0, Number(BigInt.asUintN(32, k.rax)) | 0, Number(BigInt.asUintN(64, k.rax) >> 32n) | 0);
+  c.lfOp = 0;
+  c.flags = (k.flags & 0x8d5) | 2;
+  poke(c, CODE, [0x41, 0x0f, 0xae, 0x0c, 0x24, ...k.bytes, 0x41, 0x0f, 0xae, 0x04, 0x24]);
+  c.flushCode();
+  c.rip = CODE;
+  const exit = c.run(3);
+  if (exit !== Exit.BUDGET) return `emulator exit ${exit} at ${c.rip.toString(16)}`;
+  const rax = (BigInt(c.r[1] >>> 0) << 32n) | BigInt(c.r[0] >>> 0);
+  return { img: Uint8Array.from(c.mem.u8.subarray(IMG, IMG + 512)), mem: Uint8Array.from(c.mem.u8.subarray(MEM, MEM + 64)), flags: getFlags(c) & 0x8d5, rax };
+}
+
+function fields(img: Uint8Array): Record<string, string> {
+  const o: Record<string, string> = {};
+  o.fcw_fsw_ftw = hexOf(img.subarray(0, 6));
+  o.mxcsr = hexOf(img.subarray(24, 28));
+  for (let r = 0; r < 8; r++) o[`mm${r}/st${r}`] = hexOf(img.subarray(32 + 16 * r, 42 + 16 * r));
+  for (let r = 0; r < 16; r++) o[`xmm${r}`] = hexOf(img.subarray(160 + 16 * r, 176 + 16 * r));
+  return o;
+}
+
+export function compareSse(cases: SseCase[], native: Result[]): string[] {
+  const bad: string[] = [];
+  cases.forEach((k, n) => {
+    const nat = native[n], emu = runSseEmu(k);
+    const diffs: string[] = [];
+    if (typeof emu === 'string') diffs.push(emu);
+    else {
+      const a = fields(nat.img), b = fields(emu.img);
+      for (const f of Object.keys(a)) if (a[f] !== b[f]) diffs.push(`${f} native ${a[f]} emu ${b[f]}`);
+      if (hexOf(nat.mem) !== hexOf(emu.mem)) diffs.push(`mem native ${hexOf(nat.mem.subarray(0, 16))} emu ${hexOf(emu.mem.subarray(0, 16))}`);
+      if (nat.flags !== emu.flags) diffs.push(`flags native ${nat.flags.toString(16)} emu ${emu.flags.toString(16)}`);
+      if (nat.rax !== emu.rax) diffs.push(`rax native ${nat.rax.toString(16)} emu ${emu.rax.toString(16)}`);
+    }
+    if (diffs.length) {
+      const inp = fields(k.img);
+      bad.push(`${k.name} ${Buffer.from(k.bytes).toString('hex')} in=[mm0 ${inp['mm0/st0']} xmm0 ${inp.xmm0} xmm1 ${inp.xmm1} mem ${hexOf(k.mem.subarray(0, 16))}]: ${diffs.join('; ')}`);
+    }
+  });
+  return bad;
+}
+
+// ------------------------------------------------------------------------------------ generation
+let seed = 0x5eedf00dn;
+export function reseedSse(s: bigint): void { seed = BigInt.asUintN(64, s) || 1n; }
+function next64(): bigint { seed ^= BigInt.asUintN(64, seed << 13n); seed ^= seed >> 7n; seed ^= BigInt.asUintN(64, seed << 17n); return seed; }
+function rnd(n: number): number { return Number(next64() % BigInt(n)); }
+
+/** Random bytes with runs of the lane boundary values that saturation and sign tests need. */
+function fill(b: Uint8Array, o: number, n: number): void {
+  const pick = rnd(4);
+  for (let k = 0; k < n; k++) {
+    if (pick === 0) b[o + k] = [0x00, 0xff, 0x7f, 0x80, 0x01, 0xfe][rnd(6)];
+    else b[o + k] = rnd(256);
+  }
+}
+
+interface Gen { name: string; op: number[]; mmx: boolean; imm?: boolean; regKinds?: 'gpr-src' | 'gpr-dst' | 'mem-dst'; memOnly?: boolean; regOnly?: boolean; group?: number }
+
+/** Integer MMX/SSE2 instructions: [name, 0F opcode, has MMX form]. */
+const INT_OPS: [string, number, boolean][] = [
+  ['punpcklbw', 0x60, true], ['punpcklwd', 0x61, true], ['punpckldq', 0x62, true], ['packsswb', 0x63, true],
+  ['pcmpgtb', 0x64, true], ['pcmpgtw', 0x65, true], ['pcmpgtd', 0x66, true], ['packuswb', 0x67, true],
+  ['punpckhbw', 0x68, true], ['punpckhwd', 0x69, true], ['punpckhdq', 0x6a, true], ['packssdw', 0x6b, true],
+  ['punpcklqdq', 0x6c, false], ['punpckhqdq', 0x6d, false],
+  ['pcmpeqb', 0x74, true], ['pcmpeqw', 0x75, true], ['pcmpeqd', 0x76, true],
+  ['psrlw', 0xd1, true], ['psrld', 0xd2, true], ['psrlq', 0xd3, true], ['paddq', 0xd4, true], ['pmullw', 0xd5, true],
+  ['psubusb', 0xd8, true], ['psubusw', 0xd9, true], ['pminub', 0xda, true], ['pand', 0xdb, true],
+  ['paddusb', 0xdc, true], ['paddusw', 0xdd, true], ['pmaxub', 0xde, true], ['pandn', 0xdf, true],
+  ['pavgb', 0xe0, true], ['psraw', 0xe1, true], ['psrad', 0xe2, true], ['pavgw', 0xe3, true],
+  ['pmulhuw', 0xe4, true], ['pmulhw', 0xe5, true], ['psubsb', 0xe8, true], ['psubsw', 0xe9, true],
+  ['pminsw', 0xea, true], ['por', 0xeb, true], ['paddsb', 0xec, true], ['paddsw', 0xed, true],
+  ['pmaxsw', 0xee, true], ['pxor', 0xef, true], ['psllw', 0xf1, true], ['pslld', 0xf2, true], ['psllq', 0xf3, true],
+  ['pmuludq', 0xf4, true], ['pmaddwd', 0xf5, true], ['psadbw', 0xf6, true],
+  ['psubb', 0xf8, true], ['psubw', 0xf9, true], ['psubd', 0xfa, true], ['psubq', 0xfb, true],
+  ['paddb', 0xfc, true], ['paddw', 0xfd, true], ['paddd', 0xfe, true],
+];
+
+export function generateSse(perInsn: number): SseCase[] {
+  const cases: SseCase[] = [];
+  const r8 = (): number => rnd(8);
+  for (let n = 0; n < perInsn; n++) {
+    const list: { name: string; bytes: number[] }[] = [];
+    for (const [name, op, mmx] of INT_OPS) {
+      const shift = (op & 0xf0) === 0xd0 || (op & 0xf0) === 0xe0 || (op & 0xf0) === 0xf0 ? [0xd1, 0xd2, 0xd3, 0xe1, 0xe2, 0xf1, 0xf2, 0xf3].includes(op) : false;
+      const reg = (): number => 0xc0 | (r8() << 3) | r8();
+      if (mmx) list.push({ name: `${name} mm`, bytes: [0x0f, op, reg()] }, { name: `${name} mm,m64`, bytes: [0x0f, op, (r8() << 3) | 7] });
+      list.push({ name: `${name} xmm`, bytes: [0x66, 0x0f, op, reg()] }, { name: `${name} xmm,m128`, bytes: [0x66, 0x0f, op, (r8() << 3) | 7] });
+      void shift;
+    }
+    for (const [op, kinds] of [[0x71, [2, 4, 6]], [0x72, [2, 4, 6]], [0x73, [2, 6]]] as const) {
+      for (const kd of kinds) list.push({ name: `shift-imm ${op.toString(16)}/${kd} mm`, bytes: [0x0f, op, 0xc0 | (kd << 3) | r8(), rnd(4) ? rnd(20) : rnd(256)] });
+      for (const kd of op === 0x73 ? [2, 3, 6, 7] : kinds) list.push({ name: `shift-imm ${op.toString(16)}/${kd} xmm`, bytes: [0x66, 0x0f, op, 0xc0 | (kd << 3) | r8(), rnd(4) ? rnd(20) : rnd(256)] });
+    }
+    list.push({ name: 'pshufw', bytes: [0x0f, 0x70, 0xc0 | (r8() << 3) | r8(), rnd(256)] });
+    list.push({ name: 'pshufd', bytes: [0x66, 0x0f, 0x70, 0xc0 | (r8() << 3) | r8(), rnd(256)] });
+    list.push({ name: 'pshufhw', bytes: [0xf3, 0x0f, 0x70, 0xc0 | (r8() << 3) | r8(), rnd(256)] });
+    list.push({ name: 'pshuflw', bytes: [0xf2, 0x0f, 0x70, 0xc0 | (r8() << 3) | r8(), rnd(256)] });
+    list.push({ name: 'pinsrw mm', bytes: [0x0f, 0xc4, 0xc0 | (r8() << 3), rnd(256)] }, { name: 'pinsrw xmm', bytes: [0x66, 0x0f, 0xc4, 0xc0 | (r8() << 3), rnd(256)] });
+    list.push({ name: 'pextrw mm', bytes: [0x0f, 0xc5, 0xc0 | r8(), rnd(256)] }, { name: 'pextrw xmm', bytes: [0x66, 0x0f, 0xc5, 0xc0 | r8(), rnd(256)] });
+    list.push({ name: 'pmovmskb mm', bytes: [0x0f, 0xd7, 0xc0 | r8()] }, { name: 'pmovmskb xmm', bytes: [0x66, 0x0f, 0xd7, 0xc0 | r8()] });
+    list.push({ name: 'movq2dq', bytes: [0xf3, 0x0f, 0xd6, 0xc0 | (r8() << 3) | r8()] }, { name: 'movdq2q', bytes: [0xf2, 0x0f, 0xd6, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'maskmovq', bytes: [0x0f, 0xf7, 0xc0 | (r8() << 3) | r8()] }, { name: 'maskmovdqu', bytes: [0x66, 0x0f, 0xf7, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'movntq', bytes: [0x0f, 0xe7, (r8() << 3) | 7] }, { name: 'movq mm', bytes: [0x0f, 0x6f, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'movd mm,eax', bytes: [0x0f, 0x6e, 0xc0 | (r8() << 3)] }, { name: 'movq rax,mm', bytes: [0x48, 0x0f, 0x7e, 0xc0 | (r8() << 3)] });
+    list.push({ name: 'emms', bytes: [0x0f, 0x77] });
+    for (const g of list) {
+      const img = new Uint8Array(512), mem = new Uint8Array(64);
+      const dv = new DataView(img.buffer);
+      dv.setUint16(0, 0x37f, true);
+      dv.setUint16(2, rnd(8) << 11, true);
+      img[4] = rnd(256);
+      dv.setUint32(24, 0x1f80, true);
+      dv.setUint32(28, 0xffff, true);
+      for (let r = 0; r < 8; r++) { fill(img, 32 + 16 * r, 8); img[40 + 16 * r] = rnd(256); img[41 + 16 * r] = rnd(256); }
+      for (let r = 0; r < 16; r++) fill(img, 160 + 16 * r, 16);
+      fill(mem, 0, 64);
+      cases.push({ name: g.name, bytes: g.bytes, img, mem, flags: rnd(0x1000) & 0x8d5, rax: next64() });
+    }
+  }
+  return cases;
+}
