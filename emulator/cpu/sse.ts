@@ -6,6 +6,7 @@ import { Access } from './paging';
 import { Cr0, Cr4, Flag } from './state';
 import { mmxCheck, mmxDone, mmxRead, mmxWrite } from './mmx';
 import { def } from './table';
+import { op32, op64, R64 } from './sse-float';
 
 /**
  * SSE/SSE2 moves and the integer and scalar-float operations compilers emit for memcpy/memset, struct
@@ -578,20 +579,26 @@ function fop(kind: number, a: number, b: number): number {
   }
 }
 
-/** 0F 51/58/59/5C/5D/5E/5F: PS (NP), PD (66), SS (F3), SD (F2). */
+/** 0F 51/58/59/5C/5D/5E/5F: PS (NP), PD (66), SS (F3), SD (F2); NaN operands per sse-float.ts. */
 function floatArith(op: number) {
+  const kind = op & 0xff;
+  const minMax = kind === 0x5d || kind === 0x5f;
+  const f = (x: number, y: number): number => fop(kind, x, y);
+  // SQRT has one source: its NaN rule looks at the source only
+  const first = (k: number): number => (kind === 0x51 ? B[k] : A[k]);
   return (c: Cpu, i: Insn): void => {
     sseCheck(c);
     const p = pfx(i);
-    const kind = op & 0xff;
     loadA(c, i.reg);
-    if (p >= 2) {
-      loadBScalar(c, i, p === 2 ? 4 : 8);
-      if (p === 2) AF[0] = fop(kind, AF[0], BF[0]); else AD[0] = fop(kind, AD[0], BD[0]);
+    if (p >= 2) loadBScalar(c, i, p === 2 ? 4 : 8); else loadB(c, i, true);
+    const lanes = p === 0 ? 4 : p === 1 ? 2 : 1;
+    if (p === 0 || p === 2) {
+      for (let k = 0; k < lanes; k++) A[k] = op32(first(k), B[k], minMax, f);
     } else {
-      loadB(c, i, true);
-      if (p === 0) for (let k = 0; k < 4; k++) AF[k] = fop(kind, AF[k], BF[k]);
-      else for (let k = 0; k < 2; k++) AD[k] = fop(kind, AD[k], BD[k]);
+      for (let k = 0; k < lanes; k++) {
+        op64(first(2 * k + 1), first(2 * k), B[2 * k + 1], B[2 * k], minMax, f);
+        A[2 * k] = R64.lo; A[2 * k + 1] = R64.hi;
+      }
     }
     storeA(c, i.reg);
   };
