@@ -7,6 +7,7 @@ import { Cr0, Cr4, Flag } from './state';
 import { mmxCheck, mmxDone, mmxRead, mmxWrite } from './mmx';
 import { def } from './table';
 import { op32, op64, R64 } from './sse-float';
+import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, f2d, f32Round, roundMx } from './sse-convert';
 
 /**
  * SSE/SSE2 moves and the integer and scalar-float operations compilers emit for memcpy/memset, struct
@@ -561,12 +562,6 @@ shiftByXmm('pslld', 0x1f2, 6, 4);
 shiftByXmm('psllq', 0x1f3, 6, 8);
 
 // ------------------------------------------------------------------------------ scalar/packed float
-/** Round to nearest, ties to even (MXCSR.RC = 00, the reset value). */
-function roundEven(x: number): number {
-  const r = Math.round(x);
-  return (r - x === 0.5 && r % 2 !== 0) ? r - 1 : r;
-}
-
 function fop(kind: number, a: number, b: number): number {
   switch (kind) {
     case 0x51: return Math.sqrt(b);
@@ -627,22 +622,22 @@ def(0x12f, 'comiss', true, Imm.NONE, comis);
 def(0x12a, 'cvtsi2ss', true, Imm.NONE, (c, i) => {
   sseCheck(c);
   const p = pfx(i);
-  if (p < 2) ud('MMX conversions are not emulated');
+  if (p < 2) { cvtpi2p(c, i, p); return; }
   const size = i.rex & 8 ? 8 : 4;
   const lo = c.readE(i, size);
   const v = size === 8 ? c.hi * 4294967296 + (lo >>> 0) : lo;
   loadA(c, i.reg);
-  if (p === 2) AF[0] = v; else AD[0] = v;
+  if (p === 2) A[0] = f32Round(c, v); else AD[0] = v;
   storeA(c, i.reg);
 });
 function cvtToInt(trunc: boolean) {
   return (c: Cpu, i: Insn): void => {
     sseCheck(c);
     const p = pfx(i);
-    if (p < 2) ud('MMX conversions are not emulated');
+    if (p < 2) { cvtp2pi(c, i, p, trunc); return; }
     loadBScalar(c, i, p === 2 ? 4 : 8);
     const x = p === 2 ? BF[0] : BD[0];
-    const r = trunc ? Math.trunc(x) : roundEven(x);
+    const r = roundMx(c, x, trunc);
     const size = i.rex & 8 ? 8 : 4;
     // Out of range or NaN: the integer indefinite value (SDM §4.8.3.7).
     if (size === 4) {
@@ -659,10 +654,10 @@ def(0x12d, 'cvtss2si', true, Imm.NONE, cvtToInt(false));
 def(0x15a, 'cvtss2sd', true, Imm.NONE, (c, i) => {
   sseCheck(c);
   const p = pfx(i);
-  if (p < 2) ud('packed conversions are not emulated');
+  if (p < 2) { cvtPacked5a(c, i, p); return; }
   loadBScalar(c, i, p === 2 ? 4 : 8);
   loadA(c, i.reg);
-  if (p === 2) AD[0] = BF[0]; else AF[0] = BD[0];
+  if (p === 2) f2d(B[0], BF[0], 0); else A[0] = d2f(c, B[1], B[0], BD[0]); // NaN payloads kept, MXCSR.RC
   storeA(c, i.reg);
 });
 

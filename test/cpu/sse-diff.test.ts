@@ -4,7 +4,7 @@ import { buildSseNative, compareSse, generateSse, reseedSse, runSseNative } from
 
 const native = buildSseNative();
 
-test('MMX and SSE2 integer instructions agree with the host CPU (register and memory forms, x87 TOP/tags, saturation edges)', { skip: native.reason }, () => {
+test('MMX and SSE2 integer instructions, SSE/SSE2/SSE3 float arithmetic, compares and conversions agree with the host CPU (register and memory forms, x87 TOP/tags, saturation edges, NaN payloads, MXCSR.RC)', { skip: native.reason }, () => {
   reseedSse(0x55e2n);
   const cases = generateSse(20);
   const out = runSseNative(native.path!, cases);

@@ -199,6 +199,15 @@ export function generateSse(perInsn: number): SseCase[] {
     list.push({ name: 'cvtss2sd', bytes: [0xf3, 0x0f, 0x5a, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvtsd2ss', bytes: [0xf2, 0x0f, 0x5a, 0xc0 | (r8() << 3) | r8()] });
     list.push({ name: 'cvttsd2si', bytes: [0xf2, 0x0f, 0x2c, 0xc0 | r8()] }, { name: 'cvtss2si', bytes: [0xf3, 0x48, 0x0f, 0x2d, 0xc0 | r8()] });
     list.push({ name: 'cvtsi2sd', bytes: [0xf2, 0x48, 0x0f, 0x2a, 0xc0 | (r8() << 3)] });
+    list.push({ name: 'cvtps2pd', bytes: [0x0f, 0x5a, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvtpd2ps', bytes: [0x66, 0x0f, 0x5a, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'cvtdq2ps', bytes: [0x0f, 0x5b, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvtps2dq', bytes: [0x66, 0x0f, 0x5b, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvttps2dq', bytes: [0xf3, 0x0f, 0x5b, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'cvtdq2pd', bytes: [0xf3, 0x0f, 0xe6, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvtpd2dq', bytes: [0xf2, 0x0f, 0xe6, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvttpd2dq', bytes: [0x66, 0x0f, 0xe6, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'cvtpi2ps', bytes: [0x0f, 0x2a, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvtpi2pd', bytes: [0x66, 0x0f, 0x2a, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'cvtps2pi', bytes: [0x0f, 0x2d, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvttps2pi', bytes: [0x0f, 0x2c, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'cvtpd2pi', bytes: [0x66, 0x0f, 0x2d, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvttpd2pi', bytes: [0x66, 0x0f, 0x2c, 0xc0 | (r8() << 3) | r8()] });
+    for (const [sfx, pf] of [['ps', []], ['pd', [0x66]], ['ss', [0xf3]], ['sd', [0xf2]]] as [string, number[]][]) {
+      list.push({ name: `cmp${sfx}`, bytes: [...pf, 0x0f, 0xc2, 0xc0 | (r8() << 3) | r8(), rnd(8)] });
+    }
     list.forEach((g, idx) => { (g as { float?: boolean }).float = idx >= nInt; });
     for (const g of list) {
       const img = new Uint8Array(512), mem = new Uint8Array(64);
@@ -206,11 +215,11 @@ export function generateSse(perInsn: number): SseCase[] {
       dv.setUint16(0, 0x37f, true);
       dv.setUint16(2, rnd(8) << 11, true);
       img[4] = rnd(256);
-      dv.setUint32(24, 0x1f80, true);
+      dv.setUint32(24, 0x1f80 | ((g as { float?: boolean }).float && /cvt/.test(g.name) ? rnd(4) << 13 : 0), true);
       dv.setUint32(28, 0xffff, true);
       for (let r = 0; r < 8; r++) { fill(img, 32 + 16 * r, 8); img[40 + 16 * r] = rnd(256); img[41 + 16 * r] = rnd(256); }
       const float = (g as { float?: boolean }).float === true;
-      for (let r = 0; r < 16; r++) { if (float) fillFloat(img, 160 + 16 * r, /pd|sd|2si|cvtsd|comisd/.test(g.name) && !/cvtss/.test(g.name)); else fill(img, 160 + 16 * r, 16); }
+      for (let r = 0; r < 16; r++) { if (float) fillFloat(img, 160 + 16 * r, /pd|sd|comisd/.test(g.name) && !/cvtss|cvtps2pd|cvtdq2pd|cvtpi2pd/.test(g.name)); else fill(img, 160 + 16 * r, 16); }
       fill(mem, 0, 64);
       cases.push({ name: g.name, bytes: g.bytes, img, mem, flags: rnd(0x1000) & 0x8d5, rax: float ? BigInt(rnd(2) ? rnd(1000) - 500 : Number(next64() & 0xffffffffn)) : next64(), mxcsrIgnore: float ? 0x3f : 0 });
     }
