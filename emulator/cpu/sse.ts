@@ -6,7 +6,7 @@ import { Access } from './paging';
 import { Cr0, Cr4, Flag } from './state';
 import { mmxCheck, mmxDone, mmxRead, mmxWrite } from './mmx';
 import { def } from './table';
-import { op32, op64, R64 } from './sse-float';
+import { op32, op64, R64, setMxcsr } from './sse-float';
 import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, f2d, f32Round, roundMx } from './sse-convert';
 
 /**
@@ -586,6 +586,7 @@ function floatArith(op: number) {
     const p = pfx(i);
     loadA(c, i.reg);
     if (p >= 2) loadBScalar(c, i, p === 2 ? 4 : 8); else loadB(c, i, true);
+    setMxcsr(c.mxcsr);
     const lanes = p === 0 ? 4 : p === 1 ? 2 : 1;
     if (p === 0 || p === 2) {
       for (let k = 0; k < lanes; k++) A[k] = op32(first(k), B[k], minMax, f);

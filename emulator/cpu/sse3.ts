@@ -2,7 +2,7 @@ import type { Cpu } from './cpu';
 import { ud } from './fault';
 import { Imm, Insn } from './insn';
 import { A, B, loadA, loadB, pfx, rd128, sseCheck, storeA } from './sse';
-import { op32, op64, R64 } from './sse-float';
+import { op32, op64, R64, setMxcsr } from './sse-float';
 import { def } from './table';
 
 /**
@@ -23,6 +23,7 @@ function run(f: (single: boolean) => void) {
   return (c: Cpu, i: Insn): void => {
     sseCheck(c);
     const single = precision(i) === 4;
+    setMxcsr(c.mxcsr);
     loadB(c, i, true);
     loadA(c, i.reg);
     f(single);

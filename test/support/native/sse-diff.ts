@@ -215,7 +215,9 @@ export function generateSse(perInsn: number): SseCase[] {
       dv.setUint16(0, 0x37f, true);
       dv.setUint16(2, rnd(8) << 11, true);
       img[4] = rnd(256);
-      dv.setUint32(24, 0x1f80 | ((g as { float?: boolean }).float && /cvt/.test(g.name) ? rnd(4) << 13 : 0), true);
+      const fl = (g as { float?: boolean }).float === true;
+      // conversions: any rounding control; arithmetic: DAZ and FTZ now and then (the flags are not compared)
+      dv.setUint32(24, 0x1f80 | (fl && /cvt/.test(g.name) ? rnd(4) << 13 : 0) | (fl && !/cvt|cmp|comis|mov|lddqu/.test(g.name) && rnd(3) === 0 ? [0x40, 0x8000, 0x8040][rnd(3)] : 0), true);
       dv.setUint32(28, 0xffff, true);
       for (let r = 0; r < 8; r++) { fill(img, 32 + 16 * r, 8); img[40 + 16 * r] = rnd(256); img[41 + 16 * r] = rnd(256); }
       const float = (g as { float?: boolean }).float === true;
