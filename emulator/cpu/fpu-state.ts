@@ -2,7 +2,7 @@ import type { Cpu } from './cpu';
 import { gp, raise, ud } from './fault';
 import { Imm, Insn } from './insn';
 import { Access } from './paging';
-import { clflush, ldmxcsr, MXCSR_MASK, rd128, sseCheck, stmxcsr, wr128 } from './sse';
+import { clflush, ldmxcsr, MXCSR_MASK, rd128, stmxcsr, wr128 } from './sse';
 import { Cr0, Cr4 } from './state';
 import { initX87, loadX87, saveX87 } from './x87-env';
 import { fpuCheck } from './x87-stack';

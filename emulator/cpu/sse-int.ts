@@ -1,4 +1,3 @@
-import type { Cpu } from './cpu';
 import { ud } from './fault';
 import { Imm } from './insn';
 import { mmxCheck, mmxDone, mmxRead } from './mmx';
@@ -59,7 +58,6 @@ packed('psadbw', 0x1f6, () => {
 });
 
 const T8 = new Uint8Array(16), T16 = new Uint16Array(8);
-void T16;
 /**
  * Packs: the destination's elements then the source's, each saturated. On MMX (both 64-bit operands copied
  * into both halves by packedMmx) the 128-bit result's low half holds dest-low, src-low: what PACK* mm gives.

@@ -1,9 +1,9 @@
 import type { Cpu } from './cpu';
 import {
-  classify, Cls, copy, F80, fromNumber, IE, mul, PE, propagateNaN, roundReg, setIndefinite, setInf, setZero, st,
+  classify, Cls, copy, F80, fromNumber, IE, mul, PE, propagateNaN, setIndefinite, setInf, setZero, st,
   toNumber, ZE,
 } from './x87-float80';
-import { blocked, FSW_C2, isEmpty, pop, pushChecked, readST, sourcesEmpty, underflow, writeST } from './x87-stack';
+import { blocked, FSW_C2, isEmpty, pop, pushChecked, readST, sourcesEmpty, writeST } from './x87-stack';
 
 /**
  * The x87 transcendental instructions (SDM Vol. 2 F2XM1, FCOS, FPATAN, FPTAN, FSIN, FSINCOS, FYL2X,
@@ -148,7 +148,6 @@ function fyl2x(c: Cpu, plus1: boolean): void {
   if (blocked()) return;
   writeST(c, 1, R);
   pop(c);
-  void underflow;
 }
 
 /** FPATAN: ST(1) = atan2(ST(1), ST(0)), pop (SDM FPATAN Table 3-29: the C99 atan2 special cases). */

@@ -5,8 +5,8 @@ import { getFlags } from './flags';
 import { Imm, Insn } from './insn';
 import { def } from './table';
 import {
-  add, classify, Cls, compare, copy, div, F80, fromF32, fromF64, IE, mul, prem, PREM, roundInt, roundReg, scale,
-  setIndefinite, setInf, setZero, sqrt, st, toF32, toF64, OUT, W, roundPack, EXT_EMIN, EXT_EMAX, PE,
+  add, classify, Cls, compare, copy, div, F80, fromF32, fromF64, IE, mul, prem, PREM, roundInt, scale,
+  setIndefinite, setInf, setZero, sqrt, st, toF32, toF64, OUT, W, roundPack, EXT_EMIN, EXT_EMAX,
 } from './x87-float80';
 import {
   begin, blocked, CC_MASK, finish, FSW_C0, FSW_C1, FSW_C2, FSW_C3, fpuCheck, isEmpty, pendingCheck, phys, pop,
@@ -514,4 +514,3 @@ def(0x9b, 'fwait', false, Imm.NONE, (c) => {
   pendingCheck(c);
 });
 
-export { roundReg, PE, FSW_C1 };

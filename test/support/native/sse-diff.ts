@@ -133,8 +133,6 @@ function fillFloat(b: Uint8Array, o: number, double: boolean): void {
   }
 }
 
-interface Gen { name: string; op: number[]; mmx: boolean; imm?: boolean; regKinds?: 'gpr-src' | 'gpr-dst' | 'mem-dst'; memOnly?: boolean; regOnly?: boolean; group?: number }
-
 /** Integer MMX/SSE2 instructions: [name, 0F opcode, has MMX form]. */
 const INT_OPS: [string, number, boolean][] = [
   ['punpcklbw', 0x60, true], ['punpcklwd', 0x61, true], ['punpckldq', 0x62, true], ['packsswb', 0x63, true],
@@ -160,11 +158,9 @@ export function generateSse(perInsn: number): SseCase[] {
   for (let n = 0; n < perInsn; n++) {
     const list: { name: string; bytes: number[] }[] = [];
     for (const [name, op, mmx] of INT_OPS) {
-      const shift = (op & 0xf0) === 0xd0 || (op & 0xf0) === 0xe0 || (op & 0xf0) === 0xf0 ? [0xd1, 0xd2, 0xd3, 0xe1, 0xe2, 0xf1, 0xf2, 0xf3].includes(op) : false;
       const reg = (): number => 0xc0 | (r8() << 3) | r8();
       if (mmx) list.push({ name: `${name} mm`, bytes: [0x0f, op, reg()] }, { name: `${name} mm,m64`, bytes: [0x0f, op, (r8() << 3) | 7] });
       list.push({ name: `${name} xmm`, bytes: [0x66, 0x0f, op, reg()] }, { name: `${name} xmm,m128`, bytes: [0x66, 0x0f, op, (r8() << 3) | 7] });
-      void shift;
     }
     for (const [op, kinds] of [[0x71, [2, 4, 6]], [0x72, [2, 4, 6]], [0x73, [2, 6]]] as const) {
       for (const kd of kinds) list.push({ name: `shift-imm ${op.toString(16)}/${kd} mm`, bytes: [0x0f, op, 0xc0 | (kd << 3) | r8(), rnd(4) ? rnd(20) : rnd(256)] });
