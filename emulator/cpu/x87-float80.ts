@@ -90,7 +90,7 @@ export function shrSticky(n: number): void {
   if (sticky !== 0) W[3] |= 1;
 }
 
-function shl(n: number): void {
+export function shl(n: number): void {
   const words = n >>> 5, bits = n & 31;
   for (let k = 0; k < 4; k++) W[k] = k + words < 4 ? W[k + words] : 0;
   if (bits) {
@@ -99,7 +99,7 @@ function shl(n: number): void {
   }
 }
 
-function wClz(): number {
+export function wClz(): number {
   for (let k = 0; k < 4; k++) if (W[k] !== 0) return 32 * k + clz32(W[k]);
   return 128;
 }
@@ -220,9 +220,15 @@ function unpack(a: F80): void {
   X = (a.e === 0 ? 1 : a.e) - 16383 - 127;
 }
 
+/** unpack() for the other float files: returns X. */
+export function unpackExp(a: F80): number {
+  unpack(a);
+  return X;
+}
+
 /** Normalised significand (J set) and unbiased exponent of a finite non-zero value, in NA. */
-const NA = { hi: 0, lo: 0, E: 0 };
-function norm(a: F80): void {
+export const NA = { hi: 0, lo: 0, E: 0 };
+export function norm(a: F80): void {
   let hi = a.hi, lo = a.lo, E = (a.e === 0 ? 1 : a.e) - 16383;
   if (!(hi & 0x80000000)) {
     if (hi === 0) { const z = clz32(lo); hi = z === 31 ? 0 : 0; hi = (lo << z) >>> 0; lo = 0; E -= 32 + z; }
@@ -303,7 +309,7 @@ export function add(d: F80, a: F80, b: F80, negB: number): void {
 }
 
 /** Round a single finite non-zero operand to the current precision (x + 0, x × 1). */
-function roundSingle(d: F80, a: F80, s: number): void {
+export function roundSingle(d: F80, a: F80, s: number): void {
   unpack(a);
   roundPack(d, s, X, st.pc, EXT_EMIN, EXT_EMAX, true);
 }
@@ -436,281 +442,4 @@ function magCompare(a: F80, b: F80): number {
   if (ah !== NA.hi) return ah > NA.hi ? 1 : -1;
   if (al !== NA.lo) return al > NA.lo ? 1 : -1;
   return 0;
-}
-
-// ----------------------------------------------------------------------------- integer parts
-/**
- * Round a finite value to an integer under rounding control rc. Returns the magnitude in INT.hi:INT.lo
- * (≤ 2^64 - 1; INT.big = true when it does not fit in 64 bits) and sets INT.inexact and INT.up.
- */
-export const INT = { hi: 0, lo: 0, big: false, inexact: false, up: false };
-export function toIntegerMag(a: F80, rc: number): void {
-  INT.big = false; INT.inexact = false; INT.up = false;
-  const k = classify(a);
-  if (k === Cls.ZERO) { INT.hi = 0; INT.lo = 0; return; }
-  const E = (a.e === 0 ? 1 : a.e) - 16383;
-  if (E >= 64) { INT.big = true; INT.hi = a.hi; INT.lo = a.lo; return; }
-  W[0] = a.hi; W[1] = a.lo; W[2] = 0; W[3] = 0;
-  // integer part in W[0..1] after shifting right by 63 - E; fraction in W[2..3]
-  if (E < 63) shrSticky(63 - E);
-  const frac2 = W[2], frac3 = W[3];
-  const half = (frac2 >>> 31) & 1, rest = ((frac2 & 0x7fffffff) | frac3) !== 0;
-  const inexact = half !== 0 || rest;
-  let up = false;
-  if (inexact) {
-    if (rc === 0) up = half !== 0 && (rest || (W[1] & 1) !== 0);
-    else if (rc === 1) up = a.s === 1;
-    else if (rc === 2) up = a.s === 0;
-  }
-  let hi = W[0], lo = W[1];
-  if (up) { lo = lo + 1; if (lo > 0xffffffff) { lo = 0; hi = hi + 1; if (hi > 0xffffffff) { INT.big = true; hi = 0; } } }
-  INT.hi = hi >>> 0; INT.lo = lo >>> 0; INT.inexact = inexact; INT.up = up;
-}
-
-/** d = the integer magnitude hi:lo with sign s, exactly (64 bits fit the 80-bit significand). */
-export function fromInt(d: F80, s: number, hi: number, lo: number): void {
-  hi >>>= 0; lo >>>= 0;
-  if (hi === 0 && lo === 0) { setZero(d, s); return; }
-  let z: number;
-  if (hi !== 0) { z = clz32(hi); if (z) { hi = ((hi << z) | (lo >>> (32 - z))) >>> 0; lo = (lo << z) >>> 0; } }
-  else { z = 32 + clz32(lo); hi = (lo << (z - 32)) >>> 0; lo = 0; }
-  d.s = s; d.e = 16383 + 63 - z; d.hi = hi; d.lo = lo;
-}
-
-/** FRNDINT: round to an integral value in the register format. */
-export function roundInt(d: F80, a: F80): void {
-  const k = classify(a);
-  if (propagateNaN(d, a, k, null, Cls.ZERO)) return;
-  if (denormStop(k, Cls.ZERO)) return;
-  if (k === Cls.ZERO || k === Cls.INF) { copy(d, a); return; }
-  const E = (a.e === 0 ? 1 : a.e) - 16383;
-  if (E >= 63) { copy(d, a); return; }
-  toIntegerMag(a, st.rc);
-  if (INT.inexact) st.exc |= PE;
-  st.up = INT.up;
-  if (INT.big) { d.s = a.s; d.e = 16383 + 64; d.hi = 0x80000000; d.lo = 0; return; }
-  fromInt(d, a.s, INT.hi, INT.lo);
-}
-
-// --------------------------------------------------------------------------- FPREM / FPREM1
-/** Remainder state after prem(): the low three quotient bits, and whether the reduction is partial (C2). */
-export const PREM = { q: 0, partial: false, special: false };
-
-/** d = a REM b (FPREM: quotient truncated; FPREM1: quotient rounded to nearest-even). SDM Vol. 2 FPREM. */
-export function prem(d: F80, a: F80, b: F80, nearest: boolean): void {
-  PREM.q = 0; PREM.partial = false; PREM.special = true;
-  const ka = classify(a), kb = classify(b);
-  if (propagateNaN(d, a, ka, b, kb)) return;
-  if (ka === Cls.INF || kb === Cls.ZERO) { st.exc |= IE; setIndefinite(d); return; }
-  PREM.special = false;
-  if (denormStop(ka, kb)) return;
-  if (kb === Cls.INF || ka === Cls.ZERO) {
-    // ST(0) unchanged; a pseudo-denormal comes back with its exponent field 1 (hardware)
-    copy(d, a);
-    if (d.e === 0 && (d.hi & 0x80000000)) d.e = 1;
-    return;
-  }
-  norm(a); const ah = NA.hi, al = NA.lo, Ea = NA.E;
-  norm(b); const bh = NA.hi, bl = NA.lo, Eb = NA.E;
-  let D = Ea - Eb;
-  if (D < 0 && !(nearest && D === -1)) { unpack(a); roundPack(d, a.s, X, 64, EXT_EMIN, EXT_EMAX, true); return; }
-  let scale = Eb;
-  if (D >= 64) {
-    // partial remainder: reduce the exponent difference by D mod 32 + 32 (Bochs/hardware behaviour)
-    const n = (D & 31) | 32;
-    scale = Eb + (D - n);
-    D = n;
-    PREM.partial = true;
-  }
-  let rh = ah, rl = al, q = 0;
-  if (D >= 0) {
-    for (let k = 0; k <= D; k++) {
-      q = (q * 2) & 0xff;
-      if (rh > bh || (rh === bh && rl >= bl)) {
-        let t = rl - bl; let br = 0; if (t < 0) { t += 4294967296; br = 1; }
-        rl = t; rh = rh - bh - br; q |= 1;
-      }
-      if (k < D) { rh = rh * 2 + (rl >>> 31); rl = (rl * 2) % 4294967296; }
-    }
-  } else {
-    // D = -1 (FPREM1 only): a/b in [0.25, 1); quotient 0 or 1 by rounding; remainder at a's scale
-    scale = Ea; // rh:rl are a's significand at a's exponent; b is twice as large there
-  }
-  let s = a.s;
-  if (nearest && !PREM.partial) {
-    // compare 2R with B (for D = -1, R at scale Ea and B' = 2B at that scale → compare R with B)
-    let gt: boolean, eq: boolean;
-    if (D >= 0) {
-      const r2h = rh * 2 + (rl >>> 31), r2l = (rl * 2) % 4294967296;
-      gt = r2h > bh || (r2h === bh && r2l > bl); eq = r2h === bh && r2l === bl;
-    } else {
-      gt = rh > bh || (rh === bh && rl > bl); eq = rh === bh && rl === bl;
-    }
-    if (gt || (eq && (q & 1))) {
-      // R = B - R, q + 1
-      if (D >= 0) {
-        let t = bl - rl; let br = 0; if (t < 0) { t += 4294967296; br = 1; }
-        rl = t; rh = bh - rh - br;
-      } else {
-        // B' - R = 2B - R at scale Ea: compute with 65-bit numbers
-        let t = bl * 2 % 4294967296 - rl; let br = 0; if (t < 0) { t += 4294967296; br = 1; }
-        const b2h = bh * 2 + (bl >>> 31);
-        rl = t; rh = b2h - rh - br;
-      }
-      q = (q + 1) & 0xff;
-      s ^= 1;
-    }
-  }
-  PREM.q = q & 7;
-  // remainder value = R × 2^(scale - 63); R < 2^65
-  W[0] = 0; W[1] = Math.floor(rh / 4294967296) >>> 0; W[2] = rh >>> 0; W[3] = rl >>> 0;
-  if ((W[1] | W[2] | W[3]) === 0) { setZero(d, a.s); return; }
-  roundPack(d, s, scale - 63, 64, EXT_EMIN, EXT_EMAX, true);
-}
-
-// ------------------------------------------------------------------------------ FSCALE / FXTRACT
-/** d = a × 2^trunc(b) (SDM Vol. 2 FSCALE). */
-export function scale(d: F80, a: F80, b: F80): void {
-  const ka = classify(a), kb = classify(b);
-  if (propagateNaN(d, a, ka, b, kb)) return;
-  if (denormStop(ka, kb)) return;
-  if (kb === Cls.INF) {
-    if (b.s === 0) { if (ka === Cls.ZERO) { st.exc |= IE; setIndefinite(d); } else setInf(d, a.s); }
-    else { if (ka === Cls.INF) { st.exc |= IE; setIndefinite(d); } else setZero(d, a.s); }
-    return;
-  }
-  if (ka === Cls.ZERO || ka === Cls.INF) { copy(d, a); return; }
-  let n: number;
-  if (kb === Cls.ZERO) n = 0;
-  else {
-    const E = (b.e === 0 ? 1 : b.e) - 16383;
-    if (E >= 30) n = b.s ? -(1 << 30) : 1 << 30;
-    else { toIntegerMag(b, 3); n = b.s ? -INT.lo : INT.lo; }
-  }
-  unpack(a);
-  roundPack(d, a.s, X + n, 64, EXT_EMIN, EXT_EMAX, true);
-}
-
-// --------------------------------------------------------------------------- binary32/binary64
-/** F80 from an IEEE binary32 bit pattern (exact; a denormal sets st.srcDenormal, an SNaN stays an SNaN). */
-export function fromF32(d: F80, bits: number): void {
-  const s = bits >>> 31, e = (bits >>> 23) & 0xff, f = bits & 0x7fffff;
-  d.s = s;
-  if (e === 0xff) {
-    d.e = 0x7fff; d.hi = (0x80000000 | (f << 8)) >>> 0; d.lo = 0; // an SNaN stays signalling (FLD quietens it)
-    return;
-  }
-  if (e === 0) {
-    if (f === 0) { setZero(d, s); return; }
-    st.srcDenormal = true;
-    const z = clz32(f) - 8; // leading zeros within 23 bits + 1
-    d.e = 16383 - 126 - z; d.hi = (f << (8 + z)) >>> 0; d.lo = 0;
-    return;
-  }
-  d.e = e - 127 + 16383; d.hi = (0x80000000 | (f << 8)) >>> 0; d.lo = 0;
-}
-
-export function fromF64(d: F80, lo: number, hi: number): void {
-  const s = hi >>> 31, e = (hi >>> 20) & 0x7ff, fh = hi & 0xfffff;
-  lo >>>= 0;
-  d.s = s;
-  const mh = ((fh << 11) | (lo >>> 21)) >>> 0, ml = (lo << 11) >>> 0;
-  if (e === 0x7ff) {
-    d.e = 0x7fff; d.hi = (0x80000000 | mh) >>> 0; d.lo = ml;
-    return;
-  }
-  if (e === 0) {
-    if ((fh | lo) === 0) { setZero(d, s); return; }
-    st.srcDenormal = true;
-    // value = 0.f × 2^-1022: with f at bits 126..75 of W, bit 127 stands for 2^-1022
-    W[0] = mh; W[1] = ml; W[2] = W[3] = 0;
-    const z = wClz(); shl(z);
-    d.hi = W[0]; d.lo = W[1];
-    d.e = 16383 - 1022 - z;
-    return;
-  }
-  d.e = e - 1023 + 16383; d.hi = (0x80000000 | mh) >>> 0; d.lo = ml;
-}
-
-/** Result of toF32/toF64: the bit pattern (F32 in OUT.lo; F64 in OUT.hi:OUT.lo); false when not stored. */
-export const OUT = { lo: 0, hi: 0 };
-const TMP = new F80();
-
-export function toF32(a: F80): boolean {
-  const k = classify(a);
-  if (k === Cls.UNSUPPORTED) { st.exc |= IE; OUT.lo = 0xffc00000 | 0; return !!(st.masks & IE); }
-  if (k === Cls.QNAN || k === Cls.SNAN) {
-    if (k === Cls.SNAN) st.exc |= IE;
-    OUT.lo = ((a.s << 31) | 0x7fc00000 | ((a.hi >>> 8) & 0x3fffff)) | 0;
-    return k !== Cls.SNAN || !!(st.masks & IE);
-  }
-  if (k === Cls.INF) { OUT.lo = ((a.s << 31) | 0x7f800000) | 0; return true; }
-  if (k === Cls.ZERO) { OUT.lo = (a.s << 31) | 0; return true; }
-  unpack(a); // no DE for a denormal source (hardware)
-  if (!roundPack(TMP, a.s, X, 24, SGL_EMIN, SGL_EMAX, false)) return false;
-  OUT.lo = encodeF32(TMP);
-  return true;
-}
-
-function encodeF32(v: F80): number {
-  if (v.e === 0x7fff) return ((v.s << 31) | 0x7f800000) | 0;
-  if (v.e === 0 && v.hi === 0) return (v.s << 31) | 0;
-  const E = v.e - 16383;
-  if (E >= SGL_EMIN) return ((v.s << 31) | ((E + 127) << 23) | ((v.hi >>> 8) & 0x7fffff)) | 0;
-  return ((v.s << 31) | (v.hi >>> (8 + SGL_EMIN - E))) | 0;
-}
-
-export function toF64(a: F80): boolean {
-  const k = classify(a);
-  if (k === Cls.UNSUPPORTED) { st.exc |= IE; OUT.hi = 0xfff80000 | 0; OUT.lo = 0; return !!(st.masks & IE); }
-  if (k === Cls.QNAN || k === Cls.SNAN) {
-    if (k === Cls.SNAN) st.exc |= IE;
-    OUT.hi = ((a.s << 31) | 0x7ff80000 | ((a.hi >>> 11) & 0x7ffff)) | 0;
-    OUT.lo = ((a.hi << 21) | (a.lo >>> 11)) | 0;
-    return k !== Cls.SNAN || !!(st.masks & IE);
-  }
-  if (k === Cls.INF) { OUT.hi = ((a.s << 31) | 0x7ff00000) | 0; OUT.lo = 0; return true; }
-  if (k === Cls.ZERO) { OUT.hi = (a.s << 31) | 0; OUT.lo = 0; return true; }
-  unpack(a); // no DE for a denormal source (hardware)
-  if (!roundPack(TMP, a.s, X, 53, DBL_EMIN, DBL_EMAX, false)) return false;
-  encodeF64(TMP);
-  return true;
-}
-
-function encodeF64(v: F80): void {
-  if (v.e === 0x7fff) { OUT.hi = ((v.s << 31) | 0x7ff00000) | 0; OUT.lo = 0; return; }
-  if (v.e === 0 && v.hi === 0) { OUT.hi = (v.s << 31) | 0; OUT.lo = 0; return; }
-  const E = v.e - 16383;
-  let mh = v.hi, ml = v.lo, ex: number;
-  if (E >= DBL_EMIN) { ex = E + 1023; mh &= 0x7fffffff; }
-  else {
-    ex = 0;
-    W[0] = v.hi; W[1] = v.lo; W[2] = W[3] = 0;
-    shrSticky(DBL_EMIN - E);
-    mh = W[0]; ml = W[1];
-  }
-  // 64-bit significand → 52-bit fraction: drop 11 low bits (already zero after rounding) and J
-  OUT.hi = ((v.s << 31) | (ex << 20) | ((mh >>> 11) & 0xfffff)) | 0;
-  OUT.lo = ((mh << 21) | (ml >>> 11)) | 0;
-}
-
-/** Nearest double of a finite F80 (for the transcendental functions; exact when the value fits). */
-export function toNumber(a: F80): number {
-  const k = classify(a);
-  if (k === Cls.ZERO) return a.s ? -0 : 0;
-  if (k === Cls.INF) return a.s ? -Infinity : Infinity;
-  if (k >= Cls.QNAN) return NaN;
-  const E = (a.e === 0 ? 1 : a.e) - 16383;
-  const m = (a.hi >>> 0) * 4294967296 + (a.lo >>> 0); // rounded to 53 bits by the FPU: fine below
-  const v = m * Math.pow(2, E - 63);
-  return a.s ? -v : v;
-}
-
-/** d = the double v exactly. */
-const NUM = new Float64Array(1), NUM32 = new Uint32Array(NUM.buffer);
-export function fromNumber(d: F80, v: number): void {
-  NUM[0] = v;
-  const saved = st.exc;
-  fromF64(d, NUM32[0], NUM32[1]);
-  st.exc = saved;
 }

@@ -1,7 +1,8 @@
 import type { Cpu } from './cpu';
 import { Insn } from './insn';
 import { Access } from './paging';
-import { classify, Cls, F80, fromInt, IE, INT, mul64, PE, st, toIntegerMag, W } from './x87-float80';
+import { classify, Cls, F80, IE, mul64, PE, st, W } from './x87-float80';
+import { fromInt, INT, toIntegerMag } from './x87-integral';
 import { blocked, isEmpty, pop, readST, underflow } from './x87-stack';
 
 /**

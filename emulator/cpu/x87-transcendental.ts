@@ -1,14 +1,14 @@
 import type { Cpu } from './cpu';
 import {
-  classify, Cls, copy, F80, fromNumber, IE, mul, PE, propagateNaN, setIndefinite, setInf, setZero, st,
-  toNumber, ZE,
+  classify, Cls, copy, F80, IE, mul, PE, propagateNaN, setIndefinite, setInf, setZero, st, ZE,
 } from './x87-float80';
+import { fromNumber, toNumber } from './x87-convert';
 import { blocked, FSW_C2, isEmpty, pop, pushChecked, readST, sourcesEmpty, writeST } from './x87-stack';
 
 /**
  * The x87 transcendental instructions (SDM Vol. 2 F2XM1, FCOS, FPATAN, FPTAN, FSIN, FSINCOS, FYL2X,
  * FYL2XP1). Special operands (zeros, infinities, NaNs, domain errors) follow the SDM tables exactly; finite
- * results are computed in binary64 and then rounded to the register precision, so they agree with the host
+ * results are computed in binary64 and converted exactly to the register format, so they agree with the host
  * x87 to about 2^-52 relative error rather than bit for bit (hardware keeps 64+ bits; see docs/x87.md).
  * FYL2X/FYL2XP1 multiply the binary64 logarithm by ST(1) in extended precision, so exact cases
  * (y × log2(2^k)) are exact.

@@ -5,9 +5,11 @@ import { getFlags } from './flags';
 import { Imm, Insn } from './insn';
 import { def } from './table';
 import {
-  add, classify, Cls, compare, copy, div, F80, fromF32, fromF64, IE, mul, prem, PREM, roundInt, scale,
-  setIndefinite, setInf, setZero, sqrt, st, toF32, toF64, OUT, W, roundPack, EXT_EMIN, EXT_EMAX,
+  add, classify, Cls, compare, copy, div, F80, IE, mul,
+  setIndefinite, setInf, setZero, sqrt, st, W, roundPack, EXT_EMIN, EXT_EMAX,
 } from './x87-float80';
+import { fromF32, fromF64, OUT, toF32, toF64 } from './x87-convert';
+import { prem, PREM, roundInt, scale } from './x87-integral';
 import {
   begin, blocked, CC_MASK, finish, FSW_C0, FSW_C1, FSW_C2, FSW_C3, fpuCheck, isEmpty, pendingCheck, phys, pop,
   pushChecked, readST, setTop, sourcesEmpty, syncES, top, underflow, writeST,
@@ -18,7 +20,8 @@ import { transcendental } from './x87-transcendental';
 
 /**
  * x87 instruction semantics (SDM Vol. 2 F2XM1…FYL2XP1, opcode map Vol. 2 Tables A-7…A-22): the D8-DF
- * escape opcodes and FWAIT. Arithmetic is x87-float80.ts (exact, correctly rounded under PC/RC), the stack and
+ * escape opcodes and FWAIT. Arithmetic is x87-float80.ts (exact, correctly rounded under PC/RC; conversions
+ * x87-convert.ts, FRNDINT/FPREM/FSCALE x87-integral.ts), the stack and
  * status bookkeeping x87-stack.ts, integer/BCD memory operands x87-integer.ts, the environment images
  * x87-env.ts, the transcendental functions x87-transcendental.ts.
  */
