@@ -99,6 +99,8 @@ export class Machine implements Runtime {
       writeMsr: (index, lo, hi) => lapic.writeMsr(index, lo, hi),
     };
     this.cpu.irqLine = router;
+    const ferr = this.devices.ferr;
+    this.cpu.ferr = (asserted) => ferr.ferr(asserted);
     this.history = new History(this.historyHost());
   }
 

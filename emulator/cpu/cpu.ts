@@ -79,6 +79,8 @@ export class Cpu extends CpuState {
   irqPending: () => boolean = () => false;
   /** The same request as a field, tested after every instruction so interrupts are taken at an exact count. */
   irqLine: { pending: boolean; nmiPending: boolean } = { pending: false, nmiPending: false };
+  /** FERR# (x87 errors with CR0.NE=0; false when FNINIT/FNCLEX clear them): the board routes it to IRQ 13. */
+  ferr: ((asserted: boolean) => void) | null = null;
   host: CpuHost = { readMsr: () => undefined, writeMsr: () => false };
 
   /**

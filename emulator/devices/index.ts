@@ -5,6 +5,7 @@ import { DebugExit } from './debug-exit';
 import { Debugcon } from './debugcon';
 import { Cmos } from './cmos';
 import { Device } from './device';
+import { FpuErrorLine } from './ferr';
 import { FwCfg } from './fwcfg';
 import { IoApic } from './ioapic';
 import { LocalApic } from './lapic';
@@ -50,6 +51,7 @@ export interface PcDevices {
   lapic: LocalApic;
   ioapic: IoApic;
   testdev: PcTestdev;
+  ferr: FpuErrorLine;
   router: InterruptRouter;
   all: Device[];
 }
@@ -72,10 +74,12 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const ps2 = new Ps2Controller(router, o.onResetRequest ?? none, o.onA20);
   const cmos = new Cmos(o.clock, router, o.memoryBytes, o.cpuCount ?? 1);
   const testdev = new PcTestdev(router);
-  for (const d of [pic, uart, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev]) d.attach(o.bus);
-  const all: Device[] = [pic, lapic, ioapic, pit, uart, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, router];
-  return { uart, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, router, all };
+  const ferr = new FpuErrorLine(router);
+  for (const d of [pic, uart, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, ferr]) d.attach(o.bus);
+  const all: Device[] = [pic, lapic, ioapic, pit, uart, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, ferr, router];
+  return { uart, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, ferr, router, all };
 }
 
 export { PcTestdev };
+export { FpuErrorLine };
 export { Cmos, DebugExit, Debugcon, FwCfg, InterruptRouter, IoApic, LocalApic, Pic8259, Pit8254, Ps2Controller, Uart16550, Vga };
