@@ -415,6 +415,24 @@ export class Cpu extends CpuState {
     return (this.segBase[seg] + off) % TWO32;
   }
 
+  /**
+   * Segments whose accesses need no check beyond the offset range outside 64-bit mode (for translated
+   * blocks, jit.ts): base 0, limit 4 GiB, not expand-down, usable as lin() would allow. Bit s: writes
+   * through segment s; bit s+8: reads.
+   */
+  flatSegments(): number {
+    let m = 0;
+    const pe = (this.cr0 & Cr0.PE) !== 0;
+    for (let s = 0; s < 6; s++) {
+      if (this.segBase[s] !== 0 || this.segLimit[s] !== 0xffffffff) continue;
+      const a = this.segAttr[s];
+      if ((a & (Attr.CODE | Attr.DC)) === Attr.DC || (pe && (a & Attr.P) === 0)) continue;
+      if (!pe || (a & Attr.CODE) === 0 || (a & Attr.RW) !== 0 || s === Seg.CS) m |= 1 << (s + 8);
+      if (!pe || ((a & Attr.CODE) === 0 && (a & Attr.RW) !== 0)) m |= 1 << s;
+    }
+    return m;
+  }
+
   // ------------------------------------------------------------------------ operand helpers
   /** Linear address of the memory operand for an access of `size` bytes. */
   memAddr(i: Insn, size: number, write: boolean): number {

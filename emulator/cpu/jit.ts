@@ -43,6 +43,7 @@ const IRQ = '((c.flags & 512) !== 0 && c.irqLine?.pending === true)';
 const ALU_LF = [LF.ADD, LF.LOGIC, -1, -1, LF.LOGIC, LF.SUB, LF.LOGIC, LF.SUB];
 const ALU_JS = ['+', '|', '', '', '&', '-', '^', '-'];
 const TWO47 = 2 ** 47;
+const LOOP_CHUNK = 1 << 18;
 const TWO48 = 2 ** 48;
 
 /** Translate a decoded block starting at linear RIP `c.rip` (position independent: RIP is read at entry). */
@@ -112,6 +113,13 @@ class Gen {
    */
   private readonly deferLoopFlags: boolean;
   private readonly total: number;
+  /** Guest registers held in JS locals (g<n>, g<n>h), and those the block writes (spilled at sync points). */
+  private readonly used = new Set<number>();
+  private readonly written = new Set<number>();
+  /** The block has memory operands outside 64-bit mode: it reads the flat-segment mask (Cpu.flatSegments). */
+  private usesFlat = false;
+  /** The instruction being emitted has a slow path (see afterSlow). */
+  private slowHere = false;
 
   constructor(private readonly insns: readonly Insn[], private readonly long: boolean, private readonly tlbMask: number) {
     this.n = insns.length;
@@ -130,10 +138,6 @@ class Gen {
   emit(): string {
     const head: string[] = [];
     for (let k = 0; k < this.n; k++) head.push(`const i${k} = I[${k}], h${k} = i${k}.exec;`);
-    this.line('const r = c.r, rT = c.rTlb, wT = c.wTlb, m8 = c.u8, dv = c.dv;');
-    this.line('const base = c.rip;');
-    this.line('let ic = clock.instructions;');
-    this.line('let la = 0, ti = 0, off = 0;');
     if (this.loops) this.line('for (;;) {');
     for (let k = 0; k < this.n; k++) {
       this.k = k;
@@ -144,13 +148,43 @@ class Gen {
     if (inlineKind(lastI) !== K.JCC && lastI.endsBlock !== true) {
       // The block ends at a page boundary or the size limit: fall through.
       this.materialize();
-      this.line(`c.rip = base + ${this.total}; clock.instructions = ic + ${this.n}; return;`);
+      this.exit(`c.rip = base + ${this.total}; clock.instructions = ic + ${this.n};`);
     }
     if (this.loops) this.line('}');
-    return `${head.join('\n')}\nreturn function block(c, clock, end) {\n${this.out.join('\n')}\n};`;
+    const used = [...this.used].sort((a, b) => a - b);
+    const written = [...this.written].sort((a, b) => a - b);
+    const spill = written.map((g) => `r[${2 * g}] = g${g}; r[${2 * g + 1}] = g${g}h;`).join(' ');
+    const reload = used.map((g) => `g${g} = r[${2 * g}]; g${g}h = r[${2 * g + 1}];`).join(' ') + (this.usesFlat ? ' flat = c.flatSegments();' : '');
+    const pre = [
+      'const r = c.r, rT = c.rTlb, wT = c.wTlb, m8 = c.u8, dv = c.dv;',
+      'const base = c.rip;',
+      'let ic = clock.instructions;',
+      'let la = 0, ti = 0, off = 0, sl = false;',
+    ];
+    if (used.length) pre.push(`let ${used.map((g) => `g${g} = r[${2 * g}], g${g}h = r[${2 * g + 1}]`).join(', ')};`);
+    if (this.usesFlat) pre.push('let flat = c.flatSegments();');
+    if (this.loops) {
+      // lim: the count the back edge may run up to without looking at anything else. Only helper calls and
+      // slow paths run device code (which may request a stop, raise an interrupt line or move a timer
+      // deadline), so they set lim = 0, and the next back edge does the run loop's full check; so does the
+      // first one inside an interrupt shadow (MOV SS, STI), which ends during the loop.
+      // A call returns to the run loop (which enters it again) at least every LOOP_CHUNK instructions: V8
+      // then runs the loop in fully optimized code rather than its slower on-stack-replacement version.
+      pre.push(`if (end > ic + ${LOOP_CHUNK}) end = ic + ${LOOP_CHUNK};`);
+      pre.push('let lim = ic < c.shadowUntil ? 0 : clock.nextDeadline < end ? clock.nextDeadline : end;');
+    }
+    const body = [...pre, ...this.out].join('\n').replace(/@SPILL@/g, spill).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, this.loops ? 'lim = 0; sl = true;' : 'sl = true;').replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
+    return `${head.join('\n')}\nreturn function block(c, clock, end) {\n${body}\n};`;
   }
 
   private line(s: string): void { this.out.push(s); }
+
+  /** Leave the function: guest registers back to the CPU, then `s` (which sets RIP and the count). */
+  private exit(s: string): void { this.line(`@SPILL@ ${s} return;`); }
+
+  // ------------------------------------------------------------------------------ registers
+  private g(reg: number): string { this.used.add(reg); return `g${reg}`; }
+  private gh(reg: number): string { this.used.add(reg); return `g${reg}h`; }
 
   /** Write the pending flag record to the CPU (cpu.lf*), so handlers and exception delivery see it. */
   private materialize(): void {
@@ -169,88 +203,141 @@ class Gen {
 
   /** Precise state before something that may fault, inside a slow-path branch (the record stays pending). */
   private faultPoint(i: Insn): void {
+    this.slowHere = true;
     this.materializeCopy();
-    this.line(`c.insnStart = base + ${this.off}; clock.instructions = ic + ${this.k};${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''}`);
+    this.line(`@SLOW@ @SPILL@ c.insnStart = base + ${this.off}; clock.instructions = ic + ${this.k};${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''}`);
+  }
+
+  /** An inline instruction took a slow path (sl), which may have run device code (MMIO) or written
+   *  decoded code: once it completes, leave where the interpreter would end its block. */
+  private afterSlow(i: Insn): void {
+    this.line(`if (sl) { sl = false; if (c.codeDirty || c.stopRequested || ${IRQ}) {`);
+    this.materializeCopy();
+    this.exit(`c.rip = base + ${this.off + i.len}; clock.instructions = ic + ${this.k + 1};`);
+    this.line('} }');
   }
 
   private insn(i: Insn, last: boolean): void {
+    this.slowHere = false;
     switch (inlineKind(i)) {
       case K.JCC: this.jcc(i, last); return;
-      case K.ALU: this.alu(i, last); return;
-      case K.INCDEC: this.incDec(i, last); return;
-      case K.MOV: this.mov(i, last); return;
-      case K.MOVX: this.movx(i); return;
-      default: this.generic(i, last);
+      case K.ALU: this.alu(i, last); break;
+      case K.INCDEC: this.incDec(i, last); break;
+      case K.MOV: this.mov(i, last); break;
+      case K.MOVX: this.movx(i, last); break;
+      default: this.generic(i, last); return;
     }
+    if (this.slowHere && !last) this.afterSlow(i);
   }
 
   private generic(i: Insn, last: boolean): void {
     const k = this.k;
     const next = this.off + i.len;
     this.materialize();
-    this.line(`c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
+    this.line(`@Q@ @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
     this.line(`h${k}(c, i${k});`);
     if (last) { this.line(`clock.instructions = ic + ${k + 1}; return;`); return; }
     this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return; }`);
+    this.line('@RELOAD@');
   }
 
   // ---------------------------------------------------------------------------------- operands
   /** 8-bit register `reg` as a JS expression (AH..BH without REX). */
   private reg8(reg: number, rex: number): string {
-    if (rex === 0 && reg >= 4 && reg < 8) return `((r[${2 * (reg - 4)}] >>> 8) & 255)`;
-    return `(r[${2 * reg}] & 255)`;
+    if (rex === 0 && reg >= 4 && reg < 8) return `((${this.g(reg - 4)} >>> 8) & 255)`;
+    return `(${this.g(reg)} & 255)`;
   }
 
   /** Register operand of `size` bytes into locals v / vh. */
   private regVal(reg: number, rex: number, size: number, v: string): void {
     if (size === 1) this.line(`const ${v} = ${this.reg8(reg, rex)}, ${v}h = 0;`);
-    else this.line(`const ${v} = r[${2 * reg}], ${v}h = ${size === 8 ? `r[${2 * reg + 1}]` : '0'};`);
+    else this.line(`const ${v} = ${this.g(reg)}, ${v}h = ${size === 8 ? this.gh(reg) : '0'};`);
   }
 
   private writeReg(reg: number, rex: number, size: number, lo: string, hi: string): void {
     if (size === 1) {
       if (rex === 0 && reg >= 4 && reg < 8) {
-        const j = 2 * (reg - 4);
-        this.line(`r[${j}] = (r[${j}] & -65281) | ((${lo} & 255) << 8);`);
+        const g = this.g(reg - 4);
+        this.written.add(reg - 4);
+        this.line(`${g} = (${g} & -65281) | ((${lo} & 255) << 8);`);
       } else {
-        this.line(`r[${2 * reg}] = (r[${2 * reg}] & -256) | (${lo} & 255);`);
+        const g = this.g(reg);
+        this.written.add(reg);
+        this.line(`${g} = (${g} & -256) | (${lo} & 255);`);
       }
       return;
     }
-    this.line(`r[${2 * reg}] = ${lo}; r[${2 * reg + 1}] = ${size === 8 ? hi : '0'};`);
+    this.written.add(reg);
+    this.line(`${this.g(reg)} = ${lo}; ${this.gh(reg)} = ${size === 8 ? hi : '0'};`);
   }
 
-  /**
-   * Emit `la = linear address of the memory operand`. Inline for 64-bit addressing without FS/GS (segment
-   * base 0): exact while every register's high half is within ±2^20 (like Cpu.ea), and canonical; anything
-   * else goes through c.memAddr, which computes exactly and faults.
-   */
-  private address(i: Insn, size: number, write: boolean): void {
-    const k = this.k;
-    if (!(this.long && i.asz === 8 && i.seg < 4)) {
-      this.line('{');
-      this.faultPoint(i);
-      this.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
-      return;
-    }
+  /** 64-bit effective address terms over the register locals, and the registers whose high halves bound it. */
+  private ea64Terms(i: Insn): { terms: string[]; his: string[] } {
     const terms: string[] = [];
     const his: string[] = [];
     if (i.ripRel) {
       terms.push(`(base + ${this.off + i.len} >= ${TWO47} ? base + ${this.off + i.len - TWO48} : base + ${this.off + i.len})`);
     }
     if (i.base >= 0) {
-      his.push(`r[${2 * i.base + 1}]`);
-      terms.push(`r[${2 * i.base + 1}] * 4294967296 + (r[${2 * i.base}] >>> 0)`);
+      his.push(this.gh(i.base));
+      terms.push(`${this.gh(i.base)} * 4294967296 + (${this.g(i.base)} >>> 0)`);
     }
     if (i.index >= 0) {
-      his.push(`r[${2 * i.index + 1}]`);
+      his.push(this.gh(i.index));
       const sc = 1 << i.scale;
-      terms.push(`(r[${2 * i.index + 1}] * 4294967296 + (r[${2 * i.index}] >>> 0))${sc === 1 ? '' : ` * ${sc}`}`);
+      terms.push(`(${this.gh(i.index)} * 4294967296 + (${this.g(i.index)} >>> 0))${sc === 1 ? '' : ` * ${sc}`}`);
     }
     if (i.disp !== 0 || terms.length === 0) terms.push(String(i.disp));
-    const exact = his.length === 0 ? 'true' : `((${his.map((h) => `(${h} + 1048576)`).join(' | ')}) >>> 21) === 0`;
-    this.line(`la = -1;`);
-    this.line(`if (${exact}) { const a = ${terms.join(' + ')}; if (a >= ${-TWO47} && a <= ${TWO47 - size}) la = a < 0 ? a + ${TWO48} : a; }`);
+    return { terms, his };
+  }
+
+  /** 32- or 16-bit effective address (zero-extended) over the register locals; undefined for RIP-relative. */
+  private ea32(i: Insn): string | undefined {
+    if (i.ripRel) return undefined;
+    const terms: string[] = [String(i.disp)];
+    if (i.asz === 4) {
+      if (i.base >= 0) terms.push(this.g(i.base));
+      if (i.index >= 0) terms.push(i.scale ? `(${this.g(i.index)} << ${i.scale})` : this.g(i.index));
+      return `((${terms.join(' + ')}) >>> 0)`;
+    }
+    if (i.asz === 2) {
+      if (i.base >= 0) terms.push(`(${this.g(i.base)} & 65535)`);
+      if (i.index >= 0) terms.push(`(${this.g(i.index)} & 65535)`);
+      return `((${terms.join(' + ')}) & 65535)`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Emit `la = linear address of the memory operand`. Inline in 64-bit mode without FS/GS (segment base 0):
+   * 64-bit addressing is exact while every register's high half is within ±2^20 (like Cpu.ea), and must be
+   * canonical; 32-bit addressing is the zero-extended sum. Outside 64-bit mode, inline while the segment is
+   * flat (base 0, limit 4 GiB, usable for the access: Cpu.flatSegments). Anything else goes through
+   * c.memAddr, which computes exactly and faults.
+   */
+  private address(i: Insn, size: number, write: boolean): void {
+    const k = this.k;
+    const seg = i.seg >= 0 ? i.seg : i.defaultSS ? 2 : 3;
+    if (this.long && i.asz === 8 && i.seg < 4) {
+      const { terms, his } = this.ea64Terms(i);
+      const exact = his.length === 0 ? 'true' : `((${his.map((h) => `(${h} + 1048576)`).join(' | ')}) >>> 21) === 0`;
+      this.line(`la = -1;`);
+      this.line(`if (${exact}) { const a = ${terms.join(' + ')}; if (a >= ${-TWO47} && a <= ${TWO47 - size}) la = a < 0 ? a + ${TWO48} : a; }`);
+    } else if (this.long && i.seg < 4 && this.ea32(i) !== undefined) {
+      this.line(`la = ${this.ea32(i)};`);
+    } else if (!this.long && this.ea32(i) !== undefined) {
+      this.usesFlat = true;
+      // Write access needs a writable data segment; flatSegments has bit s for readable+writable, bit s+8
+      // for readable (the read bit).
+      const bit = write ? 1 << seg : 1 << (seg + 8);
+      this.line(`la = -1;`);
+      this.line(`if ((flat & ${bit}) !== 0) { const o = ${this.ea32(i)}; if (o <= ${2 ** 32 - size}) la = o; }`);
+    } else {
+      this.line('{');
+      this.faultPoint(i);
+      this.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
+      return;
+    }
     this.line('if (la < 0) {');
     this.faultPoint(i);
     this.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
@@ -275,7 +362,7 @@ class Gen {
   }
 
   /** Emit a write of `size` bytes of lo/hi at `la`; the slow path leaves like the interpreter would. */
-  private store(i: Insn, size: number, lo: string, hi: string, last: boolean): void {
+  private store(i: Insn, size: number, lo: string, hi: string): void {
     this.line(`ti = ((la >>> 12) & ${this.tlbMask}) << 1; off = la & 4095;`);
     this.line(`if (wT[ti] === la - off + c.ub && off <= ${4096 - size}) {`);
     switch (size) {
@@ -288,16 +375,11 @@ class Gen {
     this.faultPoint(i);
     if (size === 8) this.line(`c.wr64(la, ${lo}, ${hi});`);
     else this.line(`c.wr(la, ${size}, ${lo});`);
-    if (!last) {
-      this.line(`if (c.codeDirty || c.stopRequested || ${IRQ}) {`);
-      this.materializeCopy();
-      this.line(`c.rip = base + ${this.off + i.len}; clock.instructions = ic + ${this.k + 1}; return; }`);
-    }
     this.line('}');
   }
 
   /** Emit a read of the r/m operand into locals `${v}` / `${v}h`. */
-  private readRm(i: Insn, v: string, write: boolean, size: number): void {
+  private readRm(i: Insn, v: string, write: boolean, size: number, last: boolean): void {
     if (i.mod === 3) { this.regVal(i.rm, i.rex, size, v); return; }
     this.address(i, size, write);
     this.load(i, size, v);
@@ -307,7 +389,7 @@ class Gen {
   private writeRm(i: Insn, size: number, lo: string, hi: string, last: boolean, fresh: boolean): void {
     if (i.mod === 3) { this.writeReg(i.rm, i.rex, size, lo, hi); return; }
     if (fresh) this.address(i, size, true);
-    this.store(i, size, lo, hi, last);
+    this.store(i, size, lo, hi);
   }
 
   // -------------------------------------------------------------------------------- instructions
@@ -318,30 +400,50 @@ class Gen {
     if (op >= 0xb0 && op <= 0xbf) {
       this.writeReg((op & 7) | ((i.rex & 1) << 3), i.rex, size, String(i.imm), String(i.immHi));
     } else if (op === 0x8b || op === 0x8a) {
-      this.readRm(i, `v${k}`, false, size);
+      this.readRm(i, `v${k}`, false, size, last);
       this.writeReg(i.reg, i.rex, size, `v${k}`, `v${k}h`);
     } else if (op === 0x89) {
-      this.writeRm(i, size, `r[${2 * i.reg}]`, `r[${2 * i.reg + 1}]`, last, true);
+      this.line(`const s${k} = ${this.g(i.reg)}, s${k}h = ${this.gh(i.reg)};`);
+      this.writeRm(i, size, `s${k}`, `s${k}h`, last, true);
     } else if (op === 0x88) {
       this.line(`const s${k} = ${this.reg8(i.reg, i.rex)};`);
       this.writeRm(i, size, `s${k}`, '0', last, true);
     } else if (op === 0xc6 || op === 0xc7) {
       this.writeRm(i, size, String(size === 1 ? i.imm & 0xff : i.imm), String(i.immHi), last, true);
     } else {
-      // LEA: the effective address, no memory access, no fault.
-      if (i.ripRel) this.line(`c.rip = base + ${this.off + i.len};`);
-      this.line(`const e${k} = c.ea(i${k});`);
-      this.writeReg(i.reg, i.rex, i.osz, `(e${k} | 0)`, i.asz === 8 ? `(Math.floor(e${k} / 4294967296) | 0)` : '0');
+      this.lea(i);
     }
   }
 
+  /** LEA: the effective address (no segment, no memory access, no fault), truncated to the operand size. */
+  private lea(i: Insn): void {
+    const k = this.k;
+    if (i.asz === 8) {
+      const { terms, his } = this.ea64Terms(i);
+      const exact = his.length === 0 ? 'true' : `((${his.map((h) => `(${h} + 1048576)`).join(' | ')}) >>> 21) === 0`;
+      this.line(`let e${k} = 0;`);
+      this.line(`if (${exact}) e${k} = ${terms.join(' + ')};`);
+      this.line(`else { @SPILL@${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''} e${k} = c.ea(i${k}); }`);
+      this.writeReg(i.reg, i.rex, i.osz, `(e${k} | 0)`, `(Math.floor(e${k} / 4294967296) | 0)`);
+      return;
+    }
+    const e = this.ea32(i);
+    if (e === undefined) {
+      this.line(`@SPILL@ c.rip = base + ${this.off + i.len};`);
+      this.line(`const e${k} = c.ea(i${k});`);
+    } else {
+      this.line(`const e${k} = ${e};`);
+    }
+    this.writeReg(i.reg, i.rex, i.osz, `(e${k} | 0)`, '0');
+  }
+
   /** MOVZX/MOVSX r, r/m8|16 and MOVSXD r64, r/m32. */
-  private movx(i: Insn): void {
+  private movx(i: Insn, last: boolean): void {
     const k = this.k;
     const op = i.op;
     const src = op === 0x63 ? 4 : op === 0x1b6 || op === 0x1be ? 1 : 2;
     const v = `v${k}`;
-    this.readRm(i, v, false, src);
+    this.readRm(i, v, false, src, last);
     let lo: string;
     if (op === 0x1b6 || op === 0x1b7) lo = src === 2 ? `(${v} & 65535)` : v;
     else lo = src === 1 ? `((${v} << 24) >> 24)` : src === 2 ? `((${v} << 16) >> 16)` : `(${v} | 0)`;
@@ -370,11 +472,11 @@ class Gen {
     const accForm = op === 0xa8 || op === 0xa9 || (op < 0x40 && (op & 7) >= 4);
     // a = destination operand, b = source operand
     if (accForm) this.regVal(0, 1, size, `a${k}`);
-    else if (dstIsRm) this.readRm(i, `a${k}`, writes, size);
+    else if (dstIsRm) this.readRm(i, `a${k}`, writes, size, last);
     else this.regVal(i.reg, i.rex, size, `a${k}`);
     if (bSrc === 'imm') this.line(`const b${k} = ${size === 1 ? i.imm & 0xff : i.imm}, b${k}h = ${size === 8 ? i.immHi : 0};`);
     else if (dstIsRm) this.regVal(i.reg, i.rex, size, `b${k}`);
-    else this.readRm(i, `b${k}`, false, size);
+    else this.readRm(i, `b${k}`, false, size, last);
     const a = `a${k}`, ah = `a${k}h`, b = `b${k}`, bh = `b${k}h`, lo = `r${k}`, hi = `r${k}h`;
     if (alu === 0 || alu === 5 || alu === 7) {
       const sign = ALU_JS[alu];
@@ -402,14 +504,25 @@ class Gen {
     const k = this.k;
     const size = i.op === 0xfe ? 1 : i.osz;
     const dec = (i.reg & 7) === 1;
-    const cf = this.cfExpr();
-    this.line(`const cf${k} = ${cf} ? 1 : 0;`);
-    this.readRm(i, `a${k}`, true, size);
+    // CF survives INC/DEC: kept as an expression over the previous operation's locals (evaluated only if
+    // the record is materialized), or read from the CPU's record now when there is none.
+    let aux: string;
+    if (this.p) aux = `(${this.cfExpr()} ? 1 : 0)`;
+    else { this.line(`const cf${k} = getCF(c) ? 1 : 0;`); aux = `cf${k}`; }
+    this.readRm(i, `a${k}`, true, size, last);
     const a = `a${k}`, ah = `a${k}h`, lo = `r${k}`, hi = `r${k}h`;
     if (dec) this.line(`const ${lo} = (${a} - 1) | 0, ${hi} = ${size === 8 ? `(${ah} - (${a} === 0 ? 1 : 0)) | 0` : '0'};`);
     else this.line(`const ${lo} = (${a} + 1) | 0, ${hi} = ${size === 8 ? `(${ah} + (${a} === -1 ? 1 : 0)) | 0` : '0'};`);
-    this.p = { op: dec ? LF.DEC : LF.INC, size, res: lo, resHi: hi, a, aHi: ah, b: '1', bHi: '0', aux: `cf${k}` };
+    this.p = { op: dec ? LF.DEC : LF.INC, size, res: lo, resHi: hi, a, aHi: ah, b: '1', bHi: '0', aux };
     this.writeRm(i, size, lo, hi, last, false);
+  }
+
+  /** The back edge of a loop: continue while the run loop would enter this block again right away. */
+  private backEdge(): void {
+    const n = this.n;
+    this.line(`ic += ${this.k + 1};`);
+    this.line(`if (ic + ${n} <= lim) continue;`);
+    this.line(`{ const l = clock.nextDeadline < end ? clock.nextDeadline : end; if (ic + ${n} <= l && !c.stopRequested && !(c.irqLine.nmiPending && !c.nmiBlocked && ic >= c.shadowUntil) && ((c.flags & 512) === 0 || ic < c.shadowUntil || !c.irqPending())) { lim = ic < c.shadowUntil ? 0 : l; continue; } }`);
   }
 
   private jcc(i: Insn, last: boolean): void {
@@ -420,31 +533,28 @@ class Gen {
     const toStart = next + i.imm === 0;
     this.line(`if (${cond}) {`);
     if (toStart && this.deferLoopFlags) {
-      this.line(`ic += ${k + 1};`);
-      this.line(`if (ic + ${this.n} <= clock.nextDeadline && ic + ${this.n} <= end && !c.stopRequested && ((c.flags & 512) === 0 || ic < c.shadowUntil || !c.irqPending())) continue;`);
+      this.backEdge();
       this.materializeCopy();
-      this.line(`c.rip = base; clock.instructions = ic; return;`);
+      this.exit(`c.rip = base; clock.instructions = ic;`);
       this.line('}');
       if (last) {
         this.materialize();
-        this.line(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1}; return;`);
+        this.exit(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1};`);
       }
       return;
     }
     this.materializeCopy();
     if (toStart) {
-      // Back edge: continue only while the run loop would enter this block again right away.
-      this.line(`ic += ${k + 1};`);
-      this.line(`if (ic + ${this.n} <= clock.nextDeadline && ic + ${this.n} <= end && !c.stopRequested && ((c.flags & 512) === 0 || ic < c.shadowUntil || !c.irqPending())) continue;`);
-      this.line(`c.rip = base; clock.instructions = ic; return;`);
+      this.backEdge();
+      this.exit(`c.rip = base; clock.instructions = ic;`);
     } else {
-      this.line(`c.insnStart = base + ${this.off}; clock.instructions = ic + ${k}; c.rip = base + ${next};`);
+      this.line(`@SPILL@ c.insnStart = base + ${this.off}; clock.instructions = ic + ${k}; c.rip = base + ${next};`);
       this.line(`c.relTarget(${i.imm}, ${i.osz}); clock.instructions = ic + ${k + 1}; return;`);
     }
     this.line('}');
     if (last) {
       this.materialize();
-      this.line(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1}; return;`);
+      this.exit(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1};`);
     }
   }
 
