@@ -664,6 +664,9 @@ export class Cpu extends CpuState {
       // A conditional branch ends the block only when taken (run() and jit.ts leave on a RIP change), so
       // loops whose body holds a Jcc still become one block that translated code can iterate in place.
       if (insn.endsBlock && (!isCondBranch(insn) || ((startLa + offset) & 0xfff) > 4096 - 15)) break;
+      // A loop's back edge ends its block: what follows the loop runs once per loop exit, so it becomes a
+      // block of its own, and the loop's translation stays small (V8 compiles it faster and tighter).
+      if (isCondBranch(insn) && offset + insn.imm === 0) break;
       if (endPage !== startPage || (((startLa + offset) % 4096) === 0)) break;
       lastPage = endPage;
     }

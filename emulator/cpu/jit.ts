@@ -37,6 +37,14 @@ export type BlockFn = (c: Cpu, clock: VirtualClock, end: number) => void;
 /** Flag-setting operation known at translation time: names of the JS locals that hold its operands. */
 interface Pending { op: LF; size: number; res: string; resHi: string; a: string; aHi: string; b: string; bHi: string; aux: string }
 
+/**
+ * Inside a loop, the record the previous iteration's back edge left (or the CPU's at entry), held in
+ * loop-carried locals instead of being written to the CPU on every iteration. Its operation is only known
+ * at run time (op = -1), so conditions on it go through the materialized record.
+ */
+const CARRIED: Pending = { op: -1 as LF, size: 0, res: 'fR', resHi: 'fRh', a: 'fA', aHi: 'fAh', b: 'fB', bHi: 'fBh', aux: 'fX' };
+const CARRY_LOAD = 'fOp = c.lfOp; fSize = c.lfSize; fR = c.lfRes; fRh = c.lfResHi; fA = c.lfA; fAh = c.lfAHi; fB = c.lfB; fBh = c.lfBHi; fX = c.lfAux;';
+
 /** The interpreter ends a block after the instruction that made an interrupt deliverable (Cpu.irqLine). */
 const IRQ = '((c.flags & 512) !== 0 && c.irqLine?.pending === true)';
 
@@ -81,6 +89,47 @@ function inlineKind(i: Insn): number {
   if (op === 0x1b6 || op === 0x1b7 || op === 0x1be || op === 0x1bf) return K.MOVX;
   if (op === 0x63 && i.osz === 8) return K.MOVX;
   return 0;
+}
+
+/**
+ * Guest registers a register-only instruction's handler may read or write, for instructions that touch
+ * nothing else (no memory, no device, no fault, no control transfer: only these registers and the flags);
+ * undefined when any of that may not hold. Such a handler is called with only these registers synced
+ * (Gen.light). 8-bit operands without REX may name AH..BH: both readings are listed.
+ */
+function footprint(i: Insn): number[] | undefined {
+  if (i.lock || i.vex || i.rep !== 0) return undefined;
+  const op = i.op;
+  const byteRm = (): number[] => (i.rex === 0 && i.rm >= 4 && i.rm < 8 ? [i.rm, i.rm - 4] : [i.rm]);
+  const byteReg = (): number[] => (i.rex === 0 && i.reg >= 4 && i.reg < 8 ? [i.reg, i.reg - 4] : [i.reg]);
+  const rmReg = (): number[] => [...byteRm(), ...byteReg()];
+  if (op === 0x98) return [0];
+  if (op === 0x99) return [0, 2];
+  if (op >= 0x1c8 && op <= 0x1cf) return [(op & 7) | ((i.rex & 1) << 3)];
+  if (op >= 0x91 && op <= 0x97) return [0, (op & 7) | ((i.rex & 1) << 3)];
+  if (!i.hasModrm || i.mod !== 3) {
+    // ADC/SBB AL/eAX, imm
+    if (op < 0x20 && op >= 0x10 && (op & 7) >= 4 && (op & 7) <= 5) return [0];
+    return undefined;
+  }
+  if (op >= 0x10 && op < 0x20 && (op & 7) <= 3) return rmReg(); // ADC/SBB r/m, r and r, r/m
+  if (op < 0x40 && (op & 7) <= 3) return rmReg(); // 16-bit ALU forms the translator does not inline
+  if (op === 0x80 || op === 0x81 || op === 0x83) return byteRm(); // (0x82 is #UD in 64-bit mode)
+  if (op >= 0x84 && op <= 0x8b) return rmReg(); // TEST, XCHG, MOV (16-bit forms)
+  if (op === 0xc0 || op === 0xc1 || op === 0xd0 || op === 0xd1) return byteRm();
+  if (op === 0xd2 || op === 0xd3) return [...byteRm(), 1];
+  if ((op === 0xf6 || op === 0xf7) && (i.reg & 7) <= 3) return byteRm();
+  if ((op === 0xf6 || op === 0xf7) && (i.reg & 7) <= 5) return [...byteRm(), 0, 2]; // MUL/IMUL
+  if ((op === 0xfe || op === 0xff) && (i.reg & 7) <= 1) return byteRm();
+  if (op === 0x69 || op === 0x6b || op === 0x1af) return rmReg();
+  if (op >= 0x140 && op <= 0x14f) return rmReg();
+  if (op >= 0x190 && op <= 0x19f) return byteRm();
+  if (op === 0x1a3 || op === 0x1ab || op === 0x1b3 || op === 0x1bb || op === 0x1bc || op === 0x1bd) return rmReg();
+  if (op === 0x1ba && (i.reg & 7) >= 4) return byteRm();
+  if (op === 0x1a4 || op === 0x1ac) return rmReg();
+  if (op === 0x1a5 || op === 0x1ad) return [...rmReg(), 1];
+  if (op === 0x1b6 || op === 0x1b7 || op === 0x1be || op === 0x1bf) return rmReg();
+  return undefined;
 }
 
 /** An ALU instruction with no memory operand (register ModRM form, or the AL/eAX-immediate and TEST forms). */
@@ -139,6 +188,7 @@ class Gen {
     const head: string[] = [];
     for (let k = 0; k < this.n; k++) head.push(`const i${k} = I[${k}], h${k} = i${k}.exec;`);
     if (this.loops) this.line('for (;;) {');
+    if (this.loops && !this.deferLoopFlags) this.p = CARRIED;
     for (let k = 0; k < this.n; k++) {
       this.k = k;
       this.insn(this.insns[k], k === this.n - 1);
@@ -163,6 +213,7 @@ class Gen {
     ];
     if (used.length) pre.push(`let ${used.map((g) => `g${g} = r[${2 * g}], g${g}h = r[${2 * g + 1}]`).join(', ')};`);
     if (this.usesFlat) pre.push('let flat = c.flatSegments();');
+    if (this.loops && !this.deferLoopFlags) pre.push(`let fOp = 0, fSize = 0, fR = 0, fRh = 0, fA = 0, fAh = 0, fB = 0, fBh = 0, fX = 0; ${CARRY_LOAD}`);
     if (this.loops) {
       // lim: the count the back edge may run up to without looking at anything else. Only helper calls and
       // slow paths run device code (which may request a stop, raise an interrupt line or move a timer
@@ -173,7 +224,9 @@ class Gen {
       pre.push(`if (end > ic + ${LOOP_CHUNK}) end = ic + ${LOOP_CHUNK};`);
       pre.push('let lim = ic < c.shadowUntil ? 0 : clock.nextDeadline < end ? clock.nextDeadline : end;');
     }
-    const body = [...pre, ...this.out].join('\n').replace(/@SPILL@/g, spill).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, this.loops ? 'lim = 0; sl = true;' : 'sl = true;').replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
+    const body = [...pre, ...this.out].join('\n')
+      .replace(/@S(\d+)@/g, (_, g: string) => `r[${2 * +g}] = g${g}; r[${2 * +g + 1}] = g${g}h;`)
+      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, this.loops ? 'lim = 0; sl = true;' : 'sl = true;').replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
     return `${head.join('\n')}\nreturn function block(c, clock, end) {\n${body}\n};`;
   }
 
@@ -190,6 +243,11 @@ class Gen {
   private materialize(): void {
     const p = this.p;
     if (!p) return;
+    if (p === CARRIED) {
+      this.line('c.lfOp = fOp; c.lfSize = fSize; c.lfRes = fR; c.lfResHi = fRh; c.lfA = fA; c.lfAHi = fAh; c.lfB = fB; c.lfBHi = fBh; c.lfAux = fX;');
+      this.p = null;
+      return;
+    }
     this.line(`c.lfOp = ${p.op}; c.lfSize = ${p.size}; c.lfRes = ${p.res}; c.lfResHi = ${p.resHi}; c.lfA = ${p.a}; c.lfAHi = ${p.aHi}; c.lfB = ${p.b}; c.lfBHi = ${p.bHi}; c.lfAux = ${p.aux};`);
     this.p = null;
   }
@@ -234,6 +292,16 @@ class Gen {
     const k = this.k;
     const next = this.off + i.len;
     this.materialize();
+    const regs = last ? undefined : footprint(i);
+    if (regs) {
+      // Light call: the handler touches only these registers and the flags, and cannot fault or reach a
+      // device, so only they are synced and nothing the run loop checks can have changed.
+      for (const g of regs) this.used.add(g);
+      this.line(`${regs.map((g) => `@S${g}@`).join(' ')} c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
+      this.line(`h${k}(c, i${k});`);
+      this.line(regs.map((g) => `@L${g}@`).join(' '));
+      return;
+    }
     this.line(`@Q@ @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
     this.line(`h${k}(c, i${k});`);
     if (last) { this.line(`clock.instructions = ic + ${k + 1}; return;`); return; }
@@ -507,6 +575,7 @@ class Gen {
     // CF survives INC/DEC: kept as an expression over the previous operation's locals (evaluated only if
     // the record is materialized), or read from the CPU's record now when there is none.
     let aux: string;
+    if (this.p === CARRIED) this.materialize();
     if (this.p) aux = `(${this.cfExpr()} ? 1 : 0)`;
     else { this.line(`const cf${k} = getCF(c) ? 1 : 0;`); aux = `cf${k}`; }
     this.readRm(i, `a${k}`, true, size, last);
@@ -543,11 +612,16 @@ class Gen {
       }
       return;
     }
-    this.materializeCopy();
     if (toStart) {
+      // The record goes round to the next iteration in locals (CARRIED); written to the CPU if the loop leaves.
+      const p = this.p;
+      if (p === null) this.line(CARRY_LOAD);
+      else if (p !== CARRIED) this.line(`fOp = ${p.op}; fSize = ${p.size}; fR = ${p.res}; fRh = ${p.resHi}; fA = ${p.a}; fAh = ${p.aHi}; fB = ${p.b}; fBh = ${p.bHi}; fX = ${p.aux};`);
       this.backEdge();
+      this.materializeCopy();
       this.exit(`c.rip = base; clock.instructions = ic;`);
     } else {
+      this.materializeCopy();
       this.line(`@SPILL@ c.insnStart = base + ${this.off}; clock.instructions = ic + ${k}; c.rip = base + ${next};`);
       this.line(`c.relTarget(${i.imm}, ${i.osz}); clock.instructions = ic + ${k + 1}; return;`);
     }
@@ -561,7 +635,7 @@ class Gen {
   // ------------------------------------------------------------------------------------- flags
   private cfExpr(): string {
     const p = this.p;
-    if (!p) return 'getCF(c)';
+    if (!p || p === CARRIED) { this.materialize(); return 'getCF(c)'; }
     switch (p.op) {
       case LF.ADD: return below(p.size, p.res, p.resHi, p.a, p.aHi);
       case LF.SUB: return below(p.size, p.a, p.aHi, p.b, p.bHi);
@@ -574,7 +648,7 @@ class Gen {
   private ccExpr(cc: number): string {
     const p = this.p;
     const kind = cc >> 1;
-    if (!p || kind === 5) {
+    if (!p || kind === 5 || p === CARRIED) {
       this.materialize();
       return `testCC(c, ${cc})`;
     }
