@@ -98,6 +98,13 @@ export class Cpu extends CpuState {
   private tlbLogN = TLB_LOG + 1;
   /** 1 while CPL = 3 (part of every TLB tag, so user and supervisor translations never mix). */
   ub = 0;
+  /**
+   * Write-TLB tag bias: ub + 2 * write epoch. A new epoch (newWriteEpoch, at each history snapshot) makes
+   * every write entry miss at once, so the next write to each page marks it dirty again; the miss re-arms a
+   * stale entry of the same page without a page walk (translate).
+   */
+  wb = 0;
+  private wEpoch = 0;
   readonly dv: DataView;
   readonly u8: Uint8Array;
 
@@ -139,6 +146,15 @@ export class Cpu extends CpuState {
     }
     this.tlbLogN = 0;
     this.ub = this.cpl === 3 ? 1 : 0;
+    this.wb = this.ub + 2 * this.wEpoch;
+  }
+
+  /** Start a dirty-tracking epoch: the next write to every page goes through translate() again (history). */
+  newWriteEpoch(): void {
+    this.wEpoch = (this.wEpoch + 1) & 2047;
+    // After 2048 epochs an old tag would match again: clear the write entries instead.
+    if (this.wEpoch === 0) this.wTlb.fill(-1);
+    this.wb = this.ub + 2 * this.wEpoch;
   }
 
   /** INVLPG: drop the translations of one linear page. */
@@ -151,6 +167,7 @@ export class Cpu extends CpuState {
   setCpl(cpl: number): void {
     this.cpl = cpl;
     this.ub = cpl === 3 ? 1 : 0;
+    this.wb = this.ub + 2 * this.wEpoch;
   }
 
   /**
@@ -159,6 +176,17 @@ export class Cpu extends CpuState {
    * supervisor accesses (descriptor tables, TSS, delivery pushes at CPL 0).
    */
   translate(la: number, access: Access, user: boolean, implicitSupervisor = false): number {
+    if (access === Access.WRITE && user === (this.ub === 1) && !implicitSupervisor) {
+      // An entry from an earlier write epoch (same page, same privilege): still a valid translation.
+      const i = (la >>> 12) & TLB_MASK;
+      const d = this.wTlb[2 * i] - (la - (la & 0xfff)) - this.ub;
+      if (d >= 0 && d < 4096 && (d & 1) === 0) {
+        const pageBase = this.wTlb[2 * i + 1];
+        this.mem.dirtyPages[pageBase / 4096] = 1;
+        this.wTlb[2 * i] = la - (la & 0xfff) + this.wb;
+        return pageBase + (la & 0xfff);
+      }
+    }
     let phys: number;
     let pageSize = 4096;
     if (this.cr0 & Cr0.PG) {
@@ -173,7 +201,7 @@ export class Cpu extends CpuState {
       const page = pageBase / 4096;
       if (access !== Access.WRITE || (!this.mem.codePages[page] && !this.isWatched(la))) {
         const i = (la >>> 12) & TLB_MASK;
-        this.tlb[access][2 * i] = la - (la & 0xfff) + this.ub;
+        this.tlb[access][2 * i] = la - (la & 0xfff) + (access === Access.WRITE ? this.wb : this.ub);
         this.tlb[access][2 * i + 1] = pageBase;
         if (this.tlbLogN < TLB_LOG) this.tlbLog[this.tlbLogN] = i;
         if (this.tlbLogN <= TLB_LOG) this.tlbLogN++;
@@ -228,7 +256,7 @@ export class Cpu extends CpuState {
     const i = (la >>> 12) & TLB_MASK;
     const off = la & 0xfff;
     const t = this.wTlb;
-    if (t[2 * i] === la - off + this.ub && off <= 4096 - size) {
+    if (t[2 * i] === la - off + this.wb && off <= 4096 - size) {
       const pa = t[2 * i + 1] + off;
       if (size === 4) this.dv.setInt32(pa, v, true);
       else if (size === 1) this.u8[pa] = v;
@@ -246,7 +274,7 @@ export class Cpu extends CpuState {
     const i = (la >>> 12) & TLB_MASK;
     const off = la & 0xfff;
     const t = this.wTlb;
-    if (t[2 * i] === la - off + this.ub && off <= 4088) {
+    if (t[2 * i] === la - off + this.wb && off <= 4088) {
       const pa = t[2 * i + 1] + off;
       this.dv.setInt32(pa, lo, true);
       this.dv.setInt32(pa + 4, hi, true);

@@ -198,7 +198,7 @@ class Gen {
     if (inlineKind(lastI) !== K.JCC && lastI.endsBlock !== true) {
       // The block ends at a page boundary or the size limit: fall through.
       this.materialize();
-      this.exit(`c.rip = base + ${this.total}; clock.instructions = ic + ${this.n};`);
+      this.exit(`c.rip = base + ${this.total}; clock.instructions = ic + ${this.n};`, this.total - lastI.len);
     }
     if (this.loops) this.line('}');
     const used = [...this.used].sort((a, b) => a - b);
@@ -232,8 +232,11 @@ class Gen {
 
   private line(s: string): void { this.out.push(s); }
 
-  /** Leave the function: guest registers back to the CPU, then `s` (which sets RIP and the count). */
-  private exit(s: string): void { this.line(`@SPILL@ ${s} return;`); }
+  /**
+   * Leave the function: guest registers back to the CPU, then `s` (which sets RIP and the count), and
+   * insnStart at the last instruction executed (`at`), as the interpreter leaves it (it is CPU state).
+   */
+  private exit(s: string, at: number): void { this.line(`@SPILL@ ${s} c.insnStart = base + ${at}; return;`); }
 
   // ------------------------------------------------------------------------------ registers
   private g(reg: number): string { this.used.add(reg); return `g${reg}`; }
@@ -271,7 +274,7 @@ class Gen {
   private afterSlow(i: Insn): void {
     this.line(`if (sl) { sl = false; if (c.codeDirty || c.stopRequested || ${IRQ}) {`);
     this.materializeCopy();
-    this.exit(`c.rip = base + ${this.off + i.len}; clock.instructions = ic + ${this.k + 1};`);
+    this.exit(`c.rip = base + ${this.off + i.len}; clock.instructions = ic + ${this.k + 1};`, this.off);
     this.line('} }');
   }
 
@@ -432,7 +435,7 @@ class Gen {
   /** Emit a write of `size` bytes of lo/hi at `la`; the slow path leaves like the interpreter would. */
   private store(i: Insn, size: number, lo: string, hi: string): void {
     this.line(`ti = ((la >>> 12) & ${this.tlbMask}) << 1; off = la & 4095;`);
-    this.line(`if (wT[ti] === la - off + c.ub && off <= ${4096 - size}) {`);
+    this.line(`if (wT[ti] === la - off + c.wb && off <= ${4096 - size}) {`);
     switch (size) {
       case 1: this.line(`m8[wT[ti + 1] + off] = ${lo};`); break;
       case 2: this.line(`dv.setUint16(wT[ti + 1] + off, ${lo}, true);`); break;
@@ -604,11 +607,11 @@ class Gen {
     if (toStart && this.deferLoopFlags) {
       this.backEdge();
       this.materializeCopy();
-      this.exit(`c.rip = base; clock.instructions = ic;`);
+      this.exit(`c.rip = base; clock.instructions = ic;`, this.off);
       this.line('}');
       if (last) {
         this.materialize();
-        this.exit(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1};`);
+        this.exit(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1};`, this.off);
       }
       return;
     }
@@ -619,7 +622,7 @@ class Gen {
       else if (p !== CARRIED) this.line(`fOp = ${p.op}; fSize = ${p.size}; fR = ${p.res}; fRh = ${p.resHi}; fA = ${p.a}; fAh = ${p.aHi}; fB = ${p.b}; fBh = ${p.bHi}; fX = ${p.aux};`);
       this.backEdge();
       this.materializeCopy();
-      this.exit(`c.rip = base; clock.instructions = ic;`);
+      this.exit(`c.rip = base; clock.instructions = ic;`, this.off);
     } else {
       this.materializeCopy();
       this.line(`@SPILL@ c.insnStart = base + ${this.off}; clock.instructions = ic + ${k}; c.rip = base + ${next};`);
@@ -628,7 +631,7 @@ class Gen {
     this.line('}');
     if (last) {
       this.materialize();
-      this.exit(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1};`);
+      this.exit(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1};`, this.off);
     }
   }
 

@@ -78,7 +78,11 @@ export class PhysicalMemory {
   clear(): void {
     if (!this.pristine) this.u8.fill(0);
     this.pristine = false;
+    this.clears++;
   }
+
+  /** Times clear() ran (the history uses it to know the dirty map covers every non-zero page). */
+  clears = 0;
 
   write8(addr: number, value: number): void {
     this.pristine = false;
