@@ -72,6 +72,8 @@ export class Cpu extends CpuState {
   stopRequested = false;
   /** Translate hot blocks to JS (jit.ts). Off: every instruction runs through the interpreter. */
   jit = true;
+  /** Executions of a block before it is translated (tests lower it to 1 to translate everything at once). */
+  jitThreshold = JIT_THRESHOLD;
   /** A write hit a watched range (details in watchHit*). */
   watchHitAddr = -1;
   watchHitSize = 0;
@@ -776,7 +778,7 @@ export class Cpu extends CpuState {
         if (!checkBp) {
           skipBp = -1;
           this.codeDirty = false;
-          if (b.fn === null && this.jit && ++b.hits >= JIT_THRESHOLD) b.fn = translateBlock(insns, this.long, TLB_MASK);
+          if (b.fn === null && this.jit && ++b.hits >= this.jitThreshold) b.fn = translateBlock(insns, this.long, TLB_MASK);
           if (b.fn !== null && clock.instructions + n <= end && clock.instructions + n <= clock.nextDeadline && this.jit) {
             b.fn(this, clock, end);
             this.codeDirty = false;
