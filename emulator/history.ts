@@ -89,6 +89,8 @@ export class History {
   private limitBytes = DEFAULT_HISTORY_MB * 1024 * 1024;
   private bytes = 0;
   private replaying = false;
+  /** Every page's content at the newest snapshot (absent: zero), to skip storing pages that did not change. */
+  private latest = new Map<number, Uint8Array>();
   /** mem.clears when the dirty map was last cleared (-1: never). */
   private dirtyClearedAt = -1;
   enabled = false;
@@ -108,6 +110,7 @@ export class History {
   disable(): void {
     this.enabled = false;
     this.snaps = [];
+    this.latest = new Map();
     this.events = [];
     this.bytes = 0;
     this.cur = -1;
@@ -186,8 +189,14 @@ export class History {
     const now = this.now();
     const past = comparePos(now, this.frontierPos) < 0;
     if (!past && !alwaysSnapshot) return;
+    let popped = false;
     while (this.snaps.length > 1 && comparePos(this.snaps[this.snaps.length - 1].pos, now) > 0) {
       this.bytes -= this.snaps.pop()!.bytes;
+      popped = true;
+    }
+    if (popped) {
+      this.latest = new Map();
+      for (const s of this.snaps) for (const [p, d] of s.pages) this.latest.set(p, d);
     }
     this.cur = Math.min(this.cur, this.snaps.length - 1);
     this.events = this.events.filter((e) => e.seq < now.seq);
@@ -204,9 +213,15 @@ export class History {
     const onlyDirty = !full || mem.clears !== this.dirtyClearedAt;
     const list: number[] = [];
     for (let p = 0; p < dirty.length; p++) {
-      if (dirty[p] ? !full || !pageIsZero(mem, p) : !onlyDirty && !pageIsZero(mem, p)) list.push(p);
+      if (dirty[p] ? !full || !pageIsZero(mem, p) : !onlyDirty && !pageIsZero(mem, p)) {
+        // A page written back to the content it had at the latest snapshot needs no new copy.
+        if (!full && samePage(mem, p, this.latest.get(p))) continue;
+        list.push(p);
+      }
     }
     const pages = copyPages(mem.u8, list, (p) => p);
+    if (full) this.latest = new Map();
+    for (const [p, d] of pages) this.latest.set(p, d);
     const bytes = FIXED_SNAPSHOT_BYTES + list.length * PAGE_SIZE;
     dirty.fill(0);
     this.dirtyClearedAt = mem.clears;
@@ -233,7 +248,10 @@ export class History {
         moved.push(p);
         next.bytes += PAGE_SIZE;
       }
-      for (const [p, d] of copyPages(null, moved, (p) => old.pages.get(p)!)) next.pages.set(p, d);
+      for (const [p, d] of copyPages(null, moved, (p) => old.pages.get(p)!)) {
+        if (this.latest.get(p) === old.pages.get(p)) this.latest.set(p, d);
+        next.pages.set(p, d);
+      }
       this.bytes -= old.bytes - old.pages.size * PAGE_SIZE;
       this.snaps.shift();
       this.cur--;
@@ -524,6 +542,19 @@ function copyPages(ram: Uint8Array | null, list: number[], src: (p: number) => n
     out.set(p, buf.subarray(j * PAGE_SIZE, (j + 1) * PAGE_SIZE));
   }
   return out;
+}
+
+/** Page p of RAM equals `d` (undefined: a zero page). */
+function samePage(mem: PhysicalMemory, p: number, d: Uint8Array | undefined): boolean {
+  const w = mem.i32;
+  const base = p * (PAGE_SIZE / 4);
+  if (d === undefined) {
+    for (let i = 0; i < PAGE_SIZE / 4; i++) if (w[base + i] !== 0) return false;
+    return true;
+  }
+  const v = new Int32Array(d.buffer, d.byteOffset, PAGE_SIZE / 4);
+  for (let i = 0; i < PAGE_SIZE / 4; i++) if (w[base + i] !== v[i]) return false;
+  return true;
 }
 
 function pageIsZero(mem: PhysicalMemory, p: number): boolean {
