@@ -129,7 +129,7 @@ export class Machine implements Runtime {
 
   private powerOn(): void {
     const c = this.cpu;
-    this.mem.u8.fill(0);
+    this.mem.clear();
     this.clock.reset();
     for (const d of this.devices.all) d.reset();
     c.flushCode();
