@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 
-export interface AdapterBenchResult { kernel: string; stopReason: string; samples: number; medianMs: number; maxMs: number }
+export interface AdapterBenchResult { kernel: string; stopReason: string; samples: number; medianMs: number; maxMs: number; launchToStopMs: number }
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -19,7 +19,9 @@ export async function benchAdapter(kernels = ['stack-overflow-no-ist', 'ist-doub
     await dc.start();
     try {
       await dc.initializeRequest({ adapterID: 'faultline', pathFormat: 'path' });
-      const stopped = dc.waitForEvent('stopped', 60_000);
+      // Launch -> first stop: from the launch request to the stopped event (boot, run, diagnosis).
+      const tLaunch = performance.now();
+      const stopped = dc.waitForEvent('stopped', 60_000).then((e) => ({ e, at: performance.now() }));
       // Configure when the adapter asks (initialized): the default filters plus #BP, so the breakpoint kernel
       // stops at its int3 too. The launch response comes only after configurationDone.
       const configured = dc.waitForEvent('initialized').then(async () => {
@@ -27,7 +29,7 @@ export async function benchAdapter(kernels = ['stack-overflow-no-ist', 'ist-doub
         await dc.configurationDoneRequest();
       });
       await Promise.all([dc.launchRequest({ kernel: file } as never), configured]);
-      const ev = await stopped;
+      const { e: ev, at } = await stopped;
       const times: number[] = [];
       for (let i = 0; i < samples; i++) {
         const t0 = performance.now();
@@ -39,7 +41,7 @@ export async function benchAdapter(kernels = ['stack-overflow-no-ist', 'ist-doub
         await dc.setVariableRequest({ variablesReference: sc.body.scopes[0].variablesReference, name: 'RAX', value: (await dc.evaluateRequest({ expression: 'rax' })).body.result.split(' ')[0] });
       }
       times.sort((a, b) => a - b);
-      results.push({ kernel, stopReason: String(ev.body?.reason), samples, medianMs: times[times.length >> 1], maxMs: times[times.length - 1] });
+      results.push({ kernel, stopReason: String(ev.body?.reason), samples, medianMs: times[times.length >> 1], maxMs: times[times.length - 1], launchToStopMs: at - tLaunch });
     } finally {
       await dc.stop();
     }

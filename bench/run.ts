@@ -1,20 +1,24 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Machine } from '../emulator/machine';
 import { benchAdapter } from './adapter';
 import { benchBoot } from './boot';
 import { benchReverse } from './reverse';
+import type { WorkloadResult } from './workload';
 
 /**
  * `npm run bench`: guest MIPS for each workload kernel, beside QEMU TCG's wall time for the same kernel
- * measured in the same run when qemu-system-x86_64 is installed. Never a timed unit test.
+ * measured in the same run when qemu-system-x86_64 is installed. Never a timed unit test. Each workload runs in
+ * its own process (bench/workload.ts), best of --repeat N runs (default 2; the machine is shared, so single
+ * runs are at the mercy of the neighbours), and reports its peak resident memory and the time from machine
+ * creation to the first kernel instruction. QEMU runs as many times; its best is the comparison.
  *
  *   npm run bench                  workload kernels, kvm-unit-tests sieve (when ../shared has it; about a minute
  *                                  each for us and QEMU, run last), reverse debugging, adapter latency
  *   npm run bench -- --no-sieve    skip sieve
  *   npm run bench -- --no-jit      interpreter only (block translation off)
- *   npm run bench -- --only NAME   one workload (substring of its name); --only boot: the boot times alone
+ *   npm run bench -- --only NAME   one workload (substring of its name);  --only boot: the boot times alone
+ *   npm run bench -- --repeat N    runs per workload (ours and QEMU's), best kept
  *
  * Boot times (bench/boot.ts): reset -> first kernel instruction through SeaBIOS (disk, GRUB ISO) and with
  * --firmware none, each beside QEMU's.
@@ -23,6 +27,7 @@ const root = path.resolve(__dirname, '..', '..');
 const args = process.argv.slice(2);
 const jit = !args.includes('--no-jit');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const repeat = args.includes('--repeat') ? Math.max(1, Number(args[args.indexOf('--repeat') + 1]) || 1) : 2;
 
 interface Workload { name: string; file: string; max: number; memoryMB?: number; qemuArgs?: string[] }
 
@@ -51,6 +56,14 @@ function qemuSeconds(w: Workload, file: string): { s: number; status: number | n
   return { s: Number(process.hrtime.bigint() - t0) / 1e9, status: r.status };
 }
 
+/** Run one workload in a child process (bench/workload.ts). */
+function runWorkload(file: string, w: Workload): WorkloadResult {
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'workload.js'), file, String(w.max), String(w.memoryMB ?? 128), jit ? '1' : '0'], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) throw new Error(`workload ${file} failed: ${r.stderr || r.stdout}`);
+  return JSON.parse(line) as WorkloadResult;
+}
+
 function fmt(n: number): string { return n.toLocaleString('en-US'); }
 
 async function main(): Promise<void> {
@@ -59,21 +72,23 @@ async function main(): Promise<void> {
     if (only && !w.name.includes(only)) continue;
     const file = path.isAbsolute(w.file) ? w.file : path.join(root, w.file);
     if (!fs.existsSync(file)) { console.log(`${w.name}\n  skipped: ${file} is missing`); continue; }
-    const t0 = process.hrtime.bigint();
-    const m = Machine.create({ onTripleFault: 'stop', memoryMB: w.memoryMB ?? 128 });
-    m.cpu.jit = jit;
-    m.boot(fs.readFileSync(file));
-    const t1 = process.hrtime.bigint();
-    const stop = m.run(w.max);
-    const t2 = process.hrtime.bigint();
-    const run = Number(t2 - t1) / 1e9;
-    const whole = Number(t2 - t0) / 1e9;
-    const n = m.instructionCount;
-    const q = qemuSeconds(w, file);
-    console.log(`${w.name}\n  ours: ${fmt(n)} instructions in ${run.toFixed(3)} s = ${(n / run / 1e6).toFixed(1)} MIPS ` +
-      `(whole run incl. machine creation ${whole.toFixed(3)} s; stopped: ${stop.reason}${stop.reason === 'exit' ? ` status ${stop.exitCode}` : ''})`);
+    // Ours and QEMU alternate, so both see the same neighbours; the best of each is kept.
+    let best: WorkloadResult | undefined;
+    let q: { s: number; status: number | null } | undefined;
+    for (let k = 0; k < repeat; k++) {
+      const r = runWorkload(file, w);
+      if (!best || r.wholeS < best.wholeS) best = r;
+      const qk = qemuSeconds(w, file);
+      if (qk && (!q || qk.s < q.s)) q = qk;
+    }
+    const b = best!;
+    const n = b.instructions;
+    console.log(`${w.name}\n  ours: ${fmt(n)} instructions in ${b.runS.toFixed(3)} s = ${(n / b.runS / 1e6).toFixed(1)} MIPS ` +
+      `(whole run incl. machine creation ${b.wholeS.toFixed(3)} s; stopped: ${b.stop}); peak RSS ${b.peakRssMiB.toFixed(0)} MiB; ` +
+      `boot -> first kernel instruction ${(b.firstInstructionS * 1000).toFixed(1)} ms`);
     console.log(q !== undefined
-      ? `  QEMU TCG: whole run ${q.s.toFixed(3)} s (exit status ${q.status}); ours/QEMU = ${(whole / q.s).toFixed(2)}×`
+      ? `  QEMU TCG: whole run ${q.s.toFixed(3)} s (exit status ${q.status}); ours/QEMU time = ${(b.wholeS / q.s).toFixed(2)}× ` +
+        `(${(q.s / b.wholeS).toFixed(2)}× QEMU's speed); best of ${repeat}`
       : '  QEMU: not installed');
   }
   if (!only || 'boot'.includes(only)) await benchBoot(root);
@@ -81,9 +96,10 @@ async function main(): Promise<void> {
   if (!only) {
     const dist = path.join(root, 'dist', 'debug-adapter.js');
     if (!fs.existsSync(dist)) { console.log('adapter latency: skipped (dist/debug-adapter.js missing: npm run build)'); return; }
-    console.log('adapter latency after a stop: stackTrace + scopes + variables (goal < 20 ms)');
+    console.log('adapter: launch -> first stop, and latency after a stop: stackTrace + scopes + variables (goal < 20 ms)');
     for (const r of await benchAdapter()) {
-      console.log(`  ${r.kernel} (stopped: ${r.stopReason}): median ${r.medianMs.toFixed(1)} ms, max ${r.maxMs.toFixed(1)} ms over ${r.samples}`);
+      console.log(`  ${r.kernel} (stopped: ${r.stopReason}): launch -> first stop ${r.launchToStopMs.toFixed(0)} ms; ` +
+        `stackTrace+scopes+variables median ${r.medianMs.toFixed(1)} ms, max ${r.maxMs.toFixed(1)} ms over ${r.samples}`);
     }
   }
 }

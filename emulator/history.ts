@@ -89,6 +89,10 @@ export class History {
   private limitBytes = DEFAULT_HISTORY_MB * 1024 * 1024;
   private bytes = 0;
   private replaying = false;
+  /** Every page's content at the newest snapshot (absent: zero), to skip storing pages that did not change. */
+  private latest = new Map<number, Uint8Array>();
+  /** mem.clears when the dirty map was last cleared (-1: never). */
+  private dirtyClearedAt = -1;
   enabled = false;
 
   constructor(private readonly m: HistoryHost) {}
@@ -106,6 +110,7 @@ export class History {
   disable(): void {
     this.enabled = false;
     this.snaps = [];
+    this.latest = new Map();
     this.events = [];
     this.bytes = 0;
     this.cur = -1;
@@ -184,8 +189,14 @@ export class History {
     const now = this.now();
     const past = comparePos(now, this.frontierPos) < 0;
     if (!past && !alwaysSnapshot) return;
+    let popped = false;
     while (this.snaps.length > 1 && comparePos(this.snaps[this.snaps.length - 1].pos, now) > 0) {
       this.bytes -= this.snaps.pop()!.bytes;
+      popped = true;
+    }
+    if (popped) {
+      this.latest = new Map();
+      for (const s of this.snaps) for (const [p, d] of s.pages) this.latest.set(p, d);
     }
     this.cur = Math.min(this.cur, this.snaps.length - 1);
     this.events = this.events.filter((e) => e.seq < now.seq);
@@ -196,17 +207,25 @@ export class History {
 
   private take(full: boolean): void {
     const { mem, cpu } = this.m;
-    const pages = new Map<number, Uint8Array>();
     const dirty = mem.dirtyPages;
-    const u8 = mem.u8;
-    let bytes = FIXED_SNAPSHOT_BYTES;
+    // Since RAM was last cleared (power-on) and nothing cleared the dirty map, every non-zero page is dirty:
+    // a full snapshot then only looks at dirty pages (a full scan of 128 MiB costs tens of ms).
+    const onlyDirty = !full || mem.clears !== this.dirtyClearedAt;
+    const list: number[] = [];
     for (let p = 0; p < dirty.length; p++) {
-      if (!dirty[p] && !(full && !pageIsZero(mem, p))) continue;
-      pages.set(p, u8.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
-      bytes += PAGE_SIZE;
+      if (dirty[p] ? !full || !pageIsZero(mem, p) : !onlyDirty && !pageIsZero(mem, p)) {
+        // A page written back to the content it had at the latest snapshot needs no new copy.
+        if (!full && samePage(mem, p, this.latest.get(p))) continue;
+        list.push(p);
+      }
     }
+    const pages = copyPages(mem.u8, list, (p) => p);
+    if (full) this.latest = new Map();
+    for (const [p, d] of pages) this.latest.set(p, d);
+    const bytes = FIXED_SNAPSHOT_BYTES + list.length * PAGE_SIZE;
     dirty.fill(0);
-    cpu.flushTlb(); // the write TLB maps only pages already marked dirty: clean pages must fault in again
+    this.dirtyClearedAt = mem.clears;
+    cpu.newWriteEpoch(); // the write TLB maps only pages already marked dirty: clean pages must miss again
     const snap: Snapshot = {
       pos: this.now(), cpu: captureCpu(cpu), devices: captureDevices(this.m.deviceList), run: this.m.saveRunState(),
       frame: { ...lastFrame }, pages, inputs: this.inputsApplied, bytes,
@@ -221,10 +240,17 @@ export class History {
   private evict(): void {
     while (this.bytes > this.limitBytes && this.snaps.length > 2) {
       const [old, next] = this.snaps;
-      for (const [p, d] of old.pages) {
+      // Pages of the oldest snapshot that the next one lacks move into it, copied so the oldest snapshot's
+      // page buffer is freed as a whole.
+      const moved: number[] = [];
+      for (const p of old.pages.keys()) {
         if (next.pages.has(p)) { this.bytes -= PAGE_SIZE; continue; }
-        next.pages.set(p, d);
+        moved.push(p);
         next.bytes += PAGE_SIZE;
+      }
+      for (const [p, d] of copyPages(null, moved, (p) => old.pages.get(p)!)) {
+        if (this.latest.get(p) === old.pages.get(p)) this.latest.set(p, d);
+        next.pages.set(p, d);
       }
       this.bytes -= old.bytes - old.pages.size * PAGE_SIZE;
       this.snaps.shift();
@@ -352,6 +378,7 @@ export class History {
     for (let j = lo + 1; j <= hi; j++) for (const p of this.snaps[j].pages.keys()) pages.add(p);
     for (const p of pages) mem.u8.set(this.pageAt(idx, p), p * PAGE_SIZE);
     dirty.fill(0);
+    this.dirtyClearedAt = mem.clears;
     restoreCpu(cpu, s.cpu); // flushes the TLB (dirty bits cleared) and the decode cache (RAM changed under it)
     restoreDevices(clock, s.pos.instructions, this.m.deviceList, s.devices);
     this.m.loadRunState(s.run);
@@ -497,6 +524,37 @@ export class History {
       cpu.flushTlb();
     }
   }
+}
+
+/**
+ * Copies of pages into one buffer (one allocation per snapshot instead of one per page: thousands of small
+ * buffers cost more in allocation and GC than the copying). `src(p)` is page p's current content: its
+ * offset in `ram` when given, else a page-sized array.
+ */
+function copyPages(ram: Uint8Array | null, list: number[], src: (p: number) => number | Uint8Array): Map<number, Uint8Array> {
+  const out = new Map<number, Uint8Array>();
+  if (list.length === 0) return out;
+  const buf = new Uint8Array(list.length * PAGE_SIZE);
+  for (let j = 0; j < list.length; j++) {
+    const p = list[j];
+    const from = src(p);
+    buf.set(typeof from === 'number' ? ram!.subarray(from * PAGE_SIZE, (from + 1) * PAGE_SIZE) : from, j * PAGE_SIZE);
+    out.set(p, buf.subarray(j * PAGE_SIZE, (j + 1) * PAGE_SIZE));
+  }
+  return out;
+}
+
+/** Page p of RAM equals `d` (undefined: a zero page). */
+function samePage(mem: PhysicalMemory, p: number, d: Uint8Array | undefined): boolean {
+  const w = mem.i32;
+  const base = p * (PAGE_SIZE / 4);
+  if (d === undefined) {
+    for (let i = 0; i < PAGE_SIZE / 4; i++) if (w[base + i] !== 0) return false;
+    return true;
+  }
+  const v = new Int32Array(d.buffer, d.byteOffset, PAGE_SIZE / 4);
+  for (let i = 0; i < PAGE_SIZE / 4; i++) if (w[base + i] !== v[i]) return false;
+  return true;
 }
 
 function pageIsZero(mem: PhysicalMemory, p: number): boolean {

@@ -109,6 +109,8 @@ export class Machine implements Runtime {
       writeMsr: (index, lo, hi) => lapic.writeMsr(index, lo, hi),
     };
     this.cpu.irqLine = router;
+    const ferr = this.devices.ferr;
+    this.cpu.ferr = (asserted) => ferr.ferr(asserted);
     this.history = new History(this.historyHost());
   }
 
@@ -149,7 +151,7 @@ export class Machine implements Runtime {
 
   private powerOn(): void {
     const c = this.cpu;
-    this.mem.u8.fill(0);
+    this.mem.clear();
     this.clock.reset();
     for (const d of this.devices.all) d.reset();
     c.flushCode();

@@ -7,6 +7,7 @@
  */
 import { VirtualClock } from './clock';
 import { Cpu } from './cpu/cpu';
+import { getFlags } from './cpu/flags';
 import { CpuState } from './cpu/state';
 import { Device } from './devices/device';
 import { PhysicalMemory } from './memory/phys';
@@ -81,7 +82,12 @@ export function stateHash(c: Cpu, mem: PhysicalMemory): string {
     h1 = Math.imul(h1 ^ w, 0x01000193);
     h2 = Math.imul(h2 + w, 0x5bd1e995) ^ (h2 >>> 15);
   }
-  const regs = JSON.stringify(captureCpu(c), (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v instanceof Map ? [...v] : v));
+  // RFLAGS as the guest sees it, not the lazy-flag record behind it: the interpreter and translated blocks
+  // (jit.ts) may leave different records for the same flags (e.g. the upper bits of a byte operation).
+  const cpu = captureCpu(c);
+  for (const k of ['lfOp', 'lfSize', 'lfRes', 'lfResHi', 'lfA', 'lfAHi', 'lfB', 'lfBHi', 'lfAux']) delete cpu[k];
+  cpu.flags = getFlags(c);
+  const regs = JSON.stringify(cpu, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v instanceof Map ? [...v] : v));
   for (let i = 0; i < regs.length; i++) h1 = Math.imul(h1 ^ regs.charCodeAt(i), 0x01000193);
   return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
 }

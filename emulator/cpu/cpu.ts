@@ -72,6 +72,8 @@ export class Cpu extends CpuState {
   stopRequested = false;
   /** Translate hot blocks to JS (jit.ts). Off: every instruction runs through the interpreter. */
   jit = true;
+  /** Executions of a block before it is translated (tests lower it to 1 to translate everything at once). */
+  jitThreshold = JIT_THRESHOLD;
   /** A write hit a watched range (details in watchHit*). */
   watchHitAddr = -1;
   watchHitSize = 0;
@@ -79,6 +81,8 @@ export class Cpu extends CpuState {
   irqPending: () => boolean = () => false;
   /** The same request as a field, tested after every instruction so interrupts are taken at an exact count. */
   irqLine: { pending: boolean; nmiPending: boolean } = { pending: false, nmiPending: false };
+  /** FERR# (x87 errors with CR0.NE=0; false when FNINIT/FNCLEX clear them): the board routes it to IRQ 13. */
+  ferr: ((asserted: boolean) => void) | null = null;
   host: CpuHost = { readMsr: () => undefined, writeMsr: () => false };
 
   /**
@@ -98,6 +102,13 @@ export class Cpu extends CpuState {
   private tlbLogN = TLB_LOG + 1;
   /** 1 while CPL = 3 (part of every TLB tag, so user and supervisor translations never mix). */
   ub = 0;
+  /**
+   * Write-TLB tag bias: ub + 2 * write epoch. A new epoch (newWriteEpoch, at each history snapshot) makes
+   * every write entry miss at once, so the next write to each page marks it dirty again; the miss re-arms a
+   * stale entry of the same page without a page walk (translate).
+   */
+  wb = 0;
+  private wEpoch = 0;
   readonly dv: DataView;
   readonly u8: Uint8Array;
 
@@ -140,6 +151,15 @@ export class Cpu extends CpuState {
     }
     this.tlbLogN = 0;
     this.ub = this.cpl === 3 ? 1 : 0;
+    this.wb = this.ub + 2 * this.wEpoch;
+  }
+
+  /** Start a dirty-tracking epoch: the next write to every page goes through translate() again (history). */
+  newWriteEpoch(): void {
+    this.wEpoch = (this.wEpoch + 1) & 2047;
+    // After 2048 epochs an old tag would match again: clear the write entries instead.
+    if (this.wEpoch === 0) this.wTlb.fill(-1);
+    this.wb = this.ub + 2 * this.wEpoch;
   }
 
   /**
@@ -162,6 +182,7 @@ export class Cpu extends CpuState {
   setCpl(cpl: number): void {
     this.cpl = cpl;
     this.ub = cpl === 3 ? 1 : 0;
+    this.wb = this.ub + 2 * this.wEpoch;
   }
 
   /**
@@ -170,6 +191,17 @@ export class Cpu extends CpuState {
    * supervisor accesses (descriptor tables, TSS, delivery pushes at CPL 0).
    */
   translate(la: number, access: Access, user: boolean, implicitSupervisor = false): number {
+    if (access === Access.WRITE && user === (this.ub === 1) && !implicitSupervisor) {
+      // An entry from an earlier write epoch (same page, same privilege): still a valid translation.
+      const i = (la >>> 12) & TLB_MASK;
+      const d = this.wTlb[2 * i] - (la - (la & 0xfff)) - this.ub;
+      if (d >= 0 && d < 4096 && (d & 1) === 0) {
+        const pageBase = this.wTlb[2 * i + 1];
+        this.mem.dirtyPages[pageBase / 4096] = 1;
+        this.wTlb[2 * i] = la - (la & 0xfff) + this.wb;
+        return pageBase + (la & 0xfff);
+      }
+    }
     let phys: number;
     let pageSize = 4096;
     if (this.cr0 & Cr0.PG) {
@@ -187,7 +219,7 @@ export class Cpu extends CpuState {
       const page = pageBase / 4096;
       if (access !== Access.WRITE || (!this.mem.codePages[page] && !this.isWatched(la))) {
         const i = (la >>> 12) & TLB_MASK;
-        this.tlb[access][2 * i] = la - (la & 0xfff) + this.ub;
+        this.tlb[access][2 * i] = la - (la & 0xfff) + (access === Access.WRITE ? this.wb : this.ub);
         this.tlb[access][2 * i + 1] = pageBase;
         if (this.tlbLogN < TLB_LOG) this.tlbLog[this.tlbLogN] = i;
         if (this.tlbLogN <= TLB_LOG) this.tlbLogN++;
@@ -242,7 +274,7 @@ export class Cpu extends CpuState {
     const i = (la >>> 12) & TLB_MASK;
     const off = la & 0xfff;
     const t = this.wTlb;
-    if (t[2 * i] === la - off + this.ub && off <= 4096 - size) {
+    if (t[2 * i] === la - off + this.wb && off <= 4096 - size) {
       const pa = t[2 * i + 1] + off;
       if (size === 4) this.dv.setInt32(pa, v, true);
       else if (size === 1) this.u8[pa] = v;
@@ -260,7 +292,7 @@ export class Cpu extends CpuState {
     const i = (la >>> 12) & TLB_MASK;
     const off = la & 0xfff;
     const t = this.wTlb;
-    if (t[2 * i] === la - off + this.ub && off <= 4088) {
+    if (t[2 * i] === la - off + this.wb && off <= 4088) {
       const pa = t[2 * i + 1] + off;
       this.dv.setInt32(pa, lo, true);
       this.dv.setInt32(pa + 4, hi, true);
@@ -427,6 +459,24 @@ export class Cpu extends CpuState {
       gp(0, `offset 0x${off.toString(16)} beyond the segment limit 0x${limit.toString(16)}`);
     }
     return (this.segBase[seg] + off) % TWO32;
+  }
+
+  /**
+   * Segments whose accesses need no check beyond the offset range outside 64-bit mode (for translated
+   * blocks, jit.ts): base 0, limit 4 GiB, not expand-down, usable as lin() would allow. Bit s: writes
+   * through segment s; bit s+8: reads.
+   */
+  flatSegments(): number {
+    let m = 0;
+    const pe = (this.cr0 & Cr0.PE) !== 0;
+    for (let s = 0; s < 6; s++) {
+      if (this.segBase[s] !== 0 || this.segLimit[s] !== 0xffffffff) continue;
+      const a = this.segAttr[s];
+      if ((a & (Attr.CODE | Attr.DC)) === Attr.DC || (pe && (a & Attr.P) === 0)) continue;
+      if (!pe || (a & Attr.CODE) === 0 || (a & Attr.RW) !== 0 || s === Seg.CS) m |= 1 << (s + 8);
+      if (!pe || ((a & Attr.CODE) === 0 && (a & Attr.RW) !== 0)) m |= 1 << s;
+    }
+    return m;
   }
 
   // ------------------------------------------------------------------------ operand helpers
@@ -679,6 +729,9 @@ export class Cpu extends CpuState {
       // A conditional branch ends the block only when taken (run() and jit.ts leave on a RIP change), so
       // loops whose body holds a Jcc still become one block that translated code can iterate in place.
       if (insn.endsBlock && (!isCondBranch(insn) || ((startLa + offset) & 0xfff) > 4096 - 15)) break;
+      // A loop's back edge ends its block: what follows the loop runs once per loop exit, so it becomes a
+      // block of its own, and the loop's translation stays small (V8 compiles it faster and tighter).
+      if (isCondBranch(insn) && offset + insn.imm === 0) break;
       if (endPage !== startPage || (((startLa + offset) % 4096) === 0)) break;
       lastPage = endPage;
     }
@@ -760,7 +813,7 @@ export class Cpu extends CpuState {
         if (!checkBp) {
           skipBp = -1;
           this.codeDirty = false;
-          if (b.fn === null && this.jit && ++b.hits >= JIT_THRESHOLD) b.fn = translateBlock(insns, this.long, TLB_MASK);
+          if (b.fn === null && this.jit && ++b.hits >= this.jitThreshold) b.fn = translateBlock(insns, this.long, TLB_MASK);
           if (b.fn !== null && clock.instructions + n <= end && clock.instructions + n <= clock.nextDeadline && this.jit) {
             b.fn(this, clock, end);
             this.codeDirty = false;

@@ -2,24 +2,19 @@ import type { Cpu } from './cpu';
 import { gp, raise, ud } from './fault';
 import { Imm, Insn } from './insn';
 import { Access } from './paging';
-import { clflush, ldmxcsr, MXCSR_MASK, rd128, sseCheck, stmxcsr, wr128 } from './sse';
+import { clflush, ldmxcsr, MXCSR_MASK, rd128, stmxcsr, wr128 } from './sse';
 import { Cr0, Cr4 } from './state';
+import { initX87, loadX87, saveX87 } from './x87-env';
+import { fpuCheck } from './x87-stack';
 import { def } from './table';
 
 /**
  * x87/SSE state management: FXSAVE/FXRSTOR, XSAVE/XRSTOR/XSAVEOPT (components x87 = bit 0, SSE = bit 1, AVX = bit 2,
  * standard format only), the 0F AE group (which also holds LDMXCSR/STMXCSR, the fences and CLFLUSH from
- * sse.ts), and the x87 control instructions kernels use to initialise the FPU: FNINIT, FNCLEX, FNSTCW,
- * FLDCW, FNSTSW, FWAIT. x87 arithmetic is not emulated: every other D8-DF encoding raises #UD (the guest sees
- * an invalid opcode rather than wrong results).
+ * sse.ts). The x87 part of the images is x87-env.ts (saveX87/loadX87); the x87 instructions are x87.ts.
  */
 
 const FXSAVE_SIZE = 512;
-
-/** #NM/#UD for x87 instructions (SDM Vol. 3 §2.5 CR0.EM/TS): EM=1 or TS=1 → #NM. */
-function fpuCheck(c: Cpu): void {
-  if (c.cr0 & (Cr0.EM | Cr0.TS)) raise(7, -1, 'x87 instruction with CR0.EM=1 or CR0.TS=1 (device not available)');
-}
 
 /** Check that a whole save area is writable (or readable) before touching it, so a fault changes nothing. */
 function probe(c: Cpu, la: number, size: number, write: boolean): void {
@@ -28,44 +23,6 @@ function probe(c: Cpu, la: number, size: number, write: boolean): void {
     c.translate(c.addLinear(la, off), write ? Access.WRITE : Access.READ, user);
   }
   c.translate(c.addLinear(la, size - 1), write ? Access.WRITE : Access.READ, user);
-}
-
-function saveX87(c: Cpu, la: number): void {
-  c.wr(la, 2, c.fcw);
-  c.wr(c.addLinear(la, 2), 2, c.fsw);
-  c.wr(c.addLinear(la, 4), 2, c.ftw & 0xff);
-  c.wr(c.addLinear(la, 6), 2, c.fop);
-  c.wr64(c.addLinear(la, 8), c.fip | 0, 0);
-  c.wr64(c.addLinear(la, 16), c.fdp | 0, 0);
-  for (let k = 0; k < 8; k++) {
-    const base = c.addLinear(la, 32 + 16 * k);
-    for (let b = 0; b < 16; b += 4) {
-      const o = k * 16 + b;
-      const r = c.fpuRegs;
-      c.wr(c.addLinear(base, b), 4, b < 12 ? r[o] | (r[o + 1] << 8) | (r[o + 2] << 16) | (r[o + 3] << 24) : 0);
-    }
-  }
-}
-
-function loadX87(c: Cpu, la: number): void {
-  c.fcw = c.rd(la, 2);
-  c.fsw = c.rd(c.addLinear(la, 2), 2);
-  c.ftw = c.rd(c.addLinear(la, 4), 1);
-  c.fop = c.rd(c.addLinear(la, 6), 2) & 0x7ff;
-  c.fip = c.rd(c.addLinear(la, 8), 4) >>> 0;
-  c.fdp = c.rd(c.addLinear(la, 16), 4) >>> 0;
-  for (let k = 0; k < 8; k++) {
-    for (let b = 0; b < 12; b += 4) {
-      const v = c.rd(c.addLinear(la, 32 + 16 * k + b), 4);
-      const o = k * 16 + b;
-      c.fpuRegs[o] = v; c.fpuRegs[o + 1] = v >>> 8; c.fpuRegs[o + 2] = v >>> 16; c.fpuRegs[o + 3] = v >>> 24;
-    }
-  }
-}
-
-function initX87(c: Cpu): void {
-  c.fcw = 0x37f; c.fsw = 0; c.ftw = 0; c.fop = 0; c.fip = 0; c.fdp = 0;
-  c.fpuRegs.fill(0);
 }
 
 function xmmCount(c: Cpu): number {
@@ -175,7 +132,7 @@ function xrstor(c: Cpu, i: Insn): void {
     if (mx & ~MXCSR_MASK) gp(0, 'XRSTOR with reserved MXCSR bits set');
     c.mxcsr = mx;
   }
-  if (rf & 1) { if (bvLo & 1) loadX87(c, la); else initX87(c); }
+  if (rf & 1) { if (bvLo & 1) loadX87(c, la); else { initX87(c); c.fpuRegs.fill(0); } }
   if (rf & 2) { if (bvLo & 2) loadXmm(c, la); else c.xmm.fill(0, 0, xmmCount(c) * 4); }
   if (rf & 4) { if (bvLo & 4) loadYmmHi(c, la); else c.ymmHi.fill(0); }
 }
@@ -204,31 +161,3 @@ def(0x1ae, 'grp15', true, Imm.NONE, (c, i) => {
     default: clflush(c, i); break;
   }
 });
-
-// --------------------------------------------------------------------------------- x87 control
-function x87(opcode: number) {
-  return (c: Cpu, i: Insn): void => {
-    fpuCheck(c);
-    const op = i.reg & 7;
-    if (i.mod === 3) {
-      const m = 0xc0 | (op << 3) | (i.rm & 7);
-      if (opcode === 0xdb && m === 0xe3) { initX87(c); return; } // FNINIT
-      if (opcode === 0xdb && m === 0xe2) { c.fsw &= 0x7f00; return; } // FNCLEX
-      if (opcode === 0xdf && m === 0xe0) { c.writeReg(0, 0, 2, c.fsw, 0); return; } // FNSTSW AX
-      if (opcode === 0xd9 && m === 0xd0) return; // FNOP
-      ud('x87 arithmetic is not emulated');
-    }
-    if (opcode === 0xd9 && op === 7) { c.wr(c.memAddr(i, 2, true), 2, c.fcw); return; } // FNSTCW m16
-    if (opcode === 0xd9 && op === 5) { c.fcw = c.rd(c.memAddr(i, 2, false), 2) | 0x40; return; } // FLDCW m16
-    if (opcode === 0xdd && op === 7) { c.wr(c.memAddr(i, 2, true), 2, c.fsw); return; } // FNSTSW m16
-    ud('x87 arithmetic is not emulated');
-  };
-}
-for (let op = 0xd8; op <= 0xdf; op++) def(op, 'x87', true, Imm.NONE, x87(op));
-
-/** FWAIT (9B): #NM when CR0.MP=1 and CR0.TS=1; no pending x87 exceptions exist here. */
-def(0x9b, 'fwait', false, Imm.NONE, (c) => {
-  if ((c.cr0 & (Cr0.MP | Cr0.TS)) === (Cr0.MP | Cr0.TS)) raise(7, -1, 'FWAIT with CR0.MP=1 and CR0.TS=1');
-});
-
-void sseCheck;

@@ -37,12 +37,21 @@ export type BlockFn = (c: Cpu, clock: VirtualClock, end: number) => void;
 /** Flag-setting operation known at translation time: names of the JS locals that hold its operands. */
 interface Pending { op: LF; size: number; res: string; resHi: string; a: string; aHi: string; b: string; bHi: string; aux: string }
 
+/**
+ * Inside a loop, the record the previous iteration's back edge left (or the CPU's at entry), held in
+ * loop-carried locals instead of being written to the CPU on every iteration. Its operation is only known
+ * at run time (op = -1), so conditions on it go through the materialized record.
+ */
+const CARRIED: Pending = { op: -1 as LF, size: 0, res: 'fR', resHi: 'fRh', a: 'fA', aHi: 'fAh', b: 'fB', bHi: 'fBh', aux: 'fX' };
+const CARRY_LOAD = 'fOp = c.lfOp; fSize = c.lfSize; fR = c.lfRes; fRh = c.lfResHi; fA = c.lfA; fAh = c.lfAHi; fB = c.lfB; fBh = c.lfBHi; fX = c.lfAux;';
+
 /** The interpreter ends a block after the instruction that made an interrupt deliverable (Cpu.irqLine). */
 const IRQ = '((c.flags & 512) !== 0 && c.irqLine?.pending === true)';
 
 const ALU_LF = [LF.ADD, LF.LOGIC, -1, -1, LF.LOGIC, LF.SUB, LF.LOGIC, LF.SUB];
 const ALU_JS = ['+', '|', '', '', '&', '-', '^', '-'];
 const TWO47 = 2 ** 47;
+const LOOP_CHUNK = 1 << 18;
 const TWO48 = 2 ** 48;
 
 /** Translate a decoded block starting at linear RIP `c.rip` (position independent: RIP is read at entry). */
@@ -82,6 +91,47 @@ function inlineKind(i: Insn): number {
   return 0;
 }
 
+/**
+ * Guest registers a register-only instruction's handler may read or write, for instructions that touch
+ * nothing else (no memory, no device, no fault, no control transfer: only these registers and the flags);
+ * undefined when any of that may not hold. Such a handler is called with only these registers synced
+ * (Gen.light). 8-bit operands without REX may name AH..BH: both readings are listed.
+ */
+function footprint(i: Insn): number[] | undefined {
+  if (i.lock || i.vex || i.rep !== 0) return undefined;
+  const op = i.op;
+  const byteRm = (): number[] => (i.rex === 0 && i.rm >= 4 && i.rm < 8 ? [i.rm, i.rm - 4] : [i.rm]);
+  const byteReg = (): number[] => (i.rex === 0 && i.reg >= 4 && i.reg < 8 ? [i.reg, i.reg - 4] : [i.reg]);
+  const rmReg = (): number[] => [...byteRm(), ...byteReg()];
+  if (op === 0x98) return [0];
+  if (op === 0x99) return [0, 2];
+  if (op >= 0x1c8 && op <= 0x1cf) return [(op & 7) | ((i.rex & 1) << 3)];
+  if (op >= 0x91 && op <= 0x97) return [0, (op & 7) | ((i.rex & 1) << 3)];
+  if (!i.hasModrm || i.mod !== 3) {
+    // ADC/SBB AL/eAX, imm
+    if (op < 0x20 && op >= 0x10 && (op & 7) >= 4 && (op & 7) <= 5) return [0];
+    return undefined;
+  }
+  if (op >= 0x10 && op < 0x20 && (op & 7) <= 3) return rmReg(); // ADC/SBB r/m, r and r, r/m
+  if (op < 0x40 && (op & 7) <= 3) return rmReg(); // 16-bit ALU forms the translator does not inline
+  if (op === 0x80 || op === 0x81 || op === 0x83) return byteRm(); // (0x82 is #UD in 64-bit mode)
+  if (op >= 0x84 && op <= 0x8b) return rmReg(); // TEST, XCHG, MOV (16-bit forms)
+  if (op === 0xc0 || op === 0xc1 || op === 0xd0 || op === 0xd1) return byteRm();
+  if (op === 0xd2 || op === 0xd3) return [...byteRm(), 1];
+  if ((op === 0xf6 || op === 0xf7) && (i.reg & 7) <= 3) return byteRm();
+  if ((op === 0xf6 || op === 0xf7) && (i.reg & 7) <= 5) return [...byteRm(), 0, 2]; // MUL/IMUL
+  if ((op === 0xfe || op === 0xff) && (i.reg & 7) <= 1) return byteRm();
+  if (op === 0x69 || op === 0x6b || op === 0x1af) return rmReg();
+  if (op >= 0x140 && op <= 0x14f) return rmReg();
+  if (op >= 0x190 && op <= 0x19f) return byteRm();
+  if (op === 0x1a3 || op === 0x1ab || op === 0x1b3 || op === 0x1bb || op === 0x1bc || op === 0x1bd) return rmReg();
+  if (op === 0x1ba && (i.reg & 7) >= 4) return byteRm();
+  if (op === 0x1a4 || op === 0x1ac) return rmReg();
+  if (op === 0x1a5 || op === 0x1ad) return [...rmReg(), 1];
+  if (op === 0x1b6 || op === 0x1b7 || op === 0x1be || op === 0x1bf) return rmReg();
+  return undefined;
+}
+
 /** An ALU instruction with no memory operand (register ModRM form, or the AL/eAX-immediate and TEST forms). */
 function registerOnly(i: Insn): boolean {
   if (i.op < 0x40 && (i.op & 7) >= 4) return true;
@@ -112,6 +162,13 @@ class Gen {
    */
   private readonly deferLoopFlags: boolean;
   private readonly total: number;
+  /** Guest registers held in JS locals (g<n>, g<n>h), and those the block writes (spilled at sync points). */
+  private readonly used = new Set<number>();
+  private readonly written = new Set<number>();
+  /** The block has memory operands outside 64-bit mode: it reads the flat-segment mask (Cpu.flatSegments). */
+  private usesFlat = false;
+  /** The instruction being emitted has a slow path (see afterSlow). */
+  private slowHere = false;
 
   constructor(private readonly insns: readonly Insn[], private readonly long: boolean, private readonly tlbMask: number) {
     this.n = insns.length;
@@ -130,11 +187,8 @@ class Gen {
   emit(): string {
     const head: string[] = [];
     for (let k = 0; k < this.n; k++) head.push(`const i${k} = I[${k}], h${k} = i${k}.exec;`);
-    this.line('const r = c.r, rT = c.rTlb, wT = c.wTlb, m8 = c.u8, dv = c.dv;');
-    this.line('const base = c.rip;');
-    this.line('let ic = clock.instructions;');
-    this.line('let la = 0, ti = 0, off = 0;');
     if (this.loops) this.line('for (;;) {');
+    if (this.loops && !this.deferLoopFlags) this.p = CARRIED;
     for (let k = 0; k < this.n; k++) {
       this.k = k;
       this.insn(this.insns[k], k === this.n - 1);
@@ -144,18 +198,59 @@ class Gen {
     if (inlineKind(lastI) !== K.JCC && lastI.endsBlock !== true) {
       // The block ends at a page boundary or the size limit: fall through.
       this.materialize();
-      this.line(`c.rip = base + ${this.total}; clock.instructions = ic + ${this.n}; return;`);
+      this.exit(`c.rip = base + ${this.total}; clock.instructions = ic + ${this.n};`, this.total - lastI.len);
     }
     if (this.loops) this.line('}');
-    return `${head.join('\n')}\nreturn function block(c, clock, end) {\n${this.out.join('\n')}\n};`;
+    const used = [...this.used].sort((a, b) => a - b);
+    const written = [...this.written].sort((a, b) => a - b);
+    const spill = written.map((g) => `r[${2 * g}] = g${g}; r[${2 * g + 1}] = g${g}h;`).join(' ');
+    const reload = used.map((g) => `g${g} = r[${2 * g}]; g${g}h = r[${2 * g + 1}];`).join(' ') + (this.usesFlat ? ' flat = c.flatSegments();' : '');
+    const pre = [
+      'const r = c.r, rT = c.rTlb, wT = c.wTlb, m8 = c.u8, dv = c.dv;',
+      'const base = c.rip;',
+      'let ic = clock.instructions;',
+      'let la = 0, ti = 0, off = 0, sl = false;',
+    ];
+    if (used.length) pre.push(`let ${used.map((g) => `g${g} = r[${2 * g}], g${g}h = r[${2 * g + 1}]`).join(', ')};`);
+    if (this.usesFlat) pre.push('let flat = c.flatSegments();');
+    if (this.loops && !this.deferLoopFlags) pre.push(`let fOp = 0, fSize = 0, fR = 0, fRh = 0, fA = 0, fAh = 0, fB = 0, fBh = 0, fX = 0; ${CARRY_LOAD}`);
+    if (this.loops) {
+      // lim: the count the back edge may run up to without looking at anything else. Only helper calls and
+      // slow paths run device code (which may request a stop, raise an interrupt line or move a timer
+      // deadline), so they set lim = 0, and the next back edge does the run loop's full check; so does the
+      // first one inside an interrupt shadow (MOV SS, STI), which ends during the loop.
+      // A call returns to the run loop (which enters it again) at least every LOOP_CHUNK instructions: V8
+      // then runs the loop in fully optimized code rather than its slower on-stack-replacement version.
+      pre.push(`if (end > ic + ${LOOP_CHUNK}) end = ic + ${LOOP_CHUNK};`);
+      pre.push('let lim = ic < c.shadowUntil ? 0 : clock.nextDeadline < end ? clock.nextDeadline : end;');
+    }
+    const body = [...pre, ...this.out].join('\n')
+      .replace(/@S(\d+)@/g, (_, g: string) => `r[${2 * +g}] = g${g}; r[${2 * +g + 1}] = g${g}h;`)
+      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, this.loops ? 'lim = 0; sl = true;' : 'sl = true;').replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
+    return `${head.join('\n')}\nreturn function block(c, clock, end) {\n${body}\n};`;
   }
 
   private line(s: string): void { this.out.push(s); }
+
+  /**
+   * Leave the function: guest registers back to the CPU, then `s` (which sets RIP and the count), and
+   * insnStart at the last instruction executed (`at`), as the interpreter leaves it (it is CPU state).
+   */
+  private exit(s: string, at: number): void { this.line(`@SPILL@ ${s} c.insnStart = base + ${at}; return;`); }
+
+  // ------------------------------------------------------------------------------ registers
+  private g(reg: number): string { this.used.add(reg); return `g${reg}`; }
+  private gh(reg: number): string { this.used.add(reg); return `g${reg}h`; }
 
   /** Write the pending flag record to the CPU (cpu.lf*), so handlers and exception delivery see it. */
   private materialize(): void {
     const p = this.p;
     if (!p) return;
+    if (p === CARRIED) {
+      this.line('c.lfOp = fOp; c.lfSize = fSize; c.lfRes = fR; c.lfResHi = fRh; c.lfA = fA; c.lfAHi = fAh; c.lfB = fB; c.lfBHi = fBh; c.lfAux = fX;');
+      this.p = null;
+      return;
+    }
     this.line(`c.lfOp = ${p.op}; c.lfSize = ${p.size}; c.lfRes = ${p.res}; c.lfResHi = ${p.resHi}; c.lfA = ${p.a}; c.lfAHi = ${p.aHi}; c.lfB = ${p.b}; c.lfBHi = ${p.bHi}; c.lfAux = ${p.aux};`);
     this.p = null;
   }
@@ -169,88 +264,151 @@ class Gen {
 
   /** Precise state before something that may fault, inside a slow-path branch (the record stays pending). */
   private faultPoint(i: Insn): void {
+    this.slowHere = true;
     this.materializeCopy();
-    this.line(`c.insnStart = base + ${this.off}; clock.instructions = ic + ${this.k};${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''}`);
+    this.line(`@SLOW@ @SPILL@ c.insnStart = base + ${this.off}; clock.instructions = ic + ${this.k};${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''}`);
+  }
+
+  /** An inline instruction took a slow path (sl), which may have run device code (MMIO) or written
+   *  decoded code: once it completes, leave where the interpreter would end its block. */
+  private afterSlow(i: Insn): void {
+    this.line(`if (sl) { sl = false; if (c.codeDirty || c.stopRequested || ${IRQ}) {`);
+    this.materializeCopy();
+    this.exit(`c.rip = base + ${this.off + i.len}; clock.instructions = ic + ${this.k + 1};`, this.off);
+    this.line('} }');
   }
 
   private insn(i: Insn, last: boolean): void {
+    this.slowHere = false;
     switch (inlineKind(i)) {
       case K.JCC: this.jcc(i, last); return;
-      case K.ALU: this.alu(i, last); return;
-      case K.INCDEC: this.incDec(i, last); return;
-      case K.MOV: this.mov(i, last); return;
-      case K.MOVX: this.movx(i); return;
-      default: this.generic(i, last);
+      case K.ALU: this.alu(i, last); break;
+      case K.INCDEC: this.incDec(i, last); break;
+      case K.MOV: this.mov(i, last); break;
+      case K.MOVX: this.movx(i, last); break;
+      default: this.generic(i, last); return;
     }
+    if (this.slowHere && !last) this.afterSlow(i);
   }
 
   private generic(i: Insn, last: boolean): void {
     const k = this.k;
     const next = this.off + i.len;
     this.materialize();
-    this.line(`c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
+    const regs = last ? undefined : footprint(i);
+    if (regs) {
+      // Light call: the handler touches only these registers and the flags, and cannot fault or reach a
+      // device, so only they are synced and nothing the run loop checks can have changed.
+      for (const g of regs) this.used.add(g);
+      this.line(`${regs.map((g) => `@S${g}@`).join(' ')} c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
+      this.line(`h${k}(c, i${k});`);
+      this.line(regs.map((g) => `@L${g}@`).join(' '));
+      return;
+    }
+    this.line(`@Q@ @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
     this.line(`h${k}(c, i${k});`);
     if (last) { this.line(`clock.instructions = ic + ${k + 1}; return;`); return; }
     this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return; }`);
+    this.line('@RELOAD@');
   }
 
   // ---------------------------------------------------------------------------------- operands
   /** 8-bit register `reg` as a JS expression (AH..BH without REX). */
   private reg8(reg: number, rex: number): string {
-    if (rex === 0 && reg >= 4 && reg < 8) return `((r[${2 * (reg - 4)}] >>> 8) & 255)`;
-    return `(r[${2 * reg}] & 255)`;
+    if (rex === 0 && reg >= 4 && reg < 8) return `((${this.g(reg - 4)} >>> 8) & 255)`;
+    return `(${this.g(reg)} & 255)`;
   }
 
   /** Register operand of `size` bytes into locals v / vh. */
   private regVal(reg: number, rex: number, size: number, v: string): void {
     if (size === 1) this.line(`const ${v} = ${this.reg8(reg, rex)}, ${v}h = 0;`);
-    else this.line(`const ${v} = r[${2 * reg}], ${v}h = ${size === 8 ? `r[${2 * reg + 1}]` : '0'};`);
+    else this.line(`const ${v} = ${this.g(reg)}, ${v}h = ${size === 8 ? this.gh(reg) : '0'};`);
   }
 
   private writeReg(reg: number, rex: number, size: number, lo: string, hi: string): void {
     if (size === 1) {
       if (rex === 0 && reg >= 4 && reg < 8) {
-        const j = 2 * (reg - 4);
-        this.line(`r[${j}] = (r[${j}] & -65281) | ((${lo} & 255) << 8);`);
+        const g = this.g(reg - 4);
+        this.written.add(reg - 4);
+        this.line(`${g} = (${g} & -65281) | ((${lo} & 255) << 8);`);
       } else {
-        this.line(`r[${2 * reg}] = (r[${2 * reg}] & -256) | (${lo} & 255);`);
+        const g = this.g(reg);
+        this.written.add(reg);
+        this.line(`${g} = (${g} & -256) | (${lo} & 255);`);
       }
       return;
     }
-    this.line(`r[${2 * reg}] = ${lo}; r[${2 * reg + 1}] = ${size === 8 ? hi : '0'};`);
+    this.written.add(reg);
+    this.line(`${this.g(reg)} = ${lo}; ${this.gh(reg)} = ${size === 8 ? hi : '0'};`);
   }
 
-  /**
-   * Emit `la = linear address of the memory operand`. Inline for 64-bit addressing without FS/GS (segment
-   * base 0): exact while every register's high half is within ±2^20 (like Cpu.ea), and canonical; anything
-   * else goes through c.memAddr, which computes exactly and faults.
-   */
-  private address(i: Insn, size: number, write: boolean): void {
-    const k = this.k;
-    if (!(this.long && i.asz === 8 && i.seg < 4)) {
-      this.line('{');
-      this.faultPoint(i);
-      this.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
-      return;
-    }
+  /** 64-bit effective address terms over the register locals, and the registers whose high halves bound it. */
+  private ea64Terms(i: Insn): { terms: string[]; his: string[] } {
     const terms: string[] = [];
     const his: string[] = [];
     if (i.ripRel) {
       terms.push(`(base + ${this.off + i.len} >= ${TWO47} ? base + ${this.off + i.len - TWO48} : base + ${this.off + i.len})`);
     }
     if (i.base >= 0) {
-      his.push(`r[${2 * i.base + 1}]`);
-      terms.push(`r[${2 * i.base + 1}] * 4294967296 + (r[${2 * i.base}] >>> 0)`);
+      his.push(this.gh(i.base));
+      terms.push(`${this.gh(i.base)} * 4294967296 + (${this.g(i.base)} >>> 0)`);
     }
     if (i.index >= 0) {
-      his.push(`r[${2 * i.index + 1}]`);
+      his.push(this.gh(i.index));
       const sc = 1 << i.scale;
-      terms.push(`(r[${2 * i.index + 1}] * 4294967296 + (r[${2 * i.index}] >>> 0))${sc === 1 ? '' : ` * ${sc}`}`);
+      terms.push(`(${this.gh(i.index)} * 4294967296 + (${this.g(i.index)} >>> 0))${sc === 1 ? '' : ` * ${sc}`}`);
     }
     if (i.disp !== 0 || terms.length === 0) terms.push(String(i.disp));
-    const exact = his.length === 0 ? 'true' : `((${his.map((h) => `(${h} + 1048576)`).join(' | ')}) >>> 21) === 0`;
-    this.line(`la = -1;`);
-    this.line(`if (${exact}) { const a = ${terms.join(' + ')}; if (a >= ${-TWO47} && a <= ${TWO47 - size}) la = a < 0 ? a + ${TWO48} : a; }`);
+    return { terms, his };
+  }
+
+  /** 32- or 16-bit effective address (zero-extended) over the register locals; undefined for RIP-relative. */
+  private ea32(i: Insn): string | undefined {
+    if (i.ripRel) return undefined;
+    const terms: string[] = [String(i.disp)];
+    if (i.asz === 4) {
+      if (i.base >= 0) terms.push(this.g(i.base));
+      if (i.index >= 0) terms.push(i.scale ? `(${this.g(i.index)} << ${i.scale})` : this.g(i.index));
+      return `((${terms.join(' + ')}) >>> 0)`;
+    }
+    if (i.asz === 2) {
+      if (i.base >= 0) terms.push(`(${this.g(i.base)} & 65535)`);
+      if (i.index >= 0) terms.push(`(${this.g(i.index)} & 65535)`);
+      return `((${terms.join(' + ')}) & 65535)`;
+    }
+    return undefined;
+  }
+
+  /**
+   * Emit `la = linear address of the memory operand`. Inline in 64-bit mode without FS/GS (segment base 0):
+   * 64-bit addressing is exact while every register's high half is within ±2^20 (like Cpu.ea), and must be
+   * canonical; 32-bit addressing is the zero-extended sum. Outside 64-bit mode, inline while the segment is
+   * flat (base 0, limit 4 GiB, usable for the access: Cpu.flatSegments). Anything else goes through
+   * c.memAddr, which computes exactly and faults.
+   */
+  private address(i: Insn, size: number, write: boolean): void {
+    const k = this.k;
+    const seg = i.seg >= 0 ? i.seg : i.defaultSS ? 2 : 3;
+    if (this.long && i.asz === 8 && i.seg < 4) {
+      const { terms, his } = this.ea64Terms(i);
+      const exact = his.length === 0 ? 'true' : `((${his.map((h) => `(${h} + 1048576)`).join(' | ')}) >>> 21) === 0`;
+      this.line(`la = -1;`);
+      this.line(`if (${exact}) { const a = ${terms.join(' + ')}; if (a >= ${-TWO47} && a <= ${TWO47 - size}) la = a < 0 ? a + ${TWO48} : a; }`);
+    } else if (this.long && i.seg < 4 && this.ea32(i) !== undefined) {
+      this.line(`la = ${this.ea32(i)};`);
+    } else if (!this.long && this.ea32(i) !== undefined) {
+      this.usesFlat = true;
+      // Write access needs a writable data segment; flatSegments has bit s for readable+writable, bit s+8
+      // for readable (the read bit).
+      const bit = write ? 1 << seg : 1 << (seg + 8);
+      this.line(`la = -1;`);
+      this.line(`if ((flat & ${bit}) !== 0) { const o = ${this.ea32(i)}; if (o <= ${2 ** 32 - size}) la = o; }`);
+    } else {
+      this.line('{');
+      this.faultPoint(i);
+      this.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
+      return;
+    }
     this.line('if (la < 0) {');
     this.faultPoint(i);
     this.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
@@ -275,9 +433,9 @@ class Gen {
   }
 
   /** Emit a write of `size` bytes of lo/hi at `la`; the slow path leaves like the interpreter would. */
-  private store(i: Insn, size: number, lo: string, hi: string, last: boolean): void {
+  private store(i: Insn, size: number, lo: string, hi: string): void {
     this.line(`ti = ((la >>> 12) & ${this.tlbMask}) << 1; off = la & 4095;`);
-    this.line(`if (wT[ti] === la - off + c.ub && off <= ${4096 - size}) {`);
+    this.line(`if (wT[ti] === la - off + c.wb && off <= ${4096 - size}) {`);
     switch (size) {
       case 1: this.line(`m8[wT[ti + 1] + off] = ${lo};`); break;
       case 2: this.line(`dv.setUint16(wT[ti + 1] + off, ${lo}, true);`); break;
@@ -288,16 +446,11 @@ class Gen {
     this.faultPoint(i);
     if (size === 8) this.line(`c.wr64(la, ${lo}, ${hi});`);
     else this.line(`c.wr(la, ${size}, ${lo});`);
-    if (!last) {
-      this.line(`if (c.codeDirty || c.stopRequested || ${IRQ}) {`);
-      this.materializeCopy();
-      this.line(`c.rip = base + ${this.off + i.len}; clock.instructions = ic + ${this.k + 1}; return; }`);
-    }
     this.line('}');
   }
 
   /** Emit a read of the r/m operand into locals `${v}` / `${v}h`. */
-  private readRm(i: Insn, v: string, write: boolean, size: number): void {
+  private readRm(i: Insn, v: string, write: boolean, size: number, last: boolean): void {
     if (i.mod === 3) { this.regVal(i.rm, i.rex, size, v); return; }
     this.address(i, size, write);
     this.load(i, size, v);
@@ -307,7 +460,7 @@ class Gen {
   private writeRm(i: Insn, size: number, lo: string, hi: string, last: boolean, fresh: boolean): void {
     if (i.mod === 3) { this.writeReg(i.rm, i.rex, size, lo, hi); return; }
     if (fresh) this.address(i, size, true);
-    this.store(i, size, lo, hi, last);
+    this.store(i, size, lo, hi);
   }
 
   // -------------------------------------------------------------------------------- instructions
@@ -318,30 +471,50 @@ class Gen {
     if (op >= 0xb0 && op <= 0xbf) {
       this.writeReg((op & 7) | ((i.rex & 1) << 3), i.rex, size, String(i.imm), String(i.immHi));
     } else if (op === 0x8b || op === 0x8a) {
-      this.readRm(i, `v${k}`, false, size);
+      this.readRm(i, `v${k}`, false, size, last);
       this.writeReg(i.reg, i.rex, size, `v${k}`, `v${k}h`);
     } else if (op === 0x89) {
-      this.writeRm(i, size, `r[${2 * i.reg}]`, `r[${2 * i.reg + 1}]`, last, true);
+      this.line(`const s${k} = ${this.g(i.reg)}, s${k}h = ${this.gh(i.reg)};`);
+      this.writeRm(i, size, `s${k}`, `s${k}h`, last, true);
     } else if (op === 0x88) {
       this.line(`const s${k} = ${this.reg8(i.reg, i.rex)};`);
       this.writeRm(i, size, `s${k}`, '0', last, true);
     } else if (op === 0xc6 || op === 0xc7) {
       this.writeRm(i, size, String(size === 1 ? i.imm & 0xff : i.imm), String(i.immHi), last, true);
     } else {
-      // LEA: the effective address, no memory access, no fault.
-      if (i.ripRel) this.line(`c.rip = base + ${this.off + i.len};`);
-      this.line(`const e${k} = c.ea(i${k});`);
-      this.writeReg(i.reg, i.rex, i.osz, `(e${k} | 0)`, i.asz === 8 ? `(Math.floor(e${k} / 4294967296) | 0)` : '0');
+      this.lea(i);
     }
   }
 
+  /** LEA: the effective address (no segment, no memory access, no fault), truncated to the operand size. */
+  private lea(i: Insn): void {
+    const k = this.k;
+    if (i.asz === 8) {
+      const { terms, his } = this.ea64Terms(i);
+      const exact = his.length === 0 ? 'true' : `((${his.map((h) => `(${h} + 1048576)`).join(' | ')}) >>> 21) === 0`;
+      this.line(`let e${k} = 0;`);
+      this.line(`if (${exact}) e${k} = ${terms.join(' + ')};`);
+      this.line(`else { @SPILL@${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''} e${k} = c.ea(i${k}); }`);
+      this.writeReg(i.reg, i.rex, i.osz, `(e${k} | 0)`, `(Math.floor(e${k} / 4294967296) | 0)`);
+      return;
+    }
+    const e = this.ea32(i);
+    if (e === undefined) {
+      this.line(`@SPILL@ c.rip = base + ${this.off + i.len};`);
+      this.line(`const e${k} = c.ea(i${k});`);
+    } else {
+      this.line(`const e${k} = ${e};`);
+    }
+    this.writeReg(i.reg, i.rex, i.osz, `(e${k} | 0)`, '0');
+  }
+
   /** MOVZX/MOVSX r, r/m8|16 and MOVSXD r64, r/m32. */
-  private movx(i: Insn): void {
+  private movx(i: Insn, last: boolean): void {
     const k = this.k;
     const op = i.op;
     const src = op === 0x63 ? 4 : op === 0x1b6 || op === 0x1be ? 1 : 2;
     const v = `v${k}`;
-    this.readRm(i, v, false, src);
+    this.readRm(i, v, false, src, last);
     let lo: string;
     if (op === 0x1b6 || op === 0x1b7) lo = src === 2 ? `(${v} & 65535)` : v;
     else lo = src === 1 ? `((${v} << 24) >> 24)` : src === 2 ? `((${v} << 16) >> 16)` : `(${v} | 0)`;
@@ -370,11 +543,11 @@ class Gen {
     const accForm = op === 0xa8 || op === 0xa9 || (op < 0x40 && (op & 7) >= 4);
     // a = destination operand, b = source operand
     if (accForm) this.regVal(0, 1, size, `a${k}`);
-    else if (dstIsRm) this.readRm(i, `a${k}`, writes, size);
+    else if (dstIsRm) this.readRm(i, `a${k}`, writes, size, last);
     else this.regVal(i.reg, i.rex, size, `a${k}`);
     if (bSrc === 'imm') this.line(`const b${k} = ${size === 1 ? i.imm & 0xff : i.imm}, b${k}h = ${size === 8 ? i.immHi : 0};`);
     else if (dstIsRm) this.regVal(i.reg, i.rex, size, `b${k}`);
-    else this.readRm(i, `b${k}`, false, size);
+    else this.readRm(i, `b${k}`, false, size, last);
     const a = `a${k}`, ah = `a${k}h`, b = `b${k}`, bh = `b${k}h`, lo = `r${k}`, hi = `r${k}h`;
     if (alu === 0 || alu === 5 || alu === 7) {
       const sign = ALU_JS[alu];
@@ -402,14 +575,26 @@ class Gen {
     const k = this.k;
     const size = i.op === 0xfe ? 1 : i.osz;
     const dec = (i.reg & 7) === 1;
-    const cf = this.cfExpr();
-    this.line(`const cf${k} = ${cf} ? 1 : 0;`);
-    this.readRm(i, `a${k}`, true, size);
+    // CF survives INC/DEC: kept as an expression over the previous operation's locals (evaluated only if
+    // the record is materialized), or read from the CPU's record now when there is none.
+    let aux: string;
+    if (this.p === CARRIED) this.materialize();
+    if (this.p) aux = `(${this.cfExpr()} ? 1 : 0)`;
+    else { this.line(`const cf${k} = getCF(c) ? 1 : 0;`); aux = `cf${k}`; }
+    this.readRm(i, `a${k}`, true, size, last);
     const a = `a${k}`, ah = `a${k}h`, lo = `r${k}`, hi = `r${k}h`;
     if (dec) this.line(`const ${lo} = (${a} - 1) | 0, ${hi} = ${size === 8 ? `(${ah} - (${a} === 0 ? 1 : 0)) | 0` : '0'};`);
     else this.line(`const ${lo} = (${a} + 1) | 0, ${hi} = ${size === 8 ? `(${ah} + (${a} === -1 ? 1 : 0)) | 0` : '0'};`);
-    this.p = { op: dec ? LF.DEC : LF.INC, size, res: lo, resHi: hi, a, aHi: ah, b: '1', bHi: '0', aux: `cf${k}` };
+    this.p = { op: dec ? LF.DEC : LF.INC, size, res: lo, resHi: hi, a, aHi: ah, b: '1', bHi: '0', aux };
     this.writeRm(i, size, lo, hi, last, false);
+  }
+
+  /** The back edge of a loop: continue while the run loop would enter this block again right away. */
+  private backEdge(): void {
+    const n = this.n;
+    this.line(`ic += ${this.k + 1};`);
+    this.line(`if (ic + ${n} <= lim) continue;`);
+    this.line(`{ const l = clock.nextDeadline < end ? clock.nextDeadline : end; if (ic + ${n} <= l && !c.stopRequested && !(c.irqLine.nmiPending && !c.nmiBlocked && ic >= c.shadowUntil) && ((c.flags & 512) === 0 || ic < c.shadowUntil || !c.irqPending())) { lim = ic < c.shadowUntil ? 0 : l; continue; } }`);
   }
 
   private jcc(i: Insn, last: boolean): void {
@@ -420,38 +605,40 @@ class Gen {
     const toStart = next + i.imm === 0;
     this.line(`if (${cond}) {`);
     if (toStart && this.deferLoopFlags) {
-      this.line(`ic += ${k + 1};`);
-      this.line(`if (ic + ${this.n} <= clock.nextDeadline && ic + ${this.n} <= end && !c.stopRequested && ((c.flags & 512) === 0 || ic < c.shadowUntil || !c.irqPending())) continue;`);
+      this.backEdge();
       this.materializeCopy();
-      this.line(`c.rip = base; clock.instructions = ic; return;`);
+      this.exit(`c.rip = base; clock.instructions = ic;`, this.off);
       this.line('}');
       if (last) {
         this.materialize();
-        this.line(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1}; return;`);
+        this.exit(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1};`, this.off);
       }
       return;
     }
-    this.materializeCopy();
     if (toStart) {
-      // Back edge: continue only while the run loop would enter this block again right away.
-      this.line(`ic += ${k + 1};`);
-      this.line(`if (ic + ${this.n} <= clock.nextDeadline && ic + ${this.n} <= end && !c.stopRequested && ((c.flags & 512) === 0 || ic < c.shadowUntil || !c.irqPending())) continue;`);
-      this.line(`c.rip = base; clock.instructions = ic; return;`);
+      // The record goes round to the next iteration in locals (CARRIED); written to the CPU if the loop leaves.
+      const p = this.p;
+      if (p === null) this.line(CARRY_LOAD);
+      else if (p !== CARRIED) this.line(`fOp = ${p.op}; fSize = ${p.size}; fR = ${p.res}; fRh = ${p.resHi}; fA = ${p.a}; fAh = ${p.aHi}; fB = ${p.b}; fBh = ${p.bHi}; fX = ${p.aux};`);
+      this.backEdge();
+      this.materializeCopy();
+      this.exit(`c.rip = base; clock.instructions = ic;`, this.off);
     } else {
-      this.line(`c.insnStart = base + ${this.off}; clock.instructions = ic + ${k}; c.rip = base + ${next};`);
+      this.materializeCopy();
+      this.line(`@SPILL@ c.insnStart = base + ${this.off}; clock.instructions = ic + ${k}; c.rip = base + ${next};`);
       this.line(`c.relTarget(${i.imm}, ${i.osz}); clock.instructions = ic + ${k + 1}; return;`);
     }
     this.line('}');
     if (last) {
       this.materialize();
-      this.line(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1}; return;`);
+      this.exit(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1};`, this.off);
     }
   }
 
   // ------------------------------------------------------------------------------------- flags
   private cfExpr(): string {
     const p = this.p;
-    if (!p) return 'getCF(c)';
+    if (!p || p === CARRIED) { this.materialize(); return 'getCF(c)'; }
     switch (p.op) {
       case LF.ADD: return below(p.size, p.res, p.resHi, p.a, p.aHi);
       case LF.SUB: return below(p.size, p.a, p.aHi, p.b, p.bHi);
@@ -464,7 +651,7 @@ class Gen {
   private ccExpr(cc: number): string {
     const p = this.p;
     const kind = cc >> 1;
-    if (!p || kind === 5) {
+    if (!p || kind === 5 || p === CARRIED) {
       this.materialize();
       return `testCC(c, ${cc})`;
     }

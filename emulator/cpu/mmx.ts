@@ -6,10 +6,10 @@ import { def } from './table';
 
 /**
  * The MMX register file and EMMS. MM0-MM7 are the low 64 bits (mantissas) of the physical x87 registers
- * R0-R7 (SDM Vol. 1 §9.5). c.fpuRegs holds the x87 registers in stack order (ST(k) at k * 16, the FXSAVE
- * layout), so MMi lives at ST((i - TOP) & 7). Every MMX instruction except EMMS sets TOP to 0 and tags all
+ * R0-R7 (SDM Vol. 1 §9.5). c.fpuRegs holds the physical x87 registers (Ri at i * 16, see x87-stack.ts), so
+ * MMi is Ri whatever TOP is. Every MMX instruction except EMMS sets TOP to 0 and tags all
  * eight registers valid; a write to MMi also sets bits 79:64 of Ri to all ones (SDM Vol. 1 §9.5.1, Table 9-2).
- * EMMS tags all registers empty. The MMX forms of the moves and integer operations are in sse.ts, which
+ * EMMS tags all registers empty and also sets TOP to 0. The MMX forms of the moves and integer operations are in sse.ts, which
  * dispatches the no-prefix (NP) encodings here.
  */
 
@@ -20,8 +20,8 @@ export function mmxCheck(c: Cpu): void {
   if (c.fsw & 0x80) raise(16, -1, 'MMX instruction with an unmasked x87 exception pending (FSW.ES=1)');
 }
 
-function offset(c: Cpu, r: number): number {
-  return ((r - ((c.fsw >>> 11) & 7)) & 7) * 16;
+function offset(_c: Cpu, r: number): number {
+  return r * 16;
 }
 
 /** MMr (r = 0..7): low half returned, high half in c.hi. */
@@ -39,23 +39,16 @@ export function mmxWrite(c: Cpu, r: number, lo: number, hi: number): void {
   f[o + 8] = 0xff; f[o + 9] = 0xff;
 }
 
-const rotated = new Uint8Array(8 * 16);
-
 /** The x87 effects of a completed MMX instruction: TOP = 0 (ST(i) becomes Ri), all tags valid. */
 export function mmxDone(c: Cpu): void {
-  const top = (c.fsw >>> 11) & 7;
-  if (top !== 0) {
-    const f = c.fpuRegs;
-    for (let i = 0; i < 8; i++) rotated.set(f.subarray(offset(c, i), offset(c, i) + 16), i * 16);
-    f.set(rotated);
-    c.fsw &= ~0x3800;
-  }
+  c.fsw &= ~0x3800;
   c.ftw = 0xff;
 }
 
-// EMMS (NP 0F 77): all x87 tags empty (abridged tag word 0); TOP is unchanged.
+// EMMS (NP 0F 77): all x87 tags empty (abridged tag word 0) and TOP = 0 (SDM Vol. 1 Table 9-1; the host agrees).
 def(0x177, 'emms', false, Imm.NONE, (c, i) => {
   if (i.p66 || i.rep) ud();
   mmxCheck(c);
   c.ftw = 0;
+  c.fsw &= ~0x3800;
 });

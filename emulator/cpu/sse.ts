@@ -6,6 +6,8 @@ import { Access } from './paging';
 import { Cr0, Cr4, Flag } from './state';
 import { mmxCheck, mmxDone, mmxRead, mmxWrite } from './mmx';
 import { def } from './table';
+import { op32, op64, R64, setMxcsr } from './sse-float';
+import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, f2d, f32Round, roundMx } from './sse-convert';
 
 /**
  * SSE/SSE2 moves and the integer and scalar-float operations compilers emit for memcpy/memset, struct
@@ -15,16 +17,18 @@ import { def } from './table';
  * the unaligned moves (MOVUPS/MOVUPD/MOVDQU) and 64/32-bit scalar accesses (SDM Vol. 1 §10.4, Vol. 2 §2.4).
  *
  * Not emulated: MXCSR exception flags and rounding control (arithmetic rounds to nearest), SSE3+ beyond
- * what is listed, the MMX forms of the shifts, shuffles and conversions (#UD). The MMX forms (NP) of the moves
- * and of the integer operations listed here run on the MMX register file of mmx.ts.
+ * what is listed, the MMX conversions (#UD). The MMX forms (NP) of the moves and of the integer operations
+ * listed here run on the MMX register file of mmx.ts; the saturating, averaging, multiply-high, pack and
+ * sum-of-differences operations are sse-int.ts.
  */
 
 const bufA = new ArrayBuffer(16), bufB = new ArrayBuffer(16);
-const A = new Int32Array(bufA), B = new Int32Array(bufB);
-const A8 = new Uint8Array(bufA), B8 = new Uint8Array(bufB);
-const A16 = new Uint16Array(bufA), B16 = new Uint16Array(bufB);
-const AF = new Float32Array(bufA), BF = new Float32Array(bufB);
-const AD = new Float64Array(bufA), BD = new Float64Array(bufB);
+/** Scratch operands shared with the other SSE family files (sse-int.ts): A = destination, B = source. */
+export const A = new Int32Array(bufA), B = new Int32Array(bufB);
+export const A8 = new Uint8Array(bufA), B8 = new Uint8Array(bufB);
+export const A16 = new Uint16Array(bufA), B16 = new Uint16Array(bufB);
+export const AF = new Float32Array(bufA), BF = new Float32Array(bufB);
+export const AD = new Float64Array(bufA), BD = new Float64Array(bufB);
 const T = new Int32Array(4);
 
 /** #UD/#NM rules for SSE instructions (SDM Vol. 3 §13.1.3, Table 2-18 / 22-x): EM or !OSFXSR → #UD, TS → #NM. */
@@ -34,7 +38,7 @@ export function sseCheck(c: Cpu): void {
 }
 
 /** Mandatory prefix: 0 none, 1 = 66, 2 = F3, 3 = F2 (F2/F3 win over 66). */
-function pfx(i: Insn): number {
+export function pfx(i: Insn): number {
   return i.rep === 1 ? 2 : i.rep === 2 ? 3 : i.p66 ? 1 : 0;
 }
 
@@ -59,7 +63,7 @@ export function wr128(c: Cpu, la: number, v: Int32Array, off: number): void {
 }
 
 /** Source operand (xmm/m128) into B. */
-function loadB(c: Cpu, i: Insn, aligned: boolean): void {
+export function loadB(c: Cpu, i: Insn, aligned: boolean): void {
   if (i.mod === 3) {
     const s = i.rm * 4, x = c.xmm;
     B[0] = x[s]; B[1] = x[s + 1]; B[2] = x[s + 2]; B[3] = x[s + 3];
@@ -69,7 +73,7 @@ function loadB(c: Cpu, i: Insn, aligned: boolean): void {
 }
 
 /** Low 32 or 64 bits of the source (xmm or m32/m64) into B (rest of B undefined). */
-function loadBScalar(c: Cpu, i: Insn, size: number): void {
+export function loadBScalar(c: Cpu, i: Insn, size: number): void {
   if (i.mod === 3) {
     const s = i.rm * 4;
     B[0] = c.xmm[s]; B[1] = c.xmm[s + 1];
@@ -79,11 +83,11 @@ function loadBScalar(c: Cpu, i: Insn, size: number): void {
   }
 }
 
-function loadA(c: Cpu, r: number): void {
+export function loadA(c: Cpu, r: number): void {
   const s = r * 4, x = c.xmm;
   A[0] = x[s]; A[1] = x[s + 1]; A[2] = x[s + 2]; A[3] = x[s + 3];
 }
-function storeA(c: Cpu, r: number): void {
+export function storeA(c: Cpu, r: number): void {
   const s = r * 4, x = c.xmm;
   x[s] = A[0]; x[s + 1] = A[1]; x[s + 2] = A[2]; x[s + 3] = A[3];
 }
@@ -165,7 +169,12 @@ function movqMmx(c: Cpu, i: Insn, store: boolean): void {
 }
 // Non-temporal stores: memory only, aligned (MOVNTPS/PD 0F 2B, MOVNTDQ 66 0F E7).
 def(0x12b, 'movntps', true, Imm.NONE, (c, i) => { sseCheck(c); if (i.mod === 3 || pfx(i) >= 2) ud(); move128(c, i, true, true); });
-def(0x1e7, 'movntdq', true, Imm.NONE, (c, i) => { sseCheck(c); if (i.mod === 3 || pfx(i) !== 1) ud(); move128(c, i, true, true); });
+def(0x1e7, 'movntdq', true, Imm.NONE, (c, i) => {
+  if (i.mod === 3 || pfx(i) >= 2) ud();
+  if (pfx(i) === 0) { mmxCheck(c); const la = c.memAddr(i, 8, true); const lo = mmxRead(c, i.reg & 7); c.wr64(la, lo, c.hi); mmxDone(c); return; } // MOVNTQ
+  sseCheck(c);
+  move128(c, i, true, true);
+});
 // MOVNTI m32/m64, r (NP 0F C3): an ordinary store here.
 def(0x1c3, 'movnti', true, Imm.NONE, (c, i) => {
   if (i.mod === 3 || pfx(i) !== 0) ud();
@@ -252,7 +261,16 @@ def(0x17e, 'movd', true, Imm.NONE, (c, i) => {
 });
 def(0x1d6, 'movq', true, Imm.NONE, (c, i) => {
   sseCheck(c);
-  if (pfx(i) !== 1) ud();
+  const p = pfx(i);
+  if (p >= 2) { // MOVQ2DQ xmm, mm (F3) / MOVDQ2Q mm, xmm (F2): register forms
+    if (i.mod !== 3) ud();
+    mmxCheck(c);
+    if (p === 2) { const lo = mmxRead(c, i.rm & 7), d = i.reg * 4; c.xmm[d] = lo; c.xmm[d + 1] = c.hi; c.xmm[d + 2] = 0; c.xmm[d + 3] = 0; }
+    else mmxWrite(c, i.reg & 7, c.xmm[i.rm * 4], c.xmm[i.rm * 4 + 1]);
+    mmxDone(c);
+    return;
+  }
+  if (p !== 1) ud();
   const s = i.reg * 4;
   if (i.mod === 3) {
     const d = i.rm * 4;
@@ -267,7 +285,7 @@ def(0x1d6, 'movq', true, Imm.NONE, (c, i) => {
  * A packed operation on A (destination) and B (source); `np` means the no-prefix form is the PS form. Otherwise
  * the no-prefix form is the MMX form (except PUNPCKLQDQ/PUNPCKHQDQ, which have none): see packedMmx.
  */
-function packed(name: string, op: number, f: (imm: number, p: number) => void, np = false, imm = false): void {
+export function packed(name: string, op: number, f: (imm: number, p: number) => void, np = false, imm = false): void {
   const mmxForm = !np && op !== 0x16c && op !== 0x16d;
   const highHalf = op === 0x168 || op === 0x169 || op === 0x16a;
   def(op, name, true, imm ? Imm.IB : Imm.NONE, (c, i) => {
@@ -367,11 +385,18 @@ packed('unpckhps', 0x115, (_n, p) => { (p === 1 ? unpckHi8 : unpckHi4)(); }, tru
 
 // PSHUFD (66), PSHUFHW (F3), PSHUFLW (F2): 66/F3/F2 0F 70 /r ib.
 def(0x170, 'pshufd', true, Imm.IB, (c, i) => {
-  sseCheck(c);
+  if (pfx(i) !== 0) sseCheck(c);
   const p = pfx(i);
-  if (p === 0) ud('MMX is not emulated');
-  loadB(c, i, true);
   const n = i.imm & 0xff;
+  if (p === 0) { // PSHUFW mm, mm/m64, imm8
+    mmxCheck(c);
+    if (i.mod === 3) { B[0] = mmxRead(c, i.rm & 7); B[1] = c.hi; } else { B[0] = c.rd64(c.memAddr(i, 8, false)); B[1] = c.hi; }
+    for (let k = 0; k < 4; k++) A16[k] = B16[(n >>> (2 * k)) & 3];
+    mmxWrite(c, i.reg & 7, A[0], A[1]);
+    mmxDone(c);
+    return;
+  }
+  loadB(c, i, true);
   if (p === 1) for (let k = 0; k < 4; k++) A[k] = B[(n >>> (2 * k)) & 3];
   else if (p === 2) { A[0] = B[0]; A[1] = B[1]; for (let k = 0; k < 4; k++) A16[4 + k] = B16[4 + ((n >>> (2 * k)) & 3)]; }
   else { A[2] = B[2]; A[3] = B[3]; for (let k = 0; k < 4; k++) A16[k] = B16[(n >>> (2 * k)) & 3]; }
@@ -398,6 +423,15 @@ def(0x1c6, 'shufps', true, Imm.IB, (c, i) => {
 
 // PMOVMSKB r32, xmm (66 0F D7, register source only).
 def(0x1d7, 'pmovmskb', true, Imm.NONE, (c, i) => {
+  if (pfx(i) === 0 && i.mod === 3) { // PMOVMSKB r32, mm
+    mmxCheck(c);
+    B[0] = mmxRead(c, i.rm & 7); B[1] = c.hi;
+    let m = 0;
+    for (let k = 0; k < 8; k++) m |= (B8[k] >>> 7) << k;
+    c.writeReg(i.reg, i.rex, 4, m, 0);
+    mmxDone(c);
+    return;
+  }
   sseCheck(c);
   if (pfx(i) !== 1 || i.mod !== 3) ud();
   loadB(c, i, false);
@@ -417,14 +451,30 @@ def(0x150, 'movmskps', true, Imm.NONE, (c, i) => {
 
 // PINSRW xmm, r32/m16, imm8 (66 0F C4) and PEXTRW r32, xmm, imm8 (66 0F C5).
 def(0x1c4, 'pinsrw', true, Imm.IB, (c, i) => {
+  if (pfx(i) === 0) { // PINSRW mm, r32/m16, imm8
+    mmxCheck(c);
+    const v = c.readE(i, 2);
+    A[0] = mmxRead(c, i.reg & 7); A[1] = c.hi;
+    A16[i.imm & 3] = v;
+    mmxWrite(c, i.reg & 7, A[0], A[1]);
+    mmxDone(c);
+    return;
+  }
   sseCheck(c);
-  if (pfx(i) !== 1) ud('MMX is not emulated');
+  if (pfx(i) !== 1) ud();
   const v = c.readE(i, 2);
   loadA(c, i.reg);
   A16[i.imm & 7] = v;
   storeA(c, i.reg);
 });
 def(0x1c5, 'pextrw', true, Imm.IB, (c, i) => {
+  if (pfx(i) === 0 && i.mod === 3) { // PEXTRW r32, mm, imm8
+    mmxCheck(c);
+    B[0] = mmxRead(c, i.rm & 7); B[1] = c.hi;
+    c.writeReg(i.reg, i.rex, 4, B16[i.imm & 3], 0);
+    mmxDone(c);
+    return;
+  }
   sseCheck(c);
   if (pfx(i) !== 1 || i.mod !== 3) ud();
   loadB(c, i, false);
@@ -471,9 +521,18 @@ function shiftBytes(left: boolean, n: number): void {
 
 function shiftImmGroup(elem: number) {
   return (c: Cpu, i: Insn): void => {
-    sseCheck(c);
-    if (pfx(i) !== 1) ud('MMX is not emulated');
     const kind = i.reg & 7;
+    if (pfx(i) === 0) { // the MMX form: PSRLW/PSRAW/PSLLW mm, imm8 …; no byte shifts
+      if (i.mod !== 3 || kind === 3 || kind === 7 || !(kind === 2 || kind === 6 || (kind === 4 && elem !== 8))) ud();
+      mmxCheck(c);
+      A[0] = mmxRead(c, i.rm & 7); A[1] = c.hi;
+      shiftLanes(kind, elem, i.imm & 0xff);
+      mmxWrite(c, i.rm & 7, A[0], A[1]);
+      mmxDone(c);
+      return;
+    }
+    sseCheck(c);
+    if (pfx(i) !== 1) ud();
     if (i.mod !== 3) ud();
     const n = i.imm & 0xff;
     loadA(c, i.rm);
@@ -503,12 +562,6 @@ shiftByXmm('pslld', 0x1f2, 6, 4);
 shiftByXmm('psllq', 0x1f3, 6, 8);
 
 // ------------------------------------------------------------------------------ scalar/packed float
-/** Round to nearest, ties to even (MXCSR.RC = 00, the reset value). */
-function roundEven(x: number): number {
-  const r = Math.round(x);
-  return (r - x === 0.5 && r % 2 !== 0) ? r - 1 : r;
-}
-
 function fop(kind: number, a: number, b: number): number {
   switch (kind) {
     case 0x51: return Math.sqrt(b);
@@ -521,20 +574,27 @@ function fop(kind: number, a: number, b: number): number {
   }
 }
 
-/** 0F 51/58/59/5C/5D/5E/5F: PS (NP), PD (66), SS (F3), SD (F2). */
+/** 0F 51/58/59/5C/5D/5E/5F: PS (NP), PD (66), SS (F3), SD (F2); NaN operands per sse-float.ts. */
 function floatArith(op: number) {
+  const kind = op & 0xff;
+  const minMax = kind === 0x5d || kind === 0x5f;
+  const f = (x: number, y: number): number => fop(kind, x, y);
+  // SQRT has one source: its NaN rule looks at the source only
+  const first = (k: number): number => (kind === 0x51 ? B[k] : A[k]);
   return (c: Cpu, i: Insn): void => {
     sseCheck(c);
     const p = pfx(i);
-    const kind = op & 0xff;
     loadA(c, i.reg);
-    if (p >= 2) {
-      loadBScalar(c, i, p === 2 ? 4 : 8);
-      if (p === 2) AF[0] = fop(kind, AF[0], BF[0]); else AD[0] = fop(kind, AD[0], BD[0]);
+    if (p >= 2) loadBScalar(c, i, p === 2 ? 4 : 8); else loadB(c, i, true);
+    setMxcsr(c.mxcsr);
+    const lanes = p === 0 ? 4 : p === 1 ? 2 : 1;
+    if (p === 0 || p === 2) {
+      for (let k = 0; k < lanes; k++) A[k] = op32(first(k), B[k], minMax, f);
     } else {
-      loadB(c, i, true);
-      if (p === 0) for (let k = 0; k < 4; k++) AF[k] = fop(kind, AF[k], BF[k]);
-      else for (let k = 0; k < 2; k++) AD[k] = fop(kind, AD[k], BD[k]);
+      for (let k = 0; k < lanes; k++) {
+        op64(first(2 * k + 1), first(2 * k), B[2 * k + 1], B[2 * k], minMax, f);
+        A[2 * k] = R64.lo; A[2 * k + 1] = R64.hi;
+      }
     }
     storeA(c, i.reg);
   };
@@ -563,22 +623,22 @@ def(0x12f, 'comiss', true, Imm.NONE, comis);
 def(0x12a, 'cvtsi2ss', true, Imm.NONE, (c, i) => {
   sseCheck(c);
   const p = pfx(i);
-  if (p < 2) ud('MMX conversions are not emulated');
+  if (p < 2) { cvtpi2p(c, i, p); return; }
   const size = i.rex & 8 ? 8 : 4;
   const lo = c.readE(i, size);
   const v = size === 8 ? c.hi * 4294967296 + (lo >>> 0) : lo;
   loadA(c, i.reg);
-  if (p === 2) AF[0] = v; else AD[0] = v;
+  if (p === 2) A[0] = f32Round(c, v); else AD[0] = v;
   storeA(c, i.reg);
 });
 function cvtToInt(trunc: boolean) {
   return (c: Cpu, i: Insn): void => {
     sseCheck(c);
     const p = pfx(i);
-    if (p < 2) ud('MMX conversions are not emulated');
+    if (p < 2) { cvtp2pi(c, i, p, trunc); return; }
     loadBScalar(c, i, p === 2 ? 4 : 8);
     const x = p === 2 ? BF[0] : BD[0];
-    const r = trunc ? Math.trunc(x) : roundEven(x);
+    const r = roundMx(c, x, trunc);
     const size = i.rex & 8 ? 8 : 4;
     // Out of range or NaN: the integer indefinite value (SDM §4.8.3.7).
     if (size === 4) {
@@ -595,10 +655,10 @@ def(0x12d, 'cvtss2si', true, Imm.NONE, cvtToInt(false));
 def(0x15a, 'cvtss2sd', true, Imm.NONE, (c, i) => {
   sseCheck(c);
   const p = pfx(i);
-  if (p < 2) ud('packed conversions are not emulated');
+  if (p < 2) { cvtPacked5a(c, i, p); return; }
   loadBScalar(c, i, p === 2 ? 4 : 8);
   loadA(c, i.reg);
-  if (p === 2) AD[0] = BF[0]; else AF[0] = BD[0];
+  if (p === 2) f2d(B[0], BF[0], 0); else A[0] = d2f(c, B[1], B[0], BD[0]); // NaN payloads kept, MXCSR.RC
   storeA(c, i.reg);
 });
 

@@ -150,12 +150,15 @@ export class CpuState {
   /** Bits 255:128 of YMM0-15 (AVX; the low halves are `xmm`). */
   readonly ymmHi = new Int32Array(16 * 4);
   mxcsr = 0x1f80;
+  /** Physical x87 registers R0-R7 (80-bit values, 16 bytes each; ST(i) = R((TOP + i) & 7), x87-stack.ts). */
   readonly fpuRegs = new Uint8Array(8 * 16);
   fcw = 0x37f;
   fsw = 0;
   ftw = 0; // abridged tag word (FXSAVE format)
   fop = 0;
   fip = 0; fdp = 0;
+  /** FPU CS and DS selectors of the last non-control x87 instruction (FSTENV/FSAVE protected-mode images). */
+  fcs = 0; fds = 0;
 
   // ------------------------------------------------------------------ GPR helpers (hot path)
   /** Register value as a signed number; exact while |value| < 2^53 (callers check). */

@@ -6,6 +6,7 @@ import { DebugExit } from './debug-exit';
 import { Debugcon } from './debugcon';
 import { Cmos } from './cmos';
 import { Device } from './device';
+import { FpuErrorLine } from './ferr';
 import { FwCfg } from './fwcfg';
 import { IoApic } from './ioapic';
 import { LocalApic } from './lapic';
@@ -55,6 +56,7 @@ export interface PcDevices {
   lapic: LocalApic;
   ioapic: IoApic;
   testdev: PcTestdev;
+  ferr: FpuErrorLine;
   router: InterruptRouter;
   board: PcBoard;
   all: Device[];
@@ -78,14 +80,16 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const ps2 = new Ps2Controller(router, o.onResetRequest ?? none, o.onA20);
   const cmos = new Cmos(o.clock, router, o.memoryBytes, o.cpuCount ?? 1);
   const testdev = new PcTestdev(router);
-  for (const d of [pic, uart, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev]) d.attach(o.bus);
+  const ferr = new FpuErrorLine(router);
+  for (const d of [pic, uart, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, ferr]) d.attach(o.bus);
   const board = createPcBoard({
     ...o.board, bus: o.bus, phys: o.phys, clock: o.clock, irq: router, cmos, memoryBytes: o.memoryBytes,
     onReset: o.onResetRequest ?? none, onMapChange: o.onMemoryMapChange ?? none,
   });
-  const all: Device[] = [pic, lapic, ioapic, pit, uart, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, ...board.all, router];
-  return { uart, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, router, board, all };
+  const all: Device[] = [pic, lapic, ioapic, pit, uart, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, ferr, ...board.all, router];
+  return { uart, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, ferr, router, board, all };
 }
 
 export { PcTestdev };
+export { FpuErrorLine };
 export { Cmos, DebugExit, Debugcon, FwCfg, InterruptRouter, IoApic, LocalApic, Pic8259, Pit8254, Ps2Controller, Uart16550, Vga };

@@ -24,6 +24,9 @@ export class PcTestdev implements Device {
   private data = 0;
   constructor(private readonly irq?: IrqLines) {}
   private readonly iomem = new Uint8Array(TESTDEV_IOMEM_LEN);
+  /** iomem as saved last (base64), reused while nothing wrote it: a snapshot every 500,000 instructions
+   *  would otherwise encode 64 KiB each time (reverse-debugging overhead). */
+  private savedIomem: string | undefined;
 
   attach(bus: IoBus): void {
     const reg = {
@@ -47,6 +50,7 @@ export class PcTestdev implements Device {
         return v;
       },
       write: (off, size, value) => {
+        this.savedIomem = undefined;
         for (let k = 0; k < Math.min(size, 4) && off + k < TESTDEV_IOMEM_LEN; k++) this.iomem[off + k] = (value >>> (8 * k)) & 0xff;
       },
     });
@@ -55,15 +59,18 @@ export class PcTestdev implements Device {
   reset(): void {
     this.data = 0;
     this.iomem.fill(0);
+    this.savedIomem = undefined;
   }
 
   saveState(): unknown {
-    return { data: this.data, iomem: Buffer.from(this.iomem).toString('base64') };
+    this.savedIomem ??= Buffer.from(this.iomem).toString('base64');
+    return { data: this.data, iomem: this.savedIomem };
   }
 
   loadState(state: unknown): void {
     const s = state as { data: number; iomem: string };
     this.data = s.data >>> 0;
     this.iomem.set(Buffer.from(s.iomem, 'base64'));
+    this.savedIomem = s.iomem;
   }
 }

@@ -32,6 +32,8 @@ export class PhysicalMemory {
    */
   readonly codeChunks: Uint8Array;
   readonly dirtyPages: Uint8Array;
+  /** Nothing has been written since the buffer was allocated (still all zeros): clear() has nothing to do. */
+  private pristine = true;
   /** Called with the page number when a write lands on a page holding decoded code. */
   notifyCodeWrite: (page: number) => void = () => {};
 
@@ -90,7 +92,21 @@ export class PhysicalMemory {
     return v >>> 0;
   }
 
+  /**
+   * Zero all of RAM (power-on). A fresh buffer is already zero: skipping the fill saves ~0.1 s per 128 MiB
+   * and keeps untouched pages out of the process's resident memory.
+   */
+  clear(): void {
+    if (!this.pristine) this.u8.fill(0);
+    this.pristine = false;
+    this.clears++;
+  }
+
+  /** Times clear() ran (the history uses it to know the dirty map covers every non-zero page). */
+  clears = 0;
+
   write8(addr: number, value: number): void {
+    this.pristine = false;
     const m = this.bus.findMmio(addr);
     if (m) {
       m.handler.write(addr - m.base, 1, value & 0xff);
@@ -105,6 +121,7 @@ export class PhysicalMemory {
 
   /** Little-endian write of 1, 2 or 4 bytes. */
   write(addr: number, size: number, value: number): void {
+    this.pristine = false;
     const m = this.bus.findMmio(addr);
     if (m && addr + size <= m.base + m.size) {
       m.handler.write(addr - m.base, size, value);
@@ -152,6 +169,7 @@ export class PhysicalMemory {
         `cannot place ${bytes.length} bytes at physical 0x${addr.toString(16)}: the machine has ${this.size >>> 20} MiB of RAM`,
       );
     }
+    this.pristine = false;
     this.u8.set(bytes, addr);
     for (let p = addr >>> PAGE_SHIFT; p <= (addr + Math.max(bytes.length, 1) - 1) >>> PAGE_SHIFT; p++) {
       this.dirtyPages[p] = 1;

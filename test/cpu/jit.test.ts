@@ -213,4 +213,42 @@ describe('block translation: targeted cases', () => {
     paged.splice(0x1000, 2, 0x9c, 0xf4); //             pushfq ; hlt
     for (const budget of [1_001, 1_002, 1_003, 1_004, 4_001]) sameBothWays(paged, budget, (c) => { c.r[0] = 0x1234; c.r[2] = 100_000; });
   });
+
+  it('a loop that starts with a load keeps its flag record and registers in locals, and calls a register-only handler (ROL) with just its register: same state at any stop', () => {
+    // loop: add rbx, [rsi] ; rol rbx, 1 ; add rsi, 8 ; dec rcx ; jnz loop ; pushfq ; hlt
+    const code = [0x48, 0x03, 0x1e, 0x48, 0xd1, 0xc3, 0x48, 0x83, 0xc6, 0x08, 0x48, 0xff, 0xc9, 0x75, 0xf1, 0x9c, 0xf4];
+    const setup = (c: ReturnType<typeof makeCpu>): void => {
+      c.r[2] = 5_000; c.r[12] = 0x100000; c.r[6] = 0x1234; c.r[7] = -7;
+      for (let k = 0; k < 5_000 * 8; k++) c.mem.u8[0x100000 + k] = (k * 37 + 11) & 0xff;
+    };
+    for (const budget of [1, 2, 3, 4, 5, 6, 1_001, 1_002, 1_003, 1_004, 1_005, 24_999, 25_003, 100_000]) {
+      const r = sameBothWays(code, budget, setup);
+      assert.ok(r.n <= budget);
+    }
+    for (const at of [2_000, 2_001, 2_002, 2_003, 2_004]) {
+      const r = sameBothWays(code, 100_000, (c) => {
+        setup(c);
+        c.flags |= Flag.IF;
+        let raised = false;
+        c.clock.schedule(at, () => { raised = true; c.irqLine.pending = true; }, 0);
+        c.irqPending = () => raised;
+      });
+      assert.equal(r.exits[r.exits.length - 1], Exit.IRQ, `stopped for the interrupt at ${at}`);
+    }
+  });
+
+  it('LEA and 32-bit address-size memory operands are computed inline like the interpreter (the upper half of a base register is ignored)', () => {
+    // loop: lea eax, [rbx+rcx*4+0x10] ; lea rdx, [rbx+rcx*8-8] ; mov r8d, [ebx+ecx*2] ; add [esi], eax ;
+    //       inc rcx ; cmp rcx, 100 ; jne loop ; hlt
+    const code = [0x8d, 0x44, 0x8b, 0x10, 0x48, 0x8d, 0x54, 0xcb, 0xf8, 0x67, 0x44, 0x8b, 0x04, 0x4b, 0x67, 0x01, 0x06,
+      0x48, 0xff, 0xc1, 0x48, 0x83, 0xf9, 0x64, 0x75, 0xe6, 0xf4];
+    for (const hi of [0, 1, -1]) {
+      const r = sameBothWays(code, 10_000, (c) => {
+        c.r[6] = 0x100000; c.r[7] = hi; c.r[12] = 0x200000; c.r[13] = hi;
+        for (let k = 0; k < 4096; k++) c.mem.u8[0x100000 + k] = (k * 13) & 0xff;
+      });
+      assert.equal(r.exits[r.exits.length - 1], Exit.HALT);
+      assert.equal(r.regs[2], 100);
+    }
+  });
 });

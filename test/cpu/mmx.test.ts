@@ -19,8 +19,8 @@ test('movq rax→mm0→memory and memory→mm1→rdx round-trip 64 bits; the x87
 
 test('an MMX instruction sets TOP to 0 (MMi becomes ST(i)) and tags every register valid; EMMS empties the tags', () => {
   const cpu = makeCpu();
-  cpu.fsw = 3 << 11; // TOP = 3: MM0 is R0 = ST(5)
-  cpu.fpuRegs[5 * 16] = 0x5a;
+  cpu.fsw = 3 << 11; // TOP = 3: MM0 is R0 = ST(5) (fpuRegs holds the physical registers R0-R7)
+  cpu.fpuRegs[0] = 0x5a;
   setReg(cpu, RAX, 0n);
   runCode(cpu, [0x0f, 0x7e, 0xc0]); // movd eax, mm0
   assert.equal(reg(cpu, RAX), 0x5an);

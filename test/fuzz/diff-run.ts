@@ -1,5 +1,7 @@
 /** `node out/test/fuzz/diff-run.js [count] [seed]`: the native differential run with `count` inputs per instruction. */
 import { buildNative, compare, generate, hostHas, reseed, runNative } from '../support/native/diff';
+import { buildSseNative, compareSse, generateSse, reseedSse, runSseNative } from '../support/native/sse-diff';
+import { buildX87Native, compareX87, generateX87, reseedX87, runX87Native } from '../support/native/x87-diff';
 
 const count = Number(process.argv[2] ?? 2000);
 const seed = BigInt(process.argv[3] ?? Date.now());
@@ -8,7 +10,23 @@ if (!native.path) { console.log(`skipped: ${native.reason}`); process.exit(0); }
 reseed(seed);
 const cases = generate(count, { bmi1: hostHas('bmi1'), abm: hostHas('abm'), popcnt: hostHas('popcnt') });
 const bad = compare(cases, runNative(native.path, cases));
-console.log(`seed ${seed}: ${cases.length} cases, ${bad.length} mismatches`);
+console.log(`seed ${seed}: ${cases.length} integer cases, ${bad.length} mismatches`);
+const x87 = buildX87Native();
+if (x87.path) {
+  reseedX87(seed);
+  const xc = generateX87(Math.max(1, Math.round(count / 20)), { transcendental: true });
+  const xbad = compareX87(xc, runX87Native(x87.path, xc));
+  console.log(`seed ${seed}: ${xc.length} x87 cases, ${xbad.length} mismatches`);
+  bad.push(...xbad);
+}
+const sse = buildSseNative();
+if (sse.path) {
+  reseedSse(seed);
+  const sc = generateSse(Math.max(1, Math.round(count / 20)));
+  const sbad = compareSse(sc, runSseNative(sse.path, sc));
+  console.log(`seed ${seed}: ${sc.length} MMX/SSE2 integer cases, ${sbad.length} mismatches`);
+  bad.push(...sbad);
+}
 const byName = new Map<string, number>();
 for (const b of bad) { const n = b.split(' ')[0]; byName.set(n, (byName.get(n) ?? 0) + 1); }
 if (byName.size) console.log([...byName].map(([n, k]) => `${n}:${k}`).join(' '));

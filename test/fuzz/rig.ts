@@ -309,10 +309,17 @@ export class FuzzRig {
 
     // --- code: an optional trigger, then random bytes
     const len = 1 + rng.below(96);
-    const code = new Uint8Array(len + 8);
+    const code = new Uint8Array(len + 8 + 2 * 24);
     let at = 0;
     if (hostileTables || rng.chance(0.2)) {
       for (const b of rng.pick(TRIGGERS)) code[at++] = b < 0 ? rng.below(256) : b;
+    }
+    // an x87 stream: escape opcodes with random ModRM bytes (register forms twice as often), from a random
+    // x87 state with some exceptions unmasked, so #MF, stack faults and FERR# paths run too
+    const x87 = rng.chance(0.15);
+    if (x87) {
+      const n = 4 + rng.below(20);
+      for (let k = 0; k < n; k++) { code[at++] = 0xd8 + rng.below(8); code[at++] = rng.chance(0.66) ? 0xc0 | rng.below(64) : rng.below(256) & 0xc7; }
     }
     for (let k = 0; k < len; k++) code[at++] = rng.below(256);
     const bytes = code.subarray(0, at);
@@ -356,6 +363,14 @@ export class FuzzRig {
     c.star = rng.chance(0.5) ? 0x00180008 : rng.u32(); c.starHi = rng.chance(0.5) ? 0x00230008 : rng.u32();
     c.lstarLo = CODE + rng.below(4096); c.lstarHi = rng.chance(0.9) ? 0 : rng.u32() | 0;
     c.fmask = rng.u32();
+    if (x87) {
+      c.fcw = (rng.chance(0.5) ? 0x3f : rng.below(64)) | (rng.below(16) << 8) | 0x40;
+      c.fsw = rng.below(8) << 11;
+      c.ftw = rng.below(256);
+      for (let k = 0; k < 128; k++) c.fpuRegs[k] = rng.below(256);
+      if (rng.chance(0.2)) c.cr0 &= ~Cr0.NE;
+      if (rng.chance(0.05)) c.cr0 |= rng.chance(0.5) ? Cr0.TS : Cr0.EM;
+    }
     c.flushTlb();
     c.flushCode();
     c.updateMode();

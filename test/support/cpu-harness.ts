@@ -124,14 +124,15 @@ export function runSnippet(code: number[], jit: boolean, budget: number, setup?:
     left -= c.clock.instructions - before;
     if (e !== Exit.BUDGET) break;
   }
-  return { c, exits, regs: Array.from(c.r), rip: c.rip, flags: getFlags(c), n: c.clock.instructions };
+  return { c, exits, regs: Array.from(c.r), rip: c.rip, flags: getFlags(c), n: c.clock.instructions, insnStart: c.insnStart };
 }
 
-/** runSnippet with translation off and on; asserts the same registers, RIP, flags, count and exits. */
+/** runSnippet with translation off and on; asserts the same registers, RIP, flags, count, exits and insnStart (CPU state). */
 export function sameWithAndWithoutTranslation(code: number[], budget: number, setup?: (c: Cpu) => void, midway?: (c: Cpu) => void) {
   const off = runSnippet(code, false, budget, setup, midway);
   const on = runSnippet(code, true, budget, setup, midway);
-  assert.deepEqual({ regs: on.regs, rip: on.rip, flags: on.flags, n: on.n, exits: on.exits }, { regs: off.regs, rip: off.rip, flags: off.flags, n: off.n, exits: off.exits });
+  assert.deepEqual({ regs: on.regs, rip: on.rip, flags: on.flags, n: on.n, exits: on.exits, insnStart: on.insnStart },
+    { regs: off.regs, rip: off.rip, flags: off.flags, n: off.n, exits: off.exits, insnStart: off.insnStart });
   return { on, off };
 }
 

@@ -1,0 +1,186 @@
+import type { Cpu } from './cpu';
+import { ud } from './fault';
+import { Imm, Insn } from './insn';
+import { mmxCheck, mmxDone, mmxRead, mmxWrite } from './mmx';
+import { A, AD, AF, B, BD, BF, loadA, loadB, loadBScalar, pfx, sseCheck, storeA } from './sse';
+import { isNaN32, isNaN64 } from './sse-float';
+import { def } from './table';
+
+/**
+ * SSE/SSE2 packed conversions and compares (SDM Vol. 2): CVTPS2PD/CVTPD2PS (0F 5A), CVTDQ2PS/CVTPS2DQ/
+ * CVTTPS2DQ (0F 5B), CVTDQ2PD/CVTPD2DQ/CVTTPD2DQ (0F E6), the MMX-operand forms CVTPI2PS/PD (0F 2A),
+ * CVT(T)PS2PI/CVT(T)PD2PI (0F 2C/2D), CMPPS/PD/SS/SD (0F C2), RCPPS/RCPSS and RSQRTPS/RSQRTSS (0F 53/52).
+ * Float→integer conversions round by MXCSR.RC (truncating for the CVTT forms); an out-of-range or NaN source
+ * gives the integer indefinite 0x80000000. Float results round by MXCSR.RC too (MXCSR flags are not kept).
+ * RCP/RSQRT return the correctly rounded binary32 result, within the architectural 1.5×2^-12 bound but not
+ * the host's table values (they differ between processors).
+ */
+
+/** Round by MXCSR.RC (or truncate). */
+export function roundMx(c: Cpu, x: number, trunc: boolean): number {
+  if (trunc) return Math.trunc(x);
+  switch ((c.mxcsr >>> 13) & 3) {
+    case 0: { const r = Math.round(x); return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r; }
+    case 1: return Math.floor(x);
+    case 2: return Math.ceil(x);
+    default: return Math.trunc(x);
+  }
+}
+
+function toInt32(c: Cpu, x: number, trunc: boolean): number {
+  if (x !== x) return 0x80000000 | 0;
+  const r = roundMx(c, x, trunc);
+  return r >= -2147483648 && r <= 2147483647 ? r | 0 : 0x80000000 | 0;
+}
+
+const F32 = new Float32Array(1), I32 = new Int32Array(F32.buffer);
+
+/** The binary32 bits of x (a double or an integer) rounded by MXCSR.RC. */
+export function f32Round(c: Cpu, x: number): number {
+  F32[0] = x;
+  let bits = I32[0];
+  const fr = F32[0], rc = (c.mxcsr >>> 13) & 3;
+  if (rc === 0 || fr === x || x !== x) return bits;
+  if (!Number.isFinite(fr) && Number.isFinite(x)) {
+    // overflow: infinity only when rounding away from zero
+    const toInf = (rc === 1 && x < 0) || (rc === 2 && x > 0);
+    return toInf ? bits : ((x < 0 ? 0x80000000 : 0) | 0x7f7fffff) | 0;
+  }
+  const wantLess = rc === 1 || (rc === 3 && x > 0), wantGreater = rc === 2 || (rc === 3 && x < 0);
+  if (wantLess && fr > x) bits = bits >= 0 ? (bits === 0 ? 0x80000001 | 0 : bits - 1) : bits + 1;
+  if (wantGreater && fr < x) bits = bits >= 0 ? bits + 1 : (bits === (0x80000000 | 0) ? 1 : bits - 1);
+  return bits;
+}
+
+/** binary64 → binary32 bits by MXCSR.RC, with a NaN's payload kept (quietened, truncated). */
+export function d2f(c: Cpu, hi: number, lo: number, v: number): number {
+  if (isNaN64(hi, lo)) return ((hi & 0x80000000) | 0x7fc00000 | ((hi & 0x7ffff) << 3) | (lo >>> 29)) | 0;
+  return f32Round(c, v);
+}
+/** binary32 → binary64 (as AD lane) with a NaN's payload kept. */
+export function f2d(bits: number, v: number, lane: number): void {
+  if (isNaN32(bits)) { A[2 * lane + 1] = (bits & 0x80000000) | 0x7ff80000 | ((bits & 0x3fffff) >>> 3); A[2 * lane] = bits << 29; return; }
+  AD[lane] = v;
+}
+
+const T = new Int32Array(4), TF = new Float32Array(T.buffer);
+
+def(0x15b, 'cvtdq2ps', true, Imm.NONE, (c, i) => {
+  sseCheck(c);
+  const p = pfx(i);
+  if (p === 3) ud();
+  loadB(c, i, true);
+  if (p === 0) for (let k = 0; k < 4; k++) A[k] = f32Round(c, B[k]);
+  else for (let k = 0; k < 4; k++) A[k] = isNaN32(B[k]) ? 0x80000000 | 0 : toInt32(c, BF[k], p === 2);
+  storeA(c, i.reg);
+});
+
+def(0x1e6, 'cvtdq2pd', true, Imm.NONE, (c, i) => {
+  sseCheck(c);
+  const p = pfx(i);
+  if (p === 0) ud();
+  if (p === 2) { // CVTDQ2PD: the low two int32 (m64 source)
+    loadBScalar(c, i, 8);
+    const lo = B[0], hi = B[1];
+    AD[0] = lo; AD[1] = hi;
+  } else { // CVTTPD2DQ (66), CVTPD2DQ (F2)
+    loadB(c, i, true);
+    A[0] = isNaN64(B[1], B[0]) ? 0x80000000 | 0 : toInt32(c, BD[0], p === 1);
+    A[1] = isNaN64(B[3], B[2]) ? 0x80000000 | 0 : toInt32(c, BD[1], p === 1);
+    A[2] = 0; A[3] = 0;
+  }
+  storeA(c, i.reg);
+});
+
+/** CVTPS2PD (NP 0F 5A) and CVTPD2PS (66 0F 5A); sse.ts dispatches them here. */
+export function cvtPacked5a(c: Cpu, i: Insn, p: number): void {
+  if (p === 0) {
+    loadBScalar(c, i, 8);
+    const b0 = B[0], b1 = B[1], v0 = BF[0], v1 = BF[1];
+    f2d(b0, v0, 0); f2d(b1, v1, 1);
+  } else {
+    loadB(c, i, true);
+    A[0] = d2f(c, B[1], B[0], BD[0]); A[1] = d2f(c, B[3], B[2], BD[1]); A[2] = 0; A[3] = 0;
+  }
+  storeA(c, i.reg);
+}
+
+/** CVTPI2PS (NP 0F 2A) / CVTPI2PD (66 0F 2A): two int32 from mm/m64. */
+export function cvtpi2p(c: Cpu, i: Insn, p: number): void {
+  let lo: number, hi: number;
+  if (i.mod === 3) { mmxCheck(c); lo = mmxRead(c, i.rm & 7); hi = c.hi; mmxDone(c); }
+  else { lo = c.rd64(c.memAddr(i, 8, false)); hi = c.hi; }
+  loadA(c, i.reg);
+  if (p === 0) { A[0] = f32Round(c, lo); A[1] = f32Round(c, hi); } else { AD[0] = lo; AD[1] = hi; }
+  storeA(c, i.reg);
+}
+
+/** CVT(T)PS2PI (NP 0F 2D/2C) / CVT(T)PD2PI (66): into an MMX register. */
+export function cvtp2pi(c: Cpu, i: Insn, p: number, trunc: boolean): void {
+  mmxCheck(c);
+  let r0: number, r1: number;
+  if (p === 0) {
+    loadBScalar(c, i, 8);
+    r0 = isNaN32(B[0]) ? 0x80000000 | 0 : toInt32(c, BF[0], trunc);
+    r1 = isNaN32(B[1]) ? 0x80000000 | 0 : toInt32(c, BF[1], trunc);
+  } else {
+    loadB(c, i, true);
+    r0 = isNaN64(B[1], B[0]) ? 0x80000000 | 0 : toInt32(c, BD[0], trunc);
+    r1 = isNaN64(B[3], B[2]) ? 0x80000000 | 0 : toInt32(c, BD[1], trunc);
+  }
+  mmxWrite(c, i.reg & 7, r0, r1);
+  mmxDone(c);
+}
+
+/** CMPPS/CMPPD/CMPSS/CMPSD xmm, xmm/m, imm8: predicates 0-7 (EQ LT LE UNORD NEQ NLT NLE ORD). */
+function cmpPred(pred: number, unordered: boolean, x: number, y: number): boolean {
+  switch (pred & 7) {
+    case 0: return !unordered && x === y;
+    case 1: return !unordered && x < y;
+    case 2: return !unordered && x <= y;
+    case 3: return unordered;
+    case 4: return unordered || x !== y;
+    case 5: return unordered || !(x < y);
+    case 6: return unordered || !(x <= y);
+    default: return !unordered;
+  }
+}
+def(0x1c2, 'cmpps', true, Imm.IB, (c, i) => {
+  sseCheck(c);
+  const p = pfx(i), n = i.imm & 7;
+  loadA(c, i.reg);
+  if (p >= 2) loadBScalar(c, i, p === 2 ? 4 : 8); else loadB(c, i, true);
+  if (p === 0 || p === 2) {
+    for (let k = 0; k < (p === 0 ? 4 : 1); k++) A[k] = cmpPred(n, isNaN32(A[k]) || isNaN32(B[k]), AF[k], BF[k]) ? -1 : 0;
+  } else {
+    for (let k = 0; k < (p === 1 ? 2 : 1); k++) {
+      const r = cmpPred(n, isNaN64(A[2 * k + 1], A[2 * k]) || isNaN64(B[2 * k + 1], B[2 * k]), AD[k], BD[k]) ? -1 : 0;
+      A[2 * k] = r; A[2 * k + 1] = r;
+    }
+  }
+  storeA(c, i.reg);
+});
+
+/** RSQRTPS/SS (0F 52), RCPPS/SS (0F 53): NP packed, F3 scalar. */
+function approx(rsqrt: boolean) {
+  return (c: Cpu, i: Insn): void => {
+    sseCheck(c);
+    const p = pfx(i);
+    if (p === 1 || p === 3) ud();
+    loadA(c, i.reg);
+    if (p === 2) loadBScalar(c, i, 4); else loadB(c, i, true);
+    for (let k = 0; k < (p === 0 ? 4 : 1); k++) {
+      const bits = B[k];
+      if (isNaN32(bits)) { T[k] = bits | 0x00400000; continue; }
+      // denormal sources count as zero (hardware)
+      const x = (bits & 0x7f800000) === 0 ? (bits < 0 ? -0 : 0) : BF[k];
+      TF[k] = rsqrt ? (x < 0 ? NaN : 1 / Math.sqrt(x)) : 1 / x;
+      if (TF[k] !== TF[k]) T[k] = 0xffc00000 | 0;
+      else if ((T[k] & 0x7f800000) === 0) T[k] &= 0x80000000; // tiny results flush to zero
+    }
+    for (let k = 0; k < (p === 0 ? 4 : 1); k++) A[k] = T[k];
+    storeA(c, i.reg);
+  };
+}
+def(0x152, 'rsqrtps', true, Imm.NONE, approx(true));
+def(0x153, 'rcpps', true, Imm.NONE, approx(false));

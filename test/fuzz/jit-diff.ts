@@ -1,0 +1,72 @@
+/**
+ * The translator against the interpreter on fuzz streams: every stream (rig.ts) runs twice from the same
+ * power-on state, once interpreted and once with every block translated on its first execution
+ * (Cpu.jitThreshold = 1), and must end alike: same stop, same retired-instruction count, same exception
+ * events (name, phase, RIP, count), same CPU state (every field, with RFLAGS as the guest sees it instead of
+ * the lazy-flag record behind it, as Runtime.stateHash does) and the same bytes in all of RAM. Used by jit-diff.test.ts (a fixed slice in `npm test`) and jit-diff-run.ts (`npm run fuzz`).
+ */
+import { ExceptionEvent } from '../../emulator/api';
+import { getFlags } from '../../emulator/cpu/flags';
+import { Machine } from '../../emulator/machine';
+import { captureCpu } from '../../emulator/snapshot';
+import { FuzzRig, hex } from './rig';
+
+export interface ModeDiff { index: number; mode: string; what: string; code: string }
+
+export interface ModeDiffSummary { streams: number; translatedBlocks: number; diffs: ModeDiff[] }
+
+function eventKey(e: ExceptionEvent): string {
+  return `${e.phase} ${e.name} rip=${e.rip.toString(16)} n=${e.instructionCount}`;
+}
+
+class Side {
+  readonly rig = new FuzzRig();
+  events: string[] = [];
+  constructor(jit: boolean) {
+    this.rig.machine.cpu.jit = jit;
+    this.rig.machine.cpu.jitThreshold = 1;
+    this.rig.machine.on('exception', (e) => this.events.push(eventKey(e)));
+  }
+  run(seed: number, index: number, budget: number) {
+    this.events = [];
+    const r = this.rig.run(seed, index, budget);
+    const m = this.rig.machine;
+    return { r, n: m.instructionCount, cpu: cpuState(m), events: this.events };
+  }
+}
+
+/** Streams start..start+count-1 of `seed`, both ways; at most `maxDiffs` differences are kept. */
+export function compareModes(seed: number, start: number, count: number, budget = 100, maxDiffs = 20): ModeDiffSummary {
+  const off = new Side(false);
+  const on = new Side(true);
+  const diffs: ModeDiff[] = [];
+  let translatedBlocks = 0;
+  for (let index = start; index < start + count; index++) {
+    const a = off.run(seed, index, budget);
+    const b = on.run(seed, index, budget);
+    translatedBlocks += countTranslated(on.rig);
+    const what: string[] = [];
+    if (a.r.outcome !== b.r.outcome) what.push(`outcome ${a.r.outcome} / ${b.r.outcome}`);
+    if (a.r.error !== b.r.error) what.push(`host error ${a.r.error} / ${b.r.error}`);
+    if (a.n !== b.n) what.push(`instructions ${a.n} / ${b.n}`);
+    if (a.events.join('|') !== b.events.join('|')) what.push(`events ${a.events.join(', ')} / ${b.events.join(', ')}`);
+    if (a.cpu !== b.cpu) what.push(`CPU state ${a.cpu} / ${b.cpu}`);
+    if (!Buffer.from(off.rig.machine.mem.u8.buffer).equals(Buffer.from(on.rig.machine.mem.u8.buffer))) what.push('RAM differs');
+    if (what.length && diffs.length < maxDiffs) diffs.push({ index, mode: a.r.mode, what: what.join('; '), code: hex(a.r.code) });
+  }
+  return { streams: count, translatedBlocks, diffs };
+}
+
+function cpuState(m: Machine): string {
+  const s = captureCpu(m.cpu);
+  for (const k of ['lfOp', 'lfSize', 'lfRes', 'lfResHi', 'lfA', 'lfAHi', 'lfB', 'lfBHi', 'lfAux']) delete s[k];
+  s.flags = getFlags(m.cpu);
+  return JSON.stringify(s, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v instanceof Map ? [...v] : v));
+}
+
+function countTranslated(rig: FuzzRig): number {
+  const blocks = (rig.machine.cpu as unknown as { blocks: Map<number, { fn: unknown }> }).blocks;
+  let n = 0;
+  for (const b of blocks.values()) if (b.fn) n++;
+  return n;
+}

@@ -1,0 +1,226 @@
+/**
+ * Differential testing of MMX/SSE instructions against the host CPU: both sides run
+ * `fxrstor [r12]; <insn>; fxsave [r12]` from the same FXSAVE image (MM0-7 with TOP/tags, MXCSR, XMM0-15) and
+ * compare the resulting image (except the FIP/FDP pointer bytes 8-23), the 64-byte memory operand at [rdi],
+ * RFLAGS and RAX.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeCpu, poke, CODE } from '../cpu-harness';
+import { getFlags } from '../../../emulator/cpu/flags';
+import { Exit } from '../../../emulator/cpu/cpu';
+
+export interface SseCase {
+  name: string; bytes: number[]; img: Uint8Array; mem: Uint8Array; flags: number; rax: bigint;
+  /** MXCSR bits not compared: sse.ts does not keep the exception flags (docs/x87.md, "SSE"). */
+  mxcsrIgnore?: number;
+}
+interface Result { img: Uint8Array; mem: Uint8Array; flags: number; rax: bigint }
+
+export function buildSseNative(): { path?: string; reason?: string } {
+  if (process.arch !== 'x64' || process.platform !== 'linux') return { reason: 'native differential tests need an x86-64 Linux host' };
+  const gcc = spawnSync('gcc', ['--version']);
+  if (gcc.error || gcc.status !== 0) return { reason: 'gcc is not installed; install gcc to run the native differential tests' };
+  const src = join(__dirname, '..', '..', '..', '..', 'test', 'support', 'native', 'sse-exec.c');
+  if (!existsSync(src)) return { reason: `cannot find ${src}` };
+  const out = join(mkdtempSync(join(tmpdir(), 'faultline-sse-')), 'sse-exec');
+  execFileSync('gcc', ['-O1', '-o', out, src]);
+  return { path: out };
+}
+
+const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+export function runSseNative(path: string, cases: SseCase[]): Result[] {
+  const input = cases.map((c) => `${Buffer.from(c.bytes).toString('hex')} ${hexOf(c.img)} ${hexOf(c.mem)} ${c.flags.toString(16)} ${BigInt.asUintN(64, c.rax).toString(16)}`).join('\n') + '\n';
+  const out = execFileSync(path, { input, maxBuffer: 1 << 28 }).toString().trim().split('\n');
+  return out.map((l) => {
+    const [img, mem, f, rax] = l.split(' ');
+    return { img: Uint8Array.from(Buffer.from(img, 'hex')), mem: Uint8Array.from(Buffer.from(mem, 'hex')), flags: parseInt(f, 16), rax: BigInt('0x' + rax) };
+  });
+}
+
+const MEM = 0x3000, IMG = 0x4000;
+let cpu: ReturnType<typeof makeCpu> | undefined;
+
+export function runSseEmu(k: SseCase): Result | string {
+  cpu ??= makeCpu();
+  const c = cpu;
+  poke(c, IMG, k.img);
+  poke(c, MEM, k.mem);
+  c.setReg64(7, MEM, 0);
+  c.setReg64(12, IMG, 0);
+  c.setReg64(0, Number(BigInt.asUintN(32, k.rax)) | 0, Number(BigInt.asUintN(64, k.rax) >> 32n) | 0);
+  c.lfOp = 0;
+  c.flags = (k.flags & 0x8d5) | 2;
+  poke(c, CODE, [0x41, 0x0f, 0xae, 0x0c, 0x24, ...k.bytes, 0x41, 0x0f, 0xae, 0x04, 0x24]);
+  c.flushCode();
+  c.rip = CODE;
+  const exit = c.run(3);
+  if (exit !== Exit.BUDGET) return `emulator exit ${exit} at ${c.rip.toString(16)}`;
+  const rax = (BigInt(c.r[1] >>> 0) << 32n) | BigInt(c.r[0] >>> 0);
+  return { img: Uint8Array.from(c.mem.u8.subarray(IMG, IMG + 512)), mem: Uint8Array.from(c.mem.u8.subarray(MEM, MEM + 64)), flags: getFlags(c) & 0x8d5, rax };
+}
+
+function fields(img: Uint8Array): Record<string, string> {
+  const o: Record<string, string> = {};
+  o.fcw_fsw_ftw = hexOf(img.subarray(0, 6));
+  o.mxcsr = hexOf(img.subarray(24, 28));
+  for (let r = 0; r < 8; r++) o[`mm${r}/st${r}`] = hexOf(img.subarray(32 + 16 * r, 42 + 16 * r));
+  for (let r = 0; r < 16; r++) o[`xmm${r}`] = hexOf(img.subarray(160 + 16 * r, 176 + 16 * r));
+  return o;
+}
+
+export function compareSse(cases: SseCase[], native: Result[]): string[] {
+  const bad: string[] = [];
+  cases.forEach((k, n) => {
+    const nat = native[n], emu = runSseEmu(k);
+    const diffs: string[] = [];
+    if (typeof emu === 'string') diffs.push(emu);
+    else {
+      const ign = k.mxcsrIgnore ?? 0;
+      for (const im of [nat.img, emu.img]) im[24] &= ~ign;
+      const a = fields(nat.img), b = fields(emu.img);
+      for (const f of Object.keys(a)) if (a[f] !== b[f]) diffs.push(`${f} native ${a[f]} emu ${b[f]}`);
+      if (hexOf(nat.mem) !== hexOf(emu.mem)) diffs.push(`mem native ${hexOf(nat.mem.subarray(0, 16))} emu ${hexOf(emu.mem.subarray(0, 16))}`);
+      if (nat.flags !== emu.flags) diffs.push(`flags native ${nat.flags.toString(16)} emu ${emu.flags.toString(16)}`);
+      if (nat.rax !== emu.rax) diffs.push(`rax native ${nat.rax.toString(16)} emu ${emu.rax.toString(16)}`);
+    }
+    if (diffs.length) {
+      const inp = fields(k.img);
+      bad.push(`${k.name} ${Buffer.from(k.bytes).toString('hex')} in=[mm0 ${inp['mm0/st0']} xmm0 ${inp.xmm0} xmm1 ${inp.xmm1} mem ${hexOf(k.mem.subarray(0, 16))}]: ${diffs.join('; ')}`);
+    }
+  });
+  return bad;
+}
+
+// ------------------------------------------------------------------------------------ generation
+let seed = 0x5eedf00dn;
+export function reseedSse(s: bigint): void { seed = BigInt.asUintN(64, s) || 1n; }
+function next64(): bigint { seed ^= BigInt.asUintN(64, seed << 13n); seed ^= seed >> 7n; seed ^= BigInt.asUintN(64, seed << 17n); return seed; }
+function rnd(n: number): number { return Number(next64() % BigInt(n)); }
+
+/** Random bytes with runs of the lane boundary values that saturation and sign tests need. */
+function fill(b: Uint8Array, o: number, n: number): void {
+  const pick = rnd(4);
+  for (let k = 0; k < n; k++) {
+    if (pick === 0) b[o + k] = [0x00, 0xff, 0x7f, 0x80, 0x01, 0xfe][rnd(6)];
+    else b[o + k] = rnd(256);
+  }
+}
+
+/** Random binary32 (or binary64) lanes: ordinary values, zeros, infinities, NaNs, denormals. */
+function fillFloat(b: Uint8Array, o: number, double: boolean): void {
+  const dv = new DataView(b.buffer, b.byteOffset);
+  const n = double ? 2 : 4, w = double ? 8 : 4;
+  for (let k = 0; k < n; k++) {
+    const kind = rnd(12);
+    let v: number;
+    if (kind === 0) v = rnd(2) ? 0 : -0;
+    else if (kind === 1) v = rnd(2) ? Infinity : -Infinity;
+    else if (kind === 2) v = (rnd(2) ? 1 : -1) * rnd(100);
+    else v = (rnd(2) ? 1 : -1) * Math.pow(2, rnd(40) - 20) * (1 + rnd(1 << 20) / (1 << 20));
+    if (double) dv.setFloat64(o + k * w, v, true); else dv.setFloat32(o + k * w, v, true);
+    if (kind === 3) { // a NaN with a payload, quiet or signalling
+      if (double) { dv.setUint32(o + k * w + 4, (0x7ff00000 | rnd(0x100000) | (rnd(2) << 31)) >>> 0, true); dv.setUint32(o + k * w, rnd(0x7fffffff) | 1, true); }
+      else dv.setUint32(o + k * w, (0x7f800001 | rnd(0x7fffff) | (rnd(2) << 31)) >>> 0, true);
+    }
+    if (kind === 4) { // denormal
+      if (double) { dv.setUint32(o + k * w + 4, rnd(0x100000) | (rnd(2) << 31), true); dv.setUint32(o + k * w, rnd(0x7fffffff), true); }
+      else dv.setUint32(o + k * w, (rnd(0x7fffff) | (rnd(2) << 31)) >>> 0, true);
+    }
+  }
+}
+
+/** Integer MMX/SSE2 instructions: [name, 0F opcode, has MMX form]. */
+const INT_OPS: [string, number, boolean][] = [
+  ['punpcklbw', 0x60, true], ['punpcklwd', 0x61, true], ['punpckldq', 0x62, true], ['packsswb', 0x63, true],
+  ['pcmpgtb', 0x64, true], ['pcmpgtw', 0x65, true], ['pcmpgtd', 0x66, true], ['packuswb', 0x67, true],
+  ['punpckhbw', 0x68, true], ['punpckhwd', 0x69, true], ['punpckhdq', 0x6a, true], ['packssdw', 0x6b, true],
+  ['punpcklqdq', 0x6c, false], ['punpckhqdq', 0x6d, false],
+  ['pcmpeqb', 0x74, true], ['pcmpeqw', 0x75, true], ['pcmpeqd', 0x76, true],
+  ['psrlw', 0xd1, true], ['psrld', 0xd2, true], ['psrlq', 0xd3, true], ['paddq', 0xd4, true], ['pmullw', 0xd5, true],
+  ['psubusb', 0xd8, true], ['psubusw', 0xd9, true], ['pminub', 0xda, true], ['pand', 0xdb, true],
+  ['paddusb', 0xdc, true], ['paddusw', 0xdd, true], ['pmaxub', 0xde, true], ['pandn', 0xdf, true],
+  ['pavgb', 0xe0, true], ['psraw', 0xe1, true], ['psrad', 0xe2, true], ['pavgw', 0xe3, true],
+  ['pmulhuw', 0xe4, true], ['pmulhw', 0xe5, true], ['psubsb', 0xe8, true], ['psubsw', 0xe9, true],
+  ['pminsw', 0xea, true], ['por', 0xeb, true], ['paddsb', 0xec, true], ['paddsw', 0xed, true],
+  ['pmaxsw', 0xee, true], ['pxor', 0xef, true], ['psllw', 0xf1, true], ['pslld', 0xf2, true], ['psllq', 0xf3, true],
+  ['pmuludq', 0xf4, true], ['pmaddwd', 0xf5, true], ['psadbw', 0xf6, true],
+  ['psubb', 0xf8, true], ['psubw', 0xf9, true], ['psubd', 0xfa, true], ['psubq', 0xfb, true],
+  ['paddb', 0xfc, true], ['paddw', 0xfd, true], ['paddd', 0xfe, true],
+];
+
+export function generateSse(perInsn: number): SseCase[] {
+  const cases: SseCase[] = [];
+  const r8 = (): number => rnd(8);
+  for (let n = 0; n < perInsn; n++) {
+    const list: { name: string; bytes: number[] }[] = [];
+    for (const [name, op, mmx] of INT_OPS) {
+      const reg = (): number => 0xc0 | (r8() << 3) | r8();
+      if (mmx) list.push({ name: `${name} mm`, bytes: [0x0f, op, reg()] }, { name: `${name} mm,m64`, bytes: [0x0f, op, (r8() << 3) | 7] });
+      list.push({ name: `${name} xmm`, bytes: [0x66, 0x0f, op, reg()] }, { name: `${name} xmm,m128`, bytes: [0x66, 0x0f, op, (r8() << 3) | 7] });
+    }
+    for (const [op, kinds] of [[0x71, [2, 4, 6]], [0x72, [2, 4, 6]], [0x73, [2, 6]]] as const) {
+      for (const kd of kinds) list.push({ name: `shift-imm ${op.toString(16)}/${kd} mm`, bytes: [0x0f, op, 0xc0 | (kd << 3) | r8(), rnd(4) ? rnd(20) : rnd(256)] });
+      for (const kd of op === 0x73 ? [2, 3, 6, 7] : kinds) list.push({ name: `shift-imm ${op.toString(16)}/${kd} xmm`, bytes: [0x66, 0x0f, op, 0xc0 | (kd << 3) | r8(), rnd(4) ? rnd(20) : rnd(256)] });
+    }
+    list.push({ name: 'pshufw', bytes: [0x0f, 0x70, 0xc0 | (r8() << 3) | r8(), rnd(256)] });
+    list.push({ name: 'pshufd', bytes: [0x66, 0x0f, 0x70, 0xc0 | (r8() << 3) | r8(), rnd(256)] });
+    list.push({ name: 'pshufhw', bytes: [0xf3, 0x0f, 0x70, 0xc0 | (r8() << 3) | r8(), rnd(256)] });
+    list.push({ name: 'pshuflw', bytes: [0xf2, 0x0f, 0x70, 0xc0 | (r8() << 3) | r8(), rnd(256)] });
+    list.push({ name: 'pinsrw mm', bytes: [0x0f, 0xc4, 0xc0 | (r8() << 3), rnd(256)] }, { name: 'pinsrw xmm', bytes: [0x66, 0x0f, 0xc4, 0xc0 | (r8() << 3), rnd(256)] });
+    list.push({ name: 'pextrw mm', bytes: [0x0f, 0xc5, 0xc0 | r8(), rnd(256)] }, { name: 'pextrw xmm', bytes: [0x66, 0x0f, 0xc5, 0xc0 | r8(), rnd(256)] });
+    list.push({ name: 'pmovmskb mm', bytes: [0x0f, 0xd7, 0xc0 | r8()] }, { name: 'pmovmskb xmm', bytes: [0x66, 0x0f, 0xd7, 0xc0 | r8()] });
+    list.push({ name: 'movq2dq', bytes: [0xf3, 0x0f, 0xd6, 0xc0 | (r8() << 3) | r8()] }, { name: 'movdq2q', bytes: [0xf2, 0x0f, 0xd6, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'maskmovq', bytes: [0x0f, 0xf7, 0xc0 | (r8() << 3) | r8()] }, { name: 'maskmovdqu', bytes: [0x66, 0x0f, 0xf7, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'movntq', bytes: [0x0f, 0xe7, (r8() << 3) | 7] }, { name: 'movq mm', bytes: [0x0f, 0x6f, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'movd mm,eax', bytes: [0x0f, 0x6e, 0xc0 | (r8() << 3)] }, { name: 'movq rax,mm', bytes: [0x48, 0x0f, 0x7e, 0xc0 | (r8() << 3)] });
+    list.push({ name: 'emms', bytes: [0x0f, 0x77] });
+    const nInt = list.length;
+    // floating point: the four forms of the arithmetic, compares, SSE3 and scalar conversions
+    const FLOAT: [string, number][] = [['add', 0x58], ['mul', 0x59], ['sub', 0x5c], ['min', 0x5d], ['div', 0x5e], ['max', 0x5f], ['sqrt', 0x51]];
+    for (const [nm, op] of FLOAT) {
+      for (const [sfx, pf] of [['ps', []], ['pd', [0x66]], ['ss', [0xf3]], ['sd', [0xf2]]] as [string, number[]][]) {
+        list.push({ name: `${nm}${sfx}`, bytes: [...pf, 0x0f, op, 0xc0 | (r8() << 3) | r8()] });
+      }
+    }
+    list.push({ name: 'ucomiss', bytes: [0x0f, 0x2e, 0xc0 | (r8() << 3) | r8()] }, { name: 'comisd', bytes: [0x66, 0x0f, 0x2f, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'addsubps', bytes: [0xf2, 0x0f, 0xd0, 0xc0 | (r8() << 3) | r8()] }, { name: 'addsubpd', bytes: [0x66, 0x0f, 0xd0, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'haddps', bytes: [0xf2, 0x0f, 0x7c, 0xc0 | (r8() << 3) | r8()] }, { name: 'haddpd', bytes: [0x66, 0x0f, 0x7c, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'hsubps', bytes: [0xf2, 0x0f, 0x7d, 0xc0 | (r8() << 3) | r8()] }, { name: 'hsubpd', bytes: [0x66, 0x0f, 0x7d, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'lddqu', bytes: [0xf2, 0x0f, 0xf0, (r8() << 3) | 7] }, { name: 'movddup', bytes: [0xf2, 0x0f, 0x12, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'movsldup', bytes: [0xf3, 0x0f, 0x12, 0xc0 | (r8() << 3) | r8()] }, { name: 'movshdup', bytes: [0xf3, 0x0f, 0x16, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'cvtss2sd', bytes: [0xf3, 0x0f, 0x5a, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvtsd2ss', bytes: [0xf2, 0x0f, 0x5a, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'cvttsd2si', bytes: [0xf2, 0x0f, 0x2c, 0xc0 | r8()] }, { name: 'cvtss2si', bytes: [0xf3, 0x48, 0x0f, 0x2d, 0xc0 | r8()] });
+    list.push({ name: 'cvtsi2sd', bytes: [0xf2, 0x48, 0x0f, 0x2a, 0xc0 | (r8() << 3)] });
+    list.push({ name: 'cvtps2pd', bytes: [0x0f, 0x5a, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvtpd2ps', bytes: [0x66, 0x0f, 0x5a, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'cvtdq2ps', bytes: [0x0f, 0x5b, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvtps2dq', bytes: [0x66, 0x0f, 0x5b, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvttps2dq', bytes: [0xf3, 0x0f, 0x5b, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'cvtdq2pd', bytes: [0xf3, 0x0f, 0xe6, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvtpd2dq', bytes: [0xf2, 0x0f, 0xe6, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvttpd2dq', bytes: [0x66, 0x0f, 0xe6, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'cvtpi2ps', bytes: [0x0f, 0x2a, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvtpi2pd', bytes: [0x66, 0x0f, 0x2a, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'cvtps2pi', bytes: [0x0f, 0x2d, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvttps2pi', bytes: [0x0f, 0x2c, 0xc0 | (r8() << 3) | r8()] });
+    list.push({ name: 'cvtpd2pi', bytes: [0x66, 0x0f, 0x2d, 0xc0 | (r8() << 3) | r8()] }, { name: 'cvttpd2pi', bytes: [0x66, 0x0f, 0x2c, 0xc0 | (r8() << 3) | r8()] });
+    for (const [sfx, pf] of [['ps', []], ['pd', [0x66]], ['ss', [0xf3]], ['sd', [0xf2]]] as [string, number[]][]) {
+      list.push({ name: `cmp${sfx}`, bytes: [...pf, 0x0f, 0xc2, 0xc0 | (r8() << 3) | r8(), rnd(8)] });
+    }
+    list.forEach((g, idx) => { (g as { float?: boolean }).float = idx >= nInt; });
+    for (const g of list) {
+      const img = new Uint8Array(512), mem = new Uint8Array(64);
+      const dv = new DataView(img.buffer);
+      dv.setUint16(0, 0x37f, true);
+      dv.setUint16(2, rnd(8) << 11, true);
+      img[4] = rnd(256);
+      const fl = (g as { float?: boolean }).float === true;
+      // conversions: any rounding control; arithmetic: DAZ and FTZ now and then (the flags are not compared)
+      dv.setUint32(24, 0x1f80 | (fl && /cvt/.test(g.name) ? rnd(4) << 13 : 0) | (fl && !/cvt|cmp|comis|mov|lddqu/.test(g.name) && rnd(3) === 0 ? [0x40, 0x8000, 0x8040][rnd(3)] : 0), true);
+      dv.setUint32(28, 0xffff, true);
+      for (let r = 0; r < 8; r++) { fill(img, 32 + 16 * r, 8); img[40 + 16 * r] = rnd(256); img[41 + 16 * r] = rnd(256); }
+      const float = (g as { float?: boolean }).float === true;
+      for (let r = 0; r < 16; r++) { if (float) fillFloat(img, 160 + 16 * r, /pd|sd|comisd/.test(g.name) && !/cvtss|cvtps2pd|cvtdq2pd|cvtpi2pd/.test(g.name)); else fill(img, 160 + 16 * r, 16); }
+      fill(mem, 0, 64);
+      cases.push({ name: g.name, bytes: g.bytes, img, mem, flags: rnd(0x1000) & 0x8d5, rax: float ? BigInt(rnd(2) ? rnd(1000) - 500 : Number(next64() & 0xffffffffn)) : next64(), mxcsrIgnore: float ? 0x3f : 0 });
+    }
+  }
+  return cases;
+}
