@@ -13,6 +13,7 @@ import { TABLE, UNDEFINED } from './cpu/opcodes';
 import { setSegment } from './cpu/segments';
 import { Attr, CpuState, Flag, Seg, SEG_NAMES, TWO32, TWO48, canonicalSigned, fromCanonical64, toCanonical64 } from './cpu/state';
 import { cpuModel } from './cpu/system';
+import { debugRegsChanged } from './cpu/debug';
 import { hasErrorCode, vectorMnemonic } from './cpu/vectors';
 import { IoBus } from './devices/bus';
 import { createPcDevices, PcDevices } from './devices';
@@ -395,6 +396,7 @@ export class Machine implements Runtime {
         if (p.kind === EventKind.SOFTWARE) c.rip = c.insnStart;
         const second = FAULT.vector;
         if (second === 14) c.cr2 = FAULT.pfAddress;
+        c.faultRf = Flag.RF; // an exception during delivery is a fault
         const code2 = hasErrorCode(second) ? FAULT.errorCode : -1;
         const raised = this.emitEvent('raised', second, code2, EventKind.EXCEPTION, p.vector, FAULT.reason);
         this.pending = { vector: second, errorCode: code2, kind: EventKind.EXCEPTION, during: p.vector, duringKind: p.kind, resolved: false };
@@ -690,6 +692,7 @@ function resetCpuState(c: Cpu): void {
   c.star = c.starHi = c.lstarLo = c.lstarHi = c.cstarLo = c.cstarHi = c.fmask = c.kernelGsBase = 0;
   c.tscOffset = 0; c.tscAux = 0;
   c.shadowUntil = -1; c.halted = false; c.nmiBlocked = false;
+  c.dbShadowUntil = -1; c.dbHits = 0; c.faultRf = 0; debugRegsChanged(c);
   c.xmm.fill(0); c.ymmHi.fill(0); c.mxcsr = 0x1f80; c.fcw = 0x37f; c.fsw = 0; c.ftw = 0;
   c.setCpl(0);
   c.stopRequested = false;

@@ -136,6 +136,12 @@ export class CpuState {
 
   /** Interrupt shadow after STI / MOV SS / POP SS: instruction count at which it ends. */
   shadowUntil = -1;
+  /** Debug-exception shadow after MOV SS / POP SS only (STI does not block #DB): instruction count at which it ends. */
+  dbShadowUntil = -1;
+  /** DR0-3 data/I/O breakpoint hits of the current instruction, or pending across a MOV SS shadow (debug.ts). */
+  dbHits = 0;
+  /** Flag.RF when the exception being delivered is a fault (RF set in the pushed RFLAGS, SDM §18.3.1.1), else 0. */
+  faultRf = 0;
   halted = false;
   /** NMI blocking (after NMI delivery until IRET). */
   nmiBlocked = false;

@@ -5,6 +5,7 @@ import { getFlags } from './flags';
 import { Imm, Insn } from './insn';
 import { desc, readDescriptor, setSegment, upperHalfType, wideBaseCanonical } from './segments';
 import { Attr, Cr0, Cr4, Efer, Flag, Seg, TWO32, TWO48 } from './state';
+import { debugRegsChanged, generalDetect, noteIoAccess } from './debug';
 import { def } from './table';
 
 /**
@@ -99,6 +100,7 @@ def(0x121, 'mov from dr', true, Imm.NONE, (c, i) => {
   let r = i.reg;
   if (r === 4 || r === 5) { if (c.cr4 & Cr4.DE) ud('DR4/DR5 with CR4.DE=1'); r += 2; }
   if (r > 7) ud();
+  generalDetect(c);
   const v = c.dr[r];
   c.writeReg(i.rm, 0, c.long ? 8 : 4, v | 0, Math.floor(v / TWO32) | 0);
 }, { regOnly: true });
@@ -107,10 +109,14 @@ def(0x123, 'mov to dr', true, Imm.NONE, (c, i) => {
   let r = i.reg;
   if (r === 4 || r === 5) { if (c.cr4 & Cr4.DE) ud('DR4/DR5 with CR4.DE=1'); r += 2; }
   if (r > 7) ud();
+  generalDetect(c);
   const lo = c.r[2 * i.rm] >>> 0, hi = c.long ? c.r[2 * i.rm + 1] >>> 0 : 0;
   if ((r === 6 || r === 7) && hi !== 0) gp(0, `DR${r} bits 63:32 must be 0`);
-  c.dr[r] = r === 6 ? (lo | 0xffff0ff0) >>> 0 : r === 7 ? ((lo | 0x400) & ~0x2000) >>> 0 : hi * TWO32 + lo;
-}, { regOnly: true });
+  // DR6: bits 31:16 and 11:4 read as 1, bit 12 as 0; DR7: bit 10 reads as 1, bits 15:14, 12 and 11 as 0.
+  c.dr[r] = r === 6 ? ((lo | 0xffff0ff0) & ~0x1000) >>> 0 : r === 7 ? ((lo | 0x400) & ~0xd800) >>> 0 : hi * TWO32 + lo;
+  // A new breakpoint applies from the next instruction: end the block so the run loop sees it.
+  if (r !== 6) debugRegsChanged(c);
+}, { regOnly: true, endsBlock: true });
 
 // ---------------------------------------------------------------------------- descriptor tables
 function tableOperand(c: Cpu, i: Insn): number {
@@ -463,10 +469,12 @@ export function checkIo(c: Cpu, port: number, size: number): void {
 
 function portIn(c: Cpu, port: number, size: number): number {
   checkIo(c, port, size);
+  if (c.dr[7] & 0xff) noteIoAccess(c, port, size);
   return c.bus.inPort(port, size);
 }
 function portOut(c: Cpu, port: number, size: number, v: number): void {
   checkIo(c, port, size);
+  if (c.dr[7] & 0xff) noteIoAccess(c, port, size);
   c.bus.outPort(port, size, size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff));
 }
 const ioSize = (i: Insn, byteForm: boolean): number => (byteForm ? 1 : i.osz === 2 ? 2 : 4);
