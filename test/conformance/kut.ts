@@ -1,16 +1,52 @@
-// kvm-unit-tests conformance: run the prebuilt x86_64 binaries from ../shared/kvm-unit-tests in the emulator
-// and compare their PASS/FAIL/SKIP lines and exit status with QEMU TCG's recorded log. Shared by the
-// `npm run conformance` table (run.ts) and the `npm test` gate (kvm-unit-tests.test.ts).
+// kvm-unit-tests conformance: run kvm-unit-tests binaries (the prebuilt x86_64 set in ../shared/kvm-unit-tests
+// and any directories FAULTLINE_KUT_DIR names) in the emulator, each with its unittests.cfg parameters
+// (kut-suite.ts), and compare their PASS/FAIL/SKIP lines and exit status with QEMU TCG's recorded log. Shared
+// by the `npm run conformance` table (run.ts) and the `npm test` gate (kvm-unit-tests.test.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadKernelFile } from '../../emulator/boot';
 import { Machine } from '../../emulator/machine';
+import { cpuFor, LEFT_OUT, SUITE } from './kut-suite';
 
 /** The directory the tests live in: <repo>/../shared/kvm-unit-tests (the repo is two levels above out/test). */
 export const KUT_DIR = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'kvm-unit-tests');
 
-/** CPU- and paging-heavy: a benchmark (bench/), not a unit test. */
-export const BENCHMARK_ONLY = new Set(['sieve']);
+/**
+ * More directories of binaries + QEMU logs in the same layout, for suites built locally (e.g. the whole
+ * x86_64 and i386 builds of upstream): FAULTLINE_KUT_DIR=/dir/x86_64:/dir/i386 (a path-delimiter list).
+ */
+export const EXTRA_KUT_DIRS: string[] = (process.env.FAULTLINE_KUT_DIR ?? '')
+  .split(path.delimiter)
+  .filter((d) => d !== '')
+  .map((d) => path.resolve(d));
+
+export interface TestRef {
+  name: string;
+  dir: string;
+  /** Which set it comes from: 'shared', or the extra directory's base name (e.g. x86_64, i386). */
+  build: string;
+}
+
+/** Every test to run: the shared directory's, then each FAULTLINE_KUT_DIR directory's (all of them). */
+export function findTests(): TestRef[] {
+  const out: TestRef[] = [];
+  for (const dir of [KUT_DIR, ...EXTRA_KUT_DIRS]) {
+    const build = dir === KUT_DIR ? 'shared' : path.basename(dir);
+    for (const name of listTests(dir)) out.push({ name, dir, build });
+  }
+  return out;
+}
+
+/** Binaries in a directory that are entries we leave out (they need KVM), with the reason. */
+export function leftOutPresent(dir: string): { name: string; reason: string }[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir)
+    .filter((f) => f.endsWith('.flat') && LEFT_OUT[f.slice(0, -5)] !== undefined)
+    .map((f) => ({ name: f.slice(0, -5), reason: LEFT_OUT[f.slice(0, -5)] }));
+}
+
+/** Measurements, not checks (sieve is CPU- and paging-heavy: bench/ runs it; vmexit_* time exits), not run here. */
+export const BENCHMARK_ONLY = new Set(Object.keys(SUITE).filter((n) => SUITE[n].benchmark !== undefined));
 
 export type Verdict = 'PASS' | 'FAIL' | 'SKIP';
 
@@ -53,7 +89,7 @@ export function listTests(dir = KUT_DIR): string[] {
     .readdirSync(dir)
     .filter((f) => f.endsWith('.flat') && fs.existsSync(path.join(dir, f.replace(/\.flat$/, '.qemu-tcg.log'))))
     .map((f) => f.replace(/\.flat$/, ''))
-    .filter((n) => !BENCHMARK_ONLY.has(n))
+    .filter((n) => !BENCHMARK_ONLY.has(n) && LEFT_OUT[n] === undefined)
     .sort();
 }
 
@@ -68,22 +104,24 @@ export const DEFAULT_LIMITS: RunLimits = { maxInstructions: 400_000_000, wallMs:
 
 export interface OurRun extends TestLog {
   serial: string;
-  /** Why the run ended: the guest's exit, a triple fault, HLT, or one of our limits. */
+  /** Why the run ended: the guest's exit, a triple fault, HLT, or one of our limits (exit status 124, as timeout(1) gives QEMU's run). */
   ended: 'exit' | 'shutdown' | 'halt' | 'instruction budget' | 'wall-clock limit' | string;
   instructions: number;
   ms: number;
 }
 
 /**
- * Boot NAME.flat the way `qemu -kernel` does (multiboot1), with the default CPU model and 256 MiB, and run
- * it to its isa-debug-exit write or a limit. Exit status as the CLI (and QEMU) report it.
+ * Boot NAME.flat the way `qemu -kernel` does (multiboot1), with the entry's CPU model and test_args as the
+ * command line (kut-suite.ts), 256 MiB and one CPU, and run it to its isa-debug-exit write or a limit. Exit
+ * status as the CLI (and QEMU) report it; 124 when a limit ends the run.
  */
 export function runTest(name: string, limits: RunLimits = DEFAULT_LIMITS, dir = KUT_DIR): OurRun {
   const t0 = Date.now();
-  const m = Machine.create({ memoryMB: 256, onTripleFault: 'stop' });
+  const m = Machine.create({ memoryMB: 256, onTripleFault: 'stop', cpu: cpuFor(name) });
   const bytes: number[] = [];
   m.on('serial', (b: number) => bytes.push(b));
-  m.boot(loadKernelFile(path.join(dir, `${name}.flat`)), {});
+  const args = SUITE[name]?.args;
+  m.boot(loadKernelFile(path.join(dir, `${name}.flat`)), args ? { cmdline: args } : {});
   let ended = 'instruction budget';
   let exitStatus = 0;
   while (m.instructionCount < limits.maxInstructions) {
@@ -94,6 +132,7 @@ export function runTest(name: string, limits: RunLimits = DEFAULT_LIMITS, dir = 
     if (stop.reason === 'exit') exitStatus = stop.exitCode ?? 1;
     break;
   }
+  if (ended === 'instruction budget' || ended === 'wall-clock limit') exitStatus = 124;
   const serial = Buffer.from(bytes).toString('latin1');
   return {
     serial,

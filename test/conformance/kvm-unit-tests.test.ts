@@ -1,32 +1,39 @@
-// The kvm-unit-tests gate in `npm test`: every fast test binary present must pass every line QEMU TCG passes,
-// and end with the same exit status (or 1 where QEMU's own FAILs changed its status; see kut.ts).
+// The kvm-unit-tests gate in `npm test`: every fast test binary present (../shared/kvm-unit-tests, and the
+// FAULTLINE_KUT_DIR directories when set) must pass every line QEMU TCG passes, and end with the same exit
+// status (or 1 where QEMU's own FAILs changed its status; see kut.ts).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
-import { compare, KUT_DIR, listTests, loadQemuLog, runTest } from './kut';
+import { compare, EXTRA_KUT_DIRS, findTests, KUT_DIR, loadQemuLog, runTest } from './kut';
+import { LEFT_OUT, SUITE } from './kut-suite';
 
-const present = fs.existsSync(KUT_DIR);
-const names = present ? listTests() : [];
+const present = fs.existsSync(KUT_DIR) || EXTRA_KUT_DIRS.some((d) => fs.existsSync(d));
+const tests = findTests();
 
 if (!present) {
   test('kvm-unit-tests', { skip: `${KUT_DIR} is absent: the kvm-unit-tests binaries and QEMU logs are not on this machine` }, () => {});
 }
 
 /**
- * Tests with lines still missing, and why: reported as TODO (they run and show their failures, but do not
- * fail the suite). Remove an entry when the test passes; an entry for a passing test fails the suite.
+ * Tests with lines still missing, and why, by entry name (any build): reported as TODO (they run and show
+ * their failures, but do not fail the suite). Remove an entry when the test passes in every build present; an
+ * entry for a test that passes fails the suite.
  */
 const KNOWN_GAPS: Record<string, string> = {};
 
-for (const name of names) {
-  test(`kvm-unit-tests ${name}: every line QEMU TCG passes passes here, same exit status`, (t) => {
-    const c = compare(name, loadQemuLog(name), runTest(name, { maxInstructions: 100_000_000, wallMs: 45_000 }));
+test('kvm-unit-tests: the suite table and the left-out list do not overlap', () => {
+  for (const name of Object.keys(LEFT_OUT)) assert.equal(SUITE[name], undefined, `${name} is both run and left out`);
+});
+
+for (const { name, dir, build } of tests) {
+  test(`kvm-unit-tests ${build}/${name}: every line QEMU TCG passes passes here, same exit status`, (t) => {
+    const c = compare(name, loadQemuLog(name, dir), runTest(name, { maxInstructions: 100_000_000, wallMs: 45_000 }, dir));
     const gap = KNOWN_GAPS[name];
     if (gap) {
-      assert.ok(c.missing.length > 0 || !c.exitOk, `${name} passes now: remove it from KNOWN_GAPS`);
+      assert.ok(c.missing.length > 0 || !c.exitOk, `${build}/${name} passes now: remove it from KNOWN_GAPS`);
       t.todo(gap);
     }
-    assert.deepEqual(c.missing, [], `${name}: ${c.missing.length} of ${c.qemuPass} QEMU PASS lines do not pass here (run ended: ${c.ended})`);
-    assert.ok(c.exitOk, `${name}: exit status ${c.oursExit}, QEMU's ${c.qemuExit} (accepted: ${c.acceptedExits.join(' or ')}; run ended: ${c.ended})`);
+    assert.deepEqual(c.missing, [], `${build}/${name}: ${c.missing.length} of ${c.qemuPass} QEMU PASS lines do not pass here (run ended: ${c.ended})`);
+    assert.ok(c.exitOk, `${build}/${name}: exit status ${c.oursExit}, QEMU's ${c.qemuExit} (accepted: ${c.acceptedExits.join(' or ')}; run ended: ${c.ended})`);
   });
 }
