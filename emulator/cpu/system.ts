@@ -6,6 +6,7 @@ import { Imm, Insn } from './insn';
 import { desc, readDescriptor, setSegment, upperHalfType, wideBaseCanonical } from './segments';
 import { Attr, Cr0, Cr4, Efer, Flag, Seg, TWO32, TWO48 } from './state';
 import { debugRegsChanged, generalDetect, noteIoAccess } from './debug';
+import { MSR_PKRS, rdpkru, writePkrs, wrpkru } from './pkeys';
 import { def } from './table';
 
 /**
@@ -45,16 +46,18 @@ export function writeCr0(c: Cpu, lo: number, hi: number): void {
 
 export function writeCr4(c: Cpu, lo: number, hi: number): void {
   const allowed = Cr4.VME | Cr4.PVI | Cr4.TSD | Cr4.DE | Cr4.PSE | Cr4.PAE | Cr4.MCE | Cr4.PGE | Cr4.PCE |
-    Cr4.OSFXSR | Cr4.OSXMMEXCPT | Cr4.UMIP | Cr4.SMEP | Cr4.SMAP | (cpuModel.current.xcr0Mask ? Cr4.OSXSAVE : 0);
+    Cr4.OSFXSR | Cr4.OSXMMEXCPT | Cr4.UMIP | Cr4.SMEP | Cr4.SMAP | Cr4.PKE | Cr4.PKS | (cpuModel.current.xcr0Mask ? Cr4.OSXSAVE : 0);
   if (hi !== 0 || (lo & ~allowed)) gp(0, `CR4 value 0x${(lo >>> 0).toString(16)} sets reserved or unsupported bits`);
   if (c.lma && !(lo & Cr4.PAE)) gp(0, 'clearing CR4.PAE in long mode');
   const m = cpuModel.current;
   if ((lo & Cr4.SMEP) && !(m.leaf7Ebx & (1 << 7))) gp(0, 'SMEP not supported by this CPU model');
   if ((lo & Cr4.SMAP) && !(m.leaf7Ebx & (1 << 20))) gp(0, 'SMAP not supported by this CPU model');
   if ((lo & Cr4.UMIP) && !(m.leaf7Ecx & (1 << 2))) gp(0, 'UMIP not supported by this CPU model');
+  if ((lo & Cr4.PKE) && !(m.leaf7Ecx & (1 << 3))) gp(0, 'PKU not supported by this CPU model');
+  if ((lo & Cr4.PKS) && !(m.leaf7Ecx & (1 << 31))) gp(0, 'PKS not supported by this CPU model');
   const old = c.cr4;
   c.cr4 = lo;
-  if ((old ^ lo) & (Cr4.PGE | Cr4.PAE | Cr4.PSE | Cr4.SMEP | Cr4.SMAP)) c.flushTlb();
+  if ((old ^ lo) & (Cr4.PGE | Cr4.PAE | Cr4.PSE | Cr4.SMEP | Cr4.SMAP | Cr4.PKE | Cr4.PKS)) c.flushTlb();
 }
 
 export function writeCr3(c: Cpu, lo: number, hi: number): void {
@@ -206,6 +209,12 @@ function group7Reg(c: Cpu, i: Insn): void {
       c.xcr0 = v;
       return;
     }
+    case 0xee: // RDPKRU
+      if (!(cpuModel.current.leaf7Ecx & (1 << 3))) ud('RDPKRU without PKU');
+      return rdpkru(c);
+    case 0xef: // WRPKRU
+      if (!(cpuModel.current.leaf7Ecx & (1 << 3))) ud('WRPKRU without PKU');
+      return wrpkru(c);
     case 0xca: case 0xcb: // CLAC / STAC
       if (!(cpuModel.current.leaf7Ebx & (1 << 20))) ud('CLAC/STAC without SMAP');
       requireCpl0(c, 'CLAC/STAC');
@@ -338,6 +347,7 @@ export function readMsr(c: Cpu, index: number): [number, number] {
     case 0xfe: return [0x508, 0]; // MTRRcap: 8 variable ranges, fixed ranges, WC
     case 0x179: return [0, 0]; // MCG_CAP
     case 0x17a: return [0, 0]; // MCG_STATUS
+    case MSR_PKRS: if (cpuModel.current.leaf7Ecx & (1 << 31)) return [c.pkrs, 0]; break;
     case 0x8b: return [0, 0]; // microcode revision
   }
   if ((index >= 0x200 && index <= 0x20f) || index === 0x250 || index === 0x258 || index === 0x259 ||
@@ -403,6 +413,7 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
     c.amdPerf[k + 1] = index >= AMD_PERF + 4 ? hi & 0xffff : hi;
     return;
   }
+  if (index === MSR_PKRS && (cpuModel.current.leaf7Ecx & (1 << 31))) return writePkrs(c, lo, hi);
   if (c.host.writeMsr(index, lo, hi)) return;
   gp(0, `WRMSR to unknown MSR 0x${index.toString(16)}`);
 }
