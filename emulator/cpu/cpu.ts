@@ -6,7 +6,7 @@ import { FAULT, gp, raise, ss } from './fault';
 import { Insn, OpcodeSpec } from './insn';
 import { BlockFn, isCondBranch, translateBlock } from './jit';
 import { Access, walk, walkOut } from './paging';
-import { Attr, Cr0, CpuState, Flag, Seg, TWO32, TWO47, TWO48 } from './state';
+import { Attr, Cr0, Cr4, CpuState, Flag, Seg, TWO32, TWO47, TWO48 } from './state';
 import { cpuModel } from './system';
 import { dataBpOnPage, DR6_B_MASK, DR6_BS, noteDataAccess } from './debug';
 
@@ -166,15 +166,19 @@ export class Cpu extends CpuState {
   translate(la: number, access: Access, user: boolean, implicitSupervisor = false): number {
     let phys: number;
     let pageSize = 4096;
+    let cacheable = true;
     if (this.cr0 & Cr0.PG) {
       walk(this.mem, this, la, access, user, implicitSupervisor);
       phys = walkOut.phys;
       pageSize = walkOut.pageSize;
+      // SMAP: whether a supervisor data access to a user page faults depends on RFLAGS.AC at each access
+      // (STAC/CLAC/POPF change it without a TLB flush), so such translations are not cached.
+      if (walkOut.user && !user && access !== Access.EXEC && (this.cr4 & Cr4.SMAP)) cacheable = false;
     } else {
       phys = la % TWO32;
     }
     const pageBase = phys - (phys % 4096);
-    if (pageBase + 4096 <= this.mem.size && !this.bus.pageHasMmio(pageBase) && user === (this.ub === 1) && !implicitSupervisor) {
+    if (cacheable && pageBase + 4096 <= this.mem.size && !this.bus.pageHasMmio(pageBase) && user === (this.ub === 1) && !implicitSupervisor) {
       const page = pageBase / 4096;
       if ((access !== Access.WRITE || (!this.mem.codePages[page] && !this.isWatched(la))) &&
           (this.dataBp === 0 || access === Access.EXEC || !dataBpOnPage(this, la))) {

@@ -5,6 +5,8 @@ import { FAULT } from '../../emulator/cpu/fault';
 import { Access, PagingRegs, walk, walkOut } from '../../emulator/cpu/paging';
 import { Cr0, Cr4, Efer } from '../../emulator/cpu/state';
 import { PhysicalMemory } from '../../emulator/memory/phys';
+import { Flag } from '../../emulator/cpu/state';
+import { CODE, enablePaging, Exit, makeCpu, runCode, setFlags } from '../support/cpu-harness';
 
 /** 4-level paging walks over hand-built tables (SDM Vol. 3A §4.5-4.8). */
 const P = 1, RW = 2, US = 4, A = 0x20, D = 0x40, PS = 0x80;
@@ -148,3 +150,31 @@ describe('protection keys (SDM §4.6.2)', () => {
   });
 });
 
+
+describe('SMAP through the software TLB', () => {
+  it('a supervisor read of a user page allowed with AC=1 faults after CLAC (the translation was not cached)', () => {
+    const cpu = makeCpu();
+    const map = enablePaging(cpu);
+    const la = 0x10000000n;
+    map(la, 0x5000);
+    // Make the path to the page user-accessible (U at every level).
+    const view = new DataView(cpu.mem.u8.buffer, cpu.mem.u8.byteOffset);
+    let table = cpu.cr3;
+    for (const shift of [39n, 30n, 21n, 12n]) {
+      const at = table + Number((la >> shift) & 511n) * 8;
+      view.setUint32(at, view.getUint32(at, true) | 4, true);
+      table = view.getUint32(at, true) & ~0xfff;
+    }
+    cpu.cr4 |= Cr4.SMAP;
+    cpu.flushTlb();
+    // mov eax, [0x10000000]: 8b 04 25 00 00 00 10
+    const load = [0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x10];
+    setFlags(cpu, Flag.AC);
+    assert.equal(runCode(cpu, load, 1).exit, Exit.BUDGET, 'AC=1: allowed');
+    setFlags(cpu, 0);
+    const r = runCode(cpu, load, 1);
+    assert.equal(r.vector, 14, 'AC=0: #PF');
+    assert.equal(r.errorCode, 1);
+    assert.equal(cpu.rip, CODE);
+  });
+});
