@@ -693,7 +693,7 @@ function resetCpuState(c: Cpu): void {
   c.tscOffset = 0; c.tscAux = 0;
   c.shadowUntil = -1; c.halted = false; c.nmiBlocked = false;
   c.dbShadowUntil = -1; c.dbHits = 0; c.faultRf = 0; debugRegsChanged(c);
-  c.pkru = 0; c.pkrs = 0;
+  c.pkru = 0; c.pkrs = 0; c.mca.fill(0);
   c.xmm.fill(0); c.ymmHi.fill(0); c.mxcsr = 0x1f80; c.fcw = 0x37f; c.fsw = 0; c.ftw = 0;
   c.setCpl(0);
   c.stopRequested = false;

@@ -107,6 +107,8 @@ export class CpuState {
   /** Protection-key rights for user pages (RDPKRU/WRPKRU) and supervisor pages (IA32_PKRS), pkeys.ts. */
   pkru = 0;
   pkrs = 0;
+  /** Machine-check bank registers MCi_CTL/STATUS/ADDR/MISC then MCG_CTL, as lo/hi pairs (mca.ts). */
+  readonly mca = new Int32Array(2 * (4 * 10 + 1));
   xcr0 = 1;
   readonly dr = new Float64Array(8);
 

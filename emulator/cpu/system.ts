@@ -6,6 +6,7 @@ import { Imm, Insn } from './insn';
 import { desc, readDescriptor, setSegment, upperHalfType, wideBaseCanonical } from './segments';
 import { Attr, Cr0, Cr4, Efer, Flag, Seg, TWO32, TWO48 } from './state';
 import { debugRegsChanged, generalDetect, noteIoAccess } from './debug';
+import { isMcaMsr, MCG_CAP, readMca, writeMca } from './mca';
 import { MSR_PKRS, rdpkru, writePkrs, wrpkru } from './pkeys';
 import { def } from './table';
 
@@ -345,11 +346,12 @@ export function readMsr(c: Cpu, index: number): [number, number] {
     case MSR.PAT: return [c.pat[0], c.pat[1]];
     case MSR.MISC_ENABLE: return [c.miscEnable | 0, Math.floor(c.miscEnable / TWO32) | 0];
     case 0xfe: return [0x508, 0]; // MTRRcap: 8 variable ranges, fixed ranges, WC
-    case 0x179: return [0, 0]; // MCG_CAP
+    case 0x179: return [MCG_CAP, 0]; // MCG_CAP (mca.ts)
     case 0x17a: return [0, 0]; // MCG_STATUS
     case MSR_PKRS: if (cpuModel.current.leaf7Ecx & (1 << 31)) return [c.pkrs, 0]; break;
     case 0x8b: return [0, 0]; // microcode revision
   }
+  if (isMcaMsr(index)) return readMca(c, index);
   if ((index >= 0x200 && index <= 0x20f) || index === 0x250 || index === 0x258 || index === 0x259 ||
       (index >= 0x268 && index <= 0x26f) || index === 0x2ff) {
     return c.mtrr.get(index) ?? [0, 0];
@@ -401,6 +403,7 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
     case 0x179: case 0xfe: gp(0, `WRMSR to read-only MSR 0x${index.toString(16)}`); return;
     case 0x17a: return;
   }
+  if (isMcaMsr(index)) return writeMca(c, index, lo, hi);
   if ((index >= 0x200 && index <= 0x20f) || index === 0x250 || index === 0x258 || index === 0x259 ||
       (index >= 0x268 && index <= 0x26f) || index === 0x2ff) {
     c.mtrr.set(index, [lo, hi]);
