@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadKernelFile } from '../../emulator/boot';
 import { Machine } from '../../emulator/machine';
-import { cpuFor, LEFT_OUT, SUITE } from './kut-suite';
+import { cpuFor, HW_ONLY_LINES, LEFT_OUT, SUITE } from './kut-suite';
 
 /** The directory the tests live in: <repo>/../shared/kvm-unit-tests (the repo is two levels above out/test). */
 export const KUT_DIR = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'kvm-unit-tests');
@@ -163,6 +163,8 @@ export interface Comparison {
   missing: string[];
   /** Lines QEMU FAILs (hardware passes them, README): QEMU's text and our verdict + text for the same check. */
   qemuFails: { qemu: string; ours?: ResultLine }[];
+  /** Lines QEMU never prints (its run hangs) that hardware passes (kut-suite.ts HW_ONLY_LINES), with ours. */
+  hwOnly: { line: string; ours?: ResultLine }[];
   qemuExit: number;
   oursExit: number;
   /**
@@ -205,7 +207,9 @@ export function compare(name: string, qemu: TestLog, ours: OurRun): Comparison {
       if (k >= 0) used.add(k);
       return { qemu: l.text, ours: k >= 0 ? ours.lines[k] : undefined };
     });
-  const qemuBroken = qemuFails.length > 0 || qemu.unhandledException;
+  const hw = HW_ONLY_LINES[name];
+  const hwOnly = (hw?.lines ?? []).map((line) => ({ line, ours: ours.lines.find((o) => o.text === line) }));
+  const qemuBroken = qemuFails.length > 0 || qemu.unhandledException || hw !== undefined;
   const acceptedExits = qemuBroken && qemu.exitStatus !== 1 ? [qemu.exitStatus, 1] : [qemu.exitStatus];
   return {
     name,
@@ -213,6 +217,7 @@ export function compare(name: string, qemu: TestLog, ours: OurRun): Comparison {
     oursPass: ours.lines.filter((l) => l.verdict === 'PASS').length,
     missing,
     qemuFails,
+    hwOnly,
     qemuExit: qemu.exitStatus,
     oursExit: ours.exitStatus,
     acceptedExits,

@@ -19,7 +19,12 @@ if (!present) {
  * their failures, but do not fail the suite). Remove an entry when the test passes in every build present; an
  * entry for a test that passes fails the suite.
  */
-const KNOWN_GAPS: Record<string, string> = {};
+const KNOWN_GAPS: Record<string, string> = {
+  ioapic: 'its interrupts come from pc-testdev\'s IRQ-line ports (0x2000 + line), which Faultline\'s pc-testdev lacks (added on the realmode branch); also smp 4',
+  la57: '-cpu max reports LA57: 5-level paging and 57-bit canonical checks are not implemented (the default model does not report LA57, so the test takes its no-LA57 path)',
+  realmode: 'real-mode instruction coverage (the realmode branch)',
+  s3: 'ACPI S3: suspend through PM1a SLP_TYP/SLP_EN, RTC-alarm wake-up and resume through the firmware\'s wakeup vector are not emulated',
+};
 
 test('kvm-unit-tests: the suite table and the left-out list do not overlap', () => {
   for (const name of Object.keys(LEFT_OUT)) assert.equal(SUITE[name], undefined, `${name} is both run and left out`);
@@ -34,6 +39,7 @@ for (const { name, dir, build } of tests) {
       t.todo(gap);
     }
     assert.deepEqual(c.missing, [], `${build}/${name}: ${c.missing.length} of ${c.qemuPass} QEMU PASS lines do not pass here (run ended: ${c.ended})`);
+    for (const h of c.hwOnly) assert.equal(h.ours?.verdict, 'PASS', `${build}/${name}: "${h.line}" (hardware passes it) is ${h.ours?.verdict ?? 'not printed'} here`);
     assert.ok(c.exitOk, `${build}/${name}: exit status ${c.oursExit}, QEMU's ${c.qemuExit} (accepted: ${c.acceptedExits.join(' or ')}; run ended: ${c.ended})`);
   });
 }

@@ -55,13 +55,17 @@ function main(): number {
     out.push('', 'Lines QEMU passes that do not pass here:');
     for (const r of missing) for (const m of r.missing) out.push(`  ${r.name}: ${m}`);
   }
-  const fails = rows.filter((r) => r.qemuFails.length);
+  const fails = rows.filter((r) => r.qemuFails.length || r.hwOnly.length);
   if (fails.length) {
-    out.push('', 'Lines QEMU TCG FAILs (hardware passes them), with our result:');
+    out.push('', 'Lines QEMU TCG FAILs or never reaches (hardware passes them), with our result:');
     for (const r of fails) {
       for (const f of r.qemuFails) {
         out.push(`  ${r.name}: QEMU FAIL: ${f.qemu}`);
         out.push(`  ${' '.repeat(r.name.length)}  ours ${f.ours ? `${f.ours.verdict}: ${f.ours.text}` : '(line not printed)'}`);
+      }
+      for (const h of r.hwOnly) {
+        out.push(`  ${r.name}: QEMU never prints (its run hangs): ${h.line}`);
+        out.push(`  ${' '.repeat(r.name.length)}  ours ${h.ours ? `${h.ours.verdict}: ${h.ours.text}` : '(line not printed)'}`);
       }
     }
   }
@@ -76,7 +80,9 @@ function main(): number {
     .filter((n) => SUITE[n]?.benchmark !== undefined).sort();
   if (bench.length) {
     out.push('', 'Not run (measurements, no PASS lines):');
-    for (const n of bench) out.push(`  ${n}: ${SUITE[n].benchmark}`);
+    const byWhy = new Map<string, string[]>();
+    for (const n of bench) byWhy.set(SUITE[n].benchmark!, [...(byWhy.get(SUITE[n].benchmark!) ?? []), n]);
+    for (const [why, ns] of byWhy) out.push(`  ${ns.join(', ')}: ${why}`);
   }
   process.stdout.write(out.join('\n') + '\n');
   return bad ? 1 : 0;
