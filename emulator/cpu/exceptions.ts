@@ -142,7 +142,8 @@ function deliverLong(c: Cpu, vector: number, errorCode: number, kind: EventKind)
   let sp = rspHi * TWO32 + (rspLo >>> 0);
 
   // A fault's frame has RF = 1, so IRET back to the instruction does not re-trigger its instruction breakpoint (SDM §18.3.1.1).
-  const flags = getFlags(c) | (kind === EventKind.EXCEPTION ? c.faultRf : 0);
+  // Aborts (#DF, #MC) are not faults.
+  const flags = getFlags(c) | (kind === EventKind.EXCEPTION && vector !== 8 && vector !== 18 ? c.faultRf : 0);
   const oldCs = c.segSel[Seg.CS];
   const oldSs = c.segSel[Seg.SS];
   const ripLo = c.ripHalves();
@@ -240,7 +241,8 @@ function deliverProtected(c: Cpu, vector: number, errorCode: number, kind: Event
     sp = ssAttr & Attr.DB ? newSp : newSp & 0xffff;
   }
   // A fault's frame has RF = 1, so IRET back to the instruction does not re-trigger its instruction breakpoint (SDM §18.3.1.1).
-  const flags = getFlags(c) | (kind === EventKind.EXCEPTION ? c.faultRf : 0);
+  // Aborts (#DF, #MC) are not faults.
+  const flags = getFlags(c) | (kind === EventKind.EXCEPTION && vector !== 8 && vector !== 18 ? c.faultRf : 0);
   const values: number[] = [];
   if (privilegeChange) values.push(c.segSel[Seg.SS], c.r[8]);
   values.push(flags, c.segSel[Seg.CS], c.rip | 0);
