@@ -14,6 +14,7 @@ import { resetCpu } from './cpu/reset';
 import { setSegment } from './cpu/segments';
 import { Attr, CpuState, Flag, Seg, SEG_NAMES, TWO32, TWO48, canonicalSigned, fromCanonical64, toCanonical64 } from './cpu/state';
 import { cpuModel } from './cpu/system';
+import { debugRegsChanged } from './cpu/debug';
 import { hasErrorCode, vectorMnemonic } from './cpu/vectors';
 import { IoBus } from './devices/bus';
 import { createPcDevices, PcDevices } from './devices';
@@ -430,6 +431,7 @@ export class Machine implements Runtime {
         if (p.kind === EventKind.SOFTWARE) c.rip = c.insnStart;
         const second = FAULT.vector;
         if (second === 14) c.cr2 = FAULT.pfAddress;
+        c.faultRf = Flag.RF; // an exception during delivery is a fault
         const code2 = hasErrorCode(second) ? FAULT.errorCode : -1;
         const raised = this.emitEvent('raised', second, code2, EventKind.EXCEPTION, p.vector, FAULT.reason);
         this.pending = { vector: second, errorCode: code2, kind: EventKind.EXCEPTION, during: p.vector, duringKind: p.kind, resolved: false };

@@ -8,6 +8,7 @@
 import { VirtualClock } from './clock';
 import { Cpu } from './cpu/cpu';
 import { getFlags } from './cpu/flags';
+import { debugRegsChanged } from './cpu/debug';
 import { CpuState } from './cpu/state';
 import { Device } from './devices/device';
 import { PhysicalMemory } from './memory/phys';
@@ -51,6 +52,7 @@ export function restoreCpu(c: Cpu, s: CpuSnapshot): void {
   c.watchHitAddr = -1;
   c.setCpl(c.cpl);
   c.updateMode();
+  debugRegsChanged(c);
   c.flushTlb();
   c.flushCode();
 }

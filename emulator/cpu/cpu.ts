@@ -6,8 +6,9 @@ import { FAULT, gp, raise, ss } from './fault';
 import { Insn, OpcodeSpec } from './insn';
 import { BlockFn, isCondBranch, translateBlock } from './jit';
 import { Access, walk, walkOut } from './paging';
-import { Attr, Cr0, CpuState, Flag, Seg, TWO32, TWO47, TWO48 } from './state';
+import { Attr, Cr0, Cr4, CpuState, Flag, Seg, TWO32, TWO47, TWO48 } from './state';
 import { cpuModel } from './system';
+import { dataBpOnPage, DR6_B_MASK, DR6_BS, noteDataAccess } from './debug';
 
 /** Why Cpu.run() returned. */
 export const enum Exit {
@@ -124,6 +125,10 @@ export class Cpu extends CpuState {
   bpGen = 0;
   /** Watched linear ranges [start, end) for write watchpoints. */
   watch: { start: number; end: number }[] = [];
+  /** DR0-3 enabled as guest data breakpoints (bit n), their 48-bit linear addresses, and the set the TLB reflects (debug.ts). */
+  dataBp = 0;
+  readonly drLinear = new Float64Array(4);
+  readonly dataBpAt = new Float64Array(4);
 
   private readonly scratch = new Insn();
 
@@ -204,10 +209,14 @@ export class Cpu extends CpuState {
     }
     let phys: number;
     let pageSize = 4096;
+    let cacheable = true;
     if (this.cr0 & Cr0.PG) {
       walk(this.mem, this, la, access, user, implicitSupervisor);
       phys = walkOut.phys;
       pageSize = walkOut.pageSize;
+      // SMAP: whether a supervisor data access to a user page faults depends on RFLAGS.AC at each access
+      // (STAC/CLAC/POPF change it without a TLB flush), so such translations are not cached.
+      if (walkOut.user && !user && access !== Access.EXEC && (this.cr4 & Cr4.SMAP)) cacheable = false;
     } else {
       phys = la % TWO32;
     }
@@ -215,9 +224,10 @@ export class Cpu extends CpuState {
     // carry the masked address, so only this miss path pays for it (setA20 flushes the TLB).
     if (!this.a20 && (phys & 0x100000) !== 0) phys -= 0x100000;
     const pageBase = phys - (phys % 4096);
-    if (pageBase + 4096 <= this.mem.size && !this.bus.pageHasMmio(pageBase) && user === (this.ub === 1) && !implicitSupervisor) {
+    if (cacheable && pageBase + 4096 <= this.mem.size && !this.bus.pageHasMmio(pageBase) && user === (this.ub === 1) && !implicitSupervisor) {
       const page = pageBase / 4096;
-      if (access !== Access.WRITE || (!this.mem.codePages[page] && !this.isWatched(la))) {
+      if ((access !== Access.WRITE || (!this.mem.codePages[page] && !this.isWatched(la))) &&
+          (this.dataBp === 0 || access === Access.EXEC || !dataBpOnPage(this, la))) {
         const i = (la >>> 12) & TLB_MASK;
         this.tlb[access][2 * i] = la - (la & 0xfff) + (access === Access.WRITE ? this.wb : this.ub);
         this.tlb[access][2 * i + 1] = pageBase;
@@ -324,6 +334,7 @@ export class Cpu extends CpuState {
 
   rdSlow(la: number, size: number, user: boolean, implicit = false): number {
     const off = la & 0xfff;
+    if (this.dataBp !== 0 && !implicit) noteDataAccess(this, la, size, false);
     if (off + size <= 4096) {
       const pa = this.translate(la, Access.READ, user, implicit);
       return this.mem.read(pa, size) | 0;
@@ -341,6 +352,7 @@ export class Cpu extends CpuState {
 
   wrSlow(la: number, size: number, v: number, user: boolean, implicit: boolean): void {
     const off = la & 0xfff;
+    if (this.dataBp !== 0 && !implicit) noteDataAccess(this, la, size, true);
     if (off + size <= 4096) {
       const pa = this.translate(la, Access.WRITE, user, implicit);
       this.noteWatch(la, size);
@@ -802,7 +814,7 @@ export class Cpu extends CpuState {
         }
         const insns = b.insns;
         const n = insns.length;
-        if (((this.flags & Flag.TF) !== 0 || (this.dr[7] & 0xff) !== 0) && !(this.breakpoints.size !== 0 && this.breakpoints.has(la) && la !== skipBp)) {
+        if (((this.flags & (Flag.TF | Flag.RF)) !== 0 || (this.dr[7] & 0xff) !== 0) && !(this.breakpoints.size !== 0 && this.breakpoints.has(la) && la !== skipBp)) {
           skipBp = -1;
           this.codeDirty = false;
           if (this.debugStep(insns[0])) return Exit.FAULT;
@@ -842,6 +854,8 @@ export class Cpu extends CpuState {
       } catch (e) {
         if (e !== FAULT) throw e;
         if (!this.faultIsTrap) this.rip = this.insnStart;
+        this.faultRf = this.faultIsTrap ? 0 : Flag.RF;
+        if (this.dbHits !== 0) this.dataBpAtEvent();
         this.faultIsTrap = false;
         return Exit.FAULT;
       }
@@ -866,26 +880,40 @@ export class Cpu extends CpuState {
   }
 
   /**
-   * One instruction alone while RFLAGS.TF = 1 or DR7 enables a breakpoint; true if a #DB is in FAULT.
-   * Before it: DR0-3 instruction breakpoints (R/W = 00) matching its linear address raise the #DB fault with
-   * DR6.B0-3, unless RF = 1 (SDM Vol. 3 §18.3.1.1, §18.3.1.5). In the shadow of MOV SS/POP SS they are
-   * suppressed on Intel and delivered on AMD (see cpuid.ts). Completing the instruction clears RF (IRET sets it
-   * from the stack). Data breakpoints are not emulated.
-   * After it, if TF was 1: the single-step trap (#DB with DR6.BS, §18.3.1.4). SYSCALL traps only if TF is still
-   * set after it (FMASK normally clears it); a SYSRET that sets TF raises the trap itself (singleStepTrap). A
-   * fault in the instruction propagates to run()'s catch, and its delivery clears TF.
+   * One instruction alone while RFLAGS.TF or RF = 1, DR7 enables a breakpoint, or a #DB is pending; true if
+   * a #DB is in FAULT (SDM Vol. 3 ch. 18; the data/I/O breakpoint matching is in debug.ts).
+   * Before it: a data-breakpoint #DB left pending by a software interrupt is delivered (before the handler's
+   * first instruction); then DR0-3 instruction breakpoints (R/W = 00) matching its linear address raise the
+   * #DB fault with DR6.B0-3, unless RF = 1 (§18.3.1.1, §18.3.1.5). In the shadow of MOV SS/POP SS they are
+   * suppressed on Intel and delivered on AMD (see cpuid.ts). Completing the instruction clears RF (IRET sets
+   * it from the stack).
+   * After it: the #DB trap for the data/I/O breakpoints it hit (DR6.B0-3 say which) and, if TF was 1, the
+   * single-step trap (DR6.BS, §18.3.1.4), one #DB for both. An instruction that loads SS (MOV SS, POP SS)
+   * holds both back for one more instruction (§6.8.3): single-step is not reported for it, its data hits are
+   * reported after the next instruction. SYSCALL traps only if TF is still set after it (FMASK normally
+   * clears it); a SYSRET that sets TF raises the trap itself (singleStepTrap). A fault in the instruction
+   * propagates to run()'s catch (dataBpAtEvent), and its delivery clears TF.
    */
   private debugStep(insn: Insn): boolean {
     const dr7 = this.dr[7];
-    if ((dr7 & 0xff) !== 0 && (this.flags & Flag.RF) === 0 &&
-        (this.clock.instructions >= this.shadowUntil || cpuModel.current.vendor === 'AuthenticAMD')) {
+    const inShadow = this.clock.instructions < this.dbShadowUntil;
+    this.faultRf = 0;
+    if (this.dbHits !== 0 && !inShadow) {
+      this.dr[6] = ((this.dr[6] & ~DR6_B_MASK) | this.dbHits) >>> 0;
+      FAULT.vector = 1;
+      FAULT.errorCode = -1;
+      FAULT.reason = `data breakpoint (DR6.B${31 - Math.clz32(this.dbHits & -this.dbHits)})`;
+      this.dbHits = 0;
+      return true;
+    }
+    if ((dr7 & 0xff) !== 0 && (this.flags & Flag.RF) === 0 && (!inShadow || cpuModel.current.vendor === 'AuthenticAMD')) {
       const la = this.codeLinear();
       let hit = 0;
       for (let n = 0; n < 4; n++) {
-        if (((dr7 >>> (2 * n)) & 3) !== 0 && ((dr7 >>> (16 + 4 * n)) & 3) === 0 && this.dr[n] === la) hit |= 1 << n;
+        if (((dr7 >>> (2 * n)) & 3) !== 0 && ((dr7 >>> (16 + 4 * n)) & 3) === 0 && this.drLinear[n] === la) hit |= 1 << n;
       }
       if (hit !== 0) {
-        this.dr[6] = ((this.dr[6] & ~0xf) | hit) >>> 0;
+        this.dr[6] = ((this.dr[6] & ~DR6_B_MASK) | hit) >>> 0;
         FAULT.vector = 1;
         FAULT.errorCode = -1;
         FAULT.reason = `instruction breakpoint (DR6.B${31 - Math.clz32(hit & -hit)})`;
@@ -898,12 +926,30 @@ export class Cpu extends CpuState {
     insn.exec(this, insn);
     this.clock.instructions++;
     if (insn.op !== 0xcf) this.flags &= ~Flag.RF;
-    if (tf === 0 || (insn.op === 0x105 && (this.flags & Flag.TF) === 0)) return false;
-    this.dr[6] = (this.dr[6] | 0x4000) >>> 0;
+    // MOV SS / POP SS: #DB traps wait until after the next instruction.
+    if (this.dbShadowUntil === this.clock.instructions + 1) return false;
+    const step = tf !== 0 && !(insn.op === 0x105 && (this.flags & Flag.TF) === 0);
+    const hits = this.dbHits;
+    if (!step && hits === 0) return false;
+    this.dbHits = 0;
+    let dr6 = hits !== 0 ? (this.dr[6] & ~DR6_B_MASK) | hits : this.dr[6];
+    if (step) dr6 |= DR6_BS;
+    this.dr[6] = dr6 >>> 0;
     FAULT.vector = 1;
     FAULT.errorCode = -1;
-    FAULT.reason = 'single-step trap (RFLAGS.TF=1)';
+    FAULT.reason = hits !== 0 ? `data breakpoint (DR6.B${31 - Math.clz32(hits & -hits)})` : 'single-step trap (RFLAGS.TF=1)';
     return true;
+  }
+
+  /**
+   * An instruction raised an event with data-breakpoint hits noted: INT n/INT3/INTO completed, so the #DB
+   * stays pending and is delivered before the handler's first instruction; ICEBP's #DB reports them with its
+   * own; a fault restarts the instruction, so they are dropped (it hits again when it completes).
+   */
+  private dataBpAtEvent(): void {
+    if (this.softIntPending) { this.dbShadowUntil = -1; return; }
+    if (this.faultIsTrap && FAULT.vector === 1) this.dr[6] = ((this.dr[6] & ~DR6_B_MASK) | this.dbHits) >>> 0;
+    this.dbHits = 0;
   }
 
   /** Raise the single-step trap from a handler (RIP already after the instruction). */

@@ -55,8 +55,8 @@ export const CPU_MODELS: Record<string, CpuModel> = {
     // smep (7), smap (20), pcommit (22), clflushopt (23), clwb (24): the cache-line and persistent-memory
     // hints are accepted and only check their operand (kvm-unit-tests' memory test runs them)
     leaf7Ebx: (1 << 7) | (1 << 20) | (1 << 22) | (1 << 23) | (1 << 24),
-    // umip (2)
-    leaf7Ecx: 1 << 2,
+    // umip (2), pku (3; OSPKE, bit 4, mirrors CR4.PKE), pks (31): protection keys (pkeys.ts)
+    leaf7Ecx: (1 << 2) | (1 << 3) | (1 << 31),
     // lahf_lm (0), abm/lzcnt (5)
     ext1Ecx: (1 << 0) | (1 << 5),
     // syscall (11), nx (20), pdpe1gb (26), rdtscp (27), lm (29)
@@ -103,7 +103,7 @@ export function cpuid(c: Cpu, m: CpuModel): void {
       d = m.leaf1Edx;
       break;
     case 7:
-      if (sub === 0) { b = m.leaf7Ebx; cx = m.leaf7Ecx; }
+      if (sub === 0) { b = m.leaf7Ebx; cx = m.leaf7Ecx | ((c.cr4 & Cr4.PKE) ? 1 << 4 : 0); }
       break;
     case 0xd:
       if (!m.xcr0Mask) break;

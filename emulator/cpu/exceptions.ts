@@ -141,7 +141,9 @@ function deliverLong(c: Cpu, vector: number, errorCode: number, kind: EventKind)
   if ((rspHi << 16) >> 16 !== rspHi) raise(12, ext, `the stack for vector ${vector} (${ist ? `IST${ist}` : 'RSP'}) is not canonical`);
   let sp = rspHi * TWO32 + (rspLo >>> 0);
 
-  const flags = getFlags(c);
+  // A fault's frame has RF = 1, so IRET back to the instruction does not re-trigger its instruction breakpoint (SDM §18.3.1.1).
+  // Aborts (#DF, #MC) are not faults.
+  const flags = getFlags(c) | (kind === EventKind.EXCEPTION && vector !== 8 && vector !== 18 ? c.faultRf : 0);
   const oldCs = c.segSel[Seg.CS];
   const oldSs = c.segSel[Seg.SS];
   const ripLo = c.ripHalves();
@@ -238,7 +240,9 @@ function deliverProtected(c: Cpu, vector: number, errorCode: number, kind: Event
     Object.assign(desc, saved);
     sp = ssAttr & Attr.DB ? newSp : newSp & 0xffff;
   }
-  const flags = getFlags(c);
+  // A fault's frame has RF = 1, so IRET back to the instruction does not re-trigger its instruction breakpoint (SDM §18.3.1.1).
+  // Aborts (#DF, #MC) are not faults.
+  const flags = getFlags(c) | (kind === EventKind.EXCEPTION && vector !== 8 && vector !== 18 ? c.faultRf : 0);
   const values: number[] = [];
   if (privilegeChange) values.push(c.segSel[Seg.SS], c.r[8]);
   values.push(flags, c.segSel[Seg.CS], c.rip | 0);

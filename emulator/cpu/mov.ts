@@ -58,7 +58,7 @@ def(0x8e, 'mov', true, Imm.NONE, (c, i) => {
   const s = i.reg & 7;
   if (s === Seg.CS || s > 5) ud('MOV to CS or to a segment register that does not exist');
   loadDataSegment(c, s, c.readE(i, 2));
-  if (s === Seg.SS) c.shadowUntil = c.clock.instructions + 2;
+  if (s === Seg.SS) c.shadowUntil = c.dbShadowUntil = c.clock.instructions + 2;
 }, { endsBlock: true });
 
 def(0x8d, 'lea', true, Imm.NONE, (c, i) => {

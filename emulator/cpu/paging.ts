@@ -12,6 +12,8 @@ export interface PagingRegs {
   cr4: number;
   efer: number;
   flags: number;
+  pkru: number;
+  pkrs: number;
 }
 
 /** Physical-address width advertised in CPUID 0x80000008 (bits above it are reserved in paging entries). */
@@ -24,10 +26,10 @@ export const walkOut = { phys: 0, pageSize: 4096, writable: true, user: true, ex
 const entryAddrs = new Float64Array(5);
 const entryLos = new Int32Array(5);
 
-function pf(la: number, present: boolean, access: Access, user: boolean, rsvd: boolean, regs: PagingRegs, why: string): never {
+function pf(la: number, present: boolean, access: Access, user: boolean, rsvd: boolean, regs: PagingRegs, why: string, pk = false): never {
   const fetchBit = access === Access.EXEC && ((regs.efer & Efer.NXE) !== 0 || (regs.cr4 & Cr4.SMEP) !== 0);
   FAULT.vector = 14;
-  FAULT.errorCode = (present ? 1 : 0) | (access === Access.WRITE ? 2 : 0) | (user ? 4 : 0) | (rsvd ? 8 : 0) | (fetchBit ? 16 : 0);
+  FAULT.errorCode = (present ? 1 : 0) | (access === Access.WRITE ? 2 : 0) | (user ? 4 : 0) | (rsvd ? 8 : 0) | (fetchBit ? 16 : 0) | (pk ? 32 : 0);
   FAULT.reason = why;
   FAULT.pfAddress = la;
   FAULT.pfWrite = access === Access.WRITE;
@@ -45,6 +47,7 @@ function pf(la: number, present: boolean, access: Access, user: boolean, rsvd: b
 export function walk(mem: PhysicalMemory, regs: PagingRegs, la: number, access: Access, user: boolean, implicitSupervisor = false): void {
   const nxe = (regs.efer & Efer.NXE) !== 0;
   let writable = true, usr = true, nx = false;
+  let pkey = -1;
   let n = 0;
   let phys: number, size: number;
   const cr3 = regs.cr3;
@@ -73,6 +76,7 @@ export function walk(mem: PhysicalMemory, regs: PagingRegs, la: number, access: 
       const frame = (lo & 0xfffff000) >>> 0;
       const next = (hi & 0xff) * TWO32 + frame;
       if (level === 1 || (ps && level <= 3)) {
+        pkey = (hi >>> 27) & 0xf;
         size = level === 1 ? 4096 : level === 2 ? 0x200000 : 0x40000000;
         const base = next - (next % size);
         phys = base + (la % size);
@@ -155,6 +159,14 @@ export function walk(mem: PhysicalMemory, regs: PagingRegs, la: number, access: 
     }
   }
   if (access === Access.EXEC && nx && nxe) pf(la, true, access, user, false, regs, 'instruction fetch from a no-execute page');
+  // Protection keys (§4.6.2): data accesses only, 4-level paging only; PKRU for user pages, PKRS for supervisor pages.
+  if (pkey >= 0 && access !== Access.EXEC && (regs.cr4 & (usr ? Cr4.PKE : Cr4.PKS))) {
+    const rights = ((usr ? regs.pkru : regs.pkrs) >>> (2 * pkey)) & 3;
+    if (rights & 1) pf(la, true, access, user, false, regs, `protection key ${pkey} disables access (${usr ? 'PKRU' : 'PKRS'}.AD)`, true);
+    if ((rights & 2) && access === Access.WRITE && (user || (regs.cr0 & Cr0.WP))) {
+      pf(la, true, access, user, false, regs, `protection key ${pkey} disables writes (${usr ? 'PKRU' : 'PKRS'}.WD)`, true);
+    }
+  }
 
   // Accessed and dirty bits (SDM §4.8).
   for (let k = 0; k < n; k++) {

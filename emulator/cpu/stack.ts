@@ -47,7 +47,7 @@ function popSeg(s: number) {
     const v = c.peek(0, i.osz) & 0xffff;
     loadDataSegment(c, s, v);
     c.adjustSp(i.osz);
-    if (s === Seg.SS) c.shadowUntil = c.clock.instructions + 2;
+    if (s === Seg.SS) c.shadowUntil = c.dbShadowUntil = c.clock.instructions + 2;
   };
 }
 def(0x06, 'push es', false, Imm.NONE, pushSeg(Seg.ES), { i64: true });

@@ -39,7 +39,7 @@ export const enum Cr0 {
 export const enum Cr4 {
   VME = 1 << 0, PVI = 1 << 1, TSD = 1 << 2, DE = 1 << 3, PSE = 1 << 4, PAE = 1 << 5, MCE = 1 << 6, PGE = 1 << 7,
   PCE = 1 << 8, OSFXSR = 1 << 9, OSXMMEXCPT = 1 << 10, UMIP = 1 << 11, LA57 = 1 << 12, FSGSBASE = 1 << 16,
-  PCIDE = 1 << 17, OSXSAVE = 1 << 18, SMEP = 1 << 20, SMAP = 1 << 21, PKE = 1 << 22,
+  PCIDE = 1 << 17, OSXSAVE = 1 << 18, SMEP = 1 << 20, SMAP = 1 << 21, PKE = 1 << 22, PKS = 1 << 24,
 }
 export const enum Efer {
   SCE = 1 << 0, LME = 1 << 8, LMA = 1 << 10, NXE = 1 << 11, SVME = 1 << 12, FFXSR = 1 << 14,
@@ -104,6 +104,11 @@ export class CpuState {
   cr4 = 0;
   cr8 = 0;
   efer = 0;
+  /** Protection-key rights for user pages (RDPKRU/WRPKRU) and supervisor pages (IA32_PKRS), pkeys.ts. */
+  pkru = 0;
+  pkrs = 0;
+  /** Machine-check bank registers MCi_CTL/STATUS/ADDR/MISC then MCG_CTL, as lo/hi pairs (mca.ts). */
+  readonly mca = new Int32Array(2 * (4 * 10 + 1));
   xcr0 = 1;
   readonly dr = new Float64Array(8);
 
@@ -141,6 +146,12 @@ export class CpuState {
   a20 = true;
   /** Interrupt shadow after STI / MOV SS / POP SS: instruction count at which it ends. */
   shadowUntil = -1;
+  /** Debug-exception shadow after MOV SS / POP SS only (STI does not block #DB): instruction count at which it ends. */
+  dbShadowUntil = -1;
+  /** DR0-3 data/I/O breakpoint hits of the current instruction, or pending across a MOV SS shadow (debug.ts). */
+  dbHits = 0;
+  /** Flag.RF when the exception being delivered is a fault (RF set in the pushed RFLAGS, SDM §18.3.1.1), else 0. */
+  faultRf = 0;
   halted = false;
   /** NMI blocking (after NMI delivery until IRET). */
   nmiBlocked = false;

@@ -91,7 +91,7 @@ function wrMem(c: Cpu, la: number, size: number, lo: number, hi: number): void {
  * elements done (0: take the slow path). Only DF=0, 64-bit mode, and RAM pages without code or watchpoints.
  */
 function fastRun(c: Cpu, i: Insn, size: number, count: number, isMovs: boolean): number {
-  if (!c.long || i.asz !== 8 || c.watch.length !== 0 || (c.flags & Flag.DF)) return 0;
+  if (!c.long || i.asz !== 8 || c.watch.length !== 0 || c.dataBp !== 0 || (c.flags & Flag.DF)) return 0;
   const di = getIdx(c, 7, 8);
   const dla = c.lin(Seg.ES, di, size, true);
   let n = Math.min(count, Math.floor((4096 - (dla & 0xfff)) / size));

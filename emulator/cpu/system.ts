@@ -5,6 +5,9 @@ import { getFlags } from './flags';
 import { Imm, Insn } from './insn';
 import { desc, readDescriptor, setSegment, upperHalfType, wideBaseCanonical } from './segments';
 import { Attr, Cr0, Cr4, Efer, Flag, Seg, TWO32, TWO48 } from './state';
+import { debugRegsChanged, generalDetect, noteIoAccess } from './debug';
+import { isMcaMsr, MCG_CAP, readMca, writeMca } from './mca';
+import { MSR_PKRS, rdpkru, writePkrs, wrpkru } from './pkeys';
 import { def } from './table';
 
 /**
@@ -46,16 +49,18 @@ export function writeCr0(c: Cpu, lo: number, hi: number): void {
 
 export function writeCr4(c: Cpu, lo: number, hi: number): void {
   const allowed = Cr4.VME | Cr4.PVI | Cr4.TSD | Cr4.DE | Cr4.PSE | Cr4.PAE | Cr4.MCE | Cr4.PGE | Cr4.PCE |
-    Cr4.OSFXSR | Cr4.OSXMMEXCPT | Cr4.UMIP | Cr4.SMEP | Cr4.SMAP | (cpuModel.current.xcr0Mask ? Cr4.OSXSAVE : 0);
+    Cr4.OSFXSR | Cr4.OSXMMEXCPT | Cr4.UMIP | Cr4.SMEP | Cr4.SMAP | Cr4.PKE | Cr4.PKS | (cpuModel.current.xcr0Mask ? Cr4.OSXSAVE : 0);
   if (hi !== 0 || (lo & ~allowed)) gp(0, `CR4 value 0x${(lo >>> 0).toString(16)} sets reserved or unsupported bits`);
   if (c.lma && !(lo & Cr4.PAE)) gp(0, 'clearing CR4.PAE in long mode');
   const m = cpuModel.current;
   if ((lo & Cr4.SMEP) && !(m.leaf7Ebx & (1 << 7))) gp(0, 'SMEP not supported by this CPU model');
   if ((lo & Cr4.SMAP) && !(m.leaf7Ebx & (1 << 20))) gp(0, 'SMAP not supported by this CPU model');
   if ((lo & Cr4.UMIP) && !(m.leaf7Ecx & (1 << 2))) gp(0, 'UMIP not supported by this CPU model');
+  if ((lo & Cr4.PKE) && !(m.leaf7Ecx & (1 << 3))) gp(0, 'PKU not supported by this CPU model');
+  if ((lo & Cr4.PKS) && !(m.leaf7Ecx & (1 << 31))) gp(0, 'PKS not supported by this CPU model');
   const old = c.cr4;
   c.cr4 = lo;
-  if ((old ^ lo) & (Cr4.PGE | Cr4.PAE | Cr4.PSE | Cr4.SMEP | Cr4.SMAP)) c.flushTlb();
+  if ((old ^ lo) & (Cr4.PGE | Cr4.PAE | Cr4.PSE | Cr4.SMEP | Cr4.SMAP | Cr4.PKE | Cr4.PKS)) c.flushTlb();
 }
 
 export function writeCr3(c: Cpu, lo: number, hi: number): void {
@@ -101,6 +106,7 @@ def(0x121, 'mov from dr', true, Imm.NONE, (c, i) => {
   let r = i.reg;
   if (r === 4 || r === 5) { if (c.cr4 & Cr4.DE) ud('DR4/DR5 with CR4.DE=1'); r += 2; }
   if (r > 7) ud();
+  generalDetect(c);
   const v = c.dr[r];
   c.writeReg(i.rm, 0, c.long ? 8 : 4, v | 0, Math.floor(v / TWO32) | 0);
 }, { regOnly: true });
@@ -109,10 +115,14 @@ def(0x123, 'mov to dr', true, Imm.NONE, (c, i) => {
   let r = i.reg;
   if (r === 4 || r === 5) { if (c.cr4 & Cr4.DE) ud('DR4/DR5 with CR4.DE=1'); r += 2; }
   if (r > 7) ud();
+  generalDetect(c);
   const lo = c.r[2 * i.rm] >>> 0, hi = c.long ? c.r[2 * i.rm + 1] >>> 0 : 0;
   if ((r === 6 || r === 7) && hi !== 0) gp(0, `DR${r} bits 63:32 must be 0`);
-  c.dr[r] = r === 6 ? (lo | 0xffff0ff0) >>> 0 : r === 7 ? ((lo | 0x400) & ~0x2000) >>> 0 : hi * TWO32 + lo;
-}, { regOnly: true });
+  // DR6: bits 31:16 and 11:4 read as 1, bit 12 as 0; DR7: bit 10 reads as 1, bits 15:14, 12 and 11 as 0.
+  c.dr[r] = r === 6 ? ((lo | 0xffff0ff0) & ~0x1000) >>> 0 : r === 7 ? ((lo | 0x400) & ~0xd800) >>> 0 : hi * TWO32 + lo;
+  // A new breakpoint applies from the next instruction: end the block so the run loop sees it.
+  if (r !== 6) debugRegsChanged(c);
+}, { regOnly: true, endsBlock: true });
 
 // ---------------------------------------------------------------------------- descriptor tables
 function tableOperand(c: Cpu, i: Insn): number {
@@ -202,6 +212,12 @@ function group7Reg(c: Cpu, i: Insn): void {
       c.xcr0 = v;
       return;
     }
+    case 0xee: // RDPKRU
+      if (!(cpuModel.current.leaf7Ecx & (1 << 3))) ud('RDPKRU without PKU');
+      return rdpkru(c);
+    case 0xef: // WRPKRU
+      if (!(cpuModel.current.leaf7Ecx & (1 << 3))) ud('WRPKRU without PKU');
+      return wrpkru(c);
     case 0xca: case 0xcb: // CLAC / STAC
       if (!(cpuModel.current.leaf7Ebx & (1 << 20))) ud('CLAC/STAC without SMAP');
       requireCpl0(c, 'CLAC/STAC');
@@ -332,10 +348,12 @@ export function readMsr(c: Cpu, index: number): [number, number] {
     case MSR.PAT: return [c.pat[0], c.pat[1]];
     case MSR.MISC_ENABLE: return [c.miscEnable | 0, Math.floor(c.miscEnable / TWO32) | 0];
     case 0xfe: return [0x508, 0]; // MTRRcap: 8 variable ranges, fixed ranges, WC
-    case 0x179: return [0, 0]; // MCG_CAP
+    case 0x179: return [MCG_CAP, 0]; // MCG_CAP (mca.ts)
     case 0x17a: return [0, 0]; // MCG_STATUS
+    case MSR_PKRS: if (cpuModel.current.leaf7Ecx & (1 << 31)) return [c.pkrs, 0]; break;
     case 0x8b: return [0, 0]; // microcode revision
   }
+  if (isMcaMsr(index)) return readMca(c, index);
   if ((index >= 0x200 && index <= 0x20f) || index === 0x250 || index === 0x258 || index === 0x259 ||
       (index >= 0x268 && index <= 0x26f) || index === 0x2ff) {
     return c.mtrr.get(index) ?? [0, 0];
@@ -387,6 +405,7 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
     case 0x179: case 0xfe: gp(0, `WRMSR to read-only MSR 0x${index.toString(16)}`); return;
     case 0x17a: return;
   }
+  if (isMcaMsr(index)) return writeMca(c, index, lo, hi);
   if ((index >= 0x200 && index <= 0x20f) || index === 0x250 || index === 0x258 || index === 0x259 ||
       (index >= 0x268 && index <= 0x26f) || index === 0x2ff) {
     c.mtrr.set(index, [lo, hi]);
@@ -399,6 +418,7 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
     c.amdPerf[k + 1] = index >= AMD_PERF + 4 ? hi & 0xffff : hi;
     return;
   }
+  if (index === MSR_PKRS && (cpuModel.current.leaf7Ecx & (1 << 31))) return writePkrs(c, lo, hi);
   if (c.host.writeMsr(index, lo, hi)) return;
   gp(0, `WRMSR to unknown MSR 0x${index.toString(16)}`);
 }
@@ -465,10 +485,12 @@ export function checkIo(c: Cpu, port: number, size: number): void {
 
 function portIn(c: Cpu, port: number, size: number): number {
   checkIo(c, port, size);
+  if (c.dr[7] & 0xff) noteIoAccess(c, port, size);
   return c.bus.inPort(port, size);
 }
 function portOut(c: Cpu, port: number, size: number, v: number): void {
   checkIo(c, port, size);
+  if (c.dr[7] & 0xff) noteIoAccess(c, port, size);
   c.bus.outPort(port, size, size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff));
 }
 const ioSize = (i: Insn, byteForm: boolean): number => (byteForm ? 1 : i.osz === 2 ? 2 : 4);

@@ -4,6 +4,7 @@ import { gp, raise } from './fault';
 import { desc, readDescriptor, setSegment } from './segments';
 import { Attr, Cr0, Flag, Seg } from './state';
 import { writeCr3 } from './system';
+import { debugRegsChanged } from './debug';
 
 /**
  * Hardware task switching (SDM Vol. 3A §7.3, protected mode only): JMP/CALL far to a TSS descriptor or a
@@ -128,6 +129,7 @@ export function taskSwitch(c: Cpu, tssSelector: number, source: TaskSource, retu
   if (newEip > c.segLimit[Seg.CS]) gp(0, `${what}: the new task's EIP 0x${newEip.toString(16)} is beyond its CS limit`);
   // Local breakpoint enables (L0-L3) are task-local (SDM §17.2.4).
   c.dr[7] &= ~0x55;
+  debugRegsChanged(c);
 }
 
 /** Push the error code of an exception delivered through a task gate onto the new task's stack. */

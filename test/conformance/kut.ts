@@ -1,39 +1,57 @@
-// kvm-unit-tests conformance: run the prebuilt x86_64 binaries from ../shared/kvm-unit-tests in the emulator
-// and compare their PASS/FAIL/SKIP lines and exit status with QEMU TCG's recorded log. Shared by the
-// `npm run conformance` table (run.ts) and the `npm test` gate (kvm-unit-tests.test.ts).
+// kvm-unit-tests conformance: run kvm-unit-tests binaries (the prebuilt x86_64 set in ../shared/kvm-unit-tests
+// and any directories FAULTLINE_KUT_DIR names) in the emulator, each with its unittests.cfg parameters
+// (kut-suite.ts), and compare their PASS/FAIL/SKIP lines and exit status with QEMU TCG's recorded log. Shared
+// by the `npm run conformance` table (run.ts) and the `npm test` gate (kvm-unit-tests.test.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadKernelFile } from '../../emulator/boot';
 import { Machine } from '../../emulator/machine';
+import { cpuFor, HW_ONLY_LINES, LEFT_OUT, SUITE } from './kut-suite';
 
 /** The directory the tests live in: <repo>/../shared/kvm-unit-tests (the repo is two levels above out/test). */
 export const KUT_DIR = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'kvm-unit-tests');
 
 /**
- * A second directory of binaries + QEMU logs, for tests built locally (e.g. x86/realmode.flat from upstream,
- * which the shared set does not hold yet): FAULTLINE_KUT_DIR=/path/to/dir. Its tests join the shared ones; a
- * name present in both runs from the shared directory.
+ * More directories of binaries + QEMU logs in the same layout, for suites built locally (e.g. the whole
+ * x86_64 and i386 builds of upstream): FAULTLINE_KUT_DIR=/dir/x86_64:/dir/i386 (a path-delimiter list).
  */
-export const EXTRA_KUT_DIR = process.env.FAULTLINE_KUT_DIR ? path.resolve(process.env.FAULTLINE_KUT_DIR) : undefined;
+export const EXTRA_KUT_DIRS: string[] = (process.env.FAULTLINE_KUT_DIR ?? '')
+  .split(path.delimiter)
+  .filter((d) => d !== '')
+  .map((d) => path.resolve(d));
 
-/** Every test to run: name and the directory it lives in (the shared directory, then FAULTLINE_KUT_DIR). */
-export function findTests(): { name: string; dir: string }[] {
-  const out: { name: string; dir: string }[] = [];
-  const seen = new Set<string>();
-  for (const dir of [KUT_DIR, EXTRA_KUT_DIR]) {
-    if (!dir) continue;
-    for (const name of listTests(dir)) if (!seen.has(name)) { seen.add(name); out.push({ name, dir }); }
-  }
-  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+export interface TestRef {
+  name: string;
+  dir: string;
+  /** Which set it comes from: 'shared', or the extra directory's base name (e.g. x86_64, i386). */
+  build: string;
 }
 
-/** Tests that are not in the shared set yet, with what a user needs to know to run them (printed when absent). */
+/** Every test to run: the shared directory's, then each FAULTLINE_KUT_DIR directory's (all of them). */
+export function findTests(): TestRef[] {
+  const out: TestRef[] = [];
+  for (const dir of [KUT_DIR, ...EXTRA_KUT_DIRS]) {
+    const build = dir === KUT_DIR ? 'shared' : path.basename(dir);
+    for (const name of listTests(dir)) out.push({ name, dir, build });
+  }
+  return out;
+}
+
+/** Binaries in a directory that are entries we leave out (they need KVM), with the reason. */
+export function leftOutPresent(dir: string): { name: string; reason: string }[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir)
+    .filter((f) => f.endsWith('.flat') && LEFT_OUT[f.slice(0, -5)] !== undefined)
+    .map((f) => ({ name: f.slice(0, -5), reason: LEFT_OUT[f.slice(0, -5)] }));
+}
+
+/** Tests that are not in the shared set yet, with what a user needs to know to run them (reported as skipped when absent). */
 export const OPTIONAL_TESTS: Record<string, string> = {
-  realmode: 'x86/realmode.flat is not among the binaries: build it from upstream kvm-unit-tests (./configure --arch=x86_64 && make x86/realmode.flat), record QEMU\'s log as README.md describes, and put both in ../shared/kvm-unit-tests or in the directory FAULTLINE_KUT_DIR names',
+  realmode: 'x86/realmode.flat is not among the binaries: build it from upstream kvm-unit-tests (./configure --arch=x86_64 && make x86/realmode.flat), record QEMU\'s log as README.md describes, and put both in ../shared/kvm-unit-tests or in a directory FAULTLINE_KUT_DIR names',
 };
 
-/** CPU- and paging-heavy: a benchmark (bench/), not a unit test. */
-export const BENCHMARK_ONLY = new Set(['sieve']);
+/** Measurements, not checks (sieve is CPU- and paging-heavy: bench/ runs it; vmexit_* time exits), not run here. */
+export const BENCHMARK_ONLY = new Set(Object.keys(SUITE).filter((n) => SUITE[n].benchmark !== undefined));
 
 export type Verdict = 'PASS' | 'FAIL' | 'SKIP';
 
@@ -76,7 +94,7 @@ export function listTests(dir = KUT_DIR): string[] {
     .readdirSync(dir)
     .filter((f) => f.endsWith('.flat') && fs.existsSync(path.join(dir, f.replace(/\.flat$/, '.qemu-tcg.log'))))
     .map((f) => f.replace(/\.flat$/, ''))
-    .filter((n) => !BENCHMARK_ONLY.has(n))
+    .filter((n) => !BENCHMARK_ONLY.has(n) && LEFT_OUT[n] === undefined)
     .sort();
 }
 
@@ -91,22 +109,24 @@ export const DEFAULT_LIMITS: RunLimits = { maxInstructions: 400_000_000, wallMs:
 
 export interface OurRun extends TestLog {
   serial: string;
-  /** Why the run ended: the guest's exit, a triple fault, HLT, or one of our limits. */
+  /** Why the run ended: the guest's exit, a triple fault, HLT, or one of our limits (exit status 124, as timeout(1) gives QEMU's run). */
   ended: 'exit' | 'shutdown' | 'halt' | 'instruction budget' | 'wall-clock limit' | string;
   instructions: number;
   ms: number;
 }
 
 /**
- * Boot NAME.flat the way `qemu -kernel` does (multiboot1), with the default CPU model and 256 MiB, and run
- * it to its isa-debug-exit write or a limit. Exit status as the CLI (and QEMU) report it.
+ * Boot NAME.flat the way `qemu -kernel` does (multiboot1), with the entry's CPU model and test_args as the
+ * command line (kut-suite.ts), 256 MiB and one CPU, and run it to its isa-debug-exit write or a limit. Exit
+ * status as the CLI (and QEMU) report it; 124 when a limit ends the run.
  */
 export function runTest(name: string, limits: RunLimits = DEFAULT_LIMITS, dir = KUT_DIR): OurRun {
   const t0 = Date.now();
-  const m = Machine.create({ memoryMB: 256, onTripleFault: 'stop' });
+  const m = Machine.create({ memoryMB: 256, onTripleFault: 'stop', cpu: cpuFor(name) });
   const bytes: number[] = [];
   m.on('serial', (b: number) => bytes.push(b));
-  m.boot(loadKernelFile(path.join(dir, `${name}.flat`)), {});
+  const args = SUITE[name]?.args;
+  m.boot(loadKernelFile(path.join(dir, `${name}.flat`)), args ? { cmdline: args } : {});
   let ended = 'instruction budget';
   let exitStatus = 0;
   while (m.instructionCount < limits.maxInstructions) {
@@ -117,6 +137,7 @@ export function runTest(name: string, limits: RunLimits = DEFAULT_LIMITS, dir = 
     if (stop.reason === 'exit') exitStatus = stop.exitCode ?? 1;
     break;
   }
+  if (ended === 'instruction budget' || ended === 'wall-clock limit') exitStatus = 124;
   const serial = Buffer.from(bytes).toString('latin1');
   return {
     serial,
@@ -147,6 +168,8 @@ export interface Comparison {
   missing: string[];
   /** Lines QEMU FAILs (hardware passes them, README): QEMU's text and our verdict + text for the same check. */
   qemuFails: { qemu: string; ours?: ResultLine }[];
+  /** Lines QEMU never prints (its run hangs) that hardware passes (kut-suite.ts HW_ONLY_LINES), with ours. */
+  hwOnly: { line: string; ours?: ResultLine }[];
   qemuExit: number;
   oursExit: number;
   /**
@@ -189,7 +212,9 @@ export function compare(name: string, qemu: TestLog, ours: OurRun): Comparison {
       if (k >= 0) used.add(k);
       return { qemu: l.text, ours: k >= 0 ? ours.lines[k] : undefined };
     });
-  const qemuBroken = qemuFails.length > 0 || qemu.unhandledException;
+  const hw = HW_ONLY_LINES[name];
+  const hwOnly = (hw?.lines ?? []).map((line) => ({ line, ours: ours.lines.find((o) => o.text === line) }));
+  const qemuBroken = qemuFails.length > 0 || qemu.unhandledException || hw !== undefined;
   const acceptedExits = qemuBroken && qemu.exitStatus !== 1 ? [qemu.exitStatus, 1] : [qemu.exitStatus];
   return {
     name,
@@ -197,6 +222,7 @@ export function compare(name: string, qemu: TestLog, ours: OurRun): Comparison {
     oursPass: ours.lines.filter((l) => l.verdict === 'PASS').length,
     missing,
     qemuFails,
+    hwOnly,
     qemuExit: qemu.exitStatus,
     oursExit: ours.exitStatus,
     acceptedExits,

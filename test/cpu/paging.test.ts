@@ -5,6 +5,8 @@ import { FAULT } from '../../emulator/cpu/fault';
 import { Access, PagingRegs, walk, walkOut } from '../../emulator/cpu/paging';
 import { Cr0, Cr4, Efer } from '../../emulator/cpu/state';
 import { PhysicalMemory } from '../../emulator/memory/phys';
+import { Flag } from '../../emulator/cpu/state';
+import { CODE, enablePaging, Exit, makeCpu, runCode, setFlags } from '../support/cpu-harness';
 
 /** 4-level paging walks over hand-built tables (SDM Vol. 3A §4.5-4.8). */
 const P = 1, RW = 2, US = 4, A = 0x20, D = 0x40, PS = 0x80;
@@ -12,7 +14,7 @@ const NX_HI = 0x80000000;
 
 function setup() {
   const mem = new PhysicalMemory(8 << 20, new IoBus());
-  const regs: PagingRegs = { cr0: Cr0.PE | Cr0.PG | Cr0.WP, cr3: 0x1000, cr4: Cr4.PAE, efer: Efer.LME | Efer.LMA | Efer.NXE, flags: 0 };
+  const regs: PagingRegs = { cr0: Cr0.PE | Cr0.PG | Cr0.WP, cr3: 0x1000, cr4: Cr4.PAE, efer: Efer.LME | Efer.LMA | Efer.NXE, flags: 0, pkru: 0, pkrs: 0 };
   const entry = (table: number, index: number, lo: number, hi = 0) => {
     mem.write(table + index * 8, 4, lo >>> 0);
     mem.write(table + index * 8 + 4, 4, hi >>> 0);
@@ -108,5 +110,71 @@ describe('4-level paging', () => {
     const { mem, regs, read } = setup();
     pfCode(() => walk(mem, regs, 0x2000, Access.WRITE, false));
     assert.equal(read(0x4000, 2) & (A | D), 0);
+  });
+});
+
+describe('protection keys (SDM §4.6.2)', () => {
+  // PT[5] → 0x8000, user, writable, key 2; PT[6] → 0x9000, supervisor, writable, key 2.
+  const keyed = () => {
+    const t = setup();
+    t.entry(0x4000, 5, 0x8000 | P | RW | US, 2 << 27);
+    t.entry(0x4000, 6, 0x9000 | P | RW, 2 << 27);
+    return t;
+  };
+  it('PKRU (CR4.PKE) guards user pages: AD faults reads and writes with PF.PK, WD faults user writes and, with CR0.WP, supervisor writes', () => {
+    const { mem, regs } = keyed();
+    regs.pkru = 0x10; // key 2 AD
+    walk(mem, regs, 0x5000, Access.READ, true); // CR4.PKE = 0: no checks
+    regs.cr4 |= Cr4.PKE;
+    assert.equal(pfCode(() => walk(mem, regs, 0x5000, Access.READ, true)), 0x25);
+    assert.equal(pfCode(() => walk(mem, regs, 0x5000, Access.WRITE, false)), 0x23);
+    walk(mem, regs, 0x6000, Access.READ, false); // the supervisor page: PKRU does not apply
+    walk(mem, regs, 0x1000, Access.READ, true); // key 0
+    walk(mem, regs, 0x5000, Access.EXEC, true); // fetches are not checked
+    regs.pkru = 0x20; // key 2 WD
+    walk(mem, regs, 0x5000, Access.READ, true);
+    assert.equal(pfCode(() => walk(mem, regs, 0x5000, Access.WRITE, true)), 0x27);
+    assert.equal(pfCode(() => walk(mem, regs, 0x5000, Access.WRITE, false)), 0x23, 'supervisor write, CR0.WP = 1');
+    regs.cr0 &= ~Cr0.WP;
+    walk(mem, regs, 0x5000, Access.WRITE, false); // CR0.WP = 0
+  });
+  it('PKRS (CR4.PKS) guards supervisor pages the same way', () => {
+    const { mem, regs } = keyed();
+    regs.cr4 |= Cr4.PKS;
+    regs.pkrs = 0x10;
+    assert.equal(pfCode(() => walk(mem, regs, 0x6000, Access.READ, false)), 0x21);
+    walk(mem, regs, 0x5000, Access.READ, true); // user page: PKRS does not apply
+    regs.pkrs = 0x20;
+    walk(mem, regs, 0x6000, Access.READ, false);
+    assert.equal(pfCode(() => walk(mem, regs, 0x6000, Access.WRITE, false)), 0x23);
+  });
+});
+
+
+describe('SMAP through the software TLB', () => {
+  it('a supervisor read of a user page allowed with AC=1 faults after CLAC (the translation was not cached)', () => {
+    const cpu = makeCpu();
+    const map = enablePaging(cpu);
+    const la = 0x10000000n;
+    map(la, 0x5000);
+    // Make the path to the page user-accessible (U at every level).
+    const view = new DataView(cpu.mem.u8.buffer, cpu.mem.u8.byteOffset);
+    let table = cpu.cr3;
+    for (const shift of [39n, 30n, 21n, 12n]) {
+      const at = table + Number((la >> shift) & 511n) * 8;
+      view.setUint32(at, view.getUint32(at, true) | 4, true);
+      table = view.getUint32(at, true) & ~0xfff;
+    }
+    cpu.cr4 |= Cr4.SMAP;
+    cpu.flushTlb();
+    // mov eax, [0x10000000]: 8b 04 25 00 00 00 10
+    const load = [0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x10];
+    setFlags(cpu, Flag.AC);
+    assert.equal(runCode(cpu, load, 1).exit, Exit.BUDGET, 'AC=1: allowed');
+    setFlags(cpu, 0);
+    const r = runCode(cpu, load, 1);
+    assert.equal(r.vector, 14, 'AC=0: #PF');
+    assert.equal(r.errorCode, 1);
+    assert.equal(cpu.rip, CODE);
   });
 });

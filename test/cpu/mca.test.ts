@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FAULT } from '../../emulator/cpu/fault';
+import { MCA_BANKS } from '../../emulator/cpu/mca';
+import { readMsr, writeMsr } from '../../emulator/cpu/system';
+import { makeCpu } from '../support/cpu-harness';
+
+function gpOf(fn: () => void): number {
+  try {
+    fn();
+  } catch (e) {
+    if (e !== FAULT) throw e;
+    return FAULT.vector;
+  }
+  return -1;
+}
+
+test('MCG_CAP reports the banks and MCG_CTL_P; each bank holds CTL (0s or 1s), STATUS (clear only), ADDR and MISC', () => {
+  const c = makeCpu();
+  const [cap] = readMsr(c, 0x179);
+  assert.equal(cap & 0xff, MCA_BANKS);
+  assert.ok(cap & 0x100, 'MCG_CTL_P');
+  for (let i = 0; i < MCA_BANKS; i++) {
+    const base = 0x400 + 4 * i;
+    writeMsr(c, base, -1, -1);
+    assert.deepEqual(readMsr(c, base), [-1, -1]);
+    assert.equal(gpOf(() => writeMsr(c, base, 0xaaaaaaaa | 0, 0xaaaaaaaa | 0)), 13, 'CTL: other values #GP');
+    writeMsr(c, base + 1, 0, 0);
+    assert.equal(gpOf(() => writeMsr(c, base + 1, 1, 0)), 13, 'STATUS: only 0');
+    writeMsr(c, base + 2, 0x12345678, 0x9abc);
+    assert.deepEqual(readMsr(c, base + 2), [0x12345678, 0x9abc]);
+    writeMsr(c, base + 3, -1, 0x7fffffff);
+    assert.deepEqual(readMsr(c, base + 3), [-1, 0x7fffffff]);
+  }
+  writeMsr(c, 0x17b, -1, -1);
+  assert.deepEqual(readMsr(c, 0x17b), [-1, -1]);
+  assert.equal(gpOf(() => readMsr(c, 0x400 + 4 * MCA_BANKS)), 13, 'a bank past MCG_CAP.Count does not exist');
+  assert.equal(gpOf(() => writeMsr(c, 0x400 + 4 * MCA_BANKS, 0, 0)), 13);
+});
