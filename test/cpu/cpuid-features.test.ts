@@ -86,7 +86,13 @@ const LEAF7_EBX: Record<number, Check> = {
   23: { what: 'clflushopt', run: (c) => ok(c, [0x66, 0x0f, 0xae, 0x3e]) },
   24: { what: 'clwb', run: (c) => ok(c, [0x66, 0x0f, 0xae, 0x36]) },
 };
-const LEAF7_ECX: Record<number, Check> = { 2: { what: 'umip', run: cr4Bit(1 << 11) } };
+const LEAF7_ECX: Record<number, Check> = {
+  2: { what: 'umip', run: cr4Bit(1 << 11) },
+  // CR4.PKE, then WRPKRU 0x55 and RDPKRU reads it back
+  3: { what: 'pku', run: (c) => { cr4Bit(1 << 22)(c); setReg(c, RCX, 0n); setReg(c, RDX, 0n); setReg(c, RAX, 0x55n); ok(c, [0x0f, 0x01, 0xef]); setReg(c, RAX, 0n); ok(c, [0x0f, 0x01, 0xee]); assert.equal(reg(c, RAX), 0x55n); } },
+  // CR4.PKS, then IA32_PKRS (0x6e1) holds what WRMSR wrote
+  31: { what: 'pks', run: (c) => { cr4Bit(1 << 24)(c); setReg(c, RCX, 0x6e1n); setReg(c, RDX, 0n); setReg(c, RAX, 0xcn); ok(c, [0x0f, 0x30]); setReg(c, RAX, 0n); ok(c, [0x0f, 0x32]); assert.equal(reg(c, RAX), 0xcn); } },
+};
 const EXT1_ECX: Record<number, Check> = {
   0: { what: 'lahf_lm', run: (c) => ok(c, [0x9f, 0x9e], 2) },
   5: { what: 'abm (lzcnt)', run: (c) => { setReg(c, RBX, 1n); ok(c, [0xf3, 0x48, 0x0f, 0xbd, 0xc3]); assert.equal(reg(c, RAX), 63n); }, coveredBy: ['test/cpu/native-diff.test.ts', 'integer instructions'] },
