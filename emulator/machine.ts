@@ -134,7 +134,7 @@ export class Machine implements Runtime {
     this.exitCode = undefined;
     this.resetRequested = false;
     if (!this.kernel) return;
-    const e = bootKernel(this.kernel, this.mem, { cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules });
+    const e = bootKernel(this.kernel, this.mem, { cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, display: this.devices.vga });
     this.entry = e;
     // Multiboot entry state (spec §3.2): flat 32-bit protected mode, paging off, IF = 0.
     c.cr0 = e.cr0;

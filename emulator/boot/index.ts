@@ -4,6 +4,7 @@ import { PhysicalMemory } from '../memory/phys';
 import { isElf, parseElf } from './elf';
 import { EntryState } from './entry-state';
 import { BootError, hex, leadingBytes } from './errors';
+import { BootDisplay } from './framebuffer';
 import { ModuleInput } from './loader';
 import { bootMultiboot1, findBadMultiboot1Magic, findMultiboot1Header } from './multiboot1';
 import { bootMultiboot2, findBadMultiboot2Magic, findMultiboot2Header } from './multiboot2';
@@ -22,6 +23,8 @@ export interface BootKernelOptions {
   modules?: ModuleInput[];
   /** The kernel's file name for messages (and, like QEMU, the first word of the multiboot1 command line). */
   fileName?: string;
+  /** The machine's display, for kernels that request a graphics framebuffer. */
+  display?: BootDisplay;
 }
 
 /** Load a multiboot1 or multiboot2 kernel (multiboot1 when it has both, as QEMU does). Throws BootError. */

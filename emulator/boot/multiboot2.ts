@@ -1,3 +1,4 @@
+import { BootDisplay, FramebufferInfo, requestFramebuffer } from './framebuffer';
 import { PhysicalMemory } from '../memory/phys';
 import { ElfFile, isElf, parseElf, tryParseElf } from './elf';
 import { BootError, hex, leadingBytes } from './errors';
@@ -62,6 +63,8 @@ export interface Multiboot2Options {
   cmdline?: string;
   modules?: ModuleInput[];
   fileName?: string;
+  /** The display for a framebuffer tag (type 5): set a VBE mode and describe it (boot/framebuffer.ts). */
+  display?: BootDisplay;
 }
 
 /** The first multiboot2 header with a valid checksum in the first 32 KiB, with its tags parsed. */
@@ -156,7 +159,10 @@ export function bootMultiboot2(bytes: Uint8Array, phys: PhysicalMemory, header: 
   const { arena, gdtBase } = infoArena(phys, [kernel, { start: kernel.end, end }]);
   const gdt = writeBootGdt(phys, gdtBase);
   const wantFramebuffer = requested.has(MB2_INFO_TAG.framebuffer) || !!tag(MB2_HEADER_TAG.framebuffer);
-  const info = writeInfo(arena, phys, { cmdline: opts.cmdline ?? '', mods: mods.placed, elf, sections: sections?.table, wantFramebuffer });
+  // A framebuffer tag asks for a graphics mode (§3.1.10): set it as GRUB does and describe it (RGB, type 1).
+  const fbTag = tag(MB2_HEADER_TAG.framebuffer);
+  const graphics = fbTag && opts.display ? requestFramebuffer(opts.display, fbTag.fields[0] ?? 0, fbTag.fields[1] ?? 0, fbTag.fields[2] ?? 0) : undefined;
+  const info = writeInfo(arena, phys, { cmdline: opts.cmdline ?? '', mods: mods.placed, elf, sections: sections?.table, wantFramebuffer, graphics });
 
   return {
     protocol: 'multiboot2', entry, eax: MB2_BOOTLOADER_MAGIC, ebx: info,
@@ -193,6 +199,7 @@ interface InfoContent {
   elf?: ElfFile;
   sections?: Uint8Array;
   wantFramebuffer: boolean;
+  graphics?: FramebufferInfo;
 }
 
 /** Build the boot information: total_size, reserved, then 8-byte-aligned tags and the end tag (§3.6). */
@@ -226,7 +233,9 @@ function writeInfo(arena: InfoArena, phys: PhysicalMemory, c: InfoContent): numb
     mv.setUint32(24 + i * 24, r.type, true);
   });
   tagOf(MB2_INFO_TAG.mmap, mmap);
-  if (c.wantFramebuffer) {
+  if (c.graphics) {
+    tagOf(MB2_INFO_TAG.framebuffer, rgbFramebufferTag(c.graphics));
+  } else if (c.wantFramebuffer) {
     // EGA text mode (framebuffer_type 2): the VGA text buffer at 0xb8000, 80x25 cells of 2 bytes.
     const fb = new Uint8Array(24);
     const fv = new DataView(fb.buffer);
@@ -253,6 +262,20 @@ function writeInfo(arena: InfoArena, phys: PhysicalMemory, c: InfoContent): numb
     p += (t.length + 7) & ~7;
   }
   return arena.bytes(out, 8);
+}
+
+/** Framebuffer info body for a direct-colour mode: common part (type 1 = RGB) + the six colour field bytes. */
+function rgbFramebufferTag(g: FramebufferInfo): Uint8Array {
+  const fb = new Uint8Array(30);
+  const fv = new DataView(fb.buffer);
+  fv.setBigUint64(0, BigInt(g.address), true);
+  fv.setUint32(8, g.pitch, true);
+  fv.setUint32(12, g.width, true);
+  fv.setUint32(16, g.height, true);
+  fb[20] = g.bpp;
+  fb[21] = 1;
+  fb.set([g.red[0], g.red[1], g.green[0], g.green[1], g.blue[0], g.blue[1]], 24);
+  return fb;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -71,6 +71,8 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const cmos = new Cmos(o.clock, router, o.memoryBytes, o.cpuCount ?? 1);
   const testdev = new PcTestdev();
   for (const d of [pic, uart, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev]) d.attach(o.bus);
+  // The stdvga's linear framebuffer where SeaBIOS places its PCI BAR0 on QEMU's pc machine.
+  vga.mapLfb(o.bus);
   const all: Device[] = [pic, lapic, ioapic, pit, uart, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, router];
   return { uart, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, router, all };
 }
