@@ -5,7 +5,11 @@ import { Machine } from './machine';
 import {
   compareWithRecording, makeRecording, MAX_RESETS, parseRecording, PlannedInput, Recording, runSession, SessionResult, sha256Hex,
 } from './recording';
+import { textToKeys } from './devices/keymap';
+import { runInteractive } from './interactive';
+import { encodePng } from './png';
 import { describeChain } from './report';
+import { StdioSerial } from './serial-stdio';
 
 const USAGE = `faultline — boot an x86_64 multiboot kernel in the Faultline emulator
 
@@ -27,6 +31,12 @@ Options for run:
   --cpu MODEL            CPU model for CPUID: faultline (default) or qemu64
   --input N:TEXT         send TEXT to COM1 when the instruction count reaches N (\\n, \\r, \\t, \\\\, \\xHH escapes);
                          may be repeated
+  --input N:kbd:TEXT     type TEXT on the PS/2 keyboard at instruction N (US layout; key presses and releases
+                         as the 8042 delivers them; \\n is Enter, \\t Tab, \\b Backspace, \\x1b Escape)
+  --serial stdio         COM1 is this terminal: keys go to the guest (raw mode), output appears at once;
+                         Ctrl-A X quits, Ctrl-A H helps, Ctrl-A Ctrl-A sends Ctrl-A. Runs until the guest ends
+                         or you quit (no instruction limit unless --max-instructions is given)
+  --screenshot FILE.png  write the guest's screen (text, VGA graphics or VBE framebuffer) as a PNG at the end
   --record FILE          write a replayable recording (JSON: kernel path and SHA-256, options, inputs with
                          their instruction counts, final instruction count, serial output hash, fault chain,
                          final state hashes) for faultline replay
@@ -51,6 +61,12 @@ interface RunOptions {
   inputs?: PlannedInput[];
   /** --record FILE */
   record?: string;
+  /** --serial stdio */
+  serialStdio?: boolean;
+  /** --screenshot FILE.png */
+  screenshot?: string;
+  /** --max-instructions was given */
+  maxGiven?: boolean;
 }
 
 function parseRun(args: string[]): RunOptions {
@@ -65,7 +81,14 @@ function parseRun(args: string[]): RunOptions {
       case '--no-reboot': o.noReboot = true; break;
       case '--trace': o.trace = true; break;
       case '--screen': o.screen = true; break;
-      case '--max-instructions': o.maxInstructions = positive(a, value()); break;
+      case '--max-instructions': o.maxInstructions = positive(a, value()); o.maxGiven = true; break;
+      case '--serial': {
+        const v = value();
+        if (v !== 'stdio') throw new UsageError(`--serial takes 'stdio' (COM1 on this terminal), not '${v}'`);
+        o.serialStdio = true;
+        break;
+      }
+      case '--screenshot': o.screenshot = value(); break;
       case '--memory':
         o.memoryMB = positive(a, value());
         if (o.memoryMB < 2 || o.memoryMB > 4096) throw new UsageError(`--memory takes a size in MiB from 2 to 4096, not ${o.memoryMB}`);
@@ -81,16 +104,27 @@ function parseRun(args: string[]): RunOptions {
     }
   }
   if (!o.kernel) throw new UsageError('no kernel given');
+  if (o.serialStdio && !o.maxGiven) o.maxInstructions = Number.MAX_SAFE_INTEGER;
   o.inputs?.sort((a, b) => a.instructions - b.instructions);
   return o;
 }
 
-/** `N:TEXT` → serial bytes at instruction N. */
+/** `N:TEXT` → serial bytes at instruction N; `N:kbd:TEXT` → key strokes at instruction N. */
 function parseInput(spec: string): PlannedInput {
   const m = /^(\d+):(.*)$/s.exec(spec);
-  if (!m) throw new UsageError(`--input takes N:TEXT (an instruction count, a colon, the text), not '${spec}'`);
+  if (!m) throw new UsageError(`--input takes N:TEXT or N:kbd:TEXT (an instruction count, a colon, the text), not '${spec}'`);
+  const kbd = /^kbd:(.*)$/s.exec(m[2]);
+  const bytes = unescapeInput(kbd ? kbd[1] : m[2], spec);
+  if (!kbd) return { instructions: Number(m[1]), kind: 'serial', bytes };
+  try {
+    return { instructions: Number(m[1]), kind: 'keyboard', bytes: [], keys: textToKeys(Buffer.from(bytes).toString('latin1')) };
+  } catch (e) {
+    throw new UsageError(`--input '${spec}': ${(e as Error).message}`);
+  }
+}
+
+function unescapeInput(t: string, spec: string): number[] {
   const bytes: number[] = [];
-  const t = m[2];
   for (let i = 0; i < t.length; i++) {
     const ch = t[i];
     if (ch !== '\\') { bytes.push(...Buffer.from(ch, 'utf8')); continue; }
@@ -100,9 +134,10 @@ function parseInput(spec: string): PlannedInput {
     else if (e === 't') bytes.push(9);
     else if (e === '\\') bytes.push(92);
     else if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(t.slice(i + 1, i + 3))) { bytes.push(parseInt(t.slice(i + 1, i + 3), 16)); i += 2; }
-    else throw new UsageError(`--input '${spec}' has an unknown escape \\${e ?? ''}; use \\n, \\r, \\t, \\\\ or \\xHH`);
+    else if (e === 'b') bytes.push(8);
+    else throw new UsageError(`--input '${spec}' has an unknown escape \\${e ?? ''}; use \\n, \\r, \\t, \\b, \\\\ or \\xHH`);
   }
-  return { instructions: Number(m[1]), kind: 'serial', bytes };
+  return bytes;
 }
 
 class UsageError extends Error {}
@@ -120,7 +155,7 @@ function positive(flag: string, v: string): number {
  * have passed since the last chunk (output stays live), and at flush(). One write per byte would make a
  * chatty guest spend most of its time in write(2).
  */
-function chunked(out: (s: string) => void): { write: (s: string) => void; flush: () => void } {
+function chunked(out: (s: string) => void): { write: (s: string) => void; flush: () => void; tick: () => void } {
   let pending = '';
   let last = Date.now();
   const flush = () => {
@@ -134,6 +169,8 @@ function chunked(out: (s: string) => void): { write: (s: string) => void; flush:
       if (pending.length >= 16384 || Date.now() - last > 100) flush();
     },
     flush,
+    /** Between run slices: pass on what is pending once a frame's time (16 ms) has passed. */
+    tick: () => { if (pending && Date.now() - last >= 16) flush(); },
   };
 }
 
@@ -145,13 +182,53 @@ export function runKernel(o: RunOptions, direct: (s: string) => void = (s) => pr
   let status: number;
   try {
     const m = startMachine(o, bytes, out);
-    const session = runSession(m, o.maxInstructions, o.inputs ?? []);
-    status = report(m, o, session, out);
-    if (o.record) record(m, o, o.record, bytes, session, out);
+    const session = runSession(m, o.maxInstructions, o.inputs ?? [], sink.tick);
+    status = finish(m, o, bytes, session, out);
   } finally {
     sink.flush();
   }
   return status;
+}
+
+/** `--serial stdio`: boot, then run live with the terminal as COM1 until the guest ends or Ctrl-A X. */
+export async function runKernelInteractive(o: RunOptions): Promise<number> {
+  const bytes = loadKernelFile(o.kernel);
+  const direct = (s: string) => { process.stdout.write(s); };
+  const sink = chunked(direct);
+  const terminal = new StdioSerial(process.stdin, direct);
+  // In raw mode the terminal does not turn \n into \r\n; the guest's own output goes out untouched, our
+  // reports get \r\n so they start at the left margin.
+  const report = (s: string) => sink.write(s.replace(/\r?\n/g, '\r\n'));
+  try {
+    const m = startMachine(o, bytes, sink.write);
+    const session = await runInteractive(m, o.maxInstructions, o.inputs ?? [], terminal, sink.flush);
+    return finish(m, o, bytes, session, report);
+  } finally {
+    sink.flush();
+    terminal.close();
+  }
+}
+
+/** After a run: the report, --screenshot and --record; returns the exit status. */
+function finish(m: Machine, o: RunOptions, bytes: Uint8Array, session: SessionResult, out: (s: string) => void): number {
+  const status = report(m, o, session, out);
+  if (o.screenshot) screenshot(m, o.screenshot, out);
+  if (o.record) record(m, o, o.record, bytes, session, out);
+  return status;
+}
+
+/** --screenshot FILE.png: the display as the renderer draws it. */
+function screenshot(m: Machine, file: string, out: (s: string) => void): void {
+  const f = m.frame();
+  if (!f) {
+    throw new RecordingError(`cannot draw the text screen for ${file}: no VGA font found (install the seabios package, which has the VGA BIOS Faultline takes it from); --screen prints the text instead`);
+  }
+  try {
+    fs.writeFileSync(file, encodePng(f.width, f.height, f.rgba));
+  } catch (e) {
+    throw new RecordingError(`cannot write the screenshot to ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}); check that its folder exists and is writable`);
+  }
+  out(`[faultline] screenshot written to ${file}: ${f.width}x${f.height}, ${f.mode}${f.unsupported ? ` (${f.unsupported} is not drawn)` : ''}\n`);
 }
 
 /** --record FILE: write the finished session as a recording. */
@@ -272,19 +349,31 @@ function demo(): number {
   return 0;
 }
 
-export function main(argv: string[]): number {
+export function main(argv: string[]): number | Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(USAGE + '\n'); return cmd ? 0 : 2; }
-    if (cmd === 'run') return runKernel(parseRun(rest));
+    if (cmd === 'run') {
+      const o = parseRun(rest);
+      if (o.serialStdio) return runKernelInteractive(o).catch((e) => failure(e));
+      return runKernel(o);
+    }
     if (cmd === 'replay') return replay(parseReplay(rest));
     if (cmd === 'demo') return demo();
     throw new UsageError(`unknown command '${cmd}'`);
   } catch (e) {
-    if (e instanceof UsageError) { process.stderr.write(`faultline: ${e.message}\n\n${USAGE}\n`); return 2; }
-    if (e instanceof BootError || e instanceof RecordingError || (e instanceof Error && /memoryMB|CPU model/.test(e.message))) { process.stderr.write(`faultline: ${e.message}\n`); return 2; }
-    throw e;
+    return failure(e);
   }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+function failure(e: unknown): number {
+  if (e instanceof UsageError) { process.stderr.write(`faultline: ${e.message}\n\n${USAGE}\n`); return 2; }
+  if (e instanceof BootError || e instanceof RecordingError || (e instanceof Error && /memoryMB|CPU model/.test(e.message))) { process.stderr.write(`faultline: ${e.message}\n`); return 2; }
+  throw e;
+}
+
+if (require.main === module) {
+  const status = main(process.argv.slice(2));
+  if (typeof status === 'number') process.exitCode = status;
+  else void status.then((s) => { process.exitCode = s; process.exit(s); });
+}
