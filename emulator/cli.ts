@@ -117,7 +117,7 @@ function parseInput(spec: string): PlannedInput {
   const bytes = unescapeInput(kbd ? kbd[1] : m[2], spec);
   if (!kbd) return { instructions: Number(m[1]), kind: 'serial', bytes };
   try {
-    return { instructions: Number(m[1]), kind: 'keyboard', bytes: [], keys: textToKeys(Buffer.from(bytes).toString('latin1')) };
+    return { instructions: Number(m[1]), kind: 'keyboard', bytes: [], keys: textToKeys(Buffer.from(bytes).toString('utf8')) };
   } catch (e) {
     throw new UsageError(`--input '${spec}': ${(e as Error).message}`);
   }
@@ -201,8 +201,14 @@ export async function runKernelInteractive(o: RunOptions): Promise<number> {
   const report = (s: string) => sink.write(s.replace(/\r?\n/g, '\r\n'));
   try {
     const m = startMachine(o, bytes, sink.write);
-    const session = await runInteractive(m, o.maxInstructions, o.inputs ?? [], terminal, sink.flush);
-    return finish(m, o, bytes, session, report);
+    const live = await runInteractive(m, o.maxInstructions, o.inputs ?? [], terminal, sink.flush);
+    if (!live.quit) return finish(m, o, bytes, live.session, report);
+    report(`\n[faultline] quit (C-a x) after ${live.instructions} instructions\n`);
+    // A replay runs the same number of instructions with the inputs at the counts they arrived.
+    const replayable = { ...o, maxInstructions: Math.max(1, live.instructions) };
+    if (o.screenshot) screenshot(m, o.screenshot, report);
+    if (o.record) record(m, replayable, o.record, bytes, live.session, report);
+    return 0;
   } finally {
     sink.flush();
     terminal.close();
@@ -267,7 +273,11 @@ function report(m: Machine, o: RunOptions, session: SessionResult, out: (s: stri
   switch (stop.reason) {
     case 'exit': out(`[faultline] guest exit via isa-debug-exit: status ${stop.exitCode} after ${m.instructionCount} instructions\n`); return stop.exitCode ?? 1;
     case 'shutdown': out(`[faultline] triple fault: CPU shut down after ${m.instructionCount} instructions\n`); return 0;
-    case 'halt': out(`[faultline] halted (HLT with interrupts off) after ${m.instructionCount} instructions\n`); return 0;
+    case 'halt':
+      out(m.state().regs.rflags & 0x200n
+        ? `[faultline] idle: HLT with interrupts on, nothing timed to wake the guest and no more input, after ${m.instructionCount} instructions\n`
+        : `[faultline] halted (HLT with interrupts off) after ${m.instructionCount} instructions\n`);
+      return 0;
     default: out(`[faultline] stopped after ${m.instructionCount} instructions (${stop.reason})\n`); return 0;
   }
 }

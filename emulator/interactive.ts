@@ -27,8 +27,15 @@ const FRAME_MS = 16;
 const STEP = 1_000_000;
 const IF = 0x200n;
 
+/** The session, whether the user quit, and how many instructions ran (across resets: a replay's budget). */
+export interface InteractiveResult {
+  session: SessionResult;
+  quit: boolean;
+  instructions: number;
+}
+
 export async function runInteractive(m: Machine, maxInstructions: number, inputs: PlannedInput[], live: LiveInput,
-  onFrame: () => void): Promise<SessionResult> {
+  onFrame: () => void): Promise<InteractiveResult> {
   const r = startSession(m);
   const start = Date.now();
   let virtual = 0; // instructions run in this session (across resets)
@@ -52,12 +59,13 @@ export async function runInteractive(m: Machine, maxInstructions: number, inputs
       left -= ran;
       virtual += ran;
       if (r.stop.reason === 'halt' && (m.state().regs.rflags & IF) !== 0n) { idle = true; break; }
-      if (r.stop.reason !== 'budget') { onFrame(); return r; }
+      if (r.stop.reason !== 'budget') { onFrame(); return { session: r, quit: false, instructions: virtual }; }
       if (virtual > (Date.now() - start + FRAME_MS) * 1e6) { idle = true; break; }
     }
     onFrame();
     await live.wait(idle ? FRAME_MS : 0);
   }
-  if (live.quit) r.stop = { reason: 'pause' };
-  return r;
+  // On quit the last stop stays (budget while busy, halt while idle): a replay with `instructions` as its
+  // budget ends the same way.
+  return { session: r, quit: live.quit, instructions: virtual };
 }

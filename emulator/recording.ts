@@ -139,7 +139,7 @@ export function runSession(m: Machine, maxInstructions: number, inputs: PlannedI
     const before = m.instructionCount;
     r.stop = m.run(Math.min(left, SLICE, input ? input.instructions - before : Infinity));
     // Halted waiting for an interrupt with nothing timed: the next input's moment comes while the CPU sleeps.
-    if (r.stop.reason === 'halt' && input && m.idleUntil(Math.min(input.instructions, before + left))) {
+    if (r.stop.reason === 'halt' && input && (m.instructionCount >= input.instructions || m.idleUntil(Math.min(input.instructions, before + left)))) {
       left -= m.instructionCount - before;
       continue;
     }
