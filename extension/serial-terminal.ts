@@ -1,0 +1,79 @@
+/**
+ * COM1 as a VS Code terminal: a Pseudoterminal opened with each Faultline session (launch.json
+ * `serialTerminal`, default true). The adapter's faultline/serialOutput events (raw bytes, after every run
+ * slice) are written to it with the guest's ANSI/VT100 sequences left for the terminal to render; \n becomes
+ * \r\n as a Unix tty's OPOST does for QEMU's -serial stdio. Keystrokes and pastes go back through
+ * faultline/serialInput (UTF-8); the adapter queues what is typed while the machine is stopped. The Debug
+ * Console keeps the plain log. The terminal stays open after the session ends (its text is the record).
+ */
+import { TextDecoder } from 'node:util';
+import * as vscode from 'vscode';
+
+interface Entry {
+  write: vscode.EventEmitter<string>;
+  terminal: vscode.Terminal;
+  decoder: TextDecoder;
+  open: boolean;
+  ended: boolean;
+  /** Output before VS Code opened the terminal (writes before open() are dropped). */
+  early: string;
+}
+
+export class SerialTerminals implements vscode.DebugAdapterTrackerFactory {
+  private readonly entries = new Map<string, Entry>();
+
+  createDebugAdapterTracker(session: vscode.DebugSession): vscode.DebugAdapterTracker {
+    return {
+      onDidSendMessage: (m: { type?: string; event?: string; body?: { data?: string } }) => {
+        if (m.type === 'event' && m.event === 'faultline/serialOutput' && typeof m.body?.data === 'string') this.output(session, m.body.data);
+      },
+    };
+  }
+
+  /** A Faultline session started: open its COM1 terminal (unless launch.json says serialTerminal: false). */
+  started(session: vscode.DebugSession): void {
+    if (session.configuration.serialTerminal === false || this.entries.has(session.id)) return;
+    const write = new vscode.EventEmitter<string>();
+    const entry: Entry = { write, terminal: undefined as unknown as vscode.Terminal, decoder: new TextDecoder('utf-8'), open: false, ended: false, early: '' };
+    const pty: vscode.Pseudoterminal = {
+      onDidWrite: write.event,
+      open: () => {
+        entry.open = true;
+        if (entry.early) write.fire(entry.early);
+        entry.early = '';
+      },
+      close: () => { entry.open = false; this.entries.delete(session.id); },
+      handleInput: (data: string) => {
+        if (entry.ended) return;
+        session.customRequest('faultline/serialInput', { text: data }).then(undefined, (e: Error) => write.fire(`\r\n[faultline: ${e.message}]\r\n`));
+      },
+    };
+    entry.terminal = vscode.window.createTerminal({ name: `COM1: ${session.name}`, pty, iconPath: new vscode.ThemeIcon('plug') });
+    entry.terminal.show(true);
+    this.entries.set(session.id, entry);
+  }
+
+  ended(session: vscode.DebugSession): void {
+    const e = this.entries.get(session.id);
+    if (!e || e.ended) return;
+    e.ended = true;
+    this.emit(e, '\r\n\x1b[2m[Faultline session ended]\x1b[0m\r\n');
+  }
+
+  /** The terminal of a session (tests, commands). */
+  terminalOf(session: vscode.DebugSession): vscode.Terminal | undefined {
+    return this.entries.get(session.id)?.terminal;
+  }
+
+  private output(session: vscode.DebugSession, base64: string): void {
+    const e = this.entries.get(session.id);
+    if (!e) return;
+    const text = e.decoder.decode(Buffer.from(base64, 'base64'), { stream: true });
+    this.emit(e, text.replace(/\n/g, '\r\n'));
+  }
+
+  private emit(e: Entry, text: string): void {
+    if (e.open) e.write.fire(text);
+    else e.early += text;
+  }
+}
