@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): void {
   sub(vscode.debug.registerDebugAdapterTrackerFactory('faultline', sessions));
   const terminals = new SerialTerminals();
   sub(vscode.debug.registerDebugAdapterTrackerFactory('faultline', terminals));
-  sub(vscode.debug.onDidStartDebugSession((s) => { if (s.type === 'faultline') { void setActive(true); terminals.started(s); } }));
+  sub(vscode.debug.onDidStartDebugSession((s) => { if (s.type === 'faultline') void setActive(true); }));
   sub(vscode.debug.onDidTerminateDebugSession((s) => { if (s.type === 'faultline') { sessions.ended(s); terminals.ended(s); } }));
   sub(vscode.debug.onDidChangeActiveDebugSession((s) => { if (s?.type === 'faultline') void sessions.refresh(s); }));
   registerCommands(context, views, sessions, screen);

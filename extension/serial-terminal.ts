@@ -23,6 +23,9 @@ export class SerialTerminals implements vscode.DebugAdapterTrackerFactory {
   private readonly entries = new Map<string, Entry>();
 
   createDebugAdapterTracker(session: vscode.DebugSession): vscode.DebugAdapterTracker {
+    // The tracker exists before the adapter's first message (the guest may print before
+    // onDidStartDebugSession fires): open the terminal now so no output is lost.
+    this.started(session);
     return {
       onDidSendMessage: (m: { type?: string; event?: string; body?: { data?: string } }) => {
         if (m.type === 'event' && m.event === 'faultline/serialOutput' && typeof m.body?.data === 'string') this.output(session, m.body.data);

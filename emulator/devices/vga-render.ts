@@ -8,12 +8,12 @@ import { Vga } from './vga';
  * and the tests share it.
  *
  * - VBE (Bochs dispi enabled): XRES × YRES at 8 (DAC palette), 15, 16, 24 or 32 bits per pixel from the LFB.
- * - VGA 256-colour (graphics controller mode shift 2, e.g. mode 13h): the CRTC gives the raster (mode 13h is
- *   640 × 400: each byte drawn two pixels wide, each line twice), bytes read from the graphics window in RAM.
+ * - VGA graphics from video RAM (vga-memory.ts), the CRTC giving the raster: 256 colours (mode shift 2, e.g.
+ *   mode 13h, 640 × 400: each byte two pixels wide, each line twice) and planar 16 colours (mode shift 0, e.g.
+ *   mode 12h 640 × 480, or 0Dh with the half dot clock) through the attribute palette.
  * - VGA text: the 80 × 25 buffer with an 8 × 16 font (`font`, 256 glyphs of 16 bytes) 8 or 9 dots wide as the
  *   sequencer selects; without a font text frames are not drawn (`undefined`), callers show the text instead.
- * - Planar 16-colour and CGA graphics (mode shift 0/1) are drawn from the planes only where video memory is
- *   modelled as planes; this emulator keeps the window as RAM, so those modes report `unsupported`.
+ * - CGA-compatible 4-colour graphics (mode shift 1) report `unsupported`.
  *
  * Public API: Frame, renderFrame(vga, phys, font?), frameSignature(vga, phys), c6to8.
  */
@@ -35,13 +35,22 @@ export function c6to8(v: number): number {
   return (v << 2) | (b << 1) | b;
 }
 
-const GRAPHICS_WINDOW = 0xa0000;
+/** QEMU's expand4: bit j of a byte -> bit 0 of nibble j. */
+const EXPAND4 = (() => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let v = 0;
+    for (let j = 0; j < 8; j++) v |= ((i >> j) & 1) << (j * 4);
+    t[i] = v >>> 0;
+  }
+  return t;
+})();
 
 /** Render the current display. Returns undefined only for text mode without a font. */
 export function renderFrame(vga: Vga, phys: PhysicalMemory, font?: Uint8Array): Frame | undefined {
   switch (vga.displayMode) {
     case 'vbe': return renderVbe(vga);
-    case 'graphics': return renderVgaGraphics(vga, phys);
+    case 'graphics': return renderVgaGraphics(vga);
     case 'text': return font ? renderText(vga, phys, font) : undefined;
     default: return blank(vga);
   }
@@ -57,7 +66,8 @@ export function frameSignature(vga: Vga, phys: PhysicalMemory): number {
   const mode = vga.displayMode;
   if (mode === 'vbe') return Math.imul(h ^ vga.vram.version, 0x01000193) >>> 0;
   if (mode === 'blank') return h >>> 0;
-  const [start, len] = mode === 'text' ? [0xb8000, 80 * 25 * 2] : [GRAPHICS_WINDOW, 0x10000];
+  if (mode === 'graphics') return Math.imul(h ^ vga.vram.version, 0x01000193) >>> 0;
+  const [start, len] = [0xb8000, 80 * 25 * 2];
   const u8 = phys.u8;
   const end = Math.min(start + len, phys.size);
   for (let a = start; a + 4 <= end; a += 4) h = Math.imul(h ^ (u8[a] | (u8[a + 1] << 8) | (u8[a + 2] << 16) | (u8[a + 3] << 24)), 0x01000193);
@@ -143,27 +153,25 @@ function crtcResolution(crtc: readonly number[]): { width: number; height: numbe
   return { width, height };
 }
 
-function renderVgaGraphics(vga: Vga, phys: PhysicalMemory): Frame {
-  const { crtc, gc, seq } = vga.regs();
+function renderVgaGraphics(vga: Vga): Frame {
+  const { crtc, gc, seq, attr } = vga.regs();
   const { width, height } = crtcResolution(crtc);
   const shift = (gc[5] >> 5) & 3;
-  let dispWidth = width;
-  if (shift !== 2 && seq[1] & 8) dispWidth <<= 1;
+  const half = shift !== 2 && (seq[1] & 8) !== 0; // half dot clock: each pixel twice as wide
+  const dispWidth = half ? width << 1 : width;
   const f = newFrame(Math.min(dispWidth, 4096), Math.min(height, 4096), 'graphics');
-  if (shift !== 2) {
-    f.unsupported = shift === 0 ? 'planar 16-colour graphics' : 'CGA-compatible 4-colour graphics';
+  if (shift === 1) {
+    f.unsupported = 'CGA-compatible 4-colour graphics';
     return f;
   }
   const doubleScan = crtc[9] >> 7;
   const multiScan = (((crtc[9] & 0x1f) + 1) << doubleScan) - 1;
   const lineOffset = crtc[0x13] << 3;
   const lineCompare = crtc[0x18] | ((crtc[7] & 0x10) << 4) | ((crtc[9] & 0x40) << 3);
-  const pal = palette256(vga, false);
-  const u8 = phys.u8;
-  const byteAt = (addr: number) => {
-    const a = GRAPHICS_WINDOW + (addr & 0xffff);
-    return a < phys.size ? u8[a] : 0;
-  };
+  const pal = shift === 2 ? palette256(vga, false) : palette16(vga);
+  const mem = vga.vram.bytes;
+  const mask = mem.length - 1;
+  const planeMask = expandMaskBytes(attr[0x12] & 0xf);
   let addr1 = ((crtc[0x0c] << 8) | crtc[0x0d]) * 4;
   let y1 = 0;
   let multiRun = multiScan;
@@ -174,15 +182,29 @@ function renderVgaGraphics(vga: Vga, phys: PhysicalMemory): Frame {
       addr = (addr & ~(1 << sh)) | ((y1 & 1) << sh);
     }
     if (!(crtc[0x17] & 2)) addr = (addr & ~0x8000) | ((y1 & 2) << 14);
-    // vga_draw_line8d2: each byte two pixels wide.
-    for (let x = 0; x + 1 < f.width; x += 2) {
-      const c = pal[byteAt(addr + (x >> 1))];
-      put(f, x, y, c);
-      put(f, x + 1, y, c);
+    if (shift === 2) {
+      // vga_draw_line8d2: each byte two pixels wide.
+      for (let x = 0; x + 1 < f.width; x += 2) {
+        const c = pal[mem[(addr + (x >> 1)) & mask]];
+        put(f, x, y, c);
+        put(f, x + 1, y, c);
+      }
+    } else {
+      // vga_draw_line4 / line4d2: 8 pixels from the four planes' bytes at each address.
+      const px = half ? 16 : 8;
+      for (let x = 0, a = addr; x + px <= f.width; x += px, a += 4) {
+        const p0 = mem[a & mask] & planeMask[0], p1 = mem[(a + 1) & mask] & planeMask[1];
+        const p2 = mem[(a + 2) & mask] & planeMask[2], p3 = mem[(a + 3) & mask] & planeMask[3];
+        const v = (EXPAND4[p0] | (EXPAND4[p1] << 1) | (EXPAND4[p2] << 2) | (EXPAND4[p3] << 3)) >>> 0;
+        for (let i = 0; i < 8; i++) {
+          const c = pal[(v >>> (28 - 4 * i)) & 0xf];
+          if (half) { put(f, x + 2 * i, y, c); put(f, x + 2 * i + 1, y, c); } else put(f, x + i, y, c);
+        }
+      }
     }
     if (!multiRun) {
-      const mask = (crtc[0x17] & 3) ^ 3;
-      if ((y1 & mask) === mask) addr1 += lineOffset;
+      const m = (crtc[0x17] & 3) ^ 3;
+      if ((y1 & m) === m) addr1 += lineOffset;
       y1++;
       multiRun = multiScan;
     } else {
@@ -191,6 +213,10 @@ function renderVgaGraphics(vga: Vga, phys: PhysicalMemory): Frame {
     if (y === lineCompare) addr1 = 0;
   }
   return f;
+}
+
+function expandMaskBytes(m: number): number[] {
+  return [m & 1 ? 0xff : 0, m & 2 ? 0xff : 0, m & 4 ? 0xff : 0, m & 8 ? 0xff : 0];
 }
 
 /** QEMU vga_draw_text: 8- or 9-dot cells, attribute palette, cursor, blink shown as bright background off. */

@@ -83,6 +83,13 @@ export class Vram {
     this.version++;
   }
 
+  /** Bytes [offset, offset+size) were written directly through `bytes` (the legacy window). */
+  touch(offset: number, size: number): void {
+    this.dirtyPages[offset >>> PAGE_SHIFT] = 1;
+    if (offset + size > this.extent) this.extent = offset + size;
+    this.version++;
+  }
+
   clear(): void {
     if (this.mem && this.extent) this.mem.fill(0, 0, this.extent);
     this.dirtyPages.fill(1, 0, (this.extent + 4095) >>> PAGE_SHIFT);

@@ -3,6 +3,7 @@ import { PhysicalMemory } from '../memory/phys';
 import { IoBus } from './bus';
 import { Device } from './device';
 import { bytePorts, num } from './ports';
+import { VgaWindow, WINDOW_BASE, WINDOW_SIZE } from './vga-memory';
 import { BochsVbe, VBE_LFB_BASE, Vram } from './vga-vbe';
 
 /**
@@ -13,9 +14,9 @@ import { BochsVbe, VBE_LFB_BASE, Vram } from './vga-vbe';
  * sequencer 0x3C4/0x3C5, DAC 0x3C6-0x3C9, graphics controller 0x3CE/0x3CF, input status 1 at 0x3DA (vertical
  * retrace from virtual time at 60 Hz; reading it resets the attribute flip-flop).
  *
- * Graphics: the renderer (vga-render.ts) reads the registers through `regs()`; 256-colour chained modes
- * (mode 13h) are read from guest RAM at the graphics window 0xA0000 (chain-4 puts byte x of the window at
- * video memory offset x, so RAM holds exactly what QEMU's VRAM would). The Bochs VBE interface (vga-vbe.ts,
+ * Graphics: the renderer (vga-render.ts) reads the registers through `regs()`; the graphics window at
+ * 0xA0000-0xAFFFF goes through the sequencer and graphics controller into video RAM (vga-memory.ts: chain-4,
+ * odd/even, planar write modes and latches). The Bochs VBE interface (vga-vbe.ts,
  * ports 0x1CE/0x1CF) and its 16 MiB linear framebuffer `vram` (mapped by `mapLfb`, at 0xFD000000 by default)
  * give the high-resolution modes.
  *
@@ -124,6 +125,8 @@ export class Vga implements Device {
   /** The stdvga's video RAM: the VBE linear framebuffer (PCI BAR0). */
   readonly vram = new Vram();
   readonly vbe = new BochsVbe(this.vram, () => { this.regsVersion++; });
+  /** The 64 KiB graphics window (MMIO at 0xA0000) into `vram`. */
+  readonly window = new VgaWindow(this.vram, () => this.s);
   /** Bumped on every register write: part of the renderer's change detection. */
   regsVersion = 0;
 
@@ -137,6 +140,7 @@ export class Vga implements Device {
     bus.registerPorts(0x3c0, 16, h);
     bus.registerPorts(0x3d4, 2, h);
     bus.registerPorts(0x3da, 1, h);
+    bus.registerMmio('vga-window', WINDOW_BASE, WINDOW_SIZE, this.window.mmio);
     // Bochs VBE: 16-bit index and data registers (a byte access reaches the low byte, as in QEMU).
     bus.registerPorts(0x1ce, 2, {
       read: (port) => (port === 0x1ce ? this.vbe.readIndex() : this.vbe.readData()),
@@ -249,6 +253,7 @@ export class Vga implements Device {
 
   reset(): void {
     this.s = powerOn();
+    this.window.latch = 0;
     this.vbe.reset();
     this.vram.load('');
     this.regsVersion++;
@@ -258,7 +263,7 @@ export class Vga implements Device {
     const s = this.s;
     return {
       ...s, crtc: s.crtc.slice(), attr: s.attr.slice(), seq: s.seq.slice(), gc: s.gc.slice(), dac: s.dac.slice(),
-      vbe: this.vbe.save(), vram: this.vram.save(),
+      vbe: this.vbe.save(), vram: this.vram.save(), latch: this.window.latch,
     };
   }
 
@@ -274,9 +279,10 @@ export class Vga implements Device {
       dacWriteIndex: num(o.dacWriteIndex), dacReadIndex: num(o.dacReadIndex),
       dacComponent: num(o.dacComponent), dacMask: num(o.dacMask, 0xff), dac: arr(o.dac, d.dac),
     };
-    const v = (state ?? {}) as { vbe?: { index?: unknown; regs?: unknown }; vram?: unknown };
+    const v = (state ?? {}) as { vbe?: { index?: unknown; regs?: unknown }; vram?: unknown; latch?: unknown };
     this.vbe.load(v.vbe);
     this.vram.load(v.vram);
+    this.window.latch = num(v.latch) >>> 0;
     this.lastHash = -1;
     this.regsVersion++;
   }

@@ -45,6 +45,31 @@ test('mode 13h fixture (VGA registers programmed directly) renders the same 640x
   assert.equal(compareWithQemu(frame, 'mode13h.screen.png'), 0);
 });
 
+test('mode 12h fixture (planar: write modes 0 and 2, set/reset, XOR through the latches, map mask) renders the same 640x480 pixels as QEMU', () => {
+  const m = boot('mode12h');
+  const frame = renderFrame(m.devices.vga, m.mem)!;
+  assert.equal(frame.mode, 'graphics');
+  assert.equal(frame.unsupported, undefined);
+  saveForHumans(frame, 'mode12h');
+  assert.equal(compareWithQemu(frame, 'mode12h.screen.png'), 0);
+});
+
+test('planar reads: read mode 0 returns the plane GC4 selects, read mode 1 compares colours', () => {
+  const m = boot('mode12h');
+  const bus = m.bus;
+  const gc = (i: number, v: number) => { bus.outPort(0x3ce, 1, i); bus.outPort(0x3cf, 1, v); };
+  // Row 1, x = 40..47 is band colour 1 (plane 0 only).
+  const a = 0xa0000n + 80n + 5n;
+  gc(5, 0x00); gc(4, 0);
+  assert.equal(m.readPhysical(a, 1)[0], 0xff, 'plane 0 all set');
+  gc(4, 1);
+  assert.equal(m.readPhysical(a, 1)[0], 0x00, 'plane 1 clear');
+  gc(5, 0x08); gc(2, 1); gc(7, 0x0f);
+  assert.equal(m.readPhysical(a, 1)[0], 0xff, 'every pixel has colour 1');
+  gc(2, 2);
+  assert.equal(m.readPhysical(a, 1)[0], 0x00, 'none has colour 2');
+});
+
 test('multiboot2 framebuffer fixture: the tag gets a 640x480x32 LFB at 0xfd000000 and renders as QEMU+GRUB shows it', () => {
   const m = boot('mb2-framebuffer');
   const serial = fs.readFileSync(path.join(ROOT, 'fixtures/golden/mb2-framebuffer.serial.txt'), 'latin1');
