@@ -1,3 +1,4 @@
+import * as zlib from 'node:zlib';
 import { deflateSync, inflateSync } from 'node:zlib';
 
 /**
@@ -18,7 +19,11 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
+/** zlib's own CRC-32 where node has it (20.15+), else the table loop. */
+const nativeCrc32 = (zlib as unknown as { crc32?: (data: Uint8Array) => number }).crc32;
+
 function crc32(bytes: Uint8Array): number {
+  if (nativeCrc32) return nativeCrc32(bytes) >>> 0;
   let c = 0xffffffff;
   for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
@@ -33,8 +38,8 @@ function chunk(type: string, data: Uint8Array): Buffer {
   return out;
 }
 
-/** An RGBA image (width × height × 4 bytes) as a PNG file. */
-export function encodePng(width: number, height: number, rgba: Uint8Array): Buffer {
+/** An RGBA image (width × height × 4 bytes) as a PNG file; `level` is zlib's (1 = fastest, for live frames). */
+export function encodePng(width: number, height: number, rgba: Uint8Array, level = 6): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
@@ -45,7 +50,7 @@ export function encodePng(width: number, height: number, rgba: Uint8Array): Buff
     raw[y * (1 + width * 4)] = 0; // filter: none
     raw.set(rgba.subarray(y * width * 4, (y + 1) * width * 4), y * (1 + width * 4) + 1);
   }
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level })), chunk('IEND', new Uint8Array(0))]);
 }
 
 export interface DecodedImage {

@@ -17,6 +17,8 @@ interface Entry {
   ended: boolean;
   /** Output before VS Code opened the terminal (writes before open() are dropped). */
   early: string;
+  /** The session typed input goes to (changes when an ended terminal is reused). */
+  session: vscode.DebugSession;
 }
 
 export class SerialTerminals implements vscode.DebugAdapterTrackerFactory {
@@ -36,8 +38,22 @@ export class SerialTerminals implements vscode.DebugAdapterTrackerFactory {
   /** A Faultline session started: open its COM1 terminal (unless launch.json says serialTerminal: false). */
   started(session: vscode.DebugSession): void {
     if (session.configuration.serialTerminal === false || this.entries.has(session.id)) return;
+    // The same configuration again: reuse its ended terminal (still open) instead of adding another.
+    const name = `COM1: ${session.name}`;
+    for (const [id, old] of this.entries) {
+      if (old.ended && old.open && old.terminal.name === name) {
+        this.entries.delete(id);
+        old.ended = false;
+        old.decoder = new TextDecoder('utf-8');
+        this.entries.set(session.id, old);
+        old.session = session;
+        this.emit(old, '\r\n\x1b[2m[new Faultline session]\x1b[0m\r\n');
+        old.terminal.show(true);
+        return;
+      }
+    }
     const write = new vscode.EventEmitter<string>();
-    const entry: Entry = { write, terminal: undefined as unknown as vscode.Terminal, decoder: new TextDecoder('utf-8'), open: false, ended: false, early: '' };
+    const entry: Entry = { write, terminal: undefined as unknown as vscode.Terminal, decoder: new TextDecoder('utf-8'), open: false, ended: false, early: '', session };
     const pty: vscode.Pseudoterminal = {
       onDidWrite: write.event,
       open: () => {
@@ -45,13 +61,16 @@ export class SerialTerminals implements vscode.DebugAdapterTrackerFactory {
         if (entry.early) write.fire(entry.early);
         entry.early = '';
       },
-      close: () => { entry.open = false; this.entries.delete(session.id); },
+      close: () => {
+        entry.open = false;
+        for (const [id, e] of this.entries) if (e === entry) this.entries.delete(id);
+      },
       handleInput: (data: string) => {
         if (entry.ended) return;
-        session.customRequest('faultline/serialInput', { text: data }).then(undefined, (e: Error) => write.fire(`\r\n[faultline: ${e.message}]\r\n`));
+        entry.session.customRequest('faultline/serialInput', { text: data }).then(undefined, (e: Error) => write.fire(`\r\n[faultline: ${e.message}]\r\n`));
       },
     };
-    entry.terminal = vscode.window.createTerminal({ name: `COM1: ${session.name}`, pty, iconPath: new vscode.ThemeIcon('plug') });
+    entry.terminal = vscode.window.createTerminal({ name, pty, iconPath: new vscode.ThemeIcon('plug') });
     entry.terminal.show(true);
     this.entries.set(session.id, entry);
   }

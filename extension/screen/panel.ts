@@ -59,12 +59,18 @@ export class GuestScreen {
 
   /** The machine runs (true) or is stopped (false): the page says where typed keys go. */
   setRunning(session: vscode.DebugSession, running: boolean): void {
+    if (this.session && this.session !== session) return;
     this.running = running;
     if (this.panel && this.session === session) void this.postStatus(session);
   }
 
   async update(session: vscode.DebugSession): Promise<void> {
-    if (this.session !== session) this.known = undefined;
+    if (this.session !== session) {
+      // A new session: it starts running, and the title loses the previous session's "(session ended)".
+      this.known = undefined;
+      this.running = true;
+      if (this.panel) this.panel.title = 'Guest Screen';
+    }
     this.session = session;
     this.lastUpdate = Date.now();
     if (!this.panel) return;

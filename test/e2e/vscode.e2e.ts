@@ -205,8 +205,10 @@ test('talking to the guest: the COM1 terminal answers a typed command; keys type
   const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
   await view.locator('canvas#canvas').waitFor({ state: 'visible', timeout: 30_000 });
   await view.locator('#screen').click();
-  await page.keyboard.type('Hi Faultline');
-  await until('the keys echoed by the guest on COM1', () => term.innerText({ timeout: 2_000 }).catch(() => ''), (x) => /keyboard ready\s+Hi Faultline/.test(x), 30_000);
+  // Physical keys: type() sends each character's key without Shift; Shift+Digit1 is a real shifted key.
+  await page.keyboard.type('hi faultline');
+  await page.keyboard.press('Shift+Digit1');
+  await until('the keys echoed by the guest on COM1', () => term.innerText({ timeout: 2_000 }).catch(() => ''), (x) => /keyboard ready\s+hi faultline!/.test(x), 30_000);
   log('keyboard: keys typed into the Guest Screen reached the guest');
   await page.waitForTimeout(500);
   await shot(page, 'e2e-9-guest-screen-keyboard');
