@@ -37,6 +37,8 @@ export interface FaultlineLaunchArguments extends DebugProtocol.LaunchRequestArg
   historyMB?: number;
   /** Open COM1 as a VS Code terminal with the session (default true); the Debug Console keeps the plain log. */
   serialTerminal?: boolean;
+  /** Also serve the GDB remote protocol on 127.0.0.1:gdbPort for this machine (0 picks a free port). */
+  gdbPort?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import {
 import { decodeInstructions } from './disassemble';
 import { ExceptionFilterSet, exceptionBreakpointFilters } from './exception-filters';
 import { GuestIo, InputError } from './guest-io';
+import { shareWithGdb } from './gdb-share';
 import { compileExpression } from './expression';
 import { CustomEvent, CustomRequest, PHYS_PREFIX, type FaultlineLaunchArguments, type PageTableArguments } from './protocol';
 import { defaultRuntimeFactory, type RuntimeFactory } from './runtime-bridge';
@@ -279,6 +280,7 @@ export class FaultlineSession extends DebugSession {
     rt.on('debugcon', (b) => { this.serial.push(b); if (b === 10) this.flushSerial(); });
     rt.on('screen', () => { this.screenDirty = true; });
     rt.on('reset', () => this.log('the machine reset (triple fault with onTripleFault = "reset")'));
+    if (args.gdbPort !== undefined) await this.startGdb(args.gdbPort);
     this.syncBreakpoints();
     this.sendEvent(new InitializedEvent());
     await Promise.race([this.configured, new Promise((r) => setTimeout(r, 2000))]);
@@ -288,7 +290,28 @@ export class FaultlineSession extends DebugSession {
     });
   }
 
+  /** launch.json gdbPort: gdb shares this machine (semantics in gdb-share.ts). */
+  private gdb?: Awaited<ReturnType<typeof shareWithGdb>>;
+
+  private async startGdb(port: number): Promise<void> {
+    const elf = (this.rt as { entry?: { elf?: import('../emulator/boot').ElfFile } }).entry?.elf;
+    this.gdb = await shareWithGdb(this.rt!, port, elf, {
+      running: () => this.running,
+      breakpoints: () => new Set([...this.breakpointAddresses(), ...this.tempBreakpoints]),
+      continued: () => {
+        this.invalidate();
+        this.lastStop = undefined;
+        this.sendEvent(new Event('continued', { threadId: THREAD_ID, allThreadsContinued: true }));
+      },
+      stopped: (stop) => this.reportStop(stop.reason === 'budget' ? { reason: 'step' } : stop, undefined,
+        stop.reason === 'exception' || stop.reason === 'shutdown' ? undefined : 'Stopped by gdb'),
+      log: (l) => this.log(l),
+    }).catch((e: Error) => { throw new UserError(`gdbPort: ${e.message}`); });
+    this.log(`gdb server on 127.0.0.1:${this.gdb.port} shares this machine: in gdb, target remote :${this.gdb.port}`);
+  }
+
   private disconnect(): void {
+    this.gdb?.server.close();
     this.running = false;
     this.flushSerial();
     setImmediate(() => this.shutdown());
@@ -424,6 +447,7 @@ export class FaultlineSession extends DebugSession {
   // ---------------------------------------------------------------------------------------------------
 
   private pause(): void {
+    if (this.gdb?.server.running) { this.gdb.server.interrupt(); return; }
     if (this.running) this.pauseRequested = true;
     else this.reportStop({ reason: 'pause' });
   }
@@ -496,6 +520,7 @@ export class FaultlineSession extends DebugSession {
 
   private resume(goal: Goal): void {
     if (!this.rt || this.terminated) return;
+    if (this.gdb?.server.running) throw new UserError('gdb is running the machine; pause here (or interrupt in gdb) first');
     this.goal = goal;
     if (goal.kind === 'until') this.addTemp(goal.target);
     this.invalidate();
@@ -1035,6 +1060,9 @@ function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineLaunchAr
   if (a.onTripleFault !== undefined && a.onTripleFault !== 'stop' && a.onTripleFault !== 'reset') throw new UserError('"onTripleFault" must be "stop" or "reset"');
   if (a.cwd !== undefined && typeof a.cwd !== 'string') throw new UserError('"cwd" must be a directory path');
   if (a.serialTerminal !== undefined && typeof a.serialTerminal !== 'boolean') throw new UserError('"serialTerminal" must be true or false');
+  if (a.gdbPort !== undefined && (typeof a.gdbPort !== 'number' || !Number.isInteger(a.gdbPort) || a.gdbPort < 0 || a.gdbPort > 65535)) {
+    throw new UserError('"gdbPort" must be a TCP port from 0 to 65535 (0 picks a free one)');
+  }
   if (a.historyMB !== undefined && (typeof a.historyMB !== 'number' || !Number.isInteger(a.historyMB) || a.historyMB < 0 || (a.historyMB > 0 && a.historyMB < 1))) {
     throw new UserError('"historyMB" must be a whole number of MiB (0 turns reverse debugging off)');
   }

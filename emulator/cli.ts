@@ -5,6 +5,7 @@ import { Machine } from './machine';
 import {
   compareWithRecording, makeRecording, MAX_RESETS, parseRecording, PlannedInput, Recording, runSession, SessionResult, sha256Hex,
 } from './recording';
+import { GdbServer } from './gdb/server';
 import { textToKeys } from './devices/keymap';
 import { runInteractive } from './interactive';
 import { encodePng } from './png';
@@ -19,6 +20,8 @@ Usage:
                                    run a recording made with --record again and check that serial output,
                                    fault chain and final state are identical (exit 0) or say what differs (exit 1)
   faultline demo                   run the blog_os double-fault demos from fixtures/ and explain each
+  faultline dap [--port N]         the debug adapter for DAP editors (Neovim, Emacs, Helix): DAP on stdio, or
+                                   with --port on 127.0.0.1:N (0 picks a free port, printed on stderr)
   faultline --help
 
 Options for run:
@@ -40,6 +43,11 @@ Options for run:
   --record FILE          write a replayable recording (JSON: kernel path and SHA-256, options, inputs with
                          their instruction counts, final instruction count, serial output hash, fault chain,
                          final state hashes) for faultline replay
+  --gdb PORT             serve the GDB remote protocol on 127.0.0.1:PORT (in gdb: target remote :PORT; 0 picks
+                         a free port and prints it); the machine runs until gdb connects, stops for it, runs on
+                         when gdb detaches; --max-instructions does not apply
+  --gdb-wait             with --gdb: hold the machine at its first instruction until gdb continues it
+                         (like qemu -s -S)
 
 Options for replay:
   --kernel PATH          the recorded kernel is now at PATH (its SHA-256 must still match)
@@ -67,6 +75,9 @@ interface RunOptions {
   screenshot?: string;
   /** --max-instructions was given */
   maxGiven?: boolean;
+  /** --gdb PORT, --gdb-wait */
+  gdbPort?: number;
+  gdbWait?: boolean;
 }
 
 function parseRun(args: string[]): RunOptions {
@@ -97,6 +108,13 @@ function parseRun(args: string[]): RunOptions {
       case '--cpu': o.cpu = value(); break;
       case '--input': (o.inputs ??= []).push(parseInput(value())); break;
       case '--record': o.record = value(); break;
+      case '--gdb': {
+        const v = value();
+        o.gdbPort = Number(v);
+        if (!/^\d+$/.test(v) || o.gdbPort > 65535) throw new UsageError(`--gdb takes a TCP port from 0 to 65535 (0 picks a free one), not '${v}'`);
+        break;
+      }
+      case '--gdb-wait': o.gdbWait = true; break;
       default:
         if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
         if (o.kernel) throw new UsageError(`more than one kernel given (${o.kernel}, ${a})`);
@@ -105,6 +123,9 @@ function parseRun(args: string[]): RunOptions {
   }
   if (!o.kernel) throw new UsageError('no kernel given');
   if (o.serialStdio && !o.maxGiven) o.maxInstructions = Number.MAX_SAFE_INTEGER;
+  if (o.gdbWait && o.gdbPort === undefined) throw new UsageError('--gdb-wait needs --gdb PORT');
+  if (o.gdbPort !== undefined && (o.record || o.inputs)) throw new UsageError('--gdb cannot be combined with --record or --input (the debugger drives the run)');
+  if (o.gdbPort !== undefined && o.serialStdio) throw new UsageError('--gdb cannot be combined with --serial stdio (the debugger drives the run)');
   o.inputs?.sort((a, b) => a.instructions - b.instructions);
   return o;
 }
@@ -262,7 +283,7 @@ function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => voi
 }
 
 /** Print the fault chain, resets, screen and why the run stopped; returns the run's exit status. */
-function report(m: Machine, o: RunOptions, session: SessionResult, out: (s: string) => void): number {
+function report(m: Machine, o: RunOptions, session: Pick<SessionResult, 'stop' | 'resets'>, out: (s: string) => void): number {
   const { stop, resets } = session;
   const chain = m.faultChain();
   out('\n');
@@ -348,7 +369,7 @@ interface ManifestKernel { name: string; file: string; description: string; cmdl
 function demo(): number {
   const root = path.resolve(__dirname, '..');
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'fixtures', 'manifest.json'), 'utf8')) as { kernels: ManifestKernel[] };
-  const seed = ['pf-missing-idt', 'df-handler', 'stack-overflow-no-ist', 'stack-overflow-seed', 'ist-double-fault', 'breakpoint', 'rust-ist', 'task-gate-df', 'c-workload'];
+  const seed = ['pf-missing-idt', 'df-handler', 'stack-overflow-no-ist', 'stack-overflow-seed', 'ist-double-fault', 'higher-half', 'breakpoint', 'rust-ist', 'task-gate-df', 'c-workload'];
   for (const name of seed) {
     const k = manifest.kernels.find((x) => x.name === name);
     if (!k) continue;
@@ -359,17 +380,60 @@ function demo(): number {
   return 0;
 }
 
+/**
+ * faultline dap: the debug adapter, loaded from beside this file at run time (dist/debug-adapter.js, or
+ * out/debug-adapter/main.js under tsc) so the emulator layer does not import the adapter.
+ */
+function dap(args: string[]): number | Promise<number> {
+  const candidates = [path.join(__dirname, 'debug-adapter.js'), path.join(__dirname, '..', 'debug-adapter', 'main.js')];
+  const file = candidates.find((f) => fs.existsSync(f));
+  if (!file) throw new UsageError('the debug adapter (dist/debug-adapter.js) is missing; run npm run build');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const adapter = require(file) as { serveDap(a: string[]): number | undefined };
+  const status = adapter.serveDap(args);
+  return status ?? new Promise<number>(() => undefined); // the adapter runs until its client or stdin ends
+}
+
+/** run --gdb PORT: the machine under the gdb server; resolves with the exit status when the guest or gdb ends it. */
+async function serveGdb(o: RunOptions, port: number): Promise<number> {
+  const bytes = loadKernelFile(o.kernel);
+  const sink = chunked((s) => process.stdout.write(s));
+  const m = startMachine(o, bytes, sink.write);
+  m.enableHistory();
+  const log = (line: string) => process.stderr.write(`[faultline] ${line}\n`);
+  return new Promise<number>((resolve, reject) => {
+    const server = new GdbServer(m, {
+      port, wait: !!o.gdbWait, elf: m.entry?.elf, log,
+      onEnd: (stop) => {
+        sink.flush();
+        if (stop === 'killed') { log('killed by gdb'); resolve(0); return; }
+        resolve(report(m, o, { stop, resets: 0 }, (s) => process.stdout.write(s)));
+      },
+    });
+    server.listen().then((p) => {
+      log(`gdb server on 127.0.0.1:${p}${o.gdbWait ? ', holding at the first instruction' : ''}: in gdb, target remote :${p}`);
+    }, reject);
+  });
+}
+
+function failed(e: unknown): number {
+  process.stderr.write(`faultline: ${(e as Error).message}\n`);
+  return 2;
+}
+
 export function main(argv: string[]): number | Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(USAGE + '\n'); return cmd ? 0 : 2; }
     if (cmd === 'run') {
       const o = parseRun(rest);
+      if (o.gdbPort !== undefined) return serveGdb(o, o.gdbPort).catch(failed);
       if (o.serialStdio) return runKernelInteractive(o).catch((e) => failure(e));
       return runKernel(o);
     }
     if (cmd === 'replay') return replay(parseReplay(rest));
     if (cmd === 'demo') return demo();
+    if (cmd === 'dap') return dap(rest);
     throw new UsageError(`unknown command '${cmd}'`);
   } catch (e) {
     return failure(e);

@@ -28,7 +28,8 @@ function hex(v: bigint | number): string {
   return `0x${v.toString(16)}`;
 }
 
-function sym(addr: bigint, elf?: ElfFile): string {
+/** " <name+0xoff>" for an address inside a symbol of `elf`, else "" (also the gdb monitor's handler names). */
+export function sym(addr: bigint, elf?: ElfFile): string {
   if (!elf) return '';
   const s = symbolAt(elf, addr);
   if (!s) return '';

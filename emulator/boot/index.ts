@@ -1,6 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PhysicalMemory } from '../memory/phys';
+import { CPU_MODELS } from '../cpu/cpuid';
+import { installLowMemory } from '../firmware/lowmem';
+import { Platform, pcPlatform } from '../firmware/platform';
 import { isElf, parseElf } from './elf';
 import { EntryState } from './entry-state';
 import { BootError, hex, leadingBytes } from './errors';
@@ -23,6 +26,10 @@ export interface BootKernelOptions {
   modules?: ModuleInput[];
   /** The kernel's file name for messages (and, like QEMU, the first word of the multiboot1 command line). */
   fileName?: string;
+  /** The board the firmware tables describe (default: QEMU's pc with the 'faultline' CPU model). */
+  platform?: Platform;
+  /** Seconds since midnight on the RTC when the kernel starts (the BDA's timer ticks; default 0). */
+  secondsOfDay?: number;
   /** The machine's display, for kernels that request a graphics framebuffer. */
   display?: BootDisplay;
 }
@@ -32,9 +39,14 @@ export function bootKernel(bytes: Uint8Array, phys: PhysicalMemory, opts: BootKe
   const fileName = opts.fileName ?? 'the kernel';
   if (bytes.length === 0) throw new BootError(`${fileName} is empty; rebuild it or check the path`);
   const mb1 = findMultiboot1Header(bytes);
-  if (mb1) return bootMultiboot1(bytes, phys, mb1, opts);
-  const mb2 = findMultiboot2Header(bytes, fileName);
-  if (mb2) return bootMultiboot2(bytes, phys, mb2, opts);
+  const mb2 = mb1 ? undefined : findMultiboot2Header(bytes, fileName);
+  if (mb1 || mb2) {
+    // What SeaBIOS leaves before QEMU's loader runs: BDA, EBDA, MP and ACPI tables, then the kernel on top.
+    const platform = opts.platform ?? pcPlatform(phys.size, CPU_MODELS.faultline);
+    const lowMemory = installLowMemory(phys, platform, { secondsOfDay: opts.secondsOfDay ?? 0 });
+    if (mb1) return bootMultiboot1(bytes, phys, mb1, { ...opts, lowMemory });
+    return bootMultiboot2(bytes, phys, mb2!, { ...opts, lowMemory });
+  }
 
   const bad1 = findBadMultiboot1Magic(bytes);
   if (bad1 !== undefined) {

@@ -4,7 +4,7 @@ import { getFlags, testCC } from './flags';
 import { gp, raise, ud } from './fault';
 import { Imm, Insn } from './insn';
 import { mulDiv } from './muldiv';
-import { checkCodeDescriptor, commitCs, desc, describeSystemType, loadDataSegment, readDescriptor, setSegment } from './segments';
+import { checkCodeDescriptor, commitCs, desc, describeSystemType, loadDataSegment, readDescriptor, setSegment, upperHalfType } from './segments';
 import { TaskSource, taskReturn, taskSwitch } from './tasks';
 import { pushRm, writeFlags } from './stack';
 import { Attr, Cr0, Flag, Seg, TWO32 } from './state';
@@ -99,7 +99,11 @@ function farTransfer(c: Cpu, selector: number, offLo: number, offHi: number, siz
     const gLo = desc.lo, gHi = desc.hi;
     let target: number, tHi = 0;
     if (c.lma) {
-      readDescriptor(c, selector, true);
+      // The 16-byte gate (SDM §5.8.3.1 Figure 5-9): offset 63:32 at +8, and bits 12:8 at +12 must be 0
+      // (SDM CALL/JMP: "type field of the upper 64 bits of a 64-bit call gate is not 0" → #GP(gate selector)).
+      if (!readDescriptor(c, selector, true)) gp(sel, `far transfer: the upper half of the 16-byte call gate 0x${selector.toString(16)} is beyond the descriptor table limit`);
+      const upper = upperHalfType();
+      if (upper !== 0) gp(sel, `far transfer: the upper half of the 16-byte call gate 0x${selector.toString(16)} has bits 12:8 = 0x${upper.toString(16)} at +12; they must be 0 (SDM Figure 5-9)`);
       target = (gLo & 0xffff) | (gHi & 0xffff0000);
       tHi = desc.hi2;
     } else target = ((gLo & 0xffff) | (gHi & 0xffff0000)) >>> 0;
@@ -107,9 +111,12 @@ function farTransfer(c: Cpu, selector: number, offLo: number, offHi: number, siz
     checkCodeDescriptor(c, tsel, 0, 'call gate target');
     attr = desc.attr;
     const dpl = (attr >> Attr.DPL_SHIFT) & 3;
-    if (dpl > c.cpl) gp(tsel & 0xfffc, 'call gate target DPL above CPL');
+    // JMP may not change privilege at all; CALL may go inward (SDM JMP/CALL far, "call gate" branches).
+    const conformingTarget = (attr & Attr.DC) !== 0;
+    if (dpl > c.cpl || (!isCall && !conformingTarget && dpl !== c.cpl)) gp(tsel & 0xfffc, `call gate target 0x${tsel.toString(16)}: DPL ${dpl} not allowed from CPL ${c.cpl}`);
+    if (c.lma && (!(attr & Attr.L) || (attr & Attr.DB))) gp(tsel & 0xfffc, `call gate target 0x${tsel.toString(16)} is not a 64-bit code segment (L=1, D=0), as IA-32e mode requires`);
     if (!(attr & Attr.P)) raise(11, tsel & 0xfffc, 'call gate target not present');
-    if (dpl < c.cpl && isCall) gp(tsel & 0xfffc, 'calls through a gate to an inner privilege level are not emulated');
+    if (dpl < c.cpl && isCall && !conformingTarget) gp(tsel & 0xfffc, 'calls through a gate to an inner privilege level are not emulated');
     const gsize = c.lma ? 8 : (gHi >>> 8) & 8 ? 4 : 2;
     if (isCall) {
       const lo = c.ripHalves(); const hi = c.hi;

@@ -86,9 +86,13 @@ function deliverLong(c: Cpu, vector: number, errorCode: number, kind: EventKind)
   const w0 = c.sysRd(la, 4);
   const w1 = c.sysRd(c.addLinear(la, 4), 4);
   const w2 = c.sysRd(c.addLinear(la, 8), 4);
-  const type = (w1 >>> 8) & 0xf;
+  // Type and S together (bits 12:8, as QEMU's do_interrupt64 masks 0x1f): a code/data descriptor whose type
+  // happens to be 0xE/0xF is no gate. The dword at +12 is reserved and not checked (SDM Figure 6-8; QEMU
+  // never reads it), unlike the upper half of a call gate.
+  const type = (w1 >>> 8) & 0x1f;
   if (type !== 0xe && type !== 0xf) {
-    raise(13, idtError(vector, ext), `IDT gate ${vector} (${name}) has type 0x${type.toString(16)}, not a 64-bit interrupt or trap gate`);
+    const what = type & 0x10 ? 'a code/data descriptor' : `type 0x${type.toString(16)}`;
+    raise(13, idtError(vector, ext), `IDT gate ${vector} (${name}) has ${what}, not a 64-bit interrupt or trap gate`);
   }
   const gateDpl = (w1 >>> 13) & 3;
   if (kind === EventKind.SOFTWARE && gateDpl < c.cpl) {

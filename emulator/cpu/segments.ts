@@ -6,7 +6,7 @@ import { Attr, Cr0, Seg, TWO32 } from './state';
  * Descriptor-table access and segment-register loads (SDM Vol. 3A §3.4-3.5, §5.5-5.8). Results of
  * readDescriptor() are left in `desc` (no allocation).
  */
-export const desc = { lo: 0, hi: 0, hi2: 0, base: 0, limit: 0, attr: 0 };
+export const desc = { lo: 0, hi: 0, hi2: 0, hi3: 0, base: 0, limit: 0, attr: 0 };
 
 /** Decode the 8-byte descriptor in desc.lo/desc.hi into base/limit/attr. */
 export function parseDescriptor(lo: number, hi: number): void {
@@ -21,7 +21,11 @@ export function parseDescriptor(lo: number, hi: number): void {
 
 /**
  * Read the descriptor a selector names (GDT or LDT per TI). Returns false when the selector's index is
- * beyond the table limit. `wide` reads 16 bytes (long-mode system descriptors; upper dword in desc.hi2).
+ * beyond the table limit. `wide` reads 16 bytes, an IA-32e system descriptor (SDM Vol. 3A §7.2.3 Figure 7-4,
+ * §5.8.3.1 Figure 5-9): desc.hi2 is the dword at +8 (base or offset bits 63:32), desc.hi3 the dword at +12
+ * (reserved, with the type bits 12:8 that must be 0; see upperHalfType()). desc.base then holds the 64-bit
+ * base as a linear address is kept everywhere: its low 48 bits (wideBaseCanonical() says whether bits 63:47
+ * agree).
  */
 export function readDescriptor(c: Cpu, selector: number, wide = false): boolean {
   const ti = (selector & 4) !== 0;
@@ -34,9 +38,29 @@ export function readDescriptor(c: Cpu, selector: number, wide = false): boolean 
   const lo = c.sysRd(la, 4);
   const hi = c.sysRd(c.addLinear(la, 4), 4);
   parseDescriptor(lo, hi);
-  desc.hi2 = wide ? c.sysRd(c.addLinear(la, 8), 4) : 0;
-  if (wide) desc.base += (desc.hi2 >>> 0) * TWO32;
+  if (wide) {
+    desc.hi2 = c.sysRd(c.addLinear(la, 8), 4);
+    desc.hi3 = c.sysRd(c.addLinear(la, 12), 4);
+    desc.base += (desc.hi2 & 0xffff) * TWO32;
+  } else {
+    desc.hi2 = 0;
+    desc.hi3 = 0;
+  }
   return true;
+}
+
+/**
+ * Bits 12:8 of the dword at +12 of the 16-byte descriptor last read wide: the "type" of the upper half, which
+ * must be 0 so the upper half can never pass for a legacy descriptor (SDM Figure 7-4 and Figure 5-9; QEMU's
+ * helper_ltr reads ldl(ptr + 12), Bochs fetch_raw_descriptor_64 masks 0x1F00 of that dword).
+ */
+export function upperHalfType(): number {
+  return (desc.hi3 >>> 8) & 0x1f;
+}
+
+/** Whether the 64-bit base of the descriptor last read wide is canonical (bits 63:47 all equal). */
+export function wideBaseCanonical(): boolean {
+  return (desc.hi2 << 16) >> 16 === (desc.hi2 | 0);
 }
 
 /** Set the accessed bit of a code/data descriptor in memory if it is clear (the CPU does it on load). */

@@ -3,7 +3,7 @@ import { cpuid, CPU_MODELS, CpuModel } from './cpuid';
 import { gp, raise, ud } from './fault';
 import { getFlags } from './flags';
 import { Imm, Insn } from './insn';
-import { desc, readDescriptor, setSegment } from './segments';
+import { desc, readDescriptor, setSegment, upperHalfType, wideBaseCanonical } from './segments';
 import { Attr, Cr0, Cr4, Efer, Flag, Seg, TWO32, TWO48 } from './state';
 import { def } from './table';
 
@@ -226,9 +226,10 @@ function group6(c: Cpu, i: Insn): void {
       const sel = c.readE(i, 2);
       if ((sel & 0xfffc) === 0) { c.segSel[Seg.LDTR] = sel; c.segAttr[Seg.LDTR] = 0; return; }
       if (sel & 4) gp(sel & 0xfffc, 'LLDT selector points into the LDT');
-      if (!readDescriptor(c, sel, c.long)) gp(sel & 0xfffc, 'LLDT selector beyond the GDT limit');
+      if (!readDescriptor(c, sel, c.lma)) gp(sel & 0xfffc, `LLDT selector 0x${sel.toString(16)} is beyond the GDT limit${c.lma ? ' (16-byte descriptors in IA-32e mode)' : ''}`);
       if ((desc.attr & (Attr.S | 0xf)) !== 0x2) gp(sel & 0xfffc, `LLDT selector 0x${sel.toString(16)} is not an LDT descriptor`);
       if (!(desc.attr & Attr.P)) raise(11, sel & 0xfffc, 'LDT descriptor not present');
+      if (c.lma) checkWideSystemDescriptor(sel, 'LDT');
       setSegment(c, Seg.LDTR, sel, desc.base, desc.limit, desc.attr);
       return;
     }
@@ -237,12 +238,12 @@ function group6(c: Cpu, i: Insn): void {
       const sel = c.readE(i, 2);
       if ((sel & 0xfffc) === 0) gp(0, 'LTR with a null selector');
       if (sel & 4) gp(sel & 0xfffc, 'LTR selector points into the LDT');
-      if (!readDescriptor(c, sel, c.long)) gp(sel & 0xfffc, `LTR selector 0x${sel.toString(16)} is beyond the GDT limit`);
+      if (!readDescriptor(c, sel, c.lma)) gp(sel & 0xfffc, `LTR selector 0x${sel.toString(16)} is beyond the GDT limit${c.lma ? ' (16-byte descriptors in IA-32e mode)' : ''}`);
       const type = desc.attr & (Attr.S | 0xf);
       if (type !== 0x9 && type !== 0x1) gp(sel & 0xfffc, `LTR selector 0x${sel.toString(16)} is not an available TSS descriptor (type 0x${(desc.attr & 0xf).toString(16)})`);
-      if (c.long && type !== 0x9) gp(sel & 0xfffc, 'LTR of a 16-bit TSS in long mode');
-      if (c.long && (desc.hi2 >>> 8) & 0x1f) gp(sel & 0xfffc, 'upper half of the 16-byte TSS descriptor has a nonzero type');
+      if (c.lma && type !== 0x9) gp(sel & 0xfffc, 'LTR of a 16-bit TSS in IA-32e mode');
       if (!(desc.attr & Attr.P)) raise(11, sel & 0xfffc, 'TSS descriptor not present');
+      if (c.lma) checkWideSystemDescriptor(sel, 'TSS');
       // Mark it busy in the GDT.
       const la = c.addLinear(c.gdtrBase, (sel & 0xfff8) + 4);
       c.sysWr(la, 4, desc.hi | 0x200);
@@ -268,6 +269,21 @@ function group6(c: Cpu, i: Insn): void {
   }
 }
 def(0x100, 'grp6', true, Imm.NONE, group6);
+
+/**
+ * The IA-32e checks on the 16-byte LDT/TSS descriptor in `desc` that LLDT and LTR make after type and
+ * presence (QEMU's order): bits 12:8 of the dword at +12 must be 0 (SDM Figure 7-4), and the base must be
+ * canonical (Bochs LLDT_Ew/LTR_Ew; QEMU skips both for LLDT and tests only bits 11:8 for LTR).
+ */
+function checkWideSystemDescriptor(sel: number, what: 'LDT' | 'TSS'): void {
+  const upper = upperHalfType();
+  if (upper !== 0) {
+    gp(sel & 0xfffc, `the upper half of the 16-byte ${what} descriptor 0x${(sel & 0xfff8).toString(16)} has bits 12:8 = 0x${upper.toString(16)} at +12; they must be 0 (SDM Figure 7-4)`);
+  }
+  if (!wideBaseCanonical()) {
+    gp(sel & 0xfffc, `the ${what} descriptor 0x${(sel & 0xfff8).toString(16)} has a non-canonical base (bits 63:32 = 0x${(desc.hi2 >>> 0).toString(16)})`);
+  }
+}
 
 // -------------------------------------------------------------------------------------- MSRs, TSC
 export const MSR = {

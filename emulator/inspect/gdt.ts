@@ -109,7 +109,7 @@ function systemDescriptor(info: DescriptorInfo, bytes: Uint8Array, longMode: boo
   const wideOk = info.size === 8 || bytes.length >= 16;
   if (longMode && info.size === 16 && bytes.length >= 16) {
     const upperType = (le32(bytes, 12) >>> 8) & 0x1f;
-    if (upperType !== 0) info.problems.push(`bits 12:8 of the upper half must be 0 but are ${hx(upperType)} (SDM Figure 7-4)`);
+    if (upperType !== 0) info.problems.push(`bits 12:8 of the upper half must be 0 but are ${hx(upperType)} (SDM Figure 7-4): LTR, LLDT or a far JMP/CALL through it raises #GP(${hx(info.selector)})`);
   }
   if (!wideOk) info.problems.push('only 8 of the 16 bytes of this long-mode system descriptor were given');
   const tss = (kind: 'tss-available' | 'tss-busy', width: '16-bit' | '32-bit' | '64-bit') => {
@@ -117,11 +117,15 @@ function systemDescriptor(info: DescriptorInfo, bytes: Uint8Array, longMode: boo
     info.summary = `${width} TSS (${kind === 'tss-busy' ? 'busy' : 'available'}), base ${info.base}, limit ${info.limit}, DPL ${dpl}, ${presence}`;
     const min = width === '16-bit' ? 0x2b : 0x67;
     if (limitNum < min) info.problems.push(`limit ${info.limit} is smaller than a ${width} TSS needs (${hx(min)} is the minimum)`);
-    if (longMode && !isCanonical(BigInt(info.base))) info.problems.push(`base ${info.base} is not canonical`);
+    if (longMode && !isCanonical(BigInt(info.base))) info.problems.push(`base ${info.base} is not canonical: LTR raises #GP(${hx(info.selector)})`);
   };
   if (longMode) {
     switch (type) {
-      case 0x2: info.kind = 'ldt'; info.summary = `LDT, base ${info.base}, limit ${info.limit}, DPL ${dpl}, ${presence}`; return;
+      case 0x2:
+        info.kind = 'ldt';
+        info.summary = `LDT, base ${info.base}, limit ${info.limit}, DPL ${dpl}, ${presence}`;
+        if (!isCanonical(BigInt(info.base))) info.problems.push(`base ${info.base} is not canonical: LLDT raises #GP(${hx(info.selector)})`);
+        return;
       case 0x9: tss('tss-available', '64-bit'); return;
       case 0xb: tss('tss-busy', '64-bit'); return;
       case 0xc: callGate(info, bytes, 64); return;

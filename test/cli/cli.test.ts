@@ -164,5 +164,9 @@ describe('faultline demo (npm start)', () => {
     }
     assert.match(r.stdout, /=== stack-overflow-no-ist:[^]*fault chain: #PF\(0x2\)[^]*→ triple fault/);
     assert.match(r.stdout, /=== task-gate-df:[^]*DOUBLE FAULT in its own task[^]*#DF handler at 0x[0-9a-f]+ <df_entry>/);
+    const higherHalf = sections.find((s) => s.startsWith('higher-half:'));
+    assert.ok(higherHalf, 'the higher-half kernel is in the demo');
+    assert.match(higherHalf, /TSS at 0xffffffff8[0-9a-f]{7}/);
+    assert.match(higherHalf, /→ #DF \(#PF then #NP\) → #DF handler at 0xffffffff8[0-9a-f]{7} <double_fault_handler>/);
   });
 });

@@ -7,7 +7,9 @@
  * Scenarios (shared/seed/double-faults.md): the stack overflow without IST stops with the Fault Chain
  * #PF → #PF → #DF → triple fault, the TSS view shows the empty IST and the IDT row for vector 8; the IST fix
  * stops on #DF and Step Into reaches double_fault_handler. Then the 32-bit way (fixtures/src/task-gate-df):
- * #DF through a task gate, Step Into switches tasks, the TSS view shows the back link. Talking to the guest
+ * #DF through a task gate, Step Into switches tasks, the TSS view shows the back link. Last, a higher-half kernel
+ * (fixtures/src/higher-half, linked at 0xFFFFFFFF80100000): the call stack through the #DF frame, the TSS view
+ * with the TSS's 64-bit base, the GDT's TSS descriptor and the IDT gates' handler symbols. Talking to the guest
  * (issue 17): a command typed into the COM1 terminal of the serial-shell fixture is answered; keys typed into
  * the Guest Screen reach the keyboard fixture's IRQ1 handler, which echoes them.
  */
@@ -16,7 +18,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { IST_FIX, KEYBOARD, KEYBOARD_CONFIG, OVERFLOW, SERIAL_SHELL, SERIAL_SHELL_CONFIG, TASK_GATE, makeWorkspace } from './workspace';
+import { HIGHER_HALF, IST_FIX, KEYBOARD, KEYBOARD_CONFIG, OVERFLOW, SERIAL_SHELL, SERIAL_SHELL_CONFIG, TASK_GATE, makeWorkspace } from './workspace';
 import {
   Host, RESULTS, ROOT, arrangePanes, log, waitPaused, within, expandPane, stopDebugging, widenSideBar, launchBrowser, openWorkbench, packageVsix, pane, rows, runCommand, setupHost, shot, startHost, until,
 } from './host';
@@ -30,7 +32,7 @@ let workspace: string;
 
 function debuggingSkipReason(): string | undefined {
   if (!fs.existsSync(path.join(ROOT, 'debug-adapter', 'main.ts'))) return 'debug-adapter/main.ts does not exist yet (no adapter to bundle)';
-  for (const k of [OVERFLOW, IST_FIX, TASK_GATE]) if (!fs.existsSync(path.join(ROOT, 'fixtures', 'bin', k))) return `fixtures/bin/${k} is missing`;
+  for (const k of [OVERFLOW, IST_FIX, TASK_GATE, HIGHER_HALF]) if (!fs.existsSync(path.join(ROOT, 'fixtures', 'bin', k))) return `fixtures/bin/${k} is missing`;
   return undefined;
 }
 
@@ -194,7 +196,7 @@ test('talking to the guest: the COM1 terminal answers a typed command; keys type
   const answer = await until('the echo answer', () => term.innerText({ timeout: 2_000 }).catch(() => ''), (x) => /echo typed in VS Code\s+typed in VS Code\s+>/.test(x), 30_000);
   assert.match(answer, /serial-shell ready/);
   log('serial shell: command answered in the terminal');
-  await shot(page, 'e2e-8-serial-terminal');
+  await shot(page, 'e2e-9-serial-terminal');
   await stopDebugging(page);
 
   log('keyboard: start debugging');
@@ -211,7 +213,39 @@ test('talking to the guest: the COM1 terminal answers a typed command; keys type
   await until('the keys echoed by the guest on COM1', () => term.innerText({ timeout: 2_000 }).catch(() => ''), (x) => /keyboard ready\s+hi faultline!/.test(x), 30_000);
   log('keyboard: keys typed into the Guest Screen reached the guest');
   await page.waitForTimeout(500);
-  await shot(page, 'e2e-9-guest-screen-keyboard');
+  await shot(page, 'e2e-10-guest-screen-keyboard');
+  await stopDebugging(page);
+}));
+
+test('higher-half kernel: call stack through the #DF frame, TSS and GDT views with the 64-bit TSS base, IDT handler symbols', { timeout: 300_000 }, withShot('higher-half', async (t) => {
+  const skip = debuggingSkipReason();
+  if (skip) return t.skip(skip);
+  // INT3 is handled without a stop (no #BP filter by default); the first stop is the #NP escalation.
+  await startAndStopOnDoubleFault('Higher-half kernel', /#NP|#DF/);
+  await page.keyboard.press('F11');
+  const stack = await until('double_fault_handler above stack_overflow in the call stack', () => rows(page, 'Call Stack'),
+    (r) => /^double_fault_handler/.test(r[0] ?? '') && r.some((x) => /^stack_overflow/.test(x)), 60_000);
+  assert.match(stack[0], /handlers\.c/, 'the handler frame has its source');
+  await waitPaused(page);
+  log('higher-half: double_fault_handler over stack_overflow in the Call Stack');
+
+  const tss = await until('the TSS view with the higher-half base', () => rows(page, 'TSS'), (r) => r.some((x) => /^TR 0x10 base 0xffffffff8011[0-9a-f]{4} limit 0x67/.test(x)), 20_000);
+  assert.ok(tss.some((x) => /^IST1 0xffffffff8010f000 mapped ist1_top$/.test(x)), tss.join('\n'));
+  log('higher-half: TSS view shows the 64-bit base');
+  await shot(page, 'e2e-8-higher-half');
+
+  await arrangePanes(page, ['GDT', 'IDT'], ['Fault Chain', 'Call Stack', 'TSS']);
+  const gdt = await until('the GDT row of the TSS descriptor', () => rows(page, 'GDT'), (r) => r.some((x) => /TSS \(busy\)/.test(x)), 20_000);
+  assert.ok(gdt.some((x) => /^0x10 64-bit TSS \(busy\) ◀ TR .*base 0xffffffff8011[0-9a-f]{4}, limit 0x67$/.test(x)), gdt.join('\n'));
+  for (const [vector, handler] of [['3', 'breakpoint_handler'], ['8', 'double_fault_handler']]) {
+    await runCommand(page, 'Faultline: Show IDT Entry...', vector);
+    const idt = await until(`the IDT row for vector ${vector}`, () => rows(page, 'IDT'), (r) => r.some((x) => x.startsWith(`${vector} #`)), 20_000);
+    const row = idt.find((x) => x.startsWith(`${vector} #`))!;
+    assert.match(row, new RegExp(`interrupt gate, DPL 0,( IST1,)? 0x08:0xffffffff8[0-9a-f]{7} ${handler}$`));
+  }
+  log('higher-half: GDT TSS descriptor and IDT handler symbols');
+  await shot(page, 'e2e-8a-higher-half-tables');
+  await arrangePanes(page, ['Fault Chain', 'Call Stack'], ['GDT', 'IDT']);
   await stopDebugging(page);
 }));
 

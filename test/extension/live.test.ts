@@ -55,3 +55,20 @@ test('live: a 32-bit kernel whose #DF is a task gate: the TSS view shows the dou
   assert.doesNotMatch(gate.description!, /MB1_FLAGS/, 'no symbol for a task gate (its offset is not an address)');
   assert.ok(gdtNodes(r.gdt).some((n) => /TSS \(busy\) {2}◀ TR/.test(n.label)));
 });
+
+test('live: a higher-half kernel: the GDT and TSS views show the TSS descriptor\'s full 64-bit base, the IDT its handlers by name', { timeout: 120_000 }, async (t) => {
+  const skip = liveSkipReason('higher-half.elf');
+  if (skip) return t.skip(skip);
+  const r = await runLive('higher-half.elf', reachedDoubleFault);
+  assert.match(faultChainNodes(r.faultChain)[0].label, /#PF → #NP → #DF/);
+  const tss = tssNodes(r.tss);
+  assert.match(tss[0].description!, /^0x10 base 0xffffffff8011[0-9a-f]{4} limit 0x67/);
+  assert.match(tss.find((n) => n.label === 'IST1')!.description!, /^0xffffffff8010f000 {2}mapped {2}ist1_top$/);
+  const tssRow = gdtNodes(r.gdt).find((n) => /TSS \(busy\) {2}◀ TR/.test(n.label))!;
+  assert.ok(tssRow, 'the TSS descriptor is marked as TR');
+  assert.match(JSON.stringify(tssRow), /base 0xffffffff8011[0-9a-f]{4}/);
+  assert.equal(r.gdt.entries.find((e) => e.kind === 'tss-busy')!.base, r.tss.tss?.base);
+  const idt = idtNodes(r.idt);
+  assert.match(idt.find((n) => n.id === 'idt/8')!.description!, /0x08:0xffffffff8[0-9a-f]{7} double_fault_handler/);
+  assert.match(idt.find((n) => n.id === 'idt/3')!.description!, /0x08:0xffffffff8[0-9a-f]{7} breakpoint_handler/);
+});

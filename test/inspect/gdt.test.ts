@@ -78,3 +78,55 @@ test('an unreadable GDT entry is reported, not thrown', () => {
   assert.equal(d[1].summary, 'unreadable');
   assert.match(d[1].problems[0], /not readable/);
 });
+
+/** A 16-byte system descriptor (SDM Figure 7-4 / 5-9) as two qwords: type byte, 64-bit base, limit, dword at +12. */
+function wide(typeByte: number, base: bigint, limit: number, upper = 0): [bigint, bigint] {
+  const b = BigInt.asUintN(64, base);
+  const lo = (BigInt(limit) & 0xffffn) | ((b & 0xffffffn) << 16n) | (BigInt(typeByte) << 40n) |
+    ((BigInt(limit) >> 16n & 0xfn) << 48n) | (((b >> 24n) & 0xffn) << 56n);
+  return [lo, (b >> 32n) | (BigInt(upper >>> 0) << 32n)];
+}
+
+test('higher-half TSS and LDT descriptors decode their full 64-bit base; only bits 12:8 at +12 are a problem', () => {
+  const bases = [0x0000_0000_0010_3048n, 0xffff_8000_0020_3048n, 0xffff_ff80_0010_4048n, 0xffff_ffff_8010_5048n];
+  for (const base of bases) {
+    const m = new Buffer64(0x60);
+    m.q(0x08, 0x00af9a000000ffffn);
+    const [tLo, tHi] = wide(0x8b, base, 0x67, 0xffffe0ff); // reserved bits set, bits 12:8 clear
+    m.q(0x10, tLo); m.q(0x18, tHi);
+    const [lLo, lHi] = wide(0x82, base + 0x1000n, 0xfff);
+    m.q(0x20, lLo); m.q(0x28, lHi);
+    const [bLo, bHi] = wide(0x89, base, 0x67, 0x1000); // bit 12 at +12: LTR raises #GP(0x30)
+    m.q(0x30, bLo); m.q(0x38, bHi);
+    const d = decodeGdt(m.read, 0n, 0x3f, true);
+    assert.deepEqual(d.map((x) => x.kind), ['null', 'code', 'tss-busy', 'upper-half', 'ldt', 'upper-half', 'tss-available', 'upper-half']);
+    const hexBase = '0x' + base.toString(16);
+    assert.equal(d[2].base, hexBase);
+    assert.equal(d[2].summary, `64-bit TSS (busy), base ${hexBase}, limit 0x67, DPL 0, present`);
+    assert.deepEqual(d[2].problems, [], `${hexBase}: reserved bits outside 12:8 are no problem`);
+    assert.equal(d[4].base, '0x' + (base + 0x1000n).toString(16));
+    assert.deepEqual(d[4].problems, []);
+    assert.deepEqual(d[6].problems, ['bits 12:8 of the upper half must be 0 but are 0x10 (SDM Figure 7-4): LTR, LLDT or a far JMP/CALL through it raises #GP(0x30)']);
+  }
+});
+
+test('a non-canonical 64-bit TSS or LDT base is reported with the #GP that LTR/LLDT raise', () => {
+  const m = new Buffer64(0x30);
+  const [tLo, tHi] = wide(0x89, 0x0000_8000_0010_0000n, 0x67);
+  m.q(0x10, tLo); m.q(0x18, tHi);
+  const [lLo, lHi] = wide(0x82, 0x1234_0000_0000_0000n, 0xfff);
+  m.q(0x20, lLo); m.q(0x28, lHi);
+  const d = decodeGdt(m.read, 0n, 0x2f, true);
+  assert.deepEqual(d[2].problems, ['base 0x800000100000 is not canonical: LTR raises #GP(0x10)']);
+  assert.deepEqual(d[4].problems, ['base 0x1234000000000000 is not canonical: LLDT raises #GP(0x20)']);
+});
+
+test('a 64-bit call gate shows its full 64-bit target offset', () => {
+  const m = new Buffer64(0x20);
+  const offset = 0xffff_ffff_8012_3456n;
+  m.q(0x10, (offset & 0xffffn) | (0x08n << 16n) | (0x8cn << 40n) | (((offset >> 16n) & 0xffffn) << 48n));
+  m.q(0x18, offset >> 32n);
+  const d = decodeGdt(m.read, 0n, 0x1f, true);
+  assert.equal(d[2].kind, 'call-gate');
+  assert.equal(d[2].summary, '64-bit call gate → 0x8:0xffffffff80123456, DPL 0, present');
+});

@@ -71,3 +71,14 @@ test('a 32-bit TSS decodes ESP0/SS0 and flags a null SS0', () => {
   m.w(0x8, 0);
   assert.match(decodeTss32(m.read, 0n, 0x67).problems[0], /SS0 is null/);
 });
+
+test('a TSS at a higher-half base is read there and its base shown in full', () => {
+  const base = 0xffff_ff80_0010_4048n;
+  const m = new Buffer64(0x100);
+  m.q(0x48 + 0x24, 0xffff_ff80_0010_7000n); // IST1
+  const reader = (addr: bigint, len: number) => m.read(addr - base + 0x48n, len);
+  const t = decodeTss64(reader, base, 0x67);
+  assert.equal(t.base, '0xffffff8000104048');
+  assert.equal(t.ist[0], '0xffffff8000107000');
+  assert.deepEqual(t.problems, []);
+});

@@ -118,3 +118,46 @@ export function sameWithAndWithoutTranslation(code: number[], budget: number, se
   assert.deepEqual({ regs: on.regs, rip: on.rip, flags: on.flags, n: on.n, exits: on.exits }, { regs: off.regs, rip: off.rip, flags: off.flags, n: off.n, exits: off.exits });
   return { on, off };
 }
+
+/** Where enablePaging() puts its page tables: the top 256 KiB of the harness's 4 MiB of RAM. */
+export const PAGE_TABLES = MEM_SIZE - 0x40000;
+
+/**
+ * Turns on 4-level paging with the first 4 MiB identity-mapped (two 2 MiB pages), so tests can put
+ * descriptor tables, TSSs and handlers at higher-half linear addresses. Returns map(la, pa): maps the 4 KiB
+ * page holding canonical linear address `la` (a 64-bit bigint) to physical page `pa`, writable, supervisor.
+ */
+export function enablePaging(cpu: Cpu): (la: bigint, pa: number) => void {
+  let next = PAGE_TABLES;
+  const view = new DataView(cpu.mem.u8.buffer, cpu.mem.u8.byteOffset);
+  const alloc = (): number => {
+    assert.ok(next < MEM_SIZE, 'enablePaging: out of page-table pages');
+    cpu.mem.u8.fill(0, next, next + 0x1000);
+    next += 0x1000;
+    return next - 0x1000;
+  };
+  const entry = (table: number, index: number) => table + index * 8;
+  const walk = (table: number, index: number): number => {
+    const at = entry(table, index);
+    const lo = view.getUint32(at, true);
+    if (lo & 1) return lo & ~0xfff;
+    const t = alloc();
+    view.setUint32(at, t | 3, true);
+    view.setUint32(at + 4, 0, true);
+    return t;
+  };
+  const pml4 = alloc();
+  const pd0 = walk(walk(pml4, 0), 0);
+  view.setUint32(entry(pd0, 0), 0x000000 | 0x83, true);
+  view.setUint32(entry(pd0, 1), 0x200000 | 0x83, true);
+  cpu.cr3 = pml4;
+  cpu.cr0 |= Cr0.PG;
+  cpu.flushTlb();
+  return (la: bigint, pa: number) => {
+    const idx = (shift: bigint) => Number((la >> shift) & 511n);
+    const pt = walk(walk(walk(pml4, idx(39n)), idx(30n)), idx(21n));
+    view.setUint32(entry(pt, idx(12n)), (pa & ~0xfff) | 3, true);
+    view.setUint32(entry(pt, idx(12n)) + 4, 0, true);
+    cpu.flushTlb();
+  };
+}

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import * as net from 'node:net';
+import { describe, it } from 'node:test';
+import { cli, fixture, haveGdb, printed, session } from './helpers';
+
+/**
+ * Debian's gdb (apt package gdb) against `faultline run KERNEL --gdb 0 --gdb-wait`, in batch mode, as a kernel
+ * developer uses it with qemu -s -S: breakpoints at symbols, stepi, registers, memory, a watchpoint, the
+ * stop on the #DF, reverse-stepi, and the monitor commands.
+ */
+const skip = haveGdb ? false : '/usr/bin/gdb is not installed (apt-get install gdb)';
+
+/** Address of a symbol, from the ELF (nm). */
+function symbol(elf: string, name: string): bigint {
+  const line = execFileSync('nm', [elf], { encoding: 'utf8' }).split('\n').find((l) => l.endsWith(` ${name}`));
+  if (!line) throw new Error(`${name} not in ${elf}`);
+  return BigInt('0x' + line.split(' ')[0]);
+}
+
+describe('gdb against the gdb server', { skip }, () => {
+  it('64-bit stack overflow: break at kmain, registers, memory, stepi, the stop on the #DF, reverse-stepi, reverse-continue, monitor commands', async () => {
+    const elf = fixture('stack-overflow-no-ist.elf');
+    const { gdb } = await session(elf, [
+      'p/x $pc', //                                     $1: the multiboot entry, before the first instruction
+      'break kmain', 'continue',
+      'p/x $pc', 'p/x $cr0', 'p/x $efer', //           $2-$4
+      'p/x *(unsigned long long*)$rsp', //              $5: the return address on the stack
+      'stepi', 'p/x $pc', //                            $6
+      'continue', //                                    the fault during delivery (#PF while delivering #PF)
+      'continue', //                                    the #DF
+      'p/x $pc', //                                     $7
+      'monitor faultchain',
+      'reverse-stepi', 'p/x $pc', //                    $8
+      'monitor gdt', 'monitor idt 8', 'monitor walk 0x100000', 'monitor tss',
+      'reverse-continue', 'p/x $pc', //                 $9: back to the breakpoint at kmain
+    ]);
+    assert.equal(printed(gdb, 1), symbol(elf, '_start'));
+    assert.match(gdb, /Breakpoint 1, kmain \(/);
+    assert.equal(printed(gdb, 2), symbol(elf, 'kmain'));
+    assert.equal(printed(gdb, 3) & 0x80000001n, 0x80000001n, 'CR0.PG and PE set in kmain');
+    assert.equal(printed(gdb, 4) & 0x500n, 0x500n, 'EFER.LME and LMA');
+    assert.equal(printed(gdb, 5), symbol(elf, 'long_mode') + 0x21n, 'kmain returns into long_mode (after its call)');
+    assert.equal(printed(gdb, 6), symbol(elf, 'kmain') + 4n, 'stepi executed sub rsp, 8');
+    assert.match(gdb, /Faultline: #PF\(0x2\) raised at 0x[0-9a-f]+ during delivery: PT entry \d+ is not present/);
+    assert.match(gdb, /Faultline: #PF then #PF → #DF \(SDM Table 6-5\)/);
+    assert.equal((gdb.match(/Program received signal SIGSEGV/g) ?? []).length >= 2, true, 'both stops are SIGSEGV');
+    assert.equal(printed(gdb, 7) - symbol(elf, 'stack_overflow') < 16n, true, 'stopped in stack_overflow before #DF delivery');
+    assert.match(gdb, /fault chain: #PF\(0x2\) at 0x[0-9a-f]+ <stack_overflow\+0x[0-9a-f]+> writing 0x[0-9a-f]+ \(PT entry \d+ is not present\) → #PF\(0x2\) delivering #PF: PT entry \d+ is not present → #DF \(#PF then #PF\)/);
+    assert.match(gdb, /the #DF gate has no IST stack \(IST 0\)/);
+    assert.equal(printed(gdb, 8), printed(gdb, 7), 'reverse-stepi from the #DF goes back to the raise at the same instruction');
+    assert.match(gdb, /1 0x8\s+64-bit code, readable, DPL 0, present {2}<- CS/);
+    assert.match(gdb, / 8 #DF\s+interrupt gate → 0x8:0x[0-9a-f]+, DPL 0, present <double_fault_handler>/);
+    assert.match(gdb, /PT\[256\]\s+at 0x[0-9a-f]+ = 0x100063 {2}P W S A D -> 0x100000\n {2}=> physical 0x100000 \(4 KiB page/);
+    assert.match(gdb, /TR not loaded \(selector 0\)/);
+    assert.equal(printed(gdb, 9), symbol(elf, 'kmain'), 'reverse-continue runs back to the breakpoint');
+    assert.doesNotMatch(gdb, /internal-error|Remote connection closed|Ignoring packet error/);
+  });
+
+  it('IST fix: the #DF stop, then stepi delivers it onto the IST1 stack the TSS names', async () => {
+    const elf = fixture('ist-double-fault.elf');
+    const { gdb, cli } = await session(elf, [
+      'continue', 'continue', //                        escalation, then the #DF before delivery
+      'monitor tss',
+      'stepi', //                                       deliver #DF through IST1
+      'p/x $pc', 'p/x $rsp', 'p/x &ist1_top', //        $1-$3
+      'x/2gx $rsp', //                                  error code 0, then the interrupted RIP
+      'reverse-stepi', 'p/x $pc', //                    $4: back before delivery
+      'continue',
+    ]);
+    assert.match(gdb, /IST1 {2}0x[0-9a-f]+/);
+    assert.equal(printed(gdb, 1), symbol(elf, 'double_fault_handler'));
+    const top = printed(gdb, 3);
+    assert.equal(printed(gdb, 2), top - 48n, 'the #DF frame (SS, RSP, RFLAGS, CS, RIP, error code) is on IST1');
+    assert.match(gdb, new RegExp(`0x${(top - 48n).toString(16)}:\\s+0x0000000000000000\\s+0x00000000001009`));
+    assert.equal(printed(gdb, 4) - symbol(elf, 'stack_overflow') < 16n, true, 'reverse-stepi returns to the faulting push');
+    assert.match(gdb, /exited with code/);
+    assert.match(cli.stdout, /DOUBLE FAULT/i);
+  });
+
+  it('32-bit C kernel: i386 registers, backtrace, a watchpoint, catching #DE (SIGFPE), and the exit', async () => {
+    const elf = fixture('c32-bare-bones.elf');
+    const { gdb } = await session(elf, [
+      'show architecture',
+      'break kmain', 'continue',
+      'watch idt[0]', 'continue', //                    set_gate(0, divide_error) writes the #DE gate
+      'delete',
+      'break divide', 'continue', 'bt',
+      'p/x $eip', 'p/x $esp', //                        $1-$2
+      'monitor catch #DE', 'continue',
+      'p/x $eip', //                                    $3
+      'monitor faultchain', 'monitor idt 0', 'monitor gdt',
+      'monitor catch default', 'continue',
+    ]);
+    assert.match(gdb, /currently "i386"/);
+    assert.match(gdb, /Hardware watchpoint 2: idt\[0\]\n+Old value = 0\nNew value = \d+/);
+    assert.match(gdb, /#0 {2}divide \(a=42\)[^\n]*\n#1 {2}0x[0-9a-f]+ in middle \(a=14\)[^\n]*\n#2 {2}0x[0-9a-f]+ in outer \(a=10\)[^\n]*\n#3 {2}0x[0-9a-f]+ in kmain/);
+    assert.equal(printed(gdb, 1), symbol(elf, 'divide'));
+    assert.equal(printed(gdb, 2) < 0x200000n, true, '32-bit ESP');
+    assert.match(gdb, /Faultline: #DE raised at 0x[0-9a-f]+: division by zero \(stopped before delivery\)\n+Program received signal SIGFPE/);
+    assert.equal(printed(gdb, 3) > symbol(elf, 'divide') && printed(gdb, 3) < symbol(elf, 'middle'), true);
+    assert.match(gdb, /fault chain: #DE at 0x[0-9a-f]+ <divide\+0x[0-9a-f]+> \(division by zero\)/);
+    assert.match(gdb, / 0 #DE\s+interrupt gate → 0x8:0x[0-9a-f]+, DPL 0, present <divide_error>/);
+    assert.match(gdb, /1 0x8\s+32-bit code/);
+    assert.match(gdb, /exited with code 041/, 'isa-debug-exit 0x10 → status 33, as QEMU exits');
+  });
+
+  it('32-bit task gate: the #DF stop names the task gate, and stepi switches to the double-fault task', async () => {
+    const elf = fixture('task-gate-df.elf');
+    const { gdb } = await session(elf, [
+      'continue', 'continue',
+      'monitor idt 8', 'monitor faultchain',
+      'stepi', 'p/x $eip', 'monitor tss',
+    ]);
+    assert.match(gdb, / 8 #DF\s+task gate/);
+    assert.match(gdb, /the #DF gate is a task gate/);
+    assert.equal(printed(gdb, 1), symbol(elf, 'df_entry'));
+    assert.match(gdb, /back link 0x[1-9a-f][0-9a-f]*/);
+  });
+});
+
+describe('faultline run --gdb on bad input', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'run', ...args], { encoding: 'utf8', timeout: 30_000 });
+
+  it('refuses a bad port, --gdb-wait alone, and --gdb with --record, each in one sentence', () => {
+    const k = fixture('c32-bare-bones.elf');
+    for (const [args, re] of [
+      [[k, '--gdb', '70000'], /--gdb takes a TCP port from 0 to 65535/],
+      [[k, '--gdb', 'x'], /--gdb takes a TCP port/],
+      [[k, '--gdb-wait'], /--gdb-wait needs --gdb PORT/],
+      [[k, '--gdb', '0', '--record', 'r.json'], /--gdb cannot be combined with --record or --input/],
+    ] as [string[], RegExp][]) {
+      const r = run(...args);
+      assert.equal(r.status, 2, args.join(' '));
+      assert.match(r.stderr.split('\n')[0], re);
+    }
+  });
+
+  it('a port already in use is one sentence, exit status 2', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    try {
+      const port = (busy.address() as net.AddressInfo).port;
+      const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        execFile(process.execPath, [cli, 'run', fixture('c32-bare-bones.elf'), '--gdb', String(port)], { timeout: 30_000 }, (e, _o, stderr) => {
+          resolve({ status: e ? (e as { code?: number }).code ?? null : 0, stderr });
+        });
+      });
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, new RegExp(`^faultline: port ${port} on 127\\.0\\.0\\.1 is in use; choose another with --gdb PORT\\n$`));
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('without --gdb-wait the kernel runs to its end when no gdb connects, and reports as without --gdb', () => {
+    const r = run(fixture('c32-bare-bones.elf'), '--gdb', '0');
+    assert.equal(r.status, 33);
+    assert.match(r.stdout, /EXCEPTION: DIVIDE ERROR/);
+    assert.match(r.stdout, /guest exit via isa-debug-exit: status 33/);
+  });
+});
