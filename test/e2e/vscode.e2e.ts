@@ -214,6 +214,8 @@ test('talking to the guest: the COM1 terminal answers a typed command; keys type
   log('keyboard: keys typed into the Guest Screen reached the guest');
   await page.waitForTimeout(500);
   await shot(page, 'e2e-10-guest-screen-keyboard');
+  // While the screen has focus every key goes to the guest (F1 too): give the keyboard back to VS Code.
+  await view.locator('#screen').evaluate((e) => (e as unknown as { blur(): void }).blur());
   await stopDebugging(page);
 }));
 
