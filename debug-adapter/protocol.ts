@@ -46,6 +46,8 @@ export interface FaultlineLaunchArguments extends DebugProtocol.LaunchRequestArg
   trace?: boolean;
   /** Reverse-debugging history (snapshot ring) budget in MiB; 0 turns reverse debugging off (default 512). */
   historyMB?: number;
+  /** Open COM1 as a VS Code terminal with the session (default true); the Debug Console keeps the plain log. */
+  serialTerminal?: boolean;
   /** Also serve the GDB remote protocol on 127.0.0.1:gdbPort for this machine (0 picks a free port). */
   gdbPort?: number;
 }
@@ -68,6 +70,16 @@ export const CustomRequest = {
   lastWrite: 'faultline/lastWrite',
   /** `{ instructionCount, hash }`: a fingerprint of all CPU state and RAM, to compare two moments or two runs. */
   stateHash: 'faultline/stateHash',
+  /** `{ text }` or `{ data: base64 }`: bytes for COM1 (queued while stopped); body `{ queued, bytes }`. */
+  serialInput: 'faultline/serialInput',
+  /** `{ code, down }`: a key press/release by KeyboardEvent.code (queued while stopped). */
+  keyboard: 'faultline/keyboard',
+  /** `{ dx, dy, dz?, buttons }`: PS/2 mouse movement (dy up) and buttons (queued while stopped). */
+  mouse: 'faultline/mouse',
+  /** `{ known? }`: the display as a PNG; `{ unchanged: true }` when `known` is the current signature. */
+  frame: 'faultline/frame',
+  /** `InputStatus`: whether keys reach the guest (IRQ1) and whether it enabled the mouse. */
+  inputStatus: 'faultline/inputStatus',
 } as const;
 export type CustomRequestName = (typeof CustomRequest)[keyof typeof CustomRequest];
 
@@ -75,6 +87,8 @@ export type CustomRequestName = (typeof CustomRequest)[keyof typeof CustomReques
 export const CustomEvent = {
   /** The VGA text buffer changed (throttled while running); body: `ScreenChangedEventBody`. */
   screenChanged: 'faultline/screenChanged',
+  /** COM1 output as raw bytes `{ port: 1, data: base64 }` (the serial terminal), after every run slice and stop. */
+  serialOutput: 'faultline/serialOutput',
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import {
 } from './custom-requests';
 import { decodeInstructions } from './disassemble';
 import { ExceptionFilterSet, exceptionBreakpointFilters } from './exception-filters';
+import { GuestIo, InputError } from './guest-io';
 import { shareWithGdb } from './gdb-share';
 import { compileExpression } from './expression';
 import { CustomEvent, CustomRequest, PHYS_PREFIX, type FaultlineLaunchArguments, type PageTableArguments } from './protocol';
@@ -32,6 +33,8 @@ const SLICE_MS = 25;
 const MAX_READ = 1 << 20;
 const LINE_STEP_LIMIT = 5_000_000;
 const SCREEN_EVENT_MS = 200;
+/** advance(): the guest is idle in HLT; end this slice and wait for input. */
+const IDLE: StopInfo = { reason: 'halt' };
 
 /** Requests that need a launched machine. */
 const NEEDS_MACHINE = new Set([
@@ -92,6 +95,10 @@ export class FaultlineSession extends DebugSession {
   private functionBps: { name: string; address?: bigint; id: number }[] = [];
   private instructionBps: { address: bigint; id: number }[] = [];
   private readonly sourcePaths = new Map<string, string>();
+  /** Serial terminal, keyboard, mouse and frames (guest-io.ts). */
+  private readonly io = new GuestIo((event, body) => this.sendEvent(new Event(event, body)));
+  /** The guest sits in HLT with interrupts on and nothing timed: keep running, wait for input. */
+  private idle = false;
 
   constructor(private readonly createRuntime: RuntimeFactory = defaultRuntimeFactory) {
     super();
@@ -124,7 +131,7 @@ export class FaultlineSession extends DebugSession {
     };
     const fail = (e: unknown) => {
       const message = e instanceof Error ? e.message : String(e);
-      if (!(e instanceof UserError) && !(e instanceof RequestError)) this.log(`internal error in ${request.command}: ${(e as Error)?.stack ?? message}`);
+      if (!(e instanceof UserError) && !(e instanceof RequestError) && !(e instanceof InputError)) this.log(`internal error in ${request.command}: ${(e as Error)?.stack ?? message}`);
       response.success = false;
       response.message = message;
       response.body = { error: { id: 1, format: message.replace(/[{}]/g, ''), showUser: request.command === 'launch' } };
@@ -195,6 +202,11 @@ export class FaultlineSession extends DebugSession {
     [CustomRequest.faultChain]: () => faultChainRequest(this.rt!, this.symbols, (a) => this.sourceLine(a)),
     [CustomRequest.screen]: () => screenRequest(this.rt!),
     [CustomRequest.stateHash]: () => ({ instructionCount: this.rt!.instructionCount, hash: this.rt!.stateHash() }),
+    [CustomRequest.serialInput]: (a) => this.io.serialInput(this.rt!, this.running, a),
+    [CustomRequest.keyboard]: (a) => this.io.keyboard(this.rt!, this.running, a),
+    [CustomRequest.mouse]: (a) => this.io.mouse(this.rt!, this.running, a),
+    [CustomRequest.frame]: (a) => this.io.frame(this.rt!, a),
+    [CustomRequest.inputStatus]: () => this.rt!.inputStatus(),
     stepBack: (a: DebugProtocol.StepBackArguments) => { this.stepBack(a); },
     reverseContinue: () => { this.travel(() => this.reversible().reverseContinue()); },
     [CustomRequest.gotoInstruction]: (a: { count?: unknown; seq?: unknown }) => {
@@ -279,7 +291,7 @@ export class FaultlineSession extends DebugSession {
       }
     }
     rt.shouldStopOnException = (ev) => this.filters.shouldStop(ev);
-    rt.on('serial', (b) => { this.serial.push(b); if (b === 10) this.flushSerial(); });
+    rt.on('serial', (b) => { this.serial.push(b); this.io.serialByte(b); if (b === 10) this.flushSerial(); });
     rt.on('debugcon', (b) => { this.serial.push(b); if (b === 10) this.flushSerial(); });
     rt.on('screen', () => { this.screenDirty = true; });
     rt.on('reset', () => this.log('the machine reset (triple fault with onTripleFault = "reset")'));
@@ -531,6 +543,7 @@ export class FaultlineSession extends DebugSession {
     this.running = true;
     this.pauseRequested = false;
     this.firstSlice = true;
+    this.io.deliver(this.rt);
     setImmediate(() => this.pump());
   }
 
@@ -554,6 +567,7 @@ export class FaultlineSession extends DebugSession {
       while (Date.now() < deadline) {
         if (this.pauseRequested) return this.reportStop({ reason: 'pause' });
         const info = this.advance();
+        if (info === IDLE) break;
         if (info) return this.reportStop(info);
       }
     } catch (e) {
@@ -561,8 +575,12 @@ export class FaultlineSession extends DebugSession {
       return this.reportStop({ reason: 'pause' });
     }
     this.flushScreen(false);
+    this.io.flushSerial();
+    this.io.pollScreen(this.rt, false);
     if (this.serial.length) this.flushSerial();
-    setImmediate(() => this.pump());
+    // An idle guest (HLT, interrupts on, no timer) waits for input without spinning the adapter.
+    if (this.idle) setTimeout(() => this.pump(), 10);
+    else setImmediate(() => this.pump());
   }
 
   /** Run from the current RIP, first stepping off a breakpoint we are standing on. */
@@ -576,7 +594,7 @@ export class FaultlineSession extends DebugSession {
     return rt.run(budget);
   }
 
-  /** One piece of the goal: a StopInfo when it is reached (or something else stopped the machine). */
+  /** One piece of the goal: a StopInfo when it is reached (or something else stopped the machine); IDLE while the guest waits. */
   private advance(): StopInfo | undefined {
     const rt = this.rt!;
     const g = this.goal;
@@ -589,6 +607,9 @@ export class FaultlineSession extends DebugSession {
       case 'continue': {
         const s = this.firstSlice ? this.runFromHere(SLICE) : rt.run(SLICE);
         this.firstSlice = false;
+        // HLT with interrupts on and nothing timed: not the end, the guest waits for a key or a serial byte.
+        this.idle = s.reason === 'halt' && (rt.state().regs.rflags & 0x200n) !== 0n;
+        if (this.idle) return this.io.pending ? (this.io.deliver(rt), undefined) : IDLE;
         return s.reason === 'budget' ? undefined : s;
       }
       case 'until': {
@@ -645,6 +666,9 @@ export class FaultlineSession extends DebugSession {
 
   private reportStop(info: StopInfo, reasonOverride?: string, descriptionOverride?: string): void {
     this.running = false;
+    this.idle = false;
+    this.io.flushSerial();
+    if (this.rt) this.io.pollScreen(this.rt, true);
     this.pauseRequested = false;
     if (this.rt) this.clearTemps();
     this.invalidate();
@@ -1072,6 +1096,7 @@ function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineLaunchAr
   if (a.cmdline !== undefined && typeof a.cmdline !== 'string') throw new UserError('"cmdline" must be a string');
   if (a.onTripleFault !== undefined && a.onTripleFault !== 'stop' && a.onTripleFault !== 'reset') throw new UserError('"onTripleFault" must be "stop" or "reset"');
   if (a.cwd !== undefined && typeof a.cwd !== 'string') throw new UserError('"cwd" must be a directory path');
+  if (a.serialTerminal !== undefined && typeof a.serialTerminal !== 'boolean') throw new UserError('"serialTerminal" must be true or false');
   if (a.gdbPort !== undefined && (typeof a.gdbPort !== 'number' || !Number.isInteger(a.gdbPort) || a.gdbPort < 0 || a.gdbPort > 65535)) {
     throw new UserError('"gdbPort" must be a TCP port from 0 to 65535 (0 picks a free one)');
   }

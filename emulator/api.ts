@@ -170,6 +170,20 @@ export interface Runtime {
   on(event: 'reset', cb: () => void): void;
   on(event: 'screen', cb: () => void): void;
 
+  // ---- talking to the guest (issue 17); every input is logged for reverse debugging and replays
+  /** Bytes arriving on COM1's line (its receive FIFO and interrupt). */
+  sendSerial(bytes: number[]): void;
+  /** A key press or release (KeyboardEvent.code, e.g. "KeyA"), as the 8042 delivers it now. */
+  sendKey(code: string, down: boolean): void;
+  /** Mouse movement (dx right, dy up), wheel and buttons (bit 0 left, 1 right, 2 middle); dropped while the guest has not enabled the mouse. */
+  sendMouse(dx: number, dy: number, dz: number, buttons: number): void;
+  /** Whether typed keys reach the guest as IRQ1 and whether the guest has enabled the mouse. */
+  inputStatus(): InputStatus;
+  /** The display as RGBA pixels (vga-render.ts); undefined for text mode when no font is available. */
+  frame(): DisplayFrame | undefined;
+  /** Changes when the displayed image may have changed (cheap: call at frame rate). */
+  frameSignature(): number;
+
   /** The chain of events of the most recent exception sequence (first raise .. delivered / triple fault). */
   faultChain(): ExceptionEvent[];
   state(): CpuStateView;
@@ -218,7 +232,8 @@ export interface HistoryStats {
 /** A device input, logged with the instruction count at which it arrived (replayed at the same count). */
 export interface InputEvent {
   instructions: number;
-  kind: 'serial' | 'keyboard';
+  /** serial: COM1 line bytes; keyboard: 8042 output bytes (scan codes as read from port 0x60); mouse: aux bytes. */
+  kind: 'serial' | 'keyboard' | 'mouse';
   bytes: number[];
 }
 
@@ -226,4 +241,23 @@ export interface InputEvent {
 export interface ReverseStop extends StopInfo {
   position: TimelinePosition;
   reachedStart: boolean;
+}
+
+/** Keyboard and mouse readiness of the guest (the Guest Screen's hint). */
+export interface InputStatus {
+  /** Scanning on, keyboard interface enabled and its interrupt enabled in the 8042 command byte. */
+  keyboardInterrupt: boolean;
+  /** IRQ1 unmasked at the PIC (or routed by the I/O APIC). */
+  irq1Unmasked: boolean;
+  /** The guest enabled mouse data reporting. */
+  mouseReporting: boolean;
+}
+
+/** One rendered frame (emulator/devices/vga-render.ts Frame). */
+export interface DisplayFrame {
+  width: number;
+  height: number;
+  rgba: Uint8Array;
+  mode: 'vbe' | 'graphics' | 'text' | 'blank';
+  unsupported?: string;
 }

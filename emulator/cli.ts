@@ -8,7 +8,11 @@ import {
   compareWithRecording, makeRecording, MAX_RESETS, parseRecording, PlannedInput, Recording, runSession, SessionResult, sha256Hex,
 } from './recording';
 import { GdbServer } from './gdb/server';
+import { textToKeys } from './devices/keymap';
+import { runInteractive } from './interactive';
+import { encodePng } from './png';
 import { describeChain } from './report';
+import { StdioSerial } from './serial-stdio';
 
 const USAGE = `faultline — boot an x86_64 multiboot kernel in the Faultline emulator
 
@@ -44,6 +48,12 @@ Options for run:
   --cpu MODEL            CPU model for CPUID: faultline (default) or qemu64
   --input N:TEXT         send TEXT to COM1 when the instruction count reaches N (\\n, \\r, \\t, \\\\, \\xHH escapes);
                          may be repeated
+  --input N:kbd:TEXT     type TEXT on the PS/2 keyboard at instruction N (US layout; key presses and releases
+                         as the 8042 delivers them; \\n is Enter, \\t Tab, \\b Backspace, \\x1b Escape)
+  --serial stdio         COM1 is this terminal: keys go to the guest (raw mode), output appears at once;
+                         Ctrl-A X quits, Ctrl-A H helps, Ctrl-A Ctrl-A sends Ctrl-A. Runs until the guest ends
+                         or you quit (no instruction limit unless --max-instructions is given)
+  --screenshot FILE.png  write the guest's screen (text, VGA graphics or VBE framebuffer) as a PNG at the end
   --record FILE          write a replayable recording (JSON: kernel path and SHA-256, options, inputs with
                          their instruction counts, final instruction count, serial output hash, fault chain,
                          final state hashes) for faultline replay
@@ -82,6 +92,12 @@ interface RunOptions {
   inputs?: PlannedInput[];
   /** --record FILE */
   record?: string;
+  /** --serial stdio */
+  serialStdio?: boolean;
+  /** --screenshot FILE.png */
+  screenshot?: string;
+  /** --max-instructions was given */
+  maxGiven?: boolean;
   /** --gdb PORT, --gdb-wait */
   gdbPort?: number;
   gdbWait?: boolean;
@@ -99,7 +115,14 @@ function parseRun(args: string[]): RunOptions {
       case '--no-reboot': o.noReboot = true; break;
       case '--trace': o.trace = true; break;
       case '--screen': o.screen = true; break;
-      case '--max-instructions': o.maxInstructions = positive(a, value()); break;
+      case '--max-instructions': o.maxInstructions = positive(a, value()); o.maxGiven = true; break;
+      case '--serial': {
+        const v = value();
+        if (v !== 'stdio') throw new UsageError(`--serial takes 'stdio' (COM1 on this terminal), not '${v}'`);
+        o.serialStdio = true;
+        break;
+      }
+      case '--screenshot': o.screenshot = value(); break;
       case '--memory':
         o.memoryMB = positive(a, value());
         if (o.memoryMB < 2 || o.memoryMB > 4096) throw new UsageError(`--memory takes a size in MiB from 2 to 4096, not ${o.memoryMB}`);
@@ -150,19 +173,31 @@ function parseRun(args: string[]): RunOptions {
   if (o.firmware === 'seabios' && o.kernel) {
     throw new UsageError('--kernel with --firmware seabios is not supported yet (QEMU runs a multiboot option ROM after SeaBIOS for that); load the kernel directly (--firmware none), or put it in a GRUB ISO (grub-mkrescue) and boot it with --cdrom');
   }
+  if (o.serialStdio && !o.maxGiven) o.maxInstructions = Number.MAX_SAFE_INTEGER;
   if (o.gdbWait && o.gdbPort === undefined) throw new UsageError('--gdb-wait needs --gdb PORT');
   if (o.gdbPort !== undefined && (o.record || o.inputs)) throw new UsageError('--gdb cannot be combined with --record or --input (the debugger drives the run)');
+  if (o.gdbPort !== undefined && o.serialStdio) throw new UsageError('--gdb cannot be combined with --serial stdio (the debugger drives the run)');
   if (o.record && o.firmware === 'seabios') throw new UsageError('--record works for direct kernel boots only for now; drop --record to boot a disk or CD');
   o.inputs?.sort((a, b) => a.instructions - b.instructions);
   return o;
 }
 
-/** `N:TEXT` → serial bytes at instruction N. */
+/** `N:TEXT` → serial bytes at instruction N; `N:kbd:TEXT` → key strokes at instruction N. */
 function parseInput(spec: string): PlannedInput {
   const m = /^(\d+):(.*)$/s.exec(spec);
-  if (!m) throw new UsageError(`--input takes N:TEXT (an instruction count, a colon, the text), not '${spec}'`);
+  if (!m) throw new UsageError(`--input takes N:TEXT or N:kbd:TEXT (an instruction count, a colon, the text), not '${spec}'`);
+  const kbd = /^kbd:(.*)$/s.exec(m[2]);
+  const bytes = unescapeInput(kbd ? kbd[1] : m[2], spec);
+  if (!kbd) return { instructions: Number(m[1]), kind: 'serial', bytes };
+  try {
+    return { instructions: Number(m[1]), kind: 'keyboard', bytes: [], keys: textToKeys(Buffer.from(bytes).toString('utf8')) };
+  } catch (e) {
+    throw new UsageError(`--input '${spec}': ${(e as Error).message}`);
+  }
+}
+
+function unescapeInput(t: string, spec: string): number[] {
   const bytes: number[] = [];
-  const t = m[2];
   for (let i = 0; i < t.length; i++) {
     const ch = t[i];
     if (ch !== '\\') { bytes.push(...Buffer.from(ch, 'utf8')); continue; }
@@ -172,9 +207,10 @@ function parseInput(spec: string): PlannedInput {
     else if (e === 't') bytes.push(9);
     else if (e === '\\') bytes.push(92);
     else if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(t.slice(i + 1, i + 3))) { bytes.push(parseInt(t.slice(i + 1, i + 3), 16)); i += 2; }
-    else throw new UsageError(`--input '${spec}' has an unknown escape \\${e ?? ''}; use \\n, \\r, \\t, \\\\ or \\xHH`);
+    else if (e === 'b') bytes.push(8);
+    else throw new UsageError(`--input '${spec}' has an unknown escape \\${e ?? ''}; use \\n, \\r, \\t, \\b, \\\\ or \\xHH`);
   }
-  return { instructions: Number(m[1]), kind: 'serial', bytes };
+  return bytes;
 }
 
 class UsageError extends Error {}
@@ -192,7 +228,7 @@ function positive(flag: string, v: string): number {
  * have passed since the last chunk (output stays live), and at flush(). One write per byte would make a
  * chatty guest spend most of its time in write(2).
  */
-function chunked(out: (s: string) => void): { write: (s: string) => void; flush: () => void } {
+function chunked(out: (s: string) => void): { write: (s: string) => void; flush: () => void; tick: () => void } {
   let pending = '';
   let last = Date.now();
   const flush = () => {
@@ -206,6 +242,8 @@ function chunked(out: (s: string) => void): { write: (s: string) => void; flush:
       if (pending.length >= 16384 || Date.now() - last > 100) flush();
     },
     flush,
+    /** Between run slices: pass on what is pending once a frame's time (16 ms) has passed. */
+    tick: () => { if (pending && Date.now() - last >= 16) flush(); },
   };
 }
 
@@ -217,13 +255,59 @@ export function runKernel(o: RunOptions, direct: (s: string) => void = (s) => pr
   let status: number;
   try {
     const m = o.firmware === 'seabios' ? startFirmwareMachine(o, out) : startMachine(o, bytes, out);
-    const session = runSession(m, o.maxInstructions, o.inputs ?? []);
-    status = report(m, o, session, out);
-    if (o.record) record(m, o, o.record, bytes, session, out);
+    const session = runSession(m, o.maxInstructions, o.inputs ?? [], sink.tick);
+    status = finish(m, o, bytes, session, out);
   } finally {
     sink.flush();
   }
   return status;
+}
+
+/** `--serial stdio`: boot, then run live with the terminal as COM1 until the guest ends or Ctrl-A X. */
+export async function runKernelInteractive(o: RunOptions): Promise<number> {
+  const bytes = o.firmware === 'seabios' ? new Uint8Array(0) : loadKernelFile(o.kernel);
+  const direct = (s: string) => { process.stdout.write(s); };
+  const sink = chunked(direct);
+  const terminal = new StdioSerial(process.stdin, direct);
+  // In raw mode the terminal does not turn \n into \r\n; the guest's own output goes out untouched, our
+  // reports get \r\n so they start at the left margin.
+  const report = (s: string) => sink.write(s.replace(/\r?\n/g, '\r\n'));
+  try {
+    const m = o.firmware === 'seabios' ? startFirmwareMachine(o, sink.write) : startMachine(o, bytes, sink.write);
+    const live = await runInteractive(m, o.maxInstructions, o.inputs ?? [], terminal, sink.flush);
+    if (!live.quit) return finish(m, o, bytes, live.session, report);
+    report(`\n[faultline] quit (C-a x) after ${live.instructions} instructions\n`);
+    // A replay runs the same number of instructions with the inputs at the counts they arrived.
+    const replayable = { ...o, maxInstructions: Math.max(1, live.instructions) };
+    if (o.screenshot) screenshot(m, o.screenshot, report);
+    if (o.record) record(m, replayable, o.record, bytes, live.session, report);
+    return 0;
+  } finally {
+    sink.flush();
+    terminal.close();
+  }
+}
+
+/** After a run: the report, --screenshot and --record; returns the exit status. */
+function finish(m: Machine, o: RunOptions, bytes: Uint8Array, session: SessionResult, out: (s: string) => void): number {
+  const status = report(m, o, session, out);
+  if (o.screenshot) screenshot(m, o.screenshot, out);
+  if (o.record) record(m, o, o.record, bytes, session, out);
+  return status;
+}
+
+/** --screenshot FILE.png: the display as the renderer draws it. */
+function screenshot(m: Machine, file: string, out: (s: string) => void): void {
+  const f = m.frame();
+  if (!f) {
+    throw new RecordingError(`cannot draw the text screen for ${file}: no VGA font found (install the seabios package, which has the VGA BIOS Faultline takes it from); --screen prints the text instead`);
+  }
+  try {
+    fs.writeFileSync(file, encodePng(f.width, f.height, f.rgba));
+  } catch (e) {
+    throw new RecordingError(`cannot write the screenshot to ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}); check that its folder exists and is writable`);
+  }
+  out(`[faultline] screenshot written to ${file}: ${f.width}x${f.height}, ${f.mode}${f.unsupported ? ` (${f.unsupported} is not drawn)` : ''}\n`);
 }
 
 /** --record FILE: write the finished session as a recording. */
@@ -280,7 +364,11 @@ function report(m: Machine, o: RunOptions, session: Pick<SessionResult, 'stop' |
   switch (stop.reason) {
     case 'exit': out(`[faultline] guest exit via isa-debug-exit: status ${stop.exitCode} after ${m.instructionCount} instructions\n`); return stop.exitCode ?? 1;
     case 'shutdown': out(`[faultline] triple fault: CPU shut down after ${m.instructionCount} instructions\n`); return 0;
-    case 'halt': out(`[faultline] halted (HLT with interrupts off) after ${m.instructionCount} instructions\n`); return 0;
+    case 'halt':
+      out(m.state().regs.rflags & 0x200n
+        ? `[faultline] idle: HLT with interrupts on, nothing timed to wake the guest and no more input, after ${m.instructionCount} instructions\n`
+        : `[faultline] halted (HLT with interrupts off) after ${m.instructionCount} instructions\n`);
+      return 0;
     default: out(`[faultline] stopped after ${m.instructionCount} instructions (${stop.reason})\n`); return 0;
   }
 }
@@ -409,21 +497,27 @@ export function main(argv: string[]): number | Promise<number> {
     if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(USAGE + '\n'); return cmd ? 0 : 2; }
     if (cmd === 'run') {
       const o = parseRun(rest);
-      return o.gdbPort !== undefined ? serveGdb(o, o.gdbPort).catch(failed) : runKernel(o);
+      if (o.gdbPort !== undefined) return serveGdb(o, o.gdbPort).catch(failed);
+      if (o.serialStdio) return runKernelInteractive(o).catch((e) => failure(e));
+      return runKernel(o);
     }
     if (cmd === 'replay') return replay(parseReplay(rest));
     if (cmd === 'demo') return demo();
     if (cmd === 'dap') return dap(rest);
     throw new UsageError(`unknown command '${cmd}'`);
   } catch (e) {
-    if (e instanceof UsageError) { process.stderr.write(`faultline: ${e.message}\n\n${USAGE}\n`); return 2; }
-    if (e instanceof BootError || e instanceof RecordingError || (e instanceof Error && /memoryMB|CPU model/.test(e.message))) { process.stderr.write(`faultline: ${e.message}\n`); return 2; }
-    throw e;
+    return failure(e);
   }
+}
+
+function failure(e: unknown): number {
+  if (e instanceof UsageError) { process.stderr.write(`faultline: ${e.message}\n\n${USAGE}\n`); return 2; }
+  if (e instanceof BootError || e instanceof RecordingError || (e instanceof Error && /memoryMB|CPU model/.test(e.message))) { process.stderr.write(`faultline: ${e.message}\n`); return 2; }
+  throw e;
 }
 
 if (require.main === module) {
   const status = main(process.argv.slice(2));
   if (typeof status === 'number') process.exitCode = status;
-  else void status.then((s) => { process.exitCode = s; });
+  else void status.then((s) => { process.exitCode = s; process.exit(s); });
 }

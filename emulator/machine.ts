@@ -1,5 +1,5 @@
 import {
-  BootOptions, CpuStateView, ExceptionEvent, HistoryOptions, InputEvent, LinearRead, MachineOptions, RegisterName, ReverseStop, Runtime,
+  BootOptions, CpuStateView, DisplayFrame, ExceptionEvent, HistoryOptions, InputEvent, InputStatus, LinearRead, MachineOptions, RegisterName, ReverseStop, Runtime,
   SegmentState, StopInfo, TimelinePosition,
 } from './api';
 import { bootKernel, EntryState } from './boot';
@@ -17,6 +17,9 @@ import { cpuModel } from './cpu/system';
 import { debugRegsChanged } from './cpu/debug';
 import { hasErrorCode, vectorMnemonic } from './cpu/vectors';
 import { IoBus } from './devices/bus';
+import { guestInputStatus } from './devices/input-status';
+import { loadVgaFont } from './devices/vga-font';
+import { frameSignature, renderFrame } from './devices/vga-render';
 import { createPcDevices, PcDevices } from './devices';
 import { History, ReplayControl } from './history';
 import { walkPage } from './inspect/pagewalk';
@@ -166,7 +169,7 @@ export class Machine implements Runtime {
       return;
     }
     const e = bootKernel(this.kernel, this.mem, {
-      cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules,
+      cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, display: this.devices.vga,
       platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu]),
       secondsOfDay: this.devices.cmos.secondsSinceEpoch() % 86400,
     });
@@ -666,6 +669,46 @@ export class Machine implements Runtime {
     this.history.input('keyboard', bytes);
   }
 
+  /**
+   * A guest halted with interrupts on and nothing timed to wake it (a shell waiting for a key): let virtual
+   * time pass to instruction count `count`, as it passes on a real machine while the CPU sleeps. No-op otherwise.
+   * Timers due by then fire. Returns true if time moved.
+   */
+  idleUntil(count: number): boolean {
+    const c = this.cpu;
+    if (!c.halted || !(c.flags & Flag.IF) || count <= this.clock.instructions) return false;
+    this.clock.instructions = Math.min(count, this.clock.nextDeadline);
+    this.clock.fire();
+    return true;
+  }
+
+  /** Bytes from the PS/2 mouse as they were sent (replays of recorded mouse input). */
+  sendAux(bytes: number[]): void {
+    this.history.input('mouse', bytes);
+  }
+
+  sendKey(code: string, down: boolean): void {
+    const bytes = this.devices.ps2.keyBytes(code, down);
+    if (bytes.length) this.sendKeys(bytes);
+  }
+
+  sendMouse(dx: number, dy: number, dz: number, buttons: number): void {
+    const bytes = this.devices.ps2.mousePacket(dx, dy, dz, buttons);
+    if (bytes.length) this.history.input('mouse', bytes);
+  }
+
+  inputStatus(): InputStatus {
+    return guestInputStatus(this.devices);
+  }
+
+  frame(): DisplayFrame | undefined {
+    return renderFrame(this.devices.vga, this.mem, loadVgaFont());
+  }
+
+  frameSignature(): number {
+    return frameSignature(this.devices.vga, this.mem);
+  }
+
   /** Hash of all CPU state and RAM (tests, recordings). */
   stateHash(): string {
     return stateHash(this.cpu, this.mem);
@@ -697,6 +740,7 @@ export class Machine implements Runtime {
       run: (n: number) => m.run(n),
       applyInput: (ev: InputEvent) => {
         if (ev.kind === 'serial') m.devices.uart.receive(ev.bytes);
+        else if (ev.kind === 'mouse') m.devices.ps2.auxInput(ev.bytes);
         else m.devices.ps2.pressKey(ev.bytes);
       },
     };

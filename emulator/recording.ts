@@ -6,15 +6,16 @@
  * stores exactly those, plus the results to check: serial output hash, fault chain, final position,
  * stateHash() (CPU + RAM) and a hash of every device's saved state.
  *
- * runSession() is the one run loop both sides use: the same budget slices, inputs applied when the count
+ * runSession() is the one run loop both sides use (interactive.ts drives the same session live): the same budget slices, inputs applied when the count
  * reaches their planned instruction (so a recording's inputs land where they landed), a boot loop stopped
  * after four resets.
  *
- * Public API: RECORDING_FORMAT, Recording, PlannedInput, AppliedInput, SessionResult, runSession,
+ * Public API: RECORDING_FORMAT, Recording, PlannedInput, AppliedInput, SessionResult, runSession, startSession, applyInput,
  * makeRecording, parseRecording, compareWithRecording, sha256Hex.
  */
 import { createHash } from 'node:crypto';
 import { ExceptionEvent, InputEvent, MachineOptions, StopInfo } from './api';
+import { KeyEvent } from './devices/keymap';
 import { Machine } from './machine';
 import { captureDevices } from './snapshot';
 
@@ -25,6 +26,8 @@ export interface PlannedInput {
   instructions: number;
   kind: InputEvent['kind'];
   bytes: number[];
+  /** Keyboard input given as key strokes (`--input N:kbd:TEXT`): turned into bytes when sent, as the 8042 is set then. */
+  keys?: KeyEvent[];
 }
 
 /** An input as it was sent: at which count, after how many machine resets. */
@@ -89,34 +92,60 @@ export class SerialDigest {
   }
 }
 
-/** Guest instructions per run() call: keeps the loop responsive without costing speed. */
-const SLICE = 50_000_000;
+/** Guest instructions per run() call: small enough that a caller's onSlice runs at frame rate, large enough to cost nothing. */
+const SLICE = 4_000_000;
 /** A triple-fault boot loop is evident after this many resets; the run stops with reason 'pause'. */
 export const MAX_RESETS = 3;
 
-/** Run a booted machine for up to `maxInstructions`, sending `inputs` (sorted by instructions) on the way. */
-export function runSession(m: Machine, maxInstructions: number, inputs: PlannedInput[]): SessionResult {
+/** A fresh session result that digests `m`'s serial output and counts its resets (stopping a boot loop). */
+export function startSession(m: Machine): SessionResult {
   const r: SessionResult = { stop: { reason: 'budget' }, resets: 0, inputs: [], serial: new SerialDigest() };
   m.on('serial', (b: number) => { r.serial.push(b); });
   m.on('reset', () => {
     r.resets++;
     if (r.resets > MAX_RESETS) m.pause();
   });
+  return r;
+}
+
+/** Send one input now and log it in the session as sent (keyboard text becomes the bytes the 8042 gives now). */
+export function applyInput(m: Machine, r: SessionResult, input: PlannedInput): void {
+  let bytes = input.bytes;
+  if (input.kind === 'serial') m.sendSerial(bytes);
+  else if (input.kind === 'mouse') m.sendAux(bytes);
+  else {
+    if (input.keys) bytes = input.keys.flatMap((k) => m.devices.ps2.keyBytes(k.code, k.down));
+    m.sendKeys(bytes);
+  }
+  r.inputs.push({ instructions: m.instructionCount, resets: r.resets, kind: input.kind, bytes: bytes.slice() });
+}
+
+/**
+ * Run a booted machine for up to `maxInstructions`, sending `inputs` (sorted by instructions) on the way.
+ * `onSlice` runs between slices of a few million instructions (the CLI flushes output there, so what the
+ * guest printed reaches the user within a frame's time whatever it does next).
+ */
+export function runSession(m: Machine, maxInstructions: number, inputs: PlannedInput[], onSlice?: () => void): SessionResult {
+  const r = startSession(m);
   let left = maxInstructions;
   let next = 0;
   while (left > 0) {
     const input = inputs[next];
     if (input && m.instructionCount >= input.instructions) {
-      if (input.kind === 'serial') m.sendSerial(input.bytes);
-      else m.sendKeys(input.bytes);
-      r.inputs.push({ instructions: m.instructionCount, resets: r.resets, kind: input.kind, bytes: input.bytes.slice() });
+      applyInput(m, r, input);
       next++;
       continue;
     }
     const before = m.instructionCount;
     r.stop = m.run(Math.min(left, SLICE, input ? input.instructions - before : Infinity));
+    // Halted waiting for an interrupt with nothing timed: the next input's moment comes while the CPU sleeps.
+    if (r.stop.reason === 'halt' && input && (m.instructionCount >= input.instructions || m.idleUntil(Math.min(input.instructions, before + left)))) {
+      left -= m.instructionCount - before;
+      continue;
+    }
     left -= m.instructionCount - before;
     if (r.stop.reason !== 'budget') break;
+    onSlice?.();
   }
   return r;
 }
@@ -172,7 +201,7 @@ export function parseRecording(text: string, file: string): Recording {
     && Number.isInteger(r.maxInstructions) && r.maxInstructions > 0 && Array.isArray(r.inputs) && typeof r.end === 'object'
     && typeof r.serial === 'object' && Array.isArray(r.faultChain) && typeof r.stateHash === 'string' && typeof r.devicesHash === 'string'
     && r.inputs.every((i) => Number.isInteger(i.instructions) && i.instructions >= 0 && Number.isInteger(i.resets)
-      && (i.kind === 'serial' || i.kind === 'keyboard') && Array.isArray(i.bytes) && i.bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255));
+      && (i.kind === 'serial' || i.kind === 'keyboard' || i.kind === 'mouse') && Array.isArray(i.bytes) && i.bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255));
   if (!ok) throw new Error(`${file} is a damaged recording (a field is missing or has the wrong type); record it again`);
   return r;
 }

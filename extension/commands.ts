@@ -111,6 +111,7 @@ export function registerCommands(context: vscode.ExtensionContext, views: Views,
   });
 
   reg('faultline.showScreen', () => screen.show(activeFaultlineSession()));
+  reg('faultline.screenshot', () => screen.screenshot(activeFaultlineSession()));
   reg('faultline.refreshViews', () => {
     const s = activeFaultlineSession();
     if (s) void sessions.refresh(s);

@@ -8,6 +8,7 @@ import { FaultlineAdapterFactory } from './adapter';
 import { VIEW_KEYS, Views, registerCommands } from './commands';
 import { FaultlineConfigurationProvider } from './config/provider';
 import { GuestScreen } from './screen/panel';
+import { SerialTerminals } from './serial-terminal';
 import { SessionViews } from './session';
 import { FaultChainView } from './views/faultChain';
 import { GdtView } from './views/gdt';
@@ -37,8 +38,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const screen = new GuestScreen();
   const sessions = new SessionViews(VIEW_KEYS.map((k) => views[k]), screen);
   sub(vscode.debug.registerDebugAdapterTrackerFactory('faultline', sessions));
+  const terminals = new SerialTerminals();
+  sub(vscode.debug.registerDebugAdapterTrackerFactory('faultline', terminals));
   sub(vscode.debug.onDidStartDebugSession((s) => { if (s.type === 'faultline') void setActive(true); }));
-  sub(vscode.debug.onDidTerminateDebugSession((s) => { if (s.type === 'faultline') sessions.ended(s); }));
+  sub(vscode.debug.onDidTerminateDebugSession((s) => { if (s.type === 'faultline') { sessions.ended(s); terminals.ended(s); } }));
   sub(vscode.debug.onDidChangeActiveDebugSession((s) => { if (s?.type === 'faultline') void sessions.refresh(s); }));
   registerCommands(context, views, sessions, screen);
 

@@ -16,16 +16,23 @@ export class SessionViews implements vscode.DebugAdapterTrackerFactory {
         if (m.type !== 'event') return;
         switch (m.event) {
           case 'stopped':
+            this.screen.setRunning(session, false);
+            void this.refresh(session);
+            break;
           case 'invalidated':
             void this.refresh(session);
             break;
           case 'continued':
             for (const t of this.trees) if (t.session === session) t.markRunning();
+            this.screen.setRunning(session, true);
             break;
           case 'faultline/screenChanged':
             this.screen.changed(session);
             break;
         }
+      },
+      onWillReceiveMessage: (m: { type?: string; command?: string }) => {
+        if (m.type === 'request' && m.command === 'continue') this.screen.setRunning(session, true);
       },
       onWillStopSession: () => this.ended(session),
       onExit: () => this.ended(session),

@@ -7,6 +7,7 @@ import { Platform, pcPlatform } from '../firmware/platform';
 import { isElf, parseElf } from './elf';
 import { EntryState } from './entry-state';
 import { BootError, hex, leadingBytes } from './errors';
+import { BootDisplay } from './framebuffer';
 import { ModuleInput } from './loader';
 import { bootMultiboot1, findBadMultiboot1Magic, findMultiboot1Header } from './multiboot1';
 import { bootMultiboot2, findBadMultiboot2Magic, findMultiboot2Header } from './multiboot2';
@@ -29,6 +30,8 @@ export interface BootKernelOptions {
   platform?: Platform;
   /** Seconds since midnight on the RTC when the kernel starts (the BDA's timer ticks; default 0). */
   secondsOfDay?: number;
+  /** The machine's display, for kernels that request a graphics framebuffer. */
+  display?: BootDisplay;
 }
 
 /** Load a multiboot1 or multiboot2 kernel (multiboot1 when it has both, as QEMU does). Throws BootError. */

@@ -1,3 +1,4 @@
+import { BootDisplay, requestFramebuffer } from './framebuffer';
 import { PhysicalMemory } from '../memory/phys';
 import { ElfFile, isElf, parseElf, tryParseElf } from './elf';
 import { BootError, hex, leadingBytes } from './errors';
@@ -35,12 +36,14 @@ export const MBI_MODS = 1 << 3;
 export const MBI_ELF_SHDR = 1 << 5;
 export const MBI_MMAP = 1 << 6;
 export const MBI_BOOT_LOADER_NAME = 1 << 9;
+export const MBI_FRAMEBUFFER = 1 << 12;
 
 /** Byte offsets in the multiboot_info structure (§3.3). */
 export const MBI = {
   flags: 0, memLower: 4, memUpper: 8, bootDevice: 12, cmdline: 16, modsCount: 20, modsAddr: 24,
   symsNum: 28, symsSize: 32, symsAddr: 36, symsShndx: 40, mmapLength: 44, mmapAddr: 48,
-  bootLoaderName: 64, size: 116,
+  bootLoaderName: 64, framebufferAddr: 88, framebufferPitch: 96, framebufferWidth: 100, framebufferHeight: 104,
+  framebufferBpp: 108, framebufferType: 109, colorInfo: 110, size: 116,
 } as const;
 
 export interface Multiboot1Header {
@@ -62,6 +65,8 @@ export interface Multiboot1Options {
   fileName?: string;
   /** What the firmware left in memory (firmware/lowmem.ts): the e820 map comes from it. */
   lowMemory: LowMemory;
+  /** The display for a video mode request (flag bit 2, mode_type 0): set a VBE mode as GRUB does. */
+  display?: BootDisplay;
 }
 
 /** The first valid multiboot1 header (magic + checksum) in the first 8 KiB, or undefined. */
@@ -95,7 +100,8 @@ export function findBadMultiboot1Magic(bytes: Uint8Array): number | undefined {
  * Load a multiboot1 kernel whose header was found, place modules and the boot information, and return the
  * entry state. With flag bit 16 the header's addresses decide placement even for ELF files (as QEMU does);
  * otherwise the ELF's PT_LOAD segments go to p_paddr. Modules are always page-aligned, which satisfies
- * flag bit 0; memory information (bit 1) is always provided; video mode requests (bit 2) are ignored like QEMU.
+ * flag bit 0; memory information (bit 1) is always provided; a video mode request (bit 2) for a graphics mode
+ * is honoured as GRUB does when a display is given (QEMU's -kernel ignores it).
  */
 export function bootMultiboot1(bytes: Uint8Array, phys: PhysicalMemory, header: Multiboot1Header, opts: Multiboot1Options): EntryState {
   const fileName = opts.fileName ?? 'the kernel';
@@ -190,6 +196,22 @@ export function bootMultiboot1(bytes: Uint8Array, phys: PhysicalMemory, header: 
   phys.write(mbi + MBI.mmapLength, 4, map.length * 24);
   phys.write(mbi + MBI.mmapAddr, 4, mmapAddr);
   phys.write(mbi + MBI.bootLoaderName, 4, nameAddr);
+  // Flag bit 2 with mode_type 0 asks for a linear graphics mode (§3.1.4); GRUB sets it and fills the
+  // framebuffer fields (info flag 12). QEMU's own -kernel loader ignores the request.
+  if (header.flags & MB1_FLAG_VIDEO_MODE && opts.display && header.offset + 48 <= bytes.length) {
+    const hv = new DataView(bytes.buffer, bytes.byteOffset + header.offset, 48);
+    if (hv.getUint32(32, true) === 0) {
+      const g = requestFramebuffer(opts.display, hv.getUint32(36, true), hv.getUint32(40, true), hv.getUint32(44, true));
+      flags |= MBI_FRAMEBUFFER;
+      write64(phys, mbi + MBI.framebufferAddr, g.address);
+      phys.write(mbi + MBI.framebufferPitch, 4, g.pitch);
+      phys.write(mbi + MBI.framebufferWidth, 4, g.width);
+      phys.write(mbi + MBI.framebufferHeight, 4, g.height);
+      phys.write(mbi + MBI.framebufferBpp, 1, g.bpp);
+      phys.write(mbi + MBI.framebufferType, 1, 1);
+      [g.red[0], g.red[1], g.green[0], g.green[1], g.blue[0], g.blue[1]].forEach((b, i) => phys.write(mbi + MBI.colorInfo + i, 1, b));
+    }
+  }
   phys.write(mbi + MBI.flags, 4, flags);
 
   return {

@@ -1,3 +1,4 @@
+import { BootDisplay, FramebufferInfo, requestFramebuffer } from './framebuffer';
 import { PhysicalMemory } from '../memory/phys';
 import { ElfFile, isElf, parseElf, tryParseElf } from './elf';
 import { BootError, hex, leadingBytes } from './errors';
@@ -69,6 +70,8 @@ export interface Multiboot2Options {
   fileName?: string;
   /** What the firmware left in memory (firmware/lowmem.ts): the e820 map and the RSDP come from it. */
   lowMemory: LowMemory;
+  /** The display for a framebuffer tag (type 5): set a VBE mode and describe it (boot/framebuffer.ts). */
+  display?: BootDisplay;
 }
 
 /** The first multiboot2 header with a valid checksum in the first 32 KiB, with its tags parsed. */
@@ -162,8 +165,11 @@ export function bootMultiboot2(bytes: Uint8Array, phys: PhysicalMemory, header: 
   }
   const { arena, gdtBase } = infoArena(phys, [kernel, { start: kernel.end, end }]);
   const gdt = writeBootGdt(phys, gdtBase);
+  // A framebuffer tag asks for a graphics mode (§3.1.10): set it as GRUB does and describe it (RGB, type 1).
+  const fbTag = tag(MB2_HEADER_TAG.framebuffer);
+  const graphics = fbTag && opts.display ? requestFramebuffer(opts.display, fbTag.fields[0] ?? 0, fbTag.fields[1] ?? 0, fbTag.fields[2] ?? 0) : undefined;
   const info = writeInfo(arena, phys, {
-    cmdline: opts.cmdline ?? '', mods: mods.placed, elf, sections: sections?.table, loadBase: kernel.start, low: opts.lowMemory,
+    cmdline: opts.cmdline ?? '', mods: mods.placed, elf, sections: sections?.table, loadBase: kernel.start, low: opts.lowMemory, graphics,
   });
 
   return {
@@ -200,6 +206,8 @@ interface InfoContent {
   /** Physical address the image was loaded at (its lowest loaded byte). */
   loadBase: number;
   low: LowMemory;
+  /** A graphics mode set for a framebuffer tag: its RGB info replaces the text-mode tag. */
+  graphics?: FramebufferInfo;
 }
 
 /**
@@ -250,16 +258,20 @@ function writeInfo(arena: InfoArena, phys: PhysicalMemory, c: InfoContent): numb
   const mem = basicMemory(phys.size);
   tagOf(MB2_INFO_TAG.basicMeminfo, u32s(mem.lower, mem.upper));
   tagOf(MB2_INFO_TAG.bootdev, u32s(0x80, 0xffffffff, 0xffffffff));
-  // EGA text mode (framebuffer_type 2): the VGA text buffer at 0xb8000, 80x25 cells of 2 bytes.
-  const fb = new Uint8Array(24);
-  const fv = new DataView(fb.buffer);
-  fv.setBigUint64(0, 0xb8000n, true);
-  fv.setUint32(8, 160, true);
-  fv.setUint32(12, 80, true);
-  fv.setUint32(16, 25, true);
-  fb[20] = 16;
-  fb[21] = 2;
-  tagOf(MB2_INFO_TAG.framebuffer, fb);
+  if (c.graphics) {
+    tagOf(MB2_INFO_TAG.framebuffer, rgbFramebufferTag(c.graphics));
+  } else {
+    // EGA text mode (framebuffer_type 2): the VGA text buffer at 0xb8000, 80x25 cells of 2 bytes.
+    const fb = new Uint8Array(24);
+    const fv = new DataView(fb.buffer);
+    fv.setBigUint64(0, 0xb8000n, true);
+    fv.setUint32(8, 160, true);
+    fv.setUint32(12, 80, true);
+    fv.setUint32(16, 25, true);
+    fb[20] = 16;
+    fb[21] = 2;
+    tagOf(MB2_INFO_TAG.framebuffer, fb);
+  }
   const rsdp = c.low.rsdp;
   if (rsdp[15] >= 2 && rsdp.length >= 36) tagOf(MB2_INFO_TAG.acpiNew, rsdp.subarray(0, 36));
   else tagOf(MB2_INFO_TAG.acpiOld, rsdp.subarray(0, 20));
@@ -275,6 +287,20 @@ function writeInfo(arena: InfoArena, phys: PhysicalMemory, c: InfoContent): numb
     p += (t.length + 7) & ~7;
   }
   return arena.bytes(out, 8);
+}
+
+/** Framebuffer info body for a direct-colour mode: common part (type 1 = RGB) + the six colour field bytes. */
+function rgbFramebufferTag(g: FramebufferInfo): Uint8Array {
+  const fb = new Uint8Array(30);
+  const fv = new DataView(fb.buffer);
+  fv.setBigUint64(0, BigInt(g.address), true);
+  fv.setUint32(8, g.pitch, true);
+  fv.setUint32(12, g.width, true);
+  fv.setUint32(16, g.height, true);
+  fb[20] = g.bpp;
+  fb[21] = 1;
+  fb.set([g.red[0], g.red[1], g.green[0], g.green[1], g.blue[0], g.blue[1]], 24);
+  return fb;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -82,6 +82,8 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const testdev = new PcTestdev(router);
   const ferr = new FpuErrorLine(router);
   for (const d of [pic, uart, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, ferr]) d.attach(o.bus);
+  // The stdvga's linear framebuffer where SeaBIOS places its PCI BAR0 on QEMU's pc machine.
+  vga.mapLfb(o.bus);
   const board = createPcBoard({
     ...o.board, bus: o.bus, phys: o.phys, clock: o.clock, irq: router, cmos, memoryBytes: o.memoryBytes,
     onReset: o.onResetRequest ?? none, onMapChange: o.onMemoryMapChange ?? none,

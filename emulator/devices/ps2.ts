@@ -1,19 +1,25 @@
 import { IoBus } from './bus';
 import { Device, IrqLines } from './device';
+import { keyBytes } from './keymap';
 import { bytePorts, num } from './ports';
+import { Ps2Mouse } from './ps2-mouse';
 
 /**
  * The 8042 keyboard controller (data 0x60, status/command 0x64) with a PS/2 keyboard behind it, after the
  * IBM PC/AT technical reference and QEMU's hw/input/pckbd.c + ps2.c, plus port 0x92 (PS/2 system control
- * port A: fast A20, bit 0 = fast reset). No mouse is attached: the aux port is disabled and aux commands are
- * accepted but nothing answers.
+ * port A: fast A20, bit 0 = fast reset). A PS/2 mouse (ps2-mouse.ts) sits on the aux port: bytes sent with
+ * command 0xD4 reach it, its answers and movement packets come back through the output buffer with IRQ12.
  *
  * The controller starts as firmware leaves it (command byte 0x65: keyboard interrupt, system flag, aux
  * disabled, set 2 -> set 1 translation); `pressKey()` queues bytes exactly as the guest will read them from
  * port 0x60 (so, with translation on, set 1 scancodes). Keyboard output reaches the guest one byte at a time
  * through the output buffer, raising IRQ1 when the command byte enables it.
  *
- * Public API: attach(bus), pressKey(bytes), a20, leds, Device methods; onResetRequest (constructor).
+ * `keyBytes(code, down)` gives the bytes a key press or release produces in the current configuration (set 1
+ * when the controller translates or the keyboard is in set 1, else set 2); the machine logs them as input.
+ *
+ * Public API: attach(bus), pressKey(bytes), keyBytes(code, down), auxInput(bytes), mousePacket(dx, dy, dz,
+ * buttons), keyboardInterruptEnabled, mouseReporting, a20, leds, Device methods; onResetRequest (constructor).
  */
 
 const STAT_OBF = 0x01;
@@ -47,6 +53,8 @@ interface Ps2State {
   /** Bytes the controller itself answers with; served before keyboard bytes. {byte, aux} */
   ctrlQueue: { b: number; aux: boolean }[];
   kbdQueue: number[];
+  /** Bytes from the mouse (answers and packets), served after the keyboard's. */
+  auxQueue: number[];
   obData: number;
   scanning: boolean;
   scancodeSet: number;
@@ -68,7 +76,7 @@ function powerOn(): Ps2State {
   ram[0] = mode;
   return {
     status: STAT_CMD | STAT_UNLOCKED | STAT_SYS, mode, outport: OUT_RESET | OUT_A20, pendingCmd: 0, kbdCmd: 0,
-    ctrlQueue: [], kbdQueue: [], obData: 0, scanning: true, scancodeSet: 2, leds: 0, ram, port92: OUT_A20, a20: true,
+    ctrlQueue: [], kbdQueue: [], auxQueue: [], obData: 0, scanning: true, scancodeSet: 2, leds: 0, ram, port92: OUT_A20, a20: true,
     irq1: false, irq12: false,
   };
 }
@@ -76,6 +84,7 @@ function powerOn(): Ps2State {
 export class Ps2Controller implements Device {
   readonly name = 'i8042';
   private s = powerOn();
+  private readonly mouse = new Ps2Mouse();
 
   constructor(
     private readonly irq: IrqLines,
@@ -98,6 +107,32 @@ export class Ps2Controller implements Device {
     this.pump();
   }
 
+  /** Bytes for a key press/release (KeyboardEvent.code) as the guest will read them now. */
+  keyBytes(code: string, down: boolean): number[] {
+    return keyBytes(code, down, (this.s.mode & MODE_XLATE) !== 0 || this.s.scancodeSet === 1);
+  }
+
+  /** True when a key press reaches the guest as IRQ1: scanning on, keyboard interface and its interrupt enabled. */
+  get keyboardInterruptEnabled(): boolean {
+    return this.s.scanning && (this.s.mode & MODE_KBD_INT) !== 0 && (this.s.mode & MODE_DISABLE_KBD) === 0;
+  }
+
+  /** True when the guest has enabled mouse data reporting (and the aux interface). */
+  get mouseReporting(): boolean {
+    return this.mouse.reporting && (this.s.mode & MODE_DISABLE_AUX) === 0;
+  }
+
+  /** The mouse's packet for a movement/button change (dy up-positive), or no bytes while reporting is off. */
+  mousePacket(dx: number, dy: number, dz: number, buttons: number): number[] {
+    return this.mouse.packet(dx, dy, dz, buttons);
+  }
+
+  /** Queue bytes from the mouse (replayed input: the packets mousePacket made). */
+  auxInput(bytes: ArrayLike<number>): void {
+    for (let i = 0; i < bytes.length; i++) this.s.auxQueue.push(bytes[i] & 0xff);
+    this.pump();
+  }
+
   /** The A20 gate as the guest last set it (8042 output port bit 1 or port 0x92 bit 1, whichever was written last). */
   get a20(): boolean {
     return this.s.a20;
@@ -110,13 +145,17 @@ export class Ps2Controller implements Device {
   reset(): void {
     this.s = powerOn();
     this.onA20(true);
+    this.mouse.reset();
     this.irq.setIrq(1, false);
     this.irq.setIrq(12, false);
   }
 
   saveState(): unknown {
     const s = this.s;
-    return { ...s, ctrlQueue: s.ctrlQueue.map((e) => ({ ...e })), kbdQueue: s.kbdQueue.slice(), ram: s.ram.slice() };
+    return {
+      ...s, ctrlQueue: s.ctrlQueue.map((e) => ({ ...e })), kbdQueue: s.kbdQueue.slice(), auxQueue: s.auxQueue.slice(), ram: s.ram.slice(),
+      mouse: this.mouse.save(),
+    };
   }
 
   loadState(state: unknown): void {
@@ -127,10 +166,12 @@ export class Ps2Controller implements Device {
       pendingCmd: num(o.pendingCmd), kbdCmd: num(o.kbdCmd),
       ctrlQueue: Array.isArray(o.ctrlQueue) ? o.ctrlQueue.map((e) => ({ b: num(e?.b) & 0xff, aux: !!e?.aux })) : [],
       kbdQueue: Array.isArray(o.kbdQueue) ? o.kbdQueue.map((b) => num(b) & 0xff) : [],
+      auxQueue: Array.isArray(o.auxQueue) ? o.auxQueue.map((b) => num(b) & 0xff) : [],
       obData: num(o.obData), scanning: o.scanning !== false, scancodeSet: num(o.scancodeSet, 2), leds: num(o.leds),
       ram: Array.isArray(o.ram) && o.ram.length === 32 ? o.ram.map((b) => num(b) & 0xff) : d.ram,
       port92: num(o.port92, d.port92), a20: typeof o.a20 === 'boolean' ? o.a20 : true, irq1: !!o.irq1, irq12: !!o.irq12,
     };
+    this.mouse.load((state as { mouse?: Parameters<Ps2Mouse['load']>[0] } | undefined)?.mouse);
   }
 
   /** Move the next pending byte into the empty output buffer and update IRQ1/IRQ12. */
@@ -145,6 +186,9 @@ export class Ps2Controller implements Device {
       } else if (s.kbdQueue.length && !(s.mode & MODE_DISABLE_KBD)) {
         s.obData = s.kbdQueue.shift() as number;
         s.status = (s.status | STAT_OBF) & ~STAT_AUX_OBF;
+      } else if (s.auxQueue.length && !(s.mode & MODE_DISABLE_AUX)) {
+        s.obData = s.auxQueue.shift() as number;
+        s.status |= STAT_OBF | STAT_AUX_OBF;
       }
     }
     const full = (s.status & STAT_OBF) !== 0;
@@ -210,7 +254,8 @@ export class Ps2Controller implements Device {
     } else if (cmd === 0xd3) {
       this.reply(v, true); // write aux output buffer
     } else if (cmd === 0xd4) {
-      // Byte for the aux device: no mouse is attached, so nothing answers.
+      // Byte for the mouse.
+      this.auxInput(this.mouse.command(v));
     } else {
       // Sending data to the keyboard re-enables its interface (QEMU kbd_write_data).
       s.mode &= ~MODE_DISABLE_KBD;

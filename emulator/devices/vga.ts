@@ -3,6 +3,8 @@ import { PhysicalMemory } from '../memory/phys';
 import { IoBus } from './bus';
 import { Device } from './device';
 import { bytePorts, num } from './ports';
+import { VgaWindow, WINDOW_BASE, WINDOW_SIZE } from './vga-memory';
+import { BochsVbe, VBE_LFB_BASE, Vram } from './vga-vbe';
 
 /**
  * VGA in 80x25 colour text mode. The text buffer at physical 0xB8000 is ordinary guest RAM (no MMIO, so the
@@ -12,7 +14,14 @@ import { bytePorts, num } from './ports';
  * sequencer 0x3C4/0x3C5, DAC 0x3C6-0x3C9, graphics controller 0x3CE/0x3CF, input status 1 at 0x3DA (vertical
  * retrace from virtual time at 60 Hz; reading it resets the attribute flip-flop).
  *
- * Public API: attach(bus), screen(), text(), pollChanged(), version, Device methods; cp437ToUnicode.
+ * Graphics: the renderer (vga-render.ts) reads the registers through `regs()`; the graphics window at
+ * 0xA0000-0xAFFFF goes through the sequencer and graphics controller into video RAM (vga-memory.ts: chain-4,
+ * odd/even, planar write modes and latches). The Bochs VBE interface (vga-vbe.ts,
+ * ports 0x1CE/0x1CF) and its 16 MiB linear framebuffer `vram` (mapped by `mapLfb`, at 0xFD000000 by default)
+ * give the high-resolution modes.
+ *
+ * Public API: attach(bus), mapLfb(bus, base), vram, vbe, regs(), screen(), text(), pollChanged(), version,
+ * Device methods; cp437ToUnicode.
  */
 
 export const TEXT_BASE = 0xb8000;
@@ -67,20 +76,44 @@ interface VgaState {
   dac: number[];
 }
 
+/**
+ * Power-on state = what the VGA BIOS leaves after setting mode 3 (QEMU runs it before any kernel; Faultline
+ * boots kernels directly): the mode 3 CRTC, sequencer, graphics and attribute values, and the EGA 64-colour
+ * palette in DAC entries 0-63.
+ */
 function powerOn(): VgaState {
-  const crtc = new Array(0x19).fill(0);
-  crtc[0x09] = 0x0f; // maximum scan line: 16-line characters
-  crtc[0x0a] = 0x0d; // cursor start (BIOS mode 3 underline cursor)
-  crtc[0x0b] = 0x0e; // cursor end
-  const attr = new Array(0x15).fill(0);
-  for (let i = 0; i < 16; i++) attr[i] = i < 8 ? i : i + 0x30; // mode 3 palette
-  attr[0x10] = 0x0c; // mode control: text, line graphics, blink enabled
-  attr[0x12] = 0x0f;
+  const crtc = [
+    0x5f, 0x4f, 0x50, 0x82, 0x55, 0x81, 0xbf, 0x1f, 0x00, 0x4f, 0x0d, 0x0e, 0x00, 0x00, 0x00, 0x00,
+    0x9c, 0x8e, 0x8f, 0x28, 0x1f, 0x96, 0xb9, 0xa3, 0xff,
+  ];
+  const attr = [
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f,
+    0x0c, 0x00, 0x0f, 0x08, 0x00, // mode control: text, line graphics, blink enabled
+  ];
+  const dac = new Array(768).fill(0);
+  for (let i = 0; i < 64; i++) {
+    dac[i * 3] = 42 * ((i >> 2) & 1) + 21 * ((i >> 5) & 1);
+    dac[i * 3 + 1] = 42 * ((i >> 1) & 1) + 21 * ((i >> 4) & 1);
+    dac[i * 3 + 2] = 42 * (i & 1) + 21 * ((i >> 3) & 1);
+  }
   return {
     crtcIndex: 0, crtc, attrIndex: 0x20, attrFlipFlop: false, attr, misc: 0x67, seqIndex: 0,
     seq: [0x03, 0x00, 0x03, 0x00, 0x02], gcIndex: 0, gc: [0, 0, 0, 0, 0, 0x10, 0x0e, 0, 0xff],
-    dacWriteIndex: 0, dacReadIndex: 0, dacComponent: 0, dacMask: 0xff, dac: new Array(768).fill(0),
+    dacWriteIndex: 0, dacReadIndex: 0, dacComponent: 0, dacMask: 0xff, dac,
   };
+}
+
+/** The VGA registers as the renderer reads them (live arrays: do not modify). */
+export interface VgaRegisters {
+  crtc: readonly number[];
+  seq: readonly number[];
+  gc: readonly number[];
+  attr: readonly number[];
+  /** Attribute controller index register: bit 5 (PAS) clear blanks the screen. */
+  attrIndex: number;
+  misc: number;
+  dac: readonly number[];
+  dacMask: number;
 }
 
 export class Vga implements Device {
@@ -89,6 +122,13 @@ export class Vga implements Device {
   version = 0;
   private s = powerOn();
   private lastHash = -1;
+  /** The stdvga's video RAM: the VBE linear framebuffer (PCI BAR0). */
+  readonly vram = new Vram();
+  readonly vbe = new BochsVbe(this.vram, () => { this.regsVersion++; });
+  /** The 64 KiB graphics window (MMIO at 0xA0000) into `vram`. */
+  readonly window = new VgaWindow(this.vram, () => this.s);
+  /** Bumped on every register write: part of the renderer's change detection. */
+  regsVersion = 0;
 
   constructor(
     private readonly phys: PhysicalMemory,
@@ -100,6 +140,45 @@ export class Vga implements Device {
     bus.registerPorts(0x3c0, 16, h);
     bus.registerPorts(0x3d4, 2, h);
     bus.registerPorts(0x3da, 1, h);
+    bus.registerMmio('vga-window', WINDOW_BASE, WINDOW_SIZE, this.window.mmio);
+    // Bochs VBE: 16-bit index and data registers (a byte access reaches the low byte, as in QEMU).
+    bus.registerPorts(0x1ce, 2, {
+      read: (port) => (port === 0x1ce ? this.vbe.readIndex() : this.vbe.readData()),
+      write: (port, _size, v) => {
+        this.regsVersion++;
+        if (port === 0x1ce) this.vbe.writeIndex(v);
+        else this.vbe.writeData(v);
+      },
+    });
+  }
+
+  /** Map the linear framebuffer at a physical address (the VGA's PCI BAR0; 0xFD000000 on QEMU's pc machine). */
+  mapLfb(bus: IoBus, base = VBE_LFB_BASE): void {
+    bus.registerMmio('vga-lfb', base, this.vram.size, this.vram.lfb);
+    this.lfbBase = base;
+  }
+
+  /** Where the linear framebuffer is mapped (physical). */
+  lfbBase = VBE_LFB_BASE;
+
+  /** A boot loader's mode set (multiboot framebuffer requests): a VBE LFB mode, as GRUB sets through the VBE BIOS. */
+  setGraphicsMode(width: number, height: number, bpp: number): { address: number; pitch: number } {
+    this.regsVersion++;
+    const m = this.vbe.setMode(width, height, bpp);
+    return { address: this.lfbBase, pitch: m.pitch };
+  }
+
+  /** The guest-programmed registers (live; the renderer reads them). */
+  regs(): VgaRegisters {
+    const s = this.s;
+    return { crtc: s.crtc, seq: s.seq, gc: s.gc, attr: s.attr, attrIndex: s.attrIndex, misc: s.misc, dac: s.dac, dacMask: s.dacMask };
+  }
+
+  /** What the display shows now: VBE graphics, VGA graphics, VGA text, or blank (palette access, PAS clear). */
+  get displayMode(): 'vbe' | 'graphics' | 'text' | 'blank' {
+    if (this.vbe.enabled) return 'vbe';
+    if (!(this.s.attrIndex & 0x20)) return 'blank';
+    return this.s.gc[6] & 1 ? 'graphics' : 'text';
   }
 
   /** Word offset of the first displayed character (CRTC start address). */
@@ -174,11 +253,18 @@ export class Vga implements Device {
 
   reset(): void {
     this.s = powerOn();
+    this.window.latch = 0;
+    this.vbe.reset();
+    this.vram.load('');
+    this.regsVersion++;
   }
 
   saveState(): unknown {
     const s = this.s;
-    return { ...s, crtc: s.crtc.slice(), attr: s.attr.slice(), seq: s.seq.slice(), gc: s.gc.slice(), dac: s.dac.slice() };
+    return {
+      ...s, crtc: s.crtc.slice(), attr: s.attr.slice(), seq: s.seq.slice(), gc: s.gc.slice(), dac: s.dac.slice(),
+      vbe: this.vbe.save(), vram: this.vram.save(), latch: this.window.latch,
+    };
   }
 
   loadState(state: unknown): void {
@@ -193,7 +279,12 @@ export class Vga implements Device {
       dacWriteIndex: num(o.dacWriteIndex), dacReadIndex: num(o.dacReadIndex),
       dacComponent: num(o.dacComponent), dacMask: num(o.dacMask, 0xff), dac: arr(o.dac, d.dac),
     };
+    const v = (state ?? {}) as { vbe?: { index?: unknown; regs?: unknown }; vram?: unknown; latch?: unknown };
+    this.vbe.load(v.vbe);
+    this.vram.load(v.vram);
+    this.window.latch = num(v.latch) >>> 0;
     this.lastHash = -1;
+    this.regsVersion++;
   }
 
   private byte(addr: number): number {
@@ -250,6 +341,7 @@ export class Vga implements Device {
 
   private write8(port: number, v: number): void {
     const s = this.s;
+    this.regsVersion++;
     switch (port) {
       case 0x3c0:
         if (!s.attrFlipFlop) s.attrIndex = v & 0x3f;

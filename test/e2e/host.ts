@@ -73,6 +73,8 @@ export async function startHost(entry: string, vsix: string, workspace: string):
     'telemetry.telemetryLevel': 'off',
     'debug.openDebug': 'openOnDebugBreak',
     'window.dialogStyle': 'custom',
+    // The DOM renderer keeps terminal text in the page, where the serial-terminal test reads it.
+    'terminal.integrated.gpuAcceleration': 'off',
   }, null, 2));
   const common = ['--auth', 'none', '--disable-telemetry', '--extensions-dir', extDir, '--user-data-dir', dataDir];
   const inst = spawnSync(process.execPath, [entry, ...common, '--install-extension', vsix, '--force'], { encoding: 'utf8' });

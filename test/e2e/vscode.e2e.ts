@@ -9,14 +9,16 @@
  * stops on #DF and Step Into reaches double_fault_handler. Then the 32-bit way (fixtures/src/task-gate-df):
  * #DF through a task gate, Step Into switches tasks, the TSS view shows the back link. Last, a higher-half kernel
  * (fixtures/src/higher-half, linked at 0xFFFFFFFF80100000): the call stack through the #DF frame, the TSS view
- * with the TSS's 64-bit base, the GDT's TSS descriptor and the IDT gates' handler symbols.
+ * with the TSS's 64-bit base, the GDT's TSS descriptor and the IDT gates' handler symbols. Talking to the guest
+ * (issue 17): a command typed into the COM1 terminal of the serial-shell fixture is answered; keys typed into
+ * the Guest Screen reach the keyboard fixture's IRQ1 handler, which echoes them.
  */
 import { TestContext, after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { HIGHER_HALF, IST_FIX, OVERFLOW, TASK_GATE, makeWorkspace } from './workspace';
+import { HIGHER_HALF, IST_FIX, KEYBOARD, KEYBOARD_CONFIG, OVERFLOW, SERIAL_SHELL, SERIAL_SHELL_CONFIG, TASK_GATE, makeWorkspace } from './workspace';
 import {
   Host, RESULTS, ROOT, arrangePanes, log, waitPaused, within, expandPane, stopDebugging, widenSideBar, launchBrowser, openWorkbench, packageVsix, pane, rows, runCommand, setupHost, shot, startHost, until,
 } from './host';
@@ -178,6 +180,42 @@ test('32-bit kernel: #DF through a task gate; Step Into switches to the double-f
   assert.ok(tss.some((x) => /^Back link 0x18 stopped at EIP 0x[0-9a-f]+ stack_overflow, ESP 0x104000$/.test(x)), tss.join('\n'));
   log('task gate: double-fault task running, TSS view shows the back link');
   await shot(page, 'e2e-7-task-gate');
+  await stopDebugging(page);
+}));
+
+test('talking to the guest: the COM1 terminal answers a typed command; keys typed into the Guest Screen reach the keyboard fixture', { timeout: 240_000 }, withShot('guest-io', async (t) => {
+  for (const k of [SERIAL_SHELL, KEYBOARD]) if (!fs.existsSync(path.join(ROOT, 'fixtures', 'bin', k))) return t.skip(`fixtures/bin/${k} is missing`);
+  await stopDebugging(page);
+  log('serial shell: start debugging');
+  await runCommand(page, 'Debug: Select and Start Debugging', `debug ${SERIAL_SHELL_CONFIG}`, SERIAL_SHELL_CONFIG);
+  const term = page.locator('.terminal-wrapper.active .xterm-rows');
+  await until('the serial-shell prompt in the COM1 terminal', () => term.innerText({ timeout: 2_000 }).catch(() => ''), (x) => /serial-shell ready\s+>/.test(x), 60_000);
+  await page.locator('.terminal-wrapper.active .xterm').click();
+  await page.keyboard.type('echo typed in VS Code');
+  await page.keyboard.press('Enter');
+  const answer = await until('the echo answer', () => term.innerText({ timeout: 2_000 }).catch(() => ''), (x) => /echo typed in VS Code\s+typed in VS Code\s+>/.test(x), 30_000);
+  assert.match(answer, /serial-shell ready/);
+  log('serial shell: command answered in the terminal');
+  await shot(page, 'e2e-9-serial-terminal');
+  await stopDebugging(page);
+
+  log('keyboard: start debugging');
+  await runCommand(page, 'Debug: Select and Start Debugging', `debug ${KEYBOARD_CONFIG}`, KEYBOARD_CONFIG);
+  await until('the keyboard fixture ready in COM1', () => term.innerText({ timeout: 2_000 }).catch(() => ''), (x) => /keyboard ready/.test(x), 60_000);
+  await runCommand(page, 'Faultline: Show Guest Screen');
+  await page.locator('.tab', { hasText: 'Guest Screen' }).waitFor({ timeout: 20_000 });
+  const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  await view.locator('canvas#canvas').waitFor({ state: 'visible', timeout: 30_000 });
+  await view.locator('#screen').click();
+  // Physical keys: type() sends each character's key without Shift; Shift+Digit1 is a real shifted key.
+  await page.keyboard.type('hi faultline');
+  await page.keyboard.press('Shift+Digit1');
+  await until('the keys echoed by the guest on COM1', () => term.innerText({ timeout: 2_000 }).catch(() => ''), (x) => /keyboard ready\s+hi faultline!/.test(x), 30_000);
+  log('keyboard: keys typed into the Guest Screen reached the guest');
+  await page.waitForTimeout(500);
+  await shot(page, 'e2e-10-guest-screen-keyboard');
+  // While the screen has focus every key goes to the guest (F1 too): give the keyboard back to VS Code.
+  await view.locator('#screen').evaluate((e) => (e as unknown as { blur(): void }).blur());
   await stopDebugging(page);
 }));
 

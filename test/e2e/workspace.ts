@@ -12,12 +12,16 @@ export const OVERFLOW_CONFIG = 'Stack overflow (no IST)';
 export const IST_FIX_CONFIG = 'IST fix';
 export const TASK_GATE_CONFIG = '32-bit task gate';
 export const HIGHER_HALF_CONFIG = 'Higher-half kernel';
+export const SERIAL_SHELL = 'serial-shell.elf';
+export const KEYBOARD = 'keyboard.elf';
+export const SERIAL_SHELL_CONFIG = 'Serial shell';
+export const KEYBOARD_CONFIG = 'Keyboard';
 
 export function makeWorkspace(): string {
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-ws-'));
   fs.mkdirSync(path.join(ws, 'build'));
   fs.mkdirSync(path.join(ws, '.vscode'));
-  for (const k of [OVERFLOW, IST_FIX, TASK_GATE, HIGHER_HALF]) {
+  for (const k of [OVERFLOW, IST_FIX, TASK_GATE, HIGHER_HALF, SERIAL_SHELL, KEYBOARD]) {
     const src = path.join(ROOT, 'fixtures', 'bin', k);
     if (fs.existsSync(src)) fs.copyFileSync(src, path.join(ws, 'build', k));
   }
@@ -27,7 +31,8 @@ export function makeWorkspace(): string {
     type: 'faultline', request: 'launch', name, kernel: '${workspaceFolder}/build/' + kernel, memoryMB: 32, onTripleFault: 'stop',
   });
   fs.writeFileSync(path.join(ws, '.vscode', 'launch.json'), JSON.stringify({
-    version: '0.2.0', configurations: [cfg(OVERFLOW_CONFIG, OVERFLOW), cfg(IST_FIX_CONFIG, IST_FIX), cfg(TASK_GATE_CONFIG, TASK_GATE), cfg(HIGHER_HALF_CONFIG, HIGHER_HALF)],
+    version: '0.2.0', configurations: [cfg(OVERFLOW_CONFIG, OVERFLOW), cfg(IST_FIX_CONFIG, IST_FIX), cfg(TASK_GATE_CONFIG, TASK_GATE), cfg(HIGHER_HALF_CONFIG, HIGHER_HALF),
+      cfg(SERIAL_SHELL_CONFIG, SERIAL_SHELL), cfg(KEYBOARD_CONFIG, KEYBOARD)],
   }, null, 2));
   return ws;
 }

@@ -1,0 +1,33 @@
+import * as fs from 'node:fs';
+
+/**
+ * The 8 × 16 text font for drawing VGA text mode as pixels. On a real PC (and in QEMU) the VGA BIOS copies its
+ * font into plane 2; Faultline boots kernels directly, without a VGA BIOS, so the font is read from the VGA BIOS
+ * image the seabios package installs (the same ROM QEMU runs, so text pixels match QEMU's screendump). Returned in
+ * plane 2's layout: 32 bytes per character, 16 used. Undefined when no VGA BIOS is installed.
+ *
+ * Public API: loadVgaFont(paths?), VGA_BIOS_PATHS.
+ */
+
+export const VGA_BIOS_PATHS = ['/usr/share/seabios/vgabios-stdvga.bin', '/usr/share/qemu/vgabios-stdvga.bin', '/usr/share/seabios/vgabios.bin'];
+
+/** Glyph 'A' of the IBM VGA 8 × 16 font: locates the font inside the ROM. */
+const GLYPH_A = Uint8Array.of(0, 0, 0x10, 0x38, 0x6c, 0xc6, 0xc6, 0xfe, 0xc6, 0xc6, 0xc6, 0xc6, 0, 0, 0, 0);
+
+let cached: Uint8Array | null | undefined;
+
+export function loadVgaFont(paths: string[] = VGA_BIOS_PATHS): Uint8Array | undefined {
+  if (cached !== undefined && paths === VGA_BIOS_PATHS) return cached ?? undefined;
+  let found: Uint8Array | undefined;
+  for (const p of paths) {
+    let rom: Buffer;
+    try { rom = fs.readFileSync(p); } catch { continue; }
+    const at = rom.indexOf(GLYPH_A) - 0x41 * 16;
+    if (at < 0 || at + 256 * 16 > rom.length) continue;
+    found = new Uint8Array(256 * 32);
+    for (let ch = 0; ch < 256; ch++) found.set(rom.subarray(at + ch * 16, at + ch * 16 + 16), ch * 32);
+    break;
+  }
+  if (paths === VGA_BIOS_PATHS) cached = found ?? null;
+  return found;
+}

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { decodePng } from '../../emulator/png';
+import { fixture, ROOT, startClient } from './helpers';
+
+/**
+ * The serial terminal and the Guest Screen through the real adapter (DebugClient over stdio): typing into the
+ * serial-shell fixture with faultline/serialInput and reading its answer from faultline/serialOutput events,
+ * input queued while paused, keys into the keyboard fixture, frames as PNG with dirty tracking.
+ */
+
+/** Collects faultline/serialOutput bytes as text. */
+function serialCollector(dc: DebugClient): { text: () => string; until: (re: RegExp, ms?: number) => Promise<string> } {
+  let text = '';
+  dc.on('faultline/serialOutput', (e: DebugProtocol.Event) => { text += Buffer.from((e.body as { data: string }).data, 'base64').toString('latin1'); });
+  return {
+    text: () => text,
+    until: async (re, ms = 15_000) => {
+      const end = Date.now() + ms;
+      while (!re.test(text)) {
+        if (Date.now() > end) assert.fail(`serial output never matched ${re}; it was ${JSON.stringify(text)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return text;
+    },
+  };
+}
+
+async function launch(dc: DebugClient, kernel: string): Promise<void> {
+  const configured = dc.waitForEvent('initialized').then(() => dc.configurationDoneRequest());
+  await Promise.all([dc.launchRequest({ kernel: fixture(kernel) } as DebugProtocol.LaunchRequestArguments), configured]);
+}
+
+describe('serial terminal through the adapter', () => {
+  let dc: DebugClient;
+  before(async () => { dc = await startClient(); });
+  after(async () => { await dc.stop(); });
+
+  it('types a command into the serial shell and reads the answer; the idle guest keeps running (no stop)', async () => {
+    const serial = serialCollector(dc);
+    let stops = 0;
+    dc.on('stopped', () => { stops++; });
+    await launch(dc, 'serial-shell');
+    await serial.until(/serial-shell ready.*> /s);
+    const r = await dc.customRequest('faultline/serialInput', { text: 'echo from the terminal\r' });
+    assert.deepEqual(r.body, { queued: false, bytes: 23 });
+    await serial.until(/echo from the terminal\r\nfrom the terminal\r\n/);
+    assert.equal(stops, 0, 'waiting in HLT for input is not a stop');
+  });
+
+  it('input typed while paused is queued and arrives when the machine runs', async () => {
+    const serial = serialCollector(dc);
+    const stopped = dc.waitForEvent('stopped');
+    await dc.pauseRequest({ threadId: 1 });
+    await stopped;
+    const r = await dc.customRequest('faultline/serialInput', { text: 'ver\r' });
+    assert.deepEqual(r.body, { queued: true, bytes: 4 });
+    await new Promise((res) => setTimeout(res, 200));
+    assert.doesNotMatch(serial.text(), /serial-shell 1\.0/);
+    await dc.continueRequest({ threadId: 1 });
+    await serial.until(/ver\r\nserial-shell 1\.0\r\n/);
+  });
+
+  it('bad serialInput arguments get an error sentence', async () => {
+    await assert.rejects(dc.customRequest('faultline/serialInput', { text: 42 }), /needs 'text'/);
+  });
+});
+
+describe('Guest Screen keyboard and frames through the adapter', () => {
+  let dc: DebugClient;
+  before(async () => { dc = await startClient(); });
+  after(async () => { await dc.stop(); });
+
+  it('keys reach the keyboard fixture as IRQ1 scan codes; the frame is a PNG; an unchanged frame is not resent', async () => {
+    const serial = serialCollector(dc);
+    await launch(dc, 'keyboard');
+    await serial.until(/keyboard ready/);
+    const status = await dc.customRequest('faultline/inputStatus');
+    assert.deepEqual(status.body, { keyboardInterrupt: true, irq1Unmasked: true, mouseReporting: false });
+    for (const [code, down] of [['ShiftLeft', true], ['KeyO', true], ['KeyO', false], ['ShiftLeft', false], ['KeyK', true], ['KeyK', false]] as const) {
+      await dc.customRequest('faultline/keyboard', { code, down });
+    }
+    await serial.until(/keyboard ready\r\nOk/);
+    const changed = dc.waitForEvent('faultline/screenChanged', 5000);
+    await changed;
+    const f = await dc.customRequest('faultline/frame', {});
+    const body = f.body as { available: boolean; png: string; width: number; height: number; mode: string; signature: number };
+    if (body.available) {
+      const img = decodePng(Buffer.from(body.png, 'base64'));
+      assert.deepEqual([img.width, img.height, body.mode], [720, 400, 'text']);
+      const again = await dc.customRequest('faultline/frame', { known: body.signature });
+      assert.equal((again.body as { unchanged?: boolean }).unchanged, true);
+    } else {
+      assert.ok(!fs.existsSync('/usr/share/seabios/vgabios-stdvga.bin'), 'frames are only unavailable without a VGA BIOS font');
+    }
+  });
+});
+
+describe('graphics frame through the adapter', () => {
+  let dc: DebugClient;
+  before(async () => { dc = await startClient(); });
+  after(async () => { await dc.stop(); });
+
+  it('the multiboot2 framebuffer fixture comes back as the same PNG pixels as QEMU screendump', async () => {
+    const serial = serialCollector(dc);
+    const stopped = dc.waitForEvent('stopped');
+    await launch(dc, 'mb2-framebuffer');
+    await stopped; // HLT with interrupts off: nothing can wake it
+    assert.match(serial.text(), /pattern drawn/);
+    const f = await dc.customRequest('faultline/frame', {});
+    const img = decodePng(Buffer.from((f.body as { png: string }).png, 'base64'));
+    const qemu = decodePng(fs.readFileSync(path.join(ROOT, 'fixtures', 'golden', 'mb2-framebuffer.screen.png')));
+    assert.ok(Buffer.from(img.rgba).equals(Buffer.from(qemu.rgba)));
+  });
+});
