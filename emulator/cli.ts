@@ -23,7 +23,8 @@ Options for run:
   --trace                print every exception event as it happens (the -d int view, in words)
   --screen               print the VGA text screen at the end
   --memory MB            guest RAM in MiB (default 128)
-  --cmdline STRING       multiboot command line
+  --cmdline STRING       the kernel command line (multiboot, or Linux); --append is the same (QEMU's name)
+  --initrd FILE          Linux bzImage only: the initial RAM disk (qemu -initrd)
   --cpu MODEL            CPU model for CPUID: faultline (default) or qemu64
   --input N:TEXT         send TEXT to COM1 when the instruction count reaches N (\\n, \\r, \\t, \\\\, \\xHH escapes);
                          may be repeated
@@ -46,6 +47,8 @@ interface RunOptions {
   screen: boolean;
   memoryMB: number;
   cmdline?: string;
+  /** --initrd FILE (Linux bzImage) */
+  initrd?: string;
   cpu: string;
   /** --input: serial input at instruction counts (sorted). */
   inputs?: PlannedInput[];
@@ -70,7 +73,8 @@ function parseRun(args: string[]): RunOptions {
         o.memoryMB = positive(a, value());
         if (o.memoryMB < 2 || o.memoryMB > 4096) throw new UsageError(`--memory takes a size in MiB from 2 to 4096, not ${o.memoryMB}`);
         break;
-      case '--cmdline': o.cmdline = value(); break;
+      case '--cmdline': case '--append': o.cmdline = value(); break;
+      case '--initrd': o.initrd = value(); break;
       case '--cpu': o.cpu = value(); break;
       case '--input': (o.inputs ??= []).push(parseInput(value())); break;
       case '--record': o.record = value(); break;
@@ -174,7 +178,8 @@ function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => voi
       if (!e.external) out(`[faultline] ${e.phase} ${e.name}${e.errorCode !== undefined ? ` error 0x${e.errorCode.toString(16)}` : ''} rip=0x${e.rip.toString(16)} rsp=0x${e.rsp.toString(16)} cr2=0x${e.cr2.toString(16)}: ${e.reason}\n`);
     });
   }
-  m.boot(kernel, { cmdline: o.cmdline });
+  const initrd = o.initrd !== undefined ? loadKernelFile(o.initrd, 'initrd') : undefined;
+  m.boot(kernel, { cmdline: o.cmdline, initrd });
   return m;
 }
 

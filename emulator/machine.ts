@@ -134,7 +134,7 @@ export class Machine implements Runtime {
     this.exitCode = undefined;
     this.resetRequested = false;
     if (!this.kernel) return;
-    const e = bootKernel(this.kernel, this.mem, { cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules });
+    const e = bootKernel(this.kernel, this.mem, { cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, initrd: this.bootOptions.initrd });
     this.entry = e;
     // Multiboot entry state (spec §3.2): flat 32-bit protected mode, paging off, IF = 0.
     c.cr0 = e.cr0;
@@ -147,6 +147,7 @@ export class Machine implements Runtime {
     c.flags = e.eflags;
     c.setReg32(0, e.eax);
     c.setReg32(3, e.ebx);
+    if (e.esi !== undefined) c.setReg32(6, e.esi);
     c.rip = e.entry;
     c.setCpl(0);
     c.flushTlb();

@@ -7,13 +7,15 @@ import { PlacedModule, Range } from './loader';
  * applies it to the CPU; everything here is a plain value.
  */
 export interface EntryState {
-  protocol: 'multiboot1' | 'multiboot2';
+  protocol: 'multiboot1' | 'multiboot2' | 'linux';
   /** EIP: physical address of the kernel's first instruction. */
   entry: number;
   /** 0x2BADB002 (multiboot1) or 0x36D76289 (multiboot2). */
   eax: number;
-  /** Physical address of the boot information. */
+  /** Physical address of the boot information (multiboot); 0 for Linux. */
   ebx: number;
+  /** Linux 32-bit boot protocol: ESI holds the zero page (struct boot_params). */
+  esi?: number;
   gdtBase: number;
   gdtLimit: number;
   /** Selector of the flat 32-bit code segment (0x08). */
