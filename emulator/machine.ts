@@ -18,6 +18,7 @@ import { IoBus } from './devices/bus';
 import { createPcDevices, PcDevices } from './devices';
 import { History, ReplayControl } from './history';
 import { walkPage } from './inspect/pagewalk';
+import { pcPlatform } from './firmware/platform';
 import { PhysicalMemory } from './memory/phys';
 import { stateHash } from './snapshot';
 
@@ -134,7 +135,11 @@ export class Machine implements Runtime {
     this.exitCode = undefined;
     this.resetRequested = false;
     if (!this.kernel) return;
-    const e = bootKernel(this.kernel, this.mem, { cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, initrd: this.bootOptions.initrd });
+    const e = bootKernel(this.kernel, this.mem, {
+      cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, initrd: this.bootOptions.initrd,
+      platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu]),
+      secondsOfDay: this.devices.cmos.secondsSinceEpoch() % 86400,
+    });
     this.entry = e;
     // Multiboot entry state (spec §3.2): flat 32-bit protected mode, paging off, IF = 0.
     c.cr0 = e.cr0;
@@ -146,8 +151,13 @@ export class Machine implements Runtime {
     setSegment(c, Seg.CS, e.cs, 0, 0xffffffff, code);
     c.flags = e.eflags;
     c.setReg32(0, e.eax);
+    c.setReg32(1, e.regs.ecx);
+    c.setReg32(2, e.regs.edx);
     c.setReg32(3, e.ebx);
-    if (e.esi !== undefined) c.setReg32(6, e.esi);
+    c.setReg32(4, e.regs.esp);
+    c.setReg32(5, e.regs.ebp);
+    c.setReg32(6, e.regs.esi);
+    c.setReg32(7, e.regs.edi);
     c.rip = e.entry;
     c.setCpl(0);
     c.flushTlb();

@@ -1,6 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PhysicalMemory } from '../memory/phys';
+import { CPU_MODELS } from '../cpu/cpuid';
+import { installLowMemory } from '../firmware/lowmem';
+import { Platform, pcPlatform } from '../firmware/platform';
 import { isElf, parseElf } from './elf';
 import { EntryState } from './entry-state';
 import { BootError, hex, leadingBytes } from './errors';
@@ -25,6 +28,10 @@ export interface BootKernelOptions {
   initrd?: Uint8Array;
   /** The kernel's file name for messages (and, like QEMU, the first word of the multiboot1 command line). */
   fileName?: string;
+  /** The board the firmware tables describe (default: QEMU's pc with the 'faultline' CPU model). */
+  platform?: Platform;
+  /** Seconds since midnight on the RTC when the kernel starts (the BDA's timer ticks; default 0). */
+  secondsOfDay?: number;
 }
 
 /**
@@ -35,12 +42,17 @@ export function bootKernel(bytes: Uint8Array, phys: PhysicalMemory, opts: BootKe
   const fileName = opts.fileName ?? 'the kernel';
   if (bytes.length === 0) throw new BootError(`${fileName} is empty; rebuild it or check the path`);
   const linux = findLinuxHeader(bytes);
-  if (linux) return bootLinux(bytes, phys, linux, { cmdline: opts.cmdline, initrd: opts.initrd, fileName });
-  if (opts.initrd) throw new BootError(`an initrd was given, but ${fileName} is not a Linux bzImage; pass multiboot modules instead`);
-  const mb1 = findMultiboot1Header(bytes);
-  if (mb1) return bootMultiboot1(bytes, phys, mb1, opts);
-  const mb2 = findMultiboot2Header(bytes, fileName);
-  if (mb2) return bootMultiboot2(bytes, phys, mb2, opts);
+  if (!linux && opts.initrd) throw new BootError(`an initrd was given, but ${fileName} is not a Linux bzImage; pass multiboot modules instead`);
+  const mb1 = linux ? undefined : findMultiboot1Header(bytes);
+  const mb2 = linux || mb1 ? undefined : findMultiboot2Header(bytes, fileName);
+  if (linux || mb1 || mb2) {
+    // What SeaBIOS leaves before QEMU's loader runs: BDA, EBDA, MP and ACPI tables, then the kernel on top.
+    const platform = opts.platform ?? pcPlatform(phys.size, CPU_MODELS.faultline);
+    const lowMemory = installLowMemory(phys, platform, { secondsOfDay: opts.secondsOfDay ?? 0 });
+    if (linux) return bootLinux(bytes, phys, linux, { cmdline: opts.cmdline, initrd: opts.initrd, fileName, lowMemory });
+    if (mb1) return bootMultiboot1(bytes, phys, mb1, { ...opts, lowMemory });
+    return bootMultiboot2(bytes, phys, mb2!, { ...opts, lowMemory });
+  }
 
   const bad1 = findBadMultiboot1Magic(bytes);
   if (bad1 !== undefined) {

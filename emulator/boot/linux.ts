@@ -1,7 +1,8 @@
 import { PhysicalMemory, PAGE_SIZE } from '../memory/phys';
 import { BootError } from './errors';
-import { CR0_ET, CR0_PE, EFLAGS_FIXED, EntryState } from './entry-state';
-import { Range, checkRam, e820Map, write64 } from './loader';
+import { CR0_ET, CR0_PE, EntryState } from './entry-state';
+import { LowMemory } from '../firmware/lowmem';
+import { Range, checkRam, write64 } from './loader';
 
 /**
  * The Linux/x86 boot protocol (Documentation/arch/x86/boot.rst), the way `qemu -kernel bzImage -initrd FILE
@@ -42,6 +43,8 @@ export interface LinuxBootOptions {
   cmdline?: string;
   initrd?: Uint8Array;
   fileName?: string;
+  /** What the firmware left (BDA, ACPI, MP tables) and its e820 map. */
+  lowMemory: LowMemory;
 }
 
 export interface LinuxSetupHeader {
@@ -68,7 +71,7 @@ export function findLinuxHeader(bytes: Uint8Array): LinuxSetupHeader | undefined
 }
 
 /** Load a bzImage (boot protocol 2.02+, loaded high) and return the 32-bit entry state. Throws BootError. */
-export function bootLinux(bytes: Uint8Array, phys: PhysicalMemory, h: LinuxSetupHeader, opts: LinuxBootOptions = {}): EntryState {
+export function bootLinux(bytes: Uint8Array, phys: PhysicalMemory, h: LinuxSetupHeader, opts: LinuxBootOptions): EntryState {
   const fileName = opts.fileName ?? 'the kernel';
   if (h.version < 0x202 || !(h.loadflags & LOADED_HIGH)) {
     throw new BootError(`${fileName} uses Linux boot protocol ${(h.version >> 8)}.${(h.version & 0xff).toString().padStart(2, '0')} without LOADED_HIGH; Faultline boots bzImage kernels (protocol 2.02 or newer)`);
@@ -114,7 +117,7 @@ export function bootLinux(bytes: Uint8Array, phys: PhysicalMemory, h: LinuxSetup
     initrd = { start: at, end: at + opts.initrd.length };
   }
 
-  const map = e820Map(phys.size).slice(0, BP.e820Max);
+  const map = opts.lowMemory.e820.slice(0, BP.e820Max);
   map.forEach((r, i) => {
     const p = zp + BP.e820Table + i * 20;
     write64(phys, p, r.base);
@@ -133,9 +136,10 @@ export function bootLinux(bytes: Uint8Array, phys: PhysicalMemory, h: LinuxSetup
   phys.load(LINUX_GDT, gdt);
 
   return {
-    protocol: 'linux', entry: kernelAt, eax: 0, ebx: 0, esi: zp,
+    protocol: 'linux', entry: kernelAt, eax: 0, ebx: 0,
+    regs: { ecx: 0, edx: 0, esi: zp, edi: 0, ebp: 0, esp: 0 },
     gdtBase: LINUX_GDT, gdtLimit: gdt.length - 1, cs: LINUX_BOOT_CS, ds: LINUX_BOOT_DS,
-    cr0: CR0_PE | CR0_ET, eflags: EFLAGS_FIXED, a20: true,
+    cr0: CR0_PE | CR0_ET, eflags: 0x2, a20: true,
     infoAddress: zp, kernelRange: { start: kernelAt, end: kernelAt + prot.length },
     modules: initrd ? [{ name: 'initrd', start: initrd.start, end: initrd.end, cmdline: '' }] : [],
   };

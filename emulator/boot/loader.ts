@@ -29,8 +29,12 @@ export interface ModuleInput {
 /** Flat selectors of the boot GDT (the same numbers QEMU's multiboot option ROM uses). */
 export const BOOT_CS = 0x08;
 export const BOOT_DS = 0x10;
-/** The boot GDT lives here; the boot information starts at INFO_BASE (QEMU: e820 map 0x9000, MBI 0x9500). */
-export const GDT_BASE = 0x8000;
+/**
+ * The boot GDT lives where QEMU 7.2's multiboot option ROM has it (the ROM is copied to 0xca000, after the
+ * VGA BIOS, and its GDT is at offset 0x2b8), outside the RAM the e820 map offers; the boot information starts
+ * at INFO_BASE (QEMU: e820 map 0x9000, MBI 0x9500).
+ */
+export const GDT_BASE = 0xca2b8;
 export const INFO_BASE = 0x9000;
 /** End of conventional memory that is free (the EBDA starts at 0x9fc00). */
 export const LOW_END = 0x9fc00;
@@ -173,29 +177,6 @@ export function write64(phys: PhysicalMemory, addr: number, value: number): void
   phys.write(addr + 4, 4, Math.floor(value / 0x1_0000_0000));
 }
 
-/** One e820 entry: type 1 = available RAM, 2 = reserved. */
-export interface MemoryRegion {
-  base: number;
-  length: number;
-  type: number;
-}
-
-/** The memory map QEMU's BIOS reports: low RAM, EBDA, BIOS ROM, then RAM from 1 MiB to the end. */
-export function e820Map(ramSize: number): MemoryRegion[] {
-  const map: MemoryRegion[] = [
-    { base: 0, length: LOW_END, type: 1 },
-    { base: LOW_END, length: 0xa0000 - LOW_END, type: 2 },
-    { base: 0xf0000, length: 0x10000, type: 2 },
-  ];
-  if (ramSize > MiB) map.push({ base: MiB, length: ramSize - MiB, type: 1 });
-  return map;
-}
-
-/** mem_lower / mem_upper in KiB, as the BIOS reports them (upper = contiguous RAM from 1 MiB, max 4 GiB). */
-export function basicMemory(ramSize: number): { lower: number; upper: number } {
-  return { lower: LOW_END / 1024, upper: Math.max(0, Math.min(ramSize, 0x1_0000_0000) - MiB) / 1024 };
-}
-
 /** Bump allocator for boot information in guest RAM; every allocation is zero-filled. */
 export class InfoArena {
   constructor(private readonly phys: PhysicalMemory, public next: number, private readonly limit: number) {}
@@ -226,27 +207,36 @@ export class InfoArena {
 }
 
 /**
- * Where the GDT and boot information go: low memory (GDT 0x8000, info from 0x9000, like QEMU) unless the
- * kernel or its modules occupy it; then right after the highest thing placed.
+ * Where the GDT and boot information go: the GDT at QEMU's option-ROM address and the info from 0x9000 (like
+ * QEMU) unless the kernel or its modules occupy them; then right after the highest thing placed.
  */
 export function infoArena(phys: PhysicalMemory, used: Range[]): { arena: InfoArena; gdtBase: number } {
-  const overlapsLow = used.some((r) => r.start < LOW_END && r.end > GDT_BASE);
-  if (!overlapsLow && phys.size >= LOW_END) return { arena: new InfoArena(phys, INFO_BASE, LOW_END), gdtBase: GDT_BASE };
   const top = alignUp(Math.max(...used.map((r) => r.end)), PAGE_SIZE);
-  return { arena: new InfoArena(phys, top + 0x1000, phys.size), gdtBase: top };
+  const overlaps = (start: number, end: number) => used.some((r) => r.start < end && r.end > start);
+  const gdtBase = !overlaps(GDT_BASE, GDT_BASE + BOOT_GDT_SIZE) && phys.size >= GDT_BASE + BOOT_GDT_SIZE ? GDT_BASE : top;
+  if (!overlaps(INFO_BASE, LOW_END) && phys.size >= LOW_END) return { arena: new InfoArena(phys, INFO_BASE, LOW_END), gdtBase };
+  return { arena: new InfoArena(phys, top + 0x1000, phys.size), gdtBase };
 }
 
+const BOOT_GDT_SIZE = 40;
+
 /**
- * The flat GDT the multiboot entry state needs (Multiboot spec §3.2; QEMU's option ROM uses the same layout):
- * 0x00 null, 0x08 32-bit code base 0 limit 4 GiB execute/read, 0x10 32-bit data base 0 limit 4 GiB read/write.
+ * The GDT QEMU's multiboot option ROM leaves (pc-bios/optionrom/multiboot.S), byte for byte as the kernel
+ * finds it: 0x00 null, 0x08 32-bit code base 0 limit 4 GiB execute/read, 0x10 32-bit data base 0 limit 4 GiB
+ * read/write (accessed: the ROM loaded DS..SS with it), 0x18 16-bit code and 0x20 16-bit data, base 0 limit
+ * 64 KiB (the ROM's real-mode return path).
  */
 export function writeBootGdt(phys: PhysicalMemory, base: number): { base: number; limit: number } {
-  const gdt = new Uint8Array(24);
+  const gdt = new Uint8Array(BOOT_GDT_SIZE);
   const v = new DataView(gdt.buffer);
   v.setUint32(8, 0x0000ffff, true);
   v.setUint32(12, 0x00cf9a00, true); // G=1 D=1, P=1 DPL0 S=1 type 0xA (code, execute/read)
   v.setUint32(16, 0x0000ffff, true);
-  v.setUint32(20, 0x00cf9200, true); // type 0x2 (data, read/write)
+  v.setUint32(20, 0x00cf9300, true); // type 0x3 (data, read/write, accessed)
+  v.setUint32(24, 0x0000ffff, true);
+  v.setUint32(28, 0x00009e00, true); // 16-bit code, execute/read, conforming
+  v.setUint32(32, 0x0000ffff, true);
+  v.setUint32(36, 0x00009200, true); // 16-bit data, read/write
   checkRam(phys, base, gdt.length, 'the boot GDT');
   phys.load(base, gdt);
   return { base, limit: gdt.length - 1 };

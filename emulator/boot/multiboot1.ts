@@ -1,9 +1,12 @@
 import { PhysicalMemory } from '../memory/phys';
 import { ElfFile, isElf, parseElf, tryParseElf } from './elf';
 import { BootError, hex, leadingBytes } from './errors';
-import { CR0_ET, CR0_PE, EFLAGS_FIXED, EntryState } from './entry-state';
+import { PAGE_SIZE } from '../memory/phys';
+import { basicMemory } from '../firmware/e820';
+import { LowMemory } from '../firmware/lowmem';
+import { CR0_ET, CR0_PE, EFLAGS_AT_ENTRY, EntryState, loaderRegisters } from './entry-state';
 import {
-  BOOT_CS, BOOT_DS, ModuleInput, Range, basicMemory, copySectionTable, e820Map, elfEntry, infoArena,
+  BOOT_CS, BOOT_DS, ModuleInput, Range, alignUp, checkRam, copySectionTable, elfEntry, infoArena,
   loadAout, loadElfSegments, placeModules, write64, writeBootGdt,
 } from './loader';
 
@@ -16,6 +19,8 @@ export const MB1_HEADER_MAGIC = 0x1badb002;
 export const MB1_BOOTLOADER_MAGIC = 0x2badb002;
 /** The header must lie completely inside the first 8 KiB, 4-byte aligned (§3.1). */
 export const MB1_SEARCH_LIMIT = 8192;
+/** The boot loader name in the multiboot information (QEMU writes "qemu"). */
+export const LOADER_NAME = 'Faultline';
 
 export const MB1_FLAG_PAGE_ALIGN = 1 << 0;
 export const MB1_FLAG_MEMORY_INFO = 1 << 1;
@@ -55,6 +60,8 @@ export interface Multiboot1Options {
   cmdline?: string;
   modules?: ModuleInput[];
   fileName?: string;
+  /** What the firmware left in memory (firmware/lowmem.ts): the e820 map comes from it. */
+  lowMemory: LowMemory;
 }
 
 /** The first valid multiboot1 header (magic + checksum) in the first 8 KiB, or undefined. */
@@ -90,7 +97,7 @@ export function findBadMultiboot1Magic(bytes: Uint8Array): number | undefined {
  * otherwise the ELF's PT_LOAD segments go to p_paddr. Modules are always page-aligned, which satisfies
  * flag bit 0; memory information (bit 1) is always provided; video mode requests (bit 2) are ignored like QEMU.
  */
-export function bootMultiboot1(bytes: Uint8Array, phys: PhysicalMemory, header: Multiboot1Header, opts: Multiboot1Options = {}): EntryState {
+export function bootMultiboot1(bytes: Uint8Array, phys: PhysicalMemory, header: Multiboot1Header, opts: Multiboot1Options): EntryState {
   const fileName = opts.fileName ?? 'the kernel';
   let elf: ElfFile | undefined;
   let kernel: Range;
@@ -113,7 +120,34 @@ export function bootMultiboot1(bytes: Uint8Array, phys: PhysicalMemory, header: 
     entry = elfEntry(elf, fileName);
   }
 
-  const mods = placeModules(phys, kernel.end, opts.modules ?? []);
+  // QEMU's layout (hw/i386/multiboot.c): right after the page-aligned end of the kernel, the module list,
+  // the command lines (the modules', then the kernel's "<file name> <cmdline>") and the boot loader name;
+  // the modules follow, each on a page boundary.
+  const inputs = opts.modules ?? [];
+  const kernelCmdline = opts.fileName !== undefined ? `${opts.fileName} ${opts.cmdline ?? ''}` : opts.cmdline ?? '';
+  const latin1 = (t: string) => Buffer.from(t + '\0', 'latin1');
+  const modCmdlines = inputs.map((m) => latin1(m.cmdline ?? m.name));
+  const cmdlineBytes = latin1(kernelCmdline);
+  const nameBytes = latin1(LOADER_NAME);
+  const modsAddr = alignUp(kernel.end, PAGE_SIZE);
+  let at = modsAddr + 16 * inputs.length;
+  const modCmdlineAddrs = modCmdlines.map((b) => { const a = at; at += b.length; return a; });
+  const cmdlineAddr = at;
+  at += cmdlineBytes.length;
+  const nameAddr = at;
+  at += nameBytes.length;
+  checkRam(phys, modsAddr, at - modsAddr, 'the multiboot command lines');
+  phys.load(modsAddr, new Uint8Array(16 * inputs.length));
+  modCmdlines.forEach((b, i) => phys.load(modCmdlineAddrs[i], b));
+  phys.load(cmdlineAddr, cmdlineBytes);
+  phys.load(nameAddr, nameBytes);
+  const mods = placeModules(phys, at, inputs);
+  mods.placed.forEach((m, i) => {
+    const p = modsAddr + i * 16;
+    phys.write(p, 4, m.start);
+    phys.write(p + 4, 4, m.end);
+    phys.write(p + 8, 4, modCmdlineAddrs[i]);
+  });
   let end = mods.end;
   let sections: { table: Uint8Array; end: number } | undefined;
   // With the a.out kludge the image is loaded raw, so (like QEMU and GRUB) no ELF section table is passed:
@@ -126,7 +160,7 @@ export function bootMultiboot1(bytes: Uint8Array, phys: PhysicalMemory, header: 
   const gdt = writeBootGdt(phys, gdtBase);
 
   // Like QEMU: the e820 map first, the info structure 0x500 bytes later (0x9000 / 0x9500 in low memory).
-  const map = e820Map(phys.size);
+  const map = opts.lowMemory.e820;
   const mmapAddr = arena.alloc(map.length * 24, 4);
   map.forEach((r, i) => {
     const p = mmapAddr + i * 24;
@@ -137,18 +171,6 @@ export function bootMultiboot1(bytes: Uint8Array, phys: PhysicalMemory, header: 
   });
   arena.next = Math.max(arena.next, mmapAddr + 0x500);
   const mbi = arena.alloc(MBI.size, 4);
-
-  // QEMU passes "<kernel file name> <cmdline>" as the kernel command line.
-  const cmdline = opts.fileName !== undefined ? `${opts.fileName} ${opts.cmdline ?? ''}` : opts.cmdline ?? '';
-  const cmdlineAddr = arena.string(cmdline);
-  const nameAddr = arena.string('Faultline');
-  const modsAddr = arena.alloc(Math.max(1, mods.placed.length) * 16, 4);
-  mods.placed.forEach((m, i) => {
-    const p = modsAddr + i * 16;
-    phys.write(p, 4, m.start);
-    phys.write(p + 4, 4, m.end);
-    phys.write(p + 8, 4, arena.string(m.cmdline));
-  });
 
   const mem = basicMemory(phys.size);
   let flags = MBI_MEMORY | MBI_BOOT_DEVICE | MBI_CMDLINE | MBI_MODS | MBI_MMAP | MBI_BOOT_LOADER_NAME;
@@ -173,7 +195,7 @@ export function bootMultiboot1(bytes: Uint8Array, phys: PhysicalMemory, header: 
   return {
     protocol: 'multiboot1', entry, eax: MB1_BOOTLOADER_MAGIC, ebx: mbi,
     gdtBase: gdt.base, gdtLimit: gdt.limit, cs: BOOT_CS, ds: BOOT_DS,
-    cr0: CR0_PE | CR0_ET, eflags: EFLAGS_FIXED, a20: true,
+    cr0: CR0_PE | CR0_ET, eflags: EFLAGS_AT_ENTRY, regs: loaderRegisters(entry, mem.upper), a20: true,
     elf, infoAddress: mbi, kernelRange: kernel, modules: mods.placed,
   };
 }

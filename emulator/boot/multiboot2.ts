@@ -1,9 +1,11 @@
 import { PhysicalMemory } from '../memory/phys';
 import { ElfFile, isElf, parseElf, tryParseElf } from './elf';
 import { BootError, hex, leadingBytes } from './errors';
-import { CR0_ET, CR0_PE, EFLAGS_FIXED, EntryState } from './entry-state';
+import { basicMemory } from '../firmware/e820';
+import { LowMemory } from '../firmware/lowmem';
+import { CR0_ET, CR0_PE, EFLAGS_AT_ENTRY, EntryState, loaderRegisters } from './entry-state';
 import {
-  BOOT_CS, BOOT_DS, InfoArena, ModuleInput, Range, basicMemory, copySectionTable, e820Map, elfEntry,
+  BOOT_CS, BOOT_DS, InfoArena, ModuleInput, Range, copySectionTable, elfEntry,
   infoArena, loadAout, loadElfSegments, placeModules, writeBootGdt,
 } from './loader';
 
@@ -26,7 +28,7 @@ export const MB2_HEADER_TAG = {
 /** Boot information tag types (§3.6). */
 export const MB2_INFO_TAG = {
   end: 0, cmdline: 1, bootLoaderName: 2, module: 3, basicMeminfo: 4, bootdev: 5, mmap: 6, vbe: 7,
-  framebuffer: 8, elfSections: 9, apm: 10,
+  framebuffer: 8, elfSections: 9, apm: 10, acpiOld: 14, acpiNew: 15, loadBaseAddr: 21,
 } as const;
 
 const INFO_TAG_NAMES: Record<number, string> = {
@@ -37,8 +39,11 @@ const INFO_TAG_NAMES: Record<number, string> = {
   21: 'image load base address',
 };
 
-/** Information tags this loader writes; anything else requested without the optional flag is an error. */
-const PROVIDED = new Set([1, 2, 3, 4, 5, 6, 8, 9]);
+/**
+ * Information tags this loader writes (15 when the RSDP has revision 2 or later, as GRUB); anything else
+ * requested without the optional flag is an error.
+ */
+const PROVIDED = new Set([1, 2, 3, 4, 5, 6, 8, 9, 10, 14, 15, 21]);
 
 export interface Multiboot2HeaderTag {
   type: number;
@@ -62,6 +67,8 @@ export interface Multiboot2Options {
   cmdline?: string;
   modules?: ModuleInput[];
   fileName?: string;
+  /** What the firmware left in memory (firmware/lowmem.ts): the e820 map and the RSDP come from it. */
+  lowMemory: LowMemory;
 }
 
 /** The first multiboot2 header with a valid checksum in the first 32 KiB, with its tags parsed. */
@@ -113,13 +120,13 @@ function parseHeaderTags(v: DataView, start: number, length: number, fileName: s
  * a.out kludge; otherwise the ELF's PT_LOAD segments go to p_paddr. A relocatable tag is honoured by loading at
  * the preferred (linked) address, which the spec allows. Modules are always page-aligned (satisfies tag 6).
  */
-export function bootMultiboot2(bytes: Uint8Array, phys: PhysicalMemory, header: Multiboot2Header, opts: Multiboot2Options = {}): EntryState {
+export function bootMultiboot2(bytes: Uint8Array, phys: PhysicalMemory, header: Multiboot2Header, opts: Multiboot2Options): EntryState {
   const fileName = opts.fileName ?? 'the kernel';
   if (header.architecture !== 0) {
     throw new BootError(`${fileName}'s multiboot2 header is for architecture ${header.architecture} (4 = MIPS); x86 kernels use architecture 0 (i386 protected mode)`);
   }
   const tag = (type: number) => header.tags.find((t) => t.type === type);
-  const requested = checkTags(header, fileName);
+  checkTags(header, fileName);
 
   let elf: ElfFile | undefined;
   let kernel: Range;
@@ -155,25 +162,24 @@ export function bootMultiboot2(bytes: Uint8Array, phys: PhysicalMemory, header: 
   }
   const { arena, gdtBase } = infoArena(phys, [kernel, { start: kernel.end, end }]);
   const gdt = writeBootGdt(phys, gdtBase);
-  const wantFramebuffer = requested.has(MB2_INFO_TAG.framebuffer) || !!tag(MB2_HEADER_TAG.framebuffer);
-  const info = writeInfo(arena, phys, { cmdline: opts.cmdline ?? '', mods: mods.placed, elf, sections: sections?.table, wantFramebuffer });
+  const info = writeInfo(arena, phys, {
+    cmdline: opts.cmdline ?? '', mods: mods.placed, elf, sections: sections?.table, loadBase: kernel.start, low: opts.lowMemory,
+  });
 
   return {
     protocol: 'multiboot2', entry, eax: MB2_BOOTLOADER_MAGIC, ebx: info,
     gdtBase: gdt.base, gdtLimit: gdt.limit, cs: BOOT_CS, ds: BOOT_DS,
-    cr0: CR0_PE | CR0_ET, eflags: EFLAGS_FIXED, a20: true,
+    cr0: CR0_PE | CR0_ET, eflags: EFLAGS_AT_ENTRY, regs: loaderRegisters(entry, basicMemory(phys.size).upper), a20: true,
     elf, infoAddress: info, kernelRange: kernel, modules: mods.placed,
   };
 }
 
-/** Refuse required tags we cannot honour (§3.1.3: a loader must fail on them); return the requested info types. */
-function checkTags(header: Multiboot2Header, fileName: string): Set<number> {
-  const requested = new Set<number>();
+/** Refuse required tags we cannot honour (§3.1.3: a loader must fail on them). */
+function checkTags(header: Multiboot2Header, fileName: string): void {
   for (const t of header.tags) {
     const optional = (t.flags & 1) !== 0;
     if (t.type === MB2_HEADER_TAG.informationRequest) {
       for (const type of t.fields) {
-        requested.add(type);
         if (!optional && !PROVIDED.has(type)) {
           throw new BootError(
             `${fileName}'s multiboot2 header requires boot information tag ${type} (${INFO_TAG_NAMES[type] ?? 'unknown'}), which Faultline does not provide; mark the information request tag optional (flags = 1) or drop that type`,
@@ -184,7 +190,6 @@ function checkTags(header: Multiboot2Header, fileName: string): Set<number> {
       throw new BootError(`${fileName}'s multiboot2 header has a required tag of unknown type ${t.type}; mark it optional (flags = 1) or remove it`);
     }
   }
-  return requested;
 }
 
 interface InfoContent {
@@ -192,10 +197,18 @@ interface InfoContent {
   mods: { start: number; end: number; cmdline: string }[];
   elf?: ElfFile;
   sections?: Uint8Array;
-  wantFramebuffer: boolean;
+  /** Physical address the image was loaded at (its lowest loaded byte). */
+  loadBase: number;
+  low: LowMemory;
 }
 
-/** Build the boot information: total_size, reserved, then 8-byte-aligned tags and the end tag (§3.6). */
+/**
+ * Build the boot information: total_size, reserved, then 8-byte-aligned tags and the end tag (§3.6), in the
+ * order GRUB 2.06 writes them under QEMU (fixtures/golden/lowmem-probe-mb2.serial.txt): load base address,
+ * command line, boot loader name, modules, APM (Faultline's 32-bit APM interface, firmware/apm32.asm), memory
+ * map, ELF sections, basic memory, boot device, framebuffer (VGA text mode, as GRUB reports it), ACPI RSDP
+ * (tag 14 for a revision-0 RSDP; tag 15 for revision 2+).
+ */
 function writeInfo(arena: InfoArena, phys: PhysicalMemory, c: InfoContent): number {
   const tags: Uint8Array[] = [];
   const enc = (s: string) => Buffer.from(s + '\0', 'latin1');
@@ -209,13 +222,18 @@ function writeInfo(arena: InfoArena, phys: PhysicalMemory, c: InfoContent): numb
   };
   const u32s = (...xs: number[]) => new Uint8Array(new Uint32Array(xs).buffer);
 
+  tagOf(MB2_INFO_TAG.loadBaseAddr, u32s(c.loadBase));
   tagOf(MB2_INFO_TAG.cmdline, enc(c.cmdline));
   tagOf(MB2_INFO_TAG.bootLoaderName, enc('Faultline'));
   for (const m of c.mods) tagOf(MB2_INFO_TAG.module, concat(u32s(m.start, m.end), enc(m.cmdline)));
-  const mem = basicMemory(phys.size);
-  tagOf(MB2_INFO_TAG.basicMeminfo, u32s(mem.lower, mem.upper));
-  tagOf(MB2_INFO_TAG.bootdev, u32s(0x80, 0xffffffff, 0xffffffff));
-  const map = e820Map(phys.size);
+  const apm = c.low.apm;
+  const apmTag = new Uint8Array(20);
+  const av = new DataView(apmTag.buffer);
+  [apm.version, apm.cseg].forEach((x, i) => av.setUint16(2 * i, x, true));
+  av.setUint32(4, apm.offset, true);
+  [apm.cseg16, apm.dseg, apm.flags, apm.csegLen, apm.cseg16Len, apm.dsegLen].forEach((x, i) => av.setUint16(8 + 2 * i, x, true));
+  tagOf(MB2_INFO_TAG.apm, apmTag);
+  const map = c.low.e820;
   const mmap = new Uint8Array(8 + map.length * 24);
   const mv = new DataView(mmap.buffer);
   mv.setUint32(0, 24, true); // entry_size
@@ -226,21 +244,25 @@ function writeInfo(arena: InfoArena, phys: PhysicalMemory, c: InfoContent): numb
     mv.setUint32(24 + i * 24, r.type, true);
   });
   tagOf(MB2_INFO_TAG.mmap, mmap);
-  if (c.wantFramebuffer) {
-    // EGA text mode (framebuffer_type 2): the VGA text buffer at 0xb8000, 80x25 cells of 2 bytes.
-    const fb = new Uint8Array(24);
-    const fv = new DataView(fb.buffer);
-    fv.setBigUint64(0, 0xb8000n, true);
-    fv.setUint32(8, 160, true);
-    fv.setUint32(12, 80, true);
-    fv.setUint32(16, 25, true);
-    fb[20] = 16;
-    fb[21] = 2;
-    tagOf(MB2_INFO_TAG.framebuffer, fb);
-  }
   if (c.elf && c.sections) {
     tagOf(MB2_INFO_TAG.elfSections, concat(u32s(c.elf.shnum, c.elf.shentsize, c.elf.shstrndx), c.sections));
   }
+  const mem = basicMemory(phys.size);
+  tagOf(MB2_INFO_TAG.basicMeminfo, u32s(mem.lower, mem.upper));
+  tagOf(MB2_INFO_TAG.bootdev, u32s(0x80, 0xffffffff, 0xffffffff));
+  // EGA text mode (framebuffer_type 2): the VGA text buffer at 0xb8000, 80x25 cells of 2 bytes.
+  const fb = new Uint8Array(24);
+  const fv = new DataView(fb.buffer);
+  fv.setBigUint64(0, 0xb8000n, true);
+  fv.setUint32(8, 160, true);
+  fv.setUint32(12, 80, true);
+  fv.setUint32(16, 25, true);
+  fb[20] = 16;
+  fb[21] = 2;
+  tagOf(MB2_INFO_TAG.framebuffer, fb);
+  const rsdp = c.low.rsdp;
+  if (rsdp[15] >= 2 && rsdp.length >= 36) tagOf(MB2_INFO_TAG.acpiNew, rsdp.subarray(0, 36));
+  else tagOf(MB2_INFO_TAG.acpiOld, rsdp.subarray(0, 20));
   tagOf(MB2_INFO_TAG.end, new Uint8Array(0));
 
   let total = 8;

@@ -35,8 +35,13 @@ test('multiboot1 ELF: segments land at p_paddr, bss is zeroed, EAX/EBX and the f
   assert.deepEqual(st.kernelRange, { start: 0x100000, end: 0x103000 });
   assert.equal(st.cs, 0x08);
   assert.equal(st.ds, 0x10);
-  assert.equal(st.gdtLimit, 23);
-  assert.deepEqual(gdtQwords(phys, st.gdtBase, st.gdtLimit), [0n, 0x00cf9a000000ffffn, 0x00cf92000000ffffn]);
+  // QEMU's multiboot option ROM GDT, where QEMU has it (fixtures/golden/lowmem-probe.serial.txt)
+  assert.equal(st.gdtBase, 0xca2b8);
+  assert.equal(st.gdtLimit, 39);
+  assert.deepEqual(gdtQwords(phys, st.gdtBase, st.gdtLimit), [0n, 0x00cf9a000000ffffn, 0x00cf93000000ffffn, 0x00009e000000ffffn, 0x000092000000ffffn]);
+  // the registers QEMU's loader leaves: ECX = entry, EDX = mem_upper's high half | 0x511, a usable ESP
+  assert.deepEqual(st.regs, { ecx: 0x10000c, edx: 0x511, esi: 0, edi: 0x1000, ebp: 0, esp: 0x6f08 });
+  assert.equal(st.eflags, 0x6);
   assert.equal(st.cr0 & 0x80000001, 1, 'PE=1, PG=0');
   assert.equal(st.eflags & 0x20200, 0, 'IF=0, VM=0');
   assert.equal(st.elf?.symbols.find((s) => s.name === '_start')?.value, 0x10000cn);
@@ -49,9 +54,11 @@ test('multiboot1 info: flags, memory, cmdline, boot loader name and the e820 map
   const flags = u32(phys, mbi + MBI.flags);
   for (const bit of [0, 1, 2, 3, 5, 6, 9]) assert.ok(flags & (1 << bit), `flag bit ${bit}`);
   assert.equal(u32(phys, mbi + MBI.memLower), 639);
-  assert.equal(u32(phys, mbi + MBI.memUpper), 31 * 1024);
+  assert.equal(u32(phys, mbi + MBI.memUpper), 31 * 1024 - 128); // SeaBIOS reserves the top 128 KiB
   assert.equal(u32(phys, mbi + MBI.bootDevice), 0x8000ffff);
-  assert.equal(cstring(phys, u32(phys, mbi + MBI.cmdline)), 'k.elf console=serial'); // QEMU prepends the file name
+  // QEMU prepends the file name and puts the command line right after the kernel's page-aligned end
+  assert.equal(u32(phys, mbi + MBI.cmdline), 0x103000);
+  assert.equal(cstring(phys, u32(phys, mbi + MBI.cmdline)), 'k.elf console=serial');
   assert.equal(cstring(phys, u32(phys, mbi + MBI.bootLoaderName)), 'Faultline');
   const len = u32(phys, mbi + MBI.mmapLength);
   const addr = u32(phys, mbi + MBI.mmapAddr);
@@ -61,7 +68,10 @@ test('multiboot1 info: flags, memory, cmdline, boot loader name and the e820 map
     [0, 0x9fc00, 1],
     [0x9fc00, 0x400, 2],
     [0xf0000, 0x10000, 2],
-    [0x100000, 31 * 1024 * 1024, 1],
+    [0x100000, 31 * 1024 * 1024 - 0x20000, 1],
+    [0x1fe0000, 0x20000, 2],
+    [0xfffc0000, 0x40000, 2],
+    [0xfd00000000, 0x300000000, 2],
   ]);
 });
 
@@ -96,12 +106,14 @@ test('multiboot1 modules are page-aligned after the kernel and listed with their
   const mods = u32(phys, mbi + MBI.modsAddr);
   const m0 = [u32(phys, mods), u32(phys, mods + 4)];
   const m1 = [u32(phys, mods + 16), u32(phys, mods + 20)];
-  assert.deepEqual(m0, [0x103000, 0x103000 + 5000]);
-  assert.deepEqual(m1, [0x105000, 0x105003]);
+  // QEMU's layout: the module list and the command lines on the page after the kernel, then the modules
+  assert.equal(mods, 0x103000);
+  assert.deepEqual(m0, [0x104000, 0x104000 + 5000]);
+  assert.deepEqual(m1, [0x106000, 0x106003]);
   assert.equal(cstring(phys, u32(phys, mods + 8)), 'initrd.tar');
   assert.equal(cstring(phys, u32(phys, mods + 24)), 'font.psf size=16');
-  assert.deepEqual([...phys.slice(0x105000, 3)], [1, 2, 3]);
-  assert.equal(phys.read8(0x103000 + 4999), 7);
+  assert.deepEqual([...phys.slice(0x106000, 3)], [1, 2, 3]);
+  assert.equal(phys.read8(0x104000 + 4999), 7);
   assert.equal(cstring(phys, u32(phys, mbi + MBI.cmdline)), '');
 });
 
@@ -116,7 +128,10 @@ test('multiboot1 a.out kludge: a flat binary loads at load_addr, bss up to bss_e
   assert.deepEqual(st.kernelRange, { start: 0x200000, end: 0x202000 });
   assert.deepEqual([...phys.slice(0x200020, 4)], [...code]);
   assert.ok(phys.slice(0x200024, 0x202000 - 0x200024).every((b) => b === 0));
-  assert.equal(phys.read8(0x202000), 0xcc);
+  // the command line (empty) and the loader name follow the bss; nothing else is touched
+  assert.equal(phys.read8(0x202000), 0);
+  assert.equal(cstring(phys, 0x202001), 'Faultline');
+  assert.equal(phys.read8(0x20200b), 0xcc);
 });
 
 test('multiboot1 a.out kludge wins over the ELF program headers, even for ELF64 (as in QEMU)', () => {

@@ -39,7 +39,8 @@ test('multiboot2 info: 8-byte-aligned tags with cmdline, loader name, modules, m
   });
   const info = st.ebx;
   const tags = readInfoTags((a, n) => phys.slice(a, n), info);
-  assert.deepEqual(tags.map((t) => t.type), [1, 2, 3, 4, 5, 6, 9, 0]);
+  // GRUB 2.06's order (fixtures/golden/lowmem-probe-mb2.serial.txt)
+  assert.deepEqual(tags.map((t) => t.type), [21, 1, 2, 3, 10, 6, 9, 4, 5, 8, 14, 0]);
   for (const t of tags) assert.equal(t.address % 8, 0);
   const end = tags[tags.length - 1];
   assert.equal(end.size, 8);
@@ -51,12 +52,19 @@ test('multiboot2 info: 8-byte-aligned tags with cmdline, loader name, modules, m
   assert.equal(u32(phys, at(3) + 12), 0x10300a);
   assert.equal(cstring(phys, at(3) + 16), 'init --quiet');
   assert.equal(u32(phys, at(4) + 8), 639);
-  assert.equal(u32(phys, at(4) + 12), 63 * 1024);
+  assert.equal(u32(phys, at(4) + 12), 63 * 1024 - 128);
+  assert.equal(u32(phys, at(21) + 8), 0x100000, 'load base address');
   const mmap = at(6);
   assert.equal(u32(phys, mmap + 8), 24);
   const entries: number[][] = [];
   for (let p = mmap + 16; p < mmap + u32(phys, mmap + 4); p += 24) entries.push([u64(phys, p), u64(phys, p + 8), u32(phys, p + 16)]);
-  assert.deepEqual(entries, [[0, 0x9fc00, 1], [0x9fc00, 0x400, 2], [0xf0000, 0x10000, 2], [0x100000, 63 * 1024 * 1024, 1]]);
+  assert.deepEqual(entries, [
+    [0, 0x9fc00, 1], [0x9fc00, 0x400, 2], [0xf0000, 0x10000, 2], [0x100000, 63 * 1024 * 1024 - 0x20000, 1],
+    [0x3fe0000, 0x20000, 2], [0xfffc0000, 0x40000, 2], [0xfd00000000, 0x300000000, 2],
+  ]);
+  // tag 14: a copy of the RSDP the standard search finds at 0xf59d0
+  assert.deepEqual([...phys.slice(at(14) + 8, 20)], [...phys.slice(0xf59d0, 20)]);
+  assert.equal(String.fromCharCode(...phys.slice(at(14) + 8, 8)), 'RSD PTR ');
   const elfTag = at(9);
   assert.equal(u32(phys, elfTag + 8), st.elf!.shnum);
   assert.equal(u32(phys, elfTag + 12), 64);
@@ -76,16 +84,17 @@ test('multiboot2 address and entry tags place a flat binary', () => {
   assert.deepEqual([...phys.slice(0x200040, 4)], [...code]);
 });
 
-test('multiboot2 framebuffer request gets the EGA text framebuffer; an unknown required tag is refused', () => {
+test('multiboot2 framebuffer tag is the EGA text framebuffer; a required tag Faultline lacks is refused', () => {
   const phys = ram();
   const st = bootKernel(mb2Elf([{ type: 1, fields: [8, 6] }]), phys, {});
   const fb = readInfoTags((a, n) => phys.slice(a, n), st.ebx).find((t) => t.type === 8)!;
   assert.equal(u64(phys, fb.address + 8), 0xb8000);
   assert.equal(u32(phys, fb.address + 20), 80);
   assert.equal(phys.read8(fb.address + 29), 2);
-  assert.throws(() => bootKernel(mb2Elf([{ type: 1, fields: [14] }]), ram(), { fileName: 'k.elf' }),
-    /k\.elf's multiboot2 header requires boot information tag 14 \(ACPI old RSDP\), which Faultline does not provide/);
-  assert.doesNotThrow(() => bootKernel(mb2Elf([{ type: 1, flags: 1, fields: [14] }]), ram(), {}));
+  assert.throws(() => bootKernel(mb2Elf([{ type: 1, fields: [13] }]), ram(), { fileName: 'k.elf' }),
+    /k\.elf's multiboot2 header requires boot information tag 13 \(SMBIOS tables\), which Faultline does not provide/);
+  assert.doesNotThrow(() => bootKernel(mb2Elf([{ type: 1, flags: 1, fields: [13] }]), ram(), {}));
+  assert.doesNotThrow(() => bootKernel(mb2Elf([{ type: 1, fields: [14, 15, 21] }]), ram(), {}));
   assert.throws(() => bootKernel(mb2Elf([{ type: 42 }]), ram(), {}), /required tag of unknown type 42/);
 });
 

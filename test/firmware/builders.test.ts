@@ -1,0 +1,265 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { CPU_MODELS } from '../../emulator/cpu/cpuid';
+import { ACPI_RSDP_FILE, ACPI_TABLES_FILE, acpiFwCfgFiles, buildAcpi, buildDsdt, buildMadt } from '../../emulator/firmware/acpi';
+import * as aml from '../../emulator/firmware/aml';
+import { APM32_CODE } from '../../emulator/firmware/apm32';
+import { buildBda, buildEbda, ticksSinceMidnight } from '../../emulator/firmware/bda';
+import { byteSum } from '../../emulator/firmware/checksum';
+import { basicMemory, e820Map } from '../../emulator/firmware/e820';
+import { buildMpTables } from '../../emulator/firmware/mptable';
+import { pcPlatform } from '../../emulator/firmware/platform';
+import { runTableLoader, serializeTableLoader } from '../../emulator/firmware/table-loader';
+
+const MiB = 1024 * 1024;
+const platform = (mib = 128, cpus = 1) => pcPlatform(mib * MiB, CPU_MODELS.faultline, cpus);
+const ascii = (b: Uint8Array, at: number, n: number) => String.fromCharCode(...b.subarray(at, at + n));
+const u32 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset).getUint32(at, true);
+const u16 = (b: Uint8Array, at: number) => new DataView(b.buffer, b.byteOffset).getUint16(at, true);
+
+/** Place the ACPI blobs as the direct boot path does and return each table's bytes and address by signature. */
+function placedAcpi(mib = 128, cpus = 1) {
+  const p = platform(mib, cpus);
+  const build = buildAcpi(p);
+  let high = mib * MiB - 0x20000;
+  const placed = runTableLoader(build, (size, align, zone) => {
+    if (zone === 'fseg') return 0xf59d0;
+    const at = Math.ceil(high / align) * align;
+    high = at + size;
+    return at;
+  });
+  const tables = placed.get(ACPI_TABLES_FILE)!;
+  const rsdp = placed.get(ACPI_RSDP_FILE)!;
+  const at = (addr: number) => tables.bytes.subarray(addr - tables.address);
+  const table = (addr: number) => at(addr).subarray(0, u32(at(addr), 4));
+  return { tables, rsdp, at, table, build };
+}
+
+describe('e820 map: QEMU 7.2 pc + SeaBIOS, as recorded with the lowmem-probe for -m 2, 16, 128, 512, 3000', () => {
+  const map = (mib: number) => e820Map({ ramSize: mib * MiB, amdHtHole: true }).map((r) => [r.base, r.length, r.type]);
+  const tail = [[0xfffc0000, 0x40000, 2], [0xfd00000000, 0x300000000, 2]];
+  const head = [[0, 0x9fc00, 1], [0x9fc00, 0x400, 2], [0xf0000, 0x10000, 2]];
+  it('reserves the EBDA, the BIOS, the top 128 KiB (ACPI tables), the BIOS ROM and the AMD HyperTransport hole', () => {
+    assert.deepEqual(map(2), [...head, [0x100000, 0xe0000, 1], [0x1e0000, 0x20000, 2], ...tail]);
+    assert.deepEqual(map(16), [...head, [0x100000, 0xee0000, 1], [0xfe0000, 0x20000, 2], ...tail]);
+    assert.deepEqual(map(128), [...head, [0x100000, 0x7ee0000, 1], [0x7fe0000, 0x20000, 2], ...tail]);
+    assert.deepEqual(map(512), [...head, [0x100000, 0x1fee0000, 1], [0x1ffe0000, 0x20000, 2], ...tail]);
+    assert.deepEqual(map(3000), [...head, [0x100000, 0xbb6e0000, 1], [0xbb7e0000, 0x20000, 2], ...tail]);
+  });
+  it('mem_lower / mem_upper as QEMU reports them', () => {
+    assert.deepEqual(basicMemory(128 * MiB), { lower: 639, upper: 0x1fb80 });
+    assert.deepEqual(basicMemory(2 * MiB), { lower: 639, upper: 0x380 });
+    assert.deepEqual(basicMemory(3000 * MiB), { lower: 639, upper: 0x2edb80 });
+  });
+  it('no HyperTransport hole for a CPU that is not AMD', () => {
+    assert.ok(!e820Map({ ramSize: 128 * MiB, amdHtHole: false }).some((r) => r.base === 0xfd00000000));
+  });
+});
+
+describe('ACPI tables (ACPI 6.4 §5.2)', () => {
+  it('RSDP revision 0 at the F-segment address: signature, checksum over 20 bytes, RSDT pointer', () => {
+    const { rsdp, tables, table } = placedAcpi();
+    assert.equal(rsdp.address, 0xf59d0);
+    assert.equal(rsdp.bytes.length, 20);
+    assert.equal(ascii(rsdp.bytes, 0, 8), 'RSD PTR ');
+    assert.equal(rsdp.bytes[15], 0);
+    assert.equal(byteSum(rsdp.bytes), 0);
+    const rsdt = u32(rsdp.bytes, 16);
+    assert.ok(rsdt > tables.address && rsdt < tables.address + tables.bytes.length);
+    assert.equal(ascii(table(rsdt), 0, 4), 'RSDT');
+  });
+
+  it('every table has its signature, length and a zero checksum; the RSDT lists FACP, APIC and WAET; FACS is 64-byte aligned', () => {
+    const { rsdp, table, tables } = placedAcpi();
+    const rsdt = table(u32(rsdp.bytes, 16));
+    assert.equal(byteSum(rsdt), 0);
+    assert.equal(rsdt[8], 1);
+    assert.equal(ascii(rsdt, 10, 6), 'BOCHS ');
+    assert.equal(ascii(rsdt, 16, 8), 'BXPC    ');
+    const sigs: string[] = [];
+    for (let i = 36; i < rsdt.length; i += 4) {
+      const t = table(u32(rsdt, i));
+      sigs.push(ascii(t, 0, 4));
+      assert.equal(byteSum(t), 0, `${ascii(t, 0, 4)} checksum`);
+    }
+    assert.deepEqual(sigs, ['FACP', 'APIC', 'WAET']);
+    assert.equal(tables.address % 64, 0);
+    assert.equal(tables.address, 128 * MiB - 0x20000);
+  });
+
+  it('FADT revision 1: 116 bytes, FACS and DSDT pointers, PIIX4 PM blocks at 0x600, SCI 9, century 0x32', () => {
+    const { rsdp, table, at } = placedAcpi();
+    const rsdt = table(u32(rsdp.bytes, 16));
+    const fadt = table(u32(rsdt, 36));
+    assert.equal(fadt.length, 116);
+    assert.equal(fadt[8], 1);
+    const facs = at(u32(fadt, 36)).subarray(0, 64);
+    assert.equal(ascii(facs, 0, 4), 'FACS');
+    assert.equal(u32(facs, 4), 64);
+    const dsdt = table(u32(fadt, 40));
+    assert.equal(ascii(dsdt, 0, 4), 'DSDT');
+    assert.equal(byteSum(dsdt), 0);
+    assert.equal(u16(fadt, 46), 9);
+    assert.equal(u32(fadt, 48), 0xb2);
+    assert.deepEqual([fadt[52], fadt[53]], [0xf1, 0xf0]);
+    assert.deepEqual([u32(fadt, 56), u32(fadt, 64), u32(fadt, 76), u32(fadt, 80)], [0x600, 0x604, 0x608, 0xafe0]);
+    assert.deepEqual([...fadt.subarray(88, 93)], [4, 2, 0, 4, 4]);
+    assert.equal(fadt[108], 0x32);
+    assert.equal(u32(fadt, 112), 0x80a5);
+  });
+
+  it('MADT: one enabled local APIC per CPU, the IOAPIC, IRQ0 -> GSI 2 and level/high PCI IRQs 5, 9, 10, 11, LINT1 NMI', () => {
+    const m = buildMadt(platform(128, 2));
+    assert.equal(u32(m, 4), m.length);
+    assert.equal(u32(m, 36), 0xfee00000);
+    assert.equal(u32(m, 40), 1);
+    const entries: number[][] = [];
+    for (let p = 44; p < m.length; p += m[p + 1]) entries.push([...m.subarray(p, p + m[p + 1])]);
+    assert.deepEqual(entries, [
+      [0, 8, 0, 0, 1, 0, 0, 0],
+      [0, 8, 1, 1, 1, 0, 0, 0],
+      [1, 12, 0, 0, 0, 0, 0xc0, 0xfe, 0, 0, 0, 0],
+      [2, 10, 0, 0, 2, 0, 0, 0, 0, 0],
+      [2, 10, 0, 5, 5, 0, 0, 0, 0x0d, 0],
+      [2, 10, 0, 9, 9, 0, 0, 0, 0x0d, 0],
+      [2, 10, 0, 10, 10, 0, 0, 0, 0x0d, 0],
+      [2, 10, 0, 11, 11, 0, 0, 0, 0x0d, 0],
+      [4, 6, 0xff, 0, 0, 1],
+    ]);
+  });
+
+  it('an HPET table only when the platform has an HPET', () => {
+    const p = platform();
+    assert.ok(!buildAcpi(p).offsets.has('HPET'));
+    const withHpet = buildAcpi({ ...p, hpet: { address: 0xfed00000 } });
+    const off = withHpet.offsets.get('HPET')!;
+    const tables = withHpet.files.get(ACPI_TABLES_FILE)!;
+    assert.equal(ascii(tables, off, 4), 'HPET');
+    assert.equal(u32(tables, off + 44), 0xfed00000);
+  });
+
+  it('DSDT: AML with \\_SB.PCI0 (PNP0A03) and the \\_S5 package {0, 0, 0, 0}', () => {
+    const d = buildDsdt();
+    assert.equal(u32(d, 4), d.length);
+    const body = [...d.subarray(36)];
+    // Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) ... } }
+    assert.equal(body[0], 0x10);
+    const scopeLen = body[1];
+    assert.deepEqual(body.slice(2, 7), [0x5c, ...Buffer.from('_SB_')]);
+    assert.deepEqual(body.slice(7, 9), [0x5b, 0x82]);
+    assert.deepEqual(body.slice(10, 14), [...Buffer.from('PCI0')]);
+    assert.deepEqual(body.slice(14, 24), [0x08, ...Buffer.from('_HID'), 0x0c, 0x41, 0xd0, 0x0a, 0x03]);
+    // Name (\_S5, Package (4) { Zero, Zero, Zero, Zero }) right after the scope
+    assert.deepEqual(body.slice(1 + scopeLen), [0x08, 0x5c, ...Buffer.from('_S5_'), 0x12, 0x06, 0x04, 0, 0, 0, 0]);
+  });
+});
+
+describe('AML encodings (ACPI 6.4 §20.2)', () => {
+  it('PkgLength: one byte below 64, then lead byte with the count of following bytes', () => {
+    assert.deepEqual(aml.pkgLength(0), [1]);
+    assert.deepEqual(aml.pkgLength(62), [63]);
+    assert.deepEqual(aml.pkgLength(63), [0x41, 0x04]); // total 65 = 0x41
+    assert.deepEqual(aml.pkgLength(0xffd), [0x4f, 0xff]); // total 0xfff: one following byte holds 12 bits
+    assert.deepEqual(aml.pkgLength(0x1000), [0x83, 0x00, 0x01]); // total 0x1003 needs two
+    assert.deepEqual(aml.pkgLength(0x100000), [0xc4, 0x00, 0x00, 0x01]); // total 0x100004 needs three
+  });
+  it('EisaId and integers as ACPICA encodes them', () => {
+    assert.deepEqual(aml.eisaId('PNP0A03'), [0x0c, 0x41, 0xd0, 0x0a, 0x03]); // 0x030AD041
+    assert.deepEqual(aml.eisaId('PNP0501'), [0x0c, 0x41, 0xd0, 0x05, 0x01]);
+    assert.deepEqual(aml.integer(0), [0]);
+    assert.deepEqual(aml.integer(1), [1]);
+    assert.deepEqual(aml.integer(0x32), [0x0a, 0x32]);
+    assert.deepEqual(aml.integer(0x600), [0x0b, 0x00, 0x06]);
+    assert.deepEqual(aml.integer(0xfec00000), [0x0c, 0, 0, 0xc0, 0xfe]);
+    assert.throws(() => aml.nameString('TOOLONG'), /not 1-4/);
+  });
+});
+
+describe('table-loader (QEMU bios-linker-loader)', () => {
+  it('serializes 128-byte commands: ALLOCATE (1), ADD_POINTER (2), ADD_CHECKSUM (3), in order', () => {
+    const { build } = placedAcpi();
+    const blob = serializeTableLoader(build.commands);
+    assert.equal(blob.length, build.commands.length * 128);
+    assert.equal(u32(blob, 0), 1);
+    assert.equal(ascii(blob, 4, ACPI_RSDP_FILE.length + 1), ACPI_RSDP_FILE + '\0');
+    assert.equal(u32(blob, 4 + 56), 16); // align
+    assert.equal(blob[8 + 56], 2); // FSEG
+    assert.equal(u32(blob, 128), 1);
+    assert.equal(blob[128 + 8 + 56], 1); // HIGH
+    const kinds = build.commands.map((c) => c.kind);
+    assert.deepEqual(kinds.slice(0, 2), ['allocate', 'allocate']);
+    const p = kinds.indexOf('addPointer');
+    assert.equal(u32(blob, p * 128), 2);
+    const c = kinds.indexOf('addChecksum');
+    assert.equal(u32(blob, c * 128), 3);
+  });
+  it('the fw_cfg files for SeaBIOS: tables, RSDP and the serialized loader', () => {
+    const files = acpiFwCfgFiles(platform());
+    assert.deepEqual([...files.keys()], [ACPI_TABLES_FILE, ACPI_RSDP_FILE, 'etc/table-loader']);
+    assert.equal(files.get('etc/table-loader')!.length % 128, 0);
+    assert.equal(ascii(files.get(ACPI_RSDP_FILE)!, 0, 8), 'RSD PTR ');
+  });
+  it('a command naming a blob that was never allocated is an error', () => {
+    assert.throws(() => runTableLoader({ files: new Map(), commands: [{ kind: 'addChecksum', file: 'x', offset: 0, start: 0, length: 1 }] }, () => 0), /before it is allocated/);
+  });
+});
+
+describe('MP tables (MultiProcessor Specification 1.4)', () => {
+  it('floating pointer and configuration table: signatures, lengths, checksums, entry count', () => {
+    const mp = buildMpTables(platform());
+    assert.equal(mp.address, 0xf5ba0);
+    assert.equal(ascii(mp.floating, 0, 4), '_MP_');
+    assert.equal(u32(mp.floating, 4), 0xf5bb0);
+    assert.deepEqual([mp.floating[8], mp.floating[9]], [1, 4]);
+    assert.equal(byteSum(mp.floating), 0);
+    assert.equal(ascii(mp.config, 0, 4), 'PCMP');
+    assert.equal(u16(mp.config, 4), mp.config.length);
+    assert.equal(byteSum(mp.config), 0);
+    assert.equal(u16(mp.config, 34), 18); // 1 cpu, 2 buses, 1 ioapic, 1 PCI + 11 ISA interrupts, 2 local
+    assert.equal(mp.config.length, 200);
+  });
+  it('two CPUs: two processor entries, only the first is the bootstrap processor', () => {
+    const mp = buildMpTables(platform(128, 2));
+    assert.deepEqual([mp.config[44], mp.config[45], mp.config[47]], [0, 0, 3]);
+    assert.deepEqual([mp.config[64], mp.config[65], mp.config[67]], [0, 1, 1]);
+    assert.equal(byteSum(mp.config), 0);
+  });
+});
+
+describe('BIOS data area', () => {
+  it('COM1, EBDA segment, equipment word, 639 KiB, VGA text fields, keyboard buffer', () => {
+    const b = buildBda(platform(), { secondsOfDay: 0 });
+    assert.equal(u16(b, 0x00), 0x3f8);
+    assert.equal(u16(b, 0x0e), 0x9fc0);
+    assert.equal(u16(b, 0x10), 0x226);
+    assert.equal(u16(b, 0x13), 639);
+    assert.deepEqual([b[0x49], u16(b, 0x4a), u16(b, 0x63), b[0x84]], [3, 80, 0x3d4, 24]);
+    assert.deepEqual([u16(b, 0x1a), u16(b, 0x1c), u16(b, 0x80), u16(b, 0x82)], [0x1e, 0x1e, 0x1e, 0x3e]);
+    assert.equal(buildEbda()[0], 1);
+  });
+  it('timer ticks from the RTC time of day (18.2 Hz), wrapping at a day', () => {
+    assert.equal(ticksSinceMidnight(0), 0);
+    assert.equal(ticksSinceMidnight(3600), 65543);
+    assert.equal(u32(buildBda(platform(), { secondsOfDay: 3600 }), 0x6c), 65543);
+    assert.ok(ticksSinceMidnight(86399) < 0x1800b0);
+  });
+});
+
+describe('APM 32-bit interface code', () => {
+  it('apm32.ts holds exactly what nasm assembles from apm32.asm', (t) => {
+    const asm = path.resolve(__dirname, '..', '..', '..', 'emulator/firmware/apm32.asm');
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'apm32-')), 'apm32.bin');
+    try {
+      execFileSync('nasm', ['-f', 'bin', asm, '-o', out], { stdio: 'pipe' });
+    } catch {
+      t.skip('nasm is not installed');
+      return;
+    }
+    assert.deepEqual([...fs.readFileSync(out)], [...APM32_CODE]);
+    fs.rmSync(path.dirname(out), { recursive: true });
+  });
+});
