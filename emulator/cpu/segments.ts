@@ -6,7 +6,7 @@ import { Attr, Cr0, Seg, TWO32 } from './state';
  * Descriptor-table access and segment-register loads (SDM Vol. 3A §3.4-3.5, §5.5-5.8). Results of
  * readDescriptor() are left in `desc` (no allocation).
  */
-export const desc = { lo: 0, hi: 0, hi2: 0, base: 0, limit: 0, attr: 0 };
+export const desc = { lo: 0, hi: 0, hi2: 0, hi3: 0, base: 0, limit: 0, attr: 0 };
 
 /** Decode the 8-byte descriptor in desc.lo/desc.hi into base/limit/attr. */
 export function parseDescriptor(lo: number, hi: number): void {
@@ -21,7 +21,7 @@ export function parseDescriptor(lo: number, hi: number): void {
 
 /**
  * Read the descriptor a selector names (GDT or LDT per TI). Returns false when the selector's index is
- * beyond the table limit. `wide` reads 16 bytes (long-mode system descriptors; upper dword in desc.hi2).
+ * beyond the table limit. `wide` reads 16 bytes (long-mode system descriptors; base 63:32 in desc.hi2, the last dword in desc.hi3).
  */
 export function readDescriptor(c: Cpu, selector: number, wide = false): boolean {
   const ti = (selector & 4) !== 0;
@@ -35,6 +35,8 @@ export function readDescriptor(c: Cpu, selector: number, wide = false): boolean 
   const hi = c.sysRd(c.addLinear(la, 4), 4);
   parseDescriptor(lo, hi);
   desc.hi2 = wide ? c.sysRd(c.addLinear(la, 8), 4) : 0;
+  // SDM Figure 7-4: bytes 8-11 are base 63:32; bytes 12-15 hold the type field that must be 0.
+  desc.hi3 = wide ? c.sysRd(c.addLinear(la, 12), 4) : 0;
   if (wide) desc.base += (desc.hi2 >>> 0) * TWO32;
   return true;
 }

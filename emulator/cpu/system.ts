@@ -241,7 +241,7 @@ function group6(c: Cpu, i: Insn): void {
       const type = desc.attr & (Attr.S | 0xf);
       if (type !== 0x9 && type !== 0x1) gp(sel & 0xfffc, `LTR selector 0x${sel.toString(16)} is not an available TSS descriptor (type 0x${(desc.attr & 0xf).toString(16)})`);
       if (c.long && type !== 0x9) gp(sel & 0xfffc, 'LTR of a 16-bit TSS in long mode');
-      if (c.long && (desc.hi2 >>> 8) & 0x1f) gp(sel & 0xfffc, 'upper half of the 16-byte TSS descriptor has a nonzero type');
+      if (c.long && (desc.hi3 >>> 8) & 0x1f) gp(sel & 0xfffc, 'upper half of the 16-byte TSS descriptor has a nonzero type');
       if (!(desc.attr & Attr.P)) raise(11, sel & 0xfffc, 'TSS descriptor not present');
       // Mark it busy in the GDT.
       const la = c.addLinear(c.gdtrBase, (sel & 0xfff8) + 4);
