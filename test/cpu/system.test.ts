@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CPU_MODELS } from '../../emulator/cpu/cpuid';
 import { Seg } from '../../emulator/cpu/state';
+import { cpuModel } from '../../emulator/cpu/system';
 import { Exit, makeCpu, poke, runCode } from '../support/cpu-harness';
 
 /** A 16-byte available 64-bit TSS descriptor (type 9) for `base`, limit 0x67, as Linux's set_tssldt_descriptor writes it. */
@@ -32,4 +34,25 @@ test('LTR in IA-32e mode: a nonzero type in the descriptor\'s upper half (bytes 
   assert.equal(r.exit, Exit.FAULT);
   assert.equal(r.vector, 13);
   assert.equal(r.errorCode, 0x40);
+});
+
+test('AMD SYSCFG (C001_0010) reads 0 and keeps what is written on an AMD model; on Intel it is #GP(0)', () => {
+  const saved = cpuModel.current;
+  try {
+    cpuModel.current = { ...CPU_MODELS.faultline, vendor: 'AuthenticAMD' };
+    const cpu = makeCpu();
+    // mov ecx, 0xc0010010; rdmsr
+    const rd = [0xb9, 0x10, 0x00, 0x01, 0xc0, 0x0f, 0x32];
+    assert.equal(runCode(cpu, rd, 2).exit, Exit.BUDGET);
+    assert.equal(cpu.r[0] | cpu.r[4], 0);
+    // mov ecx, 0xc0010010; mov eax, 0x40000; xor edx, edx; wrmsr; xor eax, eax; rdmsr
+    const wr = [0xb9, 0x10, 0x00, 0x01, 0xc0, 0xb8, 0x00, 0x00, 0x04, 0x00, 0x31, 0xd2, 0x0f, 0x30, 0x31, 0xc0, 0x0f, 0x32];
+    assert.equal(runCode(cpu, wr, 6).exit, Exit.BUDGET);
+    assert.equal(cpu.r[0], 0x40000);
+    cpuModel.current = { ...CPU_MODELS.faultline, vendor: 'GenuineIntel' };
+    const r = runCode(makeCpu(), rd, 2);
+    assert.equal(r.vector, 13);
+  } finally {
+    cpuModel.current = saved;
+  }
 });
