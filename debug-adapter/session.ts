@@ -19,6 +19,7 @@ import {
 import { decodeInstructions } from './disassemble';
 import { ExceptionFilterSet, exceptionBreakpointFilters } from './exception-filters';
 import { compileExpression } from './expression';
+import { isBzImage, kallsymsIndex, loadSymbolFile } from './kernel-symbols';
 import { CustomEvent, CustomRequest, PHYS_PREFIX, type FaultlineLaunchArguments, type PageTableArguments } from './protocol';
 import { defaultRuntimeFactory, type RuntimeFactory } from './runtime-bridge';
 import { unwind, type UnwoundFrame } from './stack';
@@ -68,6 +69,8 @@ class UserError extends Error {}
 export class FaultlineSession extends DebugSession {
   private rt?: Runtime;
   private symbols?: SymbolIndex;
+  /** A Linux bzImage without a symbols file: its kallsyms are read from RAM at the first stop in the kernel. */
+  private kallsymsPending = false;
   private launchArgs?: FaultlineLaunchArguments;
   private cwd = process.cwd();
   private readonly filters = new ExceptionFilterSet();
@@ -251,17 +254,18 @@ export class FaultlineSession extends DebugSession {
     if (!fs.existsSync(kernelPath)) throw new UserError(`kernel ${kernelPath} does not exist; set "kernel" in launch.json to your kernel ELF (relative paths start at "cwd")`);
     const kernel = new Uint8Array(fs.readFileSync(kernelPath));
     const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop' });
-    rt.boot(kernel, { cmdline: args.cmdline }); // BootError: its message is the sentence for the user
+    const initrdPath = args.initrd ? path.resolve(this.cwd, args.initrd) : undefined;
+    if (initrdPath && !fs.existsSync(initrdPath)) throw new UserError(`initrd ${initrdPath} does not exist; set "initrd" in launch.json to your initial RAM disk`);
+    const initrd = initrdPath ? new Uint8Array(fs.readFileSync(initrdPath)) : undefined;
+    rt.boot(kernel, { cmdline: args.append ?? args.cmdline, initrd }); // BootError: its message is the sentence for the user
     this.rt = rt;
     const historyMB = args.historyMB ?? DEFAULT_HISTORY_MB;
     if (historyMB > 0 && 'enableHistory' in rt) (rt as Runtime & Reversible).enableHistory({ limitMB: historyMB });
     const symbolsPath = args.symbols ? path.resolve(this.cwd, args.symbols) : kernelPath;
-    try {
-      this.symbols = SymbolIndex.fromElf(new Uint8Array(fs.readFileSync(symbolsPath)), path.basename(symbolsPath));
-      for (const w of this.symbols.warnings) this.log(`symbols: ${w}`);
-    } catch (e) {
-      this.log(`no symbols from ${symbolsPath}: ${(e as Error).message}`);
-    }
+    const loaded = loadSymbolFile(symbolsPath, !args.symbols && isBzImage(kernel));
+    this.symbols = loaded.symbols;
+    for (const m of loaded.messages) this.log(m);
+    this.kallsymsPending = !this.symbols && !args.symbols && isBzImage(kernel);
     rt.shouldStopOnException = (ev) => this.filters.shouldStop(ev);
     rt.on('serial', (b) => { this.serial.push(b); if (b === 10) this.flushSerial(); });
     rt.on('debugcon', (b) => { this.serial.push(b); if (b === 10) this.flushSerial(); });
@@ -602,8 +606,18 @@ export class FaultlineSession extends DebugSession {
     return undefined;
   }
 
+  /** Read a Linux kernel's kallsyms from RAM, once it runs from its own mapping. */
+  private loadKallsyms(rt: Runtime): void {
+    const symbols = kallsymsIndex(rt, (this.launchArgs?.memoryMB ?? 128) * 1024 * 1024);
+    if (!symbols) return;
+    this.symbols = symbols;
+    this.kallsymsPending = false;
+    this.log(`symbols: ${symbols.symbols.length} from the kernel's kallsyms in memory`);
+  }
+
   private reportStop(info: StopInfo, reasonOverride?: string, descriptionOverride?: string): void {
     this.running = false;
+    if (this.kallsymsPending && this.rt) this.loadKallsyms(this.rt);
     this.pauseRequested = false;
     if (this.rt) this.clearTemps();
     this.invalidate();
@@ -1008,6 +1022,9 @@ function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineLaunchAr
     throw new UserError('"memoryMB" must be a whole number of MiB from 1 to 4096');
   }
   if (a.cmdline !== undefined && typeof a.cmdline !== 'string') throw new UserError('"cmdline" must be a string');
+  if (a.append !== undefined && typeof a.append !== 'string') throw new UserError('"append" must be a string (the Linux command line)');
+  if (a.append !== undefined && a.cmdline !== undefined && a.append !== a.cmdline) throw new UserError('"append" and "cmdline" are the same setting; set only one');
+  if (a.initrd !== undefined && (typeof a.initrd !== 'string' || !a.initrd.trim())) throw new UserError('"initrd" must be the path of an initial RAM disk');
   if (a.onTripleFault !== undefined && a.onTripleFault !== 'stop' && a.onTripleFault !== 'reset') throw new UserError('"onTripleFault" must be "stop" or "reset"');
   if (a.cwd !== undefined && typeof a.cwd !== 'string') throw new UserError('"cwd" must be a directory path');
   if (a.historyMB !== undefined && (typeof a.historyMB !== 'number' || !Number.isInteger(a.historyMB) || a.historyMB < 0 || (a.historyMB > 0 && a.historyMB < 1))) {
