@@ -30,12 +30,19 @@ export interface FaultlineLaunchArguments extends DebugProtocol.LaunchRequestArg
   boot?: string;
   /** false: guest writes go to the image files; true (default): to memory only, as qemu -snapshot. */
   snapshot?: boolean;
-  /** Optional separate ELF with symbols and DWARF (defaults to the kernel itself). */
+  /**
+   * Optional separate ELF with symbols and DWARF, or a System.map (defaults to the kernel itself; a Linux
+   * bzImage's symbols come from its kallsyms once it has decompressed itself).
+   */
   symbols?: string;
   /** Guest RAM in MiB (default 128). */
   memoryMB?: number;
-  /** Kernel command line passed through multiboot. */
+  /** Kernel command line passed through multiboot, or to a Linux bzImage. */
   cmdline?: string;
+  /** Linux bzImage: the command line (QEMU's -append; the same as cmdline). */
+  append?: string;
+  /** Linux bzImage: the initial RAM disk (QEMU's -initrd), absolute or relative to `cwd`. */
+  initrd?: string;
   /** Stop at the kernel's entry point before executing anything (default false). */
   stopOnEntry?: boolean;
   /** 'stop' (default): a triple fault stops the session; 'reset': the machine reboots like real hardware. */

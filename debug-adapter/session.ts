@@ -22,6 +22,7 @@ import { ExceptionFilterSet, exceptionBreakpointFilters } from './exception-filt
 import { GuestIo, InputError } from './guest-io';
 import { shareWithGdb } from './gdb-share';
 import { compileExpression } from './expression';
+import { isBzImage, kallsymsIndex, loadSymbolFile } from './kernel-symbols';
 import { CustomEvent, CustomRequest, PHYS_PREFIX, type FaultlineLaunchArguments, type PageTableArguments } from './protocol';
 import { defaultRuntimeFactory, type RuntimeFactory } from './runtime-bridge';
 import { unwind, type UnwoundFrame } from './stack';
@@ -73,6 +74,8 @@ class UserError extends Error {}
 export class FaultlineSession extends DebugSession {
   private rt?: Runtime;
   private symbols?: SymbolIndex;
+  /** A Linux bzImage without a symbols file: its kallsyms are read from RAM at the first stop in the kernel. */
+  private kallsymsPending = false;
   private launchArgs?: FaultlineLaunchArguments;
   private cwd = process.cwd();
   private readonly filters = new ExceptionFilterSet();
@@ -269,6 +272,7 @@ export class FaultlineSession extends DebugSession {
       cdrom: args.cdrom && path.resolve(this.cwd, args.cdrom), boot: args.boot, writeThrough: args.snapshot === false, firmware,
     });
     const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board });
+    let kernel: Uint8Array | undefined;
     if (firmware) {
       if (kernelPath) throw new UserError('"kernel" with "firmware": "seabios" is not supported yet; use "firmware": "none" to load the kernel directly, or boot it from a GRUB ISO with "cdrom"');
       if (!rt.bootFirmware) throw new UserError('this runtime cannot boot firmware; use "kernel" with "firmware": "none"');
@@ -276,20 +280,23 @@ export class FaultlineSession extends DebugSession {
     } else {
       if (!kernelPath) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF, or boot "disks"/"cdrom" through "firmware": "seabios"');
       if (!fs.existsSync(kernelPath)) throw new UserError(`kernel ${kernelPath} does not exist; set "kernel" in launch.json to your kernel ELF (relative paths start at "cwd")`);
-      rt.boot(new Uint8Array(fs.readFileSync(kernelPath)), { cmdline: args.cmdline }); // BootError: its message is the sentence for the user
+      kernel = new Uint8Array(fs.readFileSync(kernelPath));
+      const initrdPath = args.initrd ? path.resolve(this.cwd, args.initrd) : undefined;
+      if (initrdPath && !fs.existsSync(initrdPath)) throw new UserError(`initrd ${initrdPath} does not exist; set "initrd" in launch.json to your initial RAM disk`);
+      const initrd = initrdPath ? new Uint8Array(fs.readFileSync(initrdPath)) : undefined;
+      rt.boot(kernel, { cmdline: args.append ?? args.cmdline, initrd }); // BootError: its message is the sentence for the user
     }
     this.rt = rt;
     const historyMB = args.historyMB ?? DEFAULT_HISTORY_MB;
     if (historyMB > 0 && 'enableHistory' in rt) (rt as Runtime & Reversible).enableHistory({ limitMB: historyMB });
     const symbolsPath = args.symbols ? path.resolve(this.cwd, args.symbols) : kernelPath;
+    const bz = !args.symbols && kernel !== undefined && isBzImage(kernel);
     if (symbolsPath) {
-      try {
-        this.symbols = SymbolIndex.fromElf(new Uint8Array(fs.readFileSync(symbolsPath)), path.basename(symbolsPath));
-        for (const w of this.symbols.warnings) this.log(`symbols: ${w}`);
-      } catch (e) {
-        this.log(`no symbols from ${symbolsPath}: ${(e as Error).message}`);
-      }
+      const loaded = loadSymbolFile(symbolsPath, bz);
+      this.symbols = loaded.symbols;
+      for (const m of loaded.messages) this.log(m);
     }
+    this.kallsymsPending = !this.symbols && bz;
     rt.shouldStopOnException = (ev) => this.filters.shouldStop(ev);
     rt.on('serial', (b) => { this.serial.push(b); this.io.serialByte(b); if (b === 10) this.flushSerial(); });
     rt.on('debugcon', (b) => { this.serial.push(b); if (b === 10) this.flushSerial(); });
@@ -664,11 +671,21 @@ export class FaultlineSession extends DebugSession {
     return undefined;
   }
 
+  /** Read a Linux kernel's kallsyms from RAM, once it runs from its own mapping. */
+  private loadKallsyms(rt: Runtime): void {
+    const symbols = kallsymsIndex(rt, (this.launchArgs?.memoryMB ?? 128) * 1024 * 1024);
+    if (!symbols) return;
+    this.symbols = symbols;
+    this.kallsymsPending = false;
+    this.log(`symbols: ${symbols.symbols.length} from the kernel's kallsyms in memory`);
+  }
+
   private reportStop(info: StopInfo, reasonOverride?: string, descriptionOverride?: string): void {
     this.running = false;
     this.idle = false;
     this.io.flushSerial();
     if (this.rt) this.io.pollScreen(this.rt, true);
+    if (this.kallsymsPending && this.rt) this.loadKallsyms(this.rt);
     this.pauseRequested = false;
     if (this.rt) this.clearTemps();
     this.invalidate();
@@ -1094,6 +1111,9 @@ function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineLaunchAr
     throw new UserError('"memoryMB" must be a whole number of MiB from 1 to 4096');
   }
   if (a.cmdline !== undefined && typeof a.cmdline !== 'string') throw new UserError('"cmdline" must be a string');
+  if (a.append !== undefined && typeof a.append !== 'string') throw new UserError('"append" must be a string (the Linux command line)');
+  if (a.append !== undefined && a.cmdline !== undefined && a.append !== a.cmdline) throw new UserError('"append" and "cmdline" are the same setting; set only one');
+  if (a.initrd !== undefined && (typeof a.initrd !== 'string' || !a.initrd.trim())) throw new UserError('"initrd" must be the path of an initial RAM disk');
   if (a.onTripleFault !== undefined && a.onTripleFault !== 'stop' && a.onTripleFault !== 'reset') throw new UserError('"onTripleFault" must be "stop" or "reset"');
   if (a.cwd !== undefined && typeof a.cwd !== 'string') throw new UserError('"cwd" must be a directory path');
   if (a.serialTerminal !== undefined && typeof a.serialTerminal !== 'boolean') throw new UserError('"serialTerminal" must be true or false');

@@ -93,6 +93,8 @@ export interface MachineOptions {
 export interface BootOptions {
   cmdline?: string;
   modules?: { name: string; data: Uint8Array; cmdline?: string }[];
+  /** Linux bzImage only: the initial RAM disk (qemu -initrd). */
+  initrd?: Uint8Array;
 }
 
 /** Register names accepted by getRegister/setRegister. */

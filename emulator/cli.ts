@@ -44,7 +44,8 @@ Options for run:
   --trace                print every exception event as it happens (the -d int view, in words)
   --screen               print the VGA text screen at the end
   --memory MB            guest RAM in MiB (default 128)
-  --cmdline STRING       multiboot command line
+  --cmdline STRING       the kernel command line (multiboot, or Linux); --append is the same (QEMU's name)
+  --initrd FILE          Linux bzImage only: the initial RAM disk (qemu -initrd)
   --cpu MODEL            CPU model for CPUID: faultline (default) or qemu64
   --input N:TEXT         send TEXT to COM1 when the instruction count reaches N (\\n, \\r, \\t, \\\\, \\xHH escapes);
                          may be repeated
@@ -87,6 +88,8 @@ interface RunOptions {
   screen: boolean;
   memoryMB: number;
   cmdline?: string;
+  /** --initrd FILE (Linux bzImage) */
+  initrd?: string;
   cpu: string;
   /** --input: serial input at instruction counts (sorted). */
   inputs?: PlannedInput[];
@@ -127,7 +130,8 @@ function parseRun(args: string[]): RunOptions {
         o.memoryMB = positive(a, value());
         if (o.memoryMB < 2 || o.memoryMB > 4096) throw new UsageError(`--memory takes a size in MiB from 2 to 4096, not ${o.memoryMB}`);
         break;
-      case '--cmdline': o.cmdline = value(); break;
+      case '--cmdline': case '--append': o.cmdline = value(); break;
+      case '--initrd': o.initrd = value(); break;
       case '--cpu': o.cpu = value(); break;
       case '--input': (o.inputs ??= []).push(parseInput(value())); break;
       case '--record': o.record = value(); break;
@@ -324,7 +328,8 @@ function record(m: Machine, o: RunOptions, file: string, bytes: Uint8Array, sess
 function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => void): Machine {
   const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o) });
   watch(m, o, out);
-  m.boot(kernel, { cmdline: o.cmdline });
+  const initrd = o.initrd !== undefined ? loadKernelFile(o.initrd, 'initrd') : undefined;
+  m.boot(kernel, { cmdline: o.cmdline, initrd });
   return m;
 }
 

@@ -169,7 +169,7 @@ export class Machine implements Runtime {
       return;
     }
     const e = bootKernel(this.kernel, this.mem, {
-      cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, display: this.devices.vga,
+      cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, initrd: this.bootOptions.initrd, display: this.devices.vga,
       platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu]),
       secondsOfDay: this.devices.cmos.secondsSinceEpoch() % 86400,
     });

@@ -7,12 +7,12 @@ import { PlacedModule, Range } from './loader';
  * applies it to the CPU; everything here is a plain value.
  */
 export interface EntryState {
-  protocol: 'multiboot1' | 'multiboot2';
+  protocol: 'multiboot1' | 'multiboot2' | 'linux';
   /** EIP: physical address of the kernel's first instruction. */
   entry: number;
   /** 0x2BADB002 (multiboot1) or 0x36D76289 (multiboot2). */
   eax: number;
-  /** Physical address of the boot information. */
+  /** Physical address of the boot information (multiboot); 0 for Linux. */
   ebx: number;
   gdtBase: number;
   gdtLimit: number;
@@ -24,7 +24,7 @@ export interface EntryState {
   cr0: number;
   /** EFLAGS as QEMU's loader leaves it: 0x6 (bit 1 and PF; IF = 0, DF = 0, VM = 0). */
   eflags: number;
-  /** ECX, EDX, ESI, EDI, EBP, ESP as QEMU's multiboot option ROM leaves them (see loaderRegisters). */
+  /** ECX, EDX, ESI, EDI, EBP, ESP as QEMU's multiboot option ROM leaves them (see loaderRegisters); Linux: ESI = the zero page, the rest 0. */
   regs: LoaderRegisters;
   a20: true;
   /** The parsed kernel, when it is an ELF file (symbols and debug sections for the debugger). */

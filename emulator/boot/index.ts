@@ -9,6 +9,7 @@ import { EntryState } from './entry-state';
 import { BootError, hex, leadingBytes } from './errors';
 import { BootDisplay } from './framebuffer';
 import { ModuleInput } from './loader';
+import { bootLinux, findLinuxHeader } from './linux';
 import { bootMultiboot1, findBadMultiboot1Magic, findMultiboot1Header } from './multiboot1';
 import { bootMultiboot2, findBadMultiboot2Magic, findMultiboot2Header } from './multiboot2';
 
@@ -24,6 +25,8 @@ export { ElfFile, ElfSection, ElfSegment, ElfSymbol, parseElf, sectionBytes, sym
 export interface BootKernelOptions {
   cmdline?: string;
   modules?: ModuleInput[];
+  /** Linux only: the initial RAM disk (qemu -initrd). */
+  initrd?: Uint8Array;
   /** The kernel's file name for messages (and, like QEMU, the first word of the multiboot1 command line). */
   fileName?: string;
   /** The board the firmware tables describe (default: QEMU's pc with the 'faultline' CPU model). */
@@ -34,16 +37,22 @@ export interface BootKernelOptions {
   display?: BootDisplay;
 }
 
-/** Load a multiboot1 or multiboot2 kernel (multiboot1 when it has both, as QEMU does). Throws BootError. */
+/**
+ * Load a Linux bzImage, or a multiboot1 or multiboot2 kernel (multiboot1 when it has both, as QEMU does).
+ * Throws BootError.
+ */
 export function bootKernel(bytes: Uint8Array, phys: PhysicalMemory, opts: BootKernelOptions = {}): EntryState {
   const fileName = opts.fileName ?? 'the kernel';
   if (bytes.length === 0) throw new BootError(`${fileName} is empty; rebuild it or check the path`);
-  const mb1 = findMultiboot1Header(bytes);
-  const mb2 = mb1 ? undefined : findMultiboot2Header(bytes, fileName);
-  if (mb1 || mb2) {
+  const linux = findLinuxHeader(bytes);
+  if (!linux && opts.initrd) throw new BootError(`an initrd was given, but ${fileName} is not a Linux bzImage; pass multiboot modules instead`);
+  const mb1 = linux ? undefined : findMultiboot1Header(bytes);
+  const mb2 = linux || mb1 ? undefined : findMultiboot2Header(bytes, fileName);
+  if (linux || mb1 || mb2) {
     // What SeaBIOS leaves before QEMU's loader runs: BDA, EBDA, MP and ACPI tables, then the kernel on top.
     const platform = opts.platform ?? pcPlatform(phys.size, CPU_MODELS.faultline);
     const lowMemory = installLowMemory(phys, platform, { secondsOfDay: opts.secondsOfDay ?? 0 });
+    if (linux) return bootLinux(bytes, phys, linux, { cmdline: opts.cmdline, initrd: opts.initrd, fileName, lowMemory });
     if (mb1) return bootMultiboot1(bytes, phys, mb1, { ...opts, lowMemory });
     return bootMultiboot2(bytes, phys, mb2!, { ...opts, lowMemory });
   }
@@ -63,15 +72,15 @@ export function bootKernel(bytes: Uint8Array, phys: PhysicalMemory, opts: BootKe
   throw new BootError(`${fileName} has no multiboot header in its first 32 KiB; is it linked with the header section first?`);
 }
 
-/** Read a kernel (or module) file from disk; a missing file is a BootError naming the path. */
-export function loadKernelFile(filePath: string): Uint8Array {
+/** Read a kernel (or module, initrd) file from disk; a missing file is a BootError naming the path. */
+export function loadKernelFile(filePath: string, what = 'kernel'): Uint8Array {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(filePath);
   } catch {
-    throw new BootError(`kernel file ${filePath} does not exist; check the path (relative paths are from ${process.cwd()})`);
+    throw new BootError(`${what} file ${filePath} does not exist; check the path (relative paths are from ${process.cwd()})`);
   }
-  if (stat.isDirectory()) throw new BootError(`kernel file ${filePath} is a directory; give the path of the kernel ELF inside it`);
+  if (stat.isDirectory()) throw new BootError(`${what} file ${filePath} is a directory; give the path of the file inside it`);
   const buf = fs.readFileSync(filePath);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

@@ -329,6 +329,12 @@ function canonicalOrGp(lo: number, hi: number, what: string): number {
 
 /** PerfEvtSel0 (C001_0000); PerfEvtSel0-3 then PerfCtr0-3 follow, the legacy PMU every AMD64 CPU has. */
 const AMD_PERF = 0xc0010000;
+/**
+ * SYSCFG (C001_0010, APM Vol. 2 §7.9.1): every AMD64 CPU has it; its MtrrFixDram bits extend the fixed MTRRs, so
+ * it is kept with them. Linux reads it (k8_check_syscfg_dram_mod_en) on AMD family 0Fh and later.
+ */
+const AMD_SYSCFG = 0xc0010010;
+const isAmdSyscfg = (index: number): boolean => index === AMD_SYSCFG && cpuModel.current.vendor === 'AuthenticAMD';
 
 export function readMsr(c: Cpu, index: number): [number, number] {
   switch (index) {
@@ -355,7 +361,7 @@ export function readMsr(c: Cpu, index: number): [number, number] {
   }
   if (isMcaMsr(index)) return readMca(c, index);
   if ((index >= 0x200 && index <= 0x20f) || index === 0x250 || index === 0x258 || index === 0x259 ||
-      (index >= 0x268 && index <= 0x26f) || index === 0x2ff) {
+      (index >= 0x268 && index <= 0x26f) || index === 0x2ff || isAmdSyscfg(index)) {
     return c.mtrr.get(index) ?? [0, 0];
   }
   if (index >= AMD_PERF && index <= AMD_PERF + 7 && cpuModel.current.vendor === 'AuthenticAMD') {
@@ -407,7 +413,7 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
   }
   if (isMcaMsr(index)) return writeMca(c, index, lo, hi);
   if ((index >= 0x200 && index <= 0x20f) || index === 0x250 || index === 0x258 || index === 0x259 ||
-      (index >= 0x268 && index <= 0x26f) || index === 0x2ff) {
+      (index >= 0x268 && index <= 0x26f) || index === 0x2ff || isAmdSyscfg(index)) {
     c.mtrr.set(index, [lo, hi]);
     return;
   }

@@ -52,10 +52,22 @@ export class SymbolIndex {
     return new SymbolIndex(parseElf(bytes, fileName));
   }
 
-  constructor(elf: ElfFile) {
+  /**
+   * Symbols without debug sections: a System.map or the kernel's own kallsyms (kallsyms.ts). Names and places
+   * only, so no source lines and no CFI (call stacks use the frame-pointer chain).
+   */
+  static fromList(list: SymbolInfo[], entry = 0n): SymbolIndex {
+    return new SymbolIndex({ entry, list });
+  }
+
+  constructor(elf: ElfFile | { entry: bigint; list: SymbolInfo[] }) {
     this.entry = elf.entry;
-    const syms: SymbolInfo[] = [];
-    for (const s of elf.symbols) {
+    const syms: SymbolInfo[] = 'list' in elf ? [...elf.list] : [];
+    for (const s of syms) {
+      const prev = this.byName.get(s.name);
+      if (!prev || (prev.kind !== 'function' && s.kind === 'function')) this.byName.set(s.name, s);
+    }
+    for (const s of 'list' in elf ? [] : elf.symbols) {
       if (!s.name || s.sectionIndex === 0 || s.type === 'SECTION' || s.type === 'FILE') continue;
       if (s.name.startsWith('.L')) continue; // assembler-local labels
       const kind = s.type === 'FUNC' ? 'function' : s.type === 'OBJECT' ? 'object' : 'label';
@@ -68,6 +80,11 @@ export class SymbolIndex {
     }
     syms.sort((a, b) => cmp(a.address, b.address) || rank(a) - rank(b));
     this.symbols = syms;
+    if ('list' in elf) {
+      this.fdes = [];
+      this.hasLines = this.hasCfi = false;
+      return;
+    }
 
     const line = sectionBytes(elf, '.debug_line');
     if (line) {

@@ -1,0 +1,42 @@
+/**
+ * Where a session's symbols come from: an ELF (with or without DWARF), a System.map, or, for a Linux bzImage
+ * launched without either, the kernel's own kallsyms read from guest RAM at the first stop after it has
+ * decompressed itself and runs from its own mapping.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Runtime } from '../emulator/api';
+import { findLinuxHeader } from '../emulator/boot/linux';
+import { kallsymsFromGuest, parseSystemMap } from '../emulator/symbols/kallsyms';
+import { SymbolIndex } from '../emulator/symbols/symbols';
+
+export function isBzImage(kernel: Uint8Array): boolean {
+  return findLinuxHeader(kernel) !== undefined;
+}
+
+/** Symbols from `file` (ELF, or a System.map), with what to tell the user. A bzImage itself has none to read. */
+export function loadSymbolFile(file: string, isKernelBzImage: boolean): { symbols?: SymbolIndex; messages: string[] } {
+  if (isKernelBzImage) return { messages: [`symbols: ${path.basename(file)} is a Linux bzImage; its kallsyms are read from memory once it has decompressed itself (or set "symbols" to a vmlinux or System.map)`] };
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(fs.readFileSync(file));
+  } catch (e) {
+    return { messages: [`no symbols from ${file}: ${(e as Error).message}`] };
+  }
+  if (bytes[0] !== 0x7f || bytes[1] !== 0x45) {
+    const list = parseSystemMap(Buffer.from(bytes).toString('latin1'));
+    if (list.length > 0) return { symbols: SymbolIndex.fromList(list), messages: [`symbols: ${list.length} from the System.map ${path.basename(file)}`] };
+  }
+  try {
+    const symbols = SymbolIndex.fromElf(bytes, path.basename(file));
+    return { symbols, messages: symbols.warnings.map((w) => `symbols: ${w}`) };
+  } catch (e) {
+    return { messages: [`no symbols from ${file}: ${(e as Error).message}`] };
+  }
+}
+
+/** The kernel's kallsyms as a SymbolIndex, when the CPU is in the kernel's own mapping and the tables are there. */
+export function kallsymsIndex(rt: Runtime, ramBytes: number): SymbolIndex | undefined {
+  const list = kallsymsFromGuest(rt.state().regs.rip, (a, n) => rt.readPhysical(a, n), ramBytes);
+  return list && list.length > 0 ? SymbolIndex.fromList(list) : undefined;
+}

@@ -1,0 +1,180 @@
+/**
+ * Linux's own symbol table (kallsyms), read out of a kernel image in memory: Debian's image package ships only
+ * a stub System.map, but every kernel built with CONFIG_KALLSYMS carries its symbols in .rodata, as
+ * scripts/kallsyms.c lays them out (6.1, base-relative, 8-byte aligned tables in this order):
+ *
+ *   kallsyms_offsets        s32[num]   absolute-percpu: >= 0 is the address itself, < 0 is base - 1 - offset
+ *   kallsyms_relative_base  u64        relocated with the kernel, so it holds the runtime (KASLR) address
+ *   kallsyms_num_syms       u32
+ *   kallsyms_names          per symbol: length (1 byte, or 2 when the first has bit 7: ULEB128), token indexes
+ *   kallsyms_markers        u32[ceil(num / 256)]: offset in kallsyms_names of every 256th symbol
+ *   kallsyms_token_table    256 NUL-terminated strings
+ *   kallsyms_token_index    u16[256]: offset of each string in the token table
+ *
+ * Nothing names these tables in a stripped image, so they are found by their shape: a character used in
+ * symbol names stays its own token, so '0'..'9' are ten consecutive one-character tokens; from there the token
+ * table's start, the markers before it, and the symbol count before the names are checked against each other.
+ * Public API: findKallsyms, parseSystemMap.
+ */
+import type { SymbolInfo } from './symbols';
+
+export interface KallsymsTables {
+  /** Offsets into the searched bytes. */
+  offsets: number;
+  names: number;
+  markers: number;
+  tokenTable: number;
+  tokenIndex: number;
+  count: number;
+  relativeBase: bigint;
+}
+
+/** Symbols from the kallsyms tables in `mem` (a kernel image or guest RAM), or undefined when none are found. */
+export function findKallsyms(mem: Uint8Array): { symbols: SymbolInfo[]; tables: KallsymsTables } | undefined {
+  const digits = Buffer.from('0\x001\x002\x003\x004\x005\x006\x007\x008\x009\x00', 'latin1');
+  const buf = Buffer.from(mem.buffer, mem.byteOffset, mem.byteLength);
+  for (let hit = buf.indexOf(digits); hit >= 0; hit = buf.indexOf(digits, hit + 1)) {
+    const t = tablesAround(buf, hit);
+    if (t) return { symbols: readSymbols(buf, t), tables: t };
+  }
+  return undefined;
+}
+
+/**
+ * A System.map ("ffffffff81000000 T _text" per line) as symbols. Each symbol's size runs to the next address,
+ * so an address names the function it is in; absolute ('A'/'a') symbols are values, not places, and are left out.
+ */
+export function parseSystemMap(text: string): SymbolInfo[] {
+  const out: SymbolInfo[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-fA-F]{8,16})\s+([A-Za-z])\s+(\S+)/.exec(line);
+    if (!m || m[2] === 'A' || m[2] === 'a') continue;
+    out.push({ name: m[3], address: BigInt('0x' + m[1]), size: 0, kind: kindOf(m[2]) });
+  }
+  return sized(out);
+}
+
+function kindOf(type: string): SymbolInfo['kind'] {
+  const t = type.toLowerCase();
+  return t === 't' || t === 'w' ? 'function' : t === 'd' || t === 'b' || t === 'r' || t === 'v' ? 'object' : 'label';
+}
+
+/** Sort by address and give each symbol the size up to the next one (kallsyms and System.map carry no sizes). */
+function sized(list: SymbolInfo[]): SymbolInfo[] {
+  list.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  let next: bigint | undefined;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const gap = next === undefined ? 0n : next - list[i].address;
+    list[i].size = gap > 0n && gap < 0x1000000n ? Number(gap) : 0;
+    if (i > 0 && list[i - 1].address < list[i].address) next = list[i].address;
+  }
+  return list;
+}
+
+const align8 = (n: number): number => (n + 7) & ~7;
+
+/** The whole set of tables around a '0'..'9' token run at `hit`, each located by its neighbour, or undefined. */
+function tablesAround(buf: Buffer, hit: number): KallsymsTables | undefined {
+  // Walk back 0x30 strings from '0' to token 0; the table starts 8-aligned.
+  let p = hit;
+  for (let k = 0; k < 0x30; k++) {
+    if (p < 2 || buf[p - 1] !== 0) return undefined;
+    p -= 2;
+    while (p > 0 && buf[p - 1] !== 0) p--;
+  }
+  const tokenTable = p;
+  // The token index follows the 256 strings: u16 offsets, the first 0, each one past the previous string's NUL.
+  let q = tokenTable;
+  const starts: number[] = [];
+  for (let k = 0; k < 256; k++) {
+    starts.push(q - tokenTable);
+    const end = buf.indexOf(0, q);
+    if (end < 0 || end - q > 64) return undefined;
+    q = end + 1;
+  }
+  const tokenIndex = align8(q);
+  if (tokenIndex + 512 > buf.length) return undefined;
+  for (let k = 0; k < 256; k++) if (buf.readUInt16LE(tokenIndex + 2 * k) !== starts[k]) return undefined;
+
+  // kallsyms_markers lies before the token table (right before it, or before kallsyms_seqs_of_names in kernels
+  // that have that table): 8-aligned u32s, 0 then strictly increasing. Each candidate run is checked by the
+  // symbol count and names that must lead up to it.
+  for (let m = (tokenTable - 8) & ~7; m > 0 && m > tokenTable - 0x800000; m -= 8) {
+    if (buf.readUInt32LE(m) !== 0 || buf.readUInt32LE(m + 4) === 0) continue;
+    let markerCount = 1;
+    while (m + 4 * (markerCount + 1) <= tokenTable && buf.readUInt32LE(m + 4 * markerCount) > buf.readUInt32LE(m + 4 * (markerCount - 1))) markerCount++;
+    const t = namesBefore(buf, m, markerCount);
+    if (t) return { ...t, markers: m, tokenTable, tokenIndex };
+  }
+  return undefined;
+}
+
+/**
+ * kallsyms_names before markers at `markersStart`: it starts 8-aligned at most a few hundred KiB before the last
+ * marker's symbol; kallsyms_num_syms is the u32 8 bytes before it, must give `markerCount` or fewer markers
+ * (a following table may continue the increasing run), and its names must end just before the markers.
+ */
+function namesBefore(buf: Buffer, markersStart: number, markerCount: number): Omit<KallsymsTables, 'markers' | 'tokenTable' | 'tokenIndex'> | undefined {
+  for (let k = markerCount; k >= 2; k--) {
+    const lastMarker = buf.readUInt32LE(markersStart + 4 * (k - 1));
+    if (lastMarker >= markersStart) continue;
+    const top = (markersStart - lastMarker) & ~7;
+    for (let names = top; names > 16 && names > top - 0x40000; names -= 8) {
+      const count = buf.readUInt32LE(names - 8);
+      if (count === 0 || ((count + 255) >> 8) !== k) continue;
+      if (!namesEndAt(buf, names, count, markersStart)) continue;
+      const relativeBase = buf.readBigUInt64LE(names - 16);
+      const offsets = names - 16 - align8(count * 4);
+      if (offsets < 0) return undefined;
+      return { offsets, names, count, relativeBase };
+    }
+  }
+  return undefined;
+}
+
+/** Whether `count` name entries starting at `names` end within 8 bytes before `end`. */
+function namesEndAt(buf: Buffer, names: number, count: number, end: number): boolean {
+  let p = names;
+  for (let i = 0; i < count && p < end; i++) {
+    let len = buf[p++];
+    if (len & 0x80) len = (len & 0x7f) | (buf[p++] << 7);
+    p += len;
+  }
+  return p <= end && end - p < 8;
+}
+
+function readSymbols(buf: Buffer, t: KallsymsTables): SymbolInfo[] {
+  const tokens: string[] = [];
+  for (let k = 0; k < 256; k++) {
+    const at = t.tokenTable + buf.readUInt16LE(t.tokenIndex + 2 * k);
+    tokens.push(buf.toString('latin1', at, buf.indexOf(0, at)));
+  }
+  const out: SymbolInfo[] = [];
+  let p = t.names;
+  for (let i = 0; i < t.count; i++) {
+    let len = buf[p++];
+    if (len & 0x80) len = (len & 0x7f) | (buf[p++] << 7);
+    let s = '';
+    for (let k = 0; k < len; k++) s += tokens[buf[p + k]];
+    p += len;
+    const off = buf.readInt32LE(t.offsets + 4 * i);
+    // CONFIG_KALLSYMS_ABSOLUTE_PERCPU (x86_64 SMP): per-cpu symbols are absolute, the rest below the base.
+    const address = off >= 0 ? BigInt(off) : t.relativeBase - 1n - BigInt(off);
+    const type = s[0];
+    if (type === 'A' || type === 'a' || off >= 0) continue; // per-cpu offsets and absolute values name no place
+    out.push({ name: s.slice(1), address, size: 0, kind: kindOf(type) });
+  }
+  return sized(out);
+}
+
+/** Linux maps its own image from here up (the x86_64 kernel text mapping, arch/x86/include/asm/page_64_types.h). */
+export const LINUX_KERNEL_TEXT = 0xffffffff80000000n;
+
+/**
+ * The kernel's kallsyms, read from guest RAM once the kernel runs from its own mapping (before that the
+ * decompressor may still be writing the tables). `readPhysical` reads guest RAM; `ramBytes` is its size.
+ */
+export function kallsymsFromGuest(rip: bigint, readPhysical: (addr: bigint, len: number) => Uint8Array, ramBytes: number): SymbolInfo[] | undefined {
+  if (rip < LINUX_KERNEL_TEXT) return undefined;
+  return findKallsyms(readPhysical(0n, ramBytes))?.symbols;
+}

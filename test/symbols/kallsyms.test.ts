@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { findKallsyms, parseSystemMap } from '../../emulator/symbols/kallsyms';
+import { parseElf, sectionBytes } from '../../emulator/boot/elf';
+import { SymbolIndex } from '../../emulator/symbols/symbols';
+import { LINUX_KERNEL, extractVmlinux, linuxFixtureMissing } from '../support/linux-fixture';
+
+const skip = linuxFixtureMissing();
+
+test('kallsyms found by shape in Debian\'s kernel agree with every exported symbol in __ksymtab', { skip }, () => {
+  const vmlinux = extractVmlinux(new Uint8Array(fs.readFileSync(LINUX_KERNEL)));
+  if (!vmlinux) return assert.fail('xz could not unpack the kernel payload');
+  const found = findKallsyms(vmlinux);
+  assert.ok(found, 'kallsyms tables found');
+  assert.ok(found.symbols.length > 50000, `${found.symbols.length} symbols`);
+  const index = SymbolIndex.fromList(found.symbols);
+  assert.equal(index.lookup('_text')?.address, 0xffffffff81000000n);
+
+  // The independent truth: __ksymtab (struct kernel_symbol with PREL32 value/name offsets) names exported
+  // functions and their addresses; kallsyms must give each the same address.
+  const elf = parseElf(vmlinux, 'vmlinux');
+  const ks = elf.sections.find((s) => s.name === '__ksymtab')!;
+  const strs = elf.sections.find((s) => s.name === '__ksymtab_strings')!;
+  const tab = sectionBytes(elf, '__ksymtab')!;
+  const str = sectionBytes(elf, '__ksymtab_strings')!;
+  const dv = new DataView(tab.buffer, tab.byteOffset, tab.byteLength);
+  // Static functions may share an exported symbol's name, so any kallsyms entry of that name may match.
+  const byName = new Map<string, bigint[]>();
+  for (const sym of found.symbols) byName.set(sym.name, [...(byName.get(sym.name) ?? []), sym.address]);
+  let checked = 0;
+  for (let off = 0; off + 12 <= tab.length; off += 12) {
+    const at = ks.addr + BigInt(off);
+    const value = BigInt.asUintN(64, at + BigInt(dv.getInt32(off, true)));
+    const nameAt = Number(at + 4n + BigInt(dv.getInt32(off + 4, true)) - strs.addr);
+    const name = Buffer.from(str.buffer, str.byteOffset, str.length).toString('latin1', nameAt, str.indexOf(0, nameAt));
+    if (value < 0xffffffff80000000n) continue; // exported per-cpu variables: offsets, not places
+    assert.ok(byName.get(name)?.includes(value), `${name} at 0x${value.toString(16)}: kallsyms has ${byName.get(name)?.map((a) => a.toString(16))}`);
+    checked++;
+  }
+  assert.ok(checked > 1000, `${checked} exported symbols checked`);
+  // An address inside a function names it with an offset.
+  const sk = index.lookup('start_kernel')!;
+  assert.equal(index.describe(sk.address + 0x10n), 'start_kernel+0x10');
+});
+
+test('a System.map names functions with offsets; absolute symbols name no place', () => {
+  const list = parseSystemMap('ffffffff81000000 T _text\nffffffff81000000 T startup_64\n0000000000000000 A VDSO32_PRELINK\nffffffff81000070 T secondary_startup_64\nffffffff81000100 t verify_cpu\nffffffff82000000 D some_data\n');
+  const index = SymbolIndex.fromList(list);
+  assert.equal(index.describe(0xffffffff81000074n), 'secondary_startup_64+0x4');
+  assert.equal(index.lookup('VDSO32_PRELINK'), undefined);
+  assert.equal(index.functionAt(0xffffffff81000104n)?.name, 'verify_cpu');
+  assert.equal(index.lookup('some_data')?.kind, 'object');
+});
