@@ -5,12 +5,11 @@
  * The guest runs in slices (run(SLICE) then setImmediate), so pause and other requests are served while a
  * guest loops forever.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { DebugSession, Event, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, ExitedEvent, InvalidatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { CpuStateView, ExceptionEvent, RegisterName, ReverseStop, Runtime, StopInfo, TimelinePosition } from '../emulator/api';
 import { hasErrorCode, vectorName } from '../emulator/cpu/vectors';
+import { fromBase64, latin1Text, toBase64 } from '../emulator/bytes';
 import { diagnose } from '../emulator/diagnose';
 import { SymbolIndex } from '../emulator/symbols/symbols';
 import {
@@ -18,7 +17,7 @@ import {
 } from './custom-requests';
 import { decodeInstructions } from './disassemble';
 import { ExceptionFilterSet, exceptionBreakpointFilters } from './exception-filters';
-import { shareWithGdb } from './gdb-share';
+import { posixPath, type AdapterHost, type PathOps } from './host';
 import { compileExpression } from './expression';
 import { CustomEvent, CustomRequest, PHYS_PREFIX, type FaultlineLaunchArguments, type PageTableArguments } from './protocol';
 import { defaultRuntimeFactory, type RuntimeFactory } from './runtime-bridge';
@@ -70,7 +69,7 @@ export class FaultlineSession extends DebugSession {
   private rt?: Runtime;
   private symbols?: SymbolIndex;
   private launchArgs?: FaultlineLaunchArguments;
-  private cwd = process.cwd();
+  private cwd = '';
   private readonly filters = new ExceptionFilterSet();
   private running = false;
   private pauseRequested = false;
@@ -92,7 +91,8 @@ export class FaultlineSession extends DebugSession {
   private instructionBps: { address: bigint; id: number }[] = [];
   private readonly sourcePaths = new Map<string, string>();
 
-  constructor(private readonly createRuntime: RuntimeFactory = defaultRuntimeFactory) {
+  /** Files and paths come through the host (node-host.ts under Node, workspace.fs in VS Code for the Web). */
+  constructor(private readonly createRuntime: RuntimeFactory = defaultRuntimeFactory, private readonly host?: AdapterHost) {
     super();
     this.configured = new Promise((resolve) => { this.configurationDone = resolve; });
   }
@@ -247,10 +247,13 @@ export class FaultlineSession extends DebugSession {
     if (this.rt) throw new UserError('this session already has a machine; start a new debug session');
     const args = validateLaunch(raw);
     this.launchArgs = args;
-    this.cwd = args.cwd ? path.resolve(args.cwd) : process.cwd();
+    const host = this.host;
+    if (!host) throw new UserError('this debug adapter was built without a way to read files; start it with createFaultlineSession(factory, host)');
+    const path = host.path;
+    this.cwd = args.cwd ? path.resolve(host.cwd(), args.cwd) : host.cwd();
     const kernelPath = path.resolve(this.cwd, args.kernel);
-    if (!fs.existsSync(kernelPath)) throw new UserError(`kernel ${kernelPath} does not exist; set "kernel" in launch.json to your kernel ELF (relative paths start at "cwd")`);
-    const kernel = new Uint8Array(fs.readFileSync(kernelPath));
+    if (!(await host.exists(kernelPath))) throw new UserError(`kernel ${kernelPath} does not exist; set "kernel" in launch.json to your kernel ELF (relative paths start at "cwd")`);
+    const kernel = await host.readFile(kernelPath).catch((e: Error) => { throw new UserError(`kernel: ${e.message}`); });
     const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop' });
     rt.boot(kernel, { cmdline: args.cmdline }); // BootError: its message is the sentence for the user
     this.rt = rt;
@@ -258,7 +261,7 @@ export class FaultlineSession extends DebugSession {
     if (historyMB > 0 && 'enableHistory' in rt) (rt as Runtime & Reversible).enableHistory({ limitMB: historyMB });
     const symbolsPath = args.symbols ? path.resolve(this.cwd, args.symbols) : kernelPath;
     try {
-      this.symbols = SymbolIndex.fromElf(new Uint8Array(fs.readFileSync(symbolsPath)), path.basename(symbolsPath));
+      this.symbols = SymbolIndex.fromElf(symbolsPath === kernelPath ? kernel : await host.readFile(symbolsPath), path.basename(symbolsPath));
       for (const w of this.symbols.warnings) this.log(`symbols: ${w}`);
     } catch (e) {
       this.log(`no symbols from ${symbolsPath}: ${(e as Error).message}`);
@@ -279,11 +282,12 @@ export class FaultlineSession extends DebugSession {
   }
 
   /** launch.json gdbPort: gdb shares this machine (semantics in gdb-share.ts). */
-  private gdb?: Awaited<ReturnType<typeof shareWithGdb>>;
+  private gdb?: Awaited<ReturnType<NonNullable<AdapterHost['shareWithGdb']>>>;
 
   private async startGdb(port: number): Promise<void> {
     const elf = (this.rt as { entry?: { elf?: import('../emulator/boot').ElfFile } }).entry?.elf;
-    this.gdb = await shareWithGdb(this.rt!, port, elf, {
+    if (!this.host?.shareWithGdb) throw new UserError('"gdbPort" needs the desktop adapter (Node): this host cannot open TCP ports, e.g. VS Code for the Web');
+    this.gdb = await this.host.shareWithGdb(this.rt!, port, elf, {
       running: () => this.running,
       breakpoints: () => new Set([...this.breakpointAddresses(), ...this.tempBreakpoints]),
       continued: () => {
@@ -338,7 +342,7 @@ export class FaultlineSession extends DebugSession {
     if (typeof file !== 'string') throw new UserError("setBreakpoints needs 'source.path'");
     const lines = Array.isArray(a.breakpoints) ? a.breakpoints.map((b) => b?.line) : Array.isArray(a.lines) ? a.lines : [];
     const list: SourceBp[] = lines.map((line) => ({ line: Number(line), id: this.nextBpId++ }));
-    this.sourceBps.set(path.resolve(file), list);
+    this.sourceBps.set(this.path.resolve(file), list);
     this.syncBreakpoints();
     return { breakpoints: list.map((b) => this.sourceBpResult(file, b)) };
   }
@@ -346,7 +350,7 @@ export class FaultlineSession extends DebugSession {
   private sourceBpResult(file: string, b: SourceBp): DebugProtocol.Breakpoint {
     if (!Number.isInteger(b.line) || b.line < 1) return { id: b.id, verified: false, message: `line ${b.line} is not a line number` };
     if (b.address === undefined) {
-      return { id: b.id, verified: false, message: this.symbols ? `no code for ${path.basename(file)}:${b.line} in the DWARF line table` : 'resolved when the kernel is launched' };
+      return { id: b.id, verified: false, message: this.symbols ? `no code for ${this.path.basename(file)}:${b.line} in the DWARF line table` : 'resolved when the kernel is launched' };
     }
     const loc = this.symbols?.lineAt(b.address);
     return { id: b.id, verified: true, line: loc?.line ?? b.line, source: { path: file }, instructionReference: hex(b.address) };
@@ -881,16 +885,16 @@ export class FaultlineSession extends DebugSession {
     if (phys) {
       let data: Uint8Array;
       try { data = rt.readPhysical(address, count); } catch (e) { throw new UserError(`cannot read physical ${hex(address)}: ${(e as Error).message}`); }
-      return { address: hex(address), data: Buffer.from(data).toString('base64') };
+      return { address: hex(address), data: toBase64(data) };
     }
     const r = rt.readLinear(address, count);
-    return { address: hex(address), data: Buffer.from(r.data.subarray(0, r.readable)).toString('base64'), unreadableBytes: count - r.readable };
+    return { address: hex(address), data: toBase64(r.data.subarray(0, r.readable)), unreadableBytes: count - r.readable };
   }
 
   private writeMemory(a: DebugProtocol.WriteMemoryArguments): DebugProtocol.WriteMemoryResponse['body'] {
     const { phys, address } = this.reference(a.memoryReference, a.offset);
     if (typeof a.data !== 'string') throw new UserError("'data' must be base64");
-    const bytes = new Uint8Array(Buffer.from(a.data, 'base64'));
+    const bytes = fromBase64(a.data);
     if (bytes.length > MAX_READ) throw new UserError(`writeMemory of ${bytes.length} bytes is more than the ${MAX_READ}-byte limit`);
     let written = bytes.length;
     if (phys) this.rt!.writePhysical(address, bytes);
@@ -986,6 +990,7 @@ export class FaultlineSession extends DebugSession {
   private resolveSource(dwarfPath: string): string {
     const cached = this.sourcePaths.get(dwarfPath);
     if (cached) return cached;
+    const path = this.path, exists = this.host?.existsSync;
     let found = path.isAbsolute(dwarfPath) ? dwarfPath : undefined;
     if (!found) {
       const roots = [this.cwd];
@@ -993,22 +998,22 @@ export class FaultlineSession extends DebugSession {
         let d = path.dirname(path.resolve(this.cwd, this.launchArgs.symbols ?? this.launchArgs.kernel));
         for (let i = 0; i < 6; i++) { roots.push(d); d = path.dirname(d); }
       }
-      found = roots.map((r) => path.resolve(r, dwarfPath)).find((p) => fs.existsSync(p)) ?? path.resolve(this.cwd, dwarfPath);
+      found = (exists && roots.map((r) => path.resolve(r, dwarfPath)).find((p) => exists(p))) || path.resolve(this.cwd, dwarfPath);
     }
     this.sourcePaths.set(dwarfPath, found);
     return found;
   }
 
   private sameSource(dwarfPath: string, clientPath: string): boolean {
-    const c = path.resolve(clientPath);
+    const c = this.path.resolve(clientPath);
     if (this.resolveSource(dwarfPath) === c) return true;
     const norm = dwarfPath.replace(/^\.\//, '');
-    return c.endsWith(path.sep + norm);
+    return c.endsWith(this.path.sep + norm);
   }
 
   private sourceFor(dwarfPath: string): DebugProtocol.Source {
     const p = this.resolveSource(dwarfPath);
-    return { name: path.basename(p), path: p };
+    return { name: this.path.basename(p), path: p };
   }
 
   private sourceLine(address: bigint): { path: string; line: number } | undefined {
@@ -1023,9 +1028,13 @@ export class FaultlineSession extends DebugSession {
 
   private flushSerial(): void {
     if (!this.serial.length) return;
-    const text = Buffer.from(this.serial).toString('latin1');
+    const text = latin1Text(this.serial);
     this.serial = [];
     this.sendEvent(new OutputEvent(text, 'stdout'));
+  }
+
+  private get path(): PathOps {
+    return this.host?.path ?? posixPath;
   }
 
   private flushScreen(force: boolean): void {
@@ -1061,8 +1070,8 @@ function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineLaunchAr
 }
 
 /** For the extension's DebugAdapterInlineImplementation (a FaultlineSession is a vscode.DebugAdapter). */
-export function createFaultlineSession(factory?: RuntimeFactory): FaultlineSession {
-  return new FaultlineSession(factory);
+export function createFaultlineSession(factory?: RuntimeFactory, host?: AdapterHost): FaultlineSession {
+  return new FaultlineSession(factory, host);
 }
 
 /**

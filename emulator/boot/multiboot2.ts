@@ -1,3 +1,4 @@
+import { latin1Bytes } from '../bytes';
 import { PhysicalMemory } from '../memory/phys';
 import { ElfFile, isElf, parseElf, tryParseElf } from './elf';
 import { BootError, hex, leadingBytes } from './errors';
@@ -211,7 +212,7 @@ interface InfoContent {
  */
 function writeInfo(arena: InfoArena, phys: PhysicalMemory, c: InfoContent): number {
   const tags: Uint8Array[] = [];
-  const enc = (s: string) => Buffer.from(s + '\0', 'latin1');
+  const enc = (s: string) => latin1Bytes(s, true);
   const tagOf = (type: number, body: Uint8Array) => {
     const t = new Uint8Array(8 + body.length);
     const v = new DataView(t.buffer);

@@ -1,3 +1,4 @@
+import { fromBase64, toBase64 } from '../bytes';
 import { IoBus } from './bus';
 import { Device, IrqLines } from './device';
 
@@ -58,12 +59,12 @@ export class PcTestdev implements Device {
   }
 
   saveState(): unknown {
-    return { data: this.data, iomem: Buffer.from(this.iomem).toString('base64') };
+    return { data: this.data, iomem: toBase64(this.iomem) };
   }
 
   loadState(state: unknown): void {
     const s = state as { data: number; iomem: string };
     this.data = s.data >>> 0;
-    this.iomem.set(Buffer.from(s.iomem, 'base64'));
+    this.iomem.set(fromBase64(s.iomem));
   }
 }
