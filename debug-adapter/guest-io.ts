@@ -15,6 +15,7 @@
  * - faultline/screenChanged event: sent (at most every 100 ms) when the frame signature changed.
  */
 import type { Runtime } from '../emulator/api';
+import { fromBase64, toBase64 } from '../emulator/bytes';
 import { encodePng } from '../emulator/png';
 
 export const SCREEN_POLL_MS = 100;
@@ -42,15 +43,17 @@ export class GuestIo {
   /** Send the COM1 bytes gathered since the last flush as one faultline/serialOutput event. */
   flushSerial(): void {
     if (!this.out.length) return;
-    const data = Buffer.from(this.out).toString('base64');
+    const data = toBase64(Uint8Array.from(this.out));
     this.out = [];
     this.emit('faultline/serialOutput', { port: 1, data });
   }
 
   serialInput(rt: Runtime, running: boolean, a: { text?: unknown; data?: unknown }): { queued: boolean; bytes: number } {
     let bytes: number[];
-    if (typeof a.text === 'string') bytes = [...Buffer.from(a.text, 'utf8')];
-    else if (typeof a.data === 'string') bytes = [...Buffer.from(a.data, 'base64')];
+    if (typeof a.text === 'string') bytes = [...new TextEncoder().encode(a.text)];
+    else if (typeof a.data === 'string') {
+      try { bytes = [...fromBase64(a.data)]; } catch { throw new InputError("faultline/serialInput 'data' is not base64"); }
+    }
     else throw new InputError("faultline/serialInput needs 'text' (a string) or 'data' (base64 bytes)");
     return this.enqueue(rt, running, { kind: 'serial', bytes }, bytes.length);
   }
@@ -97,7 +100,7 @@ export class GuestIo {
     const f = rt.frame();
     if (!f) return { available: false, signature, reason: 'text mode without a VGA font (install the seabios package)' };
     const png = encodePng(f.width, f.height, f.rgba, 1); // fastest deflate: the emulator waits while it runs
-    return { available: true, signature, width: f.width, height: f.height, mode: f.mode, unsupported: f.unsupported, png: png.toString('base64') };
+    return { available: true, signature, width: f.width, height: f.height, mode: f.mode, unsupported: f.unsupported, png: toBase64(png) };
   }
 
   private enqueue(rt: Runtime, running: boolean, p: Pending, count: number): { queued: boolean; bytes: number } {

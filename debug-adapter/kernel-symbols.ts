@@ -3,9 +3,8 @@
  * launched without either, the kernel's own kallsyms read from guest RAM at the first stop after it has
  * decompressed itself and runs from its own mapping.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Runtime } from '../emulator/api';
+import { latin1Text } from '../emulator/bytes';
 import { findLinuxHeader } from '../emulator/boot/linux';
 import { kallsymsFromGuest, parseSystemMap } from '../emulator/symbols/kallsyms';
 import { SymbolIndex } from '../emulator/symbols/symbols';
@@ -14,21 +13,19 @@ export function isBzImage(kernel: Uint8Array): boolean {
   return findLinuxHeader(kernel) !== undefined;
 }
 
-/** Symbols from `file` (ELF, or a System.map), with what to tell the user. A bzImage itself has none to read. */
-export function loadSymbolFile(file: string, isKernelBzImage: boolean): { symbols?: SymbolIndex; messages: string[] } {
-  if (isKernelBzImage) return { messages: [`symbols: ${path.basename(file)} is a Linux bzImage; its kallsyms are read from memory once it has decompressed itself (or set "symbols" to a vmlinux or System.map)`] };
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(fs.readFileSync(file));
-  } catch (e) {
-    return { messages: [`no symbols from ${file}: ${(e as Error).message}`] };
-  }
+/**
+ * Symbols from a file's bytes (an ELF, or a System.map), with what to tell the user; `bytes` is undefined for a
+ * bzImage (it has none to read: its kallsyms come from RAM later) and an Error when the file could not be read.
+ */
+export function symbolsFrom(bytes: Uint8Array | Error | undefined, name: string, file: string): { symbols?: SymbolIndex; messages: string[] } {
+  if (bytes === undefined) return { messages: [`symbols: ${name} is a Linux bzImage; its kallsyms are read from memory once it has decompressed itself (or set "symbols" to a vmlinux or System.map)`] };
+  if (bytes instanceof Error) return { messages: [`no symbols from ${file}: ${bytes.message}`] };
   if (bytes[0] !== 0x7f || bytes[1] !== 0x45) {
-    const list = parseSystemMap(Buffer.from(bytes).toString('latin1'));
-    if (list.length > 0) return { symbols: SymbolIndex.fromList(list), messages: [`symbols: ${list.length} from the System.map ${path.basename(file)}`] };
+    const list = parseSystemMap(latin1Text(bytes));
+    if (list.length > 0) return { symbols: SymbolIndex.fromList(list), messages: [`symbols: ${list.length} from the System.map ${name}`] };
   }
   try {
-    const symbols = SymbolIndex.fromElf(bytes, path.basename(file));
+    const symbols = SymbolIndex.fromElf(bytes, name);
     return { symbols, messages: symbols.warnings.map((w) => `symbols: ${w}`) };
   } catch (e) {
     return { messages: [`no symbols from ${file}: ${(e as Error).message}`] };

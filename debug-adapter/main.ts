@@ -4,6 +4,7 @@
  * printed on stderr), for editors that attach to a running adapter (nvim-dap, dap-mode, Helix).
  */
 import * as net from 'node:net';
+import { nodeHost } from './node-host';
 import { FaultlineSession } from './session';
 
 process.on('uncaughtException', (e) => {
@@ -16,7 +17,7 @@ process.on('unhandledRejection', (e) => {
 /** Run the adapter with these arguments (`[]` or `['--port', N]`); returns an exit status on bad arguments. */
 export function serveDap(args: string[]): number | undefined {
   if (args.length === 0) {
-    const session = new FaultlineSession();
+    const session = new FaultlineSession(undefined, nodeHost);
     process.on('SIGTERM', () => session.shutdown());
     session.start(process.stdin, process.stdout);
     return undefined;
@@ -27,7 +28,7 @@ export function serveDap(args: string[]): number | undefined {
     return 2;
   }
   const server = net.createServer((socket) => {
-    const session = new FaultlineSession();
+    const session = new FaultlineSession(undefined, nodeHost);
     session.setRunAsServer(true); // a session's end closes its connection, not the process
     socket.on('error', () => undefined);
     // A client gone without 'disconnect' (editor closed): end its session as 'disconnect' would.

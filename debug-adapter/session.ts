@@ -5,14 +5,13 @@
  * The guest runs in slices (run(SLICE) then setImmediate), so pause and other requests are served while a
  * guest loops forever.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { DebugSession, Event, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, ExitedEvent, InvalidatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { CpuStateView, ExceptionEvent, RegisterName, ReverseStop, Runtime, StopInfo, TimelinePosition } from '../emulator/api';
 import { hasErrorCode, vectorName } from '../emulator/cpu/vectors';
+import { fromBase64, latin1Text, toBase64 } from '../emulator/bytes';
 import { diagnose } from '../emulator/diagnose';
-import { boardFor } from '../emulator/firmware/boot-media';
+import type { PcBoardOptions } from '../emulator/board/pc';
 import { SymbolIndex } from '../emulator/symbols/symbols';
 import {
   chainSummary, faultChainRequest, gdtRequest, idtRequest, pageTableRequest, pageWalkRequest, RequestError, screenRequest, tssRequest,
@@ -20,9 +19,9 @@ import {
 import { decodeInstructions } from './disassemble';
 import { ExceptionFilterSet, exceptionBreakpointFilters } from './exception-filters';
 import { GuestIo, InputError } from './guest-io';
-import { shareWithGdb } from './gdb-share';
+import { posixPath, type AdapterHost, type PathOps } from './host';
 import { compileExpression } from './expression';
-import { isBzImage, kallsymsIndex, loadSymbolFile } from './kernel-symbols';
+import { isBzImage, kallsymsIndex, symbolsFrom } from './kernel-symbols';
 import { CustomEvent, CustomRequest, PHYS_PREFIX, type FaultlineLaunchArguments, type PageTableArguments } from './protocol';
 import { defaultRuntimeFactory, type RuntimeFactory } from './runtime-bridge';
 import { unwind, type UnwoundFrame } from './stack';
@@ -77,7 +76,7 @@ export class FaultlineSession extends DebugSession {
   /** A Linux bzImage without a symbols file: its kallsyms are read from RAM at the first stop in the kernel. */
   private kallsymsPending = false;
   private launchArgs?: FaultlineLaunchArguments;
-  private cwd = process.cwd();
+  private cwd = '';
   private readonly filters = new ExceptionFilterSet();
   private running = false;
   private pauseRequested = false;
@@ -103,7 +102,8 @@ export class FaultlineSession extends DebugSession {
   /** The guest sits in HLT with interrupts on and nothing timed: keep running, wait for input. */
   private idle = false;
 
-  constructor(private readonly createRuntime: RuntimeFactory = defaultRuntimeFactory) {
+  /** Files and paths come through the host (node-host.ts under Node, workspace.fs in VS Code for the Web). */
+  constructor(private readonly createRuntime: RuntimeFactory = defaultRuntimeFactory, private readonly host?: AdapterHost) {
     super();
     this.configured = new Promise((resolve) => { this.configurationDone = resolve; });
   }
@@ -263,14 +263,21 @@ export class FaultlineSession extends DebugSession {
     if (this.rt) throw new UserError('this session already has a machine; start a new debug session');
     const args = validateLaunch(raw);
     this.launchArgs = args;
-    this.cwd = args.cwd ? path.resolve(args.cwd) : process.cwd();
+    const host = this.host;
+    if (!host) throw new UserError('this debug adapter was built without a way to read files; start it with createFaultlineSession(factory, host)');
+    const path = host.path;
+    this.cwd = args.cwd ? path.resolve(host.cwd(), args.cwd) : host.cwd();
     const kernelPath = args.kernel ? path.resolve(this.cwd, args.kernel) : undefined;
     const firmware = (args.firmware ?? (kernelPath ? 'none' : 'seabios')) === 'seabios';
-    // Disks, CD and (with firmware) the BIOS: emulator/firmware/boot-media.ts, BootError sentences.
-    const board = boardFor({
-      hda: args.disks?.[0] && path.resolve(this.cwd, args.disks[0]), hdb: args.disks?.[1] && path.resolve(this.cwd, args.disks[1]),
-      cdrom: args.cdrom && path.resolve(this.cwd, args.cdrom), boot: args.boot, writeThrough: args.snapshot === false, firmware,
-    });
+    let board: PcBoardOptions | undefined;
+    if (firmware || args.disks?.length || args.cdrom) {
+      // Disks, CD and (with firmware) the BIOS: emulator/firmware/boot-media.ts, BootError sentences.
+      if (!host.openMedia) throw new UserError('disks, CD images and SeaBIOS need the desktop debug adapter (Node); here, load a "kernel" with "firmware": "none"');
+      board = host.openMedia({
+        hda: args.disks?.[0] && path.resolve(this.cwd, args.disks[0]), hdb: args.disks?.[1] && path.resolve(this.cwd, args.disks[1]),
+        cdrom: args.cdrom && path.resolve(this.cwd, args.cdrom), boot: args.boot, writeThrough: args.snapshot === false, firmware,
+      });
+    }
     const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board });
     let kernel: Uint8Array | undefined;
     if (firmware) {
@@ -279,11 +286,11 @@ export class FaultlineSession extends DebugSession {
       rt.bootFirmware();
     } else {
       if (!kernelPath) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF, or boot "disks"/"cdrom" through "firmware": "seabios"');
-      if (!fs.existsSync(kernelPath)) throw new UserError(`kernel ${kernelPath} does not exist; set "kernel" in launch.json to your kernel ELF (relative paths start at "cwd")`);
-      kernel = new Uint8Array(fs.readFileSync(kernelPath));
+      if (!(await host.exists(kernelPath))) throw new UserError(`kernel ${kernelPath} does not exist; set "kernel" in launch.json to your kernel ELF (relative paths start at "cwd")`);
+      kernel = await host.readFile(kernelPath).catch((e: Error) => { throw new UserError(`kernel: ${e.message}`); });
       const initrdPath = args.initrd ? path.resolve(this.cwd, args.initrd) : undefined;
-      if (initrdPath && !fs.existsSync(initrdPath)) throw new UserError(`initrd ${initrdPath} does not exist; set "initrd" in launch.json to your initial RAM disk`);
-      const initrd = initrdPath ? new Uint8Array(fs.readFileSync(initrdPath)) : undefined;
+      if (initrdPath && !(await host.exists(initrdPath))) throw new UserError(`initrd ${initrdPath} does not exist; set "initrd" in launch.json to your initial RAM disk`);
+      const initrd = initrdPath ? await host.readFile(initrdPath).catch((e: Error) => { throw new UserError(`initrd: ${e.message}`); }) : undefined;
       rt.boot(kernel, { cmdline: args.append ?? args.cmdline, initrd }); // BootError: its message is the sentence for the user
     }
     this.rt = rt;
@@ -292,7 +299,8 @@ export class FaultlineSession extends DebugSession {
     const symbolsPath = args.symbols ? path.resolve(this.cwd, args.symbols) : kernelPath;
     const bz = !args.symbols && kernel !== undefined && isBzImage(kernel);
     if (symbolsPath) {
-      const loaded = loadSymbolFile(symbolsPath, bz);
+      const bytes = bz ? undefined : symbolsPath === kernelPath ? kernel : await host.readFile(symbolsPath).catch((e: Error) => e);
+      const loaded = symbolsFrom(bytes, path.basename(symbolsPath), symbolsPath);
       this.symbols = loaded.symbols;
       for (const m of loaded.messages) this.log(m);
     }
@@ -313,11 +321,12 @@ export class FaultlineSession extends DebugSession {
   }
 
   /** launch.json gdbPort: gdb shares this machine (semantics in gdb-share.ts). */
-  private gdb?: Awaited<ReturnType<typeof shareWithGdb>>;
+  private gdb?: Awaited<ReturnType<NonNullable<AdapterHost['shareWithGdb']>>>;
 
   private async startGdb(port: number): Promise<void> {
     const elf = (this.rt as { entry?: { elf?: import('../emulator/boot').ElfFile } }).entry?.elf;
-    this.gdb = await shareWithGdb(this.rt!, port, elf, {
+    if (!this.host?.shareWithGdb) throw new UserError('"gdbPort" needs the desktop adapter (Node): this host cannot open TCP ports, e.g. VS Code for the Web');
+    this.gdb = await this.host.shareWithGdb(this.rt!, port, elf, {
       running: () => this.running,
       breakpoints: () => new Set([...this.breakpointAddresses(), ...this.tempBreakpoints]),
       continued: () => {
@@ -372,7 +381,7 @@ export class FaultlineSession extends DebugSession {
     if (typeof file !== 'string') throw new UserError("setBreakpoints needs 'source.path'");
     const lines = Array.isArray(a.breakpoints) ? a.breakpoints.map((b) => b?.line) : Array.isArray(a.lines) ? a.lines : [];
     const list: SourceBp[] = lines.map((line) => ({ line: Number(line), id: this.nextBpId++ }));
-    this.sourceBps.set(path.resolve(file), list);
+    this.sourceBps.set(this.path.resolve(file), list);
     this.syncBreakpoints();
     return { breakpoints: list.map((b) => this.sourceBpResult(file, b)) };
   }
@@ -380,7 +389,7 @@ export class FaultlineSession extends DebugSession {
   private sourceBpResult(file: string, b: SourceBp): DebugProtocol.Breakpoint {
     if (!Number.isInteger(b.line) || b.line < 1) return { id: b.id, verified: false, message: `line ${b.line} is not a line number` };
     if (b.address === undefined) {
-      return { id: b.id, verified: false, message: this.symbols ? `no code for ${path.basename(file)}:${b.line} in the DWARF line table` : 'resolved when the kernel is launched' };
+      return { id: b.id, verified: false, message: this.symbols ? `no code for ${this.path.basename(file)}:${b.line} in the DWARF line table` : 'resolved when the kernel is launched' };
     }
     const loc = this.symbols?.lineAt(b.address);
     return { id: b.id, verified: true, line: loc?.line ?? b.line, source: { path: file }, instructionReference: hex(b.address) };
@@ -937,16 +946,16 @@ export class FaultlineSession extends DebugSession {
     if (phys) {
       let data: Uint8Array;
       try { data = rt.readPhysical(address, count); } catch (e) { throw new UserError(`cannot read physical ${hex(address)}: ${(e as Error).message}`); }
-      return { address: hex(address), data: Buffer.from(data).toString('base64') };
+      return { address: hex(address), data: toBase64(data) };
     }
     const r = rt.readLinear(address, count);
-    return { address: hex(address), data: Buffer.from(r.data.subarray(0, r.readable)).toString('base64'), unreadableBytes: count - r.readable };
+    return { address: hex(address), data: toBase64(r.data.subarray(0, r.readable)), unreadableBytes: count - r.readable };
   }
 
   private writeMemory(a: DebugProtocol.WriteMemoryArguments): DebugProtocol.WriteMemoryResponse['body'] {
     const { phys, address } = this.reference(a.memoryReference, a.offset);
     if (typeof a.data !== 'string') throw new UserError("'data' must be base64");
-    const bytes = new Uint8Array(Buffer.from(a.data, 'base64'));
+    const bytes = fromBase64(a.data);
     if (bytes.length > MAX_READ) throw new UserError(`writeMemory of ${bytes.length} bytes is more than the ${MAX_READ}-byte limit`);
     let written = bytes.length;
     if (phys) this.rt!.writePhysical(address, bytes);
@@ -1042,6 +1051,7 @@ export class FaultlineSession extends DebugSession {
   private resolveSource(dwarfPath: string): string {
     const cached = this.sourcePaths.get(dwarfPath);
     if (cached) return cached;
+    const path = this.path, exists = this.host?.existsSync;
     let found = path.isAbsolute(dwarfPath) ? dwarfPath : undefined;
     if (!found) {
       const roots = [this.cwd];
@@ -1049,22 +1059,22 @@ export class FaultlineSession extends DebugSession {
         let d = path.dirname(path.resolve(this.cwd, this.launchArgs.symbols ?? this.launchArgs.kernel ?? '.'));
         for (let i = 0; i < 6; i++) { roots.push(d); d = path.dirname(d); }
       }
-      found = roots.map((r) => path.resolve(r, dwarfPath)).find((p) => fs.existsSync(p)) ?? path.resolve(this.cwd, dwarfPath);
+      found = (exists && roots.map((r) => path.resolve(r, dwarfPath)).find((p) => exists(p))) || path.resolve(this.cwd, dwarfPath);
     }
     this.sourcePaths.set(dwarfPath, found);
     return found;
   }
 
   private sameSource(dwarfPath: string, clientPath: string): boolean {
-    const c = path.resolve(clientPath);
+    const c = this.path.resolve(clientPath);
     if (this.resolveSource(dwarfPath) === c) return true;
     const norm = dwarfPath.replace(/^\.\//, '');
-    return c.endsWith(path.sep + norm);
+    return c.endsWith(this.path.sep + norm);
   }
 
   private sourceFor(dwarfPath: string): DebugProtocol.Source {
     const p = this.resolveSource(dwarfPath);
-    return { name: path.basename(p), path: p };
+    return { name: this.path.basename(p), path: p };
   }
 
   private sourceLine(address: bigint): { path: string; line: number } | undefined {
@@ -1079,9 +1089,13 @@ export class FaultlineSession extends DebugSession {
 
   private flushSerial(): void {
     if (!this.serial.length) return;
-    const text = Buffer.from(this.serial).toString('latin1');
+    const text = latin1Text(this.serial);
     this.serial = [];
     this.sendEvent(new OutputEvent(text, 'stdout'));
+  }
+
+  private get path(): PathOps {
+    return this.host?.path ?? posixPath;
   }
 
   private flushScreen(force: boolean): void {
@@ -1127,8 +1141,8 @@ function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineLaunchAr
 }
 
 /** For the extension's DebugAdapterInlineImplementation (a FaultlineSession is a vscode.DebugAdapter). */
-export function createFaultlineSession(factory?: RuntimeFactory): FaultlineSession {
-  return new FaultlineSession(factory);
+export function createFaultlineSession(factory?: RuntimeFactory, host?: AdapterHost): FaultlineSession {
+  return new FaultlineSession(factory, host);
 }
 
 /**

@@ -2,7 +2,7 @@ import {
   BootOptions, CpuStateView, DisplayFrame, ExceptionEvent, HistoryOptions, InputEvent, InputStatus, LinearRead, MachineOptions, RegisterName, ReverseStop, Runtime,
   SegmentState, StopInfo, TimelinePosition,
 } from './api';
-import { bootKernel, EntryState } from './boot';
+import { bootKernel, EntryState } from './boot/kernel';
 import { VirtualClock } from './clock';
 import { Cpu, Exit } from './cpu/cpu';
 import { CPU_MODELS } from './cpu/cpuid';

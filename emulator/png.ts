@@ -2,7 +2,8 @@ import * as zlib from 'node:zlib';
 import { deflateSync, inflateSync } from 'node:zlib';
 
 /**
- * PNG (ISO/IEC 15948) for screenshots: encodePng writes 8-bit RGBA (filter 0, zlib from node), decodePng reads
+ * PNG (ISO/IEC 15948) for screenshots: encodePng writes 8-bit RGBA (filter 0, zlib from node; in the web bundle
+ * scripts/web-shims/zlib.js stores the rows uncompressed), decodePng reads
  * the 8-bit RGB/RGBA non-interlaced files that encodePng, QEMU screendumps converted by ImageMagick and most
  * tools write (all five row filters). Public API: encodePng, decodePng, DecodedImage.
  */
@@ -29,28 +30,37 @@ function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function chunk(type: string, data: Uint8Array): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, data.length);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
   out.set(data, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  dv.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
   return out;
 }
 
 /** An RGBA image (width × height × 4 bytes) as a PNG file; `level` is zlib's (1 = fastest, for live frames). */
-export function encodePng(width: number, height: number, rgba: Uint8Array, level = 6): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
+export function encodePng(width: number, height: number, rgba: Uint8Array, level = 6): Uint8Array {
+  const ihdr = new Uint8Array(13);
+  const dv = new DataView(ihdr.buffer);
+  dv.setUint32(0, width);
+  dv.setUint32(4, height);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 6; // colour type: RGBA
-  const raw = Buffer.alloc(height * (1 + width * 4));
+  const raw = new Uint8Array(height * (1 + width * 4));
   for (let y = 0; y < height; y++) {
     raw[y * (1 + width * 4)] = 0; // filter: none
     raw.set(rgba.subarray(y * width * 4, (y + 1) * width * 4), y * (1 + width * 4) + 1);
   }
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level })), chunk('IEND', new Uint8Array(0))]);
+  return concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level })), chunk('IEND', new Uint8Array(0))]);
 }
 
 export interface DecodedImage {

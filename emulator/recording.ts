@@ -162,7 +162,7 @@ export function chainLinks(chain: ExceptionEvent[]): ChainLink[] {
 }
 
 function devicesHash(m: Machine): string {
-  return sha256Hex(Buffer.from(JSON.stringify(captureDevices(m.devices.all), (_k, v) => (typeof v === 'bigint' ? v.toString() : v))));
+  return sha256Hex(new TextEncoder().encode(JSON.stringify(captureDevices(m.devices.all), (_k, v) => (typeof v === 'bigint' ? v.toString() : v))));
 }
 
 /** The recording of a finished session on `m`. */

@@ -1,5 +1,5 @@
 import { ExceptionEvent } from './api';
-import { ElfFile, symbolAt } from './boot';
+import { ElfFile, symbolAt } from './boot/kernel';
 
 /**
  * The fault chain in words, the CLI's answer to `qemu -d int`: each raised exception with where and why,

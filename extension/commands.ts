@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { fromBase64 } from '../emulator/bytes';
 import { GuestScreen } from './screen/panel';
 import { SessionViews } from './session';
 import { FaultChainView } from './views/faultChain';
@@ -194,7 +195,7 @@ async function openMemory(session: vscode.DebugSession, pointer: string, what: s
   const ref = (parsed.physical ? 'phys:' : '') + '0x' + start.toString(16);
   try {
     const r = (await session.customRequest('readMemory', { memoryReference: ref, offset: 0, count } satisfies DebugProtocol.ReadMemoryArguments)) as DebugProtocol.ReadMemoryResponse['body'];
-    const data = r?.data ? Uint8Array.from(Buffer.from(r.data, 'base64')) : new Uint8Array(0);
+    const data = r?.data ? fromBase64(r.data) : new Uint8Array(0);
     const header = `; ${what}: ${pointer} (${parsed.physical ? 'physical' : 'linear'}), ${count} bytes from ${ref}; ?? = unreadable\n`;
     await readOnly.show(`memory ${what} ${pointer}.hex`, header + hexDump(start, data, count) + '\n', 'plaintext');
   } catch (e) {

@@ -6,13 +6,13 @@
  * faultline/serialInput (UTF-8); the adapter queues what is typed while the machine is stopped. The Debug
  * Console keeps the plain log. The terminal stays open after the session ends (its text is the record).
  */
-import { TextDecoder } from 'node:util';
 import * as vscode from 'vscode';
+import { fromBase64 } from '../emulator/bytes';
 
 interface Entry {
   write: vscode.EventEmitter<string>;
   terminal: vscode.Terminal;
-  decoder: TextDecoder;
+  decoder: InstanceType<typeof TextDecoder>;
   open: boolean;
   ended: boolean;
   /** Output before VS Code opened the terminal (writes before open() are dropped). */
@@ -90,7 +90,7 @@ export class SerialTerminals implements vscode.DebugAdapterTrackerFactory {
   private output(session: vscode.DebugSession, base64: string): void {
     const e = this.entries.get(session.id);
     if (!e) return;
-    const text = e.decoder.decode(Buffer.from(base64, 'base64'), { stream: true });
+    const text = e.decoder.decode(fromBase64(base64), { stream: true });
     this.emit(e, text.replace(/\n/g, '\r\n'));
   }
 

@@ -28,6 +28,48 @@ for (const e of entries) {
     logLevel: 'warning',
   });
 }
+// VS Code for the Web: the extension with the emulator and the adapter inline, for a browser's worker extension
+// host (no Node). Node's 'events'/'url' (used by @vscode/debugadapter), setImmediate, 'fs' (no local files) and
+// 'zlib' (stored-block deflate for PNG frames) come from small shims;
+// iced-x86's Node build reads its wasm with fs beside __dirname, so the web build inlines the wasm bytes.
+const shims = path.join(__dirname, 'web-shims');
+const icedWasmInline = {
+  name: 'iced-x86-wasm-inline',
+  setup(build) {
+    build.onLoad({ filter: /iced-x86[\\/]iced_x86\.js$/ }, (a) => {
+      let js = fs.readFileSync(a.path, 'utf8');
+      const tail = /const path = require\('path'\)\.join\(__dirname, 'iced_x86_bg\.wasm'\);\s*const bytes = require\('fs'\)\.readFileSync\(path\);/;
+      if (!tail.test(js)) throw new Error('iced-x86: the wasm loading code changed; update scripts/bundle.js');
+      js = js.replace(tail, "const bytes = require('./iced_x86_bg.wasm');").replace('require(`util`)', 'globalThis');
+      return { contents: js, loader: 'js', resolveDir: path.dirname(a.path) };
+    });
+  },
+};
+const webBuilds = [
+  ['extension/web.ts', 'dist/web/extension.js'],
+  // The adapter alone with the same settings, for test/web (driven with no Node globals).
+  ['debug-adapter/web.ts', 'dist/web/debug-adapter.js'],
+].map(([entry, out]) => esbuild.build({
+  entryPoints: [path.join(root, entry)],
+  outfile: path.join(root, out),
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'cjs',
+  sourcemap: true,
+  external: ['vscode'],
+  alias: {
+    events: path.join(shims, 'events.js'), url: path.join(shims, 'url.js'),
+    fs: path.join(shims, 'fs.js'), 'node:fs': path.join(shims, 'fs.js'), 'node:zlib': path.join(shims, 'zlib.js'),
+  },
+  inject: [path.join(shims, 'immediate.js')],
+  define: { 'process.platform': '"browser"' },
+  loader: { '.wasm': 'binary' },
+  plugins: [icedWasmInline],
+  logLevel: 'warning',
+}));
+Promise.all(webBuilds).catch(() => { process.exitCode = 1; });
+
 // iced-x86 loads its wasm from beside its JS file; the bundles need it next to them.
 const wasm = path.join(root, 'node_modules', 'iced-x86', 'iced_x86_bg.wasm');
 if (fs.existsSync(wasm)) fs.copyFileSync(wasm, path.join(root, 'dist', 'iced_x86_bg.wasm'));

@@ -1,4 +1,5 @@
 import { PhysicalMemory, PAGE_SIZE } from '../memory/phys';
+import { latin1Bytes } from '../bytes';
 import { BootError } from './errors';
 import { CR0_ET, CR0_PE, EntryState } from './entry-state';
 import { LowMemory } from '../firmware/lowmem';
@@ -98,7 +99,7 @@ export function bootLinux(bytes: Uint8Array, phys: PhysicalMemory, h: LinuxSetup
   phys.write(zp + HDR.heapEndPtr, 2, 0xfe00);
   phys.write(zp + HDR.code32Start, 4, kernelAt);
 
-  const cmd = Buffer.from(cmdline + '\0', 'latin1');
+  const cmd = latin1Bytes(cmdline, true);
   phys.load(LINUX_CMDLINE, cmd);
   phys.write(zp + HDR.cmdLinePtr, 4, LINUX_CMDLINE);
 

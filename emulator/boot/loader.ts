@@ -1,3 +1,4 @@
+import { latin1Bytes } from '../bytes';
 import { PhysicalMemory, PAGE_SIZE } from '../memory/phys';
 import { BootError, hex } from './errors';
 import { ElfFile, PT_LOAD, SHT_NOBITS, SHT_STRTAB, SHT_SYMTAB } from './elf';
@@ -193,7 +194,7 @@ export class InfoArena {
 
   /** A NUL-terminated byte string (Latin-1 / ASCII). */
   string(s: string): number {
-    const bytes = Buffer.from(s + '\0', 'latin1');
+    const bytes = latin1Bytes(s, true);
     const at = this.alloc(bytes.length, 1);
     this.phys.load(at, bytes);
     return at;

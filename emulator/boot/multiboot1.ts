@@ -1,4 +1,5 @@
 import { BootDisplay, requestFramebuffer } from './framebuffer';
+import { latin1Bytes } from '../bytes';
 import { PhysicalMemory } from '../memory/phys';
 import { ElfFile, isElf, parseElf, tryParseElf } from './elf';
 import { BootError, hex, leadingBytes } from './errors';
@@ -131,7 +132,7 @@ export function bootMultiboot1(bytes: Uint8Array, phys: PhysicalMemory, header: 
   // the modules follow, each on a page boundary.
   const inputs = opts.modules ?? [];
   const kernelCmdline = opts.fileName !== undefined ? `${opts.fileName} ${opts.cmdline ?? ''}` : opts.cmdline ?? '';
-  const latin1 = (t: string) => Buffer.from(t + '\0', 'latin1');
+  const latin1 = (t: string) => latin1Bytes(t, true);
   const modCmdlines = inputs.map((m) => latin1(m.cmdline ?? m.name));
   const cmdlineBytes = latin1(kernelCmdline);
   const nameBytes = latin1(LOADER_NAME);

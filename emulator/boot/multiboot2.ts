@@ -1,4 +1,5 @@
 import { BootDisplay, FramebufferInfo, requestFramebuffer } from './framebuffer';
+import { latin1Bytes } from '../bytes';
 import { PhysicalMemory } from '../memory/phys';
 import { ElfFile, isElf, parseElf, tryParseElf } from './elf';
 import { BootError, hex, leadingBytes } from './errors';
@@ -219,7 +220,7 @@ interface InfoContent {
  */
 function writeInfo(arena: InfoArena, phys: PhysicalMemory, c: InfoContent): number {
   const tags: Uint8Array[] = [];
-  const enc = (s: string) => Buffer.from(s + '\0', 'latin1');
+  const enc = (s: string) => latin1Bytes(s, true);
   const tagOf = (type: number, body: Uint8Array) => {
     const t = new Uint8Array(8 + body.length);
     const v = new DataView(t.buffer);

@@ -1,3 +1,4 @@
+import { fromBase64, toBase64 } from '../bytes';
 import { putString } from './ata-disk';
 import { DiskImage } from './disk-image';
 import { IdeDrive, STATUS, TaskFile } from './ide';
@@ -90,7 +91,7 @@ export class AtapiCdrom extends IdeDrive {
     const p = this.pending;
     return {
       senseKey: this.senseKey, asc: this.asc,
-      pending: p ? { data: Buffer.from(p.data).toString('base64'), at: p.at, limit: p.limit } : null,
+      pending: p ? { data: toBase64(p.data), at: p.at, limit: p.limit } : null,
     };
   }
 
@@ -98,7 +99,7 @@ export class AtapiCdrom extends IdeDrive {
     const o = (state ?? {}) as { senseKey?: number; asc?: number; pending?: { data: string; at: number; limit: number } | null };
     this.senseKey = num(o.senseKey);
     this.asc = num(o.asc);
-    this.pending = o.pending ? { data: new Uint8Array(Buffer.from(o.pending.data, 'base64')), at: num(o.pending.at), limit: num(o.pending.limit) } : undefined;
+    this.pending = o.pending ? { data: fromBase64(o.pending.data), at: num(o.pending.at), limit: num(o.pending.limit) } : undefined;
   }
 
   // ------------------------------------------------------------------------------- packets

@@ -1,3 +1,4 @@
+import { fromBase64, toBase64 } from '../bytes';
 import * as fs from 'fs';
 
 /**
@@ -81,7 +82,7 @@ export class DiskImage {
 
   /** The overlay as plain data (snapshots). Like QEMU -snapshot, it survives a guest reset. */
   saveOverlay(): [number, string][] {
-    return [...this.overlay].map(([k, v]) => [k, Buffer.from(v).toString('base64')]);
+    return [...this.overlay].map(([k, v]) => [k, toBase64(v)]);
   }
 
   loadOverlay(saved: unknown): void {
@@ -89,7 +90,7 @@ export class DiskImage {
     if (!Array.isArray(saved)) return;
     for (const e of saved) {
       if (Array.isArray(e) && typeof e[0] === 'number' && typeof e[1] === 'string') {
-        const b = Buffer.from(e[1], 'base64');
+        const b = fromBase64(e[1]);
         if (b.length === SECTOR) this.overlay.set(e[0], new Uint8Array(b));
       }
     }

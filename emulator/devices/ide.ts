@@ -1,3 +1,4 @@
+import { fromBase64, toBase64 } from '../bytes';
 import { IoBus } from './bus';
 import { Device, IrqLines } from './device';
 import { PciFunction } from './pci';
@@ -246,7 +247,7 @@ export class IdeChannel {
       tf: { ...this.tf }, control: this.control, irqPending: this.irqPending,
       drives: this.drives.map((d) => (d ? { status: d.status, error: d.error, drive: d.saveDrive() } : null)),
       // A transfer in progress at a snapshot: its bytes and position (the continuation is rebuilt by the drive).
-      pio: this.end > 0 ? { buf: Buffer.from(this.buf).toString('base64'), pos: this.pos, end: this.end, out: this.out } : null,
+      pio: this.end > 0 ? { buf: toBase64(this.buf), pos: this.pos, end: this.end, out: this.out } : null,
     };
   }
 
@@ -261,7 +262,7 @@ export class IdeChannel {
     });
     this.endTransfer();
     if (o.pio) {
-      this.buf = new Uint8Array(Buffer.from(o.pio.buf, 'base64'));
+      this.buf = fromBase64(o.pio.buf);
       this.pos = num(o.pio.pos); this.end = num(o.pio.end); this.out = !!o.pio.out;
       this.onDone = this.selected?.resumeTransfer(this.buf, this.out);
     }

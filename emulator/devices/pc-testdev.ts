@@ -1,3 +1,4 @@
+import { fromBase64, toBase64 } from '../bytes';
 import { IoBus } from './bus';
 import { Device, IrqLines } from './device';
 
@@ -63,14 +64,14 @@ export class PcTestdev implements Device {
   }
 
   saveState(): unknown {
-    this.savedIomem ??= Buffer.from(this.iomem).toString('base64');
+    this.savedIomem ??= toBase64(this.iomem);
     return { data: this.data, iomem: this.savedIomem };
   }
 
   loadState(state: unknown): void {
     const s = state as { data: number; iomem: string };
     this.data = s.data >>> 0;
-    this.iomem.set(Buffer.from(s.iomem, 'base64'));
+    this.iomem.set(fromBase64(s.iomem));
     this.savedIomem = s.iomem;
   }
 }

@@ -1,3 +1,4 @@
+import { fromBase64, toBase64 } from '../bytes';
 import { MmioHandler } from './device';
 import { num } from './ports';
 
@@ -100,13 +101,13 @@ export class Vram {
   /** Written bytes as base64 (cached while nothing changes: history snapshots come often). */
   save(): string {
     if (this.saved?.version !== this.version) {
-      this.saved = { version: this.version, data: this.mem ? Buffer.from(this.mem.subarray(0, this.extent)).toString('base64') : '' };
+      this.saved = { version: this.version, data: this.mem ? toBase64(this.mem.subarray(0, this.extent)) : '' };
     }
     return this.saved.data;
   }
 
   load(data: unknown): void {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'base64') : Buffer.alloc(0);
+    const bytes = typeof data === 'string' ? fromBase64(data) : new Uint8Array(0);
     const n = Math.min(bytes.length, this.size);
     if (this.mem) this.mem.fill(0, 0, Math.max(this.extent, n));
     if (n) this.bytes.set(bytes.subarray(0, n));

@@ -3,6 +3,8 @@
  * offset size (DWARF 5 §7.4). Reading past the end throws DwarfError, which the section parsers catch to
  * drop only the broken unit, so a damaged debug section never takes the symbol reader down.
  */
+import { utf8Text } from '../bytes';
+
 
 export class DwarfError extends Error {
   constructor(message: string) {
@@ -89,7 +91,7 @@ export class DwarfReader {
     const start = this.pos;
     while (this.pos < this.bytes.length && this.bytes[this.pos] !== 0) this.pos++;
     if (this.pos >= this.bytes.length) throw new DwarfError(`unterminated string at offset 0x${start.toString(16)}`);
-    const s = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + start, this.pos - start).toString('utf8');
+    const s = utf8Text(this.bytes.subarray(start, this.pos));
     this.pos++;
     return s;
   }
@@ -123,5 +125,5 @@ export function stringAt(section: Uint8Array | undefined, offset: number): strin
   if (!section || offset < 0 || offset >= section.length) return '';
   let end = offset;
   while (end < section.length && section[end] !== 0) end++;
-  return Buffer.from(section.buffer, section.byteOffset + offset, end - offset).toString('utf8');
+  return utf8Text(section.subarray(offset, end));
 }

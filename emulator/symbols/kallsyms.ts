@@ -17,6 +17,7 @@
  * Public API: findKallsyms, parseSystemMap.
  */
 import type { SymbolInfo } from './symbols';
+import { indexOfBytes, latin1Bytes, latin1Text } from '../bytes';
 
 export interface KallsymsTables {
   /** Offsets into the searched bytes. */
@@ -31,9 +32,9 @@ export interface KallsymsTables {
 
 /** Symbols from the kallsyms tables in `mem` (a kernel image or guest RAM), or undefined when none are found. */
 export function findKallsyms(mem: Uint8Array): { symbols: SymbolInfo[]; tables: KallsymsTables } | undefined {
-  const digits = Buffer.from('0\x001\x002\x003\x004\x005\x006\x007\x008\x009\x00', 'latin1');
-  const buf = Buffer.from(mem.buffer, mem.byteOffset, mem.byteLength);
-  for (let hit = buf.indexOf(digits); hit >= 0; hit = buf.indexOf(digits, hit + 1)) {
+  const digits = latin1Bytes('0\x001\x002\x003\x004\x005\x006\x007\x008\x009\x00');
+  const buf = mem;
+  for (let hit = indexOfBytes(buf, digits, 0); hit >= 0; hit = indexOfBytes(buf, digits, hit + 1)) {
     const t = tablesAround(buf, hit);
     if (t) return { symbols: readSymbols(buf, t), tables: t };
   }
@@ -74,7 +75,7 @@ function sized(list: SymbolInfo[]): SymbolInfo[] {
 const align8 = (n: number): number => (n + 7) & ~7;
 
 /** The whole set of tables around a '0'..'9' token run at `hit`, each located by its neighbour, or undefined. */
-function tablesAround(buf: Buffer, hit: number): KallsymsTables | undefined {
+function tablesAround(buf: Uint8Array, hit: number): KallsymsTables | undefined {
   // Walk back 0x30 strings from '0' to token 0; the table starts 8-aligned.
   let p = hit;
   for (let k = 0; k < 0x30; k++) {
@@ -94,15 +95,15 @@ function tablesAround(buf: Buffer, hit: number): KallsymsTables | undefined {
   }
   const tokenIndex = align8(q);
   if (tokenIndex + 512 > buf.length) return undefined;
-  for (let k = 0; k < 256; k++) if (buf.readUInt16LE(tokenIndex + 2 * k) !== starts[k]) return undefined;
+  for (let k = 0; k < 256; k++) if (u16(buf, tokenIndex + 2 * k) !== starts[k]) return undefined;
 
   // kallsyms_markers lies before the token table (right before it, or before kallsyms_seqs_of_names in kernels
   // that have that table): 8-aligned u32s, 0 then strictly increasing. Each candidate run is checked by the
   // symbol count and names that must lead up to it.
   for (let m = (tokenTable - 8) & ~7; m > 0 && m > tokenTable - 0x800000; m -= 8) {
-    if (buf.readUInt32LE(m) !== 0 || buf.readUInt32LE(m + 4) === 0) continue;
+    if (u32(buf, m) !== 0 || u32(buf, m + 4) === 0) continue;
     let markerCount = 1;
-    while (m + 4 * (markerCount + 1) <= tokenTable && buf.readUInt32LE(m + 4 * markerCount) > buf.readUInt32LE(m + 4 * (markerCount - 1))) markerCount++;
+    while (m + 4 * (markerCount + 1) <= tokenTable && u32(buf, m + 4 * markerCount) > u32(buf, m + 4 * (markerCount - 1))) markerCount++;
     const t = namesBefore(buf, m, markerCount);
     if (t) return { ...t, markers: m, tokenTable, tokenIndex };
   }
@@ -114,16 +115,16 @@ function tablesAround(buf: Buffer, hit: number): KallsymsTables | undefined {
  * marker's symbol; kallsyms_num_syms is the u32 8 bytes before it, must give `markerCount` or fewer markers
  * (a following table may continue the increasing run), and its names must end just before the markers.
  */
-function namesBefore(buf: Buffer, markersStart: number, markerCount: number): Omit<KallsymsTables, 'markers' | 'tokenTable' | 'tokenIndex'> | undefined {
+function namesBefore(buf: Uint8Array, markersStart: number, markerCount: number): Omit<KallsymsTables, 'markers' | 'tokenTable' | 'tokenIndex'> | undefined {
   for (let k = markerCount; k >= 2; k--) {
-    const lastMarker = buf.readUInt32LE(markersStart + 4 * (k - 1));
+    const lastMarker = u32(buf, markersStart + 4 * (k - 1));
     if (lastMarker >= markersStart) continue;
     const top = (markersStart - lastMarker) & ~7;
     for (let names = top; names > 16 && names > top - 0x40000; names -= 8) {
-      const count = buf.readUInt32LE(names - 8);
+      const count = u32(buf, names - 8);
       if (count === 0 || ((count + 255) >> 8) !== k) continue;
       if (!namesEndAt(buf, names, count, markersStart)) continue;
-      const relativeBase = buf.readBigUInt64LE(names - 16);
+      const relativeBase = u64(buf, names - 16);
       const offsets = names - 16 - align8(count * 4);
       if (offsets < 0) return undefined;
       return { offsets, names, count, relativeBase };
@@ -133,7 +134,7 @@ function namesBefore(buf: Buffer, markersStart: number, markerCount: number): Om
 }
 
 /** Whether `count` name entries starting at `names` end within 8 bytes before `end`. */
-function namesEndAt(buf: Buffer, names: number, count: number, end: number): boolean {
+function namesEndAt(buf: Uint8Array, names: number, count: number, end: number): boolean {
   let p = names;
   for (let i = 0; i < count && p < end; i++) {
     let len = buf[p++];
@@ -143,11 +144,11 @@ function namesEndAt(buf: Buffer, names: number, count: number, end: number): boo
   return p <= end && end - p < 8;
 }
 
-function readSymbols(buf: Buffer, t: KallsymsTables): SymbolInfo[] {
+function readSymbols(buf: Uint8Array, t: KallsymsTables): SymbolInfo[] {
   const tokens: string[] = [];
   for (let k = 0; k < 256; k++) {
-    const at = t.tokenTable + buf.readUInt16LE(t.tokenIndex + 2 * k);
-    tokens.push(buf.toString('latin1', at, buf.indexOf(0, at)));
+    const at = t.tokenTable + u16(buf, t.tokenIndex + 2 * k);
+    tokens.push(latin1Text(buf.subarray(at, buf.indexOf(0, at))));
   }
   const out: SymbolInfo[] = [];
   let p = t.names;
@@ -157,7 +158,7 @@ function readSymbols(buf: Buffer, t: KallsymsTables): SymbolInfo[] {
     let s = '';
     for (let k = 0; k < len; k++) s += tokens[buf[p + k]];
     p += len;
-    const off = buf.readInt32LE(t.offsets + 4 * i);
+    const off = i32(buf, t.offsets + 4 * i);
     // CONFIG_KALLSYMS_ABSOLUTE_PERCPU (x86_64 SMP): per-cpu symbols are absolute, the rest below the base.
     const address = off >= 0 ? BigInt(off) : t.relativeBase - 1n - BigInt(off);
     const type = s[0];
@@ -178,3 +179,15 @@ export function kallsymsFromGuest(rip: bigint, readPhysical: (addr: bigint, len:
   if (rip < LINUX_KERNEL_TEXT) return undefined;
   return findKallsyms(readPhysical(0n, ramBytes))?.symbols;
 }
+
+let viewOf: Uint8Array | undefined;
+let view: DataView | undefined;
+/** A little-endian DataView on `buf`, kept while the same buffer is being searched. */
+function dv(buf: Uint8Array): DataView {
+  if (viewOf !== buf) { viewOf = buf; view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength); }
+  return view!;
+}
+const u16 = (buf: Uint8Array, o: number): number => dv(buf).getUint16(o, true);
+const u32 = (buf: Uint8Array, o: number): number => dv(buf).getUint32(o, true);
+const i32 = (buf: Uint8Array, o: number): number => dv(buf).getInt32(o, true);
+const u64 = (buf: Uint8Array, o: number): bigint => dv(buf).getBigUint64(o, true);

@@ -6,9 +6,9 @@
  * movement (faultline/mouse) to the guest, with a hint when the guest has not enabled the keyboard interrupt.
  * Text mode without a VGA font falls back to HTML text (render.ts).
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ScreenResponseBody } from '../../debug-adapter/protocol';
+import { fromBase64, toBase64 } from '../../emulator/bytes';
 import { renderScreenHtml } from './render';
 import { screenPageHtml } from './webview';
 
@@ -40,7 +40,7 @@ export class GuestScreen {
       this.panel = vscode.window.createWebviewPanel('faultline.screen', 'Guest Screen', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
         { enableScripts: true, retainContextWhenHidden: true });
       this.panel.onDidDispose(() => { this.panel = undefined; });
-      this.panel.webview.html = screenPageHtml(randomBytes(16).toString('base64'), this.panel.webview.cspSource);
+      this.panel.webview.html = screenPageHtml(toBase64(crypto.getRandomValues(new Uint8Array(16))), this.panel.webview.cspSource);
       this.panel.webview.onDidReceiveMessage((m) => this.fromPage(m));
       this.known = undefined;
     } else {
@@ -111,7 +111,7 @@ export class GuestScreen {
       defaultUri: folder ? vscode.Uri.joinPath(folder, `guest-screen-${Date.now()}.png`) : undefined, filters: { 'PNG image': ['png'] },
     });
     if (!uri) return;
-    await vscode.workspace.fs.writeFile(uri, Buffer.from(f.png, 'base64'));
+    await vscode.workspace.fs.writeFile(uri, fromBase64(f.png));
     void vscode.window.showInformationMessage(`Guest screen saved to ${uri.fsPath} (${f.width}×${f.height}).`);
   }
 

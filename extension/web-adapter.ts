@@ -1,0 +1,39 @@
+/**
+ * VS Code for the Web (vscode.dev, github.dev, a browser's worker extension host): no Node, no processes.
+ * The emulator and the adapter run in the extension host itself (DebugAdapterInlineImplementation) and read
+ * the kernel, symbols and any other file through vscode.workspace.fs: a launch.json path such as
+ * ${workspaceFolder}/build/kernel.elf is a path inside the session's workspace folder's URI scheme.
+ */
+import * as vscode from 'vscode';
+import { posixPath, type AdapterHost } from '../debug-adapter/host';
+import { createFaultlineSession } from '../debug-adapter/session';
+
+/** Files by path in the folder's file system (its scheme and authority), or file: when there is no folder. */
+export function workspaceHost(folder: vscode.WorkspaceFolder | undefined): AdapterHost {
+  const base = folder?.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+  const uri = (p: string) => base ? base.with({ path: p }) : vscode.Uri.file(p);
+  return {
+    cwd: () => base?.path ?? '/',
+    async readFile(p: string): Promise<Uint8Array> {
+      try {
+        return await vscode.workspace.fs.readFile(uri(p));
+      } catch (e) {
+        throw new Error(e instanceof vscode.FileSystemError && e.code === 'FileNotFound' ? `${p} does not exist` : `cannot read ${p} (${(e as Error).message})`);
+      }
+    },
+    async exists(p: string): Promise<boolean> {
+      try {
+        return (await vscode.workspace.fs.stat(uri(p))).type !== vscode.FileType.Directory;
+      } catch {
+        return false;
+      }
+    },
+    path: posixPath,
+  };
+}
+
+export class WebAdapterFactory implements vscode.DebugAdapterDescriptorFactory {
+  createDebugAdapterDescriptor(session: vscode.DebugSession): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
+    return new vscode.DebugAdapterInlineImplementation(createFaultlineSession(undefined, workspaceHost(session.workspaceFolder)));
+  }
+}
