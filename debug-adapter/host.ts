@@ -2,7 +2,7 @@
  * What the debug adapter needs from where it runs: reading files (kernel, symbols, later firmware), path
  * arithmetic and, on Node only, the gdb server's TCP listener. node-host.ts gives Node's fs/path (the stdio
  * adapter, `faultline dap`, the desktop extension's inline mode); VS Code for the Web's extension gives one
- * over vscode.workspace.fs (extension/web-host.ts). The session itself never touches Node APIs.
+ * over vscode.workspace.fs (extension/web-adapter.ts). The session itself never touches Node APIs.
  */
 import type { Runtime, StopInfo } from '../emulator/api';
 import type { ElfFile } from '../emulator/boot/kernel';
@@ -29,6 +29,13 @@ export interface AdapterHost {
   /** Synchronous existence check for resolving DWARF source names; absent where files are only reachable asynchronously. */
   existsSync?(path: string): boolean;
   readonly path: PathOps;
+  /**
+   * The path the client opens for a host path (stack frames, sources in custom requests); as is when absent.
+   * In the browser a workspace that is not on `file:` needs its URI (vscode-remote://…, vscode-vfs://…).
+   */
+  clientPath?(path: string): string;
+  /** The host path of a path the client sent (setBreakpoints' source.path): the inverse of clientPath. */
+  hostPath?(clientPath: string): string;
   /** Disk and CD images and SeaBIOS for the board (Node only); throws BootError sentences (boot-media.ts). */
   openMedia?(r: MediaRequest): PcBoardOptions;
   /** launch.json gdbPort (Node only: a TCP listener on 127.0.0.1). */

@@ -381,7 +381,7 @@ export class FaultlineSession extends DebugSession {
     if (typeof file !== 'string') throw new UserError("setBreakpoints needs 'source.path'");
     const lines = Array.isArray(a.breakpoints) ? a.breakpoints.map((b) => b?.line) : Array.isArray(a.lines) ? a.lines : [];
     const list: SourceBp[] = lines.map((line) => ({ line: Number(line), id: this.nextBpId++ }));
-    this.sourceBps.set(this.path.resolve(file), list);
+    this.sourceBps.set(this.path.resolve(this.host?.hostPath?.(file) ?? file), list);
     this.syncBreakpoints();
     return { breakpoints: list.map((b) => this.sourceBpResult(file, b)) };
   }
@@ -1074,12 +1074,17 @@ export class FaultlineSession extends DebugSession {
 
   private sourceFor(dwarfPath: string): DebugProtocol.Source {
     const p = this.resolveSource(dwarfPath);
-    return { name: this.path.basename(p), path: p };
+    return { name: this.path.basename(p), path: this.clientPath(p) };
   }
 
   private sourceLine(address: bigint): { path: string; line: number } | undefined {
     const loc = this.symbols?.lineAt(address);
-    return loc ? { path: this.resolveSource(loc.file), line: loc.line } : undefined;
+    return loc ? { path: this.clientPath(this.resolveSource(loc.file)), line: loc.line } : undefined;
+  }
+
+  /** A host path as the client opens it (a URI in a browser workspace that is not on file:). */
+  private clientPath(p: string): string {
+    return this.host?.clientPath?.(p) ?? p;
   }
 
   private sourceAndLine(address: bigint): { source?: DebugProtocol.Source; line?: number } {

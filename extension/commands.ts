@@ -163,7 +163,9 @@ async function revealById(tree: FaultlineTree, id: string, missing: string): Pro
 export async function revealAddress(session: vscode.DebugSession | undefined, address: string, source?: { path: string; line: number }): Promise<void> {
   if (source) {
     try {
-      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(source.path));
+      // A URI where the workspace is not on file: (VS Code for the Web, web-adapter.ts), else a file path.
+      const uri = /^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(source.path) ? vscode.Uri.parse(source.path) : vscode.Uri.file(source.path);
+      const doc = await vscode.workspace.openTextDocument(uri);
       const line = Math.max(0, source.line - 1);
       await vscode.window.showTextDocument(doc, { selection: new vscode.Range(line, 0, line, 0), preview: true });
       return;

@@ -8,12 +8,19 @@ import * as vscode from 'vscode';
 import { posixPath, type AdapterHost } from '../debug-adapter/host';
 import { createFaultlineSession } from '../debug-adapter/session';
 
-/** Files by path in the folder's file system (its scheme and authority), or file: when there is no folder. */
+/**
+ * Files by path in the folder's file system (its scheme and authority), or file: when there is no folder.
+ * Source paths cross DAP as that file system's URIs (VS Code reads a plain absolute path as a file: URI,
+ * which a browser cannot open), and breakpoints' URIs come back as paths.
+ */
 export function workspaceHost(folder: vscode.WorkspaceFolder | undefined): AdapterHost {
   const base = folder?.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
   const uri = (p: string) => base ? base.with({ path: p }) : vscode.Uri.file(p);
+  const onFile = !base || base.scheme === 'file';
   return {
     cwd: () => base?.path ?? '/',
+    clientPath: (p) => onFile ? p : uri(p).toString(),
+    hostPath: (c) => /^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(c) ? vscode.Uri.parse(c).path : c,
     async readFile(p: string): Promise<Uint8Array> {
       try {
         return await vscode.workspace.fs.readFile(uri(p));

@@ -21,19 +21,30 @@ export function setupHost(): string {
   return r.stdout.trim().split('\n').at(-1)!;
 }
 
-/** `npm run package`; if the full build fails on someone's in-progress type errors, bundle and package directly. */
+/**
+ * `npm run package`; if the full build fails on someone's in-progress type errors, bundle and package directly.
+ * `npm run e2e` runs two files (vscode.e2e.ts, web.e2e.ts) one after the other under one `node --test`: the
+ * second reuses the .vsix the first packaged in the same run (same parent process), nothing older.
+ */
 export function packageVsix(): string {
   const vsix = path.join(ROOT, 'faultline.vsix');
-  const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  let r = run('npm', ['run', 'package', '--silent']);
+  const marker = path.join(RESULTS, '.vsix-packaged-for');
+  // node --test marks the files it runs with NODE_TEST_CONTEXT; its pid is the run.
+  const run = process.env.NODE_TEST_CONTEXT ? `${process.ppid}` : `direct ${process.pid}`;
+  if (fs.existsSync(vsix) && fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === run) return vsix;
+  fs.rmSync(marker, { force: true });
+  const exec = (cmd: string, args: string[]) => spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  let r = exec('npm', ['run', 'package', '--silent']);
   if (r.status !== 0) {
     console.error(`npm run package failed (exit ${r.status}); bundling and packaging without the type check.\n${(r.stdout + r.stderr).slice(-2000)}`);
-    r = run('node', ['scripts/bundle.js']);
+    r = exec('node', ['scripts/bundle.js']);
     if (r.status !== 0) throw new Error(`node scripts/bundle.js failed:\n${r.stderr}`);
-    r = run('npx', ['vsce', 'package', '--no-dependencies', '--skip-license', '-o', 'faultline.vsix']);
+    r = exec('npx', ['vsce', 'package', '--no-dependencies', '--skip-license', '-o', 'faultline.vsix']);
     if (r.status !== 0) throw new Error(`vsce package failed:\n${r.stdout}${r.stderr}`);
   }
   if (!fs.existsSync(vsix)) throw new Error('packaging produced no faultline.vsix');
+  fs.mkdirSync(RESULTS, { recursive: true });
+  fs.writeFileSync(marker, run);
   return vsix;
 }
 
@@ -56,8 +67,12 @@ export interface Host {
   stop(): Promise<void>;
 }
 
-/** A fresh user-data-dir with workspace trust off and no startup editor, the .vsix installed, code-server up. */
-export async function startHost(entry: string, vsix: string, workspace: string): Promise<Host> {
+/**
+ * A fresh user-data-dir with workspace trust off and no startup editor, the .vsix installed, code-server up.
+ * `settings` are added to the user settings (web.e2e.ts moves the extension to the browser's worker host);
+ * `tag` names this host's logs in test-results/ (code-server[-tag].log, vscode-logs[-tag]/).
+ */
+export async function startHost(entry: string, vsix: string, workspace: string, settings: Record<string, unknown> = {}, tag = ''): Promise<Host> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-e2e-'));
   const dataDir = path.join(base, 'data');
   const extDir = path.join(base, 'extensions');
@@ -75,6 +90,7 @@ export async function startHost(entry: string, vsix: string, workspace: string):
     'window.dialogStyle': 'custom',
     // The DOM renderer keeps terminal text in the page, where the serial-terminal test reads it.
     'terminal.integrated.gpuAcceleration': 'off',
+    ...settings,
   }, null, 2));
   const common = ['--auth', 'none', '--disable-telemetry', '--extensions-dir', extDir, '--user-data-dir', dataDir];
   const inst = spawnSync(process.execPath, [entry, ...common, '--install-extension', vsix, '--force'], { encoding: 'utf8' });
@@ -84,7 +100,7 @@ export async function startHost(entry: string, vsix: string, workspace: string):
 
   const port = await freePort();
   fs.mkdirSync(RESULTS, { recursive: true });
-  const log = fs.openSync(path.join(RESULTS, 'code-server.log'), 'w');
+  const log = fs.openSync(path.join(RESULTS, `code-server${tag && '-' + tag}.log`), 'w');
   const server = spawn(process.execPath, [entry, ...common, '--bind-addr', `127.0.0.1:${port}`, '--disable-workspace-trust', workspace], {
     stdio: ['ignore', log, log], env: { ...process.env, CS_DISABLE_GETTING_STARTED_OVERRIDE: '1' },
   });
@@ -100,7 +116,7 @@ export async function startHost(entry: string, vsix: string, workspace: string):
       fs.closeSync(log);
       // Keep VS Code's logs with the screenshots, drop the rest of the temporary profile.
       const logs = path.join(dataDir, 'logs');
-      if (fs.existsSync(logs)) fs.cpSync(logs, path.join(RESULTS, 'vscode-logs'), { recursive: true });
+      if (fs.existsSync(logs)) fs.cpSync(logs, path.join(RESULTS, `vscode-logs${tag && '-' + tag}`), { recursive: true });
       fs.rmSync(base, { recursive: true, force: true });
     },
   };
@@ -129,8 +145,10 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-export async function openWorkbench(browser: Browser, url: string): Promise<Page> {
+/** Opens the workbench; `prepare` sees the page before it loads (to listen to its console). */
+export async function openWorkbench(browser: Browser, url: string, prepare?: (page: Page) => void): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  prepare?.(page);
   await page.goto(url);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   // Let extensions activate and the first layout settle.

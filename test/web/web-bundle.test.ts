@@ -135,6 +135,62 @@ test('the web adapter bundle runs a DAP session to the #DF with no Node globals'
   await request2('disconnect', { terminateDebuggee: true });
 });
 
+test('source paths cross DAP as the workspace\'s URIs when the host maps them (a browser workspace not on file:)', { skip: !hasFixture('stack-overflow-no-ist') && 'fixture missing' }, async () => {
+  const lib = load('debug-adapter.js', (id) => { throw new Error(`no module ${id} in a browser`); });
+  const kernel = new Uint8Array(fs.readFileSync(fixture('stack-overflow-no-ist')));
+  // As extension/web-adapter.ts maps them for a vscode-remote: folder: host paths are the URI's path.
+  const base = 'vscode-remote://127.0.0.1:8080';
+  const host = {
+    cwd: () => '/ws',
+    readFile: async (p: string) => { if (p !== '/ws/build/kernel.elf') throw new Error(`${p} does not exist`); return kernel; },
+    exists: async (p: string) => p === '/ws/build/kernel.elf',
+    path: lib.posixPath,
+    clientPath: (p: string) => base + p,
+    hostPath: (c: string) => c.startsWith(base) ? c.slice(base.length) : c,
+  };
+  const session = lib.createFaultlineSession(undefined, host);
+  const seen: Msg[] = [];
+  const waiting = new Map<string, (m: Msg) => void>();
+  session.onDidSendMessage((m: Msg) => {
+    seen.push(m);
+    const w = waiting.get(m.type === 'event' ? `event:${m.event}` : `response:${m.command}`);
+    if (w) { waiting.delete(m.type === 'event' ? `event:${m.event}` : `response:${m.command}`); w(m); }
+  });
+  const next = (key: string) => new Promise<Msg>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no ${key} within 60 s; saw ${seen.map((m) => m.event ?? m.command).join(', ')}`)), 60_000);
+    waiting.set(key, (m) => { clearTimeout(t); resolve(m); });
+  });
+  let seq = 1;
+  const request = (command: string, args: object = {}) => {
+    const r = next(`response:${command}`);
+    session.handleMessage({ type: 'request', seq: seq++, command, arguments: args });
+    return r;
+  };
+  await request('initialize', { adapterID: 'faultline', pathFormat: 'path', linesStartAt1: true });
+  const initialized = next('event:initialized');
+  const launched = request('launch', { kernel: '/ws/build/kernel.elf' });
+  await initialized;
+  // handlers.c:30 is stack_overflow's recursive call; VS Code sends the editor's URI as source.path.
+  const handlers = `${base}/ws/fixtures/src/common/handlers.c`;
+  const bps = await request('setBreakpoints', { source: { path: handlers }, breakpoints: [{ line: 30 }] });
+  assert.equal(bps.body.breakpoints[0].verified, true, JSON.stringify(bps.body));
+  assert.equal(bps.body.breakpoints[0].source.path, handlers);
+  await request('setExceptionBreakpoints', { filters: [] });
+  const stopped = next('event:stopped');
+  await request('configurationDone');
+  assert.equal((await launched).success, true);
+  assert.equal((await stopped).body.reason, 'breakpoint');
+  const stack = await request('stackTrace', { threadId: 1, startFrame: 0, levels: 5 });
+  const top = stack.body.stackFrames[0];
+  assert.equal(top.source.path, handlers, JSON.stringify(top));
+  assert.equal(top.source.name, 'handlers.c');
+  assert.equal(top.line, 30);
+  const idt = await request('faultline/idt');
+  const gate8 = idt.body.gates.find((g: { vector: number }) => g.vector === 8);
+  assert.ok(gate8?.source?.path?.startsWith(`${base}/ws/fixtures/src/`), JSON.stringify(gate8));
+  await request('disconnect', { terminateDebuggee: true });
+});
+
 test('the web extension bundle loads requiring nothing but vscode', () => {
   const required: string[] = [];
   // Only module loading is checked here (activate needs a real VS Code): an object for 'vscode', an error for anything else.
