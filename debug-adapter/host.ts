@@ -36,6 +36,11 @@ export interface AdapterHost {
   clientPath?(path: string): string;
   /** The host path of a path the client sent (setBreakpoints' source.path): the inverse of clientPath. */
   hostPath?(clientPath: string): string;
+  /**
+   * The VGA BIOS image whose font draws VGA text as pixels, where the emulator cannot read the seabios
+   * package's (the browser: the copy shipped in the extension); undefined when there is none.
+   */
+  vgaBios?(): Promise<Uint8Array | undefined>;
   /** Disk and CD images and SeaBIOS for the board (Node only); throws BootError sentences (boot-media.ts). */
   openMedia?(r: MediaRequest): PcBoardOptions;
   /** launch.json gdbPort (Node only: a TCP listener on 127.0.0.1). */

@@ -278,6 +278,10 @@ export class FaultlineSession extends DebugSession {
         cdrom: args.cdrom && path.resolve(this.cwd, args.cdrom), boot: args.boot, writeThrough: args.snapshot === false, firmware,
       });
     }
+    if (!board?.vgaBios && host.vgaBios) {
+      const vgaBios = await host.vgaBios().catch(() => undefined);
+      if (vgaBios) board = { ...board, vgaBios };
+    }
     const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board });
     let kernel: Uint8Array | undefined;
     if (firmware) {

@@ -18,7 +18,7 @@ import { debugRegsChanged } from './cpu/debug';
 import { hasErrorCode, vectorMnemonic } from './cpu/vectors';
 import { IoBus } from './devices/bus';
 import { guestInputStatus } from './devices/input-status';
-import { loadVgaFont } from './devices/vga-font';
+import { fontFromVgaBios, loadVgaFont } from './devices/vga-font';
 import { frameSignature, renderFrame } from './devices/vga-render';
 import { createPcDevices, PcDevices } from './devices';
 import { History, ReplayControl } from './history';
@@ -70,6 +70,8 @@ export class Machine implements Runtime {
   private pauseRequested = false;
   /** Linear address of a breakpoint we stopped at: resuming must execute it instead of stopping again. */
   private resumeAt = -1;
+  /** The VGA text font (textFont()); null when there is none. */
+  private font: Uint8Array | null | undefined;
   /** Set by step(): every raise and escalation stops (stepping into delivery). */
   private stepping = false;
   /** Reverse debugging: snapshots + re-execution (history.ts). Off until enableHistory(). */
@@ -702,7 +704,13 @@ export class Machine implements Runtime {
   }
 
   frame(): DisplayFrame | undefined {
-    return renderFrame(this.devices.vga, this.mem, loadVgaFont());
+    return renderFrame(this.devices.vga, this.mem, this.textFont());
+  }
+
+  /** From the board's VGA BIOS when it has one, else the installed seabios package's (vga-font.ts). */
+  private textFont(): Uint8Array | undefined {
+    if (this.font === undefined) this.font = (this.boardOptions.vgaBios && fontFromVgaBios(this.boardOptions.vgaBios)) || loadVgaFont() || null;
+    return this.font ?? undefined;
   }
 
   frameSignature(): number {

@@ -13,7 +13,7 @@ import { createFaultlineSession } from '../debug-adapter/session';
  * Source paths cross DAP as that file system's URIs (VS Code reads a plain absolute path as a file: URI,
  * which a browser cannot open), and breakpoints' URIs come back as paths.
  */
-export function workspaceHost(folder: vscode.WorkspaceFolder | undefined): AdapterHost {
+export function workspaceHost(folder: vscode.WorkspaceFolder | undefined, extensionUri?: vscode.Uri): AdapterHost {
   const base = folder?.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
   const uri = (p: string) => base ? base.with({ path: p }) : vscode.Uri.file(p);
   const onFile = !base || base.scheme === 'file';
@@ -36,11 +36,15 @@ export function workspaceHost(folder: vscode.WorkspaceFolder | undefined): Adapt
       }
     },
     path: posixPath,
+    // The VGA BIOS shipped in the .vsix (firmware/seabios, scripts/copy-seabios.js): its font draws VGA text.
+    vgaBios: async () => extensionUri ? vscode.workspace.fs.readFile(vscode.Uri.joinPath(extensionUri, 'firmware', 'seabios', 'vgabios-stdvga.bin')) : undefined,
   };
 }
 
 export class WebAdapterFactory implements vscode.DebugAdapterDescriptorFactory {
+  constructor(private readonly extensionUri?: vscode.Uri) {}
+
   createDebugAdapterDescriptor(session: vscode.DebugSession): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
-    return new vscode.DebugAdapterInlineImplementation(createFaultlineSession(undefined, workspaceHost(session.workspaceFolder)));
+    return new vscode.DebugAdapterInlineImplementation(createFaultlineSession(undefined, workspaceHost(session.workspaceFolder, this.extensionUri)));
   }
 }

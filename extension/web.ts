@@ -8,7 +8,7 @@ import { activateWith } from './activate';
 import { WebAdapterFactory } from './web-adapter';
 
 export function activate(context: vscode.ExtensionContext): void {
-  activateWith(context, new WebAdapterFactory());
+  activateWith(context, new WebAdapterFactory(context.extensionUri));
 }
 
 export function deactivate(): void {}

@@ -31,7 +31,10 @@ import { VgaPci } from '../devices/vga-pci';
 export interface PcBoardOptions {
   /** The system BIOS image (SeaBIOS bios-256k.bin); undefined: direct kernel load, no firmware. */
   bios?: Uint8Array;
-  /** The VGA BIOS for the VGA's PCI ROM (vgabios-stdvga.bin). */
+  /**
+   * The VGA BIOS for the VGA's PCI ROM (vgabios-stdvga.bin), with firmware. Without, only its text font is used
+   * (Machine.frame draws VGA text with it; the browser build passes the copy shipped in the extension).
+   */
   vgaBios?: Uint8Array;
   hda?: DiskImage;
   hdb?: DiskImage;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
  * image the seabios package installs (the same ROM QEMU runs, so text pixels match QEMU's screendump). Returned in
  * plane 2's layout: 32 bytes per character, 16 used. Undefined when no VGA BIOS is installed.
  *
- * Public API: loadVgaFont(paths?), VGA_BIOS_PATHS.
+ * Public API: loadVgaFont(paths?), fontFromVgaBios(rom), VGA_BIOS_PATHS.
  */
 
 export const VGA_BIOS_PATHS = ['/usr/share/seabios/vgabios-stdvga.bin', '/usr/share/qemu/vgabios-stdvga.bin', '/usr/share/seabios/vgabios.bin'];
@@ -20,14 +20,28 @@ export function loadVgaFont(paths: string[] = VGA_BIOS_PATHS): Uint8Array | unde
   if (cached !== undefined && paths === VGA_BIOS_PATHS) return cached ?? undefined;
   let found: Uint8Array | undefined;
   for (const p of paths) {
-    let rom: Buffer;
+    let rom: Uint8Array;
     try { rom = fs.readFileSync(p); } catch { continue; }
-    const at = rom.indexOf(GLYPH_A) - 0x41 * 16;
-    if (at < 0 || at + 256 * 16 > rom.length) continue;
-    found = new Uint8Array(256 * 32);
-    for (let ch = 0; ch < 256; ch++) found.set(rom.subarray(at + ch * 16, at + ch * 16 + 16), ch * 32);
-    break;
+    found = fontFromVgaBios(rom);
+    if (found) break;
   }
   if (paths === VGA_BIOS_PATHS) cached = found ?? null;
   return found;
+}
+
+/** The 8 × 16 font inside a VGA BIOS image (plane 2's layout), or undefined when the ROM has none. */
+export function fontFromVgaBios(rom: Uint8Array): Uint8Array | undefined {
+  const at = indexOf(rom, GLYPH_A) - 0x41 * 16;
+  if (at < 0 || at + 256 * 16 > rom.length) return undefined;
+  const font = new Uint8Array(256 * 32);
+  for (let ch = 0; ch < 256; ch++) font.set(rom.subarray(at + ch * 16, at + ch * 16 + 16), ch * 32);
+  return font;
+}
+
+function indexOf(hay: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
 }

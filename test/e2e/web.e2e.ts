@@ -6,7 +6,7 @@
  * the LocalWebWorker host for an extension installed on the server.
  *   npm run e2e        (runs vscode.e2e.ts, then this file)
  * Proves where it runs (Developer: Show Running Extensions says "web worker"), then F5 on the stack-overflow
- * fixture stops on #DF with the Fault Chain, a call stack with its source, the TSS view and the Guest Screen;
+ * fixture stops on #DF with the Fault Chain, a call stack with its source, the TSS view and the Guest Screen (VGA text as pixels);
  * a breakpoint set in the editor stops there. Screenshots go to test-results/web-*.png, the
  * page's console (the web worker's errors included) to test-results/web-console.log.
  */
@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { OVERFLOW, makeWorkspace } from './workspace';
 import {
-  Host, RESULTS, ROOT, arrangePanes, launchBrowser, log, openWorkbench, packageVsix, pane, rows, runCommand, setupHost, shot, startHost, stopDebugging, until, waitPaused,
+  Host, RESULTS, ROOT, arrangePanes, launchBrowser, log, openWorkbench, packageVsix, pane, rows, runCommand, setupHost, shot, startHost, stopDebugging, until, waitPaused, widenSideBar,
 } from './host';
 
 const EXTENSION_ID = 'faultline.faultline';
@@ -69,9 +69,10 @@ test('VS Code for the Web: the extension runs in the web worker extension host',
 test('VS Code for the Web: F5 on the stack overflow stops on #DF with the Fault Chain and a call stack', { timeout: 180_000 }, withShot('double-fault', async (t) => {
   if (!fs.existsSync(path.join(ROOT, 'fixtures', 'bin', OVERFLOW))) return t.skip(`fixtures/bin/${OVERFLOW} is missing`);
   await page.keyboard.press('Control+Shift+D');
-  // Keep the pointer off the Run and Debug toolbar: its hover would cover the pane headers arrangePanes clicks.
-  await page.mouse.move(900, 700);
-  await page.keyboard.press('Escape');
+  // Run and Debug focuses its Start button, whose hover can cover the pane headers arrangePanes clicks: give
+  // the focus to the editor area (widening the side bar also makes the rows readable in the screenshots).
+  await widenSideBar(page, 480);
+  await page.locator('.monaco-workbench .part.editor').click({ position: { x: 400, y: 300 } });
   await arrangePanes(page, ['Fault Chain', 'Call Stack'], ['Variables', 'Watch', 'Breakpoints', 'GDT', 'IDT', 'TSS', 'Page Tables']);
   await page.locator('.monaco-workbench .part.editor').click({ position: { x: 400, y: 300 } });
   log('web: F5');
@@ -97,10 +98,13 @@ test('VS Code for the Web: F5 on the stack overflow stops on #DF with the Fault 
   await arrangePanes(page, ['TSS'], ['Call Stack']);
   const tss = await until('the TSS view', () => rows(page, 'TSS'), (r) => r.some((x) => /IST/.test(x)), 20_000);
   assert.match(tss.join('\n'), /empty|not loaded/);
-  // The Guest Screen webview, fed by the extension in the worker.
+  // The Guest Screen webview, fed by the extension in the worker: VGA text drawn as pixels with the font of the
+  // VGA BIOS in the .vsix (read through workspace.fs; a browser has no /usr/share/seabios).
   await runCommand(page, 'Faultline: Show Guest Screen');
   const view = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
   const mode = await until('the Guest Screen mode line', () => view.locator('#mode').innerText({ timeout: 2_000 }).catch(() => ''), (x) => /VGA text/.test(x), 30_000);
+  assert.match(mode, /^VGA text 720×400/);
+  await view.locator('canvas#canvas').waitFor({ state: 'visible', timeout: 10_000 });
   log(`web: Guest Screen: ${mode}`);
   await shot(page, 'web-2a-guest-screen');
   await runCommand(page, 'View: Close All Editors');

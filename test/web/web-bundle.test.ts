@@ -13,6 +13,8 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { fixture, hasFixture, ROOT } from '../adapter/helpers';
 
+const VGA_BIOS = '/usr/share/seabios/vgabios-stdvga.bin';
+
 interface Msg { type: string; seq: number; command?: string; event?: string; success?: boolean; message?: string; body?: any } // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** A browser's MessageChannel, except that its port does not keep node's test process alive once the test ends. */
@@ -147,6 +149,8 @@ test('source paths cross DAP as the workspace\'s URIs when the host maps them (a
     path: lib.posixPath,
     clientPath: (p: string) => base + p,
     hostPath: (c: string) => c.startsWith(base) ? c.slice(base.length) : c,
+    // As web-adapter.ts reads the copy in the .vsix; here the seabios package's, when installed.
+    vgaBios: async () => fs.existsSync(VGA_BIOS) ? new Uint8Array(fs.readFileSync(VGA_BIOS)) : undefined,
   };
   const session = lib.createFaultlineSession(undefined, host);
   const seen: Msg[] = [];
@@ -188,6 +192,13 @@ test('source paths cross DAP as the workspace\'s URIs when the host maps them (a
   const idt = await request('faultline/idt');
   const gate8 = idt.body.gates.find((g: { vector: number }) => g.vector === 8);
   assert.ok(gate8?.source?.path?.startsWith(`${base}/ws/fixtures/src/`), JSON.stringify(gate8));
+  // VGA text drawn as pixels with the font of the VGA BIOS the host gave (the fs shim has no /usr/share/seabios).
+  if (fs.existsSync(VGA_BIOS)) {
+    const frame = await request('faultline/frame', {});
+    assert.equal(frame.body.available, true, JSON.stringify(frame.body));
+    assert.equal(frame.body.mode, 'text');
+    assert.deepEqual([frame.body.width, frame.body.height], [720, 400]);
+  }
   await request('disconnect', { terminateDebuggee: true });
 });
 
