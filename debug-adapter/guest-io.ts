@@ -3,11 +3,11 @@
  * and mouse, and its frames. DAP custom requests in, custom events out; all device semantics are the
  * Runtime's (emulator/api.ts). Holds no x86.
  *
- * - faultline/serialInput { text } or { data: base64 }: bytes for COM1. faultline/keyboard { code, down }:
+ * - faultline/serialInput { text } or { data: base64 }, optional port (1, or 2 with launch.json com2): bytes for COM1/COM2. faultline/keyboard { code, down }:
  *   a key by KeyboardEvent.code. faultline/mouse { dx, dy, dz?, buttons }. While the machine is stopped
  *   these queue and arrive when it runs again (so typing while paused, or after travelling back in time,
  *   does not fork the recorded history); while it runs they go in between two slices.
- * - faultline/serialOutput event { port: 1, data: base64 }: COM1's raw bytes, flushed after every run slice
+ * - faultline/serialOutput event { port: 1 | 2, data: base64 }: COM1's (COM2's) raw bytes, flushed after every run slice
  *   (25 ms) and at every stop, so a prompt printed just before the guest idles shows at once.
  * - faultline/frame { known? }: the display as PNG (base64) with its size, mode and signature; with
  *   `known` equal to the current signature the body says `unchanged` and carries no image (dirty tracking).
@@ -21,7 +21,7 @@ import { encodePng } from '../emulator/png';
 export const SCREEN_POLL_MS = 100;
 
 type Pending =
-  | { kind: 'serial'; bytes: number[] }
+  | { kind: 'serial'; bytes: number[]; port: 1 | 2 }
   | { kind: 'key'; code: string; down: boolean }
   | { kind: 'mouse'; dx: number; dy: number; dz: number; buttons: number };
 
@@ -29,33 +29,39 @@ export class InputError extends Error {}
 
 export class GuestIo {
   private queue: Pending[] = [];
-  private out: number[] = [];
+  /** Output gathered since the last flush, per port (index 1 = COM1, 2 = COM2). */
+  private readonly out: number[][] = [[], [], []];
   private lastPoll = 0;
   private signature = -1;
 
   constructor(private readonly emit: (event: string, body: unknown) => void) {}
 
-  /** COM1 output byte (from the Runtime's 'serial' event). */
-  serialByte(b: number): void {
-    this.out.push(b);
+  /** A COM1 (or COM2) output byte (from the Runtime's 'serial' / 'serial2' events). */
+  serialByte(b: number, port: 1 | 2 = 1): void {
+    this.out[port].push(b);
   }
 
-  /** Send the COM1 bytes gathered since the last flush as one faultline/serialOutput event. */
+  /** Send each port's bytes gathered since the last flush as one faultline/serialOutput event. */
   flushSerial(): void {
-    if (!this.out.length) return;
-    const data = toBase64(Uint8Array.from(this.out));
-    this.out = [];
-    this.emit('faultline/serialOutput', { port: 1, data });
+    for (const port of [1, 2] as const) {
+      if (!this.out[port].length) continue;
+      const data = toBase64(Uint8Array.from(this.out[port]));
+      this.out[port] = [];
+      this.emit('faultline/serialOutput', { port, data });
+    }
   }
 
-  serialInput(rt: Runtime, running: boolean, a: { text?: unknown; data?: unknown }): { queued: boolean; bytes: number } {
+  serialInput(rt: Runtime, running: boolean, a: { text?: unknown; data?: unknown; port?: unknown }, hasCom2 = false): { queued: boolean; bytes: number } {
+    const port = a.port ?? 1;
+    if (port !== 1 && port !== 2) throw new InputError("faultline/serialInput 'port' is 1 (COM1) or 2 (COM2)");
+    if (port === 2 && !hasCom2) throw new InputError('this machine has no COM2: set "com2": true in launch.json');
     let bytes: number[];
     if (typeof a.text === 'string') bytes = [...new TextEncoder().encode(a.text)];
     else if (typeof a.data === 'string') {
       try { bytes = [...fromBase64(a.data)]; } catch { throw new InputError("faultline/serialInput 'data' is not base64"); }
     }
     else throw new InputError("faultline/serialInput needs 'text' (a string) or 'data' (base64 bytes)");
-    return this.enqueue(rt, running, { kind: 'serial', bytes }, bytes.length);
+    return this.enqueue(rt, running, { kind: 'serial', bytes, port }, bytes.length);
   }
 
   keyboard(rt: Runtime, running: boolean, a: { code?: unknown; down?: unknown }): { queued: boolean; bytes: number } {
@@ -110,7 +116,7 @@ export class GuestIo {
   }
 
   private apply(rt: Runtime, p: Pending): void {
-    if (p.kind === 'serial') rt.sendSerial(p.bytes);
+    if (p.kind === 'serial') rt.sendSerial(p.bytes, p.port);
     else if (p.kind === 'key') rt.sendKey(p.code, p.down);
     else rt.sendMouse(p.dx, p.dy, p.dz, p.buttons);
   }

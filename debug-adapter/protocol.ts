@@ -55,6 +55,8 @@ export interface FaultlineLaunchArguments extends DebugProtocol.LaunchRequestArg
   historyMB?: number;
   /** Open COM1 as a VS Code terminal with the session (default true); the Debug Console keeps the plain log. */
   serialTerminal?: boolean;
+  /** A second UART, COM2 at 0x2F8 on IRQ 3 (default false); its terminal opens on its first output. */
+  com2?: boolean;
   /** Also serve the GDB remote protocol on 127.0.0.1:gdbPort for this machine (0 picks a free port). */
   gdbPort?: number;
 }

@@ -205,7 +205,7 @@ export class FaultlineSession extends DebugSession {
     [CustomRequest.faultChain]: () => faultChainRequest(this.rt!, this.symbols, (a) => this.sourceLine(a)),
     [CustomRequest.screen]: () => screenRequest(this.rt!),
     [CustomRequest.stateHash]: () => ({ instructionCount: this.rt!.instructionCount, hash: this.rt!.stateHash() }),
-    [CustomRequest.serialInput]: (a) => this.io.serialInput(this.rt!, this.running, a),
+    [CustomRequest.serialInput]: (a) => this.io.serialInput(this.rt!, this.running, a, this.launchArgs?.com2 === true),
     [CustomRequest.keyboard]: (a) => this.io.keyboard(this.rt!, this.running, a),
     [CustomRequest.mouse]: (a) => this.io.mouse(this.rt!, this.running, a),
     [CustomRequest.frame]: (a) => this.io.frame(this.rt!, a),
@@ -282,7 +282,7 @@ export class FaultlineSession extends DebugSession {
       const vgaBios = await host.vgaBios().catch(() => undefined);
       if (vgaBios) board = { ...board, vgaBios };
     }
-    const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board });
+    const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board, com2: args.com2 });
     let kernel: Uint8Array | undefined;
     if (firmware) {
       if (kernelPath) throw new UserError('"kernel" with "firmware": "seabios" is not supported yet; use "firmware": "none" to load the kernel directly, or boot it from a GRUB ISO with "cdrom"');
@@ -312,6 +312,7 @@ export class FaultlineSession extends DebugSession {
     rt.shouldStopOnException = (ev) => this.filters.shouldStop(ev);
     rt.on('serial', (b) => { this.serial.push(b); this.io.serialByte(b); if (b === 10) this.flushSerial(); });
     rt.on('debugcon', (b) => { this.serial.push(b); if (b === 10) this.flushSerial(); });
+    if (args.com2) rt.on('serial2', (b) => { this.io.serialByte(b, 2); this.com2Line.push(b); if (b === 10) this.flushCom2Line(); });
     rt.on('screen', () => { this.screenDirty = true; });
     rt.on('reset', () => this.log('the machine reset (triple fault with onTripleFault = "reset")'));
     if (args.gdbPort !== undefined) await this.startGdb(args.gdbPort);
@@ -597,7 +598,7 @@ export class FaultlineSession extends DebugSession {
     this.flushScreen(false);
     this.io.flushSerial();
     this.io.pollScreen(this.rt, false);
-    if (this.serial.length) this.flushSerial();
+    if (this.serial.length || this.com2Line.length) this.flushSerial();
     // An idle guest (HLT, interrupts on, no timer) waits for input without spinning the adapter.
     if (this.idle) setTimeout(() => this.pump(), 10);
     else setImmediate(() => this.pump());
@@ -1096,7 +1097,17 @@ export class FaultlineSession extends DebugSession {
     return loc ? { source: this.sourceFor(loc.file), line: loc.line } : {};
   }
 
+  /** COM2's current line, for the Debug Console (prefixed [COM2]); its terminal gets the raw bytes. */
+  private com2Line: number[] = [];
+  private flushCom2Line(): void {
+    if (!this.com2Line.length) return;
+    const text = latin1Text(this.com2Line);
+    this.com2Line = [];
+    this.sendEvent(new OutputEvent(`[COM2] ${text}${text.endsWith('\n') ? '' : '\n'}`, 'stdout'));
+  }
+
   private flushSerial(): void {
+    this.flushCom2Line();
     if (!this.serial.length) return;
     const text = latin1Text(this.serial);
     this.serial = [];
@@ -1140,6 +1151,7 @@ function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineLaunchAr
   if (a.onTripleFault !== undefined && a.onTripleFault !== 'stop' && a.onTripleFault !== 'reset') throw new UserError('"onTripleFault" must be "stop" or "reset"');
   if (a.cwd !== undefined && typeof a.cwd !== 'string') throw new UserError('"cwd" must be a directory path');
   if (a.serialTerminal !== undefined && typeof a.serialTerminal !== 'boolean') throw new UserError('"serialTerminal" must be true or false');
+  if (a.com2 !== undefined && typeof a.com2 !== 'boolean') throw new UserError('"com2" must be true or false');
   if (a.gdbPort !== undefined && (typeof a.gdbPort !== 'number' || !Number.isInteger(a.gdbPort) || a.gdbPort < 0 || a.gdbPort > 65535)) {
     throw new UserError('"gdbPort" must be a TCP port from 0 to 65535 (0 picks a free one)');
   }

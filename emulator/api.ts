@@ -88,6 +88,8 @@ export interface MachineOptions {
   cpu?: string;
   /** The PC board's firmware, disks and boot order (emulator/board/pc.ts); default: no firmware, no disks. */
   board?: PcBoardOptions;
+  /** A second 16550 UART, COM2 at 0x2F8 on IRQ 3 (QEMU's second `-serial`); without it COM2's ports read 0xFF. */
+  com2?: boolean;
 }
 
 export interface BootOptions {
@@ -168,13 +170,15 @@ export interface Runtime {
 
   on(event: 'exception', cb: (ev: ExceptionEvent) => void): void;
   on(event: 'serial', cb: (byte: number) => void): void;
+  /** COM2's transmitted bytes (MachineOptions.com2). */
+  on(event: 'serial2', cb: (byte: number) => void): void;
   on(event: 'debugcon', cb: (byte: number) => void): void;
   on(event: 'reset', cb: () => void): void;
   on(event: 'screen', cb: () => void): void;
 
   // ---- talking to the guest (issue 17); every input is logged for reverse debugging and replays
-  /** Bytes arriving on COM1's line (its receive FIFO and interrupt). */
-  sendSerial(bytes: number[]): void;
+  /** Bytes arriving on COM1's line (its receive FIFO and interrupt), or COM2's with port 2. */
+  sendSerial(bytes: number[], port?: 1 | 2): void;
   /** A key press or release (KeyboardEvent.code, e.g. "KeyA"), as the 8042 delivers it now. */
   sendKey(code: string, down: boolean): void;
   /** Mouse movement (dx right, dy up), wheel and buttons (bit 0 left, 1 right, 2 middle); dropped while the guest has not enabled the mouse. */
@@ -234,8 +238,8 @@ export interface HistoryStats {
 /** A device input, logged with the instruction count at which it arrived (replayed at the same count). */
 export interface InputEvent {
   instructions: number;
-  /** serial: COM1 line bytes; keyboard: 8042 output bytes (scan codes as read from port 0x60); mouse: aux bytes. */
-  kind: 'serial' | 'keyboard' | 'mouse';
+  /** serial/serial2: COM1/COM2 line bytes; keyboard: 8042 output bytes (scan codes as read from port 0x60); mouse: aux bytes. */
+  kind: 'serial' | 'serial2' | 'keyboard' | 'mouse';
   bytes: number[];
 }
 

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { BootError, loadKernelFile } from './boot';
 import type { PcBoardOptions } from './board/pc';
@@ -49,11 +50,14 @@ Options for run:
   --cpu MODEL            CPU model for CPUID: faultline (default) or qemu64
   --input N:TEXT         send TEXT to COM1 when the instruction count reaches N (\\n, \\r, \\t, \\\\, \\xHH escapes);
                          may be repeated
+  --input N:com2:TEXT    send TEXT to COM2 (needs --com2)
   --input N:kbd:TEXT     type TEXT on the PS/2 keyboard at instruction N (US layout; key presses and releases
                          as the 8042 delivers them; \\n is Enter, \\t Tab, \\b Backspace, \\x1b Escape)
   --serial stdio         COM1 is this terminal: keys go to the guest (raw mode), output appears at once;
                          Ctrl-A X quits, Ctrl-A H helps, Ctrl-A Ctrl-A sends Ctrl-A. Runs until the guest ends
                          or you quit (no instruction limit unless --max-instructions is given)
+  --com2 FILE            give the machine a second UART (COM2, 0x2F8, IRQ 3; QEMU's second -serial) and write
+                         what the guest sends on it to FILE; --input N:com2:TEXT types into it
   --screenshot FILE.png  write the guest's screen (text, VGA graphics or VBE framebuffer) as a PNG at the end
   --record FILE          write a replayable recording (JSON: kernel path and SHA-256, options, inputs with
                          their instruction counts, final instruction count, serial output hash, fault chain,
@@ -97,6 +101,8 @@ interface RunOptions {
   record?: string;
   /** --serial stdio */
   serialStdio?: boolean;
+  /** --com2 FILE */
+  com2?: string;
   /** --screenshot FILE.png */
   screenshot?: string;
   /** --max-instructions was given */
@@ -126,6 +132,7 @@ function parseRun(args: string[]): RunOptions {
         break;
       }
       case '--screenshot': o.screenshot = value(); break;
+      case '--com2': o.com2 = value(); break;
       case '--memory':
         o.memoryMB = positive(a, value());
         if (o.memoryMB < 2 || o.memoryMB > 4096) throw new UsageError(`--memory takes a size in MiB from 2 to 4096, not ${o.memoryMB}`);
@@ -182,14 +189,17 @@ function parseRun(args: string[]): RunOptions {
   if (o.gdbPort !== undefined && (o.record || o.inputs)) throw new UsageError('--gdb cannot be combined with --record or --input (the debugger drives the run)');
   if (o.gdbPort !== undefined && o.serialStdio) throw new UsageError('--gdb cannot be combined with --serial stdio (the debugger drives the run)');
   if (o.record && o.firmware === 'seabios') throw new UsageError('--record works for direct kernel boots only for now; drop --record to boot a disk or CD');
+  if (!o.com2 && o.inputs?.some((i) => i.kind === 'serial2')) throw new UsageError('--input N:com2:TEXT needs --com2 FILE (the machine has no COM2 without it)');
   o.inputs?.sort((a, b) => a.instructions - b.instructions);
   return o;
 }
 
-/** `N:TEXT` → serial bytes at instruction N; `N:kbd:TEXT` → key strokes at instruction N. */
+/** `N:TEXT` → COM1 bytes at instruction N; `N:com2:TEXT` → COM2 bytes; `N:kbd:TEXT` → key strokes. */
 function parseInput(spec: string): PlannedInput {
   const m = /^(\d+):(.*)$/s.exec(spec);
   if (!m) throw new UsageError(`--input takes N:TEXT or N:kbd:TEXT (an instruction count, a colon, the text), not '${spec}'`);
+  const com2 = /^com2:(.*)$/s.exec(m[2]);
+  if (com2) return { instructions: Number(m[1]), kind: 'serial2', bytes: unescapeInput(com2[1], spec) };
   const kbd = /^kbd:(.*)$/s.exec(m[2]);
   const bytes = unescapeInput(kbd ? kbd[1] : m[2], spec);
   if (!kbd) return { instructions: Number(m[1]), kind: 'serial', bytes };
@@ -326,7 +336,7 @@ function record(m: Machine, o: RunOptions, file: string, bytes: Uint8Array, sess
 }
 
 function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => void): Machine {
-  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o) });
+  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined });
   watch(m, o, out);
   const initrd = o.initrd !== undefined ? loadKernelFile(o.initrd, 'initrd') : undefined;
   m.boot(kernel, { cmdline: o.cmdline, initrd });
@@ -340,7 +350,7 @@ function board(o: RunOptions): PcBoardOptions {
 
 /** Power on with SeaBIOS (the boot device was checked by boardFor). */
 function startFirmwareMachine(o: RunOptions, out: (s: string) => void): Machine {
-  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o) });
+  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined });
   watch(m, o, out);
   if (o.firmwareLog) m.on('firmwareLog', (b: number) => process.stderr.write(String.fromCharCode(b)));
   m.bootFirmware();
@@ -349,12 +359,28 @@ function startFirmwareMachine(o: RunOptions, out: (s: string) => void): Machine 
 
 function watch(m: Machine, o: RunOptions, out: (s: string) => void): void {
   m.on('serial', (b: number) => out(String.fromCharCode(b)));
+  if (o.com2 !== undefined) writeCom2To(m, o.com2);
   if (o.trace) {
     m.on('reset', () => out('\n[faultline] triple fault → system reset\n'));
     m.on('exception', (e) => {
       if (!e.external) out(`[faultline] ${e.phase} ${e.name}${e.errorCode !== undefined ? ` error 0x${e.errorCode.toString(16)}` : ''} rip=0x${e.rip.toString(16)} rsp=0x${e.rsp.toString(16)} cr2=0x${e.cr2.toString(16)}: ${e.reason}\n`);
     });
   }
+}
+
+/** --com2 FILE: COM2's bytes go to FILE (created or truncated), in 4 KiB chunks and at every line end and exit. */
+function writeCom2To(m: Machine, file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'w');
+  } catch (e) {
+    throw new UsageError(`--com2: cannot write ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}); check that its folder exists and is writable`);
+  }
+  const buf = new Uint8Array(4096);
+  let n = 0;
+  const flush = () => { if (n) { fs.writeSync(fd, buf, 0, n); n = 0; } };
+  m.on('serial2', (b: number) => { buf[n++] = b; if (b === 10 || n === buf.length) flush(); });
+  process.on('exit', flush);
 }
 
 /** Print the fault chain, resets, screen and why the run stopped; returns the run's exit status. */
@@ -424,6 +450,8 @@ export function replay(args: { file: string; kernel?: string }, out: (s: string)
   const o: RunOptions = {
     kernel: kernelPath, noReboot: rec.machine.onTripleFault === 'stop', maxInstructions: rec.maxInstructions, trace: false, screen: false,
     memoryMB: rec.machine.memoryMB, cmdline: rec.cmdline ?? undefined, cpu: rec.machine.cpu,
+    // The recorded machine's COM2 (its output is not part of the recording: written nowhere).
+    com2: rec.machine.com2 ? os.devNull : undefined,
   };
   const m = startMachine(o, bytes, out);
   const session = runSession(m, rec.maxInstructions, rec.inputs);

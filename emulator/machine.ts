@@ -84,7 +84,7 @@ export class Machine implements Runtime {
   }
 
   constructor(opts: MachineOptions = {}) {
-    this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', cpu: opts.cpu ?? 'faultline' };
+    this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', cpu: opts.cpu ?? 'faultline', com2: opts.com2 ?? false };
     this.boardOptions = opts.board ?? {};
     const model = CPU_MODELS[this.options.cpu];
     if (!model) throw new Error(`unknown CPU model '${this.options.cpu}'; choose one of: ${Object.keys(CPU_MODELS).join(', ')}`);
@@ -95,6 +95,7 @@ export class Machine implements Runtime {
     this.devices = createPcDevices({
       bus: this.bus, phys: this.mem, clock: this.clock, memoryBytes: this.mem.size,
       onSerial: (b) => this.emit('serial', b),
+      onSerial2: opts.com2 ? (b) => this.emit('serial2', b) : undefined,
       onDebugcon: (b) => this.emit('debugcon', b),
       onExit: (status) => { this.exitCode = status; this.cpu.stopRequested = true; },
       onResetRequest: () => { this.resetRequested = true; this.cpu.stopRequested = true; },
@@ -122,7 +123,7 @@ export class Machine implements Runtime {
 
   // ----------------------------------------------------------------------------------- events
   on(event: 'exception', cb: (ev: ExceptionEvent) => void): void;
-  on(event: 'serial' | 'debugcon' | 'firmwareLog', cb: (byte: number) => void): void;
+  on(event: 'serial' | 'serial2' | 'debugcon' | 'firmwareLog', cb: (byte: number) => void): void;
   on(event: 'reset' | 'screen', cb: () => void): void;
   on(event: string, cb: Listener): void {
     const l = this.listeners.get(event) ?? [];
@@ -172,7 +173,7 @@ export class Machine implements Runtime {
     }
     const e = bootKernel(this.kernel, this.mem, {
       cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, initrd: this.bootOptions.initrd, display: this.devices.vga,
-      platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu]),
+      platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu], 1, { com2: this.devices.uart2 !== undefined }),
       secondsOfDay: this.devices.cmos.secondsSinceEpoch() % 86400,
     });
     this.entry = e;
@@ -662,9 +663,10 @@ export class Machine implements Runtime {
     return this.history.now();
   }
 
-  /** Bytes arriving on COM1 / keys pressed now (logged for replay when history or a recording is on). */
-  sendSerial(bytes: number[]): void {
-    this.history.input('serial', bytes);
+  /** Bytes arriving on COM1 (or COM2) / keys pressed now (logged for replay when history or a recording is on). */
+  sendSerial(bytes: number[], port: 1 | 2 = 1): void {
+    if (port === 2 && !this.devices.uart2) throw new Error('this machine has no COM2 (start it with com2)');
+    this.history.input(port === 2 ? 'serial2' : 'serial', bytes);
   }
 
   sendKeys(bytes: number[]): void {
@@ -748,6 +750,7 @@ export class Machine implements Runtime {
       run: (n: number) => m.run(n),
       applyInput: (ev: InputEvent) => {
         if (ev.kind === 'serial') m.devices.uart.receive(ev.bytes);
+        else if (ev.kind === 'serial2') m.devices.uart2?.receive(ev.bytes);
         else if (ev.kind === 'mouse') m.devices.ps2.auxInput(ev.bytes);
         else m.devices.ps2.pressKey(ev.bytes);
       },

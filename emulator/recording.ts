@@ -112,6 +112,7 @@ export function startSession(m: Machine): SessionResult {
 export function applyInput(m: Machine, r: SessionResult, input: PlannedInput): void {
   let bytes = input.bytes;
   if (input.kind === 'serial') m.sendSerial(bytes);
+  else if (input.kind === 'serial2') m.sendSerial(bytes, 2);
   else if (input.kind === 'mouse') m.sendAux(bytes);
   else {
     if (input.keys) bytes = input.keys.flatMap((k) => m.devices.ps2.keyBytes(k.code, k.down));
@@ -201,7 +202,7 @@ export function parseRecording(text: string, file: string): Recording {
     && Number.isInteger(r.maxInstructions) && r.maxInstructions > 0 && Array.isArray(r.inputs) && typeof r.end === 'object'
     && typeof r.serial === 'object' && Array.isArray(r.faultChain) && typeof r.stateHash === 'string' && typeof r.devicesHash === 'string'
     && r.inputs.every((i) => Number.isInteger(i.instructions) && i.instructions >= 0 && Number.isInteger(i.resets)
-      && (i.kind === 'serial' || i.kind === 'keyboard' || i.kind === 'mouse') && Array.isArray(i.bytes) && i.bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255));
+      && (i.kind === 'serial' || i.kind === 'serial2' || i.kind === 'keyboard' || i.kind === 'mouse') && Array.isArray(i.bytes) && i.bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255));
   if (!ok) throw new Error(`${file} is a damaged recording (a field is missing or has the wrong type); record it again`);
   return r;
 }

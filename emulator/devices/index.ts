@@ -30,6 +30,8 @@ export interface PcDeviceOptions {
   memoryBytes: number;
   cpuCount?: number;
   onSerial?: (byte: number) => void;
+  /** COM2's transmitted bytes; when given, the board has a second UART at 0x2F8 on IRQ 3. */
+  onSerial2?: (byte: number) => void;
   onDebugcon?: (byte: number) => void;
   /** isa-debug-exit: called with QEMU's exit status (value << 1) | 1. */
   onExit?: (status: number) => void;
@@ -45,6 +47,8 @@ export interface PcDeviceOptions {
 
 export interface PcDevices {
   uart: Uart16550;
+  /** COM2, when the machine has one. */
+  uart2?: Uart16550;
   vga: Vga;
   pic: Pic8259;
   pit: Pit8254;
@@ -72,6 +76,7 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   ioapic.onNmi = () => router.raiseNmi();
   router.attachApics(lapic, ioapic);
   const uart = new Uart16550(router, o.onSerial ?? none);
+  const uart2 = o.onSerial2 ? new Uart16550(router, o.onSerial2, 0x2f8, 3) : undefined;
   const vga = new Vga(o.phys, o.clock);
   const pit = new Pit8254(o.clock, router);
   const debugExit = new DebugExit(o.onExit ?? none);
@@ -81,15 +86,16 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const cmos = new Cmos(o.clock, router, o.memoryBytes, o.cpuCount ?? 1);
   const testdev = new PcTestdev(router);
   const ferr = new FpuErrorLine(router);
-  for (const d of [pic, uart, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, ferr]) d.attach(o.bus);
+  const com2 = uart2 ? [uart2] : [];
+  for (const d of [pic, uart, ...com2, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, ferr]) d.attach(o.bus);
   // The stdvga's linear framebuffer where SeaBIOS places its PCI BAR0 on QEMU's pc machine.
   vga.mapLfb(o.bus);
   const board = createPcBoard({
     ...o.board, bus: o.bus, phys: o.phys, clock: o.clock, irq: router, cmos, memoryBytes: o.memoryBytes,
     onReset: o.onResetRequest ?? none, onMapChange: o.onMemoryMapChange ?? none,
   });
-  const all: Device[] = [pic, lapic, ioapic, pit, uart, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, ferr, ...board.all, router];
-  return { uart, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, ferr, router, board, all };
+  const all: Device[] = [pic, lapic, ioapic, pit, uart, ...com2, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, ferr, ...board.all, router];
+  return { uart, uart2, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, ferr, router, board, all };
 }
 
 export { PcTestdev };

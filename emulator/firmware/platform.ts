@@ -39,7 +39,7 @@ export interface Platform {
 export const PCI_IRQS_QEMU_PC = [5, 9, 10, 11];
 
 /** QEMU's `pc` machine as Faultline models it, for a CPU model, RAM size and CPU count. */
-export function pcPlatform(ramSize: number, cpu: CpuModel, cpuCount = 1): Platform {
+export function pcPlatform(ramSize: number, cpu: CpuModel, cpuCount = 1, o: { com2?: boolean } = {}): Platform {
   return {
     ramSize,
     cpuCount,
@@ -55,7 +55,7 @@ export function pcPlatform(ramSize: number, cpu: CpuModel, cpuCount = 1): Platfo
     // PIIX4 ACPI function 00:01.3, interrupt pin A, routed to the SCI (IRQ 9).
     pciInterrupts: [{ device: 1, pin: 1, irq: 9 }],
     pm: { base: 0x600, sciIrq: 9, smiCmd: 0xb2, acpiEnable: 0xf1, acpiDisable: 0xf0, gpe0: 0xafe0, gpe0Length: 4 },
-    comPorts: [0x3f8],
+    comPorts: o.com2 ? [0x3f8, 0x2f8] : [0x3f8],
     lptPorts: [],
     vgaText: true,
   };

@@ -13,10 +13,13 @@ import { fixture, ROOT, startClient } from './helpers';
  * input queued while paused, keys into the keyboard fixture, frames as PNG with dirty tracking.
  */
 
-/** Collects faultline/serialOutput bytes as text. */
-function serialCollector(dc: DebugClient): { text: () => string; until: (re: RegExp, ms?: number) => Promise<string> } {
+/** Collects faultline/serialOutput bytes of one port (COM1 by default) as text. */
+function serialCollector(dc: DebugClient, port = 1): { text: () => string; until: (re: RegExp, ms?: number) => Promise<string> } {
   let text = '';
-  dc.on('faultline/serialOutput', (e: DebugProtocol.Event) => { text += Buffer.from((e.body as { data: string }).data, 'base64').toString('latin1'); });
+  dc.on('faultline/serialOutput', (e: DebugProtocol.Event) => {
+    const b = e.body as { data: string; port: number };
+    if (b.port === port) text += Buffer.from(b.data, 'base64').toString('latin1');
+  });
   return {
     text: () => text,
     until: async (re, ms = 15_000) => {
@@ -30,9 +33,9 @@ function serialCollector(dc: DebugClient): { text: () => string; until: (re: Reg
   };
 }
 
-async function launch(dc: DebugClient, kernel: string): Promise<void> {
+async function launch(dc: DebugClient, kernel: string, extra: object = {}): Promise<void> {
   const configured = dc.waitForEvent('initialized').then(() => dc.configurationDoneRequest());
-  await Promise.all([dc.launchRequest({ kernel: fixture(kernel) } as DebugProtocol.LaunchRequestArguments), configured]);
+  await Promise.all([dc.launchRequest({ kernel: fixture(kernel), ...extra } as DebugProtocol.LaunchRequestArguments), configured]);
 }
 
 describe('serial terminal through the adapter', () => {
@@ -67,6 +70,32 @@ describe('serial terminal through the adapter', () => {
 
   it('bad serialInput arguments get an error sentence', async () => {
     await assert.rejects(dc.customRequest('faultline/serialInput', { text: 42 }), /needs 'text'/);
+    await assert.rejects(dc.customRequest('faultline/serialInput', { text: 'x', port: 2 }), /no COM2: set "com2": true/);
+    await assert.rejects(dc.customRequest('faultline/serialInput', { text: 'x', port: 3 }), /'port' is 1 \(COM1\) or 2 \(COM2\)/);
+  });
+});
+
+describe('COM2 through the adapter (launch.json com2)', () => {
+  let dc: DebugClient;
+  before(async () => { dc = await startClient(); });
+  after(async () => { await dc.stop(); });
+
+  it('COM2 output arrives as port 2 events and in the Debug Console as [COM2]; typed input reaches the guest on COM2', async () => {
+    const com1 = serialCollector(dc, 1);
+    const com2 = serialCollector(dc, 2);
+    let console = '';
+    dc.on('output', (e: DebugProtocol.OutputEvent) => { console += e.body.output; });
+    await launch(dc, 'com2-echo', { com2: true });
+    await com1.until(/BDA COM ports: 03f8 02f8 0000 0000 count 2\r\ncom2 ready/);
+    await com2.until(/hello on COM2\r\n/);
+    assert.doesNotMatch(com1.text(), /hello on COM2/, 'COM2 bytes are not COM1 bytes');
+    const exited = dc.waitForEvent('exited');
+    const r = await dc.customRequest('faultline/serialInput', { text: 'xyz', port: 2 });
+    assert.equal(r.body.bytes, 3);
+    await com2.until(/XYZ$/);
+    await dc.customRequest('faultline/serialInput', { text: 'q', port: 2 });
+    assert.equal((await exited).body.exitCode, 33);
+    assert.match(console, /\[COM2\] hello on COM2/);
   });
 });
 

@@ -149,6 +149,18 @@ describe('faultline run: output on fixture kernels', { skip: !fs.existsSync(cli)
   });
 });
 
+describe('faultline run --com2', { skip: !fs.existsSync(cli) && 'dist/cli.js is missing' }, () => {
+  it('COM2 output goes to the file, --input N:com2: types into it; COM1 and the exit status are QEMU\'s', () => {
+    const out = path.join(tmp, 'com2.txt');
+    const r = run('run', fixture('com2-echo.elf'), '--com2', out, '--input', '3000000:com2:abc q');
+    assert.equal(r.status, 33, r.stderr);
+    assert.ok(r.stdout.startsWith(fs.readFileSync(path.join(root, 'fixtures/golden/com2-echo.serial.txt'), 'latin1')), r.stdout);
+    assert.equal(fs.readFileSync(out, 'latin1'), fs.readFileSync(path.join(root, 'fixtures/golden/com2-echo.com2.txt'), 'latin1'));
+  });
+  it('--input N:com2: without --com2', () => refuses(run('run', fixture('com2-echo.elf'), '--input', '5:com2:x'), /--input N:com2:TEXT needs --com2 FILE/));
+  it('--com2 into a folder that does not exist', () => refuses(run('run', fixture('com2-echo.elf'), '--com2', path.join(tmp, 'no', 'such', 'dir', 'x.txt')), /--com2: cannot write .*x\.txt \(ENOENT\)/));
+});
+
 describe('faultline demo (npm start)', () => {
   it('boots each demo kernel, prints its fault chain, and the exit status QEMU gives it', () => {
     const r = run('demo');
