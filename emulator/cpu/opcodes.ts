@@ -20,6 +20,7 @@ import './shift';
 import './bitops';
 import './atomic';
 import './avx';
+import './bmi';
 import './bcd';
 import './far-pointer';
 export { TABLE, UNDEFINED } from './table';

@@ -7,7 +7,7 @@ import { Cr0, Cr4, Flag } from './state';
 import { mmxCheck, mmxDone, mmxRead, mmxWrite } from './mmx';
 import { def } from './table';
 import { op32, op64, R64, setMxcsr } from './sse-float';
-import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, f2d, f32Round, roundMx } from './sse-convert';
+import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, f2d, f32Round, i64ToF32, i64ToF64, roundMx } from './sse-convert';
 
 /**
  * SSE/SSE2 moves and the integer and scalar-float operations compilers emit for memcpy/memset, struct
@@ -626,9 +626,10 @@ def(0x12a, 'cvtsi2ss', true, Imm.NONE, (c, i) => {
   if (p < 2) { cvtpi2p(c, i, p); return; }
   const size = i.rex & 8 ? 8 : 4;
   const lo = c.readE(i, size);
-  const v = size === 8 ? c.hi * 4294967296 + (lo >>> 0) : lo;
   loadA(c, i.reg);
-  if (p === 2) A[0] = f32Round(c, v); else AD[0] = v;
+  if (size === 8) { const hi = c.hi; if (p === 2) A[0] = i64ToF32(c, lo, hi); else AD[0] = i64ToF64(c, lo, hi); }
+  else if (p === 2) A[0] = f32Round(c, lo);
+  else AD[0] = lo;
   storeA(c, i.reg);
 });
 function cvtToInt(trunc: boolean) {

@@ -72,6 +72,8 @@ const LEAF1_ECX: Record<number, Check> = {
   0: { what: 'sse3', run: (c) => ok(c, [0xf2, 0x0f, 0x7c, 0xc1, 0x66, 0x0f, 0xd0, 0xc1, 0xf2, 0x0f, 0x12, 0xc1, 0xd9, 0xe8, 0xdb, 0x0e], 5) },
   13: { what: 'cx16', run: (c) => { setReg(c, RAX, 0n); setReg(c, RDX, 0n); poke(c, MEM, new Array(16).fill(0)); ok(c, [0x48, 0x0f, 0xc7, 0x0e]); } },
   21: { what: 'x2apic', coveredBy: ['test/devices/lapic.test.ts', 'x2APIC'] },
+  // movbe eax, [rsi]; movbe [rsi+8], rax
+  22: { what: 'movbe', run: (c) => { poke(c, MEM, [1, 2, 3, 4]); ok(c, [0x0f, 0x38, 0xf0, 0x06, 0x48, 0x0f, 0x38, 0xf1, 0x46, 0x08], 2); assert.equal(reg(c, RAX), 0x01020304n); assert.deepEqual([...peek(c, MEM + 8, 8)], [0, 0, 0, 0, 1, 2, 3, 4]); }, coveredBy: ['test/cpu/isa-diff.test.ts', 'MOVBE'] },
   23: { what: 'popcnt', run: (c) => { setReg(c, RBX, 0xf0f0n); ok(c, [0xf3, 0x48, 0x0f, 0xb8, 0xc3]); assert.equal(reg(c, RAX), 8n); }, coveredBy: ['test/cpu/native-diff.test.ts', 'integer instructions'] },
   24: { what: 'tsc-deadline', coveredBy: ['test/devices/lapic.test.ts', 'deadline'] },
   26: { what: 'xsave', run: (c) => { setReg(c, RAX, 3n); setReg(c, RDX, 0n); poke(c, MEM + 512, new Array(64).fill(0)); ok(c, [0x0f, 0x01, 0xd0, 0x0f, 0xae, 0x26], 2); } },
@@ -80,7 +82,13 @@ const LEAF1_ECX: Record<number, Check> = {
 };
 
 const LEAF7_EBX: Record<number, Check> = {
+  // andn rax, rbx, rcx (~rbx & rcx); blsr rdx, rcx; tzcnt rsi, rcx
+  3: { what: 'bmi1', run: (c) => { setReg(c, RBX, 0xf0n); setReg(c, RCX, 0x3c8n); ok(c, [0xc4, 0xe2, 0xe0, 0xf2, 0xc1, 0xc4, 0xe2, 0xe8, 0xf3, 0xc9, 0xf3, 0x48, 0x0f, 0xbc, 0xf1], 3); assert.equal(reg(c, RAX), 0x308n); assert.equal(reg(c, RDX), 0x3c0n); assert.equal(reg(c, RSI), 3n); }, coveredBy: ['test/cpu/bmi-diff.test.ts', 'BMI1'] },
   7: { what: 'smep', run: cr4Bit(1 << 20) },
+  // pdep rax, rbx, rcx (deposit rbx's low bits at rcx's set bits); mulx rsi, rbx, rcx (rdx · rcx)
+  8: { what: 'bmi2', run: (c) => { setReg(c, RBX, 0b101n); setReg(c, RCX, 0xf00n); setReg(c, RDX, 1n << 60n); ok(c, [0xc4, 0xe2, 0xe3, 0xf5, 0xc1], 1); assert.equal(reg(c, RAX), 0x500n); ok(c, [0xc4, 0xe2, 0xe3, 0xf6, 0xf1], 1); assert.equal(reg(c, RSI), 0xf0n); assert.equal(reg(c, RBX), 0n); }, coveredBy: ['test/cpu/bmi-diff.test.ts', 'BMI2'] },
+  // stc; adox rax, rbx (OF clear: no carry in, CF kept)
+  19: { what: 'adx', run: (c) => { setReg(c, RAX, 0xffffffffffffffffn); setReg(c, RBX, 1n); ok(c, [0xf9, 0xf3, 0x48, 0x0f, 0x38, 0xf6, 0xc3], 2); assert.equal(reg(c, RAX), 0n); assert.equal(c.flags & 0x801, 0x801); }, coveredBy: ['test/cpu/bmi-diff.test.ts', 'ADX'] },
   20: { what: 'smap', run: (c) => { cr4Bit(1 << 21)(c); ok(c, [0x0f, 0x01, 0xcb, 0x0f, 0x01, 0xca], 2); } },
   22: { what: 'pcommit', run: (c) => ok(c, [0x66, 0x0f, 0xae, 0xf8]) },
   23: { what: 'clflushopt', run: (c) => ok(c, [0x66, 0x0f, 0xae, 0x3e]) },

@@ -98,11 +98,11 @@ export function compareSse(cases: SseCase[], native: Result[]): string[] {
 // ------------------------------------------------------------------------------------ generation
 let seed = 0x5eedf00dn;
 export function reseedSse(s: bigint): void { seed = BigInt.asUintN(64, s) || 1n; }
-function next64(): bigint { seed ^= BigInt.asUintN(64, seed << 13n); seed ^= seed >> 7n; seed ^= BigInt.asUintN(64, seed << 17n); return seed; }
-function rnd(n: number): number { return Number(next64() % BigInt(n)); }
+export function next64(): bigint { seed ^= BigInt.asUintN(64, seed << 13n); seed ^= seed >> 7n; seed ^= BigInt.asUintN(64, seed << 17n); return seed; }
+export function rnd(n: number): number { return Number(next64() % BigInt(n)); }
 
 /** Random bytes with runs of the lane boundary values that saturation and sign tests need. */
-function fill(b: Uint8Array, o: number, n: number): void {
+export function fill(b: Uint8Array, o: number, n: number): void {
   const pick = rnd(4);
   for (let k = 0; k < n; k++) {
     if (pick === 0) b[o + k] = [0x00, 0xff, 0x7f, 0x80, 0x01, 0xfe][rnd(6)];
@@ -111,7 +111,7 @@ function fill(b: Uint8Array, o: number, n: number): void {
 }
 
 /** Random binary32 (or binary64) lanes: ordinary values, zeros, infinities, NaNs, denormals. */
-function fillFloat(b: Uint8Array, o: number, double: boolean): void {
+export function fillFloat(b: Uint8Array, o: number, double: boolean): void {
   const dv = new DataView(b.buffer, b.byteOffset);
   const n = double ? 2 : 4, w = double ? 8 : 4;
   for (let k = 0; k < n; k++) {
