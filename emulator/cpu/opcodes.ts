@@ -12,6 +12,7 @@ import './string-ops';
 import './sse';
 import './sse-int';
 import './sse3';
+import './ssse3';
 import './sse-convert';
 import './mmx';
 import './fpu-state';

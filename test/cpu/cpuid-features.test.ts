@@ -70,6 +70,8 @@ const LEAF1_EDX: Record<number, Check> = {
 
 const LEAF1_ECX: Record<number, Check> = {
   0: { what: 'sse3', run: (c) => ok(c, [0xf2, 0x0f, 0x7c, 0xc1, 0x66, 0x0f, 0xd0, 0xc1, 0xf2, 0x0f, 0x12, 0xc1, 0xd9, 0xe8, 0xdb, 0x0e], 5) },
+  // pshufb xmm0, xmm1 (reverse the bytes); palignr mm0, mm1, 3
+  9: { what: 'ssse3', run: (c) => { c.xmm.set([0x03020100, 0x07060504, 0x0b0a0908, 0x0f0e0d0c, 0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203]); ok(c, [0x66, 0x0f, 0x38, 0x00, 0xc1, 0x0f, 0x3a, 0x0f, 0xc1, 0x03], 2); assert.deepEqual([...c.xmm.subarray(0, 4)], [0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203]); }, coveredBy: ['test/cpu/isa-diff.test.ts', 'SSSE3'] },
   13: { what: 'cx16', run: (c) => { setReg(c, RAX, 0n); setReg(c, RDX, 0n); poke(c, MEM, new Array(16).fill(0)); ok(c, [0x48, 0x0f, 0xc7, 0x0e]); } },
   21: { what: 'x2apic', coveredBy: ['test/devices/lapic.test.ts', 'x2APIC'] },
   // movbe eax, [rsi]; movbe [rsi+8], rax

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostHas } from '../support/native/diff';
 import { buildSseNative, compareSse, reseedSse, runSseNative, SseCase } from '../support/native/sse-diff';
-import { generateCvt64, generateGpMem } from '../support/native/isa-cases';
+import { generateCvt64, generateGpMem, generateSsse3 } from '../support/native/isa-cases';
 
 /**
  * Host-CPU differential tests of the families beyond SSE3 on the FXSAVE-image harness (test/support/native/
@@ -26,4 +26,7 @@ test('MOVBE, CRC32, ADCX and ADOX memory forms agree with the host CPU', { skip:
 
 test('CVTSI2SS/CVTSI2SD from 64- and 32-bit integers round once, by MXCSR.RC, as the host CPU does', { skip: skip('sse2') }, () => {
   check(0xc7c7n, () => generateCvt64(300), ['sse2']);
+});
+test('SSSE3 (PSHUFB, PHADD/PHSUB W/D/SW, PMADDUBSW, PMULHRSW, PSIGN, PABS, PALIGNR; MMX and XMM, register and memory) agrees with the host CPU', { skip: skip('ssse3') }, () => {
+  check(0x55e3n, () => generateSsse3(60), ['ssse3']);
 });

@@ -94,4 +94,5 @@ export function generateSsse3(perInsn: number): SseCase[] {
 export const ISA_FAMILIES: { name: string; hostFeatures: string[]; generate: (perInsn: number) => SseCase[] }[] = [
   { name: 'MOVBE/CRC32/ADX memory', hostFeatures: ['movbe', 'sse4_2', 'adx'], generate: generateGpMem },
   { name: 'CVTSI2SS/SD', hostFeatures: ['sse2'], generate: generateCvt64 },
+  { name: 'SSSE3', hostFeatures: ['ssse3'], generate: generateSsse3 },
 ];
