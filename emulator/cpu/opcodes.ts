@@ -13,6 +13,8 @@ import './sse';
 import './sse-int';
 import './sse3';
 import './ssse3';
+import './sse41';
+import './sse42';
 import './sse-convert';
 import './mmx';
 import './fpu-state';

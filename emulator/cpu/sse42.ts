@@ -1,8 +1,11 @@
 import type { Cpu } from './cpu';
-import type { Insn } from './insn';
+import { ud } from './fault';
+import { Imm, Insn } from './insn';
+import { A, B, loadA, loadB, pfx, sseCheck, storeA } from './sse';
+import { def } from './table';
 
 /**
- * SSE4.2 (CPUID.01H:ECX.SSE4_2[20]; SDM Vol. 2): CRC32 (F2 0F38 F0/F1, registered with MOVBE in bmi.ts),
+ * SSE4.2 (CPUID.01H:ECX.SSE4_2[20]; SDM Vol. 2): PCMPGTQ (66 0F38 37), a signed 64-bit compare; CRC32 (F2 0F38 F0/F1, registered with MOVBE in bmi.ts),
  * the accumulation of CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) over an 8/16/32/64-bit source into
  * the low 32 bits of the destination, with no pre- or post-inversion; a 64-bit destination's upper half is
  * zeroed. Flags are unchanged.
@@ -29,3 +32,15 @@ export function crc32(c: Cpu, i: Insn, byteSrc: boolean): void {
   c.r[2 * i.reg] = crc;
   c.r[2 * i.reg + 1] = 0;
 }
+
+def(0x237, 'pcmpgtq', true, Imm.NONE, (c, i) => {
+  if (pfx(i) !== 1) ud();
+  sseCheck(c);
+  loadB(c, i, true);
+  loadA(c, i.reg);
+  for (let k = 0; k < 4; k += 2) {
+    const gt = A[k + 1] > B[k + 1] || (A[k + 1] === B[k + 1] && A[k] >>> 0 > B[k] >>> 0) ? -1 : 0;
+    A[k] = gt; A[k + 1] = gt;
+  }
+  storeA(c, i.reg);
+});

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostHas } from '../support/native/diff';
 import { buildSseNative, compareSse, reseedSse, runSseNative, SseCase } from '../support/native/sse-diff';
-import { generateCvt64, generateGpMem, generateSsse3 } from '../support/native/isa-cases';
+import { generateCvt64, generateGpMem, generateSse41, generateSse42, generateSsse3 } from '../support/native/isa-cases';
 
 /**
  * Host-CPU differential tests of the families beyond SSE3 on the FXSAVE-image harness (test/support/native/
@@ -29,4 +29,12 @@ test('CVTSI2SS/CVTSI2SD from 64- and 32-bit integers round once, by MXCSR.RC, as
 });
 test('SSSE3 (PSHUFB, PHADD/PHSUB W/D/SW, PMADDUBSW, PMULHRSW, PSIGN, PABS, PALIGNR; MMX and XMM, register and memory) agrees with the host CPU', { skip: skip('ssse3') }, () => {
   check(0x55e3n, () => generateSsse3(60), ['ssse3']);
+});
+
+test('SSE4.1 (blends, PTEST, PMOVSX/ZX, PMULDQ/PMULLD, PCMPEQQ, PACKUSDW, PMIN/PMAX, PHMINPOSUW, MPSADBW, MOVNTDQA, ROUND*, DPPS/DPPD, PEXTR*/PINSR*/EXTRACTPS/INSERTPS) agrees with the host CPU', { skip: skip('sse4_1') }, () => {
+  check(0x5e41n, () => generateSse41(40), ['sse4_1']);
+});
+
+test('SSE4.2 PCMPGTQ agrees with the host CPU', { skip: skip('sse4_2') }, () => {
+  check(0x5e42n, () => generateSse42(200), ['sse4_2']);
 });

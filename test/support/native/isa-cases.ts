@@ -90,9 +90,59 @@ export function generateSsse3(perInsn: number): SseCase[] {
   return out;
 }
 
+/** SSE4.1: every instruction in register and memory forms; the float ones with NaNs, denormals, DAZ/FTZ. */
+export function generateSse41(perInsn: number): SseCase[] {
+  const intOps: [string, number][] = [
+    ['pblendvb', 0x10], ['blendvps', 0x14], ['blendvpd', 0x15], ['ptest', 0x17],
+    ['pmovsxbw', 0x20], ['pmovsxbd', 0x21], ['pmovsxbq', 0x22], ['pmovsxwd', 0x23], ['pmovsxwq', 0x24], ['pmovsxdq', 0x25],
+    ['pmuldq', 0x28], ['pcmpeqq', 0x29], ['packusdw', 0x2b],
+    ['pmovzxbw', 0x30], ['pmovzxbd', 0x31], ['pmovzxbq', 0x32], ['pmovzxwd', 0x33], ['pmovzxwq', 0x34], ['pmovzxdq', 0x35],
+    ['pminsb', 0x38], ['pminsd', 0x39], ['pminuw', 0x3a], ['pminud', 0x3b], ['pmaxsb', 0x3c], ['pmaxsd', 0x3d], ['pmaxuw', 0x3e], ['pmaxud', 0x3f],
+    ['pmulld', 0x40], ['phminposuw', 0x41],
+  ];
+  const out: SseCase[] = [];
+  for (let n = 0; n < perInsn; n++) {
+    for (const [name, op] of intOps) {
+      out.push(build({ name: `${name} xmm`, bytes: [0x66, 0x0f, 0x38, op, regRm()] }), build({ name: `${name} xmm,mem`, bytes: [0x66, 0x0f, 0x38, op, memRm()] }));
+    }
+    out.push(build({ name: 'movntdqa', bytes: [0x66, 0x0f, 0x38, 0x2a, memRm()] }));
+    for (const [name, op] of [['blendps', 0x0c], ['blendpd', 0x0d], ['pblendw', 0x0e], ['mpsadbw', 0x42]] as const) {
+      out.push(build({ name: `${name} xmm`, bytes: [0x66, 0x0f, 0x3a, op, regRm(), rnd(256)] }), build({ name: `${name} xmm,m128`, bytes: [0x66, 0x0f, 0x3a, op, memRm(), rnd(256)] }));
+    }
+    // extracts to RAX or [rdi], inserts from RAX or [rdi]
+    for (const [name, pre, op] of [['pextrb', [], 0x14], ['pextrw', [], 0x15], ['pextrd', [], 0x16], ['pextrq', [0x48], 0x16], ['extractps', [], 0x17], ['pinsrb', [], 0x20], ['insertps', [], 0x21], ['pinsrd', [], 0x22], ['pinsrq', [0x48], 0x22]] as [string, number[], number][]) {
+      out.push(build({ name: `${name} reg`, bytes: [0x66, ...pre, 0x0f, 0x3a, op, op === 0x21 ? regRm() : 0xc0 | (r8() << 3), rnd(4) ? rnd(16) : rnd(256)] }));
+      out.push(build({ name: `${name} mem`, bytes: [0x66, ...pre, 0x0f, 0x3a, op, memRm(), rnd(256)] }));
+    }
+    // rounding: imm8 modes 0-3, MXCSR.RC (imm8[2]), precision suppression (imm8[3])
+    for (const [name, op, lanes] of [['roundps', 0x08, 'ps'], ['roundpd', 0x09, 'pd'], ['roundss', 0x0a, 'ps'], ['roundsd', 0x0b, 'pd']] as const) {
+      out.push(build({ name: `${name} xmm`, bytes: [0x66, 0x0f, 0x3a, op, regRm(), rnd(16)], lanes, mxcsr: mxcsr() }));
+      out.push(build({ name: `${name} xmm,mem`, bytes: [0x66, 0x0f, 0x3a, op, memRm(), rnd(16)], lanes, mxcsr: mxcsr() }));
+    }
+    // dot products round to nearest (sse-float.ts arithmetic); DAZ/FTZ vary
+    for (const [name, op, lanes] of [['dpps', 0x40, 'ps'], ['dppd', 0x41, 'pd']] as const) {
+      const mx = 0x1f80 | (rnd(3) === 0 ? [0x40, 0x8000, 0x8040][rnd(3)] : 0);
+      out.push(build({ name: `${name} xmm`, bytes: [0x66, 0x0f, 0x3a, op, regRm(), rnd(256)], lanes, mxcsr: mx }));
+      out.push(build({ name: `${name} xmm,m128`, bytes: [0x66, 0x0f, 0x3a, op, memRm(), rnd(256)], lanes, mxcsr: mx }));
+    }
+  }
+  return out;
+}
+
+/** SSE4.2's PCMPGTQ (the string compares are generateSse42Strings). */
+export function generateSse42(perInsn: number): SseCase[] {
+  const out: SseCase[] = [];
+  for (let n = 0; n < perInsn; n++) {
+    out.push(build({ name: 'pcmpgtq xmm', bytes: [0x66, 0x0f, 0x38, 0x37, regRm()] }), build({ name: 'pcmpgtq xmm,m128', bytes: [0x66, 0x0f, 0x38, 0x37, memRm()] }));
+  }
+  return out;
+}
+
 /** The families, for test/fuzz/diff-run.ts: name, host CPUID flags (/proc/cpuinfo names) and generator. */
 export const ISA_FAMILIES: { name: string; hostFeatures: string[]; generate: (perInsn: number) => SseCase[] }[] = [
   { name: 'MOVBE/CRC32/ADX memory', hostFeatures: ['movbe', 'sse4_2', 'adx'], generate: generateGpMem },
   { name: 'CVTSI2SS/SD', hostFeatures: ['sse2'], generate: generateCvt64 },
   { name: 'SSSE3', hostFeatures: ['ssse3'], generate: generateSsse3 },
+  { name: 'SSE4.1', hostFeatures: ['sse4_1'], generate: generateSse41 },
+  { name: 'SSE4.2', hostFeatures: ['sse4_2'], generate: generateSse42 },
 ];
