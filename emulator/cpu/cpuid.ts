@@ -15,7 +15,7 @@ import { Cr4 } from './state';
  *    active (SDM Vol. 3 §6.8.3); AMD delivers it. kvm-unit-tests emulator expects whichever CPUID names.
  *  - SYSENTER/SYSEXIT are #UD in long mode on AMD (APM Vol. 3); the emulator implements neither.
  *
- * 'faultline' (default): an AuthenticAMD long-mode CPU with x87/SSE/SSE2/SSE3/SSSE3/SSE4.1, FXSR, XSAVE (x87+SSE+AVX state),
+ * 'faultline' (default): an AuthenticAMD long-mode CPU with x87/SSE/SSE2/SSE3/SSSE3/SSE4.1/SSE4.2, FXSR, XSAVE (x87+SSE+AVX state),
  * POPCNT, LZCNT, MOVBE, BMI1, BMI2, ADX,
  * AVX data moves (VMOVDQA/U, VMOVNTDQ[A], VZEROUPPER/ALL),
  * NX, 1 GiB pages, SYSCALL, RDTSCP, x2APIC, TSC-deadline, invariant TSC, SMEP/SMAP/UMIP, CLFLUSHOPT/CLWB/PCOMMIT,
@@ -49,9 +49,9 @@ export const CPU_MODELS: Record<string, CpuModel> = {
     vendor: 'AuthenticAMD',
     // family 15, model 107, stepping 1: qemu64's, so guests take the code paths they take under QEMU
     signature: 0x00060fb1,
-    // sse3 (0), ssse3 (9), cx16 (13), sse4.1 (19), x2apic (21), movbe (22), popcnt (23), tsc-deadline (24), xsave (26), avx (28: YMM
+    // sse3 (0), ssse3 (9), cx16 (13), sse4.1 (19), sse4.2 (20), x2apic (21), movbe (22), popcnt (23), tsc-deadline (24), xsave (26), avx (28: YMM
     // state and the VEX data moves of avx.ts; AVX arithmetic raises #UD), hypervisor (31)
-    leaf1Ecx: (1 << 0) | (1 << 9) | (1 << 13) | (1 << 19) | (1 << 21) | (1 << 22) | (1 << 23) | (1 << 24) | (1 << 26) | (1 << 28) | (1 << 31),
+    leaf1Ecx: (1 << 0) | (1 << 9) | (1 << 13) | (1 << 19) | (1 << 20) | (1 << 21) | (1 << 22) | (1 << 23) | (1 << 24) | (1 << 26) | (1 << 28) | (1 << 31),
     leaf1Edx: EDX_BASE | (1 << 7) | (1 << 14),
     // bmi1 (3), smep (7), bmi2 (8), adx (19; bmi.ts), smap (20), pcommit (22), clflushopt (23), clwb (24):
     // the cache-line and persistent-memory hints are accepted and only check their operand (kvm-unit-tests'

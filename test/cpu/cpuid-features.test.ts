@@ -75,6 +75,8 @@ const LEAF1_ECX: Record<number, Check> = {
   13: { what: 'cx16', run: (c) => { setReg(c, RAX, 0n); setReg(c, RDX, 0n); poke(c, MEM, new Array(16).fill(0)); ok(c, [0x48, 0x0f, 0xc7, 0x0e]); } },
   // pmulld xmm0, xmm1; ptest xmm0, xmm0 (ZF clear, CF set); roundps xmm2, xmm3, 1 (floor)
   19: { what: 'sse4.1', run: (c) => { c.xmm.set([3, -2, 0, 7, 5, 5, 9, 1, 0, 0, 0, 0, 0x3fc00000, 0xbfc00000, 0, 0]); ok(c, [0x66, 0x0f, 0x38, 0x40, 0xc1, 0x66, 0x0f, 0x38, 0x17, 0xc0, 0x66, 0x0f, 0x3a, 0x08, 0xd3, 0x01], 3); assert.deepEqual([...c.xmm.subarray(0, 4)], [15, -10, 0, 7]); assert.equal(c.flags & 0x41, 1); assert.deepEqual([...c.xmm.subarray(8, 10)], [0x3f800000, 0xc0000000 | 0]); }, coveredBy: ['test/cpu/isa-diff.test.ts', 'SSE4.1'] },
+  // pcmpistri xmm0, xmm1, 0x0c ('lo' found at index 3 of "hello"); crc32 eax, bl
+  20: { what: 'sse4.2', run: (c) => { c.xmm.set([0x6f6c, 0, 0, 0, 0x6c6c6568, 0x6f, 0, 0]); ok(c, [0x66, 0x0f, 0x3a, 0x63, 0xc1, 0x0c]); assert.equal(reg(c, RCX), 3n); setReg(c, RAX, 0n); setReg(c, RBX, 0x61n); ok(c, [0xf2, 0x0f, 0x38, 0xf0, 0xc3]); assert.equal(reg(c, RAX), 0x93ad1061n); }, coveredBy: ['test/cpu/isa-diff.test.ts', 'SSE4.2'] },
   21: { what: 'x2apic', coveredBy: ['test/devices/lapic.test.ts', 'x2APIC'] },
   // movbe eax, [rsi]; movbe [rsi+8], rax
   22: { what: 'movbe', run: (c) => { poke(c, MEM, [1, 2, 3, 4]); ok(c, [0x0f, 0x38, 0xf0, 0x06, 0x48, 0x0f, 0x38, 0xf1, 0x46, 0x08], 2); assert.equal(reg(c, RAX), 0x01020304n); assert.deepEqual([...peek(c, MEM + 8, 8)], [0, 0, 0, 0, 1, 2, 3, 4]); }, coveredBy: ['test/cpu/isa-diff.test.ts', 'MOVBE'] },

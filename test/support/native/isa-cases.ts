@@ -129,11 +129,33 @@ export function generateSse41(perInsn: number): SseCase[] {
   return out;
 }
 
-/** SSE4.2's PCMPGTQ (the string compares are generateSse42Strings). */
+/**
+ * SSE4.2: PCMPGTQ and the string compares PCMPESTRI/ESTRM/ISTRI/ISTRM over every imm8 control, with strings
+ * made of few distinct characters (so matches happen), zero terminators at random places, explicit lengths
+ * in rAX/rDX (negative and oversized too, 32- and 64-bit with REX.W) and unaligned memory operands.
+ */
 export function generateSse42(perInsn: number): SseCase[] {
   const out: SseCase[] = [];
   for (let n = 0; n < perInsn; n++) {
     out.push(build({ name: 'pcmpgtq xmm', bytes: [0x66, 0x0f, 0x38, 0x37, regRm()] }), build({ name: 'pcmpgtq xmm,m128', bytes: [0x66, 0x0f, 0x38, 0x37, memRm()] }));
+    for (const [name, op] of [['pcmpestrm', 0x60], ['pcmpestri', 0x61], ['pcmpistrm', 0x62], ['pcmpistri', 0x63]] as const) {
+      for (const form of ['reg', 'mem', 'rex.w']) {
+        const src = r8(), dst = r8();
+        // the memory form is [rdi + disp8]: unaligned
+        const operand = form === 'mem' ? [0x47 | (dst << 3), rnd(16)] : [0xc0 | (dst << 3) | src];
+        const k = build({ name: `${name} ${form}`, bytes: [0x66, ...(form === 'rex.w' ? [0x48] : []), 0x0f, 0x3a, op, ...operand, rnd(256)] });
+        // strings over a small alphabet with zeros now and then
+        const alpha = [0, 0x41, 0x42, 0x61, 0x7f, 0x80, 0xff, 0x20].slice(0, 2 + rnd(7));
+        const put = (b: Uint8Array, o: number): void => { for (let j = 0; j < 16; j++) b[o + j] = rnd(12) === 0 ? 0 : alpha[rnd(alpha.length)]; };
+        for (let r = 0; r < 8; r++) put(k.img, 160 + 16 * r);
+        put(k.mem, 0); put(k.mem, 16); put(k.mem, 32);
+        // rAX, rDX: small lengths mostly, sometimes negative or huge
+        const len = (): bigint => (rnd(4) ? BigInt(rnd(20)) : rnd(2) ? -BigInt(rnd(20)) : next64());
+        k.rax = len();
+        k.rdx = len();
+        out.push(k);
+      }
+    }
   }
   return out;
 }
