@@ -16,8 +16,8 @@ import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, f2d, f32Round, i64ToF32, i64ToF64, 
  * allocated per instruction. Legacy-SSE 128-bit memory operands must be 16-byte aligned (#GP(0)) except for
  * the unaligned moves (MOVUPS/MOVUPD/MOVDQU) and 64/32-bit scalar accesses (SDM Vol. 1 §10.4, Vol. 2 §2.4).
  *
- * Not emulated: MXCSR exception flags and rounding control (arithmetic rounds to nearest), SSE3+ beyond
- * what is listed, the MMX conversions (#UD). The MMX forms (NP) of the moves and of the integer operations
+ * Not emulated: MXCSR exception flags and rounding control (arithmetic rounds to nearest). SSE3's arithmetic is
+ * sse3.ts, SSSE3 ssse3.ts, SSE4.1 sse41.ts, SSE4.2 sse42.ts, the conversions sse-convert.ts. The MMX forms (NP) of the moves and of the integer operations
  * listed here run on the MMX register file of mmx.ts; the saturating, averaging, multiply-high, pack and
  * sum-of-differences operations are sse-int.ts.
  */
