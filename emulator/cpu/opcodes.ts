@@ -15,6 +15,7 @@ import './sse3';
 import './ssse3';
 import './sse41';
 import './sse42';
+import './pclmul';
 import './sse-convert';
 import './mmx';
 import './fpu-state';

@@ -69,6 +69,8 @@ const LEAF1_EDX: Record<number, Check> = {
 };
 
 const LEAF1_ECX: Record<number, Check> = {
+  // pclmulqdq xmm0, xmm1, 0: (x + 1)·(x + 1) = x^2 + 1 over GF(2)
+  1: { what: 'pclmulqdq', run: (c) => { c.xmm.set([3, 0, 0, 0, 3, 0, 0, 0]); ok(c, [0x66, 0x0f, 0x3a, 0x44, 0xc1, 0x00]); assert.deepEqual([...c.xmm.subarray(0, 4)], [5, 0, 0, 0]); }, coveredBy: ['test/cpu/isa-diff.test.ts', 'PCLMULQDQ'] },
   0: { what: 'sse3', run: (c) => ok(c, [0xf2, 0x0f, 0x7c, 0xc1, 0x66, 0x0f, 0xd0, 0xc1, 0xf2, 0x0f, 0x12, 0xc1, 0xd9, 0xe8, 0xdb, 0x0e], 5) },
   // pshufb xmm0, xmm1 (reverse the bytes); palignr mm0, mm1, 3
   9: { what: 'ssse3', run: (c) => { c.xmm.set([0x03020100, 0x07060504, 0x0b0a0908, 0x0f0e0d0c, 0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203]); ok(c, [0x66, 0x0f, 0x38, 0x00, 0xc1, 0x0f, 0x3a, 0x0f, 0xc1, 0x03], 2); assert.deepEqual([...c.xmm.subarray(0, 4)], [0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203]); }, coveredBy: ['test/cpu/isa-diff.test.ts', 'SSSE3'] },
@@ -88,6 +90,8 @@ const LEAF1_ECX: Record<number, Check> = {
 };
 
 const LEAF7_EBX: Record<number, Check> = {
+  // CR4.FSGSBASE, then wrfsbase rbx; rdfsbase rax
+  0: { what: 'fsgsbase', run: (c) => { cr4Bit(1 << 16)(c); setReg(c, RBX, 0x7fff12345678n); ok(c, [0xf3, 0x48, 0x0f, 0xae, 0xd3, 0xf3, 0x48, 0x0f, 0xae, 0xc0], 2); assert.equal(reg(c, RAX), 0x7fff12345678n); }, coveredBy: ['test/cpu/fsgsbase.test.ts', 'WRGSBASE'] },
   // andn rax, rbx, rcx (~rbx & rcx); blsr rdx, rcx; tzcnt rsi, rcx
   3: { what: 'bmi1', run: (c) => { setReg(c, RBX, 0xf0n); setReg(c, RCX, 0x3c8n); ok(c, [0xc4, 0xe2, 0xe0, 0xf2, 0xc1, 0xc4, 0xe2, 0xe8, 0xf3, 0xc9, 0xf3, 0x48, 0x0f, 0xbc, 0xf1], 3); assert.equal(reg(c, RAX), 0x308n); assert.equal(reg(c, RDX), 0x3c0n); assert.equal(reg(c, RSI), 3n); }, coveredBy: ['test/cpu/bmi-diff.test.ts', 'BMI1'] },
   7: { what: 'smep', run: cr4Bit(1 << 20) },

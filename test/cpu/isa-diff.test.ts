@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hostHas } from '../support/native/diff';
 import { buildSseNative, compareSse, reseedSse, runSseNative, SseCase } from '../support/native/sse-diff';
-import { generateCvt64, generateGpMem, generateSse41, generateSse42, generateSsse3 } from '../support/native/isa-cases';
+import { generateCvt64, generateGpMem, generatePclmul, generateSse41, generateSse42, generateSsse3 } from '../support/native/isa-cases';
 
 /**
  * Host-CPU differential tests of the families beyond SSE3 on the FXSAVE-image harness (test/support/native/
@@ -37,4 +37,8 @@ test('SSE4.1 (blends, PTEST, PMOVSX/ZX, PMULDQ/PMULLD, PCMPEQQ, PACKUSDW, PMIN/P
 
 test('SSE4.2 (PCMPGTQ; PCMPESTRI/ESTRM/ISTRI/ISTRM over every control byte, explicit and implicit lengths) agrees with the host CPU', { skip: skip('sse4_2') }, () => {
   check(0x5e42n, () => generateSse42(150), ['sse4_2']);
+});
+
+test('PCLMULQDQ (every quadword selection, register and memory) agrees with the host CPU', { skip: skip('pclmulqdq') }, () => {
+  check(0xc1a0n, () => generatePclmul(300), ['pclmulqdq']);
 });

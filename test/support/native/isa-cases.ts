@@ -160,6 +160,15 @@ export function generateSse42(perInsn: number): SseCase[] {
   return out;
 }
 
+/** PCLMULQDQ with every quadword selection (imm8 bits 0 and 4; the other bits are ignored). */
+export function generatePclmul(perInsn: number): SseCase[] {
+  const out: SseCase[] = [];
+  for (let n = 0; n < perInsn; n++) {
+    out.push(build({ name: 'pclmulqdq xmm', bytes: [0x66, 0x0f, 0x3a, 0x44, regRm(), rnd(256)] }), build({ name: 'pclmulqdq xmm,m128', bytes: [0x66, 0x0f, 0x3a, 0x44, memRm(), rnd(256)] }));
+  }
+  return out;
+}
+
 /** The families, for test/fuzz/diff-run.ts: name, host CPUID flags (/proc/cpuinfo names) and generator. */
 export const ISA_FAMILIES: { name: string; hostFeatures: string[]; generate: (perInsn: number) => SseCase[] }[] = [
   { name: 'MOVBE/CRC32/ADX memory', hostFeatures: ['movbe', 'sse4_2', 'adx'], generate: generateGpMem },
@@ -167,4 +176,5 @@ export const ISA_FAMILIES: { name: string; hostFeatures: string[]; generate: (pe
   { name: 'SSSE3', hostFeatures: ['ssse3'], generate: generateSsse3 },
   { name: 'SSE4.1', hostFeatures: ['sse4_1'], generate: generateSse41 },
   { name: 'SSE4.2', hostFeatures: ['sse4_2'], generate: generateSse42 },
+  { name: 'PCLMULQDQ', hostFeatures: ['pclmulqdq'], generate: generatePclmul },
 ];
