@@ -83,7 +83,9 @@ def(0x5f3, 'blsr/blsmsk/blsi', true, Imm.NONE, (c, i) => {
   setArithFlags(c, f);
 });
 
-/** Bits [start, start+len) of a 32/64-bit (lo, hi) value; bits past the operand read as zero. */
+/** The result of extract(). */
+const R = { lo: 0, hi: 0 };
+/** Bits [start, start+len) of a 32/64-bit (lo, hi) value into R; bits past the operand read as zero. */
 function extract(lo: number, hi: number, size: number, start: number, len: number): void {
   const bits = size * 8;
   if (start >= bits || len === 0) { R.lo = 0; R.hi = 0; return; }
@@ -97,7 +99,6 @@ function extract(lo: number, hi: number, size: number, start: number, len: numbe
   else if (len < 64) h &= len === 32 ? 0 : (1 << (len - 32)) - 1;
   R.lo = l | 0; R.hi = h | 0;
 }
-const R = { lo: 0, hi: 0 };
 
 // BEXTR r, r/m, vvvv: start = vvvv[7:0], length = vvvv[15:8].
 def(0x5f7, 'bextr/shlx/sarx/shrx', true, Imm.NONE, (c, i) => {
