@@ -47,7 +47,7 @@ Options for run:
   --memory MB            guest RAM in MiB (default 128)
   --cmdline STRING       the kernel command line (multiboot, or Linux); --append is the same (QEMU's name)
   --initrd FILE          Linux bzImage only: the initial RAM disk (qemu -initrd)
-  --cpu MODEL            CPU model for CPUID: faultline (default) or qemu64
+  --cpu MODEL            CPU model for CPUID: faultline (default), max (+FSGSBASE) or qemu64
   --input N:TEXT         send TEXT to COM1 when the instruction count reaches N (\\n, \\r, \\t, \\\\, \\xHH escapes);
                          may be repeated
   --input N:com2:TEXT    send TEXT to COM2 (needs --com2)

@@ -13,8 +13,8 @@ import { def } from './table';
  * were (the SDM leaves OF/SF/AF/PF undefined and ZF unaffected). BSF/BSR on a zero source set ZF and leave the
  * destination unchanged (what Intel and AMD hardware do; the SDM says undefined).
  *
- * TZCNT is implemented with its BMI1 semantics although BMI1 is not advertised (compilers emit `rep bsf` as
- * TZCNT knowing it runs as BSF on older CPUs; the results agree for non-zero sources).
+ * TZCNT (BMI1; the rest of BMI1 is bmi.ts) runs with its BMI1 semantics whatever CPUID reports: compilers
+ * emit `rep bsf` as TZCNT knowing it runs as BSF on older CPUs (the results agree for non-zero sources).
  */
 
 function clz32(v: number): number { return Math.clz32(v); }

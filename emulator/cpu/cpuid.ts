@@ -15,10 +15,12 @@ import { Cr4 } from './state';
  *    active (SDM Vol. 3 §6.8.3); AMD delivers it. kvm-unit-tests emulator expects whichever CPUID names.
  *  - SYSENTER/SYSEXIT are #UD in long mode on AMD (APM Vol. 3); the emulator implements neither.
  *
- * 'faultline' (default): an AuthenticAMD long-mode CPU with x87/SSE/SSE2 state, FXSR, XSAVE (x87+SSE+AVX state),
+ * 'faultline' (default): an AuthenticAMD long-mode CPU with x87/SSE/SSE2/SSE3/SSSE3/SSE4.1/SSE4.2, FXSR, XSAVE (x87+SSE+AVX state),
+ * PCLMULQDQ, POPCNT, LZCNT, MOVBE, BMI1, BMI2, ADX,
  * AVX data moves (VMOVDQA/U, VMOVNTDQ[A], VZEROUPPER/ALL),
  * NX, 1 GiB pages, SYSCALL, RDTSCP, x2APIC, TSC-deadline, invariant TSC, SMEP/SMAP/UMIP, CLFLUSHOPT/CLWB/PCOMMIT,
- * FSGSBASE off.
+ * FSGSBASE off (as qemu64; 'max' reports it).
+ * 'max': everything the emulator implements: 'faultline' plus FSGSBASE.
  * 'qemu64': QEMU's default model's vendor and feature set.
  */
 export interface CpuModel {
@@ -42,29 +44,36 @@ const EDX_BASE = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8)
   (1 << 12) | (1 << 13) | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 19) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
 // fpu de pse tsc msr pae cx8 apic sep mtrr pge cmov pat pse36 clflush mmx fxsr sse sse2 (+mce mca)
 
+const FAULTLINE: CpuModel = {
+  name: 'faultline',
+  vendor: 'AuthenticAMD',
+  // family 15, model 107, stepping 1: qemu64's, so guests take the code paths they take under QEMU
+  signature: 0x00060fb1,
+  // sse3 (0), pclmulqdq (1), ssse3 (9), cx16 (13), sse4.1 (19), sse4.2 (20), x2apic (21), movbe (22), popcnt (23),
+  // tsc-deadline (24), xsave (26), avx (28: YMM state and the VEX data moves of avx.ts; AVX arithmetic raises
+  // #UD), hypervisor (31)
+  leaf1Ecx: (1 << 0) | (1 << 1) | (1 << 9) | (1 << 13) | (1 << 19) | (1 << 20) | (1 << 21) | (1 << 22) | (1 << 23) |
+    (1 << 24) | (1 << 26) | (1 << 28) | (1 << 31),
+  leaf1Edx: EDX_BASE | (1 << 7) | (1 << 14),
+  // bmi1 (3), smep (7), bmi2 (8), adx (19; bmi.ts), smap (20), pcommit (22), clflushopt (23), clwb (24):
+  // the cache-line and persistent-memory hints are accepted and only check their operand (kvm-unit-tests'
+  // memory test runs them)
+  leaf7Ebx: (1 << 3) | (1 << 7) | (1 << 8) | (1 << 19) | (1 << 20) | (1 << 22) | (1 << 23) | (1 << 24),
+  // umip (2), pku (3; OSPKE, bit 4, mirrors CR4.PKE), pks (31): protection keys (pkeys.ts)
+  leaf7Ecx: (1 << 2) | (1 << 3) | (1 << 31),
+  // lahf_lm (0), abm/lzcnt (5)
+  ext1Ecx: (1 << 0) | (1 << 5),
+  // syscall (11), nx (20), pdpe1gb (26), rdtscp (27), lm (29)
+  ext1Edx: (1 << 11) | (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29),
+  brand: 'Faultline virtual x86-64 CPU',
+  xcr0Mask: 7,
+  invariantTsc: true,
+};
+
 export const CPU_MODELS: Record<string, CpuModel> = {
-  faultline: {
-    name: 'faultline',
-    vendor: 'AuthenticAMD',
-    // family 15, model 107, stepping 1: qemu64's, so guests take the code paths they take under QEMU
-    signature: 0x00060fb1,
-    // sse3 (0), cx16 (13), x2apic (21), popcnt (23), tsc-deadline (24), xsave (26), avx (28: YMM state and
-    // the VEX data moves of avx.ts; AVX arithmetic raises #UD), hypervisor (31)
-    leaf1Ecx: (1 << 0) | (1 << 13) | (1 << 21) | (1 << 23) | (1 << 24) | (1 << 26) | (1 << 28) | (1 << 31),
-    leaf1Edx: EDX_BASE | (1 << 7) | (1 << 14),
-    // smep (7), smap (20), pcommit (22), clflushopt (23), clwb (24): the cache-line and persistent-memory
-    // hints are accepted and only check their operand (kvm-unit-tests' memory test runs them)
-    leaf7Ebx: (1 << 7) | (1 << 20) | (1 << 22) | (1 << 23) | (1 << 24),
-    // umip (2), pku (3; OSPKE, bit 4, mirrors CR4.PKE), pks (31): protection keys (pkeys.ts)
-    leaf7Ecx: (1 << 2) | (1 << 3) | (1 << 31),
-    // lahf_lm (0), abm/lzcnt (5)
-    ext1Ecx: (1 << 0) | (1 << 5),
-    // syscall (11), nx (20), pdpe1gb (26), rdtscp (27), lm (29)
-    ext1Edx: (1 << 11) | (1 << 20) | (1 << 26) | (1 << 27) | (1 << 29),
-    brand: 'Faultline virtual x86-64 CPU',
-    xcr0Mask: 7,
-    invariantTsc: true,
-  },
+  faultline: FAULTLINE,
+  // everything implemented: the default plus FSGSBASE (fsgsbase.ts)
+  max: { ...FAULTLINE, name: 'max', leaf7Ebx: FAULTLINE.leaf7Ebx | (1 << 0) },
   qemu64: {
     name: 'qemu64',
     vendor: 'AuthenticAMD',

@@ -7,6 +7,7 @@ import { Cr0, Cr4 } from './state';
 import { initX87, loadX87, saveX87 } from './x87-env';
 import { fpuCheck } from './x87-stack';
 import { def } from './table';
+import { fsgsbase } from './fsgsbase';
 
 /**
  * x87/SSE state management: FXSAVE/FXRSTOR, XSAVE/XRSTOR/XSAVEOPT (components x87 = bit 0, SSE = bit 1, AVX = bit 2,
@@ -142,8 +143,9 @@ def(0x1ae, 'grp15', true, Imm.NONE, (c, i) => {
   const op = i.reg & 7;
   if (i.mod === 3) {
     // LFENCE /5, MFENCE /6, SFENCE /7 (NP), PCOMMIT (66 /7, F8): nothing to order or commit on one in-order
-    // CPU without persistent memory. F3 /0-/3 would be RDFSBASE…WRGSBASE, not advertised.
+    // CPU without persistent memory. F3 /0-/3 are RDFSBASE…WRGSBASE (fsgsbase.ts).
     if (i.p66 && op === 7 && i.rm === 0 && i.rep === 0) return;
+    if (i.rep === 1 && !i.p66 && op < 4) { fsgsbase(c, i, op); return; }
     if (op < 5 || i.rep !== 0 || i.p66) ud();
     return;
   }

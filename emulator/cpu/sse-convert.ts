@@ -52,6 +52,49 @@ export function f32Round(c: Cpu, x: number): number {
   return bits;
 }
 
+/**
+ * A signed 64-bit integer (lo, hi halves) as binary32 bits rounded once by MXCSR.RC (CVTSI2SS r/m64). Going
+ * through a binary64 would round twice (2^60 + 2^36 + 1 would become the tie 2^60 + 2^36, then round to
+ * even): the magnitude's top 32 significant bits with every lower bit ORed into bit 0 (a sticky bit) are
+ * exact as a double and round to 24 bits exactly as the whole integer does.
+ */
+export function i64ToF32(c: Cpu, lo: number, hi: number): number {
+  const neg = hi < 0;
+  let l = lo >>> 0, h = hi >>> 0;
+  if (neg) { h = l === 0 ? (0x100000000 - h) % 0x100000000 : 0xffffffff - h; l = (0x100000000 - l) % 0x100000000; }
+  let r: number;
+  if (h === 0) r = l;
+  else {
+    const s = 32 - Math.clz32(h);
+    let top: number, sticky: boolean;
+    if (s === 32) { top = h; sticky = l !== 0; } else { top = ((h << (32 - s)) | (l >>> s)) >>> 0; sticky = (l & ((1 << s) - 1)) !== 0; }
+    r = ((top | (sticky ? 1 : 0)) >>> 0) * 2 ** s;
+  }
+  return f32Round(c, neg ? -r : r);
+}
+
+const D64 = new Float64Array(1), DI = new Int32Array(D64.buffer);
+/**
+ * A signed 64-bit integer as a binary64 rounded by MXCSR.RC (CVTSI2SD r/m64): the sum hi·2^32 + lo rounds to
+ * nearest; its exact error (Knuth's two-sum) says which way, and a directed mode moves one ulp when needed.
+ */
+export function i64ToF64(c: Cpu, lo: number, hi: number): number {
+  const a = hi * 4294967296, b = lo >>> 0;
+  const s = a + b;
+  const bb = s - a;
+  const err = (a - (s - bb)) + (b - bb);
+  const rc = (c.mxcsr >>> 13) & 3;
+  if (err === 0 || rc === 0) return s;
+  // the exact value is s + err: step s one ulp toward it when the mode rounds that way
+  const down = rc === 1 || (rc === 3 && s > 0);
+  if (down ? err > 0 : err < 0) return s;
+  D64[0] = s;
+  // s is a non-zero finite integer: a magnitude step on the bit pattern moves one ulp
+  const away = (s > 0) !== down;
+  if (away) { DI[0] = (DI[0] + 1) | 0; if (DI[0] === 0) DI[1]++; } else { if (DI[0] === 0) DI[1]--; DI[0] = (DI[0] - 1) | 0; }
+  return D64[0];
+}
+
 /** binary64 → binary32 bits by MXCSR.RC, with a NaN's payload kept (quietened, truncated). */
 export function d2f(c: Cpu, hi: number, lo: number, v: number): number {
   if (isNaN64(hi, lo)) return ((hi & 0x80000000) | 0x7fc00000 | ((hi & 0x7ffff) << 3) | (lo >>> 29)) | 0;

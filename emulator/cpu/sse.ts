@@ -7,7 +7,7 @@ import { Cr0, Cr4, Flag } from './state';
 import { mmxCheck, mmxDone, mmxRead, mmxWrite } from './mmx';
 import { def } from './table';
 import { op32, op64, R64, setMxcsr } from './sse-float';
-import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, f2d, f32Round, roundMx } from './sse-convert';
+import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, f2d, f32Round, i64ToF32, i64ToF64, roundMx } from './sse-convert';
 
 /**
  * SSE/SSE2 moves and the integer and scalar-float operations compilers emit for memcpy/memset, struct
@@ -16,8 +16,8 @@ import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, f2d, f32Round, roundMx } from './ss
  * allocated per instruction. Legacy-SSE 128-bit memory operands must be 16-byte aligned (#GP(0)) except for
  * the unaligned moves (MOVUPS/MOVUPD/MOVDQU) and 64/32-bit scalar accesses (SDM Vol. 1 §10.4, Vol. 2 §2.4).
  *
- * Not emulated: MXCSR exception flags and rounding control (arithmetic rounds to nearest), SSE3+ beyond
- * what is listed, the MMX conversions (#UD). The MMX forms (NP) of the moves and of the integer operations
+ * Not emulated: MXCSR exception flags and rounding control (arithmetic rounds to nearest). SSE3's arithmetic is
+ * sse3.ts, SSSE3 ssse3.ts, SSE4.1 sse41.ts, SSE4.2 sse42.ts, the conversions sse-convert.ts. The MMX forms (NP) of the moves and of the integer operations
  * listed here run on the MMX register file of mmx.ts; the saturating, averaging, multiply-high, pack and
  * sum-of-differences operations are sse-int.ts.
  */
@@ -626,9 +626,10 @@ def(0x12a, 'cvtsi2ss', true, Imm.NONE, (c, i) => {
   if (p < 2) { cvtpi2p(c, i, p); return; }
   const size = i.rex & 8 ? 8 : 4;
   const lo = c.readE(i, size);
-  const v = size === 8 ? c.hi * 4294967296 + (lo >>> 0) : lo;
   loadA(c, i.reg);
-  if (p === 2) A[0] = f32Round(c, v); else AD[0] = v;
+  if (size === 8) { const hi = c.hi; if (p === 2) A[0] = i64ToF32(c, lo, hi); else AD[0] = i64ToF64(c, lo, hi); }
+  else if (p === 2) A[0] = f32Round(c, lo);
+  else AD[0] = lo;
   storeA(c, i.reg);
 });
 function cvtToInt(trunc: boolean) {

@@ -49,7 +49,8 @@ export function writeCr0(c: Cpu, lo: number, hi: number): void {
 
 export function writeCr4(c: Cpu, lo: number, hi: number): void {
   const allowed = Cr4.VME | Cr4.PVI | Cr4.TSD | Cr4.DE | Cr4.PSE | Cr4.PAE | Cr4.MCE | Cr4.PGE | Cr4.PCE |
-    Cr4.OSFXSR | Cr4.OSXMMEXCPT | Cr4.UMIP | Cr4.SMEP | Cr4.SMAP | Cr4.PKE | Cr4.PKS | (cpuModel.current.xcr0Mask ? Cr4.OSXSAVE : 0);
+    Cr4.OSFXSR | Cr4.OSXMMEXCPT | Cr4.UMIP | Cr4.SMEP | Cr4.SMAP | Cr4.PKE | Cr4.PKS | (cpuModel.current.xcr0Mask ? Cr4.OSXSAVE : 0) |
+    (cpuModel.current.leaf7Ebx & 1 ? Cr4.FSGSBASE : 0);
   if (hi !== 0 || (lo & ~allowed)) gp(0, `CR4 value 0x${(lo >>> 0).toString(16)} sets reserved or unsupported bits`);
   if (c.lma && !(lo & Cr4.PAE)) gp(0, 'clearing CR4.PAE in long mode');
   const m = cpuModel.current;

@@ -102,7 +102,7 @@ describe('faultline run: bad options', { skip: !fs.existsSync(cli) && 'dist/cli.
   for (const v of ['abc', '0', '1', '5000']) {
     it(`--memory ${v}`, () => refuses(run('run', k, '--memory', v), /--memory/));
   }
-  it('an unknown CPU model', () => refuses(run('run', k, '--cpu', 'pentium'), /unknown CPU model 'pentium'; choose one of: faultline, qemu64/));
+  it('an unknown CPU model', () => refuses(run('run', k, '--cpu', 'pentium'), /unknown CPU model 'pentium'; choose one of: faultline, max, qemu64/));
 });
 
 describe('faultline run: output on fixture kernels', { skip: !fs.existsSync(cli) && 'dist/cli.js is missing' }, () => {

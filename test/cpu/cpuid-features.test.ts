@@ -69,9 +69,19 @@ const LEAF1_EDX: Record<number, Check> = {
 };
 
 const LEAF1_ECX: Record<number, Check> = {
+  // pclmulqdq xmm0, xmm1, 0: (x + 1)·(x + 1) = x^2 + 1 over GF(2)
+  1: { what: 'pclmulqdq', run: (c) => { c.xmm.set([3, 0, 0, 0, 3, 0, 0, 0]); ok(c, [0x66, 0x0f, 0x3a, 0x44, 0xc1, 0x00]); assert.deepEqual([...c.xmm.subarray(0, 4)], [5, 0, 0, 0]); }, coveredBy: ['test/cpu/isa-diff.test.ts', 'PCLMULQDQ'] },
   0: { what: 'sse3', run: (c) => ok(c, [0xf2, 0x0f, 0x7c, 0xc1, 0x66, 0x0f, 0xd0, 0xc1, 0xf2, 0x0f, 0x12, 0xc1, 0xd9, 0xe8, 0xdb, 0x0e], 5) },
+  // pshufb xmm0, xmm1 (reverse the bytes); palignr mm0, mm1, 3
+  9: { what: 'ssse3', run: (c) => { c.xmm.set([0x03020100, 0x07060504, 0x0b0a0908, 0x0f0e0d0c, 0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203]); ok(c, [0x66, 0x0f, 0x38, 0x00, 0xc1, 0x0f, 0x3a, 0x0f, 0xc1, 0x03], 2); assert.deepEqual([...c.xmm.subarray(0, 4)], [0x0c0d0e0f, 0x08090a0b, 0x04050607, 0x00010203]); }, coveredBy: ['test/cpu/isa-diff.test.ts', 'SSSE3'] },
   13: { what: 'cx16', run: (c) => { setReg(c, RAX, 0n); setReg(c, RDX, 0n); poke(c, MEM, new Array(16).fill(0)); ok(c, [0x48, 0x0f, 0xc7, 0x0e]); } },
+  // pmulld xmm0, xmm1; ptest xmm0, xmm0 (ZF clear, CF set); roundps xmm2, xmm3, 1 (floor)
+  19: { what: 'sse4.1', run: (c) => { c.xmm.set([3, -2, 0, 7, 5, 5, 9, 1, 0, 0, 0, 0, 0x3fc00000, 0xbfc00000, 0, 0]); ok(c, [0x66, 0x0f, 0x38, 0x40, 0xc1, 0x66, 0x0f, 0x38, 0x17, 0xc0, 0x66, 0x0f, 0x3a, 0x08, 0xd3, 0x01], 3); assert.deepEqual([...c.xmm.subarray(0, 4)], [15, -10, 0, 7]); assert.equal(c.flags & 0x41, 1); assert.deepEqual([...c.xmm.subarray(8, 10)], [0x3f800000, 0xc0000000 | 0]); }, coveredBy: ['test/cpu/isa-diff.test.ts', 'SSE4.1'] },
+  // pcmpistri xmm0, xmm1, 0x0c ('lo' found at index 3 of "hello"); crc32 eax, bl
+  20: { what: 'sse4.2', run: (c) => { c.xmm.set([0x6f6c, 0, 0, 0, 0x6c6c6568, 0x6f, 0, 0]); ok(c, [0x66, 0x0f, 0x3a, 0x63, 0xc1, 0x0c]); assert.equal(reg(c, RCX), 3n); setReg(c, RAX, 0n); setReg(c, RBX, 0x61n); ok(c, [0xf2, 0x0f, 0x38, 0xf0, 0xc3]); assert.equal(reg(c, RAX), 0x93ad1061n); }, coveredBy: ['test/cpu/isa-diff.test.ts', 'SSE4.2'] },
   21: { what: 'x2apic', coveredBy: ['test/devices/lapic.test.ts', 'x2APIC'] },
+  // movbe eax, [rsi]; movbe [rsi+8], rax
+  22: { what: 'movbe', run: (c) => { poke(c, MEM, [1, 2, 3, 4]); ok(c, [0x0f, 0x38, 0xf0, 0x06, 0x48, 0x0f, 0x38, 0xf1, 0x46, 0x08], 2); assert.equal(reg(c, RAX), 0x01020304n); assert.deepEqual([...peek(c, MEM + 8, 8)], [0, 0, 0, 0, 1, 2, 3, 4]); }, coveredBy: ['test/cpu/isa-diff.test.ts', 'MOVBE'] },
   23: { what: 'popcnt', run: (c) => { setReg(c, RBX, 0xf0f0n); ok(c, [0xf3, 0x48, 0x0f, 0xb8, 0xc3]); assert.equal(reg(c, RAX), 8n); }, coveredBy: ['test/cpu/native-diff.test.ts', 'integer instructions'] },
   24: { what: 'tsc-deadline', coveredBy: ['test/devices/lapic.test.ts', 'deadline'] },
   26: { what: 'xsave', run: (c) => { setReg(c, RAX, 3n); setReg(c, RDX, 0n); poke(c, MEM + 512, new Array(64).fill(0)); ok(c, [0x0f, 0x01, 0xd0, 0x0f, 0xae, 0x26], 2); } },
@@ -80,7 +90,15 @@ const LEAF1_ECX: Record<number, Check> = {
 };
 
 const LEAF7_EBX: Record<number, Check> = {
+  // CR4.FSGSBASE, then wrfsbase rbx; rdfsbase rax
+  0: { what: 'fsgsbase', run: (c) => { cr4Bit(1 << 16)(c); setReg(c, RBX, 0x7fff12345678n); ok(c, [0xf3, 0x48, 0x0f, 0xae, 0xd3, 0xf3, 0x48, 0x0f, 0xae, 0xc0], 2); assert.equal(reg(c, RAX), 0x7fff12345678n); }, coveredBy: ['test/cpu/fsgsbase.test.ts', 'WRGSBASE'] },
+  // andn rax, rbx, rcx (~rbx & rcx); blsr rdx, rcx; tzcnt rsi, rcx
+  3: { what: 'bmi1', run: (c) => { setReg(c, RBX, 0xf0n); setReg(c, RCX, 0x3c8n); ok(c, [0xc4, 0xe2, 0xe0, 0xf2, 0xc1, 0xc4, 0xe2, 0xe8, 0xf3, 0xc9, 0xf3, 0x48, 0x0f, 0xbc, 0xf1], 3); assert.equal(reg(c, RAX), 0x308n); assert.equal(reg(c, RDX), 0x3c0n); assert.equal(reg(c, RSI), 3n); }, coveredBy: ['test/cpu/bmi-diff.test.ts', 'BMI1'] },
   7: { what: 'smep', run: cr4Bit(1 << 20) },
+  // pdep rax, rbx, rcx (deposit rbx's low bits at rcx's set bits); mulx rsi, rbx, rcx (rdx · rcx)
+  8: { what: 'bmi2', run: (c) => { setReg(c, RBX, 0b101n); setReg(c, RCX, 0xf00n); setReg(c, RDX, 1n << 60n); ok(c, [0xc4, 0xe2, 0xe3, 0xf5, 0xc1], 1); assert.equal(reg(c, RAX), 0x500n); ok(c, [0xc4, 0xe2, 0xe3, 0xf6, 0xf1], 1); assert.equal(reg(c, RSI), 0xf0n); assert.equal(reg(c, RBX), 0n); }, coveredBy: ['test/cpu/bmi-diff.test.ts', 'BMI2'] },
+  // stc; adox rax, rbx (OF clear: no carry in, CF kept)
+  19: { what: 'adx', run: (c) => { setReg(c, RAX, 0xffffffffffffffffn); setReg(c, RBX, 1n); ok(c, [0xf9, 0xf3, 0x48, 0x0f, 0x38, 0xf6, 0xc3], 2); assert.equal(reg(c, RAX), 0n); assert.equal(c.flags & 0x801, 0x801); }, coveredBy: ['test/cpu/bmi-diff.test.ts', 'ADX'] },
   20: { what: 'smap', run: (c) => { cr4Bit(1 << 21)(c); ok(c, [0x0f, 0x01, 0xcb, 0x0f, 0x01, 0xca], 2); } },
   22: { what: 'pcommit', run: (c) => ok(c, [0x66, 0x0f, 0xae, 0xf8]) },
   23: { what: 'clflushopt', run: (c) => ok(c, [0x66, 0x0f, 0xae, 0x3e]) },

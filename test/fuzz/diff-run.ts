@@ -2,6 +2,8 @@
 import { buildNative, compare, generate, hostHas, reseed, runNative } from '../support/native/diff';
 import { buildSseNative, compareSse, generateSse, reseedSse, runSseNative } from '../support/native/sse-diff';
 import { buildX87Native, compareX87, generateX87, reseedX87, runX87Native } from '../support/native/x87-diff';
+import { generateBmi } from '../support/native/bmi-cases';
+import { ISA_FAMILIES } from '../support/native/isa-cases';
 
 const count = Number(process.argv[2] ?? 2000);
 const seed = BigInt(process.argv[3] ?? Date.now());
@@ -26,6 +28,24 @@ if (sse.path) {
   const sbad = compareSse(sc, runSseNative(sse.path, sc));
   console.log(`seed ${seed}: ${sc.length} MMX/SSE2 integer cases, ${sbad.length} mismatches`);
   bad.push(...sbad);
+}
+{
+  const host = { bmi1: hostHas('bmi1'), bmi2: hostHas('bmi2'), adx: hostHas('adx'), sse42: hostHas('sse4_2') };
+  reseed(seed);
+  const bc = generateBmi(Math.max(1, Math.round(count / 4)), host);
+  const bbad = compare(bc, runNative(native.path, bc));
+  console.log(`seed ${seed}: ${bc.length} BMI1/BMI2/ADX/CRC32 cases, ${bbad.length} mismatches`);
+  bad.push(...bbad);
+}
+if (sse.path) {
+  for (const f of ISA_FAMILIES) {
+    if (!f.hostFeatures.every(hostHas)) { console.log(`${f.name}: skipped (host lacks ${f.hostFeatures.join('/')})`); continue; }
+    reseedSse(seed);
+    const fc = f.generate(Math.max(1, Math.round(count / 20)));
+    const fbad = compareSse(fc, runSseNative(sse.path, fc));
+    console.log(`seed ${seed}: ${fc.length} ${f.name} cases, ${fbad.length} mismatches`);
+    bad.push(...fbad);
+  }
 }
 const byName = new Map<string, number>();
 for (const b of bad) { const n = b.split(' ')[0]; byName.set(n, (byName.get(n) ?? 0) + 1); }

@@ -309,7 +309,7 @@ export class FuzzRig {
 
     // --- code: an optional trigger, then random bytes
     const len = 1 + rng.below(96);
-    const code = new Uint8Array(len + 8 + 2 * 24);
+    const code = new Uint8Array(len + 8 + 2 * 24 + 8 * 7);
     let at = 0;
     if (hostileTables || rng.chance(0.2)) {
       for (const b of rng.pick(TRIGGERS)) code[at++] = b < 0 ? rng.below(256) : b;
@@ -320,6 +320,22 @@ export class FuzzRig {
     if (x87) {
       const n = 4 + rng.below(20);
       for (let k = 0; k < n; k++) { code[at++] = 0xd8 + rng.below(8); code[at++] = rng.chance(0.66) ? 0xc0 | rng.below(64) : rng.below(256) & 0xc7; }
+    }
+    // a three-byte-opcode stream: SSSE3/SSE4 (0F 38 / 0F 3A, NP or 66), ADX/MOVBE/CRC32 and VEX-encoded
+    // BMI1/BMI2 (C4 maps 0F38/0F3A), with random ModRM and immediates
+    if (!x87 && rng.chance(0.15)) {
+      const n = 2 + rng.below(8);
+      for (let k = 0; k < n; k++) {
+        if (rng.chance(0.3)) { code[at++] = 0xc4; code[at++] = (rng.below(8) << 5) | (2 + rng.below(2)); code[at++] = rng.below(256) & 0xfb; }
+        else {
+          const pf = rng.below(4);
+          if (pf) code[at++] = [0x66, 0xf3, 0xf2][pf - 1];
+          code[at++] = 0x0f; code[at++] = rng.chance(0.6) ? 0x38 : 0x3a;
+        }
+        code[at++] = rng.chance(0.5) ? rng.below(0x42) : 0xf0 + rng.below(8);
+        code[at++] = rng.chance(0.6) ? 0xc0 | rng.below(64) : rng.below(256) & 0xc7;
+        code[at++] = rng.below(256);
+      }
     }
     for (let k = 0; k < len; k++) code[at++] = rng.below(256);
     const bytes = code.subarray(0, at);

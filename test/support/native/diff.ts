@@ -91,12 +91,12 @@ export function compare(cases: Case[], native: bigint[][]): string[] {
 // ------------------------------------------------------------------------------------ case generation
 let seed = 0x9e3779b97f4a7c15n;
 export function reseed(s: bigint): void { seed = BigInt.asUintN(64, s) || 1n; }
-function next64(): bigint {
+export function next64(): bigint {
   seed ^= BigInt.asUintN(64, seed << 13n); seed ^= seed >> 7n; seed ^= BigInt.asUintN(64, seed << 17n);
   return seed;
 }
-function rnd(n: number): number { return Number(next64() % BigInt(n)); }
-function value(): bigint {
+export function rnd(n: number): number { return Number(next64() % BigInt(n)); }
+export function value(): bigint {
   switch (rnd(6)) {
     case 0: return BigInt(rnd(5)) - 2n;
     case 1: return [0x7fn, 0x80n, 0xffn, 0x7fffn, 0x8000n, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x7fffffffffffffffn, 0x8000000000000000n][rnd(11)];

@@ -2,7 +2,7 @@
  * Differential testing of MMX/SSE instructions against the host CPU: both sides run
  * `fxrstor [r12]; <insn>; fxsave [r12]` from the same FXSAVE image (MM0-7 with TOP/tags, MXCSR, XMM0-15) and
  * compare the resulting image (except the FIP/FDP pointer bytes 8-23), the 64-byte memory operand at [rdi],
- * RFLAGS and RAX.
+ * RFLAGS, RAX, RDX and RCX (inputs: RAX, and RDX/RCX, zero unless a case sets them).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -13,11 +13,11 @@ import { getFlags } from '../../../emulator/cpu/flags';
 import { Exit } from '../../../emulator/cpu/cpu';
 
 export interface SseCase {
-  name: string; bytes: number[]; img: Uint8Array; mem: Uint8Array; flags: number; rax: bigint;
+  name: string; bytes: number[]; img: Uint8Array; mem: Uint8Array; flags: number; rax: bigint; rdx?: bigint; rcx?: bigint;
   /** MXCSR bits not compared: sse.ts does not keep the exception flags (docs/x87.md, "SSE"). */
   mxcsrIgnore?: number;
 }
-interface Result { img: Uint8Array; mem: Uint8Array; flags: number; rax: bigint }
+interface Result { img: Uint8Array; mem: Uint8Array; flags: number; rax: bigint; rdx: bigint; rcx: bigint }
 
 export function buildSseNative(): { path?: string; reason?: string } {
   if (process.arch !== 'x64' || process.platform !== 'linux') return { reason: 'native differential tests need an x86-64 Linux host' };
@@ -33,11 +33,11 @@ export function buildSseNative(): { path?: string; reason?: string } {
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 export function runSseNative(path: string, cases: SseCase[]): Result[] {
-  const input = cases.map((c) => `${Buffer.from(c.bytes).toString('hex')} ${hexOf(c.img)} ${hexOf(c.mem)} ${c.flags.toString(16)} ${BigInt.asUintN(64, c.rax).toString(16)}`).join('\n') + '\n';
+  const input = cases.map((c) => `${Buffer.from(c.bytes).toString('hex')} ${hexOf(c.img)} ${hexOf(c.mem)} ${c.flags.toString(16)} ${[c.rax, c.rdx ?? 0n, c.rcx ?? 0n].map((v) => BigInt.asUintN(64, v).toString(16)).join(' ')}`).join('\n') + '\n';
   const out = execFileSync(path, { input, maxBuffer: 1 << 28 }).toString().trim().split('\n');
   return out.map((l) => {
-    const [img, mem, f, rax] = l.split(' ');
-    return { img: Uint8Array.from(Buffer.from(img, 'hex')), mem: Uint8Array.from(Buffer.from(mem, 'hex')), flags: parseInt(f, 16), rax: BigInt('0x' + rax) };
+    const [img, mem, f, rax, rdx, rcx] = l.split(' ');
+    return { img: Uint8Array.from(Buffer.from(img, 'hex')), mem: Uint8Array.from(Buffer.from(mem, 'hex')), flags: parseInt(f, 16), rax: BigInt('0x' + rax), rdx: BigInt('0x' + rdx), rcx: BigInt('0x' + rcx) };
   });
 }
 
@@ -51,7 +51,8 @@ export function runSseEmu(k: SseCase): Result | string {
   poke(c, MEM, k.mem);
   c.setReg64(7, MEM, 0);
   c.setReg64(12, IMG, 0);
-  c.setReg64(0, Number(BigInt.asUintN(32, k.rax)) | 0, Number(BigInt.asUintN(64, k.rax) >> 32n) | 0);
+  const set = (r: number, v: bigint): void => c.setReg64(r, Number(BigInt.asUintN(32, v)) | 0, Number(BigInt.asUintN(64, v) >> 32n) | 0);
+  set(0, k.rax); set(2, k.rdx ?? 0n); set(1, k.rcx ?? 0n);
   c.lfOp = 0;
   c.flags = (k.flags & 0x8d5) | 2;
   poke(c, CODE, [0x41, 0x0f, 0xae, 0x0c, 0x24, ...k.bytes, 0x41, 0x0f, 0xae, 0x04, 0x24]);
@@ -59,8 +60,8 @@ export function runSseEmu(k: SseCase): Result | string {
   c.rip = CODE;
   const exit = c.run(3);
   if (exit !== Exit.BUDGET) return `emulator exit ${exit} at ${c.rip.toString(16)}`;
-  const rax = (BigInt(c.r[1] >>> 0) << 32n) | BigInt(c.r[0] >>> 0);
-  return { img: Uint8Array.from(c.mem.u8.subarray(IMG, IMG + 512)), mem: Uint8Array.from(c.mem.u8.subarray(MEM, MEM + 64)), flags: getFlags(c) & 0x8d5, rax };
+  const get = (r: number): bigint => (BigInt(c.r[2 * r + 1] >>> 0) << 32n) | BigInt(c.r[2 * r] >>> 0);
+  return { img: Uint8Array.from(c.mem.u8.subarray(IMG, IMG + 512)), mem: Uint8Array.from(c.mem.u8.subarray(MEM, MEM + 64)), flags: getFlags(c) & 0x8d5, rax: get(0), rdx: get(2), rcx: get(1) };
 }
 
 function fields(img: Uint8Array): Record<string, string> {
@@ -86,6 +87,8 @@ export function compareSse(cases: SseCase[], native: Result[]): string[] {
       if (hexOf(nat.mem) !== hexOf(emu.mem)) diffs.push(`mem native ${hexOf(nat.mem.subarray(0, 16))} emu ${hexOf(emu.mem.subarray(0, 16))}`);
       if (nat.flags !== emu.flags) diffs.push(`flags native ${nat.flags.toString(16)} emu ${emu.flags.toString(16)}`);
       if (nat.rax !== emu.rax) diffs.push(`rax native ${nat.rax.toString(16)} emu ${emu.rax.toString(16)}`);
+      if (nat.rdx !== emu.rdx) diffs.push(`rdx native ${nat.rdx.toString(16)} emu ${emu.rdx.toString(16)}`);
+      if (nat.rcx !== emu.rcx) diffs.push(`rcx native ${nat.rcx.toString(16)} emu ${emu.rcx.toString(16)}`);
     }
     if (diffs.length) {
       const inp = fields(k.img);
@@ -98,11 +101,11 @@ export function compareSse(cases: SseCase[], native: Result[]): string[] {
 // ------------------------------------------------------------------------------------ generation
 let seed = 0x5eedf00dn;
 export function reseedSse(s: bigint): void { seed = BigInt.asUintN(64, s) || 1n; }
-function next64(): bigint { seed ^= BigInt.asUintN(64, seed << 13n); seed ^= seed >> 7n; seed ^= BigInt.asUintN(64, seed << 17n); return seed; }
-function rnd(n: number): number { return Number(next64() % BigInt(n)); }
+export function next64(): bigint { seed ^= BigInt.asUintN(64, seed << 13n); seed ^= seed >> 7n; seed ^= BigInt.asUintN(64, seed << 17n); return seed; }
+export function rnd(n: number): number { return Number(next64() % BigInt(n)); }
 
 /** Random bytes with runs of the lane boundary values that saturation and sign tests need. */
-function fill(b: Uint8Array, o: number, n: number): void {
+export function fill(b: Uint8Array, o: number, n: number): void {
   const pick = rnd(4);
   for (let k = 0; k < n; k++) {
     if (pick === 0) b[o + k] = [0x00, 0xff, 0x7f, 0x80, 0x01, 0xfe][rnd(6)];
@@ -111,7 +114,7 @@ function fill(b: Uint8Array, o: number, n: number): void {
 }
 
 /** Random binary32 (or binary64) lanes: ordinary values, zeros, infinities, NaNs, denormals. */
-function fillFloat(b: Uint8Array, o: number, double: boolean): void {
+export function fillFloat(b: Uint8Array, o: number, double: boolean): void {
   const dv = new DataView(b.buffer, b.byteOffset);
   const n = double ? 2 : 4, w = double ? 8 : 4;
   for (let k = 0; k < n; k++) {

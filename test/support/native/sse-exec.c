@@ -1,9 +1,9 @@
 /*
  * Executes one SSE/MMX instruction natively from a given FXSAVE image, for differential tests.
- * stdin lines:  <insn hex> <FXSAVE image hex, 512 bytes> <memory hex, 64 bytes> <rflags hex> <rax hex>
- * stdout lines: <FXSAVE image hex> <memory hex> <rflags hex> <rax hex>
+ * stdin lines:  <insn hex> <FXSAVE image hex, 512 bytes> <memory hex, 64 bytes> <rflags hex> <rax hex> <rdx hex> <rcx hex>
+ * stdout lines: <FXSAVE image hex> <memory hex> <rflags hex> <rax hex> <rdx hex> <rcx hex>
  * The code run is: fxrstor [r12]; <insn>; fxsave [r12]. The instruction may use [rdi] (the 64-byte buffer),
- * rax and the flags.
+ * rax, rdx, rcx and the flags.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,9 +16,9 @@ __asm__(
   ".text\n.globl run_sse\nrun_sse:\n"
   " push %rbx\n push %r12\n push %r13\n"
   " mov %rdi, %r13\n mov %rsi, %r12\n mov %rdx, %rdi\n mov %rcx, %r9\n"
-  " mov 8(%r13), %rax\n push 0(%r13)\n popfq\n"
+  " mov 8(%r13), %rax\n mov 16(%r13), %rdx\n mov 24(%r13), %rcx\n push 0(%r13)\n popfq\n"
   " call *%r9\n"
-  " pushfq\n pop 0(%r13)\n mov %rax, 8(%r13)\n"
+  " pushfq\n pop 0(%r13)\n mov %rax, 8(%r13)\n mov %rdx, 16(%r13)\n mov %rcx, 24(%r13)\n"
   " fninit\n emms\n"
   " pop %r13\n pop %r12\n pop %rbx\n ret\n");
 
@@ -35,8 +35,8 @@ int main(void) {
   static char ih[128], imgh[1100], memh[200];
   static unsigned char img[512] __attribute__((aligned(64)));
   static unsigned char mem[64] __attribute__((aligned(64)));
-  uint64_t st[2];
-  while (scanf("%127s %1099s %199s %lx %lx", ih, imgh, memh, &st[0], &st[1]) == 5) {
+  uint64_t st[4];
+  while (scanf("%127s %1099s %199s %lx %lx %lx %lx", ih, imgh, memh, &st[0], &st[1], &st[2], &st[3]) == 7) {
     size_t n = strlen(ih) / 2;
     /* fxrstor [r12]; insn; fxsave [r12]; ret */
     const unsigned char pre[] = {0x41, 0x0f, 0xae, 0x0c, 0x24}, post[] = {0x41, 0x0f, 0xae, 0x04, 0x24, 0xc3};
@@ -49,7 +49,7 @@ int main(void) {
     run_sse(st, img, mem, code);
     puthex(img, 512); putchar(' ');
     puthex(mem, 64);
-    printf(" %lx %lx\n", st[0] & 0x8d5, st[1]);
+    printf(" %lx %lx %lx %lx\n", st[0] & 0x8d5, st[1], st[2], st[3]);
   }
   return 0;
 }
