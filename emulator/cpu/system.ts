@@ -454,6 +454,21 @@ def(0x130, 'wrmsr', false, Imm.NONE, (c) => {
   writeMsr(c, c.r[2] >>> 0, c.r[0], c.r[4]);
 }, { endsBlock: true });
 def(0x131, 'rdtsc', false, Imm.NONE, (c) => readTsc(c));
+/**
+ * RDPMC (0F 33): EDX:EAX = performance counter ECX. On an AMD model counters 0-3 are the legacy PerfCtr0-3
+ * (C001_0004-7, 48 bits; APM Vol. 3 RDPMC), which hold what WRMSR put there (no events are counted); an Intel
+ * model reports no architectural performance monitoring (CPUID leaf 0Ah absent), so it has none. #GP(0) at
+ * CPL > 0 with CR4.PCE = 0, and for a counter that does not exist. Linux reads the counters with it once its
+ * AMD PMU driver found them (x86_perf_event_update, on perf_reboot at power-off).
+ */
+def(0x133, 'rdpmc', false, Imm.NONE, (c) => {
+  if (c.cpl > 0 && !(c.cr4 & Cr4.PCE)) gp(0, 'RDPMC at CPL > 0 with CR4.PCE=0');
+  const n = c.r[2] >>> 0;
+  if (cpuModel.current.vendor !== 'AuthenticAMD' || n > 3) gp(0, `RDPMC of performance counter ${n}, which this CPU does not have`);
+  const k = (4 + n) * 2;
+  c.setReg32(0, c.amdPerf[k]);
+  c.setReg32(2, c.amdPerf[k + 1] & 0xffff);
+});
 def(0x1a2, 'cpuid', false, Imm.NONE, (c) => cpuid(c, cpuModel.current));
 
 // ------------------------------------------------------------------------------ HLT, flags, misc
