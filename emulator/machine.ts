@@ -24,6 +24,7 @@ import { createPcDevices, PcDevices } from './devices';
 import { History, ReplayControl } from './history';
 import { walkPage } from './inspect/pagewalk';
 import { pcPlatform } from './firmware/platform';
+import { seabiosPciSetup } from './firmware/pci-setup';
 import { PhysicalMemory } from './memory/phys';
 import { stateHash } from './snapshot';
 
@@ -168,6 +169,8 @@ export class Machine implements Runtime {
       if (this.boardOptions.bios) this.history.restart(); // firmware boot: the reset vector is the start
       return;
     }
+    // The PCI board as SeaBIOS leaves it before `qemu -kernel` boots the kernel (BARs, IRQ routing, PM base).
+    seabiosPciSetup(this.devices.board.pci, this.bus);
     const e = bootKernel(this.kernel, this.mem, {
       cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, initrd: this.bootOptions.initrd, display: this.devices.vga,
       platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu]),
