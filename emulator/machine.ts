@@ -66,6 +66,8 @@ export class Machine implements Runtime {
   private chain: ExceptionEvent[] = [];
   private seq = 0;
   private exitCode: number | undefined;
+  /** The exit was ACPI soft-off (S5), not isa-debug-exit. */
+  private poweredOff = false;
   private shutdown = false;
   private resetRequested = false;
   private pauseRequested = false;
@@ -102,7 +104,7 @@ export class Machine implements Runtime {
         ...this.boardOptions,
         onFirmwareLog: (b) => this.emit('firmwareLog', b),
         // ACPI soft-off (S5): QEMU exits with status 0.
-        onPowerOff: () => { this.exitCode = 0; this.cpu.stopRequested = true; },
+        onPowerOff: () => { this.exitCode = 0; this.poweredOff = true; this.cpu.stopRequested = true; },
       },
       onMemoryMapChange: () => { this.cpu.flushTlb(); this.cpu.flushCode(); this.cpu.codeDirty = true; },
     });
@@ -164,6 +166,7 @@ export class Machine implements Runtime {
     this.pending = null;
     this.shutdown = false;
     this.exitCode = undefined;
+    this.poweredOff = false;
     this.resetRequested = false;
     if (!this.kernel) {
       if (this.boardOptions.bios) this.history.restart(); // firmware boot: the reset vector is the start
@@ -318,7 +321,7 @@ export class Machine implements Runtime {
       }
       case Exit.STOP: {
         c.stopRequested = false;
-        if (this.exitCode !== undefined) return { reason: 'exit', exitCode: this.exitCode };
+        if (this.exitCode !== undefined) return this.poweredOff ? { reason: 'exit', exitCode: this.exitCode, powerOff: true } : { reason: 'exit', exitCode: this.exitCode };
         if (this.resetRequested) { this.reset(); return undefined; }
         if (c.breakpointHit) {
           c.breakpointHit = false;
@@ -725,15 +728,16 @@ export class Machine implements Runtime {
       get eventSeq() { return m.seq; },
       get shouldStopOnException() { return m.shouldStopOnException; },
       saveRunState: () => ({
-        pending: m.pending && { ...m.pending }, chain: m.chain.slice(), seq: m.seq, exitCode: m.exitCode, shutdown: m.shutdown,
+        pending: m.pending && { ...m.pending }, chain: m.chain.slice(), seq: m.seq, exitCode: m.exitCode, poweredOff: m.poweredOff, shutdown: m.shutdown,
         resetRequested: m.resetRequested,
       }),
       loadRunState: (x: unknown) => {
-        const r = x as { pending: Pending | null; chain: ExceptionEvent[]; seq: number; exitCode: number | undefined; shutdown: boolean; resetRequested: boolean };
+        const r = x as { pending: Pending | null; chain: ExceptionEvent[]; seq: number; exitCode: number | undefined; poweredOff?: boolean; shutdown: boolean; resetRequested: boolean };
         m.pending = r.pending && { ...r.pending };
         m.chain = r.chain.slice();
         m.seq = r.seq;
         m.exitCode = r.exitCode;
+        m.poweredOff = r.poweredOff === true;
         m.shutdown = r.shutdown;
         m.resetRequested = r.resetRequested;
         m.resumeAt = -1;
