@@ -25,6 +25,8 @@ import { History, ReplayControl } from './history';
 import { walkPage } from './inspect/pagewalk';
 import { pcPlatform } from './firmware/platform';
 import { seabiosPciSetup } from './firmware/pci-setup';
+import { seabiosMtrrSetup } from './firmware/mtrr-setup';
+import { lowRamTop } from './firmware/e820';
 import { PhysicalMemory } from './memory/phys';
 import { stateHash } from './snapshot';
 
@@ -172,8 +174,9 @@ export class Machine implements Runtime {
       if (this.boardOptions.bios) this.history.restart(); // firmware boot: the reset vector is the start
       return;
     }
-    // The PCI board as SeaBIOS leaves it before `qemu -kernel` boots the kernel (BARs, IRQ routing, PM base).
+    // The PCI board and the MTRRs as SeaBIOS leaves them before `qemu -kernel` boots the kernel.
     seabiosPciSetup(this.devices.board.pci, this.bus);
+    seabiosMtrrSetup(c, CPU_MODELS[this.options.cpu], lowRamTop(this.mem.size));
     const e = bootKernel(this.kernel, this.mem, {
       cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, initrd: this.bootOptions.initrd, display: this.devices.vga,
       platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu]),
