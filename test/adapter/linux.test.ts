@@ -45,7 +45,9 @@ describe('debugging Debian\'s kernel through the adapter', { skip, timeout: 3_60
       await dc.configurationDoneRequest();
     });
     await Promise.all([
-      dc.launchRequest({ kernel: LINUX_KERNEL, initrd: LINUX_INITRD, append: LINUX_APPEND, memoryMB: LINUX_MEMORY_MB } as DebugProtocol.LaunchRequestArguments),
+      // historyMB 0: reverse-debugging snapshots every 500 000 instructions triple this run's time (Linux dirties
+      // many pages); test/adapter/reverse.test.ts covers history.
+      dc.launchRequest({ kernel: LINUX_KERNEL, initrd: LINUX_INITRD, append: LINUX_APPEND, memoryMB: LINUX_MEMORY_MB, historyMB: 0 } as DebugProtocol.LaunchRequestArguments),
       configured,
     ]);
     await serial.until(/loop 1\r?\n/, 3_000_000);
