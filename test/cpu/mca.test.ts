@@ -49,12 +49,14 @@ test('MCG_CAP reports the banks and MCG_CTL_P; each bank holds CTL (Intel: 0s or
   assert.equal(gpOf(() => writeMsr(c, 0x400 + 4 * MCA_BANKS, 0, 0)), 13);
 }));
 
-test('AMD MCi_CTL takes any value (Linux clears MC4_CTL bit 10 on family 0Fh); MCG_CTL still only 0s or 1s', () => withVendor('AuthenticAMD', () => {
+test('MCi_CTL also takes all 1s with bit 10 and/or 0 clear (KVM; Linux clears MC4_CTL bit 10 on AMD family 0Fh); MCG_CTL only 0s or 1s', () => withVendor('AuthenticAMD', () => {
   const c = makeCpu();
   writeMsr(c, 0x410, 0xfffffbff | 0, -1);
   assert.deepEqual(readMsr(c, 0x410), [0xfffffbff | 0, -1]);
-  writeMsr(c, 0x400, 0x12, 0);
-  assert.deepEqual(readMsr(c, 0x400), [0x12, 0]);
+  writeMsr(c, 0x400, 0xfffffbfe | 0, -1);
+  assert.deepEqual(readMsr(c, 0x400), [0xfffffbfe | 0, -1]);
+  assert.equal(gpOf(() => writeMsr(c, 0x400, 0x12, 0)), 13);
+  assert.equal(gpOf(() => writeMsr(c, 0x400, 0xfffffffd | 0, -1)), 13, 'only bits 10 and 0 may be clear');
   assert.equal(gpOf(() => writeMsr(c, 0x17b, 0x12, 0)), 13);
   assert.equal(gpOf(() => writeMsr(c, 0x401, 1, 0)), 13, 'STATUS: only 0');
 }));
