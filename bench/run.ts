@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { benchAdapter } from './adapter';
 import { benchBoot } from './boot';
+import { benchLinux } from './linux';
 import { benchReverse } from './reverse';
 import type { WorkloadResult } from './workload';
 
@@ -19,6 +20,7 @@ import type { WorkloadResult } from './workload';
  *   npm run bench -- --no-jit      interpreter only (block translation off)
  *   npm run bench -- --only NAME   one workload (substring of its name);  --only boot: the boot times alone
  *   npm run bench -- --repeat N    runs per workload (ours and QEMU's), best kept
+ *   npm run bench -- --only linux  the Linux boot alone (bench/linux.ts; also in the full run when the fixture is cached)
  *
  * Boot times (bench/boot.ts): reset -> first kernel instruction through SeaBIOS (disk, GRUB ISO) and with
  * --firmware none, each beside QEMU's.
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
       : '  QEMU: not installed');
   }
   if (!only || 'boot'.includes(only)) await benchBoot(root);
+  if (!only || 'linux'.includes(only)) await benchLinux();
   if (!only) benchReverse(root, jit);
   if (!only) {
     const dist = path.join(root, 'dist', 'debug-adapter.js');

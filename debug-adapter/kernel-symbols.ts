@@ -34,6 +34,7 @@ export function symbolsFrom(bytes: Uint8Array | Error | undefined, name: string,
 
 /** The kernel's kallsyms as a SymbolIndex, when the CPU is in the kernel's own mapping and the tables are there. */
 export function kallsymsIndex(rt: Runtime, ramBytes: number): SymbolIndex | undefined {
-  const list = kallsymsFromGuest(rt.state().regs.rip, (a, n) => rt.readPhysical(a, n), ramBytes);
+  const st = rt.state();
+  const list = kallsymsFromGuest(st.regs.rip, (a, n) => rt.readPhysical(a, n), ramBytes, st.cpl);
   return list && list.length > 0 ? SymbolIndex.fromList(list) : undefined;
 }

@@ -708,7 +708,7 @@ export class FaultlineSession extends DebugSession {
     if (info.reason === 'exit') {
       this.lastStop = info;
       const code = info.exitCode ?? 0;
-      this.log(`the guest exited through isa-debug-exit with status ${code}`);
+      this.log(info.powerOff ? 'the guest powered the machine off (ACPI S5)' : `the guest exited through isa-debug-exit with status ${code}`);
       this.sendEvent(new ExitedEvent(code));
       this.sendTerminated();
       return;

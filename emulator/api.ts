@@ -66,15 +66,17 @@ export type StopReason =
   | 'exception' //     shouldStopOnException returned true (state is before delivery)
   | 'halt' //          HLT with interrupts disabled or nothing left that could wake it
   | 'shutdown' //      triple fault with onTripleFault = 'stop'
-  | 'exit' //          the guest wrote to isa-debug-exit
+  | 'exit' //          the guest wrote to isa-debug-exit, or turned the machine off (ACPI S5: powerOff)
   | 'pause'; //        pause() was called
 
 export interface StopInfo {
   reason: StopReason;
   /** The exception event that caused an 'exception' or 'shutdown' stop. */
   event?: ExceptionEvent;
-  /** QEMU-style process exit status for 'exit': (value << 1) | 1. */
+  /** QEMU-style process exit status for 'exit': (value << 1) | 1; 0 for a power-off. */
   exitCode?: number;
+  /** 'exit' by ACPI soft-off (SLP_TYP S5 + SLP_EN in the PIIX4 PM1a_CNT), as Linux's poweroff does. */
+  powerOff?: boolean;
   /** The watched write for 'watchpoint'. */
   watch?: { address: bigint; size: number; rip: bigint };
 }

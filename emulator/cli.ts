@@ -393,7 +393,10 @@ function report(m: Machine, o: RunOptions, session: Pick<SessionResult, 'stop' |
   if (o.screen) out(`[faultline] screen:\n${m.screenText()}\n`);
   if (stop.reason === 'pause' && resets > MAX_RESETS) return 0; // the boot loop reported above
   switch (stop.reason) {
-    case 'exit': out(`[faultline] guest exit via isa-debug-exit: status ${stop.exitCode} after ${m.instructionCount} instructions\n`); return stop.exitCode ?? 1;
+    case 'exit':
+      if (stop.powerOff) { out(`[faultline] guest powered off (ACPI S5) after ${m.instructionCount} instructions\n`); return 0; }
+      out(`[faultline] guest exit via isa-debug-exit: status ${stop.exitCode} after ${m.instructionCount} instructions\n`);
+      return stop.exitCode ?? 1;
     case 'shutdown': out(`[faultline] triple fault: CPU shut down after ${m.instructionCount} instructions\n`); return 0;
     case 'halt':
       out(m.state().regs.rflags & 0x200n

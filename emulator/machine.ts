@@ -24,6 +24,9 @@ import { createPcDevices, PcDevices } from './devices';
 import { History, ReplayControl } from './history';
 import { walkPage } from './inspect/pagewalk';
 import { pcPlatform } from './firmware/platform';
+import { seabiosPciSetup } from './firmware/pci-setup';
+import { seabiosMtrrSetup } from './firmware/mtrr-setup';
+import { lowRamTop } from './firmware/e820';
 import { PhysicalMemory } from './memory/phys';
 import { stateHash } from './snapshot';
 
@@ -65,6 +68,8 @@ export class Machine implements Runtime {
   private chain: ExceptionEvent[] = [];
   private seq = 0;
   private exitCode: number | undefined;
+  /** The exit was ACPI soft-off (S5), not isa-debug-exit. */
+  private poweredOff = false;
   private shutdown = false;
   private resetRequested = false;
   private pauseRequested = false;
@@ -104,7 +109,7 @@ export class Machine implements Runtime {
         ...this.boardOptions,
         onFirmwareLog: (b) => this.emit('firmwareLog', b),
         // ACPI soft-off (S5): QEMU exits with status 0.
-        onPowerOff: () => { this.exitCode = 0; this.cpu.stopRequested = true; },
+        onPowerOff: () => { this.exitCode = 0; this.poweredOff = true; this.cpu.stopRequested = true; },
       },
       onMemoryMapChange: () => { this.cpu.flushTlb(); this.cpu.flushCode(); this.cpu.codeDirty = true; },
     });
@@ -166,11 +171,15 @@ export class Machine implements Runtime {
     this.pending = null;
     this.shutdown = false;
     this.exitCode = undefined;
+    this.poweredOff = false;
     this.resetRequested = false;
     if (!this.kernel) {
       if (this.boardOptions.bios) this.history.restart(); // firmware boot: the reset vector is the start
       return;
     }
+    // The PCI board and the MTRRs as SeaBIOS leaves them before `qemu -kernel` boots the kernel.
+    seabiosPciSetup(this.devices.board.pci, this.bus);
+    seabiosMtrrSetup(c, CPU_MODELS[this.options.cpu], lowRamTop(this.mem.size));
     const e = bootKernel(this.kernel, this.mem, {
       cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, initrd: this.bootOptions.initrd, display: this.devices.vga,
       platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu], 1, { com2: this.devices.uart2 !== undefined }),
@@ -318,7 +327,7 @@ export class Machine implements Runtime {
       }
       case Exit.STOP: {
         c.stopRequested = false;
-        if (this.exitCode !== undefined) return { reason: 'exit', exitCode: this.exitCode };
+        if (this.exitCode !== undefined) return this.poweredOff ? { reason: 'exit', exitCode: this.exitCode, powerOff: true } : { reason: 'exit', exitCode: this.exitCode };
         if (this.resetRequested) { this.reset(); return undefined; }
         if (c.breakpointHit) {
           c.breakpointHit = false;
@@ -732,15 +741,16 @@ export class Machine implements Runtime {
       get eventSeq() { return m.seq; },
       get shouldStopOnException() { return m.shouldStopOnException; },
       saveRunState: () => ({
-        pending: m.pending && { ...m.pending }, chain: m.chain.slice(), seq: m.seq, exitCode: m.exitCode, shutdown: m.shutdown,
+        pending: m.pending && { ...m.pending }, chain: m.chain.slice(), seq: m.seq, exitCode: m.exitCode, poweredOff: m.poweredOff, shutdown: m.shutdown,
         resetRequested: m.resetRequested,
       }),
       loadRunState: (x: unknown) => {
-        const r = x as { pending: Pending | null; chain: ExceptionEvent[]; seq: number; exitCode: number | undefined; shutdown: boolean; resetRequested: boolean };
+        const r = x as { pending: Pending | null; chain: ExceptionEvent[]; seq: number; exitCode: number | undefined; poweredOff?: boolean; shutdown: boolean; resetRequested: boolean };
         m.pending = r.pending && { ...r.pending };
         m.chain = r.chain.slice();
         m.seq = r.seq;
         m.exitCode = r.exitCode;
+        m.poweredOff = r.poweredOff === true;
         m.shutdown = r.shutdown;
         m.resetRequested = r.resetRequested;
         m.resumeAt = -1;

@@ -415,6 +415,33 @@ export class Cpu extends CpuState {
     return a & 0xffff;
   }
 
+  /**
+   * LEA's 64-bit result: base + index × scale + displacement (RIP-relative: the next instruction's RIP +
+   * displacement) modulo 2^64, exact for every register value (LEA is arithmetic as much as addressing; Linux's
+   * word-at-a-time string code adds 0xfefefefefefefeff with it). Low half returned, high half in c.hi.
+   * Integer halves only: no BigInt, no allocation.
+   */
+  lea64(i: Insn): number {
+    let lo = i.disp >>> 0, hi = i.disp >> 31;
+    let l2 = 0, h2 = 0;
+    if (i.ripRel) {
+      const r = this.rip >= TWO47 ? this.rip - TWO48 : this.rip;
+      l2 = r >>> 0; h2 = Math.floor(r / TWO32) | 0;
+      const s = lo + l2; lo = s >>> 0; hi = (hi + h2 + (s > 0xffffffff ? 1 : 0)) | 0;
+    }
+    if (i.base >= 0) {
+      l2 = this.r[2 * i.base] >>> 0; h2 = this.r[2 * i.base + 1];
+      const s = lo + l2; lo = s >>> 0; hi = (hi + h2 + (s > 0xffffffff ? 1 : 0)) | 0;
+    }
+    if (i.index >= 0) {
+      l2 = this.r[2 * i.index] >>> 0; h2 = this.r[2 * i.index + 1];
+      if (i.scale) { h2 = (h2 << i.scale) | (l2 >>> (32 - i.scale)); l2 = (l2 << i.scale) >>> 0; }
+      const s = lo + l2; lo = s >>> 0; hi = (hi + h2 + (s > 0xffffffff ? 1 : 0)) | 0;
+    }
+    this.hi = hi;
+    return lo | 0;
+  }
+
   /** Exact 64-bit effective address for huge register values, wrapped to a signed number when canonical-ish. */
   private ea64Slow(i: Insn): number {
     let v = BigInt(i.disp);

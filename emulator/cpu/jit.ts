@@ -490,12 +490,16 @@ class Gen {
   private lea(i: Insn): void {
     const k = this.k;
     if (i.asz === 8) {
-      const { terms, his } = this.ea64Terms(i);
-      const exact = his.length === 0 ? 'true' : `((${his.map((h) => `(${h} + 1048576)`).join(' | ')}) >>> 21) === 0`;
-      this.line(`let e${k} = 0;`);
-      this.line(`if (${exact}) e${k} = ${terms.join(' + ')};`);
-      this.line(`else { @SPILL@${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''} e${k} = c.ea(i${k}); }`);
-      this.writeReg(i.reg, i.rex, i.osz, `(e${k} | 0)`, `(Math.floor(e${k} / 4294967296) | 0)`);
+      // Inline while the sum is an exact double: base within ±2^51 (high half within ±2^19), index × scale
+      // within ±2^51, so |sum| < 2^53; otherwise Cpu.lea64's exact 64-bit sum (0xfefefefefefefeff constants).
+      const { terms } = this.ea64Terms(i);
+      const bounds: string[] = [];
+      if (i.base >= 0) bounds.push(`((${this.gh(i.base)} + 524288) >>> 20) === 0`);
+      if (i.index >= 0) bounds.push(`((${this.gh(i.index)} + ${2 ** (19 - i.scale)}) >>> ${20 - i.scale}) === 0`);
+      this.line(`let e${k} = 0, e${k}h = 0;`);
+      this.line(`if (${bounds.length ? bounds.join(' && ') : 'true'}) { const a = ${terms.join(' + ')}; e${k} = a | 0; e${k}h = Math.floor(a / 4294967296) | 0; }`);
+      this.line(`else { @SPILL@${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''} e${k} = c.lea64(i${k}); e${k}h = c.hi; }`);
+      this.writeReg(i.reg, i.rex, i.osz, `e${k}`, `e${k}h`);
       return;
     }
     const e = this.ea32(i);

@@ -11,11 +11,11 @@ import { def, defRange } from './table';
  * CBW/CWDE/CDQE, CWD/CDQ/CQO, LAHF/SAHF, and the NOP family (90, F3 90 PAUSE, 0F 1F, prefetch hints).
  */
 
-/** Split a signed-number effective address into halves (c.hi) for LEA. */
+/** LEA's value in halves (c.hi): the exact 64-bit sum with 64-bit addressing, else the zero-extended 32/16-bit address. */
 function eaHalves(c: Cpu, i: Insn): number {
-  const a = c.ea(i);
-  c.hi = i.asz === 8 ? Math.floor(a / TWO32) | 0 : 0;
-  return a | 0;
+  if (i.asz === 8) return c.lea64(i);
+  c.hi = 0;
+  return c.ea(i) | 0;
 }
 
 def(0x88, 'mov', true, Imm.NONE, (c, i) => c.writeE(i, 1, c.getReg8(i.reg, i.rex), 0));

@@ -162,9 +162,20 @@ export function imul2(c: Cpu, i: Insn, aLo: number, aHi: number, bLo: number, bH
     lo = p & 0xffff;
     ovf = p !== ((p << 16) >> 16);
   } else if (size === 4) {
-    const p = BigInt(aLo | 0) * BigInt(bLo | 0);
-    lo = Number(BigInt.asIntN(32, p)) | 0;
-    ovf = BigInt(lo) !== p;
+    // Math.imul is the exact low half; the double product equals it exactly when the signed product fits
+    // in 32 bits (any product that does not is at least 2^31 away from every int32, whatever the rounding).
+    lo = Math.imul(aLo, bLo);
+    ovf = (aLo | 0) * (bLo | 0) !== lo;
+  } else if (aHi === aLo >> 31 && bHi === bLo >> 31) {
+    // Both operands are sign-extended 32-bit values: the 64-bit product is exact and never truncated.
+    // a × b = (ah·2^16 + al) × b with al the low 16 bits unsigned: each partial product is below 2^47.
+    const a = aLo | 0, b = bLo | 0;
+    const t1 = (a & 0xffff) * b;
+    const t2 = (a >> 16) * b;
+    const t2h = Math.floor(t2 / 65536);
+    lo = Math.imul(a, b);
+    hi = (t2h + Math.floor(((t2 - t2h * 65536) * 65536 + t1) / TWO32)) | 0;
+    ovf = false;
   } else {
     const p = s64(aLo, aHi) * s64(bLo, bHi);
     const t = BigInt.asIntN(64, p);

@@ -138,6 +138,8 @@ export class CpuState {
   mtrr = new Map<number, [number, number]>();
   /** AMD legacy performance MSRs PerfEvtSel0-3 (C001_0000-3) and PerfCtr0-3 (C001_0004-7) as lo/hi pairs: storage, no event counts. */
   readonly amdPerf = new Int32Array(16);
+  /** AMD family 0Fh Interrupt Pending Message register (C001_0055): storage, 0 at reset (no C1E, no SMI on halt). */
+  amdIntPend = 0;
 
   /**
    * The A20 gate (8042 output port bit 1 / port 0x92 bit 1, driven by the board): when false, physical

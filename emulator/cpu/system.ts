@@ -336,6 +336,14 @@ const AMD_PERF = 0xc0010000;
  */
 const AMD_SYSCFG = 0xc0010010;
 const isAmdSyscfg = (index: number): boolean => index === AMD_SYSCFG && cpuModel.current.vendor === 'AuthenticAMD';
+/**
+ * The Interrupt Pending Message register (C001_0055, BKDG for family 0Fh): IntPndMsg/C1eOnCmpHalt/SmiOnCmpHalt.
+ * It reads 0 (C1E off) until written. Linux reads it on family 0Fh models with erratum 400 (amd_e400_c1e_apic_setup's
+ * arch_post_acpi_subsys_init) to decide whether C1E can stop the APIC timer; QEMU's qemu64 is such a model.
+ */
+const AMD_INT_PEND = 0xc0010055;
+const isAmdIntPend = (index: number): boolean => index === AMD_INT_PEND && cpuModel.current.vendor === 'AuthenticAMD' &&
+  (cpuModel.current.signature & 0x0ff00f00) === 0x00000f00; // family 0Fh: base family 0xf, extended family 0
 
 export function readMsr(c: Cpu, index: number): [number, number] {
   switch (index) {
@@ -361,6 +369,7 @@ export function readMsr(c: Cpu, index: number): [number, number] {
     case 0x8b: return [0, 0]; // microcode revision
   }
   if (isMcaMsr(index)) return readMca(c, index);
+  if (isAmdIntPend(index)) return [c.amdIntPend, 0];
   if ((index >= 0x200 && index <= 0x20f) || index === 0x250 || index === 0x258 || index === 0x259 ||
       (index >= 0x268 && index <= 0x26f) || index === 0x2ff || isAmdSyscfg(index)) {
     return c.mtrr.get(index) ?? [0, 0];
@@ -413,6 +422,11 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
     case 0x17a: return;
   }
   if (isMcaMsr(index)) return writeMca(c, index, lo, hi);
+  if (isAmdIntPend(index)) {
+    if (hi !== 0) gp(0, 'C001_0055 bits 63:32 are reserved');
+    c.amdIntPend = lo;
+    return;
+  }
   if ((index >= 0x200 && index <= 0x20f) || index === 0x250 || index === 0x258 || index === 0x259 ||
       (index >= 0x268 && index <= 0x26f) || index === 0x2ff || isAmdSyscfg(index)) {
     c.mtrr.set(index, [lo, hi]);
@@ -441,6 +455,21 @@ def(0x130, 'wrmsr', false, Imm.NONE, (c) => {
   writeMsr(c, c.r[2] >>> 0, c.r[0], c.r[4]);
 }, { endsBlock: true });
 def(0x131, 'rdtsc', false, Imm.NONE, (c) => readTsc(c));
+/**
+ * RDPMC (0F 33): EDX:EAX = performance counter ECX. On an AMD model counters 0-3 are the legacy PerfCtr0-3
+ * (C001_0004-7, 48 bits; APM Vol. 3 RDPMC), which hold what WRMSR put there (no events are counted); an Intel
+ * model reports no architectural performance monitoring (CPUID leaf 0Ah absent), so it has none. #GP(0) at
+ * CPL > 0 with CR4.PCE = 0, and for a counter that does not exist. Linux reads the counters with it once its
+ * AMD PMU driver found them (x86_perf_event_update, on perf_reboot at power-off).
+ */
+def(0x133, 'rdpmc', false, Imm.NONE, (c) => {
+  if (c.cpl > 0 && !(c.cr4 & Cr4.PCE)) gp(0, 'RDPMC at CPL > 0 with CR4.PCE=0');
+  const n = c.r[2] >>> 0;
+  if (cpuModel.current.vendor !== 'AuthenticAMD' || n > 3) gp(0, `RDPMC of performance counter ${n}, which this CPU does not have`);
+  const k = (4 + n) * 2;
+  c.setReg32(0, c.amdPerf[k]);
+  c.setReg32(2, c.amdPerf[k + 1] & 0xffff);
+});
 def(0x1a2, 'cpuid', false, Imm.NONE, (c) => cpuid(c, cpuModel.current));
 
 // ------------------------------------------------------------------------------ HLT, flags, misc

@@ -4,8 +4,10 @@ import { IoApicSide } from './interrupts';
 import { num } from './ports';
 
 /**
- * The 82093AA I/O APIC at 0xFEC00000 (24 pins, version 0x11 as QEMU's ioapic): IOREGSEL at offset 0x00,
- * IOWIN at 0x10; registers ID (0), version (1), arbitration (2) and the redirection table (0x10 + 2n). Pins
+ * The I/O APIC at 0xFEC00000 as QEMU's pc machine has it (24 pins, version 0x20, QEMU's default since 2.x; Linux
+ * prints "IOAPIC[0]: apic_id 0, version 32"): IOREGSEL at offset 0x00, IOWIN at 0x10, and the version-0x20
+ * EOI register at 0x40 (a write of a vector clears Remote IRR of the level entries with that vector, as a
+ * local APIC EOI broadcast does); registers ID (0), version (1), arbitration (2) and the redirection table (0x10 + 2n). Pins
  * are routed to the local APIC as fixed / lowest-priority interrupts (NMI through `onNmi`; ExtINT, SMI and
  * INIT are dropped). Edge-triggered pins deliver on the asserting edge; level-triggered ones deliver while
  * asserted and set Remote IRR until the local APIC broadcasts the EOI (`eoi(vector)`).
@@ -15,7 +17,9 @@ import { num } from './ports';
 
 export const IOAPIC_MMIO_BASE = 0xfec0_0000;
 const PINS = 24;
-const IOAPIC_VERSION = 0x0017_0011; // max redirection entry 23, version 0x11
+const IOAPIC_VERSION = 0x0017_0020; // max redirection entry 23, version 0x20
+/** The directed-EOI register of version-0x20 I/O APICs. */
+const IOAPIC_EOI = 0x40;
 
 const RTE_MASKED = 1 << 16;
 const RTE_LEVEL = 1 << 15;
@@ -159,6 +163,10 @@ export class IoApic implements Device, IoApicSide {
     const s = this.s;
     if (offset === 0x00) {
       s.ioregsel = v & 0xff;
+      return;
+    }
+    if (offset === IOAPIC_EOI) {
+      this.eoi(v & 0xff);
       return;
     }
     if (offset !== 0x10) return;

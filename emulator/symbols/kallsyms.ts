@@ -173,10 +173,11 @@ export const LINUX_KERNEL_TEXT = 0xffffffff80000000n;
 
 /**
  * The kernel's kallsyms, read from guest RAM once the kernel runs from its own mapping (before that the
- * decompressor may still be writing the tables). `readPhysical` reads guest RAM; `ramBytes` is its size.
+ * decompressor may still be writing the tables), or at a stop in user mode (`cpl` 3: the kernel has long been
+ * running then, e.g. a pause in the init's shell loop). `readPhysical` reads guest RAM; `ramBytes` is its size.
  */
-export function kallsymsFromGuest(rip: bigint, readPhysical: (addr: bigint, len: number) => Uint8Array, ramBytes: number): SymbolInfo[] | undefined {
-  if (rip < LINUX_KERNEL_TEXT) return undefined;
+export function kallsymsFromGuest(rip: bigint, readPhysical: (addr: bigint, len: number) => Uint8Array, ramBytes: number, cpl = 0): SymbolInfo[] | undefined {
+  if (rip < LINUX_KERNEL_TEXT && cpl !== 3) return undefined;
   return findKallsyms(readPhysical(0n, ramBytes))?.symbols;
 }
 

@@ -185,6 +185,6 @@ describe('PIIX4 ACPI power management', () => {
     const t1 = m.bus.inPort(0x608, 4);
     assert.equal((t1 - t0) & 0xffffff, 3_579_545);
     m.bus.outPort(0x604, 2, 0x2000); // SLP_EN, SLP_TYP = 0 (S5 in QEMU's DSDT)
-    assert.deepEqual(m.run(10), { reason: 'exit', exitCode: 0 }, 'powered off: QEMU exits with status 0');
+    assert.deepEqual(m.run(10), { reason: 'exit', exitCode: 0, powerOff: true }, 'powered off: QEMU exits with status 0');
   });
 });

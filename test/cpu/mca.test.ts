@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FAULT } from '../../emulator/cpu/fault';
 import { MCA_BANKS } from '../../emulator/cpu/mca';
-import { readMsr, writeMsr } from '../../emulator/cpu/system';
+import { CPU_MODELS } from '../../emulator/cpu/cpuid';
+import { cpuModel, readMsr, writeMsr } from '../../emulator/cpu/system';
 import { makeCpu } from '../support/cpu-harness';
 
 function gpOf(fn: () => void): number {
@@ -15,7 +16,17 @@ function gpOf(fn: () => void): number {
   return -1;
 }
 
-test('MCG_CAP reports the banks and MCG_CTL_P; each bank holds CTL (0s or 1s), STATUS (clear only), ADDR and MISC', () => {
+function withVendor(vendor: string, fn: () => void): void {
+  const saved = cpuModel.current;
+  cpuModel.current = { ...CPU_MODELS.faultline, vendor };
+  try {
+    fn();
+  } finally {
+    cpuModel.current = saved;
+  }
+}
+
+test('MCG_CAP reports the banks and MCG_CTL_P; each bank holds CTL (Intel: 0s or 1s), STATUS (clear only), ADDR and MISC', () => withVendor('GenuineIntel', () => {
   const c = makeCpu();
   const [cap] = readMsr(c, 0x179);
   assert.equal(cap & 0xff, MCA_BANKS);
@@ -36,4 +47,16 @@ test('MCG_CAP reports the banks and MCG_CTL_P; each bank holds CTL (0s or 1s), S
   assert.deepEqual(readMsr(c, 0x17b), [-1, -1]);
   assert.equal(gpOf(() => readMsr(c, 0x400 + 4 * MCA_BANKS)), 13, 'a bank past MCG_CAP.Count does not exist');
   assert.equal(gpOf(() => writeMsr(c, 0x400 + 4 * MCA_BANKS, 0, 0)), 13);
-});
+}));
+
+test('MCi_CTL also takes all 1s with bit 10 and/or 0 clear (KVM; Linux clears MC4_CTL bit 10 on AMD family 0Fh); MCG_CTL only 0s or 1s', () => withVendor('AuthenticAMD', () => {
+  const c = makeCpu();
+  writeMsr(c, 0x410, 0xfffffbff | 0, -1);
+  assert.deepEqual(readMsr(c, 0x410), [0xfffffbff | 0, -1]);
+  writeMsr(c, 0x400, 0xfffffbfe | 0, -1);
+  assert.deepEqual(readMsr(c, 0x400), [0xfffffbfe | 0, -1]);
+  assert.equal(gpOf(() => writeMsr(c, 0x400, 0x12, 0)), 13);
+  assert.equal(gpOf(() => writeMsr(c, 0x400, 0xfffffffd | 0, -1)), 13, 'only bits 10 and 0 may be clear');
+  assert.equal(gpOf(() => writeMsr(c, 0x17b, 0x12, 0)), 13);
+  assert.equal(gpOf(() => writeMsr(c, 0x401, 1, 0)), 13, 'STATUS: only 0');
+}));

@@ -24,3 +24,46 @@ test('AMD SYSCFG (C001_0010) reads 0 and keeps what is written on an AMD model; 
     cpuModel.current = saved;
   }
 });
+
+test('AMD family 0Fh Interrupt Pending Message (C001_0055) reads 0 and keeps what is written; other families #GP', () => {
+  const saved = cpuModel.current;
+  try {
+    cpuModel.current = { ...CPU_MODELS.faultline, vendor: 'AuthenticAMD' };
+    const cpu = makeCpu();
+    // mov ecx, 0xc0010055; rdmsr
+    const rd = [0xb9, 0x55, 0x00, 0x01, 0xc0, 0x0f, 0x32];
+    cpu.r[0] = -1;
+    assert.equal(runCode(cpu, rd, 2).exit, Exit.BUDGET);
+    assert.equal(cpu.r[0] | cpu.r[4], 0);
+    // mov ecx, 0xc0010055; mov eax, 0x02000000; xor edx, edx; wrmsr; xor eax, eax; rdmsr
+    const wr = [0xb9, 0x55, 0x00, 0x01, 0xc0, 0xb8, 0x00, 0x00, 0x00, 0x02, 0x31, 0xd2, 0x0f, 0x30, 0x31, 0xc0, 0x0f, 0x32];
+    assert.equal(runCode(cpu, wr, 6).exit, Exit.BUDGET);
+    assert.equal(cpu.r[0], 0x02000000);
+    cpuModel.current = { ...CPU_MODELS.faultline, vendor: 'AuthenticAMD', signature: 0x00800f12 }; // family 17h
+    assert.equal(runCode(makeCpu(), rd, 2).vector, 13);
+    cpuModel.current = { ...CPU_MODELS.faultline, vendor: 'GenuineIntel' };
+    assert.equal(runCode(makeCpu(), rd, 2).vector, 13);
+  } finally {
+    cpuModel.current = saved;
+  }
+});
+
+test('RDPMC reads AMD PerfCtr0-3 (48 bits, as WRMSR left them); counter 4 and an Intel model #GP(0)', () => {
+  const saved = cpuModel.current;
+  try {
+    cpuModel.current = { ...CPU_MODELS.faultline, vendor: 'AuthenticAMD' };
+    const cpu = makeCpu();
+    // mov ecx, 0xc0010005; mov eax, 0x42; mov edx, 0xff1234; wrmsr; mov ecx, 1; xor eax, eax; xor edx, edx; rdpmc
+    const code = [0xb9, 0x05, 0x00, 0x01, 0xc0, 0xb8, 0x42, 0x00, 0x00, 0x00, 0xba, 0x34, 0x12, 0xff, 0x00, 0x0f, 0x30,
+      0xb9, 0x01, 0x00, 0x00, 0x00, 0x31, 0xc0, 0x31, 0xd2, 0x0f, 0x33];
+    assert.equal(runCode(cpu, code, 8).exit, Exit.BUDGET);
+    assert.equal(cpu.r[0], 0x42);
+    assert.equal(cpu.r[4], 0x1234, 'PerfCtr is 48 bits wide');
+    // mov ecx, 4; rdpmc
+    assert.equal(runCode(makeCpu(), [0xb9, 0x04, 0x00, 0x00, 0x00, 0x0f, 0x33], 2).vector, 13);
+    cpuModel.current = { ...CPU_MODELS.faultline, vendor: 'GenuineIntel' };
+    assert.equal(runCode(makeCpu(), [0x31, 0xc9, 0x0f, 0x33], 2).vector, 13);
+  } finally {
+    cpuModel.current = saved;
+  }
+});

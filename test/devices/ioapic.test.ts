@@ -15,9 +15,9 @@ function pc() {
   return { ...p, rd, wr, lapic: p.devices.lapic, router: p.devices.router };
 }
 
-test('version 0x170011 and masked redirection entries at reset', () => {
+test('version 0x170020 (QEMU pc) and masked redirection entries at reset', () => {
   const { rd } = pc();
-  assert.equal(rd(1), 0x170011);
+  assert.equal(rd(1), 0x170020);
   assert.equal(rd(0x10), 0x10000);
   assert.equal(rd(0x10 + 2 * 23 + 1), 0);
 });
@@ -57,4 +57,19 @@ test('messages for another APIC ID are not delivered', () => {
   wr(0x10 + 2 * 3 + 1, 0x05000000);
   router.setIrq(3, true);
   assert.equal(router.pending, false);
+});
+
+test('the version-0x20 EOI register (0x40) clears Remote IRR of level entries with that vector and re-delivers', () => {
+  const { wr, rd, router, phys } = pc();
+  wr(0x10 + 2 * 10, 0x8042); // level, vector 0x42
+  router.setIrq(10, true);
+  assert.equal(router.acknowledge(), 0x42);
+  assert.equal(rd(0x10 + 2 * 10) & 0x4000, 0x4000);
+  phys.write(IOAPIC + 0x40, 4, 0x41); // another vector: no effect
+  assert.equal(rd(0x10 + 2 * 10) & 0x4000, 0x4000);
+  router.setIrq(10, false);
+  phys.write(IOAPIC + 0x40, 4, 0x42);
+  assert.equal(rd(0x10 + 2 * 10) & 0x4000, 0);
+  router.setIrq(10, true);
+  assert.equal(rd(0x10 + 2 * 10) & 0x4000, 0x4000, 'delivered again once Remote IRR is clear');
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { findKallsyms, parseSystemMap } from '../../emulator/symbols/kallsyms';
+import { findKallsyms, kallsymsFromGuest, parseSystemMap } from '../../emulator/symbols/kallsyms';
 import { parseElf, sectionBytes } from '../../emulator/boot/elf';
 import { SymbolIndex } from '../../emulator/symbols/symbols';
 import { LINUX_KERNEL, extractVmlinux, linuxFixtureMissing } from '../support/linux-fixture';
@@ -51,4 +51,15 @@ test('a System.map names functions with offsets; absolute symbols name no place'
   assert.equal(index.lookup('VDSO32_PRELINK'), undefined);
   assert.equal(index.functionAt(0xffffffff81000104n)?.name, 'verify_cpu');
   assert.equal(index.lookup('some_data')?.kind, 'object');
+});
+
+test('kallsyms are read from guest RAM at a stop in the kernel\'s mapping or in user mode, not before the kernel runs', () => {
+  let reads = 0;
+  const read = (_a: bigint, n: number) => { reads++; return new Uint8Array(n); };
+  assert.equal(kallsymsFromGuest(0x1000000n, read, 4096, 0), undefined, 'the decompressor (CPL 0, below the kernel mapping)');
+  assert.equal(reads, 0);
+  kallsymsFromGuest(0x401000n, read, 4096, 3);
+  assert.equal(reads, 1, 'a user-mode stop (a pause in the init) searches RAM');
+  kallsymsFromGuest(0xffffffff81000000n, read, 4096, 0);
+  assert.equal(reads, 2);
 });

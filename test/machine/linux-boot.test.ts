@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { Machine } from '../../emulator/machine';
+import { StopInfo } from '../../emulator/api';
+import {
+  LINUX_APPEND, LINUX_GOLDEN, LINUX_INITRD, LINUX_KERNEL, LINUX_MEMORY_MB, comparableConsole, linuxBootSkipped, normalizeConsole,
+} from '../support/linux-fixture';
+
+/**
+ * Debian bookworm's stock kernel with the busybox initramfs (fixtures/linux/build.sh) boots to the init's output,
+ * runs its shell loop and powers off through ACPI, printing on ttyS0 what QEMU TCG prints for the same files and
+ * command line (fixtures/golden/linux/serial-quiet.txt, timestamps and host-timing lines aside:
+ * linux-fixture.ts HOST_TIMING_LINES). About 6 billion instructions, 3.5 CPU-minutes. Gated: FAULTLINE_LINUX_BOOT=1 and
+ * the cached fixture (about 5 billion instructions; minutes of wall time).
+ */
+
+const skip = linuxBootSkipped();
+const BUDGET = 20_000_000_000;
+
+function boot(cpu: 'faultline' | 'qemu64'): { serial: string; stop: StopInfo; instructions: number } {
+  const m = Machine.create({ memoryMB: LINUX_MEMORY_MB, onTripleFault: 'stop', cpu });
+  let serial = '';
+  m.on('serial', (b: number) => { serial += String.fromCharCode(b); });
+  m.boot(new Uint8Array(fs.readFileSync(LINUX_KERNEL)), { cmdline: LINUX_APPEND, initrd: new Uint8Array(fs.readFileSync(LINUX_INITRD)) });
+  let stop: StopInfo = { reason: 'budget' };
+  while (m.instructionCount < BUDGET) {
+    stop = m.run(500_000_000);
+    if (stop.reason !== 'budget') break;
+  }
+  return { serial, stop, instructions: m.instructionCount };
+}
+
+for (const cpu of ['faultline', 'qemu64'] as const) {
+  test(`Linux boots to the busybox init and powers off with QEMU's console (--cpu ${cpu})`, { skip, timeout: 3_600_000 }, () => {
+    const r = boot(cpu);
+    const console = normalizeConsole(r.serial);
+    assert.equal(r.stop.reason, 'exit', `the run ended with ${r.stop.reason} after ${r.instructions} instructions; console:\n${console}`);
+    assert.equal(r.stop.powerOff, true, 'ACPI soft-off');
+    assert.equal(comparableConsole(r.serial), comparableConsole(fs.readFileSync(LINUX_GOLDEN, 'utf8')));
+  });
+}
