@@ -57,6 +57,31 @@ describe('gdb against the gdb server', { skip }, () => {
     assert.doesNotMatch(gdb, /internal-error|Remote connection closed|Ignoring packet error/);
   });
 
+  it('64-bit watchpoints: awatch reports the write of an unchanged and of a changed value, watch with reverse-continue finds the last write', async () => {
+    const elf = fixture('stack-overflow-no-ist.elf');
+    const { gdb } = await session(elf, [
+      'break kmain', 'continue',
+      'awatch idt[8].offset_low', 'continue', //         idt_fill_missing: idt_set(8, 0) writes 0 over 0
+      'continue', 'p/x idt[8].offset_low', //           $1: idt_set(8, double_fault_handler)
+      'delete', 'continue', 'continue', //              the fault during delivery, then the #DF
+      'watch idt[14].offset_low',
+      'reverse-continue', //                            back to the fault during delivery (an exception stop)
+      'reverse-continue', //                            back past it to idt_set(14, page_fault_handler)
+      'p/x $pc', //                                     $2
+      'info watchpoints',
+    ]);
+    assert.match(gdb, /Hardware access \(read\/write\) watchpoint 2: idt\[8\]\.offset_low\n+Value = 0\nidt_set \(vector=vector@entry=8 /);
+    assert.match(gdb, /Hardware access \(read\/write\) watchpoint 2: idt\[8\]\.offset_low\n+Old value = 0\nNew value = (\d+)\nidt_set \(vector=vector@entry=8 '\\b', handler=0x[0-9a-f]+ <double_fault_handler>/);
+    assert.equal(printed(gdb, 1), symbol(elf, 'double_fault_handler') & 0xffffn);
+    assert.match(gdb, /Faultline: #PF then #PF → #DF/);
+    // Reverse execution shows the write backwards: the value before it is the "new" one.
+    assert.match(gdb, /Hardware watchpoint 3: idt\[14\]\.offset_low\n+Old value = (\d+)\nNew value = 0\n0x[0-9a-f]+ in idt_set \(vector=vector@entry=14 '\\016', handler=0x[0-9a-f]+ <page_fault_handler>/);
+    const pc = printed(gdb, 2);
+    assert.equal(pc >= symbol(elf, 'idt_set') && pc < symbol(elf, 'idt_load'), true, 'reverse-continue stopped in idt_set');
+    assert.match(gdb, /3 +hw watchpoint +keep y +idt\[14\]\.offset_low/);
+    assert.doesNotMatch(gdb, /internal-error|Remote connection closed|Ignoring packet error|Could not insert/);
+  });
+
   it('IST fix: the #DF stop, then stepi delivers it onto the IST1 stack the TSS names', async () => {
     const elf = fixture('ist-double-fault.elf');
     const { gdb, cli } = await session(elf, [
@@ -103,6 +128,43 @@ describe('gdb against the gdb server', { skip }, () => {
     assert.match(gdb, / 0 #DE\s+interrupt gate → 0x8:0x[0-9a-f]+, DPL 0, present <divide_error>/);
     assert.match(gdb, /1 0x8\s+32-bit code/);
     assert.match(gdb, /exited with code 041/, 'isa-debug-exit 0x10 → status 33, as QEMU exits');
+  });
+
+  it('IST fix: rwatch on the #DF gate stops when the CPU reads it to deliver the #DF onto IST1', async () => {
+    const elf = fixture('ist-double-fault.elf');
+    const { gdb } = await session(elf, [
+      'continue', 'continue', //                        the #NP during delivery, then the #DF before delivery
+      'rwatch idt[8].offset_low', 'continue',
+      'p/x $pc', 'p/x $rsp', 'p/x &ist1_top', //        $1-$3
+    ]);
+    assert.match(gdb, /Hardware read watchpoint 1: idt\[8\]\.offset_low\n+Value = (\d+)\ndouble_fault_handler \(/);
+    assert.equal(BigInt(/Value = (\d+)\ndouble_fault_handler/.exec(gdb)![1]), symbol(elf, 'double_fault_handler') & 0xffffn);
+    assert.equal(printed(gdb, 1), symbol(elf, 'double_fault_handler'), 'stopped after the delivery that read the gate');
+    assert.equal(printed(gdb, 2), printed(gdb, 3) - 48n, 'the #DF frame is on IST1');
+  });
+
+  it('32-bit watchpoints: rwatch stops after the load of the divisor, awatch on the #DE gate stops when the CPU reads it', async () => {
+    const elf = fixture('c32-bare-bones.elf');
+    const { gdb } = await session(elf, [
+      'break kmain', 'continue',
+      'awatch idt[0]', 'rwatch divisor',
+      'continue', 'continue', //                        set_gate(0, divide_error): the gate's two dword stores
+      'continue', 'p/x $eip', //                        $1: divide() loads divisor
+      'continue', 'p/x $eip', //                        $2: #DE delivery reads the gate
+      'continue',
+    ]);
+    const load = BigInt('0x' + execFileSync('objdump', ['-d', '--no-show-raw-insn', elf], { encoding: 'utf8' })
+      .split('\n').find((l) => /mov\s+0x[0-9a-f]+,%ecx/.test(l) && l.includes(symbol(elf, 'divisor').toString(16)))!.trim().split(':')[0]);
+    const stops = gdb.split(/(?<=\n\n)(?=Hardware (?:access \(read\/write\)|read) watchpoint \d: [a-z]+(?:\[0\])?\n\n)/).slice(1);
+    assert.equal(stops.length, 4, gdb);
+    assert.match(stops[0], /^Hardware access \(read\/write\) watchpoint 2: idt\[0\]\n+Old value = 0\nNew value = (\d+)\n0x[0-9a-f]+ in set_gate/);
+    const gate = BigInt(/New value = (\d+)\nkmain/.exec(stops[1])![1]);
+    assert.equal(gate, (symbol(elf, 'divide_error') & 0xffffn) | (0x8n << 16n) | (0x8en << 40n) | ((symbol(elf, 'divide_error') >> 16n) << 48n), 'the whole gate after the second store');
+    assert.match(stops[2], /^Hardware read watchpoint 3: divisor\n+Value = 0\n0x[0-9a-f]+ in divide \(a=42\)/);
+    assert.equal(printed(gdb, 1), load + 6n, 'stopped after the 6-byte load of divisor');
+    assert.match(stops[3], new RegExp(`^Hardware access \\(read/write\\) watchpoint 2: idt\\[0\\]\n+Value = ${gate}\ndivide_error \\(frame=`), 'delivering #DE reads the gate');
+    assert.equal(printed(gdb, 2), symbol(elf, 'divide_error'));
+    assert.match(gdb, /exited with code 041/);
   });
 
   it('32-bit task gate: the #DF stop names the task gate, and stepi switches to the double-fault task', async () => {
