@@ -48,7 +48,7 @@ const HELP = `Faultline monitor commands:
   monitor phys ADDR [LEN]   read LEN (default 64, at most 4096) bytes of physical memory
   monitor phys-write ADDR HEX  write bytes (hex pairs) to physical memory
   monitor catch [default | all | none | VECTOR...]   which exceptions stop the machine (before delivery)
-  monitor info              mode, CPL, instruction count`;
+  monitor info              mode, CPL, CS:IP and its linear address, instruction count`;
 
 /** Run one monitor command line; returns the text to print (always ends with a newline). */
 export function monitorCommand(ctx: MonitorContext, line: string): string {
@@ -67,7 +67,9 @@ export function monitorCommand(ctx: MonitorContext, line: string): string {
       case 'catch': return catchCommand(ctx.policy, args);
       case 'info': {
         const s = m.state();
-        return `${s.mode} mode, ${s.codeBits}-bit code, CPL ${s.cpl}, ${s.instructionCount} instructions retired${s.halted ? ', halted' : ''}\n`;
+        // gdb's $pc is the offset in CS outside 64-bit mode; breakpoints and memory use the linear address.
+        const at = s.codeBits === 64 ? `RIP ${hex(s.regs.rip)}` : `CS:${s.codeBits === 32 ? 'EIP' : 'IP'} ${hex(BigInt(s.cs.selector))}:${hex(s.regs.rip)} (linear ${hex(s.pc)})`;
+        return `${s.mode} mode, ${s.codeBits}-bit code, CPL ${s.cpl}, ${at}, ${s.instructionCount} instructions retired${s.halted ? ', halted' : ''}\n`;
       }
       default: return `unknown monitor command '${cmd}'; 'monitor help' lists them\n`;
     }

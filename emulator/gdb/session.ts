@@ -271,7 +271,8 @@ export class GdbSession {
 
   private stopContext(reachedStart = false) {
     return {
-      rip: this.m.state().regs.rip,
+      // gdb's breakpoints are at linear addresses (CS.base + EIP outside 64-bit mode, as the machine's).
+      rip: this.m.state().pc,
       breakpointKind: (rip: bigint) => {
         const k = this.breakpoints.get(rip);
         return k ? (k.has('swbreak') ? 'swbreak' as const : 'hwbreak' as const) : undefined;

@@ -190,6 +190,8 @@ describe('faultline run --gdb on bad input', () => {
       [[k, '--gdb', '70000'], /--gdb takes a TCP port from 0 to 65535/],
       [[k, '--gdb', 'x'], /--gdb takes a TCP port/],
       [[k, '--gdb-wait'], /--gdb-wait needs --gdb PORT/],
+      [[k, '--gdb', '0', '--gdb-arch', 'arm'], /--gdb-arch takes x86-64, i386 or i8086, not 'arm'/],
+      [[k, '--gdb-arch', 'i386'], /--gdb-arch needs --gdb PORT/],
       [[k, '--gdb', '0', '--record', 'r.json'], /--gdb cannot be combined with --record or --input/],
     ] as [string[], RegExp][]) {
       const r = run(...args);
