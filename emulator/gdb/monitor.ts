@@ -44,7 +44,7 @@ const HELP = `Faultline monitor commands:
   monitor idt [VECTOR]      IDT gates (all present ones and vectors 0-31, or one vector)
   monitor gdt               GDT descriptors, with the loaded CS/SS/DS/ES/FS/GS/TR/LDTR marked
   monitor tss               the task-state segment TR selects (RSP0-2 and IST1-7, or the 32-bit TSS)
-  monitor walk ADDR         the page walk for a virtual address (or a register: $rsp, cr2), level by level
+  monitor walk ADDR         the page walk for a virtual address (or a register: $rsp, $esp, cr2), level by level
   monitor phys ADDR [LEN]   read LEN (default 64, at most 4096) bytes of physical memory
   monitor phys-write ADDR HEX  write bytes (hex pairs) to physical memory
   monitor catch [default | all | none | VECTOR...]   which exceptions stop the machine (before delivery)
@@ -150,8 +150,9 @@ function walk(m: Machine, addr: string | undefined): string {
   if (addr === undefined) return 'usage: monitor walk ADDR (a virtual address, e.g. 0xdeadbeaf)\n';
   const r = m.state().regs;
   // gdb passes monitor arguments as typed: accept a register ($rsp, cr2) besides a number.
-  const reg = addr.replace(/^\$/, '').toLowerCase();
-  const a = reg in r ? r[reg as keyof typeof r] : parseNumber(addr, 'an address or a register ($rsp, cr2 …)');
+  // 32- and 16-bit names ($esp, $eip, $sp) name the same registers (their values are the zero-extended ones).
+  const reg = addr.replace(/^\$/, '').toLowerCase().replace(/^e?(ax|bx|cx|dx|si|di|bp|sp|ip)$/, 'r$1');
+  const a = reg in r ? r[reg as keyof typeof r] : parseNumber(addr, 'an address or a register ($rsp, $esp, cr2 …)');
   const w = walkPage(physical(m), { cr0: r.cr0, cr3: r.cr3, cr4: r.cr4, efer: r.efer }, a);
   let out = `walk ${hex(a)} (${w.mode === 'none' ? 'paging off' : w.mode + ' paging'})\n`;
   for (const l of w.levels) {

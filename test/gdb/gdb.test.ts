@@ -130,6 +130,38 @@ describe('gdb against the gdb server', { skip }, () => {
     assert.match(gdb, /exited with code 041/, 'isa-debug-exit 0x10 → status 33, as QEMU exits');
   });
 
+  it('64-bit memory: a 16000-byte search (reads larger than a packet come back short and gdb asks again), physical memory, an unmapped address', async () => {
+    const elf = fixture('stack-overflow-no-ist.elf');
+    const { gdb } = await session(elf, [
+      'break kmain', 'continue',
+      `find /b 0x100000, 0x104fff, ${[...Buffer.from('no IST,')].map((b) => '0x' + b.toString(16)).join(', ')}`,
+      'x/s $_', //                                      the string at the address found
+      'monitor phys 0x100000 32',
+      'x/2gx 0xdeadb000',
+    ]);
+    assert.match(gdb, /^0x[0-9a-f]+\n1 pattern found\.\n0x[0-9a-f]+:\t"no IST, recursing\\n"$/m);
+    assert.match(gdb, / 0x100000: 02 b0 ad 1b /, 'the multiboot header magic at 1 MiB, read physically');
+    assert.match(gdb, /0xdeadb000:\tCannot access memory at address 0xdeadb000/);
+    assert.doesNotMatch(gdb, /internal-error|Remote connection closed|Ignoring packet error/);
+  });
+
+  it('IST fix: break at kmain, run to the #DF, reverse-continue back through the exception stops to the breakpoint', async () => {
+    const elf = fixture('ist-double-fault.elf');
+    const { gdb } = await session(elf, [
+      'break kmain', 'continue',
+      'continue', 'continue', //                        #NP during delivery, #DF
+      'monitor walk $rsp',
+      'reverse-continue', 'p/x $pc', //                 $1: the #NP raise, before delivery
+      'reverse-continue', 'p/x $pc', //                 $2: the breakpoint
+      'info registers rsp',
+    ]);
+    assert.match(gdb, /walk 0x[0-9a-f]+ \(4-level paging\)\n {2}PML4\[0\][^\n]+\n {2}PDPT\[0\][^\n]+\n {2}PD\[0\][^\n]+\n {2}PT\[\d+\][^\n]+P W S A D -> 0x[0-9a-f]+\n {2}=> physical/);
+    assert.equal(printed(gdb, 1) - symbol(elf, 'stack_overflow') < 16n, true);
+    assert.equal((gdb.match(/Faultline: #NP\(0x73\) raised at 0x[0-9a-f]+ during delivery/g) ?? []).length, 2, 'forward, then backward');
+    assert.equal(printed(gdb, 2), symbol(elf, 'kmain'));
+    assert.equal((gdb.match(/Breakpoint 1, kmain \(/g) ?? []).length, 2);
+  });
+
   it('IST fix: rwatch on the #DF gate stops when the CPU reads it to deliver the #DF onto IST1', async () => {
     const elf = fixture('ist-double-fault.elf');
     const { gdb } = await session(elf, [
@@ -165,6 +197,34 @@ describe('gdb against the gdb server', { skip }, () => {
     assert.match(stops[3], new RegExp(`^Hardware access \\(read/write\\) watchpoint 2: idt\\[0\\]\n+Value = ${gate}\ndivide_error \\(frame=`), 'delivering #DE reads the gate');
     assert.equal(printed(gdb, 2), symbol(elf, 'divide_error'));
     assert.match(gdb, /exited with code 041/);
+  });
+
+  it('32-bit: stepi, memory, reverse-stepi, reverse-continue to a breakpoint, monitor tss/walk/phys with paging off', async () => {
+    const elf = fixture('c32-bare-bones.elf');
+    const { gdb } = await session(elf, [
+      'break kmain', 'continue',
+      'break divide', 'continue',
+      'stepi', 'p/x $eip', //                           $1
+      'x/6xb $eip',
+      'p/x divisor', //                                 $2
+      'reverse-stepi', 'p/x $eip', //                   $3
+      'reverse-continue', 'p/x $eip', //                $4: back to the breakpoint in kmain
+      'monitor tss', 'monitor walk $esp', `monitor phys 0x${symbol(elf, 'divisor').toString(16)} 4`,
+      'x/4x 0xe0000000',
+    ]);
+    const bytes = execFileSync('objdump', ['-d', '--start-address=' + (symbol(elf, 'divide') + 4n), '--stop-address=' + (symbol(elf, 'divide') + 10n), elf], { encoding: 'utf8' });
+    const want = /:\s+((?:[0-9a-f]{2} )+)/.exec(bytes)![1].trim().split(' ').map((b) => '0x' + b);
+    assert.equal(printed(gdb, 1), symbol(elf, 'divide') + 4n, 'stepi executed mov eax, [esp+4]');
+    assert.match(gdb, new RegExp(`<divide\\+4>:\t${want.join('\t')}\n`), 'x/6xb: the bytes of mov ecx, [divisor]');
+    assert.equal(printed(gdb, 2), 0n);
+    assert.equal(printed(gdb, 3), symbol(elf, 'divide'));
+    assert.equal((gdb.match(/Breakpoint 1, kmain \(/g) ?? []).length, 2, 'kmain forward and backward');
+    assert.ok(printed(gdb, 4) >= symbol(elf, 'kmain') && printed(gdb, 4) < symbol(elf, 'kmain') + 0x40n);
+    assert.match(gdb, /TR not loaded \(selector 0\)/);
+    assert.match(gdb, /walk 0x[0-9a-f]+ \(paging off\)\n {2}=> physical 0x[0-9a-f]+/);
+    assert.match(gdb, new RegExp(` 0x${symbol(elf, 'divisor').toString(16)}: 00 00 00 00\n`));
+    assert.match(gdb, /0xe0000000:\tCannot access memory at address 0xe0000000/);
+    assert.doesNotMatch(gdb, /internal-error|Remote connection closed|Ignoring packet error/);
   });
 
   it('32-bit task gate: the #DF stop names the task gate, and stepi switches to the double-fault task', async () => {
