@@ -120,5 +120,5 @@ export function targetXml(arch: GdbArch): string {
     features.push(`<feature name="${f}">\n${types}${lines.join('\n')}\n</feature>`);
   }
   return `<?xml version="1.0"?>\n<!DOCTYPE target SYSTEM "gdb-target.dtd">\n<target version="1.0">\n` +
-    `<architecture>${arch === 'x86-64' ? 'i386:x86-64' : arch}</architecture>\n${features.join('\n')}\n</target>\n`;
+    `<architecture>${arch === 'x86-64' ? 'i386:x86-64' : arch}</architecture>\n<osabi>none</osabi>\n${features.join('\n')}\n</target>\n`;
 }
