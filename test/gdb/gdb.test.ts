@@ -199,6 +199,19 @@ describe('gdb against the gdb server', { skip }, () => {
     assert.match(gdb, /exited with code 041/);
   });
 
+  it('32-bit: reverse-continue with rwatch from the #DE goes back to the load of the divisor', async () => {
+    const elf = fixture('c32-bare-bones.elf');
+    const { gdb } = await session(elf, [
+      'monitor catch #DE', 'continue', 'p/x $eip', //   $1: the IDIV, before delivery
+      'rwatch divisor', 'reverse-continue', 'p/x $eip', // $2
+      'x/i $eip',
+    ]);
+    assert.match(gdb, /Program received signal SIGFPE/);
+    assert.match(gdb, /Hardware read watchpoint 1: divisor\n+Value = 0\n/);
+    assert.match(gdb, new RegExp(`=> 0x${printed(gdb, 2).toString(16)} <divide\\+\\d+>:\tmov +0x${symbol(elf, 'divisor').toString(16)},%ecx`), 'stopped at the instruction that read it');
+    assert.equal(printed(gdb, 1) > printed(gdb, 2), true);
+  });
+
   it('32-bit: stepi, memory, reverse-stepi, reverse-continue to a breakpoint, monitor tss/walk/phys with paging off', async () => {
     const elf = fixture('c32-bare-bones.elf');
     const { gdb } = await session(elf, [
