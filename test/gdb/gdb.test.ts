@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 import { describe, it } from 'node:test';
-import { cli, fixture, haveGdb, printed, session } from './helpers';
+import { cli, fixture, gdbBatchChild, haveGdb, printed, serve, session } from './helpers';
 
 /**
  * Debian's gdb (apt package gdb) against `faultline run KERNEL --gdb 0 --gdb-wait`, in batch mode, as a kernel
@@ -216,7 +216,7 @@ describe('gdb against the gdb server', { skip }, () => {
     const elf = fixture('c32-bare-bones.elf');
     const { gdb } = await session(elf, [
       'break kmain', 'continue',
-      'break divide', 'continue',
+      'hbreak divide', 'continue', //          a hardware breakpoint (Z1)
       'stepi', 'p/x $eip', //                           $1
       'x/6xb $eip',
       'p/x divisor', //                                 $2
@@ -227,6 +227,7 @@ describe('gdb against the gdb server', { skip }, () => {
     ]);
     const bytes = execFileSync('objdump', ['-d', '--start-address=' + (symbol(elf, 'divide') + 4n), '--stop-address=' + (symbol(elf, 'divide') + 10n), elf], { encoding: 'utf8' });
     const want = /:\s+((?:[0-9a-f]{2} )+)/.exec(bytes)![1].trim().split(' ').map((b) => '0x' + b);
+    assert.match(gdb, /Hardware assisted breakpoint 2 at 0x[0-9a-f]+: file [^\n]+\n+Breakpoint 2, divide \(a=42\)/);
     assert.equal(printed(gdb, 1), symbol(elf, 'divide') + 4n, 'stepi executed mov eax, [esp+4]');
     assert.match(gdb, new RegExp(`<divide\\+4>:\t${want.join('\t')}\n`), 'x/6xb: the bytes of mov ecx, [divisor]');
     assert.equal(printed(gdb, 2), 0n);
@@ -238,6 +239,35 @@ describe('gdb against the gdb server', { skip }, () => {
     assert.match(gdb, new RegExp(` 0x${symbol(elf, 'divisor').toString(16)}: 00 00 00 00\n`));
     assert.match(gdb, /0xe0000000:\tCannot access memory at address 0xe0000000/);
     assert.doesNotMatch(gdb, /internal-error|Remote connection closed|Ignoring packet error/);
+  });
+
+  it('Ctrl-C: SIGINT to gdb while the guest runs stops it (SIGINT), twice, and the session goes on', async () => {
+    const elf = fixture('bench-loop.elf');
+    const s = await serve(elf);
+    try {
+      let serverLog = '';
+      s.child.stderr!.on('data', (d) => { serverLog += d; });
+      const g = gdbBatchChild(elf, s.port, ['continue', 'p/x $pc', 'monitor info', 'continue', 'monitor info', 'kill']);
+      // What a terminal does on Ctrl-C: SIGINT to gdb, which sends the interrupt byte (0x03) to the server.
+      // Each time, once gdb has connected (or printed the last stop) and the guest has run for a while.
+      const until = async (done: () => boolean) => {
+        for (let t = 0; t < 600 && !done(); t++) await new Promise((r) => setTimeout(r, 50));
+      };
+      await until(() => /gdb connected/.test(serverLog));
+      await new Promise((r) => setTimeout(r, 1500));
+      g.child.kill('SIGINT');
+      await until(() => /instructions retired/.test(g.sofar()));
+      await new Promise((r) => setTimeout(r, 1000));
+      g.child.kill('SIGINT');
+      const gdb = await g.output;
+      assert.equal((gdb.match(/Program received signal SIGINT, Interrupt\.\nkmain\[loop\] \(\) at fixtures\/src\/bench\/loop\.asm:\d+/g) ?? []).length, 2, gdb);
+      const counts = [...gdb.matchAll(/long mode, 64-bit code, CPL 0, RIP 0x[0-9a-f]+, (\d+) instructions retired/g)].map((m) => Number(m[1]));
+      assert.equal(counts.length, 2);
+      assert.ok(counts[0] > 0 && counts[1] > counts[0], `ran on after the first interrupt: ${counts}`);
+      assert.match(gdb, /\[Inferior 1 \(Remote target\) killed\]/);
+    } finally {
+      s.child.kill();
+    }
   });
 
   it('32-bit task gate: the #DF stop names the task gate, and stepi switches to the double-fault task', async () => {

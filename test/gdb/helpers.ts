@@ -49,6 +49,17 @@ export function gdbBatch(elf: string | undefined, port: number, commands: string
   return r.stdout;
 }
 
+/** gdb -batch as a child process (to signal it as a terminal's Ctrl-C does): its pid and its output when it ends. */
+export function gdbBatchChild(elf: string, port: number, commands: string[]): { child: ChildProcess; output: Promise<string>; sofar(): string } {
+  const script = ['set pagination off', 'set confirm off', `target remote :${port}`, ...commands];
+  const child = spawn(GDB, ['-nx', '-batch', ...script.flatMap((c) => ['-ex', c]), elf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const output = new Promise<string>((resolve) => child.on('close', () => resolve(out)));
+  return { child, output, sofar: () => out };
+}
+
 /**
  * Run a gdb session against a fresh server; the server is stopped afterwards whatever happens. gdb loads the
  * kernel's ELF unless `o.run` names the guest otherwise (a disk image: gdb then has no file).
