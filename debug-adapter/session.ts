@@ -7,7 +7,7 @@
  */
 import { DebugSession, Event, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, ExitedEvent, InvalidatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { CpuStateView, ExceptionEvent, RegisterName, ReverseStop, Runtime, StopInfo, TimelinePosition } from '../emulator/api';
+import type { CpuStateView, ExceptionEvent, RegisterName, ReverseStop, Runtime, StopInfo, TimelinePosition, WatchSpec } from '../emulator/api';
 import { hasErrorCode, vectorName } from '../emulator/cpu/vectors';
 import { fromBase64, latin1Text, toBase64 } from '../emulator/bytes';
 import { diagnose } from '../emulator/diagnose';
@@ -460,17 +460,18 @@ export class FaultlineSession extends DebugSession {
       return { dataId: null, description: `cannot watch '${a.name}': ${(e as Error).message}` };
     }
     const size = typeof a.bytes === 'number' && a.bytes > 0 ? Math.min(a.bytes, 1 << 20) : 8;
-    return { dataId: `${hex(address)}:${size}`, description: `write to ${hex(address)}..${hex(address + BigInt(size - 1))}`, accessTypes: ['write'], canPersist: true };
+    return { dataId: `${hex(address)}:${size}`, description: `${hex(address)}..${hex(address + BigInt(size - 1))}`, accessTypes: ['write', 'read', 'readWrite'], canPersist: true };
   }
 
   private setDataBreakpoints(a: DebugProtocol.SetDataBreakpointsArguments): DebugProtocol.SetDataBreakpointsResponse['body'] {
     const bps = Array.isArray(a.breakpoints) ? a.breakpoints : [];
-    const ranges: { start: bigint; length: number }[] = [];
+    const ranges: WatchSpec[] = [];
     const result: DebugProtocol.Breakpoint[] = bps.map((b) => {
       const m = /^(0x[0-9a-f]+):(\d+)$/i.exec(String(b?.dataId ?? ''));
       if (!m) return { verified: false, message: `unknown data breakpoint id '${String(b?.dataId)}'` };
-      if (b.accessType && b.accessType !== 'write') return { verified: false, message: 'only writes can be watched (accessType "write")' };
-      ranges.push({ start: BigInt(m[1]), length: Number(m[2]) });
+      const access = b.accessType ?? 'write';
+      if (access !== 'write' && access !== 'read' && access !== 'readWrite') return { verified: false, message: `accessType '${String(access)}' is not write, read or readWrite` };
+      ranges.push({ start: BigInt(m[1]), length: Number(m[2]), access });
       return { verified: true, id: this.nextBpId++ };
     });
     this.rt?.setWatchpoints(ranges);
@@ -742,7 +743,7 @@ export class FaultlineSession extends DebugSession {
       }
       case 'watchpoint':
         reason = 'data breakpoint';
-        description = info.watch ? `write of ${info.watch.size} bytes to ${hex(info.watch.address)} at ${hex(info.watch.rip)}` : undefined;
+        description = info.watch ? `${info.watch.write ? 'write' : 'read'} of ${info.watch.size} bytes ${info.watch.write ? 'to' : 'from'} ${hex(info.watch.address)} at ${hex(info.watch.rip)}` : undefined;
         break;
       case 'halt':
         reason = 'pause';

@@ -62,12 +62,17 @@ export type StopReason =
   | 'budget' //        the instruction budget of this run() call is used up
   | 'step' //          step() finished
   | 'breakpoint' //    RIP reached an instruction breakpoint (before executing it)
-  | 'watchpoint' //    a write touched a watched linear range (stops after the writing instruction)
+  | 'watchpoint' //    an access touched a watched linear range (stops after the accessing instruction)
   | 'exception' //     shouldStopOnException returned true (state is before delivery)
   | 'halt' //          HLT with interrupts disabled or nothing left that could wake it
   | 'shutdown' //      triple fault with onTripleFault = 'stop'
   | 'exit' //          the guest wrote to isa-debug-exit, or turned the machine off (ACPI S5: powerOff)
   | 'pause'; //        pause() was called
+
+/** Which accesses a watchpoint catches (DAP's DataBreakpointAccessType). */
+export type WatchAccess = 'write' | 'read' | 'readWrite';
+
+export interface WatchSpec { start: bigint; length: number; access?: WatchAccess }
 
 export interface StopInfo {
   reason: StopReason;
@@ -77,8 +82,11 @@ export interface StopInfo {
   exitCode?: number;
   /** 'exit' by ACPI soft-off (SLP_TYP S5 + SLP_EN in the PIIX4 PM1a_CNT), as Linux's poweroff does. */
   powerOff?: boolean;
-  /** The watched write for 'watchpoint'. */
-  watch?: { address: bigint; size: number; rip: bigint };
+  /**
+   * The watched access for 'watchpoint': the first watched byte it touched, its size, the instruction, the
+   * kind of watchpoint that caught it and whether it was a write.
+   */
+  watch?: { address: bigint; size: number; rip: bigint; access: WatchAccess; write: boolean };
 }
 
 export interface MachineOptions {
@@ -165,8 +173,11 @@ export interface Runtime {
   addBreakpoint(rip: bigint): void;
   removeBreakpoint(rip: bigint): void;
   clearBreakpoints(): void;
-  /** Stop after any instruction that writes to [start, start+length) (linear addresses). */
-  setWatchpoints(ranges: { start: bigint; length: number }[]): void;
+  /**
+   * Stop after any instruction that accesses [start, start+length) (linear addresses) as `access` says:
+   * 'write' (the default), 'read' or 'readWrite' (DAP's data breakpoint access types; gdb's Z2, Z3, Z4).
+   */
+  setWatchpoints(ranges: WatchSpec[]): void;
   /** Decide per 'raised' exception whether to stop before delivery. */
   shouldStopOnException: ((ev: ExceptionEvent) => boolean) | null;
 

@@ -9,6 +9,7 @@ import {
   compareWithRecording, makeRecording, MAX_RESETS, parseRecording, PlannedInput, Recording, runSession, SessionResult, sha256Hex,
 } from './recording';
 import { GdbServer } from './gdb/server';
+import type { GdbArch } from './gdb/target';
 import { textToKeys } from './devices/keymap';
 import { runInteractive } from './interactive';
 import { encodePng } from './png';
@@ -67,6 +68,9 @@ Options for run:
                          when gdb detaches; --max-instructions does not apply
   --gdb-wait             with --gdb: hold the machine at its first instruction until gdb continues it
                          (like qemu -s -S)
+  --gdb-arch ARCH        with --gdb: the target description gdb gets: x86-64 (default for ELF64 kernels), i8086
+                         (default for ELF32 kernels and disk/CD boots: i386 registers, 16-bit selectors; gdb
+                         follows 'set architecture i8086' or 'i386' on it) or i386
 
 Options for replay:
   --kernel PATH          the recorded kernel is now at PATH (its SHA-256 must still match)
@@ -110,6 +114,8 @@ interface RunOptions {
   /** --gdb PORT, --gdb-wait */
   gdbPort?: number;
   gdbWait?: boolean;
+  /** --gdb-arch */
+  gdbArch?: GdbArch;
 }
 
 function parseRun(args: string[]): RunOptions {
@@ -149,6 +155,12 @@ function parseRun(args: string[]): RunOptions {
         break;
       }
       case '--gdb-wait': o.gdbWait = true; break;
+      case '--gdb-arch': {
+        const v = value();
+        if (v !== 'x86-64' && v !== 'i386' && v !== 'i8086') throw new UsageError(`--gdb-arch takes x86-64, i386 or i8086, not '${v}'`);
+        o.gdbArch = v;
+        break;
+      }
       case '--kernel':
         if (o.kernel) throw new UsageError(`more than one kernel given (${o.kernel}, ${args[k + 1] ?? ''})`);
         o.kernel = value();
@@ -186,6 +198,7 @@ function parseRun(args: string[]): RunOptions {
   }
   if (o.serialStdio && !o.maxGiven) o.maxInstructions = Number.MAX_SAFE_INTEGER;
   if (o.gdbWait && o.gdbPort === undefined) throw new UsageError('--gdb-wait needs --gdb PORT');
+  if (o.gdbArch && o.gdbPort === undefined) throw new UsageError('--gdb-arch needs --gdb PORT');
   if (o.gdbPort !== undefined && (o.record || o.inputs)) throw new UsageError('--gdb cannot be combined with --record or --input (the debugger drives the run)');
   if (o.gdbPort !== undefined && o.serialStdio) throw new UsageError('--gdb cannot be combined with --serial stdio (the debugger drives the run)');
   if (o.record && o.firmware === 'seabios') throw new UsageError('--record works for direct kernel boots only for now; drop --record to boot a disk or CD');
@@ -502,14 +515,14 @@ function dap(args: string[]): number | Promise<number> {
 
 /** run --gdb PORT: the machine under the gdb server; resolves with the exit status when the guest or gdb ends it. */
 async function serveGdb(o: RunOptions, port: number): Promise<number> {
-  const bytes = loadKernelFile(o.kernel);
+  const bytes = o.firmware === 'seabios' ? new Uint8Array(0) : loadKernelFile(o.kernel);
   const sink = chunked((s) => process.stdout.write(s));
-  const m = startMachine(o, bytes, sink.write);
+  const m = o.firmware === 'seabios' ? startFirmwareMachine(o, sink.write) : startMachine(o, bytes, sink.write);
   m.enableHistory();
   const log = (line: string) => process.stderr.write(`[faultline] ${line}\n`);
   return new Promise<number>((resolve, reject) => {
     const server = new GdbServer(m, {
-      port, wait: !!o.gdbWait, elf: m.entry?.elf, log,
+      port, wait: !!o.gdbWait, elf: m.entry?.elf, arch: o.gdbArch, log,
       onEnd: (stop) => {
         sink.flush();
         if (stop === 'killed') { log('killed by gdb'); resolve(0); return; }

@@ -19,8 +19,8 @@
  *
  * Public API: History (enable, disable, goto, stepBack, reverseContinue, lastWriteTo, input, stats).
  */
-import type { ExceptionEvent, HistoryOptions, HistoryStats, InputEvent, ReverseStop, StopInfo, TimelinePosition } from './api';
-import { Cpu } from './cpu/cpu';
+import type { ExceptionEvent, HistoryOptions, WatchAccess, HistoryStats, InputEvent, ReverseStop, StopInfo, TimelinePosition } from './api';
+import { Cpu, WATCH_WRITE, WatchRange } from './cpu/cpu';
 import { lastFrame } from './cpu/exceptions';
 import { fromCanonical64 } from './cpu/state';
 import { TimerKey, VirtualClock } from './clock';
@@ -347,7 +347,7 @@ export class History {
     const la = fromCanonical64(address);
     if (la === undefined || !(length > 0)) throw new Error(`0x${address.toString(16)} is not a canonical address`);
     const here = this.now();
-    const found = this.search({ breakpoints: false, watch: [{ start: la, end: la + length }], faultingWrites: false, exceptions: null });
+    const found = this.search({ breakpoints: false, watch: [{ start: la, end: la + length, kinds: WATCH_WRITE }], faultingWrites: false, exceptions: null });
     this.goto(here);
     if (!found || found.stop.watch === undefined) return undefined;
     return { position: found.pos, rip: found.stop.watch.rip };
@@ -456,7 +456,7 @@ export class History {
    * stops (and faulting writes into watched ranges) from the event log.
    */
   private search(o: {
-    breakpoints: boolean; watch: { start: number; end: number }[]; faultingWrites: boolean;
+    breakpoints: boolean; watch: WatchRange[]; faultingWrites: boolean;
     exceptions: ((ev: ExceptionEvent) => boolean) | null;
   }): Candidate | undefined {
     this.tick();
@@ -478,11 +478,11 @@ export class History {
           }
           if (o.faultingWrites && e.phase === 'raised' && e.access?.write) {
             const la = fromCanonical64(e.access.address);
-            if (la !== undefined && o.watch.some((w) => la >= w.start && la < w.end)) {
+            if (la !== undefined && o.watch.some((w) => (w.kinds & WATCH_WRITE) !== 0 && la >= w.start && la < w.end)) {
               const before = { instructions: e.instructionCount, seq: e.seq };
               // Only the first faulting access of an instruction: the one "whose push first touched it".
               if (!cands.some((c) => c.stop.reason === 'watchpoint' && c.pos.instructions === e.instructionCount)) {
-                cands.push({ pos: before, stop: { reason: 'watchpoint', event: e, watch: { address: e.access.address, size: 1, rip: e.rip } } });
+                cands.push({ pos: before, stop: { reason: 'watchpoint', event: e, watch: { address: e.access.address, size: 1, rip: e.rip, access: watchAccess(o.watch, la), write: true } } });
               }
             }
           }
@@ -524,6 +524,12 @@ export class History {
       cpu.flushTlb();
     }
   }
+}
+
+/** The watched access kind of the first write-watched range holding `la` (for a faulting write's stop). */
+function watchAccess(ranges: WatchRange[], la: number): WatchAccess {
+  const w = ranges.find((r) => (r.kinds & WATCH_WRITE) !== 0 && la >= r.start && la < r.end);
+  return w && w.kinds !== WATCH_WRITE ? 'readWrite' : 'write';
 }
 
 /**

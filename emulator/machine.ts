@@ -1,10 +1,10 @@
 import {
   BootOptions, CpuStateView, DisplayFrame, ExceptionEvent, HistoryOptions, InputEvent, InputStatus, LinearRead, MachineOptions, RegisterName, ReverseStop, Runtime,
-  SegmentState, StopInfo, TimelinePosition,
+  SegmentState, StopInfo, TimelinePosition, WatchAccess, WatchSpec,
 } from './api';
 import { bootKernel, EntryState } from './boot/kernel';
 import { VirtualClock } from './clock';
-import { Cpu, Exit } from './cpu/cpu';
+import { Cpu, Exit, WATCH_READ, WATCH_WRITE } from './cpu/cpu';
 import { CPU_MODELS } from './cpu/cpuid';
 import { EventKind, deliver, escalate, lastFrame } from './cpu/exceptions';
 import { FAULT } from './cpu/fault';
@@ -335,7 +335,8 @@ export class Machine implements Runtime {
           return { reason: 'breakpoint' };
         }
         if (c.watchHitAddr >= 0) {
-          const w = { address: toCanonical64(c.watchHitAddr), size: c.watchHitSize, rip: this.ripBig(c.insnStart) };
+          const access: WatchAccess = c.watchHitKinds === WATCH_WRITE ? 'write' : c.watchHitKinds === WATCH_READ ? 'read' : 'readWrite';
+          const w = { address: toCanonical64(c.watchHitAddr), size: c.watchHitSize, rip: this.ripBig(c.insnStart), access, write: c.watchHitWrite };
           c.watchHitAddr = -1;
           return { reason: 'watchpoint', watch: w };
         }
@@ -444,6 +445,7 @@ export class Machine implements Runtime {
         // A fault while delivering INT n / INT3 / INTO is reported at the INT instruction, which did not
         // complete (the trap's return address is not used): QEMU and the SDM agree.
         if (p.kind === EventKind.SOFTWARE) c.rip = c.insnStart;
+        c.watchHitAddr = -1; // the delivery's watched accesses (gate, stack) count when a delivery completes
         const second = FAULT.vector;
         if (second === 14) c.cr2 = FAULT.pfAddress;
         c.faultRf = Flag.RF; // an exception during delivery is a fault
@@ -495,11 +497,12 @@ export class Machine implements Runtime {
     this.cpu.bpGen++;
   }
 
-  setWatchpoints(ranges: { start: bigint; length: number }[]): void {
+  setWatchpoints(ranges: WatchSpec[]): void {
     this.cpu.watch = [];
     for (const r of ranges) {
       const la = this.toLinear(r.start);
-      if (la !== undefined && r.length > 0) this.cpu.watch.push({ start: la, end: la + r.length });
+      const kinds = r.access === 'read' ? WATCH_READ : r.access === 'readWrite' ? WATCH_READ | WATCH_WRITE : WATCH_WRITE;
+      if (la !== undefined && r.length > 0) this.cpu.watch.push({ start: la, end: la + r.length, kinds });
     }
     this.cpu.flushTlb();
   }

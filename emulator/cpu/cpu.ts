@@ -31,6 +31,13 @@ export const enum Exit {
  */
 export const TLB_SIZE = 1 << 16;
 export const TLB_MASK = TLB_SIZE - 1;
+/** Watched access kinds of a debugger watchpoint (WatchRange.kinds). */
+export const WATCH_WRITE = 1;
+export const WATCH_READ = 2;
+
+/** A debugger watchpoint: linear [start, end), stopping after an instruction that accesses it as `kinds` says. */
+export interface WatchRange { start: number; end: number; kinds: number }
+
 /** Filled TLB slots remembered for a cheap flush; more than this and a flush clears every slot. */
 const TLB_LOG = 1024;
 const MAX_BLOCK = 64;
@@ -75,9 +82,12 @@ export class Cpu extends CpuState {
   jit = true;
   /** Executions of a block before it is translated (tests lower it to 1 to translate everything at once). */
   jitThreshold = JIT_THRESHOLD;
-  /** A write hit a watched range (details in watchHit*). */
+  /** An access hit a watched range (details in watchHit*): the first byte of the range it touched. */
   watchHitAddr = -1;
   watchHitSize = 0;
+  /** The hit range's kinds (WATCH_WRITE | WATCH_READ) and whether the access was a write. */
+  watchHitKinds = 0;
+  watchHitWrite = false;
   /** Interrupt request line from the interrupt router (level, polled at block boundaries). */
   irqPending: () => boolean = () => false;
   /** The same request as a field, tested after every instruction so interrupts are taken at an exact count. */
@@ -123,8 +133,8 @@ export class Cpu extends CpuState {
   /** Breakpoints by linear address of the instruction (CS base + IP outside 64-bit mode: seg*16+off in real mode). */
   readonly breakpoints = new Set<number>();
   bpGen = 0;
-  /** Watched linear ranges [start, end) for write watchpoints. */
-  watch: { start: number; end: number }[] = [];
+  /** Watched linear ranges [start, end) for the debugger's watchpoints; `kinds`: WATCH_WRITE, WATCH_READ or both. */
+  watch: WatchRange[] = [];
   /** DR0-3 enabled as guest data breakpoints (bit n), their 48-bit linear addresses, and the set the TLB reflects (debug.ts). */
   dataBp = 0;
   readonly drLinear = new Float64Array(4);
@@ -226,7 +236,10 @@ export class Cpu extends CpuState {
     const pageBase = phys - (phys % 4096);
     if (cacheable && pageBase + 4096 <= this.mem.size && !this.bus.pageHasMmio(pageBase) && user === (this.ub === 1) && !implicitSupervisor) {
       const page = pageBase / 4096;
-      if ((access !== Access.WRITE || (!this.mem.codePages[page] && !this.isWatched(la))) &&
+      // Pages with a watched range stay out of the TLB of the watched access kind, so those accesses take
+      // rdSlow/wrSlow, which check the ranges.
+      if ((access !== Access.WRITE || (!this.mem.codePages[page] && !this.isWatched(la, WATCH_WRITE))) &&
+          (access !== Access.READ || !this.isWatched(la, WATCH_READ)) &&
           (this.dataBp === 0 || access === Access.EXEC || !dataBpOnPage(this, la))) {
         const i = (la >>> 12) & TLB_MASK;
         this.tlb[access][2 * i] = la - (la & 0xfff) + (access === Access.WRITE ? this.wb : this.ub);
@@ -240,10 +253,10 @@ export class Cpu extends CpuState {
     return phys;
   }
 
-  private isWatched(la: number): boolean {
+  private isWatched(la: number, kind: number): boolean {
     if (this.watch.length === 0) return false;
     const p = la - (la % 4096);
-    for (const w of this.watch) if (w.start < p + 4096 && w.end > p) return true;
+    for (const w of this.watch) if ((w.kinds & kind) !== 0 && w.start < p + 4096 && w.end > p) return true;
     return false;
   }
 
@@ -337,12 +350,14 @@ export class Cpu extends CpuState {
     if (this.dataBp !== 0 && !implicit) noteDataAccess(this, la, size, false);
     if (off + size <= 4096) {
       const pa = this.translate(la, Access.READ, user, implicit);
+      if (this.watch.length !== 0) this.noteWatch(la, size, false);
       return this.mem.read(pa, size) | 0;
     }
     let v = 0;
     // Translate both pages first so a fault reports the right page before any device read happens.
     this.translate(la, Access.READ, user, implicit);
     this.translate(this.addLinear(la, size - 1), Access.READ, user, implicit);
+    if (this.watch.length !== 0) this.noteWatch(la, size, false);
     for (let k = size - 1; k >= 0; k--) {
       const b = this.mem.read8(this.translate(this.addLinear(la, k), Access.READ, user, implicit));
       v = (v << 8) | b;
@@ -355,25 +370,33 @@ export class Cpu extends CpuState {
     if (this.dataBp !== 0 && !implicit) noteDataAccess(this, la, size, true);
     if (off + size <= 4096) {
       const pa = this.translate(la, Access.WRITE, user, implicit);
-      this.noteWatch(la, size);
+      this.noteWatch(la, size, true);
       this.mem.write(pa, size, size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff));
       return;
     }
     const pa0 = this.translate(la, Access.WRITE, user, implicit);
     this.translate(this.addLinear(la, size - 1), Access.WRITE, user, implicit);
-    this.noteWatch(la, size);
+    this.noteWatch(la, size, true);
     void pa0;
     for (let k = 0; k < size; k++) {
       this.mem.write8(this.translate(this.addLinear(la, k), Access.WRITE, user, implicit), (v >>> (8 * k)) & 0xff);
     }
   }
 
-  private noteWatch(la: number, size: number): void {
-    if (this.watch.length === 0) return;
+  /**
+   * A completed translation of an access to [la, la+size): stop after this instruction when it touches a
+   * range watched for its kind. A write hit replaces a read hit of the same instruction (read-modify-write),
+   * so a write watchpoint on the same bytes reports the write.
+   */
+  private noteWatch(la: number, size: number, write: boolean): void {
+    if (this.watch.length === 0 || (this.watchHitAddr >= 0 && (!write || this.watchHitWrite))) return;
+    const kind = write ? WATCH_WRITE : WATCH_READ;
     for (const w of this.watch) {
-      if (la < w.end && la + size > w.start) {
-        this.watchHitAddr = la;
+      if ((w.kinds & kind) !== 0 && la < w.end && la + size > w.start) {
+        this.watchHitAddr = Math.max(la, w.start);
         this.watchHitSize = size;
+        this.watchHitKinds = w.kinds;
+        this.watchHitWrite = write;
         this.stopRequested = true;
         return;
       }
@@ -883,6 +906,8 @@ export class Cpu extends CpuState {
         if (!this.faultIsTrap) this.rip = this.insnStart;
         this.faultRf = this.faultIsTrap ? 0 : Flag.RF;
         if (this.dbHits !== 0) this.dataBpAtEvent();
+        // A faulting instruction did not complete: its watched accesses count when it runs again (as DRn hits).
+        if (!this.faultIsTrap) this.watchHitAddr = -1;
         this.faultIsTrap = false;
         return Exit.FAULT;
       }

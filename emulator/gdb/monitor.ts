@@ -44,11 +44,11 @@ const HELP = `Faultline monitor commands:
   monitor idt [VECTOR]      IDT gates (all present ones and vectors 0-31, or one vector)
   monitor gdt               GDT descriptors, with the loaded CS/SS/DS/ES/FS/GS/TR/LDTR marked
   monitor tss               the task-state segment TR selects (RSP0-2 and IST1-7, or the 32-bit TSS)
-  monitor walk ADDR         the page walk for a virtual address (or a register: $rsp, cr2), level by level
+  monitor walk ADDR         the page walk for a virtual address (or a register: $rsp, $esp, cr2), level by level
   monitor phys ADDR [LEN]   read LEN (default 64, at most 4096) bytes of physical memory
   monitor phys-write ADDR HEX  write bytes (hex pairs) to physical memory
   monitor catch [default | all | none | VECTOR...]   which exceptions stop the machine (before delivery)
-  monitor info              mode, CPL, instruction count`;
+  monitor info              mode, CPL, CS:IP and its linear address, instruction count`;
 
 /** Run one monitor command line; returns the text to print (always ends with a newline). */
 export function monitorCommand(ctx: MonitorContext, line: string): string {
@@ -67,7 +67,9 @@ export function monitorCommand(ctx: MonitorContext, line: string): string {
       case 'catch': return catchCommand(ctx.policy, args);
       case 'info': {
         const s = m.state();
-        return `${s.mode} mode, ${s.codeBits}-bit code, CPL ${s.cpl}, ${s.instructionCount} instructions retired${s.halted ? ', halted' : ''}\n`;
+        // gdb's $pc is the offset in CS outside 64-bit mode; breakpoints and memory use the linear address.
+        const at = s.codeBits === 64 ? `RIP ${hex(s.regs.rip)}` : `CS:${s.codeBits === 32 ? 'EIP' : 'IP'} ${hex(BigInt(s.cs.selector))}:${hex(s.regs.rip)} (linear ${hex(s.pc)})`;
+        return `${s.mode} mode, ${s.codeBits}-bit code, CPL ${s.cpl}, ${at}, ${s.instructionCount} instructions retired${s.halted ? ', halted' : ''}\n`;
       }
       default: return `unknown monitor command '${cmd}'; 'monitor help' lists them\n`;
     }
@@ -148,8 +150,9 @@ function walk(m: Machine, addr: string | undefined): string {
   if (addr === undefined) return 'usage: monitor walk ADDR (a virtual address, e.g. 0xdeadbeaf)\n';
   const r = m.state().regs;
   // gdb passes monitor arguments as typed: accept a register ($rsp, cr2) besides a number.
-  const reg = addr.replace(/^\$/, '').toLowerCase();
-  const a = reg in r ? r[reg as keyof typeof r] : parseNumber(addr, 'an address or a register ($rsp, cr2 …)');
+  // 32- and 16-bit names ($esp, $eip, $sp) name the same registers (their values are the zero-extended ones).
+  const reg = addr.replace(/^\$/, '').toLowerCase().replace(/^e?(ax|bx|cx|dx|si|di|bp|sp|ip)$/, 'r$1');
+  const a = reg in r ? r[reg as keyof typeof r] : parseNumber(addr, 'an address or a register ($rsp, $esp, cr2 …)');
   const w = walkPage(physical(m), { cr0: r.cr0, cr3: r.cr3, cr4: r.cr4, efer: r.efer }, a);
   let out = `walk ${hex(a)} (${w.mode === 'none' ? 'paging off' : w.mode + ' paging'})\n`;
   for (const l of w.levels) {

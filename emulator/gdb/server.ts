@@ -22,6 +22,8 @@ export interface GdbServerOptions {
   /** Hold the machine at its first instruction until a debugger continues it. */
   wait: boolean;
   elf?: ElfFile;
+  /** The target description (default: gdbArchFor(elf)). */
+  arch?: GdbArch;
   /** Messages for the user (connections, refused packets). */
   log?: (line: string) => void;
   /** The guest ended with no debugger attached, or the debugger killed it. */
@@ -34,8 +36,15 @@ export interface GdbServerOptions {
 }
 
 /** The target description that fits the kernel: ELF64 → x86-64, ELF32 → i386. */
+/**
+ * The target description that fits the guest: ELF64 → x86-64; ELF32 and firmware boots (boot sectors, disks,
+ * CDs: the CPU starts in real mode at the reset vector) → i8086, the i386 registers with 16-bit selectors
+ * (target.ts), on which gdb runs as i386 with an ELF32 file loaded and as i8086 without one, and on which
+ * `set architecture i8086` / `i386` switch either way (with the i386 description gdb 13 keeps disassembling
+ * 32-bit code after `set architecture i8086`).
+ */
 export function gdbArchFor(elf: ElfFile | undefined): GdbArch {
-  return elf && elf.class === 32 ? 'i386' : 'x86-64';
+  return elf && elf.class === 64 ? 'x86-64' : 'i8086';
 }
 
 const FREE_SLICE = 2_000_000;
@@ -102,7 +111,7 @@ export class GdbServer {
       if (!socket.destroyed) socket.write(lastSent);
       if (payload[0] === 'W' && !this.opts.shared) this.end(session, { reason: 'exit', exitCode: parseInt(payload.slice(1), 16) });
     };
-    const session: GdbSession = new GdbSession(this.m, gdbArchFor(this.opts.elf), this.opts.elf, {
+    const session: GdbSession = new GdbSession(this.m, this.opts.arch ?? gdbArchFor(this.opts.elf), this.opts.elf, {
       send: write,
       kill: () => (this.opts.shared ? this.drop(session) : this.end(session, 'killed')),
       detach: () => { this.drop(session); socket.end(); },

@@ -1,12 +1,12 @@
 /**
  * One gdb connection's commands over the runtime API (gdb manual, "Packets", "General Query Packets"):
- * registers, memory, breakpoints (Z0/Z1 → Machine breakpoints, which never patch guest memory), write
- * watchpoints (Z2 → Machine.setWatchpoints), stepping and continuing (s, c, vCont; continuing runs in slices
+ * registers, memory, breakpoints (Z0/Z1 → Machine breakpoints, which never patch guest memory),
+ * watchpoints (Z2 write, Z3 read, Z4 access → Machine.setWatchpoints, the machine's data breakpoints), stepping and continuing (s, c, vCont; continuing runs in slices
  * so Ctrl-C and other packets are read in between), reverse execution (bs, bc → the history engine),
  * qXfer:features:read (target.ts) and qRcmd (monitor.ts). Bad input gets `E NN` or the empty reply, never a
  * throw: a handler error becomes E01 with the sentence logged.
  */
-import type { StopInfo } from '../api';
+import type { StopInfo, WatchAccess, WatchSpec } from '../api';
 import type { ElfFile } from '../boot';
 import type { Machine } from '../machine';
 import { CatchPolicy, monitorCommand } from './monitor';
@@ -50,7 +50,7 @@ export class GdbSession {
   readonly policy = new CatchPolicy();
   /** Breakpoints gdb inserted: address → kinds (a Z0 and a Z1 may share an address). */
   private breakpoints = new Map<bigint, Set<'swbreak' | 'hwbreak'>>();
-  private watches: { start: bigint; length: number }[] = [];
+  private watches: WatchSpec[] = [];
   private running = false;
   private interruptRequested = false;
   private lastStop: string;
@@ -253,23 +253,26 @@ export class GdbSession {
       }
       return 'OK';
     }
-    if (type === 2 && !this.shared) {
-      // Write watchpoints: the machine stops after the writing instruction, as x86 debug registers do.
+    if (!this.shared) {
+      // Watchpoints (Z2 write, Z3 read, Z4 access): the machine stops after the accessing instruction, as
+      // x86 debug registers do (gdb treats x86 watchpoints as such traps).
       if (len < 1 || len > 4096) return 'E01';
-      if (insert) this.watches.push({ start: addr, length: len });
+      const access = WATCH_TYPES[type - 2];
+      if (insert) this.watches.push({ start: addr, length: len, access });
       else {
-        const i = this.watches.findIndex((w) => w.start === addr && w.length === len);
+        const i = this.watches.findIndex((w) => w.start === addr && w.length === len && w.access === access);
         if (i >= 0) this.watches.splice(i, 1);
       }
       this.m.setWatchpoints(this.watches);
       return 'OK';
     }
-    return ''; // Z3/Z4 (read/access watchpoints): the machine watches writes only
+    return ''; // sharing the machine: the other debugger owns its watchpoints (gdb falls back to single-stepping)
   }
 
   private stopContext(reachedStart = false) {
     return {
-      rip: this.m.state().regs.rip,
+      // gdb's breakpoints are at linear addresses (CS.base + EIP outside 64-bit mode, as the machine's).
+      rip: this.m.state().pc,
       breakpointKind: (rip: bigint) => {
         const k = this.breakpoints.get(rip);
         return k ? (k.has('swbreak') ? 'swbreak' as const : 'hwbreak' as const) : undefined;
@@ -344,6 +347,9 @@ export class GdbSession {
     return this.stopped(r.reason === 'budget' ? { reason: 'step' } : r, r.reachedStart);
   }
 }
+
+/** Z2, Z3, Z4 → the machine's watch kinds. */
+const WATCH_TYPES: WatchAccess[] = ['write', 'read', 'readWrite'];
 
 function parseHex(s: string): number | undefined {
   return /^[0-9a-fA-F]{1,8}$/.test(s) ? parseInt(s, 16) : undefined;

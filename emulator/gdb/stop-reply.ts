@@ -1,6 +1,6 @@
 /**
  * Stops as gdb stop replies (gdb manual, "Stop Reply Packets"): `T` + signal in gdb's own numbering + the
- * thread and the stop's reason (swbreak, hwbreak, watch, replaylog), or `W` when the guest exited.
+ * thread and the stop's reason (swbreak, hwbreak, watch/rwatch/awatch, replaylog), or `W` when the guest exited.
  * Exceptions map to the signal a Unix kernel would send for them: #PF, #GP, #SS, #NP, #TS, #DF → SIGSEGV,
  * #DE, #MF, #XM, #NM → SIGFPE, #UD → SIGILL, #AC, #MC → SIGBUS, #BP, #DB → SIGTRAP.
  */
@@ -38,7 +38,11 @@ export function stopReply(stop: StopInfo | 'interrupted' | 'attached', ctx: Stop
       const kind = ctx.breakpointKind(ctx.rip);
       return t(SIG.TRAP, kind ? `${kind}:;` : '');
     }
-    case 'watchpoint': return t(SIG.TRAP, stop.watch ? `watch:${stop.watch.address.toString(16)};` : '');
+    case 'watchpoint': {
+      // watch (Z2), rwatch (Z3), awatch (Z4) with the first watched byte accessed: gdb finds its watchpoint by it.
+      const w = stop.watch;
+      return t(SIG.TRAP, w ? `${w.access === 'write' ? 'watch' : w.access === 'read' ? 'rwatch' : 'awatch'}:${w.address.toString(16)};` : '');
+    }
     case 'exception': case 'shutdown': return t(stop.event ? signalForVector(stop.event.vector) : SIG.SEGV);
     case 'exit': return `W${((stop.exitCode ?? 0) & 0xff).toString(16).padStart(2, '0')}`;
     case 'halt': return t(SIG.STOP);

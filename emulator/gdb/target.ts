@@ -12,7 +12,7 @@
  * the registers are then the zero-extended 32-bit ones.
  */
 
-export type GdbArch = 'x86-64' | 'i386';
+export type GdbArch = 'x86-64' | 'i386' | 'i8086';
 
 export interface RegisterDef {
   name: string;
@@ -42,6 +42,7 @@ const SYS = 'org.gnu.gdb.i386.sys';
 
 function build(arch: GdbArch): RegisterDef[] {
   const wide = arch === 'x86-64';
+  const segBits = arch === 'i8086' ? 16 : 32;
   const w = wide ? 64 : 32;
   const regs: RegisterDef[] = [];
   const add = (name: string, bits: number, type: string, feature: string, source: RegisterSource, group?: RegisterDef['group']) =>
@@ -57,7 +58,7 @@ function build(arch: GdbArch): RegisterDef[] {
   }
   add(wide ? 'rip' : 'eip', w, 'code_ptr', CORE, { kind: 'reg', name: 'rip' }, 'general');
   add('eflags', 32, 'i386_eflags', CORE, { kind: 'reg', name: 'rflags' }, 'general');
-  for (const s of ['cs', 'ss', 'ds', 'es', 'fs', 'gs'] as const) add(s, 32, 'int32', CORE, { kind: 'seg', seg: s }, 'general');
+  for (const s of ['cs', 'ss', 'ds', 'es', 'fs', 'gs'] as const) add(s, segBits, segBits === 16 ? 'uint16' : 'int32', CORE, { kind: 'seg', seg: s }, 'general');
   for (let k = 0; k < 8; k++) add(`st${k}`, 80, 'i387_ext', CORE, { kind: 'st', index: k }, 'float');
   for (const f of ['fctrl', 'fstat', 'ftag', 'fiseg', 'fioff', 'foseg', 'fooff', 'fop'] as const) add(f, 32, 'int', CORE, { kind: 'x87', field: f }, 'float');
   const nx = wide ? 16 : 8;
@@ -79,7 +80,7 @@ function build(arch: GdbArch): RegisterDef[] {
   return regs;
 }
 
-export const REGISTERS: Record<GdbArch, RegisterDef[]> = { 'x86-64': build('x86-64'), i386: build('i386') };
+export const REGISTERS: Record<GdbArch, RegisterDef[]> = { 'x86-64': build('x86-64'), i386: build('i386'), i8086: build('i8086') };
 
 // Types the features use (the gdb manual's i386 features define these names).
 const EFLAGS_TYPE = `<flags id="i386_eflags" size="4">
@@ -119,5 +120,5 @@ export function targetXml(arch: GdbArch): string {
     features.push(`<feature name="${f}">\n${types}${lines.join('\n')}\n</feature>`);
   }
   return `<?xml version="1.0"?>\n<!DOCTYPE target SYSTEM "gdb-target.dtd">\n<target version="1.0">\n` +
-    `<architecture>${arch === 'x86-64' ? 'i386:x86-64' : 'i386'}</architecture>\n${features.join('\n')}\n</target>\n`;
+    `<architecture>${arch === 'x86-64' ? 'i386:x86-64' : arch}</architecture>\n<osabi>none</osabi>\n${features.join('\n')}\n</target>\n`;
 }

@@ -6,7 +6,7 @@ import { cpuModel } from '../../emulator/cpu/system';
 import { debugRegsChanged } from '../../emulator/cpu/debug';
 import { deliver, EventKind } from '../../emulator/cpu/exceptions';
 import { Cr4 } from '../../emulator/cpu/state';
-import { Cpu } from '../../emulator/cpu/cpu';
+import { Cpu, WATCH_WRITE } from '../../emulator/cpu/cpu';
 import { FAULT } from '../../emulator/cpu/fault';
 import { CODE, Exit, makeCpu, peek, poke, runCode, setFlags } from '../support/cpu-harness';
 
@@ -224,7 +224,7 @@ test('the guest\'s breakpoints and the debugger\'s work at once: same instructio
   // Debugger breakpoint and guest DR0 instruction breakpoint on the store; debugger watchpoint and guest
   // DR1 write breakpoint on the stored dword.
   cpu.breakpoints.add(CODE);
-  cpu.watch = [{ start: DATA, end: DATA + 4 }];
+  cpu.watch = [{ start: DATA, end: DATA + 4, kinds: WATCH_WRITE }];
   cpu.flushTlb();
   setDr(cpu, { 0: CODE, 1: DATA, 7: 0x00d0040a | 0x2 });
   poke(cpu, CODE, [...STORE, 0x90]);

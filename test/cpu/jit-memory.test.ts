@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Exit } from '../../emulator/cpu/cpu';
+import { Exit, WATCH_READ, WATCH_WRITE } from '../../emulator/cpu/cpu';
 import { Cr0 } from '../../emulator/cpu/state';
 import { CODE, makeCpu, sameWithAndWithoutTranslation } from '../support/cpu-harness';
 
@@ -51,12 +51,32 @@ describe('translated memory operands and mid-block branches', () => {
     const code = [0x48, 0x89, 0x04, 0xc3, 0xff, 0xc0, 0x3d, 0xa0, 0x0f, 0x00, 0x00, 0x75, 0xf3, 0xf4];
     const r = bothWays(code, 100_000, (c) => { c.r[6] = DATA; }, (c) => {
       // After 5,000 instructions RAX is 1250: the store of RAX=1500 is 250 translated iterations away.
-      c.watch.push({ start: DATA + 8 * 1500, end: DATA + 8 * 1500 + 8 });
+      c.watch.push({ start: DATA + 8 * 1500, end: DATA + 8 * 1500 + 8, kinds: WATCH_WRITE });
       c.flushTlb();
     });
     assert.equal(r.exits[r.exits.length - 1], Exit.STOP);
     assert.ok(r.c.watchHitAddr >= DATA + 8 * 1500 && r.c.watchHitAddr < DATA + 8 * 1501, 'the hit is in the watched qword');
     assert.equal(r.c.r[0], 1500, 'stopped right after the watched store, before INC');
+  });
+
+  it('a read watchpoint stops after the load that hits it; a write watchpoint on the same qword lets loads pass', () => {
+    // loop: add rdx, [rbx+rax*8] ; inc eax ; cmp eax, 4000 ; jne loop ; hlt
+    const code = [0x48, 0x03, 0x14, 0xc3, 0xff, 0xc0, 0x3d, 0xa0, 0x0f, 0x00, 0x00, 0x75, 0xf3, 0xf4];
+    const at = DATA + 8 * 1500;
+    const read = bothWays(code, 100_000, (c) => { c.r[6] = DATA; }, (c) => {
+      c.watch.push({ start: at + 4, end: at + 6, kinds: WATCH_READ });
+      c.flushTlb();
+    });
+    assert.equal(read.exits[read.exits.length - 1], Exit.STOP);
+    assert.equal(read.c.watchHitAddr, at + 4, 'the first watched byte the qword load touched');
+    assert.equal(read.c.watchHitWrite, false);
+    assert.equal(read.c.r[0], 1500, 'stopped right after the watched load, before INC');
+    const write = bothWays(code, 100_000, (c) => { c.r[6] = DATA; }, (c) => {
+      c.watch.push({ start: at, end: at + 8, kinds: WATCH_WRITE });
+      c.flushTlb();
+    });
+    assert.equal(write.c.watchHitAddr, -1, 'loads do not hit a write watchpoint');
+    assert.equal(write.c.r[0], 4000, 'the loop ran to its end');
   });
 
   it('with paging: translated loads see a PTE change after INVLPG and after a CR3 reload, also once the TLB log overflowed', () => {

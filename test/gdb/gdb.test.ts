@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 import { describe, it } from 'node:test';
-import { cli, fixture, haveGdb, printed, session } from './helpers';
+import { cli, fixture, gdbBatchChild, haveGdb, printed, serve, session } from './helpers';
 
 /**
  * Debian's gdb (apt package gdb) against `faultline run KERNEL --gdb 0 --gdb-wait`, in batch mode, as a kernel
@@ -57,6 +57,31 @@ describe('gdb against the gdb server', { skip }, () => {
     assert.doesNotMatch(gdb, /internal-error|Remote connection closed|Ignoring packet error/);
   });
 
+  it('64-bit watchpoints: awatch reports the write of an unchanged and of a changed value, watch with reverse-continue finds the last write', async () => {
+    const elf = fixture('stack-overflow-no-ist.elf');
+    const { gdb } = await session(elf, [
+      'break kmain', 'continue',
+      'awatch idt[8].offset_low', 'continue', //         idt_fill_missing: idt_set(8, 0) writes 0 over 0
+      'continue', 'p/x idt[8].offset_low', //           $1: idt_set(8, double_fault_handler)
+      'delete', 'continue', 'continue', //              the fault during delivery, then the #DF
+      'watch idt[14].offset_low',
+      'reverse-continue', //                            back to the fault during delivery (an exception stop)
+      'reverse-continue', //                            back past it to idt_set(14, page_fault_handler)
+      'p/x $pc', //                                     $2
+      'info watchpoints',
+    ]);
+    assert.match(gdb, /Hardware access \(read\/write\) watchpoint 2: idt\[8\]\.offset_low\n+Value = 0\nidt_set \(vector=vector@entry=8 /);
+    assert.match(gdb, /Hardware access \(read\/write\) watchpoint 2: idt\[8\]\.offset_low\n+Old value = 0\nNew value = (\d+)\nidt_set \(vector=vector@entry=8 '\\b', handler=0x[0-9a-f]+ <double_fault_handler>/);
+    assert.equal(printed(gdb, 1), symbol(elf, 'double_fault_handler') & 0xffffn);
+    assert.match(gdb, /Faultline: #PF then #PF → #DF/);
+    // Reverse execution shows the write backwards: the value before it is the "new" one.
+    assert.match(gdb, /Hardware watchpoint 3: idt\[14\]\.offset_low\n+Old value = (\d+)\nNew value = 0\n0x[0-9a-f]+ in idt_set \(vector=vector@entry=14 '\\016', handler=0x[0-9a-f]+ <page_fault_handler>/);
+    const pc = printed(gdb, 2);
+    assert.equal(pc >= symbol(elf, 'idt_set') && pc < symbol(elf, 'idt_load'), true, 'reverse-continue stopped in idt_set');
+    assert.match(gdb, /3 +hw watchpoint +keep y +idt\[14\]\.offset_low/);
+    assert.doesNotMatch(gdb, /internal-error|Remote connection closed|Ignoring packet error|Could not insert/);
+  });
+
   it('IST fix: the #DF stop, then stepi delivers it onto the IST1 stack the TSS names', async () => {
     const elf = fixture('ist-double-fault.elf');
     const { gdb, cli } = await session(elf, [
@@ -105,6 +130,146 @@ describe('gdb against the gdb server', { skip }, () => {
     assert.match(gdb, /exited with code 041/, 'isa-debug-exit 0x10 → status 33, as QEMU exits');
   });
 
+  it('64-bit memory: a 16000-byte search (reads larger than a packet come back short and gdb asks again), physical memory, an unmapped address', async () => {
+    const elf = fixture('stack-overflow-no-ist.elf');
+    const { gdb } = await session(elf, [
+      'break kmain', 'continue',
+      `find /b 0x100000, 0x104fff, ${[...Buffer.from('no IST,')].map((b) => '0x' + b.toString(16)).join(', ')}`,
+      'x/s $_', //                                      the string at the address found
+      'monitor phys 0x100000 32',
+      'x/2gx 0xdeadb000',
+    ]);
+    assert.match(gdb, /^0x[0-9a-f]+\n1 pattern found\.\n0x[0-9a-f]+:\t"no IST, recursing\\n"$/m);
+    assert.match(gdb, / 0x100000: 02 b0 ad 1b /, 'the multiboot header magic at 1 MiB, read physically');
+    assert.match(gdb, /0xdeadb000:\tCannot access memory at address 0xdeadb000/);
+    assert.doesNotMatch(gdb, /internal-error|Remote connection closed|Ignoring packet error/);
+  });
+
+  it('IST fix: break at kmain, run to the #DF, reverse-continue back through the exception stops to the breakpoint', async () => {
+    const elf = fixture('ist-double-fault.elf');
+    const { gdb } = await session(elf, [
+      'break kmain', 'continue',
+      'continue', 'continue', //                        #NP during delivery, #DF
+      'monitor walk $rsp',
+      'reverse-continue', 'p/x $pc', //                 $1: the #NP raise, before delivery
+      'reverse-continue', 'p/x $pc', //                 $2: the breakpoint
+      'info registers rsp',
+    ]);
+    assert.match(gdb, /walk 0x[0-9a-f]+ \(4-level paging\)\n {2}PML4\[0\][^\n]+\n {2}PDPT\[0\][^\n]+\n {2}PD\[0\][^\n]+\n {2}PT\[\d+\][^\n]+P W S A D -> 0x[0-9a-f]+\n {2}=> physical/);
+    assert.equal(printed(gdb, 1) - symbol(elf, 'stack_overflow') < 16n, true);
+    assert.equal((gdb.match(/Faultline: #NP\(0x73\) raised at 0x[0-9a-f]+ during delivery/g) ?? []).length, 2, 'forward, then backward');
+    assert.equal(printed(gdb, 2), symbol(elf, 'kmain'));
+    assert.equal((gdb.match(/Breakpoint 1, kmain \(/g) ?? []).length, 2);
+  });
+
+  it('IST fix: rwatch on the #DF gate stops when the CPU reads it to deliver the #DF onto IST1', async () => {
+    const elf = fixture('ist-double-fault.elf');
+    const { gdb } = await session(elf, [
+      'continue', 'continue', //                        the #NP during delivery, then the #DF before delivery
+      'rwatch idt[8].offset_low', 'continue',
+      'p/x $pc', 'p/x $rsp', 'p/x &ist1_top', //        $1-$3
+    ]);
+    assert.match(gdb, /Hardware read watchpoint 1: idt\[8\]\.offset_low\n+Value = (\d+)\ndouble_fault_handler \(/);
+    assert.equal(BigInt(/Value = (\d+)\ndouble_fault_handler/.exec(gdb)![1]), symbol(elf, 'double_fault_handler') & 0xffffn);
+    assert.equal(printed(gdb, 1), symbol(elf, 'double_fault_handler'), 'stopped after the delivery that read the gate');
+    assert.equal(printed(gdb, 2), printed(gdb, 3) - 48n, 'the #DF frame is on IST1');
+  });
+
+  it('32-bit watchpoints: rwatch stops after the load of the divisor, awatch on the #DE gate stops when the CPU reads it', async () => {
+    const elf = fixture('c32-bare-bones.elf');
+    const { gdb } = await session(elf, [
+      'break kmain', 'continue',
+      'awatch idt[0]', 'rwatch divisor',
+      'continue', 'continue', //                        set_gate(0, divide_error): the gate's two dword stores
+      'continue', 'p/x $eip', //                        $1: divide() loads divisor
+      'continue', 'p/x $eip', //                        $2: #DE delivery reads the gate
+      'continue',
+    ]);
+    const load = BigInt('0x' + execFileSync('objdump', ['-d', '--no-show-raw-insn', elf], { encoding: 'utf8' })
+      .split('\n').find((l) => /mov\s+0x[0-9a-f]+,%ecx/.test(l) && l.includes(symbol(elf, 'divisor').toString(16)))!.trim().split(':')[0]);
+    const stops = gdb.split(/(?<=\n\n)(?=Hardware (?:access \(read\/write\)|read) watchpoint \d: [a-z]+(?:\[0\])?\n\n)/).slice(1);
+    assert.equal(stops.length, 4, gdb);
+    assert.match(stops[0], /^Hardware access \(read\/write\) watchpoint 2: idt\[0\]\n+Old value = 0\nNew value = (\d+)\n0x[0-9a-f]+ in set_gate/);
+    const gate = BigInt(/New value = (\d+)\nkmain/.exec(stops[1])![1]);
+    assert.equal(gate, (symbol(elf, 'divide_error') & 0xffffn) | (0x8n << 16n) | (0x8en << 40n) | ((symbol(elf, 'divide_error') >> 16n) << 48n), 'the whole gate after the second store');
+    assert.match(stops[2], /^Hardware read watchpoint 3: divisor\n+Value = 0\n0x[0-9a-f]+ in divide \(a=42\)/);
+    assert.equal(printed(gdb, 1), load + 6n, 'stopped after the 6-byte load of divisor');
+    assert.match(stops[3], new RegExp(`^Hardware access \\(read/write\\) watchpoint 2: idt\\[0\\]\n+Value = ${gate}\ndivide_error \\(frame=`), 'delivering #DE reads the gate');
+    assert.equal(printed(gdb, 2), symbol(elf, 'divide_error'));
+    assert.match(gdb, /exited with code 041/);
+  });
+
+  it('32-bit: reverse-continue with rwatch from the #DE goes back to the load of the divisor', async () => {
+    const elf = fixture('c32-bare-bones.elf');
+    const { gdb } = await session(elf, [
+      'monitor catch #DE', 'continue', 'p/x $eip', //   $1: the IDIV, before delivery
+      'rwatch divisor', 'reverse-continue', 'p/x $eip', // $2
+      'x/i $eip',
+    ]);
+    assert.match(gdb, /Program received signal SIGFPE/);
+    assert.match(gdb, /Hardware read watchpoint 1: divisor\n+Value = 0\n/);
+    assert.match(gdb, new RegExp(`=> 0x${printed(gdb, 2).toString(16)} <divide\\+\\d+>:\tmov +0x${symbol(elf, 'divisor').toString(16)},%ecx`), 'stopped at the instruction that read it');
+    assert.equal(printed(gdb, 1) > printed(gdb, 2), true);
+  });
+
+  it('32-bit: stepi, memory, reverse-stepi, reverse-continue to a breakpoint, monitor tss/walk/phys with paging off', async () => {
+    const elf = fixture('c32-bare-bones.elf');
+    const { gdb } = await session(elf, [
+      'break kmain', 'continue',
+      'hbreak divide', 'continue', //          a hardware breakpoint (Z1)
+      'stepi', 'p/x $eip', //                           $1
+      'x/6xb $eip',
+      'p/x divisor', //                                 $2
+      'reverse-stepi', 'p/x $eip', //                   $3
+      'reverse-continue', 'p/x $eip', //                $4: back to the breakpoint in kmain
+      'monitor tss', 'monitor walk $esp', `monitor phys 0x${symbol(elf, 'divisor').toString(16)} 4`,
+      'x/4x 0xe0000000',
+    ]);
+    const bytes = execFileSync('objdump', ['-d', '--start-address=' + (symbol(elf, 'divide') + 4n), '--stop-address=' + (symbol(elf, 'divide') + 10n), elf], { encoding: 'utf8' });
+    const want = /:\s+((?:[0-9a-f]{2} )+)/.exec(bytes)![1].trim().split(' ').map((b) => '0x' + b);
+    assert.match(gdb, /Hardware assisted breakpoint 2 at 0x[0-9a-f]+: file [^\n]+\n+Breakpoint 2, divide \(a=42\)/);
+    assert.equal(printed(gdb, 1), symbol(elf, 'divide') + 4n, 'stepi executed mov eax, [esp+4]');
+    assert.match(gdb, new RegExp(`<divide\\+4>:\t${want.join('\t')}\n`), 'x/6xb: the bytes of mov ecx, [divisor]');
+    assert.equal(printed(gdb, 2), 0n);
+    assert.equal(printed(gdb, 3), symbol(elf, 'divide'));
+    assert.equal((gdb.match(/Breakpoint 1, kmain \(/g) ?? []).length, 2, 'kmain forward and backward');
+    assert.ok(printed(gdb, 4) >= symbol(elf, 'kmain') && printed(gdb, 4) < symbol(elf, 'kmain') + 0x40n);
+    assert.match(gdb, /TR not loaded \(selector 0\)/);
+    assert.match(gdb, /walk 0x[0-9a-f]+ \(paging off\)\n {2}=> physical 0x[0-9a-f]+/);
+    assert.match(gdb, new RegExp(` 0x${symbol(elf, 'divisor').toString(16)}: 00 00 00 00\n`));
+    assert.match(gdb, /0xe0000000:\tCannot access memory at address 0xe0000000/);
+    assert.doesNotMatch(gdb, /internal-error|Remote connection closed|Ignoring packet error/);
+  });
+
+  it('Ctrl-C: SIGINT to gdb while the guest runs stops it (SIGINT), twice, and the session goes on', async () => {
+    const elf = fixture('bench-loop.elf');
+    const s = await serve(elf);
+    try {
+      let serverLog = '';
+      s.child.stderr!.on('data', (d) => { serverLog += d; });
+      const g = gdbBatchChild(elf, s.port, ['continue', 'p/x $pc', 'monitor info', 'continue', 'monitor info', 'kill']);
+      // What a terminal does on Ctrl-C: SIGINT to gdb, which sends the interrupt byte (0x03) to the server.
+      // Each time, once gdb has connected (or printed the last stop) and the guest has run for a while.
+      const until = async (done: () => boolean) => {
+        for (let t = 0; t < 600 && !done(); t++) await new Promise((r) => setTimeout(r, 50));
+      };
+      await until(() => /gdb connected/.test(serverLog));
+      await new Promise((r) => setTimeout(r, 1500));
+      g.child.kill('SIGINT');
+      await until(() => /instructions retired/.test(g.sofar()));
+      await new Promise((r) => setTimeout(r, 1000));
+      g.child.kill('SIGINT');
+      const gdb = await g.output;
+      assert.equal((gdb.match(/Program received signal SIGINT, Interrupt\.\nkmain\[loop\] \(\) at fixtures\/src\/bench\/loop\.asm:\d+/g) ?? []).length, 2, gdb);
+      const counts = [...gdb.matchAll(/long mode, 64-bit code, CPL 0, RIP 0x[0-9a-f]+, (\d+) instructions retired/g)].map((m) => Number(m[1]));
+      assert.equal(counts.length, 2);
+      assert.ok(counts[0] > 0 && counts[1] > counts[0], `ran on after the first interrupt: ${counts}`);
+      assert.match(gdb, /\[Inferior 1 \(Remote target\) killed\]/);
+    } finally {
+      s.child.kill();
+    }
+  });
+
   it('32-bit task gate: the #DF stop names the task gate, and stepi switches to the double-fault task', async () => {
     const elf = fixture('task-gate-df.elf');
     const { gdb } = await session(elf, [
@@ -128,6 +293,8 @@ describe('faultline run --gdb on bad input', () => {
       [[k, '--gdb', '70000'], /--gdb takes a TCP port from 0 to 65535/],
       [[k, '--gdb', 'x'], /--gdb takes a TCP port/],
       [[k, '--gdb-wait'], /--gdb-wait needs --gdb PORT/],
+      [[k, '--gdb', '0', '--gdb-arch', 'arm'], /--gdb-arch takes x86-64, i386 or i8086, not 'arm'/],
+      [[k, '--gdb-arch', 'i386'], /--gdb-arch needs --gdb PORT/],
       [[k, '--gdb', '0', '--record', 'r.json'], /--gdb cannot be combined with --record or --input/],
     ] as [string[], RegExp][]) {
       const r = run(...args);

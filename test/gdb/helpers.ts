@@ -17,9 +17,13 @@ export interface Served {
   done: Promise<{ status: number | null; stdout: string; stderr: string }>;
 }
 
-/** Start the CLI's gdb server on a free port, holding at the first instruction; resolves once it listens. */
-export function serve(kernel: string, ...extra: string[]): Promise<Served> {
-  const child = spawn(process.execPath, [cli, 'run', kernel, '--gdb', '0', '--gdb-wait', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Start the CLI's gdb server on a free port, holding at the first instruction; resolves once it listens.
+ * `kernel`: a kernel path, or the run arguments that name the guest (['--hda', IMG]).
+ */
+export function serve(kernel: string | string[], ...extra: string[]): Promise<Served> {
+  const guest = typeof kernel === 'string' ? [kernel] : kernel;
+  const child = spawn(process.execPath, [cli, 'run', ...guest, '--gdb', '0', '--gdb-wait', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';
   child.stdout!.on('data', (d) => { stdout += d; });
   const done = new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
@@ -36,20 +40,34 @@ export function serve(kernel: string, ...extra: string[]): Promise<Served> {
   });
 }
 
-/** Run gdb -batch on `elf` with the commands (after `target remote`), returning its output. */
-export function gdbBatch(elf: string, port: number, commands: string[]): string {
+/** Run gdb -batch on `elf` (or on no file) with the commands (after `target remote`), returning its output. */
+export function gdbBatch(elf: string | undefined, port: number, commands: string[]): string {
   const script = ['set pagination off', 'set confirm off', `target remote :${port}`, ...commands];
-  const args = ['-nx', '-batch', ...script.flatMap((c) => ['-ex', c]), elf];
+  const args = ['-nx', '-batch', ...script.flatMap((c) => ['-ex', c]), ...(elf ? [elf] : [])];
   // One stream for both, in the order gdb wrote them (monitor and O-packet text goes to stderr in batch mode).
   const r = spawnSync('sh', ['-c', '"$0" "$@" 2>&1', GDB, ...args], { encoding: 'utf8', timeout: 60_000 });
   return r.stdout;
 }
 
-/** Run a gdb session against a fresh server; the server is stopped afterwards whatever happens. */
-export async function session(kernel: string, commands: string[]): Promise<{ gdb: string; cli: Awaited<Served['done']> }> {
-  const s = await serve(kernel);
+/** gdb -batch as a child process (to signal it as a terminal's Ctrl-C does): its pid and its output when it ends. */
+export function gdbBatchChild(elf: string, port: number, commands: string[]): { child: ChildProcess; output: Promise<string>; sofar(): string } {
+  const script = ['set pagination off', 'set confirm off', `target remote :${port}`, ...commands];
+  const child = spawn(GDB, ['-nx', '-batch', ...script.flatMap((c) => ['-ex', c]), elf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const output = new Promise<string>((resolve) => child.on('close', () => resolve(out)));
+  return { child, output, sofar: () => out };
+}
+
+/**
+ * Run a gdb session against a fresh server; the server is stopped afterwards whatever happens. gdb loads the
+ * kernel's ELF unless `o.run` names the guest otherwise (a disk image: gdb then has no file).
+ */
+export async function session(kernel: string, commands: string[], o: { run?: string[]; extra?: string[] } = {}): Promise<{ gdb: string; cli: Awaited<Served['done']> }> {
+  const s = await serve(o.run ?? kernel, ...(o.extra ?? []));
   try {
-    const gdb = gdbBatch(kernel, s.port, commands);
+    const gdb = gdbBatch(o.run ? undefined : kernel, s.port, commands);
     s.child.kill();
     return { gdb, cli: await s.done };
   } finally {

@@ -72,9 +72,10 @@ describe('gdb server protocol robustness', () => {
       assert.match(await client.ask(p), /^E[0-9a-f]{2}$/, p);
     }
     assert.equal(await client.ask('qXfer:features:read:other.xml:0,100'), 'E00');
-    for (const p of ['qFooBar', 'qTStatus', 'vMustReplyEmpty', 'vFile:open:x', 'Z3,100000,4', 'Z4,100000,4', 'y', '!', 'QFoo', 'bx', '']) {
+    for (const p of ['qFooBar', 'qTStatus', 'vMustReplyEmpty', 'vFile:open:x', 'y', '!', 'QFoo', 'bx', '']) {
       assert.equal(await client.ask(p), '', p);
     }
+    for (const p of ['Z2,100000,0', 'Z3,100000,1001', 'Z4,100000,ffffffffffffffffffff']) assert.equal(await client.ask(p), 'E01', p);
   });
 
   it('memory: huge reads are capped at one packet, reads where nothing is are E14, writes land in guest RAM', async () => {
@@ -121,9 +122,16 @@ describe('gdb server protocol robustness', () => {
   });
 
   it('listens on 127.0.0.1 only', async () => {
+    // The kernel's table of IPv4 sockets: the listening one (state 0A) on our port is bound to 127.0.0.1,
+    // and no IPv6 socket listens on it.
+    const listening = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '').split('\n').slice(1)
+      .map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 3 && f[3] === '0A' && parseInt(f[1].split(':')[1], 16) === port).map((f) => f[1].split(':')[0]);
+    if (fs.existsSync('/proc/net/tcp')) {
+      assert.deepEqual(listening('/proc/net/tcp'), ['0100007F']);
+      assert.deepEqual(listening('/proc/net/tcp6'), []);
+    }
     const external = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal);
-    if (!external) return; // no non-loopback interface on this machine: nothing to connect through
-    await assert.rejects(Client.connect(port, external.address), /ECONNREFUSED/);
+    if (external) await assert.rejects(Client.connect(port, external.address), /ECONNREFUSED/);
   });
 });
 
@@ -147,6 +155,38 @@ describe('gdb server run control', () => {
       client.raw(Buffer.from([0x03]));
       assert.equal(await client.next(), 'T02thread:01;');
       assert.ok(m.instructionCount > first);
+    } finally {
+      client.socket.destroy();
+      server.close();
+    }
+  });
+});
+
+describe('gdb server watchpoints', () => {
+  it('Z2, Z3, Z4 stop with watch:, rwatch:, awatch: and the first watched byte the access touched', async () => {
+    // c32-bare-bones: set_gate(0, …) writes idt[0] (two dword stores), divide() loads divisor, and #DE
+    // delivery reads the idt[0] gate.
+    const bytes = fs.readFileSync(fixture('c32-bare-bones.elf'));
+    const elf = parseElf(bytes, 'c32-bare-bones.elf');
+    const addr = (name: string) => elf.symbols.find((s) => s.name === name)!.value;
+    const m = Machine.create();
+    m.boot(bytes);
+    const server = new GdbServer(m, { port: 0, wait: true, elf });
+    const client = await Client.connect(await server.listen());
+    const idt = addr('idt').toString(16), divisor = addr('divisor'), gate = addr('idt') + 4n;
+    try {
+      // Z2 on the gate's upper dword (offset 16-31, type, selector): the second store of set_gate.
+      assert.equal(await client.ask(`Z2,${gate.toString(16)},4`), 'OK');
+      assert.equal(await client.ask('c'), `T05thread:01;watch:${gate.toString(16)};`);
+      assert.equal(await client.ask(`z2,${gate.toString(16)},4`), 'OK');
+      // Z3 on the divisor's second byte: divide()'s dword load starts one byte before it.
+      assert.equal(await client.ask(`Z3,${(divisor + 1n).toString(16)},1`), 'OK');
+      assert.equal(await client.ask(`Z4,${idt},8`), 'OK');
+      assert.equal(await client.ask('c'), `T05thread:01;rwatch:${(divisor + 1n).toString(16)};`);
+      assert.equal(await client.ask(`z3,${(divisor + 1n).toString(16)},1`), 'OK');
+      const reply = await client.ask('c');
+      assert.equal(reply, `T05thread:01;awatch:${idt};`, 'delivering #DE reads the gate');
+      assert.equal(m.state().regs.rip, addr('divide_error'));
     } finally {
       client.socket.destroy();
       server.close();
