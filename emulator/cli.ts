@@ -174,14 +174,11 @@ function parseRun(args: string[]): RunOptions {
   o.firmware ??= o.kernel ? 'none' : 'seabios';
   if (!o.kernel && !media) throw new UsageError('no kernel given: give a kernel ELF, or boot a disk or CD with --hda IMG / --cdrom ISO');
   if (o.firmware === 'none' && !o.kernel) throw new UsageError('--firmware none boots a kernel directly; give the kernel ELF, or boot the disk/CD with --firmware seabios');
-  if (o.firmware === 'seabios' && o.kernel) {
-    throw new UsageError('--kernel with --firmware seabios is not supported yet (QEMU runs a multiboot option ROM after SeaBIOS for that); load the kernel directly (--firmware none), or put it in a GRUB ISO (grub-mkrescue) and boot it with --cdrom');
-  }
   if (o.serialStdio && !o.maxGiven) o.maxInstructions = Number.MAX_SAFE_INTEGER;
   if (o.gdbWait && o.gdbPort === undefined) throw new UsageError('--gdb-wait needs --gdb PORT');
   if (o.gdbPort !== undefined && (o.record || o.inputs)) throw new UsageError('--gdb cannot be combined with --record or --input (the debugger drives the run)');
   if (o.gdbPort !== undefined && o.serialStdio) throw new UsageError('--gdb cannot be combined with --serial stdio (the debugger drives the run)');
-  if (o.record && o.firmware === 'seabios') throw new UsageError('--record works for direct kernel boots only for now; drop --record to boot a disk or CD');
+  if (o.record && o.firmware === 'seabios') throw new UsageError('--record works for direct kernel boots (--firmware none) only for now; drop --record to boot through SeaBIOS');
   o.inputs?.sort((a, b) => a.instructions - b.instructions);
   return o;
 }
@@ -253,12 +250,12 @@ function chunked(out: (s: string) => void): { write: (s: string) => void; flush:
 
 /** Boot and run one kernel (or the firmware and its boot device); returns the process exit status. */
 export function runKernel(o: RunOptions, direct: (s: string) => void = (s) => process.stdout.write(s)): number {
-  const bytes = o.firmware === 'seabios' ? new Uint8Array(0) : loadKernelFile(o.kernel);
+  const bytes = o.kernel ? loadKernelFile(o.kernel) : new Uint8Array(0);
   const sink = chunked(direct);
   const out = sink.write;
   let status: number;
   try {
-    const m = o.firmware === 'seabios' ? startFirmwareMachine(o, out) : startMachine(o, bytes, out);
+    const m = o.kernel ? startMachine(o, bytes, out) : startFirmwareMachine(o, out);
     const session = runSession(m, o.maxInstructions, o.inputs ?? [], sink.tick);
     status = finish(m, o, bytes, session, out);
   } finally {
@@ -269,7 +266,7 @@ export function runKernel(o: RunOptions, direct: (s: string) => void = (s) => pr
 
 /** `--serial stdio`: boot, then run live with the terminal as COM1 until the guest ends or Ctrl-A X. */
 export async function runKernelInteractive(o: RunOptions): Promise<number> {
-  const bytes = o.firmware === 'seabios' ? new Uint8Array(0) : loadKernelFile(o.kernel);
+  const bytes = o.kernel ? loadKernelFile(o.kernel) : new Uint8Array(0);
   const direct = (s: string) => { process.stdout.write(s); };
   const sink = chunked(direct);
   const terminal = new StdioSerial(process.stdin, direct);
@@ -277,7 +274,7 @@ export async function runKernelInteractive(o: RunOptions): Promise<number> {
   // reports get \r\n so they start at the left margin.
   const report = (s: string) => sink.write(s.replace(/\r?\n/g, '\r\n'));
   try {
-    const m = o.firmware === 'seabios' ? startFirmwareMachine(o, sink.write) : startMachine(o, bytes, sink.write);
+    const m = o.kernel ? startMachine(o, bytes, sink.write) : startFirmwareMachine(o, sink.write);
     const live = await runInteractive(m, o.maxInstructions, o.inputs ?? [], terminal, sink.flush);
     if (!live.quit) return finish(m, o, bytes, live.session, report);
     report(`\n[faultline] quit (C-a x) after ${live.instructions} instructions\n`);
@@ -328,6 +325,7 @@ function record(m: Machine, o: RunOptions, file: string, bytes: Uint8Array, sess
 function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => void): Machine {
   const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o) });
   watch(m, o, out);
+  if (o.firmwareLog) m.on('firmwareLog', (b: number) => process.stderr.write(String.fromCharCode(b)));
   const initrd = o.initrd !== undefined ? loadKernelFile(o.initrd, 'initrd') : undefined;
   m.boot(kernel, { cmdline: o.cmdline, initrd });
   return m;
@@ -335,7 +333,7 @@ function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => voi
 
 /** The board for the command line's media: data disks for a direct boot; with firmware, the BIOS too. */
 function board(o: RunOptions): PcBoardOptions {
-  return boardFor({ hda: o.hda, hdb: o.hdb, cdrom: o.cdrom, boot: o.boot, writeThrough: o.noSnapshot, firmware: o.firmware === 'seabios', bios: o.bios });
+  return boardFor({ hda: o.hda, hdb: o.hdb, cdrom: o.cdrom, boot: o.boot, writeThrough: o.noSnapshot, firmware: o.firmware === 'seabios', bios: o.bios, kernel: !!o.kernel });
 }
 
 /** Power on with SeaBIOS (the boot device was checked by boardFor). */

@@ -33,6 +33,13 @@ export interface EntryState {
   /** Physical [start, end) of the loaded kernel including its bss. */
   kernelRange: Range;
   modules: PlacedModule[];
+  /**
+   * Multiboot1: what the loader wrote besides the firmware tables, for a boot through SeaBIOS's option ROM
+   * (firmware/kernel-rom.ts): `image` is the kernel block (image, module list, command lines, loader name,
+   * modules, section table), `info` the multiboot information structure and what follows it in the arena;
+   * the e820 map lies below `info` at its mmap_addr.
+   */
+  blocks?: { image: Range; info: Range };
 }
 
 export const CR0_PE = 1;
