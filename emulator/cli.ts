@@ -4,6 +4,7 @@ import { BootError, loadKernelFile } from './boot';
 import type { PcBoardOptions } from './board/pc';
 import { boardFor } from './firmware/boot-media';
 import { Machine } from './machine';
+import type { ExceptionEvent } from './api';
 import {
   compareWithRecording, makeRecording, MAX_RESETS, parseRecording, PlannedInput, Recording, runSession, SessionResult, sha256Hex,
 } from './recording';
@@ -355,10 +356,21 @@ function watch(m: Machine, o: RunOptions, out: (s: string) => void): void {
   }
 }
 
+/**
+ * A "chain" that is only the firmware's own BIOS call (INT n in real mode from the BIOS or an option ROM at
+ * 0xC0000-0xFFFFF, e.g. the multiboot option ROM's last INT 15h before it entered the kernel) is no fault.
+ */
+function firmwareCallsOnly(chain: ExceptionEvent[]): boolean {
+  return chain.length > 0 && chain.every((e) => {
+    const linear = e.cs * 16 + Number(e.rip);
+    return e.realMode === true && e.software && linear >= 0xc0000 && linear < 0x100000;
+  });
+}
+
 /** Print the fault chain, resets, screen and why the run stopped; returns the run's exit status. */
 function report(m: Machine, o: RunOptions, session: Pick<SessionResult, 'stop' | 'resets'>, out: (s: string) => void): number {
   const { stop, resets } = session;
-  const chain = m.faultChain();
+  const chain = firmwareCallsOnly(m.faultChain()) ? [] : m.faultChain();
   out('\n');
   if (chain.length) out(`[faultline] fault chain: ${describeChain(chain, m.entry?.elf)}\n`);
   if (resets) out(`[faultline] the machine reset ${resets} time(s) after triple faults (a boot loop; use --no-reboot to stop at the first)\n`);
