@@ -6,8 +6,9 @@ import { firmwareMissing } from '../support/firmware';
 import { expectError, FIXTURES, startClient } from './helpers';
 
 /**
- * launch.json boot paths through the firmware: "disks" and "cdrom" without a kernel boot with SeaBIOS, the
- * fault chain stops the session as for a direct boot, and bad media are one sentence.
+ * launch.json boot paths through the firmware: "disks" and "cdrom" without a kernel boot with SeaBIOS, a
+ * "kernel" with "firmware": "seabios" boots through SeaBIOS and the multiboot option ROM, the fault chain stops
+ * the session as for a direct boot, and bad media are one sentence.
  */
 describe('launch.json: disks and cdrom through SeaBIOS', { skip: firmwareMissing() }, () => {
   it('"disks": [bootsector.img] boots through SeaBIOS and stops at the escalation #PF -> #NP', async () => {
@@ -28,6 +29,26 @@ describe('launch.json: disks and cdrom through SeaBIOS', { skip: firmwareMissing
     }
   });
 
+  it('"kernel" with "firmware": "seabios" boots through SeaBIOS and the option ROM, stops at #PF -> #NP with the kernel\'s symbols', async () => {
+    const dc = await startClient();
+    try {
+      const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+      const configured = dc.waitForEvent('initialized').then(async () => {
+        await dc.setExceptionBreakpointsRequest({ filters: ['escalation'] });
+        await dc.configurationDoneRequest();
+      });
+      await Promise.all([dc.launchRequest({ kernel: path.join(FIXTURES, 'pf-missing-idt.elf'), firmware: 'seabios', historyMB: 0 } as DebugProtocol.LaunchRequestArguments), configured]);
+      const ev = await stopped;
+      assert.equal(ev.body.reason, 'exception');
+      const info = await dc.exceptionInfoRequest({ threadId: ev.body.threadId! });
+      assert.match(info.body.exceptionId + ' ' + (info.body.description ?? ''), /#NP/);
+      const st = await dc.stackTraceRequest({ threadId: ev.body.threadId! });
+      assert.ok(st.body.stackFrames.some((f) => /^[A-Za-z_]/.test(f.name) && !/^0x/.test(f.name)), `a frame named from the kernel's symbols: ${st.body.stackFrames.map((f) => f.name).join(', ')}`);
+    } finally {
+      await dc.stop();
+    }
+  });
+
   it('a non-bootable disk, an ISO without El Torito and a bad "firmware" are one sentence each', async () => {
     const dc = await startClient();
     try {
@@ -35,6 +56,7 @@ describe('launch.json: disks and cdrom through SeaBIOS', { skip: firmwareMissing
       assert.match(await launch({ disks: [path.join(FIXTURES, 'pf-zero-idt.elf')] }), /is not bootable: its first sector does not end with the boot signature 0x55 0xAA/);
       assert.match(await launch({ cdrom: path.join(FIXTURES, 'bootsector.img') }), /is not an ISO 9660 CD image/);
       assert.match(await launch({ disks: [path.join(FIXTURES, 'bootsector.img')], firmware: 'coreboot' }), /"firmware" must be "seabios" or "none"/);
+      assert.match(await launch({ kernel: path.join(FIXTURES, 'mb2-info.elf'), firmware: 'seabios' }), /is a multiboot2 kernel; booting it through SeaBIOS is not supported yet/);
     } finally {
       await dc.stop();
     }
