@@ -30,12 +30,13 @@ Usage:
   faultline --help
 
 Options for run:
-  --kernel ELF           the kernel to load directly (same as the KERNEL argument)
+  --kernel ELF           the kernel to load directly (same as the KERNEL argument); with --firmware seabios a
+                         multiboot1 kernel boots through SeaBIOS and Faultline's multiboot option ROM, as qemu -kernel
   --hda IMG, --hdb IMG   raw disk images on the primary IDE channel (master, slave)
   --cdrom ISO            a CD image in the IDE CD-ROM drive (secondary master)
   --boot ORDER           boot order as QEMU's -boot: c = hard disk, d = CD-ROM (default: c, then d)
-  --firmware NAME        seabios (default with --hda/--cdrom and no kernel) or none (direct kernel load,
-                         the default with a kernel)
+  --firmware NAME        seabios (default with --hda/--cdrom and no kernel; with a kernel: SeaBIOS, then the
+                         option ROM boots it) or none (direct kernel load, the default with a kernel)
   --bios FILE            system BIOS image (default: SeaBIOS bios-256k.bin from the extension or /usr/share/seabios)
   --no-snapshot          write the guest's disk writes to the image files (default: they go to memory only,
                          as qemu -snapshot)
