@@ -34,10 +34,10 @@ export interface EntryState {
   kernelRange: Range;
   modules: PlacedModule[];
   /**
-   * Multiboot1: what the loader wrote besides the firmware tables, for a boot through SeaBIOS's option ROM
+   * Multiboot: what the loader wrote besides the firmware tables, for a boot through SeaBIOS's option ROM
    * (firmware/kernel-rom.ts): `image` is the kernel block (image, module list, command lines, loader name,
-   * modules, section table), `info` the multiboot information structure and what follows it in the arena;
-   * the e820 map lies below `info` at its mmap_addr.
+   * modules, section table), `info` the multiboot information (multiboot1: the structure and what follows it
+   * in the arena, with the e820 map below it at its mmap_addr; multiboot2: the tag list).
    */
   blocks?: { image: Range; info: Range };
 }

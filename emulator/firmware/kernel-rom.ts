@@ -4,7 +4,7 @@ import { hex } from '../boot/errors';
 import { FW_CFG, FwCfg } from '../devices/fwcfg';
 import { IoBus } from '../devices/bus';
 import { PhysicalMemory } from '../memory/phys';
-import { MULTIBOOT_ROM } from './multiboot-rom';
+import { MULTIBOOT2_ROM, MULTIBOOT_ROM } from './multiboot-rom';
 
 /**
  * `--kernel` through SeaBIOS, as `qemu -kernel` does it (hw/i386/multiboot.c + its option ROM): the host loads
@@ -20,8 +20,10 @@ import { MULTIBOOT_ROM } from './multiboot-rom';
  * protected mode and jumps to the kernel. The kernel's file and the machine are unchanged on reset: the
  * fw_cfg items stay, so a reboot boots the kernel again (as QEMU).
  *
- * Multiboot2 kernels and Linux bzImages are not handed to a ROM (QEMU 7.2 has no multiboot2 -kernel; its
- * linuxboot ROM is not reimplemented here): a BootError says to use the direct load.
+ * Multiboot2 kernels (QEMU 7.2's -kernel has none) get the same ROM assembled with -DMULTIBOOT2: the host builds
+ * the tag list as the direct load does and the ROM fills basic memory, the memory map, the ACPI RSDP and APM from
+ * the BIOS. A graphics framebuffer request gets the VGA text mode tag (the ROM sets no VBE mode). Linux bzImages
+ * are not handed to a ROM (QEMU's linuxboot is not reimplemented here): a BootError says to use the direct load.
  *
  * Public API: stageFirmwareKernel(kernel, options), StagedKernel, KERNEL_ROM_NAME.
  */
@@ -46,13 +48,14 @@ export function stageFirmwareKernel(kernel: Uint8Array, memoryBytes: number, opt
   // loader's own blocks are handed over.
   const scratch = new PhysicalMemory(memoryBytes, new IoBus());
   const entry = bootKernel(kernel, scratch, { ...opts, display: undefined });
-  if (entry.protocol !== 'multiboot1' || !entry.blocks) {
-    const what = entry.protocol === 'linux' ? 'a Linux bzImage' : 'a multiboot2 kernel';
-    throw new BootError(`${fileName} is ${what}; booting it through SeaBIOS is not supported yet (Faultline's option ROM loads multiboot1 kernels, as QEMU's -kernel does): load it directly with --firmware none ("firmware": "none"), or boot it from a GRUB ISO with --cdrom`);
+  if (entry.protocol === 'linux' || !entry.blocks) {
+    throw new BootError(`${fileName} is a Linux bzImage; booting it through SeaBIOS is not supported yet (Faultline's option ROM loads multiboot kernels): load it directly with --firmware none ("firmware": "none")`);
   }
+  const mb2 = entry.protocol === 'multiboot2';
   const { image, info } = entry.blocks;
-  const mmapAddr = scratch.read(info.start + 48, 4);
-  if (info.end > REAL_MODE_END || mmapAddr >= info.start || (mmapAddr & 0xf) + (info.end - mmapAddr) > 0xffff) {
+  // Multiboot1: the ROM writes the e820 map below the structure, at its mmap_addr; multiboot2: inside the tags.
+  const mmapAddr = mb2 ? info.start : scratch.read(info.start + 48, 4);
+  if (info.end > REAL_MODE_END || (!mb2 && mmapAddr >= info.start) || (mmapAddr & 0xf) + (info.end - mmapAddr) > 0xffff) {
     throw new BootError(`${fileName} is loaded over the low memory where the multiboot information goes (${hex(info.start)}); the option ROM that boots it through SeaBIOS needs that below 640 KiB: load it directly with --firmware none`);
   }
   const overlaps = (start: number, end: number) => image.start < end && image.end > start;
@@ -71,7 +74,7 @@ export function stageFirmwareKernel(kernel: Uint8Array, memoryBytes: number, opt
       fwcfg.setItem(FW_CFG.INITRD_ADDR, info.start);
       fwcfg.setItem(FW_CFG.INITRD_SIZE, infoBytes.length);
       fwcfg.setItem(FW_CFG.INITRD_DATA, infoBytes);
-      fwcfg.addFile(KERNEL_ROM_NAME, MULTIBOOT_ROM);
+      fwcfg.addFile(KERNEL_ROM_NAME, mb2 ? MULTIBOOT2_ROM : MULTIBOOT_ROM);
       fwcfg.addFile('bootorder', new TextEncoder().encode(`/rom@${KERNEL_ROM_NAME}\0`));
     },
   };

@@ -16,6 +16,11 @@
 ; EDX = mem_upper's high half : 0x511 (the data port), ESI = EBP = 0, ESP = SeaBIOS's stack below the
 ; ROM's frame, IF = 0 (Multiboot 0.6.96 §3.2).
 ; Assembled by `bash scripts/assemble-multiboot-rom.sh` into multiboot-rom.ts (test/firmware checks the two agree).
+; Assembled twice: as is for multiboot1, with -DMULTIBOOT2 for multiboot2 kernels (QEMU's -kernel has no
+; multiboot2; this gives them what the direct load gives): then the information is the multiboot2 tag list,
+; and the ROM fills the tags that need the BIOS: basic memory (4), the memory map (6, shrunk to the entries
+; E820 returned), the ACPI RSDP (14/15, copied from the standard search of 0xE0000-0xFFFFF) and APM (10,
+; from INT 15h AX=5300h/5303h, as GRUB fills it); EAX = 0x36D76289.
 bits 16
 org 0
 
@@ -28,7 +33,11 @@ KEY_INITRD_SIZE equ 0x0b
 KEY_KERNEL_ENTRY equ 0x10
 KEY_KERNEL_DATA equ 0x11
 KEY_INITRD_DATA equ 0x12
+%ifdef MULTIBOOT2
+MB_MAGIC        equ 0x36d76289
+%else
 MB_MAGIC        equ 0x2badb002
+%endif
 SMAP            equ 0x534d4150
 MBI_MEM_LOWER   equ 4
 MBI_MEM_UPPER   equ 8
@@ -44,6 +53,8 @@ F_KERNEL_ADDR   equ -16
 F_KERNEL_SIZE   equ -20
 F_GDTR          equ -26             ; 6 bytes: limit, linear base
 F_JUMP          equ -32             ; 6 bytes: offset, selector of the 32-bit entry
+F_TAG           equ -34             ; multiboot2: the tag being filled
+F_TMP           equ -38
 ; 48 bytes with the saved BP, as QEMU's multiboot.bin uses: the kernel starts with ESP where it does under
 ; qemu -kernel (0x6f08 on SeaBIOS's stack), which kernels that push before loading ESP depend on.
 FRAME           equ 46
@@ -102,6 +113,25 @@ fw_cfg_select:
     inc dx
     ret
 
+; EAX = mem_lower: conventional memory in KiB (INT 12h); EDX = mem_upper: KiB from 1 MiB to the first hole
+; (INT 15h E801: KiB below 16 MiB + 64 KiB blocks above). Clobbers BX, CX.
+memory_sizes:
+    mov ax, 0xe801
+    int 0x15
+    jcxz .ax
+    mov ax, cx
+    mov bx, dx
+.ax:
+    movzx edx, ax
+    movzx ebx, bx
+    shl ebx, 6
+    add edx, ebx
+    push edx
+    int 0x12
+    movzx eax, ax
+    pop edx
+    ret
+
 boot_entry:
     cli
     cld
@@ -128,6 +158,170 @@ boot_entry:
     pop ecx
     rep insb
 
+%ifdef MULTIBOOT2
+    ; Walk the tags (FS:BX), filling what only the BIOS knows.
+    lea bx, [si + 8]
+.tag:
+    mov eax, [fs:bx]
+    test eax, eax
+    jz .tags_done
+    cmp eax, 4
+    je .meminfo
+    cmp eax, 6
+    je .mmap
+    cmp eax, 10
+    je .apm
+    cmp eax, 14
+    je .rsdp
+    cmp eax, 15
+    je .rsdp
+.next_tag:
+    mov eax, [fs:bx + 4]
+    add eax, 7
+    and al, 0xf8
+    add bx, ax
+    jmp .tag
+
+.meminfo:
+    push bx
+    call memory_sizes               ; EAX = mem_lower, EDX = mem_upper
+    pop bx
+    mov [fs:bx + 8], eax
+    mov [fs:bx + 12], edx
+    jmp .next_tag
+
+.mmap:
+    ; Entries of 24 bytes from tag + 16 to the tag's end; then shrink the tag to what E820 returned.
+    push si
+    push bx
+    mov ax, fs
+    mov es, ax
+    lea di, [bx + 16]
+    mov ax, [fs:bx + 4]
+    add ax, bx
+    mov [bp + F_MAP_LIMIT], ax
+    xor ebx, ebx
+.mb2_e820:
+    lea ax, [di + E820_ENTRY]
+    cmp ax, [bp + F_MAP_LIMIT]
+    ja .mb2_e820_done
+    mov eax, 0xe820
+    mov edx, SMAP
+    mov ecx, 20
+    int 0x15
+    jc .mb2_e820_done
+    cmp eax, SMAP
+    jne .mb2_e820_done
+    mov dword [es:di + 20], 0       ; reserved
+    add di, E820_ENTRY
+    test ebx, ebx
+    jnz .mb2_e820
+.mb2_e820_done:
+    pop bx
+    pop si
+    ; DI = the new end of the tag; move the tags after it down over the unused entries.
+    mov cx, [bp + F_MAP_LIMIT]      ; old end (a multiple of 8 past the tag: 16 + n * 24)
+    mov ax, di
+    sub ax, bx
+    mov [fs:bx + 4], ax             ; the tag's new size
+    mov ax, cx
+    sub ax, di                      ; bytes dropped
+    jz .next_tag
+    sub [fs:si], ax                 ; total_size
+    push si
+    push ds
+    mov dx, fs
+    mov ds, dx
+    mov dx, [fs:si]                 ; new total size
+    add dx, si
+    add dx, ax                      ; old end of the information
+    mov si, cx
+    sub dx, cx
+    mov cx, dx
+    rep movsb
+    pop ds
+    pop si
+    jmp .next_tag
+
+.apm:
+    ; As GRUB: installation check (version, flags), disconnect, connect the 32-bit interface (segments).
+    mov [bp + F_TAG], bx
+    push si
+    mov ax, 0x5300
+    xor bx, bx
+    int 0x15
+    jc .apm_done
+    mov bx, [bp + F_TAG]
+    mov [fs:bx + 8], ax             ; version
+    mov [fs:bx + 20], cx            ; flags
+    mov ax, 0x5304
+    xor bx, bx
+    int 0x15
+    mov ax, 0x5303
+    xor ebx, ebx
+    int 0x15
+    jc .apm_done
+    mov [bp + F_TMP], ebx
+    mov bx, [bp + F_TAG]
+    mov [fs:bx + 10], ax            ; cseg
+    mov eax, [bp + F_TMP]
+    mov [fs:bx + 12], eax           ; offset
+    mov [fs:bx + 16], cx            ; cseg_16
+    mov [fs:bx + 18], dx            ; dseg
+    mov [fs:bx + 22], si            ; cseg_len
+    shr esi, 16
+    mov [fs:bx + 24], si            ; cseg_16_len
+    mov [fs:bx + 26], di            ; dseg_len
+.apm_done:
+    pop si
+    mov bx, [bp + F_TAG]
+    jmp .next_tag
+
+.rsdp:
+    ; The standard search: "RSD PTR " on a 16-byte boundary in 0xE0000-0xFFFFF with a valid checksum.
+    push si
+    push ds
+    mov ax, 0xe000
+.rsdp_seg:
+    mov ds, ax
+    xor si, si
+.rsdp_scan:
+    cmp dword [si], 0x20445352      ; "RSD "
+    jne .rsdp_next
+    cmp dword [si + 4], 0x20525450  ; "PTR "
+    jne .rsdp_next
+    push si
+    mov cx, 20
+    xor dl, dl
+.rsdp_sum:
+    add dl, [si]
+    inc si
+    loop .rsdp_sum
+    pop si
+    test dl, dl
+    jz .rsdp_found
+.rsdp_next:
+    add si, 16
+    jnz .rsdp_scan
+    mov ax, ds
+    add ax, 0x1000
+    jnc .rsdp_seg                   ; up to segment 0xF000
+    jmp .rsdp_done
+.rsdp_found:
+    mov cx, [fs:bx + 4]
+    sub cx, 8                       ; 20 (tag 14) or 36 (tag 15) bytes
+    mov ax, fs
+    mov es, ax
+    lea di, [bx + 8]
+    rep movsb
+.rsdp_done:
+    pop ds
+    pop si
+    jmp .next_tag
+
+.tags_done:
+    call memory_sizes
+%else
     ; The memory map from INT 15h E820 (ES:DI), up to the information structure.
     mov eax, [fs:si + MBI_MMAP_ADDR]
     mov edi, eax
@@ -165,23 +359,11 @@ boot_entry:
     sub eax, ecx
     mov [fs:si + MBI_MMAP_LENGTH], eax
 
-    ; mem_lower: conventional memory in KiB (INT 12h).
-    int 0x12
-    movzx eax, ax
+    call memory_sizes
     mov [fs:si + MBI_MEM_LOWER], eax
-    ; mem_upper: KiB from 1 MiB to the first hole (INT 15h E801: KiB below 16 MiB + 64 KiB blocks above).
-    mov ax, 0xe801
-    int 0x15
-    jcxz .e801_ax
-    mov ax, cx
-    mov bx, dx
-.e801_ax:
-    movzx eax, ax
-    movzx ebx, bx
-    shl ebx, 6
-    add eax, ebx
-    mov [fs:si + MBI_MEM_UPPER], eax
-    mov edx, eax
+    mov [fs:si + MBI_MEM_UPPER], edx
+
+%endif
 
     ; The kernel block's place, size and entry point.
     mov ax, KEY_KERNEL_ENTRY

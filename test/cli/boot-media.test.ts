@@ -49,6 +49,12 @@ describe('faultline run: disks and CDs', { skip: firmwareMissing() }, () => {
     assert.match(r.stderr, /Booting from ROM\.\.\./, 'SeaBIOS boots the option ROM');
   });
 
+  it('--kernel with --firmware seabios boots a multiboot2 kernel through SeaBIOS and the option ROM to the chain and exit status QEMU recorded through GRUB', () => {
+    const r = run('run', '--kernel', path.join(root, 'fixtures', 'bin', 'mb2-ist-double-fault.elf'), '--firmware', 'seabios', '--no-reboot');
+    assert.equal(r.status, Number(fs.readFileSync(path.join(root, 'fixtures/golden/mb2-ist-double-fault.exit'), 'utf8').trim()));
+    assert.match(r.stdout, /fault chain: #PF\(0x[0-9a-f]+\) .*→ #NP.*→ #DF/);
+  });
+
   it('bad media and options are one sentence each', () => {
     const elf = path.join(root, 'fixtures', 'bin', 'pf-zero-idt.elf');
     refuses(run('run', '--hda', elf), /pf-zero-idt\.elf is not bootable: its first sector does not end with the boot signature 0x55 0xAA/);
@@ -64,7 +70,6 @@ describe('faultline run: disks and CDs', { skip: firmwareMissing() }, () => {
     refuses(run('run', '--hda', img, '--firmware', 'uefi'), /--firmware takes seabios or none/);
     refuses(run('run', '--firmware', 'none', '--hda', img), /--firmware none boots a kernel directly/);
     refuses(run('run', '--boot', 'd', '--hda', img), /nothing to boot: the boot order 'd'/);
-    refuses(run('run', '--kernel', path.join(root, 'fixtures', 'bin', 'mb2-info.elf'), '--firmware', 'seabios'), /is a multiboot2 kernel; booting it through SeaBIOS is not supported yet/);
     refuses(run('run', '--kernel', path.join(root, 'fixtures', 'bin', 'pf-zero-idt.elf'), '--firmware', 'seabios', '--record', 'x.json'), /--record works for direct kernel boots \(--firmware none\) only/);
   });
 });

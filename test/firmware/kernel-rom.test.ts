@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { CPU_MODELS } from '../../emulator/cpu/cpuid';
-import { MULTIBOOT_ROM } from '../../emulator/firmware/multiboot-rom';
+import { MULTIBOOT2_ROM, MULTIBOOT_ROM } from '../../emulator/firmware/multiboot-rom';
 import { exceptionChain, parseQemuIntLog } from '../support/qemu-log';
 import { bootWithFirmware, FirmwareRun, firmwareMissing, ROOT } from '../support/firmware';
 import { ProbeOutput, parseProbe, range, without } from './probe-output';
@@ -28,7 +28,7 @@ interface Kernel {
 }
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures/manifest.json'), 'utf8')) as { kernels: Kernel[] };
 const read = (rel: string) => fs.readFileSync(path.join(ROOT, rel), 'utf8');
-const REPRESENTATIVE = ['pf-missing-idt', 'ist-double-fault', 'higher-half', 'task-gate-df', 'c-workload', 'realmode-ops'];
+const REPRESENTATIVE = ['pf-missing-idt', 'ist-double-fault', 'higher-half', 'task-gate-df', 'c-workload', 'realmode-ops', 'mb2-ist-double-fault'];
 const all = process.env.FAULTLINE_SEABIOS_ALL === '1';
 
 /**
@@ -49,23 +49,28 @@ function kernelChain(events: FirmwareRun['events']): string[] {
 const skip = firmwareMissing();
 
 describe('--kernel through SeaBIOS and the multiboot option ROM, against qemu -kernel', { skip }, () => {
-  it('multiboot-rom.ts holds what nasm assembles from multiboot-rom.asm, with the ROM checksum set', (t) => {
+  it('multiboot-rom.ts holds what nasm assembles from multiboot-rom.asm (and with -DMULTIBOOT2), with the ROM checksum set', (t) => {
     const asm = path.join(ROOT, 'emulator/firmware/multiboot-rom.asm');
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mbrom-')), 'rom.bin');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mbrom-'));
     try {
-      execFileSync('nasm', ['-f', 'bin', asm, '-o', out], { stdio: 'pipe' });
-    } catch {
-      t.skip('nasm is not installed');
-      return;
+      for (const [flags, rom] of [[[], MULTIBOOT_ROM], [['-DMULTIBOOT2'], MULTIBOOT2_ROM]] as [string[], Uint8Array][]) {
+        const out = path.join(dir, 'rom.bin');
+        try {
+          execFileSync('nasm', ['-f', 'bin', ...flags, asm, '-o', out], { stdio: 'pipe' });
+        } catch {
+          t.skip('nasm is not installed');
+          return;
+        }
+        const built = fs.readFileSync(out);
+        assert.equal(built.length, rom.length);
+        assert.deepEqual([...built.subarray(0, built.length - 1)], [...rom.subarray(0, rom.length - 1)]);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true });
     }
-    const built = fs.readFileSync(out);
-    fs.rmSync(path.dirname(out), { recursive: true });
-    assert.equal(built.length, MULTIBOOT_ROM.length);
-    assert.deepEqual([...built.subarray(0, built.length - 1)], [...MULTIBOOT_ROM.subarray(0, MULTIBOOT_ROM.length - 1)]);
   });
 
-  it('the option ROM image: signature, size, checksum, PnP header with a boot entry vector', () => {
-    const rom = MULTIBOOT_ROM;
+  for (const [name, rom] of [['multiboot1', MULTIBOOT_ROM], ['multiboot2', MULTIBOOT2_ROM]] as [string, Uint8Array][]) it(`the ${name} option ROM image: signature, size, checksum, PnP header with a boot entry vector`, () => {
     assert.deepEqual([rom[0], rom[1]], [0x55, 0xaa]);
     assert.equal(rom[2] * 512, rom.length);
     assert.equal(rom.reduce((a, b) => (a + b) & 0xff, 0), 0, 'bytes sum to 0');
@@ -75,6 +80,25 @@ describe('--kernel through SeaBIOS and the multiboot option ROM, against qemu -k
     const bev = rom[pnp + 0x1a] | (rom[pnp + 0x1b] << 8);
     assert.ok(bev > pnp + 32 && bev < rom.length, 'boot entry vector inside the ROM');
   });
+
+  for (const k of manifest.kernels.filter((x) => x.boot === 'multiboot2-iso' && !x.serialComparedBy)) {
+    const selected = all || REPRESENTATIVE.includes(k.name);
+    it(`${k.name}: a multiboot2 kernel through SeaBIOS + option ROM reaches the chain, CR2 and exit status QEMU recorded through GRUB`, { skip: !selected && 'set FAULTLINE_SEABIOS_ALL=1 to boot every fixture through SeaBIOS' }, () => {
+      const r = bootWithFirmware({ nodefaults: true }, 400_000_000, { bytes: fs.readFileSync(path.join(ROOT, k.file)), cmdline: k.cmdline ?? undefined });
+      const golden = parseQemuIntLog(read(k.golden.log));
+      assert.deepEqual(kernelChain(r.events), exceptionChain(golden), 'exception chain');
+      const qemuPf = golden.filter((e) => e.kind === 'exception' && e.vector === 14).map((e) => BigInt((e as { cr2: string }).cr2));
+      const ourPf = r.events.filter(({ ev }) => ev.phase === 'raised' && ev.vector === 14).map(({ ev }) => ev.cr2);
+      for (const cr2 of qemuPf) assert.ok(ourPf.includes(cr2), `CR2 0x${cr2.toString(16)} from QEMU's log`);
+      // GRUB names itself and lists its own tags: first and last lines and the command line, as fixtures.test.ts.
+      const ours = r.serial.trimEnd().split('\n');
+      const theirs = read(k.golden.serial).trimEnd().split('\n');
+      assert.equal(ours[0], theirs[0], 'first line of serial output');
+      assert.equal(ours[ours.length - 1], theirs[theirs.length - 1], 'last line of serial output');
+      for (const line of theirs.filter((l) => l.includes('cmdline:'))) assert.ok(ours.includes(line), `serial line ${line}`);
+      assert.equal(r.exit, Number(read(k.golden.exit).trim()), 'exit status');
+    });
+  }
 
   for (const k of manifest.kernels.filter((x) => x.boot === 'multiboot1' && !x.serialComparedBy && x.name !== 'acpi-mp-find')) {
     const selected = all || REPRESENTATIVE.includes(k.name);
@@ -152,6 +176,28 @@ describe('lowmem-probe through SeaBIOS: what a multiboot kernel finds, against q
     const plain = (o: ProbeOutput) => section(o, 'mbi ').filter((l) => !/^mbi (flags|cmdline|boot_loader_name)/.test(l));
     assert.deepEqual(plain(ours), plain(qemu));
     assert.equal(ours.lines.find((l) => l.startsWith('mbi cmdline')), 'mbi cmdline probe test=1');
+  });
+
+  it('multiboot2: the tags as the direct load gives them, with APM, memory map, basic memory and RSDP from the BIOS (APM as GRUB finds it)', () => {
+    const r = bootWithFirmware({ nodefaults: false }, 400_000_000, { bytes: fs.readFileSync(path.join(ROOT, 'fixtures/bin/lowmem-probe-mb2.elf')), cmdline: 'mb2 probe' });
+    const ours = parseProbe(r.serial);
+    const grub = parseProbe(read('fixtures/golden/lowmem-probe-mb2.serial.txt'));
+    assert.equal(r.exit, 33);
+    const tags = (o: ProbeOutput) => section(o, 'mb2 tag ').filter((l) => / size \d+$/.test(l)).map((l) => Number(l.split(' ')[2]));
+    assert.deepEqual(tags(ours), tags(grub), 'tags in GRUB\'s order');
+    // Tag 10 from SeaBIOS's APM (INT 15h 5300h/5303h, as GRUB fills it): every byte GRUB's, flags 3 included,
+    // and the probe's 11 calls through it return what they return under GRUB.
+    assert.deepEqual([...ours.dumps.get('mb2 tag 10')!], [...grub.dumps.get('mb2 tag 10')!]);
+    assert.deepEqual(section(ours, 'apm call'), section(grub, 'apm call'));
+    for (const t of [21, 4, 8]) assert.deepEqual([...ours.dumps.get(`mb2 tag ${t}`)!], [...grub.dumps.get(`mb2 tag ${t}`)!], `tag ${t}`);
+    const facts = (o: ProbeOutput) => section(o, 'mb2 ').filter((l) => /^mb2 (cmdline|mmap|elf_)/.test(l));
+    assert.deepEqual(facts(ours), facts(grub));
+    // Tag 14: the RSDP the standard search finds, copied by the ROM (GRUB copies it the same way).
+    assert.deepEqual([...ours.dumps.get('mb2 tag 14')!], [...ours.dumps.get('rsdp')!]);
+    // Entry state: the multiboot1 ROM's registers (EAX/EBX/ECX aside: magic, tags, entry), EDI and GDTR.base aside.
+    const mb1 = parseProbe(read('fixtures/golden/lowmem-probe.serial.txt'));
+    const regs = (o: ProbeOutput) => section(o, 'entry ').filter((l) => !/^entry (eax|ebx|ecx|edi|gdtr\.base) /.test(l));
+    assert.deepEqual(regs(ours), regs(mb1));
   });
 
   it('acpi-mp-find: the MP and ACPI searches of xv6 and OSDev code find SeaBIOS\'s tables', () => {
