@@ -31,7 +31,7 @@ Usage:
 
 Options for run:
   --kernel ELF           the kernel to load directly (same as the KERNEL argument); with --firmware seabios a
-                         multiboot1 kernel boots through SeaBIOS and Faultline's multiboot option ROM, as qemu -kernel
+                         multiboot kernel boots through SeaBIOS and Faultline's multiboot option ROM, as qemu -kernel
   --hda IMG, --hdb IMG   raw disk images on the primary IDE channel (master, slave)
   --cdrom ISO            a CD image in the IDE CD-ROM drive (secondary master)
   --boot ORDER           boot order as QEMU's -boot: c = hard disk, d = CD-ROM (default: c, then d)
