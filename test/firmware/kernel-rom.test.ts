@@ -15,10 +15,10 @@ import { ProbeOutput, parseProbe, range, without } from './probe-output';
  * vector, then Faultline's option ROM loads the multiboot1 kernel, as qemu -kernel (SeaBIOS + QEMU's
  * multiboot.bin) did when fixtures/record-golden.sh recorded the golden files. Each kernel must reach QEMU's
  * exception chain, CR2 values, serial output and exit status, on the board QEMU had (-nodefaults unless the
- * manifest's qemuArgs add -vga std). A full SeaBIOS POST costs ~7.5 M instructions (3-4 s here), so npm test
+ * manifest's qemuArgs add -vga std). A full SeaBIOS POST costs ~7.5 M instructions (1-4 s here), so npm test
  * boots a representative set (a triple fault, #DF on an IST and through a task gate, a higher-half kernel, a C
  * workload, a kernel loaded below 1 MiB that runs in real mode); FAULTLINE_SEABIOS_ALL=1 boots every multiboot1
- * fixture (all 30 matched QEMU when this was written).
+ * fixture (all 29 multiboot1 and both multiboot2 fixtures matched when this was written).
  */
 interface Kernel {
   name: string; file: string; cmdline: string | null; boot: string; qemuArgs?: string[];
