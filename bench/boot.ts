@@ -8,8 +8,9 @@ import { grubIso } from '../test/support/firmware';
 
 /**
  * Reset -> first kernel instruction, ours beside QEMU TCG's in the same run: the boot-sector disk through
- * SeaBIOS, a multiboot kernel loaded directly (--firmware none; QEMU's -kernel runs SeaBIOS and its multiboot
- * option ROM), and the multiboot2 kernel in a GRUB ISO through SeaBIOS and GRUB. QEMU's time is taken with
+ * SeaBIOS, a multiboot kernel loaded directly (--firmware none) and through SeaBIOS and Faultline's multiboot
+ * option ROM (--firmware seabios; QEMU's -kernel runs SeaBIOS and its multiboot option ROM for both), and the
+ * multiboot2 kernel in a GRUB ISO through SeaBIOS and GRUB. QEMU's time is taken with
  * its gdb stub: it starts stopped (-S), gdb puts a hardware breakpoint on the kernel's first instruction and
  * times the `continue` (QEMU's process start-up excluded, like our machine creation).
  */
@@ -65,6 +66,13 @@ export async function benchBoot(root: string): Promise<void> {
     probe.boot(fs.readFileSync(elf));
     cases.push({ name: 'ist-double-fault.elf loaded directly (--firmware none; QEMU: -kernel)', entry: probe.entry!.entry,
       ours: () => { const m = Machine.create({ memoryMB: 128 }); m.boot(fs.readFileSync(elf)); return m; },
+      qemu: ['-kernel', elf] });
+  }
+  if (fs.existsSync(elf)) {
+    const probe = Machine.create({ memoryMB: 128 });
+    probe.boot(fs.readFileSync(elf));
+    cases.push({ name: 'ist-double-fault.elf through SeaBIOS and the multiboot option ROM (--kernel --firmware seabios; QEMU: -kernel)', entry: probe.entry!.entry,
+      ours: () => { const m = Machine.create({ memoryMB: 128, cpu: 'qemu64', board: { bios: fw.bios, nodefaults: true } }); m.boot(fs.readFileSync(elf)); return m; },
       qemu: ['-kernel', elf] });
   }
   const mb2 = bin('mb2-ist-double-fault.elf');

@@ -275,7 +275,7 @@ export class FaultlineSession extends DebugSession {
       if (!host.openMedia) throw new UserError('disks, CD images and SeaBIOS need the desktop debug adapter (Node); here, load a "kernel" with "firmware": "none"');
       board = host.openMedia({
         hda: args.disks?.[0] && path.resolve(this.cwd, args.disks[0]), hdb: args.disks?.[1] && path.resolve(this.cwd, args.disks[1]),
-        cdrom: args.cdrom && path.resolve(this.cwd, args.cdrom), boot: args.boot, writeThrough: args.snapshot === false, firmware,
+        cdrom: args.cdrom && path.resolve(this.cwd, args.cdrom), boot: args.boot, writeThrough: args.snapshot === false, firmware, kernel: !!kernelPath,
       });
     }
     if (!board?.vgaBios && host.vgaBios) {
@@ -284,8 +284,7 @@ export class FaultlineSession extends DebugSession {
     }
     const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board, com2: args.com2 });
     let kernel: Uint8Array | undefined;
-    if (firmware) {
-      if (kernelPath) throw new UserError('"kernel" with "firmware": "seabios" is not supported yet; use "firmware": "none" to load the kernel directly, or boot it from a GRUB ISO with "cdrom"');
+    if (firmware && !kernelPath) {
       if (!rt.bootFirmware) throw new UserError('this runtime cannot boot firmware; use "kernel" with "firmware": "none"');
       rt.bootFirmware();
     } else {
@@ -295,7 +294,9 @@ export class FaultlineSession extends DebugSession {
       const initrdPath = args.initrd ? path.resolve(this.cwd, args.initrd) : undefined;
       if (initrdPath && !(await host.exists(initrdPath))) throw new UserError(`initrd ${initrdPath} does not exist; set "initrd" in launch.json to your initial RAM disk`);
       const initrd = initrdPath ? await host.readFile(initrdPath).catch((e: Error) => { throw new UserError(`initrd: ${e.message}`); }) : undefined;
-      rt.boot(kernel, { cmdline: args.append ?? args.cmdline, initrd }); // BootError: its message is the sentence for the user
+      // With "firmware": "seabios" the board has the BIOS and the kernel boots through its option ROM
+      // (emulator/firmware/kernel-rom.ts). BootError: its message is the sentence for the user.
+      rt.boot(kernel, { cmdline: args.append ?? args.cmdline, initrd });
     }
     this.rt = rt;
     const historyMB = args.historyMB ?? DEFAULT_HISTORY_MB;

@@ -5,6 +5,7 @@ import { BootError, loadKernelFile } from './boot';
 import type { PcBoardOptions } from './board/pc';
 import { boardFor } from './firmware/boot-media';
 import { Machine } from './machine';
+import type { ExceptionEvent } from './api';
 import {
   compareWithRecording, makeRecording, MAX_RESETS, parseRecording, PlannedInput, Recording, runSession, SessionResult, sha256Hex,
 } from './recording';
@@ -31,12 +32,13 @@ Usage:
   faultline --help
 
 Options for run:
-  --kernel ELF           the kernel to load directly (same as the KERNEL argument)
+  --kernel ELF           the kernel to load directly (same as the KERNEL argument); with --firmware seabios a
+                         multiboot kernel boots through SeaBIOS and Faultline's multiboot option ROM, as qemu -kernel
   --hda IMG, --hdb IMG   raw disk images on the primary IDE channel (master, slave)
   --cdrom ISO            a CD image in the IDE CD-ROM drive (secondary master)
   --boot ORDER           boot order as QEMU's -boot: c = hard disk, d = CD-ROM (default: c, then d)
-  --firmware NAME        seabios (default with --hda/--cdrom and no kernel) or none (direct kernel load,
-                         the default with a kernel)
+  --firmware NAME        seabios (default with --hda/--cdrom and no kernel; with a kernel: SeaBIOS, then the
+                         option ROM boots it) or none (direct kernel load, the default with a kernel)
   --bios FILE            system BIOS image (default: SeaBIOS bios-256k.bin from the extension or /usr/share/seabios)
   --no-snapshot          write the guest's disk writes to the image files (default: they go to memory only,
                          as qemu -snapshot)
@@ -193,15 +195,12 @@ function parseRun(args: string[]): RunOptions {
   o.firmware ??= o.kernel ? 'none' : 'seabios';
   if (!o.kernel && !media) throw new UsageError('no kernel given: give a kernel ELF, or boot a disk or CD with --hda IMG / --cdrom ISO');
   if (o.firmware === 'none' && !o.kernel) throw new UsageError('--firmware none boots a kernel directly; give the kernel ELF, or boot the disk/CD with --firmware seabios');
-  if (o.firmware === 'seabios' && o.kernel) {
-    throw new UsageError('--kernel with --firmware seabios is not supported yet (QEMU runs a multiboot option ROM after SeaBIOS for that); load the kernel directly (--firmware none), or put it in a GRUB ISO (grub-mkrescue) and boot it with --cdrom');
-  }
   if (o.serialStdio && !o.maxGiven) o.maxInstructions = Number.MAX_SAFE_INTEGER;
   if (o.gdbWait && o.gdbPort === undefined) throw new UsageError('--gdb-wait needs --gdb PORT');
   if (o.gdbArch && o.gdbPort === undefined) throw new UsageError('--gdb-arch needs --gdb PORT');
   if (o.gdbPort !== undefined && (o.record || o.inputs)) throw new UsageError('--gdb cannot be combined with --record or --input (the debugger drives the run)');
   if (o.gdbPort !== undefined && o.serialStdio) throw new UsageError('--gdb cannot be combined with --serial stdio (the debugger drives the run)');
-  if (o.record && o.firmware === 'seabios') throw new UsageError('--record works for direct kernel boots only for now; drop --record to boot a disk or CD');
+  if (o.record && o.firmware === 'seabios') throw new UsageError('--record works for direct kernel boots (--firmware none) only for now; drop --record to boot through SeaBIOS');
   if (!o.com2 && o.inputs?.some((i) => i.kind === 'serial2')) throw new UsageError('--input N:com2:TEXT needs --com2 FILE (the machine has no COM2 without it)');
   o.inputs?.sort((a, b) => a.instructions - b.instructions);
   return o;
@@ -276,12 +275,12 @@ function chunked(out: (s: string) => void): { write: (s: string) => void; flush:
 
 /** Boot and run one kernel (or the firmware and its boot device); returns the process exit status. */
 export function runKernel(o: RunOptions, direct: (s: string) => void = (s) => process.stdout.write(s)): number {
-  const bytes = o.firmware === 'seabios' ? new Uint8Array(0) : loadKernelFile(o.kernel);
+  const bytes = o.kernel ? loadKernelFile(o.kernel) : new Uint8Array(0);
   const sink = chunked(direct);
   const out = sink.write;
   let status: number;
   try {
-    const m = o.firmware === 'seabios' ? startFirmwareMachine(o, out) : startMachine(o, bytes, out);
+    const m = o.kernel ? startMachine(o, bytes, out) : startFirmwareMachine(o, out);
     const session = runSession(m, o.maxInstructions, o.inputs ?? [], sink.tick);
     status = finish(m, o, bytes, session, out);
   } finally {
@@ -292,7 +291,7 @@ export function runKernel(o: RunOptions, direct: (s: string) => void = (s) => pr
 
 /** `--serial stdio`: boot, then run live with the terminal as COM1 until the guest ends or Ctrl-A X. */
 export async function runKernelInteractive(o: RunOptions): Promise<number> {
-  const bytes = o.firmware === 'seabios' ? new Uint8Array(0) : loadKernelFile(o.kernel);
+  const bytes = o.kernel ? loadKernelFile(o.kernel) : new Uint8Array(0);
   const direct = (s: string) => { process.stdout.write(s); };
   const sink = chunked(direct);
   const terminal = new StdioSerial(process.stdin, direct);
@@ -300,7 +299,7 @@ export async function runKernelInteractive(o: RunOptions): Promise<number> {
   // reports get \r\n so they start at the left margin.
   const report = (s: string) => sink.write(s.replace(/\r?\n/g, '\r\n'));
   try {
-    const m = o.firmware === 'seabios' ? startFirmwareMachine(o, sink.write) : startMachine(o, bytes, sink.write);
+    const m = o.kernel ? startMachine(o, bytes, sink.write) : startFirmwareMachine(o, sink.write);
     const live = await runInteractive(m, o.maxInstructions, o.inputs ?? [], terminal, sink.flush);
     if (!live.quit) return finish(m, o, bytes, live.session, report);
     report(`\n[faultline] quit (C-a x) after ${live.instructions} instructions\n`);
@@ -351,6 +350,7 @@ function record(m: Machine, o: RunOptions, file: string, bytes: Uint8Array, sess
 function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => void): Machine {
   const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined });
   watch(m, o, out);
+  if (o.firmwareLog) m.on('firmwareLog', (b: number) => process.stderr.write(String.fromCharCode(b)));
   const initrd = o.initrd !== undefined ? loadKernelFile(o.initrd, 'initrd') : undefined;
   m.boot(kernel, { cmdline: o.cmdline, initrd });
   return m;
@@ -358,7 +358,7 @@ function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => voi
 
 /** The board for the command line's media: data disks for a direct boot; with firmware, the BIOS too. */
 function board(o: RunOptions): PcBoardOptions {
-  return boardFor({ hda: o.hda, hdb: o.hdb, cdrom: o.cdrom, boot: o.boot, writeThrough: o.noSnapshot, firmware: o.firmware === 'seabios', bios: o.bios });
+  return boardFor({ hda: o.hda, hdb: o.hdb, cdrom: o.cdrom, boot: o.boot, writeThrough: o.noSnapshot, firmware: o.firmware === 'seabios', bios: o.bios, kernel: !!o.kernel });
 }
 
 /** Power on with SeaBIOS (the boot device was checked by boardFor). */
@@ -396,10 +396,21 @@ function writeCom2To(m: Machine, file: string): void {
   process.on('exit', flush);
 }
 
+/**
+ * A "chain" that is only the firmware's own BIOS call (INT n in real mode from the BIOS or an option ROM at
+ * 0xC0000-0xFFFFF, e.g. the multiboot option ROM's last INT 15h before it entered the kernel) is no fault.
+ */
+function firmwareCallsOnly(chain: ExceptionEvent[]): boolean {
+  return chain.length > 0 && chain.every((e) => {
+    const linear = e.cs * 16 + Number(e.rip);
+    return e.realMode === true && e.software && linear >= 0xc0000 && linear < 0x100000;
+  });
+}
+
 /** Print the fault chain, resets, screen and why the run stopped; returns the run's exit status. */
 function report(m: Machine, o: RunOptions, session: Pick<SessionResult, 'stop' | 'resets'>, out: (s: string) => void): number {
   const { stop, resets } = session;
-  const chain = m.faultChain();
+  const chain = firmwareCallsOnly(m.faultChain()) ? [] : m.faultChain();
   out('\n');
   if (chain.length) out(`[faultline] fault chain: ${describeChain(chain, m.entry?.elf)}\n`);
   if (resets) out(`[faultline] the machine reset ${resets} time(s) after triple faults (a boot loop; use --no-reboot to stop at the first)\n`);

@@ -23,6 +23,8 @@ import { frameSignature, renderFrame } from './devices/vga-render';
 import { createPcDevices, PcDevices } from './devices';
 import { History, ReplayControl } from './history';
 import { walkPage } from './inspect/pagewalk';
+import { acpiFwCfgFiles } from './firmware/acpi';
+import { stageFirmwareKernel } from './firmware/kernel-rom';
 import { pcPlatform } from './firmware/platform';
 import { seabiosPciSetup } from './firmware/pci-setup';
 import { seabiosMtrrSetup } from './firmware/mtrr-setup';
@@ -113,6 +115,10 @@ export class Machine implements Runtime {
       },
       onMemoryMapChange: () => { this.cpu.flushTlb(); this.cpu.flushCode(); this.cpu.codeDirty = true; },
     });
+    if (this.boardOptions.bios) {
+      // What QEMU's pc machine gives SeaBIOS over fw_cfg: its ACPI tables and the table-loader script.
+      for (const [name, data] of acpiFwCfgFiles(pcPlatform(this.mem.size, model))) this.devices.fwcfg.addFile(name, data);
+    }
     const router = this.devices.router;
     this.cpu.irqPending = () => router.pending;
     const lapic = this.devices.lapic;
@@ -146,6 +152,17 @@ export class Machine implements Runtime {
   boot(kernel: Uint8Array, opts: BootOptions = {}): void {
     this.kernel = kernel;
     this.bootOptions = opts;
+    if (this.boardOptions.bios) {
+      // Through the firmware, as qemu -kernel: SeaBIOS runs from the reset vector, then the option ROM
+      // (firmware/kernel-rom.ts) loads the kernel. The entry state is the kernel's placement and symbols.
+      const staged = stageFirmwareKernel(kernel, this.mem.size, {
+        cmdline: opts.cmdline, modules: opts.modules, initrd: opts.initrd, platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu]),
+      });
+      staged.install(this.devices.fwcfg);
+      this.powerOn();
+      this.entry = staged.entry;
+      return;
+    }
     this.powerOn();
   }
 
@@ -173,7 +190,7 @@ export class Machine implements Runtime {
     this.exitCode = undefined;
     this.poweredOff = false;
     this.resetRequested = false;
-    if (!this.kernel) {
+    if (!this.kernel || this.boardOptions.bios) {
       if (this.boardOptions.bios) this.history.restart(); // firmware boot: the reset vector is the start
       return;
     }

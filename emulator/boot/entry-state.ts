@@ -33,6 +33,13 @@ export interface EntryState {
   /** Physical [start, end) of the loaded kernel including its bss. */
   kernelRange: Range;
   modules: PlacedModule[];
+  /**
+   * Multiboot: what the loader wrote besides the firmware tables, for a boot through SeaBIOS's option ROM
+   * (firmware/kernel-rom.ts): `image` is the kernel block (image, module list, command lines, loader name,
+   * modules, section table), `info` the multiboot information (multiboot1: the structure and what follows it
+   * in the arena, with the e820 map below it at its mmap_addr; multiboot2: the tag list).
+   */
+  blocks?: { image: Range; info: Range };
 }
 
 export const CR0_PE = 1;

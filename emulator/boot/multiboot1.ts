@@ -220,5 +220,6 @@ export function bootMultiboot1(bytes: Uint8Array, phys: PhysicalMemory, header: 
     gdtBase: gdt.base, gdtLimit: gdt.limit, cs: BOOT_CS, ds: BOOT_DS,
     cr0: CR0_PE | CR0_ET, eflags: EFLAGS_AT_ENTRY, regs: loaderRegisters(entry, mem.upper), a20: true,
     elf, infoAddress: mbi, kernelRange: kernel, modules: mods.placed,
+    blocks: { image: { start: kernel.start, end }, info: { start: mbi, end: arena.next } },
   };
 }

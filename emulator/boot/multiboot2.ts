@@ -178,6 +178,7 @@ export function bootMultiboot2(bytes: Uint8Array, phys: PhysicalMemory, header: 
     gdtBase: gdt.base, gdtLimit: gdt.limit, cs: BOOT_CS, ds: BOOT_DS,
     cr0: CR0_PE | CR0_ET, eflags: EFLAGS_AT_ENTRY, regs: loaderRegisters(entry, basicMemory(phys.size).upper), a20: true,
     elf, infoAddress: info, kernelRange: kernel, modules: mods.placed,
+    blocks: { image: { start: kernel.start, end }, info: { start: info, end: info + phys.read(info, 4) } },
   };
 }
 

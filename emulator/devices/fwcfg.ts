@@ -9,7 +9,8 @@ import { num } from './ports';
  * (key 0x19: big-endian count, then 64-byte entries) with "etc/e820" and any file added with addFile().
  * kvm-unit-tests' lib/x86/fwcfg.c reads FW_CFG_RAM_SIZE and FW_CFG_NB_CPUS this way.
  *
- * Public API: attach(bus), addFile(name, data), setCmdline(text), item(key), Device methods; FW_CFG keys.
+ * Public API: attach(bus), addFile(name, data), setItem(key, data), setCmdline(text), item(key), Device methods;
+ * FW_CFG keys.
  */
 export const FW_CFG = {
   SIGNATURE: 0x00,
@@ -28,6 +29,9 @@ export const FW_CFG = {
   NUMA: 0x0d,
   BOOT_MENU: 0x0e,
   MAX_CPUS: 0x0f,
+  KERNEL_ENTRY: 0x10,
+  KERNEL_DATA: 0x11,
+  INITRD_DATA: 0x12,
   CMDLINE_ADDR: 0x13,
   CMDLINE_SIZE: 0x14,
   CMDLINE_DATA: 0x15,
@@ -107,6 +111,11 @@ export class FwCfg implements Device {
     const bytes = new TextEncoder().encode(text + '\0');
     this.items.set(FW_CFG.CMDLINE_SIZE, le(bytes.length, 4));
     this.items.set(FW_CFG.CMDLINE_DATA, bytes);
+  }
+
+  /** Set a numbered item (a 4-byte little-endian value for a number), as QEMU's fw_cfg_add_i32/_bytes. */
+  setItem(key: number, data: Uint8Array | number): void {
+    this.items.set(key, typeof data === 'number' ? le(data >>> 0, 4) : data);
   }
 
   /** The bytes of item `key` (undefined if absent). */

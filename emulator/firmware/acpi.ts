@@ -1,6 +1,7 @@
 import * as aml from './aml';
 import { putAscii } from './checksum';
 import { Platform } from './platform';
+import { HIGH_TABLES_SIZE } from './e820';
 import { LoaderCommand, TableBlobs, serializeTableLoader } from './table-loader';
 
 /**
@@ -190,5 +191,10 @@ export function buildAcpi(p: Platform): AcpiBuild {
  */
 export function acpiFwCfgFiles(p: Platform): Map<string, Uint8Array> {
   const build = buildAcpi(p);
-  return new Map([...build.files, ['etc/table-loader', serializeTableLoader(build.commands)]]);
+  // QEMU pads the tables blob to a multiple of 128 KiB (ACPI_BUILD_TABLE_SIZE, acpi_align_size), so SeaBIOS
+  // reserves the top 128 KiB of RAM for it and the FACS lands at its start (e820.ts HIGH_TABLES_SIZE).
+  const tables = build.files.get(ACPI_TABLES_FILE)!;
+  const padded = new Uint8Array(Math.ceil(tables.length / HIGH_TABLES_SIZE) * HIGH_TABLES_SIZE);
+  padded.set(tables);
+  return new Map([...build.files, [ACPI_TABLES_FILE, padded], ['etc/table-loader', serializeTableLoader(build.commands)]]);
 }

@@ -72,6 +72,8 @@ export interface MediaRequest {
   firmware: boolean;
   /** System BIOS file instead of the installed SeaBIOS. */
   bios?: string;
+  /** A kernel boots through the firmware's option ROM (firmware/kernel-rom.ts): no disk needs to be bootable. */
+  kernel?: boolean;
 }
 
 /**
@@ -84,7 +86,7 @@ export function boardFor(r: MediaRequest): PcBoardOptions {
   const cdrom = r.cdrom ? openDisk(r.cdrom) : undefined;
   const board: PcBoardOptions = { hda, hdb, cdrom, bootOrder: r.boot };
   if (!r.firmware) return board;
-  checkBootable(r.boot ?? 'cad', { hda, cdrom });
+  if (!r.kernel) checkBootable(r.boot ?? 'cad', { hda, cdrom });
   const fw = loadFirmware({ bios: r.bios });
   return { ...board, bios: fw.bios, vgaBios: fw.vgaBios };
 }

@@ -6,8 +6,9 @@ import { firmwareMissing } from '../support/firmware';
 import { expectError, FIXTURES, startClient } from './helpers';
 
 /**
- * launch.json boot paths through the firmware: "disks" and "cdrom" without a kernel boot with SeaBIOS, the
- * fault chain stops the session as for a direct boot, and bad media are one sentence.
+ * launch.json boot paths through the firmware: "disks" and "cdrom" without a kernel boot with SeaBIOS, a
+ * "kernel" with "firmware": "seabios" boots through SeaBIOS and the multiboot option ROM, the fault chain stops
+ * the session as for a direct boot, and bad media are one sentence.
  */
 describe('launch.json: disks and cdrom through SeaBIOS', { skip: firmwareMissing() }, () => {
   it('"disks": [bootsector.img] boots through SeaBIOS and stops at the escalation #PF -> #NP', async () => {
@@ -23,6 +24,26 @@ describe('launch.json: disks and cdrom through SeaBIOS', { skip: firmwareMissing
       assert.equal(ev.body.reason, 'exception');
       const info = await dc.exceptionInfoRequest({ threadId: ev.body.threadId! });
       assert.match(info.body.exceptionId + ' ' + (info.body.description ?? ''), /#NP/);
+    } finally {
+      await dc.stop();
+    }
+  });
+
+  it('"kernel" with "firmware": "seabios" boots through SeaBIOS and the option ROM, stops at #PF -> #NP with the kernel\'s symbols', async () => {
+    const dc = await startClient();
+    try {
+      const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+      const configured = dc.waitForEvent('initialized').then(async () => {
+        await dc.setExceptionBreakpointsRequest({ filters: ['escalation'] });
+        await dc.configurationDoneRequest();
+      });
+      await Promise.all([dc.launchRequest({ kernel: path.join(FIXTURES, 'pf-missing-idt.elf'), firmware: 'seabios', historyMB: 0 } as DebugProtocol.LaunchRequestArguments), configured]);
+      const ev = await stopped;
+      assert.equal(ev.body.reason, 'exception');
+      const info = await dc.exceptionInfoRequest({ threadId: ev.body.threadId! });
+      assert.match(info.body.exceptionId + ' ' + (info.body.description ?? ''), /#NP/);
+      const st = await dc.stackTraceRequest({ threadId: ev.body.threadId! });
+      assert.ok(st.body.stackFrames.some((f) => /^[A-Za-z_]/.test(f.name) && !/^0x/.test(f.name)), `a frame named from the kernel's symbols: ${st.body.stackFrames.map((f) => f.name).join(', ')}`);
     } finally {
       await dc.stop();
     }

@@ -28,18 +28,16 @@ function assertLikeQemu(k: Entry, r: ReturnType<typeof bootWithFirmware>): void 
   const ourPf = r.events.filter(({ ev }) => ev.phase === 'raised' && ev.vector === 14).map(({ ev }) => ev.cr2);
   for (const cr2 of qemuPf) assert.ok(ourPf.includes(cr2), `CR2 0x${cr2.toString(16)} from QEMU's log`);
   // A firmware-state probe (lowmem-probe*) prints what the loader left in memory; its output is compared field by
-  // field, with each known difference named, by the test in `serialComparedBy` (the direct-load path). Booted
-  // here through our SeaBIOS run it shows that run's state, which still lacks QEMU's etc/table-loader tables
-  // and the VGA BIOS's mode-3 BDA fields (-nodefaults), so only its chain and exit status are compared here.
+  // field, with each known difference named, by the test in `serialComparedBy` (the direct-load path) and, for
+  // multiboot1 through SeaBIOS, by test/firmware/kernel-rom.test.ts; here only its chain and exit status.
   if (!k.serialComparedBy) assertSerial(r.serial, read(k.golden.serial), r.firmwareLog);
   assert.equal(r.exit, Number(read(k.golden.exit).trim()), 'exit status');
 }
 
 /**
- * The serial output must be QEMU's, line for line, except where a kernel prints the memory map: the top of RAM
- * that SeaBIOS reserves for ACPI tables is 128 KiB under QEMU (it loads QEMU's tables through
- * etc/table-loader) and 8 KiB here (SeaBIOS builds its own tables while fw_cfg offers none). Those lines must
- * instead be exactly the E820 map SeaBIOS itself reported on port 0x402 (and mem_upper its RAM above 1 MiB).
+ * The serial output must be QEMU's, line for line; where a kernel prints the memory map, the lines must be exactly
+ * the E820 map SeaBIOS itself reported on port 0x402 (and mem_upper its RAM above 1 MiB). With QEMU's ACPI tables
+ * handed over through etc/table-loader (padded to 128 KiB) that map is QEMU's too.
  */
 function assertSerial(ours: string, qemu: string, firmwareLog: string): void {
   const e820 = [...firmwareLog.matchAll(/^ {2}\d+: ([0-9a-f]{16}) - ([0-9a-f]{16}) = (\d+)/gm)].map((m) => ({ base: BigInt('0x' + m[1]), end: BigInt('0x' + m[2]), type: Number(m[3]) }));

@@ -39,6 +39,22 @@ describe('faultline run: disks and CDs', { skip: firmwareMissing() }, () => {
     assert.deepEqual(fs.readFileSync(img), before);
   });
 
+  it('--kernel with --firmware seabios boots the kernel through SeaBIOS and the multiboot option ROM: QEMU\'s serial output, chain and exit status', () => {
+    const elf = path.join(root, 'fixtures', 'bin', 'pf-missing-idt.elf');
+    const r = run('run', '--kernel', elf, '--firmware', 'seabios', '--no-reboot', '--firmware-log');
+    assert.equal(r.status, Number(fs.readFileSync(path.join(root, 'fixtures/golden/pf-missing-idt.exit'), 'utf8').trim()));
+    assert.ok(r.stdout.startsWith(fs.readFileSync(path.join(root, 'fixtures/golden/pf-missing-idt.serial.txt'), 'utf8')), r.stdout);
+    // The chain starts at the kernel's #PF: the option ROM's BIOS calls before it are not reported.
+    assert.match(r.stdout, /fault chain: #PF\(0x[0-9a-f]+\) .*→ #NP.*→ #DF.*→ triple fault/);
+    assert.match(r.stderr, /Booting from ROM\.\.\./, 'SeaBIOS boots the option ROM');
+  });
+
+  it('--kernel with --firmware seabios boots a multiboot2 kernel through SeaBIOS and the option ROM to the chain and exit status QEMU recorded through GRUB', () => {
+    const r = run('run', '--kernel', path.join(root, 'fixtures', 'bin', 'mb2-ist-double-fault.elf'), '--firmware', 'seabios', '--no-reboot');
+    assert.equal(r.status, Number(fs.readFileSync(path.join(root, 'fixtures/golden/mb2-ist-double-fault.exit'), 'utf8').trim()));
+    assert.match(r.stdout, /fault chain: #PF\(0x[0-9a-f]+\) .*→ #NP.*→ #DF/);
+  });
+
   it('bad media and options are one sentence each', () => {
     const elf = path.join(root, 'fixtures', 'bin', 'pf-zero-idt.elf');
     refuses(run('run', '--hda', elf), /pf-zero-idt\.elf is not bootable: its first sector does not end with the boot signature 0x55 0xAA/);
@@ -54,5 +70,6 @@ describe('faultline run: disks and CDs', { skip: firmwareMissing() }, () => {
     refuses(run('run', '--hda', img, '--firmware', 'uefi'), /--firmware takes seabios or none/);
     refuses(run('run', '--firmware', 'none', '--hda', img), /--firmware none boots a kernel directly/);
     refuses(run('run', '--boot', 'd', '--hda', img), /nothing to boot: the boot order 'd'/);
+    refuses(run('run', '--kernel', path.join(root, 'fixtures', 'bin', 'pf-zero-idt.elf'), '--firmware', 'seabios', '--record', 'x.json'), /--record works for direct kernel boots \(--firmware none\) only/);
   });
 });

@@ -25,9 +25,6 @@ for (const [name, how] of Object.entries(OPTIONAL_TESTS)) {
 const KNOWN_GAPS: Record<string, string> = {
   ioapic: 'its interrupts come from pc-testdev\'s IRQ-line ports (0x2000 + line), which Faultline\'s pc-testdev lacks (now emulated: check this entry with a local ioapic build); also smp 4',
   la57: '-cpu max reports LA57: 5-level paging and 57-bit canonical checks are not implemented (the default model does not report LA57, so the test takes its no-LA57 path)',
-  realmode: 'its "sti inhibit" case halts until an interrupt: under QEMU, SeaBIOS has left the PIT ticking on IRQ0 with ' +
-    'a handler in the IVT before -kernel starts the test; the direct load leaves no timer and an empty IVT, so the run ' +
-    'halts there (every line before it passes). It passes once the kernel boots through SeaBIOS (firmware: seabios).',
   s3: 'ACPI S3: suspend through PM1a SLP_TYP/SLP_EN, RTC-alarm wake-up and resume through the firmware\'s wakeup vector are not emulated',
 };
 

@@ -28,14 +28,19 @@ export interface FirmwareRun {
   exit: number;
 }
 
-export function bootWithFirmware(board: Omit<PcBoardOptions, 'bios' | 'vgaBios'>, budget: number): FirmwareRun {
+/**
+ * Power on with SeaBIOS and run; with `kernel`, SeaBIOS boots it through Faultline's multiboot option ROM
+ * (emulator/firmware/kernel-rom.ts) as qemu -kernel does, on QEMU's CPU model (-cpu qemu64).
+ */
+export function bootWithFirmware(board: Omit<PcBoardOptions, 'bios' | 'vgaBios'>, budget: number, kernel?: { bytes: Uint8Array; cmdline?: string }): FirmwareRun {
   const fw = loadFirmware();
-  const m = Machine.create({ memoryMB: 128, onTripleFault: 'stop', board: { ...board, bios: fw.bios, vgaBios: fw.vgaBios } });
+  const m = Machine.create({ memoryMB: 128, onTripleFault: 'stop', cpu: kernel ? 'qemu64' : undefined, board: { ...board, bios: fw.bios, vgaBios: fw.vgaBios } });
   const r: FirmwareRun = { m, events: [], serial: '', firmwareLog: '', exit: -1 };
   m.on('exception', (ev) => r.events.push({ ev, pe: (m.cpu.cr0 & 1) === 1 }));
   m.on('serial', (b) => { r.serial += String.fromCharCode(b); });
   m.on('firmwareLog', (b) => { r.firmwareLog += String.fromCharCode(b); });
-  m.bootFirmware();
+  if (kernel) m.boot(kernel.bytes, { cmdline: kernel.cmdline });
+  else m.bootFirmware();
   const stop = m.run(budget);
   r.exit = stop.reason === 'exit' ? stop.exitCode! : stop.reason === 'shutdown' ? 0 : -1;
   return r;
