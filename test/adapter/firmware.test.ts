@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { firmwareMissing } from '../support/firmware';
-import { expectError, FIXTURES, startClient } from './helpers';
+import { expectError, FIXTURES, launchArgsAndStop, startClient } from './helpers';
 
 /**
  * launch.json boot paths through the firmware: "disks" and "cdrom" without a kernel boot with SeaBIOS, a
@@ -14,13 +14,7 @@ describe('launch.json: disks and cdrom through SeaBIOS', { skip: firmwareMissing
   it('"disks": [bootsector.img] boots through SeaBIOS and stops at the escalation #PF -> #NP', async () => {
     const dc = await startClient();
     try {
-      const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-      const configured = dc.waitForEvent('initialized').then(async () => {
-        await dc.setExceptionBreakpointsRequest({ filters: ['escalation'] });
-        await dc.configurationDoneRequest();
-      });
-      await Promise.all([dc.launchRequest({ disks: [path.join(FIXTURES, 'bootsector.img')], historyMB: 0 } as DebugProtocol.LaunchRequestArguments), configured]);
-      const ev = await stopped;
+      const ev = await launchArgsAndStop(dc, { disks: [path.join(FIXTURES, 'bootsector.img')], historyMB: 0 }, ['escalation']);
       assert.equal(ev.body.reason, 'exception');
       const info = await dc.exceptionInfoRequest({ threadId: ev.body.threadId! });
       assert.match(info.body.exceptionId + ' ' + (info.body.description ?? ''), /#NP/);
@@ -32,13 +26,7 @@ describe('launch.json: disks and cdrom through SeaBIOS', { skip: firmwareMissing
   it('"kernel" with "firmware": "seabios" boots through SeaBIOS and the option ROM, stops at #PF -> #NP with the kernel\'s symbols', async () => {
     const dc = await startClient();
     try {
-      const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-      const configured = dc.waitForEvent('initialized').then(async () => {
-        await dc.setExceptionBreakpointsRequest({ filters: ['escalation'] });
-        await dc.configurationDoneRequest();
-      });
-      await Promise.all([dc.launchRequest({ kernel: path.join(FIXTURES, 'pf-missing-idt.elf'), firmware: 'seabios', historyMB: 0 } as DebugProtocol.LaunchRequestArguments), configured]);
-      const ev = await stopped;
+      const ev = await launchArgsAndStop(dc, { kernel: path.join(FIXTURES, 'pf-missing-idt.elf'), firmware: 'seabios', historyMB: 0 }, ['escalation']);
       assert.equal(ev.body.reason, 'exception');
       const info = await dc.exceptionInfoRequest({ threadId: ev.body.threadId! });
       assert.match(info.body.exceptionId + ' ' + (info.body.description ?? ''), /#NP/);

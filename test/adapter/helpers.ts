@@ -37,11 +37,16 @@ export async function expectError(p: Promise<unknown>): Promise<string> {
 
 /** Launch `kernel` with these exception filters (plus `launch` attributes) and wait for the first stop. */
 export async function launchAndStop(dc: DebugClient, kernel: string, filters: string[], launch: object = {}): Promise<DebugProtocol.StoppedEvent> {
+  return launchArgsAndStop(dc, { kernel: fixture(kernel), ...launch }, filters);
+}
+
+/** Launch with these launch.json attributes and exception filters and wait for the first stop. */
+export async function launchArgsAndStop(dc: DebugClient, args: object, filters: string[]): Promise<DebugProtocol.StoppedEvent> {
   const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
   const configured = dc.waitForEvent('initialized').then(async () => {
     await dc.setExceptionBreakpointsRequest({ filters });
     await dc.configurationDoneRequest();
   });
-  await Promise.all([dc.launchRequest({ kernel: fixture(kernel), ...launch } as DebugProtocol.LaunchRequestArguments), configured]);
+  await Promise.all([dc.launchRequest(args as DebugProtocol.LaunchRequestArguments), configured]);
   return stopped;
 }

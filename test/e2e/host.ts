@@ -3,6 +3,7 @@
  * scripts/setup-e2e.sh into a cache folder) on 127.0.0.1, driven through Debian's chromium by playwright-core.
  * Pieces used by vscode.e2e.ts; no test logic here.
  */
+import type { TestContext } from 'node:test';
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -279,4 +280,23 @@ export async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T)
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
+}
+
+/**
+ * Wraps test bodies so a failure leaves a screenshot of what VS Code showed (test-results/PREFIXfail-NAME.png)
+ * and stops the debug session; `page` gives the current page (undefined before the workbench opened).
+ */
+export function shotOnFailure(page: () => Page | undefined, prefix = '') {
+  return (name: string, body: (t: TestContext) => Promise<void>) => async (t: TestContext): Promise<void> => {
+    try {
+      await body(t);
+    } catch (e) {
+      const p = page();
+      if (p) {
+        await shot(p, `${prefix}fail-${name}`).catch(() => undefined);
+        await stopDebugging(p).catch(() => undefined);
+      }
+      throw e;
+    }
+  };
 }

@@ -13,14 +13,14 @@
  * (issue 17): a command typed into the COM1 terminal of the serial-shell fixture is answered; keys typed into
  * the Guest Screen reach the keyboard fixture's IRQ1 handler, which echoes them.
  */
-import { TestContext, after, before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { HIGHER_HALF, IST_FIX, KEYBOARD, KEYBOARD_CONFIG, OVERFLOW, SERIAL_SHELL, SERIAL_SHELL_CONFIG, TASK_GATE, makeWorkspace } from './workspace';
 import {
-  Host, RESULTS, ROOT, arrangePanes, log, waitPaused, within, expandPane, stopDebugging, widenSideBar, launchBrowser, openWorkbench, packageVsix, pane, rows, runCommand, setupHost, shot, startHost, until,
+  Host, RESULTS, ROOT, arrangePanes, log, waitPaused, within, expandPane, stopDebugging, widenSideBar, launchBrowser, openWorkbench, packageVsix, pane, rows, runCommand, setupHost, shot, shotOnFailure, startHost, until,
 } from './host';
 
 const FAULTLINE_VIEWS = ['Fault Chain', 'GDT', 'IDT', 'TSS', 'Page Tables'];
@@ -28,6 +28,7 @@ const FAULTLINE_VIEWS = ['Fault Chain', 'GDT', 'IDT', 'TSS', 'Page Tables'];
 let host: Host | undefined;
 let browser: Browser | undefined;
 let page: Page;
+const withShot = shotOnFailure(() => page);
 let workspace: string;
 
 function debuggingSkipReason(): string | undefined {
@@ -279,20 +280,6 @@ function pauseBadge(p: Page, want: RegExp): Promise<string> {
   return until('the Call Stack pause badge', () => pane(p, 'Call Stack').locator('.pane-header').innerText({ timeout: 2_000 }).catch(() => ''), (t) => want.test(t), 20_000);
 }
 
-/** Wraps a test body so a failure leaves a screenshot of what VS Code showed. */
-function withShot(name: string, body: (t: TestContext) => Promise<void>): (t: TestContext) => Promise<void> {
-  return async (t) => {
-    try {
-      await body(t);
-    } catch (e) {
-      if (page) {
-        await shot(page, `fail-${name}`).catch(() => undefined);
-        await stopDebugging(page).catch(() => undefined);
-      }
-      throw e;
-    }
-  };
-}
 
 async function isPaused(p: Page): Promise<boolean> {
   return p.locator('.debug-toolbar .codicon-debug-continue').isVisible().catch(() => false);

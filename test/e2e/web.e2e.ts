@@ -10,14 +10,14 @@
  * a breakpoint set in the editor stops there. Screenshots go to test-results/web-*.png, the
  * page's console (the web worker's errors included) to test-results/web-console.log.
  */
-import { TestContext, after, before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { OVERFLOW, makeWorkspace } from './workspace';
 import {
-  Host, RESULTS, ROOT, arrangePanes, launchBrowser, log, openWorkbench, packageVsix, pane, rows, runCommand, setupHost, shot, startHost, stopDebugging, until, waitPaused, widenSideBar,
+  Host, RESULTS, ROOT, arrangePanes, launchBrowser, log, openWorkbench, packageVsix, pane, rows, runCommand, setupHost, shot, shotOnFailure, startHost, stopDebugging, until, waitPaused, widenSideBar,
 } from './host';
 
 const EXTENSION_ID = 'faultline.faultline';
@@ -25,6 +25,7 @@ const EXTENSION_ID = 'faultline.faultline';
 let host: Host | undefined;
 let browser: Browser | undefined;
 let page: Page;
+const withShot = shotOnFailure(() => page, 'web-');
 let workspace: string;
 const consoleLines: string[] = [];
 
@@ -132,20 +133,6 @@ test('VS Code for the Web: a breakpoint set in the editor stops there', { timeou
   await stopDebugging(page);
 }));
 
-/** Wraps a test body so a failure leaves a screenshot of what VS Code showed (test-results/web-fail-NAME.png). */
-function withShot(name: string, body: (t: TestContext) => Promise<void>): (t: TestContext) => Promise<void> {
-  return async (t) => {
-    try {
-      await body(t);
-    } catch (e) {
-      if (page) {
-        await shot(page, `web-fail-${name}`).catch(() => undefined);
-        await stopDebugging(page).catch(() => undefined);
-      }
-      throw e;
-    }
-  };
-}
 
 /** The active editor tab's name, the status bar's cursor position and the editor's visible text. */
 async function editorState(p: Page): Promise<{ tab: string; cursor: string; text: string }> {
