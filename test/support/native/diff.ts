@@ -28,14 +28,19 @@ export interface Case {
   skipRegs?: number[];
 }
 
-/** Path of the compiled harness, or the reason it is unavailable. */
+/** Path of the compiled exec-insn.c harness, or the reason it is unavailable. */
 export function buildNative(): { path?: string; reason?: string } {
+  return buildHarness('exec-insn');
+}
+
+/** Build test/support/native/NAME.c with gcc into a temp dir: its path, or the reason it is unavailable. */
+export function buildHarness(name: string): { path?: string; reason?: string } {
   if (process.arch !== 'x64' || process.platform !== 'linux') return { reason: 'native differential tests need an x86-64 Linux host' };
   const gcc = spawnSync('gcc', ['--version']);
   if (gcc.error || gcc.status !== 0) return { reason: 'gcc is not installed; install gcc to run the native differential tests' };
-  const src = join(__dirname, '..', '..', '..', '..', 'test', 'support', 'native', 'exec-insn.c');
+  const src = join(__dirname, '..', '..', '..', '..', 'test', 'support', 'native', `${name}.c`);
   if (!existsSync(src)) return { reason: `cannot find ${src}` };
-  const out = join(mkdtempSync(join(tmpdir(), 'faultline-native-')), 'exec-insn');
+  const out = join(mkdtempSync(join(tmpdir(), `faultline-${name}-`)), name);
   execFileSync('gcc', ['-O1', '-o', out, src]);
   return { path: out };
 }

@@ -4,10 +4,8 @@
  * compare the resulting image (except the FIP/FDP pointer bytes 8-23), the 64-byte memory operand at [rdi],
  * RFLAGS, RAX, RDX and RCX (inputs: RAX, and RDX/RCX, zero unless a case sets them).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { buildHarness } from './diff';
 import { makeCpu, poke, CODE } from '../cpu-harness';
 import { getFlags } from '../../../emulator/cpu/flags';
 import { Exit } from '../../../emulator/cpu/cpu';
@@ -20,14 +18,7 @@ export interface SseCase {
 interface Result { img: Uint8Array; mem: Uint8Array; flags: number; rax: bigint; rdx: bigint; rcx: bigint }
 
 export function buildSseNative(): { path?: string; reason?: string } {
-  if (process.arch !== 'x64' || process.platform !== 'linux') return { reason: 'native differential tests need an x86-64 Linux host' };
-  const gcc = spawnSync('gcc', ['--version']);
-  if (gcc.error || gcc.status !== 0) return { reason: 'gcc is not installed; install gcc to run the native differential tests' };
-  const src = join(__dirname, '..', '..', '..', '..', 'test', 'support', 'native', 'sse-exec.c');
-  if (!existsSync(src)) return { reason: `cannot find ${src}` };
-  const out = join(mkdtempSync(join(tmpdir(), 'faultline-sse-')), 'sse-exec');
-  execFileSync('gcc', ['-O1', '-o', out, src]);
-  return { path: out };
+  return buildHarness('sse-exec');
 }
 
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');

@@ -5,10 +5,8 @@
  * undefined for the instruction), the tag word, ST(0)-ST(7), the memory buffer, RFLAGS (FCOMI) and RAX (FNSTSW).
  * The transcendental instructions are compared within a documented tolerance (docs/x87.md).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { buildHarness } from './diff';
 import { makeCpu, poke, CODE } from '../cpu-harness';
 import { getFlags } from '../../../emulator/cpu/flags';
 import { Exit } from '../../../emulator/cpu/cpu';
@@ -29,14 +27,7 @@ export interface X87Case {
 }
 
 export function buildX87Native(): { path?: string; reason?: string } {
-  if (process.arch !== 'x64' || process.platform !== 'linux') return { reason: 'native differential tests need an x86-64 Linux host' };
-  const gcc = spawnSync('gcc', ['--version']);
-  if (gcc.error || gcc.status !== 0) return { reason: 'gcc is not installed; install gcc to run the native differential tests' };
-  const src = join(__dirname, '..', '..', '..', '..', 'test', 'support', 'native', 'x87-exec.c');
-  if (!existsSync(src)) return { reason: `cannot find ${src}` };
-  const out = join(mkdtempSync(join(tmpdir(), 'faultline-x87-')), 'x87-exec');
-  execFileSync('gcc', ['-O1', '-o', out, src]);
-  return { path: out };
+  return buildHarness('x87-exec');
 }
 
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include "hex-io.h"
 
 extern void run_x87(uint64_t *st, void *img, void *mem, void *code);
 __asm__(
@@ -22,12 +23,6 @@ __asm__(
   " fnsave (%r13)\n fninit\n"
   " pop %r13\n pop %r12\n pop %rbx\n ret\n");
 
-static void unhex(const char *h, unsigned char *out, size_t n) {
-  for (size_t k = 0; k < n; k++) { unsigned v; sscanf(h + 2 * k, "%2x", &v); out[k] = (unsigned char)v; }
-}
-static void puthex(const unsigned char *b, size_t n) {
-  for (size_t k = 0; k < n; k++) printf("%02x", b[k]);
-}
 
 int main(void) {
   unsigned char *code = mmap(0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
