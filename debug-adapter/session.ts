@@ -9,28 +9,29 @@ import { DebugSession, Event, InitializedEvent, OutputEvent, StoppedEvent, Termi
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { CpuStateView, ExceptionEvent, RegisterName, ReverseStop, Runtime, StopInfo, TimelinePosition, WatchSpec } from '../emulator/api';
 import { hasErrorCode, vectorName } from '../emulator/cpu/vectors';
-import { fromBase64, latin1Text, toBase64 } from '../emulator/bytes';
+import { latin1Text } from '../emulator/bytes';
 import { diagnose } from '../emulator/diagnose';
 import type { PcBoardOptions } from '../emulator/board/pc';
 import { SymbolIndex } from '../emulator/symbols/symbols';
 import {
   chainSummary, faultChainRequest, gdtRequest, idtRequest, pageTableRequest, pageWalkRequest, RequestError, screenRequest, tssRequest,
 } from './custom-requests';
-import { decodeInstructions } from './disassemble';
+import { BreakpointBook } from './breakpoints';
 import { ExceptionFilterSet, exceptionBreakpointFilters } from './exception-filters';
 import { GuestIo, InputError } from './guest-io';
-import { posixPath, type AdapterHost, type PathOps } from './host';
+import type { AdapterHost } from './host';
+import { decodeAt, disassemble, MAX_READ, readMemory, writeMemory, type MemoryContext } from './memory-requests';
 import { compileExpression } from './expression';
 import { isBzImage, kallsymsIndex, symbolsFrom } from './kernel-symbols';
-import { CustomEvent, CustomRequest, PHYS_PREFIX, type FaultlineLaunchArguments, type PageTableArguments } from './protocol';
+import { CustomEvent, CustomRequest, type FaultlineLaunchArguments, type PageTableArguments } from './protocol';
 import { defaultRuntimeFactory, type RuntimeFactory } from './runtime-bridge';
+import { SourcePaths } from './sources';
 import { unwind, type UnwoundFrame } from './stack';
 import { CONTROL_REGISTERS, GENERAL_REGISTERS, REGISTERS_32, hex, parseRegisterValue, VariableStore } from './variables';
 
 const THREAD_ID = 1;
 const SLICE = 200_000;
 const SLICE_MS = 25;
-const MAX_READ = 1 << 20;
 const LINE_STEP_LIMIT = 5_000_000;
 const SCREEN_EVENT_MS = 200;
 /** advance(): the guest is idle in HLT; end this slice and wait for input. */
@@ -66,7 +67,6 @@ type Goal =
   | { kind: 'until'; target: bigint; rsp: bigint } // run until rip == target with rsp >= the given one
   | { kind: 'line'; over: boolean; file: string; line: number; count: number; sub?: { target: bigint; rsp: bigint } };
 
-interface SourceBp { line: number; address?: bigint; id: number }
 
 class UserError extends Error {}
 
@@ -92,11 +92,8 @@ export class FaultlineSession extends DebugSession {
   private lastScreenEvent = 0;
   private terminated = false;
   private firstSlice = false;
-  private nextBpId = 1;
-  private readonly sourceBps = new Map<string, SourceBp[]>();
-  private functionBps: { name: string; address?: bigint; id: number }[] = [];
-  private instructionBps: { address: bigint; id: number }[] = [];
-  private readonly sourcePaths = new Map<string, string>();
+  private readonly bps = new BreakpointBook();
+  private readonly sources: SourcePaths;
   /** Serial terminal, keyboard, mouse and frames (guest-io.ts). */
   private readonly io = new GuestIo((event, body) => this.sendEvent(new Event(event, body)));
   /** The guest sits in HLT with interrupts on and nothing timed: keep running, wait for input. */
@@ -105,6 +102,7 @@ export class FaultlineSession extends DebugSession {
   /** Files and paths come through the host (node-host.ts under Node, workspace.fs in VS Code for the Web). */
   constructor(private readonly createRuntime: RuntimeFactory = defaultRuntimeFactory, private readonly host?: AdapterHost) {
     super();
+    this.sources = new SourcePaths(host, () => ({ cwd: this.cwd, debugFile: this.launchArgs ? this.launchArgs.symbols ?? this.launchArgs.kernel ?? '.' : undefined }));
     this.configured = new Promise((resolve) => { this.configurationDone = resolve; });
   }
 
@@ -186,13 +184,13 @@ export class FaultlineSession extends DebugSession {
     setVariable: this.setVariable,
     evaluate: this.evaluate,
     exceptionInfo: this.exceptionInfo,
-    readMemory: this.readMemory,
+    readMemory: (a) => readMemory(this.memory, a),
     writeMemory: this.writeMemory,
-    disassemble: this.disassemble,
+    disassemble: (a) => disassemble(this.memory, a),
     source: () => { throw new UserError('source text is only available from files on disk'); },
-    loadedSources: () => ({ sources: (this.symbols?.sourceFiles() ?? []).map((f) => this.sourceFor(f)).filter(Boolean) }),
+    loadedSources: () => ({ sources: (this.symbols?.sourceFiles() ?? []).map((f) => this.sources.source(f)).filter(Boolean) }),
     [CustomRequest.gdt]: () => gdtRequest(this.rt!),
-    [CustomRequest.idt]: () => idtRequest(this.rt!, this.symbols, (a) => this.sourceLine(a)),
+    [CustomRequest.idt]: () => idtRequest(this.rt!, this.symbols, (a) => this.sources.line(this.symbols, a)),
     [CustomRequest.tss]: () => tssRequest(this.rt!, this.symbols),
     [CustomRequest.pageWalk]: (a: { address?: unknown; cr3?: unknown }) => pageWalkRequest(this.rt!, this.address(a.address, 'address')),
     [CustomRequest.pageTable]: (a: PageTableArguments) => {
@@ -202,7 +200,7 @@ export class FaultlineSession extends DebugSession {
       if (a.physAddr !== undefined) this.address(a.physAddr, 'physAddr');
       return pageTableRequest(this.rt!, a);
     },
-    [CustomRequest.faultChain]: () => faultChainRequest(this.rt!, this.symbols, (a) => this.sourceLine(a)),
+    [CustomRequest.faultChain]: () => faultChainRequest(this.rt!, this.symbols, (a) => this.sources.line(this.symbols, a)),
     [CustomRequest.screen]: () => screenRequest(this.rt!),
     [CustomRequest.stateHash]: () => ({ instructionCount: this.rt!.instructionCount, hash: this.rt!.stateHash() }),
     [CustomRequest.serialInput]: (a) => this.io.serialInput(this.rt!, this.running, a, this.launchArgs?.com2 === true),
@@ -334,7 +332,7 @@ export class FaultlineSession extends DebugSession {
     if (!this.host?.shareWithGdb) throw new UserError('"gdbPort" needs the desktop adapter (Node): this host cannot open TCP ports, e.g. VS Code for the Web');
     this.gdb = await this.host.shareWithGdb(this.rt!, port, elf, {
       running: () => this.running,
-      breakpoints: () => new Set([...this.breakpointAddresses(), ...this.tempBreakpoints]),
+      breakpoints: () => new Set([...this.bps.addresses(), ...this.tempBreakpoints]),
       continued: () => {
         this.invalidate();
         this.lastStop = undefined;
@@ -386,64 +384,37 @@ export class FaultlineSession extends DebugSession {
     const file = a.source?.path;
     if (typeof file !== 'string') throw new UserError("setBreakpoints needs 'source.path'");
     const lines = Array.isArray(a.breakpoints) ? a.breakpoints.map((b) => b?.line) : Array.isArray(a.lines) ? a.lines : [];
-    const list: SourceBp[] = lines.map((line) => ({ line: Number(line), id: this.nextBpId++ }));
-    this.sourceBps.set(this.path.resolve(this.host?.hostPath?.(file) ?? file), list);
+    const list = this.bps.setSource(this.sources.hostPath(file), lines);
     this.syncBreakpoints();
-    return { breakpoints: list.map((b) => this.sourceBpResult(file, b)) };
-  }
-
-  private sourceBpResult(file: string, b: SourceBp): DebugProtocol.Breakpoint {
-    if (!Number.isInteger(b.line) || b.line < 1) return { id: b.id, verified: false, message: `line ${b.line} is not a line number` };
-    if (b.address === undefined) {
-      return { id: b.id, verified: false, message: this.symbols ? `no code for ${this.path.basename(file)}:${b.line} in the DWARF line table` : 'resolved when the kernel is launched' };
-    }
-    const loc = this.symbols?.lineAt(b.address);
-    return { id: b.id, verified: true, line: loc?.line ?? b.line, source: { path: file }, instructionReference: hex(b.address) };
+    const name = this.sources.path.basename(file);
+    return { breakpoints: list.map((b) => BreakpointBook.sourceResult(file, b, this.symbols, name)) };
   }
 
   private setFunctionBreakpoints(a: DebugProtocol.SetFunctionBreakpointsArguments): DebugProtocol.SetFunctionBreakpointsResponse['body'] {
     const bps = Array.isArray(a.breakpoints) ? a.breakpoints : [];
-    this.functionBps = bps.map((b) => ({ name: String(b?.name ?? ''), id: this.nextBpId++ }));
+    const list = this.bps.setFunctions(bps.map((b) => String(b?.name ?? '')));
     this.syncBreakpoints();
     return {
-      breakpoints: this.functionBps.map((b) => b.address !== undefined
-        ? { id: b.id, verified: true, instructionReference: hex(b.address), ...this.sourceAndLine(b.address) }
+      breakpoints: list.map((b) => b.address !== undefined
+        ? { id: b.id, verified: true, instructionReference: hex(b.address), ...this.sources.sourceAndLine(this.symbols, b.address) }
         : { id: b.id, verified: false, message: this.symbols ? `no function '${b.name}' in the symbol table` : 'resolved when the kernel is launched' }),
     };
   }
 
   private setInstructionBreakpoints(a: DebugProtocol.SetInstructionBreakpointsArguments): DebugProtocol.SetInstructionBreakpointsResponse['body'] {
     const bps = Array.isArray(a.breakpoints) ? a.breakpoints : [];
-    this.instructionBps = bps.map((b) => ({ address: this.address(b?.instructionReference, 'instructionReference') + BigInt(b?.offset ?? 0), id: this.nextBpId++ }));
+    const list = this.bps.setInstructions(bps.map((b) => this.address(b?.instructionReference, 'instructionReference') + BigInt(b?.offset ?? 0)));
     this.syncBreakpoints();
-    return { breakpoints: this.instructionBps.map((b) => ({ id: b.id, verified: true, instructionReference: hex(b.address) })) };
+    return { breakpoints: list.map((b) => ({ id: b.id, verified: true, instructionReference: hex(b.address) })) };
   }
 
   /** Resolve every user breakpoint to addresses and give the runtime the union (plus temporary ones). */
   private syncBreakpoints(): void {
-    for (const [file, list] of this.sourceBps) {
-      for (const b of list) {
-        b.address = this.symbols && Number.isInteger(b.line) ? this.symbols.addressForLine((p) => this.sameSource(p, file), b.line)?.address : undefined;
-      }
-    }
-    for (const b of this.functionBps) b.address = this.resolveFunction(b.name);
+    this.bps.resolve(this.symbols, (dwarf, file) => this.sources.same(dwarf, file));
     if (!this.rt) return;
     this.rt.clearBreakpoints();
-    for (const a of this.breakpointAddresses()) this.rt.addBreakpoint(a);
+    for (const a of this.bps.addresses()) this.rt.addBreakpoint(a);
     for (const a of this.tempBreakpoints) this.rt.addBreakpoint(a);
-  }
-
-  private resolveFunction(name: string): bigint | undefined {
-    if (/^0x[0-9a-f]+$/i.test(name)) return BigInt(name);
-    return this.symbols?.lookup(name)?.address;
-  }
-
-  private breakpointAddresses(): Set<bigint> {
-    const s = new Set<bigint>();
-    for (const list of this.sourceBps.values()) for (const b of list) if (b.address !== undefined) s.add(b.address);
-    for (const b of this.functionBps) if (b.address !== undefined) s.add(b.address);
-    for (const b of this.instructionBps) s.add(b.address);
-    return s;
   }
 
   private setExceptionBreakpoints(a: DebugProtocol.SetExceptionBreakpointsArguments): DebugProtocol.SetExceptionBreakpointsResponse['body'] {
@@ -473,7 +444,7 @@ export class FaultlineSession extends DebugSession {
       const access = b.accessType ?? 'write';
       if (access !== 'write' && access !== 'read' && access !== 'readWrite') return { verified: false, message: `accessType '${String(access)}' is not write, read or readWrite` };
       ranges.push({ start: BigInt(m[1]), length: Number(m[2]), access });
-      return { verified: true, id: this.nextBpId++ };
+      return { verified: true, id: this.bps.newId() };
     });
     this.rt?.setWatchpoints(ranges);
     if (!this.rt && ranges.length) throw new UserError("setDataBreakpoints needs a running machine: send 'launch' first");
@@ -506,7 +477,7 @@ export class FaultlineSession extends DebugSession {
     const loc = this.symbols?.lineAt(rip);
     if (instruction || !loc) {
       if (kind === 'next') {
-        const insn = this.decodeAt(rip);
+        const insn = decodeAt(this.rt!, rip);
         if (insn?.isCall) return this.resume({ kind: 'until', target: rip + BigInt(insn.length), rsp: stackLinear(st) });
       }
       return this.resume({ kind: 'instruction' });
@@ -577,7 +548,7 @@ export class FaultlineSession extends DebugSession {
   }
 
   private clearTemps(): void {
-    const user = this.breakpointAddresses();
+    const user = this.bps.addresses();
     for (const a of this.tempBreakpoints) if (!user.has(a)) this.rt!.removeBreakpoint(a);
     this.tempBreakpoints.clear();
   }
@@ -610,7 +581,7 @@ export class FaultlineSession extends DebugSession {
   private runFromHere(budget: number): StopInfo {
     const rt = this.rt!;
     const rip = rt.state().pc;
-    if (this.tempBreakpoints.has(rip) || this.breakpointAddresses().has(rip)) {
+    if (this.tempBreakpoints.has(rip) || this.bps.addresses().has(rip)) {
       const s = rt.step();
       if (s.reason !== 'step') return s;
     }
@@ -638,7 +609,7 @@ export class FaultlineSession extends DebugSession {
       case 'until': {
         const s = this.runFromHere(SLICE);
         if (s.reason === 'budget') return undefined;
-        if (s.reason === 'breakpoint' && rt.state().pc === g.target && !this.breakpointAddresses().has(g.target)) {
+        if (s.reason === 'breakpoint' && rt.state().pc === g.target && !this.bps.addresses().has(g.target)) {
           return stackLinear(rt.state()) >= g.rsp ? { reason: 'step' } : undefined; // a deeper recursion level: keep going
         }
         return s;
@@ -655,10 +626,10 @@ export class FaultlineSession extends DebugSession {
         if (s.reason === 'budget') return undefined;
         const st = rt.state().regs;
         const at = rt.state().pc;
-        if (s.reason === 'breakpoint' && at === g.sub.target && !this.breakpointAddresses().has(at)) {
+        if (s.reason === 'breakpoint' && at === g.sub.target && !this.bps.addresses().has(at)) {
           if (stackLinear(rt.state()) < g.sub.rsp) continue;
           this.tempBreakpoints.delete(g.sub.target);
-          if (!this.breakpointAddresses().has(g.sub.target)) rt.removeBreakpoint(g.sub.target);
+          if (!this.bps.addresses().has(g.sub.target)) rt.removeBreakpoint(g.sub.target);
           g.sub = undefined;
         } else {
           return s;
@@ -672,7 +643,7 @@ export class FaultlineSession extends DebugSession {
       }
       if (g.count >= LINE_STEP_LIMIT) return { reason: 'step' };
       if (g.over) {
-        const insn = this.decodeAt(pc);
+        const insn = decodeAt(this.rt!, pc);
         if (insn?.isCall) {
           g.sub = { target: pc + BigInt(insn.length), rsp: stackLinear(rt.state()) };
           this.addTemp(g.sub.target);
@@ -735,11 +706,9 @@ export class FaultlineSession extends DebugSession {
         description = `Triple fault: ${chainSummary(this.rt!.faultChain())}. The CPU has shut down.`;
         break;
       case 'breakpoint': {
-        const ib = this.instructionBps.filter((b) => b.address === rip);
-        const fb = this.functionBps.filter((b) => b.address === rip);
-        const sb = [...this.sourceBps.values()].flat().filter((b) => b.address === rip);
-        reason = ib.length && !sb.length ? 'instruction breakpoint' : fb.length && !sb.length ? 'function breakpoint' : 'breakpoint';
-        hit = [...sb, ...fb, ...ib].map((b) => b.id);
+        const h = this.bps.hitsAt(rip);
+        reason = h.reason;
+        hit = h.ids;
         break;
       }
       case 'watchpoint':
@@ -797,7 +766,7 @@ export class FaultlineSession extends DebugSession {
       const name = this.symbols?.describe(f.pc) ?? hex(f.pc);
       const loc = this.symbols?.lineAt(lookup);
       const frame: DebugProtocol.StackFrame = { id, name, line: loc?.line ?? 0, column: loc ? Math.max(1, loc.column) : 0, instructionPointerReference: hex(f.pc) };
-      if (loc) frame.source = this.sourceFor(loc.file);
+      if (loc) frame.source = this.sources.source(loc.file);
       else frame.presentationHint = 'subtle';
       return frame;
     });
@@ -929,175 +898,28 @@ export class FaultlineSession extends DebugSession {
   // memory and disassembly
   // ---------------------------------------------------------------------------------------------------
 
-  /** Parse a memoryReference: "0x1000", "phys:0x1000", a symbol, or an expression. */
-  private reference(ref: unknown, offset: unknown): { phys: boolean; address: bigint } {
-    if (typeof ref !== 'string' || !ref) throw new UserError("'memoryReference' must be a non-empty string such as 0x1000 or phys:0x1000");
-    const phys = ref.startsWith(PHYS_PREFIX);
-    const base = this.evalExpression(phys ? ref.slice(PHYS_PREFIX.length) : ref);
-    const off = offset === undefined ? 0n : BigInt(Math.trunc(Number(offset)) || 0);
-    return { phys, address: BigInt.asUintN(64, base + off) };
-  }
-
   private address(v: unknown, what: string): bigint {
     if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
     if (typeof v !== 'string' || !v.trim()) throw new UserError(`'${what}' must be an address: a hex string like 0xdeadbeaf, a number or a symbol`);
     return this.evalExpression(v);
   }
 
-  private readMemory(a: DebugProtocol.ReadMemoryArguments): DebugProtocol.ReadMemoryResponse['body'] {
-    const { phys, address } = this.reference(a.memoryReference, a.offset);
-    const count = Number(a.count);
-    if (!Number.isInteger(count) || count < 0) throw new UserError(`'count' must be a non-negative integer, not ${a.count}`);
-    if (count > MAX_READ) throw new UserError(`readMemory of ${count} bytes is more than the ${MAX_READ}-byte limit; read in smaller pieces`);
-    const rt = this.rt!;
-    if (phys) {
-      let data: Uint8Array;
-      try { data = rt.readPhysical(address, count); } catch (e) { throw new UserError(`cannot read physical ${hex(address)}: ${(e as Error).message}`); }
-      return { address: hex(address), data: toBase64(data) };
-    }
-    const r = rt.readLinear(address, count);
-    return { address: hex(address), data: toBase64(r.data.subarray(0, r.readable)), unreadableBytes: count - r.readable };
+  private get memory(): MemoryContext {
+    return { rt: this.rt!, symbols: this.symbols, sources: this.sources, evaluate: (t) => this.evalExpression(t) };
   }
 
   private writeMemory(a: DebugProtocol.WriteMemoryArguments): DebugProtocol.WriteMemoryResponse['body'] {
-    const { phys, address } = this.reference(a.memoryReference, a.offset);
-    if (typeof a.data !== 'string') throw new UserError("'data' must be base64");
-    const bytes = fromBase64(a.data);
-    if (bytes.length > MAX_READ) throw new UserError(`writeMemory of ${bytes.length} bytes is more than the ${MAX_READ}-byte limit`);
-    let written = bytes.length;
-    if (phys) this.rt!.writePhysical(address, bytes);
-    else written = this.rt!.writeLinear(address, bytes);
-    this.invalidate();
-    this.sendEvent(new InvalidatedEvent(['variables', 'stacks']));
-    if (written < bytes.length && !a.allowPartial) throw new UserError(`only ${written} of ${bytes.length} bytes were written: ${hex(address + BigInt(written))} is not mapped`);
-    return { offset: 0, bytesWritten: written };
-  }
-
-  private bitness(): 16 | 32 | 64 {
-    return this.rt!.state().codeBits;
-  }
-
-  /**
-   * Base of the segment 16-bit code at `address` runs in: the current CS when the address lies in its 64 KiB,
-   * else the 64 KiB-aligned base below it (real mode has no other way to tell). 0 for 32/64-bit code.
-   */
-  private segBase(address: bigint): bigint {
-    const st = this.rt!.state();
-    if (st.codeBits !== 16) return 0n;
-    if (address >= st.cs.base && address - st.cs.base <= 0xffffn) return st.cs.base;
-    return address & ~0xffffn;
-  }
-
-  private decodeAt(address: bigint) {
-    const r = this.rt!.readLinear(address, 16);
-    if (r.readable === 0) return undefined;
-    return decodeInstructions(r.data.subarray(0, r.readable), address, this.bitness(), 1, undefined, this.segBase(address))[0];
-  }
-
-  private disassemble(a: DebugProtocol.DisassembleArguments): DebugProtocol.DisassembleResponse['body'] {
-    const { address } = this.reference(a.memoryReference, a.offset);
-    const count = Number(a.instructionCount);
-    if (!Number.isInteger(count) || count < 0 || count > 10_000) throw new UserError(`'instructionCount' must be an integer from 0 to 10000, not ${a.instructionCount}`);
-    const insnOffset = Math.trunc(Number(a.instructionOffset ?? 0)) || 0;
-    const bits = this.bitness();
-    const before = Math.max(0, -insnOffset);
-    const after = Math.max(0, count - before);
-    const decodeFrom = (start: bigint, n: number) => {
-      const r = this.rt!.readLinear(start, n * 15 + 15);
-      return decodeInstructions(r.data.subarray(0, r.readable), start, bits, n, (x) => this.symbols?.describe(x), this.segBase(start));
-    };
-    // Instructions before `address`: decode from a point that resynchronizes exactly on it.
-    let prior: ReturnType<typeof decodeFrom> = [];
-    if (before > 0) {
-      const fn = this.symbols?.functionAt(address);
-      const starts = fn && address - fn.address <= BigInt(before * 15) ? [fn.address] : [];
-      for (let back = BigInt(before * 8); back >= 0n && starts.length < 24; back -= 1n) starts.push(address - back);
-      for (const s of starts) {
-        if (s > address || s < 0n) continue;
-        const list = decodeFrom(s, before * 15 + 1).filter((x) => x.address < address);
-        const last = list[list.length - 1];
-        if (list.length && last.address + BigInt(last.length) === address) { prior = list.slice(-before); break; }
-      }
+    try {
+      return writeMemory(this.memory, a);
+    } finally {
+      this.invalidate();
+      this.sendEvent(new InvalidatedEvent(['variables', 'stacks']));
     }
-    const forwardStart = insnOffset > 0 ? address : address;
-    let forward = decodeFrom(forwardStart, after + Math.max(0, insnOffset));
-    forward = forward.slice(Math.max(0, insnOffset));
-    const list = [...prior, ...forward];
-    const out: DebugProtocol.DisassembledInstruction[] = [];
-    for (let i = prior.length; i < before; i++) {
-      out.push({ address: hex(address - BigInt(before - i)), instruction: '??', presentationHint: 'invalid' });
-    }
-    let lastFile: string | undefined;
-    for (const x of list) {
-      const loc = this.symbols?.lineAt(x.address);
-      const sym = this.symbols?.symbolize(x.address);
-      const d: DebugProtocol.DisassembledInstruction = { address: hex(x.address), instructionBytes: x.bytes, instruction: x.text };
-      if (sym && sym.offset === 0n) d.symbol = sym.symbol.name;
-      else if (sym && out.length === 0) d.symbol = this.symbols!.describe(x.address);
-      if (loc) {
-        d.line = loc.line;
-        if (loc.file !== lastFile) d.location = this.sourceFor(loc.file);
-        lastFile = loc.file;
-      }
-      if (!x.valid) d.presentationHint = 'invalid';
-      out.push(d);
-    }
-    let next = list.length ? list[list.length - 1].address + BigInt(list[list.length - 1].length) : address;
-    while (out.length < count) {
-      out.push({ address: hex(next), instruction: '??', presentationHint: 'invalid' });
-      next += 1n;
-    }
-    return { instructions: out.slice(0, count) };
   }
 
   // ---------------------------------------------------------------------------------------------------
   // sources, output
   // ---------------------------------------------------------------------------------------------------
-
-  /** Absolute path of a DWARF file name: as is, or relative to cwd, the kernel's directory or its parents. */
-  private resolveSource(dwarfPath: string): string {
-    const cached = this.sourcePaths.get(dwarfPath);
-    if (cached) return cached;
-    const path = this.path, exists = this.host?.existsSync;
-    let found = path.isAbsolute(dwarfPath) ? dwarfPath : undefined;
-    if (!found) {
-      const roots = [this.cwd];
-      if (this.launchArgs) {
-        let d = path.dirname(path.resolve(this.cwd, this.launchArgs.symbols ?? this.launchArgs.kernel ?? '.'));
-        for (let i = 0; i < 6; i++) { roots.push(d); d = path.dirname(d); }
-      }
-      found = (exists && roots.map((r) => path.resolve(r, dwarfPath)).find((p) => exists(p))) || path.resolve(this.cwd, dwarfPath);
-    }
-    this.sourcePaths.set(dwarfPath, found);
-    return found;
-  }
-
-  private sameSource(dwarfPath: string, clientPath: string): boolean {
-    const c = this.path.resolve(clientPath);
-    if (this.resolveSource(dwarfPath) === c) return true;
-    const norm = dwarfPath.replace(/^\.\//, '');
-    return c.endsWith(this.path.sep + norm);
-  }
-
-  private sourceFor(dwarfPath: string): DebugProtocol.Source {
-    const p = this.resolveSource(dwarfPath);
-    return { name: this.path.basename(p), path: this.clientPath(p) };
-  }
-
-  private sourceLine(address: bigint): { path: string; line: number } | undefined {
-    const loc = this.symbols?.lineAt(address);
-    return loc ? { path: this.clientPath(this.resolveSource(loc.file)), line: loc.line } : undefined;
-  }
-
-  /** A host path as the client opens it (a URI in a browser workspace that is not on file:). */
-  private clientPath(p: string): string {
-    return this.host?.clientPath?.(p) ?? p;
-  }
-
-  private sourceAndLine(address: bigint): { source?: DebugProtocol.Source; line?: number } {
-    const loc = this.symbols?.lineAt(address);
-    return loc ? { source: this.sourceFor(loc.file), line: loc.line } : {};
-  }
 
   /** COM2's current line, for the Debug Console (prefixed [COM2]); its terminal gets the raw bytes. */
   private com2Line: number[] = [];
@@ -1114,10 +936,6 @@ export class FaultlineSession extends DebugSession {
     const text = latin1Text(this.serial);
     this.serial = [];
     this.sendEvent(new OutputEvent(text, 'stdout'));
-  }
-
-  private get path(): PathOps {
-    return this.host?.path ?? posixPath;
   }
 
   private flushScreen(force: boolean): void {

@@ -247,7 +247,9 @@ describe('gdb against the gdb server', { skip }, () => {
     try {
       let serverLog = '';
       s.child.stderr!.on('data', (d) => { serverLog += d; });
-      const g = gdbBatchChild(elf, s.port, ['continue', 'p/x $pc', 'monitor info', 'continue', 'monitor info', 'kill']);
+      // The loop counter is set to 2^64-1 at the loop's first instruction, so the guest never finishes on its own
+      // however fast it runs: each stop can only be the interrupt's.
+      const g = gdbBatchChild(elf, s.port, ['tbreak loop.asm:14', 'continue', 'set $rcx = -1', 'continue', 'p/x $pc', 'monitor info', 'continue', 'monitor info', 'kill']);
       // What a terminal does on Ctrl-C: SIGINT to gdb, which sends the interrupt byte (0x03) to the server.
       // Each time, once gdb has connected (or printed the last stop) and the guest has run for a while.
       const until = async (done: () => boolean) => {
