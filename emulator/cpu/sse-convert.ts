@@ -27,7 +27,7 @@ export function roundMx(c: Cpu, x: number, trunc: boolean): number {
   }
 }
 
-function toInt32(c: Cpu, x: number, trunc: boolean): number {
+export function toInt32(c: Cpu, x: number, trunc: boolean): number {
   if (x !== x) return 0x80000000 | 0;
   const r = roundMx(c, x, trunc);
   return r >= -2147483648 && r <= 2147483647 ? r | 0 : 0x80000000 | 0;
@@ -175,9 +175,13 @@ export function cvtp2pi(c: Cpu, i: Insn, p: number, trunc: boolean): void {
   mmxDone(c);
 }
 
-/** CMPPS/CMPPD/CMPSS/CMPSD xmm, xmm/m, imm8: predicates 0-7 (EQ LT LE UNORD NEQ NLT NLE ORD). */
+/**
+ * CMPPS/CMPPD/CMPSS/CMPSD xmm, xmm/m, imm8: predicates 0-7 (EQ LT LE UNORD NEQ NLT NLE ORD); the VEX forms
+ * take all 32 (SDM VCMPPS Table 3-1): 8-15 are EQ_UQ NGE NGT FALSE NEQ_OQ GE GT TRUE, and 16-31 repeat 0-15
+ * with the other signalling behaviour (which only changes MXCSR.IE, not the result).
+ */
 function cmpPred(pred: number, unordered: boolean, x: number, y: number): boolean {
-  switch (pred & 7) {
+  switch (pred & 15) {
     case 0: return !unordered && x === y;
     case 1: return !unordered && x < y;
     case 2: return !unordered && x <= y;
@@ -185,12 +189,20 @@ function cmpPred(pred: number, unordered: boolean, x: number, y: number): boolea
     case 4: return unordered || x !== y;
     case 5: return unordered || !(x < y);
     case 6: return unordered || !(x <= y);
-    default: return !unordered;
+    case 7: return !unordered;
+    case 8: return unordered || x === y;
+    case 9: return unordered || x < y;
+    case 10: return unordered || x <= y;
+    case 11: return false;
+    case 12: return !unordered && x !== y;
+    case 13: return !unordered && x >= y;
+    case 14: return !unordered && x > y;
+    default: return true;
   }
 }
 def(0x1c2, 'cmpps', true, Imm.IB, (c, i) => {
   sseCheck(c);
-  const p = pfx(i), n = i.imm & 7;
+  const p = pfx(i), n = i.imm & (i.vex ? 31 : 7);
   loadA(c, i.reg);
   if (p >= 2) loadBScalar(c, i, p === 2 ? 4 : 8); else loadB(c, i, true);
   if (p === 0 || p === 2) {

@@ -31,8 +31,34 @@ export const AF = new Float32Array(bufA), BF = new Float32Array(bufB);
 export const AD = new Float64Array(bufA), BD = new Float64Array(bufB);
 const T = new Int32Array(4);
 
+/**
+ * VEX execution of a legacy SSE handler (avx-sse.ts runs the handler with `vx.on`; twice for VEX.256, `hi` = 0
+ * then 1): loadA reads the first source (VEX.vvvv for the non-destructive NDS forms), loadB/loadBScalar read
+ * without the legacy 16-byte alignment rule (unless `aligned`) from the 128-bit lane `hi` names, storeA
+ * collects the lane in VR for avx-sse.ts to commit (to VEX.vvvv for the NDD forms), and sseCheck leaves the
+ * #UD/#NM rules to avx-sse.ts. `mask` is the register of a VEX blend's is4 operand (legacy: XMM0).
+ */
+export const vx = { on: false, nds: false, ndd: false, vvvv: 0, hi: 0, bytes: 16, aligned: false, dst: -1, mask: 0 };
+/** The result lanes storeA collected in VEX execution (0-3 low, 4-7 high). */
+export const VR = new Int32Array(8);
+/** The imm8 of an instruction whose VEX.256 form takes the upper lane's controls from higher imm8 bits. */
+export function laneImm(i: Insn, shift: number): number {
+  return (i.imm & 0xff) >>> (vx.on && vx.hi ? shift : 0);
+}
+/** How far the upper lane's imm8 controls sit above the lower lane's (0 outside the upper VEX.256 pass). */
+export function laneShift(shift: number): number {
+  return vx.on && vx.hi ? shift : 0;
+}
+/** The blend mask (legacy: XMM0; VEX: the is4 register) of the current lane into M. */
+export const M = new Int32Array(4);
+export function loadMask(c: Cpu): void {
+  const x = vx.on && vx.hi ? c.ymmHi : c.xmm, s = vx.on ? vx.mask * 4 : 0;
+  M[0] = x[s]; M[1] = x[s + 1]; M[2] = x[s + 2]; M[3] = x[s + 3];
+}
+
 /** #UD/#NM rules for SSE instructions (SDM Vol. 3 §13.1.3, Table 2-18 / 22-x): EM or !OSFXSR → #UD, TS → #NM. */
 export function sseCheck(c: Cpu): void {
+  if (vx.on) return; // VEX: avx-sse.ts checked CR4.OSXSAVE/XCR0/TS (SDM Vol. 2 Table 2-18: CR0.EM is legacy-SSE only)
   if ((c.cr0 & Cr0.EM) || !(c.cr4 & Cr4.OSFXSR)) ud('SSE instruction with CR0.EM=1 or CR4.OSFXSR=0');
   if (c.cr0 & Cr0.TS) raise(7, -1, 'SSE instruction with CR0.TS=1 (device not available)');
 }
@@ -65,8 +91,13 @@ export function wr128(c: Cpu, la: number, v: Int32Array, off: number): void {
 /** Source operand (xmm/m128) into B. */
 export function loadB(c: Cpu, i: Insn, aligned: boolean): void {
   if (i.mod === 3) {
-    const s = i.rm * 4, x = c.xmm;
+    const s = i.rm * 4, x = vx.on && vx.hi ? c.ymmHi : c.xmm;
     B[0] = x[s]; B[1] = x[s + 1]; B[2] = x[s + 2]; B[3] = x[s + 3];
+  } else if (vx.on) {
+    // VEX: only the explicitly aligned moves check alignment, on the whole 16/32-byte operand (SDM §2.4)
+    const la = c.memAddr(i, vx.bytes, false);
+    if (vx.aligned && la % vx.bytes !== 0) gp(0, `misaligned ${vx.bytes}-byte AVX memory operand`);
+    rd128(c, vx.hi ? c.addLinear(la, 16) : la, B);
   } else {
     rd128(c, addr128(c, i, aligned, false), B);
   }
@@ -75,19 +106,29 @@ export function loadB(c: Cpu, i: Insn, aligned: boolean): void {
 /** Low 32 or 64 bits of the source (xmm or m32/m64) into B (rest of B undefined). */
 export function loadBScalar(c: Cpu, i: Insn, size: number): void {
   if (i.mod === 3) {
-    const s = i.rm * 4;
-    B[0] = c.xmm[s]; B[1] = c.xmm[s + 1];
+    const s = i.rm * 4, x = vx.on && vx.hi ? c.ymmHi : c.xmm;
+    B[0] = x[s]; B[1] = x[s + 1];
   } else {
-    const la = c.memAddr(i, size, false);
+    // VEX.256 VMOVDDUP: the element at the start of each 16-byte half of its m256 source
+    let la = c.memAddr(i, vx.on && vx.bytes === 32 ? 32 : size, false);
+    if (vx.on && vx.hi) la = c.addLinear(la, 16);
     if (size === 8) { B[0] = c.rd64(la); B[1] = c.hi; } else B[0] = c.rd(la, 4);
   }
 }
 
 export function loadA(c: Cpu, r: number): void {
-  const s = r * 4, x = c.xmm;
+  let x = c.xmm;
+  if (vx.on) { if (vx.nds) r = vx.vvvv; if (vx.hi) x = c.ymmHi; }
+  const s = r * 4;
   A[0] = x[s]; A[1] = x[s + 1]; A[2] = x[s + 2]; A[3] = x[s + 3];
 }
 export function storeA(c: Cpu, r: number): void {
+  if (vx.on) {
+    vx.dst = vx.ndd ? vx.vvvv : r;
+    const o = vx.hi * 4;
+    VR[o] = A[0]; VR[o + 1] = A[1]; VR[o + 2] = A[2]; VR[o + 3] = A[3];
+    return;
+  }
   const s = r * 4, x = c.xmm;
   x[s] = A[0]; x[s + 1] = A[1]; x[s + 2] = A[2]; x[s + 3] = A[3];
 }
@@ -183,38 +224,43 @@ def(0x1c3, 'movnti', true, Imm.NONE, (c, i) => {
   c.writeE(i, size, v, c.hi);
 });
 
-/** MOVLPS/MOVLPD (0F 12/13) and MOVHPS/MOVHPD (0F 16/17); register forms of 12/16 are MOVHLPS/MOVLHPS. */
+/**
+ * MOVLPS/MOVLPD (0F 12/13) and MOVHPS/MOVHPD (0F 16/17); register forms of 12/16 are MOVHLPS/MOVLHPS. Loads
+ * merge into the destination through loadA/storeA, so the VEX forms take the other half from VEX.vvvv.
+ */
 function movHalf(high: boolean, store: boolean) {
   return (c: Cpu, i: Insn): void => {
     sseCheck(c);
     const p = pfx(i);
     const x = c.xmm, d = i.reg * 4, h = high ? 2 : 0;
-    if (!store && p === 2 && !high) { // MOVSLDUP (SSE3)
+    if (!store && p === 2) { // MOVSLDUP / MOVSHDUP (SSE3)
       loadB(c, i, true);
-      x[d] = B[0]; x[d + 1] = B[0]; x[d + 2] = B[2]; x[d + 3] = B[2];
-      return;
-    }
-    if (!store && p === 2 && high) { // MOVSHDUP (SSE3)
-      loadB(c, i, true);
-      x[d] = B[1]; x[d + 1] = B[1]; x[d + 2] = B[3]; x[d + 3] = B[3];
+      const k = high ? 1 : 0;
+      A[0] = B[k]; A[1] = B[k]; A[2] = B[k + 2]; A[3] = B[k + 2];
+      storeA(c, i.reg);
       return;
     }
     if (!store && p === 3 && !high) { // MOVDDUP (SSE3): m64 source
       loadBScalar(c, i, 8);
-      x[d] = B[0]; x[d + 1] = B[1]; x[d + 2] = B[0]; x[d + 3] = B[1];
+      A[0] = B[0]; A[1] = B[1]; A[2] = B[0]; A[3] = B[1];
+      storeA(c, i.reg);
       return;
     }
     if (p >= 2) ud();
     if (i.mod === 3) {
       if (store || p === 1) ud();
-      const s = i.rm * 4;
+      loadA(c, i.reg);
+      loadB(c, i, false);
       // MOVHLPS: low ← source high; MOVLHPS: high ← source low.
-      if (!high) { x[d] = x[s + 2]; x[d + 1] = x[s + 3]; } else { x[d + 2] = x[s]; x[d + 3] = x[s + 1]; }
+      if (!high) { A[0] = B[2]; A[1] = B[3]; } else { A[2] = B[0]; A[3] = B[1]; }
+      storeA(c, i.reg);
       return;
     }
     const la = c.memAddr(i, 8, store);
-    if (store) c.wr64(la, x[d + h], x[d + h + 1]);
-    else { x[d + h] = c.rd64(la); x[d + h + 1] = c.hi; }
+    if (store) { c.wr64(la, x[d + h], x[d + h + 1]); return; }
+    loadA(c, i.reg);
+    A[h] = c.rd64(la); A[h + 1] = c.hi;
+    storeA(c, i.reg);
   };
 }
 def(0x112, 'movlps', true, Imm.NONE, movHalf(false, false));
@@ -235,9 +281,8 @@ def(0x16e, 'movd', true, Imm.NONE, (c, i) => {
   }
   sseCheck(c);
   if (p !== 1) ud();
-  const lo = c.readE(i, size);
-  const d = i.reg * 4;
-  c.xmm[d] = lo; c.xmm[d + 1] = size === 8 ? c.hi : 0; c.xmm[d + 2] = 0; c.xmm[d + 3] = 0;
+  A[0] = c.readE(i, size); A[1] = size === 8 ? c.hi : 0; A[2] = 0; A[3] = 0;
+  storeA(c, i.reg);
 });
 def(0x17e, 'movd', true, Imm.NONE, (c, i) => {
   const p = pfx(i);
@@ -251,8 +296,8 @@ def(0x17e, 'movd', true, Imm.NONE, (c, i) => {
   sseCheck(c);
   if (p === 2) { // MOVQ xmm, xmm/m64
     loadBScalar(c, i, 8);
-    const d = i.reg * 4;
-    c.xmm[d] = B[0]; c.xmm[d + 1] = B[1]; c.xmm[d + 2] = 0; c.xmm[d + 3] = 0;
+    A[0] = B[0]; A[1] = B[1]; A[2] = 0; A[3] = 0;
+    storeA(c, i.reg);
     return;
   }
   if (p !== 1) ud();
@@ -273,8 +318,8 @@ def(0x1d6, 'movq', true, Imm.NONE, (c, i) => {
   if (p !== 1) ud();
   const s = i.reg * 4;
   if (i.mod === 3) {
-    const d = i.rm * 4;
-    c.xmm[d] = c.xmm[s]; c.xmm[d + 1] = c.xmm[s + 1]; c.xmm[d + 2] = 0; c.xmm[d + 3] = 0;
+    A[0] = c.xmm[s]; A[1] = c.xmm[s + 1]; A[2] = 0; A[3] = 0;
+    storeA(c, i.rm);
   } else {
     c.wr64(c.memAddr(i, 8, true), c.xmm[s], c.xmm[s + 1]);
   }
@@ -410,15 +455,16 @@ def(0x1c6, 'shufps', true, Imm.IB, (c, i) => {
   if (p >= 2) ud();
   loadB(c, i, true);
   loadA(c, i.reg);
-  const n = i.imm & 0xff;
+  // VEX.256 SHUFPD: the upper lane's selectors are imm8[3:2] (SHUFPS uses the same imm8 in both lanes)
+  const n = laneImm(i, p === 1 ? 2 : 0);
   if (p === 0) {
     T[0] = A[n & 3]; T[1] = A[(n >>> 2) & 3]; T[2] = B[(n >>> 4) & 3]; T[3] = B[(n >>> 6) & 3];
   } else {
     const a = (n & 1) * 2, b = ((n >>> 1) & 1) * 2;
     T[0] = A[a]; T[1] = A[a + 1]; T[2] = B[b]; T[3] = B[b + 1];
   }
-  const d = i.reg * 4;
-  c.xmm[d] = T[0]; c.xmm[d + 1] = T[1]; c.xmm[d + 2] = T[2]; c.xmm[d + 3] = T[3];
+  A[0] = T[0]; A[1] = T[1]; A[2] = T[2]; A[3] = T[3];
+  storeA(c, i.reg);
 });
 
 // PMOVMSKB r32, xmm (66 0F D7, register source only).

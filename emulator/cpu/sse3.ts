@@ -1,7 +1,7 @@
 import type { Cpu } from './cpu';
 import { ud } from './fault';
 import { Imm, Insn } from './insn';
-import { A, B, loadA, loadB, pfx, rd128, sseCheck, storeA } from './sse';
+import { A, B, loadA, loadB, pfx, sseCheck, storeA } from './sse';
 import { op32, op64, R64, setMxcsr } from './sse-float';
 import { def } from './table';
 
@@ -60,7 +60,7 @@ def(0x17d, 'hsubps', true, Imm.NONE, horizontal(true));
 def(0x1f0, 'lddqu', true, Imm.NONE, (c, i) => {
   sseCheck(c);
   if (pfx(i) !== 3 || i.mod === 3) ud();
-  rd128(c, c.memAddr(i, 16, false), B);
-  const d = i.reg * 4;
-  c.xmm[d] = B[0]; c.xmm[d + 1] = B[1]; c.xmm[d + 2] = B[2]; c.xmm[d + 3] = B[3];
+  loadB(c, i, false);
+  A[0] = B[0]; A[1] = B[1]; A[2] = B[2]; A[3] = B[3];
+  storeA(c, i.reg);
 });
