@@ -2,14 +2,14 @@ import type { Cpu } from './cpu';
 import { gp, raise, ud } from './fault';
 import { Imm, Insn } from './insn';
 import { Access } from './paging';
-import { pfx, rd128, wr128 } from './sse';
+import { MXCSR_MASK, pfx, rd128, wr128 } from './sse';
 import { Cr0, Cr4, Flag } from './state';
 import { def } from './table';
 
 /**
  * AVX (VEX-encoded) state and data moves: the #UD/#NM rules every VEX instruction applies, the 256-bit
  * operand helpers the other avx-*.ts files share, VZEROUPPER/VZEROALL, and the moves VMOVUPS/UPD/APS/APD,
- * VMOVDQA/DQU, VMOVNTPS/PD/NTDQ/NTDQA and VMOVSS/SD. The YMM registers are c.xmm (bits 127:0) and c.ymmHi
+ * VMOVDQA/DQU, VMOVNTPS/PD/NTDQ/NTDQA, VMOVSS/SD and VLDMXCSR/VSTMXCSR. The YMM registers are c.xmm (bits 127:0) and c.ymmHi
  * (bits 255:128). A VEX.128 form zeroes bits 255:128 of its destination register, legacy SSE leaves them
  * (SDM Vol. 1 §14.1.2). The VEX forms of the SSE..SSE4.2 instructions are avx-sse.ts; the AVX-only
  * permutes, broadcasts, masked moves and the 256-bit conversions/tests are avx-permute.ts and avx-wide.ts.
@@ -179,3 +179,16 @@ def(0x52a, 'vmovntdqa', true, Imm.NONE, (c, i) => {
   avxCheck(c, i, false);
   loadYmm(c, i, true);
 });
+
+// VEX.LZ.0F AE /2 and /3: VLDMXCSR m32 / VSTMXCSR m32 (reserved MXCSR bits set → #GP(0), as LDMXCSR).
+def(0x4ae, 'vldmxcsr/vstmxcsr', true, Imm.NONE, (c, i) => {
+  const op = i.reg & 7;
+  if (pfx(i) !== 0 || i.mod === 3 || i.vexL || (op !== 2 && op !== 3)) ud();
+  avxCheck(c, i, false);
+  const la = c.memAddr(i, 4, op === 3);
+  if (op === 3) { c.wr(la, 4, c.mxcsr); return; }
+  const v = c.rd(la, 4);
+  if (v & ~MXCSR_MASK) gp(0, 'VLDMXCSR with reserved MXCSR bits set');
+  c.mxcsr = v;
+});
+

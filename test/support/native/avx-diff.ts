@@ -104,7 +104,7 @@ export function compareAvx(cases: AvxCase[], native: Result[]): string[] {
 interface Form {
   name: string; map: number; op: number; pp: number; ops: 'nds' | 'rm' | 'ndd' | 'none';
   rm?: 'x' | 'r' | 'm' | 'g' | 'G'; reg?: 'x' | 'g'; ext?: number;
-  L: number[]; imm?: 'any' | 'cmp' | 'round' | 'is4'; data: 'ps' | 'pd' | 'int' | 'str';
+  L: number[]; imm?: 'any' | 'cmp' | 'round' | 'is4'; data: 'ps' | 'pd' | 'int' | 'str' | 'mxcsr';
   /** VEX.W: random (ignored), 0, or random where it selects the operand size. */
   w?: 'any' | 0 | 'size';
   mx?: 'rc' | 'dazftz';
@@ -152,6 +152,8 @@ add({ name: 'vmovq xmm,xmm/m64', map: 1, op: 0x7e, pp: 2, ops: 'rm', L: [0], dat
 add({ name: 'vmovq xmm/m64,xmm', map: 1, op: 0xd6, pp: 1, ops: 'rm', L: [0], data: 'int' });
 add({ name: 'vpmovmskb', map: 1, op: 0xd7, pp: 1, ops: 'rm', rm: 'r', reg: 'g', L: [0], data: 'int' });
 add({ name: 'vmaskmovdqu', map: 1, op: 0xf7, pp: 1, ops: 'rm', rm: 'r', L: [0], data: 'int' });
+add({ name: 'vldmxcsr', map: 1, op: 0xae, pp: 0, ops: 'rm', rm: 'm', ext: 2, L: [0], data: 'mxcsr' });
+add({ name: 'vstmxcsr', map: 1, op: 0xae, pp: 0, ops: 'rm', rm: 'm', ext: 3, L: [0], data: 'mxcsr' });
 add({ name: 'vzeroupper', map: 1, op: 0x77, pp: 0, ops: 'none', L: [0], data: 'int' });
 add({ name: 'vzeroall', map: 1, op: 0x77, pp: 0, ops: 'none', L: [1], data: 'int' });
 
@@ -282,6 +284,7 @@ function encode(f: Form): { bytes: number[]; name: string } {
   let rm = mem ? 7 : rmKind === 'g' || rmKind === 'G' ? gpr() : r16();
   let vvvv = f.ops === 'nds' ? r16() : 0;
   if (f.ops === 'ndd') { vvvv = r16(); reg = f.ext!; }
+  if (f.ops === 'rm' && f.ext !== undefined) reg = f.ext;
   if (f.ops === 'none') { reg = 0; rm = 0; }
   const modrm = f.ops === 'none' ? [] : [(mem ? 0 : 0xc0) | ((reg & 7) << 3) | (rm & 7)];
   const R = reg >> 3, B = mem ? 0 : rm >> 3;
@@ -315,6 +318,8 @@ export function generateAvx(perForm: number): AvxCase[] {
       for (let o = 0; o < 64; o += 16) {
         if (f.data === 'ps' || f.data === 'pd') fillFloat(mem, o, f.data === 'pd'); else if (f.data === 'str') put(mem, o); else fill(mem, o, 16);
       }
+      // VLDMXCSR: a valid MXCSR value (reserved bits clear) in memory
+      if (f.data === 'mxcsr') { mem[2] = 0; mem[3] = 0; }
       const rc = f.mx === 'rc' ? rnd(4) << 13 : 0;
       const dz = f.mx === 'dazftz' && rnd(3) === 0 ? [0x40, 0x8000, 0x8040][rnd(3)] : 0;
       dv.setUint32(MXCSR, 0x1f80 | rc | dz, true);
