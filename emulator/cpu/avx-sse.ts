@@ -64,9 +64,13 @@ function vexForm(op: number, name: string, f: Form): void {
     vx.on = true; vx.nds = nds; vx.ndd = f.ndd === true; vx.vvvv = i.vvvv; vx.hi = 0;
     vx.bytes = wide ? 32 : 16; vx.aligned = f.aligned === true; vx.dst = -1;
     vx.mask = ((i.imm & 0xff) >>> 4) & (c.long ? 15 : 7);
+    const mxcsr = c.mxcsr;
     try {
       exec(c, i);
       if (wide) { vx.hi = 1; exec(c, i); }
+    } catch (e) {
+      c.mxcsr = mxcsr; // a fault in the upper lane: the lower lane's MXCSR flags are not kept either
+      throw e;
     } finally {
       vx.on = false;
     }

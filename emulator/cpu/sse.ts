@@ -6,7 +6,7 @@ import { Access } from './paging';
 import { Cr0, Cr4, Flag } from './state';
 import { mmxCheck, mmxDone, mmxRead, mmxWrite } from './mmx';
 import { def } from './table';
-import { op32, op64, R64, setMxcsr } from './sse-float';
+import { Arith, arith32, arith64, mxDone, R64, setMxcsrRc } from './sse-float';
 import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, f2d, f32Round, i64ToF32, i64ToF64, roundMx } from './sse-convert';
 
 /**
@@ -16,7 +16,7 @@ import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, f2d, f32Round, i64ToF32, i64ToF64, 
  * allocated per instruction. Legacy-SSE 128-bit memory operands must be 16-byte aligned (#GP(0)) except for
  * the unaligned moves (MOVUPS/MOVUPD/MOVDQU) and 64/32-bit scalar accesses (SDM Vol. 1 §10.4, Vol. 2 §2.4).
  *
- * Not emulated: MXCSR exception flags and rounding control (arithmetic rounds to nearest). SSE3's arithmetic is
+ * The arithmetic honours MXCSR.RC/DAZ/FTZ and sets its exception flags (sse-float.ts). SSE3's arithmetic is
  * sse3.ts, SSSE3 ssse3.ts, SSE4.1 sse41.ts, SSE4.2 sse42.ts, the conversions sse-convert.ts. The MMX forms (NP) of the moves and of the integer operations
  * listed here run on the MMX register file of mmx.ts; the saturating, averaging, multiply-high, pack and
  * sum-of-differences operations are sse-int.ts.
@@ -608,40 +608,29 @@ shiftByXmm('pslld', 0x1f2, 6, 4);
 shiftByXmm('psllq', 0x1f3, 6, 8);
 
 // ------------------------------------------------------------------------------ scalar/packed float
-function fop(kind: number, a: number, b: number): number {
-  switch (kind) {
-    case 0x51: return Math.sqrt(b);
-    case 0x58: return a + b;
-    case 0x59: return a * b;
-    case 0x5c: return a - b;
-    case 0x5d: return a < b ? a : b; // MIN: the source when unordered or both zero (SDM MINSS)
-    case 0x5e: return a / b;
-    default: return a > b ? a : b;
-  }
-}
-
-/** 0F 51/58/59/5C/5D/5E/5F: PS (NP), PD (66), SS (F3), SD (F2); NaN operands per sse-float.ts. */
+/**
+ * 0F 51/58/59/5C/5D/5E/5F: PS (NP), PD (66), SS (F3), SD (F2); NaN operands per sse-float.ts. Each lane rounds
+ * by MXCSR.RC and raises the MXCSR exception flags (sse-float.ts arith32/arith64; SQRT reads its source only).
+ */
 function floatArith(op: number) {
   const kind = op & 0xff;
-  const minMax = kind === 0x5d || kind === 0x5f;
-  const f = (x: number, y: number): number => fop(kind, x, y);
-  // SQRT has one source: its NaN rule looks at the source only
-  const first = (k: number): number => (kind === 0x51 ? B[k] : A[k]);
+  const arith = kind === 0x51 ? Arith.SQRT : kind === 0x58 ? Arith.ADD : kind === 0x59 ? Arith.MUL : kind === 0x5c ? Arith.SUB : kind === 0x5d ? Arith.MIN : kind === 0x5e ? Arith.DIV : Arith.MAX;
   return (c: Cpu, i: Insn): void => {
     sseCheck(c);
     const p = pfx(i);
     loadA(c, i.reg);
     if (p >= 2) loadBScalar(c, i, p === 2 ? 4 : 8); else loadB(c, i, true);
-    setMxcsr(c.mxcsr);
+    setMxcsrRc(c.mxcsr);
     const lanes = p === 0 ? 4 : p === 1 ? 2 : 1;
     if (p === 0 || p === 2) {
-      for (let k = 0; k < lanes; k++) A[k] = op32(first(k), B[k], minMax, f);
+      for (let k = 0; k < lanes; k++) A[k] = arith32(A[k], B[k], arith);
     } else {
       for (let k = 0; k < lanes; k++) {
-        op64(first(2 * k + 1), first(2 * k), B[2 * k + 1], B[2 * k], minMax, f);
+        arith64(A[2 * k + 1], A[2 * k], B[2 * k + 1], B[2 * k], arith);
         A[2 * k] = R64.lo; A[2 * k + 1] = R64.hi;
       }
     }
+    mxDone(c);
     storeA(c, i.reg);
   };
 }
