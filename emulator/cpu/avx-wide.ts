@@ -4,7 +4,7 @@ import { setArithFlags } from './flags';
 import { Insn } from './insn';
 import { A, pfx } from './sse';
 import { d2f, f2d, toInt32 } from './sse-convert';
-import { isNaN64 } from './sse-float';
+import { mxDone, setMxcsrRc } from './sse-float';
 import { Flag } from './state';
 import { D, getYmm, loadS, putYmm, S, V } from './avx';
 
@@ -19,6 +19,7 @@ const SF = new Float32Array(S.buffer), SD = new Float64Array(S.buffer), DD = new
 
 /** VEX.256 0F 5A: VCVTPS2PD ymm, xmm/m128 (NP); VCVTPD2PS xmm, ymm/m256 (66). */
 export function cvt5aWide(c: Cpu, i: Insn): void {
+  setMxcsrRc(c.mxcsr);
   if (pfx(i) === 0) {
     loadS(c, i, 16);
     for (let h = 0; h < 2; h++) {
@@ -31,20 +32,23 @@ export function cvt5aWide(c: Cpu, i: Insn): void {
     for (let k = 0; k < 4; k++) D[k] = d2f(c, S[2 * k + 1], S[2 * k], SD[k]);
     putYmm(c, i.reg, D, false);
   }
+  mxDone(c);
 }
 
 /** VEX.256 0F E6: VCVTDQ2PD ymm, xmm/m128 (F3); VCVTTPD2DQ (66) / VCVTPD2DQ (F2) xmm, ymm/m256. */
 export function cvtE6Wide(c: Cpu, i: Insn): void {
   const p = pfx(i);
+  setMxcsrRc(c.mxcsr);
   if (p === 2) {
     loadS(c, i, 16);
     for (let k = 3; k >= 0; k--) DD[k] = S[k];
     putYmm(c, i.reg, D, true);
   } else {
     loadS(c, i, 32);
-    for (let k = 0; k < 4; k++) D[k] = isNaN64(S[2 * k + 1], S[2 * k]) ? 0x80000000 | 0 : toInt32(c, SD[k], p === 1);
+    for (let k = 0; k < 4; k++) D[k] = toInt32(c, SD[k], p === 1);
     putYmm(c, i.reg, D, false);
   }
+  mxDone(c);
 }
 
 /** VEX.256 0F 50: VMOVMSKPS r32, ymm (8 sign bits) / VMOVMSKPD r32, ymm (4); register source only. */

@@ -19,54 +19,15 @@ export function isNaN64(hi: number, lo: number): boolean {
 
 /** MXCSR.DAZ (denormal sources read as zero) and MXCSR.FTZ (denormal results become zero), SDM §10.2.3.4. */
 export const DAZ = 0x40, FTZ = 0x8000;
-/** The MXCSR bits op32/op64 look at (set by the instruction handler before its lanes). */
+/** The MXCSR bits the lanes look at (setMxcsrRc, by the instruction handler before its lanes). */
 export const mx = { daz: false, ftz: false };
-export function setMxcsr(v: number): void { mx.daz = (v & DAZ) !== 0; mx.ftz = (v & FTZ) !== 0; }
+function setMxcsr(v: number): void { mx.daz = (v & DAZ) !== 0; mx.ftz = (v & FTZ) !== 0; }
 
 const daz32 = (b: number): number => (mx.daz && (b & 0x7f800000) === 0 ? b & 0x80000000 : b);
 
-/** The result bits of a binary32 operation a ∘ b given as bit patterns; `f` computes the non-NaN case. */
-export function op32(a: number, b: number, minMax: boolean, f: (x: number, y: number) => number): number {
-  const an = isNaN32(a), bn = isNaN32(b);
-  a = daz32(a); b = daz32(b);
-  if (an || bn) {
-    if (minMax) return b; // the source, as DAZ read it
-    return (an ? a : b) | 0x00400000;
-  }
-  I32[0] = a; const x = F32[0];
-  I32[0] = b; const y = F32[0];
-  const r = f(x, y);
-  if (r !== r) return 0xffc00000 | 0;
-  if (minMax) return r === x && !(x === y) ? a : b;
-  F32[0] = r;
-  const bits = I32[0];
-  return mx.ftz && (bits & 0x7f800000) === 0 ? bits & 0x80000000 : bits;
-}
-
-/** binary64 version: operands as hi/lo halves; the result in R64 (hi, lo). */
+/** A binary64 result (hi, lo halves). */
 export const R64 = { hi: 0, lo: 0 };
 const F64 = new Float64Array(1), I64 = new Int32Array(F64.buffer);
-export function op64(ahi: number, alo: number, bhi: number, blo: number, minMax: boolean, f: (x: number, y: number) => number): void {
-  const an = isNaN64(ahi, alo), bn = isNaN64(bhi, blo);
-  if (mx.daz && (ahi & 0x7ff00000) === 0) { ahi &= 0x80000000; alo = 0; }
-  if (mx.daz && (bhi & 0x7ff00000) === 0) { bhi &= 0x80000000; blo = 0; }
-  if (an || bn) {
-    if (minMax) { R64.hi = bhi; R64.lo = blo; return; } // the source, as DAZ read it
-    if (an) { R64.hi = ahi | 0x00080000; R64.lo = alo; } else { R64.hi = bhi | 0x00080000; R64.lo = blo; }
-    return;
-  }
-  I64[0] = alo; I64[1] = ahi; const x = F64[0];
-  I64[0] = blo; I64[1] = bhi; const y = F64[0];
-  const r = f(x, y);
-  if (r !== r) { R64.hi = 0xfff80000 | 0; R64.lo = 0; return; }
-  if (minMax) {
-    if (r === x && !(x === y)) { R64.hi = ahi; R64.lo = alo; } else { R64.hi = bhi; R64.lo = blo; }
-    return;
-  }
-  F64[0] = r;
-  R64.lo = I64[0]; R64.hi = I64[1];
-  if (mx.ftz && (R64.hi & 0x7ff00000) === 0) { R64.hi &= 0x80000000; R64.lo = 0; }
-}
 
 // ------------------------------------------------------------------------------------------ MXCSR
 /**
@@ -283,4 +244,28 @@ export function arith64(ahi: number, alo: number, bhi: number, blo: number, kind
     if (mx.ftz) { R64.hi &= 0x80000000; R64.lo = 0; }
   }
   mxs.flags |= fl;
+}
+
+/**
+ * Compare operands (CMPPS/PD/SS/SD, COMISS/UCOMISS, …): cmpVal32/64 return an operand's value with DAZ applied
+ * and note NaNs (QNaN 1, SNaN 2) and denormals; cmpFlags then raises IE for an SNaN, or for any NaN when the
+ * predicate signals, else DE for a denormal (a NaN operand outranks DE, SDM Vol. 1 §4.9.2).
+ */
+const cmpSt = { nan: 0, den: false };
+export function cmpVal32(bits: number): number {
+  if (isNaN32(bits)) { cmpSt.nan = Math.max(cmpSt.nan, bits & 0x400000 ? 1 : 2); return NaN; }
+  if ((bits & 0x7f800000) === 0 && (bits & 0x7fffff) !== 0) { if (mx.daz) return 0; cmpSt.den = true; }
+  I32[0] = bits;
+  return F32[0];
+}
+export function cmpVal64(hi: number, lo: number): number {
+  if (isNaN64(hi, lo)) { cmpSt.nan = Math.max(cmpSt.nan, hi & 0x80000 ? 1 : 2); return NaN; }
+  if ((hi & 0x7ff00000) === 0 && ((hi & 0xfffff) | lo) !== 0) { if (mx.daz) return 0; cmpSt.den = true; }
+  I64[0] = lo; I64[1] = hi;
+  return F64[0];
+}
+export function cmpFlags(signaling: boolean): void {
+  if (cmpSt.nan) { if (signaling || cmpSt.nan === 2) mxs.flags |= MxFlag.IE; }
+  else if (cmpSt.den) mxs.flags |= MxFlag.DE;
+  cmpSt.nan = 0; cmpSt.den = false;
 }

@@ -6,8 +6,8 @@ import { Access } from './paging';
 import { Cr0, Cr4, Flag } from './state';
 import { mmxCheck, mmxDone, mmxRead, mmxWrite } from './mmx';
 import { def } from './table';
-import { Arith, arith32, arith64, mxDone, R64, setMxcsrRc } from './sse-float';
-import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, f2d, f32Round, i64ToF32, i64ToF64, roundMx } from './sse-convert';
+import { Arith, arith32, arith64, cmpFlags, cmpVal32, cmpVal64, MxFlag, mxDone, R64, setMxcsrRc } from './sse-float';
+import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, dazValue, f2d, f32Round, i64ToF32, i64ToF64, roundMx } from './sse-convert';
 
 /**
  * SSE/SSE2 moves and the integer and scalar-float operations compilers emit for memcpy/memset, struct
@@ -644,7 +644,11 @@ function comis(c: Cpu, i: Insn): void {
   if (p >= 2) ud();
   loadBScalar(c, i, p === 1 ? 8 : 4);
   loadA(c, i.reg);
-  const x = p === 1 ? AD[0] : AF[0], y = p === 1 ? BD[0] : BF[0];
+  // COMIS signals on any NaN, UCOMIS on an SNaN only; DAZ and DE as the other compares
+  setMxcsrRc(c.mxcsr);
+  const x = p === 1 ? cmpVal64(A[1], A[0]) : cmpVal32(A[0]), y = p === 1 ? cmpVal64(B[1], B[0]) : cmpVal32(B[0]);
+  cmpFlags((i.op & 0xff) === 0x2f);
+  mxDone(c);
   let f = 0;
   if (x !== x || y !== y) f = Flag.ZF | Flag.PF | Flag.CF;
   else if (x === y) f = Flag.ZF;
@@ -662,9 +666,11 @@ def(0x12a, 'cvtsi2ss', true, Imm.NONE, (c, i) => {
   const size = i.rex & 8 ? 8 : 4;
   const lo = c.readE(i, size);
   loadA(c, i.reg);
+  setMxcsrRc(c.mxcsr);
   if (size === 8) { const hi = c.hi; if (p === 2) A[0] = i64ToF32(c, lo, hi); else AD[0] = i64ToF64(c, lo, hi); }
   else if (p === 2) A[0] = f32Round(c, lo);
   else AD[0] = lo;
+  mxDone(c);
   storeA(c, i.reg);
 });
 function cvtToInt(trunc: boolean) {
@@ -673,13 +679,16 @@ function cvtToInt(trunc: boolean) {
     const p = pfx(i);
     if (p < 2) { cvtp2pi(c, i, p, trunc); return; }
     loadBScalar(c, i, p === 2 ? 4 : 8);
-    const x = p === 2 ? BF[0] : BD[0];
+    setMxcsrRc(c.mxcsr);
+    const x = dazValue(p === 2 ? BF[0] : BD[0], p === 2);
     const r = roundMx(c, x, trunc);
     const size = i.rex & 8 ? 8 : 4;
-    // Out of range or NaN: the integer indefinite value (SDM §4.8.3.7).
+    // Out of range or NaN: the integer indefinite value and IE (SDM §4.8.3.7); PE when inexact.
+    const fits = size === 4 ? r >= -2147483648 && r <= 2147483647 : r >= -9223372036854775808 && r < 9223372036854775808;
+    c.mxcsr |= !fits ? MxFlag.IE : r !== x ? MxFlag.PE : 0;
     if (size === 4) {
-      c.writeReg(i.reg, i.rex, 4, r >= -2147483648 && r <= 2147483647 ? r | 0 : 0x80000000 | 0, 0);
-    } else if (r >= -9223372036854775808 && r < 9223372036854775808) {
+      c.writeReg(i.reg, i.rex, 4, fits ? r | 0 : 0x80000000 | 0, 0);
+    } else if (fits) {
       c.writeReg(i.reg, i.rex, 8, r % 4294967296 | 0, Math.floor(r / 4294967296) | 0);
     } else {
       c.writeReg(i.reg, i.rex, 8, 0, 0x80000000 | 0);
@@ -694,7 +703,9 @@ def(0x15a, 'cvtss2sd', true, Imm.NONE, (c, i) => {
   if (p < 2) { cvtPacked5a(c, i, p); return; }
   loadBScalar(c, i, p === 2 ? 4 : 8);
   loadA(c, i.reg);
+  setMxcsrRc(c.mxcsr);
   if (p === 2) f2d(B[0], BF[0], 0); else A[0] = d2f(c, B[1], B[0], BD[0]); // NaN payloads kept, MXCSR.RC
+  mxDone(c);
   storeA(c, i.reg);
 });
 

@@ -3,7 +3,7 @@ import { ud } from './fault';
 import { setArithFlags } from './flags';
 import { Imm, Insn } from './insn';
 import { A, A8, A16, AD, B, B8, B16, BD, laneShift, loadA, loadB, loadBScalar, loadMask, M, pfx, sseCheck, storeA } from './sse';
-import { isNaN32, isNaN64, mx, op32, op64, R64, setMxcsr } from './sse-float';
+import { Arith, arith32, arith64, isNaN32, isNaN64, mx, mxDone, MxFlag, mxs, R64, setMxcsrRc } from './sse-float';
 import { Flag } from './state';
 import { def } from './table';
 
@@ -153,33 +153,42 @@ function roundInt(x: number, mode: number): number {
   }
 }
 const F32 = new Float32Array(1), I32 = new Int32Array(F32.buffer);
+/** ROUND* flags: IE for an SNaN, PE for an inexact result unless imm8[3] suppresses it (SDM ROUNDPS). */
+let roundPe = 0;
 /** ROUNDSS lane: a NaN is quietened, a denormal under DAZ reads as zero. */
 function round32(bits: number, mode: number): number {
-  if (isNaN32(bits)) return bits | 0x00400000;
+  if (isNaN32(bits)) { if (!(bits & 0x400000)) mxs.flags |= MxFlag.IE; return bits | 0x00400000; }
   if (mx.daz && (bits & 0x7f800000) === 0) bits &= 0x80000000;
   I32[0] = bits;
-  F32[0] = roundInt(F32[0], mode);
+  const x = F32[0];
+  F32[0] = roundInt(x, mode);
+  if (F32[0] !== x) mxs.flags |= roundPe;
   return I32[0];
 }
 /** ROUNDSD lane k of A from lane k of B. */
 function round64(k: number, mode: number): void {
   const hi = B[2 * k + 1], lo = B[2 * k];
-  if (isNaN64(hi, lo)) { A[2 * k] = lo; A[2 * k + 1] = hi | 0x00080000; return; }
+  if (isNaN64(hi, lo)) { if (!(hi & 0x80000)) mxs.flags |= MxFlag.IE; A[2 * k] = lo; A[2 * k + 1] = hi | 0x00080000; return; }
   if (mx.daz && (hi & 0x7ff00000) === 0) { A[2 * k] = 0; A[2 * k + 1] = hi & 0x80000000; return; }
   AD[k] = roundInt(BD[k], mode);
+  if (AD[k] !== BD[k]) mxs.flags |= roundPe;
 }
-const roundMode = (c: Cpu, imm: number): number => (imm & 4 ? (c.mxcsr >>> 13) & 3 : imm & 3);
-op66('roundps', 0x308, (c, imm) => { setMxcsr(c.mxcsr); const m = roundMode(c, imm); for (let k = 0; k < 4; k++) A[k] = round32(B[k], m); }, true);
-op66('roundpd', 0x309, (c, imm) => { setMxcsr(c.mxcsr); const m = roundMode(c, imm); round64(0, m); round64(1, m); }, true);
+const roundMode = (c: Cpu, imm: number): number => {
+  setMxcsrRc(c.mxcsr);
+  roundPe = imm & 8 ? 0 : MxFlag.PE;
+  return imm & 4 ? (c.mxcsr >>> 13) & 3 : imm & 3;
+};
+op66('roundps', 0x308, (c, imm) => { const m = roundMode(c, imm); for (let k = 0; k < 4; k++) A[k] = round32(B[k], m); mxDone(c); }, true);
+op66('roundpd', 0x309, (c, imm) => { const m = roundMode(c, imm); round64(0, m); round64(1, m); mxDone(c); }, true);
 function roundScalar(double: boolean) {
   return (c: Cpu, i: Insn): void => {
     if (pfx(i) !== 1) ud();
     sseCheck(c);
-    setMxcsr(c.mxcsr);
     loadBScalar(c, i, double ? 8 : 4);
     loadA(c, i.reg);
     const m = roundMode(c, i.imm & 0xff);
     if (double) round64(0, m); else A[0] = round32(B[0], m);
+    mxDone(c);
     storeA(c, i.reg);
   };
 }
@@ -187,7 +196,6 @@ def(0x30a, 'roundss', true, Imm.IB, roundScalar(false));
 def(0x30b, 'roundsd', true, Imm.IB, roundScalar(true));
 
 // ------------------------------------------------------------------------------------------ dot products
-const mul = (x: number, y: number): number => x * y, add = (x: number, y: number): number => x + y;
 const P = new Int32Array(4);
 // DPPS: products of the lanes imm8[7:4] selects (others +0.0), summed as the SDM's pseudocode does,
 // (p0 + p1) + (p2 + p3), each step rounded; the sum goes to the lanes imm8[3:0] selects, +0.0 elsewhere. With
@@ -195,20 +203,22 @@ const P = new Int32Array(4);
 // SDM and this host (AMD EPYC, the vendor of our CPU models) agree. An Intel host measured earlier summed per
 // lane (lane k = (p[k^1] + p[k]) + (p[k^3] + p[k^2])), which gives different NaNs in different lanes.
 op66('dpps', 0x340, (c, imm) => {
-  setMxcsr(c.mxcsr);
-  for (let k = 0; k < 4; k++) P[k] = imm & (16 << k) ? op32(A[k], B[k], false, mul) : 0;
-  const sum = op32(op32(P[0], P[1], false, add), op32(P[2], P[3], false, add), false, add);
+  setMxcsrRc(c.mxcsr);
+  for (let k = 0; k < 4; k++) P[k] = imm & (16 << k) ? arith32(A[k], B[k], Arith.MUL) : 0;
+  const sum = arith32(arith32(P[0], P[1], Arith.ADD), arith32(P[2], P[3], Arith.ADD), Arith.ADD);
   for (let k = 0; k < 4; k++) A[k] = imm & (1 << k) ? sum : 0;
+  mxDone(c);
 }, true);
 op66('dppd', 0x341, (c, imm) => {
-  setMxcsr(c.mxcsr);
+  setMxcsrRc(c.mxcsr);
   for (let k = 0; k < 2; k++) {
-    if (imm & (16 << k)) { op64(A[2 * k + 1], A[2 * k], B[2 * k + 1], B[2 * k], false, mul); P[2 * k] = R64.lo; P[2 * k + 1] = R64.hi; }
+    if (imm & (16 << k)) { arith64(A[2 * k + 1], A[2 * k], B[2 * k + 1], B[2 * k], Arith.MUL); P[2 * k] = R64.lo; P[2 * k + 1] = R64.hi; }
     else { P[2 * k] = 0; P[2 * k + 1] = 0; }
   }
   // p0 + p1 into the selected lanes (SDM pseudocode; this host agrees, the earlier Intel host kept each lane's own NaN)
-  op64(P[1], P[0], P[3], P[2], false, add);
+  arith64(P[1], P[0], P[3], P[2], Arith.ADD);
   for (let k = 0; k < 2; k++) { A[2 * k] = imm & (1 << k) ? R64.lo : 0; A[2 * k + 1] = imm & (1 << k) ? R64.hi : 0; }
+  mxDone(c);
 }, true);
 
 // ------------------------------------------------------------------------------------------ extract / insert

@@ -2,8 +2,8 @@
  * Differential testing of AVX (VEX-encoded) instructions against the host CPU. Both sides run the same bytes:
  * load YMM0-15 (VMOVDQU), MXCSR, RAX/RDX/RCX and RFLAGS from a state block at [r12], run one instruction, store
  * them back; the 64-byte buffer at [rdi] is the memory operand. Compared: all 16 YMM registers (so the VEX.128
- * zeroing of bits 255:128 and the untouched registers are checked), MXCSR (exception flags masked: they are not
- * kept, docs/x87.md "SSE"), the flags, RAX/RDX/RCX and the buffer. Every AVX form of avx.ts, avx-sse.ts,
+ * zeroing of bits 255:128 and the untouched registers are checked), MXCSR with its exception flags, the flags,
+ * RAX/RDX/RCX and the buffer. Every AVX form of avx.ts, avx-sse.ts,
  * avx-permute.ts and avx-wide.ts has a row in FORMS: register and memory operands, VEX.128 and VEX.256,
  * registers 0-15 (VEX.R/B/vvvv), 2- and 3-byte VEX, random VEX.W where it is ignored.
  */
@@ -12,7 +12,7 @@ import { buildHarness } from './diff';
 import { makeCpu, poke, CODE } from '../cpu-harness';
 import { Exit } from '../../../emulator/cpu/cpu';
 import { FAULT } from '../../../emulator/cpu/fault';
-import { EXACT_ARITH, extremes, fill, fillFloat, next64, rnd } from './sse-diff';
+import { extremes, fill, fillFloat, next64, rnd } from './sse-diff';
 
 export interface AvxCase { name: string; insn: number[]; state: Uint8Array; mem: Uint8Array; mxcsrIgnore: number }
 interface Result { state: Uint8Array; mem: Uint8Array }
@@ -320,10 +320,10 @@ export function generateAvx(perForm: number): AvxCase[] {
       }
       // VLDMXCSR: a valid MXCSR value (reserved bits clear) in memory
       if (f.data === 'mxcsr') { mem[2] = 0; mem[3] = 0; }
-      const exact = EXACT_ARITH.test(f.name);
-      if (exact) { extremes(state, 0, 512, f.data === 'pd'); extremes(mem, 0, 64, f.data === 'pd'); }
-      const rc = f.mx === 'rc' || exact ? rnd(4) << 13 : 0;
-      const dz = f.mx === 'dazftz' && rnd(3) === 0 ? [0x40, 0x8000, 0x8040][rnd(3)] : 0;
+      const float = f.data === 'ps' || f.data === 'pd';
+      if (float) { extremes(state, 0, 512, f.data === 'pd'); extremes(mem, 0, 64, f.data === 'pd'); }
+      const rc = float || f.mx ? rnd(4) << 13 : 0;
+      const dz = (float || f.mx) && rnd(3) === 0 ? [0x40, 0x8000, 0x8040][rnd(3)] : 0;
       dv.setUint32(MXCSR, 0x1f80 | rc | dz, true);
       dv.setBigUint64(FLAGS, BigInt(rnd(0x1000) & 0x8d5), true);
       const len = (): bigint => (rnd(4) ? BigInt(rnd(20)) : rnd(2) ? -BigInt(rnd(20)) : next64());
@@ -331,7 +331,7 @@ export function generateAvx(perForm: number): AvxCase[] {
       dv.setBigUint64(RAX, BigInt.asUintN(64, gp()), true);
       dv.setBigUint64(RDX, BigInt.asUintN(64, gp()), true);
       dv.setBigUint64(RCX, BigInt.asUintN(64, gp()), true);
-      cases.push({ name, insn: bytes, state, mem, mxcsrIgnore: !exact && (f.mx || f.data === 'ps' || f.data === 'pd') ? 0x3f : 0 });
+      cases.push({ name, insn: bytes, state, mem, mxcsrIgnore: 0 });
     }
   }
   return cases;
