@@ -145,7 +145,7 @@ add({ name: 'vmovdqa store', map: 1, op: 0x7f, pp: 1, ops: 'rm', L: [0, 1], data
 add({ name: 'vmovdqu store', map: 1, op: 0x7f, pp: 2, ops: 'rm', L: [0, 1], data: 'int' });
 add({ name: 'vmovntdq', map: 1, op: 0xe7, pp: 1, ops: 'rm', rm: 'm', L: [0, 1], data: 'int' });
 add({ name: 'vlddqu', map: 1, op: 0xf0, pp: 3, ops: 'rm', rm: 'm', L: [0, 1], data: 'int' });
-add({ name: 'vmovntdqa', map: 2, op: 0x2a, pp: 1, ops: 'rm', rm: 'm', L: [0], data: 'int' });
+add({ name: 'vmovntdqa', map: 2, op: 0x2a, pp: 1, ops: 'rm', rm: 'm', L: [0, 1], data: 'int' });
 add({ name: 'vmovd/q xmm,r/m', map: 1, op: 0x6e, pp: 1, ops: 'rm', rm: 'g', L: [0], data: 'int', w: 'size' });
 add({ name: 'vmovd/q r/m,xmm', map: 1, op: 0x7e, pp: 1, ops: 'rm', rm: 'g', L: [0], data: 'int', w: 'size' });
 add({ name: 'vmovq xmm,xmm/m64', map: 1, op: 0x7e, pp: 2, ops: 'rm', L: [0], data: 'int' });
