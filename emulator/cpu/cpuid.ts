@@ -17,7 +17,7 @@ import { Cr4 } from './state';
  *
  * 'faultline' (default): an AuthenticAMD long-mode CPU with x87/SSE/SSE2/SSE3/SSSE3/SSE4.1/SSE4.2, FXSR, XSAVE (x87+SSE+AVX state),
  * PCLMULQDQ, POPCNT, LZCNT, MOVBE, BMI1, BMI2, ADX,
- * AVX data moves (VMOVDQA/U, VMOVNTDQ[A], VZEROUPPER/ALL),
+ * AVX (every VEX-encoded AVX instruction: avx*.ts; not AVX2/FMA/F16C),
  * NX, 1 GiB pages, SYSCALL, RDTSCP, x2APIC, TSC-deadline, invariant TSC, SMEP/SMAP/UMIP, CLFLUSHOPT/CLWB/PCOMMIT,
  * FSGSBASE off (as qemu64; 'max' reports it).
  * 'max': everything the emulator implements: 'faultline' plus FSGSBASE.
@@ -50,8 +50,7 @@ const FAULTLINE: CpuModel = {
   // family 15, model 107, stepping 1: qemu64's, so guests take the code paths they take under QEMU
   signature: 0x00060fb1,
   // sse3 (0), pclmulqdq (1), ssse3 (9), cx16 (13), sse4.1 (19), sse4.2 (20), x2apic (21), movbe (22), popcnt (23),
-  // tsc-deadline (24), xsave (26), avx (28: YMM state and the VEX data moves of avx.ts; AVX arithmetic raises
-  // #UD), hypervisor (31)
+  // tsc-deadline (24), xsave (26), avx (28: the YMM state and every AVX instruction, avx*.ts), hypervisor (31)
   leaf1Ecx: (1 << 0) | (1 << 1) | (1 << 9) | (1 << 13) | (1 << 19) | (1 << 20) | (1 << 21) | (1 << 22) | (1 << 23) |
     (1 << 24) | (1 << 26) | (1 << 28) | (1 << 31),
   leaf1Edx: EDX_BASE | (1 << 7) | (1 << 14),

@@ -24,6 +24,8 @@ import './shift';
 import './bitops';
 import './atomic';
 import './avx';
+import './avx-sse';
+import './avx-permute';
 import './bmi';
 import './bcd';
 import './far-pointer';

@@ -3,7 +3,7 @@ import { ud } from './fault';
 import { Imm, Insn } from './insn';
 import { mmxCheck, mmxDone, mmxRead, mmxWrite } from './mmx';
 import { A, AD, AF, B, BD, BF, loadA, loadB, loadBScalar, pfx, sseCheck, storeA } from './sse';
-import { isNaN32, isNaN64 } from './sse-float';
+import { cmpFlags, cmpVal32, cmpVal64, isNaN32, isNaN64, mx, mxDone, MxFlag, mxs, setMxcsrRc } from './sse-float';
 import { def } from './table';
 
 /**
@@ -27,30 +27,53 @@ export function roundMx(c: Cpu, x: number, trunc: boolean): number {
   }
 }
 
-function toInt32(c: Cpu, x: number, trunc: boolean): number {
-  if (x !== x) return 0x80000000 | 0;
+/** A denormal binary32 (`single`) or binary64 source reads as a zero of its sign under MXCSR.DAZ. */
+export function dazValue(x: number, single: boolean): number {
+  return mx.daz && x !== 0 && Math.abs(x) < (single ? 2 ** -126 : 2 ** -1022) ? (x < 0 ? -0 : 0) : x;
+}
+
+/** x rounded to int32 by MXCSR.RC (or truncated): NaN or out of range → the integer indefinite and IE, else PE if inexact. */
+export function toInt32(c: Cpu, x: number, trunc: boolean, single = false): number {
+  if (x !== x) { mxs.flags |= MxFlag.IE; return 0x80000000 | 0; }
+  x = dazValue(x, single);
   const r = roundMx(c, x, trunc);
-  return r >= -2147483648 && r <= 2147483647 ? r | 0 : 0x80000000 | 0;
+  if (!(r >= -2147483648 && r <= 2147483647)) { mxs.flags |= MxFlag.IE; return 0x80000000 | 0; }
+  if (r !== x) mxs.flags |= MxFlag.PE;
+  return r | 0;
 }
 
 const F32 = new Float32Array(1), I32 = new Int32Array(F32.buffer);
 
-/** The binary32 bits of x (a double or an integer) rounded by MXCSR.RC. */
+/**
+ * The binary32 bits of x (a double or an integer) rounded by MXCSR.RC, with PE when inexact, OE when the
+ * result rounded with an unbounded exponent exceeds the largest binary32, UE when tiny (|x| < 2^-126, before
+ * rounding) and inexact, and FTZ flushing such results to zero.
+ */
 export function f32Round(c: Cpu, x: number): number {
   F32[0] = x;
   let bits = I32[0];
   const fr = F32[0], rc = (c.mxcsr >>> 13) & 3;
-  if (rc === 0 || fr === x || x !== x) return bits;
-  if (!Number.isFinite(fr) && Number.isFinite(x)) {
-    // overflow: infinity only when rounding away from zero
-    const toInf = (rc === 1 && x < 0) || (rc === 2 && x > 0);
-    return toInf ? bits : ((x < 0 ? 0x80000000 : 0) | 0x7f7fffff) | 0;
+  if (fr === x || x !== x) return bits;
+  let fl = MxFlag.PE;
+  const ax = Math.abs(x), away = (rc === 2 && x > 0) || (rc === 1 && x < 0);
+  if (rc === 0 ? !Number.isFinite(fr) : away ? ax > MAX32 : ax >= 2 ** 128) fl |= MxFlag.OE;
+  if (ax < 2 ** -126) fl |= MxFlag.UE;
+  mxs.flags |= fl;
+  if (rc !== 0) {
+    if (!Number.isFinite(fr) && Number.isFinite(x)) {
+      // overflow: infinity only when rounding away from zero
+      const toInf = (rc === 1 && x < 0) || (rc === 2 && x > 0);
+      bits = toInf ? bits : ((x < 0 ? 0x80000000 : 0) | 0x7f7fffff) | 0;
+    } else {
+      const wantLess = rc === 1 || (rc === 3 && x > 0), wantGreater = rc === 2 || (rc === 3 && x < 0);
+      if (wantLess && fr > x) bits = bits >= 0 ? (bits === 0 ? 0x80000001 | 0 : bits - 1) : bits + 1;
+      if (wantGreater && fr < x) bits = bits >= 0 ? bits + 1 : (bits === (0x80000000 | 0) ? 1 : bits - 1);
+    }
   }
-  const wantLess = rc === 1 || (rc === 3 && x > 0), wantGreater = rc === 2 || (rc === 3 && x < 0);
-  if (wantLess && fr > x) bits = bits >= 0 ? (bits === 0 ? 0x80000001 | 0 : bits - 1) : bits + 1;
-  if (wantGreater && fr < x) bits = bits >= 0 ? bits + 1 : (bits === (0x80000000 | 0) ? 1 : bits - 1);
+  if ((fl & MxFlag.UE) && mx.ftz) bits &= 0x80000000;
   return bits;
 }
+const MAX32 = 3.4028234663852886e38;
 
 /**
  * A signed 64-bit integer (lo, hi halves) as binary32 bits rounded once by MXCSR.RC (CVTSI2SS r/m64). Going
@@ -84,6 +107,7 @@ export function i64ToF64(c: Cpu, lo: number, hi: number): number {
   const bb = s - a;
   const err = (a - (s - bb)) + (b - bb);
   const rc = (c.mxcsr >>> 13) & 3;
+  if (err !== 0) mxs.flags |= MxFlag.PE;
   if (err === 0 || rc === 0) return s;
   // the exact value is s + err: step s one ulp toward it when the mode rounds that way
   const down = rc === 1 || (rc === 3 && s > 0);
@@ -95,14 +119,22 @@ export function i64ToF64(c: Cpu, lo: number, hi: number): number {
   return D64[0];
 }
 
-/** binary64 → binary32 bits by MXCSR.RC, with a NaN's payload kept (quietened, truncated). */
+/** binary64 → binary32 bits by MXCSR.RC, with a NaN's payload kept (quietened, truncated); IE for an SNaN, DE/DAZ. */
 export function d2f(c: Cpu, hi: number, lo: number, v: number): number {
-  if (isNaN64(hi, lo)) return ((hi & 0x80000000) | 0x7fc00000 | ((hi & 0x7ffff) << 3) | (lo >>> 29)) | 0;
+  if (isNaN64(hi, lo)) {
+    if (!(hi & 0x80000)) mxs.flags |= MxFlag.IE;
+    return ((hi & 0x80000000) | 0x7fc00000 | ((hi & 0x7ffff) << 3) | (lo >>> 29)) | 0;
+  }
+  if ((hi & 0x7ff00000) === 0 && v !== 0) { if (mx.daz) return hi & 0x80000000; mxs.flags |= MxFlag.DE; }
   return f32Round(c, v);
 }
-/** binary32 → binary64 (as AD lane) with a NaN's payload kept. */
+/** binary32 → binary64 (as AD lane) with a NaN's payload kept; IE for an SNaN, DE/DAZ for a denormal. */
 export function f2d(bits: number, v: number, lane: number): void {
-  if (isNaN32(bits)) { A[2 * lane + 1] = (bits & 0x80000000) | 0x7ff80000 | ((bits & 0x3fffff) >>> 3); A[2 * lane] = bits << 29; return; }
+  if (isNaN32(bits)) {
+    if (!(bits & 0x400000)) mxs.flags |= MxFlag.IE;
+    A[2 * lane + 1] = (bits & 0x80000000) | 0x7ff80000 | ((bits & 0x3fffff) >>> 3); A[2 * lane] = bits << 29; return;
+  }
+  if ((bits & 0x7f800000) === 0 && v !== 0) { if (mx.daz) { A[2 * lane + 1] = bits & 0x80000000; A[2 * lane] = 0; return; } mxs.flags |= MxFlag.DE; }
   AD[lane] = v;
 }
 
@@ -113,8 +145,10 @@ def(0x15b, 'cvtdq2ps', true, Imm.NONE, (c, i) => {
   const p = pfx(i);
   if (p === 3) ud();
   loadB(c, i, true);
+  setMxcsrRc(c.mxcsr);
   if (p === 0) for (let k = 0; k < 4; k++) A[k] = f32Round(c, B[k]);
-  else for (let k = 0; k < 4; k++) A[k] = isNaN32(B[k]) ? 0x80000000 | 0 : toInt32(c, BF[k], p === 2);
+  else for (let k = 0; k < 4; k++) A[k] = toInt32(c, BF[k], p === 2, true);
+  mxDone(c);
   storeA(c, i.reg);
 });
 
@@ -122,21 +156,24 @@ def(0x1e6, 'cvtdq2pd', true, Imm.NONE, (c, i) => {
   sseCheck(c);
   const p = pfx(i);
   if (p === 0) ud();
+  setMxcsrRc(c.mxcsr);
   if (p === 2) { // CVTDQ2PD: the low two int32 (m64 source)
     loadBScalar(c, i, 8);
     const lo = B[0], hi = B[1];
     AD[0] = lo; AD[1] = hi;
   } else { // CVTTPD2DQ (66), CVTPD2DQ (F2)
     loadB(c, i, true);
-    A[0] = isNaN64(B[1], B[0]) ? 0x80000000 | 0 : toInt32(c, BD[0], p === 1);
-    A[1] = isNaN64(B[3], B[2]) ? 0x80000000 | 0 : toInt32(c, BD[1], p === 1);
+    A[0] = toInt32(c, BD[0], p === 1);
+    A[1] = toInt32(c, BD[1], p === 1);
     A[2] = 0; A[3] = 0;
   }
+  mxDone(c);
   storeA(c, i.reg);
 });
 
 /** CVTPS2PD (NP 0F 5A) and CVTPD2PS (66 0F 5A); sse.ts dispatches them here. */
 export function cvtPacked5a(c: Cpu, i: Insn, p: number): void {
+  setMxcsrRc(c.mxcsr);
   if (p === 0) {
     loadBScalar(c, i, 8);
     const b0 = B[0], b1 = B[1], v0 = BF[0], v1 = BF[1];
@@ -145,39 +182,48 @@ export function cvtPacked5a(c: Cpu, i: Insn, p: number): void {
     loadB(c, i, true);
     A[0] = d2f(c, B[1], B[0], BD[0]); A[1] = d2f(c, B[3], B[2], BD[1]); A[2] = 0; A[3] = 0;
   }
+  mxDone(c);
   storeA(c, i.reg);
 }
 
 /** CVTPI2PS (NP 0F 2A) / CVTPI2PD (66 0F 2A): two int32 from mm/m64. */
 export function cvtpi2p(c: Cpu, i: Insn, p: number): void {
+  setMxcsrRc(c.mxcsr);
   let lo: number, hi: number;
   if (i.mod === 3) { mmxCheck(c); lo = mmxRead(c, i.rm & 7); hi = c.hi; mmxDone(c); }
   else { lo = c.rd64(c.memAddr(i, 8, false)); hi = c.hi; }
   loadA(c, i.reg);
   if (p === 0) { A[0] = f32Round(c, lo); A[1] = f32Round(c, hi); } else { AD[0] = lo; AD[1] = hi; }
+  mxDone(c);
   storeA(c, i.reg);
 }
 
 /** CVT(T)PS2PI (NP 0F 2D/2C) / CVT(T)PD2PI (66): into an MMX register. */
 export function cvtp2pi(c: Cpu, i: Insn, p: number, trunc: boolean): void {
+  setMxcsrRc(c.mxcsr);
   mmxCheck(c);
   let r0: number, r1: number;
   if (p === 0) {
     loadBScalar(c, i, 8);
-    r0 = isNaN32(B[0]) ? 0x80000000 | 0 : toInt32(c, BF[0], trunc);
-    r1 = isNaN32(B[1]) ? 0x80000000 | 0 : toInt32(c, BF[1], trunc);
+    r0 = toInt32(c, BF[0], trunc, true);
+    r1 = toInt32(c, BF[1], trunc, true);
   } else {
     loadB(c, i, true);
-    r0 = isNaN64(B[1], B[0]) ? 0x80000000 | 0 : toInt32(c, BD[0], trunc);
-    r1 = isNaN64(B[3], B[2]) ? 0x80000000 | 0 : toInt32(c, BD[1], trunc);
+    r0 = toInt32(c, BD[0], trunc);
+    r1 = toInt32(c, BD[1], trunc);
   }
+  mxDone(c);
   mmxWrite(c, i.reg & 7, r0, r1);
   mmxDone(c);
 }
 
-/** CMPPS/CMPPD/CMPSS/CMPSD xmm, xmm/m, imm8: predicates 0-7 (EQ LT LE UNORD NEQ NLT NLE ORD). */
+/**
+ * CMPPS/CMPPD/CMPSS/CMPSD xmm, xmm/m, imm8: predicates 0-7 (EQ LT LE UNORD NEQ NLT NLE ORD); the VEX forms
+ * take all 32 (SDM VCMPPS Table 3-1): 8-15 are EQ_UQ NGE NGT FALSE NEQ_OQ GE GT TRUE, and 16-31 repeat 0-15
+ * with the other signalling behaviour (which only changes MXCSR.IE, not the result).
+ */
 function cmpPred(pred: number, unordered: boolean, x: number, y: number): boolean {
-  switch (pred & 7) {
+  switch (pred & 15) {
     case 0: return !unordered && x === y;
     case 1: return !unordered && x < y;
     case 2: return !unordered && x <= y;
@@ -185,22 +231,40 @@ function cmpPred(pred: number, unordered: boolean, x: number, y: number): boolea
     case 4: return unordered || x !== y;
     case 5: return unordered || !(x < y);
     case 6: return unordered || !(x <= y);
-    default: return !unordered;
+    case 7: return !unordered;
+    case 8: return unordered || x === y;
+    case 9: return unordered || x < y;
+    case 10: return unordered || x <= y;
+    case 11: return false;
+    case 12: return !unordered && x !== y;
+    case 13: return !unordered && x >= y;
+    case 14: return !unordered && x > y;
+    default: return true;
   }
 }
 def(0x1c2, 'cmpps', true, Imm.IB, (c, i) => {
   sseCheck(c);
-  const p = pfx(i), n = i.imm & 7;
+  const p = pfx(i), n = i.imm & (i.vex ? 31 : 7);
   loadA(c, i.reg);
   if (p >= 2) loadBScalar(c, i, p === 2 ? 4 : 8); else loadB(c, i, true);
+  setMxcsrRc(c.mxcsr);
+  // the signalling predicates (IE for a QNaN too): LT LE NLT NLE NGE NGT GE GT; 16-31 swap quiet and signalling
+  const signaling = ((0x6666 >>> (n & 15)) & 1) !== (n >>> 4);
   if (p === 0 || p === 2) {
-    for (let k = 0; k < (p === 0 ? 4 : 1); k++) A[k] = cmpPred(n, isNaN32(A[k]) || isNaN32(B[k]), AF[k], BF[k]) ? -1 : 0;
+    for (let k = 0; k < (p === 0 ? 4 : 1); k++) {
+      const x = cmpVal32(A[k]), y = cmpVal32(B[k]);
+      cmpFlags(signaling);
+      A[k] = cmpPred(n, x !== x || y !== y, x, y) ? -1 : 0;
+    }
   } else {
     for (let k = 0; k < (p === 1 ? 2 : 1); k++) {
-      const r = cmpPred(n, isNaN64(A[2 * k + 1], A[2 * k]) || isNaN64(B[2 * k + 1], B[2 * k]), AD[k], BD[k]) ? -1 : 0;
+      const x = cmpVal64(A[2 * k + 1], A[2 * k]), y = cmpVal64(B[2 * k + 1], B[2 * k]);
+      cmpFlags(signaling);
+      const r = cmpPred(n, x !== x || y !== y, x, y) ? -1 : 0;
       A[2 * k] = r; A[2 * k + 1] = r;
     }
   }
+  mxDone(c);
   storeA(c, i.reg);
 });
 

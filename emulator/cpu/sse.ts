@@ -6,8 +6,8 @@ import { Access } from './paging';
 import { Cr0, Cr4, Flag } from './state';
 import { mmxCheck, mmxDone, mmxRead, mmxWrite } from './mmx';
 import { def } from './table';
-import { op32, op64, R64, setMxcsr } from './sse-float';
-import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, f2d, f32Round, i64ToF32, i64ToF64, roundMx } from './sse-convert';
+import { Arith, arith32, arith64, cmpFlags, cmpVal32, cmpVal64, MxFlag, mxDone, R64, setMxcsrRc } from './sse-float';
+import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, dazValue, f2d, f32Round, i64ToF32, i64ToF64, roundMx } from './sse-convert';
 
 /**
  * SSE/SSE2 moves and the integer and scalar-float operations compilers emit for memcpy/memset, struct
@@ -16,7 +16,7 @@ import { cvtp2pi, cvtpi2p, cvtPacked5a, d2f, f2d, f32Round, i64ToF32, i64ToF64, 
  * allocated per instruction. Legacy-SSE 128-bit memory operands must be 16-byte aligned (#GP(0)) except for
  * the unaligned moves (MOVUPS/MOVUPD/MOVDQU) and 64/32-bit scalar accesses (SDM Vol. 1 §10.4, Vol. 2 §2.4).
  *
- * Not emulated: MXCSR exception flags and rounding control (arithmetic rounds to nearest). SSE3's arithmetic is
+ * The arithmetic honours MXCSR.RC/DAZ/FTZ and sets its exception flags (sse-float.ts). SSE3's arithmetic is
  * sse3.ts, SSSE3 ssse3.ts, SSE4.1 sse41.ts, SSE4.2 sse42.ts, the conversions sse-convert.ts. The MMX forms (NP) of the moves and of the integer operations
  * listed here run on the MMX register file of mmx.ts; the saturating, averaging, multiply-high, pack and
  * sum-of-differences operations are sse-int.ts.
@@ -31,8 +31,34 @@ export const AF = new Float32Array(bufA), BF = new Float32Array(bufB);
 export const AD = new Float64Array(bufA), BD = new Float64Array(bufB);
 const T = new Int32Array(4);
 
+/**
+ * VEX execution of a legacy SSE handler (avx-sse.ts runs the handler with `vx.on`; twice for VEX.256, `hi` = 0
+ * then 1): loadA reads the first source (VEX.vvvv for the non-destructive NDS forms), loadB/loadBScalar read
+ * without the legacy 16-byte alignment rule (unless `aligned`) from the 128-bit lane `hi` names, storeA
+ * collects the lane in VR for avx-sse.ts to commit (to VEX.vvvv for the NDD forms), and sseCheck leaves the
+ * #UD/#NM rules to avx-sse.ts. `mask` is the register of a VEX blend's is4 operand (legacy: XMM0).
+ */
+export const vx = { on: false, nds: false, ndd: false, vvvv: 0, hi: 0, bytes: 16, aligned: false, dst: -1, mask: 0 };
+/** The result lanes storeA collected in VEX execution (0-3 low, 4-7 high). */
+export const VR = new Int32Array(8);
+/** The imm8 of an instruction whose VEX.256 form takes the upper lane's controls from higher imm8 bits. */
+export function laneImm(i: Insn, shift: number): number {
+  return (i.imm & 0xff) >>> (vx.on && vx.hi ? shift : 0);
+}
+/** How far the upper lane's imm8 controls sit above the lower lane's (0 outside the upper VEX.256 pass). */
+export function laneShift(shift: number): number {
+  return vx.on && vx.hi ? shift : 0;
+}
+/** The blend mask (legacy: XMM0; VEX: the is4 register) of the current lane into M. */
+export const M = new Int32Array(4);
+export function loadMask(c: Cpu): void {
+  const x = vx.on && vx.hi ? c.ymmHi : c.xmm, s = vx.on ? vx.mask * 4 : 0;
+  M[0] = x[s]; M[1] = x[s + 1]; M[2] = x[s + 2]; M[3] = x[s + 3];
+}
+
 /** #UD/#NM rules for SSE instructions (SDM Vol. 3 §13.1.3, Table 2-18 / 22-x): EM or !OSFXSR → #UD, TS → #NM. */
 export function sseCheck(c: Cpu): void {
+  if (vx.on) return; // VEX: avx-sse.ts checked CR4.OSXSAVE/XCR0/TS (SDM Vol. 2 Table 2-18: CR0.EM is legacy-SSE only)
   if ((c.cr0 & Cr0.EM) || !(c.cr4 & Cr4.OSFXSR)) ud('SSE instruction with CR0.EM=1 or CR4.OSFXSR=0');
   if (c.cr0 & Cr0.TS) raise(7, -1, 'SSE instruction with CR0.TS=1 (device not available)');
 }
@@ -65,8 +91,13 @@ export function wr128(c: Cpu, la: number, v: Int32Array, off: number): void {
 /** Source operand (xmm/m128) into B. */
 export function loadB(c: Cpu, i: Insn, aligned: boolean): void {
   if (i.mod === 3) {
-    const s = i.rm * 4, x = c.xmm;
+    const s = i.rm * 4, x = vx.on && vx.hi ? c.ymmHi : c.xmm;
     B[0] = x[s]; B[1] = x[s + 1]; B[2] = x[s + 2]; B[3] = x[s + 3];
+  } else if (vx.on) {
+    // VEX: only the explicitly aligned moves check alignment, on the whole 16/32-byte operand (SDM §2.4)
+    const la = c.memAddr(i, vx.bytes, false);
+    if (vx.aligned && la % vx.bytes !== 0) gp(0, `misaligned ${vx.bytes}-byte AVX memory operand`);
+    rd128(c, vx.hi ? c.addLinear(la, 16) : la, B);
   } else {
     rd128(c, addr128(c, i, aligned, false), B);
   }
@@ -75,19 +106,29 @@ export function loadB(c: Cpu, i: Insn, aligned: boolean): void {
 /** Low 32 or 64 bits of the source (xmm or m32/m64) into B (rest of B undefined). */
 export function loadBScalar(c: Cpu, i: Insn, size: number): void {
   if (i.mod === 3) {
-    const s = i.rm * 4;
-    B[0] = c.xmm[s]; B[1] = c.xmm[s + 1];
+    const s = i.rm * 4, x = vx.on && vx.hi ? c.ymmHi : c.xmm;
+    B[0] = x[s]; B[1] = x[s + 1];
   } else {
-    const la = c.memAddr(i, size, false);
+    // VEX.256 VMOVDDUP: the element at the start of each 16-byte half of its m256 source
+    let la = c.memAddr(i, vx.on && vx.bytes === 32 ? 32 : size, false);
+    if (vx.on && vx.hi) la = c.addLinear(la, 16);
     if (size === 8) { B[0] = c.rd64(la); B[1] = c.hi; } else B[0] = c.rd(la, 4);
   }
 }
 
 export function loadA(c: Cpu, r: number): void {
-  const s = r * 4, x = c.xmm;
+  let x = c.xmm;
+  if (vx.on) { if (vx.nds) r = vx.vvvv; if (vx.hi) x = c.ymmHi; }
+  const s = r * 4;
   A[0] = x[s]; A[1] = x[s + 1]; A[2] = x[s + 2]; A[3] = x[s + 3];
 }
 export function storeA(c: Cpu, r: number): void {
+  if (vx.on) {
+    vx.dst = vx.ndd ? vx.vvvv : r;
+    const o = vx.hi * 4;
+    VR[o] = A[0]; VR[o + 1] = A[1]; VR[o + 2] = A[2]; VR[o + 3] = A[3];
+    return;
+  }
   const s = r * 4, x = c.xmm;
   x[s] = A[0]; x[s + 1] = A[1]; x[s + 2] = A[2]; x[s + 3] = A[3];
 }
@@ -183,38 +224,43 @@ def(0x1c3, 'movnti', true, Imm.NONE, (c, i) => {
   c.writeE(i, size, v, c.hi);
 });
 
-/** MOVLPS/MOVLPD (0F 12/13) and MOVHPS/MOVHPD (0F 16/17); register forms of 12/16 are MOVHLPS/MOVLHPS. */
+/**
+ * MOVLPS/MOVLPD (0F 12/13) and MOVHPS/MOVHPD (0F 16/17); register forms of 12/16 are MOVHLPS/MOVLHPS. Loads
+ * merge into the destination through loadA/storeA, so the VEX forms take the other half from VEX.vvvv.
+ */
 function movHalf(high: boolean, store: boolean) {
   return (c: Cpu, i: Insn): void => {
     sseCheck(c);
     const p = pfx(i);
     const x = c.xmm, d = i.reg * 4, h = high ? 2 : 0;
-    if (!store && p === 2 && !high) { // MOVSLDUP (SSE3)
+    if (!store && p === 2) { // MOVSLDUP / MOVSHDUP (SSE3)
       loadB(c, i, true);
-      x[d] = B[0]; x[d + 1] = B[0]; x[d + 2] = B[2]; x[d + 3] = B[2];
-      return;
-    }
-    if (!store && p === 2 && high) { // MOVSHDUP (SSE3)
-      loadB(c, i, true);
-      x[d] = B[1]; x[d + 1] = B[1]; x[d + 2] = B[3]; x[d + 3] = B[3];
+      const k = high ? 1 : 0;
+      A[0] = B[k]; A[1] = B[k]; A[2] = B[k + 2]; A[3] = B[k + 2];
+      storeA(c, i.reg);
       return;
     }
     if (!store && p === 3 && !high) { // MOVDDUP (SSE3): m64 source
       loadBScalar(c, i, 8);
-      x[d] = B[0]; x[d + 1] = B[1]; x[d + 2] = B[0]; x[d + 3] = B[1];
+      A[0] = B[0]; A[1] = B[1]; A[2] = B[0]; A[3] = B[1];
+      storeA(c, i.reg);
       return;
     }
     if (p >= 2) ud();
     if (i.mod === 3) {
       if (store || p === 1) ud();
-      const s = i.rm * 4;
+      loadA(c, i.reg);
+      loadB(c, i, false);
       // MOVHLPS: low ← source high; MOVLHPS: high ← source low.
-      if (!high) { x[d] = x[s + 2]; x[d + 1] = x[s + 3]; } else { x[d + 2] = x[s]; x[d + 3] = x[s + 1]; }
+      if (!high) { A[0] = B[2]; A[1] = B[3]; } else { A[2] = B[0]; A[3] = B[1]; }
+      storeA(c, i.reg);
       return;
     }
     const la = c.memAddr(i, 8, store);
-    if (store) c.wr64(la, x[d + h], x[d + h + 1]);
-    else { x[d + h] = c.rd64(la); x[d + h + 1] = c.hi; }
+    if (store) { c.wr64(la, x[d + h], x[d + h + 1]); return; }
+    loadA(c, i.reg);
+    A[h] = c.rd64(la); A[h + 1] = c.hi;
+    storeA(c, i.reg);
   };
 }
 def(0x112, 'movlps', true, Imm.NONE, movHalf(false, false));
@@ -235,9 +281,8 @@ def(0x16e, 'movd', true, Imm.NONE, (c, i) => {
   }
   sseCheck(c);
   if (p !== 1) ud();
-  const lo = c.readE(i, size);
-  const d = i.reg * 4;
-  c.xmm[d] = lo; c.xmm[d + 1] = size === 8 ? c.hi : 0; c.xmm[d + 2] = 0; c.xmm[d + 3] = 0;
+  A[0] = c.readE(i, size); A[1] = size === 8 ? c.hi : 0; A[2] = 0; A[3] = 0;
+  storeA(c, i.reg);
 });
 def(0x17e, 'movd', true, Imm.NONE, (c, i) => {
   const p = pfx(i);
@@ -251,8 +296,8 @@ def(0x17e, 'movd', true, Imm.NONE, (c, i) => {
   sseCheck(c);
   if (p === 2) { // MOVQ xmm, xmm/m64
     loadBScalar(c, i, 8);
-    const d = i.reg * 4;
-    c.xmm[d] = B[0]; c.xmm[d + 1] = B[1]; c.xmm[d + 2] = 0; c.xmm[d + 3] = 0;
+    A[0] = B[0]; A[1] = B[1]; A[2] = 0; A[3] = 0;
+    storeA(c, i.reg);
     return;
   }
   if (p !== 1) ud();
@@ -273,8 +318,8 @@ def(0x1d6, 'movq', true, Imm.NONE, (c, i) => {
   if (p !== 1) ud();
   const s = i.reg * 4;
   if (i.mod === 3) {
-    const d = i.rm * 4;
-    c.xmm[d] = c.xmm[s]; c.xmm[d + 1] = c.xmm[s + 1]; c.xmm[d + 2] = 0; c.xmm[d + 3] = 0;
+    A[0] = c.xmm[s]; A[1] = c.xmm[s + 1]; A[2] = 0; A[3] = 0;
+    storeA(c, i.rm);
   } else {
     c.wr64(c.memAddr(i, 8, true), c.xmm[s], c.xmm[s + 1]);
   }
@@ -410,15 +455,16 @@ def(0x1c6, 'shufps', true, Imm.IB, (c, i) => {
   if (p >= 2) ud();
   loadB(c, i, true);
   loadA(c, i.reg);
-  const n = i.imm & 0xff;
+  // VEX.256 SHUFPD: the upper lane's selectors are imm8[3:2] (SHUFPS uses the same imm8 in both lanes)
+  const n = laneImm(i, p === 1 ? 2 : 0);
   if (p === 0) {
     T[0] = A[n & 3]; T[1] = A[(n >>> 2) & 3]; T[2] = B[(n >>> 4) & 3]; T[3] = B[(n >>> 6) & 3];
   } else {
     const a = (n & 1) * 2, b = ((n >>> 1) & 1) * 2;
     T[0] = A[a]; T[1] = A[a + 1]; T[2] = B[b]; T[3] = B[b + 1];
   }
-  const d = i.reg * 4;
-  c.xmm[d] = T[0]; c.xmm[d + 1] = T[1]; c.xmm[d + 2] = T[2]; c.xmm[d + 3] = T[3];
+  A[0] = T[0]; A[1] = T[1]; A[2] = T[2]; A[3] = T[3];
+  storeA(c, i.reg);
 });
 
 // PMOVMSKB r32, xmm (66 0F D7, register source only).
@@ -562,40 +608,29 @@ shiftByXmm('pslld', 0x1f2, 6, 4);
 shiftByXmm('psllq', 0x1f3, 6, 8);
 
 // ------------------------------------------------------------------------------ scalar/packed float
-function fop(kind: number, a: number, b: number): number {
-  switch (kind) {
-    case 0x51: return Math.sqrt(b);
-    case 0x58: return a + b;
-    case 0x59: return a * b;
-    case 0x5c: return a - b;
-    case 0x5d: return a < b ? a : b; // MIN: the source when unordered or both zero (SDM MINSS)
-    case 0x5e: return a / b;
-    default: return a > b ? a : b;
-  }
-}
-
-/** 0F 51/58/59/5C/5D/5E/5F: PS (NP), PD (66), SS (F3), SD (F2); NaN operands per sse-float.ts. */
+/**
+ * 0F 51/58/59/5C/5D/5E/5F: PS (NP), PD (66), SS (F3), SD (F2); NaN operands per sse-float.ts. Each lane rounds
+ * by MXCSR.RC and raises the MXCSR exception flags (sse-float.ts arith32/arith64; SQRT reads its source only).
+ */
 function floatArith(op: number) {
   const kind = op & 0xff;
-  const minMax = kind === 0x5d || kind === 0x5f;
-  const f = (x: number, y: number): number => fop(kind, x, y);
-  // SQRT has one source: its NaN rule looks at the source only
-  const first = (k: number): number => (kind === 0x51 ? B[k] : A[k]);
+  const arith = kind === 0x51 ? Arith.SQRT : kind === 0x58 ? Arith.ADD : kind === 0x59 ? Arith.MUL : kind === 0x5c ? Arith.SUB : kind === 0x5d ? Arith.MIN : kind === 0x5e ? Arith.DIV : Arith.MAX;
   return (c: Cpu, i: Insn): void => {
     sseCheck(c);
     const p = pfx(i);
     loadA(c, i.reg);
     if (p >= 2) loadBScalar(c, i, p === 2 ? 4 : 8); else loadB(c, i, true);
-    setMxcsr(c.mxcsr);
+    setMxcsrRc(c.mxcsr);
     const lanes = p === 0 ? 4 : p === 1 ? 2 : 1;
     if (p === 0 || p === 2) {
-      for (let k = 0; k < lanes; k++) A[k] = op32(first(k), B[k], minMax, f);
+      for (let k = 0; k < lanes; k++) A[k] = arith32(A[k], B[k], arith);
     } else {
       for (let k = 0; k < lanes; k++) {
-        op64(first(2 * k + 1), first(2 * k), B[2 * k + 1], B[2 * k], minMax, f);
+        arith64(A[2 * k + 1], A[2 * k], B[2 * k + 1], B[2 * k], arith);
         A[2 * k] = R64.lo; A[2 * k + 1] = R64.hi;
       }
     }
+    mxDone(c);
     storeA(c, i.reg);
   };
 }
@@ -609,7 +644,11 @@ function comis(c: Cpu, i: Insn): void {
   if (p >= 2) ud();
   loadBScalar(c, i, p === 1 ? 8 : 4);
   loadA(c, i.reg);
-  const x = p === 1 ? AD[0] : AF[0], y = p === 1 ? BD[0] : BF[0];
+  // COMIS signals on any NaN, UCOMIS on an SNaN only; DAZ and DE as the other compares
+  setMxcsrRc(c.mxcsr);
+  const x = p === 1 ? cmpVal64(A[1], A[0]) : cmpVal32(A[0]), y = p === 1 ? cmpVal64(B[1], B[0]) : cmpVal32(B[0]);
+  cmpFlags((i.op & 0xff) === 0x2f);
+  mxDone(c);
   let f = 0;
   if (x !== x || y !== y) f = Flag.ZF | Flag.PF | Flag.CF;
   else if (x === y) f = Flag.ZF;
@@ -627,9 +666,11 @@ def(0x12a, 'cvtsi2ss', true, Imm.NONE, (c, i) => {
   const size = i.rex & 8 ? 8 : 4;
   const lo = c.readE(i, size);
   loadA(c, i.reg);
+  setMxcsrRc(c.mxcsr);
   if (size === 8) { const hi = c.hi; if (p === 2) A[0] = i64ToF32(c, lo, hi); else AD[0] = i64ToF64(c, lo, hi); }
   else if (p === 2) A[0] = f32Round(c, lo);
   else AD[0] = lo;
+  mxDone(c);
   storeA(c, i.reg);
 });
 function cvtToInt(trunc: boolean) {
@@ -638,13 +679,16 @@ function cvtToInt(trunc: boolean) {
     const p = pfx(i);
     if (p < 2) { cvtp2pi(c, i, p, trunc); return; }
     loadBScalar(c, i, p === 2 ? 4 : 8);
-    const x = p === 2 ? BF[0] : BD[0];
+    setMxcsrRc(c.mxcsr);
+    const x = dazValue(p === 2 ? BF[0] : BD[0], p === 2);
     const r = roundMx(c, x, trunc);
     const size = i.rex & 8 ? 8 : 4;
-    // Out of range or NaN: the integer indefinite value (SDM §4.8.3.7).
+    // Out of range or NaN: the integer indefinite value and IE (SDM §4.8.3.7); PE when inexact.
+    const fits = size === 4 ? r >= -2147483648 && r <= 2147483647 : r >= -9223372036854775808 && r < 9223372036854775808;
+    c.mxcsr |= !fits ? MxFlag.IE : r !== x ? MxFlag.PE : 0;
     if (size === 4) {
-      c.writeReg(i.reg, i.rex, 4, r >= -2147483648 && r <= 2147483647 ? r | 0 : 0x80000000 | 0, 0);
-    } else if (r >= -9223372036854775808 && r < 9223372036854775808) {
+      c.writeReg(i.reg, i.rex, 4, fits ? r | 0 : 0x80000000 | 0, 0);
+    } else if (fits) {
       c.writeReg(i.reg, i.rex, 8, r % 4294967296 | 0, Math.floor(r / 4294967296) | 0);
     } else {
       c.writeReg(i.reg, i.rex, 8, 0, 0x80000000 | 0);
@@ -659,7 +703,9 @@ def(0x15a, 'cvtss2sd', true, Imm.NONE, (c, i) => {
   if (p < 2) { cvtPacked5a(c, i, p); return; }
   loadBScalar(c, i, p === 2 ? 4 : 8);
   loadA(c, i.reg);
+  setMxcsrRc(c.mxcsr);
   if (p === 2) f2d(B[0], BF[0], 0); else A[0] = d2f(c, B[1], B[0], BD[0]); // NaN payloads kept, MXCSR.RC
+  mxDone(c);
   storeA(c, i.reg);
 });
 

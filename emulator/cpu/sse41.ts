@@ -2,8 +2,8 @@ import type { Cpu } from './cpu';
 import { ud } from './fault';
 import { setArithFlags } from './flags';
 import { Imm, Insn } from './insn';
-import { A, A8, A16, AD, B, B8, B16, BD, loadA, loadB, loadBScalar, pfx, sseCheck, storeA } from './sse';
-import { isNaN32, isNaN64, mx, op32, op64, R64, setMxcsr } from './sse-float';
+import { A, A8, A16, AD, B, B8, B16, BD, laneShift, loadA, loadB, loadBScalar, loadMask, M, pfx, sseCheck, storeA } from './sse';
+import { Arith, arith32, arith64, isNaN32, isNaN64, mx, mxDone, MxFlag, mxs, R64, setMxcsrRc } from './sse-float';
 import { Flag } from './state';
 import { def } from './table';
 
@@ -37,11 +37,12 @@ function op66(name: string, op: number, f: (c: Cpu, imm: number) => void, imm = 
 
 // ------------------------------------------------------------------------------------------ blends
 /** Variable blends: elements whose XMM0 mask element has its top bit set come from the source. */
-op66('pblendvb', 0x210, (c) => { for (let k = 0; k < 16; k++) if ((c.xmm[k >> 2] >>> (8 * (k & 3))) & 0x80) A8[k] = B8[k]; });
-op66('blendvps', 0x214, (c) => { for (let k = 0; k < 4; k++) if (c.xmm[k] < 0) A[k] = B[k]; });
-op66('blendvpd', 0x215, (c) => { for (let k = 0; k < 2; k++) if (c.xmm[2 * k + 1] < 0) { A[2 * k] = B[2 * k]; A[2 * k + 1] = B[2 * k + 1]; } });
-op66('blendps', 0x30c, (_c, imm) => { for (let k = 0; k < 4; k++) if (imm & (1 << k)) A[k] = B[k]; }, true);
-op66('blendpd', 0x30d, (_c, imm) => { for (let k = 0; k < 2; k++) if (imm & (1 << k)) { A[2 * k] = B[2 * k]; A[2 * k + 1] = B[2 * k + 1]; } }, true);
+// The mask is XMM0 (legacy) or the VEX is4 register (loadMask); VEX.256 blends take the upper lane's imm8 bits.
+op66('pblendvb', 0x210, (c) => { loadMask(c); for (let k = 0; k < 16; k++) if ((M[k >> 2] >>> (8 * (k & 3))) & 0x80) A8[k] = B8[k]; });
+op66('blendvps', 0x214, (c) => { loadMask(c); for (let k = 0; k < 4; k++) if (M[k] < 0) A[k] = B[k]; });
+op66('blendvpd', 0x215, (c) => { loadMask(c); for (let k = 0; k < 2; k++) if (M[2 * k + 1] < 0) { A[2 * k] = B[2 * k]; A[2 * k + 1] = B[2 * k + 1]; } });
+op66('blendps', 0x30c, (_c, imm) => { imm >>>= laneShift(4); for (let k = 0; k < 4; k++) if (imm & (1 << k)) A[k] = B[k]; }, true);
+op66('blendpd', 0x30d, (_c, imm) => { imm >>>= laneShift(2); for (let k = 0; k < 2; k++) if (imm & (1 << k)) { A[2 * k] = B[2 * k]; A[2 * k + 1] = B[2 * k + 1]; } }, true);
 op66('pblendw', 0x30e, (_c, imm) => { for (let k = 0; k < 8; k++) if (imm & (1 << k)) A16[k] = B16[k]; }, true);
 
 // ------------------------------------------------------------------------------------------ PTEST
@@ -78,8 +79,8 @@ for (let n = 0; n < 6; n++) {
         else if (to === 4) T[k] = v;
         else { T[2 * k] = v; T[2 * k + 1] = v < 0 ? -1 : 0; }
       }
-      const d = i.reg * 4;
-      c.xmm[d] = T[0]; c.xmm[d + 1] = T[1]; c.xmm[d + 2] = T[2]; c.xmm[d + 3] = T[3];
+      A[0] = T[0]; A[1] = T[1]; A[2] = T[2]; A[3] = T[3];
+      storeA(c, i.reg);
     });
   }
 }
@@ -152,33 +153,42 @@ function roundInt(x: number, mode: number): number {
   }
 }
 const F32 = new Float32Array(1), I32 = new Int32Array(F32.buffer);
+/** ROUND* flags: IE for an SNaN, PE for an inexact result unless imm8[3] suppresses it (SDM ROUNDPS). */
+let roundPe = 0;
 /** ROUNDSS lane: a NaN is quietened, a denormal under DAZ reads as zero. */
 function round32(bits: number, mode: number): number {
-  if (isNaN32(bits)) return bits | 0x00400000;
+  if (isNaN32(bits)) { if (!(bits & 0x400000)) mxs.flags |= MxFlag.IE; return bits | 0x00400000; }
   if (mx.daz && (bits & 0x7f800000) === 0) bits &= 0x80000000;
   I32[0] = bits;
-  F32[0] = roundInt(F32[0], mode);
+  const x = F32[0];
+  F32[0] = roundInt(x, mode);
+  if (F32[0] !== x) mxs.flags |= roundPe;
   return I32[0];
 }
 /** ROUNDSD lane k of A from lane k of B. */
 function round64(k: number, mode: number): void {
   const hi = B[2 * k + 1], lo = B[2 * k];
-  if (isNaN64(hi, lo)) { A[2 * k] = lo; A[2 * k + 1] = hi | 0x00080000; return; }
+  if (isNaN64(hi, lo)) { if (!(hi & 0x80000)) mxs.flags |= MxFlag.IE; A[2 * k] = lo; A[2 * k + 1] = hi | 0x00080000; return; }
   if (mx.daz && (hi & 0x7ff00000) === 0) { A[2 * k] = 0; A[2 * k + 1] = hi & 0x80000000; return; }
   AD[k] = roundInt(BD[k], mode);
+  if (AD[k] !== BD[k]) mxs.flags |= roundPe;
 }
-const roundMode = (c: Cpu, imm: number): number => (imm & 4 ? (c.mxcsr >>> 13) & 3 : imm & 3);
-op66('roundps', 0x308, (c, imm) => { setMxcsr(c.mxcsr); const m = roundMode(c, imm); for (let k = 0; k < 4; k++) A[k] = round32(B[k], m); }, true);
-op66('roundpd', 0x309, (c, imm) => { setMxcsr(c.mxcsr); const m = roundMode(c, imm); round64(0, m); round64(1, m); }, true);
+const roundMode = (c: Cpu, imm: number): number => {
+  setMxcsrRc(c.mxcsr);
+  roundPe = imm & 8 ? 0 : MxFlag.PE;
+  return imm & 4 ? (c.mxcsr >>> 13) & 3 : imm & 3;
+};
+op66('roundps', 0x308, (c, imm) => { const m = roundMode(c, imm); for (let k = 0; k < 4; k++) A[k] = round32(B[k], m); mxDone(c); }, true);
+op66('roundpd', 0x309, (c, imm) => { const m = roundMode(c, imm); round64(0, m); round64(1, m); mxDone(c); }, true);
 function roundScalar(double: boolean) {
   return (c: Cpu, i: Insn): void => {
     if (pfx(i) !== 1) ud();
     sseCheck(c);
-    setMxcsr(c.mxcsr);
     loadBScalar(c, i, double ? 8 : 4);
     loadA(c, i.reg);
     const m = roundMode(c, i.imm & 0xff);
     if (double) round64(0, m); else A[0] = round32(B[0], m);
+    mxDone(c);
     storeA(c, i.reg);
   };
 }
@@ -186,31 +196,29 @@ def(0x30a, 'roundss', true, Imm.IB, roundScalar(false));
 def(0x30b, 'roundsd', true, Imm.IB, roundScalar(true));
 
 // ------------------------------------------------------------------------------------------ dot products
-const mul = (x: number, y: number): number => x * y, add = (x: number, y: number): number => x + y;
 const P = new Int32Array(4);
-// DPPS: products of the lanes imm8[7:4] selects (others +0.0), summed pairwise then across halves, each step
-// rounded; the sum goes to the lanes imm8[3:0] selects, +0.0 elsewhere. The host computes destination lane k
-// as t[k] + t[k^2] with t[j] = p[j^1] + p[j]: every lane holds the same sum, but with NaN operands the first
-// operand's NaN wins per lane, so lanes can hold different NaNs (measured on the host CPU: with four NaN
-// products, lanes 0-3 hold p1, p0, p3, p2; the SDM's pseudocode sums once and does not say).
-const Q = new Int32Array(4);
+// DPPS: products of the lanes imm8[7:4] selects (others +0.0), summed as the SDM's pseudocode does,
+// (p0 + p1) + (p2 + p3), each step rounded; the sum goes to the lanes imm8[3:0] selects, +0.0 elsewhere. With
+// several NaN products the first operand's NaN wins at each step, so every selected lane holds the same NaN: the
+// SDM and this host (AMD EPYC, the vendor of our CPU models) agree. An Intel host measured earlier summed per
+// lane (lane k = (p[k^1] + p[k]) + (p[k^3] + p[k^2])), which gives different NaNs in different lanes.
 op66('dpps', 0x340, (c, imm) => {
-  setMxcsr(c.mxcsr);
-  for (let k = 0; k < 4; k++) P[k] = imm & (16 << k) ? op32(A[k], B[k], false, mul) : 0;
-  for (let k = 0; k < 4; k++) Q[k] = op32(P[k ^ 1], P[k], false, add);
-  for (let k = 0; k < 4; k++) A[k] = imm & (1 << k) ? op32(Q[k], Q[k ^ 2], false, add) : 0;
+  setMxcsrRc(c.mxcsr);
+  for (let k = 0; k < 4; k++) P[k] = imm & (16 << k) ? arith32(A[k], B[k], Arith.MUL) : 0;
+  const sum = arith32(arith32(P[0], P[1], Arith.ADD), arith32(P[2], P[3], Arith.ADD), Arith.ADD);
+  for (let k = 0; k < 4; k++) A[k] = imm & (1 << k) ? sum : 0;
+  mxDone(c);
 }, true);
 op66('dppd', 0x341, (c, imm) => {
-  setMxcsr(c.mxcsr);
+  setMxcsrRc(c.mxcsr);
   for (let k = 0; k < 2; k++) {
-    if (imm & (16 << k)) { op64(A[2 * k + 1], A[2 * k], B[2 * k + 1], B[2 * k], false, mul); P[2 * k] = R64.lo; P[2 * k + 1] = R64.hi; }
+    if (imm & (16 << k)) { arith64(A[2 * k + 1], A[2 * k], B[2 * k + 1], B[2 * k], Arith.MUL); P[2 * k] = R64.lo; P[2 * k + 1] = R64.hi; }
     else { P[2 * k] = 0; P[2 * k + 1] = 0; }
   }
-  // destination lane k sums p[k] + p[k^1] (its own product first: with two NaN products each lane keeps its own)
-  for (let k = 0; k < 2; k++) {
-    if (imm & (1 << k)) { const j = k ^ 1; op64(P[2 * k + 1], P[2 * k], P[2 * j + 1], P[2 * j], false, add); A[2 * k] = R64.lo; A[2 * k + 1] = R64.hi; }
-    else { A[2 * k] = 0; A[2 * k + 1] = 0; }
-  }
+  // p0 + p1 into the selected lanes (SDM pseudocode; this host agrees, the earlier Intel host kept each lane's own NaN)
+  arith64(P[1], P[0], P[3], P[2], Arith.ADD);
+  for (let k = 0; k < 2; k++) { A[2 * k] = imm & (1 << k) ? R64.lo : 0; A[2 * k + 1] = imm & (1 << k) ? R64.hi : 0; }
+  mxDone(c);
 }, true);
 
 // ------------------------------------------------------------------------------------------ extract / insert
@@ -248,10 +256,11 @@ function insert(bytes: (i: Insn) => number) {
     let lo: number, hi = 0;
     if (i.mod === 3) { lo = c.r[2 * i.rm]; hi = c.r[2 * i.rm + 1]; }
     else { lo = c.readE(i, n); hi = c.hi; }
-    const d = i.reg * 4;
-    if (n === 1) { const w = d + (lane >> 2), sh = 8 * (lane & 3); c.xmm[w] = (c.xmm[w] & ~(0xff << sh)) | ((lo & 0xff) << sh); }
-    else if (n === 4) c.xmm[d + lane] = lo;
-    else { c.xmm[d + 2 * lane] = lo; c.xmm[d + 2 * lane + 1] = hi; }
+    loadA(c, i.reg);
+    if (n === 1) A8[lane] = lo;
+    else if (n === 4) A[lane] = lo;
+    else { A[2 * lane] = lo; A[2 * lane + 1] = hi; }
+    storeA(c, i.reg);
   };
 }
 def(0x320, 'pinsrb', true, Imm.IB, insert(() => 1));
@@ -264,7 +273,8 @@ def(0x321, 'insertps', true, Imm.IB, (c, i) => {
   sseCheck(c);
   const imm = i.imm & 0xff;
   const v = i.mod === 3 ? c.xmm[i.rm * 4 + (imm >>> 6)] : c.rd(c.memAddr(i, 4, false), 4);
-  const d = i.reg * 4;
-  c.xmm[d + ((imm >>> 4) & 3)] = v;
-  for (let k = 0; k < 4; k++) if (imm & (1 << k)) c.xmm[d + k] = 0;
+  loadA(c, i.reg);
+  A[(imm >>> 4) & 3] = v;
+  for (let k = 0; k < 4; k++) if (imm & (1 << k)) A[k] = 0;
+  storeA(c, i.reg);
 });

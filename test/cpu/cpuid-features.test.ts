@@ -84,8 +84,20 @@ const LEAF1_ECX: Record<number, Check> = {
   22: { what: 'movbe', run: (c) => { poke(c, MEM, [1, 2, 3, 4]); ok(c, [0x0f, 0x38, 0xf0, 0x06, 0x48, 0x0f, 0x38, 0xf1, 0x46, 0x08], 2); assert.equal(reg(c, RAX), 0x01020304n); assert.deepEqual([...peek(c, MEM + 8, 8)], [0, 0, 0, 0, 1, 2, 3, 4]); }, coveredBy: ['test/cpu/isa-diff.test.ts', 'MOVBE'] },
   23: { what: 'popcnt', run: (c) => { setReg(c, RBX, 0xf0f0n); ok(c, [0xf3, 0x48, 0x0f, 0xb8, 0xc3]); assert.equal(reg(c, RAX), 8n); }, coveredBy: ['test/cpu/native-diff.test.ts', 'integer instructions'] },
   24: { what: 'tsc-deadline', coveredBy: ['test/devices/lapic.test.ts', 'deadline'] },
-  26: { what: 'xsave', run: (c) => { setReg(c, RAX, 3n); setReg(c, RDX, 0n); poke(c, MEM + 512, new Array(64).fill(0)); ok(c, [0x0f, 0x01, 0xd0, 0x0f, 0xae, 0x26], 2); } },
-  28: { what: 'avx (state and VEX data moves only)', run: (c) => { c.xcr0 = 7; ok(c, [0xc5, 0xfd, 0x6f, 0xc1, 0xc5, 0xfd, 0x7f, 0x06], 2); } },
+  26: { what: 'xsave', run: (c) => { setReg(c, RAX, 3n); setReg(c, RDX, 0n); poke(c, MEM + 512, new Array(64).fill(0)); ok(c, [0x0f, 0x01, 0xd0, 0x0f, 0xae, 0x26], 2); }, coveredBy: ['test/cpu/avx.test.ts', 'XSAVE/XRSTOR save and restore the YMM upper halves'] },
+  // XSETBV XCR0 = 7; vbroadcastss ymm1, [rsi]; vaddps ymm0, ymm1, ymm1; vextractf128 xmm2, ymm0, 1: 1.5 + 1.5 in the upper half
+  28: {
+    what: 'avx',
+    run: (c) => {
+      setReg(c, RAX, 7n); setReg(c, RDX, 0n); setReg(c, RCX, 0n);
+      ok(c, [0x0f, 0x01, 0xd1]);
+      poke(c, MEM, [0, 0, 0xc0, 0x3f]);
+      ok(c, [0xc4, 0xe2, 0x7d, 0x18, 0x0e, 0xc5, 0xf4, 0x58, 0xc1, 0xc4, 0xe3, 0x7d, 0x19, 0xc2, 0x01], 3);
+      assert.deepEqual([...c.xmm.subarray(8, 12)], [0x40400000, 0x40400000, 0x40400000, 0x40400000]);
+      assert.equal(c.ymmHi[8], 0, 'VEX.128 destination: bits 255:128 zeroed');
+    },
+    coveredBy: ['test/cpu/avx-diff.test.ts', 'every VEX form'],
+  },
   31: { what: 'hypervisor (informational: no instructions)' },
 };
 

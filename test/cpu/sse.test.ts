@@ -100,3 +100,31 @@ test('stmxcsr stores the reset MXCSR and ldmxcsr with reserved bits raises #GP',
   poke(cpu, 0x2000, [0, 0, 1, 0]);
   assert.equal(runCode(cpu, [0x0f, 0xae, 0x16]).vector, 13);
 });
+
+test('MXCSR in the arithmetic: RC rounds 1/3 down and up, and the flags ZE (1/0), IE (0/0), PE, OE and UE (with FTZ) are set', () => {
+  const cpu = makeCpu();
+  const f32 = (r: number): number => new Float32Array(cpu.xmm.buffer, r * 16, 1)[0];
+  const div = (a: number, b: number, mxcsr: number): number => {
+    cpu.mxcsr = mxcsr;
+    new Float32Array(cpu.xmm.buffer, 0, 1)[0] = a;
+    new Float32Array(cpu.xmm.buffer, 16, 1)[0] = b;
+    runCode(cpu, [0xf3, 0x0f, 0x5e, 0xc1]); // divss xmm0, xmm1
+    return cpu.mxcsr & 0x3f;
+  };
+  assert.equal(div(1, 3, 0x1f80 | (1 << 13)), 0x20, 'inexact');
+  const down = f32(0);
+  assert.equal(div(1, 3, 0x1f80 | (2 << 13)), 0x20);
+  const up = f32(0);
+  assert.equal(new Int32Array(new Float32Array([up]).buffer)[0] - new Int32Array(new Float32Array([down]).buffer)[0], 1, 'one ulp apart');
+  assert.ok(down < 1 / 3 && up > 1 / 3);
+  assert.equal(div(1, 0, 0x1f80), 0x04, 'ZE');
+  assert.equal(f32(0), Infinity);
+  assert.equal(div(0, 0, 0x1f80), 0x01, 'IE');
+  assert.equal(div(3e38, 0.5, 0x1f80), 0x28, 'OE|PE');
+  assert.equal(f32(0), Infinity);
+  assert.equal(div(3e38, 0.5, 0x1f80 | (3 << 13)), 0x28, 'OE|PE toward zero');
+  assert.equal(f32(0), 3.4028234663852886e38, 'the largest finite value');
+  assert.equal(div(1e-37, 1e3, 0x1f80 | 0x8000), 0x30, 'UE|PE with FTZ');
+  assert.equal(f32(0), 0);
+  assert.equal(div(6, 3, 0x1f80 | 0x3f), 0x3f, 'flags are sticky');
+});

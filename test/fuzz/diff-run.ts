@@ -4,6 +4,7 @@ import { buildSseNative, compareSse, generateSse, reseedSse, runSseNative } from
 import { buildX87Native, compareX87, generateX87, reseedX87, runX87Native } from '../support/native/x87-diff';
 import { generateBmi } from '../support/native/bmi-cases';
 import { ISA_FAMILIES } from '../support/native/isa-cases';
+import { buildAvxNative, compareAvx, generateAvx, runAvxNative } from '../support/native/avx-diff';
 
 const count = Number(process.argv[2] ?? 2000);
 const seed = BigInt(process.argv[3] ?? Date.now());
@@ -47,6 +48,14 @@ if (sse.path) {
     bad.push(...fbad);
   }
 }
+const avx = buildAvxNative();
+if (avx.path && hostHas('avx')) {
+  reseedSse(seed);
+  const ac = generateAvx(Math.max(1, Math.round(count / 20)));
+  const abad = compareAvx(ac, runAvxNative(avx.path, ac));
+  console.log(`seed ${seed}: ${ac.length} AVX (VEX) cases, ${abad.length} mismatches`);
+  bad.push(...abad);
+} else console.log(`AVX: skipped (${avx.reason ?? 'host lacks avx'})`);
 const byName = new Map<string, number>();
 for (const b of bad) { const n = b.split(' ')[0]; byName.set(n, (byName.get(n) ?? 0) + 1); }
 if (byName.size) console.log([...byName].map(([n, k]) => `${n}:${k}`).join(' '));

@@ -337,6 +337,20 @@ export class FuzzRig {
         code[at++] = rng.below(256);
       }
     }
+    // a VEX stream: AVX (2-byte C5 and 3-byte C4 with maps 0F/0F38/0F3A, random R/X/B, W, vvvv, L and pp),
+    // random opcodes, ModRM and imm8, with CR4.OSXSAVE and XCR0 = x87|SSE|AVX most of the time
+    const avx = !x87 && rng.chance(0.1);
+    if (avx) {
+      const n = 2 + rng.below(10);
+      for (let k = 0; k < n; k++) {
+        if (rng.chance(0.5)) { code[at++] = 0xc5; code[at++] = rng.below(256); }
+        else { code[at++] = 0xc4; code[at++] = (rng.below(8) << 5) | (1 + rng.below(3)); code[at++] = rng.below(256); }
+        code[at++] = rng.below(256);
+        code[at++] = rng.chance(0.6) ? 0xc0 | rng.below(64) : rng.below(256) & 0xc7;
+        code[at++] = rng.below(256);
+      }
+      if (rng.chance(0.9)) cr4 |= Cr4.OSXSAVE;
+    }
     for (let k = 0; k < len; k++) code[at++] = rng.below(256);
     const bytes = code.subarray(0, at);
     u8.set(bytes, CODE);
@@ -345,6 +359,7 @@ export class FuzzRig {
 
     // --- CPU state
     c.cr0 = cr0; c.cr3 = cr3; c.cr4 = cr4; c.efer = efer;
+    c.xcr0 = avx && rng.chance(0.9) ? 7 : 1;
     c.gdtrBase = GDT; c.gdtrLimit = gdtLimit;
     c.idtrBase = IDT; c.idtrLimit = idtLimit;
     const set = (s: number, sel: number): void => {
