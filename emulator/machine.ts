@@ -352,6 +352,11 @@ export class Machine implements Runtime {
     try {
       if (this.shutdown) return { reason: 'shutdown', event: this.chain[this.chain.length - 1] };
       if (this.pending) return this.continueDelivery() ?? { reason: 'step' };
+      if (this.sleeping) {
+        // In S3 no instruction executes: a step lets 1 ns of virtual time pass (a wake-up may end it).
+        const s = this.run(1);
+        return s.reason === 'budget' ? { reason: 'step' } : s;
+      }
       const skip = this.resumeAt;
       this.resumeAt = -1;
       const before = this.clock.instructions;

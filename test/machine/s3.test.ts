@@ -63,6 +63,16 @@ test('S3: the machine sleeps after SLP_EN, the RTC alarm wakes it with a reset t
   assert.equal(m.devices.board.pm.rtcWakeEnabled, false, 'the reset cleared PM1_EN');
 });
 
+test('S3: a debugger step while asleep executes nothing', () => {
+  const { m } = boot(NO_ALARM, true);
+  m.run(1_000_000);
+  const loops = m.mem.read(0x504, 4);
+  const rip = m.cpu.rip;
+  for (let i = 0; i < 5; i++) assert.equal(m.step().reason, 'step');
+  assert.equal(m.mem.read(0x504, 4), loops);
+  assert.equal(m.cpu.rip, rip);
+});
+
 test('S3 without a wake source: the machine stays asleep (RTC_EN clear, or an alarm that does not come)', () => {
   for (const [alarm, rtcWake] of [[0xc0, false], [NO_ALARM, true]] as const) {
     const { m, resets } = boot(alarm, rtcWake);
