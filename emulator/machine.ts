@@ -130,9 +130,12 @@ export class Machine implements Runtime {
     const router = this.devices.router;
     this.cpu.irqPending = () => router.pending;
     const lapic = this.devices.lapic;
+    lapic.x2apicSupported = (model.leaf1Ecx & (1 << 21)) !== 0;
     this.cpu.host = {
       readMsr: (index) => lapic.readMsr(index),
       writeMsr: (index, lo, hi) => lapic.writeMsr(index, lo, hi),
+      readCr8: () => lapic.readCr8(),
+      writeCr8: (v) => lapic.writeCr8(v),
     };
     this.cpu.irqLine = router;
     const ferr = this.devices.ferr;
@@ -610,7 +613,7 @@ export class Machine implements Runtime {
     regs.cr2 = c.lma ? toCanonical64(c.cr2) : BigInt(c.cr2);
     regs.cr3 = BigInt(c.cr3);
     regs.cr4 = BigInt(c.cr4 >>> 0);
-    regs.cr8 = BigInt(c.cr8);
+    regs.cr8 = BigInt(this.devices.lapic.readCr8());
     regs.efer = BigInt(c.efer >>> 0);
     for (const k of [0, 1, 2, 3, 6, 7]) regs[`dr${k}` as RegisterName] = BigInt(c.dr[k]);
     regs.fs_base = toCanonical64(c.segBase[Seg.FS]);
@@ -658,7 +661,7 @@ export class Machine implements Runtime {
       case 'rflags': getFlags(c); c.flags = (lo & 0x3f7fd5) | Flag.FIXED1; return;
       case 'cr2': c.cr2 = fromCanonical64(value) ?? 0; return;
       case 'cr3': c.cr3 = Number(value & 0xfffffffffffffn); c.flushTlb(); return;
-      case 'cr8': c.cr8 = lo & 0xf; return;
+      case 'cr8': c.cr8 = lo & 0xf; this.devices.lapic.writeCr8(c.cr8); return;
       default: throw new Error(`register ${name} cannot be set from the debugger`);
     }
   }
