@@ -74,6 +74,10 @@ export class Machine implements Runtime {
   private poweredOff = false;
   private shutdown = false;
   private resetRequested = false;
+  /** In S3 (suspend to RAM): the CPU is off and virtual time runs on until a wake event (sleepFor). */
+  private sleeping = false;
+  /** A wake event (the RTC alarm) came while sleeping. */
+  private wakeRequested = false;
   private pauseRequested = false;
   /** Linear address of a breakpoint we stopped at: resuming must execute it instead of stopping again. */
   private resumeAt = -1;
@@ -112,6 +116,8 @@ export class Machine implements Runtime {
         onFirmwareLog: (b) => this.emit('firmwareLog', b),
         // ACPI soft-off (S5): QEMU exits with status 0.
         onPowerOff: () => { this.exitCode = 0; this.poweredOff = true; this.cpu.stopRequested = true; },
+        // ACPI S3: QEMU's qemu_system_suspend (the RTC marks the shutdown status byte for the firmware's resume).
+        onSuspend: () => { this.sleeping = true; this.devices.cmos.enterSuspend(); this.cpu.stopRequested = true; },
       },
       onMemoryMapChange: () => { this.cpu.flushTlb(); this.cpu.flushCode(); this.cpu.codeDirty = true; },
     });
@@ -119,12 +125,17 @@ export class Machine implements Runtime {
       // What QEMU's pc machine gives SeaBIOS over fw_cfg: its ACPI tables and the table-loader script.
       for (const [name, data] of acpiFwCfgFiles(pcPlatform(this.mem.size, model))) this.devices.fwcfg.addFile(name, data);
     }
+    // The RTC alarm wakes the machine from S3 while PM1_EN.RTC_EN allows it (QEMU's wakeup reason RTC).
+    this.devices.cmos.onAlarm = () => { if (this.sleeping && this.devices.board.pm.rtcWakeEnabled) this.wakeRequested = true; };
     const router = this.devices.router;
     this.cpu.irqPending = () => router.pending;
     const lapic = this.devices.lapic;
+    lapic.x2apicSupported = (model.leaf1Ecx & (1 << 21)) !== 0;
     this.cpu.host = {
       readMsr: (index) => lapic.readMsr(index),
       writeMsr: (index, lo, hi) => lapic.writeMsr(index, lo, hi),
+      readCr8: () => lapic.readCr8(),
+      writeCr8: (v) => lapic.writeCr8(v),
     };
     this.cpu.irqLine = router;
     const ferr = this.devices.ferr;
@@ -190,6 +201,8 @@ export class Machine implements Runtime {
     this.exitCode = undefined;
     this.poweredOff = false;
     this.resetRequested = false;
+    this.sleeping = false;
+    this.wakeRequested = false;
     if (!this.kernel || this.boardOptions.bios) {
       if (this.boardOptions.bios) this.history.restart(); // firmware boot: the reset vector is the start
       return;
@@ -240,6 +253,53 @@ export class Machine implements Runtime {
     this.emit('reset');
   }
 
+  /**
+   * S3: the CPU is off; virtual time passes from timer to timer, at most `budget` ns, until a wake event, then
+   * the wake-up reset. Returns the time that passed, or -1 when nothing is left that could ever wake it.
+   */
+  private sleepFor(budget: number): number {
+    const clock = this.clock;
+    const start = clock.instructions;
+    const end = start + budget;
+    while (!this.wakeRequested) {
+      const next = clock.nextDeadline;
+      if (next === Infinity) return -1;
+      if (next > end) { clock.instructions = end; return budget; }
+      clock.instructions = Math.max(clock.instructions, next);
+      clock.fire();
+    }
+    const passed = clock.instructions - start;
+    this.wakeUp();
+    return passed;
+  }
+
+  /**
+   * The system reset that ends S3 (QEMU's qemu_wakeup_requested: qemu_system_reset, then the wakeup
+   * notifiers). Unlike power-on, RAM keeps its contents, the host bridge keeps its configuration (QEMU resets
+   * only a PCI function's header, so the PAM registers still map the shadowed BIOS; SeaBIOS relies on it to
+   * find its own HaveRunPost), and the RTC keeps CMOS RAM and the time of day. Then PM1_STS shows the wake.
+   */
+  private wakeUp(): void {
+    const d = this.devices;
+    this.sleeping = false;
+    this.wakeRequested = false;
+    const seconds = d.cmos.secondsSinceEpoch();
+    const hostBridge = d.board.i440fx.saveConfig();
+    this.resetCount++;
+    this.clock.reset();
+    for (const dev of d.all) if (dev !== d.cmos) dev.reset();
+    d.cmos.resetKeepingRam(seconds);
+    d.board.i440fx.loadConfig(hostBridge);
+    const c = this.cpu;
+    c.flushCode();
+    resetCpuState(c);
+    this.pending = null;
+    this.shutdown = false;
+    d.board.pm.woke(true);
+    this.history.restart();
+    this.emit('reset');
+  }
+
   // -------------------------------------------------------------------------------------- run
   get instructionCount(): number {
     return this.clock.instructions;
@@ -269,6 +329,12 @@ export class Machine implements Runtime {
     for (;;) {
       const left = maxInstructions - used;
       if (left <= 0) return { reason: 'budget' };
+      if (this.sleeping) {
+        const passed = this.sleepFor(left);
+        if (passed < 0) return { reason: 'halt' };
+        used += passed > 0 ? passed : 1;
+        continue;
+      }
       const before = this.clock.instructions;
       const resetsBefore = this.resetCount;
       if (this.history.enabled) this.history.tick();
@@ -289,6 +355,11 @@ export class Machine implements Runtime {
     try {
       if (this.shutdown) return { reason: 'shutdown', event: this.chain[this.chain.length - 1] };
       if (this.pending) return this.continueDelivery() ?? { reason: 'step' };
+      if (this.sleeping) {
+        // In S3 no instruction executes: a step lets 1 ns of virtual time pass (a wake-up may end it).
+        const s = this.run(1);
+        return s.reason === 'budget' ? { reason: 'step' } : s;
+      }
       const skip = this.resumeAt;
       this.resumeAt = -1;
       const before = this.clock.instructions;
@@ -346,6 +417,7 @@ export class Machine implements Runtime {
         c.stopRequested = false;
         if (this.exitCode !== undefined) return this.poweredOff ? { reason: 'exit', exitCode: this.exitCode, powerOff: true } : { reason: 'exit', exitCode: this.exitCode };
         if (this.resetRequested) { this.reset(); return undefined; }
+        if (this.sleeping) return undefined;
         if (c.breakpointHit) {
           c.breakpointHit = false;
           this.resumeAt = c.codeLinear();
@@ -541,7 +613,7 @@ export class Machine implements Runtime {
     regs.cr2 = c.lma ? toCanonical64(c.cr2) : BigInt(c.cr2);
     regs.cr3 = BigInt(c.cr3);
     regs.cr4 = BigInt(c.cr4 >>> 0);
-    regs.cr8 = BigInt(c.cr8);
+    regs.cr8 = BigInt(this.devices.lapic.readCr8());
     regs.efer = BigInt(c.efer >>> 0);
     for (const k of [0, 1, 2, 3, 6, 7]) regs[`dr${k}` as RegisterName] = BigInt(c.dr[k]);
     regs.fs_base = toCanonical64(c.segBase[Seg.FS]);
@@ -589,7 +661,7 @@ export class Machine implements Runtime {
       case 'rflags': getFlags(c); c.flags = (lo & 0x3f7fd5) | Flag.FIXED1; return;
       case 'cr2': c.cr2 = fromCanonical64(value) ?? 0; return;
       case 'cr3': c.cr3 = Number(value & 0xfffffffffffffn); c.flushTlb(); return;
-      case 'cr8': c.cr8 = lo & 0xf; return;
+      case 'cr8': c.cr8 = lo & 0xf; this.devices.lapic.writeCr8(c.cr8); return;
       default: throw new Error(`register ${name} cannot be set from the debugger`);
     }
   }
@@ -762,10 +834,10 @@ export class Machine implements Runtime {
       get shouldStopOnException() { return m.shouldStopOnException; },
       saveRunState: () => ({
         pending: m.pending && { ...m.pending }, chain: m.chain.slice(), seq: m.seq, exitCode: m.exitCode, poweredOff: m.poweredOff, shutdown: m.shutdown,
-        resetRequested: m.resetRequested,
+        resetRequested: m.resetRequested, sleeping: m.sleeping, wakeRequested: m.wakeRequested,
       }),
       loadRunState: (x: unknown) => {
-        const r = x as { pending: Pending | null; chain: ExceptionEvent[]; seq: number; exitCode: number | undefined; poweredOff?: boolean; shutdown: boolean; resetRequested: boolean };
+        const r = x as { pending: Pending | null; chain: ExceptionEvent[]; seq: number; exitCode: number | undefined; poweredOff?: boolean; shutdown: boolean; resetRequested: boolean; sleeping?: boolean; wakeRequested?: boolean };
         m.pending = r.pending && { ...r.pending };
         m.chain = r.chain.slice();
         m.seq = r.seq;
@@ -773,6 +845,8 @@ export class Machine implements Runtime {
         m.poweredOff = r.poweredOff === true;
         m.shutdown = r.shutdown;
         m.resetRequested = r.resetRequested;
+        m.sleeping = r.sleeping === true;
+        m.wakeRequested = r.wakeRequested === true;
         m.resumeAt = -1;
         m.pauseRequested = false;
       },

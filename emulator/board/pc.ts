@@ -49,6 +49,8 @@ export interface PcBoardOptions {
   /** Bytes written to the SeaBIOS debug port 0x402. */
   onFirmwareLog?: (byte: number) => void;
   onPowerOff?: () => void;
+  /** The guest's S3 request took effect (PIIX4 PM). */
+  onSuspend?: () => void;
 }
 
 export interface PcBoard {
@@ -72,7 +74,7 @@ export function createPcBoard(o: PcBoardOptions & {
   const i440fx = new I440fx(o.phys, rom, o.memoryBytes);
   const piix3 = new Piix3(o.onReset);
   const ide = new PiixIde(o.irq);
-  const pm = new Piix4Pm(o.clock, o.irq, o.onPowerOff ?? (() => {}));
+  const pm = new Piix4Pm(o.clock, o.irq, o.onPowerOff ?? (() => {}), o.onSuspend);
   const vga = o.nodefaults ? undefined : new VgaPci(o.bios ? o.vgaBios : undefined);
   if (!o.bios) {
     // No firmware to shadow the BIOS area: leave it RAM (read/write) from power-on.

@@ -64,6 +64,9 @@ export interface CpuHost {
   /** Read/write an MSR the CPU does not store itself (APIC, …); return undefined if unknown (→ #GP). */
   readMsr(index: number): [number, number] | undefined;
   writeMsr(index: number, lo: number, hi: number): boolean;
+  /** CR8 is the local APIC's TPR[7:4] (SDM Vol. 3A §11.8.6.1); without these the CPU keeps its own CR8. */
+  readCr8?(): number;
+  writeCr8?(value: number): void;
   /** Called when paging structures or modes change in ways the machine tracks (optional). */
   onModeChange?(): void;
 }

@@ -96,6 +96,15 @@ function str4(s: string, k: number): number {
 }
 
 /** Fill EAX, EBX, ECX, EDX for leaf EAX / subleaf ECX. */
+/**
+ * IA32_APIC_BASE.EN is clear: the processor then reports no APIC in CPUID (SDM Vol. 3A §11.4.3; AMD APM
+ * Vol. 2 §16.3.1 for Fn8000_0001_EDX too).
+ */
+function apicDisabled(c: Cpu): boolean {
+  const base = c.host.readMsr(0x1b);
+  return base !== undefined && (base[0] & 0x800) === 0;
+}
+
 export function cpuid(c: Cpu, m: CpuModel): void {
   const leaf = c.r[0] >>> 0;
   const sub = c.r[2] >>> 0; // ECX (r[2 * 1])
@@ -108,7 +117,7 @@ export function cpuid(c: Cpu, m: CpuModel): void {
       b = (0 << 24) | (1 << 16) | (8 << 8); // APIC ID 0, 1 logical CPU, CLFLUSH line 64 bytes
       cx = m.leaf1Ecx | ((c.cr4 & Cr4.OSXSAVE) && m.xcr0Mask ? 1 << 27 : 0);
       if (!m.xcr0Mask) cx &= ~(1 << 26);
-      d = m.leaf1Edx;
+      d = m.leaf1Edx & ~(apicDisabled(c) ? 1 << 9 : 0);
       break;
     case 7:
       if (sub === 0) { b = m.leaf7Ebx; cx = m.leaf7Ecx | ((c.cr4 & Cr4.PKE) ? 1 << 4 : 0); }
@@ -121,7 +130,7 @@ export function cpuid(c: Cpu, m: CpuModel): void {
       else if (sub === 2 && (m.xcr0Mask & 4)) { a = 256; b = 576; } // AVX component: size, offset
       break;
     case 0x80000000: a = 0x80000008; b = str4(vendor, 0); d = str4(vendor, 4); cx = str4(vendor, 8); break;
-    case 0x80000001: cx = m.ext1Ecx; d = m.ext1Edx; break;
+    case 0x80000001: cx = m.ext1Ecx; d = m.ext1Edx & ~(apicDisabled(c) ? 1 << 9 : 0); break;
     case 0x80000002: case 0x80000003: case 0x80000004: {
       const s = m.brand.padEnd(48, '\0');
       const k = (leaf - 0x80000002) * 16;

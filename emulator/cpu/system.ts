@@ -78,7 +78,7 @@ def(0x120, 'mov from cr', true, Imm.NONE, (c, i) => {
     case 2: { const v = c.cr2; lo = v | 0; hi = Math.floor(v / TWO32) | 0; if (c.lma && v >= TWO48 / 2) hi |= 0xffff0000; break; }
     case 3: lo = c.cr3 | 0; hi = Math.floor(c.cr3 / TWO32) | 0; break;
     case 4: lo = c.cr4; break;
-    case 8: lo = c.cr8; break;
+    case 8: lo = c.host.readCr8 ? c.host.readCr8() : c.cr8; break;
     default: ud(`MOV from CR${i.reg}`);
   }
   c.writeReg(i.rm, 0, c.long ? 8 : 4, lo, hi);
@@ -97,7 +97,7 @@ def(0x122, 'mov to cr', true, Imm.NONE, (c, i) => {
     }
     case 3: writeCr3(c, lo, hi); break;
     case 4: writeCr4(c, lo, hi); break;
-    case 8: if (hi !== 0 || (lo & ~0xf)) gp(0, 'CR8 reserved bits'); c.cr8 = lo & 0xf; break;
+    case 8: if (hi !== 0 || (lo & ~0xf)) gp(0, 'CR8 reserved bits'); c.cr8 = lo & 0xf; c.host.writeCr8?.(c.cr8); break;
     default: ud(`MOV to CR${i.reg}`);
   }
 }, { regOnly: true, endsBlock: true });

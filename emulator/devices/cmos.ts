@@ -12,7 +12,13 @@ import { bytePorts, NS_PER_SECOND, nsToTicks, num, ticksToNs } from './ports';
  * are derived from the virtual time elapsed since the last evaluation, and IRQ8 is raised (periodic, alarm,
  * update-ended) through the clock's scheduler. CMOS memory-size bytes follow QEMU's pc_cmos_init.
  *
- * Public API: attach(bus), nmiMasked, secondsSinceEpoch(), Device methods; RTC_START_SECONDS.
+ * S3 (QEMU's rtc suspend/reset handlers): enterSuspend() writes the shutdown status byte 0x0F = 0xFE that
+ * SeaBIOS reads as "resume from S3"; `onAlarm` is told when the alarm flag rises with AIE set (the wake
+ * event); resetKeepingRam() is the system reset that wakes the machine: CMOS RAM and time run on, register
+ * B loses PIE/AIE/SQWE, register C its flags, and IRQ8 drops.
+ *
+ * Public API: attach(bus), nmiMasked, secondsSinceEpoch(), onAlarm, enterSuspend(), resetKeepingRam(),
+ * Device methods; RTC_START_SECONDS.
  */
 
 /** 2026-01-01 00:00:00 UTC in seconds since the Unix epoch. */
@@ -30,6 +36,9 @@ const B_SET = 0x80;
 const B_PIE = 0x40;
 const B_AIE = 0x20;
 const B_UIE = 0x10;
+const B_SQWE = 0x08;
+const REG_SHUTDOWN = 0x0f;
+const SHUTDOWN_S3_RESUME = 0xfe;
 const B_BINARY = 0x04;
 const B_24H = 0x02;
 const C_IRQF = 0x80;
@@ -57,6 +66,8 @@ export class Cmos implements Device {
   private timer = 0;
   /** Bytes the board sets at power-on (disk geometry, boot order, equipment), as QEMU's pc_cmos_init. */
   private readonly boardBytes = new Map<number, number>();
+  /** Called when the alarm flag rises while register B's AIE is set (a wake event from S3). */
+  onAlarm: () => void = () => {};
 
   constructor(
     private readonly clock: VirtualClock,
@@ -93,6 +104,29 @@ export class Cmos implements Device {
     this.disarm();
     this.s = this.powerOn();
     this.irq.setIrq(8, false);
+  }
+
+  /** The machine enters S3: the shutdown status byte tells the firmware to resume (QEMU rtc_notify_suspend). */
+  enterSuspend(): void {
+    this.s.ram[REG_SHUTDOWN] = SHUTDOWN_S3_RESUME;
+  }
+
+  /**
+   * A system reset that keeps the battery-backed part (QEMU rtc_reset), with the virtual clock restarting at
+   * 0 right after it: the time of day carries on from `seconds`.
+   */
+  resetKeepingRam(seconds: number): void {
+    this.disarm();
+    const s = this.s;
+    s.ram[REG_B] &= ~(B_PIE | B_AIE | B_SQWE);
+    s.flags = 0;
+    s.baseSeconds = seconds;
+    s.frozenSeconds = seconds;
+    s.anchor = 0;
+    s.lastEval = 0;
+    s.irqLevel = false;
+    this.irq.setIrq(8, false);
+    this.arm();
   }
 
   saveState(): unknown {
@@ -287,7 +321,9 @@ export class Cmos implements Device {
         s.flags |= C_UF;
         for (let t = t0 + 1; t <= Math.min(t1, t0 + 86400); t++) {
           if (this.alarmMatches(t)) {
+            const rose = !(s.flags & C_AF);
             s.flags |= C_AF;
+            if (rose && s.ram[REG_B] & B_AIE) this.onAlarm();
             break;
           }
         }

@@ -125,6 +125,9 @@ export class LocalApic implements Device, LocalApicSide {
   private s: LapicState;
   private timer = 0;
 
+  /** The CPU model reports x2APIC (CPUID.01H:ECX[21]); without it IA32_APIC_BASE.EXTD is reserved (#GP). */
+  x2apicSupported = true;
+
   constructor(
     private readonly clock: VirtualClock,
     readonly apicId = 0,
@@ -308,14 +311,18 @@ export class LocalApic implements Device, LocalApicSide {
   // ---- registers --------------------------------------------------------------------------------------------
 
   private mmioRead(offset: number, size: number): number {
-    if (this.x2apic) return 0; // the MMIO interface is off in x2APIC mode
+    // Globally disabled (IA32_APIC_BASE.EN = 0) the processor acts as one without an APIC (§11.4.3), and in
+    // x2APIC mode the MMIO interface behaves like that (§11.12.1): the access goes to the bus, where nothing
+    // answers at 0xFEE00000 (all ones, as unassigned addresses read here).
+    if (this.x2apic || !this.enabled) return size >= 4 ? 0xffffffff : (1 << (8 * size)) - 1;
     if ((offset & 0xf) + size > 4 && size <= 4) return 0;
     const v = (this.read32(offset & 0xff0) ?? 0) >>> ((offset & 3) * 8);
     return size === 1 ? v & 0xff : size === 2 ? v & 0xffff : v >>> 0;
   }
 
   private mmioWrite(offset: number, size: number, value: number): void {
-    if (this.x2apic || (offset & 0xf) !== 0 || size < 4) return; // only aligned 32-bit accesses are defined
+    if (this.x2apic || !this.enabled) return; // not decoded (see mmioRead)
+    if ((offset & 0xf) !== 0 || size < 4) return; // only aligned 32-bit accesses are defined
     this.write32(offset & 0xff0, value >>> 0);
   }
 
@@ -484,8 +491,10 @@ export class LocalApic implements Device, LocalApicSide {
     const enable = (lo & BASE_ENABLE) !== 0;
     const x2 = (lo & BASE_X2APIC) !== 0;
     // Invalid transitions (§11.12.5 Figure 11-27): x2APIC without enable, x2APIC back to xAPIC directly.
+    if (x2 && !this.x2apicSupported) return false;
     if (x2 && !enable) return false;
     if (this.x2apic && enable && !x2) return false;
+    if (x2 && !this.enabled) return false; // disabled -> x2APIC: only through xAPIC mode
     const wasEnabled = this.enabled;
     s.apicBase = ((lo & ~0x3ff) | (s.apicBase & BASE_BSP)) >>> 0; // BSP is read-only
     if (wasEnabled && !enable) {

@@ -11,8 +11,11 @@ import { nsToTicks, num, ticksToNs } from './ports';
  * - PMBA (config 0x40, bit 0 reads 1) places 64 bytes of PM I/O, enabled by PMREGMISC (0x80) bit 0:
  *   PM1a_STS (+0), PM1a_EN (+2), PM1a_CNT (+4), PM_TMR (+8, the 24-bit 3.579545 MHz ACPI timer).
  * - PM1a_CNT: SCI_EN (bit 0); SLP_EN (bit 13) with SLP_TYP (12:10) = 0 is soft power off (S5 in the DSDT
- *   of QEMU's pc), SLP_TYP = 2 (S4) powers off too; S3 (1) asks for suspend, which this machine does not
- *   model (QEMU would pause until a wake event), so it is ignored.
+ *   of QEMU's pc), SLP_TYP = 2 (S4) powers off too; SLP_TYP = 1 is S3 (suspend to RAM, QEMU's
+ *   qemu_system_suspend_request): the machine enters it SLEEP_ENTRY_NS later (the CPU runs on meanwhile, as
+ *   it does while a real chipset completes its STPCLK#/SLP_S3# sequence and while QEMU's main loop takes
+ *   the request), and `onSuspend` is called. A wake event (`wake`) sets WAK_STS and the event's status bit;
+ *   the RTC alarm wakes the machine only while PM1_EN.RTC_EN is set (QEMU's qemu_system_wakeup_enable).
  * - The APM control port 0xB2 (and status 0xB3): 0xF1 sets SCI_EN, 0xF0 clears it (FADT acpi_enable/disable).
  *   There is no SMM: DEVACTB's APMC_EN (config 0x5B bit 1) reads set from reset, which is what QEMU does
  *   with SMM off and tells SeaBIOS not to install an SMI handler.
@@ -30,6 +33,8 @@ const STS_RTC = 1 << 10;
 const STS_WAK = 1 << 15;
 const CNT_SCI_EN = 1;
 const CNT_SLP_EN = 1 << 13;
+/** From the SLP_EN write that asks for S3 to the moment the machine sleeps (virtual ns; see the doc comment). */
+export const SLEEP_ENTRY_NS = 10_000;
 
 export class Piix4Pm extends PciFunction implements Device {
   private bus?: IoBus;
@@ -43,8 +48,16 @@ export class Piix4Pm extends PciFunction implements Device {
   /** Timer tick count (bit 23 period) at which TMR_STS was last brought up to date. */
   private tmrEpoch = 0;
   private timerId = 0;
+  /** Instruction count at which a requested S3 takes effect (-1: none requested). */
+  private sleepAt = -1;
+  private sleepTimer = 0;
 
-  constructor(private readonly clock: VirtualClock, private readonly irq: IrqLines, private readonly onPowerOff: () => void) {
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly irq: IrqLines,
+    private readonly onPowerOff: () => void,
+    private readonly onSuspend: () => void = () => {},
+  ) {
     super('piix4-pm', 1, 3, { vendor: 0x8086, device: 0x7113, classCode: 0x068000, revision: 0x03, pin: 1 });
     this.config[PIIX4_PMBA] = 0x01;
     this.config[0x5b] = 0x02; // DEVACTB.APMC_EN: "SMM already initialised" (no SMM)
@@ -125,11 +138,33 @@ export class Piix4Pm extends PciFunction implements Device {
         if (v & CNT_SLP_EN) {
           const type = (v >>> 10) & 7;
           if (type === 0 || type === 2) this.onPowerOff();
-          else this.sts |= STS_WAK;
+          else if (type === 1 && this.sleepAt < 0) { this.sleepAt = this.clock.instructions + SLEEP_ENTRY_NS; this.armSleep(); }
         }
         break;
       }
     }
+  }
+
+  private armSleep(): void {
+    if (this.sleepTimer) this.clock.cancel(this.sleepTimer);
+    this.sleepTimer = 0;
+    if (this.sleepAt < 0) return;
+    this.sleepTimer = this.clock.schedule(this.sleepAt, () => {
+      this.sleepTimer = 0;
+      this.sleepAt = -1;
+      this.onSuspend();
+    }, TimerKey.ACPI_PM);
+  }
+
+  /** The RTC alarm may wake the machine from S3 (PM1_EN.RTC_EN). */
+  get rtcWakeEnabled(): boolean {
+    return (this.en & STS_RTC) !== 0;
+  }
+
+  /** After the wake-up reset: WAK_STS, and RTC_STS when the RTC alarm woke the machine (QEMU's acpi_notify_wakeup). */
+  woke(byRtc: boolean): void {
+    this.sts |= STS_WAK | (byRtc ? STS_RTC : 0);
+    this.updateSci();
   }
 
   /** TMR_STS: set when timer bit 23 has toggled since the last update. */
@@ -162,10 +197,13 @@ export class Piix4Pm extends PciFunction implements Device {
     this.tmrEpoch = 0;
     if (this.timerId) this.clock.cancel(this.timerId);
     this.timerId = 0;
+    if (this.sleepTimer) this.clock.cancel(this.sleepTimer);
+    this.sleepTimer = 0;
+    this.sleepAt = -1;
   }
 
   saveState(): unknown {
-    return { sts: this.sts, en: this.en, cnt: this.cnt, apmCnt: this.apmCnt, apmSts: this.apmSts, tmrEpoch: this.tmrEpoch };
+    return { sts: this.sts, en: this.en, cnt: this.cnt, apmCnt: this.apmCnt, apmSts: this.apmSts, tmrEpoch: this.tmrEpoch, sleepAt: this.sleepAt };
   }
 
   loadState(state: unknown): void {
@@ -174,5 +212,8 @@ export class Piix4Pm extends PciFunction implements Device {
     this.apmCnt = num(o.apmCnt); this.apmSts = num(o.apmSts); this.tmrEpoch = num(o.tmrEpoch);
     this.timerId = 0;
     this.scheduleTimer();
+    this.sleepAt = o.sleepAt === undefined ? -1 : num(o.sleepAt);
+    this.sleepTimer = 0;
+    this.armSleep();
   }
 }

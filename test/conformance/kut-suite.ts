@@ -27,6 +27,11 @@ export interface SuiteEntry {
    * the direct load: for tests that depend on what SeaBIOS leaves running (the reason).
    */
   firmware?: string;
+  /**
+   * More guest instructions than DEFAULT_LIMITS gives (kut.ts), with why. The wall-clock limit grows in
+   * proportion.
+   */
+  instructions?: { count: number; why: string };
 }
 
 const VMEXIT = 'vmexit measures the cycles per exit of an instruction (10^9-cycle loops timed by RDTSC); it prints no PASS line';
@@ -66,7 +71,11 @@ export const SUITE: Record<string, SuiteEntry> = {
   msr: { file: 'msr', qemuCpu: 'max,vendor=GenuineIntel' },
   msr64: { file: 'msr', arch: 'x86_64', qemuCpu: 'qemu64,vendor=GenuineIntel' },
   realmode: { file: 'realmode', firmware: 'its "sti inhibit" case halts until IRQ0: SeaBIOS leaves the PIT ticking with a handler in the IVT, the direct load does not' },
-  s3: { file: 's3' },
+  s3: {
+    file: 's3',
+    firmware: 'after the S3 wake-up reset SeaBIOS resumes the test at the FACS waking vector (CMOS 0x0F = 0xFE)',
+    instructions: { count: 2_500_000_000, why: 'virtual time: it polls the RTC up to a second (UIP) before it suspends, and sleeps up to a second until the RTC alarm wakes it (10^9 ns each; the sleep passes without executing)' },
+  },
   setjmp: { file: 'setjmp' },
   sieve: { file: 'sieve', timeoutS: 180, benchmark: 'CPU- and paging-heavy: npm run bench runs it' },
   syscall: { file: 'syscall', arch: 'x86_64', qemuCpu: 'Opteron_G1,vendor=AuthenticAMD' },

@@ -124,6 +124,10 @@ export interface OurRun extends TestLog {
  */
 export function runTest(name: string, limits: RunLimits = DEFAULT_LIMITS, dir = KUT_DIR): OurRun {
   const t0 = Date.now();
+  const more = SUITE[name]?.instructions?.count;
+  if (more !== undefined && more > limits.maxInstructions) {
+    limits = { maxInstructions: more, wallMs: Math.round(limits.wallMs * (more / limits.maxInstructions)) };
+  }
   const fw = SUITE[name]?.firmware ? loadFirmware() : undefined;
   const board = fw && { bios: fw.bios, vgaBios: fw.vgaBios, nodefaults: true };
   const m = Machine.create({ memoryMB: 256, onTripleFault: 'stop', cpu: cpuFor(name), board });

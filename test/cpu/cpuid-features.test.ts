@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CPU_MODELS, CpuModel } from '../../emulator/cpu/cpuid';
+import { CPU_MODELS, CpuModel, cpuid } from '../../emulator/cpu/cpuid';
+import { Machine } from '../../emulator/machine';
 import { cpuModel } from '../../emulator/cpu/system';
 import { Attr, Cr0, Cr4, Seg } from '../../emulator/cpu/state';
 import { Exit, makeCpu, peek, poke, reg, runCode, setReg } from '../support/cpu-harness';
@@ -168,3 +169,19 @@ for (const model of Object.values(CPU_MODELS)) {
     }
   });
 }
+
+test('CPUID.01H:EDX.APIC follows IA32_APIC_BASE.EN (SDM §11.4.3): clear while the local APIC is globally disabled', () => {
+  const m = Machine.create({ memoryMB: 16 });
+  const edx = (leaf: number): number => {
+    m.cpu.r[0] = leaf;
+    m.cpu.r[2] = 0;
+    cpuid(m.cpu, CPU_MODELS.faultline);
+    return m.cpu.r[4] >>> 0;
+  };
+  assert.ok(edx(1) & (1 << 9), 'enabled at reset: APIC reported');
+  assert.equal(m.devices.lapic.writeMsr(0x1b, 0xfee00000, 0), true);
+  assert.equal(edx(1) & (1 << 9), 0, 'disabled: no APIC');
+  assert.equal(edx(1) & ~(1 << 9), CPU_MODELS.faultline.leaf1Edx & ~(1 << 9), 'nothing else changes');
+  assert.equal(m.devices.lapic.writeMsr(0x1b, 0xfee00800, 0), true);
+  assert.ok(edx(1) & (1 << 9), 're-enabled: reported again');
+});

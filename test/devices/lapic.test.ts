@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makePc, runTo } from './harness';
+import { Exit, makeCpu, reg, runCode, setReg } from '../support/cpu-harness';
 
 const APIC = 0xfee00000;
 
@@ -126,10 +127,32 @@ test('x2APIC: enabled through IA32_APIC_BASE, registers as MSRs, MMIO off, inval
   assert.equal(lapic.writeMsr(0x80b, 0, 0), true); // EOI
   assert.equal(lapic.writeMsr(0x830, 0x40046, 0), true); // ICR, 64-bit in one MSR
   assert.equal(lapic.acknowledge(), 0x46);
-  assert.equal(rd(0x30), 0, 'MMIO interface is off');
+  assert.equal(rd(0x30), 0xffffffff, 'MMIO interface is off: nothing answers on the bus');
   assert.equal(lapic.writeMsr(0x1b, 0xfee00800, 0), false, 'x2APIC -> xAPIC directly is invalid');
   assert.equal(lapic.writeMsr(0x1b, 0xfee00000, 0), true, 'disable is allowed');
   assert.equal(lapic.writeMsr(0x1b, 0xfee00400, 0), false, 'x2APIC without enable is invalid');
+  assert.equal(lapic.writeMsr(0x1b, 0xfee00c00, 0), false, 'disabled -> x2APIC directly is invalid');
+  assert.equal(lapic.writeMsr(0x1b, 0xfee00800, 0), true, 'disabled -> xAPIC');
+  assert.equal(lapic.writeMsr(0x1b, 0xfee00c00, 0), true, 'xAPIC -> x2APIC');
+});
+
+test('a model without x2APIC: IA32_APIC_BASE.EXTD is reserved (#GP)', () => {
+  const { lapic } = pc();
+  lapic.x2apicSupported = false;
+  assert.equal(lapic.writeMsr(0x1b, 0xfee00c00, 0), false);
+  assert.equal(lapic.x2apic, false);
+  assert.equal(lapic.writeMsr(0x1b, 0xfee00800, 0), true, 'xAPIC mode is still fine');
+});
+
+test('globally disabled (IA32_APIC_BASE.EN = 0): the MMIO page is not decoded, and comes back with the enable', () => {
+  const { lapic, rd, wr } = pc();
+  const version = rd(0x30);
+  assert.equal(lapic.writeMsr(0x1b, 0xfee00000, 0), true);
+  assert.equal(rd(0x30), 0xffffffff, 'reads go to the bus');
+  wr(0x80, 0x20); // TPR: ignored
+  assert.equal(lapic.writeMsr(0x1b, 0xfee00800, 0), true);
+  assert.equal(rd(0x30), version);
+  assert.equal(rd(0x80), 0, 'the write while disabled did not reach the TPR');
 });
 
 test('state round-trips, and a periodic timer keeps its schedule', () => {
@@ -146,4 +169,28 @@ test('state round-trips, and a periodic timer keeps its schedule', () => {
   assert.equal(b.rd(0x390), 500);
   runTo(b.clock, 3000);
   assert.equal(b.lapic.hasInterrupt(), true);
+});
+
+test('CR8 is TPR[7:4] (SDM §11.8.6.1): MOV to/from CR8 and the TPR register are one register', () => {
+  const { lapic, rd, wr } = pc();
+  const c = makeCpu();
+  c.host = {
+    readMsr: (i) => lapic.readMsr(i), writeMsr: (i, lo, hi) => lapic.writeMsr(i, lo, hi),
+    readCr8: () => lapic.readCr8(), writeCr8: (v) => lapic.writeCr8(v),
+  };
+  setReg(c, 0, 0xan);
+  assert.equal(runCode(c, [0x44, 0x0f, 0x22, 0xc0]).exit, Exit.BUDGET); // mov cr8, rax
+  assert.equal(rd(0x80), 0xa0);
+  wr(0x80, 0x5c);
+  assert.equal(runCode(c, [0x44, 0x0f, 0x20, 0xc1]).exit, Exit.BUDGET); // mov rcx, cr8
+  assert.equal(reg(c, 1), 5n);
+  // A pending vector below the new priority class stays in the IRR (PPR from TPR).
+  wr(0xf0, 0x1ff);
+  setReg(c, 0, 0x4n);
+  runCode(c, [0x44, 0x0f, 0x22, 0xc0]);
+  wr(0x300, 0x40031); // self IPI, vector 0x31 (class 3 < 4)
+  assert.equal(lapic.hasInterrupt(), false);
+  setReg(c, 0, 0x2n);
+  runCode(c, [0x44, 0x0f, 0x22, 0xc0]);
+  assert.equal(lapic.hasInterrupt(), true);
 });
