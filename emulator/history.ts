@@ -5,6 +5,10 @@
  * exception events emitted so far (several events — raise, escalation, delivery — happen at one count).
  * Snapshots hold the CPU, devices, clock and the machine's exception bookkeeping, and the RAM pages written
  * since the previous snapshot (PhysicalMemory.dirtyPages; the first snapshot holds every non-zero page).
+ * Pages are copied lazily (copy-on-write): taking a snapshot only notes its pages as SHARED with RAM and
+ * flags them in PhysicalMemory.cowPages; the first later write to such a page (or a restore that overwrites
+ * it) copies it into its snapshot first (settle). A page that is never written again is never copied, and a
+ * page written back with the content of its previous version is not stored twice.
  * Going back = restore the latest snapshot at or before the target, then re-execute forward to it with
  * breakpoints, watchpoints and exception stops suppressed.
  *
@@ -55,11 +59,18 @@ interface Snapshot {
   devices: unknown[];
   run: unknown;
   frame: { rsp: number; ist: number; stackSwitched: boolean };
-  /** RAM pages written since the previous snapshot (for the oldest: every non-zero page), by page number. */
+  /**
+   * RAM pages written since the previous snapshot (for the oldest: every non-zero page), by page number:
+   * their content when the snapshot was taken, or SHARED while RAM still holds it (copy-on-write).
+   */
   pages: Map<number, Uint8Array>;
   /** Input log entries already applied when it was taken. */
   inputs: number;
+  /** Memory this snapshot holds: the fixed part plus its page buffers. */
   bytes: number;
+  /** The buffer settled pages are copied into (grows by doubling up to CHUNK_PAGES pages) and its fill. */
+  chunk: Uint8Array | null;
+  chunkUsed: number;
 }
 
 /** A place a forward run would have stopped; for a completed write, `pos` is just before the writing
@@ -71,6 +82,10 @@ export const DEFAULT_HISTORY_MB = 512;
 export const DEFAULT_SNAPSHOT_INTERVAL = 500_000;
 const FIXED_SNAPSHOT_BYTES = 16 * 1024;
 const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
+/** A snapshot's page whose content is still RAM's (not copied yet: PhysicalMemory.cowPages is set for it). */
+const SHARED = new Uint8Array(0);
+/** Largest buffer (in pages) settled pages are copied into: one allocation per run of copies, not per page. */
+const CHUNK_PAGES = 64;
 
 export function comparePos(a: TimelinePosition, b: TimelinePosition): number {
   return a.instructions !== b.instructions ? a.instructions - b.instructions : a.seq - b.seq;
@@ -93,6 +108,8 @@ export class History {
   private latest = new Map<number, Uint8Array>();
   /** mem.clears when the dirty map was last cleared (-1: never). */
   private dirtyClearedAt = -1;
+  /** For each page flagged in mem.cowPages: the snapshot whose SHARED entry it is. */
+  private owner: (Snapshot | undefined)[] = [];
   enabled = false;
 
   constructor(private readonly m: HistoryHost) {}
@@ -104,11 +121,13 @@ export class History {
     if (!(this.interval >= 1000)) throw new Error('snapshotInterval must be at least 1000 instructions');
     if (!(this.limitBytes >= 1024 * 1024)) throw new Error('historyMB must be at least 1');
     this.enabled = true;
+    this.m.mem.onCowWrite = (p) => this.settle(p);
     this.restart();
   }
 
   disable(): void {
     this.enabled = false;
+    this.dropShared();
     this.snaps = [];
     this.latest = new Map();
     this.events = [];
@@ -119,6 +138,7 @@ export class History {
   /** Forget everything and take a full snapshot now (enable, machine reset). */
   restart(): void {
     if (!this.enabled) return;
+    this.dropShared();
     this.snaps = [];
     this.events = [];
     this.inputs = [];
@@ -191,12 +211,15 @@ export class History {
     if (!past && !alwaysSnapshot) return;
     let popped = false;
     while (this.snaps.length > 1 && comparePos(this.snaps[this.snaps.length - 1].pos, now) > 0) {
-      this.bytes -= this.snaps.pop()!.bytes;
+      const s = this.snaps.pop()!;
+      this.bytes -= s.bytes;
+      // restore() settled every page a later snapshot shared; this keeps the flags right regardless.
+      for (const [p, d] of s.pages) if (d === SHARED) this.unshare(p);
       popped = true;
     }
     if (popped) {
       this.latest = new Map();
-      for (const s of this.snaps) for (const [p, d] of s.pages) this.latest.set(p, d);
+      for (const s of this.snaps) for (const [p, d] of s.pages) if (d !== SHARED) this.latest.set(p, d);
     }
     this.cur = Math.min(this.cur, this.snaps.length - 1);
     this.events = this.events.filter((e) => e.seq < now.seq);
@@ -208,32 +231,73 @@ export class History {
   private take(full: boolean): void {
     const { mem, cpu } = this.m;
     const dirty = mem.dirtyPages;
+    const cow = mem.cowPages;
     // Since RAM was last cleared (power-on) and nothing cleared the dirty map, every non-zero page is dirty:
     // a full snapshot then only looks at dirty pages (a full scan of 128 MiB costs tens of ms).
     const onlyDirty = !full || mem.clears !== this.dirtyClearedAt;
-    const list: number[] = [];
+    const pages = new Map<number, Uint8Array>();
+    const snap: Snapshot = {
+      pos: this.now(), cpu: captureCpu(cpu), devices: captureDevices(this.m.deviceList), run: this.m.saveRunState(),
+      frame: { ...lastFrame }, pages, inputs: this.inputsApplied, bytes: FIXED_SNAPSHOT_BYTES, chunk: null, chunkUsed: 0,
+    };
+    if (full) this.latest = new Map();
+    if (this.owner.length !== cow.length) this.owner = new Array<Snapshot | undefined>(cow.length);
     for (let p = 0; p < dirty.length; p++) {
       if (dirty[p] ? !full || !pageIsZero(mem, p) : !onlyDirty && !pageIsZero(mem, p)) {
-        // A page written back to the content it had at the latest snapshot needs no new copy.
-        if (!full && samePage(mem, p, this.latest.get(p))) continue;
-        list.push(p);
+        // Shared with RAM until the page is next written (settle); a written page was settled by that write.
+        if (cow[p]) this.settle(p);
+        pages.set(p, SHARED);
+        cow[p] = 1;
+        this.owner[p] = snap;
       }
     }
-    const pages = copyPages(mem.u8, list, (p) => p);
-    if (full) this.latest = new Map();
-    for (const [p, d] of pages) this.latest.set(p, d);
-    const bytes = FIXED_SNAPSHOT_BYTES + list.length * PAGE_SIZE;
     dirty.fill(0);
     this.dirtyClearedAt = mem.clears;
     cpu.newWriteEpoch(); // the write TLB maps only pages already marked dirty: clean pages must miss again
-    const snap: Snapshot = {
-      pos: this.now(), cpu: captureCpu(cpu), devices: captureDevices(this.m.deviceList), run: this.m.saveRunState(),
-      frame: { ...lastFrame }, pages, inputs: this.inputsApplied, bytes,
-    };
     this.snaps.push(snap);
     this.cur = this.snaps.length - 1;
-    this.bytes += bytes;
+    this.bytes += snap.bytes;
     this.evict();
+  }
+
+  /**
+   * Page p is about to change (PhysicalMemory.onCowWrite, or restore): copy it into the snapshot that shares
+   * it. RAM still holds that snapshot's content (every write to the page since then would have come here
+   * first). Content equal to the page's previous stored version (or zeros, if none) is not stored again.
+   */
+  private settle(p: number): void {
+    const { mem } = this.m;
+    const s = this.owner[p];
+    this.unshare(p);
+    if (!s || s.pages.get(p) !== SHARED) return;
+    const prev = this.latest.get(p);
+    if (samePage(mem, p, prev)) {
+      s.pages.delete(p);
+      return;
+    }
+    if (!s.chunk || s.chunkUsed === s.chunk.length) {
+      const n = s.chunk ? Math.min(CHUNK_PAGES, (2 * s.chunk.length) / PAGE_SIZE) : 1;
+      s.chunk = new Uint8Array(n * PAGE_SIZE);
+      s.chunkUsed = 0;
+      s.bytes += s.chunk.length;
+      this.bytes += s.chunk.length;
+    }
+    const d = s.chunk.subarray(s.chunkUsed, s.chunkUsed + PAGE_SIZE);
+    s.chunkUsed += PAGE_SIZE;
+    d.set(mem.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+    s.pages.set(p, d);
+    this.latest.set(p, d);
+  }
+
+  private unshare(p: number): void {
+    this.m.mem.cowPages[p] = 0;
+    if (p < this.owner.length) this.owner[p] = undefined;
+  }
+
+  /** Forget every SHARED page (the snapshots sharing them are being dropped). */
+  private dropShared(): void {
+    this.m.mem.cowPages.fill(0);
+    this.owner = [];
   }
 
   /** Merge the oldest snapshot into the next until the ring fits its budget (two are always kept). */
@@ -241,18 +305,26 @@ export class History {
     while (this.bytes > this.limitBytes && this.snaps.length > 2) {
       const [old, next] = this.snaps;
       // Pages of the oldest snapshot that the next one lacks move into it, copied so the oldest snapshot's
-      // page buffer is freed as a whole.
+      // page buffers are freed as a whole. A SHARED page moves as it is (RAM still holds it).
       const moved: number[] = [];
-      for (const p of old.pages.keys()) {
-        if (next.pages.has(p)) { this.bytes -= PAGE_SIZE; continue; }
-        moved.push(p);
-        next.bytes += PAGE_SIZE;
+      for (const [p, d] of old.pages) {
+        if (next.pages.has(p)) {
+          if (d === SHARED) this.unshare(p); // cannot happen: a write to p would have settled it
+          continue;
+        }
+        if (d === SHARED) {
+          next.pages.set(p, SHARED);
+          this.owner[p] = next;
+        } else {
+          moved.push(p);
+        }
       }
-      for (const [p, d] of copyPages(null, moved, (p) => old.pages.get(p)!)) {
+      for (const [p, d] of copyPages(moved, (p) => old.pages.get(p)!)) {
         if (this.latest.get(p) === old.pages.get(p)) this.latest.set(p, d);
         next.pages.set(p, d);
       }
-      this.bytes -= old.bytes - old.pages.size * PAGE_SIZE;
+      next.bytes += moved.length * PAGE_SIZE;
+      this.bytes += moved.length * PAGE_SIZE - old.bytes;
       this.snaps.shift();
       this.cur--;
       const first = this.snaps[0].pos;
@@ -376,6 +448,9 @@ export class History {
     for (let p = 0; p < dirty.length; p++) if (dirty[p]) pages.add(p);
     const lo = Math.min(idx, this.cur), hi = Math.max(idx, this.cur);
     for (let j = lo + 1; j <= hi; j++) for (const p of this.snaps[j].pages.keys()) pages.add(p);
+    // Pages about to be overwritten that a snapshot still shares with RAM get their copy first.
+    const cow = mem.cowPages;
+    for (const p of pages) if (cow[p]) this.settle(p);
     for (const p of pages) mem.u8.set(this.pageAt(idx, p), p * PAGE_SIZE);
     dirty.fill(0);
     this.dirtyClearedAt = mem.clears;
@@ -395,6 +470,7 @@ export class History {
   private pageAt(idx: number, p: number): Uint8Array {
     for (let j = idx; j >= 0; j--) {
       const d = this.snaps[j].pages.get(p);
+      if (d === SHARED) throw new Error(`history: page ${p} is still shared with RAM where its snapshot copy is needed`);
       if (d) return d;
     }
     return ZERO_PAGE;
@@ -533,18 +609,16 @@ function watchAccess(ranges: WatchRange[], la: number): WatchAccess {
 }
 
 /**
- * Copies of pages into one buffer (one allocation per snapshot instead of one per page: thousands of small
- * buffers cost more in allocation and GC than the copying). `src(p)` is page p's current content: its
- * offset in `ram` when given, else a page-sized array.
+ * Copies of pages into one buffer (one allocation instead of one per page: thousands of small buffers cost
+ * more in allocation and GC than the copying). `src(p)` is page p's content.
  */
-function copyPages(ram: Uint8Array | null, list: number[], src: (p: number) => number | Uint8Array): Map<number, Uint8Array> {
+function copyPages(list: number[], src: (p: number) => Uint8Array): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
   if (list.length === 0) return out;
   const buf = new Uint8Array(list.length * PAGE_SIZE);
   for (let j = 0; j < list.length; j++) {
     const p = list[j];
-    const from = src(p);
-    buf.set(typeof from === 'number' ? ram!.subarray(from * PAGE_SIZE, (from + 1) * PAGE_SIZE) : from, j * PAGE_SIZE);
+    buf.set(src(p), j * PAGE_SIZE);
     out.set(p, buf.subarray(j * PAGE_SIZE, (j + 1) * PAGE_SIZE));
   }
   return out;
