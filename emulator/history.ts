@@ -242,16 +242,20 @@ export class History {
     };
     if (full) this.latest = new Map();
     if (this.owner.length !== cow.length) this.owner = new Array<Snapshot | undefined>(cow.length);
-    for (let p = 0; p < dirty.length; p++) {
-      if (dirty[p] ? !full || !pageIsZero(mem, p) : !onlyDirty && !pageIsZero(mem, p)) {
-        // Shared with RAM until the page is next written (settle); a written page was settled by that write.
-        if (cow[p]) this.settle(p);
-        pages.set(p, SHARED);
-        cow[p] = 1;
-        this.owner[p] = snap;
-      }
+    const share = (p: number): void => {
+      // Shared with RAM until the page is next written (settle); a written page was settled by that write.
+      if (cow[p]) this.settle(p);
+      pages.set(p, SHARED);
+      cow[p] = 1;
+      this.owner[p] = snap;
+    };
+    if (onlyDirty) {
+      const list = mem.dirtyList;
+      for (let i = 0; i < mem.dirtyCount; i++) if (!full || !pageIsZero(mem, list[i])) share(list[i]);
+    } else {
+      for (let p = 0; p < dirty.length; p++) if (!pageIsZero(mem, p)) share(p);
     }
-    dirty.fill(0);
+    mem.clearDirty();
     this.dirtyClearedAt = mem.clears;
     cpu.newWriteEpoch(); // the write TLB maps only pages already marked dirty: clean pages must miss again
     this.snaps.push(snap);
@@ -444,15 +448,14 @@ export class History {
     const { mem, cpu, clock } = this.m;
     const s = this.snaps[idx];
     const pages = new Set<number>();
-    const dirty = mem.dirtyPages;
-    for (let p = 0; p < dirty.length; p++) if (dirty[p]) pages.add(p);
+    for (let i = 0; i < mem.dirtyCount; i++) pages.add(mem.dirtyList[i]);
     const lo = Math.min(idx, this.cur), hi = Math.max(idx, this.cur);
     for (let j = lo + 1; j <= hi; j++) for (const p of this.snaps[j].pages.keys()) pages.add(p);
     // Pages about to be overwritten that a snapshot still shares with RAM get their copy first.
     const cow = mem.cowPages;
     for (const p of pages) if (cow[p]) this.settle(p);
     for (const p of pages) mem.u8.set(this.pageAt(idx, p), p * PAGE_SIZE);
-    dirty.fill(0);
+    mem.clearDirty();
     this.dirtyClearedAt = mem.clears;
     restoreCpu(cpu, s.cpu); // flushes the TLB (dirty bits cleared) and the decode cache (RAM changed under it)
     restoreDevices(clock, s.pos.instructions, this.m.deviceList, s.devices);

@@ -12,7 +12,9 @@ export const PAGE_SIZE = 4096;
  * Per 4 KiB page of RAM it keeps two byte maps:
  * - `codePages[p]` is non-zero while the CPU's decode cache holds instructions from page p. Any write to
  *   such a page goes through `notifyCodeWrite`, which the CPU uses to drop stale decoded instructions.
- * - `dirtyPages[p]` is set on every write; the snapshot layer (reverse debugging) clears it.
+ * - `dirtyPages[p]` is set on every write, and the page listed once in `dirtyList`; the snapshot layer
+ *   (reverse debugging) reads the list and clears both (`clearDirty`), so a snapshot costs what was written,
+ *   not the size of RAM.
  * - `cowPages[p]` is non-zero while page p's current content stands in for a history snapshot that has not
  *   copied it yet (copy-on-write, history.ts): the first write after the snapshot calls `onCowWrite(p)`
  *   before changing a byte. Such a page is clean, so the CPU reaches it only through its write-TLB miss.
@@ -35,6 +37,9 @@ export class PhysicalMemory {
    */
   readonly codeChunks: Uint8Array;
   readonly dirtyPages: Uint8Array;
+  /** The pages set in dirtyPages, in the order they were first written: dirtyList[0 .. dirtyCount). */
+  readonly dirtyList: Int32Array;
+  dirtyCount = 0;
   readonly cowPages: Uint8Array;
   /** Called before the first write to a page whose cowPages flag is set; it must clear the flag. */
   onCowWrite: (page: number) => void = (page) => { this.cowPages[page] = 0; };
@@ -55,12 +60,25 @@ export class PhysicalMemory {
     this.codeChunks = new Uint8Array(sizeBytes >>> CODE_CHUNK_SHIFT);
     this.dirtyPages = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
     this.cowPages = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
+    this.dirtyList = new Int32Array(sizeBytes >>> PAGE_SHIFT);
   }
 
-  /** Page p is about to be written: give a snapshot that still shares it its copy, then mark it dirty. */
+  /**
+   * Page p is about to be written: mark it dirty and, on its first write since the dirty map was cleared,
+   * give a snapshot that still shares it its copy (a shared page is always clean).
+   */
   markWritten(page: number): void {
+    if (this.dirtyPages[page] !== 0) return;
     if (this.cowPages[page]) this.onCowWrite(page);
     this.dirtyPages[page] = 1;
+    this.dirtyList[this.dirtyCount++] = page;
+  }
+
+  /** Every page clean again (the history took or restored a snapshot). */
+  clearDirty(): void {
+    const d = this.dirtyPages, list = this.dirtyList;
+    for (let i = 0; i < this.dirtyCount; i++) d[list[i]] = 0;
+    this.dirtyCount = 0;
   }
 
   /** A write of `len` bytes at `addr` landed on a code page: drop the page's code if it touched decoded bytes. */
