@@ -78,8 +78,15 @@ interface Snapshot {
 interface Candidate { pos: TimelinePosition; stop: StopInfo; rip?: number; after?: TimelinePosition }
 
 export const DEFAULT_HISTORY_MB = 512;
-/** Instructions between snapshots: re-executing this many takes a few tens of ms (bench/reverse.ts). */
+/**
+ * Instructions between snapshots, at least. Unless the caller fixes the interval, the history stretches it
+ * while snapshots cost more than SNAPSHOT_WORK_SHARE of the run time (a fast guest covers 500 000
+ * instructions in well under a millisecond), as long as re-executing one interval takes at most
+ * MAX_REPLAY_MS at the speed the guest ran (stepBack re-executes at most one interval; bench/reverse.ts).
+ */
 export const DEFAULT_SNAPSHOT_INTERVAL = 500_000;
+const SNAPSHOT_WORK_SHARE = 0.02;
+const MAX_REPLAY_MS = 20;
 const FIXED_SNAPSHOT_BYTES = 16 * 1024;
 const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
 /** A snapshot's page whose content is still RAM's (not copied yet: PhysicalMemory.cowPages is set for it). */
@@ -101,6 +108,16 @@ export class History {
   private cur = -1;
   private frontierPos: TimelinePosition = { instructions: 0, seq: 0 };
   private interval = DEFAULT_SNAPSHOT_INTERVAL;
+  /** Instructions from the newest snapshot to the next (interval, or more while paced). */
+  private gap = DEFAULT_SNAPSHOT_INTERVAL;
+  private paced = true;
+  /** Since the newest snapshot: wall time spent running and instructions run (tick), and in snapshot work. */
+  private runMs = 0;
+  private runInsns = 0;
+  private workMs = 0;
+  /** When the current CPU slice started (performance.now(); -1: not inside Machine.run) and at which count. */
+  private sliceAt = -1;
+  private sliceInsns = 0;
   private limitBytes = DEFAULT_HISTORY_MB * 1024 * 1024;
   private bytes = 0;
   private replaying = false;
@@ -117,6 +134,8 @@ export class History {
   /** Start recording history from the current moment (takes the first snapshot). */
   enable(opts: HistoryOptions = {}): void {
     this.interval = opts.snapshotInterval ?? DEFAULT_SNAPSHOT_INTERVAL;
+    this.gap = this.interval;
+    this.paced = opts.snapshotInterval === undefined;
     this.limitBytes = (opts.limitMB ?? DEFAULT_HISTORY_MB) * 1024 * 1024;
     if (!(this.interval >= 1000)) throw new Error('snapshotInterval must be at least 1000 instructions');
     if (!(this.limitBytes >= 1024 * 1024)) throw new Error('historyMB must be at least 1');
@@ -166,16 +185,47 @@ export class History {
   /** Machine.run calls this before each CPU slice: takes a snapshot when one is due. */
   tick(): void {
     const now = this.now();
+    const t = performance.now();
+    if (this.sliceAt >= 0 && now.instructions >= this.sliceInsns) {
+      this.runMs += t - this.sliceAt;
+      this.runInsns += now.instructions - this.sliceInsns;
+    }
+    this.sliceAt = t;
+    this.sliceInsns = now.instructions;
     if (comparePos(now, this.frontierPos) > 0) this.frontierPos = now;
     const last = this.snaps[this.snaps.length - 1];
-    if (last && now.instructions >= last.pos.instructions + this.interval) this.take(false);
+    if (last && now.instructions >= last.pos.instructions + this.gap) {
+      const t0 = performance.now();
+      this.take(false);
+      this.pace(performance.now() - t0);
+    }
   }
 
   /** Instructions the CPU may run before the next snapshot is due. */
   untilNext(): number {
     const last = this.snaps[this.snaps.length - 1];
     if (!last) return Infinity;
-    return Math.max(1, last.pos.instructions + this.interval - this.m.clock.instructions);
+    return Math.max(1, last.pos.instructions + this.gap - this.m.clock.instructions);
+  }
+
+  /** A Machine.run call begins: the time since the last slice was not spent running (tick measures slices). */
+  runStarted(): void {
+    this.sliceAt = -1;
+  }
+
+  /**
+   * After a snapshot that took `takeMs`: the next gap keeps the snapshot work of the interval just closed
+   * (taking it, and copying pages for earlier snapshots) near SNAPSHOT_WORK_SHARE of the time, within
+   * [interval, MAX_REPLAY_MS of running]. Snapshot positions do not change what the guest does.
+   */
+  private pace(takeMs: number): void {
+    const work = this.workMs + takeMs;
+    const msPer = this.runInsns > 0 ? this.runMs / this.runInsns : 0;
+    this.runMs = this.runInsns = this.workMs = 0;
+    if (!this.paced || !(msPer > 0)) return;
+    const want = (work / SNAPSHOT_WORK_SHARE) / msPer;
+    const most = MAX_REPLAY_MS / msPer;
+    this.gap = Math.round(Math.max(this.interval, Math.min(want, most)));
   }
 
   /** Every exception event passes here once (replayed ones are already logged). */
@@ -274,6 +324,13 @@ export class History {
     const s = this.owner[p];
     this.unshare(p);
     if (!s || s.pages.get(p) !== SHARED) return;
+    const t0 = performance.now();
+    this.copyOut(s, p);
+    this.workMs += performance.now() - t0;
+  }
+
+  private copyOut(s: Snapshot, p: number): void {
+    const { mem } = this.m;
     const prev = this.latest.get(p);
     if (samePage(mem, p, prev)) {
       s.pages.delete(p);
@@ -342,7 +399,7 @@ export class History {
     const first = this.snaps[0]?.pos ?? this.now();
     return {
       enabled: this.enabled, snapshots: this.snaps.length, bytes: this.bytes, limitBytes: this.limitBytes,
-      oldest: { ...first }, frontier: { ...this.frontierPos }, snapshotInterval: this.interval,
+      oldest: { ...first }, frontier: { ...this.frontierPos }, snapshotInterval: this.gap,
     };
   }
 
@@ -457,6 +514,7 @@ export class History {
     for (const p of pages) mem.u8.set(this.pageAt(idx, p), p * PAGE_SIZE);
     mem.clearDirty();
     this.dirtyClearedAt = mem.clears;
+    this.runMs = this.runInsns = this.workMs = 0;
     restoreCpu(cpu, s.cpu); // flushes the TLB (dirty bits cleared) and the decode cache (RAM changed under it)
     restoreDevices(clock, s.pos.instructions, this.m.deviceList, s.devices);
     this.m.loadRunState(s.run);
