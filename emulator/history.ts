@@ -8,7 +8,8 @@
  * Pages are copied lazily (copy-on-write): taking a snapshot only notes its pages as SHARED with RAM and
  * flags them in PhysicalMemory.cowPages; the first later write to such a page (or a restore that overwrites
  * it) copies it into its snapshot first (settle). A page that is never written again is never copied, and a
- * page written back with the content of its previous version is not stored twice.
+ * page written back with the content of its previous version is not stored twice. A page that is mostly
+ * zeros is stored sparse (a bitmap of its non-zero 32-bit words and those words: packPage/loadPage).
  * Going back = restore the latest snapshot at or before the target, then re-execute forward to it with
  * breakpoints, watchpoints and exception stops suppressed.
  *
@@ -61,14 +62,15 @@ interface Snapshot {
   frame: { rsp: number; ist: number; stackSwitched: boolean };
   /**
    * RAM pages written since the previous snapshot (for the oldest: every non-zero page), by page number:
-   * their content when the snapshot was taken, or SHARED while RAM still holds it (copy-on-write).
+   * their content when the snapshot was taken (PAGE_SIZE bytes, or shorter: sparse, see packPage), or
+   * SHARED while RAM still holds it (copy-on-write).
    */
   pages: Map<number, Uint8Array>;
   /** Input log entries already applied when it was taken. */
   inputs: number;
   /** Memory this snapshot holds: the fixed part plus its page buffers. */
   bytes: number;
-  /** The buffer settled pages are copied into (grows by doubling up to CHUNK_PAGES pages) and its fill. */
+  /** The buffer settled pages are copied into (grows by doubling up to CHUNK_PAGES pages) and its fill in bytes. */
   chunk: Uint8Array | null;
   chunkUsed: number;
 }
@@ -336,16 +338,18 @@ export class History {
       s.pages.delete(p);
       return;
     }
-    if (!s.chunk || s.chunkUsed === s.chunk.length) {
+    const size = packPage(mem.i32, p * WORDS);
+    if (!s.chunk || s.chunkUsed + size > s.chunk.length) {
       const n = s.chunk ? Math.min(CHUNK_PAGES, (2 * s.chunk.length) / PAGE_SIZE) : 1;
       s.chunk = new Uint8Array(n * PAGE_SIZE);
       s.chunkUsed = 0;
       s.bytes += s.chunk.length;
       this.bytes += s.chunk.length;
     }
-    const d = s.chunk.subarray(s.chunkUsed, s.chunkUsed + PAGE_SIZE);
-    s.chunkUsed += PAGE_SIZE;
-    d.set(mem.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+    const d = s.chunk.subarray(s.chunkUsed, s.chunkUsed + size);
+    s.chunkUsed += size;
+    if (size === PAGE_SIZE) d.set(mem.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+    else d.set(new Uint8Array(packed.buffer, 0, size));
     s.pages.set(p, d);
     this.latest.set(p, d);
   }
@@ -380,12 +384,13 @@ export class History {
           moved.push(p);
         }
       }
-      for (const [p, d] of copyPages(moved, (p) => old.pages.get(p)!)) {
+      const copies = copyPages(moved, (p) => old.pages.get(p)!);
+      for (const [p, d] of copies.pages) {
         if (this.latest.get(p) === old.pages.get(p)) this.latest.set(p, d);
         next.pages.set(p, d);
       }
-      next.bytes += moved.length * PAGE_SIZE;
-      this.bytes += moved.length * PAGE_SIZE - old.bytes;
+      next.bytes += copies.bytes;
+      this.bytes += copies.bytes - old.bytes;
       this.snaps.shift();
       this.cur--;
       const first = this.snaps[0].pos;
@@ -511,7 +516,7 @@ export class History {
     // Pages about to be overwritten that a snapshot still shares with RAM get their copy first.
     const cow = mem.cowPages;
     for (const p of pages) if (cow[p]) this.settle(p);
-    for (const p of pages) mem.u8.set(this.pageAt(idx, p), p * PAGE_SIZE);
+    for (const p of pages) loadPage(this.pageAt(idx, p), mem, p);
     mem.clearDirty();
     this.dirtyClearedAt = mem.clears;
     this.runMs = this.runInsns = this.workMs = 0;
@@ -670,31 +675,89 @@ function watchAccess(ranges: WatchRange[], la: number): WatchAccess {
 }
 
 /**
- * Copies of pages into one buffer (one allocation instead of one per page: thousands of small buffers cost
- * more in allocation and GC than the copying). `src(p)` is page p's content.
+ * Copies of stored pages into one buffer (one allocation instead of one per page: thousands of small buffers
+ * cost more in allocation and GC than the copying), and its size. `src(p)` is page p's stored content.
  */
-function copyPages(list: number[], src: (p: number) => Uint8Array): Map<number, Uint8Array> {
-  const out = new Map<number, Uint8Array>();
-  if (list.length === 0) return out;
-  const buf = new Uint8Array(list.length * PAGE_SIZE);
-  for (let j = 0; j < list.length; j++) {
-    const p = list[j];
-    buf.set(src(p), j * PAGE_SIZE);
-    out.set(p, buf.subarray(j * PAGE_SIZE, (j + 1) * PAGE_SIZE));
+function copyPages(list: number[], src: (p: number) => Uint8Array): { pages: Map<number, Uint8Array>; bytes: number } {
+  const pages = new Map<number, Uint8Array>();
+  let bytes = 0;
+  for (const p of list) bytes += src(p).length;
+  if (bytes === 0) return { pages, bytes };
+  const buf = new Uint8Array(bytes);
+  let at = 0;
+  for (const p of list) {
+    const d = src(p);
+    buf.set(d, at);
+    pages.set(p, buf.subarray(at, at + d.length));
+    at += d.length;
   }
-  return out;
+  return { pages, bytes };
 }
 
-/** Page p of RAM equals `d` (undefined: a zero page). */
+/** 32-bit words per page, the sparse form's bitmap (one bit per word) in words, and its most words. */
+const WORDS = PAGE_SIZE / 4;
+const BITMAP_WORDS = WORDS / 32;
+const MAX_SPARSE_WORDS = (PAGE_SIZE / 2) / 4 - BITMAP_WORDS;
+
+/** packPage's output: the sparse form (bitmap, then the non-zero words in order). */
+const packed = new Int32Array(BITMAP_WORDS + MAX_SPARSE_WORDS);
+
+/**
+ * The stored size of the page at word `base` of `w`: PAGE_SIZE (stored as is), or, when its bitmap of
+ * non-zero words plus those words take at most half a page (page tables, fresh heaps, partly used stacks and
+ * buffers are mostly zeros), that size, with the sparse form left in `packed`. One pass; a dense page stops
+ * it early.
+ */
+function packPage(w: Int32Array, base: number): number {
+  packed.fill(0, 0, BITMAP_WORDS);
+  let k = BITMAP_WORDS;
+  for (let i = 0; i < WORDS; i++) {
+    const x = w[base + i];
+    if (x !== 0) {
+      if (k === packed.length) return PAGE_SIZE;
+      packed[i >>> 5] |= 1 << (i & 31);
+      packed[k++] = x;
+    }
+  }
+  return k * 4;
+}
+
+/** Put a stored page (as is, packPage's sparse form, or ZERO_PAGE) back into RAM page p. */
+function loadPage(d: Uint8Array, mem: PhysicalMemory, p: number): void {
+  if (d.length === PAGE_SIZE) {
+    mem.u8.set(d, p * PAGE_SIZE);
+    return;
+  }
+  const w = mem.i32, v = words(d), base = p * WORDS;
+  w.fill(0, base, base + WORDS);
+  let k = BITMAP_WORDS;
+  for (let j = 0; j < BITMAP_WORDS; j++) {
+    for (let bits = v[j]; bits !== 0; bits &= bits - 1) w[base + 32 * j + 31 - Math.clz32(bits & -bits)] = v[k++];
+  }
+}
+
+function words(d: Uint8Array): Int32Array {
+  return new Int32Array(d.buffer, d.byteOffset, d.length >>> 2);
+}
+
+/** Page p of RAM equals stored content `d` (undefined: a zero page). */
 function samePage(mem: PhysicalMemory, p: number, d: Uint8Array | undefined): boolean {
   const w = mem.i32;
-  const base = p * (PAGE_SIZE / 4);
+  const base = p * WORDS;
   if (d === undefined) {
-    for (let i = 0; i < PAGE_SIZE / 4; i++) if (w[base + i] !== 0) return false;
+    for (let i = 0; i < WORDS; i++) if (w[base + i] !== 0) return false;
     return true;
   }
-  const v = new Int32Array(d.buffer, d.byteOffset, PAGE_SIZE / 4);
-  for (let i = 0; i < PAGE_SIZE / 4; i++) if (w[base + i] !== v[i]) return false;
+  const v = words(d);
+  if (v.length === WORDS) {
+    for (let i = 0; i < WORDS; i++) if (w[base + i] !== v[i]) return false;
+    return true;
+  }
+  let k = BITMAP_WORDS;
+  for (let i = 0; i < WORDS; i++) {
+    const x = (v[i >>> 5] & (1 << (i & 31))) !== 0 ? v[k++] : 0;
+    if (w[base + i] !== x) return false;
+  }
   return true;
 }
 
