@@ -21,6 +21,7 @@ import type { WorkloadResult } from './workload';
  *   npm run bench -- --only NAME   one workload (substring of its name);  --only boot: the boot times alone
  *   npm run bench -- --repeat N    runs per workload (ours and QEMU's), best kept
  *   npm run bench -- --only linux  the Linux boot alone (bench/linux.ts; also in the full run when the fixture is cached)
+ *   npm run bench -- --only reverse  recording overhead and stepBack latency alone (bench/reverse.ts)
  *
  * Boot times (bench/boot.ts): reset -> first kernel instruction through SeaBIOS (disk, GRUB ISO) and with
  * --firmware none, each beside QEMU's.
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
   }
   if (!only || 'boot'.includes(only)) await benchBoot(root);
   if (!only || 'linux'.includes(only)) await benchLinux();
-  if (!only) benchReverse(root, jit);
+  if (!only || only === 'reverse') benchReverse(root, jit);
   if (!only) {
     const dist = path.join(root, 'dist', 'debug-adapter.js');
     if (!fs.existsSync(dist)) { console.log('adapter latency: skipped (dist/debug-adapter.js missing: npm run build)'); return; }

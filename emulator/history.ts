@@ -5,6 +5,11 @@
  * exception events emitted so far (several events — raise, escalation, delivery — happen at one count).
  * Snapshots hold the CPU, devices, clock and the machine's exception bookkeeping, and the RAM pages written
  * since the previous snapshot (PhysicalMemory.dirtyPages; the first snapshot holds every non-zero page).
+ * Pages are copied lazily (copy-on-write): taking a snapshot only notes its pages as SHARED with RAM and
+ * flags them in PhysicalMemory.cowPages; the first later write to such a page (or a restore that overwrites
+ * it) copies it into its snapshot first (settle). A page that is never written again is never copied, and a
+ * page written back with the content of its previous version is not stored twice. A page that is mostly
+ * zeros is stored sparse (a bitmap of its non-zero 32-bit words and those words: packPage/loadPage).
  * Going back = restore the latest snapshot at or before the target, then re-execute forward to it with
  * breakpoints, watchpoints and exception stops suppressed.
  *
@@ -27,6 +32,7 @@ import { TimerKey, VirtualClock } from './clock';
 import { Device } from './devices/device';
 import { PAGE_SIZE, PhysicalMemory } from './memory/phys';
 import { captureCpu, captureDevices, CpuSnapshot, restoreCpu, restoreDevices } from './snapshot';
+import { copyPages, loadPage, packed, packPage, pageIsZero, samePage, WORDS } from './history-pages';
 
 /** What the history needs from the machine (implemented by Machine; its private state stays private). */
 export interface HistoryHost {
@@ -55,11 +61,19 @@ interface Snapshot {
   devices: unknown[];
   run: unknown;
   frame: { rsp: number; ist: number; stackSwitched: boolean };
-  /** RAM pages written since the previous snapshot (for the oldest: every non-zero page), by page number. */
+  /**
+   * RAM pages written since the previous snapshot (for the oldest: every non-zero page), by page number:
+   * their content when the snapshot was taken (PAGE_SIZE bytes, or shorter: sparse, see packPage), or
+   * SHARED while RAM still holds it (copy-on-write).
+   */
   pages: Map<number, Uint8Array>;
   /** Input log entries already applied when it was taken. */
   inputs: number;
+  /** Memory this snapshot holds: the fixed part plus its page buffers. */
   bytes: number;
+  /** The buffer settled pages are copied into (grows by doubling up to CHUNK_PAGES pages) and its fill in bytes. */
+  chunk: Uint8Array | null;
+  chunkUsed: number;
 }
 
 /** A place a forward run would have stopped; for a completed write, `pos` is just before the writing
@@ -67,10 +81,21 @@ interface Snapshot {
 interface Candidate { pos: TimelinePosition; stop: StopInfo; rip?: number; after?: TimelinePosition }
 
 export const DEFAULT_HISTORY_MB = 512;
-/** Instructions between snapshots: re-executing this many takes a few tens of ms (bench/reverse.ts). */
+/**
+ * Instructions between snapshots, at least. Unless the caller fixes the interval, the history stretches it
+ * while snapshots cost more than SNAPSHOT_WORK_SHARE of the run time (a fast guest covers 500 000
+ * instructions in well under a millisecond), as long as re-executing one interval takes at most
+ * MAX_REPLAY_MS at the speed the guest ran (stepBack re-executes at most one interval; bench/reverse.ts).
+ */
 export const DEFAULT_SNAPSHOT_INTERVAL = 500_000;
+const SNAPSHOT_WORK_SHARE = 0.02;
+const MAX_REPLAY_MS = 20;
 const FIXED_SNAPSHOT_BYTES = 16 * 1024;
 const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
+/** A snapshot's page whose content is still RAM's (not copied yet: PhysicalMemory.cowPages is set for it). */
+const SHARED = new Uint8Array(0);
+/** Largest buffer (in pages) settled pages are copied into: one allocation per run of copies, not per page. */
+const CHUNK_PAGES = 64;
 
 export function comparePos(a: TimelinePosition, b: TimelinePosition): number {
   return a.instructions !== b.instructions ? a.instructions - b.instructions : a.seq - b.seq;
@@ -86,6 +111,16 @@ export class History {
   private cur = -1;
   private frontierPos: TimelinePosition = { instructions: 0, seq: 0 };
   private interval = DEFAULT_SNAPSHOT_INTERVAL;
+  /** Instructions from the newest snapshot to the next (interval, or more while paced). */
+  private gap = DEFAULT_SNAPSHOT_INTERVAL;
+  private paced = true;
+  /** Since the newest snapshot: wall time spent running and instructions run (tick), and in snapshot work. */
+  private runMs = 0;
+  private runInsns = 0;
+  private workMs = 0;
+  /** When the current CPU slice started (performance.now(); -1: not inside Machine.run) and at which count. */
+  private sliceAt = -1;
+  private sliceInsns = 0;
   private limitBytes = DEFAULT_HISTORY_MB * 1024 * 1024;
   private bytes = 0;
   private replaying = false;
@@ -93,6 +128,8 @@ export class History {
   private latest = new Map<number, Uint8Array>();
   /** mem.clears when the dirty map was last cleared (-1: never). */
   private dirtyClearedAt = -1;
+  /** For each page flagged in mem.cowPages: the snapshot whose SHARED entry it is. */
+  private owner: (Snapshot | undefined)[] = [];
   enabled = false;
 
   constructor(private readonly m: HistoryHost) {}
@@ -100,15 +137,19 @@ export class History {
   /** Start recording history from the current moment (takes the first snapshot). */
   enable(opts: HistoryOptions = {}): void {
     this.interval = opts.snapshotInterval ?? DEFAULT_SNAPSHOT_INTERVAL;
+    this.gap = this.interval;
+    this.paced = opts.snapshotInterval === undefined;
     this.limitBytes = (opts.limitMB ?? DEFAULT_HISTORY_MB) * 1024 * 1024;
     if (!(this.interval >= 1000)) throw new Error('snapshotInterval must be at least 1000 instructions');
     if (!(this.limitBytes >= 1024 * 1024)) throw new Error('historyMB must be at least 1');
     this.enabled = true;
+    this.m.mem.onCowWrite = (p) => this.settle(p);
     this.restart();
   }
 
   disable(): void {
     this.enabled = false;
+    this.dropShared();
     this.snaps = [];
     this.latest = new Map();
     this.events = [];
@@ -119,6 +160,7 @@ export class History {
   /** Forget everything and take a full snapshot now (enable, machine reset). */
   restart(): void {
     if (!this.enabled) return;
+    this.dropShared();
     this.snaps = [];
     this.events = [];
     this.inputs = [];
@@ -146,16 +188,47 @@ export class History {
   /** Machine.run calls this before each CPU slice: takes a snapshot when one is due. */
   tick(): void {
     const now = this.now();
+    const t = performance.now();
+    if (this.sliceAt >= 0 && now.instructions >= this.sliceInsns) {
+      this.runMs += t - this.sliceAt;
+      this.runInsns += now.instructions - this.sliceInsns;
+    }
+    this.sliceAt = t;
+    this.sliceInsns = now.instructions;
     if (comparePos(now, this.frontierPos) > 0) this.frontierPos = now;
     const last = this.snaps[this.snaps.length - 1];
-    if (last && now.instructions >= last.pos.instructions + this.interval) this.take(false);
+    if (last && now.instructions >= last.pos.instructions + this.gap) {
+      const t0 = performance.now();
+      this.take(false);
+      this.pace(performance.now() - t0);
+    }
   }
 
   /** Instructions the CPU may run before the next snapshot is due. */
   untilNext(): number {
     const last = this.snaps[this.snaps.length - 1];
     if (!last) return Infinity;
-    return Math.max(1, last.pos.instructions + this.interval - this.m.clock.instructions);
+    return Math.max(1, last.pos.instructions + this.gap - this.m.clock.instructions);
+  }
+
+  /** A Machine.run call begins: the time since the last slice was not spent running (tick measures slices). */
+  runStarted(): void {
+    this.sliceAt = -1;
+  }
+
+  /**
+   * After a snapshot that took `takeMs`: the next gap keeps the snapshot work of the interval just closed
+   * (taking it, and copying pages for earlier snapshots) near SNAPSHOT_WORK_SHARE of the time, within
+   * [interval, MAX_REPLAY_MS of running]. Snapshot positions do not change what the guest does.
+   */
+  private pace(takeMs: number): void {
+    const work = this.workMs + takeMs;
+    const msPer = this.runInsns > 0 ? this.runMs / this.runInsns : 0;
+    this.runMs = this.runInsns = this.workMs = 0;
+    if (!this.paced || !(msPer > 0)) return;
+    const want = (work / SNAPSHOT_WORK_SHARE) / msPer;
+    const most = MAX_REPLAY_MS / msPer;
+    this.gap = Math.round(Math.max(this.interval, Math.min(want, most)));
   }
 
   /** Every exception event passes here once (replayed ones are already logged). */
@@ -191,12 +264,15 @@ export class History {
     if (!past && !alwaysSnapshot) return;
     let popped = false;
     while (this.snaps.length > 1 && comparePos(this.snaps[this.snaps.length - 1].pos, now) > 0) {
-      this.bytes -= this.snaps.pop()!.bytes;
+      const s = this.snaps.pop()!;
+      this.bytes -= s.bytes;
+      // restore() settled every page a later snapshot shared; this keeps the flags right regardless.
+      for (const [p, d] of s.pages) if (d === SHARED) this.unshare(p);
       popped = true;
     }
     if (popped) {
       this.latest = new Map();
-      for (const s of this.snaps) for (const [p, d] of s.pages) this.latest.set(p, d);
+      for (const s of this.snaps) for (const [p, d] of s.pages) if (d !== SHARED) this.latest.set(p, d);
     }
     this.cur = Math.min(this.cur, this.snaps.length - 1);
     this.events = this.events.filter((e) => e.seq < now.seq);
@@ -208,32 +284,86 @@ export class History {
   private take(full: boolean): void {
     const { mem, cpu } = this.m;
     const dirty = mem.dirtyPages;
+    const cow = mem.cowPages;
     // Since RAM was last cleared (power-on) and nothing cleared the dirty map, every non-zero page is dirty:
     // a full snapshot then only looks at dirty pages (a full scan of 128 MiB costs tens of ms).
     const onlyDirty = !full || mem.clears !== this.dirtyClearedAt;
-    const list: number[] = [];
-    for (let p = 0; p < dirty.length; p++) {
-      if (dirty[p] ? !full || !pageIsZero(mem, p) : !onlyDirty && !pageIsZero(mem, p)) {
-        // A page written back to the content it had at the latest snapshot needs no new copy.
-        if (!full && samePage(mem, p, this.latest.get(p))) continue;
-        list.push(p);
-      }
-    }
-    const pages = copyPages(mem.u8, list, (p) => p);
-    if (full) this.latest = new Map();
-    for (const [p, d] of pages) this.latest.set(p, d);
-    const bytes = FIXED_SNAPSHOT_BYTES + list.length * PAGE_SIZE;
-    dirty.fill(0);
-    this.dirtyClearedAt = mem.clears;
-    cpu.newWriteEpoch(); // the write TLB maps only pages already marked dirty: clean pages must miss again
+    const pages = new Map<number, Uint8Array>();
     const snap: Snapshot = {
       pos: this.now(), cpu: captureCpu(cpu), devices: captureDevices(this.m.deviceList), run: this.m.saveRunState(),
-      frame: { ...lastFrame }, pages, inputs: this.inputsApplied, bytes,
+      frame: { ...lastFrame }, pages, inputs: this.inputsApplied, bytes: FIXED_SNAPSHOT_BYTES, chunk: null, chunkUsed: 0,
     };
+    if (full) this.latest = new Map();
+    if (this.owner.length !== cow.length) this.owner = new Array<Snapshot | undefined>(cow.length);
+    const share = (p: number): void => {
+      // Shared with RAM until the page is next written (settle); a written page was settled by that write.
+      if (cow[p]) this.settle(p);
+      pages.set(p, SHARED);
+      cow[p] = 1;
+      this.owner[p] = snap;
+    };
+    if (onlyDirty) {
+      const list = mem.dirtyList;
+      for (let i = 0; i < mem.dirtyCount; i++) if (!full || !pageIsZero(mem, list[i])) share(list[i]);
+    } else {
+      for (let p = 0; p < dirty.length; p++) if (!pageIsZero(mem, p)) share(p);
+    }
+    mem.clearDirty();
+    this.dirtyClearedAt = mem.clears;
+    cpu.newWriteEpoch(); // the write TLB maps only pages already marked dirty: clean pages must miss again
     this.snaps.push(snap);
     this.cur = this.snaps.length - 1;
-    this.bytes += bytes;
+    this.bytes += snap.bytes;
     this.evict();
+  }
+
+  /**
+   * Page p is about to change (PhysicalMemory.onCowWrite, or restore): copy it into the snapshot that shares
+   * it. RAM still holds that snapshot's content (every write to the page since then would have come here
+   * first). Content equal to the page's previous stored version (or zeros, if none) is not stored again.
+   */
+  private settle(p: number): void {
+    const { mem } = this.m;
+    const s = this.owner[p];
+    this.unshare(p);
+    if (!s || s.pages.get(p) !== SHARED) return;
+    const t0 = performance.now();
+    this.copyOut(s, p);
+    this.workMs += performance.now() - t0;
+  }
+
+  private copyOut(s: Snapshot, p: number): void {
+    const { mem } = this.m;
+    const prev = this.latest.get(p);
+    if (samePage(mem, p, prev)) {
+      s.pages.delete(p);
+      return;
+    }
+    const size = packPage(mem.i32, p * WORDS);
+    if (!s.chunk || s.chunkUsed + size > s.chunk.length) {
+      const n = s.chunk ? Math.min(CHUNK_PAGES, (2 * s.chunk.length) / PAGE_SIZE) : 1;
+      s.chunk = new Uint8Array(n * PAGE_SIZE);
+      s.chunkUsed = 0;
+      s.bytes += s.chunk.length;
+      this.bytes += s.chunk.length;
+    }
+    const d = s.chunk.subarray(s.chunkUsed, s.chunkUsed + size);
+    s.chunkUsed += size;
+    if (size === PAGE_SIZE) d.set(mem.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
+    else d.set(new Uint8Array(packed.buffer, 0, size));
+    s.pages.set(p, d);
+    this.latest.set(p, d);
+  }
+
+  private unshare(p: number): void {
+    this.m.mem.cowPages[p] = 0;
+    if (p < this.owner.length) this.owner[p] = undefined;
+  }
+
+  /** Forget every SHARED page (the snapshots sharing them are being dropped). */
+  private dropShared(): void {
+    this.m.mem.cowPages.fill(0);
+    this.owner = [];
   }
 
   /** Merge the oldest snapshot into the next until the ring fits its budget (two are always kept). */
@@ -241,18 +371,27 @@ export class History {
     while (this.bytes > this.limitBytes && this.snaps.length > 2) {
       const [old, next] = this.snaps;
       // Pages of the oldest snapshot that the next one lacks move into it, copied so the oldest snapshot's
-      // page buffer is freed as a whole.
+      // page buffers are freed as a whole. A SHARED page moves as it is (RAM still holds it).
       const moved: number[] = [];
-      for (const p of old.pages.keys()) {
-        if (next.pages.has(p)) { this.bytes -= PAGE_SIZE; continue; }
-        moved.push(p);
-        next.bytes += PAGE_SIZE;
+      for (const [p, d] of old.pages) {
+        if (next.pages.has(p)) {
+          if (d === SHARED) this.unshare(p); // cannot happen: a write to p would have settled it
+          continue;
+        }
+        if (d === SHARED) {
+          next.pages.set(p, SHARED);
+          this.owner[p] = next;
+        } else {
+          moved.push(p);
+        }
       }
-      for (const [p, d] of copyPages(null, moved, (p) => old.pages.get(p)!)) {
+      const copies = copyPages(moved, (p) => old.pages.get(p)!);
+      for (const [p, d] of copies.pages) {
         if (this.latest.get(p) === old.pages.get(p)) this.latest.set(p, d);
         next.pages.set(p, d);
       }
-      this.bytes -= old.bytes - old.pages.size * PAGE_SIZE;
+      next.bytes += copies.bytes;
+      this.bytes += copies.bytes - old.bytes;
       this.snaps.shift();
       this.cur--;
       const first = this.snaps[0].pos;
@@ -266,7 +405,7 @@ export class History {
     const first = this.snaps[0]?.pos ?? this.now();
     return {
       enabled: this.enabled, snapshots: this.snaps.length, bytes: this.bytes, limitBytes: this.limitBytes,
-      oldest: { ...first }, frontier: { ...this.frontierPos }, snapshotInterval: this.interval,
+      oldest: { ...first }, frontier: { ...this.frontierPos }, snapshotInterval: this.gap,
     };
   }
 
@@ -372,13 +511,16 @@ export class History {
     const { mem, cpu, clock } = this.m;
     const s = this.snaps[idx];
     const pages = new Set<number>();
-    const dirty = mem.dirtyPages;
-    for (let p = 0; p < dirty.length; p++) if (dirty[p]) pages.add(p);
+    for (let i = 0; i < mem.dirtyCount; i++) pages.add(mem.dirtyList[i]);
     const lo = Math.min(idx, this.cur), hi = Math.max(idx, this.cur);
     for (let j = lo + 1; j <= hi; j++) for (const p of this.snaps[j].pages.keys()) pages.add(p);
-    for (const p of pages) mem.u8.set(this.pageAt(idx, p), p * PAGE_SIZE);
-    dirty.fill(0);
+    // Pages about to be overwritten that a snapshot still shares with RAM get their copy first.
+    const cow = mem.cowPages;
+    for (const p of pages) if (cow[p]) this.settle(p);
+    for (const p of pages) loadPage(this.pageAt(idx, p), mem, p);
+    mem.clearDirty();
     this.dirtyClearedAt = mem.clears;
+    this.runMs = this.runInsns = this.workMs = 0;
     restoreCpu(cpu, s.cpu); // flushes the TLB (dirty bits cleared) and the decode cache (RAM changed under it)
     restoreDevices(clock, s.pos.instructions, this.m.deviceList, s.devices);
     this.m.loadRunState(s.run);
@@ -395,6 +537,7 @@ export class History {
   private pageAt(idx: number, p: number): Uint8Array {
     for (let j = idx; j >= 0; j--) {
       const d = this.snaps[j].pages.get(p);
+      if (d === SHARED) throw new Error(`history: page ${p} is still shared with RAM where its snapshot copy is needed`);
       if (d) return d;
     }
     return ZERO_PAGE;
@@ -530,41 +673,4 @@ export class History {
 function watchAccess(ranges: WatchRange[], la: number): WatchAccess {
   const w = ranges.find((r) => (r.kinds & WATCH_WRITE) !== 0 && la >= r.start && la < r.end);
   return w && w.kinds !== WATCH_WRITE ? 'readWrite' : 'write';
-}
-
-/**
- * Copies of pages into one buffer (one allocation per snapshot instead of one per page: thousands of small
- * buffers cost more in allocation and GC than the copying). `src(p)` is page p's current content: its
- * offset in `ram` when given, else a page-sized array.
- */
-function copyPages(ram: Uint8Array | null, list: number[], src: (p: number) => number | Uint8Array): Map<number, Uint8Array> {
-  const out = new Map<number, Uint8Array>();
-  if (list.length === 0) return out;
-  const buf = new Uint8Array(list.length * PAGE_SIZE);
-  for (let j = 0; j < list.length; j++) {
-    const p = list[j];
-    const from = src(p);
-    buf.set(typeof from === 'number' ? ram!.subarray(from * PAGE_SIZE, (from + 1) * PAGE_SIZE) : from, j * PAGE_SIZE);
-    out.set(p, buf.subarray(j * PAGE_SIZE, (j + 1) * PAGE_SIZE));
-  }
-  return out;
-}
-
-/** Page p of RAM equals `d` (undefined: a zero page). */
-function samePage(mem: PhysicalMemory, p: number, d: Uint8Array | undefined): boolean {
-  const w = mem.i32;
-  const base = p * (PAGE_SIZE / 4);
-  if (d === undefined) {
-    for (let i = 0; i < PAGE_SIZE / 4; i++) if (w[base + i] !== 0) return false;
-    return true;
-  }
-  const v = new Int32Array(d.buffer, d.byteOffset, PAGE_SIZE / 4);
-  for (let i = 0; i < PAGE_SIZE / 4; i++) if (w[base + i] !== v[i]) return false;
-  return true;
-}
-
-function pageIsZero(mem: PhysicalMemory, p: number): boolean {
-  const w = mem.i32;
-  for (let i = p * (PAGE_SIZE / 4), e = i + PAGE_SIZE / 4; i < e; i++) if (w[i] !== 0) return false;
-  return true;
 }

@@ -326,6 +326,7 @@ export class Machine implements Runtime {
     // retired nothing (a handler that faults on its first instruction, forever) counts 1. So run() always
     // returns within its budget, even in a boot loop.
     let used = 0;
+    if (this.history.enabled) this.history.runStarted();
     for (;;) {
       const left = maxInstructions - used;
       if (left <= 0) return { reason: 'budget' };

@@ -3,7 +3,7 @@
  * CpuState, lazy flags included), device states (Device.saveState) and the virtual clock; plus a fast hash
  * of registers and RAM for tests and recordings. RAM is handled page-wise by history.ts.
  *
- * Public API: captureCpu, restoreCpu, captureDevices, restoreDevices, stateHash.
+ * Public API: captureCpu, cpuFields, restoreCpu, captureDevices, restoreDevices, stateHash.
  */
 import { VirtualClock } from './clock';
 import { Cpu } from './cpu/cpu';
@@ -13,13 +13,18 @@ import { CpuState } from './cpu/state';
 import { Device } from './devices/device';
 import { PhysicalMemory } from './memory/phys';
 
-/** Field name → copied value (typed arrays and arrays copied, the MTRR map as entries). */
-export type CpuSnapshot = Record<string, unknown>;
+/**
+ * The state fields' values in CPU_FIELDS order (typed arrays, arrays and maps copied). An array rather than
+ * an object keyed by name: the history takes one per snapshot, and a 100-field object built key by key is a
+ * slow dictionary. cpuFields() names them.
+ */
+export type CpuSnapshot = unknown[];
 
 /** The state fields are exactly the own fields of a fresh CpuState, so a field added there is snapshotted too. */
 const CPU_FIELDS = Object.keys(new CpuState());
 
 function copy(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
   if (ArrayBuffer.isView(v)) return (v as unknown as { slice(): unknown }).slice();
   if (Array.isArray(v)) return v.map(copy);
   if (v instanceof Map) return new Map([...v].map(([k, x]) => [k, copy(x)]));
@@ -27,9 +32,16 @@ function copy(v: unknown): unknown {
 }
 
 export function captureCpu(c: Cpu): CpuSnapshot {
-  const o: CpuSnapshot = {};
   const src = c as unknown as Record<string, unknown>;
-  for (const k of CPU_FIELDS) o[k] = copy(src[k]);
+  const o = new Array<unknown>(CPU_FIELDS.length);
+  for (let i = 0; i < CPU_FIELDS.length; i++) o[i] = copy(src[CPU_FIELDS[i]]);
+  return o;
+}
+
+/** A captured CPU as field name → value (hashing, tests). */
+export function cpuFields(s: CpuSnapshot): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  CPU_FIELDS.forEach((k, i) => { o[k] = s[i]; });
   return o;
 }
 
@@ -39,8 +51,9 @@ export function captureCpu(c: Cpu): CpuSnapshot {
  */
 export function restoreCpu(c: Cpu, s: CpuSnapshot): void {
   const dst = c as unknown as Record<string, unknown>;
-  for (const k of CPU_FIELDS) {
-    const v = s[k];
+  for (let i = 0; i < CPU_FIELDS.length; i++) {
+    const k = CPU_FIELDS[i];
+    const v = s[i];
     const cur = dst[k];
     if (ArrayBuffer.isView(cur)) (cur as unknown as { set(a: unknown): void }).set(v);
     else dst[k] = copy(v);
@@ -86,7 +99,7 @@ export function stateHash(c: Cpu, mem: PhysicalMemory): string {
   }
   // RFLAGS as the guest sees it, not the lazy-flag record behind it: the interpreter and translated blocks
   // (jit.ts) may leave different records for the same flags (e.g. the upper bits of a byte operation).
-  const cpu = captureCpu(c);
+  const cpu = cpuFields(captureCpu(c));
   for (const k of ['lfOp', 'lfSize', 'lfRes', 'lfResHi', 'lfA', 'lfAHi', 'lfB', 'lfBHi', 'lfAux']) delete cpu[k];
   cpu.flags = getFlags(c);
   const regs = JSON.stringify(cpu, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v instanceof Map ? [...v] : v));

@@ -215,7 +215,7 @@ export class Cpu extends CpuState {
       const d = this.wTlb[2 * i] - (la - (la & 0xfff)) - this.ub;
       if (d >= 0 && d < 4096 && (d & 1) === 0) {
         const pageBase = this.wTlb[2 * i + 1];
-        this.mem.dirtyPages[pageBase / 4096] = 1;
+        this.mem.markWritten(pageBase / 4096);
         this.wTlb[2 * i] = la - (la & 0xfff) + this.wb;
         return pageBase + (la & 0xfff);
       }
@@ -249,7 +249,7 @@ export class Cpu extends CpuState {
         this.tlb[access][2 * i + 1] = pageBase;
         if (this.tlbLogN < TLB_LOG) this.tlbLog[this.tlbLogN] = i;
         if (this.tlbLogN <= TLB_LOG) this.tlbLogN++;
-        if (access === Access.WRITE) { this.mem.dirtyPages[page] = 1; this.wMapped[page] = 1; }
+        if (access === Access.WRITE) { this.mem.markWritten(page); this.wMapped[page] = 1; }
       }
     }
     void pageSize;

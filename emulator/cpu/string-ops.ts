@@ -115,7 +115,7 @@ function fastRun(c: Cpu, i: Insn, size: number, count: number, isMovs: boolean):
   // Overlapping forward copies with the destination above the source replicate elements; leave them to the slow path.
   if (isMovs && dpa > spa && dpa < spa + bytes) return 0;
   const page = Math.floor(dpa / 4096);
-  mem.dirtyPages[page] = 1;
+  mem.markWritten(page);
   const u8 = mem.u8;
   if (isMovs) {
     u8.copyWithin(dpa, spa, spa + bytes);

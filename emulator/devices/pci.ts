@@ -170,12 +170,15 @@ export class PciFunction {
     this.configWritten(0, 256);
   }
 
-  saveConfig(): number[] {
-    return Array.from(this.config);
+  /** A copy of the configuration space: 256 bytes outside the JS heap (the history saves every function at
+   *  each snapshot; a 256-number array costs ~2 KiB of heap and an iterator walk). */
+  saveConfig(): Uint8Array {
+    return this.config.slice();
   }
 
+  /** A saved configuration space: a Uint8Array from saveConfig, or 256 numbers (older saved states). */
   loadConfig(saved: unknown): void {
-    if (Array.isArray(saved) && saved.length === 256) {
+    if ((saved instanceof Uint8Array || Array.isArray(saved)) && saved.length === 256) {
       for (let i = 0; i < 256; i++) this.config[i] = num(saved[i]);
       this.configWritten(0, 256);
     }

@@ -129,6 +129,10 @@ export class Vga implements Device {
   readonly window = new VgaWindow(this.vram, () => this.s);
   /** Bumped on every register write: part of the renderer's change detection. */
   regsVersion = 0;
+  /** Bumped on register reads that change state (flip-flop, DAC read position); with regsVersion, VRAM and the
+   *  latch it decides whether the last saveState() still holds (the history saves devices at every snapshot). */
+  private readsVersion = 0;
+  private saved: { regs: number; reads: number; vram: string; latch: number; state: unknown } | null = null;
 
   constructor(
     private readonly phys: PhysicalMemory,
@@ -261,10 +265,15 @@ export class Vga implements Device {
 
   saveState(): unknown {
     const s = this.s;
-    return {
+    const vram = this.vram.save();
+    const c = this.saved;
+    if (c && c.regs === this.regsVersion && c.reads === this.readsVersion && c.vram === vram && c.latch === this.window.latch) return c.state;
+    const state = {
       ...s, crtc: s.crtc.slice(), attr: s.attr.slice(), seq: s.seq.slice(), gc: s.gc.slice(), dac: s.dac.slice(),
-      vbe: this.vbe.save(), vram: this.vram.save(), latch: this.window.latch,
+      vbe: this.vbe.save(), vram, latch: this.window.latch,
     };
+    this.saved = { regs: this.regsVersion, reads: this.readsVersion, vram, latch: this.window.latch, state };
+    return state;
   }
 
   loadState(state: unknown): void {
@@ -293,6 +302,7 @@ export class Vga implements Device {
 
   private read8(port: number): number {
     const s = this.s;
+    this.readsVersion++;
     switch (port) {
       case 0x3c0:
         return s.attrIndex;

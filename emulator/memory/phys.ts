@@ -12,9 +12,14 @@ export const PAGE_SIZE = 4096;
  * Per 4 KiB page of RAM it keeps two byte maps:
  * - `codePages[p]` is non-zero while the CPU's decode cache holds instructions from page p. Any write to
  *   such a page goes through `notifyCodeWrite`, which the CPU uses to drop stale decoded instructions.
- * - `dirtyPages[p]` is set on every write; the snapshot layer (reverse debugging) clears it.
+ * - `dirtyPages[p]` is set on every write, and the page listed once in `dirtyList`; the snapshot layer
+ *   (reverse debugging) reads the list and clears both (`clearDirty`), so a snapshot costs what was written,
+ *   not the size of RAM.
+ * - `cowPages[p]` is non-zero while page p's current content stands in for a history snapshot that has not
+ *   copied it yet (copy-on-write, history.ts): the first write after the snapshot calls `onCowWrite(p)`
+ *   before changing a byte. Such a page is clean, so the CPU reaches it only through its write-TLB miss.
  * The CPU's write TLB only maps a page for direct writes when it is neither code nor clean, so these checks
- * cost nothing on the fast path.
+ * cost nothing on the fast path. Every writer marks a page (`markWritten`) before it changes the page.
  */
 export class PhysicalMemory {
   readonly size: number;
@@ -32,6 +37,12 @@ export class PhysicalMemory {
    */
   readonly codeChunks: Uint8Array;
   readonly dirtyPages: Uint8Array;
+  /** The pages set in dirtyPages, in the order they were first written: dirtyList[0 .. dirtyCount). */
+  readonly dirtyList: Int32Array;
+  dirtyCount = 0;
+  readonly cowPages: Uint8Array;
+  /** Called before the first write to a page whose cowPages flag is set; it must clear the flag. */
+  onCowWrite: (page: number) => void = (page) => { this.cowPages[page] = 0; };
   /** Nothing has been written since the buffer was allocated (still all zeros): clear() has nothing to do. */
   private pristine = true;
   /** Called with the page number when a write lands on a page holding decoded code. */
@@ -48,6 +59,26 @@ export class PhysicalMemory {
     this.codePages = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
     this.codeChunks = new Uint8Array(sizeBytes >>> CODE_CHUNK_SHIFT);
     this.dirtyPages = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
+    this.cowPages = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
+    this.dirtyList = new Int32Array(sizeBytes >>> PAGE_SHIFT);
+  }
+
+  /**
+   * Page p is about to be written: mark it dirty and, on its first write since the dirty map was cleared,
+   * give a snapshot that still shares it its copy (a shared page is always clean).
+   */
+  markWritten(page: number): void {
+    if (this.dirtyPages[page] !== 0) return;
+    if (this.cowPages[page]) this.onCowWrite(page);
+    this.dirtyPages[page] = 1;
+    this.dirtyList[this.dirtyCount++] = page;
+  }
+
+  /** Every page clean again (the history took or restored a snapshot). */
+  clearDirty(): void {
+    const d = this.dirtyPages, list = this.dirtyList;
+    for (let i = 0; i < this.dirtyCount; i++) d[list[i]] = 0;
+    this.dirtyCount = 0;
   }
 
   /** A write of `len` bytes at `addr` landed on a code page: drop the page's code if it touched decoded bytes. */
@@ -97,6 +128,7 @@ export class PhysicalMemory {
    * and keeps untouched pages out of the process's resident memory.
    */
   clear(): void {
+    for (let p = 0; p < this.cowPages.length; p++) if (this.cowPages[p]) this.onCowWrite(p);
     if (!this.pristine) this.u8.fill(0);
     this.pristine = false;
     this.clears++;
@@ -114,7 +146,7 @@ export class PhysicalMemory {
     }
     if (addr >= this.size || addr < 0) return;
     const page = addr >>> PAGE_SHIFT;
-    this.dirtyPages[page] = 1;
+    this.markWritten(page);
     if (this.codePages[page]) this.codeWrite(addr, 1);
     this.u8[addr] = value;
   }
@@ -130,8 +162,8 @@ export class PhysicalMemory {
     if (!m && addr >= 0 && addr + size <= this.size) {
       const p0 = addr >>> PAGE_SHIFT;
       const p1 = (addr + size - 1) >>> PAGE_SHIFT;
-      this.dirtyPages[p0] = 1;
-      this.dirtyPages[p1] = 1;
+      this.markWritten(p0);
+      if (p1 !== p0) this.markWritten(p1);
       if (this.codePages[p0] || this.codePages[p1]) this.codeWrite(addr, size);
       if (size === 1) this.u8[addr] = value;
       else if (size === 2) this.view.setUint16(addr, value, true);
@@ -149,7 +181,7 @@ export class PhysicalMemory {
     if (addr < 0 || addr + size > this.size) return;
     for (let i = 0; i < size; i++) {
       const page = (addr + i) >>> PAGE_SHIFT;
-      this.dirtyPages[page] = 1;
+      this.markWritten(page);
       if (this.codePages[page]) this.codeWrite(addr + i, 1);
       this.u8[addr + i] = (value >>> (8 * i)) & 0xff;
     }
@@ -170,11 +202,10 @@ export class PhysicalMemory {
       );
     }
     this.pristine = false;
+    const last = (addr + Math.max(bytes.length, 1) - 1) >>> PAGE_SHIFT;
+    for (let p = addr >>> PAGE_SHIFT; p <= last; p++) this.markWritten(p);
     this.u8.set(bytes, addr);
-    for (let p = addr >>> PAGE_SHIFT; p <= (addr + Math.max(bytes.length, 1) - 1) >>> PAGE_SHIFT; p++) {
-      this.dirtyPages[p] = 1;
-      if (this.codePages[p]) this.notifyCodeWrite(p);
-    }
+    for (let p = addr >>> PAGE_SHIFT; p <= last; p++) if (this.codePages[p]) this.notifyCodeWrite(p);
   }
 
   /** Copy `len` bytes out of physical memory (RAM or MMIO); bytes past RAM read as 0xff. */

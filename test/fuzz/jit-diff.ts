@@ -8,7 +8,7 @@
 import { ExceptionEvent } from '../../emulator/api';
 import { getFlags } from '../../emulator/cpu/flags';
 import { Machine } from '../../emulator/machine';
-import { captureCpu } from '../../emulator/snapshot';
+import { captureCpu, cpuFields } from '../../emulator/snapshot';
 import { FuzzRig, hex } from './rig';
 
 export interface ModeDiff { index: number; mode: string; what: string; code: string }
@@ -58,7 +58,7 @@ export function compareModes(seed: number, start: number, count: number, budget 
 }
 
 function cpuState(m: Machine): string {
-  const s = captureCpu(m.cpu);
+  const s = cpuFields(captureCpu(m.cpu));
   for (const k of ['lfOp', 'lfSize', 'lfRes', 'lfResHi', 'lfA', 'lfAHi', 'lfB', 'lfBHi', 'lfAux']) delete s[k];
   s.flags = getFlags(m.cpu);
   return JSON.stringify(s, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v instanceof Map ? [...v] : v));
