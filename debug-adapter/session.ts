@@ -22,6 +22,7 @@ import { GuestIo, InputError } from './guest-io';
 import { posixPath, type AdapterHost, type PathOps } from './host';
 import { compileExpression } from './expression';
 import { isBzImage, kallsymsIndex, symbolsFrom } from './kernel-symbols';
+import { defaultFirmwareFor } from '../emulator/firmware/kernel-rom';
 import { CustomEvent, CustomRequest, PHYS_PREFIX, type FaultlineLaunchArguments, type PageTableArguments } from './protocol';
 import { defaultRuntimeFactory, type RuntimeFactory } from './runtime-bridge';
 import { unwind, type UnwoundFrame } from './stack';
@@ -268,29 +269,38 @@ export class FaultlineSession extends DebugSession {
     const path = host.path;
     this.cwd = args.cwd ? path.resolve(host.cwd(), args.cwd) : host.cwd();
     const kernelPath = args.kernel ? path.resolve(this.cwd, args.kernel) : undefined;
-    const firmware = (args.firmware ?? (kernelPath ? 'none' : 'seabios')) === 'seabios';
+    let kernel: Uint8Array | undefined;
+    if (kernelPath) {
+      if (!(await host.exists(kernelPath))) throw new UserError(`kernel ${kernelPath} does not exist; set "kernel" in launch.json to your kernel ELF (relative paths start at "cwd")`);
+      kernel = await host.readFile(kernelPath).catch((e: Error) => { throw new UserError(`kernel: ${e.message}`); });
+    }
+    // Without "firmware": SeaBIOS, as qemu -kernel (a bzImage: the direct load, firmware/kernel-rom.ts).
+    const firmware = (args.firmware ?? (kernel ? defaultFirmwareFor(kernel) : 'seabios')) === 'seabios';
     let board: PcBoardOptions | undefined;
-    if (firmware || args.disks?.length || args.cdrom) {
+    if (args.disks?.length || args.cdrom || (firmware && host.openMedia)) {
       // Disks, CD and (with firmware) the BIOS: emulator/firmware/boot-media.ts, BootError sentences.
-      if (!host.openMedia) throw new UserError('disks, CD images and SeaBIOS need the desktop debug adapter (Node); here, load a "kernel" with "firmware": "none"');
+      if (!host.openMedia) throw new UserError('disk and CD images need the desktop debug adapter (Node); here, boot a "kernel"');
       board = host.openMedia({
         hda: args.disks?.[0] && path.resolve(this.cwd, args.disks[0]), hdb: args.disks?.[1] && path.resolve(this.cwd, args.disks[1]),
         cdrom: args.cdrom && path.resolve(this.cwd, args.cdrom), boot: args.boot, writeThrough: args.snapshot === false, firmware, kernel: !!kernelPath,
       });
+    } else if (firmware) {
+      // The browser: SeaBIOS from the extension's own files.
+      if (!host.firmware) throw new UserError('this debug adapter cannot read SeaBIOS; set "firmware": "none" to load the kernel directly');
+      if (!kernel) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF');
+      const fw = await host.firmware().catch((e: Error) => { throw new UserError(`${e.message}; or set "firmware": "none" to load the kernel directly`); });
+      board = { bios: fw.bios, vgaBios: fw.vgaBios };
     }
     if (!board?.vgaBios && host.vgaBios) {
       const vgaBios = await host.vgaBios().catch(() => undefined);
       if (vgaBios) board = { ...board, vgaBios };
     }
     const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board, com2: args.com2 });
-    let kernel: Uint8Array | undefined;
-    if (firmware && !kernelPath) {
+    if (firmware && !kernel) {
       if (!rt.bootFirmware) throw new UserError('this runtime cannot boot firmware; use "kernel" with "firmware": "none"');
       rt.bootFirmware();
     } else {
-      if (!kernelPath) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF, or boot "disks"/"cdrom" through "firmware": "seabios"');
-      if (!(await host.exists(kernelPath))) throw new UserError(`kernel ${kernelPath} does not exist; set "kernel" in launch.json to your kernel ELF (relative paths start at "cwd")`);
-      kernel = await host.readFile(kernelPath).catch((e: Error) => { throw new UserError(`kernel: ${e.message}`); });
+      if (!kernelPath || !kernel) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF, or boot "disks"/"cdrom" through "firmware": "seabios"');
       const initrdPath = args.initrd ? path.resolve(this.cwd, args.initrd) : undefined;
       if (initrdPath && !(await host.exists(initrdPath))) throw new UserError(`initrd ${initrdPath} does not exist; set "initrd" in launch.json to your initial RAM disk`);
       const initrd = initrdPath ? await host.readFile(initrdPath).catch((e: Error) => { throw new UserError(`initrd: ${e.message}`); }) : undefined;

@@ -1,6 +1,7 @@
 import { bootKernel, BootError, EntryState } from '../boot/kernel';
 import { BootKernelOptions } from '../boot/kernel';
 import { hex } from '../boot/errors';
+import { findLinuxHeader } from '../boot/linux';
 import { FW_CFG, FwCfg } from '../devices/fwcfg';
 import { IoBus } from '../devices/bus';
 import { PhysicalMemory } from '../memory/phys';
@@ -25,9 +26,18 @@ import { MULTIBOOT2_ROM, MULTIBOOT_ROM } from './multiboot-rom';
  * the BIOS. A graphics framebuffer request gets the VGA text mode tag (the ROM sets no VBE mode). Linux bzImages
  * are not handed to a ROM (QEMU's linuxboot is not reimplemented here): a BootError says to use the direct load.
  *
- * Public API: stageFirmwareKernel(kernel, options), StagedKernel, KERNEL_ROM_NAME.
+ * Public API: stageFirmwareKernel(kernel, options), StagedKernel, KERNEL_ROM_NAME, defaultFirmwareFor(kernel).
  */
 export const KERNEL_ROM_NAME = 'genroms/faultline-multiboot.bin';
+
+/**
+ * The firmware a kernel boots through when the user names none (CLI without --firmware, launch.json without
+ * "firmware"): SeaBIOS, as `qemu -kernel` does, except for a Linux bzImage, which only the direct loader boots
+ * for now (the option ROM loads multiboot kernels).
+ */
+export function defaultFirmwareFor(kernel: Uint8Array): 'seabios' | 'none' {
+  return findLinuxHeader(kernel) ? 'none' : 'seabios';
+}
 
 export interface StagedKernel {
   /** The entry state the direct load would apply (symbols, entry point, placement), not applied to the CPU. */
