@@ -65,6 +65,7 @@ type Goal =
   | { kind: 'instruction' }
   | { kind: 'deliver' }
   | { kind: 'until'; target: bigint; rsp: bigint } // run until rip == target with rsp >= the given one
+  | { kind: 'entry'; target: bigint } // stopOnEntry through firmware: run until what it boots starts
   | { kind: 'line'; over: boolean; file: string; line: number; count: number; sub?: { target: bigint; rsp: bigint } };
 
 interface SourceBp { line: number; address?: bigint; id: number }
@@ -331,7 +332,10 @@ export class FaultlineSession extends DebugSession {
     this.sendEvent(new InitializedEvent());
     await Promise.race([this.configured, new Promise((r) => setTimeout(r, 2000))]);
     setImmediate(() => {
-      if (args.stopOnEntry) this.reportStop({ reason: 'step' }, 'entry');
+      // Through firmware the entry is the kernel's (or the boot sector's) first instruction, not the reset vector.
+      const entry = args.stopOnEntry ? rt.entryPoint?.() : undefined;
+      if (entry !== undefined) this.resume({ kind: 'entry', target: entry });
+      else if (args.stopOnEntry) this.reportStop({ reason: 'step' }, 'entry');
       else this.resume({ kind: 'continue' });
     });
   }
@@ -570,7 +574,7 @@ export class FaultlineSession extends DebugSession {
     if (!this.rt || this.terminated) return;
     if (this.gdb?.server.running) throw new UserError('gdb is running the machine; pause here (or interrupt in gdb) first');
     this.goal = goal;
-    if (goal.kind === 'until') this.addTemp(goal.target);
+    if (goal.kind === 'until' || goal.kind === 'entry') this.addTemp(goal.target);
     this.invalidate();
     this.lastStop = undefined;
     this.running = true;
@@ -601,7 +605,7 @@ export class FaultlineSession extends DebugSession {
         if (this.pauseRequested) return this.reportStop({ reason: 'pause' });
         const info = this.advance();
         if (info === IDLE) break;
-        if (info) return this.reportStop(info);
+        if (info) return this.reportStop(info, this.goal.kind === 'entry' && info.reason === 'step' ? 'entry' : undefined);
       }
     } catch (e) {
       this.log(`the emulator failed: ${(e as Error).stack ?? e}`);
@@ -651,6 +655,12 @@ export class FaultlineSession extends DebugSession {
         if (s.reason === 'breakpoint' && rt.state().pc === g.target && !this.breakpointAddresses().has(g.target)) {
           return stackLinear(rt.state()) >= g.rsp ? { reason: 'step' } : undefined; // a deeper recursion level: keep going
         }
+        return s;
+      }
+      case 'entry': {
+        const s = rt.run(SLICE);
+        if (s.reason === 'budget') return undefined;
+        if (s.reason === 'breakpoint' && rt.state().pc === g.target && !this.breakpointAddresses().has(g.target)) return { reason: 'step' };
         return s;
       }
       case 'line': return this.advanceLine(g);

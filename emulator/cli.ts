@@ -34,19 +34,21 @@ Usage:
   faultline --help
 
 Options for run:
-  --kernel ELF           the kernel to load directly (same as the KERNEL argument); with --firmware seabios a
-                         multiboot kernel boots through SeaBIOS and Faultline's multiboot option ROM, as qemu -kernel
+  --kernel ELF           the kernel (same as the KERNEL argument): a multiboot kernel boots through SeaBIOS and
+                         Faultline's multiboot option ROM, as qemu -kernel; --firmware none loads it directly
   --hda IMG, --hdb IMG   raw disk images on the primary IDE channel (master, slave)
   --cdrom ISO            a CD image in the IDE CD-ROM drive (secondary master)
   --boot ORDER           boot order as QEMU's -boot: c = hard disk, d = CD-ROM (default: c, then d)
-  --firmware NAME        seabios (default with --hda/--cdrom and no kernel; with a kernel: SeaBIOS, then the
-                         option ROM boots it) or none (direct kernel load, the default with a kernel)
+  --firmware NAME        seabios (the default: SeaBIOS runs from the reset vector and boots the kernel through
+                         the option ROM, or the disk/CD) or none (the kernel is loaded directly, no BIOS runs;
+                         the default for a Linux bzImage and for a kernel asking for a graphics framebuffer)
   --bios FILE            system BIOS image (default: SeaBIOS bios-256k.bin from the extension or /usr/share/seabios)
   --no-snapshot          write the guest's disk writes to the image files (default: they go to memory only,
                          as qemu -snapshot)
   --firmware-log         print the firmware's debug log (SeaBIOS writes it to port 0x402) to stderr
   --no-reboot            stop on a triple fault (like qemu -no-reboot) instead of resetting
-  --max-instructions N   stop after N guest instructions (default 2000000000)
+  --max-instructions N   stop after N guest instructions, counted from the reset vector (SeaBIOS's POST is about
+                         8 million) (default 2000000000)
   --trace                print every exception event as it happens (the -d int view, in words)
   --screen               print the VGA text screen at the end
   --memory MB            guest RAM in MiB (default 128)
@@ -395,7 +397,12 @@ function watch(m: Machine, o: RunOptions, out: (s: string) => void): void {
   if (o.com2 !== undefined) writeCom2To(m, o.com2);
   if (o.trace) {
     m.on('reset', () => out('\n[faultline] triple fault → system reset\n'));
+    // The firmware's own BIOS calls (SeaBIOS and option ROMs calling INT 10h/13h/15h…) are not the kernel's
+    // events: a software interrupt raised in the BIOS area is left out, and so is its delivery.
+    let firmwareCall = -1;
     m.on('exception', (e) => {
+      if (e.phase === 'raised' && isFirmwareCall(e)) { firmwareCall = e.seq; return; }
+      if (e.software && e.phase === 'delivered' && e.seq === firmwareCall + 1) return;
       if (!e.external) out(`[faultline] ${e.phase} ${e.name}${e.errorCode !== undefined ? ` error 0x${e.errorCode.toString(16)}` : ''} rip=0x${e.rip.toString(16)} rsp=0x${e.rsp.toString(16)} cr2=0x${e.cr2.toString(16)}: ${e.reason}\n`);
     });
   }
@@ -421,10 +428,13 @@ function writeCom2To(m: Machine, file: string): void {
  * 0xC0000-0xFFFFF, e.g. the multiboot option ROM's last INT 15h before it entered the kernel) is no fault.
  */
 function firmwareCallsOnly(chain: ExceptionEvent[]): boolean {
-  return chain.length > 0 && chain.every((e) => {
-    const linear = e.cs * 16 + Number(e.rip);
-    return e.realMode === true && e.software && linear >= 0xc0000 && linear < 0x100000;
-  });
+  return chain.length > 0 && chain.every(isFirmwareCall);
+}
+
+/** INT n in real mode from the BIOS area (0xC0000-0xFFFFF: SeaBIOS, the VGA BIOS, option ROMs). */
+function isFirmwareCall(e: ExceptionEvent): boolean {
+  const linear = e.cs * 16 + Number(e.rip);
+  return e.realMode === true && e.software && linear >= 0xc0000 && linear < 0x100000;
 }
 
 /** Print the fault chain, resets, screen and why the run stopped; returns the run's exit status. */
