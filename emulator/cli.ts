@@ -571,6 +571,7 @@ async function serveGdb(o: RunOptions, port: number): Promise<number> {
   const sink = chunked((s) => process.stdout.write(s));
   const m = o.kernel ? startMachine(o, bytes, sink.write) : startFirmwareMachine(o, sink.write);
   m.enableHistory();
+  if (o.kernel) runToKernelEntry(m);
   const log = (line: string) => process.stderr.write(`[faultline] ${line}\n`);
   return new Promise<number>((resolve, reject) => {
     const server = new GdbServer(m, {
@@ -586,6 +587,21 @@ async function serveGdb(o: RunOptions, port: number): Promise<number> {
     }, reject);
   });
 }
+
+/**
+ * A kernel booted through SeaBIOS: run the POST and the option ROM up to the kernel's first instruction, so gdb
+ * (and --gdb-wait) meets the kernel where a direct load starts it, with the firmware already in the history
+ * (reverse-stepi goes back into it). Anything that stops the machine before (a triple fault) ends this early.
+ */
+function runToKernelEntry(m: Machine): void {
+  const entry = m.entryPoint();
+  if (entry === undefined) return;
+  m.addBreakpoint(entry);
+  m.run(KERNEL_ENTRY_BUDGET);
+  m.removeBreakpoint(entry);
+}
+/** Far more than SeaBIOS's POST (about 8 million instructions) takes to reach a kernel. */
+const KERNEL_ENTRY_BUDGET = 200_000_000;
 
 function failed(e: unknown): number {
   process.stderr.write(`faultline: ${(e as Error).message}\n`);

@@ -93,7 +93,7 @@ test('the web adapter bundle runs a DAP session to the #DF with no Node globals'
   for (let i = 0; i < 200 && !noBiosOut.some((m) => m.command === 'launch'); i++) await new Promise((r) => setTimeout(r, 20));
   const noBiosLaunch = noBiosOut.find((m) => m.command === 'launch');
   assert.equal(noBiosLaunch?.success, false);
-  assert.match(noBiosLaunch!.message!, /bios-256k\.bin is missing from the extension; reinstall Faultline; or set "firmware": "none"/);
+  assert.match(noBiosLaunch!.message!, /bios-256k\.bin\) is missing from the extension; reinstall Faultline; or set "firmware": "none"/);
   noBios.dispose();
 
   const session2 = lib.createFaultlineSession(undefined, host);
