@@ -234,7 +234,8 @@ export class Cpu extends CpuState {
     // carry the masked address, so only this miss path pays for it (setA20 flushes the TLB).
     if (!this.a20 && (phys & 0x100000) !== 0) phys -= 0x100000;
     const pageBase = phys - (phys % 4096);
-    if (cacheable && pageBase + 4096 <= this.mem.size && !this.bus.pageHasMmio(pageBase) && user === (this.ub === 1) && !implicitSupervisor) {
+    const mmio = access === Access.WRITE ? this.bus.pageHasMmio(pageBase) : this.bus.pageReadsMmio(pageBase);
+    if (cacheable && pageBase + 4096 <= this.mem.size && !mmio && user === (this.ub === 1) && !implicitSupervisor) {
       const page = pageBase / 4096;
       // Pages with a watched range stay out of the TLB of the watched access kind, so those accesses take
       // rdSlow/wrSlow, which check the ranges.
