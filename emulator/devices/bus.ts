@@ -44,6 +44,13 @@ export class IoBus {
     return h.read(port & 0xffff, size);
   }
 
+  /** PortHandler.stableUntil of the port's device, or `now` (may change at once) when it cannot tell. */
+  portStableUntil(port: number, now: number): number {
+    const h = this.ports[port & 0xffff];
+    if (!h) return Infinity; // unclaimed: always all ones
+    return h.stableUntil ? h.stableUntil(port & 0xffff) : now;
+  }
+
   outPort(port: number, size: number, value: number): void {
     const h = this.ports[port & 0xffff];
     if (h) h.write(port & 0xffff, size, value);
