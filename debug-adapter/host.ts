@@ -41,6 +41,11 @@ export interface AdapterHost {
    * package's (the browser: the copy shipped in the extension); undefined when there is none.
    */
   vgaBios?(): Promise<Uint8Array | undefined>;
+  /**
+   * SeaBIOS's system BIOS and VGA BIOS where openMedia is absent (the browser: the copies shipped in the
+   * extension's firmware/seabios); rejects with a sentence when they cannot be read.
+   */
+  firmware?(): Promise<{ bios: Uint8Array; vgaBios?: Uint8Array }>;
   /** Disk and CD images and SeaBIOS for the board (Node only); throws BootError sentences (boot-media.ts). */
   openMedia?(r: MediaRequest): PcBoardOptions;
   /** launch.json gdbPort (Node only: a TCP listener on 127.0.0.1). */

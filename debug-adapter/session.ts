@@ -23,6 +23,7 @@ import type { AdapterHost } from './host';
 import { decodeAt, disassemble, MAX_READ, readMemory, writeMemory, type MemoryContext } from './memory-requests';
 import { compileExpression } from './expression';
 import { isBzImage, kallsymsIndex, symbolsFrom } from './kernel-symbols';
+import { defaultFirmwareFor } from '../emulator/firmware/kernel-rom';
 import { CustomEvent, CustomRequest, type FaultlineLaunchArguments, type PageTableArguments } from './protocol';
 import { defaultRuntimeFactory, type RuntimeFactory } from './runtime-bridge';
 import { SourcePaths } from './sources';
@@ -65,6 +66,7 @@ type Goal =
   | { kind: 'instruction' }
   | { kind: 'deliver' }
   | { kind: 'until'; target: bigint; rsp: bigint } // run until rip == target with rsp >= the given one
+  | { kind: 'entry'; target: bigint } // stopOnEntry through firmware: run until what it boots starts
   | { kind: 'line'; over: boolean; file: string; line: number; count: number; sub?: { target: bigint; rsp: bigint } };
 
 
@@ -266,29 +268,38 @@ export class FaultlineSession extends DebugSession {
     const path = host.path;
     this.cwd = args.cwd ? path.resolve(host.cwd(), args.cwd) : host.cwd();
     const kernelPath = args.kernel ? path.resolve(this.cwd, args.kernel) : undefined;
-    const firmware = (args.firmware ?? (kernelPath ? 'none' : 'seabios')) === 'seabios';
+    let kernel: Uint8Array | undefined;
+    if (kernelPath) {
+      if (!(await host.exists(kernelPath))) throw new UserError(`kernel ${kernelPath} does not exist; set "kernel" in launch.json to your kernel ELF (relative paths start at "cwd")`);
+      kernel = await host.readFile(kernelPath).catch((e: Error) => { throw new UserError(`kernel: ${e.message}`); });
+    }
+    // Without "firmware": SeaBIOS, as qemu -kernel (a bzImage: the direct load, firmware/kernel-rom.ts).
+    const firmware = (args.firmware ?? (kernel ? defaultFirmwareFor(kernel) : 'seabios')) === 'seabios';
     let board: PcBoardOptions | undefined;
-    if (firmware || args.disks?.length || args.cdrom) {
+    if (args.disks?.length || args.cdrom || (firmware && host.openMedia)) {
       // Disks, CD and (with firmware) the BIOS: emulator/firmware/boot-media.ts, BootError sentences.
-      if (!host.openMedia) throw new UserError('disks, CD images and SeaBIOS need the desktop debug adapter (Node); here, load a "kernel" with "firmware": "none"');
+      if (!host.openMedia) throw new UserError('disk and CD images need the desktop debug adapter (Node); here, boot a "kernel"');
       board = host.openMedia({
         hda: args.disks?.[0] && path.resolve(this.cwd, args.disks[0]), hdb: args.disks?.[1] && path.resolve(this.cwd, args.disks[1]),
         cdrom: args.cdrom && path.resolve(this.cwd, args.cdrom), boot: args.boot, writeThrough: args.snapshot === false, firmware, kernel: !!kernelPath,
       });
+    } else if (firmware) {
+      // The browser: SeaBIOS from the extension's own files.
+      if (!host.firmware) throw new UserError('this debug adapter cannot read SeaBIOS; set "firmware": "none" to load the kernel directly');
+      if (!kernel) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF');
+      const fw = await host.firmware().catch((e: Error) => { throw new UserError(`${e.message}; or set "firmware": "none" to load the kernel directly`); });
+      board = { bios: fw.bios, vgaBios: fw.vgaBios };
     }
     if (!board?.vgaBios && host.vgaBios) {
       const vgaBios = await host.vgaBios().catch(() => undefined);
       if (vgaBios) board = { ...board, vgaBios };
     }
     const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board, com2: args.com2 });
-    let kernel: Uint8Array | undefined;
-    if (firmware && !kernelPath) {
+    if (firmware && !kernel) {
       if (!rt.bootFirmware) throw new UserError('this runtime cannot boot firmware; use "kernel" with "firmware": "none"');
       rt.bootFirmware();
     } else {
-      if (!kernelPath) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF, or boot "disks"/"cdrom" through "firmware": "seabios"');
-      if (!(await host.exists(kernelPath))) throw new UserError(`kernel ${kernelPath} does not exist; set "kernel" in launch.json to your kernel ELF (relative paths start at "cwd")`);
-      kernel = await host.readFile(kernelPath).catch((e: Error) => { throw new UserError(`kernel: ${e.message}`); });
+      if (!kernelPath || !kernel) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF, or boot "disks"/"cdrom" through "firmware": "seabios"');
       const initrdPath = args.initrd ? path.resolve(this.cwd, args.initrd) : undefined;
       if (initrdPath && !(await host.exists(initrdPath))) throw new UserError(`initrd ${initrdPath} does not exist; set "initrd" in launch.json to your initial RAM disk`);
       const initrd = initrdPath ? await host.readFile(initrdPath).catch((e: Error) => { throw new UserError(`initrd: ${e.message}`); }) : undefined;
@@ -319,7 +330,10 @@ export class FaultlineSession extends DebugSession {
     this.sendEvent(new InitializedEvent());
     await Promise.race([this.configured, new Promise((r) => setTimeout(r, 2000))]);
     setImmediate(() => {
-      if (args.stopOnEntry) this.reportStop({ reason: 'step' }, 'entry');
+      // Through firmware the entry is the kernel's (or the boot sector's) first instruction, not the reset vector.
+      const entry = args.stopOnEntry ? rt.entryPoint?.() : undefined;
+      if (entry !== undefined) this.resume({ kind: 'entry', target: entry });
+      else if (args.stopOnEntry) this.reportStop({ reason: 'step' }, 'entry');
       else this.resume({ kind: 'continue' });
     });
   }
@@ -531,7 +545,7 @@ export class FaultlineSession extends DebugSession {
     if (!this.rt || this.terminated) return;
     if (this.gdb?.server.running) throw new UserError('gdb is running the machine; pause here (or interrupt in gdb) first');
     this.goal = goal;
-    if (goal.kind === 'until') this.addTemp(goal.target);
+    if (goal.kind === 'until' || goal.kind === 'entry') this.addTemp(goal.target);
     this.invalidate();
     this.lastStop = undefined;
     this.running = true;
@@ -562,7 +576,7 @@ export class FaultlineSession extends DebugSession {
         if (this.pauseRequested) return this.reportStop({ reason: 'pause' });
         const info = this.advance();
         if (info === IDLE) break;
-        if (info) return this.reportStop(info);
+        if (info) return this.reportStop(info, this.goal.kind === 'entry' && info.reason === 'step' ? 'entry' : undefined);
       }
     } catch (e) {
       this.log(`the emulator failed: ${(e as Error).stack ?? e}`);
@@ -612,6 +626,12 @@ export class FaultlineSession extends DebugSession {
         if (s.reason === 'breakpoint' && rt.state().pc === g.target && !this.bps.addresses().has(g.target)) {
           return stackLinear(rt.state()) >= g.rsp ? { reason: 'step' } : undefined; // a deeper recursion level: keep going
         }
+        return s;
+      }
+      case 'entry': {
+        const s = rt.run(SLICE);
+        if (s.reason === 'budget') return undefined;
+        if (s.reason === 'breakpoint' && rt.state().pc === g.target && !this.bps.addresses().has(g.target)) return { reason: 'step' };
         return s;
       }
       case 'line': return this.advanceLine(g);

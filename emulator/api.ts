@@ -161,6 +161,11 @@ export interface Runtime {
   boot(kernel: Uint8Array, opts?: BootOptions): void;
   /** Power on with the board's firmware (MachineOptions.board.bios), which boots the disks or CD. */
   bootFirmware?(): void;
+  /**
+   * Booted through firmware: the linear address where what it boots starts (the kernel's entry point for a
+   * kernel, 0x7C00 for a boot sector), the debugger's "entry" stop; undefined for a direct load, which starts there.
+   */
+  entryPoint?(): bigint | undefined;
   /** Run at most `maxInstructions` guest instructions. */
   run(maxInstructions: number): StopInfo;
   /** Execute one instruction; at an 'exception' stop, perform the delivery instead (stop at the handler). */

@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { BootError, loadKernelFile } from './boot';
 import type { PcBoardOptions } from './board/pc';
 import { boardFor } from './firmware/boot-media';
+import { defaultFirmwareFor } from './firmware/kernel-rom';
+import { loadFirmware } from './firmware/seabios';
 import { Machine } from './machine';
 import type { ExceptionEvent } from './api';
 import {
@@ -32,19 +34,21 @@ Usage:
   faultline --help
 
 Options for run:
-  --kernel ELF           the kernel to load directly (same as the KERNEL argument); with --firmware seabios a
-                         multiboot kernel boots through SeaBIOS and Faultline's multiboot option ROM, as qemu -kernel
+  --kernel ELF           the kernel (same as the KERNEL argument): a multiboot kernel boots through SeaBIOS and
+                         Faultline's multiboot option ROM, as qemu -kernel; --firmware none loads it directly
   --hda IMG, --hdb IMG   raw disk images on the primary IDE channel (master, slave)
   --cdrom ISO            a CD image in the IDE CD-ROM drive (secondary master)
   --boot ORDER           boot order as QEMU's -boot: c = hard disk, d = CD-ROM (default: c, then d)
-  --firmware NAME        seabios (default with --hda/--cdrom and no kernel; with a kernel: SeaBIOS, then the
-                         option ROM boots it) or none (direct kernel load, the default with a kernel)
+  --firmware NAME        seabios (the default: SeaBIOS runs from the reset vector and boots the kernel through
+                         the option ROM, or the disk/CD) or none (the kernel is loaded directly, no BIOS runs;
+                         the default for a Linux bzImage and for a kernel asking for a graphics framebuffer)
   --bios FILE            system BIOS image (default: SeaBIOS bios-256k.bin from the extension or /usr/share/seabios)
   --no-snapshot          write the guest's disk writes to the image files (default: they go to memory only,
                          as qemu -snapshot)
   --firmware-log         print the firmware's debug log (SeaBIOS writes it to port 0x402) to stderr
   --no-reboot            stop on a triple fault (like qemu -no-reboot) instead of resetting
-  --max-instructions N   stop after N guest instructions (default 2000000000)
+  --max-instructions N   stop after N guest instructions, counted from the reset vector (SeaBIOS's POST is about
+                         8 million) (default 2000000000)
   --trace                print every exception event as it happens (the -d int view, in words)
   --screen               print the VGA text screen at the end
   --memory MB            guest RAM in MiB (default 128)
@@ -192,7 +196,7 @@ function parseRun(args: string[]): RunOptions {
     }
   }
   const media = o.hda || o.hdb || o.cdrom;
-  o.firmware ??= o.kernel ? 'none' : 'seabios';
+  if (!o.kernel) o.firmware ??= 'seabios';
   if (!o.kernel && !media) throw new UsageError('no kernel given: give a kernel ELF, or boot a disk or CD with --hda IMG / --cdrom ISO');
   if (o.firmware === 'none' && !o.kernel) throw new UsageError('--firmware none boots a kernel directly; give the kernel ELF, or boot the disk/CD with --firmware seabios');
   if (o.serialStdio && !o.maxGiven) o.maxInstructions = Number.MAX_SAFE_INTEGER;
@@ -200,7 +204,7 @@ function parseRun(args: string[]): RunOptions {
   if (o.gdbArch && o.gdbPort === undefined) throw new UsageError('--gdb-arch needs --gdb PORT');
   if (o.gdbPort !== undefined && (o.record || o.inputs)) throw new UsageError('--gdb cannot be combined with --record or --input (the debugger drives the run)');
   if (o.gdbPort !== undefined && o.serialStdio) throw new UsageError('--gdb cannot be combined with --serial stdio (the debugger drives the run)');
-  if (o.record && o.firmware === 'seabios') throw new UsageError('--record works for direct kernel boots (--firmware none) only for now; drop --record to boot through SeaBIOS');
+  if (o.record && !o.kernel) throw new UsageError('--record needs a kernel (it records a kernel\'s run); a disk or CD boot cannot be recorded yet');
   if (!o.com2 && o.inputs?.some((i) => i.kind === 'serial2')) throw new UsageError('--input N:com2:TEXT needs --com2 FILE (the machine has no COM2 without it)');
   o.inputs?.sort((a, b) => a.instructions - b.instructions);
   return o;
@@ -273,9 +277,20 @@ function chunked(out: (s: string) => void): { write: (s: string) => void; flush:
   };
 }
 
+/**
+ * The kernel's bytes (empty for a disk/CD boot), and the firmware it boots through when --firmware was not
+ * given: SeaBIOS, or the direct load for a Linux bzImage (defaultFirmwareFor).
+ */
+function kernelBytes(o: RunOptions): Uint8Array {
+  if (!o.kernel) return new Uint8Array(0);
+  const bytes = loadKernelFile(o.kernel);
+  o.firmware ??= defaultFirmwareFor(bytes);
+  return bytes;
+}
+
 /** Boot and run one kernel (or the firmware and its boot device); returns the process exit status. */
 export function runKernel(o: RunOptions, direct: (s: string) => void = (s) => process.stdout.write(s)): number {
-  const bytes = o.kernel ? loadKernelFile(o.kernel) : new Uint8Array(0);
+  const bytes = kernelBytes(o);
   const sink = chunked(direct);
   const out = sink.write;
   let status: number;
@@ -291,7 +306,7 @@ export function runKernel(o: RunOptions, direct: (s: string) => void = (s) => pr
 
 /** `--serial stdio`: boot, then run live with the terminal as COM1 until the guest ends or Ctrl-A X. */
 export async function runKernelInteractive(o: RunOptions): Promise<number> {
-  const bytes = o.kernel ? loadKernelFile(o.kernel) : new Uint8Array(0);
+  const bytes = kernelBytes(o);
   const direct = (s: string) => { process.stdout.write(s); };
   const sink = chunked(direct);
   const terminal = new StdioSerial(process.stdin, direct);
@@ -336,9 +351,16 @@ function screenshot(m: Machine, file: string, out: (s: string) => void): void {
   out(`[faultline] screenshot written to ${file}: ${f.width}x${f.height}, ${f.mode}${f.unsupported ? ` (${f.unsupported} is not drawn)` : ''}\n`);
 }
 
+/** The system BIOS a recording names (with its SHA-256), when the kernel booted through SeaBIOS. */
+function recordedBios(o: RunOptions): { path: string; bytes: Uint8Array } | undefined {
+  if (o.firmware !== 'seabios') return undefined;
+  const fw = loadFirmware({ bios: o.bios });
+  return { path: path.resolve(fw.biosPath), bytes: fw.bios };
+}
+
 /** --record FILE: write the finished session as a recording. */
 function record(m: Machine, o: RunOptions, file: string, bytes: Uint8Array, session: SessionResult, out: (s: string) => void): void {
-  const rec = makeRecording(m, { path: path.resolve(o.kernel), bytes }, o.cmdline, o.maxInstructions, session);
+  const rec = makeRecording(m, { path: path.resolve(o.kernel), bytes }, o.cmdline, o.maxInstructions, session, recordedBios(o));
   try {
     fs.writeFileSync(file, JSON.stringify(rec, null, 2) + '\n');
   } catch (e) {
@@ -375,7 +397,12 @@ function watch(m: Machine, o: RunOptions, out: (s: string) => void): void {
   if (o.com2 !== undefined) writeCom2To(m, o.com2);
   if (o.trace) {
     m.on('reset', () => out('\n[faultline] triple fault → system reset\n'));
+    // The firmware's own BIOS calls (SeaBIOS and option ROMs calling INT 10h/13h/15h…) are not the kernel's
+    // events: a software interrupt raised in the BIOS area is left out, and so is its delivery.
+    let firmwareCall = -1;
     m.on('exception', (e) => {
+      if (e.phase === 'raised' && isFirmwareCall(e)) { firmwareCall = e.seq; return; }
+      if (e.software && e.phase === 'delivered' && e.seq === firmwareCall + 1) return;
       if (!e.external) out(`[faultline] ${e.phase} ${e.name}${e.errorCode !== undefined ? ` error 0x${e.errorCode.toString(16)}` : ''} rip=0x${e.rip.toString(16)} rsp=0x${e.rsp.toString(16)} cr2=0x${e.cr2.toString(16)}: ${e.reason}\n`);
     });
   }
@@ -401,10 +428,13 @@ function writeCom2To(m: Machine, file: string): void {
  * 0xC0000-0xFFFFF, e.g. the multiboot option ROM's last INT 15h before it entered the kernel) is no fault.
  */
 function firmwareCallsOnly(chain: ExceptionEvent[]): boolean {
-  return chain.length > 0 && chain.every((e) => {
-    const linear = e.cs * 16 + Number(e.rip);
-    return e.realMode === true && e.software && linear >= 0xc0000 && linear < 0x100000;
-  });
+  return chain.length > 0 && chain.every(isFirmwareCall);
+}
+
+/** INT n in real mode from the BIOS area (0xC0000-0xFFFFF: SeaBIOS, the VGA BIOS, option ROMs). */
+function isFirmwareCall(e: ExceptionEvent): boolean {
+  const linear = e.cs * 16 + Number(e.rip);
+  return e.realMode === true && e.software && linear >= 0xc0000 && linear < 0x100000;
 }
 
 /** Print the fault chain, resets, screen and why the run stopped; returns the run's exit status. */
@@ -474,8 +504,9 @@ export function replay(args: { file: string; kernel?: string }, out: (s: string)
   if (hash !== rec.kernel.sha256) {
     throw new RecordingError(`${kernelPath} is not the recorded kernel (its SHA-256 is ${hash}, the recording's is ${rec.kernel.sha256}); rebuild the recorded version or pass --kernel PATH to it`);
   }
+  const bios = rec.firmware ? replayBios(rec.firmware) : undefined;
   const o: RunOptions = {
-    kernel: kernelPath, noReboot: rec.machine.onTripleFault === 'stop', maxInstructions: rec.maxInstructions, trace: false, screen: false,
+    kernel: kernelPath, firmware: bios ? 'seabios' : 'none', bios: bios?.path, noReboot: rec.machine.onTripleFault === 'stop', maxInstructions: rec.maxInstructions, trace: false, screen: false,
     memoryMB: rec.machine.memoryMB, cmdline: rec.cmdline ?? undefined, cpu: rec.machine.cpu,
     // The recorded machine's COM2 (its output is not part of the recording: written nowhere).
     com2: rec.machine.com2 ? os.devNull : undefined,
@@ -483,7 +514,7 @@ export function replay(args: { file: string; kernel?: string }, out: (s: string)
   const m = startMachine(o, bytes, out);
   const session = runSession(m, rec.maxInstructions, rec.inputs);
   report(m, o, session, out);
-  const again = makeRecording(m, { path: kernelPath, bytes }, o.cmdline, rec.maxInstructions, session);
+  const again = makeRecording(m, { path: kernelPath, bytes }, o.cmdline, rec.maxInstructions, session, bios);
   const diffs = compareWithRecording(rec, again);
   if (diffs.length) {
     out(`[faultline] replay differs from ${args.file}:\n${diffs.map((d) => `  ${d}\n`).join('')}`);
@@ -492,6 +523,16 @@ export function replay(args: { file: string; kernel?: string }, out: (s: string)
   out(`[faultline] replay identical to ${args.file}: ${rec.inputs.length} input(s), serial output (${rec.serial.bytes} bytes), fault chain (${rec.faultChain.length} links), ` +
     `${rec.end.instructions} instructions, state ${rec.stateHash}\n`);
   return 0;
+}
+
+/** The recorded BIOS file, or (moved or gone) the installed SeaBIOS; either must have the recorded SHA-256. */
+function replayBios(f: NonNullable<Recording['firmware']>): { path: string; bytes: Uint8Array } {
+  const fw = loadFirmware(fs.existsSync(f.bios) ? { bios: f.bios } : {});
+  const hash = sha256Hex(fw.bios);
+  if (hash !== f.sha256) {
+    throw new RecordingError(`${fw.biosPath} is not the BIOS the recording booted through (its SHA-256 is ${hash}, the recording's is ${f.sha256}); install the SeaBIOS it was recorded with, or record again`);
+  }
+  return { path: fw.biosPath, bytes: fw.bios };
 }
 
 interface ManifestKernel { name: string; file: string; description: string; cmdline: string | null }
@@ -526,10 +567,11 @@ function dap(args: string[]): number | Promise<number> {
 
 /** run --gdb PORT: the machine under the gdb server; resolves with the exit status when the guest or gdb ends it. */
 async function serveGdb(o: RunOptions, port: number): Promise<number> {
-  const bytes = o.firmware === 'seabios' ? new Uint8Array(0) : loadKernelFile(o.kernel);
+  const bytes = kernelBytes(o);
   const sink = chunked((s) => process.stdout.write(s));
-  const m = o.firmware === 'seabios' ? startFirmwareMachine(o, sink.write) : startMachine(o, bytes, sink.write);
+  const m = o.kernel ? startMachine(o, bytes, sink.write) : startFirmwareMachine(o, sink.write);
   m.enableHistory();
+  if (o.kernel) runToKernelEntry(m);
   const log = (line: string) => process.stderr.write(`[faultline] ${line}\n`);
   return new Promise<number>((resolve, reject) => {
     const server = new GdbServer(m, {
@@ -545,6 +587,21 @@ async function serveGdb(o: RunOptions, port: number): Promise<number> {
     }, reject);
   });
 }
+
+/**
+ * A kernel booted through SeaBIOS: run the POST and the option ROM up to the kernel's first instruction, so gdb
+ * (and --gdb-wait) meets the kernel where a direct load starts it, with the firmware already in the history
+ * (reverse-stepi goes back into it). Anything that stops the machine before (a triple fault) ends this early.
+ */
+function runToKernelEntry(m: Machine): void {
+  const entry = m.entryPoint();
+  if (entry === undefined) return;
+  m.addBreakpoint(entry);
+  m.run(KERNEL_ENTRY_BUDGET);
+  m.removeBreakpoint(entry);
+}
+/** Far more than SeaBIOS's POST (about 8 million instructions) takes to reach a kernel. */
+const KERNEL_ENTRY_BUDGET = 200_000_000;
 
 function failed(e: unknown): number {
   process.stderr.write(`faultline: ${(e as Error).message}\n`);

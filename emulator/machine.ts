@@ -51,6 +51,9 @@ type Listener = (...args: never[]) => void;
  * delivery loop: a raised exception becomes an event; the debugger may stop before delivery; delivery
  * faults are combined by escalate() (the one Table 6-5 decision) into #DF or a triple fault.
  */
+/** Where the BIOS loads and enters a boot sector (and an El Torito no-emulation image by default): 0000:7C00. */
+const BOOT_SECTOR = 0x7c00;
+
 export class Machine implements Runtime {
   readonly clock = new VirtualClock();
   readonly bus = new IoBus();
@@ -187,6 +190,11 @@ export class Machine implements Runtime {
     this.bootOptions = {};
     this.entry = undefined;
     this.powerOn();
+  }
+
+  entryPoint(): bigint | undefined {
+    if (!this.boardOptions.bios) return undefined;
+    return BigInt(this.entry ? this.entry.entry : BOOT_SECTOR);
   }
 
   private powerOn(): void {

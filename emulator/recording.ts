@@ -50,6 +50,8 @@ export interface ChainLink {
 export interface Recording {
   format: number;
   kernel: { path: string; sha256: string };
+  /** The system BIOS the kernel booted through (absent: loaded directly, --firmware none). */
+  firmware?: { name: 'seabios'; bios: string; sha256: string };
   machine: Required<Omit<MachineOptions, 'board'>>;
   cmdline: string | null;
   maxInstructions: number;
@@ -168,10 +170,11 @@ function devicesHash(m: Machine): string {
 
 /** The recording of a finished session on `m`. */
 export function makeRecording(m: Machine, kernel: { path: string; bytes: Uint8Array }, cmdline: string | undefined,
-  maxInstructions: number, s: SessionResult): Recording {
+  maxInstructions: number, s: SessionResult, bios?: { path: string; bytes: Uint8Array }): Recording {
   return {
     format: RECORDING_FORMAT,
     kernel: { path: kernel.path, sha256: sha256Hex(kernel.bytes) },
+    ...(bios ? { firmware: { name: 'seabios' as const, bios: bios.path, sha256: sha256Hex(bios.bytes) } } : {}),
     machine: { ...m.options },
     cmdline: cmdline ?? null,
     maxInstructions,
@@ -199,6 +202,7 @@ export function parseRecording(text: string, file: string): Recording {
     throw new Error(`${file} is a format ${r.format} recording; this faultline reads format ${RECORDING_FORMAT}: record it again`);
   }
   const ok = typeof r.kernel?.path === 'string' && typeof r.kernel.sha256 === 'string' && typeof r.machine === 'object'
+    && (r.firmware === undefined || (r.firmware.name === 'seabios' && typeof r.firmware.bios === 'string' && typeof r.firmware.sha256 === 'string'))
     && Number.isInteger(r.maxInstructions) && r.maxInstructions > 0 && Array.isArray(r.inputs) && typeof r.end === 'object'
     && typeof r.serial === 'object' && Array.isArray(r.faultChain) && typeof r.stateHash === 'string' && typeof r.devicesHash === 'string'
     && r.inputs.every((i) => Number.isInteger(i.instructions) && i.instructions >= 0 && Number.isInteger(i.resets)

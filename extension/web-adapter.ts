@@ -37,8 +37,21 @@ export function workspaceHost(folder: vscode.WorkspaceFolder | undefined, extens
     },
     path: posixPath,
     // The VGA BIOS shipped in the .vsix (firmware/seabios, scripts/copy-seabios.js): its font draws VGA text.
-    vgaBios: async () => extensionUri ? vscode.workspace.fs.readFile(vscode.Uri.joinPath(extensionUri, 'firmware', 'seabios', 'vgabios-stdvga.bin')) : undefined,
+    vgaBios: async () => extensionUri ? vscode.workspace.fs.readFile(seabiosFile(extensionUri, 'vgabios-stdvga.bin')) : undefined,
+    // SeaBIOS shipped in the .vsix: a kernel boots through it, as on the desktop.
+    async firmware() {
+      if (!extensionUri) throw new Error('SeaBIOS cannot be found without the extension\'s folder');
+      const bios = await vscode.workspace.fs.readFile(seabiosFile(extensionUri, 'bios-256k.bin')).then(undefined, () => {
+        throw new Error('SeaBIOS (firmware/seabios/bios-256k.bin) is missing from the extension; reinstall Faultline');
+      });
+      const vgaBios = await vscode.workspace.fs.readFile(seabiosFile(extensionUri, 'vgabios-stdvga.bin')).then(undefined, () => undefined);
+      return { bios, vgaBios };
+    },
   };
+}
+
+function seabiosFile(extensionUri: vscode.Uri, name: string): vscode.Uri {
+  return vscode.Uri.joinPath(extensionUri, 'firmware', 'seabios', name);
 }
 
 export class WebAdapterFactory implements vscode.DebugAdapterDescriptorFactory {

@@ -5,6 +5,7 @@ import { decode } from './decoder';
 import { FAULT, gp, raise, ss } from './fault';
 import { Insn, OpcodeSpec } from './insn';
 import { BlockFn, isCondBranch, translateBlock } from './jit';
+import { POLL_DX, POLL_NONE, pollLoopPort } from './poll-loop';
 import { Access, walk, walkOut } from './paging';
 import { Attr, Cr0, Cr4, CpuState, Flag, Seg, TWO32, TWO47, TWO48 } from './state';
 import { cpuModel } from './system';
@@ -44,6 +45,15 @@ const MAX_BLOCK = 64;
 const BLOCK_CACHE = 1 << 14;
 /** Executions of a block before it is translated to JS (jit.ts); translation costs ~0.1 ms. */
 const JIT_THRESHOLD = 64;
+/**
+ * The same for blocks in the BIOS area (0xC0000-0xFFFFF: SeaBIOS, the VGA BIOS, option ROMs). Firmware is
+ * short blocks between mode switches and port I/O, most run a few thousand times during POST: there a
+ * translation costs more than it saves (reset -> kernel entry through SeaBIOS: 0.8 s of CPU translating after
+ * 64 runs, 0.45 s after 20 000, the same as without translation). Its long loops still get translated.
+ */
+const FIRMWARE_JIT_THRESHOLD = 20_000;
+const BIOS_AREA = 0xc0000;
+const BIOS_AREA_END = 0x100000;
 
 /** A run of decoded instructions from one physical start address, ending at a branch or page end. */
 export class Block {
@@ -56,6 +66,8 @@ export class Block {
   /** The translated block (jit.ts), once it is hot; null while interpreted. */
   fn: BlockFn | null = null;
   hits = 0;
+  /** The port it polls when the block is a polling loop (poll-loop.ts), else POLL_NONE. */
+  pollPort = POLL_NONE;
   constructor(readonly key: number) {}
 }
 
@@ -85,6 +97,9 @@ export class Cpu extends CpuState {
   jit = true;
   /** Executions of a block before it is translated (tests lower it to 1 to translate everything at once). */
   jitThreshold = JIT_THRESHOLD;
+  firmwareJitThreshold = FIRMWARE_JIT_THRESHOLD;
+  /** Retire polling loops' identical iterations at once (poll-loop.ts); off only to compare in tests. */
+  pollSkip = true;
   /** An access hit a watched range (details in watchHit*): the first byte of the range it touched. */
   watchHitAddr = -1;
   watchHitSize = 0;
@@ -237,7 +252,8 @@ export class Cpu extends CpuState {
     // carry the masked address, so only this miss path pays for it (setA20 flushes the TLB).
     if (!this.a20 && (phys & 0x100000) !== 0) phys -= 0x100000;
     const pageBase = phys - (phys % 4096);
-    if (cacheable && pageBase + 4096 <= this.mem.size && !this.bus.pageHasMmio(pageBase) && user === (this.ub === 1) && !implicitSupervisor) {
+    const mmio = access === Access.WRITE ? this.bus.pageHasMmio(pageBase) : this.bus.pageReadsMmio(pageBase);
+    if (cacheable && pageBase + 4096 <= this.mem.size && !mmio && user === (this.ub === 1) && !implicitSupervisor) {
       const page = pageBase / 4096;
       // Pages with a watched range stay out of the TLB of the watched access kind, so those accesses take
       // rdSlow/wrSlow, which check the ranges.
@@ -801,6 +817,7 @@ export class Cpu extends CpuState {
       lastPage = endPage;
     }
     this.markCodePage(startPage, b);
+    b.pollPort = pollLoopPort(b.insns);
     this.blocks.set(key, b);
     return b;
   }
@@ -878,13 +895,18 @@ export class Cpu extends CpuState {
         if (!checkBp) {
           skipBp = -1;
           this.codeDirty = false;
-          if (b.fn === null && this.jit && ++b.hits >= this.jitThreshold) b.fn = translateBlock(insns, this.long, TLB_MASK);
+          if (b.fn === null && this.jit && b.pollPort === POLL_NONE && ++b.hits >= (phys >= BIOS_AREA && phys < BIOS_AREA_END ? this.firmwareJitThreshold : this.jitThreshold)) {
+            b.fn = translateBlock(insns, this.long, TLB_MASK);
+          }
           if (b.fn !== null && clock.instructions + n <= end && clock.instructions + n <= clock.nextDeadline && this.jit) {
             b.fn(this, clock, end);
             this.codeDirty = false;
             continue;
           }
         }
+        const blockRip = this.rip, blockStart = clock.instructions;
+        // A polling loop: until when the port reads what this iteration's IN will read (asked before it runs).
+        const pollUntil = b.pollPort !== POLL_NONE && this.pollSkip && !checkBp ? this.bus.portStableUntil(b.pollPort === POLL_DX ? this.r[4] & 0xffff : b.pollPort, blockStart) : 0;
         for (let k = 0; k < n; k++) {
           if (checkBp) {
             const bla = this.codeLinear();
@@ -904,6 +926,9 @@ export class Cpu extends CpuState {
           if (this.rip !== next || this.codeDirty || this.stopRequested || clock.instructions >= end || clock.instructions >= clock.nextDeadline || (this.irqLine.pending && (this.flags & Flag.IF) !== 0)) break;
         }
         this.codeDirty = false;
+        // A polling loop that just went round (back at its start, every instruction run): its next
+        // iterations are the same one until the port may change.
+        if (pollUntil > clock.instructions && this.rip === blockRip && clock.instructions - blockStart === n) this.skipPolls(n, pollUntil, end);
       } catch (e) {
         if (e !== FAULT) throw e;
         if (!this.faultIsTrap) this.rip = this.insnStart;
@@ -915,6 +940,20 @@ export class Cpu extends CpuState {
         return Exit.FAULT;
       }
     }
+  }
+
+  /**
+   * Retire a polling loop's next iterations at once (poll-loop.ts): as many whole iterations as end before the
+   * polled port may change (stable since before the iteration that just ran, so every skipped IN reads what
+   * its IN read), the next timer deadline and the budget, minus one that runs for real. Registers, flags and
+   * RIP are what those iterations would leave, since each leaves what the last one left.
+   */
+  private skipPolls(n: number, stableUntil: number, end: number): void {
+    const clock = this.clock;
+    const now = clock.instructions;
+    const limit = Math.min(stableUntil, clock.nextDeadline, end);
+    const k = Math.floor((limit - now) / n) - 1;
+    if (k > 0) clock.instructions = now + k * n;
   }
 
   /** Set by handlers raising a trap-class event (INT n, INT3, INTO): RIP stays after the instruction. */

@@ -3,7 +3,7 @@ import { aluOp, AluOp } from './alu';
 import { getZF } from './flags';
 import { Insn, Imm } from './insn';
 import { Access } from './paging';
-import { Flag, Seg, TWO32 } from './state';
+import { Attr, Flag, Seg, TWO32 } from './state';
 import { portIn, portOut } from './system';
 import { def } from './table';
 
@@ -17,8 +17,10 @@ import { def } from './table';
  * (SDM §7.3.9.2: a REP string instruction is restartable). A long REP yields after CHUNK iterations by
  * re-executing itself (RIP = instruction start), so interrupts and the instruction budget stay responsive.
  *
- * Fast path: REP MOVS/STOS with DF=0 in 64-bit address size copy or fill whole runs within one source and
- * one destination page with typed-array operations, when both pages are plain RAM and not watched.
+ * Fast path: REP MOVS/STOS with DF=0 copy or fill whole runs within one source and one destination page
+ * with typed-array operations, when both pages are plain RAM and not watched; outside 64-bit mode only as far
+ * as every element lies within its expand-up segment's limit and the address size's offset range (the
+ * firmware's 32-bit and 16-bit copies), so a limit fault still happens at its own iteration, on the slow path.
  */
 
 const CHUNK = 1 << 16;
@@ -87,19 +89,32 @@ function wrMem(c: Cpu, la: number, size: number, lo: number, hi: number): void {
 }
 
 /**
+ * How many `size`-byte elements from offset `off` lie within segment `seg` and the address size's offset
+ * range (outside 64-bit mode; lin() has checked the first); 0 for an expand-down segment (slow path).
+ */
+function elementsInSegment(c: Cpu, seg: number, off: number, size: number, asz: number): number {
+  if ((c.segAttr[seg] & (Attr.CODE | Attr.DC)) === Attr.DC) return 0;
+  const last = Math.min(c.segLimit[seg], asz === 2 ? 0xffff : 0xffffffff);
+  return Math.floor((last - off + 1) / size);
+}
+
+/**
  * Try to do up to `count` iterations of REP MOVS/STOS at once within single pages. Returns the number of
- * elements done (0: take the slow path). Only DF=0, 64-bit mode, and RAM pages without code or watchpoints.
+ * elements done (0: take the slow path). Only DF=0, and RAM pages without code or watchpoints.
  */
 function fastRun(c: Cpu, i: Insn, size: number, count: number, isMovs: boolean): number {
-  if (!c.long || i.asz !== 8 || c.watch.length !== 0 || c.dataBp !== 0 || (c.flags & Flag.DF)) return 0;
-  const di = getIdx(c, 7, 8);
+  const asz = i.asz;
+  if ((c.long && asz !== 8) || c.watch.length !== 0 || c.dataBp !== 0 || (c.flags & Flag.DF)) return 0;
+  const di = getIdx(c, 7, asz);
   const dla = c.lin(Seg.ES, di, size, true);
   let n = Math.min(count, Math.floor((4096 - (dla & 0xfff)) / size));
+  if (!c.long) n = Math.min(n, elementsInSegment(c, Seg.ES, di, size, asz));
   let sla = 0;
   if (isMovs) {
-    const si = getIdx(c, 6, 8);
+    const si = getIdx(c, 6, asz);
     sla = c.lin(srcSeg(i), si, size, false);
     n = Math.min(n, Math.floor((4096 - (sla & 0xfff)) / size));
+    if (!c.long) n = Math.min(n, elementsInSegment(c, srcSeg(i), si, size, asz));
   }
   if (n < 2) return 0;
   const user = c.cpl === 3;
@@ -131,9 +146,9 @@ function fastRun(c: Cpu, i: Insn, size: number, count: number, isMovs: boolean):
     }
   }
   if (mem.codePages[page]) mem.codeWrite(dpa, bytes);
-  setIdx(c, 7, 8, di + bytes);
-  if (isMovs) stepIdx(c, 6, 8, bytes);
-  decCount(c, 8, n);
+  setIdx(c, 7, asz, di + bytes);
+  if (isMovs) stepIdx(c, 6, asz, bytes);
+  decCount(c, asz, n);
   return n;
 }
 

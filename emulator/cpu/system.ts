@@ -43,7 +43,11 @@ export function writeCr0(c: Cpu, lo: number, hi: number): void {
   c.cr0 = v;
   // Real-address mode runs at privilege 0 (SDM §20.1); the CS cache keeps its RPL for a later PE=1.
   if (!(v & Cr0.PE) && c.cpl !== 0) c.setCpl(0);
-  if ((old ^ v) & (Cr0.PG | Cr0.WP | Cr0.PE)) c.flushTlb();
+  // Paging or write-protect changes invalidate translations. PE alone does not (SDM Vol. 3 §4.10.4.1 lists
+  // the CR0 writes that invalidate TLBs: those changing PG, CD, NW or WP): with PG=0 on both sides (PG requires
+  // PE) a linear address is its physical address in either mode, and the entries' privilege tag follows CPL.
+  // Firmware switches between real and protected mode thousands of times per boot (SeaBIOS's call16/call32).
+  if ((old ^ v) & (Cr0.PG | Cr0.WP)) c.flushTlb();
   c.updateMode();
 }
 

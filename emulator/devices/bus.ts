@@ -7,7 +7,11 @@ import { MmioHandler, PortHandler } from './device';
 export class IoBus {
   private readonly ports: (PortHandler | undefined)[] = new Array(0x10000);
   private readonly mmio: { base: number; size: number; handler: MmioHandler; name: string }[] = [];
-  /** 1 for each 4 KiB page below 4 GiB that an MMIO range overlaps: RAM accesses skip the range search. */
+  /**
+   * For each 4 KiB page below 4 GiB: 0 RAM, 1 an MMIO range overlaps it, 2 MMIO for writes only (reads and
+   * instruction fetches are plain RAM: the i440FX's read-only shadow RAM over the BIOS area). RAM accesses skip
+   * the range search.
+   */
   private readonly mmioPages = new Uint8Array(1 << 20);
 
   registerPorts(first: number, count: number, handler: PortHandler): void {
@@ -29,14 +33,22 @@ export class IoBus {
    * Off, those pages are plain RAM again and the CPU may cache them in its TLB; the caller flushes the TLB and
    * the decoded code (i440FX PAM: shadow RAM over the BIOS area switches between RAM and ROM).
    */
-  setMmioPages(base: number, size: number, on: boolean): void {
-    for (let p = Math.floor(base / 4096); p < Math.ceil((base + size) / 4096); p++) this.mmioPages[p] = on ? 1 : 0;
+  setMmioPages(base: number, size: number, on: boolean | 'writes'): void {
+    const v = on === 'writes' ? 2 : on ? 1 : 0;
+    for (let p = Math.floor(base / 4096); p < Math.ceil((base + size) / 4096); p++) this.mmioPages[p] = v;
   }
 
   inPort(port: number, size: number): number {
     const h = this.ports[port & 0xffff];
     if (!h) return size === 1 ? 0xff : size === 2 ? 0xffff : -1;
     return h.read(port & 0xffff, size);
+  }
+
+  /** PortHandler.stableUntil of the port's device, or `now` (may change at once) when it cannot tell. */
+  portStableUntil(port: number, now: number): number {
+    const h = this.ports[port & 0xffff];
+    if (!h) return Infinity; // unclaimed: always all ones
+    return h.stableUntil ? h.stableUntil(port & 0xffff) : now;
   }
 
   outPort(port: number, size: number, value: number): void {
@@ -51,7 +63,13 @@ export class IoBus {
     return undefined;
   }
 
-  /** True if any MMIO range overlaps the 4 KiB page at `pageBase`. */
+  /** True if reads of the 4 KiB page at `pageBase` may reach MMIO (false: RAM, or MMIO for writes only). */
+  pageReadsMmio(pageBase: number): boolean {
+    if (pageBase >= 0 && pageBase < 4294967296 && pageBase % 4096 === 0) return this.mmioPages[pageBase >>> 12] === 1;
+    return this.pageHasMmio(pageBase);
+  }
+
+  /** True if any MMIO range overlaps the 4 KiB page at `pageBase` (for reads or writes). */
   pageHasMmio(pageBase: number): boolean {
     if (pageBase >= 0 && pageBase < 4294967296 && pageBase % 4096 === 0) return this.mmioPages[pageBase >>> 12] !== 0;
     for (const r of this.mmio) if (pageBase < r.base + r.size && pageBase + 4096 > r.base) return true;

@@ -18,6 +18,12 @@ export interface Device {
 export interface PortHandler {
   read(port: number, size: number): number;
   write(port: number, size: number, value: number): void;
+  /**
+   * Up to which instruction count (virtual time) a byte read of `port` returns what it returns now and
+   * changes nothing, if nothing else touches the device; absent: unknown (the CPU assumes it may change at
+   * once). Lets the CPU skip a polling loop's identical iterations (cpu/poll-loop.ts).
+   */
+  stableUntil?(port: number): number;
 }
 
 /** A memory-mapped device range. `offset` is relative to the range's base; `size` is 1, 2, 4 or 8. */

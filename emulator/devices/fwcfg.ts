@@ -1,10 +1,15 @@
+import type { PhysicalMemory } from '../memory/phys';
 import { IoBus } from './bus';
 import { Device } from './device';
 import { num } from './ports';
 
 /**
- * QEMU's fw_cfg, I/O-port interface only (docs/specs/fw_cfg.rst): a 16-bit write to 0x510 selects an item,
- * byte reads from 0x510/0x511 stream it (past the end: 0). No DMA interface (FW_CFG_ID = 1). Items: the
+ * QEMU's fw_cfg as on the pc machine (docs/specs/fw_cfg.rst): a 16-bit write to 0x510 selects an item, byte
+ * reads from 0x510/0x511 stream it (past the end: 0); and, given the guest's memory, the DMA interface
+ * (FW_CFG_ID bit 1): the big-endian 64-bit DMA address register at 0x514 (reads give "QEMU CFG"), whose low
+ * half's write at 0x518 runs the FWCfgDmaAccess there (control, length, address, big-endian): select, read
+ * into memory, skip; writes are refused with the error bit, as for QEMU's read-only items. SeaBIOS reads every
+ * file with one transfer instead of a byte per IN. Items: the
  * "QEMU" signature, ID, UUID, RAM size, CPU counts, NUMA (no nodes), command line, and the file directory
  * (key 0x19: big-endian count, then 64-byte entries) with "etc/e820" and any file added with addFile().
  * kvm-unit-tests' lib/x86/fwcfg.c reads FW_CFG_RAM_SIZE and FW_CFG_NB_CPUS this way.
@@ -40,6 +45,32 @@ export const FW_CFG = {
   IRQ0_OVERRIDE: 0x8002,
 } as const;
 
+const FW_CFG_ID_TRADITIONAL = 1;
+const FW_CFG_ID_DMA = 2;
+/** The DMA address register (x86: I/O ports 0x514-0x51b). */
+export const FW_CFG_DMA_PORT = 0x514;
+const DMA_SIGNATURE = Uint8Array.from([0x51, 0x45, 0x4d, 0x55, 0x20, 0x43, 0x46, 0x47]);
+const DMA_ERROR = 0x01;
+const DMA_READ = 0x02;
+const DMA_SKIP = 0x04;
+const DMA_SELECT = 0x08;
+const DMA_WRITE = 0x10;
+
+function bswap32(v: number): number {
+  return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | ((v >>> 24) & 0xff)) >>> 0;
+}
+
+/**
+ * A device's write into guest memory: RAM directly (marking pages dirty and dropping decoded code, as the CPU's
+ * writes do), anything else (the BIOS area's shadow RAM) through the bus. False if it lies beyond 4 GiB.
+ */
+function writePhysical(phys: PhysicalMemory, addr: number, bytes: Uint8Array): boolean {
+  if (addr + bytes.length > 2 ** 32) return false;
+  if (phys.isRam(addr, bytes.length)) phys.load(addr, bytes);
+  else for (let k = 0; k < bytes.length; k++) phys.write8(addr + k, bytes[k]);
+  return true;
+}
+
 /** QEMU's x86 e820 type for usable RAM. */
 const E820_RAM = 1;
 const E820_RESERVED = 2;
@@ -62,13 +93,17 @@ export class FwCfg implements Device {
   private readonly files: { name: string; key: number }[] = [];
   private selector = 0;
   private offset = 0;
+  /** The DMA address register's high half (written at 0x514; cleared by each transfer, as QEMU). */
+  private dmaHigh = 0;
 
   constructor(
     readonly memoryBytes: number,
     readonly cpuCount = 1,
+    /** Guest memory for the DMA interface; without it only the I/O-port interface exists (ID 1). */
+    private readonly phys?: PhysicalMemory,
   ) {
     this.items.set(FW_CFG.SIGNATURE, new TextEncoder().encode('QEMU'));
-    this.items.set(FW_CFG.ID, le(1, 4)); // traditional interface only, no DMA
+    this.items.set(FW_CFG.ID, le(phys ? FW_CFG_ID_TRADITIONAL | FW_CFG_ID_DMA : FW_CFG_ID_TRADITIONAL, 4));
     this.items.set(FW_CFG.UUID, new Uint8Array(16));
     this.items.set(FW_CFG.RAM_SIZE, le(memoryBytes, 8));
     this.items.set(FW_CFG.NOGRAPHIC, le(0, 2));
@@ -92,6 +127,22 @@ export class FwCfg implements Device {
       write: (_port, size, value) => {
         if (size === 2) this.select(value & 0xffff);
         // Byte writes are the (removed) data write channel: ignored, as QEMU >= 2.4.
+      },
+    });
+    if (!this.phys) return;
+    bus.registerPorts(FW_CFG_DMA_PORT, 8, {
+      // "QEMU CFG" (0x51454d5520434647) read big-endian, so a guest can tell the interface is there.
+      read: (port, size) => {
+        let v = 0;
+        for (let k = 0; k < size; k++) v = v * 256 + DMA_SIGNATURE[(port - FW_CFG_DMA_PORT + k) & 7];
+        return size === 4 ? v | 0 : v;
+      },
+      write: (port, size, value) => {
+        // The register is big-endian: a 32-bit OUT of v holds the bytes of bswap32(v) in register order.
+        if (size !== 4) return;
+        const v = bswap32(value);
+        if (port === FW_CFG_DMA_PORT) this.dmaHigh = v;
+        else if (port === FW_CFG_DMA_PORT + 4) this.dma(this.dmaHigh * 2 ** 32 + v);
       },
     });
   }
@@ -126,16 +177,51 @@ export class FwCfg implements Device {
   reset(): void {
     this.selector = 0;
     this.offset = 0;
+    this.dmaHigh = 0;
   }
 
   saveState(): unknown {
-    return { selector: this.selector, offset: this.offset };
+    return { selector: this.selector, offset: this.offset, dmaHigh: this.dmaHigh };
   }
 
   loadState(state: unknown): void {
-    const o = (state ?? {}) as { selector?: number; offset?: number };
+    const o = (state ?? {}) as { selector?: number; offset?: number; dmaHigh?: number };
     this.selector = num(o.selector);
     this.offset = num(o.offset);
+    this.dmaHigh = num(o.dmaHigh);
+  }
+
+  /**
+   * Run the FWCfgDmaAccess at physical `at` (QEMU's fw_cfg_dma_transfer): SELECT sets the item (control bits
+   * 31:16), then READ copies `length` bytes from the item's offset into memory (zeros past its end), SKIP
+   * advances the offset; a WRITE sets ERROR. The control word is written back: 0 when done, ERROR otherwise.
+   */
+  private dma(at: number): void {
+    const phys = this.phys!;
+    this.dmaHigh = 0;
+    const d = phys.slice(at, 16);
+    const dv = new DataView(d.buffer);
+    let control = dv.getUint32(0, false);
+    let length = dv.getUint32(4, false);
+    let address = dv.getUint32(8, false) * 2 ** 32 + dv.getUint32(12, false);
+    if (control & DMA_SELECT) this.select(control >>> 16);
+    if (control & DMA_WRITE) control = DMA_ERROR;
+    else if (control & (DMA_READ | DMA_SKIP)) {
+      const data = this.items.get(this.selector & 0xbfff);
+      const avail = data ? Math.max(0, data.length - this.offset) : 0;
+      const n = Math.min(length, avail);
+      if (control & DMA_READ) {
+        const out = new Uint8Array(length); // past the item's end: zeros
+        if (n > 0) out.set(data!.subarray(this.offset, this.offset + n));
+        if (!writePhysical(phys, address, out)) control = DMA_ERROR;
+      }
+      this.offset += n;
+      address += length;
+      length = 0;
+      if (control !== DMA_ERROR) control = 0;
+    } else control = 0;
+    writePhysical(phys, at, Uint8Array.of(control >>> 24, (control >>> 16) & 255, (control >>> 8) & 255, control & 255));
+    void address;
   }
 
   private select(key: number): void {

@@ -88,8 +88,10 @@ export class I440fx extends PciFunction {
       if (a === this.attr[block] && this.mapped[block] !== 0) continue;
       this.attr[block] = a;
       this.mapped[block] = 1;
-      // DRAM for reads and writes (and present): the CPU may treat the block as RAM.
-      bus.setMmioPages(addr, 0x4000, !(a === 3 && addr + 0x4000 <= this.memoryBytes));
+      // DRAM for reads and writes (and present): the CPU may treat the block as RAM; DRAM for reads only
+      // (SeaBIOS's read-only BIOS after its POST): RAM for reads and fetches, writes go to writeShadow.
+      const ram = addr + 0x4000 <= this.memoryBytes;
+      bus.setMmioPages(addr, 0x4000, ram && a === 3 ? false : ram && a === 1 ? 'writes' : true);
       changed = true;
     }
     if (changed) this.onMapChange();

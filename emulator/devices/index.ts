@@ -81,7 +81,7 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const pit = new Pit8254(o.clock, router);
   const debugExit = new DebugExit(o.onExit ?? none);
   const debugcon = new Debugcon(o.onDebugcon ?? none);
-  const fwcfg = new FwCfg(o.memoryBytes, o.cpuCount ?? 1);
+  const fwcfg = new FwCfg(o.memoryBytes, o.cpuCount ?? 1, o.phys);
   const ps2 = new Ps2Controller(router, o.onResetRequest ?? none, o.onA20);
   const cmos = new Cmos(o.clock, router, o.memoryBytes, o.cpuCount ?? 1);
   const testdev = new PcTestdev(router);

@@ -66,7 +66,22 @@ export class Pit8254 implements Device {
   attach(bus: IoBus): void {
     const h = bytePorts(bus, (p) => this.read8(p), (p, v) => this.write8(p, v));
     bus.registerPorts(0x40, 4, h);
-    bus.registerPorts(0x61, 1, h);
+    bus.registerPorts(0x61, 1, { ...h, stableUntil: (p) => (p === 0x61 ? this.port61StableUntil() : this.clock.instructions) });
+  }
+
+  /**
+   * Port 0x61 reads the same until the next refresh toggle (bit 4) and OUT2's next change (bit 5): known for
+   * modes 0 and 1 (one rise at terminal count, GRUB's and Linux's TSC calibration), not worked out for the
+   * periodic modes (then: now).
+   */
+  private port61StableUntil(): number {
+    const now = this.clock.instructions;
+    const refresh = (Math.floor(now / REFRESH_NS) + 1) * REFRESH_NS;
+    const c = this.ch[2];
+    if (c.mode !== 0 && c.mode !== 1) return now;
+    if (this.outAt(c, this.ticks(c))) return refresh; // already high: stays high until reloaded
+    // The rise comes when ticks(c) reaches count; a few ns early is safe.
+    return Math.min(refresh, c.loadTime + ticksToNs(c.count, PIT_HZ) - 2);
   }
 
   /** Current OUT level of counter `n` (0-2). */

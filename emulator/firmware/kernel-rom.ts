@@ -1,6 +1,9 @@
 import { bootKernel, BootError, EntryState } from '../boot/kernel';
 import { BootKernelOptions } from '../boot/kernel';
 import { hex } from '../boot/errors';
+import { findLinuxHeader } from '../boot/linux';
+import { findMultiboot1Header, MB1_FLAG_VIDEO_MODE } from '../boot/multiboot1';
+import { findMultiboot2Header } from '../boot/multiboot2';
 import { FW_CFG, FwCfg } from '../devices/fwcfg';
 import { IoBus } from '../devices/bus';
 import { PhysicalMemory } from '../memory/phys';
@@ -25,9 +28,30 @@ import { MULTIBOOT2_ROM, MULTIBOOT_ROM } from './multiboot-rom';
  * the BIOS. A graphics framebuffer request gets the VGA text mode tag (the ROM sets no VBE mode). Linux bzImages
  * are not handed to a ROM (QEMU's linuxboot is not reimplemented here): a BootError says to use the direct load.
  *
- * Public API: stageFirmwareKernel(kernel, options), StagedKernel, KERNEL_ROM_NAME.
+ * Public API: stageFirmwareKernel(kernel, options), StagedKernel, KERNEL_ROM_NAME, defaultFirmwareFor(kernel).
  */
 export const KERNEL_ROM_NAME = 'genroms/faultline-multiboot.bin';
+
+/**
+ * The firmware a kernel boots through when the user names none (CLI without --firmware, launch.json without
+ * "firmware"): SeaBIOS, as `qemu -kernel` does, except where the direct loader gives the kernel what it asks
+ * for and the option ROM does not yet: a Linux bzImage (the ROM loads multiboot kernels only), and a graphics
+ * framebuffer (multiboot1 flag 2 with mode_type 0, a multiboot2 framebuffer tag: the direct load sets a VBE mode
+ * as GRUB does, the ROM sets none).
+ */
+export function defaultFirmwareFor(kernel: Uint8Array): 'seabios' | 'none' {
+  if (findLinuxHeader(kernel)) return 'none';
+  const mb1 = findMultiboot1Header(kernel);
+  if (mb1) {
+    const o = mb1.offset;
+    const graphics = (mb1.flags & MB1_FLAG_VIDEO_MODE) !== 0 && o + 36 <= kernel.length
+      && new DataView(kernel.buffer, kernel.byteOffset + o, 36).getUint32(32, true) === 0;
+    return graphics ? 'none' : 'seabios';
+  }
+  let mb2: ReturnType<typeof findMultiboot2Header>;
+  try { mb2 = findMultiboot2Header(kernel); } catch { mb2 = undefined; }
+  return mb2?.tags.some((t) => t.type === 5) ? 'none' : 'seabios';
+}
 
 export interface StagedKernel {
   /** The entry state the direct load would apply (symbols, entry point, placement), not applied to the CPU. */

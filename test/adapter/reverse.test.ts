@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { hasFixture, launchAndStop, startClient } from './helpers';
+import { fixture, hasFixture, launchAndStop, startClient } from './helpers';
+import { kernelEntryCount } from '../support/firmware';
 
 const HISTORY = { historyMB: 64 };
 
@@ -76,7 +77,9 @@ test('stack overflow: stepBack ×N then next ×N returns to the identical state 
       await launchAndStop(dc, 'stack-overflow-no-ist', ['triple-fault'], HISTORY);
       // From the triple fault back into the boot code's page-table loop (about 3,500 instructions that each
       // iteration store a PD entry, no calls), so every step changes RAM and `next` is a single instruction.
-      await stopAfter(dc, () => dc.customRequest('faultline/gotoInstruction', { count: 2_000 }));
+      // The kernel starts after SeaBIOS's POST.
+      const count = kernelEntryCount(fixture('stack-overflow-no-ist')) + 2_000;
+      await stopAfter(dc, () => dc.customRequest('faultline/gotoInstruction', { count }));
       const at = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
       assert.match(at.name, /map_2m/, 'inside the boot loop');
       const N = 16;

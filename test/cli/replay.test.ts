@@ -8,6 +8,7 @@ import { after, describe, it } from 'node:test';
 import { Machine } from '../../emulator/machine';
 import { makeRecording, Recording, runSession } from '../../emulator/recording';
 import { buildElf, concatBytes, multiboot1Header } from '../support/elf-builder';
+import { firmwareMissing, kernelEntryCount } from '../support/firmware';
 
 /**
  * `faultline run --record` / `faultline replay` through the bundled CLI (dist/cli.js): the stack-overflow and
@@ -61,7 +62,9 @@ function serialPart(stdout: string): string {
   return stdout.slice(0, stdout.indexOf('\n[faultline]'));
 }
 
-describe('faultline run --record / replay', { skip: !fs.existsSync(cli) && 'dist/cli.js is missing (run node scripts/bundle.js)' }, () => {
+describe('faultline run --record / replay', { skip: (!fs.existsSync(cli) && 'dist/cli.js is missing (run node scripts/bundle.js)') || firmwareMissing() }, () => {
+  // Kernels boot through SeaBIOS (the default): inputs are timed from the kernel's first instruction.
+  const at = (kernel: string, n: number) => kernelEntryCount(kernel) + n;
   const cases = [
     { name: 'stack-overflow-no-ist', args: ['--no-reboot'], last: 'tripleFault', status: 0 },
     { name: 'stack-overflow-seed', args: ['--no-reboot'], last: 'tripleFault', status: 0 },
@@ -69,9 +72,9 @@ describe('faultline run --record / replay', { skip: !fs.existsSync(cli) && 'dist
     { name: 'ist-double-fault', args: ['--no-reboot'], last: 'delivered', status: 33 },
   ];
   // After serial_init (which clears the FIFOs) and before the overflow in all three kernels; they never read it.
-  const input = '15000:boot\\n';
   for (const c of cases) {
     it(`${c.name}: the replay reproduces serial output, fault chain and final state`, () => {
+      const input = `${at(fixture(`${c.name}.elf`), 15000)}:boot\\n`;
       const file = path.join(tmp, `${c.name}.json`);
       const rec = run('run', fixture(`${c.name}.elf`), ...c.args, '--input', input, '--record', file);
       assert.equal(rec.status, c.status, rec.stderr);
@@ -79,7 +82,9 @@ describe('faultline run --record / replay', { skip: !fs.existsSync(cli) && 'dist
       assert.equal(r.format, 1);
       assert.equal(r.kernel.path, fixture(`${c.name}.elf`));
       assert.match(r.kernel.sha256, /^[0-9a-f]{64}$/);
-      assert.deepEqual(r.inputs, [{ instructions: 15000, resets: 0, kind: 'serial', bytes: [98, 111, 111, 116, 10] }]);
+      assert.deepEqual(r.inputs, [{ instructions: at(fixture(`${c.name}.elf`), 15000), resets: 0, kind: 'serial', bytes: [98, 111, 111, 116, 10] }]);
+      assert.equal(r.firmware?.name, 'seabios', 'the kernel booted through SeaBIOS');
+      assert.match(r.firmware.sha256, /^[0-9a-f]{64}$/);
       assert.ok(r.faultChain.length >= 3, 'a fault chain was recorded');
       assert.equal(r.faultChain[r.faultChain.length - 1].phase, c.last);
       assert.match(r.stateHash, /^[0-9a-f]{16}$/);
@@ -101,11 +106,12 @@ describe('faultline run --record / replay', { skip: !fs.existsSync(cli) && 'dist
 
   it('a kernel that reads COM1: inputs land at their instruction counts and the echo is replayed', () => {
     const file = path.join(tmp, 'echo.json');
-    const rec = run('run', echoPath, '--no-reboot', '--input', '20000:Hello', '--input', '60000:World', '--input', '90000:q', '--record', file);
+    const t = [20000, 60000, 90000].map((n) => at(echoPath, n));
+    const rec = run('run', echoPath, '--no-reboot', '--input', `${t[0]}:Hello`, '--input', `${t[1]}:World`, '--input', `${t[2]}:q`, '--record', file);
     assert.equal(rec.status, 227, rec.stderr);
     assert.equal(serialPart(rec.stdout), 'hELLOwORLD');
     const r = readRec(file);
-    assert.deepEqual(r.inputs.map((i) => i.instructions), [20000, 60000, 90000]);
+    assert.deepEqual(r.inputs.map((i) => i.instructions), t);
     assert.equal(r.end.stop, 'exit');
     const again = run('replay', file);
     assert.equal(again.status, 0, again.stdout);
@@ -123,7 +129,7 @@ describe('faultline run --record / replay', { skip: !fs.existsSync(cli) && 'dist
 
   it('a recording whose input was moved to a later instruction is caught: the run ends elsewhere', () => {
     const r = readRec(path.join(tmp, 'echo.json'));
-    r.inputs[2].instructions = 120000;
+    r.inputs[2].instructions = at(echoPath, 120000);
     const out = run('replay', writeRec('echo-moved.json', r));
     assert.equal(out.status, 1, out.stdout);
     assert.match(out.stdout, /end: recorded exit after \d+ instructions, replayed exit after \d+ instructions/);
@@ -160,6 +166,14 @@ describe('faultline run --record / replay', { skip: !fs.existsSync(cli) && 'dist
     const other = run('replay', file, '--kernel', fixture('breakpoint.elf'));
     assert.equal(other.status, 2);
     assert.match(other.stderr, /^faultline: .*breakpoint\.elf is not the recorded kernel \(its SHA-256 is [0-9a-f]{64}, the recording's is [0-9a-f]{64}\)/);
+  });
+
+  it('the BIOS must be the recorded one', () => {
+    const r = readRec(path.join(tmp, 'echo.json'));
+    r.firmware!.sha256 = '0'.repeat(64);
+    const out = run('replay', writeRec('other-bios.json', r));
+    assert.equal(out.status, 2);
+    assert.match(out.stderr, /^faultline: .*bios-256k\.bin is not the BIOS the recording booted through \(its SHA-256 is [0-9a-f]{64}, the recording's is 0{64}\)/);
   });
 
   it('a file that is not a recording is refused with status 2', () => {

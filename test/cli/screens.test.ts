@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import { decodePng } from '../../emulator/png';
+import { kernelEntryCount } from '../support/firmware';
 
 /** The CLI's screen and keyboard options: --screenshot against QEMU's screendump, --input N:kbd:TEXT, bad values. */
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -26,7 +27,9 @@ test('--screenshot writes the multiboot2 framebuffer as a PNG equal to QEMU scre
 });
 
 test('--input N:kbd:TEXT types on the PS/2 keyboard; the keyboard fixture echoes it on COM1 and the screen', () => {
-  const r = run('run', fixture('keyboard'), '--input', '2000000:kbd:Typed Keys!\\n', '--input', '4000000:kbd:\\n', '--screen');
+  // Typed once the kernel runs (after SeaBIOS's POST): its own keyboard set-up comes first.
+  const k = kernelEntryCount(fixture('keyboard'));
+  const r = run('run', fixture('keyboard'), '--input', `${k + 2_000_000}:kbd:Typed Keys!\\n`, '--input', `${k + 4_000_000}:kbd:\\n`, '--screen');
   assert.equal(r.status, 33, r.stderr);
   assert.match(r.stdout, /keyboard ready\r\nTyped Keys!\r\nbye/);
   assert.match(r.stdout, /screen:\n.*\n\nTyped Keys!/);

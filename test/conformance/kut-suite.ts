@@ -23,8 +23,8 @@ export interface SuiteEntry {
   /** A measurement, not a check: it prints no PASS line (see BENCHMARK_ONLY in kut.ts). */
   benchmark?: string;
   /**
-   * Boot through SeaBIOS and the multiboot option ROM (firmware: seabios), exactly as qemu -kernel, instead of
-   * the direct load: for tests that depend on what SeaBIOS leaves running (the reason).
+   * Why the test needs SeaBIOS itself (every test boots through SeaBIOS and the multiboot option ROM, as
+   * qemu -kernel and Faultline's default do, when SeaBIOS is installed; these fail without it).
    */
   firmware?: string;
   /**

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadKernelFile } from '../../emulator/boot';
-import { loadFirmware } from '../../emulator/firmware/seabios';
+import { findSeabiosDir, loadFirmware } from '../../emulator/firmware/seabios';
 import { Machine } from '../../emulator/machine';
 import { cpuFor, HW_ONLY_LINES, LEFT_OUT, SUITE } from './kut-suite';
 
@@ -117,8 +117,8 @@ export interface OurRun extends TestLog {
 }
 
 /**
- * Boot NAME.flat the way `qemu -kernel` does (multiboot1; through SeaBIOS and the multiboot option ROM when the
- * entry asks for `firmware`), with the entry's CPU model and test_args as the
+ * Boot NAME.flat the way `qemu -kernel` does (multiboot1, through SeaBIOS and the multiboot option ROM), with
+ * the entry's CPU model and test_args as the
  * command line (kut-suite.ts), 256 MiB and one CPU, and run it to its isa-debug-exit write or a limit. Exit
  * status as the CLI (and QEMU) report it; 124 when a limit ends the run.
  */
@@ -128,7 +128,9 @@ export function runTest(name: string, limits: RunLimits = DEFAULT_LIMITS, dir = 
   if (more !== undefined && more > limits.maxInstructions) {
     limits = { maxInstructions: more, wallMs: Math.round(limits.wallMs * (more / limits.maxInstructions)) };
   }
-  const fw = SUITE[name]?.firmware ? loadFirmware() : undefined;
+  // As qemu -kernel (and Faultline's default): SeaBIOS, then the multiboot option ROM; the direct load only
+  // where SeaBIOS is not installed.
+  const fw = findSeabiosDir() ? loadFirmware() : undefined;
   const board = fw && { bios: fw.bios, vgaBios: fw.vgaBios, nodefaults: true };
   const m = Machine.create({ memoryMB: 256, onTripleFault: 'stop', cpu: cpuFor(name), board });
   const bytes: number[] = [];

@@ -10,10 +10,41 @@ function item(pc: ReturnType<typeof makePc>, key: number, n: number): number[] {
 
 const leNum = (b: number[]) => b.reduceRight((v, x) => v * 256 + x, 0);
 
-test('signature "QEMU" and ID 1 (no DMA)', () => {
+test('signature "QEMU" and ID 3 (the I/O-port interface and DMA, as QEMU\'s pc)', () => {
   const pc = makePc();
   assert.equal(String.fromCharCode(...item(pc, 0, 4)), 'QEMU');
-  assert.equal(leNum(item(pc, 1, 4)), 1);
+  assert.equal(leNum(item(pc, 1, 4)), 3);
+  // The DMA address register reads "QEMU CFG" (big-endian), as QEMU's does.
+  assert.equal(String.fromCharCode(...Array.from({ length: 8 }, (_, k) => pc.inb(0x514 + k))), 'QEMU CFG');
+});
+
+/** A FWCfgDmaAccess (big-endian control, length, address) at `at`, run by writing its address to 0x514/0x518. */
+function dma(pc: ReturnType<typeof makePc>, at: number, control: number, length: number, address: number): number {
+  const d = new DataView(new ArrayBuffer(16));
+  d.setUint32(0, control, false);
+  d.setUint32(4, length, false);
+  d.setUint32(12, address, false);
+  pc.phys.load(at, new Uint8Array(d.buffer));
+  const bswap = (v: number) => ((v & 0xff) << 24 | (v & 0xff00) << 8 | (v >>> 8) & 0xff00 | v >>> 24) >>> 0;
+  pc.outl(0x514, 0);
+  pc.outl(0x518, bswap(at)); // what SeaBIOS's outl(cpu_to_be32(addr)) puts on the bus
+  return new DataView(pc.phys.slice(at, 4).buffer).getUint32(0, false);
+}
+
+test('DMA: select and read copy an item into memory (zeros past its end), skip moves on, a write sets the error bit', () => {
+  const pc = makePc({ memoryBytes: 64 << 20 });
+  // SELECT (key 0, the signature) | READ, 6 bytes: "QEMU" then two zeros past the end.
+  pc.phys.load(0x2000, Uint8Array.of(0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa));
+  assert.equal(dma(pc, 0x1000, (0x0000 << 16) | 0x08 | 0x02, 6, 0x2000), 0, 'control 0: done');
+  assert.deepEqual(Array.from(pc.phys.slice(0x2000, 7)), [0x51, 0x45, 0x4d, 0x55, 0, 0, 0xaa]);
+  // The RAM size item (64 MiB = 00 00 00 04 00 00 00 00 little-endian): skip 3 bytes, then read 2.
+  assert.equal(dma(pc, 0x1000, (0x03 << 16) | 0x08 | 0x04, 3, 0), 0);
+  assert.equal(dma(pc, 0x1000, 0x02, 2, 0x3000), 0);
+  assert.deepEqual(Array.from(pc.phys.slice(0x3000, 2)), [0x04, 0x00]);
+  // The byte interface continues where DMA left the offset.
+  assert.equal(pc.inb(0x511), 0);
+  // Items are read-only: a WRITE ends with the error bit.
+  assert.equal(dma(pc, 0x1000, (0x19 << 16) | 0x08 | 0x10, 4, 0x4000), 1);
 });
 
 test('RAM size (64-bit LE) and CPU counts (16-bit)', () => {

@@ -46,6 +46,26 @@ export function bootWithFirmware(board: Omit<PcBoardOptions, 'bios' | 'vgaBios'>
   return r;
 }
 
+/**
+ * The instruction count at which a kernel given to the CLI or the adapter without "firmware" (so through
+ * SeaBIOS and the option ROM, on the default board: 128 MiB, the 'faultline' CPU) runs its first instruction:
+ * the POST before it. Tests that time inputs or budgets by the kernel's own progress add it.
+ */
+export function kernelEntryCount(kernelPath: string, memoryMB = 128): number {
+  const key = `${kernelPath}:${memoryMB}`;
+  const known = entryCounts.get(key);
+  if (known !== undefined) return known;
+  const fw = loadFirmware();
+  const m = Machine.create({ memoryMB, board: { bios: fw.bios, vgaBios: fw.vgaBios } });
+  m.boot(new Uint8Array(fs.readFileSync(kernelPath)));
+  m.addBreakpoint(BigInt(m.entry!.entry));
+  const stop = m.run(100_000_000);
+  if (stop.reason !== 'breakpoint') throw new Error(`${kernelPath} did not reach its entry through SeaBIOS (${stop.reason})`);
+  entryCounts.set(key, m.instructionCount);
+  return m.instructionCount;
+}
+const entryCounts = new Map<string, number>();
+
 /** The manifest's chain notation for the events QEMU would log (protected mode, not external). */
 export function protectedModeChain(events: FirmwareRun['events']): string[] {
   const chain: string[] = [];

@@ -13,7 +13,8 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { fixture, hasFixture, ROOT } from '../adapter/helpers';
 
-const VGA_BIOS = '/usr/share/seabios/vgabios-stdvga.bin';
+const SEABIOS = '/usr/share/seabios';
+const VGA_BIOS = path.join(SEABIOS, 'vgabios-stdvga.bin');
 
 interface Msg { type: string; seq: number; command?: string; event?: string; success?: boolean; message?: string; body?: any } // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -45,7 +46,7 @@ function load(bundle: string, require: (id: string) => unknown): Record<string, 
   return ctx.module.exports;
 }
 
-test('the web adapter bundle runs a DAP session to the #DF with no Node globals', { skip: !hasFixture('stack-overflow-seed') && 'fixture missing' }, async () => {
+test('the web adapter bundle runs a DAP session to the #DF with no Node globals', { skip: (!hasFixture('stack-overflow-seed') && 'fixture missing') || (!fs.existsSync(path.join(SEABIOS, 'bios-256k.bin')) && 'SeaBIOS is not installed') }, async () => {
   const required: string[] = [];
   const lib = load('debug-adapter.js', (id) => { required.push(id); throw new Error(`no module ${id} in a browser`); });
   assert.deepEqual(required, []);
@@ -55,6 +56,8 @@ test('the web adapter bundle runs a DAP session to the #DF with no Node globals'
     readFile: async (p: string) => { const b = files.get(p); if (!b) throw new Error(`${p} does not exist`); return b; },
     exists: async (p: string) => files.has(p),
     path: lib.posixPath,
+    // As web-adapter.ts reads the copies in the .vsix: the kernel boots through SeaBIOS (the default).
+    firmware: async () => ({ bios: new Uint8Array(fs.readFileSync(path.join(SEABIOS, 'bios-256k.bin'))), vgaBios: new Uint8Array(fs.readFileSync(VGA_BIOS)) }),
   };
   const session = lib.createFaultlineSession(undefined, host);
   const waiting = new Map<string, (m: Msg) => void>();
@@ -81,6 +84,17 @@ test('the web adapter bundle runs a DAP session to the #DF with no Node globals'
   const missing = await request('launch', { kernel: 'build/nope.elf' });
   assert.equal(missing.success, false);
   assert.match(missing.message!, /kernel \/ws\/build\/nope\.elf does not exist/);
+  // A host whose SeaBIOS cannot be read: one sentence that names the way out.
+  const noBios = lib.createFaultlineSession(undefined, { ...host, firmware: async () => { throw new Error('SeaBIOS (firmware/seabios/bios-256k.bin) is missing from the extension; reinstall Faultline'); } });
+  const noBiosOut: Msg[] = [];
+  noBios.onDidSendMessage((m: Msg) => noBiosOut.push(m));
+  noBios.handleMessage({ type: 'request', seq: 1, command: 'initialize', arguments: { adapterID: 'faultline' } });
+  noBios.handleMessage({ type: 'request', seq: 2, command: 'launch', arguments: { kernel: '/ws/build/kernel.elf' } });
+  for (let i = 0; i < 200 && !noBiosOut.some((m) => m.command === 'launch'); i++) await new Promise((r) => setTimeout(r, 20));
+  const noBiosLaunch = noBiosOut.find((m) => m.command === 'launch');
+  assert.equal(noBiosLaunch?.success, false);
+  assert.match(noBiosLaunch!.message!, /bios-256k\.bin\) is missing from the extension; reinstall Faultline; or set "firmware": "none"/);
+  noBios.dispose();
 
   const session2 = lib.createFaultlineSession(undefined, host);
   session.dispose();
@@ -137,7 +151,7 @@ test('the web adapter bundle runs a DAP session to the #DF with no Node globals'
   await request2('disconnect', { terminateDebuggee: true });
 });
 
-test('source paths cross DAP as the workspace\'s URIs when the host maps them (a browser workspace not on file:)', { skip: !hasFixture('stack-overflow-no-ist') && 'fixture missing' }, async () => {
+test('source paths cross DAP as the workspace\'s URIs when the host maps them (a browser workspace not on file:)', { skip: (!hasFixture('stack-overflow-no-ist') && 'fixture missing') || (!fs.existsSync(path.join(SEABIOS, 'bios-256k.bin')) && 'SeaBIOS is not installed') }, async () => {
   const lib = load('debug-adapter.js', (id) => { throw new Error(`no module ${id} in a browser`); });
   const kernel = new Uint8Array(fs.readFileSync(fixture('stack-overflow-no-ist')));
   // As extension/web-adapter.ts maps them for a vscode-remote: folder: host paths are the URI's path.
@@ -151,6 +165,7 @@ test('source paths cross DAP as the workspace\'s URIs when the host maps them (a
     hostPath: (c: string) => c.startsWith(base) ? c.slice(base.length) : c,
     // As web-adapter.ts reads the copy in the .vsix; here the seabios package's, when installed.
     vgaBios: async () => fs.existsSync(VGA_BIOS) ? new Uint8Array(fs.readFileSync(VGA_BIOS)) : undefined,
+    firmware: async () => ({ bios: new Uint8Array(fs.readFileSync(path.join(SEABIOS, 'bios-256k.bin'))) }),
   };
   const session = lib.createFaultlineSession(undefined, host);
   const seen: Msg[] = [];
