@@ -1,6 +1,6 @@
 import type { VirtualClock } from '../clock';
 import type { Cpu } from './cpu';
-import { getCF, LF, testCC } from './flags';
+import { getCF, getFlags, LF, testCC } from './flags';
 import type { Insn } from './insn';
 
 /**
@@ -34,8 +34,17 @@ import type { Insn } from './insn';
  */
 export type BlockFn = (c: Cpu, clock: VirtualClock, end: number) => void;
 
-/** Flag-setting operation known at translation time: names of the JS locals that hold its operands. */
-interface Pending { op: LF; size: number; res: string; resHi: string; a: string; aHi: string; b: string; bHi: string; aux: string }
+/**
+ * Flag-setting operation known at translation time: names of the JS locals that hold its operands. A rotate
+ * (op ROT) changes only CF and OF: it keeps the record before it (prev) and its own CF/OF as 0/1 locals.
+ */
+interface Pending {
+  op: LF; size: number; res: string; resHi: string; a: string; aHi: string; b: string; bHi: string; aux: string;
+  prev?: Pending | null; cf?: string; of?: string;
+}
+
+/** Pending.op of a rotate (ROL/ROR): not a lazy-record kind of flags.ts. */
+const ROT = -2 as LF;
 
 /**
  * Inside a loop, the record the previous iteration's back edge left (or the CPU's at entry), held in
@@ -58,11 +67,11 @@ const TWO48 = 2 ** 48;
 export function translateBlock(insns: readonly Insn[], long: boolean, tlbMask: number): BlockFn {
   const g = new Gen(insns, long, tlbMask);
   const src = g.emit();
-  const factory = new Function('I', 'testCC', 'getCF', src) as (I: readonly Insn[], t: typeof testCC, cf: typeof getCF) => BlockFn;
-  return factory(insns, testCC, getCF);
+  const factory = new Function('I', 'testCC', 'getCF', 'getFlags', src) as (I: readonly Insn[], t: typeof testCC, cf: typeof getCF, gf: typeof getFlags) => BlockFn;
+  return factory(insns, testCC, getCF, getFlags);
 }
 
-const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5 }
+const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6 }
 
 /** Conditional branch (Jcc rel8/rel32): Cpu.buildBlock lets a block continue past one. */
 export function isCondBranch(i: Insn): boolean {
@@ -88,7 +97,33 @@ function inlineKind(i: Insn): number {
   if (op === 0x8d && i.mod !== 3) return K.MOV;
   if (op === 0x1b6 || op === 0x1b7 || op === 0x1be || op === 0x1bf) return K.MOVX;
   if (op === 0x63 && i.osz === 8) return K.MOVX;
+  if (op === 0xc0 || op === 0xc1 || op === 0xd0 || op === 0xd1) {
+    // ROL ROR SHL SHR SAL SAR by an immediate or 1 whose masked count is not 0 (RCL/RCR read CF: handler).
+    const kind = i.reg & 7;
+    return kind !== 2 && kind !== 3 && shiftCount(i) !== 0 ? K.SHIFT : 0;
+  }
   return 0;
+}
+
+/** The masked count of a shift by imm8 (C0/C1) or by 1 (D0/D1), as the interpreter masks it (shift.ts). */
+function shiftCount(i: Insn): number {
+  const raw = i.op === 0xc0 || i.op === 0xc1 ? i.imm : 1;
+  return raw & (i.osz === 8 && (i.op & 1) === 1 ? 63 : 31);
+}
+
+/** lo/hi expressions of the 64-bit value lo:hi shifted left by the constant m (0..63). */
+function shl64(lo: string, hi: string, m: number): [string, string] {
+  if (m === 0) return [lo, hi];
+  if (m >= 32) return ['0', `(${lo} << ${m - 32})`];
+  return [`(${lo} << ${m})`, `((${hi} << ${m}) | (${lo} >>> ${32 - m}))`];
+}
+
+/** lo/hi expressions of lo:hi shifted right by the constant m (0..63), arithmetic or logical. */
+function shr64(lo: string, hi: string, m: number, arith: boolean): [string, string] {
+  if (m === 0) return [lo, hi];
+  const sh = arith ? '>>' : '>>>';
+  if (m >= 32) return [`(${hi} ${sh} ${m - 32})`, arith ? `(${hi} >> 31)` : '0'];
+  return [`((${lo} >>> ${m}) | (${hi} << ${32 - m}))`, `(${hi} ${sh} ${m})`];
 }
 
 /**
@@ -251,6 +286,14 @@ class Gen {
       this.p = null;
       return;
     }
+    if (p.op === ROT) {
+      // The flags before the rotate, then its CF and OF (bits 0 and 11).
+      this.p = p.prev ?? null;
+      this.materialize();
+      this.line(`c.flags = (getFlags(c) & -2050) | ${p.cf} | (${p.of} << 11);`);
+      this.p = null;
+      return;
+    }
     this.line(`c.lfOp = ${p.op}; c.lfSize = ${p.size}; c.lfRes = ${p.res}; c.lfResHi = ${p.resHi}; c.lfA = ${p.a}; c.lfAHi = ${p.aHi}; c.lfB = ${p.b}; c.lfBHi = ${p.bHi}; c.lfAux = ${p.aux};`);
     this.p = null;
   }
@@ -286,6 +329,7 @@ class Gen {
       case K.INCDEC: this.incDec(i, last); break;
       case K.MOV: this.mov(i, last); break;
       case K.MOVX: this.movx(i, last); break;
+      case K.SHIFT: this.shift(i, last); break;
       default: this.generic(i, last); return;
     }
     if (this.slowHere && !last) this.afterSlow(i);
@@ -575,6 +619,58 @@ class Gen {
     else this.writeReg(i.reg, i.rex, size, lo, hi);
   }
 
+  /**
+   * SHL/SHR/SAR/ROL/ROR r/m by a constant non-zero count (shift.ts semantics). Shifts leave the lazy record
+   * LF.SHL/LF.SAR (the operand shifted by count-1, and the result); rotates a ROT pending record.
+   */
+  private shift(i: Insn, last: boolean): void {
+    const k = this.k;
+    const kind = i.reg & 7;
+    const size = (i.op & 1) === 0 ? 1 : i.osz;
+    const n = shiftCount(i);
+    const a = `a${k}`, ah = `a${k}h`, lo = `r${k}`, hi = `r${k}h`, t = `t${k}`, th = `t${k}h`;
+    this.readRm(i, a, true, size, last);
+    const bits = size * 8;
+    if (kind === 0 || kind === 1) {
+      const right = kind === 1;
+      const m = n % bits;
+      if (size === 8) {
+        if (m === 0) this.line(`const ${lo} = ${a}, ${hi} = ${ah};`);
+        else {
+          const [xl, xh] = right ? shr64(a, ah, m, false) : shl64(a, ah, m);
+          const [yl, yh] = right ? shl64(a, ah, 64 - m) : shr64(a, ah, 64 - m, false);
+          this.line(`const ${lo} = ${xl} | ${yl}, ${hi} = ${xh} | ${yh};`);
+        }
+      } else {
+        const v = size === 4 ? a : `(${a} & 255)`;
+        const r = m === 0 ? v : right ? `((${v} >>> ${m}) | (${v} << ${bits - m}))` : `((${v} << ${m}) | (${v} >>> ${bits - m}))`;
+        this.line(`const ${lo} = ${size === 4 ? `${r} | 0` : `${r} & 255`}, ${hi} = 0;`);
+      }
+      const top = size === 8 ? `(${hi} >>> 31)` : `((${lo} >>> ${bits - 1}) & 1)`;
+      if (!right) this.line(`const c${k} = ${lo} & 1, o${k} = ${top} ^ c${k};`);
+      else this.line(`const c${k} = ${top}, o${k} = c${k} ^ ${size === 8 ? `((${hi} >>> 30) & 1)` : `((${lo} >>> ${bits - 2}) & 1)`};`);
+      const prev = this.p === CARRIED ? (this.materialize(), null) : this.p;
+      this.p = { op: ROT, size, res: lo, resHi: hi, a: '0', aHi: '0', b: '0', bHi: '0', aux: '0', prev, cf: `c${k}`, of: `o${k}` };
+    } else {
+      const left = kind === 4 || kind === 6;
+      const arith = kind === 7;
+      if (size === 8) {
+        const [tl, tth] = left ? shl64(a, ah, n - 1) : shr64(a, ah, n - 1, arith);
+        this.line(`const ${t} = ${tl} | 0, ${th} = ${tth} | 0;`);
+        const [rl, rh] = left ? shl64(t, th, 1) : shr64(t, th, 1, arith);
+        this.line(`const ${lo} = ${rl} | 0, ${hi} = ${rh} | 0;`);
+      } else if (left) {
+        this.line(`const ${t} = ${a} << ${n - 1}, ${th} = 0, ${lo} = ${t} << 1, ${hi} = 0;`);
+      } else {
+        const v = arith ? (size === 4 ? a : `((${a} << 24) >> 24)`) : size === 4 ? a : `(${a} & 255)`;
+        const sh = arith ? '>>' : '>>>';
+        this.line(`const ${t} = (${v} ${sh} ${n - 1}) | 0, ${th} = 0, ${lo} = (${t} ${sh} 1) | 0, ${hi} = 0;`);
+      }
+      this.p = { op: left ? LF.SHL : LF.SAR, size, res: lo, resHi: hi, a: t, aHi: th, b: '0', bHi: '0', aux: '0' };
+    }
+    this.writeRm(i, size, lo, hi, last, false);
+  }
+
   private incDec(i: Insn, last: boolean): void {
     const k = this.k;
     const size = i.op === 0xfe ? 1 : i.osz;
@@ -621,6 +717,7 @@ class Gen {
     }
     if (toStart) {
       // The record goes round to the next iteration in locals (CARRIED); written to the CPU if the loop leaves.
+      if (this.p !== null && this.p.op === ROT) this.materialize();
       const p = this.p;
       if (p === null) this.line(CARRY_LOAD);
       else if (p !== CARRIED) this.line(`fOp = ${p.op}; fSize = ${p.size}; fR = ${p.res}; fRh = ${p.resHi}; fA = ${p.a}; fAh = ${p.aHi}; fB = ${p.b}; fBh = ${p.bHi}; fX = ${p.aux};`);
@@ -647,6 +744,9 @@ class Gen {
       case LF.ADD: return below(p.size, p.res, p.resHi, p.a, p.aHi);
       case LF.SUB: return below(p.size, p.a, p.aHi, p.b, p.bHi);
       case LF.LOGIC: return 'false';
+      case LF.SHL: return msbExpr(p.size, p.a, p.aHi);
+      case LF.SAR: return `((${p.a} & 1) !== 0)`;
+      case ROT: return `(${p.cf} !== 0)`;
       default: return `(${p.aux} !== 0)`;
     }
   }
@@ -655,7 +755,11 @@ class Gen {
   private ccExpr(cc: number): string {
     const p = this.p;
     const kind = cc >> 1;
-    if (!p || kind === 5 || p === CARRIED) {
+    if (p && p.op === ROT && kind <= 1) {
+      const e = kind === 0 ? `(${p.of} !== 0)` : `(${p.cf} !== 0)`;
+      return cc & 1 ? `!${e}` : e;
+    }
+    if (!p || kind === 5 || p === CARRIED || p.op === ROT) {
       this.materialize();
       return `testCC(c, ${cc})`;
     }
@@ -671,6 +775,9 @@ class Gen {
       case LF.SUB: case LF.DEC:
         of = s === 8 ? `(((${p.aHi} ^ ${p.bHi}) & (${p.aHi} ^ ${p.resHi})) < 0)` : neg(`((${p.a} ^ ${p.b}) & (${p.a} ^ ${p.res}))`);
         break;
+      case LF.SHL: case LF.SAR:
+        of = s === 8 ? `((${p.aHi} ^ ${p.resHi}) < 0)` : neg(`(${p.a} ^ ${p.res})`);
+        break;
       default: of = 'false';
     }
     let e: string;
@@ -685,6 +792,13 @@ class Gen {
     }
     return cc & 1 ? `!${e}` : e;
   }
+}
+
+/** Top bit at `size` of a value held in locals, as a boolean expression. */
+function msbExpr(size: number, lo: string, hi: string): string {
+  if (size === 8) return `(${hi} < 0)`;
+  if (size === 4) return `(${lo} < 0)`;
+  return `((${lo} & ${size === 1 ? 0x80 : 0x8000}) !== 0)`;
 }
 
 /** Unsigned x < y at `size` over locals. */

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Exit } from '../../emulator/cpu/cpu';
+import { sameWithAndWithoutTranslation } from '../support/cpu-harness';
+
+/**
+ * Shifts and rotates by a constant (C0/C1 imm8, D0/D1 by 1) are translated inline (jit.ts): SHL/SHR/SAR
+ * leave the lazy record LF.SHL/LF.SAR, ROL/ROR change CF/OF over the record before them. Programs with every
+ * kind, size (8 with AH, 32, 64), register and memory operand and a spread of counts (including ones that
+ * mask to 0, which the translator leaves to the handler), each followed by a different reader of the flags
+ * (PUSHFQ, SETcc, INC keeping CF then ADC, Jcc on every condition), run with every block translated on first
+ * sight and interpreted; registers, RIP, RFLAGS, the count and the exits must match at every stop.
+ */
+
+/** mulberry32, seeded: the programs are the same on every run. */
+function rng(seed: number): (n: number) => number {
+  let s = seed >>> 0;
+  return (n: number): number => {
+    let t = (s = (s + 0x6d2b79f5) | 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) % n;
+  };
+}
+
+const KINDS = [0, 1, 4, 5, 6, 7]; // ROL ROR SHL SHR SAL SAR
+const COUNTS: Record<number, number[]> = { 1: [1, 2, 3, 7, 8, 9, 16, 31, 32], 4: [1, 2, 5, 16, 31, 32, 33], 8: [1, 2, 31, 32, 33, 47, 63, 64, 65] };
+
+/** One shift of rax/r10/ah/al (register) or of [rsi] (memory) by a constant. */
+function shift(pick: (n: number) => number): number[] {
+  const size = [1, 4, 8][pick(3)];
+  const kind = KINDS[pick(KINDS.length)];
+  const count = COUNTS[size][pick(COUNTS[size].length)];
+  const byOne = count === 1 && pick(2) === 0;
+  const op = (size === 1 ? 0xc0 : 0xc1) + (byOne ? 0x10 : 0);
+  const mem = pick(4) === 0;
+  let rex = size === 8 ? 0x48 : 0;
+  let modrm: number;
+  if (mem) modrm = (kind << 3) | 6; // [rsi]
+  else {
+    const rm = size === 1 ? [0, 4][pick(2)] : [0, 10][pick(2)]; // al / ah, rax / r10
+    if (rm >= 8) rex |= 0x41;
+    modrm = 0xc0 | (kind << 3) | (rm & 7);
+  }
+  return [...(rex ? [rex] : []), op, modrm, ...(byOne ? [] : [count])];
+}
+
+/** A loop of shifts, each after an ADD (so rotates keep its SF/ZF/PF/AF) and before a reader of the flags. */
+function program(seed: number): number[] {
+  const pick = rng(seed);
+  const body: number[] = [0x48, 0x8b, 0x06]; //                 mov rax, [rsi]
+  for (let k = 0; k < 4; k++) {
+    body.push(0x48, 0x01, 0xf8, 0x4d, 0x01, 0xfa); //           add rax, rdi ; add r10, r15
+    body.push(...shift(pick));
+    switch (pick(4)) {
+      case 0: body.push(0x9c, 0x5a, 0x81, 0xe2, 0xd5, 0x08, 0x00, 0x00, 0x48, 0x01, 0xd3); break; // pushfq ; pop rdx ; and edx, 0x8d5 ; add rbx, rdx
+      case 1: body.push(0x0f, 0x92, 0xc1, 0x0f, 0x90, 0xc5, 0x48, 0x01, 0xcb); break; //            setc cl ; seto ch ; add rbx, rcx
+      case 2: body.push(0x49, 0xff, 0xc0, 0x48, 0x83, 0xd3, 0x00); break; //                          inc r8 ; adc rbx, 0
+      default: body.push(0x70 + pick(16), 0x04, 0x48, 0x83, 0xc3, 0x01); break; //                  jcc +4 ; add rbx, 1
+    }
+  }
+  body.push(0x48, 0x33, 0x1e, 0x4c, 0x01, 0xd3); //              xor rbx, [rsi] ; add rbx, r10
+  body.push(0x48, 0x83, 0xc6, 0x10, 0x49, 0xff, 0xc9); //        add rsi, 16 ; dec r9
+  const back = -(body.length + 6);
+  body.push(0x0f, 0x85, back & 0xff, (back >> 8) & 0xff, (back >> 16) & 0xff, (back >> 24) & 0xff); // jnz loop
+  body.push(0x9c, 0xf4); //                                      pushfq ; hlt
+  return body;
+}
+
+describe('translated shifts and rotates', () => {
+  it('SHL/SHR/SAR/ROL/ROR by constants, on registers and memory, give the interpreter\'s registers and RFLAGS at every stop', () => {
+    let programs = 0;
+    for (let seed = 1; seed <= 150; seed++) {
+      const code = program(seed);
+      const setup = (c: Parameters<NonNullable<Parameters<typeof sameWithAndWithoutTranslation>[2]>>[0]): void => {
+        c.jitThreshold = 1;
+        const pick = rng(seed * 7919);
+        c.r[12] = 0x100000; // rsi: data
+        c.r[14] = (pick(0x10000) << 16) | pick(0x10000); c.r[15] = pick(2) ? -1 : pick(0x10000) << 16; // rdi
+        c.r[30] = (pick(0x10000) << 16) | pick(0x10000); c.r[31] = pick(0x10000) * 0x8001; // r15
+        c.r[18] = 200; // r9: iterations
+        for (let k = 0; k < 200 * 16 + 16; k++) c.mem.u8[0x100000 + k] = pick(256);
+      };
+      for (const budget of [7, 60, 333, 100_000]) {
+        const { on } = sameWithAndWithoutTranslation(code, budget, setup);
+        if (budget === 100_000) assert.equal(on.exits[on.exits.length - 1], Exit.HALT, `program ${seed} ran to its HLT`);
+      }
+      programs++;
+    }
+    assert.equal(programs, 150);
+  });
+});
