@@ -61,6 +61,8 @@ const ALU_LF = [LF.ADD, LF.LOGIC, -1, -1, LF.LOGIC, LF.SUB, LF.LOGIC, LF.SUB];
 const ALU_JS = ['+', '|', '', '', '&', '-', '^', '-'];
 const TWO47 = 2 ** 47;
 const LOOP_CHUNK = 1 << 18;
+/** Calls of a new loop translation that run a single iteration (see Gen.emit). */
+const WARM_CALLS = 16;
 const TWO48 = 2 ** 48;
 
 /** Translate a decoded block starting at linear RIP `c.rip` (position independent: RIP is read at entry). */
@@ -222,6 +224,7 @@ class Gen {
   emit(): string {
     const head: string[] = [];
     for (let k = 0; k < this.n; k++) head.push(`const i${k} = I[${k}], h${k} = i${k}.exec;`);
+    this.line('X: {');
     if (this.loops) this.line('for (;;) {');
     if (this.loops && !this.deferLoopFlags) this.p = CARRIED;
     for (let k = 0; k < this.n; k++) {
@@ -232,10 +235,17 @@ class Gen {
     const lastI = this.insns[this.n - 1];
     if (inlineKind(lastI) !== K.JCC && lastI.endsBlock !== true) {
       // The block ends at a page boundary or the size limit: fall through.
-      this.materialize();
-      this.exit(`c.rip = base + ${this.total}; clock.instructions = ic + ${this.n};`, this.total - lastI.len);
+      this.exitTo(this.total, this.n, this.total - lastI.len);
     }
     if (this.loops) this.line('}');
+    this.line('}');
+    // The one way out but a handler's own exit (see exitTo): the flag record, registers, RIP, count.
+    this.line('if (xf !== 0) {');
+    this.line('if ((xf & 1) !== 0) { c.lfOp = fOp; c.lfSize = fSize; c.lfRes = fR; c.lfResHi = fRh; c.lfA = fA; c.lfAHi = fAh; c.lfB = fB; c.lfBHi = fBh; c.lfAux = fX; }');
+    this.line('if (xf >= 2) c.flags = (getFlags(c) & -2050) | fC | (fO << 11);');
+    this.line('}');
+    this.line('@SPILL@ c.rip = base + xo; clock.instructions = ic + xk; c.insnStart = base + xs;');
+    this.line('if (xj !== 0) { c.relTarget(xr, xj); clock.instructions = ic + xk + 1; }');
     const used = [...this.used].sort((a, b) => a - b);
     const written = [...this.written].sort((a, b) => a - b);
     const spill = written.map((g) => `r[${2 * g}] = g${g}; r[${2 * g + 1}] = g${g}h;`).join(' ');
@@ -245,10 +255,14 @@ class Gen {
       'const base = c.rip;',
       'let ic = clock.instructions;',
       'let la = 0, ti = 0, off = 0, sl = false;',
+      // The exit (exitTo): RIP and insnStart as offsets from base, retired count past ic, the flag record to
+      // write (bit 0: fOp..fX; bit 1: a rotate's CF/OF in fC/fO over it), a relative jump (operand size, rel).
+      'let xo = 0, xk = 0, xs = 0, xf = 0, xj = 0, xr = 0;',
+      'let fOp = 0, fSize = 0, fR = 0, fRh = 0, fA = 0, fAh = 0, fB = 0, fBh = 0, fX = 0, fC = 0, fO = 0;',
     ];
     if (used.length) pre.push(`let ${used.map((g) => `g${g} = r[${2 * g}], g${g}h = r[${2 * g + 1}]`).join(', ')};`);
     if (this.usesFlat) pre.push('let flat = c.flatSegments();');
-    if (this.loops && !this.deferLoopFlags) pre.push(`let fOp = 0, fSize = 0, fR = 0, fRh = 0, fA = 0, fAh = 0, fB = 0, fBh = 0, fX = 0; ${CARRY_LOAD}`);
+    if (this.loops && !this.deferLoopFlags) pre.push(CARRY_LOAD);
     if (this.loops) {
       // lim: the count the back edge may run up to without looking at anything else. Only helper calls and
       // slow paths run device code (which may request a stop, raise an interrupt line or move a timer
@@ -256,22 +270,41 @@ class Gen {
       // first one inside an interrupt shadow (MOV SS, STI), which ends during the loop.
       // A call returns to the run loop (which enters it again) at least every LOOP_CHUNK instructions: V8
       // then runs the loop in fully optimized code rather than its slower on-stack-replacement version.
-      pre.push(`if (end > ic + ${LOOP_CHUNK}) end = ic + ${LOOP_CHUNK};`);
+      // The first WARM_CALLS calls run one iteration each and leave through the back edge's full check and
+      // the epilogue. V8 allocates a function's type-feedback vector only after it has run a while, and code
+      // without feedback deoptimizes the optimized function the first time it runs: this way both have
+      // feedback before V8 optimizes the loop while it runs (on-stack replacement).
+      pre.push(`if (warm > 0) { warm--; end = ic + ${this.n}; } else if (end > ic + ${LOOP_CHUNK}) end = ic + ${LOOP_CHUNK};`);
       pre.push('let lim = ic < c.shadowUntil ? 0 : clock.nextDeadline < end ? clock.nextDeadline : end;');
     }
     const body = [...pre, ...this.out].join('\n')
       .replace(/@S(\d+)@/g, (_, g: string) => `r[${2 * +g}] = g${g}; r[${2 * +g + 1}] = g${g}h;`)
       .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, this.loops ? 'lim = 0; sl = true;' : 'sl = true;').replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
+    if (this.loops) head.push(`let warm = ${WARM_CALLS};`);
     return `${head.join('\n')}\nreturn function block(c, clock, end) {\n${body}\n};`;
   }
 
   private line(s: string): void { this.out.push(s); }
 
   /**
-   * Leave the function: guest registers back to the CPU, then `s` (which sets RIP and the count), and
-   * insnStart at the last instruction executed (`at`), as the interpreter leaves it (it is CPU state).
+   * Leave the function through its one epilogue: RIP = base + rip, the count ic + count, insnStart at the
+   * last instruction executed (base + at), as the interpreter leaves them (insnStart is CPU state); the
+   * pending flag record and the guest registers are written there. An exit site only assigns locals: code
+   * V8 has not run yet has no type feedback, and an optimized block deoptimizes the first time it reaches
+   * such code, so every exit shares the epilogue's feedback (and the block's source stays short).
+   * `jump`: assignments of xj/xr for a taken relative branch (Cpu.relTarget, which may fault, in the epilogue).
    */
-  private exit(s: string, at: number): void { this.line(`@SPILL@ ${s} c.insnStart = base + ${at}; return;`); }
+  private exitTo(rip: number, count: number, at: number, jump = ''): void {
+    const p = this.p;
+    let rec = '';
+    if (p === CARRIED) rec = 'xf = 1; ';
+    else if (p !== null && p.op === ROT) {
+      const prev = p.prev ?? null;
+      if (prev !== null && prev.op === ROT) this.materializeCopy(); // a rotate after a rotate: written here
+      else rec = `${prev !== null ? `xf = 3; ${assignRecord(prev)} ` : 'xf = 2; '}fC = ${p.cf}; fO = ${p.of}; `;
+    } else if (p !== null) rec = `xf = 1; ${assignRecord(p)} `;
+    this.line(`${rec}xo = ${rip}; xk = ${count}; xs = ${at};${jump} break X;`);
+  }
 
   // ------------------------------------------------------------------------------ registers
   private g(reg: number): string { this.used.add(reg); return `g${reg}`; }
@@ -316,8 +349,7 @@ class Gen {
    *  decoded code: once it completes, leave where the interpreter would end its block. */
   private afterSlow(i: Insn): void {
     this.line(`if (sl) { sl = false; if (c.codeDirty || c.stopRequested || ${IRQ}) {`);
-    this.materializeCopy();
-    this.exit(`c.rip = base + ${this.off + i.len}; clock.instructions = ic + ${this.k + 1};`, this.off);
+    this.exitTo(this.off + i.len, this.k + 1, this.off);
     this.line('} }');
   }
 
@@ -679,8 +711,10 @@ class Gen {
     // the record is materialized), or read from the CPU's record now when there is none.
     let aux: string;
     if (this.p === CARRIED) this.materialize();
-    if (this.p) aux = `(${this.cfExpr()} ? 1 : 0)`;
-    else { this.line(`const cf${k} = getCF(c) ? 1 : 0;`); aux = `cf${k}`; }
+    // Computed here (a few operations) so that exits only copy locals.
+    if (this.p) this.line(`const cf${k} = ${this.cfExpr()} ? 1 : 0;`);
+    else this.line(`const cf${k} = getCF(c) ? 1 : 0;`);
+    aux = `cf${k}`;
     this.readRm(i, `a${k}`, true, size, last);
     const a = `a${k}`, ah = `a${k}h`, lo = `r${k}`, hi = `r${k}h`;
     if (dec) this.line(`const ${lo} = (${a} - 1) | 0, ${hi} = ${size === 8 ? `(${ah} - (${a} === 0 ? 1 : 0)) | 0` : '0'};`);
@@ -706,13 +740,9 @@ class Gen {
     this.line(`if (${cond}) {`);
     if (toStart && this.deferLoopFlags) {
       this.backEdge();
-      this.materializeCopy();
-      this.exit(`c.rip = base; clock.instructions = ic;`, this.off);
+      this.exitTo(0, 0, this.off);
       this.line('}');
-      if (last) {
-        this.materialize();
-        this.exit(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1};`, this.off);
-      }
+      if (last) this.exitTo(next, k + 1, this.off);
       return;
     }
     if (toStart) {
@@ -722,18 +752,15 @@ class Gen {
       if (p === null) this.line(CARRY_LOAD);
       else if (p !== CARRIED) this.line(`fOp = ${p.op}; fSize = ${p.size}; fR = ${p.res}; fRh = ${p.resHi}; fA = ${p.a}; fAh = ${p.aHi}; fB = ${p.b}; fBh = ${p.bHi}; fX = ${p.aux};`);
       this.backEdge();
-      this.materializeCopy();
-      this.exit(`c.rip = base; clock.instructions = ic;`, this.off);
+      const saved = this.p;
+      this.p = CARRIED;
+      this.exitTo(0, 0, this.off);
+      this.p = saved;
     } else {
-      this.materializeCopy();
-      this.line(`@SPILL@ c.insnStart = base + ${this.off}; clock.instructions = ic + ${k}; c.rip = base + ${next};`);
-      this.line(`c.relTarget(${i.imm}, ${i.osz}); clock.instructions = ic + ${k + 1}; return;`);
+      this.exitTo(next, k, this.off, ` xj = ${i.osz}; xr = ${i.imm};`);
     }
     this.line('}');
-    if (last) {
-      this.materialize();
-      this.exit(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1};`, this.off);
-    }
+    if (last) this.exitTo(next, k + 1, this.off);
   }
 
   // ------------------------------------------------------------------------------------- flags
@@ -792,6 +819,11 @@ class Gen {
     }
     return cc & 1 ? `!${e}` : e;
   }
+}
+
+/** Assignments of a record's locals to the exit's fOp..fX. */
+function assignRecord(p: Pending): string {
+  return `fOp = ${p.op}; fSize = ${p.size}; fR = ${p.res}; fRh = ${p.resHi}; fA = ${p.a}; fAh = ${p.aHi}; fB = ${p.b}; fBh = ${p.bHi}; fX = ${p.aux};`;
 }
 
 /** Top bit at `size` of a value held in locals, as a boolean expression. */
