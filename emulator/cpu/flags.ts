@@ -21,6 +21,8 @@ export const enum LF {
    */
   SHL = 8,
   SAR = 9,
+  /** IMUL r, r/m [, imm]: CF = OF = lfAux (the product lost bits), AF = 0; SF/ZF/PF from the result as QEMU. */
+  MUL = 10,
 }
 
 const PARITY = new Uint8Array(256);
@@ -88,7 +90,7 @@ export function getCF(c: CpuState): boolean {
     case LF.LOGIC: return false;
     case LF.SHL: return signOf(s, c.lfA, c.lfAHi) !== 0;
     case LF.SAR: return (c.lfA & 1) !== 0;
-    default: return c.lfAux !== 0; // INC/DEC preserve CF
+    default: return c.lfAux !== 0; // INC/DEC preserve CF; MUL: the overflow
   }
 }
 
@@ -118,6 +120,7 @@ export function getOF(c: CpuState): boolean {
       return signOf(s, lo, hi) !== 0;
     }
     case LF.SHL: case LF.SAR: return signOf(s, c.lfA ^ c.lfRes, c.lfAHi ^ c.lfResHi) !== 0;
+    case LF.MUL: return c.lfAux !== 0;
     default: return false;
   }
 }

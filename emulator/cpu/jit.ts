@@ -73,7 +73,7 @@ export function translateBlock(insns: readonly Insn[], long: boolean, tlbMask: n
   return factory(insns, testCC, getCF, getFlags);
 }
 
-const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6 }
+const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10 }
 
 /** Conditional branch (Jcc rel8/rel32): Cpu.buildBlock lets a block continue past one. */
 export function isCondBranch(i: Insn): boolean {
@@ -85,7 +85,12 @@ function inlineKind(i: Insn): number {
   if (i.lock || i.rep !== 0 || i.vex) return 0;
   const op = i.op;
   if (isCondBranch(i) || op === 0xeb || op === 0xe9) return K.JCC;
-  if (i.osz === 2) return 0;
+  // NOP, NOP r/m, the prefetch hints and the reserved-NOP space (mov.ts: no operand is touched); 90 with
+  // REX.B is XCHG r8, rAX.
+  if ((op === 0x90 && (i.rex & 1) === 0) || op === 0x10d || (op >= 0x118 && op <= 0x11f)) return K.NOP;
+  if (op >= 0x190 && op <= 0x19f) return K.SETCC;
+  if (op >= 0x140 && op <= 0x14f) return K.CMOV;
+  if ((op === 0x1af || op === 0x69 || op === 0x6b) && i.osz !== 8) return K.IMUL;
   if (op < 0x40 && (op & 7) <= 5) {
     const alu = op >> 3;
     if (alu === 2 || alu === 3) return 0; // ADC/SBB
@@ -362,6 +367,10 @@ class Gen {
       case K.MOV: this.mov(i, last); break;
       case K.MOVX: this.movx(i, last); break;
       case K.SHIFT: this.shift(i, last); break;
+      case K.NOP: break;
+      case K.SETCC: this.setcc(i, last); break;
+      case K.CMOV: this.cmov(i, last); break;
+      case K.IMUL: this.imul(i, last); break;
       default: this.generic(i, last); return;
     }
     if (this.slowHere && !last) this.afterSlow(i);
@@ -415,6 +424,7 @@ class Gen {
       return;
     }
     this.written.add(reg);
+    if (size === 2) { const g = this.g(reg); this.line(`${g} = (${g} & -65536) | (${lo} & 65535);`); return; }
     this.line(`${this.g(reg)} = ${lo}; ${this.gh(reg)} = ${size === 8 ? hi : '0'};`);
   }
 
@@ -674,9 +684,10 @@ class Gen {
           this.line(`const ${lo} = ${xl} | ${yl}, ${hi} = ${xh} | ${yh};`);
         }
       } else {
-        const v = size === 4 ? a : `(${a} & 255)`;
+        const mask = (1 << bits) - 1;
+        const v = size === 4 ? a : `(${a} & ${mask})`;
         const r = m === 0 ? v : right ? `((${v} >>> ${m}) | (${v} << ${bits - m}))` : `((${v} << ${m}) | (${v} >>> ${bits - m}))`;
-        this.line(`const ${lo} = ${size === 4 ? `${r} | 0` : `${r} & 255`}, ${hi} = 0;`);
+        this.line(`const ${lo} = ${size === 4 ? `${r} | 0` : `${r} & ${mask}`}, ${hi} = 0;`);
       }
       const top = size === 8 ? `(${hi} >>> 31)` : `((${lo} >>> ${bits - 1}) & 1)`;
       if (!right) this.line(`const c${k} = ${lo} & 1, o${k} = ${top} ^ c${k};`);
@@ -694,13 +705,46 @@ class Gen {
       } else if (left) {
         this.line(`const ${t} = ${a} << ${n - 1}, ${th} = 0, ${lo} = ${t} << 1, ${hi} = 0;`);
       } else {
-        const v = arith ? (size === 4 ? a : `((${a} << 24) >> 24)`) : size === 4 ? a : `(${a} & 255)`;
+        const v = arith ? (size === 4 ? a : `((${a} << ${32 - bits}) >> ${32 - bits})`) : size === 4 ? a : `(${a} & ${(1 << bits) - 1})`;
         const sh = arith ? '>>' : '>>>';
         this.line(`const ${t} = (${v} ${sh} ${n - 1}) | 0, ${th} = 0, ${lo} = (${t} ${sh} 1) | 0, ${hi} = 0;`);
       }
       this.p = { op: left ? LF.SHL : LF.SAR, size, res: lo, resHi: hi, a: t, aHi: th, b: '0', bHi: '0', aux: '0' };
     }
     this.writeRm(i, size, lo, hi, last, false);
+  }
+
+  /** SETcc r/m8: 1 or 0 by the condition (mov.ts). */
+  private setcc(i: Insn, last: boolean): void {
+    const k = this.k;
+    const cond = this.ccExpr(i.op & 0xf);
+    this.line(`const z${k} = ${cond} ? 1 : 0;`);
+    this.writeRm(i, 1, `z${k}`, '0', last, true);
+  }
+
+  /** CMOVcc r, r/m: the source is read whatever the condition; a 32-bit destination is zero-extended even when not moved (mov.ts). */
+  private cmov(i: Insn, last: boolean): void {
+    const k = this.k;
+    const size = i.osz;
+    this.readRm(i, `v${k}`, false, size, last);
+    const cond = this.ccExpr(i.op & 0xf);
+    this.line(`if (${cond}) {`);
+    this.writeReg(i.reg, i.rex, size, `v${k}`, `v${k}h`);
+    if (size === 4) { this.line('} else {'); this.line(`${this.gh(i.reg)} = 0;`); }
+    this.line('}');
+  }
+
+  /** IMUL r, r/m and IMUL r, r/m, imm at 16 and 32 bits (muldiv.ts imul2): lazy record LF.MUL, overflow in aux. */
+  private imul(i: Insn, last: boolean): void {
+    const k = this.k;
+    const size = i.osz;
+    this.readRm(i, `a${k}`, false, size, last);
+    const b = i.op === 0x1af ? this.g(i.reg) : String(i.imm);
+    const a = `a${k}`, lo = `r${k}`, o = `o${k}`;
+    if (size === 4) this.line(`const ${lo} = Math.imul(${a}, ${b}), ${o} = (${a} | 0) * (${b} | 0) !== ${lo} ? 1 : 0;`);
+    else this.line(`const p${k} = ((${a} << 16) >> 16) * ((${b} << 16) >> 16), ${lo} = p${k} & 65535, ${o} = p${k} !== ((p${k} << 16) >> 16) ? 1 : 0;`);
+    this.writeReg(i.reg, i.rex, size, lo, '0');
+    this.p = { op: LF.MUL, size, res: lo, resHi: '0', a: '0', aHi: '0', b: '0', bHi: '0', aux: o };
   }
 
   private incDec(i: Insn, last: boolean): void {
@@ -805,6 +849,7 @@ class Gen {
       case LF.SHL: case LF.SAR:
         of = s === 8 ? `((${p.aHi} ^ ${p.resHi}) < 0)` : neg(`(${p.a} ^ ${p.res})`);
         break;
+      case LF.MUL: of = `(${p.aux} !== 0)`; break;
       default: of = 'false';
     }
     let e: string;
