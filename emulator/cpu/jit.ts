@@ -57,8 +57,8 @@ const CARRY_LOAD = 'fOp = c.lfOp; fSize = c.lfSize; fR = c.lfRes; fRh = c.lfResH
 /** The interpreter ends a block after the instruction that made an interrupt deliverable (Cpu.irqLine). */
 const IRQ = '((c.flags & 512) !== 0 && c.irqLine?.pending === true)';
 
-const ALU_LF = [LF.ADD, LF.LOGIC, -1, -1, LF.LOGIC, LF.SUB, LF.LOGIC, LF.SUB];
-const ALU_JS = ['+', '|', '', '', '&', '-', '^', '-'];
+const ALU_LF = [LF.ADD, LF.LOGIC, LF.ADC, LF.SBB, LF.LOGIC, LF.SUB, LF.LOGIC, LF.SUB];
+const ALU_JS = ['+', '|', '+', '-', '&', '-', '^', '-'];
 const TWO47 = 2 ** 47;
 const LOOP_CHUNK = 1 << 18;
 /** Calls of a new loop translation that run a single iteration (see Gen.emit). */
@@ -91,12 +91,8 @@ function inlineKind(i: Insn): number {
   if (op >= 0x190 && op <= 0x19f) return K.SETCC;
   if (op >= 0x140 && op <= 0x14f) return K.CMOV;
   if ((op === 0x1af || op === 0x69 || op === 0x6b) && i.osz !== 8) return K.IMUL;
-  if (op < 0x40 && (op & 7) <= 5) {
-    const alu = op >> 3;
-    if (alu === 2 || alu === 3) return 0; // ADC/SBB
-    return K.ALU;
-  }
-  if (op >= 0x80 && op <= 0x83 && op !== 0x82) { const alu = i.reg & 7; return alu === 2 || alu === 3 ? 0 : K.ALU; }
+  if (op < 0x40 && (op & 7) <= 5) return K.ALU;
+  if (op >= 0x80 && op <= 0x83 && op !== 0x82) return K.ALU;
   if (op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return K.ALU;
   if ((op === 0xff || op === 0xfe) && (i.reg & 7) < 2) return K.INCDEC;
   if ((op >= 0x88 && op <= 0x8b) || (op >= 0xb0 && op <= 0xbf)) return K.MOV;
@@ -174,6 +170,12 @@ function footprint(i: Insn): number[] | undefined {
   return undefined;
 }
 
+/** ADC/SBB (an inline ALU instruction that reads CF). */
+function readsCarry(i: Insn): boolean {
+  const alu = i.op >= 0x80 && i.op <= 0x83 ? i.reg & 7 : i.op < 0x40 ? i.op >> 3 : -1;
+  return alu === 2 || alu === 3;
+}
+
 /** An ALU instruction with no memory operand (register ModRM form, or the AL/eAX-immediate and TEST forms). */
 function registerOnly(i: Insn): boolean {
   if (i.op < 0x40 && (i.op & 7) >= 4) return true;
@@ -223,7 +225,7 @@ class Gen {
     this.total = total;
     this.loops = loops;
     const first = insns[0];
-    this.deferLoopFlags = loops && inlineKind(first) === K.ALU && registerOnly(first);
+    this.deferLoopFlags = loops && inlineKind(first) === K.ALU && registerOnly(first) && !readsCarry(first);
   }
 
   emit(): string {
@@ -639,17 +641,25 @@ class Gen {
     else if (dstIsRm) this.regVal(i.reg, i.rex, size, `b${k}`);
     else this.readRm(i, `b${k}`, false, size, last);
     const a = `a${k}`, ah = `a${k}h`, b = `b${k}`, bh = `b${k}h`, lo = `r${k}`, hi = `r${k}h`;
-    if (alu === 0 || alu === 5 || alu === 7) {
+    if (alu === 0 || alu === 5 || alu === 7 || alu === 2 || alu === 3) {
       const sign = ALU_JS[alu];
+      // ADC/SBB: the carry in (alu.ts aluOp), kept in the record's aux.
+      let cin = '';
+      let aux = '0';
+      if (alu === 2 || alu === 3) {
+        this.line(`const ci${k} = ${this.cfExpr()} ? 1 : 0;`);
+        cin = ` ${sign} ci${k}`;
+        aux = `ci${k}`;
+      }
       if (size === 8) {
-        this.line(`const s${k} = (${a} >>> 0) ${sign} (${b} >>> 0), ${lo} = s${k} | 0;`);
-        this.line(alu === 0
+        this.line(`const s${k} = (${a} >>> 0) ${sign} (${b} >>> 0)${cin}, ${lo} = s${k} | 0;`);
+        this.line(sign === '+'
           ? `const ${hi} = (${ah} + ${bh} + (s${k} > 4294967295 ? 1 : 0)) | 0;`
           : `const ${hi} = (${ah} - ${bh} - (s${k} < 0 ? 1 : 0)) | 0;`);
       } else {
-        this.line(`const ${lo} = (${a} ${sign} ${b}) | 0, ${hi} = 0;`);
+        this.line(`const ${lo} = (${a} ${sign} ${b}${cin}) | 0, ${hi} = 0;`);
       }
-      this.p = { op: ALU_LF[alu], size, res: lo, resHi: hi, a, aHi: ah, b, bHi: bh, aux: '0' };
+      this.p = { op: ALU_LF[alu], size, res: lo, resHi: hi, a, aHi: ah, b, bHi: bh, aux };
     } else {
       const sign = alu === 8 ? '&' : ALU_JS[alu];
       this.line(`const ${lo} = ${a} ${sign} ${b}, ${hi} = ${size === 8 ? `${ah} ${sign} ${bh}` : '0'};`);
@@ -814,6 +824,9 @@ class Gen {
     switch (p.op) {
       case LF.ADD: return below(p.size, p.res, p.resHi, p.a, p.aHi);
       case LF.SUB: return below(p.size, p.a, p.aHi, p.b, p.bHi);
+      // flags.ts getCF: a carry in makes res == a (ADC) or a == b (SBB) carry too.
+      case LF.ADC: return `(${below(p.size, p.res, p.resHi, p.a, p.aHi)} || (${p.aux} !== 0 && !${below(p.size, p.a, p.aHi, p.res, p.resHi)}))`;
+      case LF.SBB: return `(${below(p.size, p.a, p.aHi, p.b, p.bHi)} || (${p.aux} !== 0 && !${below(p.size, p.b, p.bHi, p.a, p.aHi)}))`;
       case LF.LOGIC: return 'false';
       case LF.SHL: return msbExpr(p.size, p.a, p.aHi);
       case LF.SAR: return `((${p.a} & 1) !== 0)`;
@@ -840,10 +853,10 @@ class Gen {
     const sf = s === 8 ? `(${p.resHi} < 0)` : neg(p.res);
     let of: string;
     switch (p.op) {
-      case LF.ADD: case LF.INC:
+      case LF.ADD: case LF.ADC: case LF.INC:
         of = s === 8 ? `(((${p.aHi} ^ ${p.resHi}) & (${p.bHi} ^ ${p.resHi})) < 0)` : neg(`((${p.a} ^ ${p.res}) & (${p.b} ^ ${p.res}))`);
         break;
-      case LF.SUB: case LF.DEC:
+      case LF.SUB: case LF.SBB: case LF.DEC:
         of = s === 8 ? `(((${p.aHi} ^ ${p.bHi}) & (${p.aHi} ^ ${p.resHi})) < 0)` : neg(`((${p.a} ^ ${p.b}) & (${p.a} ^ ${p.res}))`);
         break;
       case LF.SHL: case LF.SAR:

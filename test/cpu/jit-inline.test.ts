@@ -8,10 +8,10 @@ import { sameWithAndWithoutTranslation } from '../support/cpu-harness';
  * a constant (C0/C1 imm8, D0/D1 by 1): SHL/SHR/SAR leave the lazy record LF.SHL/LF.SAR, ROL/ROR change CF/OF
  * over the record before them; every kind, size (8 with AH, 16, 32, 64), register and memory operand and a
  * spread of counts (including ones that mask to 0, which the translator leaves to the handler). 16-bit ALU
- * and MOV forms, CMOVcc, SETcc, IMUL r, r/m [, imm] (16/32 bits). Each is followed by a different reader of
- * the flags (PUSHFQ, SETcc, INC keeping CF then ADC, Jcc on every condition); the programs run with every
- * block translated on first sight and interpreted, and registers, RIP, RFLAGS, the count and the exits must
- * match at every stop.
+ * and MOV forms, ADC/SBB, CMOVcc, SETcc, IMUL r, r/m [, imm] (16/32 bits). Each is followed by a different
+ * reader of the flags (PUSHFQ, SETcc, INC keeping CF then ADC, Jcc on every condition); the programs run with
+ * every block translated on first sight and interpreted, and registers, RIP, RFLAGS, the count and the exits
+ * must match at every stop.
  */
 
 /** mulberry32, seeded: the programs are the same on every run. */
@@ -64,8 +64,15 @@ function withOp(form: number[], op: number[], prefix: number[] = []): number[] {
 /** A 16-bit ALU/MOV form, CMOVcc, SETcc or IMUL (register or memory operand). */
 function other(pick: (n: number) => number): number[] {
   const reg = [0, 2, 7][pick(3)]; // eax, edx, edi
-  switch (pick(5)) {
+  switch (pick(6)) {
     case 0: return withOp(rm(pick, reg, false), [[0x01, 0x29, 0x21, 0x31, 0x39, 0x89, 0x8b, 0x03, 0x85][pick(9)]], [0x66]); // add/sub/and/xor/cmp/mov/test r/m16
+    case 5: { // adc/sbb r/m, r and r, r/m at 16/32/64 bits, and adc/sbb r/m, imm8
+      const w = pick(3);
+      const form = rm(pick, reg, w === 2);
+      const pre = w === 0 ? [0x66] : [];
+      if (pick(3) === 0) { const f = rm(pick, 2 + pick(2), w === 2); return [...withOp(f, [0x83], pre), pick(256)]; }
+      return withOp(form, [[0x11, 0x13, 0x19, 0x1b][pick(4)]], pre);
+    }
     case 1: { const w = pick(3); return withOp(rm(pick, reg, w === 2), [0x0f, 0x40 + pick(16)], w === 0 ? [0x66] : []); } //      cmovcc r16/32/64
     case 2: return withOp(rm(pick, 0, false), [0x0f, 0x90 + pick(16)]); //                                                   setcc r/m8
     case 3: { const w = pick(2) === 0; return withOp(rm(pick, reg, false), [0x0f, 0xaf], w ? [0x66] : []); } //             imul r16/32, r/m
@@ -100,7 +107,7 @@ function program(seed: number): number[] {
 }
 
 describe('instructions the translator emits inline', () => {
-  it('shifts and rotates by constants, 16-bit ALU/MOV, CMOVcc, SETcc and IMUL, on registers and memory, give the interpreter\'s registers and RFLAGS at every stop', () => {
+  it('shifts and rotates by constants, 16-bit ALU/MOV, ADC/SBB, CMOVcc, SETcc and IMUL, on registers and memory, give the interpreter\'s registers and RFLAGS at every stop', () => {
     let programs = 0;
     for (let seed = 1; seed <= 200; seed++) {
       const code = program(seed);
