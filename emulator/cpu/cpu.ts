@@ -41,7 +41,8 @@ export interface WatchRange { start: number; end: number; kinds: number }
 /** Filled TLB slots remembered for a cheap flush; more than this and a flush clears every slot. */
 const TLB_LOG = 1024;
 const MAX_BLOCK = 64;
-const BLOCK_CACHE = 1 << 14;
+/** Slots of the direct-mapped block cache (a kernel's code spans megabytes: 16 Ki slots by the low bits collided). */
+const BLOCK_CACHE = 1 << 16;
 /**
  * Executions of a block before it is translated to JS (jit.ts). A translation costs ~0.1 ms to generate, and
  * V8 runs it in its bytecode interpreter until the function has run long enough to be optimized: code that
@@ -767,9 +768,16 @@ export class Cpu extends CpuState {
     if (!this.long && !(la - this.segBase[Seg.CS] <= this.segLimit[Seg.CS] || this.segLimit[Seg.CS] === 0xffffffff)) {
       gp(0, 'instruction fetch beyond the CS limit');
     }
-    const pa = this.translate(la, Access.EXEC, this.ub === 1);
-    return this.mem.read8(pa); // MMIO too: code runs from ROM and from PAM-routed BIOS shadow areas
+    return this.mem.read8(this.fetchPhys(la)); // MMIO too: code runs from ROM and from PAM-routed BIOS shadow areas
   };
+
+  /** Physical address of code at linear `la`: the fetch TLB, else a page walk (translate fills the TLB). */
+  private fetchPhys(la: number): number {
+    const ti = (la >>> 12) & TLB_MASK;
+    const xTlb = this.tlb[Access.EXEC];
+    if (xTlb[2 * ti] === la - (la & 0xfff) + this.ub) return xTlb[2 * ti + 1] + (la & 0xfff);
+    return this.translate(la, Access.EXEC, this.ub === 1);
+  }
 
   /** Decode a block starting at the current RIP (whose physical address is `phys`). */
   private buildBlock(key: number, phys: number): Block {
@@ -790,7 +798,7 @@ export class Cpu extends CpuState {
       b.insns.push(insn);
       // Which physical pages does this instruction touch? (An instruction may cross a page.)
       const endLa = this.addLinear(this.fetchLa, insn.len - 1);
-      const endPhys = this.translate(endLa, Access.EXEC, this.ub === 1);
+      const endPhys = this.fetchPhys(endLa);
       const endPage = Math.floor(endPhys / 4096);
       if (endPage !== lastPage) this.markCodePage(endPage, b);
       this.markCodeBytes(phys + offset, endPhys, endPage !== startPage);
@@ -862,7 +870,7 @@ export class Cpu extends CpuState {
         if (xTlb[2 * ti] === la - (la & 0xfff) + this.ub) phys = xTlb[2 * ti + 1] + (la & 0xfff);
         else phys = this.translate(la, Access.EXEC, this.ub === 1);
         const key = phys * 4 + (this.long ? 2 : this.codeSize === 4 ? 1 : 0);
-        const slot = phys & (BLOCK_CACHE - 1);
+        const slot = (phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1);
         let b = this.blockCache[slot];
         if (b === undefined || b.key !== key || !b.valid) {
           b = this.blocks.get(key);
