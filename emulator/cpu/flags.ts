@@ -14,6 +14,15 @@ export const enum LF {
   LOGIC = 5,
   INC = 6,
   DEC = 7,
+  /**
+   * Shifts by a non-zero count (QEMU's CC_OP_SHL/CC_OP_SAR): lfA/lfAHi hold the operand shifted by count-1,
+   * the result is in lfRes. SHL: CF = its top bit; SHR/SAR: CF = its bit 0; OF = top bit of it XOR top bit
+   * of the result (the count-1 formula QEMU uses for counts > 1); AF = 0.
+   */
+  SHL = 8,
+  SAR = 9,
+  /** IMUL r, r/m [, imm]: CF = OF = lfAux (the product lost bits), AF = 0; SF/ZF/PF from the result as QEMU. */
+  MUL = 10,
 }
 
 const PARITY = new Uint8Array(256);
@@ -79,7 +88,9 @@ export function getCF(c: CpuState): boolean {
       return below(s, c.lfA, c.lfAHi, c.lfB, c.lfBHi) ||
         (c.lfAux !== 0 && !below(s, c.lfB, c.lfBHi, c.lfA, c.lfAHi) && !below(s, c.lfA, c.lfAHi, c.lfB, c.lfBHi));
     case LF.LOGIC: return false;
-    default: return c.lfAux !== 0; // INC/DEC preserve CF
+    case LF.SHL: return signOf(s, c.lfA, c.lfAHi) !== 0;
+    case LF.SAR: return (c.lfA & 1) !== 0;
+    default: return c.lfAux !== 0; // INC/DEC preserve CF; MUL: the overflow
   }
 }
 
@@ -108,6 +119,8 @@ export function getOF(c: CpuState): boolean {
       const hi = (c.lfAHi ^ c.lfBHi) & (c.lfAHi ^ c.lfResHi);
       return signOf(s, lo, hi) !== 0;
     }
+    case LF.SHL: case LF.SAR: return signOf(s, c.lfA ^ c.lfRes, c.lfAHi ^ c.lfResHi) !== 0;
+    case LF.MUL: return c.lfAux !== 0;
     default: return false;
   }
 }
@@ -119,7 +132,7 @@ export function getPF(c: CpuState): boolean {
 
 export function getAF(c: CpuState): boolean {
   if (c.lfOp === LF.NONE) return (c.flags & Flag.AF) !== 0;
-  if (c.lfOp === LF.LOGIC) return false;
+  if (c.lfOp === LF.LOGIC || c.lfOp >= LF.SHL) return false;
   return ((c.lfA ^ c.lfB ^ c.lfRes) & 0x10) !== 0;
 }
 

@@ -1,6 +1,6 @@
 import type { VirtualClock } from '../clock';
 import type { Cpu } from './cpu';
-import { getCF, LF, testCC } from './flags';
+import { getCF, getFlags, LF, testCC } from './flags';
 import type { Insn } from './insn';
 
 /**
@@ -34,8 +34,17 @@ import type { Insn } from './insn';
  */
 export type BlockFn = (c: Cpu, clock: VirtualClock, end: number) => void;
 
-/** Flag-setting operation known at translation time: names of the JS locals that hold its operands. */
-interface Pending { op: LF; size: number; res: string; resHi: string; a: string; aHi: string; b: string; bHi: string; aux: string }
+/**
+ * Flag-setting operation known at translation time: names of the JS locals that hold its operands. A rotate
+ * (op ROT) changes only CF and OF: it keeps the record before it (prev) and its own CF/OF as 0/1 locals.
+ */
+interface Pending {
+  op: LF; size: number; res: string; resHi: string; a: string; aHi: string; b: string; bHi: string; aux: string;
+  prev?: Pending | null; cf?: string; of?: string;
+}
+
+/** Pending.op of a rotate (ROL/ROR): not a lazy-record kind of flags.ts. */
+const ROT = -2 as LF;
 
 /**
  * Inside a loop, the record the previous iteration's back edge left (or the CPU's at entry), held in
@@ -48,21 +57,23 @@ const CARRY_LOAD = 'fOp = c.lfOp; fSize = c.lfSize; fR = c.lfRes; fRh = c.lfResH
 /** The interpreter ends a block after the instruction that made an interrupt deliverable (Cpu.irqLine). */
 const IRQ = '((c.flags & 512) !== 0 && c.irqLine?.pending === true)';
 
-const ALU_LF = [LF.ADD, LF.LOGIC, -1, -1, LF.LOGIC, LF.SUB, LF.LOGIC, LF.SUB];
-const ALU_JS = ['+', '|', '', '', '&', '-', '^', '-'];
+const ALU_LF = [LF.ADD, LF.LOGIC, LF.ADC, LF.SBB, LF.LOGIC, LF.SUB, LF.LOGIC, LF.SUB];
+const ALU_JS = ['+', '|', '+', '-', '&', '-', '^', '-'];
 const TWO47 = 2 ** 47;
 const LOOP_CHUNK = 1 << 18;
+/** Calls of a new loop translation that run a single iteration (see Gen.emit). */
+const WARM_CALLS = 16;
 const TWO48 = 2 ** 48;
 
 /** Translate a decoded block starting at linear RIP `c.rip` (position independent: RIP is read at entry). */
 export function translateBlock(insns: readonly Insn[], long: boolean, tlbMask: number): BlockFn {
   const g = new Gen(insns, long, tlbMask);
   const src = g.emit();
-  const factory = new Function('I', 'testCC', 'getCF', src) as (I: readonly Insn[], t: typeof testCC, cf: typeof getCF) => BlockFn;
-  return factory(insns, testCC, getCF);
+  const factory = new Function('I', 'testCC', 'getCF', 'getFlags', src) as (I: readonly Insn[], t: typeof testCC, cf: typeof getCF, gf: typeof getFlags) => BlockFn;
+  return factory(insns, testCC, getCF, getFlags);
 }
 
-const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5 }
+const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10 }
 
 /** Conditional branch (Jcc rel8/rel32): Cpu.buildBlock lets a block continue past one. */
 export function isCondBranch(i: Insn): boolean {
@@ -74,13 +85,14 @@ function inlineKind(i: Insn): number {
   if (i.lock || i.rep !== 0 || i.vex) return 0;
   const op = i.op;
   if (isCondBranch(i) || op === 0xeb || op === 0xe9) return K.JCC;
-  if (i.osz === 2) return 0;
-  if (op < 0x40 && (op & 7) <= 5) {
-    const alu = op >> 3;
-    if (alu === 2 || alu === 3) return 0; // ADC/SBB
-    return K.ALU;
-  }
-  if (op >= 0x80 && op <= 0x83 && op !== 0x82) { const alu = i.reg & 7; return alu === 2 || alu === 3 ? 0 : K.ALU; }
+  // NOP, NOP r/m, the prefetch hints and the reserved-NOP space (mov.ts: no operand is touched); 90 with
+  // REX.B is XCHG r8, rAX.
+  if ((op === 0x90 && (i.rex & 1) === 0) || op === 0x10d || (op >= 0x118 && op <= 0x11f)) return K.NOP;
+  if (op >= 0x190 && op <= 0x19f) return K.SETCC;
+  if (op >= 0x140 && op <= 0x14f) return K.CMOV;
+  if ((op === 0x1af || op === 0x69 || op === 0x6b) && i.osz !== 8) return K.IMUL;
+  if (op < 0x40 && (op & 7) <= 5) return K.ALU;
+  if (op >= 0x80 && op <= 0x83 && op !== 0x82) return K.ALU;
   if (op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return K.ALU;
   if ((op === 0xff || op === 0xfe) && (i.reg & 7) < 2) return K.INCDEC;
   if ((op >= 0x88 && op <= 0x8b) || (op >= 0xb0 && op <= 0xbf)) return K.MOV;
@@ -88,7 +100,33 @@ function inlineKind(i: Insn): number {
   if (op === 0x8d && i.mod !== 3) return K.MOV;
   if (op === 0x1b6 || op === 0x1b7 || op === 0x1be || op === 0x1bf) return K.MOVX;
   if (op === 0x63 && i.osz === 8) return K.MOVX;
+  if (op === 0xc0 || op === 0xc1 || op === 0xd0 || op === 0xd1) {
+    // ROL ROR SHL SHR SAL SAR by an immediate or 1 whose masked count is not 0 (RCL/RCR read CF: handler).
+    const kind = i.reg & 7;
+    return kind !== 2 && kind !== 3 && shiftCount(i) !== 0 ? K.SHIFT : 0;
+  }
   return 0;
+}
+
+/** The masked count of a shift by imm8 (C0/C1) or by 1 (D0/D1), as the interpreter masks it (shift.ts). */
+function shiftCount(i: Insn): number {
+  const raw = i.op === 0xc0 || i.op === 0xc1 ? i.imm : 1;
+  return raw & (i.osz === 8 && (i.op & 1) === 1 ? 63 : 31);
+}
+
+/** lo/hi expressions of the 64-bit value lo:hi shifted left by the constant m (0..63). */
+function shl64(lo: string, hi: string, m: number): [string, string] {
+  if (m === 0) return [lo, hi];
+  if (m >= 32) return ['0', `(${lo} << ${m - 32})`];
+  return [`(${lo} << ${m})`, `((${hi} << ${m}) | (${lo} >>> ${32 - m}))`];
+}
+
+/** lo/hi expressions of lo:hi shifted right by the constant m (0..63), arithmetic or logical. */
+function shr64(lo: string, hi: string, m: number, arith: boolean): [string, string] {
+  if (m === 0) return [lo, hi];
+  const sh = arith ? '>>' : '>>>';
+  if (m >= 32) return [`(${hi} ${sh} ${m - 32})`, arith ? `(${hi} >> 31)` : '0'];
+  return [`((${lo} >>> ${m}) | (${hi} << ${32 - m}))`, `(${hi} ${sh} ${m})`];
 }
 
 /**
@@ -130,6 +168,12 @@ function footprint(i: Insn): number[] | undefined {
   if (op === 0x1a5 || op === 0x1ad) return [...rmReg(), 1];
   if (op === 0x1b6 || op === 0x1b7 || op === 0x1be || op === 0x1bf) return rmReg();
   return undefined;
+}
+
+/** ADC/SBB (an inline ALU instruction that reads CF). */
+function readsCarry(i: Insn): boolean {
+  const alu = i.op >= 0x80 && i.op <= 0x83 ? i.reg & 7 : i.op < 0x40 ? i.op >> 3 : -1;
+  return alu === 2 || alu === 3;
 }
 
 /** An ALU instruction with no memory operand (register ModRM form, or the AL/eAX-immediate and TEST forms). */
@@ -181,12 +225,13 @@ class Gen {
     this.total = total;
     this.loops = loops;
     const first = insns[0];
-    this.deferLoopFlags = loops && inlineKind(first) === K.ALU && registerOnly(first);
+    this.deferLoopFlags = loops && inlineKind(first) === K.ALU && registerOnly(first) && !readsCarry(first);
   }
 
   emit(): string {
     const head: string[] = [];
     for (let k = 0; k < this.n; k++) head.push(`const i${k} = I[${k}], h${k} = i${k}.exec;`);
+    this.line('X: {');
     if (this.loops) this.line('for (;;) {');
     if (this.loops && !this.deferLoopFlags) this.p = CARRIED;
     for (let k = 0; k < this.n; k++) {
@@ -197,10 +242,17 @@ class Gen {
     const lastI = this.insns[this.n - 1];
     if (inlineKind(lastI) !== K.JCC && lastI.endsBlock !== true) {
       // The block ends at a page boundary or the size limit: fall through.
-      this.materialize();
-      this.exit(`c.rip = base + ${this.total}; clock.instructions = ic + ${this.n};`, this.total - lastI.len);
+      this.exitTo(this.total, this.n, this.total - lastI.len);
     }
     if (this.loops) this.line('}');
+    this.line('}');
+    // The one way out but a handler's own exit (see exitTo): the flag record, registers, RIP, count.
+    this.line('if (xf !== 0) {');
+    this.line('if ((xf & 1) !== 0) { c.lfOp = fOp; c.lfSize = fSize; c.lfRes = fR; c.lfResHi = fRh; c.lfA = fA; c.lfAHi = fAh; c.lfB = fB; c.lfBHi = fBh; c.lfAux = fX; }');
+    this.line('if (xf >= 2) c.flags = (getFlags(c) & -2050) | fC | (fO << 11);');
+    this.line('}');
+    this.line('@SPILL@ c.rip = base + xo; clock.instructions = ic + xk; c.insnStart = base + xs;');
+    this.line('if (xj !== 0) { c.relTarget(xr, xj); clock.instructions = ic + xk + 1; }');
     const used = [...this.used].sort((a, b) => a - b);
     const written = [...this.written].sort((a, b) => a - b);
     const spill = written.map((g) => `r[${2 * g}] = g${g}; r[${2 * g + 1}] = g${g}h;`).join(' ');
@@ -210,10 +262,14 @@ class Gen {
       'const base = c.rip;',
       'let ic = clock.instructions;',
       'let la = 0, ti = 0, off = 0, sl = false;',
+      // The exit (exitTo): RIP and insnStart as offsets from base, retired count past ic, the flag record to
+      // write (bit 0: fOp..fX; bit 1: a rotate's CF/OF in fC/fO over it), a relative jump (operand size, rel).
+      'let xo = 0, xk = 0, xs = 0, xf = 0, xj = 0, xr = 0;',
+      'let fOp = 0, fSize = 0, fR = 0, fRh = 0, fA = 0, fAh = 0, fB = 0, fBh = 0, fX = 0, fC = 0, fO = 0;',
     ];
     if (used.length) pre.push(`let ${used.map((g) => `g${g} = r[${2 * g}], g${g}h = r[${2 * g + 1}]`).join(', ')};`);
     if (this.usesFlat) pre.push('let flat = c.flatSegments();');
-    if (this.loops && !this.deferLoopFlags) pre.push(`let fOp = 0, fSize = 0, fR = 0, fRh = 0, fA = 0, fAh = 0, fB = 0, fBh = 0, fX = 0; ${CARRY_LOAD}`);
+    if (this.loops && !this.deferLoopFlags) pre.push(CARRY_LOAD);
     if (this.loops) {
       // lim: the count the back edge may run up to without looking at anything else. Only helper calls and
       // slow paths run device code (which may request a stop, raise an interrupt line or move a timer
@@ -221,22 +277,41 @@ class Gen {
       // first one inside an interrupt shadow (MOV SS, STI), which ends during the loop.
       // A call returns to the run loop (which enters it again) at least every LOOP_CHUNK instructions: V8
       // then runs the loop in fully optimized code rather than its slower on-stack-replacement version.
-      pre.push(`if (end > ic + ${LOOP_CHUNK}) end = ic + ${LOOP_CHUNK};`);
+      // The first WARM_CALLS calls run one iteration each and leave through the back edge's full check and
+      // the epilogue. V8 allocates a function's type-feedback vector only after it has run a while, and code
+      // without feedback deoptimizes the optimized function the first time it runs: this way both have
+      // feedback before V8 optimizes the loop while it runs (on-stack replacement).
+      pre.push(`if (warm > 0) { warm--; end = ic + ${this.n}; } else if (end > ic + ${LOOP_CHUNK}) end = ic + ${LOOP_CHUNK};`);
       pre.push('let lim = ic < c.shadowUntil ? 0 : clock.nextDeadline < end ? clock.nextDeadline : end;');
     }
     const body = [...pre, ...this.out].join('\n')
       .replace(/@S(\d+)@/g, (_, g: string) => `r[${2 * +g}] = g${g}; r[${2 * +g + 1}] = g${g}h;`)
       .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, this.loops ? 'lim = 0; sl = true;' : 'sl = true;').replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
+    if (this.loops) head.push(`let warm = ${WARM_CALLS};`);
     return `${head.join('\n')}\nreturn function block(c, clock, end) {\n${body}\n};`;
   }
 
   private line(s: string): void { this.out.push(s); }
 
   /**
-   * Leave the function: guest registers back to the CPU, then `s` (which sets RIP and the count), and
-   * insnStart at the last instruction executed (`at`), as the interpreter leaves it (it is CPU state).
+   * Leave the function through its one epilogue: RIP = base + rip, the count ic + count, insnStart at the
+   * last instruction executed (base + at), as the interpreter leaves them (insnStart is CPU state); the
+   * pending flag record and the guest registers are written there. An exit site only assigns locals: code
+   * V8 has not run yet has no type feedback, and an optimized block deoptimizes the first time it reaches
+   * such code, so every exit shares the epilogue's feedback (and the block's source stays short).
+   * `jump`: assignments of xj/xr for a taken relative branch (Cpu.relTarget, which may fault, in the epilogue).
    */
-  private exit(s: string, at: number): void { this.line(`@SPILL@ ${s} c.insnStart = base + ${at}; return;`); }
+  private exitTo(rip: number, count: number, at: number, jump = ''): void {
+    const p = this.p;
+    let rec = '';
+    if (p === CARRIED) rec = 'xf = 1; ';
+    else if (p !== null && p.op === ROT) {
+      const prev = p.prev ?? null;
+      if (prev !== null && prev.op === ROT) this.materializeCopy(); // a rotate after a rotate: written here
+      else rec = `${prev !== null ? `xf = 3; ${assignRecord(prev)} ` : 'xf = 2; '}fC = ${p.cf}; fO = ${p.of}; `;
+    } else if (p !== null) rec = `xf = 1; ${assignRecord(p)} `;
+    this.line(`${rec}xo = ${rip}; xk = ${count}; xs = ${at};${jump} break X;`);
+  }
 
   // ------------------------------------------------------------------------------ registers
   private g(reg: number): string { this.used.add(reg); return `g${reg}`; }
@@ -248,6 +323,14 @@ class Gen {
     if (!p) return;
     if (p === CARRIED) {
       this.line('c.lfOp = fOp; c.lfSize = fSize; c.lfRes = fR; c.lfResHi = fRh; c.lfA = fA; c.lfAHi = fAh; c.lfB = fB; c.lfBHi = fBh; c.lfAux = fX;');
+      this.p = null;
+      return;
+    }
+    if (p.op === ROT) {
+      // The flags before the rotate, then its CF and OF (bits 0 and 11).
+      this.p = p.prev ?? null;
+      this.materialize();
+      this.line(`c.flags = (getFlags(c) & -2050) | ${p.cf} | (${p.of} << 11);`);
       this.p = null;
       return;
     }
@@ -273,8 +356,7 @@ class Gen {
    *  decoded code: once it completes, leave where the interpreter would end its block. */
   private afterSlow(i: Insn): void {
     this.line(`if (sl) { sl = false; if (c.codeDirty || c.stopRequested || ${IRQ}) {`);
-    this.materializeCopy();
-    this.exit(`c.rip = base + ${this.off + i.len}; clock.instructions = ic + ${this.k + 1};`, this.off);
+    this.exitTo(this.off + i.len, this.k + 1, this.off);
     this.line('} }');
   }
 
@@ -286,6 +368,11 @@ class Gen {
       case K.INCDEC: this.incDec(i, last); break;
       case K.MOV: this.mov(i, last); break;
       case K.MOVX: this.movx(i, last); break;
+      case K.SHIFT: this.shift(i, last); break;
+      case K.NOP: break;
+      case K.SETCC: this.setcc(i, last); break;
+      case K.CMOV: this.cmov(i, last); break;
+      case K.IMUL: this.imul(i, last); break;
       default: this.generic(i, last); return;
     }
     if (this.slowHere && !last) this.afterSlow(i);
@@ -339,6 +426,7 @@ class Gen {
       return;
     }
     this.written.add(reg);
+    if (size === 2) { const g = this.g(reg); this.line(`${g} = (${g} & -65536) | (${lo} & 65535);`); return; }
     this.line(`${this.g(reg)} = ${lo}; ${this.gh(reg)} = ${size === 8 ? hi : '0'};`);
   }
 
@@ -553,17 +641,25 @@ class Gen {
     else if (dstIsRm) this.regVal(i.reg, i.rex, size, `b${k}`);
     else this.readRm(i, `b${k}`, false, size, last);
     const a = `a${k}`, ah = `a${k}h`, b = `b${k}`, bh = `b${k}h`, lo = `r${k}`, hi = `r${k}h`;
-    if (alu === 0 || alu === 5 || alu === 7) {
+    if (alu === 0 || alu === 5 || alu === 7 || alu === 2 || alu === 3) {
       const sign = ALU_JS[alu];
+      // ADC/SBB: the carry in (alu.ts aluOp), kept in the record's aux.
+      let cin = '';
+      let aux = '0';
+      if (alu === 2 || alu === 3) {
+        this.line(`const ci${k} = ${this.cfExpr()} ? 1 : 0;`);
+        cin = ` ${sign} ci${k}`;
+        aux = `ci${k}`;
+      }
       if (size === 8) {
-        this.line(`const s${k} = (${a} >>> 0) ${sign} (${b} >>> 0), ${lo} = s${k} | 0;`);
-        this.line(alu === 0
+        this.line(`const s${k} = (${a} >>> 0) ${sign} (${b} >>> 0)${cin}, ${lo} = s${k} | 0;`);
+        this.line(sign === '+'
           ? `const ${hi} = (${ah} + ${bh} + (s${k} > 4294967295 ? 1 : 0)) | 0;`
           : `const ${hi} = (${ah} - ${bh} - (s${k} < 0 ? 1 : 0)) | 0;`);
       } else {
-        this.line(`const ${lo} = (${a} ${sign} ${b}) | 0, ${hi} = 0;`);
+        this.line(`const ${lo} = (${a} ${sign} ${b}${cin}) | 0, ${hi} = 0;`);
       }
-      this.p = { op: ALU_LF[alu], size, res: lo, resHi: hi, a, aHi: ah, b, bHi: bh, aux: '0' };
+      this.p = { op: ALU_LF[alu], size, res: lo, resHi: hi, a, aHi: ah, b, bHi: bh, aux };
     } else {
       const sign = alu === 8 ? '&' : ALU_JS[alu];
       this.line(`const ${lo} = ${a} ${sign} ${b}, ${hi} = ${size === 8 ? `${ah} ${sign} ${bh}` : '0'};`);
@@ -575,6 +671,92 @@ class Gen {
     else this.writeReg(i.reg, i.rex, size, lo, hi);
   }
 
+  /**
+   * SHL/SHR/SAR/ROL/ROR r/m by a constant non-zero count (shift.ts semantics). Shifts leave the lazy record
+   * LF.SHL/LF.SAR (the operand shifted by count-1, and the result); rotates a ROT pending record.
+   */
+  private shift(i: Insn, last: boolean): void {
+    const k = this.k;
+    const kind = i.reg & 7;
+    const size = (i.op & 1) === 0 ? 1 : i.osz;
+    const n = shiftCount(i);
+    const a = `a${k}`, ah = `a${k}h`, lo = `r${k}`, hi = `r${k}h`, t = `t${k}`, th = `t${k}h`;
+    this.readRm(i, a, true, size, last);
+    const bits = size * 8;
+    if (kind === 0 || kind === 1) {
+      const right = kind === 1;
+      const m = n % bits;
+      if (size === 8) {
+        if (m === 0) this.line(`const ${lo} = ${a}, ${hi} = ${ah};`);
+        else {
+          const [xl, xh] = right ? shr64(a, ah, m, false) : shl64(a, ah, m);
+          const [yl, yh] = right ? shl64(a, ah, 64 - m) : shr64(a, ah, 64 - m, false);
+          this.line(`const ${lo} = ${xl} | ${yl}, ${hi} = ${xh} | ${yh};`);
+        }
+      } else {
+        const mask = (1 << bits) - 1;
+        const v = size === 4 ? a : `(${a} & ${mask})`;
+        const r = m === 0 ? v : right ? `((${v} >>> ${m}) | (${v} << ${bits - m}))` : `((${v} << ${m}) | (${v} >>> ${bits - m}))`;
+        this.line(`const ${lo} = ${size === 4 ? `${r} | 0` : `${r} & ${mask}`}, ${hi} = 0;`);
+      }
+      const top = size === 8 ? `(${hi} >>> 31)` : `((${lo} >>> ${bits - 1}) & 1)`;
+      if (!right) this.line(`const c${k} = ${lo} & 1, o${k} = ${top} ^ c${k};`);
+      else this.line(`const c${k} = ${top}, o${k} = c${k} ^ ${size === 8 ? `((${hi} >>> 30) & 1)` : `((${lo} >>> ${bits - 2}) & 1)`};`);
+      const prev = this.p === CARRIED ? (this.materialize(), null) : this.p;
+      this.p = { op: ROT, size, res: lo, resHi: hi, a: '0', aHi: '0', b: '0', bHi: '0', aux: '0', prev, cf: `c${k}`, of: `o${k}` };
+    } else {
+      const left = kind === 4 || kind === 6;
+      const arith = kind === 7;
+      if (size === 8) {
+        const [tl, tth] = left ? shl64(a, ah, n - 1) : shr64(a, ah, n - 1, arith);
+        this.line(`const ${t} = ${tl} | 0, ${th} = ${tth} | 0;`);
+        const [rl, rh] = left ? shl64(t, th, 1) : shr64(t, th, 1, arith);
+        this.line(`const ${lo} = ${rl} | 0, ${hi} = ${rh} | 0;`);
+      } else if (left) {
+        this.line(`const ${t} = ${a} << ${n - 1}, ${th} = 0, ${lo} = ${t} << 1, ${hi} = 0;`);
+      } else {
+        const v = arith ? (size === 4 ? a : `((${a} << ${32 - bits}) >> ${32 - bits})`) : size === 4 ? a : `(${a} & ${(1 << bits) - 1})`;
+        const sh = arith ? '>>' : '>>>';
+        this.line(`const ${t} = (${v} ${sh} ${n - 1}) | 0, ${th} = 0, ${lo} = (${t} ${sh} 1) | 0, ${hi} = 0;`);
+      }
+      this.p = { op: left ? LF.SHL : LF.SAR, size, res: lo, resHi: hi, a: t, aHi: th, b: '0', bHi: '0', aux: '0' };
+    }
+    this.writeRm(i, size, lo, hi, last, false);
+  }
+
+  /** SETcc r/m8: 1 or 0 by the condition (mov.ts). */
+  private setcc(i: Insn, last: boolean): void {
+    const k = this.k;
+    const cond = this.ccExpr(i.op & 0xf);
+    this.line(`const z${k} = ${cond} ? 1 : 0;`);
+    this.writeRm(i, 1, `z${k}`, '0', last, true);
+  }
+
+  /** CMOVcc r, r/m: the source is read whatever the condition; a 32-bit destination is zero-extended even when not moved (mov.ts). */
+  private cmov(i: Insn, last: boolean): void {
+    const k = this.k;
+    const size = i.osz;
+    this.readRm(i, `v${k}`, false, size, last);
+    const cond = this.ccExpr(i.op & 0xf);
+    this.line(`if (${cond}) {`);
+    this.writeReg(i.reg, i.rex, size, `v${k}`, `v${k}h`);
+    if (size === 4) { this.line('} else {'); this.line(`${this.gh(i.reg)} = 0;`); }
+    this.line('}');
+  }
+
+  /** IMUL r, r/m and IMUL r, r/m, imm at 16 and 32 bits (muldiv.ts imul2): lazy record LF.MUL, overflow in aux. */
+  private imul(i: Insn, last: boolean): void {
+    const k = this.k;
+    const size = i.osz;
+    this.readRm(i, `a${k}`, false, size, last);
+    const b = i.op === 0x1af ? this.g(i.reg) : String(i.imm);
+    const a = `a${k}`, lo = `r${k}`, o = `o${k}`;
+    if (size === 4) this.line(`const ${lo} = Math.imul(${a}, ${b}), ${o} = (${a} | 0) * (${b} | 0) !== ${lo} ? 1 : 0;`);
+    else this.line(`const p${k} = ((${a} << 16) >> 16) * ((${b} << 16) >> 16), ${lo} = p${k} & 65535, ${o} = p${k} !== ((p${k} << 16) >> 16) ? 1 : 0;`);
+    this.writeReg(i.reg, i.rex, size, lo, '0');
+    this.p = { op: LF.MUL, size, res: lo, resHi: '0', a: '0', aHi: '0', b: '0', bHi: '0', aux: o };
+  }
+
   private incDec(i: Insn, last: boolean): void {
     const k = this.k;
     const size = i.op === 0xfe ? 1 : i.osz;
@@ -583,8 +765,10 @@ class Gen {
     // the record is materialized), or read from the CPU's record now when there is none.
     let aux: string;
     if (this.p === CARRIED) this.materialize();
-    if (this.p) aux = `(${this.cfExpr()} ? 1 : 0)`;
-    else { this.line(`const cf${k} = getCF(c) ? 1 : 0;`); aux = `cf${k}`; }
+    // Computed here (a few operations) so that exits only copy locals.
+    if (this.p) this.line(`const cf${k} = ${this.cfExpr()} ? 1 : 0;`);
+    else this.line(`const cf${k} = getCF(c) ? 1 : 0;`);
+    aux = `cf${k}`;
     this.readRm(i, `a${k}`, true, size, last);
     const a = `a${k}`, ah = `a${k}h`, lo = `r${k}`, hi = `r${k}h`;
     if (dec) this.line(`const ${lo} = (${a} - 1) | 0, ${hi} = ${size === 8 ? `(${ah} - (${a} === 0 ? 1 : 0)) | 0` : '0'};`);
@@ -610,33 +794,27 @@ class Gen {
     this.line(`if (${cond}) {`);
     if (toStart && this.deferLoopFlags) {
       this.backEdge();
-      this.materializeCopy();
-      this.exit(`c.rip = base; clock.instructions = ic;`, this.off);
+      this.exitTo(0, 0, this.off);
       this.line('}');
-      if (last) {
-        this.materialize();
-        this.exit(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1};`, this.off);
-      }
+      if (last) this.exitTo(next, k + 1, this.off);
       return;
     }
     if (toStart) {
       // The record goes round to the next iteration in locals (CARRIED); written to the CPU if the loop leaves.
+      if (this.p !== null && this.p.op === ROT) this.materialize();
       const p = this.p;
       if (p === null) this.line(CARRY_LOAD);
       else if (p !== CARRIED) this.line(`fOp = ${p.op}; fSize = ${p.size}; fR = ${p.res}; fRh = ${p.resHi}; fA = ${p.a}; fAh = ${p.aHi}; fB = ${p.b}; fBh = ${p.bHi}; fX = ${p.aux};`);
       this.backEdge();
-      this.materializeCopy();
-      this.exit(`c.rip = base; clock.instructions = ic;`, this.off);
+      const saved = this.p;
+      this.p = CARRIED;
+      this.exitTo(0, 0, this.off);
+      this.p = saved;
     } else {
-      this.materializeCopy();
-      this.line(`@SPILL@ c.insnStart = base + ${this.off}; clock.instructions = ic + ${k}; c.rip = base + ${next};`);
-      this.line(`c.relTarget(${i.imm}, ${i.osz}); clock.instructions = ic + ${k + 1}; return;`);
+      this.exitTo(next, k, this.off, ` xj = ${i.osz}; xr = ${i.imm};`);
     }
     this.line('}');
-    if (last) {
-      this.materialize();
-      this.exit(`c.rip = base + ${next}; clock.instructions = ic + ${k + 1};`, this.off);
-    }
+    if (last) this.exitTo(next, k + 1, this.off);
   }
 
   // ------------------------------------------------------------------------------------- flags
@@ -646,7 +824,13 @@ class Gen {
     switch (p.op) {
       case LF.ADD: return below(p.size, p.res, p.resHi, p.a, p.aHi);
       case LF.SUB: return below(p.size, p.a, p.aHi, p.b, p.bHi);
+      // flags.ts getCF: a carry in makes res == a (ADC) or a == b (SBB) carry too.
+      case LF.ADC: return `(${below(p.size, p.res, p.resHi, p.a, p.aHi)} || (${p.aux} !== 0 && !${below(p.size, p.a, p.aHi, p.res, p.resHi)}))`;
+      case LF.SBB: return `(${below(p.size, p.a, p.aHi, p.b, p.bHi)} || (${p.aux} !== 0 && !${below(p.size, p.b, p.bHi, p.a, p.aHi)}))`;
       case LF.LOGIC: return 'false';
+      case LF.SHL: return msbExpr(p.size, p.a, p.aHi);
+      case LF.SAR: return `((${p.a} & 1) !== 0)`;
+      case ROT: return `(${p.cf} !== 0)`;
       default: return `(${p.aux} !== 0)`;
     }
   }
@@ -655,7 +839,11 @@ class Gen {
   private ccExpr(cc: number): string {
     const p = this.p;
     const kind = cc >> 1;
-    if (!p || kind === 5 || p === CARRIED) {
+    if (p && p.op === ROT && kind <= 1) {
+      const e = kind === 0 ? `(${p.of} !== 0)` : `(${p.cf} !== 0)`;
+      return cc & 1 ? `!${e}` : e;
+    }
+    if (!p || kind === 5 || p === CARRIED || p.op === ROT) {
       this.materialize();
       return `testCC(c, ${cc})`;
     }
@@ -665,12 +853,16 @@ class Gen {
     const sf = s === 8 ? `(${p.resHi} < 0)` : neg(p.res);
     let of: string;
     switch (p.op) {
-      case LF.ADD: case LF.INC:
+      case LF.ADD: case LF.ADC: case LF.INC:
         of = s === 8 ? `(((${p.aHi} ^ ${p.resHi}) & (${p.bHi} ^ ${p.resHi})) < 0)` : neg(`((${p.a} ^ ${p.res}) & (${p.b} ^ ${p.res}))`);
         break;
-      case LF.SUB: case LF.DEC:
+      case LF.SUB: case LF.SBB: case LF.DEC:
         of = s === 8 ? `(((${p.aHi} ^ ${p.bHi}) & (${p.aHi} ^ ${p.resHi})) < 0)` : neg(`((${p.a} ^ ${p.b}) & (${p.a} ^ ${p.res}))`);
         break;
+      case LF.SHL: case LF.SAR:
+        of = s === 8 ? `((${p.aHi} ^ ${p.resHi}) < 0)` : neg(`(${p.a} ^ ${p.res})`);
+        break;
+      case LF.MUL: of = `(${p.aux} !== 0)`; break;
       default: of = 'false';
     }
     let e: string;
@@ -685,6 +877,18 @@ class Gen {
     }
     return cc & 1 ? `!${e}` : e;
   }
+}
+
+/** Assignments of a record's locals to the exit's fOp..fX. */
+function assignRecord(p: Pending): string {
+  return `fOp = ${p.op}; fSize = ${p.size}; fR = ${p.res}; fRh = ${p.resHi}; fA = ${p.a}; fAh = ${p.aHi}; fB = ${p.b}; fBh = ${p.bHi}; fX = ${p.aux};`;
+}
+
+/** Top bit at `size` of a value held in locals, as a boolean expression. */
+function msbExpr(size: number, lo: string, hi: string): string {
+  if (size === 8) return `(${hi} < 0)`;
+  if (size === 4) return `(${lo} < 0)`;
+  return `((${lo} & ${size === 1 ? 0x80 : 0x8000}) !== 0)`;
 }
 
 /** Unsigned x < y at `size` over locals. */

@@ -1,6 +1,6 @@
 import type { Cpu } from './cpu';
 import { raise } from './fault';
-import { resultFlags, setArithFlags } from './flags';
+import { LF, resultFlags, setArithFlags, setLazy } from './flags';
 import { Imm, Insn } from './insn';
 import { def } from './table';
 import { Flag, TWO32 } from './state';
@@ -184,7 +184,8 @@ export function imul2(c: Cpu, i: Insn, aLo: number, aHi: number, bLo: number, bH
     ovf = t !== p;
   }
   c.writeReg(i.reg, i.rex, size, lo, hi);
-  mulFlags(c, size, ovf, lo, hi);
+  setLazy(c, LF.MUL, size, lo, hi, 0, 0, 0, 0);
+  c.lfAux = ovf ? 1 : 0;
 }
 
 // Two- and three-operand IMUL (0F AF, 69, 6B): registered here so the family is complete.

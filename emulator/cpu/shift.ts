@@ -1,5 +1,5 @@
 import type { Cpu } from './cpu';
-import { getCF, getFlags, resultFlags, setArithFlags } from './flags';
+import { getCF, getFlags, LF, resultFlags, setArithFlags, setLazy } from './flags';
 import { Imm, Insn } from './insn';
 import { Flag } from './state';
 import { def } from './table';
@@ -9,7 +9,8 @@ import { def } from './table';
  * SHL SHR SAL(=SHL) SAR, and SHLD/SHRD (0F A4/A5/AC/AD). SDM Vol. 2 SAL/SAR/SHL/SHR, RCL/RCR/ROL/ROR:
  * the count is masked to 5 bits (6 with REX.W); a masked count of 0 changes no flags. Flags the SDM leaves
  * undefined follow QEMU: OF for counts > 1 is computed with the count-1 formula (MSB of the value before the
- * last one-bit step XOR MSB of the result), AF is cleared by shifts. Rotates change only CF and OF.
+ * last one-bit step XOR MSB of the result), AF is cleared by shifts. SHL/SHR/SAR leave a lazy record (flags.ts
+ * LF.SHL/LF.SAR, QEMU's CC_OP_SHL/SAR) holding that value and the result. Rotates change only CF and OF.
  * 64-bit values are lo/hi halves; only the rare RCL/RCR/SHLD/SHRD at 64 bits use a bit-serial loop.
  */
 
@@ -35,25 +36,24 @@ function msb(size: number, lo: number, hi: number): number {
 
 /**
  * SHL/SHR/SAR of (lo, hi) at `size` by a masked non-zero count; sets flags, returns the result (hi in c.hi).
- * Works by doing count-1 steps, reading CF from the edge bit, then the last step.
+ * Works by doing count-1 steps, then the last step; CF is the edge bit of the value in between.
  */
 export function shiftOp(c: Cpu, kind: number, size: number, lo: number, hi: number, n: number): number {
-  let tLo: number, tHi = 0, rLo: number, rHi = 0, cf: number;
+  let tLo: number, tHi = 0, rLo: number, rHi = 0;
   if (size === 8) {
-    if (kind === 4) { tLo = shl64(lo, hi, n - 1); tHi = rhi; cf = tHi >>> 31; rLo = shl64(tLo, tHi, 1); rHi = rhi; }
-    else { tLo = shr64(lo, hi, n - 1, kind === 7); tHi = rhi; cf = tLo & 1; rLo = shr64(tLo, tHi, 1, kind === 7); rHi = rhi; }
+    if (kind === 4) { tLo = shl64(lo, hi, n - 1); tHi = rhi; rLo = shl64(tLo, tHi, 1); rHi = rhi; }
+    else { tLo = shr64(lo, hi, n - 1, kind === 7); tHi = rhi; rLo = shr64(tLo, tHi, 1, kind === 7); rHi = rhi; }
   } else {
     const bits = size * 8;
-    if (kind === 4) { tLo = lo << (n - 1); cf = (tLo >>> (bits - 1)) & 1; rLo = tLo << 1; }
+    if (kind === 4) { tLo = lo << (n - 1); rLo = tLo << 1; }
     else {
       const v = kind === 7 ? (lo << (32 - bits)) >> (32 - bits) : size === 4 ? lo : lo & (bits === 8 ? 0xff : 0xffff);
       tLo = kind === 7 ? v >> (n - 1) : v >>> (n - 1);
-      cf = tLo & 1;
       rLo = kind === 7 ? tLo >> 1 : tLo >>> 1;
     }
   }
-  const of = msb(size, tLo, tHi) ^ msb(size, rLo, rHi);
-  setArithFlags(c, cf | (of ? Flag.OF : 0) | resultFlags(size, rLo, rHi));
+  // Lazy (flags.ts LF.SHL/LF.SAR): CF and OF follow from tLo:tHi, the value before the last one-bit step.
+  setLazy(c, kind === 4 ? LF.SHL : LF.SAR, size, rLo, rHi, tLo, tHi, 0, 0);
   c.hi = rHi;
   return rLo;
 }
