@@ -110,11 +110,12 @@ describe('Guest Screen keyboard and frames through the adapter', () => {
     await serial.until(/keyboard ready/);
     const status = await dc.customRequest('faultline/inputStatus');
     assert.deepEqual(status.body, { keyboardInterrupt: true, irq1Unmasked: true, mouseReporting: false });
+    // Listen before typing: the guest can draw "Ok" and the adapter announce it before the serial line arrives.
+    const changed = dc.waitForEvent('faultline/screenChanged', 5000);
     for (const [code, down] of [['ShiftLeft', true], ['KeyO', true], ['KeyO', false], ['ShiftLeft', false], ['KeyK', true], ['KeyK', false]] as const) {
       await dc.customRequest('faultline/keyboard', { code, down });
     }
     await serial.until(/keyboard ready\r\nOk/);
-    const changed = dc.waitForEvent('faultline/screenChanged', 5000);
     await changed;
     const f = await dc.customRequest('faultline/frame', {});
     const body = f.body as { available: boolean; png: string; width: number; height: number; mode: string; signature: number };
