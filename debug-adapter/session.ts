@@ -26,6 +26,7 @@ import { isBzImage, kallsymsIndex, symbolsFrom } from './kernel-symbols';
 import { defaultFirmwareFor } from '../emulator/firmware/kernel-rom';
 import { CustomEvent, CustomRequest, type FaultlineLaunchArguments, type PageTableArguments } from './protocol';
 import { defaultRuntimeFactory, type RuntimeFactory } from './runtime-bridge';
+import { validateLaunch } from './launch-args';
 import { SourcePaths } from './sources';
 import { unwind, type UnwoundFrame } from './stack';
 import { CONTROL_REGISTERS, GENERAL_REGISTERS, REGISTERS_32, hex, parseRegisterValue, VariableStore } from './variables';
@@ -970,35 +971,6 @@ export class FaultlineSession extends DebugSession {
   private log(text: string): void {
     this.sendEvent(new OutputEvent(text + '\n', 'console'));
   }
-}
-
-function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineLaunchArguments {
-  if (a.kernel !== undefined && (typeof a.kernel !== 'string' || !a.kernel.trim())) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF');
-  if (a.kernel === undefined && a.cdrom === undefined && a.disks === undefined) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF (or "disks"/"cdrom" to boot through the firmware)');
-  if (a.cdrom !== undefined && typeof a.cdrom !== 'string') throw new UserError('"cdrom" must be the path of an ISO image');
-  if (a.disks !== undefined && (!Array.isArray(a.disks) || a.disks.length > 2 || a.disks.some((d) => typeof d !== 'string'))) throw new UserError('"disks" must be a list of one or two disk image paths (hda, hdb)');
-  if (a.firmware !== undefined && a.firmware !== 'seabios' && a.firmware !== 'none') throw new UserError('"firmware" must be "seabios" or "none"');
-  if (a.boot !== undefined && (typeof a.boot !== 'string' || !/^[acdn]+$/.test(a.boot))) throw new UserError('"boot" takes drive letters as qemu -boot: "c" hard disk, "d" CD-ROM');
-  if (a.snapshot !== undefined && typeof a.snapshot !== 'boolean') throw new UserError('"snapshot" must be true (guest disk writes stay in memory) or false (they go to the image files)');
-  if (a.symbols !== undefined && typeof a.symbols !== 'string') throw new UserError('"symbols" must be the path of an ELF file with debug information');
-  if (a.memoryMB !== undefined && (typeof a.memoryMB !== 'number' || !Number.isInteger(a.memoryMB) || a.memoryMB < 1 || a.memoryMB > 4096)) {
-    throw new UserError('"memoryMB" must be a whole number of MiB from 1 to 4096');
-  }
-  if (a.cmdline !== undefined && typeof a.cmdline !== 'string') throw new UserError('"cmdline" must be a string');
-  if (a.append !== undefined && typeof a.append !== 'string') throw new UserError('"append" must be a string (the Linux command line)');
-  if (a.append !== undefined && a.cmdline !== undefined && a.append !== a.cmdline) throw new UserError('"append" and "cmdline" are the same setting; set only one');
-  if (a.initrd !== undefined && (typeof a.initrd !== 'string' || !a.initrd.trim())) throw new UserError('"initrd" must be the path of an initial RAM disk');
-  if (a.onTripleFault !== undefined && a.onTripleFault !== 'stop' && a.onTripleFault !== 'reset') throw new UserError('"onTripleFault" must be "stop" or "reset"');
-  if (a.cwd !== undefined && typeof a.cwd !== 'string') throw new UserError('"cwd" must be a directory path');
-  if (a.serialTerminal !== undefined && typeof a.serialTerminal !== 'boolean') throw new UserError('"serialTerminal" must be true or false');
-  if (a.com2 !== undefined && typeof a.com2 !== 'boolean') throw new UserError('"com2" must be true or false');
-  if (a.gdbPort !== undefined && (typeof a.gdbPort !== 'number' || !Number.isInteger(a.gdbPort) || a.gdbPort < 0 || a.gdbPort > 65535)) {
-    throw new UserError('"gdbPort" must be a TCP port from 0 to 65535 (0 picks a free one)');
-  }
-  if (a.historyMB !== undefined && (typeof a.historyMB !== 'number' || !Number.isInteger(a.historyMB) || a.historyMB < 0 || (a.historyMB > 0 && a.historyMB < 1))) {
-    throw new UserError('"historyMB" must be a whole number of MiB (0 turns reverse debugging off)');
-  }
-  return a as FaultlineLaunchArguments;
 }
 
 /** For the extension's DebugAdapterInlineImplementation (a FaultlineSession is a vscode.DebugAdapter). */

@@ -1,0 +1,35 @@
+/**
+ * launch.json's arguments checked before anything is read or built: each wrong or missing setting is one
+ * sentence naming the setting and what it takes (the launch fails with it; nothing is half-started).
+ */
+import { RequestError } from './custom-requests';
+import type { FaultlineLaunchArguments } from './protocol';
+
+export function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineLaunchArguments {
+  if (a.kernel !== undefined && (typeof a.kernel !== 'string' || !a.kernel.trim())) throw new RequestError('"kernel" is missing: set it in launch.json to the path of your kernel ELF');
+  if (a.kernel === undefined && a.cdrom === undefined && a.disks === undefined) throw new RequestError('"kernel" is missing: set it in launch.json to the path of your kernel ELF (or "disks"/"cdrom" to boot through the firmware)');
+  if (a.cdrom !== undefined && typeof a.cdrom !== 'string') throw new RequestError('"cdrom" must be the path of an ISO image');
+  if (a.disks !== undefined && (!Array.isArray(a.disks) || a.disks.length > 2 || a.disks.some((d) => typeof d !== 'string'))) throw new RequestError('"disks" must be a list of one or two disk image paths (hda, hdb)');
+  if (a.firmware !== undefined && a.firmware !== 'seabios' && a.firmware !== 'none') throw new RequestError('"firmware" must be "seabios" or "none"');
+  if (a.boot !== undefined && (typeof a.boot !== 'string' || !/^[acdn]+$/.test(a.boot))) throw new RequestError('"boot" takes drive letters as qemu -boot: "c" hard disk, "d" CD-ROM');
+  if (a.snapshot !== undefined && typeof a.snapshot !== 'boolean') throw new RequestError('"snapshot" must be true (guest disk writes stay in memory) or false (they go to the image files)');
+  if (a.symbols !== undefined && typeof a.symbols !== 'string') throw new RequestError('"symbols" must be the path of an ELF file with debug information');
+  if (a.memoryMB !== undefined && (typeof a.memoryMB !== 'number' || !Number.isInteger(a.memoryMB) || a.memoryMB < 1 || a.memoryMB > 4096)) {
+    throw new RequestError('"memoryMB" must be a whole number of MiB from 1 to 4096');
+  }
+  if (a.cmdline !== undefined && typeof a.cmdline !== 'string') throw new RequestError('"cmdline" must be a string');
+  if (a.append !== undefined && typeof a.append !== 'string') throw new RequestError('"append" must be a string (the Linux command line)');
+  if (a.append !== undefined && a.cmdline !== undefined && a.append !== a.cmdline) throw new RequestError('"append" and "cmdline" are the same setting; set only one');
+  if (a.initrd !== undefined && (typeof a.initrd !== 'string' || !a.initrd.trim())) throw new RequestError('"initrd" must be the path of an initial RAM disk');
+  if (a.onTripleFault !== undefined && a.onTripleFault !== 'stop' && a.onTripleFault !== 'reset') throw new RequestError('"onTripleFault" must be "stop" or "reset"');
+  if (a.cwd !== undefined && typeof a.cwd !== 'string') throw new RequestError('"cwd" must be a directory path');
+  if (a.serialTerminal !== undefined && typeof a.serialTerminal !== 'boolean') throw new RequestError('"serialTerminal" must be true or false');
+  if (a.com2 !== undefined && typeof a.com2 !== 'boolean') throw new RequestError('"com2" must be true or false');
+  if (a.gdbPort !== undefined && (typeof a.gdbPort !== 'number' || !Number.isInteger(a.gdbPort) || a.gdbPort < 0 || a.gdbPort > 65535)) {
+    throw new RequestError('"gdbPort" must be a TCP port from 0 to 65535 (0 picks a free one)');
+  }
+  if (a.historyMB !== undefined && (typeof a.historyMB !== 'number' || !Number.isInteger(a.historyMB) || a.historyMB < 0 || (a.historyMB > 0 && a.historyMB < 1))) {
+    throw new RequestError('"historyMB" must be a whole number of MiB (0 turns reverse debugging off)');
+  }
+  return a as FaultlineLaunchArguments;
+}
