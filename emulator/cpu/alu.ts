@@ -73,6 +73,7 @@ function aluEG(op: number, byteForm: boolean) {
     const la = c.memAddr(i, size, op !== Op.CMP);
     const a = size === 8 ? c.rd64(la) : c.rd(la, size); const aHi = c.hi;
     const b = c.readReg(i.reg, i.rex, size); const bHi = c.hi;
+    if (op !== Op.CMP) c.probeWrite(la, size);
     const r = aluOp(c, op, size, a, aHi, b, bHi);
     if (op === Op.CMP) return;
     if (size === 8) c.wr64(la, r, c.hi); else c.wr(la, size, r);
@@ -113,6 +114,7 @@ function group1(byteForm: boolean) {
     }
     const la = c.memAddr(i, size, op !== Op.CMP);
     const a = size === 8 ? c.rd64(la) : c.rd(la, size); const aHi = c.hi;
+    if (op !== Op.CMP) c.probeWrite(la, size);
     const r = aluOp(c, op, size, a, aHi, i.imm, i.immHi);
     if (op === Op.CMP) return;
     if (size === 8) c.wr64(la, r, c.hi); else c.wr(la, size, r);
@@ -175,7 +177,9 @@ export function rmw(c: Cpu, i: Insn, size: number, f: (a: number, aHi: number) =
   }
   const la = c.memAddr(i, size, true);
   const a = size === 8 ? c.rd64(la) : c.rd(la, size);
-  const r = f(a, c.hi);
+  const aHi = c.hi;
+  c.probeWrite(la, size);
+  const r = f(a, aHi);
   if (size === 8) c.wr64(la, r, c.hi); else c.wr(la, size, r);
 }
 

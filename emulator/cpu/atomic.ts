@@ -26,7 +26,7 @@ function cmpxchg(byteForm: boolean) {
     const src = c.readReg(i.reg, i.rex, size), srcHi = c.hi;
     let la = 0, d: number, dHi: number;
     if (i.mod === 3) { d = c.readReg(i.rm, i.rex, size); dHi = c.hi; }
-    else { la = c.memAddr(i, size, true); d = size === 8 ? c.rd64(la) : c.rd(la, size); dHi = c.hi; }
+    else { la = c.memAddr(i, size, true); d = size === 8 ? c.rd64(la) : c.rd(la, size); dHi = c.hi; c.probeWrite(la, size); }
     aluOp(c, AluOp.CMP, size, acc, accHi, d, dHi);
     const m = size === 1 ? 0xff : size === 2 ? 0xffff : -1;
     const equal = ((acc ^ d) & m) === 0 && (size !== 8 || accHi === dHi);
@@ -55,6 +55,7 @@ function xadd(byteForm: boolean) {
     }
     const la = c.memAddr(i, size, true);
     const d = size === 8 ? c.rd64(la) : c.rd(la, size), dHi = c.hi;
+    c.probeWrite(la, size);
     const s = aluOp(c, AluOp.ADD, size, d, dHi, src, srcHi), sHi = c.hi;
     if (size === 8) c.wr64(la, s, sHi); else c.wr(la, size, s);
     c.writeReg(i.reg, i.rex, size, d, dHi);

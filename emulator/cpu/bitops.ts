@@ -66,6 +66,7 @@ function bitOp(c: Cpu, i: Insn, op: number, offLo: number, offHi: number, fromRe
   }
   const la = c.lin(c.segOf(i), ea, size, op !== 4);
   const v = size === 8 ? c.rd64(la) : c.rd(la, size), vHi = c.hi;
+  if (op !== 4) c.probeWrite(la, size);
   const r = bitModify(c, op, size, v, vHi, bit);
   if (op === 4) return;
   if (size === 8) c.wr64(la, r, c.hi); else c.wr(la, size, r);

@@ -364,6 +364,21 @@ export class Cpu extends CpuState {
     this.wrSlow(la2, 4, hi, user, false);
   }
 
+  /**
+   * A read-modify-write instruction's check, between its read and its computation, that the destination may be
+   * written: a fault it raises leaves RFLAGS and registers as before the instruction (SDM Vol. 3 §6.5), which a
+   * store after the flag computation would not. Fills the write TLB, so the store that follows hits it. The read
+   * has already faulted if the page is absent, so the error code stays the read's there, as under QEMU.
+   */
+  probeWrite(la: number, size: number): void {
+    const i = (la >>> 12) & TLB_MASK;
+    const off = la & 0xfff;
+    if (this.wTlb[2 * i] === la - off + this.wb && off <= 4096 - size) return;
+    const user = this.ub === 1;
+    this.translate(la, Access.WRITE, user);
+    if (off > 4096 - size) this.translate(this.addLinear(la, size - 1), Access.WRITE, user);
+  }
+
   /** Supervisor (implicit) accesses: descriptor tables, TSS, IDT, delivery stack pushes. */
   sysRd(la: number, size: number): number {
     return this.rdSlow(la, size, false, true);

@@ -542,6 +542,12 @@ class Gen {
     if (i.mod === 3) { this.regVal(i.rm, i.rex, size, v); return; }
     this.address(i, size, write);
     this.load(i, size, v);
+    if (!write) return;
+    // Read-modify-write: the destination must be writable before the flags change (Cpu.probeWrite), so a fault
+    // spills the previous instruction's flag record, not this one's.
+    this.line(`if (wT[ti] !== la - off + c.wb || off > ${4096 - size}) {`);
+    this.faultPoint(i);
+    this.line(`c.probeWrite(la, ${size}); }`);
   }
 
   /** Write the r/m operand; for memory `la` already holds the address (read-modify-write) unless `fresh`. */

@@ -146,6 +146,7 @@ function group2(byteForm: boolean, src: number) {
     const la = c.memAddr(i, size, true);
     const a = size === 8 ? c.rd64(la) : c.rd(la, size), aHi = c.hi;
     if (n === 0) return;
+    c.probeWrite(la, size);
     const r = groupOp(c, op, size, a, aHi, n);
     if (size === 8) c.wr64(la, r, c.hi); else c.wr(la, size, r);
   };
@@ -232,6 +233,7 @@ function shxd(right: boolean, byCl: boolean) {
     const la = c.memAddr(i, size, true);
     const d = size === 8 ? c.rd64(la) : c.rd(la, size), dHi = c.hi;
     if (n === 0) return;
+    c.probeWrite(la, size);
     const r = doubleShift(c, right, size, d, dHi, s, sHi, n);
     if (size === 8) c.wr64(la, r, c.hi); else c.wr(la, size, r);
   };
