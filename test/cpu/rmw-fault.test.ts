@@ -18,14 +18,13 @@ const ITERATIONS = 100;
  * dwords up to it: `L: stc; adc [rbx], eax; lea rbx, [rbx + 8]; jmp L`. Each ADC leaves CF = 0; the one that
  * reaches the read-only page must fault with CF = 1 from the STC before it.
  */
-function setup(c: import('../../emulator/cpu/cpu').Cpu, op: number[]): void {
+function setup(c: import('../../emulator/cpu/cpu').Cpu): void {
   enablePaging(c);
   new DataView(c.mem.u8.buffer, c.mem.u8.byteOffset).setUint32(PAGE_TABLES + 0x2000 + 8, READ_ONLY | 0x81, true); // P, PS, not R/W
   c.cr0 |= Cr0.WP;
   c.flushTlb();
   c.setReg64(3, READ_ONLY - ITERATIONS * 8, 0); // RBX
   c.setReg64(0, 0, 0); // RAX
-  void op;
 }
 
 for (const [name, insn] of [
@@ -42,7 +41,7 @@ for (const [name, insn] of [
       it(`leaves RFLAGS and memory as before the instruction (translation ${jit ? 'on' : 'off'})`, () => {
         const body = [0xf9, ...insn, 0x48, 0x8d, 0x5b, 0x08];
         const code = [...body, 0xeb, (-(body.length + 2)) & 0xff];
-        const r = runSnippet(code, jit, 10_000, (c) => setup(c, [...insn]));
+        const r = runSnippet(code, jit, 10_000, setup);
         assert.deepEqual(r.exits, [Exit.FAULT]);
         assert.equal(FAULT.vector, 14);
         assert.equal(FAULT.errorCode, 3, '#PF: present, write');
@@ -51,7 +50,7 @@ for (const [name, insn] of [
         // STC set CF; nothing after it may have changed an arithmetic flag: the flags are those the interpreter
         // has when it stops right after that STC.
         assert.equal(r.flags & 1, 1, `CF after the fault: flags ${r.flags.toString(16)}`);
-        const before = runSnippet(code, false, ITERATIONS * 4 + 1, (c) => setup(c, [...insn]));
+        const before = runSnippet(code, false, ITERATIONS * 4 + 1, setup);
         assert.deepEqual(before.exits, [Exit.BUDGET]);
         assert.equal(r.flags & ARITH, before.flags & ARITH);
         assert.deepEqual(peek(r.c, READ_ONLY, 4), [0, 0, 0, 0]);
