@@ -47,17 +47,21 @@ export function readMemory(c: MemoryContext, a: DebugProtocol.ReadMemoryArgument
   return { address: hex(address), data: toBase64(r.data.subarray(0, r.readable)), unreadableBytes: count - r.readable };
 }
 
-/** Write guest memory; the caller refreshes its views. Unmapped bytes fail the request unless allowPartial. */
-export function writeMemory(c: MemoryContext, a: DebugProtocol.WriteMemoryArguments): DebugProtocol.WriteMemoryResponse['body'] {
+/**
+ * Write guest memory; `written` runs once bytes may have changed (the caller refreshes its views), before an
+ * unmapped tail fails the request (unless allowPartial).
+ */
+export function writeMemory(c: MemoryContext, a: DebugProtocol.WriteMemoryArguments, written: () => void): DebugProtocol.WriteMemoryResponse['body'] {
   const { phys, address } = reference(c, a.memoryReference, a.offset);
   if (typeof a.data !== 'string') throw new RequestError("'data' must be base64");
   const bytes = fromBase64(a.data);
   if (bytes.length > MAX_READ) throw new RequestError(`writeMemory of ${bytes.length} bytes is more than the ${MAX_READ}-byte limit`);
-  let written = bytes.length;
+  let count = bytes.length;
   if (phys) c.rt.writePhysical(address, bytes);
-  else written = c.rt.writeLinear(address, bytes);
-  if (written < bytes.length && !a.allowPartial) throw new RequestError(`only ${written} of ${bytes.length} bytes were written: ${hex(address + BigInt(written))} is not mapped`);
-  return { offset: 0, bytesWritten: written };
+  else count = c.rt.writeLinear(address, bytes);
+  written();
+  if (count < bytes.length && !a.allowPartial) throw new RequestError(`only ${count} of ${bytes.length} bytes were written: ${hex(address + BigInt(count))} is not mapped`);
+  return { offset: 0, bytesWritten: count };
 }
 
 /**

@@ -930,12 +930,10 @@ export class FaultlineSession extends DebugSession {
   }
 
   private writeMemory(a: DebugProtocol.WriteMemoryArguments): DebugProtocol.WriteMemoryResponse['body'] {
-    try {
-      return writeMemory(this.memory, a);
-    } finally {
+    return writeMemory(this.memory, a, () => {
       this.invalidate();
       this.sendEvent(new InvalidatedEvent(['variables', 'stacks']));
-    }
+    });
   }
 
   // ---------------------------------------------------------------------------------------------------
