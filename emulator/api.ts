@@ -100,6 +100,11 @@ export interface MachineOptions {
   board?: PcBoardOptions;
   /** A second 16550 UART, COM2 at 0x2F8 on IRQ 3 (QEMU's second `-serial`); without it COM2's ports read 0xFF. */
   com2?: boolean;
+  /**
+   * CPUs (1-16, default 1), as QEMU's `-smp N`: APIC IDs 0..N-1, CPU 0 the BSP, the APs waiting for INIT-SIPI;
+   * firmware tables (fw_cfg, MP, ACPI MADT) list N. Run round-robin (machine.ts); reverse debugging needs 1.
+   */
+  smp?: number;
 }
 
 export interface BootOptions {

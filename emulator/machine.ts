@@ -53,14 +53,30 @@ type Listener = (...args: never[]) => void;
  */
 /** Where the BIOS loads and enters a boot sector (and an El Torito no-emulation image by default): 0000:7C00. */
 const BOOT_SECTOR = 0x7c00;
+/** The most CPUs a machine may have (MachineOptions.smp). */
+export const MAX_SMP = 16;
+/**
+ * Instructions a CPU runs before the next one's turn (round-robin, smp > 1). Fixed, so a run, a recording and
+ * its replay interleave the CPUs identically however the run is sliced.
+ */
+export const SMP_QUANTUM = 4096;
 
 export class Machine implements Runtime {
   readonly clock = new VirtualClock();
   readonly bus = new IoBus();
   readonly mem: PhysicalMemory;
-  readonly cpu: Cpu;
+  /** The current CPU: the one running, or the one that stopped (selectCpu() changes it for inspection). */
+  cpu: Cpu;
+  /** Every CPU (cpus[i] has APIC ID i; cpus[0] is the BSP). */
+  readonly cpus: Cpu[];
   readonly devices: PcDevices;
   readonly options: Required<Omit<MachineOptions, 'board'>>;
+  /** Round-robin scheduler (smp > 1): the CPU whose turn it is, and what is left of its quantum. */
+  private cur = 0;
+  private quantumLeft = SMP_QUANTUM;
+  /** Per CPU: in wait-for-SIPI (an AP after power-on or INIT), and an INIT that arrived while it was running. */
+  private readonly waitSipi: boolean[];
+  private readonly initPending: boolean[];
   /** Firmware, disks and boot order of the PC board (MachineOptions.board). */
   readonly boardOptions: NonNullable<MachineOptions['board']>;
   entry?: EntryState;
@@ -98,16 +114,32 @@ export class Machine implements Runtime {
   }
 
   constructor(opts: MachineOptions = {}) {
-    this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', cpu: opts.cpu ?? 'faultline', com2: opts.com2 ?? false };
+    this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', cpu: opts.cpu ?? 'faultline', com2: opts.com2 ?? false, smp: opts.smp ?? 1 };
+    const smp = this.options.smp;
+    if (!(Number.isInteger(smp) && smp >= 1 && smp <= MAX_SMP)) throw new Error(`smp must be a whole number of CPUs from 1 to ${MAX_SMP}, not ${smp}`);
     this.boardOptions = opts.board ?? {};
     const model = CPU_MODELS[this.options.cpu];
     if (!model) throw new Error(`unknown CPU model '${this.options.cpu}'; choose one of: ${Object.keys(CPU_MODELS).join(', ')}`);
     cpuModel.current = model;
     if (!(this.options.memoryMB >= 2 && this.options.memoryMB <= 4096)) throw new Error(`memoryMB must be between 2 and 4096, not ${this.options.memoryMB}`);
     this.mem = new PhysicalMemory(this.options.memoryMB * 1024 * 1024, this.bus);
-    this.cpu = new Cpu(this.mem, this.bus, this.clock, TABLE, UNDEFINED);
+    this.cpus = [];
+    for (let i = 0; i < smp; i++) {
+      const c = new Cpu(this.mem, this.bus, this.clock, TABLE, UNDEFINED);
+      c.apicId = i;
+      c.cpuCount = smp;
+      this.cpus.push(c);
+    }
+    this.cpu = this.cpus[0];
+    this.waitSipi = this.cpus.map((_, i) => i > 0);
+    this.initPending = this.cpus.map(() => false);
+    if (smp > 1) {
+      // Every CPU decodes on its own; a store into decoded code (any CPU's, or a device's) reaches them all.
+      for (const c of this.cpus) c.peers = this.cpus;
+      this.mem.notifyCodeWrite = (page) => { for (const c of this.cpus) c.invalidateCodePage(page); };
+    }
     this.devices = createPcDevices({
-      bus: this.bus, phys: this.mem, clock: this.clock, memoryBytes: this.mem.size,
+      bus: this.bus, phys: this.mem, clock: this.clock, memoryBytes: this.mem.size, cpuCount: smp,
       onSerial: (b) => this.emit('serial', b),
       onSerial2: opts.com2 ? (b) => this.emit('serial2', b) : undefined,
       onDebugcon: (b) => this.emit('debugcon', b),
@@ -122,27 +154,32 @@ export class Machine implements Runtime {
         // ACPI S3: QEMU's qemu_system_suspend (the RTC marks the shutdown status byte for the firmware's resume).
         onSuspend: () => { this.sleeping = true; this.devices.cmos.enterSuspend(); this.cpu.stopRequested = true; },
       },
-      onMemoryMapChange: () => { this.cpu.flushTlb(); this.cpu.flushCode(); this.cpu.codeDirty = true; },
+      onMemoryMapChange: () => { for (const c of this.cpus) { c.flushTlb(); c.flushCode(); c.codeDirty = true; } },
     });
     if (this.boardOptions.bios) {
       // What QEMU's pc machine gives SeaBIOS over fw_cfg: its ACPI tables and the table-loader script.
-      for (const [name, data] of acpiFwCfgFiles(pcPlatform(this.mem.size, model))) this.devices.fwcfg.addFile(name, data);
+      for (const [name, data] of acpiFwCfgFiles(pcPlatform(this.mem.size, model, smp))) this.devices.fwcfg.addFile(name, data);
     }
     // The RTC alarm wakes the machine from S3 while PM1_EN.RTC_EN allows it (QEMU's wakeup reason RTC).
     this.devices.cmos.onAlarm = () => { if (this.sleeping && this.devices.board.pm.rtcWakeEnabled) this.wakeRequested = true; };
     const router = this.devices.router;
-    this.cpu.irqPending = () => router.pending;
-    const lapic = this.devices.lapic;
-    lapic.x2apicSupported = (model.leaf1Ecx & (1 << 21)) !== 0;
-    this.cpu.host = {
-      readMsr: (index) => lapic.readMsr(index),
-      writeMsr: (index, lo, hi) => lapic.writeMsr(index, lo, hi),
-      readCr8: () => lapic.readCr8(),
-      writeCr8: (v) => lapic.writeCr8(v),
-    };
-    this.cpu.irqLine = router;
     const ferr = this.devices.ferr;
-    this.cpu.ferr = (asserted) => ferr.ferr(asserted);
+    this.cpus.forEach((c, i) => {
+      const line = router.lines[i];
+      c.irqPending = i === 0 ? () => router.pending : () => line.pending;
+      const lapic = this.devices.lapics[i];
+      lapic.x2apicSupported = (model.leaf1Ecx & (1 << 21)) !== 0;
+      c.host = {
+        readMsr: (index) => lapic.readMsr(index),
+        writeMsr: (index, lo, hi) => lapic.writeMsr(index, lo, hi),
+        readCr8: () => lapic.readCr8(),
+        writeCr8: (v) => lapic.writeCr8(v),
+      };
+      c.irqLine = i === 0 ? router : line;
+      c.ferr = (asserted) => ferr.ferr(asserted);
+      lapic.onInit = () => this.init(i);
+      lapic.onSipi = (vector) => this.startup(i, vector);
+    });
     this.history = new History(this.historyHost());
   }
 
@@ -170,7 +207,7 @@ export class Machine implements Runtime {
       // Through the firmware, as qemu -kernel: SeaBIOS runs from the reset vector, then the option ROM
       // (firmware/kernel-rom.ts) loads the kernel. The entry state is the kernel's placement and symbols.
       const staged = stageFirmwareKernel(kernel, this.mem.size, {
-        cmdline: opts.cmdline, modules: opts.modules, initrd: opts.initrd, platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu]),
+        cmdline: opts.cmdline, modules: opts.modules, initrd: opts.initrd, platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu], this.options.smp),
       });
       staged.install(this.devices.fwcfg);
       this.powerOn();
@@ -198,12 +235,11 @@ export class Machine implements Runtime {
   }
 
   private powerOn(): void {
-    const c = this.cpu;
     this.mem.clear();
     this.clock.reset();
     for (const d of this.devices.all) d.reset();
-    c.flushCode();
-    resetCpuState(c);
+    this.resetCpus();
+    const c = this.cpu;
     this.pending = null;
     this.shutdown = false;
     this.exitCode = undefined;
@@ -220,7 +256,7 @@ export class Machine implements Runtime {
     seabiosMtrrSetup(c, CPU_MODELS[this.options.cpu], lowRamTop(this.mem.size));
     const e = bootKernel(this.kernel, this.mem, {
       cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, initrd: this.bootOptions.initrd, display: this.devices.vga,
-      platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu], 1, { com2: this.devices.uart2 !== undefined }),
+      platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu], this.options.smp, { com2: this.devices.uart2 !== undefined }),
       secondsOfDay: this.devices.cmos.secondsSinceEpoch() % 86400,
     });
     this.entry = e;
@@ -250,6 +286,79 @@ export class Machine implements Runtime {
     c.flushTlb();
     c.updateMode();
     this.history.restart();
+  }
+
+  /** Every CPU to its RESET state: the BSP runs from the reset vector, the APs wait for a SIPI (SDM §9.1). */
+  private resetCpus(): void {
+    for (let i = 0; i < this.cpus.length; i++) {
+      const c = this.cpus[i];
+      c.flushCode();
+      resetCpuState(c);
+      this.waitSipi[i] = i > 0;
+      this.initPending[i] = false;
+      c.halted = i > 0;
+    }
+    this.cpu = this.cpus[0];
+    this.cur = 0;
+    this.quantumLeft = SMP_QUANTUM;
+    this.devices.lapic.current = 0;
+  }
+
+  /**
+   * INIT reached CPU `i` (an INIT IPI; SDM Vol. 3A §9.1, Table 9-1): its registers as after RESET, MTRRs kept;
+   * an AP then waits for a STARTUP IPI, the BSP runs from the reset vector (QEMU's do_cpu_init). A CPU that
+   * sends INIT to itself is reset once its current instruction has finished (the scheduler sees initPending).
+   */
+  private init(i: number): void {
+    const c = this.cpus[i];
+    if (this.running === c) {
+      this.initPending[i] = true;
+      c.stopRequested = true;
+      return;
+    }
+    const mtrr = new Map(c.mtrr);
+    resetCpuState(c);
+    for (const [k, v] of mtrr) c.mtrr.set(k, v);
+    this.devices.lapics[i].initReset();
+    this.devices.router.takeNmi(i);
+    this.initPending[i] = false;
+    this.waitSipi[i] = i > 0;
+    c.halted = i > 0;
+  }
+
+  /** A STARTUP IPI with `vector` reached CPU `i`: in wait-for-SIPI it starts in real mode at VV00:0000 (SDM §9.4.4). */
+  private startup(i: number, vector: number): void {
+    if (!this.waitSipi[i]) return;
+    const c = this.cpus[i];
+    this.waitSipi[i] = false;
+    c.halted = false;
+    c.segSel[Seg.CS] = vector << 8;
+    c.segBase[Seg.CS] = vector << 12;
+    c.rip = 0;
+  }
+
+  /** The CPU inside Cpu.run() right now (null between runs). */
+  private running: Cpu | null = null;
+
+  /** Number of CPUs. */
+  get cpuCount(): number {
+    return this.cpus.length;
+  }
+
+  /** The CPU that runs next (or stopped): its index; the debugger's current thread. */
+  get currentCpu(): number {
+    return this.cur;
+  }
+
+  /** Point inspection (state, registers, memory through its paging) at CPU `i`; run/step go back to the scheduler's CPU. */
+  selectCpu(i: number): void {
+    if (!(i >= 0 && i < this.cpus.length)) throw new Error(`there is no CPU ${i}: this machine has ${this.cpus.length}`);
+    this.cpu = this.cpus[i];
+  }
+
+  /** CPU `i` waits for a STARTUP IPI (an AP not started yet). */
+  waitsForSipi(i: number): boolean {
+    return this.waitSipi[i];
   }
 
   /** Resets since construction (run() uses it to keep its budget across a clock restart). */
@@ -298,9 +407,7 @@ export class Machine implements Runtime {
     for (const dev of d.all) if (dev !== d.cmos) dev.reset();
     d.cmos.resetKeepingRam(seconds);
     d.board.i440fx.loadConfig(hostBridge);
-    const c = this.cpu;
-    c.flushCode();
-    resetCpuState(c);
+    this.resetCpus();
     this.pending = null;
     this.shutdown = false;
     d.board.pm.woke(true);
@@ -315,7 +422,7 @@ export class Machine implements Runtime {
 
   pause(): void {
     this.pauseRequested = true;
-    this.cpu.stopRequested = true;
+    for (const c of this.cpus) c.stopRequested = true;
   }
 
   run(maxInstructions: number): StopInfo {
@@ -323,12 +430,14 @@ export class Machine implements Runtime {
       if (this.options.onTripleFault !== 'reset') return { reason: 'shutdown', event: this.chain[this.chain.length - 1] };
       this.reset();
     }
+    this.cpu = this.cpus[this.cur];
     if (this.pending) {
       const s = this.continueDelivery();
       if (s) return s;
     }
     let skip = this.resumeAt;
     this.resumeAt = -1;
+    if (this.cpus.length > 1) return this.runSmp(maxInstructions, skip);
     // `used` counts what this call retired. A reset (triple fault with onTripleFault 'reset', or the guest's
     // reset request) restarts the clock at 0, so a slice that reset counts what ran before it; a slice that
     // retired nothing (a handler that faults on its first instruction, forever) counts 1. So run() always
@@ -360,6 +469,7 @@ export class Machine implements Runtime {
   }
 
   step(): StopInfo {
+    this.cpu = this.cpus[this.cur];
     this.stepping = true;
     try {
       if (this.shutdown) return { reason: 'shutdown', event: this.chain[this.chain.length - 1] };
@@ -373,7 +483,12 @@ export class Machine implements Runtime {
       this.resumeAt = -1;
       const before = this.clock.instructions;
       for (let guard = 0; guard < 4; guard++) {
+        // With several CPUs a step runs the current CPU alone; halted, it does not wait for the others.
+        if (this.cpus.length > 1 && (this.cpu.halted || this.waitSipi[this.cur])) return { reason: 'step' };
+        this.running = this.cpu;
         const exit = this.cpu.run(1, skip);
+        this.running = null;
+        if (this.initPending[this.cur]) this.init(this.cur);
         const s = this.handleExit(exit);
         if (s && s.reason !== 'budget') return s;
         if (this.clock.instructions !== before || exit === Exit.FAULT) return { reason: 'step' };
@@ -381,6 +496,68 @@ export class Machine implements Runtime {
       return { reason: 'step' };
     } finally {
       this.stepping = false;
+    }
+  }
+
+  /**
+   * run() with several CPUs: round-robin in SMP_QUANTUM instructions (QEMU's single-threaded TCG round-robin
+   * with one instruction counter): every retired instruction of any CPU advances the one virtual clock, so
+   * the interleaving depends only on the machine's state. A halted CPU with nothing to wake it and an AP in
+   * wait-for-SIPI are skipped (they cost nothing); when no CPU can run, time jumps to the next timer as for one
+   * CPU. A stop (breakpoint, exception, pause…) leaves `cur` at the CPU that stopped; run() resumes it first.
+   */
+  private runSmp(maxInstructions: number, skip: number): StopInfo {
+    const n = this.cpus.length;
+    const lines = this.devices.router.lines;
+    let used = 0;
+    let idle = 0; // CPUs passed over in a row without running
+    for (;;) {
+      const left = maxInstructions - used;
+      if (left <= 0) return { reason: 'budget' };
+      if (this.sleeping) {
+        const passed = this.sleepFor(left);
+        if (passed < 0) return { reason: 'halt' };
+        used += passed > 0 ? passed : 1;
+        continue;
+      }
+      const i = this.cur;
+      const c = this.cpus[i];
+      if (this.initPending[i]) this.init(i);
+      const line = lines[i];
+      const runnable = !this.waitSipi[i] && (!c.halted || c.stopRequested || (line.nmiPending && !c.nmiBlocked) || (line.pending && (c.flags & Flag.IF) !== 0));
+      if (!runnable || this.quantumLeft <= 0) {
+        this.cur = (i + 1) % n;
+        this.quantumLeft = SMP_QUANTUM;
+        if (!runnable && ++idle >= n) {
+          // No CPU can run: let virtual time pass to the next timer if one could wake a CPU that waits with IF=1.
+          idle = 0;
+          const wakeable = this.cpus.some((x, k) => !this.waitSipi[k] && (x.flags & Flag.IF) !== 0);
+          if (!wakeable || this.clock.nextDeadline === Infinity) return { reason: 'halt' };
+          const before = this.clock.instructions;
+          this.clock.instructions = Math.max(before, this.clock.nextDeadline);
+          this.clock.fire();
+          used += Math.max(1, this.clock.instructions - before);
+        }
+        continue;
+      }
+      idle = 0;
+      this.cpu = c;
+      this.devices.lapic.current = i;
+      const before = this.clock.instructions;
+      const resetsBefore = this.resetCount;
+      const slice = Math.min(left, this.quantumLeft);
+      this.running = c;
+      const exit = c.run(slice, skip);
+      this.running = null;
+      skip = -1;
+      const ran = this.clock.instructions - before;
+      if (this.resetCount === resetsBefore) this.quantumLeft -= ran;
+      used += ran > 0 ? ran : 1;
+      if (this.initPending[i]) this.init(i);
+      if (exit === Exit.HALT) { this.quantumLeft = 0; continue; }
+      if (exit === Exit.BUDGET && slice < left) continue; // the quantum ended
+      const s = this.handleExit(exit);
+      if (s) return s;
     }
   }
 
@@ -399,14 +576,14 @@ export class Machine implements Runtime {
       }
       case Exit.NMI: {
         // NMI delivery blocks further NMIs until the next IRET (SDM Vol. 3 §6.7.1).
-        this.devices.router.takeNmi();
+        this.devices.router.takeNmi(this.cur);
         c.nmiBlocked = true;
         this.pending = { vector: 2, errorCode: -1, kind: EventKind.EXTERNAL, during: -1, duringKind: EventKind.EXTERNAL, resolved: true };
         this.emitEvent('raised', 2, -1, EventKind.EXTERNAL, -1, 'NMI delivered');
         return this.continueDelivery();
       }
       case Exit.IRQ: {
-        const vector = this.devices.router.acknowledge();
+        const vector = this.devices.router.acknowledge(this.cur);
         if (vector < 0) return undefined;
         this.pending = { vector, errorCode: -1, kind: EventKind.EXTERNAL, during: -1, duringKind: EventKind.EXTERNAL, resolved: true };
         this.emitEvent('raised', vector, -1, EventKind.EXTERNAL, -1, `IRQ delivered as vector 0x${vector.toString(16)}`);
@@ -580,29 +757,35 @@ export class Machine implements Runtime {
   }
 
   // ------------------------------------------------------------------------------- breakpoints
+  /** Breakpoints and watchpoints apply to every CPU: a hit on any of them stops the machine. */
   addBreakpoint(rip: bigint): void {
     const la = this.toLinear(rip);
-    if (la !== undefined) { this.cpu.breakpoints.add(la); this.cpu.bpGen++; }
+    if (la !== undefined) for (const c of this.cpus) { c.breakpoints.add(la); c.bpGen++; }
   }
 
   removeBreakpoint(rip: bigint): void {
     const la = this.toLinear(rip);
-    if (la !== undefined) { this.cpu.breakpoints.delete(la); this.cpu.bpGen++; }
+    if (la !== undefined) for (const c of this.cpus) { c.breakpoints.delete(la); c.bpGen++; }
   }
 
   clearBreakpoints(): void {
-    this.cpu.breakpoints.clear();
-    this.cpu.bpGen++;
+    for (const c of this.cpus) {
+      c.breakpoints.clear();
+      c.bpGen++;
+    }
   }
 
   setWatchpoints(ranges: WatchSpec[]): void {
-    this.cpu.watch = [];
+    const watch: { start: number; end: number; kinds: number }[] = [];
     for (const r of ranges) {
       const la = this.toLinear(r.start);
       const kinds = r.access === 'read' ? WATCH_READ : r.access === 'readWrite' ? WATCH_READ | WATCH_WRITE : WATCH_WRITE;
-      if (la !== undefined && r.length > 0) this.cpu.watch.push({ start: la, end: la + r.length, kinds });
+      if (la !== undefined && r.length > 0) watch.push({ start: la, end: la + r.length, kinds });
     }
-    this.cpu.flushTlb();
+    for (const c of this.cpus) {
+      c.watch = watch.slice();
+      c.flushTlb();
+    }
   }
 
   /** 64-bit guest address → the CPU's linear form (undefined if non-canonical). */
@@ -622,7 +805,7 @@ export class Machine implements Runtime {
     regs.cr2 = c.lma ? toCanonical64(c.cr2) : BigInt(c.cr2);
     regs.cr3 = BigInt(c.cr3);
     regs.cr4 = BigInt(c.cr4 >>> 0);
-    regs.cr8 = BigInt(this.devices.lapic.readCr8());
+    regs.cr8 = BigInt(this.devices.lapics[c.apicId].readCr8());
     regs.efer = BigInt(c.efer >>> 0);
     for (const k of [0, 1, 2, 3, 6, 7]) regs[`dr${k}` as RegisterName] = BigInt(c.dr[k]);
     regs.fs_base = toCanonical64(c.segBase[Seg.FS]);
@@ -643,7 +826,7 @@ export class Machine implements Runtime {
       codeBits: c.long ? 64 : c.codeSize === 4 ? 32 : 16,
       pc: c.long ? toCanonical64(c.codeLinear()) : BigInt(c.codeLinear()),
       cpl: c.cpl,
-      halted: c.halted,
+      halted: c.halted || this.waitSipi[c.apicId],
       instructionCount: this.clock.instructions,
     };
   }
@@ -670,7 +853,7 @@ export class Machine implements Runtime {
       case 'rflags': getFlags(c); c.flags = (lo & 0x3f7fd5) | Flag.FIXED1; return;
       case 'cr2': c.cr2 = fromCanonical64(value) ?? 0; return;
       case 'cr3': c.cr3 = Number(value & 0xfffffffffffffn); c.flushTlb(); return;
-      case 'cr8': c.cr8 = lo & 0xf; this.devices.lapic.writeCr8(c.cr8); return;
+      case 'cr8': c.cr8 = lo & 0xf; this.devices.lapics[c.apicId].writeCr8(c.cr8); return;
       default: throw new Error(`register ${name} cannot be set from the debugger`);
     }
   }
@@ -748,6 +931,7 @@ export class Machine implements Runtime {
   // ------------------------------------------------------------------------- reverse debugging
   /** Start recording history (snapshots every `snapshotInterval` instructions, ring of `limitMB`). */
   enableHistory(opts: HistoryOptions = {}): void {
+    if (this.cpus.length > 1) throw new Error(`reverse debugging needs a machine with one CPU: this one has ${this.cpus.length} (smp); start it with smp 1 to record history`);
     this.history.enable(opts);
   }
 
@@ -790,7 +974,11 @@ export class Machine implements Runtime {
    */
   idleUntil(count: number): boolean {
     const c = this.cpu;
-    if (!c.halted || !(c.flags & Flag.IF) || count <= this.clock.instructions) return false;
+    if (this.cpus.length > 1) {
+      // Every CPU halted or waiting for a SIPI, one of them with interrupts on.
+      if (!this.cpus.every((x, i) => x.halted || this.waitSipi[i]) || !this.cpus.some((x, i) => !this.waitSipi[i] && (x.flags & Flag.IF) !== 0)) return false;
+      if (count <= this.clock.instructions) return false;
+    } else if (!c.halted || !(c.flags & Flag.IF) || count <= this.clock.instructions) return false;
     this.clock.instructions = Math.min(count, this.clock.nextDeadline);
     this.clock.fire();
     return true;
@@ -831,7 +1019,7 @@ export class Machine implements Runtime {
 
   /** Hash of all CPU state and RAM (tests, recordings). */
   stateHash(): string {
-    return stateHash(this.cpu, this.mem);
+    return stateHash(this.cpus.length > 1 ? this.cpus : this.cpus[0], this.mem);
   }
 
   private historyHost() {

@@ -89,7 +89,7 @@ export function restoreDevices(clock: VirtualClock, instructions: number, device
  * 32-bit FNV-style hash over the CPU state fields and all of RAM, as 8 hex digits (two independent lanes
  * to make accidental equality unlikely). Not cryptographic; for comparing runs.
  */
-export function stateHash(c: Cpu, mem: PhysicalMemory): string {
+export function stateHash(c: Cpu | Cpu[], mem: PhysicalMemory): string {
   let h1 = 0x811c9dc5 | 0, h2 = 0x01000193 | 0;
   const words = mem.i32;
   for (let i = 0; i < words.length; i++) {
@@ -99,10 +99,13 @@ export function stateHash(c: Cpu, mem: PhysicalMemory): string {
   }
   // RFLAGS as the guest sees it, not the lazy-flag record behind it: the interpreter and translated blocks
   // (jit.ts) may leave different records for the same flags (e.g. the upper bits of a byte operation).
-  const cpu = cpuFields(captureCpu(c));
-  for (const k of ['lfOp', 'lfSize', 'lfRes', 'lfResHi', 'lfA', 'lfAHi', 'lfB', 'lfBHi', 'lfAux']) delete cpu[k];
-  cpu.flags = getFlags(c);
-  const regs = JSON.stringify(cpu, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v instanceof Map ? [...v] : v));
-  for (let i = 0; i < regs.length; i++) h1 = Math.imul(h1 ^ regs.charCodeAt(i), 0x01000193);
+  // Several CPUs (smp): each one's state in turn, BSP first.
+  for (const one of Array.isArray(c) ? c : [c]) {
+    const cpu = cpuFields(captureCpu(one));
+    for (const k of ['lfOp', 'lfSize', 'lfRes', 'lfResHi', 'lfA', 'lfAHi', 'lfB', 'lfBHi', 'lfAux']) delete cpu[k];
+    cpu.flags = getFlags(one);
+    const regs = JSON.stringify(cpu, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v instanceof Map ? [...v] : v));
+    for (let i = 0; i < regs.length; i++) h1 = Math.imul(h1 ^ regs.charCodeAt(i), 0x01000193);
+  }
   return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
 }

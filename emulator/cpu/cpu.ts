@@ -128,6 +128,16 @@ export class Cpu extends CpuState {
   /** FERR# (x87 errors with CR0.NE=0; false when FNINIT/FNCLEX clear them): the board routes it to IRQ 13. */
   ferr: ((asserted: boolean) => void) | null = null;
   host: CpuHost = { readMsr: () => undefined, writeMsr: () => false };
+  /** Initial APIC ID (CPUID.01H:EBX[31:24]): the CPU's number in the machine, 0 for the BSP. */
+  apicId = 0;
+  /** CPUs in the machine (CPUID reports them as cores of one package, as QEMU's -smp N). */
+  cpuCount = 1;
+  /**
+   * The other CPUs sharing this memory (null with one CPU). Decoded code is tracked per CPU, but the code-page
+   * map is shared: a page that becomes code drops the write-TLB entries of every CPU (so any CPU's store to it
+   * invalidates), and flushCode keeps a page marked while another CPU still holds blocks there.
+   */
+  peers: Cpu[] | null = null;
 
   /**
    * Software TLB, one array per access kind (paging.ts Access). Slot s = (la >>> 12) & TLB_MASK holds at
@@ -745,7 +755,7 @@ export class Cpu extends CpuState {
     return this.long ? this.rip : (this.segBase[Seg.CS] + this.rip) % TWO32;
   }
 
-  private invalidateCodePage(page: number): void {
+  invalidateCodePage(page: number): void {
     const list = this.pageBlocks.get(page);
     if (list) {
       for (const b of list) {
@@ -762,6 +772,7 @@ export class Cpu extends CpuState {
   /** Drop every decoded block (mode change, reset, snapshot restore). */
   flushCode(): void {
     for (const [page] of this.pageBlocks) {
+      if (this.peers !== null && this.peers.some((p) => p !== this && p.pageBlocks.has(page))) continue;
       this.mem.codePages[page] = 0;
       if (page < this.mem.codePages.length) this.mem.codeChunks.fill(0, page << 6, (page + 1) << 6);
     }
@@ -792,15 +803,20 @@ export class Cpu extends CpuState {
       if (!this.mem.codePages[page]) {
         this.mem.codePages[page] = 1;
         // Writes to this page must now take the slow path: drop write-TLB entries that map it.
-        if (this.wMapped[page]) {
-          const base = page * 4096;
-          const t = this.wTlb;
-          for (let i = 0; i < 2 * TLB_SIZE; i += 2) if (t[i + 1] === base) t[i] = -1;
-          this.wMapped[page] = 0;
-        }
+        this.dropWriteMapping(page);
+        if (this.peers !== null) for (const p of this.peers) if (p !== this) p.dropWriteMapping(page);
       }
     }
     list.push(b);
+  }
+
+  /** Writes to physical `page` must take the slow path: drop write-TLB entries that map it. */
+  private dropWriteMapping(page: number): void {
+    if (!this.wMapped[page]) return;
+    const base = page * 4096;
+    const t = this.wTlb;
+    for (let i = 0; i < 2 * TLB_SIZE; i += 2) if (t[i + 1] === base) t[i] = -1;
+    this.wMapped[page] = 0;
   }
 
   private fetchLa = 0;

@@ -114,10 +114,12 @@ export function cpuid(c: Cpu, m: CpuModel): void {
     case 0: a = 0xd; b = str4(vendor, 0); d = str4(vendor, 4); cx = str4(vendor, 8); break;
     case 1:
       a = m.signature;
-      b = (0 << 24) | (1 << 16) | (8 << 8); // APIC ID 0, 1 logical CPU, CLFLUSH line 64 bytes
+      // Initial APIC ID, logical processors per package, CLFLUSH line 64 bytes. With several CPUs QEMU's
+      // `-smp N` makes them N cores of one package: EBX[23:16] = N and EDX.HTT (bit 28).
+      b = (c.apicId << 24) | ((c.cpuCount > 1 ? c.cpuCount : 1) << 16) | (8 << 8);
       cx = m.leaf1Ecx | ((c.cr4 & Cr4.OSXSAVE) && m.xcr0Mask ? 1 << 27 : 0);
       if (!m.xcr0Mask) cx &= ~(1 << 26);
-      d = m.leaf1Edx & ~(apicDisabled(c) ? 1 << 9 : 0);
+      d = (m.leaf1Edx & ~(apicDisabled(c) ? 1 << 9 : 0)) | (c.cpuCount > 1 ? 1 << 28 : 0);
       break;
     case 7:
       if (sub === 0) { b = m.leaf7Ebx; cx = m.leaf7Ecx | ((c.cr4 & Cr4.PKE) ? 1 << 4 : 0); }

@@ -57,7 +57,10 @@ export interface PcDevices {
   debugExit: DebugExit;
   debugcon: Debugcon;
   fwcfg: FwCfg;
+  /** The BSP's local APIC (lapics[0]). */
   lapic: LocalApic;
+  /** Every CPU's local APIC, by CPU number (= APIC ID). */
+  lapics: LocalApic[];
   ioapic: IoApic;
   testdev: PcTestdev;
   ferr: FpuErrorLine;
@@ -70,11 +73,18 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const none = () => {};
   const pic = new Pic8259();
   const router = new InterruptRouter(pic, o.clock);
-  const lapic = new LocalApic(o.clock);
-  const ioapic = new IoApic(lapic);
-  lapic.onEoi = (vector) => ioapic.eoi(vector);
-  ioapic.onNmi = () => router.raiseNmi();
+  const cpus = o.cpuCount ?? 1;
+  const lapics: LocalApic[] = [];
+  for (let i = 0; i < cpus; i++) lapics.push(new LocalApic(o.clock, i));
+  const lapic = lapics[0];
+  const ioapic = new IoApic(lapics);
+  for (const a of lapics) {
+    a.bus = lapics;
+    a.onEoi = (vector) => ioapic.eoi(vector);
+  }
+  ioapic.onNmi = (cpu) => router.raiseNmi(cpu);
   router.attachApics(lapic, ioapic);
+  for (let i = 1; i < cpus; i++) router.attachCpu(i, lapics[i]);
   const uart = new Uart16550(router, o.onSerial ?? none);
   const uart2 = o.onSerial2 ? new Uart16550(router, o.onSerial2, 0x2f8, 3) : undefined;
   const vga = new Vga(o.phys, o.clock);
@@ -94,8 +104,8 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
     ...o.board, bus: o.bus, phys: o.phys, clock: o.clock, irq: router, cmos, memoryBytes: o.memoryBytes,
     onReset: o.onResetRequest ?? none, onMapChange: o.onMemoryMapChange ?? none,
   });
-  const all: Device[] = [pic, lapic, ioapic, pit, uart, ...com2, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, ferr, ...board.all, router];
-  return { uart, uart2, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, ferr, router, board, all };
+  const all: Device[] = [pic, ...lapics, ioapic, pit, uart, ...com2, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, ferr, ...board.all, router];
+  return { uart, uart2, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, lapics, ioapic, testdev, ferr, router, board, all };
 }
 
 export { PcTestdev };

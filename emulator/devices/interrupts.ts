@@ -12,8 +12,18 @@ import { Pic8259 } from './pic8259';
  * can test it between instruction blocks for the price of a load. It does not look at RFLAGS.IF: that is
  * the CPU's business.
  *
- * Public API: pending, nmiPending, setIrq(line, level), acknowledge(), raiseNmi(), takeNmi(), update().
+ * With several CPUs each has its own line (`lines[i]`, polled by CPU i; `lines[0]` is the router itself, so
+ * the one-CPU machine is unchanged): its local APIC's requests, and the PIC's INTR where that APIC accepts it
+ * (QEMU's pic_irq_request offers INTR to every CPU whose LINT0 takes ExtINT; power-on leaves that on the BSP only).
+ *
+ * Public API: pending, nmiPending, lines, setIrq(line, level), acknowledge(cpu), raiseNmi(cpu), takeNmi(cpu), update().
  */
+
+/** One CPU's interrupt request line (what Cpu.irqLine points at). */
+export interface CpuIrqLine {
+  pending: boolean;
+  nmiPending: boolean;
+}
 
 /** The local APIC as the router sees it (implemented by LocalApic in lapic.ts). */
 export interface LocalApicSide {
@@ -38,6 +48,9 @@ export class InterruptRouter implements IrqLines, Device {
   nmiPending = false;
   private lapic: LocalApicSide | undefined;
   private ioapic: IoApicSide | undefined;
+  /** CPU i's line and local APIC (index 0: this router and `lapic`). */
+  readonly lines: CpuIrqLine[] = [this];
+  private lapics: LocalApicSide[] = [];
 
   /** `clock`: raising an NMI ends the CPU's current block, so the NMI is taken at the next instruction boundary. */
   constructor(private readonly pic: Pic8259, private readonly clock?: VirtualClock) {
@@ -48,9 +61,21 @@ export class InterruptRouter implements IrqLines, Device {
   attachApics(lapic: LocalApicSide, ioapic: IoApicSide): void {
     this.lapic = lapic;
     this.ioapic = ioapic;
+    this.lapics = [lapic];
     lapic.onChange = () => this.update();
     lapic.onNmi = () => this.raiseNmi();
     this.update();
+  }
+
+  /** Connect the local APIC of CPU `cpu` (> 0): returns that CPU's line. */
+  attachCpu(cpu: number, lapic: LocalApicSide): CpuIrqLine {
+    const line: CpuIrqLine = { pending: false, nmiPending: false };
+    this.lines[cpu] = line;
+    this.lapics[cpu] = lapic;
+    lapic.onChange = () => this.update();
+    lapic.onNmi = () => this.raiseNmi(cpu);
+    this.update();
+    return line;
   }
 
   /** An ISA device raises or lowers IRQ `line` (0-15). */
@@ -59,32 +84,37 @@ export class InterruptRouter implements IrqLines, Device {
     if (this.ioapic) this.ioapic.setIrq(line === 0 ? 2 : line, level);
   }
 
-  /** The CPU takes the interrupt (INTA): returns the vector, or -1 if the request vanished. */
-  acknowledge(): number {
+  /** CPU `cpu` takes the interrupt (INTA): returns the vector, or -1 if the request vanished. */
+  acknowledge(cpu = 0): number {
     let v = -1;
-    if (this.lapic && this.lapic.hasInterrupt()) v = this.lapic.acknowledge();
-    else if (this.picRoutable() && this.pic.hasInterrupt()) v = this.pic.acknowledge();
+    const lapic = cpu === 0 ? this.lapic : this.lapics[cpu];
+    if (lapic && lapic.hasInterrupt()) v = lapic.acknowledge();
+    else if ((lapic === undefined || lapic.acceptsPicInterrupts()) && this.pic.hasInterrupt()) v = this.pic.acknowledge();
     this.update();
     return v;
   }
 
-  raiseNmi(): void {
-    this.nmiPending = true;
+  raiseNmi(cpu = 0): void {
+    this.lines[cpu].nmiPending = true;
     // The CPU loop ends a block when the clock's deadline is reached; fire() recomputes the real deadline.
     if (this.clock) this.clock.nextDeadline = this.clock.instructions;
   }
 
-  takeNmi(): void {
-    this.nmiPending = false;
+  takeNmi(cpu = 0): void {
+    this.lines[cpu].nmiPending = false;
   }
 
   /** Recompute `pending`; devices call it through their change hooks. */
   update(): void {
     this.pending = (this.lapic !== undefined && this.lapic.hasInterrupt()) || (this.picRoutable() && this.pic.hasInterrupt());
+    for (let i = 1; i < this.lines.length; i++) {
+      const a = this.lapics[i];
+      this.lines[i].pending = a.hasInterrupt() || (a.acceptsPicInterrupts() && this.pic.hasInterrupt());
+    }
   }
 
   reset(): void {
-    this.nmiPending = false;
+    for (const l of this.lines) l.nmiPending = false;
     this.update();
   }
 

@@ -8,8 +8,9 @@ import { num } from './ports';
  * prints "IOAPIC[0]: apic_id 0, version 32"): IOREGSEL at offset 0x00, IOWIN at 0x10, and the version-0x20
  * EOI register at 0x40 (a write of a vector clears Remote IRR of the level entries with that vector, as a
  * local APIC EOI broadcast does); registers ID (0), version (1), arbitration (2) and the redirection table (0x10 + 2n). Pins
- * are routed to the local APIC as fixed / lowest-priority interrupts (NMI through `onNmi`; ExtINT, SMI and
- * INIT are dropped). Edge-triggered pins deliver on the asserting edge; level-triggered ones deliver while
+ * are routed to the local APICs their destination selects (physical APIC ID, or logical), as fixed interrupts
+ * (to each), lowest-priority ones (to the lowest-numbered APIC of the set, as QEMU), NMIs (`onNmi(cpu)`);
+ * ExtINT, SMI and INIT are dropped. Edge-triggered pins deliver on the asserting edge; level-triggered ones deliver while
  * asserted and set Remote IRR until the local APIC broadcasts the EOI (`eoi(vector)`).
  *
  * Public API: attach(bus), setIrq(pin, level), eoi(vector), entry(pin), Device methods.
@@ -52,10 +53,15 @@ function powerOn(): IoApicState {
 
 export class IoApic implements Device, IoApicSide {
   readonly name = 'ioapic';
-  onNmi: () => void = () => {};
+  /** An NMI-mode entry fired for CPU `cpu` (index in the APIC list). */
+  onNmi: (cpu: number) => void = () => {};
   private s = powerOn();
+  /** Every CPU's local APIC, by CPU number (the machine may add the APs' after construction). */
+  readonly lapics: ApicTarget[];
 
-  constructor(private readonly lapic: ApicTarget) {}
+  constructor(lapic: ApicTarget | ApicTarget[]) {
+    this.lapics = Array.isArray(lapic) ? lapic : [lapic];
+  }
 
   attach(bus: IoBus): void {
     bus.registerMmio('ioapic', IOAPIC_MMIO_BASE, 0x1000, {
@@ -135,12 +141,15 @@ export class IoApic implements Device, IoApicSide {
     if (level && lo & RTE_REMOTE_IRR) return;
     const mode = (lo >> 8) & 7;
     const dest = s.hi[pin] >>> 24;
-    if (!this.lapic.matchesDestination(dest, (lo & RTE_LOGICAL) !== 0)) return;
+    const logical = (lo & RTE_LOGICAL) !== 0;
+    const targets: number[] = [];
+    for (let i = 0; i < this.lapics.length; i++) if (this.lapics[i].matchesDestination(dest, logical)) targets.push(i);
+    if (targets.length === 0) return;
     if (mode === 0 || mode === 1) {
       if (level) s.lo[pin] |= RTE_REMOTE_IRR;
-      this.lapic.accept(lo & 0xff, level);
+      for (const i of mode === 1 ? targets.slice(0, 1) : targets) this.lapics[i].accept(lo & 0xff, level);
     } else if (mode === 4) {
-      this.onNmi();
+      for (const i of targets) this.onNmi(i);
     }
   }
 

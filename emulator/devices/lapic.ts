@@ -5,13 +5,17 @@ import { LocalApicSide } from './interrupts';
 import { num } from './ports';
 
 /**
- * The local APIC of the one CPU (SDM Vol. 3A ch. 11 "Advanced Programmable Interrupt Controller"), xAPIC
+ * The local APIC of one CPU (SDM Vol. 3A ch. 11 "Advanced Programmable Interrupt Controller"), xAPIC
  * MMIO at 0xFEE00000 and x2APIC MSRs 0x800-0x8FF, plus IA32_APIC_BASE (0x1B) and IA32_TSC_DEADLINE (0x6E0).
  * Interrupts are accepted into IRR, prioritised against PPR (§11.8.3.1), moved to ISR by acknowledge() and
  * retired by EOI. The timer's bus clock runs at 1 GHz like QEMU's (1 tick = 1 instruction before the divide
  * configuration), in one-shot, periodic and TSC-deadline modes (§11.5.4); TSC = `readTsc()` (default: the
- * instruction count). Self-IPIs (fixed, lowest priority, NMI) are delivered; INIT/SIPI/SMI are ignored with
- * one CPU. The APIC base cannot be relocated.
+ * instruction count). IPIs (§11.6) go over the APIC bus (`ApicBus`, every CPU's local APIC): fixed, lowest
+ * priority (to the lowest-numbered APIC of the destination set, as QEMU's apic_bus_deliver), NMI, INIT
+ * (INIT level de-assert does nothing, as on P6 and later), STARTUP, with the destination shorthands and
+ * physical / logical (flat, cluster; x2APIC cluster) destinations; SMI is ignored. INIT and STARTUP reach the
+ * CPU through `onInit` / `onSipi` (the machine resets the CPU, or starts it at VV00:0000 if it waits for a
+ * SIPI). ICR's delivery status always reads idle: delivery is instant. The APIC base cannot be relocated.
  *
  * The CPU calls (matching CpuHost in cpu/cpu.ts): readMsr(index) → [lo, hi] or undefined for #GP; writeMsr(index, lo, hi) → false for #GP;
  * readCr8()/writeCr8(v) for CR8 (= TPR[7:4]).
@@ -74,13 +78,13 @@ interface LapicState {
   tscDeadline: number;
 }
 
-function powerOn(id: number): LapicState {
+function powerOn(id: number, bsp = true): LapicState {
   const lvt = new Array(7).fill(LVT_MASKED);
   // As QEMU (and every BIOS) leaves the BSP: LINT0 unmasked ExtINT, so the 8259's INTR reaches the CPU
-  // once software enables the APIC.
-  lvt[LVT_LINT0] = 0x700;
+  // once software enables the APIC. The APs' LINT0 stays masked (QEMU's apic_reset_common).
+  if (bsp) lvt[LVT_LINT0] = 0x700;
   return {
-    id, apicBase: APIC_MMIO_BASE + BASE_BSP + BASE_ENABLE, tpr: 0, ldr: 0, dfr: 0xffff_ffff, svr: 0xff, esr: 0,
+    id, apicBase: APIC_MMIO_BASE + (bsp ? BASE_BSP : 0) + BASE_ENABLE, tpr: 0, ldr: 0, dfr: 0xffff_ffff, svr: 0xff, esr: 0,
     esrPending: 0, icrLo: 0, icrHi: 0, irr: new Array(8).fill(0), isr: new Array(8).fill(0),
     tmr: new Array(8).fill(0), lvt, timerInitial: 0, timerDivide: 0, timerStart: 0, timerNext: -1, tscDeadline: 0,
   };
@@ -114,10 +118,19 @@ function x2apicWritable(reg: number): boolean {
   return false;
 }
 
+/** Every CPU's local APIC, indexed by CPU number (= initial APIC ID): where IPIs are delivered. */
+export type ApicBus = LocalApic[];
+
 export class LocalApic implements Device, LocalApicSide {
-  readonly name = 'lapic';
+  readonly name: string;
   onChange: () => void = () => {};
   onNmi: () => void = () => {};
+  /** An INIT IPI reached this APIC's CPU (the machine resets the CPU into wait-for-SIPI, or the BSP to the reset vector). */
+  onInit: () => void = () => {};
+  /** A STARTUP IPI with its vector reached this APIC's CPU (acted on only in wait-for-SIPI). */
+  onSipi: (vector: number) => void = () => {};
+  /** The APIC bus this APIC sends IPIs on (itself alone until the machine connects every CPU's). */
+  bus: ApicBus = [this];
   /** Called with the vector when a level-triggered interrupt is retired (EOI broadcast to the I/O APIC). */
   onEoi: (vector: number) => void = () => {};
   /** The TSC as the CPU reports it; deadlines compare against this. */
@@ -132,16 +145,22 @@ export class LocalApic implements Device, LocalApicSide {
     private readonly clock: VirtualClock,
     readonly apicId = 0,
   ) {
-    this.s = powerOn(apicId);
+    this.name = apicId === 0 ? 'lapic' : `lapic${apicId}`;
+    this.s = powerOn(apicId, apicId === 0);
     this.readTsc = () => clock.instructions;
   }
 
+  /** The BSP's APIC decodes 0xFEE00000 on the bus; the machine routes each CPU's accesses to its own APIC. */
   attach(bus: IoBus): void {
+    if (this.apicId !== 0) return;
     bus.registerMmio('lapic', APIC_MMIO_BASE, 0x1000, {
-      read: (offset, size) => this.mmioRead(offset, size),
-      write: (offset, size, value) => this.mmioWrite(offset, size, value),
+      read: (offset, size) => this.bus[this.current].mmioRead(offset, size),
+      write: (offset, size, value) => this.bus[this.current].mmioWrite(offset, size, value),
     });
   }
+
+  /** The CPU now running (index into `bus`): whose APIC answers at 0xFEE00000. Set by the machine's scheduler on the BSP's APIC. */
+  current = 0;
 
   get x2apic(): boolean {
     return (this.s.apicBase & BASE_X2APIC) !== 0;
@@ -283,7 +302,21 @@ export class LocalApic implements Device, LocalApicSide {
 
   reset(): void {
     this.disarm();
-    this.s = powerOn(this.apicId);
+    this.s = powerOn(this.apicId, this.apicId === 0);
+    this.current = 0;
+    this.onChange();
+  }
+
+  /**
+   * INIT (the INIT IPI, or the CPU's INIT#): everything as at power-on except the APIC ID and IA32_APIC_BASE
+   * (SDM Vol. 3A §11.4.7.3 "Local APIC State After an INIT Reset", x2APIC mode kept: §11.12.5.1).
+   */
+  initReset(): void {
+    const { id, apicBase } = this.s;
+    this.disarm();
+    this.s = powerOn(this.apicId, this.apicId === 0);
+    this.s.id = id;
+    this.s.apicBase = apicBase;
     this.onChange();
   }
 
@@ -294,7 +327,7 @@ export class LocalApic implements Device, LocalApicSide {
 
   loadState(state: unknown): void {
     const o = (state ?? {}) as Partial<LapicState>;
-    const d = powerOn(this.apicId);
+    const d = powerOn(this.apicId, this.apicId === 0);
     const arr = (v: unknown, def: number[]) => (Array.isArray(v) && v.length === def.length ? v.map((x) => num(x)) : def);
     this.disarm();
     this.s = {
@@ -310,7 +343,7 @@ export class LocalApic implements Device, LocalApicSide {
 
   // ---- registers --------------------------------------------------------------------------------------------
 
-  private mmioRead(offset: number, size: number): number {
+  mmioRead(offset: number, size: number): number {
     // Globally disabled (IA32_APIC_BASE.EN = 0) the processor acts as one without an APIC (§11.4.3), and in
     // x2APIC mode the MMIO interface behaves like that (§11.12.1): the access goes to the bus, where nothing
     // answers at 0xFEE00000 (all ones, as unassigned addresses read here).
@@ -320,7 +353,7 @@ export class LocalApic implements Device, LocalApicSide {
     return size === 1 ? v & 0xff : size === 2 ? v & 0xffff : v >>> 0;
   }
 
-  private mmioWrite(offset: number, size: number, value: number): void {
+  mmioWrite(offset: number, size: number, value: number): void {
     if (this.x2apic || !this.enabled) return; // not decoded (see mmioRead)
     if ((offset & 0xf) !== 0 || size < 4) return; // only aligned 32-bit accesses are defined
     this.write32(offset & 0xff0, value >>> 0);
@@ -464,7 +497,7 @@ export class LocalApic implements Device, LocalApicSide {
     if (!(lvt & LVT_MASKED) && (lvt & 0xff) >= 16) this.accept(lvt & 0xff);
   }
 
-  /** ICR write: with one CPU only deliveries that reach this APIC matter (§11.6.1). */
+  /** ICR write: the interrupt message goes to every APIC its destination and shorthand select (§11.6.1). */
   private sendIpi(): void {
     const s = this.s;
     const vector = s.icrLo & 0xff;
@@ -472,17 +505,31 @@ export class LocalApic implements Device, LocalApicSide {
     const logical = (s.icrLo & (1 << 11)) !== 0;
     const shorthand = (s.icrLo >> 18) & 3;
     const dest = this.x2apic ? s.icrHi : s.icrHi >>> 24;
-    const toSelf = shorthand === 1 || shorthand === 2 || (shorthand === 0 && this.matchesDestination(dest, logical));
-    if (mode === 0 || mode === 1) {
-      if (vector < 16) {
-        this.error(ESR_SEND_ILLEGAL_VECTOR);
-        return;
-      }
-      if (toSelf) this.accept(vector, (s.icrLo & (1 << 15)) !== 0);
-    } else if (mode === 4 && toSelf) {
-      this.onNmi();
+    const targets: LocalApic[] = [];
+    for (const a of this.bus) {
+      if (shorthand === 1 ? a === this : shorthand === 2 ? true : shorthand === 3 ? a !== this : a.matchesDestination(dest, logical)) targets.push(a);
     }
-    // SMI, INIT, SIPI: nothing to do with a single CPU.
+    switch (mode) {
+      case 0: // fixed
+      case 1: // lowest priority: QEMU gives it to the lowest-numbered APIC of the set (no arbitration)
+        if (vector < 16) {
+          this.error(ESR_SEND_ILLEGAL_VECTOR);
+          return;
+        }
+        for (const a of mode === 1 ? targets.slice(0, 1) : targets) a.accept(vector, (s.icrLo & (1 << 15)) !== 0);
+        return;
+      case 4: // NMI
+        for (const a of targets) a.onNmi();
+        return;
+      case 5: // INIT; level de-assert (level 0, trigger level) only synchronises arbitration IDs (§11.6.1)
+        if ((s.icrLo & (1 << 14)) === 0 && (s.icrLo & (1 << 15)) !== 0) return;
+        for (const a of targets) a.onInit();
+        return;
+      case 6: // STARTUP
+        for (const a of targets) a.onSipi(vector);
+        return;
+    }
+    // SMI (2) and the reserved modes: nothing.
   }
 
   private writeApicBase(lo: number, hi: number): boolean {
@@ -501,7 +548,7 @@ export class LocalApic implements Device, LocalApicSide {
       // Global disable: state returns to power-on values, except the base (§11.4.3).
       const base = s.apicBase;
       this.disarm();
-      this.s = powerOn(this.apicId);
+      this.s = powerOn(this.apicId, this.apicId === 0);
       this.s.apicBase = base;
       this.s.svr &= ~SVR_ENABLE;
     }
@@ -543,7 +590,7 @@ export class LocalApic implements Device, LocalApicSide {
 
   private arm(): void {
     this.disarm();
-    if (this.s.timerNext >= 0) this.timer = this.clock.schedule(this.s.timerNext, () => this.expire(), TimerKey.LAPIC);
+    if (this.s.timerNext >= 0) this.timer = this.clock.schedule(this.s.timerNext, () => this.expire(), TimerKey.LAPIC + this.apicId / 256);
   }
 
   private disarm(): void {

@@ -31,7 +31,11 @@ export function buildMpTables(p: Platform, address = MP_FLOATING_ADDRESS): MpTab
   const entry = (bytes: number[]) => entries.push(Uint8Array.from(bytes));
   const u32 = (v: number) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
-  for (let cpu = 0; cpu < p.cpuCount; cpu++) {
+  // SeaBIOS lists the first logical CPU of each package only (mptable.c: CPUID.01H EDX.HTT, EBX[23:16] rounded
+  // up to a power of 2); QEMU's -smp N is one package of N cores, so the MP table names the BSP alone and
+  // the MADT every CPU (Linux reads the MADT; the MP table is for pre-ACPI systems).
+  const pkgcpus = p.cpuCount > 1 ? 1 << (32 - Math.clz32(p.cpuCount - 1)) : 1;
+  for (let cpu = 0; cpu < p.cpuCount; cpu += pkgcpus) {
     // flags: bit 0 enabled, bit 1 bootstrap processor
     entry([ENTRY.processor, cpu, p.lapicVersion, cpu === 0 ? 3 : 1, ...u32(p.cpuSignature), ...u32(p.cpuFeatures), 0, 0, 0, 0, 0, 0, 0, 0]);
   }
