@@ -178,6 +178,7 @@ export class Machine implements Runtime {
       c.irqLine = i === 0 ? router : line;
       c.ferr = (asserted) => ferr.ferr(asserted);
       lapic.onInit = () => this.init(i);
+      c.otherCpuRunnable = () => { for (let j = 0; j < smp; j++) if (j !== i && this.runnable(j)) return true; return false; };
       lapic.onSipi = (vector) => this.startup(i, vector);
     });
     this.history = new History(this.historyHost());
@@ -488,6 +489,7 @@ export class Machine implements Runtime {
         this.running = this.cpu;
         const exit = this.cpu.run(1, skip);
         this.running = null;
+        this.cpu.yieldCpu = false;
         if (this.initPending[this.cur]) this.init(this.cur);
         const s = this.handleExit(exit);
         if (s && s.reason !== 'budget') return s;
@@ -504,11 +506,11 @@ export class Machine implements Runtime {
    * with one instruction counter): every retired instruction of any CPU advances the one virtual clock, so
    * the interleaving depends only on the machine's state. A halted CPU with nothing to wake it and an AP in
    * wait-for-SIPI are skipped (they cost nothing); when no CPU can run, time jumps to the next timer as for one
-   * CPU. A stop (breakpoint, exception, pause…) leaves `cur` at the CPU that stopped; run() resumes it first.
+   * CPU. PAUSE ends a CPU's turn (QEMU's helper_pause), so spin-waiting costs the CPU it waits for nothing.
+   * A stop (breakpoint, exception, pause…) leaves `cur` at the CPU that stopped; run() resumes it first.
    */
   private runSmp(maxInstructions: number, skip: number): StopInfo {
     const n = this.cpus.length;
-    const lines = this.devices.router.lines;
     let used = 0;
     let idle = 0; // CPUs passed over in a row without running
     for (;;) {
@@ -523,8 +525,7 @@ export class Machine implements Runtime {
       const i = this.cur;
       const c = this.cpus[i];
       if (this.initPending[i]) this.init(i);
-      const line = lines[i];
-      const runnable = !this.waitSipi[i] && (!c.halted || c.stopRequested || (line.nmiPending && !c.nmiBlocked) || (line.pending && (c.flags & Flag.IF) !== 0));
+      const runnable = this.runnable(i);
       if (!runnable || this.quantumLeft <= 0) {
         this.cur = (i + 1) % n;
         this.quantumLeft = SMP_QUANTUM;
@@ -554,11 +555,21 @@ export class Machine implements Runtime {
       if (this.resetCount === resetsBefore) this.quantumLeft -= ran;
       used += ran > 0 ? ran : 1;
       if (this.initPending[i]) this.init(i);
+      if (c.yieldCpu) { c.yieldCpu = false; this.quantumLeft = 0; }
       if (exit === Exit.HALT) { this.quantumLeft = 0; continue; }
       if (exit === Exit.BUDGET && slice < left) continue; // the quantum ended
       const s = this.handleExit(exit);
       if (s) return s;
     }
+  }
+
+  /** CPU i has something to do: not waiting for a SIPI, and running, or halted with an interrupt or NMI to take. */
+  private runnable(i: number): boolean {
+    const c = this.cpus[i];
+    if (this.waitSipi[i]) return false;
+    if (!c.halted || c.stopRequested || this.initPending[i]) return true;
+    const line = this.devices.router.lines[i];
+    return (line.nmiPending && !c.nmiBlocked) || (line.pending && (c.flags & Flag.IF) !== 0);
   }
 
   /** Turn a CPU exit into a stop, or undefined to keep running. */

@@ -132,6 +132,10 @@ export class Cpu extends CpuState {
   apicId = 0;
   /** CPUs in the machine (CPUID reports them as cores of one package, as QEMU's -smp N). */
   cpuCount = 1;
+  /** PAUSE asked to end this CPU's turn (smp > 1; the machine's scheduler clears it). */
+  yieldCpu = false;
+  /** Whether another CPU could run now (the machine's scheduler answers; PAUSE yields only then). */
+  otherCpuRunnable: () => boolean = () => false;
   /**
    * The other CPUs sharing this memory (null with one CPU). Decoded code is tracked per CPU, but the code-page
    * map is shared: a page that becomes code drops the write-TLB entries of every CPU (so any CPU's store to it

@@ -109,6 +109,9 @@ def(0x87, 'xchg', true, Imm.NONE, (c, i) => {
   c.writeReg(i.reg, i.rex, i.osz, a, aHi);
 });
 def(0x90, 'nop', false, Imm.NONE, (c, i) => {
+  // PAUSE (F3 90) with several CPUs ends this CPU's turn when another CPU can run, as QEMU's helper_pause ("just
+  // let another CPU run"): a spin-wait loop then never starves the CPU it waits for.
+  if (i.rep !== 0 && c.cpuCount > 1 && c.otherCpuRunnable()) { c.yieldCpu = true; c.stopRequested = true; }
   if (i.rex & 1) { // XCHG r8, rAX
     const a = c.readReg(8, 0, i.osz); const aHi = c.hi;
     const b = c.readReg(0, 0, i.osz); const bHi = c.hi;

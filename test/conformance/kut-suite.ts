@@ -14,7 +14,7 @@ export interface SuiteEntry {
   qemuCpu?: string;
   /** Our --cpu model for it (see cpuFor). */
   cpu?: string;
-  /** cfg `smp`: Faultline emulates one CPU, so these run on one (the test sees one CPU in fw_cfg). */
+  /** cfg `smp`: the machine's CPUs (MachineOptions.smp), as QEMU's -smp. */
   smp?: number;
   /** cfg `test_args`, passed as the multiboot command line (QEMU's -append). */
   args?: string;

@@ -119,7 +119,7 @@ export interface OurRun extends TestLog {
 /**
  * Boot NAME.flat the way `qemu -kernel` does (multiboot1, through SeaBIOS and the multiboot option ROM), with
  * the entry's CPU model and test_args as the
- * command line (kut-suite.ts), 256 MiB and one CPU, and run it to its isa-debug-exit write or a limit. Exit
+ * command line (kut-suite.ts), 256 MiB and the entry's `smp` CPUs, and run it to its isa-debug-exit write or a limit. Exit
  * status as the CLI (and QEMU) report it; 124 when a limit ends the run.
  */
 export function runTest(name: string, limits: RunLimits = DEFAULT_LIMITS, dir = KUT_DIR): OurRun {
@@ -132,7 +132,7 @@ export function runTest(name: string, limits: RunLimits = DEFAULT_LIMITS, dir = 
   // where SeaBIOS is not installed.
   const fw = findSeabiosDir() ? loadFirmware() : undefined;
   const board = fw && { bios: fw.bios, vgaBios: fw.vgaBios, nodefaults: true };
-  const m = Machine.create({ memoryMB: 256, onTripleFault: 'stop', cpu: cpuFor(name), board });
+  const m = Machine.create({ memoryMB: 256, onTripleFault: 'stop', cpu: cpuFor(name), board, smp: SUITE[name]?.smp ?? 1 });
   const bytes: number[] = [];
   m.on('serial', (b: number) => bytes.push(b));
   const args = SUITE[name]?.args;
