@@ -25,6 +25,12 @@ export function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineL
   if (a.cwd !== undefined && typeof a.cwd !== 'string') throw new RequestError('"cwd" must be a directory path');
   if (a.serialTerminal !== undefined && typeof a.serialTerminal !== 'boolean') throw new RequestError('"serialTerminal" must be true or false');
   if (a.com2 !== undefined && typeof a.com2 !== 'boolean') throw new RequestError('"com2" must be true or false');
+  if (a.smp !== undefined && (typeof a.smp !== 'number' || !Number.isInteger(a.smp) || a.smp < 1 || a.smp > 16)) {
+    throw new RequestError('"smp" must be a whole number of CPUs from 1 to 16');
+  }
+  if (a.smp !== undefined && a.smp > 1 && a.historyMB !== undefined && a.historyMB > 0) {
+    throw new RequestError('reverse debugging ("historyMB") works with one CPU only: set "smp" to 1 or "historyMB" to 0');
+  }
   if (a.gdbPort !== undefined && (typeof a.gdbPort !== 'number' || !Number.isInteger(a.gdbPort) || a.gdbPort < 0 || a.gdbPort > 65535)) {
     throw new RequestError('"gdbPort" must be a TCP port from 0 to 65535 (0 picks a free one)');
   }

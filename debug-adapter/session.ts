@@ -169,7 +169,7 @@ export class FaultlineSession extends DebugSession {
     disconnect: this.disconnect,
     terminate: this.terminate,
     restart: this.restart,
-    threads: () => ({ threads: [{ id: THREAD_ID, name: 'CPU 0' }] }),
+    threads: () => ({ threads: Array.from({ length: this.rt?.cpuCount ?? 1 }, (_, i) => ({ id: THREAD_ID + i, name: `CPU ${i}` })) }),
     setBreakpoints: this.setBreakpoints,
     setFunctionBreakpoints: this.setFunctionBreakpoints,
     setInstructionBreakpoints: this.setInstructionBreakpoints,
@@ -295,7 +295,7 @@ export class FaultlineSession extends DebugSession {
       const vgaBios = await host.vgaBios().catch(() => undefined);
       if (vgaBios) board = { ...board, vgaBios };
     }
-    const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board, com2: args.com2 });
+    const rt = this.createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board, com2: args.com2, smp: args.smp });
     if (firmware && !kernel) {
       if (!rt.bootFirmware) throw new UserError('this runtime cannot boot firmware; use "kernel" with "firmware": "none"');
       rt.bootFirmware();
@@ -309,7 +309,8 @@ export class FaultlineSession extends DebugSession {
       rt.boot(kernel, { cmdline: args.append ?? args.cmdline, initrd });
     }
     this.rt = rt;
-    const historyMB = args.historyMB ?? DEFAULT_HISTORY_MB;
+    // Reverse debugging is on by default with one CPU; with several it stays off (snapshots hold one CPU).
+    const historyMB = args.historyMB ?? ((args.smp ?? 1) > 1 ? 0 : DEFAULT_HISTORY_MB);
     if (historyMB > 0 && 'enableHistory' in rt) (rt as Runtime & Reversible).enableHistory({ limitMB: historyMB });
     const symbolsPath = args.symbols ? path.resolve(this.cwd, args.symbols) : kernelPath;
     const bz = !args.symbols && kernel !== undefined && isBzImage(kernel);
@@ -478,6 +479,8 @@ export class FaultlineSession extends DebugSession {
 
   private step(a: DebugProtocol.StepInArguments, kind: 'next' | 'in' | 'out'): void {
     const rt = this.rt!;
+    // Steps run the CPU that stopped (the others wait); the views go back to it.
+    this.focus(rt.currentCpu ?? 0);
     const instruction = a.granularity === 'instruction';
     if (this.lastStop?.reason === 'exception' && kind !== 'out') return this.resume({ kind: 'deliver' });
     if (this.lastStop?.reason === 'shutdown' || this.lastStop?.reason === 'exit') throw new UserError('the CPU has shut down; restart the session to run again');
@@ -503,6 +506,7 @@ export class FaultlineSession extends DebugSession {
   private reversible(): Reversible {
     const rt = this.rt as (Runtime & Partial<Reversible>) | undefined;
     if (!rt || typeof rt.stepBack !== 'function' || this.launchArgs?.historyMB === 0) {
+      if ((this.rt?.cpuCount ?? 1) > 1) throw new UserError('reverse debugging works with one CPU only: set "smp" to 1 in launch.json');
       throw new UserError('reverse debugging is off: set "historyMB" above 0 in launch.json');
     }
     return rt as Runtime & Reversible;
@@ -743,7 +747,8 @@ export class FaultlineSession extends DebugSession {
       case 'pause': reason = reasonOverride ?? 'pause'; break;
       default: break;
     }
-    const ev = new StoppedEvent(reason, THREAD_ID, text) as DebugProtocol.StoppedEvent;
+    this.focus(this.rt?.currentCpu ?? 0);
+    const ev = new StoppedEvent(reason, THREAD_ID + (this.rt?.currentCpu ?? 0), text) as DebugProtocol.StoppedEvent;
     ev.body.allThreadsStopped = true;
     description = descriptionOverride ?? description;
     if (description) ev.body.description = description;
@@ -753,6 +758,17 @@ export class FaultlineSession extends DebugSession {
 
   private invalidate(): void {
     this.stopCache = undefined;
+  }
+
+  /** The CPU whose registers, stack and memory the views show (a thread per CPU); changing it drops the views' cache. */
+  private focusedCpu = 0;
+  private focus(cpu: number): void {
+    const rt = this.rt;
+    if (!rt?.selectCpu || !((rt.cpuCount ?? 1) > 1)) return;
+    if (!(Number.isInteger(cpu) && cpu >= 0 && cpu < (rt.cpuCount ?? 1))) throw new UserError(`there is no thread ${cpu + THREAD_ID}: the machine has ${rt.cpuCount} CPUs`);
+    rt.selectCpu(cpu);
+    if (cpu !== this.focusedCpu) this.invalidate();
+    this.focusedCpu = cpu;
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -775,6 +791,7 @@ export class FaultlineSession extends DebugSession {
   }
 
   private stackTrace(a: DebugProtocol.StackTraceArguments): DebugProtocol.StackTraceResponse['body'] {
+    if (a.threadId !== undefined) this.focus(Number(a.threadId) - THREAD_ID);
     const frames = this.frames();
     const start = Math.max(0, Number(a.startFrame) || 0);
     const levels = Number(a.levels) > 0 ? Number(a.levels) : frames.length;

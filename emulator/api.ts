@@ -224,6 +224,12 @@ export interface Runtime {
   readonly instructionCount: number;
   /** A fingerprint of all CPU state and all of RAM (16 hex digits; not cryptographic): equal machines, equal hashes. */
   stateHash(): string;
+  /** CPUs in the machine (MachineOptions.smp; absent: one). */
+  readonly cpuCount?: number;
+  /** The CPU that stopped (and that step() steps): the debugger's current thread, 0-based. */
+  readonly currentCpu?: number;
+  /** Point state(), setRegister() and linear memory access at CPU `i`; run() and step() go back to `currentCpu`. */
+  selectCpu?(i: number): void;
 }
 
 // ------------------------------------------------------------------------------ reverse debugging (issue 7)

@@ -55,6 +55,8 @@ Options for run:
   --cmdline STRING       the kernel command line (multiboot, or Linux); --append is the same (QEMU's name)
   --initrd FILE          Linux bzImage only: the initial RAM disk (qemu -initrd)
   --cpu MODEL            CPU model for CPUID: faultline (default), max (+FSGSBASE) or qemu64
+  --smp N                N CPUs (1-16, default 1), as QEMU's -smp N: APIC IDs 0..N-1, the APs wait for
+                         INIT-SIPI; run round-robin in fixed quanta, so runs and recordings are reproducible
   --input N:TEXT         send TEXT to COM1 when the instruction count reaches N (\\n, \\r, \\t, \\\\, \\xHH escapes);
                          may be repeated
   --input N:com2:TEXT    send TEXT to COM2 (needs --com2)
@@ -105,6 +107,8 @@ interface RunOptions {
   /** --initrd FILE (Linux bzImage) */
   initrd?: string;
   cpu: string;
+  /** --smp N */
+  smp?: number;
   /** --input: serial input at instruction counts (sorted). */
   inputs?: PlannedInput[];
   /** --record FILE */
@@ -152,6 +156,10 @@ function parseRun(args: string[]): RunOptions {
       case '--cmdline': case '--append': o.cmdline = value(); break;
       case '--initrd': o.initrd = value(); break;
       case '--cpu': o.cpu = value(); break;
+      case '--smp':
+        o.smp = positive(a, value());
+        if (o.smp > 16) throw new UsageError(`--smp takes a number of CPUs from 1 to 16, not ${o.smp}`);
+        break;
       case '--input': (o.inputs ??= []).push(parseInput(value())); break;
       case '--record': o.record = value(); break;
       case '--gdb': {
@@ -370,7 +378,7 @@ function record(m: Machine, o: RunOptions, file: string, bytes: Uint8Array, sess
 }
 
 function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => void): Machine {
-  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined });
+  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined, smp: o.smp ?? 1 });
   watch(m, o, out);
   if (o.firmwareLog) m.on('firmwareLog', (b: number) => process.stderr.write(String.fromCharCode(b)));
   const initrd = o.initrd !== undefined ? loadKernelFile(o.initrd, 'initrd') : undefined;
@@ -385,7 +393,7 @@ function board(o: RunOptions): PcBoardOptions {
 
 /** Power on with SeaBIOS (the boot device was checked by boardFor). */
 function startFirmwareMachine(o: RunOptions, out: (s: string) => void): Machine {
-  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined });
+  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined, smp: o.smp ?? 1 });
   watch(m, o, out);
   if (o.firmwareLog) m.on('firmwareLog', (b: number) => process.stderr.write(String.fromCharCode(b)));
   m.bootFirmware();
@@ -507,7 +515,7 @@ export function replay(args: { file: string; kernel?: string }, out: (s: string)
   const bios = rec.firmware ? replayBios(rec.firmware) : undefined;
   const o: RunOptions = {
     kernel: kernelPath, firmware: bios ? 'seabios' : 'none', bios: bios?.path, noReboot: rec.machine.onTripleFault === 'stop', maxInstructions: rec.maxInstructions, trace: false, screen: false,
-    memoryMB: rec.machine.memoryMB, cmdline: rec.cmdline ?? undefined, cpu: rec.machine.cpu,
+    memoryMB: rec.machine.memoryMB, cmdline: rec.cmdline ?? undefined, cpu: rec.machine.cpu, smp: rec.machine.smp ?? 1,
     // The recorded machine's COM2 (its output is not part of the recording: written nowhere).
     com2: rec.machine.com2 ? os.devNull : undefined,
   };
@@ -570,7 +578,7 @@ async function serveGdb(o: RunOptions, port: number): Promise<number> {
   const bytes = kernelBytes(o);
   const sink = chunked((s) => process.stdout.write(s));
   const m = o.kernel ? startMachine(o, bytes, sink.write) : startFirmwareMachine(o, sink.write);
-  m.enableHistory();
+  if (m.cpuCount === 1) m.enableHistory(); // reverse execution (bs, rc) needs one CPU; with more gdb sees the CPU that stopped
   if (o.kernel) runToKernelEntry(m);
   const log = (line: string) => process.stderr.write(`[faultline] ${line}\n`);
   return new Promise<number>((resolve, reject) => {
