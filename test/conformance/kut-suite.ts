@@ -163,6 +163,13 @@ export const HW_ONLY_LINES: Record<string, { lines: string[]; why: string }> = {
     ],
     why: 'ICEBP, DR7.GD, data breakpoints and their MOV SS interplay (SDM ch. 18); QEMU TCG\'s run hangs at the first ICEBP after MOV SS',
   },
+  ioapic: {
+    lines: [
+      'ioapic logical destination mode', 'Reconfigure Remote IRR set', 'Higher priority IRQ should be blocked until IRET restores RFLAGS.IF',
+      'Reconfigure self highest priority', 'Reconfigure self lower priority',
+    ],
+    why: 'smp 4: redirection to a logical destination and the tests after it (SDM Vol. 3 §11.6.2.2, the I/O APIC\'s redirection table); QEMU TCG\'s run hangs in "ioapic logical destination mode" (status 124)',
+  },
   taskswitch2: {
     lines: ['VM86', 'lcall with cs.rpl != cs.dpl'],
     why: 'a task switch into a VM86 task and back (SDM §7.3, §20.2); under QEMU TCG the VM86 task prints garbage and the run ends with status 5',

@@ -47,8 +47,7 @@ function main(): number {
   out.push('Exit 124: the run hit its time limit (QEMU: the cfg timeout; ours: DEFAULT_LIMITS).');
   const smp = rows.filter((r) => (SUITE[r.name.split('/')[1]]?.smp ?? 1) > 1);
   if (smp.length) {
-    out.push(`smp > 1 in unittests.cfg (${smp.map((r) => r.name).join(', ')}): Faultline emulates one CPU, so these run on one;`,
-      '  the lines QEMU prints only with a second CPU are among the missing ones.');
+    out.push(`smp > 1 in unittests.cfg (${smp.map((r) => r.name).join(', ')}): run with that many CPUs, as QEMU's -smp.`);
   }
   const missing = rows.filter((r) => r.missing.length);
   if (missing.length) {
