@@ -505,8 +505,8 @@ export class FaultlineSession extends DebugSession {
 
   private reversible(): Reversible {
     const rt = this.rt as (Runtime & Partial<Reversible>) | undefined;
+    if ((rt?.cpuCount ?? 1) > 1) throw new UserError('reverse debugging works with one CPU only: set "smp" to 1 in launch.json');
     if (!rt || typeof rt.stepBack !== 'function' || this.launchArgs?.historyMB === 0) {
-      if ((this.rt?.cpuCount ?? 1) > 1) throw new UserError('reverse debugging works with one CPU only: set "smp" to 1 in launch.json');
       throw new UserError('reverse debugging is off: set "historyMB" above 0 in launch.json');
     }
     return rt as Runtime & Reversible;
