@@ -115,8 +115,11 @@ export class GdbSession {
         if (p === 'bs') return this.reverse('step');
         if (p === 'bc') return this.reverse('continue');
         return '';
-      case 'H': return 'OK'; // one thread: Hg/Hc select it
-      case 'T': return 'OK';
+      case 'H': return this.selectThread(p);
+      case 'T': { // thread alive?
+        const id = parseInt(p.slice(1), 16);
+        return id >= 1 && id <= this.m.cpuCount ? 'OK' : 'E01';
+      }
       case 'D': this.dispose(); this.host.send('OK'); this.host.detach(); return undefined;
       case 'k': this.host.kill(); return undefined;
       case 'q': return this.query(p);
@@ -133,9 +136,14 @@ export class GdbSession {
     }
     if (p.startsWith('qXfer:features:read:')) return this.features(p.slice('qXfer:features:read:'.length));
     if (p === 'qAttached') return '1';
-    if (p === 'qC') return 'QC01';
-    if (p === 'qfThreadInfo') return 'm01';
+    // One thread per CPU, ids 1..N (CPU 0 is thread 1); the current one is the CPU that stopped.
+    if (p === 'qC') return `QC${(this.m.currentCpu + 1).toString(16)}`;
+    if (p === 'qfThreadInfo') return `m${Array.from({ length: this.m.cpuCount }, (_, i) => (i + 1).toString(16).padStart(2, '0')).join(',')}`;
     if (p === 'qsThreadInfo') return 'l';
+    if (p.startsWith('qThreadExtraInfo,')) {
+      const id = parseInt(p.slice('qThreadExtraInfo,'.length), 16);
+      return id >= 1 && id <= this.m.cpuCount ? toHex(Buffer.from(`CPU ${id - 1}`, 'latin1')) : 'E01';
+    }
     if (p.startsWith('qSymbol')) return 'OK';
     if (p.startsWith('qRcmd,')) {
       const cmd = fromHex(p.slice(6));
@@ -269,8 +277,21 @@ export class GdbSession {
     return ''; // sharing the machine: the other debugger owns its watchpoints (gdb falls back to single-stepping)
   }
 
+  /**
+   * Hg: registers and memory (g, p, m) of that thread's CPU (0 or -1: keep); Hc: stepping and continuing always
+   * run the machine, and a step steps the CPU that stopped, so any thread is accepted.
+   */
+  private selectThread(p: string): string {
+    const id = p.slice(2) === '-1' ? -1 : parseInt(p.slice(2), 16);
+    if (Number.isNaN(id) || id > this.m.cpuCount) return 'E01';
+    if (p[1] === 'g' && id > 0) this.m.selectCpu(id - 1);
+    return 'OK';
+  }
+
   private stopContext(reachedStart = false) {
+    this.m.selectCpu(this.m.currentCpu);
     return {
+      thread: this.m.currentCpu + 1,
       // gdb's breakpoints are at linear addresses (CS.base + EIP outside 64-bit mode, as the machine's).
       rip: this.m.state().pc,
       breakpointKind: (rip: bigint) => {

@@ -26,11 +26,13 @@ export interface StopContext {
   rip: bigint;
   /** A reverse operation ran into the start of recorded history. */
   reachedStart?: boolean;
+  /** The thread (CPU + 1) that stopped; 1 when absent. */
+  thread?: number;
 }
 
 /** The stop reply for a machine stop; `interrupted` for a Ctrl-C. */
 export function stopReply(stop: StopInfo | 'interrupted' | 'attached', ctx: StopContext): string {
-  const t = (sig: number, extra = '') => `T${sig.toString(16).padStart(2, '0')}thread:01;${extra}${ctx.reachedStart ? 'replaylog:begin;' : ''}`;
+  const t = (sig: number, extra = '') => `T${sig.toString(16).padStart(2, '0')}thread:${(ctx.thread ?? 1).toString(16).padStart(2, '0')};${extra}${ctx.reachedStart ? 'replaylog:begin;' : ''}`;
   if (stop === 'interrupted') return t(SIG.INT);
   if (stop === 'attached') return t(SIG.TRAP);
   switch (stop.reason) {
