@@ -254,7 +254,8 @@ export class Machine implements Runtime {
     }
     // The PCI board and the MTRRs as SeaBIOS leaves them before `qemu -kernel` boots the kernel.
     seabiosPciSetup(this.devices.board.pci, this.bus);
-    seabiosMtrrSetup(c, CPU_MODELS[this.options.cpu], lowRamTop(this.mem.size));
+    // SeaBIOS sets the APs' MTRRs as the BSP's (smp.c replays its MTRR writes on each AP); INIT keeps them.
+    for (const x of this.cpus) seabiosMtrrSetup(x, CPU_MODELS[this.options.cpu], lowRamTop(this.mem.size));
     const e = bootKernel(this.kernel, this.mem, {
       cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, initrd: this.bootOptions.initrd, display: this.devices.vga,
       platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu], this.options.smp, { com2: this.devices.uart2 !== undefined }),
@@ -309,6 +310,9 @@ export class Machine implements Runtime {
    * INIT reached CPU `i` (an INIT IPI; SDM Vol. 3A §9.1, Table 9-1): its registers as after RESET, MTRRs kept;
    * an AP then waits for a STARTUP IPI, the BSP runs from the reset vector (QEMU's do_cpu_init). A CPU that
    * sends INIT to itself is reset once its current instruction has finished (the scheduler sees initPending).
+   * QEMU differs: its INIT resets the MTRRs too (x86_cpu_reset), so Linux under QEMU -smp 2 prints "mtrr: your
+   * CPUs had inconsistent … settings" after starting its APs; Table 9-1 says INIT leaves them unchanged, so
+   * here the APs keep what the firmware set and Linux prints nothing.
    */
   private init(i: number): void {
     const c = this.cpus[i];
