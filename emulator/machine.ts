@@ -178,9 +178,10 @@ export class Machine implements Runtime {
       c.irqLine = i === 0 ? router : line;
       c.ferr = (asserted) => ferr.ferr(asserted);
       lapic.onInit = () => this.init(i);
-      c.otherCpuRunnable = () => { for (let j = 0; j < smp; j++) if (j !== i && this.runnable(j)) return true; return false; };
+      c.otherCpuRunnable = () => this.othersRunnable(i);
       lapic.onSipi = (vector) => this.startup(i, vector);
     });
+    if (smp > 1) router.onRaise = (j) => this.wake(j);
     this.history = new History(this.historyHost());
   }
 
@@ -329,6 +330,7 @@ export class Machine implements Runtime {
     this.initPending[i] = false;
     this.waitSipi[i] = i > 0;
     c.halted = i > 0;
+    if (i === 0) this.wake(0);
   }
 
   /** A STARTUP IPI with `vector` reached CPU `i`: in wait-for-SIPI it starts in real mode at VV00:0000 (SDM §9.4.4). */
@@ -340,10 +342,22 @@ export class Machine implements Runtime {
     c.segSel[Seg.CS] = vector << 8;
     c.segBase[Seg.CS] = vector << 12;
     c.rip = 0;
+    this.wake(i);
   }
 
   /** The CPU inside Cpu.run() right now (null between runs). */
   private running: Cpu | null = null;
+  /** The running CPU's turn is a lone one: no other CPU could run when it began (runSmp). */
+  private solo = false;
+
+  /** CPU `j` may have become runnable: a lone turn of another CPU ends after its current instruction. */
+  private wake(j: number): void {
+    const r = this.running;
+    if (this.solo && r !== null && r !== this.cpus[j]) {
+      r.yieldCpu = true;
+      r.stopRequested = true;
+    }
+  }
 
   /** Number of CPUs. */
   get cpuCount(): number {
@@ -550,13 +564,17 @@ export class Machine implements Runtime {
       this.devices.lapic.current = i;
       const before = this.clock.instructions;
       const resetsBefore = this.resetCount;
-      const slice = Math.min(left, this.quantumLeft);
+      // A lone runnable CPU keeps running (no 4096-instruction turns) until another one may run: wake().
+      const solo = !this.othersRunnable(i);
+      const slice = solo ? left : Math.min(left, this.quantumLeft);
+      this.solo = solo;
       this.running = c;
       const exit = c.run(slice, skip);
       this.running = null;
+      this.solo = false;
       skip = -1;
       const ran = this.clock.instructions - before;
-      if (this.resetCount === resetsBefore) this.quantumLeft -= ran;
+      if (this.resetCount === resetsBefore && !solo) this.quantumLeft -= ran;
       used += ran > 0 ? ran : 1;
       if (this.initPending[i]) this.init(i);
       if (c.yieldCpu) { c.yieldCpu = false; this.quantumLeft = 0; }
@@ -565,6 +583,11 @@ export class Machine implements Runtime {
       const s = this.handleExit(exit);
       if (s) return s;
     }
+  }
+
+  private othersRunnable(i: number): boolean {
+    for (let j = 0; j < this.cpus.length; j++) if (j !== i && this.runnable(j)) return true;
+    return false;
   }
 
   /** CPU i has something to do: not waiting for a SIPI, and running, or halted with an interrupt or NMI to take. */

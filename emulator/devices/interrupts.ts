@@ -96,6 +96,7 @@ export class InterruptRouter implements IrqLines, Device {
 
   raiseNmi(cpu = 0): void {
     this.lines[cpu].nmiPending = true;
+    if (this.lines.length > 1) this.onRaise(cpu);
     // The CPU loop ends a block when the clock's deadline is reached; fire() recomputes the real deadline.
     if (this.clock) this.clock.nextDeadline = this.clock.instructions;
   }
@@ -106,12 +107,20 @@ export class InterruptRouter implements IrqLines, Device {
 
   /** Recompute `pending`; devices call it through their change hooks. */
   update(): void {
+    const was0 = this.pending;
     this.pending = (this.lapic !== undefined && this.lapic.hasInterrupt()) || (this.picRoutable() && this.pic.hasInterrupt());
+    if (this.lines.length === 1) return;
+    if (!was0 && this.pending) this.onRaise(0);
     for (let i = 1; i < this.lines.length; i++) {
       const a = this.lapics[i];
+      const was = this.lines[i].pending;
       this.lines[i].pending = a.hasInterrupt() || (a.acceptsPicInterrupts() && this.pic.hasInterrupt());
+      if (!was && this.lines[i].pending) this.onRaise(i);
     }
   }
+
+  /** Several CPUs: CPU `cpu`'s line was raised (an interrupt or NMI for it); the scheduler may end a lone CPU's turn. */
+  onRaise: (cpu: number) => void = () => {};
 
   reset(): void {
     for (const l of this.lines) l.nmiPending = false;
