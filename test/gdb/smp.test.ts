@@ -45,7 +45,7 @@ test('gdb itself, run --smp 2 --gdb: info threads shows CPU 0 and CPU 1, each wi
     const out = gdbBatch(fixture('smp.elf'), s.port, ['break int40', 'continue', 'info threads', 'thread 1', 'bt 1', 'kill']);
     assert.match(out, /Thread 1 \(CPU 0\)/);
     assert.match(out, /\* 2 +Thread 2 \(CPU 1\) +int40 \(\)/);
-    assert.match(out, /#0 {2}_start\.\w+ \(\)/, 'thread 1 is the BSP in its own code');
+    assert.match(out, /Switching to thread 1 \(Thread 1\)\]\n#0 {2}(?!int40)\S+ \(\) at fixtures\/src\/smp\/kernel\.asm:\d+/, 'thread 1 is the BSP in its own code');
   } finally {
     s.child.kill();
   }
