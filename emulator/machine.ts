@@ -30,6 +30,7 @@ import { seabiosPciSetup } from './firmware/pci-setup';
 import { seabiosMtrrSetup } from './firmware/mtrr-setup';
 import { lowRamTop } from './firmware/e820';
 import { PhysicalMemory } from './memory/phys';
+import { MAX_SMP, SmpHost, SmpScheduler } from './smp';
 import { stateHash } from './snapshot';
 
 /** An exception that was raised and not yet delivered (the machine may stop here, before delivery). */
@@ -53,13 +54,6 @@ type Listener = (...args: never[]) => void;
  */
 /** Where the BIOS loads and enters a boot sector (and an El Torito no-emulation image by default): 0000:7C00. */
 const BOOT_SECTOR = 0x7c00;
-/** The most CPUs a machine may have (MachineOptions.smp). */
-export const MAX_SMP = 16;
-/**
- * Instructions a CPU runs before the next one's turn (round-robin, smp > 1). Fixed, so a run, a recording and
- * its replay interleave the CPUs identically however the run is sliced.
- */
-export const SMP_QUANTUM = 4096;
 
 export class Machine implements Runtime {
   readonly clock = new VirtualClock();
@@ -71,12 +65,8 @@ export class Machine implements Runtime {
   readonly cpus: Cpu[];
   readonly devices: PcDevices;
   readonly options: Required<Omit<MachineOptions, 'board'>>;
-  /** Round-robin scheduler (smp > 1): the CPU whose turn it is, and what is left of its quantum. */
-  private cur = 0;
-  private quantumLeft = SMP_QUANTUM;
-  /** Per CPU: in wait-for-SIPI (an AP after power-on or INIT), and an INIT that arrived while it was running. */
-  private readonly waitSipi: boolean[];
-  private readonly initPending: boolean[];
+  /** Which CPU runs, INIT/SIPI, the round-robin loop (smp.ts). */
+  private readonly smp: SmpScheduler;
   /** Firmware, disks and boot order of the PC board (MachineOptions.board). */
   readonly boardOptions: NonNullable<MachineOptions['board']>;
   entry?: EntryState;
@@ -131,8 +121,6 @@ export class Machine implements Runtime {
       this.cpus.push(c);
     }
     this.cpu = this.cpus[0];
-    this.waitSipi = this.cpus.map((_, i) => i > 0);
-    this.initPending = this.cpus.map(() => false);
     if (smp > 1) {
       // Every CPU decodes on its own; a store into decoded code (any CPU's, or a device's) reaches them all.
       for (const c of this.cpus) c.peers = this.cpus;
@@ -177,11 +165,8 @@ export class Machine implements Runtime {
       };
       c.irqLine = i === 0 ? router : line;
       c.ferr = (asserted) => ferr.ferr(asserted);
-      lapic.onInit = () => this.init(i);
-      c.otherCpuRunnable = () => this.othersRunnable(i);
-      lapic.onSipi = (vector) => this.startup(i, vector);
     });
-    if (smp > 1) router.onRaise = (j) => this.wake(j);
+    this.smp = new SmpScheduler(this.cpus, this.devices);
     this.history = new History(this.historyHost());
   }
 
@@ -293,70 +278,12 @@ export class Machine implements Runtime {
 
   /** Every CPU to its RESET state: the BSP runs from the reset vector, the APs wait for a SIPI (SDM §9.1). */
   private resetCpus(): void {
-    for (let i = 0; i < this.cpus.length; i++) {
-      const c = this.cpus[i];
+    for (const c of this.cpus) {
       c.flushCode();
       resetCpuState(c);
-      this.waitSipi[i] = i > 0;
-      this.initPending[i] = false;
-      c.halted = i > 0;
     }
+    this.smp.reset();
     this.cpu = this.cpus[0];
-    this.cur = 0;
-    this.quantumLeft = SMP_QUANTUM;
-    this.devices.lapic.current = 0;
-  }
-
-  /**
-   * INIT reached CPU `i` (an INIT IPI; SDM Vol. 3A §9.1, Table 9-1): its registers as after RESET, MTRRs kept;
-   * an AP then waits for a STARTUP IPI, the BSP runs from the reset vector (QEMU's do_cpu_init). A CPU that
-   * sends INIT to itself is reset once its current instruction has finished (the scheduler sees initPending).
-   * QEMU differs: its INIT resets the MTRRs too (x86_cpu_reset), so Linux under QEMU -smp 2 prints "mtrr: your
-   * CPUs had inconsistent … settings" after starting its APs; Table 9-1 says INIT leaves them unchanged, so
-   * here the APs keep what the firmware set and Linux prints nothing.
-   */
-  private init(i: number): void {
-    const c = this.cpus[i];
-    if (this.running === c) {
-      this.initPending[i] = true;
-      c.stopRequested = true;
-      return;
-    }
-    const mtrr = new Map(c.mtrr);
-    resetCpuState(c);
-    for (const [k, v] of mtrr) c.mtrr.set(k, v);
-    this.devices.lapics[i].initReset();
-    this.devices.router.takeNmi(i);
-    this.initPending[i] = false;
-    this.waitSipi[i] = i > 0;
-    c.halted = i > 0;
-    if (i === 0) this.wake(0);
-  }
-
-  /** A STARTUP IPI with `vector` reached CPU `i`: in wait-for-SIPI it starts in real mode at VV00:0000 (SDM §9.4.4). */
-  private startup(i: number, vector: number): void {
-    if (!this.waitSipi[i]) return;
-    const c = this.cpus[i];
-    this.waitSipi[i] = false;
-    c.halted = false;
-    c.segSel[Seg.CS] = vector << 8;
-    c.segBase[Seg.CS] = vector << 12;
-    c.rip = 0;
-    this.wake(i);
-  }
-
-  /** The CPU inside Cpu.run() right now (null between runs). */
-  private running: Cpu | null = null;
-  /** The running CPU's turn is a lone one: no other CPU could run when it began (runSmp). */
-  private solo = false;
-
-  /** CPU `j` may have become runnable: a lone turn of another CPU ends after its current instruction. */
-  private wake(j: number): void {
-    const r = this.running;
-    if (this.solo && r !== null && r !== this.cpus[j]) {
-      r.yieldCpu = true;
-      r.stopRequested = true;
-    }
   }
 
   /** Number of CPUs. */
@@ -366,7 +293,7 @@ export class Machine implements Runtime {
 
   /** The CPU that runs next (or stopped): its index; the debugger's current thread. */
   get currentCpu(): number {
-    return this.cur;
+    return this.smp.cur;
   }
 
   /** Point inspection (state, registers, memory through its paging) at CPU `i`; run/step go back to the scheduler's CPU. */
@@ -377,11 +304,25 @@ export class Machine implements Runtime {
 
   /** CPU `i` waits for a STARTUP IPI (an AP not started yet). */
   waitsForSipi(i: number): boolean {
-    return this.waitSipi[i];
+    return this.smp.waitSipi[i];
   }
 
   /** Resets since construction (run() uses it to keep its budget across a clock restart). */
   private resetCount = 0;
+
+  /** The machine as the SMP scheduler sees it. */
+  private readonly smpHost: SmpHost = (() => {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const m = this;
+    return {
+      clock: m.clock,
+      get sleeping() { return m.sleeping; },
+      sleepFor: (budget: number) => m.sleepFor(budget),
+      get resetCount() { return m.resetCount; },
+      setCurrent: (c: Cpu) => { m.cpu = c; },
+      handleExit: (exit: Exit) => m.handleExit(exit),
+    };
+  })();
 
   reset(): void {
     this.resetCount++;
@@ -449,14 +390,14 @@ export class Machine implements Runtime {
       if (this.options.onTripleFault !== 'reset') return { reason: 'shutdown', event: this.chain[this.chain.length - 1] };
       this.reset();
     }
-    this.cpu = this.cpus[this.cur];
+    this.cpu = this.cpus[this.smp.cur];
     if (this.pending) {
       const s = this.continueDelivery();
       if (s) return s;
     }
     let skip = this.resumeAt;
     this.resumeAt = -1;
-    if (this.cpus.length > 1) return this.runSmp(maxInstructions, skip);
+    if (this.cpus.length > 1) return this.smp.run(maxInstructions, skip, this.smpHost);
     // `used` counts what this call retired. A reset (triple fault with onTripleFault 'reset', or the guest's
     // reset request) restarts the clock at 0, so a slice that reset counts what ran before it; a slice that
     // retired nothing (a handler that faults on its first instruction, forever) counts 1. So run() always
@@ -488,7 +429,7 @@ export class Machine implements Runtime {
   }
 
   step(): StopInfo {
-    this.cpu = this.cpus[this.cur];
+    this.cpu = this.cpus[this.smp.cur];
     this.stepping = true;
     try {
       if (this.shutdown) return { reason: 'shutdown', event: this.chain[this.chain.length - 1] };
@@ -503,12 +444,8 @@ export class Machine implements Runtime {
       const before = this.clock.instructions;
       for (let guard = 0; guard < 4; guard++) {
         // With several CPUs a step runs the current CPU alone; halted, it does not wait for the others.
-        if (this.cpus.length > 1 && (this.cpu.halted || this.waitSipi[this.cur])) return { reason: 'step' };
-        this.running = this.cpu;
-        const exit = this.cpu.run(1, skip);
-        this.running = null;
-        this.cpu.yieldCpu = false;
-        if (this.initPending[this.cur]) this.init(this.cur);
+        const exit = this.cpus.length > 1 ? this.smp.step(skip) : this.cpu.run(1, skip);
+        if (exit === undefined) return { reason: 'step' };
         const s = this.handleExit(exit);
         if (s && s.reason !== 'budget') return s;
         if (this.clock.instructions !== before || exit === Exit.FAULT) return { reason: 'step' };
@@ -517,86 +454,6 @@ export class Machine implements Runtime {
     } finally {
       this.stepping = false;
     }
-  }
-
-  /**
-   * run() with several CPUs: round-robin in SMP_QUANTUM instructions (QEMU's single-threaded TCG round-robin
-   * with one instruction counter): every retired instruction of any CPU advances the one virtual clock, so
-   * the interleaving depends only on the machine's state. A halted CPU with nothing to wake it and an AP in
-   * wait-for-SIPI are skipped (they cost nothing); when no CPU can run, time jumps to the next timer as for one
-   * CPU. PAUSE ends a CPU's turn (QEMU's helper_pause), so spin-waiting costs the CPU it waits for nothing.
-   * A stop (breakpoint, exception, pause…) leaves `cur` at the CPU that stopped; run() resumes it first.
-   */
-  private runSmp(maxInstructions: number, skip: number): StopInfo {
-    const n = this.cpus.length;
-    let used = 0;
-    let idle = 0; // CPUs passed over in a row without running
-    for (;;) {
-      const left = maxInstructions - used;
-      if (left <= 0) return { reason: 'budget' };
-      if (this.sleeping) {
-        const passed = this.sleepFor(left);
-        if (passed < 0) return { reason: 'halt' };
-        used += passed > 0 ? passed : 1;
-        continue;
-      }
-      const i = this.cur;
-      const c = this.cpus[i];
-      if (this.initPending[i]) this.init(i);
-      const runnable = this.runnable(i);
-      if (!runnable || this.quantumLeft <= 0) {
-        this.cur = (i + 1) % n;
-        this.quantumLeft = SMP_QUANTUM;
-        if (!runnable && ++idle >= n) {
-          // No CPU can run: let virtual time pass to the next timer if one could wake a CPU that waits with IF=1.
-          idle = 0;
-          const wakeable = this.cpus.some((x, k) => !this.waitSipi[k] && (x.flags & Flag.IF) !== 0);
-          if (!wakeable || this.clock.nextDeadline === Infinity) return { reason: 'halt' };
-          const before = this.clock.instructions;
-          this.clock.instructions = Math.max(before, this.clock.nextDeadline);
-          this.clock.fire();
-          used += Math.max(1, this.clock.instructions - before);
-        }
-        continue;
-      }
-      idle = 0;
-      this.cpu = c;
-      this.devices.lapic.current = i;
-      const before = this.clock.instructions;
-      const resetsBefore = this.resetCount;
-      // A lone runnable CPU keeps running (no 4096-instruction turns) until another one may run: wake().
-      const solo = !this.othersRunnable(i);
-      const slice = solo ? left : Math.min(left, this.quantumLeft);
-      this.solo = solo;
-      this.running = c;
-      const exit = c.run(slice, skip);
-      this.running = null;
-      this.solo = false;
-      skip = -1;
-      const ran = this.clock.instructions - before;
-      if (this.resetCount === resetsBefore && !solo) this.quantumLeft -= ran;
-      used += ran > 0 ? ran : 1;
-      if (this.initPending[i]) this.init(i);
-      if (c.yieldCpu) { c.yieldCpu = false; this.quantumLeft = 0; }
-      if (exit === Exit.HALT) { this.quantumLeft = 0; continue; }
-      if (exit === Exit.BUDGET && slice < left) continue; // the quantum ended
-      const s = this.handleExit(exit);
-      if (s) return s;
-    }
-  }
-
-  private othersRunnable(i: number): boolean {
-    for (let j = 0; j < this.cpus.length; j++) if (j !== i && this.runnable(j)) return true;
-    return false;
-  }
-
-  /** CPU i has something to do: not waiting for a SIPI, and running, or halted with an interrupt or NMI to take. */
-  private runnable(i: number): boolean {
-    const c = this.cpus[i];
-    if (this.waitSipi[i]) return false;
-    if (!c.halted || c.stopRequested || this.initPending[i]) return true;
-    const line = this.devices.router.lines[i];
-    return (line.nmiPending && !c.nmiBlocked) || (line.pending && (c.flags & Flag.IF) !== 0);
   }
 
   /** Turn a CPU exit into a stop, or undefined to keep running. */
@@ -614,14 +471,14 @@ export class Machine implements Runtime {
       }
       case Exit.NMI: {
         // NMI delivery blocks further NMIs until the next IRET (SDM Vol. 3 §6.7.1).
-        this.devices.router.takeNmi(this.cur);
+        this.devices.router.takeNmi(this.smp.cur);
         c.nmiBlocked = true;
         this.pending = { vector: 2, errorCode: -1, kind: EventKind.EXTERNAL, during: -1, duringKind: EventKind.EXTERNAL, resolved: true };
         this.emitEvent('raised', 2, -1, EventKind.EXTERNAL, -1, 'NMI delivered');
         return this.continueDelivery();
       }
       case Exit.IRQ: {
-        const vector = this.devices.router.acknowledge(this.cur);
+        const vector = this.devices.router.acknowledge(this.smp.cur);
         if (vector < 0) return undefined;
         this.pending = { vector, errorCode: -1, kind: EventKind.EXTERNAL, during: -1, duringKind: EventKind.EXTERNAL, resolved: true };
         this.emitEvent('raised', vector, -1, EventKind.EXTERNAL, -1, `IRQ delivered as vector 0x${vector.toString(16)}`);
@@ -864,7 +721,7 @@ export class Machine implements Runtime {
       codeBits: c.long ? 64 : c.codeSize === 4 ? 32 : 16,
       pc: c.long ? toCanonical64(c.codeLinear()) : BigInt(c.codeLinear()),
       cpl: c.cpl,
-      halted: c.halted || this.waitSipi[c.apicId],
+      halted: c.halted || this.smp.waitSipi[c.apicId],
       instructionCount: this.clock.instructions,
     };
   }
@@ -1014,7 +871,8 @@ export class Machine implements Runtime {
     const c = this.cpu;
     if (this.cpus.length > 1) {
       // Every CPU halted or waiting for a SIPI, one of them with interrupts on.
-      if (!this.cpus.every((x, i) => x.halted || this.waitSipi[i]) || !this.cpus.some((x, i) => !this.waitSipi[i] && (x.flags & Flag.IF) !== 0)) return false;
+      const waiting = this.smp.waitSipi;
+      if (!this.cpus.every((x, i) => x.halted || waiting[i]) || !this.cpus.some((x, i) => !waiting[i] && (x.flags & Flag.IF) !== 0)) return false;
       if (count <= this.clock.instructions) return false;
     } else if (!c.halted || !(c.flags & Flag.IF) || count <= this.clock.instructions) return false;
     this.clock.instructions = Math.min(count, this.clock.nextDeadline);
@@ -1111,4 +969,4 @@ function resetCpuState(c: Cpu): void {
   resetCpu(c);
 }
 
-export { canonicalSigned, SEG_NAMES, TWO32, TWO48 };
+export { canonicalSigned, MAX_SMP, SEG_NAMES, TWO32, TWO48 };
