@@ -262,6 +262,9 @@ class Gen {
       'const base = c.rip;',
       'let ic = clock.instructions;',
       'let la = 0, ti = 0, off = 0, sl = false;',
+      // The page the block last read / wrote through the TLB (pageOffset): linear page base (-65536: none) and
+      // its physical base.
+      'let rP = -65536, rB = 0, wP = -65536, wB = 0, d = 0;',
       // The exit (exitTo): RIP and insnStart as offsets from base, retired count past ic, the flag record to
       // write (bit 0: fOp..fX; bit 1: a rotate's CF/OF in fC/fO over it), a relative jump (operand size, rel).
       'let xo = 0, xk = 0, xs = 0, xf = 0, xj = 0, xr = 0;',
@@ -286,7 +289,7 @@ class Gen {
     }
     const body = [...pre, ...this.out].join('\n')
       .replace(/@S(\d+)@/g, (_, g: string) => `r[${2 * +g}] = g${g}; r[${2 * +g + 1}] = g${g}h;`)
-      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, this.loops ? 'lim = 0; sl = true;' : 'sl = true;').replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
+      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, this.loops ? 'lim = 0; sl = true; rP = -65536; wP = -65536;' : 'sl = true; rP = -65536; wP = -65536;').replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
     if (this.loops) head.push(`let warm = ${WARM_CALLS};`);
     return `${head.join('\n')}\nreturn function block(c, clock, end) {\n${body}\n};`;
   }
@@ -392,7 +395,7 @@ class Gen {
       this.line(regs.map((g) => `@L${g}@`).join(' '));
       return;
     }
-    this.line(`@Q@ @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
+    this.line(`@Q@ rP = -65536; wP = -65536; @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
     this.line(`h${k}(c, i${k});`);
     if (last) { this.line(`clock.instructions = ic + ${k + 1}; return;`); return; }
     this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return; }`);
@@ -502,16 +505,29 @@ class Gen {
     this.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
   }
 
+  /**
+   * Emit `d = offset of la in the page the block last read (rP) or wrote (wP) through the TLB`, refilling that
+   * one-page cache from the TLB when la is elsewhere; out of [0, 4096 - size] means a TLB miss (or an access
+   * that crosses the page), which takes the slow path. The cache holds what the TLB held: it is dropped at
+   * every slow path and handler call (@SLOW@, generic), the only places the TLB, CPL or write epoch can change
+   * inside a block, so a loop over one page reads no TLB array and no c.ub/c.wb per access.
+   */
+  private pageOffset(size: number, write: boolean): void {
+    const [P, B, T, tag] = write ? ['wP', 'wB', 'wT', 'c.wb'] : ['rP', 'rB', 'rT', 'c.ub'];
+    this.line(`d = la - ${P}; if (d < 0 || d > ${4096 - size}) { ti = ((la >>> 12) & ${this.tlbMask}) << 1; off = la & 4095; ` +
+      `if (${T}[ti] === la - off + ${tag}) { ${P} = la - off; ${B} = ${T}[ti + 1]; d = off; } }`);
+  }
+
   /** Emit a read of `size` bytes at `la` into locals v / vh (zero-extended for 1 and 2). */
   private load(i: Insn, size: number, v: string): void {
     this.line(`let ${v} = 0, ${v}h = 0;`);
-    this.line(`ti = ((la >>> 12) & ${this.tlbMask}) << 1; off = la & 4095;`);
-    this.line(`if (rT[ti] === la - off + c.ub && off <= ${4096 - size}) {`);
+    this.pageOffset(size, false);
+    this.line(`if (d >= 0 && d <= ${4096 - size}) {`);
     switch (size) {
-      case 1: this.line(`${v} = m8[rT[ti + 1] + off];`); break;
-      case 2: this.line(`${v} = dv.getUint16(rT[ti + 1] + off, true);`); break;
-      case 4: this.line(`${v} = dv.getInt32(rT[ti + 1] + off, true);`); break;
-      default: this.line(`const pa = rT[ti + 1] + off; ${v} = dv.getInt32(pa, true); ${v}h = dv.getInt32(pa + 4, true);`);
+      case 1: this.line(`${v} = m8[rB + d];`); break;
+      case 2: this.line(`${v} = dv.getUint16(rB + d, true);`); break;
+      case 4: this.line(`${v} = dv.getInt32(rB + d, true);`); break;
+      default: this.line(`const pa = rB + d; ${v} = dv.getInt32(pa, true); ${v}h = dv.getInt32(pa + 4, true);`);
     }
     this.line('} else {');
     this.faultPoint(i);
@@ -522,13 +538,13 @@ class Gen {
 
   /** Emit a write of `size` bytes of lo/hi at `la`; the slow path leaves like the interpreter would. */
   private store(i: Insn, size: number, lo: string, hi: string): void {
-    this.line(`ti = ((la >>> 12) & ${this.tlbMask}) << 1; off = la & 4095;`);
-    this.line(`if (wT[ti] === la - off + c.wb && off <= ${4096 - size}) {`);
+    this.pageOffset(size, true);
+    this.line(`if (d >= 0 && d <= ${4096 - size}) {`);
     switch (size) {
-      case 1: this.line(`m8[wT[ti + 1] + off] = ${lo};`); break;
-      case 2: this.line(`dv.setUint16(wT[ti + 1] + off, ${lo}, true);`); break;
-      case 4: this.line(`dv.setInt32(wT[ti + 1] + off, ${lo}, true);`); break;
-      default: this.line(`const pa = wT[ti + 1] + off; dv.setInt32(pa, ${lo}, true); dv.setInt32(pa + 4, ${hi}, true);`);
+      case 1: this.line(`m8[wB + d] = ${lo};`); break;
+      case 2: this.line(`dv.setUint16(wB + d, ${lo}, true);`); break;
+      case 4: this.line(`dv.setInt32(wB + d, ${lo}, true);`); break;
+      default: this.line(`const pa = wB + d; dv.setInt32(pa, ${lo}, true); dv.setInt32(pa + 4, ${hi}, true);`);
     }
     this.line('} else {');
     this.faultPoint(i);
@@ -545,7 +561,8 @@ class Gen {
     if (!write) return;
     // Read-modify-write: the destination must be writable before the flags change (Cpu.probeWrite), so a fault
     // spills the previous instruction's flag record, not this one's.
-    this.line(`if (wT[ti] !== la - off + c.wb || off > ${4096 - size}) {`);
+    this.pageOffset(size, true);
+    this.line(`if (d < 0 || d > ${4096 - size}) {`);
     this.faultPoint(i);
     this.line(`c.probeWrite(la, ${size}); }`);
   }

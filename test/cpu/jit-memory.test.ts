@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Exit, WATCH_READ, WATCH_WRITE } from '../../emulator/cpu/cpu';
 import { Cr0 } from '../../emulator/cpu/state';
-import { CODE, makeCpu, sameWithAndWithoutTranslation } from '../support/cpu-harness';
+import { CODE, enablePaging, makeCpu, sameWithAndWithoutTranslation } from '../support/cpu-harness';
 
 /**
  * Translated blocks access memory through the software TLB inline (jit.ts load/store) and keep looping
@@ -104,6 +104,31 @@ describe('translated memory operands and mid-block branches', () => {
     });
     assert.equal(r.c.r[2], 0, 'remap loop finished');
     assert.deepEqual([r.c.r[16], r.c.r[18], r.c.r[20]], [300, 30000, 300], 'r8 (old frame), r9 (after INVLPG), r10 (after CR3 reload)');
+  });
+
+  it('the one-page read/write caches of a translated loop: two linear pages in one TLB slot, a page-crossing store, a remap between runs', () => {
+    // loop: mov rax,[rbx] ; add [rsi],rax ; mov [rbx+8],rax ; add byte [rbx+16],1 ; mov rdx,[rsi+24] ; add rdx,rax ;
+    //       mov [rbx+0xfff],dx (crosses into the next page) ; dec ecx ; jnz loop ; hlt
+    // RBX's and RSI's pages are 256 MiB apart, so they share a slot of the 65,536-entry TLB: each access evicts the
+    // other's entry, and the cached page of the block must not outlive what the slow path did to the TLB.
+    const code = [0x48, 0x8b, 0x03, 0x48, 0x01, 0x06, 0x48, 0x89, 0x43, 0x08, 0x80, 0x43, 0x10, 0x01, 0x48, 0x8b, 0x56, 0x18, 0x48, 0x01,
+      0xc2, 0x66, 0x89, 0x93, 0xff, 0x0f, 0x00, 0x00, 0xff, 0xc9, 0x75, 0xe0, 0xf4];
+    const A = 0x40000000n, B = A + 0x10000000n;
+    const maps = new Map<Cpu, (la: bigint, pa: number) => void>();
+    const r = bothWays(code, 40_000, (c) => {
+      const map = enablePaging(c);
+      maps.set(c, map);
+      map(A, 0x30000); map(A + 0x1000n, 0x32000); map(B, 0x31000);
+      c.r[6] = Number(A);
+      c.r[12] = Number(B);
+      c.r[2] = 4000;
+      c.mem.view.setUint32(0x30000, 7, true);
+      c.mem.view.setUint32(0x33000, 1000, true);
+      c.mem.view.setUint32(0x31018, 3, true);
+    }, (c) => maps.get(c)!(A, 0x33000));
+    assert.equal(r.c.r[2], 0, 'loop finished');
+    assert.equal((r.c.mem.u8[0x33010] + r.c.mem.u8[0x30010]) & 0xff, 4000 & 0xff, 'the byte counter moved to the new frame with the remap');
+    assert.equal(r.c.mem.view.getUint32(0x33008, true), 1000, 'stores after the remap went to the new frame');
   });
 
   it('a 4-byte store that crosses from canonical into non-canonical space faults with #GP inside a translated loop', () => {
