@@ -483,8 +483,21 @@ class Gen {
     if (this.long && i.asz === 8 && i.seg < 4) {
       const { terms, his } = this.ea64Terms(i);
       const exact = his.length === 0 ? 'true' : `((${his.map((h) => `(${h} + 1048576)`).join(' | ')}) >>> 21) === 0`;
-      this.line(`la = -1;`);
-      this.line(`if (${exact}) { const a = ${terms.join(' + ')}; if (a >= ${-TWO47} && a <= ${TWO47 - size}) la = a < 0 ? a + ${TWO48} : a; }`);
+      const general = `la = -1; if (${exact}) { const a = ${terms.join(' + ')}; if (a >= ${-TWO47} && a <= ${TWO47 - size}) la = a < 0 ? a + ${TWO48} : a; }`;
+      if (his.length > 0 && !i.ripRel) {
+        // Registers below 4 GiB (high halves 0), the common case: the sum of their low halves and the
+        // displacement is within (-2^31, 2^36), so no multiply and no range check; a negative sum is a
+        // canonical address in the upper half.
+        const low: string[] = [];
+        if (i.base >= 0) low.push(`(${this.g(i.base)} >>> 0)`);
+        if (i.index >= 0) low.push(`(${this.g(i.index)} >>> 0)${i.scale ? ` * ${1 << i.scale}` : ''}`);
+        if (i.disp !== 0) low.push(String(i.disp));
+        const sum = low.join(' + ');
+        const fast = i.disp >= 0 ? `la = ${sum};` : `{ const a = ${sum}; la = a < 0 ? a + ${TWO48} : a; }`;
+        this.line(`if ((${his.join(' | ')}) === 0) ${fast} else { ${general} }`);
+      } else {
+        this.line(general);
+      }
     } else if (this.long && i.seg < 4 && this.ea32(i) !== undefined) {
       this.line(`la = ${this.ea32(i)};`);
     } else if (!this.long && this.ea32(i) !== undefined) {
