@@ -214,10 +214,11 @@ class Gen {
    */
   private readonly deferLoopFlags: boolean;
   /**
-   * The loop's back edge is a Jcc right after a CMP or TEST of registers (or a register and an immediate) at
-   * 32 or 64 bits: the record the back edge leaves is then recomputed from those registers where the next
-   * iteration needs it, instead of being carried round in nine locals (CARRIED), which cost a tight loop a
-   * third of its speed in register pressure. undefined: CARRIED.
+   * The loop's back edge is a Jcc right after a CMP or TEST of registers (or a register and an immediate), or
+   * an INC/DEC of a register, at 32 or 64 bits: the record the back edge leaves is then recomputed from those
+   * registers where the next iteration needs it (INC/DEC's kept CF in one local, fX), instead of being carried
+   * round in nine locals (CARRIED), which cost a tight loop a third of its speed in register pressure.
+   * undefined: CARRIED.
    */
   private readonly rematAtTop: Pending | undefined;
   private readonly total: number;
@@ -243,7 +244,7 @@ class Gen {
     this.deferLoopFlags = loops && inlineKind(first) === K.ALU && registerOnly(first) && !readsCarry(first);
     const last = insns[this.n - 1];
     this.rematAtTop = loops && !this.deferLoopFlags && this.n >= 2 && isCondBranch(last) && total + last.imm === 0
-      ? registerCompare(insns[this.n - 2]) : undefined;
+      ? registerRecord(insns[this.n - 2]) : undefined;
   }
 
   emit(): string {
@@ -865,9 +866,10 @@ class Gen {
       return;
     }
     if (toStart && this.rematAtTop) {
-      // The next iteration recomputes this record from the compared registers (rematAtTop), which the Jcc
-      // leaves as the CMP/TEST read them; the first iteration's record was the CPU's.
-      this.line('fk = 1;');
+      // The next iteration recomputes this record from the registers (rematAtTop), which the Jcc leaves as the
+      // CMP/TEST/INC/DEC left them; the first iteration's record was the CPU's. INC/DEC's CF goes round in fX.
+      const p = this.p;
+      this.line(`fk = 1;${this.rematAtTop.aux === 'fX' ? ` fX = ${p !== null ? p.aux : 'c.lfAux'};` : ''}`);
       this.backEdge();
       this.exitTo(0, 0, this.off);
       this.line('}');
@@ -967,11 +969,19 @@ class Gen {
 }
 
 /**
- * The record a CMP or TEST of registers (or a register and an immediate) at 32 or 64 bits leaves, as
- * expressions over the register locals (as Gen.alu computes it), with the registers it reads; undefined for
- * any other instruction.
+ * The record a CMP or TEST of registers (or a register and an immediate), or an INC/DEC of a register, at 32
+ * or 64 bits leaves, as expressions over the register locals (as Gen.alu and Gen.incDec compute it; INC/DEC's
+ * kept CF is the local fX), with the registers it depends on; undefined for any other instruction.
  */
-function registerCompare(i: Insn): Pending | undefined {
+function registerRecord(i: Insn): Pending | undefined {
+  if (inlineKind(i) === K.INCDEC && i.mod === 3 && i.op === 0xff && (i.osz === 4 || i.osz === 8)) {
+    const r = i.rm, wide = i.osz === 8, g = `g${r}`, gh = `g${r}h`;
+    const dec = (i.reg & 7) === 1;
+    // The operand before the instruction: the result plus or minus one, with the borrow or carry between halves.
+    const a = dec ? `((${g} + 1) | 0)` : `((${g} - 1) | 0)`;
+    const aHi = !wide ? '0' : dec ? `((${gh} + (${g} === -1 ? 1 : 0)) | 0)` : `((${gh} - (${g} === 0 ? 1 : 0)) | 0)`;
+    return { op: dec ? LF.DEC : LF.INC, size: i.osz, res: g, resHi: wide ? gh : '0', a, aHi, b: '1', bHi: '0', aux: 'fX', remat: [r] };
+  }
   if (inlineKind(i) !== K.ALU || !registerOnly(i)) return undefined;
   const op = i.op;
   const size = opSize(i);

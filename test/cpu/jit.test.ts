@@ -238,7 +238,7 @@ describe('block translation: targeted cases', () => {
     }
   });
 
-  it('a loop ending in CMP/TEST of registers + Jcc: the record recomputed from the registers is what each iteration\'s flag readers, faults, register writes and stops see', () => {
+  it('a loop ending in CMP/TEST or INC/DEC of registers + Jcc: the record recomputed from the registers is what each iteration\'s flag readers, faults, register writes and stops see', () => {
     // The record the back edge leaves is not carried in locals but recomputed from the compared registers
     // (jit.ts rematAtTop); the first iteration sees the CPU's own record. Each program stops at many counts
     // (inside the first iteration, at every instruction of a later one), at a fault and at a timer interrupt.
@@ -265,6 +265,15 @@ describe('block translation: targeted cases', () => {
       { name: 'a Jcc at the top leaves in the first iteration with the flags from before the loop', code: [0x45, 0x31, 0xc0, 0xeb, 0x00, 0x74, 0x08, 0x83, 0xc1, 0x01, 0x83,
         0xf9, 0x64, 0x75, 0xf6, 0x41, 0x0f, 0x94, 0xc1, 0x4d, 0x01, 0xca, 0x41, 0x0f, 0x92, 0xc4, 0x4d, 0x01, 0xe5, 0x49, 0xff, 0xce, 0x75, 0xde, 0xf4],
         setup: (c) => { c.r[28] = 500; c.r[2] = 7; } },
+      // loop: mov rax,[rsi] (faults at 2^47) ; adc r9,rax (CF kept by DEC from the previous ADD) ; add r10d,0x50000000 ;
+      //       lea rsi,[rsi+8] ; dec rcx ; jnz loop ; hlt
+      { name: 'dec r64 + JNZ: the recomputed record carries the CF DEC kept; a load faults before any flag is set', code: [0x48, 0x8b, 0x06, 0x49, 0x11, 0xc1, 0x41,
+        0x81, 0xc2, 0x00, 0x00, 0x00, 0x50, 0x48, 0x8d, 0x76, 0x08, 0x48, 0xff, 0xc9, 0x75, 0xea, 0xf4],
+        setup: (c) => { c.r[12] = 0xfffff800 | 0; c.r[13] = 0x7fff; c.r[2] = 100_000; } },
+      // loop: setc r8b ; add r9,r8 ; add r11d,0x60000000 ; inc ecx ; jnz loop ; hlt
+      { name: 'inc r32 + JNZ: SETcc at the top reads the CF INC kept', code: [0x41, 0x0f, 0x92, 0xc0, 0x4d, 0x01, 0xc1, 0x41, 0x81, 0xc3, 0x00, 0x00, 0x00, 0x60, 0xff, 0xc1,
+        0x75, 0xee, 0xf4],
+        setup: (c) => { c.r[2] = -3000; } },
     ];
     for (const { name, code, setup } of programs) {
       const start = (c: ReturnType<typeof makeCpu>): void => { setup(c); setFlags(c, ENTRY); };
