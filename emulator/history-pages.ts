@@ -3,7 +3,7 @@
  * when its non-zero 32-bit words fit in half a page, sparse (a bitmap of those words, then the words); and
  * the comparisons and copies over that form.
  *
- * Public API: packPage, packed, loadPage, samePage, pageIsZero, copyPages, WORDS.
+ * Public API: packPage, packedBytes, loadPage, samePage, pageIsZero, copyPages, WORDS.
  */
 import { PAGE_SIZE, PhysicalMemory } from './memory/phys';
 
@@ -27,30 +27,51 @@ export function copyPages(list: number[], src: (p: number) => Uint8Array): { pag
   return { pages, bytes };
 }
 
-/** 32-bit words per page, the sparse form's bitmap (one bit per word) in words, and its most words. */
-export const WORDS = PAGE_SIZE / 4;
-const BITMAP_WORDS = WORDS / 32;
+/**
+ * 32-bit words per page, the sparse form's bitmap (one bit per word) in words, and its most words. The loops
+ * below use these module-local names: an exported const is a property load of `exports` in the compiled
+ * module, in every iteration.
+ */
+const W = PAGE_SIZE / 4;
+export const WORDS = W;
+const BITMAP_WORDS = W / 32;
 const MAX_SPARSE_WORDS = (PAGE_SIZE / 2) / 4 - BITMAP_WORDS;
 
 /** packPage's output: the sparse form (bitmap, then the non-zero words in order). */
-export const packed = new Int32Array(BITMAP_WORDS + MAX_SPARSE_WORDS);
+const SPARSE_END = BITMAP_WORDS + MAX_SPARSE_WORDS;
+const sparse = new Int32Array(SPARSE_END);
+const PAGE_BYTES = PAGE_SIZE;
+/** Views of the first n bytes of the sparse form, by n / 4 (made once: one allocation per stored page less). */
+const sparseViews: Uint8Array[] = [];
+for (let n = 0; n <= SPARSE_END; n++) sparseViews.push(new Uint8Array(sparse.buffer, 0, 4 * n));
+
+/** The sparse form packPage left, as its first `size` bytes (size: what packPage returned, < PAGE_SIZE). */
+export function packedBytes(size: number): Uint8Array {
+  return sparseViews[size >>> 2];
+}
 
 /**
  * The stored size of the page at word `base` of `w`: PAGE_SIZE (stored as is), or, when its bitmap of
  * non-zero words plus those words take at most half a page (page tables, fresh heaps, partly used stacks and
- * buffers are mostly zeros), that size, with the sparse form left in `packed`. One pass; a dense page stops
+ * buffers are mostly zeros), that size, with the sparse form left for packedBytes. One pass; a dense page stops
  * it early.
  */
 export function packPage(w: Int32Array, base: number): number {
-  packed.fill(0, 0, BITMAP_WORDS);
   let k = BITMAP_WORDS;
-  for (let i = 0; i < WORDS; i++) {
-    const x = w[base + i];
-    if (x !== 0) {
-      if (k === packed.length) return PAGE_SIZE;
-      packed[i >>> 5] |= 1 << (i & 31);
-      packed[k++] = x;
+  // 32 words per bitmap word, which is stored once (a read-modify-write of `sparse` per non-zero word cost
+  // more than the scan).
+  for (let j = 0; j < BITMAP_WORDS; j++) {
+    let bits = 0;
+    const at = base + 32 * j;
+    for (let b = 0; b < 32; b++) {
+      const x = w[at + b];
+      if (x !== 0) {
+        if (k === SPARSE_END) return PAGE_BYTES;
+        bits |= 1 << b;
+        sparse[k++] = x;
+      }
     }
+    sparse[j] = bits;
   }
   return k * 4;
 }
@@ -61,8 +82,8 @@ export function loadPage(d: Uint8Array, mem: PhysicalMemory, p: number): void {
     mem.u8.set(d, p * PAGE_SIZE);
     return;
   }
-  const w = mem.i32, v = words(d), base = p * WORDS;
-  w.fill(0, base, base + WORDS);
+  const w = mem.i32, v = words(d), base = p * W;
+  w.fill(0, base, base + W);
   let k = BITMAP_WORDS;
   for (let j = 0; j < BITMAP_WORDS; j++) {
     for (let bits = v[j]; bits !== 0; bits &= bits - 1) w[base + 32 * j + 31 - Math.clz32(bits & -bits)] = v[k++];
@@ -76,18 +97,18 @@ function words(d: Uint8Array): Int32Array {
 /** Page p of RAM equals stored content `d` (undefined: a zero page). */
 export function samePage(mem: PhysicalMemory, p: number, d: Uint8Array | undefined): boolean {
   const w = mem.i32;
-  const base = p * WORDS;
+  const base = p * W;
   if (d === undefined) {
-    for (let i = 0; i < WORDS; i++) if (w[base + i] !== 0) return false;
+    for (let i = 0; i < W; i++) if (w[base + i] !== 0) return false;
     return true;
   }
   const v = words(d);
-  if (v.length === WORDS) {
-    for (let i = 0; i < WORDS; i++) if (w[base + i] !== v[i]) return false;
+  if (v.length === W) {
+    for (let i = 0; i < W; i++) if (w[base + i] !== v[i]) return false;
     return true;
   }
   let k = BITMAP_WORDS;
-  for (let i = 0; i < WORDS; i++) {
+  for (let i = 0; i < W; i++) {
     const x = (v[i >>> 5] & (1 << (i & 31))) !== 0 ? v[k++] : 0;
     if (w[base + i] !== x) return false;
   }
@@ -96,6 +117,6 @@ export function samePage(mem: PhysicalMemory, p: number, d: Uint8Array | undefin
 
 export function pageIsZero(mem: PhysicalMemory, p: number): boolean {
   const w = mem.i32;
-  for (let i = p * (PAGE_SIZE / 4), e = i + PAGE_SIZE / 4; i < e; i++) if (w[i] !== 0) return false;
+  for (let i = p * W, e = i + W; i < e; i++) if (w[i] !== 0) return false;
   return true;
 }

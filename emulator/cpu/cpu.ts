@@ -336,6 +336,12 @@ export class Cpu extends CpuState {
       return this.dv.getInt32(pa, true);
     }
     const lo = this.rdSlow(la, 4, this.ub === 1);
+    // The low half's miss filled the TLB (a RAM page, not watched, no data breakpoint on it): the high half
+    // is on the same page, so it is read there without a second page walk.
+    if (t[2 * i] === la - off + this.ub && off <= 4088) {
+      this.hi = this.dv.getInt32(t[2 * i + 1] + off + 4, true);
+      return lo;
+    }
     this.hi = this.rdSlow(this.addLinear(la, 4), 4, this.ub === 1);
     return lo;
   }
@@ -373,6 +379,14 @@ export class Cpu extends CpuState {
     const user = this.ub === 1;
     const la2 = this.addLinear(la, 4);
     this.translate(la, Access.WRITE, user);
+    // The miss filled the write TLB (a RAM page marked dirty, no decoded code, not watched, no data breakpoint
+    // on it: Cpu.translate): both halves are on that page and are written there.
+    if (t[2 * i] === la - off + this.wb && off <= 4088) {
+      const pa = t[2 * i + 1] + off;
+      this.dv.setInt32(pa, lo, true);
+      this.dv.setInt32(pa + 4, hi, true);
+      return;
+    }
     this.translate(this.addLinear(la, 7), Access.WRITE, user);
     this.wrSlow(la, 4, lo, user, false);
     this.wrSlow(la2, 4, hi, user, false);

@@ -41,7 +41,15 @@ export type BlockFn = (c: Cpu, clock: VirtualClock, end: number) => void;
 interface Pending {
   op: LF; size: number; res: string; resHi: string; a: string; aHi: string; b: string; bHi: string; aux: string;
   prev?: Pending | null; cf?: string; of?: string;
+  /**
+   * A loop's record at the start of an iteration, recomputed from registers (Gen.rematAtTop): the fields are
+   * expressions over these guest registers' locals, valid while none of them is written; and only from the
+   * second iteration on (fk !== 0): in the first one the CPU's own record (c.lf*) is current.
+   */
+  remat?: number[];
 }
+
+const isRemat = (p: Pending | null): boolean => p !== null && p.remat !== undefined;
 
 /** Pending.op of a rotate (ROL/ROR): not a lazy-record kind of flags.ts. */
 const ROT = -2 as LF;
@@ -205,6 +213,14 @@ class Gen {
    * leaves, so it is written to the CPU only when the loop exits.
    */
   private readonly deferLoopFlags: boolean;
+  /**
+   * The loop's back edge is a Jcc right after a CMP or TEST of registers (or a register and an immediate), or
+   * an INC/DEC of a register, at 32 or 64 bits: the record the back edge leaves is then recomputed from those
+   * registers where the next iteration needs it (INC/DEC's kept CF in one local, fX), instead of being carried
+   * round in nine locals (CARRIED), which cost a tight loop a third of its speed in register pressure.
+   * undefined: CARRIED.
+   */
+  private readonly rematAtTop: Pending | undefined;
   private readonly total: number;
   /** Guest registers held in JS locals (g<n>, g<n>h), and those the block writes (spilled at sync points). */
   private readonly used = new Set<number>();
@@ -226,6 +242,9 @@ class Gen {
     this.loops = loops;
     const first = insns[0];
     this.deferLoopFlags = loops && inlineKind(first) === K.ALU && registerOnly(first) && !readsCarry(first);
+    const last = insns[this.n - 1];
+    this.rematAtTop = loops && !this.deferLoopFlags && this.n >= 2 && isCondBranch(last) && total + last.imm === 0
+      ? registerRecord(insns[this.n - 2]) : undefined;
   }
 
   emit(): string {
@@ -233,7 +252,7 @@ class Gen {
     for (let k = 0; k < this.n; k++) head.push(`const i${k} = I[${k}], h${k} = i${k}.exec;`);
     this.line('X: {');
     if (this.loops) this.line('for (;;) {');
-    if (this.loops && !this.deferLoopFlags) this.p = CARRIED;
+    if (this.loops && !this.deferLoopFlags) this.p = this.rematAtTop ?? CARRIED;
     for (let k = 0; k < this.n; k++) {
       this.k = k;
       this.insn(this.insns[k], k === this.n - 1);
@@ -262,6 +281,9 @@ class Gen {
       'const base = c.rip;',
       'let ic = clock.instructions;',
       'let la = 0, ti = 0, off = 0, sl = false;',
+      // The page the block last read / wrote through the TLB (pageOffset): linear page base (-65536: none) and
+      // its physical base.
+      'let rP = -65536, rB = 0, wP = -65536, wB = 0, d = 0;',
       // The exit (exitTo): RIP and insnStart as offsets from base, retired count past ic, the flag record to
       // write (bit 0: fOp..fX; bit 1: a rotate's CF/OF in fC/fO over it), a relative jump (operand size, rel).
       'let xo = 0, xk = 0, xs = 0, xf = 0, xj = 0, xr = 0;',
@@ -269,7 +291,7 @@ class Gen {
     ];
     if (used.length) pre.push(`let ${used.map((g) => `g${g} = r[${2 * g}], g${g}h = r[${2 * g + 1}]`).join(', ')};`);
     if (this.usesFlat) pre.push('let flat = c.flatSegments();');
-    if (this.loops && !this.deferLoopFlags) pre.push(CARRY_LOAD);
+    if (this.loops && !this.deferLoopFlags) pre.push(this.rematAtTop ? 'let fk = 0;' : CARRY_LOAD);
     if (this.loops) {
       // lim: the count the back edge may run up to without looking at anything else. Only helper calls and
       // slow paths run device code (which may request a stop, raise an interrupt line or move a timer
@@ -286,7 +308,7 @@ class Gen {
     }
     const body = [...pre, ...this.out].join('\n')
       .replace(/@S(\d+)@/g, (_, g: string) => `r[${2 * +g}] = g${g}; r[${2 * +g + 1}] = g${g}h;`)
-      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, this.loops ? 'lim = 0; sl = true;' : 'sl = true;').replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
+      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, this.loops ? 'lim = 0; sl = true; rP = -65536; wP = -65536;' : 'sl = true; rP = -65536; wP = -65536;').replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
     if (this.loops) head.push(`let warm = ${WARM_CALLS};`);
     return `${head.join('\n')}\nreturn function block(c, clock, end) {\n${body}\n};`;
   }
@@ -305,6 +327,7 @@ class Gen {
     const p = this.p;
     let rec = '';
     if (p === CARRIED) rec = 'xf = 1; ';
+    else if (p !== null && p.remat) rec = `if (fk !== 0) { xf = 1; ${assignRecord(p)} } `;
     else if (p !== null && p.op === ROT) {
       const prev = p.prev ?? null;
       if (prev !== null && prev.op === ROT) this.materializeCopy(); // a rotate after a rotate: written here
@@ -323,6 +346,11 @@ class Gen {
     if (!p) return;
     if (p === CARRIED) {
       this.line('c.lfOp = fOp; c.lfSize = fSize; c.lfRes = fR; c.lfResHi = fRh; c.lfA = fA; c.lfAHi = fAh; c.lfB = fB; c.lfBHi = fBh; c.lfAux = fX;');
+      this.p = null;
+      return;
+    }
+    if (p.remat) {
+      this.line(`if (fk !== 0) { c.lfOp = ${p.op}; c.lfSize = ${p.size}; c.lfRes = ${p.res}; c.lfResHi = ${p.resHi}; c.lfA = ${p.a}; c.lfAHi = ${p.aHi}; c.lfB = ${p.b}; c.lfBHi = ${p.bHi}; c.lfAux = ${p.aux}; }`);
       this.p = null;
       return;
     }
@@ -392,7 +420,7 @@ class Gen {
       this.line(regs.map((g) => `@L${g}@`).join(' '));
       return;
     }
-    this.line(`@Q@ @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
+    this.line(`@Q@ rP = -65536; wP = -65536; @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
     this.line(`h${k}(c, i${k});`);
     if (last) { this.line(`clock.instructions = ic + ${k + 1}; return;`); return; }
     this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return; }`);
@@ -413,6 +441,9 @@ class Gen {
   }
 
   private writeReg(reg: number, rex: number, size: number, lo: string, hi: string): void {
+    // A record recomputed from registers is written out before one of them changes.
+    const target = size === 1 && rex === 0 && reg >= 4 && reg < 8 ? reg - 4 : reg;
+    if (this.p !== null && this.p.remat && this.p.remat.includes(target)) this.materialize();
     if (size === 1) {
       if (rex === 0 && reg >= 4 && reg < 8) {
         const g = this.g(reg - 4);
@@ -480,8 +511,21 @@ class Gen {
     if (this.long && i.asz === 8 && i.seg < 4) {
       const { terms, his } = this.ea64Terms(i);
       const exact = his.length === 0 ? 'true' : `((${his.map((h) => `(${h} + 1048576)`).join(' | ')}) >>> 21) === 0`;
-      this.line(`la = -1;`);
-      this.line(`if (${exact}) { const a = ${terms.join(' + ')}; if (a >= ${-TWO47} && a <= ${TWO47 - size}) la = a < 0 ? a + ${TWO48} : a; }`);
+      const general = `la = -1; if (${exact}) { const a = ${terms.join(' + ')}; if (a >= ${-TWO47} && a <= ${TWO47 - size}) la = a < 0 ? a + ${TWO48} : a; }`;
+      if (his.length > 0 && !i.ripRel) {
+        // Registers below 4 GiB (high halves 0), the common case: the sum of their low halves and the
+        // displacement is within (-2^31, 2^36), so no multiply and no range check; a negative sum is a
+        // canonical address in the upper half.
+        const low: string[] = [];
+        if (i.base >= 0) low.push(`(${this.g(i.base)} >>> 0)`);
+        if (i.index >= 0) low.push(`(${this.g(i.index)} >>> 0)${i.scale ? ` * ${1 << i.scale}` : ''}`);
+        if (i.disp !== 0) low.push(String(i.disp));
+        const sum = low.join(' + ');
+        const fast = i.disp >= 0 ? `la = ${sum};` : `{ const a = ${sum}; la = a < 0 ? a + ${TWO48} : a; }`;
+        this.line(`if ((${his.join(' | ')}) === 0) ${fast} else { ${general} }`);
+      } else {
+        this.line(general);
+      }
     } else if (this.long && i.seg < 4 && this.ea32(i) !== undefined) {
       this.line(`la = ${this.ea32(i)};`);
     } else if (!this.long && this.ea32(i) !== undefined) {
@@ -502,16 +546,29 @@ class Gen {
     this.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
   }
 
+  /**
+   * Emit `d = offset of la in the page the block last read (rP) or wrote (wP) through the TLB`, refilling that
+   * one-page cache from the TLB when la is elsewhere; out of [0, 4096 - size] means a TLB miss (or an access
+   * that crosses the page), which takes the slow path. The cache holds what the TLB held: it is dropped at
+   * every slow path and handler call (@SLOW@, generic), the only places the TLB, CPL or write epoch can change
+   * inside a block, so a loop over one page reads no TLB array and no c.ub/c.wb per access.
+   */
+  private pageOffset(size: number, write: boolean): void {
+    const [P, B, T, tag] = write ? ['wP', 'wB', 'wT', 'c.wb'] : ['rP', 'rB', 'rT', 'c.ub'];
+    this.line(`d = la - ${P}; if (d < 0 || d > ${4096 - size}) { ti = ((la >>> 12) & ${this.tlbMask}) << 1; off = la & 4095; ` +
+      `if (${T}[ti] === la - off + ${tag}) { ${P} = la - off; ${B} = ${T}[ti + 1]; d = off; } }`);
+  }
+
   /** Emit a read of `size` bytes at `la` into locals v / vh (zero-extended for 1 and 2). */
   private load(i: Insn, size: number, v: string): void {
     this.line(`let ${v} = 0, ${v}h = 0;`);
-    this.line(`ti = ((la >>> 12) & ${this.tlbMask}) << 1; off = la & 4095;`);
-    this.line(`if (rT[ti] === la - off + c.ub && off <= ${4096 - size}) {`);
+    this.pageOffset(size, false);
+    this.line(`if (d >= 0 && d <= ${4096 - size}) {`);
     switch (size) {
-      case 1: this.line(`${v} = m8[rT[ti + 1] + off];`); break;
-      case 2: this.line(`${v} = dv.getUint16(rT[ti + 1] + off, true);`); break;
-      case 4: this.line(`${v} = dv.getInt32(rT[ti + 1] + off, true);`); break;
-      default: this.line(`const pa = rT[ti + 1] + off; ${v} = dv.getInt32(pa, true); ${v}h = dv.getInt32(pa + 4, true);`);
+      case 1: this.line(`${v} = m8[rB + d];`); break;
+      case 2: this.line(`${v} = dv.getUint16(rB + d, true);`); break;
+      case 4: this.line(`${v} = dv.getInt32(rB + d, true);`); break;
+      default: this.line(`const pa = rB + d; ${v} = dv.getInt32(pa, true); ${v}h = dv.getInt32(pa + 4, true);`);
     }
     this.line('} else {');
     this.faultPoint(i);
@@ -522,13 +579,13 @@ class Gen {
 
   /** Emit a write of `size` bytes of lo/hi at `la`; the slow path leaves like the interpreter would. */
   private store(i: Insn, size: number, lo: string, hi: string): void {
-    this.line(`ti = ((la >>> 12) & ${this.tlbMask}) << 1; off = la & 4095;`);
-    this.line(`if (wT[ti] === la - off + c.wb && off <= ${4096 - size}) {`);
+    this.pageOffset(size, true);
+    this.line(`if (d >= 0 && d <= ${4096 - size}) {`);
     switch (size) {
-      case 1: this.line(`m8[wT[ti + 1] + off] = ${lo};`); break;
-      case 2: this.line(`dv.setUint16(wT[ti + 1] + off, ${lo}, true);`); break;
-      case 4: this.line(`dv.setInt32(wT[ti + 1] + off, ${lo}, true);`); break;
-      default: this.line(`const pa = wT[ti + 1] + off; dv.setInt32(pa, ${lo}, true); dv.setInt32(pa + 4, ${hi}, true);`);
+      case 1: this.line(`m8[wB + d] = ${lo};`); break;
+      case 2: this.line(`dv.setUint16(wB + d, ${lo}, true);`); break;
+      case 4: this.line(`dv.setInt32(wB + d, ${lo}, true);`); break;
+      default: this.line(`const pa = wB + d; dv.setInt32(pa, ${lo}, true); dv.setInt32(pa + 4, ${hi}, true);`);
     }
     this.line('} else {');
     this.faultPoint(i);
@@ -545,7 +602,8 @@ class Gen {
     if (!write) return;
     // Read-modify-write: the destination must be writable before the flags change (Cpu.probeWrite), so a fault
     // spills the previous instruction's flag record, not this one's.
-    this.line(`if (wT[ti] !== la - off + c.wb || off > ${4096 - size}) {`);
+    this.pageOffset(size, true);
+    this.line(`if (d < 0 || d > ${4096 - size}) {`);
     this.faultPoint(i);
     this.line(`c.probeWrite(la, ${size}); }`);
   }
@@ -708,7 +766,7 @@ class Gen {
       const top = size === 8 ? `(${hi} >>> 31)` : `((${lo} >>> ${bits - 1}) & 1)`;
       if (!right) this.line(`const c${k} = ${lo} & 1, o${k} = ${top} ^ c${k};`);
       else this.line(`const c${k} = ${top}, o${k} = c${k} ^ ${size === 8 ? `((${hi} >>> 30) & 1)` : `((${lo} >>> ${bits - 2}) & 1)`};`);
-      const prev = this.p === CARRIED ? (this.materialize(), null) : this.p;
+      const prev = this.p === CARRIED || isRemat(this.p) ? (this.materialize(), null) : this.p;
       this.p = { op: ROT, size, res: lo, resHi: hi, a: '0', aHi: '0', b: '0', bHi: '0', aux: '0', prev, cf: `c${k}`, of: `o${k}` };
     } else {
       const left = kind === 4 || kind === 6;
@@ -744,6 +802,8 @@ class Gen {
     const size = i.osz;
     this.readRm(i, `v${k}`, false, size, last);
     const cond = this.ccExpr(i.op & 0xf);
+    // The write below is conditional: a record recomputed from its register is written out before the branch.
+    if (this.p !== null && this.p.remat && this.p.remat.includes(i.reg)) this.materialize();
     this.line(`if (${cond}) {`);
     this.writeReg(i.reg, i.rex, size, `v${k}`, `v${k}h`);
     if (size === 4) { this.line('} else {'); this.line(`${this.gh(i.reg)} = 0;`); }
@@ -805,6 +865,17 @@ class Gen {
       if (last) this.exitTo(next, k + 1, this.off);
       return;
     }
+    if (toStart && this.rematAtTop) {
+      // The next iteration recomputes this record from the registers (rematAtTop), which the Jcc leaves as the
+      // CMP/TEST/INC/DEC left them; the first iteration's record was the CPU's. INC/DEC's CF goes round in fX.
+      const p = this.p;
+      this.line(`fk = 1;${this.rematAtTop.aux === 'fX' ? ` fX = ${p !== null ? p.aux : 'c.lfAux'};` : ''}`);
+      this.backEdge();
+      this.exitTo(0, 0, this.off);
+      this.line('}');
+      if (last) this.exitTo(next, k + 1, this.off);
+      return;
+    }
     if (toStart) {
       // The record goes round to the next iteration in locals (CARRIED); written to the CPU if the loop leaves.
       if (this.p !== null && this.p.op === ROT) this.materialize();
@@ -827,6 +898,12 @@ class Gen {
   private cfExpr(): string {
     const p = this.p;
     if (!p || p === CARRIED) { this.materialize(); return 'getCF(c)'; }
+    if (p.remat) {
+      this.p = { ...p, remat: undefined };
+      const e = this.cfExpr();
+      this.p = p;
+      return `(fk !== 0 ? ${e} : getCF(c))`;
+    }
     switch (p.op) {
       case LF.ADD: return below(p.size, p.res, p.resHi, p.a, p.aHi);
       case LF.SUB: return below(p.size, p.a, p.aHi, p.b, p.bHi);
@@ -845,6 +922,12 @@ class Gen {
   private ccExpr(cc: number): string {
     const p = this.p;
     const kind = cc >> 1;
+    if (p && p.remat && kind !== 5) {
+      this.p = { ...p, remat: undefined };
+      const e = this.ccExpr(cc);
+      this.p = p;
+      return `(fk !== 0 ? ${e} : testCC(c, ${cc}))`;
+    }
     if (p && p.op === ROT && kind <= 1) {
       const e = kind === 0 ? `(${p.of} !== 0)` : `(${p.cf} !== 0)`;
       return cc & 1 ? `!${e}` : e;
@@ -883,6 +966,44 @@ class Gen {
     }
     return cc & 1 ? `!${e}` : e;
   }
+}
+
+/**
+ * The record a CMP or TEST of registers (or a register and an immediate), or an INC/DEC of a register, at 32
+ * or 64 bits leaves, as expressions over the register locals (as Gen.alu and Gen.incDec compute it; INC/DEC's
+ * kept CF is the local fX), with the registers it depends on; undefined for any other instruction.
+ */
+function registerRecord(i: Insn): Pending | undefined {
+  if (inlineKind(i) === K.INCDEC && i.mod === 3 && i.op === 0xff && (i.osz === 4 || i.osz === 8)) {
+    const r = i.rm, wide = i.osz === 8, g = `g${r}`, gh = `g${r}h`;
+    const dec = (i.reg & 7) === 1;
+    // The operand before the instruction: the result plus or minus one, with the borrow or carry between halves.
+    const a = dec ? `((${g} + 1) | 0)` : `((${g} - 1) | 0)`;
+    const aHi = !wide ? '0' : dec ? `((${gh} + (${g} === -1 ? 1 : 0)) | 0)` : `((${gh} - (${g} === 0 ? 1 : 0)) | 0)`;
+    return { op: dec ? LF.DEC : LF.INC, size: i.osz, res: g, resHi: wide ? gh : '0', a, aHi, b: '1', bHi: '0', aux: 'fX', remat: [r] };
+  }
+  if (inlineKind(i) !== K.ALU || !registerOnly(i)) return undefined;
+  const op = i.op;
+  const size = opSize(i);
+  if (size !== 4 && size !== 8) return undefined;
+  let test: boolean;
+  let ra: number;
+  let rb = -1;
+  if (op === 0x39 || op === 0x85) { test = op === 0x85; ra = i.rm; rb = i.reg; }
+  else if (op === 0x3b) { test = false; ra = i.reg; rb = i.rm; }
+  else if (op === 0x3d || op === 0xa9) { test = op === 0xa9; ra = 0; }
+  else if ((op === 0x81 || op === 0x83) && (i.reg & 7) === 7) { test = false; ra = i.rm; }
+  else return undefined;
+  const wide = size === 8;
+  const A = `g${ra}`, Ah = wide ? `g${ra}h` : '0';
+  const B = rb >= 0 ? `g${rb}` : String(i.imm), Bh = wide ? (rb >= 0 ? `g${rb}h` : String(i.immHi)) : '0';
+  const remat = rb >= 0 ? [ra, rb] : [ra];
+  if (test) {
+    return { op: LF.LOGIC, size, res: `(${A} & ${B})`, resHi: wide ? `(${Ah} & ${Bh})` : '0', a: '0', aHi: '0', b: '0', bHi: '0', aux: '0', remat };
+  }
+  const res = wide ? `(((${A} >>> 0) - (${B} >>> 0)) | 0)` : `((${A} - ${B}) | 0)`;
+  const resHi = wide ? `((${Ah} - ${Bh} - ((${A} >>> 0) < (${B} >>> 0) ? 1 : 0)) | 0)` : '0';
+  return { op: LF.SUB, size, res, resHi, a: A, aHi: Ah, b: B, bHi: Bh, aux: '0', remat };
 }
 
 /** Assignments of a record's locals to the exit's fOp..fX. */

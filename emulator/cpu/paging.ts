@@ -19,12 +19,22 @@ export interface PagingRegs {
 /** Physical-address width advertised in CPUID 0x80000008 (bits above it are reserved in paging entries). */
 export const MAXPHYADDR = 40;
 const RSVD_HI_PHYS = ((1 << (52 - 32)) - 1) & ~((1 << (MAXPHYADDR - 32)) - 1); // hi-half bits 40..51
+/** 2^MAXPHYADDR, computed once (an exported const is a property load in the compiled module, and `**` on it a pow call per walk). */
+const PHYS_LIMIT = 2 ** MAXPHYADDR;
 
 /** Result of a successful walk (module-level scratch; the walker never allocates). */
 export const walkOut = { phys: 0, pageSize: 4096, writable: true, user: true, exec: true };
 
 const entryAddrs = new Float64Array(5);
 const entryLos = new Int32Array(5);
+
+/**
+ * The dword at physical `ea` (4-aligned: half of a paging-structure entry). RAM is read from its view; an
+ * address with MMIO on its page, or past RAM, goes through PhysicalMemory.read.
+ */
+function entryDword(mem: PhysicalMemory, ea: number): number {
+  return ea + 4 <= mem.size && mem.bus.noMmioAt(ea) ? mem.i32[ea >>> 2] : mem.read(ea, 4) | 0;
+}
 
 function pf(la: number, present: boolean, access: Access, user: boolean, rsvd: boolean, regs: PagingRegs, why: string, pk = false): never {
   const fetchBit = access === Access.EXEC && ((regs.efer & Efer.NXE) !== 0 || (regs.cr4 & Cr4.SMEP) !== 0);
@@ -53,14 +63,14 @@ export function walk(mem: PhysicalMemory, regs: PagingRegs, la: number, access: 
   const cr3 = regs.cr3;
   if (regs.efer & Efer.LMA) {
     const rsvdHi = RSVD_HI_PHYS | (nxe ? 0 : 0x80000000);
-    let table = (cr3 - (cr3 % 4096)) % (2 ** MAXPHYADDR);
+    let table = (cr3 - (cr3 % 4096)) % PHYS_LIMIT;
     let shift = 39;
     for (let level = 4; ; level--) {
       // Bits 12-29 lie in the low 32 bits (>>> is exact there); bits 30-47 need a division.
       const idx = shift < 30 ? (la >>> shift) & 511 : (la / (shift === 30 ? 1073741824 : 549755813888)) & 511;
       const ea = table + idx * 8;
-      const lo = mem.read(ea, 4) | 0;
-      const hi = mem.read(ea + 4, 4) | 0;
+      const lo = entryDword(mem, ea);
+      const hi = entryDword(mem, ea + 4);
       if (!(lo & 1)) pf(la, false, access, user, false, regs, `${LEVEL_NAMES[level]} entry ${idx} is not present`);
       let rsvd = (hi & rsvdHi) !== 0;
       const ps = (lo & 0x80) !== 0;
@@ -88,8 +98,8 @@ export function walk(mem: PhysicalMemory, regs: PagingRegs, la: number, access: 
   } else if (regs.cr4 & Cr4.PAE) {
     const pdpte = (cr3 & 0xffffffe0) >>> 0;
     const i3 = (la >>> 30) & 3;
-    const plo = mem.read(pdpte + i3 * 8, 4) | 0;
-    const phi = mem.read(pdpte + i3 * 8 + 4, 4) | 0;
+    const plo = entryDword(mem, pdpte + i3 * 8);
+    const phi = entryDword(mem, pdpte + i3 * 8 + 4);
     if (!(plo & 1)) pf(la, false, access, user, false, regs, `PDPTE ${i3} is not present`);
     if ((plo & 0x1e6) || (phi & RSVD_HI_PHYS)) pf(la, true, access, user, true, regs, `reserved bit set in PDPTE ${i3}`);
     let table = (phi & 0xff) * TWO32 + ((plo & 0xfffff000) >>> 0);
@@ -98,8 +108,8 @@ export function walk(mem: PhysicalMemory, regs: PagingRegs, la: number, access: 
     for (let level = 2; ; level--) {
       const idx = (la >>> shift) & 0x1ff;
       const ea = table + idx * 8;
-      const lo = mem.read(ea, 4) | 0;
-      const hi = mem.read(ea + 4, 4) | 0;
+      const lo = entryDword(mem, ea);
+      const hi = entryDword(mem, ea + 4);
       if (!(lo & 1)) pf(la, false, access, user, false, regs, `${LEVEL_NAMES[level]} entry ${idx} is not present`);
       const ps = level === 2 && (lo & 0x80) !== 0;
       if ((hi & rsvdHi) || (ps && (lo & 0x1fe000))) pf(la, true, access, user, true, regs, `reserved bit set in ${LEVEL_NAMES[level]} entry ${idx}`);
@@ -120,7 +130,7 @@ export function walk(mem: PhysicalMemory, regs: PagingRegs, la: number, access: 
   } else {
     // 32-bit paging (SDM §4.3).
     const pdeAddr = ((cr3 & 0xfffff000) >>> 0) + (la >>> 22) * 4;
-    const pde = mem.read(pdeAddr, 4) | 0;
+    const pde = entryDword(mem, pdeAddr);
     if (!(pde & 1)) pf(la, false, access, user, false, regs, `PD entry ${la >>> 22} is not present`);
     if (!(pde & 2)) writable = false;
     if (!(pde & 4)) usr = false;
@@ -132,7 +142,7 @@ export function walk(mem: PhysicalMemory, regs: PagingRegs, la: number, access: 
       phys = ((pde & 0xffc00000) >>> 0) + ((pde >>> 13) & 0xff) * TWO32 + (la & 0x3fffff);
     } else {
       const pteAddr = ((pde & 0xfffff000) >>> 0) + ((la >>> 12) & 0x3ff) * 4;
-      const pte = mem.read(pteAddr, 4) | 0;
+      const pte = entryDword(mem, pteAddr);
       if (!(pte & 1)) pf(la, false, access, user, false, regs, `PT entry ${(la >>> 12) & 0x3ff} is not present`);
       if (!(pte & 2)) writable = false;
       if (!(pte & 4)) usr = false;

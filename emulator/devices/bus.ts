@@ -63,6 +63,11 @@ export class IoBus {
     return undefined;
   }
 
+  /** True if no MMIO range overlaps the 4 KiB page holding `addr` (0 <= addr < 4 GiB): plain RAM when inside the RAM size. */
+  noMmioAt(addr: number): boolean {
+    return this.mmioPages[addr >>> 12] === 0;
+  }
+
   /** True if reads of the 4 KiB page at `pageBase` may reach MMIO (false: RAM, or MMIO for writes only). */
   pageReadsMmio(pageBase: number): boolean {
     if (pageBase >= 0 && pageBase < 4294967296 && pageBase % 4096 === 0) return this.mmioPages[pageBase >>> 12] === 1;

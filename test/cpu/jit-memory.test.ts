@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Exit, WATCH_READ, WATCH_WRITE } from '../../emulator/cpu/cpu';
 import { Cr0 } from '../../emulator/cpu/state';
-import { CODE, makeCpu, sameWithAndWithoutTranslation } from '../support/cpu-harness';
+import { CODE, enablePaging, makeCpu, sameWithAndWithoutTranslation } from '../support/cpu-harness';
 
 /**
  * Translated blocks access memory through the software TLB inline (jit.ts load/store) and keep looping
@@ -104,6 +104,55 @@ describe('translated memory operands and mid-block branches', () => {
     });
     assert.equal(r.c.r[2], 0, 'remap loop finished');
     assert.deepEqual([r.c.r[16], r.c.r[18], r.c.r[20]], [300, 30000, 300], 'r8 (old frame), r9 (after INVLPG), r10 (after CR3 reload)');
+  });
+
+  it('the one-page read/write caches of a translated loop: two linear pages in one TLB slot, a page-crossing store, a remap between runs', () => {
+    // loop: mov rax,[rbx] ; add [rsi],rax ; mov [rbx+8],rax ; add byte [rbx+16],1 ; mov rdx,[rsi+24] ; add rdx,rax ;
+    //       mov [rbx+0xfff],dx (crosses into the next page) ; dec ecx ; jnz loop ; hlt
+    // RBX's and RSI's pages are 256 MiB apart, so they share a slot of the 65,536-entry TLB: each access evicts the
+    // other's entry, and the cached page of the block must not outlive what the slow path did to the TLB.
+    const code = [0x48, 0x8b, 0x03, 0x48, 0x01, 0x06, 0x48, 0x89, 0x43, 0x08, 0x80, 0x43, 0x10, 0x01, 0x48, 0x8b, 0x56, 0x18, 0x48, 0x01,
+      0xc2, 0x66, 0x89, 0x93, 0xff, 0x0f, 0x00, 0x00, 0xff, 0xc9, 0x75, 0xe0, 0xf4];
+    const A = 0x40000000n, B = A + 0x10000000n;
+    const maps = new Map<Cpu, (la: bigint, pa: number) => void>();
+    const r = bothWays(code, 40_000, (c) => {
+      const map = enablePaging(c);
+      maps.set(c, map);
+      map(A, 0x30000); map(A + 0x1000n, 0x32000); map(B, 0x31000);
+      c.r[6] = Number(A);
+      c.r[12] = Number(B);
+      c.r[2] = 4000;
+      c.mem.view.setUint32(0x30000, 7, true);
+      c.mem.view.setUint32(0x33000, 1000, true);
+      c.mem.view.setUint32(0x31018, 3, true);
+    }, (c) => maps.get(c)!(A, 0x33000));
+    assert.equal(r.c.r[2], 0, 'loop finished');
+    assert.equal((r.c.mem.u8[0x33010] + r.c.mem.u8[0x30010]) & 0xff, 4000 & 0xff, 'the byte counter moved to the new frame with the remap');
+    assert.equal(r.c.mem.view.getUint32(0x33008, true), 1000, 'stores after the remap went to the new frame');
+  });
+
+  it('registers below 4 GiB whose address sum passes 4 GiB or, with a negative displacement, wraps to the upper half', () => {
+    // loop: mov rax,[rbx+rcx*8+0x40] (RBX = 0xffffff00: the sum is above 4 GiB) ; add r8,rax ;
+    //       mov rdx,[rsi-0x20] (RSI = 0x10: the sum is -0x10, linear 0xffff_ffff_ffff_fff0) ; add r9,rdx ;
+    //       mov [rsi-0x18],r8 ; inc rcx ; cmp rcx,0x100 ; jne loop ; hlt
+    const code = [0x48, 0x8b, 0x44, 0xcb, 0x40, 0x49, 0x01, 0xc0, 0x48, 0x8b, 0x56, 0xe0, 0x49, 0x01, 0xd1, 0x4c, 0x89, 0x46, 0xe8, 0x48, 0xff,
+      0xc1, 0x48, 0x81, 0xf9, 0x00, 0x01, 0x00, 0x00, 0x75, 0xe1, 0xf4];
+    const r = bothWays(code, 10_000, (c) => {
+      const map = enablePaging(c);
+      map(0x1_0000_0000n, 0x30000);
+      map(0xffff_ffff_ffff_f000n, 0x31000);
+      for (let k = 0; k < 0x200; k++) c.mem.view.setUint32(0x30000 + 8 * k, k + 1, true);
+      c.mem.view.setUint32(0x31ff0, 5, true);
+      c.r[6] = 0xffffff00 | 0; // RBX
+      c.r[12] = 0x10; // RSI
+      c.r[2] = 0x20; // RCX
+    });
+    // RAX = k + 1 for the qword k = RCX - 0x18 of the page at 4 GiB (0xffffff00 + 8 * RCX + 0x40 - 2^32 = 8 * (RCX - 0x18)).
+    let sum = 0;
+    for (let rcx = 0x20; rcx < 0x100; rcx++) sum += rcx - 0x18 + 1;
+    assert.equal(r.c.r[16], sum, 'r8: the qwords read above 4 GiB');
+    assert.equal(r.c.r[18], 5 * (0x100 - 0x20), 'r9: the qword read at -0x10');
+    assert.equal(r.c.mem.view.getUint32(0x31ff8, true), sum, 'the store at -0x8 landed in the upper-half page');
   });
 
   it('a 4-byte store that crosses from canonical into non-canonical space faults with #GP inside a translated loop', () => {

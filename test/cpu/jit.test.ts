@@ -6,7 +6,7 @@ import { ExceptionEvent } from '../../emulator/api';
 import { Exit } from '../../emulator/cpu/cpu';
 import { Flag } from '../../emulator/cpu/state';
 import { Machine } from '../../emulator/machine';
-import { CODE, makeCpu, sameWithAndWithoutTranslation } from '../support/cpu-harness';
+import { CODE, makeCpu, sameWithAndWithoutTranslation, setFlags } from '../support/cpu-harness';
 
 /**
  * Block translation (emulator/cpu/jit.ts) must be invisible: every fixture kernel, and targeted programs
@@ -236,6 +236,61 @@ describe('block translation: targeted cases', () => {
       });
       assert.equal(r.exits[r.exits.length - 1], Exit.IRQ, `stopped for the interrupt at ${at}`);
     }
+  });
+
+  it('a loop ending in CMP/TEST or INC/DEC of registers + Jcc: the record recomputed from the registers is what each iteration\'s flag readers, faults, register writes and stops see', () => {
+    // The record the back edge leaves is not carried in locals but recomputed from the compared registers
+    // (jit.ts rematAtTop); the first iteration sees the CPU's own record. Each program stops at many counts
+    // (inside the first iteration, at every instruction of a later one), at a fault and at a timer interrupt.
+    const ENTRY = 0x8d5; // CF PF AF ZF SF OF set at entry, so the first iteration's readers see them
+    const programs: { name: string; code: number[]; setup: (c: ReturnType<typeof makeCpu>) => void }[] = [
+      // loop: mov rax,[rsi] (faults when RSI becomes non-canonical) ; setb r9b ; add r10,r9 ; add rsi,8 ; cmp rsi,rdx ; jne loop ; hlt
+      { name: 'cmp r64,r64; a load faulting before any flag is set; SETcc at the top', code: [0x48, 0x8b, 0x06, 0x41, 0x0f, 0x92, 0xc1, 0x4d, 0x01, 0xca, 0x48, 0x83, 0xc6, 0x08, 0x48, 0x39, 0xd6, 0x75, 0xed, 0xf4],
+        setup: (c) => { c.r[12] = 0xfffff800 | 0; c.r[13] = 0x7fff; c.r[4] = 1; c.r[5] = 0x8000; } },
+      // loop: cmovl r8d,ecx ; mov r9d,ecx ; lea ecx,[rcx+3] (writes a compared register first) ; setg r12b ; add r13,r12 ; cmp ecx,3000 ; jl loop ; hlt
+      { name: 'cmp r32,imm32; CMOVcc reads it, LEA rewrites the compared register before any flag is set', code: [0x44, 0x0f, 0x4c, 0xc1, 0x41, 0x89, 0xc9, 0x8d, 0x49, 0x03, 0x41, 0x0f, 0x9f, 0xc4, 0x4d, 0x01, 0xe5, 0x81, 0xf9, 0xb8, 0x0b, 0x00, 0x00, 0x7c, 0xe7, 0xf4],
+        setup: (c) => { c.r[2] = -2000; } },
+      // loop: rol r8,3 ; inc r9 ; xor r10,r9 ; test r10,r11 ; jp loop ; hlt
+      { name: 'test r64,r64 with a JP back edge (parity), a rotate and INC at the top', code: [0x49, 0xc1, 0xc0, 0x03, 0x49, 0xff, 0xc1, 0x4d, 0x31, 0xca, 0x4d, 0x85, 0xda, 0x7a, 0xf1, 0xf4],
+        setup: (c) => { c.r[16] = 0x12345; c.r[22] = 0x5a5a5a5a; c.r[23] = 0x3c3c; } },
+      // loop: dec r8 (keeps CF of the CMP) ; adc r9,0 ; add eax,7 ; cmp eax,100000 ; jb loop ; hlt
+      { name: 'cmp eax,imm32; DEC keeps the recomputed CF, ADC reads it', code: [0x49, 0xff, 0xc8, 0x49, 0x83, 0xd1, 0x00, 0x83, 0xc0, 0x07, 0x3d, 0xa0, 0x86, 0x01, 0x00, 0x72, 0xef, 0xf4],
+        setup: (c) => { c.r[16] = 3; } },
+      // loop: cmovz ecx,r8d (a conditional write of the compared register) ; add r9,rcx ; add ecx,1 ; mov r8d,0 ; cmp ecx,5000 ; jne loop ; hlt
+      { name: 'cmp r32,imm32; CMOVcc conditionally rewrites the compared register', code: [0x41, 0x0f, 0x44, 0xc8, 0x49, 0x01, 0xc9, 0x83, 0xc1, 0x01, 0x41, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x81, 0xf9, 0x88, 0x13, 0x00, 0x00, 0x75, 0xe8, 0xf4],
+        setup: (c) => { c.r[16] = 4990; } },
+      // outer: xor r8d,r8d ; jmp inner ; inner: jz out (taken in the first iteration: ZF from the XOR) ; add ecx,1 ;
+      //        cmp ecx,100 ; jne inner ; out: setz r9b ; add r10,r9 ; setc r12b ; add r13,r12 ; dec r14 ; jnz outer ; hlt
+      // Leaving from the first iteration, before any flag is set, must leave the CPU's record (the XOR's) as it is.
+      { name: 'a Jcc at the top leaves in the first iteration with the flags from before the loop', code: [0x45, 0x31, 0xc0, 0xeb, 0x00, 0x74, 0x08, 0x83, 0xc1, 0x01, 0x83,
+        0xf9, 0x64, 0x75, 0xf6, 0x41, 0x0f, 0x94, 0xc1, 0x4d, 0x01, 0xca, 0x41, 0x0f, 0x92, 0xc4, 0x4d, 0x01, 0xe5, 0x49, 0xff, 0xce, 0x75, 0xde, 0xf4],
+        setup: (c) => { c.r[28] = 500; c.r[2] = 7; } },
+      // loop: mov rax,[rsi] (faults at 2^47) ; adc r9,rax (CF kept by DEC from the previous ADD) ; add r10d,0x50000000 ;
+      //       lea rsi,[rsi+8] ; dec rcx ; jnz loop ; hlt
+      { name: 'dec r64 + JNZ: the recomputed record carries the CF DEC kept; a load faults before any flag is set', code: [0x48, 0x8b, 0x06, 0x49, 0x11, 0xc1, 0x41,
+        0x81, 0xc2, 0x00, 0x00, 0x00, 0x50, 0x48, 0x8d, 0x76, 0x08, 0x48, 0xff, 0xc9, 0x75, 0xea, 0xf4],
+        setup: (c) => { c.r[12] = 0xfffff800 | 0; c.r[13] = 0x7fff; c.r[2] = 100_000; } },
+      // loop: setc r8b ; add r9,r8 ; add r11d,0x60000000 ; inc ecx ; jnz loop ; hlt
+      { name: 'inc r32 + JNZ: SETcc at the top reads the CF INC kept', code: [0x41, 0x0f, 0x92, 0xc0, 0x4d, 0x01, 0xc1, 0x41, 0x81, 0xc3, 0x00, 0x00, 0x00, 0x60, 0xff, 0xc1,
+        0x75, 0xee, 0xf4],
+        setup: (c) => { c.r[2] = -3000; } },
+    ];
+    for (const { name, code, setup } of programs) {
+      const start = (c: ReturnType<typeof makeCpu>): void => { setup(c); setFlags(c, ENTRY); };
+      for (const budget of [1, 2, 3, 4, 5, 6, 7, 1_001, 1_002, 1_003, 1_004, 1_005, 1_006, 1_007, 30_000]) sameBothWays(code, budget, start);
+      for (const at of [1_500, 1_501, 1_502, 1_503, 1_504, 1_505]) {
+        const r = sameBothWays(code, 100_000, (c) => {
+          start(c);
+          c.flags |= Flag.IF;
+          let raised = false;
+          c.clock.schedule(at, () => { raised = true; c.irqLine.pending = true; }, 0);
+          c.irqPending = () => raised;
+        });
+        assert.ok(r.exits[r.exits.length - 1] !== Exit.BUDGET, `${name}: stopped by the interrupt or earlier`);
+      }
+    }
+    const faulted = sameBothWays(programs[0].code, 100_000, (c) => { programs[0].setup(c); setFlags(c, ENTRY); });
+    assert.equal(faulted.exits[faulted.exits.length - 1], Exit.FAULT, 'the load at 2^47 faults');
   });
 
   it('LEA and 32-bit address-size memory operands are computed inline like the interpreter (the upper half of a base register is ignored)', () => {
