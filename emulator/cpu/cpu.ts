@@ -83,7 +83,18 @@ export class Block {
   hits = 0;
   /** The port it polls when the block is a polling loop (poll-loop.ts), else POLL_NONE. */
   pollPort = POLL_NONE;
-  constructor(readonly key: number) {}
+  /**
+   * Chaining (Cpu.run): the last two blocks that ran right after this one, each with the linear RIP it started
+   * at and the TLB epoch (plus the user bit) it was found under. While the epoch holds, that linear address
+   * still maps to the same physical block, so the run loop skips the TLB and block-cache lookups.
+   */
+  next: Block | null = null;
+  nextLa = -1;
+  nextEp = -1;
+  next2: Block | null = null;
+  next2La = -1;
+  next2Ep = -1;
+  constructor(readonly key: number, readonly phys: number, readonly mode: number) {}
 }
 
 /** Interface the machine provides for things the CPU core does not own. */
@@ -187,6 +198,12 @@ export class Cpu extends CpuState {
   }
 
   // ------------------------------------------------------------------------------------------ TLB
+  /**
+   * Bumped by 2 whenever cached translations are dropped (flushTlb, invalidatePage): a chained block (Block.next)
+   * found under an older epoch is looked up again. Even, so the user bit can be added to it.
+   */
+  tlbEpoch = 0;
+
   /** Drop every cached translation (CR3 write, CR0/CR4 paging changes, CPL change, watchpoints). */
   flushTlb(): void {
     const n = this.tlbLogN;
@@ -198,6 +215,7 @@ export class Cpu extends CpuState {
       for (let j = 0; j < n; j++) { const i = 2 * log[j]; t0[i] = -1; t1[i] = -1; t2[i] = -1; }
     }
     this.tlbLogN = 0;
+    this.tlbEpoch += 2;
     this.ub = this.cpl === 3 ? 1 : 0;
     this.wb = this.ub + 2 * this.wEpoch;
   }
@@ -224,6 +242,7 @@ export class Cpu extends CpuState {
   invalidatePage(la: number): void {
     const i = (la >>> 12) & TLB_MASK;
     for (let k = 0; k < 3; k++) this.tlb[k][2 * i] = -1;
+    this.tlbEpoch += 2;
   }
 
   /** Call after CPL changes. */
@@ -514,16 +533,12 @@ export class Cpu extends CpuState {
     return lo | 0;
   }
 
-  /** Exact 64-bit effective address for huge register values, wrapped to a signed number when canonical-ish. */
+  /** Exact 64-bit effective address for huge register values (lea64's sum), as a signed number when canonical. */
   private ea64Slow(i: Insn): number {
-    let v = BigInt(i.disp);
-    if (i.base >= 0) v += (BigInt(this.r[2 * i.base + 1]) << 32n) | BigInt(this.r[2 * i.base] >>> 0);
-    if (i.index >= 0) v += ((BigInt(this.r[2 * i.index + 1]) << 32n) | BigInt(this.r[2 * i.index] >>> 0)) << BigInt(i.scale);
-    const s = BigInt.asIntN(64, v);
+    const lo = this.lea64(i) >>> 0, hi = this.hi;
     // Any non-canonical value maps to a number outside ±2^47, which lin() rejects with #GP/#SS.
-    if (s >= 1n << 47n) return TWO47 * 4;
-    if (s < -(1n << 47n)) return -TWO47 * 4;
-    return Number(s);
+    if ((hi << 16) >> 16 !== hi) return hi < 0 ? -TWO47 * 4 : TWO47 * 4;
+    return hi * TWO32 + lo;
   }
 
   /** Segment of the memory operand. */
@@ -821,8 +836,8 @@ export class Cpu extends CpuState {
   }
 
   /** Decode a block starting at the current RIP (whose physical address is `phys`). */
-  private buildBlock(key: number, phys: number): Block {
-    const b = new Block(key);
+  private buildBlock(key: number, phys: number, mode: number): Block {
+    const b = new Block(key, phys, mode);
     const startLa = this.codeLinear();
     const startPage = Math.floor(phys / 4096);
     let offset = 0;
@@ -887,6 +902,7 @@ export class Cpu extends CpuState {
     const clock = this.clock;
     const end = clock.instructions + budget;
     let skipBp = skipBreakpointAt;
+    let prev: Block | null = null;
     for (;;) {
       if (clock.instructions >= clock.nextDeadline) clock.fire();
       if (this.stopRequested) return Exit.STOP;
@@ -907,19 +923,35 @@ export class Cpu extends CpuState {
         // faulting instruction), not at the instruction that branched here.
         this.insnStart = this.rip;
         const la = this.codeLinear();
-        const ti = (la >>> 12) & TLB_MASK;
-        const xTlb = this.tlb[Access.EXEC];
-        let phys: number;
-        if (xTlb[2 * ti] === la - (la & 0xfff) + this.ub) phys = xTlb[2 * ti + 1] + (la & 0xfff);
-        else phys = this.translate(la, Access.EXEC, this.ub === 1);
-        const key = phys * 4 + (this.long ? 2 : this.codeSize === 4 ? 1 : 0);
-        const slot = (phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1);
-        let b = this.blockCache[slot];
-        if (b === undefined || b.key !== key || !b.valid) {
-          b = this.blocks.get(key);
-          if (b === undefined) b = this.buildBlock(key, phys);
-          this.blockCache[slot] = b;
+        const mode = this.long ? 2 : this.codeSize === 4 ? 1 : 0;
+        const ep = this.tlbEpoch + this.ub;
+        let b: Block;
+        let c: Block | null;
+        if (prev !== null && prev.nextLa === la && prev.nextEp === ep && (c = prev.next) !== null && c.valid && c.mode === mode) b = c;
+        else if (prev !== null && prev.next2La === la && prev.next2Ep === ep && (c = prev.next2) !== null && c.valid && c.mode === mode) b = c;
+        else {
+          const ti = (la >>> 12) & TLB_MASK;
+          const xTlb = this.tlb[Access.EXEC];
+          let phys: number;
+          if (xTlb[2 * ti] === la - (la & 0xfff) + this.ub) phys = xTlb[2 * ti + 1] + (la & 0xfff);
+          else phys = this.translate(la, Access.EXEC, this.ub === 1);
+          const key = phys * 4 + mode;
+          const slot = (phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1);
+          let found = this.blockCache[slot];
+          if (found === undefined || found.key !== key || !found.valid) {
+            found = this.blocks.get(key);
+            if (found === undefined) found = this.buildBlock(key, phys, mode);
+            this.blockCache[slot] = found;
+          }
+          b = found;
+          // Remember it as prev's successor (the epoch read after translate(), which only fills entries).
+          if (prev !== null) {
+            prev.next2 = prev.next; prev.next2La = prev.nextLa; prev.next2Ep = prev.nextEp;
+            prev.next = b; prev.nextLa = la; prev.nextEp = this.tlbEpoch + this.ub;
+          }
         }
+        prev = b;
+        const phys = b.phys;
         const insns = b.insns;
         const n = insns.length;
         if (((this.flags & (Flag.TF | Flag.RF)) !== 0 || (this.dr[7] & 0xff) !== 0) && !(this.breakpoints.size !== 0 && this.breakpoints.has(la) && la !== skipBp)) {
