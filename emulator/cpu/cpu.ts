@@ -45,28 +45,23 @@ const MAX_BLOCK = 64;
 /** Slots of the direct-mapped block cache (a kernel's code spans megabytes: 16 Ki slots by the low bits collided). */
 const BLOCK_CACHE = 1 << 16;
 /**
- * Executions of a block before it is translated to JS (jit.ts). A translation costs ~0.1 ms to generate, and
- * V8 runs it in its bytecode interpreter until the function has run long enough to be optimized: code that
- * runs only hundreds of times is faster in the (optimized) interpreter. Measured on the Linux boot's kernel
- * initialization (40 million instructions, CPU time): 64: 6.6-6.9 s, 256: 5.8 s, 1024: 3.6-4.2 s, 4096: 3.6 s;
- * slightly faster for the SeaBIOS POST. Loops have their own threshold (LOOP_JIT_THRESHOLD).
+ * Executions of a non-loop block before it is translated to JS (jit.ts). A translation costs ~0.8 ms of CPU
+ * (0.3 ms generating ~6 KB of JS per block on the Linux kernel, 0.5 ms in new Function, then V8's optimizing
+ * compiler on a background thread, which competes for the same two cores), and V8 runs it in its bytecode
+ * interpreter until the function has run long enough to be optimized: code that runs only thousands of times is
+ * faster in the (optimized) interpreter. Measured on the Linux boot's kernel initialization (610 M instructions
+ * after decompression, CPU time, same process): 1024: 30.6-38.1 s, no translation: 21.0-22.9 s, 4096: 25.6-32.3 s,
+ * 8000: 19.2 s, 20 000: 19.1-22.2 s, 40 000: 16.2-19.7 s, 100 000: 21.0 s; bench-paging and the first 1.5 G
+ * instructions of sieve alike at 1024 and 20 000 (their hot code is loops). SeaBIOS's POST is short blocks
+ * between mode switches and port I/O, most run a few thousand times (reset -> kernel entry: 0.8 s of CPU
+ * translating after 64 runs, 0.45 s after 20 000, as without translation).
  */
-const JIT_THRESHOLD = 1024;
+const JIT_THRESHOLD = 20_000;
 /**
  * A loop block (one that branches back to its start) is translated after 64 iterations: one call of its
  * translation runs many iterations, so V8 optimizes it while it runs (bench-paging is ~10% faster than at 1024).
  */
 const LOOP_JIT_THRESHOLD = 64;
-/**
- * Executions of a non-loop block in the BIOS area (0xC0000-0xFFFFF: SeaBIOS, the VGA BIOS, option ROMs) before
- * it is translated. Firmware is short blocks between mode switches and port I/O, most run a few thousand times
- * during POST: there a translation costs more than it saves (reset -> kernel entry through SeaBIOS: 0.8 s of CPU
- * translating after 64 runs, 0.45 s after 20 000, the same as without translation). Its loops are translated
- * after LOOP_JIT_THRESHOLD iterations like any other.
- */
-const FIRMWARE_JIT_THRESHOLD = 20_000;
-const BIOS_AREA = 0xc0000;
-const BIOS_AREA_END = 0x100000;
 
 /** A run of decoded instructions from one physical start address, ending at a branch or page end. */
 export class Block {
@@ -94,7 +89,7 @@ export class Block {
   next2: Block | null = null;
   next2La = -1;
   next2Ep = -1;
-  constructor(readonly key: number, readonly phys: number, readonly mode: number) {}
+  constructor(readonly key: number, readonly mode: number) {}
 }
 
 /** Interface the machine provides for things the CPU core does not own. */
@@ -123,7 +118,6 @@ export class Cpu extends CpuState {
   jit = true;
   /** Executions of a block before it is translated (tests lower it to 1 to translate everything at once). */
   jitThreshold = JIT_THRESHOLD;
-  firmwareJitThreshold = FIRMWARE_JIT_THRESHOLD;
   /** Retire polling loops' identical iterations at once (poll-loop.ts); off only to compare in tests. */
   pollSkip = true;
   /** An access hit a watched range (details in watchHit*): the first byte of the range it touched. */
@@ -837,7 +831,7 @@ export class Cpu extends CpuState {
 
   /** Decode a block starting at the current RIP (whose physical address is `phys`). */
   private buildBlock(key: number, phys: number, mode: number): Block {
-    const b = new Block(key, phys, mode);
+    const b = new Block(key, mode);
     const startLa = this.codeLinear();
     const startPage = Math.floor(phys / 4096);
     let offset = 0;
@@ -951,7 +945,6 @@ export class Cpu extends CpuState {
           }
         }
         prev = b;
-        const phys = b.phys;
         const insns = b.insns;
         const n = insns.length;
         if (((this.flags & (Flag.TF | Flag.RF)) !== 0 || (this.dr[7] & 0xff) !== 0) && !(this.breakpoints.size !== 0 && this.breakpoints.has(la) && la !== skipBp)) {
@@ -965,8 +958,7 @@ export class Cpu extends CpuState {
         if (!checkBp) {
           skipBp = -1;
           this.codeDirty = false;
-          if (b.fn === null && this.jit && b.pollPort === POLL_NONE && ++b.hits >= (b.loops ? Math.min(this.jitThreshold, LOOP_JIT_THRESHOLD)
-            : phys >= BIOS_AREA && phys < BIOS_AREA_END ? this.firmwareJitThreshold : this.jitThreshold)) {
+          if (b.fn === null && this.jit && b.pollPort === POLL_NONE && ++b.hits >= (b.loops ? Math.min(this.jitThreshold, LOOP_JIT_THRESHOLD) : this.jitThreshold)) {
             b.fn = translateBlock(insns, this.long, TLB_MASK);
           }
           if (b.fn !== null && clock.instructions + n <= end && clock.instructions + n <= clock.nextDeadline && this.jit) {
