@@ -193,8 +193,9 @@ export class Cpu extends CpuState {
 
   // ------------------------------------------------------------------------------------------ TLB
   /**
-   * Bumped by 2 whenever cached translations are dropped (flushTlb, invalidatePage): a chained block (Block.next)
-   * found under an older epoch is looked up again. Even, so the user bit can be added to it.
+   * Bumped by 2 whenever cached translations or decoded blocks are dropped (flushTlb, invalidatePage,
+   * flushCode): a chained block (Block.next) found under an older epoch is looked up again. Even, so the user
+   * bit can be added to it.
    */
   tlbEpoch = 0;
 
@@ -777,6 +778,8 @@ export class Cpu extends CpuState {
     this.blocks.clear();
     this.pageBlocks.clear();
     this.blockCache.fill(undefined);
+    // Dropped blocks stay `valid`: the new epoch keeps the run loop from following a chain to one.
+    this.tlbEpoch += 2;
   }
 
   /** Mark the 64-byte chunks an instruction's bytes occupy (from `start`; `end` is its last byte's address). */
