@@ -45,28 +45,23 @@ const MAX_BLOCK = 64;
 /** Slots of the direct-mapped block cache (a kernel's code spans megabytes: 16 Ki slots by the low bits collided). */
 const BLOCK_CACHE = 1 << 16;
 /**
- * Executions of a block before it is translated to JS (jit.ts). A translation costs ~0.1 ms to generate, and
- * V8 runs it in its bytecode interpreter until the function has run long enough to be optimized: code that
- * runs only hundreds of times is faster in the (optimized) interpreter. Measured on the Linux boot's kernel
- * initialization (40 million instructions, CPU time): 64: 6.6-6.9 s, 256: 5.8 s, 1024: 3.6-4.2 s, 4096: 3.6 s;
- * slightly faster for the SeaBIOS POST. Loops have their own threshold (LOOP_JIT_THRESHOLD).
+ * Executions of a non-loop block before it is translated to JS (jit.ts). A translation costs ~0.8 ms of CPU
+ * (0.3 ms generating ~6 KB of JS per block on the Linux kernel, 0.5 ms in new Function, then V8's optimizing
+ * compiler on a background thread, which competes for the same two cores), and V8 runs it in its bytecode
+ * interpreter until the function has run long enough to be optimized: code that runs only thousands of times is
+ * faster in the (optimized) interpreter. Measured on the Linux boot's kernel initialization (610 M instructions
+ * after decompression, CPU time, same process): 1024: 30.6-38.1 s, no translation: 21.0-22.9 s, 4096: 25.6-32.3 s,
+ * 8000: 19.2 s, 20 000: 19.1-22.2 s, 40 000: 16.2-19.7 s, 100 000: 21.0 s; bench-paging and the first 1.5 G
+ * instructions of sieve alike at 1024 and 20 000 (their hot code is loops). SeaBIOS's POST is short blocks
+ * between mode switches and port I/O, most run a few thousand times (reset -> kernel entry: 0.8 s of CPU
+ * translating after 64 runs, 0.45 s after 20 000, as without translation).
  */
-const JIT_THRESHOLD = 1024;
+const JIT_THRESHOLD = 20_000;
 /**
  * A loop block (one that branches back to its start) is translated after 64 iterations: one call of its
  * translation runs many iterations, so V8 optimizes it while it runs (bench-paging is ~10% faster than at 1024).
  */
 const LOOP_JIT_THRESHOLD = 64;
-/**
- * Executions of a non-loop block in the BIOS area (0xC0000-0xFFFFF: SeaBIOS, the VGA BIOS, option ROMs) before
- * it is translated. Firmware is short blocks between mode switches and port I/O, most run a few thousand times
- * during POST: there a translation costs more than it saves (reset -> kernel entry through SeaBIOS: 0.8 s of CPU
- * translating after 64 runs, 0.45 s after 20 000, the same as without translation). Its loops are translated
- * after LOOP_JIT_THRESHOLD iterations like any other.
- */
-const FIRMWARE_JIT_THRESHOLD = 20_000;
-const BIOS_AREA = 0xc0000;
-const BIOS_AREA_END = 0x100000;
 
 /** A run of decoded instructions from one physical start address, ending at a branch or page end. */
 export class Block {
@@ -83,7 +78,18 @@ export class Block {
   hits = 0;
   /** The port it polls when the block is a polling loop (poll-loop.ts), else POLL_NONE. */
   pollPort = POLL_NONE;
-  constructor(readonly key: number) {}
+  /**
+   * Chaining (Cpu.run): the last two blocks that ran right after this one, each with the linear RIP it started
+   * at and the TLB epoch (plus the user bit) it was found under. While the epoch holds, that linear address
+   * still maps to the same physical block, so the run loop skips the TLB and block-cache lookups.
+   */
+  next: Block | null = null;
+  nextLa = -1;
+  nextEp = -1;
+  next2: Block | null = null;
+  next2La = -1;
+  next2Ep = -1;
+  constructor(readonly key: number, readonly mode: number) {}
 }
 
 /** Interface the machine provides for things the CPU core does not own. */
@@ -112,7 +118,6 @@ export class Cpu extends CpuState {
   jit = true;
   /** Executions of a block before it is translated (tests lower it to 1 to translate everything at once). */
   jitThreshold = JIT_THRESHOLD;
-  firmwareJitThreshold = FIRMWARE_JIT_THRESHOLD;
   /** Retire polling loops' identical iterations at once (poll-loop.ts); off only to compare in tests. */
   pollSkip = true;
   /** An access hit a watched range (details in watchHit*): the first byte of the range it touched. */
@@ -201,6 +206,13 @@ export class Cpu extends CpuState {
   }
 
   // ------------------------------------------------------------------------------------------ TLB
+  /**
+   * Bumped by 2 whenever cached translations or decoded blocks are dropped (flushTlb, invalidatePage,
+   * flushCode): a chained block (Block.next) found under an older epoch is looked up again. Even, so the user
+   * bit can be added to it.
+   */
+  tlbEpoch = 0;
+
   /** Drop every cached translation (CR3 write, CR0/CR4 paging changes, CPL change, watchpoints). */
   flushTlb(): void {
     const n = this.tlbLogN;
@@ -212,6 +224,7 @@ export class Cpu extends CpuState {
       for (let j = 0; j < n; j++) { const i = 2 * log[j]; t0[i] = -1; t1[i] = -1; t2[i] = -1; }
     }
     this.tlbLogN = 0;
+    this.tlbEpoch += 2;
     this.ub = this.cpl === 3 ? 1 : 0;
     this.wb = this.ub + 2 * this.wEpoch;
   }
@@ -238,6 +251,7 @@ export class Cpu extends CpuState {
   invalidatePage(la: number): void {
     const i = (la >>> 12) & TLB_MASK;
     for (let k = 0; k < 3; k++) this.tlb[k][2 * i] = -1;
+    this.tlbEpoch += 2;
   }
 
   /** Call after CPL changes. */
@@ -542,16 +556,12 @@ export class Cpu extends CpuState {
     return lo | 0;
   }
 
-  /** Exact 64-bit effective address for huge register values, wrapped to a signed number when canonical-ish. */
+  /** Exact 64-bit effective address for huge register values (lea64's sum), as a signed number when canonical. */
   private ea64Slow(i: Insn): number {
-    let v = BigInt(i.disp);
-    if (i.base >= 0) v += (BigInt(this.r[2 * i.base + 1]) << 32n) | BigInt(this.r[2 * i.base] >>> 0);
-    if (i.index >= 0) v += ((BigInt(this.r[2 * i.index + 1]) << 32n) | BigInt(this.r[2 * i.index] >>> 0)) << BigInt(i.scale);
-    const s = BigInt.asIntN(64, v);
+    const lo = this.lea64(i) >>> 0, hi = this.hi;
     // Any non-canonical value maps to a number outside ±2^47, which lin() rejects with #GP/#SS.
-    if (s >= 1n << 47n) return TWO47 * 4;
-    if (s < -(1n << 47n)) return -TWO47 * 4;
-    return Number(s);
+    if ((hi << 16) >> 16 !== hi) return hi < 0 ? -TWO47 * 4 : TWO47 * 4;
+    return hi * TWO32 + lo;
   }
 
   /** Segment of the memory operand. */
@@ -797,6 +807,8 @@ export class Cpu extends CpuState {
     this.blocks.clear();
     this.pageBlocks.clear();
     this.blockCache.fill(undefined);
+    // Dropped blocks stay `valid`: the new epoch keeps the run loop from following a chain to one.
+    this.tlbEpoch += 2;
   }
 
   /** Mark the 64-byte chunks an instruction's bytes occupy (from `start`; `end` is its last byte's address). */
@@ -855,8 +867,8 @@ export class Cpu extends CpuState {
   }
 
   /** Decode a block starting at the current RIP (whose physical address is `phys`). */
-  private buildBlock(key: number, phys: number): Block {
-    const b = new Block(key);
+  private buildBlock(key: number, phys: number, mode: number): Block {
+    const b = new Block(key, mode);
     const startLa = this.codeLinear();
     const startPage = Math.floor(phys / 4096);
     let offset = 0;
@@ -921,6 +933,7 @@ export class Cpu extends CpuState {
     const clock = this.clock;
     const end = clock.instructions + budget;
     let skipBp = skipBreakpointAt;
+    let prev: Block | null = null;
     for (;;) {
       if (clock.instructions >= clock.nextDeadline) clock.fire();
       if (this.stopRequested) return Exit.STOP;
@@ -941,19 +954,34 @@ export class Cpu extends CpuState {
         // faulting instruction), not at the instruction that branched here.
         this.insnStart = this.rip;
         const la = this.codeLinear();
-        const ti = (la >>> 12) & TLB_MASK;
-        const xTlb = this.tlb[Access.EXEC];
-        let phys: number;
-        if (xTlb[2 * ti] === la - (la & 0xfff) + this.ub) phys = xTlb[2 * ti + 1] + (la & 0xfff);
-        else phys = this.translate(la, Access.EXEC, this.ub === 1);
-        const key = phys * 4 + (this.long ? 2 : this.codeSize === 4 ? 1 : 0);
-        const slot = (phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1);
-        let b = this.blockCache[slot];
-        if (b === undefined || b.key !== key || !b.valid) {
-          b = this.blocks.get(key);
-          if (b === undefined) b = this.buildBlock(key, phys);
-          this.blockCache[slot] = b;
+        const mode = this.long ? 2 : this.codeSize === 4 ? 1 : 0;
+        const ep = this.tlbEpoch + this.ub;
+        let b: Block;
+        let c: Block | null;
+        if (prev !== null && prev.nextLa === la && prev.nextEp === ep && (c = prev.next) !== null && c.valid && c.mode === mode) b = c;
+        else if (prev !== null && prev.next2La === la && prev.next2Ep === ep && (c = prev.next2) !== null && c.valid && c.mode === mode) b = c;
+        else {
+          const ti = (la >>> 12) & TLB_MASK;
+          const xTlb = this.tlb[Access.EXEC];
+          let phys: number;
+          if (xTlb[2 * ti] === la - (la & 0xfff) + this.ub) phys = xTlb[2 * ti + 1] + (la & 0xfff);
+          else phys = this.translate(la, Access.EXEC, this.ub === 1);
+          const key = phys * 4 + mode;
+          const slot = (phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1);
+          let found = this.blockCache[slot];
+          if (found === undefined || found.key !== key || !found.valid) {
+            found = this.blocks.get(key);
+            if (found === undefined) found = this.buildBlock(key, phys, mode);
+            this.blockCache[slot] = found;
+          }
+          b = found;
+          // Remember it as prev's successor (the epoch read after translate(), which only fills entries).
+          if (prev !== null) {
+            prev.next2 = prev.next; prev.next2La = prev.nextLa; prev.next2Ep = prev.nextEp;
+            prev.next = b; prev.nextLa = la; prev.nextEp = this.tlbEpoch + this.ub;
+          }
         }
+        prev = b;
         const insns = b.insns;
         const n = insns.length;
         if (((this.flags & (Flag.TF | Flag.RF)) !== 0 || (this.dr[7] & 0xff) !== 0) && !(this.breakpoints.size !== 0 && this.breakpoints.has(la) && la !== skipBp)) {
@@ -967,8 +995,7 @@ export class Cpu extends CpuState {
         if (!checkBp) {
           skipBp = -1;
           this.codeDirty = false;
-          if (b.fn === null && this.jit && b.pollPort === POLL_NONE && ++b.hits >= (b.loops ? Math.min(this.jitThreshold, LOOP_JIT_THRESHOLD)
-            : phys >= BIOS_AREA && phys < BIOS_AREA_END ? this.firmwareJitThreshold : this.jitThreshold)) {
+          if (b.fn === null && this.jit && b.pollPort === POLL_NONE && ++b.hits >= (b.loops ? Math.min(this.jitThreshold, LOOP_JIT_THRESHOLD) : this.jitThreshold)) {
             b.fn = translateBlock(insns, this.long, TLB_MASK);
           }
           if (b.fn !== null && clock.instructions + n <= end && clock.instructions + n <= clock.nextDeadline && this.jit) {

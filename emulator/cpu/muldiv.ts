@@ -18,6 +18,62 @@ function s64(lo: number, hi: number): bigint {
   return BigInt.asIntN(64, u64(lo, hi));
 }
 
+/**
+ * Wide products and quotients in plain numbers (no BigInt on the hot path, PERFORMANCE.md): a 32x32 product is
+ * built from 16-bit partial products, each exact in a double; a 64x64 product from four 32x32 ones. Results go
+ * to module scratch (mLo/mHi, P) instead of being allocated.
+ */
+let mLo = 0, mHi = 0;
+/** Unsigned 32x32 -> 64: mLo, mHi (int32 bit patterns). */
+function mulU32(a: number, b: number): void {
+  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
+  const mid = a1 * b0 + a0 * b1 + ((a0 * b0) >>> 16);
+  mLo = Math.imul(a, b);
+  mHi = (a1 * b1 + Math.floor(mid / 65536)) | 0;
+}
+/** The 128-bit product's 32-bit words, least significant first (int32 bit patterns). */
+const P = new Int32Array(4);
+/** Unsigned 64x64 -> 128 into P. */
+function mulU64(aLo: number, aHi: number, bLo: number, bHi: number): void {
+  mulU32(aLo, bLo); const w0 = mLo, ll = mHi >>> 0;
+  mulU32(aLo, bHi); const lhLo = mLo >>> 0, lhHi = mHi >>> 0;
+  mulU32(aHi, bLo); const hlLo = mLo >>> 0, hlHi = mHi >>> 0;
+  mulU32(aHi, bHi);
+  const s1 = ll + lhLo + hlLo;
+  const s2 = lhHi + hlHi + (mLo >>> 0) + Math.floor(s1 / TWO32);
+  P[0] = w0; P[1] = s1 | 0; P[2] = s2 | 0; P[3] = ((mHi >>> 0) + Math.floor(s2 / TWO32)) | 0;
+}
+/** Signed 64x64 -> 128 into P: the unsigned product, minus b·2^64 when a < 0 and a·2^64 when b < 0. */
+function mulS64(aLo: number, aHi: number, bLo: number, bHi: number): void {
+  mulU64(aLo, aHi, bLo, bHi);
+  if (aHi < 0) subHigh(bLo, bHi);
+  if (bHi < 0) subHigh(aLo, aHi);
+}
+function subHigh(lo: number, hi: number): void {
+  const d = (P[2] >>> 0) - (lo >>> 0);
+  P[2] = d | 0;
+  P[3] = (P[3] - hi - (d < 0 ? 1 : 0)) | 0;
+}
+
+/**
+ * Unsigned division of the 128-bit P by d < 2^37, 16 bits at a time (each partial dividend stays below 2^53, so
+ * the double quotient's floor is exact): quotient words back into P, the remainder returned.
+ */
+function divSmall(d: number): number {
+  let r = 0;
+  for (let w = 3; w >= 0; w--) {
+    const word = P[w] >>> 0;
+    const n1 = r * 65536 + (word >>> 16);
+    const q1 = Math.floor(n1 / d);
+    r = n1 - q1 * d;
+    const n0 = r * 65536 + (word & 0xffff);
+    const q0 = Math.floor(n0 / d);
+    r = n0 - q0 * d;
+    P[w] = (q1 * 65536 + q0) | 0;
+  }
+  return r;
+}
+
 function mulFlags(c: Cpu, size: number, overflow: boolean, lo: number, hi: number): void {
   setArithFlags(c, (overflow ? Flag.CF | Flag.OF : 0) | resultFlags(size, lo, hi));
 }
@@ -77,59 +133,68 @@ export function mulDiv(c: Cpu, i: Insn, size: number, op: number): void {
     case 4: {
       const eax = r[0];
       if (op === 4 || op === 5) {
-        let lo: number, hi: number;
-        if (op === 4) {
-          const p = BigInt(eax >>> 0) * BigInt(src >>> 0);
-          lo = Number(p & 0xffffffffn) | 0; hi = Number(p >> 32n) | 0;
-          mulFlags(c, 4, hi !== 0, lo, 0);
-        } else {
-          const p = BigInt(eax | 0) * BigInt(src | 0);
-          lo = Number(BigInt.asIntN(32, p)) | 0; hi = Number(BigInt.asIntN(32, p >> 32n)) | 0;
-          mulFlags(c, 4, BigInt(lo) !== p, lo, 0);
+        mulU32(eax, src);
+        let hi = mHi;
+        const lo = mLo;
+        if (op === 5) {
+          if (eax < 0) hi = (hi - src) | 0;
+          if (src < 0) hi = (hi - eax) | 0;
         }
+        mulFlags(c, 4, op === 4 ? hi !== 0 : hi !== lo >> 31, lo, 0);
         c.setReg32(0, lo);
         c.setReg32(2, hi);
         return;
       }
       if ((src | 0) === 0) raise(0, -1, 'division by zero');
       const edx = r[4];
+      let q: number, m: number;
       if (op === 6) {
-        const n = (edx >>> 0) * TWO32 + (eax >>> 0);
-        let q: number, m: number;
-        if (edx >>> 0 === 0) { q = Math.floor((eax >>> 0) / (src >>> 0)); m = (eax >>> 0) % (src >>> 0); }
-        else {
-          const bn = (BigInt(edx >>> 0) << 32n) | BigInt(eax >>> 0);
-          const bq = bn / BigInt(src >>> 0);
-          if (bq > 0xffffffffn) raise(0, -1, 'quotient does not fit in EAX');
-          q = Number(bq); m = Number(bn % BigInt(src >>> 0));
-        }
-        void n;
-        c.setReg32(0, q | 0);
-        c.setReg32(2, m | 0);
+        const d = src >>> 0;
+        if (edx >>> 0 >= d) raise(0, -1, 'quotient does not fit in EAX');
+        P[0] = eax; P[1] = edx; P[2] = 0; P[3] = 0;
+        m = divSmall(d);
+        q = P[0];
       } else {
-        const bn = (BigInt(edx | 0) << 32n) | BigInt(eax >>> 0);
-        const d = BigInt(src | 0);
-        const q = bn / d;
-        if (q > 0x7fffffffn || q < -0x80000000n) raise(0, -1, 'quotient does not fit in EAX');
-        c.setReg32(0, Number(q) | 0);
-        c.setReg32(2, Number(bn % d) | 0);
+        // Signed: |dividend| / |divisor| unsigned, then the signs (quotient truncates toward zero, the remainder
+        // takes the dividend's sign).
+        const neg = edx < 0;
+        let lo = eax >>> 0, hi = edx >>> 0;
+        if (neg) { lo = (~eax + 1) >>> 0; hi = (~edx + (lo === 0 ? 1 : 0)) >>> 0; }
+        const d = Math.abs(src | 0);
+        if (hi >= d) raise(0, -1, 'quotient does not fit in EAX');
+        P[0] = lo; P[1] = hi; P[2] = 0; P[3] = 0;
+        m = divSmall(d);
+        const uq = P[0] >>> 0;
+        const qneg = neg !== (src < 0);
+        if (uq > (qneg ? 0x80000000 : 0x7fffffff)) raise(0, -1, 'quotient does not fit in EAX');
+        q = qneg ? -uq : uq;
+        if (neg) m = -m;
       }
+      c.setReg32(0, q | 0);
+      c.setReg32(2, m | 0);
       return;
     }
     default: {
-      const a = u64(r[0], r[1]);
-      const s = u64(src, srcHi);
       if (op === 4 || op === 5) {
-        const p = op === 4 ? a * s : BigInt.asIntN(64, a) * BigInt.asIntN(64, s);
-        const lo = BigInt.asUintN(64, p);
-        const hi = BigInt.asUintN(64, p >> 64n);
-        setPair(c, 0, lo);
-        setPair(c, 2, hi);
-        const ovf = op === 4 ? hi !== 0n : BigInt.asIntN(64, lo) !== p;
+        if (op === 4) mulU64(r[0], r[1], src, srcHi);
+        else mulS64(r[0], r[1], src, srcHi);
+        r[0] = P[0]; r[1] = P[1]; r[4] = P[2]; r[5] = P[3];
+        const ovf = op === 4 ? (P[2] | P[3]) !== 0 : P[2] !== P[1] >> 31 || P[3] !== P[1] >> 31;
         mulFlags(c, 8, ovf, r[0], r[1]);
         return;
       }
-      if (s === 0n) raise(0, -1, 'division by zero');
+      if ((src | srcHi) === 0) raise(0, -1, 'division by zero');
+      if (op === 6 && srcHi >= 0 && srcHi < 32 && (r[5] >>> 0) * TWO32 + (r[4] >>> 0) < (srcHi >>> 0) * TWO32 + (src >>> 0)) {
+        // Divisor below 2^37 and a quotient that fits: the 16-bit long division, no BigInt.
+        P[0] = r[0]; P[1] = r[1]; P[2] = r[4]; P[3] = r[5];
+        const m = divSmall(srcHi * TWO32 + (src >>> 0));
+        r[0] = P[0]; r[1] = P[1];
+        r[4] = m | 0; r[5] = Math.floor(m / TWO32) | 0;
+        return;
+      }
+      if (op === 7 && idivSmall(c, src, srcHi)) return;
+      const a = u64(r[0], r[1]);
+      const s = u64(src, srcHi);
       const n = (u64(r[4], r[5]) << 64n) | a;
       if (op === 6) {
         const q = n / s;
@@ -145,6 +210,41 @@ export function mulDiv(c: Cpu, i: Insn, size: number, op: number): void {
         setPair(c, 2, BigInt.asUintN(64, sn % d));
       }
     }
+  }
+}
+
+/**
+ * IDIV r/m64 by a divisor of magnitude below 2^37 without BigInt: magnitudes divided by divSmall, then the signs
+ * (quotient toward zero, remainder with the dividend's sign). #DE when the quotient does not fit. False when
+ * the divisor is too large for divSmall (the caller's BigInt path then decides).
+ */
+function idivSmall(c: Cpu, lo: number, hi: number): boolean {
+  const dneg = hi < 0;
+  if (dneg) { lo = -lo | 0; hi = (~hi + (lo === 0 ? 1 : 0)) | 0; }
+  if (hi < 0 || hi >= 32) return false;
+  const r = c.r;
+  P[0] = r[0]; P[1] = r[1]; P[2] = r[4]; P[3] = r[5];
+  const neg = r[5] < 0;
+  if (neg) negateP();
+  const m = divSmall(hi * TWO32 + (lo >>> 0));
+  const qneg = neg !== dneg;
+  // |quotient| must be at most 2^63 - 1 (2^63 when the quotient is negative).
+  if ((P[2] | P[3]) !== 0 || (P[1] < 0 && !(qneg && P[1] === -0x80000000 && P[0] === 0))) raise(0, -1, 'quotient does not fit in RAX');
+  P[2] = 0; P[3] = 0;
+  if (qneg) negateP();
+  r[0] = P[0]; r[1] = P[1];
+  let mLo = m % TWO32, mHi = Math.floor(m / TWO32);
+  if (neg && m !== 0) { mLo = -mLo | 0; mHi = ~mHi + (mLo === 0 ? 1 : 0); }
+  r[4] = mLo | 0; r[5] = mHi | 0;
+  return true;
+}
+/** P = -P (128-bit two's complement). */
+function negateP(): void {
+  let carry = 1;
+  for (let w = 0; w < 4; w++) {
+    const v = (~P[w] >>> 0) + carry;
+    P[w] = v | 0;
+    carry = v > 0xffffffff ? 1 : 0;
   }
 }
 
@@ -177,11 +277,9 @@ export function imul2(c: Cpu, i: Insn, aLo: number, aHi: number, bLo: number, bH
     hi = (t2h + Math.floor(((t2 - t2h * 65536) * 65536 + t1) / TWO32)) | 0;
     ovf = false;
   } else {
-    const p = s64(aLo, aHi) * s64(bLo, bHi);
-    const t = BigInt.asIntN(64, p);
-    lo = Number(BigInt.asUintN(32, t)) | 0;
-    hi = Number(BigInt.asUintN(32, t >> 32n)) | 0;
-    ovf = t !== p;
+    mulS64(aLo, aHi, bLo, bHi);
+    lo = P[0]; hi = P[1];
+    ovf = P[2] !== hi >> 31 || P[3] !== hi >> 31;
   }
   c.writeReg(i.reg, i.rex, size, lo, hi);
   setLazy(c, LF.MUL, size, lo, hi, 0, 0, 0, 0);

@@ -173,6 +173,24 @@ export function generate(perInsn: number, opts: { bmi1: boolean; abm: boolean; p
         let d2 = BigInt.asIntN(bits, r2[1]); if (d2 === 0n || d2 === -1n) d2 = 7n; r2[1] = d2;
         r2[3] = BigInt.asIntN(bits, r2[0]) < 0n ? -1n : 0n;
         cases.push({ name: `idiv${bits}`, bytes: enc(size, [0xf7], 0xfb), regs: r2, flags: flags(), mask: 0 });
+        // Wide dividends (rDX not just rAX's extension) built as quotient·divisor + remainder, with divisors of
+        // every magnitude (below 2^16, below 2^37, full width): the quotient always fits, so no #DE.
+        for (const signed of [false, true]) {
+          const rw = regs();
+          const mag = [16n, 37n, BigInt(bits)][rnd(3)];
+          let d = BigInt.asUintN(Number(mag < BigInt(bits) ? mag : BigInt(bits)), next64());
+          if (signed) { d = BigInt.asIntN(bits, d); if (rnd(2)) d = -d; if (d === 0n || d === -1n) d = 3n; }
+          else if (d === 0n) d = 5n;
+          const q = signed ? BigInt.asIntN(bits, next64()) : BigInt.asUintN(bits, next64());
+          const ad = d < 0n ? -d : d;
+          let rem = BigInt.asUintN(bits, next64()) % ad;
+          const n = q * d + (q * d < 0n ? -rem : rem);
+          const fits = signed ? BigInt.asIntN(bits, n / d) === n / d : (n >= 0n && n / d <= (1n << BigInt(bits)) - 1n);
+          if (!fits) { rem = 0n; }
+          const nn = fits ? n : q * d;
+          rw[0] = BigInt.asUintN(bits, nn); rw[3] = BigInt.asUintN(bits, nn >> BigInt(bits)); rw[1] = BigInt.asUintN(bits, d);
+          cases.push({ name: `${signed ? 'idiv' : 'div'}wide${bits}`, bytes: enc(size, [0xf7], signed ? 0xfb : 0xf3), regs: rw, flags: flags(), mask: 0 });
+        }
         for (const [name, opc] of [['bt', 0xa3], ['bts', 0xab], ['btr', 0xb3], ['btc', 0xbb]] as const) {
           cases.push({ name: `${name}${bits}`, bytes: enc(size, [0x0f, opc], 0xd8), regs: regs(), flags: flags(), mask: CF });
         }
