@@ -108,8 +108,10 @@ export class GdbServer {
     const reader = new PacketReader();
     const write = (payload: string) => {
       lastSent = framePacket(payload);
-      if (!socket.destroyed) socket.write(lastSent);
-      if (payload[0] === 'W' && !this.opts.shared) this.end(session, { reason: 'exit', exitCode: parseInt(payload.slice(1), 16) });
+      // The guest exited: onEnd (its last output, the exit report) runs before gdb hears of it, so a script that
+      // stops the CLI as soon as gdb returns loses nothing.
+      if (payload[0] === 'W' && !this.opts.shared) this.end(session, { reason: 'exit', exitCode: parseInt(payload.slice(1), 16) }, lastSent);
+      else if (!socket.destroyed) socket.write(lastSent);
     };
     const session: GdbSession = new GdbSession(this.m, this.opts.arch ?? gdbArchFor(this.opts.elf), this.opts.elf, {
       send: write,
@@ -153,14 +155,16 @@ export class GdbServer {
     if (!this.ended && !this.opts.shared) this.runFreely();
   }
 
-  private end(session: GdbSession, stop: StopInfo | 'killed'): void {
+  /** The guest ended or gdb killed it: onEnd, then `last` (the exit reply) to gdb, and everything closes. */
+  private end(session: GdbSession, stop: StopInfo | 'killed', last?: Buffer): void {
     if (this.ended) return;
     this.ended = true;
+    this.opts.onEnd?.(stop);
     session.dispose();
+    if (last && this.client && !this.client.socket.destroyed) this.client.socket.write(last);
     this.client?.socket.end();
     this.client = undefined;
     this.server?.close();
-    this.opts.onEnd?.(stop);
   }
 
   /** No debugger attached: run in slices until the guest ends or a debugger connects. */
