@@ -998,7 +998,11 @@ export class Cpu extends CpuState {
           if (b.fn === null && this.jit && b.pollPort === POLL_NONE && ++b.hits >= (b.loops ? Math.min(this.jitThreshold, LOOP_JIT_THRESHOLD) : this.jitThreshold)) {
             b.fn = translateBlock(insns, this.long, TLB_MASK);
           }
-          if (b.fn !== null && clock.instructions + n <= end && clock.instructions + n <= clock.nextDeadline && this.jit) {
+          // In an interrupt shadow (STI, MOV SS, POP SS) with an interrupt waiting and IF set, the interpreter
+          // takes it after the block's first instruction; a translation checks only after handler calls and slow
+          // paths, so it would take it at the block's end.
+          if (b.fn !== null && clock.instructions + n <= end && clock.instructions + n <= clock.nextDeadline && this.jit &&
+            (clock.instructions >= this.shadowUntil || !this.irqLine.pending || (this.flags & Flag.IF) === 0)) {
             b.fn(this, clock, end);
             this.codeDirty = false;
             continue;

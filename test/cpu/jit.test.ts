@@ -78,6 +78,22 @@ function sameBothWays(code: number[], budget: number, setup?: (c: ReturnType<typ
 }
 
 describe('block translation: targeted cases', () => {
+  it('an interrupt waiting through STI\'s shadow is taken after the next instruction, not at the end of a translated block', () => {
+    // sti ; inc edx ; inc ebx ; cli ; hlt, with an interrupt waiting from the start and every block translated
+    // at once: the interpreter stops for it after INC EDX (the shadow instruction); a translation of the block
+    // after STI must not run INC EBX and CLI past it (Linux's interrupt timing diverged by one instruction).
+    const code = [0xfb, 0xff, 0xc2, 0xff, 0xc3, 0xfa, 0xf4];
+    const r = sameBothWays(code, 1_000, (c) => {
+      c.jitThreshold = 1;
+      c.irqLine.pending = true;
+      c.irqPending = () => true;
+    });
+    assert.equal(r.exits[r.exits.length - 1], Exit.IRQ);
+    assert.equal(r.c.r[4], 1, 'INC EDX ran');
+    assert.equal(r.c.r[6], 0, 'INC EBX did not');
+    assert.equal(r.c.rip, CODE + 3);
+  });
+
   it('flags set in one block are read by Jcc/ADC/SETcc in the next (CF from ADD, OF/SF from SUB, INC keeping CF)', () => {
     // loop: mov eax, 0xffffffff; add eax, ecx (CF=1 when ecx>0) ; jmp next ; next: adc rdx, 0 ; inc ebx (keeps CF)
     //       ; jmp n2 ; n2: setc sil ; add rdi, rsi ; cmp ebx, 0x7ffffff0 ; jl ... (signed, crosses OF) ; dec rcx ; jnz loop
