@@ -150,25 +150,18 @@ export function mulDiv(c: Cpu, i: Insn, size: number, op: number): void {
       let q: number, m: number;
       if (op === 6) {
         const d = src >>> 0;
-        if (edx >>> 0 >= d) raise(0, -1, 'quotient does not fit in EAX');
-        P[0] = eax; P[1] = edx; P[2] = 0; P[3] = 0;
-        m = divSmall(d);
-        q = P[0];
+        if (edx === 0) { q = Math.floor((eax >>> 0) / d); m = (eax >>> 0) % d; }
+        else {
+          if (edx >>> 0 >= d) raise(0, -1, 'quotient does not fit in EAX');
+          P[0] = eax; P[1] = edx; P[2] = 0; P[3] = 0;
+          m = divSmall(d);
+          q = P[0];
+        }
       } else {
-        // Signed: |dividend| / |divisor| unsigned, then the signs (quotient truncates toward zero, the remainder
-        // takes the dividend's sign).
-        const neg = edx < 0;
-        let lo = eax >>> 0, hi = edx >>> 0;
-        if (neg) { lo = (~eax + 1) >>> 0; hi = (~edx + (lo === 0 ? 1 : 0)) >>> 0; }
-        const d = Math.abs(src | 0);
-        if (hi >= d) raise(0, -1, 'quotient does not fit in EAX');
-        P[0] = lo; P[1] = hi; P[2] = 0; P[3] = 0;
-        m = divSmall(d);
-        const uq = P[0] >>> 0;
-        const qneg = neg !== (src < 0);
-        if (uq > (qneg ? 0x80000000 : 0x7fffffff)) raise(0, -1, 'quotient does not fit in EAX');
-        q = qneg ? -uq : uq;
-        if (neg) m = -m;
+        const ds = src | 0;
+        P[0] = eax; P[1] = edx; P[2] = P[3] = edx >> 31;
+        m = signedDivP(ds < 0 ? -ds : ds, ds < 0, 32);
+        q = P[0];
       }
       c.setReg32(0, q | 0);
       c.setReg32(2, m | 0);
@@ -214,9 +207,8 @@ export function mulDiv(c: Cpu, i: Insn, size: number, op: number): void {
 }
 
 /**
- * IDIV r/m64 by a divisor of magnitude below 2^37 without BigInt: magnitudes divided by divSmall, then the signs
- * (quotient toward zero, remainder with the dividend's sign). #DE when the quotient does not fit. False when
- * the divisor is too large for divSmall (the caller's BigInt path then decides).
+ * IDIV r/m64 by a divisor of magnitude below 2^37 without BigInt (signedDivP). False when the divisor is too
+ * large for divSmall (the caller's BigInt path then decides).
  */
 function idivSmall(c: Cpu, lo: number, hi: number): boolean {
   const dneg = hi < 0;
@@ -224,19 +216,29 @@ function idivSmall(c: Cpu, lo: number, hi: number): boolean {
   if (hi < 0 || hi >= 32) return false;
   const r = c.r;
   P[0] = r[0]; P[1] = r[1]; P[2] = r[4]; P[3] = r[5];
-  const neg = r[5] < 0;
-  if (neg) negateP();
-  const m = divSmall(hi * TWO32 + (lo >>> 0));
-  const qneg = neg !== dneg;
-  // |quotient| must be at most 2^63 - 1 (2^63 when the quotient is negative).
-  if ((P[2] | P[3]) !== 0 || (P[1] < 0 && !(qneg && P[1] === -0x80000000 && P[0] === 0))) raise(0, -1, 'quotient does not fit in RAX');
-  P[2] = 0; P[3] = 0;
-  if (qneg) negateP();
+  const m = signedDivP(hi * TWO32 + (lo >>> 0), dneg, 64);
   r[0] = P[0]; r[1] = P[1];
-  let mLo = m % TWO32, mHi = Math.floor(m / TWO32);
-  if (neg && m !== 0) { mLo = -mLo | 0; mHi = ~mHi + (mLo === 0 ? 1 : 0); }
-  r[4] = mLo | 0; r[5] = mHi | 0;
+  r[4] = m | 0; r[5] = Math.floor(m / TWO32) | 0;
   return true;
+}
+
+/**
+ * Signed division of the 128-bit two's-complement P by a divisor of magnitude `d` (below 2^37, negative when
+ * `dneg`) for IDIV of `bits` 32 or 64: magnitudes divided by divSmall, then the signs (the quotient truncates
+ * toward zero into P, the remainder takes the dividend's sign and is returned as a signed number). #DE when the
+ * quotient does not fit: its magnitude at most 2^(bits-1) - 1, or 2^(bits-1) when it is negative.
+ */
+function signedDivP(d: number, dneg: boolean, bits: 32 | 64): number {
+  const neg = P[3] < 0;
+  if (neg) negateP();
+  const m = divSmall(d);
+  const qneg = neg !== dneg;
+  const fits = bits === 32
+    ? (P[1] | P[2] | P[3]) === 0 && (P[0] >= 0 || (qneg && P[0] === -0x80000000))
+    : (P[2] | P[3]) === 0 && (P[1] >= 0 || (qneg && P[1] === -0x80000000 && P[0] === 0));
+  if (!fits) raise(0, -1, `quotient does not fit in ${bits === 32 ? 'EAX' : 'RAX'}`);
+  if (qneg) negateP();
+  return neg ? -m : m;
 }
 /** P = -P (128-bit two's complement). */
 function negateP(): void {
