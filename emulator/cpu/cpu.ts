@@ -975,10 +975,10 @@ export class Cpu extends CpuState {
             this.blockCache[slot] = found;
           }
           b = found;
-          // Remember it as prev's successor (the epoch read after translate(), which only fills entries).
+          // Remember it as prev's successor (translate() and buildBlock only fill entries: the epoch is still ep).
           if (prev !== null) {
             prev.next2 = prev.next; prev.next2La = prev.nextLa; prev.next2Ep = prev.nextEp;
-            prev.next = b; prev.nextLa = la; prev.nextEp = this.tlbEpoch + this.ub;
+            prev.next = b; prev.nextLa = la; prev.nextEp = ep;
           }
         }
         prev = b;
