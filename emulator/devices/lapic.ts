@@ -78,7 +78,9 @@ interface LapicState {
   tscDeadline: number;
 }
 
-function powerOn(id: number, bsp = true): LapicState {
+/** Power-on state of the local APIC with initial ID `id`; ID 0 is the BSP's (IA32_APIC_BASE.BSP, LINT0 ExtINT). */
+function powerOn(id: number): LapicState {
+  const bsp = id === 0;
   const lvt = new Array(7).fill(LVT_MASKED);
   // As QEMU (and every BIOS) leaves the BSP: LINT0 unmasked ExtINT, so the 8259's INTR reaches the CPU
   // once software enables the APIC. The APs' LINT0 stays masked (QEMU's apic_reset_common).
@@ -146,7 +148,7 @@ export class LocalApic implements Device, LocalApicSide {
     readonly apicId = 0,
   ) {
     this.name = apicId === 0 ? 'lapic' : `lapic${apicId}`;
-    this.s = powerOn(apicId, apicId === 0);
+    this.s = powerOn(apicId);
     this.readTsc = () => clock.instructions;
   }
 
@@ -302,7 +304,7 @@ export class LocalApic implements Device, LocalApicSide {
 
   reset(): void {
     this.disarm();
-    this.s = powerOn(this.apicId, this.apicId === 0);
+    this.s = powerOn(this.apicId);
     this.current = 0;
     this.onChange();
   }
@@ -314,7 +316,7 @@ export class LocalApic implements Device, LocalApicSide {
   initReset(): void {
     const { id, apicBase } = this.s;
     this.disarm();
-    this.s = powerOn(this.apicId, this.apicId === 0);
+    this.s = powerOn(this.apicId);
     this.s.id = id;
     this.s.apicBase = apicBase;
     this.onChange();
@@ -327,7 +329,7 @@ export class LocalApic implements Device, LocalApicSide {
 
   loadState(state: unknown): void {
     const o = (state ?? {}) as Partial<LapicState>;
-    const d = powerOn(this.apicId, this.apicId === 0);
+    const d = powerOn(this.apicId);
     const arr = (v: unknown, def: number[]) => (Array.isArray(v) && v.length === def.length ? v.map((x) => num(x)) : def);
     this.disarm();
     this.s = {
@@ -548,7 +550,7 @@ export class LocalApic implements Device, LocalApicSide {
       // Global disable: state returns to power-on values, except the base (§11.4.3).
       const base = s.apicBase;
       this.disarm();
-      this.s = powerOn(this.apicId, this.apicId === 0);
+      this.s = powerOn(this.apicId);
       this.s.apicBase = base;
       this.s.svr &= ~SVR_ENABLE;
     }
