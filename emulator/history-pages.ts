@@ -3,7 +3,7 @@
  * when its non-zero 32-bit words fit in half a page, sparse (a bitmap of those words, then the words); and
  * the comparisons and copies over that form.
  *
- * Public API: packPage, packedBytes, loadPage, samePage, pageIsZero, copyPages, WORDS.
+ * Public API: packPage, packedBytes, samePacked, loadPage, samePage, pageIsZero, copyPages, WORDS.
  */
 import { PAGE_SIZE, PhysicalMemory } from './memory/phys';
 
@@ -50,30 +50,62 @@ export function packedBytes(size: number): Uint8Array {
   return sparseViews[size >>> 2];
 }
 
+/** Float64Array views of RAM buffers (packPage reads two words at once through one), made once per buffer. */
+const pairViews = new WeakMap<ArrayBufferLike, Float64Array>();
+
 /**
  * The stored size of the page at word `base` of `w`: PAGE_SIZE (stored as is), or, when its bitmap of
  * non-zero words plus those words take at most half a page (page tables, fresh heaps, partly used stacks and
- * buffers are mostly zeros), that size, with the sparse form left for packedBytes. One pass; a dense page stops
- * it early.
+ * buffers are mostly zeros), that size, with the sparse form left for packedBytes (and samePacked). One pass,
+ * two words per step: a pair reads as a double, and a double that compares equal to 0 with a positive sign
+ * is two zero words (only -0 and the NaNs have other bit patterns that look special; -0 takes the word path).
+ * A dense page stops it early.
  */
 export function packPage(w: Int32Array, base: number): number {
+  let f = pairViews.get(w.buffer);
+  if (f === undefined || f.length !== w.length >>> 1) {
+    f = new Float64Array(w.buffer, w.byteOffset, w.length >>> 1);
+    pairViews.set(w.buffer, f);
+  }
   let k = BITMAP_WORDS;
   // 32 words per bitmap word, which is stored once (a read-modify-write of `sparse` per non-zero word cost
   // more than the scan).
   for (let j = 0; j < BITMAP_WORDS; j++) {
     let bits = 0;
     const at = base + 32 * j;
-    for (let b = 0; b < 32; b++) {
-      const x = w[at + b];
+    const fa = at >>> 1;
+    for (let b = 0; b < 32; b += 2) {
+      const d = f[fa + (b >>> 1)];
+      if (d === 0 && 1 / d > 0) continue;
+      const x = w[at + b], y = w[at + b + 1];
       if (x !== 0) {
         if (k === SPARSE_END) return PAGE_BYTES;
         bits |= 1 << b;
         sparse[k++] = x;
       }
+      if (y !== 0) {
+        if (k === SPARSE_END) return PAGE_BYTES;
+        bits |= 1 << (b + 1);
+        sparse[k++] = y;
+      }
     }
     sparse[j] = bits;
   }
   return k * 4;
+}
+
+/**
+ * Whether the sparse form packPage just left (`size`: what it returned, below PAGE_SIZE) is stored content `d`
+ * (undefined: a zero page). The form is a function of the content, so equal pages have equal forms: this
+ * compares the form's words, not the page's (a fifth of a mostly-zero page's scan).
+ */
+export function samePacked(size: number, d: Uint8Array | undefined): boolean {
+  const n = size >>> 2;
+  if (d === undefined) return n === BITMAP_WORDS;
+  if (d.length !== size) return false;
+  const v = words(d);
+  for (let i = 0; i < n; i++) if (v[i] !== sparse[i]) return false;
+  return true;
 }
 
 /** Put a stored page (as is, packPage's sparse form, or ZERO_PAGE) back into RAM page p. */

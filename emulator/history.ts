@@ -32,7 +32,7 @@ import { TimerKey, VirtualClock } from './clock';
 import { Device } from './devices/device';
 import { PAGE_SIZE, PhysicalMemory } from './memory/phys';
 import { captureCpu, captureDevices, CpuSnapshot, restoreCpu, restoreDevices } from './snapshot';
-import { copyPages, loadPage, packedBytes, packPage, pageIsZero, samePage, WORDS } from './history-pages';
+import { copyPages, loadPage, packedBytes, packPage, pageIsZero, samePacked, samePage, WORDS } from './history-pages';
 
 /** What the history needs from the machine (implemented by Machine; its private state stays private). */
 export interface HistoryHost {
@@ -347,11 +347,12 @@ export class History {
   private copyOut(s: Snapshot, p: number): void {
     const { mem } = this.m;
     const prev = this.latest[p];
-    if (samePage(mem, p, prev)) {
+    // Packing first makes the comparison with the previous version cheap (sparse forms compare form to form).
+    const size = packPage(mem.i32, p * WORDS);
+    if (size === PAGE_SIZE ? samePage(mem, p, prev) : samePacked(size, prev)) {
       s.pages.delete(p);
       return;
     }
-    const size = packPage(mem.i32, p * WORDS);
     if (!s.chunk || s.chunkUsed + size > s.chunk.length) {
       const n = s.chunk ? Math.min(CHUNK_PAGES, (2 * s.chunk.length) / PAGE_SIZE) : 1;
       s.chunk = new Uint8Array(n * PAGE_SIZE);

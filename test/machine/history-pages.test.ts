@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadPage, packedBytes, packPage, samePacked, samePage, WORDS } from '../../emulator/history-pages';
+import { PAGE_SIZE, PhysicalMemory } from '../../emulator/memory/phys';
+import { IoBus } from '../../emulator/devices/bus';
+
+/**
+ * The history's page store (history-pages.ts): a page packs to its sparse form when its non-zero words fit in
+ * half a page, loads back to the same bytes, and the sparse-form comparison (samePacked) answers as the RAM
+ * comparison (samePage) does. packPage reads two words at a time as a double, so the word pairs whose bit
+ * patterns are special as doubles are here on purpose: -0 (high word 0x80000000, low 0), NaNs, infinities.
+ */
+const SPECIAL_PAIRS: [number, number][] = [
+  [0, 0x80000000 | 0], // -0
+  [1, 0x80000000 | 0],
+  [0, 0x7ff00000], // +Infinity
+  [0, 0xfff00000 | 0], // -Infinity
+  [0, 0x7ff80000], // a quiet NaN
+  [5, 0xfff00000 | 0], // a signalling NaN pattern
+  [0x80000000 | 0, 0], // low word alone
+  [0, 1], // a denormal
+];
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s >>> 8; // the low bits of a power-of-two LCG repeat with short periods
+
+  };
+}
+
+/** Fill page p with `nonZero` non-zero words at random places, some of them special pairs. */
+function fill(mem: PhysicalMemory, p: number, nonZero: number, next: () => number): void {
+  const base = p * WORDS;
+  mem.i32.fill(0, base, base + WORDS);
+  for (let n = 0; n < nonZero; n++) {
+    const at = next() % WORDS;
+    if (next() % 4 === 0) {
+      const [lo, hi] = SPECIAL_PAIRS[next() % SPECIAL_PAIRS.length];
+      const even = at & ~1;
+      mem.i32[base + even] = lo;
+      mem.i32[base + even + 1] = hi;
+    } else {
+      mem.i32[base + at] = next() | 1;
+    }
+  }
+}
+
+function nonZeroWords(mem: PhysicalMemory, p: number): number {
+  let n = 0;
+  for (let i = p * WORDS; i < (p + 1) * WORDS; i++) if (mem.i32[i] !== 0) n++;
+  return n;
+}
+
+/** What packPage stores for page p, as its own copy. */
+function stored(mem: PhysicalMemory, p: number): Uint8Array {
+  const size = packPage(mem.i32, p * WORDS);
+  return size === PAGE_SIZE ? mem.u8.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE) : packedBytes(size).slice();
+}
+
+describe('history page store', () => {
+  const mem = new PhysicalMemory(1 << 20, new IoBus());
+  const next = rng(7);
+
+  it('packs every page to the size its non-zero words give and loads it back byte for byte', () => {
+    for (let round = 0; round < 400; round++) {
+      const nonZero = [0, 1, 3, 40, 200, 470, 480, 500, 700, 1024][round % 10];
+      fill(mem, 1, nonZero, next);
+      const words = nonZeroWords(mem, 1);
+      const d = stored(mem, 1);
+      const sparseSize = 4 * (WORDS / 32 + words);
+      assert.equal(d.length, sparseSize <= PAGE_SIZE / 2 ? sparseSize : PAGE_SIZE, `round ${round}: ${words} non-zero words`);
+      const want = mem.u8.slice(PAGE_SIZE, 2 * PAGE_SIZE);
+      mem.u8.fill(0xa5, 2 * PAGE_SIZE, 3 * PAGE_SIZE);
+      loadPage(d, mem, 2);
+      assert.deepEqual(mem.u8.subarray(2 * PAGE_SIZE, 3 * PAGE_SIZE), want, `round ${round}`);
+    }
+  });
+
+  it('a -0 word pair is two words, one of them non-zero', () => {
+    mem.i32.fill(0, WORDS, 2 * WORDS);
+    mem.i32[WORDS + 7] = 0x80000000 | 0;
+    assert.equal(stored(mem, 1).length, 4 * (WORDS / 32 + 1));
+  });
+
+  it('samePacked answers as samePage for equal, changed and zero pages', () => {
+    let equal = 0;
+    for (let round = 0; round < 600; round++) {
+      const nonZero = [0, 2, 30, 300, 600][round % 5];
+      fill(mem, 3, nonZero, next);
+      const prev = round % 7 === 0 ? undefined : stored(mem, 3);
+      // Sometimes the same content, sometimes one word changed, sometimes a special pair flipped.
+      const change = round % 3;
+      const at = 3 * WORDS + (next() % WORDS);
+      if (change === 1) mem.i32[at] = mem.i32[at] === 0 ? 1 : 0;
+      if (change === 2) mem.i32[at | 1] ^= 0x80000000 | 0;
+      const size = packPage(mem.i32, 3 * WORDS);
+      const ram = samePage(mem, 3, prev);
+      if (size < PAGE_SIZE) assert.equal(samePacked(size, prev), ram, `round ${round}`);
+      if (ram) equal++;
+    }
+    assert.ok(equal > 100, `${equal} equal pairs`);
+  });
+});
