@@ -4,7 +4,7 @@
  * runtime's fault chain becomes a boundary frame between the handler and the interrupted code: the frame
  * the CPU pushed (SDM §6.14.2, Figure 6-9: [error code], RIP, CS, RFLAGS, RSP, SS) names where to go on.
  */
-import type { ExceptionEvent, Runtime } from '../emulator/api';
+import type { CpuStateView, ExceptionEvent, Runtime } from '../emulator/api';
 import { DW_REG_RBP, DW_REG_RSP } from '../emulator/symbols/cfi';
 import type { SymbolIndex } from '../emulator/symbols/symbols';
 
@@ -40,6 +40,15 @@ const X64 = { sp: DW_REG_RSP, bp: DW_REG_RBP, word: 8 };
 const I386 = { sp: 4, bp: 5, word: 4 };
 const I8086 = { sp: 4, bp: 5, word: 2 };
 type Arch = typeof X64;
+
+/**
+ * The stack pointer as a linear address, comparable with the unwinder's frame addresses: SS × 16 + SP in
+ * real mode (the stack is a 64 KiB segment anywhere below 1 MiB), RSP itself with the flat stacks of
+ * protected and long mode.
+ */
+export function stackLinear(st: CpuStateView): bigint {
+  return st.mode === 'real' ? st.ss.base + (st.regs.rsp & 0xffffn) : st.regs.rsp;
+}
 
 /** Unwind up to `limit` frames. */
 export function unwind(rt: Runtime, symbols: SymbolIndex | undefined, start: UnwindInput, chain: ExceptionEvent[],
