@@ -5,6 +5,7 @@ import { benchAdapter } from './adapter';
 import { benchBoot } from './boot';
 import { benchLinux } from './linux';
 import { benchReverse } from './reverse';
+import { benchXv6 } from './xv6';
 import type { WorkloadResult } from './workload';
 
 /**
@@ -22,6 +23,7 @@ import type { WorkloadResult } from './workload';
  *   npm run bench -- --repeat N    runs per workload (ours and QEMU's), best kept
  *   npm run bench -- --only linux  the Linux boot alone (bench/linux.ts; also in the full run when the fixture is cached)
  *   npm run bench -- --only reverse  recording overhead and stepBack latency alone (bench/reverse.ts)
+ *   npm run bench -- --only xv6    xv6's usertests alone (bench/xv6.ts; also in the full run when the images exist)
  *
  * Boot times (bench/boot.ts): reset -> first kernel instruction through SeaBIOS (disk, GRUB ISO) and with
  * --firmware none, each beside QEMU's.
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
   }
   if (!only || 'boot'.includes(only)) await benchBoot(root);
   if (!only || 'linux'.includes(only)) await benchLinux();
+  if (!only || 'xv6'.includes(only)) await benchXv6();
   if (!only || only === 'reverse') benchReverse(root, jit);
   if (!only) {
     const dist = path.join(root, 'dist', 'debug-adapter.js');

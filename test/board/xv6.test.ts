@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { DiskImage } from '../../emulator/devices/disk-image';
 import { loadFirmware } from '../../emulator/firmware/seabios';
 import { Machine } from '../../emulator/machine';
-import { firmwareMissing, ROOT } from '../support/firmware';
+import { firmwareMissing } from '../support/firmware';
+import { XV6_CANDIDATES, xv6Dir, xv6QemuArgs } from '../support/xv6';
 
 /**
  * Unmodified xv6 (mit-pdos/xv6-public) from its two IDE disk images, booted by SeaBIOS: the boot sector
@@ -16,10 +16,9 @@ import { firmwareMissing, ROOT } from '../support/firmware';
  * from upstream and never committed: the test looks for xv6.img and fs.img in $FAULTLINE_XV6_DIR,
  * ../shared/xv6, or /work/cache/xv6(/src), and skips when they are absent.
  */
-const candidates = [process.env.FAULTLINE_XV6_DIR, path.join(ROOT, '..', 'shared', 'xv6'), '/work/cache/xv6', '/work/cache/xv6/src'].filter((d): d is string => !!d);
-const dir = candidates.find((d) => fs.existsSync(path.join(d, 'xv6.img')) && fs.existsSync(path.join(d, 'fs.img')));
+const dir = xv6Dir();
 const qemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
-const skip = firmwareMissing() ?? (!dir ? `no xv6.img/fs.img in ${candidates.join(', ')} (build xv6-public there: make xv6.img fs.img)` : !qemu ? 'qemu-system-x86_64 is not installed' : undefined);
+const skip = firmwareMissing() ?? (!dir ? `no xv6.img/fs.img in ${XV6_CANDIDATES.join(', ')} (build xv6-public there: make xv6.img fs.img)` : !qemu ? 'qemu-system-x86_64 is not installed' : undefined);
 
 /** Shell prompt count reached → send the command after the first one; stop after the second. */
 function ours(images: string): string {
@@ -43,9 +42,7 @@ function ours(images: string): string {
 
 function underQemu(images: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn('qemu-system-x86_64', ['-display', 'none', '-machine', 'accel=tcg', '-m', '512', '-smp', '1', '-serial', 'stdio',
-      '-drive', `file=${path.join(images, 'xv6.img')},index=0,media=disk,format=raw,snapshot=on`,
-      '-drive', `file=${path.join(images, 'fs.img')},index=1,media=disk,format=raw,snapshot=on`]);
+    const p = spawn('qemu-system-x86_64', xv6QemuArgs(images));
     let out = '';
     let sent = false;
     const timer = setTimeout(() => { p.kill(); reject(new Error(`QEMU did not reach the second prompt in 60 s:\n${out}`)); }, 60_000);
