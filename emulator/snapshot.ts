@@ -46,10 +46,12 @@ export function cpuFields(s: CpuSnapshot): Record<string, unknown> {
 }
 
 /**
- * Put a captured state back. Cached translations and decoded blocks describe another moment, so the TLB and
- * the decode cache are flushed; mode fields are part of the state but recomputed anyway.
+ * Put a captured state back. Cached translations describe another moment, so the TLB is flushed; so is the
+ * decode cache, unless the caller (the history's restore) has already dropped the decoded code of every RAM
+ * page it changed (`codeKept`): blocks are keyed by physical address and mode, so the others still hold.
+ * Mode fields are part of the state but recomputed anyway.
  */
-export function restoreCpu(c: Cpu, s: CpuSnapshot): void {
+export function restoreCpu(c: Cpu, s: CpuSnapshot, codeKept = false): void {
   const dst = c as unknown as Record<string, unknown>;
   for (let i = 0; i < CPU_FIELDS.length; i++) {
     const k = CPU_FIELDS[i];
@@ -67,7 +69,7 @@ export function restoreCpu(c: Cpu, s: CpuSnapshot): void {
   c.updateMode();
   debugRegsChanged(c);
   c.flushTlb();
-  c.flushCode();
+  if (!codeKept) c.flushCode();
 }
 
 /** Device states in `all` order (interrupt controllers before the router, as createPcDevices lists them). */
