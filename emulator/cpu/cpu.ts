@@ -901,7 +901,14 @@ export class Cpu extends CpuState {
     if (!this.wMapped[page]) return;
     const base = page * 4096;
     const t = this.wTlb;
-    for (let i = 0; i < 2 * TLB_SIZE; i += 2) if (t[i + 1] === base) t[i] = -1;
+    const n = this.tlbLogN;
+    if (n <= TLB_LOG) {
+      // Every slot filled since the last flush is in the log (the flush emptied all others): only those can map it.
+      const log = this.tlbLog;
+      for (let j = 0; j < n; j++) { const i = 2 * log[j]; if (t[i + 1] === base) t[i] = -1; }
+    } else {
+      for (let i = 0; i < 2 * TLB_SIZE; i += 2) if (t[i + 1] === base) t[i] = -1;
+    }
     this.wMapped[page] = 0;
   }
 

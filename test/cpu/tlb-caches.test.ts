@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FAULT } from '../../emulator/cpu/fault';
 import { WATCH_READ } from '../../emulator/cpu/cpu';
-import { enablePaging, makeCpu } from '../support/cpu-harness';
+import { enablePaging, Exit, makeCpu, runCode } from '../support/cpu-harness';
+import { Cpu } from '../../emulator/cpu/cpu';
 
 /**
- * Reads of MMIO pages through paging (Cpu.rdSlow's cache of MMIO read translations): every read reaches the
+ * The CPU's translation caches beside the TLB proper. Reads of MMIO pages through paging (Cpu.rdSlow's cache of MMIO read translations): every read reaches the
  * device, never RAM; the cached translation goes with the TLB (INVLPG, CR3 writes), with a change of privilege,
  * and watchpoints still see every access.
  */
@@ -72,4 +73,32 @@ function findPte(cpu: ReturnType<typeof makeCpu>, la: number): number {
   let table = cpu.cr3;
   for (const shift of [39, 30, 21]) table = cpu.mem.read(table + 8 * (Math.floor(la / 2 ** shift) % 512), 4) & ~0xfff;
   return table + 8 * (Math.floor(la / 4096) % 512);
+}
+
+/** Run from `rip` to the HLT; EAX after it. */
+function runAt(cpu: Cpu, rip: number): number {
+  cpu.rip = rip;
+  cpu.halted = false;
+  assert.equal(cpu.run(100), Exit.HALT);
+  return cpu.r[0];
+}
+
+for (const crowded of [false, true]) {
+  test(`a page written through the write TLB and then run as code takes the slow path on the next write${crowded ? ' (more TLB fills than the flush log holds)' : ''}`, () => {
+    const cpu = makeCpu();
+    runCode(cpu, [0x90]); // settle the harness
+    cpu.flushTlb();
+    // Many other pages in the TLB first: the drop must then scan every slot instead of the log.
+    if (crowded) {
+      for (let p = 0x10; p < 0x400; p++) cpu.rd(p * 4096, 1);
+      for (let p = 0x100; p < 0x200; p++) cpu.wr(p * 4096, 1, 0);
+    }
+    // mov eax, 1 ; hlt — stored by a plain write, which fills the write TLB for the page.
+    cpu.wr(0x9000, 4, 0x0001b8);
+    cpu.wr(0x9004, 2, 0xf400);
+    assert.equal(runAt(cpu, 0x9000), 1);
+    // The page now holds decoded code: this write must reach it through the slow path and drop the block.
+    cpu.wr(0x9001, 1, 2);
+    assert.equal(runAt(cpu, 0x9000), 2);
+  });
 }
