@@ -11,6 +11,14 @@ import { Attr, Cr0, Cr4, CpuState, Flag, Seg, TWO32, TWO47, TWO48 } from './stat
 import { cpuModel } from './system';
 import { dataBpOnPage, DR6_B_MASK, DR6_BS, noteDataAccess } from './debug';
 
+/**
+ * `a % 2^32` (a linear address outside 64-bit mode: base + offset wraps at 4 GiB). `%` on a double is a
+ * call into V8's runtime (fmod), tens of nanoseconds per memory access; the common case needs none.
+ */
+export function wrap32(a: number): number {
+  return a >= 0 && a < TWO32 ? a : a % TWO32;
+}
+
 /** Why Cpu.run() returned. */
 export const enum Exit {
   BUDGET = 0,
@@ -39,6 +47,11 @@ export const WATCH_READ = 2;
 /** A debugger watchpoint: linear [start, end), stopping after an instruction that accesses it as `kinds` says. */
 export interface WatchRange { start: number; end: number; kinds: number }
 
+/**
+ * Read translations of MMIO pages (the local APIC, IOAPIC, VGA, HPET windows), which the TLB never holds: a
+ * kernel that reads its APIC ID at every lock (xv6: mycpu() in pushcli/popcli) would page-walk each time.
+ */
+const MMIO_TLB_SIZE = 16;
 /** Filled TLB slots remembered for a cheap flush; more than this and a flush clears every slot. */
 const TLB_LOG = 1024;
 const MAX_BLOCK = 64;
@@ -160,6 +173,13 @@ export class Cpu extends CpuState {
   readonly wTlb: Float64Array;
   /** Slots filled since the last flush (up to TLB_LOG; tlbLogN > TLB_LOG means "clear everything"). */
   private readonly tlbLog = new Int32Array(TLB_LOG);
+  /**
+   * Read translations of MMIO pages, direct-mapped by the low bits of the linear page number: [2s] tag (linear
+   * page base + ub, -1 empty), [2s+1] physical page base. Only the linear → physical step is cached, as a TLB
+   * entry would be (set by the walk that set the accessed bits, dropped with the TLB); every access still goes
+   * to PhysicalMemory.read, which sends it to the device (or to RAM if the range has moved away).
+   */
+  private readonly mTlb = new Float64Array(2 * MMIO_TLB_SIZE).fill(-1);
   /** Physical pages that may have a write-TLB entry (so marking a code page scans the TLB only when needed). */
   private readonly wMapped: Uint8Array;
   private tlbLogN = TLB_LOG + 1;
@@ -224,6 +244,7 @@ export class Cpu extends CpuState {
       for (let j = 0; j < n; j++) { const i = 2 * log[j]; t0[i] = -1; t1[i] = -1; t2[i] = -1; }
     }
     this.tlbLogN = 0;
+    this.mTlb.fill(-1);
     this.tlbEpoch += 2;
     this.ub = this.cpl === 3 ? 1 : 0;
     this.wb = this.ub + 2 * this.wEpoch;
@@ -251,6 +272,7 @@ export class Cpu extends CpuState {
   invalidatePage(la: number): void {
     const i = (la >>> 12) & TLB_MASK;
     for (let k = 0; k < 3; k++) this.tlb[k][2 * i] = -1;
+    this.mTlb[2 * ((la >>> 12) & (MMIO_TLB_SIZE - 1))] = -1;
     this.tlbEpoch += 2;
   }
 
@@ -310,6 +332,11 @@ export class Cpu extends CpuState {
         if (this.tlbLogN <= TLB_LOG) this.tlbLogN++;
         if (access === Access.WRITE) { this.mem.markWritten(page); this.wMapped[page] = 1; }
       }
+    } else if (mmio && access === Access.READ && cacheable && user === (this.ub === 1) && !implicitSupervisor) {
+      // rdSlow looks these up (it still notes data breakpoints and watchpoints for every access).
+      const m = 2 * ((la >>> 12) & (MMIO_TLB_SIZE - 1));
+      this.mTlb[m] = la - (la & 0xfff) + this.ub;
+      this.mTlb[m + 1] = pageBase;
     }
     void pageSize;
     return phys;
@@ -433,14 +460,16 @@ export class Cpu extends CpuState {
   /** la + n in the current linear space (wraps at 2^48 in long mode, 2^32 otherwise). */
   addLinear(la: number, n: number): number {
     const r = la + n;
-    return this.lma ? r % TWO48 : r % TWO32;
+    if (this.lma) return r >= 0 && r < TWO48 ? r : r % TWO48;
+    return wrap32(r);
   }
 
   rdSlow(la: number, size: number, user: boolean, implicit = false): number {
     const off = la & 0xfff;
     if (this.dataBp !== 0 && !implicit) noteDataAccess(this, la, size, false);
     if (off + size <= 4096) {
-      const pa = this.translate(la, Access.READ, user, implicit);
+      const m = 2 * ((la >>> 12) & (MMIO_TLB_SIZE - 1));
+      const pa = this.mTlb[m] === la - off + this.ub && user === (this.ub === 1) && !implicit ? this.mTlb[m + 1] + off : this.translate(la, Access.READ, user, implicit);
       if (this.watch.length !== 0) this.noteWatch(la, size, false);
       return this.mem.read(pa, size) | 0;
     }
@@ -587,6 +616,16 @@ export class Cpu extends CpuState {
       return a < 0 ? a + TWO48 : a;
     }
     const attr = this.segAttr[seg];
+    // The common case, one test: a present, expand-up, writable data segment (every access allowed, in any
+    // mode; real mode checks only the limit) and an offset inside the limit.
+    if ((attr & (Attr.P | Attr.CODE | Attr.DC | Attr.RW)) === (Attr.P | Attr.RW) && off + size - 1 <= this.segLimit[seg]) {
+      return wrap32(this.segBase[seg] + off);
+    }
+    return this.linChecked(seg, off, size, write, attr);
+  }
+
+  /** lin() outside 64-bit mode with every check: the access rights, expand-down and limit faults. */
+  private linChecked(seg: number, off: number, size: number, write: boolean, attr: number): number {
     if (this.cr0 & Cr0.PE) {
       if (!(attr & Attr.P)) {
         if (seg === Seg.SS) ss(0, 'stack segment not usable');
@@ -607,7 +646,7 @@ export class Cpu extends CpuState {
       if (seg === Seg.SS) ss(0, `stack offset 0x${off.toString(16)} beyond the segment limit`);
       gp(0, `offset 0x${off.toString(16)} beyond the segment limit 0x${limit.toString(16)}`);
     }
-    return (this.segBase[seg] + off) % TWO32;
+    return wrap32(this.segBase[seg] + off);
   }
 
   /**
@@ -707,6 +746,14 @@ export class Cpu extends CpuState {
 
   /** PUSH of `size` bytes (2, 4, 8); the write happens before RSP changes, so a fault leaves RSP intact. */
   push(size: number, lo: number, hi: number): void {
+    if (this.stackSize === 4 && size !== 8) {
+      // 32-bit stack (protected-mode kernels): ESP as an unsigned offset, the upper half of RSP zeroed.
+      const sp32 = (this.r[8] - size) >>> 0;
+      this.wr(this.lin(Seg.SS, sp32, size, true), size, lo);
+      this.r[8] = sp32 | 0;
+      this.r[9] = 0;
+      return;
+    }
     const sp = this.wrapSp(this.spOffset() - size);
     const la = this.lin(Seg.SS, sp, size, true);
     if (size === 8) this.wr64(la, lo, hi);
@@ -716,6 +763,13 @@ export class Cpu extends CpuState {
 
   /** POP of `size` bytes: returns lo (hi in this.hi for 8). RSP changes only after the read succeeds. */
   pop(size: number): number {
+    if (this.stackSize === 4 && size !== 8) {
+      const sp32 = this.r[8] >>> 0;
+      const v32 = this.rd(this.lin(Seg.SS, sp32, size, false), size);
+      this.r[8] = (sp32 + size) | 0;
+      this.r[9] = 0;
+      return v32;
+    }
     const sp = this.spOffset();
     const la = this.lin(Seg.SS, sp, size, false);
     const v = size === 8 ? this.rd64(la) : this.rd(la, size);
@@ -725,12 +779,14 @@ export class Cpu extends CpuState {
 
   /** Read at RSP+offset without popping (RET imm, IRET, LEAVE helpers). */
   peek(offset: number, size: number): number {
+    if (this.stackSize === 4 && size !== 8) return this.rd(this.lin(Seg.SS, (this.r[8] + offset) >>> 0, size, false), size);
     const sp = this.wrapSp(this.spOffset() + offset);
     const la = this.lin(Seg.SS, sp, size, false);
     return size === 8 ? this.rd64(la) : this.rd(la, size);
   }
 
   adjustSp(delta: number): void {
+    if (this.stackSize === 4) { this.r[8] = (this.r[8] + delta) | 0; this.r[9] = 0; return; }
     this.setSp(this.wrapSp(this.spOffset() + delta));
   }
 
@@ -780,7 +836,7 @@ export class Cpu extends CpuState {
   // ----------------------------------------------------------------------------- decode cache
   /** Linear address of RIP (CS base added outside 64-bit mode). */
   codeLinear(): number {
-    return this.long ? this.rip : (this.segBase[Seg.CS] + this.rip) % TWO32;
+    return this.long ? this.rip : wrap32(this.segBase[Seg.CS] + this.rip);
   }
 
   invalidateCodePage(page: number): void {
@@ -845,7 +901,14 @@ export class Cpu extends CpuState {
     if (!this.wMapped[page]) return;
     const base = page * 4096;
     const t = this.wTlb;
-    for (let i = 0; i < 2 * TLB_SIZE; i += 2) if (t[i + 1] === base) t[i] = -1;
+    const n = this.tlbLogN;
+    if (n <= TLB_LOG) {
+      // Every slot filled since the last flush is in the log (the flush emptied all others): only those can map it.
+      const log = this.tlbLog;
+      for (let j = 0; j < n; j++) { const i = 2 * log[j]; if (t[i + 1] === base) t[i] = -1; }
+    } else {
+      for (let i = 0; i < 2 * TLB_SIZE; i += 2) if (t[i + 1] === base) t[i] = -1;
+    }
     this.wMapped[page] = 0;
   }
 

@@ -136,14 +136,18 @@ function fastRun(c: Cpu, i: Insn, size: number, count: number, isMovs: boolean):
     u8.copyWithin(dpa, spa, spa + bytes);
   } else if (size === 1) {
     u8.fill(c.r[0] & 0xff, dpa, dpa + bytes);
+  } else if (size === 4 && (dpa & 3) === 0) {
+    // Aligned: a typed-array fill (the host is little-endian, as paging.ts's i32 reads assume).
+    mem.i32.fill(c.r[0], dpa >>> 2, (dpa + bytes) >>> 2);
+  } else if (size === 2 && (dpa & 1) === 0) {
+    mem.u16.fill(c.r[0] & 0xffff, dpa >>> 1, (dpa + bytes) >>> 1);
   } else {
+    // The first element, then the filled part doubled until the run is complete.
     const dv = mem.view;
-    const lo = c.r[0], hi = c.r[1];
-    for (let k = 0; k < bytes; k += size) {
-      if (size === 8) { dv.setInt32(dpa + k, lo, true); dv.setInt32(dpa + k + 4, hi, true); }
-      else if (size === 4) dv.setInt32(dpa + k, lo, true);
-      else dv.setUint16(dpa + k, lo & 0xffff, true);
-    }
+    if (size === 8) { dv.setInt32(dpa, c.r[0], true); dv.setInt32(dpa + 4, c.r[1], true); }
+    else if (size === 4) dv.setInt32(dpa, c.r[0], true);
+    else dv.setUint16(dpa, c.r[0] & 0xffff, true);
+    for (let w = size; w < bytes; w *= 2) u8.copyWithin(dpa + w, dpa, dpa + Math.min(w, bytes - w));
   }
   if (mem.codePages[page]) mem.codeWrite(dpa, bytes);
   setIdx(c, 7, asz, di + bytes);

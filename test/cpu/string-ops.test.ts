@@ -42,6 +42,25 @@ test('rep stosq fills qwords; std makes rep stosb go backwards', () => {
   assert.equal(reg(cpu, RDI), 0x4fffn);
 });
 
+test('rep stos of every size, aligned and not, writes each element little-endian up to the page end and no further', () => {
+  for (const [prefix, size] of [[[], 1], [[0x66], 2], [[], 4], [[0x48], 8]] as const) {
+    for (const start of [0x6000, 0x6001, 0x6002, 0x6003, 0x6ff0 - 3 * size - 1]) {
+      const cpu = makeCpu();
+      const count = start > 0x6100 ? 7 : 37; // the 7-element run crosses into the next page
+      const bytes = size * count;
+      cpu.mem.u8.fill(0xee, start - 8, start + bytes + 8);
+      setReg(cpu, RAX, 0x8877665544332211n); setReg(cpu, RDI, BigInt(start)); setReg(cpu, RCX, BigInt(count));
+      runCode(cpu, [0xf3, ...prefix, size === 1 ? 0xaa : 0xab]);
+      const want = Array.from({ length: bytes }, (_, k) => 0x11 * ((k % size) + 1));
+      assert.deepEqual(peek(cpu, start, bytes), want, `rep stos size ${size} at 0x${start.toString(16)}`);
+      assert.deepEqual(peek(cpu, start - 8, 8), Array(8).fill(0xee), 'nothing before the first element');
+      assert.deepEqual(peek(cpu, start + bytes, 8), Array(8).fill(0xee), 'nothing after the last element');
+      assert.equal(reg(cpu, RDI), BigInt(start + bytes));
+      assert.equal(reg(cpu, RCX), 0n);
+    }
+  }
+});
+
 test('repne scasb finds a terminator (strlen idiom) and repe cmpsb stops at the first difference', () => {
   const cpu = makeCpu();
   poke(cpu, 0x2000, [...Buffer.from('hello'), 0]);
