@@ -1,6 +1,6 @@
 import type { VirtualClock } from '../clock';
 import type { Cpu } from './cpu';
-import { getCF, getFlags, LF, testCC } from './flags';
+import { getCF, getFlags, LF, setRecord, testCC } from './flags';
 import type { Insn } from './insn';
 
 /**
@@ -77,8 +77,9 @@ const TWO48 = 2 ** 48;
 export function translateBlock(insns: readonly Insn[], long: boolean, tlbMask: number): BlockFn {
   const g = new Gen(insns, long, tlbMask);
   const src = g.emit();
-  const factory = new Function('I', 'testCC', 'getCF', 'getFlags', src) as (I: readonly Insn[], t: typeof testCC, cf: typeof getCF, gf: typeof getFlags) => BlockFn;
-  return factory(insns, testCC, getCF, getFlags);
+  const factory = new Function('I', 'testCC', 'getCF', 'getFlags', 'setRec', src) as
+    (I: readonly Insn[], t: typeof testCC, cf: typeof getCF, gf: typeof getFlags, sr: typeof setRecord) => BlockFn;
+  return factory(insns, testCC, getCF, getFlags, setRecord);
 }
 
 const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10 }
@@ -306,11 +307,21 @@ class Gen {
       pre.push(`if (warm > 0) { warm--; end = ic + ${this.n}; } else if (end > ic + ${LOOP_CHUNK}) end = ic + ${LOOP_CHUNK};`);
       pre.push('let lim = ic < c.shadowUntil ? 0 : clock.nextDeadline < end ? clock.nextDeadline : end;');
     }
-    const body = [...pre, ...this.out].join('\n')
+    // A slow memory access (a TLB miss) calls Cpu.rd/wr/probeWrite with the registers still in locals: none of
+    // them reads a register; when one faults, the catch writes them back (sp = 1: the locals are current; 0
+    // while a handler runs, which owns the CPU's registers and may have changed some before it faulted). One
+    // write-back here instead of one per memory operand keeps the translation small (V8 compiles less).
+    pre.push('let sp = 1;');
+    const wrapped = spill === '' ? this.out : ['try {', ...this.out, `} catch (e) { if (sp !== 0) { ${spill} } throw e; }`];
+    const body = [...pre, ...wrapped].join('\n')
       .replace(/@S(\d+)@/g, (_, g: string) => `r[${2 * +g}] = g${g}; r[${2 * +g + 1}] = g${g}h;`)
       .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, this.loops ? 'lim = 0; sl = true; rP = -65536; wP = -65536;' : 'sl = true; rP = -65536; wP = -65536;').replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
     if (this.loops) head.push(`let warm = ${WARM_CALLS};`);
-    return `${head.join('\n')}\nreturn function block(c, clock, end) {\n${body}\n};`;
+    // Only the instructions the body names (handler calls, Cpu.memAddr/lea64/ea): most are inline.
+    const refs = new Set<string>();
+    for (const m of body.matchAll(/\b[ih](\d+)\b/g)) refs.add(m[1]);
+    const named = head.filter((h) => !h.startsWith('const i') || refs.has(/^const i(\d+)/.exec(h)?.[1] ?? ''));
+    return `${named.join('\n')}\nreturn function block(c, clock, end) {\n${body}\n};`;
   }
 
   private line(s: string): void { this.out.push(s); }
@@ -350,7 +361,7 @@ class Gen {
       return;
     }
     if (p.remat) {
-      this.line(`if (fk !== 0) { c.lfOp = ${p.op}; c.lfSize = ${p.size}; c.lfRes = ${p.res}; c.lfResHi = ${p.resHi}; c.lfA = ${p.a}; c.lfAHi = ${p.aHi}; c.lfB = ${p.b}; c.lfBHi = ${p.bHi}; c.lfAux = ${p.aux}; }`);
+      this.line(`if (fk !== 0) ${recordCall(p)}`);
       this.p = null;
       return;
     }
@@ -362,7 +373,7 @@ class Gen {
       this.p = null;
       return;
     }
-    this.line(`c.lfOp = ${p.op}; c.lfSize = ${p.size}; c.lfRes = ${p.res}; c.lfResHi = ${p.resHi}; c.lfA = ${p.a}; c.lfAHi = ${p.aHi}; c.lfB = ${p.b}; c.lfBHi = ${p.bHi}; c.lfAux = ${p.aux};`);
+    this.line(recordCall(p));
     this.p = null;
   }
 
@@ -374,10 +385,20 @@ class Gen {
   }
 
   /** Precise state before something that may fault, inside a slow-path branch (the record stays pending). */
-  private faultPoint(i: Insn): void {
+  private faultPoint(i: Insn, readsAddrRegs = false): void {
     this.slowHere = true;
     this.materializeCopy();
-    this.line(`@SLOW@ @SPILL@ c.insnStart = base + ${this.off}; clock.instructions = ic + ${this.k};${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''}`);
+    this.line(`@SLOW@ ${readsAddrRegs ? this.syncAddrRegs(i) : ''}c.insnStart = base + ${this.off}; clock.instructions = ic + ${this.k};${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''}`);
+  }
+
+  /**
+   * Write back the registers a memory operand's address is computed from: Cpu.memAddr, Cpu.ea and Cpu.lea64
+   * read only those (and RIP); the catch writes back the rest if they fault.
+   */
+  private syncAddrRegs(i: Insn): string {
+    let s = '';
+    for (const g of [i.base, i.index]) if (g >= 0) { this.used.add(g); s += `@S${g}@ `; }
+    return s;
   }
 
   /** An inline instruction took a slow path (sl), which may have run device code (MMIO) or written
@@ -421,10 +442,10 @@ class Gen {
       return;
     }
     this.line(`@Q@ rP = -65536; wP = -65536; @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
-    this.line(`h${k}(c, i${k});`);
+    this.line(`sp = 0; h${k}(c, i${k});`);
     if (last) { this.line(`clock.instructions = ic + ${k + 1}; return;`); return; }
     this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return; }`);
-    this.line('@RELOAD@');
+    this.line('@RELOAD@ sp = 1;');
   }
 
   // ---------------------------------------------------------------------------------- operands
@@ -537,12 +558,12 @@ class Gen {
       this.line(`if ((flat & ${bit}) !== 0) { const o = ${this.ea32(i)}; if (o <= ${2 ** 32 - size}) la = o; }`);
     } else {
       this.line('{');
-      this.faultPoint(i);
+      this.faultPoint(i, true);
       this.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
       return;
     }
     this.line('if (la < 0) {');
-    this.faultPoint(i);
+    this.faultPoint(i, true);
     this.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
   }
 
@@ -650,13 +671,13 @@ class Gen {
       if (i.index >= 0) bounds.push(`((${this.gh(i.index)} + ${2 ** (19 - i.scale)}) >>> ${20 - i.scale}) === 0`);
       this.line(`let e${k} = 0, e${k}h = 0;`);
       this.line(`if (${bounds.length ? bounds.join(' && ') : 'true'}) { const a = ${terms.join(' + ')}; e${k} = a | 0; e${k}h = Math.floor(a / 4294967296) | 0; }`);
-      this.line(`else { @SPILL@${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''} e${k} = c.lea64(i${k}); e${k}h = c.hi; }`);
+      this.line(`else { ${this.syncAddrRegs(i)}${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''} e${k} = c.lea64(i${k}); e${k}h = c.hi; }`);
       this.writeReg(i.reg, i.rex, i.osz, `e${k}`, `e${k}h`);
       return;
     }
     const e = this.ea32(i);
     if (e === undefined) {
-      this.line(`@SPILL@ c.rip = base + ${this.off + i.len};`);
+      this.line(`${this.syncAddrRegs(i)}c.rip = base + ${this.off + i.len};`);
       this.line(`const e${k} = c.ea(i${k});`);
     } else {
       this.line(`const e${k} = ${e};`);
@@ -1007,6 +1028,11 @@ function registerRecord(i: Insn): Pending | undefined {
 }
 
 /** Assignments of a record's locals to the exit's fOp..fX. */
+/** Write a known record to the CPU (flags.ts setRecord). */
+function recordCall(p: Pending): string {
+  return `setRec(c, ${p.op}, ${p.size}, ${p.res}, ${p.resHi}, ${p.a}, ${p.aHi}, ${p.b}, ${p.bHi}, ${p.aux});`;
+}
+
 function assignRecord(p: Pending): string {
   return `fOp = ${p.op}; fSize = ${p.size}; fR = ${p.res}; fRh = ${p.resHi}; fA = ${p.a}; fAh = ${p.aHi}; fB = ${p.b}; fBh = ${p.bHi}; fX = ${p.aux};`;
 }
