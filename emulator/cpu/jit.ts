@@ -82,7 +82,7 @@ export function translateBlock(insns: readonly Insn[], long: boolean, tlbMask: n
   return factory(insns, testCC, getCF, getFlags, setRecord);
 }
 
-const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10 }
+const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10, STACK = 11 }
 
 /** Conditional branch (Jcc rel8/rel32): Cpu.buildBlock lets a block continue past one. */
 export function isCondBranch(i: Insn): boolean {
@@ -91,6 +91,8 @@ export function isCondBranch(i: Insn): boolean {
 
 /** Can this instruction be emitted inline (otherwise its handler is called)? */
 function inlineKind(i: Insn): number {
+  // PUSH/POP r64, CALL rel32, RET in 64-bit mode (their only 8-byte operand size); REP before RET is ignored.
+  if (i.osz === 8 && !i.lock && !i.vex && ((i.op >= 0x50 && i.op <= 0x5f && i.rep === 0) || (i.op === 0xe8 && i.rep === 0) || i.op === 0xc3)) return K.STACK;
   if (i.lock || i.rep !== 0 || i.vex) return 0;
   const op = i.op;
   if (isCondBranch(i) || op === 0xeb || op === 0xe9) return K.JCC;
@@ -334,7 +336,7 @@ class Gen {
    * such code, so every exit shares the epilogue's feedback (and the block's source stays short).
    * `jump`: assignments of xj/xr for a taken relative branch (Cpu.relTarget, which may fault, in the epilogue).
    */
-  private exitTo(rip: number, count: number, at: number, jump = ''): void {
+  private exitTo(rip: number | string, count: number, at: number, jump = ''): void {
     const p = this.p;
     let rec = '';
     if (p === CARRIED) rec = 'xf = 1; ';
@@ -422,6 +424,7 @@ class Gen {
       case K.SETCC: this.setcc(i, last); break;
       case K.CMOV: this.cmov(i, last); break;
       case K.IMUL: this.imul(i, last); break;
+      case K.STACK: this.stack(i, last); return;
       default: this.generic(i, last); return;
     }
     if (this.slowHere && !last) this.afterSlow(i);
@@ -862,6 +865,70 @@ class Gen {
     else this.line(`const ${lo} = (${a} + 1) | 0, ${hi} = ${size === 8 ? `(${ah} + (${a} === -1 ? 1 : 0)) | 0` : '0'};`);
     this.p = { op: dec ? LF.DEC : LF.INC, size, res: lo, resHi: hi, a, aHi: ah, b: '1', bHi: '0', aux };
     this.writeRm(i, size, lo, hi, last, false);
+  }
+
+  /**
+   * PUSH r64, POP r64, CALL rel32, RET (stack.ts, control.ts) in 64-bit mode: RSP as a canonical linear address
+   * (SS has base 0 and no limit there) looked up in the TLB inline, 8 bytes read or written in RAM, RSP moved
+   * only once the access is done. Anything else (a TLB miss, a non-canonical RSP or return address, a page end
+   * inside the 8 bytes) calls the instruction's handler, which faults or completes exactly as interpreted.
+   */
+  private stack(i: Insn, last: boolean): void {
+    const k = this.k;
+    const op = i.op;
+    const next = this.off + i.len;
+    const reg = (op & 7) | ((i.rex & 1) << 3);
+    const p = this.p;
+    // A record recomputed from registers is written out before RSP or the popped register changes.
+    if (p !== null && p.remat && (p.remat.includes(4) || (op >= 0x58 && op <= 0x5f && p.remat.includes(reg)))) this.materialize();
+    const push = op === 0xe8 || op <= 0x57;
+    const rsp = this.g(4), rsph = this.gh(4);
+    this.written.add(4);
+    if (push) {
+      if (op === 0xe8) {
+        this.line(`const s${k} = (base + ${next}) | 0, s${k}h = base + ${next} >= ${TWO47} ? (Math.floor((base + ${next}) / 4294967296) | -65536) : Math.floor((base + ${next}) / 4294967296);`);
+      } else {
+        this.line(`const s${k} = ${this.g(reg)}, s${k}h = ${this.gh(reg)};`);
+      }
+      this.line(`const n${k} = (${rsp} - 8) | 0, n${k}h = (${rsph} - ((${rsp} >>> 0) < 8 ? 1 : 0)) | 0;`);
+    } else {
+      this.line(`const n${k} = ${rsp}, n${k}h = ${rsph};`);
+    }
+    this.line(`la = ((n${k}h << 16) >> 16) === n${k}h ? (n${k}h & 65535) * 4294967296 + (n${k} >>> 0) : -1;`);
+    this.line('if (la < 0) d = -1; else {');
+    this.pageOffset(8, push);
+    this.line('}');
+    if (push) {
+      this.line('if (d >= 0 && d <= 4088) {');
+      this.line(`const pa = wB + d; dv.setInt32(pa, s${k}, true); dv.setInt32(pa + 4, s${k}h, true); ${rsp} = n${k}; ${rsph} = n${k}h;`);
+      if (op === 0xe8) this.exitTo(next, k, this.off, ` xj = 8; xr = ${i.imm};`);
+    } else {
+      this.line(`let ok${k} = false;`);
+      this.line('if (d >= 0 && d <= 4088) {');
+      this.line(`const pa = rB + d, v = dv.getInt32(pa, true), vh = dv.getInt32(pa + 4, true);`);
+      if (op === 0xc3) {
+        // RET: the return address must be canonical (else the handler raises #GP with RSP unchanged).
+        this.line(`if (((vh << 16) >> 16) === vh) { ok${k} = true; ${rsp} = (n${k} + 8) | 0; ${rsph} = (n${k}h + ((n${k} >>> 0) >= 4294967288 ? 1 : 0)) | 0;`);
+        this.exitTo(`(vh & 65535) * 4294967296 + (v >>> 0) - base`, k + 1, this.off);
+        this.line('}');
+      } else {
+        this.written.add(reg);
+        // POP RSP loads RSP with the value read (the increment is overwritten).
+        this.line(`ok${k} = true; ${rsp} = (n${k} + 8) | 0; ${rsph} = (n${k}h + ((n${k} >>> 0) >= 4294967288 ? 1 : 0)) | 0; ${this.g(reg)} = v; ${this.gh(reg)} = vh;`);
+      }
+      this.line('}');
+      this.line(`if (!ok${k}) {`);
+    }
+    if (push) this.line('} else {');
+    this.materializeCopy();
+    this.line(`@Q@ rP = -65536; wP = -65536; @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
+    this.line(`sp = 0; h${k}(c, i${k});`);
+    if (last || op === 0xe8 || op === 0xc3) this.line(`clock.instructions = ic + ${k + 1}; return;`);
+    else {
+      this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return; }`);
+      this.line('@RELOAD@ sp = 1;');
+    }
+    this.line('}');
   }
 
   /** The back edge of a loop: continue while the run loop would enter this block again right away. */
