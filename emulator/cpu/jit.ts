@@ -2,6 +2,7 @@ import type { VirtualClock } from '../clock';
 import type { Cpu } from './cpu';
 import { getCF, getFlags, LF, setRecord, testCC } from './flags';
 import type { Insn } from './insn';
+import { shiftOp } from './shift';
 
 /**
  * Block translation (PERFORMANCE.md "Translation"): a hot decoded block becomes one JS function built with
@@ -77,12 +78,12 @@ const TWO48 = 2 ** 48;
 export function translateBlock(insns: readonly Insn[], long: boolean, tlbMask: number): BlockFn {
   const g = new Gen(insns, long, tlbMask);
   const src = g.emit();
-  const factory = new Function('I', 'testCC', 'getCF', 'getFlags', 'setRec', src) as
-    (I: readonly Insn[], t: typeof testCC, cf: typeof getCF, gf: typeof getFlags, sr: typeof setRecord) => BlockFn;
-  return factory(insns, testCC, getCF, getFlags, setRecord);
+  const factory = new Function('I', 'testCC', 'getCF', 'getFlags', 'setRec', 'shiftOp', src) as
+    (I: readonly Insn[], t: typeof testCC, cf: typeof getCF, gf: typeof getFlags, sr: typeof setRecord, so: typeof shiftOp) => BlockFn;
+  return factory(insns, testCC, getCF, getFlags, setRecord, shiftOp);
 }
 
-const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10, STACK = 11 }
+const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10, STACK = 11, SHIFTCL = 12 }
 
 /** Conditional branch (Jcc rel8/rel32): Cpu.buildBlock lets a block continue past one. */
 export function isCondBranch(i: Insn): boolean {
@@ -111,6 +112,8 @@ function inlineKind(i: Insn): number {
   if (op === 0x8d && i.mod !== 3) return K.MOV;
   if (op === 0x1b6 || op === 0x1b7 || op === 0x1be || op === 0x1bf) return K.MOVX;
   if (op === 0x63 && i.osz === 8) return K.MOVX;
+  // SHL/SHR/SAL/SAR r32/r64 by CL: shift.ts's shiftOp on the register locals (no sync, no handler call).
+  if (op === 0xd3 && i.mod === 3 && (i.osz === 4 || i.osz === 8) && (i.reg & 7) >= 4) return K.SHIFTCL;
   if (op === 0xc0 || op === 0xc1 || op === 0xd0 || op === 0xd1) {
     // ROL ROR SHL SHR SAL SAR by an immediate or 1 whose masked count is not 0 (RCL/RCR read CF: handler).
     const kind = i.reg & 7;
@@ -425,6 +428,7 @@ class Gen {
       case K.CMOV: this.cmov(i, last); break;
       case K.IMUL: this.imul(i, last); break;
       case K.STACK: this.stack(i, last); return;
+      case K.SHIFTCL: this.shiftCl(i); break;
       default: this.generic(i, last); return;
     }
     if (this.slowHere && !last) this.afterSlow(i);
@@ -810,6 +814,23 @@ class Gen {
       this.p = { op: left ? LF.SHL : LF.SAR, size, res: lo, resHi: hi, a: t, aHi: th, b: '0', bHi: '0', aux: '0' };
     }
     this.writeRm(i, size, lo, hi, last, false);
+  }
+
+  /**
+   * SHL/SHR/SAL/SAR r32/r64, CL as the interpreter does it (shift.ts group2): the count masked to 5 or 6 bits;
+   * 0 leaves the flags (so the pending record is written first) and, at 32 bits, still zero-extends the register;
+   * otherwise shiftOp computes the result and writes the LF.SHL/LF.SAR record itself.
+   */
+  private shiftCl(i: Insn): void {
+    const k = this.k;
+    const size = i.osz;
+    const kind = i.reg & 7;
+    const dst = i.rm;
+    this.materialize();
+    const a = this.g(dst), ah = size === 8 ? this.gh(dst) : '0';
+    this.line(`const n${k} = ${this.g(1)} & ${size === 8 ? 63 : 31};`);
+    this.written.add(dst);
+    this.line(`if (n${k} !== 0) { const x${k} = shiftOp(c, ${kind === 6 ? 4 : kind}, ${size}, ${a}, ${ah}, n${k}); ${a} = x${k}; ${this.gh(dst)} = ${size === 8 ? 'c.hi' : '0'}; }${size === 4 ? ` else ${this.gh(dst)} = 0;` : ''}`);
   }
 
   /** SETcc r/m8: 1 or 0 by the condition (mov.ts). */
