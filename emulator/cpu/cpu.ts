@@ -174,14 +174,18 @@ export class Cpu extends CpuState {
   /** Slots filled since the last flush (up to TLB_LOG; tlbLogN > TLB_LOG means "clear everything"). */
   private readonly tlbLog = new Int32Array(TLB_LOG);
   /**
+   * Per physical page, where it may have write-TLB entries, so marking a code page finds them without scanning
+   * the TLB: 0 none, s > 0 only slot s - 1 (the page was filled there alone since), -1 possibly several (scan).
+   * Flushes leave it as is: a stale slot is checked against the page before it is cleared.
+   */
+  private readonly wSlot: Int32Array;
+  /**
    * Read translations of MMIO pages, direct-mapped by the low bits of the linear page number: [2s] tag (linear
    * page base + ub, -1 empty), [2s+1] physical page base. Only the linear → physical step is cached, as a TLB
    * entry would be (set by the walk that set the accessed bits, dropped with the TLB); every access still goes
    * to PhysicalMemory.read, which sends it to the device (or to RAM if the range has moved away).
    */
   private readonly mTlb = new Float64Array(2 * MMIO_TLB_SIZE).fill(-1);
-  /** Physical pages that may have a write-TLB entry (so marking a code page scans the TLB only when needed). */
-  private readonly wMapped: Uint8Array;
   private tlbLogN = TLB_LOG + 1;
   /** 1 while CPL = 3 (part of every TLB tag, so user and supervisor translations never mix). */
   ub = 0;
@@ -220,7 +224,7 @@ export class Cpu extends CpuState {
     this.wTlb = this.tlb[Access.WRITE];
     this.dv = mem.view;
     this.u8 = mem.u8;
-    this.wMapped = new Uint8Array(mem.codePages.length);
+    this.wSlot = new Int32Array(mem.codePages.length);
     mem.notifyCodeWrite = (page) => this.invalidateCodePage(page);
     this.flushTlb();
   }
@@ -330,7 +334,11 @@ export class Cpu extends CpuState {
         this.tlb[access][2 * i + 1] = pageBase;
         if (this.tlbLogN < TLB_LOG) this.tlbLog[this.tlbLogN] = i;
         if (this.tlbLogN <= TLB_LOG) this.tlbLogN++;
-        if (access === Access.WRITE) { this.mem.markWritten(page); this.wMapped[page] = 1; }
+        if (access === Access.WRITE) {
+          this.mem.markWritten(page);
+          const s = this.wSlot[page];
+          this.wSlot[page] = s === 0 || s === i + 1 ? i + 1 : -1;
+        }
       }
     } else if (mmio && access === Access.READ && cacheable && user === (this.ub === 1) && !implicitSupervisor) {
       // rdSlow looks these up (it still notes data breakpoints and watchpoints for every access).
@@ -898,18 +906,16 @@ export class Cpu extends CpuState {
 
   /** Writes to physical `page` must take the slow path: drop write-TLB entries that map it. */
   private dropWriteMapping(page: number): void {
-    if (!this.wMapped[page]) return;
+    const s = this.wSlot[page];
+    if (s === 0) return;
     const base = page * 4096;
     const t = this.wTlb;
-    const n = this.tlbLogN;
-    if (n <= TLB_LOG) {
-      // Every slot filled since the last flush is in the log (the flush emptied all others): only those can map it.
-      const log = this.tlbLog;
-      for (let j = 0; j < n; j++) { const i = 2 * log[j]; if (t[i + 1] === base) t[i] = -1; }
+    if (s > 0) {
+      if (t[2 * (s - 1) + 1] === base) t[2 * (s - 1)] = -1;
     } else {
       for (let i = 0; i < 2 * TLB_SIZE; i += 2) if (t[i + 1] === base) t[i] = -1;
     }
-    this.wMapped[page] = 0;
+    this.wSlot[page] = 0;
   }
 
   private fetchLa = 0;

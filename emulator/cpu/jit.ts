@@ -1,7 +1,8 @@
 import type { VirtualClock } from '../clock';
 import type { Cpu } from './cpu';
-import { getCF, getFlags, LF, testCC } from './flags';
+import { getCF, getFlags, LF, setRecord, testCC } from './flags';
 import type { Insn } from './insn';
+import { shiftOp } from './shift';
 
 /**
  * Block translation (PERFORMANCE.md "Translation"): a hot decoded block becomes one JS function built with
@@ -77,11 +78,12 @@ const TWO48 = 2 ** 48;
 export function translateBlock(insns: readonly Insn[], long: boolean, tlbMask: number): BlockFn {
   const g = new Gen(insns, long, tlbMask);
   const src = g.emit();
-  const factory = new Function('I', 'testCC', 'getCF', 'getFlags', src) as (I: readonly Insn[], t: typeof testCC, cf: typeof getCF, gf: typeof getFlags) => BlockFn;
-  return factory(insns, testCC, getCF, getFlags);
+  const factory = new Function('I', 'testCC', 'getCF', 'getFlags', 'setRec', 'shiftOp', src) as
+    (I: readonly Insn[], t: typeof testCC, cf: typeof getCF, gf: typeof getFlags, sr: typeof setRecord, so: typeof shiftOp) => BlockFn;
+  return factory(insns, testCC, getCF, getFlags, setRecord, shiftOp);
 }
 
-const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10 }
+const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10, STACK = 11, SHIFTCL = 12 }
 
 /** Conditional branch (Jcc rel8/rel32): Cpu.buildBlock lets a block continue past one. */
 export function isCondBranch(i: Insn): boolean {
@@ -90,6 +92,8 @@ export function isCondBranch(i: Insn): boolean {
 
 /** Can this instruction be emitted inline (otherwise its handler is called)? */
 function inlineKind(i: Insn): number {
+  // PUSH/POP r64, CALL rel32, RET in 64-bit mode (their only 8-byte operand size); REP before RET is ignored.
+  if (i.osz === 8 && !i.lock && !i.vex && ((i.op >= 0x50 && i.op <= 0x5f && i.rep === 0) || (i.op === 0xe8 && i.rep === 0) || i.op === 0xc3)) return K.STACK;
   if (i.lock || i.rep !== 0 || i.vex) return 0;
   const op = i.op;
   if (isCondBranch(i) || op === 0xeb || op === 0xe9) return K.JCC;
@@ -108,6 +112,8 @@ function inlineKind(i: Insn): number {
   if (op === 0x8d && i.mod !== 3) return K.MOV;
   if (op === 0x1b6 || op === 0x1b7 || op === 0x1be || op === 0x1bf) return K.MOVX;
   if (op === 0x63 && i.osz === 8) return K.MOVX;
+  // SHL/SHR/SAL/SAR r32/r64 by CL: shift.ts's shiftOp on the register locals (no sync, no handler call).
+  if (op === 0xd3 && i.mod === 3 && (i.osz === 4 || i.osz === 8) && (i.reg & 7) >= 4) return K.SHIFTCL;
   if (op === 0xc0 || op === 0xc1 || op === 0xd0 || op === 0xd1) {
     // ROL ROR SHL SHR SAL SAR by an immediate or 1 whose masked count is not 0 (RCL/RCR read CF: handler).
     const kind = i.reg & 7;
@@ -306,11 +312,21 @@ class Gen {
       pre.push(`if (warm > 0) { warm--; end = ic + ${this.n}; } else if (end > ic + ${LOOP_CHUNK}) end = ic + ${LOOP_CHUNK};`);
       pre.push('let lim = ic < c.shadowUntil ? 0 : clock.nextDeadline < end ? clock.nextDeadline : end;');
     }
-    const body = [...pre, ...this.out].join('\n')
+    // A slow memory access (a TLB miss) calls Cpu.rd/wr/probeWrite with the registers still in locals: none of
+    // them reads a register; when one faults, the catch writes them back (sp = 1: the locals are current; 0
+    // while a handler runs, which owns the CPU's registers and may have changed some before it faulted). One
+    // write-back here instead of one per memory operand keeps the translation small (V8 compiles less).
+    pre.push('let sp = 1;');
+    const wrapped = spill === '' ? this.out : ['try {', ...this.out, `} catch (e) { if (sp !== 0) { ${spill} } throw e; }`];
+    const body = [...pre, ...wrapped].join('\n')
       .replace(/@S(\d+)@/g, (_, g: string) => `r[${2 * +g}] = g${g}; r[${2 * +g + 1}] = g${g}h;`)
       .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, this.loops ? 'lim = 0; sl = true; rP = -65536; wP = -65536;' : 'sl = true; rP = -65536; wP = -65536;').replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
     if (this.loops) head.push(`let warm = ${WARM_CALLS};`);
-    return `${head.join('\n')}\nreturn function block(c, clock, end) {\n${body}\n};`;
+    // Only the instructions the body names (handler calls, Cpu.memAddr/lea64/ea): most are inline.
+    const refs = new Set<string>();
+    for (const m of body.matchAll(/\b[ih](\d+)\b/g)) refs.add(m[1]);
+    const named = head.filter((h) => !h.startsWith('const i') || refs.has(/^const i(\d+)/.exec(h)?.[1] ?? ''));
+    return `${named.join('\n')}\nreturn function block(c, clock, end) {\n${body}\n};`;
   }
 
   private line(s: string): void { this.out.push(s); }
@@ -323,7 +339,7 @@ class Gen {
    * such code, so every exit shares the epilogue's feedback (and the block's source stays short).
    * `jump`: assignments of xj/xr for a taken relative branch (Cpu.relTarget, which may fault, in the epilogue).
    */
-  private exitTo(rip: number, count: number, at: number, jump = ''): void {
+  private exitTo(rip: number | string, count: number, at: number, jump = ''): void {
     const p = this.p;
     let rec = '';
     if (p === CARRIED) rec = 'xf = 1; ';
@@ -350,7 +366,7 @@ class Gen {
       return;
     }
     if (p.remat) {
-      this.line(`if (fk !== 0) { c.lfOp = ${p.op}; c.lfSize = ${p.size}; c.lfRes = ${p.res}; c.lfResHi = ${p.resHi}; c.lfA = ${p.a}; c.lfAHi = ${p.aHi}; c.lfB = ${p.b}; c.lfBHi = ${p.bHi}; c.lfAux = ${p.aux}; }`);
+      this.line(`if (fk !== 0) ${recordCall(p)}`);
       this.p = null;
       return;
     }
@@ -362,7 +378,7 @@ class Gen {
       this.p = null;
       return;
     }
-    this.line(`c.lfOp = ${p.op}; c.lfSize = ${p.size}; c.lfRes = ${p.res}; c.lfResHi = ${p.resHi}; c.lfA = ${p.a}; c.lfAHi = ${p.aHi}; c.lfB = ${p.b}; c.lfBHi = ${p.bHi}; c.lfAux = ${p.aux};`);
+    this.line(recordCall(p));
     this.p = null;
   }
 
@@ -374,10 +390,20 @@ class Gen {
   }
 
   /** Precise state before something that may fault, inside a slow-path branch (the record stays pending). */
-  private faultPoint(i: Insn): void {
+  private faultPoint(i: Insn, readsAddrRegs = false): void {
     this.slowHere = true;
     this.materializeCopy();
-    this.line(`@SLOW@ @SPILL@ c.insnStart = base + ${this.off}; clock.instructions = ic + ${this.k};${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''}`);
+    this.line(`@SLOW@ ${readsAddrRegs ? this.syncAddrRegs(i) : ''}c.insnStart = base + ${this.off}; clock.instructions = ic + ${this.k};${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''}`);
+  }
+
+  /**
+   * Write back the registers a memory operand's address is computed from: Cpu.memAddr, Cpu.ea and Cpu.lea64
+   * read only those (and RIP); the catch writes back the rest if they fault.
+   */
+  private syncAddrRegs(i: Insn): string {
+    let s = '';
+    for (const g of [i.base, i.index]) if (g >= 0) { this.used.add(g); s += `@S${g}@ `; }
+    return s;
   }
 
   /** An inline instruction took a slow path (sl), which may have run device code (MMIO) or written
@@ -401,6 +427,8 @@ class Gen {
       case K.SETCC: this.setcc(i, last); break;
       case K.CMOV: this.cmov(i, last); break;
       case K.IMUL: this.imul(i, last); break;
+      case K.STACK: this.stack(i, last); return;
+      case K.SHIFTCL: this.shiftCl(i); break;
       default: this.generic(i, last); return;
     }
     if (this.slowHere && !last) this.afterSlow(i);
@@ -421,10 +449,10 @@ class Gen {
       return;
     }
     this.line(`@Q@ rP = -65536; wP = -65536; @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
-    this.line(`h${k}(c, i${k});`);
+    this.line(`sp = 0; h${k}(c, i${k});`);
     if (last) { this.line(`clock.instructions = ic + ${k + 1}; return;`); return; }
     this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return; }`);
-    this.line('@RELOAD@');
+    this.line('@RELOAD@ sp = 1;');
   }
 
   // ---------------------------------------------------------------------------------- operands
@@ -537,12 +565,12 @@ class Gen {
       this.line(`if ((flat & ${bit}) !== 0) { const o = ${this.ea32(i)}; if (o <= ${2 ** 32 - size}) la = o; }`);
     } else {
       this.line('{');
-      this.faultPoint(i);
+      this.faultPoint(i, true);
       this.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
       return;
     }
     this.line('if (la < 0) {');
-    this.faultPoint(i);
+    this.faultPoint(i, true);
     this.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
   }
 
@@ -650,13 +678,13 @@ class Gen {
       if (i.index >= 0) bounds.push(`((${this.gh(i.index)} + ${2 ** (19 - i.scale)}) >>> ${20 - i.scale}) === 0`);
       this.line(`let e${k} = 0, e${k}h = 0;`);
       this.line(`if (${bounds.length ? bounds.join(' && ') : 'true'}) { const a = ${terms.join(' + ')}; e${k} = a | 0; e${k}h = Math.floor(a / 4294967296) | 0; }`);
-      this.line(`else { @SPILL@${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''} e${k} = c.lea64(i${k}); e${k}h = c.hi; }`);
+      this.line(`else { ${this.syncAddrRegs(i)}${i.ripRel ? ` c.rip = base + ${this.off + i.len};` : ''} e${k} = c.lea64(i${k}); e${k}h = c.hi; }`);
       this.writeReg(i.reg, i.rex, i.osz, `e${k}`, `e${k}h`);
       return;
     }
     const e = this.ea32(i);
     if (e === undefined) {
-      this.line(`@SPILL@ c.rip = base + ${this.off + i.len};`);
+      this.line(`${this.syncAddrRegs(i)}c.rip = base + ${this.off + i.len};`);
       this.line(`const e${k} = c.ea(i${k});`);
     } else {
       this.line(`const e${k} = ${e};`);
@@ -788,6 +816,23 @@ class Gen {
     this.writeRm(i, size, lo, hi, last, false);
   }
 
+  /**
+   * SHL/SHR/SAL/SAR r32/r64, CL as the interpreter does it (shift.ts group2): the count masked to 5 or 6 bits;
+   * 0 leaves the flags (so the pending record is written first) and, at 32 bits, still zero-extends the register;
+   * otherwise shiftOp computes the result and writes the LF.SHL/LF.SAR record itself.
+   */
+  private shiftCl(i: Insn): void {
+    const k = this.k;
+    const size = i.osz;
+    const kind = i.reg & 7;
+    const dst = i.rm;
+    this.materialize();
+    const a = this.g(dst), ah = size === 8 ? this.gh(dst) : '0';
+    this.line(`const n${k} = ${this.g(1)} & ${size === 8 ? 63 : 31};`);
+    this.written.add(dst);
+    this.line(`if (n${k} !== 0) { const x${k} = shiftOp(c, ${kind === 6 ? 4 : kind}, ${size}, ${a}, ${ah}, n${k}); ${a} = x${k}; ${this.gh(dst)} = ${size === 8 ? 'c.hi' : '0'}; }${size === 4 ? ` else ${this.gh(dst)} = 0;` : ''}`);
+  }
+
   /** SETcc r/m8: 1 or 0 by the condition (mov.ts). */
   private setcc(i: Insn, last: boolean): void {
     const k = this.k;
@@ -841,6 +886,70 @@ class Gen {
     else this.line(`const ${lo} = (${a} + 1) | 0, ${hi} = ${size === 8 ? `(${ah} + (${a} === -1 ? 1 : 0)) | 0` : '0'};`);
     this.p = { op: dec ? LF.DEC : LF.INC, size, res: lo, resHi: hi, a, aHi: ah, b: '1', bHi: '0', aux };
     this.writeRm(i, size, lo, hi, last, false);
+  }
+
+  /**
+   * PUSH r64, POP r64, CALL rel32, RET (stack.ts, control.ts) in 64-bit mode: RSP as a canonical linear address
+   * (SS has base 0 and no limit there) looked up in the TLB inline, 8 bytes read or written in RAM, RSP moved
+   * only once the access is done. Anything else (a TLB miss, a non-canonical RSP or return address, a page end
+   * inside the 8 bytes) calls the instruction's handler, which faults or completes exactly as interpreted.
+   */
+  private stack(i: Insn, last: boolean): void {
+    const k = this.k;
+    const op = i.op;
+    const next = this.off + i.len;
+    const reg = (op & 7) | ((i.rex & 1) << 3);
+    const p = this.p;
+    // A record recomputed from registers is written out before RSP or the popped register changes.
+    if (p !== null && p.remat && (p.remat.includes(4) || (op >= 0x58 && op <= 0x5f && p.remat.includes(reg)))) this.materialize();
+    const push = op === 0xe8 || op <= 0x57;
+    const rsp = this.g(4), rsph = this.gh(4);
+    this.written.add(4);
+    if (push) {
+      if (op === 0xe8) {
+        this.line(`const s${k} = (base + ${next}) | 0, s${k}h = base + ${next} >= ${TWO47} ? (Math.floor((base + ${next}) / 4294967296) | -65536) : Math.floor((base + ${next}) / 4294967296);`);
+      } else {
+        this.line(`const s${k} = ${this.g(reg)}, s${k}h = ${this.gh(reg)};`);
+      }
+      this.line(`const n${k} = (${rsp} - 8) | 0, n${k}h = (${rsph} - ((${rsp} >>> 0) < 8 ? 1 : 0)) | 0;`);
+    } else {
+      this.line(`const n${k} = ${rsp}, n${k}h = ${rsph};`);
+    }
+    this.line(`la = ((n${k}h << 16) >> 16) === n${k}h ? (n${k}h & 65535) * 4294967296 + (n${k} >>> 0) : -1;`);
+    this.line('if (la < 0) d = -1; else {');
+    this.pageOffset(8, push);
+    this.line('}');
+    if (push) {
+      this.line('if (d >= 0 && d <= 4088) {');
+      this.line(`const pa = wB + d; dv.setInt32(pa, s${k}, true); dv.setInt32(pa + 4, s${k}h, true); ${rsp} = n${k}; ${rsph} = n${k}h;`);
+      if (op === 0xe8) this.exitTo(next, k, this.off, ` xj = 8; xr = ${i.imm};`);
+    } else {
+      this.line(`let ok${k} = false;`);
+      this.line('if (d >= 0 && d <= 4088) {');
+      this.line(`const pa = rB + d, v = dv.getInt32(pa, true), vh = dv.getInt32(pa + 4, true);`);
+      if (op === 0xc3) {
+        // RET: the return address must be canonical (else the handler raises #GP with RSP unchanged).
+        this.line(`if (((vh << 16) >> 16) === vh) { ok${k} = true; ${rsp} = (n${k} + 8) | 0; ${rsph} = (n${k}h + ((n${k} >>> 0) >= 4294967288 ? 1 : 0)) | 0;`);
+        this.exitTo(`(vh & 65535) * 4294967296 + (v >>> 0) - base`, k + 1, this.off);
+        this.line('}');
+      } else {
+        this.written.add(reg);
+        // POP RSP loads RSP with the value read (the increment is overwritten).
+        this.line(`ok${k} = true; ${rsp} = (n${k} + 8) | 0; ${rsph} = (n${k}h + ((n${k} >>> 0) >= 4294967288 ? 1 : 0)) | 0; ${this.g(reg)} = v; ${this.gh(reg)} = vh;`);
+      }
+      this.line('}');
+      this.line(`if (!ok${k}) {`);
+    }
+    if (push) this.line('} else {');
+    this.materializeCopy();
+    this.line(`@Q@ rP = -65536; wP = -65536; @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
+    this.line(`sp = 0; h${k}(c, i${k});`);
+    if (last || op === 0xe8 || op === 0xc3) this.line(`clock.instructions = ic + ${k + 1}; return;`);
+    else {
+      this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return; }`);
+      this.line('@RELOAD@ sp = 1;');
+    }
+    this.line('}');
   }
 
   /** The back edge of a loop: continue while the run loop would enter this block again right away. */
@@ -1007,6 +1116,11 @@ function registerRecord(i: Insn): Pending | undefined {
 }
 
 /** Assignments of a record's locals to the exit's fOp..fX. */
+/** Write a known record to the CPU (flags.ts setRecord). */
+function recordCall(p: Pending): string {
+  return `setRec(c, ${p.op}, ${p.size}, ${p.res}, ${p.resHi}, ${p.a}, ${p.aHi}, ${p.b}, ${p.bHi}, ${p.aux});`;
+}
+
 function assignRecord(p: Pending): string {
   return `fOp = ${p.op}; fSize = ${p.size}; fR = ${p.res}; fRh = ${p.resHi}; fA = ${p.a}; fAh = ${p.aHi}; fB = ${p.b}; fBh = ${p.bHi}; fX = ${p.aux};`;
 }
