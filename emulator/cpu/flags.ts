@@ -51,14 +51,7 @@ export function setLazy(c: CpuState, op: LF, size: number, res: number, resHi: n
 
 /** The whole record, aux included (jit.ts writes a translation's pending record with it: short source). */
 export function setRecord(c: CpuState, op: LF, size: number, res: number, resHi: number, a: number, aHi: number, b: number, bHi: number, aux: number): void {
-  c.lfOp = op;
-  c.lfSize = size;
-  c.lfRes = res;
-  c.lfResHi = resHi;
-  c.lfA = a;
-  c.lfAHi = aHi;
-  c.lfB = b;
-  c.lfBHi = bHi;
+  setLazy(c, op, size, res, resHi, a, aHi, b, bHi);
   c.lfAux = aux;
 }
 
