@@ -144,6 +144,23 @@ function shr64(lo: string, hi: string, m: number, arith: boolean): [string, stri
 }
 
 /**
+ * Whether the handler of `i`, when it completes, leaves every segment register, CR0 and the mode as they were,
+ * so a translation need not recompute its flat-segment mask (Cpu.flatSegments) after calling it: stack
+ * operations, near calls and returns, multiply/divide and string instructions (a fault or a control transfer
+ * leaves the block anyway). Anything not listed recomputes it.
+ */
+function keepsSegments(i: Insn): boolean {
+  const op = i.op;
+  if (op >= 0x50 && op <= 0x61) return true; // PUSH/POP r, PUSHA/POPA
+  if (op === 0x68 || op === 0x6a || op === 0x8f || op === 0x9c) return true; // PUSH imm, POP r/m, PUSHF
+  if (op === 0xe8 || op === 0xc2 || op === 0xc3 || op === 0xc8 || op === 0xc9) return true; // CALL rel, RET (imm), ENTER, LEAVE
+  if (op === 0xff) return [2, 4, 6].includes(i.reg & 7); // CALL/JMP near r/m, PUSH r/m
+  if (op === 0xf6 || op === 0xf7) return true; // TEST/NOT/NEG/MUL/IMUL/DIV/IDIV
+  if (op === 0x69 || op === 0x6b || op === 0x1af) return true; // IMUL
+  return (op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf); // MOVS, CMPS, STOS, LODS, SCAS
+}
+
+/**
  * Guest registers a register-only instruction's handler may read or write, for instructions that touch
  * nothing else (no memory, no device, no fault, no control transfer: only these registers and the flags);
  * undefined when any of that may not hold. Such a handler is called with only these registers synced
@@ -281,7 +298,8 @@ class Gen {
     const used = [...this.used].sort((a, b) => a - b);
     const written = [...this.written].sort((a, b) => a - b);
     const spill = written.map((g) => `r[${2 * g}] = g${g}; r[${2 * g + 1}] = g${g}h;`).join(' ');
-    const reload = used.map((g) => `g${g} = r[${2 * g}]; g${g}h = r[${2 * g + 1}];`).join(' ') + (this.usesFlat ? ' flat = c.flatSegments();' : '');
+    const reloadRegs = used.map((g) => `g${g} = r[${2 * g}]; g${g}h = r[${2 * g + 1}];`).join(' ');
+    const reload = reloadRegs + (this.usesFlat ? ' flat = c.flatSegments();' : '');
     const pre = [
       'const r = c.r, rT = c.rTlb, wT = c.wTlb, m8 = c.u8, dv = c.dv;',
       'const base = c.rip;',
@@ -320,7 +338,7 @@ class Gen {
     const wrapped = spill === '' ? this.out : ['try {', ...this.out, `} catch (e) { if (sp !== 0) { ${spill} } throw e; }`];
     const body = [...pre, ...wrapped].join('\n')
       .replace(/@S(\d+)@/g, (_, g: string) => `r[${2 * +g}] = g${g}; r[${2 * +g + 1}] = g${g}h;`)
-      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, this.loops ? 'lim = 0; sl = true; rP = -65536; wP = -65536;' : 'sl = true; rP = -65536; wP = -65536;').replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
+      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOADR@/g, reloadRegs).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, this.loops ? 'lim = 0; sl = true; rP = -65536; wP = -65536;' : 'sl = true; rP = -65536; wP = -65536;').replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
     if (this.loops) head.push(`let warm = ${WARM_CALLS};`);
     // Only the instructions the body names (handler calls, Cpu.memAddr/lea64/ea): most are inline.
     const refs = new Set<string>();
@@ -452,7 +470,7 @@ class Gen {
     this.line(`sp = 0; h${k}(c, i${k});`);
     if (last) { this.line(`clock.instructions = ic + ${k + 1}; return;`); return; }
     this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return; }`);
-    this.line('@RELOAD@ sp = 1;');
+    this.line(keepsSegments(i) ? '@RELOADR@ sp = 1;' : '@RELOAD@ sp = 1;');
   }
 
   // ---------------------------------------------------------------------------------- operands
