@@ -83,7 +83,7 @@ export function translateBlock(insns: readonly Insn[], long: boolean, tlbMask: n
   return factory(insns, testCC, getCF, getFlags, setRecord, shiftOp);
 }
 
-const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10, STACK = 11, SHIFTCL = 12 }
+const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10, STACK = 11, SHIFTCL = 12, STACK32 = 13 }
 
 /** Conditional branch (Jcc rel8/rel32): Cpu.buildBlock lets a block continue past one. */
 export function isCondBranch(i: Insn): boolean {
@@ -94,6 +94,8 @@ export function isCondBranch(i: Insn): boolean {
 function inlineKind(i: Insn): number {
   // PUSH/POP r64, CALL rel32, RET in 64-bit mode (their only 8-byte operand size); REP before RET is ignored.
   if (i.osz === 8 && !i.lock && !i.vex && ((i.op >= 0x50 && i.op <= 0x5f && i.rep === 0) || (i.op === 0xe8 && i.rep === 0) || i.op === 0xc3)) return K.STACK;
+  // PUSH/POP r32 (a 4-byte operand: outside 64-bit mode, where there is no REX).
+  if (i.osz === 4 && !i.lock && !i.vex && i.rep === 0 && i.op >= 0x50 && i.op <= 0x5f) return K.STACK32;
   if (i.lock || i.rep !== 0 || i.vex) return 0;
   const op = i.op;
   if (isCondBranch(i) || op === 0xeb || op === 0xe9) return K.JCC;
@@ -446,6 +448,7 @@ class Gen {
       case K.CMOV: this.cmov(i, last); break;
       case K.IMUL: this.imul(i, last); break;
       case K.STACK: this.stack(i, last); return;
+      case K.STACK32: this.stack32(i, last); return;
       case K.SHIFTCL: this.shiftCl(i); break;
       default: this.generic(i, last); return;
     }
@@ -966,6 +969,55 @@ class Gen {
     else {
       this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return; }`);
       this.line('@RELOAD@ sp = 1;');
+    }
+    this.line('}');
+  }
+
+  /**
+   * PUSH/POP r32 outside 64-bit mode with a 32-bit stack (SS.B = 1) whose segment is flat (Cpu.flatSegments:
+   * base 0, limit 4 GiB, writable for PUSH): ESP is the linear address, looked up in the TLB inline, 4 bytes
+   * written or read in RAM, ESP moved once the access is done (its upper half zeroed, as Cpu.push/pop do).
+   * Anything else (another stack, a TLB miss, a page end inside the 4 bytes, ESP at the 4 GiB end) calls the
+   * handler, which faults or completes exactly as interpreted.
+   */
+  private stack32(i: Insn, last: boolean): void {
+    const k = this.k;
+    const op = i.op;
+    const next = this.off + i.len;
+    const reg = op & 7;
+    const p = this.p;
+    // A record recomputed from registers is written out before ESP or the popped register changes.
+    if (p !== null && p.remat && (p.remat.includes(4) || (op >= 0x58 && p.remat.includes(reg)))) this.materialize();
+    this.usesFlat = true;
+    const push = op <= 0x57;
+    const esp = this.g(4), esph = this.gh(4);
+    this.written.add(4);
+    if (push) {
+      this.line(`const s${k} = ${this.g(reg)}, n${k} = (${esp} - 4) >>> 0;`);
+      this.line(`la = (flat & 4) !== 0 && c.stackSize === 4 && n${k} <= 4294967292 ? n${k} : -1;`);
+    } else {
+      this.line(`const n${k} = ${esp} >>> 0;`);
+      this.line(`la = (flat & 1024) !== 0 && c.stackSize === 4 && n${k} <= 4294967292 ? n${k} : -1;`);
+    }
+    this.line('if (la < 0) d = -1; else {');
+    this.pageOffset(4, push);
+    this.line('}');
+    this.line('if (d >= 0 && d <= 4092) {');
+    if (push) {
+      this.line(`dv.setInt32(wB + d, s${k}, true); ${esp} = n${k} | 0; ${esph} = 0;`);
+    } else {
+      this.written.add(reg);
+      // POP ESP loads ESP with the value read (the increment is overwritten).
+      this.line(`const v${k} = dv.getInt32(rB + d, true); ${esp} = (n${k} + 4) | 0; ${esph} = 0; ${this.g(reg)} = v${k}; ${this.gh(reg)} = 0;`);
+    }
+    this.line('} else {');
+    this.materializeCopy();
+    this.line(`@Q@ rP = -65536; wP = -65536; @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
+    this.line(`sp = 0; h${k}(c, i${k});`);
+    if (last) this.line(`clock.instructions = ic + ${k + 1}; return;`);
+    else {
+      this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return; }`);
+      this.line('@RELOADR@ sp = 1;');
     }
     this.line('}');
   }

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Cpu, Exit } from '../../emulator/cpu/cpu';
+import { Attr, Seg } from '../../emulator/cpu/state';
+import { sameWithAndWithoutTranslation } from '../support/cpu-harness';
+
+/**
+ * PUSH r32 and POP r32 (ESP included) as the translator emits them inline outside 64-bit mode (jit.ts
+ * Gen.stack32: a flat 32-bit stack) against their handlers: every block translated on first sight and
+ * interpreted must stop with the same registers, EIP, EFLAGS, count, insnStart and exits. The stack is where
+ * the inline path applies (flat SS, aligned), where it must fall back to the handler (4 bytes across a page
+ * end, a 16-bit stack, a stack segment with a base or a limit) and where the instruction faults (ESP beyond the
+ * SS limit: #SS); RAM must hold the same bytes after both runs.
+ */
+const PROGRAM = [
+  // Through DS (flat): put linear pages 0x7000 and 0x1f000 in the write TLB, where ESP - 4 would land if the
+  // stack segment's base, or the 16-bit stack's wrap of SP, were ignored.
+  0x89, 0x0d, 0xf8, 0x7f, 0x00, 0x00, //    mov [0x7ff8], ecx
+  0x89, 0x0d, 0xf8, 0xff, 0x01, 0x00, //    mov [0x1fff8], ecx
+  0x50, 0x51, 0x54, 0x5b, 0x5a, 0x5e, //    loop: push eax ; push ecx ; push esp ; pop ebx ; pop edx ; pop esi
+  0x01, 0xd8, 0x01, 0xd0, 0x01, 0xf0, //    add eax, ebx ; add eax, edx ; add eax, esi
+  0x54, 0x5c, //                            push esp ; pop esp
+  0x4f, //                                  dec edi
+  0x0f, 0x85, 0xeb, 0xff, 0xff, 0xff, //    jnz loop (back 21 bytes)
+  0x9c, 0xf4, //                            pushfd ; hlt
+];
+
+interface Case { name: string; esp: number; ss?: { base?: number; limit?: number; attr?: number }; exit: Exit }
+
+const DATA32 = 0x3 | Attr.S | Attr.P | Attr.DB | Attr.G;
+const CASES: Case[] = [
+  { name: 'flat 32-bit stack, aligned', esp: 0x80000, exit: Exit.HALT },
+  { name: '4 bytes across a page end', esp: 0x80002, exit: Exit.HALT },
+  { name: '16-bit stack (SS.B = 0), SP wrapping', esp: 0x10002, ss: { attr: DATA32 & ~Attr.DB }, exit: Exit.HALT },
+  { name: 'stack segment with a base', esp: 0x8000, ss: { base: 0x70000 }, exit: Exit.HALT },
+  { name: 'ESP beyond the SS limit', esp: 0x2000, ss: { limit: 0xfff, attr: DATA32 & ~Attr.G }, exit: Exit.FAULT },
+];
+
+function protected32(c: Cpu, k: Case): void {
+  c.efer = 0;
+  c.segAttr[Seg.CS] = 0xb | Attr.S | Attr.P | Attr.DB | Attr.G;
+  c.segBase[Seg.SS] = k.ss?.base ?? 0;
+  c.segLimit[Seg.SS] = k.ss?.limit ?? 0xffffffff;
+  c.segAttr[Seg.SS] = k.ss?.attr ?? DATA32;
+  c.updateMode();
+  c.flushTlb();
+}
+
+describe('PUSH/POP r32 translated inline', () => {
+  for (const k of CASES) {
+    it(`${k.name}: the interpreter's state at every stop`, () => {
+      const setup = (c: Cpu): void => {
+        protected32(c, k);
+        c.jitThreshold = 1;
+        c.setReg64(4, k.esp, 0);
+        c.setReg64(0, 0x12345678, 0);
+        c.setReg64(1, -0x1000, 0);
+        c.setReg64(7, 40, 0); // edi: iterations
+      };
+      for (const budget of [4, 13, 61, 300, 100_000]) {
+        const { on, off } = sameWithAndWithoutTranslation(PROGRAM, budget, setup);
+        // What was pushed, and where (the stack segment's base and SP's wrap decide the linear address).
+        assert.deepEqual(on.c.mem.u8.subarray(0, 0x100000), off.c.mem.u8.subarray(0, 0x100000), `${k.name}: memory after ${budget}`);
+        if (budget === 100_000) assert.equal(on.exits[on.exits.length - 1], k.exit, `${k.name} ends in ${k.exit}`);
+      }
+    });
+  }
+});
