@@ -108,18 +108,22 @@ export function samePacked(size: number, d: Uint8Array | undefined): boolean {
   return true;
 }
 
-/** Put a stored page (as is, packPage's sparse form, or ZERO_PAGE) back into RAM page p. */
+/**
+ * Put a stored page (as is, packPage's sparse form, or ZERO_PAGE) back into RAM page p. Decoded code on it is
+ * dropped as for any other write to code (PhysicalMemory.codeWrite); code on other pages stays valid.
+ */
 export function loadPage(d: Uint8Array, mem: PhysicalMemory, p: number): void {
   if (d.length === PAGE_SIZE) {
     mem.u8.set(d, p * PAGE_SIZE);
-    return;
+  } else {
+    const w = mem.i32, v = words(d), base = p * W;
+    w.fill(0, base, base + W);
+    let k = BITMAP_WORDS;
+    for (let j = 0; j < BITMAP_WORDS; j++) {
+      for (let bits = v[j]; bits !== 0; bits &= bits - 1) w[base + 32 * j + 31 - Math.clz32(bits & -bits)] = v[k++];
+    }
   }
-  const w = mem.i32, v = words(d), base = p * W;
-  w.fill(0, base, base + W);
-  let k = BITMAP_WORDS;
-  for (let j = 0; j < BITMAP_WORDS; j++) {
-    for (let bits = v[j]; bits !== 0; bits &= bits - 1) w[base + 32 * j + 31 - Math.clz32(bits & -bits)] = v[k++];
-  }
+  if (mem.codePages[p]) mem.codeWrite(p * PAGE_SIZE, PAGE_SIZE);
 }
 
 function words(d: Uint8Array): Int32Array {

@@ -534,16 +534,13 @@ export class History {
     // Pages about to be overwritten that a snapshot still shares with RAM get their copy first.
     const cow = mem.cowPages;
     for (const p of pages) if (cow[p]) this.settle(p);
-    for (const p of pages) {
-      loadPage(this.pageAt(idx, p), mem, p);
-      // Decoded code on a page whose bytes were just put back may be stale; the rest stays, so re-executing
-      // after a restore runs translated code at once instead of decoding and warming up everything again.
-      if (mem.codePages[p]) cpu.invalidateCodePage(p);
-    }
+    // loadPage drops decoded code only on the pages it puts back: re-executing after a restore runs the rest's
+    // translations at once instead of decoding and warming up everything again.
+    for (const p of pages) loadPage(this.pageAt(idx, p), mem, p);
     mem.clearDirty();
     this.dirtyClearedAt = mem.clears;
     this.runMs = this.runInsns = this.workMs = 0;
-    restoreCpu(cpu, s.cpu, true); // flushes the TLB (dirty bits cleared); the decode cache lost the changed pages above
+    restoreCpu(cpu, s.cpu, true); // flushes the TLB (dirty bits cleared); loadPage dropped the stale code
     restoreDevices(clock, s.pos.instructions, this.m.deviceList, s.devices);
     this.m.loadRunState(s.run);
     Object.assign(lastFrame, s.frame);
