@@ -469,11 +469,21 @@ class Gen {
       this.line(regs.map((g) => `@L${g}@`).join(' '));
       return;
     }
+    this.callHandler(next, last, keepsSegments(i));
+  }
+
+  /**
+   * Call instruction k's handler with the registers written back; then leave the block (`leave`: the
+   * instruction ends it), or leave where the interpreter would end its block and otherwise reload the
+   * registers (and the flat-segment mask unless `keepsSegs`: the handler cannot change segments or CR0).
+   */
+  private callHandler(next: number, leave: boolean, keepsSegs: boolean): void {
+    const k = this.k;
     this.line(`@Q@ rP = -65536; wP = -65536; @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
     this.line(`sp = 0; h${k}(c, i${k});`);
-    if (last) { this.line(`clock.instructions = ic + ${k + 1}; return;`); return; }
+    if (leave) { this.line(`clock.instructions = ic + ${k + 1}; return;`); return; }
     this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return; }`);
-    this.line(keepsSegments(i) ? '@RELOADR@ sp = 1;' : '@RELOAD@ sp = 1;');
+    this.line(keepsSegs ? '@RELOADR@ sp = 1;' : '@RELOAD@ sp = 1;');
   }
 
   // ---------------------------------------------------------------------------------- operands
@@ -963,13 +973,7 @@ class Gen {
     }
     if (push) this.line('} else {');
     this.materializeCopy();
-    this.line(`@Q@ rP = -65536; wP = -65536; @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
-    this.line(`sp = 0; h${k}(c, i${k});`);
-    if (last || op === 0xe8 || op === 0xc3) this.line(`clock.instructions = ic + ${k + 1}; return;`);
-    else {
-      this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return; }`);
-      this.line('@RELOAD@ sp = 1;');
-    }
+    this.callHandler(next, last || op === 0xe8 || op === 0xc3, false);
     this.line('}');
   }
 
@@ -1012,13 +1016,7 @@ class Gen {
     }
     this.line('} else {');
     this.materializeCopy();
-    this.line(`@Q@ rP = -65536; wP = -65536; @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
-    this.line(`sp = 0; h${k}(c, i${k});`);
-    if (last) this.line(`clock.instructions = ic + ${k + 1}; return;`);
-    else {
-      this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return; }`);
-      this.line('@RELOADR@ sp = 1;');
-    }
+    this.callHandler(next, last, true);
     this.line('}');
   }
 
