@@ -1,0 +1,60 @@
+import type { Insn } from './insn';
+import type { Gen } from './jit';
+import { CARRIED, CARRY_LOAD, ccExpr, ROT } from './jit-flags';
+
+/**
+ * Translation (jit.ts): Jcc/JMP rel. A taken branch leaves the block through its epilogue (Cpu.relTarget there
+ * checks the target); one back to the block's start loops inside the function (backEdge), checking exactly what
+ * the run loop checks between blocks.
+ */
+
+/** The back edge of a loop: continue while the run loop would enter this block again right away. */
+export function backEdge(gen: Gen): void {
+  const n = gen.n;
+  gen.line(`ic += ${gen.k + 1};`);
+  gen.line(`if (ic + ${n} <= lim) continue;`);
+  gen.line(`{ const l = clock.nextDeadline < end ? clock.nextDeadline : end; if (ic + ${n} <= l && !c.stopRequested && !(c.irqLine.nmiPending && !c.nmiBlocked && ic >= c.shadowUntil) && ((c.flags & 512) === 0 || ic < c.shadowUntil || !c.irqPending())) { lim = ic < c.shadowUntil ? 0 : l; continue; } }`);
+}
+
+export function jcc(gen: Gen, i: Insn, last: boolean): void {
+  const k = gen.k;
+  const next = gen.off + i.len;
+  const uncond = i.op === 0xeb || i.op === 0xe9;
+  const cond = uncond ? 'true' : ccExpr(gen, i.op & 0xf);
+  const toStart = next + i.imm === 0;
+  gen.line(`if (${cond}) {`);
+  if (toStart && gen.deferLoopFlags) {
+    backEdge(gen);
+    gen.exitTo(0, 0, gen.off);
+    gen.line('}');
+    if (last) gen.exitTo(next, k + 1, gen.off);
+    return;
+  }
+  if (toStart && gen.rematAtTop) {
+    // The next iteration recomputes this record from the registers (rematAtTop), which the Jcc leaves as the
+    // CMP/TEST/INC/DEC left them; the first iteration's record was the CPU's. INC/DEC's CF goes round in fX.
+    const p = gen.p;
+    gen.line(`fk = 1;${gen.rematAtTop.aux === 'fX' ? ` fX = ${p !== null ? p.aux : 'c.lfAux'};` : ''}`);
+    backEdge(gen);
+    gen.exitTo(0, 0, gen.off);
+    gen.line('}');
+    if (last) gen.exitTo(next, k + 1, gen.off);
+    return;
+  }
+  if (toStart) {
+    // The record goes round to the next iteration in locals (CARRIED); written to the CPU if the loop leaves.
+    if (gen.p !== null && gen.p.op === ROT) gen.materialize();
+    const p = gen.p;
+    if (p === null) gen.line(CARRY_LOAD);
+    else if (p !== CARRIED) gen.line(`fOp = ${p.op}; fSize = ${p.size}; fR = ${p.res}; fRh = ${p.resHi}; fA = ${p.a}; fAh = ${p.aHi}; fB = ${p.b}; fBh = ${p.bHi}; fX = ${p.aux};`);
+    backEdge(gen);
+    const saved = gen.p;
+    gen.p = CARRIED;
+    gen.exitTo(0, 0, gen.off);
+    gen.p = saved;
+  } else {
+    gen.exitTo(next, k, gen.off, ` xj = ${i.osz}; xr = ${i.imm};`);
+  }
+  gen.line('}');
+  if (last) gen.exitTo(next, k + 1, gen.off);
+}

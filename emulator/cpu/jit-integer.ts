@@ -1,0 +1,274 @@
+import { LF } from './flags';
+import type { Insn } from './insn';
+import type { Gen } from './jit';
+import { opSize, shiftCount } from './jit-classify';
+import { CARRIED, ccExpr, cfExpr, isRemat, ROT } from './jit-flags';
+import { ea32, ea64Terms, readRm, reg8, regVal, writeReg, writeRm } from './jit-operands';
+
+/**
+ * Translation (jit.ts): the integer instructions emitted inline with the interpreter handlers' semantics —
+ * MOV/MOVZX/MOVSX/MOVSXD, LEA, ADD/ADC/SUB/SBB/AND/OR/XOR/CMP/TEST, INC/DEC, shifts and rotates by a constant,
+ * SHL/SHR/SAR by CL, SETcc, CMOVcc, IMUL (mov.ts, alu.ts, shift.ts, muldiv.ts are the reference).
+ */
+
+const ALU_LF = [LF.ADD, LF.LOGIC, LF.ADC, LF.SBB, LF.LOGIC, LF.SUB, LF.LOGIC, LF.SUB];
+const ALU_JS = ['+', '|', '+', '-', '&', '-', '^', '-'];
+
+/** lo/hi expressions of the 64-bit value lo:hi shifted left by the constant m (0..63). */
+function shl64(lo: string, hi: string, m: number): [string, string] {
+  if (m === 0) return [lo, hi];
+  if (m >= 32) return ['0', `(${lo} << ${m - 32})`];
+  return [`(${lo} << ${m})`, `((${hi} << ${m}) | (${lo} >>> ${32 - m}))`];
+}
+
+/** lo/hi expressions of lo:hi shifted right by the constant m (0..63), arithmetic or logical. */
+function shr64(lo: string, hi: string, m: number, arith: boolean): [string, string] {
+  if (m === 0) return [lo, hi];
+  const sh = arith ? '>>' : '>>>';
+  if (m >= 32) return [`(${hi} ${sh} ${m - 32})`, arith ? `(${hi} >> 31)` : '0'];
+  return [`((${lo} >>> ${m}) | (${hi} << ${32 - m}))`, `(${hi} ${sh} ${m})`];
+}
+
+export function mov(gen: Gen, i: Insn, last: boolean): void {
+  const k = gen.k;
+  const op = i.op;
+  const size = opSize(i);
+  if (op >= 0xb0 && op <= 0xbf) {
+    writeReg(gen, (op & 7) | ((i.rex & 1) << 3), i.rex, size, String(i.imm), String(i.immHi));
+  } else if (op === 0x8b || op === 0x8a) {
+    readRm(gen, i, `v${k}`, false, size, last);
+    writeReg(gen, i.reg, i.rex, size, `v${k}`, `v${k}h`);
+  } else if (op === 0x89) {
+    gen.line(`const s${k} = ${gen.g(i.reg)}, s${k}h = ${gen.gh(i.reg)};`);
+    writeRm(gen, i, size, `s${k}`, `s${k}h`, last, true);
+  } else if (op === 0x88) {
+    gen.line(`const s${k} = ${reg8(gen, i.reg, i.rex)};`);
+    writeRm(gen, i, size, `s${k}`, '0', last, true);
+  } else if (op === 0xc6 || op === 0xc7) {
+    writeRm(gen, i, size, String(size === 1 ? i.imm & 0xff : i.imm), String(i.immHi), last, true);
+  } else {
+    lea(gen, i);
+  }
+}
+
+/** LEA: the effective address (no segment, no memory access, no fault), truncated to the operand size. */
+export function lea(gen: Gen, i: Insn): void {
+  const k = gen.k;
+  if (i.asz === 8) {
+    // Inline while the sum is an exact double: base within ±2^51 (high half within ±2^19), index × scale
+    // within ±2^51, so |sum| < 2^53; otherwise Cpu.lea64's exact 64-bit sum (0xfefefefefefefeff constants).
+    const { terms } = ea64Terms(gen, i);
+    const bounds: string[] = [];
+    if (i.base >= 0) bounds.push(`((${gen.gh(i.base)} + 524288) >>> 20) === 0`);
+    if (i.index >= 0) bounds.push(`((${gen.gh(i.index)} + ${2 ** (19 - i.scale)}) >>> ${20 - i.scale}) === 0`);
+    gen.line(`let e${k} = 0, e${k}h = 0;`);
+    gen.line(`if (${bounds.length ? bounds.join(' && ') : 'true'}) { const a = ${terms.join(' + ')}; e${k} = a | 0; e${k}h = Math.floor(a / 4294967296) | 0; }`);
+    gen.line(`else { ${gen.syncAddrRegs(i)}${i.ripRel ? ` c.rip = base + ${gen.off + i.len};` : ''} e${k} = c.lea64(i${k}); e${k}h = c.hi; }`);
+    writeReg(gen, i.reg, i.rex, i.osz, `e${k}`, `e${k}h`);
+    return;
+  }
+  const e = ea32(gen, i);
+  if (e === undefined) {
+    gen.line(`${gen.syncAddrRegs(i)}c.rip = base + ${gen.off + i.len};`);
+    gen.line(`const e${k} = c.ea(i${k});`);
+  } else {
+    gen.line(`const e${k} = ${e};`);
+  }
+  writeReg(gen, i.reg, i.rex, i.osz, `(e${k} | 0)`, '0');
+}
+
+/** MOVZX/MOVSX r, r/m8|16 and MOVSXD r64, r/m32. */
+export function movx(gen: Gen, i: Insn, last: boolean): void {
+  const k = gen.k;
+  const op = i.op;
+  const src = op === 0x63 ? 4 : op === 0x1b6 || op === 0x1be ? 1 : 2;
+  const v = `v${k}`;
+  readRm(gen, i, v, false, src, last);
+  let lo: string;
+  if (op === 0x1b6 || op === 0x1b7) lo = src === 2 ? `(${v} & 65535)` : v;
+  else lo = src === 1 ? `((${v} << 24) >> 24)` : src === 2 ? `((${v} << 16) >> 16)` : `(${v} | 0)`;
+  gen.line(`const x${k} = ${lo};`);
+  const signed = op !== 0x1b6 && op !== 0x1b7;
+  writeReg(gen, i.reg, i.rex, i.osz, `x${k}`, signed ? `(x${k} >> 31)` : '0');
+}
+
+export function alu(gen: Gen, i: Insn, last: boolean): void {
+  const k = gen.k;
+  const op = i.op;
+  const size = opSize(i);
+  let alu: number;
+  let bSrc: 'reg' | 'imm';
+  let dstIsRm = true;
+  if (op === 0x84 || op === 0x85) { alu = 8; bSrc = 'reg'; }
+  else if (op === 0xa8 || op === 0xa9) { alu = 8; bSrc = 'imm'; }
+  else if (op >= 0x80 && op <= 0x83) { alu = i.reg & 7; bSrc = 'imm'; }
+  else {
+    alu = op >> 3;
+    const form = op & 7;
+    bSrc = form >= 4 ? 'imm' : 'reg';
+    dstIsRm = form <= 1;
+  }
+  const writes = alu !== 7 && alu !== 8;
+  const accForm = op === 0xa8 || op === 0xa9 || (op < 0x40 && (op & 7) >= 4);
+  // a = destination operand, b = source operand
+  if (accForm) regVal(gen, 0, 1, size, `a${k}`);
+  else if (dstIsRm) readRm(gen, i, `a${k}`, writes, size, last);
+  else regVal(gen, i.reg, i.rex, size, `a${k}`);
+  if (bSrc === 'imm') gen.line(`const b${k} = ${size === 1 ? i.imm & 0xff : i.imm}, b${k}h = ${size === 8 ? i.immHi : 0};`);
+  else if (dstIsRm) regVal(gen, i.reg, i.rex, size, `b${k}`);
+  else readRm(gen, i, `b${k}`, false, size, last);
+  const a = `a${k}`, ah = `a${k}h`, b = `b${k}`, bh = `b${k}h`, lo = `r${k}`, hi = `r${k}h`;
+  if (alu === 0 || alu === 5 || alu === 7 || alu === 2 || alu === 3) {
+    const sign = ALU_JS[alu];
+    // ADC/SBB: the carry in (alu.ts aluOp), kept in the record's aux.
+    let cin = '';
+    let aux = '0';
+    if (alu === 2 || alu === 3) {
+      gen.line(`const ci${k} = ${cfExpr(gen)} ? 1 : 0;`);
+      cin = ` ${sign} ci${k}`;
+      aux = `ci${k}`;
+    }
+    if (size === 8) {
+      gen.line(`const s${k} = (${a} >>> 0) ${sign} (${b} >>> 0)${cin}, ${lo} = s${k} | 0;`);
+      gen.line(sign === '+'
+        ? `const ${hi} = (${ah} + ${bh} + (s${k} > 4294967295 ? 1 : 0)) | 0;`
+        : `const ${hi} = (${ah} - ${bh} - (s${k} < 0 ? 1 : 0)) | 0;`);
+    } else {
+      gen.line(`const ${lo} = (${a} ${sign} ${b}${cin}) | 0, ${hi} = 0;`);
+    }
+    gen.p = { op: ALU_LF[alu], size, res: lo, resHi: hi, a, aHi: ah, b, bHi: bh, aux };
+  } else {
+    const sign = alu === 8 ? '&' : ALU_JS[alu];
+    gen.line(`const ${lo} = ${a} ${sign} ${b}, ${hi} = ${size === 8 ? `${ah} ${sign} ${bh}` : '0'};`);
+    gen.p = { op: LF.LOGIC, size, res: lo, resHi: hi, a: '0', aHi: '0', b: '0', bHi: '0', aux: '0' };
+  }
+  if (!writes) return;
+  if (accForm) writeReg(gen, 0, 1, size, lo, hi);
+  else if (dstIsRm) writeRm(gen, i, size, lo, hi, last, false);
+  else writeReg(gen, i.reg, i.rex, size, lo, hi);
+}
+
+/**
+ * SHL/SHR/SAR/ROL/ROR r/m by a constant non-zero count (shift.ts semantics). Shifts leave the lazy record
+ * LF.SHL/LF.SAR (the operand shifted by count-1, and the result); rotates a ROT pending record.
+ */
+export function shift(gen: Gen, i: Insn, last: boolean): void {
+  const k = gen.k;
+  const kind = i.reg & 7;
+  const size = (i.op & 1) === 0 ? 1 : i.osz;
+  const n = shiftCount(i);
+  const a = `a${k}`, ah = `a${k}h`, lo = `r${k}`, hi = `r${k}h`, t = `t${k}`, th = `t${k}h`;
+  readRm(gen, i, a, true, size, last);
+  const bits = size * 8;
+  if (kind === 0 || kind === 1) {
+    const right = kind === 1;
+    const m = n % bits;
+    if (size === 8) {
+      if (m === 0) gen.line(`const ${lo} = ${a}, ${hi} = ${ah};`);
+      else {
+        const [xl, xh] = right ? shr64(a, ah, m, false) : shl64(a, ah, m);
+        const [yl, yh] = right ? shl64(a, ah, 64 - m) : shr64(a, ah, 64 - m, false);
+        gen.line(`const ${lo} = ${xl} | ${yl}, ${hi} = ${xh} | ${yh};`);
+      }
+    } else {
+      const mask = (1 << bits) - 1;
+      const v = size === 4 ? a : `(${a} & ${mask})`;
+      const r = m === 0 ? v : right ? `((${v} >>> ${m}) | (${v} << ${bits - m}))` : `((${v} << ${m}) | (${v} >>> ${bits - m}))`;
+      gen.line(`const ${lo} = ${size === 4 ? `${r} | 0` : `${r} & ${mask}`}, ${hi} = 0;`);
+    }
+    const top = size === 8 ? `(${hi} >>> 31)` : `((${lo} >>> ${bits - 1}) & 1)`;
+    if (!right) gen.line(`const c${k} = ${lo} & 1, o${k} = ${top} ^ c${k};`);
+    else gen.line(`const c${k} = ${top}, o${k} = c${k} ^ ${size === 8 ? `((${hi} >>> 30) & 1)` : `((${lo} >>> ${bits - 2}) & 1)`};`);
+    const prev = gen.p === CARRIED || isRemat(gen.p) ? (gen.materialize(), null) : gen.p;
+    gen.p = { op: ROT, size, res: lo, resHi: hi, a: '0', aHi: '0', b: '0', bHi: '0', aux: '0', prev, cf: `c${k}`, of: `o${k}` };
+  } else {
+    const left = kind === 4 || kind === 6;
+    const arith = kind === 7;
+    if (size === 8) {
+      const [tl, tth] = left ? shl64(a, ah, n - 1) : shr64(a, ah, n - 1, arith);
+      gen.line(`const ${t} = ${tl} | 0, ${th} = ${tth} | 0;`);
+      const [rl, rh] = left ? shl64(t, th, 1) : shr64(t, th, 1, arith);
+      gen.line(`const ${lo} = ${rl} | 0, ${hi} = ${rh} | 0;`);
+    } else if (left) {
+      gen.line(`const ${t} = ${a} << ${n - 1}, ${th} = 0, ${lo} = ${t} << 1, ${hi} = 0;`);
+    } else {
+      const v = arith ? (size === 4 ? a : `((${a} << ${32 - bits}) >> ${32 - bits})`) : size === 4 ? a : `(${a} & ${(1 << bits) - 1})`;
+      const sh = arith ? '>>' : '>>>';
+      gen.line(`const ${t} = (${v} ${sh} ${n - 1}) | 0, ${th} = 0, ${lo} = (${t} ${sh} 1) | 0, ${hi} = 0;`);
+    }
+    gen.p = { op: left ? LF.SHL : LF.SAR, size, res: lo, resHi: hi, a: t, aHi: th, b: '0', bHi: '0', aux: '0' };
+  }
+  writeRm(gen, i, size, lo, hi, last, false);
+}
+
+/**
+ * SHL/SHR/SAL/SAR r32/r64, CL as the interpreter does it (shift.ts group2): the count masked to 5 or 6 bits;
+ * 0 leaves the flags (so the pending record is written first) and, at 32 bits, still zero-extends the register;
+ * otherwise shiftOp computes the result and writes the LF.SHL/LF.SAR record itself.
+ */
+export function shiftCl(gen: Gen, i: Insn): void {
+  const k = gen.k;
+  const size = i.osz;
+  const kind = i.reg & 7;
+  const dst = i.rm;
+  gen.materialize();
+  const a = gen.g(dst), ah = size === 8 ? gen.gh(dst) : '0';
+  gen.line(`const n${k} = ${gen.g(1)} & ${size === 8 ? 63 : 31};`);
+  gen.written.add(dst);
+  gen.line(`if (n${k} !== 0) { const x${k} = shiftOp(c, ${kind === 6 ? 4 : kind}, ${size}, ${a}, ${ah}, n${k}); ${a} = x${k}; ${gen.gh(dst)} = ${size === 8 ? 'c.hi' : '0'}; }${size === 4 ? ` else ${gen.gh(dst)} = 0;` : ''}`);
+}
+
+/** SETcc r/m8: 1 or 0 by the condition (mov.ts). */
+export function setcc(gen: Gen, i: Insn, last: boolean): void {
+  const k = gen.k;
+  const cond = ccExpr(gen, i.op & 0xf);
+  gen.line(`const z${k} = ${cond} ? 1 : 0;`);
+  writeRm(gen, i, 1, `z${k}`, '0', last, true);
+}
+
+/** CMOVcc r, r/m: the source is read whatever the condition; a 32-bit destination is zero-extended even when not moved (mov.ts). */
+export function cmov(gen: Gen, i: Insn, last: boolean): void {
+  const k = gen.k;
+  const size = i.osz;
+  readRm(gen, i, `v${k}`, false, size, last);
+  const cond = ccExpr(gen, i.op & 0xf);
+  // The write below is conditional: a record recomputed from its register is written out before the branch.
+  if (gen.p !== null && gen.p.remat && gen.p.remat.includes(i.reg)) gen.materialize();
+  gen.line(`if (${cond}) {`);
+  writeReg(gen, i.reg, i.rex, size, `v${k}`, `v${k}h`);
+  if (size === 4) { gen.line('} else {'); gen.line(`${gen.gh(i.reg)} = 0;`); }
+  gen.line('}');
+}
+
+/** IMUL r, r/m and IMUL r, r/m, imm at 16 and 32 bits (muldiv.ts imul2): lazy record LF.MUL, overflow in aux. */
+export function imul(gen: Gen, i: Insn, last: boolean): void {
+  const k = gen.k;
+  const size = i.osz;
+  readRm(gen, i, `a${k}`, false, size, last);
+  const b = i.op === 0x1af ? gen.g(i.reg) : String(i.imm);
+  const a = `a${k}`, lo = `r${k}`, o = `o${k}`;
+  if (size === 4) gen.line(`const ${lo} = Math.imul(${a}, ${b}), ${o} = (${a} | 0) * (${b} | 0) !== ${lo} ? 1 : 0;`);
+  else gen.line(`const p${k} = ((${a} << 16) >> 16) * ((${b} << 16) >> 16), ${lo} = p${k} & 65535, ${o} = p${k} !== ((p${k} << 16) >> 16) ? 1 : 0;`);
+  writeReg(gen, i.reg, i.rex, size, lo, '0');
+  gen.p = { op: LF.MUL, size, res: lo, resHi: '0', a: '0', aHi: '0', b: '0', bHi: '0', aux: o };
+}
+
+export function incDec(gen: Gen, i: Insn, last: boolean): void {
+  const k = gen.k;
+  const size = i.op === 0xfe ? 1 : i.osz;
+  const dec = (i.reg & 7) === 1;
+  // CF survives INC/DEC: kept as an expression over the previous operation's locals (evaluated only if
+  // the record is materialized), or read from the CPU's record now when there is none.
+  let aux: string;
+  if (gen.p === CARRIED) gen.materialize();
+  // Computed here (a few operations) so that exits only copy locals.
+  if (gen.p) gen.line(`const cf${k} = ${cfExpr(gen)} ? 1 : 0;`);
+  else gen.line(`const cf${k} = getCF(c) ? 1 : 0;`);
+  aux = `cf${k}`;
+  readRm(gen, i, `a${k}`, true, size, last);
+  const a = `a${k}`, ah = `a${k}h`, lo = `r${k}`, hi = `r${k}h`;
+  if (dec) gen.line(`const ${lo} = (${a} - 1) | 0, ${hi} = ${size === 8 ? `(${ah} - (${a} === 0 ? 1 : 0)) | 0` : '0'};`);
+  else gen.line(`const ${lo} = (${a} + 1) | 0, ${hi} = ${size === 8 ? `(${ah} + (${a} === -1 ? 1 : 0)) | 0` : '0'};`);
+  gen.p = { op: dec ? LF.DEC : LF.INC, size, res: lo, resHi: hi, a, aHi: ah, b: '1', bHi: '0', aux };
+  writeRm(gen, i, size, lo, hi, last, false);
+}

@@ -1,0 +1,198 @@
+import type { Insn } from './insn';
+import type { Gen } from './jit';
+import { TWO47, TWO48 } from './state';
+
+/**
+ * Translation (jit.ts): operands. Register operands live in JS locals (g<n>, g<n>h); memory operands are
+ * computed inline (64-bit addressing while exact, 32/16-bit addressing through a flat segment) and read or
+ * written through the software TLB with a one-page cache per direction; a miss, a non-canonical or inexact
+ * address takes the interpreter's path (Cpu.memAddr, Cpu.rd/wr/probeWrite), which walks the page tables and
+ * faults.
+ */
+
+/** 8-bit register `reg` as a JS expression (AH..BH without REX). */
+export function reg8(gen: Gen, reg: number, rex: number): string {
+  if (rex === 0 && reg >= 4 && reg < 8) return `((${gen.g(reg - 4)} >>> 8) & 255)`;
+  return `(${gen.g(reg)} & 255)`;
+}
+
+/** Register operand of `size` bytes into locals v / vh. */
+export function regVal(gen: Gen, reg: number, rex: number, size: number, v: string): void {
+  if (size === 1) gen.line(`const ${v} = ${reg8(gen, reg, rex)}, ${v}h = 0;`);
+  else gen.line(`const ${v} = ${gen.g(reg)}, ${v}h = ${size === 8 ? gen.gh(reg) : '0'};`);
+}
+
+export function writeReg(gen: Gen, reg: number, rex: number, size: number, lo: string, hi: string): void {
+  // A record recomputed from registers is written out before one of them changes.
+  const target = size === 1 && rex === 0 && reg >= 4 && reg < 8 ? reg - 4 : reg;
+  if (gen.p !== null && gen.p.remat && gen.p.remat.includes(target)) gen.materialize();
+  if (size === 1) {
+    if (rex === 0 && reg >= 4 && reg < 8) {
+      const g = gen.g(reg - 4);
+      gen.written.add(reg - 4);
+      gen.line(`${g} = (${g} & -65281) | ((${lo} & 255) << 8);`);
+    } else {
+      const g = gen.g(reg);
+      gen.written.add(reg);
+      gen.line(`${g} = (${g} & -256) | (${lo} & 255);`);
+    }
+    return;
+  }
+  gen.written.add(reg);
+  if (size === 2) { const g = gen.g(reg); gen.line(`${g} = (${g} & -65536) | (${lo} & 65535);`); return; }
+  gen.line(`${gen.g(reg)} = ${lo}; ${gen.gh(reg)} = ${size === 8 ? hi : '0'};`);
+}
+
+/** 64-bit effective address terms over the register locals, and the registers whose high halves bound it. */
+export function ea64Terms(gen: Gen, i: Insn): { terms: string[]; his: string[] } {
+  const terms: string[] = [];
+  const his: string[] = [];
+  if (i.ripRel) {
+    terms.push(`(base + ${gen.off + i.len} >= ${TWO47} ? base + ${gen.off + i.len - TWO48} : base + ${gen.off + i.len})`);
+  }
+  if (i.base >= 0) {
+    his.push(gen.gh(i.base));
+    terms.push(`${gen.gh(i.base)} * 4294967296 + (${gen.g(i.base)} >>> 0)`);
+  }
+  if (i.index >= 0) {
+    his.push(gen.gh(i.index));
+    const sc = 1 << i.scale;
+    terms.push(`(${gen.gh(i.index)} * 4294967296 + (${gen.g(i.index)} >>> 0))${sc === 1 ? '' : ` * ${sc}`}`);
+  }
+  if (i.disp !== 0 || terms.length === 0) terms.push(String(i.disp));
+  return { terms, his };
+}
+
+/** 32- or 16-bit effective address (zero-extended) over the register locals; undefined for RIP-relative. */
+export function ea32(gen: Gen, i: Insn): string | undefined {
+  if (i.ripRel) return undefined;
+  const terms: string[] = [String(i.disp)];
+  if (i.asz === 4) {
+    if (i.base >= 0) terms.push(gen.g(i.base));
+    if (i.index >= 0) terms.push(i.scale ? `(${gen.g(i.index)} << ${i.scale})` : gen.g(i.index));
+    return `((${terms.join(' + ')}) >>> 0)`;
+  }
+  if (i.asz === 2) {
+    if (i.base >= 0) terms.push(`(${gen.g(i.base)} & 65535)`);
+    if (i.index >= 0) terms.push(`(${gen.g(i.index)} & 65535)`);
+    return `((${terms.join(' + ')}) & 65535)`;
+  }
+  return undefined;
+}
+
+/**
+ * Emit `la = linear address of the memory operand`. Inline in 64-bit mode without FS/GS (segment base 0):
+ * 64-bit addressing is exact while every register's high half is within ±2^20 (like Cpu.ea), and must be
+ * canonical; 32-bit addressing is the zero-extended sum. Outside 64-bit mode, inline while the segment is
+ * flat (base 0, limit 4 GiB, usable for the access: Cpu.flatSegments). Anything else goes through
+ * c.memAddr, which computes exactly and faults.
+ */
+export function address(gen: Gen, i: Insn, size: number, write: boolean): void {
+  const k = gen.k;
+  const seg = i.seg >= 0 ? i.seg : i.defaultSS ? 2 : 3;
+  if (gen.long && i.asz === 8 && i.seg < 4) {
+    const { terms, his } = ea64Terms(gen, i);
+    const exact = his.length === 0 ? 'true' : `((${his.map((h) => `(${h} + 1048576)`).join(' | ')}) >>> 21) === 0`;
+    const general = `la = -1; if (${exact}) { const a = ${terms.join(' + ')}; if (a >= ${-TWO47} && a <= ${TWO47 - size}) la = a < 0 ? a + ${TWO48} : a; }`;
+    if (his.length > 0 && !i.ripRel) {
+      // Registers below 4 GiB (high halves 0), the common case: the sum of their low halves and the
+      // displacement is within (-2^31, 2^36), so no multiply and no range check; a negative sum is a
+      // canonical address in the upper half.
+      const low: string[] = [];
+      if (i.base >= 0) low.push(`(${gen.g(i.base)} >>> 0)`);
+      if (i.index >= 0) low.push(`(${gen.g(i.index)} >>> 0)${i.scale ? ` * ${1 << i.scale}` : ''}`);
+      if (i.disp !== 0) low.push(String(i.disp));
+      const sum = low.join(' + ');
+      const fast = i.disp >= 0 ? `la = ${sum};` : `{ const a = ${sum}; la = a < 0 ? a + ${TWO48} : a; }`;
+      gen.line(`if ((${his.join(' | ')}) === 0) ${fast} else { ${general} }`);
+    } else {
+      gen.line(general);
+    }
+  } else if (gen.long && i.seg < 4 && ea32(gen, i) !== undefined) {
+    gen.line(`la = ${ea32(gen, i)};`);
+  } else if (!gen.long && ea32(gen, i) !== undefined) {
+    gen.usesFlat = true;
+    // Write access needs a writable data segment; flatSegments has bit s for readable+writable, bit s+8
+    // for readable (the read bit).
+    const bit = write ? 1 << seg : 1 << (seg + 8);
+    gen.line(`la = -1;`);
+    gen.line(`if ((flat & ${bit}) !== 0) { const o = ${ea32(gen, i)}; if (o <= ${2 ** 32 - size}) la = o; }`);
+  } else {
+    gen.line('{');
+    gen.faultPoint(i, true);
+    gen.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
+    return;
+  }
+  gen.line('if (la < 0) {');
+  gen.faultPoint(i, true);
+  gen.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
+}
+
+/**
+ * Emit `d = offset of la in the page the block last read (rP) or wrote (wP) through the TLB`, refilling that
+ * one-page cache from the TLB when la is elsewhere; out of [0, 4096 - size] means a TLB miss (or an access
+ * that crosses the page), which takes the slow path. The cache holds what the TLB held: it is dropped at
+ * every slow path and handler call (@SLOW@, generic), the only places the TLB, CPL or write epoch can change
+ * inside a block, so a loop over one page reads no TLB array and no c.ub/c.wb per access.
+ */
+export function pageOffset(gen: Gen, size: number, write: boolean): void {
+  const [P, B, T, tag] = write ? ['wP', 'wB', 'wT', 'c.wb'] : ['rP', 'rB', 'rT', 'c.ub'];
+  gen.line(`d = la - ${P}; if (d < 0 || d > ${4096 - size}) { ti = ((la >>> 12) & ${gen.tlbMask}) << 1; off = la & 4095; ` +
+    `if (${T}[ti] === la - off + ${tag}) { ${P} = la - off; ${B} = ${T}[ti + 1]; d = off; } }`);
+}
+
+/** Emit a read of `size` bytes at `la` into locals v / vh (zero-extended for 1 and 2). */
+export function load(gen: Gen, i: Insn, size: number, v: string): void {
+  gen.line(`let ${v} = 0, ${v}h = 0;`);
+  pageOffset(gen, size, false);
+  gen.line(`if (d >= 0 && d <= ${4096 - size}) {`);
+  switch (size) {
+    case 1: gen.line(`${v} = m8[rB + d];`); break;
+    case 2: gen.line(`${v} = dv.getUint16(rB + d, true);`); break;
+    case 4: gen.line(`${v} = dv.getInt32(rB + d, true);`); break;
+    default: gen.line(`const pa = rB + d; ${v} = dv.getInt32(pa, true); ${v}h = dv.getInt32(pa + 4, true);`);
+  }
+  gen.line('} else {');
+  gen.faultPoint(i);
+  if (size === 8) gen.line(`${v} = c.rd64(la); ${v}h = c.hi;`);
+  else gen.line(`${v} = c.rd(la, ${size});`);
+  gen.line('}');
+}
+
+/** Emit a write of `size` bytes of lo/hi at `la`; the slow path leaves like the interpreter would. */
+export function store(gen: Gen, i: Insn, size: number, lo: string, hi: string): void {
+  pageOffset(gen, size, true);
+  gen.line(`if (d >= 0 && d <= ${4096 - size}) {`);
+  switch (size) {
+    case 1: gen.line(`m8[wB + d] = ${lo};`); break;
+    case 2: gen.line(`dv.setUint16(wB + d, ${lo}, true);`); break;
+    case 4: gen.line(`dv.setInt32(wB + d, ${lo}, true);`); break;
+    default: gen.line(`const pa = wB + d; dv.setInt32(pa, ${lo}, true); dv.setInt32(pa + 4, ${hi}, true);`);
+  }
+  gen.line('} else {');
+  gen.faultPoint(i);
+  if (size === 8) gen.line(`c.wr64(la, ${lo}, ${hi});`);
+  else gen.line(`c.wr(la, ${size}, ${lo});`);
+  gen.line('}');
+}
+
+/** Emit a read of the r/m operand into locals `${v}` / `${v}h`. */
+export function readRm(gen: Gen, i: Insn, v: string, write: boolean, size: number, last: boolean): void {
+  if (i.mod === 3) { regVal(gen, i.rm, i.rex, size, v); return; }
+  address(gen, i, size, write);
+  load(gen, i, size, v);
+  if (!write) return;
+  // Read-modify-write: the destination must be writable before the flags change (Cpu.probeWrite), so a fault
+  // spills the previous instruction's flag record, not this one's.
+  pageOffset(gen, size, true);
+  gen.line(`if (d < 0 || d > ${4096 - size}) {`);
+  gen.faultPoint(i);
+  gen.line(`c.probeWrite(la, ${size}); }`);
+}
+
+/** Write the r/m operand; for memory `la` already holds the address (read-modify-write) unless `fresh`. */
+export function writeRm(gen: Gen, i: Insn, size: number, lo: string, hi: string, last: boolean, fresh: boolean): void {
+  if (i.mod === 3) { writeReg(gen, i.rm, i.rex, size, lo, hi); return; }
+  if (fresh) address(gen, i, size, true);
+  store(gen, i, size, lo, hi);
+}
