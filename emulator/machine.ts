@@ -332,7 +332,8 @@ export class Machine implements Runtime {
 
   /**
    * S3: the CPU is off; virtual time passes from timer to timer, at most `budget` ns, until a wake event, then
-   * the wake-up reset. Returns the time that passed, or -1 when nothing is left that could ever wake it.
+   * the wake-up reset. Returns what the run slice counts for: the time that passed, at least 1 (so a run
+   * always returns within its budget), or -1 when nothing is left that could ever wake it.
    */
   private sleepFor(budget: number): number {
     const clock = this.clock;
@@ -347,7 +348,7 @@ export class Machine implements Runtime {
     }
     const passed = clock.instructions - start;
     this.wakeUp();
-    return passed;
+    return passed > 0 ? passed : 1;
   }
 
   /**
@@ -410,7 +411,7 @@ export class Machine implements Runtime {
       if (this.sleeping) {
         const passed = this.sleepFor(left);
         if (passed < 0) return { reason: 'halt' };
-        used += passed > 0 ? passed : 1;
+        used += passed;
         continue;
       }
       const before = this.clock.instructions;

@@ -16,7 +16,7 @@ export const SMP_QUANTUM = 4096;
 /** What the scheduler needs from the machine while it runs the CPUs. */
 export interface SmpHost {
   readonly clock: VirtualClock;
-  /** In S3: no CPU runs; `sleepFor` lets time pass (-1: nothing can wake the machine). */
+  /** In S3: no CPU runs; `sleepFor` lets time pass and returns what it counts for (>= 1; -1: nothing can wake the machine). */
   readonly sleeping: boolean;
   sleepFor(budget: number): number;
   /** Resets so far (a reset restarts the clock and the schedule). */
@@ -162,7 +162,7 @@ export class SmpScheduler {
       if (m.sleeping) {
         const passed = m.sleepFor(left);
         if (passed < 0) return { reason: 'halt' };
-        used += passed > 0 ? passed : 1;
+        used += passed;
         continue;
       }
       const i = this.cur;
