@@ -40,9 +40,27 @@ export interface CpuModel {
   invariantTsc: boolean;
 }
 
-const EDX_BASE = (1 << 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9) | (1 << 11) |
+const EDX_BASE = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 8) | (1 << 9) | (1 << 11) |
   (1 << 12) | (1 << 13) | (1 << 15) | (1 << 16) | (1 << 17) | (1 << 19) | (1 << 23) | (1 << 24) | (1 << 25) | (1 << 26);
-// fpu de pse tsc msr pae cx8 apic sep mtrr pge cmov pat pse36 clflush mmx fxsr sse sse2 (+mce mca)
+// fpu de pse tsc msr pae cx8 apic sep mtrr pge cmov pat pse36 clflush mmx fxsr sse sse2 (+mce mca); DE: CR4.DE's
+// I/O breakpoints and DR4/DR5 #UD (debug.ts, system.ts)
+
+/**
+ * AMD's CPUID 8000_0001h EDX repeats these bits of leaf 1 EDX (APM Vol. 3 Appendix E.4.2: fpu vme de pse tsc msr
+ * pae mce cx8 apic mtrr pge mca cmov pat pse36 mmx fxsr); QEMU copies them for AMD models (CPUID_EXT2_AMD_ALIASES).
+ */
+const AMD_EDX_ALIASES = 0x0183f3ff;
+
+/**
+ * L1 and L2 TLB and cache descriptions of CPUID 8000_0005h and 8000_0006h (APM Vol. 3 Appendix E.4.4, E.4.5), as
+ * QEMU reports them for its AMD models (target/i386/cpu.c, the legacy AMD cache info): 255-entry direct-mapped L1
+ * TLBs for 2/4 MiB and 4 KiB pages, 64 KiB 2-way L1 data and instruction caches with 64-byte lines, no 2/4 MiB L2
+ * TLB, 512-entry 4-way L2 TLBs for 4 KiB pages, a 512 KiB 16-way L2 and a 16 MiB 16-way L3. Linux prints the last
+ * level TLB sizes from them ("Last level iTLB entries: 4KB 512, 2MB 255, 4MB 127") and memtest86+ the cache sizes.
+ * They describe no behaviour: Faultline's software TLB and the absence of caches are not guest-visible.
+ */
+const AMD_L1_INFO = [0x01ff01ff, 0x01ff01ff, 0x40020140, 0x40020140];
+const AMD_L2_INFO = [0x00000000, 0x42004200, 0x02008140, 0x00808140];
 
 const FAULTLINE: CpuModel = {
   name: 'faultline',
@@ -115,8 +133,9 @@ export function cpuid(c: Cpu, m: CpuModel): void {
     case 1:
       a = m.signature;
       // Initial APIC ID, logical processors per package, CLFLUSH line 64 bytes. With several CPUs QEMU's
-      // `-smp N` makes them N cores of one package: EBX[23:16] = N and EDX.HTT (bit 28).
-      b = (c.apicId << 24) | ((c.cpuCount > 1 ? c.cpuCount : 1) << 16) | (8 << 8);
+      // `-smp N` makes them N cores of one package: EBX[23:16] = N and EDX.HTT (bit 28); with one, both 0 (the
+      // field is defined only with HTT set; QEMU leaves it 0).
+      b = (c.apicId << 24) | ((c.cpuCount > 1 ? c.cpuCount : 0) << 16) | (8 << 8);
       cx = m.leaf1Ecx | ((c.cr4 & Cr4.OSXSAVE) && m.xcr0Mask ? 1 << 27 : 0);
       if (!m.xcr0Mask) cx &= ~(1 << 26);
       d = (m.leaf1Edx & ~(apicDisabled(c) ? 1 << 9 : 0)) | (c.cpuCount > 1 ? 1 << 28 : 0);
@@ -132,13 +151,21 @@ export function cpuid(c: Cpu, m: CpuModel): void {
       else if (sub === 2 && (m.xcr0Mask & 4)) { a = 256; b = 576; } // AVX component: size, offset
       break;
     case 0x80000000: a = 0x80000008; b = str4(vendor, 0); d = str4(vendor, 4); cx = str4(vendor, 8); break;
-    case 0x80000001: cx = m.ext1Ecx; d = m.ext1Edx & ~(apicDisabled(c) ? 1 << 9 : 0); break;
+    case 0x80000001:
+      // AMD: EAX is the signature of leaf 1, and EDX repeats leaf 1's legacy feature bits (APM Vol. 3 E.4.2).
+      cx = m.ext1Ecx;
+      d = m.ext1Edx;
+      if (vendor === 'AuthenticAMD') { a = m.signature; d |= m.leaf1Edx & AMD_EDX_ALIASES; }
+      d &= ~(apicDisabled(c) ? 1 << 9 : 0);
+      break;
     case 0x80000002: case 0x80000003: case 0x80000004: {
       const s = m.brand.padEnd(48, '\0');
       const k = (leaf - 0x80000002) * 16;
       a = str4(s, k); b = str4(s, k + 4); cx = str4(s, k + 8); d = str4(s, k + 12);
       break;
     }
+    case 0x80000005: if (vendor === 'AuthenticAMD') [a, b, cx, d] = AMD_L1_INFO; break;
+    case 0x80000006: if (vendor === 'AuthenticAMD') [a, b, cx, d] = AMD_L2_INFO; break;
     case 0x80000007: d = m.invariantTsc ? 1 << 8 : 0; break;
     case 0x80000008: a = 40 | (48 << 8); break;
     default: break;

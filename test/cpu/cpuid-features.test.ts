@@ -38,6 +38,7 @@ const rdmsr = (index: number) => (c: Cpu): void => { setReg(c, RCX, BigInt(index
 
 const LEAF1_EDX: Record<number, Check> = {
   0: { what: 'fpu', run: (c) => { ok(c, [0xd9, 0xe8, 0xd8, 0xc0, 0xdb, 0x1e], 3); assert.equal(peek(c, MEM, 4)[0], 2); }, coveredBy: ['test/cpu/x87-diff.test.ts', 'agree with the host CPU'] },
+  2: { what: 'de', run: cr4Bit(0x8), coveredBy: ['test/cpu/debug.test.ts', 'an I/O breakpoint (R/W = 10) needs CR4.DE'] },
   3: { what: 'pse', run: cr4Bit(0x10) },
   4: { what: 'tsc', run: (c) => ok(c, [0x0f, 0x31]) },
   5: { what: 'msr', run: rdmsr(0x10) },
@@ -184,4 +185,29 @@ test('CPUID.01H:EDX.APIC follows IA32_APIC_BASE.EN (SDM §11.4.3): clear while t
   assert.equal(edx(1) & ~(1 << 9), CPU_MODELS.faultline.leaf1Edx & ~(1 << 9), 'nothing else changes');
   assert.equal(m.devices.lapic.writeMsr(0x1b, 0xfee00800, 0), true);
   assert.ok(edx(1) & (1 << 9), 're-enabled: reported again');
+});
+
+test('CPUID of the qemu64 model: leaves 1 and 8000_0000h-8000_0008h as QEMU 7.2 TCG reports them (one CPU)', () => {
+  // Recorded under qemu-system-x86_64 (default -cpu qemu64, -smp 1) by a multiboot kernel printing EAX EBX ECX EDX
+  // per leaf. Faultline differs only where it does not implement the feature: QEMU's TCG reports SVM (8000_0001h
+  // ECX bit 2) and so the SVM leaf 8000_000Ah (max extended leaf 8000_000Ah); Faultline has no SVM.
+  const qemu: Record<number, number[]> = {
+    0x1: [0x00060fb1, 0x00000800, 0x80002001, 0x078bfbfd],
+    0x80000000: [0x8000000a, 0x68747541, 0x444d4163, 0x69746e65],
+    0x80000001: [0x00060fb1, 0x00000000, 0x00000005, 0x2193fbfd],
+    0x80000005: [0x01ff01ff, 0x01ff01ff, 0x40020140, 0x40020140],
+    0x80000006: [0x00000000, 0x42004200, 0x02008140, 0x00808140],
+    0x80000007: [0, 0, 0, 0],
+    0x80000008: [0x00003028, 0, 0, 0],
+  };
+  const notImplemented: Record<number, number[]> = { 0x80000000: [0x8000000a ^ 0x80000008, 0, 0, 0], 0x80000001: [0, 0, 1 << 2, 0] };
+  const m = Machine.create({ memoryMB: 16 });
+  for (const [leaf, want] of Object.entries(qemu)) {
+    m.cpu.r[0] = Number(leaf);
+    m.cpu.r[2] = 0;
+    cpuid(m.cpu, CPU_MODELS.qemu64);
+    const got = [m.cpu.r[0], m.cpu.r[6], m.cpu.r[2], m.cpu.r[4]].map((v) => v >>> 0);
+    const skip = notImplemented[Number(leaf)] ?? [0, 0, 0, 0];
+    assert.deepEqual(got, want.map((v, k) => (v ^ skip[k]) >>> 0), `leaf 0x${Number(leaf).toString(16)}`);
+  }
 });
