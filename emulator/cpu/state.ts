@@ -136,8 +136,6 @@ export class CpuState {
   apicBase = 0xfee00900;
   miscEnable = 1;
   mtrr = new Map<number, [number, number]>();
-  /** AMD legacy performance MSRs PerfEvtSel0-3 (C001_0000-3) and PerfCtr0-3 (C001_0004-7) as lo/hi pairs: storage, no event counts. */
-  readonly amdPerf = new Int32Array(16);
   /** AMD family 0Fh Interrupt Pending Message register (C001_0055): storage, 0 at reset (no C1E, no SMI on halt). */
   amdIntPend = 0;
 

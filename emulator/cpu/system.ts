@@ -332,7 +332,13 @@ function canonicalOrGp(lo: number, hi: number, what: string): number {
   return (hi & 0xffff) * TWO32 + (lo >>> 0);
 }
 
-/** PerfEvtSel0 (C001_0000); PerfEvtSel0-3 then PerfCtr0-3 follow, the legacy PMU every AMD64 CPU has. */
+/**
+ * PerfEvtSel0 (C001_0000); PerfEvtSel0-3 then PerfCtr0-3 follow, the legacy PMU every AMD64 CPU has. Faultline
+ * counts no events, so it does what QEMU TCG does with them: they exist (no #GP), read 0 and ignore writes. Software
+ * that checks whether the counters work (Linux's check_hw_exists writes a counter and reads it back) then finds no
+ * usable PMU ("PMU not available due to virtualization", as under QEMU), instead of counters that never count and
+ * an NMI watchdog whose overflow never comes.
+ */
 const AMD_PERF = 0xc0010000;
 /**
  * SYSCFG (C001_0010, APM Vol. 2 §7.9.1): every AMD64 CPU has it; its MtrrFixDram bits extend the fixed MTRRs, so
@@ -378,10 +384,7 @@ export function readMsr(c: Cpu, index: number): [number, number] {
       (index >= 0x268 && index <= 0x26f) || index === 0x2ff || isAmdSyscfg(index)) {
     return c.mtrr.get(index) ?? [0, 0];
   }
-  if (index >= AMD_PERF && index <= AMD_PERF + 7 && cpuModel.current.vendor === 'AuthenticAMD') {
-    const k = (index - AMD_PERF) * 2;
-    return [c.amdPerf[k], c.amdPerf[k + 1]];
-  }
+  if (index >= AMD_PERF && index <= AMD_PERF + 7 && cpuModel.current.vendor === 'AuthenticAMD') return [0, 0];
   const h = c.host.readMsr(index);
   if (h) return h;
   return gp(0, `RDMSR of unknown MSR 0x${index.toString(16)}`);
@@ -436,13 +439,7 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
     c.mtrr.set(index, [lo, hi]);
     return;
   }
-  if (index >= AMD_PERF && index <= AMD_PERF + 7 && cpuModel.current.vendor === 'AuthenticAMD') {
-    // The counters are 48 bits wide (APM Vol. 2 §13.2.1); no events are emulated, so they only hold what is written.
-    const k = (index - AMD_PERF) * 2;
-    c.amdPerf[k] = lo;
-    c.amdPerf[k + 1] = index >= AMD_PERF + 4 ? hi & 0xffff : hi;
-    return;
-  }
+  if (index >= AMD_PERF && index <= AMD_PERF + 7 && cpuModel.current.vendor === 'AuthenticAMD') return;
   if (index === MSR_PKRS && (cpuModel.current.leaf7Ecx & (1 << 31))) return writePkrs(c, lo, hi);
   if (c.host.writeMsr(index, lo, hi)) return;
   gp(0, `WRMSR to unknown MSR 0x${index.toString(16)}`);
@@ -461,18 +458,16 @@ def(0x130, 'wrmsr', false, Imm.NONE, (c) => {
 def(0x131, 'rdtsc', false, Imm.NONE, (c) => readTsc(c));
 /**
  * RDPMC (0F 33): EDX:EAX = performance counter ECX. On an AMD model counters 0-3 are the legacy PerfCtr0-3
- * (C001_0004-7, 48 bits; APM Vol. 3 RDPMC), which hold what WRMSR put there (no events are counted); an Intel
- * model reports no architectural performance monitoring (CPUID leaf 0Ah absent), so it has none. #GP(0) at
- * CPL > 0 with CR4.PCE = 0, and for a counter that does not exist. Linux reads the counters with it once its
- * AMD PMU driver found them (x86_perf_event_update, on perf_reboot at power-off).
+ * (C001_0004-7; APM Vol. 3 RDPMC), which read 0 (no events are counted: see AMD_PERF); an Intel model reports no
+ * architectural performance monitoring (CPUID leaf 0Ah absent), so it has none. #GP(0) at CPL > 0 with CR4.PCE = 0,
+ * and for a counter that does not exist.
  */
 def(0x133, 'rdpmc', false, Imm.NONE, (c) => {
   if (c.cpl > 0 && !(c.cr4 & Cr4.PCE)) gp(0, 'RDPMC at CPL > 0 with CR4.PCE=0');
   const n = c.r[2] >>> 0;
   if (cpuModel.current.vendor !== 'AuthenticAMD' || n > 3) gp(0, `RDPMC of performance counter ${n}, which this CPU does not have`);
-  const k = (4 + n) * 2;
-  c.setReg32(0, c.amdPerf[k]);
-  c.setReg32(2, c.amdPerf[k + 1] & 0xffff);
+  c.setReg32(0, 0);
+  c.setReg32(2, 0);
 });
 def(0x1a2, 'cpuid', false, Imm.NONE, (c) => cpuid(c, cpuModel.current));
 

@@ -48,17 +48,20 @@ test('AMD family 0Fh Interrupt Pending Message (C001_0055) reads 0 and keeps wha
   }
 });
 
-test('RDPMC reads AMD PerfCtr0-3 (48 bits, as WRMSR left them); counter 4 and an Intel model #GP(0)', () => {
+test('AMD PerfCtr0-3 exist but count nothing (as under QEMU TCG): WRMSR is ignored, RDMSR and RDPMC read 0; counter 4 and an Intel model #GP(0)', () => {
   const saved = cpuModel.current;
   try {
     cpuModel.current = { ...CPU_MODELS.faultline, vendor: 'AuthenticAMD' };
     const cpu = makeCpu();
-    // mov ecx, 0xc0010005; mov eax, 0x42; mov edx, 0xff1234; wrmsr; mov ecx, 1; xor eax, eax; xor edx, edx; rdpmc
+    // mov ecx, 0xc0010005; mov eax, 0x42; mov edx, 0xff1234; wrmsr; mov ecx, 1; rdpmc
     const code = [0xb9, 0x05, 0x00, 0x01, 0xc0, 0xb8, 0x42, 0x00, 0x00, 0x00, 0xba, 0x34, 0x12, 0xff, 0x00, 0x0f, 0x30,
-      0xb9, 0x01, 0x00, 0x00, 0x00, 0x31, 0xc0, 0x31, 0xd2, 0x0f, 0x33];
-    assert.equal(runCode(cpu, code, 8).exit, Exit.BUDGET);
-    assert.equal(cpu.r[0], 0x42);
-    assert.equal(cpu.r[4], 0x1234, 'PerfCtr is 48 bits wide');
+      0xb9, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x33];
+    assert.equal(runCode(cpu, code, 6).exit, Exit.BUDGET);
+    assert.deepEqual([cpu.r[0], cpu.r[4]], [0, 0], 'RDPMC: the counter did not keep what WRMSR wrote');
+    // mov ecx, 0xc0010005; rdmsr (after the write above)
+    cpu.r[0] = 7; cpu.r[4] = 7;
+    assert.equal(runCode(cpu, [0xb9, 0x05, 0x00, 0x01, 0xc0, 0x0f, 0x32], 2).exit, Exit.BUDGET);
+    assert.deepEqual([cpu.r[0], cpu.r[4]], [0, 0], 'RDMSR PerfCtr1 reads 0');
     // mov ecx, 4; rdpmc
     assert.equal(runCode(makeCpu(), [0xb9, 0x04, 0x00, 0x00, 0x00, 0x0f, 0x33], 2).vector, 13);
     cpuModel.current = { ...CPU_MODELS.faultline, vendor: 'GenuineIntel' };
