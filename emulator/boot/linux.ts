@@ -21,8 +21,13 @@ export const LINUX_CMDLINE = 0x20000;
 export const LINUX_BOOT_CS = 0x10;
 export const LINUX_BOOT_DS = 0x18;
 const LINUX_GDT = 0x9000;
-/** QEMU keeps this much below the top of low RAM for ACPI tables when it places the initrd (x86_load_linux). */
-const ACPI_DATA_SIZE = 0x20000 + 0x8000;
+/**
+ * QEMU keeps this much below the top of low RAM (the firmware's high tables, e820.ts HIGH_TABLES_SIZE) when it
+ * places the initrd (x86_load_linux). Measured, not read from QEMU's source (whose pc machine names 0x20000 +
+ * 0x8000): under QEMU 7.2 with -m 128 and -m 256, Debian's kernel with a 1,028,447-byte initrd prints "RAMDISK:
+ * [mem 0x07ee4000-0x07fdffff]" and "[mem 0x0fee4000-0x0ffdffff]", i.e. the initrd ends just under top - 0x20000.
+ */
+const ACPI_DATA_SIZE = 0x20000;
 /** type_of_loader: 0xb0 is QEMU's (boot.rst assigned IDs: 0xB = QEMU). */
 const LOADER_QEMU = 0xb0;
 
@@ -71,6 +76,35 @@ export function findLinuxHeader(bytes: Uint8Array): LinuxSetupHeader | undefined
   };
 }
 
+/** Offsets in struct screen_info (boot_params offset 0, arch/x86/include/uapi/linux/screen_info.h). */
+const SI = { x: 0x00, y: 0x01, page: 0x04, mode: 0x06, cols: 0x07, egaBx: 0x0a, lines: 0x0e, isVga: 0x0f, points: 0x10 } as const;
+
+/**
+ * boot_params.screen_info as the kernel's real-mode setup code fills it on QEMU's path (arch/x86/boot/video.c
+ * store_mode_params, store_cursor_position; video-vga.c vga_probe), which the direct path does not run: the text
+ * mode, display page, cursor, columns, rows and character height from the BIOS data area the firmware left, and,
+ * when the BDA shows an active VGA (0x489 bit 0), what QEMU's VGA BIOS answers the probe (INT 10h AH=12h BL=10h:
+ * BX = 0003h; AX=1A00h supported, so orig_video_isVGA = 1). Without it Linux's console is the "colour dummy
+ * device"; with it "colour VGA+ 80x25", as under QEMU. No VGA text mode in the BDA: left zero (no VGA console).
+ */
+function writeScreenInfo(phys: PhysicalMemory, zp: number): void {
+  const bda = (o: number): number => phys.read8(0x400 + o);
+  const mode = bda(0x49) & 0x7f;
+  if (bda(0x4a) === 0 || (mode > 3 && mode !== 7)) return;
+  const page = bda(0x62);
+  phys.write8(zp + SI.x, bda(0x50 + 2 * page));
+  phys.write8(zp + SI.y, bda(0x51 + 2 * page));
+  phys.write(zp + SI.page, 2, page);
+  phys.write8(zp + SI.mode, mode);
+  phys.write8(zp + SI.cols, bda(0x4a));
+  phys.write8(zp + SI.lines, bda(0x84) + 1);
+  phys.write(zp + SI.points, 2, bda(0x85) | (bda(0x86) << 8));
+  if (bda(0x89) & 1) {
+    phys.write(zp + SI.egaBx, 2, 0x0003);
+    phys.write8(zp + SI.isVga, 1);
+  }
+}
+
 /** Load a bzImage (boot protocol 2.02+, loaded high) and return the 32-bit entry state. Throws BootError. */
 export function bootLinux(bytes: Uint8Array, phys: PhysicalMemory, h: LinuxSetupHeader, opts: LinuxBootOptions): EntryState {
   const fileName = opts.fileName ?? 'the kernel';
@@ -98,6 +132,7 @@ export function bootLinux(bytes: Uint8Array, phys: PhysicalMemory, h: LinuxSetup
   phys.write(zp + HDR.loadflags, 1, (h.loadflags | CAN_USE_HEAP) & 0xff);
   phys.write(zp + HDR.heapEndPtr, 2, 0xfe00);
   phys.write(zp + HDR.code32Start, 4, kernelAt);
+  writeScreenInfo(phys, zp);
 
   const cmd = latin1Bytes(cmdline, true);
   phys.load(LINUX_CMDLINE, cmd);
