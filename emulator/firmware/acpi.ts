@@ -12,8 +12,9 @@ import { LoaderCommand, TableBlobs, serializeTableLoader } from './table-loader'
  * creator "BXPC"), so kernels that recognise QEMU by them behave as under QEMU.
  *
  * The DSDT is Faultline's own and small (QEMU's is about 6 KiB of AML describing every device): the PCI root
- * bridge \_SB.PCI0 and the \_S5 soft-off package (SLP_TYP 0 for PIIX4's PM1a_CNT). A kernel with an AML
- * interpreter finds those two; it does not find QEMU's ISA device objects, CPU hotplug or PCI routing methods.
+ * bridge \_SB.PCI0 and the \_S3, \_S4 and \_S5 sleep-state packages (SLP_TYP 1, 2 and 0 for PIIX4's PM1a_CNT, as
+ * QEMU declares them). A kernel with an AML interpreter finds those; it does not find QEMU's ISA device objects,
+ * CPU hotplug or PCI routing methods.
  * HPET: described only when the platform has one (Faultline's has none; QEMU's has one at 0xfed00000).
  */
 
@@ -49,11 +50,15 @@ export function buildFacs(): Uint8Array {
   return t;
 }
 
-/** The DSDT: header + AML for \_SB.PCI0 (PCI host bridge) and \_S5. */
+/** The DSDT: header + AML for \_SB.PCI0 (PCI host bridge) and \_S3, \_S4, \_S5. */
 export function buildDsdt(): Uint8Array {
   const body = [
     ...aml.scope('\\_SB', aml.device('PCI0', aml.name('_HID', aml.eisaId('PNP0A03')), aml.name('_ADR', aml.integer(0)), aml.name('_UID', aml.integer(0)))),
-    // \_S5: SLP_TYPa, SLP_TYPb, reserved, reserved (PIIX4: S5 is SLP_TYP 0)
+    // The sleep states as QEMU's DSDT declares them for PIIX4 (SLP_TYPa, SLP_TYPb, reserved, reserved): S3 is
+    // SLP_TYP 1 (suspend to RAM), S4 SLP_TYP 2 (QEMU's s4_val: the PM device powers off), S5 SLP_TYP 0 (soft off);
+    // piix4-pm.ts implements all three.
+    ...aml.name('\\_S3', aml.pkg(aml.integer(1), aml.integer(1), aml.integer(0), aml.integer(0))),
+    ...aml.name('\\_S4', aml.pkg(aml.integer(2), aml.integer(2), aml.integer(0), aml.integer(0))),
     ...aml.name('\\_S5', aml.pkg(aml.integer(0), aml.integer(0), aml.integer(0), aml.integer(0))),
   ];
   const t = header('DSDT', HEADER + body.length, 1);

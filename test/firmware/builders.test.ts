@@ -142,7 +142,7 @@ describe('ACPI tables (ACPI 6.4 §5.2)', () => {
     assert.equal(u32(tables, off + 44), 0xfed00000);
   });
 
-  it('DSDT: AML with \\_SB.PCI0 (PNP0A03) and the \\_S5 package {0, 0, 0, 0}', () => {
+  it('DSDT: AML with \\_SB.PCI0 (PNP0A03) and QEMU\'s sleep-state packages \\_S3 {1, 1, 0, 0}, \\_S4 {2, 2, 0, 0}, \\_S5 {0, 0, 0, 0}', () => {
     const d = buildDsdt();
     assert.equal(u32(d, 4), d.length);
     const body = [...d.subarray(36)];
@@ -153,8 +153,12 @@ describe('ACPI tables (ACPI 6.4 §5.2)', () => {
     assert.deepEqual(body.slice(7, 9), [0x5b, 0x82]);
     assert.deepEqual(body.slice(10, 14), [...Buffer.from('PCI0')]);
     assert.deepEqual(body.slice(14, 24), [0x08, ...Buffer.from('_HID'), 0x0c, 0x41, 0xd0, 0x0a, 0x03]);
-    // Name (\_S5, Package (4) { Zero, Zero, Zero, Zero }) right after the scope
-    assert.deepEqual(body.slice(1 + scopeLen), [0x08, 0x5c, ...Buffer.from('_S5_'), 0x12, 0x06, 0x04, 0, 0, 0, 0]);
+    // Name (\_S3, Package (4) { One, One, Zero, Zero }), \_S4 { 2, 2, Zero, Zero } (BytePrefix 0x0a), \_S5 { Zero x4 }
+    assert.deepEqual(body.slice(1 + scopeLen), [
+      0x08, 0x5c, ...Buffer.from('_S3_'), 0x12, 0x06, 0x04, 1, 1, 0, 0,
+      0x08, 0x5c, ...Buffer.from('_S4_'), 0x12, 0x08, 0x04, 0x0a, 2, 0x0a, 2, 0, 0,
+      0x08, 0x5c, ...Buffer.from('_S5_'), 0x12, 0x06, 0x04, 0, 0, 0, 0,
+    ]);
   });
 });
 
