@@ -24,6 +24,7 @@ import { createPcDevices, PcDevices } from './devices';
 import { History, ReplayControl } from './history';
 import { walkPage } from './inspect/pagewalk';
 import { acpiFwCfgFiles } from './firmware/acpi';
+import { smbiosFwCfgFiles } from './firmware/smbios';
 import { stageFirmwareKernel } from './firmware/kernel-rom';
 import { pcPlatform } from './firmware/platform';
 import { seabiosPciSetup } from './firmware/pci-setup';
@@ -145,8 +146,10 @@ export class Machine implements Runtime {
       onMemoryMapChange: () => { for (const c of this.cpus) { c.flushTlb(); c.flushCode(); c.codeDirty = true; } },
     });
     if (this.boardOptions.bios) {
-      // What QEMU's pc machine gives SeaBIOS over fw_cfg: its ACPI tables and the table-loader script.
-      for (const [name, data] of acpiFwCfgFiles(pcPlatform(this.mem.size, model, smp))) this.devices.fwcfg.addFile(name, data);
+      // What QEMU's pc machine gives SeaBIOS over fw_cfg: its ACPI tables and the table-loader script, and its
+      // SMBIOS structures and entry point.
+      const platform = pcPlatform(this.mem.size, model, smp);
+      for (const [name, data] of [...acpiFwCfgFiles(platform), ...smbiosFwCfgFiles(platform)]) this.devices.fwcfg.addFile(name, data);
     }
     // The RTC alarm wakes the machine from S3 while PM1_EN.RTC_EN allows it (QEMU's wakeup reason RTC).
     this.devices.cmos.onAlarm = () => { if (this.sleeping && this.devices.board.pm.rtcWakeEnabled) this.wakeRequested = true; };

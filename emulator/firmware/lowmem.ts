@@ -1,5 +1,6 @@
 import { PhysicalMemory } from '../memory/phys';
 import { ACPI_RSDP_FILE, RSDP_ADDRESS, buildAcpi } from './acpi';
+import { SMBIOS_ENTRY_ADDRESS, SMBIOS_TABLE_ADDRESS, buildSmbios } from './smbios';
 import { APM32_CODE } from './apm32';
 import { BDA_BASE, buildBda, buildEbda } from './bda';
 import { EBDA_BASE, MemoryRegion, e820Map, highTablesBase } from './e820';
@@ -64,6 +65,10 @@ export function installLowMemory(phys: PhysicalMemory, p: Platform, o: LowMemory
   const mp = buildMpTables(p);
   phys.load(mp.address, mp.floating);
   phys.load(mp.address + 16, mp.config);
+
+  const smbios = buildSmbios(p);
+  phys.load(SMBIOS_ENTRY_ADDRESS, smbios.entry);
+  phys.load(SMBIOS_TABLE_ADDRESS, smbios.table);
 
   const acpi = buildAcpi(p);
   let high = highTablesBase(p.ramSize);
