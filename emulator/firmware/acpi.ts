@@ -1,7 +1,7 @@
 import * as aml from './aml';
 import { putAscii } from './checksum';
 import { Platform } from './platform';
-import { HIGH_TABLES_SIZE } from './e820';
+import { HIGH_TABLES_SIZE, lowRamTop } from './e820';
 import { LoaderCommand, TableBlobs, serializeTableLoader } from './table-loader';
 
 /**
@@ -12,9 +12,9 @@ import { LoaderCommand, TableBlobs, serializeTableLoader } from './table-loader'
  * creator "BXPC"), so kernels that recognise QEMU by them behave as under QEMU.
  *
  * The DSDT is Faultline's own and small (QEMU's is about 6 KiB of AML describing every device): the PCI root
- * bridge \_SB.PCI0 and the \_S3, \_S4 and \_S5 sleep-state packages (SLP_TYP 1, 2 and 0 for PIIX4's PM1a_CNT, as
- * QEMU declares them). A kernel with an AML interpreter finds those; it does not find QEMU's ISA device objects,
- * CPU hotplug or PCI routing methods.
+ * bridge \_SB.PCI0 with its resources (_CRS: bus numbers, I/O and MMIO windows, as QEMU's) and the \_S3, \_S4
+ * and \_S5 sleep-state packages (SLP_TYP 1, 2 and 0 for PIIX4's PM1a_CNT, as QEMU declares them). A kernel with
+ * an AML interpreter finds those; it does not find QEMU's ISA device objects, CPU hotplug or PCI routing methods.
  * HPET: described only when the platform has one (Faultline's has none; QEMU's has one at 0xfed00000).
  */
 
@@ -50,10 +50,34 @@ export function buildFacs(): Uint8Array {
   return t;
 }
 
-/** The DSDT: header + AML for \_SB.PCI0 (PCI host bridge) and \_S3, \_S4, \_S5. */
-export function buildDsdt(): Uint8Array {
+/** The PCI host bridge's 64-bit MMIO window: 2 GiB from 4 GiB when no RAM is above 4 GiB (QEMU's pci_hole64_size). */
+const PCI_HOLE64 = { start: 2 ** 32, size: 2 ** 31 };
+/** The 32-bit PCI MMIO window ends below the IOAPIC (QEMU: IO_APIC_DEFAULT_ADDRESS - 1). */
+const PCI_HOLE_END = 0xfebfffff;
+
+/**
+ * \_SB.PCI0._CRS as QEMU's build_dsdt gives the i440FX host bridge: bus numbers 0-255, the configuration ports
+ * CF8-CFF (consumed), the I/O windows 0-CF7 and D00-FFFF, the VGA window A0000-BFFFF (cacheable), the 32-bit MMIO
+ * hole from the top of low RAM to below the IOAPIC and the 64-bit hole above 4 GiB. Linux prints them as the root
+ * bus resources and claims the devices' BARs and the PIIX4 PM/SMBus ranges against them.
+ */
+function pciRootResources(p: Platform): number[] {
+  return aml.resourceTemplate(
+    aml.wordBusNumber(0x00, 0xff),
+    aml.io(0x0cf8, 0x0cf8, 0x01, 0x08),
+    aml.wordIo(0x0000, 0x0cf7),
+    aml.wordIo(0x0d00, 0xffff),
+    aml.memoryRange(0x000a0000, 0x000bffff, true),
+    aml.memoryRange(lowRamTop(p.ramSize), PCI_HOLE_END, false),
+    aml.memoryRange(PCI_HOLE64.start, PCI_HOLE64.start + PCI_HOLE64.size - 1, false),
+  );
+}
+
+/** The DSDT: header + AML for \_SB.PCI0 (PCI host bridge, its resources) and \_S3, \_S4, \_S5. */
+export function buildDsdt(p: Platform): Uint8Array {
   const body = [
-    ...aml.scope('\\_SB', aml.device('PCI0', aml.name('_HID', aml.eisaId('PNP0A03')), aml.name('_ADR', aml.integer(0)), aml.name('_UID', aml.integer(0)))),
+    ...aml.scope('\\_SB', aml.device('PCI0', aml.name('_HID', aml.eisaId('PNP0A03')), aml.name('_ADR', aml.integer(0)), aml.name('_UID', aml.integer(0)),
+      aml.name('_CRS', pciRootResources(p)))),
     // The sleep states as QEMU's DSDT declares them for PIIX4 (SLP_TYPa, SLP_TYPb, reserved, reserved): S3 is
     // SLP_TYP 1 (suspend to RAM), S4 SLP_TYP 2 (QEMU's s4_val: the PM device powers off), S5 SLP_TYP 0 (soft off);
     // piix4-pm.ts implements all three.
@@ -146,7 +170,7 @@ export interface AcpiBuild extends TableBlobs {
 export function buildAcpi(p: Platform): AcpiBuild {
   const parts: { sig: string; bytes: Uint8Array; align?: number }[] = [
     { sig: 'FACS', bytes: buildFacs(), align: 64 },
-    { sig: 'DSDT', bytes: buildDsdt() },
+    { sig: 'DSDT', bytes: buildDsdt(p) },
     { sig: 'FACP', bytes: buildFadt(p) },
     { sig: 'APIC', bytes: buildMadt(p) },
   ];

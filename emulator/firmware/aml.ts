@@ -1,6 +1,7 @@
 /**
  * The few ACPI Machine Language encodings the DSDT needs (ACPI 6.4 §20.2): name strings, package lengths,
- * Scope, Device, Name, Package, integers and EISA IDs. Each function returns the encoded bytes.
+ * Scope, Device, Name, Package, Buffer, integers, EISA IDs and the resource descriptors of a ResourceTemplate.
+ * Each function returns the encoded bytes.
  */
 
 type Bytes = number[];
@@ -79,4 +80,48 @@ export function device(n: string, ...body: Bytes[]): Bytes {
 export function pkg(...elements: Bytes[]): Bytes {
   const content = [elements.length, ...elements.flat()];
   return [PACKAGE_OP, ...pkgLength(content.length), ...content];
+}
+
+const BUFFER_OP = 0x11;
+
+/** Buffer (§20.2.5.4 DefBuffer): BufferOp, PkgLength, the size as an integer, the bytes. */
+export function buffer(bytes: Bytes): Bytes {
+  const content = [...integer(bytes.length), ...bytes];
+  return [BUFFER_OP, ...pkgLength(content.length), ...content];
+}
+
+// Resource descriptors (ACPI 6.4 §6.4), as QEMU's aml-build.c encodes them: address-space descriptors with
+// fixed minimum and maximum, positive decode, producer (general flags 0x0c), no translation, granularity 0.
+const le = (v: number, n: number): Bytes => Array.from({ length: n }, (_, i) => Math.floor(v / 2 ** (8 * i)) % 256);
+const GENERAL_FLAGS = 0x0c;
+
+/** ResourceTemplate: the descriptors and the end tag (checksum 0: "treat as correct"), as a Buffer. */
+export function resourceTemplate(...descriptors: Bytes[]): Bytes {
+  return buffer([...descriptors.flat(), 0x79, 0x00]);
+}
+
+/** IO (Decode16, min, max, alignment, length): the small I/O port descriptor. */
+export function io(min: number, max: number, align: number, length: number): Bytes {
+  return [0x47, 0x01, ...le(min, 2), ...le(max, 2), align, length];
+}
+
+function wordAddressSpace(type: number, typeFlags: number, min: number, max: number): Bytes {
+  return [0x88, 0x0d, 0x00, type, GENERAL_FLAGS, typeFlags, ...le(0, 2), ...le(min, 2), ...le(max, 2), ...le(0, 2), ...le(max - min + 1, 2)];
+}
+
+/** WordBusNumber (MinFixed, MaxFixed, PosDecode) over [min, max]. */
+export function wordBusNumber(min: number, max: number): Bytes {
+  return wordAddressSpace(2, 0x00, min, max);
+}
+
+/** WordIO (MinFixed, MaxFixed, PosDecode, EntireRange) over [min, max]. */
+export function wordIo(min: number, max: number): Bytes {
+  return wordAddressSpace(1, 0x03, min, max);
+}
+
+/** DWordMemory / QWordMemory (MinFixed, MaxFixed, PosDecode, ReadWrite, cacheable or not) over [min, max]. */
+export function memoryRange(min: number, max: number, cacheable: boolean): Bytes {
+  const typeFlags = (cacheable ? 1 << 1 : 0) | 1;
+  if (max < 2 ** 32) return [0x87, 0x17, 0x00, 0, GENERAL_FLAGS, typeFlags, ...le(0, 4), ...le(min, 4), ...le(max, 4), ...le(0, 4), ...le(max - min + 1, 4)];
+  return [0x8a, 0x2b, 0x00, 0, GENERAL_FLAGS, typeFlags, ...le(0, 8), ...le(min, 8), ...le(max, 8), ...le(0, 8), ...le(max - min + 1, 8)];
 }

@@ -142,19 +142,49 @@ describe('ACPI tables (ACPI 6.4 §5.2)', () => {
     assert.equal(u32(tables, off + 44), 0xfed00000);
   });
 
-  it('DSDT: AML with \\_SB.PCI0 (PNP0A03) and QEMU\'s sleep-state packages \\_S3 {1, 1, 0, 0}, \\_S4 {2, 2, 0, 0}, \\_S5 {0, 0, 0, 0}', () => {
-    const d = buildDsdt();
+  it('DSDT: AML with \\_SB.PCI0 (PNP0A03) and its _CRS, and QEMU\'s sleep-state packages \\_S3 {1, 1, 0, 0}, \\_S4 {2, 2, 0, 0}, \\_S5 {0, 0, 0, 0}', () => {
+    const d = buildDsdt(pcPlatform(256 << 20, CPU_MODELS.qemu64));
     assert.equal(u32(d, 4), d.length);
     const body = [...d.subarray(36)];
-    // Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) ... } }
+    // PkgLength (ACPI 6.4 §20.2.4): the lead byte's bits 7:6 count the bytes after it.
+    const pkg = (at: number): { length: number; size: number } => {
+      const extra = body[at] >> 6;
+      if (extra === 0) return { length: body[at] & 0x3f, size: 1 };
+      let length = body[at] & 0x0f;
+      for (let k = 0; k < extra; k++) length |= body[at + 1 + k] << (4 + 8 * k);
+      return { length, size: 1 + extra };
+    };
+    // Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) ... Name (_CRS, ResourceTemplate () { ... }) } }
     assert.equal(body[0], 0x10);
-    const scopeLen = body[1];
-    assert.deepEqual(body.slice(2, 7), [0x5c, ...Buffer.from('_SB_')]);
-    assert.deepEqual(body.slice(7, 9), [0x5b, 0x82]);
-    assert.deepEqual(body.slice(10, 14), [...Buffer.from('PCI0')]);
-    assert.deepEqual(body.slice(14, 24), [0x08, ...Buffer.from('_HID'), 0x0c, 0x41, 0xd0, 0x0a, 0x03]);
+    const scope = pkg(1);
+    const at = 1 + scope.size;
+    assert.deepEqual(body.slice(at, at + 5), [0x5c, ...Buffer.from('_SB_')]);
+    assert.deepEqual(body.slice(at + 5, at + 7), [0x5b, 0x82]);
+    const dev = at + 7 + pkg(at + 7).size;
+    assert.deepEqual(body.slice(dev, dev + 4), [...Buffer.from('PCI0')]);
+    assert.deepEqual(body.slice(dev + 4, dev + 14), [0x08, ...Buffer.from('_HID'), 0x0c, 0x41, 0xd0, 0x0a, 0x03]);
+    // _CRS: WordBusNumber 0-FF; IO CF8 x8; WordIO 0-CF7, D00-FFFF; DWordMemory A0000-BFFFF (cacheable) and the
+    // PCI hole from 256 MiB to FEBFFFFF; QWordMemory 4-6 GiB; end tag. (The descriptors as QEMU's aml-build.c.)
+    const crs = Buffer.from(body).indexOf('_CRS', dev);
+    assert.ok(crs > 0, '_CRS is named');
+    const le = (v: number, n: number): number[] => Array.from({ length: n }, (_, k) => Math.floor(v / 2 ** (8 * k)) % 256);
+    const template = [
+      0x88, 0x0d, 0, 2, 0x0c, 0, ...le(0, 2), ...le(0, 2), ...le(0xff, 2), ...le(0, 2), ...le(0x100, 2),
+      0x47, 1, ...le(0xcf8, 2), ...le(0xcf8, 2), 1, 8,
+      0x88, 0x0d, 0, 1, 0x0c, 3, ...le(0, 2), ...le(0, 2), ...le(0xcf7, 2), ...le(0, 2), ...le(0xcf8, 2),
+      0x88, 0x0d, 0, 1, 0x0c, 3, ...le(0, 2), ...le(0xd00, 2), ...le(0xffff, 2), ...le(0, 2), ...le(0xf300, 2),
+      0x87, 0x17, 0, 0, 0x0c, 3, ...le(0, 4), ...le(0xa0000, 4), ...le(0xbffff, 4), ...le(0, 4), ...le(0x20000, 4),
+      0x87, 0x17, 0, 0, 0x0c, 1, ...le(0, 4), ...le(0x10000000, 4), ...le(0xfebfffff, 4), ...le(0, 4), ...le(0xeec00000, 4),
+      0x8a, 0x2b, 0, 0, 0x0c, 1, ...le(0, 8), ...le(2 ** 32, 8), ...le(0x17fffffff, 8), ...le(0, 8), ...le(2 ** 31, 8),
+      0x79, 0,
+    ];
+    const buf = crs + 4;
+    assert.equal(body[buf], 0x11, 'BufferOp');
+    const b = pkg(buf + 1);
+    assert.deepEqual(body.slice(buf + 1 + b.size, buf + 1 + b.size + 2), [0x0a, template.length], 'BufferSize');
+    assert.deepEqual(body.slice(buf + 1 + b.size + 2, buf + 1 + b.size + 2 + template.length), template);
     // Name (\_S3, Package (4) { One, One, Zero, Zero }), \_S4 { 2, 2, Zero, Zero } (BytePrefix 0x0a), \_S5 { Zero x4 }
-    assert.deepEqual(body.slice(1 + scopeLen), [
+    assert.deepEqual(body.slice(1 + scope.length), [
       0x08, 0x5c, ...Buffer.from('_S3_'), 0x12, 0x06, 0x04, 1, 1, 0, 0,
       0x08, 0x5c, ...Buffer.from('_S4_'), 0x12, 0x08, 0x04, 0x0a, 2, 0x0a, 2, 0, 0,
       0x08, 0x5c, ...Buffer.from('_S5_'), 0x12, 0x06, 0x04, 0, 0, 0, 0,
