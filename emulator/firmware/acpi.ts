@@ -12,9 +12,11 @@ import { LoaderCommand, TableBlobs, serializeTableLoader } from './table-loader'
  * creator "BXPC"), so kernels that recognise QEMU by them behave as under QEMU.
  *
  * The DSDT is Faultline's own and small (QEMU's is about 6 KiB of AML describing every device): the PCI root
- * bridge \_SB.PCI0 with its resources (_CRS: bus numbers, I/O and MMIO windows, as QEMU's) and the \_S3, \_S4
- * and \_S5 sleep-state packages (SLP_TYP 1, 2 and 0 for PIIX4's PM1a_CNT, as QEMU declares them). A kernel with
- * an AML interpreter finds those; it does not find QEMU's ISA device objects, CPU hotplug or PCI routing methods.
+ * bridge \_SB.PCI0 with its resources (_CRS: bus numbers, I/O and MMIO windows, as QEMU's), the ISA devices the
+ * board has (RTC, keyboard, mouse, COM ports, as QEMU describes them) and the \_S3, \_S4 and \_S5 sleep-state
+ * packages (SLP_TYP 1, 2 and 0 for PIIX4's PM1a_CNT, as QEMU declares them). A kernel with an AML interpreter
+ * finds those; it does not find QEMU's CPU objects, PCI hotplug, GPE methods or PCI interrupt routing (_PRT and
+ * the LNKx link devices).
  * HPET: described only when the platform has one (Faultline's has none; QEMU's has one at 0xfed00000).
  */
 
@@ -73,11 +75,30 @@ function pciRootResources(p: Platform): number[] {
   );
 }
 
-/** The DSDT: header + AML for \_SB.PCI0 (PCI host bridge, its resources) and \_S3, \_S4, \_S5. */
+/**
+ * The ISA bridge \_SB.PCI0.ISA (PIIX 00:01.0) with the legacy devices QEMU's isa_build_aml describes for the ones
+ * this board has: the RTC (PNP0B00), the 8042's keyboard (PNP0303) and mouse (PNP0F13) ports, and the COM ports
+ * (PNP0501, _UID 1 and 2). Kernels bind drivers to them through ACPI PnP (Linux: "pnp 00:03: [io 0x03f8-0x03ff]",
+ * "i8042: PNP: PS/2 Controller [PNP0303:KBD,PNP0f13:MOU]", "00:03: ttyS0 at I/O 0x3f8"). QEMU's pc also has a
+ * floppy controller (PNP0700) and a parallel port (PNP0400); this board has neither, so neither is described.
+ */
+function isaDevices(p: Platform): number[] {
+  const sta = aml.name('_STA', aml.integer(0x0f));
+  const com = p.comPorts.map((port, i) => aml.device(`COM${i + 1}`, aml.name('_HID', aml.eisaId('PNP0501')), aml.name('_UID', aml.integer(i + 1)), sta,
+    aml.name('_CRS', aml.resourceTemplate(aml.io(port, port, 0x00, 0x08), aml.irqNoFlags(port === 0x3f8 ? 4 : 3)))));
+  return aml.device('ISA', aml.name('_ADR', aml.integer(0x00010000)),
+    aml.device('RTC', aml.name('_HID', aml.eisaId('PNP0B00')), aml.name('_CRS', aml.resourceTemplate(aml.io(0x70, 0x70, 0x01, 0x08), aml.irqNoFlags(8)))),
+    aml.device('KBD', aml.name('_HID', aml.eisaId('PNP0303')), sta,
+      aml.name('_CRS', aml.resourceTemplate(aml.io(0x60, 0x60, 0x01, 0x01), aml.io(0x64, 0x64, 0x01, 0x01), aml.irqNoFlags(1)))),
+    aml.device('MOU', aml.name('_HID', aml.eisaId('PNP0F13')), sta, aml.name('_CRS', aml.resourceTemplate(aml.irqNoFlags(12)))),
+    ...com);
+}
+
+/** The DSDT: header + AML for \_SB.PCI0 (PCI host bridge, its resources, the ISA devices) and \_S3, \_S4, \_S5. */
 export function buildDsdt(p: Platform): Uint8Array {
   const body = [
     ...aml.scope('\\_SB', aml.device('PCI0', aml.name('_HID', aml.eisaId('PNP0A03')), aml.name('_ADR', aml.integer(0)), aml.name('_UID', aml.integer(0)),
-      aml.name('_CRS', pciRootResources(p)))),
+      aml.name('_CRS', pciRootResources(p)), isaDevices(p))),
     // The sleep states as QEMU's DSDT declares them for PIIX4 (SLP_TYPa, SLP_TYPb, reserved, reserved): S3 is
     // SLP_TYP 1 (suspend to RAM), S4 SLP_TYP 2 (QEMU's s4_val: the PM device powers off), S5 SLP_TYP 0 (soft off);
     // piix4-pm.ts implements all three.

@@ -125,3 +125,8 @@ export function memoryRange(min: number, max: number, cacheable: boolean): Bytes
   if (max < 2 ** 32) return [0x87, 0x17, 0x00, 0, GENERAL_FLAGS, typeFlags, ...le(0, 4), ...le(min, 4), ...le(max, 4), ...le(0, 4), ...le(max - min + 1, 4)];
   return [0x8a, 0x2b, 0x00, 0, GENERAL_FLAGS, typeFlags, ...le(0, 8), ...le(min, 8), ...le(max, 8), ...le(0, 8), ...le(max - min + 1, 8)];
 }
+
+/** IRQNoFlags () {irq}: the small IRQ descriptor without its information byte (edge, active high, exclusive). */
+export function irqNoFlags(irq: number): Bytes {
+  return [0x22, ...le(1 << irq, 2)];
+}

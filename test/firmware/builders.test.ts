@@ -192,6 +192,28 @@ describe('ACPI tables (ACPI 6.4 §5.2)', () => {
   });
 });
 
+describe('DSDT ISA devices (QEMU isa_build_aml)', () => {
+  it('\\_SB.PCI0.ISA holds RTC, KBD, MOU and one COMn per COM port, each with QEMU\'s _HID and _CRS', () => {
+    const dsdt = (com2: boolean): Buffer => Buffer.from(buildDsdt(pcPlatform(128 << 20, CPU_MODELS.qemu64, 1, { com2 })));
+    const d = dsdt(true);
+    const crsOf = (dev: string): number[] => {
+      const at = d.indexOf('_CRS', d.indexOf(dev));
+      const size = d[at + 4 + 2] === 0x0a ? d[at + 4 + 3] : -1; // BufferOp, PkgLength (one byte), BytePrefix size
+      return [...d.subarray(at + 4 + 4, at + 4 + 4 + size)];
+    };
+    const hidAfter = (dev: string, id: string): boolean => d.indexOf(Buffer.from(aml.eisaId(id)), d.indexOf(dev)) > d.indexOf(dev);
+    for (const [dev, id] of [['RTC_', 'PNP0B00'], ['KBD_', 'PNP0303'], ['MOU_', 'PNP0F13'], ['COM1', 'PNP0501'], ['COM2', 'PNP0501']]) {
+      assert.ok(d.indexOf(dev) > 0 && hidAfter(dev, id), `${dev} ${id}`);
+    }
+    assert.deepEqual(crsOf('RTC_'), [0x47, 1, 0x70, 0, 0x70, 0, 1, 8, 0x22, 0x00, 0x01, 0x79, 0]);
+    assert.deepEqual(crsOf('KBD_'), [0x47, 1, 0x60, 0, 0x60, 0, 1, 1, 0x47, 1, 0x64, 0, 0x64, 0, 1, 1, 0x22, 0x02, 0x00, 0x79, 0]);
+    assert.deepEqual(crsOf('MOU_'), [0x22, 0x00, 0x10, 0x79, 0]);
+    assert.deepEqual(crsOf('COM1'), [0x47, 1, 0xf8, 3, 0xf8, 3, 0, 8, 0x22, 0x10, 0x00, 0x79, 0]);
+    assert.deepEqual(crsOf('COM2'), [0x47, 1, 0xf8, 2, 0xf8, 2, 0, 8, 0x22, 0x08, 0x00, 0x79, 0]);
+    assert.equal(dsdt(false).indexOf('COM2'), -1, 'no COM2 without the second UART');
+  });
+});
+
 describe('AML encodings (ACPI 6.4 §20.2)', () => {
   it('PkgLength: one byte below 64, then lead byte with the count of following bytes', () => {
     assert.deepEqual(aml.pkgLength(0), [1]);
