@@ -2,6 +2,7 @@ import { PhysicalMemory, PAGE_SIZE } from '../memory/phys';
 import { latin1Bytes } from '../bytes';
 import { BootError } from './errors';
 import { CR0_ET, CR0_PE, EntryState } from './entry-state';
+import { highTablesBase, lowRamTop } from '../firmware/e820';
 import { LowMemory } from '../firmware/lowmem';
 import { Range, checkRam, write64 } from './loader';
 
@@ -21,13 +22,8 @@ export const LINUX_CMDLINE = 0x20000;
 export const LINUX_BOOT_CS = 0x10;
 export const LINUX_BOOT_DS = 0x18;
 const LINUX_GDT = 0x9000;
-/**
- * QEMU keeps this much below the top of low RAM (the firmware's high tables, e820.ts HIGH_TABLES_SIZE) when it
- * places the initrd (x86_load_linux). Measured, not read from QEMU's source (whose pc machine names 0x20000 +
- * 0x8000): under QEMU 7.2 with -m 128 and -m 256, Debian's kernel with a 1,028,447-byte initrd prints "RAMDISK:
- * [mem 0x07ee4000-0x07fdffff]" and "[mem 0x0fee4000-0x0ffdffff]", i.e. the initrd ends just under top - 0x20000.
- */
-const ACPI_DATA_SIZE = 0x20000;
+/** QEMU keeps this much below the top of low RAM for ACPI tables when it places the initrd (x86_load_linux). */
+const ACPI_DATA_SIZE = 0x20000 + 0x8000;
 /** type_of_loader: 0xb0 is QEMU's (boot.rst assigned IDs: 0xB = QEMU). */
 const LOADER_QEMU = 0xb0;
 
@@ -138,19 +134,26 @@ export function bootLinux(bytes: Uint8Array, phys: PhysicalMemory, h: LinuxSetup
   phys.load(LINUX_CMDLINE, cmd);
   phys.write(zp + HDR.cmdLinePtr, 4, LINUX_CMDLINE);
 
-  // The initrd at the top of RAM below 4 GiB and initrd_addr_max, page aligned (QEMU's x86_load_linux).
+  // The initrd where it ends up under QEMU. x86_load_linux puts it page aligned under initrd_addr_max and the top of
+  // low RAM less ACPI_DATA_SIZE; then QEMU's linuxboot option ROM, when its end is not in initrd_addr_max's page
+  // (RAM, not initrd_addr_max, was the limit), moves it under the top of memory the BIOS reports through INT 15h
+  // E801, which is where the usable RAM ends below SeaBIOS's 128 KiB of high tables (linuxboot_dma.c). Under QEMU
+  // 7.2 with 128 and 256 MiB a 1,028,447-byte initrd lands at 0x7ee4000 and 0xfee4000.
   let initrd: Range | undefined;
   if (opts.initrd && opts.initrd.length > 0) {
-    const lowTop = Math.min(phys.size, 0xe0000000);
+    const size = opts.initrd.length;
+    const lowTop = lowRamTop(phys.size);
     const max = Math.min(h.initrdAddrMax, lowTop - ACPI_DATA_SIZE - 1);
-    const at = Math.floor((max - opts.initrd.length) / PAGE_SIZE) * PAGE_SIZE;
+    let at = Math.floor((max - size) / PAGE_SIZE) * PAGE_SIZE;
+    const endPage = Math.floor((at + size) / PAGE_SIZE) * PAGE_SIZE, maxPage = Math.floor(h.initrdAddrMax / PAGE_SIZE) * PAGE_SIZE;
+    if (endPage !== maxPage) at = Math.floor((highTablesBase(phys.size) - size) / PAGE_SIZE) * PAGE_SIZE;
     if (at < kernelAt + prot.length) {
       throw new BootError(`the initrd (${opts.initrd.length} bytes) does not fit in RAM beside the kernel; raise memoryMB`);
     }
     phys.load(at, opts.initrd);
     phys.write(zp + HDR.ramdiskImage, 4, at);
-    phys.write(zp + HDR.ramdiskSize, 4, opts.initrd.length);
-    initrd = { start: at, end: at + opts.initrd.length };
+    phys.write(zp + HDR.ramdiskSize, 4, size);
+    initrd = { start: at, end: at + size };
   }
 
   const map = opts.lowMemory.e820.slice(0, BP.e820Max);
