@@ -35,7 +35,7 @@ export async function launchMachine(s: SessionState, host: AdapterHost | undefin
     if (!(await host.exists(kernelPath))) throw new UserError(`kernel ${kernelPath} does not exist; set "kernel" in launch.json to your kernel ELF (relative paths start at "cwd")`);
     kernel = await host.readFile(kernelPath).catch((e: Error) => { throw new UserError(`kernel: ${e.message}`); });
   }
-  // Without "firmware": SeaBIOS, as qemu -kernel (a bzImage: the direct load, firmware/kernel-rom.ts).
+  // Without "firmware": SeaBIOS, as qemu -kernel (a bzImage: the direct load; firmware/kernel-rom.ts defaultFirmwareFor).
   const firmware = (args.firmware ?? (kernel ? defaultFirmwareFor(kernel) : 'seabios')) === 'seabios';
   let board: PcBoardOptions | undefined;
   if (args.disks?.length || args.cdrom || (firmware && host.openMedia)) {

@@ -40,8 +40,9 @@ Options for run:
   --cdrom ISO            a CD image in the IDE CD-ROM drive (secondary master)
   --boot ORDER           boot order as QEMU's -boot: c = hard disk, d = CD-ROM (default: c, then d)
   --firmware NAME        seabios (the default: SeaBIOS runs from the reset vector and boots the kernel through
-                         the option ROM, or the disk/CD) or none (the kernel is loaded directly, no BIOS runs;
-                         the default for a Linux bzImage and for a kernel asking for a graphics framebuffer)
+                         an option ROM, multiboot or Linux, or the disk/CD) or none (the kernel is loaded
+                         directly, no BIOS runs; the default for a Linux bzImage and for a kernel asking for a
+                         graphics framebuffer)
   --bios FILE            system BIOS image (default: SeaBIOS bios-256k.bin from the extension or /usr/share/seabios)
   --no-snapshot          write the guest's disk writes to the image files (default: they go to memory only,
                          as qemu -snapshot)

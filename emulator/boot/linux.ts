@@ -25,7 +25,7 @@ const LINUX_GDT = 0x9000;
 /** QEMU keeps this much below the top of low RAM for ACPI tables when it places the initrd (x86_load_linux). */
 const ACPI_DATA_SIZE = 0x20000 + 0x8000;
 /** type_of_loader: 0xb0 is QEMU's (boot.rst assigned IDs: 0xB = QEMU). */
-const LOADER_QEMU = 0xb0;
+export const LOADER_QEMU = 0xb0;
 
 /** Offsets in struct boot_params (arch/x86/include/uapi/asm/bootparam.h). */
 const BP = {
@@ -33,13 +33,14 @@ const BP = {
   e820Entries: 0x1e8, setupHeader: 0x1f1, e820Table: 0x2d0, e820Max: 128,
 } as const;
 /** Offsets of setup-header fields, counted from the start of the image / zero page. */
-const HDR = {
+export const HDR = {
   setupSects: 0x1f1, header: 0x202, version: 0x206, typeOfLoader: 0x210, loadflags: 0x211,
   code32Start: 0x214, ramdiskImage: 0x218, ramdiskSize: 0x21c, heapEndPtr: 0x224, cmdLinePtr: 0x228,
-  initrdAddrMax: 0x22c, cmdlineSize: 0x238,
+  initrdAddrMax: 0x22c, xloadflags: 0x236, cmdlineSize: 0x238, vidMode: 0x1fa,
 } as const;
 const LOADED_HIGH = 0x01;
-const CAN_USE_HEAP = 0x80;
+const XLF_CAN_BE_LOADED_ABOVE_4G = 0x02;
+export const CAN_USE_HEAP = 0x80;
 
 export interface LinuxBootOptions {
   cmdline?: string;
@@ -55,6 +56,8 @@ export interface LinuxSetupHeader {
   loadflags: number;
   initrdAddrMax: number;
   cmdlineSize: number;
+  /** xloadflags (protocol 2.12+; 0 before). */
+  xloadflags: number;
 }
 
 /** The setup header of a bzImage, or undefined when the file is not one (no "HdrS" at 0x202). */
@@ -69,7 +72,26 @@ export function findLinuxHeader(bytes: Uint8Array): LinuxSetupHeader | undefined
     loadflags: bytes[HDR.loadflags],
     initrdAddrMax: version >= 0x203 ? v.getUint32(HDR.initrdAddrMax, true) : 0x37ffffff,
     cmdlineSize: version >= 0x206 ? v.getUint32(HDR.cmdlineSize, true) : 255,
+    xloadflags: version >= 0x20c ? v.getUint16(HDR.xloadflags, true) : 0,
   };
+}
+
+/**
+ * Where QEMU's x86_load_linux puts an initrd of `size` bytes: page aligned under initrd_addr_max (the whole 4 GiB
+ * with XLF_CAN_BE_LOADED_ABOVE_4G) and under the top of low RAM less ACPI_DATA_SIZE.
+ */
+export function qemuInitrdAddress(h: LinuxSetupHeader, ramSize: number, size: number): number {
+  const max = Math.min(h.xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G ? 0xffffffff : h.initrdAddrMax, lowRamTop(ramSize) - ACPI_DATA_SIZE - 1);
+  return Math.floor((max - size) / PAGE_SIZE) * PAGE_SIZE;
+}
+
+/**
+ * Whether QEMU's linuxboot ROM moves the initrd it finds at `at` (linuxboot_dma.c): when its end is not in
+ * initrd_addr_max's page, RAM was the limit, and the ROM puts it under the top of RAM INT 15h E801 reports.
+ */
+export function initrdMovedByRom(h: LinuxSetupHeader, at: number, size: number): boolean {
+  const endPage = Math.floor((at + size) / PAGE_SIZE) * PAGE_SIZE, maxPage = Math.floor(h.initrdAddrMax / PAGE_SIZE) * PAGE_SIZE;
+  return endPage !== 0 && maxPage !== 0 && endPage !== maxPage;
 }
 
 /** Offsets in struct screen_info (boot_params offset 0, arch/x86/include/uapi/linux/screen_info.h). */
@@ -142,11 +164,8 @@ export function bootLinux(bytes: Uint8Array, phys: PhysicalMemory, h: LinuxSetup
   let initrd: Range | undefined;
   if (opts.initrd && opts.initrd.length > 0) {
     const size = opts.initrd.length;
-    const lowTop = lowRamTop(phys.size);
-    const max = Math.min(h.initrdAddrMax, lowTop - ACPI_DATA_SIZE - 1);
-    let at = Math.floor((max - size) / PAGE_SIZE) * PAGE_SIZE;
-    const endPage = Math.floor((at + size) / PAGE_SIZE) * PAGE_SIZE, maxPage = Math.floor(h.initrdAddrMax / PAGE_SIZE) * PAGE_SIZE;
-    if (endPage !== maxPage) at = Math.floor((highTablesBase(phys.size) - size) / PAGE_SIZE) * PAGE_SIZE;
+    let at = qemuInitrdAddress(h, phys.size, size);
+    if (initrdMovedByRom(h, at, size)) at = Math.floor((highTablesBase(phys.size) - size) / PAGE_SIZE) * PAGE_SIZE;
     if (at < kernelAt + prot.length) {
       throw new BootError(`the initrd (${opts.initrd.length} bytes) does not fit in RAM beside the kernel; raise memoryMB`);
     }

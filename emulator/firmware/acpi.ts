@@ -86,12 +86,13 @@ function isaDevices(p: Platform): number[] {
   const sta = aml.name('_STA', aml.integer(0x0f));
   const com = p.comPorts.map((port, i) => aml.device(`COM${i + 1}`, aml.name('_HID', aml.eisaId('PNP0501')), aml.name('_UID', aml.integer(i + 1)), sta,
     aml.name('_CRS', aml.resourceTemplate(aml.io(port, port, 0x00, 0x08), aml.irqNoFlags(port === 0x3f8 ? 4 : 3)))));
+  // In QEMU's order (Linux numbers the PnP devices by it: the keyboard first, the serial ports, the RTC last).
   return aml.device('ISA', aml.name('_ADR', aml.integer(0x00010000)),
-    aml.device('RTC', aml.name('_HID', aml.eisaId('PNP0B00')), aml.name('_CRS', aml.resourceTemplate(aml.io(0x70, 0x70, 0x01, 0x08), aml.irqNoFlags(8)))),
     aml.device('KBD', aml.name('_HID', aml.eisaId('PNP0303')), sta,
       aml.name('_CRS', aml.resourceTemplate(aml.io(0x60, 0x60, 0x01, 0x01), aml.io(0x64, 0x64, 0x01, 0x01), aml.irqNoFlags(1)))),
     aml.device('MOU', aml.name('_HID', aml.eisaId('PNP0F13')), sta, aml.name('_CRS', aml.resourceTemplate(aml.irqNoFlags(12)))),
-    ...com);
+    ...com,
+    aml.device('RTC', aml.name('_HID', aml.eisaId('PNP0B00')), aml.name('_CRS', aml.resourceTemplate(aml.io(0x70, 0x70, 0x01, 0x08), aml.irqNoFlags(8)))));
 }
 
 /** The DSDT: header + AML for \_SB.PCI0 (PCI host bridge, its resources, the ISA devices) and \_S3, \_S4, \_S5. */

@@ -15,7 +15,7 @@
 ; and jumps to the kernel: EAX = 0x2BADB002, EBX = the information structure, ECX = the entry point,
 ; EDX = mem_upper's high half : 0x511 (the data port), ESI = EBP = 0, ESP = SeaBIOS's stack below the
 ; ROM's frame, IF = 0 (Multiboot 0.6.96 §3.2).
-; Assembled by `bash scripts/assemble-multiboot-rom.sh` into multiboot-rom.ts (test/firmware checks the two agree).
+; Assembled by `bash scripts/assemble-option-roms.sh` into multiboot-rom.ts (test/firmware checks the two agree).
 ; Assembled twice: as is for multiboot1, with -DMULTIBOOT2 for multiboot2 kernels (QEMU's -kernel has no
 ; multiboot2; this gives them what the direct load gives): then the information is the multiboot2 tag list,
 ; and the ROM fills the tags that need the BIOS: basic memory (4), the memory map (6, shrunk to the entries
@@ -443,4 +443,4 @@ gdt_end:
 code_end:
 ROM_BLOCKS equ (code_end - rom + 1 + 511) / 512
     times ROM_BLOCKS * 512 - 1 - ($ - $$) db 0
-    db 0                            ; checksum: set by scripts/assemble-multiboot-rom.sh so the ROM's bytes sum to 0
+    db 0                            ; checksum: set by scripts/assemble-option-roms.sh so the ROM's bytes sum to 0

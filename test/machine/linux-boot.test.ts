@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { loadFirmware } from '../../emulator/firmware/seabios';
 import { Machine } from '../../emulator/machine';
 import { StopInfo } from '../../emulator/api';
 import {
@@ -18,8 +19,9 @@ import {
 const skip = linuxBootSkipped();
 const BUDGET = 20_000_000_000;
 
-function boot(cpu: 'faultline' | 'qemu64'): { serial: string; stop: StopInfo; instructions: number } {
-  const m = Machine.create({ memoryMB: LINUX_MEMORY_MB, onTripleFault: 'stop', cpu });
+function boot(cpu: 'faultline' | 'qemu64', firmware = false): { serial: string; stop: StopInfo; instructions: number } {
+  const fw = firmware ? loadFirmware() : undefined;
+  const m = Machine.create({ memoryMB: LINUX_MEMORY_MB, onTripleFault: 'stop', cpu, board: fw ? { bios: fw.bios, vgaBios: fw.vgaBios } : undefined });
   let serial = '';
   m.on('serial', (b: number) => { serial += String.fromCharCode(b); });
   m.boot(new Uint8Array(fs.readFileSync(LINUX_KERNEL)), { cmdline: LINUX_APPEND, initrd: new Uint8Array(fs.readFileSync(LINUX_INITRD)) });
@@ -40,3 +42,10 @@ for (const cpu of ['faultline', 'qemu64'] as const) {
     assert.equal(comparableConsole(r.serial), comparableConsole(fs.readFileSync(LINUX_GOLDEN, 'utf8')));
   });
 }
+
+test('Linux through SeaBIOS and the linuxboot ROM (--firmware seabios) boots to the same console and powers off', { skip, timeout: 3_600_000 }, () => {
+  const r = boot('qemu64', true);
+  assert.equal(r.stop.reason, 'exit', `the run ended with ${r.stop.reason} after ${r.instructions} instructions; console:\n${normalizeConsole(r.serial)}`);
+  assert.equal(r.stop.powerOff, true, 'ACPI soft-off');
+  assert.equal(comparableConsole(r.serial), comparableConsole(fs.readFileSync(LINUX_GOLDEN, 'utf8')));
+});

@@ -1,0 +1,51 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadFirmware } from '../../emulator/firmware/seabios';
+import { LINUXBOOT_ROM } from '../../emulator/firmware/linuxboot-rom';
+import { Machine } from '../../emulator/machine';
+import { ROOT, firmwareMissing } from '../support/firmware';
+
+/**
+ * A Linux bzImage through SeaBIOS and Faultline's linuxboot ROM, against qemu -kernel (SeaBIOS + QEMU's
+ * linuxboot_dma.bin). fixtures/bin/linux-setup-probe.bin is a bzImage whose real-mode setup code prints what it
+ * was entered with; its golden is QEMU 7.2's serial output for
+ *   qemu-system-x86_64 -m 128 -display none -no-reboot -kernel fixtures/bin/linux-setup-probe.bin
+ *     -initrd fixtures/src/linux-setup-probe/initrd.bin -append "probe x=1 vga=ext" -serial file:…
+ */
+describe('Linux through SeaBIOS and the linuxboot ROM (qemu -kernel bzImage)', () => {
+  it('linuxboot-rom.ts holds what nasm assembles from linuxboot-rom.asm, with the ROM checksum set', (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lbrom-'));
+    try {
+      const out = path.join(dir, 'rom.bin');
+      try {
+        execFileSync('nasm', ['-f', 'bin', path.join(ROOT, 'emulator/firmware/linuxboot-rom.asm'), '-o', out], { stdio: 'pipe' });
+      } catch {
+        t.skip('nasm is not installed');
+        return;
+      }
+      const built = fs.readFileSync(out);
+      assert.equal(built.length, LINUXBOOT_ROM.length);
+      assert.deepEqual([...built.subarray(0, built.length - 1)], [...LINUXBOOT_ROM.subarray(0, LINUXBOOT_ROM.length - 1)]);
+      assert.equal(LINUXBOOT_ROM.reduce((a, b) => (a + b) & 0xff, 0), 0, 'bytes sum to 0');
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('the setup code is entered as under QEMU: registers, header fields, command line, initrd moved under the E801 top', { skip: firmwareMissing() }, () => {
+    const fw = loadFirmware();
+    const m = Machine.create({ memoryMB: 128, cpu: 'qemu64', onTripleFault: 'stop', board: { bios: fw.bios, vgaBios: fw.vgaBios } });
+    let serial = '';
+    m.on('serial', (b) => { serial += String.fromCharCode(b); });
+    m.boot(fs.readFileSync(path.join(ROOT, 'fixtures/bin/linux-setup-probe.bin')), {
+      cmdline: 'probe x=1 vga=ext', initrd: fs.readFileSync(path.join(ROOT, 'fixtures/src/linux-setup-probe/initrd.bin')),
+    });
+    const stop = m.run(50_000_000);
+    assert.deepEqual([stop.reason, stop.exitCode], ['exit', 0], 'the probe powers off (S5: status 0, as QEMU exits)');
+    assert.equal(serial, fs.readFileSync(path.join(ROOT, 'fixtures/golden/linux-setup-probe.serial.txt'), 'utf8'));
+  });
+});
