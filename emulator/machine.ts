@@ -424,8 +424,11 @@ export class Machine implements Runtime {
       const exit = this.cpu.run(slice, skip);
       const ran = this.clock.instructions - before;
       skip = -1;
-      // A budget exit of a slice cut short for the history's next snapshot: keep going.
+      // A budget exit of a slice cut short for the history's next snapshot: keep going. A HLT lets time jump no
+      // further than this call's budget (a run of N ends after N, halted or not; the next run goes on waiting).
+      this.haltLimit = before + left;
       const s = exit === Exit.BUDGET && slice < left ? undefined : this.handleExit(exit);
+      this.haltLimit = Infinity;
       if (s) return s;
       const d = this.resetCount === resetsBefore ? this.clock.instructions - before : ran;
       used += d > 0 ? d : 1;
@@ -460,6 +463,9 @@ export class Machine implements Runtime {
     }
   }
 
+  /** How far a HLT may let the clock jump (run(): the end of its budget; a step: to the next timer). */
+  private haltLimit = Infinity;
+
   /** Turn a CPU exit into a stop, or undefined to keep running. */
   private handleExit(exit: Exit): StopInfo | undefined {
     const c = this.cpu;
@@ -489,11 +495,10 @@ export class Machine implements Runtime {
         return this.continueDelivery();
       }
       case Exit.HALT: {
-        // Halted with interrupts enabled: let virtual time jump to the next timer event.
+        // Halted with interrupts enabled: let virtual time jump to the next timer event (within the run's budget).
         if ((c.flags & Flag.IF) && this.clock.nextDeadline !== Infinity) {
-          this.clock.instructions = Math.max(this.clock.instructions, this.clock.nextDeadline);
-          this.clock.fire();
-          if (this.devices.router.pending) return undefined;
+          this.clock.instructions = Math.max(this.clock.instructions, Math.min(this.clock.nextDeadline, this.haltLimit));
+          if (this.clock.instructions >= this.clock.nextDeadline) this.clock.fire();
           return undefined;
         }
         return { reason: 'halt' };
