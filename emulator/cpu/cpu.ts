@@ -92,6 +92,14 @@ export class Block {
   /** The port it polls when the block is a polling loop (poll-loop.ts), else POLL_NONE. */
   pollPort = POLL_NONE;
   /**
+   * Its bytes in physical memory: first and last byte on the start page, and on the page its last instruction
+   * runs into (lo2 = -1 when it stays on one page). A store drops only the blocks whose bytes it overlaps.
+   */
+  lo = -1;
+  hi = -1;
+  lo2 = -1;
+  hi2 = -1;
+  /**
    * Chaining (Cpu.run): the last two blocks that ran right after this one, each with the linear RIP it started
    * at and the TLB epoch (plus the user bit) it was found under. While the epoch holds, that linear address
    * still maps to the same physical block, so the run loop skips the TLB and block-cache lookups.
@@ -225,7 +233,7 @@ export class Cpu extends CpuState {
     this.dv = mem.view;
     this.u8 = mem.u8;
     this.wSlot = new Int32Array(mem.codePages.length);
-    mem.notifyCodeWrite = (page) => this.invalidateCodePage(page);
+    mem.notifyCodeWrite = (page, addr, len) => this.invalidateCode(page, addr, len);
     this.flushTlb();
   }
 
@@ -847,18 +855,49 @@ export class Cpu extends CpuState {
     return this.long ? this.rip : wrap32(this.segBase[Seg.CS] + this.rip);
   }
 
-  invalidateCodePage(page: number): void {
+  /**
+   * A store of `len` bytes at physical `addr` landed in a marked chunk of code page `page`: drop the blocks of
+   * that page whose bytes it overlaps (QEMU invalidates by range too) and let the running block stop after this
+   * instruction. Blocks beside the store keep their decoded instructions, their hit counts and translations (a
+   * boot loader storing its variables next to its own code, as GRUB's real-mode switch does on every BIOS call,
+   * would otherwise re-decode the whole page each time). The page stops being code once no CPU holds blocks on it.
+   */
+  invalidateCode(page: number, addr: number, len: number): void {
     const list = this.pageBlocks.get(page);
+    const last = addr + len - 1;
+    let dropped = 0;
     if (list) {
-      for (const b of list) {
-        b.valid = false;
-        this.blocks.delete(b.key);
+      let keep = 0;
+      for (let k = 0; k < list.length; k++) {
+        const b = list[k];
+        if (!b.valid) continue;
+        if ((b.lo <= last && b.hi >= addr) || (b.lo2 >= 0 && b.lo2 <= last && b.hi2 >= addr)) {
+          b.valid = false;
+          if (this.blocks.get(b.key) === b) this.blocks.delete(b.key);
+          dropped++;
+        } else {
+          list[keep++] = b;
+        }
       }
-      this.pageBlocks.delete(page);
+      list.length = keep;
+      if (keep === 0) this.pageBlocks.delete(page);
     }
-    this.mem.codePages[page] = 0;
-    if (page < this.mem.codePages.length) this.mem.codeChunks.fill(0, page << 6, (page + 1) << 6);
-    this.codeDirty = true;
+    if (dropped !== 0) this.codeDirty = true;
+    if (page >= this.mem.codePages.length) return;
+    if (!this.pageBlocks.has(page)) {
+      if (this.peers !== null && this.peers.some((p) => p !== this && p.pageBlocks.has(page))) return;
+      this.mem.codePages[page] = 0;
+      this.mem.codeChunks.fill(0, page << 6, (page + 1) << 6);
+    } else if (dropped !== 0 && this.peers === null) {
+      // Mark again only the chunks the remaining blocks cover (peers' blocks would need theirs too: left marked).
+      const chunks = this.mem.codeChunks;
+      chunks.fill(0, page << 6, (page + 1) << 6);
+      const lo = page * 4096, hi = lo + 4095;
+      for (const b of list!) {
+        if (b.lo <= hi && b.hi >= lo) chunks.fill(1, Math.max(b.lo, lo) >>> 6, (Math.min(b.hi, hi) >>> 6) + 1);
+        if (b.lo2 >= 0 && b.lo2 <= hi && b.hi2 >= lo) chunks.fill(1, Math.max(b.lo2, lo) >>> 6, (Math.min(b.hi2, hi) >>> 6) + 1);
+      }
+    }
   }
 
   /** Drop every decoded block (mode change, reset, snapshot restore). */
@@ -938,6 +977,7 @@ export class Cpu extends CpuState {
   /** Decode a block starting at the current RIP (whose physical address is `phys`). */
   private buildBlock(key: number, phys: number, mode: number): Block {
     const b = new Block(key, mode);
+    b.lo = phys;
     const startLa = this.codeLinear();
     const startPage = Math.floor(phys / 4096);
     let offset = 0;
@@ -958,6 +998,8 @@ export class Cpu extends CpuState {
       const endPage = Math.floor(endPhys / 4096);
       if (endPage !== lastPage) this.markCodePage(endPage, b);
       this.markCodeBytes(phys + offset, endPhys, endPage !== startPage);
+      if (endPage !== startPage) { b.hi = startPage * 4096 + 4095; b.lo2 = endPhys - (endPhys % 4096); b.hi2 = endPhys; }
+      else b.hi = endPhys;
       offset += insn.len;
       // A conditional branch ends the block only when taken (run() and jit.ts leave on a RIP change), so
       // loops whose body holds a Jcc still become one block that translated code can iterate in place.
