@@ -323,12 +323,13 @@ export class Cpu extends CpuState {
       // (STAC/CLAC/POPF change it without a TLB flush), so such translations are not cached.
       if (walkOut.user && !user && access !== Access.EXEC && (this.cr4 & Cr4.SMAP)) cacheable = false;
     } else {
-      phys = la % TWO32;
+      phys = wrap32(la);
     }
     // A20 masked: bit 20 of the physical address reads as 0 (the 8086 wrap at 1 MiB). Cached translations
     // carry the masked address, so only this miss path pays for it (setA20 flushes the TLB).
     if (!this.a20 && (phys & 0x100000) !== 0) phys -= 0x100000;
-    const pageBase = phys - (phys % 4096);
+    // `& 0xfff` is exact on any non-negative integer below 2^53 (`%` on a double is a call into V8's runtime).
+    const pageBase = phys - (phys & 0xfff);
     const mmio = access === Access.WRITE ? this.bus.pageHasMmio(pageBase) : this.bus.pageReadsMmio(pageBase);
     if (cacheable && pageBase + 4096 <= this.mem.size && !mmio && user === (this.ub === 1) && !implicitSupervisor) {
       const page = pageBase / 4096;
@@ -998,7 +999,7 @@ export class Cpu extends CpuState {
       const endPage = Math.floor(endPhys / 4096);
       if (endPage !== lastPage) this.markCodePage(endPage, b);
       this.markCodeBytes(phys + offset, endPhys, endPage !== startPage);
-      if (endPage !== startPage) { b.hi = startPage * 4096 + 4095; b.lo2 = endPhys - (endPhys % 4096); b.hi2 = endPhys; }
+      if (endPage !== startPage) { b.hi = startPage * 4096 + 4095; b.lo2 = endPhys - (endPhys & 0xfff); b.hi2 = endPhys; }
       else b.hi = endPhys;
       offset += insn.len;
       // A conditional branch ends the block only when taken (run() and jit.ts leave on a RIP change), so
@@ -1008,7 +1009,7 @@ export class Cpu extends CpuState {
       // A loop's back edge ends its block: what follows the loop runs once per loop exit, so it becomes a
       // block of its own, and the loop's translation stays small (V8 compiles it faster and tighter).
       if (isCondBranch(insn) && offset + insn.imm === 0) break;
-      if (endPage !== startPage || (((startLa + offset) % 4096) === 0)) break;
+      if (endPage !== startPage || ((startLa + offset) & 0xfff) === 0) break;
       lastPage = endPage;
     }
     this.markCodePage(startPage, b);

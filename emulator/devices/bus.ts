@@ -70,13 +70,13 @@ export class IoBus {
 
   /** True if reads of the 4 KiB page at `pageBase` may reach MMIO (false: RAM, or MMIO for writes only). */
   pageReadsMmio(pageBase: number): boolean {
-    if (pageBase >= 0 && pageBase < 4294967296 && pageBase % 4096 === 0) return this.mmioPages[pageBase >>> 12] === 1;
+    if (pageBase >= 0 && pageBase < 4294967296 && (pageBase & 0xfff) === 0) return this.mmioPages[pageBase >>> 12] === 1;
     return this.pageHasMmio(pageBase);
   }
 
   /** True if any MMIO range overlaps the 4 KiB page at `pageBase` (for reads or writes). */
   pageHasMmio(pageBase: number): boolean {
-    if (pageBase >= 0 && pageBase < 4294967296 && pageBase % 4096 === 0) return this.mmioPages[pageBase >>> 12] !== 0;
+    if (pageBase >= 0 && pageBase < 4294967296 && (pageBase & 0xfff) === 0) return this.mmioPages[pageBase >>> 12] !== 0;
     for (const r of this.mmio) if (pageBase < r.base + r.size && pageBase + 4096 > r.base) return true;
     return false;
   }
