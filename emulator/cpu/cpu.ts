@@ -301,7 +301,9 @@ export class Cpu extends CpuState {
    * supervisor accesses (descriptor tables, TSS, delivery pushes at CPL 0).
    */
   translate(la: number, access: Access, user: boolean, implicitSupervisor = false): number {
-    if (access === Access.WRITE && user === (this.ub === 1) && !implicitSupervisor) {
+    // An implicit supervisor access at CPL 0-2 is checked as an explicit one (sysRd): it may use and fill the TLB.
+    const own = user === (this.ub === 1) && (!implicitSupervisor || this.ub === 0);
+    if (access === Access.WRITE && own) {
       // An entry from an earlier write epoch (same page, same privilege): still a valid translation.
       const i = (la >>> 12) & TLB_MASK;
       const d = this.wTlb[2 * i] - (la - (la & 0xfff)) - this.ub;
@@ -331,7 +333,7 @@ export class Cpu extends CpuState {
     // `& 0xfff` is exact on any non-negative integer below 2^53 (`%` on a double is a call into V8's runtime).
     const pageBase = phys - (phys & 0xfff);
     const mmio = access === Access.WRITE ? this.bus.pageHasMmio(pageBase) : this.bus.pageReadsMmio(pageBase);
-    if (cacheable && pageBase + 4096 <= this.mem.size && !mmio && user === (this.ub === 1) && !implicitSupervisor) {
+    if (cacheable && pageBase + 4096 <= this.mem.size && !mmio && own) {
       const page = pageBase / 4096;
       // Pages with a watched range stay out of the TLB of the watched access kind, so those accesses take
       // rdSlow/wrSlow, which check the ranges.
@@ -349,7 +351,7 @@ export class Cpu extends CpuState {
           this.wSlot[page] = s === 0 || s === i + 1 ? i + 1 : -1;
         }
       }
-    } else if (mmio && access === Access.READ && cacheable && user === (this.ub === 1) && !implicitSupervisor) {
+    } else if (mmio && access === Access.READ && cacheable && own) {
       // rdSlow looks these up (it still notes data breakpoints and watchpoints for every access).
       const m = 2 * ((la >>> 12) & (MMIO_TLB_SIZE - 1));
       this.mTlb[m] = la - (la & 0xfff) + this.ub;
@@ -465,12 +467,36 @@ export class Cpu extends CpuState {
     if (off > 4096 - size) this.translate(this.addLinear(la, size - 1), Access.WRITE, user);
   }
 
-  /** Supervisor (implicit) accesses: descriptor tables, TSS, IDT, delivery stack pushes. */
+  /**
+   * Supervisor (implicit) accesses: descriptor tables, TSS, IDT, delivery stack pushes. At CPL 0-2 (ub = 0)
+   * they are checked as the CPU's own supervisor accesses are (SDM Vol. 3 §4.6: they differ only under SMAP with
+   * RFLAGS.AC = 1, whose translations are never cached), so they use the TLB; firmware reloading segment
+   * registers on every mode switch reads the GDT thousands of times.
+   */
   sysRd(la: number, size: number): number {
+    if (this.ub === 0) {
+      const i = (la >>> 12) & TLB_MASK;
+      const off = la & 0xfff;
+      if (this.rTlb[2 * i] === la - off && off <= 4096 - size) {
+        const pa = this.rTlb[2 * i + 1] + off;
+        return size === 4 ? this.dv.getInt32(pa, true) : size === 1 ? this.u8[pa] : this.dv.getUint16(pa, true);
+      }
+    }
     return this.rdSlow(la, size, false, true);
   }
 
   sysWr(la: number, size: number, v: number): void {
+    if (this.ub === 0) {
+      const i = (la >>> 12) & TLB_MASK;
+      const off = la & 0xfff;
+      if (this.wTlb[2 * i] === la - off + this.wb && off <= 4096 - size) {
+        const pa = this.wTlb[2 * i + 1] + off;
+        if (size === 4) this.dv.setInt32(pa, v, true);
+        else if (size === 1) this.u8[pa] = v;
+        else this.dv.setUint16(pa, v, true);
+        return;
+      }
+    }
     this.wrSlow(la, size, v, false, true);
   }
 
