@@ -200,7 +200,7 @@ function once(c: Cpu, i: Insn, kind: Kind, size: number, delta: number): void {
     case Kind.INS: {
       // The destination is checked before the port is read, so a faulting INS does not consume input.
       const la = c.lin(Seg.ES, getIdx(c, 7, asz), size, true);
-      c.translate(la, Access.WRITE, c.cpl === 3);
+      c.probeWrite(la, size);
       const v = portIn(c, c.r[4] & 0xffff, size);
       c.wr(la, size, v);
       stepIdx(c, 7, asz, delta);
