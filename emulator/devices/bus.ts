@@ -63,6 +63,17 @@ export class IoBus {
     return undefined;
   }
 
+  /**
+   * The ROM bytes that reads of [addr, addr + len) return, with their offset, when that range lies inside one
+   * MMIO region with `romBytes` (MmioHandler); undefined for anything else.
+   */
+  romAt(addr: number, len: number): { bytes: Uint8Array; offset: number } | undefined {
+    const m = this.findMmio(addr);
+    const bytes = m?.handler.romBytes;
+    if (!m || !bytes || addr + len > m.base + Math.min(m.size, bytes.length)) return undefined;
+    return { bytes, offset: addr - m.base };
+  }
+
   /** True if no MMIO range overlaps the 4 KiB page holding `addr` (0 <= addr < 4 GiB): plain RAM when inside the RAM size. */
   noMmioAt(addr: number): boolean {
     return this.mmioPages[addr >>> 12] === 0;
