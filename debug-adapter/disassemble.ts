@@ -1,8 +1,17 @@
 /**
  * Disassembly through iced-x86 (Intel syntax): decoding is the library's job; the adapter only adds
- * symbols to branch targets and tells the stepper whether an instruction is a call.
+ * symbols to branch targets and tells the stepper whether an instruction is a call. The library (a wasm
+ * module) is loaded on the first disassembly or instruction step, not when the adapter starts: instantiating
+ * it is a fifth of loading the adapter, and a launch to the first stop never needs it.
  */
-import { Decoder, DecoderOptions, FlowControl, Formatter, FormatterSyntax, Instruction } from 'iced-x86';
+import type * as IcedX86 from 'iced-x86';
+import type { FlowControl, Formatter } from 'iced-x86';
+
+let icedModule: typeof IcedX86 | undefined;
+function iced(): typeof IcedX86 {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return icedModule ??= require('iced-x86') as typeof IcedX86;
+}
 
 export interface DecodedInstruction {
   address: bigint;
@@ -28,6 +37,7 @@ let formatter: Formatter | undefined;
  */
 export function decodeInstructions(bytes: Uint8Array, address: bigint, bitness: 16 | 32 | 64, count: number,
   symbolize?: (a: bigint) => string | undefined, segBase = 0n): DecodedInstruction[] {
+  const { Decoder, DecoderOptions, FlowControl, Instruction } = iced();
   formatter ??= makeFormatter();
   const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
   decoder.ip = address - segBase;
@@ -62,6 +72,7 @@ export function decodeInstructions(bytes: Uint8Array, address: bigint, bitness: 
 }
 
 function makeFormatter(): Formatter {
+  const { Formatter, FormatterSyntax } = iced();
   const f = new Formatter(FormatterSyntax.Intel);
   f.firstOperandCharIndex = 8;
   f.hexPrefix = '0x';
@@ -71,6 +82,7 @@ function makeFormatter(): Formatter {
 }
 
 function flowName(fc: FlowControl): DecodedInstruction['flow'] {
+  const { FlowControl } = iced();
   switch (fc) {
     case FlowControl.Next: return 'next';
     case FlowControl.Call: case FlowControl.IndirectCall: return 'call';

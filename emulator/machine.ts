@@ -125,7 +125,7 @@ export class Machine implements Runtime {
     if (smp > 1) {
       // Every CPU decodes on its own; a store into decoded code (any CPU's, or a device's) reaches them all.
       for (const c of this.cpus) c.peers = this.cpus;
-      this.mem.notifyCodeWrite = (page) => { for (const c of this.cpus) c.invalidateCodePage(page); };
+      this.mem.notifyCodeWrite = (page, addr, len) => { for (const c of this.cpus) c.invalidateCode(page, addr, len); };
     }
     this.devices = createPcDevices({
       bus: this.bus, phys: this.mem, clock: this.clock, memoryBytes: this.mem.size, cpuCount: smp,

@@ -167,11 +167,23 @@ export function incDec(c: Cpu, size: number, a: number, aHi: number, dec: boolea
   return lo;
 }
 
-/** Read-modify-write helper for unary ops on r/m. */
-export function rmw(c: Cpu, i: Insn, size: number, f: (a: number, aHi: number) => number): void {
+/** The unary read-modify-write operations on r/m (rmw). */
+export const enum Unary { INC = 0, DEC = 1, NOT = 2, NEG = 3 }
+
+function unaryOp(c: Cpu, op: Unary, size: number, a: number, aHi: number): number {
+  switch (op) {
+    case Unary.INC: return incDec(c, size, a, aHi, false);
+    case Unary.DEC: return incDec(c, size, a, aHi, true);
+    case Unary.NOT: c.hi = ~aHi; return ~a;
+    default: return aluOp(c, Op.SUB, size, 0, 0, a, aHi);
+  }
+}
+
+/** Read-modify-write of a unary op on r/m (an operation code, not a callback: no closure per instruction). */
+export function rmw(c: Cpu, i: Insn, size: number, op: Unary): void {
   if (i.mod === 3) {
     const a = c.readReg(i.rm, i.rex, size);
-    const r = f(a, c.hi);
+    const r = unaryOp(c, op, size, a, c.hi);
     c.writeReg(i.rm, i.rex, size, r, c.hi);
     return;
   }
@@ -179,7 +191,7 @@ export function rmw(c: Cpu, i: Insn, size: number, f: (a: number, aHi: number) =
   const a = size === 8 ? c.rd64(la) : c.rd(la, size);
   const aHi = c.hi;
   c.probeWrite(la, size);
-  const r = f(a, aHi);
+  const r = unaryOp(c, op, size, a, aHi);
   if (size === 8) c.wr64(la, r, c.hi); else c.wr(la, size, r);
 }
 
@@ -190,10 +202,7 @@ for (let r = 0; r < 8; r++) {
 
 /** NOT (no flags) and NEG (flags as 0 - x). */
 export function notNeg(c: Cpu, i: Insn, size: number, neg: boolean): void {
-  rmw(c, i, size, (a, aHi) => {
-    if (!neg) { c.hi = ~aHi; return ~a; }
-    return aluOp(c, Op.SUB, size, 0, 0, a, aHi);
-  });
+  rmw(c, i, size, neg ? Unary.NEG : Unary.NOT);
 }
 
 export { Op as AluOp };

@@ -1,4 +1,4 @@
-import { incDec, notNeg, rmw } from './alu';
+import { notNeg, rmw, Unary } from './alu';
 import type { Cpu } from './cpu';
 import { getFlags, testCC } from './flags';
 import { gp, raise, ud } from './fault';
@@ -309,14 +309,14 @@ def(0xf1, 'int1', false, Imm.NONE, (c) => { c.faultIsTrap = true; raise(1, -1, '
 def(0xfe, 'grp4', true, Imm.NONE, (c, i) => {
   const op = i.reg & 7;
   if (op > 1) ud();
-  rmw(c, i, 1, (a, aHi) => incDec(c, 1, a, aHi, op === 1));
+  rmw(c, i, 1, op === 1 ? Unary.DEC : Unary.INC);
 });
 
 // FF group: INC, DEC, CALL near, CALL far, JMP near, JMP far, PUSH.
 def(0xff, 'grp5', true, Imm.NONE, (c, i) => {
   const op = i.reg & 7;
   switch (op) {
-    case 0: case 1: rmw(c, i, i.osz, (a, aHi) => incDec(c, i.osz, a, aHi, op === 1)); return;
+    case 0: case 1: rmw(c, i, i.osz, op === 1 ? Unary.DEC : Unary.INC); return;
     case 2: case 4: {
       // Near indirect: 64-bit operand in 64-bit mode.
       const size = c.long ? 8 : i.osz;

@@ -93,6 +93,14 @@ export class Block {
   /** The port it polls when the block is a polling loop (poll-loop.ts), else POLL_NONE. */
   pollPort = POLL_NONE;
   /**
+   * Its bytes in physical memory: first and last byte on the start page, and on the page its last instruction
+   * runs into (lo2 = -1 when it stays on one page). A store drops only the blocks whose bytes it overlaps.
+   */
+  lo = -1;
+  hi = -1;
+  lo2 = -1;
+  hi2 = -1;
+  /**
    * Chaining (Cpu.run): the last two blocks that ran right after this one, each with the linear RIP it started
    * at and the TLB epoch (plus the user bit) it was found under. While the epoch holds, that linear address
    * still maps to the same physical block, so the run loop skips the TLB and block-cache lookups.
@@ -226,7 +234,7 @@ export class Cpu extends CpuState {
     this.dv = mem.view;
     this.u8 = mem.u8;
     this.wSlot = new Int32Array(mem.codePages.length);
-    mem.notifyCodeWrite = (page) => this.invalidateCodePage(page);
+    mem.notifyCodeWrite = (page, addr, len) => this.invalidateCode(page, addr, len);
     this.flushTlb();
   }
 
@@ -294,7 +302,9 @@ export class Cpu extends CpuState {
    * supervisor accesses (descriptor tables, TSS, delivery pushes at CPL 0).
    */
   translate(la: number, access: Access, user: boolean, implicitSupervisor = false): number {
-    if (access === Access.WRITE && user === (this.ub === 1) && !implicitSupervisor) {
+    // An implicit supervisor access at CPL 0-2 is checked as an explicit one (sysRd): it may use and fill the TLB.
+    const own = user === (this.ub === 1) && (!implicitSupervisor || this.ub === 0);
+    if (access === Access.WRITE && own) {
       // An entry from an earlier write epoch (same page, same privilege): still a valid translation.
       const i = (la >>> 12) & TLB_MASK;
       const d = this.wTlb[2 * i] - (la - (la & 0xfff)) - this.ub;
@@ -316,14 +326,15 @@ export class Cpu extends CpuState {
       // (STAC/CLAC/POPF change it without a TLB flush), so such translations are not cached.
       if (walkOut.user && !user && access !== Access.EXEC && (this.cr4 & Cr4.SMAP)) cacheable = false;
     } else {
-      phys = la % TWO32;
+      phys = wrap32(la);
     }
     // A20 masked: bit 20 of the physical address reads as 0 (the 8086 wrap at 1 MiB). Cached translations
     // carry the masked address, so only this miss path pays for it (setA20 flushes the TLB).
     if (!this.a20 && (phys & 0x100000) !== 0) phys -= 0x100000;
-    const pageBase = phys - (phys % 4096);
+    // `& 0xfff` is exact on any non-negative integer below 2^53 (`%` on a double is a call into V8's runtime).
+    const pageBase = phys - (phys & 0xfff);
     const mmio = access === Access.WRITE ? this.bus.pageHasMmio(pageBase) : this.bus.pageReadsMmio(pageBase);
-    if (cacheable && pageBase + 4096 <= this.mem.size && !mmio && user === (this.ub === 1) && !implicitSupervisor) {
+    if (cacheable && pageBase + 4096 <= this.mem.size && !mmio && own) {
       const page = pageBase / 4096;
       // Pages with a watched range stay out of the TLB of the watched access kind, so those accesses take
       // rdSlow/wrSlow, which check the ranges.
@@ -341,7 +352,7 @@ export class Cpu extends CpuState {
           this.wSlot[page] = s === 0 || s === i + 1 ? i + 1 : -1;
         }
       }
-    } else if (mmio && access === Access.READ && cacheable && user === (this.ub === 1) && !implicitSupervisor) {
+    } else if (mmio && access === Access.READ && cacheable && own) {
       // rdSlow looks these up (it still notes data breakpoints and watchpoints for every access).
       const m = 2 * ((la >>> 12) & (MMIO_TLB_SIZE - 1));
       this.mTlb[m] = la - (la & 0xfff) + this.ub;
@@ -457,12 +468,36 @@ export class Cpu extends CpuState {
     if (off > 4096 - size) this.translate(this.addLinear(la, size - 1), Access.WRITE, user);
   }
 
-  /** Supervisor (implicit) accesses: descriptor tables, TSS, IDT, delivery stack pushes. */
+  /**
+   * Supervisor (implicit) accesses: descriptor tables, TSS, IDT, delivery stack pushes. At CPL 0-2 (ub = 0)
+   * they are checked as the CPU's own supervisor accesses are (SDM Vol. 3 §4.6: they differ only under SMAP with
+   * RFLAGS.AC = 1, whose translations are never cached), so they use the TLB; firmware reloading segment
+   * registers on every mode switch reads the GDT thousands of times.
+   */
   sysRd(la: number, size: number): number {
+    if (this.ub === 0) {
+      const i = (la >>> 12) & TLB_MASK;
+      const off = la & 0xfff;
+      if (this.rTlb[2 * i] === la - off && off <= 4096 - size) {
+        const pa = this.rTlb[2 * i + 1] + off;
+        return size === 4 ? this.dv.getInt32(pa, true) : size === 1 ? this.u8[pa] : this.dv.getUint16(pa, true);
+      }
+    }
     return this.rdSlow(la, size, false, true);
   }
 
   sysWr(la: number, size: number, v: number): void {
+    if (this.ub === 0) {
+      const i = (la >>> 12) & TLB_MASK;
+      const off = la & 0xfff;
+      if (this.wTlb[2 * i] === la - off + this.wb && off <= 4096 - size) {
+        const pa = this.wTlb[2 * i + 1] + off;
+        if (size === 4) this.dv.setInt32(pa, v, true);
+        else if (size === 1) this.u8[pa] = v;
+        else this.dv.setUint16(pa, v, true);
+        return;
+      }
+    }
     this.wrSlow(la, size, v, false, true);
   }
 
@@ -848,18 +883,49 @@ export class Cpu extends CpuState {
     return this.long ? this.rip : wrap32(this.segBase[Seg.CS] + this.rip);
   }
 
-  invalidateCodePage(page: number): void {
+  /**
+   * A store of `len` bytes at physical `addr` landed in a marked chunk of code page `page`: drop the blocks of
+   * that page whose bytes it overlaps (QEMU invalidates by range too) and let the running block stop after this
+   * instruction. Blocks beside the store keep their decoded instructions, their hit counts and translations (a
+   * boot loader storing its variables next to its own code, as GRUB's real-mode switch does on every BIOS call,
+   * would otherwise re-decode the whole page each time). The page stops being code once no CPU holds blocks on it.
+   */
+  invalidateCode(page: number, addr: number, len: number): void {
     const list = this.pageBlocks.get(page);
+    const last = addr + len - 1;
+    let dropped = 0;
     if (list) {
-      for (const b of list) {
-        b.valid = false;
-        this.blocks.delete(b.key);
+      let keep = 0;
+      for (let k = 0; k < list.length; k++) {
+        const b = list[k];
+        if (!b.valid) continue;
+        if ((b.lo <= last && b.hi >= addr) || (b.lo2 >= 0 && b.lo2 <= last && b.hi2 >= addr)) {
+          b.valid = false;
+          if (this.blocks.get(b.key) === b) this.blocks.delete(b.key);
+          dropped++;
+        } else {
+          list[keep++] = b;
+        }
       }
-      this.pageBlocks.delete(page);
+      list.length = keep;
+      if (keep === 0) this.pageBlocks.delete(page);
     }
-    this.mem.codePages[page] = 0;
-    if (page < this.mem.codePages.length) this.mem.codeChunks.fill(0, page << 6, (page + 1) << 6);
-    this.codeDirty = true;
+    if (dropped !== 0) this.codeDirty = true;
+    if (page >= this.mem.codePages.length) return;
+    if (!this.pageBlocks.has(page)) {
+      if (this.peers !== null && this.peers.some((p) => p !== this && p.pageBlocks.has(page))) return;
+      this.mem.codePages[page] = 0;
+      this.mem.codeChunks.fill(0, page << 6, (page + 1) << 6);
+    } else if (dropped !== 0 && this.peers === null) {
+      // Mark again only the chunks the remaining blocks cover (peers' blocks would need theirs too: left marked).
+      const chunks = this.mem.codeChunks;
+      chunks.fill(0, page << 6, (page + 1) << 6);
+      const lo = page * 4096, hi = lo + 4095;
+      for (const b of list!) {
+        if (b.lo <= hi && b.hi >= lo) chunks.fill(1, Math.max(b.lo, lo) >>> 6, (Math.min(b.hi, hi) >>> 6) + 1);
+        if (b.lo2 >= 0 && b.lo2 <= hi && b.hi2 >= lo) chunks.fill(1, Math.max(b.lo2, lo) >>> 6, (Math.min(b.hi2, hi) >>> 6) + 1);
+      }
+    }
   }
 
   /** Drop every decoded block (mode change, reset, snapshot restore). */
@@ -939,6 +1005,7 @@ export class Cpu extends CpuState {
   /** Decode a block starting at the current RIP (whose physical address is `phys`). */
   private buildBlock(key: number, phys: number, mode: number): Block {
     const b = new Block(key, mode);
+    b.lo = phys;
     const startLa = this.codeLinear();
     const startPage = Math.floor(phys / 4096);
     let offset = 0;
@@ -959,6 +1026,8 @@ export class Cpu extends CpuState {
       const endPage = Math.floor(endPhys / 4096);
       if (endPage !== lastPage) this.markCodePage(endPage, b);
       this.markCodeBytes(phys + offset, endPhys, endPage !== startPage);
+      if (endPage !== startPage) { b.hi = startPage * 4096 + 4095; b.lo2 = endPhys - (endPhys & 0xfff); b.hi2 = endPhys; }
+      else b.hi = endPhys;
       offset += insn.len;
       // A conditional branch ends the block only when taken (run() and jit.ts leave on a RIP change), so
       // loops whose body holds a Jcc still become one block that translated code can iterate in place.
@@ -967,7 +1036,7 @@ export class Cpu extends CpuState {
       // A loop's back edge ends its block: what follows the loop runs once per loop exit, so it becomes a
       // block of its own, and the loop's translation stays small (V8 compiles it faster and tighter).
       if (isCondBranch(insn) && offset + insn.imm === 0) break;
-      if (endPage !== startPage || (((startLa + offset) % 4096) === 0)) break;
+      if (endPage !== startPage || ((startLa + offset) & 0xfff) === 0) break;
       lastPage = endPage;
     }
     this.markCodePage(startPage, b);

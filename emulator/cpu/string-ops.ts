@@ -18,7 +18,8 @@ import { def } from './table';
  * re-executing itself (RIP = instruction start), so interrupts and the instruction budget stay responsive.
  *
  * Fast path: REP MOVS/STOS with DF=0 copy or fill whole runs within one source and one destination page
- * with typed-array operations, when both pages are plain RAM and not watched; outside 64-bit mode only as far
+ * with typed-array operations, when both pages are plain RAM (or the source a ROM: MmioHandler.romBytes) and
+ * not watched; outside 64-bit mode only as far
  * as every element lies within its expand-up segment's limit and the address size's offset range (the
  * firmware's 32-bit and 16-bit copies), so a limit fault still happens at its own iteration, on the slow path.
  */
@@ -119,20 +120,27 @@ function fastRun(c: Cpu, i: Insn, size: number, count: number, isMovs: boolean):
   if (n < 2) return 0;
   const user = c.cpl === 3;
   const mem = c.mem;
+  const bytes = n * size;
   let spa = 0;
+  // A source in ROM (the BIOS flash SeaBIOS copies itself out of at reset): its bytes, else undefined (RAM).
+  let rom: { bytes: Uint8Array; offset: number } | undefined;
   if (isMovs) {
     spa = c.translate(sla, Access.READ, user);
-    if (spa + n * size > mem.size || c.bus.pageHasMmio(spa - (spa % 4096))) return 0;
+    if (spa + bytes > mem.size || c.bus.pageReadsMmio(spa - (spa & 0xfff))) {
+      rom = c.bus.romAt(spa, bytes);
+      if (!rom) return 0;
+    }
   }
   const dpa = c.translate(dla, Access.WRITE, user);
-  if (dpa + n * size > mem.size || c.bus.pageHasMmio(dpa - (dpa % 4096))) return 0;
-  const bytes = n * size;
+  if (dpa + bytes > mem.size || c.bus.pageHasMmio(dpa - (dpa & 0xfff))) return 0;
   // Overlapping forward copies with the destination above the source replicate elements; leave them to the slow path.
-  if (isMovs && dpa > spa && dpa < spa + bytes) return 0;
+  if (isMovs && !rom && dpa > spa && dpa < spa + bytes) return 0;
   const page = Math.floor(dpa / 4096);
   mem.markWritten(page);
   const u8 = mem.u8;
-  if (isMovs) {
+  if (rom) {
+    u8.set(rom.bytes.subarray(rom.offset, rom.offset + bytes), dpa);
+  } else if (isMovs) {
     u8.copyWithin(dpa, spa, spa + bytes);
   } else if (size === 1) {
     u8.fill(c.r[0] & 0xff, dpa, dpa + bytes);
@@ -200,7 +208,7 @@ function once(c: Cpu, i: Insn, kind: Kind, size: number, delta: number): void {
     case Kind.INS: {
       // The destination is checked before the port is read, so a faulting INS does not consume input.
       const la = c.lin(Seg.ES, getIdx(c, 7, asz), size, true);
-      c.translate(la, Access.WRITE, c.cpl === 3);
+      c.probeWrite(la, size);
       const v = portIn(c, c.r[4] & 0xffff, size);
       c.wr(la, size, v);
       stepIdx(c, 7, asz, delta);

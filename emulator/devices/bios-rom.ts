@@ -28,6 +28,7 @@ export class BiosRom implements Device {
     bus.registerMmio('bios-rom', this.base, this.image.length, {
       read: (offset, size) => this.bytes(offset, size),
       write: () => {},
+      romBytes: this.image,
     });
   }
 

@@ -63,6 +63,17 @@ export class IoBus {
     return undefined;
   }
 
+  /**
+   * The ROM bytes that reads of [addr, addr + len) return, with their offset, when that range lies inside one
+   * MMIO region with `romBytes` (MmioHandler); undefined for anything else.
+   */
+  romAt(addr: number, len: number): { bytes: Uint8Array; offset: number } | undefined {
+    const m = this.findMmio(addr);
+    const bytes = m?.handler.romBytes;
+    if (!m || !bytes || addr + len > m.base + Math.min(m.size, bytes.length)) return undefined;
+    return { bytes, offset: addr - m.base };
+  }
+
   /** True if no MMIO range overlaps the 4 KiB page holding `addr` (0 <= addr < 4 GiB): plain RAM when inside the RAM size. */
   noMmioAt(addr: number): boolean {
     return this.mmioPages[addr >>> 12] === 0;
@@ -70,13 +81,13 @@ export class IoBus {
 
   /** True if reads of the 4 KiB page at `pageBase` may reach MMIO (false: RAM, or MMIO for writes only). */
   pageReadsMmio(pageBase: number): boolean {
-    if (pageBase >= 0 && pageBase < 4294967296 && pageBase % 4096 === 0) return this.mmioPages[pageBase >>> 12] === 1;
+    if (pageBase >= 0 && pageBase < 4294967296 && (pageBase & 0xfff) === 0) return this.mmioPages[pageBase >>> 12] === 1;
     return this.pageHasMmio(pageBase);
   }
 
   /** True if any MMIO range overlaps the 4 KiB page at `pageBase` (for reads or writes). */
   pageHasMmio(pageBase: number): boolean {
-    if (pageBase >= 0 && pageBase < 4294967296 && pageBase % 4096 === 0) return this.mmioPages[pageBase >>> 12] !== 0;
+    if (pageBase >= 0 && pageBase < 4294967296 && (pageBase & 0xfff) === 0) return this.mmioPages[pageBase >>> 12] !== 0;
     for (const r of this.mmio) if (pageBase < r.base + r.size && pageBase + 4096 > r.base) return true;
     return false;
   }

@@ -30,6 +30,11 @@ export interface PortHandler {
 export interface MmioHandler {
   read(offset: number, size: number): number;
   write(offset: number, size: number, value: number): void;
+  /**
+   * A ROM's contents: reads of [0, length) return these bytes and have no other effect, so a bulk copy may take
+   * them at once (REP MOVS out of the BIOS flash) instead of calling `read` per element.
+   */
+  readonly romBytes?: Uint8Array;
 }
 
 /** Interrupt lines as the CPU sees them: a device raises or lowers an ISA IRQ line. */

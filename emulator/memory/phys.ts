@@ -31,8 +31,8 @@ export class PhysicalMemory {
   readonly view: DataView;
   readonly codePages: Uint8Array;
   /**
-   * Per 64-byte chunk: non-zero while decoded instructions cover it. A write to a code page drops the page's
-   * decoded code only when it touches such a chunk, so data next to code (a BIOS's variables and stack in
+   * Per 64-byte chunk: non-zero while decoded instructions cover it. A write to a code page drops decoded code
+   * (the blocks whose bytes it overlaps) only when it touches such a chunk, so data next to code (a BIOS's variables and stack in
    * the pages of its 16-bit code) does not force re-decoding on every store.
    */
   readonly codeChunks: Uint8Array;
@@ -45,8 +45,11 @@ export class PhysicalMemory {
   onCowWrite: (page: number) => void = (page) => { this.cowPages[page] = 0; };
   /** Nothing has been written since the buffer was allocated (still all zeros): clear() has nothing to do. */
   private pristine = true;
-  /** Called with the page number when a write lands on a page holding decoded code. */
-  notifyCodeWrite: (page: number) => void = () => {};
+  /**
+   * Called when a write of `len` bytes at `addr` touches a marked chunk of code page `page` (a write across two
+   * code pages: once per page, with the same range).
+   */
+  notifyCodeWrite: (page: number, addr: number, len: number) => void = () => {};
 
   constructor(sizeBytes: number, readonly bus: IoBus) {
     this.size = sizeBytes;
@@ -86,8 +89,8 @@ export class PhysicalMemory {
     const last = (addr + len - 1) >>> CODE_CHUNK_SHIFT;
     for (let c = addr >>> CODE_CHUNK_SHIFT; c <= last; c++) {
       if (this.codeChunks[c]) {
-        this.notifyCodeWrite(addr >>> PAGE_SHIFT);
-        if ((addr + len - 1) >>> PAGE_SHIFT !== addr >>> PAGE_SHIFT && this.codePages[(addr + len - 1) >>> PAGE_SHIFT]) this.notifyCodeWrite((addr + len - 1) >>> PAGE_SHIFT);
+        this.notifyCodeWrite(addr >>> PAGE_SHIFT, addr, len);
+        if ((addr + len - 1) >>> PAGE_SHIFT !== addr >>> PAGE_SHIFT && this.codePages[(addr + len - 1) >>> PAGE_SHIFT]) this.notifyCodeWrite((addr + len - 1) >>> PAGE_SHIFT, addr, len);
         return;
       }
     }
@@ -205,7 +208,7 @@ export class PhysicalMemory {
     const last = (addr + Math.max(bytes.length, 1) - 1) >>> PAGE_SHIFT;
     for (let p = addr >>> PAGE_SHIFT; p <= last; p++) this.markWritten(p);
     this.u8.set(bytes, addr);
-    for (let p = addr >>> PAGE_SHIFT; p <= last; p++) if (this.codePages[p]) this.notifyCodeWrite(p);
+    for (let p = addr >>> PAGE_SHIFT; p <= last; p++) if (this.codePages[p]) this.notifyCodeWrite(p, addr, Math.max(bytes.length, 1));
   }
 
   /** Copy `len` bytes out of physical memory (RAM or MMIO); bytes past RAM read as 0xff. */

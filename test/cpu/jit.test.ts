@@ -165,7 +165,7 @@ describe('block translation: targeted cases', () => {
     assert.equal(r.rip, CODE + code.length, 'after HLT');
   });
 
-  it('a store into a code page outside the 64-byte chunks holding instructions keeps the decoded blocks; one inside a chunk drops them', () => {
+  it('a store into a code page outside the 64-byte chunks holding instructions keeps the decoded blocks; one inside a chunk is checked against them', () => {
     // loop: mov [rdi], eax ; dec ecx ; jnz loop ; hlt (8 bytes at CODE). RDI: the same page 2 KiB on (data beside
     // code, as SeaBIOS keeps its stack and variables), then the first chunk's unused bytes.
     const code = [0x89, 0x07, 0xff, 0xc9, 0x75, 0xfa, 0xf4];
@@ -174,11 +174,11 @@ describe('block translation: targeted cases', () => {
       const r = sameBothWays(code, 10_000, (c) => {
         c.r[2] = 1000; c.r[14] = target;
         const notify = c.mem.notifyCodeWrite;
-        c.mem.notifyCodeWrite = (page) => { invalidations++; notify(page); };
+        c.mem.notifyCodeWrite = (page, addr, len) => { invalidations++; notify(page, addr, len); };
       });
       assert.equal(r.c.r[2], 0, 'RCX');
       assert.equal(r.rip, CODE + code.length, 'after HLT');
-      if (dropped) assert.ok(invalidations > 0, 'a store into a code chunk drops the page\'s blocks');
+      if (dropped) assert.ok(invalidations > 0, 'a store into a code chunk reaches the CPU (it drops the blocks it overlaps: test/cpu/code-invalidation.test.ts)');
       else assert.equal(invalidations, 0, 'stores beside the code do not drop it');
     }
   });

@@ -121,3 +121,29 @@ test('rep outsb writes each byte to the port in DX', () => {
   runCode(cpu, [0xf3, 0x6e]);
   assert.deepEqual(seen, [0x68, 0x69, 0x21]);
 });
+
+test('rep movsb out of a ROM (MmioHandler.romBytes) copies its bytes in bulk; from another device, one read per byte', () => {
+  // 3 pages of "ROM" at 8 MiB (above the harness's RAM), copied from 0x1ff0 in it to its end (crossing a page end).
+  const image = Uint8Array.from({ length: 0x3000 }, (_, k) => (k * 7 + 3) & 0xff);
+  const run = (rom: boolean) => {
+    const cpu = makeCpu();
+    const reads: number[] = [];
+    cpu.bus.registerMmio('rom', 0x800000, image.length, {
+      read: (off, size) => { reads.push(off); let v = 0; for (let i = size - 1; i >= 0; i--) v = v * 256 + image[off + i]; return v; },
+      write: () => {},
+      ...(rom ? { romBytes: image } : {}),
+    });
+    setReg(cpu, RSI, 0x801ff0n); setReg(cpu, RDI, 0x10000n); setReg(cpu, RCX, 0x1010n);
+    const r = runCode(cpu, [0xf3, 0xa4]);
+    assert.equal(r.exit, Exit.BUDGET);
+    assert.deepEqual(peek(cpu, 0x10000, 0x1010), Array.from(image.subarray(0x1ff0, 0x3000)));
+    assert.equal(reg(cpu, RCX), 0n);
+    assert.equal(reg(cpu, RSI), 0x803000n);
+    assert.equal(reg(cpu, RDI), 0x11010n);
+    return reads;
+  };
+  assert.equal(run(true).length, 0, 'the ROM is copied without per-byte reads');
+  const reads = run(false);
+  assert.equal(reads.length, 0x1010, 'a device without romBytes sees every byte read');
+  assert.deepEqual(reads.slice(0, 3), [0x1ff0, 0x1ff1, 0x1ff2]);
+});

@@ -4,11 +4,13 @@ import { FAULT } from '../../emulator/cpu/fault';
 import { WATCH_READ } from '../../emulator/cpu/cpu';
 import { enablePaging, Exit, makeCpu, runCode } from '../support/cpu-harness';
 import { Cpu } from '../../emulator/cpu/cpu';
+import { Cr4, Flag } from '../../emulator/cpu/state';
 
 /**
  * The CPU's translation caches beside the TLB proper. Reads of MMIO pages through paging (Cpu.rdSlow's cache of MMIO read translations): every read reaches the
  * device, never RAM; the cached translation goes with the TLB (INVLPG, CR3 writes), with a change of privilege,
- * and watchpoints still see every access.
+ * and watchpoints still see every access. Implicit supervisor accesses use the TLB only where they are checked as
+ * the CPU's own accesses are.
  */
 function setup() {
   const cpu = makeCpu();
@@ -102,3 +104,86 @@ for (const crowded of [false, true]) {
     assert.equal(runAt(cpu, 0x9000), 2);
   });
 }
+
+/** Make the page at `la` a user page: U/S = 1 in its PTE and in every table entry above it (SDM Vol. 3 §4.6.1). */
+function makeUserPage(cpu: Cpu, la: number): void {
+  let table = cpu.cr3;
+  for (const shift of [39, 30, 21]) {
+    const e = table + 8 * (Math.floor(la / 2 ** shift) % 512);
+    cpu.mem.write(e, 4, cpu.mem.read(e, 4) | 4);
+    table = cpu.mem.read(e, 4) & ~0xfff;
+  }
+  const pte = table + 8 * (Math.floor(la / 4096) % 512);
+  cpu.mem.write(pte, 4, cpu.mem.read(pte, 4) | 4);
+  cpu.flushTlb();
+}
+
+// Implicit supervisor accesses (Cpu.sysRd/sysWr: descriptor tables, TSS, delivery pushes) use the TLB at CPL 0-2,
+// where they are checked as the CPU's own supervisor accesses are (SDM Vol. 3 §4.6), and nowhere else.
+const SYS_LA = 0x7fd00000;
+
+test('implicit supervisor reads and writes at CPL 0 go through the TLB and follow a remapped page after INVLPG', () => {
+  const cpu = makeCpu();
+  const map = enablePaging(cpu);
+  cpu.mem.write(0x310000 + 8, 4, 0x11223344);
+  cpu.mem.write(0x311000 + 8, 4, 0x55667788);
+  map(BigInt(SYS_LA), 0x310000);
+  assert.equal(cpu.sysRd(SYS_LA + 8, 4), 0x11223344);
+  assert.equal(cpu.rd(SYS_LA + 8, 4), 0x11223344);
+  cpu.sysWr(SYS_LA + 8, 2, 0xbeef);
+  assert.equal(cpu.mem.read(0x310000 + 8, 4), 0x1122beef);
+  cpu.mem.write(findPte(cpu, SYS_LA), 4, 0x311000 | 3);
+  cpu.invalidatePage(SYS_LA);
+  assert.equal(cpu.sysRd(SYS_LA + 8, 4), 0x55667788);
+  cpu.sysWr(SYS_LA + 8, 1, 0xaa);
+  assert.equal(cpu.mem.read(0x311000 + 8, 4), 0x556677aa);
+  assert.equal(cpu.mem.read(0x310000 + 8, 4), 0x1122beef, 'the old page is not written through a stale entry');
+});
+
+test('at CPL 3 an implicit access still reaches a supervisor page the user cannot read', () => {
+  const cpu = makeCpu();
+  const map = enablePaging(cpu);
+  cpu.mem.write(0x310000, 4, 0x12345678);
+  map(BigInt(SYS_LA), 0x310000); // U/S = 0
+  cpu.setCpl(3);
+  assert.equal(cpu.sysRd(SYS_LA, 4), 0x12345678);
+  cpu.sysWr(SYS_LA, 4, 0x9abcdef0);
+  assert.equal(cpu.mem.read(0x310000, 4), 0x9abcdef0);
+  assert.throws(() => cpu.rd(SYS_LA, 4), (e) => e === FAULT && FAULT.vector === 14 && (FAULT.errorCode & 4) !== 0);
+});
+
+test('under SMAP with RFLAGS.AC = 1 a CPL 0 read of a user page does not let an implicit access to it through', () => {
+  const cpu = makeCpu();
+  const map = enablePaging(cpu);
+  cpu.mem.write(0x310000, 4, 0x0badf00d);
+  map(BigInt(SYS_LA), 0x310000);
+  makeUserPage(cpu, SYS_LA);
+  cpu.cr4 |= Cr4.SMAP;
+  cpu.flags |= Flag.AC;
+  assert.equal(cpu.rd(SYS_LA, 4), 0x0badf00d, 'explicit supervisor read with AC = 1');
+  assert.throws(() => cpu.sysRd(SYS_LA, 4), (e) => e === FAULT && FAULT.vector === 14 && (FAULT.errorCode & 4) === 0, 'implicit read: SMAP #PF');
+  assert.throws(() => cpu.sysWr(SYS_LA, 4, 0), (e) => e === FAULT && FAULT.vector === 14 && (FAULT.errorCode & 6) === 2, 'implicit write: SMAP #PF');
+});
+
+test('an implicit write to a page holding decoded code drops the code', () => {
+  const cpu = makeCpu();
+  // mov eax, 1 ; hlt at 0x9000, run (decoded), then an implicit store rewrites the immediate.
+  cpu.wr(0x9000, 4, 0x0001b8);
+  cpu.wr(0x9004, 2, 0xf400);
+  assert.equal(runAt(cpu, 0x9000), 1);
+  cpu.sysWr(0x9001, 1, 3);
+  assert.equal(runAt(cpu, 0x9000), 3);
+});
+
+test('at CPL 3 under SMAP an implicit access to a user page faults though the user\'s own read of it is cached', () => {
+  const cpu = makeCpu();
+  const map = enablePaging(cpu);
+  cpu.mem.write(0x310000, 4, 0x13572468);
+  map(BigInt(SYS_LA), 0x310000);
+  makeUserPage(cpu, SYS_LA);
+  cpu.cr4 |= Cr4.SMAP;
+  cpu.setCpl(3);
+  assert.equal(cpu.rd(SYS_LA, 4), 0x13572468, 'the user read fills the TLB');
+  assert.equal(cpu.rd(SYS_LA, 4), 0x13572468);
+  assert.throws(() => cpu.sysRd(SYS_LA, 4), (e) => e === FAULT && FAULT.vector === 14 && (FAULT.errorCode & 4) === 0);
+});

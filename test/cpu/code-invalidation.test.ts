@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Block, Exit } from '../../emulator/cpu/cpu';
+import { CODE, makeCpu, poke } from '../support/cpu-harness';
+
+/**
+ * A store into decoded code drops the blocks whose bytes it overlaps, not every block of its page (QEMU also
+ * invalidates by range): data kept beside code (GRUB's real-mode switch stores its variables next to its code
+ * on every BIOS call) does not cost the page's other blocks their decoding, hit counts and translations.
+ */
+function blocksOf(cpu: ReturnType<typeof makeCpu>): Map<number, Block> {
+  return (cpu as unknown as { blocks: Map<number, Block> }).blocks;
+}
+
+// At CODE: jmp CODE+0x80 (block A, bytes CODE..CODE+1). At CODE+0x80: loop: mov [rdi], eax ; dec ecx ; jnz loop
+// (block B) ; hlt (block C). The loop stores EAX 1000 times at RDI.
+const A = [0xeb, 0x7e];
+const B = [0x89, 0x07, 0xff, 0xc9, 0x75, 0xfa, 0xf4];
+const KEY = (phys: number) => phys * 4 + 2; // 64-bit code
+
+function run(target: number, eax: number) {
+  const cpu = makeCpu();
+  poke(cpu, CODE, A);
+  poke(cpu, CODE + 0x80, B);
+  cpu.rip = CODE;
+  cpu.r[0] = eax; cpu.r[2] = 1000; cpu.r[14] = target;
+  assert.equal(cpu.run(1), Exit.BUDGET);
+  const a = blocksOf(cpu).get(KEY(CODE))!;
+  assert.ok(a && a.valid, 'block A decoded');
+  assert.equal(cpu.run(10_000), Exit.HALT);
+  assert.equal(cpu.r[2], 0, 'RCX');
+  assert.equal(cpu.rip, CODE + 0x87, 'after HLT');
+  const b = blocksOf(cpu).get(KEY(CODE + 0x80))!;
+  return { cpu, a, b };
+}
+
+test('a store into a chunk of decoded code beside the blocks keeps them', () => {
+  // CODE+0x10 shares block A's 64-byte chunk but none of its bytes.
+  const { cpu, a, b } = run(CODE + 0x10, 0x12345678);
+  assert.equal(cpu.mem.read(CODE + 0x10, 4), 0x12345678);
+  assert.ok(a.valid, 'block A still decoded');
+  assert.equal(blocksOf(cpu).get(KEY(CODE)), a, 'the same block, not decoded again');
+  assert.ok(b && b.valid && b.hits >= 64, 'the loop block kept its hit count (translated after 64 iterations)');
+});
+
+test('a store onto a block\'s bytes drops that block and only it', () => {
+  // First the whole loop with RDI on data, so A, B and C are decoded; then again from CODE with RDI = CODE, storing
+  // A's own bytes back over it (eb 7e 00 00): the same code, but A must be decoded again; B and C stay as they are.
+  const { cpu, a, b } = run(0x3000, 0x7eeb);
+  assert.ok(a.valid && b && b.valid);
+  const c = blocksOf(cpu).get(KEY(CODE + 0x86))!;
+  cpu.rip = CODE; cpu.halted = false; cpu.r[2] = 5; cpu.r[14] = CODE;
+  assert.equal(cpu.run(100), Exit.HALT);
+  assert.equal(cpu.rip, CODE + 0x87);
+  assert.equal(a.valid, false, 'block A dropped');
+  assert.equal(blocksOf(cpu).has(KEY(CODE)), false);
+  assert.ok(b.valid && blocksOf(cpu).get(KEY(CODE + 0x80)) === b, 'the loop block on the same page kept its decoding');
+  assert.ok(c.valid && blocksOf(cpu).get(KEY(CODE + 0x86)) === c, 'so did the HLT after it');
+  // Run again from CODE: A is decoded afresh and still jumps to the loop.
+  cpu.rip = CODE; cpu.halted = false; cpu.r[2] = 5; cpu.r[14] = 0x3000;
+  assert.equal(cpu.run(100), Exit.HALT);
+  assert.equal(cpu.rip, CODE + 0x87);
+  assert.ok(blocksOf(cpu).get(KEY(CODE))!.valid);
+});
+
+test('a store onto the instruction that follows it in the running block takes effect at once', () => {
+  // mov byte [rip+1], 0x02 patches the immediate of the next instruction (mov eax, 1 → mov eax, 2) ; hlt.
+  const cpu = makeCpu();
+  poke(cpu, CODE, [0xc6, 0x05, 0x01, 0x00, 0x00, 0x00, 0x02, 0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4]);
+  cpu.rip = CODE;
+  assert.equal(cpu.run(100), Exit.HALT);
+  assert.equal(cpu.r[0], 2);
+});
