@@ -14,7 +14,9 @@ import { LoaderCommand, TableBlobs, serializeTableLoader } from './table-loader'
  * The DSDT is Faultline's own and small (QEMU's is about 6 KiB of AML describing every device): the PCI root
  * bridge \_SB.PCI0 and the \_S5 soft-off package (SLP_TYP 0 for PIIX4's PM1a_CNT). A kernel with an AML
  * interpreter finds those two; it does not find QEMU's ISA device objects, CPU hotplug or PCI routing methods.
- * HPET: described only when the platform has one (Faultline's has none; QEMU's has one at 0xfed00000).
+ * HPET: when the platform has one (QEMU's pc: at 0xfed00000), an HPET table after the MADT and, in the DSDT,
+ * \_SB.HPET (PNP0103) with QEMU's _HID, _UID and _CRS (its 1 KiB register block, read-only); QEMU's _STA, which
+ * reads the block's vendor and period fields, is left out (no _STA: present and enabled, ACPI §6.3.7).
  */
 
 export const ACPI_TABLES_FILE = 'etc/acpi/tables';
@@ -49,10 +51,17 @@ export function buildFacs(): Uint8Array {
   return t;
 }
 
-/** The DSDT: header + AML for \_SB.PCI0 (PCI host bridge) and \_S5. */
-export function buildDsdt(): Uint8Array {
+/** QEMU's \_SB.HPET (build_hpet_aml) without its _STA method. */
+function hpetDevice(address: number): number[] {
+  return aml.scope('\\_SB', aml.device('HPET', aml.name('_HID', aml.eisaId('PNP0103')), aml.name('_UID', aml.integer(0)),
+    aml.name('_CRS', aml.resourceTemplate(aml.memory32Fixed(false, address, 0x400)))));
+}
+
+/** The DSDT: header + AML for \_SB.PCI0 (PCI host bridge), \_SB.HPET when there is one, and \_S5. */
+export function buildDsdt(hpet?: { address: number }): Uint8Array {
   const body = [
     ...aml.scope('\\_SB', aml.device('PCI0', aml.name('_HID', aml.eisaId('PNP0A03')), aml.name('_ADR', aml.integer(0)), aml.name('_UID', aml.integer(0)))),
+    ...(hpet ? hpetDevice(hpet.address) : []),
     // \_S5: SLP_TYPa, SLP_TYPb, reserved, reserved (PIIX4: S5 is SLP_TYP 0)
     ...aml.name('\\_S5', aml.pkg(aml.integer(0), aml.integer(0), aml.integer(0), aml.integer(0))),
   ];
@@ -141,7 +150,7 @@ export interface AcpiBuild extends TableBlobs {
 export function buildAcpi(p: Platform): AcpiBuild {
   const parts: { sig: string; bytes: Uint8Array; align?: number }[] = [
     { sig: 'FACS', bytes: buildFacs(), align: 64 },
-    { sig: 'DSDT', bytes: buildDsdt() },
+    { sig: 'DSDT', bytes: buildDsdt(p.hpet) },
     { sig: 'FACP', bytes: buildFadt(p) },
     { sig: 'APIC', bytes: buildMadt(p) },
   ];

@@ -1,6 +1,7 @@
 /**
  * The few ACPI Machine Language encodings the DSDT needs (ACPI 6.4 §20.2): name strings, package lengths,
- * Scope, Device, Name, Package, integers and EISA IDs. Each function returns the encoded bytes.
+ * Scope, Device, Name, Package, Buffer, integers, EISA IDs and the resource templates of a _CRS (§6.4). Each
+ * function returns the encoded bytes.
  */
 
 type Bytes = number[];
@@ -8,6 +9,7 @@ type Bytes = number[];
 const SCOPE_OP = 0x10;
 const NAME_OP = 0x08;
 const PACKAGE_OP = 0x12;
+const BUFFER_OP = 0x11;
 const EXT_OP_PREFIX = 0x5b;
 const DEVICE_OP = 0x82;
 const ZERO_OP = 0x00;
@@ -79,4 +81,24 @@ export function device(n: string, ...body: Bytes[]): Bytes {
 export function pkg(...elements: Bytes[]): Bytes {
   const content = [elements.length, ...elements.flat()];
   return [PACKAGE_OP, ...pkgLength(content.length), ...content];
+}
+
+/** Buffer(n) { bytes }: the size as an integer, then the bytes. */
+export function buffer(bytes: Bytes): Bytes {
+  const content = [...integer(bytes.length), ...bytes];
+  return [BUFFER_OP, ...pkgLength(content.length), ...content];
+}
+
+/**
+ * ResourceTemplate() { descriptors }: the descriptors and the end tag (§6.4.2.9, checksum 0 = "treat as
+ * correct", as ASL compilers and QEMU's aml_resource_template write it).
+ */
+export function resourceTemplate(...descriptors: Bytes[]): Bytes {
+  return buffer([...descriptors.flat(), 0x79, 0x00]);
+}
+
+/** Memory32Fixed(ReadOnly or ReadWrite, base, length) (§6.4.3.4, large resource 0x86). */
+export function memory32Fixed(writable: boolean, base: number, length: number): Bytes {
+  const u32 = (x: number) => [x & 0xff, (x >>> 8) & 0xff, (x >>> 16) & 0xff, (x >>> 24) & 0xff];
+  return [0x86, 9, 0, writable ? 1 : 0, ...u32(base), ...u32(length)];
 }

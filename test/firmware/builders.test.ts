@@ -73,7 +73,7 @@ describe('ACPI tables (ACPI 6.4 §5.2)', () => {
     assert.equal(ascii(table(rsdt), 0, 4), 'RSDT');
   });
 
-  it('every table has its signature, length and a zero checksum; the RSDT lists FACP, APIC and WAET; FACS is 64-byte aligned', () => {
+  it('every table has its signature, length and a zero checksum; the RSDT lists FACP, APIC, HPET and WAET as QEMU orders them; FACS is 64-byte aligned', () => {
     const { rsdp, table, tables } = placedAcpi();
     const rsdt = table(u32(rsdp.bytes, 16));
     assert.equal(byteSum(rsdt), 0);
@@ -86,7 +86,7 @@ describe('ACPI tables (ACPI 6.4 §5.2)', () => {
       sigs.push(ascii(t, 0, 4));
       assert.equal(byteSum(t), 0, `${ascii(t, 0, 4)} checksum`);
     }
-    assert.deepEqual(sigs, ['FACP', 'APIC', 'WAET']);
+    assert.deepEqual(sigs, ['FACP', 'APIC', 'HPET', 'WAET']);
     assert.equal(tables.address % 64, 0);
     assert.equal(tables.address, 128 * MiB - 0x20000);
   });
@@ -132,14 +132,33 @@ describe('ACPI tables (ACPI 6.4 §5.2)', () => {
     ]);
   });
 
-  it('an HPET table only when the platform has an HPET', () => {
+  it("an HPET table (QEMU's pc: block ID 0x8086a201 at 0xfed00000, after the MADT) only when the platform has an HPET", () => {
     const p = platform();
-    assert.ok(!buildAcpi(p).offsets.has('HPET'));
-    const withHpet = buildAcpi({ ...p, hpet: { address: 0xfed00000 } });
-    const off = withHpet.offsets.get('HPET')!;
-    const tables = withHpet.files.get(ACPI_TABLES_FILE)!;
+    assert.deepEqual(p.hpet, { address: 0xfed00000 });
+    assert.ok(!buildAcpi({ ...p, hpet: undefined }).offsets.has('HPET'));
+    const build = buildAcpi(p);
+    const off = build.offsets.get('HPET')!;
+    const tables = build.files.get(ACPI_TABLES_FILE)!;
     assert.equal(ascii(tables, off, 4), 'HPET');
+    assert.equal(u32(tables, off + 36), 0x8086a201);
     assert.equal(u32(tables, off + 44), 0xfed00000);
+    assert.deepEqual([...build.offsets.keys()], ['FACS', 'DSDT', 'FACP', 'APIC', 'HPET', 'WAET', 'RSDT']);
+  });
+
+  it('DSDT: \\_SB.HPET (PNP0103) with a _CRS of its 1 KiB register block when there is an HPET', () => {
+    const plain = buildDsdt();
+    const d = buildDsdt({ address: 0xfed00000 });
+    const body = [...d.subarray(36)];
+    const hex = (a: number[]) => Buffer.from(a).toString('hex');
+    // Device (HPET) { Name (_HID, EisaId ("PNP0103")) Name (_UID, Zero) Name (_CRS, ResourceTemplate () {
+    //   Memory32Fixed (ReadOnly, 0xFED00000, 0x00000400) }) }, as iasl compiles QEMU's build_hpet_aml
+    const device = [0x5b, 0x82, 0x2c, ...Buffer.from('HPET'), 0x08, ...Buffer.from('_HID'), 0x0c, 0x41, 0xd0, 0x01, 0x03,
+      0x08, ...Buffer.from('_UID'), 0x00, 0x08, ...Buffer.from('_CRS'), 0x11, 0x11, 0x0a, 0x0e,
+      0x86, 0x09, 0x00, 0x00, 0x00, 0x00, 0xd0, 0xfe, 0x00, 0x04, 0x00, 0x00, 0x79, 0x00];
+    assert.ok(hex(body).includes(hex([0x10, device.length + 6, 0x5c, ...Buffer.from('_SB_'), ...device])), 'Scope (\\_SB) { Device (HPET) ... }');
+    assert.ok(!hex([...plain]).includes(hex([...Buffer.from('HPET')])));
+    // the \_S5 package still ends the table
+    assert.deepEqual(body.slice(-13), [0x08, 0x5c, ...Buffer.from('_S5_'), 0x12, 0x06, 0x04, 0, 0, 0, 0]);
   });
 
   it('DSDT: AML with \\_SB.PCI0 (PNP0A03) and the \\_S5 package {0, 0, 0, 0}', () => {
