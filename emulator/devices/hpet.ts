@@ -28,7 +28,7 @@ import { num } from './ports';
  *   read-back will not match); QEMU stores any route. Tn_FSB_EN_CNF reads 0 without FSB capability (QEMU lets
  *   it be set and then writes the MSI).
  * - 64-bit accesses work (the CPU makes them two 32-bit accesses at the same instant, so the halves agree);
- *   QEMU 7.2 accepts only 32-bit ones. Byte and word accesses read 0 and do not write, as under QEMU.
+ *   QEMU 7.2's HPET declares only 32-bit ones valid. Byte and word accesses read 0 and do not write (QEMU: not decoded).
  *
  * Public API: attach(bus), legacyInputs, counter(), HPET_BASE, HPET_CAPABILITIES, HPET_HZ, Device methods.
  */
