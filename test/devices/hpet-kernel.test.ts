@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { findSeabiosDir, loadFirmware } from '../../emulator/firmware/seabios';
 import { Machine } from '../../emulator/machine';
+import { captureDevices } from '../../emulator/snapshot';
 
 /**
  * The HPET as a kernel sees it, against QEMU: fixtures/src/hpet/kernel.asm finds the ACPI HPET table, reads the
@@ -68,5 +69,26 @@ describe('HPET: the hpet fixture against QEMU', { skip: missing }, () => {
     assert.equal(b.m.instructionCount, a.m.instructionCount);
     assert.equal(b.m.stateHash(), a.m.stateHash());
     assert.equal(b.serial(), a.serial());
+  });
+
+  it('reverse debugging: goto back into the timer tests re-arms the comparators; running on gives the same end', () => {
+    const g = boot(false);
+    g.m.enableHistory({ snapshotInterval: 1_000_000 });
+    const state = () => JSON.stringify({ hash: g.m.stateHash(), devices: captureDevices(g.m.devices.all) });
+    const seen = new Map<number, string>();
+    for (const n of [12_000_000, 21_000_000, 30_000_000]) {
+      g.m.run(n - g.m.instructionCount);
+      seen.set(n, state());
+    }
+    assert.deepEqual(g.m.run(200_000_000), { reason: 'exit', exitCode: 1 });
+    const end = { state: state(), at: g.m.instructionCount, serial: g.serial() };
+    for (const [n, s] of [...seen].reverse()) {
+      g.m.goto(n);
+      assert.equal(state(), s, `state at ${n}`);
+    }
+    assert.deepEqual(g.m.run(200_000_000), { reason: 'exit', exitCode: 1 });
+    assert.equal(g.m.instructionCount, end.at);
+    assert.equal(state(), end.state);
+    assert.ok(g.serial().endsWith(expected().slice(-200)));
   });
 });
