@@ -191,7 +191,7 @@ export class Hpet implements Device {
     if (!(this.s.config & CFG_ENABLE) || !(t.config & TN_ENABLE)) return;
     const bits32 = (t.config & TN_32BIT) !== 0;
     let next = from + mod(t.cmp - from, bits32 ? TWO32 : TWO64);
-    // One-shot 32-bit mode also interrupts when the low 32 bits wrap to 0 (HPET spec 2.3.9.2.1, as QEMU's wrap_flag).
+    // One-shot 32-bit mode also interrupts when the low 32 bits wrap to 0 (the HPET spec's one-shot mode; QEMU's wrap_flag).
     if (bits32 && !(t.config & TN_PERIODIC)) {
       const wrap = from + mod(-from, TWO32);
       if (wrap < next) next = wrap;
@@ -315,7 +315,7 @@ export class Hpet implements Device {
         break;
       case 0xf0:
       case 0xf4:
-        // Software must halt the counter before writing it (spec 2.3.4); a write while it runs is lost, as under QEMU.
+        // Software must halt the counter before writing it (the spec); a write while it runs is lost, as under QEMU.
         if (s.config & CFG_ENABLE) break;
         s.counter = offset === 0xf0 ? (s.counter & (MASK32 << 32n)) | BigInt(v) : (s.counter & MASK32) | (BigInt(v) << 32n);
         break;

@@ -36,7 +36,7 @@ function alone() {
   return { clock, phys, irq, hpet, rd, wr, run: (ns: number) => runTo(clock, clock.instructions + ns) };
 }
 
-describe('HPET registers (IA-PC HPET 1.0a §2.3, QEMU pc)', () => {
+describe('HPET registers (IA-PC HPET 1.0a, QEMU pc)', () => {
   it("reads QEMU's capabilities, period and reset values", () => {
     const { rd, phys } = alone();
     assert.equal(rd(0), 0x8086a201, 'vendor 8086, LegacyReplacement capable, 64-bit counter, 3 timers, rev 1');
