@@ -15,8 +15,7 @@ import { LoaderCommand, TableBlobs, serializeTableLoader } from './table-loader'
  * bridge \_SB.PCI0 and the \_S5 soft-off package (SLP_TYP 0 for PIIX4's PM1a_CNT). A kernel with an AML
  * interpreter finds those two; it does not find QEMU's ISA device objects, CPU hotplug or PCI routing methods.
  * HPET: when the platform has one (QEMU's pc: at 0xfed00000), an HPET table after the MADT and, in the DSDT,
- * \_SB.HPET (PNP0103) with QEMU's _HID, _UID and _CRS (its 1 KiB register block, read-only); QEMU's _STA, which
- * reads the block's vendor and period fields, is left out (no _STA: present and enabled, ACPI §6.3.7).
+ * QEMU's \_SB.HPET (PNP0103: _UID, the register block's vendor and period fields behind _STA, _CRS).
  */
 
 export const ACPI_TABLES_FILE = 'etc/acpi/tables';
@@ -51,9 +50,27 @@ export function buildFacs(): Uint8Array {
   return t;
 }
 
-/** QEMU's \_SB.HPET (build_hpet_aml) without its _STA method. */
+/**
+ * QEMU's \_SB.HPET (build_hpet_aml): _HID PNP0103, _UID 0, the register block as OperationRegion HPTM with its
+ * vendor (VEND) and period (PRD) fields, a _STA that reports the device absent when those read as no HPET
+ * (vendor 0 or 0xffff, period 0 or above 100 ns), and a _CRS of the 1 KiB block, read-only.
+ */
 function hpetDevice(address: number): number[] {
-  return aml.scope('\\_SB', aml.device('HPET', aml.name('_HID', aml.eisaId('PNP0103')), aml.name('_UID', aml.integer(0)),
+  const zero = aml.integer(0);
+  const id = aml.local(0);
+  const period = aml.local(1);
+  return aml.scope('\\_SB', aml.device('HPET',
+    aml.name('_HID', aml.eisaId('PNP0103')),
+    aml.name('_UID', zero),
+    aml.systemMemoryRegion('HPTM', address, 0x400),
+    aml.dwordLockedField('HPTM', [['VEND', 32], ['PRD', 32]]),
+    aml.method('_STA',
+      aml.store(aml.ref('VEND'), id),
+      aml.store(aml.ref('PRD'), period),
+      aml.shiftRight(id, aml.integer(16), id),
+      aml.ifThen(aml.lor(aml.lequal(id, zero), aml.lequal(id, aml.integer(0xffff))), aml.ret(zero)),
+      aml.ifThen(aml.lor(aml.lequal(period, zero), aml.lgreater(period, aml.integer(100_000_000))), aml.ret(zero)),
+      aml.ret(aml.integer(0x0f))),
     aml.name('_CRS', aml.resourceTemplate(aml.memory32Fixed(false, address, 0x400)))));
 }
 
