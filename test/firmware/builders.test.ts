@@ -149,7 +149,8 @@ describe('ACPI tables (ACPI 6.4 §5.2)', () => {
     const plain = buildDsdt();
     const d = buildDsdt({ address: 0xfed00000 });
     const body = Buffer.from(d.subarray(36)).toString('hex');
-    // The AML, line by line of the ASL `iasl -d` prints for it (the same as for QEMU 7.2's build_hpet_aml):
+    // The AML, line by line of the ASL `iasl -d` prints for it. From Device (HPET) on, these are the bytes of
+    // QEMU 7.2's own DSDT (dumped by a guest under qemu-system-x86_64 -M pc); its \_SB scope holds more.
     const hpet = [
       '104e08', '5c5f53425f', //                   Scope (\_SB)
       '5b824508', '48504554', //                   Device (HPET)
