@@ -8,6 +8,7 @@ import { Cmos } from './cmos';
 import { Device } from './device';
 import { FpuErrorLine } from './ferr';
 import { FwCfg } from './fwcfg';
+import { Hpet } from './hpet';
 import { IoApic } from './ioapic';
 import { LocalApic } from './lapic';
 import { InterruptRouter } from './interrupts';
@@ -62,6 +63,8 @@ export interface PcDevices {
   /** Every CPU's local APIC, by CPU number (= APIC ID). */
   lapics: LocalApic[];
   ioapic: IoApic;
+  /** The HPET at 0xFED00000; the PIT's and the RTC's IRQs pass through it (LegacyReplacement). */
+  hpet: Hpet;
   testdev: PcTestdev;
   ferr: FpuErrorLine;
   router: InterruptRouter;
@@ -88,26 +91,28 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const uart = new Uart16550(router, o.onSerial ?? none);
   const uart2 = o.onSerial2 ? new Uart16550(router, o.onSerial2, 0x2f8, 3) : undefined;
   const vga = new Vga(o.phys, o.clock);
-  const pit = new Pit8254(o.clock, router);
+  // As QEMU's pc wires them: the PIT's and the RTC's outputs are the HPET's legacy inputs.
+  const hpet = new Hpet(o.clock, router);
+  const pit = new Pit8254(o.clock, hpet.legacyInputs);
   const debugExit = new DebugExit(o.onExit ?? none);
   const debugcon = new Debugcon(o.onDebugcon ?? none);
   const fwcfg = new FwCfg(o.memoryBytes, o.cpuCount ?? 1, o.phys);
   const ps2 = new Ps2Controller(router, o.onResetRequest ?? none, o.onA20);
-  const cmos = new Cmos(o.clock, router, o.memoryBytes, o.cpuCount ?? 1);
+  const cmos = new Cmos(o.clock, hpet.legacyInputs, o.memoryBytes, o.cpuCount ?? 1);
   const testdev = new PcTestdev(router);
   const ferr = new FpuErrorLine(router);
   const com2 = uart2 ? [uart2] : [];
-  for (const d of [pic, uart, ...com2, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, testdev, ferr]) d.attach(o.bus);
+  for (const d of [pic, uart, ...com2, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, hpet, testdev, ferr]) d.attach(o.bus);
   // The stdvga's linear framebuffer where SeaBIOS places its PCI BAR0 on QEMU's pc machine.
   vga.mapLfb(o.bus);
   const board = createPcBoard({
     ...o.board, bus: o.bus, phys: o.phys, clock: o.clock, irq: router, cmos, memoryBytes: o.memoryBytes,
     onReset: o.onResetRequest ?? none, onMapChange: o.onMemoryMapChange ?? none,
   });
-  const all: Device[] = [pic, ...lapics, ioapic, pit, uart, ...com2, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, ferr, ...board.all, router];
-  return { uart, uart2, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, lapics, ioapic, testdev, ferr, router, board, all };
+  const all: Device[] = [pic, ...lapics, ioapic, pit, hpet, uart, ...com2, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, ferr, ...board.all, router];
+  return { uart, uart2, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, lapics, ioapic, hpet, testdev, ferr, router, board, all };
 }
 
 export { PcTestdev };
 export { FpuErrorLine };
-export { Cmos, DebugExit, Debugcon, FwCfg, InterruptRouter, IoApic, LocalApic, Pic8259, Pit8254, Ps2Controller, Uart16550, Vga };
+export { Cmos, DebugExit, Debugcon, FwCfg, Hpet, InterruptRouter, IoApic, LocalApic, Pic8259, Pit8254, Ps2Controller, Uart16550, Vga };

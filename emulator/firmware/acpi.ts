@@ -17,7 +17,8 @@ import { LoaderCommand, TableBlobs, serializeTableLoader } from './table-loader'
  * packages (SLP_TYP 1, 2 and 0 for PIIX4's PM1a_CNT, as QEMU declares them). A kernel with an AML interpreter
  * finds those; it does not find QEMU's CPU objects, PCI hotplug, GPE methods or PCI interrupt routing (_PRT and
  * the LNKx link devices).
- * HPET: described only when the platform has one (Faultline's has none; QEMU's has one at 0xfed00000).
+ * HPET: when the platform has one (QEMU's pc: at 0xfed00000), an HPET table after the MADT and, in the DSDT,
+ * QEMU's \_SB.HPET (PNP0103: _UID, the register block's vendor and period fields behind _STA, _CRS).
  */
 
 export const ACPI_TABLES_FILE = 'etc/acpi/tables';
@@ -50,6 +51,30 @@ export function buildFacs(): Uint8Array {
   putAscii(t, 0, 'FACS');
   new DataView(t.buffer).setUint32(4, 64, true);
   return t;
+}
+
+/**
+ * QEMU's \_SB.HPET (build_hpet_aml): _HID PNP0103, _UID 0, the register block as OperationRegion HPTM with its
+ * vendor (VEND) and period (PRD) fields, a _STA that reports the device absent when those read as no HPET
+ * (vendor 0 or 0xffff, period 0 or above 100 ns), and a _CRS of the 1 KiB block, read-only.
+ */
+function hpetDevice(address: number): number[] {
+  const zero = aml.integer(0);
+  const id = aml.local(0);
+  const period = aml.local(1);
+  return aml.scope('\\_SB', aml.device('HPET',
+    aml.name('_HID', aml.eisaId('PNP0103')),
+    aml.name('_UID', zero),
+    aml.systemMemoryRegion('HPTM', address, 0x400),
+    aml.dwordLockedField('HPTM', [['VEND', 32], ['PRD', 32]]),
+    aml.method('_STA',
+      aml.store(aml.ref('VEND'), id),
+      aml.store(aml.ref('PRD'), period),
+      aml.shiftRight(id, aml.integer(16), id),
+      aml.ifThen(aml.lor(aml.lequal(id, zero), aml.lequal(id, aml.integer(0xffff))), aml.ret(zero)),
+      aml.ifThen(aml.lor(aml.lequal(period, zero), aml.lgreater(period, aml.integer(100_000_000))), aml.ret(zero)),
+      aml.ret(aml.integer(0x0f))),
+    aml.name('_CRS', aml.resourceTemplate(aml.memory32Fixed(false, address, 0x400)))));
 }
 
 /** The PCI host bridge's 64-bit MMIO window: 2 GiB from 4 GiB when no RAM is above 4 GiB (QEMU's pci_hole64_size). */
@@ -95,11 +120,15 @@ function isaDevices(p: Platform): number[] {
     aml.device('RTC', aml.name('_HID', aml.eisaId('PNP0B00')), aml.name('_CRS', aml.resourceTemplate(aml.io(0x70, 0x70, 0x01, 0x08), aml.irqNoFlags(8)))));
 }
 
-/** The DSDT: header + AML for \_SB.PCI0 (PCI host bridge, its resources, the ISA devices) and \_S3, \_S4, \_S5. */
+/**
+ * The DSDT: header + AML for \_SB.PCI0 (PCI host bridge, its resources, the ISA devices), \_SB.HPET when there is
+ * one, and \_S3, \_S4, \_S5.
+ */
 export function buildDsdt(p: Platform): Uint8Array {
   const body = [
     ...aml.scope('\\_SB', aml.device('PCI0', aml.name('_HID', aml.eisaId('PNP0A03')), aml.name('_ADR', aml.integer(0)), aml.name('_UID', aml.integer(0)),
       aml.name('_CRS', pciRootResources(p)), isaDevices(p))),
+    ...(p.hpet ? hpetDevice(p.hpet.address) : []),
     // The sleep states as QEMU's DSDT declares them for PIIX4 (SLP_TYPa, SLP_TYPb, reserved, reserved): S3 is
     // SLP_TYP 1 (suspend to RAM), S4 SLP_TYP 2 (QEMU's s4_val: the PM device powers off), S5 SLP_TYP 0 (soft off);
     // piix4-pm.ts implements all three.

@@ -1,7 +1,8 @@
 /**
  * The few ACPI Machine Language encodings the DSDT needs (ACPI 6.4 §20.2): name strings, package lengths,
- * Scope, Device, Name, Package, Buffer, integers, EISA IDs and the resource descriptors of a ResourceTemplate.
- * Each function returns the encoded bytes.
+ * Scope, Device, Name, Package, Buffer, integers, EISA IDs, the resource templates of a _CRS (§6.4: I/O ports,
+ * IRQs, bus/I/O/memory address spaces, fixed memory), and for QEMU's HPET _STA an OperationRegion, a Field, a
+ * Method with Store, ShiftRight, If, LOr, LEqual, LGreater and Return. Each function returns the encoded bytes.
  */
 
 type Bytes = number[];
@@ -9,6 +10,7 @@ type Bytes = number[];
 const SCOPE_OP = 0x10;
 const NAME_OP = 0x08;
 const PACKAGE_OP = 0x12;
+const BUFFER_OP = 0x11;
 const EXT_OP_PREFIX = 0x5b;
 const DEVICE_OP = 0x82;
 const ZERO_OP = 0x00;
@@ -82,23 +84,24 @@ export function pkg(...elements: Bytes[]): Bytes {
   return [PACKAGE_OP, ...pkgLength(content.length), ...content];
 }
 
-const BUFFER_OP = 0x11;
-
-/** Buffer (§20.2.5.4 DefBuffer): BufferOp, PkgLength, the size as an integer, the bytes. */
+/** Buffer(n) { bytes }: the size as an integer, then the bytes. */
 export function buffer(bytes: Bytes): Bytes {
   const content = [...integer(bytes.length), ...bytes];
   return [BUFFER_OP, ...pkgLength(content.length), ...content];
+}
+
+/**
+ * ResourceTemplate() { descriptors }: the descriptors and the end tag (§6.4.2.9, checksum 0 = "treat as
+ * correct", as ASL compilers and QEMU's aml_resource_template write it).
+ */
+export function resourceTemplate(...descriptors: Bytes[]): Bytes {
+  return buffer([...descriptors.flat(), 0x79, 0x00]);
 }
 
 // Resource descriptors (ACPI 6.4 §6.4), as QEMU's aml-build.c encodes them: address-space descriptors with
 // fixed minimum and maximum, positive decode, producer (general flags 0x0c), no translation, granularity 0.
 const le = (v: number, n: number): Bytes => Array.from({ length: n }, (_, i) => Math.floor(v / 2 ** (8 * i)) % 256);
 const GENERAL_FLAGS = 0x0c;
-
-/** ResourceTemplate: the descriptors and the end tag (checksum 0: "treat as correct"), as a Buffer. */
-export function resourceTemplate(...descriptors: Bytes[]): Bytes {
-  return buffer([...descriptors.flat(), 0x79, 0x00]);
-}
 
 /** IO (Decode16, min, max, alignment, length): the small I/O port descriptor. */
 export function io(min: number, max: number, align: number, length: number): Bytes {
@@ -129,4 +132,90 @@ export function memoryRange(min: number, max: number, cacheable: boolean): Bytes
 /** IRQNoFlags () {irq}: the small IRQ descriptor without its information byte (edge, active high, exclusive). */
 export function irqNoFlags(irq: number): Bytes {
   return [0x22, ...le(1 << irq, 2)];
+}
+
+/** Memory32Fixed(ReadOnly or ReadWrite, base, length) (§6.4.3.4, large resource 0x86). */
+export function memory32Fixed(writable: boolean, base: number, length: number): Bytes {
+  const u32 = (x: number) => [x & 0xff, (x >>> 8) & 0xff, (x >>> 16) & 0xff, (x >>> 24) & 0xff];
+  return [0x86, 9, 0, writable ? 1 : 0, ...u32(base), ...u32(length)];
+}
+
+const OP_REGION_OP = 0x80;
+const FIELD_OP = 0x81;
+const METHOD_OP = 0x14;
+const STORE_OP = 0x70;
+const SHIFT_RIGHT_OP = 0x7a;
+const IF_OP = 0xa0;
+const RETURN_OP = 0xa4;
+const LOR_OP = 0x91;
+const LEQUAL_OP = 0x93;
+const LGREATER_OP = 0x94;
+const LOCAL0_OP = 0x60;
+
+/** OperationRegion(name, SystemMemory, offset, length) (§19.6.100; region space 0 = SystemMemory). */
+export function systemMemoryRegion(n: string, offset: number, length: number): Bytes {
+  return [EXT_OP_PREFIX, OP_REGION_OP, ...nameString(n), 0x00, ...integer(offset), ...integer(length)];
+}
+
+/**
+ * Field(region, DWordAcc, Lock, Preserve) { name, bits, ... } (§19.6.48): field flags 0x13 (access type 3 =
+ * DWord, lock rule 1, update rule 0 = Preserve); each unit a 4-character name and its width in bits.
+ */
+export function dwordLockedField(region: string, units: [string, number][]): Bytes {
+  const list = units.flatMap(([n, bits]) => [...nameString(n), ...fieldLength(bits)]);
+  const content = [...nameString(region), 0x13, ...list];
+  return [EXT_OP_PREFIX, FIELD_OP, ...pkgLength(content.length), ...content];
+}
+
+/** A named field's width: a PkgLength-encoded bit count (not counting itself, unlike a package's length). */
+function fieldLength(bits: number): Bytes {
+  if (bits < 0x40) return [bits];
+  if (bits >= 1 << 12) throw new Error(`AML field of ${bits} bits is too wide`);
+  return [(1 << 6) | (bits & 0x0f), (bits >> 4) & 0xff];
+}
+
+/** Method(name, 0, NotSerialized) { body } (§19.6.85). */
+export function method(n: string, ...body: Bytes[]): Bytes {
+  const content = [...nameString(n), 0x00, ...body.flat()];
+  return [METHOD_OP, ...pkgLength(content.length), ...content];
+}
+
+/** LocalN (0-7). */
+export function local(i: number): Bytes {
+  return [LOCAL0_OP + i];
+}
+
+/** A reference to a named object (its value when used as an operand). */
+export function ref(n: string): Bytes {
+  return nameString(n);
+}
+
+export function store(value: Bytes, target: Bytes): Bytes {
+  return [STORE_OP, ...value, ...target];
+}
+
+export function shiftRight(value: Bytes, count: Bytes, target: Bytes): Bytes {
+  return [SHIFT_RIGHT_OP, ...value, ...count, ...target];
+}
+
+export function lor(a: Bytes, b: Bytes): Bytes {
+  return [LOR_OP, ...a, ...b];
+}
+
+export function lequal(a: Bytes, b: Bytes): Bytes {
+  return [LEQUAL_OP, ...a, ...b];
+}
+
+export function lgreater(a: Bytes, b: Bytes): Bytes {
+  return [LGREATER_OP, ...a, ...b];
+}
+
+/** If (predicate) { body } (§19.6.60). */
+export function ifThen(predicate: Bytes, ...body: Bytes[]): Bytes {
+  const content = [...predicate, ...body.flat()];
+  return [IF_OP, ...pkgLength(content.length), ...content];
+}
+
+export function ret(value: Bytes): Bytes {
+  return [RETURN_OP, ...value];
 }

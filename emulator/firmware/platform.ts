@@ -27,7 +27,7 @@ export interface Platform {
   pciInterrupts: { device: number; pin: number; irq: number }[];
   /** PIIX4 ACPI power management (QEMU pc: PM base 0x600, SCI on IRQ 9, APM control port 0xb2, GPE0 0xafe0). */
   pm: { base: number; sciIrq: number; smiCmd: number; acpiEnable: number; acpiDisable: number; gpe0: number; gpe0Length: number };
-  /** An HPET at this address, or undefined (Faultline has none: no HPET table, no HPET in the DSDT). */
+  /** An HPET at this address (ACPI HPET table, DSDT device PNP0103), or undefined (neither). QEMU's pc: 0xfed00000. */
   hpet?: { address: number };
   /** COM ports and LPT ports present (BDA 0x400, 0x408). */
   comPorts: number[];
@@ -55,6 +55,7 @@ export function pcPlatform(ramSize: number, cpu: CpuModel, cpuCount = 1, o: { co
     // PIIX4 ACPI function 00:01.3, interrupt pin A, routed to the SCI (IRQ 9).
     pciInterrupts: [{ device: 1, pin: 1, irq: 9 }],
     pm: { base: 0x600, sciIrq: 9, smiCmd: 0xb2, acpiEnable: 0xf1, acpiDisable: 0xf0, gpe0: 0xafe0, gpe0Length: 4 },
+    hpet: { address: 0xfed00000 },
     comPorts: o.com2 ? [0x3f8, 0x2f8] : [0x3f8],
     lptPorts: [],
     vgaText: true,

@@ -73,7 +73,7 @@ describe('ACPI tables (ACPI 6.4 §5.2)', () => {
     assert.equal(ascii(table(rsdt), 0, 4), 'RSDT');
   });
 
-  it('every table has its signature, length and a zero checksum; the RSDT lists FACP, APIC and WAET; FACS is 64-byte aligned', () => {
+  it('every table has its signature, length and a zero checksum; the RSDT lists FACP, APIC, HPET and WAET as QEMU orders them; FACS is 64-byte aligned', () => {
     const { rsdp, table, tables } = placedAcpi();
     const rsdt = table(u32(rsdp.bytes, 16));
     assert.equal(byteSum(rsdt), 0);
@@ -86,7 +86,7 @@ describe('ACPI tables (ACPI 6.4 §5.2)', () => {
       sigs.push(ascii(t, 0, 4));
       assert.equal(byteSum(t), 0, `${ascii(t, 0, 4)} checksum`);
     }
-    assert.deepEqual(sigs, ['FACP', 'APIC', 'WAET']);
+    assert.deepEqual(sigs, ['FACP', 'APIC', 'HPET', 'WAET']);
     assert.equal(tables.address % 64, 0);
     assert.equal(tables.address, 128 * MiB - 0x20000);
   });
@@ -132,18 +132,53 @@ describe('ACPI tables (ACPI 6.4 §5.2)', () => {
     ]);
   });
 
-  it('an HPET table only when the platform has an HPET', () => {
+  it("an HPET table (QEMU's pc: block ID 0x8086a201 at 0xfed00000, after the MADT) only when the platform has an HPET", () => {
     const p = platform();
-    assert.ok(!buildAcpi(p).offsets.has('HPET'));
-    const withHpet = buildAcpi({ ...p, hpet: { address: 0xfed00000 } });
-    const off = withHpet.offsets.get('HPET')!;
-    const tables = withHpet.files.get(ACPI_TABLES_FILE)!;
+    assert.deepEqual(p.hpet, { address: 0xfed00000 });
+    assert.ok(!buildAcpi({ ...p, hpet: undefined }).offsets.has('HPET'));
+    const build = buildAcpi(p);
+    const off = build.offsets.get('HPET')!;
+    const tables = build.files.get(ACPI_TABLES_FILE)!;
     assert.equal(ascii(tables, off, 4), 'HPET');
+    assert.equal(u32(tables, off + 36), 0x8086a201);
     assert.equal(u32(tables, off + 44), 0xfed00000);
+    assert.deepEqual([...build.offsets.keys()], ['FACS', 'DSDT', 'FACP', 'APIC', 'HPET', 'WAET', 'RSDT']);
+  });
+
+  it("DSDT: QEMU's \\_SB.HPET (PNP0103, _UID, OperationRegion HPTM with VEND/PRD, _STA, _CRS) when there is an HPET", () => {
+    const board = pcPlatform(128 << 20, CPU_MODELS.qemu64);
+    const plain = buildDsdt({ ...board, hpet: undefined });
+    const d = buildDsdt(board);
+    const body = Buffer.from(d.subarray(36)).toString('hex');
+    // The AML, line by line of the ASL `iasl -d` prints for it. From Device (HPET) on, these are the bytes of
+    // QEMU 7.2's own DSDT (dumped by a guest under qemu-system-x86_64 -M pc); its \_SB scope holds more.
+    const hpet = [
+      '104e08', '5c5f53425f', //                   Scope (\_SB)
+      '5b824508', '48504554', //                   Device (HPET)
+      '085f4849440c41d00103', //                   Name (_HID, EisaId ("PNP0103"))
+      '085f55494400', //                           Name (_UID, Zero)
+      '5b804850544d000c0000d0fe0b0004', //         OperationRegion (HPTM, SystemMemory, 0xFED00000, 0x0400)
+      '5b81104850544d13', //                       Field (HPTM, DWordAcc, Lock, Preserve)
+      '56454e4420', '5052445f20', //               VEND, 32, PRD, 32
+      '1436', '5f53544100', //                     Method (_STA, 0, NotSerialized)
+      '7056454e4460', //                           Local0 = VEND
+      '705052445f61', //                           Local1 = PRD
+      '7a600a1060', //                             Local0 >>= 0x10
+      'a00c9193600093600bffff', 'a400', //         If (Local0 == Zero || Local0 == 0xFFFF) Return (Zero)
+      'a00e9193610094610c00e1f505', 'a400', //     If (Local1 == Zero || Local1 > 100000000) Return (Zero)
+      'a40a0f', //                                 Return (0x0F)
+      '085f43525311110a0e', //                     Name (_CRS, ResourceTemplate () {
+      '860900000000d0fe00040000', '7900', //       Memory32Fixed (ReadOnly, 0xFED00000, 0x400) })
+    ].join('');
+    assert.ok(body.includes(hpet), 'Scope (\\_SB) { Device (HPET) { ... } }');
+    assert.equal(body.length - Buffer.from(plain.subarray(36)).toString('hex').length, hpet.length, 'nothing else added');
+    assert.ok(!Buffer.from(plain).toString('latin1').includes('HPET'));
+    // the \_S5 package still ends the table
+    assert.ok(body.endsWith(Buffer.from([0x08, 0x5c, ...Buffer.from('_S5_'), 0x12, 0x06, 0x04, 0, 0, 0, 0]).toString('hex')));
   });
 
   it('DSDT: AML with \\_SB.PCI0 (PNP0A03) and its _CRS, and QEMU\'s sleep-state packages \\_S3 {1, 1, 0, 0}, \\_S4 {2, 2, 0, 0}, \\_S5 {0, 0, 0, 0}', () => {
-    const d = buildDsdt(pcPlatform(256 << 20, CPU_MODELS.qemu64));
+    const d = buildDsdt({ ...pcPlatform(256 << 20, CPU_MODELS.qemu64), hpet: undefined }); // (the HPET's own test is above)
     assert.equal(u32(d, 4), d.length);
     const body = [...d.subarray(36)];
     // PkgLength (ACPI 6.4 §20.2.4): the lead byte's bits 7:6 count the bytes after it.
