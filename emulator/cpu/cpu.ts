@@ -915,15 +915,14 @@ export class Cpu extends CpuState {
     if (!this.pageBlocks.has(page)) {
       if (this.peers !== null && this.peers.some((p) => p !== this && p.pageBlocks.has(page))) return;
       this.mem.codePages[page] = 0;
-      this.mem.codeChunks.fill(0, page << 6, (page + 1) << 6);
+      this.mem.clearCode(page);
     } else if (dropped !== 0 && this.peers === null) {
-      // Mark again only the chunks the remaining blocks cover (peers' blocks would need theirs too: left marked).
-      const chunks = this.mem.codeChunks;
-      chunks.fill(0, page << 6, (page + 1) << 6);
+      // Mark again only the bytes the remaining blocks cover (peers' blocks would need theirs too: left marked).
+      this.mem.clearCode(page);
       const lo = page * 4096, hi = lo + 4095;
       for (const b of list!) {
-        if (b.lo <= hi && b.hi >= lo) chunks.fill(1, Math.max(b.lo, lo) >>> 6, (Math.min(b.hi, hi) >>> 6) + 1);
-        if (b.lo2 >= 0 && b.lo2 <= hi && b.hi2 >= lo) chunks.fill(1, Math.max(b.lo2, lo) >>> 6, (Math.min(b.hi2, hi) >>> 6) + 1);
+        if (b.lo <= hi && b.hi >= lo) this.mem.markCode(Math.max(b.lo, lo), Math.min(b.hi, hi));
+        if (b.lo2 >= 0 && b.lo2 <= hi && b.hi2 >= lo) this.mem.markCode(Math.max(b.lo2, lo), Math.min(b.hi2, hi));
       }
     }
   }
@@ -933,7 +932,7 @@ export class Cpu extends CpuState {
     for (const [page] of this.pageBlocks) {
       if (this.peers !== null && this.peers.some((p) => p !== this && p.pageBlocks.has(page))) continue;
       this.mem.codePages[page] = 0;
-      if (page < this.mem.codePages.length) this.mem.codeChunks.fill(0, page << 6, (page + 1) << 6);
+      this.mem.clearCode(page);
     }
     this.blocks.clear();
     this.pageBlocks.clear();
@@ -942,18 +941,15 @@ export class Cpu extends CpuState {
     this.tlbEpoch += 2;
   }
 
-  /** Mark the 64-byte chunks an instruction's bytes occupy (from `start`; `end` is its last byte's address). */
+  /** Mark the bytes an instruction occupies as code (from `start`; `end` is its last byte's address). */
   private markCodeBytes(start: number, end: number, crossesPage: boolean): void {
-    const chunks = this.mem.codeChunks;
     if (crossesPage) {
-      // The instruction continues on another physical page: mark to the end of the first and from the
-      // start of the second.
-      const firstEnd = (start | 0xfff) >>> 6;
-      for (let c = start >>> 6; c <= firstEnd && c < chunks.length; c++) chunks[c] = 1;
-      for (let c = (end & ~0xfff) >>> 6; c <= end >>> 6 && c < chunks.length; c++) chunks[c] = 1;
+      // The instruction continues on another physical page: to the end of the first, from the start of the second.
+      this.mem.markCode(start, start - (start & 0xfff) + 0xfff);
+      this.mem.markCode(end - (end & 0xfff), end);
       return;
     }
-    for (let c = start >>> 6; c <= end >>> 6 && c < chunks.length; c++) chunks[c] = 1;
+    this.mem.markCode(start, end);
   }
 
   private markCodePage(page: number, b: Block): void {

@@ -84,17 +84,52 @@ export class PhysicalMemory {
     this.dirtyCount = 0;
   }
 
-  /** A write of `len` bytes at `addr` landed on a code page: drop the page's code if it touched decoded bytes. */
+  /**
+   * A write of `len` bytes at `addr` landed on a code page: tell the CPU (notifyCodeWrite) if it touched bytes that
+   * hold decoded instructions. Two levels: the 64-byte chunk map, then the page's byte map, so a variable kept
+   * between routines (real-mode code polls one in a loop) costs no more than this check.
+   */
   codeWrite(addr: number, len: number): void {
     const last = (addr + len - 1) >>> CODE_CHUNK_SHIFT;
     for (let c = addr >>> CODE_CHUNK_SHIFT; c <= last; c++) {
-      if (this.codeChunks[c]) {
+      if (this.codeChunks[c] && this.touchesCode(addr, len)) {
         this.notifyCodeWrite(addr >>> PAGE_SHIFT, addr, len);
         if ((addr + len - 1) >>> PAGE_SHIFT !== addr >>> PAGE_SHIFT && this.codePages[(addr + len - 1) >>> PAGE_SHIFT]) this.notifyCodeWrite((addr + len - 1) >>> PAGE_SHIFT, addr, len);
         return;
       }
     }
   }
+
+  /** Whether any byte of [addr, addr + len) is marked as decoded code (markCode). */
+  private touchesCode(addr: number, len: number): boolean {
+    for (let a = addr; a < addr + len; a++) {
+      const bits = this.codeBits.get(a >>> PAGE_SHIFT);
+      if (bits === undefined || bits[(a & 0xfff) >>> 3] & (1 << (a & 7))) return true;
+    }
+    return false;
+  }
+
+  /** Per code page, one bit per byte that holds decoded instructions (the second level under codeChunks). */
+  private readonly codeBits = new Map<number, Uint8Array>();
+
+  /** Bytes [start, end] (inclusive, one page) hold decoded instructions: mark their chunks and bits. */
+  markCode(start: number, end: number): void {
+    for (let c = start >>> CODE_CHUNK_SHIFT; c <= end >>> CODE_CHUNK_SHIFT && c < this.codeChunks.length; c++) this.codeChunks[c] = 1;
+    const page = start >>> PAGE_SHIFT;
+    let bits = this.codeBits.get(page);
+    if (bits === undefined) {
+      bits = new Uint8Array(PAGE_SIZE >>> 3);
+      this.codeBits.set(page, bits);
+    }
+    for (let a = start & 0xfff; a <= (end & 0xfff); a++) bits[a >>> 3] |= 1 << (a & 7);
+  }
+
+  /** Page `page` holds no decoded code (or is about to be marked again): clear its chunk and byte marks. */
+  clearCode(page: number): void {
+    if (page < this.codePages.length) this.codeChunks.fill(0, page << (PAGE_SHIFT - CODE_CHUNK_SHIFT), (page + 1) << (PAGE_SHIFT - CODE_CHUNK_SHIFT));
+    this.codeBits.delete(page);
+  }
+
 
   /** True if [addr, addr+len) is plain RAM (no MMIO overlaps, inside the RAM size). */
   isRam(addr: number, len = 1): boolean {

@@ -165,21 +165,25 @@ describe('block translation: targeted cases', () => {
     assert.equal(r.rip, CODE + code.length, 'after HLT');
   });
 
-  it('a store into a code page outside the 64-byte chunks holding instructions keeps the decoded blocks; one inside a chunk is checked against them', () => {
+  it('a store beside decoded instructions keeps their block and never reaches the CPU, in or out of their 64-byte chunk; one into an instruction drops it', () => {
     // loop: mov [rdi], eax ; dec ecx ; jnz loop ; hlt (8 bytes at CODE). RDI: the same page 2 KiB on (data beside
-    // code, as SeaBIOS keeps its stack and variables), then the first chunk's unused bytes.
+    // code, as SeaBIOS keeps its stack and variables), then the first chunk's unused bytes (as real-mode code keeps
+    // variables between routines: the page's byte map says they hold no instruction), then the loop's own first
+    // four bytes, with the value they hold (the program is unchanged, but a store into an instruction drops it).
     const code = [0x89, 0x07, 0xff, 0xc9, 0x75, 0xfa, 0xf4];
-    for (const [target, dropped] of [[CODE + 0x800, false], [CODE + 0x30, true]] as const) {
-      let invalidations = 0;
+    for (const [target, dropped] of [[CODE + 0x800, false], [CODE + 0x30, false], [CODE, true]] as const) {
+      let notified = 0;
+      let dirty = 0;
       const r = sameBothWays(code, 10_000, (c) => {
-        c.r[2] = 1000; c.r[14] = target;
+        c.r[2] = 1000; c.r[14] = target; c.r[0] = 0xc9ff0789 | 0;
         const notify = c.mem.notifyCodeWrite;
-        c.mem.notifyCodeWrite = (page, addr, len) => { invalidations++; notify(page, addr, len); };
+        c.mem.notifyCodeWrite = (page, addr, len) => { notified++; notify(page, addr, len); if (c.codeDirty) dirty++; };
       });
       assert.equal(r.c.r[2], 0, 'RCX');
       assert.equal(r.rip, CODE + code.length, 'after HLT');
-      if (dropped) assert.ok(invalidations > 0, 'a store into a code chunk reaches the CPU (it drops the blocks it overlaps: test/cpu/code-invalidation.test.ts)');
-      else assert.equal(invalidations, 0, 'stores beside the code do not drop it');
+      const at = `0x${(target - CODE).toString(16)}`;
+      if (dropped) assert.ok(notified > 0 && dirty > 0, `${at}: a store into an instruction reaches the CPU and drops its block`);
+      else assert.equal(notified, 0, `${at}: a store beside the instructions does not even reach the CPU`);
     }
   });
 
