@@ -5,7 +5,8 @@ import { loadFirmware } from '../../emulator/firmware/seabios';
 import { Machine } from '../../emulator/machine';
 import { StopInfo } from '../../emulator/api';
 import {
-  LINUX_APPEND, LINUX_GOLDEN, LINUX_INITRD, LINUX_KERNEL, LINUX_MEMORY_MB, comparableConsole, linuxBootSkipped, normalizeConsole,
+  LINUX_APPEND, LINUX_GOLDEN, LINUX_INITRD, LINUX_KERNEL, LINUX_MEMORY_MB, LINUX_VERBOSE_GOLDEN, comparableConsole, linuxBootSkipped,
+  normalizeConsole, verboseComparable,
 } from '../support/linux-fixture';
 
 /**
@@ -19,12 +20,12 @@ import {
 const skip = linuxBootSkipped();
 const BUDGET = 20_000_000_000;
 
-function boot(cpu: 'faultline' | 'qemu64', firmware = false): { serial: string; stop: StopInfo; instructions: number } {
+function boot(cpu: 'faultline' | 'qemu64', firmware = false, append = LINUX_APPEND): { serial: string; stop: StopInfo; instructions: number } {
   const fw = firmware ? loadFirmware() : undefined;
   const m = Machine.create({ memoryMB: LINUX_MEMORY_MB, onTripleFault: 'stop', cpu, board: fw ? { bios: fw.bios, vgaBios: fw.vgaBios } : undefined });
   let serial = '';
   m.on('serial', (b: number) => { serial += String.fromCharCode(b); });
-  m.boot(new Uint8Array(fs.readFileSync(LINUX_KERNEL)), { cmdline: LINUX_APPEND, initrd: new Uint8Array(fs.readFileSync(LINUX_INITRD)) });
+  m.boot(new Uint8Array(fs.readFileSync(LINUX_KERNEL)), { cmdline: append, initrd: new Uint8Array(fs.readFileSync(LINUX_INITRD)) });
   let stop: StopInfo = { reason: 'budget' };
   while (m.instructionCount < BUDGET) {
     stop = m.run(500_000_000);
@@ -48,4 +49,13 @@ test('Linux through SeaBIOS and the linuxboot ROM (--firmware seabios) boots to 
   assert.equal(r.stop.reason, 'exit', `the run ended with ${r.stop.reason} after ${r.instructions} instructions; console:\n${normalizeConsole(r.serial)}`);
   assert.equal(r.stop.powerOff, true, 'ACPI soft-off');
   assert.equal(comparableConsole(r.serial), comparableConsole(fs.readFileSync(LINUX_GOLDEN, 'utf8')));
+});
+
+test('without "quiet" (--cpu qemu64): every kernel message is QEMU\'s, in order, but for host timing and the board differences linux-fixture.ts names', { skip, timeout: 3_600_000 }, () => {
+  const r = boot('qemu64', false, 'console=ttyS0');
+  assert.equal(r.stop.reason, 'exit', `the run ended with ${r.stop.reason} after ${r.instructions} instructions`);
+  const ours = verboseComparable(r.serial, 'ours');
+  const qemu = verboseComparable(fs.readFileSync(LINUX_VERBOSE_GOLDEN, 'utf8'), 'qemu');
+  assert.ok(qemu.length > 250, `QEMU's console has ${qemu.length} comparable lines`);
+  assert.deepEqual(ours, qemu);
 });

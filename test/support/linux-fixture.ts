@@ -66,3 +66,66 @@ export function linuxBootSkipped(): false | string {
   if (!process.env.FAULTLINE_LINUX_BOOT) return 'booting Debian\'s kernel to power-off takes minutes; set FAULTLINE_LINUX_BOOT=1 to run it';
   return false;
 }
+
+/** Console lines that depend on the host's speed or the time of day, not on the machine (dropped on both sides). */
+const VERBOSE_HOST_LINES = [
+  ...HOST_TIMING_LINES,
+  // The TSC's frequency and what is derived from it: QEMU's is the host's, Faultline's is 1 GHz of virtual time.
+  /^tsc: Detected [0-9.]+ MHz processor$/, /^tsc: Refined TSC clocksource calibration: /, /^clocksource: tsc(-early)?: mask: /,
+  /^Calibrating delay loop \(skipped\)/, /^smpboot: Total of \d+ processors activated/, /^sched_clock: Marking stable /,
+  // Linux's TSC calibration against the PIT: QEMU's TCG on a busy host can miss its timing window, and then
+  // calibrates against the HPET or PM timer instead.
+  /^tsc: Fast TSC calibration (failed|using PIT)$/, /^tsc: Unable to calibrate against PIT$/, /^tsc: using (HPET|PMTIMER) reference calibration$/,
+  // QEMU's APIC timer calibration against the PM timer, when the host was slow (TCG time is host time).
+  /^APIC calibration not consistent with PM-Timer/, /^APIC delta adjusted to PM-Timer/,
+  // The time of day (QEMU's RTC follows the host's clock; Faultline's starts at 2026-01-01 00:00:00), and the
+  // audit line it stamps, which prints when the timer fires on the host: anywhere among the initcalls.
+  /^audit: type=2000 audit\(/, /^rtc_cmos [0-9a-z:_]+: setting system clock to /,
+];
+
+/**
+ * Where the board differs from QEMU's `pc` (each named here; the rest of the console must be QEMU's, in order):
+ * [pattern, which side prints it, why].
+ */
+export const VERBOSE_BOARD_DIFFERENCES: [RegExp, 'qemu' | 'both', string][] = [
+  // Table addresses and lengths: QEMU's DSDT is ~6 KiB of AML, Faultline's describes less, so every table after
+  // it moves (the same tables in the same order; their contents are compared in test/firmware/).
+  [/^(ACPI: [A-Z]{4}) 0x[0-9A-F]{16} [0-9A-F]{6}/, 'both', 'table addresses: a smaller DSDT'],
+  [/^(ACPI: Reserving [A-Z]{4} table memory at) \[mem 0x[0-9a-f]+-0x[0-9a-f]+\]$/, 'both', 'table addresses: a smaller DSDT'],
+  // What QEMU's DSDT has and Faultline's does not: GPE methods (CPU and PCI hotplug), the hotplug slots, the
+  // PCI interrupt link devices.
+  [/^ACPI: Enabled \d+ GPEs in block 00 to 0F$/, 'qemu', 'no GPE methods in the DSDT'],
+  [/^acpiphp: Slot \[\d+\] registered$/, 'qemu', 'no PCI hotplug slots in the DSDT'],
+  [/^ACPI: PCI: Interrupt link LNK[A-DS] configured for IRQ \d+$/, 'qemu', 'no LNKx link devices in the DSDT'],
+  // Devices the board does not have: QEMU's e1000 NIC (00:03.0), the IDE controller's bus-master function
+  // (prog-if 0x80, BAR 4), the VGA's MMIO BAR 2 and, on the direct path, its expansion ROM BAR; a floppy
+  // controller and a parallel port (so ACPI PnP finds fewer devices and numbers them differently).
+  [/^pci 0000:00:03\.0: /, 'qemu', 'no e1000 NIC'],
+  [/^pci 0000:00:01\.1: BAR 4 \[io /, 'qemu', 'no IDE bus mastering'],
+  [/^(pci 0000:00:01\.1: \[8086:7010\] type 00 class 0x0101)[08]0$/, 'both', 'no IDE bus mastering (prog-if 0x80)'],
+  [/^pci 0000:00:02\.0: (BAR 2 \[mem|ROM \[mem)/, 'qemu', 'no VGA MMIO BAR; no ROM BAR without a VGA BIOS'],
+  [/^(pnp: PnP ACPI: found) \d+ devices$/, 'both', 'no floppy controller or parallel port'],
+  [/^00:0\d(: ttyS\d at I\/O )/, 'both', 'ACPI PnP numbering (no floppy or parallel port)'],
+  [/^(rtc_cmos) 00:0\d:/, 'both', 'ACPI PnP numbering (no floppy or parallel port)'],
+];
+
+/** The verbose console of one side with the host lines dropped and the board differences applied. */
+export function verboseComparable(text: string, side: 'qemu' | 'ours'): string[] {
+  const out: string[] = [];
+  // The real-mode setup code's message, printed through SeaBIOS's serial console (QEMU -nographic) before the
+  // kernel's first line: the direct path does not run the setup code.
+  const console = normalizeConsole(text).replace(/^Probing EDD \(edd=off to disable\)\.\.\. ?o?k?\[ *[0-9]+\.[0-9]+\] /, '');
+  for (const line of console.split('\n')) {
+    if (line.startsWith('[faultline]') || VERBOSE_HOST_LINES.some((re) => re.test(line))) continue;
+    const d = VERBOSE_BOARD_DIFFERENCES.find(([re]) => re.test(line));
+    if (d && d[1] === 'qemu') {
+      if (side === 'qemu') continue;
+      throw new Error(`Faultline printed "${line}", which only QEMU's board should (${d[2]})`);
+    }
+    out.push(d ? line.replace(d[0], (_m, keep?: string) => `${keep ?? ''} <${d[2]}>`) : line);
+  }
+  while (out.length > 0 && out[out.length - 1] === '') out.pop();
+  return out;
+}
+
+export const LINUX_VERBOSE_GOLDEN = path.join(__dirname, '..', '..', '..', 'fixtures', 'golden', 'linux', 'serial-verbose.txt');
