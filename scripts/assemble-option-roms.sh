@@ -8,9 +8,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FW="$ROOT/emulator/firmware"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
-nasm -f bin "$FW/multiboot-rom.asm" -o "$TMP/mb1.bin"
-nasm -f bin -DMULTIBOOT2 "$FW/multiboot-rom.asm" -o "$TMP/mb2.bin"
-nasm -f bin "$FW/linuxboot-rom.asm" -o "$TMP/linux.bin"
+nasm -f bin -I "$FW/" "$FW/multiboot-rom.asm" -o "$TMP/mb1.bin"
+nasm -f bin -I "$FW/" -DMULTIBOOT2 "$FW/multiboot-rom.asm" -o "$TMP/mb2.bin"
+nasm -f bin -I "$FW/" "$FW/linuxboot-rom.asm" -o "$TMP/linux.bin"
 # out.ts source.asm then (binary, const name, doc) triples
 node "$ROOT/scripts/option-rom-ts.js" "$FW/multiboot-rom.ts" multiboot-rom.asm \
   "$TMP/mb1.bin" MULTIBOOT_ROM "Faultline's multiboot option ROM (multiboot-rom.asm), offered to SeaBIOS as genroms/faultline-multiboot.bin." \

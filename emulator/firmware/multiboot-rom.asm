@@ -59,52 +59,8 @@ F_TMP           equ -38
 ; qemu -kernel (0x6f08 on SeaBIOS's stack), which kernels that push before loading ESP depend on.
 FRAME           equ 46
 
-rom:
-    db 0x55, 0xaa
-    db ROM_BLOCKS                   ; size in 512-byte blocks
-    retf                            ; initialisation vector: nothing to set up at POST
-    times 0x18 - ($ - $$) db 0
-    dw 0                            ; no PCI data structure
-    dw pnp_header
-
-    align 16
-pnp_header:
-    db '$PnP'
-    db 1                            ; structure revision
-    db 2                            ; length in 16-byte units
-    dw 0                            ; no next header
-    db 0
-    db PNP_CHECKSUM                 ; the 32 header bytes sum to 0
-    dd 0                            ; device identifier
-    dw manufacturer
-    dw product
-    db 0, 0, 0                      ; device type
-    db 0                            ; device indicators
-    dw 0                            ; no boot connection vector (not a disk)
-    dw 0                            ; no disconnect vector
-    dw boot_entry                   ; boot entry vector
-    dw 0
-    dw 0                            ; no static resource information
-MANUFACTURER_OFF equ manufacturer - rom
-PRODUCT_OFF equ product - rom
-BEV_OFF equ boot_entry - rom
-PNP_SUM equ '$' + 'P' + 'n' + 'P' + 1 + 2 + (MANUFACTURER_OFF & 0xff) + (MANUFACTURER_OFF >> 8) + (PRODUCT_OFF & 0xff) + (PRODUCT_OFF >> 8) + (BEV_OFF & 0xff) + (BEV_OFF >> 8)
-PNP_CHECKSUM equ (0x100 - (PNP_SUM & 0xff)) & 0xff
-
-manufacturer: db 'Faultline', 0
-product:      db 'Multiboot kernel', 0
-
-; AX = fw_cfg key -> EAX = the item's first 4 bytes (little-endian); DX = FW_CFG_DATA, CX = 0.
-fw_cfg_read32:
-    mov dx, FW_CFG_SEL
-    out dx, ax
-    inc dx
-    mov cx, 4
-.byte:
-    in al, dx
-    ror eax, 8
-    loop .byte
-    ret
+%define ROM_PRODUCT 'Multiboot kernel'
+%include "option-rom.inc"
 
 ; AX = fw_cfg key: select it; DX = FW_CFG_DATA.
 fw_cfg_select:

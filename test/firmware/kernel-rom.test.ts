@@ -56,7 +56,7 @@ describe('--kernel through SeaBIOS and the multiboot option ROM, against qemu -k
       for (const [flags, rom] of [[[], MULTIBOOT_ROM], [['-DMULTIBOOT2'], MULTIBOOT2_ROM]] as [string[], Uint8Array][]) {
         const out = path.join(dir, 'rom.bin');
         try {
-          execFileSync('nasm', ['-f', 'bin', ...flags, asm, '-o', out], { stdio: 'pipe' });
+          execFileSync('nasm', ['-f', 'bin', '-I', `${path.dirname(asm)}/`, ...flags, asm, '-o', out], { stdio: 'pipe' });
         } catch {
           t.skip('nasm is not installed');
           return;

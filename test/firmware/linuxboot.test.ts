@@ -22,7 +22,7 @@ describe('Linux through SeaBIOS and the linuxboot ROM (qemu -kernel bzImage)', (
     try {
       const out = path.join(dir, 'rom.bin');
       try {
-        execFileSync('nasm', ['-f', 'bin', path.join(ROOT, 'emulator/firmware/linuxboot-rom.asm'), '-o', out], { stdio: 'pipe' });
+        execFileSync('nasm', ['-f', 'bin', '-I', path.join(ROOT, 'emulator/firmware/'), path.join(ROOT, 'emulator/firmware/linuxboot-rom.asm'), '-o', out], { stdio: 'pipe' });
       } catch {
         t.skip('nasm is not installed');
         return;
