@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DiskImage } from '../../emulator/devices/disk-image';
 import { loadFirmware } from '../../emulator/firmware/seabios';
 import { Machine } from '../../emulator/machine';
 import { StopInfo } from '../../emulator/api';
@@ -58,4 +62,33 @@ test('without "quiet" (--cpu qemu64): every kernel message is QEMU\'s, in order,
   const qemu = verboseComparable(fs.readFileSync(LINUX_VERBOSE_GOLDEN, 'utf8'), 'qemu');
   assert.ok(qemu.length > 250, `QEMU's console has ${qemu.length} comparable lines`);
   assert.deepEqual(ours, qemu);
+});
+
+test('Linux from a GRUB ISO (grub-mkrescue, -cdrom): GRUB\'s linux/initrd commands boot it to the same console and power-off', { skip, timeout: 3_600_000 }, (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'linux-iso-'));
+  try {
+    fs.mkdirSync(path.join(dir, 'tree', 'boot', 'grub'), { recursive: true });
+    fs.copyFileSync(LINUX_KERNEL, path.join(dir, 'tree', 'boot', 'vmlinuz'));
+    fs.copyFileSync(LINUX_INITRD, path.join(dir, 'tree', 'boot', 'initrd.gz'));
+    fs.writeFileSync(path.join(dir, 'tree', 'boot', 'grub', 'grub.cfg'),
+      `set timeout=0\nmenuentry linux {\n  linux /boot/vmlinuz ${LINUX_APPEND}\n  initrd /boot/initrd.gz\n}\n`);
+    const iso = path.join(dir, 'linux.iso');
+    const r = spawnSync('grub-mkrescue', ['-o', iso, path.join(dir, 'tree')], { encoding: 'utf8' });
+    if (r.error || r.status !== 0) { t.skip(`grub-mkrescue could not build the ISO: ${r.error?.message ?? r.stderr.trim().split('\n').pop()}`); return; }
+    const fw = loadFirmware();
+    const m = Machine.create({ memoryMB: LINUX_MEMORY_MB, onTripleFault: 'stop', cpu: 'qemu64', board: { bios: fw.bios, vgaBios: fw.vgaBios, cdrom: DiskImage.open(iso), bootOrder: 'd' } });
+    let serial = '';
+    m.on('serial', (b: number) => { serial += String.fromCharCode(b); });
+    m.bootFirmware();
+    let stop: StopInfo = { reason: 'budget' };
+    while (m.instructionCount < BUDGET) {
+      stop = m.run(500_000_000);
+      if (stop.reason !== 'budget') break;
+    }
+    assert.equal(stop.reason, 'exit', `the run ended with ${stop.reason}; console:\n${normalizeConsole(serial)}`);
+    assert.equal(stop.powerOff, true, 'ACPI soft-off');
+    assert.equal(comparableConsole(serial), comparableConsole(fs.readFileSync(LINUX_GOLDEN, 'utf8')));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
