@@ -4,7 +4,7 @@ import { PhysicalMemory } from '../memory/phys';
 import { decode } from './decoder';
 import { FAULT, gp, raise, ss } from './fault';
 import { Insn, OpcodeSpec } from './insn';
-import { BlockFn, translateBlock } from './jit';
+import { BlockFn, BLOCK_QUIET, translateBlock } from './jit';
 import { isCondBranch } from './jit-classify';
 import { POLL_DX, POLL_NONE, pollLoopPort } from './poll-loop';
 import { Access, walk, walkOut } from './paging';
@@ -1142,7 +1142,13 @@ export class Cpu extends CpuState {
           // paths, so it would take it at the block's end.
           if (b.fn !== null && clock.instructions + n <= end && clock.instructions + n <= clock.nextDeadline && this.jit &&
             (clock.instructions >= this.shadowUntil || !this.irqLine.pending || (this.flags & Flag.IF) === 0)) {
-            b.fn(this, clock, end);
+            // Chaining: outside an interrupt shadow and without breakpoints, a translated block that returns
+            // BLOCK_QUIET changed only registers, arithmetic flags, RAM through the TLB, RIP and the count, so
+            // every check above still holds for its successor but the count against the budget and the timer
+            // deadline (which only device code moves); a successor found in its chain entries and translated
+            // runs next without them.
+            const chain = clock.instructions >= this.shadowUntil && this.breakpoints.size === 0;
+            if (b.fn(this, clock, end) === BLOCK_QUIET && chain) prev = this.runChain(b, mode, ep, end);
             this.codeDirty = false;
             continue;
           }
@@ -1182,6 +1188,31 @@ export class Cpu extends CpuState {
         this.faultIsTrap = false;
         return Exit.FAULT;
       }
+    }
+  }
+
+  /**
+   * The translated successors of `b` while each returns BLOCK_QUIET (see run()): the mode and the TLB epoch are
+   * still `mode` and `ep`, segments unchanged, no interrupt, stop or halt pending. Returns the last block run (run()'s
+   * prev); the next one, if any, starts in run() with every check.
+   */
+  private runChain(b: Block, mode: number, ep: number, end: number): Block {
+    const clock = this.clock;
+    const lim = end < clock.nextDeadline ? end : clock.nextDeadline;
+    const cs = this.long ? 0 : this.segBase[Seg.CS];
+    const long = this.long;
+    for (;;) {
+      const rip = this.rip;
+      const la = long ? rip : wrap32(cs + rip);
+      let c: Block | null;
+      if (b.nextLa === la && b.nextEp === ep && (c = b.next) !== null && c.valid && c.mode === mode) { /* first entry */ }
+      else if (b.next2La === la && b.next2Ep === ep && (c = b.next2) !== null && c.valid && c.mode === mode) { /* second */ }
+      else return b;
+      const f = c.fn;
+      if (f === null || clock.instructions + c.insns.length > lim) return b;
+      b = c;
+      this.insnStart = rip;
+      if (f(this, clock, end) !== BLOCK_QUIET) return b;
     }
   }
 
