@@ -28,9 +28,9 @@ import { shiftOp } from './shift';
  * - before anything that may fault (a TLB miss, a handler call, a branch target check) the function stores
  *   insnStart and the retired count, and materializes the lazy flags, so the run loop's fault path sees the
  *   interpreter's state;
- * - after every slow-path memory write or handler call it leaves early, like the interpreter, when the write
- *   hit decoded code (codeDirty), a stop was requested, an interrupt became deliverable, or the handler
- *   redirected RIP;
+ * - after every slow-path memory access or handler call it leaves early, like the interpreter, when the write
+ *   hit decoded code (codeDirty), a stop was requested, device code moved the timer deadline into the rest of
+ *   the block, an interrupt became deliverable, or the handler redirected RIP;
  * - flags are tracked symbolically inside the block: a flag-setting instruction's record is written to
  *   the CPU (cpu.lf*) only when something may observe it, and Jcc after a known operation tests the
  *   condition inline;
@@ -276,10 +276,16 @@ export class Gen {
     return s;
   }
 
+  /**
+   * Device code (a slow memory path, a handler) moved the timer deadline before the end of this pass through the
+   * block: leave, so that the run loop interprets the rest and stops at the deadline as the interpreter does.
+   */
+  deadlineMoved(): string { return `clock.nextDeadline < ic + ${this.n}`; }
+
   /** An inline instruction took a slow path (sl), which may have run device code (MMIO) or written
    *  decoded code: once it completes, leave where the interpreter would end its block. */
   afterSlow(i: Insn): void {
-    this.line(`if (sl) { sl = false; if (c.codeDirty || c.stopRequested || ${IRQ}) {`);
+    this.line(`if (sl) { sl = false; if (c.codeDirty || c.stopRequested || ${this.deadlineMoved()} || ${IRQ}) {`);
     this.exitTo(this.off + i.len, this.k + 1, this.off);
     this.line('} }');
   }
@@ -332,7 +338,7 @@ export class Gen {
     this.line(`@Q@ ev = ${BLOCK_EVENTFUL}; rP = -65536; wP = -65536; @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
     this.line(`sp = 0; h${k}(c, i${k});`);
     if (leave) { this.line(`clock.instructions = ic + ${k + 1}; return ${BLOCK_EVENTFUL};`); return; }
-    this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return ${BLOCK_EVENTFUL}; }`);
+    this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${this.deadlineMoved()} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return ${BLOCK_EVENTFUL}; }`);
     this.line(keepsSegs ? '@RELOADR@ sp = 1;' : '@RELOAD@ sp = 1;');
   }
 
