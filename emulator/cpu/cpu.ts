@@ -114,6 +114,12 @@ export class Block {
   constructor(readonly key: number, readonly mode: number) {}
 }
 
+/** Record `b` (found at linear `la` under TLB epoch `ep`) as the most recent successor of `prev`. */
+function linkNext(prev: Block, b: Block, la: number, ep: number): void {
+  prev.next2 = prev.next; prev.next2La = prev.nextLa; prev.next2Ep = prev.nextEp;
+  prev.next = b; prev.nextLa = la; prev.nextEp = ep;
+}
+
 /** Interface the machine provides for things the CPU core does not own. */
 export interface CpuHost {
   /** Read/write an MSR the CPU does not store itself (APIC, …); return undefined if unknown (→ #GP). */
@@ -1045,6 +1051,37 @@ export class Cpu extends CpuState {
     return b;
   }
 
+  /**
+   * The block at linear `la` in `mode` when the fetch TLB maps it and the block cache holds it, else null: no page
+   * walk, no decoding, nothing that can fault or change state (runChain relies on that).
+   */
+  private cachedBlock(la: number, mode: number): Block | null {
+    const ti = (la >>> 12) & TLB_MASK;
+    const xTlb = this.tlb[Access.EXEC];
+    if (xTlb[2 * ti] !== la - (la & 0xfff) + this.ub) return null;
+    const phys = xTlb[2 * ti + 1] + (la & 0xfff);
+    const b = this.blockCache[(phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1)];
+    return b !== undefined && b.key === phys * 4 + mode && b.valid ? b : null;
+  }
+
+  /** The block at linear `la` in `mode`: a page walk if the fetch TLB misses, decoding if no block is cached. */
+  private findBlock(la: number, mode: number): Block {
+    const ti = (la >>> 12) & TLB_MASK;
+    const xTlb = this.tlb[Access.EXEC];
+    let phys: number;
+    if (xTlb[2 * ti] === la - (la & 0xfff) + this.ub) phys = xTlb[2 * ti + 1] + (la & 0xfff);
+    else phys = this.translate(la, Access.EXEC, this.ub === 1);
+    const key = phys * 4 + mode;
+    const slot = (phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1);
+    let found = this.blockCache[slot];
+    if (found === undefined || found.key !== key || !found.valid) {
+      found = this.blocks.get(key);
+      if (found === undefined) found = this.buildBlock(key, phys, mode);
+      this.blockCache[slot] = found;
+    }
+    return found;
+  }
+
   private blockHasBreakpoint(b: Block, rip: number): boolean {
     if (b.bpRip === rip && b.bpGen === this.bpGen) return b.hasBp;
     let r = rip;
@@ -1100,25 +1137,11 @@ export class Cpu extends CpuState {
         if (prev !== null && prev.nextLa === la && prev.nextEp === ep && (c = prev.next) !== null && c.valid && c.mode === mode) b = c;
         else if (prev !== null && prev.next2La === la && prev.next2Ep === ep && (c = prev.next2) !== null && c.valid && c.mode === mode) b = c;
         else {
-          const ti = (la >>> 12) & TLB_MASK;
-          const xTlb = this.tlb[Access.EXEC];
-          let phys: number;
-          if (xTlb[2 * ti] === la - (la & 0xfff) + this.ub) phys = xTlb[2 * ti + 1] + (la & 0xfff);
-          else phys = this.translate(la, Access.EXEC, this.ub === 1);
-          const key = phys * 4 + mode;
-          const slot = (phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1);
-          let found = this.blockCache[slot];
-          if (found === undefined || found.key !== key || !found.valid) {
-            found = this.blocks.get(key);
-            if (found === undefined) found = this.buildBlock(key, phys, mode);
-            this.blockCache[slot] = found;
-          }
+          let found = this.cachedBlock(la, mode);
+          if (found === null) found = this.findBlock(la, mode);
           b = found;
           // Remember it as prev's successor (translate() and buildBlock only fill entries: the epoch is still ep).
-          if (prev !== null) {
-            prev.next2 = prev.next; prev.next2La = prev.nextLa; prev.next2Ep = prev.nextEp;
-            prev.next = b; prev.nextLa = la; prev.nextEp = ep;
-          }
+          if (prev !== null) linkNext(prev, b, la, ep);
         }
         prev = b;
         const insns = b.insns;
@@ -1207,7 +1230,11 @@ export class Cpu extends CpuState {
       let c: Block | null;
       if (b.nextLa === la && b.nextEp === ep && (c = b.next) !== null && c.valid && c.mode === mode) { /* first entry */ }
       else if (b.next2La === la && b.next2Ep === ep && (c = b.next2) !== null && c.valid && c.mode === mode) { /* second */ }
-      else return b;
+      else {
+        c = this.cachedBlock(la, mode);
+        if (c === null) return b;
+        linkNext(b, c, la, ep);
+      }
       const f = c.fn;
       if (f === null || clock.instructions + c.insns.length > lim) return b;
       b = c;
