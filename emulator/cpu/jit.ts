@@ -5,7 +5,7 @@ import type { Insn } from './insn';
 import { jcc } from './jit-branch';
 import { footprint, inlineKind, isCondBranch, K, keepsSegments, readsCarry, registerOnly } from './jit-classify';
 import { assignRecord, CARRIED, CARRY_LOAD, Pending, recordCall, registerRecord, ROT } from './jit-flags';
-import { alu, cmov, imul, incDec, mov, movx, setcc, shift, shiftCl } from './jit-integer';
+import { alu, cmov, imul, incDec, moffs, mov, movx, setcc, shift, shiftCl } from './jit-integer';
 import { stack, stack32 } from './jit-stack';
 import { shiftOp } from './shift';
 
@@ -305,6 +305,7 @@ export class Gen {
       case K.IMUL: imul(this, i, last); break;
       case K.STACK: stack(this, i, last); return;
       case K.STACK32: stack32(this, i, last); return;
+      case K.MOFFS: moffs(this, i, last); return;
       case K.SHIFTCL: shiftCl(this, i); break;
       default: this.generic(i, last); return;
     }
