@@ -5,7 +5,7 @@ import { Attr, Seg } from '../../emulator/cpu/state';
 import { CODE, sameWithAndWithoutTranslation } from '../support/cpu-harness';
 
 /**
- * PUSH r32, POP r32 (ESP included), CALL rel32 and RET as the translator emits them inline outside 64-bit mode
+ * PUSH r32, POP r32 (ESP included), PUSHFD, LEAVE, CALL rel32 and RET as the translator emits them inline outside 64-bit mode
  * (jit-stack.ts stack32: a flat 32-bit stack) against their handlers: every block translated on first sight and
  * interpreted must stop with the same registers, EIP, EFLAGS, count, insnStart and exits. The stack is where
  * the inline path applies (flat SS, aligned), where it must fall back to the handler (4 bytes across a page
@@ -27,11 +27,17 @@ const PROGRAM = [
   0x90, 0x90, 0x90, 0x90, //                (padding)
   0x03, 0x04, 0x24, //                      sub: add eax, [esp] (the return address pushed)
   0x01, 0x2c, 0x24, //                      add [esp], ebp (0 but in one case)
+  0x55, //                                  push ebp
+  0x89, 0xe5, //                            mov ebp, esp
+  0x39, 0xc8, //                            cmp eax, ecx
+  0x9c, //                                  pushfd (the CMP's flags)
+  0x03, 0x04, 0x24, //                      add eax, [esp]
+  0xc9, //                                  leave
   0x31, 0xe0, //                            xor eax, esp
   0xf3, 0xc3, //                            rep ret (REP is ignored)
 ];
 /** Offset of `sub` in PROGRAM: a CS limit below it makes the CALL fault (#GP after the push, as the handler does). */
-const SUB = PROGRAM.length - 10;
+const SUB = PROGRAM.length - 20;
 
 interface Case { name: string; esp: number; ss?: { base?: number; limit?: number; attr?: number }; csLimit?: number; ebp?: number; exit: Exit }
 
@@ -59,7 +65,7 @@ function protected32(c: Cpu, k: Case): void {
   c.flushTlb();
 }
 
-describe('PUSH/POP r32, CALL rel32 and RET translated inline', () => {
+describe('PUSH/POP r32, PUSHFD, LEAVE, CALL rel32 and RET translated inline', () => {
   for (const k of CASES) {
     it(`${k.name}: the interpreter's state at every stop`, () => {
       const setup = (c: Cpu): void => {
