@@ -4,7 +4,7 @@ import { PhysicalMemory } from '../memory/phys';
 import { decode } from './decoder';
 import { FAULT, gp, raise, ss } from './fault';
 import { Insn, OpcodeSpec } from './insn';
-import { BlockFn, translateBlock } from './jit';
+import { BlockFn, BLOCK_QUIET, translateBlock } from './jit';
 import { isCondBranch } from './jit-classify';
 import { POLL_DX, POLL_NONE, pollLoopPort } from './poll-loop';
 import { Access, walk, walkOut } from './paging';
@@ -112,6 +112,12 @@ export class Block {
   next2La = -1;
   next2Ep = -1;
   constructor(readonly key: number, readonly mode: number) {}
+}
+
+/** Record `b` (found at linear `la` under TLB epoch `ep`) as the most recent successor of `prev`. */
+function linkNext(prev: Block, b: Block, la: number, ep: number): void {
+  prev.next2 = prev.next; prev.next2La = prev.nextLa; prev.next2Ep = prev.nextEp;
+  prev.next = b; prev.nextLa = la; prev.nextEp = ep;
 }
 
 /** Interface the machine provides for things the CPU core does not own. */
@@ -1041,6 +1047,37 @@ export class Cpu extends CpuState {
     return b;
   }
 
+  /**
+   * The block at linear `la` in `mode` when the fetch TLB maps it and the block cache holds it, else null: no page
+   * walk, no decoding, nothing that can fault or change state (runChain relies on that).
+   */
+  private cachedBlock(la: number, mode: number): Block | null {
+    const ti = (la >>> 12) & TLB_MASK;
+    const xTlb = this.tlb[Access.EXEC];
+    if (xTlb[2 * ti] !== la - (la & 0xfff) + this.ub) return null;
+    const phys = xTlb[2 * ti + 1] + (la & 0xfff);
+    const b = this.blockCache[(phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1)];
+    return b !== undefined && b.key === phys * 4 + mode && b.valid ? b : null;
+  }
+
+  /** The block at linear `la` in `mode`: a page walk if the fetch TLB misses, decoding if no block is cached. */
+  private findBlock(la: number, mode: number): Block {
+    const ti = (la >>> 12) & TLB_MASK;
+    const xTlb = this.tlb[Access.EXEC];
+    let phys: number;
+    if (xTlb[2 * ti] === la - (la & 0xfff) + this.ub) phys = xTlb[2 * ti + 1] + (la & 0xfff);
+    else phys = this.translate(la, Access.EXEC, this.ub === 1);
+    const key = phys * 4 + mode;
+    const slot = (phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1);
+    let found = this.blockCache[slot];
+    if (found === undefined || found.key !== key || !found.valid) {
+      found = this.blocks.get(key);
+      if (found === undefined) found = this.buildBlock(key, phys, mode);
+      this.blockCache[slot] = found;
+    }
+    return found;
+  }
+
   private blockHasBreakpoint(b: Block, rip: number): boolean {
     if (b.bpRip === rip && b.bpGen === this.bpGen) return b.hasBp;
     let r = rip;
@@ -1096,25 +1133,11 @@ export class Cpu extends CpuState {
         if (prev !== null && prev.nextLa === la && prev.nextEp === ep && (c = prev.next) !== null && c.valid && c.mode === mode) b = c;
         else if (prev !== null && prev.next2La === la && prev.next2Ep === ep && (c = prev.next2) !== null && c.valid && c.mode === mode) b = c;
         else {
-          const ti = (la >>> 12) & TLB_MASK;
-          const xTlb = this.tlb[Access.EXEC];
-          let phys: number;
-          if (xTlb[2 * ti] === la - (la & 0xfff) + this.ub) phys = xTlb[2 * ti + 1] + (la & 0xfff);
-          else phys = this.translate(la, Access.EXEC, this.ub === 1);
-          const key = phys * 4 + mode;
-          const slot = (phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1);
-          let found = this.blockCache[slot];
-          if (found === undefined || found.key !== key || !found.valid) {
-            found = this.blocks.get(key);
-            if (found === undefined) found = this.buildBlock(key, phys, mode);
-            this.blockCache[slot] = found;
-          }
+          let found = this.cachedBlock(la, mode);
+          if (found === null) found = this.findBlock(la, mode);
           b = found;
           // Remember it as prev's successor (translate() and buildBlock only fill entries: the epoch is still ep).
-          if (prev !== null) {
-            prev.next2 = prev.next; prev.next2La = prev.nextLa; prev.next2Ep = prev.nextEp;
-            prev.next = b; prev.nextLa = la; prev.nextEp = ep;
-          }
+          if (prev !== null) linkNext(prev, b, la, ep);
         }
         prev = b;
         const insns = b.insns;
@@ -1138,7 +1161,13 @@ export class Cpu extends CpuState {
           // paths, so it would take it at the block's end.
           if (b.fn !== null && clock.instructions + n <= end && clock.instructions + n <= clock.nextDeadline && this.jit &&
             (clock.instructions >= this.shadowUntil || !this.irqLine.pending || (this.flags & Flag.IF) === 0)) {
-            b.fn(this, clock, end);
+            // Chaining: outside an interrupt shadow and without breakpoints, a translated block that returns
+            // BLOCK_QUIET changed only registers, arithmetic flags, RAM through the TLB, RIP and the count, so
+            // every check above still holds for its successor but the count against the budget and the timer
+            // deadline (which only device code moves); a successor found in its chain entries and translated
+            // runs next without them.
+            const chain = clock.instructions >= this.shadowUntil && this.breakpoints.size === 0;
+            if (b.fn(this, clock, end) === BLOCK_QUIET && chain) prev = this.runChain(b, mode, ep, end);
             this.codeDirty = false;
             continue;
           }
@@ -1178,6 +1207,35 @@ export class Cpu extends CpuState {
         this.faultIsTrap = false;
         return Exit.FAULT;
       }
+    }
+  }
+
+  /**
+   * The translated successors of `b` while each returns BLOCK_QUIET (see run()): the mode and the TLB epoch are
+   * still `mode` and `ep`, segments unchanged, no interrupt, stop or halt pending. Returns the last block run (run()'s
+   * prev); the next one, if any, starts in run() with every check.
+   */
+  private runChain(b: Block, mode: number, ep: number, end: number): Block {
+    const clock = this.clock;
+    const lim = end < clock.nextDeadline ? end : clock.nextDeadline;
+    const cs = this.long ? 0 : this.segBase[Seg.CS];
+    const long = this.long;
+    for (;;) {
+      const rip = this.rip;
+      const la = long ? rip : wrap32(cs + rip);
+      let c: Block | null;
+      if (b.nextLa === la && b.nextEp === ep && (c = b.next) !== null && c.valid && c.mode === mode) { /* first entry */ }
+      else if (b.next2La === la && b.next2Ep === ep && (c = b.next2) !== null && c.valid && c.mode === mode) { /* second */ }
+      else {
+        c = this.cachedBlock(la, mode);
+        if (c === null) return b;
+        linkNext(b, c, la, ep);
+      }
+      const f = c.fn;
+      if (f === null || clock.instructions + c.insns.length > lim) return b;
+      b = c;
+      this.insnStart = rip;
+      if (f(this, clock, end) !== BLOCK_QUIET) return b;
     }
   }
 

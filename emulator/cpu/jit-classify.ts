@@ -6,7 +6,7 @@ import type { Insn } from './insn';
  * instead (keepsSegments, footprint).
  */
 
-export const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10, STACK = 11, SHIFTCL = 12, STACK32 = 13 }
+export const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10, STACK = 11, SHIFTCL = 12, STACK32 = 13, MOFFS = 14 }
 
 /** Conditional branch (Jcc rel8/rel32): Cpu.buildBlock lets a block continue past one. */
 export function isCondBranch(i: Insn): boolean {
@@ -17,8 +17,9 @@ export function isCondBranch(i: Insn): boolean {
 export function inlineKind(i: Insn): number {
   // PUSH/POP r64, CALL rel32, RET in 64-bit mode (their only 8-byte operand size); REP before RET is ignored.
   if (i.osz === 8 && !i.lock && !i.vex && ((i.op >= 0x50 && i.op <= 0x5f && i.rep === 0) || (i.op === 0xe8 && i.rep === 0) || i.op === 0xc3)) return K.STACK;
-  // PUSH/POP r32 (a 4-byte operand: outside 64-bit mode, where there is no REX).
-  if (i.osz === 4 && !i.lock && !i.vex && i.rep === 0 && i.op >= 0x50 && i.op <= 0x5f) return K.STACK32;
+  // PUSH/POP r32, CALL rel32, RET, PUSHFD, LEAVE with a 4-byte operand: outside 64-bit mode (there is no REX,
+  // and near branches, PUSHF and LEAVE default to 64 bits in 64-bit mode).
+  if (i.osz === 4 && !i.lock && !i.vex && ((i.rep === 0 && ((i.op >= 0x50 && i.op <= 0x5f) || i.op === 0xe8 || i.op === 0x9c || i.op === 0xc9)) || i.op === 0xc3)) return K.STACK32;
   if (i.lock || i.rep !== 0 || i.vex) return 0;
   const op = i.op;
   if (isCondBranch(i) || op === 0xeb || op === 0xe9) return K.JCC;
@@ -31,6 +32,9 @@ export function inlineKind(i: Insn): number {
   if (op < 0x40 && (op & 7) <= 5) return K.ALU;
   if (op >= 0x80 && op <= 0x83 && op !== 0x82) return K.ALU;
   if (op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return K.ALU;
+  if ((op === 0xf6 || op === 0xf7) && (i.reg & 7) === 0) return K.ALU; // TEST r/m, imm
+  // MOV AL/eAX to or from an absolute offset with 32-bit addressing (jit-integer.ts moffs: outside 64-bit mode).
+  if (op >= 0xa0 && op <= 0xa3 && i.asz === 4) return K.MOFFS;
   if ((op === 0xff || op === 0xfe) && (i.reg & 7) < 2) return K.INCDEC;
   if ((op >= 0x88 && op <= 0x8b) || (op >= 0xb0 && op <= 0xbf)) return K.MOV;
   if ((op === 0xc6 || op === 0xc7) && (i.reg & 7) === 0) return K.MOV;
@@ -128,7 +132,7 @@ export function registerOnly(i: Insn): boolean {
 export function opSize(i: Insn): number {
   const op = i.op;
   if (op < 0x40) return (op & 1) === 0 && (op & 7) !== 6 ? 1 : i.osz;
-  if (op === 0x80 || op === 0x84 || op === 0xa8 || op === 0xfe || op === 0x88 || op === 0x8a || op === 0xc6) return 1;
+  if (op === 0x80 || op === 0x84 || op === 0xa8 || op === 0xf6 || op === 0xfe || op === 0x88 || op === 0x8a || op === 0xc6 || op === 0xa0 || op === 0xa2) return 1;
   if (op >= 0xb0 && op <= 0xb7) return 1;
   return i.osz;
 }

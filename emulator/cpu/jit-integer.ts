@@ -3,7 +3,7 @@ import type { Insn } from './insn';
 import type { Gen } from './jit';
 import { opSize, shiftCount } from './jit-classify';
 import { CARRIED, ccExpr, cfExpr, isRemat, ROT } from './jit-flags';
-import { ea32, ea64Terms, readRm, reg8, regVal, writeReg, writeRm } from './jit-operands';
+import { ea32, ea64Terms, pageOffset, readRm, reg8, regVal, writeReg, writeRm } from './jit-operands';
 
 /**
  * Translation (jit.ts): the integer instructions emitted inline with the interpreter handlers' semantics —
@@ -49,6 +49,40 @@ export function mov(gen: Gen, i: Insn, last: boolean): void {
   } else {
     lea(gen, i);
   }
+}
+
+/**
+ * MOV AL/eAX, moffs32 and MOV moffs32, AL/eAX (A0-A3, mov.ts) outside 64-bit mode: the offset is a constant, so
+ * through a flat segment (Cpu.flatSegments) it is the linear address, looked up in the TLB inline; anything else
+ * (another segment, a TLB miss, a page end inside the operand) calls the handler, which faults or completes as
+ * interpreted. In 64-bit mode the handler is called.
+ */
+export function moffs(gen: Gen, i: Insn, last: boolean): void {
+  if (gen.long) { gen.generic(i, last); return; }
+  const k = gen.k;
+  const write = i.op >= 0xa2;
+  const size = opSize(i);
+  const seg = i.seg >= 0 ? i.seg : 3;
+  const off = i.imm >>> 0;
+  gen.usesFlat = true;
+  if (write) gen.line(`const s${k} = ${gen.g(0)};`);
+  gen.line(`la = (flat & ${write ? 1 << seg : 1 << (seg + 8)}) !== 0 ? ${off <= 2 ** 32 - size ? off : -1} : -1;`);
+  gen.line('if (la < 0) d = -1; else {');
+  pageOffset(gen, size, write);
+  gen.line('}');
+  gen.line(`if (d >= 0 && d <= ${4096 - size}) {`);
+  const [get, set] = size === 1 ? ['m8[rB + d]', `m8[wB + d] = s${k};`]
+    : size === 2 ? ['dv.getUint16(rB + d, true)', `dv.setUint16(wB + d, s${k}, true);`]
+    : ['dv.getInt32(rB + d, true)', `dv.setInt32(wB + d, s${k}, true);`];
+  if (write) gen.line(set);
+  else {
+    gen.line(`const v${k} = ${get};`);
+    writeReg(gen, 0, 0, size, `v${k}`, '0');
+  }
+  gen.line('} else {');
+  gen.materializeCopy();
+  gen.callHandler(gen.off + i.len, last, true);
+  gen.line('}');
 }
 
 /** LEA: the effective address (no segment, no memory access, no fault), truncated to the operand size. */
@@ -100,7 +134,7 @@ export function alu(gen: Gen, i: Insn, last: boolean): void {
   let bSrc: 'reg' | 'imm';
   let dstIsRm = true;
   if (op === 0x84 || op === 0x85) { alu = 8; bSrc = 'reg'; }
-  else if (op === 0xa8 || op === 0xa9) { alu = 8; bSrc = 'imm'; }
+  else if (op === 0xa8 || op === 0xa9 || op === 0xf6 || op === 0xf7) { alu = 8; bSrc = 'imm'; }
   else if (op >= 0x80 && op <= 0x83) { alu = i.reg & 7; bSrc = 'imm'; }
   else {
     alu = op >> 3;

@@ -64,11 +64,15 @@ export function stack(gen: Gen, i: Insn, last: boolean): void {
 }
 
 /**
- * PUSH/POP r32 outside 64-bit mode with a 32-bit stack (SS.B = 1) whose segment is flat (Cpu.flatSegments:
- * base 0, limit 4 GiB, writable for PUSH): ESP is the linear address, looked up in the TLB inline, 4 bytes
- * written or read in RAM, ESP moved once the access is done (its upper half zeroed, as Cpu.push/pop do).
- * Anything else (another stack, a TLB miss, a page end inside the 4 bytes, ESP at the 4 GiB end) calls the
- * handler, which faults or completes exactly as interpreted.
+ * PUSH/POP r32, PUSHFD, LEAVE, CALL rel32 and RET outside 64-bit mode with a 32-bit stack (SS.B = 1) whose segment is flat
+ * (Cpu.flatSegments: base 0, limit 4 GiB, writable for a push): ESP is the linear address, looked up in the TLB
+ * inline, 4 bytes written or read in RAM, ESP moved once the access is done (its upper half zeroed, as
+ * Cpu.push/pop do). CALL then jumps as its handler does after the push (Cpu.relTarget in the epilogue: a target
+ * beyond the CS limit faults there with ESP already moved, like the handler); RET jumps to the popped EIP when
+ * CS is flat too (no target is beyond its limit), else calls its handler. Anything else (another stack, a TLB
+ * miss, a page end inside the 4 bytes, ESP at the 4 GiB end) calls the handler, which faults or completes
+ * exactly as interpreted. PUSHFD pushes RFLAGS without VM and RF (stack.ts flagsForPush); LEAVE pops EBP from
+ * EBP's address and leaves ESP past it (the handler, which moves ESP first, is called before anything changes).
  */
 export function stack32(gen: Gen, i: Insn, last: boolean): void {
   const k = gen.k;
@@ -76,25 +80,36 @@ export function stack32(gen: Gen, i: Insn, last: boolean): void {
   const next = gen.off + i.len;
   const reg = op & 7;
   const p = gen.p;
-  // A record recomputed from registers is written out before ESP or the popped register changes.
-  if (p !== null && p.remat && (p.remat.includes(4) || (op >= 0x58 && p.remat.includes(reg)))) gen.materialize();
+  const call = op === 0xe8, ret = op === 0xc3, pushf = op === 0x9c, leave = op === 0xc9;
+  const pop = ret || leave || (op >= 0x58 && op <= 0x5f);
+  // A record recomputed from registers is written out before ESP or the popped register changes; PUSHFD
+  // reads the flags from the CPU.
+  if (p !== null && p.remat && (p.remat.includes(4) || (leave && p.remat.includes(5)) || (op >= 0x58 && op <= 0x5f && p.remat.includes(reg)))) gen.materialize();
+  if (pushf) gen.materialize();
   gen.usesFlat = true;
-  const push = op <= 0x57;
   const esp = gen.g(4), esph = gen.gh(4);
   gen.written.add(4);
-  if (push) {
-    gen.line(`const s${k} = ${gen.g(reg)}, n${k} = (${esp} - 4) >>> 0;`);
+  if (!pop) {
+    gen.line(`const s${k} = ${call ? `(base + ${next}) | 0` : pushf ? '(getFlags(c) & -196609)' : gen.g(reg)}, n${k} = (${esp} - 4) >>> 0;`);
     gen.line(`la = (flat & 4) !== 0 && c.stackSize === 4 && n${k} <= 4294967292 ? n${k} : -1;`);
   } else {
-    gen.line(`const n${k} = ${esp} >>> 0;`);
-    gen.line(`la = (flat & 1024) !== 0 && c.stackSize === 4 && n${k} <= 4294967292 ? n${k} : -1;`);
+    gen.line(`const n${k} = ${leave ? gen.g(5) : esp} >>> 0;`);
+    // RET also needs a flat CS (bit 9), whose limit no target exceeds.
+    gen.line(`la = (flat & ${ret ? 1024 | 512 : 1024}) === ${ret ? 1024 | 512 : 1024} && c.stackSize === 4 && n${k} <= 4294967292 ? n${k} : -1;`);
   }
   gen.line('if (la < 0) d = -1; else {');
-  pageOffset(gen, 4, push);
+  pageOffset(gen, 4, !pop);
   gen.line('}');
   gen.line('if (d >= 0 && d <= 4092) {');
-  if (push) {
+  if (!pop) {
     gen.line(`dv.setInt32(wB + d, s${k}, true); ${esp} = n${k} | 0; ${esph} = 0;`);
+    if (call) gen.exitTo(next, k, gen.off, ` xj = 4; xr = ${i.imm};`);
+  } else if (leave) {
+    gen.written.add(5);
+    gen.line(`const v${k} = dv.getInt32(rB + d, true); ${esp} = (n${k} + 4) | 0; ${esph} = 0; ${gen.g(5)} = v${k}; ${gen.gh(5)} = 0;`);
+  } else if (ret) {
+    gen.line(`const v${k} = dv.getInt32(rB + d, true); ${esp} = (n${k} + 4) | 0; ${esph} = 0;`);
+    gen.exitTo(`(v${k} >>> 0) - base`, k + 1, gen.off);
   } else {
     gen.written.add(reg);
     // POP ESP loads ESP with the value read (the increment is overwritten).
@@ -102,6 +117,6 @@ export function stack32(gen: Gen, i: Insn, last: boolean): void {
   }
   gen.line('} else {');
   gen.materializeCopy();
-  gen.callHandler(next, last, true);
+  gen.callHandler(next, last || call || ret, true);
   gen.line('}');
 }

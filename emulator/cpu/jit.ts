@@ -5,7 +5,7 @@ import type { Insn } from './insn';
 import { jcc } from './jit-branch';
 import { footprint, inlineKind, isCondBranch, K, keepsSegments, readsCarry, registerOnly } from './jit-classify';
 import { assignRecord, CARRIED, CARRY_LOAD, Pending, recordCall, registerRecord, ROT } from './jit-flags';
-import { alu, cmov, imul, incDec, mov, movx, setcc, shift, shiftCl } from './jit-integer';
+import { alu, cmov, imul, incDec, moffs, mov, movx, setcc, shift, shiftCl } from './jit-integer';
 import { stack, stack32 } from './jit-stack';
 import { shiftOp } from './shift';
 
@@ -28,9 +28,9 @@ import { shiftOp } from './shift';
  * - before anything that may fault (a TLB miss, a handler call, a branch target check) the function stores
  *   insnStart and the retired count, and materializes the lazy flags, so the run loop's fault path sees the
  *   interpreter's state;
- * - after every slow-path memory write or handler call it leaves early, like the interpreter, when the write
- *   hit decoded code (codeDirty), a stop was requested, an interrupt became deliverable, or the handler
- *   redirected RIP;
+ * - after every slow-path memory access or handler call it leaves early, like the interpreter, when the write
+ *   hit decoded code (codeDirty), a stop was requested, device code moved the timer deadline into the rest of
+ *   the block, an interrupt became deliverable, or the handler redirected RIP;
  * - flags are tracked symbolically inside the block: a flag-setting instruction's record is written to
  *   the CPU (cpu.lf*) only when something may observe it, and Jcc after a known operation tests the
  *   condition inline;
@@ -38,7 +38,18 @@ import { shiftOp } from './shift';
  *   one leaves the block; one that branches back to the block's start loops inside the function, checking
  *   exactly what the run loop checks between blocks (timer deadline, budget, stop request, interrupts).
  */
-export type BlockFn = (c: Cpu, clock: VirtualClock, end: number) => void;
+export type BlockFn = (c: Cpu, clock: VirtualClock, end: number) => number;
+
+/**
+ * What a translated block returns when it ran inline code only: no handler call (but the light ones, which touch
+ * only registers and arithmetic flags) and no slow memory path, so it changed nothing but guest registers, the
+ * arithmetic flags, RAM through the TLB (never a code page, MMIO or a watched page), RIP and the count. Device
+ * code did not run, so no interrupt line, timer deadline or stop request moved; nor did the mode, segments,
+ * IF/TF/RF, the TLB or decoded code. Cpu.run then enters the next translated block with fewer checks (runChain).
+ * Anything else returns BLOCK_EVENTFUL.
+ */
+export const BLOCK_QUIET = 0;
+export const BLOCK_EVENTFUL = 1;
 
 /** The interpreter ends a block after the instruction that made an interrupt deliverable (Cpu.irqLine). */
 const IRQ = '((c.flags & 512) !== 0 && c.irqLine?.pending === true)';
@@ -134,6 +145,7 @@ export class Gen {
     this.line('}');
     this.line('@SPILL@ c.rip = base + xo; clock.instructions = ic + xk; c.insnStart = base + xs;');
     this.line('if (xj !== 0) { c.relTarget(xr, xj); clock.instructions = ic + xk + 1; }');
+    this.line('return ev;');
     const used = [...this.used].sort((a, b) => a - b);
     const written = [...this.written].sort((a, b) => a - b);
     const spill = written.map((g) => `r[${2 * g}] = g${g}; r[${2 * g + 1}] = g${g}h;`).join(' ');
@@ -174,10 +186,12 @@ export class Gen {
     // while a handler runs, which owns the CPU's registers and may have changed some before it faulted). One
     // write-back here instead of one per memory operand keeps the translation small (V8 compiles less).
     pre.push('let sp = 1;');
+    // ev: BLOCK_EVENTFUL once a slow path or a handler ran (set by @SLOW@ and callHandler), the return value.
+    pre.push(`let ev = ${BLOCK_QUIET};`);
     const wrapped = spill === '' ? this.out : ['try {', ...this.out, `} catch (e) { if (sp !== 0) { ${spill} } throw e; }`];
     const body = [...pre, ...wrapped].join('\n')
       .replace(/@S(\d+)@/g, (_, g: string) => `r[${2 * +g}] = g${g}; r[${2 * +g + 1}] = g${g}h;`)
-      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOADR@/g, reloadRegs).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, this.loops ? 'lim = 0; sl = true; rP = -65536; wP = -65536;' : 'sl = true; rP = -65536; wP = -65536;').replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
+      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOADR@/g, reloadRegs).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, `${this.loops ? 'lim = 0; ' : ''}ev = ${BLOCK_EVENTFUL}; sl = true; rP = -65536; wP = -65536;`).replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
     if (this.loops) head.push(`let warm = ${WARM_CALLS};`);
     // Only the instructions the body names (handler calls, Cpu.memAddr/lea64/ea): most are inline.
     const refs = new Set<string>();
@@ -262,10 +276,16 @@ export class Gen {
     return s;
   }
 
+  /**
+   * Device code (a slow memory path, a handler) moved the timer deadline before the end of this pass through the
+   * block: leave, so that the run loop interprets the rest and stops at the deadline as the interpreter does.
+   */
+  deadlineMoved(): string { return `clock.nextDeadline < ic + ${this.n}`; }
+
   /** An inline instruction took a slow path (sl), which may have run device code (MMIO) or written
    *  decoded code: once it completes, leave where the interpreter would end its block. */
   afterSlow(i: Insn): void {
-    this.line(`if (sl) { sl = false; if (c.codeDirty || c.stopRequested || ${IRQ}) {`);
+    this.line(`if (sl) { sl = false; if (c.codeDirty || c.stopRequested || ${this.deadlineMoved()} || ${IRQ}) {`);
     this.exitTo(this.off + i.len, this.k + 1, this.off);
     this.line('} }');
   }
@@ -285,6 +305,7 @@ export class Gen {
       case K.IMUL: imul(this, i, last); break;
       case K.STACK: stack(this, i, last); return;
       case K.STACK32: stack32(this, i, last); return;
+      case K.MOFFS: moffs(this, i, last); return;
       case K.SHIFTCL: shiftCl(this, i); break;
       default: this.generic(i, last); return;
     }
@@ -315,10 +336,10 @@ export class Gen {
    */
   callHandler(next: number, leave: boolean, keepsSegs: boolean): void {
     const k = this.k;
-    this.line(`@Q@ rP = -65536; wP = -65536; @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
+    this.line(`@Q@ ev = ${BLOCK_EVENTFUL}; rP = -65536; wP = -65536; @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
     this.line(`sp = 0; h${k}(c, i${k});`);
-    if (leave) { this.line(`clock.instructions = ic + ${k + 1}; return;`); return; }
-    this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return; }`);
+    if (leave) { this.line(`clock.instructions = ic + ${k + 1}; return ${BLOCK_EVENTFUL};`); return; }
+    this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${this.deadlineMoved()} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return ${BLOCK_EVENTFUL}; }`);
     this.line(keepsSegs ? '@RELOADR@ sp = 1;' : '@RELOAD@ sp = 1;');
   }
 
