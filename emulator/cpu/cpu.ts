@@ -114,6 +114,15 @@ export class Block {
   constructor(readonly key: number, readonly mode: number) {}
 }
 
+/** `prev`'s remembered successor (Block.next, next2) for linear `la`, TLB epoch `ep` and `mode`, or null. */
+function chained(prev: Block, la: number, ep: number, mode: number): Block | null {
+  let c = prev.next;
+  if (prev.nextLa === la && prev.nextEp === ep && c !== null && c.valid && c.mode === mode) return c;
+  c = prev.next2;
+  if (prev.next2La === la && prev.next2Ep === ep && c !== null && c.valid && c.mode === mode) return c;
+  return null;
+}
+
 /** Record `b` (found at linear `la` under TLB epoch `ep`) as the most recent successor of `prev`. */
 function linkNext(prev: Block, b: Block, la: number, ep: number): void {
   prev.next2 = prev.next; prev.next2La = prev.nextLa; prev.next2Ep = prev.nextEp;
@@ -1062,11 +1071,7 @@ export class Cpu extends CpuState {
 
   /** The block at linear `la` in `mode`: a page walk if the fetch TLB misses, decoding if no block is cached. */
   private findBlock(la: number, mode: number): Block {
-    const ti = (la >>> 12) & TLB_MASK;
-    const xTlb = this.tlb[Access.EXEC];
-    let phys: number;
-    if (xTlb[2 * ti] === la - (la & 0xfff) + this.ub) phys = xTlb[2 * ti + 1] + (la & 0xfff);
-    else phys = this.translate(la, Access.EXEC, this.ub === 1);
+    const phys = this.fetchPhys(la);
     const key = phys * 4 + mode;
     const slot = (phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1);
     let found = this.blockCache[slot];
@@ -1128,14 +1133,9 @@ export class Cpu extends CpuState {
         const la = this.codeLinear();
         const mode = this.long ? 2 : this.codeSize === 4 ? 1 : 0;
         const ep = this.tlbEpoch + this.ub;
-        let b: Block;
-        let c: Block | null;
-        if (prev !== null && prev.nextLa === la && prev.nextEp === ep && (c = prev.next) !== null && c.valid && c.mode === mode) b = c;
-        else if (prev !== null && prev.next2La === la && prev.next2Ep === ep && (c = prev.next2) !== null && c.valid && c.mode === mode) b = c;
-        else {
-          let found = this.cachedBlock(la, mode);
-          if (found === null) found = this.findBlock(la, mode);
-          b = found;
+        let b: Block | null = prev !== null ? chained(prev, la, ep, mode) : null;
+        if (b === null) {
+          b = this.findBlock(la, mode);
           // Remember it as prev's successor (translate() and buildBlock only fill entries: the epoch is still ep).
           if (prev !== null) linkNext(prev, b, la, ep);
         }
@@ -1223,10 +1223,8 @@ export class Cpu extends CpuState {
     for (;;) {
       const rip = this.rip;
       const la = long ? rip : wrap32(cs + rip);
-      let c: Block | null;
-      if (b.nextLa === la && b.nextEp === ep && (c = b.next) !== null && c.valid && c.mode === mode) { /* first entry */ }
-      else if (b.next2La === la && b.next2Ep === ep && (c = b.next2) !== null && c.valid && c.mode === mode) { /* second */ }
-      else {
+      let c = chained(b, la, ep, mode);
+      if (c === null) {
         c = this.cachedBlock(la, mode);
         if (c === null) return b;
         linkNext(b, c, la, ep);
