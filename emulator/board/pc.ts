@@ -13,7 +13,8 @@ import { PiixIde } from '../devices/ide';
 import { PciBus, PciFunction } from '../devices/pci';
 import { Piix3 } from '../devices/piix3';
 import { Piix4Pm } from '../devices/piix4-pm';
-import { VgaPci } from '../devices/vga-pci';
+import { VgaPci, VgaRegisterFile } from '../devices/vga-pci';
+import { loadStdVgaBios } from '../devices/vga-font';
 
 /**
  * QEMU's `pc` machine (hw/i386/pc_piix.c) as far as it goes beyond the ISA devices of devices/index.ts: the
@@ -32,8 +33,9 @@ export interface PcBoardOptions {
   /** The system BIOS image (SeaBIOS bios-256k.bin); undefined: direct kernel load, no firmware. */
   bios?: Uint8Array;
   /**
-   * The VGA BIOS for the VGA's PCI ROM (vgabios-stdvga.bin), with firmware. Without, only its text font is used
-   * (Machine.frame draws VGA text with it; the browser build passes the copy shipped in the extension).
+   * The VGA BIOS for the VGA's PCI ROM (vgabios-stdvga.bin). With firmware SeaBIOS runs it; without, it is still
+   * the card's ROM BAR (the installed copy when not given), and Machine.frame draws VGA text with its font (the
+   * browser build passes the copy shipped in the extension).
    */
   vgaBios?: Uint8Array;
   hda?: DiskImage;
@@ -46,6 +48,8 @@ export interface PcBoardOptions {
    * fixture recordings were made this way.
    */
   nodefaults?: boolean;
+  /** The VGA's registers, which the PCI function's MMIO BAR reaches (devices/index.ts passes the Vga). */
+  vgaRegisters?: VgaRegisterFile;
   /** Bytes written to the SeaBIOS debug port 0x402. */
   onFirmwareLog?: (byte: number) => void;
   onPowerOff?: () => void;
@@ -75,7 +79,7 @@ export function createPcBoard(o: PcBoardOptions & {
   const piix3 = new Piix3(o.onReset);
   const ide = new PiixIde(o.irq);
   const pm = new Piix4Pm(o.clock, o.irq, o.onPowerOff ?? (() => {}), o.onSuspend);
-  const vga = o.nodefaults ? undefined : new VgaPci(o.bios ? o.vgaBios : undefined);
+  const vga = o.nodefaults ? undefined : new VgaPci(o.bios ? o.vgaBios : o.vgaBios ?? loadStdVgaBios(), o.vgaRegisters);
   if (!o.bios) {
     // No firmware to shadow the BIOS area: leave it RAM (read/write) from power-on.
     i440fx.config[I440FX_PAM0] = 0x30;
@@ -83,7 +87,7 @@ export function createPcBoard(o: PcBoardOptions & {
   }
   const pci = new PciBus((v) => piix3.writeResetControl(v), () => piix3.readResetControl());
   for (const f of [i440fx, piix3, ide, pm, vga]) if (f) pci.add(f as PciFunction);
-  pci.attach(o.bus); // also maps expansion ROM BARs where the firmware places them
+  pci.attach(o.bus, o.onMapChange); // also maps expansion ROM and MMIO BARs where the firmware places them
   i440fx.onMapChange = o.onMapChange;
   i440fx.attach(o.bus);
   rom?.attach(o.bus);

@@ -29,6 +29,21 @@ export class IoBus {
   }
 
   /**
+   * Remove the MMIO range registered under `name` (a PCI BAR that moved or was disabled). Its pages become RAM
+   * again unless another range still overlaps them; the caller flushes the TLB and decoded code.
+   */
+  unregisterMmio(name: string): void {
+    const i = this.mmio.findIndex((r) => r.name === name);
+    if (i < 0) return;
+    const [gone] = this.mmio.splice(i, 1);
+    const last = Math.min(Math.floor((gone.base + gone.size - 1) / 4096), (1 << 20) - 1);
+    for (let p = Math.floor(gone.base / 4096); p <= last; p++) {
+      const at = p * 4096;
+      this.mmioPages[p] = this.mmio.some((r) => at < r.base + r.size && at + 4096 > r.base) ? 1 : 0;
+    }
+  }
+
+  /**
    * Turn the MMIO dispatch of the pages in [base, base+size) on or off (they must lie in a registered range).
    * Off, those pages are plain RAM again and the CPU may cache them in its TLB; the caller flushes the TLB and
    * the decoded code (i440FX PAM: shadow RAM over the BIOS area switches between RAM and ROM).

@@ -106,7 +106,7 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   // The stdvga's linear framebuffer where SeaBIOS places its PCI BAR0 on QEMU's pc machine.
   vga.mapLfb(o.bus);
   const board = createPcBoard({
-    ...o.board, bus: o.bus, phys: o.phys, clock: o.clock, irq: router, cmos, memoryBytes: o.memoryBytes,
+    ...o.board, vgaRegisters: vga, bus: o.bus, phys: o.phys, clock: o.clock, irq: router, cmos, memoryBytes: o.memoryBytes,
     onReset: o.onResetRequest ?? none, onMapChange: o.onMemoryMapChange ?? none,
   });
   const all: Device[] = [pic, ...lapics, ioapic, pit, hpet, uart, ...com2, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, ferr, ...board.all, router];

@@ -1,5 +1,5 @@
 import { IoBus } from './bus';
-import { Device } from './device';
+import { Device, MmioHandler } from './device';
 import { num } from './ports';
 
 /**
@@ -44,6 +44,8 @@ export interface BarSpec {
   size: number;
   io: boolean;
   prefetchable?: boolean;
+  /** A memory BAR's registers, answered wherever the BAR points while memory decoding is on. */
+  mmio?: MmioHandler;
 }
 
 export class PciFunction {
@@ -129,6 +131,36 @@ export class PciFunction {
     }
     this.configWritten(offset, size);
     if (this.rom && this.ioBus) this.mapRom(this.ioBus);
+    this.mapBars();
+  }
+
+  /** Called when a memory BAR's registers appear, move or vanish (the machine flushes its TLBs). */
+  onMapChange?: () => void;
+  /** Where each MMIO BAR is mapped now (0: not mapped). */
+  private readonly barMappedAt: number[] = [];
+
+  /**
+   * Follow the memory BARs that have registers: map them where they point, as QEMU's pci_update_mappings does.
+   * A BAR is unmapped while memory decoding is off, while it holds 0, and when its range would reach the top of
+   * the 32-bit space (QEMU pci_bar_address: all ones, as firmware writes while sizing, is never mapped).
+   */
+  private mapBars(): void {
+    const bus = this.ioBus;
+    if (!bus) return;
+    let changed = false;
+    this.bars.forEach((spec, i) => {
+      if (!spec?.mmio) return;
+      let at = this.barAddress(i);
+      if (at + spec.size - 1 >= 0xffffffff) at = 0;
+      const was = this.barMappedAt[i] ?? 0;
+      if (at === was) return;
+      const name = `${this.name} BAR${i}`;
+      if (was) bus.unregisterMmio(name);
+      if (at) bus.registerMmio(name, at, spec.size, spec.mmio);
+      this.barMappedAt[i] = at;
+      changed = true;
+    });
+    if (changed) this.onMapChange?.();
   }
 
   /** The bus the function's ROM is mapped on (set by PciBus.attach). */
@@ -168,6 +200,7 @@ export class PciFunction {
   resetConfig(initial: Uint8Array): void {
     this.config.set(initial);
     this.configWritten(0, 256);
+    this.mapBars();
   }
 
   /** A copy of the configuration space: 256 bytes outside the JS heap (the history saves every function at
@@ -181,6 +214,7 @@ export class PciFunction {
     if ((saved instanceof Uint8Array || Array.isArray(saved)) && saved.length === 256) {
       for (let i = 0; i < 256; i++) this.config[i] = num(saved[i]);
       this.configWritten(0, 256);
+      this.mapBars();
     }
   }
 }
@@ -204,8 +238,12 @@ export class PciBus implements Device {
     return this.functions.find((f) => f.slot === slot && f.fn === fn);
   }
 
-  attach(bus: IoBus): void {
-    for (const f of this.functions) f.ioBus = bus;
+  /** `onMapChange`: a memory BAR with registers moved (flush the CPUs' TLBs). */
+  attach(bus: IoBus, onMapChange?: () => void): void {
+    for (const f of this.functions) {
+      f.ioBus = bus;
+      f.onMapChange = onMapChange;
+    }
     bus.registerPorts(0xcf8, 4, {
       read: (port, size) => {
         if (port === 0xcf9 && size === 1) return this.readResetControl();

@@ -6,10 +6,26 @@ import * as fs from 'node:fs';
  * image the seabios package installs (the same ROM QEMU runs, so text pixels match QEMU's screendump). Returned in
  * plane 2's layout: 32 bytes per character, 16 used. Undefined when no VGA BIOS is installed.
  *
- * Public API: loadVgaFont(paths?), fontFromVgaBios(rom), VGA_BIOS_PATHS.
+ * The same image is the VGA's PCI expansion ROM on a board booted without firmware (`loadStdVgaBios`): the card
+ * carries its ROM whether or not a BIOS runs it, so a directly booted kernel sees QEMU's ROM BAR.
+ *
+ * Public API: loadVgaFont(paths?), loadStdVgaBios(), fontFromVgaBios(rom), VGA_BIOS_PATHS.
  */
 
 export const VGA_BIOS_PATHS = ['/usr/share/seabios/vgabios-stdvga.bin', '/usr/share/qemu/vgabios-stdvga.bin', '/usr/share/seabios/vgabios.bin'];
+
+let stdVga: Uint8Array | null | undefined;
+
+/** QEMU's stdvga BIOS image (vgabios-stdvga.bin) as installed by Debian's seabios package, or undefined. */
+export function loadStdVgaBios(): Uint8Array | undefined {
+  if (stdVga === undefined) {
+    stdVga = null;
+    for (const p of VGA_BIOS_PATHS.filter((f) => f.endsWith('vgabios-stdvga.bin'))) {
+      try { stdVga = new Uint8Array(fs.readFileSync(p)); break; } catch { /* next */ }
+    }
+  }
+  return stdVga ?? undefined;
+}
 
 /** Glyph 'A' of the IBM VGA 8 × 16 font: locates the font inside the ROM. */
 const GLYPH_A = Uint8Array.of(0, 0, 0x10, 0x38, 0x6c, 0xc6, 0xc6, 0xfe, 0xc6, 0xc6, 0xc6, 0xc6, 0, 0, 0, 0);

@@ -128,13 +128,19 @@ function renderVbe(vga: Vga): Frame {
     return f;
   }
   const out = f.rgba;
+  const be = vga.bigEndianFb;
   for (let y = 0; y < m.height; y++) {
     let a = m.start + y * m.pitch;
     let o = y * m.width * 4;
     for (let x = 0; x < m.width; x++, o += 4) {
       let r: number, g: number, b: number;
-      switch (m.bpp) {
-        case 8: { const c = pal![mem[a & mask]]; r = c & 0xff; g = (c >>> 8) & 0xff; b = c >>> 16; a += 1; break; }
+      switch (be ? -m.bpp : m.bpp) {
+        case 8: case -8: { const c = pal![mem[a & mask]]; r = c & 0xff; g = (c >>> 8) & 0xff; b = c >>> 16; a += 1; break; }
+        // Big-endian framebuffer (QEMU's byte-order register): the same pixel formats, most significant byte first.
+        case -15: { const v = (mem[a & mask] << 8) | mem[(a + 1) & mask]; r = (v >> 7) & 0xf8; g = (v >> 2) & 0xf8; b = (v << 3) & 0xf8; a += 2; break; }
+        case -16: { const v = (mem[a & mask] << 8) | mem[(a + 1) & mask]; r = (v >> 8) & 0xf8; g = (v >> 3) & 0xfc; b = (v << 3) & 0xf8; a += 2; break; }
+        case -24: r = mem[a & mask]; g = mem[(a + 1) & mask]; b = mem[(a + 2) & mask]; a += 3; break;
+        case -32: r = mem[(a + 1) & mask]; g = mem[(a + 2) & mask]; b = mem[(a + 3) & mask]; a += 4; break;
         case 15: { const v = mem[a & mask] | (mem[(a + 1) & mask] << 8); r = (v >> 7) & 0xf8; g = (v >> 2) & 0xf8; b = (v << 3) & 0xf8; a += 2; break; }
         case 16: { const v = mem[a & mask] | (mem[(a + 1) & mask] << 8); r = (v >> 8) & 0xf8; g = (v >> 3) & 0xfc; b = (v << 3) & 0xf8; a += 2; break; }
         case 24: b = mem[a & mask]; g = mem[(a + 1) & mask]; r = mem[(a + 2) & mask]; a += 3; break;

@@ -2,6 +2,7 @@ import { VirtualClock } from '../clock';
 import { PhysicalMemory } from '../memory/phys';
 import { IoBus } from './bus';
 import { Device } from './device';
+import { VgaRegisterFile } from './vga-pci';
 import { bytePorts, num } from './ports';
 import { VgaWindow, WINDOW_BASE, WINDOW_SIZE } from './vga-memory';
 import { BochsVbe, VBE_LFB_BASE, Vram } from './vga-vbe';
@@ -20,8 +21,11 @@ import { BochsVbe, VBE_LFB_BASE, Vram } from './vga-vbe';
  * ports 0x1CE/0x1CF) and its 16 MiB linear framebuffer `vram` (mapped by `mapLfb`, at 0xFD000000 by default)
  * give the high-resolution modes.
  *
+ * The PCI function's MMIO BAR (vga-pci.ts) reaches the same registers through the VgaRegisterFile methods
+ * (ioRead8/ioWrite8, dispiRead/dispiWrite, bigEndianFb: QEMU's framebuffer byte-order register).
+ *
  * Public API: attach(bus), mapLfb(bus, base), vram, vbe, regs(), screen(), text(), pollChanged(), version,
- * Device methods; cp437ToUnicode.
+ * VgaRegisterFile, Device methods; cp437ToUnicode.
  */
 
 export const TEXT_BASE = 0xb8000;
@@ -116,7 +120,7 @@ export interface VgaRegisters {
   dacMask: number;
 }
 
-export class Vga implements Device {
+export class Vga implements Device, VgaRegisterFile {
   readonly name = 'vga';
   /** Increases each time pollChanged() finds the text or the cursor changed. */
   version = 0;
@@ -154,6 +158,39 @@ export class Vga implements Device {
         else this.vbe.writeData(v);
       },
     });
+  }
+
+  /** The framebuffer's byte order (QEMU's extended register in the PCI MMIO BAR; the renderer follows it). */
+  get bigEndianFb(): boolean {
+    return this.bigEndian;
+  }
+
+  set bigEndianFb(on: boolean) {
+    this.bigEndian = on;
+    this.regsVersion++;
+  }
+
+  private bigEndian = false;
+
+  /** A VGA port in 0x3C0-0x3DF as the PCI MMIO window reads it: ports this VGA does not decode read 0 (QEMU vga_ioport_read). */
+  ioRead8(port: number): number {
+    return (port >= 0x3c0 && port <= 0x3cf) || port === 0x3d4 || port === 0x3d5 || port === 0x3da ? this.read8(port) : 0;
+  }
+
+  ioWrite8(port: number, value: number): void {
+    this.write8(port, value & 0xff);
+  }
+
+  dispiRead(index: number): number {
+    this.regsVersion++;
+    this.vbe.writeIndex(index);
+    return this.vbe.readData();
+  }
+
+  dispiWrite(index: number, value: number): void {
+    this.regsVersion++;
+    this.vbe.writeIndex(index);
+    this.vbe.writeData(value);
   }
 
   /** Map the linear framebuffer at a physical address (the VGA's PCI BAR0; 0xFD000000 on QEMU's pc machine). */
@@ -259,6 +296,7 @@ export class Vga implements Device {
     this.s = powerOn();
     this.window.latch = 0;
     this.vbe.reset();
+    this.bigEndian = false;
     this.vram.load('');
     this.regsVersion++;
   }
@@ -270,7 +308,7 @@ export class Vga implements Device {
     if (c && c.regs === this.regsVersion && c.reads === this.readsVersion && c.vram === vram && c.latch === this.window.latch) return c.state;
     const state = {
       ...s, crtc: s.crtc.slice(), attr: s.attr.slice(), seq: s.seq.slice(), gc: s.gc.slice(), dac: s.dac.slice(),
-      vbe: this.vbe.save(), vram, latch: this.window.latch,
+      vbe: this.vbe.save(), vram, latch: this.window.latch, bigEndianFb: this.bigEndian,
     };
     this.saved = { regs: this.regsVersion, reads: this.readsVersion, vram, latch: this.window.latch, state };
     return state;
@@ -288,8 +326,9 @@ export class Vga implements Device {
       dacWriteIndex: num(o.dacWriteIndex), dacReadIndex: num(o.dacReadIndex),
       dacComponent: num(o.dacComponent), dacMask: num(o.dacMask, 0xff), dac: arr(o.dac, d.dac),
     };
-    const v = (state ?? {}) as { vbe?: { index?: unknown; regs?: unknown }; vram?: unknown; latch?: unknown };
+    const v = (state ?? {}) as { vbe?: { index?: unknown; regs?: unknown }; vram?: unknown; latch?: unknown; bigEndianFb?: unknown };
     this.vbe.load(v.vbe);
+    this.bigEndian = v.bigEndianFb === true;
     this.vram.load(v.vram);
     this.window.latch = num(v.latch) >>> 0;
     this.lastHash = -1;

@@ -9,7 +9,7 @@ import { bootWithFirmware, firmwareMissing } from '../support/firmware';
  * A directly booted kernel finds the PCI board as SeaBIOS leaves it under `qemu -kernel` (firmware/pci-setup.ts).
  * The expected values are QEMU 7.2's with SeaBIOS 1.16 (Linux under QEMU prints them: "pci 0000:00:02.0: BAR 0
  * [mem 0xfd000000-0xfdffffff pref]", "ACPI: PM-Timer IO Port: 0x608", "PCI: Interrupt link LNKA configured for
- * IRQ 10"; the IDE bus-master BAR and QEMU's e1000 NIC are not on Faultline's board). The same values come out
+ * IRQ 10"; QEMU's e1000 NIC is not on Faultline's board). The same values come out
  * when SeaBIOS itself runs on Faultline's board, except the PM base: without fw_cfg's etc/table-loader SeaBIOS
  * keeps its own default 0xb000.
  */
@@ -38,6 +38,9 @@ test('direct boot: PIRQ routing, ELCR, IDE decode, PM and SMBus bases, VGA frame
   assert.equal(vga.read(0x10, 4), 0xfd000008, 'the 16 MiB prefetchable framebuffer ends where the 32-bit window does');
   for (const fn of [isa, ide, pm, vga]) assert.equal(fn.read(0x04, 2) & 0x103, 0x103, `${fn.name}: I/O, memory, SERR#`);
   assert.equal(vga.barAddress(0), 0xfd000000);
+  assert.equal(vga.read(0x18, 4), 0xfebf0000, 'MMIO BAR 2, as "pci 0000:00:02.0: BAR 2 [mem 0xfebf0000-0xfebf0fff]"');
+  if (vga.rom) assert.equal(vga.read(0x30, 4), 0xfebe0000, 'ROM BAR, as "ROM [mem 0xfebe0000-0xfebeffff pref]", not enabled');
+  assert.equal(m.mem.read(0xfebf0600, 4), 8, 'QEMU\'s extended registers answer in BAR 2');
 });
 
 test('direct boot: the ACPI PM timer and PM1 registers answer at 0x600 (Linux: PM-Timer consistency check, RTC_EN)', () => {
@@ -80,9 +83,9 @@ describe('direct boot against SeaBIOS running on the same board', { skip: firmwa
     assert.deepEqual([...m.cpu.mtrr].sort((a, b) => a[0] - b[0]), [...fw.cpu.mtrr].sort((a, b) => a[0] - b[0]));
     assert.deepEqual([m.bus.inPort(0x4d0, 1), m.bus.inPort(0x4d1, 1)], [fw.bus.inPort(0x4d0, 1), fw.bus.inPort(0x4d1, 1)]);
     // Known differences: PAM (the direct boot keeps 0xC0000-0xFFFFF read/write RAM), the PM and SMBus bases
-    // (without fw_cfg's etc/table-loader SeaBIOS keeps its default 0xb000; QEMU's has it, and 0x600), and the
-    // VGA ROM BAR (only the firmware board has the VGA BIOS as a ROM).
-    const ignore: Record<string, number[]> = { i440fx: [0x59, 0x5a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f], 'piix4-pm': [0x40, 0x41, 0x90, 0x91], vga: [0x30, 0x31, 0x32, 0x33] };
+    // (without fw_cfg's etc/table-loader SeaBIOS keeps its default 0xb000; QEMU's has it, and 0x600). The VGA's
+    // ROM and MMIO BARs are the same on both: the card has its ROM whether or not a BIOS runs it.
+    const ignore: Record<string, number[]> = { i440fx: [0x59, 0x5a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f], 'piix4-pm': [0x40, 0x41, 0x90, 0x91] };
     const fns = m.devices.board.pci.functions;
     fns.forEach((f, k) => {
       const g = fw.devices.board.pci.functions[k];
