@@ -144,7 +144,11 @@ export class Gen {
     this.line('if (xf >= 2) c.flags = (getFlags(c) & -2050) | fC | (fO << 11);');
     this.line('}');
     this.line('@SPILL@ c.rip = base + xo; clock.instructions = ic + xk; c.insnStart = base + xs;');
-    this.line('if (xj !== 0) { c.relTarget(xr, xj); clock.instructions = ic + xk + 1; }');
+    // A taken branch: the target inline while it stays in RIP's half of the canonical space (64-bit) or inside
+    // CS's limit; Cpu.relTarget for the rest (wrapping, the #GP cases).
+    this.line(this.long
+      ? 'if (xj !== 0) { const s = base + xo, t = s + xr; if (s < 140737488355328 ? t >= 0 && t < 140737488355328 : t >= 140737488355328 && t < 281474976710656) c.rip = t; else c.relTarget(xr, xj); clock.instructions = ic + xk + 1; }'
+      : 'if (xj !== 0) { const t = xj === 2 ? (base + xo + xr) & 65535 : (base + xo + xr) >>> 0; if (t <= c.segLimit[1] || (c.cr0 & 1) === 0) c.rip = t; else c.relTarget(xr, xj); clock.instructions = ic + xk + 1; }');
     this.line('return ev;');
     const used = [...this.used].sort((a, b) => a - b);
     const written = [...this.written].sort((a, b) => a - b);
