@@ -50,6 +50,7 @@ export class StdioSerial implements LiveInput {
   /** Bytes from the terminal: escape sequences handled, the rest queued for COM1. */
   feed(chunk: Uint8Array): void {
     for (const b of chunk) {
+      if (this.quitting) break; // nothing after C-a x goes to the guest
       if (this.escape) {
         this.escape = false;
         if (b === 0x78 || b === 0x58) { this.quitting = true; this.say('\r\nfaultline: terminated by C-a x\r\n'); }

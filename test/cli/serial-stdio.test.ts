@@ -53,3 +53,23 @@ test('--serial stdio under tmux: the prompt shows at once, typed commands reach 
   assert.equal(replay.status, 0, replay.stdout + replay.stderr);
   assert.match(replay.stdout, /replay identical .*3 input\(s\)/);
 });
+
+test('keys typed before C-a x in the same read reach COM1 and the recording; nothing after it does', async () => {
+  const { Machine } = await import('../../emulator/machine');
+  const { runInteractive } = await import('../../emulator/interactive');
+  const { StdioSerial } = await import('../../emulator/serial-stdio');
+  const { PassThrough } = await import('node:stream');
+  const stdin = new PassThrough() as unknown as NodeJS.ReadStream;
+  const said: string[] = [];
+  const live = new StdioSerial(stdin, (s) => said.push(s));
+  // Ctrl-C, then the quit sequence, then bytes typed after it, all in one chunk: the loop never sees the queue.
+  live.feed(Uint8Array.of(0x03, 0x01, 0x78, 0x41, 0x42));
+  assert.equal(live.quit, true);
+  const m = Machine.create({ memoryMB: 32 });
+  m.boot(new Uint8Array(fs.readFileSync(path.join(root, 'fixtures', 'bin', 'serial-shell.elf'))));
+  const res = await runInteractive(m, 1_000_000, [], live, () => {});
+  live.close();
+  assert.equal(res.quit, true);
+  assert.deepEqual(res.session.inputs.map((i) => [...(i as { bytes?: number[] }).bytes ?? []]), [[0x03]]);
+  assert.match(said.join(''), /terminated by C-a x/);
+});
