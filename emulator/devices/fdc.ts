@@ -109,6 +109,9 @@ export class Fdc implements Device {
         this.write(port & 7, value & 0xff);
         for (let i = 1; i < size; i++) bus.outPort(port + i, 1, (value >>> (8 * i)) & 0xff);
       },
+      // A driver polling the MSR (`in al, dx; and al, 0xc0; cmp al, 0x80; jne`) sees it change only through its own
+      // writes or READ ID's timer, so the CPU may skip the identical iterations up to that (cpu/poll-loop.ts).
+      stableUntil: (port: number) => (port === 0x3f4 ? this.msrStableUntil() : this.clock.instructions),
     };
     bus.registerPorts(0x3f1, 5, h);
     bus.registerPorts(0x3f7, 1, h);
@@ -165,6 +168,13 @@ export class Fdc implements Device {
     }
     if (v & DSR.PWRDOWN) this.resetController(true);
     this.dsr = v;
+  }
+
+  /** Until when a read of the MSR returns the same value and changes nothing (PortHandler.stableUntil). */
+  msrStableUntil(): number {
+    // The first read after a power-down or a DOR reset changes DSR/DOR; after it, only a timer can change the MSR.
+    if ((this.dsr & DSR.PWRDOWN) || !(this.dor & DOR.nRESET)) return this.clock.instructions;
+    return this.resultAt >= 0 ? this.resultAt : Infinity;
   }
 
   // ------------------------------------------------------------------------------------------- drives, irq

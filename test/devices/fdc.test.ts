@@ -194,12 +194,15 @@ describe('82078 floppy controller (QEMU pc: 0x3F0, IRQ 6, DMA 2)', () => {
     assert.equal(r.phys.read8(0x40000), 0);
   });
 
-  it('READ ID answers 20 ms of virtual time later; MSR shows only CMDBUSY meanwhile', () => {
+  it('READ ID answers 20 ms of virtual time later; MSR shows only CMDBUSY meanwhile (stable for a polling CPU)', () => {
     const r = rig();
     r.resetAndSense();
     const t0 = r.clock.instructions;
+    assert.equal(r.bus.portStableUntil(MSR, t0), Infinity, 'idle: only the guest changes the MSR');
     r.send(0x4a, 0x00);
     assert.equal(r.inb(MSR), 0x10);
+    assert.equal(r.bus.portStableUntil(MSR, t0), t0 + 20_000_000, 'a poll loop on the MSR may be skipped up to the result');
+    assert.equal(r.bus.portStableUntil(FIFO, t0), t0, 'the FIFO is not a pollable port');
     runTo(r.clock, t0 + 19_999_999);
     assert.equal(r.irq6(), false);
     runTo(r.clock, t0 + 20_000_000);
@@ -236,6 +239,25 @@ describe('82078 floppy controller (QEMU pc: 0x3F0, IRQ 6, DMA 2)', () => {
     const r2 = rig(image());
     r2.fdc.loadState(saved);
     assert.equal(r2.img!.read(512, 512)[5], 0xa5, 'the overlay is part of the snapshot');
+  });
+
+  it('FORMAT TRACK ends at once as in QEMU (nothing written, the sectors per track become the command\'s); VERIFY moves no data; deleted data is refused', () => {
+    const r = rig();
+    r.resetAndSense();
+    r.send(0x4d, 0x00, 2, 9, 0x54, 0xf6); // FORMAT TRACK: N 2, 9 sectors, gap, filler
+    assert.equal(r.irq6(), true);
+    assert.deepEqual(r.results(7).slice(0, 3), [0x00, 0, 0]);
+    r.send(0x0e);
+    assert.equal(r.results(10)[6], 9, 'DUMPREG: 9 sectors per track now');
+    assert.equal(r.img!.read(0, 512)[0], 0x53, 'the diskette is unchanged');
+    const fresh = rig();
+    fresh.resetAndSense();
+    fresh.dmaRead(0x60000, 1023);
+    fresh.send(0x56, 0x00, 0, 0, 1, 2, 2, 0x1b, 0xff); // VERIFY sectors 1-2
+    assert.deepEqual(fresh.results(7), [0x20, 0, 0, 1, 0, 1, 2]);
+    assert.equal(fresh.phys.read8(0x60000), 0, 'VERIFY transfers nothing to memory');
+    fresh.send(0x4c, 0x00, 0, 0, 1, 2, 18, 0x1b, 0xff); // READ DELETED DATA
+    assert.equal(fresh.results(7)[0], 0x60, 'abnormal termination + seek end, as QEMU (deleted data is not implemented)');
   });
 
   it('CONFIGURE, LOCK, DUMPREG, PERPENDICULAR MODE and invalid commands', () => {
