@@ -24,6 +24,9 @@ import { num } from './ports';
  * one per drive, as QEMU. A READ or WRITE whose data rate (DSR/CCR bits 0-1) is not the medium's fails with
  * "missing address mark", which is how BIOSes find a diskette's rate.
  *
+ * One departure from QEMU, for the 82078: a non-DMA WRITE DATA whose last sector ends the track (or whose sector
+ * write fails) still enters its result phase with IRQ 6; QEMU returns before it, so the command never ends.
+ *
  * Public API: Fdc (attach(bus), drives, Device methods).
  */
 const SECTOR = 512;
