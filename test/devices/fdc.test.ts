@@ -224,6 +224,18 @@ describe('82078 floppy controller (QEMU pc: 0x3F0, IRQ 6, DMA 2)', () => {
     assert.deepEqual(r.results(7), [0x04, 0, 0, 0, 1, 3, 2]);
   });
 
+  it('non-DMA WRITE DATA of a track\'s last sector ends with its result (82078; QEMU never leaves the execution phase)', () => {
+    const r = rig();
+    r.resetAndSense();
+    r.send(0x03, 0xdf, 0x03); // SPECIFY, ND = 1
+    r.send(0x45, 0x00, 0, 0, 18, 2, 18, 0x1b, 0xff);
+    assert.equal(r.inb(MSR), 0xb0, 'RQM | NONDMA | CMDBUSY: the host writes the data');
+    for (let i = 0; i < 512; i++) r.outb(FIFO, 0x5a);
+    assert.equal(r.inb(MSR), 0xd0, 'result phase');
+    assert.deepEqual(r.results(7), [0x20, 0, 0, 1, 0, 1, 2]);
+    assert.equal(r.img!.read(17 * 512, 512)[100], 0x5a);
+  });
+
   it('WRITE DATA with DMA reaches the image overlay, never the bytes behind it', () => {
     const bytes = image();
     const r = rig(bytes);
