@@ -26,7 +26,7 @@ export interface FaultlineLaunchArguments extends DebugProtocol.LaunchRequestArg
   disks?: string[];
   /** A floppy image in drive A: of the ISA floppy controller, as qemu -fda. */
   fda?: string;
-  /** 'seabios' (default without a kernel): the BIOS boots the disks/CD; 'none' (default with a kernel): direct load. */
+  /** 'seabios' (default without a kernel): the BIOS boots the disks/CD/floppy; 'none' (default with a kernel): direct load. */
   firmware?: 'seabios' | 'none';
   /** Boot order as qemu -boot: 'a' floppy, 'c' hard disk, 'd' CD-ROM (default 'cad'). */
   boot?: string;
