@@ -7,11 +7,12 @@ import type { FaultlineLaunchArguments } from './protocol';
 
 export function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineLaunchArguments {
   if (a.kernel !== undefined && (typeof a.kernel !== 'string' || !a.kernel.trim())) throw new RequestError('"kernel" is missing: set it in launch.json to the path of your kernel ELF');
-  if (a.kernel === undefined && a.cdrom === undefined && a.disks === undefined) throw new RequestError('"kernel" is missing: set it in launch.json to the path of your kernel ELF (or "disks"/"cdrom" to boot through the firmware)');
+  if (a.kernel === undefined && a.cdrom === undefined && a.disks === undefined && a.fda === undefined) throw new RequestError('"kernel" is missing: set it in launch.json to the path of your kernel ELF (or "disks"/"cdrom"/"fda" to boot through the firmware)');
   if (a.cdrom !== undefined && typeof a.cdrom !== 'string') throw new RequestError('"cdrom" must be the path of an ISO image');
+  if (a.fda !== undefined && (typeof a.fda !== 'string' || !a.fda.trim())) throw new RequestError('"fda" must be the path of a floppy image (e.g. a 1.44 MB os.img)');
   if (a.disks !== undefined && (!Array.isArray(a.disks) || a.disks.length > 2 || a.disks.some((d) => typeof d !== 'string'))) throw new RequestError('"disks" must be a list of one or two disk image paths (hda, hdb)');
   if (a.firmware !== undefined && a.firmware !== 'seabios' && a.firmware !== 'none') throw new RequestError('"firmware" must be "seabios" or "none"');
-  if (a.boot !== undefined && (typeof a.boot !== 'string' || !/^[acdn]+$/.test(a.boot))) throw new RequestError('"boot" takes drive letters as qemu -boot: "c" hard disk, "d" CD-ROM');
+  if (a.boot !== undefined && (typeof a.boot !== 'string' || !/^[acdn]+$/.test(a.boot))) throw new RequestError('"boot" takes drive letters as qemu -boot: "a" floppy, "c" hard disk, "d" CD-ROM');
   if (a.snapshot !== undefined && typeof a.snapshot !== 'boolean') throw new RequestError('"snapshot" must be true (guest disk writes stay in memory) or false (they go to the image files)');
   if (a.symbols !== undefined && typeof a.symbols !== 'string') throw new RequestError('"symbols" must be the path of an ELF file with debug information');
   if (a.memoryMB !== undefined && (typeof a.memoryMB !== 'number' || !Number.isInteger(a.memoryMB) || a.memoryMB < 1 || a.memoryMB > 4096)) {

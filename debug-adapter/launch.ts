@@ -38,12 +38,12 @@ export async function launchMachine(s: SessionState, host: AdapterHost | undefin
   // Without "firmware": SeaBIOS, as qemu -kernel (a bzImage: the direct load; firmware/kernel-rom.ts defaultFirmwareFor).
   const firmware = (args.firmware ?? (kernel ? defaultFirmwareFor(kernel) : 'seabios')) === 'seabios';
   let board: PcBoardOptions | undefined;
-  if (args.disks?.length || args.cdrom || (firmware && host.openMedia)) {
-    // Disks, CD and (with firmware) the BIOS: emulator/firmware/boot-media.ts, BootError sentences.
-    if (!host.openMedia) throw new UserError('disk and CD images need the desktop debug adapter (Node); here, boot a "kernel"');
+  if (args.disks?.length || args.cdrom || args.fda || (firmware && host.openMedia)) {
+    // Disks, CD, floppy and (with firmware) the BIOS: emulator/firmware/boot-media.ts, BootError sentences.
+    if (!host.openMedia) throw new UserError('disk, CD and floppy images need the desktop debug adapter (Node); here, boot a "kernel"');
     board = host.openMedia({
       hda: args.disks?.[0] && path.resolve(s.cwd, args.disks[0]), hdb: args.disks?.[1] && path.resolve(s.cwd, args.disks[1]),
-      cdrom: args.cdrom && path.resolve(s.cwd, args.cdrom), boot: args.boot, writeThrough: args.snapshot === false, firmware, kernel: !!kernelPath,
+      cdrom: args.cdrom && path.resolve(s.cwd, args.cdrom), fda: args.fda && path.resolve(s.cwd, args.fda), boot: args.boot, writeThrough: args.snapshot === false, firmware, kernel: !!kernelPath,
     });
   } else if (firmware) {
     // The browser: SeaBIOS from the extension's own files.
@@ -61,7 +61,7 @@ export async function launchMachine(s: SessionState, host: AdapterHost | undefin
     if (!rt.bootFirmware) throw new UserError('this runtime cannot boot firmware; use "kernel" with "firmware": "none"');
     rt.bootFirmware();
   } else {
-    if (!kernelPath || !kernel) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF, or boot "disks"/"cdrom" through "firmware": "seabios"');
+    if (!kernelPath || !kernel) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF, or boot "disks"/"cdrom"/"fda" through "firmware": "seabios"');
     const initrdPath = args.initrd ? path.resolve(s.cwd, args.initrd) : undefined;
     if (initrdPath && !(await host.exists(initrdPath))) throw new UserError(`initrd ${initrdPath} does not exist; set "initrd" in launch.json to your initial RAM disk`);
     const initrd = initrdPath ? await host.readFile(initrdPath).catch((e: Error) => { throw new UserError(`initrd: ${e.message}`); }) : undefined;

@@ -18,15 +18,17 @@ import type {
 
 /** The `launch` request's arguments (launch.json attributes of the `faultline` debugger type). */
 export interface FaultlineLaunchArguments extends DebugProtocol.LaunchRequestArguments {
-  /** Path of the kernel ELF (multiboot1 or multiboot2), absolute or relative to `cwd`; omit it to boot `disks`/`cdrom` through the firmware. */
+  /** Path of the kernel ELF (multiboot1 or multiboot2), absolute or relative to `cwd`; omit it to boot `disks`/`cdrom`/`fda` through the firmware. */
   kernel?: string;
   /** CD image (ISO with El Torito) in the IDE CD-ROM drive, as qemu -cdrom. */
   cdrom?: string;
   /** Raw disk images on the primary IDE channel: [hda] or [hda, hdb], as qemu -hda/-hdb. */
   disks?: string[];
-  /** 'seabios' (default without a kernel): the BIOS boots the disks/CD; 'none' (default with a kernel): direct load. */
+  /** A floppy image in drive A: of the ISA floppy controller, as qemu -fda. */
+  fda?: string;
+  /** 'seabios' (default without a kernel): the BIOS boots the disks/CD/floppy; 'none' (default with a kernel): direct load. */
   firmware?: 'seabios' | 'none';
-  /** Boot order as qemu -boot: 'c' hard disk, 'd' CD-ROM (default 'cad'). */
+  /** Boot order as qemu -boot: 'a' floppy, 'c' hard disk, 'd' CD-ROM (default 'cad'). */
   boot?: string;
   /** false: guest writes go to the image files; true (default): to memory only, as qemu -snapshot. */
   snapshot?: boolean;

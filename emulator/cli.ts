@@ -23,8 +23,8 @@ const USAGE = `faultline — boot an x86_64 multiboot kernel in the Faultline em
 
 Usage:
   faultline run KERNEL [options]   boot KERNEL (ELF with a multiboot1/2 header); serial goes to stdout
-  faultline run --hda IMG | --cdrom ISO [options]
-                                   power on with SeaBIOS and boot the disk or CD, as qemu-system-x86_64 does
+  faultline run --hda IMG | --cdrom ISO | --fda IMG [options]
+                                   power on with SeaBIOS and boot the disk, CD or floppy, as qemu-system-x86_64 does
   faultline replay FILE [--kernel PATH]
                                    run a recording made with --record again and check that serial output,
                                    fault chain and final state are identical (exit 0) or say what differs (exit 1)
@@ -38,7 +38,9 @@ Options for run:
                          Faultline's multiboot option ROM, as qemu -kernel; --firmware none loads it directly
   --hda IMG, --hdb IMG   raw disk images on the primary IDE channel (master, slave)
   --cdrom ISO            a CD image in the IDE CD-ROM drive (secondary master)
-  --boot ORDER           boot order as QEMU's -boot: c = hard disk, d = CD-ROM (default: c, then d)
+  --fda IMG              a floppy image in drive A: (ISA floppy controller, as qemu -fda): 1.44 MB, 2.88 MB,
+                         720 KB, 1.2 MB, 360 KB... (the sizes of QEMU's floppy formats)
+  --boot ORDER           boot order as QEMU's -boot: a = floppy, c = hard disk, d = CD-ROM (default: c, a, d)
   --firmware NAME        seabios (the default: SeaBIOS runs from the reset vector and boots the kernel through
                          an option ROM, multiboot or Linux, or the disk/CD) or none (the kernel is loaded
                          directly, no BIOS runs; the default for a Linux bzImage and for a kernel asking for a
@@ -95,6 +97,8 @@ interface RunOptions {
   hda?: string;
   hdb?: string;
   cdrom?: string;
+  /** --fda IMG */
+  fda?: string;
   boot?: string;
   bios?: string;
   noSnapshot?: boolean;
@@ -183,9 +187,10 @@ function parseRun(args: string[]): RunOptions {
       case '--hda': o.hda = value(); break;
       case '--hdb': o.hdb = value(); break;
       case '--cdrom': o.cdrom = value(); break;
+      case '--fda': o.fda = value(); break;
       case '--boot': {
         const b = value().replace(/^order=/, '');
-        if (!/^[acdn]+$/.test(b)) throw new UsageError(`--boot takes drive letters as QEMU's -boot (c = hard disk, d = CD-ROM), not '${b}'`);
+        if (!/^[acdn]+$/.test(b)) throw new UsageError(`--boot takes drive letters as QEMU's -boot (a = floppy, c = hard disk, d = CD-ROM), not '${b}'`);
         o.boot = b;
         break;
       }
@@ -204,10 +209,10 @@ function parseRun(args: string[]): RunOptions {
         o.kernel = a;
     }
   }
-  const media = o.hda || o.hdb || o.cdrom;
+  const media = o.hda || o.hdb || o.cdrom || o.fda;
   if (!o.kernel) o.firmware ??= 'seabios';
-  if (!o.kernel && !media) throw new UsageError('no kernel given: give a kernel ELF, or boot a disk or CD with --hda IMG / --cdrom ISO');
-  if (o.firmware === 'none' && !o.kernel) throw new UsageError('--firmware none boots a kernel directly; give the kernel ELF, or boot the disk/CD with --firmware seabios');
+  if (!o.kernel && !media) throw new UsageError('no kernel given: give a kernel ELF, or boot a disk, CD or floppy with --hda IMG / --cdrom ISO / --fda IMG');
+  if (o.firmware === 'none' && !o.kernel) throw new UsageError('--firmware none boots a kernel directly; give the kernel ELF, or boot the disk/CD/floppy with --firmware seabios (nothing else runs a boot sector)');
   if (o.serialStdio && !o.maxGiven) o.maxInstructions = Number.MAX_SAFE_INTEGER;
   if (o.gdbWait && o.gdbPort === undefined) throw new UsageError('--gdb-wait needs --gdb PORT');
   if (o.gdbArch && o.gdbPort === undefined) throw new UsageError('--gdb-arch needs --gdb PORT');
@@ -389,7 +394,7 @@ function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => voi
 
 /** The board for the command line's media: data disks for a direct boot; with firmware, the BIOS too. */
 function board(o: RunOptions): PcBoardOptions {
-  return boardFor({ hda: o.hda, hdb: o.hdb, cdrom: o.cdrom, boot: o.boot, writeThrough: o.noSnapshot, firmware: o.firmware === 'seabios', bios: o.bios, kernel: !!o.kernel });
+  return boardFor({ hda: o.hda, hdb: o.hdb, cdrom: o.cdrom, fda: o.fda, boot: o.boot, writeThrough: o.noSnapshot, firmware: o.firmware === 'seabios', bios: o.bios, kernel: !!o.kernel });
 }
 
 /** Power on with SeaBIOS (the boot device was checked by boardFor). */

@@ -8,8 +8,11 @@ import { Cmos } from '../devices/cmos';
 import { Debugcon } from '../devices/debugcon';
 import { Device, IrqLines } from '../devices/device';
 import { DiskImage } from '../devices/disk-image';
+import { Fdc } from '../devices/fdc';
+import { cmosFloppyType, FloppyDrive } from '../devices/floppy-drive';
 import { I440fx, I440FX_PAM0 } from '../devices/i440fx';
 import { PiixIde } from '../devices/ide';
+import { IsaDma } from '../devices/isa-dma';
 import { PciBus, PciFunction } from '../devices/pci';
 import { Piix3 } from '../devices/piix3';
 import { Piix4Pm } from '../devices/piix4-pm';
@@ -23,8 +26,11 @@ import { loadStdVgaBios } from '../devices/vga-font';
  * CD-ROM drive, empty unless a medium is given, as QEMU's default ide1-cd0), PIIX4 ACPI power management
  * (00:01.3, SCI on IRQ 9, soft-off), the standard VGA's PCI function (00:02.0, VGA BIOS as its ROM; none with
  * `nodefaults`, as QEMU -nodefaults, which also drops the empty CD-ROM drive), the
- * system BIOS flash below 4 GiB (pc_sysfw.c) and the debug console at 0x402 where SeaBIOS logs. CMOS bytes
- * for the disks and the boot order are set as pc_cmos_init does.
+ * system BIOS flash below 4 GiB (pc_sysfw.c) and the debug console at 0x402 where SeaBIOS logs; and the ISA
+ * devices pc_basic_device_init always adds that serve the drives: the two 8237 DMA controllers and the floppy
+ * controller (0x3F0, IRQ 6, DMA 2), drive A: holding the `fda` image when one is given (QEMU -fda; QEMU without
+ * -nodefaults also has an empty drive A:, which this board leaves out, as the recordings' -nodefaults). CMOS
+ * bytes for the disks, the floppy drive and the boot order are set as pc_cmos_init does.
  *
  * With firmware, the CPU starts at the reset vector in the BIOS; without (direct kernel load), PAM maps all of
  * 0xC0000-0xFFFFF as read/write RAM, so the machine looks like plain RAM there as before.
@@ -41,6 +47,8 @@ export interface PcBoardOptions {
   hda?: DiskImage;
   hdb?: DiskImage;
   cdrom?: DiskImage;
+  /** The diskette in floppy drive A: (QEMU -fda); its size must be one of QEMU's floppy formats (floppy-drive.ts). */
+  fda?: DiskImage;
   /** QEMU -boot order: drive letters, 'c' hard disk, 'd' CD-ROM, 'a' floppy ('cad' by default, as QEMU). */
   bootOrder?: string;
   /**
@@ -63,6 +71,9 @@ export interface PcBoard {
   piix3: Piix3;
   ide: PiixIde;
   pm: Piix4Pm;
+  /** The ISA DMA controllers and the floppy controller (always present, as on QEMU's pc). */
+  dma: IsaDma;
+  fdc: Fdc;
   /** The VGA's PCI function (absent with nodefaults). */
   vga?: VgaPci;
   rom?: BiosRom;
@@ -93,20 +104,25 @@ export function createPcBoard(o: PcBoardOptions & {
   rom?.attach(o.bus);
   ide.attach(o.bus);
   pm.attach(o.bus);
+  const dma = new IsaDma(o.phys);
+  dma.attach(o.bus);
+  const fdc = new Fdc(o.irq, dma, o.clock, { fda: o.fda ? new FloppyDrive(o.fda) : undefined });
+  fdc.attach(o.bus);
 
   if (o.hda) ide.channels[0].setDrive(0, new AtaDisk(o.hda, 'QM00001'));
   if (o.hdb) ide.channels[0].setDrive(1, new AtaDisk(o.hdb, 'QM00002'));
   if (o.cdrom || !o.nodefaults) ide.channels[1].setDrive(0, new AtapiCdrom(o.cdrom, 'QM00003'));
   setCmosDisks(o.cmos, ide, o.bootOrder ?? 'cad');
+  setCmosFloppy(o.cmos, fdc);
 
-  const all: Device[] = [pci, ide, pm];
+  const all: Device[] = [pci, ide, pm, dma, fdc];
   if (rom) all.push(rom);
   if (o.bios) {
     const log = new Debugcon(o.onFirmwareLog ?? (() => {}), 0x402);
     log.attach(o.bus);
     all.push(log);
   }
-  return { pci, i440fx, piix3, ide, pm, vga, rom, all };
+  return { pci, i440fx, piix3, ide, pm, dma, fdc, vga, rom, all };
 }
 
 /** QEMU pc_cmos_init: hard disk types/geometry (0x12, 0x19-0x24), BIOS translation (0x39), boot order (0x3D, 0x38). */
@@ -138,5 +154,16 @@ function setCmosDisks(cmos: Cmos, ide: PiixIde, bootOrder: string): void {
   const seq = bootOrder.split('').map(code);
   cmos.setPowerOnByte(0x3d, (seq[0] ?? 0) | ((seq[1] ?? 0) << 4));
   cmos.setPowerOnByte(0x38, (seq[2] ?? 0) << 4);
-  cmos.setPowerOnByte(0x14, 0x06); // equipment: FPU, PS/2 mouse, no floppy
+  cmos.setPowerOnByte(0x14, 0x06); // equipment: FPU, PS/2 mouse; floppy drives: setCmosFloppy
+}
+
+/**
+ * QEMU pc_cmos_init_floppy: the drive types in 0x10 (drive A in the high nibble: 4 = 1.44 MB, 5 = 2.88 MB,
+ * 2 = 1.2 MB) and, in the equipment byte 0x14, bit 0 (drives present) with bits 6-7 = drives - 1.
+ */
+function setCmosFloppy(cmos: Cmos, fdc: Fdc): void {
+  const types = fdc.drives.map((d) => (d.image ? d.type : undefined));
+  cmos.setPowerOnByte(0x10, (cmosFloppyType(types[0]) << 4) | cmosFloppyType(types[1]));
+  const n = types.filter((t) => t !== undefined).length;
+  cmos.setPowerOnByte(0x14, 0x06 | (n === 1 ? 0x01 : n === 2 ? 0x41 : 0));
 }

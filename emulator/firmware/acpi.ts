@@ -1,4 +1,5 @@
 import * as aml from './aml';
+import { cmosFloppyType, FD_FORMATS } from '../devices/floppy-drive';
 import { putAscii } from './checksum';
 import { Platform } from './platform';
 import { HIGH_TABLES_SIZE, lowRamTop } from './e820';
@@ -104,8 +105,8 @@ function pciRootResources(p: Platform): number[] {
  * The ISA bridge \_SB.PCI0.ISA (PIIX 00:01.0) with the legacy devices QEMU's isa_build_aml describes for the ones
  * this board has: the RTC (PNP0B00), the 8042's keyboard (PNP0303) and mouse (PNP0F13) ports, and the COM ports
  * (PNP0501, _UID 1 and 2). Kernels bind drivers to them through ACPI PnP (Linux: "pnp 00:03: [io 0x03f8-0x03ff]",
- * "i8042: PNP: PS/2 Controller [PNP0303:KBD,PNP0f13:MOU]", "00:03: ttyS0 at I/O 0x3f8"). QEMU's pc also has a
- * floppy controller (PNP0700) and a parallel port (PNP0400); this board has neither, so neither is described.
+ * "i8042: PNP: PS/2 Controller [PNP0303:KBD,PNP0f13:MOU]", "00:03: ttyS0 at I/O 0x3f8"), and the floppy controller
+ * FDC0 (fdcDevice). QEMU's pc also has a parallel port (PNP0400); this board has none, so it is not described.
  */
 function isaDevices(p: Platform): number[] {
   const sta = aml.name('_STA', aml.integer(0x0f));
@@ -116,8 +117,34 @@ function isaDevices(p: Platform): number[] {
     aml.device('KBD', aml.name('_HID', aml.eisaId('PNP0303')), sta,
       aml.name('_CRS', aml.resourceTemplate(aml.io(0x60, 0x60, 0x01, 0x01), aml.io(0x64, 0x64, 0x01, 0x01), aml.irqNoFlags(1)))),
     aml.device('MOU', aml.name('_HID', aml.eisaId('PNP0F13')), sta, aml.name('_CRS', aml.resourceTemplate(aml.irqNoFlags(12)))),
+    fdcDevice(p),
     ...com,
     aml.device('RTC', aml.name('_HID', aml.eisaId('PNP0B00')), aml.name('_CRS', aml.resourceTemplate(aml.io(0x70, 0x70, 0x01, 0x08), aml.irqNoFlags(8)))));
+}
+
+/**
+ * \_SB.PCI0.ISA.FDC0 as QEMU 7.2's fdc_isa_build_aml: PNP0700 with ports 0x3F2-0x3F5 and 0x3F7, IRQ 6 and DMA
+ * channel 2 (compatibility timing, not a bus master, 8-bit), a FLPx device for each drive with a diskette
+ * (_ADR = unit, _FDI = ACPI's 16-integer drive information: the drive type's largest cylinder, sector and
+ * head over all of QEMU's formats for it, then the disk parameters SeaBIOS's INT 13h AH=08h returns), and _FDE
+ * (drives 0-3 present, then 2: "no tape"). QEMU describes the controller whether or not a drive is attached.
+ */
+function fdcDevice(p: Platform): number[] {
+  const drives = p.floppies.slice(0, 2).map((type, unit) => {
+    const formats = FD_FORMATS.filter((f) => f.drive === type);
+    const maxc = Math.max(...formats.map((f) => f.tracks)) - 1;
+    const maxs = Math.max(...formats.map((f) => f.sectors));
+    const maxh = Math.max(...formats.map((f) => f.maxHead));
+    const fdi = [unit, cmosFloppyType(type), maxc, maxs, maxh, 0xaf, 0x02, 0x25, 0x02, 0x12, 0x1b, 0xff, 0x6c, 0xf6, 0x0f, 0x08];
+    return aml.device(`FLP${'AB'[unit]}`, aml.name('_ADR', aml.integer(unit)), aml.name('_FDI', aml.pkg(...fdi.map((v) => aml.integer(v)))));
+  });
+  const fde = [0, 0, 0, 0, 2].map((v, i) => (i < p.floppies.length && i < 2 ? 1 : v));
+  // DMA descriptor (ACPI 6.4 §6.4.2.2): tag 0x2A, channel mask (channel 2), flags 0 (compatibility, 8-bit).
+  const dma2 = [0x2a, 1 << 2, 0x00];
+  return aml.device('FDC0', aml.name('_HID', aml.eisaId('PNP0700')),
+    aml.name('_CRS', aml.resourceTemplate(aml.io(0x3f2, 0x3f2, 0x00, 0x04), aml.io(0x3f7, 0x3f7, 0x00, 0x01), aml.irqNoFlags(6), dma2)),
+    ...drives,
+    aml.name('_FDE', aml.buffer(fde.flatMap((v) => [v, 0, 0, 0]))));
 }
 
 /**

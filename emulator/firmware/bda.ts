@@ -43,6 +43,12 @@ export function buildBda(p: Platform, o: BdaOptions): Uint8Array {
   // bits 9-11 serial ports, bits 14-15 parallel ports.
   let equipment = 0x02 | 0x04 | (Math.min(p.comPorts.length, 7) << 9) | (Math.min(p.lptPorts.length, 3) << 14);
   if (p.vgaText) equipment |= 0x20;
+  // Floppy drives (SeaBIOS map_floppy_drive): bit 0, bits 6-7 = drives - 1; 0x8F: the drives' capability nibbles.
+  const floppies = Math.min(p.floppies.length, 2);
+  if (floppies > 0) {
+    equipment |= floppies === 1 ? 0x01 : 0x41;
+    b[0x8f] = floppies === 1 ? 0x07 : 0x77;
+  }
   v.setUint16(0x10, equipment, true);
   v.setUint16(0x13, EBDA_BASE / 1024, true);
   // Keyboard buffer head/tail (empty) at offset 0x1e of the BDA; buffer 0x1e-0x3e.

@@ -1,16 +1,19 @@
 import { BootError } from '../boot/errors';
 import type { PcBoardOptions } from '../board/pc';
 import { DiskImage, DiskImageError } from '../devices/disk-image';
+import { FLOPPY_SIZES, floppyGeometry } from '../devices/floppy-drive';
 import { loadFirmware } from './seabios';
 
 /**
  * Checks, before the machine starts, that the device the BIOS will boot from can be booted, so a wrong file
  * gets one sentence instead of SeaBIOS's "No bootable device" loop:
  * - a hard disk's first sector must end with the boot signature 0x55 0xAA (what SeaBIOS checks, boot.c);
- * - a CD must be ISO 9660 with an El Torito boot record volume descriptor in sector 17 (El Torito 1.0 §2.0).
+ * - a CD must be ISO 9660 with an El Torito boot record volume descriptor in sector 17 (El Torito 1.0 §2.0);
+ * - a floppy image must have the size of one of QEMU's floppy formats (360 KiB ... 2.88 MiB), and to boot, the
+ *   boot signature in its first sector (SeaBIOS checks it, as QEMU's default CMOS 0x38 asks).
  *
- * Public API: boardFor(request), openDisk(path, writeThrough), checkBootable(order, {hda, cdrom}), isBootableDisk,
- * cdKind, MediaRequest.
+ * Public API: boardFor(request), openDisk(path, writeThrough), openFloppy(path, writeThrough),
+ * checkBootable(order, {hda, cdrom, fda}), isBootableDisk, cdKind, MediaRequest.
  */
 export function openDisk(path: string, writeThrough = false): DiskImage {
   try {
@@ -19,6 +22,16 @@ export function openDisk(path: string, writeThrough = false): DiskImage {
     if (e instanceof DiskImageError) throw new BootError(e.message);
     throw e;
   }
+}
+
+/** Open a floppy image: a BootError sentence when it is missing or its size is no floppy format's. */
+export function openFloppy(path: string, writeThrough = false): DiskImage {
+  const d = openDisk(path, writeThrough);
+  if (!floppyGeometry(d.size)) {
+    d.close();
+    throw new BootError(`${path} is not a floppy image: it has ${d.size} bytes, and a floppy image has the size of one of QEMU's floppy formats (${FLOPPY_SIZES.join(', ')} KiB; 1474560 bytes for a 1.44 MB diskette); pad it, e.g. truncate -s 1440K ${path}`);
+  }
+  return d;
 }
 
 export function isBootableDisk(d: DiskImage): boolean {
@@ -37,12 +50,17 @@ export function cdKind(d: DiskImage): 'el-torito' | 'no-el-torito' | 'not-iso' {
 }
 
 /**
- * The first device in the boot order that is present must be bootable (QEMU -boot letters: c = first hard
- * disk, d = CD-ROM; a = floppy is absent on this machine). Throws a BootError sentence, or returns which one
- * boots.
+ * The first device in the boot order that is present must be bootable (QEMU -boot letters: a = floppy drive A,
+ * c = first hard disk, d = CD-ROM). Throws a BootError sentence, or returns which one boots.
  */
-export function checkBootable(order: string, media: { hda?: DiskImage; cdrom?: DiskImage }): 'c' | 'd' {
+export function checkBootable(order: string, media: { hda?: DiskImage; cdrom?: DiskImage; fda?: DiskImage }): 'a' | 'c' | 'd' {
   for (const letter of order) {
+    if (letter === 'a' && media.fda) {
+      if (!isBootableDisk(media.fda)) {
+        throw new BootError(`${media.fda.path} is not bootable: its first sector does not end with the boot signature 0x55 0xAA, so the BIOS would refuse it; write a boot sector to it (e.g. dd if=boot.bin of=${media.fda.path} conv=notrunc)`);
+      }
+      return 'a';
+    }
     if (letter === 'c' && media.hda) {
       if (!isBootableDisk(media.hda)) {
         throw new BootError(`${media.hda.path} is not bootable: its first sector does not end with the boot signature 0x55 0xAA, so the BIOS would refuse it; write a boot sector (or a disk image made by a boot loader) to it, or boot a kernel with --kernel`);
@@ -56,14 +74,16 @@ export function checkBootable(order: string, media: { hda?: DiskImage; cdrom?: D
       return 'd';
     }
   }
-  throw new BootError(`nothing to boot: the boot order '${order}' names no disk or CD that was given (--hda IMG for 'c', --cdrom ISO for 'd')`);
+  throw new BootError(`nothing to boot: the boot order '${order}' names no disk, CD or floppy that was given (--hda IMG for 'c', --cdrom ISO for 'd', --fda IMG for 'a')`);
 }
 
-/** What a user asks for: QEMU's -hda/-hdb/-cdrom/-boot/-bios/-snapshot, from the CLI or launch.json. */
+/** What a user asks for: QEMU's -hda/-hdb/-cdrom/-fda/-boot/-bios/-snapshot, from the CLI or launch.json. */
 export interface MediaRequest {
   hda?: string;
   hdb?: string;
   cdrom?: string;
+  /** A floppy image in drive A: (qemu -fda). */
+  fda?: string;
   /** QEMU -boot letters (default: 'cad', hard disk first). */
   boot?: string;
   /** Write guest disk writes to the image files (default false: snapshot, as qemu -snapshot). */
@@ -84,9 +104,10 @@ export function boardFor(r: MediaRequest): PcBoardOptions {
   const hda = r.hda ? openDisk(r.hda, r.writeThrough) : undefined;
   const hdb = r.hdb ? openDisk(r.hdb, r.writeThrough) : undefined;
   const cdrom = r.cdrom ? openDisk(r.cdrom) : undefined;
-  const board: PcBoardOptions = { hda, hdb, cdrom, bootOrder: r.boot };
+  const fda = r.fda ? openFloppy(r.fda, r.writeThrough) : undefined;
+  const board: PcBoardOptions = { hda, hdb, cdrom, fda, bootOrder: r.boot };
   if (!r.firmware) return board;
-  if (!r.kernel) checkBootable(r.boot ?? 'cad', { hda, cdrom });
+  if (!r.kernel) checkBootable(r.boot ?? 'cad', { hda, cdrom, fda });
   const fw = loadFirmware({ bios: r.bios });
   return { ...board, bios: fw.bios, vgaBios: fw.vgaBios };
 }

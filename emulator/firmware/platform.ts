@@ -1,4 +1,5 @@
 import { CpuModel } from '../cpu/cpuid';
+import type { FloppyType } from '../devices/floppy-drive';
 
 /**
  * What the firmware tables describe: the board as a plain value, so the table builders (ACPI, MP table, BDA,
@@ -34,12 +35,17 @@ export interface Platform {
   lptPorts: number[];
   /** A VGA in 80x25 colour text mode at 0xb8000. */
   vgaText: boolean;
+  /**
+   * The floppy drives with a diskette, by unit (drive A:, B:), as their CMOS types: the DSDT's FDC0 lists them
+   * (FLPx, _FDE) and the BDA's equipment word counts them. The controller itself is always there (QEMU pc).
+   */
+  floppies: FloppyType[];
 }
 
 export const PCI_IRQS_QEMU_PC = [5, 9, 10, 11];
 
 /** QEMU's `pc` machine as Faultline models it, for a CPU model, RAM size and CPU count. */
-export function pcPlatform(ramSize: number, cpu: CpuModel, cpuCount = 1, o: { com2?: boolean } = {}): Platform {
+export function pcPlatform(ramSize: number, cpu: CpuModel, cpuCount = 1, o: { com2?: boolean; floppies?: FloppyType[] } = {}): Platform {
   return {
     ramSize,
     cpuCount,
@@ -59,5 +65,6 @@ export function pcPlatform(ramSize: number, cpu: CpuModel, cpuCount = 1, o: { co
     comPorts: o.com2 ? [0x3f8, 0x2f8] : [0x3f8],
     lptPorts: [],
     vgaText: true,
+    floppies: o.floppies ?? [],
   };
 }

@@ -6,11 +6,11 @@ import { firmwareMissing } from '../support/firmware';
 import { expectError, FIXTURES, launchArgsAndStop, startClient } from './helpers';
 
 /**
- * launch.json boot paths through the firmware: "disks" and "cdrom" without a kernel boot with SeaBIOS, a
+ * launch.json boot paths through the firmware: "disks", "cdrom" and "fda" without a kernel boot with SeaBIOS, a
  * "kernel" with "firmware": "seabios" boots through SeaBIOS and the multiboot option ROM, the fault chain stops
  * the session as for a direct boot, and bad media are one sentence.
  */
-describe('launch.json: disks and cdrom through SeaBIOS', { skip: firmwareMissing() }, () => {
+describe('launch.json: disks, cdrom and fda through SeaBIOS', { skip: firmwareMissing() }, () => {
   it('"disks": [bootsector.img] boots through SeaBIOS and stops at the escalation #PF -> #NP', async () => {
     const dc = await startClient();
     try {
@@ -37,6 +37,21 @@ describe('launch.json: disks and cdrom through SeaBIOS', { skip: firmwareMissing
     }
   });
 
+  it('"fda": floppy.img stops on entry at the boot sector (0000:7C00), then runs its FDC driver to its exit', async () => {
+    const dc = await startClient();
+    try {
+      const ev = await launchArgsAndStop(dc, { fda: path.join(FIXTURES, 'floppy.img'), stopOnEntry: true, historyMB: 0 }, []);
+      assert.equal(ev.body.reason, 'entry');
+      const st = await dc.stackTraceRequest({ threadId: ev.body.threadId! });
+      assert.equal(st.body.stackFrames[0].instructionPointerReference, '0x7c00');
+      const exited = dc.waitForEvent('exited');
+      await dc.continueRequest({ threadId: ev.body.threadId! });
+      assert.equal((await exited).body.exitCode, 33, 'the fixture\'s isa-debug-exit after "floppy: done"');
+    } finally {
+      await dc.stop();
+    }
+  });
+
   it('a non-bootable disk, an ISO without El Torito and a bad "firmware" are one sentence each', async () => {
     const dc = await startClient();
     try {
@@ -44,6 +59,8 @@ describe('launch.json: disks and cdrom through SeaBIOS', { skip: firmwareMissing
       assert.match(await launch({ disks: [path.join(FIXTURES, 'pf-zero-idt.elf')] }), /is not bootable: its first sector does not end with the boot signature 0x55 0xAA/);
       assert.match(await launch({ cdrom: path.join(FIXTURES, 'bootsector.img') }), /is not an ISO 9660 CD image/);
       assert.match(await launch({ disks: [path.join(FIXTURES, 'bootsector.img')], firmware: 'coreboot' }), /"firmware" must be "seabios" or "none"/);
+      assert.match(await launch({ fda: path.join(FIXTURES, 'bootsector.img') }), /is not a floppy image: it has 20992 bytes/);
+      assert.match(await launch({ fda: 42 }), /"fda" must be the path of a floppy image/);
     } finally {
       await dc.stop();
     }

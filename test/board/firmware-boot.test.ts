@@ -7,7 +7,7 @@ import { exceptionChain, parseQemuIntLog } from '../support/qemu-log';
 import { bootWithFirmware, firmwareMissing, grubIso, protectedModeChain, ROOT } from '../support/firmware';
 
 /**
- * SeaBIOS from the reset vector on the PC board, booting the fixture disk image and GRUB ISOs: each must
+ * SeaBIOS from the reset vector on the PC board, booting the fixture disk and floppy images and GRUB ISOs: each must
  * reach what QEMU recorded for the same image (fixtures/manifest.json `images`, and the `multiboot2-iso`
  * kernels, whose golden files record-golden.sh made by booting a grub-mkrescue ISO with -cdrom), on the board
  * QEMU had for them (-nodefaults: no VGA, no empty CD-ROM drive).
@@ -55,12 +55,21 @@ function assertSerial(ours: string, qemu: string, firmwareLog: string): void {
 
 describe('SeaBIOS boots disks and CDs as under QEMU', { skip }, () => {
   for (const k of manifest.images ?? []) {
-    it(`${k.name}: SeaBIOS boots the image from IDE; same chain, CR2, serial output and exit status as QEMU`, () => {
-      const r = bootWithFirmware({ hda: DiskImage.open(path.join(ROOT, k.file)), nodefaults: true }, 100_000_000);
+    // boot "hda": on the primary IDE channel (qemu -hda); "fda": in floppy drive A: (qemu -fda).
+    const floppy = k.boot === 'fda';
+    it(`${k.name}: SeaBIOS boots the image from ${floppy ? 'floppy drive A:' : 'IDE'}; same chain, CR2, serial output and exit status as QEMU`, () => {
+      const image = DiskImage.open(path.join(ROOT, k.file));
+      const r = bootWithFirmware({ ...(floppy ? { fda: image } : { hda: image }), nodefaults: true }, 100_000_000);
       assert.match(r.firmwareLog, /^SeaBIOS \(version [^)]+\)\n/, 'the SeaBIOS banner on port 0x402');
       assert.match(r.firmwareLog, /Running on QEMU \(i440fx\)/, 'SeaBIOS recognises the i440FX board');
-      assert.match(r.firmwareLog, /ata0-0: QEMU HARDDISK ATA-7 Hard-Disk/, 'the IDE disk is found');
-      assert.match(r.firmwareLog, /Booting from Hard Disk\.\.\.\nBooting from 0000:7c00/);
+      if (floppy) {
+        // SeaBIOS found drive A: through CMOS 0x10 and boots it with its own FDC driver (DMA channel 2, IRQ 6).
+        assert.match(r.firmwareLog, /Searching bootorder for: \/pci@i0cf8\/isa@1\/fdc@03f0\/floppy@0/, 'the floppy drive is found');
+        assert.match(r.firmwareLog, /Booting from Floppy\.\.\.\nBooting from 0000:7c00/);
+      } else {
+        assert.match(r.firmwareLog, /ata0-0: QEMU HARDDISK ATA-7 Hard-Disk/, 'the IDE disk is found');
+        assert.match(r.firmwareLog, /Booting from Hard Disk\.\.\.\nBooting from 0000:7c00/);
+      }
       assertLikeQemu(k, r);
     });
   }

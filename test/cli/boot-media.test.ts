@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { firmwareMissing } from '../support/firmware';
 
 /**
- * `faultline run --hda/--cdrom/--firmware`: a disk boots through SeaBIOS with QEMU's exit status and serial
+ * `faultline run --hda/--cdrom/--fda/--firmware`: a disk or floppy boots through SeaBIOS with QEMU's exit status and serial
  * output, the image is not written, and every bad medium or option is one sentence with status 2.
  */
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -55,6 +55,18 @@ describe('faultline run: disks and CDs', { skip: firmwareMissing() }, () => {
     assert.match(r.stdout, /fault chain: #PF\(0x[0-9a-f]+\) .*→ #NP.*→ #DF/);
   });
 
+  it('--fda floppy.img boots from drive A: through SeaBIOS: QEMU\'s serial output and exit status, the image unchanged', () => {
+    const fimg = path.join(root, 'fixtures', 'bin', 'floppy.img');
+    const before = fs.readFileSync(fimg);
+    const r = run('run', '--fda', fimg, '--no-reboot');
+    assert.equal(r.status, Number(fs.readFileSync(path.join(root, 'fixtures/golden/floppy.exit'), 'utf8').trim()));
+    assert.ok(r.stdout.startsWith(fs.readFileSync(path.join(root, 'fixtures/golden/floppy.serial.txt'), 'utf8')), r.stdout);
+    assert.deepEqual(fs.readFileSync(fimg), before);
+    // The direct path: a kernel with --firmware none and a floppy gets the drive (CMOS, BDA) but no BIOS.
+    const probe = run('run', path.join(root, 'fixtures', 'bin', 'lowmem-probe.elf'), '--firmware', 'none', '--fda', fimg);
+    assert.match(probe.stdout, /^bda equipment 0x00000227$/m, 'the BDA counts drive A: as SeaBIOS would');
+  });
+
   it('bad media and options are one sentence each', () => {
     const elf = path.join(root, 'fixtures', 'bin', 'pf-zero-idt.elf');
     refuses(run('run', '--hda', elf), /pf-zero-idt\.elf is not bootable: its first sector does not end with the boot signature 0x55 0xAA/);
@@ -71,5 +83,10 @@ describe('faultline run: disks and CDs', { skip: firmwareMissing() }, () => {
     refuses(run('run', '--firmware', 'none', '--hda', img), /--firmware none boots a kernel directly/);
     refuses(run('run', '--boot', 'd', '--hda', img), /nothing to boot: the boot order 'd'/);
     refuses(run('run', '--hda', img, '--record', 'x.json'), /--record needs a kernel/);
+    refuses(run('run', '--fda', img), /bootsector\.img is not a floppy image: it has 20992 bytes/);
+    refuses(run('run', '--fda', 'missing.img'), /disk image missing\.img does not exist/);
+    refuses(run('run', '--firmware', 'none', '--fda', img), /--firmware none boots a kernel directly.*disk\/CD\/floppy/);
+    fs.writeFileSync(path.join(tmp, 'blank.img'), new Uint8Array(1474560));
+    refuses(run('run', '--fda', 'blank.img'), /blank\.img is not bootable: its first sector does not end with the boot signature/);
   });
 });
