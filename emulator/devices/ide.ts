@@ -92,10 +92,10 @@ export abstract class IdeDrive {
     this.modeWords = Array.isArray(v) && v.length === 3 ? v.map((x) => num(x)) : undefined;
   }
 
-  /** End a command with ERR + ABRT (unsupported command or parameter). */
+  /** End a command with ERR + ABRT (unsupported command or parameter): DRDY|ERR, as QEMU's ide_abort_command. */
   abort(): void {
     this.error = ERR.ABRT;
-    this.status = STATUS.DRDY | STATUS.DSC | STATUS.ERR;
+    this.status = STATUS.DRDY | STATUS.ERR;
     this.channel.raiseIrq();
   }
 }
