@@ -106,6 +106,13 @@ export class IdeChannel {
   control = 0;
   /** The channel's bus-master engine. */
   readonly bm: BusMaster;
+  /**
+   * QEMU keeps a copy of the task file per drive and writes reach both, but a reset leaves each copy its own drive's
+   * signature, and an absent drive's is 1, 1, 0xFF, 0xFF (ide_set_signature without a medium). Bit n (2-5): register
+   * n of the absent drive still reads that, until the register is next written. Linux's probe of an empty slave
+   * sees it ("ata1: found unknown device (class 0)").
+   */
+  private absentSignature = 0;
   /** The drive (0/1) whose DMA command waits for the engine's start bit, or -1 (QEMU bm->dma_cb). */
   private dmaUnit = -1;
   private irqLevel = false;
@@ -221,6 +228,7 @@ export class IdeChannel {
     const absent = none || (!d && ((this.tf.device >>> 4) & 1) === 1);
     const hob = (this.control & 0x80) !== 0;
     const t = this.tf;
+    if (!d && !none && !hob && (this.absentSignature >> reg) & 1) return reg <= 3 ? 1 : 0xff;
     switch (reg) {
       case 1: return absent ? 0 : hob ? t.hobFeature : d ? d.error : 0;
       case 2: return hob ? t.hobCount : t.count;
@@ -246,6 +254,7 @@ export class IdeChannel {
     const t = this.tf;
     // Writing any task-file register clears HOB (Device Control bit 7), ATA/ATAPI-6 §7.9.
     if (reg >= 1 && reg <= 6) this.control &= 0x7f;
+    this.absentSignature &= ~(1 << reg);
     switch (reg) {
       case 1: t.hobFeature = t.feature; t.feature = v; break;
       case 2: t.hobCount = t.count; t.count = v; break;
@@ -284,6 +293,7 @@ export class IdeChannel {
         d.signature(this.tf);
       }
       this.tf.device = 0xa0;
+      this.absentSignature = this.drives[0] && this.drives[1] ? 0 : 0x3c;
     }
     this.updateIrq();
   }
@@ -304,6 +314,7 @@ export class IdeChannel {
       d.signature(this.tf);
     }
     this.tf.device = 0xa0;
+    this.absentSignature = this.drives[0] && this.drives[1] ? 0 : 0x3c;
   }
 
   saveState(): unknown {
@@ -312,12 +323,12 @@ export class IdeChannel {
       drives: this.drives.map((d) => (d ? { status: d.status, error: d.error, drive: d.saveDrive() } : null)),
       // A transfer in progress at a snapshot: its bytes and position (the continuation is rebuilt by the drive).
       pio: this.end > 0 ? { buf: toBase64(this.buf), pos: this.pos, end: this.end, out: this.out } : null,
-      bm: this.bm.saveState(), dmaUnit: this.dmaUnit,
+      bm: this.bm.saveState(), dmaUnit: this.dmaUnit, absentSignature: this.absentSignature,
     };
   }
 
   loadState(state: unknown): void {
-    const o = (state ?? {}) as { tf?: Partial<TaskFile>; control?: number; irqPending?: boolean; drives?: ({ status?: number; error?: number; drive?: unknown } | null)[]; pio?: { buf: string; pos: number; end: number; out: boolean } | null; bm?: unknown; dmaUnit?: number };
+    const o = (state ?? {}) as { tf?: Partial<TaskFile>; control?: number; irqPending?: boolean; drives?: ({ status?: number; error?: number; drive?: unknown } | null)[]; pio?: { buf: string; pos: number; end: number; out: boolean } | null; bm?: unknown; dmaUnit?: number; absentSignature?: number };
     for (const k of Object.keys(this.tf) as (keyof TaskFile)[]) this.tf[k] = num(o.tf?.[k]);
     this.control = num(o.control);
     this.irqPending = !!o.irqPending;
@@ -333,6 +344,7 @@ export class IdeChannel {
     }
     this.bm.loadState(o.bm);
     this.dmaUnit = o.dmaUnit === 0 || o.dmaUnit === 1 ? o.dmaUnit : -1;
+    this.absentSignature = num(o.absentSignature) & 0x3c;
     this.irqLevel = !this.irqLevel; // force the line to be driven again
     this.updateIrq();
   }
