@@ -14,7 +14,9 @@ import { num } from './ports';
  * channel's engine (ide-bmdma.ts: command, status, descriptor table) at +0 and +8. A drive's DMA command
  * (READ/WRITE DMA [EXT], an ATAPI PACKET with the DMA feature bit) sets DRQ and waits for the channel's start
  * bit (`requestDma`); then the drive moves its data through the engine (`IdeDrive.runDma`). Any interrupt the
- * channel raises also sets the engine's INTR status bit, as QEMU's bmdma_irq does.
+ * channel raises also sets the engine's INTR status bit, as QEMU's bmdma_irq does. A software reset (SRST) or a
+ * new command drops a DMA command still waiting for the start bit, as the ATA reset protocol ends commands
+ * (QEMU 7.2 keeps its DMA callback across SRST and would run it on the next start).
  *
  * A channel holds the task file (written to both drives, as on the cable) with the previous value of each
  * register for LBA48 (the "HOB" read back when Device Control bit 7 is set), Device Control (nIEN, SRST), and

@@ -169,6 +169,38 @@ describe('PIIX3 IDE bus master: ATA READ/WRITE DMA', () => {
     assert.equal(back[1023], (1023 * 3) & 0xff);
   });
 
+  it('stopped before the command arrives: the command waits with DRQ, nothing moves, and the next start runs it', () => {
+    const m = machine({ hda: disk() });
+    enable(m);
+    prd(m, [[0x10000, 512]]);
+    m.bus.outPort(BM, 1, 0x09);
+    m.bus.outPort(BM, 1, 0x08); // stop again (QEMU: ACTIVE cleared, no command to cancel)
+    assert.equal(bmStatus(m), 0);
+    ata(m, 0xc8, 7, 1);
+    m.bus.outPort(BM, 1, 0x08); // writing stop over stop: no change
+    assert.equal(m.bus.inPort(0x3f6, 1), 0x58);
+    assert.equal(m.mem.read(0x10000, 1), 0);
+    m.bus.outPort(BM, 1, 0x09);
+    assert.equal(m.mem.read(0x10000, 1), 0x70);
+    assert.equal(bmStatus(m), INTR);
+  });
+
+  // QEMU 7.2 keeps the channel's DMA callback across SRST (ide_cancel_dma_sync only drains I/O in flight), so a
+  // later start bit would read the sector the reset signature's CHS registers name. The ATA reset protocol ends
+  // the command (ATA/ATAPI-6 §9.2); this follows the standard.
+  it('a software reset drops a DMA command still waiting for the start bit', () => {
+    const m = machine({ hda: disk() });
+    enable(m);
+    prd(m, [[0x10000, 512]]);
+    ata(m, 0xc8, 7, 1);
+    m.bus.outPort(0x3f6, 1, 0x04); // SRST
+    m.bus.outPort(0x3f6, 1, 0x00);
+    m.bus.outPort(BM, 1, 0x09);
+    assert.equal(m.mem.read(0x10000, 1), 0, 'nothing moved');
+    assert.equal(bmStatus(m), ACTIVE, 'the engine runs with no command');
+    assert.equal(m.bus.inPort(0x1f7, 1), 0x50);
+  });
+
   it('a table shorter than the command: nothing moves, no interrupt, ACTIVE cleared, DRQ gone (QEMU ide_dma_cb)', () => {
     const m = machine({ hda: disk() });
     enable(m);
@@ -268,6 +300,27 @@ describe('PIIX3 IDE bus master: ATA READ/WRITE DMA', () => {
     m.bus.outPort(BM, 1, 0x09);
     go();
     assert.equal(cpu.r[0] & 0xffff, 0, 'the NOPs the disk put there ran instead');
+  });
+
+  it('an ATAPI DMA reply waiting for the start bit survives a snapshot too', () => {
+    const iso = DiskImage.fromBytes(new Uint8Array(8 * 2048).map((_, i) => (i >> 11) + 1));
+    const m = machine({ cdrom: iso });
+    enable(m);
+    m.bus.outPort(BM + 12, 4, TABLE);
+    m.mem.write(TABLE, 4, 0x50000); m.mem.write(TABLE + 4, 4, 0x80000000 | 2048);
+    m.bus.outPort(0x176, 1, 0xa0); m.bus.outPort(0x171, 1, 1); m.bus.outPort(0x177, 1, 0xa0);
+    const p = [0x28, 0, 0, 0, 0, 5, 0, 0, 1, 0, 0, 0];
+    for (let i = 0; i < 12; i += 2) m.bus.outPort(0x170, 2, p[i] | (p[i + 1] << 8));
+    const saved = JSON.parse(JSON.stringify({ ide: m.devices.board.ide.saveState(), pci: m.devices.board.pci.functions.map((f) => Array.from(f.saveConfig())) }));
+    const n = machine({ cdrom: iso });
+    n.devices.board.pci.functions.forEach((f, i) => f.loadConfig(saved.pci[i]));
+    n.devices.board.ide.loadState(saved.ide);
+    for (let i = 0; i < 8; i++) n.mem.write(TABLE + i, 1, m.mem.read(TABLE + i, 1));
+    assert.equal(n.bus.inPort(0x376, 1), 0xd8);
+    n.bus.outPort(BM + 8, 1, 0x09);
+    assert.equal(n.mem.read(0x50000, 1), 6);
+    assert.equal(n.bus.inPort(0x172, 1), 3);
+    assert.equal(bmStatus(n, 1), INTR);
   });
 
   it('a DMA command waiting for the start bit survives a snapshot and runs after the restore', () => {
