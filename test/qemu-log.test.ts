@@ -20,6 +20,8 @@ const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'manifes
   kernels: ManifestKernel[];
   /** Disk and CD images booted by the firmware. */
   images?: ManifestKernel[];
+  /** Kernels recorded with their own drives (qemuArgs), compared by their own tests. */
+  deviceKernels?: ManifestKernel[];
 };
 
 function read(rel: string): string {
@@ -69,7 +71,7 @@ test('INT3 is a software interrupt without an error code and without check_excep
   assert.deepEqual(exceptionChain(events), ['#BP']);
 });
 
-for (const k of [...manifest.kernels, ...(manifest.images ?? [])]) {
+for (const k of [...manifest.kernels, ...(manifest.images ?? []), ...(manifest.deviceKernels ?? [])]) {
   test(`${k.name}: QEMU's recorded exception chain is ${k.chain.join(' -> ') || '(none)'}`, () => {
     assert.ok(fs.existsSync(path.join(ROOT, k.file)), `${k.file} exists (run bash fixtures/build.sh)`);
     assert.deepEqual(exceptionChain(parseQemuIntLog(read(k.golden.log))), k.chain);

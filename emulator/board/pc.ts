@@ -88,7 +88,7 @@ export function createPcBoard(o: PcBoardOptions & {
   const rom = o.bios ? new BiosRom(o.bios) : undefined;
   const i440fx = new I440fx(o.phys, rom, o.memoryBytes);
   const piix3 = new Piix3(o.onReset);
-  const ide = new PiixIde(o.irq);
+  const ide = new PiixIde(o.irq, o.phys);
   const pm = new Piix4Pm(o.clock, o.irq, o.onPowerOff ?? (() => {}), o.onSuspend);
   const vga = o.nodefaults ? undefined : new VgaPci(o.bios ? o.vgaBios : o.vgaBios ?? loadStdVgaBios(), o.vgaRegisters);
   if (!o.bios) {

@@ -1,13 +1,22 @@
 import { DiskImage, SECTOR } from './disk-image';
 import { IdeDrive, STATUS, TaskFile } from './ide';
+import type { BusMaster } from './ide-bmdma';
 import { num } from './ports';
 
 /**
  * An ATA hard disk on an IDE channel (ATA/ATAPI-6 command set, as QEMU's "QEMU HARDDISK"): IDENTIFY DEVICE,
- * READ/WRITE SECTORS, READ/WRITE MULTIPLE and their LBA48 EXT forms, READ VERIFY, SET MULTIPLE MODE,
- * INITIALIZE DEVICE PARAMETERS, SET FEATURES, FLUSH CACHE, READ NATIVE MAX ADDRESS, power-mode commands.
+ * READ/WRITE SECTORS, READ/WRITE MULTIPLE, READ/WRITE DMA and their LBA48 EXT forms, READ VERIFY, SET MULTIPLE
+ * MODE, INITIALIZE DEVICE PARAMETERS, SET FEATURES, FLUSH CACHE, READ NATIVE MAX ADDRESS, power-mode commands.
  * CHS addressing uses the geometry QEMU guesses for an unpartitioned image (16 heads, 63 sectors per track,
- * 2 to 16383 cylinders). No DMA: DMA commands abort, and IDENTIFY advertises none.
+ * 2 to 16383 cylinders). IDENTIFY reports QEMU's DMA modes (single/multiword DMA 0-2, UDMA 0-5, UDMA5 selected
+ * until SET FEATURES 03h picks another mode).
+ *
+ * DMA commands (QEMU ide_sector_start_dma / ide_dma_cb): the status shows DRQ until the bus master runs, then the
+ * whole command moves at once. A descriptor table shorter than the command moves nothing and ends it without an
+ * interrupt (DRDY, ACTIVE cleared); a longer one moves what the command needs and leaves ACTIVE set; an address
+ * past the end of the disk aborts when the transfer would start. Afterwards the task file holds the sector after
+ * the last one moved and a count of 0, as QEMU leaves it. Writes go to the image as PIO writes do (its overlay
+ * unless the user asked for writes to the file).
  *
  * Public API: new AtaDisk(image, serial), geometry, Device-like state via IdeDrive.
  */
@@ -17,6 +26,7 @@ const CMD = {
   READ_SECTORS: 0x20, READ_SECTORS_NR: 0x21, READ_SECTORS_EXT: 0x24, READ_NATIVE_MAX_EXT: 0x27, READ_MULTIPLE_EXT: 0x29,
   WRITE_SECTORS: 0x30, WRITE_SECTORS_NR: 0x31, WRITE_SECTORS_EXT: 0x34, WRITE_MULTIPLE_EXT: 0x39,
   READ_VERIFY: 0x40, READ_VERIFY_NR: 0x41, READ_VERIFY_EXT: 0x42, DIAGNOSTIC: 0x90, INIT_PARAMS: 0x91,
+  READ_DMA_EXT: 0x25, WRITE_DMA_EXT: 0x35, READ_DMA: 0xc8, READ_DMA_NR: 0xc9, WRITE_DMA: 0xca, WRITE_DMA_NR: 0xcb,
   READ_MULTIPLE: 0xc4, WRITE_MULTIPLE: 0xc5, SET_MULTIPLE: 0xc6, STANDBY_IMMEDIATE: 0xe0, IDLE_IMMEDIATE: 0xe1,
   STANDBY: 0xe2, IDLE: 0xe3, CHECK_POWER_MODE: 0xe5, SLEEP: 0xe6, FLUSH_CACHE: 0xe7, FLUSH_CACHE_EXT: 0xea,
   IDENTIFY: 0xec, SET_FEATURES: 0xef, READ_NATIVE_MAX: 0xf8,
@@ -31,6 +41,18 @@ interface Transfer {
   lba48: boolean;
 }
 
+/** A DMA command waiting for the bus master: all of it moves in one go. */
+interface DmaCommand {
+  write: boolean;
+  /** -1: an invalid CHS address. */
+  lba: number;
+  count: number;
+  lba48: boolean;
+}
+
+/** SET FEATURES subcommands QEMU accepts without effect here (cache, look-ahead, APM, acoustic, defaults). */
+const FEATURES_ACCEPTED = [0x02, 0x82, 0xaa, 0x55, 0x66, 0xcc, 0x05, 0x85, 0x69, 0x67, 0x96, 0x9a, 0x42, 0xc2];
+
 export class AtaDisk extends IdeDrive {
   readonly kind = 'disk';
   readonly cylinders: number;
@@ -41,6 +63,7 @@ export class AtaDisk extends IdeDrive {
   private curHeads = 16;
   private curSectors = 63;
   private xfer: Transfer | undefined;
+  private dma: DmaCommand | undefined;
 
   constructor(readonly image: DiskImage, readonly serial = 'QM00001') {
     super();
@@ -58,6 +81,7 @@ export class AtaDisk extends IdeDrive {
 
   resetDrive(): void {
     this.xfer = undefined;
+    this.dma = undefined;
     this.multiple = MAX_MULTIPLE;
     this.curHeads = this.heads;
     this.curSectors = this.sectorsPerTrack;
@@ -77,6 +101,10 @@ export class AtaDisk extends IdeDrive {
       case CMD.WRITE_SECTORS_EXT: return this.startRw(tf, true, true, 1);
       case CMD.WRITE_MULTIPLE: return this.startRw(tf, true, false, this.multiple);
       case CMD.WRITE_MULTIPLE_EXT: return this.startRw(tf, true, true, this.multiple);
+      case CMD.READ_DMA: case CMD.READ_DMA_NR: return this.startDma(tf, false, false);
+      case CMD.READ_DMA_EXT: return this.startDma(tf, false, true);
+      case CMD.WRITE_DMA: case CMD.WRITE_DMA_NR: return this.startDma(tf, true, false);
+      case CMD.WRITE_DMA_EXT: return this.startDma(tf, true, true);
       case CMD.READ_VERIFY: case CMD.READ_VERIFY_NR: case CMD.READ_VERIFY_EXT: {
         const lba48 = cmd === CMD.READ_VERIFY_EXT;
         const lba = this.address(tf, lba48);
@@ -95,8 +123,8 @@ export class AtaDisk extends IdeDrive {
         this.curHeads = (tf.device & 0x0f) + 1;
         return this.complete(true);
       case CMD.SET_FEATURES:
-        // Write cache on/off (0x02/0x82), transfer mode (0x03), read look-ahead (0xaa/0x55): accepted.
-        if ([0x02, 0x82, 0x03, 0xaa, 0x55, 0x66, 0xcc].includes(tf.feature)) return this.complete(true);
+        if (tf.feature === 0x03) return this.setTransferMode(tf.count) ? this.complete(true) : this.abort();
+        if (FEATURES_ACCEPTED.includes(tf.feature)) return this.complete(true);
         return this.abort();
       case CMD.FLUSH_CACHE: case CMD.FLUSH_CACHE_EXT: case CMD.STANDBY_IMMEDIATE: case CMD.IDLE_IMMEDIATE:
       case CMD.STANDBY: case CMD.IDLE: case CMD.SLEEP:
@@ -131,15 +159,20 @@ export class AtaDisk extends IdeDrive {
   }
 
   saveDrive(): unknown {
-    return { multiple: this.multiple, curHeads: this.curHeads, curSectors: this.curSectors, xfer: this.xfer ?? null, overlay: this.image.saveOverlay() };
+    return {
+      multiple: this.multiple, curHeads: this.curHeads, curSectors: this.curSectors, xfer: this.xfer ?? null,
+      dma: this.dma ?? null, modes: this.saveModes(), overlay: this.image.saveOverlay(),
+    };
   }
 
   loadDrive(state: unknown): void {
-    const o = (state ?? {}) as { multiple?: number; curHeads?: number; curSectors?: number; xfer?: Transfer | null; overlay?: unknown };
+    const o = (state ?? {}) as { multiple?: number; curHeads?: number; curSectors?: number; xfer?: Transfer | null; dma?: DmaCommand | null; modes?: unknown; overlay?: unknown };
     this.multiple = num(o.multiple, MAX_MULTIPLE);
     this.curHeads = num(o.curHeads, 16);
     this.curSectors = num(o.curSectors, 63);
     this.xfer = o.xfer ? { ...o.xfer } : undefined;
+    this.dma = o.dma ? { ...o.dma } : undefined;
+    this.loadModes(o.modes);
     this.image.loadOverlay(o.overlay);
   }
 
@@ -151,6 +184,37 @@ export class AtaDisk extends IdeDrive {
     this.xfer = { write, lba, remaining: count, block, lba48 };
     if (write) this.requestWrite();
     else this.nextBlock();
+  }
+
+  private startDma(tf: TaskFile, write: boolean, lba48: boolean): void {
+    this.dma = { write, lba: this.address(tf, lba48), count: this.count(tf, lba48), lba48 };
+    this.status = STATUS.DRDY | STATUS.DSC | STATUS.DRQ;
+    this.channel.requestDma(this);
+  }
+
+  runDma(bm: BusMaster): void {
+    const x = this.dma;
+    this.dma = undefined;
+    if (!x) return;
+    const bytes = x.count * SECTOR;
+    const table = bm.mapTable(bytes);
+    if (table.mapped < bytes) {
+      // QEMU: "The PRDs are too short for this request": nothing moves, no interrupt, ACTIVE cleared.
+      this.status = STATUS.DRDY | STATUS.DSC;
+      bm.finish(false);
+      return;
+    }
+    if (x.lba < 0 || x.lba + x.count > this.totalSectors) {
+      bm.finish(false); // QEMU ide_dma_error
+      return this.abort();
+    }
+    if (x.write) this.image.write(x.lba * SECTOR, bm.gather(table.segments, bytes));
+    else bm.scatter(table.segments, this.image.read(x.lba * SECTOR, bytes));
+    this.setSector(x.lba + x.count, x.lba48);
+    this.channel.tf.count = 0;
+    this.status = STATUS.DRDY | STATUS.DSC;
+    this.channel.raiseIrq();
+    bm.finish(table.described > bytes);
   }
 
   /** Read: load the next DRQ block and interrupt; with nothing left, the command completes (no interrupt). */
@@ -222,9 +286,14 @@ export class AtaDisk extends IdeDrive {
 
   /** After each block the task file holds the address of the last sector transferred (ATA/ATAPI-6 §9). */
   private updateAddress(x: Transfer): void {
+    this.setSector(x.lba - 1, x.lba48);
+    this.channel.tf.count = x.remaining & 0xff;
+  }
+
+  /** Put sector `last` in the task file in the command's addressing (LBA48, LBA28 or CHS). */
+  private setSector(last: number, lba48: boolean): void {
     const tf = this.channel.tf;
-    const last = x.lba - 1;
-    if (x.lba48) this.setLba48(tf, last);
+    if (lba48) this.setLba48(tf, last);
     else if (tf.device & 0x40) {
       tf.lbaLow = last & 0xff; tf.lbaMid = (last >>> 8) & 0xff; tf.lbaHigh = (last >>> 16) & 0xff;
       tf.device = (tf.device & 0xf0) | ((last >>> 24) & 0x0f);
@@ -235,7 +304,6 @@ export class AtaDisk extends IdeDrive {
       tf.device = (tf.device & 0xf0) | Math.floor(rest / this.curSectors);
       tf.lbaLow = (rest % this.curSectors) + 1;
     }
-    tf.count = x.remaining & 0xff;
   }
 
   private setLba48(tf: TaskFile, v: number): void {
@@ -260,14 +328,16 @@ export class AtaDisk extends IdeDrive {
     putString(w, 27, 40, 'QEMU HARDDISK');
     w[47] = 0x8000 | MAX_MULTIPLE;
     w[48] = 1; // 32-bit PIO
-    w[49] = 1 << 9; // LBA supported (no DMA)
+    w[49] = (1 << 11) | (1 << 9) | (1 << 8); // IORDY, LBA, DMA supported
     w[51] = 0x200; // PIO timing
-    w[53] = 1 | 2; // words 54-58 and 64-70 valid
+    w[52] = 0x200; // DMA timing
+    w[53] = 1 | 2 | 4; // words 54-58, 64-70 and 88 valid
     w[54] = this.cylinders; w[55] = this.curHeads; w[56] = this.curSectors;
     w[57] = chs & 0xffff; w[58] = chs >>> 16;
     w[59] = this.multiple ? 0x100 | this.multiple : 0;
     const lba28 = Math.min(total, 0x0fffffff);
     w[60] = lba28 & 0xffff; w[61] = lba28 >>> 16;
+    this.identifyModes(w); // words 62, 63, 88
     w[64] = 3; // PIO modes 3 and 4
     w[65] = 120; w[66] = 120; w[67] = 120; w[68] = 120;
     w[80] = 0xf0; // ATA/ATAPI-4 to -7

@@ -2,6 +2,7 @@ import { fromBase64, toBase64 } from '../bytes';
 import { putString } from './ata-disk';
 import { DiskImage } from './disk-image';
 import { IdeDrive, STATUS, TaskFile } from './ide';
+import type { BusMaster } from './ide-bmdma';
 import { num } from './ports';
 
 /**
@@ -17,6 +18,13 @@ import { num } from './ports';
  * PIO data-in follows the byte-count limit the host put in LBA Mid/High: each DRQ block is at most that many
  * bytes (rounded down to even), its size is reported back there, and the interrupt reason (Sector Count:
  * CoD bit 0, IO bit 1) says data (IO) or completion (IO+CoD).
+ *
+ * A PACKET command with the DMA feature bit (bit 0) sends its data through the bus master instead (QEMU
+ * ide_atapi_cmd_reply / ide_atapi_cmd_read_dma): DRQ (and BSY for READ(10)/READ(12)) until the engine runs, then
+ * all of it at once, completion with IO+CoD and an interrupt, ACTIVE cleared. A descriptor table too short for
+ * the data fills what it describes and stops there: ACTIVE cleared, no interrupt, the status unchanged (QEMU
+ * bmdma_rw_buf). The overlapped feature bit (bit 1) aborts, as in QEMU. IDENTIFY PACKET DEVICE reports QEMU's
+ * DMA modes (USE_DMA_CDROM).
  */
 const CD_SECTOR = 2048;
 const SENSE = { NONE: 0, NOT_READY: 2, ILLEGAL_REQUEST: 5 } as const;
@@ -30,6 +38,10 @@ export class AtapiCdrom extends IdeDrive {
   private asc = 0;
   /** Data-in still to be sent after the current DRQ block (its bytes and the host's byte-count limit). */
   private pending: { data: Uint8Array; at: number; limit: number } | undefined;
+  /** The PACKET command asked for DMA (feature bit 0). */
+  private atapiDma = false;
+  /** Data waiting for the bus master. */
+  private dmaData: Uint8Array | undefined;
 
   constructor(public medium: DiskImage | undefined, readonly serial = 'QM00003') {
     super();
@@ -45,6 +57,8 @@ export class AtapiCdrom extends IdeDrive {
 
   resetDrive(): void {
     this.pending = undefined;
+    this.dmaData = undefined;
+    this.atapiDma = false;
   }
 
   execute(cmd: number, tf: TaskFile): void {
@@ -57,7 +71,9 @@ export class AtapiCdrom extends IdeDrive {
         this.signature(tf);
         return this.abort();
       case 0xa0: // PACKET: ask for the 12-byte command (no interrupt: DRQ type "within 3 ms")
-        if (tf.feature & 1) return this.abort(); // DMA
+        if (tf.feature & 2) return this.abort(); // overlapped
+        this.atapiDma = (tf.feature & 1) !== 0;
+        this.dmaData = undefined;
         tf.count = IREASON_COD;
         this.channel.transferOut(12, (packet) => this.packet(packet));
         return;
@@ -73,6 +89,7 @@ export class AtapiCdrom extends IdeDrive {
         this.channel.raiseIrq();
         return;
       case 0xef: case 0xe5: case 0xe0: case 0xe1: case 0xe7: // SET FEATURES, power, flush: accepted
+        if (cmd === 0xef && tf.feature === 0x03 && !this.setTransferMode(tf.count)) return this.abort();
         if (cmd === 0xe5) tf.count = 0xff;
         this.status = STATUS.DRDY | STATUS.DSC;
         this.channel.raiseIrq();
@@ -92,14 +109,30 @@ export class AtapiCdrom extends IdeDrive {
     return {
       senseKey: this.senseKey, asc: this.asc,
       pending: p ? { data: toBase64(p.data), at: p.at, limit: p.limit } : null,
+      atapiDma: this.atapiDma, dmaData: this.dmaData ? toBase64(this.dmaData) : null, modes: this.saveModes(),
     };
   }
 
   loadDrive(state: unknown): void {
-    const o = (state ?? {}) as { senseKey?: number; asc?: number; pending?: { data: string; at: number; limit: number } | null };
+    const o = (state ?? {}) as { senseKey?: number; asc?: number; pending?: { data: string; at: number; limit: number } | null; atapiDma?: boolean; dmaData?: string | null; modes?: unknown };
     this.senseKey = num(o.senseKey);
     this.asc = num(o.asc);
     this.pending = o.pending ? { data: fromBase64(o.pending.data), at: num(o.pending.at), limit: num(o.pending.limit) } : undefined;
+    this.atapiDma = !!o.atapiDma;
+    this.dmaData = typeof o.dmaData === 'string' ? fromBase64(o.dmaData) : undefined;
+    this.loadModes(o.modes);
+  }
+
+  runDma(bm: BusMaster): void {
+    const data = this.dmaData;
+    this.dmaData = undefined;
+    if (!data) return;
+    if (!bm.scatterAll(data)) {
+      bm.finish(false); // the table ran out: no interrupt, DRQ stays
+      return;
+    }
+    this.good();
+    bm.finish(false);
   }
 
   // ------------------------------------------------------------------------------- packets
@@ -138,7 +171,7 @@ export class AtapiCdrom extends IdeDrive {
         const count = op === 0x28 ? (p[7] << 8) | p[8] : ((p[6] << 24) | (p[7] << 16) | (p[8] << 8) | p[9]) >>> 0;
         if (lba + count > this.sectors) return this.checkCondition(SENSE.ILLEGAL_REQUEST, ASC.LBA_OUT_OF_RANGE);
         if (count === 0) return this.good();
-        return this.dataIn(this.medium!.read(lba * CD_SECTOR, count * CD_SECTOR), limit);
+        return this.dataIn(this.medium!.read(lba * CD_SECTOR, count * CD_SECTOR), limit, true);
       }
       case 0x1a: case 0x5a: return this.modeSense(p, limit);
       case 0x43: return this.readToc(p, limit);
@@ -200,7 +233,14 @@ export class AtapiCdrom extends IdeDrive {
   }
 
   // --------------------------------------------------------------------------- completion
-  private dataIn(data: Uint8Array, limit: number): void {
+  private dataIn(data: Uint8Array, limit: number, mediumRead = false): void {
+    if (this.atapiDma) {
+      // Even an empty reply waits for the bus master (QEMU ide_atapi_cmd_reply); a medium read shows BSY too.
+      this.dmaData = data;
+      this.status = STATUS.DRDY | STATUS.DSC | STATUS.DRQ | (mediumRead ? STATUS.BSY : 0);
+      this.channel.requestDma(this);
+      return;
+    }
     if (data.length === 0) return this.good();
     this.pending = { data, at: 0, limit };
     this.continueIn();
@@ -246,8 +286,9 @@ export class AtapiCdrom extends IdeDrive {
     putString(w, 23, 8, '2.5+');
     putString(w, 27, 40, 'QEMU DVD-ROM');
     w[48] = 1;
-    w[49] = 1 << 9; // LBA (no DMA)
-    w[53] = 3;
+    w[49] = (1 << 9) | (1 << 8); // LBA, DMA
+    w[53] = 7; // words 54-58, 64-70 and 88 valid
+    this.identifyModes(w); // words 62, 63, 88
     w[64] = 3;
     w[65] = 0xb4; w[66] = 0xb4; w[67] = 0x12c; w[68] = 0xb4;
     w[71] = 30; w[72] = 30;

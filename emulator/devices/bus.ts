@@ -21,6 +21,12 @@ export class IoBus {
     }
   }
 
+  /** True if none of the ports [first, first+count) is claimed (a device whose BAR moves checks before it claims). */
+  portsFree(first: number, count: number): boolean {
+    for (let p = first; p < first + count; p++) if (p > 0xffff || this.ports[p]) return false;
+    return true;
+  }
+
   /** Register an MMIO range at a physical address (page-aligned ranges keep the TLB logic simple). */
   registerMmio(name: string, base: number, size: number, handler: MmioHandler): void {
     this.mmio.push({ base, size, handler, name });

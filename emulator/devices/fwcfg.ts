@@ -1,3 +1,4 @@
+import { writePhysical } from '../memory/dma';
 import type { PhysicalMemory } from '../memory/phys';
 import { IoBus } from './bus';
 import { Device } from './device';
@@ -61,17 +62,6 @@ const DMA_WRITE = 0x10;
 
 function bswap32(v: number): number {
   return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | ((v >>> 24) & 0xff)) >>> 0;
-}
-
-/**
- * A device's write into guest memory: RAM directly (marking pages dirty and dropping decoded code, as the CPU's
- * writes do), anything else (the BIOS area's shadow RAM) through the bus. False if it lies beyond 4 GiB.
- */
-function writePhysical(phys: PhysicalMemory, addr: number, bytes: Uint8Array): boolean {
-  if (addr + bytes.length > 2 ** 32) return false;
-  if (phys.isRam(addr, bytes.length)) phys.load(addr, bytes);
-  else for (let k = 0; k < bytes.length; k++) phys.write8(addr + k, bytes[k]);
-  return true;
 }
 
 /** QEMU's x86 e820 type for usable RAM. */

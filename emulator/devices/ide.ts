@@ -1,14 +1,22 @@
 import { fromBase64, toBase64 } from '../bytes';
+import type { PhysicalMemory } from '../memory/phys';
 import { IoBus } from './bus';
 import { Device, IrqLines } from './device';
-import { PciFunction } from './pci';
+import { BusMaster } from './ide-bmdma';
+import { PCI, PciFunction } from './pci';
 import { num } from './ports';
 
 /**
  * PIIX3 IDE (PCI 00:01.1, 8086:7010) with its two legacy channels: primary at 0x1F0-0x1F7 + 0x3F6, IRQ 14;
- * secondary at 0x170-0x177 + 0x376, IRQ 15 (ATA/ATAPI-6 §7 register block; QEMU hw/ide/core.c). PIO only:
- * there is no bus-master DMA BAR, so the function reports programming interface 0x00 and the drives report
- * no DMA modes; SeaBIOS, GRUB's BIOS disk access and xv6 all use PIO.
+ * secondary at 0x170-0x177 + 0x376, IRQ 15 (ATA/ATAPI-6 §7 register block; QEMU hw/ide/core.c), and bus-master
+ * DMA: programming interface 0x80, BAR 4 a 16-byte I/O region (SeaBIOS places it at 0xC040 under QEMU, after
+ * the e1000's I/O BAR; 0xC000 on this board, which has no NIC) decoded while COMMAND bit 0 is set, with each
+ * channel's engine (ide-bmdma.ts: command, status, descriptor table) at +0 and +8. A drive's DMA command
+ * (READ/WRITE DMA [EXT], an ATAPI PACKET with the DMA feature bit) sets DRQ and waits for the channel's start
+ * bit (`requestDma`); then the drive moves its data through the engine (`IdeDrive.runDma`). Any interrupt the
+ * channel raises also sets the engine's INTR status bit, as QEMU's bmdma_irq does. A software reset (SRST) or a
+ * new command drops a DMA command still waiting for the start bit, as the ATA reset protocol ends commands
+ * (QEMU 7.2 keeps its DMA callback across SRST and would run it on the next start).
  *
  * A channel holds the task file (written to both drives, as on the cable) with the previous value of each
  * register for LBA48 (the "HOB" read back when Device Control bit 7 is set), Device Control (nIEN, SRST), and
@@ -53,11 +61,43 @@ export abstract class IdeDrive {
   abstract resetDrive(): void;
   /** After a snapshot restore in the middle of a transfer: the continuation for the restored buffer. */
   abstract resumeTransfer(buf: Uint8Array, out: boolean): (() => void) | undefined;
+  /** The DMA command this drive started (channel.requestDma) may run: move its data through `bm`. */
+  abstract runDma(bm: BusMaster): void;
+  /**
+   * IDENTIFY words 62, 63 and 88 (single/multiword and Ultra DMA modes, supported and selected) as QEMU keeps
+   * them: set by the first IDENTIFY (every mode up to MWDMA2 and UDMA5 supported, UDMA5 selected), changed by
+   * SET FEATURES 03h and kept across resets (QEMU's identify_set).
+   */
+  protected modeWords: number[] | undefined;
 
-  /** End a command with ERR + ABRT (unsupported command or parameter). */
+  /** Words 62, 63, 88 of an IDENTIFY being built. */
+  protected identifyModes(w: Uint16Array): void {
+    this.modeWords ??= [0x07, 0x07, 0x3f | (1 << 13)];
+    [w[62], w[63], w[88]] = this.modeWords;
+  }
+
+  /** SET FEATURES 03h, set transfer mode (QEMU cmd_set_features): false for a mode class it does not know. */
+  protected setTransferMode(count: number): boolean {
+    const bit = 1 << ((count & 7) + 8);
+    const words: Record<number, number[]> = { 0: [7, 7, 0x3f], 1: [7, 7, 0x3f], 2: [7 | bit, 7, 0x3f], 4: [7, 7 | bit, 0x3f], 8: [7, 7, 0x3f | bit] };
+    const w = words[count >>> 3];
+    if (!w) return false;
+    if (this.modeWords) this.modeWords = w; // before the first IDENTIFY QEMU changes words that IDENTIFY then rebuilds
+    return true;
+  }
+
+  protected saveModes(): unknown {
+    return this.modeWords ?? null;
+  }
+
+  protected loadModes(v: unknown): void {
+    this.modeWords = Array.isArray(v) && v.length === 3 ? v.map((x) => num(x)) : undefined;
+  }
+
+  /** End a command with ERR + ABRT (unsupported command or parameter): DRDY|ERR, as QEMU's ide_abort_command. */
   abort(): void {
     this.error = ERR.ABRT;
-    this.status = STATUS.DRDY | STATUS.DSC | STATUS.ERR;
+    this.status = STATUS.DRDY | STATUS.ERR;
     this.channel.raiseIrq();
   }
 }
@@ -66,6 +106,17 @@ export class IdeChannel {
   readonly drives: (IdeDrive | undefined)[] = [undefined, undefined];
   readonly tf: TaskFile = { feature: 0, count: 0, lbaLow: 0, lbaMid: 0, lbaHigh: 0, device: 0, hobFeature: 0, hobCount: 0, hobLbaLow: 0, hobLbaMid: 0, hobLbaHigh: 0 };
   control = 0;
+  /** The channel's bus-master engine. */
+  readonly bm: BusMaster;
+  /**
+   * QEMU keeps a copy of the task file per drive and writes reach both, but a reset leaves each copy its own drive's
+   * signature, and an absent drive's is 1, 1, 0xFF, 0xFF (ide_set_signature without a medium). Bit n (2-5): register
+   * n of the absent drive still reads that, until the register is next written. Linux's probe of an empty slave
+   * sees it ("ata1: found unknown device (class 0)").
+   */
+  private absentSignature = 0;
+  /** The drive (0/1) whose DMA command waits for the engine's start bit, or -1 (QEMU bm->dma_cb). */
+  private dmaUnit = -1;
   private irqLevel = false;
   private irqPending = false;
   // PIO engine (one per channel: only the selected drive transfers).
@@ -75,7 +126,25 @@ export class IdeChannel {
   private out = false;
   private onDone: (() => void) | undefined;
 
-  constructor(readonly index: number, private readonly irq: IrqLines, readonly irqLine: number) {}
+  constructor(readonly index: number, private readonly irq: IrqLines, readonly irqLine: number, phys?: PhysicalMemory, busMaster: () => boolean = () => false) {
+    this.bm = new BusMaster(phys, busMaster, () => this.runDma());
+  }
+
+  /**
+   * The selected drive's DMA command is ready (its status shows DRQ): it runs now if the engine is active,
+   * else when the start bit is set (QEMU bmdma_start_dma).
+   */
+  requestDma(d: IdeDrive): void {
+    this.dmaUnit = this.drives.indexOf(d);
+    this.bm.beginCommand();
+    if (this.bm.active) this.runDma();
+  }
+
+  private runDma(): void {
+    const d = this.dmaUnit >= 0 ? this.drives[this.dmaUnit] : undefined;
+    this.dmaUnit = -1;
+    if (d) d.runDma(this.bm);
+  }
 
   setDrive(unit: number, d: IdeDrive | undefined): void {
     this.drives[unit] = d;
@@ -113,10 +182,13 @@ export class IdeChannel {
   endTransfer(): void {
     this.pos = this.end = 0;
     this.onDone = undefined;
+    this.dmaUnit = -1;
   }
 
   raiseIrq(): void {
     this.irqPending = true;
+    // QEMU ide_bus_set_irq: with nIEN set the request never reaches the line, nor the bus master's INTR bit.
+    if (!(this.control & 0x02)) this.bm.interrupt();
     this.updateIrq();
   }
 
@@ -158,6 +230,7 @@ export class IdeChannel {
     const absent = none || (!d && ((this.tf.device >>> 4) & 1) === 1);
     const hob = (this.control & 0x80) !== 0;
     const t = this.tf;
+    if (!d && !none && !hob && (this.absentSignature >> reg) & 1) return reg <= 3 ? 1 : 0xff;
     switch (reg) {
       case 1: return absent ? 0 : hob ? t.hobFeature : d ? d.error : 0;
       case 2: return hob ? t.hobCount : t.count;
@@ -183,6 +256,7 @@ export class IdeChannel {
     const t = this.tf;
     // Writing any task-file register clears HOB (Device Control bit 7), ATA/ATAPI-6 §7.9.
     if (reg >= 1 && reg <= 6) this.control &= 0x7f;
+    this.absentSignature &= ~(1 << reg);
     switch (reg) {
       case 1: t.hobFeature = t.feature; t.feature = v; break;
       case 2: t.hobCount = t.count; t.count = v; break;
@@ -221,6 +295,7 @@ export class IdeChannel {
         d.signature(this.tf);
       }
       this.tf.device = 0xa0;
+      this.absentSignature = this.drives[0] && this.drives[1] ? 0 : 0x3c;
     }
     this.updateIrq();
   }
@@ -230,6 +305,7 @@ export class IdeChannel {
     this.irqPending = false;
     this.updateIrq();
     this.endTransfer();
+    this.bm.reset();
     for (const t of Object.keys(this.tf) as (keyof TaskFile)[]) this.tf[t] = 0;
     this.tf.device = 0xa0;
     for (const d of this.drives) {
@@ -240,6 +316,7 @@ export class IdeChannel {
       d.signature(this.tf);
     }
     this.tf.device = 0xa0;
+    this.absentSignature = this.drives[0] && this.drives[1] ? 0 : 0x3c;
   }
 
   saveState(): unknown {
@@ -248,11 +325,12 @@ export class IdeChannel {
       drives: this.drives.map((d) => (d ? { status: d.status, error: d.error, drive: d.saveDrive() } : null)),
       // A transfer in progress at a snapshot: its bytes and position (the continuation is rebuilt by the drive).
       pio: this.end > 0 ? { buf: toBase64(this.buf), pos: this.pos, end: this.end, out: this.out } : null,
+      bm: this.bm.saveState(), dmaUnit: this.dmaUnit, absentSignature: this.absentSignature,
     };
   }
 
   loadState(state: unknown): void {
-    const o = (state ?? {}) as { tf?: Partial<TaskFile>; control?: number; irqPending?: boolean; drives?: ({ status?: number; error?: number; drive?: unknown } | null)[]; pio?: { buf: string; pos: number; end: number; out: boolean } | null };
+    const o = (state ?? {}) as { tf?: Partial<TaskFile>; control?: number; irqPending?: boolean; drives?: ({ status?: number; error?: number; drive?: unknown } | null)[]; pio?: { buf: string; pos: number; end: number; out: boolean } | null; bm?: unknown; dmaUnit?: number; absentSignature?: number };
     for (const k of Object.keys(this.tf) as (keyof TaskFile)[]) this.tf[k] = num(o.tf?.[k]);
     this.control = num(o.control);
     this.irqPending = !!o.irqPending;
@@ -266,21 +344,31 @@ export class IdeChannel {
       this.pos = num(o.pio.pos); this.end = num(o.pio.end); this.out = !!o.pio.out;
       this.onDone = this.selected?.resumeTransfer(this.buf, this.out);
     }
+    this.bm.loadState(o.bm);
+    this.dmaUnit = o.dmaUnit === 0 || o.dmaUnit === 1 ? o.dmaUnit : -1;
+    this.absentSignature = num(o.absentSignature) & 0x3c;
     this.irqLevel = !this.irqLevel; // force the line to be driven again
     this.updateIrq();
   }
 }
 
-/** The PCI function and the legacy ports of both channels. */
+/** The PCI function, the legacy ports of both channels and the bus-master BAR. */
 export class PiixIde extends PciFunction implements Device {
   readonly channels: IdeChannel[];
+  private bus?: IoBus;
+  /** The addresses BAR 4 has been decoded at (a port range is claimed at each; see updateBmMapping). */
+  private readonly bmClaimed = new Set<number>();
 
-  constructor(irq: IrqLines) {
-    super('piix3-ide', 1, 1, { vendor: 0x8086, device: 0x7010, classCode: 0x010100 });
-    this.channels = [new IdeChannel(0, irq, 14), new IdeChannel(1, irq, 15)];
+  constructor(irq: IrqLines, phys?: PhysicalMemory) {
+    // Programming interface 0x80: bus master capable, both channels in legacy (compatibility) mode.
+    super('piix3-ide', 1, 1, { vendor: 0x8086, device: 0x7010, classCode: 0x010180 });
+    const master = () => (this.config[PCI.COMMAND] & 0x04) !== 0;
+    this.channels = [new IdeChannel(0, irq, 14, phys, master), new IdeChannel(1, irq, 15, phys, master)];
+    this.defineBar(4, { size: 16, io: true });
   }
 
   attach(bus: IoBus): void {
+    this.bus = bus;
     const bases: [number, number][] = [[0x1f0, 0x3f6], [0x170, 0x376]];
     this.channels.forEach((ch, i) => {
       const [cmd, ctl] = bases[i];
@@ -301,6 +389,28 @@ export class PiixIde extends PciFunction implements Device {
         read: () => ch.readAltStatus(),
         write: (_p, _s, value) => ch.writeControl(value & 0xff),
       });
+    });
+    this.updateBmMapping();
+  }
+
+  protected configWritten(offset: number, size: number): void {
+    if ((offset <= PCI.COMMAND && offset + size > PCI.COMMAND) || (offset < 0x24 && offset + size > 0x20)) this.updateBmMapping();
+  }
+
+  /**
+   * The I/O bus cannot move a port range, so the 16 ports are claimed at each address BAR 4 is first decoded at
+   * (firmware sets it once) and answer only while the BAR still decodes there. An address whose ports another
+   * device holds is not claimed (the guest's BAR then decodes nothing, as two devices on one address would not work).
+   */
+  private updateBmMapping(): void {
+    const bus = this.bus;
+    const base = this.barAddress(4);
+    if (!bus || base === 0 || this.bmClaimed.has(base) || !bus.portsFree(base, 16)) return;
+    this.bmClaimed.add(base);
+    const here = () => this.barAddress(4) === base;
+    bus.registerPorts(base, 16, {
+      read: (port, size) => (here() ? this.channels[(port - base) >> 3].bm.read((port - base) & 7, size) : size === 4 ? 0xffffffff : (1 << (8 * size)) - 1),
+      write: (port, size, value) => { if (here()) this.channels[(port - base) >> 3].bm.write((port - base) & 7, size, value); },
     });
   }
 

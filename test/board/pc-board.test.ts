@@ -132,6 +132,21 @@ describe('IDE: ATA disk and ATAPI CD-ROM', () => {
     assert.equal(m.bus.inPort(0x1f1, 1), 0x10);
   });
 
+  it('after a reset an absent slave reads its own signature (1, 1, FFh, FFh) in each register until it is written, as QEMU\'s per-drive copies', () => {
+    const m = machine({ hda: DiskImage.fromBytes(bytes) });
+    m.devices.board.ide.reset();
+    const regs = () => [2, 3, 4, 5].map((r) => m.bus.inPort(0x1f0 + r, 1));
+    assert.deepEqual(regs(), [1, 1, 0, 0], 'the master: the ATA signature');
+    m.bus.outPort(0x1f6, 1, 0xb0);
+    assert.deepEqual(regs(), [1, 1, 0xff, 0xff], 'the absent slave (Linux: "found unknown device (class 0)")');
+    m.bus.outPort(0x1f2, 1, 0x55);
+    m.bus.outPort(0x1f3, 1, 0xaa);
+    assert.deepEqual(regs(), [0x55, 0xaa, 0xff, 0xff], 'written registers reach both copies (how probes find a drive)');
+    assert.equal(m.bus.inPort(0x1f7, 1), 0, 'no status from an absent slave');
+    m.bus.outPort(0x1f6, 1, 0xa0);
+    assert.deepEqual(regs(), [0x55, 0xaa, 0, 0]);
+  });
+
   it('the CD-ROM answers IDENTIFY DEVICE with the ATAPI signature and TEST UNIT READY without a medium with NOT READY / MEDIUM NOT PRESENT', () => {
     const m = machine();
     m.bus.outPort(0x176, 1, 0xa0);
