@@ -1,7 +1,7 @@
-import * as aml from './aml';
 import { putAscii } from './checksum';
 import { Platform } from './platform';
-import { HIGH_TABLES_SIZE, lowRamTop } from './e820';
+import { dsdtBody } from './dsdt';
+import { HIGH_TABLES_SIZE } from './e820';
 import { LoaderCommand, TableBlobs, serializeTableLoader } from './table-loader';
 
 /**
@@ -11,14 +11,10 @@ import { LoaderCommand, TableBlobs, serializeTableLoader } from './table-loader'
  * "etc/acpi/rsdp", with pointer and checksum commands. Header identifiers are QEMU's ("BOCHS ", "BXPC    ",
  * creator "BXPC"), so kernels that recognise QEMU by them behave as under QEMU.
  *
- * The DSDT is Faultline's own and small (QEMU's is about 6 KiB of AML describing every device): the PCI root
- * bridge \_SB.PCI0 with its resources (_CRS: bus numbers, I/O and MMIO windows, as QEMU's), the ISA devices the
- * board has (RTC, keyboard, mouse, COM ports, as QEMU describes them) and the \_S3, \_S4 and \_S5 sleep-state
- * packages (SLP_TYP 1, 2 and 0 for PIIX4's PM1a_CNT, as QEMU declares them). A kernel with an AML interpreter
- * finds those; it does not find QEMU's CPU objects, PCI hotplug, GPE methods or PCI interrupt routing (_PRT and
- * the LNKx link devices).
- * HPET: when the platform has one (QEMU's pc: at 0xfed00000), an HPET table after the MADT and, in the DSDT,
- * QEMU's \_SB.HPET (PNP0103: _UID, the register block's vendor and period fields behind _STA, _CRS).
+ * The DSDT (dsdt.ts) is QEMU 7.2's for `pc`, generated the way QEMU generates it: the PCI root bridge with its
+ * resources, PCI interrupt routing (_PRT, the LNKA-LNKD and LNKS links on PIIX3's PIRQ route registers), the
+ * PCI hotplug slots and registers, CPU hotplug, the GPE methods (_E01 PCI hotplug, _E02 CPU hotplug), the ISA
+ * devices, the HPET, the fw_cfg device and the sleep states. Only QEMU's floppy controller (FDC0) is missing.
  */
 
 export const ACPI_TABLES_FILE = 'etc/acpi/tables';
@@ -53,89 +49,9 @@ export function buildFacs(): Uint8Array {
   return t;
 }
 
-/**
- * QEMU's \_SB.HPET (build_hpet_aml): _HID PNP0103, _UID 0, the register block as OperationRegion HPTM with its
- * vendor (VEND) and period (PRD) fields, a _STA that reports the device absent when those read as no HPET
- * (vendor 0 or 0xffff, period 0 or above 100 ns), and a _CRS of the 1 KiB block, read-only.
- */
-function hpetDevice(address: number): number[] {
-  const zero = aml.integer(0);
-  const id = aml.local(0);
-  const period = aml.local(1);
-  return aml.scope('\\_SB', aml.device('HPET',
-    aml.name('_HID', aml.eisaId('PNP0103')),
-    aml.name('_UID', zero),
-    aml.systemMemoryRegion('HPTM', address, 0x400),
-    aml.dwordLockedField('HPTM', [['VEND', 32], ['PRD', 32]]),
-    aml.method('_STA',
-      aml.store(aml.ref('VEND'), id),
-      aml.store(aml.ref('PRD'), period),
-      aml.shiftRight(id, aml.integer(16), id),
-      aml.ifThen(aml.lor(aml.lequal(id, zero), aml.lequal(id, aml.integer(0xffff))), aml.ret(zero)),
-      aml.ifThen(aml.lor(aml.lequal(period, zero), aml.lgreater(period, aml.integer(100_000_000))), aml.ret(zero)),
-      aml.ret(aml.integer(0x0f))),
-    aml.name('_CRS', aml.resourceTemplate(aml.memory32Fixed(false, address, 0x400)))));
-}
-
-/** The PCI host bridge's 64-bit MMIO window: 2 GiB from 4 GiB when no RAM is above 4 GiB (QEMU's pci_hole64_size). */
-const PCI_HOLE64 = { start: 2 ** 32, size: 2 ** 31 };
-/** The 32-bit PCI MMIO window ends below the IOAPIC (QEMU: IO_APIC_DEFAULT_ADDRESS - 1). */
-const PCI_HOLE_END = 0xfebfffff;
-
-/**
- * \_SB.PCI0._CRS as QEMU's build_dsdt gives the i440FX host bridge: bus numbers 0-255, the configuration ports
- * CF8-CFF (consumed), the I/O windows 0-CF7 and D00-FFFF, the VGA window A0000-BFFFF (cacheable), the 32-bit MMIO
- * hole from the top of low RAM to below the IOAPIC and the 64-bit hole above 4 GiB. Linux prints them as the root
- * bus resources and claims the devices' BARs and the PIIX4 PM/SMBus ranges against them.
- */
-function pciRootResources(p: Platform): number[] {
-  return aml.resourceTemplate(
-    aml.wordBusNumber(0x00, 0xff),
-    aml.io(0x0cf8, 0x0cf8, 0x01, 0x08),
-    aml.wordIo(0x0000, 0x0cf7),
-    aml.wordIo(0x0d00, 0xffff),
-    aml.memoryRange(0x000a0000, 0x000bffff, true),
-    aml.memoryRange(lowRamTop(p.ramSize), PCI_HOLE_END, false),
-    aml.memoryRange(PCI_HOLE64.start, PCI_HOLE64.start + PCI_HOLE64.size - 1, false),
-  );
-}
-
-/**
- * The ISA bridge \_SB.PCI0.ISA (PIIX 00:01.0) with the legacy devices QEMU's isa_build_aml describes for the ones
- * this board has: the RTC (PNP0B00), the 8042's keyboard (PNP0303) and mouse (PNP0F13) ports, and the COM ports
- * (PNP0501, _UID 1 and 2). Kernels bind drivers to them through ACPI PnP (Linux: "pnp 00:03: [io 0x03f8-0x03ff]",
- * "i8042: PNP: PS/2 Controller [PNP0303:KBD,PNP0f13:MOU]", "00:03: ttyS0 at I/O 0x3f8"). QEMU's pc also has a
- * floppy controller (PNP0700) and a parallel port (PNP0400); this board has neither, so neither is described.
- */
-function isaDevices(p: Platform): number[] {
-  const sta = aml.name('_STA', aml.integer(0x0f));
-  const com = p.comPorts.map((port, i) => aml.device(`COM${i + 1}`, aml.name('_HID', aml.eisaId('PNP0501')), aml.name('_UID', aml.integer(i + 1)), sta,
-    aml.name('_CRS', aml.resourceTemplate(aml.io(port, port, 0x00, 0x08), aml.irqNoFlags(port === 0x3f8 ? 4 : 3)))));
-  // In QEMU's order (Linux numbers the PnP devices by it: the keyboard first, the serial ports, the RTC last).
-  return aml.device('ISA', aml.name('_ADR', aml.integer(0x00010000)),
-    aml.device('KBD', aml.name('_HID', aml.eisaId('PNP0303')), sta,
-      aml.name('_CRS', aml.resourceTemplate(aml.io(0x60, 0x60, 0x01, 0x01), aml.io(0x64, 0x64, 0x01, 0x01), aml.irqNoFlags(1)))),
-    aml.device('MOU', aml.name('_HID', aml.eisaId('PNP0F13')), sta, aml.name('_CRS', aml.resourceTemplate(aml.irqNoFlags(12)))),
-    ...com,
-    aml.device('RTC', aml.name('_HID', aml.eisaId('PNP0B00')), aml.name('_CRS', aml.resourceTemplate(aml.io(0x70, 0x70, 0x01, 0x08), aml.irqNoFlags(8)))));
-}
-
-/**
- * The DSDT: header + AML for \_SB.PCI0 (PCI host bridge, its resources, the ISA devices), \_SB.HPET when there is
- * one, and \_S3, \_S4, \_S5.
- */
+/** The DSDT: header + the AML of dsdt.ts (QEMU 7.2's pc DSDT). */
 export function buildDsdt(p: Platform): Uint8Array {
-  const body = [
-    ...aml.scope('\\_SB', aml.device('PCI0', aml.name('_HID', aml.eisaId('PNP0A03')), aml.name('_ADR', aml.integer(0)), aml.name('_UID', aml.integer(0)),
-      aml.name('_CRS', pciRootResources(p)), isaDevices(p))),
-    ...(p.hpet ? hpetDevice(p.hpet.address) : []),
-    // The sleep states as QEMU's DSDT declares them for PIIX4 (SLP_TYPa, SLP_TYPb, reserved, reserved): S3 is
-    // SLP_TYP 1 (suspend to RAM), S4 SLP_TYP 2 (QEMU's s4_val: the PM device powers off), S5 SLP_TYP 0 (soft off);
-    // piix4-pm.ts implements all three.
-    ...aml.name('\\_S3', aml.pkg(aml.integer(1), aml.integer(1), aml.integer(0), aml.integer(0))),
-    ...aml.name('\\_S4', aml.pkg(aml.integer(2), aml.integer(2), aml.integer(0), aml.integer(0))),
-    ...aml.name('\\_S5', aml.pkg(aml.integer(0), aml.integer(0), aml.integer(0), aml.integer(0))),
-  ];
+  const body = dsdtBody(p);
   const t = header('DSDT', HEADER + body.length, 1);
   t.set(body, HEADER);
   return t;
