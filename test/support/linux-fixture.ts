@@ -72,6 +72,9 @@ const VERBOSE_HOST_LINES = [
   ...HOST_TIMING_LINES,
   // The TSC's frequency and what is derived from it: QEMU's is the host's, Faultline's is 1 GHz of virtual time.
   /^tsc: Detected [0-9.]+ MHz processor$/, /^tsc: Refined TSC clocksource calibration: /, /^clocksource: tsc(-early)?: mask: /,
+  // The switch to the refined TSC, printed by the same delayed work one TSC-timed second after boot: where it
+  // lands among the initcalls depends on how many instructions the boot took by then (QEMU: the host's speed).
+  /^clocksource: Switched to clocksource tsc$/,
   /^Calibrating delay loop \(skipped\)/, /^smpboot: Total of \d+ processors activated/, /^sched_clock: Marking stable /,
   // Linux's TSC calibration against the PIT: QEMU's TCG on a busy host can miss its timing window, and then
   // calibrates against the HPET or PM timer instead.
