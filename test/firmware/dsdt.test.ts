@@ -8,6 +8,9 @@ import { CPU_MODELS } from '../../emulator/cpu/cpuid';
 import { buildDsdt } from '../../emulator/firmware/acpi';
 import * as aml from '../../emulator/firmware/aml';
 import { pcPlatform } from '../../emulator/firmware/platform';
+import { loadFirmware } from '../../emulator/firmware/seabios';
+import { FW_CFG } from '../../emulator/devices/fwcfg';
+import { Machine } from '../../emulator/machine';
 
 /**
  * The DSDT against QEMU 7.2's for the `pc` machine. The hex strings are QEMU's own AML for these objects, dumped
@@ -125,6 +128,46 @@ describe("DSDT: QEMU 7.2's pc DSDT", () => {
     } finally {
       fs.rmSync(dir, { recursive: true });
     }
+  });
+});
+
+describe('DSDT: both boot paths', () => {
+  /** The DSDT in the etc/acpi/tables file QEMU's fw_cfg hands SeaBIOS (the DSDT follows the 64-byte FACS). */
+  function fwCfgDsdt(m: Machine): Buffer {
+    const dir = Buffer.from(m.devices.fwcfg.item(FW_CFG.FILE_DIR)!);
+    for (let i = 0; i < dir.readUInt32BE(0); i++) {
+      const e = 4 + 64 * i;
+      if (dir.toString('latin1', e + 8, e + 64).replace(/\0+$/, '') !== 'etc/acpi/tables') continue;
+      const tables = Buffer.from(m.devices.fwcfg.item(dir.readUInt16BE(e + 4))!);
+      return tables.subarray(0x40, 0x40 + tables.readUInt32LE(0x44));
+    }
+    throw new Error('no etc/acpi/tables in fw_cfg');
+  }
+
+  it('SeaBIOS (through fw_cfg) and the direct load (in RAM) get the same DSDT, built from the board: COM2, CPUs, nodefaults, parallel', (t) => {
+    let fw: ReturnType<typeof loadFirmware>;
+    try { fw = loadFirmware(); } catch { t.skip('SeaBIOS is not installed'); return; }
+    const kernel = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'fixtures', 'bin', 'acpi-mp-find.elf'));
+    const variants = [{}, { com2: true, smp: 2 }, { nodefaults: true }, { parallel: false }];
+    const seen = new Set<string>();
+    for (const v of variants) {
+      const { nodefaults, parallel, ...machine } = v as { com2?: boolean; smp?: number; nodefaults?: boolean; parallel?: boolean };
+      const viaSeabios = fwCfgDsdt(Machine.create({ memoryMB: 128, ...machine, board: { bios: fw.bios, vgaBios: fw.vgaBios, nodefaults, parallel } }));
+      const direct = Machine.create({ memoryMB: 128, ...machine, board: { nodefaults, parallel } });
+      direct.boot(kernel);
+      const at = 128 * 1024 * 1024 - 0x20000 + 0x40; // the direct path places etc/acpi/tables where SeaBIOS does
+      const inRam = Buffer.from(Array.from({ length: viaSeabios.length }, (_, i) => direct.mem.read(at + i, 1)));
+      // The loader's checksum command fills byte 9 in RAM; the fw_cfg blob leaves it 0 for SeaBIOS to compute.
+      assert.equal(inRam.reduce((a, b) => (a + b) & 0xff, 0), 0, 'checksum');
+      inRam[9] = 0;
+      assert.ok(inRam.equals(viaSeabios), `${JSON.stringify(v)}: the direct path's DSDT differs from the one fw_cfg gives SeaBIOS`);
+      seen.add(viaSeabios.toString('hex'));
+      const d = viaSeabios.toString('latin1');
+      assert.equal(d.includes('COM2'), v === variants[1], 'COM2 only with the second UART');
+      assert.equal(d.includes('LPT1'), !nodefaults && parallel !== false, 'LPT1 only with the parallel port');
+      assert.equal(d.includes('C001'), v === variants[1], 'a Processor object per CPU');
+    }
+    assert.equal(seen.size, variants.length);
   });
 });
 
