@@ -15,7 +15,7 @@ import { num } from './ports';
  * No device has an acpi-index, so PIDX reads 0. Only bus 0 (BSEL 0) has hotplug; other selectors read 0.
  */
 export const PCI_HOTPLUG_BASE = 0xae00;
-const LENGTH = 0x18;
+export const PCI_HOTPLUG_LENGTH = 0x18;
 
 export class PciHotplug implements Device {
   readonly name = 'acpi-pci-hotplug';
@@ -27,7 +27,7 @@ export class PciHotplug implements Device {
   constructor(private readonly pci: PciBus) {}
 
   attach(bus: IoBus): void {
-    bus.registerPorts(PCI_HOTPLUG_BASE, LENGTH, {
+    bus.registerPorts(PCI_HOTPLUG_BASE, PCI_HOTPLUG_LENGTH, {
       read: (port, size) => this.read(port - PCI_HOTPLUG_BASE, size),
       write: (port, size, value) => this.write(port - PCI_HOTPLUG_BASE, size, value),
     });

@@ -1,3 +1,4 @@
+import { CPU_HOTPLUG_BASE } from '../devices/cpu-hotplug';
 import * as aml from './aml';
 import { Platform } from './platform';
 
@@ -9,7 +10,6 @@ import { Platform } from './platform';
  * CPU (C000, ...: _STA, _MAT with its MADT local APIC entry, _OST), and \_GPE._E02, which runs CSCN.
  */
 
-export const CPU_HOTPLUG_BASE = 0xaf00;
 const CPU_HOTPLUG_LENGTH = 0x0c;
 
 const { arg, local, integer, ref, store } = aml;

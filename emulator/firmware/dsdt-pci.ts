@@ -1,3 +1,4 @@
+import { PCI_HOTPLUG_BASE } from '../devices/pci-hotplug';
 import * as aml from './aml';
 import { Platform } from './platform';
 
@@ -15,7 +16,6 @@ import { Platform } from './platform';
  *   which \_GPE._E01 (pciHotplugGpe) runs when the hotplug controller raises GPE 1.
  */
 
-const HOTPLUG_BASE = 0xae00;
 /** QEMU's acpi-index _DSM UUID (PCI Firmware Specification 3.3 §4.6.7, "Device Labeling Interface"). */
 const DEVICE_LABELING_UUID = 'e5c937d0-3553-4d7a-9117-ea4d19c3434d';
 const ONES = 0xffffffff;
@@ -53,11 +53,11 @@ export function pciHotplugRegisters(): number[] {
       aml.ret(local(0))));
   const dword = (n: string): aml.FieldUnit => [n, 32];
   return aml.scope('_SB.PCI0',
-    aml.operationRegion('PCST', aml.RegionSpace.SystemIO, HOTPLUG_BASE, 8),
+    aml.operationRegion('PCST', aml.RegionSpace.SystemIO, PCI_HOTPLUG_BASE, 8),
     aml.field('PCST', aml.FieldAccess.DWord, false, aml.FieldUpdate.WriteAsZeros, [dword('PCIU'), dword('PCID')]),
-    aml.operationRegion('SEJ', aml.RegionSpace.SystemIO, HOTPLUG_BASE + 8, 4),
+    aml.operationRegion('SEJ', aml.RegionSpace.SystemIO, PCI_HOTPLUG_BASE + 8, 4),
     aml.field('SEJ', aml.FieldAccess.DWord, false, aml.FieldUpdate.WriteAsZeros, [dword('B0EJ')]),
-    aml.operationRegion('BNMR', aml.RegionSpace.SystemIO, HOTPLUG_BASE + 0x10, 8),
+    aml.operationRegion('BNMR', aml.RegionSpace.SystemIO, PCI_HOTPLUG_BASE + 0x10, 8),
     aml.field('BNMR', aml.FieldAccess.DWord, false, aml.FieldUpdate.WriteAsZeros, [dword('BNUM'), dword('PIDX')]),
     aml.mutex('BLCK', 0),
     aml.method('PCEJ', 2, false, ...lock(store(arg(0), ref('BNUM')), store(aml.shiftLeft(one, arg(1)), ref('B0EJ'))), aml.ret(zero)),

@@ -1,4 +1,5 @@
 import * as aml from './aml';
+import { PCI_HOTPLUG_BASE, PCI_HOTPLUG_LENGTH } from '../devices/pci-hotplug';
 import { cpuHotplug } from './dsdt-cpu';
 import { pciHotplugGpe, pciHotplugRegisters, pciInterruptRouting, pciSlots, pirqFields } from './dsdt-pci';
 import { lowRamTop } from './e820';
@@ -27,7 +28,7 @@ export function dsdtBody(p: Platform): number[] {
     ...cpuHotplug(p),
     ...aml.scope('\\_SB.PCI0', aml.name('_CRS', pciRootResources(p)),
       resourceContainer('GPE0', 'GPE0 resources', p.pm.gpe0, p.pm.gpe0Length),
-      resourceContainer('PHPR', 'PCI Hotplug resources', 0xae00, 0x18)),
+      resourceContainer('PHPR', 'PCI Hotplug resources', PCI_HOTPLUG_BASE, PCI_HOTPLUG_LENGTH)),
     // The sleep states as QEMU's DSDT declares them for PIIX4 (SLP_TYPa, SLP_TYPb, reserved, reserved): S3 is
     // SLP_TYP 1 (suspend to RAM), S4 SLP_TYP 2 (QEMU's s4_val: the PM device powers off), S5 SLP_TYP 0 (soft off);
     // piix4-pm.ts implements all three.

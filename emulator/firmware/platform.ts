@@ -1,4 +1,5 @@
 import { CpuModel } from '../cpu/cpuid';
+import { LPT1_BASE } from '../devices/parallel';
 
 /**
  * What the firmware tables describe: the board as a plain value, so the table builders (ACPI, MP table, BDA,
@@ -68,7 +69,7 @@ export function pcPlatform(ramSize: number, cpu: CpuModel, cpuCount = 1, o: PcPl
     pm: { base: 0x600, sciIrq: 9, smiCmd: 0xb2, acpiEnable: 0xf1, acpiDisable: 0xf0, gpe0: 0xafe0, gpe0Length: 4 },
     hpet: { address: 0xfed00000 },
     comPorts: o.com2 ? [0x3f8, 0x2f8] : [0x3f8],
-    lptPorts: o.nodefaults ? [] : [0x378],
+    lptPorts: o.nodefaults ? [] : [LPT1_BASE],
     pciSlots: [
       { slot: 0, classCode: 0x060000, hotpluggable: false }, // i440FX host bridge
       { slot: 1, classCode: 0x060100, hotpluggable: false }, // PIIX3 ISA bridge
