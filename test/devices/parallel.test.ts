@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { bootWithFirmware, firmwareMissing } from '../support/firmware';
 import { makePc } from './harness';
 
 /** LPT1 at 0x378 as QEMU's hw/char/parallel.c behaves with no printer (null chardev, software-emulated SPP). */
@@ -51,4 +52,12 @@ test('IRQ 7: a control write with SELECT_IN while interrupts were enabled reques
 test('no parallel port with the board option parallel: false or nodefaults (QEMU -parallel none, -nodefaults)', () => {
   assert.equal(makePc({ board: { parallel: false } }).inb(0x379), 0xff);
   assert.equal(makePc({ board: { nodefaults: true } }).devices.lpt, undefined);
+});
+
+test('SeaBIOS finds LPT1 by its data latch: BDA 0x408 = 0x378, timeout 0x14, one parallel port in the equipment word', { skip: firmwareMissing() }, () => {
+  for (const parallel of [true, false]) {
+    const { m } = bootWithFirmware({ nodefaults: true, parallel }, 12_000_000);
+    const w = (a: number) => m.mem.read(a, 2);
+    assert.deepEqual([w(0x408), m.mem.read(0x478, 1), w(0x410) >> 14], parallel ? [0x378, 0x14, 1] : [0, 0, 0], `parallel: ${parallel}`);
+  }
 });
