@@ -7,8 +7,8 @@ import { bytePorts, num } from './ports';
  * printer behind it (QEMU -nographic gives it the null chardev): the software-emulated SPP registers.
  *   +0 data: writes latch the output byte (it goes to the printer, here nowhere); reads return the output latch,
  *      or the input latch (0xFF: nothing drives the lines) when control bit 5 selects input.
- *   +1 status: BUSY# (7), ACK# (6), SELECT (4), ERROR# (3), bit 0 (QEMU's TMAUX) from reset. QEMU's printer
- *      handshake: a strobe (control bit 0) with SELECT_IN (bit 3) set takes the byte and clears BUSY#; while no
+ *   +1 status: BUSY# (7), ACK# (6), SELECT (4), ERROR# (3), and bit 0 (EPP timeout) set by QEMU's reset. QEMU's
+ *      printer handshake: a strobe (control bit 0) with SELECT_IN (bit 3) set takes the byte and clears BUSY#; while no
  *      strobe is held, each status read toggles ACK# (clearing it, then setting it and BUSY# again).
  *   +2 control: bits 7:6 read as 1; INIT# (bit 2) low resets the status; with SELECT_IN set and no strobe,
  *      a write while the interrupt enable (bit 4) was set requests IRQ 7 until the next status read.
@@ -21,7 +21,7 @@ const STS_BUSY = 0x80;
 const STS_ACK = 0x40;
 const STS_ONLINE = 0x10;
 const STS_ERROR = 0x08;
-const STS_TMAUX = 0x01;
+const STS_TMOUT = 0x01;
 const CTR_DIR = 0x20;
 const CTR_INTEN = 0x10;
 const CTR_SELECT = 0x08;
@@ -84,7 +84,7 @@ export class ParallelPort implements Device {
 
   reset(): void {
     this.dataw = this.datar = 0xff;
-    this.status = STS_BUSY | STS_ACK | STS_ONLINE | STS_ERROR | STS_TMAUX;
+    this.status = STS_BUSY | STS_ACK | STS_ONLINE | STS_ERROR | STS_TMOUT;
     this.control = CTR_SELECT | CTR_INIT | 0xc0;
     this.irqPending = false;
   }
