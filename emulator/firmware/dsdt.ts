@@ -129,6 +129,8 @@ function isaDevices(p: Platform): number[][] {
     aml.device('KBD', aml.name('_HID', aml.eisaId('PNP0303')), sta,
       aml.name('_CRS', aml.resourceTemplate(aml.io(0x60, 0x60, 0x01, 0x01), aml.io(0x64, 0x64, 0x01, 0x01), aml.irqNoFlags(1)))),
     aml.device('MOU', aml.name('_HID', aml.eisaId('PNP0F13')), sta, aml.name('_CRS', aml.resourceTemplate(aml.irqNoFlags(12)))),
+    // QEMU's floppy controller FDC0 (PNP0700, with FLPA per drive and _FDE) goes here when the board has one;
+    // with it the DSDT is QEMU's byte for byte (scripts/dsdt-diff.sh).
     ...lpt,
     ...com,
     aml.device('RTC', aml.name('_HID', aml.eisaId('PNP0B00')), aml.name('_CRS', aml.resourceTemplate(aml.io(0x70, 0x70, 0x01, 0x08), aml.irqNoFlags(8)))),
