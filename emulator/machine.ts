@@ -26,8 +26,9 @@ import { walkPage } from './inspect/pagewalk';
 import { acpiFwCfgFiles } from './firmware/acpi';
 import { smbiosFwCfgFiles } from './firmware/smbios';
 import { stageFirmwareKernel } from './firmware/kernel-rom';
-import { pcPlatform } from './firmware/platform';
+import { Platform, pcPlatform } from './firmware/platform';
 import type { FloppyType } from './devices/floppy-drive';
+import { LPT1_BASE } from './devices/parallel';
 import { seabiosPciSetup } from './firmware/pci-setup';
 import { seabiosMtrrSetup } from './firmware/mtrr-setup';
 import { lowRamTop } from './firmware/e820';
@@ -149,7 +150,7 @@ export class Machine implements Runtime {
     if (this.boardOptions.bios) {
       // What QEMU's pc machine gives SeaBIOS over fw_cfg: its ACPI tables and the table-loader script, and its
       // SMBIOS structures and entry point.
-      const platform = pcPlatform(this.mem.size, model, smp, { floppies: this.floppyTypes() });
+      const platform = this.platform();
       for (const [name, data] of [...acpiFwCfgFiles(platform), ...smbiosFwCfgFiles(platform)]) this.devices.fwcfg.addFile(name, data);
     }
     // The RTC alarm wakes the machine from S3 while PM1_EN.RTC_EN allows it (QEMU's wakeup reason RTC).
@@ -198,7 +199,7 @@ export class Machine implements Runtime {
       // Through the firmware, as qemu -kernel: SeaBIOS runs from the reset vector, then the option ROM
       // (firmware/kernel-rom.ts) loads the kernel. The entry state is the kernel's placement and symbols.
       const staged = stageFirmwareKernel(kernel, this.mem.size, {
-        cmdline: opts.cmdline, modules: opts.modules, initrd: opts.initrd, platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu], this.options.smp, { floppies: this.floppyTypes() }),
+        cmdline: opts.cmdline, modules: opts.modules, initrd: opts.initrd, platform: this.platform(),
       });
       staged.install(this.devices.fwcfg);
       this.powerOn();
@@ -223,6 +224,19 @@ export class Machine implements Runtime {
   /** The drive types of the floppy drives holding a diskette (the firmware tables describe them). */
   private floppyTypes(): FloppyType[] {
     return this.devices.board.fdc.drives.flatMap((d) => (d.image && d.type ? [d.type] : []));
+  }
+
+  /**
+   * The board as the firmware tables describe it (firmware/platform.ts): the same on the direct path and, through
+   * fw_cfg, on the SeaBIOS path. The PCI slots are the bus's function-0 devices.
+   */
+  platform(): Platform {
+    const p = pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu], this.options.smp,
+      { com2: this.devices.uart2 !== undefined, nodefaults: this.boardOptions.nodefaults, floppies: this.floppyTypes() });
+    p.pciSlots = this.devices.board.pci.functions.filter((f) => f.fn === 0)
+      .map((f) => ({ slot: f.slot, classCode: f.config[0x09] | (f.config[0x0a] << 8) | (f.config[0x0b] << 16), hotpluggable: f.hotpluggable }));
+    p.lptPorts = this.devices.lpt ? [LPT1_BASE] : [];
+    return p;
   }
 
   entryPoint(): bigint | undefined {
@@ -253,7 +267,7 @@ export class Machine implements Runtime {
     for (const x of this.cpus) seabiosMtrrSetup(x, CPU_MODELS[this.options.cpu], lowRamTop(this.mem.size));
     const e = bootKernel(this.kernel, this.mem, {
       cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, initrd: this.bootOptions.initrd, display: this.devices.vga,
-      platform: pcPlatform(this.mem.size, CPU_MODELS[this.options.cpu], this.options.smp, { com2: this.devices.uart2 !== undefined, floppies: this.floppyTypes() }),
+      platform: this.platform(),
       secondsOfDay: this.devices.cmos.secondsSinceEpoch() % 86400,
     });
     this.entry = e;

@@ -15,6 +15,8 @@ import { PiixIde } from '../devices/ide';
 import { IsaDma } from '../devices/isa-dma';
 import { PciBus, PciFunction } from '../devices/pci';
 import { Piix3 } from '../devices/piix3';
+import { CpuHotplug } from '../devices/cpu-hotplug';
+import { PciHotplug } from '../devices/pci-hotplug';
 import { Piix4Pm } from '../devices/piix4-pm';
 import { VgaPci, VgaRegisterFile } from '../devices/vga-pci';
 import { loadStdVgaBios } from '../devices/vga-font';
@@ -58,6 +60,11 @@ export interface PcBoardOptions {
   nodefaults?: boolean;
   /** The VGA's registers, which the PCI function's MMIO BAR reaches (devices/index.ts passes the Vga). */
   vgaRegisters?: VgaRegisterFile;
+  /**
+   * The parallel port LPT1 (0x378, IRQ 7; devices/parallel.ts), which QEMU's pc has by default: present unless
+   * false (QEMU -parallel none) or, when not given, with nodefaults.
+   */
+  parallel?: boolean;
   /** Bytes written to the SeaBIOS debug port 0x402. */
   onFirmwareLog?: (byte: number) => void;
   onPowerOff?: () => void;
@@ -74,6 +81,9 @@ export interface PcBoard {
   /** The ISA DMA controllers and the floppy controller (always present, as on QEMU's pc). */
   dma: IsaDma;
   fdc: Fdc;
+  /** PIIX4 PM's ACPI hotplug controllers: PCI slots at 0xAE00, CPUs at 0xAF00 (the DSDT's hotplug methods use them). */
+  pciHotplug: PciHotplug;
+  cpuHotplug: CpuHotplug;
   /** The VGA's PCI function (absent with nodefaults). */
   vga?: VgaPci;
   rom?: BiosRom;
@@ -82,12 +92,12 @@ export interface PcBoard {
 }
 
 export function createPcBoard(o: PcBoardOptions & {
-  bus: IoBus; phys: PhysicalMemory; clock: VirtualClock; irq: IrqLines; cmos: Cmos; memoryBytes: number;
+  bus: IoBus; phys: PhysicalMemory; clock: VirtualClock; irq: IrqLines; cmos: Cmos; memoryBytes: number; cpuCount: number;
   onReset: () => void; onMapChange: () => void;
 }): PcBoard {
   const rom = o.bios ? new BiosRom(o.bios) : undefined;
   const i440fx = new I440fx(o.phys, rom, o.memoryBytes);
-  const piix3 = new Piix3(o.onReset);
+  const piix3 = new Piix3(o.onReset, o.irq);
   const ide = new PiixIde(o.irq, o.phys);
   const pm = new Piix4Pm(o.clock, o.irq, o.onPowerOff ?? (() => {}), o.onSuspend);
   const vga = o.nodefaults ? undefined : new VgaPci(o.bios ? o.vgaBios : o.vgaBios ?? loadStdVgaBios(), o.vgaRegisters);
@@ -98,6 +108,7 @@ export function createPcBoard(o: PcBoardOptions & {
   }
   const pci = new PciBus((v) => piix3.writeResetControl(v), () => piix3.readResetControl());
   for (const f of [i440fx, piix3, ide, pm, vga]) if (f) pci.add(f as PciFunction);
+  piix3.connect(pci);
   pci.attach(o.bus, o.onMapChange); // also maps expansion ROM and MMIO BARs where the firmware places them
   i440fx.onMapChange = o.onMapChange;
   i440fx.attach(o.bus);
@@ -108,6 +119,10 @@ export function createPcBoard(o: PcBoardOptions & {
   dma.attach(o.bus);
   const fdc = new Fdc(o.irq, dma, o.clock, { fda: o.fda ? new FloppyDrive(o.fda) : undefined });
   fdc.attach(o.bus);
+  const pciHotplug = new PciHotplug(pci);
+  const cpuHotplug = new CpuHotplug(o.cpuCount);
+  pciHotplug.attach(o.bus);
+  cpuHotplug.attach(o.bus);
 
   if (o.hda) ide.channels[0].setDrive(0, new AtaDisk(o.hda, 'QM00001'));
   if (o.hdb) ide.channels[0].setDrive(1, new AtaDisk(o.hdb, 'QM00002'));
@@ -115,14 +130,14 @@ export function createPcBoard(o: PcBoardOptions & {
   setCmosDisks(o.cmos, ide, o.bootOrder ?? 'cad');
   setCmosFloppy(o.cmos, fdc);
 
-  const all: Device[] = [pci, ide, pm, dma, fdc];
+  const all: Device[] = [pci, ide, pm, dma, fdc, pciHotplug, cpuHotplug];
   if (rom) all.push(rom);
   if (o.bios) {
     const log = new Debugcon(o.onFirmwareLog ?? (() => {}), 0x402);
     log.attach(o.bus);
     all.push(log);
   }
-  return { pci, i440fx, piix3, ide, pm, dma, fdc, vga, rom, all };
+  return { pci, i440fx, piix3, ide, pm, dma, fdc, pciHotplug, cpuHotplug, vga, rom, all };
 }
 
 /** QEMU pc_cmos_init: hard disk types/geometry (0x12, 0x19-0x24), BIOS translation (0x39), boot order (0x3D, 0x38). */

@@ -12,6 +12,7 @@ import { Hpet } from './hpet';
 import { IoApic } from './ioapic';
 import { LocalApic } from './lapic';
 import { InterruptRouter } from './interrupts';
+import { ParallelPort } from './parallel';
 import { Pic8259 } from './pic8259';
 import { Pit8254 } from './pit8254';
 import { PcTestdev } from './pc-testdev';
@@ -50,6 +51,8 @@ export interface PcDevices {
   uart: Uart16550;
   /** COM2, when the machine has one. */
   uart2?: Uart16550;
+  /** LPT1 (absent with the board's `parallel: false` or nodefaults, as QEMU -parallel none or -nodefaults). */
+  lpt?: ParallelPort;
   vga: Vga;
   pic: Pic8259;
   pit: Pit8254;
@@ -102,17 +105,20 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const testdev = new PcTestdev(router);
   const ferr = new FpuErrorLine(router);
   const com2 = uart2 ? [uart2] : [];
-  for (const d of [pic, uart, ...com2, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, hpet, testdev, ferr]) d.attach(o.bus);
+  const lpt = (o.board?.parallel ?? !o.board?.nodefaults) ? new ParallelPort(router) : undefined;
+  const lpts = lpt ? [lpt] : [];
+  for (const d of [pic, uart, ...com2, ...lpts, vga, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, ioapic, hpet, testdev, ferr]) d.attach(o.bus);
   // The stdvga's linear framebuffer where SeaBIOS places its PCI BAR0 on QEMU's pc machine.
   vga.mapLfb(o.bus);
   const board = createPcBoard({
-    ...o.board, vgaRegisters: vga, bus: o.bus, phys: o.phys, clock: o.clock, irq: router, cmos, memoryBytes: o.memoryBytes,
+    ...o.board, vgaRegisters: vga, bus: o.bus, phys: o.phys, clock: o.clock, irq: router, cmos, memoryBytes: o.memoryBytes, cpuCount: cpus,
     onReset: o.onResetRequest ?? none, onMapChange: o.onMemoryMapChange ?? none,
   });
-  const all: Device[] = [pic, ...lapics, ioapic, pit, hpet, uart, ...com2, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, ferr, ...board.all, router];
-  return { uart, uart2, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, lapics, ioapic, hpet, testdev, ferr, router, board, all };
+  const all: Device[] = [pic, ...lapics, ioapic, pit, hpet, uart, ...com2, ...lpts, vga, ps2, cmos, debugExit, debugcon, fwcfg, testdev, ferr, ...board.all, router];
+  return { uart, uart2, lpt, vga, pic, pit, ps2, cmos, debugExit, debugcon, fwcfg, lapic, lapics, ioapic, hpet, testdev, ferr, router, board, all };
 }
 
 export { PcTestdev };
 export { FpuErrorLine };
+export { ParallelPort };
 export { Cmos, DebugExit, Debugcon, FwCfg, Hpet, InterruptRouter, IoApic, LocalApic, Pic8259, Pit8254, Ps2Controller, Uart16550, Vga };

@@ -15,7 +15,12 @@ import { num } from './ports';
  * Byte accesses to 0xCF9 are not CONFIG_ADDRESS: the PIIX3 reset control register lives there (QEMU's
  * piix3 "piix3-reset-control"), reached through `onResetControl`.
  *
- * Public API: PciBus (attach, add, function), PciFunction, PCI_* register offsets.
+ * INTx (PCI 3.0 §2.2.6): a function drives its interrupt pin with setIntx(level); COMMAND bit 10 (Interrupt
+ * Disable) holds the pin deasserted, STATUS bit 3 shows the request either way. The bus counts the asserted
+ * pins on each of the host's interrupt lines (QEMU's pci_bus_change_irq_level): `mapIntx` says which line a
+ * slot's pin drives, `onIntx` hears a line's level (on the `pc` board: piix3.ts, PIRQA-D to ISA IRQs).
+ *
+ * Public API: PciBus (attach, add, function, mapIntx, onIntx), PciFunction (setIntx), PCI_* register offsets.
  */
 export const PCI = {
   VENDOR_ID: 0x00,
@@ -38,6 +43,9 @@ export const PCI = {
 /** COMMAND register bits. */
 export const PCI_COMMAND_IO = 1;
 export const PCI_COMMAND_MEMORY = 2;
+export const PCI_COMMAND_INTX_DISABLE = 0x400;
+/** STATUS bit 3: the function requests an interrupt on its pin. */
+const PCI_STATUS_INTERRUPT = 0x08;
 
 export interface BarSpec {
   /** Size in bytes (a power of two; I/O BARs at least 4, memory BARs at least 16). */
@@ -55,6 +63,8 @@ export class PciFunction {
   readonly bars: (BarSpec | undefined)[] = [];
   /** Expansion ROM image (mapped at the ROM BAR when enabled), if any. */
   rom?: Uint8Array;
+  /** QEMU's DeviceClass.hotpluggable: false for the `pc` board's built-in devices (all of this board's). */
+  readonly hotpluggable: boolean = false;
 
   constructor(
     readonly name: string,
@@ -79,6 +89,32 @@ export class PciFunction {
     this.writable[PCI.INTERRUPT_LINE] = 0xff;
     this.writable[0x0c] = 0xff; // cache line size
     this.writable[0x0d] = 0xff; // latency timer
+  }
+
+  /** The bus that hears this function's interrupt pin (set by PciBus.add). */
+  intxBus?: PciBus;
+  /** The level the pin drives onto the bus now (the request, unless COMMAND's Interrupt Disable holds it off). */
+  private intxDriven = false;
+
+  /** The device raises (true) or lowers its interrupt request on its INTERRUPT_PIN (QEMU's pci_set_irq). */
+  setIntx(level: boolean): void {
+    if (level) this.config[PCI.STATUS] |= PCI_STATUS_INTERRUPT;
+    else this.config[PCI.STATUS] &= ~PCI_STATUS_INTERRUPT;
+    this.updateIntx();
+  }
+
+  /** After loading a saved configuration: drive the pin from it again (the bus recounts; nothing is signalled). */
+  resyncIntx(): void {
+    this.intxDriven = false;
+    this.updateIntx();
+  }
+
+  private updateIntx(): void {
+    const cmd = this.config[PCI.COMMAND] | (this.config[PCI.COMMAND + 1] << 8);
+    const level = (this.config[PCI.STATUS] & PCI_STATUS_INTERRUPT) !== 0 && (cmd & PCI_COMMAND_INTX_DISABLE) === 0;
+    if (level === this.intxDriven || this.config[PCI.INTERRUPT_PIN] === 0) return;
+    this.intxDriven = level;
+    this.intxBus?.changeIntx(this, level ? 1 : -1);
   }
 
   /** Declare BAR `index` (0-5). Its address bits become writable; the low bits say I/O or memory. */
@@ -130,6 +166,7 @@ export class PciFunction {
       this.config[at] = (this.config[at] & ~w) | ((value >>> (8 * i)) & w);
     }
     this.configWritten(offset, size);
+    if (offset <= PCI.COMMAND + 1 && offset + size > PCI.COMMAND + 1) this.updateIntx();
     if (this.rom && this.ioBus) this.mapRom(this.ioBus);
     this.mapBars();
   }
@@ -200,6 +237,7 @@ export class PciFunction {
   resetConfig(initial: Uint8Array): void {
     this.config.set(initial);
     this.configWritten(0, 256);
+    this.updateIntx();
     this.mapBars();
   }
 
@@ -214,6 +252,7 @@ export class PciFunction {
     if ((saved instanceof Uint8Array || Array.isArray(saved)) && saved.length === 256) {
       for (let i = 0; i < 256; i++) this.config[i] = num(saved[i]);
       this.configWritten(0, 256);
+      this.updateIntx();
       this.mapBars();
     }
   }
@@ -225,13 +264,33 @@ export class PciBus implements Device {
   readonly functions: PciFunction[] = [];
   private readonly initial = new Map<PciFunction, Uint8Array>();
   private address = 0;
+  /** Asserted pins per host interrupt line (PIRQA-D). */
+  private readonly intxCount = [0, 0, 0, 0];
+  /** The host interrupt line (0-3) a function's pin (1-4: INTA#-INTD#) drives: the board's wiring. */
+  mapIntx: (f: PciFunction, pin: number) => number = (_f, pin) => pin - 1;
+  /** A host interrupt line changed level. */
+  onIntx: (line: number, level: boolean) => void = () => {};
 
   constructor(private readonly onResetControl: (value: number) => void = () => {}, private readonly readResetControl: () => number = () => 0) {}
 
   add(f: PciFunction): PciFunction {
+    f.intxBus = this;
     this.functions.push(f);
     this.initial.set(f, f.config.slice());
     return f;
+  }
+
+  /** A function's pin was asserted (+1) or deasserted (-1). */
+  changeIntx(f: PciFunction, change: 1 | -1): void {
+    const line = this.mapIntx(f, f.config[PCI.INTERRUPT_PIN]) & 3;
+    const was = this.intxCount[line] > 0;
+    this.intxCount[line] += change;
+    if (was !== this.intxCount[line] > 0) this.onIntx(line, !was);
+  }
+
+  /** Whether host interrupt line `line` (0-3) is asserted by some function. */
+  intxLevel(line: number): boolean {
+    return this.intxCount[line] > 0;
   }
 
   function(slot: number, fn: number): PciFunction | undefined {
@@ -289,6 +348,13 @@ export class PciBus implements Device {
     const o = (state ?? {}) as { address?: number; functions?: unknown[] };
     this.address = num(o.address);
     if (Array.isArray(o.functions)) this.functions.forEach((f, i) => f.loadConfig(o.functions![i]));
+    // The lines' levels follow from the restored STATUS and COMMAND registers; the interrupt controllers
+    // restore their own input levels.
+    this.intxCount.fill(0);
+    const onIntx = this.onIntx;
+    this.onIntx = () => {};
+    for (const f of this.functions) f.resyncIntx();
+    this.onIntx = onIntx;
   }
 }
 

@@ -19,11 +19,18 @@ import { nsToTicks, num, ticksToNs } from './ports';
  * - The APM control port 0xB2 (and status 0xB3): 0xF1 sets SCI_EN, 0xF0 clears it (FADT acpi_enable/disable).
  *   There is no SMM: DEVACTB's APMC_EN (config 0x5B bit 1) reads set from reset, which is what QEMU does
  *   with SMM off and tells SeaBIOS not to install an SMI handler.
- * - SCI is ISA IRQ 9 (hardwired), level: PM1a_STS & PM1a_EN for the timer, power button, global lock and RTC.
- *   TMR_STS is set each time bit 23 of the timer toggles.
+ * - The GPE0 block QEMU's PIIX4 adds at fixed I/O 0xAFE0 (FADT GPE0_BLK, length 4; hw/acpi/core.c
+ *   acpi_gpe_ioport_*): two status bytes (write one to clear) then two enable bytes. QEMU's hotplug controllers
+ *   set status bit 1 (PCI hotplug, the DSDT's \_GPE._E01) and bit 2 (CPU hotplug, _E02) through `raiseGpe`;
+ *   nothing is ever hot-plugged on this machine, so only a guest's own writes change them.
+ * - SCI is ISA IRQ 9 (hardwired), level: PM1a_STS & PM1a_EN for the timer, power button, global lock and RTC,
+ *   or GPE0_STS & GPE0_EN (QEMU's acpi_update_sci). TMR_STS is set each time bit 23 of the timer toggles.
  */
 export const PIIX4_PMBA = 0x40;
 export const PIIX4_PMREGMISC = 0x80;
+/** The GPE0 block (QEMU's GPE_BASE) and its length: status bytes, then enable bytes. */
+export const GPE0_BASE = 0xafe0;
+const GPE0_LEN = 4;
 const PM_TIMER_HZ = 3_579_545;
 const SCI_IRQ = 9;
 const STS_TMR = 1 << 0;
@@ -45,6 +52,9 @@ export class Piix4Pm extends PciFunction implements Device {
   private cnt = 0;
   private apmCnt = 0;
   private apmSts = 0;
+  /** GPE0_STS (bytes 0-1 of the block) and GPE0_EN (bytes 2-3), 16 bits each. */
+  private gpeSts = 0;
+  private gpeEn = 0;
   /** Timer tick count (bit 23 period) at which TMR_STS was last brought up to date. */
   private tmrEpoch = 0;
   private timerId = 0;
@@ -78,7 +88,37 @@ export class Piix4Pm extends PciFunction implements Device {
         else if (this.apmCnt === 0xf0) this.cnt &= ~CNT_SCI_EN;
       },
     });
+    bus.registerPorts(GPE0_BASE, GPE0_LEN, {
+      read: (port, size) => this.gpeRead(port - GPE0_BASE, size),
+      write: (port, size, value) => this.gpeWrite(port - GPE0_BASE, size, value),
+    });
     this.updateIoMapping();
+  }
+
+  private gpeRead(off: number, size: number): number {
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) {
+      const at = off + i;
+      const b = at >= GPE0_LEN ? 0xff : at < 2 ? (this.gpeSts >>> (8 * at)) & 0xff : (this.gpeEn >>> (8 * (at - 2))) & 0xff;
+      v = v * 256 + b;
+    }
+    return v >>> 0;
+  }
+
+  private gpeWrite(off: number, size: number, value: number): void {
+    for (let i = 0; i < size; i++) {
+      const at = off + i;
+      const b = (value >>> (8 * i)) & 0xff;
+      if (at < 2) this.gpeSts &= ~(b << (8 * at));
+      else if (at < GPE0_LEN) this.gpeEn = (this.gpeEn & ~(0xff << (8 * (at - 2)))) | (b << (8 * (at - 2)));
+    }
+    this.updateSci();
+  }
+
+  /** A hotplug controller signals general-purpose event `bit` (QEMU's acpi_send_event). */
+  raiseGpe(bit: number): void {
+    this.gpeSts |= 1 << bit;
+    this.updateSci();
   }
 
   /** Ticks of the ACPI PM timer since power-on (the register shows the low 24 bits). */
@@ -189,11 +229,12 @@ export class Piix4Pm extends PciFunction implements Device {
   }
 
   private updateSci(): void {
-    this.irq.setIrq(SCI_IRQ, (this.sts & this.en & (STS_TMR | STS_PWRBTN | STS_GBL | STS_RTC)) !== 0);
+    this.irq.setIrq(SCI_IRQ, (this.sts & this.en & (STS_TMR | STS_PWRBTN | STS_GBL | STS_RTC)) !== 0 || (this.gpeSts & this.gpeEn) !== 0);
   }
 
   reset(): void {
     this.sts = this.en = this.cnt = this.apmCnt = this.apmSts = 0;
+    this.gpeSts = this.gpeEn = 0;
     this.tmrEpoch = 0;
     if (this.timerId) this.clock.cancel(this.timerId);
     this.timerId = 0;
@@ -203,13 +244,14 @@ export class Piix4Pm extends PciFunction implements Device {
   }
 
   saveState(): unknown {
-    return { sts: this.sts, en: this.en, cnt: this.cnt, apmCnt: this.apmCnt, apmSts: this.apmSts, tmrEpoch: this.tmrEpoch, sleepAt: this.sleepAt };
+    return { sts: this.sts, en: this.en, cnt: this.cnt, apmCnt: this.apmCnt, apmSts: this.apmSts, tmrEpoch: this.tmrEpoch, sleepAt: this.sleepAt, gpeSts: this.gpeSts, gpeEn: this.gpeEn };
   }
 
   loadState(state: unknown): void {
     const o = (state ?? {}) as Record<string, unknown>;
     this.sts = num(o.sts); this.en = num(o.en); this.cnt = num(o.cnt);
     this.apmCnt = num(o.apmCnt); this.apmSts = num(o.apmSts); this.tmrEpoch = num(o.tmrEpoch);
+    this.gpeSts = num(o.gpeSts); this.gpeEn = num(o.gpeEn);
     this.timerId = 0;
     this.scheduleTimer();
     this.sleepAt = o.sleepAt === undefined ? -1 : num(o.sleepAt);

@@ -1,8 +1,7 @@
-import * as aml from './aml';
-import { cmosFloppyType, FD_FORMATS } from '../devices/floppy-drive';
 import { putAscii } from './checksum';
 import { Platform } from './platform';
-import { HIGH_TABLES_SIZE, lowRamTop } from './e820';
+import { dsdtBody } from './dsdt';
+import { HIGH_TABLES_SIZE } from './e820';
 import { LoaderCommand, TableBlobs, serializeTableLoader } from './table-loader';
 
 /**
@@ -12,14 +11,10 @@ import { LoaderCommand, TableBlobs, serializeTableLoader } from './table-loader'
  * "etc/acpi/rsdp", with pointer and checksum commands. Header identifiers are QEMU's ("BOCHS ", "BXPC    ",
  * creator "BXPC"), so kernels that recognise QEMU by them behave as under QEMU.
  *
- * The DSDT is Faultline's own and small (QEMU's is about 6 KiB of AML describing every device): the PCI root
- * bridge \_SB.PCI0 with its resources (_CRS: bus numbers, I/O and MMIO windows, as QEMU's), the ISA devices the
- * board has (RTC, keyboard, mouse, COM ports, as QEMU describes them) and the \_S3, \_S4 and \_S5 sleep-state
- * packages (SLP_TYP 1, 2 and 0 for PIIX4's PM1a_CNT, as QEMU declares them). A kernel with an AML interpreter
- * finds those; it does not find QEMU's CPU objects, PCI hotplug, GPE methods or PCI interrupt routing (_PRT and
- * the LNKx link devices).
- * HPET: when the platform has one (QEMU's pc: at 0xfed00000), an HPET table after the MADT and, in the DSDT,
- * QEMU's \_SB.HPET (PNP0103: _UID, the register block's vendor and period fields behind _STA, _CRS).
+ * The DSDT (dsdt.ts) is QEMU 7.2's for `pc`, generated the way QEMU generates it: the PCI root bridge with its
+ * resources, PCI interrupt routing (_PRT, the LNKA-LNKD and LNKS links on PIIX3's PIRQ route registers), the
+ * PCI hotplug slots and registers, CPU hotplug, the GPE methods (_E01 PCI hotplug, _E02 CPU hotplug), the ISA
+ * devices, the HPET, the fw_cfg device and the sleep states. Only QEMU's floppy controller (FDC0) is missing.
  */
 
 export const ACPI_TABLES_FILE = 'etc/acpi/tables';
@@ -54,115 +49,9 @@ export function buildFacs(): Uint8Array {
   return t;
 }
 
-/**
- * QEMU's \_SB.HPET (build_hpet_aml): _HID PNP0103, _UID 0, the register block as OperationRegion HPTM with its
- * vendor (VEND) and period (PRD) fields, a _STA that reports the device absent when those read as no HPET
- * (vendor 0 or 0xffff, period 0 or above 100 ns), and a _CRS of the 1 KiB block, read-only.
- */
-function hpetDevice(address: number): number[] {
-  const zero = aml.integer(0);
-  const id = aml.local(0);
-  const period = aml.local(1);
-  return aml.scope('\\_SB', aml.device('HPET',
-    aml.name('_HID', aml.eisaId('PNP0103')),
-    aml.name('_UID', zero),
-    aml.systemMemoryRegion('HPTM', address, 0x400),
-    aml.dwordLockedField('HPTM', [['VEND', 32], ['PRD', 32]]),
-    aml.method('_STA',
-      aml.store(aml.ref('VEND'), id),
-      aml.store(aml.ref('PRD'), period),
-      aml.shiftRight(id, aml.integer(16), id),
-      aml.ifThen(aml.lor(aml.lequal(id, zero), aml.lequal(id, aml.integer(0xffff))), aml.ret(zero)),
-      aml.ifThen(aml.lor(aml.lequal(period, zero), aml.lgreater(period, aml.integer(100_000_000))), aml.ret(zero)),
-      aml.ret(aml.integer(0x0f))),
-    aml.name('_CRS', aml.resourceTemplate(aml.memory32Fixed(false, address, 0x400)))));
-}
-
-/** The PCI host bridge's 64-bit MMIO window: 2 GiB from 4 GiB when no RAM is above 4 GiB (QEMU's pci_hole64_size). */
-const PCI_HOLE64 = { start: 2 ** 32, size: 2 ** 31 };
-/** The 32-bit PCI MMIO window ends below the IOAPIC (QEMU: IO_APIC_DEFAULT_ADDRESS - 1). */
-const PCI_HOLE_END = 0xfebfffff;
-
-/**
- * \_SB.PCI0._CRS as QEMU's build_dsdt gives the i440FX host bridge: bus numbers 0-255, the configuration ports
- * CF8-CFF (consumed), the I/O windows 0-CF7 and D00-FFFF, the VGA window A0000-BFFFF (cacheable), the 32-bit MMIO
- * hole from the top of low RAM to below the IOAPIC and the 64-bit hole above 4 GiB. Linux prints them as the root
- * bus resources and claims the devices' BARs and the PIIX4 PM/SMBus ranges against them.
- */
-function pciRootResources(p: Platform): number[] {
-  return aml.resourceTemplate(
-    aml.wordBusNumber(0x00, 0xff),
-    aml.io(0x0cf8, 0x0cf8, 0x01, 0x08),
-    aml.wordIo(0x0000, 0x0cf7),
-    aml.wordIo(0x0d00, 0xffff),
-    aml.memoryRange(0x000a0000, 0x000bffff, true),
-    aml.memoryRange(lowRamTop(p.ramSize), PCI_HOLE_END, false),
-    aml.memoryRange(PCI_HOLE64.start, PCI_HOLE64.start + PCI_HOLE64.size - 1, false),
-  );
-}
-
-/**
- * The ISA bridge \_SB.PCI0.ISA (PIIX 00:01.0) with the legacy devices QEMU's isa_build_aml describes for the ones
- * this board has: the RTC (PNP0B00), the 8042's keyboard (PNP0303) and mouse (PNP0F13) ports, and the COM ports
- * (PNP0501, _UID 1 and 2). Kernels bind drivers to them through ACPI PnP (Linux: "pnp 00:03: [io 0x03f8-0x03ff]",
- * "i8042: PNP: PS/2 Controller [PNP0303:KBD,PNP0f13:MOU]", "00:03: ttyS0 at I/O 0x3f8"), and the floppy controller
- * FDC0 (fdcDevice). QEMU's pc also has a parallel port (PNP0400); this board has none, so it is not described.
- */
-function isaDevices(p: Platform): number[] {
-  const sta = aml.name('_STA', aml.integer(0x0f));
-  const com = p.comPorts.map((port, i) => aml.device(`COM${i + 1}`, aml.name('_HID', aml.eisaId('PNP0501')), aml.name('_UID', aml.integer(i + 1)), sta,
-    aml.name('_CRS', aml.resourceTemplate(aml.io(port, port, 0x00, 0x08), aml.irqNoFlags(port === 0x3f8 ? 4 : 3)))));
-  // In QEMU's order (Linux numbers the PnP devices by it: the keyboard first, the serial ports, the RTC last).
-  return aml.device('ISA', aml.name('_ADR', aml.integer(0x00010000)),
-    aml.device('KBD', aml.name('_HID', aml.eisaId('PNP0303')), sta,
-      aml.name('_CRS', aml.resourceTemplate(aml.io(0x60, 0x60, 0x01, 0x01), aml.io(0x64, 0x64, 0x01, 0x01), aml.irqNoFlags(1)))),
-    aml.device('MOU', aml.name('_HID', aml.eisaId('PNP0F13')), sta, aml.name('_CRS', aml.resourceTemplate(aml.irqNoFlags(12)))),
-    fdcDevice(p),
-    ...com,
-    aml.device('RTC', aml.name('_HID', aml.eisaId('PNP0B00')), aml.name('_CRS', aml.resourceTemplate(aml.io(0x70, 0x70, 0x01, 0x08), aml.irqNoFlags(8)))));
-}
-
-/**
- * \_SB.PCI0.ISA.FDC0 as QEMU 7.2's fdc_isa_build_aml: PNP0700 with ports 0x3F2-0x3F5 and 0x3F7, IRQ 6 and DMA
- * channel 2 (compatibility timing, not a bus master, 8-bit), a FLPx device for each drive with a diskette
- * (_ADR = unit, _FDI = ACPI's 16-integer drive information: the drive type's largest cylinder, sector and
- * head over all of QEMU's formats for it, then the disk parameters SeaBIOS's INT 13h AH=08h returns), and _FDE
- * (drives 0-3 present, then 2: "no tape"). QEMU describes the controller whether or not a drive is attached.
- */
-function fdcDevice(p: Platform): number[] {
-  const drives = p.floppies.slice(0, 2).map((type, unit) => {
-    const formats = FD_FORMATS.filter((f) => f.drive === type);
-    const maxc = Math.max(...formats.map((f) => f.tracks)) - 1;
-    const maxs = Math.max(...formats.map((f) => f.sectors));
-    const maxh = Math.max(...formats.map((f) => f.maxHead));
-    const fdi = [unit, cmosFloppyType(type), maxc, maxs, maxh, 0xaf, 0x02, 0x25, 0x02, 0x12, 0x1b, 0xff, 0x6c, 0xf6, 0x0f, 0x08];
-    return aml.device(`FLP${'AB'[unit]}`, aml.name('_ADR', aml.integer(unit)), aml.name('_FDI', aml.pkg(...fdi.map((v) => aml.integer(v)))));
-  });
-  const fde = [0, 0, 0, 0, 2].map((v, i) => (i < p.floppies.length && i < 2 ? 1 : v));
-  // DMA descriptor (ACPI 6.4 §6.4.2.2): tag 0x2A, channel mask (channel 2), flags 0 (compatibility, 8-bit).
-  const dma2 = [0x2a, 1 << 2, 0x00];
-  return aml.device('FDC0', aml.name('_HID', aml.eisaId('PNP0700')),
-    aml.name('_CRS', aml.resourceTemplate(aml.io(0x3f2, 0x3f2, 0x00, 0x04), aml.io(0x3f7, 0x3f7, 0x00, 0x01), aml.irqNoFlags(6), dma2)),
-    ...drives,
-    aml.name('_FDE', aml.buffer(fde.flatMap((v) => [v, 0, 0, 0]))));
-}
-
-/**
- * The DSDT: header + AML for \_SB.PCI0 (PCI host bridge, its resources, the ISA devices), \_SB.HPET when there is
- * one, and \_S3, \_S4, \_S5.
- */
+/** The DSDT: header + the AML of dsdt.ts (QEMU 7.2's pc DSDT). */
 export function buildDsdt(p: Platform): Uint8Array {
-  const body = [
-    ...aml.scope('\\_SB', aml.device('PCI0', aml.name('_HID', aml.eisaId('PNP0A03')), aml.name('_ADR', aml.integer(0)), aml.name('_UID', aml.integer(0)),
-      aml.name('_CRS', pciRootResources(p)), isaDevices(p))),
-    ...(p.hpet ? hpetDevice(p.hpet.address) : []),
-    // The sleep states as QEMU's DSDT declares them for PIIX4 (SLP_TYPa, SLP_TYPb, reserved, reserved): S3 is
-    // SLP_TYP 1 (suspend to RAM), S4 SLP_TYP 2 (QEMU's s4_val: the PM device powers off), S5 SLP_TYP 0 (soft off);
-    // piix4-pm.ts implements all three.
-    ...aml.name('\\_S3', aml.pkg(aml.integer(1), aml.integer(1), aml.integer(0), aml.integer(0))),
-    ...aml.name('\\_S4', aml.pkg(aml.integer(2), aml.integer(2), aml.integer(0), aml.integer(0))),
-    ...aml.name('\\_S5', aml.pkg(aml.integer(0), aml.integer(0), aml.integer(0), aml.integer(0))),
-  ];
+  const body = dsdtBody(p);
   const t = header('DSDT', HEADER + body.length, 1);
   t.set(body, HEADER);
   return t;

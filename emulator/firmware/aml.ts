@@ -1,35 +1,41 @@
 /**
- * The few ACPI Machine Language encodings the DSDT needs (ACPI 6.4 §20.2): name strings, package lengths,
- * Scope, Device, Name, Package, Buffer, integers, EISA IDs, the resource templates of a _CRS (§6.4: I/O ports,
- * IRQs, bus/I/O/memory address spaces, fixed memory), and for QEMU's HPET _STA an OperationRegion, a Field, a
- * Method with Store, ShiftRight, If, LOr, LEqual, LGreater and Return. Each function returns the encoded bytes.
+ * ACPI Machine Language encodings (ACPI 6.4 §20.2), the subset QEMU's hw/acpi/aml-build.c emits for the `pc`
+ * DSDT, encoded as aml-build.c encodes them (so equal ASL gives equal bytes): name strings and paths, package
+ * lengths, integers, strings, the named objects (Scope, Device, Name, Method, Mutex, OperationRegion, Field,
+ * Processor, CreateDWordField), packages and buffers, control flow (If/Else, While, Break, Return), and the
+ * expression opcodes the DSDT's methods use. Resource descriptors are in aml-resources.ts (re-exported here).
+ * Each function returns the encoded bytes; `Bytes` operands are already-encoded terms.
  */
 
-type Bytes = number[];
+export * from './aml-resources';
 
-const SCOPE_OP = 0x10;
-const NAME_OP = 0x08;
-const PACKAGE_OP = 0x12;
-const BUFFER_OP = 0x11;
-const EXT_OP_PREFIX = 0x5b;
-const DEVICE_OP = 0x82;
-const ZERO_OP = 0x00;
-const ONE_OP = 0x01;
-const BYTE_PREFIX = 0x0a;
-const WORD_PREFIX = 0x0b;
-const DWORD_PREFIX = 0x0c;
+export type Bytes = number[];
+
+const EXT = 0x5b;
 const ROOT_CHAR = 0x5c;
+const DUAL_NAME = 0x2e;
+const MULTI_NAME = 0x2f;
+const NULL_NAME = 0x00;
 
-/** "\\_SB" -> root prefix + "_SB_"; "PCI0" -> "PCI0" (single name segments, padded with '_'). */
-export function nameString(name: string): Bytes {
+/**
+ * A NameString (§20.2.2): "\\" alone is the root; a leading "\\" is the root prefix; segments are joined by
+ * "." and padded with '_' ("\\_SB.PCI0" -> 5C 2E "_SB_" "PCI0"; "PCI0.S08.P40C" -> 2F 03 ...).
+ */
+export function nameString(path: string): Bytes {
   const out: Bytes = [];
-  let s = name;
+  let s = path;
   if (s.startsWith('\\')) {
     out.push(ROOT_CHAR);
     s = s.slice(1);
+    if (s.length === 0) return [ROOT_CHAR, NULL_NAME];
   }
-  if (s.length === 0 || s.length > 4 || !/^[A-Z_][A-Z0-9_]*$/.test(s)) throw new Error(`AML name segment '${s}' is not 1-4 of A-Z 0-9 _`);
-  for (const c of s.padEnd(4, '_')) out.push(c.charCodeAt(0));
+  const segs = s.split('.');
+  for (const seg of segs) {
+    if (seg.length === 0 || seg.length > 4 || !/^[A-Z_][A-Z0-9_]*$/.test(seg)) throw new Error(`AML name segment '${seg}' is not 1-4 of A-Z 0-9 _`);
+  }
+  if (segs.length === 2) out.push(DUAL_NAME);
+  else if (segs.length > 2) out.push(MULTI_NAME, segs.length);
+  for (const seg of segs) for (const c of seg.padEnd(4, '_')) out.push(c.charCodeAt(0));
   return out;
 }
 
@@ -47,12 +53,23 @@ export function pkgLength(contentLength: number): Bytes {
   throw new Error(`AML package of ${contentLength} bytes is too long`);
 }
 
+/** opcode(s), PkgLength, content: the shape of every variable-length term. */
+function withPkg(op: Bytes, content: Bytes): Bytes {
+  return [...op, ...pkgLength(content.length), ...content];
+}
+
+/** Zero, One, or the smallest of Byte/Word/DWord constant (aml_int; the DSDT needs nothing wider). */
 export function integer(v: number): Bytes {
-  if (v === 0) return [ZERO_OP];
-  if (v === 1) return [ONE_OP];
-  if (v <= 0xff) return [BYTE_PREFIX, v];
-  if (v <= 0xffff) return [WORD_PREFIX, v & 0xff, v >> 8];
-  return [DWORD_PREFIX, v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+  if (v === 0) return [0x00];
+  if (v === 1) return [0x01];
+  if (v <= 0xff) return [0x0a, v];
+  if (v <= 0xffff) return [0x0b, v & 0xff, v >> 8];
+  return [0x0c, v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+}
+
+/** A String constant (StringPrefix, ASCII, NUL). */
+export function string(s: string): Bytes {
+  return [0x0d, ...[...s].map((c) => c.charCodeAt(0)), 0x00];
 }
 
 /** EisaId("PNP0A03"): three compressed letters and four hex digits, as a DWord constant (always 0x0C form). */
@@ -62,160 +79,147 @@ export function eisaId(id: string): Bytes {
   const hi = (l(0) << 10) | (l(1) << 5) | l(2);
   const digits = parseInt(id.slice(3), 16);
   const v = ((hi >> 8) & 0xff) | ((hi & 0xff) << 8) | (((digits >> 8) & 0xff) << 16) | ((digits & 0xff) << 24);
-  return [DWORD_PREFIX, v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+  return [0x0c, v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 }
 
+/** ToUUID("..."): the 16-byte buffer in the mixed-endian order of ACPI §19.6.143. */
+export function uuid(text: string): Bytes {
+  const h = text.replace(/-/g, '');
+  if (!/^[0-9a-fA-F]{32}$/.test(h)) throw new Error(`UUID '${text}' is not 32 hex digits`);
+  const byte = (i: number) => parseInt(h.slice(2 * i, 2 * i + 2), 16);
+  const order = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
+  return buffer(order.map(byte));
+}
+
+// ------------------------------------------------------------------------------------------ named objects
+
 export function name(n: string, value: Bytes): Bytes {
-  return [NAME_OP, ...nameString(n), ...value];
+  return [0x08, ...nameString(n), ...value];
 }
 
 export function scope(n: string, ...body: Bytes[]): Bytes {
-  const content = [...nameString(n), ...body.flat()];
-  return [SCOPE_OP, ...pkgLength(content.length), ...content];
+  return withPkg([0x10], [...nameString(n), ...body.flat()]);
 }
 
 export function device(n: string, ...body: Bytes[]): Bytes {
-  const content = [...nameString(n), ...body.flat()];
-  return [EXT_OP_PREFIX, DEVICE_OP, ...pkgLength(content.length), ...content];
+  return withPkg([EXT, 0x82], [...nameString(n), ...body.flat()]);
 }
 
-export function pkg(...elements: Bytes[]): Bytes {
-  const content = [elements.length, ...elements.flat()];
-  return [PACKAGE_OP, ...pkgLength(content.length), ...content];
+/** Method(name, argCount, Serialized or NotSerialized) { body } (§19.6.85). */
+export function method(n: string, argCount: number, serialized: boolean, ...body: Bytes[]): Bytes {
+  return withPkg([0x14], [...nameString(n), argCount | (serialized ? 8 : 0), ...body.flat()]);
 }
 
-/** Buffer(n) { bytes }: the size as an integer, then the bytes. */
-export function buffer(bytes: Bytes): Bytes {
-  const content = [...integer(bytes.length), ...bytes];
-  return [BUFFER_OP, ...pkgLength(content.length), ...content];
+/** Mutex(name, SyncLevel). */
+export function mutex(n: string, syncLevel: number): Bytes {
+  return [EXT, 0x01, ...nameString(n), syncLevel];
 }
 
-/**
- * ResourceTemplate() { descriptors }: the descriptors and the end tag (§6.4.2.9, checksum 0 = "treat as
- * correct", as ASL compilers and QEMU's aml_resource_template write it).
- */
-export function resourceTemplate(...descriptors: Bytes[]): Bytes {
-  return buffer([...descriptors.flat(), 0x79, 0x00]);
+/** Processor(name, ProcessorID, PBlockAddress, PBlockLength) { body } (ACPI 1.0 style, as QEMU's pc uses). */
+export function processor(n: string, id: number, pblk: number, pblkLength: number, ...body: Bytes[]): Bytes {
+  const u32 = [pblk & 0xff, (pblk >>> 8) & 0xff, (pblk >>> 16) & 0xff, (pblk >>> 24) & 0xff];
+  return withPkg([EXT, 0x83], [...nameString(n), id, ...u32, pblkLength, ...body.flat()]);
 }
 
-// Resource descriptors (ACPI 6.4 §6.4), as QEMU's aml-build.c encodes them: address-space descriptors with
-// fixed minimum and maximum, positive decode, producer (general flags 0x0c), no translation, granularity 0.
-const le = (v: number, n: number): Bytes => Array.from({ length: n }, (_, i) => Math.floor(v / 2 ** (8 * i)) % 256);
-const GENERAL_FLAGS = 0x0c;
+export const enum RegionSpace { SystemMemory = 0, SystemIO = 1, PciConfig = 2 }
 
-/** IO (Decode16, min, max, alignment, length): the small I/O port descriptor. */
-export function io(min: number, max: number, align: number, length: number): Bytes {
-  return [0x47, 0x01, ...le(min, 2), ...le(max, 2), align, length];
+/** OperationRegion(name, space, offset, length) (§19.6.100). */
+export function operationRegion(n: string, space: RegionSpace, offset: number, length: number): Bytes {
+  return [EXT, 0x80, ...nameString(n), space, ...integer(offset), ...integer(length)];
 }
 
-function wordAddressSpace(type: number, typeFlags: number, min: number, max: number): Bytes {
-  return [0x88, 0x0d, 0x00, type, GENERAL_FLAGS, typeFlags, ...le(0, 2), ...le(min, 2), ...le(max, 2), ...le(0, 2), ...le(max - min + 1, 2)];
+export const enum FieldAccess { Any = 0, Byte = 1, Word = 2, DWord = 3 }
+export const enum FieldUpdate { Preserve = 0, WriteAsOnes = 1, WriteAsZeros = 2 }
+
+/** A Field unit: a 1-4 character name and its width in bits, or '' for reserved bits (ASL Offset()). */
+export type FieldUnit = [string, number];
+
+/** Field(region, access, Lock or NoLock, update) { units } (§19.6.48). */
+export function field(region: string, access: FieldAccess, lock: boolean, update: FieldUpdate, units: FieldUnit[]): Bytes {
+  const list = units.flatMap(([n, bits]) => [...(n === '' ? [0x00] : nameString(n)), ...fieldLength(bits)]);
+  return withPkg([EXT, 0x81], [...nameString(region), access | (lock ? 0x10 : 0) | (update << 5), ...list]);
 }
 
-/** WordBusNumber (MinFixed, MaxFixed, PosDecode) over [min, max]. */
-export function wordBusNumber(min: number, max: number): Bytes {
-  return wordAddressSpace(2, 0x00, min, max);
-}
-
-/** WordIO (MinFixed, MaxFixed, PosDecode, EntireRange) over [min, max]. */
-export function wordIo(min: number, max: number): Bytes {
-  return wordAddressSpace(1, 0x03, min, max);
-}
-
-/** DWordMemory / QWordMemory (MinFixed, MaxFixed, PosDecode, ReadWrite, cacheable or not) over [min, max]. */
-export function memoryRange(min: number, max: number, cacheable: boolean): Bytes {
-  const typeFlags = (cacheable ? 1 << 1 : 0) | 1;
-  if (max < 2 ** 32) return [0x87, 0x17, 0x00, 0, GENERAL_FLAGS, typeFlags, ...le(0, 4), ...le(min, 4), ...le(max, 4), ...le(0, 4), ...le(max - min + 1, 4)];
-  return [0x8a, 0x2b, 0x00, 0, GENERAL_FLAGS, typeFlags, ...le(0, 8), ...le(min, 8), ...le(max, 8), ...le(0, 8), ...le(max - min + 1, 8)];
-}
-
-/** IRQNoFlags () {irq}: the small IRQ descriptor without its information byte (edge, active high, exclusive). */
-export function irqNoFlags(irq: number): Bytes {
-  return [0x22, ...le(1 << irq, 2)];
-}
-
-/** Memory32Fixed(ReadOnly or ReadWrite, base, length) (§6.4.3.4, large resource 0x86). */
-export function memory32Fixed(writable: boolean, base: number, length: number): Bytes {
-  const u32 = (x: number) => [x & 0xff, (x >>> 8) & 0xff, (x >>> 16) & 0xff, (x >>> 24) & 0xff];
-  return [0x86, 9, 0, writable ? 1 : 0, ...u32(base), ...u32(length)];
-}
-
-const OP_REGION_OP = 0x80;
-const FIELD_OP = 0x81;
-const METHOD_OP = 0x14;
-const STORE_OP = 0x70;
-const SHIFT_RIGHT_OP = 0x7a;
-const IF_OP = 0xa0;
-const RETURN_OP = 0xa4;
-const LOR_OP = 0x91;
-const LEQUAL_OP = 0x93;
-const LGREATER_OP = 0x94;
-const LOCAL0_OP = 0x60;
-
-/** OperationRegion(name, SystemMemory, offset, length) (§19.6.100; region space 0 = SystemMemory). */
-export function systemMemoryRegion(n: string, offset: number, length: number): Bytes {
-  return [EXT_OP_PREFIX, OP_REGION_OP, ...nameString(n), 0x00, ...integer(offset), ...integer(length)];
-}
-
-/**
- * Field(region, DWordAcc, Lock, Preserve) { name, bits, ... } (§19.6.48): field flags 0x13 (access type 3 =
- * DWord, lock rule 1, update rule 0 = Preserve); each unit a 4-character name and its width in bits.
- */
-export function dwordLockedField(region: string, units: [string, number][]): Bytes {
-  const list = units.flatMap(([n, bits]) => [...nameString(n), ...fieldLength(bits)]);
-  const content = [...nameString(region), 0x13, ...list];
-  return [EXT_OP_PREFIX, FIELD_OP, ...pkgLength(content.length), ...content];
-}
-
-/** A named field's width: a PkgLength-encoded bit count (not counting itself, unlike a package's length). */
+/** A field unit's width: a PkgLength-encoded bit count (not counting itself, unlike a package's length). */
 function fieldLength(bits: number): Bytes {
   if (bits < 0x40) return [bits];
   if (bits >= 1 << 12) throw new Error(`AML field of ${bits} bits is too wide`);
   return [(1 << 6) | (bits & 0x0f), (bits >> 4) & 0xff];
 }
 
-/** Method(name, 0, NotSerialized) { body } (§19.6.85). */
-export function method(n: string, ...body: Bytes[]): Bytes {
-  const content = [...nameString(n), 0x00, ...body.flat()];
-  return [METHOD_OP, ...pkgLength(content.length), ...content];
+/** CreateDWordField(source, byteIndex, name). */
+export function createDWordField(source: Bytes, byteIndex: Bytes, n: string): Bytes {
+  return [0x8a, ...source, ...byteIndex, ...nameString(n)];
 }
 
-/** LocalN (0-7). */
-export function local(i: number): Bytes {
-  return [LOCAL0_OP + i];
+// -------------------------------------------------------------------------------- data objects
+
+/** Package(n) { elements }; with `count` larger than the elements given, the rest are uninitialised. */
+export function pkg(...elements: Bytes[]): Bytes {
+  return sizedPkg(elements.length, ...elements);
 }
+
+export function sizedPkg(count: number, ...elements: Bytes[]): Bytes {
+  return withPkg([0x12], [count, ...elements.flat()]);
+}
+
+/** Buffer(n) { bytes }: the size as an integer, then the bytes. */
+export function buffer(bytes: Bytes): Bytes {
+  return withPkg([0x11], [...integer(bytes.length), ...bytes]);
+}
+
+/**
+ * ResourceTemplate() { descriptors } (aml-resources.ts): a Buffer of the descriptors and the end tag (§6.4.2.9,
+ * checksum 0 = "treat as correct", as ASL compilers and QEMU's aml_resource_template write it).
+ */
+export function resourceTemplate(...descriptors: Bytes[]): Bytes {
+  return buffer([...descriptors.flat(), 0x79, 0x00]);
+}
+
+// ----------------------------------------------------------------------------- terms and control flow
+
+/** LocalN (0-7), ArgN (0-6), Debug. */
+export const local = (i: number): Bytes => [0x60 + i];
+export const arg = (i: number): Bytes => [0x68 + i];
+export const debugObj: Bytes = [EXT, 0x31];
 
 /** A reference to a named object (its value when used as an operand). */
-export function ref(n: string): Bytes {
-  return nameString(n);
-}
+export const ref = (n: string): Bytes => nameString(n);
 
-export function store(value: Bytes, target: Bytes): Bytes {
-  return [STORE_OP, ...value, ...target];
-}
+/** A method call: the method's name, then its arguments. */
+export const call = (n: string, ...args: Bytes[]): Bytes => [...nameString(n), ...args.flat()];
 
-export function shiftRight(value: Bytes, count: Bytes, target: Bytes): Bytes {
-  return [SHIFT_RIGHT_OP, ...value, ...count, ...target];
-}
+/** If (predicate) { body } (§19.6.60) and Else { body }. */
+export const ifThen = (predicate: Bytes, ...body: Bytes[]): Bytes => withPkg([0xa0], [...predicate, ...body.flat()]);
+export const orElse = (...body: Bytes[]): Bytes => withPkg([0xa1], body.flat());
+export const whileDo = (predicate: Bytes, ...body: Bytes[]): Bytes => withPkg([0xa2], [...predicate, ...body.flat()]);
+export const breakOut: Bytes = [0xa5];
+export const ret = (value: Bytes): Bytes => [0xa4, ...value];
 
-export function lor(a: Bytes, b: Bytes): Bytes {
-  return [LOR_OP, ...a, ...b];
-}
+export const store = (value: Bytes, target: Bytes): Bytes => [0x70, ...value, ...target];
+export const notify = (object: Bytes, value: Bytes): Bytes => [0x86, ...object, ...value];
+export const acquire = (mutexName: string, timeout: number): Bytes => [EXT, 0x23, ...nameString(mutexName), timeout & 0xff, timeout >> 8];
+export const release = (mutexName: string): Bytes => [EXT, 0x27, ...nameString(mutexName)];
+export const increment = (t: Bytes): Bytes => [0x75, ...t];
 
-export function lequal(a: Bytes, b: Bytes): Bytes {
-  return [LEQUAL_OP, ...a, ...b];
-}
+// Operators with a result target (NullName when the result is only the operator's value).
+const binary = (op: number) => (a: Bytes, b: Bytes, target: Bytes = [NULL_NAME]): Bytes => [op, ...a, ...b, ...target];
+export const add = binary(0x72);
+export const subtract = binary(0x74);
+export const shiftLeft = binary(0x79);
+export const shiftRight = binary(0x7a);
+export const and = binary(0x7b);
+export const or = binary(0x7d);
+/** Index(object, index): a reference to an element (ASL `obj[i]`). */
+export const index = binary(0x88);
+export const toBuffer = (v: Bytes, target: Bytes): Bytes => [0x96, ...v, ...target];
+export const toHexString = (v: Bytes, target: Bytes): Bytes => [0x98, ...v, ...target];
+export const derefOf = (r: Bytes): Bytes => [0x83, ...r];
+export const sizeOf = (r: Bytes): Bytes => [0x87, ...r];
 
-export function lgreater(a: Bytes, b: Bytes): Bytes {
-  return [LGREATER_OP, ...a, ...b];
-}
-
-/** If (predicate) { body } (§19.6.60). */
-export function ifThen(predicate: Bytes, ...body: Bytes[]): Bytes {
-  const content = [...predicate, ...body.flat()];
-  return [IF_OP, ...pkgLength(content.length), ...content];
-}
-
-export function ret(value: Bytes): Bytes {
-  return [RETURN_OP, ...value];
-}
+export const land = (a: Bytes, b: Bytes): Bytes => [0x90, ...a, ...b];
+export const lor = (a: Bytes, b: Bytes): Bytes => [0x91, ...a, ...b];
+export const lnot = (a: Bytes): Bytes => [0x92, ...a];
+export const lequal = (a: Bytes, b: Bytes): Bytes => [0x93, ...a, ...b];
+export const lgreater = (a: Bytes, b: Bytes): Bytes => [0x94, ...a, ...b];
+export const lless = (a: Bytes, b: Bytes): Bytes => [0x95, ...a, ...b];

@@ -1,5 +1,6 @@
 import { CpuModel } from '../cpu/cpuid';
 import type { FloppyType } from '../devices/floppy-drive';
+import { LPT1_BASE } from '../devices/parallel';
 
 /**
  * What the firmware tables describe: the board as a plain value, so the table builders (ACPI, MP table, BDA,
@@ -30,9 +31,14 @@ export interface Platform {
   pm: { base: number; sciIrq: number; smiCmd: number; acpiEnable: number; acpiDisable: number; gpe0: number; gpe0Length: number };
   /** An HPET at this address (ACPI HPET table, DSDT device PNP0103), or undefined (neither). QEMU's pc: 0xfed00000. */
   hpet?: { address: number };
-  /** COM ports and LPT ports present (BDA 0x400, 0x408). */
+  /** COM ports and LPT ports present (BDA 0x400, 0x408; the DSDT's COMn and LPT1). */
   comPorts: number[];
   lptPorts: number[];
+  /**
+   * The devices at function 0 of PCI bus 0 (the DSDT describes each slot: occupied ones by what they are, the
+   * empty ones as hotplug slots). `hotpluggable`: QEMU's DeviceClass.hotpluggable for the device.
+   */
+  pciSlots: { slot: number; classCode: number; hotpluggable: boolean }[];
   /** A VGA in 80x25 colour text mode at 0xb8000. */
   vgaText: boolean;
   /**
@@ -44,8 +50,16 @@ export interface Platform {
 
 export const PCI_IRQS_QEMU_PC = [5, 9, 10, 11];
 
+/** What varies between `pc` machines: a second COM port; QEMU -nodefaults (no VGA, no parallel port); floppies. */
+export interface PcPlatformOptions {
+  com2?: boolean;
+  nodefaults?: boolean;
+  /** The drive types of the floppy drives holding a diskette (Platform.floppies). */
+  floppies?: FloppyType[];
+}
+
 /** QEMU's `pc` machine as Faultline models it, for a CPU model, RAM size and CPU count. */
-export function pcPlatform(ramSize: number, cpu: CpuModel, cpuCount = 1, o: { com2?: boolean; floppies?: FloppyType[] } = {}): Platform {
+export function pcPlatform(ramSize: number, cpu: CpuModel, cpuCount = 1, o: PcPlatformOptions = {}): Platform {
   return {
     ramSize,
     cpuCount,
@@ -63,7 +77,12 @@ export function pcPlatform(ramSize: number, cpu: CpuModel, cpuCount = 1, o: { co
     pm: { base: 0x600, sciIrq: 9, smiCmd: 0xb2, acpiEnable: 0xf1, acpiDisable: 0xf0, gpe0: 0xafe0, gpe0Length: 4 },
     hpet: { address: 0xfed00000 },
     comPorts: o.com2 ? [0x3f8, 0x2f8] : [0x3f8],
-    lptPorts: [],
+    lptPorts: o.nodefaults ? [] : [LPT1_BASE],
+    pciSlots: [
+      { slot: 0, classCode: 0x060000, hotpluggable: false }, // i440FX host bridge
+      { slot: 1, classCode: 0x060100, hotpluggable: false }, // PIIX3 ISA bridge
+      ...(o.nodefaults ? [] : [{ slot: 2, classCode: 0x030000, hotpluggable: false }]), // VGA
+    ],
     vgaText: true,
     floppies: o.floppies ?? [],
   };

@@ -64,7 +64,7 @@ describe('faultline run: disks and CDs', { skip: firmwareMissing() }, () => {
     assert.deepEqual(fs.readFileSync(fimg), before);
     // The direct path: a kernel with --firmware none and a floppy gets the drive (CMOS, BDA) but no BIOS.
     const probe = run('run', path.join(root, 'fixtures', 'bin', 'lowmem-probe.elf'), '--firmware', 'none', '--fda', fimg);
-    assert.match(probe.stdout, /^bda equipment 0x00000227$/m, 'the BDA counts drive A: as SeaBIOS would');
+    assert.match(probe.stdout, /^bda equipment 0x00004227$/m, 'the BDA counts drive A: (and the board\'s LPT1 in bits 15:14) as SeaBIOS would');
   });
 
   it('bad media and options are one sentence each', () => {

@@ -153,7 +153,7 @@ describe('ACPI tables (ACPI 6.4 §5.2)', () => {
     // The AML, line by line of the ASL `iasl -d` prints for it. From Device (HPET) on, these are the bytes of
     // QEMU 7.2's own DSDT (dumped by a guest under qemu-system-x86_64 -M pc); its \_SB scope holds more.
     const hpet = [
-      '104e08', '5c5f53425f', //                   Scope (\_SB)
+      '104d08', '5f53425f', //                     Scope (_SB)
       '5b824508', '48504554', //                   Device (HPET)
       '085f4849440c41d00103', //                   Name (_HID, EisaId ("PNP0103"))
       '085f55494400', //                           Name (_UID, Zero)
@@ -170,38 +170,23 @@ describe('ACPI tables (ACPI 6.4 §5.2)', () => {
       '085f43525311110a0e', //                     Name (_CRS, ResourceTemplate () {
       '860900000000d0fe00040000', '7900', //       Memory32Fixed (ReadOnly, 0xFED00000, 0x400) })
     ].join('');
-    assert.ok(body.includes(hpet), 'Scope (\\_SB) { Device (HPET) { ... } }');
+    assert.ok(body.includes(hpet), 'Scope (_SB) { Device (HPET) { ... } }');
     assert.equal(body.length - Buffer.from(plain.subarray(36)).toString('hex').length, hpet.length, 'nothing else added');
     assert.ok(!Buffer.from(plain).toString('latin1').includes('HPET'));
-    // the \_S5 package still ends the table
-    assert.ok(body.endsWith(Buffer.from([0x08, 0x5c, ...Buffer.from('_S5_'), 0x12, 0x06, 0x04, 0, 0, 0, 0]).toString('hex')));
   });
 
-  it('DSDT: AML with \\_SB.PCI0 (PNP0A03) and its _CRS, and QEMU\'s sleep-state packages \\_S3 {1, 1, 0, 0}, \\_S4 {2, 2, 0, 0}, \\_S5 {0, 0, 0, 0}', () => {
-    const d = buildDsdt({ ...pcPlatform(256 << 20, CPU_MODELS.qemu64), hpet: undefined }); // (the HPET's own test is above)
+  it('DSDT: \\_SB.PCI0 (PNP0A03), its _CRS as QEMU\'s, and QEMU\'s sleep-state packages \\_S3 {1, 1, 0, 0}, \\_S4 {2, 2, 0, 0}, \\_S5 {0, 0, 0, 0}', () => {
+    const d = Buffer.from(buildDsdt({ ...pcPlatform(256 << 20, CPU_MODELS.qemu64), hpet: undefined })); // (the HPET's own test is above)
     assert.equal(u32(d, 4), d.length);
-    const body = [...d.subarray(36)];
-    // PkgLength (ACPI 6.4 §20.2.4): the lead byte's bits 7:6 count the bytes after it.
-    const pkg = (at: number): { length: number; size: number } => {
-      const extra = body[at] >> 6;
-      if (extra === 0) return { length: body[at] & 0x3f, size: 1 };
-      let length = body[at] & 0x0f;
-      for (let k = 0; k < extra; k++) length |= body[at + 1 + k] << (4 + 8 * k);
-      return { length, size: 1 + extra };
-    };
-    // Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) ... Name (_CRS, ResourceTemplate () { ... }) } }
-    assert.equal(body[0], 0x10);
-    const scope = pkg(1);
-    const at = 1 + scope.size;
-    assert.deepEqual(body.slice(at, at + 5), [0x5c, ...Buffer.from('_SB_')]);
-    assert.deepEqual(body.slice(at + 5, at + 7), [0x5b, 0x82]);
-    const dev = at + 7 + pkg(at + 7).size;
-    assert.deepEqual(body.slice(dev, dev + 4), [...Buffer.from('PCI0')]);
-    assert.deepEqual(body.slice(dev + 4, dev + 14), [0x08, ...Buffer.from('_HID'), 0x0c, 0x41, 0xd0, 0x0a, 0x03]);
-    // _CRS: WordBusNumber 0-FF; IO CF8 x8; WordIO 0-CF7, D00-FFFF; DWordMemory A0000-BFFFF (cacheable) and the
-    // PCI hole from 256 MiB to FEBFFFFF; QWordMemory 4-6 GiB; end tag. (The descriptors as QEMU's aml-build.c.)
-    const crs = Buffer.from(body).indexOf('_CRS', dev);
-    assert.ok(crs > 0, '_CRS is named');
+    const at = (bytes: number[]): number => d.indexOf(Buffer.from(bytes));
+    // Scope (_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")), Name (_ADR, Zero), Name (_UID, Zero) } }
+    assert.ok(at([0x10, 0x22, ...Buffer.from('_SB_'), 0x5b, 0x82, 0x1b, ...Buffer.from('PCI0'), 0x08, ...Buffer.from('_HID'), 0x0c, 0x41, 0xd0, 0x0a, 0x03,
+      0x08, ...Buffer.from('_ADR'), 0, 0x08, ...Buffer.from('_UID'), 0]) > 0);
+    // Scope (\_SB.PCI0) { Name (_CRS, ResourceTemplate () {...}) }: WordBusNumber 0-FF; IO CF8 x8; WordIO 0-CF7,
+    // D00-FFFF; DWordMemory A0000-BFFFF (cacheable) and the PCI hole from 256 MiB to FEBFFFFF; QWordMemory 4-6 GiB
+    // (cacheable); end tag. (The descriptors as QEMU's aml-build.c.)
+    const crs = at([0x5c, 0x2e, ...Buffer.from('_SB_PCI0'), 0x08, ...Buffer.from('_CRS')]);
+    assert.ok(crs > 0, 'PCI0._CRS is named');
     const le = (v: number, n: number): number[] => Array.from({ length: n }, (_, k) => Math.floor(v / 2 ** (8 * k)) % 256);
     const template = [
       0x88, 0x0d, 0, 2, 0x0c, 0, ...le(0, 2), ...le(0, 2), ...le(0xff, 2), ...le(0, 2), ...le(0x100, 2),
@@ -210,25 +195,22 @@ describe('ACPI tables (ACPI 6.4 §5.2)', () => {
       0x88, 0x0d, 0, 1, 0x0c, 3, ...le(0, 2), ...le(0xd00, 2), ...le(0xffff, 2), ...le(0, 2), ...le(0xf300, 2),
       0x87, 0x17, 0, 0, 0x0c, 3, ...le(0, 4), ...le(0xa0000, 4), ...le(0xbffff, 4), ...le(0, 4), ...le(0x20000, 4),
       0x87, 0x17, 0, 0, 0x0c, 1, ...le(0, 4), ...le(0x10000000, 4), ...le(0xfebfffff, 4), ...le(0, 4), ...le(0xeec00000, 4),
-      0x8a, 0x2b, 0, 0, 0x0c, 1, ...le(0, 8), ...le(2 ** 32, 8), ...le(0x17fffffff, 8), ...le(0, 8), ...le(2 ** 31, 8),
+      0x8a, 0x2b, 0, 0, 0x0c, 3, ...le(0, 8), ...le(2 ** 32, 8), ...le(0x17fffffff, 8), ...le(0, 8), ...le(2 ** 31, 8),
       0x79, 0,
     ];
-    const buf = crs + 4;
-    assert.equal(body[buf], 0x11, 'BufferOp');
-    const b = pkg(buf + 1);
-    assert.deepEqual(body.slice(buf + 1 + b.size, buf + 1 + b.size + 2), [0x0a, template.length], 'BufferSize');
-    assert.deepEqual(body.slice(buf + 1 + b.size + 2, buf + 1 + b.size + 2 + template.length), template);
-    // Name (\_S3, Package (4) { One, One, Zero, Zero }), \_S4 { 2, 2, Zero, Zero } (BytePrefix 0x0a), \_S5 { Zero x4 }
-    assert.deepEqual(body.slice(1 + scope.length), [
-      0x08, 0x5c, ...Buffer.from('_S3_'), 0x12, 0x06, 0x04, 1, 1, 0, 0,
-      0x08, 0x5c, ...Buffer.from('_S4_'), 0x12, 0x08, 0x04, 0x0a, 2, 0x0a, 2, 0, 0,
-      0x08, 0x5c, ...Buffer.from('_S5_'), 0x12, 0x06, 0x04, 0, 0, 0, 0,
-    ]);
+    // BufferOp, PkgLength (two bytes: 0x40 | low nibble, then the rest), BytePrefix size, the descriptors
+    assert.deepEqual([...d.subarray(crs + 15, crs + 15 + 5 + template.length)], [0x11, 0x40 | ((template.length + 4) & 0xf), (template.length + 4) >> 4, 0x0a, template.length, ...template]);
+    // Scope (\) { Name (_S3, Package (4) { One, One, Zero, Zero }), _S4 { 2, 2, Zero, Zero } (BytePrefix 0x0a), _S5 { Zero x4 } }
+    assert.ok(at([0x10, 0x29, 0x5c, 0x00,
+      0x08, ...Buffer.from('_S3_'), 0x12, 0x06, 0x04, 1, 1, 0, 0,
+      0x08, ...Buffer.from('_S4_'), 0x12, 0x08, 0x04, 0x0a, 2, 0x0a, 2, 0, 0,
+      0x08, ...Buffer.from('_S5_'), 0x12, 0x06, 0x04, 0, 0, 0, 0,
+    ]) > 0);
   });
 });
 
 describe('DSDT ISA devices (QEMU isa_build_aml)', () => {
-  it('\\_SB.PCI0.ISA holds RTC, KBD, MOU and one COMn per COM port, each with QEMU\'s _HID and _CRS', () => {
+  it('\\_SB.PCI0.S08 (the ISA bridge) holds KBD, MOU, LPT1, one COMn per COM port and RTC, each with QEMU\'s _HID and _CRS', () => {
     const dsdt = (com2: boolean): Buffer => Buffer.from(buildDsdt(pcPlatform(128 << 20, CPU_MODELS.qemu64, 1, { com2 })));
     const d = dsdt(true);
     const crsOf = (dev: string): number[] => {
@@ -237,15 +219,20 @@ describe('DSDT ISA devices (QEMU isa_build_aml)', () => {
       return [...d.subarray(at + 4 + 4, at + 4 + 4 + size)];
     };
     const hidAfter = (dev: string, id: string): boolean => d.indexOf(Buffer.from(aml.eisaId(id)), d.indexOf(dev)) > d.indexOf(dev);
-    for (const [dev, id] of [['RTC_', 'PNP0B00'], ['KBD_', 'PNP0303'], ['MOU_', 'PNP0F13'], ['COM1', 'PNP0501'], ['COM2', 'PNP0501']]) {
+    for (const [dev, id] of [['RTC_', 'PNP0B00'], ['KBD_', 'PNP0303'], ['MOU_', 'PNP0F13'], ['LPT1', 'PNP0400'], ['COM1', 'PNP0501'], ['COM2', 'PNP0501']]) {
       assert.ok(d.indexOf(dev) > 0 && hidAfter(dev, id), `${dev} ${id}`);
     }
     assert.deepEqual(crsOf('RTC_'), [0x47, 1, 0x70, 0, 0x70, 0, 1, 8, 0x22, 0x00, 0x01, 0x79, 0]);
     assert.deepEqual(crsOf('KBD_'), [0x47, 1, 0x60, 0, 0x60, 0, 1, 1, 0x47, 1, 0x64, 0, 0x64, 0, 1, 1, 0x22, 0x02, 0x00, 0x79, 0]);
     assert.deepEqual(crsOf('MOU_'), [0x22, 0x00, 0x10, 0x79, 0]);
+    assert.deepEqual(crsOf('LPT1'), [0x47, 1, 0x78, 3, 0x78, 3, 8, 8, 0x22, 0x80, 0x00, 0x79, 0]);
     assert.deepEqual(crsOf('COM1'), [0x47, 1, 0xf8, 3, 0xf8, 3, 0, 8, 0x22, 0x10, 0x00, 0x79, 0]);
+    // In QEMU's order, which Linux numbers the PnP devices by.
+    const order = ['KBD_', 'MOU_', 'LPT1', 'COM1', 'COM2', 'RTC_'].map((n) => d.indexOf(n, d.indexOf('S08_')));
+    assert.deepEqual(order, [...order].sort((a, b) => a - b));
     assert.deepEqual(crsOf('COM2'), [0x47, 1, 0xf8, 2, 0xf8, 2, 0, 8, 0x22, 0x08, 0x00, 0x79, 0]);
     assert.equal(dsdt(false).indexOf('COM2'), -1, 'no COM2 without the second UART');
+    assert.equal(Buffer.from(buildDsdt(pcPlatform(128 << 20, CPU_MODELS.qemu64, 1, { nodefaults: true }))).indexOf('LPT1'), -1, 'no LPT1 with nodefaults');
   });
 });
 
@@ -326,11 +313,15 @@ describe('MP tables (MultiProcessor Specification 1.4)', () => {
 });
 
 describe('BIOS data area', () => {
-  it('COM1, EBDA segment, equipment word, 639 KiB, VGA text fields, keyboard buffer', () => {
+  it('COM1, LPT1, EBDA segment, equipment word, 639 KiB, VGA text fields, keyboard buffer', () => {
     const b = buildBda(platform(), { secondsOfDay: 0 });
     assert.equal(u16(b, 0x00), 0x3f8);
+    // LPT1 at 0x378 with SeaBIOS's timeout 0x14 (lpt_setup), counted in equipment bits 14-15.
+    assert.deepEqual([u16(b, 0x08), u16(b, 0x0a), b[0x78]], [0x378, 0, 0x14]);
     assert.equal(u16(b, 0x0e), 0x9fc0);
-    assert.equal(u16(b, 0x10), 0x226);
+    assert.equal(u16(b, 0x10), 0x4226);
+    const nodefaults = buildBda(pcPlatform(128 * MiB, CPU_MODELS.faultline, 1, { nodefaults: true }), { secondsOfDay: 0 });
+    assert.deepEqual([u16(nodefaults, 0x08), u16(nodefaults, 0x10) >> 14], [0, 0], 'no parallel port with -nodefaults');
     assert.equal(u16(b, 0x13), 639);
     assert.deepEqual([b[0x49], u16(b, 0x4a), u16(b, 0x63), b[0x84]], [3, 80, 0x3d4, 24]);
     assert.deepEqual([u16(b, 0x1a), u16(b, 0x1c), u16(b, 0x80), u16(b, 0x82)], [0x1e, 0x1e, 0x1e, 0x3e]);

@@ -43,11 +43,13 @@ describe('floppy in the firmware tables', () => {
     assert.ok(block.endsWith('0000000000000000000000000000000002000000'));
   });
 
-  it('the BDA equipment word and 0x8F count the drive as SeaBIOS does (QEMU -kernel -fda: 0x0227, 0x07)', () => {
-    const bda = buildBda({ ...pcPlatform(128 << 20, model, 1, { floppies: ['144'] }) }, { secondsOfDay: 0 });
+  it('the BDA equipment word and 0x8F count the drive as SeaBIOS does (QEMU -nodefaults -kernel -fda: 0x0227, 0x07)', () => {
+    const bda = buildBda({ ...pcPlatform(128 << 20, model, 1, { floppies: ['144'], nodefaults: true }) }, { secondsOfDay: 0 });
     assert.equal(bda[0x10] | (bda[0x11] << 8), 0x0227);
     assert.equal(bda[0x8f], 0x07);
-    const none = buildBda(pcPlatform(128 << 20, model, 1), { secondsOfDay: 0 });
+    const lpt = buildBda({ ...pcPlatform(128 << 20, model, 1, { floppies: ['144'] }) }, { secondsOfDay: 0 });
+    assert.equal(lpt[0x10] | (lpt[0x11] << 8), 0x4227, 'with the default board\'s LPT1, bits 15:14 count one parallel port');
+    const none = buildBda(pcPlatform(128 << 20, model, 1, { nodefaults: true }), { secondsOfDay: 0 });
     assert.equal(none[0x10] | (none[0x11] << 8), 0x0226);
     assert.equal(none[0x8f], 0x00);
   });
