@@ -9,7 +9,7 @@
  * never in the order they were scheduled: a snapshot restore re-arms timers in device-list order, a live run
  * in the order the guest programmed them, and both must fire alike for a replay to be exact.
  */
-export const TimerKey = { LAPIC: 1, PIT: 2, CMOS: 3, ACPI_PM: 4, IDE: 5, /** + the timer's number (6-8) */ HPET: 6, FDC: 9, /** + the input's index in the log */ INPUT: 16 } as const;
+export const TimerKey = { LAPIC: 1, PIT: 2, CMOS: 3, ACPI_PM: 4, IDE: 5, /** + the timer's number (6-8) */ HPET: 6, FDC: 9, /** + 0 interrupt mitigation, 1 autonegotiation, 2 RX flush (10-12) */ E1000: 10, /** + the input's index in the log */ INPUT: 16 } as const;
 
 export class VirtualClock {
   instructions = 0;

@@ -20,6 +20,9 @@ import { PciHotplug } from '../devices/pci-hotplug';
 import { Piix4Pm } from '../devices/piix4-pm';
 import { VgaPci, VgaRegisterFile } from '../devices/vga-pci';
 import { loadStdVgaBios } from '../devices/vga-font';
+import { E1000 } from '../devices/e1000';
+import { loadE1000Rom } from '../devices/e1000-rom';
+import { UserNet } from '../devices/usernet';
 
 /**
  * QEMU's `pc` machine (hw/i386/pc_piix.c) as far as it goes beyond the ISA devices of devices/index.ts: the
@@ -27,7 +30,8 @@ import { loadStdVgaBios } from '../devices/vga-font';
  * (00:01.0, PIRQ routing, reset control at 0xCF9), PIIX3 IDE (00:01.1: primary hda/hdb, secondary master the
  * CD-ROM drive, empty unless a medium is given, as QEMU's default ide1-cd0), PIIX4 ACPI power management
  * (00:01.3, SCI on IRQ 9, soft-off), the standard VGA's PCI function (00:02.0, VGA BIOS as its ROM; none with
- * `nodefaults`, as QEMU -nodefaults, which also drops the empty CD-ROM drive), the
+ * `nodefaults`, as QEMU -nodefaults, which also drops the empty CD-ROM drive), the e1000 NIC (00:03.0, iPXE's
+ * efi-e1000.rom as its ROM) on QEMU's user-mode network (usernet.ts; none with `nic: false` or nodefaults), the
  * system BIOS flash below 4 GiB (pc_sysfw.c) and the debug console at 0x402 where SeaBIOS logs; and the ISA
  * devices pc_basic_device_init always adds that serve the drives: the two 8237 DMA controllers and the floppy
  * controller (0x3F0, IRQ 6, DMA 2), drive A: holding the `fda` image when one is given (QEMU -fda; QEMU without
@@ -58,6 +62,13 @@ export interface PcBoardOptions {
    * fixture recordings were made this way.
    */
   nodefaults?: boolean;
+  /**
+   * QEMU's default NIC, an e1000 at 00:03.0 on the user-mode network (`-nic user,model=e1000`): present unless false
+   * (QEMU -nic none) or, when not given, with nodefaults.
+   */
+  nic?: boolean;
+  /** The e1000's expansion ROM (efi-e1000.rom); when not given, the installed copy (devices/e1000-rom.ts). */
+  e1000Rom?: Uint8Array;
   /** The VGA's registers, which the PCI function's MMIO BAR reaches (devices/index.ts passes the Vga). */
   vgaRegisters?: VgaRegisterFile;
   /**
@@ -86,6 +97,9 @@ export interface PcBoard {
   cpuHotplug: CpuHotplug;
   /** The VGA's PCI function (absent with nodefaults). */
   vga?: VgaPci;
+  /** The e1000 NIC and the user-mode network behind it (absent with `nic: false` or nodefaults). */
+  nic?: E1000;
+  usernet?: UserNet;
   rom?: BiosRom;
   /** Devices whose state snapshots keep, in order. */
   all: Device[];
@@ -106,8 +120,17 @@ export function createPcBoard(o: PcBoardOptions & {
     i440fx.config[I440FX_PAM0] = 0x30;
     i440fx.config.fill(0x33, I440FX_PAM0 + 1, I440FX_PAM0 + 7);
   }
+  let nic: E1000 | undefined, usernet: UserNet | undefined;
+  if (o.nic ?? !o.nodefaults) {
+    // The first free slot, as QEMU places -nic devices: 3 behind the VGA, 2 without one.
+    nic = new E1000(o.phys, o.clock, o.e1000Rom ?? loadE1000Rom(), undefined, vga ? 3 : 2);
+    usernet = new UserNet();
+    const card = nic;
+    usernet.connect((frame) => card.deliver(frame));
+    nic.backend = usernet;
+  }
   const pci = new PciBus((v) => piix3.writeResetControl(v), () => piix3.readResetControl());
-  for (const f of [i440fx, piix3, ide, pm, vga]) if (f) pci.add(f as PciFunction);
+  for (const f of [i440fx, piix3, ide, pm, vga, nic]) if (f) pci.add(f as PciFunction);
   piix3.connect(pci);
   pci.attach(o.bus, o.onMapChange); // also maps expansion ROM and MMIO BARs where the firmware places them
   i440fx.onMapChange = o.onMapChange;
@@ -131,13 +154,14 @@ export function createPcBoard(o: PcBoardOptions & {
   setCmosFloppy(o.cmos, fdc);
 
   const all: Device[] = [pci, ide, pm, dma, fdc, pciHotplug, cpuHotplug];
+  if (nic && usernet) all.push(nic, usernet);
   if (rom) all.push(rom);
   if (o.bios) {
     const log = new Debugcon(o.onFirmwareLog ?? (() => {}), 0x402);
     log.attach(o.bus);
     all.push(log);
   }
-  return { pci, i440fx, piix3, ide, pm, dma, fdc, pciHotplug, cpuHotplug, vga, rom, all };
+  return { pci, i440fx, piix3, ide, pm, dma, fdc, pciHotplug, cpuHotplug, vga, nic, usernet, rom, all };
 }
 
 /** QEMU pc_cmos_init: hard disk types/geometry (0x12, 0x19-0x24), BIOS translation (0x39), boot order (0x3D, 0x38). */

@@ -29,7 +29,7 @@ function cfgWrite(m: Machine, slot: number, fn: number, reg: number, size: numbe
 }
 
 describe('PCI configuration space (mechanism #1)', () => {
-  it('lists the i440FX, PIIX3 ISA and IDE, PIIX4 PM and the VGA with QEMU\'s IDs; an absent function reads all ones', () => {
+  it('lists the i440FX, PIIX3 ISA and IDE, PIIX4 PM, the VGA and the e1000 with QEMU\'s IDs; an absent function reads all ones', () => {
     const m = machine();
     assert.equal(cfg(m, 0, 0, 0), 0x12378086);
     assert.equal(cfg(m, 0, 0, 0x2c), 0x11001af4, 'subsystem: Red Hat, QEMU virtual machine (how SeaBIOS detects QEMU)');
@@ -38,7 +38,8 @@ describe('PCI configuration space (mechanism #1)', () => {
     assert.equal(cfg(m, 1, 1, 0), 0x70108086);
     assert.equal(cfg(m, 1, 3, 0), 0x71138086);
     assert.equal(cfg(m, 2, 0, 0), 0x11111234);
-    assert.equal(cfg(m, 3, 0, 0), 0xffffffff);
+    assert.equal(cfg(m, 3, 0, 0), 0x100e8086);
+    assert.equal(cfg(m, 4, 0, 0), 0xffffffff);
     assert.equal(cfg(m, 1, 0, 0x60), 0x80808080, 'PIRQ routes disabled at reset');
   });
 
