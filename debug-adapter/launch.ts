@@ -44,6 +44,7 @@ export async function launchMachine(s: SessionState, host: AdapterHost | undefin
     board = host.openMedia({
       hda: args.disks?.[0] && path.resolve(s.cwd, args.disks[0]), hdb: args.disks?.[1] && path.resolve(s.cwd, args.disks[1]),
       cdrom: args.cdrom && path.resolve(s.cwd, args.cdrom), fda: args.fda && path.resolve(s.cwd, args.fda), boot: args.boot, writeThrough: args.snapshot === false, firmware, kernel: !!kernelPath,
+      nic: args.nic !== 'none',
     });
   } else if (firmware) {
     // The browser: SeaBIOS from the extension's own files.
@@ -56,6 +57,7 @@ export async function launchMachine(s: SessionState, host: AdapterHost | undefin
     const vgaBios = await host.vgaBios().catch(() => undefined);
     if (vgaBios) board = { ...board, vgaBios };
   }
+  if (args.nic === 'none') board = { ...board, nic: false };
   const rt = createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board, com2: args.com2, smp: args.smp });
   if (firmware && !kernel) {
     if (!rt.bootFirmware) throw new UserError('this runtime cannot boot firmware; use "kernel" with "firmware": "none"');

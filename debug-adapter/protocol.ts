@@ -59,6 +59,8 @@ export interface FaultlineLaunchArguments extends DebugProtocol.LaunchRequestArg
   serialTerminal?: boolean;
   /** A second UART, COM2 at 0x2F8 on IRQ 3 (default false); its terminal opens on its first output. */
   com2?: boolean;
+  /** The network card: "e1000" (default, QEMU's pc: 00:03.0 on the user-mode network) or "none" (qemu -nic none). */
+  nic?: 'e1000' | 'none';
   /** CPUs, as QEMU's -smp (1-16, default 1); each is a thread ("CPU 0", "CPU 1"…). Reverse debugging needs 1. */
   smp?: number;
   /** Also serve the GDB remote protocol on 127.0.0.1:gdbPort for this machine (0 picks a free port). */

@@ -45,6 +45,8 @@ Options for run:
                          an option ROM, multiboot or Linux, or the disk/CD) or none (the kernel is loaded
                          directly, no BIOS runs; the default for a Linux bzImage and for a kernel asking for a
                          graphics framebuffer)
+  --nic MODEL            the network card: e1000 (the default, as QEMU's pc: 00:03.0 on QEMU's user-mode network,
+                         10.0.2.0/24 with DHCP, the outside unreachable) or none (as qemu -nic none)
   --bios FILE            system BIOS image (default: SeaBIOS bios-256k.bin from the extension or /usr/share/seabios)
   --no-snapshot          write the guest's disk writes to the image files (default: they go to memory only,
                          as qemu -snapshot)
@@ -131,6 +133,8 @@ interface RunOptions {
   gdbWait?: boolean;
   /** --gdb-arch */
   gdbArch?: GdbArch;
+  /** --nic e1000|none */
+  nic?: 'e1000' | 'none';
 }
 
 function parseRun(args: string[]): RunOptions {
@@ -201,6 +205,12 @@ function parseRun(args: string[]): RunOptions {
         break;
       }
       case '--bios': o.bios = value(); break;
+      case '--nic': {
+        const n = value();
+        if (n !== 'e1000' && n !== 'none') throw new UsageError(`--nic takes e1000 or none, not '${n}'`);
+        o.nic = n;
+        break;
+      }
       case '--no-snapshot': o.noSnapshot = true; break;
       case '--firmware-log': o.firmwareLog = true; break;
       default:
@@ -394,7 +404,7 @@ function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => voi
 
 /** The board for the command line's media: data disks for a direct boot; with firmware, the BIOS too. */
 function board(o: RunOptions): PcBoardOptions {
-  return boardFor({ hda: o.hda, hdb: o.hdb, cdrom: o.cdrom, fda: o.fda, boot: o.boot, writeThrough: o.noSnapshot, firmware: o.firmware === 'seabios', bios: o.bios, kernel: !!o.kernel });
+  return boardFor({ hda: o.hda, hdb: o.hdb, cdrom: o.cdrom, fda: o.fda, boot: o.boot, writeThrough: o.noSnapshot, firmware: o.firmware === 'seabios', bios: o.bios, kernel: !!o.kernel, nic: o.nic !== 'none' });
 }
 
 /** Power on with SeaBIOS (the boot device was checked by boardFor). */
@@ -524,6 +534,7 @@ export function replay(args: { file: string; kernel?: string }, out: (s: string)
     memoryMB: rec.machine.memoryMB, cmdline: rec.cmdline ?? undefined, cpu: rec.machine.cpu, smp: rec.machine.smp ?? 1,
     // The recorded machine's COM2 (its output is not part of the recording: written nowhere).
     com2: rec.machine.com2 ? os.devNull : undefined,
+    nic: rec.nic,
   };
   const m = startMachine(o, bytes, out);
   const session = runSession(m, rec.maxInstructions, rec.inputs);

@@ -53,6 +53,8 @@ export interface Recording {
   /** The system BIOS the kernel booted through (absent: loaded directly, --firmware none). */
   firmware?: { name: 'seabios'; bios: string; sha256: string };
   machine: Required<Omit<MachineOptions, 'board'>>;
+  /** 'none': the machine had no network card (--nic none); absent: QEMU's default e1000. */
+  nic?: 'none';
   cmdline: string | null;
   maxInstructions: number;
   inputs: AppliedInput[];
@@ -176,6 +178,7 @@ export function makeRecording(m: Machine, kernel: { path: string; bytes: Uint8Ar
     kernel: { path: kernel.path, sha256: sha256Hex(kernel.bytes) },
     ...(bios ? { firmware: { name: 'seabios' as const, bios: bios.path, sha256: sha256Hex(bios.bytes) } } : {}),
     machine: { ...m.options },
+    ...(m.devices.board.nic ? {} : { nic: 'none' as const }),
     cmdline: cmdline ?? null,
     maxInstructions,
     inputs: s.inputs,

@@ -94,6 +94,8 @@ export interface MediaRequest {
   bios?: string;
   /** A kernel boots through the firmware's option ROM (firmware/kernel-rom.ts): no disk needs to be bootable. */
   kernel?: boolean;
+  /** false: no NIC (QEMU -nic none); default: the e1000 on the user-mode network, as QEMU's pc. */
+  nic?: boolean;
 }
 
 /**
@@ -105,7 +107,7 @@ export function boardFor(r: MediaRequest): PcBoardOptions {
   const hdb = r.hdb ? openDisk(r.hdb, r.writeThrough) : undefined;
   const cdrom = r.cdrom ? openDisk(r.cdrom) : undefined;
   const fda = r.fda ? openFloppy(r.fda, r.writeThrough) : undefined;
-  const board: PcBoardOptions = { hda, hdb, cdrom, fda, bootOrder: r.boot };
+  const board: PcBoardOptions = { hda, hdb, cdrom, fda, bootOrder: r.boot, ...(r.nic === false && { nic: false }) };
   if (!r.firmware) return board;
   if (!r.kernel) checkBootable(r.boot ?? 'cad', { hda, cdrom, fda });
   const fw = loadFirmware({ bios: r.bios });

@@ -80,6 +80,7 @@ describe('faultline run: disks and CDs', { skip: firmwareMissing() }, () => {
     refuses(run('run', '--hda', 'missing.img'), /disk image missing\.img does not exist/);
     refuses(run('run', '--hda', img, '--bios', 'nope.bin'), /BIOS file nope\.bin does not exist/);
     refuses(run('run', '--hda', img, '--firmware', 'uefi'), /--firmware takes seabios or none/);
+    refuses(run('run', '--hda', img, '--nic', 'rtl8139'), /--nic takes e1000 or none, not 'rtl8139'/);
     refuses(run('run', '--firmware', 'none', '--hda', img), /--firmware none boots a kernel directly/);
     refuses(run('run', '--boot', 'd', '--hda', img), /nothing to boot: the boot order 'd'/);
     refuses(run('run', '--hda', img, '--record', 'x.json'), /--record needs a kernel/);

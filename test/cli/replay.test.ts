@@ -104,6 +104,19 @@ describe('faultline run --record / replay', { skip: (!fs.existsSync(cli) && 'dis
     });
   }
 
+  it('the e1000 fixture: its DHCP, ARP and ping traffic replays; --nic none is recorded and replayed without the card', () => {
+    for (const nic of [[], ['--nic', 'none']]) {
+      const file = path.join(tmp, `e1000${nic.length ? '-none' : ''}.json`);
+      const first = run('run', fixture('e1000.elf'), '--firmware', 'none', ...nic, '--record', file);
+      assert.equal(first.status, nic.length ? 35 : 33, first.stderr);
+      assert.equal(readRec(file).nic, nic.length ? 'none' : undefined);
+      if (!nic.length) assert.match(first.stdout, /^address 10\.0\.2\.15$/m);
+      const again = run('replay', file);
+      assert.equal(again.status, 0, again.stdout + again.stderr);
+      assert.equal(serialPart(again.stdout), serialPart(first.stdout));
+    }
+  });
+
   it('a kernel that reads COM1: inputs land at their instruction counts and the echo is replayed', () => {
     const file = path.join(tmp, 'echo.json');
     const t = [20000, 60000, 90000].map((n) => at(echoPath, n));

@@ -96,10 +96,6 @@ export const VERBOSE_BOARD_DIFFERENCES: [RegExp, 'qemu' | 'both', string][] = [
   // order; their contents are compared in test/firmware/).
   [/^(ACPI: [A-Z]{4}) 0x[0-9A-F]{16} [0-9A-F]{6}/, 'both', 'table addresses: the length of the DSDT'],
   [/^(ACPI: Reserving [A-Z]{4} table memory at) \[mem 0x[0-9a-f]+-0x[0-9a-f]+\]$/, 'both', 'table addresses: the length of the DSDT'],
-  // The device the board does not have: QEMU's e1000 NIC (00:03.0; SeaBIOS gives its 64-byte I/O BAR the first
-  // I/O addresses, so without it the IDE bus-master BAR 4 moves from 0xc040 to 0xc000).
-  [/^pci 0000:00:03\.0: /, 'qemu', 'no e1000 NIC'],
-  [/^(pci 0000:00:01\.1: BAR 4 \[io  )0xc0[04]0-0xc0[04]f\]$/, 'both', 'no e1000 NIC before it: 0xc040 under QEMU, 0xc000 here'],
 ];
 
 /** The verbose console of one side with the host lines dropped and the board differences applied. */
