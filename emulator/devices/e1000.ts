@@ -74,7 +74,8 @@ export class E1000 extends PciFunction implements Device, RingHost {
     slot = 3,
   ) {
     super('e1000', slot, 0, { vendor: 0x8086, device: E1000_DEVICE_ID, classCode: 0x020000, revision: 0x03, pin: 1 });
-    this.config[0x0c] = 0x10; // cache line size, as QEMU's realize sets it
+    // QEMU's realize sets a cache line size of 0x10, but its device reset (pci_do_device_reset) clears it before the
+    // firmware runs: Linux reports "PCI: CLS 0 bytes" under QEMU. The reset value is what a guest sees.
     this.eeprom = new Eeprom(eepromImage(mac));
     this.rings = new E1000Rings(this);
     this.defineBar(0, { size: MMIO_SIZE, io: false, mmio: this.mmioHandler() });
