@@ -3,6 +3,7 @@ import {
   RCTL_MO_SHIFT, RCTL_MPE, RCTL_SBP, RCTL_SECRC, RCTL_UPE, RCTL_VFE, REG, RX_SIZE_STATS, STATUS_LU, TCTL_EN,
   TX_SIZE_STATS, growStat64, incStat, sizeStat,
 } from './e1000-regs';
+import { get16, get32, internetChecksum, put16, put32 } from './net-packets';
 import { num } from './ports';
 
 /**
@@ -210,22 +211,22 @@ export class E1000Rings {
     if (this.cptse) {
       let css = p.ipcss;
       if (p.ip) {
-        put16be(d, css + 2, this.size - css);
-        put16be(d, css + 4, (get16be(d, css + 4) + this.tsoFrames) & 0xffff);
-      } else put16be(d, css + 4, this.size - css);
+        put16(d, css + 2, this.size - css);
+        put16(d, css + 4, (get16(d, css + 4) + this.tsoFrames) & 0xffff);
+      } else put16(d, css + 4, this.size - css);
       css = p.tucss;
       const len = this.size - css;
       if (p.tcp) {
         const sofar = this.tsoFrames * p.mss;
-        put32be(d, css + 4, (get32be(d, css + 4) + sofar) >>> 0);
+        put32(d, css + 4, (get32(d, css + 4) + sofar) >>> 0);
         if (p.paylen - sofar > p.mss) d[css + 13] &= ~9; // PSH, FIN only on the last segment
         else if (this.tsoFrames) incStat(this.h.regs, REG.TSCTC);
-      } else put16be(d, css + 4, len & 0xffff);
+      } else put16(d, css + 4, len & 0xffff);
       if (this.sumNeeded & POPTS_TXSM) {
         // The pseudo-header sum the driver left gets this segment's length.
-        let ph = get16be(d, p.tucso) + len;
+        let ph = get16(d, p.tucso) + len;
         ph = (ph >>> 16) + (ph & 0xffff);
-        put16be(d, p.tucso, ph & 0xffff);
+        put16(d, p.tucso, ph & 0xffff);
       }
       this.tsoFrames++;
     }
@@ -289,12 +290,12 @@ export class E1000Rings {
       return size;
     }
     const vet = this.reg(REG.VET) & 0xffff;
-    const isVlan = get16be(buf, 12) === vet;
-    if (isVlan && !this.vlanFilter(get16be(buf, 14))) return size;
+    const isVlan = get16(buf, 12) === vet;
+    if (isVlan && !this.vlanFilter(get16(buf, 14))) return size;
     if (!this.groupFilter(buf)) return size;
     let special = 0, vlanStatus = 0;
     if ((this.reg(REG.CTRL) & CTRL_VME) && isVlan) {
-      special = get16be(buf, 14);
+      special = get16(buf, 14);
       const stripped = new Uint8Array(size - 4);
       stripped.set(buf.subarray(0, 12));
       stripped.set(buf.subarray(16), 12);
@@ -391,34 +392,12 @@ export function rxBufSize(rctl: number): number {
   return 2048;
 }
 
-/** The Internet checksum of data[css..end) stored big-endian at sloc (QEMU putsum; cse 0: to the end). */
+/** The Internet checksum of data[css..n) stored big-endian at sloc (QEMU putsum: cse 0 means to the end; a zero sum
+ *  is sent as 0xFFFF, net_checksum_finish_nozero). */
 function putsum(d: Uint8Array, n: number, sloc: number, css: number, cse: number): void {
   if (cse && cse < n) n = cse + 1;
   if (sloc < n - 1) {
-    let sum = 0;
-    for (let i = css; i < n; i += 2) sum += (d[i] << 8) | (i + 1 < n ? d[i + 1] : 0);
-    while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-    const c = ~sum & 0xffff;
-    put16be(d, sloc, c === 0 ? 0xffff : c); // net_checksum_finish_nozero
+    const c = internetChecksum(d.subarray(css, n));
+    put16(d, sloc, c === 0 ? 0xffff : c);
   }
-}
-
-function get16be(d: Uint8Array, at: number): number {
-  return (d[at] << 8) | d[at + 1];
-}
-
-function put16be(d: Uint8Array, at: number, v: number): void {
-  d[at] = (v >>> 8) & 0xff;
-  d[at + 1] = v & 0xff;
-}
-
-function get32be(d: Uint8Array, at: number): number {
-  return ((d[at] << 24) | (d[at + 1] << 16) | (d[at + 2] << 8) | d[at + 3]) >>> 0;
-}
-
-function put32be(d: Uint8Array, at: number, v: number): void {
-  d[at] = v >>> 24;
-  d[at + 1] = (v >>> 16) & 0xff;
-  d[at + 2] = (v >>> 8) & 0xff;
-  d[at + 3] = v & 0xff;
 }

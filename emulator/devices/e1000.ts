@@ -10,6 +10,8 @@ import {
 } from './e1000-regs';
 import { E1000Rings, RingHost } from './e1000-rings';
 import { PCI, PciFunction } from './pci';
+
+const PCI_COMMAND_MASTER = 4;
 import { num } from './ports';
 
 /**
@@ -142,7 +144,7 @@ export class E1000 extends PciFunction implements Device, RingHost {
   /** QEMU's e1000_can_receive: link up, RCTL.EN, bus mastering, a free descriptor, the flush timer not pending. */
   canReceive(): boolean {
     return (this.regs[REG.STATUS >> 2] & STATUS_LU) !== 0 && (this.regs[REG.RCTL >> 2] & RCTL_EN) !== 0
-      && (this.config[PCI.COMMAND] & 4) !== 0 && this.rings.hasRxBufs(1) && this.flushAt < 0;
+      && (this.config[PCI.COMMAND] & PCI_COMMAND_MASTER) !== 0 && this.rings.hasRxBufs(1) && this.flushAt < 0;
   }
 
   /** qemu_flush_queued_packets: deliver waiting frames while the card takes them (a dropped frame is gone). */
@@ -161,12 +163,18 @@ export class E1000 extends PciFunction implements Device, RingHost {
 
   // ---- RingHost ----
 
+  /**
+   * The card's own memory accesses. Without COMMAND.MASTER nothing reaches memory: QEMU's bus-master address space is
+   * disabled then, so reads see unassigned memory (zeros) and writes are dropped, the classic forgotten-bus-mastering
+   * driver bug behaves as under QEMU. Beyond 4 GiB (no RAM there) the same.
+   */
   dmaRead(addr: number, len: number): Uint8Array {
-    return addr + len <= 2 ** 32 ? readPhysical(this.phys, addr, len) : new Uint8Array(len);
+    if (!(this.config[PCI.COMMAND] & PCI_COMMAND_MASTER) || addr + len > 2 ** 32) return new Uint8Array(len);
+    return readPhysical(this.phys, addr, len);
   }
 
   dmaWrite(addr: number, bytes: Uint8Array): void {
-    writePhysical(this.phys, addr, bytes);
+    if (this.config[PCI.COMMAND] & PCI_COMMAND_MASTER) writePhysical(this.phys, addr, bytes);
   }
 
   transmit(frame: Uint8Array): void {
@@ -364,7 +372,7 @@ export class E1000 extends PciFunction implements Device, RingHost {
   /** Follow BAR1 as the guest moves it (ports are claimed once per address, answering while the BAR is there). */
   protected configWritten(offset: number, size: number): void {
     // Bus mastering switched on lets waiting frames in (e1000_write_config); not while a saved state loads (0, 256).
-    if (size < 256 && offset <= PCI.COMMAND && offset + size > PCI.COMMAND && (this.config[PCI.COMMAND] & 4)) this.flushQueue();
+    if (size < 256 && offset <= PCI.COMMAND && offset + size > PCI.COMMAND && (this.config[PCI.COMMAND] & PCI_COMMAND_MASTER)) this.flushQueue();
     const bus = this.ioBus;
     const base = this.barAddress(1);
     if (!bus || base === 0 || this.ioMappedAt.has(base)) return;

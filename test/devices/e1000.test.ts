@@ -422,6 +422,21 @@ test('TX checksum offload: a context descriptor and a data descriptor with IXSM|
   assert.deepEqual(Array.from(sent[0]), Array.from(good));
 });
 
+test('without bus mastering the card reaches no memory (as QEMU): TX reads zero descriptors and sends nothing', () => {
+  const c = card();
+  rings(c);
+  const sent: Uint8Array[] = [];
+  c.nic.backend = { receiveFromGuest: (f) => sent.push(f) };
+  c.fn.write(0x04, 2, 0x0003);
+  const slot = send(c, arpRequest(0x0a000202));
+  assert.equal(sent.length, 0);
+  assert.equal(c.rd(REG.TDH), c.rd(REG.TDT), 'the descriptor was consumed');
+  assert.equal(c.phys.read(TX_RING + 16 * slot + 12, 1) & 1, 0, 'no writeback');
+  c.fn.write(0x04, 2, 0x0007);
+  send(c, arpRequest(0x0a000202));
+  assert.equal(sent.length, 1);
+});
+
 test('CTRL.RST resets the MAC (SDM 13.4.1): rings, masks and causes cleared, RAL/RAH from the EEPROM, link kept', () => {
   const c = card();
   rings(c);
