@@ -11,7 +11,8 @@ import { num } from './ports';
  * - Transmit (start_xmit): from TDH to TDT, 16-byte descriptors at TDBAH:TDBAL. Legacy descriptors, context
  *   descriptors (DEXT, DTYP 0: checksum offload fields; with TSE the segmentation context) and data descriptors
  *   (DEXT, DTYP 1: POPTS.TXSM/IXSM checksums; TSE: TCP/UDP segmentation, each segment's IP length and ID, TCP
- *   sequence number and PSH/FIN fixed up, as QEMU's xmit_seg). VLAN insertion with CTRL.VME and VLE. Writeback of
+ *   sequence number and PSH/FIN fixed up, as QEMU's xmit_seg; unlike QEMU 7.2, no empty segment after a payload
+ *   that ends at a segment boundary, as the SDM's §3.5). VLAN insertion with CTRL.VME and VLE. Writeback of
  *   DD when RS or RPS is set; TXDW for each, TXQE at the end.
  * - Receive (e1000_receive_iov): frames under 60 bytes are padded; oversized ones dropped without LPE/SBP; the
  *   group filter (broadcast with BAM, multicast with MPE or the MTA hash, unicast with UPE or an RAL/RAH match)
@@ -196,7 +197,10 @@ export class E1000Rings {
     }
 
     if (!(lower & TXD_CMD_EOP)) return;
-    if (!(this.cptse && this.size < this.tsoProps.hdrLen)) this.xmitSeg();
+    // QEMU 7.2 also sends the bare header when the payload ended exactly at a segment's end (size == hdr_len after
+    // the last segment): an extra empty segment. The SDM's TSO (§3.5) sends ceil(PAYLEN / MSS) segments; it wins here.
+    const hdrLen = this.tsoProps.hdrLen;
+    if (!(this.cptse && (this.size < hdrLen || (this.size === hdrLen && this.tsoFrames > 0)))) this.xmitSeg();
     this.tsoFrames = 0;
     this.sumNeeded = 0;
     this.vlanNeeded = false;

@@ -437,6 +437,52 @@ test('without bus mastering the card reaches no memory (as QEMU): TX reads zero 
   assert.equal(sent.length, 1);
 });
 
+test('TSO: a 3000-byte TCP payload with MSS 1000 leaves as three segments with QEMU\'s per-segment fix-ups', () => {
+  const c = card();
+  rings(c);
+  const sent: Uint8Array[] = [];
+  c.nic.backend = { receiveFromGuest: (f) => sent.push(f) };
+  const payload = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) & 0xff);
+  const tcp = new Uint8Array(20 + payload.length);
+  put16(tcp, 0, 5555); put16(tcp, 2, 80);
+  new DataView(tcp.buffer).setUint32(4, 0x01000000);
+  tcp[12] = 5 << 4; tcp[13] = 0x18 | 0x01; // PSH | ACK | FIN
+  put16(tcp, 14, 65535);
+  tcp.set(payload, 20);
+  const ip = buildIpv4({ tos: 0, id: 0x100, df: true, ttl: 64, proto: 6, src: 0x0a00020f, dst: 0x0a000202 }, tcp);
+  ip.fill(0, 10, 12);
+  const ph = new Uint8Array(12); new DataView(ph.buffer).setUint32(0, 0x0a00020f); new DataView(ph.buffer).setUint32(4, 0x0a000202); ph[9] = 6;
+  put16(ip, 20 + 16, ~internetChecksum(ph) & 0xffff); // the pseudo-header sum without the length, as Linux leaves it for TSO
+  const frame = ethFrame(mac([0x52, 0x55, 10, 0, 2, 2]), mac(GUEST_MAC), 0x0800, ip);
+  // Context descriptor: IP 14/24/33, TCP 34/50/0, paylen 3000, TSE | IP | TCP, hdr_len 54, MSS 1000.
+  c.phys.write(TX_RING, 4, 14 | (24 << 8) | (33 << 16));
+  c.phys.write(TX_RING + 4, 4, 34 | (50 << 8));
+  c.phys.write(TX_RING + 8, 4, (0x20000000 | 0x04000000 | 0x02000000 | 0x01000000 | 3000) >>> 0);
+  c.phys.write(TX_RING + 12, 4, (54 << 8) | (1000 << 16));
+  c.phys.load(TX_BUF, frame);
+  c.phys.write(TX_RING + 16, 4, TX_BUF);
+  c.phys.write(TX_RING + 20, 4, 0);
+  c.phys.write(TX_RING + 24, 4, (0x2f100000 | frame.length) >>> 0); // DEXT | TSE | RS | IFCS | EOP, data
+  c.phys.write(TX_RING + 28, 4, 0x0300);
+  c.wr(REG.TDT, 2);
+  assert.equal(sent.length, 3);
+  sent.forEach((f, k) => {
+    const h = f.subarray(14);
+    assert.equal(f.length, 54 + 1000);
+    assert.equal(get16(h, 2), 1040, 'IP total length of the segment');
+    assert.equal(get16(h, 4), 0x100 + k, 'IP ID counts up');
+    assert.equal(internetChecksum(h.subarray(0, 20)), 0, 'IP checksum');
+    assert.equal(get32(h, 24), 0x01000000 + 1000 * k, 'sequence number');
+    assert.equal(h[33] & 0x09, k === 2 ? 0x09 : 0, 'PSH and FIN only on the last segment');
+    const seg = h.subarray(20);
+    const pseudo = new Uint8Array(12 + seg.length);
+    pseudo.set(ph); put16(pseudo, 10, seg.length); pseudo.set(seg, 12);
+    assert.equal(internetChecksum(pseudo), 0, 'TCP checksum over the pseudo-header');
+    assert.deepEqual(seg.subarray(20), payload.subarray(1000 * k, 1000 * (k + 1)));
+  });
+  assert.equal(c.rd(REG.TSCTC), 1, 'TCP segmentation contexts');
+});
+
 test('CTRL.RST resets the MAC (SDM 13.4.1): rings, masks and causes cleared, RAL/RAH from the EEPROM, link kept', () => {
   const c = card();
   rings(c);
