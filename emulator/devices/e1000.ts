@@ -49,6 +49,11 @@ const AUTONEG_NS = 500_000_000;
 const FLUSH_NS = 1_000_000_000;
 
 export class E1000 extends PciFunction implements Device, RingHost {
+  /**
+   * A PCI NIC is hot-pluggable in QEMU (DeviceClass default): the DSDT gives its slot _SUN/_EJ0 and the PCI hotplug
+   * RMV register has its bit, as for an empty slot. An ACPI eject does not remove it here (QEMU's would unplug it).
+   */
+  override readonly hotpluggable: boolean = true;
   readonly regs = new Uint32Array(REG_DWORDS);
   phy = phyRegInit();
   readonly eeprom: Eeprom;

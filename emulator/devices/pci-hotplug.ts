@@ -10,8 +10,8 @@ import { num } from './ports';
  *   +0x08 B0EJ  write: eject the slots whose bits are set     +0x0C RMV   slots whose device may be removed
  *   +0x10 BNUM  the bus selector (read/write)                 +0x14 PIDX  write a slot bit, read its acpi-index
  * Nothing is hot-plugged on this machine, so PCIU and PCID stay 0; an eject removes nothing (QEMU's
- * acpi_pcihp_eject_slot unplugs only hotpluggable devices, and every device here is built in) and clears the
- * slot's eject request. RMV has a bit for every slot not holding a built-in device (QEMU: hotplug_enable).
+ * acpi_pcihp_eject_slot unplugs only hotpluggable devices: here that is the e1000 alone, which stays) and clears
+ * the slot's eject request. RMV has a bit for every slot not holding a built-in device (QEMU: hotplug_enable).
  * No device has an acpi-index, so PIDX reads 0. Only bus 0 (BSEL 0) has hotplug; other selectors read 0.
  */
 export const PCI_HOTPLUG_BASE = 0xae00;

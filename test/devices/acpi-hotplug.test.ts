@@ -33,7 +33,7 @@ test('PCI hotplug: nothing inserted or to eject, RMV marks the slots without a b
   const inl = (p: number) => pc.bus.inPort(p, 4) >>> 0;
   assert.equal(inl(0xae00), 0, 'PCIU');
   assert.equal(inl(0xae04), 0, 'PCID');
-  // Slots 0 (i440FX), 1 (PIIX3/IDE/PM) and 2 (VGA) hold built-in devices.
+  // Slots 0 (i440FX), 1 (PIIX3/IDE/PM) and 2 (VGA) hold built-in devices; the e1000 in slot 3 is hot-pluggable, as QEMU's.
   assert.equal(inl(0xae0c), 0xfffffff8, 'RMV');
   pc.outl(0xae08, 1 << 5); // eject slot 5 (empty): nothing happens
   assert.equal(inl(0xae04), 0);

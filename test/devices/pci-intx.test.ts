@@ -7,7 +7,7 @@ import { initPicLikeLinux, makePc } from './harness';
  * PCI INTx on QEMU's `pc` board: a function's pin reaches an ISA IRQ only through the PIIX3 PIRQ route
  * registers (00:01.0 config 0x60-0x63), slot s pin p on PIRQ[(p - 1 + s - 1) & 3], and from the ISA IRQ both the
  * 8259s and the I/O APIC pin of the same number (QEMU hw/isa/piix3.c, pci_slot_get_pirq / piix3_set_irq_pic).
- * The device here is a plain PciFunction with an interrupt pin (the board itself has no INTx-driving device).
+ * The device here is a plain PciFunction with an interrupt pin, on a board without the e1000 (whose slot 3 it takes).
  */
 class IntxDevice extends PciFunction {
   constructor(slot: number, pin: number) {
@@ -16,7 +16,7 @@ class IntxDevice extends PciFunction {
 }
 
 function pcWithDevice(slot: number, pin: number) {
-  const pc = makePc();
+  const pc = makePc({ board: { nic: false } });
   const dev = new IntxDevice(slot, pin);
   pc.devices.board.pci.add(dev);
   /** A config-space byte write through the ports (CONFIG_ADDRESS 0xCF8, data 0xCFC-0xCFF). */
