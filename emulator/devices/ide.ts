@@ -9,8 +9,8 @@ import { num } from './ports';
 /**
  * PIIX3 IDE (PCI 00:01.1, 8086:7010) with its two legacy channels: primary at 0x1F0-0x1F7 + 0x3F6, IRQ 14;
  * secondary at 0x170-0x177 + 0x376, IRQ 15 (ATA/ATAPI-6 §7 register block; QEMU hw/ide/core.c), and bus-master
- * DMA: programming interface 0x80, BAR 4 a 16-byte I/O region (SeaBIOS places it at 0xC040 under QEMU, after
- * the e1000's I/O BAR; 0xC000 on this board, which has no NIC) decoded while COMMAND bit 0 is set, with each
+ * DMA: programming interface 0x80, BAR 4 a 16-byte I/O region (SeaBIOS places it at 0xC040, after the e1000's I/O
+ * BAR; 0xC000 on a board without the NIC) decoded while COMMAND bit 0 is set, with each
  * channel's engine (ide-bmdma.ts: command, status, descriptor table) at +0 and +8. A drive's DMA command
  * (READ/WRITE DMA [EXT], an ATAPI PACKET with the DMA feature bit) sets DRQ and waits for the channel's start
  * bit (`requestDma`); then the drive moves its data through the engine (`IdeDrive.runDma`). Any interrupt the
