@@ -102,21 +102,9 @@ export class UserNet implements Device {
     if (op === 1) {
       if ((tip & NETMASK) !== SLIRP_NET || (tip !== SLIRP_HOST && tip !== SLIRP_DNS)) return;
       this.learn(sip, sha);
-      const reply = new Uint8Array(64);
+      // slirp's reply is a 64-byte frame (arp_input: the ARP header padded with zeros).
       const mine = slirpMac(tip);
-      reply.set(f.subarray(6, 12), 0);
-      reply.set(mine, 6);
-      put16(reply, 12, ETH_ARP);
-      put16(reply, 14, 1);
-      put16(reply, 16, ETH_IPV4);
-      reply[18] = 6;
-      reply[19] = 4;
-      put16(reply, 20, 2);
-      reply.set(mine, 22);
-      put32(reply, 28, tip);
-      reply.set(sha, 32);
-      put32(reply, 38, sip);
-      this.deliver(reply);
+      this.deliver(arpFrame(64, 2, f.subarray(6, 12), mine, tip, sha, sip));
     } else if (op === 2) this.learn(sip, sha);
   }
 
@@ -139,19 +127,8 @@ export class UserNet implements Device {
       return;
     }
     this.pending.push({ ip: dst, datagram });
-    const req = new Uint8Array(42);
-    req.fill(0xff, 0, 6);
-    req.set(slirpMac(SLIRP_HOST), 6);
-    put16(req, 12, ETH_ARP);
-    put16(req, 14, 1);
-    put16(req, 16, ETH_IPV4);
-    req[18] = 6;
-    req[19] = 4;
-    put16(req, 20, 1);
-    req.set(slirpMac(SLIRP_HOST), 22);
-    put32(req, 28, SLIRP_HOST);
-    put32(req, 38, dst);
-    this.deliver(req);
+    const host = slirpMac(SLIRP_HOST);
+    this.deliver(arpFrame(42, 1, new Uint8Array(6).fill(0xff), host, SLIRP_HOST, new Uint8Array(6), dst));
   }
 
   private nextId(): number {
@@ -292,6 +269,27 @@ export class UserNet implements Device {
 }
 
 /** The TCP/UDP checksum over the pseudo-header and `seg` (its checksum field zero). */
+/**
+ * An Ethernet frame of `length` bytes holding an ARP packet for IPv4 over Ethernet: operation `op` (1 request,
+ * 2 reply) from `sha`/`spa` to `tha`/`tpa`, sent from `sha` to `dst`.
+ */
+function arpFrame(length: number, op: number, dst: Uint8Array, sha: Uint8Array, spa: number, tha: Uint8Array, tpa: number): Uint8Array {
+  const f = new Uint8Array(length);
+  f.set(dst, 0);
+  f.set(sha, 6);
+  put16(f, 12, ETH_ARP);
+  put16(f, 14, 1);
+  put16(f, 16, ETH_IPV4);
+  f[18] = 6;
+  f[19] = 4;
+  put16(f, 20, op);
+  f.set(sha, 22);
+  put32(f, 28, spa);
+  f.set(tha, 32);
+  put32(f, 38, tpa);
+  return f;
+}
+
 function pseudoSum(src: number, dst: number, proto: number, seg: Uint8Array): number {
   const ph = new Uint8Array(12 + seg.length);
   put32(ph, 0, src);
