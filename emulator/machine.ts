@@ -221,9 +221,9 @@ export class Machine implements Runtime {
     this.powerOn();
   }
 
-  /** The drive types of the floppy drives holding a diskette (the firmware tables describe them). */
+  /** The drive types of the floppy drives present, with or without a diskette (the firmware tables describe them). */
   private floppyTypes(): FloppyType[] {
-    return this.devices.board.fdc.drives.flatMap((d) => (d.image && d.type ? [d.type] : []));
+    return this.devices.board.fdc.drives.flatMap((d) => (d.type ? [d.type] : []));
   }
 
   /**

@@ -34,8 +34,8 @@ import { UserNet } from '../devices/usernet';
  * efi-e1000.rom as its ROM) on QEMU's user-mode network (usernet.ts; none with `nic: false` or nodefaults), the
  * system BIOS flash below 4 GiB (pc_sysfw.c) and the debug console at 0x402 where SeaBIOS logs; and the ISA
  * devices pc_basic_device_init always adds that serve the drives: the two 8237 DMA controllers and the floppy
- * controller (0x3F0, IRQ 6, DMA 2), drive A: holding the `fda` image when one is given (QEMU -fda; QEMU without
- * -nodefaults also has an empty drive A:, which this board leaves out, as the recordings' -nodefaults). CMOS
+ * controller (0x3F0, IRQ 6, DMA 2), drive A: holding the `fda` image when one is given (QEMU -fda), else QEMU's
+ * default empty 2.88 MB drive A: (none with `floppyDrive: false` or nodefaults). CMOS
  * bytes for the disks, the floppy drive and the boot order are set as pc_cmos_init does.
  *
  * With firmware, the CPU starts at the reset vector in the BIOS; without (direct kernel load), PAM maps all of
@@ -58,8 +58,8 @@ export interface PcBoardOptions {
   /** QEMU -boot order: drive letters, 'c' hard disk, 'd' CD-ROM, 'a' floppy ('cad' by default, as QEMU). */
   bootOrder?: string;
   /**
-   * QEMU -nodefaults: no VGA device (so no VGA BIOS) and no empty CD-ROM drive; only the drives given. The
-   * fixture recordings were made this way.
+   * QEMU -nodefaults: no VGA device (so no VGA BIOS), no empty CD-ROM or floppy drive, no NIC, no parallel port;
+   * only the drives given. The fixture recordings were made this way.
    */
   nodefaults?: boolean;
   /**
@@ -76,6 +76,11 @@ export interface PcBoardOptions {
    * false (QEMU -parallel none) or, when not given, with nodefaults.
    */
   parallel?: boolean;
+  /**
+   * QEMU's pc has floppy drive A: even without `fda`: an empty 2.88 MB drive (CMOS 0x10 = 0x50, the DSDT's FLPA).
+   * Present unless false or, when not given, with nodefaults.
+   */
+  floppyDrive?: boolean;
   /** Bytes written to the SeaBIOS debug port 0x402. */
   onFirmwareLog?: (byte: number) => void;
   onPowerOff?: () => void;
@@ -140,7 +145,10 @@ export function createPcBoard(o: PcBoardOptions & {
   pm.attach(o.bus);
   const dma = new IsaDma(o.phys);
   dma.attach(o.bus);
-  const fdc = new Fdc(o.irq, dma, o.clock, { fda: o.fda ? new FloppyDrive(o.fda) : undefined });
+  // Drive A: holds the -fda diskette; without one QEMU's pc still has an empty drive A: (a 2.88 MB drive type,
+  // QEMU's fallback for an "auto" drive without media), which -nodefaults leaves out.
+  const fda = o.fda ? new FloppyDrive(o.fda) : (o.floppyDrive ?? !o.nodefaults) ? new FloppyDrive(undefined, '288') : undefined;
+  const fdc = new Fdc(o.irq, dma, o.clock, { fda });
   fdc.attach(o.bus);
   const pciHotplug = new PciHotplug(pci);
   const cpuHotplug = new CpuHotplug(o.cpuCount);
@@ -201,7 +209,7 @@ function setCmosDisks(cmos: Cmos, ide: PiixIde, bootOrder: string): void {
  * 2 = 1.2 MB) and, in the equipment byte 0x14, bit 0 (drives present) with bits 6-7 = drives - 1.
  */
 function setCmosFloppy(cmos: Cmos, fdc: Fdc): void {
-  const types = fdc.drives.map((d) => (d.image ? d.type : undefined));
+  const types = fdc.drives.map((d) => d.type);
   cmos.setPowerOnByte(0x10, (cmosFloppyType(types[0]) << 4) | cmosFloppyType(types[1]));
   const n = types.filter((t) => t !== undefined).length;
   cmos.setPowerOnByte(0x14, 0x06 | (n === 1 ? 0x01 : n === 2 ? 0x41 : 0));

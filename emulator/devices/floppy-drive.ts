@@ -74,9 +74,13 @@ export class FloppyDrive {
   readonly type: FloppyType | undefined;
   private readonly format: FloppyFormat | undefined;
 
-  constructor(readonly image: DiskImage | undefined) {
+  /**
+   * `image`: the diskette, or none. `emptyType`: the drive type of a drive without one (QEMU's default drive A:
+   * is a 2.88 MB drive, its fallback type for an empty "auto" drive); neither: no drive at all.
+   */
+  constructor(readonly image: DiskImage | undefined, emptyType?: FloppyType) {
     this.format = image ? floppyGeometry(image.size) : undefined;
-    this.type = this.format?.drive;
+    this.type = this.format?.drive ?? (image ? undefined : emptyType);
     this.revalidate();
   }
 

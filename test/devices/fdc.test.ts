@@ -326,10 +326,15 @@ describe('floppy images and the board', () => {
     assert.deepEqual(['144', '288', '120', undefined].map((t) => cmosFloppyType(t as never)), [4, 5, 2, 0]);
   });
 
-  it('CMOS 0x10 and the equipment byte 0x14 as QEMU sets them with a drive A:', () => {
+  it('CMOS 0x10 and the equipment byte 0x14 as QEMU sets them: an empty drive A: by default, a diskette\'s type with -fda, none with -nodefaults', () => {
     const cmos = (pc: ReturnType<typeof makePc>, i: number) => { pc.outb(0x70, i); return pc.inb(0x71); };
-    const without = makePc();
+    // QEMU's default drive A: without a diskette: a 2.88 MB drive (type 5), one drive in the equipment byte.
+    const empty = makePc();
+    assert.deepEqual([cmos(empty, 0x10), cmos(empty, 0x14)], [0x50, 0x07]);
+    const without = makePc({ board: { floppyDrive: false } });
     assert.deepEqual([cmos(without, 0x10), cmos(without, 0x14)], [0x00, 0x06]);
+    const nodefaults = makePc({ board: { nodefaults: true } });
+    assert.deepEqual([cmos(nodefaults, 0x10), cmos(nodefaults, 0x14)], [0x00, 0x06]);
     const withFda = makePc({ board: { fda: DiskImage.fromBytes(image()) } });
     assert.deepEqual([cmos(withFda, 0x10), cmos(withFda, 0x14)], [0x40, 0x07]);
     assert.equal(withFda.inb(0x3f4), 0x80, 'the FDC answers on the board');

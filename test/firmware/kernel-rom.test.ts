@@ -105,7 +105,7 @@ describe('--kernel through SeaBIOS and the multiboot option ROM, against qemu -k
     it(`${k.name}${k.cmdline ? ` (${k.cmdline})` : ''}: SeaBIOS + option ROM reach QEMU's chain, CR2, serial output and exit status`, { skip: !selected && 'set FAULTLINE_SEABIOS_ALL=1 to boot every fixture through SeaBIOS' }, () => {
       const nodefaults = !(k.qemuArgs ?? []).includes('-vga');
       // QEMU ran with -nodefaults (and -vga std for some): no NIC, no parallel port either way.
-      const r = bootWithFirmware({ nodefaults, parallel: false, nic: false }, 400_000_000, { bytes: fs.readFileSync(path.join(ROOT, k.file)), cmdline: k.cmdline ?? undefined });
+      const r = bootWithFirmware({ nodefaults, parallel: false, nic: false, floppyDrive: false }, 400_000_000, { bytes: fs.readFileSync(path.join(ROOT, k.file)), cmdline: k.cmdline ?? undefined });
       assert.match(r.firmwareLog, /Searching bootorder for: \/rom@genroms\/faultline-multiboot\.bin/);
       assert.match(r.firmwareLog, /Booting from ROM\.\.\./);
       const golden = parseQemuIntLog(read(k.golden.log));
@@ -125,7 +125,7 @@ const section = (o: ProbeOutput, prefix: string) => o.lines.filter((l) => l.star
 
 describe('lowmem-probe through SeaBIOS: what a multiboot kernel finds, against qemu -kernel', { skip }, () => {
   it('registers, GDT, BDA, EBDA, MP and ACPI tables, E820 and the multiboot information as under QEMU', () => {
-    const r = bootWithFirmware({ nodefaults: false, parallel: false, nic: false }, 400_000_000, { bytes: fs.readFileSync(path.join(ROOT, 'fixtures/bin/lowmem-probe.elf')), cmdline: 'probe test=1' });
+    const r = bootWithFirmware({ nodefaults: false, parallel: false, nic: false, floppyDrive: false }, 400_000_000, { bytes: fs.readFileSync(path.join(ROOT, 'fixtures/bin/lowmem-probe.elf')), cmdline: 'probe test=1' });
     const ours = parseProbe(r.serial);
     const qemu = parseProbe(read('fixtures/golden/lowmem-probe.serial.txt'));
     assert.equal(r.exit, 33);
@@ -178,7 +178,7 @@ describe('lowmem-probe through SeaBIOS: what a multiboot kernel finds, against q
   });
 
   it('multiboot2: the tags as the direct load gives them, with APM, memory map, basic memory and RSDP from the BIOS (APM as GRUB finds it)', () => {
-    const r = bootWithFirmware({ nodefaults: false, parallel: false, nic: false }, 400_000_000, { bytes: fs.readFileSync(path.join(ROOT, 'fixtures/bin/lowmem-probe-mb2.elf')), cmdline: 'mb2 probe' });
+    const r = bootWithFirmware({ nodefaults: false, parallel: false, nic: false, floppyDrive: false }, 400_000_000, { bytes: fs.readFileSync(path.join(ROOT, 'fixtures/bin/lowmem-probe-mb2.elf')), cmdline: 'mb2 probe' });
     const ours = parseProbe(r.serial);
     const grub = parseProbe(read('fixtures/golden/lowmem-probe-mb2.serial.txt'));
     assert.equal(r.exit, 33);
@@ -200,7 +200,7 @@ describe('lowmem-probe through SeaBIOS: what a multiboot kernel finds, against q
   });
 
   it('acpi-mp-find: the MP and ACPI searches of xv6 and OSDev code find SeaBIOS\'s tables', () => {
-    const r = bootWithFirmware({ nodefaults: false, parallel: false, nic: false }, 400_000_000, { bytes: fs.readFileSync(path.join(ROOT, 'fixtures/bin/acpi-mp-find.elf')) });
+    const r = bootWithFirmware({ nodefaults: false, parallel: false, nic: false, floppyDrive: false }, 400_000_000, { bytes: fs.readFileSync(path.join(ROOT, 'fixtures/bin/acpi-mp-find.elf')) });
     // QEMU's output, except the RSDP's F-segment address (SMBIOS from fw_cfg, see above).
     const golden = read('fixtures/golden/acpi-mp-find.serial.txt').split('\n');
     const ours = r.serial.split('\n');

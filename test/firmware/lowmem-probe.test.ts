@@ -16,7 +16,7 @@ const root = path.resolve(__dirname, '..', '..', '..');
 
 function runProbe(file: string, cmdline: string): { out: ProbeOutput; exit: number | undefined } {
   // QEMU's board for the golden: -nodefaults -vga std (so no parallel port).
-  const m = Machine.create({ memoryMB: 128, cpu: 'qemu64', board: { parallel: false } });
+  const m = Machine.create({ memoryMB: 128, cpu: 'qemu64', board: { parallel: false, floppyDrive: false } });
   let serial = '';
   m.on('serial', (b) => { serial += String.fromCharCode(b); });
   m.boot(fs.readFileSync(path.join(root, file)), { cmdline });

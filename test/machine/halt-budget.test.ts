@@ -8,8 +8,9 @@ test('a halted CPU waiting for the timer ends run(N) after exactly N instruction
   // SeaBIOS with nothing to boot waits with HLT and IF = 1 between its 18.2 Hz PIT ticks (55 million ns apart):
   // before, one run(1000) let the clock jump to the next tick.
   const fw = loadFirmware();
-  // No NIC: with one, SeaBIOS would run iPXE's network boot (polling, not halted) after finding nothing to boot.
-  const m = Machine.create({ memoryMB: 32, board: { bios: fw.bios, vgaBios: fw.vgaBios, nic: false } });
+  // No NIC and no floppy drive: with them, SeaBIOS would try the empty drive A: and run iPXE's network boot
+  // (both polling, not halted) before finding nothing to boot.
+  const m = Machine.create({ memoryMB: 32, board: { bios: fw.bios, vgaBios: fw.vgaBios, nic: false, floppyDrive: false } });
   m.bootFirmware();
   m.run(40_000_000);
   let halted = 0;
