@@ -67,8 +67,10 @@ export async function runInteractive(m: Machine, maxInstructions: number, inputs
   }
   // Keys typed before C-a x that the loop had not taken yet (both in one read, or while a frame ran) still
   // reach COM1, at the instruction where the session ends, and are recorded with it.
-  const typed = live.take();
-  if (typed.length) applyInput(m, r, { instructions: m.instructionCount, kind: 'serial', bytes: typed });
+  if (live.quit) {
+    const typed = live.take();
+    if (typed.length) applyInput(m, r, { instructions: m.instructionCount, kind: 'serial', bytes: typed });
+  }
   // On quit the last stop stays (budget while busy, halt while idle): a replay with `instructions` as its
   // budget ends the same way.
   return { session: r, quit: live.quit, instructions: virtual };
