@@ -119,7 +119,7 @@ export function createPcBoard(o: PcBoardOptions & {
   const piix3 = new Piix3(o.onReset, o.irq);
   const ide = new PiixIde(o.irq, o.phys);
   const pm = new Piix4Pm(o.clock, o.irq, o.onPowerOff ?? (() => {}), o.onSuspend);
-  const vga = o.nodefaults ? undefined : new VgaPci(o.bios ? o.vgaBios : o.vgaBios ?? loadStdVgaBios(), o.vgaRegisters);
+  const vga = o.nodefaults ? undefined : new VgaPci(o.vgaBios ?? (o.bios ? undefined : loadStdVgaBios()), o.vgaRegisters);
   if (!o.bios) {
     // No firmware to shadow the BIOS area: leave it RAM (read/write) from power-on.
     i440fx.config[I440FX_PAM0] = 0x30;

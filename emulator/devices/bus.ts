@@ -21,6 +21,11 @@ export class IoBus {
     }
   }
 
+  /** Release the ports [first, first+count) (an I/O BAR that moved or stopped decoding). */
+  unregisterPorts(first: number, count: number): void {
+    for (let p = first; p < first + count && p <= 0xffff; p++) this.ports[p] = undefined;
+  }
+
   /** True if none of the ports [first, first+count) is claimed (a device whose BAR moves checks before it claims). */
   portsFree(first: number, count: number): boolean {
     for (let p = first; p < first + count; p++) if (p > 0xffff || this.ports[p]) return false;

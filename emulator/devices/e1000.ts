@@ -9,7 +9,7 @@ import {
   isPlainWritable, isReadable, macRegInit, mdicAccess, phyRegInit, rangeWriteMask,
 } from './e1000-regs';
 import { E1000Rings, RingHost } from './e1000-rings';
-import { PCI, PciFunction } from './pci';
+import { BarPorts, PCI, PciFunction } from './pci';
 
 const PCI_COMMAND_MASTER = 4;
 import { num } from './ports';
@@ -71,7 +71,6 @@ export class E1000 extends PciFunction implements Device, RingHost {
   private flushAt = -1;
   private readonly timerIds = [0, 0, 0];
   private ioAddr = 0;
-  private readonly ioMappedAt = new Set<number>();
 
   constructor(
     readonly phys: PhysicalMemory,
@@ -86,7 +85,7 @@ export class E1000 extends PciFunction implements Device, RingHost {
     this.eeprom = new Eeprom(eepromImage(mac));
     this.rings = new E1000Rings(this);
     this.defineBar(0, { size: MMIO_SIZE, io: false, mmio: this.mmioHandler() });
-    this.defineBar(1, { size: IO_SIZE, io: true });
+    this.defineBar(1, { size: IO_SIZE, io: true, ports: this.ioWindow() });
     if (rom) this.defineRom(rom);
     this.reset();
   }
@@ -374,33 +373,23 @@ export class E1000 extends PciFunction implements Device, RingHost {
 
   // ---- BAR1: IOADDR / IODATA ----
 
-  /** Follow BAR1 as the guest moves it (ports are claimed once per address, answering while the BAR is there). */
+  /** BAR1: IOADDR at offset 0 selects a register, IODATA at offset 4 reads or writes it (32-bit accesses). */
+  private ioWindow(): BarPorts {
+    return {
+      read: (off, size) => {
+        const v = off < 4 ? this.ioAddr : off < 8 ? this.readReg(this.ioAddr) : 0;
+        return size === 4 ? v >>> 0 : (v >>> (8 * (off & 3))) & (size === 1 ? 0xff : 0xffff);
+      },
+      write: (off, size, value) => {
+        if (off === 0 && size === 4) this.ioAddr = value & 0x1fffc;
+        else if (off === 4 && size === 4) this.writeReg(this.ioAddr, value);
+      },
+    };
+  }
+
   protected configWritten(offset: number, size: number): void {
     // Bus mastering switched on lets waiting frames in (e1000_write_config); not while a saved state loads (0, 256).
     if (size < 256 && offset <= PCI.COMMAND && offset + size > PCI.COMMAND && (this.config[PCI.COMMAND] & PCI_COMMAND_MASTER)) this.flushQueue();
-    const bus = this.ioBus;
-    const base = this.barAddress(1);
-    if (!bus || base === 0 || this.ioMappedAt.has(base)) return;
-    this.ioMappedAt.add(base);
-    const here = () => this.barAddress(1) === base;
-    try {
-      bus.registerPorts(base, IO_SIZE, {
-        read: (port, size) => {
-          if (!here()) return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
-          const off = port - base;
-          const v = off < 4 ? this.ioAddr : off < 8 ? this.readReg(this.ioAddr) : 0;
-          return size === 4 ? v >>> 0 : (v >>> (8 * (off & 3))) & (size === 1 ? 0xff : 0xffff);
-        },
-        write: (port, size, value) => {
-          if (!here()) return;
-          const off = port - base;
-          if (off === 0 && size === 4) this.ioAddr = value & 0x1fffc;
-          else if (off === 4 && size === 4) this.writeReg(this.ioAddr, value);
-        },
-      });
-    } catch {
-      // Another device holds these ports: the BAR decodes nothing there, as two devices on one address would not work.
-    }
   }
 }
 

@@ -355,20 +355,22 @@ export class IdeChannel {
 /** The PCI function, the legacy ports of both channels and the bus-master BAR. */
 export class PiixIde extends PciFunction implements Device {
   readonly channels: IdeChannel[];
-  private bus?: IoBus;
-  /** The addresses BAR 4 has been decoded at (a port range is claimed at each; see updateBmMapping). */
-  private readonly bmClaimed = new Set<number>();
 
   constructor(irq: IrqLines, phys?: PhysicalMemory) {
     // Programming interface 0x80: bus master capable, both channels in legacy (compatibility) mode.
     super('piix3-ide', 1, 1, { vendor: 0x8086, device: 0x7010, classCode: 0x010180 });
     const master = () => (this.config[PCI.COMMAND] & 0x04) !== 0;
     this.channels = [new IdeChannel(0, irq, 14, phys, master), new IdeChannel(1, irq, 15, phys, master)];
-    this.defineBar(4, { size: 16, io: true });
+    // BAR 4: each channel's bus-master registers, 8 ports apiece (PciFunction maps them where the BAR points).
+    this.defineBar(4, {
+      size: 16, io: true, ports: {
+        read: (off, size) => this.channels[off >> 3].bm.read(off & 7, size),
+        write: (off, size, value) => this.channels[off >> 3].bm.write(off & 7, size, value),
+      },
+    });
   }
 
   attach(bus: IoBus): void {
-    this.bus = bus;
     const bases: [number, number][] = [[0x1f0, 0x3f6], [0x170, 0x376]];
     this.channels.forEach((ch, i) => {
       const [cmd, ctl] = bases[i];
@@ -389,28 +391,6 @@ export class PiixIde extends PciFunction implements Device {
         read: () => ch.readAltStatus(),
         write: (_p, _s, value) => ch.writeControl(value & 0xff),
       });
-    });
-    this.updateBmMapping();
-  }
-
-  protected configWritten(offset: number, size: number): void {
-    if ((offset <= PCI.COMMAND && offset + size > PCI.COMMAND) || (offset < 0x24 && offset + size > 0x20)) this.updateBmMapping();
-  }
-
-  /**
-   * The I/O bus cannot move a port range, so the 16 ports are claimed at each address BAR 4 is first decoded at
-   * (firmware sets it once) and answer only while the BAR still decodes there. An address whose ports another
-   * device holds is not claimed (the guest's BAR then decodes nothing, as two devices on one address would not work).
-   */
-  private updateBmMapping(): void {
-    const bus = this.bus;
-    const base = this.barAddress(4);
-    if (!bus || base === 0 || this.bmClaimed.has(base) || !bus.portsFree(base, 16)) return;
-    this.bmClaimed.add(base);
-    const here = () => this.barAddress(4) === base;
-    bus.registerPorts(base, 16, {
-      read: (port, size) => (here() ? this.channels[(port - base) >> 3].bm.read((port - base) & 7, size) : size === 4 ? 0xffffffff : (1 << (8 * size)) - 1),
-      write: (port, size, value) => { if (here()) this.channels[(port - base) >> 3].bm.write((port - base) & 7, size, value); },
     });
   }
 

@@ -54,6 +54,14 @@ export interface BarSpec {
   prefetchable?: boolean;
   /** A memory BAR's registers, answered wherever the BAR points while memory decoding is on. */
   mmio?: MmioHandler;
+  /** An I/O BAR's registers (`offset` from the BAR's base), answered wherever it points while I/O decoding is on. */
+  ports?: BarPorts;
+}
+
+/** The registers behind an I/O BAR, by offset from its base; `size` is 1, 2 or 4 bytes. */
+export interface BarPorts {
+  read(offset: number, size: number): number;
+  write(offset: number, size: number, value: number): void;
 }
 
 export class PciFunction {
@@ -173,29 +181,38 @@ export class PciFunction {
 
   /** Called when a memory BAR's registers appear, move or vanish (the machine flushes its TLBs). */
   onMapChange?: () => void;
-  /** Where each MMIO BAR is mapped now (0: not mapped). */
+  /** Where each BAR with registers is mapped now (0: not mapped). */
   private readonly barMappedAt: number[] = [];
 
   /**
-   * Follow the memory BARs that have registers: map them where they point, as QEMU's pci_update_mappings does.
-   * A BAR is unmapped while memory decoding is off, while it holds 0, and when its range would reach the top of
-   * the 32-bit space (QEMU pci_bar_address: all ones, as firmware writes while sizing, is never mapped).
+   * Follow the BARs that have registers: map them where they point, as QEMU's pci_update_mappings does. A BAR is
+   * unmapped while its space's decoding is off and while it holds 0; a memory BAR also when its range would reach
+   * the top of the 32-bit space (QEMU pci_bar_address: all ones, as firmware writes while sizing, is never
+   * mapped). An I/O BAR over ports another device holds decodes nothing (two devices on one address would not
+   * work); it is tried again at the next configuration write.
    */
   private mapBars(): void {
     const bus = this.ioBus;
     if (!bus) return;
     let changed = false;
     this.bars.forEach((spec, i) => {
-      if (!spec?.mmio) return;
+      if (!spec?.mmio && !spec?.ports) return;
       let at = this.barAddress(i);
-      if (at + spec.size - 1 >= 0xffffffff) at = 0;
+      if (!spec.io && at + spec.size - 1 >= 0xffffffff) at = 0;
       const was = this.barMappedAt[i] ?? 0;
       if (at === was) return;
-      const name = `${this.name} BAR${i}`;
-      if (was) bus.unregisterMmio(name);
-      if (at) bus.registerMmio(name, at, spec.size, spec.mmio);
+      if (spec.ports) {
+        if (was) bus.unregisterPorts(was, spec.size);
+        const ports = spec.ports;
+        if (at && !bus.portsFree(at, spec.size)) at = 0;
+        if (at) bus.registerPorts(at, spec.size, { read: (port, size) => ports.read(port - at, size), write: (port, size, value) => ports.write(port - at, size, value) });
+      } else {
+        const name = `${this.name} BAR${i}`;
+        if (was) bus.unregisterMmio(name);
+        if (at) bus.registerMmio(name, at, spec.size, spec.mmio!);
+        changed = true;
+      }
       this.barMappedAt[i] = at;
-      changed = true;
     });
     if (changed) this.onMapChange?.();
   }
