@@ -107,6 +107,11 @@ export const CPU_MODELS: Record<string, CpuModel> = {
   },
 };
 
+/** The APIC ID bits that number `n` cores in a package: ceil(log2(n)). */
+function coreIdBits(n: number): number {
+  return n > 1 ? 32 - Math.clz32(n - 1) : 0;
+}
+
 function str4(s: string, k: number): number {
   let v = 0;
   for (let j = 3; j >= 0; j--) v = (v << 8) | (s.charCodeAt(k + j) || 0);
@@ -143,6 +148,16 @@ export function cpuid(c: Cpu, m: CpuModel): void {
     case 7:
       if (sub === 0) { b = m.leaf7Ebx; cx = m.leaf7Ecx | ((c.cr4 & Cr4.PKE) ? 1 << 4 : 0); }
       break;
+    case 0xb: {
+      // Extended topology, as QEMU's -smp N: one package of N cores of one thread. Sub-leaf 0 is the SMT level
+      // (no APIC ID bits, one thread), 1 the core level (the APIC ID bits below the package number, N logical
+      // processors), then the invalid level; ECX[7:0] echoes the sub-leaf, EDX is the x2APIC ID.
+      cx = sub & 0xff;
+      d = c.apicId;
+      if (cx === 0) { b = 1; cx |= 1 << 8; }
+      else if (cx === 1) { a = coreIdBits(c.cpuCount); b = c.cpuCount; cx |= 2 << 8; }
+      break;
+    }
     case 0xd:
       if (!m.xcr0Mask) break;
       // Sub-leaf 0: supported XCR0 bits; EBX = area size for the current XCR0, ECX = for every bit.
@@ -157,6 +172,8 @@ export function cpuid(c: Cpu, m: CpuModel): void {
       d = m.ext1Edx;
       if (vendor === 'AuthenticAMD') { a = m.signature; d |= m.leaf1Edx & AMD_EDX_ALIASES; }
       d &= ~(apicDisabled(c) ? 1 << 9 : 0);
+      // CmpLegacy: several cores in the package (QEMU sets it for any vendor but Intel).
+      if (c.cpuCount > 1 && vendor !== 'GenuineIntel') cx |= 1 << 1;
       break;
     case 0x80000002: case 0x80000003: case 0x80000004: {
       const s = m.brand.padEnd(48, '\0');
@@ -167,7 +184,12 @@ export function cpuid(c: Cpu, m: CpuModel): void {
     case 0x80000005: if (vendor === 'AuthenticAMD') [a, b, cx, d] = AMD_L1_INFO; break;
     case 0x80000006: if (vendor === 'AuthenticAMD') [a, b, cx, d] = AMD_L2_INFO; break;
     case 0x80000007: d = m.invariantTsc ? 1 << 8 : 0; break;
-    case 0x80000008: a = 40 | (48 << 8); break;
+    case 0x80000008:
+      a = 40 | (48 << 8);
+      // ECX: the APIC ID bits that number the cores (ApicIdCoreIdSize) and the package's cores less one (NC),
+      // 0 with one CPU, as QEMU.
+      if (c.cpuCount > 1) cx = (coreIdBits(c.cpuCount) << 12) | (c.cpuCount - 1);
+      break;
     default: break;
   }
   c.setReg32(0, a);

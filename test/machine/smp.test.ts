@@ -13,7 +13,9 @@ import { compareWithRecording, makeRecording, parseRecording, runSession } from 
  * More than one CPU (MachineOptions.smp, QEMU's -smp N). The smp fixture (fixtures/src/smp/kernel.asm) counts
  * the CPUs in the MADT, starts each AP by INIT, INIT de-assert, STARTUP, STARTUP, has it print its APIC ID, then
  * sends fixed IPIs by physical and logical destination, a lowest-priority IPI, an NMI to all-but-self and a
- * self-IPI, and prints which CPUs each reached. Golden: QEMU 7.2 `-smp N -kernel fixtures/bin/smp.elf
+ * self-IPI, and prints which CPUs each reached. Every CPU also prints the CPUID leaves that describe the package
+ * (2, 4, 0Bh, 80000001h's CmpLegacy, 80000008h's ECX): QEMU's -smp N is one package of N cores, and a kernel that
+ * reads them (Linux, memtest86+) must count one package here too. Golden: QEMU 7.2 `-smp N -kernel fixtures/bin/smp.elf
  * -serial file:… -device isa-debug-exit,iobase=0xf4,iosize=0x04 -cpu qemu64 -m 128` (SeaBIOS, multi-threaded
  * TCG: the fixture lets one CPU print at a time), fixtures/golden/smp-N.serial.txt; exit status 1 each.
  */
