@@ -1,11 +1,12 @@
 /**
- * Ethernet, IPv4 and UDP framing and the Internet checksum (RFC 791, 768, 1071), big-endian field access: what
- * usernet.ts builds its answers with. Pure functions.
+ * Ethernet, IPv4, IPv6 and UDP framing and the Internet checksum (RFC 791, 8200, 768, 1071), big-endian field
+ * access: what usernet.ts and usernet6.ts build their answers with. Pure functions.
  *
- * Public API: ETH_*, IP_*, get16/get32/put16/put32, internetChecksum, ethFrame, buildIpv4, buildUdp, ipText.
+ * Public API: ETH_*, IP_*, get16/get32/put16/put32, internetChecksum, ethFrame, buildIpv4, buildUdp, buildIpv6,
+ * ipv6UpperChecksum, ipText.
  */
-export const ETH_IPV4 = 0x0800, ETH_ARP = 0x0806;
-export const IP_ICMP = 1, IP_TCP = 6, IP_UDP = 17;
+export const ETH_IPV4 = 0x0800, ETH_ARP = 0x0806, ETH_IPV6 = 0x86dd;
+export const IP_ICMP = 1, IP_TCP = 6, IP_UDP = 17, IP_ICMPV6 = 58;
 
 export function get16(d: Uint8Array, at: number): number {
   return (d[at] << 8) | d[at + 1];
@@ -88,6 +89,33 @@ export function buildUdp(src: number, dst: number, sport: number, dport: number,
   const sum = internetChecksum(ph);
   put16(u, 6, sum === 0 ? 0xffff : sum);
   return u.slice();
+}
+
+/** A 40-byte IPv6 header (traffic class and flow label 0, hop limit 255: slirp's ip6_output), then `payload`. */
+export function buildIpv6(src: Uint8Array, dst: Uint8Array, nextHeader: number, payload: Uint8Array): Uint8Array {
+  const d = new Uint8Array(40 + payload.length);
+  d[0] = 0x60;
+  put16(d, 4, payload.length);
+  d[6] = nextHeader;
+  d[7] = 255;
+  d.set(src, 8);
+  d.set(dst, 24);
+  d.set(payload, 40);
+  return d;
+}
+
+/**
+ * The checksum of an upper-layer packet over IPv6 (RFC 8200 §8.1): its bytes (their checksum field as they are)
+ * with the pseudo-header of source, destination, length and next header. 0 when a received packet is intact.
+ */
+export function ipv6UpperChecksum(src: Uint8Array, dst: Uint8Array, nextHeader: number, upper: Uint8Array): number {
+  const ph = new Uint8Array(40 + upper.length);
+  ph.set(src, 0);
+  ph.set(dst, 16);
+  put32(ph, 32, upper.length);
+  ph[39] = nextHeader;
+  ph.set(upper, 40);
+  return internetChecksum(ph);
 }
 
 export function ipText(ip: number): string {

@@ -1,7 +1,8 @@
 import { Device } from './device';
 import { num } from './ports';
+import { UserNet6 } from './usernet6';
 import {
-  ETH_ARP, ETH_IPV4, IP_ICMP, IP_TCP, IP_UDP, buildIpv4, buildUdp, ethFrame, get16, get32, internetChecksum, put16, put32,
+  ETH_ARP, ETH_IPV4, ETH_IPV6, IP_ICMP, IP_TCP, IP_UDP, buildIpv4, buildUdp, ethFrame, get16, get32, internetChecksum, put16, put32,
 } from './net-packets';
 
 /**
@@ -27,7 +28,8 @@ import {
  *   10.0.2.3 included: slirp forwards them to the host's resolver, which is outside), ICMP echo and TCP SYNs to any
  *   address outside 10.0.2.0/24; a TCP SYN to 10.0.2.2 (slirp connects to the host's loopback, where nothing of
  *   the guest's listens) gets a RST. Nothing answers errors about errors, broadcasts or multicasts (icmp_send_error).
- * - Not modelled: IPv6 (slirp's NDP/DHCPv6), TFTP/BOOTP file names, port forwarding; such frames are dropped.
+ * - IPv6 (Router and Neighbor Discovery, echo to fec0::2 and fe80::2): usernet6.ts.
+ * - Not modelled: TFTP/BOOTP file names, port forwarding; such frames are dropped.
  *
  * Public API: UserNet (Device; `connect(deliver)`, `receiveFromGuest(frame)`), the SLIRP_* addresses.
  */
@@ -55,6 +57,7 @@ export class UserNet implements Device {
   /** IP datagrams for guest addresses without an ARP entry yet, by address. */
   private pending: { ip: number; datagram: Uint8Array }[] = [];
   private deliver: (frame: Uint8Array) => void = () => {};
+  private readonly v6 = new UserNet6((frame) => this.deliver(frame));
 
   /** Frames for the guest go to `deliver` (the NIC's receive side). */
   connect(deliver: (frame: Uint8Array) => void): void {
@@ -66,12 +69,13 @@ export class UserNet implements Device {
     this.leaseMac = undefined;
     this.ipId = 0;
     this.pending = [];
+    this.v6.reset();
   }
 
   saveState(): unknown {
     return {
       arp: [...this.arp].map(([ip, mac]) => [ip, Array.from(mac)]), lease: this.leaseMac && Array.from(this.leaseMac),
-      ipId: this.ipId, pending: this.pending.map((p) => [p.ip, Array.from(p.datagram)]),
+      ipId: this.ipId, pending: this.pending.map((p) => [p.ip, Array.from(p.datagram)]), ipv6: this.v6.saveState(),
     };
   }
 
@@ -83,6 +87,7 @@ export class UserNet implements Device {
     if (Array.isArray(o.lease)) this.leaseMac = bytes(o.lease);
     this.ipId = num(o.ipId);
     if (Array.isArray(o.pending)) this.pending = (o.pending as unknown[][]).map((p) => ({ ip: num(p[0]), datagram: bytes(p[1]) }));
+    this.v6.loadState(o.ipv6);
   }
 
   /** A frame from the guest's NIC. */
@@ -91,6 +96,7 @@ export class UserNet implements Device {
     const type = get16(frame, 12);
     if (type === ETH_ARP) this.arpInput(frame);
     else if (type === ETH_IPV4) this.ipInput(frame, frame.subarray(14));
+    else if (type === ETH_IPV6) this.v6.input(frame);
   }
 
   // ---- ARP ----
@@ -268,7 +274,6 @@ export class UserNet implements Device {
   }
 }
 
-/** The TCP/UDP checksum over the pseudo-header and `seg` (its checksum field zero). */
 /**
  * An Ethernet frame of `length` bytes holding an ARP packet for IPv4 over Ethernet: operation `op` (1 request,
  * 2 reply) from `sha`/`spa` to `tha`/`tpa`, sent from `sha` to `dst`.
@@ -290,6 +295,7 @@ function arpFrame(length: number, op: number, dst: Uint8Array, sha: Uint8Array, 
   return f;
 }
 
+/** The TCP/UDP checksum over the pseudo-header and `seg` (its checksum field zero). */
 function pseudoSum(src: number, dst: number, proto: number, seg: Uint8Array): number {
   const ph = new Uint8Array(12 + seg.length);
   put32(ph, 0, src);
