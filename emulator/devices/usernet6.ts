@@ -53,6 +53,18 @@ function slirpMac6(a: Uint8Array): Uint8Array {
   return Uint8Array.of(0x52, 0x56, a[12], a[13], a[14], a[15]);
 }
 
+/** A Neighbor Solicitation or Advertisement: `flags` in byte 4, the target, one link-layer address option. */
+function neighborMessage(type: number, flags: number, target: Uint8Array, option: number, mac: Uint8Array): Uint8Array {
+  const m = new Uint8Array(24 + 8);
+  m[0] = type;
+  m[4] = flags;
+  m.set(target, 8);
+  m[24] = option; // 1: source, 2: target link-layer address
+  m[25] = 1;
+  m.set(mac, 26);
+  return m;
+}
+
 export class UserNet6 {
   /** slirp's NDP table: guest addresses and their MACs, NDP_TABLE_SIZE slots replaced in turn. */
   private table: { ip: Uint8Array; mac: Uint8Array }[] = [];
@@ -167,14 +179,8 @@ export class UserNet6 {
 
   private neighborAdvertisement(solicitor: Uint8Array, target: Uint8Array): void {
     const dst = unspecified(solicitor) ? ALL_NODES : solicitor;
-    const m = new Uint8Array(24 + 8);
-    m[0] = NA;
-    m[4] = 0x80 | (multicast(dst) ? 0 : 0x40) | 0x20; // router, solicited, override
-    m.set(target, 8);
-    m[24] = 2; // target link-layer address
-    m[25] = 1;
-    m.set(slirpMac6(target), 26);
-    this.send(target, dst, m);
+    // Router, solicited (unless to all nodes), override; the target's link-layer address.
+    this.send(target, dst, neighborMessage(NA, 0x80 | (multicast(dst) ? 0 : 0x40) | 0x20, target, 2, slirpMac6(target)));
   }
 
   /** ndp_send_ns: from fec0::2 to the target's solicited-node address (ff02::1:ffXX:XXXX). */
@@ -183,13 +189,7 @@ export class UserNet6 {
     dst[11] = 1;
     dst[12] = 0xff;
     dst.set(target.subarray(13, 16), 13);
-    const m = new Uint8Array(24 + 8);
-    m[0] = NS;
-    m.set(target, 8);
-    m[24] = 1; // source link-layer address
-    m[25] = 1;
-    m.set(slirpMac6(SLIRP_HOST6), 26);
-    this.send(SLIRP_HOST6, dst, m);
+    this.send(SLIRP_HOST6, dst, neighborMessage(NS, 0, target, 1, slirpMac6(SLIRP_HOST6)));
   }
 
   /** icmp6_send_echoreply: the request, addresses swapped, type 129. */
