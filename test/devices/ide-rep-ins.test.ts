@@ -9,10 +9,10 @@ import { Machine } from '../../emulator/machine';
 import { CODE, enablePaging, enterFlatLongMode, reg, setReg } from '../support/cpu-harness';
 
 /**
- * REP INS from the IDE data port (string-ops.ts fastIns, PortHandler.readString): a PIO transfer is copied a
- * device block at a time, and must leave exactly what reading it one element at a time leaves: the bytes in RAM,
- * RCX/RDI, the drive's status and its interrupt, and a fault in the middle at its own element with that element
- * still unread.
+ * REP INS from ports whose device reads in bulk (string-ops.ts fastIns, PortHandler.readString): the IDE data
+ * port, a PIO transfer copied a device block at a time, and fw_cfg's data port (the option ROMs' rep insb). Each
+ * must leave exactly what reading one element at a time leaves: the bytes in RAM, RCX/RDI, the device's state
+ * (the drive's status and interrupt), and a fault in the middle at its own element with that element still unread.
  */
 const RCX = 1, RDX = 2, RDI = 7;
 const SECTOR = 512;
@@ -52,7 +52,7 @@ function driveState(m: Machine): { status: number; irq: boolean } {
   return { status: m.bus.inPort(0x3f6, 1), irq: ((m.bus.inPort(0xa0, 1) >>> 6) & 1) === 1 };
 }
 
-describe('REP INS from the IDE data port', () => {
+describe('REP INS from the IDE and fw_cfg data ports', () => {
   for (const [name, prefix, size] of [['insw', [0x66], 2], ['insd', [], 4]] as const) {
     it(`rep ${name} of a 3-sector read across page boundaries leaves what ${size}-byte port reads leave`, () => {
       const at = 0x10f00;
@@ -120,5 +120,28 @@ describe('REP INS from the IDE data port', () => {
     assert.deepEqual(m.mem.u8.subarray(0x10000, 0x10100), disk.subarray(256, 512));
     assert.equal(c.r[2 * RDI] & 0xffff, 0x0100);
     assert.equal(c.r[2 * RCX] & 0xffff, 0);
+  });
+
+  it('rep insb from fw_cfg\'s data port reads an item\'s bytes, then zeros past its end, as byte reads do', () => {
+    const file = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7 + 3) & 0xff);
+    const load = (m: Machine) => m.devices.fwcfg.addFile('opt/test', file);
+    const ref = machine();
+    const key = load(ref);
+    ref.bus.outPort(0x510, 2, key);
+    ref.bus.inPort(0x511, 1);
+    const want = Uint8Array.from({ length: 5100 }, () => ref.bus.inPort(0x511, 1));
+    const m = machine();
+    enterFlatLongMode(m.cpu);
+    load(m);
+    m.bus.outPort(0x510, 2, key);
+    m.bus.inPort(0x511, 1); // one byte read the slow way first: the item's offset carries over
+    setReg(m.cpu, RDX, 0x511n); setReg(m.cpu, RDI, 0x20800n); setReg(m.cpu, RCX, 5100n);
+    assert.equal(run(m, [0xf3, 0x6c]), Exit.BUDGET);
+    assert.deepEqual(m.mem.u8.subarray(0x20800, 0x20800 + 5100), want);
+    assert.deepEqual(Array.from(want.subarray(0, 3)), Array.from(file.subarray(1, 4)));
+    assert.equal(want[4998], file[4999]);
+    assert.ok(want.subarray(4999).every((b) => b === 0), 'zeros past the end');
+    assert.equal(reg(m.cpu, RDI), 0x20800n + 5100n);
+    assert.equal(m.bus.inPort(0x511, 1), 0, 'the item is used up');
   });
 });
