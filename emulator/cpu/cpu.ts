@@ -68,9 +68,12 @@ const BLOCK_CACHE = 1 << 16;
  * 8000: 19.2 s, 20 000: 19.1-22.2 s, 40 000: 16.2-19.7 s, 100 000: 21.0 s; bench-paging and the first 1.5 G
  * instructions of sieve alike at 1024 and 20 000 (their hot code is loops). SeaBIOS's POST is short blocks
  * between mode switches and port I/O, most run a few thousand times (reset -> kernel entry: 0.8 s of CPU
- * translating after 64 runs, 0.45 s after 20 000, as without translation).
+ * translating after 64 runs, 0.45 s after 20 000, as without translation). GRUB from an ISO (reset -> the
+ * kernel's entry, bench/boot.ts, CPU time, best of 3-4 interleaved runs): 20 000: 3.67-4.1 s, 40 000: 3.2 s,
+ * 50 000: 3.0-3.2 s, 100 000: 3.1 s; the floppy boot (its 20 ms FDC wait is hot real-mode blocks) alike at 20 000
+ * and 50 000, 6% slower at 100 000. 40 000 is also the Linux figure's best above.
  */
-const JIT_THRESHOLD = 20_000;
+const JIT_THRESHOLD = 40_000;
 /**
  * A loop block (one that branches back to its start) is translated after 64 iterations: one call of its
  * translation runs many iterations, so V8 optimizes it while it runs (bench-paging is ~10% faster than at 1024).
