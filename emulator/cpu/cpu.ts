@@ -253,6 +253,7 @@ export class Cpu extends CpuState {
     this.u8 = mem.u8;
     this.wSlot = new Int32Array(mem.codePages.length);
     mem.notifyCodeWrite = (page, addr, len) => this.invalidateCode(page, addr, len);
+    mem.onDataBesideCode = (page) => this.releaseCodePage(page);
     this.flushTlb();
   }
 
@@ -943,6 +944,23 @@ export class Cpu extends CpuState {
         if (b.lo2 >= 0 && b.lo2 <= hi && b.hi2 >= lo) this.mem.markCode(Math.max(b.lo2, lo), Math.min(b.hi2, hi));
       }
     }
+  }
+
+  /**
+   * Stores keep landing beside decoded code on physical `page` (PhysicalMemory.onDataBesideCode), each through
+   * the slow path, since the write TLB never maps a code page: SeaBIOS's stack shares a page with 32-bit code it
+   * ran once, and its 20 ms wait for the floppy controller pushed there 1.7 million times. When none of the page's
+   * blocks is translated, drop them all: the page leaves the code map, its stores use the write TLB again, and a
+   * dropped block that runs again is simply decoded again. A translated block keeps the page (its translation is
+   * worth more than the stores). Decoded blocks are a cache: what the guest sees does not change. One CPU only
+   * (with peers, each CPU's blocks would have to agree).
+   */
+  private releaseCodePage(page: number): void {
+    if (this.peers !== null) return;
+    const list = this.pageBlocks.get(page);
+    if (list === undefined) return;
+    for (const b of list) if (b.valid && b.fn !== null) return;
+    this.invalidateCode(page, page * 4096, 4096);
   }
 
   /** Drop every decoded block (mode change, reset, snapshot restore). */
