@@ -36,6 +36,8 @@ export function inlineKind(i: Insn): number {
   // MOV AL/eAX to or from an absolute offset with 32-bit addressing (jit-integer.ts moffs: outside 64-bit mode).
   if (op >= 0xa0 && op <= 0xa3 && i.asz === 4) return K.MOFFS;
   if ((op === 0xff || op === 0xfe) && (i.reg & 7) < 2) return K.INCDEC;
+  // INC/DEC r16/r32 (40-4F: REX prefixes in 64-bit mode, so decoded as these only outside it).
+  if (op >= 0x40 && op <= 0x4f) return K.INCDEC;
   if ((op >= 0x88 && op <= 0x8b) || (op >= 0xb0 && op <= 0xbf)) return K.MOV;
   if ((op === 0xc6 || op === 0xc7) && (i.reg & 7) === 0) return K.MOV;
   if (op === 0x8d && i.mod !== 3) return K.MOV;

@@ -116,9 +116,10 @@ export function ccExpr(gen: Gen, cc: number): string {
  * kept CF is the local fX), with the registers it depends on; undefined for any other instruction.
  */
 export function registerRecord(i: Insn): Pending | undefined {
-  if (inlineKind(i) === K.INCDEC && i.mod === 3 && i.op === 0xff && (i.osz === 4 || i.osz === 8)) {
-    const r = i.rm, wide = i.osz === 8, g = `g${r}`, gh = `g${r}h`;
-    const dec = (i.reg & 7) === 1;
+  const short = i.op >= 0x40 && i.op <= 0x4f; // INC/DEC r32 outside 64-bit mode
+  if (inlineKind(i) === K.INCDEC && ((i.mod === 3 && i.op === 0xff) || short) && (i.osz === 4 || i.osz === 8)) {
+    const r = short ? i.op & 7 : i.rm, wide = i.osz === 8, g = `g${r}`, gh = `g${r}h`;
+    const dec = short ? i.op >= 0x48 : (i.reg & 7) === 1;
     // The operand before the instruction: the result plus or minus one, with the borrow or carry between halves.
     const a = dec ? `((${g} + 1) | 0)` : `((${g} - 1) | 0)`;
     const aHi = !wide ? '0' : dec ? `((${gh} + (${g} === -1 ? 1 : 0)) | 0)` : `((${gh} - (${g} === 0 ? 1 : 0)) | 0)`;

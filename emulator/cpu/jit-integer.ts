@@ -290,7 +290,9 @@ export function imul(gen: Gen, i: Insn, last: boolean): void {
 export function incDec(gen: Gen, i: Insn, last: boolean): void {
   const k = gen.k;
   const size = i.op === 0xfe ? 1 : i.osz;
-  const dec = (i.reg & 7) === 1;
+  // FE/FF /0 /1 on r/m, or 40-4F: INC/DEC of register op & 7 (16/32-bit, no REX), as alu.ts's handlers.
+  const short = i.op >= 0x40 && i.op <= 0x4f;
+  const dec = short ? i.op >= 0x48 : (i.reg & 7) === 1;
   // CF survives INC/DEC: kept as an expression over the previous operation's locals (evaluated only if
   // the record is materialized), or read from the CPU's record now when there is none.
   let aux: string;
@@ -299,10 +301,12 @@ export function incDec(gen: Gen, i: Insn, last: boolean): void {
   if (gen.p) gen.line(`const cf${k} = ${cfExpr(gen)} ? 1 : 0;`);
   else gen.line(`const cf${k} = getCF(c) ? 1 : 0;`);
   aux = `cf${k}`;
-  readRm(gen, i, `a${k}`, true, size, last);
+  if (short) regVal(gen, i.op & 7, 0, size, `a${k}`);
+  else readRm(gen, i, `a${k}`, true, size, last);
   const a = `a${k}`, ah = `a${k}h`, lo = `r${k}`, hi = `r${k}h`;
   if (dec) gen.line(`const ${lo} = (${a} - 1) | 0, ${hi} = ${size === 8 ? `(${ah} - (${a} === 0 ? 1 : 0)) | 0` : '0'};`);
   else gen.line(`const ${lo} = (${a} + 1) | 0, ${hi} = ${size === 8 ? `(${ah} + (${a} === -1 ? 1 : 0)) | 0` : '0'};`);
   gen.p = { op: dec ? LF.DEC : LF.INC, size, res: lo, resHi: hi, a, aHi: ah, b: '1', bHi: '0', aux };
-  writeRm(gen, i, size, lo, hi, last, false);
+  if (short) writeReg(gen, i.op & 7, 0, size, lo, hi);
+  else writeRm(gen, i, size, lo, hi, last, false);
 }

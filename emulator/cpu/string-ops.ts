@@ -4,7 +4,7 @@ import { getZF } from './flags';
 import { Insn, Imm } from './insn';
 import { Access } from './paging';
 import { Attr, Flag, Seg, TWO32 } from './state';
-import { portIn, portOut } from './system';
+import { checkIo, portIn, portOut } from './system';
 import { def } from './table';
 
 /**
@@ -22,6 +22,8 @@ import { def } from './table';
  * not watched; outside 64-bit mode only as far
  * as every element lies within its expand-up segment's limit and the address size's offset range (the
  * firmware's 32-bit and 16-bit copies), so a limit fault still happens at its own iteration, on the slow path.
+ * REP INS the same way, from a port whose device hands over buffered data at once (PortHandler.readString: the
+ * IDE data port, so a PIO sector is one copy); the read that ends the device's block takes the slow path.
  */
 
 const CHUNK = 1 << 16;
@@ -164,6 +166,36 @@ function fastRun(c: Cpu, i: Insn, size: number, count: number, isMovs: boolean):
   return n;
 }
 
+/**
+ * Up to `count` iterations of REP INS at once within one destination page of plain RAM (DF=0, nothing watched,
+ * no debug register armed), as far as the port's device reads in bulk (IoBus.inString). Returns the elements
+ * done (0: the slow path). Checks in the slow path's order: the segment limit and the page walk of the first
+ * element (lin, translate: its faults), then the I/O permission, then the port.
+ */
+function fastIns(c: Cpu, i: Insn, size: number, count: number): number {
+  const asz = i.asz;
+  const port = c.r[4] & 0xffff;
+  if ((c.long && asz !== 8) || c.watch.length !== 0 || c.dataBp !== 0 || (c.dr[7] & 0xff) !== 0 || (c.flags & Flag.DF) || !c.bus.readsStrings(port)) return 0;
+  const di = getIdx(c, 7, asz);
+  const dla = c.lin(Seg.ES, di, size, true);
+  let n = Math.min(count, Math.floor((4096 - (dla & 0xfff)) / size));
+  if (!c.long) n = Math.min(n, elementsInSegment(c, Seg.ES, di, size, asz));
+  if (n < 2) return 0;
+  const dpa = c.translate(dla, Access.WRITE, c.cpl === 3);
+  const mem = c.mem;
+  if (dpa + n * size > mem.size || c.bus.pageHasMmio(dpa - (dpa & 0xfff))) return 0;
+  checkIo(c, port, size);
+  const page = Math.floor(dpa / 4096);
+  mem.markWritten(page);
+  const done = c.bus.inString(port, size, n, mem.u8, dpa);
+  if (done === 0) return 0;
+  const bytes = done * size;
+  if (mem.codePages[page]) mem.codeWrite(dpa, bytes);
+  setIdx(c, 7, asz, di + bytes);
+  decCount(c, asz, done);
+  return done;
+}
+
 const enum Kind { MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS }
 
 /** One iteration of a string op (registers advance only after its accesses succeed). */
@@ -246,6 +278,15 @@ function stringOp(kind: Kind, byteForm: boolean) {
     // REPE (F3) continues while ZF=1, REPNE (F2) while ZF=0; only CMPS/SCAS look at ZF (SDM REP/REPE/REPNE).
     const wantZ = i.rep === 1;
     for (let k = 0; k < CHUNK; k++) {
+      if (kind === Kind.INS && count >= 2) {
+        const n = fastIns(c, i, size, Math.min(count, CHUNK - k));
+        if (n > 0) {
+          count -= n;
+          if (count === 0) return;
+          k += n - 1;
+          continue;
+        }
+      }
       once(c, i, kind, size, delta);
       decCount(c, asz, 1);
       count--;

@@ -70,6 +70,18 @@ export class IoBus {
     return h.read(port & 0xffff, size);
   }
 
+  /** Whether the port's device reads in bulk (PortHandler.readString). */
+  readsStrings(port: number): boolean {
+    const h = this.ports[port & 0xffff];
+    return h !== undefined && h.readString !== undefined;
+  }
+
+  /** PortHandler.readString of the port's device: how many of `count` reads it did into dst (0 when it cannot). */
+  inString(port: number, size: number, count: number, dst: Uint8Array, at: number): number {
+    const h = this.ports[port & 0xffff];
+    return h !== undefined && h.readString ? h.readString(port & 0xffff, size, count, dst, at) : 0;
+  }
+
   /** PortHandler.stableUntil of the port's device, or `now` (may change at once) when it cannot tell. */
   portStableUntil(port: number, now: number): number {
     const h = this.ports[port & 0xffff];

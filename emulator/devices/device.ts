@@ -24,6 +24,13 @@ export interface PortHandler {
    * once). Lets the CPU skip a polling loop's identical iterations (cpu/poll-loop.ts).
    */
   stableUntil?(port: number): number;
+  /**
+   * REP INS in bulk: `count` reads of `size` bytes from `port`, stored one after another in `dst` from `at`, as
+   * far as each of them would only return buffered data (no state change but the buffer position, no interrupt,
+   * not the read that ends a block). Returns how many it did (0: none, the CPU reads them one at a time); the rest
+   * go through read(). Lets a PIO disk transfer (SeaBIOS's insw, xv6's insl) copy a sector at once.
+   */
+  readString?(port: number, size: number, count: number, dst: Uint8Array, at: number): number;
 }
 
 /** A memory-mapped device range. `offset` is relative to the range's base; `size` is 1, 2, 4 or 8. */

@@ -121,6 +121,7 @@ export class FwCfg implements Device {
         if (size === 2) this.select(value & 0xffff);
         // Byte writes are the (removed) data write channel: ignored, as QEMU >= 2.4.
       },
+      readString: (_port, size, count, dst, at) => (size === 1 ? this.readBytes(count, dst, at) : 0),
     });
     if (!this.phys) return;
     bus.registerPorts(FW_CFG_DMA_PORT, 8, {
@@ -220,6 +221,18 @@ export class FwCfg implements Device {
   private select(key: number): void {
     this.selector = key;
     this.offset = 0;
+  }
+
+  /** `count` byte reads of the data port at once (REP INSB, PortHandler.readString): the item's next bytes, then zeros. */
+  private readBytes(count: number, dst: Uint8Array, at: number): number {
+    const data = this.items.get(this.selector & 0xbfff);
+    const n = data ? Math.max(0, Math.min(count, data.length - this.offset)) : 0;
+    if (n > 0) {
+      dst.set(data!.subarray(this.offset, this.offset + n), at);
+      this.offset += n;
+    }
+    dst.fill(0, at + n, at + count);
+    return count;
   }
 
   private nextByte(): number {

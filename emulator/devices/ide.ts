@@ -209,6 +209,20 @@ export class IdeChannel {
     return v >>> 0;
   }
 
+  /**
+   * Up to `count` data-port reads of `size` bytes into dst at `at` (PortHandler.readString), all but the one
+   * that ends the block (readData does that one: DRQ clears and the next block or the interrupt follows).
+   */
+  readDataString(size: number, count: number, dst: Uint8Array, at: number): number {
+    if (this.out || this.pos >= this.end) return 0;
+    const n = Math.min(count, Math.floor((this.end - this.pos - 1) / size));
+    if (n <= 0) return 0;
+    const bytes = n * size;
+    dst.set(this.buf.subarray(this.pos, this.pos + bytes), at);
+    this.pos += bytes;
+    return n;
+  }
+
   writeData(size: number, value: number): void {
     if (!this.out || this.pos >= this.end) return;
     for (let i = 0; i < size && this.pos < this.end; i++) this.buf[this.pos++] = (value >>> (8 * i)) & 0xff;
@@ -386,6 +400,7 @@ export class PiixIde extends PciFunction implements Device {
           if (port === cmd) { ch.writeData(size, value); return; }
           for (let k = 0; k < size && port - cmd + k <= 7; k++) ch.writeRegister(port - cmd + k, (value >>> (8 * k)) & 0xff);
         },
+        readString: (port, size, count, dst, at) => (port === cmd ? ch.readDataString(size, count, dst, at) : 0),
       });
       bus.registerPorts(ctl, 1, {
         read: () => ch.readAltStatus(),

@@ -53,9 +53,19 @@ export function pkgLength(contentLength: number): Bytes {
   throw new Error(`AML package of ${contentLength} bytes is too long`);
 }
 
+/**
+ * `parts` appended to `out`, element by element (returns `out`). The DSDT nests a few levels deep and is about
+ * 6 KB: building each level with spreads and Array.prototype.flat() copied it several times per level, and cost
+ * 10-20 ms per machine (every boot builds it); pushing in a loop copies once per level.
+ */
+function append(out: Bytes, parts: readonly Bytes[]): Bytes {
+  for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]);
+  return out;
+}
+
 /** opcode(s), PkgLength, content: the shape of every variable-length term. */
 function withPkg(op: Bytes, content: Bytes): Bytes {
-  return [...op, ...pkgLength(content.length), ...content];
+  return append(append(op.slice(), [pkgLength(content.length)]), [content]);
 }
 
 /** Zero, One, or the smallest of Byte/Word/DWord constant (aml_int; the DSDT needs nothing wider). */
@@ -98,16 +108,18 @@ export function name(n: string, value: Bytes): Bytes {
 }
 
 export function scope(n: string, ...body: Bytes[]): Bytes {
-  return withPkg([0x10], [...nameString(n), ...body.flat()]);
+  return withPkg([0x10], append(nameString(n), body));
 }
 
 export function device(n: string, ...body: Bytes[]): Bytes {
-  return withPkg([EXT, 0x82], [...nameString(n), ...body.flat()]);
+  return withPkg([EXT, 0x82], append(nameString(n), body));
 }
 
 /** Method(name, argCount, Serialized or NotSerialized) { body } (§19.6.85). */
 export function method(n: string, argCount: number, serialized: boolean, ...body: Bytes[]): Bytes {
-  return withPkg([0x14], [...nameString(n), argCount | (serialized ? 8 : 0), ...body.flat()]);
+  const head = nameString(n);
+  head.push(argCount | (serialized ? 8 : 0));
+  return withPkg([0x14], append(head, body));
 }
 
 /** Mutex(name, SyncLevel). */
@@ -118,7 +130,7 @@ export function mutex(n: string, syncLevel: number): Bytes {
 /** Processor(name, ProcessorID, PBlockAddress, PBlockLength) { body } (ACPI 1.0 style, as QEMU's pc uses). */
 export function processor(n: string, id: number, pblk: number, pblkLength: number, ...body: Bytes[]): Bytes {
   const u32 = [pblk & 0xff, (pblk >>> 8) & 0xff, (pblk >>> 16) & 0xff, (pblk >>> 24) & 0xff];
-  return withPkg([EXT, 0x83], [...nameString(n), id, ...u32, pblkLength, ...body.flat()]);
+  return withPkg([EXT, 0x83], append([...nameString(n), id, ...u32, pblkLength], body));
 }
 
 export const enum RegionSpace { SystemMemory = 0, SystemIO = 1, PciConfig = 2 }
@@ -160,12 +172,12 @@ export function pkg(...elements: Bytes[]): Bytes {
 }
 
 export function sizedPkg(count: number, ...elements: Bytes[]): Bytes {
-  return withPkg([0x12], [count, ...elements.flat()]);
+  return withPkg([0x12], append([count], elements));
 }
 
 /** Buffer(n) { bytes }: the size as an integer, then the bytes. */
 export function buffer(bytes: Bytes): Bytes {
-  return withPkg([0x11], [...integer(bytes.length), ...bytes]);
+  return withPkg([0x11], append(integer(bytes.length), [bytes]));
 }
 
 /**
@@ -173,7 +185,7 @@ export function buffer(bytes: Bytes): Bytes {
  * checksum 0 = "treat as correct", as ASL compilers and QEMU's aml_resource_template write it).
  */
 export function resourceTemplate(...descriptors: Bytes[]): Bytes {
-  return buffer([...descriptors.flat(), 0x79, 0x00]);
+  return buffer(append([], [...descriptors, [0x79, 0x00]]));
 }
 
 // ----------------------------------------------------------------------------- terms and control flow
@@ -187,12 +199,12 @@ export const debugObj: Bytes = [EXT, 0x31];
 export const ref = (n: string): Bytes => nameString(n);
 
 /** A method call: the method's name, then its arguments. */
-export const call = (n: string, ...args: Bytes[]): Bytes => [...nameString(n), ...args.flat()];
+export const call = (n: string, ...args: Bytes[]): Bytes => append(nameString(n), args);
 
 /** If (predicate) { body } (§19.6.60) and Else { body }. */
-export const ifThen = (predicate: Bytes, ...body: Bytes[]): Bytes => withPkg([0xa0], [...predicate, ...body.flat()]);
-export const orElse = (...body: Bytes[]): Bytes => withPkg([0xa1], body.flat());
-export const whileDo = (predicate: Bytes, ...body: Bytes[]): Bytes => withPkg([0xa2], [...predicate, ...body.flat()]);
+export const ifThen = (predicate: Bytes, ...body: Bytes[]): Bytes => withPkg([0xa0], append(predicate.slice(), body));
+export const orElse = (...body: Bytes[]): Bytes => withPkg([0xa1], append([], body));
+export const whileDo = (predicate: Bytes, ...body: Bytes[]): Bytes => withPkg([0xa2], append(predicate.slice(), body));
 export const breakOut: Bytes = [0xa5];
 export const ret = (value: Bytes): Bytes => [0xa4, ...value];
 

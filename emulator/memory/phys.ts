@@ -50,6 +50,14 @@ export class PhysicalMemory {
    * code pages: once per page, with the same range).
    */
   notifyCodeWrite: (page: number, addr: number, len: number) => void = () => {};
+  /**
+   * Called when stores to code page `page` that touched no decoded byte (codeWrite) reach 256, then 512, 1024, ...
+   * up to 32768 (doubled each time, so a page whose code keeps coming back is re-decoded ever more rarely): the CPU
+   * may drop the page's decoded blocks so its stores use the write TLB again (Cpu.releaseCodePage).
+   */
+  onDataBesideCode: (page: number) => void = () => {};
+  private readonly besideCode: Uint16Array;
+  private readonly besideCodeShift: Uint8Array;
 
   constructor(sizeBytes: number, readonly bus: IoBus) {
     this.size = sizeBytes;
@@ -60,6 +68,8 @@ export class PhysicalMemory {
     this.i32 = new Int32Array(this.buffer);
     this.view = new DataView(this.buffer);
     this.codePages = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
+    this.besideCode = new Uint16Array(sizeBytes >>> PAGE_SHIFT);
+    this.besideCodeShift = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
     this.codeChunks = new Uint8Array(sizeBytes >>> CODE_CHUNK_SHIFT);
     this.dirtyPages = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
     this.cowPages = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
@@ -97,6 +107,12 @@ export class PhysicalMemory {
         if ((addr + len - 1) >>> PAGE_SHIFT !== addr >>> PAGE_SHIFT && this.codePages[(addr + len - 1) >>> PAGE_SHIFT]) this.notifyCodeWrite((addr + len - 1) >>> PAGE_SHIFT, addr, len);
         return;
       }
+    }
+    const page = addr >>> PAGE_SHIFT;
+    if (page < this.besideCode.length && this.codePages[page] && ++this.besideCode[page] >= 256 << this.besideCodeShift[page]) {
+      this.besideCode[page] = 0;
+      if (this.besideCodeShift[page] < 7) this.besideCodeShift[page]++;
+      this.onDataBesideCode(page);
     }
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Block, Exit } from '../../emulator/cpu/cpu';
-import { CODE, makeCpu, poke } from '../support/cpu-harness';
+import { CODE, makeCpu, poke, sameWithAndWithoutTranslation } from '../support/cpu-harness';
 
 /**
  * A store into decoded code drops the blocks whose bytes it overlaps, not every block of its page (QEMU also
@@ -70,4 +70,53 @@ test('a store onto the instruction that follows it in the running block takes ef
   cpu.rip = CODE;
   assert.equal(cpu.run(100), Exit.HALT);
   assert.equal(cpu.r[0], 2);
+});
+
+// CODE: call F ; mov ecx, 2000 ; L: mov [rdi], ecx ; dec ecx ; jnz L ; call F ; hlt.  F (0x5000): inc eax ; ret.
+// RDI = 0x5800: the loop stores 2000 times beside F's decoded bytes, on F's page.
+const BESIDE = [0xe8, 0xfb, 0x3f, 0x00, 0x00, 0xb9, 0xd0, 0x07, 0x00, 0x00, 0x89, 0x0f, 0xff, 0xc9, 0x75, 0xfa, 0xe8, 0xeb, 0x3f, 0x00, 0x00, 0xf4];
+const F = 0x5000;
+/** call F, inc, ret, mov ecx: then the loop's 2000 x 3: RIP at the second call. */
+const AFTER_LOOP = 4 + 3 * 2000;
+
+function beside(threshold?: number) {
+  const cpu = makeCpu();
+  if (threshold !== undefined) cpu.jitThreshold = threshold;
+  poke(cpu, CODE, BESIDE);
+  poke(cpu, F, [0xff, 0xc0, 0xc3]);
+  cpu.rip = CODE;
+  cpu.r[14] = 0x5800;
+  return cpu;
+}
+
+test('stores beside code that is not translated give its page back to the write TLB; the code is decoded again when it runs', () => {
+  const cpu = beside();
+  assert.equal(cpu.run(3), Exit.BUDGET);
+  const f = blocksOf(cpu).get(KEY(F))!;
+  assert.ok(f && f.valid && f.fn === null && cpu.mem.codePages[F >>> 12] === 1, 'F decoded, interpreted, its page a code page');
+  assert.equal(cpu.run(AFTER_LOOP - 3), Exit.BUDGET);
+  assert.equal(cpu.rip, CODE + 16, 'at the second call');
+  assert.equal(cpu.mem.read(0x5800, 4), 1, 'the last store');
+  assert.equal(f.valid, false, 'F\'s block dropped after 256 stores beside it');
+  assert.equal(cpu.mem.codePages[F >>> 12], 0, 'its page no longer a code page');
+  assert.equal(cpu.run(100), Exit.HALT);
+  assert.equal(cpu.r[0], 2, 'F ran twice');
+  assert.ok(blocksOf(cpu).get(KEY(F))!.valid && cpu.mem.codePages[F >>> 12] === 1, 'decoded again');
+});
+
+test('a translated block keeps its page a code page, whatever is stored beside it', () => {
+  const cpu = beside(1);
+  assert.equal(cpu.run(AFTER_LOOP), Exit.BUDGET);
+  const f = blocksOf(cpu).get(KEY(F))!;
+  assert.ok(f.valid && f.fn !== null, 'F translated and kept');
+  assert.equal(cpu.mem.codePages[F >>> 12], 1);
+  assert.equal(cpu.run(100), Exit.HALT);
+  assert.equal(cpu.r[0], 2);
+});
+
+test('giving a page back changes nothing the guest sees: the same state with translation on and off at every stop', () => {
+  for (const budget of [5, 300, 1000, AFTER_LOOP, AFTER_LOOP + 2, 100_000]) {
+    const { on, off } = sameWithAndWithoutTranslation(BESIDE, budget, (c) => { poke(c, F, [0xff, 0xc0, 0xc3]); c.r[14] = 0x5800; });
+    assert.equal(on.c.mem.read(0x5800, 4), off.c.mem.read(0x5800, 4));
+  }
 });

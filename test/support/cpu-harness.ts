@@ -30,6 +30,12 @@ export function makeCpu(): Cpu {
   const bus = new IoBus();
   const mem = new PhysicalMemory(MEM_SIZE, bus);
   const cpu = new Cpu(mem, bus, new VirtualClock(), TABLE, UNDEFINED);
+  enterFlatLongMode(cpu);
+  return cpu;
+}
+
+/** Put a CPU (a bare one, or a Machine's) into the harness's 64-bit state: see the comment at the top. */
+export function enterFlatLongMode(cpu: Cpu): void {
   cpu.cr0 = Cr0.PE | Cr0.ET | Cr0.NE | Cr0.MP;
   cpu.cr4 = Cr4.PAE | Cr4.OSFXSR | Cr4.OSXMMEXCPT | Cr4.OSXSAVE;
   cpu.efer = Efer.LME | Efer.LMA;
@@ -45,7 +51,6 @@ export function makeCpu(): Cpu {
   cpu.flushTlb();
   cpu.rip = CODE;
   cpu.setReg64(4, 0x80000, 0); // RSP
-  return cpu;
 }
 
 /**
