@@ -13,7 +13,10 @@ export function backEdge(gen: Gen): void {
   const n = gen.n;
   gen.line(`ic += ${gen.k + 1};`);
   gen.line(`if (ic + ${n} <= lim) continue;`);
-  gen.line(`{ const l = clock.nextDeadline < end ? clock.nextDeadline : end; if (ic + ${n} <= l && !c.stopRequested && !(c.irqLine.nmiPending && !c.nmiBlocked && ic >= c.shadowUntil) && ((c.flags & 512) === 0 || ic < c.shadowUntil || !c.irqPending())) { lim = ic < c.shadowUntil ? 0 : l; continue; } }`);
+  // The count last: a new translation's warm-up calls (Gen.emit) end here on the count, after the other tests
+  // ran, so V8 has their type feedback before it optimizes the loop (a loop with a slow path, where every
+  // iteration comes here, would otherwise deoptimize at its first optimized pass through them).
+  gen.line(`{ const l = clock.nextDeadline < end ? clock.nextDeadline : end; if (!c.stopRequested && !(c.irqLine.nmiPending && !c.nmiBlocked && ic >= c.shadowUntil) && ((c.flags & 512) === 0 || ic < c.shadowUntil || !c.irqPending()) && ic + ${n} <= l) { lim = ic < c.shadowUntil ? 0 : l; continue; } }`);
 }
 
 export function jcc(gen: Gen, i: Insn, last: boolean): void {
