@@ -400,6 +400,18 @@ export class Cpu extends CpuState {
     return t[i] === la - off + (write ? this.wb : this.ub) ? t[i + 1] : -1;
   }
 
+  /**
+   * Physical address of a data access at `la` by the current privilege: the TLB's when it maps the page (an entry
+   * is only ever a RAM page the access may use as is: Cpu.translate), else translate()'s page walk, which faults.
+   */
+  physical(la: number, write: boolean): number {
+    const t = write ? this.wTlb : this.rTlb;
+    const i = 2 * ((la >>> 12) & TLB_MASK);
+    const off = la & 0xfff;
+    if (t[i] === la - off + (write ? this.wb : this.ub)) return t[i + 1] + off;
+    return this.translate(la, write ? Access.WRITE : Access.READ, this.ub === 1);
+  }
+
   private isWatched(la: number, kind: number): boolean {
     if (this.watch.length === 0) return false;
     const p = la - (la % 4096);

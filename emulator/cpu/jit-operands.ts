@@ -134,34 +134,28 @@ export function address(gen: Gen, i: Insn, size: number, write: boolean): void {
  * that crosses the page), which takes the slow path. The cache holds what the TLB held: it is dropped at
  * every slow path and handler call (@SLOW@, generic), the only places the TLB, CPL or write epoch can change
  * inside a block, so a loop over one page reads no TLB array and no c.ub/c.wb per access.
+ *
+ * With `fill` (the instruction, for its fault point), a TLB miss walks the page tables (Cpu.tlbFill, which
+ * faults as the access would) and, when the TLB now maps the page, points the cache at it, so the access takes
+ * the hit path after all: a loop's first pass over new pages runs the same code as its later passes, and V8 has
+ * that code's type feedback when it optimizes the block instead of deoptimizing it at the first hit. What the
+ * TLB never maps (MMIO, code pages for writes, watched pages, an access across a page end) leaves d out of range.
  */
-export function pageOffset(gen: Gen, size: number, write: boolean): void {
+export function pageOffset(gen: Gen, size: number, write: boolean, fill?: Insn): void {
   const [P, B, T, tag] = write ? ['wP', 'wB', 'wT', 'c.wb'] : ['rP', 'rB', 'rT', 'c.ub'];
   // The hit branch only assigns locals: an operation there would have no type feedback while the loop only
-  // missed (a first pass over pages), and V8 deoptimizes the optimized block at its first hit.
+  // missed, and V8 would deoptimize the block at its first hit.
   gen.line(`d = la - ${P}; if (d < 0 || d > ${4096 - size}) { ti = ((la >>> 12) & ${gen.tlbMask}) << 1; off = la & 4095; ` +
-    `pg = la - off; const pb = ${T}[ti + 1]; if (${T}[ti] === pg + ${tag}) { ${P} = pg; ${B} = pb; d = off; } }`);
-}
-
-/**
- * After pageOffset: on a TLB miss, walk the page tables (Cpu.tlbFill, which faults as the access would) and, when
- * the TLB now maps the page, point the one-page cache at it, so the access takes the hit path after all. A loop's
- * first pass over new pages then runs the same code as its later passes: V8 has that code's type feedback when
- * it optimizes the block, instead of deoptimizing it at the first hit. What the TLB never maps (MMIO, code pages
- * for writes, watched pages, an access across a page end) stays d out of range and takes Cpu.rd/wr.
- */
-function fillOnMiss(gen: Gen, i: Insn, size: number, write: boolean): void {
-  const [P, B] = write ? ['wP', 'wB'] : ['rP', 'rB'];
-  gen.line(`if (d < 0 || d > ${4096 - size}) {`);
-  gen.faultPoint(i);
-  gen.line(`const pf = c.tlbFill(la, ${size}, ${write}); if (pf >= 0) { ${P} = pg; ${B} = pf; d = off; } }`);
+    `pg = la - off; const pb = ${T}[ti + 1]; if (${T}[ti] === pg + ${tag}) { ${P} = pg; ${B} = pb; d = off; }${fill ? ' else {' : ' }'}`);
+  if (!fill) return;
+  gen.faultPoint(fill);
+  gen.line(`const pf = c.tlbFill(la, ${size}, ${write}); if (pf >= 0) { ${P} = pg; ${B} = pf; d = off; } } }`);
 }
 
 /** Emit a read of `size` bytes at `la` into locals v / vh (zero-extended for 1 and 2). */
 export function load(gen: Gen, i: Insn, size: number, v: string): void {
   gen.line(`let ${v} = 0, ${v}h = 0;`);
-  pageOffset(gen, size, false);
-  fillOnMiss(gen, i, size, false);
+  pageOffset(gen, size, false, i);
   gen.line(`if (d >= 0 && d <= ${4096 - size}) {`);
   switch (size) {
     case 1: gen.line(`${v} = m8[rB + d];`); break;
@@ -177,8 +171,7 @@ export function load(gen: Gen, i: Insn, size: number, v: string): void {
 
 /** Emit a write of `size` bytes of lo/hi at `la`; the slow path leaves like the interpreter would. */
 export function store(gen: Gen, i: Insn, size: number, lo: string, hi: string): void {
-  pageOffset(gen, size, true);
-  fillOnMiss(gen, i, size, true);
+  pageOffset(gen, size, true, i);
   gen.line(`if (d >= 0 && d <= ${4096 - size}) {`);
   switch (size) {
     case 1: gen.line(`m8[wB + d] = ${lo};`); break;

@@ -2,7 +2,6 @@ import type { Cpu } from './cpu';
 import { aluOp, AluOp } from './alu';
 import { getZF } from './flags';
 import { Insn, Imm } from './insn';
-import { Access } from './paging';
 import { Attr, Flag, Seg, TWO32 } from './state';
 import { portIn, portOut } from './system';
 import { def } from './table';
@@ -118,20 +117,19 @@ function fastRun(c: Cpu, i: Insn, size: number, count: number, isMovs: boolean):
     if (!c.long) n = Math.min(n, elementsInSegment(c, srcSeg(i), si, size, asz));
   }
   if (n < 2) return 0;
-  const user = c.cpl === 3;
   const mem = c.mem;
   const bytes = n * size;
   let spa = 0;
   // A source in ROM (the BIOS flash SeaBIOS copies itself out of at reset): its bytes, else undefined (RAM).
   let rom: { bytes: Uint8Array; offset: number } | undefined;
   if (isMovs) {
-    spa = c.translate(sla, Access.READ, user);
+    spa = c.physical(sla, false);
     if (spa + bytes > mem.size || c.bus.pageReadsMmio(spa - (spa & 0xfff))) {
       rom = c.bus.romAt(spa, bytes);
       if (!rom) return 0;
     }
   }
-  const dpa = c.translate(dla, Access.WRITE, user);
+  const dpa = c.physical(dla, true);
   if (dpa + bytes > mem.size || c.bus.pageHasMmio(dpa - (dpa & 0xfff))) return 0;
   // Overlapping forward copies with the destination above the source replicate elements; leave them to the slow path.
   if (isMovs && !rom && dpa > spa && dpa < spa + bytes) return 0;
