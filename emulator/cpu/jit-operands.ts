@@ -104,7 +104,12 @@ export function address(gen: Gen, i: Insn, size: number, write: boolean): void {
       if (i.disp !== 0) low.push(String(i.disp));
       const sum = low.join(' + ');
       const fast = i.disp >= 0 ? `la = ${sum};` : `{ const a = ${sum}; la = a < 0 ? a + ${TWO48} : a; }`;
-      gen.line(`if ((${his.join(' | ')}) === 0) ${fast} else { ${general} }`);
+      // The fast path's address is never negative: only the general one is checked for Cpu.memAddr.
+      gen.line(`if ((${his.join(' | ')}) === 0) ${fast} else { ${general}`);
+      gen.line('if (la < 0) {');
+      gen.faultPoint(i, true);
+      gen.line(`la = c.memAddr(i${k}, ${size}, ${write}); } }`);
+      return;
     } else {
       gen.line(general);
     }
