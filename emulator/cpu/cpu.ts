@@ -412,6 +412,13 @@ export class Cpu extends CpuState {
     return this.translate(la, write ? Access.WRITE : Access.READ, this.ub === 1);
   }
 
+  /** The physical page base the TLB maps linear `la` to for a data read or write by the current privilege, or -1. */
+  tlbPage(la: number, write: boolean): number {
+    const t = write ? this.wTlb : this.rTlb;
+    const i = 2 * ((la >>> 12) & TLB_MASK);
+    return t[i] === la - (la & 0xfff) + (write ? this.wb : this.ub) ? t[i + 1] : -1;
+  }
+
   private isWatched(la: number, kind: number): boolean {
     if (this.watch.length === 0) return false;
     const p = la - (la % 4096);
