@@ -372,6 +372,14 @@ export class Cpu extends CpuState {
           this.mem.markWritten(page);
           const s = this.wSlot[page];
           this.wSlot[page] = s === 0 || s === i + 1 ? i + 1 : -1;
+          // A walk that allows a write allows a read of the page as well (R/W only restricts writes; U/S, SMAP
+          // and the protection key's AD are checked alike, WD only restricts writes), and it has set the accessed
+          // bits a read would set: the read TLB gets the page too, unless it is watched for reads. A kernel that
+          // fills a buffer and then reads it walks once per page, not twice.
+          if (!this.isWatched(la, WATCH_READ)) {
+            this.rTlb[2 * i] = la - (la & 0xfff) + this.ub;
+            this.rTlb[2 * i + 1] = pageBase;
+          }
         }
       }
     } else if (mmio && access === Access.READ && cacheable && own) {
