@@ -300,12 +300,19 @@ export class Cpu extends CpuState {
     this.flushTlb();
   }
 
-  /** INVLPG: drop the translations of one linear page. */
+  /**
+   * INVLPG: drop the translations of one linear page. When it is the page the rest of the running block is
+   * fetched from (RIP's, or the next one, which the block's last instruction may run into), the block ends after
+   * this instruction (codeDirty), so the next instruction is fetched through the page tables again.
+   */
   invalidatePage(la: number): void {
     const i = (la >>> 12) & TLB_MASK;
     for (let k = 0; k < 3; k++) this.tlb[k][2 * i] = -1;
     this.mTlb[2 * ((la >>> 12) & (MMIO_TLB_SIZE - 1))] = -1;
     this.tlbEpoch += 2;
+    const code = this.codeLinear();
+    const d = (la - (la & 0xfff)) - (code - (code & 0xfff));
+    if (d === 0 || d === 4096) this.codeDirty = true;
   }
 
   /** Call after CPL changes. */
@@ -369,6 +376,14 @@ export class Cpu extends CpuState {
           this.mem.markWritten(page);
           const s = this.wSlot[page];
           this.wSlot[page] = s === 0 || s === i + 1 ? i + 1 : -1;
+          // A walk that allows a write allows a read of the page as well (R/W only restricts writes; U/S, SMAP
+          // and the protection key's AD are checked alike, WD only restricts writes), and it has set the accessed
+          // bits a read would set: the read TLB gets the page too, unless it is watched for reads. A kernel that
+          // fills a buffer and then reads it walks once per page, not twice.
+          if (!this.isWatched(la, WATCH_READ)) {
+            this.rTlb[2 * i] = la - (la & 0xfff) + this.ub;
+            this.rTlb[2 * i + 1] = pageBase;
+          }
         }
       }
     } else if (mmio && access === Access.READ && cacheable && own) {
@@ -379,6 +394,41 @@ export class Cpu extends CpuState {
     }
     void pageSize;
     return phys;
+  }
+
+  /**
+   * A translated block's TLB miss (jit-operands.ts): the page walk of a read or write of `size` bytes at `la`
+   * (faulting as Cpu.rd/wr would), which fills the TLB as translate() does. Returns the physical page base when
+   * the TLB now maps the page for this access (the block then reads or writes RAM itself), else -1 and the block
+   * calls Cpu.rd/wr: an access across a page end, with data breakpoints set, or a page the TLB never maps (MMIO,
+   * a code page for writes, a watched page, SMAP).
+   */
+  tlbFill(la: number, size: number, write: boolean): number {
+    const off = la & 0xfff;
+    if (off > 4096 - size || this.dataBp !== 0) return -1;
+    this.translate(la, write ? Access.WRITE : Access.READ, this.ub === 1);
+    const i = 2 * ((la >>> 12) & TLB_MASK);
+    const t = write ? this.wTlb : this.rTlb;
+    return t[i] === la - off + (write ? this.wb : this.ub) ? t[i + 1] : -1;
+  }
+
+  /**
+   * Physical address of a data access at `la` by the current privilege: the TLB's when it maps the page (an entry
+   * is only ever a RAM page the access may use as is: Cpu.translate), else translate()'s page walk, which faults.
+   */
+  physical(la: number, write: boolean): number {
+    const t = write ? this.wTlb : this.rTlb;
+    const i = 2 * ((la >>> 12) & TLB_MASK);
+    const off = la & 0xfff;
+    if (t[i] === la - off + (write ? this.wb : this.ub)) return t[i + 1] + off;
+    return this.translate(la, write ? Access.WRITE : Access.READ, this.ub === 1);
+  }
+
+  /** The physical page base the TLB maps linear `la` to for a data read or write by the current privilege, or -1. */
+  tlbPage(la: number, write: boolean): number {
+    const t = write ? this.wTlb : this.rTlb;
+    const i = 2 * ((la >>> 12) & TLB_MASK);
+    return t[i] === la - (la & 0xfff) + (write ? this.wb : this.ub) ? t[i + 1] : -1;
   }
 
   private isWatched(la: number, kind: number): boolean {

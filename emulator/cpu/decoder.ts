@@ -202,6 +202,9 @@ export function decode(table: (OpcodeSpec | undefined)[], fetch: FetchByte, long
   out.len = k;
   // Group 5's INC/DEC/PUSH do not branch: they need not end a block (CALL/JMP near/far do).
   if (op === 0xff && ((out.reg & 7) < 2 || (out.reg & 7) === 6)) out.endsBlock = false;
+  // INVLPG (0F 01 /7, memory form) changes no mode or segment: it ends the running block only when it drops the
+  // translation the rest of the block is fetched through (Cpu.invalidatePage sets codeDirty then).
+  if (op === 0x101 && (out.reg & 7) === 7 && out.mod !== 3) out.endsBlock = false;
   // A REP string instruction may yield by re-executing itself (RIP back at its start): it ends the block.
   if (rep !== 0 && op >= 0xa4 && op <= 0xaf) out.endsBlock = true;
 }

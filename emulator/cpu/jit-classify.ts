@@ -6,7 +6,7 @@ import type { Insn } from './insn';
  * instead (keepsSegments, footprint).
  */
 
-export const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10, STACK = 11, SHIFTCL = 12, STACK32 = 13, MOFFS = 14 }
+export const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10, STACK = 11, SHIFTCL = 12, STACK32 = 13, MOFFS = 14, INVLPG = 15 }
 
 /** Conditional branch (Jcc rel8/rel32): Cpu.buildBlock lets a block continue past one. */
 export function isCondBranch(i: Insn): boolean {
@@ -23,6 +23,7 @@ export function inlineKind(i: Insn): number {
   if (i.lock || i.rep !== 0 || i.vex) return 0;
   const op = i.op;
   if (isCondBranch(i) || op === 0xeb || op === 0xe9) return K.JCC;
+  if (op === 0x101 && (i.reg & 7) === 7 && i.mod !== 3) return K.INVLPG;
   // NOP, NOP r/m, the prefetch hints and the reserved-NOP space (mov.ts: no operand is touched); 90 with
   // REX.B is XCHG r8, rAX.
   if ((op === 0x90 && (i.rex & 1) === 0) || op === 0x10d || (op >= 0x118 && op <= 0x11f)) return K.NOP;

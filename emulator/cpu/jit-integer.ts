@@ -71,9 +71,9 @@ export function moffs(gen: Gen, i: Insn, last: boolean): void {
   pageOffset(gen, size, write);
   gen.line('}');
   gen.line(`if (d >= 0 && d <= ${4096 - size}) {`);
-  const [get, set] = size === 1 ? ['m8[rB + d]', `m8[wB + d] = s${k};`]
-    : size === 2 ? ['dv.getUint16(rB + d, true)', `dv.setUint16(wB + d, s${k}, true);`]
-    : ['dv.getInt32(rB + d, true)', `dv.setInt32(wB + d, s${k}, true);`];
+  const [get, set] = size === 1 ? ['m8[(rB + d) >>> 0]', `m8[(wB + d) >>> 0] = s${k};`]
+    : size === 2 ? ['dv.getUint16((rB + d) >>> 0, true)', `dv.setUint16((wB + d) >>> 0, s${k}, true);`]
+    : ['dv.getInt32((rB + d) >>> 0, true)', `dv.setInt32((wB + d) >>> 0, s${k}, true);`];
   if (write) gen.line(set);
   else {
     gen.line(`const v${k} = ${get};`);

@@ -104,7 +104,12 @@ export function address(gen: Gen, i: Insn, size: number, write: boolean): void {
       if (i.disp !== 0) low.push(String(i.disp));
       const sum = low.join(' + ');
       const fast = i.disp >= 0 ? `la = ${sum};` : `{ const a = ${sum}; la = a < 0 ? a + ${TWO48} : a; }`;
-      gen.line(`if ((${his.join(' | ')}) === 0) ${fast} else { ${general} }`);
+      // The fast path's address is never negative: only the general one is checked for Cpu.memAddr.
+      gen.line(`if ((${his.join(' | ')}) === 0) ${fast} else { ${general}`);
+      gen.line('if (la < 0) {');
+      gen.faultPoint(i, true);
+      gen.line(`la = c.memAddr(i${k}, ${size}, ${write}); } }`);
+      return;
     } else {
       gen.line(general);
     }
@@ -134,26 +139,40 @@ export function address(gen: Gen, i: Insn, size: number, write: boolean): void {
  * that crosses the page), which takes the slow path. The cache holds what the TLB held: it is dropped at
  * every slow path and handler call (@SLOW@, generic), the only places the TLB, CPL or write epoch can change
  * inside a block, so a loop over one page reads no TLB array and no c.ub/c.wb per access.
+ *
+ * With `fill` (the instruction, for its fault point), a TLB miss walks the page tables (Cpu.tlbFill, which
+ * faults as the access would) and, when the TLB now maps the page, points the cache at it, so the access takes
+ * the hit path after all: a loop's first pass over new pages runs the same code as its later passes, and V8 has
+ * that code's type feedback when it optimizes the block instead of deoptimizing it at the first hit. What the
+ * TLB never maps (MMIO, code pages for writes, watched pages, an access across a page end) leaves d out of range.
  */
-export function pageOffset(gen: Gen, size: number, write: boolean): void {
+export function pageOffset(gen: Gen, size: number, write: boolean, fill?: Insn): void {
   const [P, B, T, tag] = write ? ['wP', 'wB', 'wT', 'c.wb'] : ['rP', 'rB', 'rT', 'c.ub'];
+  // The hit branch only assigns locals: an operation there would have no type feedback while the loop only
+  // missed, and V8 would deoptimize the block at its first hit.
   gen.line(`d = la - ${P}; if (d < 0 || d > ${4096 - size}) { ti = ((la >>> 12) & ${gen.tlbMask}) << 1; off = la & 4095; ` +
-    `if (${T}[ti] === la - off + ${tag}) { ${P} = la - off; ${B} = ${T}[ti + 1]; d = off; } }`);
+    `pg = la - off; const pb = ${T}[ti + 1]; if (${T}[ti] === pg + ${tag}) { ${P} = pg; ${B} = pb; d = off; }${fill ? ' else {' : ' }'}`);
+  if (!fill) return;
+  gen.faultPoint(fill);
+  gen.line(`const pf = c.tlbFill(la, ${size}, ${write}); if (pf >= 0) { ${P} = pg; ${B} = pf; d = off; } } }`);
 }
 
-/** Emit a read of `size` bytes at `la` into locals v / vh (zero-extended for 1 and 2). */
+/**
+ * Emit a read of `size` bytes at `la` into locals v / vh (zero-extended for 1 and 2). The RAM offset is
+ * `(rB + d) >>> 0` (exact: a TLB entry maps a RAM page, and RAM is below 4 GiB): V8 types the sum of the two doubles
+ * as a double, and a DataView access at a double offset costs twice one at an unsigned 32-bit one.
+ */
 export function load(gen: Gen, i: Insn, size: number, v: string): void {
   gen.line(`let ${v} = 0, ${v}h = 0;`);
-  pageOffset(gen, size, false);
+  pageOffset(gen, size, false, i);
   gen.line(`if (d >= 0 && d <= ${4096 - size}) {`);
   switch (size) {
-    case 1: gen.line(`${v} = m8[rB + d];`); break;
-    case 2: gen.line(`${v} = dv.getUint16(rB + d, true);`); break;
-    case 4: gen.line(`${v} = dv.getInt32(rB + d, true);`); break;
-    default: gen.line(`const pa = rB + d; ${v} = dv.getInt32(pa, true); ${v}h = dv.getInt32(pa + 4, true);`);
+    case 1: gen.line(`${v} = m8[(rB + d) >>> 0];`); break;
+    case 2: gen.line(`${v} = dv.getUint16((rB + d) >>> 0, true);`); break;
+    case 4: gen.line(`${v} = dv.getInt32((rB + d) >>> 0, true);`); break;
+    default: gen.line(`const pa = (rB + d) >>> 0; ${v} = dv.getInt32(pa, true); ${v}h = dv.getInt32(pa + 4, true);`);
   }
   gen.line('} else {');
-  gen.faultPoint(i);
   if (size === 8) gen.line(`${v} = c.rd64(la); ${v}h = c.hi;`);
   else gen.line(`${v} = c.rd(la, ${size});`);
   gen.line('}');
@@ -161,16 +180,15 @@ export function load(gen: Gen, i: Insn, size: number, v: string): void {
 
 /** Emit a write of `size` bytes of lo/hi at `la`; the slow path leaves like the interpreter would. */
 export function store(gen: Gen, i: Insn, size: number, lo: string, hi: string): void {
-  pageOffset(gen, size, true);
+  pageOffset(gen, size, true, i);
   gen.line(`if (d >= 0 && d <= ${4096 - size}) {`);
   switch (size) {
-    case 1: gen.line(`m8[wB + d] = ${lo};`); break;
-    case 2: gen.line(`dv.setUint16(wB + d, ${lo}, true);`); break;
-    case 4: gen.line(`dv.setInt32(wB + d, ${lo}, true);`); break;
-    default: gen.line(`const pa = wB + d; dv.setInt32(pa, ${lo}, true); dv.setInt32(pa + 4, ${hi}, true);`);
+    case 1: gen.line(`m8[(wB + d) >>> 0] = ${lo};`); break;
+    case 2: gen.line(`dv.setUint16((wB + d) >>> 0, ${lo}, true);`); break;
+    case 4: gen.line(`dv.setInt32((wB + d) >>> 0, ${lo}, true);`); break;
+    default: gen.line(`const pa = (wB + d) >>> 0; dv.setInt32(pa, ${lo}, true); dv.setInt32(pa + 4, ${hi}, true);`);
   }
   gen.line('} else {');
-  gen.faultPoint(i);
   if (size === 8) gen.line(`c.wr64(la, ${lo}, ${hi});`);
   else gen.line(`c.wr(la, ${size}, ${lo});`);
   gen.line('}');

@@ -38,12 +38,12 @@ export function stack(gen: Gen, i: Insn, last: boolean): void {
   gen.line('}');
   if (push) {
     gen.line('if (d >= 0 && d <= 4088) {');
-    gen.line(`const pa = wB + d; dv.setInt32(pa, s${k}, true); dv.setInt32(pa + 4, s${k}h, true); ${rsp} = n${k}; ${rsph} = n${k}h;`);
+    gen.line(`const pa = (wB + d) >>> 0; dv.setInt32(pa, s${k}, true); dv.setInt32(pa + 4, s${k}h, true); ${rsp} = n${k}; ${rsph} = n${k}h;`);
     if (op === 0xe8) gen.exitTo(next, k, gen.off, ` xj = 8; xr = ${i.imm};`);
   } else {
     gen.line(`let ok${k} = false;`);
     gen.line('if (d >= 0 && d <= 4088) {');
-    gen.line(`const pa = rB + d, v = dv.getInt32(pa, true), vh = dv.getInt32(pa + 4, true);`);
+    gen.line(`const pa = (rB + d) >>> 0, v = dv.getInt32(pa, true), vh = dv.getInt32(pa + 4, true);`);
     if (op === 0xc3) {
       // RET: the return address must be canonical (else the handler raises #GP with RSP unchanged).
       gen.line(`if (((vh << 16) >> 16) === vh) { ok${k} = true; ${rsp} = (n${k} + 8) | 0; ${rsph} = (n${k}h + ((n${k} >>> 0) >= 4294967288 ? 1 : 0)) | 0;`);
@@ -102,18 +102,18 @@ export function stack32(gen: Gen, i: Insn, last: boolean): void {
   gen.line('}');
   gen.line('if (d >= 0 && d <= 4092) {');
   if (!pop) {
-    gen.line(`dv.setInt32(wB + d, s${k}, true); ${esp} = n${k} | 0; ${esph} = 0;`);
+    gen.line(`dv.setInt32((wB + d) >>> 0, s${k}, true); ${esp} = n${k} | 0; ${esph} = 0;`);
     if (call) gen.exitTo(next, k, gen.off, ` xj = 4; xr = ${i.imm};`);
   } else if (leave) {
     gen.written.add(5);
-    gen.line(`const v${k} = dv.getInt32(rB + d, true); ${esp} = (n${k} + 4) | 0; ${esph} = 0; ${gen.g(5)} = v${k}; ${gen.gh(5)} = 0;`);
+    gen.line(`const v${k} = dv.getInt32((rB + d) >>> 0, true); ${esp} = (n${k} + 4) | 0; ${esph} = 0; ${gen.g(5)} = v${k}; ${gen.gh(5)} = 0;`);
   } else if (ret) {
-    gen.line(`const v${k} = dv.getInt32(rB + d, true); ${esp} = (n${k} + 4) | 0; ${esph} = 0;`);
+    gen.line(`const v${k} = dv.getInt32((rB + d) >>> 0, true); ${esp} = (n${k} + 4) | 0; ${esph} = 0;`);
     gen.exitTo(`(v${k} >>> 0) - base`, k + 1, gen.off);
   } else {
     gen.written.add(reg);
     // POP ESP loads ESP with the value read (the increment is overwritten).
-    gen.line(`const v${k} = dv.getInt32(rB + d, true); ${esp} = (n${k} + 4) | 0; ${esph} = 0; ${gen.g(reg)} = v${k}; ${gen.gh(reg)} = 0;`);
+    gen.line(`const v${k} = dv.getInt32((rB + d) >>> 0, true); ${esp} = (n${k} + 4) | 0; ${esph} = 0; ${gen.g(reg)} = v${k}; ${gen.gh(reg)} = 0;`);
   }
   gen.line('} else {');
   gen.materializeCopy();

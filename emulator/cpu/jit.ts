@@ -7,6 +7,7 @@ import { footprint, inlineKind, isCondBranch, K, keepsSegments, readsCarry, regi
 import { assignRecord, CARRIED, CARRY_LOAD, Pending, recordCall, registerRecord, ROT } from './jit-flags';
 import { alu, cmov, imul, incDec, moffs, mov, movx, setcc, shift, shiftCl } from './jit-integer';
 import { stack, stack32 } from './jit-stack';
+import { invlpg } from './jit-system';
 import { shiftOp } from './shift';
 
 /**
@@ -55,8 +56,14 @@ export const BLOCK_EVENTFUL = 1;
 const IRQ = '((c.flags & 512) !== 0 && c.irqLine?.pending === true)';
 
 const LOOP_CHUNK = 1 << 18;
-/** Calls of a new loop translation that run a single iteration (see Gen.emit). */
-const WARM_CALLS = 16;
+/**
+ * Calls of a new loop translation that run a single iteration (see Gen.emit). V8 allocates a function's
+ * type-feedback vector only once it has run 8 times its bytecode size (--interrupt-budget-factor-for-feedback-
+ * allocation), and one iteration runs part of the function (not its slow paths and exits): with 16, bench-paging's
+ * copy and remap loops still had no feedback for their back edge's full check when V8 optimized them, and
+ * deoptimized there (each deoptimization: a 20-80 ms recompile, the loop in V8's bytecode interpreter meanwhile).
+ */
+const WARM_CALLS = 32;
 
 /** Translate a decoded block starting at linear RIP `c.rip` (position independent: RIP is read at entry). */
 export function translateBlock(insns: readonly Insn[], long: boolean, tlbMask: number): BlockFn {
@@ -159,7 +166,7 @@ export class Gen {
       'const r = c.r, rT = c.rTlb, wT = c.wTlb, m8 = c.u8, dv = c.dv;',
       'const base = c.rip;',
       'let ic = clock.instructions;',
-      'let la = 0, ti = 0, off = 0, sl = false;',
+      'let la = 0, ti = 0, off = 0, pg = 0, sl = false;',
       // The page the block last read / wrote through the TLB (pageOffset): linear page base (-65536: none) and
       // its physical base.
       'let rP = -65536, rB = 0, wP = -65536, wB = 0, d = 0;',
@@ -311,6 +318,7 @@ export class Gen {
       case K.STACK32: stack32(this, i, last); return;
       case K.MOFFS: moffs(this, i, last); return;
       case K.SHIFTCL: shiftCl(this, i); break;
+      case K.INVLPG: invlpg(this, i, last); return;
       default: this.generic(i, last); return;
     }
     if (this.slowHere && !last) this.afterSlow(i);

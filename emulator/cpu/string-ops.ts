@@ -3,7 +3,7 @@ import { aluOp, AluOp } from './alu';
 import { getZF } from './flags';
 import { Insn, Imm } from './insn';
 import { Access } from './paging';
-import { Attr, Flag, Seg, TWO32 } from './state';
+import { Attr, Flag, Seg, TWO32, TWO47, TWO48 } from './state';
 import { checkIo, portIn, portOut } from './system';
 import { def } from './table';
 
@@ -19,7 +19,8 @@ import { def } from './table';
  *
  * Fast path: REP MOVS/STOS with DF=0 copy or fill whole runs within one source and one destination page
  * with typed-array operations, when both pages are plain RAM (or the source a ROM: MmioHandler.romBytes) and
- * not watched; outside 64-bit mode only as far
+ * not watched, and on across the following pages while the TLB maps them to consecutive frames; outside 64-bit
+ * mode only as far
  * as every element lies within its expand-up segment's limit and the address size's offset range (the
  * firmware's 32-bit and 16-bit copies), so a limit fault still happens at its own iteration, on the slow path.
  * REP INS the same way, from a port whose device hands over buffered data at once (PortHandler.readString: the
@@ -102,43 +103,62 @@ function elementsInSegment(c: Cpu, seg: number, off: number, size: number, asz: 
 }
 
 /**
- * Try to do up to `count` iterations of REP MOVS/STOS at once within single pages. Returns the number of
- * elements done (0: take the slow path). Only DF=0, and RAM pages without code or watchpoints.
+ * Try to do up to `count` iterations of REP MOVS/STOS at once: within the first source and destination pages, then
+ * over whole pages as long as the TLB maps both sides to consecutive frames. Returns the number of elements done
+ * (0: take the slow path). Only DF=0, and RAM pages without code or watchpoints.
  */
 function fastRun(c: Cpu, i: Insn, size: number, count: number, isMovs: boolean): number {
   const asz = i.asz;
   if ((c.long && asz !== 8) || c.watch.length !== 0 || c.dataBp !== 0 || (c.flags & Flag.DF)) return 0;
   const di = getIdx(c, 7, asz);
   const dla = c.lin(Seg.ES, di, size, true);
-  let n = Math.min(count, Math.floor((4096 - (dla & 0xfff)) / size));
-  if (!c.long) n = Math.min(n, elementsInSegment(c, Seg.ES, di, size, asz));
+  let max = count;
+  if (!c.long) max = Math.min(max, elementsInSegment(c, Seg.ES, di, size, asz));
+  let n = Math.min(max, Math.floor((4096 - (dla & 0xfff)) / size));
   let sla = 0;
   if (isMovs) {
     const si = getIdx(c, 6, asz);
     sla = c.lin(srcSeg(i), si, size, false);
-    n = Math.min(n, Math.floor((4096 - (sla & 0xfff)) / size));
-    if (!c.long) n = Math.min(n, elementsInSegment(c, srcSeg(i), si, size, asz));
+    if (!c.long) max = Math.min(max, elementsInSegment(c, srcSeg(i), si, size, asz));
+    n = Math.min(n, max, Math.floor((4096 - (sla & 0xfff)) / size));
   }
   if (n < 2) return 0;
-  const user = c.cpl === 3;
   const mem = c.mem;
-  const bytes = n * size;
+  let bytes = n * size;
   let spa = 0;
   // A source in ROM (the BIOS flash SeaBIOS copies itself out of at reset): its bytes, else undefined (RAM).
   let rom: { bytes: Uint8Array; offset: number } | undefined;
   if (isMovs) {
-    spa = c.translate(sla, Access.READ, user);
+    spa = c.physical(sla, false);
     if (spa + bytes > mem.size || c.bus.pageReadsMmio(spa - (spa & 0xfff))) {
       rom = c.bus.romAt(spa, bytes);
       if (!rom) return 0;
     }
   }
-  const dpa = c.translate(dla, Access.WRITE, user);
+  const dpa = c.physical(dla, true);
   if (dpa + bytes > mem.size || c.bus.pageHasMmio(dpa - (dpa & 0xfff))) return 0;
   // Overlapping forward copies with the destination above the source replicate elements; leave them to the slow path.
   if (isMovs && !rom && dpa > spa && dpa < spa + bytes) return 0;
   const page = Math.floor(dpa / 4096);
   mem.markWritten(page);
+  const firstBytes = bytes;
+  if (!rom && (!isMovs || (sla & 0xfff) === (dla & 0xfff)) && bytes === 4096 - (dla & 0xfff)) {
+    // Further whole pages while both sides stay physically contiguous through the TLB alone (no walk: a page it
+    // does not map is left to the next call, which translates it and faults there as the slow path would; it
+    // maps only RAM, and never a code page for writes), and neither linear address wraps or leaves its half of
+    // the canonical space.
+    const dTop = !c.long ? TWO32 : dla >= TWO47 ? TWO48 : TWO47;
+    const sTop = !c.long ? TWO32 : sla >= TWO47 ? TWO48 : TWO47;
+    while (n + 4096 / size <= max) {
+      const dl = dla + bytes, sl = sla + bytes;
+      if (dl + 4096 > dTop || (isMovs && sl + 4096 > sTop)) break;
+      if (c.tlbPage(dl, true) !== dpa + bytes || (isMovs && c.tlbPage(sl, false) !== spa + bytes)) break;
+      if (isMovs && dpa > spa && dpa < spa + bytes + 4096) break;
+      mem.markWritten((dpa + bytes) / 4096);
+      n += 4096 / size;
+      bytes += 4096;
+    }
+  }
   const u8 = mem.u8;
   if (rom) {
     u8.set(rom.bytes.subarray(rom.offset, rom.offset + bytes), dpa);
@@ -159,7 +179,7 @@ function fastRun(c: Cpu, i: Insn, size: number, count: number, isMovs: boolean):
     else dv.setUint16(dpa, c.r[0] & 0xffff, true);
     for (let w = size; w < bytes; w *= 2) u8.copyWithin(dpa + w, dpa, dpa + Math.min(w, bytes - w));
   }
-  if (mem.codePages[page]) mem.codeWrite(dpa, bytes);
+  if (mem.codePages[page]) mem.codeWrite(dpa, firstBytes);
   setIdx(c, 7, asz, di + bytes);
   if (isMovs) stepIdx(c, 6, asz, bytes);
   decCount(c, asz, n);

@@ -179,10 +179,21 @@ function group7(c: Cpu, i: Insn): void {
       writeCr0(c, (c.cr0 & ~0xe) | (v & 0xf) | (c.cr0 & Cr0.PE), 0);
       return;
     }
-    case 7: // INVLPG
+    case 7: { // INVLPG
       requireCpl0(c, 'INVLPG');
-      c.invalidatePage(c.memAddr(i, 1, false));
+      // No memory access, so no segment check (SDM Vol. 2A INVLPG lists #GP(0) only for CPL > 0, as QEMU: the
+      // segment base plus the offset); in 64-bit mode a non-canonical address makes it a NOP.
+      const off = c.ea(i);
+      const seg = c.segOf(i);
+      if (c.long) {
+        const b = seg >= Seg.FS ? c.segBase[seg] : 0;
+        const a = off + (b >= TWO48 / 2 ? b - TWO48 : b);
+        if (a >= -TWO48 / 2 && a < TWO48 / 2) c.invalidatePage(a < 0 ? a + TWO48 : a);
+      } else {
+        c.invalidatePage((c.segBase[seg] + off) % TWO32);
+      }
       return;
+    }
     default: ud();
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Exit, makeCpu, peek, poke, reg, rflags, runCode, setReg } from '../support/cpu-harness';
+import { enablePaging, Exit, makeCpu, peek, poke, reg, rflags, runCode, setReg } from '../support/cpu-harness';
 
 const RCX = 1, RSI = 6, RDI = 7, RAX = 0;
 
@@ -146,4 +146,42 @@ test('rep movsb out of a ROM (MmioHandler.romBytes) copies its bytes in bulk; fr
   const reads = run(false);
   assert.equal(reads.length, 0x1010, 'a device without romBytes sees every byte read');
   assert.deepEqual(reads.slice(0, 3), [0x1ff0, 0x1ff1, 0x1ff2]);
+});
+
+test('rep movsq and rep stosq over several pages: in bulk across physically contiguous pages, page by page elsewhere', () => {
+  const cpu = makeCpu();
+  const map = enablePaging(cpu);
+  const S = 0x40000000n, D = 0x40100000n;
+  // Source pages 0, 1, 3 in consecutive frames, page 2 elsewhere; destination pages in consecutive frames.
+  const sFrames = [0x100000, 0x101000, 0x180000, 0x103000];
+  for (let p = 0; p < 4; p++) { map(S + BigInt(p * 4096), sFrames[p]); map(D + BigInt(p * 4096), 0x200000 + p * 4096); }
+  for (let p = 0; p < 4; p++) for (let k = 0; k < 4096; k += 4) cpu.mem.view.setUint32(sFrames[p] + k, p * 0x10000 + k, true);
+  // Every page in the TLB, so the bulk path finds the contiguous runs there.
+  for (let p = 0; p < 4; p++) { cpu.rd(Number(S) + p * 4096, 4); cpu.wr(Number(D) + p * 4096, 4, 0); }
+  setReg(cpu, RSI, S); setReg(cpu, RDI, D); setReg(cpu, RCX, 4n * 512n);
+  assert.equal(runCode(cpu, [0xf3, 0x48, 0xa5]).exit, Exit.BUDGET);
+  for (let p = 0; p < 4; p++) {
+    for (const k of [0, 8, 2044, 4092]) assert.equal(cpu.mem.view.getUint32(0x200000 + p * 4096 + k, true), p * 0x10000 + k, `page ${p} +${k}`);
+  }
+  assert.deepEqual([reg(cpu, RCX), reg(cpu, RSI), reg(cpu, RDI)], [0n, S + 0x4000n, D + 0x4000n]);
+  // A fill from the middle of a page over the next three: ends exactly at RCX = 0.
+  setReg(cpu, RAX, 0x0102030405060708n); setReg(cpu, RDI, D + 0x800n); setReg(cpu, RCX, 1000n);
+  runCode(cpu, [0xf3, 0x48, 0xab]);
+  assert.equal(reg(cpu, RDI), D + 0x800n + 8000n);
+  assert.equal(cpu.mem.view.getUint32(0x200000 + 0x800 + 7992, true), 0x05060708);
+  assert.equal(cpu.mem.view.getUint32(0x200000 + 0x800 + 8000, true), 2 * 0x10000 + 0x740, 'the element after the fill (page 2 + 0x740) is still the copy');
+});
+
+test('rep stosq in bulk stops at the end of the lower canonical half: #GP there with RCX and RDI at that iteration', () => {
+  const cpu = makeCpu();
+  const map = enablePaging(cpu);
+  // The two pages below the boundary and the first one above it in consecutive frames, all in the write TLB.
+  map(0x7fffffffe000n, 0x200000); map(0x7ffffffff000n, 0x201000); map(0xffff800000000000n, 0x202000);
+  for (const la of [0x7fffffffe000, 0x7ffffffff000, 0x800000000000]) cpu.wr(la, 4, 0);
+  setReg(cpu, RDI, 0x7fffffffe000n); setReg(cpu, RCX, 1536n); setReg(cpu, RAX, 0n);
+  const r = runCode(cpu, [0xf3, 0x48, 0xab]);
+  assert.equal(r.exit, Exit.FAULT);
+  assert.equal(r.vector, 13);
+  assert.equal(reg(cpu, RCX), 512n);
+  assert.equal(reg(cpu, RDI), 0x800000000000n);
 });

@@ -187,3 +187,20 @@ test('at CPL 3 under SMAP an implicit access to a user page faults though the us
   assert.equal(cpu.rd(SYS_LA, 4), 0x13572468);
   assert.throws(() => cpu.sysRd(SYS_LA, 4), (e) => e === FAULT && FAULT.vector === 14 && (FAULT.errorCode & 4) === 0);
 });
+
+test('a write miss gives the read TLB the page too, but not a page watched for reads: the read after the write stops there', () => {
+  const { cpu, map } = setup();
+  map(BigInt(LA), 0x320000);
+  map(BigInt(LA + 0x1000), 0x321000);
+  cpu.watch.push({ start: LA + 0x1100, end: LA + 0x1104, kinds: WATCH_READ });
+  cpu.flushTlb();
+  // Unwatched page: the write's walk serves the read (a later PTE change without INVLPG is not seen by either).
+  cpu.wr(LA + 0x10, 4, 0x1234);
+  cpu.mem.write(findPte(cpu, LA), 4, 0x322000 | 3);
+  assert.equal(cpu.rd(LA + 0x10, 4), 0x1234, 'read through the entry the write left');
+  // Watched page: written first, read afterwards: the read reaches the watchpoint.
+  cpu.wr(LA + 0x1100, 4, 0x5678);
+  assert.equal(cpu.watchHitAddr, -1, 'a write does not hit a read watchpoint');
+  assert.equal(cpu.rd(LA + 0x1100, 4), 0x5678);
+  assert.equal(cpu.watchHitAddr, LA + 0x1100, 'the read after the write stopped at the watchpoint');
+});
