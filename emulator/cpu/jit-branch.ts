@@ -24,6 +24,25 @@ export function backEdge(gen: Gen): void {
   gen.line(`{ const l = clock.nextDeadline < end ? clock.nextDeadline : end; if (${slow ? `${tests} && ic + ${n} <= l` : `ic + ${n} <= l && ${tests}`}) { lim = ic < c.shadowUntil ? 0 : l; continue; } }`);
 }
 
+/**
+ * A taken forward branch to instruction t of this block (Gen.inner) continues there, where the run loop would
+ * chain straight into the block translated at t: only while the block is quiet (nothing but inline code ran, so
+ * none of the run loop's checks between blocks can have changed: see BLOCK_QUIET) and outside an interrupt
+ * shadow (where the run loop could deliver an NMI at the block boundary); outside 64-bit mode only to a target
+ * inside CS's limit (else the branch raises #GP). The instructions skipped come off ic, so every count
+ * computed from it (ic + index) stays exact. Otherwise the branch leaves the block as any other.
+ */
+function innerBranch(gen: Gen, t: number, targetOff: number): void {
+  const skip = t - gen.k - 1;
+  const limit = gen.long ? '' : ` && base + ${targetOff} <= c.segLimit[1]`;
+  const p = gen.p;
+  gen.line(`if (ev === 0 && ic >= c.shadowUntil${limit}) {`);
+  gen.joinFlags(t);
+  gen.line(`${skip !== 0 ? `ic -= ${skip}; ` : ''}break T${t};`);
+  gen.line('}');
+  gen.p = p;
+}
+
 export function jcc(gen: Gen, i: Insn, last: boolean): void {
   const k = gen.k;
   const next = gen.off + i.len;
@@ -61,6 +80,8 @@ export function jcc(gen: Gen, i: Insn, last: boolean): void {
     gen.exitTo(0, 0, gen.off);
     gen.p = saved;
   } else {
+    const t = gen.inner.get(k);
+    if (t !== undefined) innerBranch(gen, t, next + i.imm);
     gen.exitTo(next, k, gen.off, ` xj = ${i.osz}; xr = ${i.imm};`);
   }
   gen.line('}');

@@ -65,6 +65,22 @@ const LOOP_CHUNK = 1 << 18;
  */
 const WARM_CALLS = 32;
 
+/**
+ * Whether the arithmetic flags are dead at instruction t: from there, register moves (which neither read the
+ * flags nor can fault) lead to a register-only ALU instruction that sets every flag without reading any. Nothing
+ * can observe the record on the way (no exit, fault or handler call), so a branch to t need not carry it.
+ */
+function flagsDeadAt(insns: readonly Insn[], t: number): boolean {
+  for (let k = t; k < insns.length; k++) {
+    const i = insns[k];
+    const kind = inlineKind(i);
+    if (kind === K.ALU) return registerOnly(i) && !readsCarry(i);
+    const move = (kind === K.MOV || kind === K.MOVX) && ((i.op >= 0xb0 && i.op <= 0xbf) || i.op === 0x8d || (i.hasModrm && i.mod === 3));
+    if (!move && kind !== K.NOP) return false;
+  }
+  return false;
+}
+
 /** Translate a decoded block starting at linear RIP `c.rip` (position independent: RIP is read at entry). */
 export function translateBlock(insns: readonly Insn[], long: boolean, tlbMask: number): BlockFn {
   const g = new Gen(insns, long, tlbMask);
@@ -102,6 +118,18 @@ export class Gen {
    */
   readonly rematAtTop: Pending | undefined;
   readonly total: number;
+  /**
+   * Forward branches inside the block: a Jcc's index → the index of the instruction it branches to, when that
+   * instruction is a later one of this block (64-bit code, or 32-bit operands: see jcc in jit-branch.ts). A taken
+   * one continues there inside the function (a labelled block T<t> closes right before instruction t) instead
+   * of leaving to the run loop, which would chain straight back into the block translated at t.
+   */
+  readonly inner = new Map<number, number>();
+  /** Per target index: whether the flags are dead there (see flagsDeadAt); the targets, highest first. */
+  readonly deadAt = new Map<number, boolean>();
+  readonly targets: number[];
+  /** Byte offset of each instruction from the block's start. */
+  readonly offs: number[] = [];
   /** Guest registers held in JS locals (g<n>, g<n>h), and those the block writes (spilled at sync points). */
   readonly used = new Set<number>();
   readonly written = new Set<number>();
@@ -125,6 +153,20 @@ export class Gen {
     const last = insns[this.n - 1];
     this.rematAtTop = loops && !this.deferLoopFlags && this.n >= 2 && isCondBranch(last) && total + last.imm === 0
       ? registerRecord(insns[this.n - 2]) : undefined;
+    let off = 0;
+    const at = new Map<number, number>();
+    for (let k = 0; k < this.n; k++) { this.offs.push(off); at.set(off, k); off += insns[k].len; }
+    for (let k = 0; k < this.n - 1; k++) {
+      const i = insns[k];
+      if (!isCondBranch(i) || (!long && i.osz !== 4)) continue;
+      const t = at.get(this.offs[k] + i.len + i.imm);
+      // A loop whose next iteration recomputes the back edge's record from the CMP/TEST before it
+      // (rematAtTop) must run that CMP/TEST: its back edge is no target.
+      if (t === undefined || t <= k || (this.rematAtTop !== undefined && t === this.n - 1)) continue;
+      this.inner.set(k, t);
+      if (!this.deadAt.has(t)) this.deadAt.set(t, flagsDeadAt(insns, t));
+    }
+    this.targets = [...this.deadAt.keys()].sort((a, b) => b - a);
   }
 
   emit(): string {
@@ -133,8 +175,15 @@ export class Gen {
     this.line('X: {');
     if (this.loops) this.line('for (;;) {');
     if (this.loops && !this.deferLoopFlags) this.p = this.rematAtTop ?? CARRIED;
+    // Every forward branch's labelled block opens here, so that they nest (the lowest target innermost).
+    for (const t of this.targets) this.line(`T${t}: {`);
     for (let k = 0; k < this.n; k++) {
       this.k = k;
+      if (this.deadAt.has(k)) {
+        // The fall-through into a branch target: the flag record in the form every branch to it leaves.
+        this.joinFlags(k);
+        this.line('}');
+      }
       this.insn(this.insns[k], k === this.n - 1);
       this.off += this.insns[k].len;
     }
@@ -232,6 +281,23 @@ export class Gen {
       else rec = `${prev !== null ? `xf = 3; ${assignRecord(prev)} ` : 'xf = 2; '}fC = ${p.cf}; fO = ${p.of}; `;
     } else if (p !== null) rec = `xf = 1; ${assignRecord(p)} `;
     this.line(`${rec}xo = ${rip}; xk = ${count}; xs = ${at};${jump} break X;`);
+  }
+
+  /**
+   * Bring the pending flag record into the form it has where control flow from several places joins (at the
+   * target of a forward branch inside the block): none at all when the flags are dead there, else the
+   * loop-carried locals fOp..fX (CARRIED), which every path assigns; the names of one path's locals would not
+   * be in scope on another.
+   */
+  joinFlags(target: number): void {
+    if (this.deadAt.get(target) === true) { this.p = null; return; }
+    const p = this.p;
+    if (p === CARRIED) return;
+    if (p === null) this.line(CARRY_LOAD);
+    else if (p.op === ROT) { this.materialize(); this.line(CARRY_LOAD); }
+    else if (p.remat) this.line(`if (fk !== 0) { ${assignRecord({ ...p, remat: undefined })} } else { ${CARRY_LOAD} }`);
+    else this.line(assignRecord(p));
+    this.p = CARRIED;
   }
 
   g(reg: number): string { this.used.add(reg); return `g${reg}`; }

@@ -10,7 +10,7 @@ const SEED = 0x5eed;
 const COUNT = 500;
 
 describe('fuzz: translated blocks against the interpreter', () => {
-  it(`${COUNT} streams of seed ${SEED}: same stop, instruction count, exception events, CPU state and RAM both ways`, () => {
+  it(`${COUNT} streams and ${COUNT} structured programs of seed ${SEED}: same stop, instruction count, exception events, CPU state and RAM both ways`, () => {
     const s = compareModes(SEED, 0, COUNT);
     assert.deepEqual(s.diffs.map((d) => `stream ${d.index} (${d.mode}): ${d.what.slice(0, 300)}; code ${d.code}`), []);
     assert.equal(s.streams, COUNT);

@@ -3,17 +3,23 @@
  * power-on state, once interpreted and once with every block translated on its first execution
  * (Cpu.jitThreshold = 1), and must end alike: same stop, same retired-instruction count, same exception
  * events (name, phase, RIP, count), same CPU state (every field, with RFLAGS as the guest sees it instead of
- * the lazy-flag record behind it, as Runtime.stateHash does) and the same bytes in all of RAM. Used by jit-diff.test.ts (a fixed slice in `npm test`) and jit-diff-run.ts (`npm run fuzz`).
+ * the lazy-flag record behind it, as Runtime.stateHash does) and the same bytes in all of RAM. Each index also
+ * runs a structured program (structured-program.ts: hot multi-block code with forward and backward branches) both
+ * ways. Used by jit-diff.test.ts (a fixed slice in `npm test`) and jit-diff-run.ts (`npm run fuzz`).
  */
 import { ExceptionEvent } from '../../emulator/api';
 import { getFlags } from '../../emulator/cpu/flags';
 import { Machine } from '../../emulator/machine';
 import { captureCpu, cpuFields } from '../../emulator/snapshot';
-import { FuzzRig, hex } from './rig';
+import { FuzzRig, hex, Program } from './rig';
+import { structuredProgram } from './structured-program';
 
 export interface ModeDiff { index: number; mode: string; what: string; code: string }
 
 export interface ModeDiffSummary { streams: number; translatedBlocks: number; diffs: ModeDiff[] }
+
+/** Instructions a structured program runs (enough for its blocks to be translated, chained and looped). */
+const PROGRAM_BUDGET = 1500;
 
 function eventKey(e: ExceptionEvent): string {
   return `${e.phase} ${e.name} rip=${e.rip.toString(16)} n=${e.instructionCount}`;
@@ -27,9 +33,9 @@ class Side {
     this.rig.machine.cpu.jitThreshold = 1;
     this.rig.machine.on('exception', (e) => this.events.push(eventKey(e)));
   }
-  run(seed: number, index: number, budget: number) {
+  run(seed: number, index: number, budget: number, program?: Program) {
     this.events = [];
-    const r = this.rig.run(seed, index, budget);
+    const r = this.rig.run(seed, index, budget, false, program);
     const m = this.rig.machine;
     return { r, n: m.instructionCount, cpu: cpuState(m), events: this.events };
   }
@@ -41,9 +47,12 @@ export function compareModes(seed: number, start: number, count: number, budget 
   const on = new Side(true);
   const diffs: ModeDiff[] = [];
   let translatedBlocks = 0;
-  for (let index = start; index < start + count; index++) {
-    const a = off.run(seed, index, budget);
-    const b = on.run(seed, index, budget);
+  for (let k = 0; k < 2 * count; k++) {
+    const index = start + (k >> 1);
+    const program = (k & 1) === 1 ? structuredProgram : undefined;
+    const runBudget = program ? PROGRAM_BUDGET : budget;
+    const a = off.run(seed, index, runBudget, program);
+    const b = on.run(seed, index, runBudget, program);
     translatedBlocks += countTranslated(on.rig);
     const what: string[] = [];
     if (a.r.outcome !== b.r.outcome) what.push(`outcome ${a.r.outcome} / ${b.r.outcome}`);
@@ -52,7 +61,7 @@ export function compareModes(seed: number, start: number, count: number, budget 
     if (a.events.join('|') !== b.events.join('|')) what.push(`events ${a.events.join(', ')} / ${b.events.join(', ')}`);
     if (a.cpu !== b.cpu) what.push(`CPU state ${a.cpu} / ${b.cpu}`);
     if (!Buffer.from(off.rig.machine.mem.u8.buffer).equals(Buffer.from(on.rig.machine.mem.u8.buffer))) what.push('RAM differs');
-    if (what.length && diffs.length < maxDiffs) diffs.push({ index, mode: a.r.mode, what: what.join('; '), code: hex(a.r.code) });
+    if (what.length && diffs.length < maxDiffs) diffs.push({ index, mode: `${a.r.mode}${program ? ' program' : ''}`, what: what.join('; '), code: hex(a.r.code) });
   }
   return { streams: count, translatedBlocks, diffs };
 }

@@ -49,6 +49,9 @@ export class Rng {
   pick<T>(a: readonly T[]): T { return a[this.below(a.length)]; }
 }
 
+/** A structured program in place of the random code: bytes placed at code + at, where RIP starts. */
+export type Program = (rng: Rng, mode: Mode, code: number, data: number) => { bytes: Uint8Array; at: number };
+
 /** What one stream did, for the histogram and for reproduction. */
 export interface StreamResult {
   index: number;
@@ -134,7 +137,7 @@ export class FuzzRig {
   }
 
   /** Run stream `index` of `seed` with an instruction budget; never throws. */
-  run(seed: number, index: number, budget: number, inspect = false): StreamResult {
+  run(seed: number, index: number, budget: number, inspect = false, program?: Program): StreamResult {
     const rng = new Rng(seed, index);
     const mode = MODES[rng.below(MODES.length)];
     const hostilePaging = mode !== 'prot32' && rng.chance(0.35);
@@ -144,6 +147,14 @@ export class FuzzRig {
     this.first = 'none';
     try {
       res.code = this.setup(rng, mode, hostilePaging, hostileTables);
+      if (program) {
+        // The same machine state, with a structured program in place of the random stream (structured-program.ts).
+        const p = program(new Rng(seed ^ 0x7e610, index), mode, CODE, DATA);
+        this.machine.mem.u8.set(p.bytes, CODE + p.at);
+        this.machine.cpu.rip = CODE + p.at;
+        this.machine.cpu.flushCode();
+        res.code = p.bytes;
+      }
       let stop: StopInfo = this.machine.run(budget);
       // A guest reset request re-enters at the reset vector; the budget still bounds the stream.
       res.outcome = outcomeName(stop);
