@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Cpu, Exit } from '../../emulator/cpu/cpu';
-import { Flag } from '../../emulator/cpu/state';
-import { runSnippet, sameWithAndWithoutTranslation } from '../support/cpu-harness';
+import { interruptAndStopAt, runSnippet, sameWithAndWithoutTranslation } from '../support/cpu-harness';
 
 /**
  * Block chaining (Cpu.runChain): a translated block that ran inline code only (BLOCK_QUIET) enters its translated
@@ -59,19 +58,7 @@ describe('chained translated blocks', () => {
 
   it('an interrupt raised by a timer and a stop requested by one end the run at the interpreter\'s count', () => {
     for (const at of [300, 301, 302, 303, 304, 305, 306, 307, 12_345]) {
-      const irq = sameWithAndWithoutTranslation(PROGRAM, 100_000, (c) => {
-        setup(c);
-        c.flags |= Flag.IF;
-        let raised = false;
-        c.clock.schedule(at, () => { raised = true; c.irqLine.pending = true; }, 0);
-        c.irqPending = () => raised;
-      });
-      assert.deepEqual([irq.on.exits[irq.on.exits.length - 1], irq.on.n], [Exit.IRQ, at], `interrupt at ${at}`);
-      const stop = sameWithAndWithoutTranslation(PROGRAM, 100_000, (c) => {
-        setup(c);
-        c.clock.schedule(at, () => { c.stopRequested = true; }, 0);
-      });
-      assert.deepEqual([stop.on.exits[stop.on.exits.length - 1], stop.on.n], [Exit.STOP, at], `stop at ${at}`);
+      interruptAndStopAt(PROGRAM, at, setup);
     }
   });
 

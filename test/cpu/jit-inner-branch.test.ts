@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Cpu, Exit } from '../../emulator/cpu/cpu';
-import { Flag } from '../../emulator/cpu/state';
-import { runSnippet, sameWithAndWithoutTranslation } from '../support/cpu-harness';
+import { interruptAndStopAt, runSnippet, sameWithAndWithoutTranslation } from '../support/cpu-harness';
 
 /**
  * Forward branches inside a translated block (Gen.inner in jit.ts): a taken Jcc whose target is a later
@@ -81,19 +80,7 @@ describe('forward branches inside a translated block', () => {
   it('interrupts, stop requests and budgets end the run at the interpreter\'s count', () => {
     for (const code of [LOOP, CHAIN]) {
       for (let at = 5_000; at < 5_023; at++) {
-        const irq = sameWithAndWithoutTranslation(code, 100_000, (c) => {
-          setup(c);
-          c.flags |= Flag.IF;
-          let raised = false;
-          c.clock.schedule(at, () => { raised = true; c.irqLine.pending = true; }, 0);
-          c.irqPending = () => raised;
-        });
-        assert.deepEqual([irq.on.exits[irq.on.exits.length - 1], irq.on.n], [Exit.IRQ, at], `interrupt at ${at}`);
-        const stop = sameWithAndWithoutTranslation(code, 100_000, (c) => {
-          setup(c);
-          c.clock.schedule(at, () => { c.stopRequested = true; }, 0);
-        });
-        assert.deepEqual([stop.on.exits[stop.on.exits.length - 1], stop.on.n], [Exit.STOP, at], `stop at ${at}`);
+        interruptAndStopAt(code, at, setup);
         sameWithAndWithoutTranslation(code, at * 3, setup);
       }
     }

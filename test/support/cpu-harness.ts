@@ -14,7 +14,7 @@ import { FAULT } from '../../emulator/cpu/fault';
 import { getFlags } from '../../emulator/cpu/flags';
 import { TABLE, UNDEFINED } from '../../emulator/cpu/opcodes';
 import { resetCpu } from '../../emulator/cpu/reset';
-import { Attr, Cr0, Cr4, Efer, Seg } from '../../emulator/cpu/state';
+import { Attr, Cr0, Cr4, Efer, Flag, Seg } from '../../emulator/cpu/state';
 
 export const CODE = 0x1000;
 export const MEM_SIZE = 4 << 20;
@@ -141,6 +141,26 @@ export function sameWithAndWithoutTranslation(code: number[], budget: number, se
   assert.deepEqual({ regs: on.regs, rip: on.rip, flags: on.flags, n: on.n, exits: on.exits, insnStart: on.insnStart },
     { regs: off.regs, rip: off.rip, flags: off.flags, n: off.n, exits: off.exits, insnStart: off.insnStart });
   return { on, off };
+}
+
+/**
+ * An interrupt raised by a timer at instruction `at`, then a stop requested by one: with translation off and on,
+ * each run ends with that exit at exactly `at` instructions (sameWithAndWithoutTranslation's checks too).
+ */
+export function interruptAndStopAt(code: number[], at: number, setup: (c: Cpu) => void): void {
+  const irq = sameWithAndWithoutTranslation(code, 100_000, (c) => {
+    setup(c);
+    c.flags |= Flag.IF;
+    let raised = false;
+    c.clock.schedule(at, () => { raised = true; c.irqLine.pending = true; }, 0);
+    c.irqPending = () => raised;
+  });
+  assert.deepEqual([irq.on.exits[irq.on.exits.length - 1], irq.on.n], [Exit.IRQ, at], `interrupt at ${at}`);
+  const stop = sameWithAndWithoutTranslation(code, 100_000, (c) => {
+    setup(c);
+    c.clock.schedule(at, () => { c.stopRequested = true; }, 0);
+  });
+  assert.deepEqual([stop.on.exits[stop.on.exits.length - 1], stop.on.n], [Exit.STOP, at], `stop at ${at}`);
 }
 
 /** Where enablePaging() puts its page tables: the top 256 KiB of the harness's 4 MiB of RAM. */
