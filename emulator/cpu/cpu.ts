@@ -407,9 +407,7 @@ export class Cpu extends CpuState {
     const off = la & 0xfff;
     if (off > 4096 - size || this.dataBp !== 0) return -1;
     this.translate(la, write ? Access.WRITE : Access.READ, this.ub === 1);
-    const i = 2 * ((la >>> 12) & TLB_MASK);
-    const t = write ? this.wTlb : this.rTlb;
-    return t[i] === la - off + (write ? this.wb : this.ub) ? t[i + 1] : -1;
+    return this.tlbPage(la, write);
   }
 
   /**
@@ -417,11 +415,8 @@ export class Cpu extends CpuState {
    * is only ever a RAM page the access may use as is: Cpu.translate), else translate()'s page walk, which faults.
    */
   physical(la: number, write: boolean): number {
-    const t = write ? this.wTlb : this.rTlb;
-    const i = 2 * ((la >>> 12) & TLB_MASK);
-    const off = la & 0xfff;
-    if (t[i] === la - off + (write ? this.wb : this.ub)) return t[i + 1] + off;
-    return this.translate(la, write ? Access.WRITE : Access.READ, this.ub === 1);
+    const page = this.tlbPage(la, write);
+    return page >= 0 ? page + (la & 0xfff) : this.translate(la, write ? Access.WRITE : Access.READ, this.ub === 1);
   }
 
   /** The physical page base the TLB maps linear `la` to for a data read or write by the current privilege, or -1. */
