@@ -758,19 +758,23 @@ export class Cpu extends CpuState {
   }
 
   /**
-   * Segments whose accesses need no check beyond the offset range outside 64-bit mode (for translated
-   * blocks, jit.ts): base 0, limit 4 GiB, not expand-down, usable as lin() would allow. Bit s: writes
-   * through segment s; bit s+8: reads.
+   * The segment masks of translated blocks outside 64-bit mode (jit.ts). Bits 0-15, flat segments (base 0,
+   * limit 4 GiB): bit s, writes through segment s need no check beyond the offset range; bit s+8, reads. Bits
+   * 16-31, the same for segments of any base and limit whose accesses need only the limit check (present,
+   * expand-up, usable as lin() would allow), so a translation computes base + offset inline (real mode, 16-bit
+   * protected mode, segments with a base).
    */
   flatSegments(): number {
     let m = 0;
     const pe = (this.cr0 & Cr0.PE) !== 0;
     for (let s = 0; s < 6; s++) {
-      if (this.segBase[s] !== 0 || this.segLimit[s] !== 0xffffffff) continue;
       const a = this.segAttr[s];
       if ((a & (Attr.CODE | Attr.DC)) === Attr.DC || (pe && (a & Attr.P) === 0)) continue;
-      if (!pe || (a & Attr.CODE) === 0 || (a & Attr.RW) !== 0 || s === Seg.CS) m |= 1 << (s + 8);
-      if (!pe || ((a & Attr.CODE) === 0 && (a & Attr.RW) !== 0)) m |= 1 << s;
+      let r = 0;
+      if (!pe || (a & Attr.CODE) === 0 || (a & Attr.RW) !== 0 || s === Seg.CS) r |= 1 << (s + 8);
+      if (!pe || ((a & Attr.CODE) === 0 && (a & Attr.RW) !== 0)) r |= 1 << s;
+      m |= r << 16;
+      if (this.segBase[s] === 0 && this.segLimit[s] === 0xffffffff) m |= r;
     }
     return m;
   }

@@ -34,8 +34,8 @@ export function inlineKind(i: Insn): number {
   if (op >= 0x80 && op <= 0x83 && op !== 0x82) return K.ALU;
   if (op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return K.ALU;
   if ((op === 0xf6 || op === 0xf7) && (i.reg & 7) === 0) return K.ALU; // TEST r/m, imm
-  // MOV AL/eAX to or from an absolute offset with 32-bit addressing (jit-integer.ts moffs: outside 64-bit mode).
-  if (op >= 0xa0 && op <= 0xa3 && i.asz === 4) return K.MOFFS;
+  // MOV AL/eAX to or from an absolute offset with 32- or 16-bit addressing (jit-integer.ts moffs: outside 64-bit mode).
+  if (op >= 0xa0 && op <= 0xa3 && i.asz !== 8) return K.MOFFS;
   if ((op === 0xff || op === 0xfe) && (i.reg & 7) < 2) return K.INCDEC;
   // INC/DEC r16/r32 (40-4F: REX prefixes in 64-bit mode, so decoded as these only outside it).
   if (op >= 0x40 && op <= 0x4f) return K.INCDEC;

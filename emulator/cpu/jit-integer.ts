@@ -52,10 +52,11 @@ export function mov(gen: Gen, i: Insn, last: boolean): void {
 }
 
 /**
- * MOV AL/eAX, moffs32 and MOV moffs32, AL/eAX (A0-A3, mov.ts) outside 64-bit mode: the offset is a constant, so
- * through a flat segment (Cpu.flatSegments) it is the linear address, looked up in the TLB inline; anything else
- * (another segment, a TLB miss, a page end inside the operand) calls the handler, which faults or completes as
- * interpreted. In 64-bit mode the handler is called.
+ * MOV AL/eAX, moffs16/32 and MOV moffs16/32, AL/eAX (A0-A3, mov.ts) outside 64-bit mode: the offset is a
+ * constant, so through a segment that needs only its limit checked (Cpu.flatSegments) the linear address is
+ * base + offset, looked up in the TLB inline; anything else (an unusable segment, an offset past the limit, a
+ * TLB miss, a page end inside the operand) calls the handler, which faults or completes as interpreted. In 64-bit
+ * mode the handler is called.
  */
 export function moffs(gen: Gen, i: Insn, last: boolean): void {
   if (gen.long) { gen.generic(i, last); return; }
@@ -63,10 +64,10 @@ export function moffs(gen: Gen, i: Insn, last: boolean): void {
   const write = i.op >= 0xa2;
   const size = opSize(i);
   const seg = i.seg >= 0 ? i.seg : 3;
-  const off = i.imm >>> 0;
-  gen.usesFlat = true;
+  const off = i.asz === 2 ? i.imm & 0xffff : i.imm >>> 0;
+  const [b, l] = gen.segment(seg);
   if (write) gen.line(`const s${k} = ${gen.g(0)};`);
-  gen.line(`la = (flat & ${write ? 1 << seg : 1 << (seg + 8)}) !== 0 ? ${off <= 2 ** 32 - size ? off : -1} : -1;`);
+  gen.line(`la = (flat & ${write ? 1 << (seg + 16) : 1 << (seg + 24)}) !== 0 && ${off} <= ${l} - ${size - 1} ? (${b} + ${off}) >>> 0 : -1;`);
   gen.line('if (la < 0) d = -1; else {');
   pageOffset(gen, size, write);
   gen.line('}');

@@ -4,7 +4,8 @@ import { TWO47, TWO48 } from './state';
 
 /**
  * Translation (jit.ts): operands. Register operands live in JS locals (g<n>, g<n>h); memory operands are
- * computed inline (64-bit addressing while exact, 32/16-bit addressing through a flat segment) and read or
+ * computed inline (64-bit addressing while exact, 32/16-bit addressing through a segment that needs only its
+ * limit checked: base + offset) and read or
  * written through the software TLB with a one-page cache per direction; a miss, a non-canonical or inexact
  * address takes the interpreter's path (Cpu.memAddr, Cpu.rd/wr/probeWrite), which walks the page tables and
  * faults.
@@ -83,8 +84,9 @@ export function ea32(gen: Gen, i: Insn): string | undefined {
 /**
  * Emit `la = linear address of the memory operand`. Inline in 64-bit mode without FS/GS (segment base 0):
  * 64-bit addressing is exact while every register's high half is within ±2^20 (like Cpu.ea), and must be
- * canonical; 32-bit addressing is the zero-extended sum. Outside 64-bit mode, inline while the segment is
- * flat (base 0, limit 4 GiB, usable for the access: Cpu.flatSegments). Anything else goes through
+ * canonical; 32-bit addressing is the zero-extended sum. Outside 64-bit mode, inline while the segment needs
+ * no check but its limit (present, expand-up, usable for the access: Cpu.flatSegments), as base + offset
+ * (real mode, 16-bit protected mode, flat segments alike). Anything else goes through
  * c.memAddr, which computes exactly and faults.
  */
 export function address(gen: Gen, i: Insn, size: number, write: boolean): void {
@@ -116,12 +118,12 @@ export function address(gen: Gen, i: Insn, size: number, write: boolean): void {
   } else if (gen.long && i.seg < 4 && ea32(gen, i) !== undefined) {
     gen.line(`la = ${ea32(gen, i)};`);
   } else if (!gen.long && ea32(gen, i) !== undefined) {
-    gen.usesFlat = true;
-    // Write access needs a writable data segment; flatSegments has bit s for readable+writable, bit s+8
-    // for readable (the read bit).
-    const bit = write ? 1 << seg : 1 << (seg + 8);
+    // Through a segment lin() would check for its limit alone (Cpu.flatSegments, bits 16-31: bit s+16 for
+    // a write, s+24 for a read): base + offset, wrapping at 4 GiB, as lin() computes it.
+    const bit = write ? 1 << (seg + 16) : 1 << (seg + 24);
+    const [b, l] = gen.segment(seg);
     gen.line(`la = -1;`);
-    gen.line(`if ((flat & ${bit}) !== 0) { const o = ${ea32(gen, i)}; if (o <= ${2 ** 32 - size}) la = o; }`);
+    gen.line(`if ((flat & ${bit}) !== 0) { const o = ${ea32(gen, i)}; if (o <= ${l} - ${size - 1}) la = (${b} + o) >>> 0; }`);
   } else {
     gen.line('{');
     gen.faultPoint(i, true);

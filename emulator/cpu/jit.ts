@@ -133,8 +133,10 @@ export class Gen {
   /** Guest registers held in JS locals (g<n>, g<n>h), and those the block writes (spilled at sync points). */
   readonly used = new Set<number>();
   readonly written = new Set<number>();
-  /** The block has memory operands outside 64-bit mode: it reads the flat-segment mask (Cpu.flatSegments). */
+  /** The block has memory operands outside 64-bit mode: it reads the segment masks (Cpu.flatSegments). */
   usesFlat = false;
+  /** Segments whose base and limit the block holds in locals (sb<s>, sl<s>; see segment()). */
+  readonly segs = new Set<number>();
   /** The instruction being emitted has a slow path (see afterSlow). */
   slowHere = false;
 
@@ -210,7 +212,8 @@ export class Gen {
     const written = [...this.written].sort((a, b) => a - b);
     const spill = written.map((g) => `r[${2 * g}] = g${g}; r[${2 * g + 1}] = g${g}h;`).join(' ');
     const reloadRegs = used.map((g) => `g${g} = r[${2 * g}]; g${g}h = r[${2 * g + 1}];`).join(' ');
-    const reload = reloadRegs + (this.usesFlat ? ' flat = c.flatSegments();' : '');
+    const segs = [...this.segs].sort((a, b) => a - b);
+    const reload = reloadRegs + (this.usesFlat ? ' flat = c.flatSegments();' : '') + segs.map((s) => ` sb${s} = c.segBase[${s}]; sl${s} = c.segLimit[${s}];`).join('');
     const pre = [
       'const r = c.r, rT = c.rTlb, wT = c.wTlb, m8 = c.u8, dv = c.dv;',
       'const base = c.rip;',
@@ -226,6 +229,7 @@ export class Gen {
     ];
     if (used.length) pre.push(`let ${used.map((g) => `g${g} = r[${2 * g}], g${g}h = r[${2 * g + 1}]`).join(', ')};`);
     if (this.usesFlat) pre.push('let flat = c.flatSegments();');
+    if (segs.length) pre.push(`let ${segs.map((s) => `sb${s} = c.segBase[${s}], sl${s} = c.segLimit[${s}]`).join(', ')};`);
     if (this.loops && !this.deferLoopFlags) pre.push(this.rematAtTop ? 'let fk = 0;' : CARRY_LOAD);
     if (this.loops) {
       // lim: the count the back edge may run up to without looking at anything else. Only helper calls and
@@ -298,6 +302,16 @@ export class Gen {
     else if (p.remat) this.line(`if (fk !== 0) { ${assignRecord({ ...p, remat: undefined })} } else { ${CARRY_LOAD} }`);
     else this.line(assignRecord(p));
     this.p = CARRIED;
+  }
+
+  /**
+   * The locals holding segment `s`'s base and limit, read at entry and again with the segment masks after a
+   * handler that may load a segment register (@RELOAD@). Uses the segment masks too.
+   */
+  segment(s: number): [string, string] {
+    this.usesFlat = true;
+    this.segs.add(s);
+    return [`sb${s}`, `sl${s}`];
   }
 
   g(reg: number): string { this.used.add(reg); return `g${reg}`; }

@@ -35,7 +35,7 @@ class Side {
   }
   run(seed: number, index: number, budget: number, program?: Program) {
     this.events = [];
-    const r = this.rig.run(seed, index, budget, false, program);
+    const r = this.rig.run(seed, index, budget, false, program, true);
     const m = this.rig.machine;
     return { r, n: m.instructionCount, cpu: cpuState(m), events: this.events };
   }
@@ -61,7 +61,7 @@ export function compareModes(seed: number, start: number, count: number, budget 
     if (a.events.join('|') !== b.events.join('|')) what.push(`events ${a.events.join(', ')} / ${b.events.join(', ')}`);
     if (a.cpu !== b.cpu) what.push(`CPU state ${a.cpu} / ${b.cpu}`);
     if (!Buffer.from(off.rig.machine.mem.u8.buffer).equals(Buffer.from(on.rig.machine.mem.u8.buffer))) what.push('RAM differs');
-    if (what.length && diffs.length < maxDiffs) diffs.push({ index, mode: `${a.r.mode}${program ? ' program' : ''}`, what: what.join('; '), code: hex(a.r.code) });
+    if (what.length && diffs.length < maxDiffs) diffs.push({ index, mode: `${a.r.mode}${a.r.variant ? `, ${a.r.variant}` : ''}${program ? ' program' : ''}`, what: what.join('; '), code: hex(a.r.code) });
   }
   return { streams: count, translatedBlocks, diffs };
 }

@@ -16,7 +16,7 @@ import { decodeGdt } from '../../emulator/inspect/gdt';
 import { decodeIdt } from '../../emulator/inspect/idt';
 import { decodeTss32, decodeTss64 } from '../../emulator/inspect/tss';
 import { walkPage } from '../../emulator/inspect/pagewalk';
-import { Cr0, Cr4, Efer, Seg } from '../../emulator/cpu/state';
+import { Attr, Cr0, Cr4, Efer, Seg } from '../../emulator/cpu/state';
 
 export const MODES = ['long64', 'prot32', 'prot32-paging', 'prot32-pae', 'compat32'] as const;
 export type Mode = typeof MODES[number];
@@ -49,8 +49,12 @@ export class Rng {
   pick<T>(a: readonly T[]): T { return a[this.below(a.length)]; }
 }
 
-/** A structured program in place of the random code: bytes placed at code + at, where RIP starts. */
-export type Program = (rng: Rng, mode: Mode, code: number, data: number) => { bytes: Uint8Array; at: number };
+/**
+ * A structured program in place of the random code: bytes placed at code + at, where RIP starts. `real`: the
+ * CPU is in real mode (rig.run's `segments` variation), where the program's 32-bit instructions need 66/67
+ * prefixes.
+ */
+export type Program = (rng: Rng, mode: Mode, code: number, data: number, real: boolean) => { bytes: Uint8Array; at: number };
 
 /** What one stream did, for the histogram and for reproduction. */
 export interface StreamResult {
@@ -65,6 +69,8 @@ export interface StreamResult {
   exceptions: number;
   code: Uint8Array;
   error?: string;
+  /** rig.run's `segments` variation, when it applied: 'real mode' or 'based segments'. */
+  variant?: string;
 }
 
 /** Instructions that make the CPU consult descriptor tables, the TSS or the IDT. */
@@ -136,8 +142,13 @@ export class FuzzRig {
     });
   }
 
-  /** Run stream `index` of `seed` with an instruction budget; never throws. */
-  run(seed: number, index: number, budget: number, inspect = false, program?: Program): StreamResult {
+  /**
+   * Run stream `index` of `seed` with an instruction budget; never throws. `segments` (the translator's
+   * differential test, jit-diff.ts): outside long mode, now and then real mode or data segments with a base and
+   * a limit instead of flat ones (see varySegments), drawn from their own generator so the streams stay those of
+   * `npm run fuzz`.
+   */
+  run(seed: number, index: number, budget: number, inspect = false, program?: Program, segments = false): StreamResult {
     const rng = new Rng(seed, index);
     const mode = MODES[rng.below(MODES.length)];
     const hostilePaging = mode !== 'prot32' && rng.chance(0.35);
@@ -147,11 +158,14 @@ export class FuzzRig {
     this.first = 'none';
     try {
       res.code = this.setup(rng, mode, hostilePaging, hostileTables);
+      const real = segments && this.varySegments(new Rng(seed ^ 0x5e6, index), mode);
+      if (real) res.variant = 'real mode';
+      else if (segments && this.machine.cpu.segBase[Seg.DS] !== 0) res.variant = 'based segments';
       if (program) {
         // The same machine state, with a structured program in place of the random stream (structured-program.ts).
-        const p = program(new Rng(seed ^ 0x7e610, index), mode, CODE, DATA);
+        const p = program(new Rng(seed ^ 0x7e610, index), mode, CODE, DATA, real);
         this.machine.mem.u8.set(p.bytes, CODE + p.at);
-        this.machine.cpu.rip = CODE + p.at;
+        this.machine.cpu.rip = (real ? 0 : CODE) + p.at;
         this.machine.cpu.flushCode();
         res.code = p.bytes;
       }
@@ -187,6 +201,40 @@ export class FuzzRig {
     }
     walkPage(readPhys, { cr0: st.regs.cr0, cr3: st.regs.cr3, cr4: st.regs.cr4, efer: st.regs.efer }, st.regs.rip);
     if (stop.event) walkPage(readPhys, { cr0: st.regs.cr0, cr3: st.regs.cr3, cr4: st.regs.cr4, efer: st.regs.efer }, stop.event.cr2);
+  }
+
+  /**
+   * Outside long mode, with its own generator: real mode (a third of the time: CS based at CODE, the data
+   * segments at random paragraphs below DATA, 64 KiB limits, paging off) or, another third, data segments
+   * (ES, SS, DS, FS, GS) with random paragraph bases and limits from 64 KiB to 4 GiB, CS still flat. Returns
+   * whether the CPU is now in real mode. Such segments make translated memory operands compute base + offset
+   * and check the limit (jit-operands.ts address), which flat segments never do.
+   */
+  private varySegments(rng: Rng, mode: Mode): boolean {
+    const c = this.machine.cpu;
+    if (mode === 'long64' || mode === 'compat32') return false;
+    const pick = rng.below(3);
+    if (pick === 0) return false;
+    const base = (): number => rng.below(DATA >> 4) << 4;
+    if (pick === 1) {
+      c.cr0 &= ~(Cr0.PE | Cr0.PG);
+      for (const s of [Seg.ES, Seg.SS, Seg.DS, Seg.FS, Seg.GS, Seg.CS]) {
+        const b = s === Seg.CS ? CODE : base();
+        c.segSel[s] = b >>> 4; c.segBase[s] = b; c.segLimit[s] = 0xffff;
+        c.segAttr[s] = Attr.P | Attr.S | (s === Seg.CS ? 0xb : 0x3);
+      }
+      c.rip -= CODE;
+      c.setCpl(0);
+    } else {
+      for (const s of [Seg.ES, Seg.SS, Seg.DS, Seg.FS, Seg.GS]) {
+        c.segBase[s] = base();
+        c.segLimit[s] = rng.pick([0xffff, 0xfffff, 0xffffffff, DATA + 0x400 + rng.below(0x400)]);
+      }
+    }
+    c.flushTlb();
+    c.flushCode();
+    c.updateMode();
+    return pick === 1;
   }
 
   /** Power on and build the stream's machine state; returns the code bytes placed at CODE. */

@@ -13,18 +13,23 @@ import type { Mode, Rng } from './rig';
  * the code page so that blocks cross onto the next page (RIP starts there). Returns the bytes and their offset
  * from `code`; the first instructions point EBX and ESI into `data`.
  */
-export function structuredProgram(rng: Rng, mode: Mode, code: number, data: number): { bytes: Uint8Array; at: number } {
+export function structuredProgram(rng: Rng, mode: Mode, code: number, data: number, real = false): { bytes: Uint8Array; at: number } {
   const long = mode === 'long64';
   const at = rng.chance(0.25) ? 4096 - 40 - rng.below(80) : 0;
   const out: number[] = [];
   const emit = (...b: number[]): void => { out.push(...b); };
   const imm32 = (v: number): void => emit(v & 255, (v >>> 8) & 255, (v >>> 16) & 255, (v >>> 24) & 255);
-  emit(0xbb); imm32(data + rng.below(64) * 4); // mov ebx, data + …
-  emit(0xbe); imm32(data + 256 + rng.below(64) * 4); // mov esi, data + …
+  // In real mode every instruction gets operand- and address-size prefixes (66 67), so the program's 32-bit
+  // encodings keep their lengths and meaning (memory operands then add the data segment's base).
+  let sixteen = false;
+  const pre = (): void => { if (real) { if (sixteen) emit(0x67); else emit(0x66, 0x67); } };
+  pre(); emit(0xbb); imm32(data + rng.below(64) * 4); // mov ebx, data + …
+  pre(); emit(0xbe); imm32(data + 256 + rng.below(64) * 4); // mov esi, data + …
   // Work registers: eax ecx edx edi ebp (not ebx/esi: the bases; not esp), and r8-r11 in 64-bit mode.
   const work = long ? [0, 1, 2, 7, 5, 8, 9, 10, 11] : [0, 1, 2, 7, 5];
   const reg = (): number => rng.pick(work);
   const rex = (w: boolean, r: number, b: number): void => {
+    pre();
     const v = (w ? 8 : 0) | ((r >> 3) << 2) | (b >> 3);
     if (long && (v !== 0)) emit(0x40 | v);
   };
@@ -51,15 +56,16 @@ export function structuredProgram(rng: Rng, mode: Mode, code: number, data: numb
       case 12: modrmReg([0xc1], rng.pick([0, 1, 4, 5, 7]), r); emit(1 + rng.below(31)); break;
       case 13: modrmReg([0xd3], rng.pick([4, 5, 7]), r); break;
       case 14: modrmReg([0x0f, 0x40 + rng.below(16)], s, r); break;
-      case 15: emit(0x0f, 0x90 + rng.below(16), 0xc0 | rng.below(3)); break;
+      case 15: pre(); emit(0x0f, 0x90 + rng.below(16), 0xc0 | rng.below(3)); break;
       case 16: modrmReg([0x0f, 0xaf], s, r, false); break;
       case 17: modrmMem([0x8d], r); break;
-      case 18: if (r < 8 && s < 8) { emit(0x50 + r); insnSimple(); emit(0x58 + s); } break;
+      case 18: if (r < 8 && s < 8) { pre(); emit(0x50 + r); insnSimple(); pre(); emit(0x58 + s); } break;
       case 19: modrmReg([0x87], s, r); break;
       case 20: modrmReg([0xf7], rng.pick([3, 4, 2]), r); break;
-      case 21: if (rng.chance(0.5)) emit(0x99); else modrmReg([0x0f, 0xbc], s, r); break;
-      case 22: emit(0x66); modrmReg([rng.pick([0x01, 0x29, 0x31])], rng.pick([0, 1, 2, 7, 5]), rng.pick([0, 1, 2, 7, 5]), false); break;
-      default: if (rng.chance(0.5)) { emit(0x9c); insnSimple(); emit(0x9d); } else insnSimple();
+      case 21: if (rng.chance(0.5)) { pre(); emit(0x99); } else modrmReg([0x0f, 0xbc], s, r); break;
+      // A 16-bit operation (in real mode: the 67 prefix alone).
+      case 22: sixteen = true; if (!real) emit(0x66); modrmReg([rng.pick([0x01, 0x29, 0x31])], rng.pick([0, 1, 2, 7, 5]), rng.pick([0, 1, 2, 7, 5]), false); sixteen = false; break;
+      default: if (rng.chance(0.5)) { pre(); emit(0x9c); insnSimple(); pre(); emit(0x9d); } else insnSimple();
     }
   };
   // One inline register instruction (inside PUSH/POP and PUSHF/POPF pairs).
@@ -75,7 +81,7 @@ export function structuredProgram(rng: Rng, mode: Mode, code: number, data: numb
       const r = reg(), s = reg();
       switch (rng.below(3)) {
         case 0: modrmReg([0x0f, 0x40 + rng.below(16)], s, r); break;
-        case 1: emit(0x0f, 0x90 + rng.below(16), 0xc0 | rng.below(3)); break;
+        case 1: pre(); emit(0x0f, 0x90 + rng.below(16), 0xc0 | rng.below(3)); break;
         default: modrmReg([rng.pick([0x11, 0x19])], s, r);
       }
     }
@@ -83,13 +89,14 @@ export function structuredProgram(rng: Rng, mode: Mode, code: number, data: numb
     // Self-modifying code: a store into the program's bytes (or just past them).
     if (rng.chance(0.04)) {
       const target = code + at + rng.below(out.length + 16);
+      pre();
       if (long) emit(0x89, 0x04, 0x25); else emit(0x89, 0x05);
       imm32(target);
     }
     const last = b === nBlocks - 1;
     const kind = last ? 1 : rng.below(4);
-    if (kind === 0 || kind === 2) { emit(0x0f, 0x80 + rng.below(16)); fixups.push({ pos: out.length, target: rng.below(nBlocks) }); imm32(0); }
-    else if (kind === 1) { emit(0xe9); fixups.push({ pos: out.length, target: last ? 0 : rng.below(nBlocks) }); imm32(0); }
+    if (kind === 0 || kind === 2) { pre(); emit(0x0f, 0x80 + rng.below(16)); fixups.push({ pos: out.length, target: rng.below(nBlocks) }); imm32(0); }
+    else if (kind === 1) { pre(); emit(0xe9); fixups.push({ pos: out.length, target: last ? 0 : rng.below(nBlocks) }); imm32(0); }
   }
   for (const f of fixups) {
     const rel = starts[f.target] - (f.pos + 4);
