@@ -17,9 +17,10 @@ export function isCondBranch(i: Insn): boolean {
 export function inlineKind(i: Insn): number {
   // PUSH/POP r64, CALL rel32, RET in 64-bit mode (their only 8-byte operand size); REP before RET is ignored.
   if (i.osz === 8 && !i.lock && !i.vex && ((i.op >= 0x50 && i.op <= 0x5f && i.rep === 0) || (i.op === 0xe8 && i.rep === 0) || i.op === 0xc3)) return K.STACK;
-  // PUSH/POP r32, CALL rel32, RET, PUSHFD, LEAVE with a 4-byte operand: outside 64-bit mode (there is no REX,
-  // and near branches, PUSHF and LEAVE default to 64 bits in 64-bit mode).
-  if (i.osz === 4 && !i.lock && !i.vex && ((i.rep === 0 && ((i.op >= 0x50 && i.op <= 0x5f) || i.op === 0xe8 || i.op === 0x9c || i.op === 0xc9)) || i.op === 0xc3)) return K.STACK32;
+  // PUSH/POP r16/r32, CALL rel16/rel32, RET, PUSHF(D), LEAVE with a 2- or 4-byte operand: outside 64-bit mode
+  // (jit-stack.ts stack32 calls the handler for a 16-bit one in 64-bit mode, where near branches, PUSHF and
+  // LEAVE default to 64 bits and there is no 32-bit PUSH/POP).
+  if ((i.osz === 4 || i.osz === 2) && !i.lock && !i.vex && ((i.rep === 0 && ((i.op >= 0x50 && i.op <= 0x5f) || i.op === 0xe8 || i.op === 0x9c || i.op === 0xc9)) || i.op === 0xc3)) return K.STACK32;
   if (i.lock || i.rep !== 0 || i.vex) return 0;
   const op = i.op;
   if (isCondBranch(i) || op === 0xeb || op === 0xe9) return K.JCC;

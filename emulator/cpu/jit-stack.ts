@@ -64,15 +64,19 @@ export function stack(gen: Gen, i: Insn, last: boolean): void {
 }
 
 /**
- * PUSH/POP r32, PUSHFD, LEAVE, CALL rel32 and RET outside 64-bit mode with a 32-bit stack (SS.B = 1) whose segment is flat
- * (Cpu.flatSegments: base 0, limit 4 GiB, writable for a push): ESP is the linear address, looked up in the TLB
- * inline, 4 bytes written or read in RAM, ESP moved once the access is done (its upper half zeroed, as
- * Cpu.push/pop do). CALL then jumps as its handler does after the push (Cpu.relTarget in the epilogue: a target
- * beyond the CS limit faults there with ESP already moved, like the handler); RET jumps to the popped EIP when
- * CS is flat too (no target is beyond its limit), else calls its handler. Anything else (another stack, a TLB
- * miss, a page end inside the 4 bytes, ESP at the 4 GiB end) calls the handler, which faults or completes
- * exactly as interpreted. PUSHFD pushes RFLAGS without VM and RF (stack.ts flagsForPush); LEAVE pops EBP from
- * EBP's address and leaves ESP past it (the handler, which moves ESP first, is called before anything changes).
+ * PUSH/POP r16/r32, PUSHFD, LEAVE, CALL rel16/rel32 and RET outside 64-bit mode, on a 16- or 32-bit stack
+ * (SS.B) through an SS that needs only its limit checked (Cpu.flatSegments: present, expand-up, writable for a
+ * push; real mode, 16-bit and flat 32-bit protected mode alike): the new (push) or current (pop) stack offset,
+ * wrapped to the stack size, within the limit, at SS.base + offset, looked up in the TLB inline; 2 or 4 bytes
+ * written or read in RAM; the stack pointer moved once the access is done (ESP whole on a 32-bit stack, its
+ * upper half zeroed as Cpu.push/pop do; only SP on a 16-bit stack). CALL then jumps as its handler does after
+ * the push (Cpu.relTarget in the epilogue: a target beyond the CS limit faults there with the stack pointer
+ * already moved, like the handler); RET jumps to the popped IP/EIP when it is within CS's limit (or in real
+ * mode), else calls its handler. Anything else (an unusable SS, an offset past the limit, a TLB miss, a page
+ * end inside the operand) calls the handler, which faults or completes exactly as interpreted. PUSHFD pushes
+ * RFLAGS without VM and RF (stack.ts flagsForPush); a 16-bit PUSHF calls its handler. LEAVE pops EBP from
+ * EBP's offset (the handler, which moves the stack pointer first, is called before anything changes). In 64-bit
+ * mode (a 66-prefixed PUSH/POP/LEAVE) the handler is called.
  */
 export function stack32(gen: Gen, i: Insn, last: boolean): void {
   const k = gen.k;
@@ -82,40 +86,55 @@ export function stack32(gen: Gen, i: Insn, last: boolean): void {
   const p = gen.p;
   const call = op === 0xe8, ret = op === 0xc3, pushf = op === 0x9c, leave = op === 0xc9;
   const pop = ret || leave || (op >= 0x58 && op <= 0x5f);
+  const sz = i.osz;
+  if (gen.long || (pushf && sz !== 4)) { gen.generic(i, last); return; }
   // A record recomputed from registers is written out before ESP or the popped register changes; PUSHFD
   // reads the flags from the CPU.
   if (p !== null && p.remat && (p.remat.includes(4) || (leave && p.remat.includes(5)) || (op >= 0x58 && op <= 0x5f && p.remat.includes(reg)))) gen.materialize();
   if (pushf) gen.materialize();
-  gen.usesFlat = true;
+  const [b, l] = gen.segment(2);
   const esp = gen.g(4), esph = gen.gh(4);
   gen.written.add(4);
+  // q: the stack is 32-bit (SS.B); n: the offset accessed; e/eh: ESP afterwards.
+  gen.line(`const q${k} = c.stackSize === 4;`);
   if (!pop) {
-    gen.line(`const s${k} = ${call ? `(base + ${next}) | 0` : pushf ? '(getFlags(c) & -196609)' : gen.g(reg)}, n${k} = (${esp} - 4) >>> 0;`);
-    gen.line(`la = (flat & 4) !== 0 && c.stackSize === 4 && n${k} <= 4294967292 ? n${k} : -1;`);
+    gen.line(`const s${k} = ${call ? `(base + ${next}) | 0` : pushf ? '(getFlags(c) & -196609)' : gen.g(reg)}, n${k} = q${k} ? (${esp} - ${sz}) >>> 0 : (${esp} - ${sz}) & 65535;`);
+    gen.line(`la = (flat & ${1 << 18}) !== 0 && n${k} <= ${l} - ${sz - 1} ? (${b} + n${k}) >>> 0 : -1;`);
+    gen.line(`const e${k} = q${k} ? n${k} | 0 : (${esp} & -65536) | n${k}, eh${k} = q${k} ? 0 : ${esph};`);
   } else {
-    gen.line(`const n${k} = ${leave ? gen.g(5) : esp} >>> 0;`);
-    // RET also needs a flat CS (bit 9), whose limit no target exceeds.
-    gen.line(`la = (flat & ${ret ? 1024 | 512 : 1024}) === ${ret ? 1024 | 512 : 1024} && c.stackSize === 4 && n${k} <= 4294967292 ? n${k} : -1;`);
+    const from = leave ? gen.g(5) : esp;
+    gen.line(`const n${k} = q${k} ? ${from} >>> 0 : ${from} & 65535;`);
+    gen.line(`la = (flat & ${1 << 26}) !== 0 && n${k} <= ${l} - ${sz - 1} ? (${b} + n${k}) >>> 0 : -1;`);
+    gen.line(`const e${k} = q${k} ? (n${k} + ${sz}) | 0 : (${esp} & -65536) | ((n${k} + ${sz}) & 65535), eh${k} = q${k} ? 0 : ${esph};`);
   }
   gen.line('if (la < 0) d = -1; else {');
-  pageOffset(gen, 4, !pop);
+  pageOffset(gen, sz, !pop);
   gen.line('}');
-  gen.line('if (d >= 0 && d <= 4092) {');
+  gen.line(`if (d >= 0 && d <= ${4096 - sz}) {`);
+  const read = sz === 4 ? `dv.getInt32((rB + d) >>> 0, true)` : `dv.getUint16((rB + d) >>> 0, true)`;
+  // The popped value into a register: all of it (its upper half zeroed) at 32 bits, the low 16 bits at 16.
+  const into = (r: number, v: string): string => sz === 4 ? `${gen.g(r)} = ${v}; ${gen.gh(r)} = 0;` : `${gen.g(r)} = (${gen.g(r)} & -65536) | ${v};`;
   if (!pop) {
-    gen.line(`dv.setInt32((wB + d) >>> 0, s${k}, true); ${esp} = n${k} | 0; ${esph} = 0;`);
-    if (call) gen.exitTo(next, k, gen.off, ` xj = 4; xr = ${i.imm};`);
+    gen.line(`${sz === 4 ? `dv.setInt32((wB + d) >>> 0, s${k}, true);` : `dv.setUint16((wB + d) >>> 0, s${k} & 65535, true);`} ${esp} = e${k}; ${esph} = eh${k};`);
+    if (call) gen.exitTo(next, k, gen.off, ` xj = ${sz}; xr = ${i.imm};`);
   } else if (leave) {
     gen.written.add(5);
-    gen.line(`const v${k} = dv.getInt32((rB + d) >>> 0, true); ${esp} = (n${k} + 4) | 0; ${esph} = 0; ${gen.g(5)} = v${k}; ${gen.gh(5)} = 0;`);
+    gen.line(`const v${k} = ${read}; ${esp} = e${k}; ${esph} = eh${k}; ${into(5, `v${k}`)}`);
   } else if (ret) {
-    gen.line(`const v${k} = dv.getInt32((rB + d) >>> 0, true); ${esp} = (n${k} + 4) | 0; ${esph} = 0;`);
-    gen.exitTo(`(v${k} >>> 0) - base`, k + 1, gen.off);
+    // The return address within CS's limit (no limit in real mode), else the handler raises #GP.
+    gen.line(`const v${k} = ${sz === 4 ? `${read} >>> 0` : read};`);
+    gen.line(`if (v${k} <= c.segLimit[1] || (c.cr0 & 1) === 0) { ${esp} = e${k}; ${esph} = eh${k};`);
+    gen.exitTo(`v${k} - base`, k + 1, gen.off);
+    gen.line('}');
   } else {
     gen.written.add(reg);
-    // POP ESP loads ESP with the value read (the increment is overwritten).
-    gen.line(`const v${k} = dv.getInt32((rB + d) >>> 0, true); ${esp} = (n${k} + 4) | 0; ${esph} = 0; ${gen.g(reg)} = v${k}; ${gen.gh(reg)} = 0;`);
+    // POP ESP/SP loads it with the value read (over the increment).
+    gen.line(`const v${k} = ${read}; ${esp} = e${k}; ${esph} = eh${k}; ${into(reg, `v${k}`)}`);
   }
-  gen.line('} else {');
+  gen.line('}');
+  // RET's handler also runs for a return address beyond the CS limit (it then faults).
+  if (ret) gen.line('{');
+  else gen.line('else {');
   gen.materializeCopy();
   gen.callHandler(next, last || call || ret, true);
   gen.line('}');

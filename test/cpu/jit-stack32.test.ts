@@ -6,11 +6,10 @@ import { CODE, sameWithAndWithoutTranslation } from '../support/cpu-harness';
 
 /**
  * PUSH r32, POP r32 (ESP included), PUSHFD, LEAVE, CALL rel32 and RET as the translator emits them inline outside 64-bit mode
- * (jit-stack.ts stack32: a flat 32-bit stack) against their handlers: every block translated on first sight and
- * interpreted must stop with the same registers, EIP, EFLAGS, count, insnStart and exits. The stack is where
- * the inline path applies (flat SS, aligned), where it must fall back to the handler (4 bytes across a page
- * end, a 16-bit stack, a stack segment with a base or a limit) and where the instruction faults (ESP beyond the
- * SS limit: #SS); RAM must hold the same bytes after both runs.
+ * (jit-stack.ts stack32) against their handlers: every block translated on first sight and interpreted must stop
+ * with the same registers, EIP, EFLAGS, count, insnStart and exits. The stack is flat and aligned, 16-bit (SP
+ * wrapping), based, or where it must fall back to the handler (4 bytes across a page end) or fault (ESP beyond
+ * the SS limit: #SS); RAM must hold the same bytes after both runs. jit-stack16.test.ts has 16-bit code.
  */
 const PROGRAM = [
   // Through DS (flat): put linear pages 0x7000 and 0x1f000 in the write TLB, where ESP - 4 would land if the

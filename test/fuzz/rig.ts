@@ -224,6 +224,8 @@ export class FuzzRig {
         c.segAttr[s] = Attr.P | Attr.S | (s === Seg.CS ? 0xb : 0x3);
       }
       c.rip -= CODE;
+      // A 16-bit stack moves SP alone: ESP's upper half must survive every push and pop.
+      c.r[8] = (rng.u32() & 0xffff0000) | (c.r[8] & 0xffff);
       c.setCpl(0);
     } else {
       for (const s of [Seg.ES, Seg.SS, Seg.DS, Seg.FS, Seg.GS]) {
