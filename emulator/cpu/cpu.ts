@@ -6,7 +6,7 @@ import { FAULT, gp, raise, ss } from './fault';
 import { Insn, OpcodeSpec } from './insn';
 import { BlockFn, BLOCK_QUIET, translateBlock } from './jit';
 import { isCondBranch } from './jit-classify';
-import { POLL_DX, POLL_NONE, pollLoopPort } from './poll-loop';
+import { POLL_DX, POLL_MEMORY, POLL_NONE, pollLoopPort, pollReads } from './poll-loop';
 import { Access, walk, walkOut } from './paging';
 import { Attr, Cr0, Cr4, CpuState, Flag, Seg, TWO32, TWO47, TWO48 } from './state';
 import { cpuModel } from './system';
@@ -95,6 +95,8 @@ export class Block {
   hits = 0;
   /** The port it polls when the block is a polling loop (poll-loop.ts), else POLL_NONE. */
   pollPort = POLL_NONE;
+  /** The polling loop reads memory too (its reads must hit RAM or ROM for its iterations to be skipped). */
+  pollMem = false;
   /**
    * Its bytes in physical memory: first and last byte on the start page, and on the page its last instruction
    * runs into (lo2 = -1 when it stays on one page). A store drops only the blocks whose bytes it overlaps.
@@ -1122,6 +1124,7 @@ export class Cpu extends CpuState {
     }
     this.markCodePage(startPage, b);
     b.pollPort = pollLoopPort(b.insns);
+    b.pollMem = b.pollPort !== POLL_NONE && pollReads(b.insns);
     this.blocks.set(key, b);
     return b;
   }
@@ -1244,7 +1247,8 @@ export class Cpu extends CpuState {
         }
         const blockRip = this.rip, blockStart = clock.instructions;
         // A polling loop: until when the port reads what this iteration's IN will read (asked before it runs).
-        const pollUntil = b.pollPort !== POLL_NONE && this.pollSkip && !checkBp ? this.bus.portStableUntil(b.pollPort === POLL_DX ? this.r[4] & 0xffff : b.pollPort, blockStart) : 0;
+        const pollUntil = b.pollPort === POLL_NONE || !this.pollSkip || checkBp ? 0
+          : b.pollPort === POLL_MEMORY ? Infinity : this.bus.portStableUntil(b.pollPort === POLL_DX ? this.r[4] & 0xffff : b.pollPort, blockStart);
         for (let k = 0; k < n; k++) {
           if (checkBp) {
             const bla = this.codeLinear();
@@ -1266,7 +1270,7 @@ export class Cpu extends CpuState {
         this.codeDirty = false;
         // A polling loop that just went round (back at its start, every instruction run): its next
         // iterations are the same one until the port may change.
-        if (pollUntil > clock.instructions && this.rip === blockRip && clock.instructions - blockStart === n) this.skipPolls(n, pollUntil, end);
+        if (pollUntil > clock.instructions && this.rip === blockRip && clock.instructions - blockStart === n && (!b.pollMem || this.pollReadsRam(insns))) this.skipPolls(n, pollUntil, end);
       } catch (e) {
         if (e !== FAULT) throw e;
         if (!this.faultIsTrap) this.rip = this.insnStart;
@@ -1319,6 +1323,27 @@ export class Cpu extends CpuState {
     const limit = Math.min(stableUntil, clock.nextDeadline, end);
     const k = Math.floor((limit - now) / n) - 1;
     if (k > 0) clock.instructions = now + k * n;
+  }
+
+  /**
+   * Whether a polling loop's memory reads (poll-loop.ts) all hit RAM or ROM through the TLB, with nothing
+   * watching reads: what a skipped iteration would read is then what the last one read. Asked right after an
+   * iteration, so the registers (and the addresses) are those of the next one.
+   */
+  private pollReadsRam(insns: readonly Insn[]): boolean {
+    if (this.watch.length !== 0 || this.dataBp !== 0 || (this.dr[7] & 0xff) !== 0) return false;
+    for (const i of insns) {
+      if (!(i.op === 0xa0 || i.op === 0xa1 || (i.hasModrm && i.mod !== 3))) continue;
+      const size = i.op === 0xa0 || i.op === 0x8a || i.op === 0x1b6 || i.op === 0x1be || ((i.op & 1) === 0 && i.op < 0x100) ? 1 : i.op === 0x1b7 || i.op === 0x1bf ? 2 : i.osz;
+      const la = i.op === 0xa0 || i.op === 0xa1
+        ? this.lin(i.seg >= 0 ? i.seg : Seg.DS, i.asz === 8 ? i.immHi * TWO32 + (i.imm >>> 0) : i.asz === 4 ? i.imm >>> 0 : i.imm & 0xffff, size, false)
+        : this.memAddr(i, size, false);
+      for (const a of [la, la + size - 1]) {
+        const page = this.tlbPage(a, false);
+        if (page < 0 || this.bus.pageReadsMmio(page)) return false;
+      }
+    }
+    return true;
   }
 
   /** Set by handlers raising a trap-class event (INT n, INT3, INTO): RIP stays after the instruction. */

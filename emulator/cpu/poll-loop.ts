@@ -10,16 +10,25 @@ import type { Insn } from './insn';
  * instruction count, so virtual time, timers and the history stay exactly as if they had run) up to just before
  * the port may change (PortHandler.stableUntil), the next timer deadline or the budget.
  *
- * Public API: pollLoopPort(insns) -> POLL_NONE, POLL_DX, or the port number.
+ * The same holds for a loop that reads memory instead of (or besides) a port: a kernel waiting for its timer
+ * interrupt to move a tick count (`1: mov eax, [ticks]; cmp eax, ebx; je 1b`, or the BIOS tick count at 0:046C)
+ * reads the same RAM until that interrupt, which comes at a timer deadline (no device writes RAM between
+ * deadlines on this CPU's turn), so its iterations are skipped up to the deadline. The run loop checks first that
+ * every read hits RAM or ROM, not MMIO (a LAPIC or HPET counter changes with time).
+ *
+ * Public API: pollLoopPort(insns) -> POLL_NONE, POLL_DX, POLL_MEMORY or the port number; pollReads(insns).
  */
 export const POLL_NONE = -1;
 /** The loop reads the port DX names (DX is not written in the loop). */
 export const POLL_DX = -2;
+/** The loop reads memory and no port. */
+export const POLL_MEMORY = -3;
 
 /**
- * The port a block that loops to its own start polls, when the block is such a loop: one IN (imm8 or DX
- * port), then only idempotent register instructions and conditional branches, ending with a branch back to the
- * block's first instruction.
+ * The port a block that loops to its own start polls, when the block is such a loop: at most one IN (imm8 or DX
+ * port), memory reads into registers the address does not use, idempotent register instructions and
+ * conditional branches, ending with a branch back to the block's first instruction. POLL_MEMORY: no IN, but at
+ * least one memory read.
  */
 export function pollLoopPort(insns: readonly Insn[]): number {
   const last = insns[insns.length - 1];
@@ -36,10 +45,36 @@ export function pollLoopPort(insns: readonly Insn[]): number {
       port = op <= 0xe5 ? i.imm & 0xff : POLL_DX;
       continue;
     }
-    if (!idempotent(i)) return POLL_NONE;
+    if (!idempotent(i) && !readsMemory(i)) return POLL_NONE;
     if (port === POLL_DX && writesDx(i)) return POLL_NONE;
   }
-  return port;
+  return port === POLL_NONE && pollReads(insns) ? POLL_MEMORY : port;
+}
+
+/** Whether any instruction of the loop reads memory (the run loop then checks that it is RAM or ROM). */
+export function pollReads(insns: readonly Insn[]): boolean {
+  return insns.some(readsMemory);
+}
+
+/**
+ * A read of memory that gives the same state when repeated over the same memory: CMP and TEST with a memory
+ * operand (flags only), and MOV/MOVZX/MOVSX of memory into a register the address does not use, MOV AL/eAX
+ * from an absolute offset.
+ */
+function readsMemory(i: Insn): boolean {
+  if (i.lock || i.vex || i.rep !== 0) return false;
+  const op = i.op;
+  if (op === 0xa0 || op === 0xa1) return true;
+  if (!i.hasModrm || i.mod === 3) return false;
+  if ((op >= 0x38 && op <= 0x3b) || op === 0x84 || op === 0x85) return true;
+  if ((op === 0x80 || op === 0x81 || op === 0x83) && (i.reg & 7) === 7) return true;
+  if ((op === 0xf6 || op === 0xf7) && (i.reg & 7) === 0) return true;
+  if (op === 0x8a || op === 0x8b || op === 0x1b6 || op === 0x1b7 || op === 0x1be || op === 0x1bf) {
+    // The destination register (AH..BH are parts of 0..3 without REX) must not be the base or index.
+    const dest = op === 0x8a && i.rex === 0 && i.reg >= 4 && i.reg < 8 ? i.reg - 4 : i.reg;
+    return dest !== i.base && dest !== i.index;
+  }
+  return false;
 }
 
 function isJcc(i: Insn): boolean {
@@ -50,6 +85,8 @@ function isJcc(i: Insn): boolean {
 function idempotent(i: Insn): boolean {
   const op = i.op;
   if (isJcc(i) || op === 0xeb || op === 0xe9 || op === 0x90) return true;
+  // CMP and TEST of two registers (flags only)
+  if (((op >= 0x38 && op <= 0x3b) || op === 0x84 || op === 0x85) && i.mod === 3) return true;
   // TEST/AND/OR/CMP AL|eAX, imm
   if (op === 0xa8 || op === 0xa9 || op === 0x24 || op === 0x25 || op === 0x0c || op === 0x0d || op === 0x3c || op === 0x3d) return true;
   // MOV r, imm

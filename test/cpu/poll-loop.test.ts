@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Machine } from '../../emulator/machine';
-import { POLL_DX, POLL_NONE, pollLoopPort } from '../../emulator/cpu/poll-loop';
+import { POLL_DX, POLL_MEMORY, POLL_NONE, pollLoopPort } from '../../emulator/cpu/poll-loop';
+import { Cpu, Exit } from '../../emulator/cpu/cpu';
+import { Flag } from '../../emulator/cpu/state';
+import { CODE, makeCpu, poke } from '../support/cpu-harness';
 import { Insn } from '../../emulator/cpu/insn';
 import { buildElf, concatBytes, multiboot1Header } from '../support/elf-builder';
 
@@ -58,11 +61,73 @@ test('only loops of one IN and idempotent register instructions back to their st
   const jz = (total: number) => insn(0x74, { imm: -total });
   assert.equal(pollLoopPort([insn(0xe4, { imm: 0x61 }), insn(0xa8, { imm: 0x20 }), jz(6)]), 0x61);
   assert.equal(pollLoopPort([insn(0xec, { len: 1 }), insn(0x24, { imm: 1 }), jz(5)]), POLL_DX);
-  // A counter in the loop (DEC), a memory operand, two port reads, a branch elsewhere: not the same iteration.
+  // Memory reads: CMP with memory, a MOV into a register the address does not use, MOV AL from an offset.
+  assert.equal(pollLoopPort([insn(0xe4, { imm: 0x61 }), insn(0x80, { hasModrm: true, mod: 0, reg: 7, base: 3 }), jz(6)]), 0x61);
+  assert.equal(pollLoopPort([insn(0x8b, { hasModrm: true, mod: 0, reg: 0, base: 3 }), insn(0x39, { hasModrm: true, mod: 3, reg: 0, rm: 1 }), jz(6)]), POLL_MEMORY);
+  assert.equal(pollLoopPort([insn(0xa1, { len: 5 }), insn(0x39, { hasModrm: true, mod: 3, reg: 0, rm: 3 }), jz(9)]), POLL_MEMORY);
+  // A counter in the loop (DEC), a memory write, a load into its own address register (mov eax, [eax]),
+  // two port reads, a branch elsewhere: not the same iteration.
   assert.equal(pollLoopPort([insn(0xe4, { imm: 0x61 }), insn(0x48, { len: 1 }), jz(5)]), POLL_NONE);
-  assert.equal(pollLoopPort([insn(0xe4, { imm: 0x61 }), insn(0x80, { mod: 0, reg: 7 }), jz(6)]), POLL_NONE);
+  assert.equal(pollLoopPort([insn(0xe4, { imm: 0x61 }), insn(0x80, { hasModrm: true, mod: 0, reg: 0, base: 3 }), jz(6)]), POLL_NONE);
+  assert.equal(pollLoopPort([insn(0x89, { hasModrm: true, mod: 0, reg: 0, base: 3 }), insn(0x39, { hasModrm: true, mod: 3 }), jz(6)]), POLL_NONE);
+  assert.equal(pollLoopPort([insn(0x8b, { hasModrm: true, mod: 0, reg: 0, base: 0 }), insn(0x39, { hasModrm: true, mod: 3 }), jz(6)]), POLL_NONE);
   assert.equal(pollLoopPort([insn(0xe4, { imm: 0x61 }), insn(0xe4, { imm: 0x60 }), jz(6)]), POLL_NONE);
   assert.equal(pollLoopPort([insn(0xe4, { imm: 0x61 }), insn(0xa8, { imm: 0x20 }), jz(8)]), POLL_NONE);
   // IN from DX while the loop changes DX.
   assert.equal(pollLoopPort([insn(0xec, { len: 1 }), insn(0xba, { len: 3 }), jz(6)]), POLL_NONE);
+});
+
+/**
+ * A loop waiting for an interrupt handler to move a tick count in RAM (`1: mov eax, [0x2000]; cmp eax, ebx;
+ * je 1b; hlt`), the interrupt raised by a timer at instruction 1,000,000 and its handler played by the test
+ * (the count incremented at delivery): with its iterations skipped it halts at the same instruction with the
+ * same state, having read memory a handful of times instead of ~330,000. Polling MMIO whose value moves with
+ * time (a counter register) is never skipped: it ends where executing every iteration ends.
+ */
+const WAIT = [0xa1, 0x00, 0x20, 0x00, 0x00, 0x39, 0xd8, 0x74, 0xf7, 0xf4];
+const COUNTER = 0x300000;
+
+function waitForTick(skip: boolean, at: number, mmio: boolean): { n: number; rip: number; eax: number; reads: number } {
+  const c: Cpu = makeCpu();
+  c.efer = 0;
+  c.segAttr[1] = 0xb | 0x10 | 0x80 | 0x4000 | 0x8000; // 32-bit flat code
+  c.updateMode();
+  c.flushTlb();
+  c.pollSkip = skip;
+  const code = mmio ? WAIT.map((b, k) => (k === 3 ? COUNTER >>> 16 : k === 2 ? (COUNTER >>> 8) & 255 : b)) : WAIT;
+  poke(c, CODE, code);
+  if (mmio) c.bus.registerMmio('counter', COUNTER, 4096, { read: () => Math.floor(c.clock.instructions / 5000), write: () => {} });
+  c.setReg32(3, mmio ? 0 : 7);
+  c.mem.view.setUint32(0x2000, 7, true);
+  c.flags |= Flag.IF;
+  let raised = false;
+  c.clock.schedule(at, () => { raised = true; c.irqLine.pending = true; }, 0);
+  c.irqPending = () => raised;
+  let reads = 0;
+  const rd = c.rd.bind(c);
+  c.rd = (la: number, size: number) => { reads++; return rd(la, size); };
+  for (let k = 0; k < 100; k++) {
+    const e = c.run(50_000_000);
+    if (e === Exit.IRQ) {
+      raised = false; c.irqLine.pending = false;
+      c.mem.view.setUint32(0x2000, 8, true); // the handler's tick
+      continue;
+    }
+    if (e !== Exit.BUDGET) break;
+  }
+  return { n: c.clock.instructions, rip: c.rip, eax: c.r[0], reads };
+}
+
+test('a loop polling a tick count in RAM skips its iterations up to the timer interrupt, and one polling MMIO does not', () => {
+  const every = waitForTick(false, 1_000_000, false);
+  const skipped = waitForTick(true, 1_000_000, false);
+  assert.equal(every.rip, CODE + WAIT.length, 'halted after the loop');
+  assert.equal(every.eax, 8);
+  assert.deepEqual({ ...skipped, reads: 0 }, { ...every, reads: 0 });
+  assert.ok(every.reads > 300_000, `${every.reads} reads executing every iteration`);
+  assert.ok(skipped.reads < 10, `${skipped.reads} reads with the iterations skipped`);
+  const mmioEvery = waitForTick(false, 1_000_000, true);
+  const mmioSkip = waitForTick(true, 1_000_000, true);
+  assert.deepEqual(mmioSkip, mmioEvery);
+  assert.ok(mmioEvery.n < 10_000, `the counter moved after ${mmioEvery.n} instructions`);
 });
