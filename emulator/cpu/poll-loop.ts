@@ -37,16 +37,21 @@ export function pollLoopPort(insns: readonly Insn[]): number {
   const backEdge = last !== undefined && (isJcc(last) || last.op === 0xeb || last.op === 0xe9) && total + last.imm === 0;
   if (!backEdge || insns.length > 8) return POLL_NONE;
   let port = POLL_NONE;
+  // DX set to a constant earlier in the loop (`mov dx, 0x3fd; in al, dx`: C's inb() unhoisted): the port it
+  // names; -1 while DX is not written.
+  let dx = -1;
   for (const i of insns) {
     if (i.lock || (i.rep !== 0 && i.op !== 0x90)) return POLL_NONE;
     const op = i.op;
     if (op === 0xe4 || op === 0xe5 || op === 0xec || op === 0xed) {
       if (port !== POLL_NONE) return POLL_NONE;
-      port = op <= 0xe5 ? i.imm & 0xff : POLL_DX;
+      port = op <= 0xe5 ? i.imm & 0xff : dx >= 0 ? dx : POLL_DX;
       continue;
     }
+    if (op === 0xba && (i.rex & 1) === 0 && port === POLL_NONE && dx < 0) { dx = i.imm & 0xffff; continue; }
     if (!idempotent(i) && !readsMemory(i)) return POLL_NONE;
-    if (port === POLL_DX && writesDx(i)) return POLL_NONE;
+    // DX must stay what the IN reads: unchanged in the loop (IN DX), or between its constant and the IN.
+    if ((port === POLL_DX || (port === POLL_NONE && dx >= 0)) && writesDx(i)) return POLL_NONE;
   }
   return port === POLL_NONE && pollReads(insns) ? POLL_MEMORY : port;
 }

@@ -20,8 +20,9 @@ export interface PortHandler {
   write(port: number, size: number, value: number): void;
   /**
    * Up to which instruction count (virtual time) a byte read of `port` returns what it returns now and
-   * changes nothing, if nothing else touches the device; absent: unknown (the CPU assumes it may change at
-   * once). Lets the CPU skip a polling loop's identical iterations (cpu/poll-loop.ts).
+   * changes nothing, if nothing else touches the device (Infinity: until then; the current count or -Infinity:
+   * it may change at once); absent: unknown (the CPU assumes it may change at once). Lets the CPU skip a polling
+   * loop's identical iterations (cpu/poll-loop.ts).
    */
   stableUntil?(port: number): number;
   /**

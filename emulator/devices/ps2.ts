@@ -94,7 +94,10 @@ export class Ps2Controller implements Device {
   ) {}
 
   attach(bus: IoBus): void {
-    const h = bytePorts(bus, (p) => this.read8(p), (p, v) => this.write8(p, v));
+    // The status port and port 92h change only when the guest writes a port or input arrives (a timer event or
+    // between runs), never with time alone: a loop waiting on the status port is skipped (cpu/poll-loop.ts). A
+    // read of the data port empties the buffer.
+    const h = { ...bytePorts(bus, (p) => this.read8(p), (p, v) => this.write8(p, v)), stableUntil: (p: number) => (p === 0x60 ? -Infinity : Infinity) };
     bus.registerPorts(0x60, 1, h);
     bus.registerPorts(0x64, 1, h);
     bus.registerPorts(0x92, 1, h);

@@ -68,15 +68,13 @@ export class Uart16550 implements Device {
   }
 
   attach(bus: IoBus): void {
-    bus.registerPorts(
-      this.base,
-      8,
-      bytePorts(
-        bus,
-        (p) => this.read8(p - this.base),
-        (p, v) => this.write8(p - this.base, v),
-      ),
-    );
+    bus.registerPorts(this.base, 8, {
+      ...bytePorts(bus, (p) => this.read8(p - this.base), (p, v) => this.write8(p - this.base, v)),
+      // The line status changes only when a byte arrives (a timer event or between runs; transmitting takes no
+      // time here) or the guest writes a port, and a read clears only a break or overrun: a loop waiting for
+      // received data is skipped (cpu/poll-loop.ts). Every other register may change when read.
+      stableUntil: (p: number) => (p - this.base === 5 && (this.s.lsrErrors & (LSR_BI | LSR_OE)) === 0 ? Infinity : -Infinity),
+    });
   }
 
   /** Queue input bytes as if they arrived on the line (replayed input). */

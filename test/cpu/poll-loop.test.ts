@@ -73,6 +73,8 @@ test('only loops of one IN and idempotent register instructions back to their st
   assert.equal(pollLoopPort([insn(0x8b, { hasModrm: true, mod: 0, reg: 0, base: 0 }), insn(0x39, { hasModrm: true, mod: 3 }), jz(6)]), POLL_NONE);
   assert.equal(pollLoopPort([insn(0xe4, { imm: 0x61 }), insn(0xe4, { imm: 0x60 }), jz(6)]), POLL_NONE);
   assert.equal(pollLoopPort([insn(0xe4, { imm: 0x61 }), insn(0xa8, { imm: 0x20 }), jz(8)]), POLL_NONE);
+  // IN from DX set to a constant in the loop (an unhoisted inb()): that port.
+  assert.equal(pollLoopPort([insn(0xba, { len: 3, osz: 2, imm: 0x3fd }), insn(0xec, { len: 1 }), insn(0xa8, { imm: 1 }), jz(8)]), 0x3fd);
   // IN from DX while the loop changes DX.
   assert.equal(pollLoopPort([insn(0xec, { len: 1 }), insn(0xba, { len: 3 }), jz(6)]), POLL_NONE);
 });
@@ -130,4 +132,50 @@ test('a loop polling a tick count in RAM skips its iterations up to the timer in
   const mmioSkip = waitForTick(true, 1_000_000, true);
   assert.deepEqual(mmioSkip, mmioEvery);
   assert.ok(mmioEvery.n < 10_000, `the counter moved after ${mmioEvery.n} instructions`);
+});
+
+/**
+ * Waiting for input by polling a status port, as a kernel without interrupts does: the 8042's status port
+ * (`in al, 0x64; test al, 1; jz`) and the UART's line status (`mov dx, 0x3fd; in al, dx; test al, 1; jz`). The
+ * status changes only when input arrives (here between two runs, at instruction 3,000,000), so the loop's
+ * iterations are skipped to the end of each run; the kernel then reads the byte and exits with it, at the same
+ * instruction count and state as executing every iteration.
+ */
+const WAIT_KEY = kernel([
+  0xe4, 0x64, 0xa8, 0x01, 0x74, 0xfa, //               wait: in al, 0x64; test al, 1; jz wait
+  0xe4, 0x60, //                                       in al, 0x60
+  0x66, 0xba, 0xf4, 0x00, 0xee, 0xf4, //               mov dx, 0xf4; out dx, al; hlt
+]);
+const WAIT_SERIAL = kernel([
+  0x66, 0xba, 0xfd, 0x03, 0xec, 0xa8, 0x01, 0x74, 0xf7, // wait: mov dx, 0x3fd; in al, dx; test al, 1; jz wait
+  0x66, 0xba, 0xf8, 0x03, 0xec, //                        mov dx, 0x3f8; in al, dx
+  0x66, 0xba, 0xf4, 0x00, 0xee, 0xf4, //                  mov dx, 0xf4; out dx, al; hlt
+]);
+
+function waitInput(code: Uint8Array, skip: boolean, send: (m: Machine) => void, port: number) {
+  const m = Machine.create({ memoryMB: 16 });
+  m.cpu.pollSkip = skip;
+  let reads = 0;
+  const inPort = m.bus.inPort.bind(m.bus);
+  m.bus.inPort = (p: number, size: number) => { if (p === port) reads++; return inPort(p, size); };
+  m.boot(code);
+  while (m.instructionCount < 3_000_000) m.run(Math.min(1_000_000, 3_000_000 - m.instructionCount));
+  send(m);
+  const stop = m.run(1_000_000);
+  return { stop: stop.reason, exit: stop.exitCode, count: m.instructionCount, hash: m.stateHash(), reads };
+}
+
+test('a loop polling the keyboard controller or the UART for input is skipped until the input comes', () => {
+  for (const [name, code, send, port, byte] of [
+    ['8042 status', WAIT_KEY, (m: Machine) => m.sendKeys([0x1c]), 0x64, 0x1c],
+    ['UART line status', WAIT_SERIAL, (m: Machine) => m.sendSerial([0x41]), 0x3fd, 0x41],
+  ] as const) {
+    const every = waitInput(code, false, send, port);
+    const skipped = waitInput(code, true, send, port);
+    assert.equal(every.stop, 'exit', name);
+    assert.equal((every.exit! - 1) >> 1, byte, `${name}: the kernel read the byte sent`);
+    assert.deepEqual({ ...skipped, reads: 0 }, { ...every, reads: 0 }, name);
+    assert.ok(every.reads > 500_000, `${name}: ${every.reads} status reads executing every iteration`);
+    assert.ok(skipped.reads < 20, `${name}: ${skipped.reads} status reads with the iterations skipped`);
+  }
 });
