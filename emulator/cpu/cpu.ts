@@ -1234,12 +1234,12 @@ export class Cpu extends CpuState {
           // paths, so it would take it at the block's end.
           if (b.fn !== null && clock.instructions + n <= end && clock.instructions + n <= clock.nextDeadline && this.jit &&
             (clock.instructions >= this.shadowUntil || !this.irqLine.pending || (this.flags & Flag.IF) === 0)) {
-            // Chaining: outside an interrupt shadow and without breakpoints, a translated block that returns
-            // BLOCK_QUIET changed only registers, arithmetic flags, RAM through the TLB, RIP and the count, so
-            // every check above still holds for its successor but the count against the budget and the timer
-            // deadline (which only device code moves); a successor found in its chain entries and translated
-            // runs next without them.
-            const chain = clock.instructions >= this.shadowUntil && this.breakpoints.size === 0;
+            // Chaining: outside an interrupt shadow, a translated block that returns BLOCK_QUIET changed only
+            // registers, arithmetic flags, RAM through the TLB, RIP and the count, so every check above still
+            // holds for its successor but the count against the budget and the timer deadline (which only device
+            // code moves) and, with breakpoints set, whether one is inside the successor; a successor found in
+            // its chain entries and translated runs next without the others.
+            const chain = clock.instructions >= this.shadowUntil;
             if (b.fn(this, clock, end) === BLOCK_QUIET && chain) prev = this.runChain(b, mode, ep, end);
             this.codeDirty = false;
             continue;
@@ -1286,7 +1286,8 @@ export class Cpu extends CpuState {
 
   /**
    * The translated successors of `b` while each returns BLOCK_QUIET (see run()): the mode and the TLB epoch are
-   * still `mode` and `ep`, segments unchanged, no interrupt, stop or halt pending. Returns the last block run (run()'s
+   * still `mode` and `ep`, segments unchanged, no interrupt, stop or halt pending. A successor with a breakpoint
+   * inside is left to run(), which runs it one checked instruction at a time. Returns the last block run (run()'s
    * prev); the next one, if any, starts in run() with every check.
    */
   private runChain(b: Block, mode: number, ep: number, end: number): Block {
@@ -1304,7 +1305,7 @@ export class Cpu extends CpuState {
         linkNext(b, c, la, ep);
       }
       const f = c.fn;
-      if (f === null || clock.instructions + c.insns.length > lim) return b;
+      if (f === null || clock.instructions + c.insns.length > lim || (this.breakpoints.size !== 0 && this.blockHasBreakpoint(c, rip))) return b;
       b = c;
       this.insnStart = rip;
       if (f(this, clock, end) !== BLOCK_QUIET) return b;

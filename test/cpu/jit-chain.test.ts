@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Cpu, Exit } from '../../emulator/cpu/cpu';
-import { interruptAndStopAt, runSnippet, sameWithAndWithoutTranslation } from '../support/cpu-harness';
+import { CODE, interruptAndStopAt, runSnippet, sameWithAndWithoutTranslation } from '../support/cpu-harness';
 
 /**
  * Block chaining (Cpu.runChain): a translated block that ran inline code only (BLOCK_QUIET) enters its translated
@@ -89,6 +89,26 @@ describe('chained translated blocks', () => {
           assert.equal(r.on.exits[r.on.exits.length - 1], Exit.STOP, `${name}: armed after ${armAt}, ${delay} ahead: stopped`);
         }
       }
+    }
+  });
+
+  it('with breakpoints set, the chain stops at one inside a later block at the interpreter\'s count', () => {
+    // A breakpoint outside the program keeps chaining on (the chain checks each successor for breakpoints);
+    // one set midway, after the blocks were translated, on b's second instruction (xor rdx, rcx) or on c's first,
+    // must stop the run before that instruction, exactly where the interpreter stops.
+    for (const at of [CODE + 12, CODE + 17]) {
+      const r = sameWithAndWithoutTranslation(PROGRAM, 100_000, (c) => {
+        setup(c);
+        c.breakpoints.add(0x50000);
+        c.bpGen++;
+      }, (c) => {
+        c.breakpoints.add(at);
+        c.bpGen++;
+      });
+      assert.equal(r.on.exits[r.on.exits.length - 1], Exit.STOP, `breakpoint at ${at.toString(16)}: stopped`);
+      assert.equal(r.on.c.breakpointHit, true, `breakpoint at ${at.toString(16)}: reported as a breakpoint`);
+      assert.equal(r.on.rip, at, `breakpoint at ${at.toString(16)}: RIP at it`);
+      assert.ok(r.on.n > 5_000, `breakpoint at ${at.toString(16)}: hit after the blocks were translated`);
     }
   });
 
