@@ -18,8 +18,8 @@ import { startClient } from './helpers';
  */
 
 const FIXTURES = [
-  { name: 'x86_64', kernel: LINUX_KERNEL, initrd: LINUX_INITRD, skip: linuxBootSkipped() },
-  { name: 'i386 (686-pae)', kernel: linux32Kernel('pae'), initrd: LINUX32_INITRD, skip: linux32BootSkipped() },
+  { name: 'x86_64', kernel: LINUX_KERNEL, initrd: LINUX_INITRD, syscallFrame: /^(do_syscall_64|entry_SYSCALL_64)/, skip: linuxBootSkipped() },
+  { name: 'i386 (686-pae)', kernel: linux32Kernel('pae'), initrd: LINUX32_INITRD, syscallFrame: /^do_(fast_syscall_32|int80_syscall_32)\b/, skip: linux32BootSkipped() },
 ];
 
 function serialCollector(dc: DebugClient): { text: () => string; until: (re: RegExp, ms: number) => Promise<void> } {
@@ -70,6 +70,9 @@ for (const fx of FIXTURES) describe(`debugging Debian's ${fx.name} kernel throug
     assert.equal((await hit).body.reason, 'function breakpoint');
     const frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
     assert.match(frames[0].name, /^ksys_write\b/, frames.map((f) => f.name).join(' <- '));
+    // The frames below it walk back to the system call's entry (i386: SYSENTER through the vDSO, frame pointers all the
+    // way; x86_64, built without frame pointers: the SYSCALL entry).
+    assert.ok(frames.some((f) => fx.syscallFrame.test(f.name)), frames.map((f) => f.name).join(' <- '));
 
     await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
     const ended = dc.waitForEvent('terminated', 3_000_000);
