@@ -5,7 +5,7 @@ import { loadFirmware } from '../../emulator/firmware/seabios';
 import { Machine } from '../../emulator/machine';
 import { StopInfo } from '../../emulator/api';
 import {
-  LINUX32_INITRD, Linux32Flavour, comparableConsole, linux32BootSkipped, linux32Golden, linux32Kernel, normalizeConsole, verboseComparable32,
+  LINUX32_INITRD, LINUX32_SELFTEST_INITRD, Linux32Flavour, comparableConsole, linux32BootSkipped, linux32Golden, linux32Kernel, normalizeConsole, verboseComparable32,
 } from '../support/linux-fixture';
 
 /**
@@ -20,7 +20,7 @@ const skip = linux32BootSkipped();
 const BUDGET = 20_000_000_000;
 const MEMORY_MB = 256;
 
-interface Boot { flavour: Linux32Flavour; cpu: 'faultline' | 'qemu64'; append: string; firmware?: boolean; smp?: number }
+interface Boot { flavour: Linux32Flavour; cpu: 'faultline' | 'qemu64'; append: string; firmware?: boolean; smp?: number; initrd?: string }
 
 function boot(b: Boot): { serial: string; stop: StopInfo; instructions: number } {
   const fw = b.firmware ? loadFirmware() : undefined;
@@ -29,7 +29,7 @@ function boot(b: Boot): { serial: string; stop: StopInfo; instructions: number }
   });
   let serial = '';
   m.on('serial', (c: number) => { serial += String.fromCharCode(c); });
-  m.boot(new Uint8Array(fs.readFileSync(linux32Kernel(b.flavour))), { cmdline: b.append, initrd: new Uint8Array(fs.readFileSync(LINUX32_INITRD)) });
+  m.boot(new Uint8Array(fs.readFileSync(linux32Kernel(b.flavour))), { cmdline: b.append, initrd: new Uint8Array(fs.readFileSync(b.initrd ?? LINUX32_INITRD)) });
   let stop: StopInfo = { reason: 'budget' };
   while (m.instructionCount < BUDGET) {
     stop = m.run(500_000_000);
@@ -72,3 +72,10 @@ for (const flavour of ['pae', '686'] as const) {
     if (flavour === '686') assert.ok(ours.lines.includes('PCI: PCI BIOS revision 2.10 entry at 0xfd1ca, last bus=0'));
   });
 }
+
+test('the kernel package\'s self-test modules (test_user_copy: user-copy faults and their fixups; test_static_keys: code patched through INT3) pass as under QEMU', { skip, timeout: 3_600_000 }, () => {
+  const r = boot({ flavour: 'pae', cpu: 'faultline', append: 'console=ttyS0 quiet', initrd: LINUX32_SELFTEST_INITRD });
+  assertPoweredOff(r);
+  assert.match(r.serial, /test_user_copy: tests passed\./);
+  assert.equal(comparableConsole(r.serial), comparableConsole(fs.readFileSync(linux32Golden('pae', 'selftest'), 'utf8')));
+});

@@ -124,13 +124,18 @@ export const LINUX32_CACHE = process.env.FAULTLINE_LINUX32_CACHE ?? path.join(os
 export type Linux32Flavour = 'pae' | '686';
 export const linux32Kernel = (f: Linux32Flavour): string => path.join(LINUX32_CACHE, `vmlinuz-${f}`);
 export const LINUX32_INITRD = path.join(LINUX32_CACHE, 'initramfs.cpio.gz');
-/** QEMU TCG's console for a flavour with "console=ttyS0 quiet" or "console=ttyS0" (build.sh --golden). */
-export const linux32Golden = (f: Linux32Flavour, mode: 'quiet' | 'verbose'): string =>
+/** The kernel package's test modules under fixtures/linux32/init-selftest. */
+export const LINUX32_SELFTEST_INITRD = path.join(LINUX32_CACHE, 'initramfs-selftest.cpio.gz');
+/**
+ * QEMU TCG's console for a flavour with "console=ttyS0 quiet" or "console=ttyS0", or the PAE kernel's with the
+ * self-test initramfs (build.sh --golden).
+ */
+export const linux32Golden = (f: Linux32Flavour, mode: 'quiet' | 'verbose' | 'selftest'): string =>
   path.join(__dirname, '..', '..', '..', 'fixtures', 'golden', 'linux32', `serial-${f}-${mode}.txt`);
 
 /** false when both kernels and the initramfs are cached and FAULTLINE_LINUX_BOOT is set, else why the tests skip. */
 export function linux32BootSkipped(): false | string {
-  if (![linux32Kernel('pae'), linux32Kernel('686'), LINUX32_INITRD].every((f) => fs.existsSync(f))) {
+  if (![linux32Kernel('pae'), linux32Kernel('686'), LINUX32_INITRD, LINUX32_SELFTEST_INITRD].every((f) => fs.existsSync(f))) {
     return `the 32-bit Linux fixture is not in ${LINUX32_CACHE}; run bash fixtures/linux32/build.sh (or set FAULTLINE_LINUX32_CACHE)`;
   }
   if (!process.env.FAULTLINE_LINUX_BOOT) return 'booting Debian\'s i386 kernels to power-off takes minutes; set FAULTLINE_LINUX_BOOT=1 to run them';
