@@ -215,7 +215,7 @@ interface InfoContent {
 /**
  * Build the boot information: total_size, reserved, then 8-byte-aligned tags and the end tag (§3.6), in the
  * order GRUB 2.06 writes them under QEMU (fixtures/golden/lowmem-probe-mb2.serial.txt): load base address,
- * command line, boot loader name, modules, APM (Faultline's 32-bit APM interface, firmware/apm32.asm), memory
+ * command line, boot loader name, modules, APM (Faultline's 32-bit APM interface, firmware/apm32.inc), memory
  * map, ELF sections, basic memory, boot device, framebuffer (VGA text mode, as GRUB reports it), ACPI RSDP
  * (tag 14 for a revision-0 RSDP; tag 15 for revision 2+).
  */

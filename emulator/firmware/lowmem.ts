@@ -1,7 +1,8 @@
 import { PhysicalMemory } from '../memory/phys';
 import { ACPI_RSDP_FILE, RSDP_ADDRESS, buildAcpi } from './acpi';
 import { SMBIOS_ENTRY_ADDRESS, SMBIOS_TABLE_ADDRESS, buildSmbios } from './smbios';
-import { APM32_CODE } from './apm32';
+import { BIOS32_DIRECTORY_ADDRESS, PIR_ADDRESS, buildBios32Directory, buildPirTable } from './pci-bios';
+import { PM_BIOS_ADDRESS, PM_BIOS_CODE } from './pm-bios';
 import { BDA_BASE, buildBda, buildEbda } from './bda';
 import { EBDA_BASE, MemoryRegion, e820Map, highTablesBase } from './e820';
 import { buildMpTables } from './mptable';
@@ -12,7 +13,8 @@ import { runTableLoader } from './table-loader';
  * What the firmware leaves in memory for a kernel booted directly (`--firmware none`): everything a kernel
  * finds under `qemu -kernel` after SeaBIOS ran -- the BDA, the EBDA, the MP floating pointer and
  * configuration table in the F segment, the ACPI RSDP in the F segment and the other ACPI tables in the
- * reserved top 128 KiB of RAM, and an APM 32-bit interface -- at the addresses SeaBIOS 1.16 uses under QEMU 7.2. Returns the e820 map for
+ * reserved top 128 KiB of RAM, the 32-bit APM, BIOS32 and PCI BIOS interfaces and the PCI IRQ routing table
+ * ($PIR) -- at the addresses SeaBIOS 1.16 uses under QEMU 7.2. Returns the e820 map for
  * the multiboot memory map and the RSDP for the multiboot2 ACPI tags.
  */
 
@@ -43,7 +45,7 @@ export interface ApmInfo {
 }
 
 /**
- * Faultline's APM 1.2 32-bit protected-mode interface (apm32.asm) at SeaBIOS's f000:d198. Only the 32-bit
+ * Faultline's APM 1.2 32-bit protected-mode interface (apm32.inc in pm-bios.asm) at SeaBIOS's f000:d198. Only the 32-bit
  * interface exists (flags 0x2; SeaBIOS also has the 16-bit one: 0x3).
  */
 export const APM: ApmInfo = {
@@ -60,7 +62,9 @@ export function installLowMemory(phys: PhysicalMemory, p: Platform, o: LowMemory
   phys.load(BDA_BASE, buildBda(p, { secondsOfDay: o.secondsOfDay }));
   phys.load(EBDA_BASE, buildEbda());
 
-  phys.load(APM.cseg * 16 + APM.offset, APM32_CODE);
+  phys.load(PM_BIOS_ADDRESS, PM_BIOS_CODE);
+  phys.load(BIOS32_DIRECTORY_ADDRESS, buildBios32Directory());
+  phys.load(PIR_ADDRESS, buildPirTable());
 
   const mp = buildMpTables(p);
   phys.load(mp.address, mp.floating);

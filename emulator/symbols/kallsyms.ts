@@ -1,11 +1,13 @@
 /**
  * Linux's own symbol table (kallsyms), read out of a kernel image in memory: Debian's image package ships only
  * a stub System.map, but every kernel built with CONFIG_KALLSYMS carries its symbols in .rodata, as
- * scripts/kallsyms.c lays them out (6.1, base-relative, 8-byte aligned tables in this order):
+ * scripts/kallsyms.c lays them out (6.1, base-relative, tables aligned to the word size -- 8 bytes on x86_64,
+ * 4 on i386 -- in this order):
  *
- *   kallsyms_offsets        s32[num]   absolute-percpu: >= 0 is the address itself, < 0 is base - 1 - offset
- *   kallsyms_relative_base  u64        relocated with the kernel, so it holds the runtime (KASLR) address
- *   kallsyms_num_syms       u32
+ *   kallsyms_offsets        s32[num]   x86_64 (absolute-percpu): >= 0 is the address itself, < 0 is
+ *                                      base - 1 - offset; i386: u32, base + offset
+ *   kallsyms_relative_base  word       relocated with the kernel, so it holds the runtime (KASLR) address
+ *   kallsyms_num_syms       u32 (padded to a word)
  *   kallsyms_names          per symbol: length (1 byte, or 2 when the first has bit 7: ULEB128), token indexes
  *   kallsyms_markers        u32[ceil(num / 256)]: offset in kallsyms_names of every 256th symbol
  *   kallsyms_token_table    256 NUL-terminated strings
@@ -28,6 +30,8 @@ export interface KallsymsTables {
   tokenIndex: number;
   count: number;
   relativeBase: bigint;
+  /** The kernel's word size in bytes: 8 (x86_64) or 4 (i386). */
+  word: 4 | 8;
 }
 
 /** Symbols from the kallsyms tables in `mem` (a kernel image or guest RAM), or undefined when none are found. */
@@ -35,8 +39,10 @@ export function findKallsyms(mem: Uint8Array): { symbols: SymbolInfo[]; tables: 
   const digits = latin1Bytes('0\x001\x002\x003\x004\x005\x006\x007\x008\x009\x00');
   const buf = mem;
   for (let hit = indexOfBytes(buf, digits, 0); hit >= 0; hit = indexOfBytes(buf, digits, hit + 1)) {
-    const t = tablesAround(buf, hit);
-    if (t) return { symbols: readSymbols(buf, t), tables: t };
+    for (const word of [8, 4] as const) {
+      const t = tablesAround(buf, hit, word);
+      if (t) return { symbols: readSymbols(buf, t), tables: t };
+    }
   }
   return undefined;
 }
@@ -72,76 +78,85 @@ function sized(list: SymbolInfo[]): SymbolInfo[] {
   return list;
 }
 
-const align8 = (n: number): number => (n + 7) & ~7;
+const alignUp = (n: number, word: number): number => (n + word - 1) & -word;
 
-/** The whole set of tables around a '0'..'9' token run at `hit`, each located by its neighbour, or undefined. */
-function tablesAround(buf: Uint8Array, hit: number): KallsymsTables | undefined {
-  // Walk back 0x30 strings from '0' to token 0; the table starts 8-aligned.
+/**
+ * The whole set of tables around a '0'..'9' token run at `hit`, each located by its neighbour, for a kernel
+ * of the given word size, or undefined.
+ */
+function tablesAround(buf: Uint8Array, hit: number, word: 4 | 8): KallsymsTables | undefined {
+  // Walk back 0x2f strings from '0' to token 1 (each string follows the previous one's NUL). Token 0's start is
+  // not found that way: what precedes the table (kallsyms_seqs_of_names' 3-byte entries on i386) need not end in
+  // a NUL, so it is where the token index says token 1 starts, counted back.
   let p = hit;
-  for (let k = 0; k < 0x30; k++) {
+  for (let k = 0; k < 0x2f; k++) {
     if (p < 2 || buf[p - 1] !== 0) return undefined;
     p -= 2;
     while (p > 0 && buf[p - 1] !== 0) p--;
   }
-  const tokenTable = p;
+  const token1 = p;
   // The token index follows the 256 strings: u16 offsets, the first 0, each one past the previous string's NUL.
-  let q = tokenTable;
-  const starts: number[] = [];
-  for (let k = 0; k < 256; k++) {
-    starts.push(q - tokenTable);
+  let q = token1;
+  for (let k = 1; k < 256; k++) {
     const end = buf.indexOf(0, q);
     if (end < 0 || end - q > 64) return undefined;
     q = end + 1;
   }
-  const tokenIndex = align8(q);
-  if (tokenIndex + 512 > buf.length) return undefined;
-  for (let k = 0; k < 256; k++) if (u16(buf, tokenIndex + 2 * k) !== starts[k]) return undefined;
+  const tokenIndex = alignUp(q, word);
+  if (tokenIndex + 512 > buf.length || u16(buf, tokenIndex) !== 0) return undefined;
+  const tokenTable = token1 - u16(buf, tokenIndex + 2);
+  if (tokenTable < 0 || tokenTable % word !== 0 || token1 - tokenTable > 65 || buf.indexOf(0, tokenTable) !== token1 - 1) return undefined;
+  q = tokenTable;
+  for (let k = 0; k < 256; k++) {
+    if (u16(buf, tokenIndex + 2 * k) !== q - tokenTable) return undefined;
+    q = buf.indexOf(0, q) + 1;
+  }
 
   // kallsyms_markers lies before the token table (right before it, or before kallsyms_seqs_of_names in kernels
-  // that have that table): 8-aligned u32s, 0 then strictly increasing. Each candidate run is checked by the
+  // that have that table): word-aligned u32s, 0 then strictly increasing. Each candidate run is checked by the
   // symbol count and names that must lead up to it.
-  for (let m = (tokenTable - 8) & ~7; m > 0 && m > tokenTable - 0x800000; m -= 8) {
+  for (let m = (tokenTable - word) & -word; m > 0 && m > tokenTable - 0x800000; m -= word) {
     if (u32(buf, m) !== 0 || u32(buf, m + 4) === 0) continue;
     let markerCount = 1;
     while (m + 4 * (markerCount + 1) <= tokenTable && u32(buf, m + 4 * markerCount) > u32(buf, m + 4 * (markerCount - 1))) markerCount++;
-    const t = namesBefore(buf, m, markerCount);
+    const t = namesBefore(buf, m, markerCount, word);
     if (t) return { ...t, markers: m, tokenTable, tokenIndex };
   }
   return undefined;
 }
 
 /**
- * kallsyms_names before markers at `markersStart`: it starts 8-aligned at most a few hundred KiB before the last
- * marker's symbol; kallsyms_num_syms is the u32 8 bytes before it, must give `markerCount` or fewer markers
+ * kallsyms_names before markers at `markersStart`: it starts word-aligned at most a few hundred KiB before the
+ * last marker's symbol; kallsyms_num_syms is the u32 a word before it, must give `markerCount` or fewer markers
  * (a following table may continue the increasing run), and its names must end just before the markers.
  */
-function namesBefore(buf: Uint8Array, markersStart: number, markerCount: number): Omit<KallsymsTables, 'markers' | 'tokenTable' | 'tokenIndex'> | undefined {
+function namesBefore(buf: Uint8Array, markersStart: number, markerCount: number, word: 4 | 8): Omit<KallsymsTables, 'markers' | 'tokenTable' | 'tokenIndex'> | undefined {
   for (let k = markerCount; k >= 2; k--) {
     const lastMarker = u32(buf, markersStart + 4 * (k - 1));
     if (lastMarker >= markersStart) continue;
-    const top = (markersStart - lastMarker) & ~7;
-    for (let names = top; names > 16 && names > top - 0x40000; names -= 8) {
-      const count = u32(buf, names - 8);
+    const top = (markersStart - lastMarker) & -word;
+    for (let names = top; names > 2 * word && names > top - 0x40000; names -= word) {
+      const count = u32(buf, names - word);
       if (count === 0 || ((count + 255) >> 8) !== k) continue;
-      if (!namesEndAt(buf, names, count, markersStart)) continue;
-      const relativeBase = u64(buf, names - 16);
-      const offsets = names - 16 - align8(count * 4);
+      if (!namesEndAt(buf, names, count, markersStart, word)) continue;
+      const relativeBase = word === 8 ? u64(buf, names - 16) : BigInt(u32(buf, names - 8));
+      const offsets = names - 2 * word - alignUp(count * 4, word);
       if (offsets < 0) return undefined;
-      return { offsets, names, count, relativeBase };
+      return { offsets, names, count, relativeBase, word };
     }
   }
   return undefined;
 }
 
-/** Whether `count` name entries starting at `names` end within 8 bytes before `end`. */
-function namesEndAt(buf: Uint8Array, names: number, count: number, end: number): boolean {
+/** Whether `count` name entries starting at `names` end within a word before `end`. */
+function namesEndAt(buf: Uint8Array, names: number, count: number, end: number, word: number): boolean {
   let p = names;
   for (let i = 0; i < count && p < end; i++) {
     let len = buf[p++];
     if (len & 0x80) len = (len & 0x7f) | (buf[p++] << 7);
     p += len;
   }
-  return p <= end && end - p < 8;
+  return p <= end && end - p < word;
 }
 
 function readSymbols(buf: Uint8Array, t: KallsymsTables): SymbolInfo[] {
@@ -158,11 +173,18 @@ function readSymbols(buf: Uint8Array, t: KallsymsTables): SymbolInfo[] {
     let s = '';
     for (let k = 0; k < len; k++) s += tokens[buf[p + k]];
     p += len;
-    const off = i32(buf, t.offsets + 4 * i);
-    // CONFIG_KALLSYMS_ABSOLUTE_PERCPU (x86_64 SMP): per-cpu symbols are absolute, the rest below the base.
-    const address = off >= 0 ? BigInt(off) : t.relativeBase - 1n - BigInt(off);
     const type = s[0];
-    if (type === 'A' || type === 'a' || off >= 0) continue; // per-cpu offsets and absolute values name no place
+    if (type === 'A' || type === 'a') continue; // absolute values name no place
+    let address: bigint;
+    if (t.word === 8) {
+      // CONFIG_KALLSYMS_ABSOLUTE_PERCPU (x86_64 SMP): per-cpu symbols are absolute (offsets, no place), the rest
+      // below the base.
+      const off = i32(buf, t.offsets + 4 * i);
+      if (off >= 0) continue;
+      address = t.relativeBase - 1n - BigInt(off);
+    } else {
+      address = (t.relativeBase + BigInt(u32(buf, t.offsets + 4 * i))) & 0xffffffffn;
+    }
     out.push({ name: s.slice(1), address, size: 0, kind: kindOf(type) });
   }
   return sized(out);
@@ -170,6 +192,11 @@ function readSymbols(buf: Uint8Array, t: KallsymsTables): SymbolInfo[] {
 
 /** Linux maps its own image from here up (the x86_64 kernel text mapping, arch/x86/include/asm/page_64_types.h). */
 export const LINUX_KERNEL_TEXT = 0xffffffff80000000n;
+/**
+ * The i386 kernel's PAGE_OFFSET with the default 3G/1G split (Debian's): it runs from here up to 4 GiB. Its
+ * decompressor runs below, at physical addresses, and firmware never runs there.
+ */
+export const LINUX32_PAGE_OFFSET = 0xc0000000n;
 
 /**
  * The kernel's kallsyms, read from guest RAM once the kernel runs from its own mapping (before that the
@@ -177,7 +204,8 @@ export const LINUX_KERNEL_TEXT = 0xffffffff80000000n;
  * running then, e.g. a pause in the init's shell loop). `readPhysical` reads guest RAM; `ramBytes` is its size.
  */
 export function kallsymsFromGuest(rip: bigint, readPhysical: (addr: bigint, len: number) => Uint8Array, ramBytes: number, cpl = 0): SymbolInfo[] | undefined {
-  if (rip < LINUX_KERNEL_TEXT && cpl !== 3) return undefined;
+  const kernelMapping = rip >= LINUX_KERNEL_TEXT || (rip >= LINUX32_PAGE_OFFSET && rip <= 0xffffffffn);
+  if (!kernelMapping && cpl !== 3) return undefined;
   return findKallsyms(readPhysical(0n, ramBytes))?.symbols;
 }
 

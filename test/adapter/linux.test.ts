@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { exceptionBreakpointFilters } from '../../debug-adapter/exception-filters';
-import { LINUX_APPEND, LINUX_INITRD, LINUX_KERNEL, LINUX_MEMORY_MB, linuxBootSkipped } from '../support/linux-fixture';
+import {
+  LINUX32_INITRD, LINUX_APPEND, LINUX_INITRD, LINUX_KERNEL, LINUX_MEMORY_MB, linux32BootSkipped, linux32Kernel, linuxBootSkipped,
+} from '../support/linux-fixture';
 import { startClient } from './helpers';
 
 /**
@@ -11,10 +13,14 @@ import { startClient } from './helpers';
  * adapter reads kallsyms from guest RAM), pause during the init's shell loop, stop in a kernel function by name,
  * get a call stack that names kernel functions, and continue to the ACPI power-off. The default exception
  * filters are on: the user-space page faults Linux handles do not stop the session. Gated like the boot test
- * (FAULTLINE_LINUX_BOOT=1 and the cached fixture): minutes of wall time.
+ * (FAULTLINE_LINUX_BOOT=1 and the cached fixture): minutes of wall time. Once with the x86_64 kernel, once with
+ * the i386 PAE kernel (fixtures/linux32: 32-bit kallsyms, frame-pointer stacks, user faults in 32-bit mode).
  */
 
-const skip = linuxBootSkipped();
+const FIXTURES = [
+  { name: 'x86_64', kernel: LINUX_KERNEL, initrd: LINUX_INITRD, syscallFrame: /^(do_syscall_64|entry_SYSCALL_64)/, skip: linuxBootSkipped() },
+  { name: 'i386 (686-pae)', kernel: linux32Kernel('pae'), initrd: LINUX32_INITRD, syscallFrame: /^do_(fast_syscall_32|int80_syscall_32)\b/, skip: linux32BootSkipped() },
+];
 
 function serialCollector(dc: DebugClient): { text: () => string; until: (re: RegExp, ms: number) => Promise<void> } {
   let text = '';
@@ -31,7 +37,7 @@ function serialCollector(dc: DebugClient): { text: () => string; until: (re: Reg
   };
 }
 
-describe('debugging Debian\'s kernel through the adapter', { skip, timeout: 3_600_000 }, () => {
+for (const fx of FIXTURES) describe(`debugging Debian's ${fx.name} kernel through the adapter`, { skip: fx.skip, timeout: 3_600_000 }, () => {
   let dc: DebugClient;
   before(async () => { dc = await startClient(); dc.defaultTimeout = 600_000; });
   after(async () => { await dc.stop(); });
@@ -47,7 +53,7 @@ describe('debugging Debian\'s kernel through the adapter', { skip, timeout: 3_60
     await Promise.all([
       // historyMB 0: reverse-debugging snapshots every 500 000 instructions triple this run's time (Linux dirties
       // many pages); test/adapter/reverse.test.ts covers history.
-      dc.launchRequest({ kernel: LINUX_KERNEL, initrd: LINUX_INITRD, append: LINUX_APPEND, memoryMB: LINUX_MEMORY_MB, historyMB: 0 } as DebugProtocol.LaunchRequestArguments),
+      dc.launchRequest({ kernel: fx.kernel, initrd: fx.initrd, append: LINUX_APPEND, memoryMB: LINUX_MEMORY_MB, historyMB: 0 } as DebugProtocol.LaunchRequestArguments),
       configured,
     ]);
     await serial.until(/loop 1\r?\n/, 3_000_000);
@@ -64,6 +70,9 @@ describe('debugging Debian\'s kernel through the adapter', { skip, timeout: 3_60
     assert.equal((await hit).body.reason, 'function breakpoint');
     const frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
     assert.match(frames[0].name, /^ksys_write\b/, frames.map((f) => f.name).join(' <- '));
+    // The frames below it walk back to the system call's entry (i386: SYSENTER through the vDSO, frame pointers all the
+    // way; x86_64, built without frame pointers: the SYSCALL entry).
+    assert.ok(frames.some((f) => fx.syscallFrame.test(f.name)), frames.map((f) => f.name).join(' <- '));
 
     await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
     const ended = dc.waitForEvent('terminated', 3_000_000);

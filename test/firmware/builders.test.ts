@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { CPU_MODELS } from '../../emulator/cpu/cpuid';
 import { ACPI_RSDP_FILE, ACPI_TABLES_FILE, acpiFwCfgFiles, buildAcpi, buildDsdt, buildMadt } from '../../emulator/firmware/acpi';
 import * as aml from '../../emulator/firmware/aml';
-import { APM32_CODE } from '../../emulator/firmware/apm32';
+import { PM_BIOS_CODE } from '../../emulator/firmware/pm-bios';
+import { buildBios32Directory, buildPirTable } from '../../emulator/firmware/pci-bios';
 import { buildBda, buildEbda, ticksSinceMidnight } from '../../emulator/firmware/bda';
 import { byteSum } from '../../emulator/firmware/checksum';
 import { basicMemory, e820Map } from '../../emulator/firmware/e820';
@@ -335,17 +336,30 @@ describe('BIOS data area', () => {
   });
 });
 
-describe('APM 32-bit interface code', () => {
-  it('apm32.ts holds exactly what nasm assembles from apm32.asm', (t) => {
-    const asm = path.resolve(__dirname, '..', '..', '..', 'emulator/firmware/apm32.asm');
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'apm32-')), 'apm32.bin');
+describe('32-bit protected-mode BIOS interfaces (APM, BIOS32, PCI BIOS) and the PCI IRQ routing table', () => {
+  it('pm-bios.ts holds exactly what nasm assembles from pm-bios.asm', (t) => {
+    const dir = path.resolve(__dirname, '..', '..', '..', 'emulator/firmware');
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pm-bios-')), 'pm-bios.bin');
     try {
-      execFileSync('nasm', ['-f', 'bin', asm, '-o', out], { stdio: 'pipe' });
+      execFileSync('nasm', ['-f', 'bin', '-I', dir + '/', path.join(dir, 'pm-bios.asm'), '-o', out], { stdio: 'pipe' });
     } catch {
       t.skip('nasm is not installed');
       return;
     }
-    assert.deepEqual([...fs.readFileSync(out)], [...APM32_CODE]);
+    assert.deepEqual([...fs.readFileSync(out)], [...PM_BIOS_CODE]);
     fs.rmSync(path.dirname(out), { recursive: true });
+  });
+
+  it('the entry points sit at SeaBIOS\'s addresses: APM f000:d198, PCI BIOS f000:d1ca, BIOS32 f000:d26c', () => {
+    // Each entry is a near JMP (E9 rel32) into the code after the stubs.
+    for (const off of [0, 0xd1ca - 0xd198, 0xd26c - 0xd198]) assert.equal(PM_BIOS_CODE[off], 0xe9, `entry at +${off.toString(16)}`);
+  });
+
+  it('the BIOS32 directory header and $PIR table are QEMU 7.2\'s bytes (SeaBIOS 1.16, memory at 0xf6040 and 0xf5c80)', () => {
+    assert.equal(Buffer.from(buildBios32Directory()).toString('hex'), '5f33325f6cd20f0000018f0000000000');
+    assert.equal(Buffer.from(buildPirTable()).toString('hex'),
+      '24504952000180000008000086802e1200000000000000000000000000000037000860f8de61f8de62f8de63f8de0000' +
+      '001061f8de62f8de63f8de60f8de0100001862f8de63f8de60f8de61f8de0200002063f8de60f8de61f8de62f8de0300' +
+      '002860f8de61f8de62f8de63f8de0400003061f8de62f8de63f8de60f8de0500');
   });
 });

@@ -175,6 +175,11 @@ describe('lowmem-probe through SeaBIOS: what a multiboot kernel finds, against q
     const plain = (o: ProbeOutput) => section(o, 'mbi ').filter((l) => !/^mbi (flags|cmdline|boot_loader_name)/.test(l));
     assert.deepEqual(plain(ours), plain(qemu));
     assert.equal(ours.lines.find((l) => l.startsWith('mbi cmdline')), 'mbi cmdline probe test=1');
+
+    // SeaBIOS's BIOS32 directory, $PIR table and 32-bit PCI BIOS, run by Faultline's CPU: every call returns
+    // what it returns under QEMU (function 0Eh's structure too: SeaBIOS addresses it with DI, so it stays empty).
+    for (const p of ['bios32 ', 'pir ', 'pcibios ']) assert.deepEqual(section(ours, p), section(qemu, p), p);
+    assert.equal(section(ours, 'pcibios call').length, 30);
   });
 
   it('multiboot2: the tags as the direct load gives them, with APM, memory map, basic memory and RSDP from the BIOS (APM as GRUB finds it)', () => {

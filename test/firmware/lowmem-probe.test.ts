@@ -118,6 +118,30 @@ describe('lowmem-probe: what a multiboot kernel finds in memory, Faultline again
     assert.equal(ours.lines.find((l) => l.startsWith('mbi boot_loader_name')), 'mbi boot_loader_name Faultline');
   });
 
+  it('BIOS32 directory, PCI BIOS and $PIR table: where SeaBIOS has them, returning what SeaBIOS returns', () => {
+    const { out: ours } = runProbe('fixtures/bin/lowmem-probe.elf', 'probe test=1');
+    const qemu = golden('lowmem-probe');
+    // The "_32_" header at 0xf6040 and the $PIR table at 0xf5c80, byte for byte (emulator/firmware/pci-bios.ts).
+    for (const d of ['bios32', 'pir']) assert.deepEqual([...ours.dumps.get(d)!], [...qemu.dumps.get(d)!], d);
+    assert.deepEqual(section(ours, 'bios32 '), section(qemu, 'bios32 '));
+    assert.deepEqual(section(ours, 'pir '), section(qemu, 'pir '));
+    // Every PCI BIOS call (pm-bios.asm, pcibios32.inc): installation check, find device and class code (found,
+    // a second index, absent), configuration reads and writes of each size (odd registers as SeaBIOS addresses
+    // them), AH other than B1h, an undefined function; every register, CF and the preserved upper halves.
+    // Except function 0Eh (get IRQ routing options): SeaBIOS's 32-bit entry reads the buffer structure at
+    // ES:DI (16-bit DI), so under QEMU the probe's structure at 0x107100 is never written (the probe then skips
+    // the second call: SeaBIOS would take the buffer's address from whatever lies at 0x7100); Faultline follows the PCI BIOS specification's 32-bit call (ES:EDI): "too small" with the size needed, then
+    // the $PIR table's slot entries.
+    const calls = (o: ProbeOutput) => section(o, 'pcibios call').filter((l) => !l.startsWith('pcibios call eax 0x5555b10e'));
+    assert.equal(calls(qemu).length, 29);
+    assert.deepEqual(calls(ours), calls(qemu));
+    const b10e = section(ours, 'pcibios call eax 0x5555b10e');
+    assert.match(b10e[0], /-> cf 1 eax 0x5555890e ebx 0x66660000 /);
+    assert.match(b10e[1], /-> cf 0 eax 0x5555000e ebx 0x66660000 /);
+    assert.deepEqual(section(ours, 'pcibios irq_options_size'), ['pcibios irq_options_size 0x00000060', 'pcibios irq_options_size 0x00000060']);
+    assert.deepEqual([...ours.dumps.get('pcibios irq_buffer')!].slice(0, 0x60), [...qemu.dumps.get('pir')!].slice(32));
+  });
+
   it('multiboot2: the tags GRUB gives (load base, mmap, basic meminfo, framebuffer, ACPI RSDP) and the same tables', () => {
     const { out: ours, exit } = runProbe('fixtures/bin/lowmem-probe-mb2.elf', 'mb2 probe');
     const grub = golden('lowmem-probe-mb2');
@@ -128,7 +152,7 @@ describe('lowmem-probe: what a multiboot kernel finds in memory, Faultline again
     const tags = (o: ProbeOutput) => section(o, 'mb2 tag ').filter((l) => / size \d+$/.test(l)).map((l) => Number(l.split(' ')[2]));
     assert.deepEqual(tags(ours), tags(grub));
     // Tag 10 (APM) and the probe's calls through it: SeaBIOS's APM BIOS under GRUB, Faultline's own 32-bit
-    // interface (emulator/firmware/apm32.asm) at the same f000:d198, returning the same registers -- except the
+    // interface (emulator/firmware/apm32.inc in pm-bios.asm) at the same f000:d198, returning the same registers -- except the
     // flags (tag offset 12 and the installation check's CX): SeaBIOS also has a 16-bit interface (3), Faultline
     // only the 32-bit one (2).
     assert.deepEqual(without(ours.dumps.get('mb2 tag 10'), [12]), without(grub.dumps.get('mb2 tag 10'), [12]));
