@@ -79,7 +79,29 @@ export class Cmos implements Device {
   }
 
   attach(bus: IoBus): void {
-    bus.registerPorts(0x70, 2, bytePorts(bus, (p) => this.read8(p), (p, v) => this.write8(p, v)));
+    bus.registerPorts(0x70, 2, { ...bytePorts(bus, (p) => this.read8(p), (p, v) => this.write8(p, v)), stableUntil: (p) => this.stableUntil(p) });
+  }
+
+  /**
+   * Until when a read of `port` returns what it returns now (PortHandler.stableUntil), so that a loop polling
+   * the selected register (`in al, 0x71; cmp al, bl; je`: waiting for the next second) is skipped
+   * (cpu/poll-loop.ts): the index port always reads FFh; a time register changes at the next second boundary,
+   * register A's UIP bit 244 us before it and at it; register C never (a read clears it); the rest are RAM.
+   */
+  private stableUntil(port: number): number {
+    const now = this.clock.instructions;
+    if (port === 0x70) return Infinity;
+    const s = this.s;
+    const i = s.index;
+    if (i === REG_C) return now;
+    const timeField = (i <= 9 && i !== 1 && i !== 3 && i !== 5) || i === REG_CENTURY;
+    if ((i !== REG_A && !timeField) || s.ram[REG_B] & B_SET) return Infinity;
+    const phase = (now - s.anchor) % NS_PER_SECOND;
+    if (phase < 0) return now;
+    const boundary = now - phase + NS_PER_SECOND;
+    if (timeField) return boundary;
+    if (((s.ram[REG_A] >> 4) & 7) !== 2) return Infinity; // the divider stopped: UIP stays clear
+    return phase < NS_PER_SECOND - UIP_NS ? boundary - UIP_NS : boundary;
   }
 
   /** Set CMOS byte `index` now and at every power-on (the board's configuration bytes). */

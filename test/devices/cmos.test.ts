@@ -113,3 +113,26 @@ test('state round-trips through JSON', () => {
   assert.equal(reg(b, 0), 0x50);
   assert.equal(reg(b, 0x20), 0x77);
 });
+
+test('stableUntil promises no more than the registers keep: reads until then equal, and a time register or UIP changes right then', () => {
+  const pc = makePc();
+  const UIP = 244_000;
+  const read = (i: number, at: number): number => { pc.clock.instructions = at; return reg(pc, i); };
+  for (const i of [0x00, 0x02, 0x09, 0x0a, 0x0b, 0x0d, 0x0e]) {
+    for (const t of [0, 1, SEC - UIP - 1, SEC - UIP, SEC - 1, SEC, 3 * SEC + 12_345, 59 * SEC + 7]) {
+      const v = read(i, t);
+      pc.clock.instructions = t;
+      const until = pc.bus.portStableUntil(0x71, t);
+      assert.ok(until > t, `register ${i} at ${t}: stable for a while`);
+      const end = Math.min(until, t + 2 * SEC);
+      for (const at of [t + 1, Math.floor((t + end) / 2), end - 1].filter((a) => a < end)) assert.equal(read(i, at), v, `register ${i}: read at ${at} (stable from ${t} until ${until})`);
+      // The seconds and UIP change right then (the minutes and year may not: their bound is the next second).
+      if (i === 0x00 || i === 0x0a) assert.notEqual(read(i, until), v, `register ${i} changes at ${until}`);
+      if (until === Infinity) assert.ok([0x0b, 0x0d, 0x0e].includes(i), `register ${i} never changes`);
+    }
+  }
+  // Register C: a read clears its flags, so never stable; the index port always is.
+  pc.outb(0x70, 0x0c);
+  assert.equal(pc.bus.portStableUntil(0x71, pc.clock.instructions), pc.clock.instructions);
+  assert.equal(pc.bus.portStableUntil(0x70, pc.clock.instructions), Infinity);
+});
