@@ -5,7 +5,7 @@ import { decode } from './decoder';
 import { FAULT, gp, raise, ss } from './fault';
 import { Insn, OpcodeSpec } from './insn';
 import { BlockFn, BLOCK_QUIET, translateBlock } from './jit';
-import { isCondBranch } from './jit-classify';
+import { isCondBranch, opSize } from './jit-classify';
 import { POLL_DX, POLL_MEMORY, POLL_NONE, pollLoopPort, pollReads } from './poll-loop';
 import { Access, walk, walkOut } from './paging';
 import { Attr, Cr0, Cr4, CpuState, Flag, Seg, TWO32, TWO47, TWO48 } from './state';
@@ -787,6 +787,12 @@ export class Cpu extends CpuState {
     return this.lin(this.segOf(i), this.ea(i), size, write);
   }
 
+  /** Linear address of a moffs operand (MOV A0-A3): the offset is an absolute address in the segment. */
+  moffsAddr(i: Insn, size: number, write: boolean): number {
+    const off = i.asz === 8 ? i.immHi * TWO32 + (i.imm >>> 0) : i.asz === 4 ? i.imm >>> 0 : i.imm & 0xffff;
+    return this.lin(i.seg >= 0 ? i.seg : Seg.DS, off, size, write);
+  }
+
   /** Read the r/m operand (register or memory) of `size` bytes; 64-bit: hi half in this.hi. */
   readE(i: Insn, size: number): number {
     if (i.mod === 3) {
@@ -1335,10 +1341,9 @@ export class Cpu extends CpuState {
     if (this.watch.length !== 0 || this.dataBp !== 0 || (this.dr[7] & 0xff) !== 0) return false;
     for (const i of insns) {
       if (!(i.op === 0xa0 || i.op === 0xa1 || (i.hasModrm && i.mod !== 3))) continue;
-      const size = i.op === 0xa0 || i.op === 0x8a || i.op === 0x1b6 || i.op === 0x1be || ((i.op & 1) === 0 && i.op < 0x100) ? 1 : i.op === 0x1b7 || i.op === 0x1bf ? 2 : i.osz;
-      const la = i.op === 0xa0 || i.op === 0xa1
-        ? this.lin(i.seg >= 0 ? i.seg : Seg.DS, i.asz === 8 ? i.immHi * TWO32 + (i.imm >>> 0) : i.asz === 4 ? i.imm >>> 0 : i.imm & 0xffff, size, false)
-        : this.memAddr(i, size, false);
+      // MOVZX/MOVSX read a byte or a word; the others their operand size.
+      const size = i.op === 0x1b6 || i.op === 0x1be ? 1 : i.op === 0x1b7 || i.op === 0x1bf ? 2 : opSize(i);
+      const la = i.op === 0xa0 || i.op === 0xa1 ? this.moffsAddr(i, size, false) : this.memAddr(i, size, false);
       for (const a of [la, la + size - 1]) {
         const page = this.tlbPage(a, false);
         if (page < 0 || this.bus.pageReadsMmio(page)) return false;

@@ -3,7 +3,7 @@ import { ud } from './fault';
 import { getFlags, testCC } from './flags';
 import { Imm, Insn } from './insn';
 import { loadDataSegment } from './segments';
-import { ARITH_FLAGS, Cr0, Flag, Seg, TWO32 } from './state';
+import { ARITH_FLAGS, Cr0, Flag, Seg } from './state';
 import { def, defRange } from './table';
 
 /**
@@ -29,20 +29,15 @@ for (let r = 0; r < 8; r++) {
   def(0xb8 + r, 'mov', false, Imm.IV, (c, i) => c.writeReg(r | ((i.rex & 1) << 3), i.rex, i.osz, i.imm, i.immHi));
 }
 
-/** moffs forms: the offset is an absolute address in the segment (A0-A3). */
-function moffs(c: Cpu, i: Insn, size: number, write: boolean): number {
-  const off = i.asz === 8 ? i.immHi * TWO32 + (i.imm >>> 0) : i.asz === 4 ? i.imm >>> 0 : i.imm & 0xffff;
-  return c.lin(i.seg >= 0 ? i.seg : Seg.DS, off, size, write);
-}
-def(0xa0, 'mov', false, Imm.MOFFS, (c, i) => c.setReg8(0, 0, c.rd(moffs(c, i, 1, false), 1)));
+def(0xa0, 'mov', false, Imm.MOFFS, (c, i) => c.setReg8(0, 0, c.rd(c.moffsAddr(i, 1, false), 1)));
 def(0xa1, 'mov', false, Imm.MOFFS, (c, i) => {
-  const la = moffs(c, i, i.osz, false);
+  const la = c.moffsAddr(i, i.osz, false);
   const v = i.osz === 8 ? c.rd64(la) : c.rd(la, i.osz);
   c.writeReg(0, 0, i.osz, v, c.hi);
 });
-def(0xa2, 'mov', false, Imm.MOFFS, (c, i) => c.wr(moffs(c, i, 1, true), 1, c.r[0] & 0xff));
+def(0xa2, 'mov', false, Imm.MOFFS, (c, i) => c.wr(c.moffsAddr(i, 1, true), 1, c.r[0] & 0xff));
 def(0xa3, 'mov', false, Imm.MOFFS, (c, i) => {
-  const la = moffs(c, i, i.osz, true);
+  const la = c.moffsAddr(i, i.osz, true);
   if (i.osz === 8) c.wr64(la, c.r[0], c.r[1]); else c.wr(la, i.osz, c.r[0]);
 });
 
