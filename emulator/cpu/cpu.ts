@@ -58,6 +58,8 @@ const TLB_LOG = 1024;
 const MAX_BLOCK = 64;
 /** Slots of the direct-mapped block cache (a kernel's code spans megabytes: 16 Ki slots by the low bits collided). */
 const BLOCK_CACHE = 1 << 16;
+/** Stores that find only stale code marks (Cpu.invalidateCode) before a page's marks are rebuilt from its blocks. */
+const STALE_STORES = 16;
 /**
  * Executions of a non-loop block before it is translated to JS (jit.ts). A translation costs ~0.8 ms of CPU
  * (0.3 ms generating ~6 KB of JS per block on the Linux kernel, 0.5 ms in new Function, then V8's optimizing
@@ -966,6 +968,9 @@ export class Cpu extends CpuState {
    * boot loader storing its variables next to its own code, as GRUB's real-mode switch does on every BIOS call,
    * would otherwise re-decode the whole page each time). The page stops being code once no CPU holds blocks on it.
    */
+  /** Stores that reached invalidateCode through marks of dropped blocks, and dropped nothing, since the last re-marking. */
+  private staleStores = 0;
+
   invalidateCode(page: number, addr: number, len: number): void {
     const list = this.pageBlocks.get(page);
     const last = addr + len - 1;
@@ -992,8 +997,13 @@ export class Cpu extends CpuState {
       if (this.peers !== null && this.peers.some((p) => p !== this && p.pageBlocks.has(page))) return;
       this.mem.codePages[page] = 0;
       this.mem.clearCode(page);
-    } else if (dropped !== 0 && this.peers === null) {
-      // Mark again only the bytes the remaining blocks cover (peers' blocks would need theirs too: left marked).
+    } else if (dropped === 0 && this.peers === null && ++this.staleStores >= STALE_STORES) {
+      // Stores keep landing on bytes whose blocks are gone (the marks are left behind when blocks are dropped):
+      // mark again only the bytes the remaining blocks cover (peers' blocks would need theirs too: left marked).
+      // Done at a drop, it cost more than the drop: GRUB re-patches and re-decodes one block of its BIOS-call
+      // trampoline on a page of ~100 blocks before every BIOS call, and the bytes it patches are marked again
+      // when the block is decoded again anyway.
+      this.staleStores = 0;
       this.mem.clearCode(page);
       const lo = page * 4096, hi = lo + 4095;
       for (const b of list!) {

@@ -97,10 +97,13 @@ export class PhysicalMemory {
   /**
    * A write of `len` bytes at `addr` landed on a code page: tell the CPU (notifyCodeWrite) if it touched bytes that
    * hold decoded instructions. Two levels: the 64-byte chunk map, then the page's byte map, so a variable kept
-   * between routines (real-mode code polls one in a loop) costs no more than this check.
+   * between routines (real-mode code polls one in a loop) costs no more than this check. `unchanged`: the store
+   * writes the bytes already there (sameBytes), so every decoded instruction stays exact and it counts as a
+   * store beside code: GRUB's BIOS-call trampoline patches the immediates of its own real-mode instructions
+   * with the call's registers before every call, mostly with the values they already hold.
    */
-  codeWrite(addr: number, len: number): void {
-    const last = (addr + len - 1) >>> CODE_CHUNK_SHIFT;
+  codeWrite(addr: number, len: number, unchanged = false): void {
+    const last = unchanged ? -1 : (addr + len - 1) >>> CODE_CHUNK_SHIFT;
     for (let c = addr >>> CODE_CHUNK_SHIFT; c <= last; c++) {
       if (this.codeChunks[c] && this.touchesCode(addr, len)) {
         this.notifyCodeWrite(addr >>> PAGE_SHIFT, addr, len);
@@ -114,6 +117,13 @@ export class PhysicalMemory {
       if (this.besideCodeShift[page] < 7) this.besideCodeShift[page]++;
       this.onDataBesideCode(page);
     }
+  }
+
+  /** Whether RAM at `addr` already holds `value` (a store of `size` = 1, 2 or 4 bytes inside RAM would change nothing). */
+  private sameBytes(addr: number, size: number, value: number): boolean {
+    if (size === 1) return this.u8[addr] === (value & 0xff);
+    if (size === 2) return this.view.getUint16(addr, true) === (value & 0xffff);
+    return this.view.getUint32(addr, true) === value >>> 0;
   }
 
   /** Whether any byte of [addr, addr + len) is marked as decoded code (markCode). */
@@ -201,7 +211,7 @@ export class PhysicalMemory {
     if (addr >= this.size || addr < 0) return;
     const page = addr >>> PAGE_SHIFT;
     this.markWritten(page);
-    if (this.codePages[page]) this.codeWrite(addr, 1);
+    if (this.codePages[page]) this.codeWrite(addr, 1, this.sameBytes(addr, 1, value));
     this.u8[addr] = value;
   }
 
@@ -218,7 +228,7 @@ export class PhysicalMemory {
       const p1 = (addr + size - 1) >>> PAGE_SHIFT;
       this.markWritten(p0);
       if (p1 !== p0) this.markWritten(p1);
-      if (this.codePages[p0] || this.codePages[p1]) this.codeWrite(addr, size);
+      if (this.codePages[p0] || this.codePages[p1]) this.codeWrite(addr, size, this.sameBytes(addr, size, value));
       if (size === 1) this.u8[addr] = value;
       else if (size === 2) this.view.setUint16(addr, value, true);
       else this.view.setUint32(addr, value >>> 0, true);

@@ -43,10 +43,11 @@ test('a store into a chunk of decoded code beside the blocks keeps them', () => 
   assert.ok(b && b.valid && b.hits >= 64, 'the loop block kept its hit count (translated after 64 iterations)');
 });
 
-test('a store onto a block\'s bytes drops that block and only it', () => {
+test('a store that changes a block\'s bytes drops that block and only it', () => {
   // First the whole loop with RDI on data, so A, B and C are decoded; then again from CODE with RDI = CODE, storing
-  // A's own bytes back over it (eb 7e 00 00): the same code, but A must be decoded again; B and C stay as they are.
-  const { cpu, a, b } = run(0x3000, 0x7eeb);
+  // eb 7c 00 00 over A: A becomes jmp CODE+0x7e (add [rax], al, then the loop) and must be decoded again; B and C
+  // stay as they are.
+  const { cpu, a, b } = run(0x3000, 0x7ceb);
   assert.ok(a.valid && b && b.valid);
   const c = blocksOf(cpu).get(KEY(CODE + 0x86))!;
   cpu.rip = CODE; cpu.halted = false; cpu.r[2] = 5; cpu.r[14] = CODE;
@@ -56,11 +57,22 @@ test('a store onto a block\'s bytes drops that block and only it', () => {
   assert.equal(blocksOf(cpu).has(KEY(CODE)), false);
   assert.ok(b.valid && blocksOf(cpu).get(KEY(CODE + 0x80)) === b, 'the loop block on the same page kept its decoding');
   assert.ok(c.valid && blocksOf(cpu).get(KEY(CODE + 0x86)) === c, 'so did the HLT after it');
-  // Run again from CODE: A is decoded afresh and still jumps to the loop.
+  // Run again from CODE: A is decoded afresh, as the new jump (add [rax], al at CODE+0x7e adds AL to [0x7ceb]).
+  const before = cpu.mem.read(0x7ceb, 1);
   cpu.rip = CODE; cpu.halted = false; cpu.r[2] = 5; cpu.r[14] = 0x3000;
   assert.equal(cpu.run(100), Exit.HALT);
   assert.equal(cpu.rip, CODE + 0x87);
-  assert.ok(blocksOf(cpu).get(KEY(CODE))!.valid);
+  assert.equal(blocksOf(cpu).get(KEY(CODE))!.insns[0].imm, 0x7c, 'A decoded again: jmp +0x7c');
+  assert.equal(cpu.mem.read(0x7ceb, 1), (before + 0xeb) & 0xff, 'the new target ran');
+});
+
+test('a store of the bytes a block already holds keeps it (its decoding is still exact)', () => {
+  const { cpu, a, b } = run(0x3000, 0x7eeb);
+  cpu.rip = CODE; cpu.halted = false; cpu.r[2] = 5; cpu.r[14] = CODE;
+  assert.equal(cpu.run(100), Exit.HALT);
+  assert.equal(cpu.rip, CODE + 0x87);
+  assert.ok(a.valid && blocksOf(cpu).get(KEY(CODE)) === a, 'block A kept');
+  assert.ok(b.valid && blocksOf(cpu).get(KEY(CODE + 0x80)) === b);
 });
 
 test('a store onto the instruction that follows it in the running block takes effect at once', () => {
