@@ -1,12 +1,14 @@
 import { MmioHandler } from './device';
+import { EDID_REGION_SIZE, generateEdid } from './edid';
 import { PciFunction } from './pci';
 
 /**
  * The PCI face of QEMU's standard VGA ("VGA", PCI 00:02.0, 1234:1111, class 0x0300; hw/display/vga-pci.c,
  * docs/specs/standard-vga.rst):
  * - BAR0: the 16 MiB prefetchable linear framebuffer of the Bochs VBE extensions.
- * - BAR2: 4 KiB of MMIO registers (QEMU's `mmio` and `qemu-extended-regs` properties, on for the pc machine):
- *   0x400-0x41F the VGA ports 0x3C0-0x3DF (a 16-bit access is two byte accesses, low byte first, so an
+ * - BAR2: 4 KiB of MMIO registers (QEMU's `mmio`, `qemu-extended-regs` and `edid` properties, on for the pc
+ *   machine): 0x000-0x3FF the EDID (edid.ts: 256 bytes, then zeros; SeaBIOS's VGA BIOS finds it there and serves
+ *   VBE/DDC from it); 0x400-0x41F the VGA ports 0x3C0-0x3DF (a 16-bit access is two byte accesses, low byte first, so an
  *   index/data pair takes one word write); 0x500-0x515 the Bochs dispi registers flat, register n at 2n
  *   (each access selects the index, as QEMU's does, so the 0x1CE index port reads back the last one used);
  *   0x600-0x607 QEMU's extended registers: the region size (8) and the framebuffer byte order (0x1e1e1e1e
@@ -58,8 +60,15 @@ export class VgaPci extends PciFunction {
  */
 function vgaMmio(r: VgaRegisterFile): MmioHandler {
   const port16 = (off: number): number => r.ioRead8(0x3c0 + off) | (r.ioRead8(0x3c1 + off) << 8);
+  const edid = generateEdid();
   const read = (offset: number, size: number): number => {
     if (size === 8) return 0;
+    if (offset < EDID_REGION_SIZE) {
+      // Byte-wide registers: a wider access is the bytes from `offset` up, little-endian.
+      let v = 0;
+      for (let i = size - 1; i >= 0; i--) v = v * 256 + (offset + i < edid.length ? edid[offset + i] : 0);
+      return v;
+    }
     if (offset >= IOPORTS && offset < IOPORTS_END) {
       const o = offset - IOPORTS;
       if (size === 1) return r.ioRead8(0x3c0 + o);
