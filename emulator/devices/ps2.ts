@@ -52,7 +52,11 @@ interface Ps2State {
   kbdCmd: number;
   /** Bytes the controller itself answers with; served before keyboard bytes. {byte, aux} */
   ctrlQueue: { b: number; aux: boolean }[];
+  /** Keyboard bytes: first its answers to commands (kbdReplies of them), then scancodes. */
   kbdQueue: number[];
+  kbdReplies: number;
+  /** What the output buffer holds from the keyboard, unread: 0 nothing, 1 an answer, 2 a scancode (see keyboard()). */
+  obKbd: number;
   /** Bytes from the mouse (answers and packets), served after the keyboard's. */
   auxQueue: number[];
   obData: number;
@@ -76,7 +80,7 @@ function powerOn(): Ps2State {
   ram[0] = mode;
   return {
     status: STAT_CMD | STAT_UNLOCKED | STAT_SYS, mode, outport: OUT_RESET | OUT_A20, pendingCmd: 0, kbdCmd: 0,
-    ctrlQueue: [], kbdQueue: [], auxQueue: [], obData: 0, scanning: true, scancodeSet: 2, leds: 0, ram, port92: OUT_A20, a20: true,
+    ctrlQueue: [], kbdQueue: [], kbdReplies: 0, obKbd: 0, auxQueue: [], obData: 0, scanning: true, scancodeSet: 2, leds: 0, ram, port92: OUT_A20, a20: true,
     irq1: false, irq12: false,
   };
 }
@@ -169,6 +173,7 @@ export class Ps2Controller implements Device {
       pendingCmd: num(o.pendingCmd), kbdCmd: num(o.kbdCmd),
       ctrlQueue: Array.isArray(o.ctrlQueue) ? o.ctrlQueue.map((e) => ({ b: num(e?.b) & 0xff, aux: !!e?.aux })) : [],
       kbdQueue: Array.isArray(o.kbdQueue) ? o.kbdQueue.map((b) => num(b) & 0xff) : [],
+      kbdReplies: Math.min(num(o.kbdReplies), Array.isArray(o.kbdQueue) ? o.kbdQueue.length : 0), obKbd: num(o.obKbd) & 3,
       auxQueue: Array.isArray(o.auxQueue) ? o.auxQueue.map((b) => num(b) & 0xff) : [],
       obData: num(o.obData), scanning: o.scanning !== false, scancodeSet: num(o.scancodeSet, 2), leds: num(o.leds),
       ram: Array.isArray(o.ram) && o.ram.length === 32 ? o.ram.map((b) => num(b) & 0xff) : d.ram,
@@ -182,12 +187,15 @@ export class Ps2Controller implements Device {
     const s = this.s;
     if (!(s.status & STAT_OBF)) {
       const c = s.ctrlQueue.shift();
+      s.obKbd = 0;
       if (c) {
         s.obData = c.b;
         s.status |= STAT_OBF | (c.aux ? STAT_AUX_OBF : 0);
         if (!c.aux) s.status &= ~STAT_AUX_OBF;
       } else if (s.kbdQueue.length && !(s.mode & MODE_DISABLE_KBD)) {
         s.obData = s.kbdQueue.shift() as number;
+        s.obKbd = s.kbdReplies > 0 ? 1 : 2;
+        if (s.kbdReplies > 0) s.kbdReplies--;
         s.status = (s.status | STAT_OBF) & ~STAT_AUX_OBF;
       } else if (s.auxQueue.length && !(s.mode & MODE_DISABLE_AUX)) {
         s.obData = s.auxQueue.shift() as number;
@@ -212,8 +220,11 @@ export class Ps2Controller implements Device {
     this.pump();
   }
 
+  /** The keyboard answers a command: ahead of the scancodes it has queued (QEMU ps2_cqueue_*), after earlier answers. */
   private kbdReply(...bytes: number[]): void {
-    this.s.kbdQueue.push(...bytes);
+    const s = this.s;
+    s.kbdQueue.splice(s.kbdReplies, 0, ...bytes);
+    s.kbdReplies += bytes.length;
     this.pump();
   }
 
@@ -253,7 +264,7 @@ export class Ps2Controller implements Device {
     } else if (cmd === 0xd1) {
       this.writeOutport(v);
     } else if (cmd === 0xd2) {
-      this.kbdReply(v); // write keyboard output buffer
+      this.reply(v); // write keyboard output buffer: the controller's own byte, as from the keyboard
     } else if (cmd === 0xd3) {
       this.reply(v, true); // write aux output buffer
     } else if (cmd === 0xd4) {
@@ -348,6 +359,21 @@ export class Ps2Controller implements Device {
   /** A byte sent to the keyboard (PS/2 keyboard command set). */
   private keyboard(v: number): void {
     const s = this.s;
+    // A byte sent to the keyboard discards its answers to earlier commands that the guest has not read (QEMU
+    // ps2_cqueue_reset; a keyboard given a byte drops the output it had not sent yet), and its answer to this one
+    // comes before the scancodes it still holds. QEMU takes a byte from the keyboard only when the guest reads port
+    // 0x60, so a keyboard byte this model already moved into the output buffer is still the keyboard's: an answer
+    // is dropped, a scancode goes back to the head of the queue. F0 then 00 written back to back read FA 41 (the
+    // current set), as under QEMU.
+    s.kbdQueue.splice(0, s.kbdReplies);
+    s.kbdReplies = 0;
+    if (s.obKbd !== 0 && (s.status & (STAT_OBF | STAT_AUX_OBF)) === STAT_OBF) {
+      if (s.obKbd === 2) s.kbdQueue.unshift(s.obData);
+      // IRQ1 stays as it is: every byte sent to the keyboard is answered, and the answer refills the buffer at
+      // once (pump), so the line stays up, as QEMU's does (no new edge for the PIC).
+      s.status &= ~STAT_OBF;
+      s.obKbd = 0;
+    }
     const pending = s.kbdCmd;
     if (pending) {
       s.kbdCmd = 0;
@@ -393,6 +419,7 @@ export class Ps2Controller implements Device {
         s.scanning = false;
         s.scancodeSet = 2;
         s.kbdQueue.length = 0;
+        s.kbdReplies = 0;
         this.kbdReply(KBD_ACK);
         break;
       case 0xf6: // restore defaults
@@ -407,6 +434,7 @@ export class Ps2Controller implements Device {
         s.scancodeSet = 2;
         s.leds = 0;
         s.kbdQueue.length = 0;
+        s.kbdReplies = 0;
         this.kbdReply(KBD_ACK, 0xaa);
         break;
       default:
