@@ -4,7 +4,8 @@
  * dispi interface and the boot information describes it as a direct-colour (RGB) framebuffer. The machine's
  * display (the VGA device) is passed in as a BootDisplay so the loaders stay device-free.
  *
- * Choices where the kernel leaves them open (0 = no preference): 1024 × 768, 32 bits per pixel. Depths other
+ * Choices where the kernel leaves them open (0 = no preference): the display's preferred mode, which GRUB's
+ * `auto` mode takes from the EDID (QEMU's stdvga: 1280 × 800), 32 bits per pixel. Depths other
  * than 15, 16, 24 and 32 (8-bit indexed, 4-bit) get 32, as GRUB falls back to a direct-colour mode.
  *
  * Public API: BootDisplay, FramebufferInfo, requestFramebuffer.
@@ -13,6 +14,8 @@
 export interface BootDisplay {
   /** Set a linear-framebuffer graphics mode; returns where the framebuffer is and its line pitch. */
   setGraphicsMode(width: number, height: number, bpp: number): { address: number; pitch: number };
+  /** The display's preferred resolution (its EDID's), which GRUB's `auto` mode takes when the kernel names none. */
+  readonly preferredMode: { width: number; height: number };
 }
 
 export interface FramebufferInfo {
@@ -27,13 +30,11 @@ export interface FramebufferInfo {
   blue: [number, number];
 }
 
-export const DEFAULT_FB_WIDTH = 1024;
-export const DEFAULT_FB_HEIGHT = 768;
 export const DEFAULT_FB_BPP = 32;
 
 export function requestFramebuffer(display: BootDisplay, width: number, height: number, depth: number): FramebufferInfo {
-  const w = width > 0 && width <= 4096 ? width - (width % 8) || 8 : DEFAULT_FB_WIDTH;
-  const h = height > 0 && height <= 4096 ? height : DEFAULT_FB_HEIGHT;
+  const w = width > 0 && width <= 4096 ? width - (width % 8) || 8 : display.preferredMode.width;
+  const h = height > 0 && height <= 4096 ? height : display.preferredMode.height;
   const bpp = [15, 16, 24, 32].includes(depth) ? depth : DEFAULT_FB_BPP;
   const { address, pitch } = display.setGraphicsMode(w, h, bpp);
   const fields: Record<number, [[number, number], [number, number], [number, number]]> = {

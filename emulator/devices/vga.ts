@@ -2,6 +2,7 @@ import { VirtualClock } from '../clock';
 import { PhysicalMemory } from '../memory/phys';
 import { IoBus } from './bus';
 import { Device } from './device';
+import { QEMU_STD_VGA_EDID } from './edid';
 import { VgaRegisterFile } from './vga-pci';
 import { bytePorts, num } from './ports';
 import { VgaWindow, WINDOW_BASE, WINDOW_SIZE } from './vga-memory';
@@ -201,6 +202,9 @@ export class Vga implements Device, VgaRegisterFile {
 
   /** Where the linear framebuffer is mapped (physical). */
   lfbBase = VBE_LFB_BASE;
+
+  /** The EDID's preferred resolution (vga-pci.ts serves QEMU's EDID, edid.ts). */
+  readonly preferredMode = { width: QEMU_STD_VGA_EDID.prefx, height: QEMU_STD_VGA_EDID.prefy };
 
   /** A boot loader's mode set (multiboot framebuffer requests): a VBE LFB mode, as GRUB sets through the VBE BIOS. */
   setGraphicsMode(width: number, height: number, bpp: number): { address: number; pitch: number } {
