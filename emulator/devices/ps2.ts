@@ -13,7 +13,8 @@ import { Ps2Mouse } from './ps2-mouse';
  * The controller starts as firmware leaves it (command byte 0x65: keyboard interrupt, system flag, aux
  * disabled, set 2 -> set 1 translation); `pressKey()` queues bytes exactly as the guest will read them from
  * port 0x60 (so, with translation on, set 1 scancodes). Keyboard output reaches the guest one byte at a time
- * through the output buffer, raising IRQ1 when the command byte enables it.
+ * through the output buffer, raising IRQ1 when the command byte enables it. The keyboard's answers to commands
+ * go ahead of the scancodes it holds, and a byte sent to it drops the answers the guest has not read (keyboard()).
  *
  * `keyBytes(code, down)` gives the bytes a key press or release produces in the current configuration (set 1
  * when the controller translates or the keyboard is in set 1, else set 2); the machine logs them as input.
