@@ -468,7 +468,12 @@ function report(m: Machine, o: RunOptions, session: Pick<SessionResult, 'stop' |
   out('\n');
   if (chain.length) out(`[faultline] fault chain: ${describeChain(chain, m.entry?.elf)}\n`);
   if (resets) out(`[faultline] the machine reset ${resets} time(s) after triple faults (a boot loop; use --no-reboot to stop at the first)\n`);
-  if (o.screen) out(`[faultline] screen:\n${m.screenText()}\n`);
+  if (o.screen) {
+    // The text screen, or one sentence when the display does not show text (the text buffer would be stale).
+    const mode = m.devices.vga.displayMode;
+    out(mode === 'text' ? `[faultline] screen:\n${m.screenText()}\n`
+      : `[faultline] screen: the display shows ${mode === 'blank' ? 'nothing (blanked)' : mode === 'vbe' ? 'VBE graphics' : 'VGA graphics'}, not text; --screenshot FILE.png saves it\n`);
+  }
   if (stop.reason === 'pause' && resets > MAX_RESETS) return 0; // the boot loop reported above
   switch (stop.reason) {
     case 'exit':

@@ -26,6 +26,12 @@ test('--screenshot writes the multiboot2 framebuffer as a PNG equal to QEMU scre
   assert.ok(Buffer.from(ours.rgba).equals(Buffer.from(qemu.rgba)), 'same pixels');
 });
 
+test('--screen on a graphics display says so in one sentence instead of printing the stale text buffer', () => {
+  const r = run('run', fixture('mb2-framebuffer'), '--screen');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\[faultline\] screen: the display shows VBE graphics, not text; --screenshot FILE\.png saves it/);
+});
+
 test('--input N:kbd:TEXT types on the PS/2 keyboard; the keyboard fixture echoes it on COM1 and the screen', () => {
   // Typed once the kernel runs (after SeaBIOS's POST): its own keyboard set-up comes first.
   const k = kernelEntryCount(fixture('keyboard'));
