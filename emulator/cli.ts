@@ -278,6 +278,37 @@ function positive(flag: string, v: string): number {
 }
 
 /**
+ * The guest's serial bytes travel through the CLI's output strings as these characters (a Private Use Area
+ * block, never in Faultline's own messages), so stdout gets them unchanged, as QEMU's `-serial stdio` passes
+ * them through (a guest printing UTF-8 shows its characters, not one per byte), while the messages go out as
+ * UTF-8 (terminalBytes).
+ */
+const SERIAL_CHAR = 0xf700;
+const serialChar = (b: number): string => String.fromCharCode(SERIAL_CHAR + b);
+
+/** The bytes for stdout: serial characters as the guest's bytes, everything else UTF-8. */
+export function terminalBytes(s: string): Buffer {
+  const parts: Buffer[] = [];
+  let text = '';
+  let raw: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= SERIAL_CHAR && c < SERIAL_CHAR + 256) {
+      if (text) { parts.push(Buffer.from(text, 'utf8')); text = ''; }
+      raw.push(c - SERIAL_CHAR);
+    } else {
+      if (raw.length) { parts.push(Buffer.from(raw)); raw = []; }
+      text += s[i];
+    }
+  }
+  if (text) parts.push(Buffer.from(text, 'utf8'));
+  if (raw.length) parts.push(Buffer.from(raw));
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
+
+const toStdout = (s: string): void => { process.stdout.write(terminalBytes(s)); };
+
+/**
  * Collects output (serial bytes arrive one at a time) and passes it on in chunks: at 16 KiB, or when 100 ms
  * have passed since the last chunk (output stays live), and at flush(). One write per byte would make a
  * chatty guest spend most of its time in write(2).
@@ -313,7 +344,7 @@ function kernelBytes(o: RunOptions): Uint8Array {
 }
 
 /** Boot and run one kernel (or the firmware and its boot device); returns the process exit status. */
-export function runKernel(o: RunOptions, direct: (s: string) => void = (s) => process.stdout.write(s)): number {
+export function runKernel(o: RunOptions, direct: (s: string) => void = toStdout): number {
   const bytes = kernelBytes(o);
   const sink = chunked(direct);
   const out = sink.write;
@@ -331,7 +362,7 @@ export function runKernel(o: RunOptions, direct: (s: string) => void = (s) => pr
 /** `--serial stdio`: boot, then run live with the terminal as COM1 until the guest ends or Ctrl-A X. */
 export async function runKernelInteractive(o: RunOptions): Promise<number> {
   const bytes = kernelBytes(o);
-  const direct = (s: string) => { process.stdout.write(s); };
+  const direct = toStdout;
   const sink = chunked(direct);
   const terminal = new StdioSerial(process.stdin, direct);
   // In raw mode the terminal does not turn \n into \r\n; the guest's own output goes out untouched, our
@@ -417,7 +448,7 @@ function startFirmwareMachine(o: RunOptions, out: (s: string) => void): Machine 
 }
 
 function watch(m: Machine, o: RunOptions, out: (s: string) => void): void {
-  m.on('serial', (b: number) => out(String.fromCharCode(b)));
+  m.on('serial', (b: number) => out(serialChar(b)));
   if (o.com2 !== undefined) writeCom2To(m, o.com2);
   if (o.trace) {
     m.on('reset', () => out('\n[faultline] triple fault → system reset\n'));
@@ -510,7 +541,7 @@ function parseReplay(args: string[]): { file: string; kernel?: string } {
 }
 
 /** Replay a recording: same kernel, options and inputs; 0 when everything recorded is reproduced, 1 if not. */
-export function replay(args: { file: string; kernel?: string }, out: (s: string) => void = (s) => process.stdout.write(s)): number {
+export function replay(args: { file: string; kernel?: string }, out: (s: string) => void = toStdout): number {
   let text: string;
   try {
     text = fs.readFileSync(args.file, 'utf8');
@@ -598,7 +629,7 @@ function dap(args: string[]): number | Promise<number> {
 /** run --gdb PORT: the machine under the gdb server; resolves with the exit status when the guest or gdb ends it. */
 async function serveGdb(o: RunOptions, port: number): Promise<number> {
   const bytes = kernelBytes(o);
-  const sink = chunked((s) => process.stdout.write(s));
+  const sink = chunked(toStdout);
   const m = o.kernel ? startMachine(o, bytes, sink.write) : startFirmwareMachine(o, sink.write);
   if (m.cpuCount === 1) m.enableHistory(); // reverse execution (bs, rc) needs one CPU; with more gdb sees the CPU that stopped
   if (o.kernel) runToKernelEntry(m);
@@ -609,7 +640,7 @@ async function serveGdb(o: RunOptions, port: number): Promise<number> {
       onEnd: (stop) => {
         sink.flush();
         if (stop === 'killed') { log('killed by gdb'); resolve(0); return; }
-        resolve(report(m, o, { stop, resets: 0 }, (s) => process.stdout.write(s)));
+        resolve(report(m, o, { stop, resets: 0 }, toStdout));
       },
     });
     server.listen().then((p) => {

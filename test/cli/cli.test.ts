@@ -142,6 +142,17 @@ describe('faultline run: output on fixture kernels', { skip: !fs.existsSync(cli)
     assert.match(r.stdout, /→ #DF \(#PF then #NP\) → #DF handler at 0x[0-9a-f]+ <double_fault_handler>/);
   });
 
+  it('the guest\'s serial bytes reach stdout unchanged (a guest printing UTF-8 shows its characters), as under QEMU -serial stdio', () => {
+    // mov dx, 0x3f8; then out dx, al for C3 A9 ("é" in UTF-8), AE (a lone byte), 0A; cli; hlt
+    const code = [0x66, 0xba, 0xf8, 0x03];
+    for (const b of [0xc3, 0xa9, 0xae, 0x0a]) code.push(0xb0, b, 0xee);
+    const r = spawnSync(process.execPath, [cli, 'run', file('bytes.elf', kernel([...code, 0xfa, 0xf4])), '--firmware', 'none'], { cwd: tmp, timeout: 60_000 });
+    assert.equal(r.status, 0, String(r.stderr));
+    const out = r.stdout as Buffer;
+    assert.ok(out.subarray(0, 4).equals(Buffer.from([0xc3, 0xa9, 0xae, 0x0a])), out.subarray(0, 16).toString('hex'));
+    assert.match(out.toString('utf8'), /\[faultline\]/, 'our own messages follow as text');
+  });
+
   it('--screen prints the VGA text the kernel wrote', () => {
     // mov dword [0xb8000], 0x2f4b2f4f ("OK", white on green); cli; hlt
     const r = run('run', file('vga.elf', kernel([0xc7, 0x05, 0x00, 0x80, 0x0b, 0x00, 0x4f, 0x2f, 0x4b, 0x2f, 0xfa, 0xf4])), '--screen');
