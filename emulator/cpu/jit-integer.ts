@@ -8,7 +8,7 @@ import { ea32, ea64Terms, pageOffset, readRm, reg8, regVal, writeReg, writeRm } 
 /**
  * Translation (jit.ts): the integer instructions emitted inline with the interpreter handlers' semantics —
  * MOV/MOVZX/MOVSX/MOVSXD, LEA, ADD/ADC/SUB/SBB/AND/OR/XOR/CMP/TEST, INC/DEC, shifts and rotates by a constant,
- * SHL/SHR/SAR by CL, SETcc, CMOVcc, IMUL (mov.ts, alu.ts, shift.ts, muldiv.ts are the reference).
+ * SHL/SHR/SAR by CL, SETcc, CMOVcc, IMUL, NOT/NEG (mov.ts, alu.ts, shift.ts, muldiv.ts are the reference).
  */
 
 const ALU_LF = [LF.ADD, LF.LOGIC, LF.ADC, LF.SBB, LF.LOGIC, LF.SUB, LF.LOGIC, LF.SUB];
@@ -275,17 +275,52 @@ export function cmov(gen: Gen, i: Insn, last: boolean): void {
   gen.line('}');
 }
 
-/** IMUL r, r/m and IMUL r, r/m, imm at 16 and 32 bits (muldiv.ts imul2): lazy record LF.MUL, overflow in aux. */
+/**
+ * IMUL r, r/m and IMUL r, r/m, imm (muldiv.ts imul2). 16 and 32 bits: lazy record LF.MUL, overflow in aux.
+ * 64 bits: the low 64 bits in 32-bit arithmetic (mul128.ts mul64Hi inline: Math.imul for the low word, the
+ * high word from the low words' 16-bit partial products plus the cross products' low halves), and the record
+ * LF.IMUL64 with the operands, whose overflow test (the 128-bit product) runs only where CF or OF is read.
+ */
 export function imul(gen: Gen, i: Insn, last: boolean): void {
   const k = gen.k;
   const size = i.osz;
   readRm(gen, i, `a${k}`, false, size, last);
+  const a = `a${k}`, ah = `a${k}h`, lo = `r${k}`, hi = `r${k}h`, o = `o${k}`;
+  if (size === 8) {
+    // The operands stay in the record: a register operand is copied, since the destination may be it.
+    if (i.op === 0x1af) gen.line(`const b${k} = ${gen.g(i.reg)}, b${k}h = ${gen.gh(i.reg)};`);
+    else gen.line(`const b${k} = ${i.imm}, b${k}h = ${i.immHi};`);
+    const b = `b${k}`, bh = `b${k}h`;
+    gen.line(`const ${lo} = Math.imul(${a}, ${b}), t${k} = (${a} >>> 16) * (${b} & 65535) + (((${a} & 65535) * (${b} & 65535)) >>> 16), ` +
+      `u${k} = (${a} & 65535) * (${b} >>> 16) + (t${k} & 65535), ` +
+      `${hi} = ((${a} >>> 16) * (${b} >>> 16) + (t${k} >>> 16) + (u${k} >>> 16) + Math.imul(${a}, ${bh}) + Math.imul(${ah}, ${b})) | 0;`);
+    writeReg(gen, i.reg, i.rex, 8, lo, hi);
+    gen.p = { op: LF.IMUL64, size, res: lo, resHi: hi, a, aHi: ah, b, bHi: bh, aux: '0' };
+    return;
+  }
   const b = i.op === 0x1af ? gen.g(i.reg) : String(i.imm);
-  const a = `a${k}`, lo = `r${k}`, o = `o${k}`;
   if (size === 4) gen.line(`const ${lo} = Math.imul(${a}, ${b}), ${o} = (${a} | 0) * (${b} | 0) !== ${lo} ? 1 : 0;`);
   else gen.line(`const p${k} = ((${a} << 16) >> 16) * ((${b} << 16) >> 16), ${lo} = p${k} & 65535, ${o} = p${k} !== ((p${k} << 16) >> 16) ? 1 : 0;`);
   writeReg(gen, i.reg, i.rex, size, lo, '0');
   gen.p = { op: LF.MUL, size, res: lo, resHi: '0', a: '0', aHi: '0', b: '0', bHi: '0', aux: o };
+}
+
+/**
+ * NOT and NEG r/m (F6/F7 /2 /3) at every size, register and memory forms (alu.ts unaryOp): NOT leaves the
+ * flags alone; NEG is 0 - x, its record LF.SUB with a = 0.
+ */
+export function unary(gen: Gen, i: Insn, last: boolean): void {
+  const k = gen.k;
+  const size = i.op === 0xf6 ? 1 : i.osz;
+  const a = `a${k}`, ah = `a${k}h`, lo = `r${k}`, hi = `r${k}h`;
+  readRm(gen, i, a, true, size, last);
+  if ((i.reg & 7) === 2) {
+    gen.line(`const ${lo} = ~${a}, ${hi} = ${size === 8 ? `~${ah}` : '0'};`);
+  } else {
+    gen.line(`const ${lo} = (-${a}) | 0, ${hi} = ${size === 8 ? `(-${ah} - (${a} !== 0 ? 1 : 0)) | 0` : '0'};`);
+    gen.p = { op: LF.SUB, size, res: lo, resHi: hi, a: '0', aHi: '0', b: a, bHi: ah, aux: '0' };
+  }
+  writeRm(gen, i, size, lo, hi, last, false);
 }
 
 export function incDec(gen: Gen, i: Insn, last: boolean): void {
