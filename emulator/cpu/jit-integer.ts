@@ -8,7 +8,7 @@ import { ea32, ea64Terms, pageOffset, readRm, reg8, regVal, writeReg, writeRm } 
 /**
  * Translation (jit.ts): the integer instructions emitted inline with the interpreter handlers' semantics —
  * MOV/MOVZX/MOVSX/MOVSXD, LEA, ADD/ADC/SUB/SBB/AND/OR/XOR/CMP/TEST, INC/DEC, shifts and rotates by a constant,
- * SHL/SHR/SAR by CL, SETcc, CMOVcc, IMUL, NOT/NEG (mov.ts, alu.ts, shift.ts, muldiv.ts are the reference).
+ * SHL/SHR/SAR by CL, SETcc, CMOVcc, IMUL, MUL, NOT/NEG (mov.ts, alu.ts, shift.ts, muldiv.ts are the reference).
  */
 
 const ALU_LF = [LF.ADD, LF.LOGIC, LF.ADC, LF.SBB, LF.LOGIC, LF.SUB, LF.LOGIC, LF.SUB];
@@ -291,9 +291,9 @@ export function imul(gen: Gen, i: Insn, last: boolean): void {
     if (i.op === 0x1af) gen.line(`const b${k} = ${gen.g(i.reg)}, b${k}h = ${gen.gh(i.reg)};`);
     else gen.line(`const b${k} = ${i.imm}, b${k}h = ${i.immHi};`);
     const b = `b${k}`, bh = `b${k}h`;
-    gen.line(`const ${lo} = Math.imul(${a}, ${b}), t${k} = (${a} >>> 16) * (${b} & 65535) + (((${a} & 65535) * (${b} & 65535)) >>> 16), ` +
-      `u${k} = (${a} & 65535) * (${b} >>> 16) + (t${k} & 65535), ` +
-      `${hi} = ((${a} >>> 16) * (${b} >>> 16) + (t${k} >>> 16) + (u${k} >>> 16) + Math.imul(${a}, ${bh}) + Math.imul(${ah}, ${b})) | 0;`);
+    gen.line(`const ${lo} = Math.imul(${a}, ${b});`);
+    mulHi32(gen, a, b, `q${k}`);
+    gen.line(`const ${hi} = (q${k} + Math.imul(${a}, ${bh}) + Math.imul(${ah}, ${b})) | 0;`);
     writeReg(gen, i.reg, i.rex, 8, lo, hi);
     gen.p = { op: LF.IMUL64, size, res: lo, resHi: hi, a, aHi: ah, b, bHi: bh, aux: '0' };
     return;
@@ -303,6 +303,42 @@ export function imul(gen: Gen, i: Insn, last: boolean): void {
   else gen.line(`const p${k} = ((${a} << 16) >> 16) * ((${b} << 16) >> 16), ${lo} = p${k} & 65535, ${o} = p${k} !== ((p${k} << 16) >> 16) ? 1 : 0;`);
   writeReg(gen, i.reg, i.rex, size, lo, '0');
   gen.p = { op: LF.MUL, size, res: lo, resHi: '0', a: '0', aHi: '0', b: '0', bHi: '0', aux: o };
+}
+
+/** The high 32 bits of the unsigned product of two int32 locals (mul128.ts mulU32Hi), declaring t<k>, u<k>. */
+function mulHi32(gen: Gen, a: string, b: string, hi: string): void {
+  const k = gen.k;
+  gen.line(`const t${k} = (${a} >>> 16) * (${b} & 65535) + (((${a} & 65535) * (${b} & 65535)) >>> 16), ` +
+    `u${k} = (${a} & 65535) * (${b} >>> 16) + (t${k} & 65535), ${hi} = ((${a} >>> 16) * (${b} >>> 16) + (t${k} >>> 16) + (u${k} >>> 16)) | 0;`);
+}
+
+/**
+ * MUL/IMUL r/m32 and r/m64 (F7 /4 /5) into EDX:EAX / RDX:RAX (muldiv.ts mulDiv): 32 bits inline (the signed
+ * high half corrected from the unsigned one), 64 bits through mul128.ts's 128-bit product in P. The record is
+ * LF.MUL with the overflow (the high half is not zero / not the low half's sign) in aux: the flags muldiv.ts
+ * sets eagerly.
+ */
+export function mulWide(gen: Gen, i: Insn, last: boolean): void {
+  const k = gen.k;
+  const size = i.osz;
+  const signed = (i.reg & 7) === 5;
+  const s = `s${k}`, sh = `s${k}h`, lo = `r${k}`, hi = `r${k}h`, o = `o${k}`;
+  readRm(gen, i, s, false, size, last);
+  if (size === 4) {
+    gen.line(`const x${k} = ${gen.g(0)}, ${lo} = Math.imul(x${k}, ${s});`);
+    mulHi32(gen, `x${k}`, s, `q${k}`);
+    gen.line(signed ? `const d${k} = (q${k} - (x${k} < 0 ? ${s} : 0) - (${s} < 0 ? x${k} : 0)) | 0, ${o} = d${k} !== ${lo} >> 31 ? 1 : 0;`
+      : `const d${k} = q${k}, ${o} = d${k} !== 0 ? 1 : 0;`);
+    writeReg(gen, 0, 0, 4, lo, '0');
+    writeReg(gen, 2, 0, 4, `d${k}`, '0');
+    gen.p = { op: LF.MUL, size, res: lo, resHi: '0', a: '0', aHi: '0', b: '0', bHi: '0', aux: o };
+    return;
+  }
+  gen.line(`${signed ? 'mulS64' : 'mulU64'}(${gen.g(0)}, ${gen.gh(0)}, ${s}, ${sh}); const ${lo} = P[0], ${hi} = P[1], d${k} = P[2], d${k}h = P[3];`);
+  gen.line(signed ? `const ${o} = d${k} !== ${hi} >> 31 || d${k}h !== ${hi} >> 31 ? 1 : 0;` : `const ${o} = (d${k} | d${k}h) !== 0 ? 1 : 0;`);
+  writeReg(gen, 0, 0, 8, lo, hi);
+  writeReg(gen, 2, 0, 8, `d${k}`, `d${k}h`);
+  gen.p = { op: LF.MUL, size, res: lo, resHi: hi, a: '0', aHi: '0', b: '0', bHi: '0', aux: o };
 }
 
 /**

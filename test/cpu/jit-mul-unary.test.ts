@@ -6,8 +6,8 @@ import { getFlags } from '../../emulator/cpu/flags';
 import { CODE, Exit, PAGE_TABLES, enablePaging, makeCpu, poke, reg, runSnippet, setFlags, setReg } from '../support/cpu-harness';
 
 /**
- * IMUL r64, r/m64 [, imm] (0F AF, 69, 6B) and NOT/NEG r/m (F6/F7 /2 /3), which translated blocks emit inline
- * (jit-integer.ts imul, unary), against exact BigInt arithmetic, interpreted and translated on first sight. IMUL
+ * IMUL r64, r/m64 [, imm] (0F AF, 69, 6B), MUL/IMUL r/m32 and r/m64 (F7 /4 /5) and NOT/NEG r/m (F6/F7 /2 /3),
+ * which translated blocks emit inline (jit-integer.ts imul, mulWide, unary), against exact BigInt arithmetic, interpreted and translated on first sight. IMUL
  * r64 leaves the lazy record LF.IMUL64, whose CF = OF (the signed 128-bit product does not fit in 64 bits) is
  * computed only when read: here by SETcc inside the block (jit-flags.ts), by SETcc in the next block (flags.ts
  * on the record the block's exit wrote) and by PUSHFQ. SF/ZF/PF are undefined for IMUL in the SDM and follow
@@ -138,6 +138,43 @@ describe('IMUL r64 inline: the low 64 bits and CF = OF at the 2^63 boundary', ()
       assert.equal(r.flags & ARITH, ZF | PF, `the CMP's flags (${what})`);
     }
   });
+});
+
+describe('MUL/IMUL r/m32 and r/m64 into rDX:rAX inline', () => {
+  for (const jit of [false, true]) {
+    it(`both widths, register and memory sources, on corner operands (translation ${jit ? 'on' : 'off'})`, () => {
+      const c = makeCpu();
+      c.jit = jit;
+      for (const bits of [32, 64]) {
+        const w = bits === 64 ? [0x48] : [];
+        for (const a0 of CORNERS) {
+          for (const b0 of CORNERS) {
+            for (const [name, signed, bytes] of [['mul rbx', false, [0xf7, 0xe3]], ['imul rbx', true, [0xf7, 0xeb]],
+              ['mul [rsi]', false, [0xf7, 0x26]], ['imul [rsi]', true, [0xf7, 0x2e]]] as const) {
+              // op; seto cl; setc r8b (flags in the block); pushfq; pop r11; hlt
+              const r = runOn(c, [...w, ...bytes, 0x0f, 0x90, 0xc1, 0x41, 0x0f, 0x92, 0xc0, 0x9c, 0x41, 0x5b, 0xf4], () => {
+                setReg(c, 0, a0);
+                setReg(c, 2, 0x5555n); // RDX: overwritten
+                setReg(c, 3, b0);
+                setReg(c, 6, BigInt(MEM));
+                c.mem.view.setBigUint64(MEM, BigInt.asUintN(64, b0), true);
+              });
+              const n = BigInt(bits);
+              const a = signed ? BigInt.asIntN(bits, a0) : BigInt.asUintN(bits, a0), b = signed ? BigInt.asIntN(bits, b0) : BigInt.asUintN(bits, b0);
+              const p = BigInt.asUintN(2 * bits, a * b), low = BigInt.asUintN(bits, p), high = p >> n;
+              const ovf = signed ? BigInt.asIntN(bits, low) !== a * b : high !== 0n;
+              const what = `${bits}-bit ${name}: ${a} * ${b}`;
+              assert.equal(r.exit, Exit.HALT, what);
+              assert.deepEqual([reg(c, 0), reg(c, 2)], [low, high], `rAX, rDX ${what}`);
+              assert.deepEqual([reg(c, 1), reg(c, 8)], ovf ? [1n, 1n] : [0n, 0n], `SETO/SETC ${what}`);
+              assert.equal(Number(reg(c, 11)) & ARITH, (ovf ? CF | OF : 0) | resultFlags(low, bits), `PUSHFQ ${what}`);
+              if (jit) assert.ok(translations(c).every((s) => !s.includes('h0(')), `${what} is emitted inline`);
+            }
+          }
+        }
+      }
+    });
+  }
 });
 
 /** Registers' background bits: what a 8/16-bit operation must keep. */

@@ -74,7 +74,8 @@ export function structuredProgram(rng: Rng, mode: Mode, code: number, data: numb
       // A 16-bit operation (in real mode: the 67 prefix alone).
       case 22: sixteen = true; if (!real) emit(0x66); modrmReg([rng.pick([0x01, 0x29, 0x31])], rng.pick([0, 1, 2, 7, 5]), rng.pick([0, 1, 2, 7, 5]), false); sixteen = false; break;
       // IMUL r, r/m (memory too) and r, r/m, imm at 32 and 64 bits; MUL/IMUL rDX:rAX.
-      case 23: switch (rng.below(5)) {
+      case 23: switch (rng.below(6)) {
+        case 4: modrmMem([0xf7], rng.pick([4, 5])); break;
         case 0: modrmMem([0x0f, 0xaf], r); break;
         case 1: modrmReg([0x69], r, s); imm32(rng.chance(0.5) ? rng.pick(CORNERS)[0] : rng.u32()); break;
         case 2: modrmReg([0x6b], r, s); emit(rng.pick([0x80, 0xff, 0x7f, 0x02, rng.below(256)])); break;
