@@ -1,3 +1,4 @@
+import { imul64Overflows } from './mul128';
 import { ARITH_FLAGS, CpuState, Flag } from './state';
 
 /**
@@ -23,6 +24,13 @@ export const enum LF {
   SAR = 9,
   /** IMUL r, r/m [, imm]: CF = OF = lfAux (the product lost bits), AF = 0; SF/ZF/PF from the result as QEMU. */
   MUL = 10,
+  /**
+   * IMUL r64, r/m64 [, imm] (muldiv.ts imul2): lfRes/lfResHi the low 64 bits of the product, lfA/lfB the
+   * operands; CF = OF = the signed product does not fit in 64 bits (mul128.ts imul64Overflows, computed only
+   * when read: most IMULs are followed by an instruction that overwrites the flags), AF = 0, SF/ZF/PF from the
+   * result as LF.MUL.
+   */
+  IMUL64 = 11,
 }
 
 const PARITY = new Uint8Array(256);
@@ -96,6 +104,7 @@ export function getCF(c: CpuState): boolean {
     case LF.LOGIC: return false;
     case LF.SHL: return signOf(s, c.lfA, c.lfAHi) !== 0;
     case LF.SAR: return (c.lfA & 1) !== 0;
+    case LF.IMUL64: return imul64Overflows(c.lfA, c.lfAHi, c.lfB, c.lfBHi);
     default: return c.lfAux !== 0; // INC/DEC preserve CF; MUL: the overflow
   }
 }
@@ -127,6 +136,7 @@ export function getOF(c: CpuState): boolean {
     }
     case LF.SHL: case LF.SAR: return signOf(s, c.lfA ^ c.lfRes, c.lfAHi ^ c.lfResHi) !== 0;
     case LF.MUL: return c.lfAux !== 0;
+    case LF.IMUL64: return imul64Overflows(c.lfA, c.lfAHi, c.lfB, c.lfBHi);
     default: return false;
   }
 }

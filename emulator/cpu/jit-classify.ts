@@ -6,7 +6,7 @@ import type { Insn } from './insn';
  * instead (keepsSegments, footprint).
  */
 
-export const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10, STACK = 11, SHIFTCL = 12, STACK32 = 13, MOFFS = 14, INVLPG = 15 }
+export const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10, STACK = 11, SHIFTCL = 12, STACK32 = 13, MOFFS = 14, INVLPG = 15, UNARY = 16, MULWIDE = 17 }
 
 /** Conditional branch (Jcc rel8/rel32): Cpu.buildBlock lets a block continue past one. */
 export function isCondBranch(i: Insn): boolean {
@@ -30,11 +30,14 @@ export function inlineKind(i: Insn): number {
   if ((op === 0x90 && (i.rex & 1) === 0) || op === 0x10d || (op >= 0x118 && op <= 0x11f)) return K.NOP;
   if (op >= 0x190 && op <= 0x19f) return K.SETCC;
   if (op >= 0x140 && op <= 0x14f) return K.CMOV;
-  if ((op === 0x1af || op === 0x69 || op === 0x6b) && i.osz !== 8) return K.IMUL;
+  if (op === 0x1af || op === 0x69 || op === 0x6b) return K.IMUL;
   if (op < 0x40 && (op & 7) <= 5) return K.ALU;
   if (op >= 0x80 && op <= 0x83 && op !== 0x82) return K.ALU;
   if (op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return K.ALU;
   if ((op === 0xf6 || op === 0xf7) && (i.reg & 7) === 0) return K.ALU; // TEST r/m, imm
+  if ((op === 0xf6 || op === 0xf7) && ((i.reg & 7) === 2 || (i.reg & 7) === 3)) return K.UNARY; // NOT, NEG r/m
+  // MUL/IMUL r/m32 and r/m64 into EDX:EAX / RDX:RAX.
+  if (op === 0xf7 && ((i.reg & 7) === 4 || (i.reg & 7) === 5) && (i.osz === 4 || i.osz === 8)) return K.MULWIDE;
   // MOV AL/eAX to or from an absolute offset with 32- or 16-bit addressing (jit-integer.ts moffs: outside 64-bit mode).
   if (op >= 0xa0 && op <= 0xa3 && i.asz !== 8) return K.MOFFS;
   if ((op === 0xff || op === 0xfe) && (i.reg & 7) < 2) return K.INCDEC;

@@ -57,6 +57,7 @@ export function cfExpr(gen: Gen): string {
     case LF.SHL: return msbExpr(p.size, p.a, p.aHi);
     case LF.SAR: return `((${p.a} & 1) !== 0)`;
     case ROT: return `(${p.cf} !== 0)`;
+    case LF.IMUL64: return imulOvf(p);
     default: return `(${p.aux} !== 0)`;
   }
 }
@@ -95,6 +96,7 @@ export function ccExpr(gen: Gen, cc: number): string {
       of = s === 8 ? `((${p.aHi} ^ ${p.resHi}) < 0)` : neg(`(${p.a} ^ ${p.res})`);
       break;
     case LF.MUL: of = `(${p.aux} !== 0)`; break;
+    case LF.IMUL64: of = imulOvf(p); break;
     default: of = 'false';
   }
   let e: string;
@@ -147,6 +149,11 @@ export function registerRecord(i: Insn): Pending | undefined {
   const res = wide ? `(((${A} >>> 0) - (${B} >>> 0)) | 0)` : `((${A} - ${B}) | 0)`;
   const resHi = wide ? `((${Ah} - ${Bh} - ((${A} >>> 0) < (${B} >>> 0) ? 1 : 0)) | 0)` : '0';
   return { op: LF.SUB, size, res, resHi, a: A, aHi: Ah, b: B, bHi: Bh, aux: '0', remat };
+}
+
+/** LF.IMUL64's CF = OF: the signed 128-bit product's overflow test (mul128.ts, the block's imulOvf), only where read. */
+function imulOvf(p: Pending): string {
+  return `imulOvf(${p.a}, ${p.aHi}, ${p.b}, ${p.bHi})`;
 }
 
 /** Write a known record to the CPU (flags.ts setRecord). */

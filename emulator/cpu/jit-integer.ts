@@ -8,7 +8,7 @@ import { ea32, ea64Terms, pageOffset, readRm, reg8, regVal, writeReg, writeRm } 
 /**
  * Translation (jit.ts): the integer instructions emitted inline with the interpreter handlers' semantics —
  * MOV/MOVZX/MOVSX/MOVSXD, LEA, ADD/ADC/SUB/SBB/AND/OR/XOR/CMP/TEST, INC/DEC, shifts and rotates by a constant,
- * SHL/SHR/SAR by CL, SETcc, CMOVcc, IMUL (mov.ts, alu.ts, shift.ts, muldiv.ts are the reference).
+ * SHL/SHR/SAR by CL, SETcc, CMOVcc, IMUL, MUL, NOT/NEG (mov.ts, alu.ts, shift.ts, muldiv.ts are the reference).
  */
 
 const ALU_LF = [LF.ADD, LF.LOGIC, LF.ADC, LF.SBB, LF.LOGIC, LF.SUB, LF.LOGIC, LF.SUB];
@@ -275,17 +275,88 @@ export function cmov(gen: Gen, i: Insn, last: boolean): void {
   gen.line('}');
 }
 
-/** IMUL r, r/m and IMUL r, r/m, imm at 16 and 32 bits (muldiv.ts imul2): lazy record LF.MUL, overflow in aux. */
+/**
+ * IMUL r, r/m and IMUL r, r/m, imm (muldiv.ts imul2). 16 and 32 bits: lazy record LF.MUL, overflow in aux.
+ * 64 bits: the low 64 bits in 32-bit arithmetic (mul128.ts mul64Hi inline: Math.imul for the low word, the
+ * high word from the low words' 16-bit partial products plus the cross products' low halves), and the record
+ * LF.IMUL64 with the operands, whose overflow test (the 128-bit product) runs only where CF or OF is read.
+ */
 export function imul(gen: Gen, i: Insn, last: boolean): void {
   const k = gen.k;
   const size = i.osz;
   readRm(gen, i, `a${k}`, false, size, last);
+  const a = `a${k}`, ah = `a${k}h`, lo = `r${k}`, hi = `r${k}h`, o = `o${k}`;
+  if (size === 8) {
+    // The operands stay in the record: a register operand is copied, since the destination may be it.
+    if (i.op === 0x1af) gen.line(`const b${k} = ${gen.g(i.reg)}, b${k}h = ${gen.gh(i.reg)};`);
+    else gen.line(`const b${k} = ${i.imm}, b${k}h = ${i.immHi};`);
+    const b = `b${k}`, bh = `b${k}h`;
+    gen.line(`const ${lo} = Math.imul(${a}, ${b});`);
+    mulHi32(gen, a, b, `q${k}`);
+    gen.line(`const ${hi} = (q${k} + Math.imul(${a}, ${bh}) + Math.imul(${ah}, ${b})) | 0;`);
+    writeReg(gen, i.reg, i.rex, 8, lo, hi);
+    gen.p = { op: LF.IMUL64, size, res: lo, resHi: hi, a, aHi: ah, b, bHi: bh, aux: '0' };
+    return;
+  }
   const b = i.op === 0x1af ? gen.g(i.reg) : String(i.imm);
-  const a = `a${k}`, lo = `r${k}`, o = `o${k}`;
   if (size === 4) gen.line(`const ${lo} = Math.imul(${a}, ${b}), ${o} = (${a} | 0) * (${b} | 0) !== ${lo} ? 1 : 0;`);
   else gen.line(`const p${k} = ((${a} << 16) >> 16) * ((${b} << 16) >> 16), ${lo} = p${k} & 65535, ${o} = p${k} !== ((p${k} << 16) >> 16) ? 1 : 0;`);
   writeReg(gen, i.reg, i.rex, size, lo, '0');
   gen.p = { op: LF.MUL, size, res: lo, resHi: '0', a: '0', aHi: '0', b: '0', bHi: '0', aux: o };
+}
+
+/** The high 32 bits of the unsigned product of two int32 locals (mul128.ts mulU32Hi), declaring t<k>, u<k>. */
+function mulHi32(gen: Gen, a: string, b: string, hi: string): void {
+  const k = gen.k;
+  gen.line(`const t${k} = (${a} >>> 16) * (${b} & 65535) + (((${a} & 65535) * (${b} & 65535)) >>> 16), ` +
+    `u${k} = (${a} & 65535) * (${b} >>> 16) + (t${k} & 65535), ${hi} = ((${a} >>> 16) * (${b} >>> 16) + (t${k} >>> 16) + (u${k} >>> 16)) | 0;`);
+}
+
+/**
+ * MUL/IMUL r/m32 and r/m64 (F7 /4 /5) into EDX:EAX / RDX:RAX (muldiv.ts mulDiv): 32 bits inline (the signed
+ * high half corrected from the unsigned one), 64 bits through mul128.ts's 128-bit product in P. The record is
+ * LF.MUL with the overflow (the high half is not zero / not the low half's sign) in aux: the flags muldiv.ts
+ * sets eagerly.
+ */
+export function mulWide(gen: Gen, i: Insn, last: boolean): void {
+  const k = gen.k;
+  const size = i.osz;
+  const signed = (i.reg & 7) === 5;
+  const s = `s${k}`, sh = `s${k}h`, lo = `r${k}`, hi = `r${k}h`, o = `o${k}`;
+  readRm(gen, i, s, false, size, last);
+  if (size === 4) {
+    gen.line(`const x${k} = ${gen.g(0)}, ${lo} = Math.imul(x${k}, ${s});`);
+    mulHi32(gen, `x${k}`, s, `q${k}`);
+    gen.line(signed ? `const d${k} = (q${k} - (x${k} < 0 ? ${s} : 0) - (${s} < 0 ? x${k} : 0)) | 0, ${o} = d${k} !== ${lo} >> 31 ? 1 : 0;`
+      : `const d${k} = q${k}, ${o} = d${k} !== 0 ? 1 : 0;`);
+    writeReg(gen, 0, 0, 4, lo, '0');
+    writeReg(gen, 2, 0, 4, `d${k}`, '0');
+    gen.p = { op: LF.MUL, size, res: lo, resHi: '0', a: '0', aHi: '0', b: '0', bHi: '0', aux: o };
+    return;
+  }
+  gen.line(`${signed ? 'mulS64' : 'mulU64'}(${gen.g(0)}, ${gen.gh(0)}, ${s}, ${sh}); const ${lo} = P[0], ${hi} = P[1], d${k} = P[2], d${k}h = P[3];`);
+  gen.line(signed ? `const ${o} = d${k} !== ${hi} >> 31 || d${k}h !== ${hi} >> 31 ? 1 : 0;` : `const ${o} = (d${k} | d${k}h) !== 0 ? 1 : 0;`);
+  writeReg(gen, 0, 0, 8, lo, hi);
+  writeReg(gen, 2, 0, 8, `d${k}`, `d${k}h`);
+  gen.p = { op: LF.MUL, size, res: lo, resHi: hi, a: '0', aHi: '0', b: '0', bHi: '0', aux: o };
+}
+
+/**
+ * NOT and NEG r/m (F6/F7 /2 /3) at every size, register and memory forms (alu.ts unaryOp): NOT leaves the
+ * flags alone; NEG is 0 - x, its record LF.SUB with a = 0.
+ */
+export function unary(gen: Gen, i: Insn, last: boolean): void {
+  const k = gen.k;
+  const size = i.op === 0xf6 ? 1 : i.osz;
+  const a = `a${k}`, ah = `a${k}h`, lo = `r${k}`, hi = `r${k}h`;
+  readRm(gen, i, a, true, size, last);
+  if ((i.reg & 7) === 2) {
+    gen.line(`const ${lo} = ~${a}, ${hi} = ${size === 8 ? `~${ah}` : '0'};`);
+  } else {
+    gen.line(`const ${lo} = (-${a}) | 0, ${hi} = ${size === 8 ? `(-${ah} - (${a} !== 0 ? 1 : 0)) | 0` : '0'};`);
+    gen.p = { op: LF.SUB, size, res: lo, resHi: hi, a: '0', aHi: '0', b: a, bHi: ah, aux: '0' };
+  }
+  writeRm(gen, i, size, lo, hi, last, false);
 }
 
 export function incDec(gen: Gen, i: Insn, last: boolean): void {

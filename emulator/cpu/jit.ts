@@ -5,9 +5,10 @@ import type { Insn } from './insn';
 import { jcc } from './jit-branch';
 import { footprint, inlineKind, isCondBranch, K, keepsSegments, readsCarry, registerOnly } from './jit-classify';
 import { assignRecord, CARRIED, CARRY_LOAD, Pending, recordCall, registerRecord, ROT } from './jit-flags';
-import { alu, cmov, imul, incDec, moffs, mov, movx, setcc, shift, shiftCl } from './jit-integer';
+import { alu, cmov, imul, incDec, moffs, mov, movx, mulWide, setcc, shift, shiftCl, unary } from './jit-integer';
 import { stack, stack32 } from './jit-stack';
 import { invlpg } from './jit-system';
+import { imul64Overflows, mulS64, mulU64, P } from './mul128';
 import { shiftOp } from './shift';
 
 /**
@@ -85,9 +86,10 @@ function flagsDeadAt(insns: readonly Insn[], t: number): boolean {
 export function translateBlock(insns: readonly Insn[], long: boolean, tlbMask: number): BlockFn {
   const g = new Gen(insns, long, tlbMask);
   const src = g.emit();
-  const factory = new Function('I', 'testCC', 'getCF', 'getFlags', 'setRec', 'shiftOp', src) as
-    (I: readonly Insn[], t: typeof testCC, cf: typeof getCF, gf: typeof getFlags, sr: typeof setRecord, so: typeof shiftOp) => BlockFn;
-  return factory(insns, testCC, getCF, getFlags, setRecord, shiftOp);
+  const factory = new Function('I', 'testCC', 'getCF', 'getFlags', 'setRec', 'shiftOp', 'imulOvf', 'mulU64', 'mulS64', 'P', src) as
+    (I: readonly Insn[], t: typeof testCC, cf: typeof getCF, gf: typeof getFlags, sr: typeof setRecord, so: typeof shiftOp,
+      io: typeof imul64Overflows, mu: typeof mulU64, ms: typeof mulS64, p: typeof P) => BlockFn;
+  return factory(insns, testCC, getCF, getFlags, setRecord, shiftOp, imul64Overflows, mulU64, mulS64, P);
 }
 
 /**
@@ -394,6 +396,8 @@ export class Gen {
       case K.SETCC: setcc(this, i, last); break;
       case K.CMOV: cmov(this, i, last); break;
       case K.IMUL: imul(this, i, last); break;
+      case K.UNARY: unary(this, i, last); break;
+      case K.MULWIDE: mulWide(this, i, last); break;
       case K.STACK: stack(this, i, last); return;
       case K.STACK32: stack32(this, i, last); return;
       case K.MOFFS: moffs(this, i, last); return;

@@ -1,6 +1,7 @@
 import type { Cpu } from './cpu';
 import { raise } from './fault';
 import { LF, resultFlags, setArithFlags, setLazy } from './flags';
+import { mul64Hi, mulS64, mulU32Hi, mulU64, P } from './mul128';
 import { Imm, Insn } from './insn';
 import { def } from './table';
 import { Flag, TWO32 } from './state';
@@ -19,42 +20,9 @@ function s64(lo: number, hi: number): bigint {
 }
 
 /**
- * Wide products and quotients in plain numbers (no BigInt on the hot path, PERFORMANCE.md): a 32x32 product is
- * built from 16-bit partial products, each exact in a double; a 64x64 product from four 32x32 ones. Results go
- * to module scratch (mLo/mHi, P) instead of being allocated.
+ * Quotients in plain numbers (no BigInt on the hot path, PERFORMANCE.md); the products are mul128.ts's, the
+ * 128-bit values in its scratch P.
  */
-let mLo = 0, mHi = 0;
-/** Unsigned 32x32 -> 64: mLo, mHi (int32 bit patterns). */
-function mulU32(a: number, b: number): void {
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const mid = a1 * b0 + a0 * b1 + ((a0 * b0) >>> 16);
-  mLo = Math.imul(a, b);
-  mHi = (a1 * b1 + Math.floor(mid / 65536)) | 0;
-}
-/** The 128-bit product's 32-bit words, least significant first (int32 bit patterns). */
-const P = new Int32Array(4);
-/** Unsigned 64x64 -> 128 into P. */
-function mulU64(aLo: number, aHi: number, bLo: number, bHi: number): void {
-  mulU32(aLo, bLo); const w0 = mLo, ll = mHi >>> 0;
-  mulU32(aLo, bHi); const lhLo = mLo >>> 0, lhHi = mHi >>> 0;
-  mulU32(aHi, bLo); const hlLo = mLo >>> 0, hlHi = mHi >>> 0;
-  mulU32(aHi, bHi);
-  const s1 = ll + lhLo + hlLo;
-  const s2 = lhHi + hlHi + (mLo >>> 0) + Math.floor(s1 / TWO32);
-  P[0] = w0; P[1] = s1 | 0; P[2] = s2 | 0; P[3] = ((mHi >>> 0) + Math.floor(s2 / TWO32)) | 0;
-}
-/** Signed 64x64 -> 128 into P: the unsigned product, minus b·2^64 when a < 0 and a·2^64 when b < 0. */
-function mulS64(aLo: number, aHi: number, bLo: number, bHi: number): void {
-  mulU64(aLo, aHi, bLo, bHi);
-  if (aHi < 0) subHigh(bLo, bHi);
-  if (bHi < 0) subHigh(aLo, aHi);
-}
-function subHigh(lo: number, hi: number): void {
-  const d = (P[2] >>> 0) - (lo >>> 0);
-  P[2] = d | 0;
-  P[3] = (P[3] - hi - (d < 0 ? 1 : 0)) | 0;
-}
-
 /**
  * Unsigned division of the 128-bit P by d < 2^37, 16 bits at a time (each partial dividend stays below 2^53, so
  * the double quotient's floor is exact): quotient words back into P, the remainder returned.
@@ -133,9 +101,8 @@ export function mulDiv(c: Cpu, i: Insn, size: number, op: number): void {
     case 4: {
       const eax = r[0];
       if (op === 4 || op === 5) {
-        mulU32(eax, src);
-        let hi = mHi;
-        const lo = mLo;
+        let hi = mulU32Hi(eax, src);
+        const lo = Math.imul(eax, src);
         if (op === 5) {
           if (eax < 0) hi = (hi - src) | 0;
           if (src < 0) hi = (hi - eax) | 0;
@@ -255,36 +222,32 @@ function setPair(c: Cpu, reg: number, v: bigint): void {
   c.r[2 * reg + 1] = Number((v >> 32n) & 0xffffffffn) | 0;
 }
 
-/** IMUL r, r/m [, imm] (0F AF, 69, 6B): signed, truncated to the operand size; CF=OF when truncation loses bits. */
+/**
+ * IMUL r, r/m [, imm] (0F AF, 69, 6B): signed, truncated to the operand size; CF=OF when truncation loses bits.
+ * At 64 bits only the low 64 bits are computed here: the lazy record LF.IMUL64 keeps the operands, and the
+ * overflow (which needs the 128-bit product) is computed only if CF or OF is read (flags.ts).
+ */
 export function imul2(c: Cpu, i: Insn, aLo: number, aHi: number, bLo: number, bHi: number): void {
   const size = i.osz;
-  let lo: number, hi = 0, ovf: boolean;
+  if (size === 8) {
+    const lo = Math.imul(aLo, bLo), hi = mul64Hi(aLo, aHi, bLo, bHi);
+    c.writeReg(i.reg, i.rex, 8, lo, hi);
+    setLazy(c, LF.IMUL64, 8, lo, hi, aLo, aHi, bLo, bHi);
+    return;
+  }
+  let lo: number, ovf: boolean;
   if (size === 2) {
     const p = ((aLo << 16) >> 16) * ((bLo << 16) >> 16);
     lo = p & 0xffff;
     ovf = p !== ((p << 16) >> 16);
-  } else if (size === 4) {
+  } else {
     // Math.imul is the exact low half; the double product equals it exactly when the signed product fits
     // in 32 bits (any product that does not is at least 2^31 away from every int32, whatever the rounding).
     lo = Math.imul(aLo, bLo);
     ovf = (aLo | 0) * (bLo | 0) !== lo;
-  } else if (aHi === aLo >> 31 && bHi === bLo >> 31) {
-    // Both operands are sign-extended 32-bit values: the 64-bit product is exact and never truncated.
-    // a × b = (ah·2^16 + al) × b with al the low 16 bits unsigned: each partial product is below 2^47.
-    const a = aLo | 0, b = bLo | 0;
-    const t1 = (a & 0xffff) * b;
-    const t2 = (a >> 16) * b;
-    const t2h = Math.floor(t2 / 65536);
-    lo = Math.imul(a, b);
-    hi = (t2h + Math.floor(((t2 - t2h * 65536) * 65536 + t1) / TWO32)) | 0;
-    ovf = false;
-  } else {
-    mulS64(aLo, aHi, bLo, bHi);
-    lo = P[0]; hi = P[1];
-    ovf = P[2] !== hi >> 31 || P[3] !== hi >> 31;
   }
-  c.writeReg(i.reg, i.rex, size, lo, hi);
-  setLazy(c, LF.MUL, size, lo, hi, 0, 0, 0, 0);
+  c.writeReg(i.reg, i.rex, size, lo, 0);
+  setLazy(c, LF.MUL, size, lo, 0, 0, 0, 0, 0);
   c.lfAux = ovf ? 1 : 0;
 }
 

@@ -35,6 +35,8 @@ for (const [name, insn] of [
   ['inc dword [rbx]', [0xff, 0x03]],
   ['xadd [rbx], eax', [0x0f, 0xc1, 0x03]],
   ['shl dword [rbx], 3', [0xc1, 0x23, 0x03]],
+  ['neg dword [rbx]', [0xf7, 0x1b]],
+  ['not qword [rbx]', [0x48, 0xf7, 0x13]],
 ] as const) {
   describe(`a faulting store of ${name}`, () => {
     for (const jit of [false, true]) {

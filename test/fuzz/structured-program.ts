@@ -4,7 +4,8 @@ import type { Mode, Rng } from './rig';
  * Structured fuzz programs for the translator (jit.ts): random streams are mostly straight-line garbage that
  * faults within a few instructions, so their blocks rarely loop, chain or branch inside themselves. A program here is 3-9 basic blocks of the instructions the translator emits inline (ALU, MOV, LEA,
  * shifts, SETcc, CMOVcc, IMUL, PUSH/POP, memory operands on two base registers that point into the data area)
- * mixed with some its handlers run (BSF, XCHG, NEG, MUL, CDQ, 16-bit ALU, PUSHF/POPF) and, now and then, a
+ * mixed with some its handlers run (BSF, XCHG, MUL, CDQ, 16-bit ALU, PUSHF/POPF), IMUL and NOT/NEG in all their
+ * forms with multiplication corner operands (CORNERS), and, now and then, a
  * store into the program's own code (self-modifying code: the blocks it hits are invalidated).
  * Each block ends in a conditional branch (forward or backward), a jump, or falls through; the last jumps back
  * to the first, so the blocks run many times with data-dependent paths. Decoded blocks continue past a
@@ -13,6 +14,13 @@ import type { Mode, Rng } from './rig';
  * the code page so that blocks cross onto the next page (RIP starts there). Returns the bytes and their offset
  * from `code`; the first instructions point EBX and ESI into `data`.
  */
+/** 64-bit operands (lo, hi) at the boundaries where a product's overflow changes (IMUL/MUL CF and OF). */
+const CORNERS: [number, number][] = [
+  [0, 0x80000000], [0xffffffff, 0xffffffff], [0xffffffff, 0x7fffffff], [0, 1], [1, 1], [0x80000000, 0],
+  [0x80000000, 0xffffffff], [0x7fffffff, 0], [0xb504f333, 0], [0xb504f334, 0], [0xb504f334, 0xffffffff], [0, 0x40000000],
+  [2, 0], [0xfffffffe, 0xffffffff], [0x10000, 0], [0xb505, 0],
+];
+
 export function structuredProgram(rng: Rng, mode: Mode, code: number, data: number, real = false): { bytes: Uint8Array; at: number } {
   const long = mode === 'long64';
   const at = rng.chance(0.25) ? 4096 - 40 - rng.below(80) : 0;
@@ -41,7 +49,7 @@ export function structuredProgram(rng: Rng, mode: Mode, code: number, data: numb
   };
   const insn = (): void => {
     const r = reg(), s = reg();
-    switch (rng.chance(0.15) ? 18 + rng.below(6) : rng.below(18)) {
+    switch (rng.chance(0.25) ? 18 + rng.below(9) : rng.below(18)) {
       case 0: case 1: modrmReg([rng.pick([0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39])], s, r); break;
       case 2: modrmReg([0x83], rng.below(8), r); emit(rng.below(256)); break;
       case 3: modrmReg([0x81], rng.below(8), r); imm32(rng.u32()); break;
@@ -57,7 +65,7 @@ export function structuredProgram(rng: Rng, mode: Mode, code: number, data: numb
       case 13: modrmReg([0xd3], rng.pick([4, 5, 7]), r); break;
       case 14: modrmReg([0x0f, 0x40 + rng.below(16)], s, r); break;
       case 15: pre(); emit(0x0f, 0x90 + rng.below(16), 0xc0 | rng.below(3)); break;
-      case 16: modrmReg([0x0f, 0xaf], s, r, false); break;
+      case 16: modrmReg([0x0f, 0xaf], s, r); break;
       case 17: modrmMem([0x8d], r); break;
       case 18: if (r < 8 && s < 8) { pre(); emit(0x50 + r); insnSimple(); pre(); emit(0x58 + s); } break;
       case 19: modrmReg([0x87], s, r); break;
@@ -65,6 +73,25 @@ export function structuredProgram(rng: Rng, mode: Mode, code: number, data: numb
       case 21: if (rng.chance(0.5)) { pre(); emit(0x99); } else modrmReg([0x0f, 0xbc], s, r); break;
       // A 16-bit operation (in real mode: the 67 prefix alone).
       case 22: sixteen = true; if (!real) emit(0x66); modrmReg([rng.pick([0x01, 0x29, 0x31])], rng.pick([0, 1, 2, 7, 5]), rng.pick([0, 1, 2, 7, 5]), false); sixteen = false; break;
+      // IMUL r, r/m (memory too) and r, r/m, imm at 32 and 64 bits; MUL/IMUL rDX:rAX.
+      case 23: switch (rng.below(6)) {
+        case 4: modrmMem([0xf7], rng.pick([4, 5])); break;
+        case 0: modrmMem([0x0f, 0xaf], r); break;
+        case 1: modrmReg([0x69], r, s); imm32(rng.chance(0.5) ? rng.pick(CORNERS)[0] : rng.u32()); break;
+        case 2: modrmReg([0x6b], r, s); emit(rng.pick([0x80, 0xff, 0x7f, 0x02, rng.below(256)])); break;
+        case 3: modrmMem([0x6b], r); emit(rng.below(256)); break;
+        default: modrmReg([0xf7], rng.pick([4, 5]), r);
+      } break;
+      // NOT/NEG at every size: byte registers (AH..BH without REX), 16-bit, memory.
+      case 24: switch (rng.below(4)) {
+        case 0: modrmReg([0xf6], rng.pick([2, 3]), r, false); break;
+        case 1: sixteen = true; if (!real) emit(0x66); modrmReg([0xf7], rng.pick([2, 3]), rng.pick([0, 1, 2, 7, 5]), false); sixteen = false; break;
+        case 2: modrmMem([rng.pick([0xf6, 0xf7])], rng.pick([2, 3])); break;
+        default: modrmReg([0xf7], rng.pick([2, 3]), r);
+      } break;
+      // A multiplication's corner operand: a 64-bit value at the 2^63 / 2^32 / 2^31 boundaries (its low half
+      // outside 64-bit mode).
+      case 25: { const [lo, hi] = rng.pick(CORNERS); const w = long; rex(w, 0, r); emit(0xb8 + (r & 7)); imm32(lo); if (w) imm32(hi); break; }
       default: if (rng.chance(0.5)) { pre(); emit(0x9c); insnSimple(); pre(); emit(0x9d); } else insnSimple();
     }
   };
