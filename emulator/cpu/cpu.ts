@@ -956,6 +956,9 @@ export class Cpu extends CpuState {
   }
 
   // ----------------------------------------------------------------------------- decode cache
+  /** Stores that reached invalidateCode through marks of dropped blocks, and dropped nothing, since the last re-marking. */
+  private staleStores = 0;
+
   /** Linear address of RIP (CS base added outside 64-bit mode). */
   codeLinear(): number {
     return this.long ? this.rip : wrap32(this.segBase[Seg.CS] + this.rip);
@@ -966,11 +969,9 @@ export class Cpu extends CpuState {
    * that page whose bytes it overlaps (QEMU invalidates by range too) and let the running block stop after this
    * instruction. Blocks beside the store keep their decoded instructions, their hit counts and translations (a
    * boot loader storing its variables next to its own code, as GRUB's real-mode switch does on every BIOS call,
-   * would otherwise re-decode the whole page each time). The page stops being code once no CPU holds blocks on it.
+   * would otherwise re-decode the whole page each time). The dropped blocks' bytes stay marked until
+   * STALE_STORES stores have found only such marks; the page stops being code once no CPU holds blocks on it.
    */
-  /** Stores that reached invalidateCode through marks of dropped blocks, and dropped nothing, since the last re-marking. */
-  private staleStores = 0;
-
   invalidateCode(page: number, addr: number, len: number): void {
     const list = this.pageBlocks.get(page);
     const last = addr + len - 1;
