@@ -13,6 +13,14 @@ import { cpuModel } from './system';
 import { dataBpOnPage, DR6_B_MASK, DR6_BS, noteDataAccess } from './debug';
 
 /**
+ * Whether the stack access of `size` bytes at RSP = (hi:lo) is canonical: lin()'s test (offset in
+ * [-2^47, 2^47 - size]) on the halves. The stack fast paths (push, pop, peek) use it; the rest go through lin().
+ */
+function canonicalSp(lo: number, hi: number, size: number): boolean {
+  return hi >= -0x8000 && (hi < 0x7fff || (hi === 0x7fff && (lo >>> 0) <= 0x100000000 - size));
+}
+
+/**
  * `a % 2^32` (a linear address outside 64-bit mode: base + offset wraps at 4 GiB). `%` on a double is a
  * call into V8's runtime (fmod), tens of nanoseconds per memory access; the common case needs none.
  */
@@ -866,6 +874,18 @@ export class Cpu extends CpuState {
 
   /** PUSH of `size` bytes (2, 4, 8); the write happens before RSP changes, so a fault leaves RSP intact. */
   push(size: number, lo: number, hi: number): void {
+    if (this.stackSize === 8 && size === 8) {
+      // 64-bit mode, 64-bit push: RSP - 8 in halves (no division); a non-canonical result takes the path below,
+      // which raises its #SS.
+      const l = this.r[8], h = this.r[9];
+      const nl = (l - 8) | 0, nh = (l >>> 0) < 8 ? (h - 1) | 0 : h;
+      if (canonicalSp(nl, nh, 8)) {
+        this.wr64((nh & 0xffff) * TWO32 + (nl >>> 0), lo, hi);
+        this.r[8] = nl;
+        this.r[9] = nh;
+        return;
+      }
+    }
     if (this.stackSize === 4 && size !== 8) {
       // 32-bit stack (protected-mode kernels): ESP as an unsigned offset, the upper half of RSP zeroed.
       const sp32 = (this.r[8] - size) >>> 0;
@@ -883,6 +903,15 @@ export class Cpu extends CpuState {
 
   /** POP of `size` bytes: returns lo (hi in this.hi for 8). RSP changes only after the read succeeds. */
   pop(size: number): number {
+    if (this.stackSize === 8 && size === 8) {
+      const l = this.r[8], h = this.r[9];
+      if (canonicalSp(l, h, 8)) {
+        const v = this.rd64((h & 0xffff) * TWO32 + (l >>> 0));
+        this.r[8] = (l + 8) | 0;
+        this.r[9] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
+        return v;
+      }
+    }
     if (this.stackSize === 4 && size !== 8) {
       const sp32 = this.r[8] >>> 0;
       const v32 = this.rd(this.lin(Seg.SS, sp32, size, false), size);
@@ -899,6 +928,9 @@ export class Cpu extends CpuState {
 
   /** Read at RSP+offset without popping (RET imm, IRET, LEAVE helpers). */
   peek(offset: number, size: number): number {
+    if (this.stackSize === 8 && size === 8 && offset === 0 && canonicalSp(this.r[8], this.r[9], 8)) {
+      return this.rd64((this.r[9] & 0xffff) * TWO32 + (this.r[8] >>> 0));
+    }
     if (this.stackSize === 4 && size !== 8) return this.rd(this.lin(Seg.SS, (this.r[8] + offset) >>> 0, size, false), size);
     const sp = this.wrapSp(this.spOffset() + offset);
     const la = this.lin(Seg.SS, sp, size, false);
@@ -907,6 +939,13 @@ export class Cpu extends CpuState {
 
   adjustSp(delta: number): void {
     if (this.stackSize === 4) { this.r[8] = (this.r[8] + delta) | 0; this.r[9] = 0; return; }
+    if (this.stackSize === 8 && delta >= 0 && delta < TWO32) {
+      // RSP + delta in halves: what setSp stores for the sum (its low 32 bits, then floor(sum / 2^32) | 0).
+      const l = this.r[8];
+      this.r[8] = (l + delta) | 0;
+      if ((l >>> 0) + delta > 0xffffffff) this.r[9] = (this.r[9] + 1) | 0;
+      return;
+    }
     this.setSp(this.wrapSp(this.spOffset() + delta));
   }
 
@@ -1255,8 +1294,21 @@ export class Cpu extends CpuState {
         // A polling loop: until when the port reads what this iteration's IN will read (asked before it runs).
         const pollUntil = b.pollPort === POLL_NONE || !this.pollSkip || checkBp ? 0
           : b.pollPort === POLL_MEMORY ? Infinity : this.bus.portStableUntil(b.pollPort === POLL_DX ? this.r[4] & 0xffff : b.pollPort, blockStart);
-        for (let k = 0; k < n; k++) {
-          if (checkBp) {
+        if (!checkBp) {
+          // The interpreter's hot loop: no breakpoint check (the loop below is this one with it).
+          const irqLine = this.irqLine;
+          for (let k = 0; k < n; k++) {
+            const insn = insns[k];
+            const rip = this.rip;
+            const next = rip + insn.len;
+            this.insnStart = rip;
+            this.rip = next;
+            insn.exec(this, insn);
+            const ic = ++clock.instructions;
+            if (this.rip !== next || this.codeDirty || this.stopRequested || ic >= end || ic >= clock.nextDeadline || (irqLine.pending && (this.flags & Flag.IF) !== 0)) break;
+          }
+        } else {
+          for (let k = 0; k < n; k++) {
             const bla = this.codeLinear();
             if (this.breakpoints.has(bla) && bla !== skipBp) {
               this.stopRequested = true;
@@ -1264,14 +1316,14 @@ export class Cpu extends CpuState {
               return Exit.STOP;
             }
             skipBp = -1;
+            const insn = insns[k];
+            const next = this.rip + insn.len;
+            this.insnStart = this.rip;
+            this.rip = next;
+            insn.exec(this, insn);
+            clock.instructions++;
+            if (this.rip !== next || this.codeDirty || this.stopRequested || clock.instructions >= end || clock.instructions >= clock.nextDeadline || (this.irqLine.pending && (this.flags & Flag.IF) !== 0)) break;
           }
-          const insn = insns[k];
-          const next = this.rip + insn.len;
-          this.insnStart = this.rip;
-          this.rip = next;
-          insn.exec(this, insn);
-          clock.instructions++;
-          if (this.rip !== next || this.codeDirty || this.stopRequested || clock.instructions >= end || clock.instructions >= clock.nextDeadline || (this.irqLine.pending && (this.flags & Flag.IF) !== 0)) break;
         }
         this.codeDirty = false;
         // A polling loop that just went round (back at its start, every instruction run): its next

@@ -133,10 +133,57 @@ function cmpMI32(c: Cpu, i: Insn): void {
   alu32(c, AluOp.CMP, a, i.imm, c.hi, i.immHi);
 }
 
+/** The same at 64 bits (aluOp's CMP: the memory value's high half from rd64, the register's from r). */
+function cmpMR64(c: Cpu, i: Insn): void {
+  const a = c.rd64(c.memAddr(i, 8, false)), aHi = c.hi;
+  const bHi = c.r[2 * i.reg + 1];
+  c.hi = bHi;
+  aluOp(c, AluOp.CMP, 8, a, aHi, c.r[2 * i.reg], bHi);
+}
+function cmpRM64(c: Cpu, i: Insn): void {
+  const b = c.rd64(c.memAddr(i, 8, false)), bHi = c.hi;
+  const aHi = c.r[2 * i.reg + 1];
+  c.hi = aHi;
+  aluOp(c, AluOp.CMP, 8, c.r[2 * i.reg], aHi, b, bHi);
+}
+function cmpMI64(c: Cpu, i: Insn): void {
+  const a = c.rd64(c.memAddr(i, 8, false));
+  aluOp(c, AluOp.CMP, 8, a, c.hi, i.imm, i.immHi);
+}
+
+// ------------------------------------------------------------------------------------- MOV r/m, imm (C7 /0)
+function movRI32(c: Cpu, i: Insn): void { c.r[2 * i.rm] = i.imm; c.r[2 * i.rm + 1] = 0; }
+function movRI64(c: Cpu, i: Insn): void { c.r[2 * i.rm] = i.imm; c.r[2 * i.rm + 1] = i.immHi; }
+function movMI32(c: Cpu, i: Insn): void { c.wr(c.memAddr(i, 4, true), 4, i.imm); }
+function movMI64(c: Cpu, i: Insn): void { c.wr64(c.memAddr(i, 8, true), i.imm, i.immHi); }
+
+// ------------------------------------------------------------------------------------- MOVZX r32/r64, m8/m16 (0F B6/B7)
+// A 32-bit write zero-extends, so both operand sizes store (value, 0).
+function movzxM8(c: Cpu, i: Insn): void {
+  const v = c.rd(c.memAddr(i, 1, false), 1);
+  c.r[2 * i.reg] = v;
+  c.r[2 * i.reg + 1] = 0;
+}
+function movzxM16(c: Cpu, i: Insn): void {
+  const v = c.rd(c.memAddr(i, 2, false), 2);
+  c.r[2 * i.reg] = v;
+  c.r[2 * i.reg + 1] = 0;
+}
+
 // ------------------------------------------------------------------------------------- TEST (85)
 function testRR32(c: Cpu, i: Insn): void {
   const h = c.hi;
   setLazy(c, LF.LOGIC, 4, c.r[2 * i.rm] & c.r[2 * i.reg], h, 0, 0, 0, 0);
+}
+function testMR32(c: Cpu, i: Insn): void {
+  const a = c.rd(c.memAddr(i, 4, false), 4), h = c.hi;
+  setLazy(c, LF.LOGIC, 4, a & c.r[2 * i.reg], h, 0, 0, 0, 0);
+}
+function testMR64(c: Cpu, i: Insn): void {
+  const a = c.rd64(c.memAddr(i, 8, false)), aHi = c.hi;
+  const bHi = c.r[2 * i.reg + 1];
+  c.hi = bHi;
+  setLazy(c, LF.LOGIC, 8, a & c.r[2 * i.reg], aHi & bHi, 0, 0, 0, 0);
 }
 function testRR64(c: Cpu, i: Insn): void {
   const r = c.r;
@@ -206,20 +253,25 @@ export function specialize(i: Insn): Handler | null {
     if (alu === AluOp.ADC || alu === AluOp.SBB) return null;
     const dstRm = (op & 2) === 0;
     if (reg) return (w ? RR64 : RR32)[alu][dstRm ? 0 : 1];
-    if (alu === AluOp.CMP && !w) return dstRm ? cmpMR32 : cmpRM32;
+    if (alu === AluOp.CMP) return w ? (dstRm ? cmpMR64 : cmpRM64) : dstRm ? cmpMR32 : cmpRM32;
     return null;
   }
   if (op === 0x81 || op === 0x83) {
     const alu = i.reg & 7;
     if (alu === AluOp.ADC || alu === AluOp.SBB) return null;
     if (reg) return (w ? RI64 : RI32)[alu];
-    if (alu === AluOp.CMP && !w) return cmpMI32;
+    if (alu === AluOp.CMP) return w ? cmpMI64 : cmpMI32;
     return null;
   }
   switch (op) {
     case 0x89: return reg ? MOV_RR[w ? 2 : 0] : w ? movStore64 : movStore32;
     case 0x8b: return reg ? MOV_RR[w ? 3 : 1] : w ? movLoad64 : movLoad32;
-    case 0x85: return reg ? (w ? testRR64 : testRR32) : null;
+    case 0x85: return reg ? (w ? testRR64 : testRR32) : w ? testMR64 : testMR32;
+    case 0xc7:
+      if ((i.reg & 7) !== 0) return null;
+      return reg ? (w ? movRI64 : movRI32) : w ? movMI64 : movMI32;
+    case 0x1b6: return reg ? null : movzxM8;
+    case 0x1b7: return reg ? null : movzxM16;
     case 0x8d:
       if (reg) return null;
       if (i.asz === 8 && w) return lea64;
