@@ -90,19 +90,32 @@ const LOOP_JIT_THRESHOLD = 64;
 
 /** A run of decoded instructions from one physical start address, ending at a branch or page end. */
 export class Block {
+  // Fields in the order the run loop reads them (chained(), then the block's own): one or two cache lines per
+  // block touched instead of three; a kernel's interpreted blocks are many more than the caches hold.
+  /**
+   * Chaining (Cpu.run): the last two blocks that ran right after this one, each with the linear RIP it started
+   * at and the TLB epoch (plus the user bit) it was found under. While the epoch holds, that linear address
+   * still maps to the same physical block, so the run loop skips the TLB and block-cache lookups.
+   */
+  next: Block | null = null;
+  nextLa = -1;
+  nextEp = -1;
+  valid = true;
   insns: Insn[] = [];
+  /** The translated block (jit.ts), once it is hot; null while interpreted. */
+  fn: BlockFn | null = null;
+  hits = 0;
+  /** The port it polls when the block is a polling loop (poll-loop.ts), else POLL_NONE. */
+  pollPort = POLL_NONE;
+  /** The block ends in a branch back to its start (a loop its translation iterates in place). */
+  loops = false;
+  next2: Block | null = null;
+  next2La = -1;
+  next2Ep = -1;
   /** Linear RIP the breakpoint check was computed for, and its result. */
   bpRip = -1;
   bpGen = -1;
   hasBp = false;
-  valid = true;
-  /** The translated block (jit.ts), once it is hot; null while interpreted. */
-  fn: BlockFn | null = null;
-  /** The block ends in a branch back to its start (a loop its translation iterates in place). */
-  loops = false;
-  hits = 0;
-  /** The port it polls when the block is a polling loop (poll-loop.ts), else POLL_NONE. */
-  pollPort = POLL_NONE;
   /** The polling loop reads memory too (its reads must hit RAM or ROM for its iterations to be skipped). */
   pollMem = false;
   /**
@@ -113,17 +126,6 @@ export class Block {
   hi = -1;
   lo2 = -1;
   hi2 = -1;
-  /**
-   * Chaining (Cpu.run): the last two blocks that ran right after this one, each with the linear RIP it started
-   * at and the TLB epoch (plus the user bit) it was found under. While the epoch holds, that linear address
-   * still maps to the same physical block, so the run loop skips the TLB and block-cache lookups.
-   */
-  next: Block | null = null;
-  nextLa = -1;
-  nextEp = -1;
-  next2: Block | null = null;
-  next2La = -1;
-  next2Ep = -1;
   constructor(readonly key: number, readonly mode: number) {}
 }
 
