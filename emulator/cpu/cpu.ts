@@ -472,6 +472,18 @@ export class Cpu extends CpuState {
       this.hi = this.dv.getInt32(pa + 4, true);
       return this.dv.getInt32(pa, true);
     }
+    return this.rd64Miss(la);
+  }
+
+  /**
+   * rd64 on a TLB miss or across a page end. Out of line, as every slow path the hot helpers (rd64, wr64, ea,
+   * lin) have: V8 inlines a helper into a handler only while their bytecode fits its budget, and a helper left
+   * out of line takes and returns a kernel's linear addresses (above 2^31) as heap numbers, one allocation each.
+   */
+  private rd64Miss(la: number): number {
+    const i = (la >>> 12) & TLB_MASK;
+    const off = la & 0xfff;
+    const t = this.rTlb;
     const lo = this.rdSlow(la, 4, this.ub === 1);
     // The low half's miss filled the TLB (a RAM page, not watched, no data breakpoint on it): the high half
     // is on the same page, so it is read there without a second page walk.
@@ -512,6 +524,14 @@ export class Cpu extends CpuState {
       this.dv.setInt32(pa + 4, hi, true);
       return;
     }
+    this.wr64Miss(la, lo, hi);
+  }
+
+  /** wr64 on a TLB miss or across a page end (out of line: see rd64Miss). */
+  private wr64Miss(la: number, lo: number, hi: number): void {
+    const i = (la >>> 12) & TLB_MASK;
+    const off = la & 0xfff;
+    const t = this.wTlb;
     // Check both halves' translations before writing either (a faulting write changes nothing).
     const user = this.ub === 1;
     const la2 = this.addLinear(la, 4);
@@ -650,22 +670,26 @@ export class Cpu extends CpuState {
    * address size it is the zero-extended offset.
    */
   ea(i: Insn): number {
-    if (i.asz === 8) {
-      let a = i.disp;
-      if (i.ripRel) {
-        a += this.rip >= TWO47 ? this.rip - TWO48 : this.rip;
-      } else if (i.base >= 0) {
-        const hi = this.r[2 * i.base + 1];
-        if (hi > 0xfffff || hi < -0x100000) return this.ea64Slow(i);
-        a += hi * TWO32 + (this.r[2 * i.base] >>> 0);
-      }
-      if (i.index >= 0) {
-        const hi = this.r[2 * i.index + 1];
-        if (hi > 0xfffff || hi < -0x100000) return this.ea64Slow(i);
-        a += (hi * TWO32 + (this.r[2 * i.index] >>> 0)) * (1 << i.scale);
-      }
-      return a;
+    // 64-bit addressing inline (small, so V8 inlines ea into the handlers: see rd64Miss); the rest out of line.
+    if (i.asz !== 8) return this.ea32(i);
+    let a = i.disp;
+    if (i.ripRel) {
+      a += this.rip >= TWO47 ? this.rip - TWO48 : this.rip;
+    } else if (i.base >= 0) {
+      const hi = this.r[2 * i.base + 1];
+      if (hi > 0xfffff || hi < -0x100000) return this.ea64Slow(i);
+      a += hi * TWO32 + (this.r[2 * i.base] >>> 0);
     }
+    if (i.index >= 0) {
+      const hi = this.r[2 * i.index + 1];
+      if (hi > 0xfffff || hi < -0x100000) return this.ea64Slow(i);
+      a += (hi * TWO32 + (this.r[2 * i.index] >>> 0)) * (1 << i.scale);
+    }
+    return a;
+  }
+
+  /** ea() with 32- or 16-bit addressing. */
+  private ea32(i: Insn): number {
     if (i.asz === 4) {
       let a = i.disp;
       if (i.base >= 0) a += this.r[2 * i.base];
@@ -729,12 +753,20 @@ export class Cpu extends CpuState {
         const b = this.segBase[seg];
         a += b >= TWO47 ? b - TWO48 : b;
       }
-      if (a < -TWO47 || a + size > TWO47) {
-        if (seg === Seg.SS) ss(0, 'non-canonical stack address');
-        gp(0, 'non-canonical address');
-      }
+      if (a < -TWO47 || a + size > TWO47) this.nonCanonical(seg);
       return a < 0 ? a + TWO48 : a;
     }
+    return this.lin32(seg, off, size, write);
+  }
+
+  /** #SS(0) for a stack reference, else #GP(0): a non-canonical address in 64-bit mode (SDM §3.3.7.1). */
+  private nonCanonical(seg: number): never {
+    if (seg === Seg.SS) ss(0, 'non-canonical stack address');
+    gp(0, 'non-canonical address');
+  }
+
+  /** lin() outside 64-bit mode. */
+  private lin32(seg: number, off: number, size: number, write: boolean): number {
     const attr = this.segAttr[seg];
     // The common case, one test: a present, expand-up, writable data segment (every access allowed, in any
     // mode; real mode checks only the limit) and an offset inside the limit.
@@ -978,20 +1010,22 @@ export class Cpu extends CpuState {
 
   /** RIP relative by a signed displacement (Jcc/JMP/CALL rel). */
   relTarget(disp: number, size: number): void {
-    if (this.long) {
-      let t = this.rip + disp;
-      if (t < 0) t += TWO48;
-      else if (t >= TWO48) t -= TWO48;
-      // Crossing out of the canonical range (e.g. 0x7fff… → 0x8000…) is a #GP on the branch.
-      if ((this.rip < TWO47) !== (t < TWO47) && Math.abs(disp) < TWO47) {
-        if ((this.rip < TWO47 && disp > 0) || (this.rip >= TWO47 && disp < 0)) gp(0, 'branch to a non-canonical address');
-      }
-      this.rip = t;
-    } else {
-      const t = size === 2 ? (this.rip + disp) & 0xffff : (this.rip + disp) >>> 0;
-      if (t > this.segLimit[Seg.CS] && (this.cr0 & Cr0.PE)) gp(0, 'branch target beyond the CS limit');
-      this.rip = t;
+    if (!this.long) { this.relTarget32(disp, size); return; }
+    let t = this.rip + disp;
+    if (t < 0) t += TWO48;
+    else if (t >= TWO48) t -= TWO48;
+    // Crossing out of the canonical range (e.g. 0x7fff… → 0x8000…) is a #GP on the branch.
+    if ((this.rip < TWO47) !== (t < TWO47) && Math.abs(disp) < TWO47) {
+      if ((this.rip < TWO47 && disp > 0) || (this.rip >= TWO47 && disp < 0)) gp(0, 'branch to a non-canonical address');
     }
+    this.rip = t;
+  }
+
+  /** relTarget outside 64-bit mode (out of line, so the 64-bit path stays small enough to inline: rd64Miss). */
+  private relTarget32(disp: number, size: number): void {
+    const t = size === 2 ? (this.rip + disp) & 0xffff : (this.rip + disp) >>> 0;
+    if (t > this.segLimit[Seg.CS] && (this.cr0 & Cr0.PE)) gp(0, 'branch target beyond the CS limit');
+    this.rip = t;
   }
 
   // ----------------------------------------------------------------------------- decode cache
@@ -1297,18 +1331,7 @@ export class Cpu extends CpuState {
         const pollUntil = b.pollPort === POLL_NONE || !this.pollSkip || checkBp ? 0
           : b.pollPort === POLL_MEMORY ? Infinity : this.bus.portStableUntil(b.pollPort === POLL_DX ? this.r[4] & 0xffff : b.pollPort, blockStart);
         if (!checkBp) {
-          // The interpreter's hot loop: no breakpoint check (the loop below is this one with it).
-          const irqLine = this.irqLine;
-          for (let k = 0; k < n; k++) {
-            const insn = insns[k];
-            const rip = this.rip;
-            const next = rip + insn.len;
-            this.insnStart = rip;
-            this.rip = next;
-            insn.exec(this, insn);
-            const ic = ++clock.instructions;
-            if (this.rip !== next || this.codeDirty || this.stopRequested || ic >= end || ic >= clock.nextDeadline || (irqLine.pending && (this.flags & Flag.IF) !== 0)) break;
-          }
+          this.interpret(insns, n, end);
         } else {
           for (let k = 0; k < n; k++) {
             const bla = this.codeLinear();
@@ -1341,6 +1364,26 @@ export class Cpu extends CpuState {
         this.faultIsTrap = false;
         return Exit.FAULT;
       }
+    }
+  }
+
+  /**
+   * The interpreter's hot loop: a block's instructions without breakpoints (run() has the loop with the check),
+   * until one branches, writes code, asks to stop, an interrupt becomes deliverable, a timer is due or the budget
+   * (`end`) is spent. A method of its own, so V8 optimises it small, apart from run().
+   */
+  private interpret(insns: Insn[], n: number, end: number): void {
+    const clock = this.clock;
+    const irqLine = this.irqLine;
+    for (let k = 0; k < n; k++) {
+      const insn = insns[k];
+      const rip = this.rip;
+      const next = rip + insn.len;
+      this.insnStart = rip;
+      this.rip = next;
+      insn.exec(this, insn);
+      const ic = ++clock.instructions;
+      if (this.rip !== next || this.codeDirty || this.stopRequested || ic >= end || ic >= clock.nextDeadline || (irqLine.pending && (this.flags & Flag.IF) !== 0)) return;
     }
   }
 
