@@ -129,20 +129,6 @@ export class Block {
   constructor(readonly key: number, readonly mode: number) {}
 }
 
-/** `prev`'s remembered successor (Block.next, next2) for linear `la`, TLB epoch `ep` and `mode`, or null. */
-function chained(prev: Block, la: number, ep: number, mode: number): Block | null {
-  let c = prev.next;
-  if (prev.nextLa === la && prev.nextEp === ep && c !== null && c.valid && c.mode === mode) return c;
-  c = prev.next2;
-  if (prev.next2La === la && prev.next2Ep === ep && c !== null && c.valid && c.mode === mode) return c;
-  return null;
-}
-
-/** Record `b` (found at linear `la` under TLB epoch `ep`) as the most recent successor of `prev`. */
-function linkNext(prev: Block, b: Block, la: number, ep: number): void {
-  prev.next2 = prev.next; prev.next2La = prev.nextLa; prev.next2Ep = prev.nextEp;
-  prev.next = b; prev.nextLa = la; prev.nextEp = ep;
-}
 
 /** Interface the machine provides for things the CPU core does not own. */
 export interface CpuHost {
@@ -1210,11 +1196,31 @@ export class Cpu extends CpuState {
     return b;
   }
 
+  // The block lookups take the linear RIP from the CPU (codeLinear), not as an argument: a kernel's linear
+  // addresses are above 2^31, so V8 would pass one as a heap number (an allocation) wherever it does not inline.
+
+  /** `prev`'s remembered successor (Block.next, next2) at the current linear RIP, TLB epoch `ep` and `mode`, or null. */
+  private chained(prev: Block, ep: number, mode: number): Block | null {
+    const la = this.codeLinear();
+    let c = prev.next;
+    if (prev.nextLa === la && prev.nextEp === ep && c !== null && c.valid && c.mode === mode) return c;
+    c = prev.next2;
+    if (prev.next2La === la && prev.next2Ep === ep && c !== null && c.valid && c.mode === mode) return c;
+    return null;
+  }
+
+  /** Record `b` (found at the current linear RIP under TLB epoch `ep`) as the most recent successor of `prev`. */
+  private linkNext(prev: Block, b: Block, ep: number): void {
+    prev.next2 = prev.next; prev.next2La = prev.nextLa; prev.next2Ep = prev.nextEp;
+    prev.next = b; prev.nextLa = this.codeLinear(); prev.nextEp = ep;
+  }
+
   /**
-   * The block at linear `la` in `mode` when the fetch TLB maps it and the block cache holds it, else null: no page
-   * walk, no decoding, nothing that can fault or change state (runChain relies on that).
+   * The block at the current linear RIP in `mode` when the fetch TLB maps it and the block cache holds it, else
+   * null: no page walk, no decoding, nothing that can fault or change state (runChain relies on that).
    */
-  private cachedBlock(la: number, mode: number): Block | null {
+  private cachedBlock(mode: number): Block | null {
+    const la = this.codeLinear();
     const ti = (la >>> 12) & TLB_MASK;
     const xTlb = this.tlb[Access.EXEC];
     if (xTlb[2 * ti] !== la - (la & 0xfff) + this.ub) return null;
@@ -1223,9 +1229,9 @@ export class Cpu extends CpuState {
     return b !== undefined && b.key === phys * 4 + mode && b.valid ? b : null;
   }
 
-  /** The block at linear `la` in `mode`: a page walk if the fetch TLB misses, decoding if no block is cached. */
-  private findBlock(la: number, mode: number): Block {
-    const phys = this.fetchPhys(la);
+  /** The block at the current linear RIP in `mode`: a page walk if the fetch TLB misses, decoding if no block is cached. */
+  private findBlock(mode: number): Block {
+    const phys = this.fetchPhys(this.codeLinear());
     const key = phys * 4 + mode;
     const slot = (phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1);
     let found = this.blockCache[slot];
@@ -1237,7 +1243,9 @@ export class Cpu extends CpuState {
     return found;
   }
 
-  private blockHasBreakpoint(b: Block, rip: number): boolean {
+  /** Whether a breakpoint lies inside block `b` starting at the current RIP (cached per block and breakpoint generation). */
+  private blockHasBreakpoint(b: Block): boolean {
+    const rip = this.rip;
     if (b.bpRip === rip && b.bpGen === this.bpGen) return b.hasBp;
     let r = rip;
     let has = false;
@@ -1287,11 +1295,11 @@ export class Cpu extends CpuState {
         const la = this.codeLinear();
         const mode = this.long ? 2 : this.codeSize === 4 ? 1 : 0;
         const ep = this.tlbEpoch + this.ub;
-        let b: Block | null = prev !== null ? chained(prev, la, ep, mode) : null;
+        let b: Block | null = prev !== null ? this.chained(prev, ep, mode) : null;
         if (b === null) {
-          b = this.findBlock(la, mode);
+          b = this.findBlock(mode);
           // Remember it as prev's successor (translate() and buildBlock only fill entries: the epoch is still ep).
-          if (prev !== null) linkNext(prev, b, la, ep);
+          if (prev !== null) this.linkNext(prev, b, ep);
         }
         prev = b;
         const insns = b.insns;
@@ -1303,7 +1311,7 @@ export class Cpu extends CpuState {
           continue;
         }
         // With a breakpoint inside this block, run it one checked instruction at a time (never translated).
-        const checkBp = this.breakpoints.size !== 0 && this.blockHasBreakpoint(b, this.rip);
+        const checkBp = this.breakpoints.size !== 0 && this.blockHasBreakpoint(b);
         if (!checkBp) {
           skipBp = -1;
           this.codeDirty = false;
@@ -1396,21 +1404,17 @@ export class Cpu extends CpuState {
   private runChain(b: Block, mode: number, ep: number, end: number): Block {
     const clock = this.clock;
     const lim = end < clock.nextDeadline ? end : clock.nextDeadline;
-    const cs = this.long ? 0 : this.segBase[Seg.CS];
-    const long = this.long;
     for (;;) {
-      const rip = this.rip;
-      const la = long ? rip : wrap32(cs + rip);
-      let c = chained(b, la, ep, mode);
+      let c = this.chained(b, ep, mode);
       if (c === null) {
-        c = this.cachedBlock(la, mode);
+        c = this.cachedBlock(mode);
         if (c === null) return b;
-        linkNext(b, c, la, ep);
+        this.linkNext(b, c, ep);
       }
       const f = c.fn;
-      if (f === null || clock.instructions + c.insns.length > lim || (this.breakpoints.size !== 0 && this.blockHasBreakpoint(c, rip))) return b;
+      if (f === null || clock.instructions + c.insns.length > lim || (this.breakpoints.size !== 0 && this.blockHasBreakpoint(c))) return b;
       b = c;
-      this.insnStart = rip;
+      this.insnStart = this.rip;
       if (f(this, clock, end) !== BLOCK_QUIET) return b;
     }
   }

@@ -1,4 +1,4 @@
-import { aluOp, AluOp } from './alu';
+import { aluOp, AluOp, incDec } from './alu';
 import type { Cpu } from './cpu';
 import { getCF, getOF, getPF, getSF, getZF, LF, setLazy } from './flags';
 import { Handler, Insn } from './insn';
@@ -170,6 +170,27 @@ function movzxM16(c: Cpu, i: Insn): void {
   c.r[2 * i.reg + 1] = 0;
 }
 
+// ------------------------------------------------------------------------------------- INC/DEC r/m (FF /0, /1)
+// The table's grp5 → rmw → incDec: a 32-bit register passes the stale c.hi as its high half.
+const INC_DEC_REG: Handler[] = [
+  (c, i) => { const r = c.r, d = 2 * i.rm; r[d] = incDec(c, 4, r[d], c.hi, false); r[d + 1] = 0; },
+  (c, i) => { const r = c.r, d = 2 * i.rm; r[d] = incDec(c, 4, r[d], c.hi, true); r[d + 1] = 0; },
+  (c, i) => { const r = c.r, d = 2 * i.rm; r[d] = incDec(c, 8, r[d], r[d + 1], false); r[d + 1] = c.hi; },
+  (c, i) => { const r = c.r, d = 2 * i.rm; r[d] = incDec(c, 8, r[d], r[d + 1], true); r[d + 1] = c.hi; },
+];
+function incDecMem(dec: boolean): Handler {
+  return (c, i) => {
+    const size = i.osz;
+    const la = c.memAddr(i, size, true);
+    const a = size === 8 ? c.rd64(la) : c.rd(la, size);
+    const aHi = c.hi;
+    c.probeWrite(la, size);
+    const v = incDec(c, size, a, aHi, dec);
+    if (size === 8) c.wr64(la, v, c.hi); else c.wr(la, size, v);
+  };
+}
+const INC_DEC_MEM = [incDecMem(false), incDecMem(true)];
+
 // ------------------------------------------------------------------------------------- TEST (85)
 function testRR32(c: Cpu, i: Insn): void {
   const h = c.hi;
@@ -270,6 +291,9 @@ export function specialize(i: Insn): Handler | null {
     case 0xc7:
       if ((i.reg & 7) !== 0) return null;
       return reg ? (w ? movRI64 : movRI32) : w ? movMI64 : movMI32;
+    case 0xff:
+      if ((i.reg & 7) > 1) return null;
+      return reg ? INC_DEC_REG[(w ? 2 : 0) + (i.reg & 1)] : INC_DEC_MEM[i.reg & 1];
     case 0x1b6: return reg ? null : movzxM8;
     case 0x1b7: return reg ? null : movzxM16;
     case 0x8d:
