@@ -12,6 +12,9 @@ import { Attr, Cr0, Cr4, CpuState, Flag, Seg, TWO32, TWO47, TWO48 } from './stat
 import { cpuModel } from './system';
 import { dataBpOnPage, DR6_B_MASK, DR6_BS, noteDataAccess } from './debug';
 
+/** 2^32, 2^47, 2^48 as literals in the compiled code (small bytecode for the helpers V8 must inline: addr64). */
+const enum Big { TWO32 = 4294967296, TWO47 = 140737488355328, TWO48 = 281474976710656 }
+
 /**
  * Whether the stack access of `size` bytes at RSP = (hi:lo) is canonical: lin()'s test (offset in
  * [-2^47, 2^47 - size]) on the halves. The stack fast paths (push, pop, peek) use it; the rest go through lin().
@@ -656,8 +659,15 @@ export class Cpu extends CpuState {
    * address size it is the zero-extended offset.
    */
   ea(i: Insn): number {
-    // 64-bit addressing inline (small, so V8 inlines ea into the handlers: see rd64Miss); the rest out of line.
-    if (i.asz !== 8) return this.ea32(i);
+    // 64- and 32-bit addressing inline (small, so V8 inlines ea into the handlers: see rd64Miss); 16-bit and
+    // huge 64-bit registers out of line.
+    if (i.asz === 4) {
+      let a = i.disp;
+      if (i.base >= 0) a += this.r[2 * i.base];
+      if (i.index >= 0) a += this.r[2 * i.index] << i.scale;
+      return a >>> 0;
+    }
+    if (i.asz !== 8) return this.ea16(i);
     let a = i.disp;
     if (i.ripRel) {
       a += this.rip >= TWO47 ? this.rip - TWO48 : this.rip;
@@ -674,14 +684,8 @@ export class Cpu extends CpuState {
     return a;
   }
 
-  /** ea() with 32- or 16-bit addressing. */
-  private ea32(i: Insn): number {
-    if (i.asz === 4) {
-      let a = i.disp;
-      if (i.base >= 0) a += this.r[2 * i.base];
-      if (i.index >= 0) a += this.r[2 * i.index] << i.scale;
-      return a >>> 0;
-    }
+  /** ea() with 16-bit addressing. */
+  private ea16(i: Insn): number {
     let a = i.disp;
     if (i.base >= 0) a += this.r[2 * i.base] & 0xffff;
     if (i.index >= 0) a += this.r[2 * i.index] & 0xffff;
@@ -742,17 +746,6 @@ export class Cpu extends CpuState {
       if (a < -TWO47 || a + size > TWO47) this.nonCanonical(seg);
       return a < 0 ? a + TWO48 : a;
     }
-    return this.lin32(seg, off, size, write);
-  }
-
-  /** #SS(0) for a stack reference, else #GP(0): a non-canonical address in 64-bit mode (SDM §3.3.7.1). */
-  private nonCanonical(seg: number): never {
-    if (seg === Seg.SS) ss(0, 'non-canonical stack address');
-    gp(0, 'non-canonical address');
-  }
-
-  /** lin() outside 64-bit mode. */
-  private lin32(seg: number, off: number, size: number, write: boolean): number {
     const attr = this.segAttr[seg];
     // The common case, one test: a present, expand-up, writable data segment (every access allowed, in any
     // mode; real mode checks only the limit) and an offset inside the limit.
@@ -760,6 +753,12 @@ export class Cpu extends CpuState {
       return wrap32(this.segBase[seg] + off);
     }
     return this.linChecked(seg, off, size, write, attr);
+  }
+
+  /** #SS(0) for a stack reference, else #GP(0): a non-canonical address in 64-bit mode (SDM §3.3.7.1). */
+  private nonCanonical(seg: number): never {
+    if (seg === Seg.SS) ss(0, 'non-canonical stack address');
+    gp(0, 'non-canonical address');
   }
 
   /** lin() outside 64-bit mode with every check: the access rights, expand-down and limit faults. */
@@ -812,8 +811,47 @@ export class Cpu extends CpuState {
   // ------------------------------------------------------------------------ operand helpers
   /** Linear address of the memory operand for an access of `size` bytes. */
   memAddr(i: Insn, size: number, write: boolean): number {
+    if (i.asz === 8 && this.long) return this.addr64(i, size, write);
     return this.lin(this.segOf(i), this.ea(i), size, write);
   }
+
+  /**
+   * memAddr with 64-bit addressing: ea() and lin()'s 64-bit paths in one small function, which V8 inlines into
+   * the handlers of 64-bit code (where ea and lin, with their 32/16-bit paths, exceed its inlining budget and
+   * return kernel addresses as heap numbers). Huge register values take the general path.
+   */
+  private addr64(i: Insn, size: number, write: boolean): number {
+    const r = this.r;
+    const base = i.base, index = i.index;
+    let a = i.disp;
+    if (i.ripRel) {
+      const rip = this.rip;
+      a += rip >= Big.TWO47 ? rip - Big.TWO48 : rip;
+    } else if (base >= 0) {
+      const hi = r[2 * base + 1];
+      if (hi > 0xfffff || hi < -0x100000) return this.memAddrSlow(i, size, write);
+      a += hi * Big.TWO32 + (r[2 * base] >>> 0);
+    }
+    if (index >= 0) {
+      const hi = r[2 * index + 1];
+      if (hi > 0xfffff || hi < -0x100000) return this.memAddrSlow(i, size, write);
+      a += (hi * Big.TWO32 + (r[2 * index] >>> 0)) * (1 << i.scale);
+    }
+    // 64-bit mode: only FS and GS have a base (segOf's default SS/DS do not).
+    const seg = i.seg;
+    if (seg >= Seg.FS) {
+      const b = this.segBase[seg];
+      a += b >= Big.TWO47 ? b - Big.TWO48 : b;
+    }
+    if (a < -Big.TWO47 || a + size > Big.TWO47) this.nonCanonical(this.segOf(i));
+    return a < 0 ? a + Big.TWO48 : a;
+  }
+
+  /** memAddr's general path (addr64 with huge register values). */
+  private memAddrSlow(i: Insn, size: number, write: boolean): number {
+    return this.lin(this.segOf(i), this.ea(i), size, write);
+  }
+
 
   /** Linear address of a moffs operand (MOV A0-A3): the offset is an absolute address in the segment. */
   moffsAddr(i: Insn, size: number, write: boolean): number {
@@ -996,7 +1034,12 @@ export class Cpu extends CpuState {
 
   /** RIP relative by a signed displacement (Jcc/JMP/CALL rel). */
   relTarget(disp: number, size: number): void {
-    if (!this.long) { this.relTarget32(disp, size); return; }
+    if (!this.long) {
+      const t = size === 2 ? (this.rip + disp) & 0xffff : (this.rip + disp) >>> 0;
+      if (t > this.segLimit[Seg.CS] && (this.cr0 & Cr0.PE)) gp(0, 'branch target beyond the CS limit');
+      this.rip = t;
+      return;
+    }
     let t = this.rip + disp;
     if (t < 0) t += TWO48;
     else if (t >= TWO48) t -= TWO48;
@@ -1007,12 +1050,7 @@ export class Cpu extends CpuState {
     this.rip = t;
   }
 
-  /** relTarget outside 64-bit mode (out of line, so the 64-bit path stays small enough to inline: rd64Miss). */
-  private relTarget32(disp: number, size: number): void {
-    const t = size === 2 ? (this.rip + disp) & 0xffff : (this.rip + disp) >>> 0;
-    if (t > this.segLimit[Seg.CS] && (this.cr0 & Cr0.PE)) gp(0, 'branch target beyond the CS limit');
-    this.rip = t;
-  }
+
 
   // ----------------------------------------------------------------------------- decode cache
   /** Linear address of RIP (CS base added outside 64-bit mode). */
