@@ -12,6 +12,17 @@ import { Attr, Cr0, Cr4, CpuState, Flag, Seg, TWO32, TWO47, TWO48 } from './stat
 import { cpuModel } from './system';
 import { dataBpOnPage, DR6_B_MASK, DR6_BS, noteDataAccess } from './debug';
 
+/** 2^32, 2^47, 2^48 as literals in the compiled code (small bytecode for the helpers V8 must inline: addr64). */
+const enum Big { TWO32 = 4294967296, TWO47 = 140737488355328, TWO48 = 281474976710656 }
+
+/**
+ * Whether the stack access of `size` bytes at RSP = (hi:lo) is canonical: lin()'s test (offset in
+ * [-2^47, 2^47 - size]) on the halves. The stack fast paths (push, pop, peek) use it; the rest go through lin().
+ */
+function canonicalSp(lo: number, hi: number, size: number): boolean {
+  return hi >= -0x8000 && (hi < 0x7fff || (hi === 0x7fff && (lo >>> 0) <= 0x100000000 - size));
+}
+
 /**
  * `a % 2^32` (a linear address outside 64-bit mode: base + offset wraps at 4 GiB). `%` on a double is a
  * call into V8's runtime (fmod), tens of nanoseconds per memory access; the common case needs none.
@@ -84,19 +95,32 @@ const LOOP_JIT_THRESHOLD = 64;
 
 /** A run of decoded instructions from one physical start address, ending at a branch or page end. */
 export class Block {
+  // Fields in the order the run loop reads them (chained(), then the block's own): one or two cache lines per
+  // block touched instead of three; a kernel's interpreted blocks are many more than the caches hold.
+  /**
+   * Chaining (Cpu.run): the last two blocks that ran right after this one, each with the linear RIP it started
+   * at and the TLB epoch (plus the user bit) it was found under. While the epoch holds, that linear address
+   * still maps to the same physical block, so the run loop skips the TLB and block-cache lookups.
+   */
+  next: Block | null = null;
+  nextLa = -1;
+  nextEp = -1;
+  valid = true;
   insns: Insn[] = [];
+  /** The translated block (jit.ts), once it is hot; null while interpreted. */
+  fn: BlockFn | null = null;
+  hits = 0;
+  /** The port it polls when the block is a polling loop (poll-loop.ts), else POLL_NONE. */
+  pollPort = POLL_NONE;
+  /** The block ends in a branch back to its start (a loop its translation iterates in place). */
+  loops = false;
+  next2: Block | null = null;
+  next2La = -1;
+  next2Ep = -1;
   /** Linear RIP the breakpoint check was computed for, and its result. */
   bpRip = -1;
   bpGen = -1;
   hasBp = false;
-  valid = true;
-  /** The translated block (jit.ts), once it is hot; null while interpreted. */
-  fn: BlockFn | null = null;
-  /** The block ends in a branch back to its start (a loop its translation iterates in place). */
-  loops = false;
-  hits = 0;
-  /** The port it polls when the block is a polling loop (poll-loop.ts), else POLL_NONE. */
-  pollPort = POLL_NONE;
   /** The polling loop reads memory too (its reads must hit RAM or ROM for its iterations to be skipped). */
   pollMem = false;
   /**
@@ -107,34 +131,9 @@ export class Block {
   hi = -1;
   lo2 = -1;
   hi2 = -1;
-  /**
-   * Chaining (Cpu.run): the last two blocks that ran right after this one, each with the linear RIP it started
-   * at and the TLB epoch (plus the user bit) it was found under. While the epoch holds, that linear address
-   * still maps to the same physical block, so the run loop skips the TLB and block-cache lookups.
-   */
-  next: Block | null = null;
-  nextLa = -1;
-  nextEp = -1;
-  next2: Block | null = null;
-  next2La = -1;
-  next2Ep = -1;
   constructor(readonly key: number, readonly mode: number) {}
 }
 
-/** `prev`'s remembered successor (Block.next, next2) for linear `la`, TLB epoch `ep` and `mode`, or null. */
-function chained(prev: Block, la: number, ep: number, mode: number): Block | null {
-  let c = prev.next;
-  if (prev.nextLa === la && prev.nextEp === ep && c !== null && c.valid && c.mode === mode) return c;
-  c = prev.next2;
-  if (prev.next2La === la && prev.next2Ep === ep && c !== null && c.valid && c.mode === mode) return c;
-  return null;
-}
-
-/** Record `b` (found at linear `la` under TLB epoch `ep`) as the most recent successor of `prev`. */
-function linkNext(prev: Block, b: Block, la: number, ep: number): void {
-  prev.next2 = prev.next; prev.next2La = prev.nextLa; prev.next2Ep = prev.nextEp;
-  prev.next = b; prev.nextLa = la; prev.nextEp = ep;
-}
 
 /** Interface the machine provides for things the CPU core does not own. */
 export interface CpuHost {
@@ -464,6 +463,18 @@ export class Cpu extends CpuState {
       this.hi = this.dv.getInt32(pa + 4, true);
       return this.dv.getInt32(pa, true);
     }
+    return this.rd64Miss(la);
+  }
+
+  /**
+   * rd64 on a TLB miss or across a page end. Out of line, as every slow path the hot helpers (rd64, wr64, ea,
+   * lin) have: V8 inlines a helper into a handler only while their bytecode fits its budget, and a helper left
+   * out of line takes and returns a kernel's linear addresses (above 2^31) as heap numbers, one allocation each.
+   */
+  private rd64Miss(la: number): number {
+    const i = (la >>> 12) & TLB_MASK;
+    const off = la & 0xfff;
+    const t = this.rTlb;
     const lo = this.rdSlow(la, 4, this.ub === 1);
     // The low half's miss filled the TLB (a RAM page, not watched, no data breakpoint on it): the high half
     // is on the same page, so it is read there without a second page walk.
@@ -504,6 +515,14 @@ export class Cpu extends CpuState {
       this.dv.setInt32(pa + 4, hi, true);
       return;
     }
+    this.wr64Miss(la, lo, hi);
+  }
+
+  /** wr64 on a TLB miss or across a page end (out of line: see rd64Miss). */
+  private wr64Miss(la: number, lo: number, hi: number): void {
+    const i = (la >>> 12) & TLB_MASK;
+    const off = la & 0xfff;
+    const t = this.wTlb;
     // Check both halves' translations before writing either (a faulting write changes nothing).
     const user = this.ub === 1;
     const la2 = this.addLinear(la, 4);
@@ -642,28 +661,33 @@ export class Cpu extends CpuState {
    * address size it is the zero-extended offset.
    */
   ea(i: Insn): number {
-    if (i.asz === 8) {
-      let a = i.disp;
-      if (i.ripRel) {
-        a += this.rip >= TWO47 ? this.rip - TWO48 : this.rip;
-      } else if (i.base >= 0) {
-        const hi = this.r[2 * i.base + 1];
-        if (hi > 0xfffff || hi < -0x100000) return this.ea64Slow(i);
-        a += hi * TWO32 + (this.r[2 * i.base] >>> 0);
-      }
-      if (i.index >= 0) {
-        const hi = this.r[2 * i.index + 1];
-        if (hi > 0xfffff || hi < -0x100000) return this.ea64Slow(i);
-        a += (hi * TWO32 + (this.r[2 * i.index] >>> 0)) * (1 << i.scale);
-      }
-      return a;
-    }
+    // 64- and 32-bit addressing inline (small, so V8 inlines ea into the handlers: see rd64Miss); 16-bit and
+    // huge 64-bit registers out of line.
     if (i.asz === 4) {
       let a = i.disp;
       if (i.base >= 0) a += this.r[2 * i.base];
       if (i.index >= 0) a += this.r[2 * i.index] << i.scale;
       return a >>> 0;
     }
+    if (i.asz !== 8) return this.ea16(i);
+    let a = i.disp;
+    if (i.ripRel) {
+      a += this.rip >= TWO47 ? this.rip - TWO48 : this.rip;
+    } else if (i.base >= 0) {
+      const hi = this.r[2 * i.base + 1];
+      if (hi > 0xfffff || hi < -0x100000) return this.ea64Slow(i);
+      a += hi * TWO32 + (this.r[2 * i.base] >>> 0);
+    }
+    if (i.index >= 0) {
+      const hi = this.r[2 * i.index + 1];
+      if (hi > 0xfffff || hi < -0x100000) return this.ea64Slow(i);
+      a += (hi * TWO32 + (this.r[2 * i.index] >>> 0)) * (1 << i.scale);
+    }
+    return a;
+  }
+
+  /** ea() with 16-bit addressing. */
+  private ea16(i: Insn): number {
     let a = i.disp;
     if (i.base >= 0) a += this.r[2 * i.base] & 0xffff;
     if (i.index >= 0) a += this.r[2 * i.index] & 0xffff;
@@ -721,10 +745,7 @@ export class Cpu extends CpuState {
         const b = this.segBase[seg];
         a += b >= TWO47 ? b - TWO48 : b;
       }
-      if (a < -TWO47 || a + size > TWO47) {
-        if (seg === Seg.SS) ss(0, 'non-canonical stack address');
-        gp(0, 'non-canonical address');
-      }
+      if (a < -TWO47 || a + size > TWO47) this.nonCanonical(seg);
       return a < 0 ? a + TWO48 : a;
     }
     const attr = this.segAttr[seg];
@@ -734,6 +755,12 @@ export class Cpu extends CpuState {
       return wrap32(this.segBase[seg] + off);
     }
     return this.linChecked(seg, off, size, write, attr);
+  }
+
+  /** #SS(0) for a stack reference, else #GP(0): a non-canonical address in 64-bit mode (SDM §3.3.7.1). */
+  private nonCanonical(seg: number): never {
+    if (seg === Seg.SS) ss(0, 'non-canonical stack address');
+    gp(0, 'non-canonical address');
   }
 
   /** lin() outside 64-bit mode with every check: the access rights, expand-down and limit faults. */
@@ -786,8 +813,47 @@ export class Cpu extends CpuState {
   // ------------------------------------------------------------------------ operand helpers
   /** Linear address of the memory operand for an access of `size` bytes. */
   memAddr(i: Insn, size: number, write: boolean): number {
+    if (i.asz === 8 && this.long) return this.addr64(i, size, write);
     return this.lin(this.segOf(i), this.ea(i), size, write);
   }
+
+  /**
+   * memAddr with 64-bit addressing: ea() and lin()'s 64-bit paths in one small function, which V8 inlines into
+   * the handlers of 64-bit code (where ea and lin, with their 32/16-bit paths, exceed its inlining budget and
+   * return kernel addresses as heap numbers). Huge register values take the general path.
+   */
+  private addr64(i: Insn, size: number, write: boolean): number {
+    const r = this.r;
+    const base = i.base, index = i.index;
+    let a = i.disp;
+    if (i.ripRel) {
+      const rip = this.rip;
+      a += rip >= Big.TWO47 ? rip - Big.TWO48 : rip;
+    } else if (base >= 0) {
+      const hi = r[2 * base + 1];
+      if (hi > 0xfffff || hi < -0x100000) return this.memAddrSlow(i, size, write);
+      a += hi * Big.TWO32 + (r[2 * base] >>> 0);
+    }
+    if (index >= 0) {
+      const hi = r[2 * index + 1];
+      if (hi > 0xfffff || hi < -0x100000) return this.memAddrSlow(i, size, write);
+      a += (hi * Big.TWO32 + (r[2 * index] >>> 0)) * (1 << i.scale);
+    }
+    // 64-bit mode: only FS and GS have a base (segOf's default SS/DS do not).
+    const seg = i.seg;
+    if (seg >= Seg.FS) {
+      const b = this.segBase[seg];
+      a += b >= Big.TWO47 ? b - Big.TWO48 : b;
+    }
+    if (a < -Big.TWO47 || a + size > Big.TWO47) this.nonCanonical(this.segOf(i));
+    return a < 0 ? a + Big.TWO48 : a;
+  }
+
+  /** memAddr's general path (addr64 with huge register values). */
+  private memAddrSlow(i: Insn, size: number, write: boolean): number {
+    return this.lin(this.segOf(i), this.ea(i), size, write);
+  }
+
 
   /** Linear address of a moffs operand (MOV A0-A3): the offset is an absolute address in the segment. */
   moffsAddr(i: Insn, size: number, write: boolean): number {
@@ -868,6 +934,18 @@ export class Cpu extends CpuState {
 
   /** PUSH of `size` bytes (2, 4, 8); the write happens before RSP changes, so a fault leaves RSP intact. */
   push(size: number, lo: number, hi: number): void {
+    if (this.stackSize === 8 && size === 8) {
+      // 64-bit mode, 64-bit push: RSP - 8 in halves (no division); a non-canonical result takes the path below,
+      // which raises its #SS.
+      const l = this.r[8], h = this.r[9];
+      const nl = (l - 8) | 0, nh = (l >>> 0) < 8 ? (h - 1) | 0 : h;
+      if (canonicalSp(nl, nh, 8)) {
+        this.wr64((nh & 0xffff) * TWO32 + (nl >>> 0), lo, hi);
+        this.r[8] = nl;
+        this.r[9] = nh;
+        return;
+      }
+    }
     if (this.stackSize === 4 && size !== 8) {
       // 32-bit stack (protected-mode kernels): ESP as an unsigned offset, the upper half of RSP zeroed.
       const sp32 = (this.r[8] - size) >>> 0;
@@ -885,6 +963,15 @@ export class Cpu extends CpuState {
 
   /** POP of `size` bytes: returns lo (hi in this.hi for 8). RSP changes only after the read succeeds. */
   pop(size: number): number {
+    if (this.stackSize === 8 && size === 8) {
+      const l = this.r[8], h = this.r[9];
+      if (canonicalSp(l, h, 8)) {
+        const v = this.rd64((h & 0xffff) * TWO32 + (l >>> 0));
+        this.r[8] = (l + 8) | 0;
+        this.r[9] = (l >>> 0) >= 0xfffffff8 ? (h + 1) | 0 : h;
+        return v;
+      }
+    }
     if (this.stackSize === 4 && size !== 8) {
       const sp32 = this.r[8] >>> 0;
       const v32 = this.rd(this.lin(Seg.SS, sp32, size, false), size);
@@ -901,6 +988,9 @@ export class Cpu extends CpuState {
 
   /** Read at RSP+offset without popping (RET imm, IRET, LEAVE helpers). */
   peek(offset: number, size: number): number {
+    if (this.stackSize === 8 && size === 8 && offset === 0 && canonicalSp(this.r[8], this.r[9], 8)) {
+      return this.rd64((this.r[9] & 0xffff) * TWO32 + (this.r[8] >>> 0));
+    }
     if (this.stackSize === 4 && size !== 8) return this.rd(this.lin(Seg.SS, (this.r[8] + offset) >>> 0, size, false), size);
     const sp = this.wrapSp(this.spOffset() + offset);
     const la = this.lin(Seg.SS, sp, size, false);
@@ -909,6 +999,13 @@ export class Cpu extends CpuState {
 
   adjustSp(delta: number): void {
     if (this.stackSize === 4) { this.r[8] = (this.r[8] + delta) | 0; this.r[9] = 0; return; }
+    if (this.stackSize === 8 && delta >= 0 && delta < TWO32) {
+      // RSP + delta in halves: what setSp stores for the sum (its low 32 bits, then floor(sum / 2^32) | 0).
+      const l = this.r[8];
+      this.r[8] = (l + delta) | 0;
+      if ((l >>> 0) + delta > 0xffffffff) this.r[9] = (this.r[9] + 1) | 0;
+      return;
+    }
     this.setSp(this.wrapSp(this.spOffset() + delta));
   }
 
@@ -939,21 +1036,23 @@ export class Cpu extends CpuState {
 
   /** RIP relative by a signed displacement (Jcc/JMP/CALL rel). */
   relTarget(disp: number, size: number): void {
-    if (this.long) {
-      let t = this.rip + disp;
-      if (t < 0) t += TWO48;
-      else if (t >= TWO48) t -= TWO48;
-      // Crossing out of the canonical range (e.g. 0x7fff… → 0x8000…) is a #GP on the branch.
-      if ((this.rip < TWO47) !== (t < TWO47) && Math.abs(disp) < TWO47) {
-        if ((this.rip < TWO47 && disp > 0) || (this.rip >= TWO47 && disp < 0)) gp(0, 'branch to a non-canonical address');
-      }
-      this.rip = t;
-    } else {
+    if (!this.long) {
       const t = size === 2 ? (this.rip + disp) & 0xffff : (this.rip + disp) >>> 0;
       if (t > this.segLimit[Seg.CS] && (this.cr0 & Cr0.PE)) gp(0, 'branch target beyond the CS limit');
       this.rip = t;
+      return;
     }
+    let t = this.rip + disp;
+    if (t < 0) t += TWO48;
+    else if (t >= TWO48) t -= TWO48;
+    // Crossing out of the canonical range (e.g. 0x7fff… → 0x8000…) is a #GP on the branch.
+    if ((this.rip < TWO47) !== (t < TWO47) && Math.abs(disp) < TWO47) {
+      if ((this.rip < TWO47 && disp > 0) || (this.rip >= TWO47 && disp < 0)) gp(0, 'branch to a non-canonical address');
+    }
+    this.rip = t;
   }
+
+
 
   // ----------------------------------------------------------------------------- decode cache
   /** Stores that reached invalidateCode through marks of dropped blocks, and dropped nothing, since the last re-marking. */
@@ -1146,11 +1245,31 @@ export class Cpu extends CpuState {
     return b;
   }
 
+  // The block lookups take the linear RIP from the CPU (codeLinear), not as an argument: a kernel's linear
+  // addresses are above 2^31, so V8 would pass one as a heap number (an allocation) wherever it does not inline.
+
+  /** `prev`'s remembered successor (Block.next, next2) at the current linear RIP, TLB epoch `ep` and `mode`, or null. */
+  private chained(prev: Block, ep: number, mode: number): Block | null {
+    const la = this.codeLinear();
+    let c = prev.next;
+    if (prev.nextLa === la && prev.nextEp === ep && c !== null && c.valid && c.mode === mode) return c;
+    c = prev.next2;
+    if (prev.next2La === la && prev.next2Ep === ep && c !== null && c.valid && c.mode === mode) return c;
+    return null;
+  }
+
+  /** Record `b` (found at the current linear RIP under TLB epoch `ep`) as the most recent successor of `prev`. */
+  private linkNext(prev: Block, b: Block, ep: number): void {
+    prev.next2 = prev.next; prev.next2La = prev.nextLa; prev.next2Ep = prev.nextEp;
+    prev.next = b; prev.nextLa = this.codeLinear(); prev.nextEp = ep;
+  }
+
   /**
-   * The block at linear `la` in `mode` when the fetch TLB maps it and the block cache holds it, else null: no page
-   * walk, no decoding, nothing that can fault or change state (runChain relies on that).
+   * The block at the current linear RIP in `mode` when the fetch TLB maps it and the block cache holds it, else
+   * null: no page walk, no decoding, nothing that can fault or change state (runChain relies on that).
    */
-  private cachedBlock(la: number, mode: number): Block | null {
+  private cachedBlock(mode: number): Block | null {
+    const la = this.codeLinear();
     const ti = (la >>> 12) & TLB_MASK;
     const xTlb = this.tlb[Access.EXEC];
     if (xTlb[2 * ti] !== la - (la & 0xfff) + this.ub) return null;
@@ -1159,9 +1278,9 @@ export class Cpu extends CpuState {
     return b !== undefined && b.key === phys * 4 + mode && b.valid ? b : null;
   }
 
-  /** The block at linear `la` in `mode`: a page walk if the fetch TLB misses, decoding if no block is cached. */
-  private findBlock(la: number, mode: number): Block {
-    const phys = this.fetchPhys(la);
+  /** The block at the current linear RIP in `mode`: a page walk if the fetch TLB misses, decoding if no block is cached. */
+  private findBlock(mode: number): Block {
+    const phys = this.fetchPhys(this.codeLinear());
     const key = phys * 4 + mode;
     const slot = (phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1);
     let found = this.blockCache[slot];
@@ -1173,7 +1292,9 @@ export class Cpu extends CpuState {
     return found;
   }
 
-  private blockHasBreakpoint(b: Block, rip: number): boolean {
+  /** Whether a breakpoint lies inside block `b` starting at the current RIP (cached per block and breakpoint generation). */
+  private blockHasBreakpoint(b: Block): boolean {
+    const rip = this.rip;
     if (b.bpRip === rip && b.bpGen === this.bpGen) return b.hasBp;
     let r = rip;
     let has = false;
@@ -1223,11 +1344,11 @@ export class Cpu extends CpuState {
         const la = this.codeLinear();
         const mode = this.long ? 2 : this.codeSize === 4 ? 1 : 0;
         const ep = this.tlbEpoch + this.ub;
-        let b: Block | null = prev !== null ? chained(prev, la, ep, mode) : null;
+        let b: Block | null = prev !== null ? this.chained(prev, ep, mode) : null;
         if (b === null) {
-          b = this.findBlock(la, mode);
+          b = this.findBlock(mode);
           // Remember it as prev's successor (translate() and buildBlock only fill entries: the epoch is still ep).
-          if (prev !== null) linkNext(prev, b, la, ep);
+          if (prev !== null) this.linkNext(prev, b, ep);
         }
         prev = b;
         const insns = b.insns;
@@ -1239,7 +1360,7 @@ export class Cpu extends CpuState {
           continue;
         }
         // With a breakpoint inside this block, run it one checked instruction at a time (never translated).
-        const checkBp = this.breakpoints.size !== 0 && this.blockHasBreakpoint(b, this.rip);
+        const checkBp = this.breakpoints.size !== 0 && this.blockHasBreakpoint(b);
         if (!checkBp) {
           skipBp = -1;
           this.codeDirty = false;
@@ -1266,8 +1387,10 @@ export class Cpu extends CpuState {
         // A polling loop: until when the port reads what this iteration's IN will read (asked before it runs).
         const pollUntil = b.pollPort === POLL_NONE || !this.pollSkip || checkBp ? 0
           : b.pollPort === POLL_MEMORY ? Infinity : this.bus.portStableUntil(b.pollPort === POLL_DX ? this.r[4] & 0xffff : b.pollPort, blockStart);
-        for (let k = 0; k < n; k++) {
-          if (checkBp) {
+        if (!checkBp) {
+          this.interpret(insns, n, end);
+        } else {
+          for (let k = 0; k < n; k++) {
             const bla = this.codeLinear();
             if (this.breakpoints.has(bla) && bla !== skipBp) {
               this.stopRequested = true;
@@ -1275,14 +1398,14 @@ export class Cpu extends CpuState {
               return Exit.STOP;
             }
             skipBp = -1;
+            const insn = insns[k];
+            const next = this.rip + insn.len;
+            this.insnStart = this.rip;
+            this.rip = next;
+            insn.exec(this, insn);
+            clock.instructions++;
+            if (this.rip !== next || this.codeDirty || this.stopRequested || clock.instructions >= end || clock.instructions >= clock.nextDeadline || (this.irqLine.pending && (this.flags & Flag.IF) !== 0)) break;
           }
-          const insn = insns[k];
-          const next = this.rip + insn.len;
-          this.insnStart = this.rip;
-          this.rip = next;
-          insn.exec(this, insn);
-          clock.instructions++;
-          if (this.rip !== next || this.codeDirty || this.stopRequested || clock.instructions >= end || clock.instructions >= clock.nextDeadline || (this.irqLine.pending && (this.flags & Flag.IF) !== 0)) break;
         }
         this.codeDirty = false;
         // A polling loop that just went round (back at its start, every instruction run): its next
@@ -1302,6 +1425,26 @@ export class Cpu extends CpuState {
   }
 
   /**
+   * The interpreter's hot loop: a block's instructions without breakpoints (run() has the loop with the check),
+   * until one branches, writes code, asks to stop, an interrupt becomes deliverable, a timer is due or the budget
+   * (`end`) is spent. A method of its own, so V8 optimises it small, apart from run().
+   */
+  private interpret(insns: Insn[], n: number, end: number): void {
+    const clock = this.clock;
+    const irqLine = this.irqLine;
+    for (let k = 0; k < n; k++) {
+      const insn = insns[k];
+      const rip = this.rip;
+      const next = rip + insn.len;
+      this.insnStart = rip;
+      this.rip = next;
+      insn.exec(this, insn);
+      const ic = ++clock.instructions;
+      if (this.rip !== next || this.codeDirty || this.stopRequested || ic >= end || ic >= clock.nextDeadline || (irqLine.pending && (this.flags & Flag.IF) !== 0)) return;
+    }
+  }
+
+  /**
    * The translated successors of `b` while each returns BLOCK_QUIET (see run()): the mode and the TLB epoch are
    * still `mode` and `ep`, segments unchanged, no interrupt, stop or halt pending. A successor with a breakpoint
    * inside is left to run(), which runs it one checked instruction at a time. Returns the last block run (run()'s
@@ -1310,21 +1453,17 @@ export class Cpu extends CpuState {
   private runChain(b: Block, mode: number, ep: number, end: number): Block {
     const clock = this.clock;
     const lim = end < clock.nextDeadline ? end : clock.nextDeadline;
-    const cs = this.long ? 0 : this.segBase[Seg.CS];
-    const long = this.long;
     for (;;) {
-      const rip = this.rip;
-      const la = long ? rip : wrap32(cs + rip);
-      let c = chained(b, la, ep, mode);
+      let c = this.chained(b, ep, mode);
       if (c === null) {
-        c = this.cachedBlock(la, mode);
+        c = this.cachedBlock(mode);
         if (c === null) return b;
-        linkNext(b, c, la, ep);
+        this.linkNext(b, c, ep);
       }
       const f = c.fn;
-      if (f === null || clock.instructions + c.insns.length > lim || (this.breakpoints.size !== 0 && this.blockHasBreakpoint(c, rip))) return b;
+      if (f === null || clock.instructions + c.insns.length > lim || (this.breakpoints.size !== 0 && this.blockHasBreakpoint(c))) return b;
       b = c;
-      this.insnStart = rip;
+      this.insnStart = this.rip;
       if (f(this, clock, end) !== BLOCK_QUIET) return b;
     }
   }

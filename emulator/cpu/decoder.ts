@@ -1,5 +1,6 @@
 import { raise, ud } from './fault';
 import { Imm, Insn, OpcodeSpec } from './insn';
+import { specialize } from './specialize';
 import { Seg } from './state';
 
 /** Reads one instruction byte at offset k from the instruction start (may throw a #PF GuestFault). */
@@ -207,6 +208,11 @@ export function decode(table: (OpcodeSpec | undefined)[], fetch: FetchByte, long
   if (op === 0x101 && (out.reg & 7) === 7 && out.mod !== 3) out.endsBlock = false;
   // A REP string instruction may yield by re-executing itself (RIP back at its start): it ends the block.
   if (rep !== 0 && op >= 0xa4 && op <= 0xaf) out.endsBlock = true;
+  // The most frequent forms get a handler specialised for their operand form (specialize.ts).
+  if (spec !== undefinedHandler) {
+    const fast = specialize(out);
+    if (fast !== null) out.exec = fast;
+  }
 }
 
 export { ud };

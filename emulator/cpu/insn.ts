@@ -24,39 +24,41 @@ export const enum Imm {
 
 /** A decoded instruction. Objects live in the decode cache and are reused; handlers must not keep them. */
 export class Insn {
-  /** Opcode key: 0x000-0x0ff one-byte map, 0x100-0x1ff 0F map, 0x200 0F38, 0x300 0F3A; VEX: 0x400 0F, 0x500 0F38, 0x600 0F3A. */
-  op = 0;
+  // The fields the run loop and the hot handlers read come first, so they share the object's first cache line
+  // (an interpreted kernel's decoded instructions are far more than fit in the CPU's caches).
+  exec: Handler = () => {};
   len = 0;
   /** Operand size in bytes (2, 4 or 8), after prefixes and the table's 64-bit default. */
   osz = 4;
-  /** Address size in bytes (2, 4 or 8). */
-  asz = 4;
-  /** 0 none, 1 = F3 (REP/REPE), 2 = F2 (REPNE). */
-  rep = 0;
-  lock = false;
-  p66 = false;
-  /** Segment override (Seg index) or -1. */
-  seg = -1;
-  /** The REX byte (0x40-0x4f) or 0. */
-  rex = 0;
-  hasModrm = false;
   mod = 0;
   /** ModRM.reg with REX.R (0..15). */
   reg = 0;
   /** ModRM.rm with REX.B (register operand when mod == 3). */
   rm = 0;
+  /** Address size in bytes (2, 4 or 8). */
+  asz = 4;
   /** The memory operand: base register (-1 none), index register (-1 none), scale shift, displacement. */
   base = -1;
   index = -1;
   scale = 0;
   disp = 0;
-  ripRel = false;
+  /** Segment override (Seg index) or -1. */
+  seg = -1;
   /** Memory operands default to SS when based on RSP/RBP (for #SS vs #GP and 16/32-bit segmentation). */
   defaultSS = false;
+  ripRel = false;
   imm = 0;
   immHi = 0;
+  /** The REX byte (0x40-0x4f) or 0. */
+  rex = 0;
+  /** Opcode key: 0x000-0x0ff one-byte map, 0x100-0x1ff 0F map, 0x200 0F38, 0x300 0F3A; VEX: 0x400 0F, 0x500 0F38, 0x600 0F3A. */
+  op = 0;
+  /** 0 none, 1 = F3 (REP/REPE), 2 = F2 (REPNE). */
+  rep = 0;
+  lock = false;
+  p66 = false;
+  hasModrm = false;
   imm2 = 0;
-  exec: Handler = () => {};
   /** Ends a block (branch, mode change, interrupt-flag change, HLT …). */
   endsBlock = false;
   /** VEX-encoded (C4/C5): opcode keys 0x400-0x6ff (maps 0F, 0F38, 0F3A); vexL = VEX.L, vvvv = the extra
