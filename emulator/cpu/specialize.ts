@@ -1,4 +1,4 @@
-import { aluOp, AluOp, incDec } from './alu';
+import { aluOp, AluOp, incDec, rmw, Unary } from './alu';
 import type { Cpu } from './cpu';
 import { getCF, getOF, getPF, getSF, getZF, LF, setLazy } from './flags';
 import { Handler, Insn } from './insn';
@@ -178,18 +178,8 @@ const INC_DEC_REG: Handler[] = [
   (c, i) => { const r = c.r, d = 2 * i.rm; r[d] = incDec(c, 8, r[d], r[d + 1], false); r[d + 1] = c.hi; },
   (c, i) => { const r = c.r, d = 2 * i.rm; r[d] = incDec(c, 8, r[d], r[d + 1], true); r[d + 1] = c.hi; },
 ];
-function incDecMem(dec: boolean): Handler {
-  return (c, i) => {
-    const size = i.osz;
-    const la = c.memAddr(i, size, true);
-    const a = size === 8 ? c.rd64(la) : c.rd(la, size);
-    const aHi = c.hi;
-    c.probeWrite(la, size);
-    const v = incDec(c, size, a, aHi, dec);
-    if (size === 8) c.wr64(la, v, c.hi); else c.wr(la, size, v);
-  };
-}
-const INC_DEC_MEM = [incDecMem(false), incDecMem(true)];
+// The memory forms: alu.ts's read-modify-write, without the FF group's dispatch.
+const INC_DEC_MEM: Handler[] = [(c, i) => rmw(c, i, i.osz, Unary.INC), (c, i) => rmw(c, i, i.osz, Unary.DEC)];
 
 // ------------------------------------------------------------------------------------- TEST (85)
 function testRR32(c: Cpu, i: Insn): void {
