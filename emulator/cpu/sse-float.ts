@@ -155,6 +155,8 @@ function prodErr(a: number, b: number, p: number): number {
   return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
 }
 const sgn = (v: number): number => (v > 0 ? 1 : v < 0 ? -1 : 0);
+/** v/2 for an addend beside one above 2^1020 (see arith64's ADD): an addend below 2^-1000 keeps its sign. */
+const halfSum = (v: number): number => (v !== 0 && Math.abs(v) < 2 ** -1000 ? (v > 0 ? 2 ** -1001 : -(2 ** -1001)) : v / 2);
 /** sign(true result − t·2^adj). */
 function cmp64(t: number, adj: number): number {
   const tp = ldexp(t, adj - sE);
@@ -211,9 +213,11 @@ export function arith64(ahi: number, alo: number, bhi: number, blo: number, kind
   sKind = kind === Arith.SUB ? Arith.ADD : kind;
   if (sKind === Arith.ADD) {
     if (r === 0 && rc === 1 && !(Object.is(x, 0) && Object.is(yy, 0))) r = -0;
-    // halved (exactly: huge operands) when the sum may overflow, so 2^1024 stays comparable
+    // halved when the sum may overflow, so 2^1024 stays comparable. Halving is exact but for an operand below
+    // 2^-1000 beside the huge one: it lies far under half an ulp of the other (≥ 2^967), so only its sign
+    // matters, and ±2^-1000 (which halves exactly) stands for it; halved, a denormal would become 0.
     const big = Math.abs(x) > 2 ** 1020 || Math.abs(yy) > 2 ** 1020;
-    sx = big ? x / 2 : x; sy = big ? yy / 2 : yy; sE = big ? 1 : 0;
+    sx = big ? halfSum(x) : x; sy = big ? halfSum(yy) : yy; sE = big ? 1 : 0;
   } else if (sKind === Arith.SQRT) {
     const e = exponentOf(y), k = Math.floor(e / 2);
     sy = ldexp(y, -2 * k); sx = 0; sE = k;

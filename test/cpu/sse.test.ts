@@ -128,3 +128,31 @@ test('MXCSR in the arithmetic: RC rounds 1/3 down and up, and the flags ZE (1/0)
   assert.equal(f32(0), 0);
   assert.equal(div(6, 3, 0x1f80 | 0x3f), 0x3f, 'flags are sticky');
 });
+
+test('ADDSD and DPPD round a denormal beside a huge addend in the MXCSR direction (found by the host-CPU fuzzer)', () => {
+  const cpu = makeCpu();
+  const bits = (r: number): string => (BigInt(cpu.xmm[r * 4 + 1] >>> 0) << 32n | BigInt(cpu.xmm[r * 4] >>> 0)).toString(16);
+  const put = (r: number, lane: number, v: bigint): void => { cpu.xmm[r * 4 + 2 * lane] = Number(v & 0xffffffffn) | 0; cpu.xmm[r * 4 + 2 * lane + 1] = Number(v >> 32n) | 0; };
+  const addsd = (a: bigint, b: bigint, rc: number): string => {
+    cpu.mxcsr = 0x1f80 | (rc << 13);
+    put(0, 0, a); put(1, 0, b);
+    runCode(cpu, [0xf2, 0x0f, 0x58, 0xc1]); // addsd xmm0, xmm1
+    return bits(0);
+  };
+  const NEG_MAX = 0xffefffffffffffffn, MAX = 0x7fefffffffffffffn, DENORM = 1n, NEG_DENORM = 0x8000000000000001n;
+  // -DBL_MAX + 2^-1074: rounded up (toward +inf) it is one ulp less negative; to nearest or down it stays -DBL_MAX
+  assert.equal(addsd(NEG_MAX, DENORM, 2), 'ffeffffffffffffe');
+  assert.equal(addsd(NEG_MAX, DENORM, 0), 'ffefffffffffffff');
+  assert.equal(addsd(NEG_MAX, DENORM, 1), 'ffefffffffffffff');
+  assert.equal(addsd(NEG_MAX, DENORM, 3), 'ffeffffffffffffe', 'toward zero');
+  assert.equal(addsd(MAX, NEG_DENORM, 1), '7feffffffffffffe');
+  assert.equal(addsd(MAX, NEG_DENORM, 2), '7fefffffffffffff');
+  assert.equal(cpu.mxcsr & 0x3f, 0x22, 'DE (a denormal operand) and PE, no overflow');
+  // The fuzzer's case: DPPD xmm0, xmm1, 0x31 under round-up. Lane 0's product overflows negatively (-DBL_MAX when
+  // rounding up), lane 1's underflows to +2^-1074 (rounding up); their sum rounds up to -DBL_MAX + 1 ulp.
+  cpu.mxcsr = 0x1f80 | (2 << 13);
+  put(0, 0, 0x7fea48684ea1aa50n); put(0, 1, 0x83504ffc00000000n);
+  put(1, 0, 0xc1110eb900000000n); put(1, 1, 0x803e873000000000n);
+  runCode(cpu, [0x66, 0x0f, 0x3a, 0x41, 0xc1, 0x31]);
+  assert.equal(bits(0), 'ffeffffffffffffe');
+});
