@@ -83,7 +83,8 @@ function le(value: number, bytes: number): Uint8Array {
 export class FwCfg implements Device {
   readonly name = 'fw_cfg';
   private readonly items = new Map<number, Uint8Array>();
-  private readonly files: { name: string; key: number }[] = [];
+  /** The directory, sorted by name as QEMU's (fw_cfg_add_file_callback); file i has key FILE_FIRST + i. */
+  private readonly files: { name: string; data: Uint8Array }[] = [];
   private selector = 0;
   private offset = 0;
   /** The DMA address register's high half (written at 0x514; cleared by each transfer, as QEMU). */
@@ -108,6 +109,18 @@ export class FwCfg implements Device {
     this.items.set(FW_CFG.IRQ0_OVERRIDE, le(1, 4));
     this.setCmdline('');
     this.addFile('etc/e820', this.e820());
+    // The other files QEMU 7.2's pc machine always has (traced with -trace 'fw_cfg*'). SeaBIOS allocates a
+    // record per file, so their number moves its later allocations (an option ROM's PMM blocks) as under QEMU.
+    // -boot reboot-timeout's default -1: after "No bootable device." SeaBIOS waits forever (absent: it reboots
+    // after 60 s).
+    this.addFile('etc/boot-fail-wait', le(0xffffffff, 4));
+    // PIIX4 PM (hw/acpi/core.c acpi_pm1_cnt_init): per state S0-S5, bit 7 enabled and bits 2:0 SLP_TYP: S3 type
+    // 1 and S4 type 2, both enabled (disable_s3/disable_s4 0), as the DSDT's \_S3 and \_S4.
+    this.addFile('etc/system-states', Uint8Array.of(0x80, 0, 0, 0x81, 0x82, 0x80));
+    // No TPM, no boot indexes, no -hd geometry overrides: empty files, as QEMU adds them.
+    this.addFile('etc/tpm/log', new Uint8Array(0));
+    this.addFile('bootorder', new Uint8Array(0));
+    this.addFile('bios-geometry', new Uint8Array(0));
   }
 
   attach(bus: IoBus): void {
@@ -141,14 +154,19 @@ export class FwCfg implements Device {
     });
   }
 
-  /** Add a named file to the directory (after the built-in ones); returns its key. */
+  /**
+   * Add a named file, or replace the data of the file with that name; returns its key. The directory stays
+   * sorted by name, so, as under QEMU, a file added later shifts the keys of the files after it: read a key
+   * once every file is in (as firmware does, from the directory).
+   */
   addFile(name: string, data: Uint8Array): number {
-    const existing = this.files.find((f) => f.name === name);
-    const key = existing ? existing.key : FW_CFG.FILE_FIRST + this.files.length;
-    if (!existing) this.files.push({ name, key });
-    this.items.set(key, data);
+    let at = this.files.findIndex((f) => f.name >= name);
+    if (at < 0) at = this.files.length;
+    if (this.files[at]?.name === name) this.files[at].data = data;
+    else this.files.splice(at, 0, { name, data });
+    this.files.forEach((f, i) => this.items.set(FW_CFG.FILE_FIRST + i, f.data));
     this.items.set(FW_CFG.FILE_DIR, this.directory());
-    return key;
+    return FW_CFG.FILE_FIRST + at;
   }
 
   /** The kernel command line as `-append` gives it to QEMU's fw_cfg (NUL-terminated). */
@@ -248,8 +266,8 @@ export class FwCfg implements Device {
     dv.setUint32(0, this.files.length, false);
     this.files.forEach((f, i) => {
       const at = 4 + i * 64;
-      dv.setUint32(at, this.items.get(f.key)?.length ?? 0, false);
-      dv.setUint16(at + 4, f.key, false);
+      dv.setUint32(at, f.data.length, false);
+      dv.setUint16(at + 4, FW_CFG.FILE_FIRST + i, false);
       out.set(new TextEncoder().encode(f.name).subarray(0, 55), at + 8);
     });
     return out;

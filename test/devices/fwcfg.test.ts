@@ -60,15 +60,41 @@ test('reads past the end of an item and of unknown keys return 0', () => {
   assert.deepEqual(item(pc, 0x1234, 2), [0, 0]);
 });
 
-test('the file directory lists etc/e820: a RAM entry covering all memory, then QEMU\'s reserved AMD HyperTransport hole', () => {
+/** The file directory (key 0x19): big-endian count, then per file size, key and name. */
+function directory(pc: ReturnType<typeof makePc>): { name: string; size: number; key: number }[] {
+  const be = (b: number[]) => b.reduce((v, x) => v * 256 + x, 0);
+  const count = be(item(pc, 0x19, 4));
+  const raw = item(pc, 0x19, 4 + 64 * count).slice(4);
+  return Array.from({ length: count }, (_, i) => {
+    const e = raw.slice(64 * i, 64 * i + 64);
+    const name = String.fromCharCode(...e.slice(8, 8 + e.slice(8).indexOf(0)));
+    return { name, size: be(e.slice(0, 4)), key: be(e.slice(4, 6)) };
+  });
+}
+
+test('the file directory: QEMU 7.2 pc\'s files (traced with -trace fw_cfg*), sorted by name, keys from 0x20 in that order', () => {
+  const pc = makePc();
+  const dir = directory(pc);
+  assert.deepEqual(dir.map((f) => `${f.name} ${f.size}`),
+    ['bios-geometry 0', 'bootorder 0', 'etc/boot-fail-wait 4', 'etc/e820 40', 'etc/system-states 6', 'etc/tpm/log 0']);
+  assert.deepEqual(dir.map((f) => f.key), [0x20, 0x21, 0x22, 0x23, 0x24, 0x25]);
+  // -boot reboot-timeout's default: -1 (SeaBIOS then waits forever after "No bootable device.")
+  assert.deepEqual(item(pc, 0x22, 4), [0xff, 0xff, 0xff, 0xff]);
+  // PIIX4 PM's S3 (SLP_TYP 1) and S4 (SLP_TYP 2) enabled, as QEMU's defaults and the DSDT's \_S3/\_S4
+  assert.deepEqual(item(pc, 0x24, 6), [0x80, 0, 0, 0x81, 0x82, 0x80]);
+  // A file added later goes in by name and moves the keys after it; replacing one keeps its place.
+  assert.equal(pc.devices.fwcfg.addFile('etc/acpi/rsdp', new Uint8Array(20)), 0x22);
+  assert.equal(pc.devices.fwcfg.addFile('bootorder', new Uint8Array(31)), 0x21);
+  assert.deepEqual(directory(pc).map((f) => `${f.name} ${f.size} ${f.key.toString(16)}`),
+    ['bios-geometry 0 20', 'bootorder 31 21', 'etc/acpi/rsdp 20 22', 'etc/boot-fail-wait 4 23', 'etc/e820 40 24', 'etc/system-states 6 25', 'etc/tpm/log 0 26']);
+  assert.deepEqual(item(pc, 0x23, 4), [0xff, 0xff, 0xff, 0xff]);
+});
+
+test('etc/e820: a RAM entry covering all memory, then QEMU\'s reserved AMD HyperTransport hole', () => {
   const pc = makePc({ memoryBytes: 64 << 20 });
-  const dir = item(pc, 0x19, 4 + 64);
-  assert.equal((dir[0] << 24) | (dir[1] << 16) | (dir[2] << 8) | dir[3], 1);
-  const size = (dir[4] << 24) | (dir[5] << 16) | (dir[6] << 8) | dir[7];
-  const key = (dir[8] << 8) | dir[9];
-  assert.equal(String.fromCharCode(...dir.slice(12, 20)), 'etc/e820');
-  assert.equal(size, 40);
-  const e = item(pc, key, 40);
+  const f = directory(pc).find((d) => d.name === 'etc/e820')!;
+  assert.equal(f.size, 40);
+  const e = item(pc, f.key, 40);
   assert.equal(leNum(e.slice(0, 8)), 0);
   assert.equal(leNum(e.slice(8, 16)), 64 << 20);
   assert.equal(leNum(e.slice(16, 20)), 1);
