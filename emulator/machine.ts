@@ -3,6 +3,7 @@ import {
   SegmentState, StopInfo, TimelinePosition, WatchAccess, WatchSpec,
 } from './api';
 import { bootKernel, EntryState } from './boot/kernel';
+import { checkDirectEntry, findLinuxHeader } from './boot/linux';
 import { VirtualClock } from './clock';
 import { Cpu, Exit, WATCH_READ, WATCH_WRITE } from './cpu/cpu';
 import { CPU_MODELS } from './cpu/cpuid';
@@ -265,6 +266,8 @@ export class Machine implements Runtime {
     seabiosPciSetup(this.devices.board.pci, this.bus);
     // SeaBIOS sets the APs' MTRRs as the BSP's (smp.c replays its MTRR writes on each AP); INIT keeps them.
     for (const x of this.cpus) seabiosMtrrSetup(x, CPU_MODELS[this.options.cpu], lowRamTop(this.mem.size));
+    const linux = findLinuxHeader(this.kernel);
+    if (linux) checkDirectEntry(linux, 'the kernel');
     const e = bootKernel(this.kernel, this.mem, {
       cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, initrd: this.bootOptions.initrd, display: this.devices.vga,
       platform: this.platform(),

@@ -58,6 +58,21 @@ export interface LinuxSetupHeader {
   cmdlineSize: number;
   /** xloadflags (protocol 2.12+; 0 before). */
   xloadflags: number;
+  /**
+   * code32_start as the image has it: the 32-bit entry of a Linux kernel (0x100000). 0 in an image whose
+   * protected-mode part cannot be entered directly (iPXE's ipxe.lkrn: its real-mode setup code does the work;
+   * GRUB loads such images with linux16, QEMU -kernel through its real-mode entry).
+   */
+  code32Start: number;
+}
+
+/**
+ * Refuse the direct load (the 32-bit boot protocol) for an image without a 32-bit entry (code32_start 0):
+ * only its real-mode setup code can start it, which the SeaBIOS path runs, as qemu -kernel does.
+ */
+export function checkDirectEntry(h: LinuxSetupHeader, fileName: string): void {
+  if (h.code32Start !== 0) return;
+  throw new BootError(`${fileName} has no 32-bit entry (its setup header's code32_start is 0): it starts only in its real-mode setup code, so boot it through SeaBIOS (leave out --firmware none / "firmware": "none"), as qemu -kernel and GRUB's linux16 do`);
 }
 
 /** The setup header of a bzImage, or undefined when the file is not one (no "HdrS" at 0x202). */
@@ -73,6 +88,7 @@ export function findLinuxHeader(bytes: Uint8Array): LinuxSetupHeader | undefined
     initrdAddrMax: version >= 0x203 ? v.getUint32(HDR.initrdAddrMax, true) : 0x37ffffff,
     cmdlineSize: version >= 0x206 ? v.getUint32(HDR.cmdlineSize, true) : 255,
     xloadflags: version >= 0x20c ? v.getUint16(HDR.xloadflags, true) : 0,
+    code32Start: v.getUint32(HDR.code32Start, true),
   };
 }
 

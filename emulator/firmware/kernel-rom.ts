@@ -38,11 +38,13 @@ export const KERNEL_ROM_NAME = 'genroms/faultline-multiboot.bin';
  * "firmware"): SeaBIOS, as `qemu -kernel` does, except for a Linux bzImage and a graphics framebuffer request.
  * A bzImage gets the direct load: the same machine without SeaBIOS's POST and the real-mode setup code (Debian's
  * kernel to power-off: 6.057 billion instructions against 6.072 through the linuxboot ROM, which --firmware seabios
- * selects). A framebuffer request (multiboot1 flag 2 with mode_type 0, a multiboot2 framebuffer tag) gets it because
+ * selects), unless it has no 32-bit entry (code32_start 0, as iPXE's ipxe.lkrn): then SeaBIOS and the real-mode
+ * setup, the only way in. A framebuffer request (multiboot1 flag 2 with mode_type 0, a multiboot2 framebuffer tag) gets it because
  * the direct load sets a VBE mode as GRUB does and the option ROM sets none.
  */
 export function defaultFirmwareFor(kernel: Uint8Array): 'seabios' | 'none' {
-  if (findLinuxHeader(kernel)) return 'none';
+  const linux = findLinuxHeader(kernel);
+  if (linux) return linux.code32Start === 0 ? 'seabios' : 'none';
   const mb1 = findMultiboot1Header(kernel);
   if (mb1) {
     const o = mb1.offset;

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadFirmware } from '../../emulator/firmware/seabios';
 import { LINUXBOOT_ROM } from '../../emulator/firmware/linuxboot-rom';
+import { defaultFirmwareFor } from '../../emulator/firmware/kernel-rom';
 import { Machine } from '../../emulator/machine';
 import { ROOT, firmwareMissing } from '../support/firmware';
 
@@ -47,5 +48,21 @@ describe('Linux through SeaBIOS and the linuxboot ROM (qemu -kernel bzImage)', (
     const stop = m.run(50_000_000);
     assert.deepEqual([stop.reason, stop.exitCode], ['exit', 0], 'the probe powers off (S5: status 0, as QEMU exits)');
     assert.equal(serial, fs.readFileSync(path.join(ROOT, 'fixtures/golden/linux-setup-probe.serial.txt'), 'utf8'));
+  });
+
+  it('an image without a 32-bit entry (code32_start 0, as iPXE\'s ipxe.lkrn) boots through SeaBIOS by default; the direct load refuses it in one sentence', { skip: firmwareMissing() }, () => {
+    const image = new Uint8Array(fs.readFileSync(path.join(ROOT, 'fixtures/bin/linux-setup-probe.bin')));
+    assert.equal(defaultFirmwareFor(image), 'none', 'a bzImage with code32_start 0x100000: the direct load');
+    new DataView(image.buffer).setUint32(0x214, 0, true);
+    assert.equal(defaultFirmwareFor(image), 'seabios');
+    const direct = Machine.create({ memoryMB: 128, onTripleFault: 'stop' });
+    assert.throws(() => direct.boot(image), /has no 32-bit entry \(its setup header's code32_start is 0\): it starts only in its real-mode setup code, so boot it through SeaBIOS/);
+    const fw = loadFirmware();
+    const m = Machine.create({ memoryMB: 128, cpu: 'qemu64', onTripleFault: 'stop', board: { bios: fw.bios, vgaBios: fw.vgaBios } });
+    let serial = '';
+    m.on('serial', (b) => { serial += String.fromCharCode(b); });
+    m.boot(image, { cmdline: 'probe x=1 vga=ext', initrd: fs.readFileSync(path.join(ROOT, 'fixtures/src/linux-setup-probe/initrd.bin')) });
+    assert.equal(m.run(50_000_000).reason, 'exit');
+    assert.equal(serial, fs.readFileSync(path.join(ROOT, 'fixtures/golden/linux-setup-probe.serial.txt'), 'utf8'), 'its setup code ran as under QEMU');
   });
 });
