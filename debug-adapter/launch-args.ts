@@ -4,6 +4,7 @@
  */
 import { RequestError } from './custom-requests';
 import type { FaultlineLaunchArguments } from './protocol';
+import { parseRtcBase } from '../emulator/devices/cmos';
 
 export function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineLaunchArguments {
   if (a.kernel !== undefined && (typeof a.kernel !== 'string' || !a.kernel.trim())) throw new RequestError('"kernel" is missing: set it in launch.json to the path of your kernel ELF');
@@ -32,6 +33,10 @@ export function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineL
   }
   if (a.smp !== undefined && a.smp > 1 && a.historyMB !== undefined && a.historyMB > 0) {
     throw new RequestError('reverse debugging ("historyMB") works with one CPU only: set "smp" to 1 or "historyMB" to 0');
+  }
+  if (a.rtc !== undefined) {
+    if (typeof a.rtc !== 'string') throw new RequestError('"rtc" must be "utc", "localtime" or a date "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SS" (QEMU\'s -rtc base=)');
+    try { parseRtcBase(a.rtc, 0, 0); } catch (e) { throw new RequestError(`"rtc": ${(e as Error).message}`); }
   }
   if (a.gdbPort !== undefined && (typeof a.gdbPort !== 'number' || !Number.isInteger(a.gdbPort) || a.gdbPort < 0 || a.gdbPort > 65535)) {
     throw new RequestError('"gdbPort" must be a TCP port from 0 to 65535 (0 picks a free one)');

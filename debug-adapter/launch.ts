@@ -10,6 +10,7 @@ import type { Runtime } from '../emulator/api';
 import type { ElfFile } from '../emulator/boot';
 import type { PcBoardOptions } from '../emulator/board/pc';
 import { defaultFirmwareFor } from '../emulator/firmware/kernel-rom';
+import { parseRtcBase } from '../emulator/devices/cmos';
 import type { AdapterHost } from './host';
 import { isBzImage, symbolsFrom } from './kernel-symbols';
 import { validateLaunch } from './launch-args';
@@ -58,7 +59,8 @@ export async function launchMachine(s: SessionState, host: AdapterHost | undefin
     if (vgaBios) board = { ...board, vgaBios };
   }
   if (args.nic === 'none') board = { ...board, nic: false };
-  const rt = createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board, com2: args.com2, smp: args.smp });
+  const rtcStart = args.rtc !== undefined ? parseRtcBase(args.rtc, Date.now(), new Date().getTimezoneOffset()) : undefined;
+  const rt = createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board, com2: args.com2, smp: args.smp, rtcStart });
   if (firmware && !kernel) {
     if (!rt.bootFirmware) throw new UserError('this runtime cannot boot firmware; use "kernel" with "firmware": "none"');
     rt.bootFirmware();

@@ -63,6 +63,11 @@ export interface FaultlineLaunchArguments extends DebugProtocol.LaunchRequestArg
   nic?: 'e1000' | 'none';
   /** CPUs, as QEMU's -smp (1-16, default 1); each is a thread ("CPU 0", "CPU 1"…). Reverse debugging needs 1. */
   smp?: number;
+  /**
+   * What the RTC reads at power-on, as QEMU's -rtc base=: "utc" (the host's time now), "localtime", or a date
+   * "YYYY-MM-DD" / "YYYY-MM-DDTHH:MM:SS". Default 2026-01-01T00:00:00, so every run repeats.
+   */
+  rtc?: string;
   /** Also serve the GDB remote protocol on 127.0.0.1:gdbPort for this machine (0 picks a free port). */
   gdbPort?: number;
 }

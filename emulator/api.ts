@@ -105,6 +105,11 @@ export interface MachineOptions {
    * firmware tables (fw_cfg, MP, ACPI MADT) list N. Run round-robin (machine.ts); reverse debugging needs 1.
    */
   smp?: number;
+  /**
+   * What the RTC reads at power-on, in whole seconds since the Unix epoch (QEMU's `-rtc base=`; parseRtcBase in
+   * devices/cmos.ts reads its values). Default 2026-01-01 00:00:00, so runs and recordings repeat.
+   */
+  rtcStart?: number;
 }
 
 export interface BootOptions {

@@ -14,6 +14,7 @@ import {
 import { GdbServer } from './gdb/server';
 import type { GdbArch } from './gdb/target';
 import { textToKeys } from './devices/keymap';
+import { parseRtcBase, RTC_START_SECONDS } from './devices/cmos';
 import { runInteractive } from './interactive';
 import { encodePng } from './png';
 import { describeChain } from './report';
@@ -62,6 +63,9 @@ Options for run:
   --cpu MODEL            CPU model for CPUID: faultline (default), max (+FSGSBASE) or qemu64
   --smp N                N CPUs (1-16, default 1), as QEMU's -smp N: APIC IDs 0..N-1, the APs wait for
                          INIT-SIPI; run round-robin in fixed quanta, so runs and recordings are reproducible
+  --rtc base=WHEN        what the RTC (and so the guest's clock) reads at power-on, as QEMU's -rtc base=: utc (the
+                         host's time now), localtime, or a date YYYY-MM-DD[THH:MM:SS]; default 2026-01-01
+                         00:00:00, so every run and recording repeats (recordings keep the time they started at)
   --input N:TEXT         send TEXT to COM1 when the instruction count reaches N (\\n, \\r, \\t, \\\\, \\xHH escapes);
                          may be repeated
   --input N:com2:TEXT    send TEXT to COM2 (needs --com2)
@@ -116,6 +120,8 @@ interface RunOptions {
   cpu: string;
   /** --smp N */
   smp?: number;
+  /** --rtc base=…: what the RTC reads at power-on, resolved to seconds since the epoch when parsed. */
+  rtcStart?: number;
   /** --input: serial input at instruction counts (sorted). */
   inputs?: PlannedInput[];
   /** --record FILE */
@@ -169,6 +175,11 @@ function parseRun(args: string[]): RunOptions {
         o.smp = positive(a, value());
         if (o.smp > 16) throw new UsageError(`--smp takes a number of CPUs from 1 to 16, not ${o.smp}`);
         break;
+      case '--rtc': {
+        const v = value();
+        try { o.rtcStart = parseRtcBase(v, Date.now(), new Date().getTimezoneOffset()); } catch (e) { throw new UsageError(`--rtc: ${(e as Error).message}`); }
+        break;
+      }
       case '--input': (o.inputs ??= []).push(parseInput(value())); break;
       case '--record': o.record = value(); break;
       case '--gdb': {
@@ -425,7 +436,7 @@ function record(m: Machine, o: RunOptions, file: string, bytes: Uint8Array, sess
 }
 
 function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => void): Machine {
-  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined, smp: o.smp ?? 1 });
+  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined, smp: o.smp ?? 1, rtcStart: o.rtcStart });
   watch(m, o, out);
   if (o.firmwareLog) m.on('firmwareLog', (b: number) => process.stderr.write(String.fromCharCode(b)));
   const initrd = o.initrd !== undefined ? loadKernelFile(o.initrd, 'initrd') : undefined;
@@ -440,7 +451,7 @@ function board(o: RunOptions): PcBoardOptions {
 
 /** Power on with SeaBIOS (the boot device was checked by boardFor). */
 function startFirmwareMachine(o: RunOptions, out: (s: string) => void): Machine {
-  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined, smp: o.smp ?? 1 });
+  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined, smp: o.smp ?? 1, rtcStart: o.rtcStart });
   watch(m, o, out);
   if (o.firmwareLog) m.on('firmwareLog', (b: number) => process.stderr.write(String.fromCharCode(b)));
   m.bootFirmware();
@@ -568,6 +579,7 @@ export function replay(args: { file: string; kernel?: string }, out: (s: string)
   const o: RunOptions = {
     kernel: kernelPath, firmware: bios ? 'seabios' : 'none', bios: bios?.path, noReboot: rec.machine.onTripleFault === 'stop', maxInstructions: rec.maxInstructions, trace: false, screen: false,
     memoryMB: rec.machine.memoryMB, cmdline: rec.cmdline ?? undefined, cpu: rec.machine.cpu, smp: rec.machine.smp ?? 1,
+    rtcStart: rec.machine.rtcStart ?? RTC_START_SECONDS,
     // The recorded machine's COM2 (its output is not part of the recording: written nowhere).
     com2: rec.machine.com2 ? os.devNull : undefined,
     nic: rec.nic,

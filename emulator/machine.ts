@@ -4,6 +4,7 @@ import {
 } from './api';
 import { bootKernel, EntryState } from './boot/kernel';
 import { checkDirectEntry, findLinuxHeader } from './boot/linux';
+import { RTC_START_SECONDS } from './devices/cmos';
 import { VirtualClock } from './clock';
 import { Cpu, Exit, WATCH_READ, WATCH_WRITE } from './cpu/cpu';
 import { CPU_MODELS } from './cpu/cpuid';
@@ -108,7 +109,8 @@ export class Machine implements Runtime {
   }
 
   constructor(opts: MachineOptions = {}) {
-    this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', cpu: opts.cpu ?? 'faultline', com2: opts.com2 ?? false, smp: opts.smp ?? 1 };
+    this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', cpu: opts.cpu ?? 'faultline', com2: opts.com2 ?? false, smp: opts.smp ?? 1, rtcStart: opts.rtcStart ?? RTC_START_SECONDS };
+    if (!Number.isInteger(this.options.rtcStart) || this.options.rtcStart < 0 || this.options.rtcStart >= Date.UTC(2100, 0, 1) / 1000) throw new Error(`rtcStart must be whole seconds from 1970 to 2099, not ${this.options.rtcStart}`);
     const smp = this.options.smp;
     if (!(Number.isInteger(smp) && smp >= 1 && smp <= MAX_SMP)) throw new Error(`smp must be a whole number of CPUs from 1 to ${MAX_SMP}, not ${smp}`);
     this.boardOptions = opts.board ?? {};
@@ -131,7 +133,7 @@ export class Machine implements Runtime {
       this.mem.notifyCodeWrite = (page, addr, len) => { for (const c of this.cpus) c.invalidateCode(page, addr, len); };
     }
     this.devices = createPcDevices({
-      bus: this.bus, phys: this.mem, clock: this.clock, memoryBytes: this.mem.size, cpuCount: smp,
+      bus: this.bus, phys: this.mem, clock: this.clock, memoryBytes: this.mem.size, cpuCount: smp, rtcStart: this.options.rtcStart,
       onSerial: (b) => this.emit('serial', b),
       onSerial2: opts.com2 ? (b) => this.emit('serial2', b) : undefined,
       onDebugcon: (b) => this.emit('debugcon', b),

@@ -6,8 +6,8 @@ import { bytePorts, NS_PER_SECOND, nsToTicks, num, ticksToNs } from './ports';
 
 /**
  * MC146818 RTC + CMOS RAM at 0x70 (index; bit 7 masks NMI) / 0x71 (data), after the Motorola datasheet and
- * QEMU's hw/rtc/mc146818rtc.c. Time starts at 2026-01-01 00:00:00 (deterministic) and advances with virtual
- * time; registers 0-9 and the century (0x32) read in BCD or binary and 12/24 h as register B says. Register
+ * QEMU's hw/rtc/mc146818rtc.c. Time starts at `startSeconds` (default 2026-01-01 00:00:00, deterministic; see
+ * parseRtcBase for QEMU's -rtc base=) and advances with virtual time; registers 0-9 and the century (0x32) read in BCD or binary and 12/24 h as register B says. Register
  * A's update-in-progress bit is set for the last 244 us of every virtual second. Register C's UF/AF/PF flags
  * are derived from the virtual time elapsed since the last evaluation, and IRQ8 is raised (periodic, alarm,
  * update-ended) through the clock's scheduler. CMOS memory-size bytes follow QEMU's pc_cmos_init.
@@ -18,11 +18,30 @@ import { bytePorts, NS_PER_SECOND, nsToTicks, num, ticksToNs } from './ports';
  * B loses PIE/AIE/SQWE, register C its flags, and IRQ8 drops.
  *
  * Public API: attach(bus), nmiMasked, secondsSinceEpoch(), onAlarm, enterSuspend(), resetKeepingRam(),
- * Device methods; RTC_START_SECONDS.
+ * Device methods; RTC_START_SECONDS, parseRtcBase(text, nowMs, tzOffsetMinutes).
  */
 
 /** 2026-01-01 00:00:00 UTC in seconds since the Unix epoch. */
 export const RTC_START_SECONDS = Date.UTC(2026, 0, 1) / 1000;
+
+/**
+ * What the RTC reads at power-on, in whole seconds since the epoch, for QEMU's `-rtc base=` values: `utc` (the host's
+ * time now), `localtime` (the host's local time now, as the RTC of a PC that keeps local time), or a date
+ * `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS` (read as the RTC's own time). Throws an Error with one sentence otherwise.
+ * `tzOffsetMinutes` is Date's getTimezoneOffset() (minutes to add to local time for UTC).
+ */
+export function parseRtcBase(text: string, nowMs: number, tzOffsetMinutes: number): number {
+  const v = text.startsWith('base=') ? text.slice(5) : text;
+  if (v === 'utc') return Math.floor(nowMs / 1000);
+  if (v === 'localtime') return Math.floor(nowMs / 1000) - tzOffsetMinutes * 60;
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2}))?$/.exec(v);
+  const t = m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0)) : NaN;
+  const d = new Date(t);
+  if (!m || Number.isNaN(t) || d.getUTCDate() !== +m[3] || d.getUTCMonth() !== +m[2] - 1 || +(m[4] ?? 0) > 23 || +(m[5] ?? 0) > 59 || +(m[6] ?? 0) > 59 || +m[1] < 1970 || +m[1] > 2099) {
+    throw new Error(`the RTC base must be utc, localtime or a date 1970-2099 as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (QEMU's -rtc base=), not '${text}'`);
+  }
+  return t / 1000;
+}
 const UIP_NS = 244_000;
 const RTC_HZ = 32_768;
 
@@ -74,6 +93,8 @@ export class Cmos implements Device {
     private readonly irq: IrqLines,
     readonly memoryBytes: number,
     readonly cpuCount = 1,
+    /** What the RTC reads at power-on, in seconds since the epoch (see parseRtcBase). */
+    readonly startSeconds = RTC_START_SECONDS,
   ) {
     this.s = this.powerOn();
   }
@@ -192,7 +213,7 @@ export class Cmos implements Device {
     ram[0x5f] = this.cpuCount - 1;
     if (this.boardBytes) for (const [i, v] of this.boardBytes) ram[i] = v;
     return {
-      index: 0, nmiMasked: false, ram, baseSeconds: RTC_START_SECONDS, anchor: 0, frozenSeconds: RTC_START_SECONDS,
+      index: 0, nmiMasked: false, ram, baseSeconds: this.startSeconds, anchor: 0, frozenSeconds: this.startSeconds,
       flags: 0, lastEval: 0, irqLevel: false,
     };
   }

@@ -31,6 +31,8 @@ export interface PcDeviceOptions {
   clock: VirtualClock;
   memoryBytes: number;
   cpuCount?: number;
+  /** What the RTC reads at power-on, in seconds since the epoch (default RTC_START_SECONDS). */
+  rtcStart?: number;
   onSerial?: (byte: number) => void;
   /** COM2's transmitted bytes; when given, the board has a second UART at 0x2F8 on IRQ 3. */
   onSerial2?: (byte: number) => void;
@@ -101,7 +103,7 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const debugcon = new Debugcon(o.onDebugcon ?? none);
   const fwcfg = new FwCfg(o.memoryBytes, o.cpuCount ?? 1, o.phys);
   const ps2 = new Ps2Controller(router, o.onResetRequest ?? none, o.onA20);
-  const cmos = new Cmos(o.clock, hpet.legacyInputs, o.memoryBytes, o.cpuCount ?? 1);
+  const cmos = new Cmos(o.clock, hpet.legacyInputs, o.memoryBytes, o.cpuCount ?? 1, o.rtcStart);
   const testdev = new PcTestdev(router);
   const ferr = new FpuErrorLine(router);
   const com2 = uart2 ? [uart2] : [];

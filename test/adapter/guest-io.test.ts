@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { decodePng } from '../../emulator/png';
-import { fixture, ROOT, startClient } from './helpers';
+import { expectError, fixture, ROOT, startClient } from './helpers';
+import { buildElf, concatBytes, multiboot1Header } from '../support/elf-builder';
 
 /**
  * The serial terminal and the Guest Screen through the real adapter (DebugClient over stdio): typing into the
@@ -145,5 +147,36 @@ describe('graphics frame through the adapter', () => {
     const img = decodePng(Buffer.from((f.body as { png: string }).png, 'base64'));
     const qemu = decodePng(fs.readFileSync(path.join(ROOT, 'fixtures', 'golden', 'mb2-framebuffer.screen.png')));
     assert.ok(Buffer.from(img.rgba).equals(Buffer.from(qemu.rgba)));
+  });
+});
+
+describe('"rtc" in launch.json (QEMU\'s -rtc base=)', () => {
+  // A 32-bit multiboot kernel that writes the RTC's year, month, day, hour, minute and second (BCD) to COM1.
+  const code: number[] = [];
+  for (const r of [9, 8, 7, 4, 2, 0]) code.push(0xb0, r, 0xe6, 0x70, 0xe4, 0x71, 0x66, 0xba, 0xf8, 0x03, 0xee);
+  code.push(0xfa, 0xf4);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-rtc-'));
+  const kernel = path.join(tmp, 'rtc.elf');
+  fs.writeFileSync(kernel, buildElf({ class: 32, entry: 0x100000 + 12, segments: [{ paddr: 0x100000, data: concatBytes(multiboot1Header(0), Uint8Array.from(code)) }] }).bytes);
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('the guest reads the date and time it names; a bad one fails the launch in one sentence', async () => {
+    const dc = await startClient();
+    try {
+      const serial = serialCollector(dc);
+      const configured = dc.waitForEvent('initialized').then(() => dc.configurationDoneRequest());
+      await Promise.all([dc.launchRequest({ kernel, firmware: 'none', rtc: '2006-06-17T16:01:21' } as DebugProtocol.LaunchRequestArguments), configured]);
+      const text = await serial.until(/^[\s\S]{6}$/);
+      assert.deepEqual([...Buffer.from(text, 'latin1')], [0x06, 0x06, 0x17, 0x16, 0x01, 0x21]);
+    } finally {
+      await dc.stop();
+    }
+    const bad = await startClient();
+    try {
+      assert.match(await expectError(bad.launchRequest({ kernel, rtc: '2026-02-30' } as DebugProtocol.LaunchRequestArguments)),
+        /"rtc": the RTC base must be utc, localtime or a date 1970-2099 as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS \(QEMU's -rtc base=\), not '2026-02-30'/);
+    } finally {
+      await bad.stop();
+    }
   });
 });

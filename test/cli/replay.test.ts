@@ -229,3 +229,41 @@ describe('recorded input in-process', () => {
     assert.equal(m.instructionCount, first.end.instructions);
   });
 });
+
+/** A 32-bit multiboot kernel that writes the RTC's year, month, day, hour, minute and second (BCD) to COM1, then exits. */
+function rtcKernel(): Uint8Array {
+  const code: number[] = [];
+  for (const r of [9, 8, 7, 4, 2, 0]) code.push(0xb0, r, 0xe6, 0x70, 0xe4, 0x71, 0x66, 0xba, 0xf8, 0x03, 0xee);
+  code.push(0x66, 0xba, 0xf4, 0x00, 0xb0, 0x00, 0xee, 0xf4);
+  const text = concatBytes(multiboot1Header(0), Uint8Array.from(code));
+  return buildElf({ class: 32, entry: 0x100000 + 12, segments: [{ paddr: 0x100000, data: text }] }).bytes;
+}
+
+describe('faultline run --rtc base=', { skip: !fs.existsSync(cli) && 'dist/cli.js is missing (run node scripts/bundle.js)' }, () => {
+  const kernel = path.join(tmp, 'rtc.elf');
+  fs.writeFileSync(kernel, rtcKernel());
+  const bytes = (stdout: string) => [...Buffer.from(serialPart(stdout), 'latin1')];
+
+  it('sets what the RTC reads at power-on; the recording keeps it and the replay is identical', () => {
+    assert.deepEqual(bytes(run('run', kernel, '--firmware', 'none').stdout), [0x26, 0x01, 0x01, 0x00, 0x00, 0x00], 'default: 2026-01-01 00:00:00');
+    const file = path.join(tmp, 'rtc.json');
+    const r = run('run', kernel, '--firmware', 'none', '--rtc', 'base=2006-06-17T16:01:21', '--record', file);
+    assert.deepEqual(bytes(r.stdout), [0x06, 0x06, 0x17, 0x16, 0x01, 0x21]);
+    assert.equal(readRec(file).machine.rtcStart, Date.UTC(2006, 5, 17, 16, 1, 21) / 1000);
+    const rep = run('replay', file);
+    assert.equal(rep.status, 0, rep.stdout + rep.stderr);
+    assert.deepEqual(bytes(rep.stdout), [0x06, 0x06, 0x17, 0x16, 0x01, 0x21]);
+  });
+
+  it('utc reads the host clock; a bad value is one sentence and status 2', () => {
+    const before = Date.now();
+    const [yy, mo, dd] = bytes(run('run', kernel, '--firmware', 'none', '--rtc', 'base=utc').stdout);
+    const host = new Date(before);
+    const bcd = (v: number) => ((Math.floor(v / 10) << 4) | (v % 10));
+    assert.deepEqual([yy, mo], [bcd(host.getUTCFullYear() % 100), bcd(host.getUTCMonth() + 1)]);
+    assert.ok(dd === bcd(host.getUTCDate()) || dd === bcd(new Date(Date.now()).getUTCDate()));
+    const bad = run('run', kernel, '--rtc', 'tomorrow');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^faultline: --rtc: the RTC base must be utc, localtime or a date 1970-2099 as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS \(QEMU's -rtc base=\), not 'tomorrow'\n/);
+  });
+});

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makePc, runTo } from './harness';
+import { parseRtcBase } from '../../emulator/devices/cmos';
 
 const SEC = 1_000_000_000;
 
@@ -12,6 +13,24 @@ function reg(pc: ReturnType<typeof makePc>, i: number): number {
 test('the RTC starts at 2026-01-01 00:00:00 and reads BCD by default', () => {
   const pc = makePc();
   assert.deepEqual([0, 2, 4, 6, 7, 8, 9, 0x32].map((i) => reg(pc, i)), [0, 0, 0, 0x05, 0x01, 0x01, 0x26, 0x20]);
+});
+
+test('QEMU\'s -rtc base=: utc and localtime from the host clock, a date or date and time as the RTC\'s own; one sentence for anything else', () => {
+  const now = Date.UTC(2026, 11, 2, 5, 56, 1, 900);
+  assert.equal(parseRtcBase('base=utc', now, -60), now / 1000 - 0.9);
+  assert.equal(parseRtcBase('localtime', now, -60), Date.UTC(2026, 11, 2, 6, 56, 1) / 1000, 'UTC+1: an hour ahead');
+  assert.equal(parseRtcBase('base=2006-06-17T16:01:21', now, 0), Date.UTC(2006, 5, 17, 16, 1, 21) / 1000);
+  assert.equal(parseRtcBase('2000-02-29', now, 0), Date.UTC(2000, 1, 29) / 1000);
+  for (const bad of ['2026-02-30', '2026-13-01', '2026-01-01T24:00:00', '1969-12-31', 'now', '2026-1-1', '']) {
+    assert.throws(() => parseRtcBase(bad, now, 0), /the RTC base must be utc, localtime or a date 1970-2099/, bad);
+  }
+});
+
+test('a machine started at another time reads it (BCD): 2006-06-17 16:01:21, a Saturday', () => {
+  const pc = makePc({ rtcStart: Date.UTC(2006, 5, 17, 16, 1, 21) / 1000 });
+  assert.deepEqual([0, 2, 4, 6, 7, 8, 9, 0x32].map((i) => reg(pc, i)), [0x21, 0x01, 0x16, 0x07, 0x17, 0x06, 0x06, 0x20]);
+  pc.devices.cmos.reset();
+  assert.equal(reg(pc, 0), 0x21, 'a power-on reset starts there again');
 });
 
 test('virtual time advances it: BCD after 3725 virtual seconds, binary and 12 h per register B', () => {
