@@ -62,7 +62,7 @@ export class FloppyDrive {
   head = 0;
   track = 0;
   sect = 0;
-  /** Sectors per track and tracks of the medium (0 without one). */
+  /** Sectors per track and tracks of the medium (0xFF in an empty drive, 0 without a drive). */
   lastSect = 0;
   maxTrack = 0;
   doubleSided = false;
@@ -84,11 +84,16 @@ export class FloppyDrive {
     this.revalidate();
   }
 
-  /** QEMU fd_revalidate: the geometry of the medium, or none. */
+  /**
+   * QEMU fd_revalidate: the geometry of the medium. A drive without one gets QEMU's fd_empty_seek_hack (sectors and
+   * tracks 0xFF, so seeks on an empty drive succeed and a READ ends with ST1 0, not "end of cylinder": SeaBIOS
+   * logs "floppy error: 40 00 00 00 00 01 02" under QEMU 7.2 when it boots an empty drive A:); no drive at all: 0.
+   */
   revalidate(): void {
     const f = this.format;
-    this.lastSect = f ? f.sectors : 0;
-    this.maxTrack = f ? f.tracks : 0;
+    const emptyDrive = !f && this.type !== undefined;
+    this.lastSect = f ? f.sectors : emptyDrive ? 0xff : 0;
+    this.maxTrack = f ? f.tracks : emptyDrive ? 0xff : 0;
     this.doubleSided = f ? f.maxHead === 1 : false;
     this.mediaRate = f ? f.rate : 0;
   }

@@ -5,6 +5,7 @@ import { IoBus } from './bus';
 import { DebugExit } from './debug-exit';
 import { Debugcon } from './debugcon';
 import { Cmos } from './cmos';
+import { KVMVAPIC_ROM } from '../firmware/kvmvapic-rom';
 import { Device } from './device';
 import { FpuErrorLine } from './ferr';
 import { FwCfg } from './fwcfg';
@@ -102,6 +103,8 @@ export function createPcDevices(o: PcDeviceOptions): PcDevices {
   const debugExit = new DebugExit(o.onExit ?? none);
   const debugcon = new Debugcon(o.onDebugcon ?? none);
   const fwcfg = new FwCfg(o.memoryBytes, o.cpuCount ?? 1, o.phys);
+  // The option ROM QEMU's pc machine gives every guest (its APIC's kvmvapic device; firmware/kvmvapic-rom.asm).
+  fwcfg.addFile('genroms/kvmvapic.bin', KVMVAPIC_ROM);
   const ps2 = new Ps2Controller(router, o.onResetRequest ?? none, o.onA20);
   const cmos = new Cmos(o.clock, hpet.legacyInputs, o.memoryBytes, o.cpuCount ?? 1, o.rtcStart);
   const testdev = new PcTestdev(router);

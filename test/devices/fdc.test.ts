@@ -37,7 +37,7 @@ function image(size = FLOPPY_144): Uint8Array {
   return b;
 }
 
-function rig(bytes: Uint8Array | null = image()) {
+function rig(bytes: Uint8Array | null = image(), emptyType?: '144' | '288') {
   const bus = new IoBus();
   const clock = new VirtualClock();
   const phys = new PhysicalMemory(16 << 20, bus);
@@ -45,7 +45,7 @@ function rig(bytes: Uint8Array | null = image()) {
   const dma = new IsaDma(phys);
   dma.attach(bus);
   const img = bytes ? DiskImage.fromBytes(bytes, 'test.img') : undefined;
-  const fdc = new Fdc(irq, dma, clock, { fda: img ? new FloppyDrive(img) : undefined });
+  const fdc = new Fdc(irq, dma, clock, { fda: img ? new FloppyDrive(img) : emptyType ? new FloppyDrive(undefined, emptyType) : undefined });
   fdc.attach(bus);
   const outb = (p: number, v: number) => bus.outPort(p, 1, v);
   const inb = (p: number) => bus.inPort(p, 1);
@@ -297,6 +297,18 @@ describe('82078 floppy controller (QEMU pc: 0x3F0, IRQ 6, DMA 2)', () => {
     r.send(0x0f, 0x00, 3);
     r.send(0x08);
     assert.deepEqual(r.results(2), [0x20, 0], 'QEMU: a drive without a block device has no tracks (max_track 0)');
+  });
+
+  it('an empty drive (QEMU\'s default drive A: without -fda): seeks reach any track, a READ ends with ST1 0, as QEMU\'s fd_empty_seek_hack', () => {
+    const r = rig(null, '288');
+    r.resetAndSense();
+    r.dmaRead(0x40000, 511);
+    r.send(0x46, 0x00, 0, 0, 1, 2, 18, 0x1b, 0xff);
+    // SeaBIOS booting QEMU 7.2's empty drive A: logs "floppy error: 40 00 00 00 00 01 02"
+    assert.deepEqual(r.results(7), [0x40, 0x00, 0x00, 0, 0, 1, 2]);
+    r.send(0x0f, 0x00, 3);
+    r.send(0x08);
+    assert.deepEqual(r.results(2), [0x20, 3]);
   });
 
   it('a READ ID in flight survives a snapshot: the restored controller answers at the same instruction', () => {

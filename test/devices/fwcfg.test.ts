@@ -72,12 +72,12 @@ function directory(pc: ReturnType<typeof makePc>): { name: string; size: number;
   });
 }
 
-test('the file directory: QEMU 7.2 pc\'s files (traced with -trace fw_cfg*), sorted by name, keys from 0x20 in that order', () => {
+test('the file directory: QEMU 7.2 pc\'s files (traced with -trace fw_cfg*, with its kvmvapic.bin ROM), sorted by name, keys from 0x20 in that order', () => {
   const pc = makePc();
   const dir = directory(pc);
   assert.deepEqual(dir.map((f) => `${f.name} ${f.size}`),
-    ['bios-geometry 0', 'bootorder 0', 'etc/boot-fail-wait 4', 'etc/e820 40', 'etc/system-states 6', 'etc/tpm/log 0']);
-  assert.deepEqual(dir.map((f) => f.key), [0x20, 0x21, 0x22, 0x23, 0x24, 0x25]);
+    ['bios-geometry 0', 'bootorder 0', 'etc/boot-fail-wait 4', 'etc/e820 40', 'etc/system-states 6', 'etc/tpm/log 0', 'genroms/kvmvapic.bin 9216']);
+  assert.deepEqual(dir.map((f) => f.key), [0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26]);
   // -boot reboot-timeout's default: -1 (SeaBIOS then waits forever after "No bootable device.")
   assert.deepEqual(item(pc, 0x22, 4), [0xff, 0xff, 0xff, 0xff]);
   // PIIX4 PM's S3 (SLP_TYP 1) and S4 (SLP_TYP 2) enabled, as QEMU's defaults and the DSDT's \_S3/\_S4
@@ -86,7 +86,7 @@ test('the file directory: QEMU 7.2 pc\'s files (traced with -trace fw_cfg*), sor
   assert.equal(pc.devices.fwcfg.addFile('etc/acpi/rsdp', new Uint8Array(20)), 0x22);
   assert.equal(pc.devices.fwcfg.addFile('bootorder', new Uint8Array(31)), 0x21);
   assert.deepEqual(directory(pc).map((f) => `${f.name} ${f.size} ${f.key.toString(16)}`),
-    ['bios-geometry 0 20', 'bootorder 31 21', 'etc/acpi/rsdp 20 22', 'etc/boot-fail-wait 4 23', 'etc/e820 40 24', 'etc/system-states 6 25', 'etc/tpm/log 0 26']);
+    ['bios-geometry 0 20', 'bootorder 31 21', 'etc/acpi/rsdp 20 22', 'etc/boot-fail-wait 4 23', 'etc/e820 40 24', 'etc/system-states 6 25', 'etc/tpm/log 0 26', 'genroms/kvmvapic.bin 9216 27']);
   assert.deepEqual(item(pc, 0x23, 4), [0xff, 0xff, 0xff, 0xff]);
 });
 
