@@ -18,7 +18,7 @@ import { MULTIBOOT2_ROM, MULTIBOOT_ROM } from './multiboot-rom';
  * - FW_CFG_KERNEL_ADDR/_SIZE/_DATA and _ENTRY: the kernel block (image with bss, module list, command lines,
  *   loader name, modules, section table) and its entry point;
  * - FW_CFG_INITRD_ADDR/_SIZE/_DATA: the multiboot information structure, below 1 MiB (0x9500 as QEMU);
- * - the ROM itself as genroms/faultline-multiboot.bin, and "bootorder" naming it first (QEMU: bootindex 0).
+ * - the ROM itself as genroms/multiboot_dma.bin, and "bootorder" naming it first (QEMU: bootindex 0).
  * SeaBIOS POSTs as always (its BDA, EBDA, E820, MP and ACPI tables are what the kernel then finds), runs the
  * ROM's boot entry vector, and the ROM fills mem_lower/mem_upper and the memory map from INT 12h/15h, enters
  * protected mode and jumps to the kernel. The kernel's file and the machine are unchanged on reset: the
@@ -31,7 +31,7 @@ import { MULTIBOOT2_ROM, MULTIBOOT_ROM } from './multiboot-rom';
  *
  * Public API: stageFirmwareKernel(kernel, options), StagedKernel, KERNEL_ROM_NAME, defaultFirmwareFor(kernel).
  */
-export const KERNEL_ROM_NAME = 'genroms/faultline-multiboot.bin';
+export const KERNEL_ROM_NAME = 'genroms/multiboot_dma.bin';
 
 /**
  * The firmware a kernel boots through when the user names none (CLI without --firmware, launch.json without

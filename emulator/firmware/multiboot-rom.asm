@@ -7,7 +7,7 @@
 ;   FW_CFG_INITRD_ADDR/_SIZE/_DATA  the multiboot information structure (and what the loader put right
 ;                                   after it), below 1 MiB, with mmap_addr pointing below it at room for the
 ;                                   memory map (the room reaches up to the structure)
-; The ROM is offered as fw_cfg file genroms/faultline-multiboot.bin with "bootorder" naming it first, so
+; The ROM is offered as fw_cfg file genroms/multiboot_dma.bin with "bootorder" naming it first, so
 ; SeaBIOS runs its boot entry vector (BEV, PnP header) before any disk. At that point every BIOS service
 ; exists: the ROM copies the information structure, fills mem_lower (INT 12h), mem_upper (INT 15h E801)
 ; and the memory map (INT 15h E820, as many entries as fit), enables A20, enters 32-bit protected mode with

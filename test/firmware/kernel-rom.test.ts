@@ -106,7 +106,7 @@ describe('--kernel through SeaBIOS and the multiboot option ROM, against qemu -k
       const nodefaults = !(k.qemuArgs ?? []).includes('-vga');
       // QEMU ran with -nodefaults (and -vga std for some): no NIC, no parallel port either way.
       const r = bootWithFirmware({ nodefaults, parallel: false, nic: false, floppyDrive: false }, 400_000_000, { bytes: fs.readFileSync(path.join(ROOT, k.file)), cmdline: k.cmdline ?? undefined });
-      assert.match(r.firmwareLog, /Searching bootorder for: \/rom@genroms\/faultline-multiboot\.bin/);
+      assert.match(r.firmwareLog, /Searching bootorder for: \/rom@genroms\/multiboot_dma\.bin/);
       assert.match(r.firmwareLog, /Booting from ROM\.\.\./);
       const golden = parseQemuIntLog(read(k.golden.log));
       assert.deepEqual(kernelChain(r.events), exceptionChain(golden), 'exception chain');
