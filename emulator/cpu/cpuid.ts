@@ -21,7 +21,9 @@ import { Cr4 } from './state';
  * NX, 1 GiB pages, SYSCALL, RDTSCP, x2APIC, TSC-deadline, invariant TSC, SMEP/SMAP/UMIP, CLFLUSHOPT/CLWB/PCOMMIT,
  * FSGSBASE off (as qemu64; 'max' reports it).
  * 'max': everything the emulator implements: 'faultline' plus FSGSBASE.
- * 'qemu64': QEMU's default model's vendor and feature set.
+ * 'qemu64': QEMU's default model's vendor and feature set but SVM: QEMU's qemu64 reports AMD-V
+ * (Fn8000_0001_ECX bit 2; TCG emulates it), which Faultline does not implement, so it is not reported (Syslinux's
+ * cpuidtest.c32 lists "svm" under QEMU and not here; nothing else differs).
  */
 export interface CpuModel {
   name: string;
