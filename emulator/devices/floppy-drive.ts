@@ -70,7 +70,12 @@ export class FloppyDrive {
   /** The disk-change line (DIR bit 7): set at insertion, cleared by a seek to another track with a medium in. */
   mediaChanged = true;
   perpendicular = 0;
-  readonly readOnly = false;
+  /**
+   * Write-protected (ST3 bit 6, WRITE DATA refused): a drive without a diskette, as QEMU's (fd_init sets ro and an
+   * empty drive's block backend is not writable: SENSE DRIVE STATUS gives 0x68 on QEMU's empty drive A:); a
+   * diskette image is writable (its writes go to the overlay unless written through).
+   */
+  readonly readOnly: boolean;
   readonly type: FloppyType | undefined;
   private readonly format: FloppyFormat | undefined;
 
@@ -81,6 +86,7 @@ export class FloppyDrive {
   constructor(readonly image: DiskImage | undefined, emptyType?: FloppyType) {
     this.format = image ? floppyGeometry(image.size) : undefined;
     this.type = this.format?.drive ?? (image ? undefined : emptyType);
+    this.readOnly = !image;
     this.revalidate();
   }
 

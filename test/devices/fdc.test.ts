@@ -309,6 +309,8 @@ describe('82078 floppy controller (QEMU pc: 0x3F0, IRQ 6, DMA 2)', () => {
     r.send(0x0f, 0x00, 3);
     r.send(0x08);
     assert.deepEqual(r.results(2), [0x20, 3]);
+    r.send(0x04, 0x00); // SENSE DRIVE STATUS: write-protected (no diskette), ready, two-sided, as QEMU's 0x68 at track 0
+    assert.equal(r.results(1)[0], 0x28 | 0x40);
   });
 
   it('a READ ID in flight survives a snapshot: the restored controller answers at the same instruction', () => {
