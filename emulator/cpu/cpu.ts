@@ -106,6 +106,8 @@ export class Block {
   nextLa = -1;
   nextEp = -1;
   valid = true;
+  /** insns.length, kept beside the fields runChain reads (insns is an object of its own: one more cache line). */
+  n = 0;
   insns: Insn[] = [];
   /** The translated block (jit.ts), once it is hot; null while interpreted. */
   fn: BlockFn | null = null;
@@ -1239,6 +1241,7 @@ export class Cpu extends CpuState {
       lastPage = endPage;
     }
     this.markCodePage(startPage, b);
+    b.n = b.insns.length;
     b.pollPort = pollLoopPort(b.insns);
     b.pollMem = b.pollPort !== POLL_NONE && pollReads(b.insns);
     this.blocks.set(key, b);
@@ -1453,15 +1456,22 @@ export class Cpu extends CpuState {
   private runChain(b: Block, mode: number, ep: number, end: number): Block {
     const clock = this.clock;
     const lim = end < clock.nextDeadline ? end : clock.nextDeadline;
+    // Only the debugger sets breakpoints, never while the CPU runs.
+    const bps = this.breakpoints.size !== 0;
     for (;;) {
-      let c = this.chained(b, ep, mode);
-      if (c === null) {
-        c = this.cachedBlock(mode);
-        if (c === null) return b;
-        this.linkNext(b, c, ep);
+      // chained() inline, the linear RIP without a call (64-bit mode: RIP itself), the mode known.
+      const la = mode === 2 ? this.rip : wrap32(this.segBase[Seg.CS] + this.rip);
+      let c = b.next;
+      if (b.nextLa !== la || b.nextEp !== ep || c === null || !c.valid || c.mode !== mode) {
+        c = b.next2;
+        if (b.next2La !== la || b.next2Ep !== ep || c === null || !c.valid || c.mode !== mode) {
+          c = this.cachedBlock(mode);
+          if (c === null) return b;
+          this.linkNext(b, c, ep);
+        }
       }
       const f = c.fn;
-      if (f === null || clock.instructions + c.insns.length > lim || (this.breakpoints.size !== 0 && this.blockHasBreakpoint(c))) return b;
+      if (f === null || clock.instructions + c.n > lim || (bps && this.blockHasBreakpoint(c))) return b;
       b = c;
       this.insnStart = this.rip;
       if (f(this, clock, end) !== BLOCK_QUIET) return b;

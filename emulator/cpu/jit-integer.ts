@@ -89,8 +89,31 @@ export function moffs(gen: Gen, i: Insn, last: boolean): void {
 /** LEA: the effective address (no segment, no memory access, no fault), truncated to the operand size. */
 export function lea(gen: Gen, i: Insn): void {
   const k = gen.k;
+  if (i.asz === 8 && !i.ripRel) {
+    // In 32-bit halves, exact for every operand: the low half is the sum's low 32 bits, the high half adds each
+    // term's high half and the carries out of the low one. A 32- or 16-bit destination needs only the low half.
+    const parts: [string, string][] = [];
+    if (i.base >= 0) parts.push([gen.g(i.base), gen.gh(i.base)]);
+    if (i.index >= 0) {
+      const s = i.scale, lo = gen.g(i.index), hi = gen.gh(i.index);
+      parts.push(s === 0 ? [lo, hi] : [`(${lo} << ${s})`, `((${hi} << ${s}) | (${lo} >>> ${32 - s}))`]);
+    }
+    const disp = i.disp | 0;
+    if (disp !== 0 || parts.length === 0) parts.push([String(disp), disp < 0 ? '-1' : '0']);
+    if (i.osz !== 8) {
+      gen.line(`const e${k} = (${parts.map((t) => t[0]).join(' + ')}) | 0;`);
+      writeReg(gen, i.reg, i.rex, i.osz, `e${k}`, '0');
+      return;
+    }
+    gen.line(`let e${k} = ${parts[0][0]}, e${k}h = ${parts[0][1]};`);
+    for (const [lo, hi] of parts.slice(1)) {
+      gen.line(`{ const t = e${k}; e${k} = (t + ${lo}) | 0; e${k}h = (e${k}h + ${hi} + ((e${k} >>> 0) < (t >>> 0) ? 1 : 0)) | 0; }`);
+    }
+    writeReg(gen, i.reg, i.rex, i.osz, `e${k}`, `e${k}h`);
+    return;
+  }
   if (i.asz === 8) {
-    // Inline while the sum is an exact double: base within ±2^51 (high half within ±2^19), index × scale
+    // RIP-relative: inline while the sum is an exact double: base within ±2^51 (high half within ±2^19), index × scale
     // within ±2^51, so |sum| < 2^53; otherwise Cpu.lea64's exact 64-bit sum (0xfefefefefefefeff constants).
     const { terms } = ea64Terms(gen, i);
     const bounds: string[] = [];

@@ -263,7 +263,7 @@ export class Gen {
     const refs = new Set<string>();
     for (const m of body.matchAll(/\b[ih](\d+)\b/g)) refs.add(m[1]);
     const named = head.filter((h) => !h.startsWith('const i') || refs.has(/^const i(\d+)/.exec(h)?.[1] ?? ''));
-    return `${named.join('\n')}\nreturn function block(c, clock, end) {\n${body}\n};`;
+    return `'use strict';\n${named.join('\n')}\nreturn function block(c, clock, end) {\n${body}\n};`;
   }
 
   line(s: string): void { this.out.push(s); }
