@@ -82,6 +82,18 @@ export class IoBus {
     return h !== undefined && h.readString ? h.readString(port & 0xffff, size, count, dst, at) : 0;
   }
 
+  /** Whether the port's device writes in bulk (PortHandler.writeString). */
+  writesStrings(port: number): boolean {
+    const h = this.ports[port & 0xffff];
+    return h !== undefined && h.writeString !== undefined;
+  }
+
+  /** PortHandler.writeString of the port's device: how many of `count` writes it took from src (0 when it cannot). */
+  outString(port: number, size: number, count: number, src: Uint8Array, at: number): number {
+    const h = this.ports[port & 0xffff];
+    return h !== undefined && h.writeString ? h.writeString(port & 0xffff, size, count, src, at) : 0;
+  }
+
   /** PortHandler.stableUntil of the port's device, or `now` (may change at once) when it cannot tell. */
   portStableUntil(port: number, now: number): number {
     const h = this.ports[port & 0xffff];
