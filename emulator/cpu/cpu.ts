@@ -270,7 +270,11 @@ export class Cpu extends CpuState {
    */
   tlbEpoch = 0;
 
-  /** Drop every cached translation (CR3 write, CR0/CR4 paging changes, CPL change, watchpoints). */
+  /**
+   * Drop every cached translation (CR3 write, CR0/CR4 paging changes, watchpoints). Not at a CPL change: each
+   * tag carries the user bit (ub), so user and supervisor translations never mix, as QEMU keeps one TLB per MMU
+   * index and hardware keeps its entries across privilege changes.
+   */
   flushTlb(): void {
     const n = this.tlbLogN;
     if (n > TLB_LOG) {
@@ -411,6 +415,9 @@ export class Cpu extends CpuState {
   tlbFill(la: number, size: number, write: boolean): number {
     const off = la & 0xfff;
     if (off > 4096 - size || this.dataBp !== 0) return -1;
+    // A read of an MMIO page whose translation is cached (the local APIC's ID register at every lock in xv6):
+    // the TLB never maps it, and the block's Cpu.rd finds it in mTlb without this page walk.
+    if (!write && this.mTlb[2 * ((la >>> 12) & (MMIO_TLB_SIZE - 1))] === la - off + this.ub) return -1;
     this.translate(la, write ? Access.WRITE : Access.READ, this.ub === 1);
     return this.tlbPage(la, write);
   }

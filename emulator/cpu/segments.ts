@@ -168,9 +168,7 @@ export function describeSystemType(type: number): string {
 export function commitCs(c: Cpu, selector: number, cpl: number): void {
   setAccessed(c, selector);
   setSegment(c, Seg.CS, (selector & 0xfffc) | cpl, desc.base, desc.limit, desc.attr);
-  if (c.cpl !== cpl) {
-    c.setCpl(cpl);
-    c.flushTlb();
-  }
+  // No TLB flush: every TLB tag carries the user bit (Cpu.ub), so a CPL change only selects the other set.
+  if (c.cpl !== cpl) c.setCpl(cpl);
   c.updateMode();
 }

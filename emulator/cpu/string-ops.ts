@@ -24,7 +24,8 @@ import { def } from './table';
  * as every element lies within its expand-up segment's limit and the address size's offset range (the
  * firmware's 32-bit and 16-bit copies), so a limit fault still happens at its own iteration, on the slow path.
  * REP INS the same way, from a port whose device hands over buffered data at once (PortHandler.readString: the
- * IDE data port, so a PIO sector is one copy); the read that ends the device's block takes the slow path.
+ * IDE data port, so a PIO sector is one copy); the read that ends the device's block takes the slow path. REP OUTS
+ * likewise to a port that buffers writes (PortHandler.writeString: the IDE data port), from one RAM source page.
  */
 
 const CHUNK = 1 << 16;
@@ -216,6 +217,33 @@ function fastIns(c: Cpu, i: Insn, size: number, count: number): number {
   return done;
 }
 
+/**
+ * Up to `count` iterations of REP OUTS at once from one source page of plain RAM (DF=0, nothing watched, no debug
+ * register armed), as far as the port's device takes them in bulk (IoBus.outString). Returns the elements done
+ * (0: the slow path). Checks in the slow path's order: the segment limit and the page walk of the first element
+ * (lin, translate: their faults), then the I/O permission, then the port.
+ */
+function fastOuts(c: Cpu, i: Insn, size: number, count: number): number {
+  const asz = i.asz;
+  const port = c.r[4] & 0xffff;
+  if ((c.long && asz !== 8) || c.watch.length !== 0 || c.dataBp !== 0 || (c.dr[7] & 0xff) !== 0 || (c.flags & Flag.DF) || !c.bus.writesStrings(port)) return 0;
+  const si = getIdx(c, 6, asz);
+  const seg = srcSeg(i);
+  const sla = c.lin(seg, si, size, false);
+  let n = Math.min(count, Math.floor((4096 - (sla & 0xfff)) / size));
+  if (!c.long) n = Math.min(n, elementsInSegment(c, seg, si, size, asz));
+  if (n < 2) return 0;
+  const spa = c.translate(sla, Access.READ, c.cpl === 3);
+  const mem = c.mem;
+  if (spa + n * size > mem.size || c.bus.pageReadsMmio(spa - (spa & 0xfff))) return 0;
+  checkIo(c, port, size);
+  const done = c.bus.outString(port, size, n, mem.u8, spa);
+  if (done === 0) return 0;
+  setIdx(c, 6, asz, si + done * size);
+  decCount(c, asz, done);
+  return done;
+}
+
 const enum Kind { MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS }
 
 /** One iteration of a string op (registers advance only after its accesses succeed). */
@@ -298,8 +326,8 @@ function stringOp(kind: Kind, byteForm: boolean) {
     // REPE (F3) continues while ZF=1, REPNE (F2) while ZF=0; only CMPS/SCAS look at ZF (SDM REP/REPE/REPNE).
     const wantZ = i.rep === 1;
     for (let k = 0; k < CHUNK; k++) {
-      if (kind === Kind.INS && count >= 2) {
-        const n = fastIns(c, i, size, Math.min(count, CHUNK - k));
+      if ((kind === Kind.INS || kind === Kind.OUTS) && count >= 2) {
+        const n = kind === Kind.INS ? fastIns(c, i, size, Math.min(count, CHUNK - k)) : fastOuts(c, i, size, Math.min(count, CHUNK - k));
         if (n > 0) {
           count -= n;
           if (count === 0) return;

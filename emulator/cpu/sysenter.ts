@@ -32,7 +32,6 @@ def(0x134, 'sysenter', false, Imm.NONE, (c) => {
   setSegment(c, Seg.CS, cs, 0, 0xffffffff, FLAT_CODE32);
   setSegment(c, Seg.SS, cs + 8, 0, 0xffffffff, FLAT_DATA32);
   c.setCpl(0);
-  c.flushTlb();
   c.updateMode();
   c.setReg32(4, c.sysenterEsp | 0);
   c.rip = c.sysenterEip >>> 0;
@@ -47,7 +46,6 @@ def(0x135, 'sysexit', false, Imm.NONE, (c) => {
   setSegment(c, Seg.CS, (base + 16) | 3, 0, 0xffffffff, FLAT_CODE32 | (3 << Attr.DPL_SHIFT));
   setSegment(c, Seg.SS, (base + 24) | 3, 0, 0xffffffff, FLAT_DATA32 | (3 << Attr.DPL_SHIFT));
   c.setCpl(3);
-  c.flushTlb();
   c.updateMode();
   c.setReg32(4, c.r[2]); // ESP ← ECX
   c.rip = c.r[4] >>> 0; // EIP ← EDX (r[2*2])

@@ -565,7 +565,6 @@ def(0x105, 'syscall', false, Imm.NONE, (c) => {
   setSegment(c, Seg.CS, csSel, 0, 0xffffffff, 0xb | Attr.S | Attr.P | Attr.L | Attr.G);
   setSegment(c, Seg.SS, csSel + 8, 0, 0xffffffff, 0x3 | Attr.S | Attr.P | Attr.DB | Attr.G);
   c.setCpl(0);
-  c.flushTlb();
   c.updateMode();
   c.flags = (fl & ~c.fmask & ~Flag.RF) | Flag.FIXED1;
   if (fromLong) c.jumpTo64(c.lstarLo, c.lstarHi); else c.jumpTo64(c.cstarLo, c.cstarHi);
@@ -584,7 +583,6 @@ def(0x107, 'sysret', false, Imm.NONE, (c, i) => {
   c.segBase[Seg.SS] = 0;
   c.segLimit[Seg.SS] = 0xffffffff;
   c.setCpl(3);
-  c.flushTlb();
   c.updateMode();
   c.lfOp = 0;
   c.flags = ((c.r[22] & 0x3c7fd7) | Flag.FIXED1) & ~Flag.RF;

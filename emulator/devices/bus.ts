@@ -34,6 +34,7 @@ export class IoBus {
 
   /** Register an MMIO range at a physical address (page-aligned ranges keep the TLB logic simple). */
   registerMmio(name: string, base: number, size: number, handler: MmioHandler): void {
+    // A range added at the end changes no address's first match: lastMmio stays valid.
     this.mmio.push({ base, size, handler, name });
     const last = Math.min(Math.floor((base + size - 1) / 4096), (1 << 20) - 1);
     for (let p = Math.floor(base / 4096); p <= last; p++) this.mmioPages[p] = 1;
@@ -47,6 +48,7 @@ export class IoBus {
     const i = this.mmio.findIndex((r) => r.name === name);
     if (i < 0) return;
     const [gone] = this.mmio.splice(i, 1);
+    this.lastMmio = undefined;
     const last = Math.min(Math.floor((gone.base + gone.size - 1) / 4096), (1 << 20) - 1);
     for (let p = Math.floor(gone.base / 4096); p <= last; p++) {
       const at = p * 4096;
@@ -82,6 +84,18 @@ export class IoBus {
     return h !== undefined && h.readString ? h.readString(port & 0xffff, size, count, dst, at) : 0;
   }
 
+  /** Whether the port's device writes in bulk (PortHandler.writeString). */
+  writesStrings(port: number): boolean {
+    const h = this.ports[port & 0xffff];
+    return h !== undefined && h.writeString !== undefined;
+  }
+
+  /** PortHandler.writeString of the port's device: how many of `count` writes it took from src (0 when it cannot). */
+  outString(port: number, size: number, count: number, src: Uint8Array, at: number): number {
+    const h = this.ports[port & 0xffff];
+    return h !== undefined && h.writeString ? h.writeString(port & 0xffff, size, count, src, at) : 0;
+  }
+
   /** PortHandler.stableUntil of the port's device, or `now` (may change at once) when it cannot tell. */
   portStableUntil(port: number, now: number): number {
     const h = this.ports[port & 0xffff];
@@ -97,9 +111,27 @@ export class IoBus {
   /** The MMIO range containing physical address `addr`, or undefined for RAM / nothing. */
   findMmio(addr: number): { base: number; size: number; handler: MmioHandler } | undefined {
     if (addr >= 0 && addr < 4294967296 && this.mmioPages[addr >>> 12] === 0) return undefined;
-    for (const r of this.mmio) if (addr >= r.base && addr < r.base + r.size) return r;
+    const l = this.lastMmio;
+    if (l !== undefined && addr >= l.base && addr < l.base + l.size) return l;
+    const list = this.mmio;
+    for (let k = 0; k < list.length; k++) {
+      const r = list[k];
+      if (addr >= r.base && addr < r.base + r.size) {
+        // Only a range that is the first match for every address it holds may answer before the list does.
+        let first = true;
+        for (let j = 0; j < k; j++) if (list[j].base < r.base + r.size && list[j].base + list[j].size > r.base) first = false;
+        if (first) this.lastMmio = r;
+        return r;
+      }
+    }
     return undefined;
   }
+
+  /**
+   * The range findMmio found last (a kernel reads its local APIC's ID at every lock), when no earlier range in
+   * the list overlaps it; dropped when a range is removed.
+   */
+  private lastMmio: { base: number; size: number; handler: MmioHandler; name: string } | undefined;
 
   /**
    * The ROM bytes that reads of [addr, addr + len) return, with their offset, when that range lies inside one

@@ -32,6 +32,13 @@ export interface PortHandler {
    * go through read(). Lets a PIO disk transfer (SeaBIOS's insw, xv6's insl) copy a sector at once.
    */
   readString?(port: number, size: number, count: number, dst: Uint8Array, at: number): number;
+  /**
+   * REP OUTS in bulk: `count` writes of `size` bytes to `port`, taken one after another from `src` at `at`, as far
+   * as each of them would only be buffered (no state change but the buffer position, no interrupt, not the write
+   * that ends a block). Returns how many it took (0: none, the CPU writes them one at a time); the rest go through
+   * write(). Lets a PIO disk write (xv6's outsl) hand over a sector at once.
+   */
+  writeString?(port: number, size: number, count: number, src: Uint8Array, at: number): number;
 }
 
 /** A memory-mapped device range. `offset` is relative to the range's base; `size` is 1, 2, 4 or 8. */

@@ -223,6 +223,20 @@ export class IdeChannel {
     return n;
   }
 
+  /**
+   * Up to `count` data-port writes of `size` bytes from src at `at` (PortHandler.writeString), all but the one
+   * that ends the block (writeData does that one: DRQ clears and the command goes on).
+   */
+  writeDataString(size: number, count: number, src: Uint8Array, at: number): number {
+    if (!this.out || this.pos >= this.end) return 0;
+    const n = Math.min(count, Math.floor((this.end - this.pos - 1) / size));
+    if (n <= 0) return 0;
+    const bytes = n * size;
+    this.buf.set(src.subarray(at, at + bytes), this.pos);
+    this.pos += bytes;
+    return n;
+  }
+
   writeData(size: number, value: number): void {
     if (!this.out || this.pos >= this.end) return;
     for (let i = 0; i < size && this.pos < this.end; i++) this.buf[this.pos++] = (value >>> (8 * i)) & 0xff;
@@ -401,6 +415,7 @@ export class PiixIde extends PciFunction implements Device {
           for (let k = 0; k < size && port - cmd + k <= 7; k++) ch.writeRegister(port - cmd + k, (value >>> (8 * k)) & 0xff);
         },
         readString: (port, size, count, dst, at) => (port === cmd ? ch.readDataString(size, count, dst, at) : 0),
+        writeString: (port, size, count, src, at) => (port === cmd ? ch.writeDataString(size, count, src, at) : 0),
       });
       bus.registerPorts(ctl, 1, {
         read: () => ch.readAltStatus(),

@@ -204,3 +204,42 @@ test('a write miss gives the read TLB the page too, but not a page watched for r
   assert.equal(cpu.rd(LA + 0x1100, 4), 0x5678);
   assert.equal(cpu.watchHitAddr, LA + 0x1100, 'the read after the write stopped at the watchpoint');
 });
+
+test('a translated block\'s miss on a cached MMIO page does not walk: its read goes to the device through the cached translation', () => {
+  const { cpu, reads, map } = setup();
+  map(BigInt(LA), 0x300000);
+  assert.equal(cpu.rd(LA + 0x20, 4), 0x1020);
+  // The PTE now points at RAM, without INVLPG: the cached translation still holds, as a TLB entry would.
+  const pte = findPte(cpu, LA);
+  cpu.mem.write(pte, 4, 0x320000 | 3);
+  assert.equal(cpu.tlbFill(LA + 0x20, 4, false), -1, 'no page walk, no RAM mapping: the block calls Cpu.rd');
+  assert.equal(cpu.rd(LA + 0x20, 4), 0x1020);
+  // After INVLPG the miss walks again and finds the RAM page.
+  cpu.invalidatePage(LA);
+  assert.equal(cpu.tlbFill(LA + 0x20, 4, false), 0x320000);
+  assert.deepEqual(reads, [0x20, 0x20]);
+});
+
+test('a CPL change keeps the TLB, but a supervisor translation never serves CPL 3 and a user one never CPL 0', () => {
+  const cpu = makeCpu();
+  const map = enablePaging(cpu);
+  cpu.mem.write(0x330000, 4, 0x11111111);
+  cpu.mem.write(0x331000, 4, 0x22222222);
+  map(BigInt(SYS_LA), 0x330000); // supervisor only
+  assert.equal(cpu.rd(SYS_LA, 4), 0x11111111);
+  cpu.wr(SYS_LA + 4, 4, 0x33333333);
+  cpu.setCpl(3);
+  assert.throws(() => cpu.rd(SYS_LA, 4), (e) => e === FAULT && FAULT.vector === 14 && (FAULT.errorCode & 5) === 5, 'user read: protection #PF');
+  assert.throws(() => cpu.wr(SYS_LA + 4, 4, 0), (e) => e === FAULT && FAULT.vector === 14 && (FAULT.errorCode & 7) === 7, 'user write: protection #PF');
+  cpu.setCpl(0);
+  // Remapped without INVLPG: CPL 0 still uses the entries it filled before the round trip (nothing flushed them).
+  cpu.mem.write(findPte(cpu, SYS_LA), 4, 0x331000 | 7);
+  assert.equal(cpu.rd(SYS_LA, 4), 0x11111111);
+  // At CPL 3 the page is walked afresh (a user translation of its own): the new user page.
+  cpu.setCpl(3);
+  makeUserPage(cpu, SYS_LA); // (flushes)
+  assert.equal(cpu.rd(SYS_LA, 4), 0x22222222);
+  cpu.mem.write(findPte(cpu, SYS_LA), 4, 0x330000 | 3); // supervisor only again, without INVLPG
+  cpu.setCpl(0);
+  assert.equal(cpu.rd(SYS_LA, 4), 0x11111111, 'CPL 0 does not use the user entry: it walks to the new mapping');
+});
