@@ -7,7 +7,8 @@ import { bytePorts, NS_PER_SECOND, nsToTicks, num, ticksToNs } from './ports';
 /**
  * MC146818 RTC + CMOS RAM at 0x70 (index; bit 7 masks NMI) / 0x71 (data), after the Motorola datasheet and
  * QEMU's hw/rtc/mc146818rtc.c. Time starts at `startSeconds` (default 2026-01-01 00:00:00, deterministic; see
- * parseRtcBase for QEMU's -rtc base=) and advances with virtual time; registers 0-9 and the century (0x32) read in BCD or binary and 12/24 h as register B says. Register
+ * parseRtcBase for QEMU's -rtc base=) and advances with virtual time; registers 0-9 and the century (0x32) read
+ * in BCD or binary and 12/24 h as register B says. Register
  * A's update-in-progress bit is set for the last 244 us of every virtual second. Register C's UF/AF/PF flags
  * are derived from the virtual time elapsed since the last evaluation, and IRQ8 is raised (periodic, alarm,
  * update-ended) through the clock's scheduler. CMOS memory-size bytes follow QEMU's pc_cmos_init.
