@@ -7,6 +7,7 @@ import { Seg } from '../../emulator/cpu/state';
 import { DiskImage } from '../../emulator/devices/disk-image';
 import { Machine } from '../../emulator/machine';
 import { CODE, enablePaging, enterFlatLongMode, reg, setReg } from '../support/cpu-harness';
+import { ataCommand, driveState, runAt } from '../support/ide-pio';
 
 /**
  * REP INS from ports whose device reads in bulk (string-ops.ts fastIns, PortHandler.readString): the IDE data
@@ -22,34 +23,12 @@ function machine(): Machine {
   return Machine.create({ memoryMB: 16, board: { bios: new Uint8Array(128 * 1024), hda: DiskImage.fromBytes(disk) } });
 }
 
-/** READ SECTORS (20h) of `count` sectors from `lba` on the primary master. */
-function readSectors(m: Machine, lba: number, count: number): void {
-  m.bus.outPort(0x1f6, 1, 0xe0);
-  m.bus.outPort(0x1f2, 1, count);
-  m.bus.outPort(0x1f3, 1, lba);
-  m.bus.outPort(0x1f4, 1, 0);
-  m.bus.outPort(0x1f5, 1, 0);
-  m.bus.outPort(0x1f7, 1, 0x20);
-}
-
 /** Data-port reads through IoBus.inPort (the one-element path), counted. */
 function countPortReads(m: Machine): { n: number } {
   const c = { n: 0 };
   const inPort = m.bus.inPort.bind(m.bus);
   m.bus.inPort = (port, size) => { if (port === 0x1f0) c.n++; return inPort(port, size); };
   return c;
-}
-
-function run(m: Machine, code: number[], n = 1): Exit {
-  m.mem.load(CODE, Uint8Array.from(code));
-  m.cpu.rip = CODE;
-  return m.cpu.run(n);
-}
-
-/** The drive's status (alternate status: no interrupt acknowledge) and whether IRQ 14 is requested at the slave PIC (IRR). */
-function driveState(m: Machine): { status: number; irq: boolean } {
-  m.bus.outPort(0xa0, 1, 0x0a); // OCW3: read IRR
-  return { status: m.bus.inPort(0x3f6, 1), irq: ((m.bus.inPort(0xa0, 1) >>> 6) & 1) === 1 };
 }
 
 describe('REP INS from the IDE and fw_cfg data ports', () => {
@@ -59,7 +38,7 @@ describe('REP INS from the IDE and fw_cfg data ports', () => {
       const words = (3 * SECTOR) / size;
       // Reference: the same transfer read element by element from the bus.
       const ref = machine();
-      readSectors(ref, 2, 3);
+      ataCommand(ref, 0x20, 2, 3);
       const want = new Uint8Array(3 * SECTOR);
       for (let k = 0; k < words; k++) {
         const v = ref.bus.inPort(0x1f0, size);
@@ -67,10 +46,10 @@ describe('REP INS from the IDE and fw_cfg data ports', () => {
       }
       const m = machine();
       enterFlatLongMode(m.cpu);
-      readSectors(m, 2, 3);
+      ataCommand(m, 0x20, 2, 3);
       const reads = countPortReads(m);
       setReg(m.cpu, RDX, 0x1f0n); setReg(m.cpu, RDI, BigInt(at)); setReg(m.cpu, RCX, BigInt(words));
-      assert.equal(run(m, [0xf3, ...prefix, 0x6d]), Exit.BUDGET);
+      assert.equal(runAt(m, [0xf3, ...prefix, 0x6d]), Exit.BUDGET);
       assert.deepEqual(m.mem.u8.subarray(at, at + 3 * SECTOR), want);
       assert.deepEqual(Array.from(want.subarray(0, 4)), Array.from(disk.subarray(2 * SECTOR, 2 * SECTOR + 4)));
       assert.equal(reg(m.cpu, RCX), 0n);
@@ -88,9 +67,9 @@ describe('REP INS from the IDE and fw_cfg data ports', () => {
     const map = enablePaging(m.cpu);
     const la = 0x40000000n;
     map(la, 0x20000); // the page after it is not present
-    readSectors(m, 5, 1);
+    ataCommand(m, 0x20, 5, 1);
     setReg(m.cpu, RDX, 0x1f0n); setReg(m.cpu, RDI, la + 0xf00n); setReg(m.cpu, RCX, 256n);
-    assert.equal(run(m, [0xf3, 0x66, 0x6d]), Exit.FAULT);
+    assert.equal(runAt(m, [0xf3, 0x66, 0x6d]), Exit.FAULT);
     assert.equal(FAULT.vector, 14);
     assert.equal(FAULT.pfAddress, 0x40001000);
     assert.equal(reg(m.cpu, RCX), 128n, '128 words done before the page end');
@@ -113,9 +92,9 @@ describe('REP INS from the IDE and fw_cfg data ports', () => {
     c.setReg32(4, 0x8000);
     c.updateMode();
     c.flushTlb();
-    readSectors(m, 0, 1);
+    ataCommand(m, 0x20, 0, 1);
     c.setReg32(RDX, 0x1f0); c.setReg32(RDI, 0xff00); c.setReg32(RCX, 256);
-    assert.equal(run(m, [0xf3, 0x6d]), Exit.BUDGET);
+    assert.equal(runAt(m, [0xf3, 0x6d]), Exit.BUDGET);
     assert.deepEqual(m.mem.u8.subarray(0x1ff00, 0x20000), disk.subarray(0, 256));
     assert.deepEqual(m.mem.u8.subarray(0x10000, 0x10100), disk.subarray(256, 512));
     assert.equal(c.r[2 * RDI] & 0xffff, 0x0100);
@@ -136,7 +115,7 @@ describe('REP INS from the IDE and fw_cfg data ports', () => {
     m.bus.outPort(0x510, 2, key);
     m.bus.inPort(0x511, 1); // one byte read the slow way first: the item's offset carries over
     setReg(m.cpu, RDX, 0x511n); setReg(m.cpu, RDI, 0x20800n); setReg(m.cpu, RCX, 5100n);
-    assert.equal(run(m, [0xf3, 0x6c]), Exit.BUDGET);
+    assert.equal(runAt(m, [0xf3, 0x6c]), Exit.BUDGET);
     assert.deepEqual(m.mem.u8.subarray(0x20800, 0x20800 + 5100), want);
     assert.deepEqual(Array.from(want.subarray(0, 3)), Array.from(file.subarray(1, 4)));
     assert.equal(want[4998], file[4999]);

@@ -6,6 +6,7 @@ import { Attr, Cr0, Seg } from '../../emulator/cpu/state';
 import { DiskImage } from '../../emulator/devices/disk-image';
 import { Machine } from '../../emulator/machine';
 import { CODE, enablePaging, enterFlatLongMode, reg, setReg } from '../support/cpu-harness';
+import { ataCommand, driveState, runAt } from '../support/ide-pio';
 
 /**
  * REP OUTS to a port whose device takes writes in bulk (string-ops.ts fastOuts, PortHandler.writeString): the
@@ -22,16 +23,6 @@ function machine(): { m: Machine; disk: DiskImage } {
   return { m: Machine.create({ memoryMB: 16, board: { bios: new Uint8Array(128 * 1024), hda: disk } }), disk };
 }
 
-/** WRITE SECTORS (30h) of `count` sectors at `lba` on the primary master. */
-function writeSectors(m: Machine, lba: number, count: number): void {
-  m.bus.outPort(0x1f6, 1, 0xe0);
-  m.bus.outPort(0x1f2, 1, count);
-  m.bus.outPort(0x1f3, 1, lba);
-  m.bus.outPort(0x1f4, 1, 0);
-  m.bus.outPort(0x1f5, 1, 0);
-  m.bus.outPort(0x1f7, 1, 0x30);
-}
-
 /** Data-port writes through IoBus.outPort (the one-element path), counted. */
 function countPortWrites(m: Machine): { n: number } {
   const c = { n: 0 };
@@ -40,22 +31,10 @@ function countPortWrites(m: Machine): { n: number } {
   return c;
 }
 
-function run(m: Machine, code: number[], n = 1): Exit {
-  m.mem.load(CODE, Uint8Array.from(code));
-  m.cpu.rip = CODE;
-  return m.cpu.run(n);
-}
-
-/** The drive's status (alternate status: no interrupt acknowledge) and whether IRQ 14 is requested at the slave PIC (IRR). */
-function driveState(m: Machine): { status: number; irq: boolean } {
-  m.bus.outPort(0xa0, 1, 0x0a); // OCW3: read IRR
-  return { status: m.bus.inPort(0x3f6, 1), irq: ((m.bus.inPort(0xa0, 1) >>> 6) & 1) === 1 };
-}
-
 /** The reference: the same 3-sector write at `lba`, element by element through the bus. */
 function reference(lba: number, size: number): { m: Machine; disk: DiskImage } {
   const ref = machine();
-  writeSectors(ref.m, lba, 3);
+  ataCommand(ref.m, 0x30, lba, 3);
   for (let k = 0; k < data.length; k += size) {
     let v = 0;
     for (let b = size - 1; b >= 0; b--) v = v * 256 + data[k + b];
@@ -72,10 +51,10 @@ describe('REP OUTS to the IDE data port', () => {
       const { m, disk } = machine();
       enterFlatLongMode(m.cpu);
       m.mem.load(at, data);
-      writeSectors(m, 4, 3);
+      ataCommand(m, 0x30, 4, 3);
       const writes = countPortWrites(m);
       setReg(m.cpu, RDX, 0x1f0n); setReg(m.cpu, RSI, BigInt(at)); setReg(m.cpu, RCX, BigInt(data.length / size));
-      assert.equal(run(m, [0xf3, ...prefix, 0x6f]), Exit.BUDGET);
+      assert.equal(runAt(m, [0xf3, ...prefix, 0x6f]), Exit.BUDGET);
       assert.deepEqual(disk.read(0, 16 * SECTOR), ref.disk.read(0, 16 * SECTOR));
       assert.deepEqual(disk.read(4 * SECTOR, 3 * SECTOR), data);
       assert.equal(reg(m.cpu, RCX), 0n);
@@ -95,9 +74,9 @@ describe('REP OUTS to the IDE data port', () => {
     map(la, 0x20000); // the page after it is not present
     m.mem.load(0x20f00, data.subarray(0, 256));
     m.mem.load(0x30000, data.subarray(256, 512));
-    writeSectors(m, 5, 1);
+    ataCommand(m, 0x30, 5, 1);
     setReg(m.cpu, RDX, 0x1f0n); setReg(m.cpu, RSI, la + 0xf00n); setReg(m.cpu, RCX, 256n);
-    assert.equal(run(m, [0xf3, 0x66, 0x6f]), Exit.FAULT);
+    assert.equal(runAt(m, [0xf3, 0x66, 0x6f]), Exit.FAULT);
     assert.equal(FAULT.vector, 14);
     assert.equal(FAULT.pfAddress, 0x40001000);
     assert.equal(reg(m.cpu, RCX), 128n, '128 words done before the page end');
@@ -122,9 +101,9 @@ describe('REP OUTS to the IDE data port', () => {
     c.updateMode();
     c.flushTlb();
     m.mem.load(0x20000, data.subarray(0, SECTOR));
-    writeSectors(m, 1, 2);
+    ataCommand(m, 0x30, 1, 2);
     c.setReg32(RDX, 0x1f0); c.setReg32(RSI, 0x100); c.setReg32(RCX, 256);
-    assert.equal(run(m, [0xf3, 0x6f]), Exit.FAULT);
+    assert.equal(runAt(m, [0xf3, 0x6f]), Exit.FAULT);
     assert.equal(FAULT.vector, 13);
     assert.equal(c.r[2 * RSI] >>> 0, 0x200, 'ESI at the first element past the limit');
     assert.equal(c.r[2 * RCX] >>> 0, 192, '64 dwords written');
