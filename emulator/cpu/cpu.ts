@@ -136,7 +136,6 @@ export class Block {
   constructor(readonly key: number, readonly mode: number) {}
 }
 
-
 /** Interface the machine provides for things the CPU core does not own. */
 export interface CpuHost {
   /** Read/write an MSR the CPU does not store itself (APIC, …); return undefined if unknown (→ #GP). */
@@ -863,7 +862,6 @@ export class Cpu extends CpuState {
     return this.lin(this.segOf(i), this.ea(i), size, write);
   }
 
-
   /** Linear address of a moffs operand (MOV A0-A3): the offset is an absolute address in the segment. */
   moffsAddr(i: Insn, size: number, write: boolean): number {
     const off = i.asz === 8 ? i.immHi * TWO32 + (i.imm >>> 0) : i.asz === 4 ? i.imm >>> 0 : i.imm & 0xffff;
@@ -1060,8 +1058,6 @@ export class Cpu extends CpuState {
     }
     this.rip = t;
   }
-
-
 
   // ----------------------------------------------------------------------------- decode cache
   /** Stores that reached invalidateCode through marks of dropped blocks, and dropped nothing, since the last re-marking. */
@@ -1466,16 +1462,11 @@ export class Cpu extends CpuState {
     // Only the debugger sets breakpoints, never while the CPU runs.
     const bps = this.breakpoints.size !== 0;
     for (;;) {
-      // chained() inline, the linear RIP without a call (64-bit mode: RIP itself), the mode known.
-      const la = mode === 2 ? this.rip : wrap32(this.segBase[Seg.CS] + this.rip);
-      let c = b.next;
-      if (b.nextLa !== la || b.nextEp !== ep || c === null || !c.valid || c.mode !== mode) {
-        c = b.next2;
-        if (b.next2La !== la || b.next2Ep !== ep || c === null || !c.valid || c.mode !== mode) {
-          c = this.cachedBlock(mode);
-          if (c === null) return b;
-          this.linkNext(b, c, ep);
-        }
+      let c = this.chained(b, ep, mode);
+      if (c === null) {
+        c = this.cachedBlock(mode);
+        if (c === null) return b;
+        this.linkNext(b, c, ep);
       }
       const f = c.fn;
       if (f === null || clock.instructions + c.n > lim || (bps && this.blockHasBreakpoint(c))) return b;
