@@ -113,15 +113,9 @@ export function lea(gen: Gen, i: Insn): void {
     return;
   }
   if (i.asz === 8) {
-    // RIP-relative: inline while the sum is an exact double: base within ±2^51 (high half within ±2^19), index × scale
-    // within ±2^51, so |sum| < 2^53; otherwise Cpu.lea64's exact 64-bit sum (0xfefefefefefefeff constants).
+    // RIP-relative (it has no base or index register): RIP as a signed 48-bit value plus disp32, an exact double.
     const { terms } = ea64Terms(gen, i);
-    const bounds: string[] = [];
-    if (i.base >= 0) bounds.push(`((${gen.gh(i.base)} + 524288) >>> 20) === 0`);
-    if (i.index >= 0) bounds.push(`((${gen.gh(i.index)} + ${2 ** (19 - i.scale)}) >>> ${20 - i.scale}) === 0`);
-    gen.line(`let e${k} = 0, e${k}h = 0;`);
-    gen.line(`if (${bounds.length ? bounds.join(' && ') : 'true'}) { const a = ${terms.join(' + ')}; e${k} = a | 0; e${k}h = Math.floor(a / 4294967296) | 0; }`);
-    gen.line(`else { ${gen.syncAddrRegs(i)}${i.ripRel ? ` c.rip = base + ${gen.off + i.len};` : ''} e${k} = c.lea64(i${k}); e${k}h = c.hi; }`);
+    gen.line(`const a${k} = ${terms.join(' + ')}, e${k} = a${k} | 0, e${k}h = Math.floor(a${k} / 4294967296) | 0;`);
     writeReg(gen, i.reg, i.rex, i.osz, `e${k}`, `e${k}h`);
     return;
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Exit } from '../../emulator/cpu/cpu';
-import { sameWithAndWithoutTranslation } from '../support/cpu-harness';
+import { CODE as AT, sameWithAndWithoutTranslation } from '../support/cpu-harness';
 
 /**
  * LEA with 64-bit addressing, which the translator computes in 32-bit halves (jit-integer.ts lea): carries out
@@ -53,5 +53,20 @@ describe('LEA with 64-bit addressing in translated code', () => {
       }
     }
     assert.equal(cases, VALUES.length ** 2);
+  });
+
+  it('RIP-relative: RIP plus a signed 32-bit displacement, wrapping below 0 to the top of the 64-bit space', () => {
+    const code = [
+      0x4c, 0x8d, 0x1d, 0x00, 0x00, 0x00, 0x80, // lea r11, [rip - 0x80000000]
+      0x44, 0x8d, 0x25, 0xf0, 0xff, 0xff, 0x7f, // lea r12d, [rip + 0x7ffffff0]
+      0x4c, 0x8d, 0x2d, 0xf0, 0xff, 0xff, 0xff, // lea r13, [rip - 0x10]
+      0xf4, //                                    hlt
+    ];
+    const { on } = sameWithAndWithoutTranslation(code, 100, (c) => { c.jitThreshold = 1; });
+    assert.equal(on.exits[on.exits.length - 1], Exit.HALT);
+    const rip = (k: number): bigint => BigInt(AT + 7 * (k + 1));
+    assert.equal(reg64(on.c.r, 11), (rip(0) - 0x80000000n) & M64);
+    assert.equal(reg64(on.c.r, 12), (rip(1) + 0x7ffffff0n) & 0xffffffffn);
+    assert.equal(reg64(on.c.r, 13), rip(2) - 0x10n);
   });
 });
