@@ -435,10 +435,16 @@ function record(m: Machine, o: RunOptions, file: string, bytes: Uint8Array, sess
   out(`[faultline] recording written to ${file}: ${rec.inputs.length} input(s), ${rec.end.instructions} instructions, state ${rec.stateHash}\n`);
 }
 
-function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => void): Machine {
+/** The machine the run options describe, its output watched (serial, events, firmware log). */
+function newMachine(o: RunOptions, out: (s: string) => void): Machine {
   const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined, smp: o.smp ?? 1, rtcStart: o.rtcStart });
   watch(m, o, out);
   if (o.firmwareLog) m.on('firmwareLog', (b: number) => process.stderr.write(String.fromCharCode(b)));
+  return m;
+}
+
+function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => void): Machine {
+  const m = newMachine(o, out);
   const initrd = o.initrd !== undefined ? loadKernelFile(o.initrd, 'initrd') : undefined;
   m.boot(kernel, { cmdline: o.cmdline, initrd });
   return m;
@@ -451,9 +457,7 @@ function board(o: RunOptions): PcBoardOptions {
 
 /** Power on with SeaBIOS (the boot device was checked by boardFor). */
 function startFirmwareMachine(o: RunOptions, out: (s: string) => void): Machine {
-  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined, smp: o.smp ?? 1, rtcStart: o.rtcStart });
-  watch(m, o, out);
-  if (o.firmwareLog) m.on('firmwareLog', (b: number) => process.stderr.write(String.fromCharCode(b)));
+  const m = newMachine(o, out);
   m.bootFirmware();
   return m;
 }
