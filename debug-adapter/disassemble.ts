@@ -37,7 +37,7 @@ let formatter: Formatter | undefined;
  */
 export function decodeInstructions(bytes: Uint8Array, address: bigint, bitness: 16 | 32 | 64, count: number,
   symbolize?: (a: bigint) => string | undefined, segBase = 0n): DecodedInstruction[] {
-  const { Decoder, DecoderOptions, FlowControl, Instruction } = iced();
+  const { Decoder, DecoderOptions, FlowControl, Instruction, OpKind } = iced();
   formatter ??= makeFormatter();
   const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
   decoder.ip = address - segBase;
@@ -53,7 +53,14 @@ export function decodeInstructions(bytes: Uint8Array, address: bigint, bitness: 
       let text = valid ? formatter.format(insn) : '(bad)';
       const fc = insn.flowControl;
       let branchTarget: bigint | undefined;
-      if (valid && (fc === FlowControl.Call || fc === FlowControl.UnconditionalBranch || fc === FlowControl.ConditionalBranch)) {
+      const far = valid && (insn.op0Kind === OpKind.FarBranch16 || insn.op0Kind === OpKind.FarBranch32);
+      if (far) {
+        // JMP/CALL ptr16:16/32: iced's Intel syntax prints "offset,selector" ("jmp far 0,0xf000" at the reset
+        // vector); show it as a listing does, selector:offset. Where it lands depends on the mode (real: selector ×
+        // 16; protected: the descriptor's base), so no branch target is named.
+        const off = insn.op0Kind === OpKind.FarBranch16 ? insn.farBranch16 : insn.farBranch32;
+        text = text.replace(/far .*$/, `far 0x${insn.farBranchSelector.toString(16)}:0x${off.toString(16)}`);
+      } else if (valid && (fc === FlowControl.Call || fc === FlowControl.UnconditionalBranch || fc === FlowControl.ConditionalBranch)) {
         branchTarget = insn.nearBranchTarget + segBase;
         const name = symbolize?.(branchTarget);
         if (name) text += ` <${name}>`;

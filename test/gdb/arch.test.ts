@@ -97,7 +97,7 @@ describe('gdb target descriptions', { skip }, () => {
     assert.match(gdb, /Breakpoint 2, real_entry\.de_site \(\)/);
     assert.match(gdb, /Faultline: #DE raised at 0x[0-9a-f]+: [^\n]+\(stopped before delivery\)\n+Program received signal SIGFPE/);
     assert.equal(printed(gdb, 2), symbol(elf, 'real_entry.de_site'), 'a fault: stopped at the DIV');
-    assert.match(gdb, /fault chain: #DE at 0x[0-9a-f]+ <real_entry\.de_site>/);
+    assert.match(gdb, /fault chain: #DE at 0000:8083 <real_entry\.de_site> \(division by zero\)/, 'real mode: CS:IP, the symbol at CS × 16 + IP');
     assert.match(gdb, /real mode, 16-bit code, CPL 0, CS:IP 0x0:0x[0-9a-f]+ \(linear 0x[0-9a-f]+\)/);
   });
 
