@@ -8,7 +8,8 @@ import { parseRtcBase } from '../emulator/devices/cmos';
 
 export function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineLaunchArguments {
   if (a.kernel !== undefined && (typeof a.kernel !== 'string' || !a.kernel.trim())) throw new RequestError('"kernel" is missing: set it in launch.json to the path of your kernel ELF');
-  if (a.kernel === undefined && a.cdrom === undefined && a.disks === undefined && a.fda === undefined) throw new RequestError('"kernel" is missing: set it in launch.json to the path of your kernel ELF (or "disks"/"cdrom"/"fda" to boot through the firmware)');
+  if (a.kernel === undefined && a.cdrom === undefined && a.disks === undefined && a.fda === undefined && a.bios === undefined) throw new RequestError('"kernel" is missing: set it in launch.json to the path of your kernel ELF (or "disks"/"cdrom"/"fda" to boot through the firmware, or "bios" to run a firmware image)');
+  if (a.bios !== undefined && (typeof a.bios !== 'string' || !a.bios.trim())) throw new RequestError('"bios" must be the path of a system BIOS image (a multiple of 64 KiB, as qemu -bios)');
   if (a.cdrom !== undefined && typeof a.cdrom !== 'string') throw new RequestError('"cdrom" must be the path of an ISO image');
   if (a.fda !== undefined && (typeof a.fda !== 'string' || !a.fda.trim())) throw new RequestError('"fda" must be the path of a floppy image (e.g. a 1.44 MB os.img)');
   if (a.disks !== undefined && (!Array.isArray(a.disks) || a.disks.length > 2 || a.disks.some((d) => typeof d !== 'string'))) throw new RequestError('"disks" must be a list of one or two disk image paths (hda, hdb)');

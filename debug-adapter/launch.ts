@@ -39,13 +39,14 @@ export async function launchMachine(s: SessionState, host: AdapterHost | undefin
   // Without "firmware": SeaBIOS, as qemu -kernel (a bzImage: the direct load; firmware/kernel-rom.ts defaultFirmwareFor).
   const firmware = (args.firmware ?? (kernel ? defaultFirmwareFor(kernel) : 'seabios')) === 'seabios';
   let board: PcBoardOptions | undefined;
-  if (args.disks?.length || args.cdrom || args.fda || (firmware && host.openMedia)) {
+  if (args.bios && !firmware) throw new UserError('"bios" runs through the firmware; remove "firmware": "none" (it loads the kernel directly, no BIOS runs)');
+  if (args.disks?.length || args.cdrom || args.fda || args.bios || (firmware && host.openMedia)) {
     // Disks, CD, floppy and (with firmware) the BIOS: emulator/firmware/boot-media.ts, BootError sentences.
-    if (!host.openMedia) throw new UserError('disk, CD and floppy images need the desktop debug adapter (Node); here, boot a "kernel"');
+    if (!host.openMedia) throw new UserError('disk, CD and floppy images and "bios" need the desktop debug adapter (Node); here, boot a "kernel"');
     board = host.openMedia({
       hda: args.disks?.[0] && path.resolve(s.cwd, args.disks[0]), hdb: args.disks?.[1] && path.resolve(s.cwd, args.disks[1]),
       cdrom: args.cdrom && path.resolve(s.cwd, args.cdrom), fda: args.fda && path.resolve(s.cwd, args.fda), boot: args.boot, writeThrough: args.snapshot === false, firmware, kernel: !!kernelPath,
-      nic: args.nic !== 'none',
+      nic: args.nic !== 'none', bios: args.bios && path.resolve(s.cwd, args.bios),
     });
   } else if (firmware) {
     // The browser: SeaBIOS from the extension's own files.

@@ -28,6 +28,12 @@ export interface FaultlineLaunchArguments extends DebugProtocol.LaunchRequestArg
   fda?: string;
   /** 'seabios' (default without a kernel): the BIOS boots the disks/CD/floppy; 'none' (default with a kernel): direct load. */
   firmware?: 'seabios' | 'none';
+  /**
+   * System BIOS image instead of SeaBIOS, as qemu -bios (a multiple of 64 KiB; its last 16 bytes hold the reset
+   * vector): firmware of your own, U-Boot, coreboot. Alone (no kernel, disks, CD or floppy) it runs with nothing
+   * to boot, and stopOnEntry stops at the reset vector.
+   */
+  bios?: string;
   /** Boot order as qemu -boot: 'a' floppy, 'c' hard disk, 'd' CD-ROM (default 'cad'). */
   boot?: string;
   /** false: guest writes go to the image files; true (default): to memory only, as qemu -snapshot. */

@@ -169,11 +169,12 @@ export interface LinearRead {
 export interface Runtime {
   /** Load and boot an ELF with a multiboot1/2 header. Throws BootError with a user-facing sentence. */
   boot(kernel: Uint8Array, opts?: BootOptions): void;
-  /** Power on with the board's firmware (MachineOptions.board.bios), which boots the disks or CD. */
+  /** Power on with the board's firmware (MachineOptions.board.bios), which boots the disks or CD (if any). */
   bootFirmware?(): void;
   /**
    * Booted through firmware: the linear address where what it boots starts (the kernel's entry point for a
-   * kernel, 0x7C00 for a boot sector), the debugger's "entry" stop; undefined for a direct load, which starts there.
+   * kernel, 0x7C00 for a boot sector), the debugger's "entry" stop; undefined for a direct load, which starts there,
+   * and for firmware with nothing to boot (qemu -bios FILE alone), whose entry is the reset vector.
    */
   entryPoint?(): bigint | undefined;
   /** Run at most `maxInstructions` guest instructions. */

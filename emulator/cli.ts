@@ -48,7 +48,9 @@ Options for run:
                          kernel asking for a graphics framebuffer)
   --nic MODEL            the network card: e1000 (the default, as QEMU's pc: 00:03.0 on QEMU's user-mode network,
                          10.0.2.0/24 with DHCP, the outside unreachable) or none (as qemu -nic none)
-  --bios FILE            system BIOS image (default: SeaBIOS bios-256k.bin from the extension or /usr/share/seabios)
+  --bios FILE            system BIOS image, as qemu -bios (default: SeaBIOS bios-256k.bin from the extension or
+                         /usr/share/seabios); a multiple of 64 KiB, its last 16 bytes the reset vector. Your own
+                         firmware (or U-Boot, coreboot) decides itself what to boot: no disk is needed or checked
   --no-snapshot          write the guest's disk writes to the image files (default: they go to memory only,
                          as qemu -snapshot)
   --firmware-log         print the firmware's debug log (SeaBIOS writes it to port 0x402) to stderr
@@ -232,7 +234,8 @@ function parseRun(args: string[]): RunOptions {
   }
   const media = o.hda || o.hdb || o.cdrom || o.fda;
   if (!o.kernel) o.firmware ??= 'seabios';
-  if (!o.kernel && !media) throw new UsageError('no kernel given: give a kernel ELF, or boot a disk, CD or floppy with --hda IMG / --cdrom ISO / --fda IMG');
+  // --bios FILE alone: power on with that firmware and nothing to boot (qemu -bios FILE), e.g. firmware of one's own.
+  if (!o.kernel && !media && !o.bios) throw new UsageError('no kernel given: give a kernel ELF, or boot a disk, CD or floppy with --hda IMG / --cdrom ISO / --fda IMG, or run a firmware image with --bios FILE');
   if (o.firmware === 'none' && !o.kernel) throw new UsageError('--firmware none boots a kernel directly; give the kernel ELF, or boot the disk/CD/floppy with --firmware seabios (nothing else runs a boot sector)');
   if (o.serialStdio && !o.maxGiven) o.maxInstructions = Number.MAX_SAFE_INTEGER;
   if (o.gdbWait && o.gdbPort === undefined) throw new UsageError('--gdb-wait needs --gdb PORT');

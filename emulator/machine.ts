@@ -244,7 +244,10 @@ export class Machine implements Runtime {
 
   entryPoint(): bigint | undefined {
     if (!this.boardOptions.bios) return undefined;
-    return BigInt(this.entry ? this.entry.entry : BOOT_SECTOR);
+    if (this.entry) return BigInt(this.entry.entry);
+    // Firmware with no disk, CD or floppy (a BIOS of one's own, qemu -bios alone): its reset vector is the entry.
+    const b = this.boardOptions;
+    return b.hda || b.hdb || b.cdrom || b.fda ? BigInt(BOOT_SECTOR) : undefined;
   }
 
   private powerOn(): void {

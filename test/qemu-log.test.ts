@@ -22,6 +22,8 @@ const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'fixtures', 'manifes
   images?: ManifestKernel[];
   /** Kernels recorded with their own drives (qemuArgs), compared by their own tests. */
   deviceKernels?: ManifestKernel[];
+  /** System firmware images of one's own run in place of SeaBIOS (qemu -bios). */
+  firmwareImages?: ManifestKernel[];
 };
 
 function read(rel: string): string {
@@ -71,7 +73,7 @@ test('INT3 is a software interrupt without an error code and without check_excep
   assert.deepEqual(exceptionChain(events), ['#BP']);
 });
 
-for (const k of [...manifest.kernels, ...(manifest.images ?? []), ...(manifest.deviceKernels ?? [])]) {
+for (const k of [...manifest.kernels, ...(manifest.images ?? []), ...(manifest.deviceKernels ?? []), ...(manifest.firmwareImages ?? [])]) {
   test(`${k.name}: QEMU's recorded exception chain is ${k.chain.join(' -> ') || '(none)'}`, () => {
     assert.ok(fs.existsSync(path.join(ROOT, k.file)), `${k.file} exists (run bash fixtures/build.sh)`);
     assert.deepEqual(exceptionChain(parseQemuIntLog(read(k.golden.log))), k.chain);

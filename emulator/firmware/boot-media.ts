@@ -90,7 +90,10 @@ export interface MediaRequest {
   writeThrough?: boolean;
   /** Boot through SeaBIOS (true) or only attach the disks for a direct kernel load (false). */
   firmware: boolean;
-  /** System BIOS file instead of the installed SeaBIOS. */
+  /**
+   * System BIOS file instead of the installed SeaBIOS (qemu -bios): it runs from the reset vector and decides
+   * itself what to boot, so no disk is checked for SeaBIOS's boot signature, and no disk is needed.
+   */
   bios?: string;
   /** A kernel boots through the firmware's option ROM (firmware/kernel-rom.ts): no disk needs to be bootable. */
   kernel?: boolean;
@@ -109,7 +112,8 @@ export function boardFor(r: MediaRequest): PcBoardOptions {
   const fda = r.fda ? openFloppy(r.fda, r.writeThrough) : undefined;
   const board: PcBoardOptions = { hda, hdb, cdrom, fda, bootOrder: r.boot, ...(r.nic === false && { nic: false }) };
   if (!r.firmware) return board;
-  if (!r.kernel) checkBootable(r.boot ?? 'cad', { hda, cdrom, fda });
+  // SeaBIOS's boot rules; a firmware image of the user's own (r.bios) decides for itself what it boots.
+  if (!r.kernel && !r.bios) checkBootable(r.boot ?? 'cad', { hda, cdrom, fda });
   const fw = loadFirmware({ bios: r.bios });
   return { ...board, bios: fw.bios, vgaBios: fw.vgaBios };
 }

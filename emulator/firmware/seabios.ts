@@ -44,8 +44,10 @@ export function loadFirmware(opts: { bios?: string } = {}): { bios: Uint8Array; 
   if (bios.length === 0 || bios.length % 0x10000 !== 0 || bios.length > 16 << 20) {
     throw new BootError(`BIOS file ${biosPath} is ${bios.length} bytes; a system BIOS image is a multiple of 64 KiB (SeaBIOS's bios-256k.bin is 262144 bytes)`);
   }
-  const vgaPath = path.join(dir ?? path.dirname(biosPath), SEABIOS_FILES.vga);
-  const vgaBios = fs.existsSync(vgaPath) ? new Uint8Array(fs.readFileSync(vgaPath)) : undefined;
+  // The VGA card's option ROM: beside the BIOS file, else SeaBIOS's (QEMU's -bios FILE keeps its own VGA BIOS).
+  const vgaDirs = dir ? [dir] : [path.dirname(biosPath), findSeabiosDir()];
+  const vgaPath = vgaDirs.map((d) => d && path.join(d, SEABIOS_FILES.vga)).find((p) => p !== undefined && fs.existsSync(p));
+  const vgaBios = vgaPath ? new Uint8Array(fs.readFileSync(vgaPath)) : undefined;
   return { bios, vgaBios, biosPath };
 }
 
