@@ -49,3 +49,13 @@ export function defaultLaunchConfig(kernel: string, workspaceFolder: string | un
     kernel: rel, memoryMB: 128, onTripleFault: 'stop', stopOnEntry: false,
   };
 }
+
+/**
+ * Whether a launch.json configuration names something to boot: a kernel, disks, a CD, a floppy or a firmware
+ * image. One that does not gets a kernel found (or picked) for it; one that does is launched as written (a disk
+ * or CD boot given a kernel would boot that kernel instead).
+ */
+export function namesWhatBoots(config: Record<string, unknown>): boolean {
+  const given = (v: unknown) => (typeof v === 'string' && v.trim() !== '') || (Array.isArray(v) && v.length > 0);
+  return given(config.kernel) || given(config.disks) || given(config.cdrom) || given(config.fda) || given(config.bios);
+}

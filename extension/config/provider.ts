@@ -1,10 +1,11 @@
 /**
  * Launch configurations for `faultline`: F5 without a launch.json finds the kernel (an ELF with a multiboot
  * header under build/ or target/, else anywhere in the workspace), asks when there are several, and offers
- * a file picker when there are none.
+ * a file picker when there are none; so does a launch.json configuration that names nothing to boot (no kernel,
+ * disks, cdrom, fda or bios).
  */
 import * as vscode from 'vscode';
-import { defaultLaunchConfig, isMultibootKernel, rankKernelPaths } from './kernel';
+import { defaultLaunchConfig, isMultibootKernel, namesWhatBoots, rankKernelPaths } from './kernel';
 
 const SEARCH = '{build,target}/**/*';
 const EXCLUDE = '{**/node_modules/**,**/.git/**,**/*.o,**/*.a,**/*.d,**/*.rlib,**/*.rmeta,**/*.c,**/*.rs,**/*.asm,**/*.h,**/*.json,**/*.txt,**/*.md}';
@@ -18,7 +19,7 @@ export class FaultlineConfigurationProvider implements vscode.DebugConfiguration
 
   async resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
     const noLaunchJson = !config.type && !config.request && !config.name;
-    if (!noLaunchJson && config.kernel) return config;
+    if (!noLaunchJson && namesWhatBoots(config)) return config;
     const kernel = await pickKernel(folder);
     if (!kernel) return undefined; // cancelled: VS Code aborts the launch quietly
     if (noLaunchJson) return defaultLaunchConfig(kernel.fsPath, folder?.uri.fsPath) as vscode.DebugConfiguration;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { defaultLaunchConfig, isElf, isMultibootKernel, multibootVersion, rankKernelPaths } from '../../extension/config/kernel';
+import { defaultLaunchConfig, isElf, isMultibootKernel, multibootVersion, namesWhatBoots, rankKernelPaths } from '../../extension/config/kernel';
 import { hexDump, parseGuestAddress } from '../../extension/views/model/hexdump';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
@@ -55,4 +55,14 @@ test('hex dumps show unreadable bytes as ?? and addresses parse with phys: prefi
   assert.deepEqual(parseGuestAddress('phys:0x1000'), { physical: true, address: 0x1000n });
   assert.deepEqual(parseGuestAddress('0x10_0000'), { physical: false, address: 0x100000n });
   assert.equal(parseGuestAddress('rsp'), undefined);
+});
+
+test('a launch.json configuration that boots disks, a CD, a floppy or a firmware image is launched as written; one naming nothing gets a kernel found', () => {
+  const base = { type: 'faultline', request: 'launch', name: 'x' };
+  for (const extra of [{ kernel: 'k.elf' }, { disks: ['disk.img'] }, { cdrom: 'os.iso' }, { fda: 'os.img' }, { bios: 'firmware.rom' }]) {
+    assert.equal(namesWhatBoots({ ...base, ...extra }), true, JSON.stringify(extra));
+  }
+  for (const extra of [{}, { kernel: '' }, { disks: [] }, { cdrom: '  ' }, { stopOnEntry: true }]) {
+    assert.equal(namesWhatBoots({ ...base, ...extra }), false, JSON.stringify(extra));
+  }
 });
