@@ -40,7 +40,8 @@ Options for run:
   --hda IMG, --hdb IMG   raw disk images on the primary IDE channel (master, slave)
   --cdrom ISO            a CD image in the IDE CD-ROM drive (secondary master)
   --fda IMG              a floppy image in drive A: (ISA floppy controller, as qemu -fda): 1.44 MB, 2.88 MB,
-                         720 KB, 1.2 MB, 360 KB... (the sizes of QEMU's floppy formats)
+                         720 KB, 1.2 MB, 360 KB... (the sizes of QEMU's floppy formats); any other size is a 2.88 MB
+                         diskette whose sectors past the end of the file read as zeros, as under QEMU
   --boot ORDER           boot order as QEMU's -boot: a = floppy, c = hard disk, d = CD-ROM (default: c, a, d)
   --firmware NAME        seabios (the default: SeaBIOS runs from the reset vector and boots the kernel through
                          an option ROM, multiboot or Linux, or the disk/CD) or none (the kernel is loaded

@@ -1,7 +1,6 @@
 import { BootError } from '../boot/errors';
 import type { PcBoardOptions } from '../board/pc';
 import { DiskImage, DiskImageError } from '../devices/disk-image';
-import { FLOPPY_SIZES, floppyGeometry } from '../devices/floppy-drive';
 import { loadFirmware } from './seabios';
 
 /**
@@ -9,8 +8,8 @@ import { loadFirmware } from './seabios';
  * gets one sentence instead of SeaBIOS's "No bootable device" loop:
  * - a hard disk's first sector must end with the boot signature 0x55 0xAA (what SeaBIOS checks, boot.c);
  * - a CD must be ISO 9660 with an El Torito boot record volume descriptor in sector 17 (El Torito 1.0 §2.0);
- * - a floppy image must have the size of one of QEMU's floppy formats (360 KiB ... 2.88 MiB), and to boot, the
- *   boot signature in its first sector (SeaBIOS checks it, as QEMU's default CMOS 0x38 asks).
+ * - a floppy image, to boot, must have the boot signature in its first sector (SeaBIOS checks it, as QEMU's default
+ *   CMOS 0x38 asks); any size is taken, as QEMU takes it (openFloppy).
  *
  * Public API: boardFor(request), openDisk(path, writeThrough), openFloppy(path, writeThrough),
  * checkBootable(order, {hda, cdrom, fda}), isBootableDisk, cdKind, MediaRequest.
@@ -24,14 +23,13 @@ export function openDisk(path: string, writeThrough = false): DiskImage {
   }
 }
 
-/** Open a floppy image: a BootError sentence when it is missing or its size is no floppy format's. */
+/**
+ * Open a floppy image: a BootError sentence when it is missing or empty. Any size is taken, as `qemu -fda` takes
+ * it: one that is no floppy format's (a boot sector and a few sectors after it, as tutorials build) is a 2.88 MB
+ * diskette whose sectors past the end read as zeros (floppy-drive.ts).
+ */
 export function openFloppy(path: string, writeThrough = false): DiskImage {
-  const d = openDisk(path, writeThrough);
-  if (!floppyGeometry(d.size)) {
-    d.close();
-    throw new BootError(`${path} is not a floppy image: it has ${d.size} bytes, and a floppy image has the size of one of QEMU's floppy formats (${FLOPPY_SIZES.join(', ')} KiB; 1474560 bytes for a 1.44 MB diskette); pad it, e.g. truncate -s 1440K ${path}`);
-  }
-  return d;
+  return openDisk(path, writeThrough);
 }
 
 export function isBootableDisk(d: DiskImage): boolean {

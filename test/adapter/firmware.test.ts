@@ -59,7 +59,7 @@ describe('launch.json: disks, cdrom and fda through SeaBIOS', { skip: firmwareMi
       assert.match(await launch({ disks: [path.join(FIXTURES, 'pf-zero-idt.elf')] }), /is not bootable: its first sector does not end with the boot signature 0x55 0xAA/);
       assert.match(await launch({ cdrom: path.join(FIXTURES, 'bootsector.img') }), /is not an ISO 9660 CD image/);
       assert.match(await launch({ disks: [path.join(FIXTURES, 'bootsector.img')], firmware: 'coreboot' }), /"firmware" must be "seabios" or "none"/);
-      assert.match(await launch({ fda: path.join(FIXTURES, 'bootsector.img') }), /is not a floppy image: it has 20992 bytes/);
+      assert.match(await launch({ fda: path.join(FIXTURES, 'missing.img') }), /disk image .*missing\.img does not exist/);
       assert.match(await launch({ fda: 42 }), /"fda" must be the path of a floppy image/);
     } finally {
       await dc.stop();

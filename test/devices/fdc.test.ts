@@ -7,7 +7,7 @@ import { VirtualClock } from '../../emulator/clock';
 import { IoBus } from '../../emulator/devices/bus';
 import { DiskImage } from '../../emulator/devices/disk-image';
 import { Fdc } from '../../emulator/devices/fdc';
-import { cmosFloppyType, FloppyDrive, floppyGeometry } from '../../emulator/devices/floppy-drive';
+import { cmosFloppyType, FloppyDrive, floppyGeometry, isFloppyFormatSize } from '../../emulator/devices/floppy-drive';
 import { IsaDma } from '../../emulator/devices/isa-dma';
 import { PhysicalMemory } from '../../emulator/memory/phys';
 import { BootError } from '../../emulator/boot/errors';
@@ -336,7 +336,11 @@ describe('floppy images and the board', () => {
     assert.deepEqual([g(720).sectors, g(720).tracks, g(720).drive], [9, 80, '144']);
     assert.deepEqual([g(1200).sectors, g(1200).drive], [15, '120']);
     assert.deepEqual([g(360).sectors, g(360).tracks, g(360).drive], [9, 40, '120']);
-    assert.equal(floppyGeometry(1474560 + 512), undefined);
+    // No format's size (QEMU's pick_geometry case 3): the first format of the fallback drive type, 2.88 MB.
+    for (const bytes of [512, 1024, 5000, 1474560 + 512, 1000 * 1024]) {
+      assert.deepEqual([floppyGeometry(bytes).sectors, floppyGeometry(bytes).tracks, floppyGeometry(bytes).drive], [36, 80, '288'], `${bytes} bytes`);
+    }
+    assert.deepEqual([isFloppyFormatSize(1474560), isFloppyFormatSize(1474560 + 512), isFloppyFormatSize(1024)], [true, false, false]);
     assert.deepEqual(['144', '288', '120', undefined].map((t) => cmosFloppyType(t as never)), [4, 5, 2, 0]);
   });
 
@@ -354,11 +358,15 @@ describe('floppy images and the board', () => {
     assert.equal(withFda.inb(0x3f4), 0x80, 'the FDC answers on the board');
   });
 
-  it('a wrong-sized or missing image, or one without a boot signature, is one sentence', () => {
+  it('a missing image, or one without a boot signature, is one sentence; an image of any other size is taken, as QEMU takes it', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fl-'));
     const odd = path.join(dir, 'odd.img');
     fs.writeFileSync(odd, new Uint8Array(1000 * 1024));
-    assert.throws(() => openFloppy(odd), (e: Error) => e instanceof BootError && /is not a floppy image: it has 1024000 bytes.*1440/.test(e.message));
+    const o = openFloppy(odd);
+    const drive = new FloppyDrive(o);
+    assert.equal(drive.type, '288', 'the fallback drive type');
+    assert.deepEqual([drive.lastSect, drive.maxTrack, drive.doubleSided], [36, 80, true]);
+    o.close();
     assert.throws(() => openFloppy(path.join(dir, 'missing.img')), (e: Error) => e instanceof BootError && /does not exist/.test(e.message));
     const blank = path.join(dir, 'blank.img');
     fs.writeFileSync(blank, new Uint8Array(FLOPPY_144));
