@@ -228,7 +228,7 @@ function parseRun(args: string[]): RunOptions {
       case '--no-snapshot': o.noSnapshot = true; break;
       case '--firmware-log': o.firmwareLog = true; break;
       default:
-        if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+        if (a.startsWith('-')) throw new UsageError(unknownOption(a));
         if (o.kernel) throw new UsageError(`more than one kernel given (${o.kernel}, ${a})`);
         o.kernel = a;
     }
@@ -283,6 +283,44 @@ function unescapeInput(t: string, spec: string): number[] {
 }
 
 class UsageError extends Error {}
+
+/** The run options the usage text lists (--kernel, --hda, --append, ...). */
+const RUN_OPTIONS = [...new Set([...USAGE.matchAll(/(?<![a-z-])(--[a-z0-9][a-z0-9-]*)/g)].map((m) => m[1]))];
+
+/** QEMU options whose Faultline spelling is not just a second dash: what to write instead. */
+const QEMU_HINTS: Record<string, string> = {
+  '-m': "QEMU's -m is --memory MB here",
+  '-s': "QEMU's -s is --gdb 1234 here",
+  '-S': "QEMU's -S is --gdb PORT --gdb-wait here",
+  '-d': "QEMU's -d int is --trace here",
+  '-drive': "QEMU's -drive is --hda IMG, --hdb IMG, --cdrom ISO or --fda IMG here",
+  '-nographic': 'no need here: COM1 goes to stdout (--serial stdio to type into it)',
+  '-display': 'no need here: there is no window (--screen or --screenshot FILE.png show the screen)',
+};
+
+/**
+ * "unknown option X", with the option meant where that is clear: QEMU's spelling of one of ours (-kernel →
+ * --kernel, -m → --memory), or a typo one or two letters off (--kernal → --kernel).
+ */
+export function unknownOption(a: string): string {
+  if (QEMU_HINTS[a]) return `unknown option ${a}: ${QEMU_HINTS[a]}`;
+  const long = a.startsWith('--') ? a : `-${a}`;
+  if (!a.startsWith('--') && RUN_OPTIONS.includes(long)) return `unknown option ${a}: Faultline's options take two dashes (QEMU's ${a} is ${long} here)`;
+  const scored = RUN_OPTIONS.map((o) => ({ o, d: editDistance(o, long) })).filter((x) => x.d <= 2);
+  const best = Math.min(...scored.map((x) => x.d));
+  const near = scored.filter((x) => x.d === best);
+  return near.length === 1 ? `unknown option ${a} (did you mean ${near[0].o}?)` : `unknown option ${a}`;
+}
+
+function editDistance(x: string, y: string): number {
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= y.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[y.length];
+}
 /** A recording that cannot be written, or replayed as asked (missing, damaged, another kernel): status 2, no usage text. */
 class RecordingError extends Error {}
 

@@ -97,7 +97,17 @@ describe('faultline run: bad options', { skip: !fs.existsSync(cli) && 'dist/cli.
   it('an unknown command', () => refuses(run('frobnicate'), /unknown command 'frobnicate'/));
   it('no kernel', () => refuses(run('run'), /no kernel given/));
   it('two kernels', () => refuses(run('run', k, k), /more than one kernel/));
-  it('an unknown option', () => refuses(run('run', k, '--turbo'), /unknown option --turbo/));
+  it('an unknown option', () => refuses(run('run', k, '--turbo'), /unknown option --turbo$/));
+  it('QEMU\'s spelling of an option names ours', () => {
+    refuses(run('run', '-kernel', k), /unknown option -kernel: Faultline's options take two dashes \(QEMU's -kernel is --kernel here\)/);
+    refuses(run('run', k, '-no-reboot'), /\(QEMU's -no-reboot is --no-reboot here\)/);
+    refuses(run('run', k, '-m', '256'), /unknown option -m: QEMU's -m is --memory MB here/);
+    refuses(run('run', k, '-s'), /QEMU's -s is --gdb 1234 here/);
+  });
+  it('an option one or two letters off names the one meant', () => {
+    refuses(run('run', '--kernal', k), /unknown option --kernal \(did you mean --kernel\?\)/);
+    refuses(run('run', k, '--memroy', '64'), /\(did you mean --memory\?\)/);
+  });
   it('an option without its value', () => refuses(run('run', k, '--max-instructions'), /--max-instructions needs a value/));
   for (const v of ['abc', '-5', '0', '1.5', '1e400']) {
     it(`--max-instructions ${v}`, () => refuses(run('run', k, '--max-instructions', v), /--max-instructions takes a positive whole number/));
