@@ -23,7 +23,7 @@ export function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineL
   if (a.cmdline !== undefined && typeof a.cmdline !== 'string') throw new RequestError('"cmdline" must be a string');
   if (a.append !== undefined && typeof a.append !== 'string') throw new RequestError('"append" must be a string (the Linux command line)');
   if (a.append !== undefined && a.cmdline !== undefined && a.append !== a.cmdline) throw new RequestError('"append" and "cmdline" are the same setting; set only one');
-  if (a.initrd !== undefined && (typeof a.initrd !== 'string' || !a.initrd.trim())) throw new RequestError('"initrd" must be the path of an initial RAM disk');
+  if (a.initrd !== undefined && (typeof a.initrd !== 'string' || !a.initrd.trim())) throw new RequestError('"initrd" must be the path of an initial RAM disk (Linux), or a multiboot kernel\'s modules "FILE[ ARGS],FILE..." as qemu -initrd takes them');
   if (a.onTripleFault !== undefined && a.onTripleFault !== 'stop' && a.onTripleFault !== 'reset') throw new RequestError('"onTripleFault" must be "stop" or "reset"');
   if (a.cwd !== undefined && typeof a.cwd !== 'string') throw new RequestError('"cwd" must be a directory path');
   if (a.serialTerminal !== undefined && typeof a.serialTerminal !== 'boolean') throw new RequestError('"serialTerminal" must be true or false');

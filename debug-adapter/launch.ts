@@ -13,6 +13,7 @@ import { defaultFirmwareFor } from '../emulator/firmware/kernel-rom';
 import { parseRtcBase } from '../emulator/devices/cmos';
 import type { AdapterHost } from './host';
 import { isBzImage, symbolsFrom } from './kernel-symbols';
+import { parseModuleList } from '../emulator/boot/loader';
 import { validateLaunch } from './launch-args';
 import type { FaultlineLaunchArguments } from './protocol';
 import { DEFAULT_HISTORY_MB, type Reversible } from './reverse';
@@ -67,12 +68,20 @@ export async function launchMachine(s: SessionState, host: AdapterHost | undefin
     rt.bootFirmware();
   } else {
     if (!kernelPath || !kernel) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF, or boot "disks"/"cdrom"/"fda" through "firmware": "seabios"');
-    const initrdPath = args.initrd ? path.resolve(s.cwd, args.initrd) : undefined;
+    // "initrd" as qemu -initrd: a bzImage's initial RAM disk, or a multiboot kernel's modules ("FILE[ ARGS],...").
+    const linux = isBzImage(kernel);
+    const initrdPath = args.initrd && linux ? path.resolve(s.cwd, args.initrd) : undefined;
     if (initrdPath && !(await host.exists(initrdPath))) throw new UserError(`initrd ${initrdPath} does not exist; set "initrd" in launch.json to your initial RAM disk`);
     const initrd = initrdPath ? await host.readFile(initrdPath).catch((e: Error) => { throw new UserError(`initrd: ${e.message}`); }) : undefined;
+    const modules: { name: string; data: Uint8Array; cmdline: string }[] = [];
+    for (const m of args.initrd && !linux ? parseModuleList(args.initrd) : []) {
+      const file = path.resolve(s.cwd, m.file);
+      if (!(await host.exists(file))) throw new UserError(`module ${file} does not exist; "initrd" lists a multiboot kernel's modules as FILE[ ARGS], separated by commas (relative paths start at "cwd")`);
+      modules.push({ name: m.file, data: await host.readFile(file).catch((e: Error) => { throw new UserError(`module ${file}: ${e.message}`); }), cmdline: m.cmdline });
+    }
     // With "firmware": "seabios" the board has the BIOS and the kernel boots through its option ROM
     // (emulator/firmware/kernel-rom.ts). BootError: its message is the sentence for the user.
-    rt.boot(kernel, { cmdline: args.append ?? args.cmdline, initrd });
+    rt.boot(kernel, { cmdline: args.append ?? args.cmdline, fileName: args.kernel, initrd, modules });
   }
   s.rt = rt;
   // Reverse debugging is on by default with one CPU; with several it stays off (snapshots hold one CPU).

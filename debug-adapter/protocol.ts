@@ -49,7 +49,10 @@ export interface FaultlineLaunchArguments extends DebugProtocol.LaunchRequestArg
   cmdline?: string;
   /** Linux bzImage: the command line (QEMU's -append; the same as cmdline). */
   append?: string;
-  /** Linux bzImage: the initial RAM disk (QEMU's -initrd), absolute or relative to `cwd`. */
+  /**
+   * As QEMU's -initrd: a Linux bzImage's initial RAM disk; for a multiboot kernel, its modules, "FILE[ ARGS]"
+   * separated by commas (",," is a comma in a name; the entry is the module's string). Paths relative to `cwd`.
+   */
   initrd?: string;
   /** Stop at the kernel's entry point before executing anything (default false). */
   stopOnEntry?: boolean;

@@ -114,6 +114,11 @@ export interface MachineOptions {
 
 export interface BootOptions {
   cmdline?: string;
+  /**
+   * The kernel's path as the user gave it (QEMU's -kernel argument): a multiboot1 kernel's command line is
+   * "<fileName> <cmdline>", as QEMU passes it (and GRUB, with its own path); error sentences name it too.
+   */
+  fileName?: string;
   modules?: { name: string; data: Uint8Array; cmdline?: string }[];
   /** Linux bzImage only: the initial RAM disk (qemu -initrd). */
   initrd?: Uint8Array;

@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BootError, loadKernelFile } from './boot';
+import { findLinuxHeader } from './boot/linux';
+import { parseModuleList } from './boot/loader';
 import type { PcBoardOptions } from './board/pc';
 import { boardFor } from './firmware/boot-media';
 import { defaultFirmwareFor } from './firmware/kernel-rom';
@@ -62,7 +64,9 @@ Options for run:
   --screen               print the VGA text screen at the end
   --memory MB            guest RAM in MiB (default 128)
   --cmdline STRING       the kernel command line (multiboot, or Linux); --append is the same (QEMU's name)
-  --initrd FILE          Linux bzImage only: the initial RAM disk (qemu -initrd)
+  --initrd FILE          as qemu -initrd: a Linux bzImage's initial RAM disk; for a multiboot kernel, its modules:
+                         FILE[ ARGS][,FILE[ ARGS]]... (",," is a comma in a name; the whole entry is the module's
+                         string in the boot information)
   --cpu MODEL            CPU model for CPUID: faultline (default), max (+FSGSBASE) or qemu64
   --smp N                N CPUs (1-16, default 1), as QEMU's -smp N: APIC IDs 0..N-1, the APs wait for
                          INIT-SIPI; run round-robin in fixed quanta, so runs and recordings are reproducible
@@ -118,7 +122,12 @@ interface RunOptions {
   screen: boolean;
   memoryMB: number;
   cmdline?: string;
-  /** --initrd FILE (Linux bzImage) */
+  /**
+   * The kernel's path as the kernel sees it at the start of a multiboot1 command line (QEMU's -kernel argument):
+   * undefined, `kernel` as given; null, none (replaying a recording made before it was passed).
+   */
+  kernelName?: string | null;
+  /** --initrd FILE (Linux bzImage) or FILE[ ARGS],... (multiboot modules, as qemu -initrd) */
   initrd?: string;
   cpu: string;
   /** --smp N */
@@ -244,6 +253,7 @@ function parseRun(args: string[]): RunOptions {
   if (o.gdbPort !== undefined && (o.record || o.inputs)) throw new UsageError('--gdb cannot be combined with --record or --input (the debugger drives the run)');
   if (o.gdbPort !== undefined && o.serialStdio) throw new UsageError('--gdb cannot be combined with --serial stdio (the debugger drives the run)');
   if (o.record && !o.kernel) throw new UsageError('--record needs a kernel (it records a kernel\'s run); a disk or CD boot cannot be recorded yet');
+  if (o.record && o.initrd !== undefined) throw new UsageError('--record cannot record a run with --initrd yet: a recording holds the kernel, not its initrd or modules, so its replay would boot without them');
   if (!o.com2 && o.inputs?.some((i) => i.kind === 'serial2')) throw new UsageError('--input N:com2:TEXT needs --com2 FILE (the machine has no COM2 without it)');
   o.inputs?.sort((a, b) => a.instructions - b.instructions);
   return o;
@@ -468,7 +478,7 @@ function recordedBios(o: RunOptions): { path: string; bytes: Uint8Array } | unde
 
 /** --record FILE: write the finished session as a recording. */
 function record(m: Machine, o: RunOptions, file: string, bytes: Uint8Array, session: SessionResult, out: (s: string) => void): void {
-  const rec = makeRecording(m, { path: path.resolve(o.kernel), bytes }, o.cmdline, o.maxInstructions, session, recordedBios(o));
+  const rec = makeRecording(m, { path: path.resolve(o.kernel), bytes, name: o.kernel }, o.cmdline, o.maxInstructions, session, recordedBios(o));
   try {
     fs.writeFileSync(file, JSON.stringify(rec, null, 2) + '\n');
   } catch (e) {
@@ -487,8 +497,13 @@ function newMachine(o: RunOptions, out: (s: string) => void): Machine {
 
 function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => void): Machine {
   const m = newMachine(o, out);
-  const initrd = o.initrd !== undefined ? loadKernelFile(o.initrd, 'initrd') : undefined;
-  m.boot(kernel, { cmdline: o.cmdline, initrd });
+  // --initrd as qemu -initrd: a Linux bzImage's initial RAM disk, or a multiboot kernel's module list.
+  const linux = findLinuxHeader(kernel) !== undefined;
+  const initrd = o.initrd !== undefined && linux ? loadKernelFile(o.initrd, 'initrd') : undefined;
+  const modules = o.initrd !== undefined && !linux
+    ? parseModuleList(o.initrd).map(({ file, cmdline }) => ({ name: file, data: loadKernelFile(file, 'module'), cmdline }))
+    : undefined;
+  m.boot(kernel, { cmdline: o.cmdline, fileName: o.kernelName === undefined ? o.kernel : o.kernelName ?? undefined, initrd, modules });
   return m;
 }
 
@@ -623,7 +638,7 @@ export function replay(args: { file: string; kernel?: string }, out: (s: string)
   }
   const bios = rec.firmware ? replayBios(rec.firmware) : undefined;
   const o: RunOptions = {
-    kernel: kernelPath, firmware: bios ? 'seabios' : 'none', bios: bios?.path, noReboot: rec.machine.onTripleFault === 'stop', maxInstructions: rec.maxInstructions, trace: false, screen: false,
+    kernel: kernelPath, kernelName: rec.kernel.name ?? null, firmware: bios ? 'seabios' : 'none', bios: bios?.path, noReboot: rec.machine.onTripleFault === 'stop', maxInstructions: rec.maxInstructions, trace: false, screen: false,
     memoryMB: rec.machine.memoryMB, cmdline: rec.cmdline ?? undefined, cpu: rec.machine.cpu, smp: rec.machine.smp ?? 1,
     rtcStart: rec.machine.rtcStart ?? RTC_START_SECONDS,
     // The recorded machine's COM2 (its output is not part of the recording: written nowhere).
@@ -633,7 +648,7 @@ export function replay(args: { file: string; kernel?: string }, out: (s: string)
   const m = startMachine(o, bytes, out);
   const session = runSession(m, rec.maxInstructions, rec.inputs);
   report(m, o, session, out);
-  const again = makeRecording(m, { path: kernelPath, bytes }, o.cmdline, rec.maxInstructions, session, bios);
+  const again = makeRecording(m, { path: kernelPath, bytes, name: rec.kernel.name }, o.cmdline, rec.maxInstructions, session, bios);
   const diffs = compareWithRecording(rec, again);
   if (diffs.length) {
     out(`[faultline] replay differs from ${args.file}:\n${diffs.map((d) => `  ${d}\n`).join('')}`);

@@ -202,7 +202,7 @@ export class Machine implements Runtime {
       // Through the firmware, as qemu -kernel: SeaBIOS runs from the reset vector, then the option ROM
       // (firmware/kernel-rom.ts) loads the kernel. The entry state is the kernel's placement and symbols.
       const staged = stageFirmwareKernel(kernel, this.mem.size, {
-        cmdline: opts.cmdline, modules: opts.modules, initrd: opts.initrd, platform: this.platform(),
+        cmdline: opts.cmdline, fileName: opts.fileName, modules: opts.modules, initrd: opts.initrd, platform: this.platform(),
       });
       staged.install(this.devices.fwcfg);
       this.powerOn();
@@ -274,7 +274,7 @@ export class Machine implements Runtime {
     const linux = findLinuxHeader(this.kernel);
     if (linux) checkDirectEntry(linux, 'the kernel');
     const e = bootKernel(this.kernel, this.mem, {
-      cmdline: this.bootOptions.cmdline, modules: this.bootOptions.modules, initrd: this.bootOptions.initrd, display: this.devices.vga,
+      cmdline: this.bootOptions.cmdline, fileName: this.bootOptions.fileName, modules: this.bootOptions.modules, initrd: this.bootOptions.initrd, display: this.devices.vga,
       platform: this.platform(),
       secondsOfDay: this.devices.cmos.secondsSinceEpoch() % 86400,
     });

@@ -49,7 +49,11 @@ export interface ChainLink {
 
 export interface Recording {
   format: number;
-  kernel: { path: string; sha256: string };
+  /**
+   * `name`: the path as given on the command line, which a multiboot1 kernel's command line starts with (as
+   * QEMU passes it); absent in recordings made before it was passed (their replays pass none).
+   */
+  kernel: { path: string; sha256: string; name?: string };
   /** The system BIOS the kernel booted through (absent: loaded directly, --firmware none). */
   firmware?: { name: 'seabios'; bios: string; sha256: string };
   machine: Required<Omit<MachineOptions, 'board'>>;
@@ -171,11 +175,11 @@ function devicesHash(m: Machine): string {
 }
 
 /** The recording of a finished session on `m`. */
-export function makeRecording(m: Machine, kernel: { path: string; bytes: Uint8Array }, cmdline: string | undefined,
+export function makeRecording(m: Machine, kernel: { path: string; bytes: Uint8Array; name?: string }, cmdline: string | undefined,
   maxInstructions: number, s: SessionResult, bios?: { path: string; bytes: Uint8Array }): Recording {
   return {
     format: RECORDING_FORMAT,
-    kernel: { path: kernel.path, sha256: sha256Hex(kernel.bytes) },
+    kernel: { path: kernel.path, sha256: sha256Hex(kernel.bytes), ...(kernel.name !== undefined ? { name: kernel.name } : {}) },
     ...(bios ? { firmware: { name: 'seabios' as const, bios: bios.path, sha256: sha256Hex(bios.bytes) } } : {}),
     machine: { ...m.options },
     ...(m.devices.board.nic ? {} : { nic: 'none' as const }),

@@ -27,6 +27,26 @@ export interface ModuleInput {
   cmdline?: string;
 }
 
+/**
+ * QEMU's `-initrd` for a multiboot kernel (hw/i386/multiboot.c): modules separated by commas (",," is a comma in a
+ * name), each "FILE" or "FILE ARGS"; the whole text is the module's string in the boot information, as written,
+ * and FILE (up to the first space) is what is loaded. An empty entry is a BootError sentence.
+ */
+export function parseModuleList(spec: string): { file: string; cmdline: string }[] {
+  const out: { file: string; cmdline: string }[] = [];
+  let cur = '';
+  for (let i = 0; i <= spec.length; i++) {
+    if (i < spec.length && spec[i] === ',' && spec[i + 1] === ',') { cur += ','; i++; continue; }
+    if (i < spec.length && spec[i] !== ',') { cur += spec[i]; continue; }
+    const space = cur.indexOf(' ');
+    const file = space < 0 ? cur : cur.slice(0, space);
+    if (!file) throw new BootError(`the module list '${spec}' has an empty entry; give modules as FILE[ ARGS], separated by commas (",," for a comma in a name), as qemu -initrd takes them`);
+    out.push({ file, cmdline: cur });
+    cur = '';
+  }
+  return out;
+}
+
 /** Flat selectors of the boot GDT (the same numbers QEMU's multiboot option ROM uses). */
 export const BOOT_CS = 0x08;
 export const BOOT_DS = 0x10;

@@ -22,7 +22,7 @@ export const MB1_BOOTLOADER_MAGIC = 0x2badb002;
 /** The header must lie completely inside the first 8 KiB, 4-byte aligned (§3.1). */
 export const MB1_SEARCH_LIMIT = 8192;
 /** The boot loader name in the multiboot information (QEMU writes "qemu"). */
-export const LOADER_NAME = 'Faultline';
+export const LOADER_NAME = 'qemu';
 
 export const MB1_FLAG_PAGE_ALIGN = 1 << 0;
 export const MB1_FLAG_MEMORY_INFO = 1 << 1;
