@@ -32,7 +32,7 @@ import { TimerKey, VirtualClock } from './clock';
 import { Device } from './devices/device';
 import { PAGE_SIZE, PhysicalMemory } from './memory/phys';
 import { captureCpu, captureDevices, CpuSnapshot, restoreCpu, restoreDevices } from './snapshot';
-import { copyPages, loadPage, packedBytes, packPage, pageIsZero, samePacked, samePage, WORDS } from './history-pages';
+import { copyPages, loadPage, packedBytes, packPage, pageIsZero, samePacked } from './history-pages';
 
 /** What the history needs from the machine (implemented by Machine; its private state stays private). */
 export interface HistoryHost {
@@ -348,8 +348,8 @@ export class History {
     const { mem } = this.m;
     const prev = this.latest[p];
     // Packing first makes the comparison with the previous version cheap (sparse forms compare form to form).
-    const size = packPage(mem.i32, p * WORDS);
-    if (size === PAGE_SIZE ? samePage(mem, p, prev) : samePacked(size, prev)) {
+    const size = packPage(mem, p);
+    if (samePacked(size, prev)) {
       s.pages.delete(p);
       return;
     }
@@ -362,8 +362,7 @@ export class History {
     }
     const d = s.chunk.subarray(s.chunkUsed, s.chunkUsed + size);
     s.chunkUsed += size;
-    if (size === PAGE_SIZE) d.set(mem.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
-    else d.set(packedBytes(size));
+    d.set(packedBytes(size));
     s.pages.set(p, d);
     this.latest[p] = d;
   }
