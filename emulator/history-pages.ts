@@ -6,7 +6,7 @@
  * Public API: packPage, packedBytes, samePacked, loadPage, samePage, pageIsZero, copyPages, WORDS.
  */
 import { PAGE_SIZE, PhysicalMemory } from './memory/phys';
-import { createPagePacker, PACK_IN, PACK_OUT } from './page-pack-wasm';
+import { PACK_IN, PACK_OUT, pagePacker } from './page-pack-wasm';
 
 /**
  * Copies of stored pages into one buffer (one allocation instead of one per page: thousands of small buffers
@@ -41,7 +41,7 @@ const BITMAP_WORDS = W / 32;
  * Where packPage works: the WebAssembly packer's memory (page-pack-wasm.ts), or, where WebAssembly is
  * unavailable, a buffer of its own (every page is then stored as is).
  */
-const packer = createPagePacker();
+const packer = pagePacker;
 const formU8 = packer ? packer.u8 : new Uint8Array(PAGE_SIZE);
 const formI32 = packer ? packer.i32 : new Int32Array(formU8.buffer);
 const IN_WORD = PACK_IN >>> 2, OUT_WORD = PACK_OUT >>> 2;

@@ -10,7 +10,11 @@
  * the form's size in bytes, or 4096 when the non-zero words do not fit in half a page (the page is then
  * stored as is: the copy at IN).
  *
- * Public API: createPagePacker (undefined where WebAssembly is unavailable).
+ * The same scan lists the non-zero words of a large, mostly-zero register file (nonZeroWords: the e1000's
+ * 128 KiB of registers, saved at every history snapshot).
+ *
+ * Public API: createPagePacker (undefined where WebAssembly is unavailable), pagePacker (one made at load),
+ * nonZeroWords.
  */
 
 export interface PagePacker {
@@ -131,4 +135,37 @@ export function createPagePacker(): PagePacker | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The module-wide packer (history-pages.ts and nonZeroWords share it; neither keeps its memory across calls). */
+export const pagePacker = createPagePacker();
+
+/**
+ * The non-zero words of `words` as index, value pairs in index order, appended to `out`, as the loop
+ * `for (i...) if (words[i] !== 0) out.push(i, words[i])` gives them: 1024 words at a time through the packer,
+ * skipping all-zero blocks and walking the bitmap of the others.
+ */
+export function nonZeroWords(words: Uint32Array, out: number[]): number[] {
+  const pk = pagePacker;
+  const src = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+  for (let base = 0; base < words.length; base += 1024) {
+    const end = Math.min(words.length, base + 1024);
+    let size = PAGE;
+    if (pk && end - base === 1024) {
+      pk.u8.set(src.subarray(base * 4, end * 4), PACK_IN);
+      size = pk.pack();
+    }
+    if (size === PAGE) {
+      for (let i = base; i < end; i++) if (words[i] !== 0) out.push(i, words[i]);
+      continue;
+    }
+    const bitmap = pk!.i32, first = PACK_OUT >>> 2;
+    for (let j = 0; j < 32; j++) {
+      for (let bits = bitmap[first + j]; bits !== 0; bits &= bits - 1) {
+        const i = base + 32 * j + 31 - Math.clz32(bits & -bits);
+        out.push(i, words[i]);
+      }
+    }
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadPage, packedBytes, packPage, samePacked, samePage, WORDS } from '../../emulator/history-pages';
 import { PAGE_SIZE, PhysicalMemory } from '../../emulator/memory/phys';
+import { nonZeroWords as listNonZero } from '../../emulator/page-pack-wasm';
 import { IoBus } from '../../emulator/devices/bus';
 
 /**
@@ -117,5 +118,17 @@ describe('history page store', () => {
       if (ram) equal++;
     }
     assert.ok(equal > 100, `${equal} equal pairs`);
+  });
+
+  it('nonZeroWords lists the non-zero words as the plain loop does, for any length and density', () => {
+    for (let round = 0; round < 60; round++) {
+      const length = [0x8000, 1000, 1024, 2049, 5000][round % 5];
+      const density = [0, 0.001, 0.05, 0.3, 0.9][Math.floor(round / 5) % 5];
+      const words = new Uint32Array(length);
+      for (let i = 0; i < length; i++) if (next() % 1_000_000 < density * 1_000_000) words[i] = (next() | 1) + (round & 1 ? 0x80000000 : 0);
+      const want: number[] = [];
+      for (let i = 0; i < length; i++) if (words[i] !== 0) want.push(i, words[i]);
+      assert.deepEqual(listNonZero(words, []), want, `round ${round}: ${length} words, density ${density}`);
+    }
   });
 });
