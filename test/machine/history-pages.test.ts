@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadPage, packedBytes, packPage, samePacked, samePage, WORDS } from '../../emulator/history-pages';
 import { PAGE_SIZE, PhysicalMemory } from '../../emulator/memory/phys';
-import { nonZeroWords as listNonZero } from '../../emulator/page-pack-wasm';
+import { createPagePacker, nonZeroWords as listNonZero, PACK_IN, PACK_OUT } from '../../emulator/page-pack-wasm';
 import { IoBus } from '../../emulator/devices/bus';
 
 /**
@@ -129,6 +129,22 @@ describe('history page store', () => {
       const want: number[] = [];
       for (let i = 0; i < length; i++) if (words[i] !== 0) want.push(i, words[i]);
       assert.deepEqual(listNonZero(words, []), want, `round ${round}: ${length} words, density ${density}`);
+    }
+  });
+
+  it('the packer without SIMD (where the engine lacks it) writes the same forms as the one with it', () => {
+    const scalar = createPagePacker(false)!;
+    const simd = createPagePacker(true)!;
+    for (let round = 0; round < 300; round++) {
+      fill(mem, 1, [0, 1, 3, 40, 200, 470, 480, 500, 700, 1024][round % 10], next);
+      const page = mem.u8.subarray(PAGE_SIZE, 2 * PAGE_SIZE);
+      scalar.u8.set(page, PACK_IN);
+      simd.u8.set(page, PACK_IN);
+      const size = scalar.pack();
+      assert.equal(simd.pack(), size, `round ${round}`);
+      const out = size === PAGE_SIZE ? PACK_IN : PACK_OUT;
+      assert.deepEqual(simd.u8.subarray(out, out + size), scalar.u8.subarray(out, out + size), `round ${round}`);
+      assert.deepEqual(scalar.u8.slice(out, out + size), reference(mem, 1), `round ${round}: the form`);
     }
   });
 });
