@@ -1,9 +1,9 @@
 /**
  * The history's page packer (history-pages.ts packPage) as a small WebAssembly function, built here from its
  * instructions (no toolchain, no binary in the repository). Packing scans all 1024 words of a page; in wasm
- * the scan reads 8 bytes per load with no bounds checks and costs a fraction of the JS loop's time, even with
- * the page copied into the module's memory first (a native copy). Recording bench-paging settles ~16 000
- * pages, so this is a measurable share of recording's cost (bench/reverse.ts).
+ * the scan has no bounds checks and tests 16 bytes at once (SIMD). The page is copied into the module's
+ * memory first (a native copy, which is most of the cost: the page is usually cold). Recording bench-paging
+ * settles ~16 000 pages per run, so this is a measurable share of recording's cost (bench/reverse.ts).
  *
  * The module's memory: the page to pack at IN (4096 bytes), the sparse form written at OUT: a bitmap of the
  * non-zero 32-bit words (32 words, bit b of word j = word 32j + b), then those words in order. pack() returns
