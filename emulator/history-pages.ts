@@ -6,6 +6,7 @@
  * Public API: packPage, packedBytes, samePacked, loadPage, samePage, pageIsZero, copyPages, WORDS.
  */
 import { PAGE_SIZE, PhysicalMemory } from './memory/phys';
+import { PACK_IN, PACK_OUT, pagePacker } from './page-pack-wasm';
 
 /**
  * Copies of stored pages into one buffer (one allocation instead of one per page: thousands of small buffers
@@ -28,83 +29,53 @@ export function copyPages(list: number[], src: (p: number) => Uint8Array): { pag
 }
 
 /**
- * 32-bit words per page, the sparse form's bitmap (one bit per word) in words, and its most words. The loops
- * below use these module-local names: an exported const is a property load of `exports` in the compiled
- * module, in every iteration.
+ * 32-bit words per page and the sparse form's bitmap (one bit per word) in words. The loops below use these
+ * module-local names: an exported const is a property load of `exports` in the compiled module, in every
+ * iteration.
  */
 const W = PAGE_SIZE / 4;
 export const WORDS = W;
 const BITMAP_WORDS = W / 32;
-const MAX_SPARSE_WORDS = (PAGE_SIZE / 2) / 4 - BITMAP_WORDS;
-
-/** packPage's output: the sparse form (bitmap, then the non-zero words in order). */
-const SPARSE_END = BITMAP_WORDS + MAX_SPARSE_WORDS;
-const sparse = new Int32Array(SPARSE_END);
-const PAGE_BYTES = PAGE_SIZE;
-/** Views of the first n bytes of the sparse form, by n / 4 (made once: one allocation per stored page less). */
-const sparseViews: Uint8Array[] = [];
-for (let n = 0; n <= SPARSE_END; n++) sparseViews.push(new Uint8Array(sparse.buffer, 0, 4 * n));
-
-/** The sparse form packPage left, as its first `size` bytes (size: what packPage returned, < PAGE_SIZE). */
-export function packedBytes(size: number): Uint8Array {
-  return sparseViews[size >>> 2];
-}
-
-/** Float64Array views of RAM buffers (packPage reads two words at once through one), made once per buffer. */
-const pairViews = new WeakMap<ArrayBufferLike, Float64Array>();
 
 /**
- * The stored size of the page at word `base` of `w`: PAGE_SIZE (stored as is), or, when its bitmap of
- * non-zero words plus those words take at most half a page (page tables, fresh heaps, partly used stacks and
- * buffers are mostly zeros), that size, with the sparse form left for packedBytes (and samePacked). One pass,
- * two words per step: a pair reads as a double, and a double that compares equal to 0 with a positive sign
- * is two zero words (only -0 and the NaNs have other bit patterns that look special; -0 takes the word path).
- * A dense page stops it early.
+ * Where packPage works: the WebAssembly packer's memory (page-pack-wasm.ts), or, where WebAssembly is
+ * unavailable, a buffer of its own (every page is then stored as is).
  */
-export function packPage(w: Int32Array, base: number): number {
-  let f = pairViews.get(w.buffer);
-  if (f === undefined || f.length !== w.length >>> 1) {
-    f = new Float64Array(w.buffer, w.byteOffset, w.length >>> 1);
-    pairViews.set(w.buffer, f);
-  }
-  let k = BITMAP_WORDS;
-  // 32 words per bitmap word, which is stored once (a read-modify-write of `sparse` per non-zero word cost
-  // more than the scan).
-  for (let j = 0; j < BITMAP_WORDS; j++) {
-    let bits = 0;
-    const at = base + 32 * j;
-    const fa = at >>> 1;
-    for (let b = 0; b < 32; b += 2) {
-      const d = f[fa + (b >>> 1)];
-      if (d === 0 && 1 / d > 0) continue;
-      const x = w[at + b], y = w[at + b + 1];
-      if (x !== 0) {
-        if (k === SPARSE_END) return PAGE_BYTES;
-        bits |= 1 << b;
-        sparse[k++] = x;
-      }
-      if (y !== 0) {
-        if (k === SPARSE_END) return PAGE_BYTES;
-        bits |= 1 << (b + 1);
-        sparse[k++] = y;
-      }
-    }
-    sparse[j] = bits;
-  }
-  return k * 4;
+const packer = pagePacker;
+const formU8 = packer ? packer.u8 : new Uint8Array(PAGE_SIZE);
+const formI32 = packer ? packer.i32 : new Int32Array(formU8.buffer);
+const IN_WORD = PACK_IN >>> 2, OUT_WORD = PACK_OUT >>> 2;
+/** packedBytes' views: the page as is, and the first n bytes of the sparse form by n / 4 (made once). */
+const pageView = formU8.subarray(PACK_IN, PACK_IN + PAGE_SIZE);
+const sparseViews: Uint8Array[] = [];
+for (let n = 0; n <= W / 2; n++) sparseViews.push(formU8.subarray(PACK_OUT, PACK_OUT + 4 * n));
+
+/**
+ * The stored size of RAM page p: PAGE_SIZE (stored as is), or, when its bitmap of non-zero words plus those
+ * words take at most half a page (page tables, fresh heaps, partly used stacks and buffers are mostly zeros),
+ * that size. The stored form is left for packedBytes and samePacked until the next call.
+ */
+export function packPage(mem: PhysicalMemory, p: number): number {
+  formU8.set(mem.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE), PACK_IN);
+  return packer ? packer.pack() : PAGE_SIZE;
+}
+
+/** The form packPage left, as its `size` bytes (size: what packPage returned; valid until its next call). */
+export function packedBytes(size: number): Uint8Array {
+  return size === PAGE_SIZE ? pageView : sparseViews[size >>> 2];
 }
 
 /**
- * Whether the sparse form packPage just left (`size`: what it returned, below PAGE_SIZE) is stored content `d`
- * (undefined: a zero page). The form is a function of the content, so equal pages have equal forms: this
- * compares the form's words, not the page's (a fifth of a mostly-zero page's scan).
+ * Whether the form packPage just left (`size`: what it returned) is stored content `d` (undefined: a zero
+ * page). The form is a function of the content, so equal pages have equal forms: this compares the forms'
+ * words (for a mostly-zero page, a fraction of the page's).
  */
 export function samePacked(size: number, d: Uint8Array | undefined): boolean {
   const n = size >>> 2;
   if (d === undefined) return n === BITMAP_WORDS;
   if (d.length !== size) return false;
-  const v = words(d);
-  for (let i = 0; i < n; i++) if (v[i] !== sparse[i]) return false;
+  const v = words(d), f = formI32, base = size === PAGE_SIZE ? IN_WORD : OUT_WORD;
+  for (let i = 0; i < n; i++) if (v[i] !== f[base + i]) return false;
   return true;
 }
 

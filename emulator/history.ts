@@ -5,7 +5,7 @@
  * exception events emitted so far (several events — raise, escalation, delivery — happen at one count).
  * Snapshots hold the CPU, devices, clock and the machine's exception bookkeeping, and the RAM pages written
  * since the previous snapshot (PhysicalMemory.dirtyPages; the first snapshot holds every non-zero page).
- * Pages are copied lazily (copy-on-write): taking a snapshot only notes its pages as SHARED with RAM and
+ * Pages are copied lazily (copy-on-write): taking a snapshot only lists its pages as shared with RAM and
  * flags them in PhysicalMemory.cowPages; the first later write to such a page (or a restore that overwrites
  * it) copies it into its snapshot first (settle). A page that is never written again is never copied, and a
  * page written back with the content of its previous version is not stored twice. A page that is mostly
@@ -32,7 +32,7 @@ import { TimerKey, VirtualClock } from './clock';
 import { Device } from './devices/device';
 import { PAGE_SIZE, PhysicalMemory } from './memory/phys';
 import { captureCpu, captureDevices, CpuSnapshot, restoreCpu, restoreDevices } from './snapshot';
-import { copyPages, loadPage, packedBytes, packPage, pageIsZero, samePacked, samePage, WORDS } from './history-pages';
+import { copyPages, loadPage, packedBytes, packPage, pageIsZero, samePacked } from './history-pages';
 
 /** What the history needs from the machine (implemented by Machine; its private state stays private). */
 export interface HistoryHost {
@@ -62,9 +62,14 @@ interface Snapshot {
   run: unknown;
   frame: { rsp: number; ist: number; stackSwitched: boolean };
   /**
-   * RAM pages written since the previous snapshot (for the oldest: every non-zero page), by page number:
-   * their content when the snapshot was taken (PAGE_SIZE bytes, or shorter: sparse, see packPage), or
-   * SHARED while RAM still holds it (copy-on-write).
+   * RAM pages written since the previous snapshot (for the oldest: every non-zero page), as taken: each one
+   * is shared with RAM (copy-on-write) while PhysicalMemory.cowPages flags it and History.owner names this
+   * snapshot; a native copy of the dirty list, so taking a snapshot costs no per-page map insertions.
+   */
+  shared: Int32Array;
+  /**
+   * Their contents once copied out of RAM (settle), by page number: PAGE_SIZE bytes, or shorter: sparse, see
+   * packPage. A page whose content equalled its previous stored version has no entry (that version holds).
    */
   pages: Map<number, Uint8Array>;
   /** Input log entries already applied when it was taken. */
@@ -92,8 +97,6 @@ const SNAPSHOT_WORK_SHARE = 0.02;
 const MAX_REPLAY_MS = 20;
 const FIXED_SNAPSHOT_BYTES = 16 * 1024;
 const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
-/** A snapshot's page whose content is still RAM's (not copied yet: PhysicalMemory.cowPages is set for it). */
-const SHARED = new Uint8Array(0);
 /** Settled pages per timed one, for pacing (a power of 2). */
 const SETTLE_SAMPLE = 16;
 /** Largest buffer (in pages) settled pages are copied into: one allocation per run of copies, not per page. */
@@ -135,7 +138,7 @@ export class History {
   private latest: (Uint8Array | undefined)[] = [];
   /** mem.clears when the dirty map was last cleared (-1: never). */
   private dirtyClearedAt = -1;
-  /** For each page flagged in mem.cowPages: the snapshot whose SHARED entry it is. */
+  /** For each page flagged in mem.cowPages: the snapshot that shares it (lists it in `shared`, RAM holds its content). */
   private owner: (Snapshot | undefined)[] = [];
   enabled = false;
 
@@ -274,12 +277,12 @@ export class History {
       const s = this.snaps.pop()!;
       this.bytes -= s.bytes;
       // restore() settled every page a later snapshot shared; this keeps the flags right regardless.
-      for (const [p, d] of s.pages) if (d === SHARED) this.unshare(p);
+      for (const p of s.shared) if (this.sharedBy(p, s)) this.unshare(p);
       popped = true;
     }
     if (popped) {
       this.resetLatest();
-      for (const s of this.snaps) for (const [p, d] of s.pages) if (d !== SHARED) this.latest[p] = d;
+      for (const s of this.snaps) for (const [p, d] of s.pages) this.latest[p] = d;
     }
     this.cur = Math.min(this.cur, this.snaps.length - 1);
     this.events = this.events.filter((e) => e.seq < now.seq);
@@ -295,25 +298,34 @@ export class History {
     // Since RAM was last cleared (power-on) and nothing cleared the dirty map, every non-zero page is dirty:
     // a full snapshot then only looks at dirty pages (a full scan of 128 MiB costs tens of ms).
     const onlyDirty = !full || mem.clears !== this.dirtyClearedAt;
-    const pages = new Map<number, Uint8Array>();
+    let shared: Int32Array;
+    if (!full) {
+      shared = mem.dirtyList.slice(0, mem.dirtyCount);
+    } else {
+      const nonZero: number[] = [];
+      if (onlyDirty) {
+        const list = mem.dirtyList;
+        for (let i = 0; i < mem.dirtyCount; i++) if (!pageIsZero(mem, list[i])) nonZero.push(list[i]);
+      } else {
+        for (let p = 0; p < dirty.length; p++) if (!pageIsZero(mem, p)) nonZero.push(p);
+      }
+      shared = Int32Array.from(nonZero);
+    }
     const snap: Snapshot = {
       pos: this.now(), cpu: captureCpu(cpu), devices: captureDevices(this.m.deviceList), run: this.m.saveRunState(),
-      frame: { ...lastFrame }, pages, inputs: this.inputsApplied, bytes: FIXED_SNAPSHOT_BYTES, chunk: null, chunkUsed: 0,
+      frame: { ...lastFrame }, shared, pages: new Map(), inputs: this.inputsApplied, bytes: FIXED_SNAPSHOT_BYTES + shared.byteLength,
+      chunk: null, chunkUsed: 0,
     };
     if (full || this.latest.length !== cow.length) this.resetLatest();
     if (this.owner.length !== cow.length) this.owner = new Array<Snapshot | undefined>(cow.length);
-    const share = (p: number): void => {
-      // Shared with RAM until the page is next written (settle); a written page was settled by that write.
+    // Shared with RAM until the page is next written (settle); a written page was settled by that write, so
+    // none of these is flagged already (settle first regardless).
+    const owner = this.owner;
+    for (let i = 0; i < shared.length; i++) {
+      const p = shared[i];
       if (cow[p]) this.settle(p);
-      pages.set(p, SHARED);
       cow[p] = 1;
-      this.owner[p] = snap;
-    };
-    if (onlyDirty) {
-      const list = mem.dirtyList;
-      for (let i = 0; i < mem.dirtyCount; i++) if (!full || !pageIsZero(mem, list[i])) share(list[i]);
-    } else {
-      for (let p = 0; p < dirty.length; p++) if (!pageIsZero(mem, p)) share(p);
+      owner[p] = snap;
     }
     mem.clearDirty();
     this.dirtyClearedAt = mem.clears;
@@ -333,7 +345,7 @@ export class History {
     const { mem } = this.m;
     const s = this.owner[p];
     this.unshare(p);
-    if (!s || s.pages.get(p) !== SHARED) return;
+    if (!s) return;
     // One copy in SETTLE_SAMPLE is timed and counts for all of them (the clock reads cost a tenth of a copy).
     if ((this.settles++ & (SETTLE_SAMPLE - 1)) !== 0) {
       this.copyOut(s, p);
@@ -348,11 +360,8 @@ export class History {
     const { mem } = this.m;
     const prev = this.latest[p];
     // Packing first makes the comparison with the previous version cheap (sparse forms compare form to form).
-    const size = packPage(mem.i32, p * WORDS);
-    if (size === PAGE_SIZE ? samePage(mem, p, prev) : samePacked(size, prev)) {
-      s.pages.delete(p);
-      return;
-    }
+    const size = packPage(mem, p);
+    if (samePacked(size, prev)) return;
     if (!s.chunk || s.chunkUsed + size > s.chunk.length) {
       const n = s.chunk ? Math.min(CHUNK_PAGES, (2 * s.chunk.length) / PAGE_SIZE) : 1;
       s.chunk = new Uint8Array(n * PAGE_SIZE);
@@ -362,8 +371,7 @@ export class History {
     }
     const d = s.chunk.subarray(s.chunkUsed, s.chunkUsed + size);
     s.chunkUsed += size;
-    if (size === PAGE_SIZE) d.set(mem.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE));
-    else d.set(packedBytes(size));
+    d.set(packedBytes(size));
     s.pages.set(p, d);
     this.latest[p] = d;
   }
@@ -372,12 +380,17 @@ export class History {
     this.latest = new Array<Uint8Array | undefined>(this.m.mem.cowPages.length).fill(undefined);
   }
 
+  /** Page p's content is snapshot s's and still RAM's (s shares it; not copied yet). */
+  private sharedBy(p: number, s: Snapshot): boolean {
+    return this.m.mem.cowPages[p] !== 0 && this.owner[p] === s;
+  }
+
   private unshare(p: number): void {
     this.m.mem.cowPages[p] = 0;
     if (p < this.owner.length) this.owner[p] = undefined;
   }
 
-  /** Forget every SHARED page (the snapshots sharing them are being dropped). */
+  /** Forget every shared page (the snapshots sharing them are being dropped). */
   private dropShared(): void {
     this.m.mem.cowPages.fill(0);
     this.owner = [];
@@ -388,19 +401,23 @@ export class History {
     while (this.bytes > this.limitBytes && this.snaps.length > 2) {
       const [old, next] = this.snaps;
       // Pages of the oldest snapshot that the next one lacks move into it, copied so the oldest snapshot's
-      // page buffers are freed as a whole. A SHARED page moves as it is (RAM still holds it).
+      // page buffers are freed as a whole. A page it still shares moves as it is (RAM still holds it): the next
+      // snapshot cannot have it (a write to it would have settled it first).
       const moved: number[] = [];
-      for (const [p, d] of old.pages) {
-        if (next.pages.has(p)) {
-          if (d === SHARED) this.unshare(p); // cannot happen: a write to p would have settled it
-          continue;
-        }
-        if (d === SHARED) {
-          next.pages.set(p, SHARED);
-          this.owner[p] = next;
-        } else {
-          moved.push(p);
-        }
+      for (const p of old.pages.keys()) if (!next.pages.has(p) && !this.sharedBy(p, next)) moved.push(p);
+      const stillShared: number[] = [];
+      for (const p of old.shared) {
+        if (!this.sharedBy(p, old)) continue;
+        this.owner[p] = next;
+        stillShared.push(p);
+      }
+      if (stillShared.length) {
+        const merged = new Int32Array(next.shared.length + stillShared.length);
+        merged.set(next.shared);
+        merged.set(stillShared, next.shared.length);
+        next.bytes += merged.byteLength - next.shared.byteLength;
+        this.bytes += merged.byteLength - next.shared.byteLength;
+        next.shared = merged;
       }
       const copies = copyPages(moved, (p) => old.pages.get(p)!);
       for (const [p, d] of copies.pages) {
@@ -530,7 +547,10 @@ export class History {
     const pages = new Set<number>();
     for (let i = 0; i < mem.dirtyCount; i++) pages.add(mem.dirtyList[i]);
     const lo = Math.min(idx, this.cur), hi = Math.max(idx, this.cur);
-    for (let j = lo + 1; j <= hi; j++) for (const p of this.snaps[j].pages.keys()) pages.add(p);
+    for (let j = lo + 1; j <= hi; j++) {
+      for (const p of this.snaps[j].pages.keys()) pages.add(p);
+      for (const p of this.snaps[j].shared) pages.add(p);
+    }
     // Pages about to be overwritten that a snapshot still shares with RAM get their copy first.
     const cow = mem.cowPages;
     for (const p of pages) if (cow[p]) this.settle(p);
@@ -555,8 +575,8 @@ export class History {
   /** Content of page p at snapshot idx: the latest stored version at or before it (zeros if none). */
   private pageAt(idx: number, p: number): Uint8Array {
     for (let j = idx; j >= 0; j--) {
+      if (this.sharedBy(p, this.snaps[j])) throw new Error(`history: page ${p} is still shared with RAM where its snapshot copy is needed`);
       const d = this.snaps[j].pages.get(p);
-      if (d === SHARED) throw new Error(`history: page ${p} is still shared with RAM where its snapshot copy is needed`);
       if (d) return d;
     }
     return ZERO_PAGE;

@@ -176,8 +176,10 @@ export function placeModules(phys: PhysicalMemory, after: number, modules: Modul
  * (debug info) keep sh_addr 0: they can be megabytes and the kernel never needs them.
  */
 export function copySectionTable(elf: ElfFile, phys: PhysicalMemory, at: number): { table: Uint8Array; end: number } {
-  const table = elf.bytes.slice(elf.shoff, elf.shoff + elf.shnum * elf.shentsize);
-  const view = new DataView(table.buffer);
+  // A copy in a buffer of its own: the kernel image may be a Node Buffer (fs.readFileSync), whose slice() is a view
+  // of the caller's bytes (patching it would corrupt the image booted again on reset).
+  const table = new Uint8Array(elf.bytes.subarray(elf.shoff, elf.shoff + elf.shnum * elf.shentsize));
+  const view = new DataView(table.buffer, table.byteOffset, table.byteLength);
   let next = alignUp(at, PAGE_SIZE);
   for (const s of elf.sections) {
     if (s.addr !== 0n || s.size === 0 || s.type === SHT_NOBITS) continue;

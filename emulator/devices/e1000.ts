@@ -1,6 +1,7 @@
 import { TimerKey, VirtualClock } from '../clock';
 import { readPhysical, writePhysical } from '../memory/dma';
 import { PhysicalMemory } from '../memory/phys';
+import { nonZeroWords } from '../page-pack-wasm';
 import { Device, MmioHandler } from './device';
 import {
   BMCR_ANRESTART, BMCR_AUTOEN, BMCR_LOOPBACK, BMCR_RESET, BMSR_AN_COMP, BMSR_LINK_ST, ANLPAR_ACK, CLEAR_ON_READ,
@@ -105,10 +106,9 @@ export class E1000 extends PciFunction implements Device, RingHost {
   }
 
   saveState(): unknown {
-    const sparse: number[] = [];
-    for (let i = 0; i < REG_DWORDS; i++) if (this.regs[i] !== 0) sparse.push(i, this.regs[i]);
     return {
-      regs: sparse, phy: Array.from(this.phy), eecd: this.eeprom.save(), tx: this.rings.save(),
+      // The non-zero registers (a few dozen of 32 768) as index, value pairs: the scan runs at every history snapshot.
+      regs: nonZeroWords(this.regs, []), phy: Array.from(this.phy), eecd: this.eeprom.save(), tx: this.rings.save(),
       queue: this.queue.map((f) => Array.from(f)), mit: [this.mitTimerOn ? 1 : 0, this.mitIrqLevel ? 1 : 0, this.mitIde],
       timers: [this.mitAt, this.autonegAt, this.flushAt], ioAddr: this.ioAddr,
     };

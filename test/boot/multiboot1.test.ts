@@ -93,6 +93,22 @@ test('multiboot1 info: ELF section headers are passed, with .symtab/.strtab copi
   assert.equal(u64(phys, table + text.index * size + 16), 0x100000, 'loaded sections keep their address');
 });
 
+test('multiboot1 info: a kernel passed as a Node Buffer is not changed by patching the section table, and its table is patched', () => {
+  // fs.readFileSync gives a Buffer, whose slice() shares the caller's bytes; a reset boots the same image again.
+  const bytes = mb1Elf(64);
+  const pooled = Buffer.alloc(bytes.length + 16);
+  const image = pooled.subarray(16); // at a non-zero offset of its ArrayBuffer, as pooled Buffers are
+  image.set(bytes);
+  const st = bootKernel(image, ram(), {});
+  assert.deepEqual([...pooled.subarray(16)], [...bytes], 'the image is unchanged');
+  assert.deepEqual([...pooled.subarray(0, 16)], new Array(16).fill(0), 'the bytes before it too');
+  const phys = ram();
+  const again = bootKernel(image, phys, {});
+  const size = u32(phys, again.ebx + MBI.symsSize);
+  const symtab = st.elf!.sections.find((s) => s.name === '.symtab')!;
+  assert.ok(u64(phys, u32(phys, again.ebx + MBI.symsAddr) + symtab.index * size + 16) >= again.kernelRange.end, 'symtab sh_addr patched in the copy');
+});
+
 test('multiboot1 modules are page-aligned after the kernel and listed with their command lines', () => {
   const phys = ram();
   const st = bootKernel(mb1Elf(), phys, {

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadPage, packedBytes, packPage, samePacked, samePage, WORDS } from '../../emulator/history-pages';
 import { PAGE_SIZE, PhysicalMemory } from '../../emulator/memory/phys';
+import { createPagePacker, nonZeroWords as listNonZero, PACK_IN, PACK_OUT } from '../../emulator/page-pack-wasm';
 import { IoBus } from '../../emulator/devices/bus';
 
 /**
  * The history's page store (history-pages.ts): a page packs to its sparse form when its non-zero words fit in
  * half a page, loads back to the same bytes, and the sparse-form comparison (samePacked) answers as the RAM
- * comparison (samePage) does. packPage reads two words at a time as a double, so the word pairs whose bit
- * patterns are special as doubles are here on purpose: -0 (high word 0x80000000, low 0), NaNs, infinities.
+ * comparison (samePage) does, and the WebAssembly packer (page-pack-wasm.ts) writes exactly the form a plain
+ * word-by-word packer does. Word pairs whose bit patterns are special as doubles are here too (an earlier
+ * packer read pairs as doubles): -0 (high word 0x80000000, low 0), NaNs, infinities.
  */
 const SPECIAL_PAIRS: [number, number][] = [
   [0, 0x80000000 | 0], // -0
@@ -55,8 +57,22 @@ function nonZeroWords(mem: PhysicalMemory, p: number): number {
 
 /** What packPage stores for page p, as its own copy. */
 function stored(mem: PhysicalMemory, p: number): Uint8Array {
-  const size = packPage(mem.i32, p * WORDS);
-  return size === PAGE_SIZE ? mem.u8.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE) : packedBytes(size).slice();
+  return packedBytes(packPage(mem, p)).slice();
+}
+
+/** The sparse form written word by word (the bitmap, then the non-zero words), or the page when it is larger. */
+function reference(mem: PhysicalMemory, p: number): Uint8Array {
+  const bitmap = new Int32Array(WORDS / 32);
+  const nonZero: number[] = [];
+  for (let i = 0; i < WORDS; i++) {
+    const x = mem.i32[p * WORDS + i];
+    if (x !== 0) { bitmap[i >>> 5] |= 1 << (i & 31); nonZero.push(x); }
+  }
+  if (4 * (bitmap.length + nonZero.length) > PAGE_SIZE / 2) return mem.u8.slice(p * PAGE_SIZE, (p + 1) * PAGE_SIZE);
+  const out = new Int32Array(bitmap.length + nonZero.length);
+  out.set(bitmap);
+  out.set(nonZero, bitmap.length);
+  return new Uint8Array(out.buffer);
 }
 
 describe('history page store', () => {
@@ -71,6 +87,7 @@ describe('history page store', () => {
       const d = stored(mem, 1);
       const sparseSize = 4 * (WORDS / 32 + words);
       assert.equal(d.length, sparseSize <= PAGE_SIZE / 2 ? sparseSize : PAGE_SIZE, `round ${round}: ${words} non-zero words`);
+      assert.deepEqual(d, reference(mem, 1), `round ${round}: the form`);
       const want = mem.u8.slice(PAGE_SIZE, 2 * PAGE_SIZE);
       mem.u8.fill(0xa5, 2 * PAGE_SIZE, 3 * PAGE_SIZE);
       loadPage(d, mem, 2);
@@ -95,11 +112,39 @@ describe('history page store', () => {
       const at = 3 * WORDS + (next() % WORDS);
       if (change === 1) mem.i32[at] = mem.i32[at] === 0 ? 1 : 0;
       if (change === 2) mem.i32[at | 1] ^= 0x80000000 | 0;
-      const size = packPage(mem.i32, 3 * WORDS);
+      const size = packPage(mem, 3);
       const ram = samePage(mem, 3, prev);
-      if (size < PAGE_SIZE) assert.equal(samePacked(size, prev), ram, `round ${round}`);
+      assert.equal(samePacked(size, prev), ram, `round ${round}`);
       if (ram) equal++;
     }
     assert.ok(equal > 100, `${equal} equal pairs`);
+  });
+
+  it('nonZeroWords lists the non-zero words as the plain loop does, for any length and density', () => {
+    for (let round = 0; round < 60; round++) {
+      const length = [0x8000, 1000, 1024, 2049, 5000][round % 5];
+      const density = [0, 0.001, 0.05, 0.3, 0.9][Math.floor(round / 5) % 5];
+      const words = new Uint32Array(length);
+      for (let i = 0; i < length; i++) if (next() % 1_000_000 < density * 1_000_000) words[i] = (next() | 1) + (round & 1 ? 0x80000000 : 0);
+      const want: number[] = [];
+      for (let i = 0; i < length; i++) if (words[i] !== 0) want.push(i, words[i]);
+      assert.deepEqual(listNonZero(words, []), want, `round ${round}: ${length} words, density ${density}`);
+    }
+  });
+
+  it('the packer without SIMD (where the engine lacks it) writes the same forms as the one with it', () => {
+    const scalar = createPagePacker(false)!;
+    const simd = createPagePacker(true)!;
+    for (let round = 0; round < 300; round++) {
+      fill(mem, 1, [0, 1, 3, 40, 200, 470, 480, 500, 700, 1024][round % 10], next);
+      const page = mem.u8.subarray(PAGE_SIZE, 2 * PAGE_SIZE);
+      scalar.u8.set(page, PACK_IN);
+      simd.u8.set(page, PACK_IN);
+      const size = scalar.pack();
+      assert.equal(simd.pack(), size, `round ${round}`);
+      const out = size === PAGE_SIZE ? PACK_IN : PACK_OUT;
+      assert.deepEqual(simd.u8.subarray(out, out + size), scalar.u8.subarray(out, out + size), `round ${round}`);
+      assert.deepEqual(scalar.u8.slice(out, out + size), reference(mem, 1), `round ${round}: the form`);
+    }
   });
 });
