@@ -288,3 +288,30 @@ class Reader {
     return s;
   }
 }
+
+/** PT_NOTE, and the Xen note a PVH kernel carries its 32-bit entry point in (XEN_ELFNOTE_PHYS32_ENTRY). */
+export const PT_NOTE = 4;
+const XEN_ELFNOTE_PHYS32_ENTRY = 18;
+
+/**
+ * The PVH entry point of an ELF kernel (the "Xen" note of type XEN_ELFNOTE_PHYS32_ENTRY in a PT_NOTE segment, a
+ * 32- or 64-bit value), which QEMU's -kernel boots through its pvh.bin ROM when there is no multiboot header; or
+ * undefined.
+ */
+export function pvhEntry(elf: ElfFile, bytes: Uint8Array): number | undefined {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const seg of elf.segments) {
+    if (seg.type !== PT_NOTE) continue;
+    const end = Math.min(bytes.length, seg.offset + seg.filesz);
+    for (let p = seg.offset; p + 12 <= end;) {
+      const namesz = v.getUint32(p, true), descsz = v.getUint32(p + 4, true), type = v.getUint32(p + 8, true);
+      const name = p + 12, desc = name + ((namesz + 3) & ~3);
+      if (desc + descsz > end) break;
+      if (type === XEN_ELFNOTE_PHYS32_ENTRY && namesz === 4 && String.fromCharCode(...bytes.subarray(name, name + 3)) === 'Xen' && bytes[name + 3] === 0 && (descsz === 4 || descsz === 8)) {
+        return descsz === 4 ? v.getUint32(desc, true) : Number(v.getBigUint64(desc, true));
+      }
+      p = desc + ((descsz + 3) & ~3);
+    }
+  }
+  return undefined;
+}

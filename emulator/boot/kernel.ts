@@ -2,7 +2,7 @@ import { PhysicalMemory } from '../memory/phys';
 import { CPU_MODELS } from '../cpu/cpuid';
 import { installLowMemory } from '../firmware/lowmem';
 import { Platform, pcPlatform } from '../firmware/platform';
-import { isElf, parseElf } from './elf';
+import { isElf, parseElf, pvhEntry } from './elf';
 import { EntryState } from './entry-state';
 import { BootError, hex, leadingBytes } from './errors';
 import { BootDisplay } from './framebuffer';
@@ -66,6 +66,10 @@ export function bootKernel(bytes: Uint8Array, phys: PhysicalMemory, opts: BootKe
   if (!isElf(bytes)) {
     throw new BootError(`${fileName} is not an ELF file (it starts with ${leadingBytes(bytes)}) and has no multiboot header; pass the linked kernel ELF, not a disk image or flat binary`);
   }
-  parseElf(bytes, fileName); // a damaged ELF deserves its own, more precise message
+  const elf = parseElf(bytes, fileName); // a damaged ELF deserves its own, more precise message
+  const pvh = pvhEntry(elf, bytes);
+  if (pvh !== undefined) {
+    throw new BootError(`${fileName} has no multiboot header but a PVH entry point (${hex(pvh)}, Xen's ELF note XEN_ELFNOTE_PHYS32_ENTRY), which qemu -kernel boots; Faultline does not boot the PVH protocol: give the kernel a multiboot header or boot it with GRUB (a Linux vmlinux: boot arch/x86/boot/bzImage and give the vmlinux as "symbols")`);
+  }
   throw new BootError(`${fileName} has no multiboot header in its first 32 KiB; is it linked with the header section first?`);
 }

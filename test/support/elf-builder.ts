@@ -12,6 +12,8 @@ export interface SegmentSpec {
   /** Defaults to data.length; larger means bss. */
   memsz?: number;
   flags?: number;
+  /** p_type, default 1 (PT_LOAD); 4 is PT_NOTE. */
+  type?: number;
 }
 
 export interface SectionSpec {
@@ -145,7 +147,7 @@ export function buildElf(spec: ElfSpec): BuiltElf {
     const p = ehsize + i * phentsize;
     const vaddr = BigInt(s.vaddr ?? s.paddr);
     const memsz = s.memsz ?? s.data.length;
-    v.setUint32(p, 1, true);
+    v.setUint32(p, s.type ?? 1, true);
     if (is64) {
       v.setUint32(p + 4, s.flags ?? 7, true);
       v.setBigUint64(p + 8, BigInt(segmentOffsets[i]), true);
