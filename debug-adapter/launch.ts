@@ -14,6 +14,7 @@ import { parseRtcBase } from '../emulator/devices/cmos';
 import type { AdapterHost } from './host';
 import { isBzImage, symbolsFrom } from './kernel-symbols';
 import { parseModuleList } from '../emulator/boot/loader';
+import { isPvhKernel } from '../emulator/boot/kernel';
 import { validateLaunch } from './launch-args';
 import type { FaultlineLaunchArguments } from './protocol';
 import { DEFAULT_HISTORY_MB, type Reversible } from './reverse';
@@ -69,7 +70,7 @@ export async function launchMachine(s: SessionState, host: AdapterHost | undefin
   } else {
     if (!kernelPath || !kernel) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF, or boot "disks"/"cdrom"/"fda" through "firmware": "seabios"');
     // "initrd" as qemu -initrd: a bzImage's initial RAM disk, or a multiboot kernel's modules ("FILE[ ARGS],...").
-    const linux = isBzImage(kernel);
+    const linux = isBzImage(kernel) || isPvhKernel(kernel);
     const initrdPath = args.initrd && linux ? path.resolve(s.cwd, args.initrd) : undefined;
     if (initrdPath && !(await host.exists(initrdPath))) throw new UserError(`initrd ${initrdPath} does not exist; set "initrd" in launch.json to your initial RAM disk`);
     const initrd = initrdPath ? await host.readFile(initrdPath).catch((e: Error) => { throw new UserError(`initrd: ${e.message}`); }) : undefined;
@@ -95,7 +96,10 @@ export async function launchMachine(s: SessionState, host: AdapterHost | undefin
     s.symbols = loaded.symbols;
     for (const m of loaded.messages) s.log(m);
   }
-  s.kallsymsPending = !s.symbols && bz;
+  // A PVH vmlinux taken from a bzImage is stripped (objcopy -S): its kallsyms, read from memory, name the functions.
+  const strippedPvh = !args.symbols && kernel !== undefined && isPvhKernel(kernel) && (s.symbols?.symbols.length ?? 0) === 0;
+  if (strippedPvh) s.symbols = undefined;
+  s.kallsymsPending = !s.symbols && (bz || strippedPvh);
   connectRuntime(s, rt, args);
   if (args.gdbPort !== undefined) await startGdb(s, host, args.gdbPort);
   return { rt, args };

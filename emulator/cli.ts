@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BootError, loadKernelFile } from './boot';
+import { BootError, isPvhKernel, loadKernelFile } from './boot';
 import { findLinuxHeader } from './boot/linux';
 import { parseModuleList } from './boot/loader';
 import type { PcBoardOptions } from './board/pc';
@@ -25,7 +25,8 @@ import { StdioSerial } from './serial-stdio';
 const USAGE = `faultline — boot an x86_64 multiboot kernel in the Faultline emulator
 
 Usage:
-  faultline run KERNEL [options]   boot KERNEL (ELF with a multiboot1/2 header); serial goes to stdout
+  faultline run KERNEL [options]   boot KERNEL (an ELF with a multiboot1/2 header, a Linux bzImage, or an ELF with
+                                   a PVH entry such as Linux's vmlinux); serial goes to stdout
   faultline run --hda IMG | --cdrom ISO | --fda IMG [options]
                                    power on with SeaBIOS and boot the disk, CD or floppy, as qemu-system-x86_64 does
   faultline replay FILE [--kernel PATH]
@@ -497,8 +498,8 @@ function newMachine(o: RunOptions, out: (s: string) => void): Machine {
 
 function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => void): Machine {
   const m = newMachine(o, out);
-  // --initrd as qemu -initrd: a Linux bzImage's initial RAM disk, or a multiboot kernel's module list.
-  const linux = findLinuxHeader(kernel) !== undefined;
+  // --initrd as qemu -initrd: a Linux bzImage's (or PVH kernel's) initial RAM disk, or a multiboot kernel's module list.
+  const linux = findLinuxHeader(kernel) !== undefined || isPvhKernel(kernel);
   const initrd = o.initrd !== undefined && linux ? loadKernelFile(o.initrd, 'initrd') : undefined;
   const modules = o.initrd !== undefined && !linux
     ? parseModuleList(o.initrd).map(({ file, cmdline }) => ({ name: file, data: loadKernelFile(file, 'module'), cmdline }))

@@ -7,12 +7,12 @@ import { PlacedModule, Range } from './loader';
  * applies it to the CPU; everything here is a plain value.
  */
 export interface EntryState {
-  protocol: 'multiboot1' | 'multiboot2' | 'linux';
+  protocol: 'multiboot1' | 'multiboot2' | 'linux' | 'pvh';
   /** EIP: physical address of the kernel's first instruction. */
   entry: number;
   /** 0x2BADB002 (multiboot1) or 0x36D76289 (multiboot2). */
   eax: number;
-  /** Physical address of the boot information (multiboot); 0 for Linux. */
+  /** Physical address of the boot information (multiboot; PVH: struct hvm_start_info); 0 for Linux. */
   ebx: number;
   gdtBase: number;
   gdtLimit: number;

@@ -3,6 +3,7 @@ import { CPU_MODELS } from '../cpu/cpuid';
 import { installLowMemory } from '../firmware/lowmem';
 import { Platform, pcPlatform } from '../firmware/platform';
 import { isElf, parseElf, pvhEntry } from './elf';
+import { bootPvh } from './pvh';
 import { EntryState } from './entry-state';
 import { BootError, hex, leadingBytes } from './errors';
 import { BootDisplay } from './framebuffer';
@@ -43,7 +44,7 @@ export function bootKernel(bytes: Uint8Array, phys: PhysicalMemory, opts: BootKe
   const fileName = opts.fileName ?? 'the kernel';
   if (bytes.length === 0) throw new BootError(`${fileName} is empty; rebuild it or check the path`);
   const linux = findLinuxHeader(bytes);
-  if (!linux && opts.initrd) throw new BootError(`an initrd was given, but ${fileName} is not a Linux bzImage; pass multiboot modules instead`);
+  if (!linux && opts.initrd && !isPvhKernel(bytes)) throw new BootError(`an initrd was given, but ${fileName} is not a Linux bzImage or PVH kernel; pass multiboot modules instead`);
   const mb1 = linux ? undefined : findMultiboot1Header(bytes);
   const mb2 = linux || mb1 ? undefined : findMultiboot2Header(bytes, fileName);
   if (linux || mb1 || mb2) {
@@ -69,7 +70,21 @@ export function bootKernel(bytes: Uint8Array, phys: PhysicalMemory, opts: BootKe
   const elf = parseElf(bytes, fileName); // a damaged ELF deserves its own, more precise message
   const pvh = pvhEntry(elf, bytes);
   if (pvh !== undefined) {
-    throw new BootError(`${fileName} has no multiboot header but a PVH entry point (${hex(pvh)}, Xen's ELF note XEN_ELFNOTE_PHYS32_ENTRY), which qemu -kernel boots; Faultline does not boot the PVH protocol: give the kernel a multiboot header or boot it with GRUB (a Linux vmlinux: boot arch/x86/boot/bzImage and give the vmlinux as "symbols")`);
+    // No multiboot header but Xen's PVH entry note: what qemu -kernel boots next (boot/pvh.ts).
+    const platform = opts.platform ?? pcPlatform(phys.size, CPU_MODELS.faultline);
+    const lowMemory = installLowMemory(phys, platform, { secondsOfDay: opts.secondsOfDay ?? 0 });
+    return bootPvh(elf, pvh, phys, { cmdline: opts.cmdline, initrd: opts.initrd, fileName, lowMemory });
   }
   throw new BootError(`${fileName} has no multiboot header in its first 32 KiB; is it linked with the header section first?`);
+}
+
+/** An ELF kernel with no multiboot header but a PVH entry note (what qemu -kernel boots through pvh.bin). */
+export function isPvhKernel(bytes: Uint8Array): boolean {
+  if (!isElf(bytes) || findLinuxHeader(bytes) || findMultiboot1Header(bytes)) return false;
+  try {
+    if (findMultiboot2Header(bytes)) return false;
+    return pvhEntry(parseElf(bytes), bytes) !== undefined;
+  } catch {
+    return false;
+  }
 }

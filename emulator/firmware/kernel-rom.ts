@@ -1,4 +1,4 @@
-import { bootKernel, BootError, EntryState } from '../boot/kernel';
+import { bootKernel, BootError, EntryState, isPvhKernel } from '../boot/kernel';
 import { BootKernelOptions } from '../boot/kernel';
 import { hex } from '../boot/errors';
 import { findLinuxHeader } from '../boot/linux';
@@ -43,6 +43,7 @@ export const KERNEL_ROM_NAME = 'genroms/multiboot_dma.bin';
  * the direct load sets a VBE mode as GRUB does and the option ROM sets none.
  */
 export function defaultFirmwareFor(kernel: Uint8Array): 'seabios' | 'none' {
+  if (isPvhKernel(kernel)) return 'none';
   const linux = findLinuxHeader(kernel);
   if (linux) return linux.code32Start === 0 ? 'seabios' : 'none';
   const mb1 = findMultiboot1Header(kernel);
@@ -76,6 +77,9 @@ export function stageFirmwareKernel(kernel: Uint8Array, memoryBytes: number, opt
   // loader's own blocks are handed over.
   const scratch = new PhysicalMemory(memoryBytes, new IoBus());
   const entry = bootKernel(kernel, scratch, { ...opts, display: undefined });
+  if (entry.protocol === 'pvh') {
+    throw new BootError(`${fileName} is a PVH kernel: QEMU boots it through SeaBIOS and its pvh.bin ROM, which Faultline does not have; it loads PVH kernels directly, leaving what pvh.bin leaves: boot it with --firmware none (the default for PVH kernels)`);
+  }
   const linux = entry.protocol === 'linux' ? findLinuxHeader(kernel) : undefined;
   if (linux) return stageLinux(kernel, linux, { cmdline: opts.cmdline, initrd: opts.initrd, ramSize: memoryBytes, entry });
   if (!entry.blocks) throw new BootError(`${fileName} has no loadable image for the option ROM: load it directly with --firmware none`);

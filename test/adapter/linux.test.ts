@@ -4,8 +4,9 @@ import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { exceptionBreakpointFilters } from '../../debug-adapter/exception-filters';
 import {
-  LINUX32_INITRD, LINUX_APPEND, LINUX_INITRD, LINUX_KERNEL, LINUX_MEMORY_MB, linux32BootSkipped, linux32Kernel, linuxBootSkipped,
+  LINUX32_INITRD, LINUX_APPEND, LINUX_INITRD, LINUX_KERNEL, LINUX_MEMORY_MB, LINUX_VMLINUX, linux32BootSkipped, linux32Kernel, linuxBootSkipped,
 } from '../support/linux-fixture';
+import * as fs from 'node:fs';
 import { startClient } from './helpers';
 
 /**
@@ -20,6 +21,12 @@ import { startClient } from './helpers';
 const FIXTURES = [
   { name: 'x86_64', kernel: LINUX_KERNEL, initrd: LINUX_INITRD, syscallFrame: /^(do_syscall_64|entry_SYSCALL_64)/, skip: linuxBootSkipped() },
   { name: 'i386 (686-pae)', kernel: linux32Kernel('pae'), initrd: LINUX32_INITRD, syscallFrame: /^do_(fast_syscall_32|int80_syscall_32)\b/, skip: linux32BootSkipped() },
+  // The same x86_64 kernel uncompressed, booted through the PVH protocol (qemu -kernel vmlinux); stripped, so
+  // its names come from kallsyms too.
+  {
+    name: 'x86_64 vmlinux (PVH)', kernel: LINUX_VMLINUX, initrd: LINUX_INITRD, syscallFrame: /^(do_syscall_64|entry_SYSCALL_64)/,
+    skip: linuxBootSkipped() || (!fs.existsSync(LINUX_VMLINUX) && `${LINUX_VMLINUX} is missing: run bash fixtures/linux/build.sh`),
+  },
 ];
 
 function serialCollector(dc: DebugClient): { text: () => string; until: (re: RegExp, ms: number) => Promise<void> } {

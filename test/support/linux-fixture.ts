@@ -115,6 +115,9 @@ export function verboseComparable(text: string, side: 'qemu' | 'ours'): string[]
 }
 
 export const LINUX_VERBOSE_GOLDEN = path.join(__dirname, '..', '..', '..', 'fixtures', 'golden', 'linux', 'serial-verbose.txt');
+/** The uncompressed kernel (build.sh extracts it from vmlinuz) and QEMU's PVH boot of it (build.sh --golden-pvh). */
+export const LINUX_VMLINUX = path.join(LINUX_CACHE, 'vmlinux');
+export const LINUX_PVH_GOLDEN = path.join(__dirname, '..', '..', '..', 'fixtures', 'golden', 'linux', 'serial-pvh.txt');
 
 /**
  * The 32-bit fixture (fixtures/linux32/build.sh): Debian's i386 kernels, the PAE flavour (686-pae) and the
