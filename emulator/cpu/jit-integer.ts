@@ -399,3 +399,17 @@ export function incDec(gen: Gen, i: Insn, last: boolean): void {
   if (short) writeReg(gen, i.op & 7, 0, size, lo, hi);
   else writeRm(gen, i, size, lo, hi, last, false);
 }
+
+/**
+ * XCHG r/m, r (86/87; with memory implicitly locked, and LOCK allowed: one CPU, so a plain exchange, mov.ts). The
+ * interpreter's order: the r/m operand is read (its address checked for a read), then written (checked for a
+ * write), then the register: a fault on either access leaves every register as it was.
+ */
+export function xchg(gen: Gen, i: Insn, last: boolean): void {
+  const k = gen.k;
+  const size = i.op === 0x86 ? 1 : i.osz;
+  readRm(gen, i, `a${k}`, false, size, last);
+  regVal(gen, i.reg, i.rex, size, `b${k}`);
+  writeRm(gen, i, size, `b${k}`, `b${k}h`, last, true);
+  writeReg(gen, i.reg, i.rex, size, `a${k}`, `a${k}h`);
+}

@@ -5,9 +5,10 @@ import type { Insn } from './insn';
 import { jcc } from './jit-branch';
 import { footprint, inlineKind, isCondBranch, K, keepsSegments, readsCarry, registerOnly } from './jit-classify';
 import { assignRecord, CARRIED, CARRY_LOAD, Pending, recordCall, registerRecord, ROT } from './jit-flags';
-import { alu, cmov, imul, incDec, moffs, mov, movx, mulWide, setcc, shift, shiftCl, unary } from './jit-integer';
+import { alu, cmov, imul, incDec, moffs, mov, movx, mulWide, setcc, shift, shiftCl, unary, xchg } from './jit-integer';
 import { stack, stack32 } from './jit-stack';
-import { invlpg } from './jit-system';
+import { stringOp } from './jit-string';
+import { flagControl, invlpg } from './jit-system';
 import { imul64Overflows, mulS64, mulU64, P } from './mul128';
 import { shiftOp } from './shift';
 
@@ -403,6 +404,9 @@ export class Gen {
       case K.MOFFS: moffs(this, i, last); return;
       case K.SHIFTCL: shiftCl(this, i); break;
       case K.INVLPG: invlpg(this, i, last); return;
+      case K.STRING: stringOp(this, i, last); return;
+      case K.FLAGCTL: flagControl(this, i, last); return;
+      case K.XCHG: xchg(this, i, last); break;
       default: this.generic(i, last); return;
     }
     if (this.slowHere && !last) this.afterSlow(i);
