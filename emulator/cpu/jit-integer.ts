@@ -66,6 +66,9 @@ export function moffs(gen: Gen, i: Insn, last: boolean): void {
   const seg = i.seg >= 0 ? i.seg : 3;
   const off = i.asz === 2 ? i.imm & 0xffff : i.imm >>> 0;
   const [b, l] = gen.segment(seg);
+  // A record recomputed from EAX is written out before the branches: the handler's path needs it as much as the
+  // inline load does (writeReg there would materialize it on the inline path only).
+  if (!write && gen.p !== null && gen.p.remat && gen.p.remat.includes(0)) gen.materialize();
   if (write) gen.line(`const s${k} = ${gen.g(0)};`);
   gen.line(`la = (flat & ${write ? 1 << (seg + 16) : 1 << (seg + 24)}) !== 0 && ${off} <= ${l} - ${size - 1} ? (${b} + ${off}) >>> 0 : -1;`);
   gen.line('if (la < 0) d = -1; else {');
