@@ -231,7 +231,8 @@ export class Gen {
       'let fOp = 0, fSize = 0, fR = 0, fRh = 0, fA = 0, fAh = 0, fB = 0, fBh = 0, fX = 0, fC = 0, fO = 0;',
     ];
     if (used.length) pre.push(`let ${used.map((g) => `g${g} = r[${2 * g}], g${g}h = r[${2 * g + 1}]`).join(', ')};`);
-    if (this.usesFlat) pre.push('let flat = c.flatSegments();');
+    // Cpu.flatMask: flatSegments() as run() computed it for this chain of quiet blocks.
+    if (this.usesFlat) pre.push('let flat = c.flatMask;');
     if (segs.length) pre.push(`let ${segs.map((s) => `sb${s} = c.segBase[${s}], sl${s} = c.segLimit[${s}]`).join(', ')};`);
     if (this.loops && !this.deferLoopFlags) pre.push(this.rematAtTop ? 'let fk = 0;' : CARRY_LOAD);
     if (this.loops) {
