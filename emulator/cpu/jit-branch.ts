@@ -36,7 +36,7 @@ function innerBranch(gen: Gen, t: number, targetOff: number): void {
   const skip = t - gen.k - 1;
   const limit = gen.long ? '' : ` && base + ${targetOff} <= c.segLimit[1]`;
   const p = gen.p;
-  gen.line(`if (ev === 0 && ic >= c.shadowUntil${limit}) {`);
+  gen.line(`if (${gen.quiet()} && ic >= c.shadowUntil${limit}) {`);
   gen.joinFlags(t);
   gen.line(`${skip !== 0 ? `ic -= ${skip}; ` : ''}break T${t};`);
   gen.line('}');
