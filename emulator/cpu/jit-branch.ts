@@ -36,7 +36,7 @@ function innerBranch(gen: Gen, t: number, targetOff: number): void {
   const skip = t - gen.k - 1;
   const limit = gen.long ? '' : ` && base + ${targetOff} <= c.segLimit[1]`;
   const p = gen.p;
-  gen.line(`if (ev === 0 && ic >= c.shadowUntil${limit}) {`);
+  gen.line(`if (${gen.quiet()} && ic >= c.shadowUntil${limit}) {`);
   gen.joinFlags(t);
   gen.line(`${skip !== 0 ? `ic -= ${skip}; ` : ''}break T${t};`);
   gen.line('}');
@@ -70,6 +70,8 @@ export function jcc(gen: Gen, i: Insn, last: boolean): void {
   }
   if (toStart) {
     // The record goes round to the next iteration in locals (CARRIED); written to the CPU if the loop leaves.
+    // A rotate's record is materialized on the taken path only: the fall-through keeps it pending.
+    const outer = gen.p;
     if (gen.p !== null && gen.p.op === ROT) gen.materialize();
     const p = gen.p;
     if (p === null) gen.line(CARRY_LOAD);
@@ -78,7 +80,7 @@ export function jcc(gen: Gen, i: Insn, last: boolean): void {
     const saved = gen.p;
     gen.p = CARRIED;
     gen.exitTo(0, 0, gen.off);
-    gen.p = saved;
+    gen.p = saved === null ? outer : saved;
   } else {
     const t = gen.inner.get(k);
     if (t !== undefined) innerBranch(gen, t, next + i.imm);

@@ -6,7 +6,7 @@ import type { Insn } from './insn';
  * instead (keepsSegments, footprint).
  */
 
-export const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10, STACK = 11, SHIFTCL = 12, STACK32 = 13, MOFFS = 14, INVLPG = 15, UNARY = 16, MULWIDE = 17 }
+export const enum K { JCC = 1, ALU = 2, INCDEC = 3, MOV = 4, MOVX = 5, SHIFT = 6, NOP = 7, SETCC = 8, CMOV = 9, IMUL = 10, STACK = 11, SHIFTCL = 12, STACK32 = 13, MOFFS = 14, INVLPG = 15, UNARY = 16, MULWIDE = 17, STRING = 18, FLAGCTL = 19, XCHG = 20 }
 
 /** Conditional branch (Jcc rel8/rel32): Cpu.buildBlock lets a block continue past one. */
 export function isCondBranch(i: Insn): boolean {
@@ -17,12 +17,22 @@ export function isCondBranch(i: Insn): boolean {
 export function inlineKind(i: Insn): number {
   // PUSH/POP r64, CALL rel32, RET in 64-bit mode (their only 8-byte operand size); REP before RET is ignored.
   if (i.osz === 8 && !i.lock && !i.vex && ((i.op >= 0x50 && i.op <= 0x5f && i.rep === 0) || (i.op === 0xe8 && i.rep === 0) || i.op === 0xc3)) return K.STACK;
-  // PUSH/POP r16/r32, CALL rel16/rel32, RET, PUSHF(D), LEAVE with a 2- or 4-byte operand: outside 64-bit mode
+  // PUSH/POP r16/r32, PUSH imm, CALL rel16/rel32, RET, PUSHF(D), LEAVE with a 2- or 4-byte operand: outside 64-bit mode
   // (jit-stack.ts stack32 calls the handler for a 16-bit one in 64-bit mode, where near branches, PUSHF and
   // LEAVE default to 64 bits and there is no 32-bit PUSH/POP).
-  if ((i.osz === 4 || i.osz === 2) && !i.lock && !i.vex && ((i.rep === 0 && ((i.op >= 0x50 && i.op <= 0x5f) || i.op === 0xe8 || i.op === 0x9c || i.op === 0xc9)) || i.op === 0xc3)) return K.STACK32;
-  if (i.lock || i.rep !== 0 || i.vex) return 0;
+  if ((i.osz === 4 || i.osz === 2) && !i.lock && !i.vex && ((i.rep === 0 && ((i.op >= 0x50 && i.op <= 0x5f) || i.op === 0xe8 || i.op === 0x9c || i.op === 0xc9 || i.op === 0x68 || i.op === 0x6a)) || i.op === 0xc3)) return K.STACK32;
+  if (i.vex) return 0;
   const op = i.op;
+  // LOCK on a read-modify-write of memory: one CPU runs one instruction at a time, so the interpreter does the
+  // plain operation (alu.ts, atomic.ts); inline as the unlocked form. Other LOCK uses go to the handler.
+  if (i.lock) return i.rep === 0 && lockedRmw(i) ? inlineKind({ ...i, lock: false } as Insn) : 0;
+  // MOVS/CMPS/STOS/LODS/SCAS without REP (jit-string.ts).
+  if (i.rep === 0 && ((op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf))) return K.STRING;
+  if (i.rep !== 0) return 0;
+  // CLI/STI, CLD/STD, CLC/STC/CMC (jit-system.ts).
+  if ((op >= 0xf8 && op <= 0xfd) || op === 0xf5) return K.FLAGCTL;
+  // XCHG r/m, r (with memory: implicitly locked, jit-integer.ts).
+  if (op === 0x86 || op === 0x87) return K.XCHG;
   if (isCondBranch(i) || op === 0xeb || op === 0xe9) return K.JCC;
   if (op === 0x101 && (i.reg & 7) === 7 && i.mod !== 3) return K.INVLPG;
   // NOP, NOP r/m, the prefetch hints and the reserved-NOP space (mov.ts: no operand is touched); 90 with
@@ -56,6 +66,20 @@ export function inlineKind(i: Insn): number {
     return kind !== 2 && kind !== 3 && shiftCount(i) !== 0 ? K.SHIFT : 0;
   }
   return 0;
+}
+
+/**
+ * A LOCK prefix on an instruction that may carry one (SDM LOCK): ADD/OR/ADC/SBB/AND/SUB/XOR, INC/DEC, NOT/NEG and
+ * XCHG with a memory destination.
+ */
+function lockedRmw(i: Insn): boolean {
+  if (i.mod === 3 || !i.hasModrm) return false;
+  const op = i.op;
+  if (op < 0x40 && (op & 7) <= 1) return op >> 3 !== 7;
+  if (op === 0x80 || op === 0x81 || op === 0x83) return (i.reg & 7) !== 7;
+  if (op === 0xfe || op === 0xff) return (i.reg & 7) < 2;
+  if (op === 0xf6 || op === 0xf7) return (i.reg & 7) === 2 || (i.reg & 7) === 3;
+  return op === 0x86 || op === 0x87;
 }
 
 /** The masked count of a shift by imm8 (C0/C1) or by 1 (D0/D1), as the interpreter masks it (shift.ts). */

@@ -66,6 +66,9 @@ export function moffs(gen: Gen, i: Insn, last: boolean): void {
   const seg = i.seg >= 0 ? i.seg : 3;
   const off = i.asz === 2 ? i.imm & 0xffff : i.imm >>> 0;
   const [b, l] = gen.segment(seg);
+  // A record recomputed from EAX is written out before the branches: the handler's path needs it as much as the
+  // inline load does (writeReg there would materialize it on the inline path only).
+  if (!write && gen.p !== null && gen.p.remat && gen.p.remat.includes(0)) gen.materialize();
   if (write) gen.line(`const s${k} = ${gen.g(0)};`);
   gen.line(`la = (flat & ${write ? 1 << (seg + 16) : 1 << (seg + 24)}) !== 0 && ${off} <= ${l} - ${size - 1} ? (${b} + ${off}) >>> 0 : -1;`);
   gen.line('if (la < 0) d = -1; else {');
@@ -398,4 +401,18 @@ export function incDec(gen: Gen, i: Insn, last: boolean): void {
   gen.p = { op: dec ? LF.DEC : LF.INC, size, res: lo, resHi: hi, a, aHi: ah, b: '1', bHi: '0', aux };
   if (short) writeReg(gen, i.op & 7, 0, size, lo, hi);
   else writeRm(gen, i, size, lo, hi, last, false);
+}
+
+/**
+ * XCHG r/m, r (86/87; with memory implicitly locked, and LOCK allowed: one CPU, so a plain exchange, mov.ts). The
+ * interpreter's order: the r/m operand is read (its address checked for a read), then written (checked for a
+ * write), then the register: a fault on either access leaves every register as it was.
+ */
+export function xchg(gen: Gen, i: Insn, last: boolean): void {
+  const k = gen.k;
+  const size = i.op === 0x86 ? 1 : i.osz;
+  readRm(gen, i, `a${k}`, false, size, last);
+  regVal(gen, i.reg, i.rex, size, `b${k}`);
+  writeRm(gen, i, size, `b${k}`, `b${k}h`, last, true);
+  writeReg(gen, i.reg, i.rex, size, `a${k}`, `a${k}h`);
 }

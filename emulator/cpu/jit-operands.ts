@@ -152,8 +152,10 @@ export function pageOffset(gen: Gen, size: number, write: boolean, fill?: Insn):
   const [P, B, T, tag] = write ? ['wP', 'wB', 'wT', 'c.wb'] : ['rP', 'rB', 'rT', 'c.ub'];
   // The hit branch only assigns locals: an operation there would have no type feedback while the loop only
   // missed, and V8 would deoptimize the block at its first hit.
+  // An access across the page end is no hit even when the TLB maps its first page: it takes the slow path, with
+  // its fault point (the state a fault on the second page is reported with).
   gen.line(`d = la - ${P}; if (d < 0 || d > ${4096 - size}) { ti = ((la >>> 12) & ${gen.tlbMask}) << 1; off = la & 4095; ` +
-    `pg = la - off; const pb = ${T}[ti + 1]; if (${T}[ti] === pg + ${tag}) { ${P} = pg; ${B} = pb; d = off; }${fill ? ' else {' : ' }'}`);
+    `pg = la - off; const pb = ${T}[ti + 1]; if (${T}[ti] === pg + ${tag}${size > 1 ? ` && off <= ${4096 - size}` : ''}) { ${P} = pg; ${B} = pb; d = off; }${fill ? ' else {' : ' }'}`);
   if (!fill) return;
   gen.faultPoint(fill);
   gen.line(`const pf = c.tlbFill(la, ${size}, ${write}); if (pf >= 0) { ${P} = pg; ${B} = pf; d = off; } } }`);

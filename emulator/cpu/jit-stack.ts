@@ -98,7 +98,7 @@ export function stack32(gen: Gen, i: Insn, last: boolean): void {
   // q: the stack is 32-bit (SS.B); n: the offset accessed; e/eh: ESP afterwards.
   gen.line(`const q${k} = c.stackSize === 4;`);
   if (!pop) {
-    gen.line(`const s${k} = ${call ? `(base + ${next}) | 0` : pushf ? '(getFlags(c) & -196609)' : gen.g(reg)}, n${k} = q${k} ? (${esp} - ${sz}) >>> 0 : (${esp} - ${sz}) & 65535;`);
+    gen.line(`const s${k} = ${call ? `(base + ${next}) | 0` : pushf ? '(getFlags(c) & -196609)' : op === 0x68 || op === 0x6a ? String(i.imm | 0) : gen.g(reg)}, n${k} = q${k} ? (${esp} - ${sz}) >>> 0 : (${esp} - ${sz}) & 65535;`);
     gen.line(`la = (flat & ${1 << 18}) !== 0 && n${k} <= ${l} - ${sz - 1} ? (${b} + n${k}) >>> 0 : -1;`);
     gen.line(`const e${k} = q${k} ? n${k} | 0 : (${esp} & -65536) | n${k}, eh${k} = q${k} ? 0 : ${esph};`);
   } else {

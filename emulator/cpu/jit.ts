@@ -5,9 +5,10 @@ import type { Insn } from './insn';
 import { jcc } from './jit-branch';
 import { footprint, inlineKind, isCondBranch, K, keepsSegments, readsCarry, registerOnly } from './jit-classify';
 import { assignRecord, CARRIED, CARRY_LOAD, Pending, recordCall, registerRecord, ROT } from './jit-flags';
-import { alu, cmov, imul, incDec, moffs, mov, movx, mulWide, setcc, shift, shiftCl, unary } from './jit-integer';
+import { alu, cmov, imul, incDec, moffs, mov, movx, mulWide, setcc, shift, shiftCl, unary, xchg } from './jit-integer';
 import { stack, stack32 } from './jit-stack';
-import { invlpg } from './jit-system';
+import { stringOp } from './jit-string';
+import { flagControl, invlpg } from './jit-system';
 import { imul64Overflows, mulS64, mulU64, P } from './mul128';
 import { shiftOp } from './shift';
 
@@ -52,6 +53,15 @@ export type BlockFn = (c: Cpu, clock: VirtualClock, end: number) => number;
  */
 export const BLOCK_QUIET = 0;
 export const BLOCK_EVENTFUL = 1;
+
+/**
+ * After a slow memory path (which may reach device code: MMIO, a code page, a watched page), the block is still
+ * quiet (BLOCK_QUIET) when everything the run loop checks between blocks that device code can change is as it was
+ * at the block's entry: the timer deadline (runChain holds it), the interrupt and NMI lines, the TLB epoch (a
+ * memory-map change flushes the TLB), no stop request and no code written. Nothing else such code reaches (mode,
+ * segments, IF/TF/RF, DR7, halt) can change. xv6 reads its LAPIC ID (MMIO) at every lock: its blocks stay quiet.
+ */
+const UNCHANGED = 'clock.nextDeadline === dl0 && c.irqLine.pending === ip0 && c.irqLine.nmiPending === np0 && c.tlbEpoch === te0 && !c.stopRequested && !c.codeDirty';
 
 /** The interpreter ends a block after the instruction that made an interrupt deliverable (Cpu.irqLine). */
 const IRQ = '((c.flags & 512) !== 0 && c.irqLine?.pending === true)';
@@ -209,6 +219,8 @@ export class Gen {
     this.line(this.long
       ? 'if (xj !== 0) { const s = base + xo, t = s + xr; if (s < 140737488355328 ? t >= 0 && t < 140737488355328 : t >= 140737488355328 && t < 281474976710656) c.rip = t; else c.relTarget(xr, xj); clock.instructions = ic + xk + 1; }'
       : 'if (xj !== 0) { const t = xj === 2 ? (base + xo + xr) & 65535 : (base + xo + xr) >>> 0; if (t <= c.segLimit[1] || (c.cr0 & 1) === 0) c.rip = t; else c.relTarget(xr, xj); clock.instructions = ic + xk + 1; }');
+    // A slow memory path (sw) ran device code only if something the run loop looks at between blocks changed.
+    this.line(`if (sw && ev === 0 && !(${UNCHANGED})) ev = ${BLOCK_EVENTFUL};`);
     this.line('return ev;');
     const used = [...this.used].sort((a, b) => a - b);
     const written = [...this.written].sort((a, b) => a - b);
@@ -230,7 +242,8 @@ export class Gen {
       'let fOp = 0, fSize = 0, fR = 0, fRh = 0, fA = 0, fAh = 0, fB = 0, fBh = 0, fX = 0, fC = 0, fO = 0;',
     ];
     if (used.length) pre.push(`let ${used.map((g) => `g${g} = r[${2 * g}], g${g}h = r[${2 * g + 1}]`).join(', ')};`);
-    if (this.usesFlat) pre.push('let flat = c.flatSegments();');
+    // Cpu.flatMask: flatSegments() as run() computed it for this chain of quiet blocks.
+    if (this.usesFlat) pre.push('let flat = c.flatMask;');
     if (segs.length) pre.push(`let ${segs.map((s) => `sb${s} = c.segBase[${s}], sl${s} = c.segLimit[${s}]`).join(', ')};`);
     if (this.loops && !this.deferLoopFlags) pre.push(this.rematAtTop ? 'let fk = 0;' : CARRY_LOAD);
     if (this.loops) {
@@ -252,12 +265,16 @@ export class Gen {
     // while a handler runs, which owns the CPU's registers and may have changed some before it faulted). One
     // write-back here instead of one per memory operand keeps the translation small (V8 compiles less).
     pre.push('let sp = 1;');
-    // ev: BLOCK_EVENTFUL once a slow path or a handler ran (set by @SLOW@ and callHandler), the return value.
+    // sw: a slow memory path ran (@SLOW@: a TLB miss, MMIO, a code page, Cpu.memAddr); what the run loop checks
+    // between blocks and device code may change, as it was at entry (see UNCHANGED).
+    pre.push('let sw = false;');
+    if (this.out.some((l) => l.includes('@SLOW@'))) pre.push('const dl0 = clock.nextDeadline, ip0 = c.irqLine.pending, np0 = c.irqLine.nmiPending, te0 = c.tlbEpoch;');
+    // ev: BLOCK_EVENTFUL once a handler ran (callHandler), or a slow path changed what UNCHANGED compares; the return value.
     pre.push(`let ev = ${BLOCK_QUIET};`);
     const wrapped = spill === '' ? this.out : ['try {', ...this.out, `} catch (e) { if (sp !== 0) { ${spill} } throw e; }`];
     const body = [...pre, ...wrapped].join('\n')
       .replace(/@S(\d+)@/g, (_, g: string) => `r[${2 * +g}] = g${g}; r[${2 * +g + 1}] = g${g}h;`)
-      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOADR@/g, reloadRegs).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, `${this.loops ? 'lim = 0; ' : ''}ev = ${BLOCK_EVENTFUL}; sl = true; rP = -65536; wP = -65536;`).replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
+      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOADR@/g, reloadRegs).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, `${this.loops ? 'lim = 0; ' : ''}sw = true; sl = true; rP = -65536; wP = -65536;`).replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
     if (this.loops) head.push(`let warm = ${WARM_CALLS};`);
     // Only the instructions the body names (handler calls, Cpu.memAddr/lea64/ea): most are inline.
     const refs = new Set<string>();
@@ -267,6 +284,11 @@ export class Gen {
   }
 
   line(s: string): void { this.out.push(s); }
+
+  /** Whether the block is still quiet here (see BLOCK_QUIET, UNCHANGED), as a JS expression. */
+  quiet(): string {
+    return this.out.some((l) => l.includes('@SLOW@')) ? `ev === 0 && (!sw || (${UNCHANGED}))` : 'ev === 0';
+  }
 
   /**
    * Leave the function through its one epilogue: RIP = base + rip, the count ic + count, insnStart at the
@@ -403,6 +425,9 @@ export class Gen {
       case K.MOFFS: moffs(this, i, last); return;
       case K.SHIFTCL: shiftCl(this, i); break;
       case K.INVLPG: invlpg(this, i, last); return;
+      case K.STRING: stringOp(this, i, last); return;
+      case K.FLAGCTL: flagControl(this, i, last); return;
+      case K.XCHG: xchg(this, i, last); break;
       default: this.generic(i, last); return;
     }
     if (this.slowHere && !last) this.afterSlow(i);

@@ -497,10 +497,12 @@ def(0xfa, 'cli', false, Imm.NONE, (c) => {
 });
 def(0xfb, 'sti', false, Imm.NONE, (c) => {
   if ((c.cr0 & Cr0.PE) && c.cpl > iopl(c)) gp(0, `STI at CPL ${c.cpl} > IOPL ${iopl(c)}`);
-  // STI shadow: interrupts are recognized only after the next instruction (SDM STI).
+  // STI shadow: interrupts are recognized only after the next instruction (SDM STI). STI does not end its block:
+  // the run loop's interpreter ends one after an instruction that leaves an interrupt pending with IF set, and
+  // the run loop then runs the next instruction alone before taking it.
   if (!(c.flags & Flag.IF)) c.shadowUntil = c.clock.instructions + 2;
   c.flags |= Flag.IF;
-}, { endsBlock: true });
+});
 def(0xf5, 'cmc', false, Imm.NONE, (c) => { getFlags(c); c.flags ^= Flag.CF; });
 def(0xf8, 'clc', false, Imm.NONE, (c) => { getFlags(c); c.flags &= ~Flag.CF; });
 def(0xf9, 'stc', false, Imm.NONE, (c) => { getFlags(c); c.flags |= Flag.CF; });

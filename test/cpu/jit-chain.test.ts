@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Cpu, Exit } from '../../emulator/cpu/cpu';
+import { Cpu, Exit, TLB_MASK } from '../../emulator/cpu/cpu';
+import type { Insn } from '../../emulator/cpu/insn';
+import { BLOCK_EVENTFUL, BLOCK_QUIET, translateBlock } from '../../emulator/cpu/jit';
 import { CODE, interruptAndStopAt, runSnippet, sameWithAndWithoutTranslation } from '../support/cpu-harness';
 
 /**
@@ -90,6 +92,55 @@ describe('chained translated blocks', () => {
         }
       }
     }
+  });
+
+  it('an MMIO read stays quiet unless its device code moved a timer or an interrupt line: each lands on time', () => {
+    // a: add rax, 3 ; jmp b ; b: mov edx, [r8] (MMIO: the inline load's slow path) ; add rcx, rax ; jmp c ;
+    // c: dec rdi ; jnz a ; hlt. The read, once after armAt, arms a timer, raises the interrupt line (IF = 1) or
+    // raises an NMI: the translation must stop, take the interrupt or take the NMI at the interpreter's count.
+    const code = [0x48, 0x83, 0xc0, 0x03, 0xeb, 0x00, 0x41, 0x8b, 0x10, 0x48, 0x01, 0xc1, 0xeb, 0x00, 0x48, 0xff, 0xcf, 0x75, 0xed, 0xf4];
+    const effects: [string, Exit, (c: Cpu, delay: number) => void][] = [
+      ['arms a timer', Exit.STOP, (c, delay) => c.clock.schedule(c.clock.instructions + delay, () => { c.stopRequested = true; }, 0)],
+      ['raises the interrupt line', Exit.IRQ, (c) => { c.irqLine.pending = true; }],
+      ['raises an NMI', Exit.NMI, (c) => { c.irqLine.nmiPending = true; }],
+    ];
+    for (const [name, exit, effect] of effects) {
+      for (const armAt of [1_000, 5_001, 5_003]) {
+        for (const delay of [1, 3, 6]) {
+          const r = sameWithAndWithoutTranslation(code, 100_000, (c) => {
+            setup(c);
+            c.flags |= 1 << 9;
+            c.irqPending = () => c.irqLine.pending;
+            c.setReg64(8, MMIO, 0);
+            let done = false;
+            c.bus.registerMmio('test', MMIO, 0x1000, { read: () => { if (!done && c.clock.instructions >= armAt) { done = true; effect(c, delay); } return 7; }, write: () => {} });
+          });
+          assert.equal(r.on.exits[r.on.exits.length - 1], exit, `${name} after ${armAt} (${delay}): ${exit}`);
+        }
+      }
+    }
+  });
+
+  it('a block whose only slow path is a side-effect-free MMIO read returns BLOCK_QUIET (its successor chains)', () => {
+    // b: mov edx, [r8] ; add rcx, rax ; jmp c — translated on its own and called directly.
+    const code = [0x41, 0x8b, 0x10, 0x48, 0x01, 0xc1, 0xeb, 0x00, 0xf4];
+    const r = runSnippet(code, true, 1, (c) => {
+      setup(c);
+      c.setReg64(8, MMIO, 0);
+      c.bus.registerMmio('test', MMIO, 0x1000, { read: () => 7, write: () => {} });
+    });
+    const c = r.c;
+    c.rip = CODE;
+    const b = (c as unknown as { findBlock(mode: number): { insns: Insn[] } }).findBlock(2);
+    const fn = translateBlock(b.insns, true, TLB_MASK);
+    c.flatMask = c.flatSegments();
+    assert.equal(fn(c, c.clock, c.clock.instructions + 100), BLOCK_QUIET);
+    assert.equal(c.r[4], 7, 'EDX read from the device');
+    // The same read raising the interrupt line (IF = 0: nothing to deliver, but the line the run loop checks moved).
+    c.rip = CODE;
+    c.bus.registerMmio('test2', MMIO + 0x1000, 0x1000, { read: () => { c.irqLine.pending = true; return 8; }, write: () => {} });
+    c.setReg64(8, MMIO + 0x1000, 0);
+    assert.equal(fn(c, c.clock, c.clock.instructions + 100), BLOCK_EVENTFUL);
   });
 
   it('with breakpoints set, the chain stops at one inside a later block at the interpreter\'s count', () => {

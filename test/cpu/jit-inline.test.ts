@@ -128,4 +128,15 @@ describe('instructions the translator emits inline', () => {
     }
     assert.equal(programs, 200);
   });
+  it('a rotate before a loop\'s back edge: the flags it leaves when the loop falls through', () => {
+    // loop: mov edx, eax ; ror eax, 3 ; jb loop ; pushfq ; pop rbx ; hlt — the back edge writes the rotate's CF/OF to
+    // the CPU on the taken path only; the fall-through keeps them pending for the exit.
+    const code = [0x89, 0xc2, 0xc1, 0xc8, 0x03, 0x72, 0xf9, 0x9c, 0x5b, 0xf4];
+    for (const eax of [0x0000fffc, 0x7ffffffc, 0x24924924, 0x00000004]) {
+      for (const budget of [3, 10, 100_000]) {
+        const { on } = sameWithAndWithoutTranslation(code, budget, (c) => { c.jitThreshold = 1; c.setReg64(0, eax | 0, 0); });
+        if (budget === 100_000) assert.equal(on.exits[on.exits.length - 1], Exit.HALT);
+      }
+    }
+  });
 });

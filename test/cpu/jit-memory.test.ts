@@ -155,6 +155,24 @@ describe('translated memory operands and mid-block branches', () => {
     assert.equal(r.c.mem.view.getUint32(0x31ff8, true), sum, 'the store at -0x8 landed in the upper-half page');
   });
 
+  it('a load that crosses from a page in the TLB into an unmapped one faults (#PF) at the load, with its count and flags', () => {
+    // loop: add ebx, eax ; mov eax, [rsi] ; inc rsi ; dec ecx ; jnz loop ; hlt — RSI walks one byte at a time to the
+    // end of a mapped page followed by an unmapped one. The first page stays in the TLB (and in the block's page
+    // cache), but an access across its end is no hit: it takes the slow path with its fault point.
+    const code = [0x01, 0xc3, 0x8b, 0x06, 0x48, 0xff, 0xc6, 0xff, 0xc9, 0x75, 0xf5, 0xf4];
+    const A = 0x40000000n;
+    const r = bothWays(code, 100_000, (c) => {
+      const map = enablePaging(c);
+      map(A, 0x30000);
+      for (let k = 0; k < 0x1000; k++) c.mem.u8[0x30000 + k] = (k * 13) & 0xff;
+      c.r[12] = Number(A) + 0xf00;
+      c.r[2] = 100_000;
+    });
+    assert.equal(r.exits[r.exits.length - 1], Exit.FAULT);
+    assert.equal(r.insnStart, CODE + 2, 'insnStart at the faulting load');
+    assert.equal(r.c.r[12], Number(A) + 0xffd, 'RSI at the first load that crosses the page end');
+  });
+
   it('a 4-byte store that crosses from canonical into non-canonical space faults with #GP inside a translated loop', () => {
     // loop: mov [rdi], eax ; inc rdi ; dec ecx ; jnz loop ; hlt — RDI walks up to 2^47 one byte at a time.
     const code = [0x89, 0x07, 0x48, 0xff, 0xc7, 0xff, 0xc9, 0x75, 0xf7, 0xf4];

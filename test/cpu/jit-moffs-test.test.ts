@@ -74,4 +74,13 @@ describe('MOV moffs and TEST r/m, imm translated inline', () => {
       }
     });
   }
+  it('a load into EAX that takes the handler, inside a loop whose next iteration recomputes CMP ECX, EAX\'s flags', () => {
+    // loop: mov eax, [0xf0000000] (no RAM there: the handler, every time) ; adc ebx, 0 (CF of the last CMP) ;
+    //       xor edx, 1 ; add eax, edx (EAX alternates -1 and 0, so CF does) ; dec ecx ; cmp ecx, eax ; jne loop ; hlt
+    const code = [0xa1, 0x00, 0x00, 0x00, 0xf0, 0x83, 0xd3, 0x00, 0x83, 0xf2, 0x01, 0x01, 0xd0, 0x49, 0x39, 0xc1, 0x75, 0xee, 0xf4];
+    for (const budget of [50, 400, 3_000]) {
+      const { on } = sameWithAndWithoutTranslation(code, budget, (c) => { setup(c, CASES[0]); c.setReg32(1, 100_000); });
+      assert.equal(on.n, budget);
+    }
+  });
 });

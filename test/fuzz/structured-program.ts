@@ -4,7 +4,8 @@ import type { Mode, Rng } from './rig';
  * Structured fuzz programs for the translator (jit.ts): random streams are mostly straight-line garbage that
  * faults within a few instructions, so their blocks rarely loop, chain or branch inside themselves. A program here is 3-9 basic blocks of the instructions the translator emits inline (ALU, MOV, LEA,
  * shifts, SETcc, CMOVcc, IMUL, PUSH/POP, memory operands on two base registers that point into the data area)
- * mixed with some its handlers run (BSF, XCHG, MUL, CDQ, 16-bit ALU, PUSHF/POPF), IMUL and NOT/NEG in all their
+ * mixed with some its handlers run (BSF, MUL, CDQ, 16-bit ALU, PUSHF/POPF), string instructions
+ * without REP, XCHG, LOCKed read-modify-writes, CLI/STI/CLC/STC/CMC/CLD, PUSH imm, IMUL and NOT/NEG in all their
  * forms with multiplication corner operands (CORNERS), and, now and then, a
  * store into the program's own code (self-modifying code: the blocks it hits are invalidated).
  * Each block ends in a conditional branch (forward or backward), a jump, or falls through; the last jumps back
@@ -49,7 +50,7 @@ export function structuredProgram(rng: Rng, mode: Mode, code: number, data: numb
   };
   const insn = (): void => {
     const r = reg(), s = reg();
-    switch (rng.chance(0.25) ? 18 + rng.below(9) : rng.below(18)) {
+    switch (rng.chance(0.25) ? 18 + rng.below(11) : rng.below(18)) {
       case 0: case 1: modrmReg([rng.pick([0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39])], s, r); break;
       case 2: modrmReg([0x83], rng.below(8), r); emit(rng.below(256)); break;
       case 3: modrmReg([0x81], rng.below(8), r); imm32(rng.u32()); break;
@@ -92,6 +93,32 @@ export function structuredProgram(rng: Rng, mode: Mode, code: number, data: numb
       // A multiplication's corner operand: a 64-bit value at the 2^63 / 2^32 / 2^31 boundaries (its low half
       // outside 64-bit mode).
       case 25: { const [lo, hi] = rng.pick(CORNERS); const w = long; rex(w, 0, r); emit(0xb8 + (r & 7)); imm32(lo); if (w) imm32(hi); break; }
+      // A string instruction without REP (MOVS CMPS STOS LODS SCAS, every size; 16-bit addressing outside 64-bit
+      // mode, 32-bit in it; a segment override; DF set now and then): EDI first pointed into the data area, ESI
+      // put back near it after.
+      case 26: {
+        modrmMem([0x8d], 7, false);
+        const df = rng.chance(0.3);
+        if (df) emit(0xfd);
+        const op = rng.pick([0xa4, 0xa6, 0xaa, 0xac, 0xae]) + (rng.chance(0.6) ? 1 : 0);
+        if (rng.chance(0.3)) emit(rng.pick([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65]));
+        if (real) { if (rng.chance(0.5)) emit(0x66); if (rng.chance(0.7)) emit(0x67); }
+        else { if (rng.chance(0.2)) emit(0x66); if (rng.chance(0.15)) emit(0x67); }
+        if (long && (op & 1) === 1 && rng.chance(0.4)) emit(0x48);
+        emit(op);
+        if (df) emit(0xfc);
+        if (op < 0xaa || (op >= 0xac && op < 0xae)) { pre(); emit(0x8d, 0x73, rng.below(128)); } // lea esi, [ebx + d]
+        break;
+      }
+      // XCHG r/m, r and LOCKed read-modify-writes of memory; the flag instructions; PUSH imm then POP.
+      case 27: switch (rng.below(6)) {
+        case 0: if (rng.chance(0.5)) emit(0xf0); modrmMem([rng.pick([0x86, 0x87])], r); break;
+        case 1: emit(0xf0); modrmMem([rng.pick([0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x00, 0x28])], r); break;
+        case 2: emit(0xf0); if (rng.chance(0.5)) { modrmMem([0x83], rng.below(7)); emit(rng.below(256)); } else modrmMem([rng.pick([0xff, 0xfe, 0xf7])], rng.pick([0, 1, 2, 3])); break;
+        case 3: modrmReg([rng.pick([0x86, 0x87])], s, r); break;
+        case 4: pre(); emit(rng.pick([0xf8, 0xf9, 0xf5, 0xfc, 0xfa, 0xfb])); break;
+        default: if (r < 8) { pre(); if (rng.chance(0.5)) emit(0x6a, rng.below(256)); else { emit(0x68); imm32(rng.u32()); } pre(); emit(0x58 + r); }
+      } break;
       default: if (rng.chance(0.5)) { pre(); emit(0x9c); insnSimple(); pre(); emit(0x9d); } else insnSimple();
     }
   };
