@@ -50,7 +50,7 @@ export interface FaultlineLaunchArguments extends DebugProtocol.LaunchRequestArg
   /** Linux bzImage: the command line (QEMU's -append; the same as cmdline). */
   append?: string;
   /**
-   * As QEMU's -initrd: a Linux bzImage's initial RAM disk; for a multiboot kernel, its modules, "FILE[ ARGS]"
+   * As QEMU's -initrd: the initial RAM disk of a Linux bzImage or PVH kernel (vmlinux); for a multiboot kernel, its modules, "FILE[ ARGS]"
    * separated by commas (",," is a comma in a name; the entry is the module's string). Paths relative to `cwd`.
    */
   initrd?: string;

@@ -65,7 +65,8 @@ Options for run:
   --screen               print the VGA text screen at the end
   --memory MB            guest RAM in MiB (default 128)
   --cmdline STRING       the kernel command line (multiboot, or Linux); --append is the same (QEMU's name)
-  --initrd FILE          as qemu -initrd: a Linux bzImage's initial RAM disk; for a multiboot kernel, its modules:
+  --initrd FILE          as qemu -initrd: the initial RAM disk of a Linux bzImage or PVH kernel (vmlinux); for a
+                         multiboot kernel, its modules:
                          FILE[ ARGS][,FILE[ ARGS]]... (",," is a comma in a name; the whole entry is the module's
                          string in the boot information)
   --cpu MODEL            CPU model for CPUID: faultline (default), max (+FSGSBASE) or qemu64
@@ -128,7 +129,7 @@ interface RunOptions {
    * undefined, `kernel` as given; null, none (replaying a recording made before it was passed).
    */
   kernelName?: string | null;
-  /** --initrd FILE (Linux bzImage) or FILE[ ARGS],... (multiboot modules, as qemu -initrd) */
+  /** --initrd FILE (Linux bzImage, PVH kernel) or FILE[ ARGS],... (multiboot modules, as qemu -initrd) */
   initrd?: string;
   cpu: string;
   /** --smp N */

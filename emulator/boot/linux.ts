@@ -23,7 +23,7 @@ export const LINUX_BOOT_CS = 0x10;
 export const LINUX_BOOT_DS = 0x18;
 const LINUX_GDT = 0x9000;
 /** QEMU keeps this much below the top of low RAM for ACPI tables when it places the initrd (x86_load_linux). */
-const ACPI_DATA_SIZE = 0x20000 + 0x8000;
+export const ACPI_DATA_SIZE = 0x20000 + 0x8000;
 /** type_of_loader: 0xb0 is QEMU's (boot.rst assigned IDs: 0xB = QEMU). */
 export const LOADER_QEMU = 0xb0;
 

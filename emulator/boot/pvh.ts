@@ -4,6 +4,7 @@ import { LowMemory } from '../firmware/lowmem';
 import { PhysicalMemory, PAGE_SIZE } from '../memory/phys';
 import { ElfFile } from './elf';
 import { CR0_ET, CR0_PE, EntryState } from './entry-state';
+import { ACPI_DATA_SIZE } from './linux';
 import { BootError, hex } from './errors';
 import { BOOT_CS, BOOT_DS, GDT_BASE, checkRam, loadElfSegments, write64, writeBootGdt } from './loader';
 
@@ -33,8 +34,6 @@ const PVH_MEMMAP_MAX = 128;
 const PVH_CMDLINE = 0x11c0;
 const PVH_CMDLINE_SIZE = 4096;
 const PVH_MODLIST = 0x21c0;
-/** QEMU's pc machines reserve this much below the top of low RAM for ACPI data (pc_piix.c acpi_data_size). */
-const ACPI_DATA_SIZE = 0x20000 + 0x8000;
 
 export interface PvhOptions {
   cmdline?: string;
@@ -45,8 +44,7 @@ export interface PvhOptions {
 
 export function bootPvh(elf: ElfFile, entry: number, phys: PhysicalMemory, opts: PvhOptions): EntryState {
   const kernel = loadElfSegments(elf, phys);
-  const overlapsLow = kernel.start < PVH_START_INFO + 0x38;
-  if (overlapsLow) throw new BootError(`${opts.fileName} loads at ${hex(kernel.start)}, over the PVH start info and memory map QEMU's loader puts at 0x5a0-0x2218; link it at 1 MiB or above`);
+  if (kernel.start < PVH_START_INFO + 0x38) throw new BootError(`${opts.fileName} loads at ${hex(kernel.start)}, over the PVH start info and memory map QEMU's loader puts at 0x5a0-0x2218; link it at 1 MiB or above`);
 
   // The memory map (SeaBIOS's E820, as INT 15h returns it to pvh.bin).
   const map = opts.lowMemory.e820.slice(0, PVH_MEMMAP_MAX);
