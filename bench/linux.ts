@@ -6,7 +6,8 @@ import { Machine } from '../emulator/machine';
 
 /**
  * The Linux boot in `npm run bench`: Debian's kernel with the busybox initramfs (fixtures/linux/build.sh, in
- * $FAULTLINE_LINUX_CACHE or ~/.cache/faultline/linux; skipped when absent), `console=ttyS0 quiet`, 256 MiB:
+ * $FAULTLINE_LINUX_CACHE or ~/.cache/faultline/linux; skipped when absent), `console=ttyS0 quiet`, 256 MiB, as the
+ * bzImage (vmlinuz) and as the uncompressed vmlinux through the PVH protocol (no decompressor):
  * instructions and wall time to the init's first line and to the ACPI power-off, beside QEMU TCG's wall time
  * for the same files and command line. Ours runs in its own process:
  *   node out/bench/linux.js KERNEL INITRD     prints one JSON line (LinuxBootResult)
@@ -68,10 +69,17 @@ function qemuLinux(kernel: string, initrd: string): Promise<{ initS: number; who
 
 export async function benchLinux(): Promise<void> {
   const cache = process.env.FAULTLINE_LINUX_CACHE ?? path.join(os.homedir(), '.cache', 'faultline', 'linux');
-  const kernel = path.join(cache, 'vmlinuz');
   const initrd = path.join(cache, 'initramfs.cpio.gz');
-  console.log(`Linux: Debian's kernel + busybox initramfs, "${APPEND}", ${MEMORY_MB} MiB, to the init's first line and to power-off`);
-  if (!fs.existsSync(kernel) || !fs.existsSync(initrd)) { console.log(`  skipped: no fixture in ${cache} (bash fixtures/linux/build.sh)`); return; }
+  // The bzImage (its decompressor runs first), then the same kernel as vmlinux through the PVH protocol.
+  for (const [file, how] of [['vmlinuz', 'bzImage'], ['vmlinux', 'vmlinux through PVH']]) {
+    const kernel = path.join(cache, file);
+    console.log(`Linux (${how}): Debian's kernel + busybox initramfs, "${APPEND}", ${MEMORY_MB} MiB, to the init's first line and to power-off`);
+    if (!fs.existsSync(kernel) || !fs.existsSync(initrd)) { console.log(`  skipped: no ${file} in ${cache} (bash fixtures/linux/build.sh)`); continue; }
+    await benchOne(kernel, initrd);
+  }
+}
+
+async function benchOne(kernel: string, initrd: string): Promise<void> {
   const r = spawnSync(process.execPath, [__filename, kernel, initrd], { encoding: 'utf8', maxBuffer: 1 << 20 });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !line.startsWith('{')) { console.log(`  ours failed: ${r.stderr || r.stdout}`); return; }
