@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Exit } from '../../emulator/cpu/cpu';
 import { sameWithAndWithoutTranslation } from '../support/cpu-harness';
+import { rng } from '../support/rng';
 
 /**
  * Instructions the translator emits inline (jit.ts) against their interpreter handlers. Shifts and rotates by
@@ -13,17 +14,6 @@ import { sameWithAndWithoutTranslation } from '../support/cpu-harness';
  * every block translated on first sight and interpreted, and registers, RIP, RFLAGS, the count and the exits
  * must match at every stop.
  */
-
-/** mulberry32, seeded: the programs are the same on every run. */
-function rng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n: number): number => {
-    let t = (s = (s + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
-}
 
 const KINDS = [0, 1, 4, 5, 6, 7]; // ROL ROR SHL SHR SAL SAR
 const COUNTS: Record<number, number[]> = { 1: [1, 2, 3, 7, 8, 9, 16, 31, 32], 2: [1, 2, 15, 16, 17, 31, 32], 4: [1, 2, 5, 16, 31, 32, 33], 8: [1, 2, 31, 32, 33, 47, 63, 64, 65] };

@@ -4,6 +4,7 @@ import { Cpu, Exit } from '../../emulator/cpu/cpu';
 import { Attr, Flag, Seg } from '../../emulator/cpu/state';
 import { resetCpu } from '../../emulator/cpu/reset';
 import { CODE, sameWithAndWithoutTranslation } from '../support/cpu-harness';
+import { rng } from '../support/rng';
 
 /**
  * MOVS, CMPS, STOS, LODS and SCAS without REP as the translator emits them inline (jit-string.ts) against their
@@ -13,17 +14,6 @@ import { CODE, sameWithAndWithoutTranslation } from '../support/cpu-harness';
  * on first sight and interpreted must stop with the same registers, RIP, RFLAGS, count, insnStart and exits, and
  * the same RAM; a walk past a segment limit or out of the canonical range faults at the same instruction.
  */
-
-/** mulberry32, seeded: the programs are the same on every run. */
-function rng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n: number): number => {
-    let t = (s = (s + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
-}
 
 type Mode = 'long' | 'prot32' | 'real';
 const STRING_OPS = [0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf];

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { Cpu, Exit } from '../../emulator/cpu/cpu';
 import { Attr, Seg } from '../../emulator/cpu/state';
 import { sameWithAndWithoutTranslation } from '../support/cpu-harness';
+import { rng } from '../support/rng';
 
 /**
  * XCHG r/m, r (86/87, with and without LOCK), LOCKed read-modify-writes of memory (ALU, INC/DEC, NOT/NEG) and
@@ -12,17 +13,6 @@ import { sameWithAndWithoutTranslation } from '../support/cpu-harness';
  * interpreted must stop with the same registers, RIP, RFLAGS, count, insnStart and exits, and the same RAM. LOCK on a
  * register destination or on CMP stays with the handler.
  */
-
-/** mulberry32, seeded: the programs are the same on every run. */
-function rng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n: number): number => {
-    let t = (s = (s + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
-}
 
 /** ModRM with reg and [rsi + disp8] (memory) or a register r/m (rax, rdx, rbp; AH/DH/CH for byte forms without REX). */
 function modrm(pick: (n: number) => number, reg: number, mem: boolean): number[] {
