@@ -48,8 +48,8 @@ Options for run:
   --boot ORDER           boot order as QEMU's -boot: a = floppy, c = hard disk, d = CD-ROM (default: c, a, d)
   --firmware NAME        seabios (the default: SeaBIOS runs from the reset vector and boots the kernel through
                          an option ROM, multiboot or Linux, or the disk/CD) or none (the kernel is loaded
-                         directly, no BIOS runs; the default for a Linux bzImage with a 32-bit entry and for a
-                         kernel asking for a graphics framebuffer)
+                         directly, no BIOS runs; the default for a Linux bzImage with a 32-bit entry, for a PVH
+                         kernel such as vmlinux and for a kernel asking for a graphics framebuffer)
   --nic MODEL            the network card: e1000 (the default, as QEMU's pc: 00:03.0 on QEMU's user-mode network,
                          10.0.2.0/24 with DHCP, the outside unreachable) or none (as qemu -nic none)
   --bios FILE            system BIOS image, as qemu -bios (default: SeaBIOS bios-256k.bin from the extension or
