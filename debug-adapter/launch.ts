@@ -69,7 +69,7 @@ export async function launchMachine(s: SessionState, host: AdapterHost | undefin
     rt.bootFirmware();
   } else {
     if (!kernelPath || !kernel) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF, or boot "disks"/"cdrom"/"fda" through "firmware": "seabios"');
-    // "initrd" as qemu -initrd: a bzImage's initial RAM disk, or a multiboot kernel's modules ("FILE[ ARGS],...").
+    // "initrd" as qemu -initrd: the initial RAM disk of a bzImage or a PVH kernel, or a multiboot kernel's modules ("FILE[ ARGS],...").
     const linux = isBzImage(kernel) || isPvhKernel(kernel);
     const initrdPath = args.initrd && linux ? path.resolve(s.cwd, args.initrd) : undefined;
     if (initrdPath && !(await host.exists(initrdPath))) throw new UserError(`initrd ${initrdPath} does not exist; set "initrd" in launch.json to your initial RAM disk`);
