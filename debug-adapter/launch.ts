@@ -14,7 +14,7 @@ import { parseRtcBase } from '../emulator/devices/cmos';
 import type { AdapterHost } from './host';
 import { isBzImage, symbolsFrom } from './kernel-symbols';
 import { parseModuleList } from '../emulator/boot/loader';
-import { isPvhKernel } from '../emulator/boot/kernel';
+import { isPvhKernel, takesInitrd } from '../emulator/boot/kernel';
 import { validateLaunch } from './launch-args';
 import type { FaultlineLaunchArguments } from './protocol';
 import { DEFAULT_HISTORY_MB, type Reversible } from './reverse';
@@ -70,12 +70,12 @@ export async function launchMachine(s: SessionState, host: AdapterHost | undefin
   } else {
     if (!kernelPath || !kernel) throw new UserError('"kernel" is missing: set it in launch.json to the path of your kernel ELF, or boot "disks"/"cdrom"/"fda" through "firmware": "seabios"');
     // "initrd" as qemu -initrd: the initial RAM disk of a bzImage or a PVH kernel, or a multiboot kernel's modules ("FILE[ ARGS],...").
-    const linux = isBzImage(kernel) || isPvhKernel(kernel);
-    const initrdPath = args.initrd && linux ? path.resolve(s.cwd, args.initrd) : undefined;
+    const ramDisk = takesInitrd(kernel);
+    const initrdPath = args.initrd && ramDisk ? path.resolve(s.cwd, args.initrd) : undefined;
     if (initrdPath && !(await host.exists(initrdPath))) throw new UserError(`initrd ${initrdPath} does not exist; set "initrd" in launch.json to your initial RAM disk`);
     const initrd = initrdPath ? await host.readFile(initrdPath).catch((e: Error) => { throw new UserError(`initrd: ${e.message}`); }) : undefined;
     const modules: { name: string; data: Uint8Array; cmdline: string }[] = [];
-    for (const m of args.initrd && !linux ? parseModuleList(args.initrd) : []) {
+    for (const m of args.initrd && !ramDisk ? parseModuleList(args.initrd) : []) {
       const file = path.resolve(s.cwd, m.file);
       if (!(await host.exists(file))) throw new UserError(`module ${file} does not exist; "initrd" lists a multiboot kernel's modules as FILE[ ARGS], separated by commas (relative paths start at "cwd")`);
       modules.push({ name: m.file, data: await host.readFile(file).catch((e: Error) => { throw new UserError(`module ${file}: ${e.message}`); }), cmdline: m.cmdline });

@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BootError, isPvhKernel, loadKernelFile } from './boot';
-import { findLinuxHeader } from './boot/linux';
+import { BootError, loadKernelFile, takesInitrd } from './boot';
 import { parseModuleList } from './boot/loader';
 import type { PcBoardOptions } from './board/pc';
 import { boardFor } from './firmware/boot-media';
@@ -500,9 +499,9 @@ function newMachine(o: RunOptions, out: (s: string) => void): Machine {
 function startMachine(o: RunOptions, kernel: Uint8Array, out: (s: string) => void): Machine {
   const m = newMachine(o, out);
   // --initrd as qemu -initrd: a Linux bzImage's (or PVH kernel's) initial RAM disk, or a multiboot kernel's module list.
-  const linux = findLinuxHeader(kernel) !== undefined || isPvhKernel(kernel);
-  const initrd = o.initrd !== undefined && linux ? loadKernelFile(o.initrd, 'initrd') : undefined;
-  const modules = o.initrd !== undefined && !linux
+  const ramDisk = takesInitrd(kernel);
+  const initrd = o.initrd !== undefined && ramDisk ? loadKernelFile(o.initrd, 'initrd') : undefined;
+  const modules = o.initrd !== undefined && !ramDisk
     ? parseModuleList(o.initrd).map(({ file, cmdline }) => ({ name: file, data: loadKernelFile(file, 'module'), cmdline }))
     : undefined;
   m.boot(kernel, { cmdline: o.cmdline, fileName: o.kernelName === undefined ? o.kernel : o.kernelName ?? undefined, initrd, modules });

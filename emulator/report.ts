@@ -13,7 +13,7 @@ export function describeChain(chain: ExceptionEvent[], elf?: ElfFile): string {
     if (ev.phase === 'raised') parts.push(describeRaise(ev, elf));
     else if (ev.phase === 'escalated') parts.push(`#DF (${mnemonic(ev.escalatedFrom?.first)} then ${mnemonic(ev.escalatedFrom?.second)})`);
     else if (ev.phase === 'tripleFault') parts.push('triple fault');
-    else if (ev.phase === 'delivered') parts.push(`${ev.name} handler at ${at(ev)}${sym(linear(ev), elf)}`);
+    else if (ev.phase === 'delivered') parts.push(`${ev.name} handler at ${where(ev, elf)}`);
   }
   return parts.join(' → ');
 }
@@ -28,16 +28,14 @@ function hex(v: bigint | number): string {
   return `0x${v.toString(16)}`;
 }
 
-/** Where an event happened: CS:IP in real-address mode (as a firmware listing names it: F000:004A), else the RIP. */
-function at(ev: ExceptionEvent): string {
-  if (!ev.realMode) return hex(ev.rip);
+/**
+ * Where an event happened, with the symbol there: CS:IP in real-address mode (as a firmware listing names it:
+ * F000:004A; the symbol at CS × 16 + IP), else the RIP.
+ */
+function where(ev: ExceptionEvent, elf?: ElfFile): string {
+  if (!ev.realMode) return `${hex(ev.rip)}${sym(ev.rip, elf)}`;
   const w = (v: number | bigint) => v.toString(16).toUpperCase().padStart(4, '0');
-  return `${w(ev.cs)}:${w(ev.rip)}`;
-}
-
-/** The event's linear address, which symbols are at: CS × 16 + IP in real-address mode. */
-function linear(ev: ExceptionEvent): bigint {
-  return ev.realMode ? BigInt(ev.cs) * 16n + ev.rip : ev.rip;
+  return `${w(ev.cs)}:${w(ev.rip)}${sym(BigInt(ev.cs) * 16n + ev.rip, elf)}`;
 }
 
 /** " <name+0xoff>" for an address inside a symbol of `elf`, else "" (also the gdb monitor's handler names). */
@@ -56,7 +54,7 @@ function describeRaise(ev: ExceptionEvent, elf?: ElfFile): string {
   }
   if (ev.vector === 14 && ev.access && !ev.software) {
     const what = ev.access.fetch ? 'fetching' : ev.access.write ? 'writing' : 'reading';
-    return `#PF${code} at ${at(ev)}${sym(linear(ev), elf)} ${what} ${hex(ev.cr2)} (${ev.access.cause})`;
+    return `#PF${code} at ${where(ev, elf)} ${what} ${hex(ev.cr2)} (${ev.access.cause})`;
   }
-  return `${ev.name}${code} at ${at(ev)}${sym(linear(ev), elf)}${ev.reason && !ev.software ? ` (${ev.reason})` : ''}`;
+  return `${ev.name}${code} at ${where(ev, elf)}${ev.reason && !ev.software ? ` (${ev.reason})` : ''}`;
 }

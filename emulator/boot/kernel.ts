@@ -44,7 +44,7 @@ export function bootKernel(bytes: Uint8Array, phys: PhysicalMemory, opts: BootKe
   const fileName = opts.fileName ?? 'the kernel';
   if (bytes.length === 0) throw new BootError(`${fileName} is empty; rebuild it or check the path`);
   const linux = findLinuxHeader(bytes);
-  if (!linux && opts.initrd && !isPvhKernel(bytes)) throw new BootError(`an initrd was given, but ${fileName} is not a Linux bzImage or PVH kernel; pass multiboot modules instead`);
+  if (!linux && opts.initrd && !takesInitrd(bytes)) throw new BootError(`an initrd was given, but ${fileName} is not a Linux bzImage or PVH kernel; pass multiboot modules instead`);
   const mb1 = linux ? undefined : findMultiboot1Header(bytes);
   const mb2 = linux || mb1 ? undefined : findMultiboot2Header(bytes, fileName);
   if (linux || mb1 || mb2) {
@@ -76,6 +76,14 @@ export function bootKernel(bytes: Uint8Array, phys: PhysicalMemory, opts: BootKe
     return bootPvh(elf, pvh, phys, { cmdline: opts.cmdline, initrd: opts.initrd, fileName, lowMemory });
   }
   throw new BootError(`${fileName} has no multiboot header in its first 32 KiB; is it linked with the header section first?`);
+}
+
+/**
+ * Whether qemu -initrd gives this kernel an initial RAM disk (a Linux bzImage, a PVH kernel) rather than a list of
+ * multiboot modules (parseModuleList).
+ */
+export function takesInitrd(bytes: Uint8Array): boolean {
+  return findLinuxHeader(bytes) !== undefined || isPvhKernel(bytes);
 }
 
 /** An ELF kernel with no multiboot header but a PVH entry note (what qemu -kernel boots through pvh.bin). */

@@ -10,8 +10,7 @@ import { num } from './ports';
  * 2.88 MB (isa-fdc's `fallback` property, 288 on the pc machines since QEMU 2.6; pick_geometry's case 3); its
  * sectors past the end of the file read as zeros (fdctrl: "Sure, image size is too small...") and writes there fail.
  *
- * Public API: FloppyDrive, floppyGeometry(bytes), isFloppyFormatSize(bytes), FLOPPY_SIZES, FloppyType,
- * cmosFloppyType, FDRIVE_RATE.
+ * Public API: FloppyDrive, floppyGeometry(bytes), FloppyType, cmosFloppyType, FDRIVE_RATE.
  */
 export type FloppyType = '144' | '288' | '120';
 
@@ -44,27 +43,14 @@ export const FD_FORMATS: readonly FloppyFormat[] = [
   F('144', 9, 80, 0, R250K),
 ];
 
-/** The format whose size an image of `bytes` bytes has exactly (drive type "auto": the first in the table), if any. */
-function exactFormat(bytes: number): FloppyFormat | undefined {
-  if (bytes % 512 !== 0) return undefined;
-  return FD_FORMATS.find((f) => (f.maxHead + 1) * f.tracks * f.sectors * 512 === bytes);
-}
-
-/** Whether `bytes` is the size of one of QEMU's floppy formats. */
-export function isFloppyFormatSize(bytes: number): boolean {
-  return exactFormat(bytes) !== undefined;
-}
-
 /**
  * The geometry QEMU picks for an image of `bytes` bytes in a drive of type "auto" (pick_geometry): the first
  * format of that size, else the first of the fallback drive type, 2.88 MB.
  */
 export function floppyGeometry(bytes: number): FloppyFormat {
-  return exactFormat(bytes) ?? FD_FORMATS.find((f) => f.drive === '288')!;
+  const exact = bytes % 512 === 0 ? FD_FORMATS.find((f) => (f.maxHead + 1) * f.tracks * f.sectors * 512 === bytes) : undefined;
+  return exact ?? FD_FORMATS.find((f) => f.drive === '288')!;
 }
-
-/** The sizes of QEMU's floppy formats in KiB (e.g. 1440). */
-export const FLOPPY_SIZES = [...new Set(FD_FORMATS.map((f) => (f.maxHead + 1) * f.tracks * f.sectors / 2))].sort((a, b) => a - b);
 
 /** CMOS 0x10 drive type (QEMU cmos_get_fd_drive_type): 4 = 1.44 MB 3.5", 5 = 2.88 MB, 2 = 1.2 MB 5.25". */
 export function cmosFloppyType(t: FloppyType | undefined): number {

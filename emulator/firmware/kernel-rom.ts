@@ -43,7 +43,6 @@ export const KERNEL_ROM_NAME = 'genroms/multiboot_dma.bin';
  * the direct load sets a VBE mode as GRUB does and the option ROM sets none.
  */
 export function defaultFirmwareFor(kernel: Uint8Array): 'seabios' | 'none' {
-  if (isPvhKernel(kernel)) return 'none';
   const linux = findLinuxHeader(kernel);
   if (linux) return linux.code32Start === 0 ? 'seabios' : 'none';
   const mb1 = findMultiboot1Header(kernel);
@@ -55,7 +54,9 @@ export function defaultFirmwareFor(kernel: Uint8Array): 'seabios' | 'none' {
   }
   let mb2: ReturnType<typeof findMultiboot2Header>;
   try { mb2 = findMultiboot2Header(kernel); } catch { mb2 = undefined; }
-  return mb2?.tags.some((t) => t.type === 5) ? 'none' : 'seabios';
+  if (mb2) return mb2.tags.some((t) => t.type === 5) ? 'none' : 'seabios';
+  // No header of QEMU's other protocols: a PVH kernel loads directly (there is no pvh.bin here).
+  return isPvhKernel(kernel) ? 'none' : 'seabios';
 }
 
 export interface StagedKernel {

@@ -7,7 +7,7 @@ import { VirtualClock } from '../../emulator/clock';
 import { IoBus } from '../../emulator/devices/bus';
 import { DiskImage } from '../../emulator/devices/disk-image';
 import { Fdc } from '../../emulator/devices/fdc';
-import { cmosFloppyType, FloppyDrive, floppyGeometry, isFloppyFormatSize } from '../../emulator/devices/floppy-drive';
+import { cmosFloppyType, FloppyDrive, floppyGeometry } from '../../emulator/devices/floppy-drive';
 import { IsaDma } from '../../emulator/devices/isa-dma';
 import { PhysicalMemory } from '../../emulator/memory/phys';
 import { BootError } from '../../emulator/boot/errors';
@@ -340,7 +340,6 @@ describe('floppy images and the board', () => {
     for (const bytes of [512, 1024, 5000, 1474560 + 512, 1000 * 1024]) {
       assert.deepEqual([floppyGeometry(bytes).sectors, floppyGeometry(bytes).tracks, floppyGeometry(bytes).drive], [36, 80, '288'], `${bytes} bytes`);
     }
-    assert.deepEqual([isFloppyFormatSize(1474560), isFloppyFormatSize(1474560 + 512), isFloppyFormatSize(1024)], [true, false, false]);
     assert.deepEqual(['144', '288', '120', undefined].map((t) => cmosFloppyType(t as never)), [4, 5, 2, 0]);
   });
 
