@@ -64,8 +64,8 @@ export interface WatchRange { start: number; end: number; kinds: number }
  * kernel that reads its APIC ID at every lock (xv6: mycpu() in pushcli/popcli) would page-walk each time.
  */
 const MMIO_TLB_SIZE = 16;
-/** Filled TLB slots remembered for a cheap flush; more than this and a flush clears every slot. */
-const TLB_LOG = 1024;
+/** TLB generations (Cpu.rb/wb): the bias's 12 low bits hold the user bit and 11 bits of generation. */
+const TLB_GENERATIONS = 2048;
 const MAX_BLOCK = 64;
 /** Slots of the direct-mapped block cache (a kernel's code spans megabytes: 16 Ki slots by the low bits collided). */
 const BLOCK_CACHE = 1 << 16;
@@ -194,16 +194,20 @@ export class Cpu extends CpuState {
 
   /**
    * Software TLB, one array per access kind (paging.ts Access). Slot s = (la >>> 12) & TLB_MASK holds at
-   * [2s] tag = linear page base + ub (never -1, the empty value) and at [2s+1] the physical page base, side
-   * by side so a lookup touches one cache line (strided guests miss the host cache on every access). The
+   * [2s] tag = linear page base + rb (reads, fetches) or + wb (writes) and at [2s+1] the physical page base,
+   * side by side so a lookup touches one cache line (strided guests miss the host cache on every access). The
    * tag needs no division: `la & 0xfff` and `la >>> 12` are exact on the 48-bit linear address. Translated
    * blocks (jit.ts) read rTlb/wTlb directly.
+   *
+   * The bias's low 12 bits are the user bit and a generation (rb = ub + 2 * rGen, wb = ub + 2 * wGen), both
+   * generations at least 1: an entry made before the last flush carries an older generation and misses, so a
+   * flush is one increment instead of clearing 3 MiB, and a zero entry (fresh memory) is empty, so the arrays
+   * need no filling, and their pages are touched only where translations land. After 2047 generations the
+   * array is cleared and the count starts again (an old tag would otherwise match).
    */
   private readonly tlb = [new Float64Array(2 * TLB_SIZE), new Float64Array(2 * TLB_SIZE), new Float64Array(2 * TLB_SIZE)];
   readonly rTlb: Float64Array;
   readonly wTlb: Float64Array;
-  /** Slots filled since the last flush (up to TLB_LOG; tlbLogN > TLB_LOG means "clear everything"). */
-  private readonly tlbLog = new Int32Array(TLB_LOG);
   /**
    * Per physical page, where it may have write-TLB entries, so marking a code page finds them without scanning
    * the TLB: 0 none, s > 0 only slot s - 1 (the page was filled there alone since), -1 possibly several (scan).
@@ -217,16 +221,20 @@ export class Cpu extends CpuState {
    * to PhysicalMemory.read, which sends it to the device (or to RAM if the range has moved away).
    */
   private readonly mTlb = new Float64Array(2 * MMIO_TLB_SIZE).fill(-1);
-  private tlbLogN = TLB_LOG + 1;
   /** 1 while CPL = 3 (part of every TLB tag, so user and supervisor translations never mix). */
   ub = 0;
+  /** Read and fetch TLB tag bias: ub + 2 * rGen (rGen: bumped by every flush). */
+  rb = 2;
+  private rGen = 1;
   /**
-   * Write-TLB tag bias: ub + 2 * write epoch. A new epoch (newWriteEpoch, at each history snapshot) makes
-   * every write entry miss at once, so the next write to each page marks it dirty again; the miss re-arms a
-   * stale entry of the same page without a page walk (translate).
+   * Write-TLB tag bias: ub + 2 * wGen. wGen moves at every flush and at every new write epoch (newWriteEpoch,
+   * at each history snapshot), which makes every write entry miss at once, so the next write to each page marks
+   * it dirty again; the miss re-arms a stale entry of the same page from an epoch since the last flush (wFloor)
+   * without a page walk (translate).
    */
-  wb = 0;
-  private wEpoch = 0;
+  wb = 2;
+  private wGen = 1;
+  private wFloor = 1;
   readonly dv: DataView;
   readonly u8: Uint8Array;
 
@@ -275,27 +283,26 @@ export class Cpu extends CpuState {
    * index and hardware keeps its entries across privilege changes.
    */
   flushTlb(): void {
-    const n = this.tlbLogN;
-    if (n > TLB_LOG) {
-      for (let k = 0; k < 3; k++) this.tlb[k].fill(-1);
-    } else {
-      const log = this.tlbLog;
-      const [t0, t1, t2] = this.tlb;
-      for (let j = 0; j < n; j++) { const i = 2 * log[j]; t0[i] = -1; t1[i] = -1; t2[i] = -1; }
+    if (++this.rGen === TLB_GENERATIONS) {
+      this.rTlb.fill(0);
+      this.tlb[Access.EXEC].fill(0);
+      this.rGen = 1;
     }
-    this.tlbLogN = 0;
+    this.newWriteEpoch();
+    this.wFloor = this.wGen;
     this.mTlb.fill(-1);
     this.tlbEpoch += 2;
-    this.ub = this.cpl === 3 ? 1 : 0;
-    this.wb = this.ub + 2 * this.wEpoch;
+    this.setCpl(this.cpl);
   }
 
   /** Start a dirty-tracking epoch: the next write to every page goes through translate() again (history). */
   newWriteEpoch(): void {
-    this.wEpoch = (this.wEpoch + 1) & 2047;
-    // After 2048 epochs an old tag would match again: clear the write entries instead.
-    if (this.wEpoch === 0) this.wTlb.fill(-1);
-    this.wb = this.ub + 2 * this.wEpoch;
+    if (++this.wGen === TLB_GENERATIONS) {
+      this.wTlb.fill(0);
+      this.wGen = 1;
+      this.wFloor = 1;
+    }
+    this.wb = this.ub + 2 * this.wGen;
   }
 
   /**
@@ -327,7 +334,8 @@ export class Cpu extends CpuState {
   setCpl(cpl: number): void {
     this.cpl = cpl;
     this.ub = cpl === 3 ? 1 : 0;
-    this.wb = this.ub + 2 * this.wEpoch;
+    this.rb = this.ub + 2 * this.rGen;
+    this.wb = this.ub + 2 * this.wGen;
   }
 
   /**
@@ -339,10 +347,11 @@ export class Cpu extends CpuState {
     // An implicit supervisor access at CPL 0-2 is checked as an explicit one (sysRd): it may use and fill the TLB.
     const own = user === (this.ub === 1) && (!implicitSupervisor || this.ub === 0);
     if (access === Access.WRITE && own) {
-      // An entry from an earlier write epoch (same page, same privilege): still a valid translation.
+      // An entry from an earlier write epoch since the last flush (same page, same privilege): still a valid
+      // translation. d = 2 * its generation.
       const i = (la >>> 12) & TLB_MASK;
       const d = this.wTlb[2 * i] - (la - (la & 0xfff)) - this.ub;
-      if (d >= 0 && d < 4096 && (d & 1) === 0) {
+      if (d >= 2 * this.wFloor && d < 4096 && (d & 1) === 0) {
         const pageBase = this.wTlb[2 * i + 1];
         this.mem.markWritten(pageBase / 4096);
         this.wTlb[2 * i] = la - (la & 0xfff) + this.wb;
@@ -376,10 +385,8 @@ export class Cpu extends CpuState {
           (access !== Access.READ || !this.isWatched(la, WATCH_READ)) &&
           (this.dataBp === 0 || access === Access.EXEC || !dataBpOnPage(this, la))) {
         const i = (la >>> 12) & TLB_MASK;
-        this.tlb[access][2 * i] = la - (la & 0xfff) + (access === Access.WRITE ? this.wb : this.ub);
+        this.tlb[access][2 * i] = la - (la & 0xfff) + (access === Access.WRITE ? this.wb : this.rb);
         this.tlb[access][2 * i + 1] = pageBase;
-        if (this.tlbLogN < TLB_LOG) this.tlbLog[this.tlbLogN] = i;
-        if (this.tlbLogN <= TLB_LOG) this.tlbLogN++;
         if (access === Access.WRITE) {
           this.mem.markWritten(page);
           const s = this.wSlot[page];
@@ -389,7 +396,7 @@ export class Cpu extends CpuState {
           // bits a read would set: the read TLB gets the page too, unless it is watched for reads. A kernel that
           // fills a buffer and then reads it walks once per page, not twice.
           if (!this.isWatched(la, WATCH_READ)) {
-            this.rTlb[2 * i] = la - (la & 0xfff) + this.ub;
+            this.rTlb[2 * i] = la - (la & 0xfff) + this.rb;
             this.rTlb[2 * i + 1] = pageBase;
           }
         }
@@ -397,7 +404,7 @@ export class Cpu extends CpuState {
     } else if (mmio && access === Access.READ && cacheable && own) {
       // rdSlow looks these up (it still notes data breakpoints and watchpoints for every access).
       const m = 2 * ((la >>> 12) & (MMIO_TLB_SIZE - 1));
-      this.mTlb[m] = la - (la & 0xfff) + this.ub;
+      this.mTlb[m] = la - (la & 0xfff) + this.rb;
       this.mTlb[m + 1] = pageBase;
     }
     void pageSize;
@@ -416,7 +423,7 @@ export class Cpu extends CpuState {
     if (off > 4096 - size || this.dataBp !== 0) return -1;
     // A read of an MMIO page whose translation is cached (the local APIC's ID register at every lock in xv6):
     // the TLB never maps it, and the block's Cpu.rd finds it in mTlb without this page walk.
-    if (!write && this.mTlb[2 * ((la >>> 12) & (MMIO_TLB_SIZE - 1))] === la - off + this.ub) return -1;
+    if (!write && this.mTlb[2 * ((la >>> 12) & (MMIO_TLB_SIZE - 1))] === la - off + this.rb) return -1;
     this.translate(la, write ? Access.WRITE : Access.READ, this.ub === 1);
     return this.tlbPage(la, write);
   }
@@ -434,7 +441,7 @@ export class Cpu extends CpuState {
   tlbPage(la: number, write: boolean): number {
     const t = write ? this.wTlb : this.rTlb;
     const i = 2 * ((la >>> 12) & TLB_MASK);
-    return t[i] === la - (la & 0xfff) + (write ? this.wb : this.ub) ? t[i + 1] : -1;
+    return t[i] === la - (la & 0xfff) + (write ? this.wb : this.rb) ? t[i + 1] : -1;
   }
 
   private isWatched(la: number, kind: number): boolean {
@@ -450,7 +457,7 @@ export class Cpu extends CpuState {
     const i = (la >>> 12) & TLB_MASK;
     const off = la & 0xfff;
     const t = this.rTlb;
-    if (t[2 * i] === la - off + this.ub && off <= 4096 - size) {
+    if (t[2 * i] === la - off + this.rb && off <= 4096 - size) {
       const pa = t[2 * i + 1] + off;
       return size === 4 ? this.dv.getInt32(pa, true) : size === 1 ? this.u8[pa] : this.dv.getUint16(pa, true);
     }
@@ -466,7 +473,7 @@ export class Cpu extends CpuState {
     const i = (la >>> 12) & TLB_MASK;
     const off = la & 0xfff;
     const t = this.rTlb;
-    if (t[2 * i] === la - off + this.ub && off <= 4088) {
+    if (t[2 * i] === la - off + this.rb && off <= 4088) {
       const pa = t[2 * i + 1] + off;
       this.hi = this.dv.getInt32(pa + 4, true);
       return this.dv.getInt32(pa, true);
@@ -486,7 +493,7 @@ export class Cpu extends CpuState {
     const lo = this.rdSlow(la, 4, this.ub === 1);
     // The low half's miss filled the TLB (a RAM page, not watched, no data breakpoint on it): the high half
     // is on the same page, so it is read there without a second page walk.
-    if (t[2 * i] === la - off + this.ub && off <= 4088) {
+    if (t[2 * i] === la - off + this.rb && off <= 4088) {
       this.hi = this.dv.getInt32(t[2 * i + 1] + off + 4, true);
       return lo;
     }
@@ -608,7 +615,7 @@ export class Cpu extends CpuState {
     if (this.dataBp !== 0 && !implicit) noteDataAccess(this, la, size, false);
     if (off + size <= 4096) {
       const m = 2 * ((la >>> 12) & (MMIO_TLB_SIZE - 1));
-      const pa = this.mTlb[m] === la - off + this.ub && user === (this.ub === 1) && !implicit ? this.mTlb[m + 1] + off : this.translate(la, Access.READ, user, implicit);
+      const pa = this.mTlb[m] === la - off + this.rb && user === (this.ub === 1) && !implicit ? this.mTlb[m + 1] + off : this.translate(la, Access.READ, user, implicit);
       if (this.watch.length !== 0) this.noteWatch(la, size, false);
       return this.mem.read(pa, size) | 0;
     }
@@ -1209,7 +1216,7 @@ export class Cpu extends CpuState {
   private fetchPhys(la: number): number {
     const ti = (la >>> 12) & TLB_MASK;
     const xTlb = this.tlb[Access.EXEC];
-    if (xTlb[2 * ti] === la - (la & 0xfff) + this.ub) return xTlb[2 * ti + 1] + (la & 0xfff);
+    if (xTlb[2 * ti] === la - (la & 0xfff) + this.rb) return xTlb[2 * ti + 1] + (la & 0xfff);
     return this.translate(la, Access.EXEC, this.ub === 1);
   }
 
@@ -1285,7 +1292,7 @@ export class Cpu extends CpuState {
     const la = this.codeLinear();
     const ti = (la >>> 12) & TLB_MASK;
     const xTlb = this.tlb[Access.EXEC];
-    if (xTlb[2 * ti] !== la - (la & 0xfff) + this.ub) return null;
+    if (xTlb[2 * ti] !== la - (la & 0xfff) + this.rb) return null;
     const phys = xTlb[2 * ti + 1] + (la & 0xfff);
     const b = this.blockCache[(phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1)];
     return b !== undefined && b.key === phys * 4 + mode && b.valid ? b : null;

@@ -140,7 +140,7 @@ export function address(gen: Gen, i: Insn, size: number, write: boolean): void {
  * one-page cache from the TLB when la is elsewhere; out of [0, 4096 - size] means a TLB miss (or an access
  * that crosses the page), which takes the slow path. The cache holds what the TLB held: it is dropped at
  * every slow path and handler call (@SLOW@, generic), the only places the TLB, CPL or write epoch can change
- * inside a block, so a loop over one page reads no TLB array and no c.ub/c.wb per access.
+ * inside a block, so a loop over one page reads no TLB array and no c.rb/c.wb per access.
  *
  * With `fill` (the instruction, for its fault point), a TLB miss walks the page tables (Cpu.tlbFill, which
  * faults as the access would) and, when the TLB now maps the page, points the cache at it, so the access takes
@@ -149,7 +149,7 @@ export function address(gen: Gen, i: Insn, size: number, write: boolean): void {
  * TLB never maps (MMIO, code pages for writes, watched pages, an access across a page end) leaves d out of range.
  */
 export function pageOffset(gen: Gen, size: number, write: boolean, fill?: Insn): void {
-  const [P, B, T, tag] = write ? ['wP', 'wB', 'wT', 'c.wb'] : ['rP', 'rB', 'rT', 'c.ub'];
+  const [P, B, T, tag] = write ? ['wP', 'wB', 'wT', 'c.wb'] : ['rP', 'rB', 'rT', 'c.rb'];
   // The hit branch only assigns locals: an operation there would have no type feedback while the loop only
   // missed, and V8 would deoptimize the block at its first hit.
   // An access across the page end is no hit even when the TLB maps its first page: it takes the slow path, with

@@ -243,3 +243,68 @@ test('a CPL change keeps the TLB, but a supervisor translation never serves CPL 
   cpu.setCpl(0);
   assert.equal(cpu.rd(SYS_LA, 4), 0x11111111, 'CPL 0 does not use the user entry: it walks to the new mapping');
 });
+
+/**
+ * A TLB flush is a generation increment (Cpu.rb/wb), not a clear: a translation made before it must miss after
+ * it, also once the 11-bit generation wraps and the arrays are cleared, for reads, fetches' page (read TLB) and
+ * writes, and a write entry from an earlier history epoch is re-armed only if no flush came between.
+ */
+test('after every one of 5000 flushes a remapped page is reached through its new translation, reads and writes', () => {
+  const cpu = makeCpu();
+  const map = enablePaging(cpu);
+  const X = 0x300000, Y = 0x301000;
+  cpu.mem.u8.fill(0x11, X, X + 0x1000);
+  cpu.mem.u8.fill(0x22, Y, Y + 0x1000);
+  map(BigInt(LA), X);
+  const pte = findPte(cpu, LA);
+  for (let k = 0; k < 5000; k++) {
+    const pa = k % 2 === 0 ? X : Y;
+    cpu.mem.write(pte, 4, pa | 3);
+    cpu.flushTlb();
+    assert.equal(cpu.rd(LA + 8, 1), pa === X ? 0x11 : 0x22, `read after flush ${k}`);
+    cpu.wr(LA + 16, 1, k & 0xff);
+    assert.equal(cpu.mem.u8[pa + 16], k & 0xff, `write after flush ${k}`);
+    // The other page was not written through a stale entry.
+    assert.equal(cpu.mem.u8[(pa === X ? Y : X) + 16], k === 0 ? (pa === X ? 0x22 : 0x11) : (k - 1) & 0xff);
+  }
+});
+
+test('a write entry from an earlier write epoch is not re-armed across a flush that remapped its page', () => {
+  const cpu = makeCpu();
+  const map = enablePaging(cpu);
+  const X = 0x300000, Y = 0x301000;
+  map(BigInt(LA), X);
+  cpu.wr(LA, 4, 0x1111); // the write TLB maps LA -> X
+  cpu.newWriteEpoch(); // a history snapshot: the entry is stale but re-armable (same page, no flush since)
+  cpu.wr(LA + 4, 4, 0x2222);
+  assert.equal(cpu.mem.read(X + 4, 4), 0x2222);
+  cpu.newWriteEpoch();
+  cpu.mem.write(findPte(cpu, LA), 4, Y | 3);
+  cpu.flushTlb(); // MOV CR3: the old translation is gone, whatever its epoch
+  cpu.wr(LA + 8, 4, 0x3333);
+  assert.equal(cpu.mem.read(Y + 8, 4), 0x3333);
+  assert.equal(cpu.mem.read(X + 8, 4), 0);
+});
+
+test('a translation left untouched while the flush generation wraps does not come back', () => {
+  const cpu = makeCpu();
+  const map = enablePaging(cpu);
+  const X = 0x300000, Y = 0x301000;
+  cpu.mem.u8.fill(0x11, X, X + 0x1000);
+  cpu.mem.u8.fill(0x22, Y, Y + 0x1000);
+  map(BigInt(LA), X);
+  const pte = findPte(cpu, LA);
+  // The generation comes back to the same value after 2047 flushes (it counts 1..2047): around that count, a
+  // translation to X made before the flushes, then the PTE pointed at Y.
+  for (const n of [2046, 2047, 2048, 4094]) {
+    cpu.mem.write(pte, 4, X | 3);
+    cpu.flushTlb();
+    assert.equal(cpu.rd(LA, 1), 0x11);
+    cpu.wr(LA + 1, 1, 0x11);
+    cpu.mem.write(pte, 4, Y | 3);
+    for (let k = 0; k < n; k++) cpu.flushTlb();
+    assert.equal(cpu.rd(LA, 1), 0x22, `read after ${n} flushes`);
+    cpu.wr(LA + 2, 1, 0x44);
+    assert.equal(cpu.mem.u8[X + 2], 0x11, `write after ${n} flushes`);
+  }
+});
