@@ -22,6 +22,18 @@ const NULL_NAME = 0x00;
  * "." and padded with '_' ("\\_SB.PCI0" -> 5C 2E "_SB_" "PCI0"; "PCI0.S08.P40C" -> 2F 03 ...).
  */
 export function nameString(path: string): Bytes {
+  let known = NAME_STRINGS.get(path);
+  if (known === undefined) {
+    known = encodeNameString(path);
+    NAME_STRINGS.set(path, known);
+  }
+  return known.slice();
+}
+
+/** Encoded name strings by path: a DSDT names the same few hundred paths again and again, on every boot. */
+const NAME_STRINGS = new Map<string, Bytes>();
+
+function encodeNameString(path: string): Bytes {
   const out: Bytes = [];
   let s = path;
   if (s.startsWith('\\')) {
@@ -65,7 +77,13 @@ function append(out: Bytes, parts: readonly Bytes[]): Bytes {
 
 /** opcode(s), PkgLength, content: the shape of every variable-length term. */
 function withPkg(op: Bytes, content: Bytes): Bytes {
-  return append(append(op.slice(), [pkgLength(content.length)]), [content]);
+  const len = pkgLength(content.length);
+  const out: Bytes = new Array<number>(op.length + len.length + content.length);
+  let k = 0;
+  for (let i = 0; i < op.length; i++) out[k++] = op[i];
+  for (let i = 0; i < len.length; i++) out[k++] = len[i];
+  for (let i = 0; i < content.length; i++) out[k++] = content[i];
+  return out;
 }
 
 /** Zero, One, or the smallest of Byte/Word/DWord constant (aml_int; the DSDT needs nothing wider). */
