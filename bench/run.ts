@@ -7,6 +7,7 @@ import { benchLinux } from './linux';
 import { benchReverse } from './reverse';
 import { benchXv6 } from './xv6';
 import type { WorkloadResult } from './workload';
+import { withHostTunables } from '../emulator/host-memory';
 
 /**
  * `npm run bench`: guest MIPS for each workload kernel, beside QEMU TCG's wall time for the same kernel
@@ -111,4 +112,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+// The bench measures the emulator as the debug adapter runs it: with guest RAM in huge pages (emulator/host-memory.ts),
+// which glibc reads at process start, so the bench starts itself again with it when it is missing.
+const env = withHostTunables(process.env);
+if (env === process.env) main().catch((e) => { console.error(e); process.exit(1); });
+else process.exit(spawnSync(process.execPath, [__filename, ...args], { stdio: 'inherit', env }).status ?? 1);

@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { withHostTunables } from '../emulator/host-memory';
 
 interface AdapterModule {
   createFaultlineSession?: () => vscode.DebugAdapter;
@@ -24,8 +25,10 @@ export class FaultlineAdapterFactory implements vscode.DebugAdapterDescriptorFac
       if (inline) return new vscode.DebugAdapterInlineImplementation(inline);
       void vscode.window.showWarningMessage('Faultline: this build has no in-process debug adapter (dist/debug-adapter-inline.js); running it as a separate process instead.');
     }
-    // In desktop VS Code the extension host's execPath is Electron: make it behave as plain Node.
-    return new vscode.DebugAdapterExecutable(process.execPath, [script], { env: { ELECTRON_RUN_AS_NODE: '1' } });
+    // In desktop VS Code the extension host's execPath is Electron: make it behave as plain Node. Guest RAM in
+    // huge pages (emulator/host-memory.ts); VS Code merges this env into the extension host's.
+    const env = withHostTunables({ GLIBC_TUNABLES: process.env.GLIBC_TUNABLES });
+    return new vscode.DebugAdapterExecutable(process.execPath, [script], { env: { ELECTRON_RUN_AS_NODE: '1', GLIBC_TUNABLES: env.GLIBC_TUNABLES ?? '' } });
   }
 }
 

@@ -22,5 +22,7 @@ if (chosen.length === 0) {
   console.error('no test files found under out/test (did the build run?)');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...chosen], { stdio: 'inherit' });
+// Guest RAM in huge pages, as the debug adapter runs (emulator/host-memory.ts): fewer host page faults per test machine.
+const { withHostTunables } = require(path.join(__dirname, '..', 'out', 'emulator', 'host-memory.js'));
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...chosen], { stdio: 'inherit', env: withHostTunables(process.env) });
 process.exit(r.status ?? 1);
