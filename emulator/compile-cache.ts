@@ -1,0 +1,69 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+
+/**
+ * Start-up of the CLI and the debug adapter (dist/cli.js, dist/debug-adapter.js): each is a small launcher that
+ * runs its bundle (dist/cli-main.js, dist/debug-adapter-main.js) through V8's code cache. Node 20 compiles a
+ * 1-2.5 MB bundle on every start (about 100 ms of a `faultline --help`, and of every F5 before the adapter
+ * answers), then each function again when it first runs; V8 can save both (Script.createCachedData after the
+ * run holds every function compiled so far) and load them on the next start. Node 22's module.enableCompileCache
+ * does the same for every module; this is that, for our two bundles, on the Node we support.
+ *
+ * The cache is one file per bundle in $XDG_CACHE_HOME/faultline/v8 (~/.cache/faultline/v8; %LOCALAPPDATA% on
+ * Windows), named by the bundle's name, size and modification time, Node's version and architecture. V8 checks
+ * the data against the source and its own flags and rejects what does not fit; the bundle then compiles as
+ * usual and the cache is written again at exit. A cache that cannot be read or written (read-only home) is
+ * skipped without a word. FAULTLINE_NO_COMPILE_CACHE=1 turns it off.
+ *
+ * Public API: runBundle(file, module, require), cacheFileFor(file).
+ */
+
+/** The cache file for a bundle, or undefined when the cache is off or there is no place for it. */
+export function cacheFileFor(file: string, stat: fs.Stats): string | undefined {
+  if (process.env.FAULTLINE_NO_COMPILE_CACHE === '1') return undefined;
+  const base = process.env.XDG_CACHE_HOME || (process.platform === 'win32' ? process.env.LOCALAPPDATA : undefined) || path.join(os.homedir(), '.cache');
+  if (!base) return undefined;
+  const key = crypto.createHash('sha1').update(`${file}\0${stat.size}\0${stat.mtimeMs}\0${process.version}\0${process.arch}`).digest('hex').slice(0, 16);
+  return path.join(base, 'faultline', 'v8', `${path.basename(file, '.js')}-${key}.bin`);
+}
+
+/**
+ * Run the CommonJS bundle `file` as if it were the launcher itself: its `module`, `exports` and `require`, so
+ * `require.main === module` holds in the bundle when the launcher is the program; __filename and __dirname are
+ * the bundle's (beside the launcher, in dist/).
+ */
+export function runBundle(file: string, mod: NodeModule, req: NodeRequire): void {
+  const source = fs.readFileSync(file, 'utf8');
+  const cacheFile = cacheFileFor(file, fs.statSync(file));
+  let cachedData: Buffer | undefined;
+  if (cacheFile) {
+    try { cachedData = fs.readFileSync(cacheFile); } catch { /* no cache yet */ }
+  }
+  // The same wrapper Node's CommonJS loader puts around a module's source.
+  const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
+  const script = new vm.Script(wrapped, { filename: file, cachedData });
+  if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
+    // At exit the script's cache holds the functions this run compiled too, not just the top level.
+    process.once('exit', () => writeCache(cacheFile, script));
+  }
+  const fn = script.runInThisContext() as (e: unknown, r: NodeRequire, m: NodeModule, f: string, d: string) => void;
+  fn.call(mod.exports, mod.exports, req, mod, file, path.dirname(file));
+}
+
+function writeCache(cacheFile: string, script: vm.Script): void {
+  try {
+    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    // Written aside and renamed: two processes starting at once never read half a file.
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, script.createCachedData());
+    fs.renameSync(tmp, cacheFile);
+    // The caches of earlier builds of this bundle (another size or time in the name) are of no more use.
+    const dir = path.dirname(cacheFile), name = path.basename(cacheFile), prefix = name.slice(0, name.lastIndexOf('-') + 1);
+    for (const f of fs.readdirSync(dir)) if (f !== name && f.startsWith(prefix) && f.endsWith('.bin')) fs.rmSync(path.join(dir, f), { force: true });
+  } catch {
+    /* no cache this time */
+  }
+}
