@@ -113,7 +113,8 @@ test('with no data breakpoint enabled the watched page is in the software TLB; e
   setDr(cpu, { 0: DATA }); // address set, DR7 enables nothing
   runCode(cpu, [...LOAD4], 1);
   const slot = (DATA >>> 12) & 0xff; // any TLB size: the page's slot holds its tag if filled
-  const tagged = (): boolean => Array.from({ length: cpu.rTlb.length / 2 }, (_, i) => cpu.rTlb[2 * i]).includes(DATA);
+  // A live entry's tag is the page plus the current bias (Cpu.rb: user bit and flush generation).
+  const tagged = (): boolean => Array.from({ length: cpu.rTlb.length / 2 }, (_, i) => cpu.rTlb[2 * i]).includes(DATA + cpu.rb);
   assert.ok(tagged(), `page 0x${DATA.toString(16)} cached (slot ${slot})`);
   setDr(cpu, { 7: 0x000f0402 });
   assert.ok(!tagged(), 'enabling a data breakpoint on the page flushes it');
