@@ -249,14 +249,20 @@ test('a CPL change keeps the TLB, but a supervisor translation never serves CPL 
  * it, also once the 11-bit generation wraps and the arrays are cleared, for reads, fetches' page (read TLB) and
  * writes, and a write entry from an earlier history epoch is re-armed only if no flush came between.
  */
-test('after every one of 5000 flushes a remapped page is reached through its new translation, reads and writes', () => {
+const X = 0x300000, Y = 0x301000;
+
+/** LA mapped to page X (bytes 0x11); page Y (bytes 0x22) to point its PTE at. */
+function twoPages() {
   const cpu = makeCpu();
   const map = enablePaging(cpu);
-  const X = 0x300000, Y = 0x301000;
   cpu.mem.u8.fill(0x11, X, X + 0x1000);
   cpu.mem.u8.fill(0x22, Y, Y + 0x1000);
   map(BigInt(LA), X);
-  const pte = findPte(cpu, LA);
+  return { cpu, map, pte: findPte(cpu, LA) };
+}
+
+test('after every one of 5000 flushes a remapped page is reached through its new translation, reads and writes', () => {
+  const { cpu, pte } = twoPages();
   for (let k = 0; k < 5000; k++) {
     const pa = k % 2 === 0 ? X : Y;
     cpu.mem.write(pte, 4, pa | 3);
@@ -270,30 +276,21 @@ test('after every one of 5000 flushes a remapped page is reached through its new
 });
 
 test('a write entry from an earlier write epoch is not re-armed across a flush that remapped its page', () => {
-  const cpu = makeCpu();
-  const map = enablePaging(cpu);
-  const X = 0x300000, Y = 0x301000;
-  map(BigInt(LA), X);
+  const { cpu, pte } = twoPages();
   cpu.wr(LA, 4, 0x1111); // the write TLB maps LA -> X
   cpu.newWriteEpoch(); // a history snapshot: the entry is stale but re-armable (same page, no flush since)
   cpu.wr(LA + 4, 4, 0x2222);
   assert.equal(cpu.mem.read(X + 4, 4), 0x2222);
   cpu.newWriteEpoch();
-  cpu.mem.write(findPte(cpu, LA), 4, Y | 3);
+  cpu.mem.write(pte, 4, Y | 3);
   cpu.flushTlb(); // MOV CR3: the old translation is gone, whatever its epoch
   cpu.wr(LA + 8, 4, 0x3333);
   assert.equal(cpu.mem.read(Y + 8, 4), 0x3333);
-  assert.equal(cpu.mem.read(X + 8, 4), 0);
+  assert.equal(cpu.mem.read(X + 8, 4), 0x11111111);
 });
 
 test('a translation left untouched while the flush generation wraps does not come back', () => {
-  const cpu = makeCpu();
-  const map = enablePaging(cpu);
-  const X = 0x300000, Y = 0x301000;
-  cpu.mem.u8.fill(0x11, X, X + 0x1000);
-  cpu.mem.u8.fill(0x22, Y, Y + 0x1000);
-  map(BigInt(LA), X);
-  const pte = findPte(cpu, LA);
+  const { cpu, pte } = twoPages();
   // The generation comes back to the same value after 2047 flushes (it counts 1..2047): around that count, a
   // translation to X made before the flushes, then the PTE pointed at Y.
   for (const n of [2046, 2047, 2048, 4094]) {
