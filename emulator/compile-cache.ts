@@ -21,6 +21,9 @@ import * as vm from 'node:vm';
  * Public API: runBundle(file, module, require), cacheFileFor(file).
  */
 
+/** How long a process runs before its cache is written if it has not exited (a debug session's first stop is sooner). */
+const WRITE_AFTER_MS = 10_000;
+
 /** The cache file for a bundle, or undefined when the cache is off or there is no place for it. */
 export function cacheFileFor(file: string, stat: fs.Stats): string | undefined {
   if (process.env.FAULTLINE_NO_COMPILE_CACHE === '1') return undefined;
@@ -46,8 +49,12 @@ export function runBundle(file: string, mod: NodeModule, req: NodeRequire): void
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
   const script = new vm.Script(wrapped, { filename: file, cachedData });
   if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
-    // At exit the script's cache holds the functions this run compiled too, not just the top level.
-    process.once('exit', () => writeCache(cacheFile, script));
+    // Later, the script's cache holds the functions this run compiled too, not just the top level: at exit, or
+    // after WRITE_AFTER_MS for a process that is killed rather than exits (an adapter VS Code stops).
+    let written = false;
+    const write = (): void => { if (!written) { written = true; writeCache(cacheFile, script); } };
+    process.once('exit', write);
+    setTimeout(write, WRITE_AFTER_MS).unref();
   }
   const fn = script.runInThisContext() as (e: unknown, r: NodeRequire, m: NodeModule, f: string, d: string) => void;
   fn.call(mod.exports, mod.exports, req, mod, file, path.dirname(file));
