@@ -747,6 +747,8 @@ export function main(argv: string[]): number | Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(USAGE + '\n'); return cmd ? 0 : 2; }
+    // `faultline run --help` (any command): the usage, not "unknown option".
+    if (rest.includes('--help') || rest.includes('-h')) { process.stdout.write(USAGE + '\n'); return 0; }
     if (cmd === 'run') {
       const o = parseRun(rest);
       if (o.gdbPort !== undefined) return serveGdb(o, o.gdbPort).catch(failed);

@@ -94,6 +94,14 @@ describe('faultline run: bad options', { skip: !fs.existsSync(cli) && 'dist/cli.
     assert.equal(r.status, 2);
     assert.match(r.stdout, /^faultline — boot an x86_64 multiboot kernel/);
   });
+  it('`run --help` prints the usage with status 0', () => {
+    for (const args of [['run', '--help'], ['run', k, '-h'], ['replay', '--help']]) {
+      const r = run(...args);
+      assert.equal(r.status, 0, args.join(' '));
+      assert.match(r.stdout, /^faultline — boot an x86_64 multiboot kernel/);
+      assert.equal(r.stderr, '');
+    }
+  });
   it('an unknown command', () => refuses(run('frobnicate'), /unknown command 'frobnicate'/));
   it('no kernel', () => refuses(run('run'), /no kernel given/));
   it('two kernels', () => refuses(run('run', k, k), /more than one kernel/));
