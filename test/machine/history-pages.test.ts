@@ -163,6 +163,10 @@ describe('history page store', () => {
     const big = new PhysicalMemory(4096 * 1024 * 1024, new IoBus());
     assert.equal(big.packer, undefined);
     const p = big.size / PAGE_SIZE - 1; // the last page: any address past 2 GiB reads right
+    // Its page maps cover every page (4 GiB >>> 12 is 0): a write to the last page is listed for the history.
+    assert.equal(big.cowPages.length, p + 1);
+    big.markWritten(p);
+    assert.deepEqual([big.dirtyCount, big.dirtyList[0], big.dirtyPages[p]], [1, p, 1]);
     for (let round = 0; round < 50; round++) {
       fill(mem, 1, [0, 1, 40, 470, 700][round % 5], next);
       big.i32.set(mem.i32.subarray(WORDS, 2 * WORDS), p * WORDS);
