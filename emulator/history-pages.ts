@@ -1,23 +1,24 @@
 /**
- * How the reverse-debugging history (history.ts) stores page contents: a page as is (PAGE_SIZE bytes) or,
- * when its non-zero 32-bit words fit in half a page, sparse (a bitmap of those words, then the words); and
- * the comparisons and copies over that form.
+ * How the reverse-debugging history (history.ts) stores page contents, as 32-bit words: a page as is
+ * (PAGE_SIZE bytes) or, when its non-zero words fit in half a page, sparse (a bitmap of those words, then the
+ * words); and the comparisons and copies over that form. Stored pages are Int32Arrays: comparing and loading
+ * them needs no word view made per page (one costs more than comparing a sparse page).
  *
- * Public API: packPage, packedBytes, samePacked, loadPage, samePage, pageIsZero, copyPages, WORDS.
+ * Public API: packPage, storePacked, samePacked, loadPage, samePage, pageIsZero, copyPages, WORDS.
  */
 import { PAGE_SIZE, PhysicalMemory } from './memory/phys';
-import { PACK_IN, PACK_OUT, pagePacker } from './page-pack-wasm';
+import { PACK_IN, PACK_OUT, PagePacker, pagePacker } from './page-pack-wasm';
 
 /**
  * Copies of stored pages into one buffer (one allocation instead of one per page: thousands of small buffers
- * cost more in allocation and GC than the copying), and its size. `src(p)` is page p's stored content.
+ * cost more in allocation and GC than the copying), and its size in bytes. `src(p)` is page p's stored content.
  */
-export function copyPages(list: number[], src: (p: number) => Uint8Array): { pages: Map<number, Uint8Array>; bytes: number } {
-  const pages = new Map<number, Uint8Array>();
-  let bytes = 0;
-  for (const p of list) bytes += src(p).length;
-  if (bytes === 0) return { pages, bytes };
-  const buf = new Uint8Array(bytes);
+export function copyPages(list: number[], src: (p: number) => Int32Array): { pages: Map<number, Int32Array>; bytes: number } {
+  const pages = new Map<number, Int32Array>();
+  let words = 0;
+  for (const p of list) words += src(p).length;
+  if (words === 0) return { pages, bytes: 0 };
+  const buf = new Int32Array(words);
   let at = 0;
   for (const p of list) {
     const d = src(p);
@@ -25,7 +26,7 @@ export function copyPages(list: number[], src: (p: number) => Uint8Array): { pag
     pages.set(p, buf.subarray(at, at + d.length));
     at += d.length;
   }
-  return { pages, bytes };
+  return { pages, bytes: 4 * words };
 }
 
 /**
@@ -36,46 +37,62 @@ export function copyPages(list: number[], src: (p: number) => Uint8Array): { pag
 const W = PAGE_SIZE / 4;
 export const WORDS = W;
 const BITMAP_WORDS = W / 32;
+const OUT_WORD = PACK_OUT >>> 2;
 
 /**
- * Where packPage works: the WebAssembly packer's memory (page-pack-wasm.ts), or, where WebAssembly is
- * unavailable, a buffer of its own (every page is then stored as is).
+ * Where packPage leaves the sparse form: the packer of RAM's own memory (RAM is packed in place), else the
+ * module-wide one (RAM pages are copied into its IN first), else nowhere (no WebAssembly: every page is
+ * stored as is).
  */
-const packer = pagePacker;
-const formU8 = packer ? packer.u8 : new Uint8Array(PAGE_SIZE);
-const formI32 = packer ? packer.i32 : new Int32Array(formU8.buffer);
-const IN_WORD = PACK_IN >>> 2, OUT_WORD = PACK_OUT >>> 2;
-/** packedBytes' views: the page as is, and the first n bytes of the sparse form by n / 4 (made once). */
-const pageView = formU8.subarray(PACK_IN, PACK_IN + PAGE_SIZE);
-const sparseViews: Uint8Array[] = [];
-for (let n = 0; n <= W / 2; n++) sparseViews.push(formU8.subarray(PACK_OUT, PACK_OUT + 4 * n));
+function packerOf(mem: PhysicalMemory): PagePacker | undefined {
+  return mem.packer ?? pagePacker;
+}
 
 /**
- * The stored size of RAM page p: PAGE_SIZE (stored as is), or, when its bitmap of non-zero words plus those
- * words take at most half a page (page tables, fresh heaps, partly used stacks and buffers are mostly zeros),
- * that size. The stored form is left for packedBytes and samePacked until the next call.
+ * The stored size in bytes of RAM page p: PAGE_SIZE (stored as is), or, when its bitmap of non-zero words plus
+ * those words take at most half a page (page tables, fresh heaps, partly used stacks and buffers are mostly
+ * zeros), that size. The form is left for storePacked and samePacked until the next call.
  */
 export function packPage(mem: PhysicalMemory, p: number): number {
-  formU8.set(mem.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE), PACK_IN);
-  return packer ? packer.pack() : PAGE_SIZE;
-}
-
-/** The form packPage left, as its `size` bytes (size: what packPage returned; valid until its next call). */
-export function packedBytes(size: number): Uint8Array {
-  return size === PAGE_SIZE ? pageView : sparseViews[size >>> 2];
+  const own = mem.packer;
+  if (own) return own.pack(mem.ramBase + p * PAGE_SIZE);
+  if (!pagePacker) return PAGE_SIZE;
+  pagePacker.u8.set(mem.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE), PACK_IN);
+  return pagePacker.pack(PACK_IN);
 }
 
 /**
- * Whether the form packPage just left (`size`: what it returned) is stored content `d` (undefined: a zero
- * page). The form is a function of the content, so equal pages have equal forms: this compares the forms'
+ * Copy the form packPage just left for page p (`size`: what it returned) into `dst` at word `at`: the page from
+ * RAM when dense (RAM still holds it), else the sparse form.
+ */
+export function storePacked(mem: PhysicalMemory, p: number, size: number, dst: Int32Array, at: number): void {
+  const n = size >>> 2;
+  if (n === W) {
+    dst.set(mem.i32.subarray(p * W, p * W + W), at);
+    return;
+  }
+  const f = packerOf(mem)!.i32;
+  for (let i = 0; i < n; i++) dst[at + i] = f[OUT_WORD + i];
+}
+
+/**
+ * Whether the form packPage just left for page p (`size`: what it returned) is stored content `d` (undefined: a
+ * zero page). The form is a function of the content, so equal pages have equal forms: this compares the forms'
  * words (for a mostly-zero page, a fraction of the page's).
  */
-export function samePacked(size: number, d: Uint8Array | undefined): boolean {
+export function samePacked(mem: PhysicalMemory, p: number, size: number, d: Int32Array | undefined): boolean {
   const n = size >>> 2;
   if (d === undefined) return n === BITMAP_WORDS;
-  if (d.length !== size) return false;
-  const v = words(d), f = formI32, base = size === PAGE_SIZE ? IN_WORD : OUT_WORD;
-  for (let i = 0; i < n; i++) if (v[i] !== f[base + i]) return false;
+  if (d.length !== n) return false;
+  let f: Int32Array, base: number;
+  if (n === W) {
+    f = mem.i32;
+    base = p * W;
+  } else {
+    f = packerOf(mem)!.i32;
+    base = OUT_WORD;
+  }
+  for (let i = 0; i < n; i++) if (d[i] !== f[base + i]) return false;
   return true;
 }
 
@@ -83,40 +100,35 @@ export function samePacked(size: number, d: Uint8Array | undefined): boolean {
  * Put a stored page (as is, packPage's sparse form, or ZERO_PAGE) back into RAM page p. Decoded code on it is
  * dropped as for any other write to code (PhysicalMemory.codeWrite); code on other pages stays valid.
  */
-export function loadPage(d: Uint8Array, mem: PhysicalMemory, p: number): void {
-  if (d.length === PAGE_SIZE) {
-    mem.u8.set(d, p * PAGE_SIZE);
+export function loadPage(d: Int32Array, mem: PhysicalMemory, p: number): void {
+  if (d.length === W) {
+    mem.i32.set(d, p * W);
   } else {
-    const w = mem.i32, v = words(d), base = p * W;
+    const w = mem.i32, base = p * W;
     w.fill(0, base, base + W);
     let k = BITMAP_WORDS;
     for (let j = 0; j < BITMAP_WORDS; j++) {
-      for (let bits = v[j]; bits !== 0; bits &= bits - 1) w[base + 32 * j + 31 - Math.clz32(bits & -bits)] = v[k++];
+      for (let bits = d[j]; bits !== 0; bits &= bits - 1) w[base + 32 * j + 31 - Math.clz32(bits & -bits)] = d[k++];
     }
   }
   if (mem.codePages[p]) mem.codeWrite(p * PAGE_SIZE, PAGE_SIZE);
 }
 
-function words(d: Uint8Array): Int32Array {
-  return new Int32Array(d.buffer, d.byteOffset, d.length >>> 2);
-}
-
 /** Page p of RAM equals stored content `d` (undefined: a zero page). */
-export function samePage(mem: PhysicalMemory, p: number, d: Uint8Array | undefined): boolean {
+export function samePage(mem: PhysicalMemory, p: number, d: Int32Array | undefined): boolean {
   const w = mem.i32;
   const base = p * W;
   if (d === undefined) {
     for (let i = 0; i < W; i++) if (w[base + i] !== 0) return false;
     return true;
   }
-  const v = words(d);
-  if (v.length === W) {
-    for (let i = 0; i < W; i++) if (w[base + i] !== v[i]) return false;
+  if (d.length === W) {
+    for (let i = 0; i < W; i++) if (w[base + i] !== d[i]) return false;
     return true;
   }
   let k = BITMAP_WORDS;
   for (let i = 0; i < W; i++) {
-    const x = (v[i >>> 5] & (1 << (i & 31))) !== 0 ? v[k++] : 0;
+    const x = (d[i >>> 5] & (1 << (i & 31))) !== 0 ? d[k++] : 0;
     if (w[base + i] !== x) return false;
   }
   return true;

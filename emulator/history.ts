@@ -30,9 +30,9 @@ import { lastFrame } from './cpu/exceptions';
 import { fromCanonical64 } from './cpu/state';
 import { TimerKey, VirtualClock } from './clock';
 import { Device } from './devices/device';
-import { PAGE_SIZE, PhysicalMemory } from './memory/phys';
+import { PhysicalMemory } from './memory/phys';
 import { captureCpu, captureDevices, CpuSnapshot, restoreCpu, restoreDevices } from './snapshot';
-import { copyPages, loadPage, packedBytes, packPage, pageIsZero, samePacked } from './history-pages';
+import { copyPages, loadPage, packPage, pageIsZero, samePacked, storePacked, WORDS } from './history-pages';
 
 /** What the history needs from the machine (implemented by Machine; its private state stays private). */
 export interface HistoryHost {
@@ -68,16 +68,16 @@ interface Snapshot {
    */
   shared: Int32Array;
   /**
-   * Their contents once copied out of RAM (settle), by page number: PAGE_SIZE bytes, or shorter: sparse, see
+   * Their contents once copied out of RAM (settle), by page number: WORDS words, or fewer: sparse, see
    * packPage. A page whose content equalled its previous stored version has no entry (that version holds).
    */
-  pages: Map<number, Uint8Array>;
+  pages: Map<number, Int32Array>;
   /** Input log entries already applied when it was taken. */
   inputs: number;
   /** Memory this snapshot holds: the fixed part plus its page buffers. */
   bytes: number;
-  /** The buffer settled pages are copied into (grows by doubling up to CHUNK_PAGES pages) and its fill in bytes. */
-  chunk: Uint8Array | null;
+  /** The buffer settled pages are copied into (grows by doubling up to CHUNK_PAGES pages) and its fill in words. */
+  chunk: Int32Array | null;
   chunkUsed: number;
 }
 
@@ -96,7 +96,7 @@ export const DEFAULT_SNAPSHOT_INTERVAL = 500_000;
 const SNAPSHOT_WORK_SHARE = 0.02;
 const MAX_REPLAY_MS = 20;
 const FIXED_SNAPSHOT_BYTES = 16 * 1024;
-const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
+const ZERO_PAGE = new Int32Array(WORDS);
 /** Settled pages per timed one, for pacing (a power of 2). */
 const SETTLE_SAMPLE = 16;
 /** Largest buffer (in pages) settled pages are copied into: one allocation per run of copies, not per page. */
@@ -135,7 +135,7 @@ export class History {
    * Every page's content at the newest snapshot (undefined: zero), to skip storing pages that did not change;
    * by page number (an array: a Map lookup per copied page cost more than the copy).
    */
-  private latest: (Uint8Array | undefined)[] = [];
+  private latest: (Int32Array | undefined)[] = [];
   /** mem.clears when the dirty map was last cleared (-1: never). */
   private dirtyClearedAt = -1;
   /** For each page flagged in mem.cowPages: the snapshot that shares it (lists it in `shared`, RAM holds its content). */
@@ -361,23 +361,24 @@ export class History {
     const prev = this.latest[p];
     // Packing first makes the comparison with the previous version cheap (sparse forms compare form to form).
     const size = packPage(mem, p);
-    if (samePacked(size, prev)) return;
-    if (!s.chunk || s.chunkUsed + size > s.chunk.length) {
-      const n = s.chunk ? Math.min(CHUNK_PAGES, (2 * s.chunk.length) / PAGE_SIZE) : 1;
-      s.chunk = new Uint8Array(n * PAGE_SIZE);
+    if (samePacked(mem, p, size, prev)) return;
+    const n = size >>> 2;
+    if (!s.chunk || s.chunkUsed + n > s.chunk.length) {
+      const pages = s.chunk ? Math.min(CHUNK_PAGES, (2 * s.chunk.length) / WORDS) : 1;
+      s.chunk = new Int32Array(pages * WORDS);
       s.chunkUsed = 0;
-      s.bytes += s.chunk.length;
-      this.bytes += s.chunk.length;
+      s.bytes += s.chunk.byteLength;
+      this.bytes += s.chunk.byteLength;
     }
-    const d = s.chunk.subarray(s.chunkUsed, s.chunkUsed + size);
-    s.chunkUsed += size;
-    d.set(packedBytes(size));
+    storePacked(mem, p, size, s.chunk, s.chunkUsed);
+    const d = s.chunk.subarray(s.chunkUsed, s.chunkUsed + n);
+    s.chunkUsed += n;
     s.pages.set(p, d);
     this.latest[p] = d;
   }
 
   private resetLatest(): void {
-    this.latest = new Array<Uint8Array | undefined>(this.m.mem.cowPages.length).fill(undefined);
+    this.latest = new Array<Int32Array | undefined>(this.m.mem.cowPages.length).fill(undefined);
   }
 
   /** Page p's content is snapshot s's and still RAM's (s shares it; not copied yet). */
@@ -573,7 +574,7 @@ export class History {
   }
 
   /** Content of page p at snapshot idx: the latest stored version at or before it (zeros if none). */
-  private pageAt(idx: number, p: number): Uint8Array {
+  private pageAt(idx: number, p: number): Int32Array {
     for (let j = idx; j >= 0; j--) {
       if (this.sharedBy(p, this.snaps[j])) throw new Error(`history: page ${p} is still shared with RAM where its snapshot copy is needed`);
       const d = this.snaps[j].pages.get(p);

@@ -1,34 +1,44 @@
 /**
  * The history's page packer (history-pages.ts packPage) as a small WebAssembly function, built here from its
  * instructions (no toolchain, no binary in the repository). Packing scans all 1024 words of a page; in wasm
- * the scan has no bounds checks and tests 16 bytes at once (SIMD). The page is copied into the module's
- * memory first (a native copy, which is most of the cost: the page is usually cold). Recording bench-paging
- * settles ~16 000 pages per run, so this is a measurable share of recording's cost (bench/reverse.ts).
+ * the scan has no bounds checks and tests 16 bytes at once (SIMD).
  *
- * The module's memory: the page to pack at IN (4096 bytes), the sparse form written at OUT: a bitmap of the
- * non-zero 32-bit words (32 words, bit b of word j = word 32j + b), then those words in order. pack() returns
- * the form's size in bytes, or 4096 when the non-zero words do not fit in half a page (the page is then
- * stored as is: the copy at IN).
+ * Guest RAM lives in the packer's memory (packableRam: PhysicalMemory allocates it here), after a scratch area,
+ * so a page is packed where it lies: no copy of the page first. A settle (history.ts) reads a page the guest is
+ * about to overwrite, usually cold in the cache; a copy into a buffer of the packer's own cost as much as the
+ * scan. Where WebAssembly is missing, or RAM is too large for a 32-bit memory beside the scratch area, RAM is a
+ * plain ArrayBuffer and pages are copied into the module-wide packer's IN first (or, without WebAssembly,
+ * stored as they are).
+ *
+ * The scratch area: a page to pack at IN (4096 bytes; RAM-less packers and nonZeroWords copy it there), the
+ * sparse form written at OUT: a bitmap of the non-zero 32-bit words (32 words, bit b of word j = word 32j + b),
+ * then those words in order. pack(address) returns the form's size in bytes, or 4096 when the non-zero words
+ * do not fit in half a page (the page is then stored as is: read it where it was packed).
  *
  * The same scan lists the non-zero words of a large, mostly-zero register file (nonZeroWords: the e1000's
  * 128 KiB of registers, saved at every history snapshot).
  *
  * With SIMD (where the engine has it) a 16-byte load tests four words at once; without, 8 bytes at a time.
  *
- * Public API: createPagePacker (undefined where WebAssembly is unavailable), pagePacker (one made at load),
- * nonZeroWords.
+ * Public API: packableRam (RAM with its packer), createPagePacker (undefined where WebAssembly is
+ * unavailable), pagePacker (one made at load, with a memory of its own), nonZeroWords.
  */
 
 export interface PagePacker {
   /** The module's memory as bytes and as words. */
   readonly u8: Uint8Array;
   readonly i32: Int32Array;
-  /** Pack the page at IN into OUT: the sparse form's size, or 4096 (dense). */
-  pack(): number;
+  /** Pack the page at byte `address` of the memory into OUT: the sparse form's size, or 4096 (dense). */
+  pack(address: number): number;
 }
 
 export const PACK_IN = 0;
 export const PACK_OUT = 4096;
+/** Where RAM starts in a packer's memory (packableRam): after the scratch area, one WebAssembly page. */
+export const RAM_BASE = 65536;
+const WASM_PAGE = 65536;
+/** The most pages a 32-bit WebAssembly memory has (4 GiB). */
+const MAX_WASM_PAGES = 65536;
 /** A page's size, and the most the sparse form may take (half a page: more is stored as is). */
 const PAGE = 4096;
 const SPARSE_LIMIT = PAGE / 2;
@@ -69,9 +79,10 @@ const section = (id: number, body: number[]): number[] => [id, ...uleb(body.leng
 const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 const i32c = (n: number): number[] => [I32_CONST, ...sleb(n)];
 
-// Locals of pack(): the input address, the bit index in the current bitmap word, the output offset, the bitmap
-// word being built, the word being looked at, the word pair loaded (i64), and 16 bytes loaded (v128, SIMD).
-const ADDR = 0, BIT = 1, K = 2, BITS = 3, X = 4, PAIR = 5, VEC = 6;
+// Locals of pack(): its parameter (the page's address), the address being read, the bit index in the current
+// bitmap word, the output offset, the bitmap word being built, the word being looked at, the word pair loaded
+// (i64), and 16 bytes loaded (v128, SIMD).
+const IN = 0, ADDR = 1, BIT = 2, K = 3, BITS = 4, X = 5, PAIR = 6, VEC = 7;
 const get = (l: number): number[] => [LOCAL_GET, l];
 const set = (l: number): number[] => [LOCAL_SET, l];
 
@@ -113,7 +124,7 @@ function packBody(simd: boolean): number[] {
     ]
     : [...get(ADDR), I64_LOAD, 3, 0, ...set(PAIR), ...storePair(0)];
   return [
-    ...i32c(128), ...set(K), ...i32c(PACK_IN), ...set(ADDR),
+    ...i32c(128), ...set(K), ...get(IN), ...set(ADDR),
     LOOP, BLOCK_VOID,
     ...i32c(0), ...set(BITS), ...i32c(0), ...set(BIT),
     LOOP, BLOCK_VOID,
@@ -122,8 +133,8 @@ function packBody(simd: boolean): number[] {
     ...get(BIT), ...i32c(step / 4), I32_ADD, LOCAL_TEE, BIT, ...i32c(32), I32_NE, BR_IF, 0,
     END,
     // bitmap word (ADDR - IN - 128) / 32 bytes into OUT
-    ...get(ADDR), ...i32c(PACK_IN + 128), I32_SUB, ...i32c(5), I32_SHR_U, ...get(BITS), I32_STORE, 2, ...uleb(PACK_OUT),
-    ...get(ADDR), ...i32c(PACK_IN + PAGE), I32_NE, BR_IF, 0,
+    ...get(ADDR), ...get(IN), I32_SUB, ...i32c(128), I32_SUB, ...i32c(5), I32_SHR_U, ...get(BITS), I32_STORE, 2, ...uleb(PACK_OUT),
+    ...get(ADDR), ...get(IN), I32_SUB, ...i32c(PAGE), I32_NE, BR_IF, 0,
     END,
     ...get(K), END,
   ];
@@ -133,41 +144,79 @@ function moduleBytes(simd: boolean): Uint8Array {
   const code = [...vec(simd ? [[5, I32], [1, I64], [1, V128]] : [[5, I32], [1, I64]]), ...packBody(simd)];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, vec([[0x60, 0, 1, I32]])), // type 0: () -> i32
+    ...section(1, vec([[0x60, 1, I32, 1, I32]])), // type 0: (i32) -> i32
+    ...section(2, vec([[...name('env'), ...name('mem'), 2, 0x00, 1]])), // imports a memory of at least one 64 KiB page
     ...section(3, vec([[0]])), // function 0 has type 0
-    ...section(5, vec([[0x00, 1]])), // one memory of one 64 KiB page
-    ...section(7, vec([[...name('mem'), 2, 0], [...name('pack'), 0, 0]])),
+    ...section(7, vec([[...name('pack'), 0, 0]])),
     ...section(10, vec([[...uleb(code.length), ...code]])),
   ]);
 }
 
 /** The part of the WebAssembly API used here (the compile targets name no WebAssembly types). */
+interface WasmMemory { readonly buffer: ArrayBuffer }
 interface Wasm {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: { mem: { buffer: ArrayBuffer }; pack: () => number } };
+  Instance: new (module: object, imports: object) => { exports: { pack: (address: number) => number } };
+  Memory: new (limits: { initial: number; maximum: number }) => WasmMemory;
+}
+
+const wasmApi = (globalThis as { WebAssembly?: Wasm }).WebAssembly;
+/** The compiled modules, with and without SIMD (compiled once; each memory gets its own instance). */
+const compiled: (object | null | undefined)[] = [undefined, undefined];
+
+function compiledModule(simd: boolean): object | null {
+  const i = simd ? 1 : 0;
+  if (compiled[i] === undefined) {
+    try {
+      compiled[i] = new wasmApi!.Module(moduleBytes(simd));
+    } catch {
+      compiled[i] = null; // no SIMD here
+    }
+  }
+  return compiled[i]!;
 }
 
 /**
- * A packer with its own memory (with SIMD where the engine has it, else 8 bytes at a time), or undefined where
- * WebAssembly is missing or refused. `simd: false` asks for the scalar one (tests compare both).
+ * A packer over `memory` (a memory of its own, one page, when none is given), with SIMD where the engine has it,
+ * else 8 bytes at a time; undefined where WebAssembly is missing or refused. `simd: false` asks for the scalar
+ * one (tests compare both).
  */
-export function createPagePacker(simd = true): PagePacker | undefined {
-  const wasm = (globalThis as { WebAssembly?: Wasm }).WebAssembly;
-  if (!wasm) return undefined;
-  for (const withSimd of simd ? [true, false] : [false]) {
-    try {
-      const { exports } = new wasm.Instance(new wasm.Module(moduleBytes(withSimd)), {});
-      const buf = exports.mem.buffer;
-      return { u8: new Uint8Array(buf), i32: new Int32Array(buf), pack: exports.pack };
-    } catch {
-      // no SIMD here (or no WebAssembly at all): try the next
+export function createPagePacker(simd = true, memory?: WasmMemory): PagePacker | undefined {
+  if (!wasmApi) return undefined;
+  try {
+    const mem = memory ?? new wasmApi.Memory({ initial: 1, maximum: 1 });
+    for (const withSimd of simd ? [true, false] : [false]) {
+      const mod = compiledModule(withSimd);
+      if (!mod) continue;
+      const { exports } = new wasmApi.Instance(mod, { env: { mem } });
+      return { u8: new Uint8Array(mem.buffer), i32: new Int32Array(mem.buffer), pack: exports.pack };
     }
+  } catch {
+    // WebAssembly refused (a content security policy, no memory to spare): no packer
   }
   return undefined;
 }
 
 /** The module-wide packer (history-pages.ts and nonZeroWords share it; neither keeps its memory across calls). */
 export const pagePacker = createPagePacker();
+
+/**
+ * `bytes` of zeroed RAM for PhysicalMemory: at RAM_BASE in a WebAssembly memory with a packer over it where
+ * WebAssembly is there and the memory fits in 4 GiB, else a plain ArrayBuffer (offset 0, no packer).
+ */
+export function packableRam(bytes: number): { buffer: ArrayBuffer; offset: number; packer: PagePacker | undefined } {
+  const pages = (RAM_BASE + bytes + WASM_PAGE - 1) / WASM_PAGE | 0;
+  if (wasmApi && pages <= MAX_WASM_PAGES) {
+    try {
+      const memory = new wasmApi.Memory({ initial: pages, maximum: pages });
+      const packer = createPagePacker(true, memory);
+      if (packer) return { buffer: memory.buffer, offset: RAM_BASE, packer };
+    } catch {
+      // no address space for it: a plain buffer below
+    }
+  }
+  return { buffer: new ArrayBuffer(bytes), offset: 0, packer: undefined };
+}
 
 /**
  * The non-zero words of `words` as index, value pairs in index order, appended to `out`, as the loop
@@ -182,7 +231,7 @@ export function nonZeroWords(words: Uint32Array, out: number[]): number[] {
     let size = PAGE;
     if (pk && end - base === 1024) {
       pk.u8.set(src.subarray(base * 4, end * 4), PACK_IN);
-      size = pk.pack();
+      size = pk.pack(PACK_IN);
     }
     if (size === PAGE) {
       for (let i = base; i < end; i++) if (words[i] !== 0) out.push(i, words[i]);

@@ -347,16 +347,8 @@ export class Cpu extends CpuState {
     // An implicit supervisor access at CPL 0-2 is checked as an explicit one (sysRd): it may use and fill the TLB.
     const own = user === (this.ub === 1) && (!implicitSupervisor || this.ub === 0);
     if (access === Access.WRITE && own) {
-      // An entry from an earlier write epoch since the last flush (same page, same privilege): still a valid
-      // translation. d = 2 * its generation.
-      const i = (la >>> 12) & TLB_MASK;
-      const d = this.wTlb[2 * i] - (la - (la & 0xfff)) - this.ub;
-      if (d >= 2 * this.wFloor && d < 4096 && (d & 1) === 0) {
-        const pageBase = this.wTlb[2 * i + 1];
-        this.mem.markWritten(pageBase / 4096);
-        this.wTlb[2 * i] = la - (la & 0xfff) + this.wb;
-        return pageBase + (la & 0xfff);
-      }
+      const pageBase = this.writeTlbPage(la);
+      if (pageBase >= 0) return pageBase + (la & 0xfff);
     }
     let phys: number;
     let pageSize = 4096;
@@ -433,7 +425,7 @@ export class Cpu extends CpuState {
    * is only ever a RAM page the access may use as is: Cpu.translate), else translate()'s page walk, which faults.
    */
   physical(la: number, write: boolean): number {
-    const page = this.tlbPage(la, write);
+    const page = write ? this.writeTlbPage(la) : this.tlbPage(la, false);
     return page >= 0 ? page + (la & 0xfff) : this.translate(la, write ? Access.WRITE : Access.READ, this.ub === 1);
   }
 
@@ -442,6 +434,25 @@ export class Cpu extends CpuState {
     const t = write ? this.wTlb : this.rTlb;
     const i = 2 * ((la >>> 12) & TLB_MASK);
     return t[i] === la - (la & 0xfff) + (write ? this.wb : this.rb) ? t[i + 1] : -1;
+  }
+
+  /**
+   * The physical page base the write TLB maps `la` to for the current privilege, or -1, counting an entry from
+   * an earlier write epoch (same page, same privilege: still a valid translation): it is re-armed, the page
+   * marked written again (the history's dirty tracking), without a page walk. Whoever writes through the TLB
+   * after a snapshot (a REP MOVS running on from page to page) finds its pages as before the snapshot.
+   */
+  writeTlbPage(la: number): number {
+    const i = (la >>> 12) & TLB_MASK;
+    const d = this.wTlb[2 * i] - (la - (la & 0xfff)) - this.ub;
+    // d = 2 * the entry's generation: live, or from an earlier write epoch since the last flush (wFloor).
+    if (d < 2 * this.wFloor || d >= 4096 || (d & 1) !== 0) return -1;
+    const pageBase = this.wTlb[2 * i + 1];
+    if (d !== this.wb - this.ub) {
+      this.mem.markWritten(pageBase / 4096);
+      this.wTlb[2 * i] = la - (la & 0xfff) + this.wb;
+    }
+    return pageBase;
   }
 
   private isWatched(la: number, kind: number): boolean {

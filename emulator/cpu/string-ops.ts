@@ -153,7 +153,7 @@ function fastRun(c: Cpu, i: Insn, size: number, count: number, isMovs: boolean):
     while (n + 4096 / size <= max) {
       const dl = dla + bytes, sl = sla + bytes;
       if (dl + 4096 > dTop || (isMovs && sl + 4096 > sTop)) break;
-      if (c.tlbPage(dl, true) !== dpa + bytes || (isMovs && c.tlbPage(sl, false) !== spa + bytes)) break;
+      if ((isMovs && c.tlbPage(sl, false) !== spa + bytes) || c.writeTlbPage(dl) !== dpa + bytes) break;
       if (isMovs && dpa > spa && dpa < spa + bytes + 4096) break;
       mem.markWritten((dpa + bytes) / 4096);
       n += 4096 / size;

@@ -1,4 +1,5 @@
 import { IoBus } from '../devices/bus';
+import { packableRam, PagePacker } from '../page-pack-wasm';
 
 export const PAGE_SHIFT = 12;
 /** Decoded code is tracked per 64-byte chunk inside a code page (see codeChunks). */
@@ -23,7 +24,13 @@ export const PAGE_SIZE = 4096;
  */
 export class PhysicalMemory {
   readonly size: number;
+  /**
+   * The buffer RAM lives in, at byte `ramBase`: a WebAssembly memory with `packer` over it (the history packs
+   * pages where they lie, page-pack-wasm.ts), or a plain ArrayBuffer (ramBase 0, no packer).
+   */
   readonly buffer: ArrayBuffer;
+  readonly ramBase: number;
+  readonly packer: PagePacker | undefined;
   readonly u8: Uint8Array;
   readonly u16: Uint16Array;
   readonly u32: Uint32Array;
@@ -61,19 +68,24 @@ export class PhysicalMemory {
 
   constructor(sizeBytes: number, readonly bus: IoBus) {
     this.size = sizeBytes;
-    this.buffer = new ArrayBuffer(sizeBytes);
-    this.u8 = new Uint8Array(this.buffer);
-    this.u16 = new Uint16Array(this.buffer);
-    this.u32 = new Uint32Array(this.buffer);
-    this.i32 = new Int32Array(this.buffer);
-    this.view = new DataView(this.buffer);
-    this.codePages = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
-    this.besideCode = new Uint16Array(sizeBytes >>> PAGE_SHIFT);
-    this.besideCodeShift = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
-    this.codeChunks = new Uint8Array(sizeBytes >>> CODE_CHUNK_SHIFT);
-    this.dirtyPages = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
-    this.cowPages = new Uint8Array(sizeBytes >>> PAGE_SHIFT);
-    this.dirtyList = new Int32Array(sizeBytes >>> PAGE_SHIFT);
+    const ram = packableRam(sizeBytes);
+    this.buffer = ram.buffer;
+    this.ramBase = ram.offset;
+    this.packer = ram.packer;
+    this.u8 = new Uint8Array(this.buffer, this.ramBase, sizeBytes);
+    this.u16 = new Uint16Array(this.buffer, this.ramBase, sizeBytes / 2);
+    this.u32 = new Uint32Array(this.buffer, this.ramBase, sizeBytes / 4);
+    this.i32 = new Int32Array(this.buffer, this.ramBase, sizeBytes / 4);
+    this.view = new DataView(this.buffer, this.ramBase, sizeBytes);
+    // Sizes by division: 4 GiB >>> n is 0 (>>> takes its operand modulo 2^32).
+    const pages = Math.ceil(sizeBytes / PAGE_SIZE);
+    this.codePages = new Uint8Array(pages);
+    this.besideCode = new Uint16Array(pages);
+    this.besideCodeShift = new Uint8Array(pages);
+    this.codeChunks = new Uint8Array(Math.ceil(sizeBytes / (1 << CODE_CHUNK_SHIFT)));
+    this.dirtyPages = new Uint8Array(pages);
+    this.cowPages = new Uint8Array(pages);
+    this.dirtyList = new Int32Array(pages);
   }
 
   /**
@@ -262,7 +274,7 @@ export class PhysicalMemory {
   load(addr: number, bytes: Uint8Array): void {
     if (addr < 0 || addr + bytes.length > this.size) {
       throw new RangeError(
-        `cannot place ${bytes.length} bytes at physical 0x${addr.toString(16)}: the machine has ${this.size >>> 20} MiB of RAM`,
+        `cannot place ${bytes.length} bytes at physical 0x${addr.toString(16)}: the machine has ${this.size / 2 ** 20} MiB of RAM`,
       );
     }
     this.pristine = false;

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Access } from '../../emulator/cpu/paging';
 import { enablePaging, Exit, makeCpu, peek, poke, reg, rflags, runCode, setReg } from '../support/cpu-harness';
 
 const RCX = 1, RSI = 6, RDI = 7, RAX = 0;
@@ -184,4 +185,26 @@ test('rep stosq in bulk stops at the end of the lower canonical half: #GP there 
   assert.equal(r.vector, 13);
   assert.equal(reg(cpu, RCX), 512n);
   assert.equal(reg(cpu, RDI), 0x800000000000n);
+});
+
+test('after a new write epoch (a history snapshot) rep movsq runs on through the pages the write TLB held, without a page walk, marking each one written', () => {
+  const cpu = makeCpu();
+  const map = enablePaging(cpu);
+  const S = 0x40000000n, D = 0x40100000n;
+  for (let p = 0; p < 4; p++) { map(S + BigInt(p * 4096), 0x100000 + p * 4096); map(D + BigInt(p * 4096), 0x200000 + p * 4096); }
+  for (let p = 0; p < 4; p++) for (let k = 0; k < 4096; k += 4) cpu.mem.view.setUint32(0x100000 + p * 4096 + k, p * 0x10000 + k, true);
+  for (let p = 0; p < 4; p++) { cpu.rd(Number(S) + p * 4096, 4); cpu.wr(Number(D) + p * 4096, 4, 0); }
+  cpu.newWriteEpoch();
+  cpu.mem.clearDirty();
+  let writeWalks = 0;
+  const translate = cpu.translate.bind(cpu);
+  cpu.translate = (...args) => { if (args[1] === Access.WRITE) writeWalks++; return translate(...args); };
+  setReg(cpu, RSI, S); setReg(cpu, RDI, D); setReg(cpu, RCX, 4n * 512n);
+  assert.equal(runCode(cpu, [0xf3, 0x48, 0xa5]).exit, Exit.BUDGET);
+  assert.equal(reg(cpu, RCX), 0n, 'all four pages in one instruction');
+  assert.equal(writeWalks, 0);
+  for (let p = 0; p < 4; p++) {
+    assert.equal(cpu.mem.dirtyPages[0x200 + p], 1, `page ${p} is marked written`);
+    assert.equal(cpu.mem.view.getUint32(0x200000 + p * 4096 + 4092, true), p * 0x10000 + 4092, `page ${p}`);
+  }
 });
