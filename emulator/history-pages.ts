@@ -7,7 +7,7 @@
  * Public API: packPage, storePacked, samePacked, loadPage, samePage, pageIsZero, copyPages, WORDS.
  */
 import { PAGE_SIZE, PhysicalMemory } from './memory/phys';
-import { PACK_IN, PACK_OUT, PagePacker, pagePacker } from './page-pack-wasm';
+import { PACK_IN, PACK_OUT, pagePacker } from './page-pack-wasm';
 
 /**
  * Copies of stored pages into one buffer (one allocation instead of one per page: thousands of small buffers
@@ -39,14 +39,6 @@ export const WORDS = W;
 const BITMAP_WORDS = W / 32;
 const OUT_WORD = PACK_OUT >>> 2;
 
-/**
- * Where packPage leaves the sparse form: the packer of RAM's own memory (RAM is packed in place), else the
- * module-wide one (RAM pages are copied into its IN first), else nowhere (no WebAssembly: every page is
- * stored as is).
- */
-function packerOf(mem: PhysicalMemory): PagePacker | undefined {
-  return mem.packer ?? pagePacker;
-}
 
 /**
  * The stored size in bytes of RAM page p: PAGE_SIZE (stored as is), or, when its bitmap of non-zero words plus
@@ -54,11 +46,11 @@ function packerOf(mem: PhysicalMemory): PagePacker | undefined {
  * zeros), that size. The form is left for storePacked and samePacked until the next call.
  */
 export function packPage(mem: PhysicalMemory, p: number): number {
-  const own = mem.packer;
-  if (own) return own.pack(mem.ramBase + p * PAGE_SIZE);
-  if (!pagePacker) return PAGE_SIZE;
-  pagePacker.u8.set(mem.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE), PACK_IN);
-  return pagePacker.pack(PACK_IN);
+  // Without WebAssembly there is no packer: every page is stored as is.
+  const packer = pagePacker();
+  if (!packer) return PAGE_SIZE;
+  packer.u8.set(mem.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE), PACK_IN);
+  return packer.pack(PACK_IN);
 }
 
 /**
@@ -71,7 +63,7 @@ export function storePacked(mem: PhysicalMemory, p: number, size: number, dst: I
     dst.set(mem.i32.subarray(p * W, p * W + W), at);
     return;
   }
-  const f = packerOf(mem)!.i32;
+  const f = pagePacker()!.i32;
   for (let i = 0; i < n; i++) dst[at + i] = f[OUT_WORD + i];
 }
 
@@ -89,7 +81,7 @@ export function samePacked(mem: PhysicalMemory, p: number, size: number, d: Int3
     f = mem.i32;
     base = p * W;
   } else {
-    f = packerOf(mem)!.i32;
+    f = pagePacker()!.i32;
     base = OUT_WORD;
   }
   for (let i = 0; i < n; i++) if (d[i] !== f[base + i]) return false;

@@ -3,14 +3,12 @@
  * instructions (no toolchain, no binary in the repository). Packing scans all 1024 words of a page; in wasm
  * the scan has no bounds checks and tests 16 bytes at once (SIMD).
  *
- * Guest RAM lives in the packer's memory (packableRam: PhysicalMemory allocates it here), after a scratch area,
- * so a page is packed where it lies: no copy of the page first. A settle (history.ts) reads a page the guest is
- * about to overwrite, usually cold in the cache; a copy into a buffer of the packer's own cost as much as the
- * scan. Where WebAssembly is missing, or RAM is too large for a 32-bit memory beside the scratch area, RAM is a
- * plain ArrayBuffer and pages are copied into the module-wide packer's IN first (or, without WebAssembly,
- * stored as they are).
+ * Guest RAM is a plain ArrayBuffer: a page is copied into the packer's memory at IN first (without WebAssembly,
+ * stored as it is). RAM once lived in the packer's memory, so pages packed where they lay, but V8 maps a
+ * WebAssembly memory itself, where glibc's huge-page advice (host-memory.ts) does not reach: every 4 KiB of RAM
+ * then faulted in on its own, and bench-paging ran at 81 MIPS instead of 212 (recording on: 74 against 168).
  *
- * The scratch area: a page to pack at IN (4096 bytes; RAM-less packers and nonZeroWords copy it there), the
+ * The packer's memory: a page to pack at IN (4096 bytes; packPage and nonZeroWords copy it there), the
  * sparse form written at OUT: a bitmap of the non-zero 32-bit words (32 words, bit b of word j = word 32j + b),
  * then those words in order. pack(address) returns the form's size in bytes, or 4096 when the non-zero words
  * do not fit in half a page (the page is then stored as is: read it where it was packed).
@@ -20,8 +18,8 @@
  *
  * With SIMD (where the engine has it) a 16-byte load tests four words at once; without, 8 bytes at a time.
  *
- * Public API: packableRam (RAM with its packer), createPagePacker (undefined where WebAssembly is
- * unavailable), pagePacker (one made at load, with a memory of its own), nonZeroWords.
+ * Public API: createPagePacker (undefined where WebAssembly is unavailable), pagePacker (one made at first use),
+ * nonZeroWords.
  */
 
 export interface PagePacker {
@@ -34,11 +32,6 @@ export interface PagePacker {
 
 export const PACK_IN = 0;
 export const PACK_OUT = 4096;
-/** Where RAM starts in a packer's memory (packableRam): after the scratch area, one WebAssembly page. */
-export const RAM_BASE = 65536;
-const WASM_PAGE = 65536;
-/** The most pages a 32-bit WebAssembly memory has (4 GiB). */
-const MAX_WASM_PAGES = 65536;
 /** A page's size, and the most the sparse form may take (half a page: more is stored as is). */
 const PAGE = 4096;
 const SPARSE_LIMIT = PAGE / 2;
@@ -177,14 +170,14 @@ function compiledModule(simd: boolean): object | null {
 }
 
 /**
- * A packer over `memory` (a memory of its own, one page, when none is given), with SIMD where the engine has it,
+ * A packer with a memory of its own (one WebAssembly page), with SIMD where the engine has it,
  * else 8 bytes at a time; undefined where WebAssembly is missing or refused. `simd: false` asks for the scalar
  * one (tests compare both).
  */
-export function createPagePacker(simd = true, memory?: WasmMemory): PagePacker | undefined {
+export function createPagePacker(simd = true): PagePacker | undefined {
   if (!wasmApi) return undefined;
   try {
-    const mem = memory ?? new wasmApi.Memory({ initial: 1, maximum: 1 });
+    const mem = new wasmApi.Memory({ initial: 1, maximum: 1 });
     for (const withSimd of simd ? [true, false] : [false]) {
       const mod = compiledModule(withSimd);
       if (!mod) continue;
@@ -197,25 +190,14 @@ export function createPagePacker(simd = true, memory?: WasmMemory): PagePacker |
   return undefined;
 }
 
-/** The module-wide packer (history-pages.ts and nonZeroWords share it; neither keeps its memory across calls). */
-export const pagePacker = createPagePacker();
-
+let shared: PagePacker | undefined | null = null;
 /**
- * `bytes` of zeroed RAM for PhysicalMemory: at RAM_BASE in a WebAssembly memory with a packer over it where
- * WebAssembly is there and the memory fits in 4 GiB, else a plain ArrayBuffer (offset 0, no packer).
+ * The module-wide packer (history-pages.ts and nonZeroWords share it; neither keeps its memory across calls),
+ * made at its first use: compiling the module at load cost every CLI start ~10 ms whether it recorded or not.
  */
-export function packableRam(bytes: number): { buffer: ArrayBuffer; offset: number; packer: PagePacker | undefined } {
-  const pages = (RAM_BASE + bytes + WASM_PAGE - 1) / WASM_PAGE | 0;
-  if (wasmApi && pages <= MAX_WASM_PAGES) {
-    try {
-      const memory = new wasmApi.Memory({ initial: pages, maximum: pages });
-      const packer = createPagePacker(true, memory);
-      if (packer) return { buffer: memory.buffer, offset: RAM_BASE, packer };
-    } catch {
-      // no address space for it: a plain buffer below
-    }
-  }
-  return { buffer: new ArrayBuffer(bytes), offset: 0, packer: undefined };
+export function pagePacker(): PagePacker | undefined {
+  if (shared === null) shared = createPagePacker();
+  return shared;
 }
 
 /**
@@ -224,7 +206,7 @@ export function packableRam(bytes: number): { buffer: ArrayBuffer; offset: numbe
  * skipping all-zero blocks and walking the bitmap of the others.
  */
 export function nonZeroWords(words: Uint32Array, out: number[]): number[] {
-  const pk = pagePacker;
+  const pk = pagePacker();
   const src = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
   for (let base = 0; base < words.length; base += 1024) {
     const end = Math.min(words.length, base + 1024);

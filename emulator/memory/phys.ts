@@ -1,5 +1,4 @@
 import { IoBus } from '../devices/bus';
-import { packableRam, PagePacker } from '../page-pack-wasm';
 
 export const PAGE_SHIFT = 12;
 /** Decoded code is tracked per 64-byte chunk inside a code page (see codeChunks). */
@@ -24,13 +23,7 @@ export const PAGE_SIZE = 4096;
  */
 export class PhysicalMemory {
   readonly size: number;
-  /**
-   * The buffer RAM lives in, at byte `ramBase`: a WebAssembly memory with `packer` over it (the history packs
-   * pages where they lie, page-pack-wasm.ts), or a plain ArrayBuffer (ramBase 0, no packer).
-   */
   readonly buffer: ArrayBuffer;
-  readonly ramBase: number;
-  readonly packer: PagePacker | undefined;
   readonly u8: Uint8Array;
   readonly u16: Uint16Array;
   readonly u32: Uint32Array;
@@ -68,15 +61,12 @@ export class PhysicalMemory {
 
   constructor(sizeBytes: number, readonly bus: IoBus) {
     this.size = sizeBytes;
-    const ram = packableRam(sizeBytes);
-    this.buffer = ram.buffer;
-    this.ramBase = ram.offset;
-    this.packer = ram.packer;
-    this.u8 = new Uint8Array(this.buffer, this.ramBase, sizeBytes);
-    this.u16 = new Uint16Array(this.buffer, this.ramBase, sizeBytes / 2);
-    this.u32 = new Uint32Array(this.buffer, this.ramBase, sizeBytes / 4);
-    this.i32 = new Int32Array(this.buffer, this.ramBase, sizeBytes / 4);
-    this.view = new DataView(this.buffer, this.ramBase, sizeBytes);
+    this.buffer = new ArrayBuffer(sizeBytes);
+    this.u8 = new Uint8Array(this.buffer);
+    this.u16 = new Uint16Array(this.buffer);
+    this.u32 = new Uint32Array(this.buffer);
+    this.i32 = new Int32Array(this.buffer);
+    this.view = new DataView(this.buffer);
     // Sizes by division: 4 GiB >>> n is 0 (>>> takes its operand modulo 2^32).
     const pages = Math.ceil(sizeBytes / PAGE_SIZE);
     this.codePages = new Uint8Array(pages);
