@@ -50,7 +50,7 @@ export function packPage(mem: PhysicalMemory, p: number): number {
   const packer = pagePacker();
   if (!packer) return PAGE_SIZE;
   packer.u8.set(mem.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE), PACK_IN);
-  return packer.pack(PACK_IN);
+  return packer.pack();
 }
 
 /**

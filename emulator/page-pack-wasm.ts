@@ -1,17 +1,16 @@
 /**
  * The history's page packer (history-pages.ts packPage) as a small WebAssembly function, built here from its
  * instructions (no toolchain, no binary in the repository). Packing scans all 1024 words of a page; in wasm
- * the scan has no bounds checks and tests 16 bytes at once (SIMD).
+ * the scan has no bounds checks and tests 16 bytes at once (SIMD). The page is copied into the module's
+ * memory first. Recording bench-paging settles ~16 000 pages per run (bench/reverse.ts). Guest RAM stays a
+ * plain ArrayBuffer rather than living in this memory (packed in place): V8 maps a WebAssembly memory itself,
+ * where glibc's huge-page advice (host-memory.ts) does not reach, and every 4 KiB of RAM then faulted in on its
+ * own (bench-paging: 81 MIPS instead of 212 with recording off, 74 against 168 with it on).
  *
- * Guest RAM is a plain ArrayBuffer: a page is copied into the packer's memory at IN first (without WebAssembly,
- * stored as it is). RAM once lived in the packer's memory, so pages packed where they lay, but V8 maps a
- * WebAssembly memory itself, where glibc's huge-page advice (host-memory.ts) does not reach: every 4 KiB of RAM
- * then faulted in on its own, and bench-paging ran at 81 MIPS instead of 212 (recording on: 74 against 168).
- *
- * The packer's memory: a page to pack at IN (4096 bytes; packPage and nonZeroWords copy it there), the
- * sparse form written at OUT: a bitmap of the non-zero 32-bit words (32 words, bit b of word j = word 32j + b),
- * then those words in order. pack(address) returns the form's size in bytes, or 4096 when the non-zero words
- * do not fit in half a page (the page is then stored as is: read it where it was packed).
+ * The module's memory: the page to pack at IN (4096 bytes), the sparse form written at OUT: a bitmap of the
+ * non-zero 32-bit words (32 words, bit b of word j = word 32j + b), then those words in order. pack() returns
+ * the form's size in bytes, or 4096 when the non-zero words do not fit in half a page (the page is then
+ * stored as is: the copy at IN).
  *
  * The same scan lists the non-zero words of a large, mostly-zero register file (nonZeroWords: the e1000's
  * 128 KiB of registers, saved at every history snapshot).
@@ -26,8 +25,8 @@ export interface PagePacker {
   /** The module's memory as bytes and as words. */
   readonly u8: Uint8Array;
   readonly i32: Int32Array;
-  /** Pack the page at byte `address` of the memory into OUT: the sparse form's size, or 4096 (dense). */
-  pack(address: number): number;
+  /** Pack the page at IN into OUT: the sparse form's size, or 4096 (dense). */
+  pack(): number;
 }
 
 export const PACK_IN = 0;
@@ -72,10 +71,9 @@ const section = (id: number, body: number[]): number[] => [id, ...uleb(body.leng
 const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
 const i32c = (n: number): number[] => [I32_CONST, ...sleb(n)];
 
-// Locals of pack(): its parameter (the page's address), the address being read, the bit index in the current
-// bitmap word, the output offset, the bitmap word being built, the word being looked at, the word pair loaded
-// (i64), and 16 bytes loaded (v128, SIMD).
-const IN = 0, ADDR = 1, BIT = 2, K = 3, BITS = 4, X = 5, PAIR = 6, VEC = 7;
+// Locals of pack(): the input address, the bit index in the current bitmap word, the output offset, the bitmap
+// word being built, the word being looked at, the word pair loaded (i64), and 16 bytes loaded (v128, SIMD).
+const ADDR = 0, BIT = 1, K = 2, BITS = 3, X = 4, PAIR = 5, VEC = 6;
 const get = (l: number): number[] => [LOCAL_GET, l];
 const set = (l: number): number[] => [LOCAL_SET, l];
 
@@ -117,7 +115,7 @@ function packBody(simd: boolean): number[] {
     ]
     : [...get(ADDR), I64_LOAD, 3, 0, ...set(PAIR), ...storePair(0)];
   return [
-    ...i32c(128), ...set(K), ...get(IN), ...set(ADDR),
+    ...i32c(128), ...set(K), ...i32c(PACK_IN), ...set(ADDR),
     LOOP, BLOCK_VOID,
     ...i32c(0), ...set(BITS), ...i32c(0), ...set(BIT),
     LOOP, BLOCK_VOID,
@@ -126,8 +124,8 @@ function packBody(simd: boolean): number[] {
     ...get(BIT), ...i32c(step / 4), I32_ADD, LOCAL_TEE, BIT, ...i32c(32), I32_NE, BR_IF, 0,
     END,
     // bitmap word (ADDR - IN - 128) / 32 bytes into OUT
-    ...get(ADDR), ...get(IN), I32_SUB, ...i32c(128), I32_SUB, ...i32c(5), I32_SHR_U, ...get(BITS), I32_STORE, 2, ...uleb(PACK_OUT),
-    ...get(ADDR), ...get(IN), I32_SUB, ...i32c(PAGE), I32_NE, BR_IF, 0,
+    ...get(ADDR), ...i32c(PACK_IN + 128), I32_SUB, ...i32c(5), I32_SHR_U, ...get(BITS), I32_STORE, 2, ...uleb(PACK_OUT),
+    ...get(ADDR), ...i32c(PACK_IN + PAGE), I32_NE, BR_IF, 0,
     END,
     ...get(K), END,
   ];
@@ -137,55 +135,35 @@ function moduleBytes(simd: boolean): Uint8Array {
   const code = [...vec(simd ? [[5, I32], [1, I64], [1, V128]] : [[5, I32], [1, I64]]), ...packBody(simd)];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, vec([[0x60, 1, I32, 1, I32]])), // type 0: (i32) -> i32
-    ...section(2, vec([[...name('env'), ...name('mem'), 2, 0x00, 1]])), // imports a memory of at least one 64 KiB page
+    ...section(1, vec([[0x60, 0, 1, I32]])), // type 0: () -> i32
     ...section(3, vec([[0]])), // function 0 has type 0
-    ...section(7, vec([[...name('pack'), 0, 0]])),
+    ...section(5, vec([[0x00, 1]])), // one memory of one 64 KiB page
+    ...section(7, vec([[...name('mem'), 2, 0], [...name('pack'), 0, 0]])),
     ...section(10, vec([[...uleb(code.length), ...code]])),
   ]);
 }
 
 /** The part of the WebAssembly API used here (the compile targets name no WebAssembly types). */
-interface WasmMemory { readonly buffer: ArrayBuffer }
 interface Wasm {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: { pack: (address: number) => number } };
-  Memory: new (limits: { initial: number; maximum: number }) => WasmMemory;
-}
-
-const wasmApi = (globalThis as { WebAssembly?: Wasm }).WebAssembly;
-/** The compiled modules, with and without SIMD (compiled once; each memory gets its own instance). */
-const compiled: (object | null | undefined)[] = [undefined, undefined];
-
-function compiledModule(simd: boolean): object | null {
-  const i = simd ? 1 : 0;
-  if (compiled[i] === undefined) {
-    try {
-      compiled[i] = new wasmApi!.Module(moduleBytes(simd));
-    } catch {
-      compiled[i] = null; // no SIMD here
-    }
-  }
-  return compiled[i]!;
+  Instance: new (module: object, imports: object) => { exports: { mem: { buffer: ArrayBuffer }; pack: () => number } };
 }
 
 /**
- * A packer with a memory of its own (one WebAssembly page), with SIMD where the engine has it,
- * else 8 bytes at a time; undefined where WebAssembly is missing or refused. `simd: false` asks for the scalar
- * one (tests compare both).
+ * A packer with its own memory (with SIMD where the engine has it, else 8 bytes at a time), or undefined where
+ * WebAssembly is missing or refused. `simd: false` asks for the scalar one (tests compare both).
  */
 export function createPagePacker(simd = true): PagePacker | undefined {
-  if (!wasmApi) return undefined;
-  try {
-    const mem = new wasmApi.Memory({ initial: 1, maximum: 1 });
-    for (const withSimd of simd ? [true, false] : [false]) {
-      const mod = compiledModule(withSimd);
-      if (!mod) continue;
-      const { exports } = new wasmApi.Instance(mod, { env: { mem } });
-      return { u8: new Uint8Array(mem.buffer), i32: new Int32Array(mem.buffer), pack: exports.pack };
+  const wasm = (globalThis as { WebAssembly?: Wasm }).WebAssembly;
+  if (!wasm) return undefined;
+  for (const withSimd of simd ? [true, false] : [false]) {
+    try {
+      const { exports } = new wasm.Instance(new wasm.Module(moduleBytes(withSimd)), {});
+      const buf = exports.mem.buffer;
+      return { u8: new Uint8Array(buf), i32: new Int32Array(buf), pack: exports.pack };
+    } catch {
+      // no SIMD here (or no WebAssembly at all): try the next
     }
-  } catch {
-    // WebAssembly refused (a content security policy, no memory to spare): no packer
   }
   return undefined;
 }
@@ -213,7 +191,7 @@ export function nonZeroWords(words: Uint32Array, out: number[]): number[] {
     let size = PAGE;
     if (pk && end - base === 1024) {
       pk.u8.set(src.subarray(base * 4, end * 4), PACK_IN);
-      size = pk.pack(PACK_IN);
+      size = pk.pack();
     }
     if (size === PAGE) {
       for (let i = base; i < end; i++) if (words[i] !== 0) out.push(i, words[i]);

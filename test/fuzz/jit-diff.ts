@@ -66,7 +66,7 @@ export function compareModes(seed: number, start: number, count: number, budget 
   return { streams: count, translatedBlocks, diffs };
 }
 
-/** RAM's bytes (its buffer also holds the page packer's scratch area, which differs with what was packed). */
+/** RAM's bytes, as one Buffer to compare. */
 function ramBytes(u8: Uint8Array): Buffer {
   return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 }
