@@ -18,7 +18,7 @@ import * as vm from 'node:vm';
  * usual and the cache is written again at exit. A cache that cannot be read or written (read-only home) is
  * skipped without a word. FAULTLINE_NO_COMPILE_CACHE=1 turns it off.
  *
- * Public API: runBundle(file, module, require), cacheFileFor(file).
+ * Public API: runBundle(file, module, require), cacheFileFor(file, stat).
  */
 
 /** How long a process runs before its cache is written if it has not exited (a debug session's first stop is sooner). */
