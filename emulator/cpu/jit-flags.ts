@@ -49,7 +49,8 @@ export function cfExpr(gen: Gen): string {
   }
   switch (p.op) {
     case LF.ADD: return p.size === 8 ? carryOut(p, false) : below(p.size, p.res, p.resHi, p.a, p.aHi);
-    case LF.SUB: return p.size === 8 ? carryOut(p, true) : below(p.size, p.a, p.aHi, p.b, p.bHi);
+    // Compared from the operands: a CMP's result is otherwise dead (V8 drops it), and carryOut would need it.
+    case LF.SUB: return below(p.size, p.a, p.aHi, p.b, p.bHi);
     case LF.ADC: return carryOut(p, false);
     case LF.SBB: return carryOut(p, true);
     case LF.LOGIC: return 'false';
@@ -173,7 +174,7 @@ export function msbExpr(size: number, lo: string, hi: string): string {
 }
 
 /**
- * CF of an ADD/ADC (SUB/SBB) record, branch-free from its operands and result: the carry (borrow) out of the top
+ * CF of an ADD/ADC (SBB) record, branch-free from its operands and result: the carry (borrow) out of the top
  * bit is the top bit of (a & b) | ((a | b) & ~r) (of (~a & b) | (~(a ^ b) & r)), whatever the carry (borrow) in;
  * at 64 bits, from the high words alone. The compare form (below) branches on the high words, and V8 keeps
  * that branch and both compares: in bench-loop's `add rax, rcx; dec rcx; jnz`, the ADD's CF, which the DEC's
