@@ -1174,6 +1174,23 @@ export class Cpu extends CpuState {
     this.tlbEpoch += 2;
   }
 
+  /**
+   * The physical range [base, base + size) now reads from somewhere else (the i440FX's PAM moved a BIOS segment
+   * between ROM and shadow RAM, a PCI BAR moved): drop the decoded blocks with bytes in it, as a store there would.
+   * Blocks elsewhere keep their decoding, hit counts and translations: SeaBIOS flips the PAM and sizes BARs during
+   * its POST, and flushing every block each time re-decoded ~700 blocks and re-translated its hot loops (each a
+   * new Function compiled by V8 again) on every boot.
+   */
+  invalidateCodeRange(base: number, size: number): void {
+    const first = Math.floor(base / 4096), last = Math.floor((base + size - 1) / 4096);
+    const pages: number[] = [];
+    for (const page of this.pageBlocks.keys()) if (page >= first && page <= last) pages.push(page);
+    for (const page of pages) {
+      const lo = Math.max(base, page * 4096);
+      this.invalidateCode(page, lo, Math.min(base + size, page * 4096 + 4096) - lo);
+    }
+  }
+
   /** Mark the bytes an instruction occupies as code (from `start`; `end` is its last byte's address). */
   private markCodeBytes(start: number, end: number, crossesPage: boolean): void {
     if (crossesPage) {
