@@ -148,7 +148,7 @@ export class Machine implements Runtime {
         // ACPI S3: QEMU's qemu_system_suspend (the RTC marks the shutdown status byte for the firmware's resume).
         onSuspend: () => { this.sleeping = true; this.devices.cmos.enterSuspend(); this.cpu.stopRequested = true; },
       },
-      onMemoryMapChange: () => { for (const c of this.cpus) { c.flushTlb(); c.flushCode(); c.codeDirty = true; } },
+      onMemoryMapChange: (base, size) => { for (const c of this.cpus) { c.flushTlb(); c.invalidateCodeRange(base, size); c.codeDirty = true; } },
     });
     if (this.boardOptions.bios) {
       // What QEMU's pc machine gives SeaBIOS over fw_cfg: its ACPI tables and the table-loader script, and its

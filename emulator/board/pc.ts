@@ -112,7 +112,7 @@ export interface PcBoard {
 
 export function createPcBoard(o: PcBoardOptions & {
   bus: IoBus; phys: PhysicalMemory; clock: VirtualClock; irq: IrqLines; cmos: Cmos; memoryBytes: number; cpuCount: number;
-  onReset: () => void; onMapChange: () => void;
+  onReset: () => void; onMapChange: (base: number, size: number) => void;
 }): PcBoard {
   const rom = o.bios ? new BiosRom(o.bios) : undefined;
   const i440fx = new I440fx(o.phys, rom, o.memoryBytes);

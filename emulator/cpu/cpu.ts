@@ -88,8 +88,12 @@ const STALE_STORES = 16;
  */
 const JIT_THRESHOLD = 40_000;
 /**
- * A loop block (one that branches back to its start) is translated after 64 iterations: one call of its
- * translation runs many iterations, so V8 optimizes it while it runs (bench-paging is ~10% faster than at 1024).
+ * A loop block (one that branches back to its start) is translated once it has iterated 64 times in a row: one
+ * call of its translation runs many iterations, so V8 optimizes it while it runs (bench-paging is ~10% faster
+ * than at 1024). In a row, not 64 times in all: a short loop entered again and again (a string copy, a delay of
+ * a few rounds) waits for JIT_THRESHOLD like any block. SeaBIOS's POST with a kernel translated 16 loops at 64 in
+ * all, and 13 of them then retired under 13 000 instructions each: each a new Function and a V8 compile for
+ * nothing; 8 of them never ran 64 times in a row (the memset and memcpy loops that retire millions still do).
  */
 const LOOP_JIT_THRESHOLD = 64;
 
@@ -112,6 +116,8 @@ export class Block {
   /** The translated block (jit.ts), once it is hot; null while interpreted. */
   fn: BlockFn | null = null;
   hits = 0;
+  /** A loop block's iterations in a row: runs that came right after its own previous run (see LOOP_JIT_THRESHOLD). */
+  streak = 0;
   /** The port it polls when the block is a polling loop (poll-loop.ts), else POLL_NONE. */
   pollPort = POLL_NONE;
   /** The block ends in a branch back to its start (a loop its translation iterates in place). */
@@ -1174,6 +1180,23 @@ export class Cpu extends CpuState {
     this.tlbEpoch += 2;
   }
 
+  /**
+   * The physical range [base, base + size) now reads from somewhere else (the i440FX's PAM moved a BIOS segment
+   * between ROM and shadow RAM, a PCI BAR moved): drop the decoded blocks with bytes in it, as a store there would.
+   * Blocks elsewhere keep their decoding, hit counts and translations: SeaBIOS flips the PAM and sizes BARs during
+   * its POST, and flushing every block each time re-decoded ~700 blocks and re-translated its hot loops (each a
+   * new Function compiled by V8 again) on every boot.
+   */
+  invalidateCodeRange(base: number, size: number): void {
+    const first = Math.floor(base / 4096), last = Math.floor((base + size - 1) / 4096);
+    const pages: number[] = [];
+    for (const page of this.pageBlocks.keys()) if (page >= first && page <= last) pages.push(page);
+    for (const page of pages) {
+      const lo = Math.max(base, page * 4096);
+      this.invalidateCode(page, lo, Math.min(base + size, page * 4096 + 4096) - lo);
+    }
+  }
+
   /** Mark the bytes an instruction occupies as code (from `start`; `end` is its last byte's address). */
   private markCodeBytes(start: number, end: number, crossesPage: boolean): void {
     if (crossesPage) {
@@ -1375,6 +1398,7 @@ export class Cpu extends CpuState {
         const la = this.codeLinear();
         const mode = this.long ? 2 : this.codeSize === 4 ? 1 : 0;
         const ep = this.tlbEpoch + this.ub;
+        const last = prev;
         let b: Block | null = prev !== null ? this.chained(prev, ep, mode) : null;
         if (b === null) {
           b = this.findBlock(mode);
@@ -1395,8 +1419,12 @@ export class Cpu extends CpuState {
         if (!checkBp) {
           skipBp = -1;
           this.codeDirty = false;
-          if (b.fn === null && this.jit && b.pollPort === POLL_NONE && ++b.hits >= (b.loops ? Math.min(this.jitThreshold, LOOP_JIT_THRESHOLD) : this.jitThreshold)) {
-            b.fn = translateBlock(insns, this.long, TLB_MASK);
+          if (b.fn === null && this.jit && b.pollPort === POLL_NONE) {
+            // A run right after the same block's run started where that one branched back to: one more iteration.
+            if (b.loops) b.streak = last === b ? b.streak + 1 : 1;
+            if (++b.hits >= this.jitThreshold || (b.loops && b.streak >= Math.min(this.jitThreshold, LOOP_JIT_THRESHOLD))) {
+              b.fn = translateBlock(insns, this.long, TLB_MASK);
+            }
           }
           // In an interrupt shadow (STI, MOV SS, POP SS) with an interrupt waiting and IF set, the interpreter
           // takes it after the block's first instruction; a translation checks only after handler calls and slow

@@ -16,8 +16,9 @@ import { PciFunction } from './pci';
  *   and the legacy VGA window is RAM-backed, so the register only keeps its value and its lock.
  *
  * Only segments that are not DRAM for both reads and writes dispatch through MMIO: once SeaBIOS has shadowed
- * itself read/write the area is plain RAM for the CPU's TLB. Every change calls `onMapChange` (the machine
- * flushes TLB and decoded code).
+ * itself read/write the area is plain RAM for the CPU's TLB. Every change calls `onMapChange` (the machine flushes
+ * the TLB) with the range of the segments whose reads changed, where decoded code is stale (size 0: only where
+ * writes go changed).
  */
 export const I440FX_PAM0 = 0x59;
 export const I440FX_SMRAM = 0x72;
@@ -35,7 +36,7 @@ export class I440fx extends PciFunction {
   /** Per block: 1 once its MMIO dispatch has been set up for its current attribute. */
   private readonly mapped = new Uint8Array(SHADOW_SIZE / 0x4000);
   private bus?: IoBus;
-  onMapChange: () => void = () => {};
+  onMapChange: (base: number, size: number) => void = () => {};
 
   constructor(private readonly phys: PhysicalMemory, private readonly bios: BiosRom | undefined, private readonly memoryBytes: number) {
     super('i440fx', 0, 0, { vendor: 0x8086, device: 0x1237, classCode: 0x060000, revision: 0x02 });
@@ -82,10 +83,17 @@ export class I440fx extends PciFunction {
     const bus = this.bus;
     if (!bus) return;
     let changed = false;
+    // The lowest and highest segment whose reads (and fetches) go elsewhere now: the range of decoded code that
+    // is stale. A segment whose WE alone changed (SeaBIOS making its shadow read-only) still reads the same bytes.
+    let lo = -1, hi = -1;
     for (let block = 0; block < this.attr.length; block++) {
       const addr = SHADOW_BASE + block * 0x4000;
       const a = addr >= 0xf0000 ? (this.config[I440FX_PAM0] >>> 4) & 3 : (this.config[I440FX_PAM0 + 1 + ((addr - SHADOW_BASE) >>> 15)] >>> (addr & 0x4000 ? 4 : 0)) & 3;
       if (a === this.attr[block] && this.mapped[block] !== 0) continue;
+      if (((a ^ this.attr[block]) & 1) !== 0 || this.mapped[block] === 0) {
+        if (lo < 0) lo = addr;
+        hi = addr + 0x4000;
+      }
       this.attr[block] = a;
       this.mapped[block] = 1;
       // DRAM for reads and writes (and present): the CPU may treat the block as RAM; DRAM for reads only
@@ -94,7 +102,7 @@ export class I440fx extends PciFunction {
       bus.setMmioPages(addr, 0x4000, ram && a === 3 ? false : ram && a === 1 ? 'writes' : true);
       changed = true;
     }
-    if (changed) this.onMapChange();
+    if (changed) this.onMapChange(Math.max(lo, 0), hi - lo);
   }
 
   private readShadow(addr: number, size: number): number {

@@ -46,8 +46,11 @@ export interface PcDeviceOptions {
   onA20?: (enabled: boolean) => void;
   /** The PCI board (board/pc.ts): firmware, disks, boot order. */
   board?: PcBoardOptions;
-  /** The memory map under 0xC0000-0xFFFFF changed (i440FX PAM): drop TLB entries and decoded code. */
-  onMemoryMapChange?: () => void;
+  /**
+   * The memory map changed (i440FX PAM under 0xC0000-0xFFFFF, a PCI memory BAR appeared, moved or vanished): drop
+   * TLB entries, and the decoded code in [base, base + size), where reads now find other bytes (size 0: none).
+   */
+  onMemoryMapChange?: (base: number, size: number) => void;
 }
 
 export interface PcDevices {

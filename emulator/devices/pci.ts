@@ -179,8 +179,11 @@ export class PciFunction {
     this.mapBars();
   }
 
-  /** Called when a memory BAR's registers appear, move or vanish (the machine flushes its TLBs). */
-  onMapChange?: () => void;
+  /**
+   * Called for each physical range a memory BAR's registers appear at or vanish from (the machine flushes its TLBs
+   * and drops decoded code there).
+   */
+  onMapChange?: (base: number, size: number) => void;
   /** Where each BAR with registers is mapped now (0: not mapped). */
   private readonly barMappedAt: number[] = [];
 
@@ -194,7 +197,6 @@ export class PciFunction {
   private mapBars(): void {
     const bus = this.ioBus;
     if (!bus) return;
-    let changed = false;
     this.bars.forEach((spec, i) => {
       if (!spec?.mmio && !spec?.ports) return;
       let at = this.barAddress(i);
@@ -210,11 +212,11 @@ export class PciFunction {
         const name = `${this.name} BAR${i}`;
         if (was) bus.unregisterMmio(name);
         if (at) bus.registerMmio(name, at, spec.size, spec.mmio!);
-        changed = true;
+        if (was) this.onMapChange?.(was, spec.size);
+        if (at) this.onMapChange?.(at, spec.size);
       }
       this.barMappedAt[i] = at;
     });
-    if (changed) this.onMapChange?.();
   }
 
   /** The bus the function's ROM is mapped on (set by PciBus.attach). */
@@ -314,8 +316,8 @@ export class PciBus implements Device {
     return this.functions.find((f) => f.slot === slot && f.fn === fn);
   }
 
-  /** `onMapChange`: a memory BAR with registers moved (flush the CPUs' TLBs). */
-  attach(bus: IoBus, onMapChange?: () => void): void {
+  /** `onMapChange`: a memory BAR with registers appeared at or vanished from a range (see PciFunction.onMapChange). */
+  attach(bus: IoBus, onMapChange?: (base: number, size: number) => void): void {
     for (const f of this.functions) {
       f.ioBus = bus;
       f.onMapChange = onMapChange;

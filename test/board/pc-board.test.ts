@@ -4,6 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { PcBoardOptions } from '../../emulator/board/pc';
+import { Block } from '../../emulator/cpu/cpu';
+import { setSegment } from '../../emulator/cpu/segments';
+import { Seg } from '../../emulator/cpu/state';
 import { DiskImage } from '../../emulator/devices/disk-image';
 import { Machine } from '../../emulator/machine';
 
@@ -68,6 +71,37 @@ describe('i440FX PAM: shadow RAM over the BIOS', () => {
     m.mem.write(0xf0000, 1, 0xaa);
     assert.equal(m.mem.read(0xf0000, 1), 0x55, 'write-protected shadow');
     assert.equal(m.mem.read(0xe0000, 1), ROM[ROM.length - 0x20000], 'PAM5 still routes 0xE0000 to the ROM');
+  });
+
+  it('a PAM change drops the decoded code only where reads changed: not elsewhere, not for a write-protect', () => {
+    const m = machine();
+    cfgWrite(m, 0, 0, 0x59, 1, 0x30); // PAM0: F0000-FFFFF read/write DRAM
+    m.mem.write(0xf0000, 4, 0xf411b0); // mov al, 0x11 ; hlt
+    m.mem.write(0x1000, 4, 0xf422b3); // mov bl, 0x22 ; hlt
+    const c = m.cpu;
+    const runAt = (seg: number, ip: number): void => {
+      setSegment(c, Seg.CS, seg, seg * 16, 0xffff, c.segAttr[Seg.CS]);
+      c.rip = ip;
+      c.halted = false;
+      c.run(10);
+    };
+    runAt(0xf000, 0);
+    runAt(0, 0x1000);
+    assert.equal(c.r[0] & 0xff, 0x11);
+    assert.equal(c.r[6] & 0xff, 0x22);
+    const blocks = (c as unknown as { blocks: Map<number, Block> }).blocks;
+    const shadow = blocks.get(0xf0000 * 4)!, low = blocks.get(0x1000 * 4)!;
+    assert.ok(shadow?.valid && low?.valid, 'both decoded (16-bit code)');
+    cfgWrite(m, 0, 0, 0x59, 1, 0x10); // read-only DRAM: reads find the same bytes
+    assert.ok(shadow.valid && blocks.get(0xf0000 * 4) === shadow, 'write-protecting the shadow keeps its code');
+    cfgWrite(m, 0, 0, 0x59, 1, 0x00); // reads go to the ROM
+    assert.equal(shadow.valid, false, 'the shadow\'s code is dropped when its reads go to the ROM');
+    assert.equal(blocks.has(0xf0000 * 4), false);
+    assert.ok(low.valid && blocks.get(0x1000 * 4) === low, 'code outside the changed segment keeps its decoding');
+    cfgWrite(m, 0, 0, 0x59, 1, 0x30);
+    m.mem.write(0xf0000, 1, 0xb3); // mov bl, 0x11 ; hlt: decoded afresh from shadow RAM
+    runAt(0xf000, 0);
+    assert.equal(c.r[6] & 0xff, 0x11);
   });
 
   it('without firmware the BIOS area is plain RAM', () => {
