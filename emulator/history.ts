@@ -425,6 +425,9 @@ export class History {
         if (this.latest[p] === old.pages.get(p)) this.latest[p] = d;
         next.pages.set(p, d);
       }
+      // A version that goes with the oldest snapshot is nobody's previous version any more: the next snapshot
+      // may share that page with RAM holding the same content, and its copy must then be stored, not skipped.
+      for (const [p, d] of old.pages) if (this.latest[p] === d) this.latest[p] = undefined;
       next.bytes += copies.bytes;
       this.bytes += copies.bytes - old.bytes;
       this.snaps.shift();
