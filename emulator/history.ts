@@ -87,18 +87,15 @@ interface Candidate { pos: TimelinePosition; stop: StopInfo; rip?: number; after
 
 export const DEFAULT_HISTORY_MB = 512;
 /**
- * Instructions between snapshots, at least. Unless the caller fixes the interval, the history stretches it
- * while snapshots cost more than SNAPSHOT_WORK_SHARE of the run time (a fast guest covers 500 000
- * instructions in well under a millisecond), as long as re-executing one interval takes at most
- * MAX_REPLAY_MS at the speed the guest ran (stepBack re-executes at most one interval; bench/reverse.ts).
+ * Instructions between snapshots, at least. Unless the caller fixes the interval, the history spaces them by
+ * time instead (pace): REPLAY_MS of running at the speed the guest ran (a fast guest covers 500 000
+ * instructions in well under a millisecond).
  */
 export const DEFAULT_SNAPSHOT_INTERVAL = 500_000;
-const SNAPSHOT_WORK_SHARE = 0.02;
-const MAX_REPLAY_MS = 20;
+/** Running time between paced snapshots: what stepBack re-executes at most (goal < 100 ms; bench/reverse.ts). */
+const REPLAY_MS = 20;
 const FIXED_SNAPSHOT_BYTES = 16 * 1024;
 const ZERO_PAGE = new Int32Array(WORDS);
-/** Settled pages per timed one, for pacing (a power of 2). */
-const SETTLE_SAMPLE = 16;
 /** Largest buffer (in pages) settled pages are copied into: one allocation per run of copies, not per page. */
 const CHUNK_PAGES = 64;
 
@@ -119,12 +116,9 @@ export class History {
   /** Instructions from the newest snapshot to the next (interval, or more while paced). */
   private gap = DEFAULT_SNAPSHOT_INTERVAL;
   private paced = true;
-  /** Since the newest snapshot: wall time spent running and instructions run (tick), and in snapshot work. */
+  /** Since the newest snapshot: wall time spent running and instructions run (tick). */
   private runMs = 0;
   private runInsns = 0;
-  private workMs = 0;
-  /** Pages settled so far (settle times one in SETTLE_SAMPLE of them). */
-  private settles = 0;
   /** When the current CPU slice started (performance.now(); -1: not inside Machine.run) and at which count. */
   private sliceAt = -1;
   private sliceInsns = 0;
@@ -208,9 +202,8 @@ export class History {
     if (comparePos(now, this.frontierPos) > 0) this.frontierPos = now;
     const last = this.snaps[this.snaps.length - 1];
     if (last && now.instructions >= last.pos.instructions + this.gap) {
-      const t0 = performance.now();
       this.take(false);
-      this.pace(performance.now() - t0);
+      this.pace();
     }
   }
 
@@ -227,18 +220,18 @@ export class History {
   }
 
   /**
-   * After a snapshot that took `takeMs`: the next gap keeps the snapshot work of the interval just closed
-   * (taking it, and copying pages for earlier snapshots) near SNAPSHOT_WORK_SHARE of the time, within
-   * [interval, MAX_REPLAY_MS of running]. Snapshot positions do not change what the guest does.
+   * After a snapshot: the next is due once the guest has run REPLAY_MS at the speed it ran the interval just
+   * closed, and at least `interval` instructions on. Closer snapshots would not make going back faster than
+   * stepBack's goal needs, and each costs the run: taking it, a write-TLB miss on every page written next (a new
+   * dirty epoch), and another copy of each page written in both intervals (bench-paging, paced by measured
+   * snapshot work instead, took 11-30 snapshots in its 28 M instructions). Snapshot positions do not change
+   * what the guest does.
    */
-  private pace(takeMs: number): void {
-    const work = this.workMs + takeMs;
+  private pace(): void {
     const msPer = this.runInsns > 0 ? this.runMs / this.runInsns : 0;
-    this.runMs = this.runInsns = this.workMs = 0;
+    this.runMs = this.runInsns = 0;
     if (!this.paced || !(msPer > 0)) return;
-    const want = (work / SNAPSHOT_WORK_SHARE) / msPer;
-    const most = MAX_REPLAY_MS / msPer;
-    this.gap = Math.round(Math.max(this.interval, Math.min(want, most)));
+    this.gap = Math.round(Math.max(this.interval, REPLAY_MS / msPer));
   }
 
   /** Every exception event passes here once (replayed ones are already logged). */
@@ -342,18 +335,9 @@ export class History {
    * first). Content equal to the page's previous stored version (or zeros, if none) is not stored again.
    */
   private settle(p: number): void {
-    const { mem } = this.m;
     const s = this.owner[p];
     this.unshare(p);
-    if (!s) return;
-    // One copy in SETTLE_SAMPLE is timed and counts for all of them (the clock reads cost a tenth of a copy).
-    if ((this.settles++ & (SETTLE_SAMPLE - 1)) !== 0) {
-      this.copyOut(s, p);
-      return;
-    }
-    const t0 = performance.now();
-    this.copyOut(s, p);
-    this.workMs += SETTLE_SAMPLE * (performance.now() - t0);
+    if (s) this.copyOut(s, p);
   }
 
   private copyOut(s: Snapshot, p: number): void {
@@ -563,7 +547,7 @@ export class History {
     for (const p of pages) loadPage(this.pageAt(idx, p), mem, p);
     mem.clearDirty();
     this.dirtyClearedAt = mem.clears;
-    this.runMs = this.runInsns = this.workMs = 0;
+    this.runMs = this.runInsns = 0;
     restoreCpu(cpu, s.cpu, true); // flushes the TLB (dirty bits cleared); loadPage dropped the stale code
     restoreDevices(clock, s.pos.instructions, this.m.deviceList, s.devices);
     this.m.loadRunState(s.run);
