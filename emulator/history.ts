@@ -32,7 +32,7 @@ import { TimerKey, VirtualClock } from './clock';
 import { Device } from './devices/device';
 import { PhysicalMemory } from './memory/phys';
 import { captureCpu, captureDevices, CpuSnapshot, restoreCpu, restoreDevices } from './snapshot';
-import { copyPages, loadPage, packPage, pageIsZero, samePacked, storePacked, WORDS } from './history-pages';
+import { loadPage, packPage, PageVersions, pageIsZero, samePacked, WORDS } from './history-pages';
 
 /** What the history needs from the machine (implemented by Machine; its private state stays private). */
 export interface HistoryHost {
@@ -68,17 +68,16 @@ interface Snapshot {
    */
   shared: Int32Array;
   /**
-   * Their contents once copied out of RAM (settle), by page number: WORDS words, or fewer: sparse, see
-   * packPage. A page whose content equalled its previous stored version has no entry (that version holds).
+   * Their contents once copied out of RAM (settle): page number -> its version in `versions` (WORDS words, or
+   * fewer: sparse, see packPage). A page whose content equalled its previous stored version has no entry (that
+   * version holds).
    */
-  pages: Map<number, Int32Array>;
+  pages: Map<number, number>;
+  versions: PageVersions;
   /** Input log entries already applied when it was taken. */
   inputs: number;
   /** Memory this snapshot holds: the fixed part plus its page buffers. */
   bytes: number;
-  /** The buffer settled pages are copied into (grows by doubling up to CHUNK_PAGES pages) and its fill in words. */
-  chunk: Int32Array | null;
-  chunkUsed: number;
 }
 
 /** A place a forward run would have stopped; for a completed write, `pos` is just before the writing
@@ -96,8 +95,6 @@ export const DEFAULT_SNAPSHOT_INTERVAL = 500_000;
 const REPLAY_MS = 20;
 const FIXED_SNAPSHOT_BYTES = 16 * 1024;
 const ZERO_PAGE = new Int32Array(WORDS);
-/** Largest buffer (in pages) settled pages are copied into: one allocation per run of copies, not per page. */
-const CHUNK_PAGES = 64;
 
 export function comparePos(a: TimelinePosition, b: TimelinePosition): number {
   return a.instructions !== b.instructions ? a.instructions - b.instructions : a.seq - b.seq;
@@ -126,10 +123,11 @@ export class History {
   private bytes = 0;
   private replaying = false;
   /**
-   * Every page's content at the newest snapshot (undefined: zero), to skip storing pages that did not change;
-   * by page number (an array: a Map lookup per copied page cost more than the copy).
+   * For every page, the snapshot holding its newest stored version (undefined: none, the page was zero), to
+   * skip storing pages that did not change; by page number (an array: a Map lookup per copied page cost more
+   * than the copy).
    */
-  private latest: (Int32Array | undefined)[] = [];
+  private latest: (Snapshot | undefined)[] = [];
   /** mem.clears when the dirty map was last cleared (-1: never). */
   private dirtyClearedAt = -1;
   /** For each page flagged in mem.cowPages: the snapshot that shares it (lists it in `shared`, RAM holds its content). */
@@ -275,7 +273,7 @@ export class History {
     }
     if (popped) {
       this.resetLatest();
-      for (const s of this.snaps) for (const [p, d] of s.pages) this.latest[p] = d;
+      for (const s of this.snaps) for (const p of s.pages.keys()) this.latest[p] = s;
     }
     this.cur = Math.min(this.cur, this.snaps.length - 1);
     this.events = this.events.filter((e) => e.seq < now.seq);
@@ -306,8 +304,8 @@ export class History {
     }
     const snap: Snapshot = {
       pos: this.now(), cpu: captureCpu(cpu), devices: captureDevices(this.m.deviceList), run: this.m.saveRunState(),
-      frame: { ...lastFrame }, shared, pages: new Map(), inputs: this.inputsApplied, bytes: FIXED_SNAPSHOT_BYTES + shared.byteLength,
-      chunk: null, chunkUsed: 0,
+      frame: { ...lastFrame }, shared, pages: new Map(), versions: new PageVersions(), inputs: this.inputsApplied,
+      bytes: FIXED_SNAPSHOT_BYTES + shared.byteLength,
     };
     if (full || this.latest.length !== cow.length) this.resetLatest();
     if (this.owner.length !== cow.length) this.owner = new Array<Snapshot | undefined>(cow.length);
@@ -345,24 +343,16 @@ export class History {
     const prev = this.latest[p];
     // Packing first makes the comparison with the previous version cheap (sparse forms compare form to form).
     const size = packPage(mem, p);
-    if (samePacked(mem, p, size, prev)) return;
-    const n = size >>> 2;
-    if (!s.chunk || s.chunkUsed + n > s.chunk.length) {
-      const pages = s.chunk ? Math.min(CHUNK_PAGES, (2 * s.chunk.length) / WORDS) : 1;
-      s.chunk = new Int32Array(pages * WORDS);
-      s.chunkUsed = 0;
-      s.bytes += s.chunk.byteLength;
-      this.bytes += s.chunk.byteLength;
-    }
-    storePacked(mem, p, size, s.chunk, s.chunkUsed);
-    const d = s.chunk.subarray(s.chunkUsed, s.chunkUsed + n);
-    s.chunkUsed += n;
-    s.pages.set(p, d);
-    this.latest[p] = d;
+    if (samePacked(mem, p, size, prev && prev.versions.view(prev.pages.get(p)!))) return;
+    const had = s.versions.bytes;
+    s.pages.set(p, s.versions.addPacked(mem, p, size));
+    s.bytes += s.versions.bytes - had;
+    this.bytes += s.versions.bytes - had;
+    this.latest[p] = s;
   }
 
   private resetLatest(): void {
-    this.latest = new Array<Int32Array | undefined>(this.m.mem.cowPages.length).fill(undefined);
+    this.latest = new Array<Snapshot | undefined>(this.m.mem.cowPages.length).fill(undefined);
   }
 
   /** Page p's content is snapshot s's and still RAM's (s shares it; not copied yet). */
@@ -404,16 +394,16 @@ export class History {
         this.bytes += merged.byteLength - next.shared.byteLength;
         next.shared = merged;
       }
-      const copies = copyPages(moved, (p) => old.pages.get(p)!);
-      for (const [p, d] of copies.pages) {
-        if (this.latest[p] === old.pages.get(p)) this.latest[p] = d;
-        next.pages.set(p, d);
+      const had = next.versions.bytes;
+      for (const p of moved) {
+        next.pages.set(p, next.versions.addCopy(old.versions.view(old.pages.get(p)!)));
+        if (this.latest[p] === old) this.latest[p] = next;
       }
       // A version that goes with the oldest snapshot is nobody's previous version any more: the next snapshot
       // may share that page with RAM holding the same content, and its copy must then be stored, not skipped.
-      for (const [p, d] of old.pages) if (this.latest[p] === d) this.latest[p] = undefined;
-      next.bytes += copies.bytes;
-      this.bytes += copies.bytes - old.bytes;
+      for (const p of old.pages.keys()) if (this.latest[p] === old) this.latest[p] = undefined;
+      next.bytes += next.versions.bytes - had;
+      this.bytes += next.versions.bytes - had - old.bytes;
       this.snaps.shift();
       this.cur--;
       const first = this.snaps[0].pos;
@@ -564,8 +554,8 @@ export class History {
   private pageAt(idx: number, p: number): Int32Array {
     for (let j = idx; j >= 0; j--) {
       if (this.sharedBy(p, this.snaps[j])) throw new Error(`history: page ${p} is still shared with RAM where its snapshot copy is needed`);
-      const d = this.snaps[j].pages.get(p);
-      if (d) return d;
+      const v = this.snaps[j].pages.get(p);
+      if (v !== undefined) return this.snaps[j].versions.view(v);
     }
     return ZERO_PAGE;
   }
