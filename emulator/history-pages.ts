@@ -80,7 +80,7 @@ export class PageVersions {
 const W = PAGE_SIZE / 4;
 export const WORDS = W;
 const BITMAP_WORDS = W / 32;
-const OUT_WORD = PACK_OUT >>> 2;
+const IN_WORD = PACK_IN >>> 2, OUT_WORD = PACK_OUT >>> 2;
 
 
 /**
@@ -97,17 +97,19 @@ export function packPage(mem: PhysicalMemory, p: number): number {
 }
 
 /**
- * Copy the form packPage just left for page p (`size`: what it returned) into `dst` at word `at`: the page from
- * RAM when dense (RAM still holds it), else the sparse form.
+ * Copy the form packPage just left for page p (`size`: what it returned) into `dst` at word `at`, from the
+ * packer's memory (just read, so in cache): the copy of the page when dense, else the sparse form; the page
+ * from RAM when there is no packer.
  */
 export function storePacked(mem: PhysicalMemory, p: number, size: number, dst: Int32Array, at: number): void {
   const n = size >>> 2;
-  if (n === W) {
+  const packer = pagePacker();
+  if (!packer) {
     dst.set(mem.i32.subarray(p * W, p * W + W), at);
     return;
   }
-  const f = pagePacker()!.i32;
-  for (let i = 0; i < n; i++) dst[at + i] = f[OUT_WORD + i];
+  const from = n === W ? IN_WORD : OUT_WORD;
+  dst.set(packer.i32.subarray(from, from + n), at);
 }
 
 /**

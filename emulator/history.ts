@@ -128,6 +128,8 @@ export class History {
    * than the copy).
    */
   private latest: (Snapshot | undefined)[] = [];
+  /** And that version's number in its `versions` (no Map lookup per copied page). */
+  private latestVersion = new Int32Array(0);
   /** mem.clears when the dirty map was last cleared (-1: never). */
   private dirtyClearedAt = -1;
   /** For each page flagged in mem.cowPages: the snapshot that shares it (lists it in `shared`, RAM holds its content). */
@@ -154,6 +156,7 @@ export class History {
     this.dropShared();
     this.snaps = [];
     this.latest = [];
+    this.latestVersion = new Int32Array(0);
     this.events = [];
     this.bytes = 0;
     this.cur = -1;
@@ -273,7 +276,12 @@ export class History {
     }
     if (popped) {
       this.resetLatest();
-      for (const s of this.snaps) for (const p of s.pages.keys()) this.latest[p] = s;
+      for (const s of this.snaps) {
+        for (const [p, v] of s.pages) {
+          this.latest[p] = s;
+          this.latestVersion[p] = v;
+        }
+      }
     }
     this.cur = Math.min(this.cur, this.snaps.length - 1);
     this.events = this.events.filter((e) => e.seq < now.seq);
@@ -343,16 +351,19 @@ export class History {
     const prev = this.latest[p];
     // Packing first makes the comparison with the previous version cheap (sparse forms compare form to form).
     const size = packPage(mem, p);
-    if (samePacked(mem, p, size, prev && prev.versions.view(prev.pages.get(p)!))) return;
+    if (samePacked(mem, p, size, prev && prev.versions.view(this.latestVersion[p]))) return;
     const had = s.versions.bytes;
-    s.pages.set(p, s.versions.addPacked(mem, p, size));
+    const v = s.versions.addPacked(mem, p, size);
+    s.pages.set(p, v);
     s.bytes += s.versions.bytes - had;
     this.bytes += s.versions.bytes - had;
     this.latest[p] = s;
+    this.latestVersion[p] = v;
   }
 
   private resetLatest(): void {
     this.latest = new Array<Snapshot | undefined>(this.m.mem.cowPages.length).fill(undefined);
+    this.latestVersion = new Int32Array(this.m.mem.cowPages.length);
   }
 
   /** Page p's content is snapshot s's and still RAM's (s shares it; not copied yet). */
@@ -396,8 +407,12 @@ export class History {
       }
       const had = next.versions.bytes;
       for (const p of moved) {
-        next.pages.set(p, next.versions.addCopy(old.versions.view(old.pages.get(p)!)));
-        if (this.latest[p] === old) this.latest[p] = next;
+        const v = next.versions.addCopy(old.versions.view(old.pages.get(p)!));
+        next.pages.set(p, v);
+        if (this.latest[p] === old) {
+          this.latest[p] = next;
+          this.latestVersion[p] = v;
+        }
       }
       // A version that goes with the oldest snapshot is nobody's previous version any more: the next snapshot
       // may share that page with RAM holding the same content, and its copy must then be stored, not skipped.
