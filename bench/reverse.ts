@@ -5,7 +5,7 @@ import { Machine } from '../emulator/machine';
 /**
  * Reverse debugging costs (issues 7 and 14), printed by `npm run bench` (alone: `npm run bench -- --only reverse`):
  *   - recording overhead on every bench kernel: guest MIPS with history off and on (default ring: 512 MiB,
- *     snapshots paced: at least every 500 000 instructions, see history.ts), goal <= 15%;
+ *     snapshots paced: ~20 ms of running apart, at least 500 000 instructions, see history.ts), goal <= 15%;
  *   - memory the history holds per million instructions recorded (pages still shared with RAM hold none);
  *   - stepBack latency at the end of 10 M and 50 M instructions of history (goal < 100 ms).
  */
@@ -65,7 +65,7 @@ function timed(f: () => void): { wall: number; cpu: number } {
 const pct = (off: number, on: number): string => `${((1 - on / off) * 100).toFixed(1)}%`;
 
 export function benchReverse(root: string, jit: boolean): void {
-  console.log('reverse debugging (history ring 512 MiB, snapshots paced: at least every 500,000 instructions)');
+  console.log('reverse debugging (history ring 512 MiB, snapshots paced: ~20 ms of running apart, at least 500,000 instructions)');
   for (const k of KERNELS) {
     const file = path.resolve(root, k.file);
     if (!fs.existsSync(file)) { console.log(`  ${k.name}: skipped, ${file} is missing`); continue; }

@@ -258,7 +258,7 @@ export interface TimelinePosition {
 export interface HistoryOptions {
   /** Memory budget of the snapshot ring in MiB (launch.json `historyMB`; default 512). */
   limitMB?: number;
-  /** Instructions between snapshots. Default: at least 500 000, more while snapshots would cost over ~2% of the run time (history.ts). */
+  /** Instructions between snapshots. Default: ~20 ms of running at the guest's speed, at least 500 000 (history.ts). */
   snapshotInterval?: number;
 }
 

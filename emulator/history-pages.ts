@@ -4,29 +4,72 @@
  * words); and the comparisons and copies over that form. Stored pages are Int32Arrays: comparing and loading
  * them needs no word view made per page (one costs more than comparing a sparse page).
  *
- * Public API: packPage, storePacked, samePacked, loadPage, samePage, pageIsZero, copyPages, WORDS.
+ * Public API: PageVersions, packPage, storePacked, samePacked, loadPage, samePage, pageIsZero, WORDS.
  */
 import { PAGE_SIZE, PhysicalMemory } from './memory/phys';
 import { PACK_IN, PACK_OUT, pagePacker } from './page-pack-wasm';
 
+/** Largest buffer (in pages) stored versions are copied into: one allocation per run of copies, not per page. */
+const CHUNK_PAGES = 64;
+
 /**
- * Copies of stored pages into one buffer (one allocation instead of one per page: thousands of small buffers
- * cost more in allocation and GC than the copying), and its size in bytes. `src(p)` is page p's stored content.
+ * One snapshot's stored page versions, numbered in the order they were added: their words lie in buffers that
+ * grow by doubling up to CHUNK_PAGES pages, and where each lies (buffer, word offset, length) in one Int32Array.
+ * No object per version: a view per stored page (bench-paging stores ~12 000 per run) kept the garbage
+ * collector marking and promoting them, and grew V8's heap, which faults in 4 KiB at a time.
  */
-export function copyPages(list: number[], src: (p: number) => Int32Array): { pages: Map<number, Int32Array>; bytes: number } {
-  const pages = new Map<number, Int32Array>();
-  let words = 0;
-  for (const p of list) words += src(p).length;
-  if (words === 0) return { pages, bytes: 0 };
-  const buf = new Int32Array(words);
-  let at = 0;
-  for (const p of list) {
-    const d = src(p);
-    buf.set(d, at);
-    pages.set(p, buf.subarray(at, at + d.length));
-    at += d.length;
+export class PageVersions {
+  /** Bytes of the buffers (what the history's budget counts). */
+  bytes = 0;
+  private count = 0;
+  private readonly buffers: Int32Array[] = [];
+  /** Per version: its buffer's index, word offset and length. */
+  private where = new Int32Array(3 * 16);
+  private used = 0;
+
+  /** Store the form packPage just left for RAM page p (`size`: what it returned); returns its number. */
+  addPacked(mem: PhysicalMemory, p: number, size: number): number {
+    const n = size >>> 2;
+    const v = this.reserve(n);
+    storePacked(mem, p, size, this.buffers[this.buffers.length - 1], this.where[3 * v + 1]);
+    return v;
   }
-  return { pages, bytes: 4 * words };
+
+  /** Store a copy of stored content `d` (another snapshot's version); returns its number. */
+  addCopy(d: Int32Array): number {
+    const v = this.reserve(d.length);
+    this.buffers[this.buffers.length - 1].set(d, this.where[3 * v + 1]);
+    return v;
+  }
+
+  /** Version v's words, as a view made for the caller to compare or load (not to keep). */
+  view(v: number): Int32Array {
+    const w = this.where;
+    return this.buffers[w[3 * v]].subarray(w[3 * v + 1], w[3 * v + 1] + w[3 * v + 2]);
+  }
+
+  /** Room for a version of n words at the end of the last buffer (a new one when it is full). */
+  private reserve(n: number): number {
+    let last = this.buffers[this.buffers.length - 1];
+    if (!last || this.used + n > last.length) {
+      const pages = last ? Math.min(CHUNK_PAGES, (2 * last.length) / W) : 1;
+      last = new Int32Array(pages * W);
+      this.buffers.push(last);
+      this.bytes += last.byteLength;
+      this.used = 0;
+    }
+    if (3 * this.count === this.where.length) {
+      const grown = new Int32Array(2 * this.where.length);
+      grown.set(this.where);
+      this.where = grown;
+    }
+    const v = this.count++;
+    this.where[3 * v] = this.buffers.length - 1;
+    this.where[3 * v + 1] = this.used;
+    this.where[3 * v + 2] = n;
+    this.used += n;
+    return v;
+  }
 }
 
 /**
@@ -37,7 +80,7 @@ export function copyPages(list: number[], src: (p: number) => Int32Array): { pag
 const W = PAGE_SIZE / 4;
 export const WORDS = W;
 const BITMAP_WORDS = W / 32;
-const OUT_WORD = PACK_OUT >>> 2;
+const IN_WORD = PACK_IN >>> 2, OUT_WORD = PACK_OUT >>> 2;
 
 
 /**
@@ -54,17 +97,19 @@ export function packPage(mem: PhysicalMemory, p: number): number {
 }
 
 /**
- * Copy the form packPage just left for page p (`size`: what it returned) into `dst` at word `at`: the page from
- * RAM when dense (RAM still holds it), else the sparse form.
+ * Copy the form packPage just left for page p (`size`: what it returned) into `dst` at word `at`, from the
+ * packer's memory (just read, so in cache): the copy of the page when dense, else the sparse form; the page
+ * from RAM when there is no packer.
  */
 export function storePacked(mem: PhysicalMemory, p: number, size: number, dst: Int32Array, at: number): void {
   const n = size >>> 2;
-  if (n === W) {
+  const packer = pagePacker();
+  if (!packer) {
     dst.set(mem.i32.subarray(p * W, p * W + W), at);
     return;
   }
-  const f = pagePacker()!.i32;
-  for (let i = 0; i < n; i++) dst[at + i] = f[OUT_WORD + i];
+  const from = n === W ? IN_WORD : OUT_WORD;
+  dst.set(packer.i32.subarray(from, from + n), at);
 }
 
 /**

@@ -32,7 +32,7 @@ import { TimerKey, VirtualClock } from './clock';
 import { Device } from './devices/device';
 import { PhysicalMemory } from './memory/phys';
 import { captureCpu, captureDevices, CpuSnapshot, restoreCpu, restoreDevices } from './snapshot';
-import { copyPages, loadPage, packPage, pageIsZero, samePacked, storePacked, WORDS } from './history-pages';
+import { loadPage, packPage, PageVersions, pageIsZero, samePacked, WORDS } from './history-pages';
 
 /** What the history needs from the machine (implemented by Machine; its private state stays private). */
 export interface HistoryHost {
@@ -68,17 +68,16 @@ interface Snapshot {
    */
   shared: Int32Array;
   /**
-   * Their contents once copied out of RAM (settle), by page number: WORDS words, or fewer: sparse, see
-   * packPage. A page whose content equalled its previous stored version has no entry (that version holds).
+   * Their contents once copied out of RAM (settle): page number -> its version in `versions` (WORDS words, or
+   * fewer: sparse, see packPage). A page whose content equalled its previous stored version has no entry (that
+   * version holds).
    */
-  pages: Map<number, Int32Array>;
+  pages: Map<number, number>;
+  versions: PageVersions;
   /** Input log entries already applied when it was taken. */
   inputs: number;
   /** Memory this snapshot holds: the fixed part plus its page buffers. */
   bytes: number;
-  /** The buffer settled pages are copied into (grows by doubling up to CHUNK_PAGES pages) and its fill in words. */
-  chunk: Int32Array | null;
-  chunkUsed: number;
 }
 
 /** A place a forward run would have stopped; for a completed write, `pos` is just before the writing
@@ -87,20 +86,15 @@ interface Candidate { pos: TimelinePosition; stop: StopInfo; rip?: number; after
 
 export const DEFAULT_HISTORY_MB = 512;
 /**
- * Instructions between snapshots, at least. Unless the caller fixes the interval, the history stretches it
- * while snapshots cost more than SNAPSHOT_WORK_SHARE of the run time (a fast guest covers 500 000
- * instructions in well under a millisecond), as long as re-executing one interval takes at most
- * MAX_REPLAY_MS at the speed the guest ran (stepBack re-executes at most one interval; bench/reverse.ts).
+ * Instructions between snapshots, at least. Unless the caller fixes the interval, the history spaces them by
+ * time instead (pace): REPLAY_MS of running at the speed the guest ran (a fast guest covers 500 000
+ * instructions in well under a millisecond).
  */
 export const DEFAULT_SNAPSHOT_INTERVAL = 500_000;
-const SNAPSHOT_WORK_SHARE = 0.02;
-const MAX_REPLAY_MS = 20;
+/** Running time between paced snapshots: what stepBack re-executes at most (goal < 100 ms; bench/reverse.ts). */
+const REPLAY_MS = 20;
 const FIXED_SNAPSHOT_BYTES = 16 * 1024;
 const ZERO_PAGE = new Int32Array(WORDS);
-/** Settled pages per timed one, for pacing (a power of 2). */
-const SETTLE_SAMPLE = 16;
-/** Largest buffer (in pages) settled pages are copied into: one allocation per run of copies, not per page. */
-const CHUNK_PAGES = 64;
 
 export function comparePos(a: TimelinePosition, b: TimelinePosition): number {
   return a.instructions !== b.instructions ? a.instructions - b.instructions : a.seq - b.seq;
@@ -119,12 +113,9 @@ export class History {
   /** Instructions from the newest snapshot to the next (interval, or more while paced). */
   private gap = DEFAULT_SNAPSHOT_INTERVAL;
   private paced = true;
-  /** Since the newest snapshot: wall time spent running and instructions run (tick), and in snapshot work. */
+  /** Since the newest snapshot: wall time spent running and instructions run (tick). */
   private runMs = 0;
   private runInsns = 0;
-  private workMs = 0;
-  /** Pages settled so far (settle times one in SETTLE_SAMPLE of them). */
-  private settles = 0;
   /** When the current CPU slice started (performance.now(); -1: not inside Machine.run) and at which count. */
   private sliceAt = -1;
   private sliceInsns = 0;
@@ -132,10 +123,13 @@ export class History {
   private bytes = 0;
   private replaying = false;
   /**
-   * Every page's content at the newest snapshot (undefined: zero), to skip storing pages that did not change;
-   * by page number (an array: a Map lookup per copied page cost more than the copy).
+   * For every page, the snapshot holding its newest stored version (undefined: none, the page was zero), to
+   * skip storing pages that did not change; by page number (an array: a Map lookup per copied page cost more
+   * than the copy).
    */
-  private latest: (Int32Array | undefined)[] = [];
+  private latest: (Snapshot | undefined)[] = [];
+  /** And that version's number in its `versions` (no Map lookup per copied page). */
+  private latestVersion = new Int32Array(0);
   /** mem.clears when the dirty map was last cleared (-1: never). */
   private dirtyClearedAt = -1;
   /** For each page flagged in mem.cowPages: the snapshot that shares it (lists it in `shared`, RAM holds its content). */
@@ -162,6 +156,7 @@ export class History {
     this.dropShared();
     this.snaps = [];
     this.latest = [];
+    this.latestVersion = new Int32Array(0);
     this.events = [];
     this.bytes = 0;
     this.cur = -1;
@@ -208,9 +203,8 @@ export class History {
     if (comparePos(now, this.frontierPos) > 0) this.frontierPos = now;
     const last = this.snaps[this.snaps.length - 1];
     if (last && now.instructions >= last.pos.instructions + this.gap) {
-      const t0 = performance.now();
       this.take(false);
-      this.pace(performance.now() - t0);
+      this.pace();
     }
   }
 
@@ -227,18 +221,18 @@ export class History {
   }
 
   /**
-   * After a snapshot that took `takeMs`: the next gap keeps the snapshot work of the interval just closed
-   * (taking it, and copying pages for earlier snapshots) near SNAPSHOT_WORK_SHARE of the time, within
-   * [interval, MAX_REPLAY_MS of running]. Snapshot positions do not change what the guest does.
+   * After a snapshot: the next is due once the guest has run REPLAY_MS at the speed it ran the interval just
+   * closed, and at least `interval` instructions on. Closer snapshots would not make going back faster than
+   * stepBack's goal needs, and each costs the run: taking it, a write-TLB miss on every page written next (a new
+   * dirty epoch), and another copy of each page written in both intervals (bench-paging, paced by measured
+   * snapshot work instead, took 11-30 snapshots in its 28 M instructions). Snapshot positions do not change
+   * what the guest does.
    */
-  private pace(takeMs: number): void {
-    const work = this.workMs + takeMs;
+  private pace(): void {
     const msPer = this.runInsns > 0 ? this.runMs / this.runInsns : 0;
-    this.runMs = this.runInsns = this.workMs = 0;
+    this.runMs = this.runInsns = 0;
     if (!this.paced || !(msPer > 0)) return;
-    const want = (work / SNAPSHOT_WORK_SHARE) / msPer;
-    const most = MAX_REPLAY_MS / msPer;
-    this.gap = Math.round(Math.max(this.interval, Math.min(want, most)));
+    this.gap = Math.round(Math.max(this.interval, REPLAY_MS / msPer));
   }
 
   /** Every exception event passes here once (replayed ones are already logged). */
@@ -282,7 +276,12 @@ export class History {
     }
     if (popped) {
       this.resetLatest();
-      for (const s of this.snaps) for (const [p, d] of s.pages) this.latest[p] = d;
+      for (const s of this.snaps) {
+        for (const [p, v] of s.pages) {
+          this.latest[p] = s;
+          this.latestVersion[p] = v;
+        }
+      }
     }
     this.cur = Math.min(this.cur, this.snaps.length - 1);
     this.events = this.events.filter((e) => e.seq < now.seq);
@@ -313,8 +312,8 @@ export class History {
     }
     const snap: Snapshot = {
       pos: this.now(), cpu: captureCpu(cpu), devices: captureDevices(this.m.deviceList), run: this.m.saveRunState(),
-      frame: { ...lastFrame }, shared, pages: new Map(), inputs: this.inputsApplied, bytes: FIXED_SNAPSHOT_BYTES + shared.byteLength,
-      chunk: null, chunkUsed: 0,
+      frame: { ...lastFrame }, shared, pages: new Map(), versions: new PageVersions(), inputs: this.inputsApplied,
+      bytes: FIXED_SNAPSHOT_BYTES + shared.byteLength,
     };
     if (full || this.latest.length !== cow.length) this.resetLatest();
     if (this.owner.length !== cow.length) this.owner = new Array<Snapshot | undefined>(cow.length);
@@ -342,18 +341,9 @@ export class History {
    * first). Content equal to the page's previous stored version (or zeros, if none) is not stored again.
    */
   private settle(p: number): void {
-    const { mem } = this.m;
     const s = this.owner[p];
     this.unshare(p);
-    if (!s) return;
-    // One copy in SETTLE_SAMPLE is timed and counts for all of them (the clock reads cost a tenth of a copy).
-    if ((this.settles++ & (SETTLE_SAMPLE - 1)) !== 0) {
-      this.copyOut(s, p);
-      return;
-    }
-    const t0 = performance.now();
-    this.copyOut(s, p);
-    this.workMs += SETTLE_SAMPLE * (performance.now() - t0);
+    if (s) this.copyOut(s, p);
   }
 
   private copyOut(s: Snapshot, p: number): void {
@@ -361,24 +351,19 @@ export class History {
     const prev = this.latest[p];
     // Packing first makes the comparison with the previous version cheap (sparse forms compare form to form).
     const size = packPage(mem, p);
-    if (samePacked(mem, p, size, prev)) return;
-    const n = size >>> 2;
-    if (!s.chunk || s.chunkUsed + n > s.chunk.length) {
-      const pages = s.chunk ? Math.min(CHUNK_PAGES, (2 * s.chunk.length) / WORDS) : 1;
-      s.chunk = new Int32Array(pages * WORDS);
-      s.chunkUsed = 0;
-      s.bytes += s.chunk.byteLength;
-      this.bytes += s.chunk.byteLength;
-    }
-    storePacked(mem, p, size, s.chunk, s.chunkUsed);
-    const d = s.chunk.subarray(s.chunkUsed, s.chunkUsed + n);
-    s.chunkUsed += n;
-    s.pages.set(p, d);
-    this.latest[p] = d;
+    if (samePacked(mem, p, size, prev && prev.versions.view(this.latestVersion[p]))) return;
+    const had = s.versions.bytes;
+    const v = s.versions.addPacked(mem, p, size);
+    s.pages.set(p, v);
+    s.bytes += s.versions.bytes - had;
+    this.bytes += s.versions.bytes - had;
+    this.latest[p] = s;
+    this.latestVersion[p] = v;
   }
 
   private resetLatest(): void {
-    this.latest = new Array<Int32Array | undefined>(this.m.mem.cowPages.length).fill(undefined);
+    this.latest = new Array<Snapshot | undefined>(this.m.mem.cowPages.length).fill(undefined);
+    this.latestVersion = new Int32Array(this.m.mem.cowPages.length);
   }
 
   /** Page p's content is snapshot s's and still RAM's (s shares it; not copied yet). */
@@ -420,13 +405,20 @@ export class History {
         this.bytes += merged.byteLength - next.shared.byteLength;
         next.shared = merged;
       }
-      const copies = copyPages(moved, (p) => old.pages.get(p)!);
-      for (const [p, d] of copies.pages) {
-        if (this.latest[p] === old.pages.get(p)) this.latest[p] = d;
-        next.pages.set(p, d);
+      const had = next.versions.bytes;
+      for (const p of moved) {
+        const v = next.versions.addCopy(old.versions.view(old.pages.get(p)!));
+        next.pages.set(p, v);
+        if (this.latest[p] === old) {
+          this.latest[p] = next;
+          this.latestVersion[p] = v;
+        }
       }
-      next.bytes += copies.bytes;
-      this.bytes += copies.bytes - old.bytes;
+      // A version that goes with the oldest snapshot is nobody's previous version any more: the next snapshot
+      // may share that page with RAM holding the same content, and its copy must then be stored, not skipped.
+      for (const p of old.pages.keys()) if (this.latest[p] === old) this.latest[p] = undefined;
+      next.bytes += next.versions.bytes - had;
+      this.bytes += next.versions.bytes - had - old.bytes;
       this.snaps.shift();
       this.cur--;
       const first = this.snaps[0].pos;
@@ -560,7 +552,7 @@ export class History {
     for (const p of pages) loadPage(this.pageAt(idx, p), mem, p);
     mem.clearDirty();
     this.dirtyClearedAt = mem.clears;
-    this.runMs = this.runInsns = this.workMs = 0;
+    this.runMs = this.runInsns = 0;
     restoreCpu(cpu, s.cpu, true); // flushes the TLB (dirty bits cleared); loadPage dropped the stale code
     restoreDevices(clock, s.pos.instructions, this.m.deviceList, s.devices);
     this.m.loadRunState(s.run);
@@ -577,8 +569,8 @@ export class History {
   private pageAt(idx: number, p: number): Int32Array {
     for (let j = idx; j >= 0; j--) {
       if (this.sharedBy(p, this.snaps[j])) throw new Error(`history: page ${p} is still shared with RAM where its snapshot copy is needed`);
-      const d = this.snaps[j].pages.get(p);
-      if (d) return d;
+      const v = this.snaps[j].pages.get(p);
+      if (v !== undefined) return this.snaps[j].versions.view(v);
     }
     return ZERO_PAGE;
   }

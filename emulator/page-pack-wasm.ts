@@ -15,7 +15,10 @@
  * The same scan lists the non-zero words of a large, mostly-zero register file (nonZeroWords: the e1000's
  * 128 KiB of registers, saved at every history snapshot).
  *
- * With SIMD (where the engine has it) a 16-byte load tests four words at once; without, 8 bytes at a time.
+ * With SIMD (where the engine has it) a 16-byte load tests four words at once, and when any is non-zero their
+ * mask (i32x4.bitmask) picks a swizzle that stores them compacted, with no branch per word (storeVector; the
+ * swizzle table lies at COMPRESS, after the sparse form's room): 1.5-2x faster than testing the words one by
+ * one in every pattern tried (bench-paging's pages: 254 -> 171 ns); without SIMD, 8 bytes at a time.
  *
  * Public API: createPagePacker (undefined where WebAssembly is unavailable), pagePacker (one made at first use),
  * nonZeroWords.
@@ -39,11 +42,28 @@ const SPARSE_LIMIT = PAGE / 2;
 const BLOCK_VOID = 0x40, LOOP = 0x03, IF = 0x04, END = 0x0b, BR_IF = 0x0d, RETURN = 0x0f;
 const LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22;
 const I32_STORE = 0x36, I64_LOAD = 0x29, I32_CONST = 0x41, I64_CONST = 0x42;
-const I32_EQZ = 0x45, I32_EQ = 0x46, I32_NE = 0x47, I64_EQZ = 0x50;
+const I32_EQZ = 0x45, I32_EQ = 0x46, I32_NE = 0x47, I32_GT_U = 0x4b, I64_EQZ = 0x50, I32_POPCNT = 0x69;
 const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_OR = 0x72, I32_SHL = 0x74, I32_SHR_U = 0x76, I64_SHR_U = 0x88, I32_WRAP_I64 = 0xa7;
 const I32 = 0x7f, I64 = 0x7e, V128 = 0x7b;
-// SIMD (0xfd prefix): v128.load, v128.any_true, i64x2.extract_lane.
-const SIMD = 0xfd, V128_LOAD = 0x00, V128_ANY_TRUE = 0x53, I64X2_EXTRACT_LANE = 0x1d;
+// SIMD (0xfd prefix, then the opcode as LEB128): v128.load/store/const, v128.any_true, i8x16.swizzle,
+// i32x4.ne, i32x4.bitmask.
+const SIMD = 0xfd, V128_LOAD = 0x00, V128_STORE = 0x0b, V128_CONST = 0x0c, I8X16_SWIZZLE = 0x0e, V128_ANY_TRUE = 0x53;
+const I32X4_NE = 0x38, I32X4_BITMASK = [0xa4, 0x01];
+/**
+ * The SIMD packer's table, past the sparse form's room: for each 4-bit mask of non-zero words in 16 bytes, the
+ * i8x16.swizzle that moves those words to the front, in order (byte indexes; 0x80 gives a zero byte).
+ */
+const COMPRESS = 8192;
+function compressTable(): number[] {
+  const bytes: number[] = [];
+  for (let mask = 0; mask < 16; mask++) {
+    const row: number[] = [];
+    for (let lane = 0; lane < 4; lane++) if (mask & (1 << lane)) row.push(4 * lane, 4 * lane + 1, 4 * lane + 2, 4 * lane + 3);
+    while (row.length < 16) row.push(0x80);
+    bytes.push(...row);
+  }
+  return bytes;
+}
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -100,6 +120,20 @@ function storePair(bitOffset: number): number[] {
 }
 
 /**
+ * With SIMD, 16 bytes (4 words) unless all zero: their mask of non-zero words goes into the bitmap word, and the
+ * 16 bytes swizzled (COMPRESS[mask]) to put those words first are stored at OUT + K, K moving past them only (the
+ * rest is overwritten next or lies past the form), without a branch per word; full past half a page: 4096.
+ */
+const storeVector = (): number[] => [
+  ...get(VEC), SIMD, V128_CONST, ...new Array<number>(16).fill(0), SIMD, I32X4_NE, SIMD, ...I32X4_BITMASK, ...set(X),
+  ...get(BITS), ...get(X), ...get(BIT), I32_SHL, I32_OR, ...set(BITS),
+  ...get(K), ...get(VEC), ...get(X), ...i32c(4), I32_SHL, SIMD, V128_LOAD, 4, ...uleb(COMPRESS), SIMD, I8X16_SWIZZLE,
+  SIMD, V128_STORE, 2, ...uleb(PACK_OUT),
+  ...get(K), ...get(X), I32_POPCNT, ...i32c(2), I32_SHL, I32_ADD, LOCAL_TEE, K,
+  ...i32c(SPARSE_LIMIT), I32_GT_U, IF, BLOCK_VOID, ...i32c(PAGE), RETURN, END,
+];
+
+/**
  * pack(): for each 128-byte group (one bitmap word), for each 8-byte pair (with SIMD: each 16 bytes, skipped
  * at once when all zero): store its non-zero words; then the bitmap word. The output starts after the 128-byte
  * bitmap.
@@ -107,12 +141,7 @@ function storePair(bitOffset: number): number[] {
 function packBody(simd: boolean): number[] {
   const step = simd ? 16 : 8;
   const inner = simd
-    ? [
-      ...get(ADDR), SIMD, V128_LOAD, 4, 0, LOCAL_TEE, VEC, SIMD, V128_ANY_TRUE, IF, BLOCK_VOID,
-      ...get(VEC), SIMD, I64X2_EXTRACT_LANE, 0, ...set(PAIR), ...storePair(0),
-      ...get(VEC), SIMD, I64X2_EXTRACT_LANE, 1, ...set(PAIR), ...storePair(2),
-      END,
-    ]
+    ? [...get(ADDR), SIMD, V128_LOAD, 4, 0, LOCAL_TEE, VEC, SIMD, V128_ANY_TRUE, IF, BLOCK_VOID, ...storeVector(), END]
     : [...get(ADDR), I64_LOAD, 3, 0, ...set(PAIR), ...storePair(0)];
   return [
     ...i32c(128), ...set(K), ...i32c(PACK_IN), ...set(ADDR),
@@ -140,6 +169,8 @@ function moduleBytes(simd: boolean): Uint8Array {
     ...section(5, vec([[0x00, 1]])), // one memory of one 64 KiB page
     ...section(7, vec([[...name('mem'), 2, 0], [...name('pack'), 0, 0]])),
     ...section(10, vec([[...uleb(code.length), ...code]])),
+    // The swizzle table, for the SIMD packer: an active data segment at COMPRESS.
+    ...(simd ? section(11, vec([[0x00, ...i32c(COMPRESS), END, ...vec(compressTable().map((b) => [b]))]])) : []),
   ]);
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadPage, packPage, samePacked, samePage, storePacked, WORDS } from '../../emulator/history-pages';
+import { loadPage, packPage, PageVersions, samePacked, samePage, storePacked, WORDS } from '../../emulator/history-pages';
 import { PAGE_SIZE, PhysicalMemory } from '../../emulator/memory/phys';
 import { createPagePacker, nonZeroWords as listNonZero, PACK_IN, PACK_OUT } from '../../emulator/page-pack-wasm';
 import { IoBus } from '../../emulator/devices/bus';
@@ -168,5 +168,25 @@ describe('history page store', () => {
       loadPage(d, big, p);
       assert.deepEqual(big.i32.subarray(p * WORDS, (p + 1) * WORDS), mem.i32.subarray(WORDS, 2 * WORDS), `round ${round}`);
     }
+  });
+
+  it('PageVersions hands back every version it stored, packed or copied, across its growing buffers', () => {
+    const versions = new PageVersions();
+    const want: Int32Array[] = [];
+    const numbers: number[] = [];
+    // 300 versions of every density (sparse and dense): more than the first buffers and the index's first size hold.
+    for (let round = 0; round < 300; round++) {
+      fill(mem, 1, [0, 3, 40, 470, 700, 1024][round % 6], next);
+      const size = packPage(mem, 1);
+      numbers.push(versions.addPacked(mem, 1, size));
+      want.push(stored(mem, 1));
+      if (round % 7 === 0) {
+        numbers.push(versions.addCopy(want[round >> 1]));
+        want.push(want[round >> 1].slice());
+      }
+    }
+    assert.deepEqual(numbers, want.map((_, i) => i), 'numbered in the order stored');
+    want.forEach((d, i) => assert.deepEqual(versions.view(numbers[i]), d, `version ${i}`));
+    assert.ok(versions.bytes >= want.reduce((n, d) => n + d.byteLength, 0), `its buffers (${versions.bytes} bytes) hold them all`);
   });
 });
