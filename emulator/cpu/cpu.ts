@@ -216,10 +216,12 @@ export class Cpu extends CpuState {
   readonly wTlb: Float64Array;
   /**
    * Per physical page, where it may have write-TLB entries, so marking a code page finds them without scanning
-   * the TLB: 0 none, s > 0 only slot s - 1 (the page was filled there alone since), -1 possibly several (scan).
-   * Flushes leave it as is: a stale slot is checked against the page before it is cleared.
+   * the TLB: 0 none, s > 0 slot s - 1 (with wSlot2, a second slot: a kernel maps its pages twice, at the
+   * kernel-text alias and in the direct map), -1 possibly three or more (scan all 64 Ki slots, ~0.1 ms).
+   * Flushes leave them as they are: a stale slot is checked against the page before it is cleared.
    */
   private readonly wSlot: Int32Array;
+  private readonly wSlot2: Int32Array;
   /**
    * Read translations of MMIO pages, direct-mapped by the low bits of the linear page number: [2s] tag (linear
    * page base + ub, -1 empty), [2s+1] physical page base. Only the linear → physical step is cached, as a TLB
@@ -270,6 +272,7 @@ export class Cpu extends CpuState {
     this.dv = mem.view;
     this.u8 = mem.u8;
     this.wSlot = new Int32Array(mem.codePages.length);
+    this.wSlot2 = new Int32Array(mem.codePages.length);
     mem.notifyCodeWrite = (page, addr, len) => this.invalidateCode(page, addr, len);
     mem.onDataBesideCode = (page) => this.releaseCodePage(page);
     this.flushTlb();
@@ -387,8 +390,10 @@ export class Cpu extends CpuState {
         this.tlb[access][2 * i + 1] = pageBase;
         if (access === Access.WRITE) {
           this.mem.markWritten(page);
-          const s = this.wSlot[page];
-          this.wSlot[page] = s === 0 || s === i + 1 ? i + 1 : -1;
+          const s = this.wSlot[page], s2 = this.wSlot2[page];
+          if (s === 0 || s === i + 1) this.wSlot[page] = i + 1;
+          else if (s > 0 && (s2 === 0 || s2 === i + 1)) this.wSlot2[page] = i + 1;
+          else this.wSlot[page] = -1;
           // A walk that allows a write allows a read of the page as well (R/W only restricts writes; U/S, SMAP
           // and the protection key's AD are checked alike, WD only restricts writes), and it has set the accessed
           // bits a read would set: the read TLB gets the page too, unless it is watched for reads. A kernel that
@@ -1225,16 +1230,18 @@ export class Cpu extends CpuState {
 
   /** Writes to physical `page` must take the slow path: drop write-TLB entries that map it. */
   private dropWriteMapping(page: number): void {
-    const s = this.wSlot[page];
+    const s = this.wSlot[page], s2 = this.wSlot2[page];
     if (s === 0) return;
     const base = page * 4096;
     const t = this.wTlb;
     if (s > 0) {
       if (t[2 * (s - 1) + 1] === base) t[2 * (s - 1)] = -1;
+      if (s2 > 0 && t[2 * (s2 - 1) + 1] === base) t[2 * (s2 - 1)] = -1;
     } else {
       for (let i = 0; i < 2 * TLB_SIZE; i += 2) if (t[i + 1] === base) t[i] = -1;
     }
     this.wSlot[page] = 0;
+    this.wSlot2[page] = 0;
   }
 
   private fetchLa = 0;

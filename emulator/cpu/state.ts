@@ -1,3 +1,4 @@
+import { COUNT_FIELD } from '../clock';
 /**
  * Architectural CPU state, laid out for the hot loop: general-purpose registers as 32-bit lo/hi halves in
  * one Int32Array (register i: lo at 2*i, hi at 2*i+1), segment caches in typed arrays, no BigInt.
@@ -68,6 +69,11 @@ export function fromCanonical64(v: bigint): number | undefined {
 }
 
 export class CpuState {
+  constructor() {
+    this.shadowUntil = -1;
+    this.dbShadowUntil = -1;
+  }
+
   /** GPRs as lo/hi halves. */
   readonly r = new Int32Array(32);
   /** RIP (linear form, see above; equals EIP outside 64-bit mode). */
@@ -144,10 +150,10 @@ export class CpuState {
    * address bit 20 of every CPU access reads as 0, so addresses wrap at 1 MiB like an 8086 (Cpu.setA20).
    */
   a20 = true;
-  /** Interrupt shadow after STI / MOV SS / POP SS: instruction count at which it ends. */
-  shadowUntil = -1;
+  /** Interrupt shadow after STI / MOV SS / POP SS: instruction count at which it ends (-1: none; a double field, see COUNT_FIELD). */
+  shadowUntil = COUNT_FIELD;
   /** Debug-exception shadow after MOV SS / POP SS only (STI does not block #DB): instruction count at which it ends. */
-  dbShadowUntil = -1;
+  dbShadowUntil = COUNT_FIELD;
   /** DR0-3 data/I/O breakpoint hits of the current instruction, or pending across a MOV SS shadow (debug.ts). */
   dbHits = 0;
   /** Flag.RF when the exception being delivered is a fault (RF set in the pushed RFLAGS, SDM §18.3.1.1), else 0. */
