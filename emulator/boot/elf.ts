@@ -256,22 +256,27 @@ class Reader {
       );
     }
   }
-  // Each read checks its bounds itself and builds need()'s message only when it fails: a kernel's symbol table
-  // is hundreds of thousands of fields, and formatting an offset for every one cost more than the parse.
+  /**
+   * A field read's bounds: need()'s message is built only when the check fails (a kernel's symbol table is
+   * hundreds of thousands of fields, and formatting an offset for every one cost more than the parse).
+   */
+  private field(o: number, len: number): void {
+    if (o < 0 || o + len > this.bytes.length) this.need(o, len, `offset ${hex(o)}`);
+  }
   u8(o: number): number {
-    if (o < 0 || o + 1 > this.bytes.length) this.need(o, 1, `offset ${hex(o)}`);
+    this.field(o, 1);
     return this.bytes[o];
   }
   u16(o: number): number {
-    if (o < 0 || o + 2 > this.bytes.length) this.need(o, 2, `offset ${hex(o)}`);
+    this.field(o, 2);
     return this.view.getUint16(o, true);
   }
   u32(o: number): number {
-    if (o < 0 || o + 4 > this.bytes.length) this.need(o, 4, `offset ${hex(o)}`);
+    this.field(o, 4);
     return this.view.getUint32(o, true);
   }
   u64(o: number): bigint {
-    if (o < 0 || o + 8 > this.bytes.length) this.need(o, 8, `offset ${hex(o)}`);
+    this.field(o, 8);
     return this.view.getBigUint64(o, true);
   }
   /** A 64-bit offset or size as a number; anything past 2^53 cannot fit any file and is reported as damage. */
