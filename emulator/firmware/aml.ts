@@ -9,7 +9,7 @@
 
 export * from './aml-resources';
 export { join } from './aml-bytes';
-import { Bytes, copyInto, join, joinInto, termsLength } from './aml-bytes';
+import { Bytes, join } from './aml-bytes';
 export type { Bytes } from './aml-bytes';
 
 const EXT = 0x5b;
@@ -68,14 +68,10 @@ export function pkgLength(contentLength: number): Bytes {
 
 /** opcode(s), PkgLength, content (`head` then `body`): the shape of every variable-length term. */
 function withPkg(op: Bytes, head: (number | Bytes)[], body: Bytes[]): Bytes {
-  const n = termsLength(head) + termsLength(body);
-  const len = pkgLength(n);
-  const out = new Array<number>(op.length + len.length + n);
-  let k = copyInto(out, 0, op);
-  k = copyInto(out, k, len);
-  k = copyInto(out, k, head);
-  copyInto(out, k, body);
-  return out;
+  let n = 0;
+  for (let i = 0; i < head.length; i++) { const h = head[i]; n += typeof h === 'number' ? 1 : h.length; }
+  for (let i = 0; i < body.length; i++) n += body[i].length;
+  return join(op, pkgLength(n), ...head, ...body);
 }
 
 /** Zero, One, or the smallest of Byte/Word/DWord constant (aml_int; the DSDT needs nothing wider). */
@@ -197,7 +193,7 @@ export function buffer(bytes: Bytes): Bytes {
  * checksum 0 = "treat as correct", as ASL compilers and QEMU's aml_resource_template write it).
  */
 export function resourceTemplate(...descriptors: Bytes[]): Bytes {
-  return buffer(joinInto(descriptors, [0x79, 0x00]));
+  return buffer(join(...descriptors, [0x79, 0x00]));
 }
 
 // ----------------------------------------------------------------------------- terms and control flow
@@ -211,7 +207,7 @@ export const debugObj: Bytes = [EXT, 0x31];
 export const ref = (n: string): Bytes => nameString(n);
 
 /** A method call: the method's name, then its arguments. */
-export const call = (n: string, ...args: Bytes[]): Bytes => joinInto([nameString(n)], args);
+export const call = (n: string, ...args: Bytes[]): Bytes => join(nameString(n), ...args);
 
 /** If (predicate) { body } (§19.6.60) and Else { body }. */
 export const ifThen = (predicate: Bytes, ...body: Bytes[]): Bytes => withPkg([0xa0], [predicate], body);
