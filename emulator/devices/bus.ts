@@ -50,8 +50,8 @@ export class IoBus {
   registerMmio(name: string, base: number, size: number, handler: MmioHandler): void {
     // A range added at the end changes no address's first match: lastMmio stays valid.
     this.mmio.push({ base, size, handler, name });
-    const last = Math.min(Math.floor((base + size - 1) / 4096), (1 << 20) - 1);
-    for (let p = Math.floor(base / 4096); p <= last; p++) this.mmioPages[p] = 1;
+    // fill, not a loop: the VGA's 16 MiB framebuffer alone is 4096 pages, marked while V8 still interprets this.
+    this.mmioPages.fill(1, Math.floor(base / 4096), Math.min(Math.floor((base + size - 1) / 4096), (1 << 20) - 1) + 1);
   }
 
   /**
@@ -76,8 +76,7 @@ export class IoBus {
    * the decoded code (i440FX PAM: shadow RAM over the BIOS area switches between RAM and ROM).
    */
   setMmioPages(base: number, size: number, on: boolean | 'writes'): void {
-    const v = on === 'writes' ? 2 : on ? 1 : 0;
-    for (let p = Math.floor(base / 4096); p < Math.ceil((base + size) / 4096); p++) this.mmioPages[p] = v;
+    this.mmioPages.fill(on === 'writes' ? 2 : on ? 1 : 0, Math.floor(base / 4096), Math.ceil((base + size) / 4096));
   }
 
   inPort(port: number, size: number): number {
