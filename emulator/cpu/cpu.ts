@@ -69,6 +69,11 @@ const TLB_GENERATIONS = 2048;
 const MAX_BLOCK = 64;
 /** Slots of the direct-mapped block cache (a kernel's code spans megabytes: 16 Ki slots by the low bits collided). */
 const BLOCK_CACHE = 1 << 16;
+/**
+ * Its slots at first: it doubles whenever the blocks outnumber half its slots, up to BLOCK_CACHE. A 64 Ki-slot JS
+ * array costs ~2 ms to allocate and fill in a fresh process, where a short kernel builds a hundred blocks.
+ */
+const BLOCK_CACHE_FIRST = 1 << 10;
 /** Stores that find only stale code marks (Cpu.invalidateCode) before a page's marks are rebuilt from its blocks. */
 const STALE_STORES = 16;
 /**
@@ -248,7 +253,9 @@ export class Cpu extends CpuState {
 
   private readonly blocks = new Map<number, Block>();
   /** Direct-mapped front of `blocks` by physical address (a Map lookup per block costs more than the block). */
-  private readonly blockCache: (Block | undefined)[] = new Array<Block | undefined>(BLOCK_CACHE).fill(undefined);
+  private blockCache: (Block | undefined)[] = new Array<Block | undefined>(BLOCK_CACHE_FIRST).fill(undefined);
+  /** blockCache.length - 1: a block's slot is (phys ^ (phys >>> 16)) & blockMask. */
+  private blockMask = BLOCK_CACHE_FIRST - 1;
   private readonly pageBlocks = new Map<number, Block[]>();
   /** A write hit a page with decoded code: the running block must stop after this instruction (translated blocks test it too). */
   codeDirty = false;
@@ -1303,6 +1310,11 @@ export class Cpu extends CpuState {
     b.pollPort = pollLoopPort(b.insns);
     b.pollMem = b.pollPort !== POLL_NONE && pollReads(b.insns);
     this.blocks.set(key, b);
+    if (this.blocks.size > (this.blockMask + 1) >>> 1 && this.blockMask < BLOCK_CACHE - 1) {
+      // The slots refill from `blocks` as the blocks are looked up again.
+      this.blockMask = 2 * this.blockMask + 1;
+      this.blockCache = new Array<Block | undefined>(this.blockMask + 1).fill(undefined);
+    }
     return b;
   }
 
@@ -1335,7 +1347,7 @@ export class Cpu extends CpuState {
     const xTlb = this.tlb[Access.EXEC];
     if (xTlb[2 * ti] !== la - (la & 0xfff) + this.rb) return null;
     const phys = xTlb[2 * ti + 1] + (la & 0xfff);
-    const b = this.blockCache[(phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1)];
+    const b = this.blockCache[(phys ^ (phys >>> 16)) & this.blockMask];
     return b !== undefined && b.key === phys * 4 + mode && b.valid ? b : null;
   }
 
@@ -1343,7 +1355,7 @@ export class Cpu extends CpuState {
   private findBlock(mode: number): Block {
     const phys = this.fetchPhys(this.codeLinear());
     const key = phys * 4 + mode;
-    const slot = (phys ^ (phys >>> 16)) & (BLOCK_CACHE - 1);
+    const slot = (phys ^ (phys >>> 16)) & this.blockMask;
     let found = this.blockCache[slot];
     if (found === undefined || found.key !== key || !found.valid) {
       found = this.blocks.get(key);

@@ -5,7 +5,14 @@ import { MmioHandler, PortHandler } from './device';
  * physical memory layer calls findMmio on a TLB miss (MMIO pages are never cached in the TLB as RAM).
  */
 export class IoBus {
-  private readonly ports: (PortHandler | undefined)[] = new Array(0x10000);
+  /**
+   * Per I/O port, its handler's index in `handlers` (0: unclaimed). A typed array rather than 64 Ki JS array
+   * slots: a machine is created in a fresh process on every launch, and a 512 KiB JS array costs ~2 ms there
+   * to allocate and fill (every page of it touched), where this one's pages stay untouched until claimed.
+   */
+  private readonly portHandler = new Uint16Array(0x10000);
+  /** The handlers ports have been claimed by, each once; [0] stands for "unclaimed". */
+  private readonly handlers: (PortHandler | undefined)[] = [undefined];
   private readonly mmio: { base: number; size: number; handler: MmioHandler; name: string }[] = [];
   /**
    * For each 4 KiB page below 4 GiB: 0 RAM, 1 an MMIO range overlaps it, 2 MMIO for writes only (reads and
@@ -15,20 +22,27 @@ export class IoBus {
   private readonly mmioPages = new Uint8Array(1 << 20);
 
   registerPorts(first: number, count: number, handler: PortHandler): void {
+    let index = this.handlers.indexOf(handler);
+    if (index < 0) index = this.handlers.push(handler) - 1;
     for (let p = first; p < first + count; p++) {
-      if (this.ports[p]) throw new Error(`I/O port 0x${p.toString(16)} is already claimed`);
-      this.ports[p] = handler;
+      if (this.portHandler[p] !== 0) throw new Error(`I/O port 0x${p.toString(16)} is already claimed`);
+      this.portHandler[p] = index;
     }
+  }
+
+  /** The handler of `port` (0-0xFFFF), undefined when no device claims it. */
+  private handler(port: number): PortHandler | undefined {
+    return this.handlers[this.portHandler[port]];
   }
 
   /** Release the ports [first, first+count) (an I/O BAR that moved or stopped decoding). */
   unregisterPorts(first: number, count: number): void {
-    for (let p = first; p < first + count && p <= 0xffff; p++) this.ports[p] = undefined;
+    for (let p = first; p < first + count && p <= 0xffff; p++) this.portHandler[p] = 0;
   }
 
   /** True if none of the ports [first, first+count) is claimed (a device whose BAR moves checks before it claims). */
   portsFree(first: number, count: number): boolean {
-    for (let p = first; p < first + count; p++) if (p > 0xffff || this.ports[p]) return false;
+    for (let p = first; p < first + count; p++) if (p > 0xffff || this.portHandler[p] !== 0) return false;
     return true;
   }
 
@@ -36,8 +50,8 @@ export class IoBus {
   registerMmio(name: string, base: number, size: number, handler: MmioHandler): void {
     // A range added at the end changes no address's first match: lastMmio stays valid.
     this.mmio.push({ base, size, handler, name });
-    const last = Math.min(Math.floor((base + size - 1) / 4096), (1 << 20) - 1);
-    for (let p = Math.floor(base / 4096); p <= last; p++) this.mmioPages[p] = 1;
+    // fill, not a loop: the VGA's 16 MiB framebuffer alone is 4096 pages, marked while V8 still interprets this.
+    this.mmioPages.fill(1, Math.floor(base / 4096), Math.min(Math.floor((base + size - 1) / 4096), (1 << 20) - 1) + 1);
   }
 
   /**
@@ -62,49 +76,48 @@ export class IoBus {
    * the decoded code (i440FX PAM: shadow RAM over the BIOS area switches between RAM and ROM).
    */
   setMmioPages(base: number, size: number, on: boolean | 'writes'): void {
-    const v = on === 'writes' ? 2 : on ? 1 : 0;
-    for (let p = Math.floor(base / 4096); p < Math.ceil((base + size) / 4096); p++) this.mmioPages[p] = v;
+    this.mmioPages.fill(on === 'writes' ? 2 : on ? 1 : 0, Math.floor(base / 4096), Math.ceil((base + size) / 4096));
   }
 
   inPort(port: number, size: number): number {
-    const h = this.ports[port & 0xffff];
+    const h = this.handler(port & 0xffff);
     if (!h) return size === 1 ? 0xff : size === 2 ? 0xffff : -1;
     return h.read(port & 0xffff, size);
   }
 
   /** Whether the port's device reads in bulk (PortHandler.readString). */
   readsStrings(port: number): boolean {
-    const h = this.ports[port & 0xffff];
+    const h = this.handler(port & 0xffff);
     return h !== undefined && h.readString !== undefined;
   }
 
   /** PortHandler.readString of the port's device: how many of `count` reads it did into dst (0 when it cannot). */
   inString(port: number, size: number, count: number, dst: Uint8Array, at: number): number {
-    const h = this.ports[port & 0xffff];
+    const h = this.handler(port & 0xffff);
     return h !== undefined && h.readString ? h.readString(port & 0xffff, size, count, dst, at) : 0;
   }
 
   /** Whether the port's device writes in bulk (PortHandler.writeString). */
   writesStrings(port: number): boolean {
-    const h = this.ports[port & 0xffff];
+    const h = this.handler(port & 0xffff);
     return h !== undefined && h.writeString !== undefined;
   }
 
   /** PortHandler.writeString of the port's device: how many of `count` writes it took from src (0 when it cannot). */
   outString(port: number, size: number, count: number, src: Uint8Array, at: number): number {
-    const h = this.ports[port & 0xffff];
+    const h = this.handler(port & 0xffff);
     return h !== undefined && h.writeString ? h.writeString(port & 0xffff, size, count, src, at) : 0;
   }
 
   /** PortHandler.stableUntil of the port's device, or `now` (may change at once) when it cannot tell. */
   portStableUntil(port: number, now: number): number {
-    const h = this.ports[port & 0xffff];
+    const h = this.handler(port & 0xffff);
     if (!h) return Infinity; // unclaimed: always all ones
     return h.stableUntil ? h.stableUntil(port & 0xffff) : now;
   }
 
   outPort(port: number, size: number, value: number): void {
-    const h = this.ports[port & 0xffff];
+    const h = this.handler(port & 0xffff);
     if (h) h.write(port & 0xffff, size, value);
   }
 

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { E1000_ROM_PATH } from './e1000';
+import { bytesOf } from '../bytes';
 
 /**
  * The e1000's expansion ROM: QEMU 7.2 gives the card iPXE's `efi-e1000.rom` (its romfile; Debian's ipxe-qemu package
@@ -18,7 +19,7 @@ export function loadE1000Rom(): Uint8Array | undefined {
     const env = typeof process !== 'undefined' ? process.env.FAULTLINE_E1000_ROM : undefined;
     const file = env ?? E1000_ROM_PATH;
     if (file) {
-      try { cached = new Uint8Array(fs.readFileSync(file)); } catch { /* not installed: the card has no ROM */ }
+      try { cached = bytesOf(fs.readFileSync(file)); } catch { /* not installed: the card has no ROM */ }
     }
   }
   return cached ?? undefined;

@@ -69,8 +69,12 @@ export class PciFunction {
   /** Bits the guest may change, per byte. */
   protected readonly writable = new Uint8Array(256);
   readonly bars: (BarSpec | undefined)[] = [];
-  /** Expansion ROM image (mapped at the ROM BAR when enabled), if any. */
+  /**
+   * Expansion ROM image (mapped at the ROM BAR when enabled), if any: the image as given, shared, never written;
+   * the BAR decodes romSize bytes, and those past the image read 0.
+   */
   rom?: Uint8Array;
+  romSize = 0;
   /** QEMU's DeviceClass.hotpluggable: false for the `pc` board's built-in devices (all of this board's). */
   readonly hotpluggable: boolean = false;
 
@@ -138,8 +142,9 @@ export class PciFunction {
   defineRom(image: Uint8Array): void {
     let size = 2048;
     while (size < image.length) size *= 2;
-    this.rom = new Uint8Array(size);
-    this.rom.set(image);
+    // Not padded into a copy: the image is a quarter of a megabyte (iPXE's) and every machine would copy it.
+    this.rom = image;
+    this.romSize = size;
     const mask = ~(size - 1) >>> 0;
     for (let i = 0; i < 4; i++) this.writable[PCI.ROM_ADDRESS + i] = (mask >>> (8 * i)) & (i === 0 ? 0x01 : 0xff);
     this.writable[PCI.ROM_ADDRESS] = (mask & 0xff) | 1;
@@ -233,11 +238,11 @@ export class PciFunction {
     const rom = this.rom!;
     if (at === 0 || this.romMappedAt.has(at)) return;
     this.romMappedAt.add(at);
-    bus.registerMmio(`${this.name} ROM`, at, rom.length, {
+    bus.registerMmio(`${this.name} ROM`, at, this.romSize, {
       read: (offset, n) => {
         if (this.romAddress() !== at) return n === 4 ? 0xffffffff : (1 << (8 * n)) - 1;
         let v = 0;
-        for (let i = n - 1; i >= 0; i--) v = v * 256 + rom[offset + i];
+        for (let i = n - 1; i >= 0; i--) v = v * 256 + (offset + i < rom.length ? rom[offset + i] : 0);
         return v;
       },
       write: () => {},

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { bytesOf } from '../bytes';
 
 /**
  * The 8 × 16 text font for drawing VGA text mode as pixels. On a real PC (and in QEMU) the VGA BIOS copies its
@@ -21,7 +22,7 @@ export function loadStdVgaBios(): Uint8Array | undefined {
   if (stdVga === undefined) {
     stdVga = null;
     for (const p of VGA_BIOS_PATHS.filter((f) => f.endsWith('vgabios-stdvga.bin'))) {
-      try { stdVga = new Uint8Array(fs.readFileSync(p)); break; } catch { /* next */ }
+      try { stdVga = bytesOf(fs.readFileSync(p)); break; } catch { /* next */ }
     }
   }
   return stdVga ?? undefined;

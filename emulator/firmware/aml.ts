@@ -8,8 +8,9 @@
  */
 
 export * from './aml-resources';
-
-export type Bytes = number[];
+export { join } from './aml-bytes';
+import { Bytes, join } from './aml-bytes';
+export type { Bytes } from './aml-bytes';
 
 const EXT = 0x5b;
 const ROOT_CHAR = 0x5c;
@@ -65,25 +66,12 @@ export function pkgLength(contentLength: number): Bytes {
   throw new Error(`AML package of ${contentLength} bytes is too long`);
 }
 
-/**
- * `parts` appended to `out`, element by element (returns `out`). The DSDT nests a few levels deep and is about
- * 6 KB: building each level with spreads and Array.prototype.flat() copied it several times per level, and cost
- * 10-20 ms per machine (every boot builds it); pushing in a loop copies once per level.
- */
-function append(out: Bytes, parts: readonly Bytes[]): Bytes {
-  for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]);
-  return out;
-}
-
-/** opcode(s), PkgLength, content: the shape of every variable-length term. */
-function withPkg(op: Bytes, content: Bytes): Bytes {
-  const len = pkgLength(content.length);
-  const out: Bytes = new Array<number>(op.length + len.length + content.length);
-  let k = 0;
-  for (let i = 0; i < op.length; i++) out[k++] = op[i];
-  for (let i = 0; i < len.length; i++) out[k++] = len[i];
-  for (let i = 0; i < content.length; i++) out[k++] = content[i];
-  return out;
+/** opcode(s), PkgLength, content (`head` then `body`): the shape of every variable-length term. */
+function withPkg(op: Bytes, head: (number | Bytes)[], body: Bytes[]): Bytes {
+  let n = 0;
+  for (let i = 0; i < head.length; i++) { const h = head[i]; n += typeof h === 'number' ? 1 : h.length; }
+  for (let i = 0; i < body.length; i++) n += body[i].length;
+  return join(op, pkgLength(n), ...head, ...body);
 }
 
 /** Zero, One, or the smallest of Byte/Word/DWord constant (aml_int; the DSDT needs nothing wider). */
@@ -97,7 +85,11 @@ export function integer(v: number): Bytes {
 
 /** A String constant (StringPrefix, ASCII, NUL). */
 export function string(s: string): Bytes {
-  return [0x0d, ...[...s].map((c) => c.charCodeAt(0)), 0x00];
+  const out = new Array<number>(s.length + 2);
+  out[0] = 0x0d;
+  for (let i = 0; i < s.length; i++) out[i + 1] = s.charCodeAt(i);
+  out[s.length + 1] = 0x00;
+  return out;
 }
 
 /** EisaId("PNP0A03"): three compressed letters and four hex digits, as a DWord constant (always 0x0C form). */
@@ -122,40 +114,37 @@ export function uuid(text: string): Bytes {
 // ------------------------------------------------------------------------------------------ named objects
 
 export function name(n: string, value: Bytes): Bytes {
-  return [0x08, ...nameString(n), ...value];
+  return join(0x08, nameString(n), value);
 }
 
 export function scope(n: string, ...body: Bytes[]): Bytes {
-  return withPkg([0x10], append(nameString(n), body));
+  return withPkg([0x10], [nameString(n)], body);
 }
 
 export function device(n: string, ...body: Bytes[]): Bytes {
-  return withPkg([EXT, 0x82], append(nameString(n), body));
+  return withPkg([EXT, 0x82], [nameString(n)], body);
 }
 
 /** Method(name, argCount, Serialized or NotSerialized) { body } (§19.6.85). */
 export function method(n: string, argCount: number, serialized: boolean, ...body: Bytes[]): Bytes {
-  const head = nameString(n);
-  head.push(argCount | (serialized ? 8 : 0));
-  return withPkg([0x14], append(head, body));
+  return withPkg([0x14], [nameString(n), argCount | (serialized ? 8 : 0)], body);
 }
 
 /** Mutex(name, SyncLevel). */
 export function mutex(n: string, syncLevel: number): Bytes {
-  return [EXT, 0x01, ...nameString(n), syncLevel];
+  return join(EXT, 0x01, nameString(n), syncLevel);
 }
 
 /** Processor(name, ProcessorID, PBlockAddress, PBlockLength) { body } (ACPI 1.0 style, as QEMU's pc uses). */
 export function processor(n: string, id: number, pblk: number, pblkLength: number, ...body: Bytes[]): Bytes {
-  const u32 = [pblk & 0xff, (pblk >>> 8) & 0xff, (pblk >>> 16) & 0xff, (pblk >>> 24) & 0xff];
-  return withPkg([EXT, 0x83], append([...nameString(n), id, ...u32, pblkLength], body));
+  return withPkg([EXT, 0x83], [nameString(n), id, pblk & 0xff, (pblk >>> 8) & 0xff, (pblk >>> 16) & 0xff, (pblk >>> 24) & 0xff, pblkLength], body);
 }
 
 export const enum RegionSpace { SystemMemory = 0, SystemIO = 1, PciConfig = 2 }
 
 /** OperationRegion(name, space, offset, length) (§19.6.100). */
 export function operationRegion(n: string, space: RegionSpace, offset: number, length: number): Bytes {
-  return [EXT, 0x80, ...nameString(n), space, ...integer(offset), ...integer(length)];
+  return join(EXT, 0x80, nameString(n), space, integer(offset), integer(length));
 }
 
 export const enum FieldAccess { Any = 0, Byte = 1, Word = 2, DWord = 3 }
@@ -166,8 +155,9 @@ export type FieldUnit = [string, number];
 
 /** Field(region, access, Lock or NoLock, update) { units } (§19.6.48). */
 export function field(region: string, access: FieldAccess, lock: boolean, update: FieldUpdate, units: FieldUnit[]): Bytes {
-  const list = units.flatMap(([n, bits]) => [...(n === '' ? [0x00] : nameString(n)), ...fieldLength(bits)]);
-  return withPkg([EXT, 0x81], [...nameString(region), access | (lock ? 0x10 : 0) | (update << 5), ...list]);
+  const head: (number | Bytes)[] = [nameString(region), access | (lock ? 0x10 : 0) | (update << 5)];
+  for (const [n, bits] of units) head.push(n === '' ? 0x00 : nameString(n), fieldLength(bits));
+  return withPkg([EXT, 0x81], head, []);
 }
 
 /** A field unit's width: a PkgLength-encoded bit count (not counting itself, unlike a package's length). */
@@ -179,7 +169,7 @@ function fieldLength(bits: number): Bytes {
 
 /** CreateDWordField(source, byteIndex, name). */
 export function createDWordField(source: Bytes, byteIndex: Bytes, n: string): Bytes {
-  return [0x8a, ...source, ...byteIndex, ...nameString(n)];
+  return join(0x8a, source, byteIndex, nameString(n));
 }
 
 // -------------------------------------------------------------------------------- data objects
@@ -190,12 +180,12 @@ export function pkg(...elements: Bytes[]): Bytes {
 }
 
 export function sizedPkg(count: number, ...elements: Bytes[]): Bytes {
-  return withPkg([0x12], append([count], elements));
+  return withPkg([0x12], [count], elements);
 }
 
 /** Buffer(n) { bytes }: the size as an integer, then the bytes. */
 export function buffer(bytes: Bytes): Bytes {
-  return withPkg([0x11], append(integer(bytes.length), [bytes]));
+  return withPkg([0x11], [integer(bytes.length)], [bytes]);
 }
 
 /**
@@ -203,7 +193,7 @@ export function buffer(bytes: Bytes): Bytes {
  * checksum 0 = "treat as correct", as ASL compilers and QEMU's aml_resource_template write it).
  */
 export function resourceTemplate(...descriptors: Bytes[]): Bytes {
-  return buffer(append([], [...descriptors, [0x79, 0x00]]));
+  return buffer(join(...descriptors, [0x79, 0x00]));
 }
 
 // ----------------------------------------------------------------------------- terms and control flow
@@ -217,23 +207,23 @@ export const debugObj: Bytes = [EXT, 0x31];
 export const ref = (n: string): Bytes => nameString(n);
 
 /** A method call: the method's name, then its arguments. */
-export const call = (n: string, ...args: Bytes[]): Bytes => append(nameString(n), args);
+export const call = (n: string, ...args: Bytes[]): Bytes => join(nameString(n), ...args);
 
 /** If (predicate) { body } (§19.6.60) and Else { body }. */
-export const ifThen = (predicate: Bytes, ...body: Bytes[]): Bytes => withPkg([0xa0], append(predicate.slice(), body));
-export const orElse = (...body: Bytes[]): Bytes => withPkg([0xa1], append([], body));
-export const whileDo = (predicate: Bytes, ...body: Bytes[]): Bytes => withPkg([0xa2], append(predicate.slice(), body));
+export const ifThen = (predicate: Bytes, ...body: Bytes[]): Bytes => withPkg([0xa0], [predicate], body);
+export const orElse = (...body: Bytes[]): Bytes => withPkg([0xa1], [], body);
+export const whileDo = (predicate: Bytes, ...body: Bytes[]): Bytes => withPkg([0xa2], [predicate], body);
 export const breakOut: Bytes = [0xa5];
-export const ret = (value: Bytes): Bytes => [0xa4, ...value];
+export const ret = (value: Bytes): Bytes => join(0xa4, value);
 
-export const store = (value: Bytes, target: Bytes): Bytes => [0x70, ...value, ...target];
-export const notify = (object: Bytes, value: Bytes): Bytes => [0x86, ...object, ...value];
-export const acquire = (mutexName: string, timeout: number): Bytes => [EXT, 0x23, ...nameString(mutexName), timeout & 0xff, timeout >> 8];
-export const release = (mutexName: string): Bytes => [EXT, 0x27, ...nameString(mutexName)];
-export const increment = (t: Bytes): Bytes => [0x75, ...t];
+export const store = (value: Bytes, target: Bytes): Bytes => join(0x70, value, target);
+export const notify = (object: Bytes, value: Bytes): Bytes => join(0x86, object, value);
+export const acquire = (mutexName: string, timeout: number): Bytes => join(EXT, 0x23, nameString(mutexName), timeout & 0xff, timeout >> 8);
+export const release = (mutexName: string): Bytes => join(EXT, 0x27, nameString(mutexName));
+export const increment = (t: Bytes): Bytes => join(0x75, t);
 
 // Operators with a result target (NullName when the result is only the operator's value).
-const binary = (op: number) => (a: Bytes, b: Bytes, target: Bytes = [NULL_NAME]): Bytes => [op, ...a, ...b, ...target];
+const binary = (op: number) => (a: Bytes, b: Bytes, target: Bytes = [NULL_NAME]): Bytes => join(op, a, b, target);
 export const add = binary(0x72);
 export const subtract = binary(0x74);
 export const shiftLeft = binary(0x79);
@@ -242,14 +232,14 @@ export const and = binary(0x7b);
 export const or = binary(0x7d);
 /** Index(object, index): a reference to an element (ASL `obj[i]`). */
 export const index = binary(0x88);
-export const toBuffer = (v: Bytes, target: Bytes): Bytes => [0x96, ...v, ...target];
-export const toHexString = (v: Bytes, target: Bytes): Bytes => [0x98, ...v, ...target];
-export const derefOf = (r: Bytes): Bytes => [0x83, ...r];
-export const sizeOf = (r: Bytes): Bytes => [0x87, ...r];
+export const toBuffer = (v: Bytes, target: Bytes): Bytes => join(0x96, v, target);
+export const toHexString = (v: Bytes, target: Bytes): Bytes => join(0x98, v, target);
+export const derefOf = (r: Bytes): Bytes => join(0x83, r);
+export const sizeOf = (r: Bytes): Bytes => join(0x87, r);
 
-export const land = (a: Bytes, b: Bytes): Bytes => [0x90, ...a, ...b];
-export const lor = (a: Bytes, b: Bytes): Bytes => [0x91, ...a, ...b];
-export const lnot = (a: Bytes): Bytes => [0x92, ...a];
-export const lequal = (a: Bytes, b: Bytes): Bytes => [0x93, ...a, ...b];
-export const lgreater = (a: Bytes, b: Bytes): Bytes => [0x94, ...a, ...b];
-export const lless = (a: Bytes, b: Bytes): Bytes => [0x95, ...a, ...b];
+export const land = (a: Bytes, b: Bytes): Bytes => join(0x90, a, b);
+export const lor = (a: Bytes, b: Bytes): Bytes => join(0x91, a, b);
+export const lnot = (a: Bytes): Bytes => join(0x92, a);
+export const lequal = (a: Bytes, b: Bytes): Bytes => join(0x93, a, b);
+export const lgreater = (a: Bytes, b: Bytes): Bytes => join(0x94, a, b);
+export const lless = (a: Bytes, b: Bytes): Bytes => join(0x95, a, b);

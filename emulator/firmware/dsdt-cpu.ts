@@ -88,8 +88,8 @@ export function cpuHotplug(p: Platform): number[] {
     aml.name('_HID', aml.string('ACPI0010')),
     aml.name('_CID', aml.eisaId('PNP0A05')),
     ctfy, csta, cej0, cscn, cost, ...cpus);
-  return [
-    ...aml.scope('_SB', pres, container),
-    ...aml.method('\\_GPE._E02', 0, false, aml.call('\\_SB.CPUS.CSCN')),
-  ];
+  return aml.join(
+    aml.scope('_SB', pres, container),
+    aml.method('\\_GPE._E02', 0, false, aml.call('\\_SB.CPUS.CSCN')),
+  );
 }

@@ -20,29 +20,29 @@ import { cmosFloppyType, FD_FORMATS } from '../devices/floppy-drive';
  * byte for byte (scripts/dsdt-diff.sh).
  */
 export function dsdtBody(p: Platform): number[] {
-  return [
-    ...debugMethod(),
-    ...aml.scope('_SB', aml.device('PCI0', aml.name('_HID', aml.eisaId('PNP0A03')), aml.name('_ADR', aml.integer(0)), aml.name('_UID', aml.integer(0)))),
-    ...pciHotplugRegisters(),
-    ...pciInterruptRouting(p),
-    ...(p.hpet ? hpetDevice(p.hpet.address) : []),
-    ...aml.scope('_GPE', aml.name('_HID', aml.string('ACPI0006'))),
-    ...cpuHotplug(p),
-    ...aml.scope('\\_SB.PCI0', aml.name('_CRS', pciRootResources(p)),
+  return aml.join(
+    debugMethod(),
+    aml.scope('_SB', aml.device('PCI0', aml.name('_HID', aml.eisaId('PNP0A03')), aml.name('_ADR', aml.integer(0)), aml.name('_UID', aml.integer(0)))),
+    pciHotplugRegisters(),
+    pciInterruptRouting(p),
+    p.hpet ? hpetDevice(p.hpet.address) : [],
+    aml.scope('_GPE', aml.name('_HID', aml.string('ACPI0006'))),
+    cpuHotplug(p),
+    aml.scope('\\_SB.PCI0', aml.name('_CRS', pciRootResources(p)),
       resourceContainer('GPE0', 'GPE0 resources', p.pm.gpe0, p.pm.gpe0Length),
       resourceContainer('PHPR', 'PCI Hotplug resources', PCI_HOTPLUG_BASE, PCI_HOTPLUG_LENGTH)),
     // The sleep states as QEMU's DSDT declares them for PIIX4 (SLP_TYPa, SLP_TYPb, reserved, reserved): S3 is
     // SLP_TYP 1 (suspend to RAM), S4 SLP_TYP 2 (QEMU's s4_val: the PM device powers off), S5 SLP_TYP 0 (soft off);
     // piix4-pm.ts implements all three.
-    ...aml.scope('\\',
+    aml.scope('\\',
       aml.name('_S3', aml.pkg(aml.integer(1), aml.integer(1), aml.integer(0), aml.integer(0))),
       aml.name('_S4', aml.pkg(aml.integer(2), aml.integer(2), aml.integer(0), aml.integer(0))),
       aml.name('_S5', aml.pkg(aml.integer(0), aml.integer(0), aml.integer(0), aml.integer(0)))),
-    ...aml.scope('\\_SB.PCI0', aml.device('FWCF', aml.name('_HID', aml.string('QEMU0002')), aml.name('_STA', aml.integer(0x0b)),
+    aml.scope('\\_SB.PCI0', aml.device('FWCF', aml.name('_HID', aml.string('QEMU0002')), aml.name('_STA', aml.integer(0x0b)),
       aml.name('_CRS', aml.resourceTemplate(aml.io(0x510, 0x510, 1, 0x0c))))),
-    ...pciSlots(p, [...pirqFields(1), ...isaDevices(p)]),
-    ...pciHotplugGpe(),
-  ];
+    pciSlots(p, [...pirqFields(1), ...isaDevices(p)]),
+    pciHotplugGpe(),
+  );
 }
 
 /** Scope (\) { DBG region and field at port 0x402, DBUG(value): its hex string, byte by byte, and a newline }. */

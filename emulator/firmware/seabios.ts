@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { BootError } from '../boot/errors';
+import { bytesOf } from '../bytes';
 
 /**
  * Where the machine's firmware comes from: Debian's `seabios` package (LGPL-3.0; source: the Debian source
@@ -37,7 +38,7 @@ export function loadFirmware(opts: { bios?: string } = {}): { bios: Uint8Array; 
   }
   let bios: Uint8Array;
   try {
-    bios = new Uint8Array(fs.readFileSync(biosPath));
+    bios = bytesOf(fs.readFileSync(biosPath));
   } catch {
     throw new BootError(`BIOS file ${biosPath} does not exist or cannot be read; check the path or install Debian's seabios package`);
   }
@@ -47,7 +48,7 @@ export function loadFirmware(opts: { bios?: string } = {}): { bios: Uint8Array; 
   // The VGA card's option ROM: beside the BIOS file, else SeaBIOS's (QEMU's -bios FILE keeps its own VGA BIOS).
   const vgaDirs = dir ? [dir] : [path.dirname(biosPath), findSeabiosDir()];
   const vgaPath = vgaDirs.map((d) => d && path.join(d, SEABIOS_FILES.vga)).find((p) => p !== undefined && fs.existsSync(p));
-  const vgaBios = vgaPath ? new Uint8Array(fs.readFileSync(vgaPath)) : undefined;
+  const vgaBios = vgaPath ? bytesOf(fs.readFileSync(vgaPath)) : undefined;
   return { bios, vgaBios, biosPath };
 }
 
