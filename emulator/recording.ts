@@ -13,7 +13,7 @@
  * Public API: RECORDING_FORMAT, Recording, PlannedInput, AppliedInput, SessionResult, runSession, startSession, applyInput,
  * makeRecording, parseRecording, compareWithRecording, sha256Hex.
  */
-import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
 import { ExceptionEvent, InputEvent, MachineOptions, StopInfo } from './api';
 import { KeyEvent } from './devices/keymap';
 import { Machine } from './machine';
@@ -77,10 +77,23 @@ export interface SessionResult {
   serial: SerialDigest;
 }
 
-/** Running SHA-256 of a byte stream, fed a byte at a time through a 64 KiB buffer. */
+/**
+ * A SHA-256 hash, with node:crypto loaded when the first one is made: loading it costs ~9 ms of CPU, at every
+ * `faultline` start that imported it, and most runs hash nothing (a session's serial digest is read only by
+ * recordings and replays).
+ */
+function newSha256(): Hash {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return (require('node:crypto') as typeof import('node:crypto')).createHash('sha256');
+}
+
+/** Running SHA-256 of a byte stream, fed a byte at a time through a 64 KiB buffer (hashed when it fills or is read). */
 export class SerialDigest {
   bytes = 0;
-  private readonly hash = createHash('sha256');
+  private hashState: Hash | undefined;
+  private get hash(): Hash {
+    return (this.hashState ??= newSha256());
+  }
   private readonly buf = new Uint8Array(65536);
   private n = 0;
   private done: string | undefined;
@@ -160,7 +173,7 @@ export function runSession(m: Machine, maxInstructions: number, inputs: PlannedI
 }
 
 export function sha256Hex(bytes: Uint8Array | number[]): string {
-  return createHash('sha256').update(bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes)).digest('hex');
+  return newSha256().update(bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes)).digest('hex');
 }
 
 export function chainLinks(chain: ExceptionEvent[]): ChainLink[] {
