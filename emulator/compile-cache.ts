@@ -22,6 +22,8 @@ import * as vm from 'node:vm';
 
 /** How long a process runs before its cache is written if it has not exited (a debug session's first stop is sooner). */
 const WRITE_AFTER_MS = 10_000;
+/** A cache V8 accepted is replaced by this run's when that is this many times its size (a run that did much more). */
+const GROWN = 1.25;
 
 /** The cache file for a bundle, or undefined when the cache is off or there is no place for it. */
 export function cacheFileFor(file: string, stat: fs.Stats): string | undefined {
@@ -65,11 +67,19 @@ export function runBundle(file: string, mod: NodeModule, req: NodeRequire): void
   // The same wrapper Node's CommonJS loader puts around a module's source.
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
   const script = new vm.Script(wrapped, { filename: file, cachedData });
-  if (cacheFile && (cachedData === undefined || script.cachedDataRejected)) {
+  if (cacheFile) {
     // Later, the script's cache holds the functions this run compiled too, not just the top level: at exit, or
-    // after WRITE_AFTER_MS for a process that is killed rather than exits (an adapter VS Code stops).
-    let written = false;
-    const write = (): void => { if (!written) { written = true; writeCache(cacheFile, script); } };
+    // after WRITE_AFTER_MS for a process that is killed rather than exits (an adapter VS Code stops). It is
+    // written when there was none (or V8 rejected it), and again when this run compiled much more than it held:
+    // a first `faultline --help` would otherwise leave the emulator's functions out of every later start's cache.
+    const had = cachedData === undefined || script.cachedDataRejected ? 0 : cachedData.length;
+    let done = false;
+    const write = (): void => {
+      if (done) return;
+      done = true;
+      const data = script.createCachedData();
+      if (had === 0 || data.length > GROWN * had) writeCache(cacheFile, data);
+    };
     process.once('exit', write);
     setTimeout(write, WRITE_AFTER_MS).unref();
   }
@@ -77,12 +87,12 @@ export function runBundle(file: string, mod: NodeModule, req: NodeRequire): void
   fn.call(mod.exports, mod.exports, req, mod, file, path.dirname(file));
 }
 
-function writeCache(cacheFile: string, script: vm.Script): void {
+function writeCache(cacheFile: string, data: Buffer): void {
   try {
     fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
     // Written aside and renamed: two processes starting at once never read half a file.
     const tmp = `${cacheFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, script.createCachedData());
+    fs.writeFileSync(tmp, data);
     fs.renameSync(tmp, cacheFile);
     // The caches of earlier builds of this bundle (another size or time in the name) are of no more use.
     const dir = path.dirname(cacheFile), name = path.basename(cacheFile), prefix = name.slice(0, name.lastIndexOf('-') + 1);

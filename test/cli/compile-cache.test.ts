@@ -18,8 +18,8 @@ function launcher(dir: string): string {
   return file;
 }
 
-function run(file: string, cacheHome: string, extra: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [file], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cacheHome, FAULTLINE_NO_COMPILE_CACHE: '', ...extra } });
+function run(file: string, cacheHome: string, extra: Record<string, string> = {}, args: string[] = []) {
+  return spawnSync(process.execPath, [file, ...args], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cacheHome, FAULTLINE_NO_COMPILE_CACHE: '', ...extra } });
 }
 
 test('a bundle runs as the program through the launcher, and its code cache is written, reused and replaced', () => {
@@ -62,5 +62,28 @@ test('a bundle runs as the program through the launcher, and its code cache is w
   r = run(start, path.join(dir, 'not-a-dir'));
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.trim(), 'second, rebuilt main.js true 6765');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a cache written by a run that compiled little is replaced by one that compiled much more, and only then', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-cc-'));
+  const cacheHome = path.join(dir, 'cache');
+  // A bundle whose bulk (as the emulator behind `faultline --help`) is compiled only when asked for.
+  const lines = Array.from({ length: 400 }, (_, i) => `  s = (s * 31 + ${i} + (n ^ ${i})) % 1000003;`).join('\n');
+  fs.writeFileSync(path.join(dir, 'main.js'), `"use strict";\nfunction bulk(n) {\n  let s = 0;\n${lines}\n  return s;\n}\n` +
+    `console.log(process.argv[2] === 'more' ? bulk(7) : 'help');\n`);
+  const start = launcher(dir);
+  const cacheDir = path.join(cacheHome, 'faultline', 'v8');
+  const cache = (): Buffer => fs.readFileSync(path.join(cacheDir, fs.readdirSync(cacheDir)[0]));
+  assert.equal(run(start, cacheHome).stdout.trim(), 'help');
+  const small = cache();
+  const r = run(start, cacheHome, {}, ['more']);
+  assert.equal(r.status, 0, r.stderr);
+  const grown = cache();
+  assert.ok(grown.length > 1.25 * small.length, `the cache was rewritten with bulk() compiled: ${small.length} -> ${grown.length} bytes`);
+  // A later run that compiles less leaves the larger cache as it is.
+  assert.equal(run(start, cacheHome).stdout.trim(), 'help');
+  assert.deepEqual(cache(), grown);
+  assert.equal(fs.readdirSync(cacheDir).length, 1);
   fs.rmSync(dir, { recursive: true, force: true });
 });
