@@ -439,6 +439,17 @@ export class Cpu extends CpuState {
   }
 
   /**
+   * After a translated block's slow memory path or handler call (jit.ts, Gen.endsBlock): whether the block leaves
+   * where the interpreter would end its block: decoded code was written, a stop was requested, a timer deadline
+   * moved before `passEnd` (the count at the end of the block's pass), or an interrupt became deliverable (the
+   * interpreter ends a block after the instruction that made one deliverable). One call instead of the test
+   * written out at every such site: a translation's source is what V8 parses and compiles.
+   */
+  endsBlock(passEnd: number): boolean {
+    return this.codeDirty || this.stopRequested || this.clock.nextDeadline < passEnd || ((this.flags & Flag.IF) !== 0 && this.irqLine.pending);
+  }
+
+  /**
    * Physical address of a data access at `la` by the current privilege: the TLB's when it maps the page (an entry
    * is only ever a RAM page the access may use as is: Cpu.translate), else translate()'s page walk, which faults.
    */

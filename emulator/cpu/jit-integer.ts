@@ -72,12 +72,12 @@ export function moffs(gen: Gen, i: Insn, last: boolean): void {
   if (write) gen.line(`const s${k} = ${gen.g(0)};`);
   gen.line(`la = (flat & ${write ? 1 << (seg + 16) : 1 << (seg + 24)}) !== 0 && ${off} <= ${l} - ${size - 1} ? (${b} + ${off}) >>> 0 : -1;`);
   gen.line('if (la < 0) d = -1; else {');
-  pageOffset(gen, size, write);
+  const pb = pageOffset(gen, size, write);
   gen.line('}');
   gen.line(`if (d >= 0 && d <= ${4096 - size}) {`);
-  const [get, set] = size === 1 ? ['m8[(rB + d) >>> 0]', `m8[(wB + d) >>> 0] = s${k};`]
-    : size === 2 ? ['dv.getUint16((rB + d) >>> 0, true)', `dv.setUint16((wB + d) >>> 0, s${k}, true);`]
-    : ['dv.getInt32((rB + d) >>> 0, true)', `dv.setInt32((wB + d) >>> 0, s${k}, true);`];
+  const [get, set] = size === 1 ? [`m8[(${pb} + d) >>> 0]`, `m8[(${pb} + d) >>> 0] = s${k};`]
+    : size === 2 ? [`dv.getUint16((${pb} + d) >>> 0, true)`, `dv.setUint16((${pb} + d) >>> 0, s${k}, true);`]
+    : [`dv.getInt32((${pb} + d) >>> 0, true)`, `dv.setInt32((${pb} + d) >>> 0, s${k}, true);`];
   if (write) gen.line(set);
   else {
     gen.line(`const v${k} = ${get};`);

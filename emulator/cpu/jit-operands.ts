@@ -82,12 +82,13 @@ export function ea32(gen: Gen, i: Insn): string | undefined {
 }
 
 /**
- * Emit `la = linear address of the memory operand`. Inline in 64-bit mode without FS/GS (segment base 0):
- * 64-bit addressing is exact while every register's high half is within ±2^20 (like Cpu.ea), and must be
- * canonical; 32-bit addressing is the zero-extended sum. Outside 64-bit mode, inline while the segment needs
- * no check but its limit (present, expand-up, usable for the access: Cpu.flatSegments), as base + offset
- * (real mode, 16-bit protected mode, flat segments alike). Anything else goes through
- * c.memAddr, which computes exactly and faults.
+ * Emit `la = linear address of the memory operand`, or -1 where the inline computation does not apply; pageOffset
+ * (given the instruction) then computes it with c.memAddr on its miss path, which is out of the way of the hits.
+ * Inline in 64-bit mode without FS/GS (segment base 0): 64-bit addressing is exact while every register's high
+ * half is within ±2^20 (like Cpu.ea), and must be canonical; 32-bit addressing is the zero-extended sum. Outside
+ * 64-bit mode, inline while the segment needs no check but its limit (present, expand-up, usable for the access:
+ * Cpu.flatSegments), as base + offset (real mode, 16-bit protected mode, flat segments alike). Anything else
+ * (FS/GS in 64-bit mode, RIP-relative outside it) goes through c.memAddr here, which computes exactly and faults.
  */
 export function address(gen: Gen, i: Insn, size: number, write: boolean): void {
   const k = gen.k;
@@ -106,12 +107,7 @@ export function address(gen: Gen, i: Insn, size: number, write: boolean): void {
       if (i.disp !== 0) low.push(String(i.disp));
       const sum = low.join(' + ');
       const fast = i.disp >= 0 ? `la = ${sum};` : `{ const a = ${sum}; la = a < 0 ? a + ${TWO48} : a; }`;
-      // The fast path's address is never negative: only the general one is checked for Cpu.memAddr.
-      gen.line(`if ((${his.join(' | ')}) === 0) ${fast} else { ${general}`);
-      gen.line('if (la < 0) {');
-      gen.faultPoint(i, true);
-      gen.line(`la = c.memAddr(i${k}, ${size}, ${write}); } }`);
-      return;
+      gen.line(`if ((${his.join(' | ')}) === 0) ${fast} else { ${general} }`);
     } else {
       gen.line(general);
     }
@@ -122,43 +118,46 @@ export function address(gen: Gen, i: Insn, size: number, write: boolean): void {
     // a write, s+24 for a read): base + offset, wrapping at 4 GiB, as lin() computes it.
     const bit = write ? 1 << (seg + 16) : 1 << (seg + 24);
     const [b, l] = gen.segment(seg);
-    gen.line(`la = -1;`);
-    gen.line(`if ((flat & ${bit}) !== 0) { const o = ${ea32(gen, i)}; if (o <= ${l} - ${size - 1}) la = (${b} + o) >>> 0; }`);
+    gen.line(`la = -1; if ((flat & ${bit}) !== 0) { const o = ${ea32(gen, i)}; if (o <= ${l} - ${size - 1}) la = (${b} + o) >>> 0; }`);
   } else {
     gen.line('{');
     gen.faultPoint(i, true);
     gen.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
-    return;
   }
-  gen.line('if (la < 0) {');
-  gen.faultPoint(i, true);
-  gen.line(`la = c.memAddr(i${k}, ${size}, ${write}); }`);
 }
 
 /**
- * Emit `d = offset of la in the page the block last read (rP) or wrote (wP) through the TLB`, refilling that
- * one-page cache from the TLB when la is elsewhere; out of [0, 4096 - size] means a TLB miss (or an access
+ * Emit `d = offset of la in the page the site's page cache holds (Gen.pageCache: the page the block, or this
+ * site in a loop, last read or wrote through the TLB)`, refilling that one-page cache from the TLB when la is
+ * elsewhere, and return the name of its physical base; out of [0, 4096 - size] means a TLB miss (or an access
  * that crosses the page), which takes the slow path. The cache holds what the TLB held: it is dropped at
  * every slow path and handler call (@SLOW@, generic), the only places the TLB, CPL or write epoch can change
  * inside a block, so a loop over one page reads no TLB array and no c.rb/c.wb per access.
  *
- * With `fill` (the instruction, for its fault point), a TLB miss walks the page tables (Cpu.tlbFill, which
- * faults as the access would) and, when the TLB now maps the page, points the cache at it, so the access takes
- * the hit path after all: a loop's first pass over new pages runs the same code as its later passes, and V8 has
- * that code's type feedback when it optimizes the block instead of deoptimizing it at the first hit. What the
- * TLB never maps (MMIO, code pages for writes, watched pages, an access across a page end) leaves d out of range.
+ * With `fill` (the instruction, for its fault point), the miss path first computes an address address() left
+ * at -1 (c.memAddr, as the access is `addrWrite`: a read-modify-write's read checks the segment for writing),
+ * then walks the page tables (Cpu.tlbFill, which faults as the access would) and, when the TLB now maps the
+ * page, points the cache at it, so the access takes the hit path after all: a loop's first pass over new pages
+ * runs the same code as its later passes, and V8 has that code's type feedback when it optimizes the block
+ * instead of deoptimizing it at the first hit. What the TLB never maps (MMIO, code pages for writes, watched
+ * pages, an access across a page end) leaves d out of range. One fault point serves both: a translation's
+ * source is what V8 parses and compiles for every block, and the rare paths were half of it.
+ * la = -1 misses the one-page cache (d < 0 or far above) and the TLB (pg + c.rb < 0, every tag is >= 0).
  */
-export function pageOffset(gen: Gen, size: number, write: boolean, fill?: Insn): void {
-  const [P, B, T, tag] = write ? ['wP', 'wB', 'wT', 'c.wb'] : ['rP', 'rB', 'rT', 'c.rb'];
+export function pageOffset(gen: Gen, size: number, write: boolean, fill?: Insn, addrWrite = write): string {
+  const [P, B] = gen.pageCache(write);
+  const [T, tag] = write ? ['wT', 'c.wb'] : ['rT', 'c.rb'];
   // The hit branch only assigns locals: an operation there would have no type feedback while the loop only
   // missed, and V8 would deoptimize the block at its first hit.
   // An access across the page end is no hit even when the TLB maps its first page: it takes the slow path, with
   // its fault point (the state a fault on the second page is reported with).
   gen.line(`d = la - ${P}; if (d < 0 || d > ${4096 - size}) { ti = ((la >>> 12) & ${gen.tlbMask}) << 1; off = la & 4095; ` +
     `pg = la - off; const pb = ${T}[ti + 1]; if (${T}[ti] === pg + ${tag}${size > 1 ? ` && off <= ${4096 - size}` : ''}) { ${P} = pg; ${B} = pb; d = off; }${fill ? ' else {' : ' }'}`);
-  if (!fill) return;
-  gen.faultPoint(fill);
-  gen.line(`const pf = c.tlbFill(la, ${size}, ${write}); if (pf >= 0) { ${P} = pg; ${B} = pf; d = off; } } }`);
+  if (!fill) return B;
+  gen.faultPoint(fill, true);
+  gen.line(`if (la < 0) { la = c.memAddr(i${gen.k}, ${size}, ${addrWrite}); off = la & 4095; pg = la - off; } ` +
+    `const pf = c.tlbFill(la, ${size}, ${write}); if (pf >= 0) { ${P} = pg; ${B} = pf; d = off; } } }`);
+  return B;
 }
 
 /**
@@ -166,15 +165,15 @@ export function pageOffset(gen: Gen, size: number, write: boolean, fill?: Insn):
  * `(rB + d) >>> 0` (exact: a TLB entry maps a RAM page, and RAM is below 4 GiB): V8 types the sum of the two doubles
  * as a double, and a DataView access at a double offset costs twice one at an unsigned 32-bit one.
  */
-export function load(gen: Gen, i: Insn, size: number, v: string): void {
+export function load(gen: Gen, i: Insn, size: number, v: string, addrWrite = false): void {
   gen.line(`let ${v} = 0, ${v}h = 0;`);
-  pageOffset(gen, size, false, i);
+  const rB = pageOffset(gen, size, false, i, addrWrite);
   gen.line(`if (d >= 0 && d <= ${4096 - size}) {`);
   switch (size) {
-    case 1: gen.line(`${v} = m8[(rB + d) >>> 0];`); break;
-    case 2: gen.line(`${v} = dv.getUint16((rB + d) >>> 0, true);`); break;
-    case 4: gen.line(`${v} = dv.getInt32((rB + d) >>> 0, true);`); break;
-    default: gen.line(`const pa = (rB + d) >>> 0; ${v} = dv.getInt32(pa, true); ${v}h = dv.getInt32(pa + 4, true);`);
+    case 1: gen.line(`${v} = m8[(${rB} + d) >>> 0];`); break;
+    case 2: gen.line(`${v} = dv.getUint16((${rB} + d) >>> 0, true);`); break;
+    case 4: gen.line(`${v} = dv.getInt32((${rB} + d) >>> 0, true);`); break;
+    default: gen.line(`const pa = (${rB} + d) >>> 0; ${v} = dv.getInt32(pa, true); ${v}h = dv.getInt32(pa + 4, true);`);
   }
   gen.line('} else {');
   if (size === 8) gen.line(`${v} = c.rd64(la); ${v}h = c.hi;`);
@@ -184,13 +183,13 @@ export function load(gen: Gen, i: Insn, size: number, v: string): void {
 
 /** Emit a write of `size` bytes of lo/hi at `la`; the slow path leaves like the interpreter would. */
 export function store(gen: Gen, i: Insn, size: number, lo: string, hi: string): void {
-  pageOffset(gen, size, true, i);
+  const wB = pageOffset(gen, size, true, i);
   gen.line(`if (d >= 0 && d <= ${4096 - size}) {`);
   switch (size) {
-    case 1: gen.line(`m8[(wB + d) >>> 0] = ${lo};`); break;
-    case 2: gen.line(`dv.setUint16((wB + d) >>> 0, ${lo}, true);`); break;
-    case 4: gen.line(`dv.setInt32((wB + d) >>> 0, ${lo}, true);`); break;
-    default: gen.line(`const pa = (wB + d) >>> 0; dv.setInt32(pa, ${lo}, true); dv.setInt32(pa + 4, ${hi}, true);`);
+    case 1: gen.line(`m8[(${wB} + d) >>> 0] = ${lo};`); break;
+    case 2: gen.line(`dv.setUint16((${wB} + d) >>> 0, ${lo}, true);`); break;
+    case 4: gen.line(`dv.setInt32((${wB} + d) >>> 0, ${lo}, true);`); break;
+    default: gen.line(`const pa = (${wB} + d) >>> 0; dv.setInt32(pa, ${lo}, true); dv.setInt32(pa + 4, ${hi}, true);`);
   }
   gen.line('} else {');
   if (size === 8) gen.line(`c.wr64(la, ${lo}, ${hi});`);
@@ -202,7 +201,7 @@ export function store(gen: Gen, i: Insn, size: number, lo: string, hi: string): 
 export function readRm(gen: Gen, i: Insn, v: string, write: boolean, size: number, last: boolean): void {
   if (i.mod === 3) { regVal(gen, i.rm, i.rex, size, v); return; }
   address(gen, i, size, write);
-  load(gen, i, size, v);
+  load(gen, i, size, v, write);
   if (!write) return;
   // Read-modify-write: the destination must be writable before the flags change (Cpu.probeWrite), so a fault
   // spills the previous instruction's flag record, not this one's.

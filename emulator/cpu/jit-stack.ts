@@ -34,16 +34,16 @@ export function stack(gen: Gen, i: Insn, last: boolean): void {
   }
   gen.line(`la = ((n${k}h << 16) >> 16) === n${k}h ? (n${k}h & 65535) * 4294967296 + (n${k} >>> 0) : -1;`);
   gen.line('if (la < 0) d = -1; else {');
-  pageOffset(gen, 8, push);
+  const pb = pageOffset(gen, 8, push);
   gen.line('}');
   if (push) {
     gen.line('if (d >= 0 && d <= 4088) {');
-    gen.line(`const pa = (wB + d) >>> 0; dv.setInt32(pa, s${k}, true); dv.setInt32(pa + 4, s${k}h, true); ${rsp} = n${k}; ${rsph} = n${k}h;`);
+    gen.line(`const pa = (${pb} + d) >>> 0; dv.setInt32(pa, s${k}, true); dv.setInt32(pa + 4, s${k}h, true); ${rsp} = n${k}; ${rsph} = n${k}h;`);
     if (op === 0xe8) gen.exitTo(next, k, gen.off, ` xj = 8; xr = ${i.imm};`);
   } else {
     gen.line(`let ok${k} = false;`);
     gen.line('if (d >= 0 && d <= 4088) {');
-    gen.line(`const pa = (rB + d) >>> 0, v = dv.getInt32(pa, true), vh = dv.getInt32(pa + 4, true);`);
+    gen.line(`const pa = (${pb} + d) >>> 0, v = dv.getInt32(pa, true), vh = dv.getInt32(pa + 4, true);`);
     if (op === 0xc3) {
       // RET: the return address must be canonical (else the handler raises #GP with RSP unchanged).
       gen.line(`if (((vh << 16) >> 16) === vh) { ok${k} = true; ${rsp} = (n${k} + 8) | 0; ${rsph} = (n${k}h + ((n${k} >>> 0) >= 4294967288 ? 1 : 0)) | 0;`);
@@ -108,14 +108,14 @@ export function stack32(gen: Gen, i: Insn, last: boolean): void {
     gen.line(`const e${k} = q${k} ? (n${k} + ${sz}) | 0 : (${esp} & -65536) | ((n${k} + ${sz}) & 65535), eh${k} = q${k} ? 0 : ${esph};`);
   }
   gen.line('if (la < 0) d = -1; else {');
-  pageOffset(gen, sz, !pop);
+  const pb = pageOffset(gen, sz, !pop);
   gen.line('}');
   gen.line(`if (d >= 0 && d <= ${4096 - sz}) {`);
-  const read = sz === 4 ? `dv.getInt32((rB + d) >>> 0, true)` : `dv.getUint16((rB + d) >>> 0, true)`;
+  const read = sz === 4 ? `dv.getInt32((${pb} + d) >>> 0, true)` : `dv.getUint16((${pb} + d) >>> 0, true)`;
   // The popped value into a register: all of it (its upper half zeroed) at 32 bits, the low 16 bits at 16.
   const into = (r: number, v: string): string => sz === 4 ? `${gen.g(r)} = ${v}; ${gen.gh(r)} = 0;` : `${gen.g(r)} = (${gen.g(r)} & -65536) | ${v};`;
   if (!pop) {
-    gen.line(`${sz === 4 ? `dv.setInt32((wB + d) >>> 0, s${k}, true);` : `dv.setUint16((wB + d) >>> 0, s${k} & 65535, true);`} ${esp} = e${k}; ${esph} = eh${k};`);
+    gen.line(`${sz === 4 ? `dv.setInt32((${pb} + d) >>> 0, s${k}, true);` : `dv.setUint16((${pb} + d) >>> 0, s${k} & 65535, true);`} ${esp} = e${k}; ${esph} = eh${k};`);
     if (call) gen.exitTo(next, k, gen.off, ` xj = ${sz}; xr = ${i.imm};`);
   } else if (leave) {
     gen.written.add(5);

@@ -55,22 +55,22 @@ function step(gen: Gen, i: Insn, g: number, dk: string): void {
   else gen.line(`{ const t = (${lo} >>> 0) + ${dk}; ${lo} = t | 0; if (t > 4294967295) ${hi} = (${hi} + 1) | 0; else if (t < 0) ${hi} = (${hi} - 1) | 0; }`);
 }
 
-/** Read `size` bytes at la (d: its offset in the read cache's page) into v / vh. */
-function readAt(size: number, v: string): string {
+/** Read `size` bytes at la (d: its offset in the page whose physical base is `pb`: pageOffset) into v / vh. */
+function readAt(size: number, pb: string, v: string): string {
   switch (size) {
-    case 1: return `${v} = m8[(rB + d) >>> 0];`;
-    case 2: return `${v} = dv.getUint16((rB + d) >>> 0, true);`;
-    case 4: return `${v} = dv.getInt32((rB + d) >>> 0, true);`;
-    default: return `{ const pa = (rB + d) >>> 0; ${v} = dv.getInt32(pa, true); ${v}h = dv.getInt32(pa + 4, true); }`;
+    case 1: return `${v} = m8[(${pb} + d) >>> 0];`;
+    case 2: return `${v} = dv.getUint16((${pb} + d) >>> 0, true);`;
+    case 4: return `${v} = dv.getInt32((${pb} + d) >>> 0, true);`;
+    default: return `{ const pa = (${pb} + d) >>> 0; ${v} = dv.getInt32(pa, true); ${v}h = dv.getInt32(pa + 4, true); }`;
   }
 }
 
-function writeAt(size: number, lo: string, hi: string): string {
+function writeAt(size: number, pb: string, lo: string, hi: string): string {
   switch (size) {
-    case 1: return `m8[(wB + d) >>> 0] = ${lo};`;
-    case 2: return `dv.setUint16((wB + d) >>> 0, ${lo}, true);`;
-    case 4: return `dv.setInt32((wB + d) >>> 0, ${lo}, true);`;
-    default: return `{ const pa = (wB + d) >>> 0; dv.setInt32(pa, ${lo}, true); dv.setInt32(pa + 4, ${hi}, true); }`;
+    case 1: return `m8[(${pb} + d) >>> 0] = ${lo};`;
+    case 2: return `dv.setUint16((${pb} + d) >>> 0, ${lo}, true);`;
+    case 4: return `dv.setInt32((${pb} + d) >>> 0, ${lo}, true);`;
+    default: return `{ const pa = (${pb} + d) >>> 0; dv.setInt32(pa, ${lo}, true); dv.setInt32(pa + 4, ${hi}, true); }`;
   }
 }
 
@@ -96,8 +96,8 @@ export function stringOp(gen: Gen, i: Insn, last: boolean): void {
   // First access: the source (MOVS, CMPS, LODS) or ES:rDI (STOS, SCAS).
   if (src) {
     gen.line(`la = s${k}; if (la >= 0) {`);
-    pageOffset(gen, size, false);
-    gen.line(`if (${inPage}) { ${readAt(size, v)} ${ok} = true; } }`);
+    const pb = pageOffset(gen, size, false);
+    gen.line(`if (${inPage}) { ${readAt(size, pb, v)} ${ok} = true; } }`);
   }
   if (kind === S.MOVS || kind === S.STOS) {
     if (kind === S.STOS) {
@@ -105,13 +105,13 @@ export function stringOp(gen: Gen, i: Insn, last: boolean): void {
       gen.line(`${v} = ${lo}; ${v}h = ${hi}; ${ok} = true;`);
     }
     gen.line(`if (${ok}) { ${ok} = false; la = t${k}; if (la >= 0) {`);
-    pageOffset(gen, size, true);
-    gen.line(`if (${inPage}) { ${writeAt(size, v, `${v}h`)} ${ok} = true; } } }`);
+    const pb = pageOffset(gen, size, true);
+    gen.line(`if (${inPage}) { ${writeAt(size, pb, v, `${v}h`)} ${ok} = true; } } }`);
   } else if (kind === S.CMPS || kind === S.SCAS) {
     if (kind === S.SCAS) gen.line(`${ok} = true;`);
     gen.line(`if (${ok}) { ${ok} = false; la = t${k}; if (la >= 0) {`);
-    pageOffset(gen, size, false);
-    gen.line(`if (${inPage}) { ${readAt(size, w)} ${ok} = true; } } }`);
+    const pb = pageOffset(gen, size, false);
+    gen.line(`if (${inPage}) { ${readAt(size, pb, w)} ${ok} = true; } } }`);
   }
   gen.line(`if (${ok}) {`);
   const dk = `dk${k}`;

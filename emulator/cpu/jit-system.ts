@@ -21,7 +21,7 @@ export function invlpg(gen: Gen, i: Insn, last: boolean): void {
   gen.materializeCopy();
   gen.line('}');
   gen.line(`${gen.syncAddrRegs(i)}c.insnStart = base + ${gen.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
-  gen.line(`ev = ${BLOCK_EVENTFUL}; rP = -65536; wP = -65536; h${k}(c, i${k});`);
+  gen.line(`ev = ${BLOCK_EVENTFUL}; @DROP@ h${k}(c, i${k});`);
   if (last) return; // the block's fall-through exit follows (Gen.emit)
   gen.line('if (c.codeDirty) {');
   gen.exitTo(next, k + 1, gen.off);

@@ -63,9 +63,6 @@ export const BLOCK_EVENTFUL = 1;
  */
 const UNCHANGED = 'clock.nextDeadline === dl0 && c.irqLine.pending === ip0 && c.irqLine.nmiPending === np0 && c.tlbEpoch === te0 && !c.stopRequested && !c.codeDirty';
 
-/** The interpreter ends a block after the instruction that made an interrupt deliverable (Cpu.irqLine). */
-const IRQ = '((c.flags & 512) !== 0 && c.irqLine?.pending === true)';
-
 const LOOP_CHUNK = 1 << 18;
 /**
  * Calls of a new loop translation that run a single iteration (see Gen.emit). V8 allocates a function's
@@ -151,6 +148,8 @@ export class Gen {
   readonly segs = new Set<number>();
   /** The instruction being emitted has a slow path (see afterSlow). */
   slowHere = false;
+  /** A loop block's page caches, one per memory access site (see pageCache), as `${r|w}${n}`. */
+  readonly sites: string[] = [];
 
   constructor(readonly insns: readonly Insn[], readonly long: boolean, readonly tlbMask: number) {
     this.n = insns.length;
@@ -228,6 +227,8 @@ export class Gen {
     const reloadRegs = used.map((g) => `g${g} = r[${2 * g}]; g${g}h = r[${2 * g + 1}];`).join(' ');
     const segs = [...this.segs].sort((a, b) => a - b);
     const reload = reloadRegs + (this.usesFlat ? ' flat = c.flatSegments();' : '') + segs.map((s) => ` sb${s} = c.segBase[${s}]; sl${s} = c.segLimit[${s}];`).join('');
+    // The page caches are dropped wherever the TLB, CPL or write epoch may change (a slow path, a handler).
+    const drop = ['rP', 'wP', ...this.sites.map((s) => `${s}P`)].map((v) => `${v} = -65536;`).join(' ');
     const pre = [
       'const r = c.r, rT = c.rTlb, wT = c.wTlb, m8 = c.u8, dv = c.dv;',
       'const base = c.rip;',
@@ -236,6 +237,7 @@ export class Gen {
       // The page the block last read / wrote through the TLB (pageOffset): linear page base (-65536: none) and
       // its physical base.
       'let rP = -65536, rB = 0, wP = -65536, wB = 0, d = 0;',
+      ...this.sites.map((s) => `let ${s}P = -65536, ${s}B = 0;`),
       // The exit (exitTo): RIP and insnStart as offsets from base, retired count past ic, the flag record to
       // write (bit 0: fOp..fX; bit 1: a rotate's CF/OF in fC/fO over it), a relative jump (operand size, rel).
       'let xo = 0, xk = 0, xs = 0, xf = 0, xj = 0, xr = 0;',
@@ -274,7 +276,7 @@ export class Gen {
     const wrapped = spill === '' ? this.out : ['try {', ...this.out, `} catch (e) { if (sp !== 0) { ${spill} } throw e; }`];
     const body = [...pre, ...wrapped].join('\n')
       .replace(/@S(\d+)@/g, (_, g: string) => `r[${2 * +g}] = g${g}; r[${2 * +g + 1}] = g${g}h;`)
-      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOADR@/g, reloadRegs).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, `${this.loops ? 'lim = 0; ' : ''}sw = true; sl = true; rP = -65536; wP = -65536;`).replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
+      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOADR@/g, reloadRegs).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, `${this.loops ? 'lim = 0; ' : ''}sw = true; sl = true; @DROP@`).replace(/@DROP@/g, drop).replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
     if (this.loops) head.push(`let warm = ${WARM_CALLS};`);
     // Only the instructions the body names (handler calls, Cpu.memAddr/lea64/ea): most are inline.
     const refs = new Set<string>();
@@ -338,6 +340,20 @@ export class Gen {
     return [`sb${s}`, `sl${s}`];
   }
 
+  /**
+   * The page cache a memory access site uses (pageOffset): the names of its linear page base (-65536: none) and
+   * physical base. Outside a loop, one per direction for the whole block (rP/rB, wP/wB): consecutive accesses
+   * mostly stay on one page (the stack, a structure). A loop gives each site its own: a loop that reads a
+   * structure and a buffer, or two buffers, on different pages would otherwise miss at every access and look
+   * the TLB up again (the decompressor's LZ copy loop, mpihelp's multiply-accumulate over two vectors).
+   */
+  pageCache(write: boolean): [string, string] {
+    if (!this.loops) return write ? ['wP', 'wB'] : ['rP', 'rB'];
+    const s = `${write ? 'w' : 'r'}${this.sites.length}`;
+    this.sites.push(s);
+    return [`${s}P`, `${s}B`];
+  }
+
   g(reg: number): string { this.used.add(reg); return `g${reg}`; }
   gh(reg: number): string { this.used.add(reg); return `g${reg}h`; }
 
@@ -392,15 +408,16 @@ export class Gen {
   }
 
   /**
-   * Device code (a slow memory path, a handler) moved the timer deadline before the end of this pass through the
-   * block: leave, so that the run loop interprets the rest and stops at the deadline as the interpreter does.
+   * Whether the block must leave after device code may have run (a slow memory path, a handler), as a JS
+   * expression: Cpu.endsBlock, given the count at the end of this pass through the block (a timer deadline moved
+   * before it: the run loop interprets the rest and stops at the deadline as the interpreter does).
    */
-  deadlineMoved(): string { return `clock.nextDeadline < ic + ${this.n}`; }
+  endsBlock(): string { return `c.endsBlock(ic + ${this.n})`; }
 
   /** An inline instruction took a slow path (sl), which may have run device code (MMIO) or written
    *  decoded code: once it completes, leave where the interpreter would end its block. */
   afterSlow(i: Insn): void {
-    this.line(`if (sl) { sl = false; if (c.codeDirty || c.stopRequested || ${this.deadlineMoved()} || ${IRQ}) {`);
+    this.line(`if (sl) { sl = false; if (${this.endsBlock()}) {`);
     this.exitTo(this.off + i.len, this.k + 1, this.off);
     this.line('} }');
   }
@@ -457,10 +474,10 @@ export class Gen {
    */
   callHandler(next: number, leave: boolean, keepsSegs: boolean): void {
     const k = this.k;
-    this.line(`@Q@ ev = ${BLOCK_EVENTFUL}; rP = -65536; wP = -65536; @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
+    this.line(`@Q@ ev = ${BLOCK_EVENTFUL}; @DROP@ @SPILL@ c.insnStart = base + ${this.off}; c.rip = base + ${next}; clock.instructions = ic + ${k};`);
     this.line(`sp = 0; h${k}(c, i${k});`);
     if (leave) { this.line(`clock.instructions = ic + ${k + 1}; return ${BLOCK_EVENTFUL};`); return; }
-    this.line(`if (c.codeDirty || c.stopRequested || c.rip !== base + ${next} || ${this.deadlineMoved()} || ${IRQ}) { clock.instructions = ic + ${k + 1}; return ${BLOCK_EVENTFUL}; }`);
+    this.line(`if (c.rip !== base + ${next} || ${this.endsBlock()}) { clock.instructions = ic + ${k + 1}; return ${BLOCK_EVENTFUL}; }`);
     this.line(keepsSegs ? '@RELOADR@ sp = 1;' : '@RELOAD@ sp = 1;');
   }
 
