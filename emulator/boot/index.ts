@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { bytesOf } from '../bytes';
 import { BootError } from './errors';
 
 export * from './kernel';
@@ -17,8 +18,7 @@ export function loadKernelFile(filePath: string, what = 'kernel'): Uint8Array {
     throw new BootError(`${what} file ${filePath} does not exist; check the path (relative paths are from ${process.cwd()})`);
   }
   if (stat.isDirectory()) throw new BootError(`${what} file ${filePath} is a directory; give the path of the file inside it`);
-  const buf = fs.readFileSync(filePath);
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  return bytesOf(fs.readFileSync(filePath));
 }
 
 /** The file's base name, for BootKernelOptions.fileName. */
