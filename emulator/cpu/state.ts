@@ -1,4 +1,3 @@
-import { COUNT_FIELD } from '../clock';
 /**
  * Architectural CPU state, laid out for the hot loop: general-purpose registers as 32-bit lo/hi halves in
  * one Int32Array (register i: lo at 2*i, hi at 2*i+1), segment caches in typed arrays, no BigInt.
@@ -7,6 +6,7 @@ import { COUNT_FIELD } from '../clock';
  * 64-bit mode a canonical address is kept as its low 48 bits (0 .. 2^48-1), which is a bijection with the
  * canonical addresses; `toCanonical64` gives the sign-extended 64-bit value back for pushes and display.
  */
+import { COUNT_FIELD } from '../clock';
 
 export const enum Reg {
   RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7,
