@@ -67,6 +67,13 @@ const MMIO_TLB_SIZE = 16;
 /** TLB generations (Cpu.rb/wb): the bias's 12 low bits hold the user bit and 11 bits of generation. */
 const TLB_GENERATIONS = 2048;
 const MAX_BLOCK = 64;
+/**
+ * A block that reaches MAX_BLOCK instructions is decoded on, up to this many, to see whether a branch back to
+ * its start follows on the same page: a loop body that long (the Linux decompressor's BCJ filter: 75
+ * instructions, 64 M iterations) then becomes one loop block that its translation iterates in place, instead of
+ * two blocks entered in turn each iteration. Without such a branch the block ends at MAX_BLOCK as before.
+ */
+const MAX_LOOP_BLOCK = 192;
 /** Slots of the direct-mapped block cache (a kernel's code spans megabytes: 16 Ki slots by the low bits collided). */
 const BLOCK_CACHE = 1 << 16;
 /**
@@ -1288,6 +1295,7 @@ export class Cpu extends CpuState {
     let offset = 0;
     let lastPage = startPage;
     for (let n = 0; n < MAX_BLOCK; n++) {
+      if (n === MAX_BLOCK - 1 && !b.loops && this.loopBeyond(b, startLa, offset, startPage)) break;
       const insn = new Insn();
       this.fetchLa = this.addLinear(startLa, offset);
       try {
@@ -1327,6 +1335,42 @@ export class Cpu extends CpuState {
       this.blockCache = new Array<Block | undefined>(this.blockMask + 1).fill(undefined);
     }
     return b;
+  }
+
+  /**
+   * Block b, `offset` bytes long at linear `startLa` (physical page `startPage`), has one instruction left
+   * before MAX_BLOCK: decode on (up to MAX_LOOP_BLOCK instructions) while the block would go on, on its first page.
+   * If a branch back to its start follows, those instructions join the block (a loop block, see MAX_LOOP_BLOCK):
+   * true. Otherwise nothing changes (false) and buildBlock decodes its last instruction as usual.
+   */
+  private loopBeyond(b: Block, startLa: number, offset: number, startPage: number): boolean {
+    const more: Insn[] = [];
+    let end = offset;
+    for (let n = b.insns.length; n < MAX_LOOP_BLOCK; n++) {
+      // Never decode into the next page here (its page walk would set accessed bits for code that may not run).
+      if (((startLa + end) & 0xfff) > 4096 - 15) return false;
+      const insn = new Insn();
+      this.fetchLa = this.addLinear(startLa, end);
+      try {
+        decode(this.table, this.fetchByte, this.long, this.codeSize, insn, this.undefinedOp);
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        return false;
+      }
+      more.push(insn);
+      end += insn.len;
+      const back = (isCondBranch(insn) || insn.op === 0xeb || insn.op === 0xe9) && end + insn.imm === 0;
+      if (back) {
+        const startPhys = b.lo;
+        for (const i of more) b.insns.push(i);
+        this.markCodeBytes(startPhys + offset, startPhys + end - 1, false);
+        b.hi = startPhys + end - 1;
+        b.loops = true;
+        return true;
+      }
+      if (insn.endsBlock && !isCondBranch(insn)) return false;
+    }
+    return false;
   }
 
   // The block lookups take the linear RIP from the CPU (codeLinear), not as an argument: a kernel's linear
