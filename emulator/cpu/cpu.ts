@@ -151,7 +151,12 @@ export class Block {
   hi = -1;
   lo2 = -1;
   hi2 = -1;
-  constructor(readonly key: number, readonly mode: number) {}
+  /**
+   * The code mode it was decoded for (0: 16-bit, 1: 32-bit, 2: 64-bit); -1 once dropped (invalidateCode), so the
+   * chain check's comparison with the running mode also tells a dropped block, with no separate test of `valid`.
+   */
+  mode: number;
+  constructor(readonly key: number, mode: number) { this.mode = mode; }
 }
 
 /** Interface the machine provides for things the CPU core does not own. */
@@ -1148,6 +1153,7 @@ export class Cpu extends CpuState {
         if (!b.valid) continue;
         if ((b.lo <= last && b.hi >= addr) || (b.lo2 >= 0 && b.lo2 <= last && b.hi2 >= addr)) {
           b.valid = false;
+          b.mode = -1;
           if (this.blocks.get(b.key) === b) this.blocks.delete(b.key);
           dropped++;
         } else {
@@ -1378,11 +1384,12 @@ export class Cpu extends CpuState {
 
   /** `prev`'s remembered successor (Block.next, next2) at the current linear RIP, TLB epoch `ep` and `mode`, or null. */
   private chained(prev: Block, ep: number, mode: number): Block | null {
-    const la = this.codeLinear();
+    // codeLinear() by the mode the caller computed from `long` (a test of the number, not of a boolean field).
+    const la = mode === 2 ? this.rip : wrap32(this.segBase[Seg.CS] + this.rip);
     let c = prev.next;
-    if (prev.nextLa === la && prev.nextEp === ep && c !== null && c.valid && c.mode === mode) return c;
+    if (prev.nextLa === la && prev.nextEp === ep && c !== null && c.mode === mode) return c;
     c = prev.next2;
-    if (prev.next2La === la && prev.next2Ep === ep && c !== null && c.valid && c.mode === mode) return c;
+    if (prev.next2La === la && prev.next2Ep === ep && c !== null && c.mode === mode) return c;
     return null;
   }
 
