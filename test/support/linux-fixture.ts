@@ -84,6 +84,23 @@ const VERBOSE_HOST_LINES = [
   // The time of day (QEMU's RTC follows the host's clock; Faultline's starts at 2026-01-01 00:00:00), and the
   // audit line it stamps, which prints when the timer fires on the host: anywhere among the initcalls.
   /^audit: type=2000 audit\(/, /^rtc_cmos [0-9a-z:_]+: setting system clock to /,
+  // An AP's delay-loop calibration against jiffies (QEMU's APs run on host threads and see the ticks late; these
+  // lines interrupt the "CPUs: #1 #2 #3" line, whose parts verboseComparable joins again), and how long the
+  // deferred struct pages took to initialise (milliseconds of host time under QEMU; above 256 MiB only).
+  /^calibrate_delay_direct\(\) /, /^Probably due to long platform interrupts\. Consider using "lpj=" boot option\.$/,
+  /^node \d+ deferred pages initialised in \d+ms$/,
+  // hpet_rtc_interrupt found the HPET counter more than one RTC period past its last interrupt: QEMU's host thread
+  // was late (Faultline's HPET and its interrupts run on the instruction clock).
+  /^hpet: Lost \d+ RTC interrupts$/,
+  // check_timer's fallbacks after the host-timed "..MP-BIOS bug" line above (QEMU -append "mitigations=off": one
+  // run of three printed them), and clockevents_program_min_delta raising the HPET's minimum when the host let
+  // the deadline pass before the write (QEMU "nolapic": 4, 2 and 5 such lines in three runs).
+  /^\.\.\.trying to set up timer (\(IRQ0\) through the 8259A \.\.\.|as Virtual Wire IRQ\.\.\.)$/,
+  /^\.\.\.\.\. \(found apic \d+ pin \d+\) \.\.\.$/, /^\.\.\.\.\.\.\. failed\.$/, /^\.\.\.\.\. works\.$/,
+  /^CE: hpet increased min_delta_ns to \d+ nsec$/,
+  // A PCI quirk that took over 10 ms of the kernel's clock (pci_do_fixups): QEMU's host was slow (its -m 2048
+  // -smp 2 golden has "quirk_passive_release+0x0/0x80 took 10100 usecs"; Faultline runs it in microseconds).
+  /^pci [0-9a-f:.]+: [A-Za-z0-9_]+\+0x[0-9a-f]+\/0x[0-9a-f]+ took \d+ usecs$/,
 ];
 
 /**
@@ -92,7 +109,13 @@ const VERBOSE_HOST_LINES = [
  * the empty floppy drive A:, IDE bus mastering, the VGA's MMIO BAR) and QEMU's DSDT: a difference that appears
  * is a regression to fix, or a board difference to name here with its reason.
  */
-export const VERBOSE_BOARD_DIFFERENCES: [RegExp, 'qemu' | 'both', string][] = [];
+export const VERBOSE_BOARD_DIFFERENCES: [RegExp, 'qemu' | 'both', string][] = [
+  // With several CPUs: QEMU's INIT resets the APs' MTRRs (x86_cpu_reset), which SeaBIOS had set as the BSP's;
+  // the SDM's INIT leaves them unchanged (Table 9-1, Faultline: emulator/smp.ts), so only QEMU's Linux finds them
+  // inconsistent and rewrites them.
+  [/^mtrr: (your CPUs had inconsistent (fixed|variable) MTRR settings|your CPUs had inconsistent MTRRdefType settings|probably your BIOS does not setup all CPUs\.|corrected configuration\.)$/,
+    'qemu', 'QEMU\'s INIT clears the MTRRs, the SDM\'s keeps them'],
+];
 
 /** The verbose console of one side with the host lines dropped and the board differences applied. */
 export function verboseComparable(text: string, side: 'qemu' | 'ours'): string[] {
@@ -108,6 +131,8 @@ export function verboseComparable(text: string, side: 'qemu' | 'ours'): string[]
       if (side === 'qemu') continue;
       throw new Error(`Faultline printed "${line}", which only QEMU's board should (${d[2]})`);
     }
+    // The parts of "smp: ... CPUs: #1 #2 #3" that other lines interrupted (QEMU: the host-timing lines above).
+    if (/^ #\d+/.test(line) && out.length > 0) { out[out.length - 1] += line; continue; }
     out.push(d ? line.replace(d[0], (_m, keep?: string) => `${keep ?? ''} <${d[2]}>`) : line);
   }
   while (out.length > 0 && out[out.length - 1] === '') out.pop();
@@ -167,4 +192,35 @@ export function verboseComparable32(text: string, side: 'qemu' | 'ours'): { line
     else lines.push(line.replace(MEMORY_LINE, '$1<n>K$2<n>K$3'));
   }
   return { lines, async };
+}
+
+/**
+ * QEMU's verbose boots with several CPUs or another RAM size (build.sh --golden-smp): -smp 4 with 256 MiB, and
+ * -smp 2 with 2048 MiB and "nokaslr".
+ */
+export const LINUX_SMP4_GOLDEN = path.join(__dirname, '..', '..', '..', 'fixtures', 'golden', 'linux', 'serial-smp4.txt');
+export const LINUX_SMP2_2G_GOLDEN = path.join(__dirname, '..', '..', '..', 'fixtures', 'golden', 'linux', 'serial-smp2-2g.txt');
+
+/**
+ * Lines printed by work that runs asynchronously to the initcalls (async_schedule's populate_rootfs and what it
+ * frees, the serio kthread's keyboard probe, rtc_cmos's PNP probe racing them, the keyring initcall that waits
+ * for them): with several CPUs, or with the boot's length changed by the RAM size, where they land depends on
+ * the scheduler's timing, and two QEMU runs of the same files place them differently (-m 128, 512, 1024: each
+ * line moved between runs). Each must appear as often on both sides; where is not compared.
+ */
+const SMP_ASYNC_LINES = [
+  /^Trying to unpack rootfs image as initramfs\.\.\.$/, /^Freeing initrd memory: \d+K$/, /^Initialise system trusted keyrings$/,
+  /^rtc_cmos [0-9a-z:]+: RTC can wake from S4$/, /^input: AT Translated Set 2 keyboard as \/devices\/platform\/i8042\/serio0\/input\/input\d+$/,
+];
+
+/** The verbose console of one side for comparing a run with several CPUs or more RAM with QEMU's. */
+export function verboseComparableSmp(text: string, side: 'qemu' | 'ours'): { lines: string[]; async: string[] } {
+  const lines: string[] = [];
+  const async: string[] = [];
+  for (const line of verboseComparable(text, side)) {
+    // The keyboard's input number is its place among the input devices registered so far (async too).
+    if (SMP_ASYNC_LINES.some((re) => re.test(line))) async.push(line.replace(/input\d+$/, 'input<n>'));
+    else lines.push(line);
+  }
+  return { lines, async: async.sort() };
 }
