@@ -15,7 +15,12 @@ import { num } from './ports';
  * whole command moves at once. A descriptor table shorter than the command moves nothing and ends it without an
  * interrupt (DRDY, ACTIVE cleared); a longer one moves what the command needs and leaves ACTIVE set; an address
  * past the end of the disk aborts when the transfer would start. Afterwards the task file holds the sector after
- * the last one moved and a count of 0, as QEMU leaves it. Writes go to the image as PIO writes do (its overlay
+ * the last one moved and a count of 0, as QEMU leaves it.
+ *
+ * PIO commands check the address one DRQ block at a time (QEMU ide_sector_read / ide_sector_write): a read that
+ * runs past the end of the disk delivers the blocks before it, then ends with ID NOT FOUND, the task file at the
+ * block that failed and its count what was left (ATA/ATAPI-6: the address of the first unrecoverable error). So
+ * SeaBIOS's INT 13h AH=02h asked for more sectors than the disk has still loads the ones it has, as under QEMU. Writes go to the image as PIO writes do (its overlay
  * unless the user asked for writes to the file).
  *
  * Public API: new AtaDisk(image, serial), geometry, Device-like state via IdeDrive.
@@ -180,7 +185,7 @@ export class AtaDisk extends IdeDrive {
   private startRw(tf: TaskFile, write: boolean, lba48: boolean, block: number): void {
     const lba = this.address(tf, lba48);
     const count = this.count(tf, lba48);
-    if (lba < 0 || lba + count > this.totalSectors) return this.idnf();
+    if (lba < 0) return this.idnf();
     this.xfer = { write, lba, remaining: count, block, lba48 };
     if (write) this.requestWrite();
     else this.nextBlock();
@@ -226,6 +231,7 @@ export class AtaDisk extends IdeDrive {
       return;
     }
     const n = Math.min(x.block, x.remaining);
+    if (x.lba + n > this.totalSectors) return this.pastTheEnd(x);
     const data = this.image.read(x.lba * SECTOR, n * SECTOR);
     x.lba += n;
     x.remaining -= n;
@@ -243,6 +249,7 @@ export class AtaDisk extends IdeDrive {
   private blockWritten(data: Uint8Array): void {
     const x = this.xfer!;
     const n = data.length / SECTOR;
+    if (x.lba + n > this.totalSectors) return this.pastTheEnd(x);
     this.image.write(x.lba * SECTOR, data);
     x.lba += n;
     x.remaining -= n;
@@ -258,6 +265,14 @@ export class AtaDisk extends IdeDrive {
   private complete(irq: boolean): void {
     this.status = STATUS.DRDY | STATUS.DSC;
     if (irq) this.channel.raiseIrq();
+  }
+
+  /** A PIO block past the end of the medium: the command ends there, the task file at that block. */
+  private pastTheEnd(x: Transfer): void {
+    this.xfer = undefined;
+    this.setSector(x.lba, x.lba48);
+    this.channel.tf.count = x.remaining & 0xff;
+    this.idnf();
   }
 
   /** ID NOT FOUND: the address is past the end of the medium. */

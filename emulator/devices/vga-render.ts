@@ -225,7 +225,13 @@ function expandMaskBytes(m: number): number[] {
   return [m & 1 ? 0xff : 0, m & 2 ? 0xff : 0, m & 4 ? 0xff : 0, m & 8 ? 0xff : 0];
 }
 
-/** QEMU vga_draw_text: 8- or 9-dot cells, attribute palette, cursor, blink shown as bright background off. */
+/**
+ * QEMU vga_draw_text: 8- or 9-dot cells, attribute palette, the cursor (all nine dots of its scan lines). Where
+ * the VGA and QEMU 7.2 part, the VGA's rule is drawn: with blinking enabled (attribute mode control bit 3, as
+ * the BIOS leaves it) attribute bit 7 is blink, so the background has 8 colours (QEMU ignores the bit and draws
+ * attribute 0xA4 on bright green, not green), and the ninth dot repeats the eighth for C0h-DFh (QEMU: B0h-DFh).
+ * Blinking characters are drawn in their visible phase.
+ */
 function renderText(vga: Vga, phys: PhysicalMemory, font: Uint8Array): Frame {
   const { crtc, seq, attr } = vga.regs();
   const cw = seq[1] & 1 ? 8 : 9;
@@ -253,11 +259,15 @@ function renderText(vga: Vga, phys: PhysicalMemory, font: Uint8Array): Frame {
       const at = u8[a + 1];
       const fg = pal[at & 0xf];
       const bg = pal[blinkMode ? (at >> 4) & 7 : at >> 4];
+      // The ninth dot repeats the eighth for the line-drawing characters when the attribute controller asks
+      // (C0h-DFh), and on the cursor's lines: the cursor covers the whole cell, as QEMU's vga_draw_glyph9(.., 1).
+      const dup9 = lineGraphics && ch >= 0xc0 && ch <= 0xdf;
       for (let l = 0; l < cheight; l++) {
         let bits = l < 32 ? font[ch * 32 + l] ?? 0 : 0;
-        if (cursorOn && cell === cursor && l >= cStart && l <= cEnd) bits = 0xff;
+        const cursorLine = cursorOn && cell === cursor && l >= cStart && l <= cEnd;
+        if (cursorLine) bits = 0xff;
         for (let x = 0; x < cw; x++) {
-          const on = x < 8 ? (bits >> (7 - x)) & 1 : lineGraphics && ch >= 0xc0 && ch <= 0xdf ? bits & 1 : 0;
+          const on = x < 8 ? (bits >> (7 - x)) & 1 : dup9 || cursorLine ? bits & 1 : 0;
           put(f, c * cw + x, r * cheight + l, on ? fg : bg);
         }
       }

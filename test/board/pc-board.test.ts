@@ -162,9 +162,31 @@ describe('IDE: ATA disk and ATAPI CD-ROM', () => {
   it('a read past the end of the disk ends with ERR and ID NOT FOUND', () => {
     fs.writeFileSync(image, bytes);
     const m = machine({ hda: DiskImage.open(image) });
-    ata(m, 0x20, 63, 2);
-    assert.equal(m.bus.inPort(0x1f7, 1) & 0x01, 1);
+    ata(m, 0x20, 64, 1);
+    assert.equal(m.bus.inPort(0x1f7, 1) & 0x09, 0x01, 'ERR, no DRQ');
     assert.equal(m.bus.inPort(0x1f1, 1), 0x10);
+  });
+
+  it('a PIO read or write that runs past the end moves the blocks before it, then stops with ID NOT FOUND at the first block past it (as QEMU)', () => {
+    fs.writeFileSync(image, bytes);
+    const m = machine({ hda: DiskImage.open(image) });
+    const tf = () => [2, 3, 4, 5].map((r) => m.bus.inPort(0x1f0 + r, 1));
+    ata(m, 0x20, 62, 4); // sectors 62, 63 exist; 64, 65 do not
+    for (const sector of [62, 63]) {
+      assert.equal(m.bus.inPort(0x1f7, 1), 0x58, `DRQ for sector ${sector}`);
+      assert.equal(readWords(m, 0x1f0, 256)[0], sector);
+    }
+    assert.equal(m.bus.inPort(0x1f7, 1), 0x51, 'DRDY|DSC|ERR after the last sector the disk has');
+    assert.equal(m.bus.inPort(0x1f1, 1), 0x10, 'ID NOT FOUND');
+    assert.deepEqual(tf(), [2, 64, 0, 0], 'count left 2, LBA 64: the first sector that could not be read');
+    ata(m, 0x30, 63, 2);
+    for (let i = 0; i < 256; i++) m.bus.outPort(0x1f0, 2, 0xa55a);
+    assert.equal(m.bus.inPort(0x1f7, 1), 0x58, 'sector 63 written, DRQ for 64');
+    for (let i = 0; i < 256; i++) m.bus.outPort(0x1f0, 2, 0xa55a);
+    assert.equal(m.bus.inPort(0x1f7, 1), 0x51);
+    assert.deepEqual(tf(), [1, 64, 0, 0]);
+    ata(m, 0x20, 63, 1);
+    assert.equal(readWords(m, 0x1f0, 1)[0], 0x5a, 'sector 63 holds what was written');
   });
 
   it('after a reset an absent slave reads its own signature (1, 1, FFh, FFh) in each register until it is written, as QEMU\'s per-drive copies', () => {

@@ -151,6 +151,28 @@ test('text mode renders with the VGA BIOS font: 720x400, 9-dot cells, a glyph wh
   assert.equal(px(3, 0), 0);
 });
 
+test('the text cursor covers all nine dots of its cell on its scan lines, as QEMU draws it (found by x86-bare-metal-examples)', (t) => {
+  const font = loadVgaFont();
+  if (!font) { t.skip('no VGA BIOS image (seabios package) to take the font from'); return; }
+  const m = Machine.create({ memoryMB: 16 });
+  m.writePhysical(0xb8000n, Uint8Array.of(0x41, 0x0f, 0x20, 0x1e)); // 'A' white on black, ' ' yellow on blue
+  const crtc = (i: number, v: number) => { m.bus.outPort(0x3d4, 1, i); m.bus.outPort(0x3d5, 1, v); };
+  crtc(0x0a, 0x0e); // cursor scan lines 14-15, enabled
+  crtc(0x0b, 0x0f);
+  crtc(0x0e, 0x00); // on cell 1
+  crtc(0x0f, 0x01);
+  const f = renderFrame(m.devices.vga, m.mem, font)!;
+  const rgb = (x: number, y: number) => [...f.rgba.subarray((y * f.width + x) * 4, (y * f.width + x) * 4 + 3)];
+  const yellow = rgb(9, 14);
+  assert.notDeepEqual(yellow, rgb(9, 13), 'the cursor is drawn on line 14 only from its start line');
+  for (let x = 9; x < 18; x++) for (const y of [14, 15]) assert.deepEqual(rgb(x, y), yellow, `dot ${x - 9} of line ${y}`);
+  assert.deepEqual(rgb(17, 13), rgb(9, 13), 'above the cursor the ninth dot is background');
+  assert.deepEqual(rgb(8, 14), [0, 0, 0], "cell 0's ninth dot stays background (no cursor, not a line-drawing character)");
+  crtc(0x0a, 0x2e); // cursor off
+  const off = renderFrame(m.devices.vga, m.mem, font)!;
+  assert.deepEqual([...off.rgba.subarray((14 * f.width + 17) * 4, (14 * f.width + 17) * 4 + 3)], rgb(9, 13));
+});
+
 test('PNG encode/decode round trip', () => {
   const rgba = new Uint8Array(3 * 2 * 4).map((_, i) => (i * 37) & 0xff);
   for (let i = 3; i < rgba.length; i += 4) rgba[i] = 255;
