@@ -82,6 +82,8 @@ export interface StopInfo {
   exitCode?: number;
   /** 'exit' by ACPI soft-off (SLP_TYP S5 + SLP_EN in the PIIX4 PM1a_CNT), as Linux's poweroff does. */
   powerOff?: boolean;
+  /** 'exit' because the guest asked for a reset and MachineOptions.onResetRequest is 'stop' (status 0, as qemu -no-reboot). */
+  resetRequest?: boolean;
   /**
    * The watched access for 'watchpoint': the first watched byte it touched, its size, the instruction, the
    * kind of watchpoint that caught it and whether it was a write.
@@ -94,6 +96,12 @@ export interface MachineOptions {
   memoryMB?: number;
   /** What a triple fault does: 'stop' (like qemu -no-reboot) or 'reset' (QEMU's default boot loop). */
   onTripleFault?: 'stop' | 'reset';
+  /**
+   * What a reset the guest asks for (the 8042's reset pulse, port 0xCF9, the ACPI reset register) does: 'reset'
+   * (the default: the machine restarts, as QEMU's does) or 'stop': the run ends with reason 'exit', status 0 and
+   * `resetRequest`, as `qemu -no-reboot` exits instead of rebooting.
+   */
+  onResetRequest?: 'stop' | 'reset';
   /** CPU model name for CPUID (see emulator/cpu/cpuid.ts; default 'faultline'). */
   cpu?: string;
   /** The PC board's firmware, disks and boot order (emulator/board/pc.ts); default: no firmware, no disks. */

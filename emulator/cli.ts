@@ -57,7 +57,7 @@ Options for run:
   --no-snapshot          write the guest's disk writes to the image files (default: they go to memory only,
                          as qemu -snapshot)
   --firmware-log         print the firmware's debug log (SeaBIOS writes it to port 0x402) to stderr
-  --no-reboot            stop on a triple fault (like qemu -no-reboot) instead of resetting
+  --no-reboot            stop on a triple fault or a reset the guest asks for, instead of resetting (like qemu -no-reboot)
   --max-instructions N   stop after N guest instructions, counted from the reset vector (SeaBIOS's POST is about
                          8 million) (default 2000000000)
   --trace                print every exception event as it happens (the -d int view, in words)
@@ -100,7 +100,7 @@ Options for run:
 Options for replay:
   --kernel PATH          the recorded kernel is now at PATH (its SHA-256 must still match)
 
-Exit status follows QEMU: isa-debug-exit value v → (v << 1) | 1; triple fault with --no-reboot → 0;
+Exit status follows QEMU: isa-debug-exit value v → (v << 1) | 1; triple fault or guest reset with --no-reboot → 0;
 instruction limit reached or HLT with interrupts off → 0; bad arguments or kernel → 2.
 replay: 0 when the replay is identical, 1 when it differs, 2 for a bad recording or kernel.`;
 
@@ -490,7 +490,7 @@ function record(m: Machine, o: RunOptions, file: string, bytes: Uint8Array, sess
 
 /** The machine the run options describe, its output watched (serial, events, firmware log). */
 function newMachine(o: RunOptions, out: (s: string) => void): Machine {
-  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined, smp: o.smp ?? 1, rtcStart: o.rtcStart });
+  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', onResetRequest: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined, smp: o.smp ?? 1, rtcStart: o.rtcStart });
   watch(m, o, out);
   if (o.firmwareLog) m.on('firmwareLog', (b: number) => process.stderr.write(String.fromCharCode(b)));
   return m;
@@ -524,7 +524,7 @@ function watch(m: Machine, o: RunOptions, out: (s: string) => void): void {
   m.on('serial', (b: number) => out(serialChar(b)));
   if (o.com2 !== undefined) writeCom2To(m, o.com2);
   if (o.trace) {
-    m.on('reset', () => out('\n[faultline] triple fault → system reset\n'));
+    m.on('reset', () => out(m.resetCause === 'guest' ? '\n[faultline] the guest asked for a reset → system reset\n' : '\n[faultline] triple fault → system reset\n'));
     // The firmware's own BIOS calls (SeaBIOS and option ROMs calling INT 10h/13h/15h…) are not the kernel's
     // events: a software interrupt raised in the BIOS area is left out, and so is its delivery.
     let firmwareCall = -1;
@@ -571,7 +571,7 @@ function report(m: Machine, o: RunOptions, session: Pick<SessionResult, 'stop' |
   const chain = firmwareCallsOnly(m.faultChain()) ? [] : m.faultChain();
   out('\n');
   if (chain.length) out(`[faultline] fault chain: ${describeChain(chain, m.entry?.elf)}\n`);
-  if (resets) out(`[faultline] the machine reset ${resets} time(s) after triple faults (a boot loop; use --no-reboot to stop at the first)\n`);
+  if (resets) out(`[faultline] the machine reset ${resets} time(s) (triple faults or the guest's reset requests: a boot loop; use --no-reboot to stop at the first)\n`);
   if (o.screen) {
     // The text screen, or one sentence when the display does not show text (the text buffer would be stale).
     const mode = m.devices.vga.displayMode;
@@ -582,6 +582,7 @@ function report(m: Machine, o: RunOptions, session: Pick<SessionResult, 'stop' |
   switch (stop.reason) {
     case 'exit':
       if (stop.powerOff) { out(`[faultline] guest powered off (ACPI S5) after ${m.instructionCount} instructions\n`); return 0; }
+      if (stop.resetRequest) { out(`[faultline] the guest asked for a reset: stopped (--no-reboot) after ${m.instructionCount} instructions\n`); return 0; }
       out(`[faultline] guest exit via isa-debug-exit: status ${stop.exitCode} after ${m.instructionCount} instructions\n`);
       return stop.exitCode ?? 1;
     case 'shutdown': out(`[faultline] triple fault: CPU shut down after ${m.instructionCount} instructions\n`); return 0;

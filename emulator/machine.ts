@@ -109,7 +109,7 @@ export class Machine implements Runtime {
   }
 
   constructor(opts: MachineOptions = {}) {
-    this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', cpu: opts.cpu ?? 'faultline', com2: opts.com2 ?? false, smp: opts.smp ?? 1, rtcStart: opts.rtcStart ?? RTC_START_SECONDS };
+    this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', onResetRequest: opts.onResetRequest ?? 'reset', cpu: opts.cpu ?? 'faultline', com2: opts.com2 ?? false, smp: opts.smp ?? 1, rtcStart: opts.rtcStart ?? RTC_START_SECONDS };
     if (!Number.isInteger(this.options.rtcStart) || this.options.rtcStart < 0 || this.options.rtcStart >= Date.UTC(2100, 0, 1) / 1000) throw new Error(`rtcStart must be whole seconds from 1970 to 2099, not ${this.options.rtcStart}`);
     const smp = this.options.smp;
     if (!(Number.isInteger(smp) && smp >= 1 && smp <= MAX_SMP)) throw new Error(`smp must be a whole number of CPUs from 1 to ${MAX_SMP}, not ${smp}`);
@@ -355,7 +355,14 @@ export class Machine implements Runtime {
     };
   })();
 
-  reset(): void {
+  /**
+   * Why the machine last reset: a triple fault (onTripleFault 'reset'), the guest's own request (onResetRequest
+   * 'reset'), or a caller of reset() ('user'). Set before the 'reset' event, for its listeners.
+   */
+  resetCause: 'tripleFault' | 'guest' | 'user' = 'user';
+
+  reset(cause: 'tripleFault' | 'guest' | 'user' = 'user'): void {
+    this.resetCause = cause;
     this.resetCount++;
     this.powerOn();
     this.emit('reset');
@@ -420,7 +427,7 @@ export class Machine implements Runtime {
   run(maxInstructions: number): StopInfo {
     if (this.shutdown) {
       if (this.options.onTripleFault !== 'reset') return { reason: 'shutdown', event: this.chain[this.chain.length - 1] };
-      this.reset();
+      this.reset('tripleFault');
     }
     this.cpu = this.cpus[this.smp.cur];
     if (this.pending) {
@@ -534,7 +541,14 @@ export class Machine implements Runtime {
       case Exit.STOP: {
         c.stopRequested = false;
         if (this.exitCode !== undefined) return this.poweredOff ? { reason: 'exit', exitCode: this.exitCode, powerOff: true } : { reason: 'exit', exitCode: this.exitCode };
-        if (this.resetRequested) { this.reset(); return undefined; }
+        if (this.resetRequested) {
+          if (this.options.onResetRequest === 'stop') {
+            this.resetRequested = false;
+            return { reason: 'exit', exitCode: 0, resetRequest: true };
+          }
+          this.reset('guest');
+          return undefined;
+        }
         if (this.sleeping) return undefined;
         if (c.breakpointHit) {
           c.breakpointHit = false;
@@ -631,7 +645,7 @@ export class Machine implements Runtime {
           this.shutdown = true;
           c.halted = true;
           if (this.options.onTripleFault === 'reset' && !this.wantsStop(ev)) {
-            this.reset();
+            this.reset('tripleFault');
             return undefined;
           }
           return { reason: 'shutdown', event: ev };
