@@ -74,6 +74,11 @@ const MAX_BLOCK = 64;
  * two blocks entered in turn each iteration. Without such a branch the block ends at MAX_BLOCK as before.
  */
 const MAX_LOOP_BLOCK = 192;
+
+/** Whether `insn`, ending `end` bytes into its block, is a Jcc or JMP rel back to the block's start (a loop). */
+function branchesToStart(insn: Insn, end: number): boolean {
+  return (isCondBranch(insn) || insn.op === 0xeb || insn.op === 0xe9) && end + insn.imm === 0;
+}
 /** Slots of the direct-mapped block cache (a kernel's code spans megabytes: 16 Ki slots by the low bits collided). */
 const BLOCK_CACHE = 1 << 16;
 /**
@@ -121,7 +126,12 @@ export class Block {
   next: Block | null = null;
   nextLa = -1;
   nextEp = -1;
-  valid = true;
+  /**
+   * The code mode it was decoded for (0: 16-bit, 1: 32-bit, 2: 64-bit), or -1 once dropped (invalidateCode): the
+   * chain check's comparison with the running mode also tells a dropped block (V8 tests a boolean field as any
+   * value), and `valid` is derived from it.
+   */
+  mode: number;
   /** insns.length, kept beside the fields runChain reads (insns is an object of its own: one more cache line). */
   n = 0;
   insns: Insn[] = [];
@@ -151,12 +161,10 @@ export class Block {
   hi = -1;
   lo2 = -1;
   hi2 = -1;
-  /**
-   * The code mode it was decoded for (0: 16-bit, 1: 32-bit, 2: 64-bit); -1 once dropped (invalidateCode), so the
-   * chain check's comparison with the running mode also tells a dropped block, with no separate test of `valid`.
-   */
-  mode: number;
   constructor(readonly key: number, mode: number) { this.mode = mode; }
+
+  /** Not dropped by a store to its code or a remap of its bytes (invalidateCode). */
+  get valid(): boolean { return this.mode >= 0; }
 }
 
 /** Interface the machine provides for things the CPU core does not own. */
@@ -1152,7 +1160,6 @@ export class Cpu extends CpuState {
         const b = list[k];
         if (!b.valid) continue;
         if ((b.lo <= last && b.hi >= addr) || (b.lo2 >= 0 && b.lo2 <= last && b.hi2 >= addr)) {
-          b.valid = false;
           b.mode = -1;
           if (this.blocks.get(b.key) === b) this.blocks.delete(b.key);
           dropped++;
@@ -1322,7 +1329,7 @@ export class Cpu extends CpuState {
       offset += insn.len;
       // A conditional branch ends the block only when taken (run() and jit.ts leave on a RIP change), so
       // loops whose body holds a Jcc still become one block that translated code can iterate in place.
-      if ((isCondBranch(insn) || insn.op === 0xeb || insn.op === 0xe9) && offset + insn.imm === 0) b.loops = true;
+      if (branchesToStart(insn, offset)) b.loops = true;
       if (insn.endsBlock && (!isCondBranch(insn) || ((startLa + offset) & 0xfff) > 4096 - 15)) break;
       // A loop's back edge ends its block: what follows the loop runs once per loop exit, so it becomes a
       // block of its own, and the loop's translation stays small (V8 compiles it faster and tighter).
@@ -1365,8 +1372,7 @@ export class Cpu extends CpuState {
       }
       more.push(insn);
       end += insn.len;
-      const back = (isCondBranch(insn) || insn.op === 0xeb || insn.op === 0xe9) && end + insn.imm === 0;
-      if (back) {
+      if (branchesToStart(insn, end)) {
         const startPhys = b.lo;
         for (const i of more) b.insns.push(i);
         this.markCodeBytes(startPhys + offset, startPhys + end - 1, false);
@@ -1410,7 +1416,7 @@ export class Cpu extends CpuState {
     if (xTlb[2 * ti] !== la - (la & 0xfff) + this.rb) return null;
     const phys = xTlb[2 * ti + 1] + (la & 0xfff);
     const b = this.blockCache[(phys ^ (phys >>> 16)) & this.blockMask];
-    return b !== undefined && b.key === phys * 4 + mode && b.valid ? b : null;
+    return b !== undefined && b.key === phys * 4 + mode && b.mode === mode ? b : null;
   }
 
   /** The block at the current linear RIP in `mode`: a page walk if the fetch TLB misses, decoding if no block is cached. */
@@ -1419,7 +1425,7 @@ export class Cpu extends CpuState {
     const key = phys * 4 + mode;
     const slot = (phys ^ (phys >>> 16)) & this.blockMask;
     let found = this.blockCache[slot];
-    if (found === undefined || found.key !== key || !found.valid) {
+    if (found === undefined || found.key !== key || found.mode !== mode) {
       found = this.blocks.get(key);
       if (found === undefined) found = this.buildBlock(key, phys, mode);
       this.blockCache[slot] = found;
