@@ -12,16 +12,16 @@ import { CARRIED, CARRY_LOAD, ccExpr, ROT } from './jit-flags';
 export function backEdge(gen: Gen): void {
   const n = gen.n;
   gen.line(`ic += ${gen.k + 1};`);
-  gen.line(`if (ic + ${n} <= lim) continue;`);
+  gen.line('if (ic <= lim) continue;');
   const tests = '!c.stopRequested && !(c.irqLine.nmiPending && !c.nmiBlocked && ic >= c.shadowUntil) && ((c.flags & 512) === 0 || ic < c.shadowUntil || !c.irqPending())';
-  // A loop with slow paths or handler calls (which set lim = 0) comes here after them with the count well inside
+  // A loop with slow paths or handler calls (which set lim = -1) comes here after them with the count well inside
   // the limit: the count goes last, so the warm-up calls (Gen.emit), which end here on the count, run the other
   // tests first and V8 has their type feedback before it optimizes the loop (else it deoptimizes at the first
   // optimized pass through them: bench-paging's fill, sum and remap loops). A loop without any comes here only at
   // its limit: the count first, and V8 compiles the tests it never ran as a deoptimization exit, which leaves the
   // loop itself tighter (bench-loop: ~10% slower with them compiled).
   const slow = gen.out.some((l) => l.includes('@SLOW@') || l.includes('@Q@'));
-  gen.line(`{ const l = clock.nextDeadline < end ? clock.nextDeadline : end; if (${slow ? `${tests} && ic + ${n} <= l` : `ic + ${n} <= l && ${tests}`}) { lim = ic < c.shadowUntil ? 0 : l; continue; } }`);
+  gen.line(`{ const l = clock.nextDeadline < end ? clock.nextDeadline : end; if (${slow ? `${tests} && ic + ${n} <= l` : `ic + ${n} <= l && ${tests}`}) { lim = ic < c.shadowUntil ? -1 : l - ${n}; continue; } }`);
 }
 
 /**

@@ -62,6 +62,43 @@ export function cfExpr(gen: Gen): string {
   }
 }
 
+/**
+ * CF of the pending record as a 0/1 JS number expression: a branch-free bit form where there is one (V8 compiles
+ * `cond ? 1 : 0` to a branch and two moves), else cfExpr's boolean as 0/1.
+ */
+export function cfBit(gen: Gen): string {
+  const p = gen.p;
+  if (p && !p.remat && p !== CARRIED && (p.size === 8 || p.size === 4)) {
+    const w = p.size === 8;
+    const a = w ? p.aHi : p.a, b = w ? p.bHi : p.b, r = w ? p.resHi : p.res;
+    switch (p.op) {
+      case LF.ADD: case LF.ADC: return carryBit(a, b, r);
+      case LF.SUB: case LF.SBB: return borrowBit(a, b, r);
+      case LF.LOGIC: return '0';
+      case LF.SHL: return `(${a} >>> 31)`;
+      case LF.SAR: return `(${p.a} & 1)`;
+      case ROT: return p.cf as string;
+      default: break;
+    }
+  }
+  return `(${cfExpr(gen)} ? 1 : 0)`;
+}
+
+/**
+ * The carry (borrow) out of the top bit of a 32-bit word x + y = r (x - y = r) as 0/1, whatever the carry
+ * (borrow) in: the top bit of (x & y) | ((x | y) & ~r) (of (~x & y) | (~(x ^ y) & r)). With y a constant
+ * whose top bit is clear, x & ~r (~x & r). Branch-free: the 64-bit ADD/SUB/INC/DEC/LEA/PUSH/POP carry the
+ * low word's carry into the high word this way.
+ */
+export function carryBit(x: string, y: string, r: string): string {
+  if (/^\d+$/.test(y) && Number(y) < 2 ** 31) return `((${x} & ~${r}) >>> 31)`;
+  return `(((${x} & ${y}) | ((${x} | ${y}) & ~${r})) >>> 31)`;
+}
+export function borrowBit(x: string, y: string, r: string): string {
+  if (/^\d+$/.test(y) && Number(y) < 2 ** 31) return `((~${x} & ${r}) >>> 31)`;
+  return `(((~${x} & ${y}) | (~(${x} ^ ${y}) & ${r})) >>> 31)`;
+}
+
 /** Condition cc (SDM Appendix B) as a JS expression; falls back to testCC on the materialized flags. */
 export function ccExpr(gen: Gen, cc: number): string {
   const p = gen.p;

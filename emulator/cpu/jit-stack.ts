@@ -1,5 +1,6 @@
 import type { Insn } from './insn';
 import type { Gen } from './jit';
+import { borrowBit, carryBit } from './jit-flags';
 import { pageOffset } from './jit-operands';
 import { TWO47 } from './state';
 
@@ -28,7 +29,7 @@ export function stack(gen: Gen, i: Insn, last: boolean): void {
     } else {
       gen.line(`const s${k} = ${gen.g(reg)}, s${k}h = ${gen.gh(reg)};`);
     }
-    gen.line(`const n${k} = (${rsp} - 8) | 0, n${k}h = (${rsph} - ((${rsp} >>> 0) < 8 ? 1 : 0)) | 0;`);
+    gen.line(`const n${k} = (${rsp} - 8) | 0, n${k}h = (${rsph} - ${borrowBit(rsp, '8', `n${k}`)}) | 0;`);
   } else {
     gen.line(`const n${k} = ${rsp}, n${k}h = ${rsph};`);
   }
@@ -46,13 +47,13 @@ export function stack(gen: Gen, i: Insn, last: boolean): void {
     gen.line(`const pa = (${pb} + d) >>> 0, v = dv.getInt32(pa, true), vh = dv.getInt32(pa + 4, true);`);
     if (op === 0xc3) {
       // RET: the return address must be canonical (else the handler raises #GP with RSP unchanged).
-      gen.line(`if (((vh << 16) >> 16) === vh) { ok${k} = true; ${rsp} = (n${k} + 8) | 0; ${rsph} = (n${k}h + ((n${k} >>> 0) >= 4294967288 ? 1 : 0)) | 0;`);
+      gen.line(`if (((vh << 16) >> 16) === vh) { ok${k} = true; ${rsp} = (n${k} + 8) | 0; ${rsph} = (n${k}h + ${carryBit(`n${k}`, '8', rsp)}) | 0;`);
       gen.exitTo(`(vh & 65535) * 4294967296 + (v >>> 0) - base`, k + 1, gen.off);
       gen.line('}');
     } else {
       gen.written.add(reg);
       // POP RSP loads RSP with the value read (the increment is overwritten).
-      gen.line(`ok${k} = true; ${rsp} = (n${k} + 8) | 0; ${rsph} = (n${k}h + ((n${k} >>> 0) >= 4294967288 ? 1 : 0)) | 0; ${gen.g(reg)} = v; ${gen.gh(reg)} = vh;`);
+      gen.line(`ok${k} = true; ${rsp} = (n${k} + 8) | 0; ${rsph} = (n${k}h + ${carryBit(`n${k}`, '8', rsp)}) | 0; ${gen.g(reg)} = v; ${gen.gh(reg)} = vh;`);
     }
     gen.line('}');
     gen.line(`if (!ok${k}) {`);

@@ -249,18 +249,21 @@ export class Gen {
     if (segs.length) pre.push(`let ${segs.map((s) => `sb${s} = c.segBase[${s}], sl${s} = c.segLimit[${s}]`).join(', ')};`);
     if (this.loops && !this.deferLoopFlags) pre.push(this.rematAtTop ? 'let fk = 0;' : CARRY_LOAD);
     if (this.loops) {
-      // lim: the count the back edge may run up to without looking at anything else. Only helper calls and
-      // slow paths run device code (which may request a stop, raise an interrupt line or move a timer
-      // deadline), so they set lim = 0, and the next back edge does the run loop's full check; so does the
-      // first one inside an interrupt shadow (MOV SS, STI), which ends during the loop.
+      // lim: the count up to which the back edge may start another iteration (of at most n instructions)
+      // without looking at anything else. Only helper calls and slow paths run device code (which may request
+      // a stop, raise an interrupt line or move a timer deadline), so they set lim = -1, and the next back edge
+      // does the run loop's full check; so does the first one inside an interrupt shadow (MOV SS, STI), which
+      // ends during the loop.
       // A call returns to the run loop (which enters it again) at least every LOOP_CHUNK instructions: V8
       // then runs the loop in fully optimized code rather than its slower on-stack-replacement version.
       // The first WARM_CALLS calls run one iteration each and leave through the back edge's full check and
       // the epilogue. V8 allocates a function's type-feedback vector only after it has run a while, and code
       // without feedback deoptimizes the optimized function the first time it runs: this way both have
       // feedback before V8 optimizes the loop while it runs (on-stack replacement).
-      pre.push(`if (warm > 0) { warm--; end = ic + ${this.n}; } else if (end > ic + ${LOOP_CHUNK}) end = ic + ${LOOP_CHUNK};`);
-      pre.push('let lim = ic < c.shadowUntil ? 0 : clock.nextDeadline < end ? clock.nextDeadline : end;');
+      // `+end`: a number to V8 (a parameter is of any type), so that lim, a loop phi of it, is an unboxed double;
+      // else the back edge's count test unboxes it on every iteration.
+      pre.push(`end = +end; if (warm > 0) { warm--; end = ic + ${this.n}; } else if (end > ic + ${LOOP_CHUNK}) end = ic + ${LOOP_CHUNK};`);
+      pre.push(`let lim = ic < c.shadowUntil ? -1 : (clock.nextDeadline < end ? clock.nextDeadline : end) - ${this.n};`);
     }
     // A slow memory access (a TLB miss) calls Cpu.rd/wr/probeWrite with the registers still in locals: none of
     // them reads a register; when one faults, the catch writes them back (sp = 1: the locals are current; 0
@@ -276,7 +279,7 @@ export class Gen {
     const wrapped = spill === '' ? this.out : ['try {', ...this.out, `} catch (e) { if (sp !== 0) { ${spill} } throw e; }`];
     const body = [...pre, ...wrapped].join('\n')
       .replace(/@S(\d+)@/g, (_, g: string) => `r[${2 * +g}] = g${g}; r[${2 * +g + 1}] = g${g}h;`)
-      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOADR@/g, reloadRegs).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, `${this.loops ? 'lim = 0; ' : ''}sw = true; sl = true; @DROP@`).replace(/@DROP@/g, drop).replace(/@Q@/g, this.loops ? 'lim = 0;' : '');
+      .replace(/@L(\d+)@/g, (_, g: string) => `g${g} = r[${2 * +g}]; g${g}h = r[${2 * +g + 1}];`).replace(/@SPILL@/g, spill).replace(/@RELOADR@/g, reloadRegs).replace(/@RELOAD@/g, reload).replace(/@SLOW@/g, `${this.loops ? 'lim = -1; ' : ''}sw = true; sl = true; @DROP@`).replace(/@DROP@/g, drop).replace(/@Q@/g, this.loops ? 'lim = -1;' : '');
     if (this.loops) head.push(`let warm = ${WARM_CALLS};`);
     // Only the instructions the body names (handler calls, Cpu.memAddr/lea64/ea): most are inline.
     const refs = new Set<string>();
