@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Machine } from '../emulator/machine';
@@ -5,7 +6,11 @@ import { Machine } from '../emulator/machine';
 /**
  * Reverse debugging costs (issues 7 and 14), printed by `npm run bench` (alone: `npm run bench -- --only reverse`):
  *   - recording overhead on every bench kernel: guest MIPS with history off and on (default ring: 512 MiB,
- *     snapshots paced: ~20 ms of running apart, at least 500 000 instructions, see history.ts), goal <= 15%;
+ *     snapshots paced: ~20 ms of running apart, at least 500 000 instructions, see history.ts), goal <= 15%.
+ *     Each run is a process of its own (this file with --child), as a debug session is: the adapter runs one
+ *     machine per process, recording from the launch on. Machines with and without recording run one after the
+ *     other in one process share V8's type feedback for the code both run (the memory write paths, the run
+ *     loop), so each would be measured in a state no session is in;
  *   - memory the history holds per million instructions recorded (pages still shared with RAM hold none);
  *   - stepBack latency at the end of 10 M and 50 M instructions of history (goal < 100 ms).
  */
@@ -64,25 +69,44 @@ function timed(f: () => void): { wall: number; cpu: number } {
 
 const pct = (off: number, on: number): string => `${((1 - on / off) * 100).toFixed(1)}%`;
 
+type HistoryStats = ReturnType<Machine['history']['stats']>;
+interface ChildResult { instructions: number; wall: number; cpu: number; stats: HistoryStats }
+
+/** One measured run in a process of its own: `node bench/reverse.js --child FILE MAX MEMORY_MB JIT(0|1) HISTORY(0|1)`. */
+function child(file: string, max: number, memoryMB: number | undefined, jit: boolean, history: boolean): ChildResult | undefined {
+  const r = spawnSync(process.execPath, [__filename, '--child', file, String(max), String(memoryMB ?? 128), jit ? '1' : '0', history ? '1' : '0'],
+    { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const line = r.stdout?.trim().split('\n').pop();
+  try { return line ? JSON.parse(line) as ChildResult : undefined; } catch { return undefined; }
+}
+
+function childMain(args: string[]): void {
+  const [file, max, memoryMB, jit, history] = args;
+  const m = boot(file, jit === '1', history === '1', Number(memoryMB));
+  const t = timed(() => m.run(Number(max)));
+  const r: ChildResult = { instructions: m.instructionCount, wall: t.wall, cpu: t.cpu, stats: m.history.stats() };
+  console.log(JSON.stringify(r));
+}
+
 export function benchReverse(root: string, jit: boolean): void {
   console.log('reverse debugging (history ring 512 MiB, snapshots paced: ~20 ms of running apart, at least 500,000 instructions)');
   for (const k of KERNELS) {
     const file = path.resolve(root, k.file);
     if (!fs.existsSync(file)) { console.log(`  ${k.name}: skipped, ${file} is missing`); continue; }
     let mipsOff = 0, mipsOn = 0, cpuOff = 0, cpuOn = 0, n = 0;
-    let st = undefined as unknown as ReturnType<Machine['history']['stats']>;
+    let st: HistoryStats | undefined;
     for (let round = 0; round < (k.rounds ?? ROUNDS); round++) {
-      const off = boot(file, jit, false, k.memoryMB);
-      const tOff = timed(() => off.run(k.max));
-      mipsOff = Math.max(mipsOff, off.instructionCount / tOff.wall / 1e6);
-      cpuOff = Math.max(cpuOff, off.instructionCount / tOff.cpu / 1e6);
-      const on = boot(file, jit, true, k.memoryMB);
-      const tOn = timed(() => on.run(k.max));
-      n = on.instructionCount;
-      mipsOn = Math.max(mipsOn, n / tOn.wall / 1e6);
-      cpuOn = Math.max(cpuOn, n / tOn.cpu / 1e6);
-      st = on.history.stats();
+      const off = child(file, k.max, k.memoryMB, jit, false);
+      const on = child(file, k.max, k.memoryMB, jit, true);
+      if (!off || !on) { console.log(`  ${k.name}: the measuring process failed`); break; }
+      mipsOff = Math.max(mipsOff, off.instructions / off.wall / 1e6);
+      cpuOff = Math.max(cpuOff, off.instructions / off.cpu / 1e6);
+      n = on.instructions;
+      mipsOn = Math.max(mipsOn, n / on.wall / 1e6);
+      cpuOn = Math.max(cpuOn, n / on.cpu / 1e6);
+      st = on.stats;
     }
+    if (st === undefined) continue;
     const onCpu = cpuOff > 0 && cpuOn > 0 && Number.isFinite(cpuOff) && Number.isFinite(cpuOn) ? `; on-CPU ${cpuOff.toFixed(1)} -> ${cpuOn.toFixed(1)} MIPS (${pct(cpuOff, cpuOn)} slower)` : '';
     console.log(`  ${k.name}: recording off ${mipsOff.toFixed(1)} MIPS, on ${mipsOn.toFixed(1)} MIPS (${pct(mipsOff, mipsOn)} slower${onCpu}) over ${(n / 1e6).toFixed(1)} M instructions; ` +
       `history holds ${(st.bytes / 2 ** 20).toFixed(1)} MiB in ${st.snapshots} snapshots = ${(st.bytes / 2 ** 20 / (n / 1e6)).toFixed(3)} MiB per million instructions`);
@@ -100,3 +124,5 @@ export function benchReverse(root: string, jit: boolean): void {
       `(goal < 100 ms)${ok ? '' : ` — landed at ${m.instructionCount}, expected ${history - STEPS}`}`);
   }
 }
+
+if (require.main === module && process.argv[2] === '--child') childMain(process.argv.slice(3));
