@@ -64,10 +64,17 @@ export function cfExpr(gen: Gen): string {
 
 /**
  * CF of the pending record as a 0/1 JS number expression: a branch-free bit form where there is one (V8 compiles
- * `cond ? 1 : 0` to a branch and two moves), else cfExpr's boolean as 0/1.
+ * `cond ? 1 : 0` to a branch and two moves), else cfExpr's boolean as 0/1. `kept`: for INC/DEC, which keep it.
  */
-export function cfBit(gen: Gen): string {
+export function cfBit(gen: Gen, kept = false): string {
   const p = gen.p;
+  if (kept && p && !p.remat && p !== CARRIED && p.op === LF.ADD && p.size === 8) {
+    // INC/DEC keep CF, which is then mostly read by nothing but the exits, where V8 moves its computation: from
+    // the result and the source alone (a + b carries iff r < b, unsigned), the destination's old value need not
+    // stay live through the rest of the block (in bench-loop's `add rax, rcx; dec rcx; jnz` it took a register).
+    const lb = borrowBit(p.res, p.b, `((${p.res} - ${p.b}) | 0)`);
+    return borrowBit(p.resHi, p.bHi, `((${p.resHi} - ${p.bHi} - ${lb}) | 0)`);
+  }
   if (p && !p.remat && p !== CARRIED && (p.size === 8 || p.size === 4)) {
     const w = p.size === 8;
     const a = w ? p.aHi : p.a, b = w ? p.bHi : p.b, r = w ? p.resHi : p.res;

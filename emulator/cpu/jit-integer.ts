@@ -397,7 +397,7 @@ export function incDec(gen: Gen, i: Insn, last: boolean): void {
   let aux: string;
   if (gen.p === CARRIED) gen.materialize();
   // Computed here (a few operations) so that exits only copy locals.
-  if (gen.p) gen.line(`const cf${k} = ${cfBit(gen)};`);
+  if (gen.p) gen.line(`const cf${k} = ${cfBit(gen, true)};`);
   else gen.line(`const cf${k} = getCF(c) ? 1 : 0;`);
   aux = `cf${k}`;
   if (short) regVal(gen, i.op & 7, 0, size, `a${k}`);
