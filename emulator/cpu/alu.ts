@@ -22,9 +22,9 @@ export function aluOp(c: Cpu, op: number, size: number, a: number, aHi: number, 
     case Op.ADC: {
       const cin = op === Op.ADC && getCF(c) ? 1 : 0;
       if (size === 8) {
-        const s = (a >>> 0) + (b >>> 0) + cin;
-        lo = s | 0;
-        hi = (aHi + bHi + (s > 0xffffffff ? 1 : 0)) | 0;
+        // The low words' carry out, branch-free and whatever the carry in: the top bit of (a & b) | ((a | b) & ~lo).
+        lo = (a + b + cin) | 0;
+        hi = (aHi + bHi + (((a & b) | ((a | b) & ~lo)) >>> 31)) | 0;
       } else {
         lo = (a + b + cin) | 0;
       }
@@ -37,9 +37,9 @@ export function aluOp(c: Cpu, op: number, size: number, a: number, aHi: number, 
     case Op.SBB: {
       const bin = op === Op.SBB && getCF(c) ? 1 : 0;
       if (size === 8) {
-        const d = (a >>> 0) - (b >>> 0) - bin;
-        lo = d | 0;
-        hi = (aHi - bHi - (d < 0 ? 1 : 0)) | 0;
+        // The low words' borrow out, whatever the borrow in: the top bit of (~a & b) | (~(a ^ b) & lo).
+        lo = (a - b - bin) | 0;
+        hi = (aHi - bHi - (((~a & b) | (~(a ^ b) & lo)) >>> 31)) | 0;
       } else {
         lo = (a - b - bin) | 0;
       }

@@ -183,18 +183,13 @@ export function alu(gen: Gen, i: Insn, last: boolean): void {
       cin = ` ${sign} ci${k}`;
       aux = `ci${k}`;
     }
-    if (size === 8 && cin === '') {
-      // In int32 arithmetic, the low words' carry (borrow) branch-free (carryBit). The sum of the unsigned
-      // words (below, for ADC/SBB) is a double, converted twice, and a compare ? 1 : 0 is a branch: on
-      // bench-loop's `add rax, rcx` the two were a tenth of the loop's host instructions.
+    if (size === 8) {
+      // In int32 arithmetic, the low words' carry (borrow) out branch-free, whatever the carry in (carryBit). As
+      // the sum of the unsigned words (a double, converted twice) and a compare ? 1 : 0 (a branch), it was a
+      // tenth of bench-loop's host instructions (`add rax, rcx`).
       gen.line(sign === '+'
-        ? `const ${lo} = (${a} + ${b}) | 0, ${hi} = (${ah} + ${bh} + ${carryBit(a, b, lo)}) | 0;`
-        : `const ${lo} = (${a} - ${b}) | 0, ${hi} = (${ah} - ${bh} - ${borrowBit(a, b, lo)}) | 0;`);
-    } else if (size === 8) {
-      gen.line(`const s${k} = (${a} >>> 0) ${sign} (${b} >>> 0)${cin}, ${lo} = s${k} | 0;`);
-      gen.line(sign === '+'
-        ? `const ${hi} = (${ah} + ${bh} + (s${k} > 4294967295 ? 1 : 0)) | 0;`
-        : `const ${hi} = (${ah} - ${bh} - (s${k} < 0 ? 1 : 0)) | 0;`);
+        ? `const ${lo} = (${a} + ${b}${cin}) | 0, ${hi} = (${ah} + ${bh} + ${carryBit(a, b, lo)}) | 0;`
+        : `const ${lo} = (${a} - ${b}${cin}) | 0, ${hi} = (${ah} - ${bh} - ${borrowBit(a, b, lo)}) | 0;`);
     } else {
       gen.line(`const ${lo} = (${a} ${sign} ${b}${cin}) | 0, ${hi} = 0;`);
     }
