@@ -29,7 +29,10 @@ import {
  *   address outside 10.0.2.0/24; a TCP SYN to 10.0.2.2 (slirp connects to the host's loopback, where nothing of
  *   the guest's listens) gets a RST. Nothing answers errors about errors, broadcasts or multicasts (icmp_send_error).
  * - IPv6 (Router and Neighbor Discovery, echo to fec0::2 and fe80::2): usernet6.ts.
- * - Not modelled: TFTP/BOOTP file names, port forwarding; such frames are dropped.
+ * - TFTP (slirp tftp.c) to 10.0.2.2:69 as QEMU has it without a `tftp=` root: a read request gets ERROR 2 "Access
+ *   violation" (iPXE: "Permission denied"), from 10.0.2.2:69 with TOS 0x10, TTL 64.
+ * - UDP datagrams whose length does not fit or whose non-zero checksum is wrong are dropped (udp_input).
+ * - Not modelled: BOOTP file names, port forwarding; such frames are dropped.
  *
  * Public API: UserNet (Device; `connect(deliver)`, `receiveFromGuest(frame)`), the SLIRP_* addresses.
  */
@@ -42,6 +45,9 @@ const BROADCAST = SLIRP_NET | 0xff;
 const LEASE_TIME = 86400;
 const DHCP_OPT_LEN = 312;
 const IPTOS_LOWDELAY = 0x10;
+const TFTP_SERVER = 69;
+const TFTP_RRQ = 1;
+const TFTP_ERROR = 5;
 /** slirp's special_ethaddr with its IP in the last four bytes. */
 export function slirpMac(ip: number): Uint8Array {
   return Uint8Array.of(0x52, 0x55, ip >>> 24, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff);
@@ -161,8 +167,13 @@ export class UserNet implements Device {
 
   private udpInput(f: Uint8Array, dg: Uint8Array, hlen: number, dst: number): void {
     if (dg.length < hlen + 8) return;
+    // udp_input: the UDP length must fit in the datagram (a shorter one trims it), and a non-zero checksum must hold.
+    const ulen = get16(dg, hlen + 4);
+    if (ulen < 8 || ulen > dg.length - hlen) return;
+    if (get16(dg, hlen + 6) !== 0 && pseudoSum(get32(dg, 12), dst, IP_UDP, dg.subarray(hlen, hlen + ulen)) !== 0) return;
     const dport = get16(dg, hlen + 2);
     if (dport === 67 && (dst === SLIRP_HOST || dst === 0xffffffff)) { this.bootpInput(f, dg.subarray(hlen + 8)); return; }
+    if (dport === TFTP_SERVER && dst === SLIRP_HOST) { this.tftpInput(dg, hlen, ulen); return; }
     if (dst === 0xffffffff || dst === BROADCAST || (dst >>> 28) === 0xe) return;
     this.unreachable(dg);
   }
@@ -210,6 +221,26 @@ export class UserNet implements Device {
     icmp.set(quoted, 8);
     put16(icmp, 2, internetChecksum(icmp));
     this.output(buildIpv4({ tos: (dg[1] & 0x1e) | 0xc0, id: this.nextId(), df: false, ttl: 255, proto: IP_ICMP, src: SLIRP_HOST, dst: src }, icmp));
+  }
+
+  // ---- TFTP ----
+
+  /**
+   * slirp's tftp.c with no TFTP root (QEMU's `-nic user` without `tftp=`, as here): every read request (opcode 1)
+   * is answered with ERROR 2 "Access violation" from 10.0.2.2:69 to the requester's address and port, and its
+   * session ends at once; ACK and ERROR then find no session, and other opcodes (WRQ included) are ignored, as is a
+   * payload shorter than its opcode.
+   */
+  private tftpInput(dg: Uint8Array, hlen: number, ulen: number): void {
+    if (ulen < 8 + 2 || get16(dg, hlen + 8) !== TFTP_RRQ) return;
+    const msg = 'Access violation';
+    const payload = new Uint8Array(4 + msg.length + 1);
+    put16(payload, 0, TFTP_ERROR);
+    put16(payload, 2, 2);
+    for (let i = 0; i < msg.length; i++) payload[4 + i] = msg.charCodeAt(i);
+    const client = get32(dg, 12);
+    const udp = buildUdp(SLIRP_HOST, client, TFTP_SERVER, get16(dg, hlen), payload);
+    this.output(buildIpv4({ tos: IPTOS_LOWDELAY, id: this.nextId(), df: false, ttl: 64, proto: IP_UDP, src: SLIRP_HOST, dst: client }, udp));
   }
 
   // ---- DHCP ----
