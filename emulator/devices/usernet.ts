@@ -1,6 +1,7 @@
 import { Device } from './device';
 import { num } from './ports';
 import { UserNet6 } from './usernet6';
+import { TFTP_SERVER_PORT, tftpAnswer } from './usernet-tftp';
 import {
   ETH_ARP, ETH_IPV4, ETH_IPV6, IP_ICMP, IP_TCP, IP_UDP, buildIpv4, buildUdp, ethFrame, get16, get32, internetChecksum, put16, put32,
 } from './net-packets';
@@ -45,9 +46,6 @@ const BROADCAST = SLIRP_NET | 0xff;
 const LEASE_TIME = 86400;
 const DHCP_OPT_LEN = 312;
 const IPTOS_LOWDELAY = 0x10;
-const TFTP_SERVER = 69;
-const TFTP_RRQ = 1;
-const TFTP_ERROR = 5;
 /** slirp's special_ethaddr with its IP in the last four bytes. */
 export function slirpMac(ip: number): Uint8Array {
   return Uint8Array.of(0x52, 0x55, ip >>> 24, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff);
@@ -173,7 +171,7 @@ export class UserNet implements Device {
     if (get16(dg, hlen + 6) !== 0 && pseudoSum(get32(dg, 12), dst, IP_UDP, dg.subarray(hlen, hlen + ulen)) !== 0) return;
     const dport = get16(dg, hlen + 2);
     if (dport === 67 && (dst === SLIRP_HOST || dst === 0xffffffff)) { this.bootpInput(f, dg.subarray(hlen + 8)); return; }
-    if (dport === TFTP_SERVER && dst === SLIRP_HOST) { this.tftpInput(dg, hlen, ulen); return; }
+    if (dport === TFTP_SERVER_PORT && dst === SLIRP_HOST) { this.tftpInput(dg, hlen, ulen); return; }
     if (dst === 0xffffffff || dst === BROADCAST || (dst >>> 28) === 0xe) return;
     this.unreachable(dg);
   }
@@ -223,23 +221,12 @@ export class UserNet implements Device {
     this.output(buildIpv4({ tos: (dg[1] & 0x1e) | 0xc0, id: this.nextId(), df: false, ttl: 255, proto: IP_ICMP, src: SLIRP_HOST, dst: src }, icmp));
   }
 
-  // ---- TFTP ----
-
-  /**
-   * slirp's tftp.c with no TFTP root (QEMU's `-nic user` without `tftp=`, as here): every read request (opcode 1)
-   * is answered with ERROR 2 "Access violation" from 10.0.2.2:69 to the requester's address and port, and its
-   * session ends at once; ACK and ERROR then find no session, and other opcodes (WRQ included) are ignored, as is a
-   * payload shorter than its opcode.
-   */
+  /** slirp's tftp.c (usernet-tftp.ts): the answer goes from 10.0.2.2:69 to the requester's address and port. */
   private tftpInput(dg: Uint8Array, hlen: number, ulen: number): void {
-    if (ulen < 8 + 2 || get16(dg, hlen + 8) !== TFTP_RRQ) return;
-    const msg = 'Access violation';
-    const payload = new Uint8Array(4 + msg.length + 1);
-    put16(payload, 0, TFTP_ERROR);
-    put16(payload, 2, 2);
-    for (let i = 0; i < msg.length; i++) payload[4 + i] = msg.charCodeAt(i);
+    const answer = tftpAnswer(dg.subarray(hlen + 8, hlen + ulen));
+    if (!answer) return;
     const client = get32(dg, 12);
-    const udp = buildUdp(SLIRP_HOST, client, TFTP_SERVER, get16(dg, hlen), payload);
+    const udp = buildUdp(SLIRP_HOST, client, TFTP_SERVER_PORT, get16(dg, hlen), answer);
     this.output(buildIpv4({ tos: IPTOS_LOWDELAY, id: this.nextId(), df: false, ttl: 64, proto: IP_UDP, src: SLIRP_HOST, dst: client }, udp));
   }
 

@@ -1,5 +1,6 @@
 import { num } from './ports';
-import { ETH_IPV6, IP_ICMPV6, buildIpv6, ethFrame, get16, ipv6UpperChecksum, put16 } from './net-packets';
+import { ETH_IPV6, IP_ICMPV6, IP_UDP, buildIpv6, ethFrame, get16, ipv6UpperChecksum, put16 } from './net-packets';
+import { TFTP_SERVER_PORT, tftpAnswer } from './usernet-tftp';
 
 /**
  * The IPv6 side of QEMU's user-mode network (libslirp 4.7: ip6_input.c, ip6_icmp.c, ndp_table.c, if_encap6), with
@@ -20,8 +21,11 @@ import { ETH_IPV6, IP_ICMPV6, buildIpv6, ethFrame, get16, ipv6UpperChecksum, put
  * - if_encap6: a frame to a multicast address goes to 33:33 + its last four bytes; to a guest address not in the
  *   table it waits behind a Neighbor Solicitation from fec0::2 to the solicited-node address.
  * - Not modelled: slirp's unsolicited Router Advertisements every 200-600 s (a random interval; a guest asks with
- *   RS), DHCPv6 (slirp answers only Information-requests, which a guest sends only when an RA sets O), UDP and TCP
- *   over IPv6 (they would leave through the host, which does not exist here), ICMPv6 errors. Such frames are dropped.
+ *   RS), DHCPv6 (slirp answers only Information-requests, which a guest sends only when an RA sets O), UDP (but TFTP
+ *   to fec0::2, below) and TCP over IPv6 (they would leave through the host, which does not exist here), ICMPv6
+ *   errors.
+ * - TFTP to fec0::2 port 69 (udp6_input, a valid checksum required): slirp's server without a root, ERROR 2
+ *   "Access violation" from fec0::2:69 (usernet-tftp.ts). Such frames are dropped.
  *
  * Public API: UserNet6, SLIRP_HOST6, SLIRP_LINKLOCAL6, SLIRP_PREFIX6.
  */
@@ -98,7 +102,9 @@ export class UserNet6 {
     const ip = frame.subarray(14);
     if (ip.length < 40 || ip[0] >> 4 !== 6) return;
     const pl = get16(ip, 4);
-    if (40 + pl > ip.length || ip[7] === 0 || ip[6] !== IP_ICMPV6 || pl < 4) return;
+    if (40 + pl > ip.length || ip[7] === 0) return;
+    if (ip[6] === IP_UDP) { this.udpInput(ip.subarray(0, 40 + pl)); return; }
+    if (ip[6] !== IP_ICMPV6 || pl < 4) return;
     const src = ip.slice(8, 24), dst = ip.slice(24, 40), icmp = ip.subarray(40, 40 + pl);
     if (ipv6UpperChecksum(src, dst, IP_ICMPV6, icmp) !== 0) return;
     const hopLimit = ip[7], code = icmp[1], mac = frame.subarray(6, 12);
@@ -125,6 +131,31 @@ export class UserNet6 {
         if (hopLimit === 255 && code === 0 && pl >= 24 && !multicast(icmp.subarray(8, 24)) && (!multicast(dst) || (icmp[4] & 0x40) === 0)) this.learn(src, mac);
         break;
     }
+  }
+
+  /**
+   * udp6_input: the checksum (mandatory over IPv6) must hold and the UDP length fit the payload (a shorter one trims
+   * it); TFTP to fec0::2 port 69 is slirp's server (usernet-tftp.ts), answered from fec0::2:69 to the sender. The
+   * rest would leave through the host and is dropped.
+   */
+  private udpInput(ip: Uint8Array): void {
+    const seg = ip.subarray(40);
+    if (seg.length < 8) return;
+    const src = ip.slice(8, 24), dst = ip.slice(24, 40);
+    if (ipv6UpperChecksum(src, dst, IP_UDP, seg) !== 0) return;
+    const ulen = get16(seg, 4);
+    if (ulen < 8 || ulen > seg.length) return;
+    if (get16(seg, 2) !== TFTP_SERVER_PORT || !same(dst, SLIRP_HOST6)) return;
+    const answer = tftpAnswer(seg.subarray(8, ulen));
+    if (!answer) return;
+    const udp = new Uint8Array(8 + answer.length);
+    put16(udp, 0, TFTP_SERVER_PORT);
+    put16(udp, 2, get16(seg, 0));
+    put16(udp, 4, udp.length);
+    udp.set(answer, 8);
+    const sum = ipv6UpperChecksum(dst, src, IP_UDP, udp);
+    put16(udp, 6, sum === 0 ? 0xffff : sum);
+    this.output(buildIpv6(dst, src, IP_UDP, udp));
   }
 
   /** ndp_table_add: multicast and unspecified addresses are not learned. */

@@ -149,3 +149,36 @@ test('TFTP: a wrong UDP checksum, a UDP length past the datagram, a WRQ or an AC
   assert.equal(out.length, 2);
   assert.equal(Buffer.from(hex(out[1])).subarray(udp + 8).toString('latin1'), '\x00\x05\x00\x02Access violation\x00');
 });
+
+/**
+ * The same over IPv6 (`chain tftp://[fec0::2]/boot.ipxe`, same capture method): iPXE's Neighbor Solicitation for
+ * fec0::2 and its answer, then the RRQ and slirp's error from fec0::2:69.
+ */
+const CAPTURE6: [string, string][] = [
+  ['G', '3333ff00000252540012345686dd6000000000203afffec0000000000000505400fffe123456ff0200000000000000000001' +
+    'ff000002870071a000000000fec000000000000000000000000000020101525400123456'],
+  ['N', '52540012345652560000000286dd6000000000203afffec00000000000000000000000000002fec0000000000000505400ff' +
+    'fe1234568800c347e0000000fec000000000000000000000000000020201525600000002'],
+  ['G', '52560000000252540012345686dd60000000002f11fffec0000000000000505400fffe123456fec000000000000000000000' +
+    '00000002f59d0045002f6ba90001626f6f742e69707865006f6374657400626c6b73697a650031343332007473697a650030' +
+    '00'],
+  ['N', '52540012345652560000000286dd60000000001d11fffec00000000000000000000000000002fec0000000000000505400ff' +
+    'fe1234560045f59d001d962f000500024163636573732076696f6c6174696f6e00'],
+];
+
+test('TFTP over IPv6 to fec0::2: the RRQ gets QEMU\'s "Access violation" frame byte for byte; a bad or missing checksum gets nothing', () => {
+  const { u, out } = net();
+  for (const [dir, f] of CAPTURE6) if (dir === 'G') u.receiveFromGuest(hex(f));
+  assert.deepEqual(out, CAPTURE6.filter(([dir]) => dir === 'N').map(([, f]) => f));
+  const rrq = hex(CAPTURE6[2][1]);
+  const udp = 14 + 40;
+  const badSum = rrq.slice();
+  badSum[udp + 6] ^= 0x01;
+  const noSum = rrq.slice(); // over IPv6 the checksum is mandatory: 0 is no escape
+  noSum[udp + 6] = 0;
+  noSum[udp + 7] = 0;
+  out.length = 0;
+  u.receiveFromGuest(badSum);
+  u.receiveFromGuest(noSum);
+  assert.deepEqual(out, []);
+});
