@@ -32,6 +32,8 @@ import {
  * - IPv6 (Router and Neighbor Discovery, echo to fec0::2 and fe80::2): usernet6.ts.
  * - TFTP (slirp tftp.c) to 10.0.2.2:69 as QEMU has it without a `tftp=` root: a read request gets ERROR 2 "Access
  *   violation" (iPXE: "Permission denied"), from 10.0.2.2:69 with TOS 0x10, TTL 64.
+ * - Other UDP to 10.0.2.2 (slirp sends it to the host's loopback, where nothing listens): ICMP port unreachable
+ *   (code 3) from 127.0.0.1, quoting the datagram, as QEMU 7.2 with libslirp 4.7.0 sends it.
  * - UDP datagrams whose length does not fit or whose non-zero checksum is wrong are dropped (udp_input).
  * - Not modelled: BOOTP file names, port forwarding; such frames are dropped.
  *
@@ -46,6 +48,8 @@ const BROADCAST = SLIRP_NET | 0xff;
 const LEASE_TIME = 86400;
 const DHCP_OPT_LEN = 312;
 const IPTOS_LOWDELAY = 0x10;
+const ICMP_UNREACH_NET = 0, ICMP_UNREACH_PORT = 3;
+const LOOPBACK = 0x7f000001;
 /** slirp's special_ethaddr with its IP in the last four bytes. */
 export function slirpMac(ip: number): Uint8Array {
   return Uint8Array.of(0x52, 0x55, ip >>> 24, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff);
@@ -172,6 +176,9 @@ export class UserNet implements Device {
     const dport = get16(dg, hlen + 2);
     if (dport === 67 && (dst === SLIRP_HOST || dst === 0xffffffff)) { this.bootpInput(f, dg.subarray(hlen + 8)); return; }
     if (dport === TFTP_SERVER_PORT && dst === SLIRP_HOST) { this.tftpInput(dg, hlen, ulen); return; }
+    // Anything else for 10.0.2.2 goes to the host's loopback, where nothing of the guest's listens: the socket's
+    // ECONNREFUSED comes back as port unreachable, from 127.0.0.1 (the address the host socket sent to).
+    if (dst === SLIRP_HOST) { this.unreachable(dg, ICMP_UNREACH_PORT, LOOPBACK); return; }
     if (dst === 0xffffffff || dst === BROADCAST || (dst >>> 28) === 0xe) return;
     this.unreachable(dg);
   }
@@ -207,18 +214,21 @@ export class UserNet implements Device {
     this.output(buildIpv4({ tos: 0, id: this.nextId(), df: false, ttl: 64, proto: IP_TCP, src: dst, dst: src }, seg));
   }
 
-  /** icmp_send_error(ICMP_UNREACH, ICMP_UNREACH_NET) about datagram `dg`, from 10.0.2.2. */
-  private unreachable(dg: Uint8Array): void {
+  /**
+   * icmp_send_error(ICMP_UNREACH, code) about datagram `dg`: by default ICMP_UNREACH_NET from 10.0.2.2 (a host
+   * socket's send failing at once); a host socket's receive error comes from the address it sent to.
+   */
+  private unreachable(dg: Uint8Array, code = ICMP_UNREACH_NET, from = SLIRP_HOST): void {
     const src = get32(dg, 12);
     if ((src & ~0xf0000000) === 0 || src === 0xffffffff || (src >>> 28) === 0xe) return;
     if (dg[9] === IP_ICMP && dg[(dg[0] & 0xf) * 4] !== 8) return;
     const quoted = dg.subarray(0, Math.min(dg.length, 548));
     const icmp = new Uint8Array(8 + quoted.length);
     icmp[0] = 3;
-    icmp[1] = 0;
+    icmp[1] = code;
     icmp.set(quoted, 8);
     put16(icmp, 2, internetChecksum(icmp));
-    this.output(buildIpv4({ tos: (dg[1] & 0x1e) | 0xc0, id: this.nextId(), df: false, ttl: 255, proto: IP_ICMP, src: SLIRP_HOST, dst: src }, icmp));
+    this.output(buildIpv4({ tos: (dg[1] & 0x1e) | 0xc0, id: this.nextId(), df: false, ttl: 255, proto: IP_ICMP, src: from, dst: src }, icmp));
   }
 
   /** slirp's tftp.c (usernet-tftp.ts): the answer goes from 10.0.2.2:69 to the requester's address and port. */

@@ -182,3 +182,34 @@ test('TFTP over IPv6 to fec0::2: the RRQ gets QEMU\'s "Access violation" frame b
   u.receiveFromGuest(noSum);
   assert.deepEqual(out, []);
 });
+
+/**
+ * UDP to another port of 10.0.2.2 (`chain tftp://10.0.2.2:70/x`, same capture method): slirp sends it to the host's
+ * loopback, where nothing listens, and the refusal comes back as ICMP port unreachable from 127.0.0.1.
+ */
+const RRQ_PORT_70 = '52550a00020252540012345608004500003b0406000040115e9c0a00020f0a00020266ad00460027c19d000178006f637465' +
+    '7400626c6b73697a650031343332007473697a65003000';
+const PORT_UNREACHABLE = '52540012345652550a000202080045c0005700030000ff012fd37f0000010a00020f03031546000000004500003b04060000' +
+    '40115e9c0a00020f0a00020266ad00460027c19d000178006f6374657400626c6b73697a650031343332007473697a650030' +
+    '00';
+
+test('UDP to 10.0.2.2 port 70: QEMU\'s ICMP port unreachable from 127.0.0.1, byte for byte; elsewhere still network unreachable from 10.0.2.2', () => {
+  const { u, out } = setUp();
+  u.receiveFromGuest(hex(RRQ_PORT_70));
+  assert.deepEqual(out, [PORT_UNREACHABLE]);
+  // The same datagram to 192.0.2.1 (outside, where no host network reaches): ICMP type 3 code 0 from 10.0.2.2.
+  const f = hex(RRQ_PORT_70);
+  const ip = 14;
+  f.set([192, 0, 2, 1], ip + 16);
+  f[ip + 10] = 0; f[ip + 11] = 0;
+  const sum = (b: Uint8Array) => { let s = 0; for (let i = 0; i < b.length; i += 2) s += (b[i] << 8) | (b[i + 1] ?? 0); while (s > 0xffff) s = (s & 0xffff) + (s >>> 16); return ~s & 0xffff; };
+  const h = sum(f.subarray(ip, ip + 20));
+  f[ip + 10] = h >> 8; f[ip + 11] = h & 0xff;
+  f[ip + 20 + 6] = 0; f[ip + 20 + 7] = 0; // no UDP checksum: the pseudo-header changed
+  out.length = 0;
+  u.receiveFromGuest(f);
+  assert.equal(out.length, 1);
+  const r = hex(out[0]);
+  assert.deepEqual([r[ip + 9], r[ip + 20], r[ip + 21]], [1, 3, 0]);
+  assert.deepEqual(Array.from(r.subarray(ip + 12, ip + 16)), [10, 0, 2, 2]);
+});
