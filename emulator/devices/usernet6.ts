@@ -1,5 +1,5 @@
 import { num } from './ports';
-import { ETH_IPV6, IP_ICMPV6, IP_UDP, buildIpv6, ethFrame, get16, ipv6UpperChecksum, put16 } from './net-packets';
+import { ETH_IPV6, IP_ICMPV6, IP_TCP, IP_UDP, buildIpv6, ethFrame, get16, ipv6UpperChecksum, put16 } from './net-packets';
 import { TFTP_SERVER_PORT, tftpAnswer } from './usernet-tftp';
 
 /**
@@ -21,11 +21,13 @@ import { TFTP_SERVER_PORT, tftpAnswer } from './usernet-tftp';
  * - if_encap6: a frame to a multicast address goes to 33:33 + its last four bytes; to a guest address not in the
  *   table it waits behind a Neighbor Solicitation from fec0::2 to the solicited-node address.
  * - Not modelled: slirp's unsolicited Router Advertisements every 200-600 s (a random interval; a guest asks with
- *   RS), DHCPv6 (slirp answers only Information-requests, which a guest sends only when an RA sets O), UDP (but TFTP
- *   to fec0::2, below) and TCP over IPv6 (they would leave through the host, which does not exist here), ICMPv6
- *   errors.
+ *   RS), DHCPv6 (slirp answers only Information-requests, which a guest sends only when an RA sets O), UDP and TCP
+ *   over IPv6 to other addresses (they would leave through the host, which does not exist here), other
+ *   ICMPv6 errors.
  * - TFTP to fec0::2 port 69 (udp6_input, a valid checksum required): slirp's server without a root, ERROR 2
- *   "Access violation" from fec0::2:69 (usernet-tftp.ts). Such frames are dropped.
+ *   "Access violation" from fec0::2:69 (usernet-tftp.ts). Other UDP to fec0::2 goes to the host's loopback, where
+ *   nothing listens: ICMPv6 port unreachable from ::1 (MAC 52:56:00:00:00:01), as QEMU 7.2/libslirp 4.7.0 sends.
+ * - TCP SYN to fec0::2 (the host's loopback, nothing listening): RST|ACK from fec0::2, window 65535. Such frames are dropped.
  *
  * Public API: UserNet6, SLIRP_HOST6, SLIRP_LINKLOCAL6, SLIRP_PREFIX6.
  */
@@ -34,6 +36,9 @@ export const SLIRP_HOST6 = addr6(0xfec0, 2);
 export const SLIRP_LINKLOCAL6 = addr6(0xfe80, 2);
 const ALL_NODES = addr6(0xff02, 1);
 const NDP_TABLE_SIZE = 16;
+const LOOPBACK6 = addr6(0, 1);
+const DEST_UNREACHABLE = 1;
+const IPV6_MIN_MTU = 1280;
 const RS = 133, RA = 134, NS = 135, NA = 136, ECHO_REQUEST = 128, ECHO_REPLY = 129;
 
 /** An IPv6 address with its first 16-bit group `first` and its last 16 bits `last`. */
@@ -104,6 +109,7 @@ export class UserNet6 {
     const pl = get16(ip, 4);
     if (40 + pl > ip.length || ip[7] === 0) return;
     if (ip[6] === IP_UDP) { this.udpInput(ip.subarray(0, 40 + pl)); return; }
+    if (ip[6] === IP_TCP) { this.tcpInput(ip.subarray(0, 40 + pl)); return; }
     if (ip[6] !== IP_ICMPV6 || pl < 4) return;
     const src = ip.slice(8, 24), dst = ip.slice(24, 40), icmp = ip.subarray(40, 40 + pl);
     if (ipv6UpperChecksum(src, dst, IP_ICMPV6, icmp) !== 0) return;
@@ -145,7 +151,18 @@ export class UserNet6 {
     if (ipv6UpperChecksum(src, dst, IP_UDP, seg) !== 0) return;
     const ulen = get16(seg, 4);
     if (ulen < 8 || ulen > seg.length) return;
-    if (get16(seg, 2) !== TFTP_SERVER_PORT || !same(dst, SLIRP_HOST6)) return;
+    if (!same(dst, SLIRP_HOST6)) return;
+    if (get16(seg, 2) !== TFTP_SERVER_PORT) {
+      // slirp sends it to the host's loopback (::1), where nothing of the guest's listens: the refusal comes back
+      // as ICMPv6 destination unreachable, port unreachable (code 4), from ::1, quoting the datagram.
+      const quoted = ip.subarray(0, Math.min(ip.length, 40 + 8 + ulen, IPV6_MIN_MTU - 48));
+      const m = new Uint8Array(8 + quoted.length);
+      m[0] = DEST_UNREACHABLE;
+      m[1] = 4;
+      m.set(quoted, 8);
+      this.send(LOOPBACK6, src, m);
+      return;
+    }
     const answer = tftpAnswer(seg.subarray(8, ulen));
     if (!answer) return;
     const udp = new Uint8Array(8 + answer.length);
@@ -156,6 +173,29 @@ export class UserNet6 {
     const sum = ipv6UpperChecksum(dst, src, IP_UDP, udp);
     put16(udp, 6, sum === 0 ? 0xffff : sum);
     this.output(buildIpv6(dst, src, IP_UDP, udp));
+  }
+
+  /**
+   * tcp_input for fec0::2: slirp connects to the host's loopback, where nothing of the guest's listens, and answers
+   * the SYN (without ACK or RST) with RST|ACK from fec0::2 (tcp_respond: window 65535, hop limit 255).
+   */
+  private tcpInput(ip: Uint8Array): void {
+    const seg = ip.subarray(40);
+    if (seg.length < 20) return;
+    const src = ip.slice(8, 24), dst = ip.slice(24, 40);
+    if (ipv6UpperChecksum(src, dst, IP_TCP, seg) !== 0 || !same(dst, SLIRP_HOST6)) return;
+    const flags = seg[13];
+    if (!(flags & 0x02) || (flags & 0x14)) return;
+    const r = new Uint8Array(20);
+    put16(r, 0, get16(seg, 2));
+    put16(r, 2, get16(seg, 0));
+    const ack = ((((seg[4] << 24) | (seg[5] << 16) | (seg[6] << 8) | seg[7]) >>> 0) + 1) >>> 0;
+    r.set([ack >>> 24, (ack >>> 16) & 0xff, (ack >>> 8) & 0xff, ack & 0xff], 8);
+    r[12] = 5 << 4;
+    r[13] = 0x14;
+    put16(r, 14, 0xffff);
+    put16(r, 16, ipv6UpperChecksum(dst, src, IP_TCP, r));
+    this.output(buildIpv6(dst, src, IP_TCP, r));
   }
 
   /** ndp_table_add: multicast and unspecified addresses are not learned. */
