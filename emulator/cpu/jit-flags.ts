@@ -93,17 +93,16 @@ export function cfBit(gen: Gen, kept = false): string {
 
 /**
  * The carry (borrow) out of the top bit of a 32-bit word x + y = r (x - y = r) as 0/1, whatever the carry
- * (borrow) in: the top bit of (x & y) | ((x | y) & ~r) (of (~x & y) | (~(x ^ y) & r)). With y a constant
- * whose top bit is clear, x & ~r (~x & r). Branch-free: the 64-bit ADD/SUB/INC/DEC/LEA/PUSH/POP carry the
- * low word's carry into the high word this way.
+ * (borrow) in (carryWord). With y a constant whose top bit is clear, x & ~r (~x & r). Branch-free: the 64-bit
+ * ADD/SUB/INC/DEC/LEA/PUSH/POP carry the low word's carry into the high word this way.
  */
 export function carryBit(x: string, y: string, r: string): string {
   if (/^\d+$/.test(y) && Number(y) < 2 ** 31) return `((${x} & ~${r}) >>> 31)`;
-  return `(((${x} & ${y}) | ((${x} | ${y}) & ~${r})) >>> 31)`;
+  return `(${carryWord(x, y, r, false)} >>> 31)`;
 }
 export function borrowBit(x: string, y: string, r: string): string {
   if (/^\d+$/.test(y) && Number(y) < 2 ** 31) return `((~${x} & ${r}) >>> 31)`;
-  return `(((~${x} & ${y}) | (~(${x} ^ ${y}) & ${r})) >>> 31)`;
+  return `(${carryWord(x, y, r, true)} >>> 31)`;
 }
 
 /** Condition cc (SDM Appendix B) as a JS expression; falls back to testCC on the materialized flags. */
@@ -218,16 +217,22 @@ export function msbExpr(size: number, lo: string, hi: string): string {
 }
 
 /**
- * CF of an ADD/ADC (SBB) record, branch-free from its operands and result: the carry (borrow) out of the top
- * bit is the top bit of (a & b) | ((a | b) & ~r) (of (~a & b) | (~(a ^ b) & r)), whatever the carry (borrow) in;
- * at 64 bits, from the high words alone. The compare form (below) branches on the high words, and V8 keeps
- * that branch and both compares: in bench-loop's `add rax, rcx; dec rcx; jnz`, the ADD's CF, which the DEC's
- * record keeps, cost a fifth of the loop's time that way and almost nothing this way.
+ * The word whose top bit is the carry (borrow) out of the top bit of x + y = r (x - y = r), whatever the carry
+ * (borrow) in: (x & y) | ((x | y) & ~r) ((~x & y) | (~(x ^ y) & r)).
+ */
+function carryWord(x: string, y: string, r: string, sub: boolean): string {
+  return sub ? `((~${x} & ${y}) | (~(${x} ^ ${y}) & ${r}))` : `((${x} & ${y}) | ((${x} | ${y}) & ~${r}))`;
+}
+
+/**
+ * CF of an ADD/ADC (SBB) record, branch-free from its operands and result (carryWord); at 64 bits, from the
+ * high words alone. The compare form (below) branches on the high words, and V8 keeps that branch and both
+ * compares: in bench-loop's `add rax, rcx; dec rcx; jnz`, the ADD's CF, which the DEC's record keeps, cost a
+ * fifth of the loop's time that way and almost nothing this way.
  */
 function carryOut(p: Pending, sub: boolean): string {
   const w = p.size === 8;
-  const a = w ? p.aHi : p.a, b = w ? p.bHi : p.b, r = w ? p.resHi : p.res;
-  const bits = sub ? `((~${a} & ${b}) | (~(${a} ^ ${b}) & ${r}))` : `((${a} & ${b}) | ((${a} | ${b}) & ~${r}))`;
+  const bits = carryWord(w ? p.aHi : p.a, w ? p.bHi : p.b, w ? p.resHi : p.res, sub);
   return msbExpr(p.size, bits, bits);
 }
 

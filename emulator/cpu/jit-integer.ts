@@ -375,7 +375,7 @@ export function unary(gen: Gen, i: Insn, last: boolean): void {
   if ((i.reg & 7) === 2) {
     gen.line(`const ${lo} = ~${a}, ${hi} = ${size === 8 ? `~${ah}` : '0'};`);
   } else {
-    gen.line(`const ${lo} = (-${a}) | 0, ${hi} = ${size === 8 ? `(-${ah} - ((${a} | ${lo}) >>> 31)) | 0` : '0'};`);
+    gen.line(`const ${lo} = (-${a}) | 0, ${hi} = ${size === 8 ? `(-${ah} - ${borrowBit('0', a, lo)}) | 0` : '0'};`);
     gen.p = { op: LF.SUB, size, res: lo, resHi: hi, a: '0', aHi: '0', b: a, bHi: ah, aux: '0' };
   }
   writeRm(gen, i, size, lo, hi, last, false);
