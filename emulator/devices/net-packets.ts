@@ -91,6 +91,27 @@ export function buildUdp(src: number, dst: number, sport: number, dport: number,
   return u.slice();
 }
 
+/** A TCP segment that opens a connection: SYN without ACK or RST. */
+export function isOpeningSyn(seg: Uint8Array): boolean {
+  const flags = seg[13];
+  return (flags & 0x02) !== 0 && (flags & 0x14) === 0;
+}
+
+/**
+ * slirp's tcp_respond to a refused connection: RST|ACK from the SYN's destination port to its source port,
+ * acknowledging its sequence number + 1, with `window`; the checksum (over IPv4's or IPv6's pseudo-header) is left 0.
+ */
+export function tcpRefusal(syn: Uint8Array, window: number): Uint8Array {
+  const seg = new Uint8Array(20);
+  put16(seg, 0, get16(syn, 2));
+  put16(seg, 2, get16(syn, 0));
+  put32(seg, 8, (get32(syn, 4) + 1) >>> 0);
+  seg[12] = 5 << 4;
+  seg[13] = 0x14;
+  put16(seg, 14, window);
+  return seg;
+}
+
 /** A 40-byte IPv6 header (traffic class and flow label 0, hop limit 255: slirp's ip6_output), then `payload`. */
 export function buildIpv6(src: Uint8Array, dst: Uint8Array, nextHeader: number, payload: Uint8Array): Uint8Array {
   const d = new Uint8Array(40 + payload.length);

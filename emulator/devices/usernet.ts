@@ -3,7 +3,8 @@ import { num } from './ports';
 import { UserNet6 } from './usernet6';
 import { TFTP_SERVER_PORT, tftpAnswer } from './usernet-tftp';
 import {
-  ETH_ARP, ETH_IPV4, ETH_IPV6, IP_ICMP, IP_TCP, IP_UDP, buildIpv4, buildUdp, ethFrame, get16, get32, internetChecksum, put16, put32,
+  ETH_ARP, ETH_IPV4, ETH_IPV6, IP_ICMP, IP_TCP, IP_UDP, buildIpv4, buildUdp, ethFrame, get16, get32, internetChecksum, isOpeningSyn, put16, put32,
+  tcpRefusal,
 } from './net-packets';
 
 /**
@@ -198,17 +199,11 @@ export class UserNet implements Device {
 
   private tcpInput(dg: Uint8Array, hlen: number, dst: number): void {
     if (dg.length < hlen + 20) return;
-    const flags = dg[hlen + 13];
-    if (!(flags & 0x02) || (flags & 0x14)) return; // a SYN without ACK/RST opens a connection; nothing else is open
+    if (!isOpeningSyn(dg.subarray(hlen))) return; // nothing else is open
     if ((dst & NETMASK) !== SLIRP_NET) { this.unreachable(dg); return; }
     if (dst !== SLIRP_HOST) return;
-    // Connection refused: RST|ACK acknowledging the SYN (tcp_respond).
-    const seg = new Uint8Array(20);
-    put16(seg, 0, get16(dg, hlen + 2));
-    put16(seg, 2, get16(dg, hlen));
-    put32(seg, 8, (get32(dg, hlen + 4) + 1) >>> 0);
-    seg[12] = 5 << 4;
-    seg[13] = 0x14;
+    // Connection refused (tcp_respond), window 0.
+    const seg = tcpRefusal(dg.subarray(hlen), 0);
     const src = get32(dg, 12);
     put16(seg, 16, pseudoSum(dst, src, IP_TCP, seg));
     this.output(buildIpv4({ tos: 0, id: this.nextId(), df: false, ttl: 64, proto: IP_TCP, src: dst, dst: src }, seg));

@@ -1,5 +1,5 @@
 import { num } from './ports';
-import { ETH_IPV6, IP_ICMPV6, IP_TCP, IP_UDP, buildIpv6, ethFrame, get16, ipv6UpperChecksum, put16 } from './net-packets';
+import { ETH_IPV6, IP_ICMPV6, IP_TCP, IP_UDP, buildIpv6, ethFrame, get16, ipv6UpperChecksum, isOpeningSyn, put16, tcpRefusal } from './net-packets';
 import { TFTP_SERVER_PORT, tftpAnswer } from './usernet-tftp';
 
 /**
@@ -184,16 +184,8 @@ export class UserNet6 {
     if (seg.length < 20) return;
     const src = ip.slice(8, 24), dst = ip.slice(24, 40);
     if (ipv6UpperChecksum(src, dst, IP_TCP, seg) !== 0 || !same(dst, SLIRP_HOST6)) return;
-    const flags = seg[13];
-    if (!(flags & 0x02) || (flags & 0x14)) return;
-    const r = new Uint8Array(20);
-    put16(r, 0, get16(seg, 2));
-    put16(r, 2, get16(seg, 0));
-    const ack = ((((seg[4] << 24) | (seg[5] << 16) | (seg[6] << 8) | seg[7]) >>> 0) + 1) >>> 0;
-    r.set([ack >>> 24, (ack >>> 16) & 0xff, (ack >>> 8) & 0xff, ack & 0xff], 8);
-    r[12] = 5 << 4;
-    r[13] = 0x14;
-    put16(r, 14, 0xffff);
+    if (!isOpeningSyn(seg)) return;
+    const r = tcpRefusal(seg, 0xffff);
     put16(r, 16, ipv6UpperChecksum(dst, src, IP_TCP, r));
     this.output(buildIpv6(dst, src, IP_TCP, r));
   }
