@@ -150,9 +150,11 @@ export function pageOffset(gen: Gen, size: number, write: boolean, fill?: Insn, 
   // The hit branch only assigns locals: an operation there would have no type feedback while the loop only
   // missed, and V8 would deoptimize the block at its first hit.
   // An access across the page end is no hit even when the TLB maps its first page: it takes the slow path, with
-  // its fault point (the state a fault on the second page is reported with).
+  // its fault point (the state a fault on the second page is reported with). The offset test comes first, so
+  // both compares run at every miss of the page cache and have type feedback even where the TLB never mapped the
+  // page before V8 optimized the block (bench-paging's remap loop reads through a PTE it has just rewritten).
   gen.line(`d = la - ${P}; if (d < 0 || d > ${4096 - size}) { ti = ((la >>> 12) & ${gen.tlbMask}) << 1; off = la & 4095; ` +
-    `pg = la - off; const pb = ${T}[ti + 1]; if (${T}[ti] === pg + ${tag}${size > 1 ? ` && off <= ${4096 - size}` : ''}) { ${P} = pg; ${B} = pb; d = off; }${fill ? ' else {' : ' }'}`);
+    `pg = la - off; const pb = ${T}[ti + 1]; if (${size > 1 ? `off <= ${4096 - size} && ` : ''}${T}[ti] === pg + ${tag}) { ${P} = pg; ${B} = pb; d = off; }${fill ? ' else {' : ' }'}`);
   if (!fill) return B;
   gen.faultPoint(fill, true);
   gen.line(`if (la < 0) { la = c.memAddr(i${gen.k}, ${size}, ${addrWrite}); off = la & 4095; pg = la - off; } ` +

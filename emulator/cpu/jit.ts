@@ -219,7 +219,12 @@ export class Gen {
       ? 'if (xj !== 0) { const s = base + xo, t = s + xr; if (s < 140737488355328 ? t >= 0 && t < 140737488355328 : t >= 140737488355328 && t < 281474976710656) c.rip = t; else c.relTarget(xr, xj); clock.instructions = ic + xk + 1; }'
       : 'if (xj !== 0) { const t = xj === 2 ? (base + xo + xr) & 65535 : (base + xo + xr) >>> 0; if (t <= c.segLimit[1] || (c.cr0 & 1) === 0) c.rip = t; else c.relTarget(xr, xj); clock.instructions = ic + xk + 1; }');
     // A slow memory path (sw) ran device code only if something the run loop looks at between blocks changed.
-    this.line(`if (sw && ev === 0 && !(${UNCHANGED})) ev = ${BLOCK_EVENTFUL};`);
+    // A loop's warm-up calls (see WARM_CALLS) evaluate the test whatever ran, so that V8 has its type feedback when
+    // it optimizes the loop: else the first slow path after that (a write to a page the history just took a
+    // snapshot of, a TLB flush) deoptimized the optimized loop here, at its exit, again at every such pass.
+    this.line(this.loops && this.out.some((l) => l.includes('@SLOW@'))
+      ? `if ((sw || warm !== 0) && ev === 0 && !(${UNCHANGED}) && sw) ev = ${BLOCK_EVENTFUL};`
+      : `if (sw && ev === 0 && !(${UNCHANGED})) ev = ${BLOCK_EVENTFUL};`);
     this.line('return ev;');
     const used = [...this.used].sort((a, b) => a - b);
     const written = [...this.written].sort((a, b) => a - b);
@@ -261,8 +266,9 @@ export class Gen {
       // without feedback deoptimizes the optimized function the first time it runs: this way both have
       // feedback before V8 optimizes the loop while it runs (on-stack replacement).
       // `+end`: a number to V8 (a parameter is of any type), so that lim, a loop phi of it, is an unboxed double;
-      // else the back edge's count test unboxes it on every iteration.
-      pre.push(`end = +end; if (warm > 0) { warm--; end = ic + ${this.n}; } else if (end > ic + ${LOOP_CHUNK}) end = ic + ${LOOP_CHUNK};`);
+      // else the back edge's count test unboxes it on every iteration. The cap is computed and compared in every
+      // call, warm-up or not: code only the calls after the warm-up run would have no type feedback either.
+      pre.push(`end = +end; let cap = ic + ${LOOP_CHUNK}; if (warm > 0) { warm--; cap = ic + ${this.n}; } if (end > cap) end = cap;`);
       pre.push(`let lim = ic < c.shadowUntil ? -1 : (clock.nextDeadline < end ? clock.nextDeadline : end) - ${this.n};`);
     }
     // A slow memory access (a TLB miss) calls Cpu.rd/wr/probeWrite with the registers still in locals: none of
