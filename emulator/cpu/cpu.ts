@@ -406,7 +406,7 @@ export class Cpu extends CpuState {
     const pageBase = phys - (phys & 0xfff);
     const mmio = access === Access.WRITE ? this.bus.pageHasMmio(pageBase) : this.bus.pageReadsMmio(pageBase);
     if (cacheable && pageBase + 4096 <= this.mem.size && !mmio && own) {
-      const page = pageBase / 4096;
+      const page = pageBase >>> 12;
       // Pages with a watched range stay out of the TLB of the watched access kind, so those accesses take
       // rdSlow/wrSlow, which check the ranges.
       if ((access !== Access.WRITE || (!this.mem.codePages[page] && !this.isWatched(la, WATCH_WRITE))) &&
@@ -498,7 +498,7 @@ export class Cpu extends CpuState {
     if (d < 2 * this.wFloor || d >= 4096 || (d & 1) !== 0) return -1;
     const pageBase = this.wTlb[2 * i + 1];
     if (d !== this.wb - this.ub) {
-      this.mem.markWritten(pageBase / 4096);
+      this.mem.markWritten(pageBase >>> 12);
       this.wTlb[2 * i] = la - (la & 0xfff) + this.wb;
     }
     return pageBase;

@@ -140,7 +140,7 @@ function fastRun(c: Cpu, i: Insn, size: number, count: number, isMovs: boolean):
   if (dpa + bytes > mem.size || c.bus.pageHasMmio(dpa - (dpa & 0xfff))) return 0;
   // Overlapping forward copies with the destination above the source replicate elements; leave them to the slow path.
   if (isMovs && !rom && dpa > spa && dpa < spa + bytes) return 0;
-  const page = Math.floor(dpa / 4096);
+  const page = dpa >>> 12;
   mem.markWritten(page);
   const firstBytes = bytes;
   if (!rom && (!isMovs || (sla & 0xfff) === (dla & 0xfff)) && bytes === 4096 - (dla & 0xfff)) {
@@ -155,7 +155,7 @@ function fastRun(c: Cpu, i: Insn, size: number, count: number, isMovs: boolean):
       if (dl + 4096 > dTop || (isMovs && sl + 4096 > sTop)) break;
       if ((isMovs && c.tlbPage(sl, false) !== spa + bytes) || c.writeTlbPage(dl) !== dpa + bytes) break;
       if (isMovs && dpa > spa && dpa < spa + bytes + 4096) break;
-      mem.markWritten((dpa + bytes) / 4096);
+      mem.markWritten((dpa + bytes) >>> 12);
       n += 4096 / size;
       bytes += 4096;
     }
@@ -206,7 +206,7 @@ function fastIns(c: Cpu, i: Insn, size: number, count: number): number {
   const mem = c.mem;
   if (dpa + n * size > mem.size || c.bus.pageHasMmio(dpa - (dpa & 0xfff))) return 0;
   checkIo(c, port, size);
-  const page = Math.floor(dpa / 4096);
+  const page = dpa >>> 12;
   mem.markWritten(page);
   const done = c.bus.inString(port, size, n, mem.u8, dpa);
   if (done === 0) return 0;
