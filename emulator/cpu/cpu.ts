@@ -8,7 +8,7 @@ import { BlockFn, BLOCK_QUIET, translateBlock } from './jit';
 import { isCondBranch, opSize } from './jit-classify';
 import { POLL_DX, POLL_MEMORY, POLL_NONE, pollLoopPort, pollReads } from './poll-loop';
 import { Access, walk, walkOut } from './paging';
-import { Attr, Cr0, Cr4, CpuState, Flag, Seg, TWO32, TWO47, TWO48 } from './state';
+import { Attr, Cr0, Cr4, CpuState, Flag, Seg, TWO32, TWO47, TWO48, widenFields } from './state';
 import { cpuModel } from './system';
 import { dataBpOnPage, DR6_B_MASK, DR6_BS, noteDataAccess } from './debug';
 
@@ -294,6 +294,9 @@ export class Cpu extends CpuState {
 
   constructor(readonly mem: PhysicalMemory, readonly bus: IoBus, readonly clock: VirtualClock, readonly table: (OpcodeSpec | undefined)[], private readonly undefinedOp: OpcodeSpec) {
     super();
+    // Doubles from the start (see WIDE_STATE_FIELDS): rd64's high word, the fetch address, the TLB epoch (which
+    // grows by 2 at every flush) and a watchpoint hit's address.
+    widenFields(this, ['hi', 'fetchLa', 'tlbEpoch', 'watchHitAddr']);
     this.rTlb = this.tlb[Access.READ];
     this.wTlb = this.tlb[Access.WRITE];
     this.dv = mem.view;

@@ -68,10 +68,37 @@ export function fromCanonical64(v: bigint): number | undefined {
   return n < 0 ? n + TWO48 : n;
 }
 
+/**
+ * Fields whose values leave V8's small-integer range (Smi: 31 bits and a sign) in ordinary use: linear and
+ * physical addresses, the 32-bit words of the lazy-flags record, of MSRs and of CR0 (bit 31). V8 gives a field
+ * the representation of the first value stored in it; the first value outside it (a double in a Smi field)
+ * deprecates the object's map, and every optimized function that checked the old map (the run loop, the
+ * instruction handlers, each translated block) deoptimizes at its next access ("wrong map") and is compiled again.
+ * The Linux boot changed the CPU's map three times after its first 20 M instructions that way (when it first
+ * wrote LSTAR, PKRU, KERNEL_GS_BASE...): 300-630 such deoptimizations a boot. widenFields stores -0 (never a Smi) into each
+ * named field and then its value back, so the fields are doubles from construction on (as COUNT_FIELD does for
+ * instruction counts).
+ */
+export const WIDE_STATE_FIELDS = [
+  'rip', 'insnStart', 'lfRes', 'lfResHi', 'lfA', 'lfAHi', 'lfB', 'lfBHi', 'gdtrBase', 'idtrBase', 'cr0', 'cr2', 'cr3',
+  'pkru', 'pkrs', 'star', 'starHi', 'lstarLo', 'lstarHi', 'cstarLo', 'cstarHi', 'fmask', 'kernelGsBase', 'sysenterEsp',
+  'sysenterEip', 'tscOffset', 'tscAux', 'apicBase', 'fip', 'fdp',
+] as const;
+
+export function widenFields(o: object, names: readonly string[]): void {
+  const f = o as Record<string, unknown>;
+  for (const k of names) {
+    const v = f[k];
+    f[k] = -0;
+    f[k] = v;
+  }
+}
+
 export class CpuState {
   constructor() {
     this.shadowUntil = -1;
     this.dbShadowUntil = -1;
+    widenFields(this, WIDE_STATE_FIELDS);
   }
 
   /** GPRs as lo/hi halves. */
