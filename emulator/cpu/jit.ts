@@ -265,10 +265,13 @@ export class Gen {
       // the epilogue. V8 allocates a function's type-feedback vector only after it has run a while, and code
       // without feedback deoptimizes the optimized function the first time it runs: this way both have
       // feedback before V8 optimizes the loop while it runs (on-stack replacement).
-      // `+end`: a number to V8 (a parameter is of any type), so that lim, a loop phi of it, is an unboxed double;
-      // else the back edge's count test unboxes it on every iteration. The cap is computed and compared in every
+      // `end + 0.5 - 0.5`: a number to V8 (a parameter is of any type), so that lim, a loop phi of it, is an unboxed
+      // double (else the back edge's count test unboxes it on every iteration); exact for any count (< 2^52). Not
+      // `+end`: the run loop passes counts below 2^30 as small integers, V8 specializes `+end` on them, and every
+      // loop optimized before the count passed 2^30 deoptimized there ("not a Smi": 17 on the Linux boot); a sum
+      // with 0.5 has a double result, so its feedback takes any number. The cap is computed and compared in every
       // call, warm-up or not: code only the calls after the warm-up run would have no type feedback either.
-      pre.push(`end = +end; let cap = ic + ${LOOP_CHUNK}; if (warm > 0) { warm--; cap = ic + ${this.n}; } if (end > cap) end = cap;`);
+      pre.push(`end = end + 0.5 - 0.5; let cap = ic + ${LOOP_CHUNK}; if (warm > 0) { warm--; cap = ic + ${this.n}; } if (end > cap) end = cap;`);
       pre.push(`let lim = ic < c.shadowUntil ? -1 : (clock.nextDeadline < end ? clock.nextDeadline : end) - ${this.n};`);
     }
     // A slow memory access (a TLB miss) calls Cpu.rd/wr/probeWrite with the registers still in locals: none of
