@@ -7,7 +7,7 @@
  * Public API: PageVersions, packPage, storePacked, samePacked, loadPage, samePage, pageIsZero, WORDS.
  */
 import { PAGE_SIZE, PhysicalMemory } from './memory/phys';
-import { PACK_IN, PACK_OUT, pagePacker } from './page-pack-wasm';
+import { PACK_IN, PACK_OUT, PagePacker, pagePacker } from './page-pack-wasm';
 
 /** Largest buffer (in pages) stored versions are copied into: one allocation per run of copies, not per page. */
 const CHUNK_PAGES = 64;
@@ -40,6 +40,12 @@ export class PageVersions {
     const v = this.reserve(d.length);
     this.buffers[this.buffers.length - 1].set(d, this.where[3 * v + 1]);
     return v;
+  }
+
+  /** Whether version v is the form packPage just left for RAM page p (`size`: what it returned); no view made. */
+  matchesPacked(v: number, mem: PhysicalMemory, p: number, size: number): boolean {
+    const w = this.where;
+    return formEquals(this.buffers[w[3 * v]], w[3 * v + 1], w[3 * v + 2], mem, p, size);
   }
 
   /** Version v's words, as a view made for the caller to compare or load (not to keep). */
@@ -108,8 +114,19 @@ export function storePacked(mem: PhysicalMemory, p: number, size: number, dst: I
     dst.set(mem.i32.subarray(p * W, p * W + W), at);
     return;
   }
+  dst.set(packedForm(packer, n), at);
+}
+
+/**
+ * Views of the packer's memory holding a form of n words (the page as is at IN for W, else the sparse form at
+ * OUT), made once per length: a view made per stored page was garbage for the collector at every copy.
+ */
+let formViews: Int32Array[] = [];
+let formsOf: PagePacker | undefined;
+function packedForm(packer: PagePacker, n: number): Int32Array {
+  if (formsOf !== packer) { formViews = []; formsOf = packer; }
   const from = n === W ? IN_WORD : OUT_WORD;
-  dst.set(packer.i32.subarray(from, from + n), at);
+  return formViews[n] ??= packer.i32.subarray(from, from + n);
 }
 
 /**
@@ -118,9 +135,14 @@ export function storePacked(mem: PhysicalMemory, p: number, size: number, dst: I
  * words (for a mostly-zero page, a fraction of the page's).
  */
 export function samePacked(mem: PhysicalMemory, p: number, size: number, d: Int32Array | undefined): boolean {
+  if (d === undefined) return size >>> 2 === BITMAP_WORDS;
+  return formEquals(d, 0, d.length, mem, p, size);
+}
+
+/** Whether the `len` words of `d` from `at` are the form packPage just left for page p (`size`: what it returned). */
+function formEquals(d: Int32Array, at: number, len: number, mem: PhysicalMemory, p: number, size: number): boolean {
   const n = size >>> 2;
-  if (d === undefined) return n === BITMAP_WORDS;
-  if (d.length !== n) return false;
+  if (len !== n) return false;
   let f: Int32Array, base: number;
   if (n === W) {
     f = mem.i32;
@@ -129,7 +151,7 @@ export function samePacked(mem: PhysicalMemory, p: number, size: number, d: Int3
     f = pagePacker()!.i32;
     base = OUT_WORD;
   }
-  for (let i = 0; i < n; i++) if (d[i] !== f[base + i]) return false;
+  for (let i = 0; i < n; i++) if (d[at + i] !== f[base + i]) return false;
   return true;
 }
 

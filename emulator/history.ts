@@ -351,7 +351,7 @@ export class History {
     const prev = this.latest[p];
     // Packing first makes the comparison with the previous version cheap (sparse forms compare form to form).
     const size = packPage(mem, p);
-    if (samePacked(mem, p, size, prev && prev.versions.view(this.latestVersion[p]))) return;
+    if (prev ? prev.versions.matchesPacked(this.latestVersion[p], mem, p, size) : samePacked(mem, p, size, undefined)) return;
     const had = s.versions.bytes;
     const v = s.versions.addPacked(mem, p, size);
     s.pages.set(p, v);
