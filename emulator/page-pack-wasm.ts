@@ -20,7 +20,7 @@
  * swizzle table lies at COMPRESS, after the sparse form's room): 1.5-2x faster than testing the words one by
  * one in every pattern tried (bench-paging's pages: 254 -> 171 ns); without SIMD, 8 bytes at a time. The SIMD
  * scan handles a bitmap word's 128 bytes in straight-line code (eight loads at constant offsets): 4 400 -> 3 000
- * host instructions a page like bench-paging's (callgrind), a settled page's copy 14 100 -> 12 800 in all.
+ * host instructions a page like bench-paging's (callgrind), a settled page's copy 13 100 -> 11 800 in all.
  *
  * Public API: createPagePacker (undefined where WebAssembly is unavailable), pagePacker (one made at first use),
  * nonZeroWords.
