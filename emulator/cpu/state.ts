@@ -75,9 +75,9 @@ export function fromCanonical64(v: bigint): number | undefined {
  * deprecates the object's map, and every optimized function that checked the old map (the run loop, the
  * instruction handlers, each translated block) deoptimizes at its next access ("wrong map") and is compiled again.
  * The Linux boot changed the CPU's map three times after its first 20 M instructions that way (when it first
- * wrote LSTAR, PKRU, KERNEL_GS_BASE...): 300-630 such deoptimizations a boot. widenFields stores -0 (never a Smi) into each
- * named field and then its value back, so the fields are doubles from construction on (as COUNT_FIELD does for
- * instruction counts).
+ * wrote LSTAR, PKRU, KERNEL_GS_BASE...): 300-630 such deoptimizations a boot. widenFields stores -0 (never a
+ * Smi) into each named field and then its value back, so the fields are doubles from construction on (as
+ * COUNT_FIELD does for instruction counts).
  */
 export const WIDE_STATE_FIELDS = [
   'rip', 'insnStart', 'lfRes', 'lfResHi', 'lfA', 'lfAHi', 'lfB', 'lfBHi', 'gdtrBase', 'idtrBase', 'cr0', 'cr2', 'cr3',
