@@ -294,7 +294,8 @@ export class Gen {
     const refs = new Set<string>();
     for (const m of body.matchAll(/\b[ih](\d+)\b/g)) refs.add(m[1]);
     const named = head.filter((h) => !h.startsWith('const i') || refs.has(/^const i(\d+)/.exec(h)?.[1] ?? ''));
-    return `'use strict';\n${named.join('\n')}\nreturn function block(c, clock, end) {\n${body}\n};`;
+    // Named for profiles and V8's traces: a loop's translation is `loop`, any other `block`.
+    return `'use strict';\n${named.join('\n')}\nreturn function ${this.loops ? 'loop' : 'block'}(c, clock, end) {\n${body}\n};`;
   }
 
   line(s: string): void { this.out.push(s); }
