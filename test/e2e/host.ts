@@ -232,9 +232,10 @@ export async function rows(page: Page, title: string): Promise<string[]> {
   const texts = await pane(page, title).locator('.monaco-list-row').evaluateAll((els) => els.map((el) => {
     // Label and description are separate spans with no space between them in innerText.
     const parts = [...el.querySelectorAll('.label-name, .label-description')].map((e) => e.textContent ?? '');
-    return parts.length ? parts.join(' ') : (el as unknown as { innerText: string }).innerText;
-  })).catch(() => [] as string[]);
-  return texts.map((t) => t.replace(/\s+/g, ' ').trim());
+    // A virtualized list reuses row elements, so their order in the DOM need not be the list's: data-index is.
+    return { index: Number(el.getAttribute('data-index') ?? 0), text: parts.length ? parts.join(' ') : (el as unknown as { innerText: string }).innerText };
+  })).catch(() => [] as { index: number; text: string }[]);
+  return texts.sort((a, b) => a.index - b.index).map((t) => t.text.replace(/\s+/g, ' ').trim());
 }
 
 const started = Date.now();

@@ -126,7 +126,8 @@ test('VS Code for the Web: a breakpoint set in the editor stops there', { timeou
   const badge = await until('the Call Stack pause badge', () => pane(page, 'Call Stack').locator('.pane-header').innerText({ timeout: 2_000 }).catch(() => ''), (x) => /breakpoint/i.test(x), 60_000);
   assert.match(badge, /Paused on breakpoint/i);
   await waitPaused(page);
-  const stack = await rows(page, 'Call Stack');
+  // The view fills in after the pause (the top frame first, then the rest): wait for the frame on top.
+  const stack = await until('the breakpoint frame on top of the Call Stack', () => rows(page, 'Call Stack'), (s) => /^stack_overflow.*handlers\.c 30/.test(s[0] ?? ''), 20_000);
   assert.match(stack[0] ?? '', /^stack_overflow.*handlers\.c 30/, stack.join('\n'));
   log('web: stopped on the source breakpoint');
   await shot(page, 'web-3-breakpoint');
