@@ -219,10 +219,11 @@ export class Gen {
       ? 'if (xj !== 0) { const s = base + xo, t = s + xr; if (s < 140737488355328 ? t >= 0 && t < 140737488355328 : t >= 140737488355328 && t < 281474976710656) c.rip = t; else c.relTarget(xr, xj); clock.instructions = ic + xk + 1; }'
       : 'if (xj !== 0) { const t = xj === 2 ? (base + xo + xr) & 65535 : (base + xo + xr) >>> 0; if (t <= c.segLimit[1] || (c.cr0 & 1) === 0) c.rip = t; else c.relTarget(xr, xj); clock.instructions = ic + xk + 1; }');
     // A slow memory path (sw) ran device code only if something the run loop looks at between blocks changed.
+    const slow = this.out.some((l) => l.includes('@SLOW@'));
     // A loop's warm-up calls (see WARM_CALLS) evaluate the test whatever ran, so that V8 has its type feedback when
     // it optimizes the loop: else the first slow path after that (a write to a page the history just took a
     // snapshot of, a TLB flush) deoptimized the optimized loop here, at its exit, again at every such pass.
-    this.line(this.loops && this.out.some((l) => l.includes('@SLOW@'))
+    this.line(this.loops && slow
       ? `if ((sw || warm !== 0) && ev === 0 && !(${UNCHANGED}) && sw) ev = ${BLOCK_EVENTFUL};`
       : `if (sw && ev === 0 && !(${UNCHANGED})) ev = ${BLOCK_EVENTFUL};`);
     this.line('return ev;');
@@ -282,7 +283,7 @@ export class Gen {
     // sw: a slow memory path ran (@SLOW@: a TLB miss, MMIO, a code page, Cpu.memAddr); what the run loop checks
     // between blocks and device code may change, as it was at entry (see UNCHANGED).
     pre.push('let sw = false;');
-    if (this.out.some((l) => l.includes('@SLOW@'))) pre.push('const dl0 = clock.nextDeadline, ip0 = c.irqLine.pending, np0 = c.irqLine.nmiPending, te0 = c.tlbEpoch;');
+    if (slow) pre.push('const dl0 = clock.nextDeadline, ip0 = c.irqLine.pending, np0 = c.irqLine.nmiPending, te0 = c.tlbEpoch;');
     // ev: BLOCK_EVENTFUL once a handler ran (callHandler), or a slow path changed what UNCHANGED compares; the return value.
     pre.push(`let ev = ${BLOCK_QUIET};`);
     const wrapped = spill === '' ? this.out : ['try {', ...this.out, `} catch (e) { if (sp !== 0) { ${spill} } throw e; }`];
