@@ -23,11 +23,11 @@ import { TFTP_SERVER_PORT, tftpAnswer } from './usernet-tftp';
  * - Not modelled: slirp's unsolicited Router Advertisements every 200-600 s (a random interval; a guest asks with
  *   RS), DHCPv6 (slirp answers only Information-requests, which a guest sends only when an RA sets O), UDP and TCP
  *   over IPv6 to other addresses (they would leave through the host, which does not exist here), other
- *   ICMPv6 errors.
+ *   ICMPv6 errors. Such frames are dropped.
  * - TFTP to fec0::2 port 69 (udp6_input, a valid checksum required): slirp's server without a root, ERROR 2
  *   "Access violation" from fec0::2:69 (usernet-tftp.ts). Other UDP to fec0::2 goes to the host's loopback, where
  *   nothing listens: ICMPv6 port unreachable from ::1 (MAC 52:56:00:00:00:01), as QEMU 7.2/libslirp 4.7.0 sends.
- * - TCP SYN to fec0::2 (the host's loopback, nothing listening): RST|ACK from fec0::2, window 65535. Such frames are dropped.
+ * - TCP SYN to fec0::2 (the host's loopback, nothing listening): RST|ACK from fec0::2, window 65535.
  *
  * Public API: UserNet6, SLIRP_HOST6, SLIRP_LINKLOCAL6, SLIRP_PREFIX6.
  */
