@@ -30,7 +30,7 @@ import { lastFrame } from './cpu/exceptions';
 import { fromCanonical64 } from './cpu/state';
 import { TimerKey, VirtualClock } from './clock';
 import { Device } from './devices/device';
-import { PhysicalMemory } from './memory/phys';
+import { CowSink, PhysicalMemory } from './memory/phys';
 import { captureCpu, captureDevices, CpuSnapshot, restoreCpu, restoreDevices } from './snapshot';
 import { loadPage, packPage, PageVersions, pageIsZero, samePacked, WORDS } from './history-pages';
 
@@ -100,7 +100,7 @@ export function comparePos(a: TimelinePosition, b: TimelinePosition): number {
   return a.instructions !== b.instructions ? a.instructions - b.instructions : a.seq - b.seq;
 }
 
-export class History {
+export class History implements CowSink {
   private snaps: Snapshot[] = [];
   /** Exception events by emission order (each seq once). */
   private events: ExceptionEvent[] = [];
@@ -147,7 +147,7 @@ export class History {
     if (!(this.interval >= 1000)) throw new Error('snapshotInterval must be at least 1000 instructions');
     if (!(this.limitBytes >= 1024 * 1024)) throw new Error('historyMB must be at least 1');
     this.enabled = true;
-    this.m.mem.onCowWrite = (p) => this.settle(p);
+    this.m.mem.cowSink = this;
     this.restart();
   }
 
@@ -336,11 +336,11 @@ export class History {
   }
 
   /**
-   * Page p is about to change (PhysicalMemory.onCowWrite, or restore): copy it into the snapshot that shares
+   * Page p is about to change (PhysicalMemory's cowSink, or restore): copy it into the snapshot that shares
    * it. RAM still holds that snapshot's content (every write to the page since then would have come here
    * first). Content equal to the page's previous stored version (or zeros, if none) is not stored again.
    */
-  private settle(p: number): void {
+  settle(p: number): void {
     const s = this.owner[p];
     this.unshare(p);
     if (s) this.copyOut(s, p);

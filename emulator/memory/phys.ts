@@ -16,11 +16,16 @@ export const PAGE_SIZE = 4096;
  *   (reverse debugging) reads the list and clears both (`clearDirty`), so a snapshot costs what was written,
  *   not the size of RAM.
  * - `cowPages[p]` is 1 (else 0) while page p's current content stands in for a history snapshot that has not
- *   copied it yet (copy-on-write, history.ts): the first write after the snapshot calls `onCowWrite(p)`
+ *   copied it yet (copy-on-write, history.ts): the first write after the snapshot calls `cowSink.settle(p)`
  *   before changing a byte. Such a page is clean, so the CPU reaches it only through its write-TLB miss.
  * The CPU's write TLB only maps a page for direct writes when it is neither code nor clean, so these checks
  * cost nothing on the fast path. Every writer marks a page (`markWritten`) before it changes the page.
  */
+/** Copies a page a snapshot shares with RAM out of RAM, and clears its cowPages flag (history.ts). */
+export interface CowSink {
+  settle(page: number): void;
+}
+
 export class PhysicalMemory {
   readonly size: number;
   readonly buffer: ArrayBuffer;
@@ -41,8 +46,13 @@ export class PhysicalMemory {
   readonly dirtyList: Int32Array;
   dirtyCount = 0;
   readonly cowPages: Uint8Array;
-  /** Called before the first write to a page whose cowPages flag is set; it must clear the flag. */
-  onCowWrite: (page: number) => void = (page) => { this.cowPages[page] = 0; };
+  /**
+   * Who copies a page out before the first write to it while its cowPages flag is set (the history); it must
+   * clear the flag. None: the flag is just cleared. An object with a method rather than a closure: V8 inlines
+   * a call through a closure field as a call of that one closure, whose captured instance then stands in the
+   * optimized write paths as a constant.
+   */
+  cowSink: CowSink | null = null;
   /** Nothing has been written since the buffer was allocated (still all zeros): clear() has nothing to do. */
   private pristine = true;
   /**
@@ -84,9 +94,14 @@ export class PhysicalMemory {
    */
   markWritten(page: number): void {
     if (this.dirtyPages[page] !== 0) return;
-    if (this.cowPages[page]) this.onCowWrite(page);
+    if (this.cowPages[page]) this.cowWrite(page);
     this.dirtyPages[page] = 1;
     this.dirtyList[this.dirtyCount++] = page;
+  }
+
+  private cowWrite(page: number): void {
+    if (this.cowSink !== null) this.cowSink.settle(page);
+    else this.cowPages[page] = 0;
   }
 
   /** Every page clean again (the history took or restored a snapshot). */
@@ -196,7 +211,7 @@ export class PhysicalMemory {
   clear(): void {
     // indexOf, not a loop over every page: the first power-on runs before V8 has optimised anything, where a
     // loop over 128 MiB's 32 Ki flags cost ~2 ms.
-    for (let p = this.cowPages.indexOf(1); p >= 0; p = this.cowPages.indexOf(1, p + 1)) this.onCowWrite(p);
+    for (let p = this.cowPages.indexOf(1); p >= 0; p = this.cowPages.indexOf(1, p + 1)) this.cowWrite(p);
     if (!this.pristine) this.u8.fill(0);
     this.pristine = false;
     this.clears++;

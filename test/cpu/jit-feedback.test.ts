@@ -44,3 +44,33 @@ describe('translated loops and type feedback', () => {
     assert.deepEqual(deopts, []);
   });
 });
+
+/**
+ * The write path (Cpu.translate, the page walk, PhysicalMemory.markWritten, string fills) calls the history's copy-
+ * on-write hook through an object's method (PhysicalMemory.cowSink), not through a closure held in a field: V8
+ * inlined the closure as the one function it saw, so a second recorded machine in the same process (a debug
+ * session restarted) deoptimized every one of them at its first copy ("wrong call target"), and in about half the
+ * single runs a garbage collection deoptimized them all at once ("weak objects").
+ */
+const TWO = `
+const { Machine } = require(${JSON.stringify(machine)});
+const code = require('fs').readFileSync(${JSON.stringify(kernel)});
+for (let k = 0; k < 2; k++) {
+  const m = Machine.create({ onTripleFault: 'stop', memoryMB: 128 });
+  m.boot(code);
+  m.enableHistory({ snapshotInterval: 1000000 });
+  m.run(12e6);
+  console.log('RAN', k, m.history.stats().snapshots);
+}
+`;
+
+describe('the copy-on-write hook and optimized code', () => {
+  it('a second recorded machine in the process deoptimizes none of the write path', () => {
+    const r = spawnSync(process.execPath, ['--trace-deopt', '-e', TWO], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^RAN 1 \d+$/m);
+    const second = r.stdout.slice(r.stdout.indexOf('RAN 0'));
+    const deopts = second.split('\n').filter((l) => /^\[bailout .*wrong call target.*<JSFunction (markWritten|translate|walk|writeTlbPage|fastRun|cowWrite) /.test(l));
+    assert.deepEqual(deopts, []);
+  });
+});
