@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   if (!only || 'boot'.includes(only)) await benchBoot(root);
   if (!only || 'linux'.includes(only)) await benchLinux();
   if (!only || 'xv6'.includes(only)) await benchXv6();
-  if (!only || only === 'reverse') benchReverse(root, jit);
+  if (!only || only === 'reverse') await benchReverse(root, jit);
   if (!only) {
     const dist = path.join(root, 'dist', 'debug-adapter.js');
     if (!fs.existsSync(dist)) { console.log('adapter latency: skipped (dist/debug-adapter.js missing: npm run build)'); return; }
