@@ -74,7 +74,7 @@ export function restoreCpu(c: Cpu, s: CpuSnapshot, codeKept = false): void {
 
 /** Device states in `all` order (interrupt controllers before the router, as createPcDevices lists them). */
 export function captureDevices(devices: Device[]): unknown[] {
-  // A loop, not map(): V8 inlines map's callback as the one closure it saw, and each snapshot's is new.
+  // A loop, not map() with a callback made anew at every snapshot.
   const out = new Array<unknown>(devices.length);
   for (let i = 0; i < devices.length; i++) out[i] = devices[i].saveState();
   return out;

@@ -5,6 +5,11 @@ export const PAGE_SHIFT = 12;
 export const CODE_CHUNK_SHIFT = 6;
 export const PAGE_SIZE = 4096;
 
+/** Copies a page a snapshot shares with RAM out of RAM, and clears its cowPages flag (history.ts). */
+export interface CowSink {
+  settle(page: number): void;
+}
+
 /**
  * Guest physical memory: RAM in one ArrayBuffer with typed-array views, plus MMIO dispatch through the bus.
  * Physical addresses are plain numbers (< 2^52, exact in a double).
@@ -21,11 +26,6 @@ export const PAGE_SIZE = 4096;
  * The CPU's write TLB only maps a page for direct writes when it is neither code nor clean, so these checks
  * cost nothing on the fast path. Every writer marks a page (`markWritten`) before it changes the page.
  */
-/** Copies a page a snapshot shares with RAM out of RAM, and clears its cowPages flag (history.ts). */
-export interface CowSink {
-  settle(page: number): void;
-}
-
 export class PhysicalMemory {
   readonly size: number;
   readonly buffer: ArrayBuffer;
