@@ -116,11 +116,16 @@ class Stepper {
       try { r = JSON.parse(text) as SliceResult; } catch { r = undefined; }
       this.waiting?.(r);
     });
-    this.proc.on('exit', () => this.waiting?.(undefined));
+    this.proc.on('exit', () => { this.exited = true; this.waiting?.(undefined); });
+    // A write to a child that died is reported by step(), not as an unhandled error.
+    this.proc.stdin.on('error', () => {});
   }
+
+  private exited = false;
 
   /** Run `n` more instructions; false if the child failed. */
   async step(n: number): Promise<boolean> {
+    if (this.exited) return false;
     const r = await new Promise<SliceResult | undefined>((resolve) => {
       this.waiting = resolve;
       this.proc.stdin.write(`${n}\n`);
