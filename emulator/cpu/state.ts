@@ -171,6 +171,8 @@ export class CpuState {
   mtrr = new Map<number, [number, number]>();
   /** AMD family 0Fh Interrupt Pending Message register (C001_0055): storage, 0 at reset (no C1E, no SMI on halt). */
   amdIntPend = 0;
+  /** AMD Hardware Configuration Register (C001_0015): its writable bits as written, 0 at reset. */
+  amdHwcr = 0;
 
   /**
    * The A20 gate (8042 output port bit 1 / port 0x92 bit 1, driven by the board): when false, physical

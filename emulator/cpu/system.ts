@@ -366,6 +366,19 @@ const AMD_INT_PEND = 0xc0010055;
 const isAmdIntPend = (index: number): boolean => index === AMD_INT_PEND && cpuModel.current.vendor === 'AuthenticAMD' &&
   (cpuModel.current.signature & 0x0ff00f00) === 0x00000f00; // family 0Fh: base family 0xf, extended family 0
 
+/**
+ * HWCR, the Hardware Configuration Register (C001_0015): every AMD64 CPU has it (APM Vol. 2 "MSR Cross-Reference";
+ * family 0Fh BKDG). Xen's init_amd sets its FFDIS bit (TLB flush filter off) on family 0Fh with a plain RDMSR and
+ * WRMSR, Linux with the _safe accessors. The bits family 0Fh defines as read/write are kept as written (SMMLOCK,
+ * SLOWFENCE, TLBCACHEDIS, INVD_WBINVD, FFDIS, DISLOCK, IGNNE_EM, HLTXSPCYCEN, SMISPCYCDIS, RSMSPCYCDIS, SSEDIS,
+ * WRAP32DIS, MCi_STATUS_WREN; none changes what this CPU does); it reads 0 at reset (START_FID, bits 24:20, is 0:
+ * no P-states), and a write of any other bit is #GP(0). QEMU 7.2 TCG reads every MSR it does not know as 0 and
+ * ignores writes to it; this one exists on the hardware the model names.
+ */
+const AMD_HWCR = 0xc0010015;
+const HWCR_WRITABLE = 0x1 | 0x2 | 0x8 | 0x10 | 0x40 | 0x80 | 0x100 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x20000 | 0x40000;
+const isAmdHwcr = (index: number): boolean => index === AMD_HWCR && cpuModel.current.vendor === 'AuthenticAMD';
+
 export function readMsr(c: Cpu, index: number): [number, number] {
   switch (index) {
     case MSR.TSC: { const t = c.clock.instructions + c.tscOffset; return [t | 0, Math.floor(t / TWO32) | 0]; }
@@ -391,6 +404,7 @@ export function readMsr(c: Cpu, index: number): [number, number] {
   }
   if (isMcaMsr(index)) return readMca(c, index);
   if (isAmdIntPend(index)) return [c.amdIntPend, 0];
+  if (isAmdHwcr(index)) return [c.amdHwcr, 0];
   if ((index >= 0x200 && index <= 0x20f) || index === 0x250 || index === 0x258 || index === 0x259 ||
       (index >= 0x268 && index <= 0x26f) || index === 0x2ff || isAmdSyscfg(index)) {
     return c.mtrr.get(index) ?? [0, 0];
@@ -443,6 +457,11 @@ export function writeMsr(c: Cpu, index: number, lo: number, hi: number): void {
   if (isAmdIntPend(index)) {
     if (hi !== 0) gp(0, 'C001_0055 bits 63:32 are reserved');
     c.amdIntPend = lo;
+    return;
+  }
+  if (isAmdHwcr(index)) {
+    if (hi !== 0 || (lo & ~HWCR_WRITABLE) !== 0) gp(0, `HWCR value 0x${(lo >>> 0).toString(16)} sets bits that are reserved or read-only`);
+    c.amdHwcr = lo;
     return;
   }
   if ((index >= 0x200 && index <= 0x20f) || index === 0x250 || index === 0x258 || index === 0x259 ||

@@ -25,6 +25,30 @@ test('AMD SYSCFG (C001_0010) reads 0 and keeps what is written on an AMD model; 
   }
 });
 
+test('AMD HWCR (C001_0015) reads 0 at reset and keeps its writable bits (Xen sets FFDIS on family 0Fh); a reserved bit or an Intel model #GP(0)', () => {
+  const saved = cpuModel.current;
+  try {
+    cpuModel.current = { ...CPU_MODELS.faultline, vendor: 'AuthenticAMD' };
+    const cpu = makeCpu();
+    // mov ecx, 0xc0010015; rdmsr
+    const rd = [0xb9, 0x15, 0x00, 0x01, 0xc0, 0x0f, 0x32];
+    cpu.r[0] = -1; cpu.r[4] = -1;
+    assert.equal(runCode(cpu, rd, 2).exit, Exit.BUDGET);
+    assert.deepEqual([cpu.r[0], cpu.r[4]], [0, 0]);
+    // mov ecx, 0xc0010015; rdmsr; or eax, 0x40; wrmsr; xor eax, eax; rdmsr  (Xen's init_amd on family 0Fh)
+    const ffdis = [0xb9, 0x15, 0x00, 0x01, 0xc0, 0x0f, 0x32, 0x83, 0xc8, 0x40, 0x0f, 0x30, 0x31, 0xc0, 0x0f, 0x32];
+    assert.equal(runCode(cpu, ffdis, 6).exit, Exit.BUDGET);
+    assert.deepEqual([cpu.r[0], cpu.r[4]], [0x40, 0]);
+    // mov ecx, 0xc0010015; mov eax, 0x100000 (bit 20: START_FID, read-only); xor edx, edx; wrmsr
+    const ro = [0xb9, 0x15, 0x00, 0x01, 0xc0, 0xb8, 0x00, 0x00, 0x10, 0x00, 0x31, 0xd2, 0x0f, 0x30];
+    assert.equal(runCode(makeCpu(), ro, 4).vector, 13);
+    cpuModel.current = { ...CPU_MODELS.faultline, vendor: 'GenuineIntel' };
+    assert.equal(runCode(makeCpu(), rd, 2).vector, 13);
+  } finally {
+    cpuModel.current = saved;
+  }
+});
+
 test('AMD family 0Fh Interrupt Pending Message (C001_0055) reads 0 and keeps what is written; other families #GP', () => {
   const saved = cpuModel.current;
   try {
