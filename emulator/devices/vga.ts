@@ -157,10 +157,13 @@ export class Vga implements Device, VgaRegisterFile {
     bus.registerPorts(0x3d4, 2, h);
     bus.registerPorts(0x3da, 1, h);
     bus.registerMmio('vga-window', WINDOW_BASE, WINDOW_SIZE, this.window.mmio);
-    // Bochs VBE: 16-bit index and data registers (a byte access reaches the low byte, as in QEMU).
-    bus.registerPorts(0x1ce, 2, {
-      read: (port) => (port === 0x1ce ? this.vbe.readIndex() : this.vbe.readData()),
-      write: (port, _size, v) => {
+    // Bochs VBE: the 16-bit index register at 0x1CE and the data register at 0x1CF and 0x1D0, as QEMU's x86
+    // vbe_portio_list. They take 16-bit accesses only: QEMU's portio_read/write find no handler of another
+    // width, so a byte or 32-bit read is all ones and such a write is dropped.
+    bus.registerPorts(0x1ce, 3, {
+      read: (port, size) => (size !== 2 ? (size === 1 ? 0xff : 0xffffffff) : port === 0x1ce ? this.vbe.readIndex() : this.vbe.readData()),
+      write: (port, size, v) => {
+        if (size !== 2) return;
         this.regsVersion++;
         if (port === 0x1ce) this.vbe.writeIndex(v);
         else this.vbe.writeData(v);

@@ -138,3 +138,14 @@ test('CR11 bit 7 protects CR0-CR7 but for CR7\'s line compare bit; clearing it l
   assert.equal(crtc(1), 0x27);
   assert.equal(pc.devices.vga.regs().crtc[1], 0x27, 'the renderer sees it');
 });
+
+test('the Bochs VBE ports take 16-bit accesses only, data also at 0x1D0, as QEMU 7.2 (GRUB\'s inb/inw/outb)', () => {
+  const pc = makePc();
+  pc.outw(0x1ce, 0); // VBE_DISPI_INDEX_ID
+  assert.equal(pc.inw(0x1cf), 0xb0c5);
+  assert.equal(pc.inw(0x1d0), 0xb0c5, 'the second data port');
+  assert.deepEqual([pc.inb(0x1cf), pc.inb(0x1ce)], [0xff, 0xff], 'byte reads: all ones');
+  pc.outw(0x1ce, 1);
+  pc.outb(0x1ce, 3);
+  assert.equal(pc.inw(0x1ce), 1, 'a byte write is dropped');
+});
