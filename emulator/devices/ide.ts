@@ -303,8 +303,9 @@ export class IdeChannel {
       case 7: {
         const d = this.selected;
         if (!d) return;
-        // A new command ends any transfer in progress, except DEVICE RESET which any drive accepts.
-        if ((d.status & STATUS.BSY) && v !== 0x08) return;
+        // While BSY or DRQ is set a command is ignored, but for DEVICE RESET to an ATAPI drive (QEMU 7.2's
+        // ide_exec_cmd; ATA/ATAPI-6 §9: the host writes the Command register only with BSY and DRQ clear).
+        if ((d.status & (STATUS.BSY | STATUS.DRQ)) && !(v === 0x08 && d.kind === 'cdrom')) return;
         this.endTransfer();
         this.irqPending = false;
         this.updateIrq();

@@ -41,3 +41,23 @@ test('a channel with no drive reads 0 in every task-file register, the device re
   assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map((r) => m.bus.inPort(0x1f0 + r, 1)), [0, 0, 0, 0, 0, 0, 0]);
   assert.equal(m.bus.inPort(0x1f0, 2), 0);
 });
+
+test('a command written while DRQ is set is ignored (QEMU 7.2: IDENTIFY\'s data goes on), DEVICE RESET to the CD-ROM is taken', () => {
+  const m = machine();
+  m.bus.outPort(0x1f6, 1, 0xa0);
+  m.bus.outPort(0x1f7, 1, 0xec); // IDENTIFY DEVICE
+  const first = [m.bus.inPort(0x1f0, 2), m.bus.inPort(0x1f0, 2)];
+  ataCommand(m, 0x20, 1, 1); // READ SECTORS while IDENTIFY's block is half read
+  assert.equal(m.bus.inPort(0x1f7, 1) & 0x89, 0x08, 'still DRQ, no error');
+  const rest = Array.from({ length: 254 }, () => m.bus.inPort(0x1f0, 2));
+  assert.equal(first[0], 0x0040, 'IDENTIFY word 0: fixed disk');
+  assert.equal(rest[1], 16, 'word 3: the heads of the IDENTIFY block, not sector 1\'s bytes');
+  assert.equal(m.bus.inPort(0x1f7, 1) & 0x08, 0, 'the block ended');
+  // The CD-ROM: PACKET asks for its command (DRQ); DEVICE RESET is still taken and ends it.
+  m.bus.outPort(0x176, 1, 0xa0);
+  m.bus.outPort(0x177, 1, 0xa0);
+  assert.equal(m.bus.inPort(0x177, 1) & 0x08, 0x08);
+  m.bus.outPort(0x177, 1, 0x08);
+  assert.equal(m.bus.inPort(0x177, 1) & 0x08, 0, 'DEVICE RESET ended the PACKET command');
+  assert.deepEqual([m.bus.inPort(0x174, 1), m.bus.inPort(0x175, 1)], [0x14, 0xeb], 'and left the ATAPI signature');
+});
