@@ -290,6 +290,10 @@ export class IdeChannel {
 
   writeRegister(reg: number, v: number): void {
     const t = this.tf;
+    // While the selected drive is busy or transferring (BSY or DRQ), writes to the command block's registers
+    // are ignored, the device register included (QEMU's ide_ioport_write; the host protocol writes them only
+    // with both clear). The command register has its own rule below.
+    if (reg >= 1 && reg <= 6 && this.selected && this.selected.status & (STATUS.BSY | STATUS.DRQ)) return;
     // Writing any task-file register clears HOB (Device Control bit 7), ATA/ATAPI-6 §7.9.
     if (reg >= 1 && reg <= 6) this.control &= 0x7f;
     this.absentSignature &= ~(1 << reg);

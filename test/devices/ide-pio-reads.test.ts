@@ -61,3 +61,20 @@ test('a command written while DRQ is set is ignored (QEMU 7.2: IDENTIFY\'s data 
   assert.equal(m.bus.inPort(0x177, 1) & 0x08, 0, 'DEVICE RESET ended the PACKET command');
   assert.deepEqual([m.bus.inPort(0x174, 1), m.bus.inPort(0x175, 1)], [0x14, 0xeb], 'and left the ATAPI signature');
 });
+
+test('while DRQ is set the task-file registers ignore writes, the device register too (QEMU 7.2: GRUB\'s SMART register writes behind a half-read IDENTIFY left them reading 0, as before)', () => {
+  const m = machine();
+  m.bus.outPort(0x1f6, 1, 0xa0);
+  m.bus.outPort(0x1f7, 1, 0xec); // IDENTIFY DEVICE: DRQ, 256 words to read
+  m.bus.inPort(0x1f0, 2);
+  const before = [1, 2, 3, 4, 5, 6].map((r) => m.bus.inPort(0x1f0 + r, 1));
+  m.bus.outPort(0x1f1, 1, 0xda);
+  m.bus.outPort(0x1f4, 1, 0x4f);
+  m.bus.outPort(0x1f5, 1, 0xc2);
+  m.bus.outPort(0x1f6, 1, 0xb0); // would select the absent slave
+  assert.deepEqual([1, 2, 3, 4, 5, 6].map((r) => m.bus.inPort(0x1f0 + r, 1)), before);
+  assert.equal(m.bus.inPort(0x1f7, 1) & 0x08, 0x08, 'the master is still selected, its block still pending');
+  for (let i = 0; i < 255; i++) m.bus.inPort(0x1f0, 2);
+  m.bus.outPort(0x1f4, 1, 0x4f);
+  assert.equal(m.bus.inPort(0x1f4, 1), 0x4f, 'with DRQ clear they take writes again');
+});
