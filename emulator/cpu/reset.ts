@@ -1,5 +1,6 @@
 import type { Cpu } from './cpu';
 import { debugRegsChanged } from './debug';
+import { resetMca } from './mca';
 import { cpuModel } from './system';
 import { Attr, CpuState, Flag, Seg } from './state';
 
@@ -45,7 +46,7 @@ export function resetCpu(c: Cpu): void {
   c.tscOffset = 0; c.tscAux = 0;
   c.shadowUntil = -1; c.halted = false; c.nmiBlocked = false;
   c.dbShadowUntil = -1; c.dbHits = 0; c.faultRf = 0; debugRegsChanged(c);
-  c.pkru = 0; c.pkrs = 0; c.mca.fill(0); c.amdIntPend = 0; c.amdHwcr = 0;
+  c.pkru = 0; c.pkrs = 0; resetMca(c); c.amdIntPend = 0; c.amdHwcr = 0;
   c.mtrr.clear(); // reset disables the MTRRs (SDM Vol. 3A §12.11.5): no range or default type survives
   c.xmm.fill(0); c.ymmHi.fill(0); c.mxcsr = 0x1f80;
   // FCW: QEMU resets it to 037Fh (FNINIT's value); Table 9-1 gives 0040H. QEMU is what guests were tested on.

@@ -7,8 +7,8 @@ import { bytePorts, NS_PER_SECOND, nsToTicks, num, ticksToNs } from './ports';
 /**
  * MC146818 RTC + CMOS RAM at 0x70 (index; bit 7 masks NMI) / 0x71 (data), after the Motorola datasheet and
  * QEMU's hw/rtc/mc146818rtc.c. Time starts at `startSeconds` (default 2026-01-01 00:00:00, deterministic; see
- * parseRtcBase for QEMU's -rtc base=) and advances with virtual time; registers 0-9 and the century (0x32) read
- * in BCD or binary and 12/24 h as register B says. Register
+ * parseRtcBase for QEMU's -rtc base=) and advances with virtual time; registers 0-9 and the century (0x32, also
+ * reached through 0x37, the IBM PS/2 century byte, as in QEMU) read in BCD or binary and 12/24 h as register B says. Register
  * A's update-in-progress bit is set for the last 244 us of every virtual second. Register C's UF/AF/PF flags
  * are derived from the virtual time elapsed since the last evaluation, and IRQ8 is raised (periodic, alarm,
  * update-ended) through the clock's scheduler. CMOS memory-size bytes follow QEMU's pc_cmos_init.
@@ -51,6 +51,9 @@ const REG_B = 0x0b;
 const REG_C = 0x0c;
 const REG_D = 0x0d;
 const REG_CENTURY = 0x32;
+/** The IBM PS/2 century byte: QEMU's mc146818rtc aliases it to 0x32, and an access through it moves the index
+ *  there (cmos_ioport_read/write: `s->cmos_index = RTC_CENTURY`), so the next access reads 0x32 too. */
+const REG_PS2_CENTURY = 0x37;
 
 const B_SET = 0x80;
 const B_PIE = 0x40;
@@ -114,7 +117,7 @@ export class Cmos implements Device {
     const now = this.clock.instructions;
     if (port === 0x70) return Infinity;
     const s = this.s;
-    const i = s.index;
+    const i = s.index === REG_PS2_CENTURY ? REG_CENTURY : s.index;
     if (i === REG_C) return now;
     const timeField = (i <= 9 && i !== 1 && i !== 3 && i !== 5) || i === REG_CENTURY;
     if ((i !== REG_A && !timeField) || s.ram[REG_B] & B_SET) return Infinity;
@@ -221,6 +224,7 @@ export class Cmos implements Device {
 
   private read8(port: number): number {
     if (port === 0x70) return 0xff; // the index register is write-only
+    if (this.s.index === REG_PS2_CENTURY) this.s.index = REG_CENTURY;
     const i = this.s.index;
     switch (i) {
       case REG_A: {
@@ -252,6 +256,7 @@ export class Cmos implements Device {
       s.nmiMasked = (v & 0x80) !== 0;
       return;
     }
+    if (s.index === REG_PS2_CENTURY) s.index = REG_CENTURY;
     const i = s.index;
     switch (i) {
       case REG_A:

@@ -124,12 +124,11 @@ export class FwCfg implements Device {
   }
 
   attach(bus: IoBus): void {
-    // One 2-byte region, as QEMU's "fwcfg" comb port: 16-bit writes select, byte reads return data.
+    // One 2-byte region, as QEMU's "fwcfg" comb port: 16-bit writes select, byte reads return data. A wider
+    // read is an access QEMU's region does not accept (fw_cfg_comb_valid: byte reads only), which its memory
+    // core answers with unassigned_mem_read's 0, not the all-ones of an undecoded port: 0 under QEMU 7.2.
     bus.registerPorts(0x510, 2, {
-      read: (_port, size) => {
-        if (size !== 1) return size === 2 ? 0xffff : 0xffffffff;
-        return this.nextByte();
-      },
+      read: (_port, size) => (size === 1 ? this.nextByte() : 0),
       write: (_port, size, value) => {
         if (size === 2) this.select(value & 0xffff);
         // Byte writes are the (removed) data write channel: ignored, as QEMU >= 2.4.
@@ -138,10 +137,12 @@ export class FwCfg implements Device {
     });
     if (!this.phys) return;
     bus.registerPorts(FW_CFG_DMA_PORT, 8, {
-      // "QEMU CFG" (0x51454d5520434647) read big-endian, so a guest can tell the interface is there.
+      // "QEMU CFG" (0x51454d5520434647), so a guest can tell the interface is there. The register is big-endian
+      // (QEMU's DEVICE_BIG_ENDIAN region): its byte at 0x514 + k is the signature's byte k whatever the access
+      // size, so a 32-bit IN at 0x514 reads "QEMU" in memory order, 0x554D4551 (as the writes below swap).
       read: (port, size) => {
         let v = 0;
-        for (let k = 0; k < size; k++) v = v * 256 + DMA_SIGNATURE[(port - FW_CFG_DMA_PORT + k) & 7];
+        for (let k = size - 1; k >= 0; k--) v = v * 256 + DMA_SIGNATURE[(port - FW_CFG_DMA_PORT + k) & 7];
         return size === 4 ? v | 0 : v;
       },
       write: (port, size, value) => {

@@ -200,13 +200,19 @@ export class IdeChannel {
     }
   }
 
-  /** Data port (offset 0), 1, 2 or 4 bytes. */
+  /**
+   * Data port (offset 0), 1, 2 or 4 bytes, as QEMU 7.2's ide_data_readw/readl: without DRQ for a PIO-in
+   * transfer (none, or one to the drive) a read is 0 and moves nothing; so is one that would run past the
+   * block. An 8-bit read takes a whole word from the drive and returns its low byte (the ATA data port is 16
+   * bits wide: QEMU's ide_ioport_read since 7.1, which the pre-GRUB Solaris boot loader needs).
+   */
   readData(size: number): number {
-    if (this.out || this.pos >= this.end) return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+    const n = size === 1 ? 2 : size;
+    if (this.out || this.pos + n > this.end) return 0;
     let v = 0;
-    for (let i = 0; i < size && this.pos < this.end; i++) v |= this.buf[this.pos++] << (8 * i);
+    for (let i = 0; i < n; i++) v |= this.buf[this.pos++] << (8 * i);
     if (this.pos >= this.end) this.finishBlock();
-    return v >>> 0;
+    return size === 1 ? v & 0xff : v >>> 0;
   }
 
   /**
@@ -214,7 +220,7 @@ export class IdeChannel {
    * that ends the block (readData does that one: DRQ clears and the next block or the interrupt follows).
    */
   readDataString(size: number, count: number, dst: Uint8Array, at: number): number {
-    if (this.out || this.pos >= this.end) return 0;
+    if (this.out || this.pos >= this.end || size === 1) return 0; // INSB: one word a byte, through readData
     const n = Math.min(count, Math.floor((this.end - this.pos - 1) / size));
     if (n <= 0) return 0;
     const bytes = n * size;
@@ -259,6 +265,8 @@ export class IdeChannel {
     const hob = (this.control & 0x80) !== 0;
     const t = this.tf;
     if (!d && !none && !hob && (this.absentSignature >> reg) & 1) return reg <= 3 ? 1 : 0xff;
+    // A channel with no drive at all reads 0 in every register (QEMU's ide_ioport_read).
+    if (none && reg >= 1 && reg <= 6) return 0;
     switch (reg) {
       case 1: return absent ? 0 : hob ? t.hobFeature : d ? d.error : 0;
       case 2: return hob ? t.hobCount : t.count;
@@ -282,6 +290,10 @@ export class IdeChannel {
 
   writeRegister(reg: number, v: number): void {
     const t = this.tf;
+    // While the selected drive is busy or transferring (BSY or DRQ), writes to the command block's registers
+    // are ignored, the device register included (QEMU's ide_ioport_write; the host protocol writes them only
+    // with both clear). The command register has its own rule below.
+    if (reg >= 1 && reg <= 6 && this.selected && this.selected.status & (STATUS.BSY | STATUS.DRQ)) return;
     // Writing any task-file register clears HOB (Device Control bit 7), ATA/ATAPI-6 §7.9.
     if (reg >= 1 && reg <= 6) this.control &= 0x7f;
     this.absentSignature &= ~(1 << reg);
@@ -295,8 +307,9 @@ export class IdeChannel {
       case 7: {
         const d = this.selected;
         if (!d) return;
-        // A new command ends any transfer in progress, except DEVICE RESET which any drive accepts.
-        if ((d.status & STATUS.BSY) && v !== 0x08) return;
+        // While BSY or DRQ is set a command is ignored, but for DEVICE RESET to an ATAPI drive (QEMU 7.2's
+        // ide_exec_cmd; ATA/ATAPI-6 §9: the host writes the Command register only with BSY and DRQ clear).
+        if ((d.status & (STATUS.BSY | STATUS.DRQ)) && !(v === 0x08 && d.kind === 'cdrom')) return;
         this.endTransfer();
         this.irqPending = false;
         this.updateIrq();

@@ -150,9 +150,13 @@ export class Piix4Pm extends PciFunction implements Device {
     this.updateTimerStatus();
     let v: number;
     if (off >= 8 && off < 12) v = (this.timerTicks() & 0xffffff) >>> (8 * (off - 8));
-    else {
+    else if (off >= 6) {
+      // QEMU's PM block decodes PM1 event, PM1 control and the timer only: the rest of its 64 ports
+      // (0x06-0x07, 0x0C-0x3F) read all ones under QEMU 7.2.
+      return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+    } else {
       const regs = this.sts | (this.en << 16);
-      v = off < 4 ? regs >>> (8 * off) : off < 6 ? this.cnt >>> (8 * (off - 4)) : 0;
+      v = off < 4 ? regs >>> (8 * off) : this.cnt >>> (8 * (off - 4));
       if (size === 4 && off === 4) v = this.cnt;
     }
     return size === 4 ? v >>> 0 : v & (size === 2 ? 0xffff : 0xff);

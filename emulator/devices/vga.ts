@@ -11,9 +11,10 @@ import { BochsVbe, VBE_LFB_BASE, Vram } from './vga-vbe';
 /**
  * VGA in 80x25 colour text mode. The text buffer at physical 0xB8000 is ordinary guest RAM (no MMIO, so the
  * CPU's fast path writes it directly); this device reads it when asked. Registers: CRTC index/data at
- * 0x3D4/0x3D5 (cursor shape 0x0A/0x0B, start address 0x0C/0x0D, cursor location 0x0E/0x0F, the rest stored),
+ * 0x3D4/0x3D5 (cursor shape 0x0A/0x0B, start address 0x0C/0x0D, cursor location 0x0E/0x0F, the rest stored;
+ * an 8-bit index as QEMU's; CR11 bit 7 write-protects CR0-CR7), feature control (write 0x3DA, read 0x3CA),
  * attribute controller 0x3C0/0x3C1 with its index/data flip-flop, misc output (write 0x3C2, read 0x3CC),
- * sequencer 0x3C4/0x3C5, DAC 0x3C6-0x3C9, graphics controller 0x3CE/0x3CF, input status 1 at 0x3DA (vertical
+ * sequencer 0x3C4/0x3C5, DAC 0x3C6-0x3C9 (0x3C7 reads the DAC state), graphics controller 0x3CE/0x3CF, input status 1 at 0x3DA (vertical
  * retrace from virtual time at 60 Hz; reading it resets the attribute flip-flop).
  *
  * Graphics: the renderer (vga-render.ts) reads the registers through `regs()`; the graphics window at
@@ -79,6 +80,10 @@ interface VgaState {
   dacComponent: number;
   dacMask: number;
   dac: number[];
+  /** DAC state as 0x3C7 reads it: 0 after a write to 0x3C8 (write mode), 3 after a write to 0x3C7 (read mode). */
+  dacState: number;
+  /** Feature control: written at 0x3DA, read at 0x3CA (bit 4 kept, as QEMU's vga.c stores it). */
+  fcr: number;
 }
 
 /**
@@ -87,9 +92,11 @@ interface VgaState {
  * palette in DAC entries 0-63.
  */
 function powerOn(): VgaState {
+  // The CRTC index is 8 bits wide and every index keeps what is written, as in QEMU (cr[256]): the registers
+  // past 0x18 read back 0 until written.
   const crtc = [
     0x5f, 0x4f, 0x50, 0x82, 0x55, 0x81, 0xbf, 0x1f, 0x00, 0x4f, 0x0d, 0x0e, 0x00, 0x00, 0x00, 0x00,
-    0x9c, 0x8e, 0x8f, 0x28, 0x1f, 0x96, 0xb9, 0xa3, 0xff,
+    0x9c, 0x8e, 0x8f, 0x28, 0x1f, 0x96, 0xb9, 0xa3, 0xff, ...new Array<number>(256 - 25).fill(0),
   ];
   const attr = [
     0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f,
@@ -104,7 +111,7 @@ function powerOn(): VgaState {
   return {
     crtcIndex: 0, crtc, attrIndex: 0x20, attrFlipFlop: false, attr, misc: 0x67, seqIndex: 0,
     seq: [0x03, 0x00, 0x03, 0x00, 0x02], gcIndex: 0, gc: [0, 0, 0, 0, 0, 0x10, 0x0e, 0, 0xff],
-    dacWriteIndex: 0, dacReadIndex: 0, dacComponent: 0, dacMask: 0xff, dac,
+    dacWriteIndex: 0, dacReadIndex: 0, dacComponent: 0, dacMask: 0xff, dac, dacState: 0, fcr: 0,
   };
 }
 
@@ -150,10 +157,13 @@ export class Vga implements Device, VgaRegisterFile {
     bus.registerPorts(0x3d4, 2, h);
     bus.registerPorts(0x3da, 1, h);
     bus.registerMmio('vga-window', WINDOW_BASE, WINDOW_SIZE, this.window.mmio);
-    // Bochs VBE: 16-bit index and data registers (a byte access reaches the low byte, as in QEMU).
-    bus.registerPorts(0x1ce, 2, {
-      read: (port) => (port === 0x1ce ? this.vbe.readIndex() : this.vbe.readData()),
-      write: (port, _size, v) => {
+    // Bochs VBE: the 16-bit index register at 0x1CE and the data register at 0x1CF and 0x1D0, as QEMU's x86
+    // vbe_portio_list. They take 16-bit accesses only: QEMU's portio_read/write find no handler of another
+    // width, so a byte or 32-bit read is all ones and such a write is dropped.
+    bus.registerPorts(0x1ce, 3, {
+      read: (port, size) => (size !== 2 ? (size === 1 ? 0xff : 0xffffffff) : port === 0x1ce ? this.vbe.readIndex() : this.vbe.readData()),
+      write: (port, size, v) => {
+        if (size !== 2) return;
         this.regsVersion++;
         if (port === 0x1ce) this.vbe.writeIndex(v);
         else this.vbe.writeData(v);
@@ -321,14 +331,16 @@ export class Vga implements Device, VgaRegisterFile {
   loadState(state: unknown): void {
     const o = (state ?? {}) as Partial<VgaState>;
     const d = powerOn();
+    // A shorter array is an older save's (the CRTC had 25 registers): the rest keep their power-on values.
     const arr = (v: unknown, def: number[]) =>
-      Array.isArray(v) && v.length === def.length ? v.map((x) => num(x) & 0xff) : def;
+      Array.isArray(v) && v.length <= def.length ? def.map((x, i) => (i < v.length ? num(v[i]) & 0xff : x)) : def;
     this.s = {
       crtcIndex: num(o.crtcIndex), crtc: arr(o.crtc, d.crtc), attrIndex: num(o.attrIndex, d.attrIndex),
       attrFlipFlop: !!o.attrFlipFlop, attr: arr(o.attr, d.attr), misc: num(o.misc, d.misc),
       seqIndex: num(o.seqIndex), seq: arr(o.seq, d.seq), gcIndex: num(o.gcIndex), gc: arr(o.gc, d.gc),
       dacWriteIndex: num(o.dacWriteIndex), dacReadIndex: num(o.dacReadIndex),
       dacComponent: num(o.dacComponent), dacMask: num(o.dacMask, 0xff), dac: arr(o.dac, d.dac),
+      dacState: num(o.dacState), fcr: num(o.fcr),
     };
     const v = (state ?? {}) as { vbe?: { index?: unknown; regs?: unknown }; vram?: unknown; latch?: unknown; bigEndianFb?: unknown };
     this.vbe.load(v.vbe);
@@ -360,7 +372,7 @@ export class Vga implements Device, VgaRegisterFile {
       case 0x3c6:
         return s.dacMask;
       case 0x3c7:
-        return 0; // DAC state: write mode
+        return s.dacState;
       case 0x3c8:
         return s.dacWriteIndex;
       case 0x3c9: {
@@ -371,6 +383,8 @@ export class Vga implements Device, VgaRegisterFile {
         }
         return v;
       }
+      case 0x3ca:
+        return s.fcr;
       case 0x3cc:
         return s.misc;
       case 0x3ce:
@@ -416,10 +430,12 @@ export class Vga implements Device, VgaRegisterFile {
       case 0x3c7:
         s.dacReadIndex = v;
         s.dacComponent = 0;
+        s.dacState = 3;
         return;
       case 0x3c8:
         s.dacWriteIndex = v;
         s.dacComponent = 0;
+        s.dacState = 0;
         return;
       case 0x3c9:
         s.dac[s.dacWriteIndex * 3 + s.dacComponent] = v & 0x3f;
@@ -435,10 +451,18 @@ export class Vga implements Device, VgaRegisterFile {
         if (s.gcIndex < s.gc.length) s.gc[s.gcIndex] = v;
         return;
       case 0x3d4:
-        s.crtcIndex = v & 0x1f;
+        s.crtcIndex = v;
         return;
       case 0x3d5:
-        if (s.crtcIndex < s.crtc.length) s.crtc[s.crtcIndex] = v;
+        // CR11 bit 7 protects CR0-CR7 (the horizontal and vertical timing), all but CR7's line compare bit 4.
+        if (s.crtc[0x11] & 0x80 && s.crtcIndex <= 7) {
+          if (s.crtcIndex === 7) s.crtc[7] = (s.crtc[7] & ~0x10) | (v & 0x10);
+          return;
+        }
+        s.crtc[s.crtcIndex] = v;
+        return;
+      case 0x3da:
+        s.fcr = v & 0x10;
         return;
       default:
     }

@@ -259,4 +259,16 @@ describe('PIIX4 ACPI power management', () => {
     m.bus.outPort(0x604, 2, 0x2000); // SLP_EN, SLP_TYP = 0 (S5 in QEMU's DSDT)
     assert.deepEqual(m.run(10), { reason: 'exit', exitCode: 0, powerOff: true }, 'powered off: QEMU exits with status 0');
   });
+
+  it('the PM block\'s ports beyond PM1 event, PM1 control and the timer read all ones, as under QEMU 7.2 (GRUB\'s inb/inw)', () => {
+    const m = machine();
+    cfgWrite(m, 1, 3, 0x40, 4, 0x601);
+    cfgWrite(m, 1, 3, 0x80, 1, 1);
+    for (const off of [6, 7, 0x0c, 0x0e, 0x10, 0x18, 0x1c, 0x20, 0x28, 0x2c, 0x30, 0x34, 0x3f]) {
+      assert.equal(m.bus.inPort(0x600 + off, 1), 0xff, `PMBA + 0x${off.toString(16)}`);
+    }
+    assert.equal(m.bus.inPort(0x606, 2), 0xffff);
+    assert.equal(m.bus.inPort(0x604, 4), 0, 'PM1 control read as a dword: the control word and zeros');
+    assert.equal(m.bus.inPort(0x605, 1), 0);
+  });
 });

@@ -4,6 +4,7 @@ import { FAULT } from '../../emulator/cpu/fault';
 import { MCA_BANKS } from '../../emulator/cpu/mca';
 import { CPU_MODELS } from '../../emulator/cpu/cpuid';
 import { cpuModel, readMsr, writeMsr } from '../../emulator/cpu/system';
+import { resetCpu } from '../../emulator/cpu/reset';
 import { makeCpu } from '../support/cpu-harness';
 
 function gpOf(fn: () => void): number {
@@ -60,3 +61,14 @@ test('MCi_CTL also takes all 1s with bit 10 and/or 0 clear (KVM; Linux clears MC
   assert.equal(gpOf(() => writeMsr(c, 0x17b, 0x12, 0)), 13);
   assert.equal(gpOf(() => writeMsr(c, 0x401, 1, 0)), 13, 'STATUS: only 0');
 }));
+
+test('after reset MCG_CAP and the CTL registers read what QEMU 7.2 gives (GRUB\'s rdmsr under qemu64): 0x0100010a, MCG_CTL and MCi_CTL all 1s', () => {
+  const c = makeCpu();
+  resetCpu(c);
+  assert.deepEqual(readMsr(c, 0x179), [0x0100010a, 0], 'MCG_CAP: 10 banks, MCG_CTL_P, MCG_SER_P');
+  assert.deepEqual(readMsr(c, 0x17b), [-1, -1], 'MCG_CTL');
+  for (let i = 0; i < MCA_BANKS; i++) {
+    assert.deepEqual(readMsr(c, 0x400 + 4 * i), [-1, -1], `MC${i}_CTL`);
+    for (let r = 1; r < 4; r++) assert.deepEqual(readMsr(c, 0x400 + 4 * i + r), [0, 0]);
+  }
+});

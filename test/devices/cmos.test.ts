@@ -155,3 +155,22 @@ test('stableUntil promises no more than the registers keep: reads until then equ
   assert.equal(pc.bus.portStableUntil(0x71, pc.clock.instructions), pc.clock.instructions);
   assert.equal(pc.bus.portStableUntil(0x70, pc.clock.instructions), Infinity);
 });
+
+test('0x37, the IBM PS/2 century byte, is the century register as in QEMU 7.2: reads it, writes it, and leaves the index at 0x32', () => {
+  // What GRUB's outb/inb showed under qemu-system-x86_64 7.2 (-rtc base=2026-01-01): 37 reads 20; 0x19 written
+  // through 37 reads back at 32; 0x21 written at 32 reads back through 37.
+  const pc = makePc();
+  pc.outb(0x70, 0x37);
+  assert.deepEqual([pc.inb(0x71), pc.inb(0x71)], [0x20, 0x20]);
+  pc.outb(0x70, 0x37);
+  pc.outb(0x71, 0x19);
+  assert.equal(reg(pc, 0x32), 0x19);
+  pc.outb(0x70, 0x32);
+  pc.outb(0x71, 0x21);
+  assert.equal(reg(pc, 0x37), 0x21);
+  pc.outb(0x70, 0x37);
+  pc.inb(0x71);
+  pc.outb(0x71, 0x20); // the access through 0x37 moved the index to 0x32: this write is the century's
+  assert.equal(reg(pc, 0x32), 0x20);
+  assert.equal(reg(pc, 9), 0x26, 'the year itself is untouched');
+});

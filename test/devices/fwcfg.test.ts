@@ -110,3 +110,15 @@ test('command line item', () => {
   assert.equal(leNum(item(pc, 0x14, 4)), 14);
   assert.equal(String.fromCharCode(...item(pc, 0x15, 13)), 'console=ttyS0');
 });
+
+test('wider reads as QEMU 7.2 answers them (GRUB\'s inl/inw): the DMA register\'s bytes in address order, and 0 from the selector port', () => {
+  const pc = makePc();
+  // Under qemu-system-x86_64 7.2: inl 0x514 = 0x554d4551 ("QEMU" in memory), inl 0x518 = 0x47464320 (" CFG").
+  assert.equal(pc.inl(0x514) >>> 0, 0x554d4551);
+  assert.equal(pc.inl(0x518) >>> 0, 0x47464320);
+  assert.equal(pc.inw(0x516), 0x554d, 'bytes 2-3, "MU"');
+  // inw/inl 0x510: not an access the port takes, which QEMU's memory core reads as 0.
+  assert.equal(pc.inw(0x510), 0);
+  assert.equal(pc.inl(0x510), 0);
+  assert.equal(String.fromCharCode(...item(pc, 0, 4)), 'QEMU', 'and the data stream is not moved by them');
+});

@@ -55,6 +55,7 @@ export function makePc(extra: Partial<PcDeviceOptions> = {}) {
     outl: (p: number, v: number) => bus.outPort(p, 4, v),
     inb: (p: number) => bus.inPort(p, 1),
     inw: (p: number) => bus.inPort(p, 2),
+    inl: (p: number) => bus.inPort(p, 4),
   };
 }
 

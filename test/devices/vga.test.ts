@@ -95,3 +95,57 @@ test('input status 1 shows vertical retrace for part of every frame', () => {
   }
   assert.deepEqual([...seen].sort(), [0, 8]);
 });
+
+test('register read-back as QEMU 7.2 answers GRUB\'s inb/outb: DAC state, feature control, the 8-bit CRTC index', () => {
+  const pc = makePc();
+  // Under qemu-system-x86_64 7.2: 0x3C7 reads 3 after a write to 0x3C7 and 0 after one to 0x3C8.
+  pc.outb(0x3c7, 0);
+  assert.equal(pc.inb(0x3c7), 3);
+  pc.outb(0x3c8, 0);
+  assert.equal(pc.inb(0x3c7), 0);
+  // Feature control: written at 0x3DA, read at 0x3CA (QEMU keeps bit 4): 0x18 reads back 0x10.
+  pc.outb(0x3da, 0x18);
+  assert.equal(pc.inb(0x3ca), 0x10);
+  pc.outb(0x3da, 0);
+  assert.equal(pc.inb(0x3ca), 0);
+  // The CRTC index keeps all 8 bits, and a register past 0x18 keeps what is written.
+  pc.outb(0x3d4, 0x30);
+  assert.equal(pc.inb(0x3d4), 0x30);
+  assert.equal(pc.inb(0x3d5), 0);
+  pc.outb(0x3d5, 0xa5);
+  assert.equal(pc.inb(0x3d5), 0xa5);
+  pc.outb(0x3d4, 0x0e);
+  assert.equal(pc.inb(0x3d4), 0x0e);
+});
+
+test('CR11 bit 7 protects CR0-CR7 but for CR7\'s line compare bit; clearing it lets them be written', () => {
+  const pc = makePc();
+  const crtc = (i: number) => {
+    pc.outb(0x3d4, i);
+    return pc.inb(0x3d5);
+  };
+  const setCrtc = (i: number, v: number) => {
+    pc.outb(0x3d4, i);
+    pc.outb(0x3d5, v);
+  };
+  assert.equal(crtc(0x11) & 0x80, 0x80, 'mode 3 as the VGA BIOS leaves it: protected');
+  setCrtc(1, 0x27);
+  assert.equal(crtc(1), 0x4f, 'the horizontal display end is protected');
+  setCrtc(7, 0x00);
+  assert.equal(crtc(7), 0x0f, 'CR7 keeps all but bit 4, which the write cleared');
+  setCrtc(0x11, crtc(0x11) & 0x7f);
+  setCrtc(1, 0x27);
+  assert.equal(crtc(1), 0x27);
+  assert.equal(pc.devices.vga.regs().crtc[1], 0x27, 'the renderer sees it');
+});
+
+test('the Bochs VBE ports take 16-bit accesses only, data also at 0x1D0, as QEMU 7.2 (GRUB\'s inb/inw/outb)', () => {
+  const pc = makePc();
+  pc.outw(0x1ce, 0); // VBE_DISPI_INDEX_ID
+  assert.equal(pc.inw(0x1cf), 0xb0c5);
+  assert.equal(pc.inw(0x1d0), 0xb0c5, 'the second data port');
+  assert.deepEqual([pc.inb(0x1cf), pc.inb(0x1ce)], [0xff, 0xff], 'byte reads: all ones');
+  pc.outw(0x1ce, 1);
+  pc.outb(0x1ce, 3);
+  assert.equal(pc.inw(0x1ce), 1, 'a byte write is dropped');
+});

@@ -21,7 +21,7 @@ test('floppy.img: goto and re-execution through FDC + DMA transfers reproduce th
   m.bootFirmware();
   m.enableHistory({ snapshotInterval: 2_000_000 });
   const state = () => `${m.instructionCount} ${m.stateHash()} ${JSON.stringify(captureDevices(m.devices.all))}`;
-  const at = [9_000_000, 15_000_000, 21_000_000, 26_000_000];
+  const at = [7_000_000, 13_000_000, 19_000_000, 24_000_000];
   const seen = new Map<number, string>();
   for (const n of at) {
     m.run(n - m.instructionCount);
@@ -31,11 +31,11 @@ test('floppy.img: goto and re-execution through FDC + DMA transfers reproduce th
   assert.equal(stop.reason, 'exit');
   assert.match(serial, /floppy: done/);
   const end = state();
-  for (const n of [15_000_000, 9_000_000, 26_000_000, 21_000_000]) {
+  for (const n of [13_000_000, 7_000_000, 24_000_000, 19_000_000]) {
     m.goto(n);
     assert.equal(state(), seen.get(n), `goto ${n}`);
   }
-  m.goto(9_000_000);
+  m.goto(7_000_000);
   const again = m.run(50_000_000);
   assert.equal(again.reason, 'exit');
   assert.equal(state(), end, 'the same exit, at the same instruction, with the same CPU, RAM and device state');
