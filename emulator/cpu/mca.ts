@@ -1,6 +1,7 @@
 /**
  * Machine-check architecture MSRs (SDM Vol. 3B ch. 16), as QEMU's pc CPUs present them: IA32_MCG_CAP reports
- * MCA_BANKS banks, MCG_CTL_P (so IA32_MCG_CTL exists) and MCG_SER_P, and the CTL registers start all 1s; each bank i has MCi_CTL (0x400 + 4i), MCi_STATUS
+ * MCA_BANKS banks, MCG_CTL_P (so IA32_MCG_CTL exists) and MCG_SER_P, and the CTL registers start all 1s; each
+ * bank i has MCi_CTL (0x400 + 4i), MCi_STATUS
  * (+1: software may only clear it), MCi_ADDR (+2) and MCi_MISC (+3). No machine check is ever signalled, so
  * the registers only hold what software writes. Banks past MCA_BANKS #GP.
  * MCi_CTL takes all 0s, or all 1s with bit 10 and/or bit 0 clear, and #GPs anything else: KVM's rule
