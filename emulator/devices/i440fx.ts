@@ -1,4 +1,5 @@
 import { BiosRom, ISA_BIOS_BASE } from './bios-rom';
+import { allOnes } from './ports';
 import { IoBus } from './bus';
 import { PhysicalMemory } from '../memory/phys';
 import { PciFunction } from './pci';
@@ -107,7 +108,7 @@ export class I440fx extends PciFunction {
 
   private readShadow(addr: number, size: number): number {
     if (this.pamAttr(addr) & 1) return this.phys.readRam(addr, size);
-    if (addr >= ISA_BIOS_BASE) return this.bios ? this.bios.isaAlias(addr - ISA_BIOS_BASE, size) : size === 4 ? 0xffffffff : (1 << (8 * size)) - 1;
+    if (addr >= ISA_BIOS_BASE) return this.bios ? this.bios.isaAlias(addr - ISA_BIOS_BASE, size) : allOnes(size);
     return 0;
   }
 

@@ -1,6 +1,6 @@
 import { readPhysical, writePhysical } from '../memory/dma';
 import type { PhysicalMemory } from '../memory/phys';
-import { num } from './ports';
+import { allOnes, num } from './ports';
 
 /**
  * One channel's bus-master IDE engine (SFF-8038i "Programming Interface for Bus Master IDE Controller"; PIIX3
@@ -67,7 +67,7 @@ export class BusMaster {
       const v = this.table >>> (8 * (off - 4));
       return size === 4 ? v : v & ((1 << (8 * size)) - 1);
     }
-    if (size !== 1) return size === 4 ? 0xffffffff : 0xffff;
+    if (size !== 1) return allOnes(size);
     return off === 0 ? this.cmd : off === 2 ? this.status : 0xff;
   }
 

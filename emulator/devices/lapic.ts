@@ -2,7 +2,7 @@ import { TimerKey, VirtualClock } from '../clock';
 import { IoBus } from './bus';
 import { Device } from './device';
 import { LocalApicSide } from './interrupts';
-import { num } from './ports';
+import { allOnes, num } from './ports';
 
 /**
  * The local APIC of one CPU (SDM Vol. 3A ch. 11 "Advanced Programmable Interrupt Controller"), xAPIC
@@ -349,7 +349,7 @@ export class LocalApic implements Device, LocalApicSide {
     // Globally disabled (IA32_APIC_BASE.EN = 0) the processor acts as one without an APIC (§11.4.3), and in
     // x2APIC mode the MMIO interface behaves like that (§11.12.1): the access goes to the bus, where nothing
     // answers at 0xFEE00000 (all ones, as unassigned addresses read here).
-    if (this.x2apic || !this.enabled) return size >= 4 ? 0xffffffff : (1 << (8 * size)) - 1;
+    if (this.x2apic || !this.enabled) return allOnes(size);
     if ((offset & 0xf) + size > 4 && size <= 4) return 0;
     const v = (this.read32(offset & 0xff0) ?? 0) >>> ((offset & 3) * 8);
     return size === 1 ? v & 0xff : size === 2 ? v & 0xffff : v >>> 0;

@@ -1,6 +1,6 @@
 import { IoBus } from './bus';
 import { Device, MmioHandler } from './device';
-import { num } from './ports';
+import { allOnes, num } from './ports';
 
 /**
  * PCI bus 0 with configuration mechanism #1 (PCI Local Bus spec 3.0 §3.2.2.3.2): a 32-bit write to 0xCF8 sets
@@ -240,7 +240,7 @@ export class PciFunction {
     this.romMappedAt.add(at);
     bus.registerMmio(`${this.name} ROM`, at, this.romSize, {
       read: (offset, n) => {
-        if (this.romAddress() !== at) return n === 4 ? 0xffffffff : (1 << (8 * n)) - 1;
+        if (this.romAddress() !== at) return allOnes(n);
         let v = 0;
         for (let i = n - 1; i >= 0; i--) v = v * 256 + (offset + i < rom.length ? rom[offset + i] : 0);
         return v;

@@ -2,7 +2,7 @@ import { TimerKey, VirtualClock } from '../clock';
 import { IoBus } from './bus';
 import { Device, IrqLines } from './device';
 import { PciFunction } from './pci';
-import { nsToTicks, num, ticksToNs } from './ports';
+import { allOnes, nsToTicks, num, ticksToNs } from './ports';
 
 /**
  * PIIX4 power management function, PCI 00:01.3, 8086:7113 rev 3, as on QEMU's `pc` (hw/acpi/piix4.c): the
@@ -139,7 +139,7 @@ export class Piix4Pm extends PciFunction implements Device {
       this.claimedBase = base;
       const h = { read: (p: number, s: number) => this.ioRead(p - base, s), write: (p: number, s: number, v: number) => this.ioWrite(p - base, s, v) };
       this.bus.registerPorts(base, 64, {
-        read: (p, s) => (this.ioBase === base ? h.read(p, s) : s === 4 ? 0xffffffff : (1 << (8 * s)) - 1),
+        read: (p, s) => (this.ioBase === base ? h.read(p, s) : allOnes(s)),
         write: (p, s, v) => { if (this.ioBase === base) h.write(p, s, v); },
       });
     }
@@ -153,7 +153,7 @@ export class Piix4Pm extends PciFunction implements Device {
     else if (off >= 6) {
       // QEMU's PM block decodes PM1 event, PM1 control and the timer only: the rest of its 64 ports
       // (0x06-0x07, 0x0C-0x3F) read all ones under QEMU 7.2.
-      return size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff;
+      return allOnes(size);
     } else {
       const regs = this.sts | (this.en << 16);
       v = off < 4 ? regs >>> (8 * off) : this.cnt >>> (8 * (off - 4));

@@ -25,6 +25,11 @@ export function bytePorts(
   };
 }
 
+/** What a read of `size` bytes that nothing answers returns: all ones (0xFFFFFFFF for 4 bytes or more). */
+export function allOnes(size: number): number {
+  return size >= 4 ? 0xffffffff : (1 << (8 * size)) - 1;
+}
+
 /** Reads a plain-object state field as a number, falling back when absent (older snapshots). */
 export function num(v: unknown, fallback = 0): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
