@@ -331,7 +331,7 @@ export class PciBus implements Device {
       read: (port, size) => {
         if (port === 0xcf9 && size === 1) return this.readResetControl();
         if (port === 0xcf8 && size === 4) return this.address >>> 0;
-        return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+        return allOnes(size);
       },
       write: (port, size, value) => {
         if (port === 0xcf9 && size === 1) this.onResetControl(value & 0xff);
@@ -342,7 +342,7 @@ export class PciBus implements Device {
       read: (port, size) => {
         const f = this.selected();
         const off = (this.address & 0xfc) + (port - 0xcfc);
-        if (!f || off + size > 256) return size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+        if (!f || off + size > 256) return allOnes(size);
         return f.read(off, size);
       },
       write: (port, size, value) => {

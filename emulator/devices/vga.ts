@@ -4,7 +4,7 @@ import { IoBus } from './bus';
 import { Device } from './device';
 import { QEMU_STD_VGA_EDID } from './edid';
 import { VgaRegisterFile } from './vga-pci';
-import { bytePorts, num } from './ports';
+import { allOnes, bytePorts, num } from './ports';
 import { VgaWindow, WINDOW_BASE, WINDOW_SIZE } from './vga-memory';
 import { BochsVbe, VBE_LFB_BASE, Vram } from './vga-vbe';
 
@@ -161,7 +161,7 @@ export class Vga implements Device, VgaRegisterFile {
     // vbe_portio_list. They take 16-bit accesses only: QEMU's portio_read/write find no handler of another
     // width, so a byte or 32-bit read is all ones and such a write is dropped.
     bus.registerPorts(0x1ce, 3, {
-      read: (port, size) => (size !== 2 ? (size === 1 ? 0xff : 0xffffffff) : port === 0x1ce ? this.vbe.readIndex() : this.vbe.readData()),
+      read: (port, size) => (size !== 2 ? allOnes(size) : port === 0x1ce ? this.vbe.readIndex() : this.vbe.readData()),
       write: (port, size, v) => {
         if (size !== 2) return;
         this.regsVersion++;
