@@ -28,6 +28,7 @@ export function validateLaunch(a: Partial<FaultlineLaunchArguments>): FaultlineL
   if (a.cwd !== undefined && typeof a.cwd !== 'string') throw new RequestError('"cwd" must be a directory path');
   if (a.serialTerminal !== undefined && typeof a.serialTerminal !== 'boolean') throw new RequestError('"serialTerminal" must be true or false');
   if (a.com2 !== undefined && typeof a.com2 !== 'boolean') throw new RequestError('"com2" must be true or false');
+  if (a.fastWaits !== undefined && typeof a.fastWaits !== 'boolean') throw new RequestError('"fastWaits" must be true or false');
   if (a.nic !== undefined && a.nic !== 'e1000' && a.nic !== 'none') throw new RequestError('"nic" must be "e1000" (QEMU\'s default network card) or "none"');
   if (a.smp !== undefined && (typeof a.smp !== 'number' || !Number.isInteger(a.smp) || a.smp < 1 || a.smp > 16)) {
     throw new RequestError('"smp" must be a whole number of CPUs from 1 to 16');

@@ -63,7 +63,7 @@ export async function launchMachine(s: SessionState, host: AdapterHost | undefin
   }
   if (args.nic === 'none') board = { ...board, nic: false };
   const rtcStart = args.rtc !== undefined ? parseRtcBase(args.rtc, Date.now(), new Date().getTimezoneOffset()) : undefined;
-  const rt = createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board, com2: args.com2, smp: args.smp, rtcStart });
+  const rt = createRuntime({ memoryMB: args.memoryMB, onTripleFault: args.onTripleFault ?? 'stop', board, com2: args.com2, smp: args.smp, rtcStart, fastWaits: args.fastWaits });
   if (firmware && !kernel) {
     if (!rt.bootFirmware) throw new UserError('this runtime cannot boot firmware; use "kernel" with "firmware": "none"');
     rt.bootFirmware();

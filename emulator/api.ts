@@ -118,6 +118,12 @@ export interface MachineOptions {
    * devices/cmos.ts reads its values). Default 2026-01-01 00:00:00, so runs and recordings repeat.
    */
   rtcStart?: number;
+  /**
+   * Whether an RDTSC the guest spins on waits as a slow instruction, so time-based busy-waits (udelay, a
+   * bootloader's sleep or countdown) pass in a few instructions instead of one per nanosecond
+   * (emulator/cpu/spin-wait.ts). Default true; false runs every iteration of such a wait.
+   */
+  fastWaits?: boolean;
 }
 
 export interface BootOptions {

@@ -58,6 +58,9 @@ Options for run:
                          as qemu -snapshot)
   --firmware-log         print the firmware's debug log (SeaBIOS writes it to port 0x402) to stderr
   --no-reboot            stop on a triple fault or a reset the guest asks for, instead of resetting (like qemu -no-reboot)
+  --no-fast-waits        run every iteration of a busy-wait on the TSC (udelay, a bootloader's sleep or countdown):
+                         by default an RDTSC the guest spins on waits as a slow instruction, so such a wait
+                         passes in a few dozen iterations instead of one instruction per nanosecond of it
   --max-instructions N   stop after N guest instructions, counted from the reset vector (SeaBIOS's POST is about
                          8 million) (default 2000000000)
   --trace                print every exception event as it happens (the -d int view, in words)
@@ -154,6 +157,8 @@ interface RunOptions {
   gdbArch?: GdbArch;
   /** --nic e1000|none */
   nic?: 'e1000' | 'none';
+  /** --no-fast-waits: false (MachineOptions.fastWaits) */
+  fastWaits?: boolean;
 }
 
 function parseRun(args: string[]): RunOptions {
@@ -166,6 +171,7 @@ function parseRun(args: string[]): RunOptions {
     };
     switch (a) {
       case '--no-reboot': o.noReboot = true; break;
+      case '--no-fast-waits': o.fastWaits = false; break;
       case '--trace': o.trace = true; break;
       case '--screen': o.screen = true; break;
       case '--max-instructions': o.maxInstructions = positive(a, value()); o.maxGiven = true; break;
@@ -490,7 +496,7 @@ function record(m: Machine, o: RunOptions, file: string, bytes: Uint8Array, sess
 
 /** The machine the run options describe, its output watched (serial, events, firmware log). */
 function newMachine(o: RunOptions, out: (s: string) => void): Machine {
-  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', onResetRequest: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined, smp: o.smp ?? 1, rtcStart: o.rtcStart });
+  const m = Machine.create({ memoryMB: o.memoryMB, onTripleFault: o.noReboot ? 'stop' : 'reset', onResetRequest: o.noReboot ? 'stop' : 'reset', cpu: o.cpu, board: board(o), com2: o.com2 !== undefined, smp: o.smp ?? 1, rtcStart: o.rtcStart, fastWaits: o.fastWaits });
   watch(m, o, out);
   if (o.firmwareLog) m.on('firmwareLog', (b: number) => process.stderr.write(String.fromCharCode(b)));
   return m;
@@ -643,6 +649,8 @@ export function replay(args: { file: string; kernel?: string }, out: (s: string)
     kernel: kernelPath, kernelName: rec.kernel.name ?? null, firmware: bios ? 'seabios' : 'none', bios: bios?.path, noReboot: rec.machine.onTripleFault === 'stop', maxInstructions: rec.maxInstructions, trace: false, screen: false,
     memoryMB: rec.machine.memoryMB, cmdline: rec.cmdline ?? undefined, cpu: rec.machine.cpu, smp: rec.machine.smp ?? 1,
     rtcStart: rec.machine.rtcStart ?? RTC_START_SECONDS,
+    // A recording from before fastWaits existed ran every iteration of its waits.
+    fastWaits: rec.machine.fastWaits ?? false,
     // The recorded machine's COM2 (its output is not part of the recording: written nowhere).
     com2: rec.machine.com2 ? os.devNull : undefined,
     nic: rec.nic,

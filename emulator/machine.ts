@@ -109,7 +109,7 @@ export class Machine implements Runtime {
   }
 
   constructor(opts: MachineOptions = {}) {
-    this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', onResetRequest: opts.onResetRequest ?? 'reset', cpu: opts.cpu ?? 'faultline', com2: opts.com2 ?? false, smp: opts.smp ?? 1, rtcStart: opts.rtcStart ?? RTC_START_SECONDS };
+    this.options = { memoryMB: opts.memoryMB ?? 128, onTripleFault: opts.onTripleFault ?? 'stop', onResetRequest: opts.onResetRequest ?? 'reset', cpu: opts.cpu ?? 'faultline', com2: opts.com2 ?? false, smp: opts.smp ?? 1, rtcStart: opts.rtcStart ?? RTC_START_SECONDS, fastWaits: opts.fastWaits ?? true };
     if (!Number.isInteger(this.options.rtcStart) || this.options.rtcStart < 0 || this.options.rtcStart >= Date.UTC(2100, 0, 1) / 1000) throw new Error(`rtcStart must be whole seconds from 1970 to 2099, not ${this.options.rtcStart}`);
     const smp = this.options.smp;
     if (!(Number.isInteger(smp) && smp >= 1 && smp <= MAX_SMP)) throw new Error(`smp must be a whole number of CPUs from 1 to ${MAX_SMP}, not ${smp}`);
@@ -124,6 +124,7 @@ export class Machine implements Runtime {
       const c = new Cpu(this.mem, this.bus, this.clock, TABLE, UNDEFINED);
       c.apicId = i;
       c.cpuCount = smp;
+      c.waitSkip = this.options.fastWaits;
       this.cpus.push(c);
     }
     this.cpu = this.cpus[0];
@@ -485,11 +486,17 @@ export class Machine implements Runtime {
       this.resumeAt = -1;
       const before = this.clock.instructions;
       for (let guard = 0; guard < 4; guard++) {
+        // A CPU waiting at an RDTSC (cpu/spin-wait.ts): the wait ends first, or the next timer does; then the
+        // step runs the RDTSC, as a run would.
+        const c = this.cpus[this.smp.cur];
+        if (c.stallUntil > this.clock.instructions) this.clock.instructions = Math.min(c.stallUntil, this.clock.nextDeadline);
         // With several CPUs a step runs the current CPU alone; halted, it does not wait for the others.
         const exit = this.cpus.length > 1 ? this.smp.step(skip) : this.cpu.run(1, skip);
         if (exit === undefined) return { reason: 'step' };
         const s = this.handleExit(exit);
         if (s && s.reason !== 'budget') return s;
+        // An RDTSC that began to wait has not run yet: the step goes on until it has.
+        if (this.cpus[this.smp.cur].stallUntil > this.clock.instructions && exit === Exit.BUDGET) continue;
         if (this.clock.instructions !== before || exit === Exit.FAULT) return { reason: 'step' };
       }
       return { reason: 'step' };

@@ -195,6 +195,8 @@ export class Cpu extends CpuState {
   jitThreshold = JIT_THRESHOLD;
   /** Retire polling loops' identical iterations at once (poll-loop.ts); off only to compare in tests. */
   pollSkip = true;
+  /** Let a spinning RDTSC wait as a slow instruction (spin-wait.ts; MachineOptions.fastWaits). */
+  waitSkip = true;
   /** An access hit a watched range (details in watchHit*): the first byte of the range it touched. */
   watchHitAddr = -1;
   watchHitSize = 0;
@@ -680,6 +682,7 @@ export class Cpu extends CpuState {
       const m = 2 * ((la >>> 12) & (MMIO_TLB_SIZE - 1));
       const pa = this.mTlb[m] === la - off + this.rb && user === (this.ub === 1) && !implicit ? this.mTlb[m + 1] + off : this.translate(la, Access.READ, user, implicit);
       if (this.watch.length !== 0) this.noteWatch(la, size, false);
+      if (!this.bus.noMmioAt(pa)) this.devTouched = true;
       return this.mem.read(pa, size) | 0;
     }
     let v = 0;
@@ -688,7 +691,9 @@ export class Cpu extends CpuState {
     this.translate(this.addLinear(la, size - 1), Access.READ, user, implicit);
     if (this.watch.length !== 0) this.noteWatch(la, size, false);
     for (let k = size - 1; k >= 0; k--) {
-      const b = this.mem.read8(this.translate(this.addLinear(la, k), Access.READ, user, implicit));
+      const pa = this.translate(this.addLinear(la, k), Access.READ, user, implicit);
+      if (!this.bus.noMmioAt(pa)) this.devTouched = true;
+      const b = this.mem.read8(pa);
       v = (v << 8) | b;
     }
     return size === 4 ? v | 0 : v;
@@ -700,6 +705,7 @@ export class Cpu extends CpuState {
     if (off + size <= 4096) {
       const pa = this.translate(la, Access.WRITE, user, implicit);
       this.noteWatch(la, size, true);
+      if (!this.bus.noMmioAt(pa)) this.devTouched = true;
       this.mem.write(pa, size, size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff));
       return;
     }
@@ -708,7 +714,9 @@ export class Cpu extends CpuState {
     this.noteWatch(la, size, true);
     void pa0;
     for (let k = 0; k < size; k++) {
-      this.mem.write8(this.translate(this.addLinear(la, k), Access.WRITE, user, implicit), (v >>> (8 * k)) & 0xff);
+      const pa = this.translate(this.addLinear(la, k), Access.WRITE, user, implicit);
+      if (!this.bus.noMmioAt(pa)) this.devTouched = true;
+      this.mem.write8(pa, (v >>> (8 * k)) & 0xff);
     }
   }
 
@@ -1481,6 +1489,13 @@ export class Cpu extends CpuState {
       }
       if (this.halted) return Exit.HALT;
       if (clock.instructions >= end) return Exit.BUDGET;
+      // Waiting at an RDTSC (spin-wait.ts): time passes to the wait's end, the next timer or the budget.
+      if (this.stallUntil > clock.instructions) {
+        const t = this.stallUntil < clock.nextDeadline ? this.stallUntil : clock.nextDeadline;
+        clock.instructions = t < end ? t : end;
+        prev = null;
+        continue;
+      }
       try {
         // A fault fetching this block's first instruction is reported at it (SDM §6.5: faults point at the
         // faulting instruction), not at the instruction that branched here.

@@ -67,6 +67,10 @@ export const lastFrame = { rsp: 0, ist: 0, stackSwitched: false };
  * escalate with escalate() and deliver again. `errorCode` < 0 means none is pushed.
  */
 export function deliver(c: Cpu, vector: number, errorCode: number, kind: EventKind): void {
+  // An event ends a wait at an RDTSC (spin-wait.ts): the handler runs now, and the RDTSC it returns to reads at once.
+  c.stallUntil = 0;
+  c.spinStreak = 0;
+  c.spinWait = 0;
   if (!(c.cr0 & Cr0.PE)) return deliverReal(c, vector);
   if (c.lma) return deliverLong(c, vector, errorCode, kind);
   return deliverProtected(c, vector, errorCode, kind);

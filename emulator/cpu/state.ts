@@ -98,6 +98,12 @@ export class CpuState {
   constructor() {
     this.shadowUntil = -1;
     this.dbShadowUntil = -1;
+    this.spinRip = -1;
+    this.spinAt = 0;
+    this.spinWait = 0;
+    this.stallUntil = 0;
+    this.spinTsc = 0;
+    this.devStableUntil = Infinity;
     widenFields(this, WIDE_STATE_FIELDS);
   }
 
@@ -188,6 +194,23 @@ export class CpuState {
   /** Flag.RF when the exception being delivered is a fault (RF set in the pushed RFLAGS, SDM §18.3.1.1), else 0. */
   faultRf = 0;
   halted = false;
+  /**
+   * Waits on the TSC (spin-wait.ts): the last RDTSC/RDTSCP's RIP (-1: none) and the instruction count it ran at
+   * (after a wait: the count its wait ends at); how many ran in a row at that RIP as one spin; the length of the
+   * last wait (0: none yet in this spin); the count the CPU waits at its current instruction until (run(); 0 or
+   * past: not waiting); and whether a port or MMIO access came since the last RDTSC.
+   */
+  spinRip = COUNT_FIELD;
+  spinAt = COUNT_FIELD;
+  spinStreak = 0;
+  spinWait = COUNT_FIELD;
+  stallUntil = COUNT_FIELD;
+  devTouched = false;
+  /** The earliest count until which the ports read since the last RDTSC keep their value (spin-wait.ts). */
+  devStableUntil = COUNT_FIELD;
+  /** The general registers at the last RDTSC/RDTSCP (as `r`), and the TSC value the last one read. */
+  readonly spinRegs = new Int32Array(32);
+  spinTsc = COUNT_FIELD;
   /** NMI blocking (after NMI delivery until IRET). */
   nmiBlocked = false;
 

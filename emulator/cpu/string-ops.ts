@@ -206,6 +206,7 @@ function fastIns(c: Cpu, i: Insn, size: number, count: number): number {
   const mem = c.mem;
   if (dpa + n * size > mem.size || c.bus.pageHasMmio(dpa - (dpa & 0xfff))) return 0;
   checkIo(c, port, size);
+  c.devTouched = true;
   const page = dpa >>> 12;
   mem.markWritten(page);
   const done = c.bus.inString(port, size, n, mem.u8, dpa);
@@ -237,6 +238,7 @@ function fastOuts(c: Cpu, i: Insn, size: number, count: number): number {
   const mem = c.mem;
   if (spa + n * size > mem.size || c.bus.pageReadsMmio(spa - (spa & 0xfff))) return 0;
   checkIo(c, port, size);
+  c.devTouched = true;
   const done = c.bus.outString(port, size, n, mem.u8, spa);
   if (done === 0) return 0;
   setIdx(c, 6, asz, si + done * size);

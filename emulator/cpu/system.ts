@@ -8,6 +8,7 @@ import { Attr, Cr0, Cr4, Efer, Flag, Seg, TWO32, TWO48 } from './state';
 import { debugRegsChanged, generalDetect, noteIoAccess } from './debug';
 import { isMcaMsr, MCG_CAP, readMca, writeMca } from './mca';
 import { MSR_PKRS, rdpkru, writePkrs, wrpkru } from './pkeys';
+import { noteDeviceRead, rdtscWaits } from './spin-wait';
 import { def } from './table';
 
 /**
@@ -210,8 +211,7 @@ function group7Reg(c: Cpu, i: Insn): void {
       return;
     }
     case 0xf9: // RDTSCP
-      readTsc(c);
-      c.setReg32(1, c.tscAux);
+      if (readTsc(c, true)) c.setReg32(1, c.tscAux);
       return;
     case 0xd0: { // XGETBV
       if (!(c.cr4 & Cr4.OSXSAVE)) ud('XGETBV with CR4.OSXSAVE=0');
@@ -326,11 +326,16 @@ export const MSR = {
   FS_BASE: 0xc0000100, GS_BASE: 0xc0000101, KERNEL_GS_BASE: 0xc0000102, TSC_AUX: 0xc0000103,
 };
 
-function readTsc(c: Cpu): void {
+/** RDTSC (and RDTSCP's TSC part): false if the CPU waits first (spin-wait.ts) and the instruction runs again. */
+function readTsc(c: Cpu, rdtscp: boolean): boolean {
   if ((c.cr4 & Cr4.TSD) && c.cpl > 0) gp(0, 'RDTSC at CPL > 0 with CR4.TSD=1');
-  const t = c.clock.instructions + c.tscOffset;
+  const now = c.clock.instructions;
+  if (rdtscWaits(c, now, rdtscp)) return false;
+  const t = now + c.tscOffset;
+  c.spinTsc = t;
   c.setReg32(0, t | 0);
   c.setReg32(2, Math.floor(t / TWO32) | 0);
+  return true;
 }
 
 function linearMsr(v: number): [number, number] {
@@ -485,7 +490,7 @@ def(0x130, 'wrmsr', false, Imm.NONE, (c) => {
   requireCpl0(c, 'WRMSR');
   writeMsr(c, c.r[2] >>> 0, c.r[0], c.r[4]);
 }, { endsBlock: true });
-def(0x131, 'rdtsc', false, Imm.NONE, (c) => readTsc(c));
+def(0x131, 'rdtsc', false, Imm.NONE, (c) => { readTsc(c, false); });
 /**
  * RDPMC (0F 33): EDX:EAX = performance counter ECX. On an AMD model counters 0-3 are the legacy PerfCtr0-3
  * (C001_0004-7; APM Vol. 3 RDPMC), which read 0 (no events are counted: see AMD_PERF); an Intel model reports no
@@ -553,10 +558,12 @@ export function checkIo(c: Cpu, port: number, size: number): void {
 function portIn(c: Cpu, port: number, size: number): number {
   checkIo(c, port, size);
   if (c.dr[7] & 0xff) noteIoAccess(c, port, size);
+  noteDeviceRead(c, port);
   return c.bus.inPort(port, size);
 }
 function portOut(c: Cpu, port: number, size: number, v: number): void {
   checkIo(c, port, size);
+  c.devTouched = true;
   if (c.dr[7] & 0xff) noteIoAccess(c, port, size);
   c.bus.outPort(port, size, size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff));
 }
