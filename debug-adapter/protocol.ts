@@ -80,8 +80,8 @@ export interface FaultlineLaunchArguments extends DebugProtocol.LaunchRequestArg
   /** Also serve the GDB remote protocol on 127.0.0.1:gdbPort for this machine (0 picks a free port). */
   gdbPort?: number;
   /**
-   * Busy-waits on the TSC pass in a few iterations (default true: an RDTSC the guest spins on waits as a slow
-   * instruction); false runs every iteration, one instruction per nanosecond waited.
+   * Busy-waits on the TSC or the ACPI PM timer pass in a few iterations (default true: an RDTSC or PM-timer IN
+   * the guest spins on waits as a slow instruction); false runs every iteration, one instruction per ns waited.
    */
   fastWaits?: boolean;
 }

@@ -119,8 +119,8 @@ export interface MachineOptions {
    */
   rtcStart?: number;
   /**
-   * Whether an RDTSC the guest spins on waits as a slow instruction, so time-based busy-waits (udelay, a
-   * bootloader's sleep or countdown) pass in a few instructions instead of one per nanosecond
+   * Whether an RDTSC (or IN from the ACPI PM timer) the guest spins on waits as a slow instruction, so busy-waits
+   * (udelay, a bootloader's sleep or countdown) pass in a few instructions instead of one per nanosecond
    * (emulator/cpu/spin-wait.ts). Default true; false runs every iteration of such a wait.
    */
   fastWaits?: boolean;

@@ -58,9 +58,10 @@ Options for run:
                          as qemu -snapshot)
   --firmware-log         print the firmware's debug log (SeaBIOS writes it to port 0x402) to stderr
   --no-reboot            stop on a triple fault or a reset the guest asks for, instead of resetting (like qemu -no-reboot)
-  --no-fast-waits        run every iteration of a busy-wait on the TSC (udelay, a bootloader's sleep or countdown):
-                         by default an RDTSC the guest spins on waits as a slow instruction, so such a wait
-                         passes in a few dozen iterations instead of one instruction per nanosecond of it
+  --no-fast-waits        run every iteration of a busy-wait on the TSC or the ACPI PM timer (udelay, a bootloader's
+                         sleep or countdown): by default an RDTSC (or IN from the PM timer) the guest spins on
+                         waits as a slow instruction, so such a wait passes in a few dozen iterations instead of
+                         one instruction per nanosecond of it
   --max-instructions N   stop after N guest instructions, counted from the reset vector (SeaBIOS's POST is about
                          8 million) (default 2000000000)
   --trace                print every exception event as it happens (the -d int view, in words)

@@ -682,7 +682,7 @@ export class Cpu extends CpuState {
       const m = 2 * ((la >>> 12) & (MMIO_TLB_SIZE - 1));
       const pa = this.mTlb[m] === la - off + this.rb && user === (this.ub === 1) && !implicit ? this.mTlb[m + 1] + off : this.translate(la, Access.READ, user, implicit);
       if (this.watch.length !== 0) this.noteWatch(la, size, false);
-      if (!this.bus.noMmioAt(pa)) this.devTouched = true;
+      if (this.bus.readsMmioAt(pa)) this.devTouched = true;
       return this.mem.read(pa, size) | 0;
     }
     let v = 0;
@@ -692,7 +692,7 @@ export class Cpu extends CpuState {
     if (this.watch.length !== 0) this.noteWatch(la, size, false);
     for (let k = size - 1; k >= 0; k--) {
       const pa = this.translate(this.addLinear(la, k), Access.READ, user, implicit);
-      if (!this.bus.noMmioAt(pa)) this.devTouched = true;
+      if (this.bus.readsMmioAt(pa)) this.devTouched = true;
       const b = this.mem.read8(pa);
       v = (v << 8) | b;
     }

@@ -102,7 +102,7 @@ export class CpuState {
     this.spinAt = 0;
     this.spinWait = 0;
     this.stallUntil = 0;
-    this.spinTsc = 0;
+    this.spinRead = 0;
     this.devStableUntil = Infinity;
     widenFields(this, WIDE_STATE_FIELDS);
   }
@@ -208,9 +208,9 @@ export class CpuState {
   devTouched = false;
   /** The earliest count until which the ports read since the last RDTSC keep their value (spin-wait.ts). */
   devStableUntil = COUNT_FIELD;
-  /** The general registers at the last RDTSC/RDTSCP (as `r`), and the TSC value the last one read. */
+  /** The general registers at the last time read (RDTSC, RDTSCP, IN from a clock port; as `r`), and what it read. */
   readonly spinRegs = new Int32Array(32);
-  spinTsc = COUNT_FIELD;
+  spinRead = COUNT_FIELD;
   /** NMI blocking (after NMI delivery until IRET). */
   nmiBlocked = false;
 

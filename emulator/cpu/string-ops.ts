@@ -4,6 +4,7 @@ import { getZF } from './flags';
 import { Insn, Imm } from './insn';
 import { Access } from './paging';
 import { Attr, Flag, Seg, TWO32, TWO47, TWO48 } from './state';
+import { noteDeviceRead } from './spin-wait';
 import { checkIo, portIn, portOut } from './system';
 import { def } from './table';
 
@@ -206,7 +207,7 @@ function fastIns(c: Cpu, i: Insn, size: number, count: number): number {
   const mem = c.mem;
   if (dpa + n * size > mem.size || c.bus.pageHasMmio(dpa - (dpa & 0xfff))) return 0;
   checkIo(c, port, size);
-  c.devTouched = true;
+  noteDeviceRead(c, port);
   const page = dpa >>> 12;
   mem.markWritten(page);
   const done = c.bus.inString(port, size, n, mem.u8, dpa);

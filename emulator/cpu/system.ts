@@ -8,7 +8,7 @@ import { Attr, Cr0, Cr4, Efer, Flag, Seg, TWO32, TWO48 } from './state';
 import { debugRegsChanged, generalDetect, noteIoAccess } from './debug';
 import { isMcaMsr, MCG_CAP, readMca, writeMca } from './mca';
 import { MSR_PKRS, rdpkru, writePkrs, wrpkru } from './pkeys';
-import { noteDeviceRead, rdtscWaits } from './spin-wait';
+import { noteDeviceRead, timeReadWaits, WRITES_IN, WRITES_RDTSC, WRITES_RDTSCP } from './spin-wait';
 import { def } from './table';
 
 /**
@@ -330,9 +330,9 @@ export const MSR = {
 function readTsc(c: Cpu, rdtscp: boolean): boolean {
   if ((c.cr4 & Cr4.TSD) && c.cpl > 0) gp(0, 'RDTSC at CPL > 0 with CR4.TSD=1');
   const now = c.clock.instructions;
-  if (rdtscWaits(c, now, rdtscp)) return false;
+  if (timeReadWaits(c, now, rdtscp ? WRITES_RDTSCP : WRITES_RDTSC)) return false;
   const t = now + c.tscOffset;
-  c.spinTsc = t;
+  c.spinRead = t;
   c.setReg32(0, t | 0);
   c.setReg32(2, Math.floor(t / TWO32) | 0);
   return true;
@@ -568,10 +568,26 @@ function portOut(c: Cpu, port: number, size: number, v: number): void {
   c.bus.outPort(port, size, size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff));
 }
 const ioSize = (i: Insn, byteForm: boolean): number => (byteForm ? 1 : i.osz === 2 ? 2 : 4);
-def(0xe4, 'in', false, Imm.IB, (c, i) => c.writeReg(0, 0, 1, portIn(c, i.imm & 0xff, 1), 0));
-def(0xe5, 'in', false, Imm.IB, (c, i) => { const s = ioSize(i, false); c.writeReg(0, 0, s, portIn(c, i.imm & 0xff, s), 0); });
-def(0xec, 'in', false, Imm.NONE, (c) => c.writeReg(0, 0, 1, portIn(c, c.r[4] & 0xffff, 1), 0));
-def(0xed, 'in', false, Imm.NONE, (c, i) => { const s = ioSize(i, false); c.writeReg(0, 0, s, portIn(c, c.r[4] & 0xffff, s), 0); });
+/**
+ * IN AL/AX/EAX: the port's value into the accumulator. A read of a clock port (the ACPI PM timer) that a loop
+ * spins on waits first (spin-wait.ts): the instruction then runs again at the wait's end.
+ */
+function inAcc(c: Cpu, port: number, size: number): void {
+  if (!c.bus.portIsClock(port)) {
+    c.writeReg(0, 0, size, portIn(c, port, size), 0);
+    return;
+  }
+  checkIo(c, port, size);
+  if (c.dr[7] & 0xff) noteIoAccess(c, port, size);
+  if (timeReadWaits(c, c.clock.instructions, WRITES_IN)) return;
+  const v = c.bus.inPort(port, size);
+  c.spinRead = v >>> 0;
+  c.writeReg(0, 0, size, v, 0);
+}
+def(0xe4, 'in', false, Imm.IB, (c, i) => inAcc(c, i.imm & 0xff, 1));
+def(0xe5, 'in', false, Imm.IB, (c, i) => inAcc(c, i.imm & 0xff, ioSize(i, false)));
+def(0xec, 'in', false, Imm.NONE, (c) => inAcc(c, c.r[4] & 0xffff, 1));
+def(0xed, 'in', false, Imm.NONE, (c, i) => inAcc(c, c.r[4] & 0xffff, ioSize(i, false)));
 def(0xe6, 'out', false, Imm.IB, (c, i) => portOut(c, i.imm & 0xff, 1, c.r[0]), { endsBlock: true });
 def(0xe7, 'out', false, Imm.IB, (c, i) => portOut(c, i.imm & 0xff, ioSize(i, false), c.r[0]), { endsBlock: true });
 def(0xee, 'out', false, Imm.NONE, (c) => portOut(c, c.r[4] & 0xffff, 1, c.r[0]), { endsBlock: true });

@@ -116,6 +116,12 @@ export class IoBus {
     return h.stableUntil ? h.stableUntil(port & 0xffff) : now;
   }
 
+  /** PortHandler.clock of the port's device: whether the port reads a clock. */
+  portIsClock(port: number): boolean {
+    const h = this.handler(port & 0xffff);
+    return h !== undefined && h.clock !== undefined && h.clock(port & 0xffff);
+  }
+
   outPort(port: number, size: number, value: number): void {
     const h = this.handler(port & 0xffff);
     if (h) h.write(port & 0xffff, size, value);
@@ -160,6 +166,11 @@ export class IoBus {
   /** True if no MMIO range overlaps the 4 KiB page holding `addr` (0 <= addr < 4 GiB): plain RAM when inside the RAM size. */
   noMmioAt(addr: number): boolean {
     return this.mmioPages[addr >>> 12] === 0;
+  }
+
+  /** True if a read of physical address `addr` may reach MMIO (false: RAM, or a page that is MMIO for writes only). */
+  readsMmioAt(addr: number): boolean {
+    return this.pageReadsMmio(addr - (addr % 4096));
   }
 
   /** True if reads of the 4 KiB page at `pageBase` may reach MMIO (false: RAM, or MMIO for writes only). */

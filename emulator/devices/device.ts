@@ -26,6 +26,11 @@ export interface PortHandler {
    */
   stableUntil?(port: number): number;
   /**
+   * Whether `port` reads a clock: a counter only time moves, read without side effects that matter (the ACPI PM
+   * timer). A loop spinning on it waits as a slow IN (cpu/spin-wait.ts), as one spinning on RDTSC does.
+   */
+  clock?(port: number): boolean;
+  /**
    * REP INS in bulk: `count` reads of `size` bytes from `port`, stored one after another in `dst` from `at`, as
    * far as each of them would only return buffered data (no state change but the buffer position, no interrupt,
    * not the read that ends a block). Returns how many it did (0: none, the CPU reads them one at a time); the rest

@@ -141,6 +141,7 @@ export class Piix4Pm extends PciFunction implements Device {
       this.bus.registerPorts(base, 64, {
         read: (p, s) => (this.ioBase === base ? h.read(p, s) : allOnes(s)),
         write: (p, s, v) => { if (this.ioBase === base) h.write(p, s, v); },
+        clock: (p) => this.ioBase === base && p - base >= 8 && p - base < 12,
       });
     }
     this.ioBase = base;

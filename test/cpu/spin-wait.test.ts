@@ -45,8 +45,13 @@ function run(opts: { fastWaits?: boolean; io?: Io; slice?: number; jit?: boolean
   m.boot(kernel(opts.io ?? 'none'));
   let stop = m.run(opts.slice ?? 1e9);
   while (stop.reason === 'budget' && m.instructionCount < 1e9) stop = m.run(opts.slice ?? 1e9);
-  const c = m.cpu;
-  return { stop: stop.reason, count: m.instructionCount, waited: c.r[2 * 7] >>> 0, iterations: m.mem.view.getUint32(0x2000, true), hash: m.stateHash() };
+  return result(m, stop.reason);
+}
+
+/** How the run ended: EDI holds the time waited, the dword at 0x2000 the loop's iterations. */
+function result(m: Machine, stop: string): Result {
+  const waited = m.cpu.r[2 * 7] >>> 0, iterations = m.mem.view.getUint32(0x2000, true);
+  return { stop, count: m.instructionCount, waited, iterations, hash: m.stateHash() };
 }
 
 test('a loop spinning on RDTSC waits at the RDTSC: it ends after the 10 ms it asked for, in a few dozen iterations', () => {
@@ -62,9 +67,27 @@ test('a loop spinning on RDTSC waits at the RDTSC: it ends after the 10 ms it as
 
 test('the waits are the same however the run is sliced, translated or recorded', () => {
   const base = run();
-  for (const opts of [{ slice: 100_000 }, { slice: 7_777 }, { slice: 1 }, { jit: true }, { jit: true, slice: 3_333 }, { history: true }]) {
+  const variants = [{ slice: 100_000 }, { slice: 7_777 }, { slice: 1 }, { jit: true }, { jit: true, slice: 3_333 }, { history: true }];
+  for (const opts of variants) {
     assert.deepEqual(run(opts), base, JSON.stringify(opts));
   }
+});
+
+test('going back into a wait (history goto) and running forward again gives the same states and exit', () => {
+  const m = Machine.create({ memoryMB: 16 });
+  m.enableHistory({ snapshotInterval: 1_000_000 });
+  m.boot(kernel('lsr'));
+  const at = [500_000, 2_500_000, 4_000_001, 7_777_777];
+  const seen = at.map((n) => { m.run(n - m.instructionCount); return m.stateHash(); });
+  assert.equal(m.run(1e9).reason, 'exit');
+  const end = m.stateHash() + m.instructionCount;
+  for (const k of [2, 0, 3, 1]) {
+    m.goto(at[k]);
+    assert.equal(m.stateHash(), seen[k], `goto ${at[k]}`);
+  }
+  m.goto(at[1]);
+  assert.equal(m.run(1e9).reason, 'exit');
+  assert.equal(m.stateHash() + m.instructionCount, end);
 });
 
 test('a loop that writes a port between its RDTSCs runs every iteration; one reading a steady status still waits', () => {
@@ -76,6 +99,45 @@ test('a loop that writes a port between its RDTSCs runs every iteration; one rea
   const lsr = run({ io: 'lsr' });
   assert.equal(lsr.stop, 'exit');
   assert.ok(lsr.waited >= 10_000_000 && lsr.iterations < SPIN_MIN + 40, `${lsr.iterations} iterations`);
+});
+
+/**
+ * The same wait on the ACPI PM timer (port 0x608 as SeaBIOS and Faultline's direct boot place the PM block):
+ * `in eax, dx` in a loop until 35,795 ticks (10 ms at 3.579545 MHz) have passed, as OVMF's MicroSecondDelay.
+ */
+function pmKernel(): Uint8Array {
+  const body = [
+    0xf3, 0x90, //                        w: pause
+    0xff, 0x05, 0x00, 0x20, 0x00, 0x00, //   inc dword [0x2000] (iterations)
+    0xed, //                                 in eax, dx
+    0x29, 0xd8, //                           sub eax, ebx
+    0x25, 0xff, 0xff, 0xff, 0x00, //         and eax, 0xffffff
+    0x3d, 0xd3, 0x8b, 0x00, 0x00, //         cmp eax, 35,795
+  ];
+  const code = [
+    0x66, 0xba, 0x08, 0x06, 0xed, 0x89, 0xc3, // mov dx, 0x608; in eax, dx; mov ebx, eax
+    ...body, 0x72, (-(body.length + 2)) & 0xff, // jb w
+    0x89, 0xc7, 0x66, 0xba, 0xf4, 0x00, 0xee, 0xf4, // mov edi, eax; mov dx, 0xf4; out dx, al; hlt
+  ];
+  const text = concatBytes(multiboot1Header(0), Uint8Array.from(code));
+  return buildElf({ class: 32, entry: 0x100000 + 12, segments: [{ paddr: 0x100000, data: text }] }).bytes;
+}
+
+test('a loop spinning on the ACPI PM timer waits at its IN the same way', () => {
+  const go = (fastWaits: boolean, slice: number) => {
+    const m = Machine.create({ memoryMB: 16, fastWaits });
+    m.boot(pmKernel());
+    let stop = m.run(slice);
+    while (stop.reason === 'budget' && m.instructionCount < 1e9) stop = m.run(slice);
+    return result(m, stop.reason);
+  };
+  const fast = go(true, 1e9);
+  assert.equal(fast.stop, 'exit');
+  assert.ok(fast.waited >= 35_795 && fast.waited < 2 * 35_795 + 10, `waited ${fast.waited} ticks`);
+  assert.ok(fast.iterations < SPIN_MIN + 40, `${fast.iterations} iterations`);
+  assert.deepEqual(go(true, 9_999), fast);
+  const every = go(false, 1e9);
+  assert.ok(every.waited >= 35_795 && every.waited < 35_795 + 5 && every.iterations > 500_000, JSON.stringify(every));
 });
 
 /** The harness CPU in 64-bit mode spinning on `1: rdtsc; jmp 1b` with a timer due at `at`. */
