@@ -484,7 +484,13 @@ export class History implements CowSink {
     }
     const oldest = this.snaps[0].pos;
     if (comparePos(best, oldest) < 0) return { ...this.atStart(), reachedStart: true };
-    const stop = this.goto(best);
+    let stop = this.goto(best);
+    // Inside a wait at an RDTSC (cpu/spin-wait.ts) or at its end, one instruction back is the RDTSC before it
+    // waited: the wait is part of that instruction, as a step forward takes it.
+    const c = this.m.cpu;
+    if (c.stallUntil !== 0 && c.stallUntil >= c.clock.instructions && c.stallFrom < best.instructions && c.stallFrom >= oldest.instructions) {
+      stop = this.goto({ instructions: c.stallFrom, seq: 0 });
+    }
     return { ...this.describe(stop), reachedStart: false };
   }
 

@@ -45,7 +45,7 @@ export function resetCpu(c: Cpu): void {
   c.sysenterCs = c.sysenterEsp = c.sysenterEip = 0;
   c.tscOffset = 0; c.tscAux = 0;
   c.shadowUntil = -1; c.halted = false; c.nmiBlocked = false;
-  c.spinRip = -1; c.spinAt = 0; c.spinStreak = 0; c.spinWait = 0; c.stallUntil = 0; c.devTouched = false;
+  c.spinRip = -1; c.spinAt = 0; c.spinStreak = 0; c.spinWait = 0; c.stallUntil = 0; c.stallFrom = 0; c.devTouched = false;
   c.spinRegs.fill(0); c.spinRead = 0; c.devStableUntil = Infinity;
   c.dbShadowUntil = -1; c.dbHits = 0; c.faultRf = 0; debugRegsChanged(c);
   c.pkru = 0; c.pkrs = 0; resetMca(c); c.amdIntPend = 0; c.amdHwcr = 0;

@@ -74,6 +74,7 @@ export function timeReadWaits(c: Cpu, now: number, writes: number): boolean {
   if (until <= now + 1) return false;
   c.spinWait = wait;
   c.spinAt = until;
+  c.stallFrom = now;
   c.stallUntil = until;
   c.rip = at;
   return true;

@@ -102,6 +102,7 @@ export class CpuState {
     this.spinAt = 0;
     this.spinWait = 0;
     this.stallUntil = 0;
+    this.stallFrom = 0;
     this.spinRead = 0;
     this.devStableUntil = Infinity;
     widenFields(this, WIDE_STATE_FIELDS);
@@ -205,6 +206,8 @@ export class CpuState {
   spinStreak = 0;
   spinWait = COUNT_FIELD;
   stallUntil = COUNT_FIELD;
+  /** The instruction count at which the current (or last) wait began, at its instruction (history stepBack). */
+  stallFrom = COUNT_FIELD;
   devTouched = false;
   /** The earliest count until which the ports read since the last RDTSC keep their value (spin-wait.ts). */
   devStableUntil = COUNT_FIELD;

@@ -90,6 +90,24 @@ test('going back into a wait (history goto) and running forward again gives the 
   assert.equal(m.stateHash() + m.instructionCount, end);
 });
 
+test('a step back over an RDTSC that waited goes to the RDTSC before its wait, as the step forward came from', () => {
+  const m = Machine.create({ memoryMB: 16 });
+  m.enableHistory();
+  m.boot(kernel('none'));
+  m.run(300_000); // waits have begun (this may stop inside one)
+  const rdtsc = 0x100000 + 12 + 12;
+  do m.step(); while (m.cpu.rip !== rdtsc);
+  const before = { n: m.instructionCount, hash: m.stateHash() };
+  m.step();
+  assert.ok(m.instructionCount - before.n > 1000, 'the step waited');
+  assert.notEqual(m.cpu.rip, rdtsc);
+  m.stepBack();
+  assert.deepEqual({ n: m.instructionCount, hash: m.stateHash() }, before);
+  assert.equal(m.cpu.rip, rdtsc);
+  m.stepBack();
+  assert.equal(m.instructionCount, before.n - 1, 'then the instruction before it');
+});
+
 test('a loop that writes a port between its RDTSCs runs every iteration; one reading a steady status still waits', () => {
   const out = run({ io: 'out80' });
   const every = run({ io: 'out80', fastWaits: false });
