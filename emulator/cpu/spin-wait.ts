@@ -27,7 +27,8 @@ import { Flag, TWO32 } from './state';
  * Everything this decides from is guest state or the instruction count, kept in CpuState (spinRip, spinAt,
  * spinStreak, spinWait, spinRegs, spinRead, stallUntil, devTouched, devStableUntil), so a run, its replay, a
  * restored snapshot and a run sliced differently wait alike. No wait starts while the guest single-steps (TF)
- * or arms debug registers. A debugger's step through a waiting RDTSC waits and retires it (machine.step).
+ * or arms debug registers. A debugger's step through a waiting RDTSC waits and retires it (machine.step), and a
+ * step back over it returns to it before its wait (History.stepBack, CpuState.stallFrom).
  * Machine option `fastWaits: false` (Cpu.waitSkip) turns it off: every RDTSC then reads at once.
  *
  * Public API: SPIN_GAP, SPIN_MIN, WAIT_FIRST, WAIT_MAX, WRITES_*, timeReadWaits, noteDeviceRead.
