@@ -88,6 +88,8 @@ export function timeReadWaits(c: Cpu, now: number, writes: number): boolean {
  * arrives at a timer deadline or between run slices); any other device access ends the spin.
  */
 export function noteDeviceRead(c: Cpu, port: number): void {
+  // Once a device was touched the spin has ended: no need to ask this port's device (stableUntil runs its code).
+  if (c.devTouched) return;
   const now = c.clock.instructions;
   const until = c.bus.portStableUntil(port & 0xffff, now);
   if (until <= now) c.devTouched = true;
